@@ -1,0 +1,57 @@
+"""The `annotator` command line. Sub-commands live in small modules; Qt is imported only by `open`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from annotator import __version__
+from annotator.cli import project_commands
+from annotator.core.errors import AnnotatorError
+
+logger = logging.getLogger(__name__)
+
+#: Modules that add sub-commands: each has ``register(subparsers)``.
+COMMAND_MODULES = (project_commands,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="annotator",
+        description="Annotate 3D point clouds with cuboids and camera images with 2D boxes.",
+    )
+    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:  # no sub-command: start the GUI
+        handler = project_commands.run_open
+        args.directory = None
+    try:
+        return int(handler(args) or 0)
+    except AnnotatorError as error:
+        print(f"annotator: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("annotator: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

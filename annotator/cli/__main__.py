@@ -1,0 +1,7 @@
+"""``python -m annotator.cli``."""
+
+import sys
+
+from annotator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure-Python model of a project: geometry, data model, commands and events. No Qt, no VTK."""

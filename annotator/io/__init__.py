@@ -1,0 +1,1 @@
+"""Input/output: point-cloud readers, calibration, label formats, importers and the project store."""

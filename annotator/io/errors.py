@@ -1,0 +1,34 @@
+"""Errors raised for bad input files: each names the file, where in it, and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from annotator.core.errors import AnnotatorError
+
+__all__ = ["AnnotatorError", "FormatError", "ProjectError"]
+
+
+class FormatError(AnnotatorError):
+    """A file could not be read or is malformed.
+
+    The message reads ``path:line: field: problem`` (line and field only when known), so a user can
+    open the file at the right place.
+    """
+
+    def __init__(
+        self, path: str | Path, problem: str, *, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.line = line
+        self.field = field
+        where = str(self.path)
+        if line is not None:
+            where += f":{line}"
+        detail = f"{field}: {problem}" if field else problem
+        super().__init__(f"{where}: {detail}")
+
+
+class ProjectError(AnnotatorError):
+    """A project directory is missing, not a project, corrupt, or from a newer version."""

@@ -1,0 +1,1 @@
+"""Model plugin host: manifests, discovery, the model protocol, runners, uncertainty, fine-tuning."""

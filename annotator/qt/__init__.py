@@ -1,0 +1,1 @@
+"""PySide6 user interface: application, main window, views, panels and dialogs."""

@@ -1,0 +1,1 @@
+"""VTK scene adapters (point clouds, cuboids, handles): the only package that imports vtkmodules."""

@@ -1,0 +1,1 @@
+"""First-party model plugins, each discovered through the `annotator.plugins` entry points."""

@@ -1,0 +1,82 @@
+"""Helpers shared by tests: project snapshots and random command sequences."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from annotator.core.commands import UndoStack
+from annotator.core.edits import (
+    AddAnnotations,
+    AddFrames,
+    RemoveAnnotations,
+    SetFrameStatus,
+    SetSetting,
+    update_annotation,
+)
+from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, FrameStatus, Provenance, Review, Source
+
+
+def snapshot(project: Project) -> dict:
+    """Every record of a project keyed by (kind, key), for exact comparisons."""
+    return {(kind, key): value for kind, key, value in project.records()}
+
+
+def car(frame_id: int, x: float = 0.0) -> Annotation:
+    """A manual Car cuboid at x."""
+    return Annotation(0, frame_id, "Car", cuboid=Cuboid((x, 0, 0), (3.9, 1.6, 1.5), 0.2))
+
+
+# -- property: random command sequences --------------------------------------------------------------
+operations = st.lists(
+    st.tuples(st.sampled_from(["add", "add2d", "move", "class", "remove", "status", "setting", "frame"]),
+              st.integers(0, 1000), st.floats(-50, 50)),
+    min_size=1, max_size=25,
+)  # fmt: skip
+
+
+def apply_random_operation(project: Project, stack: UndoStack, op: str, pick: int, value: float) -> None:
+    if not project.frames:
+        stack.push(AddFrames([Frame(0, "first", 0)]))
+    frame_ids = sorted(project.frames)
+    annotation_ids = sorted(project.annotations)
+    frame_id = frame_ids[pick % len(frame_ids)]
+    if op == "add":
+        stack.push(AddAnnotations([car(frame_id, value)]))
+    elif op == "add2d":
+        box = Box2D(abs(value), 10, abs(value) + 30, 40)
+        provenance = Provenance(Source.MODEL, "geometric", "v1", 0.5)
+        stack.push(
+            AddAnnotations(
+                [
+                    Annotation(
+                        0,
+                        frame_id,
+                        "Car",
+                        box2d=box,
+                        camera="front",
+                        provenance=provenance,
+                        review=Review.UNREVIEWED,
+                    )
+                ]
+            )
+        )
+    elif op == "frame":
+        stack.push(AddFrames([Frame(0, f"f{pick}", len(frame_ids))]))
+    elif op == "status":
+        stack.push(SetFrameStatus(frame_id, list(FrameStatus)[pick % 3]))
+    elif op == "setting":
+        stack.push(SetSetting("nine_dof", bool(pick % 2)))
+    elif annotation_ids:
+        annotation_id = annotation_ids[pick % len(annotation_ids)]
+        annotation = project.annotations[annotation_id]
+        if op == "remove":
+            stack.push(RemoveAnnotations([annotation_id]))
+        elif op == "class":
+            stack.push(
+                update_annotation(project, annotation_id, class_name=["Car", "Van", "Truck"][pick % 3])
+            )
+        elif annotation.cuboid is not None:
+            moved = annotation.cuboid.replace(center=(value, value / 2, 0.1), yaw=value)
+            stack.push(update_annotation(project, annotation_id, merge_key=pick % 2, cuboid=moved))
