@@ -91,3 +91,12 @@ def test_add_frames_with_an_unknown_suffix_lists_the_known_ones(
 def test_cli_does_not_import_qt_at_start_up() -> None:
     code = "import sys, annotator.cli; sys.exit(any(m.startswith(('PySide6', 'vtk')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_plugins_lists_a_dropin_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    example = Path(__file__).parents[1] / "ml" / "example_plugins"
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(example))
+    assert main(["plugins", "--json"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["centroid-example"]["status"] == "available"
+    assert rows["centroid-example"]["framework"] == "numpy"
