@@ -1,0 +1,69 @@
+"""LAS/LAZ files through laspy (imported on first use).
+
+Coordinates are the scaled ones (``las.x``, ...) cast to float32 with nothing subtracted, so clouds
+in projected coordinates (UTM, ...) lose precision; a warning is logged for them. Intensity becomes
+float32 in [0, 1]: divided by 255 when every value fits 8 bits, else by 65535. Colours are scaled
+from 16 to 8 bits (``>> 8``) unless every value already fits 8 bits. ``gps_time`` becomes
+``time``; ``classification``, ``return_number`` and extra-bytes dimensions are kept as they are.
+LAZ needs a laspy LAZ backend (the ``lazrs`` or ``laszip`` package).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from annotator.io.errors import FormatError
+from annotator.io.pointcloud.cloud import PointCloud, from_columns
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["read_las"]
+
+_KEPT = ("classification", "return_number", "number_of_returns")
+
+
+def read_las(path: str | Path) -> PointCloud:
+    """Read a ``.las`` or ``.laz`` file into a PointCloud (float32 coordinates, see the module)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise FormatError(path, "empty file")
+    try:
+        import laspy
+    except ImportError:  # pragma: no cover - laspy is a dependency
+        raise FormatError(path, "reading LAS/LAZ needs the 'laspy' package") from None
+    try:
+        las = laspy.read(path)
+    except laspy.errors.LaspyException as exc:
+        message = str(exc)
+        if "LazBackend" in message or ("laz" in message.lower() and "backend" in message.lower()):
+            message = "LAZ decompression needs the 'lazrs' or 'laszip' package (pip install lazrs)"
+        raise FormatError(path, message) from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise FormatError(path, f"not a readable LAS file: {exc}") from None
+    n = len(las.points)
+    xyz = np.empty((n, 3), dtype=np.float32)
+    xyz[:, 0] = las.x
+    xyz[:, 1] = las.y
+    xyz[:, 2] = las.z
+    dims = set(las.point_format.dimension_names)
+    columns: dict[str, np.ndarray] = {}
+    if "intensity" in dims:
+        raw = np.asarray(las.intensity)
+        scale = 255.0 if n == 0 or int(raw.max()) <= 255 else 65535.0
+        columns["intensity"] = (raw / scale).astype(np.float32)
+    if {"red", "green", "blue"} <= dims:
+        rgb = np.stack([np.asarray(las.red), np.asarray(las.green), np.asarray(las.blue)], axis=1)
+        if n and int(rgb.max()) > 255:
+            rgb = rgb >> 8
+        columns["rgb"] = rgb.astype(np.uint8)
+    if "gps_time" in dims:
+        columns["time"] = np.asarray(las.gps_time, dtype=np.float64)
+    for name in _KEPT:
+        if name in dims:
+            columns[name] = np.array(las[name])
+    for name in las.point_format.extra_dimension_names:
+        columns[name] = np.array(las[name])
+    return from_columns(path, xyz, columns)

@@ -1,0 +1,189 @@
+"""Headerless and numpy point files: KITTI ``.bin``, nuScenes ``.pcd.bin``, ``.npy``, ``.npz`` and text.
+
+- KITTI ``.bin``: float32 x, y, z, reflectance per point (16 bytes).
+- nuScenes ``.pcd.bin``: float32 x, y, z, intensity, ring per point (20 bytes).
+- ``.npy``: an (N, >= 3) numeric array (x, y, z, [intensity], further columns as ``column_<k>``)
+  or a structured array with named fields.
+- ``.npz``: the array ``points`` (as for ``.npy``), else arrays named ``x``, ``y``, ``z``, ...,
+  else the first array.
+- ``.xyz``/``.pts``/``.txt``: whitespace- or comma-separated columns x y z [intensity] [r g b];
+  ``#``/``//`` comments; a first line with a point count (``.pts``) or column names is recognised.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from annotator.io.errors import FormatError
+from annotator.io.pointcloud.cloud import PointCloud, from_columns
+from annotator.io.pointcloud.table import parse_table
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["read_kitti_bin", "read_npy", "read_npz", "read_nuscenes_bin", "read_text", "write_kitti_bin"]
+
+_NUMBER = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
+
+
+def _read_floats(path: Path, width: int) -> np.ndarray:
+    size = path.stat().st_size
+    if size == 0:
+        raise FormatError(path, "empty file")
+    record = 4 * width
+    if size % record:
+        raise FormatError(
+            path, f"size {size} bytes is not a multiple of {record} ({width} float32 values per point)"
+        )
+    return np.fromfile(path, dtype="<f4").reshape(-1, width)
+
+
+def read_kitti_bin(path: str | Path) -> PointCloud:
+    """Read a KITTI velodyne ``.bin``: float32 x, y, z, reflectance (becomes ``intensity``)."""
+    path = Path(path)
+    data = _read_floats(path, 4)
+    return from_columns(path, np.ascontiguousarray(data[:, :3]), {"intensity": data[:, 3].copy()})
+
+
+def read_nuscenes_bin(path: str | Path) -> PointCloud:
+    """Read a nuScenes ``.pcd.bin``: float32 x, y, z, intensity, ring (ring becomes int32)."""
+    path = Path(path)
+    data = _read_floats(path, 5)
+    columns = {"intensity": data[:, 3].copy(), "ring": data[:, 4]}
+    return from_columns(path, np.ascontiguousarray(data[:, :3]), columns)
+
+
+def write_kitti_bin(path: str | Path, xyzi: np.ndarray) -> None:
+    """Write an (N, 4) array x, y, z, intensity as a KITTI ``.bin`` (float32, little endian)."""
+    xyzi = np.asarray(xyzi)
+    if xyzi.ndim != 2 or xyzi.shape[1] != 4:
+        raise ValueError(f"xyzi must have shape (N, 4), got {xyzi.shape}")
+    np.ascontiguousarray(xyzi, dtype="<f4").tofile(Path(path))
+
+
+def _from_array(path: Path, array: np.ndarray, what: str) -> PointCloud:
+    """A cloud from a structured array or an (N, >= 3) numeric array."""
+    if array.dtype.names:
+        names = {n.lower(): n for n in array.dtype.names}
+        if not all(axis in names for axis in "xyz"):
+            raise FormatError(path, f"{what} has fields {list(array.dtype.names)}, none named x, y, z")
+        xyz = np.stack([array[names[axis]] for axis in "xyz"], axis=1).astype(np.float32)
+        others = {n: np.asarray(array[n]) for n in array.dtype.names if n.lower() not in "xyz"}
+        return from_columns(path, xyz, others)
+    if array.ndim != 2 or array.shape[1] < 3 or array.dtype.kind not in "fiu":
+        raise FormatError(path, f"{what} must be a numeric (N, >= 3) array, got {array.dtype} {array.shape}")
+    columns: dict[str, np.ndarray] = {}
+    if array.shape[1] >= 4:
+        columns["intensity"] = array[:, 3]
+    for k in range(4, array.shape[1]):
+        columns[f"column_{k}"] = array[:, k].copy()
+    return from_columns(path, np.ascontiguousarray(array[:, :3], dtype=np.float32), columns)
+
+
+def read_npy(path: str | Path) -> PointCloud:
+    """Read a ``.npy`` array: (N, >= 3) x, y, z, [intensity, ...] or a structured array."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise FormatError(path, "empty file")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise FormatError(path, f"not a readable .npy file: {exc}") from None
+    return _from_array(path, array, "the array")
+
+
+def read_npz(path: str | Path) -> PointCloud:
+    """Read a ``.npz``: array ``points``, else arrays ``x``, ``y``, ``z`` (+ others), else the first."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise FormatError(path, "empty file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise FormatError(path, f"not a readable .npz file: {exc}") from None
+    if not arrays:
+        raise FormatError(path, "the archive holds no arrays")
+    if "points" in arrays:
+        return _from_array(path, arrays["points"], "array 'points'")
+    lowered = {name.lower(): name for name in arrays}
+    if all(axis in lowered for axis in "xyz"):
+        xyz = np.stack([np.ravel(arrays[lowered[a]]) for a in "xyz"], axis=1)
+        n = len(xyz)
+        others = {}
+        for name, values in arrays.items():
+            if name.lower() in "xyz":
+                continue
+            if len(values) != n:
+                raise FormatError(path, f"{len(values)} values for {n} points", field=name)
+            others[name] = values
+        return from_columns(path, xyz.astype(np.float32), others)
+    name = next(iter(arrays))
+    return _from_array(path, arrays[name], f"array {name!r}")
+
+
+def read_text(path: str | Path) -> PointCloud:
+    """Read a text cloud (``.xyz``, ``.pts``, ``.txt``): columns x y z [intensity] [r g b]."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise FormatError(path, "empty file")
+    names: list[str] | None = None
+    pos, lineno = 0, 1
+    while pos < len(data):  # the head: blank and comment lines, column names, a point count
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        text = data[pos:end].replace(b",", b" ").strip()
+        if text.startswith(b"//") and names is None:  # CloudCompare: "//X,Y,Z,..."
+            names = text[2:].decode("ascii", errors="replace").split()
+        elif text and not text.startswith((b"#", b"//")):
+            words = text.split()
+            if not all(_NUMBER.match(w) for w in words) and names is None:
+                names = text.decode("ascii", errors="replace").split()
+            elif not (len(words) == 1 and words[0].isdigit()):  # .pts: a point count
+                break
+        pos, lineno = end + 1, lineno + 1
+    body = data[pos:]
+    if b"#" in body or b"//" in body:  # blank comment lines, keeping the line numbers
+        body = b"\n".join(b"" if ln.lstrip().startswith((b"#", b"//")) else ln for ln in body.split(b"\n"))
+    values = parse_table(path, body.replace(b",", b" "), first_line=lineno, unit="points")
+    if len(values) == 0:
+        raise FormatError(path, "no points")
+    if values.shape[1] < 3:
+        raise FormatError(path, f"need at least 3 columns (x y z), found {values.shape[1]}", line=lineno)
+    return _text_columns(path, values, names)
+
+
+def _colour(values: np.ndarray) -> np.ndarray:
+    """Integral 0..255 values become uint8 as they are; anything else is scaled by from_columns."""
+    if np.all(values == np.round(values)) and values.min(initial=0) >= 0 and values.max(initial=0) <= 255:
+        return values.astype(np.uint8)
+    return values
+
+
+def _text_columns(path: Path, values: np.ndarray, names: list[str] | None) -> PointCloud:
+    width = values.shape[1]
+    if names is not None and len(names) == width:
+        lowered = [n.lower() for n in names]
+        if all(axis in lowered for axis in "xyz"):
+            xyz = np.stack([values[:, lowered.index(axis)] for axis in "xyz"], axis=1).astype(np.float32)
+            others = {
+                name: _colour(values[:, k])
+                if name.lower() in ("r", "g", "b", "red", "green", "blue")
+                else values[:, k].copy()
+                for k, name in enumerate(names)
+                if name.lower() not in ("x", "y", "z")
+            }
+            return from_columns(path, xyz, others)
+    elif names is not None:
+        logger.warning("%s: %d column names for %d columns; names ignored", path, len(names), width)
+    layout = {4: ["intensity"], 6: ["r", "g", "b"], 7: ["intensity", "r", "g", "b"]}
+    extra = layout.get(width, [f"column_{k}" for k in range(3, width)])
+    columns = {}
+    for k, name in enumerate(extra, start=3):
+        columns[name] = _colour(values[:, k]) if name in ("r", "g", "b") else values[:, k].copy()
+    return from_columns(path, values[:, :3].astype(np.float32), columns)
