@@ -1,0 +1,149 @@
+"""Pre-annotation: run a plugin on frames and turn its detections into reviewable proposals.
+
+`predict_frame` is pure computation (safe in a worker thread); `ReplaceProposals` is the command that
+puts a frame's proposals into the project (on the thread that owns the undo stack). Re-running a plugin
+replaces its earlier unreviewed proposals on that frame instead of piling up duplicates; reviewed
+annotations are never touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotator.core.commands import Command
+from annotator.core.edits import ensure_track
+from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.schema import LabelClass
+from annotator.io.frame_data import load_image, load_points
+from annotator.io.workspace import Workspace
+from annotator.ml.protocol import CancelToken, Detections, FrameInput
+from annotator.ml.registry import PluginError, PluginRegistry
+
+logger = logging.getLogger(__name__)
+
+
+def frame_input(project: Project, frame: Frame, task: str) -> FrameInput:
+    """What a plugin of ``task`` needs of a frame: points for ``detect3d``, images for ``detect2d``."""
+    if task == "detect3d":
+        return FrameInput(frame.name, load_points(project, frame), cameras=dict(frame.cameras))
+    images = {camera: load_image(project, frame, camera) for camera in frame.images}
+    return FrameInput(frame.name, None, images, dict(frame.cameras))
+
+
+def predict_frame(
+    registry: PluginRegistry, plugin_id: str, project: Project, frame: Frame, params: dict[str, Any]
+) -> list[Detections]:
+    """Run the plugin on one frame; always a list (2D plugins give one `Detections` per camera)."""
+    manifest = registry.manifest(plugin_id)
+    model = registry.load(plugin_id)
+    inputs = frame_input(project, frame, manifest.task)
+    try:
+        result = model.predict(inputs, params)
+    except Exception as error:  # a failing plugin must not take the app down
+        raise PluginError(
+            f"plugin {plugin_id} failed on frame {frame.name}: {type(error).__name__}: {error}"
+        ) from error
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def proposals_from_detections(
+    detections: Iterable[Detections], frame_id: int, plugin_id: str, threshold: float = 0.0
+) -> list[Annotation]:
+    """Unreviewed model annotations (id 0) for the detections scoring at least ``threshold``."""
+    proposals = []
+    for result in detections:
+        for box, label, score in zip(result.boxes, result.labels, result.scores, strict=True):
+            if score < threshold:
+                continue
+            provenance = Provenance(Source.MODEL, plugin_id, result.model_version, float(score))
+            class_name = result.class_names[int(label)]
+            if result.is_3d:
+                shape: dict[str, Any] = {"cuboid": Cuboid.from_array(box)}
+            else:
+                shape = {"box2d": Box2D(*box), "camera": result.camera}
+            proposals.append(
+                Annotation(0, frame_id, class_name, provenance=provenance, review=Review.UNREVIEWED, **shape)
+            )
+    return proposals
+
+
+class ReplaceProposals(Command):
+    """Put a plugin's proposals on a frame, replacing its earlier unreviewed ones."""
+
+    def __init__(
+        self, frame_id: int, plugin_id: str, proposals: Sequence[Annotation], frame_name: str = ""
+    ) -> None:
+        self.frame_id = frame_id
+        self.plugin_id = plugin_id
+        self.proposals = list(proposals)
+        self.ids: list[int] = []
+        self.label = f"Pre-annotate {frame_name or frame_id} ({plugin_id})"
+
+    def do(self, project: Project) -> None:
+        for old in project.annotations_of(self.frame_id):
+            if old.is_proposal and old.provenance.model_id == self.plugin_id:
+                project.delete("annotation", old.id)
+                if not any(a.track_id == old.track_id for a in project.annotations.values()):
+                    project.delete("track", old.track_id)
+        schema = project.schema
+        for name in sorted({p.class_name for p in self.proposals} - set(schema.names)):
+            schema = schema.with_class(LabelClass(name))
+        if schema is not project.schema:
+            project.put("schema", "schema", schema)
+        self.ids = []
+        for proposal in self.proposals:
+            annotation_id = project.new_id("annotation")
+            annotation = ensure_track(project, dataclasses.replace(proposal, id=annotation_id))
+            project.put("annotation", annotation_id, annotation)
+            self.ids.append(annotation_id)
+
+
+@dataclass
+class PreannotationSummary:
+    """What a pre-annotation run did."""
+
+    frames_done: int = 0
+    proposals: int = 0
+    failures: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def preannotate(
+    workspace: Workspace,
+    registry: PluginRegistry,
+    plugin_id: str,
+    frames: Sequence[Frame],
+    threshold: float = 0.0,
+    params: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
+    on_frame: Callable[[int, Frame], None] | None = None,
+) -> PreannotationSummary:
+    """Pre-annotate frames one by one, one undoable saved step per frame (for the CLI and scripts).
+
+    A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
+    """
+    values = registry.manifest(plugin_id).parameter_values(params)
+    summary = PreannotationSummary()
+    for position, frame in enumerate(frames):
+        if cancel is not None and cancel.is_set():
+            summary.cancelled = True
+            break
+        try:
+            detections = predict_frame(registry, plugin_id, workspace.project, frame, values)
+        except Exception as error:  # report and go on with the next frame
+            summary.failures.append(f"{frame.name}: {error}")
+            logger.warning("pre-annotation of %s failed: %s", frame.name, error)
+        else:
+            proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
+            workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+            summary.frames_done += 1
+            summary.proposals += len(proposals)
+        if on_frame is not None:
+            on_frame(position + 1, frame)
+    return summary
