@@ -1,0 +1,63 @@
+"""Reviewing model proposals: accept, reject, accept everything above a score."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+
+from annotator.core.commands import Command
+from annotator.core.edits import RemoveAnnotations
+from annotator.core.project import Project
+from annotator.core.records import Review
+
+logger = logging.getLogger(__name__)
+
+
+def _count(n: int, noun: str = "proposal") -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class AcceptProposals(Command):
+    """Mark unreviewed proposals as accepted (provenance is kept: model id, version, score)."""
+
+    def __init__(self, annotation_ids: Iterable[int], label: str | None = None) -> None:
+        self.annotation_ids = list(annotation_ids)
+        self.label = label or f"Accept {_count(len(self.annotation_ids))}"
+
+    def do(self, project: Project) -> None:
+        for annotation_id in self.annotation_ids:
+            annotation = project.annotations.get(annotation_id)
+            if annotation is not None and annotation.review == Review.UNREVIEWED:
+                project.put(
+                    "annotation", annotation_id, dataclasses.replace(annotation, review=Review.ACCEPTED)
+                )
+
+
+class RejectProposals(RemoveAnnotations):
+    """Remove proposals the annotator rejects."""
+
+    def __init__(self, annotation_ids: Iterable[int]) -> None:
+        ids = list(annotation_ids)
+        super().__init__(ids, label=f"Reject {_count(len(ids))}")
+
+
+def proposals_above(project: Project, threshold: float, frame_ids: Iterable[int] | None = None) -> list[int]:
+    """Ids of unreviewed proposals scoring at least ``threshold`` (in the given frames, or all)."""
+    frames = set(frame_ids) if frame_ids is not None else None
+    return [
+        a.id
+        for a in project.annotations.values()
+        if a.is_proposal
+        and (frames is None or a.frame_id in frames)
+        and a.provenance.score is not None
+        and a.provenance.score >= threshold
+    ]
+
+
+def accept_above(
+    project: Project, threshold: float, frame_ids: Iterable[int] | None = None
+) -> AcceptProposals:
+    """A command accepting every unreviewed proposal scoring at least ``threshold``."""
+    ids = proposals_above(project, threshold, frame_ids)
+    return AcceptProposals(ids, label=f"Accept {_count(len(ids))} scoring >= {threshold:g}")
