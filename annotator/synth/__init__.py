@@ -1,0 +1,1 @@
+"""Generated LiDAR + camera street scenes with exact ground truth."""
