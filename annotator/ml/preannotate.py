@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from annotator.core.commands import Command
@@ -24,6 +25,7 @@ from annotator.io.frame_data import load_image, load_points
 from annotator.io.workspace import Workspace
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.weights import load_weights
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +125,16 @@ def preannotate(
     params: dict[str, Any] | None = None,
     cancel: CancelToken | None = None,
     on_frame: Callable[[int, Frame], None] | None = None,
+    weights: Path | None = None,
 ) -> PreannotationSummary:
     """Pre-annotate frames one by one, one undoable saved step per frame (for the CLI and scripts).
 
+    The plugin uses ``weights`` when given, else the project's latest trained weights for it, if any.
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
     """
-    values = registry.manifest(plugin_id).parameter_values(params)
+    manifest = registry.manifest(plugin_id)
+    values = manifest.parameter_values(params)
+    load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
     summary = PreannotationSummary()
     for position, frame in enumerate(frames):
         if cancel is not None and cancel.is_set():

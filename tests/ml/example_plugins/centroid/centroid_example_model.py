@@ -7,11 +7,12 @@ It puts one axis-aligned box around all points above ``min_height``. Installed a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from annotator.ml.protocol import Detections, FrameInput
+from annotator.ml.protocol import Detections, FitProgress, FrameInput
 
 
 class CentroidModel:
@@ -31,6 +32,20 @@ class CentroidModel:
         box = np.concatenate([(low + high) / 2, high - low, [0.0]])[None]
         return Detections(box, [0], [1.0], ("Object",), self.version)
 
+    def fit(self, frames, params: dict[str, Any], cancel) -> Iterator[FitProgress]:
+        """Learn the padding that makes the raw extent match the labelled box (one step per frame)."""
+        gaps = []
+        for step, labelled in enumerate(frames, start=1):
+            if cancel.is_set():
+                return
+            self.padding = 0.0
+            raw = self.predict(labelled.frame, params)
+            if len(raw) and len(labelled.targets):
+                gaps.append(float(np.mean(labelled.targets.boxes[0, 3:6] - raw.boxes[0, 3:6]) / 2))
+            self.padding = float(np.mean(gaps)) if gaps else 0.0
+            yield FitProgress(step, len(frames), {"loss": abs(gaps[-1]) if gaps else 0.0})
+        self.version = f"centroid-1.0+pad{self.padding:.3f}"
+
     def save(self, path: str) -> None:
         """Write the state (here: the padding) to a local file."""
         with open(path, "w", encoding="utf-8") as handle:
@@ -40,4 +55,4 @@ class CentroidModel:
         """Read the state back; the version changes with it."""
         with open(path, encoding="utf-8") as handle:
             self.padding = float(json.load(handle)["padding"])
-        self.version = f"centroid-1.0+pad{self.padding}"
+        self.version = f"centroid-1.0+pad{self.padding:.3f}"

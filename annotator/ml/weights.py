@@ -1,0 +1,49 @@
+"""Where a project keeps trained plugin weights, and loading the newest into a model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from annotator.core.project import Project
+from annotator.ml.manifest import PluginManifest
+
+logger = logging.getLogger(__name__)
+
+MODELS_FOLDER = "models"
+LATEST_POINTER = "latest"
+
+
+def models_folder(project: Project, plugin_id: str) -> Path | None:
+    """``<project>/models/<plugin id>``, or None for a project without a directory."""
+    return None if project.root is None else project.root / MODELS_FOLDER / plugin_id
+
+
+def latest_weights(project: Project, plugin_id: str) -> Path | None:
+    """The most recently trained weights of a plugin in this project, or None."""
+    folder = models_folder(project, plugin_id)
+    pointer = folder / LATEST_POINTER if folder is not None else None
+    if pointer is None or not pointer.is_file():
+        return None
+    path = pointer.parent / pointer.read_text(encoding="utf-8").strip()
+    return path if path.is_file() else None
+
+
+def mark_latest(weights: Path) -> None:
+    """Make ``weights`` the ones pre-annotation loads for its plugin."""
+    (weights.parent / LATEST_POINTER).write_text(weights.name, encoding="utf-8")
+
+
+def load_weights(
+    model: Any, manifest: PluginManifest, project: Project, explicit: Path | None = None
+) -> Path | None:
+    """Load ``explicit`` weights, else the project's latest for the plugin; the path loaded, or None."""
+    path = explicit or latest_weights(project, manifest.id)
+    if path is None or not manifest.supports("load"):
+        return None
+    if getattr(model, "_annotator_weights", None) != str(path):
+        model.load(str(path))
+        model._annotator_weights = str(path)
+        logger.info("%s: loaded weights %s (version %s)", manifest.id, path, model.version)
+    return path
