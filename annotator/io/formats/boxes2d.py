@@ -1,0 +1,130 @@
+"""What the 2D box formats (COCO, YOLO, Pascal VOC) share: images per camera, sizes, output folders.
+
+A frame may have several cameras. When an export touches one camera only, its files go straight into
+the output folder; with several, each camera gets a sub-folder named after it (image file names of
+different cameras often coincide).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.core.geometry import Box2D
+from annotator.core.records import Annotation
+from annotator.io.errors import FormatError
+from annotator.io.formats.base import ExportContext, FrameLabels, SourceObject
+from annotator.io.frames import DEFAULT_CAMERA, IMAGE_SUFFIXES
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CameraImage:
+    """One camera image of a frame with the frame's boxes in it."""
+
+    camera: str
+    path: Path | None
+    width: int
+    height: int
+    annotations: list[Annotation]
+
+    def stem(self, frame_name: str) -> str:
+        """The image file's stem (the label file's name in YOLO and VOC), else the frame's name."""
+        return self.path.stem if self.path is not None else frame_name
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image, read from its header."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return int(image.width), int(image.height)
+    except FileNotFoundError:
+        raise FormatError(path, "no such image file") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise FormatError(path, f"not a readable image ({error})") from None
+
+
+def camera_images(labels: FrameLabels) -> list[CameraImage]:
+    """The frame's cameras that have an image or boxes, with the image size (from calibration or file).
+
+    Raises `FormatError` when a camera has boxes but neither an image nor a known size.
+    """
+    frame = labels.frame
+    boxes: dict[str, list[Annotation]] = {}
+    for annotation in labels.boxes():
+        boxes.setdefault(annotation.camera or DEFAULT_CAMERA, []).append(annotation)
+    result = []
+    for camera in sorted(set(labels.images) | set(boxes)):
+        path = labels.images.get(camera)
+        calibration = frame.cameras.get(camera)
+        if calibration is not None and calibration.width and calibration.height:
+            width, height = calibration.width, calibration.height
+        elif path is not None:
+            width, height = image_size(path)
+        else:
+            raise FormatError(frame.name, f"camera {camera!r} has boxes but no image (its size is unknown)")
+        result.append(CameraImage(camera, path, width, height, boxes.get(camera, [])))
+    return result
+
+
+def cameras_in(context: ExportContext) -> list[str]:
+    """Camera names the export's frames use (images or boxes)."""
+    names = {c for frame in context.frames for c in frame.images}
+    names.update(
+        a.camera
+        for frame in context.frames
+        for a in context.project.annotations_of(frame.id, "box2d")
+        if a.camera is not None
+    )
+    return sorted(names)
+
+
+class CameraFolders:
+    """Output folder per camera: ``out/leaf`` for a single-camera export, ``out/<camera>/leaf`` otherwise."""
+
+    def __init__(self, context: ExportContext, leaf: str = "") -> None:
+        self.root = context.out
+        self.leaf = leaf
+        self.several = len(cameras_in(context)) > 1
+
+        self._claimed: dict[Path, str] = {}
+
+    def __call__(self, camera: str) -> Path:
+        base = self.root / camera if self.several else self.root
+        return base / self.leaf if self.leaf else base
+
+    def claim(self, camera: str, file_name: str, frame_name: str) -> Path:
+        """The path of one output file; `FormatError` if another frame already wrote it."""
+        path = self(camera) / file_name
+        owner = self._claimed.setdefault(path, frame_name)
+        if owner != frame_name:
+            raise FormatError(path, f"frames {owner!r} and {frame_name!r} both have an image called so")
+        return path
+
+
+def find_image(stem: str, folders: list[Path]) -> Path | None:
+    """The first image called ``stem`` (any image suffix) in ``folders``."""
+    for folder in folders:
+        for suffix in IMAGE_SUFFIXES:
+            for candidate in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):
+                if candidate.is_file():
+                    return candidate
+    return None
+
+
+def box_object(
+    class_name: str, box: Box2D, camera: str, track_key: str | None = None, score: float | None = None
+) -> SourceObject:
+    """A 2D box object for an import."""
+    return SourceObject(class_name, box2d=box, camera=camera, track_key=track_key, score=score)
+
+
+def check_box(box: Box2D, path: Path, field: str, line: int | None = None) -> Box2D:
+    """``box`` if it has an area, else `FormatError`."""
+    if box.width <= 0 or box.height <= 0:
+        raise FormatError(path, f"empty box {box.to_array().round(3).tolist()}", line=line, field=field)
+    return box

@@ -1,0 +1,212 @@
+"""KITTI object detection: ``label_2/<frame>.txt`` in the rectified camera frame, through ``calib/``.
+
+Built on `annotator.io.kitti` (calibration and label-line parsing/formatting, `cuboid_from_kitti`).
+Import reads the training layout (``velodyne/``, ``label_2/``, ``calib/``, ``image_2/``); each frame's
+calibration becomes its camera ``image_2`` (``P2``, ``R0_rect @ Tr_velo_to_cam``, image size from the
+image header). Every imported object keeps its KITTI numbers in ``attributes["kitti"]`` together with
+the cuboid they gave; an export of an unchanged cuboid (within 1e-6) writes those numbers back as they
+came, so bbox, truncation, occlusion and alpha survive. ``DontCare`` rows are kept in the frame's
+``meta["kitti"]`` and written back. Other cuboids get alpha computed, the 2D box of the projected
+corners clipped to the image, truncation estimated as the share of that box outside the image, and
+occlusion from the ``occluded`` attribute (else 0). Pitch and roll are dropped (KITTI is 7-DoF).
+
+Export writes ``label_2/<frame>.txt`` and the calibration it used in ``calib/<frame>.txt``. Options:
+``camera`` (default ``image_2``, else the frame's only camera) and ``calib=synthetic`` to give frames
+without a calibration the usual KITTI mounting (see `synthetic_calibration`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator.core.camera import CameraCalibration
+from annotator.core.records import Annotation, Frame
+from annotator.io.errors import FormatError
+from annotator.io.formats.base import (
+    CUBOID,
+    Dataset,
+    ExportContext,
+    Exporter,
+    FrameLabels,
+    LabelFormat,
+    SourceObject,
+)
+from annotator.io.formats.boxes2d import find_image, image_size
+from annotator.io.formats.files import natural_key, read_text, safe_file_name, write_text_atomic
+from annotator.io.formats.kitti_objects import (
+    CAMERA,
+    calib_for_camera,
+    calib_from_data,
+    calib_to_data,
+    kitti_objects,
+    synthetic_calibration,
+)
+from annotator.io.kitti import (
+    KittiCalibration,
+    KittiObject,
+    cuboid_from_kitti,
+    format_calib,
+    format_label_line,
+    parse_calib,
+    parse_label_line,
+)
+
+logger = logging.getLogger(__name__)
+
+DONT_CARE = "DontCare"
+
+
+class KittiFormat(LabelFormat):
+    """KITTI 3D object labels with per-frame calibration."""
+
+    id = "kitti"
+    title = "KITTI"
+    kinds = (CUBOID,)
+    layout = "label_2/<frame>.txt (camera frame, h w l, rotation_y) + calib/<frame>.txt; velodyne/, image_2/"
+
+    def read(self, source: Path, options: dict[str, str] | None = None) -> Dataset:
+        """Read a KITTI object folder (``training/`` or one holding ``label_2``/``velodyne``)."""
+        root = Path(source)
+        if not (root / "label_2").is_dir() and (root / "training").is_dir():
+            root = root / "training"
+        if not root.is_dir() or not any((root / d).is_dir() for d in ("label_2", "velodyne", "image_2")):
+            raise FormatError(root, "not a KITTI object folder (no label_2/, velodyne/ or image_2/)")
+        dataset = Dataset("KITTI", Path(source))
+        stems = {p.stem for d in ("velodyne", "label_2") for p in (root / d).glob("*.*") if p.is_file()}
+        stems |= {p.stem for p in (root / "image_2").glob("*.*") if p.is_file()}
+        for stem in sorted(stems, key=natural_key):
+            _read_frame(dataset, root, stem)
+        return dataset
+
+    def exporter(self, context: ExportContext) -> Exporter:
+        return KittiExporter(context)
+
+
+def _read_frame(dataset: Dataset, root: Path, stem: str) -> None:
+    frame = dataset.frame(stem)
+    velodyne = root / "velodyne" / f"{stem}.bin"
+    frame.cloud = velodyne if velodyne.is_file() else None
+    image = find_image(stem, [root / "image_2"])
+    if image is not None:
+        frame.images[CAMERA] = image
+    calib_path = root / "calib" / f"{stem}.txt"
+    camera = None
+    if calib_path.is_file():
+        calib = parse_calib(read_text(calib_path), calib_path)
+        if "P2" not in calib.projections:
+            raise FormatError(calib_path, "missing P2 (the camera of image_2)")
+        width, height = image_size(image) if image is not None else (0, 0)
+        camera = _named(calib.camera("P2", width, height), CAMERA)
+        frame.cameras[CAMERA] = camera
+        frame.meta["kitti"] = {"calib": calib_to_data(calib)}
+    label_path = root / "label_2" / f"{stem}.txt"
+    if not label_path.is_file():
+        return
+    dont_care = []
+    for number, line in enumerate(read_text(label_path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = parse_label_line(line, label_path, number)
+            if obj.type == DONT_CARE:
+                dont_care.append(line.strip())
+                continue
+            if camera is None:
+                raise FormatError(label_path, f"no calibration {calib_path.name} in calib/", line=number)
+            frame.objects.append(_source_object(obj, camera, label_path, number))
+        except FormatError as error:
+            dataset.problems.append(error)
+    if dont_care:
+        frame.meta.setdefault("kitti", {})["dontcare"] = dont_care
+
+
+def _source_object(obj: KittiObject, camera: CameraCalibration, path: Path, number: int) -> SourceObject:
+    try:
+        cuboid = cuboid_from_kitti(obj, camera)
+    except ValueError as error:
+        raise FormatError(path, str(error), line=number) from None
+    kept: dict[str, Any] = {
+        "truncated": obj.truncated,
+        "occluded": obj.occluded,
+        "alpha": obj.alpha,
+        "bbox": list(obj.bbox),
+        "dimensions": list(obj.dimensions),
+        "location": list(obj.location),
+        "rotation_y": obj.rotation_y,
+        "cuboid": cuboid.to_array(nine_dof=True).tolist(),
+    }
+    attributes = {"kitti": kept, "occluded": str(obj.occluded)}
+    return SourceObject(obj.type, cuboid=cuboid, attributes=attributes, score=obj.score)
+
+
+def _named(camera: CameraCalibration, name: str) -> CameraCalibration:
+    return CameraCalibration(name, camera.projection, camera.lidar_to_camera, camera.width, camera.height)
+
+
+# -- export --------------------------------------------------------------------------------------------
+class KittiExporter(Exporter):
+    """Writes ``label_2/<frame>.txt`` and ``calib/<frame>.txt`` per frame."""
+
+    def __init__(self, context: ExportContext) -> None:
+        self.out = context.out
+        self.camera_name = context.options.get("camera")
+        self.synthetic = context.options.get("calib") == "synthetic"
+
+    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+        frame = labels.frame
+        name = safe_file_name(frame.name)
+        camera, calib = self._calibration(labels)
+        annotations = labels.cuboids()
+        lines = [format_label_line(obj) for obj in kitti_objects(annotations, camera, calib)]
+        lines += (
+            frame.meta.get("kitti", {}).get("dontcare", [])
+            if isinstance(frame.meta.get("kitti"), dict)
+            else []
+        )
+        write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
+        write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
+        return annotations
+
+    def _calibration(self, labels: FrameLabels) -> tuple[CameraCalibration, KittiCalibration]:
+        frame = labels.frame
+        camera = _export_camera(frame, self.camera_name)
+        if camera is None:
+            if not self.synthetic:
+                raise FormatError(frame.name, "frame has no camera calibration (use -o calib=synthetic)")
+            camera = synthetic_calibration()
+        if not camera.width or not camera.height:
+            image = labels.images.get(camera.name)
+            width, height = image_size(image) if image is not None else (1242, 375)
+            camera = CameraCalibration(camera.name, camera.projection, camera.lidar_to_camera, width, height)
+        kept = frame.meta.get("kitti", {}).get("calib") if isinstance(frame.meta.get("kitti"), dict) else None
+        if kept is not None:
+            calib = calib_from_data(kept)
+            if "P2" in calib.projections and _same_camera(calib.camera("P2"), camera):
+                return camera, calib
+        return camera, calib_for_camera(camera)
+
+
+def _export_camera(frame: Frame, wanted: str | None) -> CameraCalibration | None:
+    if wanted:
+        if wanted not in frame.cameras:
+            raise FormatError(
+                frame.name, f"frame has no camera {wanted!r} (has {sorted(frame.cameras) or 'none'})"
+            )
+        return frame.cameras[wanted]
+    if CAMERA in frame.cameras:
+        return frame.cameras[CAMERA]
+    if len(frame.cameras) > 1:
+        raise FormatError(
+            frame.name, f"frame has several cameras {sorted(frame.cameras)}; choose one with -o camera="
+        )
+    return next(iter(frame.cameras.values()), None)
+
+
+def _same_camera(a: CameraCalibration, b: CameraCalibration) -> bool:
+    return np.allclose(a.projection_matrix, b.projection_matrix, atol=1e-9) and np.allclose(
+        a.extrinsic_matrix, b.extrinsic_matrix, atol=1e-9
+    )

@@ -1,0 +1,134 @@
+"""Writing ASAM OpenLABEL 1.0.0: one ``openlabel.json`` with every exported frame (see `openlabel`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from annotator import __version__
+from annotator.core.geometry import Cuboid
+from annotator.core.records import Annotation
+from annotator.io.formats.base import ExportContext, Exporter, FrameLabels
+from annotator.io.formats.files import format_number, write_json_atomic
+from annotator.io.formats.rotation import quaternion_from_euler
+
+logger = logging.getLogger(__name__)
+
+FILE_NAME = "openlabel.json"
+LIDAR = "lidar"
+DECIMALS = 6
+
+
+def cuboid_val(cuboid: Cuboid) -> list[float]:
+    """The 10-value quaternion form ``x y z qx qy qz qw sx sy sz``."""
+    w, x, y, z = quaternion_from_euler(cuboid.yaw, cuboid.pitch, cuboid.roll)
+    values = [*cuboid.center, x, y, z, w, *cuboid.size]
+    return [format_number(v, DECIMALS if i < 3 or i > 6 else 9) for i, v in enumerate(values)]
+
+
+class OpenLabelExporter(Exporter):
+    """Collects frames and objects; writes one document at the end."""
+
+    def __init__(self, context: ExportContext) -> None:
+        self.context = context
+        self.frames: dict[str, Any] = {}
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.cameras: set[str] = set()
+
+    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+        number = str(len(self.frames))
+        objects: dict[str, Any] = {}
+        written = []
+        for annotation in labels.annotations:
+            uid = labels.track_name(annotation)
+            data = objects.setdefault(uid, {"object_data": {}})["object_data"]
+            if annotation.cuboid is not None:
+                entry = {"name": "box3d", "coordinate_system": LIDAR, "val": cuboid_val(annotation.cuboid)}
+                data.setdefault("cuboid", []).append(entry)
+            else:
+                box = annotation.box2d
+                assert box is not None
+                cx, cy = box.center
+                val = [format_number(v, 2) for v in (cx, cy, box.width, box.height)]
+                data.setdefault("bbox", []).append(
+                    {"name": "box2d", "coordinate_system": annotation.camera, "val": val}
+                )
+                self.cameras.add(str(annotation.camera))
+            written.append(annotation)
+            self.objects.setdefault(uid, {"name": uid, "type": annotation.class_name, "frames": []})[
+                "frames"
+            ].append(int(number))
+        self.frames[number] = {"objects": objects, "frame_properties": self._properties(labels)}
+        return written
+
+    def _properties(self, labels: FrameLabels) -> dict[str, Any]:
+        frame = labels.frame
+        streams: dict[str, Any] = {}
+        transforms: dict[str, Any] = {}
+        if labels.cloud is not None:
+            streams[LIDAR] = {"uri": str(labels.cloud)}
+        for name in sorted(set(labels.images) | set(frame.cameras)):
+            self.cameras.add(name)
+            stream: dict[str, Any] = {}
+            if name in labels.images:
+                stream["uri"] = str(labels.images[name])
+            camera = frame.cameras.get(name)
+            if camera is not None:
+                stream["stream_properties"] = {
+                    "intrinsics_pinhole": {
+                        "camera_matrix_3x4": np.ravel(camera.projection_matrix).tolist(),
+                        "width_px": camera.width,
+                        "height_px": camera.height,
+                        "distortion_coeffs_1xN": [],
+                    }
+                }
+                transforms[f"{LIDAR}_to_{name}"] = {
+                    "src": LIDAR,
+                    "dst": name,
+                    "transform_src_to_dst": {"matrix4x4": np.ravel(camera.extrinsic_matrix).tolist()},
+                }
+            streams[name] = stream
+        properties: dict[str, Any] = {"name": frame.name, "streams": streams}
+        if transforms:
+            properties["transforms"] = transforms
+        if frame.timestamp is not None:
+            properties["timestamp"] = frame.timestamp
+        return properties
+
+    def finish(self) -> None:
+        cameras = sorted(self.cameras)
+        coordinate_systems: dict[str, Any] = {LIDAR: {"type": "sensor_cs", "parent": "", "children": cameras}}
+        streams: dict[str, Any] = {LIDAR: {"type": "lidar", "description": "point clouds"}}
+        for name in cameras:
+            coordinate_systems[name] = {"type": "sensor_cs", "parent": LIDAR, "children": []}
+            streams[name] = {"type": "camera", "description": f"camera {name}"}
+        objects = {}
+        for uid, obj in self.objects.items():
+            objects[uid] = {
+                "name": obj["name"],
+                "type": obj["type"],
+                "frame_intervals": _intervals(obj["frames"]),
+            }
+        document = {
+            "openlabel": {
+                "metadata": {"schema_version": "1.0.0", "annotator": f"annotator {__version__}"},
+                "coordinate_systems": coordinate_systems,
+                "streams": streams,
+                "objects": objects,
+                "frames": self.frames,
+                "frame_intervals": _intervals(range(len(self.frames))),
+            }
+        }
+        write_json_atomic(self.context.out / FILE_NAME, document, indent=None)
+
+
+def _intervals(numbers_: Any) -> list[dict[str, int]]:
+    intervals: list[dict[str, int]] = []
+    for n in sorted(set(numbers_)):
+        if intervals and intervals[-1]["frame_end"] == n - 1:
+            intervals[-1]["frame_end"] = n
+        else:
+            intervals.append({"frame_start": n, "frame_end": n})
+    return intervals

@@ -1,0 +1,166 @@
+"""Turning a parsed `Dataset` into one undoable command: schema, frames, tracks and annotations.
+
+The whole import is a single `FunctionCommand`, so one undo removes it and an error half-way changes
+nothing (the project reverts the recorded changes and the store never sees them). Frames whose name the
+project already has receive the imported objects; their cloud, images and calibration are filled in
+where missing, never replaced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotator.core.commands import FunctionCommand
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
+from annotator.core.schema import LabelClass, LabelSchema
+from annotator.io.errors import FormatError
+from annotator.io.formats.base import Dataset, SourceFrame
+from annotator.io.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+#: Colours given to classes an import adds without a colour of their own.
+PALETTE = (
+    (230, 126, 34), (46, 204, 113), (142, 68, 173), (241, 196, 15), (26, 188, 156), (231, 76, 60),
+    (52, 73, 94), (149, 165, 166), (211, 84, 0), (39, 174, 96), (41, 128, 185), (192, 57, 43),
+)  # fmt: skip
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    label: str
+    source: Path
+    frames_added: int = 0
+    frames_updated: int = 0
+    tracks: int = 0
+    objects_by_class: Counter[str] = field(default_factory=Counter)
+    classes_added: list[str] = field(default_factory=list)
+    problems: list[FormatError] = field(default_factory=list)
+
+    @property
+    def objects(self) -> int:
+        """Objects imported in all."""
+        return sum(self.objects_by_class.values())
+
+
+def import_label(dataset: Dataset) -> str:
+    """The undo label of an import, e.g. ``Import KITTI (3 frames)``."""
+    count = len(dataset.frames)
+    return f"Import {dataset.title} ({count} frame{'' if count == 1 else 's'})"
+
+
+def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSchema, list[str]]:
+    """``schema`` with the dataset's classes that it lacks appended (colour and median size from the data)."""
+    used = dict(dataset.classes)
+    for frame in dataset.frames:
+        for obj in frame.objects:
+            used.setdefault(obj.class_name, None)
+    added = [name for name in used if name not in schema]
+    sizes: dict[str, list[tuple[float, float, float]]] = {}
+    for frame in dataset.frames:
+        for obj in frame.objects:
+            if obj.cuboid is not None and obj.class_name in added:
+                sizes.setdefault(obj.class_name, []).append(obj.cuboid.size)
+    for name in added:
+        colour = used[name] or PALETTE[len(schema.classes) % len(PALETTE)]
+        samples = sizes.get(name)
+        size = (
+            tuple(statistics.median(s[i] for s in samples) for i in range(3)) if samples else (1.0, 1.0, 1.0)
+        )
+        schema = schema.with_class(LabelClass(name, colour, size))  # type: ignore[arg-type]
+    return schema, added
+
+
+def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
+    """Add a parsed dataset to the workspace's project as one undoable step; report what was added."""
+    report = ImportReport(import_label(dataset), dataset.source, problems=list(dataset.problems))
+    workspace.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
+    logger.info(
+        "%s: %d frames added, %d updated, %d objects",
+        report.label,
+        report.frames_added,
+        report.frames_updated,
+        report.objects,
+    )
+    return report
+
+
+def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
+    schema, report.classes_added = schema_with_classes(project.schema, dataset)
+    if report.classes_added:
+        project.put("schema", "schema", schema)
+    by_name = {frame.name: frame for frame in project.frames.values()}
+    next_index = max((frame.index for frame in project.frames.values()), default=-1) + 1
+    tracks: dict[str, int] = {}
+    imported = Provenance(Source.IMPORTED)
+    for source_frame in dataset.frames:
+        existing = by_name.get(source_frame.name)
+        if existing is None:
+            frame = _new_frame(project, source_frame, next_index)
+            next_index += 1
+            report.frames_added += 1
+        else:
+            frame = _filled_frame(project, existing, source_frame)
+            report.frames_updated += 1
+        if frame != existing:
+            project.put("frame", frame.id, frame)
+        for obj in source_frame.objects:
+            track_id = tracks.get(obj.track_key) if obj.track_key is not None else None
+            if track_id is None:
+                track_id = project.new_id("track")
+                attributes = dict(obj.track_attributes)
+                if obj.track_key is not None:
+                    attributes["source_id"] = obj.track_key
+                    tracks[obj.track_key] = track_id
+                project.put("track", track_id, Track(track_id, obj.class_name, attributes))
+                report.tracks += 1
+            provenance = imported if obj.score is None else dataclasses.replace(imported, score=obj.score)
+            annotation_id = project.new_id("annotation")
+            annotation = Annotation(
+                annotation_id,
+                frame.id,
+                obj.class_name,
+                track_id,
+                cuboid=obj.cuboid,
+                box2d=obj.box2d,
+                camera=obj.camera,
+                provenance=provenance,
+                review=Review.ACCEPTED,
+                attributes=dict(obj.attributes),
+            )
+            project.put("annotation", annotation_id, annotation)
+            report.objects_by_class[obj.class_name] += 1
+
+
+def _new_frame(project: Project, source: SourceFrame, index: int) -> Frame:
+    return Frame(
+        project.new_id("frame"),
+        source.name,
+        index,
+        cloud=project.store_path(source.cloud) if source.cloud is not None else None,
+        images={camera: project.store_path(path) for camera, path in source.images.items()},
+        cameras=dict(source.cameras),
+        timestamp=source.timestamp,
+        meta=dict(source.meta),
+    )
+
+
+def _filled_frame(project: Project, frame: Frame, source: SourceFrame) -> Frame:
+    """``frame`` with what it lacks taken from ``source`` (nothing it has is replaced)."""
+    images = {c: project.store_path(p) for c, p in source.images.items()} | dict(frame.images)
+    return dataclasses.replace(
+        frame,
+        cloud=frame.cloud or (project.store_path(source.cloud) if source.cloud is not None else None),
+        images=images,
+        cameras=dict(source.cameras) | dict(frame.cameras),
+        timestamp=frame.timestamp if frame.timestamp is not None else source.timestamp,
+        meta=dict(source.meta) | dict(frame.meta),
+    )
