@@ -2,19 +2,22 @@
 
 A frame may have several cameras. When an export touches one camera only, its files go straight into
 the output folder; with several, each camera gets a sub-folder named after it (image file names of
-different cameras often coincide).
+different cameras often coincide). Exported images are linked (or copied) beside the labels.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import ExportContext, FrameLabels, SourceObject
+from annotator.io.formats.files import write_bytes_atomic
 from annotator.io.frames import DEFAULT_CAMERA, IMAGE_SUFFIXES
 
 logger = logging.getLogger(__name__)
@@ -83,27 +86,53 @@ def cameras_in(context: ExportContext) -> list[str]:
     return sorted(names)
 
 
-class CameraFolders:
-    """Output folder per camera: ``out/leaf`` for a single-camera export, ``out/<camera>/leaf`` otherwise."""
+IMAGE_MODES = ("link", "copy", "none")
 
-    def __init__(self, context: ExportContext, leaf: str = "") -> None:
+
+class CameraFolders:
+    """Output folders per camera: ``out/<leaf>`` for a single-camera export, ``out/<camera>/<leaf>`` else.
+
+    ``-o images=link|copy|none`` (default ``link``) puts each exported image (a symbolic link, or a
+    copy) into the camera's ``images_leaf`` folder, so the export is a complete dataset for training.
+    """
+
+    def __init__(self, context: ExportContext, leaf: str, images_leaf: str) -> None:
         self.root = context.out
         self.leaf = leaf
-        self.several = len(cameras_in(context)) > 1
-
+        self.images_leaf = images_leaf
+        self.cameras = cameras_in(context)
+        self.several = len(self.cameras) > 1
+        self.image_mode = context.options.get("images", IMAGE_MODES[0])
+        if self.image_mode not in IMAGE_MODES:
+            raise AnnotatorError(f"option images={self.image_mode!r}: choose one of {', '.join(IMAGE_MODES)}")
         self._claimed: dict[Path, str] = {}
 
-    def __call__(self, camera: str) -> Path:
+    def __call__(self, camera: str, leaf: str | None = None) -> Path:
         base = self.root / camera if self.several else self.root
-        return base / self.leaf if self.leaf else base
+        return base / (self.leaf if leaf is None else leaf)
 
     def claim(self, camera: str, file_name: str, frame_name: str) -> Path:
-        """The path of one output file; `FormatError` if another frame already wrote it."""
+        """The path of one label file; `FormatError` if another frame already wrote it."""
         path = self(camera) / file_name
         owner = self._claimed.setdefault(path, frame_name)
         if owner != frame_name:
             raise FormatError(path, f"frames {owner!r} and {frame_name!r} both have an image called so")
         return path
+
+    def place_image(self, camera: str, image: Path | None) -> None:
+        """Link or copy ``image`` into the camera's image folder (per ``-o images=``)."""
+        if image is None or self.image_mode == "none":
+            return
+        target = self(camera, self.images_leaf) / image.name
+        if target.is_symlink() or target.exists():
+            if target.resolve() == image.resolve():
+                return
+            target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.image_mode == "copy":
+            write_bytes_atomic(target, image.read_bytes())
+        else:
+            os.symlink(image.absolute(), target)
 
 
 def find_image(stem: str, folders: list[Path]) -> Path | None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
-from annotator.core.geometry import CORNER_SIGNS, Cuboid, wrap_angles
+from annotator.core.geometry import CORNER_SIGNS, CUBOID_EDGES, Cuboid, wrap_angles
 from annotator.core.records import Annotation
 from annotator.io.kitti import PROJECTION_KEYS, KittiCalibration, KittiObject
 
@@ -150,7 +150,7 @@ def _computed_rows(cuboids: list[Cuboid], camera: CameraCalibration) -> list[tup
     heading = rotations[:, :, 0] @ to_camera.T
     rotation_y = wrap_angles(np.arctan2(-heading[:, 2], heading[:, 0]))
     alpha = wrap_angles(rotation_y - np.arctan2(location[:, 0], location[:, 2]))
-    full, clipped = _image_boxes(cuboids, centres, sizes, rotations, camera)
+    full, clipped = _image_boxes(centres, sizes, rotations, camera)
     full_area = (full[:, 2] - full[:, 0]) * (full[:, 3] - full[:, 1])
     clipped_area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -192,11 +192,7 @@ def _rotations(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarr
 
 
 def _image_boxes(
-    cuboids: list[Cuboid],
-    centres: np.ndarray,
-    sizes: np.ndarray,
-    rotations: np.ndarray,
-    camera: CameraCalibration,
+    centres: np.ndarray, sizes: np.ndarray, rotations: np.ndarray, camera: CameraCalibration
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unclipped and image-clipped (N, 4) boxes of the projected cuboids; zeros when nothing is seen."""
     corners = (
@@ -211,11 +207,29 @@ def _image_boxes(
         pixels = homogeneous[:, :, :2] / homogeneous[:, :, 2:3]
     full = np.concatenate([pixels.min(axis=1), pixels.max(axis=1)], axis=1)
     for i in np.flatnonzero(~in_front):  # crossing the near plane: clip the edges (rare)
-        box = camera.cuboid_box2d(cuboids[i], clip_to_image=False)
-        full[i] = box.to_array() if box is not None else 0.0
+        full[i] = _near_clipped_box(corners_cam[i], projection)
     clipped = full.copy()
     clipped[:, [0, 2]] = np.clip(full[:, [0, 2]], 0.0, camera.width)
     clipped[:, [1, 3]] = np.clip(full[:, [1, 3]], 0.0, camera.height)
     empty = (clipped[:, 2] <= clipped[:, 0]) | (clipped[:, 3] <= clipped[:, 1])
     clipped[empty] = 0.0
     return full, clipped
+
+
+def _near_clipped_box(corners_cam: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Pixel box (4,) of the parts of a cuboid's edges at depth >= NEAR_PLANE (zeros if none).
+
+    Cut points are put exactly on the near plane, so rounding never drops them behind it.
+    """
+    points = [corners_cam[i] for i in range(8) if corners_cam[i, 2] >= NEAR_PLANE]
+    for i, j in CUBOID_EDGES:
+        a, b = corners_cam[i], corners_cam[j]
+        if (a[2] < NEAR_PLANE) != (b[2] < NEAR_PLANE):
+            cut = a + (NEAR_PLANE - a[2]) / (b[2] - a[2]) * (b - a)
+            cut[2] = NEAR_PLANE
+            points.append(cut)
+    if not points:
+        return np.zeros(4)
+    homogeneous = np.asarray(points) @ projection[:, :3].T + projection[:, 3]
+    pixels = homogeneous[:, :2] / homogeneous[:, 2:3]
+    return np.concatenate([pixels.min(axis=0), pixels.max(axis=0)])

@@ -17,6 +17,7 @@ row-major, mapping LiDAR points into the camera frame), which an import reads ba
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -166,33 +167,26 @@ class _Reader:
                 try:
                     if not isinstance(obj, dict) or not obj.get("type"):
                         raise FormatError(
-                            self.path, f"{label}: not in openlabel.objects or without a type", field=where
+                            self.path, "not in openlabel.objects or without a type", field=where
                         )
-                    frame.objects.append(parse(entry, str(obj["type"]), uid, label, where))
-                except FormatError as error:
-                    self.dataset.problems.append(error)
+                    frame.objects.append(parse(entry, str(obj["type"]), uid, where))
+                except FormatError as error:  # name the object in every message
+                    self.dataset.problems.append(
+                        FormatError(
+                            self.path, f"{label}: {error.problem}", line=error.line, field=error.field
+                        )
+                    )
 
-    def _cuboid(self, entry: Any, class_name: str, uid: str, label: str, field: str) -> SourceObject:
+    def _cuboid(self, entry: Any, class_name: str, uid: str, field: str) -> SourceObject:
         val = entry.get("val") if isinstance(entry, dict) else None
         if not isinstance(val, list) or len(val) not in (9, 10):
             unknown = sorted(set(entry) - _CUBOID_KEYS) if isinstance(entry, dict) else []
             extra = f"; unexpected keys: {', '.join(unknown)}" if unknown else ""
-            got = (
-                "null"
-                if val is None
-                else f"{type(val).__name__} of {len(val)}"
-                if isinstance(val, list)
-                else repr(val)
-            )
+            got = f"has {len(val)} values" if isinstance(val, list) else f"is {json.dumps(val)}"
             raise FormatError(
-                self.path,
-                f"{label}: val is {got}; a cuboid needs {_CUBOID_FORMS}{extra}",
-                field=f"{field}.val",
+                self.path, f"val {got}; a cuboid needs {_CUBOID_FORMS}{extra}", field=f"{field}.val"
             )
-        try:
-            values = numbers(val, (9, 10), self.path, f"{field}.val")
-        except FormatError as error:
-            raise FormatError(self.path, f"{label}: {error.problem}", field=error.field) from None
+        values = numbers(val, (9, 10), self.path, f"{field}.val")
         if len(values) == 9:
             rotation = (values[5], values[4], values[3])
         else:
@@ -200,16 +194,13 @@ class _Reader:
             try:
                 rotation = euler_from_quaternion(qw, qx, qy, qz)
             except ValueError as error:
-                raise FormatError(self.path, f"{label}: {error}", field=f"{field}.val") from None
+                raise FormatError(self.path, str(error), field=f"{field}.val") from None
         cuboid = checked_cuboid(values[0:3], values[-3:], rotation, self.path, f"{field}.val")
         return SourceObject(class_name, cuboid=cuboid, track_key=uid, track_attributes=self._names(uid))
 
-    def _bbox(self, entry: Any, class_name: str, uid: str, label: str, field: str) -> SourceObject:
+    def _bbox(self, entry: Any, class_name: str, uid: str, field: str) -> SourceObject:
         val = entry.get("val") if isinstance(entry, dict) else None
-        try:
-            cx, cy, w, h = numbers(val, 4, self.path, f"{field}.val")
-        except FormatError as error:
-            raise FormatError(self.path, f"{label}: {error.problem}", field=error.field) from None
+        cx, cy, w, h = numbers(val, 4, self.path, f"{field}.val")
         box = check_box(Box2D(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), self.path, f"{field}.val")
         camera = str(entry.get("coordinate_system") or self.default_camera)
         return SourceObject(

@@ -126,11 +126,12 @@ class VocExporter(Exporter):
     """Writes one XML per camera image."""
 
     def __init__(self, context: ExportContext) -> None:
-        self.folders = CameraFolders(context, FOLDER)
+        self.folders = CameraFolders(context, FOLDER, "JPEGImages")
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         outputs, written = [], []
-        for image in camera_images(labels):
+        images = camera_images(labels)
+        for image in images:
             root = ElementTree.Element("annotation")
             _add(root, "folder", image.path.parent.name if image.path else "")
             _add(root, "filename", image.path.name if image.path else "")
@@ -149,6 +150,8 @@ class VocExporter(Exporter):
             outputs.append((path, ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"))
         for path, data in outputs:
             write_bytes_atomic(path, data)
+        for image in images:
+            self.folders.place_image(image.camera, image.path)
         return written
 
 

@@ -169,13 +169,14 @@ class YoloExporter(Exporter):
 
     def __init__(self, context: ExportContext) -> None:
         self.context = context
-        self.folders = CameraFolders(context, "labels")
+        self.folders = CameraFolders(context, "labels", "images")
         self.class_ids = {name: i for i, name in enumerate(context.classes)}
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         written: list[Annotation] = []
         outputs = []
-        for image in camera_images(labels):
+        images = camera_images(labels)
+        for image in images:
             lines = []
             for annotation in image.annotations:
                 box = annotation.box2d.clipped(image.width, image.height)  # type: ignore[union-attr]
@@ -197,17 +198,22 @@ class YoloExporter(Exporter):
             outputs.append((path, "".join(line + "\n" for line in lines)))
         for path, text in outputs:
             write_text_atomic(path, text)
+        for image in images:
+            self.folders.place_image(image.camera, image.path)
         return written
 
     def finish(self) -> None:
         out = self.context.out
         write_text_atomic(out / "classes.txt", "".join(f"{name}\n" for name in self.context.classes))
         names = "".join(f"  {i}: {_yaml_quote(name)}\n" for i, name in enumerate(self.context.classes))
-        write_text_atomic(
-            out / "data.yaml", f"# written by annotator\nnc: {len(self.context.classes)}\nnames:\n{names}"
-        )
+        images = [
+            self.folders(camera, "images").relative_to(out).as_posix() for camera in self.folders.cameras
+        ]
+        listed = images[0] if len(images) == 1 else "[" + ", ".join(images) + "]"
+        text = f"# written by annotator\npath: {_yaml_quote(str(out.absolute()))}\ntrain: {listed}\nval: {listed}\n"
+        write_text_atomic(out / "data.yaml", f"{text}nc: {len(self.context.classes)}\nnames:\n{names}")
 
 
 def _yaml_quote(name: str) -> str:
-    plain = re.fullmatch(r"[A-Za-z0-9_.\- ]+", name) is not None and name == name.strip()
+    plain = re.fullmatch(r"[A-Za-z0-9_./\- ]+", name) is not None and name == name.strip()
     return name if plain else '"' + name.replace('"', "'") + '"'
