@@ -1,0 +1,112 @@
+"""Exact ground truth of a generated frame: LiDAR-frame cuboids, visibility, and image boxes.
+
+Occlusion levels follow KITTI (0 fully visible, 1 partly occluded, 2 largely occluded, 3 unknown) and
+are measured from the LiDAR: the share of the rays that would hit the object which did reach it first
+(3 when no ray would hit it at all). Truncation is the share of the projected box outside the image.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.core.camera import CameraCalibration
+from annotator.core.geometry import Box2D, Cuboid, PointIndex, euler_from_matrix
+from annotator.io.kitti import projected_box
+from annotator.synth.lidar import LidarScan
+from annotator.synth.scene import SceneState
+
+logger = logging.getLogger(__name__)
+
+#: Visible-ray shares at or above which an object counts as fully (0) or partly (1) visible.
+VISIBLE_SHARES = (0.8, 0.4)
+
+
+@dataclass(frozen=True)
+class GroundTruthObject:
+    """One object of a frame as the generator knows it (cuboid and velocity in the LiDAR frame)."""
+
+    track_id: int
+    label: str
+    cuboid: Cuboid
+    num_points: int
+    occlusion: int
+    truncation: float
+    box2d: Box2D | None
+    velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (floats rounded to 6 decimals)."""
+        return {
+            "track_id": self.track_id,
+            "label": self.label,
+            "cuboid": [round(float(v), 6) for v in self.cuboid.to_array(nine_dof=True)],
+            "num_points": self.num_points,
+            "occlusion": self.occlusion,
+            "truncation": round(self.truncation, 6),
+            "box2d": None if self.box2d is None else [round(float(v), 3) for v in self.box2d.to_array()],
+            "velocity": [round(float(v), 6) for v in self.velocity],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GroundTruthObject:
+        """Inverse of `to_dict`."""
+        box = data.get("box2d")
+        return cls(
+            int(data["track_id"]),
+            str(data["label"]),
+            Cuboid.from_array(data["cuboid"]),
+            int(data["num_points"]),
+            int(data["occlusion"]),
+            float(data["truncation"]),
+            None if box is None else Box2D(*box),
+            tuple(float(v) for v in data.get("velocity", (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
+        )
+
+
+def occlusion_level(visible: int, reachable: int) -> int:
+    """KITTI occlusion level from rays that reached the object out of rays that would hit it."""
+    if reachable <= 0:
+        return 3
+    share = visible / reachable
+    if share >= VISIBLE_SHARES[0]:
+        return 0
+    return 1 if share >= VISIBLE_SHARES[1] else 2
+
+
+def truncation(cuboid: Cuboid, camera: CameraCalibration) -> tuple[float, Box2D | None]:
+    """Share of the projected box outside the image (1 when not in view) and the clipped 2D box."""
+    full = projected_box(camera, cuboid, clip_to_image=False)
+    clipped = projected_box(camera, cuboid)
+    if full is None or clipped is None or full.area <= 0:
+        return 1.0, None
+    return float(np.clip(1.0 - clipped.area / full.area, 0.0, 1.0)), clipped
+
+
+def ground_truth(state: SceneState, lidar: LidarScan, camera: CameraCalibration) -> list[GroundTruthObject]:
+    """Ground truth of every object of ``state`` in the LiDAR frame of that instant."""
+    pose = state.lidar_pose
+    rotation, origin = pose[:3, :3], pose[:3, 3]
+    index = PointIndex(lidar.points[:, :3])
+    objects = []
+    for k, obj in enumerate(state.objects):
+        world = obj.cuboid
+        centre = rotation.T @ (np.asarray(world.center) - origin)
+        yaw, pitch, roll = euler_from_matrix(rotation.T @ world.rotation)
+        cuboid = Cuboid(tuple(centre), world.size, yaw, pitch, roll)
+        cut, box = truncation(cuboid, camera)
+        objects.append(
+            GroundTruthObject(
+                obj.actor.track_id,
+                obj.actor.label,
+                cuboid,
+                index.count_inside(cuboid),
+                occlusion_level(int(lidar.visible_rays[k]), int(lidar.reachable_rays[k])),
+                cut,
+                box,
+                tuple(float(v) for v in rotation.T @ obj.velocity),  # type: ignore[arg-type]
+            )
+        )
+    return objects

@@ -1,0 +1,164 @@
+"""The static part of a street: building blocks along both sides, and street furniture (poles, signs,
+street lights, trees, hedges, bins, bollards) in the strip next to the kerb.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from annotator.synth.ground import Ground
+from annotator.synth.primitives import FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid
+
+logger = logging.getLogger(__name__)
+
+FACADE_COLORS = np.array(
+    [[205, 190, 160], [170, 110, 85], [190, 190, 185], [225, 215, 195], [150, 150, 150], [196, 160, 120]],
+    dtype=np.float64,
+)
+FOLIAGE_COLOR = (62.0, 108.0, 48.0)
+BARK = (92.0, 70.0, 52.0)
+POLE = (128.0, 130.0, 134.0)
+
+
+def buildings(ground: Ground, rng: np.random.Generator, x_range: tuple[float, float]) -> list[Primitive]:
+    """Blocks of houses along both sides (front row with alleys, and a taller back row)."""
+    line = ground.layout.building_line
+    blocks: list[Primitive] = []
+    for side in (-1, 1):
+        x = x_range[0]
+        while x < x_range[1]:
+            width = float(rng.uniform(8.0, 30.0))
+            setback = float(rng.uniform(0.0, 2.5)) if rng.random() < 0.5 else 0.0
+            depth = float(rng.uniform(8.0, 16.0))
+            height = float(rng.uniform(5.0, 24.0))
+            blocks.append(
+                _block(ground, rng, x + width / 2, side * (line + setback + depth / 2), width, depth, height)
+            )
+            x += width + (float(rng.uniform(3.0, 9.0)) if rng.random() < 0.3 else 0.0)
+        x = x_range[0] - 40.0
+        while x < x_range[1] + 40.0:
+            width = float(rng.uniform(25.0, 60.0))
+            y = side * (line + float(rng.uniform(26.0, 40.0)))
+            blocks.append(_block(ground, rng, x + width / 2, y, width, 16.0, float(rng.uniform(12.0, 35.0))))
+            x += width + float(rng.uniform(5.0, 15.0))
+    return blocks
+
+
+def _block(
+    ground: Ground, rng: np.random.Generator, x: float, y: float, length: float, depth: float, height: float
+) -> Primitive:
+    xs = np.array([x - length / 2, x + length / 2, x - length / 2, x + length / 2])
+    ys = np.array([y - depth / 2, y - depth / 2, y + depth / 2, y + depth / 2])
+    base = float(ground.height(xs, ys).min()) - 0.5
+    top = float(ground.height(x, y)) + height
+    color = FACADE_COLORS[int(rng.integers(len(FACADE_COLORS)))] * rng.uniform(0.9, 1.1)
+    return box(
+        (x, y, (base + top) / 2),
+        (length, depth, top - base),
+        color,
+        float(rng.uniform(0.2, 0.4)),
+        texture=FACADE,
+    )
+
+
+def furniture(
+    ground: Ground, rng: np.random.Generator, x_range: tuple[float, float], clutter: float
+) -> list[Primitive]:
+    """Street furniture and vegetation in the furniture strips; ``clutter`` scales how much."""
+    if clutter <= 0:
+        return []
+    lo, hi = ground.layout.furniture_band
+    makers = (_street_light, _sign, _tree, _tree, _hedge, _bin, _bollard)
+    items: list[Primitive] = []
+    for side in (-1, 1):
+        x = x_range[0] + float(rng.uniform(0.0, 10.0))
+        while x < x_range[1]:
+            maker = makers[int(rng.integers(len(makers)))]
+            y = side * float(rng.uniform(lo + 0.35, hi - 0.35))
+            footprint = maker(ground, rng, x, y, side, items)
+            x += footprint + float(rng.uniform(2.0, 14.0)) / clutter
+    return items
+
+
+def _base(ground: Ground, x: float, y: float) -> float:
+    return float(ground.height(x, y)) - 0.2
+
+
+def _street_light(
+    ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list
+) -> float:
+    height = float(rng.uniform(6.0, 9.0))
+    base = _base(ground, x, y)
+    arm = float(rng.uniform(1.2, 2.5))
+    out.append(cylinder((x, y, base + height / 2), 0.1, height, POLE, 0.35))
+    out.append(box((x, y - side * arm / 2, base + height - 0.1), (0.12, arm, 0.1), POLE, 0.35))
+    out.append(box((x, y - side * arm, base + height - 0.2), (0.6, 0.3, 0.15), (230.0, 230.0, 210.0), 0.5))
+    return 0.3
+
+
+def _sign(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    height = float(rng.uniform(2.4, 3.0))
+    base = _base(ground, x, y)
+    out.append(cylinder((x, y, base + height / 2), 0.04, height, POLE, 0.35))
+    color = ((200.0, 30.0, 30.0), (30.0, 80.0, 190.0), (240.0, 200.0, 30.0))[int(rng.integers(3))]
+    out.append(
+        box((x, y, base + height - 0.3), (0.04, 0.6, 0.6), color, 0.9, yaw=float(rng.uniform(-0.3, 0.3)))
+    )
+    return 0.4
+
+
+def _tree(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    base = _base(ground, x, y)
+    radius = float(rng.uniform(1.4, 2.4))
+    radius_z = float(rng.uniform(1.5, 2.6))
+    crown_base = base + float(rng.uniform(4.9, 6.0))
+    out.append(
+        cylinder(
+            (x, y, (base + crown_base + 0.6) / 2),
+            float(rng.uniform(0.1, 0.2)),
+            crown_base + 0.6 - base,
+            BARK,
+            0.3,
+        )
+    )
+    color = tuple(c * float(rng.uniform(0.85, 1.15)) for c in FOLIAGE_COLOR)
+    out.append(
+        ellipsoid(
+            (x, y, crown_base + radius_z),
+            (radius, radius, radius_z),
+            color,
+            0.45,
+            porosity=0.4,
+            texture=FOLIAGE,
+        )
+    )
+    return 2.0 * radius - 1.0
+
+
+def _hedge(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    length = float(rng.uniform(1.5, 5.0))
+    height = float(rng.uniform(0.6, 1.3))
+    base = _base(ground, x + length / 2, y)
+    color = tuple(c * float(rng.uniform(0.8, 1.1)) for c in FOLIAGE_COLOR)
+    radii = (length / 2, 0.45, height / 2 + 0.2)
+    out.append(
+        ellipsoid((x + length / 2, y, base + radii[2]), radii, color, 0.45, porosity=0.25, texture=FOLIAGE)
+    )
+    return length
+
+
+def _bin(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    base = _base(ground, x, y)
+    color = ((40.0, 90.0, 50.0), (60.0, 60.0, 64.0), (30.0, 60.0, 140.0))[int(rng.integers(3))]
+    out.append(box((x, y, base + 0.6), (0.6, 0.6, 1.2), color, 0.3, yaw=float(rng.uniform(-0.4, 0.4))))
+    return 0.5
+
+
+def _bollard(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    count = int(rng.integers(1, 5))
+    for i in range(count):
+        base = _base(ground, x + 1.5 * i, y)
+        out.append(cylinder((x + 1.5 * i, y, base + 0.5), 0.09, 1.0, (60.0, 60.0, 62.0), 0.6))
+    return 1.5 * count
