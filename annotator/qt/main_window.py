@@ -1,104 +1,139 @@
-"""The main window: menus, the undo/redo actions and the project's frames and annotations."""
+"""The main window: the four views, dock panels, menus built from the action registry, a status bar."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-)
+import numpy as np
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from annotator.core.errors import AnnotatorError
 from annotator.io.workspace import Workspace
+from annotator.qt.actions import build_actions, build_menus, default_actions
+from annotator.qt.document import Document
+from annotator.qt.frame_loader import FrameLoader
+from annotator.qt.panels.classes import ClassesPanel
+from annotator.qt.panels.frames import FramesPanel
+from annotator.qt.panels.objects import ObjectsPanel
+from annotator.qt.panels.properties import PropertiesPanel
+from annotator.qt.settings import AppSettings
+from annotator.qt.view_grid import ViewGrid
+from annotator.render.style import POINT_SIZES, DisplayOptions
 
 logger = logging.getLogger(__name__)
 
-MAX_RECENT = 8
+#: How much faster (Shift) or slower (Ctrl) a fly step is.
+FLY_FAST, FLY_SLOW = 4.0, 0.25
 
 
 class MainWindow(QMainWindow):
-    """Top-level window. Holds at most one open `Workspace`."""
+    """Top-level window. Holds at most one open `Workspace` (through its `Document`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: AppSettings | None = None, loader: FrameLoader | None = None) -> None:
         super().__init__()
-        self.workspace: Workspace | None = None
+        self.setObjectName("mainWindow")
         self.setWindowTitle("annotator")
-        self.resize(1280, 800)
-        self.frame_list = QListWidget()
-        self.frame_list.currentItemChanged.connect(self._show_frame)
-        self.annotation_table = QTableWidget(0, 5)
-        self.annotation_table.setHorizontalHeaderLabels(["id", "class", "track", "source", "review"])
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.frame_list)
-        splitter.addWidget(self.annotation_table)
-        splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(splitter)
-        self._build_menus()
+        self.resize(1440, 900)
+        self.settings = settings if settings is not None else AppSettings()
+        self.loader = loader if loader is not None else FrameLoader(parent=self)
+        self.document = Document(self.loader, self)
+        self.options = self.settings.display_options()
+        self.grid = ViewGrid(self.document)
+        self.setCentralWidget(self.grid)
+
+        self.specs = default_actions(with_formats=False)
+        self.actions = build_actions(self, self.specs)
+        self.menus = build_menus(self.menuBar(), self.specs, self.actions)
+        self.recent_menu = self.menus["file.recent"]
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+
+        self.classes_panel = ClassesPanel(self.document)
+        self.objects_panel = ObjectsPanel(self.document)
+        self.properties_panel = PropertiesPanel(self.document)
+        self.frames_panel = FramesPanel(
+            self.document, self.actions["frame.previous"], self.actions["frame.next"]
+        )
+        self.docks = {
+            "classes": self._dock("Label classes", self.classes_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "frames": self._dock("Frames", self.frames_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "objects": self._dock("Objects", self.objects_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "properties": self._dock(
+                "Properties", self.properties_panel, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+        }
+        panels_menu = self.menus["&View"].addMenu("&Panels")
+        for dock in self.docks.values():
+            panels_menu.addAction(dock.toggleViewAction())
+
+        self.points_label = QLabel()
+        self.cursor_label = QLabel()
+        self.timing_label = QLabel()
+        for label in (self.points_label, self.cursor_label, self.timing_label):
+            self.statusBar().addPermanentWidget(label)
         self.statusBar().showMessage("No project open: File > New or File > Open")
 
-    # -- menus --------------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_action = self._action("&New project...", QKeySequence.StandardKey.New, self._ask_new)
-        self.open_action = self._action("&Open project...", QKeySequence.StandardKey.Open, self._ask_open)
-        file_menu.addAction(self.new_action)
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self._undo)
-        self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo, self._redo)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
+        self.document.frame_changed.connect(self._frame_changed)
+        self.document.cloud_changed.connect(self._show_point_count)
+        self.document.cloud_failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.grid.frame_shown.connect(self._show_timing)
+        self.grid.cursor_moved.connect(self._show_cursor)
+        self.grid.perspective.rendered.connect(lambda _: self._show_point_count())
+        self._default_layout = (self.saveState(), self.grid.saveState(), self.grid.ortho_splitter.saveState())
+        self._restore_layout()
+        self._apply_options(self.options)
         self._update_undo_actions()
 
-    def _action(self, title: str, keys: QKeySequence.StandardKey, handler) -> QAction:
-        action = QAction(title, self)
-        action.setShortcut(QKeySequence(keys))
-        action.triggered.connect(handler)
-        return action
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in recent_projects():
-            self.recent_menu.addAction(path, lambda p=path: self._open_with_message(Path(p)))
-        self.recent_menu.setEnabled(bool(recent_projects()))
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
 
     # -- projects -----------------------------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace | None:
+        """The open workspace."""
+        return self.document.workspace
+
     def open_project(self, directory: Path) -> None:
-        """Open the project in ``directory`` (closing the current one); raises `AnnotatorError`."""
+        """Open the project in ``directory`` (closing the current one) at the frame last viewed there.
+
+        Raises `AnnotatorError` when it cannot be opened.
+        """
         workspace = Workspace.open(directory)
+        self.adopt_workspace(workspace, self.settings.last_frame(directory))
+        self.settings.remember_recent(directory)
+
+    def adopt_workspace(self, workspace: Workspace, frame_id: int | None = None, wait: bool = False) -> None:
+        """Show an open workspace (the window closes it later), at ``frame_id`` or the first frame.
+
+        With ``wait`` the frame's cloud is loaded before this returns (headless snapshots).
+        """
         self.close_project()
-        self.workspace = workspace
         workspace.stack.changed.connect(self._update_undo_actions)
-        workspace.project.events.batch.connect(self._refresh)
-        remember_recent(directory)
-        self.setWindowTitle(f"annotator - {directory.name}")
-        self._refresh()
+        self.document.open(workspace, frame_id, wait=wait)
+        self.setWindowTitle(f"annotator - {workspace.root.name}")
+        project = workspace.project
+        self.statusBar().showMessage(
+            f"{len(project.frames)} frames, {len(project.annotations)} annotations", 5000
+        )
         self._update_undo_actions()
 
     def close_project(self) -> None:
         """Close the open project (every step is already saved)."""
-        if self.workspace is not None:
-            self.workspace.stack.changed.disconnect(self._update_undo_actions)
-            self.workspace.project.events.batch.disconnect(self._refresh)
-            self.workspace.close()
-            self.workspace = None
-        self.frame_list.clear()
-        self.annotation_table.setRowCount(0)
+        workspace = self.document.workspace
+        if workspace is None:
+            return
+        workspace.stack.changed.disconnect(self._update_undo_actions)
+        self.document.close()
+        workspace.close()
+        self.setWindowTitle("annotator")
+        self._update_undo_actions()
 
     def _open_with_message(self, directory: Path) -> None:
         try:
@@ -106,12 +141,14 @@ class MainWindow(QMainWindow):
         except AnnotatorError as error:
             QMessageBox.critical(self, "Cannot open project", str(error))
 
-    def _ask_open(self) -> None:
+    def ask_open_project(self) -> None:
+        """File > Open: choose a project directory."""
         directory = QFileDialog.getExistingDirectory(self, "Open project")
         if directory:
             self._open_with_message(Path(directory))
 
-    def _ask_new(self) -> None:
+    def ask_new_project(self) -> None:
+        """File > New: choose an empty directory for a new project."""
         directory = QFileDialog.getExistingDirectory(self, "New project in directory")
         if not directory:
             return
@@ -121,72 +158,181 @@ class MainWindow(QMainWindow):
         except AnnotatorError as error:
             QMessageBox.critical(self, "Cannot create project", str(error))
 
-    # -- views --------------------------------------------------------------------------------------
-    def _refresh(self, *_: object) -> None:
-        if self.workspace is None:
-            return
-        project = self.workspace.project
-        current = self.frame_list.currentRow()
-        self.frame_list.blockSignals(True)
-        self.frame_list.clear()
-        for frame in project.frames_in_order():
-            item = QListWidgetItem(frame.name)
-            item.setData(Qt.ItemDataRole.UserRole, frame.id)
-            self.frame_list.addItem(item)
-        self.frame_list.blockSignals(False)
-        if self.frame_list.count():
-            self.frame_list.setCurrentRow(min(max(current, 0), self.frame_list.count() - 1))
-        self._show_frame()
-        self.statusBar().showMessage(
-            f"{len(project.frames)} frames, {len(project.annotations)} annotations", 0
-        )
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_projects()
+        for path in recent:
+            self.recent_menu.addAction(path, lambda p=path: self._open_with_message(Path(p)))
+        self.recent_menu.setEnabled(bool(recent))
 
-    def _show_frame(self, *_: object) -> None:
-        self.annotation_table.setRowCount(0)
-        item = self.frame_list.currentItem()
-        if self.workspace is None or item is None:
-            return
-        annotations = self.workspace.project.annotations_of(item.data(Qt.ItemDataRole.UserRole))
-        self.annotation_table.setRowCount(len(annotations))
-        for row, a in enumerate(annotations):
-            values = [a.id, a.class_name, a.track_id, a.provenance.source.value, a.review.value]
-            for column, value in enumerate(values):
-                self.annotation_table.setItem(row, column, QTableWidgetItem(str(value)))
-
-    # -- undo ---------------------------------------------------------------------------------------
-    def _undo(self) -> None:
+    # -- edit ---------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        """Edit > Undo."""
         if self.workspace is not None:
             self.workspace.stack.undo()
 
-    def _redo(self) -> None:
+    def redo(self) -> None:
+        """Edit > Redo."""
         if self.workspace is not None:
             self.workspace.stack.redo()
+
+    def clear_selection(self) -> None:
+        """Edit > Clear selection."""
+        self.document.select(None)
 
     def _update_undo_actions(self) -> None:
         stack = self.workspace.stack if self.workspace else None
         undo_label = stack.undo_label() if stack and stack.can_undo() else None
         redo_label = stack.redo_label() if stack and stack.can_redo() else None
-        self.undo_action.setEnabled(undo_label is not None)
-        self.redo_action.setEnabled(redo_label is not None)
-        self.undo_action.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
-        self.redo_action.setText(f"&Redo {redo_label}" if redo_label else "&Redo")
+        undo, redo = self.actions["edit.undo"], self.actions["edit.redo"]
+        undo.setEnabled(undo_label is not None)
+        redo.setEnabled(redo_label is not None)
+        undo.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
+        redo.setText(f"&Redo {redo_label}" if redo_label else "&Redo")
+
+    # -- frames -------------------------------------------------------------------------------------
+    def step_frame(self, step: int) -> None:
+        """Frame > Next / Previous."""
+        self.document.step_frame(step)
+
+    def go_to_end(self, last: bool) -> None:
+        """Frame > First / Last."""
+        frames = self.document.frames()
+        if frames:
+            self.document.set_frame(frames[-1 if last else 0].id)
+
+    def _frame_changed(self, frame_id: object) -> None:
+        if self.workspace is not None and frame_id is not None:
+            self.settings.set_last_frame(self.workspace.root, int(frame_id))
+        self.timing_label.setText("loading…" if frame_id is not None and self.document.cloud is None else "")
+        self._show_point_count()
+
+    # -- camera -------------------------------------------------------------------------------------
+    def reset_camera(self) -> None:
+        """View > Reset camera."""
+        self.grid.perspective.reset_camera()
+
+    def bird_eye(self) -> None:
+        """View > Bird's-eye view."""
+        self.grid.perspective.bird_eye()
+
+    def focus_selected(self) -> None:
+        """View > Focus selected object."""
+        if not self.grid.perspective.focus_selected():
+            self.statusBar().showMessage("Select an object to focus on it", 3000)
+
+    def fly(self, forward: int, right: int, up: int) -> None:
+        """View > Fly: one step; Shift held goes faster, Ctrl slower."""
+        modifiers = QGuiApplication.queryKeyboardModifiers()
+        speed = 1.0
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            speed *= FLY_FAST
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            speed *= FLY_SLOW
+        self.grid.perspective.fly(forward, right, up, speed)
+
+    # -- display options ----------------------------------------------------------------------------
+    def set_color_mode(self, mode: str, checked: bool = True) -> None:
+        """View > Colour points by."""
+        if checked:
+            self._apply_options(dataclasses.replace(self.options, color_mode=mode))
+
+    def set_background(self, name: str, checked: bool = True) -> None:
+        """View > Background."""
+        if checked:
+            self._apply_options(dataclasses.replace(self.options, background=name))
+
+    def change_point_size(self, step: int) -> None:
+        """View > Larger / Smaller points."""
+        sizes = list(POINT_SIZES)
+        current = min(range(len(sizes)), key=lambda i: abs(sizes[i] - self.options.point_size))
+        size = sizes[max(0, min(len(sizes) - 1, current + step))]
+        self._apply_options(dataclasses.replace(self.options, point_size=size))
+
+    def set_option(self, name: str, checked: bool) -> None:
+        """View > a shown/hidden helper (grid, rings, labels, highlight, colour bar)."""
+        if getattr(self.options, name) != checked:
+            self._apply_options(dataclasses.replace(self.options, **{name: checked}))
+
+    def _apply_options(self, options: DisplayOptions) -> None:
+        self.options = options
+        self.settings.set_display_options(options)
+        self.grid.set_options(options)
+        checks = {
+            f"view.color.{options.color_mode}": True,
+            f"view.background.{options.background}": True,
+            "view.grid": options.show_grid,
+            "view.rings": options.show_rings,
+            "view.labels": options.show_labels,
+            "view.highlight": options.highlight_inside,
+            "view.color_bar": options.show_color_bar,
+        }
+        for action_id, checked in checks.items():
+            action = self.actions.get(action_id)
+            if action is not None and action.isChecked() != checked:
+                action.blockSignals(True)
+                action.setChecked(checked)
+                action.blockSignals(False)
+
+    # -- status bar ---------------------------------------------------------------------------------
+    def _show_point_count(self) -> None:
+        cloud = self.document.cloud
+        if cloud is None:
+            self.points_label.setText("")
+            return
+        drawn = self.grid.perspective.scene.drawn_points
+        text = f"{len(cloud):,} points"
+        if drawn != len(cloud):
+            text += f" (drawing {drawn:,} while moving)"
+        self.points_label.setText(text)
+
+    def _show_cursor(self, point: object) -> None:
+        if point is None:
+            self.cursor_label.setText("")
+            return
+        x, y, z = np.asarray(point, dtype=float)
+        self.cursor_label.setText(f"x {x:8.2f}  y {y:8.2f}  z {z:6.2f} m")
+
+    def _show_timing(self, load_ms: float, render_ms: float) -> None:
+        self.timing_label.setText(f"load {load_ms:.0f} ms + render {render_ms:.0f} ms")
+
+    # -- layout -------------------------------------------------------------------------------------
+    def _layout_parts(self) -> dict[str, tuple]:
+        return {
+            "state": (self.saveState, self.restoreState),
+            "views": (self.grid.saveState, self.grid.restoreState),
+            "ortho_views": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
+        }
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.layout_state("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for name, (_, restore) in self._layout_parts().items():
+            state = self.settings.layout_state(name)
+            if state is not None:
+                restore(state)
+
+    def save_layout(self) -> None:
+        """Remember the window geometry, docks and splitter sizes."""
+        self.settings.set_layout_state("geometry", self.saveGeometry())
+        for name, (save, _) in self._layout_parts().items():
+            self.settings.set_layout_state(name, save())
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        """View > Reset window layout."""
+        state, views, ortho = self._default_layout
+        self.restoreState(QByteArray(state))
+        self.grid.restoreState(QByteArray(views))
+        self.grid.ortho_splitter.restoreState(QByteArray(ortho))
+        for dock in self.docks.values():
+            dock.show()
 
     def closeEvent(self, event) -> None:
-        """Close the project on exit."""
+        """Remember the layout, close the project and release the views."""
+        self.save_layout()
         self.close_project()
+        self.loader.shutdown()
+        self.grid.dispose()
         super().closeEvent(event)
-
-
-def recent_projects() -> list[str]:
-    """Recently opened project directories, newest first (from QSettings)."""
-    value = QSettings().value("recent_projects", [])
-    if isinstance(value, str):
-        value = [value]
-    return [str(v) for v in (value or [])]
-
-
-def remember_recent(directory: Path) -> None:
-    """Put ``directory`` first in the recent projects."""
-    path = str(Path(directory).resolve())
-    paths = [path] + [p for p in recent_projects() if p != path]
-    QSettings().setValue("recent_projects", paths[:MAX_RECENT])

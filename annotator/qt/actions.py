@@ -1,0 +1,216 @@
+"""Every user action declared once (id, title, menu, default keys, handler); menus and shortcuts are
+built from this registry, and so is the README's shortcut table (`shortcut_rows`).
+
+A handler is the name of a method on the object the actions are built for (the main window), called
+with the spec's ``args`` and, for checkable actions, the new checked state. Keys are Qt portable
+strings (``"Ctrl+1"``) or ``"std:Undo"`` for Qt's platform-standard key of that name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar
+
+from annotator.render.cloud import COLOR_MODE_TITLES, COLOR_MODES
+from annotator.render.style import BACKGROUNDS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: where it appears, its default keys and what it calls."""
+
+    id: str
+    title: str
+    menu: str
+    handler: str
+    keys: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
+    checkable: bool = False
+    group: str | None = None
+    separator_before: bool = False
+    tip: str = ""
+
+
+@dataclass(frozen=True)
+class MenuSlot:
+    """A submenu the window fills itself (e.g. recent projects), placed among the actions."""
+
+    id: str
+    title: str
+    menu: str
+
+
+def _fly(direction: str, title: str, key: str, vector: tuple[int, int, int]) -> ActionSpec:
+    return ActionSpec(
+        f"view.fly_{direction}",
+        title,
+        "&View/&Fly",
+        "fly",
+        keys=(key, f"Shift+{key}", f"Ctrl+{key}"),
+        args=vector,
+        tip="Shift: 4x faster, Ctrl: 4x slower",
+    )
+
+
+def default_actions(with_formats: bool = False) -> tuple[ActionSpec | MenuSlot, ...]:
+    """The application's actions in menu order (``with_formats``: dataset import and label export)."""
+    file_items: list[ActionSpec | MenuSlot] = [
+        ActionSpec("file.new", "&New project...", "&File", "ask_new_project", keys=("std:New",)),
+        ActionSpec("file.open", "&Open project...", "&File", "ask_open_project", keys=("std:Open",)),
+        MenuSlot("file.recent", "Open &recent", "&File"),
+    ]
+    if with_formats:
+        file_items += [
+            ActionSpec(
+                "file.import", "&Import dataset...", "&File", "ask_import_dataset", separator_before=True
+            ),
+            ActionSpec("file.export", "&Export labels...", "&File", "ask_export_labels"),
+        ]
+    file_items.append(
+        ActionSpec("file.quit", "&Quit", "&File", "close", keys=("std:Quit",), separator_before=True)
+    )
+    color_modes = [
+        ActionSpec(
+            f"view.color.{mode}",
+            COLOR_MODE_TITLES[mode].split(" (")[0],
+            "&View/&Colour points by",
+            "set_color_mode",
+            keys=(f"Ctrl+{position}",),
+            args=(mode,),
+            checkable=True,
+            group="color",
+        )
+        for position, mode in enumerate(COLOR_MODES, start=1)
+    ]
+    backgrounds = [
+        ActionSpec(
+            f"view.background.{name}",
+            name.capitalize(),
+            "&View/&Background",
+            "set_background",
+            args=(name,),
+            checkable=True,
+            group="background",
+        )
+        for name in BACKGROUNDS
+    ]
+    return (
+        *file_items,
+        ActionSpec("edit.undo", "&Undo", "&Edit", "undo", keys=("std:Undo",)),
+        ActionSpec("edit.redo", "&Redo", "&Edit", "redo", keys=("std:Redo",)),
+        ActionSpec("edit.deselect", "&Clear selection", "&Edit", "clear_selection", keys=("Esc",), separator_before=True),
+        ActionSpec("frame.next", "&Next frame", "F&rame", "step_frame", keys=("N", "PgDown"), args=(1,)),
+        ActionSpec("frame.previous", "&Previous frame", "F&rame", "step_frame", keys=("P", "PgUp"), args=(-1,)),
+        ActionSpec("frame.first", "&First frame", "F&rame", "go_to_end", keys=("Ctrl+PgUp",), args=(False,)),
+        ActionSpec("frame.last", "&Last frame", "F&rame", "go_to_end", keys=("Ctrl+PgDown",), args=(True,)),
+        ActionSpec("view.reset", "&Reset camera", "&View", "reset_camera", keys=("Home",)),
+        ActionSpec("view.bird_eye", "&Bird's-eye view", "&View", "bird_eye", keys=("B",)),
+        ActionSpec("view.focus", "&Focus selected object", "&View", "focus_selected", keys=("Z", ".")),
+        _fly("forward", "Forward", "W", (1, 0, 0)),
+        _fly("back", "Back", "S", (-1, 0, 0)),
+        _fly("left", "Left", "A", (0, -1, 0)),
+        _fly("right", "Right", "D", (0, 1, 0)),
+        _fly("up", "Up", "R", (0, 0, 1)),
+        _fly("down", "Down", "F", (0, 0, -1)),
+        *color_modes,
+        ActionSpec("view.point_larger", "&Larger points", "&View", "change_point_size", keys=("]",), args=(1,), separator_before=True),
+        ActionSpec("view.point_smaller", "&Smaller points", "&View", "change_point_size", keys=("[",), args=(-1,)),
+        *backgrounds,
+        ActionSpec("view.grid", "Ground &grid", "&View", "set_option", keys=("G",), args=("show_grid",), checkable=True, separator_before=True),
+        ActionSpec("view.rings", "Range r&ings", "&View", "set_option", keys=("O",), args=("show_rings",), checkable=True),
+        ActionSpec("view.labels", "Cuboid &labels", "&View", "set_option", keys=("L",), args=("show_labels",), checkable=True),
+        ActionSpec(
+            "view.highlight", "&Highlight points inside cuboids", "&View", "set_option", keys=("H",),
+            args=("highlight_inside",), checkable=True,
+        ),
+        ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
+        ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
+    )  # fmt: skip
+
+
+def key_sequences(keys: Iterable[str]) -> list[QKeySequence]:
+    """Qt key sequences for portable strings and ``std:Name`` standard keys."""
+    sequences: list[QKeySequence] = []
+    for key in keys:
+        if key.startswith("std:"):
+            sequences += QKeySequence.keyBindings(getattr(QKeySequence.StandardKey, key[4:]))
+        else:
+            sequences.append(QKeySequence(key))
+    return sequences
+
+
+def build_actions(target: QObject, specs: Sequence[ActionSpec | MenuSlot]) -> dict[str, QAction]:
+    """QActions (parented to ``target``) calling ``target``'s handler methods, keyed by id."""
+    actions: dict[str, QAction] = {}
+    groups: dict[str, QActionGroup] = {}
+    for spec in specs:
+        if not isinstance(spec, ActionSpec):
+            continue
+        action = QAction(spec.title, target)
+        action.setObjectName(spec.id)
+        action.setShortcuts(key_sequences(spec.keys))
+        if spec.tip:
+            action.setToolTip(f"{spec.title.replace('&', '')} ({spec.tip})")
+            action.setStatusTip(spec.tip)
+        handler = getattr(target, spec.handler)
+        if spec.checkable:
+            action.setCheckable(True)
+            action.toggled.connect(lambda checked, h=handler, a=spec.args: h(*a, checked))
+        else:
+            action.triggered.connect(lambda _=False, h=handler, a=spec.args: h(*a))
+        if spec.group is not None:
+            group = groups.get(spec.group)
+            if group is None:
+                group = groups[spec.group] = QActionGroup(target)
+                group.setExclusive(True)
+            group.addAction(action)
+        actions[spec.id] = action
+    return actions
+
+
+def build_menus(
+    menubar: QMenuBar, specs: Sequence[ActionSpec | MenuSlot], actions: dict[str, QAction]
+) -> dict[str, QMenu]:
+    """Menus (``"&View/&Fly"`` makes a submenu) holding the actions in order; slots become empty menus.
+
+    Returns the menus by path and the slot menus by slot id.
+    """
+    menus: dict[str, QMenu] = {}
+
+    def menu_for(path: str) -> QMenu:
+        if path not in menus:
+            parent, _, title = path.rpartition("/")
+            menus[path] = menu_for(parent).addMenu(title) if parent else menubar.addMenu(title)
+        return menus[path]
+
+    for spec in specs:
+        menu = menu_for(spec.menu)
+        if isinstance(spec, MenuSlot):
+            menus[spec.id] = menu.addMenu(spec.title)
+            continue
+        if spec.separator_before:
+            menu.addSeparator()
+        menu.addAction(actions[spec.id])
+    return menus
+
+
+def shortcut_rows(specs: Sequence[ActionSpec | MenuSlot]) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) for every action with keys: the README's shortcut table."""
+    rows = []
+    for spec in specs:
+        if isinstance(spec, ActionSpec) and spec.keys:
+            keys = ", ".join(
+                sequence.toString(QKeySequence.SequenceFormat.NativeText)
+                for sequence in key_sequences(spec.keys)
+            )
+            menu = spec.menu.replace("&", "").replace("/", " > ")
+            rows.append((menu, spec.title.replace("&", "").rstrip("."), keys))
+    return rows

@@ -1,0 +1,154 @@
+"""Reading and preparing point clouds off the UI thread, with a small cache and prefetching."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from annotator.core.errors import AnnotatorError
+from annotator.io.pointcloud import read_point_cloud
+from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedFrame:
+    """A frame's cloud, ready to draw, and how long reading and preparing it took."""
+
+    frame_id: int
+    path: Path
+    cloud: PreparedCloud
+    load_ms: float
+
+
+def load_frame(frame_id: int, path: Path, lod_budget: int = DEFAULT_LOD_BUDGET) -> LoadedFrame:
+    """Read and prepare one frame's cloud (runs in a worker; raises `AnnotatorError` on bad files)."""
+    start = time.perf_counter()
+    cloud = read_point_cloud(path)
+    prepared = prepare_cloud(cloud.xyz, cloud.fields, lod_budget)
+    elapsed = (time.perf_counter() - start) * 1000.0
+    logger.debug("loaded frame %d (%s): %d points in %.0f ms", frame_id, path, len(prepared), elapsed)
+    return LoadedFrame(frame_id, Path(path), prepared, elapsed)
+
+
+class _Relay(QObject):
+    """Carries a worker's result to the UI thread (queued signal)."""
+
+    done = Signal(object, object, object)  # key, LoadedFrame or None, error message or None
+
+
+class _LoadJob(QRunnable):
+    def __init__(self, key: tuple[int, str], lod_budget: int, relay: _Relay) -> None:
+        super().__init__()
+        self.key = key
+        self.lod_budget = lod_budget
+        self.relay = relay
+
+    def run(self) -> None:
+        frame_id, path = self.key
+        try:
+            result = load_frame(frame_id, Path(path), self.lod_budget)
+        except AnnotatorError as error:
+            self.relay.done.emit(self.key, None, str(error))
+        except Exception as error:  # a worker must always answer
+            logger.exception("loading %s failed", path)
+            self.relay.done.emit(self.key, None, f"{path}: {type(error).__name__}: {error}")
+        else:
+            self.relay.done.emit(self.key, result, None)
+
+
+class FrameLoader(QObject):
+    """Loads clouds in a thread pool; keeps the last few in memory; a request for a cached or pending
+    cloud costs nothing. Results arrive as `loaded` / `failed` signals on the UI thread."""
+
+    loaded = Signal(object)  # LoadedFrame
+    failed = Signal(int, str)  # frame id, message
+
+    def __init__(
+        self,
+        cache_size: int = 4,
+        lod_budget: int = DEFAULT_LOD_BUDGET,
+        threads: int = 2,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.cache_size = cache_size
+        self.lod_budget = lod_budget
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._cache: OrderedDict[tuple[int, str], LoadedFrame] = OrderedDict()
+        self._pending: set[tuple[int, str]] = set()
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._finished)
+
+    def cached(self, frame_id: int, path: Path) -> LoadedFrame | None:
+        """The loaded frame when it is in the cache."""
+        key = (frame_id, str(path))
+        result = self._cache.get(key)
+        if result is not None:
+            self._cache.move_to_end(key)
+        return result
+
+    def request(self, frame_id: int, path: Path) -> LoadedFrame | None:
+        """The frame at once when cached; else start loading it (`loaded` follows) and return None."""
+        result = self.cached(frame_id, path)
+        if result is None:
+            self._start((frame_id, str(path)))
+        return result
+
+    def prefetch(self, frame_id: int, path: Path) -> None:
+        """Load a frame the user will probably want next (silently; failures are only logged)."""
+        if self.cached(frame_id, path) is None:
+            self._start((frame_id, str(path)))
+
+    def load_now(self, frame_id: int, path: Path) -> LoadedFrame:
+        """Load on this thread (for headless snapshots and scripts); raises `AnnotatorError`."""
+        result = self.cached(frame_id, path)
+        if result is None:
+            result = load_frame(frame_id, path, self.lod_budget)
+            self._store((frame_id, str(path)), result)
+        return result
+
+    def is_pending(self, frame_id: int, path: Path) -> bool:
+        """True while a worker loads this frame."""
+        return (frame_id, str(path)) in self._pending
+
+    def clear(self) -> None:
+        """Forget cached clouds (e.g. another project was opened)."""
+        self._cache.clear()
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Wait for running workers (tests, shutdown); True when all finished."""
+        return self._pool.waitForDone(msecs)
+
+    def shutdown(self) -> None:
+        """Drop queued jobs and wait for the running ones."""
+        self._pool.clear()
+        self._pool.waitForDone(30_000)
+
+    def _start(self, key: tuple[int, str]) -> None:
+        if key in self._pending:
+            return
+        self._pending.add(key)
+        self._pool.start(_LoadJob(key, self.lod_budget, self._relay))
+
+    def _finished(self, key: tuple[int, str], result: LoadedFrame | None, error: str | None) -> None:
+        self._pending.discard(key)
+        if result is not None:
+            self._store(key, result)
+            self.loaded.emit(result)
+        else:
+            logger.warning("cannot load frame %d: %s", key[0], error)
+            self.failed.emit(key[0], error or "unknown error")
+
+    def _store(self, key: tuple[int, str], result: LoadedFrame) -> None:
+        self._cache[key] = result
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)

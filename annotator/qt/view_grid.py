@@ -1,0 +1,108 @@
+"""The four views in resizable splitters: the perspective view large, top/side/front below it.
+
+`ViewGrid` keeps the views in step with the `Document`: a new cloud, changed cuboids or another
+selection each cause one render per affected view.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QWidget
+
+from annotator.qt.document import Document
+from annotator.qt.ortho_view import OrthoView
+from annotator.qt.view_base import SceneView
+from annotator.qt.viewport import PerspectiveView
+from annotator.render.camera import ORTHO_AXES
+from annotator.render.style import DisplayOptions
+
+logger = logging.getLogger(__name__)
+
+
+class ViewGrid(QSplitter):
+    """Perspective view on top, the three orthographic views side by side below it."""
+
+    #: The current frame was first drawn: load time and the perspective render time, in ms.
+    frame_shown = Signal(float, float)
+    #: World point under the cursor in any view (numpy (3,)) or None.
+    cursor_moved = Signal(object)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setObjectName("viewGrid")
+        self.document = document
+        self.perspective = PerspectiveView()
+        self.ortho = {axis: OrthoView(axis) for axis in ORTHO_AXES}
+        self.ortho_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.ortho_splitter.setObjectName("orthoSplitter")
+        for view in self.ortho.values():
+            self.ortho_splitter.addWidget(view)
+        self.addWidget(self.perspective)
+        self.addWidget(self.ortho_splitter)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 1)
+        self.setSizes([700, 300])
+        self._timing: tuple[float, float] | None = None
+        for view in self.views:
+            view.picked.connect(document.select)
+            view.cursor_moved.connect(self.cursor_moved)
+        self.perspective.rendered.connect(self._perspective_rendered)
+        document.cloud_changed.connect(self._cloud_changed)
+        document.annotations_changed.connect(self._annotations_changed)
+        document.selection_changed.connect(lambda _: self._show_cuboids(fit_ortho=True))
+        document.opened.connect(self._project_opened)
+
+    @property
+    def views(self) -> list[SceneView]:
+        """All four views, perspective first."""
+        return [self.perspective, *self.ortho.values()]
+
+    def set_options(self, options: DisplayOptions) -> None:
+        """Apply display options to every view."""
+        for view in self.views:
+            view.set_options(options)
+
+    def render_all_now(self) -> None:
+        """Render every view at once (snapshots, benchmarks)."""
+        for view in self.views:
+            view.render_now()
+
+    def capture(self, name: str) -> np.ndarray:
+        """Pixels of one view: ``perspective``, ``top``, ``side`` or ``front``."""
+        view = self.perspective if name == "perspective" else self.ortho[name]
+        return view.capture()
+
+    def dispose(self) -> None:
+        """Release every view's render window."""
+        for view in self.views:
+            view.dispose()
+
+    # -- document -> views -------------------------------------------------------------------------
+    def _project_opened(self) -> None:
+        self.perspective.forget_camera()
+
+    def _cloud_changed(self) -> None:
+        cloud = self.document.cloud
+        self.perspective.set_cloud(cloud)
+        self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
+        self._show_cuboids(fit_ortho=True)
+
+    def _annotations_changed(self, selected_touched: bool) -> None:
+        self._show_cuboids(fit_ortho=selected_touched)
+
+    def _show_cuboids(self, fit_ortho: bool) -> None:
+        items = self.document.cuboid_items()
+        selected = self.document.selected_id
+        self.perspective.set_cuboids(items, selected)
+        for view in self.ortho.values():
+            view.show_frame(self.document.cloud, items, selected, fit=fit_ortho)
+
+    def _perspective_rendered(self, milliseconds: float) -> None:
+        if self._timing is not None and self.perspective.detail == "full":
+            _, load_ms = self._timing
+            self._timing = None
+            self.frame_shown.emit(load_ms, milliseconds)

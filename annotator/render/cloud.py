@@ -1,0 +1,155 @@
+"""A point cloud made ready for display: colour scalars, value ranges, a level-of-detail sample, an index.
+
+Pure numpy (no VTK): `prepare_cloud` runs in a worker thread; the views only wrap its arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from annotator.core.geometry import Cuboid, PointIndex
+
+logger = logging.getLogger(__name__)
+
+#: Ways to colour points, in menu order. ``rgb`` needs per-point colours in the file.
+COLOR_MODES = ("height", "intensity", "rgb", "distance")
+
+#: Titles of the colour modes (menus, colour bar).
+COLOR_MODE_TITLES = {
+    "height": "Height (m)",
+    "intensity": "Intensity",
+    "rgb": "RGB",
+    "distance": "Distance (m)",
+}
+
+#: Default number of points drawn while the camera moves.
+DEFAULT_LOD_BUDGET = 150_000
+
+#: Points used to estimate value ranges and the ground height (a sample is plenty).
+_STATS_SAMPLE = 200_000
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Some points with their colour arrays, ready to be drawn (views of or copies from a cloud)."""
+
+    xyz: np.ndarray
+    scalars: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return int(self.xyz.shape[0])
+
+
+@dataclass(eq=False)
+class PreparedCloud:
+    """A frame's points with everything the views need, computed once off the UI thread.
+
+    ``scalars`` holds contiguous arrays per colour mode (float32 (N,) or uint8 (N, 3) for ``rgb``);
+    ``ranges`` the robust (1st-99th percentile) value range per scalar mode; ``coarse`` the sorted
+    indices of a random sample of at most the level-of-detail budget; ``ground_z`` an estimate of the
+    ground height (the grid and range rings lie on it).
+    """
+
+    xyz: np.ndarray
+    scalars: dict[str, np.ndarray]
+    ranges: dict[str, tuple[float, float]]
+    coarse: np.ndarray
+    bounds: tuple[float, float, float, float, float, float]
+    ground_z: float
+    index: PointIndex = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.xyz.shape[0])
+
+    @property
+    def color_modes(self) -> tuple[str, ...]:
+        """The colour modes this cloud supports."""
+        return tuple(mode for mode in COLOR_MODES if mode in self.scalars)
+
+    @property
+    def is_decimated(self) -> bool:
+        """True when the coarse sample has fewer points than the cloud."""
+        return len(self.coarse) < len(self)
+
+    def full(self) -> PointSet:
+        """Every point (no copies)."""
+        return PointSet(self.xyz, self.scalars)
+
+    def subset(self, indices: np.ndarray) -> PointSet:
+        """The points at ``indices`` (copies; meant for small subsets)."""
+        return PointSet(
+            np.ascontiguousarray(self.xyz[indices]),
+            {name: np.ascontiguousarray(values[indices]) for name, values in self.scalars.items()},
+        )
+
+    def coarse_points(self) -> PointSet:
+        """The level-of-detail sample (the cloud itself when it is within the budget)."""
+        return self.full() if not self.is_decimated else self.subset(self.coarse)
+
+    def indices_near(self, cuboid: Cuboid, margin: float) -> np.ndarray:
+        """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side."""
+        return self.index.indices_inside(cuboid, margin)
+
+
+def sample_indices(count: int, budget: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``budget`` distinct points drawn uniformly from ``count`` (all when it fits)."""
+    if count <= budget:
+        return np.arange(count)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(count, size=budget, replace=False, shuffle=False))
+
+
+def _robust_range(values: np.ndarray) -> tuple[float, float]:
+    if len(values) == 0:
+        return 0.0, 1.0
+    lo, hi = (float(v) for v in np.percentile(values, [1.0, 99.0]))
+    if not hi > lo:
+        lo, hi = float(values.min()), float(values.max())
+    if not hi > lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+def prepare_cloud(
+    xyz: np.ndarray, fields: Mapping[str, np.ndarray] | None = None, lod_budget: int = DEFAULT_LOD_BUDGET
+) -> PreparedCloud:
+    """Colour scalars, ranges, the LOD sample and a point index for a cloud (xyz float32 (N, 3)).
+
+    ``fields`` may hold ``intensity`` (N,) and ``rgb`` (N, 3) uint8, as read by
+    `annotator.io.pointcloud.read_point_cloud`.
+    """
+    fields = fields or {}
+    xyz = np.ascontiguousarray(xyz, dtype=np.float32).reshape(-1, 3)
+    count = len(xyz)
+    scalars: dict[str, np.ndarray] = {
+        "height": np.ascontiguousarray(xyz[:, 2]),
+        "distance": np.sqrt(np.einsum("ij,ij->i", xyz, xyz)).astype(np.float32),
+    }
+    intensity = fields.get("intensity")
+    if intensity is not None and len(intensity) == count:
+        scalars["intensity"] = np.ascontiguousarray(intensity, dtype=np.float32).reshape(-1)
+    rgb = fields.get("rgb")
+    if rgb is not None and len(rgb) == count:
+        scalars["rgb"] = np.ascontiguousarray(np.asarray(rgb)[:, :3], dtype=np.uint8)
+    stats = sample_indices(count, _STATS_SAMPLE, seed=1)
+    ranges = {name: _robust_range(values[stats]) for name, values in scalars.items() if values.ndim == 1}
+    if count:
+        lo, hi = xyz.min(axis=0), xyz.max(axis=0)
+        bounds = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), float(lo[2]), float(hi[2]))
+        ground_z = float(np.percentile(scalars["height"][stats], 5.0))
+    else:
+        bounds = (-1.0, 1.0, -1.0, 1.0, -1.0, 1.0)
+        ground_z = 0.0
+    return PreparedCloud(
+        xyz=xyz,
+        scalars=scalars,
+        ranges=ranges,
+        coarse=sample_indices(count, lod_budget),
+        bounds=bounds,
+        ground_z=ground_z,
+        index=PointIndex(xyz),
+    )

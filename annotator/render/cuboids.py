@@ -1,0 +1,180 @@
+"""Cuboid actors: wireframes in class colours with a heading marker, the selection, and text labels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.core.geometry import CUBOID_EDGES, Cuboid
+from annotator.render._vtk import (
+    vtkActor,
+    vtkActor2D,
+    vtkLabeledDataMapper,
+    vtkPolyData,
+    vtkPolyDataMapper,
+    vtkStringArray,
+)
+from annotator.render.cloud import PointSet, PreparedCloud
+from annotator.render.polydata import colour_array, line_polydata, vtk_points
+
+logger = logging.getLogger(__name__)
+
+#: Extra segments per cuboid, as index pairs into its 10 vertices (8 corners, centre, nose): the
+#: diagonals of the front (+x) face and a line from the centre out through the front face (the
+#: heading marker, visible from above and from the side).
+_MARKER_SEGMENTS = ((0, 7), (3, 4), (8, 9))
+_SEGMENTS = np.array([*CUBOID_EDGES, *_MARKER_SEGMENTS], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class CuboidItem:
+    """A cuboid to draw: annotation id, box, class colour (RGB 0-255) and label text."""
+
+    id: int
+    cuboid: Cuboid
+    color: tuple[int, int, int]
+    label: str = ""
+
+
+def cuboid_vertices(cuboid: Cuboid) -> np.ndarray:
+    """The 10 wireframe vertices (10, 3): the corners, the centre, and the nose just ahead of the front."""
+    corners = cuboid.corners()
+    reach = cuboid.size[0] / 2.0 + max(0.3, 0.15 * cuboid.size[0])
+    nose = cuboid.box_to_world(np.array([[reach, 0.0, 0.0]]))[0]
+    return np.vstack([corners, np.asarray(cuboid.center), nose])
+
+
+def wireframe(items: Sequence[CuboidItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices (10K, 3), segments (15K, 2) and segment colours (15K, 3) uint8 of K cuboids."""
+    if not items:
+        return np.zeros((0, 3)), np.zeros((0, 2), dtype=np.int64), np.zeros((0, 3), dtype=np.uint8)
+    vertices = np.concatenate([cuboid_vertices(item.cuboid) for item in items])
+    offsets = np.arange(len(items))[:, None, None] * 10
+    segments = (_SEGMENTS[None, :, :] + offsets).reshape(-1, 2)
+    colors = np.repeat(np.array([item.color for item in items], dtype=np.uint8), len(_SEGMENTS), axis=0)
+    return vertices, segments, colors
+
+
+def _line_actor(width: float) -> tuple[vtkPolyDataMapper, vtkActor]:
+    mapper = vtkPolyDataMapper()
+    mapper.SetScalarModeToUseCellData()
+    mapper.SetColorModeToDirectScalars()
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetLineWidth(width)
+    prop.LightingOff()
+    actor.VisibilityOff()
+    return mapper, actor
+
+
+def _brighter(color: tuple[int, int, int], amount: float = 0.45) -> tuple[int, int, int]:
+    r, g, b = (round(c + (255 - c) * amount) for c in color)
+    return r, g, b
+
+
+class CuboidLayer:
+    """All cuboids of a frame in one line actor, the selected one thicker, and optional labels."""
+
+    def __init__(self, line_width: float = 2.0) -> None:
+        self._mapper, self.actor = _line_actor(line_width)
+        self._selected_mapper, self.selected_actor = _line_actor(line_width * 2.0)
+        self._label_mapper = vtkLabeledDataMapper()
+        self._label_mapper.SetLabelModeToLabelFieldData()
+        self._label_mapper.SetFieldDataName("labels")
+        text = self._label_mapper.GetLabelTextProperty()
+        text.SetFontSize(13)
+        text.SetColor(1.0, 1.0, 1.0)
+        text.ShadowOn()
+        text.BoldOn()
+        self.label_actor = vtkActor2D()
+        self.label_actor.SetMapper(self._label_mapper)
+        self.label_actor.VisibilityOff()
+        self._labels_visible = False
+        self._items: list[CuboidItem] = []
+        self._selected: int | None = None
+
+    @property
+    def props(self) -> list[object]:
+        """The actors to add to a renderer."""
+        return [self.actor, self.selected_actor, self.label_actor]
+
+    @property
+    def items(self) -> list[CuboidItem]:
+        """The cuboids drawn."""
+        return list(self._items)
+
+    def set_items(self, items: Sequence[CuboidItem], selected: int | None = None) -> None:
+        """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter."""
+        self._items = list(items)
+        self._selected = selected
+        normal = [item for item in self._items if item.id != selected]
+        chosen = [
+            CuboidItem(item.id, item.cuboid, _brighter(item.color), item.label)
+            for item in self._items
+            if item.id == selected
+        ]
+        self._fill(self._mapper, self.actor, normal)
+        self._fill(self._selected_mapper, self.selected_actor, chosen)
+        self._fill_labels()
+
+    def set_labels_visible(self, visible: bool) -> None:
+        """Show or hide the class/track labels."""
+        self._labels_visible = visible
+        self._fill_labels()
+
+    @staticmethod
+    def _fill(mapper: vtkPolyDataMapper, actor: vtkActor, items: Sequence[CuboidItem]) -> None:
+        if not items:
+            actor.VisibilityOff()
+            return
+        vertices, segments, colors = wireframe(items)
+        polydata = line_polydata(vertices, segments)
+        polydata.GetCellData().SetScalars(colour_array(colors))
+        mapper.SetInputData(polydata)
+        actor.VisibilityOn()
+
+    def _fill_labels(self) -> None:
+        items = [item for item in self._items if item.label]
+        if not (self._labels_visible and items):
+            self.label_actor.VisibilityOff()
+            return
+        anchors = np.array(
+            [(*item.cuboid.center[:2], item.cuboid.z_range()[1] + 0.3) for item in items], dtype=np.float32
+        )
+        polydata = vtkPolyData()
+        polydata.SetPoints(vtk_points(anchors))
+        labels = vtkStringArray()
+        labels.SetName("labels")
+        for item in items:
+            labels.InsertNextValue(item.label)
+        polydata.GetPointData().AddArray(labels)
+        self._label_mapper.SetInputData(polydata)
+        self.label_actor.VisibilityOn()
+
+
+def inside_points(
+    cloud: PreparedCloud, items: Sequence[CuboidItem], within: np.ndarray | None = None
+) -> PointSet:
+    """The points inside each cuboid, coloured in its class colour (scalar ``"class"``, (K, 3) uint8).
+
+    With ``within`` (sorted point indices), only points that are also in it are returned.
+    """
+    chunks: list[np.ndarray] = []
+    colors: list[np.ndarray] = []
+    for item in items:
+        indices = cloud.index.indices_inside(item.cuboid)
+        if within is not None:
+            indices = indices[np.isin(indices, within, assume_unique=True)]
+        if len(indices):
+            chunks.append(indices)
+            colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))
+    if not chunks:
+        return PointSet(np.zeros((0, 3), dtype=np.float32), {"class": np.zeros((0, 3), dtype=np.uint8)})
+    indices = np.concatenate(chunks)
+    return PointSet(
+        np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(np.concatenate(colors))}
+    )

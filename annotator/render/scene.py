@@ -1,0 +1,269 @@
+"""A view's scene: one VTK renderer with point, cuboid and helper layers, and its camera.
+
+`PerspectiveScene` draws the whole cloud at two levels of detail; `OrthoScene` draws a top, side or
+front view that, with a selected cuboid, shows only the points around it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from annotator.render._vtk import vtkRenderer, vtkRenderWindow
+from annotator.render.camera import (
+    CameraPose,
+    ortho_margin,
+    ortho_pose_for_bounds,
+    ortho_pose_for_cuboid,
+)
+from annotator.render.cloud import COLOR_MODE_TITLES, PreparedCloud
+from annotator.render.colors import COLORMAP_OF_MODE, lookup_table, unit_rgb
+from annotator.render.cuboids import CuboidItem, CuboidLayer, inside_points
+from annotator.render.overlays import ColorBar, GroundOverlay
+from annotator.render.points import LodPoints, PointLayer
+from annotator.render.style import DisplayOptions
+
+logger = logging.getLogger(__name__)
+
+
+class Scene:
+    """A renderer with a cloud, cuboids, highlighted inside points, a ground grid and a colour bar."""
+
+    #: Whether this scene's camera uses parallel projection.
+    parallel = False
+
+    def __init__(self) -> None:
+        self._renderer = vtkRenderer()
+        self.points = LodPoints()
+        self.highlight = PointLayer()
+        self.cuboids = CuboidLayer()
+        self.ground = GroundOverlay()
+        self.color_bar = ColorBar()
+        for prop in [*self.points.actors, self.highlight.actor, *self.ground.props, *self.cuboids.props]:
+            self._renderer.AddViewProp(prop)
+        self._renderer.AddViewProp(self.color_bar.actor)
+        self._renderer.GetActiveCamera().SetParallelProjection(self.parallel)
+        self.cloud: PreparedCloud | None = None
+        self.items: list[CuboidItem] = []
+        self.selected: int | None = None
+        self.options = DisplayOptions()
+
+    # -- wiring -------------------------------------------------------------------------------------
+    def attach(self, window: vtkRenderWindow) -> None:
+        """Draw this scene in ``window`` (one scene per window)."""
+        window.AddRenderer(self._renderer)
+
+    @property
+    def renderer(self) -> vtkRenderer:
+        """The VTK renderer (for the Qt widget that hosts it)."""
+        return self._renderer
+
+    # -- camera -------------------------------------------------------------------------------------
+    def camera_pose(self) -> CameraPose:
+        """The camera as a plain value."""
+        camera = self._renderer.GetActiveCamera()
+        return CameraPose(
+            position=tuple(camera.GetPosition()),
+            focal_point=tuple(camera.GetFocalPoint()),
+            view_up=tuple(camera.GetViewUp()),
+            parallel=bool(camera.GetParallelProjection()),
+            parallel_scale=float(camera.GetParallelScale()),
+            view_angle=float(camera.GetViewAngle()),
+        )
+
+    def set_camera_pose(self, pose: CameraPose) -> None:
+        """Move the camera to ``pose`` (and fit the clipping range to what is drawn)."""
+        camera = self._renderer.GetActiveCamera()
+        camera.SetPosition(*pose.position)
+        camera.SetFocalPoint(*pose.focal_point)
+        camera.SetViewUp(*pose.view_up)
+        camera.SetParallelProjection(pose.parallel)
+        camera.SetParallelScale(pose.parallel_scale)
+        camera.SetViewAngle(pose.view_angle)
+        camera.OrthogonalizeViewUp()
+        self.reset_clipping()
+
+    def reset_clipping(self) -> None:
+        """Fit the near and far planes to the visible props."""
+        self._renderer.ResetCameraClippingRange()
+
+    def viewport_size(self) -> tuple[int, int]:
+        """Width and height in pixels of the area the scene draws in."""
+        width, height = self._renderer.GetSize()
+        return max(int(width), 1), max(int(height), 1)
+
+    @property
+    def aspect(self) -> float:
+        """Width / height of the viewport."""
+        width, height = self.viewport_size()
+        return width / height
+
+    def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ray (origin, unit direction) under display pixel (x, y) (origin at the bottom left)."""
+        near = self._display_to_world(x, y, 0.0)
+        far = self._display_to_world(x, y, 1.0)
+        direction = far - near
+        return near, direction / (np.linalg.norm(direction) or 1.0)
+
+    def world_to_display(self, point: Sequence[float]) -> tuple[float, float]:
+        """Display pixel (x, y) of a world point."""
+        self._renderer.SetWorldPoint(float(point[0]), float(point[1]), float(point[2]), 1.0)
+        self._renderer.WorldToDisplay()
+        x, y, _ = self._renderer.GetDisplayPoint()
+        return float(x), float(y)
+
+    def surface_point(self, x: float, y: float) -> np.ndarray | None:
+        """The world point drawn at display pixel (x, y) from the depth buffer, or None (background)."""
+        width, height = self.viewport_size()
+        if not (0 <= x < width and 0 <= y < height):
+            return None
+        depth = float(self._renderer.GetZ(int(x), int(y)))
+        if not 0.0 < depth < 1.0:
+            return None
+        return self._display_to_world(x, y, depth)
+
+    def _display_to_world(self, x: float, y: float, z: float) -> np.ndarray:
+        self._renderer.SetDisplayPoint(float(x), float(y), float(z))
+        self._renderer.DisplayToWorld()
+        wx, wy, wz, w = self._renderer.GetWorldPoint()
+        w = w or 1.0
+        return np.array([wx / w, wy / w, wz / w])
+
+    # -- content ------------------------------------------------------------------------------------
+    def set_options(self, options: DisplayOptions) -> None:
+        """Apply colouring, point size, background and helper visibility."""
+        self.options = options
+        self._renderer.SetBackground(*unit_rgb(options.background_rgb))
+        self.points.set_point_size(options.point_size)
+        self.highlight.set_point_size(options.point_size + 1.0)
+        self.ground.set_visible(options.show_grid, options.show_rings)
+        self.cuboids.set_labels_visible(options.show_labels)
+        self._apply_coloring()
+        self._update_highlight()
+
+    def _apply_coloring(self) -> None:
+        cloud, mode = self.cloud, self.options.color_mode
+        if cloud is None:
+            self.color_bar.set_table(None)
+            return
+        if mode not in cloud.scalars:
+            mode = "height"
+        lut = None
+        if mode in cloud.ranges:
+            lut = lookup_table(COLORMAP_OF_MODE[mode], cloud.ranges[mode])
+        self.points.set_coloring(mode, lut)
+        self.color_bar.set_table(lut, COLOR_MODE_TITLES[mode])
+        self.color_bar.set_enabled(self.options.show_color_bar and not self.parallel)
+
+    def set_cuboids(self, items: Sequence[CuboidItem], selected: int | None) -> None:
+        """The frame's cuboids and the selected one (None: no selection)."""
+        self.items = list(items)
+        self.selected = selected
+        self.cuboids.set_items(self.items, selected)
+        self._update_highlight()
+
+    def selected_item(self) -> CuboidItem | None:
+        """The selected cuboid, when it is drawn."""
+        return next((item for item in self.items if item.id == self.selected), None)
+
+    def _update_highlight(self) -> None:
+        if self.cloud is None or not self.options.highlight_inside or not self.items:
+            self.highlight.set_points(None)
+            return
+        self.highlight.set_points(inside_points(self.cloud, self.items))
+        self.highlight.set_coloring("class", None)
+
+    @property
+    def drawn_points(self) -> int:
+        """How many cloud points the scene draws now."""
+        return self.points.drawn_count
+
+
+class PerspectiveScene(Scene):
+    """The free 3D view: the whole cloud, full or coarse (while the camera moves), grid and rings."""
+
+    def set_cloud(self, cloud: PreparedCloud | None) -> None:
+        """Show a frame's cloud (None: nothing)."""
+        self.cloud = cloud
+        self.points.set_cloud(cloud)
+        self.ground.set_extent(
+            None if cloud is None else cloud.bounds, 0.0 if cloud is None else cloud.ground_z
+        )
+        self._apply_coloring()
+        self._update_highlight()
+
+    def set_detail(self, full: bool) -> bool:
+        """Draw the full cloud or the coarse sample; True when what is drawn changed."""
+        return self.points.set_detail(full)
+
+    @property
+    def detail(self) -> str:
+        """``"full"`` or ``"coarse"``."""
+        return self.points.detail
+
+
+class OrthoScene(Scene):
+    """A parallel-projection view from the top, the side or the front.
+
+    With a selected cuboid it centres on it, aligns with its heading, fits it with a margin and draws
+    only the points (and the other cuboids) within that margin; without, it shows the whole frame
+    (its level-of-detail sample).
+    """
+
+    parallel = True
+
+    def __init__(self, axis: str) -> None:
+        super().__init__()
+        self.axis = axis
+        self.crop: np.ndarray | None = None  # point indices drawn around the selection
+
+    def show(
+        self, cloud: PreparedCloud | None, items: Sequence[CuboidItem], selected: int | None, fit: bool = True
+    ) -> None:
+        """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera."""
+        self.cloud = cloud
+        self.selected = selected
+        target = next((item for item in items if item.id == selected), None)
+        if cloud is None:
+            self.crop = None
+            self.points.full.set_points(None)
+            self.set_cuboids(list(items), selected)
+            return
+        if target is None:
+            self.crop = None
+            self.points.full.set_points(cloud.coarse_points())
+            self.set_cuboids(list(items), selected)
+            if fit:
+                self.set_camera_pose(ortho_pose_for_bounds(cloud.bounds, self.axis, self.aspect))
+        else:
+            margin = ortho_margin(target.cuboid)
+            self.crop = cloud.indices_near(target.cuboid, margin)
+            self.points.full.set_points(cloud.subset(self.crop))
+            self.set_cuboids(_near(items, target, margin), selected)
+            if fit:
+                self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
+        self.points.full.set_visible(True)
+        self._apply_coloring()
+        self.reset_clipping()
+
+    def _update_highlight(self) -> None:
+        if self.cloud is None or not self.options.highlight_inside or not self.items:
+            self.highlight.set_points(None)
+            return
+        within = self.crop if self.crop is not None else self.cloud.coarse
+        self.highlight.set_points(inside_points(self.cloud, self.items, within=within))
+        self.highlight.set_coloring("class", None)
+
+
+def _near(items: Sequence[CuboidItem], target: CuboidItem, margin: float) -> list[CuboidItem]:
+    """The cuboids that may reach into the region around ``target`` (a bounding-sphere test)."""
+    centre = np.asarray(target.cuboid.center)
+    reach = 0.5 * float(np.linalg.norm(target.cuboid.size)) + margin
+    return [
+        item
+        for item in items
+        if float(np.linalg.norm(np.subtract(item.cuboid.center, centre)))
+        <= reach + 0.5 * float(np.linalg.norm(item.cuboid.size))
+    ]

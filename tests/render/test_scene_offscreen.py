@@ -1,0 +1,119 @@
+"""Scenes rendered off screen: pixels are read back and checked, not just the objects' existence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("vtkmodules")
+
+from annotator.core.geometry import Cuboid
+from annotator.render.camera import bird_eye_pose, default_pose
+from annotator.render.cloud import prepare_cloud, sample_indices
+from annotator.render.cuboids import CuboidItem, inside_points, wireframe
+from annotator.render.offscreen import capture, count_foreground, create_render_window
+from annotator.render.overlays import grid_geometry, ring_geometry
+from annotator.render.scene import OrthoScene, PerspectiveScene
+from annotator.render.style import DisplayOptions
+
+BOX = Cuboid((10.0, 3.0, -1.0), (4.0, 1.8, 1.5), math.radians(20.0))
+RED = (230, 40, 40)
+
+
+@pytest.fixture
+def cloud():
+    rng = np.random.default_rng(3)
+    ground = np.column_stack(
+        [rng.uniform(-30, 30, 20_000), rng.uniform(-30, 30, 20_000), rng.normal(-1.7, 0.02, 20_000)]
+    )
+    box = BOX.box_to_world((rng.random((2_000, 3)) - 0.5) * np.asarray(BOX.size))
+    xyz = np.concatenate([ground, box]).astype(np.float32)
+    return prepare_cloud(xyz, {"intensity": rng.random(len(xyz)).astype(np.float32)}, lod_budget=4_000)
+
+
+@pytest.fixture
+def window():
+    render_window = create_render_window(offscreen=True)
+    render_window.SetSize(400, 300)
+    yield render_window
+    render_window.Finalize()
+
+
+def test_prepared_cloud_has_scalars_ranges_and_a_sample(cloud) -> None:
+    assert len(cloud) == 22_000
+    assert set(cloud.color_modes) == {"height", "intensity", "distance"}
+    assert len(cloud.coarse) == 4_000 and np.all(np.diff(cloud.coarse) > 0)
+    lo, hi = cloud.ranges["height"]
+    assert -1.8 < lo < hi
+    assert cloud.ground_z == pytest.approx(-1.7, abs=0.1)
+    subset = cloud.subset(cloud.coarse[:10])
+    assert subset.xyz.shape == (10, 3) and subset.scalars["intensity"].shape == (10,)
+    assert np.array_equal(sample_indices(10, 100), np.arange(10))
+
+
+def test_perspective_scene_draws_points_and_class_coloured_cuboids(cloud, window) -> None:
+    scene = PerspectiveScene()
+    scene.attach(window)
+    scene.set_options(DisplayOptions(highlight_inside=False, show_color_bar=False))
+    background = scene.options.background_rgb
+    window.Render()
+    assert count_foreground(capture(window), background) == 0
+    scene.set_cloud(cloud)
+    scene.set_cuboids([CuboidItem(1, BOX, RED, "Car 1")], selected=None)
+    scene.set_camera_pose(bird_eye_pose(cloud.bounds))
+    pixels = capture(window)
+    assert count_foreground(pixels, background) > 5_000
+    red = np.all(np.abs(pixels.astype(int) - RED) < 30, axis=2)
+    assert red.sum() > 30  # the wireframe in its class colour
+    rows, cols = np.nonzero(red)
+    x, y = scene.world_to_display(BOX.center)
+    assert abs(cols.mean() - x) < 20 and abs((pixels.shape[0] - 1 - rows.mean()) - y) < 20
+
+
+def test_level_of_detail_switches_the_drawn_points(cloud, window) -> None:
+    scene = PerspectiveScene()
+    scene.attach(window)
+    scene.set_cloud(cloud)
+    assert scene.detail == "full" and scene.drawn_points == 22_000
+    assert scene.set_detail(False)
+    assert scene.detail == "coarse" and scene.drawn_points == 4_000
+    assert not scene.set_detail(False)
+    scene.set_camera_pose(default_pose(cloud.bounds))
+    assert count_foreground(capture(window), scene.options.background_rgb) > 1_000
+
+
+def test_highlight_and_colour_bar(cloud, window) -> None:
+    scene = PerspectiveScene()
+    scene.attach(window)
+    scene.set_options(DisplayOptions(highlight_inside=True, color_mode="intensity"))
+    scene.set_cloud(cloud)
+    scene.set_cuboids([CuboidItem(1, BOX, RED, "Car 1")], selected=1)
+    assert 2_000 <= scene.highlight.count < 2_200  # the box points, and the ground right under it
+    assert scene.color_bar.actor.GetVisibility() and scene.color_bar.actor.GetTitle() == "Intensity"
+    inside = inside_points(cloud, [CuboidItem(1, BOX, RED)])
+    assert np.all(inside.scalars["class"] == RED)
+
+
+def test_ortho_scene_crops_around_the_selection(cloud, window) -> None:
+    scene = OrthoScene("side")
+    scene.attach(window)
+    scene.set_options(DisplayOptions())
+    items = [CuboidItem(1, BOX, RED, "Car 1")]
+    scene.show(cloud, items, selected=None)
+    assert scene.points.full.count == 4_000  # whole frame: the coarse sample
+    scene.show(cloud, items, selected=1)
+    assert 2_000 <= scene.points.full.count < 3_000
+    assert np.all(np.abs(BOX.world_to_box(cloud.xyz[scene.crop])) <= np.asarray(BOX.size) / 2 + 1.01)
+    assert count_foreground(capture(window), scene.options.background_rgb) > 1_000
+
+
+def test_helper_geometry() -> None:
+    vertices, segments = grid_geometry((-10.0, 10.0, -5.0, 5.0), z=-1.5, step=5.0)
+    assert np.all(vertices[:, 2] == -1.5) and segments.max() < len(vertices)
+    vertices, segments = ring_geometry(25.0, z=0.0, step=10.0, sides=8)
+    radii = np.unique(np.round(np.hypot(vertices[:, 0], vertices[:, 1]), 6))
+    assert list(radii) == [10.0, 20.0]
+    vertices, segments, colors = wireframe([CuboidItem(1, BOX, RED), CuboidItem(2, BOX, RED)])
+    assert vertices.shape == (20, 3) and segments.shape == (30, 2) and colors.shape == (30, 3)
