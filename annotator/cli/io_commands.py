@@ -170,12 +170,12 @@ def run_export(args: argparse.Namespace) -> int:
     from annotator.io.formats.export import export_project
 
     classes = [c for item in args.classes or [] for c in item.split(",") if c.strip()]
+    options = _options(args)
     store = ProjectStore.open(args.directory.absolute(), read_only=True)  # read-only needs an absolute path
     try:
         project = store.load()
     finally:
         store.close()
-    options = _options(args)
     with Progress(0, f"export {args.format_id}", enabled=not args.no_progress) as progress:
         report = export_project(
             project,

@@ -1,6 +1,7 @@
 """labelCloud JSON labels: ``labels/<cloud stem>.json`` beside ``pointclouds/``, ``labels/_classes.json``.
 
-Three variants, named in ``_classes.json`` (``format``) or chosen with ``--variant``:
+Three variants, named in ``_classes.json`` (``format``), chosen with ``--variant``, or else guessed
+per file (`guess_variant`):
 
 - ``centroid_rel``: ``centroid``, ``dimensions`` (length, width, height) and ``rotations`` (x, y, z) in
   radians, -pi..pi (labelCloud's default);
@@ -77,10 +78,7 @@ class LabelCloudFormat(LabelFormat):
             raise FormatError(root, "not a labelCloud folder (no labels/)")
         classes, declared = _read_classes(labels_dir / CLASSES_FILE)
         variant = (options or {}).get("variant") or declared
-        if variant is None:
-            variant = VARIANTS[0]
-            logger.warning("%s: no %s; reading rotations as %s", labels_dir, CLASSES_FILE, variant)
-        if variant not in VARIANTS:
+        if variant is not None and variant not in VARIANTS:
             raise FormatError(labels_dir / CLASSES_FILE, f"unknown format {variant!r}", field="format")
         dataset = Dataset("labelCloud", root, classes=classes)
         clouds = (
@@ -125,9 +123,11 @@ def _rgb(color: Any) -> tuple[int, int, int] | None:
     return None
 
 
-def _read_label(dataset: Dataset, path: Path, variant: str, objects: list[SourceObject]) -> None:
+def _read_label(dataset: Dataset, path: Path, variant: str | None, objects: list[SourceObject]) -> None:
     data = load_json(path)
-    for index, entry in enumerate(member(data, "objects", path, "", list)):
+    entries = member(data, "objects", path, "", list)
+    variant = variant or guess_variant(entries)
+    for index, entry in enumerate(entries):
         field = f"objects[{index}]"
         try:
             name = member(entry, "name", path, field, str)
@@ -140,6 +140,22 @@ def _read_label(dataset: Dataset, path: Path, variant: str, objects: list[Source
             objects.append(SourceObject(name, cuboid=cuboid))
         except FormatError as error:
             dataset.problems.append(error)
+
+
+def guess_variant(entries: list[Any]) -> str:
+    """The variant of a label file without ``_classes.json``: corners, else degrees when an angle > pi.
+
+    labelCloud writes relative rotations in -pi..pi and absolute ones in 0..360 degrees, so an angle
+    above pi can only be degrees; files whose angles are all small read the same either way for 0.
+    """
+    if any(isinstance(e, dict) and "vertices" in e for e in entries):
+        return "vertices"
+    for entry in entries:
+        rotations = entry.get("rotations") if isinstance(entry, dict) else None
+        values = rotations.values() if isinstance(rotations, dict) else ()
+        if any(isinstance(v, int | float) and abs(v) > math.pi for v in values):
+            return "centroid_abs"
+    return "centroid_rel"
 
 
 def _values(entry: Any, key: str, names: tuple[str, str, str], path: Path, field: str) -> list[float]:

@@ -128,3 +128,20 @@ def test_nuscenes_links_instances_and_reads_categories_through_instances(tmp_pat
     (tmp_path / "out" / "category.json").write_text(json.dumps([{"token": "c1", "name": "vehicle.car"}]))
     dataset = read_source("nuscenes", tmp_path / "out")
     assert {o.class_name for f in dataset.frames for o in f.objects} == {"vehicle.car"}
+
+
+def test_labelcloud_without_classes_file_guesses_degrees_from_large_angles(tmp_path):
+    (tmp_path / "labels").mkdir()
+    box = {
+        "name": "box",
+        "centroid": {"x": 0, "y": 0, "z": 0},
+        "dimensions": {"length": 1, "width": 1, "height": 1},
+    }
+    (tmp_path / "labels" / "a.json").write_text(
+        json.dumps({"objects": [{**box, "rotations": {"x": 0, "y": 0, "z": 90}}]})
+    )
+    (tmp_path / "labels" / "b.json").write_text(
+        json.dumps({"objects": [{**box, "rotations": {"x": 0, "y": 0, "z": -1.5}}]})
+    )
+    a, b = read_source("labelcloud", tmp_path).frames
+    assert math.isclose(a.objects[0].cuboid.yaw, math.pi / 2) and math.isclose(b.objects[0].cuboid.yaw, -1.5)
