@@ -35,20 +35,27 @@ from annotator.io.formats.base import (
     LabelFormat,
     SourceObject,
 )
-from annotator.io.formats.boxes2d import find_image, image_size
-from annotator.io.formats.files import natural_key, read_text, safe_file_name, write_text_atomic
+from annotator.io.formats.boxes2d import image_size
+from annotator.io.formats.files import (
+    checked_cuboid,
+    natural_key,
+    read_text,
+    safe_file_name,
+    write_text_atomic,
+)
 from annotator.io.formats.kitti_objects import (
     CAMERA,
     calib_for_camera,
     calib_from_data,
     calib_to_data,
     kitti_objects,
+    lidar_boxes,
     synthetic_calibration,
 )
+from annotator.io.frames import IMAGE_SUFFIXES
 from annotator.io.kitti import (
     KittiCalibration,
     KittiObject,
-    cuboid_from_kitti,
     format_calib,
     format_label_line,
     parse_calib,
@@ -76,26 +83,40 @@ class KittiFormat(LabelFormat):
         if not root.is_dir() or not any((root / d).is_dir() for d in ("label_2", "velodyne", "image_2")):
             raise FormatError(root, "not a KITTI object folder (no label_2/, velodyne/ or image_2/)")
         dataset = Dataset("KITTI", Path(source))
-        stems = {p.stem for d in ("velodyne", "label_2") for p in (root / d).glob("*.*") if p.is_file()}
-        stems |= {p.stem for p in (root / "image_2").glob("*.*") if p.is_file()}
+        suffixes = {
+            "velodyne": (".bin",),
+            "image_2": IMAGE_SUFFIXES,
+            "calib": (".txt",),
+            "label_2": (".txt",),
+        }
+        files = {folder: _by_stem(root / folder, allowed) for folder, allowed in suffixes.items()}
+        stems = set(files["velodyne"]) | set(files["image_2"]) | set(files["label_2"])
         for stem in sorted(stems, key=natural_key):
-            _read_frame(dataset, root, stem)
+            _read_frame(dataset, stem, {folder: found.get(stem) for folder, found in files.items()})
         return dataset
 
     def exporter(self, context: ExportContext) -> Exporter:
         return KittiExporter(context)
 
 
-def _read_frame(dataset: Dataset, root: Path, stem: str) -> None:
+def _by_stem(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
+    """The files of a folder with one of ``suffixes``, by stem (one listing, not a look-up per frame)."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in suffixes and p.is_file()}
+
+
+def _read_frame(dataset: Dataset, stem: str, paths: dict[str, Path | None]) -> None:
     frame = dataset.frame(stem)
-    velodyne = root / "velodyne" / f"{stem}.bin"
-    frame.cloud = velodyne if velodyne.is_file() else None
-    image = find_image(stem, [root / "image_2"])
+    frame.cloud = (
+        paths["velodyne"] if paths["velodyne"] is not None and paths["velodyne"].suffix == ".bin" else None
+    )
+    image = paths["image_2"]
     if image is not None:
         frame.images[CAMERA] = image
-    calib_path = root / "calib" / f"{stem}.txt"
     camera = None
-    if calib_path.is_file():
+    calib_path = paths["calib"]
+    if calib_path is not None:
         calib = parse_calib(read_text(calib_path), calib_path)
         if "P2" not in calib.projections:
             raise FormatError(calib_path, "missing P2 (the camera of image_2)")
@@ -103,32 +124,38 @@ def _read_frame(dataset: Dataset, root: Path, stem: str) -> None:
         camera = _named(calib.camera("P2", width, height), CAMERA)
         frame.cameras[CAMERA] = camera
         frame.meta["kitti"] = {"calib": calib_to_data(calib)}
-    label_path = root / "label_2" / f"{stem}.txt"
-    if not label_path.is_file():
+    label_path = paths["label_2"]
+    if label_path is None:
         return
-    dont_care = []
+    rows, dont_care = [], []
     for number, line in enumerate(read_text(label_path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
             obj = parse_label_line(line, label_path, number)
-            if obj.type == DONT_CARE:
-                dont_care.append(line.strip())
-                continue
-            if camera is None:
-                raise FormatError(label_path, f"no calibration {calib_path.name} in calib/", line=number)
-            frame.objects.append(_source_object(obj, camera, label_path, number))
         except FormatError as error:
             dataset.problems.append(error)
+            continue
+        if obj.type == DONT_CARE:
+            dont_care.append(line.strip())
+        elif camera is None:
+            dataset.problems.append(FormatError(label_path, f"no calibration calib/{stem}.txt", line=number))
+        else:
+            rows.append((number, obj))
+    if rows:
+        assert camera is not None
+        boxes = lidar_boxes([obj for _, obj in rows], camera)
+        for (number, obj), box in zip(rows, boxes):
+            try:
+                frame.objects.append(_source_object(obj, box, label_path, number))
+            except FormatError as error:
+                dataset.problems.append(error)
     if dont_care:
         frame.meta.setdefault("kitti", {})["dontcare"] = dont_care
 
 
-def _source_object(obj: KittiObject, camera: CameraCalibration, path: Path, number: int) -> SourceObject:
-    try:
-        cuboid = cuboid_from_kitti(obj, camera)
-    except ValueError as error:
-        raise FormatError(path, str(error), line=number) from None
+def _source_object(obj: KittiObject, box: np.ndarray, path: Path, number: int) -> SourceObject:
+    cuboid = checked_cuboid(box[0:3], box[3:6], (float(box[6]), 0.0, 0.0), path, "dimensions", number)
     kept: dict[str, Any] = {
         "truncated": obj.truncated,
         "occluded": obj.occluded,

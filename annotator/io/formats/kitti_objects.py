@@ -68,6 +68,27 @@ def synthetic_calibration(name: str = CAMERA, width: int = 1242, height: int = 3
     return CameraCalibration(name, projection, lidar_to_camera, width, height)
 
 
+def lidar_boxes(objects: list[KittiObject], camera: CameraCalibration) -> np.ndarray:
+    """(N, 7) LiDAR-frame ``x y z l w h yaw`` of KITTI objects, vectorised.
+
+    The same conversion as `annotator.io.kitti.cuboid_from_kitti` (a test holds them equal).
+    """
+    if not objects:
+        return np.zeros((0, 7))
+    dimensions = np.array([o.dimensions for o in objects], dtype=np.float64)  # h, w, l
+    location = np.array([o.location for o in objects], dtype=np.float64)
+    rotation_y = np.array([o.rotation_y for o in objects], dtype=np.float64)
+    to_lidar = np.linalg.inv(camera.extrinsic_matrix)
+    centre_cam = location - np.stack(
+        [np.zeros(len(objects)), dimensions[:, 0] / 2.0, np.zeros(len(objects))], axis=1
+    )
+    centres = centre_cam @ to_lidar[:3, :3].T + to_lidar[:3, 3]
+    heading_cam = np.stack([np.cos(rotation_y), np.zeros(len(objects)), -np.sin(rotation_y)], axis=1)
+    heading = heading_cam @ np.linalg.inv(camera.extrinsic_matrix[:3, :3]).T
+    yaw = np.arctan2(heading[:, 1], heading[:, 0])
+    return np.column_stack([centres, dimensions[:, ::-1], yaw])
+
+
 def kitti_objects(
     annotations: list[Annotation], camera: CameraCalibration, calib: KittiCalibration | None = None
 ) -> list[KittiObject]:

@@ -165,3 +165,20 @@ def test_label_parsing_matches_io_kitti(shared_data):
     frame = read_source("kitti", shared_data / "kitti_object" / "training").frames[0]
     kept = frame.objects[0].attributes["kitti"]
     assert kept["location"] == list(obj.location) and kept["rotation_y"] == obj.rotation_y
+
+
+def test_vectorised_import_matches_io_kitti(kitti_camera):
+    from annotator.io.formats.kitti_objects import lidar_boxes
+    from annotator.io.kitti import cuboid_from_kitti
+
+    rng = np.random.default_rng(5)
+    objects = [
+        parse_label_line(
+            f"Car 0 0 0 0 0 0 0 {rng.uniform(1, 3):.2f} {rng.uniform(1, 3):.2f} {rng.uniform(2, 6):.2f} "
+            f"{rng.uniform(-20, 20):.2f} {rng.uniform(-1, 2):.2f} {rng.uniform(2, 60):.2f} {rng.uniform(-3.1, 3.1):.2f}"
+        )
+        for _ in range(100)
+    ]
+    for obj, box in zip(objects, lidar_boxes(objects, kitti_camera)):
+        reference = cuboid_from_kitti(obj, kitti_camera)
+        assert np.allclose(box, reference.to_array(), atol=1e-9)
