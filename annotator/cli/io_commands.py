@@ -18,7 +18,7 @@ from pathlib import Path
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 from annotator.io.formats import available_formats
-from annotator.io.store import ProjectStore, is_project
+from annotator.io.store import DATABASE_NAME, ProjectStore, is_project
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +141,16 @@ def run_import(args: argparse.Namespace) -> int:
     if created and args.directory.exists() and not args.directory.is_dir():
         raise AnnotatorError(f"{args.directory}: exists and is not a directory")
     fresh_directory = created and not args.directory.exists()
-    workspace = Workspace.create(args.directory) if created else Workspace.open(args.directory)
     try:
+        workspace = Workspace.create(args.directory) if created else Workspace.open(args.directory)
         with workspace:
             report = apply_dataset(workspace, dataset)
     except BaseException:
         if fresh_directory:  # leave no half-made project behind
             shutil.rmtree(args.directory, ignore_errors=True)
+        elif created:
+            for path in args.directory.glob(f"{DATABASE_NAME}*"):
+                path.unlink(missing_ok=True)
         raise
     _report_problems(report.problems)
     action = "created" if created else "updated"

@@ -127,6 +127,10 @@ class ExportContext:
     options: dict[str, str] = field(default_factory=dict)
 
 
+class FrameError(AnnotatorError):
+    """A frame the format cannot write; the export reports it (with the frame's name) and goes on."""
+
+
 class Exporter:
     """Writes one format: `write_frame` per frame (raise `AnnotatorError` to skip it), then `finish`."""
 

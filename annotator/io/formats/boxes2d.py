@@ -16,7 +16,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
-from annotator.io.formats.base import ExportContext, FrameLabels, SourceObject
+from annotator.io.formats.base import ExportContext, FrameError, FrameLabels, SourceObject
 from annotator.io.formats.files import write_bytes_atomic
 from annotator.io.frames import DEFAULT_CAMERA, IMAGE_SUFFIXES
 
@@ -69,7 +69,7 @@ def camera_images(labels: FrameLabels) -> list[CameraImage]:
         elif path is not None:
             width, height = image_size(path)
         else:
-            raise FormatError(frame.name, f"camera {camera!r} has boxes but no image (its size is unknown)")
+            raise FrameError(f"camera {camera!r} has boxes but no image (its size is unknown)")
         result.append(CameraImage(camera, path, width, height, boxes.get(camera, [])))
     return result
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.io.errors import FormatError
 
@@ -143,7 +144,7 @@ def _show(value: Any) -> str:
 def safe_file_name(name: str) -> str:
     """``name`` if it can name a file in an output folder (no separators, not ``.``/``..``)."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        raise FormatError(name or "(empty)", "frame name cannot be used as a file name")
+        raise AnnotatorError(f"the name {name!r} cannot be used as a file name")
     return name
 
 

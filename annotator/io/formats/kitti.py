@@ -31,6 +31,7 @@ from annotator.io.formats.base import (
     Dataset,
     ExportContext,
     Exporter,
+    FrameError,
     FrameLabels,
     LabelFormat,
     SourceObject,
@@ -45,6 +46,7 @@ from annotator.io.formats.files import (
 )
 from annotator.io.formats.kitti_objects import (
     CAMERA,
+    KITTI_IMAGE_SIZE,
     calib_for_camera,
     calib_from_data,
     calib_to_data,
@@ -186,50 +188,49 @@ class KittiExporter(Exporter):
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         frame = labels.frame
         name = safe_file_name(frame.name)
-        camera, calib = self._calibration(labels)
+        camera, calib, imported = self._calibration(labels)
         annotations = labels.cuboids()
-        lines = [format_label_line(obj) for obj in kitti_objects(annotations, camera, calib)]
-        lines += (
-            frame.meta.get("kitti", {}).get("dontcare", [])
-            if isinstance(frame.meta.get("kitti"), dict)
-            else []
-        )
+        lines = [format_label_line(obj) for obj in kitti_objects(annotations, camera, reuse=imported)]
+        lines += _kitti_meta(frame).get("dontcare", [])
         write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
         write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
         return annotations
 
-    def _calibration(self, labels: FrameLabels) -> tuple[CameraCalibration, KittiCalibration]:
+    def _calibration(self, labels: FrameLabels) -> tuple[CameraCalibration, KittiCalibration, bool]:
+        """The camera and calibration file to use, and whether they are the ones imported with the frame."""
         frame = labels.frame
         camera = _export_camera(frame, self.camera_name)
         if camera is None:
             if not self.synthetic:
-                raise FormatError(frame.name, "frame has no camera calibration (use -o calib=synthetic)")
+                raise FrameError("no camera calibration (import one, or use -o calib=synthetic)")
             camera = synthetic_calibration()
         if not camera.width or not camera.height:
             image = labels.images.get(camera.name)
-            width, height = image_size(image) if image is not None else (1242, 375)
+            width, height = image_size(image) if image is not None else KITTI_IMAGE_SIZE
             camera = CameraCalibration(camera.name, camera.projection, camera.lidar_to_camera, width, height)
-        kept = frame.meta.get("kitti", {}).get("calib") if isinstance(frame.meta.get("kitti"), dict) else None
+        kept = _kitti_meta(frame).get("calib")
         if kept is not None:
             calib = calib_from_data(kept)
             if "P2" in calib.projections and _same_camera(calib.camera("P2"), camera):
-                return camera, calib
-        return camera, calib_for_camera(camera)
+                return camera, calib, True
+        return camera, calib_for_camera(camera), False
+
+
+def _kitti_meta(frame: Frame) -> dict[str, Any]:
+    """What an import kept in the frame's meta (calibration numbers, DontCare rows)."""
+    kept = frame.meta.get("kitti")
+    return kept if isinstance(kept, dict) else {}
 
 
 def _export_camera(frame: Frame, wanted: str | None) -> CameraCalibration | None:
     if wanted:
         if wanted not in frame.cameras:
-            raise FormatError(
-                frame.name, f"frame has no camera {wanted!r} (has {sorted(frame.cameras) or 'none'})"
-            )
+            raise FrameError(f"no camera {wanted!r} (cameras: {', '.join(sorted(frame.cameras)) or 'none'})")
         return frame.cameras[wanted]
     if CAMERA in frame.cameras:
         return frame.cameras[CAMERA]
     if len(frame.cameras) > 1:
-        raise FormatError(
-            frame.name, f"frame has several cameras {sorted(frame.cameras)}; choose one with -o camera="
-        )
+        raise FrameError(f"several cameras ({', '.join(sorted(frame.cameras))}); choose one with --camera")
     return next(iter(frame.cameras.values()), None)
 
 

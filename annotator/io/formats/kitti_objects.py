@@ -20,6 +20,8 @@ from annotator.io.kitti import PROJECTION_KEYS, KittiCalibration, KittiObject
 logger = logging.getLogger(__name__)
 
 CAMERA = "image_2"
+#: The usual KITTI image size, for cameras whose size is unknown.
+KITTI_IMAGE_SIZE = (1242, 375)
 #: An unchanged cuboid (all 9 numbers within this) is written with the KITTI numbers it came with.
 UNCHANGED = 1e-6
 
@@ -55,7 +57,9 @@ def calib_for_camera(camera: CameraCalibration) -> KittiCalibration:
     )
 
 
-def synthetic_calibration(name: str = CAMERA, width: int = 1242, height: int = 375) -> CameraCalibration:
+def synthetic_calibration(
+    name: str = CAMERA, width: int = KITTI_IMAGE_SIZE[0], height: int = KITTI_IMAGE_SIZE[1]
+) -> CameraCalibration:
     """The usual KITTI mounting (camera looking along LiDAR x, no offset) with KITTI-like intrinsics."""
     focal = 721.5377
     projection = [[focal, 0.0, width / 2.0, 0.0], [0.0, focal, height / 2.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
@@ -90,13 +94,17 @@ def lidar_boxes(objects: list[KittiObject], camera: CameraCalibration) -> np.nda
 
 
 def kitti_objects(
-    annotations: list[Annotation], camera: CameraCalibration, calib: KittiCalibration | None = None
+    annotations: list[Annotation], camera: CameraCalibration, reuse: bool = True
 ) -> list[KittiObject]:
-    """KITTI label objects of cuboid annotations (kept numbers for unchanged cuboids, else computed)."""
+    """KITTI label objects of cuboid annotations.
+
+    With ``reuse`` (the camera is the one the objects were imported with), an unchanged cuboid gets the
+    KITTI numbers it came with; every other one is computed.
+    """
     if not annotations:
         return []
-    if not camera.width or not camera.height:  # the image size KITTI frames have
-        camera = CameraCalibration(camera.name, camera.projection, camera.lidar_to_camera, 1242, 375)
+    if not camera.width or not camera.height:
+        camera = CameraCalibration(camera.name, camera.projection, camera.lidar_to_camera, *KITTI_IMAGE_SIZE)
     cuboids = [a.cuboid for a in annotations]
     computed = _computed_rows(cuboids, camera)  # type: ignore[arg-type]
     objects = []
@@ -104,7 +112,7 @@ def kitti_objects(
         kept = annotation.attributes.get("kitti")
         occluded = _occlusion(annotation.attributes.get("occluded"), kept)
         score = annotation.provenance.score
-        if isinstance(kept, dict) and _unchanged(annotation.cuboid, kept.get("cuboid")):  # type: ignore[arg-type]
+        if reuse and isinstance(kept, dict) and _unchanged(annotation.cuboid, kept.get("cuboid")):  # type: ignore[arg-type]
             objects.append(
                 KittiObject(
                     annotation.class_name,

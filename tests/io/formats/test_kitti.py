@@ -182,3 +182,17 @@ def test_vectorised_import_matches_io_kitti(kitti_camera):
     for obj, box in zip(objects, lidar_boxes(objects, kitti_camera)):
         reference = cuboid_from_kitti(obj, kitti_camera)
         assert np.allclose(box, reference.to_array(), atol=1e-9)
+
+
+def test_kept_numbers_are_not_reused_with_another_camera(shared_data, tmp_path, project_of, kitti_camera):
+    frame = read_source("kitti", shared_data / "kitti_object" / "training").frames[0]
+    (obj,) = frame.objects
+    annotation = Annotation(0, 0, obj.class_name, cuboid=obj.cuboid, attributes=obj.attributes)
+    project = project_of(
+        [Frame(0, "000000", 0, cameras={"image_2": kitti_camera}, meta=frame.meta)], [[annotation]]
+    )
+    export_project(project, "kitti", tmp_path / "out")
+    line = (tmp_path / "out" / "label_2" / "000000.txt").read_text().splitlines()[0]
+    (exported,) = kitti_objects([annotation], kitti_camera, reuse=False)
+    assert parse_label_line(line).location == tuple(round(v, 2) for v in exported.location)
+    assert parse_label_line(line).location != tuple(obj.attributes["kitti"]["location"])
