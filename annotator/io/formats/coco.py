@@ -56,12 +56,17 @@ class CocoFormat(LabelFormat):
         dataset = Dataset("COCO", path, classes=dict.fromkeys(categories.values()))
         default_camera = (options or {}).get("camera") or DEFAULT_CAMERA
         images: dict[int, tuple[str, str]] = {}
+        missing = 0
         for i, image in enumerate(member(data, "images", path, "", list)):
             image_id, frame_name, camera, image_path = _image(image, path, f"images[{i}]", default_camera)
             images[image_id] = (frame_name, camera)
             frame = dataset.frame(frame_name)
             if image_path is not None:
                 frame.images[camera] = image_path
+            else:
+                missing += 1
+        if missing:
+            logger.warning("%s: %d of its images were not found; their frames have no image", path, missing)
         for i, entry in enumerate(member(data, "annotations", path, "", list)):
             try:
                 frame_name, obj = _annotation(entry, path, f"annotations[{i}]", images, categories)
@@ -104,8 +109,6 @@ def _image(image: Any, path: Path, field: str, default_camera: str) -> tuple[int
         ]
     )
     image_path = next((c for c in candidates if c.is_file()), None)
-    if image_path is None:
-        logger.warning("%s: %s: image %s not found", path, field, file_name)
     frame_name = str(image.get("frame") or Path(file_name).stem)
     camera = str(image.get("camera") or default_camera)
     return image_id, frame_name, camera, image_path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.records import Annotation, Frame, Review
 from annotator.core.selection import select_frames
 from annotator.io.formats import get_format
 from annotator.io.formats.base import ExportContext, FrameLabels
@@ -65,7 +65,7 @@ def select_annotations(
     return [
         a
         for a in project.annotations_of(frame.id)
-        if a.kind in kinds and a.class_name in allowed and a.review.value != "rejected"
+        if a.kind in kinds and a.class_name in allowed and a.review != Review.REJECTED
     ]
 
 
@@ -126,6 +126,9 @@ def export_project(
             report.objects_by_class.update(a.class_name for a in written)
         if progress is not None:
             progress(done, len(frames), frame.name)
-    exporter.finish()
+    try:
+        exporter.finish()
+    except OSError as error:
+        raise AnnotatorError(f"{out}: cannot write the export ({error.strerror or error})") from error
     logger.info("exported %d frames, %d objects as %s to %s", report.frames, report.objects, format_id, out)
     return report
