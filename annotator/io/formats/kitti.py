@@ -1,12 +1,14 @@
 """KITTI object detection: ``label_2/<frame>.txt`` in the rectified camera frame, through ``calib/``.
 
-Built on `annotator.io.kitti` (calibration and label-line parsing/formatting, `cuboid_from_kitti`).
+Built on `annotator.io.kitti` (calibration and label-line parsing and formatting); the cuboid
+conversions are `annotator.io.kitti`'s, vectorised per frame in `kitti_objects`.
 Import reads the training layout (``velodyne/``, ``label_2/``, ``calib/``, ``image_2/``); each frame's
 calibration becomes its camera ``image_2`` (``P2``, ``R0_rect @ Tr_velo_to_cam``, image size from the
 image header). Every imported object keeps its KITTI numbers in ``attributes["kitti"]`` together with
 the cuboid they gave; an export of an unchanged cuboid (within 1e-6) writes those numbers back as they
 came, so bbox, truncation, occlusion and alpha survive. ``DontCare`` rows are kept in the frame's
-``meta["kitti"]`` and written back. Other cuboids get alpha computed, the 2D box of the projected
+``meta["kitti"]`` with their place among the rows, and written back there (with the calibration, an
+imported frame exports to the same files). Other cuboids get alpha computed, the 2D box of the projected
 corners clipped to the image, truncation estimated as the share of that box outside the image, and
 occlusion from the ``occluded`` attribute (else 0). Pitch and roll are dropped (KITTI is 7-DoF).
 
@@ -138,8 +140,8 @@ def _read_frame(dataset: Dataset, stem: str, paths: dict[str, Path | None]) -> N
         except FormatError as error:
             dataset.problems.append(error)
             continue
-        if obj.type == DONT_CARE:
-            dont_care.append(line.strip())
+        if obj.type == DONT_CARE:  # kept as written, with its place among the rows
+            dont_care.append([len(rows) + len(dont_care), line.strip()])
         elif camera is None:
             dataset.problems.append(FormatError(label_path, f"no calibration calib/{stem}.txt", line=number))
         else:
@@ -191,7 +193,8 @@ class KittiExporter(Exporter):
         camera, calib, imported = self._calibration(labels)
         annotations = labels.cuboids()
         lines = [format_label_line(obj) for obj in kitti_objects(annotations, camera, reuse=imported)]
-        lines += _kitti_meta(frame).get("dontcare", [])
+        for position, line in _kitti_meta(frame).get("dontcare", []):
+            lines.insert(min(int(position), len(lines)), str(line))
         write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
         write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
         return annotations
