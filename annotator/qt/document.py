@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from annotator.core.commands import Command
+from annotator.core.geometry import Cuboid
 from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.workspace import Workspace
@@ -56,7 +57,6 @@ class Document(QObject):
         self.selected_id: int | None = None
         self.hidden_classes: set[str] = set()
         self.load_ms = 0.0
-        self._counts: dict[tuple[int, object], int] = {}
         loader.loaded.connect(self._cloud_loaded)
         loader.failed.connect(self._cloud_failed)
 
@@ -90,7 +90,6 @@ class Document(QObject):
         self.frame_id = None
         self.loaded = None
         self.selected_id = None
-        self._counts.clear()
         self.loader.clear()
         self.opened.emit()
         self.frame_changed.emit(None)
@@ -129,7 +128,6 @@ class Document(QObject):
         self.frame_id = frame_id
         self.loaded = None
         self.load_ms = 0.0
-        self._counts.clear()
         if self.selected_id is not None:
             self.selected_id = None
             self.selection_changed.emit(None)
@@ -139,7 +137,12 @@ class Document(QObject):
             self.cloud_changed.emit()
             return
         path = self._cloud_path(frame)
-        result = self.loader.load_now(frame.id, path) if wait else self.loader.request(frame.id, path)
+        boxes = self._boxes_of(frame.id)
+        result = (
+            self.loader.load_now(frame.id, path, boxes)
+            if wait
+            else self.loader.request(frame.id, path, boxes)
+        )
         if result is not None:
             self._adopt(result)
         else:
@@ -168,7 +171,6 @@ class Document(QObject):
     def _adopt(self, result: LoadedFrame) -> None:
         self.loaded = result
         self.load_ms = result.load_ms
-        self._counts.clear()
         self.cloud_changed.emit()
         self._prefetch_next()
 
@@ -182,7 +184,12 @@ class Document(QObject):
         if 0 <= position < len(frames) - 1:
             following = frames[position + 1]
             if following.cloud:
-                self.loader.prefetch(following.id, self._cloud_path(following))
+                self.loader.prefetch(following.id, self._cloud_path(following), self._boxes_of(following.id))
+
+    def _boxes_of(self, frame_id: int) -> list[Cuboid]:
+        """The frame's cuboids, so the loader can find their points in its worker."""
+        assert self.project is not None
+        return [a.cuboid for a in self.project.annotations_of(frame_id, "cuboid") if a.cuboid is not None]
 
     # -- annotations --------------------------------------------------------------------------------
     def cuboids(self) -> list[Annotation]:
@@ -216,10 +223,7 @@ class Document(QObject):
         cloud = self.cloud
         if cloud is None or annotation.cuboid is None:
             return None
-        key = (annotation.id, annotation.cuboid)
-        if key not in self._counts:
-            self._counts[key] = cloud.index.count_inside(annotation.cuboid)
-        return self._counts[key]
+        return len(cloud.inside(annotation.cuboid))
 
     @property
     def selected(self) -> Annotation | None:

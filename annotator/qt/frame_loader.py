@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from annotator.core.errors import AnnotatorError
+from annotator.core.geometry import Cuboid
 from annotator.io.pointcloud import read_point_cloud
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
 
@@ -27,11 +29,15 @@ class LoadedFrame:
     load_ms: float
 
 
-def load_frame(frame_id: int, path: Path, lod_budget: int = DEFAULT_LOD_BUDGET) -> LoadedFrame:
-    """Read and prepare one frame's cloud (runs in a worker; raises `AnnotatorError` on bad files)."""
+def load_frame(
+    frame_id: int, path: Path, lod_budget: int = DEFAULT_LOD_BUDGET, boxes: Sequence[Cuboid] = ()
+) -> LoadedFrame:
+    """Read and prepare one frame's cloud, finding the points inside ``boxes`` too (runs in a worker;
+    raises `AnnotatorError` on bad files)."""
     start = time.perf_counter()
     cloud = read_point_cloud(path)
     prepared = prepare_cloud(cloud.xyz, cloud.fields, lod_budget)
+    prepared.warm(boxes)
     elapsed = (time.perf_counter() - start) * 1000.0
     logger.debug("loaded frame %d (%s): %d points in %.0f ms", frame_id, path, len(prepared), elapsed)
     return LoadedFrame(frame_id, Path(path), prepared, elapsed)
@@ -44,16 +50,17 @@ class _Relay(QObject):
 
 
 class _LoadJob(QRunnable):
-    def __init__(self, key: tuple[int, str], lod_budget: int, relay: _Relay) -> None:
+    def __init__(self, key: tuple[int, str], lod_budget: int, boxes: Sequence[Cuboid], relay: _Relay) -> None:
         super().__init__()
         self.key = key
         self.lod_budget = lod_budget
+        self.boxes = tuple(boxes)
         self.relay = relay
 
     def run(self) -> None:
         frame_id, path = self.key
         try:
-            result = load_frame(frame_id, Path(path), self.lod_budget)
+            result = load_frame(frame_id, Path(path), self.lod_budget, self.boxes)
         except AnnotatorError as error:
             self.relay.done.emit(self.key, None, str(error))
         except Exception as error:  # a worker must always answer
@@ -95,23 +102,26 @@ class FrameLoader(QObject):
             self._cache.move_to_end(key)
         return result
 
-    def request(self, frame_id: int, path: Path) -> LoadedFrame | None:
-        """The frame at once when cached; else start loading it (`loaded` follows) and return None."""
+    def request(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> LoadedFrame | None:
+        """The frame at once when cached; else start loading it (`loaded` follows) and return None.
+
+        The worker also finds the points inside ``boxes`` (the frame's cuboids).
+        """
         result = self.cached(frame_id, path)
         if result is None:
-            self._start((frame_id, str(path)))
+            self._start((frame_id, str(path)), boxes)
         return result
 
-    def prefetch(self, frame_id: int, path: Path) -> None:
+    def prefetch(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> None:
         """Load a frame the user will probably want next (silently; failures are only logged)."""
         if self.cached(frame_id, path) is None:
-            self._start((frame_id, str(path)))
+            self._start((frame_id, str(path)), boxes)
 
-    def load_now(self, frame_id: int, path: Path) -> LoadedFrame:
+    def load_now(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> LoadedFrame:
         """Load on this thread (for headless snapshots and scripts); raises `AnnotatorError`."""
         result = self.cached(frame_id, path)
         if result is None:
-            result = load_frame(frame_id, path, self.lod_budget)
+            result = load_frame(frame_id, path, self.lod_budget, boxes)
             self._store((frame_id, str(path)), result)
         return result
 
@@ -132,11 +142,11 @@ class FrameLoader(QObject):
         self._pool.clear()
         self._pool.waitForDone(30_000)
 
-    def _start(self, key: tuple[int, str]) -> None:
+    def _start(self, key: tuple[int, str], boxes: Sequence[Cuboid]) -> None:
         if key in self._pending:
             return
         self._pending.add(key)
-        self._pool.start(_LoadJob(key, self.lod_budget, self._relay))
+        self._pool.start(_LoadJob(key, self.lod_budget, boxes, self._relay))
 
     def _finished(self, key: tuple[int, str], result: LoadedFrame | None, error: str | None) -> None:
         self._pending.discard(key)

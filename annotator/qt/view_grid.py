@@ -67,7 +67,8 @@ class ViewGrid(QSplitter):
             view.set_options(options)
 
     def render_all_now(self) -> None:
-        """Render every view at once (snapshots, benchmarks)."""
+        """Render every view at once, the perspective view in full detail (snapshots, benchmarks)."""
+        self.perspective.lod.rest()
         for view in self.views:
             view.render_now()
 

@@ -44,12 +44,18 @@ class PerspectiveView(SceneView):
 
     # -- content ------------------------------------------------------------------------------------
     def set_cloud(self, cloud: PreparedCloud | None, reset_camera: bool = False) -> None:
-        """Show a frame's cloud; the camera stays where it is unless asked (or this is the first cloud)."""
+        """Show a frame's cloud; the camera stays where it is unless asked (or this is the first cloud).
+
+        A cloud larger than the level-of-detail budget is drawn coarse first and in full once the
+        first picture is up (the rest timer), so a big cloud appears at once and input stays live.
+        """
         self.lod.rest()
         self.scene.set_cloud(cloud)
         if cloud is not None and (reset_camera or not self._has_camera):
             self.scene.set_camera_pose(default_pose(cloud.bounds))
             self._has_camera = True
+        if cloud is not None and cloud.is_decimated:
+            self.lod.motion()
         self.request_render()
 
     def set_cuboids(self, items: Sequence[CuboidItem], selected: int | None) -> None:

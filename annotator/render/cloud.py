@@ -6,7 +6,7 @@ Pure numpy (no VTK): `prepare_cloud` runs in a worker thread; the views only wra
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,9 @@ COLOR_MODE_TITLES = {
 
 #: Default number of points drawn while the camera moves.
 DEFAULT_LOD_BUDGET = 150_000
+
+#: Boxes whose inside points a cloud remembers.
+_INSIDE_CACHE = 1024
 
 #: Points used to estimate value ranges and the ground height (a sample is plenty).
 _STATS_SAMPLE = 200_000
@@ -61,6 +64,8 @@ class PreparedCloud:
     bounds: tuple[float, float, float, float, float, float]
     ground_z: float
     index: PointIndex = field(repr=False)
+    _coarse_set: PointSet | None = field(default=None, repr=False)
+    _inside: dict[Cuboid, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
@@ -87,12 +92,30 @@ class PreparedCloud:
         )
 
     def coarse_points(self) -> PointSet:
-        """The level-of-detail sample (the cloud itself when it is within the budget)."""
-        return self.full() if not self.is_decimated else self.subset(self.coarse)
+        """The level-of-detail sample (the cloud itself when it is within the budget); made once."""
+        if not self.is_decimated:
+            return self.full()
+        if self._coarse_set is None:
+            self._coarse_set = self.subset(self.coarse)
+        return self._coarse_set
 
     def indices_near(self, cuboid: Cuboid, margin: float) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side."""
         return self.index.indices_inside(cuboid, margin)
+
+    def inside(self, cuboid: Cuboid) -> np.ndarray:
+        """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""
+        found = self._inside.get(cuboid)
+        if found is None:
+            if len(self._inside) >= _INSIDE_CACHE:
+                self._inside.pop(next(iter(self._inside)))
+            found = self._inside[cuboid] = self.index.indices_inside(cuboid)
+        return found
+
+    def warm(self, cuboids: Iterable[Cuboid]) -> None:
+        """Find the points inside these boxes ahead of time (in the worker that loads the cloud)."""
+        for cuboid in cuboids:
+            self.inside(cuboid)
 
 
 def sample_indices(count: int, budget: int, seed: int = 0) -> np.ndarray:
@@ -144,7 +167,7 @@ def prepare_cloud(
     else:
         bounds = (-1.0, 1.0, -1.0, 1.0, -1.0, 1.0)
         ground_z = 0.0
-    return PreparedCloud(
+    prepared = PreparedCloud(
         xyz=xyz,
         scalars=scalars,
         ranges=ranges,
@@ -153,3 +176,5 @@ def prepare_cloud(
         ground_z=ground_z,
         index=PointIndex(xyz),
     )
+    prepared.coarse_points()  # copy the sample here, in the worker, not on the UI thread
+    return prepared

@@ -166,7 +166,7 @@ def inside_points(
     chunks: list[np.ndarray] = []
     colors: list[np.ndarray] = []
     for item in items:
-        indices = cloud.index.indices_inside(item.cuboid)
+        indices = cloud.inside(item.cuboid)
         if within is not None:
             indices = indices[np.isin(indices, within, assume_unique=True)]
         if len(indices):

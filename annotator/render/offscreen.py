@@ -49,6 +49,14 @@ def create_render_window(offscreen: bool) -> vtkRenderWindow:
     return window
 
 
+def renderer_name(window: vtkRenderWindow) -> str:
+    """The OpenGL renderer string of a window that has rendered once (e.g. ``llvmpipe (LLVM 15...)``)."""
+    for line in window.ReportCapabilities().splitlines():
+        if line.startswith("OpenGL renderer string:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def capture(window: vtkRenderWindow, rerender: bool = True) -> np.ndarray:
     """The window's pixels as an (H, W, 3) uint8 array, top row first."""
     grabber = vtkWindowToImageFilter()

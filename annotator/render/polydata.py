@@ -12,8 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 def _cells(offsets: np.ndarray, connectivity: np.ndarray) -> vtkCellArray:
-    big = len(connectivity) >= 2**31 - 1
-    dtype = np.int64 if big else np.int32
+    dtype = np.int64 if len(connectivity) >= 2**31 - 1 else np.int32
     cells = vtkCellArray()
     cells.SetData(
         numpy_to_vtk(np.ascontiguousarray(offsets, dtype=dtype), deep=False),
@@ -36,7 +35,8 @@ def point_cloud_polydata(xyz: np.ndarray) -> vtkPolyData:
     polydata = vtkPolyData()
     polydata.SetPoints(vtk_points(xyz))
     if count:
-        polydata.SetVerts(_cells(np.array([0, count]), np.arange(count)))
+        dtype = np.int64 if count >= 2**31 - 1 else np.int32
+        polydata.SetVerts(_cells(np.array([0, count], dtype=dtype), np.arange(count, dtype=dtype)))
     return polydata
 
 
