@@ -46,7 +46,9 @@ def synthetic_project(frames: int, per_frame: int) -> Project:
     camera = synthetic_calibration()
     project = Project()
     stack = UndoStack(project)
-    added = stack.push(AddFrames([Frame(0, f"{i:06d}", i, cameras={"image_2": camera}) for i in range(frames)]))
+    added = stack.push(
+        AddFrames([Frame(0, f"{i:06d}", i, cameras={"image_2": camera}) for i in range(frames)])
+    )
     annotations = [
         Annotation(
             0,
@@ -85,10 +87,14 @@ def main() -> None:
                 apply_dataset(workspace, dataset)
 
         import_s = median_time(import_into_new_project, args.repeats)
-    print(f"KITTI, {args.frames} frames x {args.per_frame} cuboids ({objects} objects), median of {args.repeats}:")
+    print(
+        f"KITTI, {args.frames} frames x {args.per_frame} cuboids ({objects} objects), median of {args.repeats}:"
+    )
     for name, seconds in (("export", export_s), ("read", read_s), ("import (read + store)", import_s)):
         verdict = "ok" if seconds < BUDGET_S else "OVER BUDGET"
-        print(f"  {name:<22} {seconds:6.2f} s  ({seconds / objects * 1e6:5.1f} us/object; budget {BUDGET_S:.0f} s: {verdict})")
+        print(
+            f"  {name:<22} {seconds:6.2f} s  ({seconds / objects * 1e6:5.1f} us/object; budget {BUDGET_S:.0f} s: {verdict})"
+        )
 
 
 if __name__ == "__main__":

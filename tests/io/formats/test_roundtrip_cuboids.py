@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,21 +54,20 @@ def test_kitti_keeps_7dof_cuboids_to_a_centimetre(project_of, cuboid_of, round_t
         assert abs(math.remainder(expected.yaw - actual.yaw, 2 * math.pi)) <= 0.01
 
 
+@pytest.mark.parametrize("format_id", ["openlabel", "sustech", "nuscenes"])
 @SETTINGS
-@given(st.lists(cuboids_9dof, min_size=1, max_size=5), st.sampled_from(["openlabel", "sustech", "nuscenes"]))
-def test_9dof_formats_keep_cuboids(project_of, cuboid_of, round_trip, boxes, format_id):
+@given(boxes=st.lists(cuboids_9dof, min_size=1, max_size=5))
+def test_9dof_formats_keep_cuboids(project_of, cuboid_of, round_trip, format_id, boxes):
     back = round_trip_cuboids(project_of, cuboid_of, round_trip, boxes, format_id)
     assert len(back) == len(boxes)
     for expected, actual in zip(boxes, back):
         assert_close(expected, actual, position=1e-6 + 1e-9, rotation=1e-6)
 
 
+@pytest.mark.parametrize("variant", ["centroid_rel", "centroid_abs", "vertices"])
 @SETTINGS
-@given(
-    st.lists(cuboids_9dof, min_size=1, max_size=5),
-    st.sampled_from(["centroid_rel", "centroid_abs", "vertices"]),
-)
-def test_labelcloud_variants_keep_cuboids(project_of, cuboid_of, round_trip, boxes, variant):
+@given(boxes=st.lists(cuboids_9dof, min_size=1, max_size=5))
+def test_labelcloud_variants_keep_cuboids(project_of, cuboid_of, round_trip, variant, boxes):
     back = round_trip_cuboids(project_of, cuboid_of, round_trip, boxes, "labelcloud", variant=variant)
     assert len(back) == len(boxes)
     for expected, actual in zip(boxes, back):
