@@ -60,7 +60,7 @@ def _fly(direction: str, title: str, key: str, vector: tuple[int, int, int]) -> 
     )
 
 
-def default_actions(with_formats: bool = False) -> tuple[ActionSpec | MenuSlot, ...]:
+def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, ...]:
     """The application's actions in menu order (``with_formats``: dataset import and label export)."""
     file_items: list[ActionSpec | MenuSlot] = [
         ActionSpec("file.new", "&New project...", "&File", "ask_new_project", keys=("std:New",)),

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QWidget,
+)
 
 from annotator.core.errors import AnnotatorError
 from annotator.io.workspace import Workspace
@@ -21,6 +32,7 @@ from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.settings import AppSettings
+from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
 from annotator.render.style import POINT_SIZES, DisplayOptions
 
@@ -45,7 +57,7 @@ class MainWindow(QMainWindow):
         self.grid = ViewGrid(self.document)
         self.setCentralWidget(self.grid)
 
-        self.specs = default_actions(with_formats=False)
+        self.specs = default_actions(with_formats=True)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.recent_menu = self.menus["file.recent"]
@@ -157,6 +169,54 @@ class MainWindow(QMainWindow):
             self.open_project(Path(directory))
         except AnnotatorError as error:
             QMessageBox.critical(self, "Cannot create project", str(error))
+
+    def ask_import_dataset(self) -> None:
+        """File > Import dataset: a source in a registered format, into the open (or a new) project."""
+        dialog = TransferDialog(exporting=False, parent=self)
+        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        if request is None:
+            return
+        if self.workspace is None:
+            directory = QFileDialog.getExistingDirectory(self, "New project for the imported dataset")
+            if not directory:
+                return
+            try:
+                Workspace.create(directory).close()
+                self.open_project(Path(directory))
+            except AnnotatorError as error:
+                QMessageBox.critical(self, "Cannot create project", str(error))
+                return
+        self._run_transfer("Import failed", lambda: import_dataset(self.workspace, request))
+
+    def ask_export_labels(self) -> None:
+        """File > Export labels: the project's labels in a registered format."""
+        if self.workspace is None:
+            self.statusBar().showMessage("Open a project to export its labels", 5000)
+            return
+        dialog = TransferDialog(exporting=True, parent=self)
+        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        if request is None:
+            return
+        progress = QProgressDialog("Exporting", "", 0, 0, self)
+        progress.setCancelButton(None)
+        progress.setMinimumDuration(300)
+        try:
+            self._run_transfer(
+                "Export failed", lambda: export_labels(self.document.project, request, progress)
+            )
+        finally:
+            progress.close()
+
+    def _run_transfer(self, title: str, work: Callable[[], str]) -> None:
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            summary = work()
+        except AnnotatorError as error:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.critical(self, title, str(error))
+            return
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(summary, 15_000)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
