@@ -1,0 +1,163 @@
+"""The geometric detector: candidates from `segment`, an oriented box per cluster, a class from its size."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from annotator.core.fitting import fit_oriented_box
+from annotator.core.geometry import Cuboid, bev_intersection_area
+from annotator.ml.protocol import Detections, FrameInput
+from plugins.geometric import MANIFEST
+from plugins.geometric.segment import Candidate, RaisedPoints, segment
+from plugins.geometric.shapes import (
+    CLASS_NAMES,
+    PRIORS,
+    class_likelihoods,
+    complete_box,
+    observe,
+    surface_fraction,
+)
+
+logger = logging.getLogger(__name__)
+
+#: A box overlapping a better one by more than this share of its own footprint is dropped.
+MAX_OVERLAP = 0.5
+#: Points at which the support factor of the score reaches about 63 %.
+SUPPORT_POINTS = 25.0
+#: A merged hypothesis of the same class as its best piece replaces the pieces when its likelihood is at
+#: least this share of that piece's; of another class, when the piece's is at most this share of its own.
+MERGE_RATIO = 0.8
+
+
+def default_parameters() -> dict[str, Any]:
+    """The manifest's parameter defaults."""
+    return {p["name"]: p["default"] for p in MANIFEST["parameters"]}
+
+
+@dataclass
+class Hypothesis:
+    """A scored box for a candidate: class probabilities, best class likelihood, the fine clusters used."""
+
+    box: Cuboid
+    probabilities: np.ndarray
+    score: float
+    likelihood: float
+    parts: tuple[int, ...]
+    merged: bool
+
+
+class GeometricDetector:
+    """Model object of the ``geometric`` plugin (capability ``predict``)."""
+
+    version = "geometric-1.0"
+
+    def predict(self, frame: FrameInput, params: dict[str, Any]) -> Detections:
+        """Cuboids of the objects standing on the ground in ``frame.points``."""
+        p = {**default_parameters(), **(params or {})}
+        if frame.points is None or len(frame.points) == 0:
+            return Detections.empty(CLASS_NAMES, self.version)
+        seg = segment(
+            frame.points,
+            float(p["max_range"]),
+            float(p["ground_cell"]),
+            float(p["ground_tolerance"]),
+            float(p["max_height"]),
+            float(p["cluster_eps"]),
+            int(p["min_points"]),
+        )
+        max_elevation = _scanner_top(frame.points)
+        hypotheses = [
+            _describe(c, seg.raised, p["fit_method"], bool(p["complete_boxes"]), max_elevation)
+            for c in seg.candidates
+        ]
+        found = [h for h in _resolve_merges(hypotheses) if h.score >= float(p["min_score"])]
+        found = _suppress_overlaps(sorted(found, key=lambda h: -h.score))
+        if not found:
+            return Detections.empty(CLASS_NAMES, self.version)
+        probabilities = np.array([h.probabilities for h in found])
+        return Detections(
+            np.array([h.box.to_array() for h in found]),
+            np.argmax(probabilities, axis=1),
+            np.array([h.score for h in found]),
+            CLASS_NAMES,
+            self.version,
+            probabilities,
+        )
+
+
+def _describe(
+    candidate: Candidate, raised: RaisedPoints, method: str, complete: bool, max_elevation: float | None
+) -> Hypothesis:
+    """Box, class probabilities and score of one candidate.
+
+    The score multiplies the best class likelihood, the support (more points, more trust), how much of
+    the cluster lies on the box's faces, and how free the box's surroundings are of other raised points
+    (fragments of walls and hedges have neighbours, objects on the road have free space).
+    """
+    pts = candidate.points
+    box = fit_oriented_box(pts, ground_z=candidate.ground_z, method=method)
+    obs = observe(box, pts, max_elevation)
+    likelihood, end_view = class_likelihoods(obs)
+    best = int(np.argmax(likelihood))
+    support = 1.0 - math.exp(-len(pts) / SUPPORT_POINTS)
+    isolation = len(pts) / (len(pts) + raised.clutter(box, candidate.parts))
+    score = float(likelihood[best]) * support * isolation * (0.5 + 0.5 * surface_fraction(box, pts))
+    if complete:
+        box = complete_box(box, PRIORS[best], bool(end_view[best]), obs)
+    total = float(likelihood.sum())
+    probs = likelihood / total if total > 0 else np.full(len(PRIORS), 1.0 / len(PRIORS))
+    return Hypothesis(box, probs, score, float(likelihood[best]), candidate.parts, candidate.merged)
+
+
+def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    """Keep a merged hypothesis instead of its pieces when it is clearly more plausible than the best
+    piece, or nearly as plausible and of the same class (the pieces were one object seen in parts)."""
+    singles = {h.parts[0]: h for h in hypotheses if not h.merged}
+    dropped: set[int] = set()
+    kept = []
+    for h in hypotheses:
+        if not h.merged:
+            continue
+        pieces = [singles[p] for p in h.parts if p in singles]
+        best = max(pieces, key=lambda piece: piece.likelihood, default=None)
+        if best is None or h.likelihood >= best.likelihood / MERGE_RATIO:
+            accept = True
+        else:
+            same_class = np.argmax(best.probabilities) == np.argmax(h.probabilities)
+            accept = bool(same_class) and h.likelihood >= MERGE_RATIO * best.likelihood
+        if accept:
+            kept.append(h)
+            dropped.update(h.parts)
+    return kept + [h for label, h in singles.items() if label not in dropped]
+
+
+def _scanner_top(points: np.ndarray) -> float | None:
+    """Upper field-of-view limit of the scanner (radians above the horizon), from the points' elevations."""
+    xyz = np.asarray(points)[:, :3]
+    if len(xyz) < 1000:
+        return None
+    elevation = np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1]))
+    return float(np.percentile(elevation, 99.9))
+
+
+def _suppress_overlaps(found: list[Hypothesis]) -> list[Hypothesis]:
+    """Greedy suppression: keep boxes best first, drop one mostly covered by a kept one."""
+    kept: list[Hypothesis] = []
+    for h in found:
+        area = h.box.size[0] * h.box.size[1]
+        if all(
+            not _near(h.box, k.box) or bev_intersection_area(h.box, k.box) <= MAX_OVERLAP * area for k in kept
+        ):
+            kept.append(h)
+    return kept
+
+
+def _near(a: Cuboid, b: Cuboid) -> bool:
+    """True when the circles around two footprints overlap."""
+    reach = (math.hypot(a.size[0], a.size[1]) + math.hypot(b.size[0], b.size[1])) / 2.0
+    return math.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1]) < reach

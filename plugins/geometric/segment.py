@@ -1,0 +1,166 @@
+"""From a LiDAR frame to object candidates: crop, ground model, clustering and cheap rejections."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.core.fitting import cluster_points
+from annotator.core.geometry import Cuboid
+from annotator.core.ground import GroundModel, estimate_ground
+
+logger = logging.getLogger(__name__)
+
+#: Clusters whose bird's-eye bounding box has a longer diagonal than this (m) are walls or hedges.
+MAX_FOOTPRINT = 19.0
+#: Clusters starting higher than this above the ground (m) are canopies, signs or wires (the roof of a car
+#: behind another car starts about a metre up).
+MAX_FLOOR_GAP = 1.3
+#: The coarse clustering that proposes merged hypotheses uses cells this many times the fine ones.
+COARSE_FACTOR = 3
+#: Clusters reaching less high than this above the ground (m) are kerbs, low bushes, debris.
+MIN_TOP = 0.7
+
+
+@dataclass
+class Candidate:
+    """Object points (n, 3), the ground height under them, and the fine clusters they are made of
+    (one for a single cluster; for a merged hypothesis those inside a coarse cluster, e.g. a car's bumper
+    and cabin that the scanner saw as two strips, or a far car and the few points of its roof)."""
+
+    points: np.ndarray
+    ground_z: float
+    parts: tuple[int, ...]
+    merged: bool = False
+
+
+class RaisedPoints:
+    """All points above the ground with their cluster labels (-1: noise), indexed by bird's-eye cells."""
+
+    def __init__(self, points: np.ndarray, labels: np.ndarray, cell: float = 1.0) -> None:
+        self.points = points
+        self.labels = labels
+        self.cell = cell
+        self._origin = points[:, :2].min(axis=0) if len(points) else np.zeros(2)
+        ij = np.floor((points[:, :2] - self._origin) / cell).astype(np.int64)
+        self._rows = int(ij[:, 1].max()) + 1 if len(points) else 1
+        keys = ij[:, 0] * self._rows + ij[:, 1]
+        self._order = np.argsort(keys, kind="stable")
+        self._keys = keys[self._order]
+
+    def near(self, box: Cuboid, margin: float) -> np.ndarray:
+        """Indices of the raised points inside ``box`` grown by ``margin`` on every side."""
+        corners = box.corners()[:, :2]
+        lo = np.floor((corners.min(axis=0) - margin - self._origin) / self.cell).astype(np.int64)
+        hi = np.floor((corners.max(axis=0) + margin - self._origin) / self.cell).astype(np.int64)
+        lo[1], hi[1] = max(lo[1], 0), min(hi[1], self._rows - 1)
+        if hi[1] < lo[1] or hi[0] < 0:
+            return np.zeros(0, dtype=np.int64)
+        ii, jj = np.meshgrid(np.arange(max(lo[0], 0), hi[0] + 1), np.arange(lo[1], hi[1] + 1))
+        wanted = (ii * self._rows + jj).reshape(-1)
+        starts = np.searchsorted(self._keys, wanted, "left")
+        ends = np.searchsorted(self._keys, wanted, "right")
+        if not np.any(ends > starts):
+            return np.zeros(0, dtype=np.int64)
+        idx = self._order[np.concatenate([np.arange(a, b) for a, b in zip(starts, ends) if b > a])]
+        return idx[box.points_inside(self.points[idx], margin)]
+
+    def clutter(self, box: Cuboid, labels: tuple[int, ...], margin: float = 0.6) -> int:
+        """Number of raised points of other clusters (or noise) inside ``box`` grown by ``margin``."""
+        idx = self.near(box, margin)
+        return int(np.count_nonzero(~np.isin(self.labels[idx], labels)))
+
+
+@dataclass
+class Segmentation:
+    """The ground model of a frame, the clusters that may be objects, and all raised points."""
+
+    ground: GroundModel
+    candidates: list[Candidate]
+    raised: RaisedPoints
+
+
+def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point order grouping equal non-negative labels, and each group's start and end in that order."""
+    member = np.flatnonzero(labels >= 0)
+    order = member[np.argsort(labels[member], kind="stable")]
+    starts = np.flatnonzero(np.diff(labels[order], prepend=-1))
+    return order, starts, np.append(starts[1:], len(order))
+
+
+def _plausible(
+    points: np.ndarray, heights: np.ndarray, order: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: whether it may be an object (footprint, floor gap, top), and its footprint diagonal."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    xy, h = points[order, :2], heights[order]
+    footprint = np.hypot(*(np.maximum.reduceat(xy, starts) - np.minimum.reduceat(xy, starts)).T)
+    floor = np.minimum.reduceat(h, starts)
+    top = np.maximum.reduceat(h, starts)
+    return (footprint <= MAX_FOOTPRINT) & (floor <= MAX_FLOOR_GAP) & (top >= MIN_TOP), footprint
+
+
+def _one_behind_another(points: np.ndarray, labels: np.ndarray, parts: np.ndarray) -> bool:
+    """True when clusters lie one behind another as seen from the sensor: together they span hardly
+    more azimuth than the widest alone (a car's bumper and cabin; not two cars side by side)."""
+    mean = np.arctan2(points[:, 1].mean(), points[:, 0].mean())
+    azimuth = np.angle(np.exp(1j * (np.arctan2(points[:, 1], points[:, 0]) - mean)))
+    widest = max(float(np.ptp(azimuth[labels == p])) for p in parts)  # noise points are no part
+    return float(np.ptp(azimuth)) <= 1.3 * widest + np.radians(0.5)
+
+
+def segment(
+    points: np.ndarray,
+    max_range: float,
+    ground_cell: float,
+    ground_tolerance: float,
+    max_height: float,
+    cluster_eps: float,
+    min_points: int,
+) -> Segmentation:
+    """Ground model and object candidates of a cloud (N, >=3) in the sensor frame.
+
+    Points above the ground are clustered finely in 3D (``cluster_eps``) and coarsely in bird's-eye view
+    (`COARSE_FACTOR` times that, on the same grid, so every fine cluster lies in one coarse cluster). Candidates are the
+    plausible fine clusters, except pieces of structures too large to be objects (walls), plus every
+    plausible coarse cluster holding more than one fine cluster, as a merged hypothesis, when its pieces
+    lie one behind another as seen from the sensor.
+    """
+    xyz = np.asarray(points)[:, :3]
+    keep = np.all(np.isfinite(xyz), axis=1) & (np.hypot(xyz[:, 0], xyz[:, 1]) <= max_range)
+    xyz = xyz[keep]
+    ground = estimate_ground(xyz, cell=ground_cell)
+    above = ground.height_above(xyz)
+    raised = (above > ground_tolerance) & (above < max_height)
+    obj, obj_above = xyz[raised].astype(np.float64), above[raised]
+    fine = cluster_points(obj, eps=cluster_eps, min_points=min_points)
+    coarse = cluster_points(obj[:, :2], eps=COARSE_FACTOR * cluster_eps, min_points=min_points)
+    raised_points = RaisedPoints(obj, fine)
+    candidates = []
+
+    def add(indices: np.ndarray, parts: tuple[int, ...], merged: bool) -> None:
+        ground_z = float(np.median(obj[indices, 2] - obj_above[indices]))
+        candidates.append(Candidate(obj[indices], ground_z, parts, merged))
+
+    order, starts, ends = _groups(coarse)
+    coarse_ok, coarse_size = _plausible(obj, obj_above, order, starts)
+    for i in np.flatnonzero(coarse_ok):
+        members = order[starts[i] : ends[i]]
+        parts = np.unique(fine[members])
+        parts = parts[parts >= 0]
+        more = len(parts) > 1 or (len(parts) == 1 and np.any(fine[members] < 0))
+        if more and _one_behind_another(obj[members], fine[members], parts):
+            add(members, tuple(int(p) for p in parts), True)
+    oversized = np.zeros(len(starts) + 1, dtype=bool)  # indexed by coarse label, -1 last
+    oversized[:-1] = coarse_size > MAX_FOOTPRINT
+    order, starts, ends = _groups(fine)
+    fine_ok, _ = _plausible(obj, obj_above, order, starts)
+    for i in np.flatnonzero(fine_ok):
+        members = order[starts[i] : ends[i]]
+        if not oversized[coarse[members[0]]]:
+            add(members, (int(fine[members[0]]),), False)
+    logger.debug("segment: %d fine clusters, %d candidates", len(starts), len(candidates))
+    return Segmentation(ground, candidates, raised_points)

@@ -1,0 +1,73 @@
+"""The hand-set classifier and box completion on typical observations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from annotator.core.geometry import Cuboid
+from plugins.geometric.evaluate import ClassCounts, match_class
+from plugins.geometric.shapes import CLASS_NAMES, PRIORS, Observation, class_likelihoods, complete_box
+
+
+def best(obs: Observation) -> tuple[str, float]:
+    likelihood, _ = class_likelihoods(obs)
+    return CLASS_NAMES[int(np.argmax(likelihood))], float(likelihood.max())
+
+
+@pytest.mark.parametrize(
+    ("obs", "expected"),
+    [
+        (Observation(4.3, 1.7, 0, 1.5, False, False, 2.0), "Car"),  # an L-shaped car
+        (Observation(1.7, 0.3, 0, 1.45, True, False, 1.4), "Car"),  # the back of a car
+        (Observation(5.3, 2.0, 0, 2.2, False, False, 4.0), "Van"),
+        (Observation(9.0, 2.5, 0, 3.3, False, False, 7.0), "Truck"),
+        (Observation(0.6, 0.5, 0, 1.75, False, False, 0.45), "Pedestrian"),
+        (Observation(1.75, 0.5, 0, 1.7, False, False, 0.6), "Cyclist"),
+    ],
+)
+def test_typical_objects_get_their_class(obs, expected):
+    name, likelihood = best(obs)
+    assert name == expected and likelihood > 0.5
+
+
+@pytest.mark.parametrize(
+    "obs",
+    [
+        Observation(18.0, 0.3, 0, 3.0, True, True, 18.0),  # a wall
+        Observation(0.2, 0.2, 0, 3.5, True, True, 0.2),  # a pole
+        Observation(12.0, 0.3, 0, 2.6, True, True, 12.0, depth_limit=0.6),  # a wall seen at an angle
+        Observation(6.0, 5.0, 0, 1.2, False, False, 5.0),  # a hedge
+    ],
+)
+def test_clutter_is_unlikely(obs):
+    assert best(obs)[1] < 0.2
+
+
+def test_completion_grows_away_from_the_sensor_and_turns_end_views():
+    car = next(p for p in PRIORS if p.name == "Car")
+    rear = Cuboid((20.0, 0.0, -1.0), (0.3, 1.7, 1.5), 0.0)  # the back of a car ahead, seen as a strip
+    obs = Observation(1.7, 0.3, 1, 1.5, True, False, 1.4)
+    done = complete_box(rear, car, end_view=True, obs=obs)
+    assert done.size[:2] == pytest.approx((4.2, 1.8))
+    assert done.center[0] == pytest.approx(20.0 - 0.15 + 2.1)  # the seen back stays where it was
+    assert abs(done.yaw) < 1e-9
+    side = Cuboid((0.0, 6.0, -1.0), (3.0, 0.3, 1.5), math.pi)  # a side seen beside the sensor
+    grown = complete_box(side, car, end_view=False, obs=Observation(3.0, 0.3, 0, 1.5, True, False, 2.0))
+    assert grown.center[0] == pytest.approx(0.0) and grown.center[1] > 6.0 and abs(grown.yaw) < 1e-9
+
+
+def test_matching_counts():
+    truth = [Cuboid((0, 0, 0), (4, 2, 1.5)), Cuboid((10, 0, 0), (4, 2, 1.5))]
+    dets = [
+        Cuboid((0.2, 0, 0), (4, 2, 1.5)),
+        Cuboid((0.1, 0, 0), (4, 2, 1.5)),
+        Cuboid((30, 0, 0), (4, 2, 1.5)),
+    ]
+    counts = match_class(truth, dets, [0.9, 0.8, 0.7])
+    assert (counts.found, counts.correct, counts.recall, counts.precision) == (1, 1, 0.5, 1 / 3)
+    total = ClassCounts()
+    total.add(counts)
+    assert math.isnan(ClassCounts().recall) and total.truths == 2
