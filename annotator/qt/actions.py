@@ -75,7 +75,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
             ActionSpec("file.export", "&Export labels...", "&File", "ask_export_labels"),
         ]
     file_items.append(
-        ActionSpec("file.quit", "&Quit", "&File", "close", keys=("std:Quit",), separator_before=True)
+        ActionSpec("file.quit", "&Quit", "&File", "close", keys=("std:Quit", "Ctrl+Q"), separator_before=True)
     )
     color_modes = [
         ActionSpec(
@@ -141,9 +141,10 @@ def key_sequences(keys: Iterable[str]) -> list[QKeySequence]:
     sequences: list[QKeySequence] = []
     for key in keys:
         if key.startswith("std:"):
-            sequences += QKeySequence.keyBindings(getattr(QKeySequence.StandardKey, key[4:]))
+            found = QKeySequence.keyBindings(getattr(QKeySequence.StandardKey, key[4:]))
         else:
-            sequences.append(QKeySequence(key))
+            found = [QKeySequence(key)]
+        sequences += [sequence for sequence in found if sequence not in sequences]
     return sequences
 
 

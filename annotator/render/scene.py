@@ -258,12 +258,16 @@ class OrthoScene(Scene):
 
 
 def _near(items: Sequence[CuboidItem], target: CuboidItem, margin: float) -> list[CuboidItem]:
-    """The cuboids that may reach into the region around ``target`` (a bounding-sphere test)."""
-    centre = np.asarray(target.cuboid.center)
-    reach = 0.5 * float(np.linalg.norm(target.cuboid.size)) + margin
-    return [
-        item
-        for item in items
-        if float(np.linalg.norm(np.subtract(item.cuboid.center, centre)))
-        <= reach + 0.5 * float(np.linalg.norm(item.cuboid.size))
-    ]
+    """The cuboids that reach into the region the view shows: ``target`` grown by ``margin``."""
+    region = target.cuboid.replace(size=tuple(s + 2.0 * margin for s in target.cuboid.size))
+    region_corners = region.corners()
+    chosen = []
+    for item in items:
+        probe = np.vstack([item.cuboid.corners(), np.asarray(item.cuboid.center)[None]])
+        if (
+            item.id == target.id
+            or region.points_inside(probe).any()
+            or item.cuboid.points_inside(region_corners).any()
+        ):
+            chosen.append(item)
+    return chosen

@@ -11,7 +11,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from annotator.io.workspace import Workspace
 from annotator.render.offscreen import count_foreground
@@ -267,3 +269,26 @@ def test_shortcuts_come_from_the_action_registry(window) -> None:
     ]
     rows = shortcut_rows(default_actions())
     assert ("Frame", "Next frame", "N, PgDown") in rows
+
+
+def test_status_bar_shows_world_coordinates_under_the_cursor(window, qtbot) -> None:
+    view = window.grid.ortho["top"]
+    car = next(a for a in window.document.cuboids() if a.class_name == "Car")
+    window.document.select(car.id)
+    window.grid.render_all_now()
+    canvas = view.canvas
+    x, y = view.scene.world_to_display(car.cuboid.center)
+    position = QPointF(round(x), round(canvas.height() - 1 - y))
+    move = QMouseEvent(
+        QEvent.Type.MouseMove, position, canvas.mapToGlobal(position), Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas, move)  # a hover (QTest moves only the offscreen cursor)
+    assert window.cursor_label.text() != ""
+    shown = [float(v) for v in window.cursor_label.text().replace("m", "").split()[1::2]]
+    assert shown[0] == pytest.approx(car.cuboid.center[0], abs=0.1)
+    assert shown[1] == pytest.approx(car.cuboid.center[1], abs=0.1)
+    perspective = window.grid.perspective
+    surface = perspective.scene.surface_point(*perspective.scene.world_to_display(car.cuboid.center))
+    assert surface is not None  # the depth buffer gives the drawn point under the cursor
+    assert np.linalg.norm(surface - np.asarray(car.cuboid.center)) < 3.0
