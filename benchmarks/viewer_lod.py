@@ -205,9 +205,7 @@ def main() -> int:
                 f"10M points: read + prepare {timing['load']:.2f} s (worker), cloud ready {timing['ready']:.2f} s, "
                 f"first picture (coarse, 4 views) {timing['first']:.2f} s, full picture {timing['full']:.2f} s"
             )
-            print(
-                f"  longest event-loop stall until the first picture: {stall * 1000:.0f} ms"
-            )
+            print(f"  longest event-loop stall until the first picture: {stall * 1000:.0f} ms")
             for preset in ("reset", "bird-eye"):
                 coarse = move_frames(window, args.frames, lod=True, preset=preset)
                 print(report(f"10M points, {preset} view, camera move, LOD {budget // 1000}k", coarse))
