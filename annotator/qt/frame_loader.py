@@ -71,8 +71,9 @@ class _LoadJob(QRunnable):
 
 
 class FrameLoader(QObject):
-    """Loads clouds in a thread pool; keeps the last few in memory; a request for a cached or pending
-    cloud costs nothing. Results arrive as `loaded` / `failed` signals on the UI thread."""
+    """Loads clouds in a thread pool; keeps the last few in memory (at most ``cache_size`` clouds and
+    ``cache_points`` points); a request for a cached or pending cloud costs nothing. Results arrive as
+    `loaded` / `failed` signals on the UI thread."""
 
     loaded = Signal(object)  # LoadedFrame
     failed = Signal(int, str)  # frame id, message
@@ -82,10 +83,12 @@ class FrameLoader(QObject):
         cache_size: int = 4,
         lod_budget: int = DEFAULT_LOD_BUDGET,
         threads: int = 2,
+        cache_points: int = 30_000_000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.cache_size = cache_size
+        self.cache_points = cache_points
         self.lod_budget = lod_budget
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
@@ -160,5 +163,9 @@ class FrameLoader(QObject):
     def _store(self, key: tuple[int, str], result: LoadedFrame) -> None:
         self._cache[key] = result
         self._cache.move_to_end(key)
-        while len(self._cache) > self.cache_size:
+        # keep at most cache_size clouds and cache_points points (but always the newest cloud)
+        while len(self._cache) > 1 and (
+            len(self._cache) > self.cache_size
+            or sum(len(loaded.cloud) for loaded in self._cache.values()) > self.cache_points
+        ):
             self._cache.popitem(last=False)

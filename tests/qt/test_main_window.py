@@ -202,7 +202,11 @@ def test_display_options_apply_to_every_view_and_persist(window, settings) -> No
 
 
 def test_frame_navigation_and_last_frame_is_restored(window, qtbot, settings, street_project: Path) -> None:
+    following = window.document.frames()[1]
+    path = window.document.project.resolve_path(following.cloud)
+    qtbot.waitUntil(lambda: window.loader.cached(following.id, path) is not None, timeout=10_000)  # prefetched
     window.actions["frame.next"].trigger()
+    assert window.document.cloud is not None  # from the cache, at once
     qtbot.waitUntil(lambda: window.document.cloud is not None, timeout=10_000)
     assert window.document.frame_position() == 1
     assert window.frames_panel.slider.value() == 1
@@ -292,3 +296,16 @@ def test_status_bar_shows_world_coordinates_under_the_cursor(window, qtbot) -> N
     surface = perspective.scene.surface_point(*perspective.scene.world_to_display(car.cuboid.center))
     assert surface is not None  # the depth buffer gives the drawn point under the cursor
     assert np.linalg.norm(surface - np.asarray(car.cuboid.center)) < 3.0
+
+
+def test_loader_cache_keeps_a_point_budget(qtbot, street_project: Path) -> None:
+    from annotator.qt.frame_loader import FrameLoader
+
+    loader = FrameLoader(cache_points=45_000)
+    with Workspace.open(street_project) as workspace:
+        frames = workspace.project.frames_in_order()
+        for frame in frames:
+            loader.load_now(frame.id, workspace.project.resolve_path(frame.cloud))
+        cached = [loader.cached(f.id, workspace.project.resolve_path(f.cloud)) is not None for f in frames]
+    assert cached == [False, True, True]  # 20k points each: the oldest went
+    loader.shutdown()
