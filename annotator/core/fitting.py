@@ -195,8 +195,8 @@ def rectangle_angle(xy: np.ndarray, method: str = "lshape") -> float:
         return float(angles[np.argmin(_area(hull, angles))])
     if method != "lshape":
         raise ValueError(f"unknown rectangle method {method!r} (use 'lshape' or 'area')")
-    if len(pts) > 400:
-        pts = pts[np.linspace(0, len(pts) - 1, 400).astype(np.int64)]
+    if len(pts) > 300:
+        pts = pts[np.linspace(0, len(pts) - 1, 300).astype(np.int64)]
     angles = np.radians(np.arange(0.0, 90.0, 2.0))
     best = float(angles[np.argmax(_closeness(pts, angles))])
     for step in (0.4, 0.1):

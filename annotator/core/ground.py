@@ -203,7 +203,7 @@ def estimate_ground(
     # Robust plane per cell: points inside the band, weighted down (Cauchy) by their distance from the
     # current surface, so object bottoms and kerb tops next to the ground barely pull it.
     offsets = xy - (np.asarray(origin) + ixy * cell)
-    for scale in (band / 6.0, band / 10.0, band / 10.0):
+    for scale in (band / 6.0, band / 10.0):
         residual = z - surface.height_at(xy)
         # Objects only add points above the ground: trust points below it twice as far.
         spread = np.where(residual > 0.0, scale, 2.0 * scale)

@@ -102,16 +102,15 @@ def _describe(
     pts = candidate.points
     box = fit_oriented_box(pts, ground_z=candidate.ground_z, method=method)
     obs = observe(box, pts, max_elevation)
-    likelihood, end_view = class_likelihoods(obs)
-    best = int(np.argmax(likelihood))
+    scores = class_likelihoods(obs)
+    best = scores.best
+    likelihood = float(scores.likelihood[best])
     support = 1.0 - math.exp(-len(pts) / SUPPORT_POINTS)
     isolation = len(pts) / (len(pts) + raised.clutter(box, candidate.parts))
-    score = float(likelihood[best]) * support * isolation * (0.5 + 0.5 * surface_fraction(box, pts))
+    score = likelihood * support * isolation * (0.5 + 0.5 * surface_fraction(box, pts))
     if complete:
-        box = complete_box(box, PRIORS[best], bool(end_view[best]), obs)
-    total = float(likelihood.sum())
-    probs = likelihood / total if total > 0 else np.full(len(PRIORS), 1.0 / len(PRIORS))
-    return Hypothesis(box, probs, score, float(likelihood[best]), candidate.parts, candidate.merged)
+        box = complete_box(box, PRIORS[best], bool(scores.end_view[best]), obs)
+    return Hypothesis(box, scores.probabilities, score, likelihood, candidate.parts, candidate.merged)
 
 
 def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:

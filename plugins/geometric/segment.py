@@ -90,17 +90,15 @@ def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, np.append(starts[1:], len(order))
 
 
-def _plausible(
-    points: np.ndarray, heights: np.ndarray, order: np.ndarray, starts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: whether it may be an object (footprint, floor gap, top), and its footprint diagonal."""
+def _plausible(points: np.ndarray, heights: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group: whether it may be an object (footprint, floor gap, top)."""
     if len(starts) == 0:
-        return np.zeros(0, dtype=bool), np.zeros(0)
+        return np.zeros(0, dtype=bool)
     xy, h = points[order, :2], heights[order]
     footprint = np.hypot(*(np.maximum.reduceat(xy, starts) - np.minimum.reduceat(xy, starts)).T)
     floor = np.minimum.reduceat(h, starts)
     top = np.maximum.reduceat(h, starts)
-    return (footprint <= MAX_FOOTPRINT) & (floor <= MAX_FLOOR_GAP) & (top >= MIN_TOP), footprint
+    return (footprint <= MAX_FOOTPRINT) & (floor <= MAX_FLOOR_GAP) & (top >= MIN_TOP)
 
 
 def _one_behind_another(points: np.ndarray, labels: np.ndarray, parts: np.ndarray) -> bool:
@@ -146,7 +144,7 @@ def segment(
         candidates.append(Candidate(obj[indices], ground_z, parts, merged))
 
     order, starts, ends = _groups(coarse)
-    coarse_ok, coarse_size = _plausible(obj, obj_above, order, starts)
+    coarse_ok = _plausible(obj, obj_above, order, starts)
     for i in np.flatnonzero(coarse_ok):
         members = order[starts[i] : ends[i]]
         parts = np.unique(fine[members])
@@ -154,13 +152,10 @@ def segment(
         more = len(parts) > 1 or (len(parts) == 1 and np.any(fine[members] < 0))
         if more and _one_behind_another(obj[members], fine[members], parts):
             add(members, tuple(int(p) for p in parts), True)
-    oversized = np.zeros(len(starts) + 1, dtype=bool)  # indexed by coarse label, -1 last
-    oversized[:-1] = coarse_size > MAX_FOOTPRINT
     order, starts, ends = _groups(fine)
-    fine_ok, _ = _plausible(obj, obj_above, order, starts)
+    fine_ok = _plausible(obj, obj_above, order, starts)
     for i in np.flatnonzero(fine_ok):
         members = order[starts[i] : ends[i]]
-        if not oversized[coarse[members[0]]]:
-            add(members, (int(fine[members[0]]),), False)
+        add(members, (int(fine[members[0]]),), False)
     logger.debug("segment: %d fine clusters, %d candidates", len(starts), len(candidates))
     return Segmentation(ground, candidates, raised_points)

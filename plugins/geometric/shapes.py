@@ -33,31 +33,36 @@ TOP_PART = 0.65
 
 @dataclass(frozen=True)
 class ClassPrior:
-    """Sizes (length, width, height in m) of a class: typical, smallest and largest plausible, how fast
-    the likelihood falls below the smallest, and the plausible extent (m) of the top part of the points,
-    seen from the side and from the end."""
+    """Sizes (length, width, height in m) of a class: typical (the mean) and its spread, smallest and
+    largest plausible, how fast the likelihood falls below the smallest, the plausible extent (m) of the
+    top part of the points seen from the side and from the end, and how common the class is."""
 
     name: str
     typical: tuple[float, float, float]
+    spread: tuple[float, float, float]
     low: tuple[float, float, float]
     high: tuple[float, float, float]
     shortfall: tuple[float, float, float]
     top_side: tuple[float, float] = (0.0, math.inf)
     top_end: tuple[float, float] = (0.0, math.inf)
+    weight: float = 1.0
 
 
+# Typical sizes and spreads are close to KITTI's label statistics.
 PRIORS = (
-    ClassPrior("Car", (4.2, 1.8, 1.55), (3.2, 1.45, 1.3), (5.4, 2.15, 1.95), (1.2, 0.4, 0.35),
-               (1.0, math.inf), (0.9, math.inf)),
-    ClassPrior("Van", (5.2, 2.0, 2.2), (4.3, 1.75, 1.85), (6.5, 2.4, 2.9), (1.5, 0.4, 0.3),
-               (2.0, math.inf), (1.0, math.inf)),
-    ClassPrior("Truck", (9.0, 2.5, 3.3), (6.0, 2.2, 2.6), (16.5, 3.0, 4.3), (3.0, 0.5, 0.3),
-               (1.5, math.inf), (1.2, math.inf)),
-    ClassPrior("Pedestrian", (0.7, 0.6, 1.75), (0.35, 0.35, 1.2), (1.2, 1.1, 2.05), (0.08, 0.08, 0.15),
-               (0.0, 0.8), (0.0, 0.8)),
-    ClassPrior("Cyclist", (1.75, 0.6, 1.7), (1.4, 0.35, 1.3), (2.2, 1.1, 2.05), (0.3, 0.15, 0.15),
-               (0.0, 1.0), (0.0, 0.8)),
+    ClassPrior("Car", (3.9, 1.65, 1.53), (0.45, 0.12, 0.15), (3.2, 1.45, 1.3), (5.4, 2.15, 1.95),
+               (1.2, 0.4, 0.35), (1.0, math.inf), (0.9, math.inf), 1.0),
+    ClassPrior("Van", (5.0, 1.95, 2.2), (0.5, 0.12, 0.22), (4.3, 1.75, 1.85), (6.5, 2.4, 2.9),
+               (1.5, 0.4, 0.3), (2.0, math.inf), (1.0, math.inf), 0.6),
+    ClassPrior("Truck", (10.0, 2.5, 3.3), (2.5, 0.2, 0.4), (6.0, 2.2, 2.6), (16.5, 3.0, 4.3),
+               (3.0, 0.5, 0.3), (1.5, math.inf), (1.2, math.inf), 0.6),
+    ClassPrior("Pedestrian", (0.72, 0.68, 1.75), (0.25, 0.15, 0.12), (0.35, 0.35, 1.2), (1.2, 1.1, 2.05),
+               (0.08, 0.08, 0.15), (0.0, 0.8), (0.0, 0.8), 1.0),
+    ClassPrior("Cyclist", (1.76, 0.6, 1.73), (0.2, 0.12, 0.1), (1.4, 0.35, 1.3), (2.2, 1.1, 2.05),
+               (0.3, 0.15, 0.15), (0.0, 1.0), (0.0, 0.8), 0.7),
 )  # fmt: skip
+#: Vertical beam spacing (radians) assumed when estimating how much of an object's top fell between beams.
+BEAM_SPACING = math.radians(0.4)
 CLASS_NAMES = tuple(p.name for p in PRIORS)
 #: How fast (m) the likelihood falls above the largest plausible length, width and height.
 EXCESS_SCALE = (0.3, 0.25, 0.2)
@@ -71,7 +76,8 @@ class Observation:
     box axis along the face (0: the box's length axis, 1: its width axis), ``height`` from the ground,
     whether the depth is thin (one side seen), whether the top is cut by the field of view,
     ``top_extent``: the larger extent (m) of the top part of the points along the box's sides, and
-    ``depth_limit``: the most depth a thin footprint seen at an angle can hide."""
+    ``depth_limit``: the most depth a thin footprint seen at an angle can hide, and ``height_slack``: how
+    much of the top may have fallen between two beams at the object's range."""
 
     face: float
     depth: float
@@ -81,6 +87,7 @@ class Observation:
     top_cut: bool
     top_extent: float
     depth_limit: float = math.inf
+    height_slack: float = 0.0
 
 
 def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None) -> Observation:
@@ -104,7 +111,8 @@ def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None)
     face_axis = 1 if along > math.cos(ALONG_SIGHT) else 0
     face, depth = (width, length) if face_axis else (length, width)
     limit = _depth_limit(centre, box.yaw + face_axis * math.pi / 2.0, face, depth)
-    return Observation(face, depth, face_axis, height, depth < THIN, top_cut, top_extent, limit)
+    slack = float(np.linalg.norm(centre)) * math.tan(BEAM_SPACING)
+    return Observation(face, depth, face_axis, height, depth < THIN, top_cut, top_extent, limit, slack)
 
 
 def _depth_limit(centre: np.ndarray, face_yaw: float, face: float, depth: float) -> float:
@@ -136,19 +144,52 @@ def _likelihood(obs: Observation, prior: ClassPrior, end_view: bool) -> float:
     )
     factor *= _range_factor(obs.depth, prior.low[depth], prior.high[depth], None, EXCESS_SCALE[depth])
     factor *= _range_factor(obs.depth_limit, prior.low[depth], math.inf, prior.shortfall[depth], 1.0)
+    shortfall = None if obs.top_cut else prior.shortfall[2]
     factor *= _range_factor(
-        obs.height, prior.low[2], prior.high[2], None if obs.top_cut else prior.shortfall[2], EXCESS_SCALE[2]
+        obs.height, prior.low[2] - obs.height_slack, prior.high[2], shortfall, EXCESS_SCALE[2]
     )
     top_low, top_high = prior.top_end if end_view else prior.top_side
     return factor * _range_factor(obs.top_extent, top_low, top_high, TOP_SCALE, TOP_SCALE)
 
 
-def class_likelihoods(obs: Observation) -> tuple[np.ndarray, np.ndarray]:
-    """Likelihood (C,) in [0, 1] of each class in `PRIORS`, and whether the best reading of each is the
-    end view (the footprint's long side is the object's width)."""
-    side = np.array([_likelihood(obs, p, False) for p in PRIORS])
-    end = np.array([_likelihood(obs, p, True) for p in PRIORS])
-    return np.maximum(side, end), end > side
+def _typicality(obs: Observation, prior: ClassPrior, end_view: bool) -> float:
+    """How typical the measured extents are for a class (breaks ties between plausible classes): a face
+    longer than the class's typical size counts against it, and a height away from its typical one (the
+    top may lie up to `Observation.height_slack` higher; a cut top only bounds it from below)."""
+    face = 1 if end_view else 0
+    z_face = max(0.0, obs.face - prior.typical[face]) / (2.0 * prior.spread[face])
+    middle = obs.height + obs.height_slack / 2.0
+    spread = math.hypot(prior.spread[2], obs.height_slack / 2.0, 0.1)
+    z_height = (max(0.0, middle - prior.typical[2]) if obs.top_cut else middle - prior.typical[2]) / spread
+    return prior.weight * math.exp(-0.5 * (z_face**2 + z_height**2))
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    """Per class in `PRIORS`: the likelihood in [0, 1] (how plausible the observation is for the class),
+    whether its best reading is the end view, and the probabilities (likelihood times typicality and
+    class weight, normalised) that name the object."""
+
+    likelihood: np.ndarray
+    end_view: np.ndarray
+    probabilities: np.ndarray
+
+    @property
+    def best(self) -> int:
+        """Index of the most probable class."""
+        return int(np.argmax(self.probabilities))
+
+
+def class_likelihoods(obs: Observation) -> ClassScores:
+    """The `ClassScores` of an observation, trying both readings (side and end view) per class."""
+    readings = [[(_likelihood(obs, p, end), end) for end in (False, True)] for p in PRIORS]
+    chosen = [max(pair, key=lambda r: r[0]) for pair in readings]
+    likelihood = np.array([value for value, _ in chosen])
+    end_view = np.array([end for _, end in chosen])
+    weighted = likelihood * np.array([_typicality(obs, p, end) for p, (_, end) in zip(PRIORS, chosen)])
+    total = float(weighted.sum())
+    probabilities = weighted / total if total > 0 else np.full(len(PRIORS), 1.0 / len(PRIORS))
+    return ClassScores(likelihood, end_view, probabilities)
 
 
 def complete_box(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from annotator.core.geometry import Cuboid
@@ -13,8 +12,9 @@ from plugins.geometric.shapes import CLASS_NAMES, PRIORS, Observation, class_lik
 
 
 def best(obs: Observation) -> tuple[str, float]:
-    likelihood, _ = class_likelihoods(obs)
-    return CLASS_NAMES[int(np.argmax(likelihood))], float(likelihood.max())
+    """The most probable class and its likelihood."""
+    scores = class_likelihoods(obs)
+    return CLASS_NAMES[scores.best], float(scores.likelihood[scores.best])
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_completion_grows_away_from_the_sensor_and_turns_end_views():
     rear = Cuboid((20.0, 0.0, -1.0), (0.3, 1.7, 1.5), 0.0)  # the back of a car ahead, seen as a strip
     obs = Observation(1.7, 0.3, 1, 1.5, True, False, 1.4)
     done = complete_box(rear, car, end_view=True, obs=obs)
-    assert done.size[:2] == pytest.approx((4.2, 1.8))
-    assert done.center[0] == pytest.approx(20.0 - 0.15 + 2.1)  # the seen back stays where it was
+    assert done.size[:2] == pytest.approx((car.typical[0], 1.7))  # the seen width is kept
+    assert done.center[0] == pytest.approx(20.0 - 0.15 + car.typical[0] / 2)  # the seen back stays put
     assert abs(done.yaw) < 1e-9
     side = Cuboid((0.0, 6.0, -1.0), (3.0, 0.3, 1.5), math.pi)  # a side seen beside the sensor
     grown = complete_box(side, car, end_view=False, obs=Observation(3.0, 0.3, 0, 1.5, True, False, 2.0))
