@@ -29,8 +29,7 @@ logger = logging.getLogger(__name__)
 MAX_OVERLAP = 0.5
 #: Points at which the support factor of the score reaches about 63 %.
 SUPPORT_POINTS = 25.0
-#: A merged hypothesis of the same class as its best piece replaces the pieces when its likelihood is at
-#: least this share of that piece's; of another class, when the piece's is at most this share of its own.
+#: A merged hypothesis replaces its pieces when its evidence is at least this share of the best piece's.
 MERGE_RATIO = 0.8
 
 
@@ -41,12 +40,14 @@ def default_parameters() -> dict[str, Any]:
 
 @dataclass
 class Hypothesis:
-    """A scored box for a candidate: class probabilities, best class likelihood, the fine clusters used."""
+    """A scored box for a candidate (completed, and as fitted to the points), class probabilities, the best
+    class's evidence (see `ClassScores`), and the fine clusters used."""
 
     box: Cuboid
+    fitted: Cuboid
     probabilities: np.ndarray
     score: float
-    likelihood: float
+    evidence: float
     parts: tuple[int, ...]
     merged: bool
 
@@ -100,36 +101,31 @@ def _describe(
     (fragments of walls and hedges have neighbours, objects on the road have free space).
     """
     pts = candidate.points
-    box = fit_oriented_box(pts, ground_z=candidate.ground_z, method=method)
-    obs = observe(box, pts, max_elevation)
-    scores = class_likelihoods(obs)
+    box = fitted = fit_oriented_box(pts, ground_z=candidate.ground_z, method=method)
+    scores = class_likelihoods(observe(box, pts, max_elevation))
     best = scores.best
     likelihood = float(scores.likelihood[best])
     support = 1.0 - math.exp(-len(pts) / SUPPORT_POINTS)
     isolation = len(pts) / (len(pts) + raised.clutter(box, candidate.parts))
     score = likelihood * support * isolation * (0.5 + 0.5 * surface_fraction(box, pts))
     if complete:
-        box = complete_box(box, PRIORS[best], bool(scores.end_view[best]), obs)
-    return Hypothesis(box, scores.probabilities, score, likelihood, candidate.parts, candidate.merged)
+        obs, end_view = scores.readings[best]
+        box = complete_box(box, PRIORS[best], end_view, obs)
+    evidence = float(scores.evidence[best])
+    return Hypothesis(box, fitted, scores.probabilities, score, evidence, candidate.parts, candidate.merged)
 
 
 def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
-    """Keep a merged hypothesis instead of its pieces when it is clearly more plausible than the best
-    piece, or nearly as plausible and of the same class (the pieces were one object seen in parts)."""
+    """Keep a merged hypothesis instead of its pieces when its evidence is nearly as strong as the best
+    piece's (the pieces were one object seen in parts), else the pieces."""
     singles = {h.parts[0]: h for h in hypotheses if not h.merged}
     dropped: set[int] = set()
     kept = []
     for h in hypotheses:
         if not h.merged:
             continue
-        pieces = [singles[p] for p in h.parts if p in singles]
-        best = max(pieces, key=lambda piece: piece.likelihood, default=None)
-        if best is None or h.likelihood >= best.likelihood / MERGE_RATIO:
-            accept = True
-        else:
-            same_class = np.argmax(best.probabilities) == np.argmax(h.probabilities)
-            accept = bool(same_class) and h.likelihood >= MERGE_RATIO * best.likelihood
-        if accept:
+        best = max((singles[p].evidence for p in h.parts if p in singles), default=0.0)
+        if h.evidence >= MERGE_RATIO * best:
             kept.append(h)
             dropped.update(h.parts)
     return kept + [h for label, h in singles.items() if label not in dropped]
@@ -145,12 +141,15 @@ def _scanner_top(points: np.ndarray) -> float | None:
 
 
 def _suppress_overlaps(found: list[Hypothesis]) -> list[Hypothesis]:
-    """Greedy suppression: keep boxes best first, drop one mostly covered by a kept one."""
+    """Greedy suppression on the fitted boxes (what was seen, not the guessed completions): keep boxes
+    best first, drop one mostly covered by a kept one."""
     kept: list[Hypothesis] = []
     for h in found:
-        area = h.box.size[0] * h.box.size[1]
+        box = h.fitted
+        area = box.size[0] * box.size[1]
         if all(
-            not _near(h.box, k.box) or bev_intersection_area(h.box, k.box) <= MAX_OVERLAP * area for k in kept
+            not _near(box, k.fitted) or bev_intersection_area(box, k.fitted) <= MAX_OVERLAP * area
+            for k in kept
         ):
             kept.append(h)
     return kept

@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 #: A footprint narrower than this (m) is one visible side (its depth is bounded by `_depth_limit`).
 THIN = 0.5
-#: A box side closer than this (radians) to the line of sight is depth, not a face seen by the sensor.
-ALONG_SIGHT = math.radians(15.0)
+#: A box side closer than this (radians) to the line of sight may be depth rather than a face, and one
+#: closer than `EDGE_ON` surely is (LiDAR cannot see a surface edge-on).
+ALONG_SIGHT = math.radians(30.0)
+EDGE_ON = math.radians(5.0)
 #: Points above this share of the box height form its "top part" for `Observation.top_extent`.
 TOP_PART = 0.65
 
@@ -90,12 +92,12 @@ class Observation:
     height_slack: float = 0.0
 
 
-def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None) -> Observation:
-    """The `Observation` of a box fitted to ``points`` (sensor at the origin; ``max_elevation`` in
-    radians is the scanner's upper limit, None when unknown).
+def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None) -> list[Observation]:
+    """The possible `Observation` s of a box fitted to ``points`` (sensor at the origin; ``max_elevation``
+    in radians is the scanner's upper limit, None when unknown).
 
-    The face is the box's longer side, unless that side points nearly along the line of sight (within
-    `ALONG_SIGHT`): LiDAR cannot see a surface edge-on, so then it is depth and the shorter side the face.
+    The face is the box's longer side; when that side runs near the line of sight (within `ALONG_SIGHT`)
+    the shorter side may be the face instead, and within `EDGE_ON` it must be.
     """
     length, width, height = box.size
     local = box.world_to_box(points).astype(np.float64)
@@ -108,11 +110,16 @@ def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None)
     centre = np.asarray(box.center[:2])
     sight = centre / max(float(np.linalg.norm(centre)), 1e-6)
     along = abs(float(sight @ [math.cos(box.yaw), math.sin(box.yaw)]))
-    face_axis = 1 if along > math.cos(ALONG_SIGHT) else 0
-    face, depth = (width, length) if face_axis else (length, width)
-    limit = _depth_limit(centre, box.yaw + face_axis * math.pi / 2.0, face, depth)
+    face_axes = [0] if along <= math.cos(ALONG_SIGHT) else [1] if along > math.cos(EDGE_ON) else [0, 1]
     slack = float(np.linalg.norm(centre)) * math.tan(BEAM_SPACING)
-    return Observation(face, depth, face_axis, height, depth < THIN, top_cut, top_extent, limit, slack)
+    observations = []
+    for axis in face_axes:
+        face, depth = (width, length) if axis else (length, width)
+        limit = _depth_limit(centre, box.yaw + axis * math.pi / 2.0, face, depth)
+        observations.append(
+            Observation(face, depth, axis, height, depth < THIN, top_cut, top_extent, limit, slack)
+        )
+    return observations
 
 
 def _depth_limit(centre: np.ndarray, face_yaw: float, face: float, depth: float) -> float:
@@ -167,29 +174,40 @@ def _typicality(obs: Observation, prior: ClassPrior, end_view: bool) -> float:
 @dataclass(frozen=True)
 class ClassScores:
     """Per class in `PRIORS`: the likelihood in [0, 1] (how plausible the observation is for the class),
-    whether its best reading is the end view, and the probabilities (likelihood times typicality and
-    class weight, normalised) that name the object."""
+    its best reading (an observation and whether it is seen from the end), and the evidence (likelihood
+    times typicality and class weight) whose normalised values are the class probabilities."""
 
     likelihood: np.ndarray
-    end_view: np.ndarray
-    probabilities: np.ndarray
+    readings: list[tuple[Observation, bool]]
+    evidence: np.ndarray
 
     @property
     def best(self) -> int:
         """Index of the most probable class."""
-        return int(np.argmax(self.probabilities))
+        return int(np.argmax(self.evidence))
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The evidence normalised over the classes (uniform when there is none)."""
+        total = float(self.evidence.sum())
+        return self.evidence / total if total > 0 else np.full(len(self.evidence), 1.0 / len(self.evidence))
 
 
-def class_likelihoods(obs: Observation) -> ClassScores:
-    """The `ClassScores` of an observation, trying both readings (side and end view) per class."""
-    readings = [[(_likelihood(obs, p, end), end) for end in (False, True)] for p in PRIORS]
-    chosen = [max(pair, key=lambda r: r[0]) for pair in readings]
-    likelihood = np.array([value for value, _ in chosen])
-    end_view = np.array([end for _, end in chosen])
-    weighted = likelihood * np.array([_typicality(obs, p, end) for p, (_, end) in zip(PRIORS, chosen)])
-    total = float(weighted.sum())
-    probabilities = weighted / total if total > 0 else np.full(len(PRIORS), 1.0 / len(PRIORS))
-    return ClassScores(likelihood, end_view, probabilities)
+def class_likelihoods(observations: Observation | list[Observation]) -> ClassScores:
+    """The `ClassScores` of the possible observations of a box, trying each with both readings (the face
+    is the object's side or its end) per class."""
+    options = [observations] if isinstance(observations, Observation) else observations
+    readings = []
+    likelihood = np.zeros(len(PRIORS))
+    evidence = np.zeros(len(PRIORS))
+    for i, prior in enumerate(PRIORS):
+        value, obs, end = max(
+            ((_likelihood(o, prior, e), o, e) for o in options for e in (False, True)), key=lambda r: r[0]
+        )
+        readings.append((obs, end))
+        likelihood[i] = value
+        evidence[i] = value * _typicality(obs, prior, end)
+    return ClassScores(likelihood, readings, evidence)
 
 
 def complete_box(
