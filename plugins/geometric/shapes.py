@@ -29,6 +29,8 @@ THIN = 0.5
 #: closer than `EDGE_ON` surely is (LiDAR cannot see a surface edge-on).
 ALONG_SIGHT = math.radians(30.0)
 EDGE_ON = math.radians(5.0)
+#: Heights (m) above the ground whose coverage along the face is `Observation.low_cover`.
+LOW_BAND = (0.2, 0.55)
 #: Points above this share of the box height form its "top part" for `Observation.top_extent`.
 TOP_PART = 0.65
 
@@ -48,6 +50,7 @@ class ClassPrior:
     top_side: tuple[float, float] = (0.0, math.inf)
     top_end: tuple[float, float] = (0.0, math.inf)
     weight: float = 1.0
+    max_low_cover: float = 1.0
 
 
 # Typical sizes and spreads are close to KITTI's label statistics.
@@ -57,7 +60,7 @@ PRIORS = (
     ClassPrior("Van", (5.0, 1.95, 2.2), (0.5, 0.12, 0.22), (4.3, 1.75, 1.85), (6.5, 2.4, 2.9),
                (1.5, 0.4, 0.3), (2.0, math.inf), (1.0, math.inf), 0.6),
     ClassPrior("Truck", (10.0, 2.5, 3.3), (2.5, 0.2, 0.4), (6.0, 2.2, 2.6), (16.5, 3.0, 4.3),
-               (3.0, 0.5, 0.3), (1.5, math.inf), (1.2, math.inf), 0.6),
+               (3.0, 0.5, 0.3), (1.5, math.inf), (1.2, math.inf), 0.6, 0.75),
     ClassPrior("Pedestrian", (0.72, 0.68, 1.75), (0.25, 0.15, 0.12), (0.35, 0.35, 1.2), (1.2, 1.1, 2.05),
                (0.08, 0.08, 0.15), (0.0, 0.8), (0.0, 0.8), 1.0),
     ClassPrior("Cyclist", (1.76, 0.6, 1.73), (0.2, 0.12, 0.1), (1.4, 0.35, 1.3), (2.2, 1.1, 2.05),
@@ -78,8 +81,10 @@ class Observation:
     box axis along the face (0: the box's length axis, 1: its width axis), ``height`` from the ground,
     whether the depth is thin (one side seen), whether the top is cut by the field of view,
     ``top_extent``: the larger extent (m) of the top part of the points along the box's sides, and
-    ``depth_limit``: the most depth a thin footprint seen at an angle can hide, and ``height_slack``: how
-    much of the top may have fallen between two beams at the object's range."""
+    ``depth_limit``: the most depth a thin footprint seen at an angle can hide, ``height_slack``: how
+    much of the top may have fallen between two beams at the object's range, and ``low_cover``: the share
+    of the face (in half-metre steps) with points between `LOW_BAND` above the ground (a wall is covered
+    all along, a lorry only at its wheels and cab)."""
 
     face: float
     depth: float
@@ -90,6 +95,7 @@ class Observation:
     top_extent: float
     depth_limit: float = math.inf
     height_slack: float = 0.0
+    low_cover: float = 0.0
 
 
 def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None) -> list[Observation]:
@@ -113,11 +119,16 @@ def observe(box: Cuboid, points: np.ndarray, max_elevation: float | None = None)
     face_axes = [0] if along <= math.cos(ALONG_SIGHT) else [1] if along > math.cos(EDGE_ON) else [0, 1]
     slack = float(np.linalg.norm(centre)) * math.tan(BEAM_SPACING)
     observations = []
+    above = local[:, 2] + height / 2.0
+    low = local[(above >= LOW_BAND[0]) & (above <= LOW_BAND[1])]
     for axis in face_axes:
         face, depth = (width, length) if axis else (length, width)
         limit = _depth_limit(centre, box.yaw + axis * math.pi / 2.0, face, depth)
+        bins = max(1, int(face / 0.5))
+        cells = np.floor((low[:, axis] / face + 0.5) * bins).clip(0, bins - 1) if face > 0 else low[:, 0] * 0
+        cover = len(np.unique(cells)) / bins
         observations.append(
-            Observation(face, depth, axis, height, depth < THIN, top_cut, top_extent, limit, slack)
+            Observation(face, depth, axis, height, depth < THIN, top_cut, top_extent, limit, slack, cover)
         )
     return observations
 
@@ -155,6 +166,8 @@ def _likelihood(obs: Observation, prior: ClassPrior, end_view: bool) -> float:
     factor *= _range_factor(
         obs.height, prior.low[2] - obs.height_slack, prior.high[2], shortfall, EXCESS_SCALE[2]
     )
+    if not end_view:  # the gap under a lorry shows along its side
+        factor *= _range_factor(obs.low_cover, 0.0, prior.max_low_cover, None, 0.1)
     top_low, top_high = prior.top_end if end_view else prior.top_side
     return factor * _range_factor(obs.top_extent, top_low, top_high, TOP_SCALE, TOP_SCALE)
 

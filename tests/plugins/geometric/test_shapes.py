@@ -71,3 +71,10 @@ def test_matching_counts():
     total = ClassCounts()
     total.add(counts)
     assert math.isnan(ClassCounts().recall) and total.truths == 2
+
+
+def test_a_lorry_side_shows_a_gap_under_its_body_a_wall_does_not():
+    side = Observation(9.0, 0.3, 0, 2.6, True, True, 9.0, low_cover=0.4)
+    assert best(side)[0] == "Truck"
+    wall = Observation(9.0, 0.3, 0, 2.6, True, True, 9.0, low_cover=1.0)
+    assert best(wall)[1] < 0.2
