@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -45,7 +46,9 @@ def _connected_components(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndar
             parent = grand
 
 
-def _index_cells(keys: np.ndarray, volume: int):
+def _index_cells(
+    keys: np.ndarray, volume: int
+) -> tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """Occupied cells (sorted keys), each point's cell index, and a key -> cell index lookup (-1: empty).
 
     Uses a dense table when the grid is small enough, else sorting and binary search.

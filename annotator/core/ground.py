@@ -15,6 +15,8 @@ Heights between cell centres are interpolated bilinearly, so a plane is reproduc
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +69,7 @@ class GroundModel:
 
 
 # -- grid helpers ----------------------------------------------------------------------------------
-def _window_filter(grid: np.ndarray, radius: int, reduce) -> np.ndarray:
+def _window_filter(grid: np.ndarray, radius: int, reduce: Callable[..., np.ndarray]) -> np.ndarray:
     """Separable min or max filter (``reduce`` = np.minimum / np.maximum) over a square window."""
     out = grid
     for axis in (0, 1):
@@ -95,11 +97,44 @@ def _reject_raised(heights: np.ndarray, valid: np.ndarray, radius: int, toleranc
     return valid & ~(heights > opened + tolerance)
 
 
-def _fill_holes(heights: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Heights with invalid cells filled: a plane through the valid cells plus their residuals grown outwards.
+def _grow(values: np.ndarray, known: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unknown cells next to known ones take the mean of their known neighbours, ``steps`` times."""
+    values, known = values.copy(), known.copy()
+    rows, cols = values.shape
+    for _ in range(steps):
+        if known.all():
+            break
+        padded_v = np.pad(np.where(known, values, 0.0), 1)
+        padded_k = np.pad(known.astype(np.float64), 1)
+        total = sum(padded_v[dy : dy + rows, dx : dx + cols] for dy in range(3) for dx in range(3))
+        count = sum(padded_k[dy : dy + rows, dx : dx + cols] for dy in range(3) for dx in range(3))
+        grow = ~known & (count > 0)
+        values[grow] = total[grow] / count[grow]
+        known = known | grow
+    return values, known
 
-    The plane carries slopes into the holes (around the sensor, under large objects); the residuals, spread
-    by repeatedly averaging valid neighbours, carry the local bumps.
+
+def _fill_pyramid(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Unknown cells filled from a coarser grid of block means (recursively), after a few growth steps;
+    linear in the number of cells however large the holes."""
+    values, known = _grow(values, known, 3)
+    if known.all() or not known.any():
+        return np.where(known, values, 0.0)
+    rows, cols = values.shape
+    padded_v = np.pad(np.where(known, values, 0.0), ((0, rows % 2), (0, cols % 2)))
+    padded_k = np.pad(known.astype(np.float64), ((0, rows % 2), (0, cols % 2)))
+    block_v = padded_v.reshape(padded_v.shape[0] // 2, 2, -1, 2).sum(axis=(1, 3))
+    block_k = padded_k.reshape(padded_k.shape[0] // 2, 2, -1, 2).sum(axis=(1, 3))
+    coarse = _fill_pyramid(block_v / np.maximum(block_k, 1.0), block_k > 0)
+    upsampled = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:rows, :cols]
+    return np.where(known, values, upsampled)
+
+
+def _fill_holes(heights: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Heights with invalid cells filled: a plane through the valid cells plus their residuals spread out.
+
+    The plane carries slopes into the holes (around the sensor, under large objects); the residuals, grown
+    from valid neighbours (and from coarser block means for large holes), carry the local bumps.
     """
     if not valid.any():
         return np.zeros_like(heights)
@@ -107,18 +142,7 @@ def _fill_holes(heights: np.ndarray, valid: np.ndarray) -> np.ndarray:
     design = np.column_stack([np.ones(valid.sum()), cols[valid], rows[valid]])
     coef = np.linalg.lstsq(design, heights[valid], rcond=None)[0]
     plane = coef[0] + coef[1] * cols + coef[2] * rows
-    residual = np.where(valid, heights - plane, 0.0)
-    known = valid.astype(np.float64)
-    n_rows, n_cols = heights.shape
-    while not known.all():
-        padded_r = np.pad(residual * known, 1)
-        padded_k = np.pad(known, 1)
-        total = sum(padded_r[dy : dy + n_rows, dx : dx + n_cols] for dy in range(3) for dx in range(3))
-        count = sum(padded_k[dy : dy + n_rows, dx : dx + n_cols] for dy in range(3) for dx in range(3))
-        grow = (known == 0) & (count > 0)
-        residual[grow] = total[grow] / count[grow]
-        known[grow] = 1.0
-    return plane + residual
+    return plane + _fill_pyramid(np.where(valid, heights - plane, 0.0), valid)
 
 
 def _cell_quantile(cell_ids: np.ndarray, z: np.ndarray, n_cells: int, quantile: float) -> np.ndarray:
@@ -175,13 +199,15 @@ def estimate_ground(
     tolerance: float = 0.25,
     band: float = 0.3,
     min_points: int = 3,
+    max_cells: int = 250_000,
 ) -> GroundModel:
     """A `GroundModel` of a cloud (N, >=3), robust to slopes, bumps, kerbs and objects on the ground.
 
     ``cell``: grid spacing (m); ``window``: width (m) of the opening that removes objects (wider than a
     truck, narrower than the terrain's bends); ``seed_quantile``: which low point of a cell seeds it;
     ``tolerance``: how far (m) a seed may stand above the opened surface; ``band``: half-width (m) of the
-    slab around the seed surface whose points are fitted with a plane per cell.
+    slab around the seed surface whose points are fitted with a plane per cell. Clouds spanning more
+    than ``max_cells`` cells get coarser cells.
     """
     pts = np.asarray(points)
     if len(pts) == 0:
@@ -189,6 +215,7 @@ def estimate_ground(
     xy = pts[:, :2].astype(np.float64)
     z = pts[:, 2].astype(np.float64)
     lo = xy.min(axis=0)
+    cell = max(cell, math.sqrt(float(np.prod(xy.max(axis=0) - lo)) / max_cells))
     shape_xy = np.floor((xy.max(axis=0) - lo) / cell).astype(np.int64) + 1
     nx, ny = int(shape_xy[0]), int(shape_xy[1])
     ixy = np.floor((xy - lo) / cell).astype(np.int64)

@@ -7,8 +7,10 @@ a top cut by the scanner's upper field-of-view limit says nothing about the heig
 a class's range are penalised hard, a face shorter than it softly, depth and cut heights not at all.
 Both readings are tried: the face is the object's side (its length) or its front or back (its width).
 A thin footprint seen at an angle bounds the depth (a deeper object would have shown a second side),
-and the extent of the top part of the points tells people and cyclists (a narrow torso) from the back
-of a car (wide up to the roof).
+the extent of the top part of the points tells people and cyclists (a narrow torso) from the back of a
+car (wide up to the roof), and a lorry's side shows a gap under its body where a wall reaches the ground.
+Among plausible classes, the one whose typical size and weight (how common it is) fit best names the
+object.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ TOP_PART = 0.65
 class ClassPrior:
     """Sizes (length, width, height in m) of a class: typical (the mean) and its spread, smallest and
     largest plausible, how fast the likelihood falls below the smallest, the plausible extent (m) of the
-    top part of the points seen from the side and from the end, and how common the class is."""
+    top part of the points seen from the side and from the end, how common the class is, and how much of
+    its side may be covered just above the ground (`Observation.low_cover`: lorries show a gap)."""
 
     name: str
     typical: tuple[float, float, float]
