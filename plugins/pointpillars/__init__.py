@@ -1,0 +1,51 @@
+"""PointPillars-style 3D detector (pillar encoder, small 2D CNN, CenterPoint-style heatmap head) in PyTorch.
+
+Only the manifest lives here so discovery stays cheap and torch-free; the code
+(`plugins.pointpillars.model`) is imported on first use.
+"""
+
+from __future__ import annotations
+
+MANIFEST = {
+    "id": "pointpillars",
+    "name": "PointPillars detector (PyTorch, trainable)",
+    "version": "1.0",
+    "task": "detect3d",
+    "framework": "torch",
+    "entry": "plugins.pointpillars.model:PointPillarsDetector",
+    "classes": ["Car", "Van", "Truck", "Pedestrian", "Cyclist"],
+    "capabilities": ["predict", "fit", "save", "load", "samples:mc_dropout", "samples:ensemble"],
+    "parameters": [
+        {"name": "score_threshold", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 1.0,
+         "help": "drop detections whose best class score is below this"},
+        {"name": "nms_iou", "type": "float", "default": 0.1, "minimum": 0.0, "maximum": 1.0,
+         "help": "a detection overlapping a better one by more than this bird's-eye-view IoU is dropped"},
+        {"name": "max_detections", "type": "int", "default": 100, "minimum": 1, "maximum": 1000,
+         "help": "most detections per frame (heatmap peaks considered)"},
+        {"name": "mc_dropout_rate", "type": "float", "default": 0.1, "minimum": 0.0, "maximum": 0.9,
+         "help": "dropout rate of the head's dropout sites when sampling in mode mc_dropout"},
+        {"name": "epochs", "type": "int", "default": 12, "minimum": 1, "maximum": 1000,
+         "help": "training passes over the labelled frames (fit)"},
+        {"name": "learning_rate", "type": "float", "default": 0.002, "minimum": 1e-6, "maximum": 1.0,
+         "help": "peak learning rate of the one-cycle schedule (AdamW) in fit"},
+        {"name": "batch_size", "type": "int", "default": 2, "minimum": 1, "maximum": 64,
+         "help": "frames per training step"},
+        {"name": "train_dropout", "type": "float", "default": 0.1, "minimum": 0.0, "maximum": 0.9,
+         "help": "dropout rate of the head's dropout sites while training"},
+        {"name": "augment", "type": "bool", "default": True,
+         "help": "random flips, rotation (+-22.5 degrees) and scaling (+-5%) of training frames"},
+        {"name": "ensemble_size", "type": "int", "default": 1, "minimum": 1, "maximum": 10,
+         "help": "independently trained members (seeds) kept in one checkpoint; >= 2 enables ensemble "
+         "sampling (fit then trains every member)"},
+        {"name": "from_scratch", "type": "bool", "default": False,
+         "help": "fit starts from fresh weights instead of fine-tuning the current ones"},
+        {"name": "seed", "type": "int", "default": 0, "minimum": 0, "maximum": 2**31 - 1,
+         "help": "random seed of initialisation, shuffling and augmentation (member k uses seed + k)"},
+        {"name": "threads", "type": "int", "default": 0, "minimum": 0, "maximum": 256,
+         "help": "torch CPU threads for predict and fit; 0: all cores but one"},
+    ],
+    "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
+    "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
+    "sensor), encoded by a small PointNet, processed by a 2D CNN, and decoded from per-class centre "
+    "heatmaps. Ships without weights: train it in the app (fit) or load a local checkpoint.",
+}  # fmt: skip

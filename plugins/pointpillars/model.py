@@ -1,0 +1,258 @@
+"""The plugin's model object: predict, MC-dropout and ensemble samples, fit, save and load.
+
+A checkpoint holds one network or an ensemble of independently trained members (``ensemble_size``
+networks from seeds ``seed``, ``seed + 1``, ...). `predict` and MC-dropout sampling use the first member;
+ensemble sampling runs every member once. The version is ``"pp-"`` plus a hash of all weights, so it
+changes with every fit and load that changes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from annotator.ml.manifest import manifest_from_dict
+from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
+from annotator.ml.registry import PluginError
+from plugins.pointpillars import MANIFEST
+from plugins.pointpillars.config import PillarConfig
+from plugins.pointpillars.decode import Candidates, decode
+from plugins.pointpillars.network import PointPillarsNet
+from plugins.pointpillars.nms import rotated_nms
+from plugins.pointpillars.pillars import crop_points
+from plugins.pointpillars.training import Schedule, TrainSample, train_network
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "annotator-pointpillars/1"
+#: MC-dropout passes run through the head together (bounds the memory of one pass).
+HEAD_CHUNK = 8
+MODES = ("mc_dropout", "ensemble")
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run with ``count`` torch CPU threads (0: all cores but one), restoring the previous count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count if count > 0 else max(1, (os.cpu_count() or 2) - 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in state.items()}
+
+
+class PointPillarsDetector:
+    """PointPillars-style detector; ``config`` fixes the grid and network sizes of fresh weights."""
+
+    def __init__(self, config: PillarConfig | None = None, seed: int = 0) -> None:
+        self.manifest = manifest_from_dict(MANIFEST, "plugins.pointpillars")
+        self.config = config or PillarConfig()
+        self.members = [self._fresh(seed)]
+        self.trained = False
+        self.version = self._fingerprint()
+
+    # -- state -----------------------------------------------------------------------------------------
+    def _fresh(self, seed: int) -> PointPillarsNet:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            net = PointPillarsNet(self.config)
+        return net.eval()
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha1(repr(self.config.to_dict()).encode())
+        for net in self.members:
+            for name, tensor in net.state_dict().items():
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return f"pp-{digest.hexdigest()[:12]}"
+
+    def _values(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        return self.manifest.parameter_values(params)
+
+    @property
+    def ensemble_size(self) -> int:
+        """Independently trained networks in this model."""
+        return len(self.members)
+
+    # -- prediction ------------------------------------------------------------------------------------
+    def _inputs(self, frame: FrameInput) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if frame.points is None:
+            return None
+        points = torch.from_numpy(crop_points(frame.points, self.config))
+        return points, torch.zeros(len(points), dtype=torch.int64)
+
+    def _detections(self, candidates: Candidates, values: dict[str, Any]) -> Detections:
+        keep = rotated_nms(candidates.boxes, candidates.scores, values["nms_iou"])
+        return Detections(
+            candidates.boxes[keep],
+            candidates.labels[keep],
+            candidates.scores[keep],
+            self.config.classes,
+            self.version,
+            candidates.probabilities[keep],
+        )
+
+    def _decode(self, output: torch.Tensor, values: dict[str, Any]) -> list[Detections]:
+        found = decode(output, self.config, values["score_threshold"], values["max_detections"])
+        return [self._detections(candidates, values) for candidates in found]
+
+    def predict(self, frame: FrameInput, params: dict[str, Any]) -> Detections:
+        """Detections (N, 7) in the LiDAR frame with per-class probabilities (first ensemble member)."""
+        values = self._values(params)
+        inputs = self._inputs(frame)
+        if inputs is None:
+            return Detections.empty(self.config.classes, self.version)
+        net = self.members[0].eval()
+        with torch_threads(values["threads"]), torch.inference_mode():
+            output = net(*inputs, 1)
+            return self._decode(output, values)[0]
+
+    def predict_samples(
+        self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
+    ) -> list[Detections]:
+        """``count`` stochastic predictions: ``"mc_dropout"`` runs the encoder and backbone once and the
+        head ``count`` times with dropout at rate ``mc_dropout_rate``; ``"ensemble"`` runs each member
+        once (at most ``ensemble_size`` samples; a single network cannot give ensemble samples)."""
+        values = self._values(params)
+        if mode not in MODES:
+            raise PluginError(f"pointpillars cannot sample in mode {mode!r} (modes: {', '.join(MODES)})")
+        if mode == "ensemble" and self.ensemble_size < 2:
+            raise PluginError(
+                "pointpillars: this model is a single network, so it has no ensemble samples; train it "
+                "with ensemble_size >= 2 (fit) or sample with mode 'mc_dropout'"
+            )
+        if count < 1:
+            return []
+        inputs = self._inputs(frame)
+        if inputs is None:
+            return [Detections.empty(self.config.classes, self.version) for _ in range(count)]
+        with torch_threads(values["threads"]), torch.inference_mode():
+            if mode == "ensemble":
+                return self._ensemble_samples(inputs, values, count)
+            net = self.members[0].eval()
+            features = net.forward_features(*inputs, 1)
+            samples: list[Detections] = []
+            for start in range(0, count, HEAD_CHUNK):
+                repeat = min(HEAD_CHUNK, count - start)
+                output = net.forward_head(features.expand(repeat, -1, -1, -1), values["mc_dropout_rate"])
+                samples += self._decode(output, values)
+            return samples
+
+    def _ensemble_samples(
+        self, inputs: tuple[torch.Tensor, torch.Tensor], values: dict[str, Any], count: int
+    ) -> list[Detections]:
+        if count > self.ensemble_size:
+            logger.warning(
+                "pointpillars: %d ensemble samples asked, the model has %d members", count, self.ensemble_size
+            )
+        return [self._decode(net.eval()(*inputs, 1), values)[0] for net in self.members[:count]]
+
+    # -- training --------------------------------------------------------------------------------------
+    def _samples(self, frames: Sequence[LabelledFrame]) -> list[TrainSample]:
+        index = {name: i for i, name in enumerate(self.config.classes)}
+        samples = []
+        for labelled in frames:
+            if labelled.frame.points is None:
+                continue
+            targets = labelled.targets
+            names = [targets.class_names[int(label)] for label in targets.labels]
+            weights = np.ones(len(names)) if labelled.weights is None else np.asarray(labelled.weights)
+            samples.append(
+                TrainSample(
+                    np.asarray(labelled.frame.points, dtype=np.float32),
+                    np.asarray(targets.boxes, dtype=np.float64)[:, :7],
+                    np.array([index.get(name, -1) for name in names], dtype=np.int64),
+                    weights.astype(np.float32),
+                )
+            )
+        return samples
+
+    def fit(
+        self, frames: Sequence[LabelledFrame], params: dict[str, Any], cancel: CancelToken
+    ) -> Iterator[FitProgress]:
+        """Train on labelled frames (boxes of other classes are "don't care"), yielding progress after
+        every step. Fine-tunes the current weights unless ``from_scratch`` is set, the model is untrained
+        or ``ensemble_size`` differs from the current number of members (then every member starts fresh).
+        Cancelling stops before the next step and restores the weights from before the call."""
+        values = self._values(params)
+        samples = self._samples(frames)
+        if not samples:
+            raise PluginError("pointpillars: no labelled frame with points to train on")
+        size, seed = values["ensemble_size"], values["seed"]
+        previous = [_copy(net.state_dict()) for net in self.members], self.members, self.trained
+        if values["from_scratch"] or not self.trained or size != self.ensemble_size:
+            self.members = [self._fresh(seed + k) for k in range(size)]
+        schedules = [
+            Schedule(
+                values["epochs"],
+                values["learning_rate"],
+                values["batch_size"],
+                values["train_dropout"],
+                values["augment"],
+                seed + k,
+            )
+            for k in range(size)
+        ]
+        total = sum(s.steps(len(samples)) for s in schedules)
+        done = 0
+        finished = False
+        try:
+            with torch_threads(values["threads"]):
+                for k, (net, schedule) in enumerate(zip(self.members, schedules)):
+                    for step, _, metrics in train_network(net, samples, schedule, cancel.is_set, done, total):
+                        yield FitProgress(step, total, metrics, f"member {k + 1}/{size}" if size > 1 else "")
+                    done += schedule.steps(len(samples))
+                finished = not cancel.is_set()
+        finally:
+            if finished:
+                self.trained = True
+            else:
+                self._restore(*previous)
+            for net in self.members:
+                net.eval()
+            self.version = self._fingerprint()
+            logger.info("pointpillars: fit %s, version %s", "done" if finished else "cancelled", self.version)
+
+    def _restore(self, states: list[dict], members: list[PointPillarsNet], trained: bool) -> None:
+        for net, state in zip(members, states):
+            net.load_state_dict(state)
+        self.members, self.trained = members, trained
+
+    # -- files -----------------------------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Write a checkpoint (config, every member's weights, version) to a local file."""
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "config": self.config.to_dict(),
+                "members": [net.state_dict() for net in self.members],
+                "trained": self.trained,
+                "version": self.version,
+            },
+            path,
+        )
+
+    def load(self, path: str) -> None:
+        """Read a checkpoint written by `save` (tensors and plain values only: ``weights_only``)."""
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+            raise PluginError(f"{path} is not a pointpillars checkpoint ({CHECKPOINT_FORMAT})")
+        self.config = PillarConfig.from_dict(data["config"])
+        members = []
+        for state in data["members"]:
+            net = PointPillarsNet(self.config)
+            net.load_state_dict(state)
+            members.append(net.eval())
+        self.members, self.trained = members, bool(data.get("trained", True))
+        self.version = self._fingerprint()
