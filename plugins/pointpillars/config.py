@@ -20,7 +20,8 @@ OUTPUT_STRIDE = 2
 @dataclass(frozen=True)
 class PillarConfig:
     """Grid and network sizes. The grid spans ``x_range`` x ``y_range`` (metres, LiDAR frame) in square
-    ``cell`` pillars; points outside ``z_range`` are ignored. Both grid sides must be multiples of 4 cells.
+    ``cell`` pillars; points outside ``z_range`` are ignored. The backbone has one stage per entry of
+    ``channels`` (strides 2, 4, 8, ...); both grid sides must be multiples of 2 ** stages cells.
     """
 
     x_range: tuple[float, float] = (-51.2, 51.2)
@@ -28,8 +29,8 @@ class PillarConfig:
     z_range: tuple[float, float] = (-3.5, 2.5)
     cell: float = 0.32
     pillar_channels: int = 32
-    channels: tuple[int, int] = (32, 64)
-    layers: tuple[int, int] = (2, 3)
+    channels: tuple[int, ...] = (32, 64, 128)
+    layers: tuple[int, ...] = (2, 3, 3)
     head_channels: int = 64
     classes: tuple[str, ...] = CLASSES
 
@@ -37,8 +38,11 @@ class PillarConfig:
         for name in ("x_range", "y_range", "z_range", "channels", "layers", "classes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         nx, ny = self.grid_shape
-        if nx % 4 or ny % 4 or nx <= 0 or ny <= 0:
-            raise ValueError(f"grid {nx} x {ny} cells: both sides must be positive multiples of 4")
+        step = 2 ** len(self.channels)
+        if nx % step or ny % step or nx <= 0 or ny <= 0:
+            raise ValueError(f"grid {nx} x {ny} cells: both sides must be positive multiples of {step}")
+        if not self.channels or len(self.layers) != len(self.channels):
+            raise ValueError("a backbone needs one layer count per stage")
         if not self.classes:
             raise ValueError("a detector needs at least one class")
 

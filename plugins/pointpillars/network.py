@@ -1,4 +1,4 @@
-"""The network: pillar encoder, a two-scale 2D CNN backbone, and a CenterPoint-style head.
+"""The network: pillar encoder, a multi-scale 2D CNN backbone, and a CenterPoint-style head.
 
 `PointPillarsNet.forward_features` runs everything up to the head's first dropout site (the expensive
 part: encoder and backbone) once; `PointPillarsNet.forward_head` maps those features to the raw output and
@@ -42,24 +42,31 @@ def stage(inputs: int, outputs: int, layers: int) -> nn.Sequential:
 
 
 class Backbone(nn.Module):
-    """Two stages (strides 2 and 4 of the pillar grid); the coarse one is upsampled and concatenated."""
+    """Stages at strides 2, 4, 8, ... of the pillar grid; every stage's output is brought back to stride 2
+    (transposed convolution) and all are concatenated."""
 
-    def __init__(self, inputs: int, channels: tuple[int, int], layers: tuple[int, int]) -> None:
+    def __init__(self, inputs: int, channels: tuple[int, ...], layers: tuple[int, ...]) -> None:
         super().__init__()
-        fine, coarse = channels
-        self.fine = stage(inputs, fine, layers[0])
-        self.coarse = stage(fine, coarse, layers[1])
-        self.up = nn.Sequential(
-            nn.ConvTranspose2d(coarse, fine, 2, 2, bias=False),
-            nn.BatchNorm2d(fine, eps=1e-3, momentum=0.01),
-            nn.ReLU(inplace=True),
+        widths = (inputs, *channels)
+        self.stages = nn.ModuleList(stage(widths[k], widths[k + 1], layers[k]) for k in range(len(channels)))
+        fine = channels[0]
+        self.ups = nn.ModuleList(
+            nn.Sequential(
+                nn.ConvTranspose2d(channels[k], fine, 2**k, 2**k, bias=False),
+                nn.BatchNorm2d(fine, eps=1e-3, momentum=0.01),
+                nn.ReLU(inplace=True),
+            )
+            for k in range(1, len(channels))
         )
-        self.out_channels = 2 * fine
+        self.out_channels = fine * len(channels)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """(B, inputs, NX, NY) -> (B, 2 * fine, NX / 2, NY / 2)."""
-        fine = self.fine(image)
-        return torch.cat([fine, self.up(self.coarse(fine))], dim=1)
+        """(B, inputs, NX, NY) -> (B, fine * stages, NX / 2, NY / 2)."""
+        outputs = []
+        for block in self.stages:
+            image = block(image)
+            outputs.append(image)
+        return torch.cat([outputs[0], *(up(x) for up, x in zip(self.ups, outputs[1:]))], dim=1)
 
 
 class Head(nn.Module):

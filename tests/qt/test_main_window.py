@@ -204,7 +204,9 @@ def test_display_options_apply_to_every_view_and_persist(window, settings) -> No
 def test_frame_navigation_and_last_frame_is_restored(window, qtbot, settings, street_project: Path) -> None:
     following = window.document.frames()[1]
     path = window.document.project.resolve_path(following.cloud)
-    qtbot.waitUntil(lambda: window.loader.cached(following.id, path) is not None, timeout=10_000)  # prefetched
+    qtbot.waitUntil(
+        lambda: window.loader.cached(following.id, path) is not None, timeout=10_000
+    )  # prefetched
     window.actions["frame.next"].trigger()
     assert window.document.cloud is not None  # from the cache, at once
     qtbot.waitUntil(lambda: window.document.cloud is not None, timeout=10_000)
