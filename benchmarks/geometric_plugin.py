@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.geometry import Cuboid, bev_iou
+from annotator.ml.evaluation import ClassCounts, evaluate_frame
 from annotator.ml.protocol import FrameInput
-from plugins.geometric.evaluate import ClassCounts, evaluate_frame
 from plugins.geometric.model import GeometricDetector
 from plugins.geometric.scene import make_scene
 from plugins.geometric.shapes import CLASS_NAMES

@@ -112,8 +112,8 @@ def train(model, data: dict[str, np.ndarray], params: dict) -> float:
 
 def evaluate(model, data: dict[str, np.ndarray], params: dict) -> None:
     """Print AP50 per class and mAP50 at each difficulty, and inference ms per image."""
+    from annotator.ml.evaluation import ImageBoxes, evaluate
     from annotator.ml.protocol import FrameInput
-    from plugins.paddle_det2d.metrics import ImageBoxes, evaluate
 
     found, seconds = [], []
     for index, image in enumerate(data["images"]):

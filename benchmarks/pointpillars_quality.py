@@ -139,7 +139,7 @@ def labelled(frames: list[SceneFrame]) -> list[LabelledFrame]:
 # -- scoring -------------------------------------------------------------------------------------------
 def score(frame: SceneFrame, found: Detections, inside, rule: tuple[int, int]) -> dict:
     """Per-class counts of one frame under ``rule`` (objects it leaves out are don't care)."""
-    from plugins.geometric.evaluate import evaluate_frame
+    from annotator.ml.evaluation import evaluate_frame
 
     cuboids = [Cuboid.from_array(box) for box in frame.boxes]
     on_grid = inside(frame.boxes[:, :2]) if len(frame.boxes) else np.zeros(0, bool)
@@ -161,7 +161,7 @@ def score(frame: SceneFrame, found: Detections, inside, rule: tuple[int, int]) -
 def evaluate(model, frames: list[SceneFrame], params: dict, inside, thresholds=(0.0,)) -> tuple[dict, float]:
     """Counts of a plugin on ``frames`` as {score threshold: {rule: {class: counts}}} (detections are made
     once with ``params`` and then kept above each threshold) and its median seconds per frame."""
-    from plugins.geometric.evaluate import ClassCounts
+    from annotator.ml.evaluation import ClassCounts
 
     tallies = {t: {rule: {} for rule in RULES} for t in thresholds}
     times = []
@@ -179,7 +179,7 @@ def evaluate(model, frames: list[SceneFrame], params: dict, inside, thresholds=(
 
 def report(title: str, columns: dict[str, dict]) -> None:
     """One table: per class, truths, then detections/recall/precision of every column side by side."""
-    from plugins.geometric.evaluate import ClassCounts
+    from annotator.ml.evaluation import ClassCounts
 
     print(f"\n{title}")
     print(f"  {'class':<11} {'truths':>6}" + "".join(f" | {n[:18]:>18} dets recall prec." for n in columns))

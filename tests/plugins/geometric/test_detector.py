@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from annotator.core.geometry import Cuboid, bev_iou
+from annotator.ml.evaluation import evaluate_frame
 from annotator.ml.protocol import FrameInput
-from plugins.geometric.evaluate import evaluate_frame
 from plugins.geometric.model import GeometricDetector, default_parameters
 from plugins.geometric.scene import make_scene
 

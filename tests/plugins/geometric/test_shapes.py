@@ -7,7 +7,7 @@ import math
 import pytest
 
 from annotator.core.geometry import Cuboid
-from plugins.geometric.evaluate import ClassCounts, match_class
+from annotator.ml.evaluation import ClassCounts, match_class
 from plugins.geometric.shapes import CLASS_NAMES, PRIORS, Observation, class_likelihoods, complete_box
 
 

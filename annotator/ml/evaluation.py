@@ -1,11 +1,15 @@
-"""Average precision of 2D detections (framework-free, reusable by any detector's benchmark or test).
+"""Quality of detections against ground truth, framework-free (used by training, benchmarks and tests).
 
-Matching (per image and class, detections in descending score): a detection is a true positive when its
-best-overlapping *unmatched* labelled box has IoU >= the threshold (that box is then matched); otherwise,
-when it overlaps an ignored box ("don't care", too small, too occluded) by the threshold, it is left out
-entirely; otherwise it is a false positive. AP is the area under the precision-recall curve with
-all-point interpolation (PASCAL VOC 2010+): precision made monotone from the right, summed over every
-recall step. A class without labelled boxes has no AP (NaN) and does not enter the mean.
+3D: recall and precision per class at a bird's-eye-view IoU threshold, detections matched greedily in
+descending score, the class must agree (the ``"any"`` row ignores classes).
+
+2D: average precision per class. Matching (per image and class, detections in descending score): a
+detection is a true positive when its best-overlapping *unmatched* labelled box has IoU >= the threshold
+(that box is then matched); otherwise, when it overlaps an ignored box ("don't care", too small, too
+occluded) by the threshold, it is left out entirely; otherwise it is a false positive. AP is the area under
+the precision-recall curve with all-point interpolation (PASCAL VOC 2010+): precision made monotone from
+the right, summed over every recall step. A class without labelled boxes has no AP (NaN) and does not
+enter the mean.
 """
 
 from __future__ import annotations
@@ -16,11 +20,75 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import box2d_iou_matrix
+from annotator.core.geometry import Cuboid, bev_iou, box2d_iou_matrix
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class ClassCounts:
+    """Per-class tallies: ground-truth objects, detections, and true positives of each side."""
+
+    truths: int = 0
+    detections: int = 0
+    found: int = 0
+    correct: int = 0
+
+    def add(self, other: ClassCounts) -> None:
+        """Accumulate another frame's tallies."""
+        self.truths += other.truths
+        self.detections += other.detections
+        self.found += other.found
+        self.correct += other.correct
+
+    @property
+    def recall(self) -> float:
+        """Share of ground-truth objects matched (nan without any)."""
+        return self.found / self.truths if self.truths else float("nan")
+
+    @property
+    def precision(self) -> float:
+        """Share of detections matched (nan without any)."""
+        return self.correct / self.detections if self.detections else float("nan")
+
+
+def match_class(
+    truths: Sequence[Cuboid], detections: Sequence[Cuboid], scores: Sequence[float], threshold: float = 0.5
+) -> ClassCounts:
+    """Greedy matching, best score first, each detection to the unmatched truth it overlaps most."""
+    counts = ClassCounts(len(truths), len(detections))
+    free = np.ones(len(truths), dtype=bool)
+    for i in np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable"):
+        ious = np.array([bev_iou(detections[i], t) if free[j] else 0.0 for j, t in enumerate(truths)])
+        if len(ious) and ious.max() >= threshold:
+            free[int(np.argmax(ious))] = False
+            counts.correct += 1
+    counts.found = int((~free).sum())
+    return counts
+
+
+def evaluate_frame(
+    truths: Sequence[tuple[str, Cuboid]],
+    detections: Sequence[tuple[str, Cuboid, float]],
+    classes: Sequence[str],
+    threshold: float = 0.5,
+) -> dict[str, ClassCounts]:
+    """Per-class counts (classes must agree), plus ``"any"``: localisation with classes ignored."""
+    result = {}
+    for name in classes:
+        result[name] = match_class(
+            [b for c, b in truths if c == name],
+            [b for c, b, _ in detections if c == name],
+            [s for c, _, s in detections if c == name],
+            threshold,
+        )
+    result["any"] = match_class(
+        [b for _, b in truths], [b for _, b, _ in detections], [s for *_, s in detections], threshold
+    )
+    return result
+
+
+# -- 2D: average precision ---------------------------------------------------------------------------
 @dataclass
 class ImageBoxes:
     """Boxes of one image: (N, 4) x1, y1, x2, y2, class indices, scores (detections) or ignore flags."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from plugins.paddle_det2d.metrics import ImageBoxes, average_precision, evaluate, match_image
+from annotator.ml.evaluation import ImageBoxes, average_precision, evaluate, match_image
 
 GT = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float)
 
