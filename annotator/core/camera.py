@@ -127,11 +127,16 @@ class CameraCalibration:
 
 
 def _clip_segment_to_near_plane(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The part of a camera-frame segment with depth >= NEAR_PLANE, or None."""
+    """The part of a camera-frame segment with depth >= NEAR_PLANE, or None.
+
+    The cut point's depth is set to exactly ``NEAR_PLANE`` (interpolation alone can round just below it,
+    which would make its pixel NaN).
+    """
     if a[2] < NEAR_PLANE and b[2] < NEAR_PLANE:
         return None
     if a[2] >= NEAR_PLANE and b[2] >= NEAR_PLANE:
         return a, b
     t = (NEAR_PLANE - a[2]) / (b[2] - a[2])
     cut = a + t * (b - a)
+    cut[2] = NEAR_PLANE
     return (cut, b) if a[2] < NEAR_PLANE else (a, cut)

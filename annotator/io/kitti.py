@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.geometry import Box2D, Cuboid, wrap_angle
+from annotator.core.geometry import Cuboid, wrap_angle
 from annotator.io.errors import FormatError
 
 logger = logging.getLogger(__name__)
@@ -192,25 +192,6 @@ def write_labels(path: str | Path, objects: list[KittiObject]) -> None:
 
 
 # -- conversions -----------------------------------------------------------------------------------------
-def projected_box(camera: CameraCalibration, cuboid: Cuboid, clip_to_image: bool = True) -> Box2D | None:
-    """`CameraCalibration.cuboid_box2d`, robust to boxes that cross the camera's near plane.
-
-    (The core function can produce a NaN pixel where an edge is cut at the near plane; such pixels are
-    left out here.)
-    """
-    try:
-        return camera.cuboid_box2d(cuboid, clip_to_image)
-    except ValueError:
-        pixels = np.array([p for segment in camera.cuboid_edges_2d(cuboid) for p in segment]).reshape(-1, 2)
-        pixels = pixels[np.all(np.isfinite(pixels), axis=1)]
-        if len(pixels) == 0:
-            return None
-        box = Box2D(*pixels.min(axis=0), *pixels.max(axis=0))
-        if clip_to_image and camera.width and camera.height:
-            return box.clipped(camera.width, camera.height)
-        return box
-
-
 def _as_camera(calib: KittiCalibration | CameraCalibration) -> CameraCalibration:
     return calib.camera("P2") if isinstance(calib, KittiCalibration) else calib
 
@@ -253,7 +234,7 @@ def kitti_from_cuboid(
     rotation_y = wrap_angle(math.atan2(-heading[2], heading[0]))
     alpha = wrap_angle(rotation_y - math.atan2(location[0], location[2]))
     sized = CameraCalibration(camera.name, camera.projection, camera.lidar_to_camera, image_w, image_h)
-    box = projected_box(sized, cuboid)
+    box = sized.cuboid_box2d(cuboid)
     bbox = (box.x1, box.y1, box.x2, box.y2) if box is not None else (0.0, 0.0, 0.0, 0.0)
     return KittiObject(
         label, float(truncated), int(occluded), alpha, bbox, (box_height, box_width, length),

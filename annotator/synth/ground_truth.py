@@ -14,7 +14,6 @@ import numpy as np
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.geometry import Box2D, Cuboid, PointIndex, euler_from_matrix
-from annotator.io.kitti import projected_box
 from annotator.synth.lidar import LidarScan
 from annotator.synth.scene import SceneState
 
@@ -78,8 +77,8 @@ def occlusion_level(visible: int, reachable: int) -> int:
 
 def truncation(cuboid: Cuboid, camera: CameraCalibration) -> tuple[float, Box2D | None]:
     """Share of the projected box outside the image (1 when not in view) and the clipped 2D box."""
-    full = projected_box(camera, cuboid, clip_to_image=False)
-    clipped = projected_box(camera, cuboid)
+    full = camera.cuboid_box2d(cuboid, clip_to_image=False)
+    clipped = camera.cuboid_box2d(cuboid)
     if full is None or clipped is None or full.area <= 0:
         return 1.0, None
     return float(np.clip(1.0 - clipped.area / full.area, 0.0, 1.0)), clipped

@@ -23,7 +23,6 @@ from annotator.io.kitti import (
     kitti_from_cuboid,
     parse_calib,
     parse_label_line,
-    projected_box,
     read_calib,
     read_labels,
     write_calib,
@@ -193,7 +192,7 @@ def test_box_behind_the_camera_gets_an_empty_bbox_and_crossing_boxes_do_not_fail
     assert behind.bbox == (0.0, 0.0, 0.0, 0.0)
     camera = calib.camera("P2", 1242, 375)
     for x in np.linspace(-3.0, 3.0, 61):  # boxes straddling the near plane
-        box = projected_box(camera, Cuboid((float(x), 1.0, 0.0), (4.0, 1.6, 1.5), 0.4))
+        box = camera.cuboid_box2d(Cuboid((float(x), 1.0, 0.0), (4.0, 1.6, 1.5), 0.4))
         assert box is None or (0 <= box.x1 <= box.x2 <= 1242)
 
 
