@@ -8,13 +8,13 @@ import sys
 from collections.abc import Sequence
 
 from annotator import __version__
-from annotator.cli import io_commands, ml_commands, project_commands, render_commands
+from annotator.cli import demo_commands, io_commands, ml_commands, project_commands, render_commands
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
 
 #: Modules that add sub-commands: each has ``register(subparsers)``.
-COMMAND_MODULES = (project_commands, ml_commands, io_commands, render_commands)
+COMMAND_MODULES = (project_commands, demo_commands, ml_commands, io_commands, render_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnnotatorError as error:
         print(f"annotator: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into head, less, ...: not an error
+        return 0
     except KeyboardInterrupt:
         print("annotator: interrupted", file=sys.stderr)
         return 130

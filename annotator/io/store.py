@@ -345,7 +345,7 @@ class AnnotationRows:
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10.0)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
     else:
         connection = sqlite3.connect(path, timeout=10.0)
     connection.execute("PRAGMA busy_timeout = 10000")

@@ -151,3 +151,13 @@ def test_kill_9_mid_sequence_loses_no_step_reported_done(tmp_path: Path) -> None
     with Workspace.open(root) as workspace:
         assert set(reported) <= set(workspace.project.annotations)
         assert len(workspace.project.annotations) >= 300
+
+
+def test_read_only_open_takes_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ProjectStore.create(tmp_path / "p").close()
+    monkeypatch.chdir(tmp_path)
+    reader = ProjectStore.open(Path("p"), read_only=True)
+    try:
+        assert reader.count("frames") == 0
+    finally:
+        reader.close()
