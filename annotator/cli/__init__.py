@@ -8,13 +8,20 @@ import sys
 from collections.abc import Sequence
 
 from annotator import __version__
-from annotator.cli import demo_commands, io_commands, ml_commands, project_commands, render_commands
+from annotator.cli import (
+    demo_commands,
+    image_commands,
+    io_commands,
+    ml_commands,
+    project_commands,
+    render_commands,
+)
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
 
 #: Modules that add sub-commands: each has ``register(subparsers)``.
-COMMAND_MODULES = (project_commands, demo_commands, ml_commands, io_commands, render_commands)
+COMMAND_MODULES = (project_commands, demo_commands, ml_commands, io_commands, image_commands, render_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

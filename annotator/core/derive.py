@@ -1,0 +1,195 @@
+"""2D boxes derived from cuboids: the tight rectangle of each cuboid's projection into a camera image.
+
+Derived boxes are linked to their cuboid (same track), carry provenance ``derived`` and are clipped to the
+image. Deriving again replaces the earlier derived boxes of the same frames and cameras; manual (and
+imported or model) boxes are never touched, and a cuboid whose track already has such a box in a camera
+gets no derived box there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+
+from annotator.core.camera import CameraCalibration
+from annotator.core.commands import Command
+from annotator.core.edits import ensure_track
+from annotator.core.geometry import Box2D
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+
+logger = logging.getLogger(__name__)
+
+#: Provenance of a derived box.
+DERIVED = Provenance(Source.DERIVED)
+#: Derived boxes smaller than this (pixels, either side) are dropped: the cuboid barely enters the image.
+MIN_SIDE = 1.0
+
+#: Image sizes (width, height) the caller knows, keyed by (frame id, camera name).
+ImageSizes = Mapping[tuple[int, str], tuple[int, int]]
+
+
+def sized_camera(frame: Frame, camera: str, sizes: ImageSizes | None = None) -> CameraCalibration | None:
+    """The frame's calibration of ``camera`` with its image size (from ``sizes`` when the calibration
+    lacks it), or None when the camera is not calibrated or its size is unknown."""
+    calibration = frame.cameras.get(camera)
+    if calibration is None:
+        return None
+    if calibration.width and calibration.height:
+        return calibration
+    size = (sizes or {}).get((frame.id, camera))
+    if size is None:
+        return None
+    return dataclasses.replace(calibration, width=int(size[0]), height=int(size[1]))
+
+
+def cuboid_box(camera: CameraCalibration, cuboid_annotation: Annotation) -> Box2D | None:
+    """The tight image box of a cuboid annotation in ``camera`` (clipped to the image), or None."""
+    if cuboid_annotation.cuboid is None:
+        return None
+    box = camera.cuboid_box2d(cuboid_annotation.cuboid, clip_to_image=True)
+    if box is None or box.width < MIN_SIDE or box.height < MIN_SIDE:
+        return None
+    return box
+
+
+def derivable_cameras(frame: Frame, cameras: Iterable[str] | None = None) -> list[str]:
+    """The frame's cameras that have both an image and a calibration (restricted to ``cameras``)."""
+    wanted = None if cameras is None else set(cameras)
+    return sorted(
+        name for name in frame.cameras if name in frame.images and (wanted is None or name in wanted)
+    )
+
+
+def derive_frame_boxes(
+    frame: Frame,
+    cuboids: Sequence[Annotation],
+    kept_boxes: Sequence[Annotation] = (),
+    cameras: Iterable[str] | None = None,
+    sizes: ImageSizes | None = None,
+) -> list[Annotation]:
+    """New derived box annotations (id 0) of one frame: one per cuboid and camera where it is seen.
+
+    ``kept_boxes`` are the frame's boxes that stay (not derived): a cuboid whose track has one of them in
+    a camera gets no derived box in that camera. Rejected cuboids are skipped.
+    """
+    taken = {(a.camera, a.track_id) for a in kept_boxes if a.track_id is not None}
+    result = []
+    for name in derivable_cameras(frame, cameras):
+        camera = sized_camera(frame, name, sizes)
+        if camera is None:
+            logger.info("frame %s: camera %r has no known image size; no boxes derived", frame.name, name)
+            continue
+        for cuboid in cuboids:
+            if cuboid.review == Review.REJECTED or (name, cuboid.track_id) in taken:
+                continue
+            box = cuboid_box(camera, cuboid)
+            if box is None:
+                continue
+            result.append(
+                Annotation(
+                    0,
+                    frame.id,
+                    cuboid.class_name,
+                    cuboid.track_id,
+                    box2d=box,
+                    camera=name,
+                    provenance=DERIVED,
+                    review=Review.ACCEPTED,
+                    attributes={"derived_from": cuboid.id},
+                )
+            )
+    return result
+
+
+def is_derived(annotation: Annotation) -> bool:
+    """True for a 2D box derived from a cuboid."""
+    return annotation.kind == "box2d" and annotation.provenance.source == Source.DERIVED
+
+
+class DeriveBoxes2D(Command):
+    """Derive 2D boxes from the cuboids of ``frame_ids`` (in ``cameras``, default all), replacing the
+    earlier derived boxes there. Counts are in ``added`` and ``removed`` afterwards."""
+
+    def __init__(
+        self,
+        frame_ids: Iterable[int],
+        cameras: Iterable[str] | None = None,
+        sizes: ImageSizes | None = None,
+    ) -> None:
+        self.frame_ids = list(frame_ids)
+        self.cameras = None if cameras is None else sorted(set(cameras))
+        self.sizes = dict(sizes or {})
+        self.added = 0
+        self.removed = 0
+        count = len(self.frame_ids)
+        self.label = "Derive 2D boxes" + ("" if count == 1 else f" in {count} frames")
+
+    def do(self, project: Project) -> None:
+        self.added = self.removed = 0
+        for frame_id in self.frame_ids:
+            frame = project.frames.get(frame_id)
+            if frame is None:
+                raise KeyError(f"frame {frame_id} does not exist")
+            cameras = set(derivable_cameras(frame, self.cameras))
+            kept = []
+            for box in project.annotations_of(frame_id, "box2d"):
+                if is_derived(box) and box.camera in cameras:
+                    project.delete("annotation", box.id)
+                    self.removed += 1
+                else:
+                    kept.append(box)
+            cuboids = project.annotations_of(frame_id, "cuboid")
+            for annotation in derive_frame_boxes(frame, cuboids, kept, self.cameras, self.sizes):
+                annotation_id = project.new_id("annotation")
+                linked = ensure_track(project, dataclasses.replace(annotation, id=annotation_id))
+                project.put("annotation", annotation_id, linked)
+                self.added += 1
+
+
+class LinkBox(Command):
+    """Link a 2D box to a track (``None``: unlink into a track of its own), taking the track's class.
+
+    A track left without annotations is removed.
+    """
+
+    def __init__(self, box_id: int, track_id: int | None, label: str | None = None) -> None:
+        self.box_id = box_id
+        self.track_id = track_id
+        self.label = label or ("Link 2D box" if track_id is not None else "Unlink 2D box")
+
+    def do(self, project: Project) -> None:
+        box = project.annotations[self.box_id]
+        old_track = box.track_id
+        if self.track_id is None:
+            linked = ensure_track(project, dataclasses.replace(box, track_id=None))
+        else:
+            track = project.tracks[self.track_id]
+            linked = dataclasses.replace(box, track_id=track.id, class_name=track.class_name)
+        project.put("annotation", box.id, linked)
+        unused = not any(a.track_id == old_track for a in project.annotations.values())
+        if old_track is not None and old_track != linked.track_id and unused:
+            project.delete("track", old_track)
+
+
+def best_cuboid_for_box(
+    frame: Frame, box: Annotation, cuboids: Sequence[Annotation], sizes: ImageSizes | None = None
+) -> Annotation | None:
+    """The cuboid whose projected box overlaps ``box`` most in its camera (IoU > 0), or None."""
+    if box.box2d is None or box.camera is None:
+        return None
+    camera = sized_camera(frame, box.camera, sizes) or frame.cameras.get(box.camera)
+    if camera is None:
+        return None
+    best, best_iou = None, 0.0
+    for cuboid in cuboids:
+        projected = cuboid_box(camera, cuboid) if camera.width else _unclipped(camera, cuboid)
+        iou = 0.0 if projected is None else projected.iou(box.box2d)
+        if iou > best_iou:
+            best, best_iou = cuboid, iou
+    return best
+
+
+def _unclipped(camera: CameraCalibration, cuboid: Annotation) -> Box2D | None:
+    return None if cuboid.cuboid is None else camera.cuboid_box2d(cuboid.cuboid, clip_to_image=False)
