@@ -1,0 +1,155 @@
+"""Fitting existing cuboids to a frame's points: "fit to points" + "auto-rotate" for many boxes at once,
+and re-placing a propagated box on the points of its new frame.
+
+Safeguards for batch work: points inside the frame's other cuboids never count for a box (so it cannot
+turn or grow towards a neighbour), ground points never count (so it cannot grow into the ground), a turn
+that makes the box overlap a neighbour more than before is not taken, and a box holding fewer than
+``min_points`` object points is left as it is and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from annotator.core.fitting import auto_rotate, fit_to_points
+from annotator.core.geometry import Cuboid, PointIndex, bev_intersection_area
+from annotator.core.ground import GroundModel, estimate_ground
+
+logger = logging.getLogger(__name__)
+
+#: Fewer object points than this inside a box: the box is left alone.
+MIN_POINTS = 10
+
+#: How far around a box points are gathered (metres): auto-rotate looks this far out.
+GATHER_MARGIN = 2.0
+
+
+@dataclass
+class FitOutcome:
+    """What happened to one box: the new cuboid (the old one when left alone) and why it was left."""
+
+    cuboid: Cuboid
+    changed: bool
+    points: int
+    reason: str = ""
+
+
+@dataclass
+class FitReport:
+    """Outcomes of one frame's boxes, in the order given."""
+
+    outcomes: list[FitOutcome] = field(default_factory=list)
+
+    @property
+    def fitted(self) -> int:
+        """Boxes that changed."""
+        return sum(o.changed for o in self.outcomes)
+
+    @property
+    def left_alone(self) -> list[int]:
+        """Positions of boxes left alone for too few points."""
+        return [i for i, o in enumerate(self.outcomes) if o.reason]
+
+
+def _overlap(cuboid: Cuboid, others: Sequence[Cuboid]) -> float:
+    return sum(bev_intersection_area(cuboid, other) for other in others)
+
+
+def fit_box(
+    cuboid: Cuboid,
+    points: np.ndarray,
+    ground: GroundModel,
+    neighbours: Sequence[Cuboid] = (),
+    rotate: bool = True,
+    min_points: int = MIN_POINTS,
+) -> FitOutcome:
+    """Auto-rotate (optional) then fit-to-points one box against ``points`` that exclude its neighbours'.
+
+    ``points`` should be the frame's points without those inside the other boxes; ``neighbours`` are
+    those boxes (a turn that overlaps them more is not taken).
+    """
+    pts = np.asarray(points)[:, :3]
+    inside = pts[cuboid.points_inside(pts)]
+    count = int(np.count_nonzero(~ground.is_ground(inside, 0.15))) if len(inside) else 0
+    if count < min_points:
+        return FitOutcome(cuboid, False, count, f"{count} points inside (fewer than {min_points})")
+    result = cuboid
+    if rotate:
+        turned = auto_rotate(cuboid, pts, ground)
+        if _overlap(turned, neighbours) <= _overlap(cuboid, neighbours) + 1e-9:
+            result = turned
+    result = fit_to_points(result, pts, ground)
+    return FitOutcome(result, result != cuboid, count)
+
+
+def fit_frame(
+    cuboids: Sequence[Cuboid],
+    points: np.ndarray,
+    ground: GroundModel | None = None,
+    rotate: bool = True,
+    min_points: int = MIN_POINTS,
+) -> FitReport:
+    """Fit every box of a frame (see `fit_box`); the ground is estimated from ``points`` when not given."""
+    pts = np.asarray(points)[:, :3]
+    model = ground if ground is not None else estimate_ground(pts)
+    index = PointIndex(pts)
+    inside = [index.indices_inside(cuboid) for cuboid in cuboids]
+    holders = np.zeros(len(pts), dtype=np.int32)  # how many boxes hold each point
+    for found in inside:
+        holders[found] += 1
+    report = FitReport()
+    for index_of_box, cuboid in enumerate(cuboids):
+        near = cuboid.replace(size=tuple(s + 2 * GATHER_MARGIN for s in cuboid.size))
+        around = index.indices_inside(near)
+        own = np.zeros(len(pts), dtype=bool)
+        own[inside[index_of_box]] = True
+        mine = around[holders[around] - own[around] == 0]  # in no other box
+        neighbours = [c for j, c in enumerate(cuboids) if j != index_of_box]
+        report.outcomes.append(fit_box(cuboid, pts[mine], model, neighbours, rotate, min_points))
+    return report
+
+
+def refit_keep_size(
+    cuboid: Cuboid,
+    points: np.ndarray,
+    ground: GroundModel | float | None = None,
+    margin: float = 0.5,
+    min_points: int = MIN_POINTS,
+    sensor: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> Cuboid:
+    """A predicted box moved (not resized, not turned) onto the object points around it.
+
+    Points inside the box grown by ``margin`` that are not ground decide. Along the box's length and
+    width: when the points span less than the box, the box is placed against the side of the points that
+    faces the ``sensor`` (the side a LiDAR sees), else centred on them. Height stays. With fewer than
+    ``min_points`` points the box is returned unchanged.
+    """
+    pts = np.asarray(points)[:, :3]
+    grown = cuboid.replace(size=tuple(s + 2 * margin for s in cuboid.size))
+    near = pts[grown.points_inside(pts)]
+    if isinstance(ground, GroundModel):
+        model = ground
+    elif ground is not None:
+        model = GroundModel.flat(float(ground))
+    else:
+        model = GroundModel.flat(cuboid.z_range()[0])
+    near = near[~model.is_ground(near, 0.15)]
+    if len(near) < min_points:
+        return cuboid
+    local = cuboid.world_to_box(near).astype(np.float64)
+    eye = cuboid.world_to_box(np.array([sensor], dtype=np.float64))[0]
+    shift = np.zeros(3)
+    for axis in (0, 1):
+        lo, hi, size = local[:, axis].min(), local[:, axis].max(), cuboid.size[axis]
+        if hi - lo >= size or lo <= eye[axis] <= hi:
+            shift[axis] = (lo + hi) / 2.0
+        elif eye[axis] < lo:
+            shift[axis] = lo + size / 2.0
+        else:
+            shift[axis] = hi - size / 2.0
+    centre = cuboid.box_to_world(shift[None])[0]
+    return cuboid.replace(center=tuple(centre))

@@ -1,0 +1,264 @@
+"""Frames and tracks: copy and propagate cuboids to the next frame, interpolate between keyframes,
+keep a track's class and size consistent.
+
+Each function plans an edit from the project as it is and returns a `TrackEdit`: the command to push
+(None when there is nothing to do) and what was left alone, with the reason. Annotations keep their track
+id; copies and propagations are keyframes marked ``propagated``, interpolated ones are not keyframes and
+are marked ``interpolated`` (both are stored, so the object list shows them after a reopen). A keyframe
+already in a target frame is never overwritten; a non-keyframe annotation of the same track there is
+replaced.
+
+Motion uses frame timestamps when the frames involved all have distinct ones, else their positions in
+the sequence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from annotator.core.commands import Command
+from annotator.core.edits import AddAnnotations
+from annotator.core.geometry import Cuboid, wrap_angle
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, Provenance, Source, Track
+
+logger = logging.getLogger(__name__)
+
+PROPAGATED = Provenance(Source.PROPAGATED)
+INTERPOLATED = Provenance(Source.INTERPOLATED)
+
+#: Moves a predicted cuboid onto the target frame's points (e.g. `annotator.core.box_fit.refit_keep_size`).
+Refit = Callable[[Cuboid], Cuboid]
+
+
+class PutTracks(Command):
+    """Add annotations (id 0) and replace others (same id), then set track records; one step."""
+
+    def __init__(self, annotations: Iterable[Annotation], label: str, tracks: Iterable[Track] = ()) -> None:
+        self.add = AddAnnotations(annotations, label)
+        self.tracks = list(tracks)
+        self.label = label
+
+    def do(self, project: Project) -> None:
+        self.add.do(project)
+        for track in self.tracks:
+            project.put("track", track.id, track)
+
+    @property
+    def ids(self) -> list[int]:
+        """Ids of the annotations written (after the command ran)."""
+        return self.add.ids
+
+
+@dataclass
+class TrackEdit:
+    """A planned edit: the command (None: nothing to do) and (annotation or track id, reason) skipped."""
+
+    command: PutTracks | None
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    count: int = 0
+
+
+# -- frame helpers ----------------------------------------------------------------------------------
+def frame_after(project: Project, frame_id: int, step: int = 1) -> Frame | None:
+    """The frame ``step`` positions after ``frame_id`` in the sequence (None past the ends)."""
+    frames = project.frames_in_order()
+    position = next((i for i, f in enumerate(frames) if f.id == frame_id), None)
+    if position is None or not 0 <= position + step < len(frames):
+        return None
+    return frames[position + step]
+
+
+def _times(frames: list[Frame]) -> dict[int, float]:
+    """Frame id -> time: timestamps when all are set and distinct, else sequence positions."""
+    stamps = [f.timestamp for f in frames]
+    use_stamps = all(s is not None for s in stamps) and len(set(stamps)) == len(stamps)
+    return {f.id: float(f.timestamp) if use_stamps else float(i) for i, f in enumerate(frames)}  # type: ignore[arg-type]
+
+
+def _by_track(project: Project) -> dict[int, list[Annotation]]:
+    """Cuboid annotations per track, each list in sequence order."""
+    order = {f.id: i for i, f in enumerate(project.frames_in_order())}
+    tracks: dict[int, list[Annotation]] = defaultdict(list)
+    for annotation in project.annotations.values():
+        if annotation.cuboid is not None and annotation.track_id is not None:
+            tracks[annotation.track_id].append(annotation)
+    for found in tracks.values():
+        found.sort(key=lambda a: (order[a.frame_id], a.id))
+    return tracks
+
+
+# -- motion ---------------------------------------------------------------------------------------
+def blend(a: Cuboid, b: Cuboid, t: float) -> Cuboid:
+    """The cuboid a fraction ``t`` of the way from ``a`` to ``b`` (t > 1 extrapolates).
+
+    Centre and size change linearly; yaw, pitch and roll turn along the shortest arc.
+    """
+    centre = np.asarray(a.center) + t * (np.asarray(b.center) - np.asarray(a.center))
+    size = np.asarray(a.size) + t * (np.asarray(b.size) - np.asarray(a.size))
+    return Cuboid(
+        tuple(centre),
+        tuple(np.maximum(size, 0.0)),
+        wrap_angle(a.yaw + t * wrap_angle(b.yaw - a.yaw)),
+        wrap_angle(a.pitch + t * wrap_angle(b.pitch - a.pitch)),
+        wrap_angle(a.roll + t * wrap_angle(b.roll - a.roll)),
+    )
+
+
+def predict(previous: Cuboid, current: Cuboid, t_previous: float, t_current: float, t_next: float) -> Cuboid:
+    """Constant velocity (and turn rate) from two past boxes to time ``t_next``; the size of ``current``."""
+    if t_current == t_previous:
+        return current
+    moved = blend(previous, current, (t_next - t_previous) / (t_current - t_previous))
+    return moved.replace(size=current.size)
+
+
+# -- copy and propagate -----------------------------------------------------------------------------
+def _place(source: Annotation, target: Frame, cuboid: Cuboid, existing: Annotation | None) -> Annotation:
+    return dataclasses.replace(
+        source,
+        id=existing.id if existing is not None else 0,
+        frame_id=target.id,
+        cuboid=cuboid,
+        provenance=PROPAGATED,
+        keyframe=True,
+        uncertainty=None,
+    )
+
+
+def propagate(
+    project: Project,
+    annotation_ids: Iterable[int],
+    with_motion: bool = True,
+    refit: Refit | None = None,
+    step: int = 1,
+) -> TrackEdit:
+    """Cuboids to the frame ``step`` after theirs, keeping track ids (one command for all).
+
+    ``with_motion``: moved at the constant velocity of the track's two latest annotations up to the
+    source (no earlier annotation: copied as it is). ``refit`` then adjusts each predicted box to the
+    target frame's points.
+    """
+    chosen = [project.annotations[i] for i in annotation_ids if i in project.annotations]
+    chosen = [a for a in chosen if a.cuboid is not None]
+    if not chosen:
+        return TrackEdit(None)
+    frames = project.frames_in_order()
+    times = _times(frames)
+    tracks = _by_track(project)
+    written: list[Annotation] = []
+    skipped: list[tuple[int, str]] = []
+    for annotation in chosen:
+        target = frame_after(project, annotation.frame_id, step)
+        if target is None:
+            skipped.append((annotation.id, "no frame after it"))
+            continue
+        history = tracks.get(annotation.track_id, []) if annotation.track_id else [annotation]
+        existing = next((a for a in history if a.frame_id == target.id), None)
+        if existing is not None and existing.keyframe:
+            skipped.append((annotation.id, f"frame {target.name} already has a keyframe of its track"))
+            continue
+        cuboid = annotation.cuboid
+        earlier = [a for a in history if times[a.frame_id] < times[annotation.frame_id]]
+        if with_motion and earlier:
+            before = earlier[-1]
+            cuboid = predict(
+                before.cuboid,
+                annotation.cuboid,
+                times[before.frame_id],
+                times[annotation.frame_id],
+                times[target.id],
+            )
+        if refit is not None:
+            cuboid = refit(cuboid)
+        written.append(_place(annotation, target, cuboid, existing))
+    if not written:
+        return TrackEdit(None, skipped)
+    noun = "cuboid" if len(written) == 1 else "cuboids"
+    verb = "Propagate" if with_motion or refit is not None else "Copy"
+    return TrackEdit(
+        PutTracks(written, f"{verb} {len(written)} {noun} to the next frame"), skipped, len(written)
+    )
+
+
+# -- interpolation ------------------------------------------------------------------------------------
+def interpolate_track(project: Project, track_id: int) -> TrackEdit:
+    """Fill the frames between consecutive keyframes of a track with interpolated cuboids.
+
+    Frames without an annotation of the track get a new one; non-keyframe annotations there are replaced.
+    """
+    frames = project.frames_in_order()
+    times = _times(frames)
+    history = _by_track(project).get(track_id, [])
+    keys = [a for a in history if a.keyframe]
+    if len(keys) < 2:
+        return TrackEdit(None, [(track_id, "needs two keyframes")])
+    position = {f.id: i for i, f in enumerate(frames)}
+    by_frame = {a.frame_id: a for a in history}
+    written: list[Annotation] = []
+    for first, second in pairwise(keys):
+        t0, t1 = times[first.frame_id], times[second.frame_id]
+        for frame in frames[position[first.frame_id] + 1 : position[second.frame_id]]:
+            existing = by_frame.get(frame.id)
+            t = (times[frame.id] - t0) / (t1 - t0)
+            written.append(
+                dataclasses.replace(
+                    first,
+                    id=existing.id if existing is not None else 0,
+                    frame_id=frame.id,
+                    cuboid=blend(first.cuboid, second.cuboid, t),
+                    provenance=INTERPOLATED,
+                    keyframe=False,
+                    uncertainty=None,
+                )
+            )
+    if not written:
+        return TrackEdit(None, [(track_id, "no frames between its keyframes")])
+    noun = "cuboid" if len(written) == 1 else "cuboids"
+    return TrackEdit(
+        PutTracks(written, f"Interpolate track {track_id} ({len(written)} {noun})"), [], len(written)
+    )
+
+
+# -- consistency ------------------------------------------------------------------------------------------
+def harmonize_track(project: Project, track_id: int, reference_id: int | None = None) -> TrackEdit:
+    """Give every cuboid of a track one class and one size.
+
+    The class and size come from the ``reference_id`` annotation, else the class of the track's latest
+    keyframe and the median size of its keyframes. Centres stay; upright boxes keep their bottom.
+    """
+    history = _by_track(project).get(track_id, [])
+    if not history:
+        return TrackEdit(None, [(track_id, "has no cuboids")])
+    keys = [a for a in history if a.keyframe] or history
+    reference = project.annotations.get(reference_id) if reference_id is not None else None
+    if reference is not None and reference.cuboid is not None:
+        class_name, size = reference.class_name, np.asarray(reference.cuboid.size)
+    else:
+        class_name = keys[-1].class_name
+        size = np.median(np.array([a.cuboid.size for a in keys]), axis=0)
+    written = []
+    for annotation in history:
+        cuboid = annotation.cuboid
+        new = cuboid.replace(size=tuple(size))
+        if cuboid.is_7dof:
+            bottom = cuboid.center[2] - cuboid.size[2] / 2.0
+            new = new.replace(center=(cuboid.center[0], cuboid.center[1], bottom + float(size[2]) / 2.0))
+        if new != cuboid or annotation.class_name != class_name:
+            written.append(dataclasses.replace(annotation, cuboid=new, class_name=class_name))
+    track = project.tracks.get(track_id)
+    tracks = (
+        [dataclasses.replace(track, class_name=class_name)]
+        if track and track.class_name != class_name
+        else []
+    )
+    if not written and not tracks:
+        return TrackEdit(None, [(track_id, "already consistent")])
+    return TrackEdit(PutTracks(written, f"Make track {track_id} consistent", tracks), [], len(written))
