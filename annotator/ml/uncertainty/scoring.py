@@ -1,0 +1,184 @@
+"""Scoring frames: K passes, aggregated, stored as proposals that carry their uncertainty; the review queue.
+
+A scored frame's proposals of the plugin are replaced (one undoable step per frame, like pre-annotation)
+by the aggregated objects; each proposal's ``attributes["uncertainty"]`` holds the measures of
+`annotator.ml.uncertainty.aggregate`, the sampling mode, the number of passes and the model version, so
+that a score made by an older model can be shown as stale. Reviewed annotations are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.io.workspace import Workspace
+from annotator.ml.preannotate import ReplaceProposals, frame_input
+from annotator.ml.protocol import CancelToken
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.aggregate import (
+    DEFAULT_IOU_THRESHOLD,
+    AggregatedBox,
+    aggregate,
+    frame_reductions,
+)
+from annotator.ml.uncertainty.sampling import sample_frame
+from annotator.ml.weights import load_weights
+
+logger = logging.getLogger(__name__)
+
+UNCERTAINTY_KEY = "uncertainty"
+DEFAULT_FLAG_THRESHOLD = 0.5
+
+
+def scored_proposals(
+    found: Iterable[AggregatedBox],
+    frame_id: int,
+    plugin_id: str,
+    model_version: str,
+    mode: str,
+    passes: int,
+    min_score: float = 0.0,
+) -> list[Annotation]:
+    """Unreviewed proposals (id 0) for the aggregated objects whose mean score is at least ``min_score``."""
+    proposals = []
+    for box in found:
+        if box.score < min_score:
+            continue
+        record = {key: round(value, 6) for key, value in box.measures.items()}
+        record |= {"mode": mode, "passes": passes, "model_version": model_version}
+        record["probabilities"] = [round(float(p), 6) for p in box.probabilities]
+        provenance = Provenance(Source.MODEL, plugin_id, model_version, round(box.score, 6))
+        if len(box.box) == 4:
+            shape: dict[str, Any] = {"box2d": Box2D(*box.box), "camera": box.camera}
+        else:
+            shape = {"cuboid": Cuboid.from_array(box.box)}
+        proposals.append(
+            Annotation(
+                0,
+                frame_id,
+                box.class_name,
+                provenance=provenance,
+                review=Review.UNREVIEWED,
+                attributes={UNCERTAINTY_KEY: record},
+                **shape,
+            )
+        )
+    return proposals
+
+
+@dataclass
+class ScoringSummary:
+    """What a scoring run did."""
+
+    frames_done: int = 0
+    proposals: int = 0
+    flagged: int = 0
+    frame_uncertainty: dict[str, dict[str, float]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def score_frames(
+    workspace: Workspace,
+    registry: PluginRegistry,
+    plugin_id: str,
+    frames: Sequence[Frame],
+    mode: str,
+    passes: int,
+    min_score: float = 0.1,
+    flag_threshold: float = DEFAULT_FLAG_THRESHOLD,
+    iou_threshold: float = DEFAULT_IOU_THRESHOLD,
+    params: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
+    on_frame: Callable[[int, Frame], None] | None = None,
+    weights: Path | None = None,
+) -> ScoringSummary:
+    """Sample, aggregate and store each frame's proposals with their uncertainty, one step per frame.
+
+    A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
+    """
+    manifest = registry.manifest(plugin_id)
+    values = manifest.parameter_values(params)
+    model = registry.load(plugin_id)
+    load_weights(model, manifest, workspace.project, weights)
+    summary = ScoringSummary()
+    for position, frame in enumerate(frames):
+        if cancel is not None and cancel.is_set():
+            summary.cancelled = True
+            break
+        try:
+            inputs = frame_input(workspace.project, frame, manifest.task)
+            groups = sample_frame(model, manifest, inputs, values, mode, passes)
+        except Exception as error:  # report and go on with the next frame
+            summary.failures.append(f"{frame.name}: {error}")
+            logger.warning("scoring %s failed: %s", frame.name, error)
+        else:
+            found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+            proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
+            workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+            summary.frames_done += 1
+            summary.proposals += len(proposals)
+            summary.flagged += sum(
+                1 for p in proposals if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+            )
+            kept = [box for box in found if box.score >= min_score]
+            summary.frame_uncertainty[frame.name] = frame_reductions(kept)
+        if on_frame is not None:
+            on_frame(position + 1, frame)
+    return summary
+
+
+def uncertainty_of(annotation: Annotation) -> dict[str, Any] | None:
+    """The stored uncertainty record of an annotation, if it was scored."""
+    record = annotation.attributes.get(UNCERTAINTY_KEY)
+    return record if isinstance(record, dict) and "uncertainty" in record else None
+
+
+def is_stale(annotation: Annotation, current_versions: dict[str, str]) -> bool:
+    """Whether the annotation's score was made by another version than its plugin's current one."""
+    record = uncertainty_of(annotation)
+    model_id = annotation.provenance.model_id
+    if record is None or model_id is None or model_id not in current_versions:
+        return False
+    return record.get("model_version") != current_versions[model_id]
+
+
+def review_queue(project: Project, include_reviewed: bool = False) -> list[dict[str, Any]]:
+    """Every scored box, most uncertain first: frame, annotation id, class, box, score and the measures.
+
+    Unreviewed proposals only, unless ``include_reviewed``.
+    """
+    frames = project.frames
+    items = []
+    for annotation in project.annotations.values():
+        record = uncertainty_of(annotation)
+        if record is None or (annotation.review is not Review.UNREVIEWED and not include_reviewed):
+            continue
+        frame = frames.get(annotation.frame_id)
+        item: dict[str, Any] = {
+            "frame": frame.name if frame is not None else str(annotation.frame_id),
+            "frame_index": frame.index if frame is not None else -1,
+            "annotation_id": annotation.id,
+            "class": annotation.class_name,
+            "review": annotation.review.value,
+            "plugin": annotation.provenance.model_id,
+            "model_version": record.get("model_version"),
+            "score": annotation.provenance.score,
+            "uncertainty": record["uncertainty"],
+            "measures": {k: v for k, v in record.items() if k not in ("model_version", "probabilities")},
+        }
+        if annotation.cuboid is not None:
+            c = annotation.cuboid
+            item["cuboid"] = [round(float(v), 4) for v in (*c.center, *c.size, c.yaw)]
+        if annotation.box2d is not None:
+            item["box2d"] = [round(float(v), 2) for v in annotation.box2d.to_array()]
+            item["camera"] = annotation.camera
+        items.append(item)
+    items.sort(key=lambda item: (-item["uncertainty"], item["frame_index"], item["annotation_id"]))
+    return items
