@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Box2D, Cuboid, bev_iou, wrap_angle
+from annotator.core.geometry import Box2D, Cuboid, bev_iou, wrap_angle, wrap_angles
 from annotator.ml.protocol import Detections
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,19 @@ def entropy(distribution: np.ndarray) -> float:
 
 
 def mean_box(boxes: np.ndarray) -> np.ndarray:
-    """The mean of boxes: coordinates averaged; for cuboids the yaw (and pitch, roll) as circular means."""
+    """The mean of boxes: coordinates averaged; for cuboids the angles as circular means.
+
+    Yaws pointing the other way than the first box's (a heading flip) are turned by pi first, so that
+    boxes that agree on the footprint but not the heading average to that footprint, not across it;
+    the flip still shows in ``heading_variance``.
+    """
     mean = boxes.mean(axis=0)
     if boxes.shape[1] >= 7:
         for column in range(6, boxes.shape[1]):
-            angles = boxes[:, column]
+            angles = boxes[:, column].copy()
+            if column == 6:
+                flipped = np.abs(wrap_angles(angles - angles[0])) > math.pi / 2
+                angles[flipped] += math.pi
             mean[column] = wrap_angle(math.atan2(np.sin(angles).mean(), np.cos(angles).mean()))
     return mean
 
@@ -169,7 +177,8 @@ def aggregate(
         mean_distribution = np.mean(distributions, axis=0)
         predictive = entropy(mean_distribution)
         expected = float(np.mean([entropy(d) for d in distributions]))
-        boxes = np.array([samples[k].boxes[i] for k, i in sorted(members.items())])
+        by_score = sorted(members.items(), key=lambda item: -samples[item[0]].scores[item[1]])
+        boxes = np.array([samples[k].boxes[i] for k, i in by_score])
         centre = mean_box(boxes)
         stability = float(np.mean([box_iou(box, centre) for box in boxes]))
         centre_variance, size_variance, heading_variance = box_spread(boxes)

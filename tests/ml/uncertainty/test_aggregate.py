@@ -90,7 +90,10 @@ def test_box_spread_centre_heading_and_stability_of_cuboids() -> None:
 
 def test_heading_mean_wraps_across_pi() -> None:
     found = aggregate(
-        [cuboids([[0, 0, 0, 4, 2, 1.5, math.pi - 0.05]], [1.0]), cuboids([[0, 0, 0, 4, 2, 1.5, -math.pi + 0.05]], [1.0])]
+        [
+            cuboids([[0, 0, 0, 4, 2, 1.5, math.pi - 0.05]], [1.0]),
+            cuboids([[0, 0, 0, 4, 2, 1.5, -math.pi + 0.05]], [1.0]),
+        ]
     )
     assert abs(found[0].box[6]) == pytest.approx(math.pi)
 
@@ -119,3 +122,12 @@ def test_results_come_most_uncertain_first_and_frames_reduce() -> None:
 def test_passes_with_other_classes_are_refused() -> None:
     with pytest.raises(ValueError):
         aggregate([boxes2d([], [], classes=("Car",)), boxes2d([], [], classes=("Van",))])
+
+
+def test_a_heading_flip_keeps_the_mean_footprint_but_shows_in_the_heading_variance() -> None:
+    found = aggregate(
+        [cuboids([[5, 0, 0, 4, 2, 1.5, 0.0]], [0.9]), cuboids([[5, 0, 0, 4, 2, 1.5, math.pi]], [0.8])]
+    )
+    assert found[0].box[6] == pytest.approx(0.0)  # the better box's heading, not a quarter turn
+    assert found[0].measures["stability"] == pytest.approx(1.0)
+    assert found[0].measures["heading_variance"] == pytest.approx(1.0)

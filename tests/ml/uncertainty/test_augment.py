@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from annotator.core.geometry import Cuboid
-from annotator.ml.uncertainty.augment import CloudTransform, ImageTransform, cloud_transforms, image_transforms
+from annotator.ml.uncertainty.augment import (
+    CloudTransform,
+    ImageTransform,
+    cloud_transforms,
+    image_transforms,
+)
 
 
 @pytest.mark.parametrize("mirror", [False, True])
