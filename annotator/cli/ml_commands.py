@@ -1,4 +1,4 @@
-"""Sub-commands for model plugins: ``annotator plugins``."""
+"""Sub-commands for model plugins: ``plugins``, ``preannotate`` (preannotate_command) and ``train`` (train_command)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 
+from annotator.cli import preannotate_command, train_command
 from annotator.ml.registry import PluginRegistry
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plugins = subparsers.add_parser("plugins", help="list model plugins (id, task, framework, status)")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
     plugins.set_defaults(handler=run_plugins)
+    preannotate_command.register(subparsers)
+    train_command.register(subparsers)
 
 
 def run_plugins(args: argparse.Namespace) -> int:

@@ -112,6 +112,7 @@ class PreannotationSummary:
 
     frames_done: int = 0
     proposals: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     cancelled: bool = False
 
@@ -150,6 +151,8 @@ def preannotate(
             workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
             summary.frames_done += 1
             summary.proposals += len(proposals)
+            for proposal in proposals:
+                summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
         if on_frame is not None:
             on_frame(position + 1, frame)
     return summary

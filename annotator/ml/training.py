@@ -22,6 +22,7 @@ from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Review
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, LabelledFrame
+from annotator.ml.quality import HeldApartFrame, QualityReport, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.weights import load_weights, mark_latest, models_folder
 
@@ -84,7 +85,7 @@ def labelled_frames(
 
 @dataclass
 class TrainingResult:
-    """What a training run produced."""
+    """What a training run produced (``weights`` None when cancelled or the plugin cannot save)."""
 
     weights: Path | None
     model_version: str
@@ -92,6 +93,8 @@ class TrainingResult:
     seconds: float
     history: list[FitProgress] = field(default_factory=list)
     cancelled: bool = False
+    quality: QualityReport | None = None
+    quality_file: Path | None = None
 
 
 def train(
@@ -103,17 +106,28 @@ def train(
     cancel: CancelToken | None = None,
     on_progress: Callable[[FitProgress], None] | None = None,
     suffix: str = ".weights",
+    *,
+    data: Sequence[LabelledFrame] | None = None,
+    held_apart: Sequence[HeldApartFrame] = (),
+    on_measure: Callable[[int, int], None] | None = None,
 ) -> TrainingResult:
-    """Train a plugin on the frames' labels and save the weights in the project's models folder."""
+    """Train a plugin and save the weights as a new file in the project's models folder, marked latest.
+
+    Trains on ``data`` when given, else on the human-confirmed labels of ``frames``. With ``held_apart``
+    frames the trained model is measured on them (`annotator.ml.quality`) before anything is saved, and
+    the report is written next to the weights as ``<weights stem>.quality.json``. Nothing is saved when
+    ``cancel`` is set at any point (the project folder is left as it was).
+    """
     manifest = registry.manifest(plugin_id)
     if not manifest.supports("fit"):
         raise PluginError(f"plugin {plugin_id} cannot be trained (no 'fit' capability)")
     values = manifest.parameter_values(params)
     model = registry.load(plugin_id)
     load_weights(model, manifest, project)
-    data = labelled_frames(project, frames, manifest.classes, manifest.task)
+    if data is None:
+        data = labelled_frames(project, frames, manifest.classes, manifest.task)
     if not data:
-        raise PluginError("no frame in the selection has confirmed labels to train on")
+        raise PluginError("no frame in the selection has labels to train on")
     cancel = cancel or CancelToken()
     start = time.perf_counter()
     history: list[FitProgress] = []
@@ -122,22 +136,49 @@ def train(
         if on_progress is not None:
             on_progress(progress)
     seconds = time.perf_counter() - start
-    weights = None
-    if not cancel.is_set() and manifest.supports("save"):
-        folder = models_folder(project, plugin_id)
-        if folder is None:
-            raise PluginError("a project without a directory cannot keep trained weights")
-        folder.mkdir(parents=True, exist_ok=True)
-        weights = folder / f"{_safe(model.version)}{suffix}"
-        model.save(str(weights))
-        (folder / f"{weights.stem}.json").write_text(
-            json.dumps({"version": model.version, "frames": len(data), "seconds": seconds,
-                        "final": history[-1].metrics if history else {}, "params": values}, indent=2),
-            encoding="utf-8",
-        )  # fmt: skip
-        mark_latest(weights)
-        model._annotator_weights = str(weights)
-    return TrainingResult(weights, model.version, len(data), seconds, history, cancel.is_set())
+    result = TrainingResult(None, model.version, len(data), seconds, history, cancel.is_set())
+    if held_apart and not cancel.is_set():
+        result.quality = measure_quality(
+            model, manifest.task, manifest.classes, held_apart, values, cancel, on_measure
+        )
+    if cancel.is_set():
+        result.cancelled = True
+        return result
+    if manifest.supports("save"):
+        record = {"version": model.version, "frames": len(data), "held_apart": len(held_apart),
+                  "seconds": seconds, "final": history[-1].metrics if history else {}, "params": values}  # fmt: skip
+        result.weights = save_weights(project, plugin_id, model, record, suffix)
+        if result.quality is not None:
+            result.quality_file = result.weights.with_suffix(".quality.json")
+            _write_json(result.quality_file, {"weights": result.weights.name, **result.quality.to_dict()})
+        mark_latest(result.weights)
+        model._annotator_weights = str(result.weights)
+    return result
+
+
+def save_weights(project: Project, plugin_id: str, model: Any, record: dict[str, Any], suffix: str) -> Path:
+    """Write the model's weights as a new file (never over an older one) plus ``<stem>.json``."""
+    folder = models_folder(project, plugin_id)
+    if folder is None:
+        raise PluginError("a project without a directory cannot keep trained weights")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = _safe(model.version)
+    weights, number = folder / f"{stem}{suffix}", 1
+    while weights.exists():
+        number += 1
+        weights = folder / f"{stem}-{number}{suffix}"
+    partial = weights.with_name(weights.name + ".partial")
+    try:
+        model.save(str(partial))
+        partial.replace(weights)
+    finally:
+        partial.unlink(missing_ok=True)
+    _write_json(weights.with_suffix(".json"), record)
+    return weights
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def _safe(text: str) -> str:

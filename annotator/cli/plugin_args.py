@@ -1,0 +1,59 @@
+"""Arguments shared by the sub-commands that run a plugin on a project (preannotate, train)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.project import Project
+from annotator.core.records import Frame
+from annotator.core.selection import SelectionError, select_frames
+from annotator.io.store import is_project
+
+logger = logging.getLogger(__name__)
+
+
+def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
+    """The project, ``--plugin``, ``--frames``, ``--param`` and ``--no-progress``."""
+    parser.add_argument("directory", type=Path, help="the project directory")
+    parser.add_argument("--plugin", required=True, metavar="ID", help="plugin id (see 'annotator plugins')")
+    parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a plugin parameter (repeatable; names and types as the plugin's manifest declares them)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def plugin_params(items: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` strings as a dict (the plugin's manifest converts and checks the values)."""
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise AnnotatorError(f"plugin parameter {item!r} is not NAME=VALUE")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def check_project(directory: Path) -> None:
+    """A clear error when ``directory`` holds no project."""
+    if not is_project(directory):
+        raise AnnotatorError(f"{directory}: not a project (no annotator.sqlite; see 'annotator new')")
+
+
+def chosen_frames(project: Project, selection: str | None) -> list[Frame]:
+    """The frames ``selection`` picks; an error when it picks none."""
+    frames = select_frames(project.frames_in_order(), selection)
+    if not frames:
+        raise SelectionError(
+            f"frame selection {selection!r} picks no frame" if selection else "the project has no frames"
+        )
+    return frames

@@ -1,0 +1,148 @@
+"""`annotator preannotate`: one undoable step per frame, replacement, summary, exit codes, real data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.cli import main
+from annotator.cli.preannotate_command import EXIT_PARTIAL
+from annotator.core.edits import AddFrames
+from annotator.core.records import Frame, Source
+from annotator.io.workspace import Workspace
+
+EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path, monkeypatch) -> Path:
+    """The centroid example plugin and a broken one as drop-ins, found through $ANNOTATOR_PLUGIN_PATH."""
+    folder = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
+    (folder / "broken").mkdir()
+    (folder / "broken" / "manifest.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Three frames, each a few raised points (the centroid plugin boxes them)."""
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        frames = []
+        for i in range(3):
+            points = np.array([[i, 0, 1, 0], [i + 2, 2, 1, 0], [i + 4, 4, 2, 0]], dtype=np.float32)
+            points.tofile(root / f"{i:06d}.bin")
+            frames.append(Frame(0, f"{i:06d}", i, cloud=f"{i:06d}.bin"))
+        workspace.push(AddFrames(frames))
+    return root
+
+
+def annotations(root: Path) -> list:
+    with Workspace.open(root) as workspace:
+        return list(workspace.project.annotations.values())
+
+
+def test_each_frame_is_one_undoable_step_and_a_rerun_replaces(project, plugin_path, capsys) -> None:
+    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "pre-annotated 3 of 3 frames with centroid-example" in out
+    assert "proposals   3 (Object 3)" in out
+    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--frames", "1-"]) == 0
+    found = annotations(project)
+    assert len(found) == 3  # replaced on frames 1 and 2, not added twice
+    assert all(
+        a.provenance.source is Source.MODEL and a.provenance.model_id == "centroid-example" for a in found
+    )
+    with Workspace.open(project) as workspace:
+        labels = [entry.label for entry in workspace.stack.entries]
+        assert labels[-5:] == [
+            "Pre-annotate 000000 (centroid-example)",
+            "Pre-annotate 000001 (centroid-example)",
+            "Pre-annotate 000002 (centroid-example)",
+            "Pre-annotate 000001 (centroid-example)",
+            "Pre-annotate 000002 (centroid-example)",
+        ]
+        workspace.stack.undo()
+        workspace.stack.undo()
+        assert len(workspace.project.annotations) == 3  # back to the first run's proposals
+        for _ in range(3):
+            workspace.stack.undo()
+        assert not workspace.project.annotations
+
+
+def test_threshold_and_parameters_reach_the_plugin(project, plugin_path, capsys) -> None:
+    # min_height 1.5 keeps only the top point of each frame: a flat box of zero size
+    code = main(["preannotate", str(project), "--plugin", "centroid-example", "-p", "min_height=1.5"])
+    assert code == 0
+    boxes = [a.cuboid for a in annotations(project)]
+    assert len(boxes) == 3 and all(b.size[0] == pytest.approx(0.0) for b in boxes)
+    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--threshold", "1.0"]) == 0
+    assert "proposals   3" in capsys.readouterr().out  # the centroid's score is exactly 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--plugin", "nope"], "no plugin 'nope' (installed:"),
+        (["--plugin", "broken"], "plugin broken is unavailable: "),
+        (["--plugin", "centroid-example", "--frames", "5-9"], "frame selection: '5-9' is outside 0-2"),
+        (["--plugin", "centroid-example", "--frames", "zz"], "frame selection: no frame named 'zz'"),
+        (["--plugin", "centroid-example", "--threshold", "1.5"], "--threshold must be between 0 and 1"),
+        (["--plugin", "centroid-example", "-p", "size=2"], "unknown parameter 'size'"),
+        (["--plugin", "centroid-example", "--weights", "/nonexistent/w.json"], "no such weights file"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_changes_nothing(
+    project, plugin_path, capsys, args, message
+) -> None:
+    assert main(["preannotate", str(project), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("annotator: error: ") and message in err and err.count("\n") == 1
+    assert annotations(project) == []
+
+
+def test_a_missing_cloud_skips_that_frame_and_names_the_file(project, plugin_path, capsys) -> None:
+    (project / "000001.bin").unlink()
+    assert (
+        main(["preannotate", str(project), "--plugin", "centroid-example", "--no-progress"]) == EXIT_PARTIAL
+    )
+    captured = capsys.readouterr()
+    assert "000001.bin: no such file" in captured.err
+    assert "pre-annotated 2 of 3 frames" in captured.out
+    assert len(annotations(project)) == 2
+    for name in ("000000.bin", "000002.bin"):
+        (project / name).unlink()
+    assert main(["preannotate", str(project), "--plugin", "centroid-example"]) == 1
+
+
+def test_not_a_project_is_an_error(tmp_path, plugin_path, capsys) -> None:
+    assert main(["preannotate", str(tmp_path / "nothing"), "--plugin", "centroid-example"]) == 1
+    assert "not a project" in capsys.readouterr().err
+
+
+def test_geometric_plugin_on_the_real_kitti_frame(shared_data, tmp_path, capsys) -> None:
+    project = tmp_path / "kitti"
+    assert (
+        main(["import", str(project), str(shared_data / "kitti_object" / "training"), "--format", "kitti"])
+        == 0
+    )
+    imported = len(annotations(project))
+    assert main(["preannotate", str(project), "--plugin", "geometric", "--threshold", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "pre-annotated 1 of 1 frames with geometric (detect3d, threshold 0.3)" in out
+    proposals = [a for a in annotations(project) if a.provenance.source is Source.MODEL]
+    assert proposals and all(a.provenance.score >= 0.3 for a in proposals)
+    assert len(annotations(project)) == imported + len(proposals)  # the imported labels are untouched
+    summary = json.loads(_info_json(project, capsys))
+    assert summary["annotations"] == imported + len(proposals)
+
+
+def _info_json(project: Path, capsys) -> str:
+    assert main(["info", str(project), "--json"]) == 0
+    return capsys.readouterr().out
