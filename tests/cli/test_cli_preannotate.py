@@ -146,3 +146,21 @@ def test_geometric_plugin_on_the_real_kitti_frame(shared_data, tmp_path, capsys)
 def _info_json(project: Path, capsys) -> str:
     assert main(["info", str(project), "--json"]) == 0
     return capsys.readouterr().out
+
+
+def test_geometric_plugin_on_a_demo_project(tmp_path, capsys) -> None:
+    from annotator.synth.demo import create_demo_project
+
+    root = tmp_path / "demo"
+    create_demo_project(root, frames=1, seed=2)
+    assert (
+        main(["preannotate", str(root), "--plugin", "geometric", "--frames", "000000", "--no-progress"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "pre-annotated 1 of 1 frames with geometric" in out
+    proposals = annotations(root)
+    counted = {
+        name: sum(a.class_name == name for a in proposals) for name in {a.class_name for a in proposals}
+    }
+    classes = ", ".join(f"{name} {count}" for name, count in sorted(counted.items()))
+    assert f"proposals   {len(proposals)} ({classes})" in out and counted.get("Car", 0) > 0
