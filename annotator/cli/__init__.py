@@ -15,13 +15,22 @@ from annotator.cli import (
     ml_commands,
     project_commands,
     render_commands,
+    uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
 
 #: Modules that add sub-commands: each has ``register(subparsers)``.
-COMMAND_MODULES = (project_commands, demo_commands, ml_commands, io_commands, image_commands, render_commands)
+COMMAND_MODULES = (
+    project_commands,
+    demo_commands,
+    ml_commands,
+    io_commands,
+    image_commands,
+    render_commands,
+    uncertainty_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

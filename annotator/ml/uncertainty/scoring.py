@@ -36,6 +36,16 @@ UNCERTAINTY_KEY = "uncertainty"
 DEFAULT_FLAG_THRESHOLD = 0.5
 
 
+class ScoreProposals(ReplaceProposals):
+    """Put a plugin's scored proposals on a frame, replacing its earlier unreviewed ones."""
+
+    def __init__(
+        self, frame_id: int, plugin_id: str, proposals: Sequence[Annotation], frame_name: str, mode: str
+    ) -> None:
+        super().__init__(frame_id, plugin_id, proposals, frame_name)
+        self.label = f"Score {frame_name or frame_id} ({plugin_id}, {mode})"
+
+
 def scored_proposals(
     found: Iterable[AggregatedBox],
     frame_id: int,
@@ -121,7 +131,7 @@ def score_frames(
         else:
             found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
             proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
-            workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+            workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
             summary.frames_done += 1
             summary.proposals += len(proposals)
             summary.flagged += sum(
