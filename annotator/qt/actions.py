@@ -1,8 +1,9 @@
 """Every user action declared once (id, title, menu, default keys, handler); menus and shortcuts are
 built from this registry, and so is the README's shortcut table (`shortcut_rows`).
 
-A handler is the name of a method on the object the actions are built for (the main window), called
-with the spec's ``args`` and, for checkable actions, the new checked state. Keys are Qt portable
+A handler is the name of a method on the object the actions are built for (the main window), or a
+dotted path to one on its attributes (``"review.accept_selected"``), called with the spec's ``args``
+and, for checkable actions, the new checked state. Keys are Qt portable
 strings (``"Ctrl+1"``) or ``"std:Undo"`` for Qt's platform-standard key of that name.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QMenuBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QToolBar
 
 from annotator.render.cloud import COLOR_MODE_TITLES, COLOR_MODES
 from annotator.render.style import BACKGROUNDS
@@ -37,6 +38,7 @@ class ActionSpec:
     group: str | None = None
     separator_before: bool = False
     tip: str = ""
+    toolbar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,30 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ),
         ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
         ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
+        *model_actions(),
     )  # fmt: skip
+
+
+def model_actions() -> tuple[ActionSpec, ...]:
+    """The Models menu: pre-annotation with a plugin and the review of its proposals."""
+    menu = "&Models"
+    return (
+        ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models"),
+        ActionSpec("models.preannotate_all", "Pre-annotate &all frames...", menu, "preannotation.ask_all", keys=("Ctrl+Shift+M",), toolbar="Models"),
+        ActionSpec("models.cancel", "&Cancel pre-annotation", menu, "preannotation.cancel"),
+        ActionSpec("models.accept", "A&ccept proposal", menu, "review.accept_selected", keys=("Return", "Enter"), separator_before=True, toolbar="Models", tip="then the next proposal is selected"),
+        ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", tip="then the next proposal is selected"),
+        ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
+        ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models"),
+    )  # fmt: skip
+
+
+def _handler(target: QObject, path: str) -> Any:
+    """The method ``path`` names on ``target`` (dotted: through its attributes)."""
+    owner: Any = target
+    for name in path.split("."):
+        owner = getattr(owner, name)
+    return owner
 
 
 def key_sequences(keys: Iterable[str]) -> list[QKeySequence]:
@@ -161,7 +186,7 @@ def build_actions(target: QObject, specs: Sequence[ActionSpec | MenuSlot]) -> di
         if spec.tip:
             action.setToolTip(f"{spec.title.replace('&', '')} ({spec.tip})")
             action.setStatusTip(spec.tip)
-        handler = getattr(target, spec.handler)
+        handler = _handler(target, spec.handler)
         if spec.checkable:
             action.setCheckable(True)
             action.toggled.connect(lambda checked, h=handler, a=spec.args: h(*a, checked))
@@ -201,6 +226,20 @@ def build_menus(
             menu.addSeparator()
         menu.addAction(actions[spec.id])
     return menus
+
+
+def build_toolbars(
+    window: QMainWindow, specs: Sequence[ActionSpec | MenuSlot], actions: dict[str, QAction]
+) -> dict[str, QToolBar]:
+    """Toolbars (by name) holding the actions that name one, in registry order."""
+    toolbars: dict[str, QToolBar] = {}
+    for spec in specs:
+        if isinstance(spec, ActionSpec) and spec.toolbar:
+            if spec.toolbar not in toolbars:
+                toolbar = toolbars[spec.toolbar] = window.addToolBar(spec.toolbar)
+                toolbar.setObjectName(f"toolbar-{spec.toolbar.lower()}")
+            toolbars[spec.toolbar].addAction(actions[spec.id])
+    return toolbars
 
 
 def shortcut_rows(specs: Sequence[ActionSpec | MenuSlot]) -> list[tuple[str, str, str]]:

@@ -210,9 +210,8 @@ class Document(QObject):
                 annotation.id,
                 annotation.cuboid,
                 self.class_color(annotation.class_name),
-                f"{annotation.class_name} {annotation.track_id}"
-                if annotation.track_id
-                else annotation.class_name,
+                cuboid_label(annotation),
+                annotation.is_proposal,
             )
             for annotation in self.cuboids()
             if annotation.class_name not in self.hidden_classes and annotation.cuboid is not None
@@ -283,6 +282,16 @@ class Document(QObject):
             record is not None and record.frame_id == self.frame_id
             for record in (change.before, change.after)
         )
+
+
+def cuboid_label(annotation: Annotation) -> str:
+    """A cuboid's label in the views: class and track id, or class and score for a proposal."""
+    score = annotation.provenance.score
+    if annotation.is_proposal and score is not None:
+        return f"{annotation.class_name} {score:.2f}"
+    if annotation.track_id:
+        return f"{annotation.class_name} {annotation.track_id}"
+    return annotation.class_name
 
 
 def _cloud_moved(change: Change) -> bool:

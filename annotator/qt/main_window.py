@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
 
 from annotator.core.errors import AnnotatorError
 from annotator.io.workspace import Workspace
-from annotator.qt.actions import build_actions, build_menus, default_actions
+from annotator.ml.registry import PluginRegistry
+from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.document import Document
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
+from annotator.qt.preannotation import PreannotationController
+from annotator.qt.review import ReviewController
 from annotator.qt.settings import AppSettings
 from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
@@ -45,7 +48,12 @@ FLY_FAST, FLY_SLOW = 4.0, 0.25
 class MainWindow(QMainWindow):
     """Top-level window. Holds at most one open `Workspace` (through its `Document`)."""
 
-    def __init__(self, settings: AppSettings | None = None, loader: FrameLoader | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        loader: FrameLoader | None = None,
+        plugins: PluginRegistry | None = None,
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("annotator")
@@ -57,9 +65,12 @@ class MainWindow(QMainWindow):
         self.grid = ViewGrid(self.document)
         self.setCentralWidget(self.grid)
 
+        self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
+        self.review = ReviewController(self.document, self.settings, self)
         self.specs = default_actions(with_formats=True)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
+        self.toolbars = build_toolbars(self, self.specs, self.actions)
         self.recent_menu = self.menus["file.recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
 
@@ -86,6 +97,9 @@ class MainWindow(QMainWindow):
         self.timing_label = QLabel()
         for label in (self.points_label, self.cursor_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
+        self.statusBar().addPermanentWidget(self.preannotation.progress)
+        for controller in (self.preannotation, self.review):
+            controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
 
         self.document.frame_changed.connect(self._frame_changed)
@@ -392,6 +406,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Remember the layout, close the project and release the views."""
         self.save_layout()
+        self.preannotation.shutdown()
         self.close_project()
         self.loader.shutdown()
         self.grid.dispose()

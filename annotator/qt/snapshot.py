@@ -141,8 +141,8 @@ def _render(
         if view != "window":  # one view alone, filling the window
             window.menuBar().hide()
             window.statusBar().hide()
-            for dock in window.docks.values():
-                dock.hide()
+            for bar in (*window.docks.values(), *window.toolbars.values()):
+                bar.hide()
             chosen = window.grid.perspective if view == "perspective" else window.grid.ortho[view]
             for other in window.grid.views:
                 other.setVisible(other is chosen)

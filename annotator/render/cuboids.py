@@ -18,6 +18,7 @@ from annotator.render._vtk import (
     vtkStringArray,
 )
 from annotator.render.cloud import PointSet, PreparedCloud
+from annotator.render.dashes import dash_segments
 from annotator.render.polydata import colour_array, line_polydata, vtk_points
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,14 @@ _SEGMENTS = np.array([*CUBOID_EDGES, *_MARKER_SEGMENTS], dtype=np.int64)
 
 @dataclass(frozen=True)
 class CuboidItem:
-    """A cuboid to draw: annotation id, box, class colour (RGB 0-255) and label text."""
+    """A cuboid to draw: annotation id, box, class colour (RGB 0-255), label text, and whether it is an
+    unreviewed model proposal (drawn dashed, thinner and translucent)."""
 
     id: int
     cuboid: Cuboid
     color: tuple[int, int, int]
     label: str = ""
+    proposal: bool = False
 
 
 def cuboid_vertices(cuboid: Cuboid) -> np.ndarray:
@@ -76,11 +79,18 @@ def _brighter(color: tuple[int, int, int], amount: float = 0.45) -> tuple[int, i
     return r, g, b
 
 
+#: Opacity of proposals' dashed wireframes.
+PROPOSAL_OPACITY = 0.8
+
+
 class CuboidLayer:
-    """All cuboids of a frame in one line actor, the selected one thicker, and optional labels."""
+    """All cuboids of a frame in one line actor, proposals dashed in another, the selected one thicker,
+    and optional labels."""
 
     def __init__(self, line_width: float = 2.0) -> None:
         self._mapper, self.actor = _line_actor(line_width)
+        self._proposal_mapper, self.proposal_actor = _line_actor(max(1.0, line_width * 0.75))
+        self.proposal_actor.GetProperty().SetOpacity(PROPOSAL_OPACITY)
         self._selected_mapper, self.selected_actor = _line_actor(line_width * 2.0)
         self._label_mapper = vtkLabeledDataMapper()
         self._label_mapper.SetLabelModeToLabelFieldData()
@@ -100,7 +110,7 @@ class CuboidLayer:
     @property
     def props(self) -> list[object]:
         """The actors to add to a renderer."""
-        return [self.actor, self.selected_actor, self.label_actor]
+        return [self.actor, self.proposal_actor, self.selected_actor, self.label_actor]
 
     @property
     def items(self) -> list[CuboidItem]:
@@ -111,14 +121,16 @@ class CuboidLayer:
         """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter."""
         self._items = list(items)
         self._selected = selected
-        normal = [item for item in self._items if item.id != selected]
+        others = [item for item in self._items if item.id != selected]
         chosen = [
-            CuboidItem(item.id, item.cuboid, _brighter(item.color), item.label)
+            CuboidItem(item.id, item.cuboid, _brighter(item.color), item.label, item.proposal)
             for item in self._items
             if item.id == selected
         ]
-        self._fill(self._mapper, self.actor, normal)
-        self._fill(self._selected_mapper, self.selected_actor, chosen)
+        self._fill(self._mapper, self.actor, [item for item in others if not item.proposal])
+        proposals = [item for item in others if item.proposal]
+        self._fill(self._proposal_mapper, self.proposal_actor, proposals, dashed=True)
+        self._fill(self._selected_mapper, self.selected_actor, chosen, dashed=any(i.proposal for i in chosen))
         self._fill_labels()
 
     def set_labels_visible(self, visible: bool) -> None:
@@ -127,11 +139,16 @@ class CuboidLayer:
         self._fill_labels()
 
     @staticmethod
-    def _fill(mapper: vtkPolyDataMapper, actor: vtkActor, items: Sequence[CuboidItem]) -> None:
+    def _fill(
+        mapper: vtkPolyDataMapper, actor: vtkActor, items: Sequence[CuboidItem], dashed: bool = False
+    ) -> None:
         if not items:
             actor.VisibilityOff()
             return
         vertices, segments, colors = wireframe(items)
+        if dashed:
+            vertices, segments, source = dash_segments(vertices, segments)
+            colors = colors[source]
         polydata = line_polydata(vertices, segments)
         polydata.GetCellData().SetScalars(colour_array(colors))
         mapper.SetInputData(polydata)

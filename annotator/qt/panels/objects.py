@@ -1,4 +1,5 @@
-"""The object list: the current frame's cuboids with class, track id, points inside and provenance."""
+"""The object list: the current frame's cuboids with class, track id, points inside, provenance, review
+state and score (unreviewed model proposals are marked and set in italics)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from annotator.qt.panels.classes import color_icon
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("id", "class", "track", "points", "source", "review")
+COLUMNS = ("id", "class", "track", "points", "source", "review", "score")
+#: What the review column says of an unreviewed model proposal.
+PROPOSAL_MARKER = "\u25c7 proposal"
 
 
 def provenance_text(provenance: Provenance) -> str:
@@ -37,7 +40,7 @@ def provenance_text(provenance: Provenance) -> str:
 
 def _item(value: object) -> QTableWidgetItem:
     item = QTableWidgetItem()
-    item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, int) else str(value))
+    item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
     item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
     return item
 
@@ -81,16 +84,22 @@ class ObjectsPanel(QWidget):
 
     def _fill_row(self, row: int, annotation: Annotation) -> None:
         count = self.document.points_inside(annotation)
+        score = annotation.provenance.score
         values = (
             annotation.id,
             annotation.class_name,
             annotation.track_id if annotation.track_id is not None else "",
             count if count is not None else "…",
             provenance_text(annotation.provenance),
-            annotation.review.value,
+            PROPOSAL_MARKER if annotation.is_proposal else annotation.review.value,
+            round(score, 2) if score is not None else "",
         )
         for column, value in enumerate(values):
             item = _item(value)
+            if annotation.is_proposal:
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
             if column == 0:
                 item.setData(Qt.ItemDataRole.UserRole, annotation.id)
             if column == 1:

@@ -1,0 +1,123 @@
+"""Reviewing model proposals in the window: accept or reject the selected one (the selection then moves
+to the next proposal of the frame, for fast review), or accept everything above a threshold.
+
+Every decision is one command on the undo stack; accepting keeps the provenance (plugin id, model
+version, score) and only changes the review state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from annotator.core.records import Annotation
+from annotator.core.review import AcceptProposals, RejectProposals, accept_above
+from annotator.qt.document import Document
+from annotator.qt.model_dialogs import AcceptAboveDialog, ModelChoices
+from annotator.qt.settings import AppSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _review_order(annotation: Annotation) -> tuple[float, int]:
+    """Proposals are reviewed best score first (ties by id)."""
+    score = annotation.provenance.score
+    return (-(score if score is not None else 0.0), annotation.id)
+
+
+class ReviewController(QObject):
+    """Accept / reject the selected proposal, go to the next one, accept all above a threshold."""
+
+    #: A status-bar message and how long to show it (ms).
+    message = Signal(str, int)
+
+    def __init__(self, document: Document, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.choices = ModelChoices(settings)
+        self._widget = parent
+
+    def proposals(self) -> list[Annotation]:
+        """The current frame's unreviewed proposals (cuboids and 2D boxes) in review order."""
+        project, frame_id = self.document.project, self.document.frame_id
+        if project is None or frame_id is None:
+            return []
+        return sorted((a for a in project.annotations_of(frame_id) if a.is_proposal), key=_review_order)
+
+    def _selected_proposal(self) -> Annotation | None:
+        selected = self.document.selected
+        if selected is None or not selected.is_proposal:
+            self.message.emit("Select a proposal (dashed box) first; J selects the next one", 4000)
+            return None
+        return selected
+
+    def accept_selected(self) -> None:
+        """Models > Accept proposal: accept the selected proposal and select the next one."""
+        proposal = self._selected_proposal()
+        if proposal is not None:
+            self.document.push(AcceptProposals([proposal.id], label="Accept proposal"))
+            self._select_after(proposal)
+
+    def reject_selected(self) -> None:
+        """Models > Reject proposal: remove the selected proposal and select the next one."""
+        proposal = self._selected_proposal()
+        if proposal is not None:
+            self.document.push(RejectProposals([proposal.id]))
+            self._select_after(proposal)
+
+    def select_next(self) -> None:
+        """Models > Next proposal: select the next proposal of the frame (wrapping around)."""
+        current = self.document.selected
+        if current is not None and current.is_proposal:
+            self._select_after(current)
+        else:
+            self._select_first(self.proposals())
+
+    def _select_after(self, reference: Annotation) -> None:
+        remaining = [a for a in self.proposals() if a.id != reference.id]
+        after = [a for a in remaining if _review_order(a) > _review_order(reference)]
+        self._select_first(after or remaining)
+
+    def _select_first(self, candidates: list[Annotation]) -> None:
+        if candidates:
+            self.document.select(candidates[0].id)
+            return
+        self.document.select(None)
+        self.message.emit("No proposals left to review in this frame", 4000)
+
+    def ask_accept_above(self) -> None:
+        """Models > Accept all above threshold: ask the threshold and scope, then accept."""
+        project = self.document.project
+        if project is None:
+            self.message.emit("Open a project first", 4000)
+            return
+        dialog = AcceptAboveDialog(
+            project,
+            self.document.frame_id,
+            self.choices.accept_threshold,
+            self.choices.accept_all_frames,
+            self._widget,
+        )
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        threshold, all_frames = dialog.choice()
+        self.choices.remember_accept(threshold, all_frames)
+        self.accept_above(threshold, all_frames)
+
+    def accept_above(self, threshold: float, all_frames: bool) -> int:
+        """Accept every proposal scoring at least ``threshold`` in the current frame (or all frames) as
+        one undoable step; returns how many."""
+        project = self.document.project
+        if project is None:
+            return 0
+        frames = None if all_frames or self.document.frame_id is None else [self.document.frame_id]
+        command = accept_above(project, threshold, frames)
+        count = len(command.annotation_ids)
+        if count:
+            self.document.push(command)
+        self.message.emit(
+            f"Accepted {count} proposal{'s' if count != 1 else ''} scoring >= {threshold:g}", 5000
+        )
+        return count
