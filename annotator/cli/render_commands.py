@@ -10,7 +10,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-VIEWS = ("window", "perspective", "top", "side", "front")
+VIEWS = ("window", "perspective", "top", "side", "front", "image")
 COLOR_MODES = ("height", "intensity", "rgb", "distance")
 CAMERAS = ("default", "bird-eye", "focus")
 
@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     snap.add_argument("--camera", choices=CAMERAS, default="default", help="perspective camera preset")
     snap.add_argument("--color-by", choices=COLOR_MODES, default="height", help="point colouring")
+    snap.add_argument(
+        "--image-camera", metavar="NAME", help="camera shown by --view image (default: the first)"
+    )
+    snap.add_argument("--points", action="store_true", help="--view image: LiDAR points coloured by depth")
     snap.set_defaults(handler=run_snapshot)
 
 
@@ -62,6 +66,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
         select=args.select,
         camera=args.camera,
         options=with_color_mode(args.color_by),
+        image_camera=args.image_camera,
+        points=args.points,
     )
     print(f"wrote {path}")
     return 0

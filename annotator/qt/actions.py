@@ -136,6 +136,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
         ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
         *model_actions(),
+        *image_actions(),
     )  # fmt: skip
 
 
@@ -150,6 +151,21 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", tip="then the next proposal is selected"),
         ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
         ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models"),
+    )  # fmt: skip
+
+
+def image_actions() -> tuple[ActionSpec, ...]:
+    """The Image menu: cameras, the points overlay and 2D boxes (handlers on the image panel)."""
+    menu = "&Image"
+    return (
+        ActionSpec("image.next_camera", "&Next camera", menu, "images.step_camera", keys=("C",), args=(1,)),
+        ActionSpec("image.previous_camera", "&Previous camera", menu, "images.step_camera", keys=("Shift+C",), args=(-1,)),
+        ActionSpec("image.fit", "&Fit image", menu, "images.fit", keys=("Ctrl+0",)),
+        ActionSpec("image.points", "LiDAR p&oints in images", menu, "images.set_points_visible", keys=("I",), checkable=True),
+        ActionSpec("image.derive_frame", "&Derive 2D boxes from cuboids", menu, "images.derive_frame", keys=("Ctrl+D",), separator_before=True),
+        ActionSpec("image.derive_all", "Derive 2D boxes in &all frames", menu, "images.derive_all", keys=("Ctrl+Shift+D",)),
+        ActionSpec("image.link", "&Link 2D box to its cuboid", menu, "images.link_selected", keys=("K",), tip="the cuboid whose projection overlaps the box most"),
+        ActionSpec("image.delete", "D&elete 2D box", menu, "images.delete_selected", tip="or Delete in the image"),
     )  # fmt: skip
 
 

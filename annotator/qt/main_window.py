@@ -28,6 +28,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.document import Document
 from annotator.qt.frame_loader import FrameLoader
+from annotator.qt.image_panel import ImagePanel
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
 
         self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
+        self.images = ImagePanel(self.document)
         self.specs = default_actions(with_formats=True)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
@@ -87,7 +89,9 @@ class MainWindow(QMainWindow):
             "properties": self._dock(
                 "Properties", self.properties_panel, Qt.DockWidgetArea.RightDockWidgetArea
             ),
+            "images": self._dock("Images", self.images, Qt.DockWidgetArea.BottomDockWidgetArea),
         }
+        self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
         for dock in self.docks.values():
             panels_menu.addAction(dock.toggleViewAction())

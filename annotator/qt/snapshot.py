@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-VIEW_NAMES = ("window", "perspective", "top", "side", "front")
+VIEW_NAMES = ("window", "perspective", "top", "side", "front", "image")
 CAMERAS = ("default", "bird-eye", "focus")
 DEFAULT_SIZES = {"window": (1600, 1000)}
 DEFAULT_VIEW_SIZE = (1024, 768)
@@ -95,6 +95,8 @@ def take_snapshot(
     select: str = "auto",
     camera: str = "default",
     options: DisplayOptions | None = None,
+    image_camera: str | None = None,
+    points: bool = False,
 ) -> Path:
     """Render frame ``frame`` (0-based position) of the project in ``directory`` to the PNG ``out``.
 
@@ -116,7 +118,8 @@ def take_snapshot(
         settings = AppSettings(QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat))
         if options is not None:
             settings.set_display_options(options)
-        return _render(app, workspace, settings, out, frame, view, (width, height), select, camera)
+        extra = (image_camera, points)
+        return _render(app, workspace, settings, out, frame, view, (width, height), select, camera, extra)
 
 
 def _render(
@@ -129,6 +132,7 @@ def _render(
     size: tuple[int, int],
     select: str,
     camera: str,
+    image_options: tuple[str | None, bool] = (None, False),
 ) -> Path:
     from annotator.qt.main_window import MainWindow
 
@@ -138,7 +142,7 @@ def _render(
         raise SnapshotError(f"frame {frame} does not exist (the project has {len(frames)} frames, from 0)")
     window = MainWindow(settings=settings, loader=FrameLoader(threads=1))
     try:
-        if view != "window":  # one view alone, filling the window
+        if view not in ("window", "image"):  # one view alone, filling the window
             window.menuBar().hide()
             window.statusBar().hide()
             for bar in (*window.docks.values(), *window.toolbars.values()):
@@ -157,6 +161,14 @@ def _render(
         _settle(app)
         window.statusBar().clearMessage()
         window.grid.render_all_now()
+        if view == "image":  # the image panel alone (``image_options``: camera name, LiDAR points)
+            from annotator.qt.image_snapshot import grab_image_panel
+
+            image = grab_image_panel(window.images, size, *image_options)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if not image.save(str(out)):
+                raise SnapshotError(f"cannot write {out}")
+            return out
         if view == "window":
             image = compose_window(window, window.grid.views)
             out.parent.mkdir(parents=True, exist_ok=True)
