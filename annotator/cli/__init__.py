@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from annotator import __version__
 from annotator.cli import (
     demo_commands,
+    fit_commands,
     image_commands,
     io_commands,
     ml_commands,
@@ -27,6 +28,7 @@ COMMAND_MODULES = (
     demo_commands,
     ml_commands,
     io_commands,
+    fit_commands,
     image_commands,
     render_commands,
     uncertainty_commands,

@@ -136,6 +136,8 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
         ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
         *model_actions(),
+        *cuboid_actions(),
+        *track_actions(),
         *image_actions(),
     )  # fmt: skip
 
@@ -166,6 +168,82 @@ def image_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("image.derive_all", "Derive 2D boxes in &all frames", menu, "images.derive_all", keys=("Ctrl+Shift+D",)),
         ActionSpec("image.link", "&Link 2D box to its cuboid", menu, "images.link_selected", keys=("K",), tip="the cuboid whose projection overlaps the box most"),
         ActionSpec("image.delete", "D&elete 2D box", menu, "images.delete_selected", tip="or Delete in the image"),
+    )  # fmt: skip
+
+
+#: Keyboard step sizes: metres for moves and resizes, degrees for turns; (normal, fine with Shift).
+MOVE_STEP, RESIZE_STEP, YAW_STEP, TILT_STEP = (0.1, 0.02), (0.1, 0.02), (2.0, 0.5), 1.0
+
+
+def _stepped(
+    id_: str, title: str, menu: str, handler: str, key: str, args: tuple[Any, ...], fine_args: tuple[Any, ...]
+) -> tuple[ActionSpec, ActionSpec]:
+    """An action and its fine-step twin (the same key with Shift)."""
+    fine_key = f"Shift+{key}" if "+" not in key else key.replace("+", "+Shift+", 1)
+    return (
+        ActionSpec(id_, title, menu, handler, keys=(key,), args=args),
+        ActionSpec(f"{id_}_fine", f"{title} (fine)", f"{menu}/&Fine steps", handler, keys=(fine_key,), args=fine_args),
+    )
+
+
+def cuboid_actions() -> tuple[ActionSpec, ...]:
+    """The Cuboid menu: keyboard editing of the selected cuboid (handlers on the window's ``editing``)."""
+    menu, (m, mf), (r, rf), (y, yf) = "C&uboid", MOVE_STEP, RESIZE_STEP, YAW_STEP
+    moves = [
+        ("forward", "Forward", "Up", (1, 0, 0)), ("back", "Back", "Down", (-1, 0, 0)),
+        ("left", "Left", "Left", (0, 1, 0)), ("right", "Right", "Right", (0, -1, 0)),
+        ("up", "Up", "Ctrl+Up", (0, 0, 1)), ("down", "Down", "Ctrl+Down", (0, 0, -1)),
+    ]
+    sizes = [
+        ("longer", "Longer", "Alt+Up", "length", 1), ("shorter", "Shorter", "Alt+Down", "length", -1),
+        ("wider", "Wider", "Alt+Right", "width", 1), ("narrower", "Narrower", "Alt+Left", "width", -1),
+        ("taller", "Taller", "Alt+PgUp", "height", 1), ("lower", "Lower", "Alt+PgDown", "height", -1),
+    ]
+    specs: list[ActionSpec] = []
+    for name, title, key, v in moves:
+        specs += _stepped(f"cuboid.move_{name}", title, f"{menu}/&Move", "editing.move", key,
+                          tuple(c * m for c in v), tuple(c * mf for c in v))
+    for name, title, key, sign in (("yaw_left", "Turn left", "Q", 1), ("yaw_right", "Turn right", "E", -1)):
+        specs += _stepped(f"cuboid.{name}", title, f"{menu}/&Rotate", "editing.turn", key, (sign * y,), (sign * yf,))
+    t = TILT_STEP
+    specs += [
+        ActionSpec("cuboid.pitch_up", "Pitch nose up (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Up",), args=(0.0, -t, 0.0), separator_before=True),
+        ActionSpec("cuboid.pitch_down", "Pitch nose down (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Down",), args=(0.0, t, 0.0)),
+        ActionSpec("cuboid.roll_left", "Roll left (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Left",), args=(0.0, 0.0, -t)),
+        ActionSpec("cuboid.roll_right", "Roll right (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Right",), args=(0.0, 0.0, t)),
+        ActionSpec("cuboid.quarter_turn", "Turn 90° (swap length and width)", f"{menu}/&Rotate", "editing.quarter", keys=("T",), separator_before=True),
+        ActionSpec("cuboid.flip", "Flip heading 180°", f"{menu}/&Rotate", "editing.flip", keys=("Shift+T",)),
+    ]
+    for name, title, key, dimension, sign in sizes:
+        specs += _stepped(f"cuboid.{name}", title, f"{menu}/Re&size", "editing.grow", key, (dimension, sign * r), (dimension, sign * rf))
+    specs += [
+        ActionSpec("cuboid.fit", "&Fit to points", menu, "editing.fit_to_points", keys=("Ctrl+Shift+F",), separator_before=True, tip="shrink to the points inside, keeping the heading"),
+        ActionSpec("cuboid.auto_rotate", "&Auto-rotate", menu, "editing.auto_rotate", keys=("Ctrl+Shift+R",), tip="the heading that fits the points inside best"),
+        ActionSpec("cuboid.next", "Select &next cuboid", menu, "editing.cycle", keys=("Tab",), args=(1,), separator_before=True),
+        ActionSpec("cuboid.previous", "Select &previous cuboid", menu, "editing.cycle", keys=("Shift+Tab",), args=(-1,)),
+        ActionSpec("cuboid.duplicate", "D&uplicate", menu, "editing.duplicate", keys=("Alt+D",)),
+        ActionSpec("cuboid.delete", "&Delete", menu, "editing.delete", keys=("Del", "Backspace")),
+        *(
+            ActionSpec(f"cuboid.class_{n}", f"Class {n} of the schema", f"{menu}/&Class", "editing.set_class", keys=(str(n),), args=(n,))
+            for n in range(1, 10)
+        ),
+        ActionSpec("cuboid.nine_dof", "9-&DoF cuboids (pitch and roll)", menu, "editing.set_nine_dof", checkable=True, separator_before=True),
+        ActionSpec("edit.shortcuts", "&Keyboard shortcuts...", "&Edit", "shortcuts.ask", separator_before=True),
+    ]
+    return tuple(specs)
+
+
+def track_actions() -> tuple[ActionSpec, ...]:
+    """The Tracks menu: copy/propagate to the next frame, interpolation, consistency (``tracks`` handlers)."""
+    menu = "&Tracks"
+    return (
+        ActionSpec("tracks.copy", "&Copy cuboid to next frame", menu, "tracks.copy", keys=("Ctrl+K",), args=(False,)),
+        ActionSpec("tracks.copy_all", "Copy &all cuboids to next frame", menu, "tracks.copy", keys=("Ctrl+Shift+K",), args=(True,)),
+        ActionSpec("tracks.propagate", "&Propagate cuboid to next frame", menu, "tracks.propagate", keys=("Ctrl+P",), args=(False,), separator_before=True, tip="constant velocity from the two previous frames"),
+        ActionSpec("tracks.propagate_all", "Propagate all c&uboids to next frame", menu, "tracks.propagate", keys=("Ctrl+Shift+P",), args=(True,)),
+        ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
+        ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
+        ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
     )  # fmt: skip
 
 

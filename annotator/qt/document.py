@@ -47,6 +47,8 @@ class Document(QObject):
     selection_changed = Signal(object)
     #: The label schema changed.
     schema_changed = Signal()
+    #: Project settings changed (e.g. ``nine_dof``).
+    settings_changed = Signal()
 
     def __init__(self, loader: FrameLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -266,6 +268,8 @@ class Document(QObject):
             elif any(c.key == self.frame_id and _cloud_moved(c) for c in frame_changes):
                 current, self.frame_id = self.frame_id, None
                 self.set_frame(current)
+        if any(c.kind == "setting" for c in changes):
+            self.settings_changed.emit()
         schema = any(c.kind == "schema" for c in changes)
         if schema:
             self.schema_changed.emit()

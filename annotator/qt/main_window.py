@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -28,6 +28,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.document import Document
 from annotator.qt.frame_loader import FrameLoader
+from annotator.qt.keyboard_editing import KeyboardEditor
 from annotator.qt.image_panel import ImagePanel
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
@@ -36,6 +37,8 @@ from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
 from annotator.qt.settings import AppSettings
+from annotator.qt.shortcuts import ShortcutManager
+from annotator.qt.track_editing import TrackEditor
 from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
 from annotator.render.style import POINT_SIZES, DisplayOptions
@@ -44,6 +47,13 @@ logger = logging.getLogger(__name__)
 
 #: How much faster (Shift) or slower (Ctrl) a fly step is.
 FLY_FAST, FLY_SLOW = 4.0, 0.25
+
+
+def _set_checked(action: QAction, checked: bool) -> None:
+    """Check or uncheck an action without running its handler."""
+    action.blockSignals(True)
+    action.setChecked(checked)
+    action.blockSignals(False)
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +80,9 @@ class MainWindow(QMainWindow):
         self.review = ReviewController(self.document, self.settings, self)
         self.images = ImagePanel(self.document)
         self.specs = default_actions(with_formats=True)
+        self.editing = KeyboardEditor(self.document, self)
+        self.tracks = TrackEditor(self.document, self.settings, self)
+        self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.toolbars = build_toolbars(self, self.specs, self.actions)
@@ -105,6 +118,7 @@ class MainWindow(QMainWindow):
         for controller in (self.preannotation, self.review):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
+        self._connect_editing()
 
         self.document.frame_changed.connect(self._frame_changed)
         self.document.cloud_changed.connect(self._show_point_count)
@@ -116,6 +130,15 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self._apply_options(self.options)
         self._update_undo_actions()
+
+    def _connect_editing(self) -> None:
+        """Keyboard editing, tracks and rebindable shortcuts: messages, menu check marks, saved keys."""
+        for editor in (self.editing, self.tracks):
+            editor.message.connect(self.statusBar().showMessage)
+        nine_dof = self.actions["cuboid.nine_dof"]
+        self.editing.nine_dof_changed.connect(lambda on: _set_checked(nine_dof, on))
+        _set_checked(self.actions["tracks.refit"], self.tracks.refit)
+        self.shortcuts.attach(self.actions)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -410,6 +433,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Remember the layout, close the project and release the views."""
         self.save_layout()
+        self.editing.detach()
         self.preannotation.shutdown()
         self.close_project()
         self.loader.shutdown()

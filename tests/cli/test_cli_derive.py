@@ -9,7 +9,9 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.derive import is_derived
+from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Box2D
+from annotator.core.records import Annotation
 from annotator.io.kitti import read_labels
 from annotator.io.workspace import Workspace
 from annotator.synth import CameraConfig, LidarConfig, SceneConfig, load_ground_truth, write_kitti_dataset
@@ -141,3 +143,28 @@ def test_kitti_ground_truth_cuboids_overlap_the_label_files_2d_boxes(shared_data
     with capsys.disabled():
         print(f"\nKITTI 000000: derived box vs label bbox IoU {[round(v, 3) for v in ious]}")
     assert len(boxes) == len(labelled) and min(ious) >= 0.6
+
+
+@pytest.mark.parametrize("format_id", ["coco", "yolo", "voc"])
+def test_2d_formats_export_and_import_derived_and_manual_boxes(synth_project, tmp_path, format_id) -> None:
+    project_dir, _ = synth_project
+    with Workspace.open(project_dir) as workspace:
+        frame = workspace.project.frames_in_order()[0]
+        manual = Annotation(0, frame.id, "Pedestrian", box2d=Box2D(10, 20, 60, 140), camera="image_2")
+        workspace.push(AddAnnotations([manual]))
+    try:
+        _, boxes = _boxes(project_dir)
+        assert (
+            main(
+                ["export", str(project_dir), "-f", format_id, "--out", str(tmp_path / "out"), "--no-progress"]
+            )
+            == 0
+        )
+        assert main(["import", str(tmp_path / "again"), "-f", format_id, str(tmp_path / "out")]) == 0
+        _, back = _boxes(tmp_path / "again")
+        assert len(back) == len(boxes)
+        for box in boxes:  # VOC keeps whole pixels
+            assert min(np.abs(box.box2d.to_array() - b.box2d.to_array()).max() for b in back) <= 0.51
+    finally:
+        with Workspace.open(project_dir) as workspace:
+            workspace.stack.undo()

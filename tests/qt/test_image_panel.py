@@ -179,3 +179,27 @@ def test_zoom_keeps_the_point_under_the_cursor_and_fit_shows_everything(panel_wi
     assert view.zoom() == pytest.approx(2 * fitted)
     panel_window.actions["image.fit"].trigger()
     assert view.zoom() == pytest.approx(fitted)
+
+
+def test_an_image_only_project_opens_and_takes_2d_boxes(qtbot, settings, tmp_path) -> None:
+    from annotator.cli import main as cli
+    from annotator.qt.main_window import MainWindow
+
+    image = tmp_path / "photo_0001.png"
+    Image.fromarray(np.full((240, 320, 3), 120, np.uint8)).save(image)
+    assert cli(["new", str(tmp_path / "photos")]) == 0
+    assert cli(["add-frames", str(tmp_path / "photos"), str(image)]) == 0
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1200, 900)
+    window.show()
+    window.open_project(tmp_path / "photos")
+    panel = window.images
+    qtbot.waitUntil(lambda: panel.view.image_size == (320, 240), timeout=10_000)
+    assert window.document.cloud is None and panel.view.wireframes == []
+    window.grid.render_all_now()  # the empty 3D views draw without a cloud
+    panel.view.resize(340, 260)
+    panel.view.fit()
+    _drag(qtbot, panel.view, (10.0, 10.0), (100.0, 80.0))
+    assert [a.camera for a in panel.boxes()] == ["image"]
+    window.close()

@@ -21,7 +21,7 @@ from annotator.qt.panels.classes import color_icon
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("id", "class", "track", "points", "source", "review", "score")
+COLUMNS = ("id", "class", "track", "points", "source", "review", "score", "key")
 #: What the review column says of an unreviewed model proposal.
 PROPOSAL_MARKER = "\u25c7 proposal"
 
@@ -36,6 +36,12 @@ def provenance_text(provenance: Provenance) -> str:
     if provenance.score is not None:
         text += f" ({provenance.score:.2f})"
     return text
+
+
+def frame_role(annotation: Annotation) -> str:
+    """``keyframe`` for a box a person (or a copy, a model) placed, ``interpolated`` for one filled in
+    between keyframes of its track."""
+    return "keyframe" if annotation.keyframe else "interpolated"
 
 
 def _item(value: object) -> QTableWidgetItem:
@@ -93,6 +99,7 @@ class ObjectsPanel(QWidget):
             provenance_text(annotation.provenance),
             PROPOSAL_MARKER if annotation.is_proposal else annotation.review.value,
             round(score, 2) if score is not None else "",
+            frame_role(annotation),
         )
         for column, value in enumerate(values):
             item = _item(value)

@@ -111,6 +111,7 @@ class PropertiesPanel(QWidget):
         document.annotations_changed.connect(self.refresh)
         document.cloud_changed.connect(self.refresh)
         document.schema_changed.connect(self.refresh)
+        document.settings_changed.connect(self.refresh)
         document.opened.connect(self.refresh)
         self.refresh()
 
