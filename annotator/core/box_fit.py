@@ -66,8 +66,10 @@ def fit_box(
     neighbours: Sequence[Cuboid] = (),
     rotate: bool = True,
     min_points: int = MIN_POINTS,
+    shrink: bool = True,
 ) -> FitOutcome:
-    """Auto-rotate (optional) then fit-to-points one box against ``points`` that exclude its neighbours'.
+    """Auto-rotate (``rotate``) then fit to points (``shrink``) one box against ``points`` that exclude
+    its neighbours' points.
 
     ``points`` should be the frame's points without those inside the other boxes; ``neighbours`` are
     those boxes (a turn that overlaps them more is not taken).
@@ -82,7 +84,8 @@ def fit_box(
         turned = auto_rotate(cuboid, pts, ground)
         if _overlap(turned, neighbours) <= _overlap(cuboid, neighbours) + 1e-9:
             result = turned
-    result = fit_to_points(result, pts, ground)
+    if shrink:
+        result = fit_to_points(result, pts, ground)
     return FitOutcome(result, result != cuboid, count)
 
 
@@ -111,6 +114,23 @@ def fit_frame(
         neighbours = [c for j, c in enumerate(cuboids) if j != index_of_box]
         report.outcomes.append(fit_box(cuboid, pts[mine], model, neighbours, rotate, min_points))
     return report
+
+
+def points_outside(points: np.ndarray, others: Sequence[Cuboid]) -> np.ndarray:
+    """The points (N, >=3) not inside any of ``others`` (a box's own points, without its neighbours')."""
+    pts = np.asarray(points)
+    keep = np.ones(len(pts), dtype=bool)
+    for other in others:
+        keep &= ~other.points_inside(pts)
+    return pts[keep]
+
+
+def local_ground(points: np.ndarray, cuboid: Cuboid) -> GroundModel:
+    """The ground under and around a box from nearby points (flat at its bottom when too few)."""
+    pts = np.asarray(points)[:, :3]
+    if len(pts) < 10:
+        return GroundModel.flat(cuboid.z_range()[0])
+    return estimate_ground(pts, cell=1.0, window=5.0)
 
 
 def refit_keep_size(

@@ -1,0 +1,223 @@
+"""Keyboard editing of the selected cuboid: the handlers behind the Cuboid menu's actions.
+
+Every edit is a command of `annotator.core` (undoable, saved at once). Steps of one held key merge into
+one undo step: the merge key carries a run number that grows whenever a key is released (auto-repeat
+releases do not count), so "Up held for a second" is one "Move cuboid" step and two separate presses are
+two. Pitch and roll change only in 9-DoF projects (the ``nine_dof`` project setting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+
+from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
+from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
+from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
+from annotator.core.geometry import Cuboid
+from annotator.core.records import MANUAL, Annotation
+from annotator.qt.document import Document
+
+logger = logging.getLogger(__name__)
+
+#: Messages shown in the status bar for this long (ms).
+MESSAGE_MS = 4000
+
+
+class KeyboardEditor(QObject):
+    """Edits the document's selected cuboid; methods are action handlers (``"editing.move"``)."""
+
+    #: A message for the status bar and how long to show it (ms).
+    message = Signal(str, int)
+    #: The project's 9-DoF setting as now set (for the checkable menu entry).
+    nine_dof_changed = Signal(bool)
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.run = 0  # grows at every real key release: one key-run, one undo step
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        document.opened.connect(self._announce_nine_dof)
+        document.settings_changed.connect(self._announce_nine_dof)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Count key releases that end a key-run (auto-repeat releases do not)."""
+        if (
+            event.type() == QEvent.Type.KeyRelease
+            and isinstance(event, QKeyEvent)
+            and not event.isAutoRepeat()
+        ):
+            self.run += 1
+        return False
+
+    def detach(self) -> None:
+        """Stop watching key releases (the window is closing)."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _selected_ids(self) -> list[int]:
+        selected = self.document.selected
+        if selected is None or selected.cuboid is None:
+            self.message.emit("Select a cuboid first (click it, or Tab)", MESSAGE_MS)
+            return []
+        return [selected.id]
+
+    def _apply(self, edit: Callable[[Cuboid], Cuboid], label: str, merge: tuple | None = None) -> None:
+        project = self.document.project
+        ids = self._selected_ids()
+        if project is None or not ids:
+            return
+        merge_key = None if merge is None else ("keyboard", *merge, tuple(ids), self.run)
+        command = edit_cuboids(project, ids, edit, label, merge_key)
+        if command is not None:
+            self.document.push(command)
+
+    @property
+    def nine_dof(self) -> bool:
+        """True when the open project edits pitch and roll."""
+        project = self.document.project
+        return bool(project is not None and project.setting("nine_dof"))
+
+    # -- pose ---------------------------------------------------------------------------------------
+    def move(self, forward: float, left: float, up: float) -> None:
+        """Move along the box's own axes (metres)."""
+        edit = functools.partial(move_local, forward=forward, left=left, up=up)
+        self._apply(edit, "Move cuboid", ("move", forward, left, up))
+
+    def turn(self, yaw: float, pitch: float = 0.0, roll: float = 0.0) -> None:
+        """Turn about the centre by degrees of yaw, pitch and roll (pitch and roll only in 9-DoF)."""
+        if (pitch or roll) and not self.nine_dof:
+            self.message.emit("Pitch and roll are fixed at 0: turn on Cuboid > 9-DoF cuboids", MESSAGE_MS)
+            return
+        edit = functools.partial(
+            rotate, yaw=math.radians(yaw), pitch=math.radians(pitch), roll=math.radians(roll)
+        )
+        self._apply(edit, "Rotate cuboid", ("turn", yaw, pitch, roll))
+
+    def grow(self, dimension: str, delta: float) -> None:
+        """Grow (negative: shrink) the length, width or height by ``delta`` metres about the centre."""
+        self._apply(
+            functools.partial(resize, dimension=dimension, delta=delta),
+            "Resize cuboid",
+            ("grow", dimension, delta),
+        )
+
+    def flip(self) -> None:
+        """Turn the heading by 180 degrees."""
+        self._apply(flip_heading, "Flip heading")
+
+    def quarter(self) -> None:
+        """Turn by 90 degrees, swapping length and width."""
+        self._apply(quarter_turn, "Turn cuboid 90°")
+
+    # -- fitting ------------------------------------------------------------------------------------
+    def _fit(self, rotate_box: bool, shrink: bool, label: str) -> None:
+        cloud = self.document.cloud
+        annotation = self.document.selected
+        if not self._selected_ids() or annotation is None:
+            return
+        if cloud is None:
+            self.message.emit("The frame's points are still loading", MESSAGE_MS)
+            return
+        cuboid = annotation.cuboid
+        near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
+        others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
+        points = points_outside(near, others)
+        outcome = fit_box(cuboid, points, local_ground(points, cuboid), others, rotate_box, shrink=shrink)
+        if outcome.reason:
+            self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
+            return
+        if not outcome.changed:
+            self.message.emit("Already fitted", MESSAGE_MS)
+            return
+        self._apply(lambda _: outcome.cuboid, label)
+
+    def fit_to_points(self) -> None:
+        """Shrink to the object points inside, keeping the heading."""
+        self._fit(False, True, "Fit cuboid to points")
+
+    def auto_rotate(self) -> None:
+        """Turn to the heading that fits the points inside best (size and centre kept)."""
+        self._fit(True, False, "Auto-rotate cuboid")
+
+    # -- selection, class, copies -------------------------------------------------------------------
+    def cycle(self, step: int) -> None:
+        """Select the next (``step`` 1) or previous (-1) visible cuboid of the frame, by id."""
+        visible = [a.id for a in self.document.cuboids() if a.class_name not in self.document.hidden_classes]
+        if not visible:
+            return
+        current = self.document.selected_id
+        if current in visible:
+            position = (visible.index(current) + step) % len(visible)
+        else:
+            position = 0 if step > 0 else len(visible) - 1
+        self.document.select(visible[position])
+
+    def delete(self) -> None:
+        """Delete the selected cuboid."""
+        ids = self._selected_ids()
+        if ids:
+            self.document.push(RemoveAnnotations(ids, "Delete cuboid"))
+
+    def duplicate(self) -> None:
+        """A copy of the selected cuboid beside it (to its left), as a new object; selects the copy."""
+        annotation = self.document.selected
+        if not self._selected_ids() or annotation is None:
+            return
+        cuboid = move_local(annotation.cuboid, left=annotation.cuboid.size[1] + 0.5)
+        copy = Annotation(
+            0, annotation.frame_id, annotation.class_name, cuboid=cuboid, provenance=MANUAL,
+            attributes=dict(annotation.attributes),
+        )  # fmt: skip
+        command = AddAnnotations([copy], "Duplicate cuboid")
+        self.document.push(command)
+        if command.ids:
+            self.document.select(command.ids[0])
+
+    def set_class(self, number: int) -> None:
+        """Give the selected cuboid the schema's class number ``number`` (1-based, as the number keys)."""
+        project = self.document.project
+        annotation = self.document.selected
+        if project is None or not self._selected_ids() or annotation is None:
+            return
+        names = project.schema.names
+        if not 1 <= number <= len(names):
+            self.message.emit(f"The schema has {len(names)} classes; no class {number}", MESSAGE_MS)
+            return
+        name = names[number - 1]
+        if name != annotation.class_name:
+            changed = dataclasses.replace(annotation, class_name=name)
+            self.document.push(UpdateAnnotations([changed], f"Change class to {name}"))
+
+    # -- 9-DoF --------------------------------------------------------------------------------------
+    def set_nine_dof(self, on: bool) -> None:
+        """Turn the project's 9-DoF setting on or off; off also levels every tilted cuboid (one step)."""
+        workspace = self.document.workspace
+        if workspace is None or self.nine_dof == on:
+            self._announce_nine_dof()
+            return
+        project = workspace.project
+        tilted = [a for a in project.annotations.values() if a.cuboid is not None and not a.cuboid.is_7dof]
+        label = "Turn on 9-DoF cuboids" if on else "Turn off 9-DoF cuboids"
+        with workspace.stack.group(label):
+            workspace.push(SetSetting("nine_dof", bool(on)))
+            if not on and tilted:
+                levelled = [dataclasses.replace(a, cuboid=a.cuboid.flattened()) for a in tilted]
+                workspace.push(UpdateAnnotations(levelled, "Level cuboids"))
+        if tilted and not on:
+            self.message.emit(f"Pitch and roll set to 0 on {len(tilted)} cuboids", MESSAGE_MS)
+        self._announce_nine_dof()
+
+    def _announce_nine_dof(self) -> None:
+        self.nine_dof_changed.emit(self.nine_dof)

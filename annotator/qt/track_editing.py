@@ -1,0 +1,135 @@
+"""Frames and tracks in the window: copy or propagate cuboids to the next frame, interpolate a track,
+keep a track consistent. The handlers behind the Tracks menu; the planning is `annotator.core.tracks`.
+
+After a copy or propagation the window moves to the next frame and selects the copy of the selected
+cuboid, ready for a correction. With "Re-fit propagated boxes" on, each predicted box is moved onto
+the next frame's points (`annotator.core.box_fit.refit_keep_size`); that frame's cloud normally comes
+from the loader's prefetch cache.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from annotator.core.box_fit import points_outside, refit_keep_size
+from annotator.core.geometry import Cuboid
+from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
+from annotator.qt.document import Document
+from annotator.qt.settings import AppSettings
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_MS = 5000
+REFIT_KEY = "tracks/refit_propagated"
+
+
+class TrackEditor(QObject):
+    """Handlers of the Tracks menu (``"tracks.propagate"``) for a document."""
+
+    #: A message for the status bar and how long to show it (ms).
+    message = Signal(str, int)
+
+    def __init__(self, document: Document, settings: AppSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.settings = settings
+
+    @property
+    def refit(self) -> bool:
+        """Whether propagated boxes are moved onto the next frame's points (kept in the user settings)."""
+        value = self.settings.qsettings.value(REFIT_KEY, False)
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true")
+
+    def set_refit(self, on: bool) -> None:
+        """Tracks > Re-fit propagated boxes."""
+        self.settings.qsettings.setValue(REFIT_KEY, bool(on))
+
+    # -- copy and propagate -------------------------------------------------------------------------
+    def _targets(self, everything: bool) -> list[int]:
+        if everything:
+            return [a.id for a in self.document.cuboids()]
+        selected = self.document.selected
+        if selected is None or selected.cuboid is None:
+            self.message.emit("Select a cuboid first (or use the 'all cuboids' entry)", MESSAGE_MS)
+            return []
+        return [selected.id]
+
+    def copy(self, everything: bool = False) -> None:
+        """Copy the selected (or every) cuboid to the next frame unchanged."""
+        self._propagate(everything, with_motion=False, refit=False)
+
+    def propagate(self, everything: bool = False) -> None:
+        """Propagate with constant velocity (and re-fit when that option is on)."""
+        self._propagate(everything, with_motion=True, refit=self.refit)
+
+    def _propagate(self, everything: bool, with_motion: bool, refit: bool) -> None:
+        project = self.document.project
+        frame = self.document.frame
+        ids = self._targets(everything)
+        if project is None or frame is None or not ids:
+            return
+        target = frame_after(project, frame.id)
+        if target is None:
+            self.message.emit("This is the last frame", MESSAGE_MS)
+            return
+        selected = self.document.selected
+        fitter = self._refitter(target.id) if refit else None
+        edit = propagate(project, ids, with_motion=with_motion, refit=fitter)
+        self._push(edit)
+        if edit.command is None:
+            return
+        self.document.set_frame(target.id)
+        if selected is not None and selected.track_id is not None:
+            copy = next((a for a in self.document.cuboids() if a.track_id == selected.track_id), None)
+            self.document.select(copy.id if copy is not None else None)
+
+    def _refitter(self, frame_id: int):
+        """A function moving a predicted box onto frame ``frame_id``'s points (None without a cloud)."""
+        project = self.document.project
+        frame = project.frames[frame_id] if project is not None else None
+        if frame is None or not frame.cloud:
+            return None
+        path = project.resolve_path(frame.cloud)
+        loaded = self.document.loader.cached(frame_id, path) or self.document.loader.load_now(frame_id, path)
+        cloud = loaded.cloud
+        others = [a.cuboid for a in project.annotations_of(frame_id, "cuboid")]
+
+        def refit(cuboid: Cuboid) -> Cuboid:
+            near = points_outside(cloud.xyz[cloud.indices_near(cuboid, 1.0)], others)
+            return refit_keep_size(cuboid, near)
+
+        return refit
+
+    # -- tracks ---------------------------------------------------------------------------------------
+    def _selected_track(self) -> int | None:
+        selected = self.document.selected
+        if selected is None or selected.track_id is None:
+            self.message.emit("Select a cuboid of the track first", MESSAGE_MS)
+            return None
+        return selected.track_id
+
+    def interpolate(self) -> None:
+        """Fill the frames between the selected track's keyframes."""
+        project = self.document.project
+        track = self._selected_track()
+        if project is not None and track is not None:
+            self._push(interpolate_track(project, track))
+
+    def harmonize(self) -> None:
+        """Give the selected track one class and one size: those of the selected cuboid."""
+        project = self.document.project
+        track = self._selected_track()
+        if project is not None and track is not None:
+            self._push(harmonize_track(project, track, self.document.selected_id))
+
+    def _push(self, edit: TrackEdit) -> None:
+        if edit.command is not None:
+            self.document.push(edit.command)
+            text = edit.command.label
+            if edit.skipped:
+                text += f"; {len(edit.skipped)} left alone ({edit.skipped[0][1]})"
+            self.message.emit(text, MESSAGE_MS)
+        elif edit.skipped:
+            self.message.emit(f"Nothing done: {edit.skipped[0][1]}", MESSAGE_MS)

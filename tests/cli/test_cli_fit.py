@@ -1,0 +1,90 @@
+"""`annotator fit`: every cuboid of the chosen frames fitted, one undoable step per frame, boxes with too
+few points left alone and reported."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from annotator.cli import main
+from annotator.cli.io_commands import EXIT_PARTIAL
+from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.records import Annotation
+from annotator.io.frames import frames_from_files
+from annotator.io.pointcloud import write_kitti_bin
+from annotator.io.workspace import Workspace
+
+CAR = Cuboid((12.0, 3.0, -0.95), (4.2, 1.8, 1.5), math.radians(25.0))
+VAN = Cuboid((9.0, -4.0, -0.6), (5.0, 2.0, 2.2), math.radians(-10.0))
+
+
+def cloud(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    ground = np.column_stack([rng.uniform(-30, 30, (8000, 2)), rng.normal(-1.7, 0.01, 8000)])
+    parts = [ground]
+    for box in (CAR, VAN):
+        local = rng.uniform(-0.5, 0.5, (1500, 3)) * np.asarray(box.size) * 0.95
+        local[:, 2] = rng.uniform(-0.35, 0.48, 1500) * box.size[2]
+        parts.append(box.box_to_world(local))
+    xyz = np.concatenate(parts)
+    return np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32)
+
+
+def make_project(root: Path) -> Path:
+    root.mkdir(parents=True)
+    files = []
+    for k in range(3):
+        files.append(root / f"{k:06d}.bin")
+        write_kitti_bin(files[-1], cloud(k))
+    loose_car = CAR.replace(size=(5.0, 2.6, 1.8), yaw=CAR.yaw + 0.15)
+    nowhere = Cuboid((-20.0, 15.0, -1.0), (4.0, 1.8, 1.5))  # no points
+    with Workspace.create(root / "project") as workspace:
+        ids = workspace.push(AddFrames(frames_from_files(workspace.project, files))).ids
+        annotations = [
+            Annotation(0, frame_id, name, cuboid=box)
+            for frame_id in ids
+            for name, box in (("Car", loose_car), ("Van", VAN), ("Car", nowhere))
+        ]
+        workspace.push(AddAnnotations(annotations))
+    return root / "project"
+
+
+def test_fit_fits_selected_frames_and_classes_one_step_per_frame(tmp_path, capsys) -> None:
+    project = make_project(tmp_path / "data")
+    code = main(["fit", str(project), "--frames", "0-1", "--classes", "Car", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_PARTIAL  # the empty box was left alone
+    assert "fitted      2 of 4 cuboids in 2 frames" in out
+    assert err.count("left alone") == 2 and "0 points inside" in err
+    with Workspace.open(project) as workspace:
+        frames = workspace.project.frames_in_order()
+        labels = [e.label for e in workspace.stack.entries]
+        assert labels[-2:] == [
+            f"Fit 1 cuboid in frame {frames[0].name}",
+            f"Fit 1 cuboid in frame {frames[1].name}",
+        ]
+        for frame, fitted in zip(frames, (True, True, False)):
+            car, van, empty = workspace.project.annotations_of(frame.id)
+            assert (bev_iou(car.cuboid, CAR) > 0.85) == fitted
+            assert abs(car.cuboid.yaw - CAR.yaw) < math.radians(3.0) or not fitted
+            assert car.cuboid.z_range()[0] > -1.75 or not fitted  # never into the ground
+            assert van.cuboid == VAN  # another class: untouched
+            assert empty.cuboid.center == (-20.0, 15.0, -1.0)
+        workspace.stack.undo()  # the project's history takes back one frame's fit
+        car = workspace.project.annotations_of(frames[1].id)[0]
+        assert car.cuboid.size == (5.0, 2.6, 1.8)
+
+
+def test_fit_reports_a_bad_selection_and_an_unreadable_cloud(tmp_path, capsys) -> None:
+    project = make_project(tmp_path / "data")
+    assert main(["fit", str(project), "--frames", "7"]) == 1
+    assert "outside 0-2" in capsys.readouterr().err
+    (tmp_path / "data" / "000002.bin").write_bytes(b"\x00" * 7)
+    code = main(["fit", str(project), "--frames", "2", "--no-progress", "--min-points", "1"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_PARTIAL
+    assert "frame 000002" in err and "000002.bin" in err
+    assert "skipped     1 frames" in out

@@ -1,0 +1,227 @@
+"""Keyboard editing of cuboids in the real window: keys through qtbot, exact numbers, undo/redo,
+9-DoF, frames and tracks, and rebinding shortcuts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt
+
+from annotator.core.edits import update_annotation
+from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.records import Source
+
+ALT, SHIFT, CTRL = (
+    Qt.KeyboardModifier.AltModifier,
+    Qt.KeyboardModifier.ShiftModifier,
+    Qt.KeyboardModifier.ControlModifier,
+)
+
+
+def select(window, class_name: str) -> int:
+    annotation = next(a for a in window.document.cuboids() if a.class_name == class_name)
+    window.document.select(annotation.id)
+    return annotation.id
+
+
+def cuboid(window, annotation_id: int) -> Cuboid:
+    return window.document.project.annotations[annotation_id].cuboid
+
+
+def press(qtbot, window, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(window.grid.perspective, key, modifier)
+
+
+def test_rotate_and_resize_keys_then_undo_redo_back_to_exact_numbers(window, qtbot) -> None:
+    car = select(window, "Car")
+    start = cuboid(window, car)
+    stack = window.workspace.stack
+    press(qtbot, window, Qt.Key.Key_Q)  # turn left 2 degrees
+    turned = cuboid(window, car)
+    assert math.degrees(turned.yaw - start.yaw) == pytest.approx(2.0)
+    assert turned.center == start.center and turned.size == start.size
+    press(qtbot, window, Qt.Key.Key_Up, ALT)  # 10 cm longer
+    press(qtbot, window, Qt.Key.Key_Left, ALT | SHIFT)  # 2 cm narrower (fine step)
+    resized = cuboid(window, car)
+    assert resized.size == pytest.approx((start.size[0] + 0.1, start.size[1] - 0.02, start.size[2]))
+    assert [e.label for e in stack.entries[-3:]] == ["Rotate cuboid", "Resize cuboid", "Resize cuboid"]
+    assert window.actions["edit.undo"].text() == "&Undo Resize cuboid"
+    for _ in range(3):
+        press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert cuboid(window, car) == start  # exactly, not approximately
+    for _ in range(3):
+        press(qtbot, window, Qt.Key.Key_Y, CTRL)
+    assert cuboid(window, car) == resized
+
+
+def test_moves_follow_the_box_axes_and_a_held_key_is_one_undo_step(window, qtbot) -> None:
+    car = select(window, "Car")
+    start = cuboid(window, car)
+    stack = window.workspace.stack
+    before = stack.index
+    forward = window.actions["cuboid.move_forward"]
+    for _ in range(5):  # auto-repeat: triggers without a key release in between
+        forward.trigger()
+    assert stack.index == before + 1 and stack.undo_label() == "Move cuboid"
+    heading = np.array([math.cos(start.yaw), math.sin(start.yaw), 0.0])
+    moved = np.asarray(cuboid(window, car).center) - np.asarray(start.center)
+    assert moved == pytest.approx(0.5 * heading)
+    qtbot.keyRelease(window.grid.perspective, Qt.Key.Key_Up)  # the held key is let go
+    press(qtbot, window, Qt.Key.Key_Up)  # a new key-run: a new step
+    press(qtbot, window, Qt.Key.Key_Up, CTRL)  # up along the box's z
+    assert stack.index == before + 3
+    assert cuboid(window, car).center[2] == pytest.approx(start.center[2] + 0.1)
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert cuboid(window, car) == start
+
+
+def test_flip_quarter_turn_tab_class_duplicate_and_delete(window, qtbot) -> None:
+    car = select(window, "Car")
+    start = cuboid(window, car)
+    press(qtbot, window, Qt.Key.Key_T, SHIFT)  # flip 180
+    assert abs(math.degrees(cuboid(window, car).yaw - start.yaw)) == pytest.approx(180.0)
+    press(qtbot, window, Qt.Key.Key_T)  # 90 degrees, length and width swap
+    assert cuboid(window, car).size == (start.size[1], start.size[0], start.size[2])
+    assert bev_iou(cuboid(window, car), start) == pytest.approx(1.0)
+
+    ids = [a.id for a in window.document.cuboids()]
+    press(qtbot, window, Qt.Key.Key_Tab)
+    assert window.document.selected_id == ids[(ids.index(car) + 1) % len(ids)]
+    press(qtbot, window, Qt.Key.Key_Backtab, SHIFT)
+    assert window.document.selected_id == car
+
+    press(qtbot, window, Qt.Key.Key_2)  # second class of the schema
+    assert window.document.project.annotations[car].class_name == window.document.project.schema.names[1]
+
+    press(qtbot, window, Qt.Key.Key_D, ALT)  # duplicate beside it, selected
+    copy = window.document.selected_id
+    assert copy != car and len(window.document.cuboids()) == len(ids) + 1
+    assert (
+        window.document.project.annotations[copy].track_id
+        != window.document.project.annotations[car].track_id
+    )
+    press(qtbot, window, Qt.Key.Key_Delete)
+    assert copy not in window.document.project.annotations
+    assert window.objects_panel.table.rowCount() == len(ids)
+
+
+def test_fit_to_points_and_auto_rotate_from_the_keyboard(window, qtbot) -> None:
+    car = select(window, "Car")
+    truth = cuboid(window, car)
+    loose = truth.replace(size=(truth.size[0] + 1.0, truth.size[1] + 0.8, truth.size[2]), yaw=truth.yaw + 0.2)
+    window.document.push(update_annotation(window.document.project, car, cuboid=loose))
+    press(qtbot, window, Qt.Key.Key_R, CTRL | SHIFT)  # auto-rotate
+    turned = cuboid(window, car)
+    assert abs(turned.yaw - truth.yaw) < math.radians(3.0)
+    assert turned.size == loose.size  # auto-rotate keeps the size
+    press(qtbot, window, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points
+    fitted = cuboid(window, car)
+    assert fitted.size[0] < loose.size[0] and fitted.size[1] < loose.size[1]
+    assert bev_iou(fitted, truth) > 0.85
+    labels = [e.label for e in window.workspace.stack.entries[-2:]]
+    assert labels == ["Auto-rotate cuboid", "Fit cuboid to points"]
+
+
+def test_pitch_and_roll_only_in_nine_dof_projects(window, qtbot) -> None:
+    car = select(window, "Car")
+    start = cuboid(window, car)
+    pitch_spin = window.properties_panel.spins["pitch"]
+    press(qtbot, window, Qt.Key.Key_Up, CTRL | ALT)  # pitch: refused in a 7-DoF project
+    assert cuboid(window, car) == start
+    assert not pitch_spin.isVisibleTo(window.properties_panel)
+    window.actions["cuboid.nine_dof"].trigger()
+    assert window.document.project.setting("nine_dof") is True
+    assert pitch_spin.isVisibleTo(window.properties_panel)
+    press(qtbot, window, Qt.Key.Key_Up, CTRL | ALT)
+    press(qtbot, window, Qt.Key.Key_Right, CTRL | ALT)
+    tilted = cuboid(window, car)
+    assert math.degrees(tilted.pitch) == pytest.approx(-1.0)
+    assert math.degrees(tilted.roll) == pytest.approx(1.0)
+    assert pitch_spin.value() == pytest.approx(-1.0)
+    window.actions["cuboid.nine_dof"].trigger()  # off: every box levelled, in one step
+    assert cuboid(window, car).is_7dof and not window.actions["cuboid.nine_dof"].isChecked()
+    window.workspace.stack.undo()
+    assert cuboid(window, car) == tilted
+    assert window.actions["cuboid.nine_dof"].isChecked()  # the menu follows undo
+
+
+def test_propagate_to_the_next_frame_then_interpolate(window, qtbot) -> None:
+    car = select(window, "Car")
+    track = window.document.project.annotations[car].track_id
+    start = cuboid(window, car)
+    press(qtbot, window, Qt.Key.Key_P, CTRL)  # propagate: no earlier frame, so a copy
+    frames = window.document.frames()
+    assert window.document.frame_id == frames[1].id
+    copy = window.document.selected
+    assert copy.track_id == track and copy.cuboid == start
+    assert copy.provenance.source == Source.PROPAGATED and copy.keyframe
+    # move it 1 m forward in frame 1, then propagate with constant velocity to frame 2
+    for _ in range(10):
+        window.actions["cuboid.move_forward"].trigger()
+    press(qtbot, window, Qt.Key.Key_P, CTRL)
+    third = window.document.selected
+    assert window.document.frame_id == frames[2].id
+    heading = np.array([math.cos(start.yaw), math.sin(start.yaw), 0.0])
+    assert np.asarray(third.cuboid.center) == pytest.approx(np.asarray(start.center) + 2.0 * heading)
+    # delete frame 1's box, interpolate between the keyframes of frames 0 and 2
+    window.document.set_frame(frames[1].id)
+    window.document.select(next(a.id for a in window.document.cuboids() if a.track_id == track))
+    press(qtbot, window, Qt.Key.Key_Delete)
+    window.document.set_frame(frames[0].id)
+    window.document.select(car)
+    press(qtbot, window, Qt.Key.Key_I, CTRL)
+    middle = next(a for a in window.document.project.annotations_of(frames[1].id) if a.track_id == track)
+    assert not middle.keyframe and middle.provenance.source == Source.INTERPOLATED
+    assert np.asarray(middle.cuboid.center) == pytest.approx(np.asarray(start.center) + heading)
+    window.document.set_frame(frames[1].id)
+    qtbot.waitUntil(lambda: window.objects_panel.table.rowCount() >= 1)
+    table = window.objects_panel.table
+    key_column = table.columnCount() - 1
+    assert table.horizontalHeaderItem(key_column).text() == "key"
+    assert "interpolated" in [table.item(r, key_column).text() for r in range(table.rowCount())]
+
+
+def test_shortcuts_are_rebound_in_the_preferences_dialog_and_kept(window, qtbot, settings) -> None:
+    from annotator.qt.main_window import MainWindow
+    from annotator.qt.preferences import ShortcutDialog
+
+    dialog = ShortcutDialog(window.shortcuts, window)
+    qtbot.addWidget(dialog)
+    dialog.set_keys("cuboid.flip", "Q")  # taken by "Turn left"
+    assert not dialog.ok_button.isEnabled()
+    assert "Q: " in dialog.problems.text() and "Turn left" in dialog.problems.text()
+    dialog.set_keys("cuboid.flip", "Ctrl+Alt+F, NotAKey+")
+    assert "not a key" in dialog.problems.text()
+    dialog.set_keys("cuboid.flip", "Ctrl+Alt+F")
+    assert dialog.ok_button.isEnabled() and dialog.problems.text() == ""
+    dialog.accept()
+    assert [s.toString() for s in window.actions["cuboid.flip"].shortcuts()] == ["Ctrl+Alt+F"]
+
+    car = select(window, "Car")
+    start = cuboid(window, car)
+    press(qtbot, window, Qt.Key.Key_T, SHIFT)  # the old key does nothing now
+    assert cuboid(window, car) == start
+    press(qtbot, window, Qt.Key.Key_F, CTRL | ALT)
+    assert cuboid(window, car).yaw != start.yaw
+
+    again = MainWindow(settings=settings)  # saved in the user settings
+    qtbot.addWidget(again)
+    assert [s.toString() for s in again.actions["cuboid.flip"].shortcuts()] == ["Ctrl+Alt+F"]
+    again.shortcuts.reset()
+    assert [s.toString() for s in again.actions["cuboid.flip"].shortcuts()] == ["Shift+T"]
+    again.close()
+    with pytest.raises(ValueError, match="Turn left"):
+        window.shortcuts.apply({"cuboid.flip": ("Q",)})
+
+
+def test_default_shortcuts_have_no_conflicts(window) -> None:
+    from annotator.qt.shortcuts import conflicts
+
+    assert conflicts(window.shortcuts.current()) == {}
