@@ -114,13 +114,14 @@ class ShortcutManager(QObject):
         """Apply the saved overrides over the defaults (at start-up)."""
         self._set({**self.defaults, **self.saved()})
 
-    def apply(self, bindings: Mapping[str, Sequence[str]]) -> None:
+    def apply(self, bindings: Mapping[str, Sequence[str]], check: bool = True) -> None:
         """Use ``bindings`` at once and save the ones that differ from the defaults.
 
-        Raises ValueError (naming the keys and actions) when two actions would share a key.
+        Raises ValueError (naming the keys and actions) when two actions would share a key (unless
+        ``check`` is False: the registry's defaults are taken as they are).
         """
         merged = {**self.current(), **{k: tuple(v) for k, v in bindings.items() if k in self.defaults}}
-        clashes = conflicts(merged)
+        clashes = conflicts(merged) if check else {}
         if clashes:
             raise ValueError(describe_conflicts(clashes, self.titles()))
         self._set(merged)
@@ -133,7 +134,7 @@ class ShortcutManager(QObject):
 
     def reset(self) -> None:
         """Back to the registry's default keys (and forget the saved overrides)."""
-        self.apply(self.defaults)
+        self.apply(self.defaults, check=False)
 
     def titles(self) -> dict[str, str]:
         """Action id -> readable title (``Cuboid > Move > Forward``)."""
