@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from annotator import __version__
 from annotator.cli import (
     demo_commands,
+    finetune_commands,
     fit_commands,
     image_commands,
     io_commands,
     ml_commands,
     project_commands,
     render_commands,
+    simulate_command,
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
@@ -32,6 +34,8 @@ COMMAND_MODULES = (
     image_commands,
     render_commands,
     uncertainty_commands,
+    finetune_commands,
+    simulate_command,
 )
 
 

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from annotator.core.model_versions import current_version
 from annotator.core.project import Project
 from annotator.ml.manifest import PluginManifest
 
@@ -21,7 +22,14 @@ def models_folder(project: Project, plugin_id: str) -> Path | None:
 
 
 def latest_weights(project: Project, plugin_id: str) -> Path | None:
-    """The most recently trained weights of a plugin in this project, or None."""
+    """The weights of the plugin's current model version (fine-tuning), else the most recently trained
+    ones (``annotator train``) in this project, or None."""
+    current = current_version(project, plugin_id)
+    if current is not None:
+        path = project.resolve_path(current.weights)
+        if path.is_file():
+            return path
+        logger.warning("%s: weights of the current version %s are missing (%s)", plugin_id, current.id, path)
     folder = models_folder(project, plugin_id)
     pointer = folder / LATEST_POINTER if folder is not None else None
     if pointer is None or not pointer.is_file():

@@ -1,0 +1,113 @@
+"""Sub-command ``simulate``: replay the annotation of a project with known ground truth under a strategy.
+
+Reports the edits per frame (boxes added, deleted, adjusted beyond the tolerance), the totals, the model
+versions trained on the way (online strategies) and forgetting on the first frames. The project is only
+read; fine-tuned weights live in a temporary folder for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from annotator.cli.plugin_args import check_project, plugin_params
+from annotator.core.selection import select_frames
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the simulate sub-command."""
+    from annotator.ml.finetune.simulate import STRATEGIES
+
+    parser = subparsers.add_parser(
+        "simulate",
+        help="replay annotating a project with known ground truth; count the edits a strategy needs",
+    )
+    parser.add_argument("directory", type=Path, help="the project directory (a demo project, or labelled)")
+    parser.add_argument("--plugin", required=True, metavar="ID", help="plugin id (a 3D plugin)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="online", help="default: online")
+    parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
+    parser.add_argument("--every", type=int, default=5, metavar="K", help="fine-tune after every K frames")
+    parser.add_argument("--initial", type=Path, metavar="WEIGHTS", help="the starting model's weights file")
+    parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
+    parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")
+    parser.add_argument(
+        "--tolerance", type=float, default=0.02, metavar="T", help="forgetting gate, default 0.02"
+    )
+    parser.add_argument("--epochs", type=int, metavar="N", help="the plugin's epochs per fine-tuning run")
+    parser.add_argument("--threads", type=int, default=1, metavar="N", help="training process threads")
+    parser.add_argument(
+        "--min-points",
+        type=int,
+        default=10,
+        metavar="N",
+        help="generated objects with fewer LiDAR points are not labelled (default 10)",
+    )
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a plugin parameter for prediction (e.g. score_threshold=0.4)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.set_defaults(handler=run_simulate)  # fmt: skip
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """``annotator simulate DIR --plugin ID --strategy S``."""
+    from annotator.ml.finetune.simulate import SimulationSettings, simulate
+    from annotator.ml.finetune.spec import FineTuneOptions
+    from annotator.ml.registry import PluginRegistry
+
+    check_project(args.directory)
+    registry = PluginRegistry.discover()
+    manifest = registry.manifest(args.plugin)
+    fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
+    options = FineTuneOptions(
+        replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
+        threads=args.threads, params=fit_params,
+    )  # fmt: skip
+    settings = SimulationSettings(
+        args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
+        initial_weights=args.initial, min_points=args.min_points,
+    )  # fmt: skip
+    manifest.parameter_values(settings.params)
+
+    def frames(project):
+        return select_frames(project.frames_in_order(), args.frames)
+
+    def on_frame(result) -> None:
+        if not args.json:
+            e = result.edits
+            print(f"{result.frame:>10}  truths {result.truths:>3}  proposals {result.proposals:>3}  "
+                  f"added {e.added:>3}  deleted {e.deleted:>3}  adjusted {e.adjusted:>3}  "
+                  f"edits {e.total:>3}", flush=True)  # fmt: skip
+
+    def on_log(line: str) -> None:
+        print(f"  {line}", file=sys.stderr, flush=True)
+
+    report = simulate(args.directory.absolute(), registry, args.plugin, settings, frames, on_frame, on_log)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    for version in report.versions:
+        verdict = "promoted" if version["promoted"] else "kept"
+        print(f"  {version['id']} after {version['after_frames']} frames: {verdict} "
+              f"({'; '.join(version['gate'])}), {version['seconds']} s")  # fmt: skip
+    totals = report.totals
+    truths = sum(f.truths for f in report.frames)
+    print(f"{report.strategy}: {totals.total} edits on {len(report.frames)} frames ({truths} objects): "
+          f"{totals.added} added, {totals.deleted} deleted, {totals.adjusted} adjusted, "
+          f"{totals.accepted} accepted as proposed; {report.seconds:.0f} s")  # fmt: skip
+    if report.forgetting is not None:
+        probes = ", ".join(str(p["edits"]) for p in report.probe)
+        print(
+            f"forgetting on the first frames: {report.forgetting} edits (probe edits after each promotion: {probes})"
+        )
+    return 0

@@ -1,0 +1,98 @@
+"""Counting the edits a scripted annotator needs to turn a frame's proposals into its ground truth.
+
+Proposals and truths are matched greedily by bird's-eye-view IoU (best pair first, at least
+`MATCH_IOU`). A matched proposal is accepted as it is when the class agrees and it lies within the
+tolerance (centre within 0.2 m, every side within 10 %, heading within 10 degrees), otherwise it is one
+adjustment. Every unmatched truth is one box added, every unmatched proposal one box deleted, except
+proposals on "don't care" objects (too few points to be labelled), which count neither way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+
+logger = logging.getLogger(__name__)
+
+MATCH_IOU = 0.1
+DONT_CARE_IOU = 0.3
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a proposal may be off and still be accepted without an edit."""
+
+    centre: float = 0.2
+    size: float = 0.10
+    yaw_degrees: float = 10.0
+
+    def accepts(self, proposal: Cuboid, truth: Cuboid) -> bool:
+        """True when ``proposal`` is within tolerance of ``truth``."""
+        centre = np.linalg.norm(np.subtract(proposal.center, truth.center))
+        size = np.abs(np.subtract(proposal.size, truth.size)) / np.maximum(np.asarray(truth.size), 1e-6)
+        yaw = abs(wrap_angle(proposal.yaw - truth.yaw))
+        return bool(
+            centre <= self.centre and size.max() <= self.size and yaw <= math.radians(self.yaw_degrees)
+        )
+
+
+@dataclass
+class EditCounts:
+    """One frame's edits, and how many proposals were accepted untouched."""
+
+    added: int = 0
+    deleted: int = 0
+    adjusted: int = 0
+    accepted: int = 0
+
+    @property
+    def total(self) -> int:
+        """Edits: boxes added, deleted and adjusted."""
+        return self.added + self.deleted + self.adjusted
+
+    def __add__(self, other: EditCounts) -> EditCounts:
+        return EditCounts(*(a + b for a, b in zip(asdict(self).values(), asdict(other).values())))
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready, with the total."""
+        return {**asdict(self), "total": self.total}
+
+
+def count_edits(
+    proposals: Sequence[tuple[str, Cuboid]],
+    truths: Sequence[tuple[str, Cuboid]],
+    ignore: Sequence[Cuboid] = (),
+    tolerance: Tolerance | None = None,
+) -> EditCounts:
+    """Edits from ``proposals`` (class, cuboid) to ``truths``; see the module docstring."""
+    tolerance = tolerance or Tolerance()
+    counts = EditCounts()
+    pairs = sorted(
+        ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    for iou, i, j in pairs:
+        if iou < MATCH_IOU:
+            break
+        if i in used_p or j in used_t:
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        (p_class, p_box), (t_class, t_box) = proposals[i], truths[j]
+        if p_class == t_class and tolerance.accepts(p_box, t_box):
+            counts.accepted += 1
+        else:
+            counts.adjusted += 1
+    counts.added = len(truths) - len(used_t)
+    for i, (_, box) in enumerate(proposals):
+        if i not in used_p and not any(bev_iou(box, c) >= DONT_CARE_IOU for c in ignore):
+            counts.deleted += 1
+    return counts

@@ -1,0 +1,245 @@
+"""The work of a fine-tuning job (runs in the child process; plain Python, callable in-process by tests).
+
+1. Load the plugin and the parent's weights; cap the framework's CPU threads.
+2. Measure the parent on the held-apart old and new frames (for the forgetting gate).
+3. With self-training, pseudo-label unverified frames (sampled K times for the uncertainty).
+4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames); with uncertainty
+   selection, in rounds of a few epochs, each on the most uncertain new frames under the current weights.
+5. Measure the candidate on the same frames and save its weights.
+
+Messages go through ``emit(kind, payload)``: ``progress`` (step, total, metrics, message), ``log`` (a
+line), ``scores`` (a dict) — the job forwards them to the parent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator.core.project import Project
+from annotator.ml.finetune.data import (
+    HELD_NEW,
+    HELD_OLD,
+    PSEUDO,
+    REPLAY,
+    TRAIN,
+    FrameLabels,
+    mix_replay,
+    most_uncertain,
+    select_pseudo_labels,
+)
+from annotator.ml.finetune.gate import report_score
+from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
+from annotator.ml.preannotate import frame_input
+from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
+from annotator.ml.quality import HeldApartFrame, measure_quality
+from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.uncertainty.aggregate import aggregate
+from annotator.ml.uncertainty.sampling import sample_frame, supported_modes
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[str, Any], None]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "FLAGS_cpu_deterministic")
+
+
+def cap_threads(count: int) -> None:
+    """Limit the CPU threads of numerical libraries (set before they are imported; torch also after)."""
+    for name in THREAD_VARIABLES[:3]:
+        os.environ[name] = str(count)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)
+
+
+class _Runner:
+    """One run's state: the model, the loaded frame inputs, the emitter and the cancel token."""
+
+    def __init__(self, spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> None:
+        self.spec, self.emit, self.cancel = spec, emit, cancel
+        folders = None if spec.plugin_folders is None else [Path(p) for p in spec.plugin_folders]
+        registry = PluginRegistry.discover(folders, entry_points_too=spec.entry_points)
+        self.manifest = registry.manifest(spec.plugin)
+        self.model = registry.load(spec.plugin)
+        cap_threads(spec.options.threads)
+        params = dict(spec.options.params)
+        if "threads" in {p.name for p in self.manifest.parameters}:
+            params.setdefault("threads", spec.options.threads)
+        self.values = self.manifest.parameter_values(params)
+        if spec.parent_weights and self.manifest.supports("load"):
+            self.model.load(spec.parent_weights)
+        self.project = Project(spec.root)
+        self.inputs: dict[int, FrameInput] = {}
+
+    def frame(self, labels: FrameLabels) -> FrameInput:
+        if labels.frame.id not in self.inputs:
+            self.inputs[labels.frame.id] = frame_input(self.project, labels.frame, self.spec.task)
+        return self.inputs[labels.frame.id]
+
+    def labelled(self, frames: list[FrameLabels]) -> list[LabelledFrame]:
+        result = []
+        for labels in frames:
+            weights = labels.weights or [None] * len(labels.targets)
+            for targets, weight in zip(labels.targets, weights):
+                result.append(LabelledFrame(self.frame(labels), targets, weight))
+        return result
+
+    def scores(self) -> dict[str, float]:
+        """Score per held-apart set (old, new) under the current weights."""
+        result = {}
+        for name, role in (("old", HELD_OLD), ("new", HELD_NEW)):
+            held = [HeldApartFrame(f) for f in self.labelled(self.spec.of_role(role))]
+            if not held or self.cancel.is_set():
+                continue
+            measure = measure_quality(
+                self.model, self.spec.task, self.spec.classes, held, self.values, self.cancel
+            )
+            if measure is not None:
+                result[name] = report_score(measure)
+        return result
+
+    def uncertainty(self, labels: FrameLabels) -> list[tuple[Detections, np.ndarray]]:
+        """The model's aggregated boxes on a frame with their uncertainty (one pair per camera)."""
+        modes = supported_modes(self.manifest)
+        mode = "mc" if "mc" in modes else "ensemble" if "ensemble" in modes else "tta"
+        groups = sample_frame(
+            self.model, self.manifest, self.frame(labels), self.values, mode, self.spec.options.passes
+        )
+        result = []
+        for camera, samples in groups.items():
+            found = aggregate(samples)
+            width = samples[0].boxes.shape[1] if samples else 7
+            boxes = np.array([b.box for b in found]).reshape(-1, width)
+            detections = Detections(
+                boxes, [b.label for b in found], [b.score for b in found], self.spec.classes,
+                self.model.version, camera=camera,
+            )  # fmt: skip
+            result.append((detections, np.array([b.uncertainty for b in found])))
+        return result
+
+    def pseudo_frames(self) -> list[FrameLabels]:
+        """Unverified frames with the parent's confident, certain boxes (human labels kept, weight 1)."""
+        options = self.spec.options
+        result = []
+        for frame in self.spec.unverified[: options.pseudo_frames]:
+            if self.cancel.is_set():
+                break
+            labels = FrameLabels(frame, PSEUDO, [])
+            targets, weights = [], []
+            for found, uncertainty in self.uncertainty(labels):
+                empty = Detections.empty(self.spec.classes, "labels", found.boxes.shape[1])
+                chosen, weight = select_pseudo_labels(
+                    found, uncertainty, empty, options.pseudo_min_score, options.pseudo_max_uncertainty,
+                    options.pseudo_weight,
+                )  # fmt: skip
+                if len(chosen):
+                    targets.append(chosen)
+                    weights.append(weight)
+            if targets:
+                labels.targets, labels.weights = targets, weights
+                labels.digest = labels_digest_of(targets)
+                result.append(labels)
+        self.emit("log", f"pseudo-labels: {sum(len(t) for f in result for t in f.targets)} boxes "
+                  f"on {len(result)} unverified frames")  # fmt: skip
+        return result
+
+    def fit(
+        self, frames: list[FrameLabels], epochs: int | None, offset: int, total: int | None
+    ) -> list[float]:
+        params = dict(self.values)
+        if epochs is not None:
+            params["epochs"] = epochs
+        losses = []
+        data = self.labelled(frames)
+        for progress in self.model.fit(data, params, self.cancel):
+            if "loss" in progress.metrics:
+                losses.append(float(progress.metrics["loss"]))
+            step_total = total if total is not None else progress.total
+            self.emit(
+                "progress",
+                FitProgress(offset + progress.step, step_total, progress.metrics, progress.message),
+            )
+        return losses
+
+
+def labels_digest_of(targets: list[Detections]) -> str:
+    """A content hash of pseudo targets (they have no annotation ids)."""
+    digest = hashlib.sha1()
+    for t in targets:
+        digest.update(np.round(t.boxes, 4).tobytes())
+        digest.update(t.labels.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTuneResult:
+    """Run a job (see the module docstring); the candidate's weights go to ``spec.output``."""
+    start = time.perf_counter()
+    runner = _Runner(spec, emit, cancel)
+    options = spec.options
+    rng = random.Random(options.seed)
+    emit("log", f"{spec.plugin}: {len(spec.of_role(TRAIN))} new, {len(spec.of_role(REPLAY))} old, "
+         f"{len(spec.of_role(HELD_OLD, HELD_NEW))} held-apart frames")  # fmt: skip
+    parent = runner.scores()
+    emit("scores", {"parent": parent})
+    new, old = spec.of_role(TRAIN), spec.of_role(REPLAY)
+    if not new and not old:
+        raise PluginError("no verified training frame: nothing to fine-tune on")
+    pseudo = runner.pseudo_frames() if options.self_training and not cancel.is_set() else []
+    epochs = runner.values.get("epochs")
+    rounds = 1
+    if options.uncertainty_selection and epochs and len(new) > 1:
+        rounds = math.ceil(epochs / max(1, options.reselect_every))
+    losses: list[float] = []
+    selected: list[int] = []
+    done = 0
+    for number in range(rounds):
+        if cancel.is_set():
+            break
+        chunk = new
+        round_epochs = epochs
+        if rounds > 1:
+            round_epochs = min(options.reselect_every, epochs - number * options.reselect_every)
+            scores = {f.frame.id: _frame_uncertainty(runner, f) for f in new}
+            keep = set(most_uncertain(scores, options.select_share))
+            chunk = [f for f in new if f.frame.id in keep]
+            selected = sorted(set(selected) | keep)
+            emit("log", f"round {number + 1}/{rounds}: {len(chunk)} most uncertain of {len(new)} new frames")
+        mix = mix_replay(chunk, old, options.replay_ratio, rng) + pseudo
+        total_steps = None if rounds == 1 else _estimate_total(len(mix), epochs, runner.values)
+        losses += runner.fit(mix, round_epochs if rounds > 1 else None, done, total_steps)
+        done += _estimate_total(len(mix), round_epochs, runner.values) if rounds > 1 else 0
+    weights = None
+    candidate: dict[str, float] = {}
+    if not cancel.is_set():
+        candidate = runner.scores()
+        emit("scores", {"parent": parent, "candidate": candidate})
+    if not cancel.is_set() and runner.manifest.supports("save"):
+        partial = Path(spec.output + ".partial")
+        runner.model.save(str(partial))
+        partial.replace(spec.output)
+        weights = spec.output
+    frames = [*spec.frames, *pseudo]
+    return FineTuneResult(
+        runner.model.version, weights, {"parent": parent, "candidate": candidate}, losses, frames,
+        time.perf_counter() - start, cancel.is_set(), selected,
+    )  # fmt: skip
+
+
+def _frame_uncertainty(runner: _Runner, labels: FrameLabels) -> float:
+    """A frame's uncertainty for selection: the largest of its objects' (0 without objects)."""
+    found = [float(u) for _, uncertainty in runner.uncertainty(labels) for u in uncertainty]
+    return max(found, default=0.0)
+
+
+def _estimate_total(frames: int, epochs: int | None, values: dict[str, Any]) -> int:
+    batch = int(values.get("batch_size", 1) or 1)
+    return math.ceil(frames / batch) * int(epochs or 1)

@@ -1,0 +1,274 @@
+"""Replaying the annotation of a project whose ground truth is known, to measure what a model saves.
+
+A scripted annotator goes through the frames in order. On each it sees the current model's proposals
+(none with the ``manual`` strategy), counts the edits that turn them into the ground truth
+(`annotator.ml.finetune.edits`), puts the ground truth in as verified labels and moves on. Strategies:
+``manual`` (no model), ``fixed`` (the initial model, never retrained), ``online`` (fine-tuned every K
+frames in a child process with replay, forgetting gate, promotion), ``online-uncertainty`` (the same with
+uncertainty-driven selection of the new frames and self-training on pseudo-labels). Forgetting: after
+every promotion the current model is run on the first frames annotated ("probe" frames) and their edit
+count is recorded; forgetting is the final count minus the best one seen.
+
+The project itself is never written: the simulation works on an in-memory copy of its frames, and the
+fine-tuned weights go to a temporary folder (removed afterwards). The oracle is the demo generator's
+ground truth (objects with fewer than ``min_points`` LiDAR points are "don't care") or, for another
+project, its human-confirmed annotations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotator.core.commands import UndoStack
+from annotator.core.edits import AddAnnotations, SetFrameStatus
+from annotator.core.geometry import Cuboid
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.io.store import ProjectStore
+from annotator.ml.finetune.edits import EditCounts, Tolerance, count_edits
+from annotator.ml.finetune.job import FineTuneJob
+from annotator.ml.finetune.pipeline import plan_finetune, record_result
+from annotator.ml.finetune.spec import FineTuneOptions
+from annotator.ml.preannotate import frame_input
+from annotator.ml.protocol import Detections
+from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.training import is_label
+
+logger = logging.getLogger(__name__)
+
+STRATEGIES = ("manual", "fixed", "online", "online-uncertainty")
+
+
+@dataclass
+class Oracle:
+    """A frame's ground truth: boxes to label (class, cuboid) and "don't care" boxes."""
+
+    truths: list[tuple[str, Cuboid]]
+    ignore: list[Cuboid] = field(default_factory=list)
+
+
+@dataclass
+class SimulationSettings:
+    """How to simulate. ``every``: fine-tune after this many frames (online strategies). ``probe``: frames
+    re-checked for forgetting. ``params``: plugin parameters for prediction (e.g. score_threshold)."""
+
+    strategy: str
+    every: int = 5
+    options: FineTuneOptions = field(default_factory=FineTuneOptions)
+    params: dict[str, Any] = field(default_factory=dict)
+    initial_weights: Path | None = None
+    plugin_folders: list[Path] | None = None
+    entry_points: bool = True
+    probe: int = 5
+    min_points: int = 10
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    job_timeout: float = 1800.0
+
+
+@dataclass
+class FrameResult:
+    """One simulated frame: its edits and the model version that proposed."""
+
+    frame: str
+    edits: EditCounts
+    proposals: int
+    truths: int
+    model_version: str | None
+
+
+@dataclass
+class SimulationReport:
+    """A whole simulated run."""
+
+    strategy: str
+    plugin: str
+    frames: list[FrameResult] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    probe: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def totals(self) -> EditCounts:
+        """Edits summed over the frames."""
+        total = EditCounts()
+        for result in self.frames:
+            total = total + result.edits
+        return total
+
+    @property
+    def forgetting(self) -> int | None:
+        """Probe-frame edits of the final model minus the fewest seen (None without probes)."""
+        if not self.probe:
+            return None
+        counts = [p["edits"] for p in self.probe]
+        return counts[-1] - min(counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "strategy": self.strategy,
+            "plugin": self.plugin,
+            "totals": self.totals.to_dict(),
+            "truths": sum(f.truths for f in self.frames),
+            "forgetting": self.forgetting,
+            "seconds": round(self.seconds, 1),
+            "frames": [{**dataclasses.asdict(f), "edits": f.edits.to_dict()} for f in self.frames],
+            "versions": self.versions,
+            "probe": self.probe,
+        }
+
+
+def oracle_of(
+    root: Path, base: Project, frames: Sequence[Frame], classes: Sequence[str], min_points: int
+) -> dict[int, Oracle]:
+    """Ground truth per frame id: the demo's generated objects, else the project's confirmed labels."""
+    from annotator.synth.demo import ground_truth_path, load_demo_ground_truth
+
+    result = {}
+    if ground_truth_path(root).is_file():
+        truth = load_demo_ground_truth(root)
+        for frame in frames:
+            objects = truth.get(frame.name)
+            if objects is None:
+                raise PluginError(f"{ground_truth_path(root)}: no ground truth for frame {frame.name}")
+            wanted = [o for o in objects if o.label in classes and o.num_points >= min_points]
+            result[frame.id] = Oracle(
+                [(o.label, o.cuboid) for o in wanted], [o.cuboid for o in objects if o not in wanted]
+            )
+        return result
+    for frame in frames:
+        labels = [a for a in base.annotations_of(frame.id, "cuboid") if is_label(a)]
+        result[frame.id] = Oracle(
+            [(a.class_name, a.cuboid) for a in labels if a.class_name in classes],
+            [a.cuboid for a in labels if a.class_name not in classes],
+        )
+    if not any(o.truths for o in result.values()):
+        raise PluginError(f"{root}: neither generated ground truth nor confirmed labels to simulate with")
+    return result
+
+
+class _Simulation:
+    """State of one run: the in-memory project and its stack, the model, the report."""
+
+    def __init__(
+        self, root: Path, registry: PluginRegistry, plugin: str, settings: SimulationSettings
+    ) -> None:
+        if settings.strategy not in STRATEGIES:
+            raise PluginError(f"unknown strategy {settings.strategy!r} (choose from {', '.join(STRATEGIES)})")
+        self.root, self.registry, self.settings = root, registry, settings
+        self.manifest = registry.manifest(plugin)
+        if self.manifest.task != "detect3d":
+            raise PluginError(f"simulate replays cuboid annotation; plugin {plugin} is {self.manifest.task}")
+        store = ProjectStore.open(root, read_only=True)
+        try:
+            self.base = store.load()
+        finally:
+            store.close()
+        self.project = Project(root, self.base.schema)
+        frames = [dataclasses.replace(f, status=FrameStatus.NEW) for f in self.base.frames_in_order()]
+        self.project.load_records(("frame", f.id, f) for f in frames)
+        self.stack = UndoStack(self.project)
+        self.values = self.manifest.parameter_values(settings.params)
+        self.model = None if settings.strategy == "manual" else registry.load(plugin)
+        if self.model is not None and settings.initial_weights is not None:
+            self.model.load(str(settings.initial_weights))
+        self.report = SimulationReport(settings.strategy, plugin)
+
+    def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
+        if self.model is None:
+            return []
+        found = self.model.predict(frame_input(self.project, frame, "detect3d"), self.values)
+        found = found[0] if isinstance(found, (list, tuple)) else found
+        assert isinstance(found, Detections)
+        return [(found.class_names[int(k)], Cuboid.from_array(b)) for b, k in zip(found.boxes, found.labels)]
+
+    def annotate(self, frame: Frame, oracle: Oracle) -> None:
+        """The annotator's corrected labels go in; the frame is marked verified (one step)."""
+        labels = [Annotation(0, frame.id, name, cuboid=box) for name, box in oracle.truths]
+        with self.stack.group(f"Annotate {frame.name}"):
+            if labels:
+                self.stack.push(AddAnnotations(labels))
+            self.stack.push(SetFrameStatus(frame.id, FrameStatus.VERIFIED))
+
+    def finetune(self, models_dir: Path, on_log: Callable[[str], None] | None) -> None:
+        settings = self.settings
+        options = dataclasses.replace(
+            settings.options,
+            uncertainty_selection=settings.strategy == "online-uncertainty",
+            self_training=settings.strategy == "online-uncertainty",
+        )
+        spec = plan_finetune(
+            self.project, self.manifest, options, models_dir=models_dir, initial_weights=settings.initial_weights,
+            plugin_folders=settings.plugin_folders, entry_points=settings.entry_points,
+        )  # fmt: skip
+        result = FineTuneJob(spec, on_log=on_log).start().wait(settings.job_timeout)
+        version, decision = record_result(self.stack.push, self.project, spec, result)
+        self.report.versions.append(
+            {
+                "id": version.id,
+                "after_frames": len(self.report.frames),
+                "promoted": decision.passed,
+                "gate": decision.reasons,
+                "scores": result.scores,
+                "seconds": round(result.seconds, 1),
+                "model_version": version.model_version,
+            }
+        )
+        if decision.passed and self.model is not None:
+            self.model.load(result.weights)
+
+    def check_probe(self, frames: Sequence[Frame], oracles: dict[int, Oracle]) -> None:
+        probe = frames[: self.settings.probe]
+        total = EditCounts()
+        for frame in probe:
+            oracle = oracles[frame.id]
+            total = total + count_edits(
+                self.proposals(frame), oracle.truths, oracle.ignore, self.settings.tolerance
+            )
+        self.report.probe.append({"after_frames": len(self.report.frames), "edits": total.total})
+
+
+def simulate(
+    root: Path,
+    registry: PluginRegistry,
+    plugin: str,
+    settings: SimulationSettings,
+    frames: Callable[[Project], list[Frame]] | None = None,
+    on_frame: Callable[[FrameResult], None] | None = None,
+    on_log: Callable[[str], None] | None = None,
+) -> SimulationReport:
+    """Run one strategy over the project's frames (``frames`` picks them; all by default)."""
+    start = time.perf_counter()
+    run = _Simulation(root, registry, plugin, settings)
+    chosen = frames(run.project) if frames is not None else run.project.frames_in_order()
+    oracles = oracle_of(root, run.base, chosen, run.manifest.classes, settings.min_points)
+    online = settings.strategy.startswith("online")
+    models_dir = Path(tempfile.mkdtemp(prefix="annotator-simulate-"))
+    try:
+        for position, frame in enumerate(chosen):
+            oracle = oracles[frame.id]
+            proposals = run.proposals(frame)
+            edits = count_edits(proposals, oracle.truths, oracle.ignore, settings.tolerance)
+            version = None if run.model is None else run.model.version
+            result = FrameResult(frame.name, edits, len(proposals), len(oracle.truths), version)
+            run.report.frames.append(result)
+            if on_frame is not None:
+                on_frame(result)
+            run.annotate(frame, oracle)
+            done = position + 1
+            if online and done % settings.every == 0 and done < len(chosen):
+                run.finetune(models_dir, on_log)
+                if run.report.versions[-1]["promoted"]:
+                    run.check_probe(chosen, oracles)
+    finally:
+        shutil.rmtree(models_dir, ignore_errors=True)
+    run.report.seconds = time.perf_counter() - start
+    return run.report

@@ -1,0 +1,99 @@
+"""The fine-tuning job in a child process: progress arrives, the parent is free meanwhile, cancel works,
+and the result becomes a gated version that pre-annotation then uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from annotator.core.model_versions import current_version
+from annotator.ml.finetune.engine import run_finetune
+from annotator.ml.finetune.job import FineTuneJob, JobError
+from annotator.ml.finetune.pipeline import plan_finetune, record_result
+from annotator.ml.finetune.spec import FineTuneOptions
+from annotator.ml.protocol import CancelToken
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.weights import latest_weights
+
+PLUGIN = "centroid-example"
+
+
+@pytest.fixture
+def registry(plugin_folder: Path) -> PluginRegistry:
+    return PluginRegistry.discover([plugin_folder], entry_points_too=False)
+
+
+def plan(workspace, registry, plugin_folder, **options):
+    return plan_finetune(
+        workspace.project, registry.manifest(PLUGIN), FineTuneOptions(held_apart=0.0, **options),
+        plugin_folders=[plugin_folder], entry_points=False,
+    )  # fmt: skip
+
+
+def test_job_reports_progress_while_the_parent_stays_free_and_its_version_is_promoted(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 3, 2) as workspace:
+        spec = plan(workspace, registry, plugin_folder)
+        seen: dict[str, list] = {"progress": [], "log": [], "finished": []}
+        job = FineTuneJob(
+            spec,
+            on_progress=seen["progress"].append,
+            on_log=seen["log"].append,
+            on_finished=lambda result, error: seen["finished"].append((result, error)),
+        )
+        job.start()
+        # start() came back while the child is still starting up; polling never waits
+        assert job.running
+        assert job.poll() is True
+        result = job.wait(timeout=120)
+        assert [p.step for p in seen["progress"]] == [1, 2]
+        assert seen["log"] and "2 new" in seen["log"][0]
+        assert seen["finished"] == [(result, None)]
+        assert result.model_version == "centroid-1.0+pad0.500"
+        assert Path(result.weights).is_file()
+        version, decision = record_result(workspace.push, workspace.project, spec, result)
+        assert decision.passed
+        assert current_version(workspace.project, PLUGIN).id == "v1"
+        assert version.weights == "models/centroid-example/v1.weights"
+        assert {(e.frame, e.role, e.source) for e in version.data} == {
+            ("f0", "train", "human"),
+            ("f1", "train", "human"),
+        }
+        assert latest_weights(workspace.project, PLUGIN) == tmp_path / "p" / version.weights
+        workspace.stack.undo()  # the record and the promotion are one step
+        assert current_version(workspace.project, PLUGIN) is None
+
+
+def test_cancelled_job_saves_no_weights(tmp_path, tiny_project, registry, plugin_folder) -> None:
+    with tiny_project(tmp_path / "p", 3, 3) as workspace:
+        spec = plan(workspace, registry, plugin_folder)
+        job = FineTuneJob(spec)
+        job.cancel()  # before its first step: the plugin's fit stops at once
+        result = job.start().wait(timeout=120)
+        assert result.cancelled and result.weights is None
+        assert not Path(spec.output).exists()
+
+
+def test_a_failing_job_reports_the_error(tmp_path, tiny_project, registry, plugin_folder) -> None:
+    with tiny_project(tmp_path / "p", 2, 2) as workspace:
+        spec = plan(workspace, registry, plugin_folder)
+        spec.plugin_folders = [str(tmp_path / "nowhere")]
+        with pytest.raises(JobError, match="no plugin 'centroid-example'"):
+            FineTuneJob(spec).start().wait(timeout=120)
+
+
+def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 4, 2) as workspace:
+        spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
+                    pseudo_max_uncertainty=1.0, pseudo_weight=0.25, pseudo_frames=1, passes=2)  # fmt: skip
+        result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+        pseudo = [f for f in result.frames if f.role == "pseudo"]
+        assert [f.frame.name for f in pseudo] == ["f2"]
+        assert pseudo[0].weights[0].tolist() == [0.25]
+        assert pseudo[0].entry().source == "pseudo"
+        # the human labels of the unverified frames were never touched
+        assert all(len(workspace.project.annotations_of(f.id)) == 1 for f in spec.unverified)
