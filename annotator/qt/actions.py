@@ -136,9 +136,22 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
         ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
         *model_actions(),
+        *tool_actions(),
         *cuboid_actions(),
         *track_actions(),
         *image_actions(),
+    )  # fmt: skip
+
+
+def tool_actions() -> tuple[ActionSpec, ...]:
+    """The Tools menu and toolbar: mouse tools for creating and editing cuboids (``mouse_tools`` handlers)."""
+    menu, bar = "T&ools", "Tools"
+    return (
+        ActionSpec("tools.select", "&Select / edit", menu, "mouse_tools.choose_tool", keys=("M",), args=("select",), checkable=True, group="tool", toolbar=bar, tip="drag the selected box to move it, its edges or corners to resize, the knob to turn"),
+        ActionSpec("tools.click_fit", "&Click fit", menu, "mouse_tools.choose_tool", keys=("Shift+N",), args=("click_fit",), checkable=True, group="tool", toolbar=bar, tip="click an object's points to fit a box"),
+        ActionSpec("tools.rectangle", "&Rectangle fit", menu, "mouse_tools.choose_tool", keys=("Shift+B",), args=("rectangle",), checkable=True, group="tool", toolbar=bar, tip="drag a rectangle in the top view"),
+        ActionSpec("tools.place", "&Place on ground", menu, "mouse_tools.choose_tool", keys=("Shift+P",), args=("place",), checkable=True, group="tool", toolbar=bar, tip="click: a box of the class's default size"),
+        ActionSpec("tools.snap_ground", "Snap to &ground", menu, "mouse_tools.snap_to_ground", keys=("Shift+G",), separator_before=True, toolbar=bar, tip="the selected box's bottom onto the local ground"),
     )  # fmt: skip
 
 

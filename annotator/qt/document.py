@@ -47,6 +47,8 @@ class Document(QObject):
     selection_changed = Signal(object)
     #: The label schema changed.
     schema_changed = Signal()
+    #: The class new boxes get changed: its name.
+    active_class_changed = Signal(str)
     #: Project settings changed (e.g. ``nine_dof``).
     settings_changed = Signal()
 
@@ -58,6 +60,7 @@ class Document(QObject):
         self.loaded: LoadedFrame | None = None
         self.selected_id: int | None = None
         self.hidden_classes: set[str] = set()
+        self._active_class: str | None = None
         self.load_ms = 0.0
         loader.loaded.connect(self._cloud_loaded)
         loader.failed.connect(self._cloud_failed)
@@ -246,6 +249,20 @@ class Document(QObject):
         if annotation_id != self.selected_id:
             self.selected_id = annotation_id
             self.selection_changed.emit(annotation_id)
+
+    @property
+    def active_class(self) -> str | None:
+        """The class new boxes get: the one chosen, else the schema's first class (None without classes)."""
+        names = [] if self.project is None else self.project.schema.names
+        if self._active_class in names:
+            return self._active_class
+        return names[0] if names else None
+
+    def set_active_class(self, name: str) -> None:
+        """Choose the class new boxes get (view state, not project data: no command)."""
+        if name and name != self._active_class:
+            self._active_class = name
+            self.active_class_changed.emit(name)
 
     def set_class_hidden(self, class_name: str, hidden: bool) -> None:
         """Hide or show the cuboids of a class in the views."""

@@ -27,6 +27,8 @@ from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.document import Document
+from annotator.qt.editing.controller import EditController
+from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.keyboard_editing import KeyboardEditor
 from annotator.qt.image_panel import ImagePanel
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
         self.images = ImagePanel(self.document)
+        self.mouse_tools = EditController(self.document, self.grid, self)
         self.specs = default_actions(with_formats=True)
         self.editing = KeyboardEditor(self.document, self)
         self.tracks = TrackEditor(self.document, self.settings, self)
@@ -86,6 +89,8 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.toolbars = build_toolbars(self, self.specs, self.actions)
+        self.toolbars["Tools"].addWidget(ClassChooser(self.mouse_tools))
+        keep_tool_actions_checked(self.mouse_tools, self.actions)
         self.recent_menu = self.menus["file.recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
 
@@ -115,7 +120,7 @@ class MainWindow(QMainWindow):
         for label in (self.points_label, self.cursor_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.preannotation.progress)
-        for controller in (self.preannotation, self.review):
+        for controller in (self.preannotation, self.review, self.mouse_tools):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
         self._connect_editing()

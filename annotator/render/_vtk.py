@@ -34,6 +34,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkRenderer,
     vtkRenderWindow,
     vtkTextProperty,
+    vtkTexture,
     vtkWindowToImageFilter,
 )
 from vtkmodules.vtkRenderingLabel import vtkLabeledDataMapper
@@ -66,6 +67,7 @@ __all__ = [
     "vtkScalarBarActor",
     "vtkStringArray",
     "vtkTextProperty",
+    "vtkTexture",
     "vtkTypeInt32Array",
     "vtkTypeInt64Array",
     "vtkUnsignedCharArray",

@@ -13,10 +13,11 @@ import dataclasses
 import itertools
 import logging
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Signal
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 
 from annotator.core import box_drag
 from annotator.core.creation import (
@@ -37,9 +38,11 @@ from annotator.qt.editing.modes import OrthoEditMode, PerspectiveEditMode
 from annotator.qt.ortho_view import OrthoView
 from annotator.qt.view_base import SceneView
 from annotator.qt.view_grid import ViewGrid
+from annotator.render.backdrop import Backdrop
 from annotator.render.camera import CameraPose, ray_plane_z
 from annotator.render.handles import Grip, HandleLayer, RubberBand, grip_at
 from annotator.render.picking import ray_hits_cuboid
+from annotator.render.preview import BoxPreview
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ TOOLS = {"select": "Select / edit", "click_fit": "Click fit", "rectangle": "Rect
 GRIP_PIXELS = 7.0
 #: Default size of a class missing from the schema.
 FALLBACK_SIZE = (4.0, 1.8, 1.6)
+#: While dragging, the perspective view (the costliest to draw) renders at most this often (seconds).
+PERSPECTIVE_INTERVAL = 0.1
 #: Smallest rectangle (m) that counts as drawn.
 MIN_RECTANGLE = 0.3
 
@@ -71,7 +76,9 @@ class Drag:
     start_point: np.ndarray
     pose: CameraPose
     merge_key: tuple
+    color: tuple[int, int, int]
     plane_z: float | None = None  # perspective moves: the horizontal plane the cursor slides on
+    current: Cuboid | None = None  # the box as the cursor has it now (committed when the drag ends)
 
 
 class EditController(QObject):
@@ -79,8 +86,6 @@ class EditController(QObject):
 
     #: The active tool changed: its name.
     tool_changed = Signal(str)
-    #: The active class changed: its name.
-    active_class_changed = Signal(str)
     #: A message for the status bar and how long to show it (ms).
     message = Signal(str, int)
 
@@ -89,9 +94,14 @@ class EditController(QObject):
         self.document = document
         self.grid = grid
         self.tool = "select"
-        self._active_class: str | None = None
         self.ground = FrameGround(parent=self)
         self.drag: Drag | None = None
+        self._backdrop: Backdrop | None = None
+        self.previews = {view: BoxPreview(view.scene) for view in grid.views}
+        self._perspective_drawn = 0.0
+        self._perspective_timer = QTimer(self)
+        self._perspective_timer.setSingleShot(True)
+        self._perspective_timer.timeout.connect(self._draw_perspective)
         self._serial = itertools.count(1)
         self._seeds: tuple[object, object, np.ndarray] | None = None  # cloud, model, non-ground sample
         self.handles = {axis: HandleLayer(axis) for axis in grid.ortho}
@@ -105,7 +115,6 @@ class EditController(QObject):
         document.cloud_changed.connect(lambda: self.ground.set_cloud(document.cloud))
         document.annotations_changed.connect(lambda _: self.refresh_handles())
         document.selection_changed.connect(lambda _: self.refresh_handles())
-        document.schema_changed.connect(self._schema_changed)
 
     # -- tool and class ------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -130,23 +139,12 @@ class EditController(QObject):
 
     @property
     def active_class(self) -> str | None:
-        """The class new boxes get: the chosen one, else the schema's first class."""
-        project = self.document.project
-        names = [] if project is None else project.schema.names
-        if self._active_class in names:
-            return self._active_class
-        return names[0] if names else self._active_class
+        """The class new boxes get (kept by the document)."""
+        return self.document.active_class
 
     def set_active_class(self, name: str) -> None:
         """Choose the class new boxes get."""
-        if name and name != self._active_class:
-            self._active_class = name
-            self.active_class_changed.emit(name)
-
-    def _schema_changed(self) -> None:
-        name = self.active_class
-        if name is not None:
-            self.active_class_changed.emit(name)
+        self.document.set_active_class(name)
 
     def default_size(self, class_name: str) -> tuple[float, float, float]:
         """The schema's default size of a class (a car-like size when it is unknown)."""
@@ -200,15 +198,16 @@ class EditController(QObject):
             np.asarray(start, dtype=np.float64),
             view.scene.camera_pose(),
             ("mouse-drag", selected.id, next(self._serial)),
+            self.document.class_color(selected.class_name),
             plane_z,
         )
+        self._backdrop = Backdrop(self.grid.perspective.scene)  # the cloud is not redrawn while dragging
         return True
 
     def update_drag(self, position: QPointF) -> None:
-        """Move the dragged box to follow the cursor (one merged undo step per drag)."""
+        """Move the dragged box with the cursor: only its stand-in actors and handles are redrawn."""
         drag = self.drag
-        project = self.document.project
-        if drag is None or project is None or drag.annotation_id not in project.annotations:
+        if drag is None:
             return
         if drag.plane_z is None:
             point = drag.view.world_at(position)
@@ -217,24 +216,52 @@ class EditController(QObject):
         if point is None:
             return
         cuboid = dragged_cuboid(drag, point)
-        current = project.annotations[drag.annotation_id]
-        if current.cuboid == cuboid:
+        if cuboid == drag.current:
             return
-        updated = dataclasses.replace(current, cuboid=cuboid)
-        self.document.push(UpdateAnnotations([updated], _LABELS[drag.grip.kind], drag.merge_key))
-        if isinstance(drag.view, OrthoView):  # the dragged view keeps still under the cursor
-            drag.view.scene.set_camera_pose(drag.pose)
+        drag.current = cuboid
+        for view, preview in self.previews.items():
+            preview.show(cuboid, drag.color)
+            if view is not self.grid.perspective:
+                view.request_render()
+        for layer in self.handles.values():
+            layer.show(cuboid, knob_reach(cuboid))
+        self._schedule_perspective()
+
+    def _schedule_perspective(self) -> None:
+        wait = PERSPECTIVE_INTERVAL - (time.monotonic() - self._perspective_drawn)
+        if wait <= 0:
+            self._draw_perspective()
+        elif not self._perspective_timer.isActive():
+            self._perspective_timer.start(round(wait * 1000))
+
+    def _draw_perspective(self) -> None:
+        self._perspective_drawn = time.monotonic()
+        self.grid.perspective.request_render()
 
     def end_drag(self) -> None:
-        """Finish the drag: close its undo step and fit the view to the box again."""
+        """Finish the drag: the box's new numbers become one undoable command."""
         drag, self.drag = self.drag, None
         if drag is None:
             return
+        self._perspective_timer.stop()
+        if self._backdrop is not None:
+            self._backdrop.release()
+            self._backdrop = None
+        for preview in self.previews.values():
+            preview.hide()
+        for view in self.grid.views:
+            view.request_render()
+        project = self.document.project
+        if project is None or drag.annotation_id not in project.annotations:
+            return
+        current = project.annotations[drag.annotation_id]
+        if drag.current is None or drag.current == current.cuboid:
+            self.refresh_handles()
+            return
+        updated = dataclasses.replace(current, cuboid=drag.current)
+        self.document.push(UpdateAnnotations([updated], _LABELS[drag.grip.kind], drag.merge_key))
         if self.document.workspace is not None:
             self.document.workspace.stack.close_merge()
-        if isinstance(drag.view, OrthoView):
-            document = self.document
-            drag.view.show_frame(document.cloud, document.cuboid_items(), document.selected_id, fit=True)
 
     def _on_plane(self, view: SceneView, position: QPointF, z: float) -> np.ndarray | None:
         origin, direction = view.ray_at(position)

@@ -22,7 +22,7 @@ class ClassChooser(QComboBox):
         self.controller = controller
         controller.document.opened.connect(self.refill)
         controller.document.schema_changed.connect(self.refill)
-        controller.active_class_changed.connect(self._show_class)
+        controller.document.active_class_changed.connect(self._show_class)
         self.currentTextChanged.connect(self._chosen)
         self.refill()
 

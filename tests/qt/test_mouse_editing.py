@@ -1,0 +1,252 @@
+"""Mouse editing in the real window: click fit, rectangle fit, place, handle drags, undo to exact numbers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QComboBox
+
+from annotator.core.edits import AddFrames, update_annotation
+from annotator.core.geometry import Cuboid, bev_iou
+from annotator.io.frames import frames_from_files
+from annotator.io.pointcloud import write_kitti_bin
+from annotator.io.workspace import Workspace
+from annotator.qt.editing.controller import knob_reach
+from annotator.render.camera import focus_pose, ortho_pose_for_cuboid
+from annotator.render.handles import knob_position
+
+LEFT = Qt.MouseButton.LeftButton
+NO_KEYS = Qt.KeyboardModifier.NoModifier
+
+
+def to_widget(view, world) -> QPoint:
+    """The canvas position (Qt pixels) where ``view`` draws a world point."""
+    x, y = view.scene.world_to_display(np.asarray(world, dtype=float))
+    ratio = view.canvas.device_pixel_ratio()
+    return QPoint(round(x / ratio), round(view.canvas.height() - 1 - y / ratio))
+
+
+def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 6, modifiers=NO_KEYS) -> None:
+    """Press at ``start``, move in steps to ``end``, release there."""
+    qtbot.mousePress(widget, LEFT, modifiers, start)
+    for k in range(1, steps + 1):
+        qtbot.mouseMove(widget, start + (end - start) * (k / steps))
+    qtbot.mouseRelease(widget, LEFT, modifiers, end)
+
+
+def open_window(qtbot, settings, project: Path):
+    from annotator.qt.frame_loader import FrameLoader
+    from annotator.qt.main_window import MainWindow
+
+    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=8_000))
+    qtbot.addWidget(main)
+    main.resize(1200, 800)
+    main.show()
+    qtbot.waitExposed(main)
+    main.open_project(project)
+    qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: main.mouse_tools.ground.model is not None, timeout=10_000)
+    main.grid.render_all_now()
+    return main
+
+
+# -- a generated street frame (ray-cast LiDAR: cars are seen from one side) -------------------------
+@pytest.fixture(scope="module")
+def synth_frame(tmp_path_factory) -> tuple[Path, list]:
+    from annotator.synth import LidarConfig, SceneConfig, generate_sequence
+
+    sequence = generate_sequence(
+        SceneConfig(seed=3, n_frames=1, ego_speed=0.0, lidar=LidarConfig(beams=32, azimuth_step=0.4))
+    )
+    frame = sequence.frames[0]
+    path = tmp_path_factory.mktemp("synth") / "000000.bin"
+    write_kitti_bin(path, frame.points)
+    return path, frame.objects
+
+
+@pytest.fixture
+def synth_window(qtbot, settings, synth_frame, tmp_path) -> Iterator:
+    path, _ = synth_frame
+    with Workspace.create(tmp_path / "project") as workspace:
+        workspace.push(AddFrames(frames_from_files(workspace.project, [path])))
+    main = open_window(qtbot, settings, tmp_path / "project")
+    yield main
+    main.close()
+
+
+def unoccluded_car(objects) -> Cuboid:
+    """A fully visible car ahead of the sensor with plenty of points."""
+    cars = [o for o in objects if o.label == "Car" and o.occlusion == 0 and o.num_points >= 150]
+    cars = [o for o in cars if 4.0 < o.cuboid.center[0] < 20.0]
+    return min(cars, key=lambda o: o.cuboid.center[0]).cuboid
+
+
+def only_new_box(main):
+    cuboids = main.document.cuboids()
+    assert len(cuboids) == 1
+    return cuboids[0]
+
+
+def test_click_fit_in_the_perspective_view_matches_the_ground_truth(synth_window, synth_frame, qtbot) -> None:
+    main = synth_window
+    truth = unoccluded_car(synth_frame[1])
+    main.actions["tools.click_fit"].trigger()
+    assert main.mouse_tools.tool == "click_fit" and main.actions["tools.click_fit"].isChecked()
+    view = main.grid.perspective
+    view.set_camera_pose(focus_pose(view.scene.camera_pose(), truth))
+    view.render_now()
+    qtbot.mouseClick(view.canvas, LEFT, NO_KEYS, to_widget(view, truth.center))
+    created = only_new_box(main)
+    assert created.class_name == "Car" and main.document.selected_id == created.id
+    assert bev_iou(created.cuboid, truth) >= 0.7
+    assert abs(math.cos(created.cuboid.yaw - truth.yaw)) > 0.95  # the heading is along the car
+    assert main.workspace.stack.undo_label() == "Create cuboid (click fit)"
+
+
+def test_rectangle_in_the_top_view_fits_the_points_inside(synth_window, synth_frame, qtbot) -> None:
+    main = synth_window
+    truth = unoccluded_car(synth_frame[1])
+    main.actions["tools.rectangle"].trigger()
+    top = main.grid.ortho["top"]
+    area = Cuboid(truth.center, (10.0, 10.0, 3.0), 0.0)
+    top.set_camera_pose(ortho_pose_for_cuboid(area, "top", top.scene.aspect))
+    top.render_now()
+    corners = truth.corners()[:4, :2]
+    low, high = corners.min(axis=0) - 0.6, corners.max(axis=0) + 0.6
+    z = truth.center[2]
+    drag(qtbot, top.canvas, to_widget(top, (low[0], low[1], z)), to_widget(top, (high[0], high[1], z)))
+    created = only_new_box(main)
+    assert bev_iou(created.cuboid, truth) >= 0.7
+    assert created.cuboid.z_range()[0] == pytest.approx(truth.z_range()[0], abs=0.3)
+
+
+def test_place_puts_a_default_box_on_the_ground_under_the_cursor(window, qtbot) -> None:
+    main = window
+    main.actions["tools.place"].trigger()
+    chooser = main.findChild(QComboBox, "activeClass")
+    assert chooser.currentText() == "Car"  # the schema's first class until another is chosen
+    chooser.setCurrentText("Pedestrian")
+    assert main.document.active_class == "Pedestrian"
+    top = main.grid.ortho["top"]
+    before = len(main.document.cuboids())
+    qtbot.mouseClick(top.canvas, LEFT, NO_KEYS, to_widget(top, (20.0, -10.0, -1.7)))
+    assert len(main.document.cuboids()) == before + 1
+    placed = main.document.selected.cuboid
+    assert main.document.selected.class_name == "Pedestrian"
+    assert placed.size == main.document.project.schema.get("Pedestrian").default_size
+    assert placed.center[:2] == pytest.approx((20.0, -10.0), abs=0.6)
+    assert placed.z_range()[0] == pytest.approx(-1.7, abs=0.1)
+
+
+# -- editing the street's car in the top view --------------------------------------------------------
+def select_car(main):
+    car = next(a for a in main.document.cuboids() if a.class_name == "Car")
+    main.document.select(car.id)
+    main.grid.render_all_now()
+    return car
+
+
+def test_dragging_a_corner_in_the_top_view_keeps_the_opposite_corner_and_undoes_exactly(
+    window, qtbot
+) -> None:
+    main = window
+    car = select_car(main)
+    top = main.grid.ortho["top"]
+    before = car.cuboid
+    start = to_widget(top, before.corners()[4])  # front-left, top face
+    history = len(main.workspace.stack.entries)
+    drag(qtbot, top.canvas, start, start + QPoint(-12, -15))
+    after = main.document.selected.cuboid
+    assert after.size[0] > before.size[0] and after.size[1] > before.size[1]
+    assert after.size[2] == before.size[2] and after.yaw == before.yaw
+    assert np.allclose(after.corners()[2], before.corners()[2], atol=1e-9)  # rear-right stayed put
+    assert len(main.workspace.stack.entries) == history + 1  # the whole drag is one step
+    assert main.workspace.stack.undo_label() == "Resize cuboid"
+    main.actions["edit.undo"].trigger()
+    assert main.document.selected.cuboid == before
+    main.actions["edit.redo"].trigger()
+    assert main.document.selected.cuboid == after
+
+
+def test_the_knob_turns_the_box_in_one_step(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    top = main.grid.ortho["top"]
+    before = car.cuboid
+    knob = knob_position(before, knob_reach(before))
+    centre = np.asarray(before.center)
+    turn = math.radians(30.0)
+    rel = knob - centre
+    target = centre + np.array(
+        [
+            rel[0] * math.cos(turn) - rel[1] * math.sin(turn),
+            rel[0] * math.sin(turn) + rel[1] * math.cos(turn),
+            rel[2],
+        ]
+    )
+    drag(qtbot, top.canvas, to_widget(top, knob), to_widget(top, target), steps=8)
+    after = main.document.selected.cuboid
+    assert math.degrees(after.yaw - before.yaw) == pytest.approx(30.0, abs=3.0)
+    assert after.center == before.center and after.size == before.size
+    assert main.workspace.stack.undo_label() == "Rotate cuboid"
+    main.actions["edit.undo"].trigger()
+    assert main.document.selected.cuboid == before
+
+
+def test_dragging_inside_moves_and_every_view_follows_live(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    top = main.grid.ortho["top"]
+    before = car.cuboid
+    history = len(main.workspace.stack.entries)
+    start = to_widget(top, before.center)
+    qtbot.mousePress(top.canvas, LEFT, NO_KEYS, start)
+    qtbot.mouseMove(top.canvas, start + QPoint(10, 0))
+    qtbot.mouseMove(top.canvas, start + QPoint(20, 0))
+    during = main.mouse_tools.drag.current
+    assert during.center != before.center and during.size == before.size
+    for view in main.grid.views:  # all four views draw the moving box before the button is released
+        assert main.mouse_tools.previews[view].cuboid == during
+        assert not view.scene.cuboids.selected_actor.GetVisibility()
+    main.grid.ortho["side"].render_now()
+    qtbot.mouseRelease(top.canvas, LEFT, NO_KEYS, start + QPoint(20, 0))
+    assert main.document.selected.cuboid == during
+    assert len(main.workspace.stack.entries) == history + 1
+    assert main.workspace.stack.undo_label() == "Move cuboid"
+    assert during.center[2] == pytest.approx(before.center[2])
+    for view in main.grid.views:
+        assert main.mouse_tools.previews[view].cuboid is None
+        assert view.scene.selected_item().cuboid == during
+
+
+def test_shift_drag_in_the_perspective_view_slides_the_box_on_the_ground(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    view = main.grid.perspective
+    before = car.cuboid
+    camera = view.scene.camera_pose()
+    view.set_camera_pose(focus_pose(camera, before))
+    view.render_now()
+    start = to_widget(view, before.center)
+    drag(qtbot, view.canvas, start, start + QPoint(40, 10), modifiers=Qt.KeyboardModifier.ShiftModifier)
+    after = main.document.selected.cuboid
+    assert after.center[2] == before.center[2] and after.size == before.size
+    assert math.dist(after.center[:2], before.center[:2]) > 0.3
+    assert view.scene.camera_pose().position == pytest.approx(focus_pose(camera, before).position)
+
+
+def test_snap_to_ground_puts_the_bottom_on_the_ground(window) -> None:
+    main = window
+    car = select_car(main)
+    raised = car.cuboid.replace(center=(*car.cuboid.center[:2], 1.0))
+    main.document.push(update_annotation(main.document.project, car.id, cuboid=raised))
+    main.actions["tools.snap_ground"].trigger()
+    snapped = main.document.selected.cuboid
+    assert snapped.z_range()[0] == pytest.approx(-1.7, abs=0.1)
+    assert snapped.center[:2] == raised.center[:2]
+    assert main.workspace.stack.undo_label() == "Snap cuboid to ground"
