@@ -11,7 +11,7 @@ Cancel button sits in the status bar. A plugin that fails to load or run leaves 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -35,6 +35,7 @@ from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
 from annotator.qt.settings import AppSettings
 from annotator.qt.status_progress import StatusProgress
+from annotator.render.cloud import PreparedCloud
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,10 @@ class PreannotationWorker(QObject):
         threshold: float,
         params: dict[str, Any] | None,
         cancel: CancelToken,
+        shown_cloud: Callable[[int], PreparedCloud | None] = lambda frame_id: None,
     ) -> None:
         super().__init__()
+        self.shown_cloud = shown_cloud
         self.registry = registry
         self.project = project
         self.plugin_id = plugin_id
@@ -117,9 +120,21 @@ class PreannotationWorker(QObject):
                 logger.warning("pre-annotation failed: %s", message)
                 self.frame_failed.emit(message)
             else:
+                self._warm(frame.id, proposals)
                 self.frame_done.emit(frame, proposals)
             self.progress.emit(position + 1)
         self.finished.emit("")
+
+    def _warm(self, frame_id: int, proposals: list[Annotation]) -> None:
+        """Find the points inside the proposals here when their frame is on screen, so that the UI
+        thread (object list, highlights) only looks them up."""
+        cloud = self.shown_cloud(frame_id)
+        if cloud is None:
+            return
+        try:
+            cloud.warm([p.cuboid for p in proposals if p.cuboid is not None])
+        except RuntimeError:  # the cache was trimmed on the UI thread meanwhile: it is only a head start
+            logger.debug("points-inside warm-up of frame %s skipped", frame_id)
 
 
 class PreannotationController(QObject):
@@ -220,7 +235,14 @@ class PreannotationController(QObject):
         self._thread = QThread(self)
         self._thread.setObjectName("preannotation")
         self._worker = PreannotationWorker(
-            self.registry, workspace.project, plugin_id, frames, threshold, params, self._cancel
+            self.registry,
+            workspace.project,
+            plugin_id,
+            frames,
+            threshold,
+            params,
+            self._cancel,
+            self._shown_cloud,
         )
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
@@ -244,6 +266,11 @@ class PreannotationController(QObject):
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait(timeout_ms)
+
+    def _shown_cloud(self, frame_id: int) -> PreparedCloud | None:
+        """The prepared cloud of ``frame_id`` when it is the frame on screen (read by the worker)."""
+        loaded = self.document.loaded
+        return loaded.cloud if loaded is not None and loaded.frame_id == frame_id else None
 
     def _current(self) -> bool:
         return self._workspace is not None and self._workspace is self.document.workspace

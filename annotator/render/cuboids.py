@@ -182,10 +182,14 @@ def inside_points(
     """
     chunks: list[np.ndarray] = []
     colors: list[np.ndarray] = []
+    keep = None
+    if within is not None:  # a mask: one lookup per point instead of a set intersection per box
+        keep = np.zeros(len(cloud.xyz), dtype=bool)
+        keep[within] = True
     for item in items:
         indices = cloud.inside(item.cuboid)
-        if within is not None:
-            indices = indices[np.isin(indices, within, assume_unique=True)]
+        if keep is not None:
+            indices = indices[keep[indices]]
         if len(indices):
             chunks.append(indices)
             colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))

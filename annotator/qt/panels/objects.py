@@ -80,10 +80,14 @@ class ObjectsPanel(QWidget):
         """Rebuild the rows from the current frame."""
         self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
+        # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         annotations = self.document.cuboids()
         self.table.setRowCount(len(annotations))
         for row, annotation in enumerate(annotations):
             self._fill_row(row, annotation)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         self.table.blockSignals(False)
         self._show_selection(self.document.selected_id)
