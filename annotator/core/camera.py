@@ -140,3 +140,38 @@ def _clip_segment_to_near_plane(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
     cut = a + t * (b - a)
     cut[2] = NEAR_PLANE
     return (cut, b) if a[2] < NEAR_PLANE else (a, cut)
+
+
+def clip_segment_to_rect(
+    a: np.ndarray, b: np.ndarray, width: float, height: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The part of the pixel segment a-b inside the image rectangle [0, width] x [0, height], or None
+    (Liang-Barsky)."""
+    start, delta = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64) - a
+    t0, t1 = 0.0, 1.0
+    for p, q in (
+        (-delta[0], start[0]),
+        (delta[0], width - start[0]),
+        (-delta[1], start[1]),
+        (delta[1], height - start[1]),
+    ):
+        if p == 0.0:
+            if q < 0.0:
+                return None  # parallel to this edge and outside it
+            continue
+        t = q / p
+        if p < 0.0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return start + t0 * delta, start + t1 * delta
+
+
+def clip_segments_to_image(
+    segments: list[tuple[np.ndarray, np.ndarray]], width: float, height: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The parts of pixel segments inside a ``width`` x ``height`` image (segments wholly outside go)."""
+    clipped = (clip_segment_to_rect(a, b, width, height) for a, b in segments)
+    return [segment for segment in clipped if segment is not None]

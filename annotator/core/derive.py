@@ -108,44 +108,88 @@ def is_derived(annotation: Annotation) -> bool:
     return annotation.kind == "box2d" and annotation.provenance.source == Source.DERIVED
 
 
+@dataclasses.dataclass(frozen=True)
+class FramePlan:
+    """What deriving does to one frame, computed from ``basis`` (the frame record and its annotations as
+    they were): remove the derived boxes ``removed``, add ``boxes`` (ids 0)."""
+
+    frame_id: int
+    basis: tuple[object, ...]
+    removed: tuple[int, ...]
+    boxes: tuple[Annotation, ...]
+
+    def still_valid(self, frame: Frame, annotations: Sequence[Annotation]) -> bool:
+        """True when the frame and its annotations are the very records the plan was computed from."""
+        current = (frame, *annotations)
+        return len(current) == len(self.basis) and all(a is b for a, b in zip(current, self.basis))
+
+
+def plan_frame(
+    frame: Frame,
+    annotations: Sequence[Annotation],
+    cameras: Iterable[str] | None = None,
+    sizes: ImageSizes | None = None,
+) -> FramePlan:
+    """The derivation of one frame from its ``annotations`` (id order). Pure: safe in a worker thread on
+    a snapshot of the records."""
+    wanted = None if cameras is None else list(cameras)
+    derivable = set(derivable_cameras(frame, wanted))
+    removed, kept, cuboids = [], [], []
+    for annotation in annotations:
+        if annotation.kind == "cuboid":
+            cuboids.append(annotation)
+        elif is_derived(annotation) and annotation.camera in derivable:
+            removed.append(annotation.id)
+        else:
+            kept.append(annotation)
+    boxes = derive_frame_boxes(frame, cuboids, kept, wanted, sizes)
+    return FramePlan(frame.id, (frame, *annotations), tuple(removed), tuple(boxes))
+
+
 class DeriveBoxes2D(Command):
     """Derive 2D boxes from the cuboids of ``frame_ids`` (in ``cameras``, default all), replacing the
-    earlier derived boxes there. Counts are in ``added`` and ``removed`` afterwards."""
+    earlier derived boxes there. Counts are in ``added`` and ``removed`` afterwards.
+
+    ``plans`` computed beforehand (e.g. in a worker thread, `plan_frame`) are applied as they are when
+    their frame is unchanged since; a frame edited meanwhile is derived again here (``recomputed``).
+    """
 
     def __init__(
         self,
         frame_ids: Iterable[int],
         cameras: Iterable[str] | None = None,
         sizes: ImageSizes | None = None,
+        plans: Iterable[FramePlan] = (),
     ) -> None:
         self.frame_ids = list(frame_ids)
         self.cameras = None if cameras is None else sorted(set(cameras))
         self.sizes = dict(sizes or {})
+        self.plans = {plan.frame_id: plan for plan in plans}
         self.added = 0
         self.removed = 0
+        self.recomputed = 0
         count = len(self.frame_ids)
         self.label = "Derive 2D boxes" + ("" if count == 1 else f" in {count} frames")
 
     def do(self, project: Project) -> None:
-        self.added = self.removed = 0
+        self.added = self.removed = self.recomputed = 0
         for frame_id in self.frame_ids:
             frame = project.frames.get(frame_id)
             if frame is None:
                 raise KeyError(f"frame {frame_id} does not exist")
-            cameras = set(derivable_cameras(frame, self.cameras))
-            kept = []
-            for box in project.annotations_of(frame_id, "box2d"):
-                if is_derived(box) and box.camera in cameras:
-                    project.delete("annotation", box.id)
-                    self.removed += 1
-                else:
-                    kept.append(box)
-            cuboids = project.annotations_of(frame_id, "cuboid")
-            for annotation in derive_frame_boxes(frame, cuboids, kept, self.cameras, self.sizes):
+            annotations = project.annotations_of(frame_id)
+            plan = self.plans.get(frame_id)
+            if plan is None or not plan.still_valid(frame, annotations):
+                self.recomputed += plan is not None
+                plan = plan_frame(frame, annotations, self.cameras, self.sizes)
+            for box_id in plan.removed:
+                project.delete("annotation", box_id)
+            for annotation in plan.boxes:
                 annotation_id = project.new_id("annotation")
                 linked = ensure_track(project, dataclasses.replace(annotation, id=annotation_id))
                 project.put("annotation", annotation_id, linked)
-                self.added += 1
+            self.removed += len(plan.removed)
+            self.added += len(plan.boxes)
 
 
 class LinkBox(Command):

@@ -61,3 +61,27 @@ def test_box_of_a_cuboid_ahead_contains_its_projected_centre() -> None:
 
 def test_a_cuboid_behind_the_camera_has_no_box() -> None:
     assert front_camera().cuboid_box2d(Cuboid((-10.0, 0.0, 0.0), (4.0, 1.8, 1.5))) is None
+
+
+def test_segments_are_clipped_to_the_image_rectangle() -> None:
+    from annotator.core.camera import clip_segment_to_rect, clip_segments_to_image
+
+    inside = clip_segment_to_rect(np.array([10.0, 10.0]), np.array([50.0, 20.0]), 100, 50)
+    assert (
+        inside is not None and inside[0] == pytest.approx((10, 10)) and inside[1] == pytest.approx((50, 20))
+    )
+    across = clip_segment_to_rect(np.array([-50.0, 25.0]), np.array([150.0, 25.0]), 100, 50)
+    assert (
+        across is not None and across[0] == pytest.approx((0, 25)) and across[1] == pytest.approx((100, 25))
+    )
+    assert clip_segment_to_rect(np.array([-10.0, -5.0]), np.array([-1.0, 60.0]), 100, 50) is None
+    # a cuboid half out of the image on the left: every clipped end lies in the image
+    cuboid = Cuboid((8.0, 7.0, -0.5), (4.0, 1.8, 1.5), 0.3)
+    camera = front_camera()
+    raw = camera.cuboid_edges_2d(cuboid)
+    assert min(min(a[0], b[0]) for a, b in raw) < 0  # it sticks out
+    clipped = clip_segments_to_image(raw, camera.width, camera.height)
+    assert clipped
+    for start, end in clipped:
+        for u, v in (start, end):
+            assert -1e-9 <= u <= camera.width + 1e-9 and -1e-9 <= v <= camera.height + 1e-9

@@ -130,3 +130,24 @@ def test_link_box_takes_the_tracks_class_and_removes_its_empty_track() -> None:
     stack.undo()
     stack.undo()
     assert project.annotations[box_id].track_id == own_track and own_track in project.tracks
+
+
+def test_plans_made_beforehand_are_applied_and_stale_ones_derived_again() -> None:
+    from annotator.core.derive import plan_frame
+
+    project, stack, frame_id = make()
+    plan = plan_frame(project.frames[frame_id], project.annotations_of(frame_id))
+    assert len(plan.boxes) == 2 and plan.removed == ()
+    command = stack.push(DeriveBoxes2D([frame_id], plans=[plan]))
+    assert command.added == 2 and command.recomputed == 0
+    # a plan computed before the car moved is stale: the command derives that frame again
+    stale = plan_frame(project.frames[frame_id], project.annotations_of(frame_id))
+    car = next(a for a in project.annotations_of(frame_id, "cuboid") if a.class_name == "Van")
+    stack.push(update_annotation(project, car.id, cuboid=dataclasses.replace(VAN, center=(30.0, -4.0, -0.3))))
+    command = stack.push(DeriveBoxes2D([frame_id], plans=[stale]))
+    assert command.recomputed == 1 and command.removed == 2 and command.added == 2
+    van_box = next(a for a in boxes(project, frame_id) if a.class_name == "Van")
+    moved = front_camera().cuboid_box2d(project.annotations[car.id].cuboid)
+    assert van_box.box2d.to_array() == pytest.approx(moved.to_array())
+    stack.undo()
+    assert all(a.box2d.to_array() != pytest.approx(moved.to_array()) for a in boxes(project, frame_id))
