@@ -177,8 +177,8 @@ def image_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("image.previous_camera", "&Previous camera", menu, "images.step_camera", keys=("Shift+C",), args=(-1,)),
         ActionSpec("image.fit", "&Fit image", menu, "images.fit", keys=("Ctrl+0",)),
         ActionSpec("image.points", "LiDAR p&oints in images", menu, "images.set_points_visible", keys=("I",), checkable=True),
-        ActionSpec("image.derive_frame", "&Derive 2D boxes from cuboids", menu, "images.derive_frame", keys=("Ctrl+D",), separator_before=True),
-        ActionSpec("image.derive_all", "Derive 2D boxes in &all frames", menu, "images.derive_all", keys=("Ctrl+Shift+D",)),
+        ActionSpec("image.derive_frame", "&Derive 2D boxes from cuboids", menu, "images.derive_frame", keys=("Ctrl+Alt+D",), separator_before=True),
+        ActionSpec("image.derive_all", "Derive 2D boxes in &all frames", menu, "images.derive_all", keys=("Ctrl+Alt+Shift+D",)),
         ActionSpec("image.link", "&Link 2D box to its cuboid", menu, "images.link_selected", keys=("K",), tip="the cuboid whose projection overlaps the box most"),
         ActionSpec("image.delete", "D&elete 2D box", menu, "images.delete_selected", tip="or Delete in the image"),
     )  # fmt: skip

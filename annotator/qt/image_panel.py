@@ -107,7 +107,7 @@ class ImagePanel(QWidget):
         fit_button = QPushButton("Fit")
         fit_button.clicked.connect(self.fit)
         derive_button = QPushButton("Derive")
-        derive_button.setToolTip("Derive 2D boxes from the frame's cuboids (Ctrl+D)")
+        derive_button.setToolTip("Derive 2D boxes from the frame's cuboids (Ctrl+Alt+D)")
         derive_button.clicked.connect(self.derive_frame)
         self.message = QLabel()
         bar = QHBoxLayout()
