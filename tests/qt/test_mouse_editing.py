@@ -250,3 +250,29 @@ def test_snap_to_ground_puts_the_bottom_on_the_ground(window) -> None:
     assert snapped.z_range()[0] == pytest.approx(-1.7, abs=0.1)
     assert snapped.center[:2] == raised.center[:2]
     assert main.workspace.stack.undo_label() == "Snap cuboid to ground"
+
+
+def test_click_fit_on_bare_ground_makes_nothing_and_says_why(window, qtbot) -> None:
+    main = window
+    main.actions["tools.click_fit"].trigger()
+    top = main.grid.ortho["top"]
+    before = len(main.document.cuboids())
+    qtbot.mouseClick(top.canvas, LEFT, NO_KEYS, to_widget(top, (25.0, -20.0, -1.7)))
+    assert len(main.document.cuboids()) == before
+    assert main.statusBar().currentMessage().startswith("No object")
+
+
+def test_tools_without_a_project_only_explain(qtbot, settings) -> None:
+    from annotator.qt.main_window import MainWindow
+
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    main.resize(800, 600)
+    main.show()
+    main.actions["tools.place"].trigger()
+    view = main.grid.perspective
+    qtbot.mouseClick(view.canvas, LEFT, NO_KEYS, QPoint(100, 100))
+    assert "Open a frame" in main.statusBar().currentMessage()
+    main.actions["tools.snap_ground"].trigger()
+    assert "Select a box" in main.statusBar().currentMessage()
+    main.close()

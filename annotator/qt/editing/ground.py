@@ -43,7 +43,7 @@ class FrameGround(QObject):
     def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool if pool is not None else QThreadPool.globalInstance()
-        self._relay = _Relay(self)
+        self._relay = _Relay()  # no parent: a job still running when the window closes keeps it alive
         self._relay.done.connect(self._finished)
         self._cloud: PreparedCloud | None = None
         self.model: GroundModel | None = None
