@@ -41,6 +41,9 @@ MANIFEST = {
          "help": "fit starts from fresh weights instead of fine-tuning the current ones"},
         {"name": "seed", "type": "int", "default": 0, "minimum": 0, "maximum": 2**31 - 1,
          "help": "random seed of initialisation, shuffling and augmentation (member k uses seed + k)"},
+        {"name": "precision", "type": "choice", "default": "fp32", "choices": ["fp32", "bf16", "fp16", "int8"],
+         "help": "inference arithmetic on CPU: fp32; bf16 or fp16 autocast (convolutions in half precision); "
+         "int8 dynamic quantisation (the pillar encoder's linear layer; convolutions stay fp32)"},
         {"name": "threads", "type": "int", "default": 0, "minimum": 0, "maximum": 256,
          "help": "torch CPU threads for predict and fit; 0: all cores but one"},
     ],

@@ -27,6 +27,7 @@ from plugins.pointpillars.decode import Candidates, decode
 from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.nms import rotated_nms
 from plugins.pointpillars.pillars import crop_points
+from plugins.pointpillars.precision import autocast, quantized
 from plugins.pointpillars.training import Schedule, TrainSample, train_network
 
 logger = logging.getLogger(__name__)
@@ -113,10 +114,21 @@ class PointPillarsDetector:
         inputs = self._inputs(frame)
         if inputs is None:
             return Detections.empty(self.config.classes, self.version)
-        net = self.members[0].eval()
+        net = self._inference_net(values["precision"])
         with torch_threads(values["threads"]), torch.inference_mode():
-            output = net(*inputs, 1)
-            return self._decode(output, values)[0]
+            with autocast(values["precision"]):
+                output = net(*inputs, 1)
+            return self._decode(output.float(), values)[0]
+
+    def _inference_net(self, precision: str) -> PointPillarsNet:
+        """The first member, or its int8 quantised copy (made once per model version)."""
+        net = self.members[0].eval()
+        if precision != "int8":
+            return net
+        cached = getattr(self, "_quantized", None)
+        if cached is None or cached[0] != self.version:
+            self._quantized = (self.version, quantized(net))
+        return self._quantized[1]
 
     def predict_samples(
         self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
