@@ -193,7 +193,7 @@ def run_versions(args: argparse.Namespace) -> int:
     from annotator.core.model_versions import current_version, model_versions
     from annotator.io.store import ProjectStore
     from annotator.io.workspace import Workspace
-    from annotator.ml.finetune.pipeline import rollback, stale_annotations
+    from annotator.ml.finetune.pipeline import rollback, stale_annotations, stale_frames
 
     directory = Path(args.directory)
     check_project(directory)
@@ -209,9 +209,11 @@ def run_versions(args: argparse.Namespace) -> int:
     versions = model_versions(project, args.plugin)
     current = current_version(project, args.plugin)
     stale = stale_annotations(project, args.plugin)
+    position = {f.id: i for i, f in enumerate(project.frames_in_order())}
+    frames = ",".join(str(position[f.id]) for f in stale_frames(project, args.plugin))
     if args.json:
         rows = [{**v.to_dict(), "current": current is not None and v.id == current.id} for v in versions]
-        print(json.dumps({"versions": rows, "stale_proposals": len(stale)}, indent=2))
+        print(json.dumps({"versions": rows, "stale_proposals": len(stale), "stale_frames": frames}, indent=2))
         return 0
     if not versions:
         print(f"{args.plugin}: no model versions")
@@ -223,7 +225,8 @@ def run_versions(args: argparse.Namespace) -> int:
         gate = "passed" if v.gate.get("passed") else "failed"
         print(f"{mark} {v.id:<6}{v.parent or '-':<8}{gate:<8}{_score(scores, 'old'):>7}{_score(scores, 'new'):>7}"
               f"  {v.model_version}")  # fmt: skip
-    print(f"{len(stale)} proposal(s) of {args.plugin} made by another version than the current one")
+    print(f"{len(stale)} proposal(s) of {args.plugin} made by another version than the current one"
+          + (f" (re-run: annotator preannotate {args.directory} --plugin {args.plugin} --frames {frames})" if frames else ""))  # fmt: skip
     return 0
 
 

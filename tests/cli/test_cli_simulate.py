@@ -101,6 +101,7 @@ def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsy
         ("v1", None, True),
         ("v2", "v1", False),
     ]
+    assert listing["stale_frames"] == ""
     roles = {(e["frame"], e["role"]) for e in listing["versions"][1]["data"]}
     assert roles == {("f0", "replay"), ("f1", "replay")}
 
