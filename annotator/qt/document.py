@@ -51,6 +51,8 @@ class Document(QObject):
     active_class_changed = Signal(str)
     #: Project settings changed (e.g. ``nine_dof``).
     settings_changed = Signal()
+    #: A cuboid is being dragged: annotation id and the cuboid as the cursor has it (None: the drag ended).
+    cuboid_previewed = Signal(int, object)
 
     def __init__(self, loader: FrameLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -263,6 +265,10 @@ class Document(QObject):
         if name and name != self._active_class:
             self._active_class = name
             self.active_class_changed.emit(name)
+
+    def preview_cuboid(self, annotation_id: int, cuboid: Cuboid | None) -> None:
+        """Announce a cuboid's live shape during a drag (None when the drag ends); no command, no save."""
+        self.cuboid_previewed.emit(annotation_id, cuboid)
 
     def set_class_hidden(self, class_name: str, hidden: bool) -> None:
         """Hide or show the cuboids of a class in the views."""

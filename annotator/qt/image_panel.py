@@ -15,15 +15,18 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from annotator.core.camera import CameraCalibration
+from annotator.core.camera import CameraCalibration, clip_segments_to_image
 from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box, is_derived
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annotation
-from annotator.core.geometry import Box2D
+from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.records import Annotation, Source
 from annotator.io.image_sizes import missing_image_sizes
+from annotator.qt.derive_job import DeriveAllController
 from annotator.qt.document import Document
-from annotator.qt.image_items import BoxItem, WireframeItem, points_overlay
+from annotator.qt.editing.toolbar import ClassChooser
+from annotator.qt.image_items import BoxItem, WireframeItem, moved
 from annotator.qt.image_view import ImageView
+from annotator.qt.overlay_worker import PointsOverlayWorker
 from annotator.render.cloud import DEFAULT_LOD_BUDGET
 
 logger = logging.getLogger(__name__)
@@ -100,8 +103,10 @@ class ImagePanel(QWidget):
         self.view = ImageView(self)
         self.camera_box = QComboBox()
         self.camera_box.setToolTip("Camera (C / Shift+C)")
-        self.class_box = QComboBox()
-        self.class_box.setToolTip("Class of the boxes you draw")
+        self.class_box = ClassChooser(document)  # the window's one active class
+        self.class_box.setToolTip("Class of the boxes you draw (the window's active class)")
+        self.overlay_worker = PointsOverlayWorker(self)
+        self.deriver = DeriveAllController(document, self)
         self.points_check = QCheckBox("Points")
         self.points_check.setToolTip("LiDAR points projected into the image, coloured by depth (I)")
         fit_button = QPushButton("Fit")
@@ -122,6 +127,7 @@ class ImagePanel(QWidget):
         self.camera: str | None = None
         self.image_path: str | None = None
         self._overlay_key: tuple | None = None
+        self._previews: dict[int, Cuboid] = {}
 
         self.camera_box.currentTextChanged.connect(self._camera_chosen)
         self.points_check.toggled.connect(lambda _: self._refresh_points())
@@ -130,10 +136,13 @@ class ImagePanel(QWidget):
         self.view.box_edited.connect(self._box_edited)
         self.view.picked.connect(self.document.select)
         self.view.delete_requested.connect(self.delete_selected)
+        self.view.nudge_requested.connect(self.nudge_selected)
+        self.overlay_worker.ready.connect(self._points_ready)
+        self.deriver.message.connect(lambda text, _ms: self._say(text))
+        document.cuboid_previewed.connect(self._cuboid_previewed)
         document.frame_changed.connect(self._frame_changed)
         document.frames_changed.connect(self._frame_changed)
-        document.opened.connect(self._fill_classes)
-        document.schema_changed.connect(self._fill_classes)
+        document.schema_changed.connect(self.refresh_overlays)
         document.annotations_changed.connect(lambda _: self.refresh_overlays())
         document.selection_changed.connect(lambda _: self.refresh_overlays())
         document.cloud_changed.connect(self._refresh_points)
@@ -237,25 +246,45 @@ class ImagePanel(QWidget):
         if frame is None or self.camera is None or document.project is None:
             self.view.set_overlays([], [], None)
             return
-        calibration = self.calibration()
         selected = document.selected_id
-        wireframes = []
-        if calibration is not None:
-            for annotation in document.cuboids():
-                if annotation.class_name in document.hidden_classes or annotation.cuboid is None:
-                    continue
-                segments = calibration.cuboid_edges_2d(annotation.cuboid)
-                if segments:
-                    color = document.class_color(annotation.class_name)
-                    wireframes.append(
-                        WireframeItem(annotation.id, segments, color, annotation.id == selected)
-                    )
+        wireframes = [
+            item
+            for annotation in document.cuboids()
+            if annotation.class_name not in document.hidden_classes and annotation.cuboid is not None
+            for item in [self._wireframe(annotation, self._previews.get(annotation.id, annotation.cuboid))]
+            if item is not None
+        ]
         boxes = [
             BoxItem(a.id, a.box2d, document.class_color(a.class_name), is_derived(a), a.id == selected)
             for a in self.boxes()
             if a.box2d is not None and a.class_name not in document.hidden_classes
         ]
         self.view.set_overlays(boxes, wireframes, selected)
+
+    def _wireframe(self, annotation: Annotation, cuboid: Cuboid) -> WireframeItem | None:
+        """The cuboid's projection in the current camera, clipped to the image (None: not seen)."""
+        calibration = self.calibration()
+        if calibration is None:
+            return None
+        segments = calibration.cuboid_edges_2d(cuboid)
+        width, height = self.view.image_size or (calibration.width, calibration.height)
+        if width and height:
+            segments = clip_segments_to_image(segments, width, height)
+        if not segments:
+            return None
+        color = self.document.class_color(annotation.class_name)
+        return WireframeItem(annotation.id, segments, color, annotation.id == self.document.selected_id)
+
+    def _cuboid_previewed(self, annotation_id: int, cuboid: Cuboid | None) -> None:
+        """A cuboid is dragged in the 3D views: redraw its projection only."""
+        if cuboid is None:
+            self._previews.pop(annotation_id, None)
+            return  # the drag's command (or its absence) redraws everything
+        self._previews[annotation_id] = cuboid
+        annotation = self.document.project.annotations.get(annotation_id) if self.document.project else None
+        if annotation is None or annotation.frame_id != self.document.frame_id:
+            return
+        self.view.replace_wireframe(annotation_id, self._wireframe(annotation, cuboid))
 
     def boxes(self) -> list[Annotation]:
         """The current frame's 2D boxes in the current camera."""
@@ -265,35 +294,40 @@ class ImagePanel(QWidget):
         return [a for a in project.annotations_of(frame_id, "box2d") if a.camera == self.camera]
 
     def _refresh_points(self) -> None:
+        """Ask the worker for the points overlay of what is shown now (the old one goes at once)."""
         cloud, calibration = self.document.cloud, self.calibration()
         width, height = self.view.image_size
         if not self.points_check.isChecked() or cloud is None or calibration is None or not width:
             self._overlay_key = None
+            self.overlay_worker.forget()
             self.view.set_points(None)
             return
         key = (id(cloud), self.camera, self.document.frame_id, width, height)
         if key == self._overlay_key:
             return
         self._overlay_key = key
-        xyz = cloud.xyz if len(cloud) <= DEFAULT_LOD_BUDGET else cloud.xyz[cloud.coarse]
-        self.view.set_points(points_overlay(calibration, xyz, width, height))
+        self.view.set_points(None)
+        subset = None if len(cloud) <= DEFAULT_LOD_BUDGET else cloud.coarse
+        self.overlay_worker.request(key, calibration, cloud.xyz, (width, height), subset)
+
+    def _points_ready(self, key: tuple, overlay: QImage | None, error: str) -> None:
+        if key != self._overlay_key:  # the frame, camera or cloud changed meanwhile
+            return
+        self.view.set_points(overlay)
+        if error:
+            self._say(error)
+
+    def wait_for_points(self, msecs: int = 10_000) -> None:
+        """Wait until the requested points overlay is shown (tests, snapshots)."""
+        self.overlay_worker.wait(msecs)
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.processEvents()
 
     # -- editing ------------------------------------------------------------------------------------
-    def _fill_classes(self, *_: object) -> None:
-        project = self.document.project
-        current = self.class_box.currentText()
-        names = list(project.schema.names) if project is not None else []
-        self.class_box.blockSignals(True)
-        self.class_box.clear()
-        self.class_box.addItems(names or [FALLBACK_CLASS])
-        if current in names:
-            self.class_box.setCurrentText(current)
-        self.class_box.blockSignals(False)
-        self.refresh_overlays()
-
     def active_class(self) -> str:
-        """The class new boxes get."""
-        return self.class_box.currentText() or FALLBACK_CLASS
+        """The class new boxes get: the window's active class (a fallback in a project without classes)."""
+        return self.document.active_class or FALLBACK_CLASS
 
     def _box_drawn(self, box: Box2D) -> None:
         frame_id = self.document.frame_id
@@ -304,19 +338,33 @@ class ImagePanel(QWidget):
         self.document.select(command.ids[0])
 
     def _box_edited(self, annotation_id: int, box: Box2D) -> None:
+        self._set_box(annotation_id, box, "Edit 2D box")
+
+    def _set_box(self, annotation_id: int, box: Box2D, label: str, merge_key: object = None) -> None:
+        """Push the command giving a box its new rectangle (a derived box a person adjusts turns manual)."""
         project = self.document.project
         if project is None or annotation_id not in project.annotations:
             return
         current = project.annotations[annotation_id]
         changes: dict = {"box2d": box}
-        if is_derived(current):  # a person adjusted it: it is manual from now on
+        if is_derived(current):
             changes["provenance"] = dataclasses.replace(current.provenance, source=Source.MANUAL)
-        self.document.push(update_annotation(project, annotation_id, label="Edit 2D box", **changes))
+        self.document.push(update_annotation(project, annotation_id, label, merge_key, **changes))
 
     def selected_box(self) -> Annotation | None:
         """The selected annotation when it is a 2D box."""
         selected = self.document.selected
         return selected if selected is not None and selected.kind == "box2d" else None
+
+    def nudge_selected(self, dx: int, dy: int, run: int) -> None:
+        """Arrow keys in the image: move the selected box by (dx, dy) pixels, kept in the image; the
+        steps of one key-run (``run``) are one undo step."""
+        box, project = self.selected_box(), self.document.project
+        if box is None or project is None or box.box2d is None:
+            return
+        shifted = moved(box.box2d, dx, dy, *self.view.image_size)
+        if shifted != box.box2d:
+            self._set_box(box.id, shifted, "Move 2D box", ("nudge-2d", box.id, run))
 
     def delete_selected(self) -> None:
         """Image > Delete 2D box (Delete in the image)."""
@@ -344,8 +392,10 @@ class ImagePanel(QWidget):
             self._derive([frame.id])
 
     def derive_all(self) -> None:
-        """Image > Derive 2D boxes in all frames."""
-        self._derive([f.id for f in self.document.frames()])
+        """Image > Derive 2D boxes in all frames: computed in a worker thread (progress and Cancel in the
+        status bar), applied as one undoable step."""
+        if self.deriver.start(self.document.frames()):
+            self._say("Deriving 2D boxes in all frames…")
 
     def _derive(self, frame_ids: list[int]) -> None:
         project = self.document.project

@@ -32,6 +32,7 @@ def grab_image_panel(
     panel.set_points_visible(points)
     for _ in range(3):
         app.processEvents()
+    panel.wait_for_points()
     if panel.view.image_size == (0, 0):
         raise AnnotatorError(panel.message.text() or "the camera image could not be read")
     panel.view.fit()

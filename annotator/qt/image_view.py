@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 #: Zoom factor per wheel notch, and the zoom limits (screen pixels per image pixel).
 ZOOM_STEP, MIN_ZOOM, MAX_ZOOM = 1.2, 0.02, 40.0
 _EDIT_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+#: Arrow keys nudge the selected box: key -> (dx, dy) in image pixels; Shift multiplies by `NUDGE_FAST`.
+NUDGE_KEYS = {
+    Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1),
+}  # fmt: skip
+NUDGE_FAST = 10
 
 
 class ImageView(QGraphicsView):
@@ -43,6 +48,9 @@ class ImageView(QGraphicsView):
     picked = Signal(object)
     #: Delete was pressed with the view focused.
     delete_requested = Signal()
+    #: An arrow key was pressed with a box selected: dx, dy (pixels) and the key-run number (one held
+    #: key is one run; every real key release starts a new one).
+    nudge_requested = Signal(int, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +79,7 @@ class ImageView(QGraphicsView):
         self._space = False
         self._rubber: QGraphicsRectItem | None = None
         self._click_pick: int | None = None
+        self._key_run = 0
 
     # -- content ------------------------------------------------------------------------------------
     def set_image(self, image: QImage | None) -> None:
@@ -100,6 +109,15 @@ class ImageView(QGraphicsView):
             self.scene().addItem(item)
         self.selected_box = selected if selected in self.boxes else None
         self._gesture = None if self._gesture in ("move", "resize") else self._gesture
+
+    def replace_wireframe(self, annotation_id: int, item: WireframeItem | None) -> None:
+        """Swap one cuboid's projection (while it is dragged in the 3D views); None: it is not seen."""
+        for old in [w for w in self.wireframes if w.annotation_id == annotation_id]:
+            self.scene().removeItem(old)
+            self.wireframes.remove(old)
+        if item is not None:
+            self.wireframes.append(item)
+            self.scene().addItem(item)
 
     def fit(self) -> None:
         """Fit the whole image into the view."""
@@ -201,12 +219,20 @@ class ImageView(QGraphicsView):
             super().mouseReleaseEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        """Claim Delete/Backspace from window shortcuts while a box here is selected."""
+        """Claim Delete/Backspace and the arrow keys from window shortcuts while a box here is selected."""
         override = event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-        if override and event.key() in _EDIT_KEYS and self.selected_box is not None:
+        if override and self._box_key(event) and self.selected_box is not None:
             event.accept()
             return True
         return super().event(event)
+
+    @staticmethod
+    def _box_key(event: QKeyEvent) -> bool:
+        """Delete/Backspace, or an arrow key alone or with Shift."""
+        if event.key() in _EDIT_KEYS:
+            return True
+        extra = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
+        return event.key() in NUDGE_KEYS and extra == Qt.KeyboardModifier.NoModifier
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Space held: pan with the left button; Delete: delete the selected box."""
@@ -215,11 +241,17 @@ class ImageView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
         elif event.key() in _EDIT_KEYS and self.selected_box is not None:
             self.delete_requested.emit()
+        elif self._box_key(event) and self.selected_box is not None:
+            step = NUDGE_FAST if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+            dx, dy = NUDGE_KEYS[Qt.Key(event.key())]
+            self.nudge_requested.emit(dx * step, dy * step, self._key_run)
         else:
             super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        """Space released: back to drawing."""
+        """Space released: back to drawing. A real release ends a key-run (one undo step per run)."""
+        if not event.isAutoRepeat():
+            self._key_run += 1
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = False
             self.viewport().unsetCursor()

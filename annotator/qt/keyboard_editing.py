@@ -186,10 +186,12 @@ class KeyboardEditor(QObject):
             self.document.select(command.ids[0])
 
     def set_class(self, number: int) -> None:
-        """Give the selected cuboid the schema's class number ``number`` (1-based, as the number keys)."""
+        """Give the selected cuboid or 2D box the schema's class number ``number`` (1-based, as the
+        number keys)."""
         project = self.document.project
         annotation = self.document.selected
-        if project is None or not self._selected_ids() or annotation is None:
+        if project is None or annotation is None:
+            self.message.emit("Select a cuboid or a 2D box first", MESSAGE_MS)
             return
         names = project.schema.names
         if not 1 <= number <= len(names):

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.toolbars = build_toolbars(self, self.specs, self.actions)
-        self.toolbars["Tools"].addWidget(ClassChooser(self.mouse_tools))
+        self.toolbars["Tools"].addWidget(ClassChooser(self.document))
         keep_tool_actions_checked(self.mouse_tools, self.actions)
         self.recent_menu = self.menus["file.recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -120,7 +120,8 @@ class MainWindow(QMainWindow):
         for label in (self.points_label, self.cursor_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.preannotation.progress)
-        for controller in (self.preannotation, self.review, self.mouse_tools):
+        self.statusBar().addPermanentWidget(self.images.deriver.progress)
+        for controller in (self.preannotation, self.review, self.mouse_tools, self.images.deriver):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
         self._connect_editing()
@@ -440,6 +441,8 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.editing.detach()
         self.preannotation.shutdown()
+        self.images.deriver.shutdown()
+        self.images.overlay_worker.wait()
         self.close_project()
         self.loader.shutdown()
         self.grid.dispose()

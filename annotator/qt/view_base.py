@@ -6,7 +6,7 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from annotator.qt.interaction import InteractionMode
@@ -45,6 +45,12 @@ class SceneView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.title)
         layout.addWidget(self.canvas, 1)
+        self.placeholder = QLabel()
+        self.placeholder.setObjectName("viewPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.hide()
+        layout.addWidget(self.placeholder, 1)
         scene.attach(self.canvas.render_window)
         self.canvas.render_requested.connect(self.request_render)
         self._render_pending = False
@@ -55,6 +61,14 @@ class SceneView(QWidget):
     def set_mode(self, mode: InteractionMode) -> None:
         """Let ``mode`` handle this view's mouse input."""
         self.canvas.mode = mode
+
+    def set_placeholder(self, text: str | None) -> None:
+        """Show ``text`` instead of the picture (e.g. "This frame has no point cloud"); None: the picture."""
+        self.placeholder.setText(text or "")
+        self.placeholder.setVisible(bool(text))
+        self.canvas.setVisible(not text)
+        if not text:
+            self.request_render()
 
     # -- rendering ----------------------------------------------------------------------------------
     def request_render(self) -> None:
@@ -70,6 +84,8 @@ class SceneView(QWidget):
     def render_now(self) -> float:
         """Render at once; returns the time it took in milliseconds."""
         self._render_pending = False
+        if self.canvas.isHidden():  # a placeholder stands in for the picture
+            return 0.0
         start = time.perf_counter()
         self.scene.reset_clipping()
         self.canvas.render_now()

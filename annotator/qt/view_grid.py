@@ -22,6 +22,9 @@ from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
 
+#: What the 3D views say for a frame of images only.
+NO_CLOUD_MESSAGE = "This frame has no point cloud"
+
 
 class ViewGrid(QSplitter):
     """Perspective view on top, the three orthographic views side by side below it."""
@@ -88,6 +91,10 @@ class ViewGrid(QSplitter):
 
     def _cloud_changed(self) -> None:
         cloud = self.document.cloud
+        frame = self.document.frame
+        message = NO_CLOUD_MESSAGE if frame is not None and not frame.cloud else None
+        for view in self.views:
+            view.set_placeholder(message)
         self.perspective.set_cloud(cloud)
         self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
         self._show_cuboids(fit_ortho=True)

@@ -163,6 +163,7 @@ def test_points_overlay_draws_points_coloured_by_depth(panel_window) -> None:
     panel = panel_window.images
     panel_window.actions["image.points"].trigger()
     assert panel.points_check.isChecked()
+    panel.wait_for_points()
     pixmap = panel.view.points_item.pixmap()
     assert not pixmap.isNull()
     alpha = np.array(

@@ -226,6 +226,7 @@ class EditController(QObject):
         for layer in self.handles.values():
             layer.show(cuboid, knob_reach(cuboid))
         self._schedule_perspective()
+        self.document.preview_cuboid(drag.annotation_id, cuboid)
 
     def _schedule_perspective(self) -> None:
         wait = PERSPECTIVE_INTERVAL - (time.monotonic() - self._perspective_drawn)
@@ -251,6 +252,7 @@ class EditController(QObject):
             preview.hide()
         for view in self.grid.views:
             view.request_render()
+        self.document.preview_cuboid(drag.annotation_id, None)
         project = self.document.project
         if project is None or drag.annotation_id not in project.annotations:
             return

@@ -7,28 +7,30 @@ import logging
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 
 logger = logging.getLogger(__name__)
 
 
 class ClassChooser(QComboBox):
-    """A combo box of the schema's classes (with their colours) bound to the controller's active class."""
+    """A combo box of the schema's classes (with their colours) bound to the document's active class: it
+    shows it and sets it, so every chooser in the window (toolbar, image panel) shows the same class."""
 
-    def __init__(self, controller: EditController, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("activeClass")
         self.setToolTip("Class of new boxes")
-        self.controller = controller
-        controller.document.opened.connect(self.refill)
-        controller.document.schema_changed.connect(self.refill)
-        controller.document.active_class_changed.connect(self._show_class)
+        self.document = document
+        document.opened.connect(self.refill)
+        document.schema_changed.connect(self.refill)
+        document.active_class_changed.connect(self._show_class)
         self.currentTextChanged.connect(self._chosen)
         self.refill()
 
     def refill(self) -> None:
         """List the open project's classes."""
-        project = self.controller.document.project
+        project = self.document.project
         self.blockSignals(True)
         self.clear()
         for label_class in [] if project is None else project.schema.classes:
@@ -36,7 +38,7 @@ class ClassChooser(QComboBox):
             swatch.fill(QColor(*label_class.color))
             self.addItem(QIcon(swatch), label_class.name)
         self.blockSignals(False)
-        self._show_class(self.controller.active_class or "")
+        self._show_class(self.document.active_class or "")
 
     def _show_class(self, name: str) -> None:
         index = self.findText(name)
@@ -47,7 +49,7 @@ class ClassChooser(QComboBox):
 
     def _chosen(self, name: str) -> None:
         if name:
-            self.controller.set_active_class(name)
+            self.document.set_active_class(name)
 
 
 def keep_tool_actions_checked(controller: EditController, actions: dict[str, QAction]) -> None:
