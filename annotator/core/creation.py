@@ -239,3 +239,14 @@ def nearest_in_plane(
 def model_ground_mask(points: np.ndarray, ground: GroundModel) -> np.ndarray:
     """Mask (N,) of ground points (within `GROUND_TOLERANCE` of the ground model)."""
     return ground.is_ground(np.asarray(points)[:, :3], GROUND_TOLERANCE)
+
+
+def nearest_heading(xy: Sequence[float], boxes: Sequence[Cuboid], max_distance: float = 10.0) -> float | None:
+    """The heading of the box nearest to ``xy`` within ``max_distance`` m (neighbours in a queue or a row
+    of parked cars line up), else None."""
+    best: tuple[float, float] | None = None
+    for box in boxes:
+        distance = math.hypot(box.center[0] - xy[0], box.center[1] - xy[1])
+        if distance <= max_distance and (best is None or distance < best[0]):
+            best = (distance, box.yaw)
+    return None if best is None else best[1]

@@ -14,6 +14,7 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from annotator.core.creation import (
     fit_in_rectangle,
     local_window,
     model_ground_mask,
+    nearest_heading,
     nearest_to_ray,
     place_on_ground,
 )
@@ -35,6 +37,7 @@ from annotator.core.records import Annotation
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
 from annotator.qt.editing.modes import OrthoEditMode, PerspectiveEditMode
+from annotator.qt.editing.worker import Background
 from annotator.qt.ortho_view import OrthoView
 from annotator.qt.view_base import SceneView
 from annotator.qt.view_grid import ViewGrid
@@ -52,8 +55,9 @@ TOOLS = {"select": "Select / edit", "click_fit": "Click fit", "rectangle": "Rect
 GRIP_PIXELS = 7.0
 #: Default size of a class missing from the schema.
 FALLBACK_SIZE = (4.0, 1.8, 1.6)
-#: While dragging, the perspective view (the costliest to draw) renders at most this often (seconds).
-PERSPECTIVE_INTERVAL = 0.1
+#: While dragging, the perspective view (the costliest to draw) renders at most this often (seconds): the
+#: dragged box moves there several times a second, while the cropped orthographic views follow every move.
+PERSPECTIVE_INTERVAL = 0.15
 #: Smallest rectangle (m) that counts as drawn.
 MIN_RECTANGLE = 0.3
 
@@ -95,6 +99,7 @@ class EditController(QObject):
         self.grid = grid
         self.tool = "select"
         self.ground = FrameGround(parent=self)
+        self.background = Background(parent=self)
         self.drag: Drag | None = None
         self._backdrop: Backdrop | None = None
         self.previews = {view: BoxPreview(view.scene) for view in grid.views}
@@ -288,35 +293,55 @@ class EditController(QObject):
             return False
         return True
 
-    def fit_at(self, view: SceneView, position: QPointF) -> Cuboid | None:
-        """One-click fit on the object under the cursor; returns the new box (None: nothing there)."""
+    def fit_at(self, view: SceneView, position: QPointF) -> None:
+        """One-click fit on the object under the cursor, computed in a worker; the box is added (and
+        selected) when it is ready, unless the frame changed meanwhile."""
         if not self._can_create():
-            return None
+            return
         cloud = self.document.cloud
         assert cloud is not None
         origin, direction = view.ray_at(position)
         sample = self._seed_candidates()
-        hit = nearest_to_ray(cloud.xyz[sample], origin, direction)
-        if hit is None:
-            self.message.emit("No object points under the cursor", 4000)
-            return None
-        seed_xyz = cloud.xyz[sample[hit]].astype(np.float64)
-        nearby = cloud.index.indices_inside(local_window(seed_xyz[:2]))
-        local = cloud.xyz[nearby]
-        seed = int(np.argmin(np.sum((local - seed_xyz) ** 2, axis=1)))
         class_name = self.active_class
         assert class_name is not None
-        box = click_fit(
-            local,
-            seed,
-            self.default_size(class_name),
-            heading_hint=self.heading_hint(seed_xyz[:2]),
-            ground=self.ground.near(seed_xyz[:2]),
-        )
-        if box is None:
-            self.message.emit("No object there to fit (ground, or a cluster far larger than the class)", 5000)
-            return None
-        return self._add(box, class_name, "Create cuboid (click fit)")
+        size = self.default_size(class_name)
+        boxes = self._frame_boxes()
+        ground = self.ground
+
+        def work() -> Cuboid | str:
+            hit = nearest_to_ray(cloud.xyz[sample], origin, direction)
+            if hit is None:
+                return "No object points under the cursor"
+            seed_xyz = cloud.xyz[sample[hit]].astype(np.float64)
+            nearby = cloud.index.indices_inside(local_window(seed_xyz[:2]))
+            local = cloud.xyz[nearby]
+            seed = int(np.argmin(np.sum((local - seed_xyz) ** 2, axis=1)))
+            box = click_fit(
+                local, seed, size, nearest_heading(seed_xyz[:2], boxes), ground=ground.near(seed_xyz[:2])
+            )
+            return box or "No object there to fit (ground, or a cluster far larger than the class)"
+
+        self._compute(work, class_name, "Create cuboid (click fit)")
+
+    def _frame_boxes(self) -> list[Cuboid]:
+        return [a.cuboid for a in self.document.cuboids() if a.cuboid is not None]
+
+    def _compute(self, work: Callable[[], Cuboid | str], class_name: str, label: str) -> None:
+        """Run ``work`` in a worker; add its box (or show its message) if the frame is still shown."""
+        frame_id, cloud = self.document.frame_id, self.document.cloud
+
+        def done(result: object) -> None:
+            if self.document.frame_id != frame_id or self.document.cloud is not cloud:
+                return  # the user moved on
+            if isinstance(result, Cuboid):
+                self._add(result, class_name, label)
+            elif isinstance(result, str):
+                self.message.emit(result, 5000)
+            else:
+                self.message.emit(f"{label} failed: {result}", 8000)
+
+        self.message.emit("Fitting...", 2000)
+        self.background.submit(work, done)
 
     def place_at(self, view: SceneView, position: QPointF) -> Cuboid | None:
         """Put a box of the active class's default size on the ground under the cursor."""
@@ -337,28 +362,31 @@ class EditController(QObject):
         )
         return self._add(box, class_name, "Place cuboid")
 
-    def fit_rectangle(self, view: OrthoView, corners: np.ndarray) -> Cuboid | None:
-        """Fit a box to the points inside the rectangle ``corners`` (4, 3; drawing order) of the top view."""
+    def fit_rectangle(self, view: OrthoView, corners: np.ndarray) -> None:
+        """Fit a box (in a worker) to the points inside the rectangle ``corners`` (4, 3; drawing order)."""
         if not self._can_create():
-            return None
+            return
         cloud = self.document.cloud
         assert cloud is not None
         region = rectangle_region(corners)
         if min(region.size[:2]) < MIN_RECTANGLE:
             self.message.emit("Drag a larger rectangle around the object", 4000)
-            return None
+            return
         class_name = self.active_class
         assert class_name is not None
-        reach = float(np.hypot(*region.size[:2])) / 2.0 + 6.0
-        nearby = cloud.index.indices_inside(local_window(region.center[:2], reach))
-        box = fit_in_rectangle(
-            cloud.xyz[nearby],
-            region,
-            self.default_size(class_name),
-            ground=self.ground.near(np.asarray(region.center[:2])),
-            heading_hint=self.heading_hint(region.center[:2]),
-        )
-        return self._add(box, class_name, "Create cuboid (rectangle fit)")
+        size = self.default_size(class_name)
+        hint = nearest_heading(region.center[:2], self._frame_boxes())
+        ground = self.ground
+
+        def work() -> Cuboid:
+            reach = float(np.hypot(*region.size[:2])) / 2.0 + 6.0
+            nearby = cloud.index.indices_inside(local_window(region.center[:2], reach))
+            centre = np.asarray(region.center[:2])
+            return fit_in_rectangle(
+                cloud.xyz[nearby], region, size, ground=ground.near(centre), heading_hint=hint
+            )
+
+        self._compute(work, class_name, "Create cuboid (rectangle fit)")
 
     def _add(self, box: Cuboid, class_name: str, label: str) -> Cuboid:
         assert self.document.frame_id is not None
@@ -401,15 +429,8 @@ class EditController(QObject):
         return point
 
     def heading_hint(self, xy: np.ndarray | tuple[float, ...]) -> float | None:
-        """The heading of the nearest box within 10 m (parked and queued vehicles line up), else None."""
-        best: tuple[float, float] | None = None
-        for annotation in self.document.cuboids():
-            if annotation.cuboid is None:
-                continue
-            distance = math.hypot(annotation.cuboid.center[0] - xy[0], annotation.cuboid.center[1] - xy[1])
-            if distance <= 10.0 and (best is None or distance < best[0]):
-                best = (distance, annotation.cuboid.yaw)
-        return None if best is None else best[1]
+        """The heading of the nearest box of the frame within 10 m, else None."""
+        return nearest_heading(xy, self._frame_boxes())
 
     # -- ground --------------------------------------------------------------------------------------
     def snap_to_ground(self) -> None:
