@@ -4,7 +4,8 @@
 2. Measure the parent on the held-apart old and new frames (for the forgetting gate).
 3. With self-training, pseudo-label unverified frames (sampled K times for the uncertainty).
 4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames); with uncertainty
-   selection, in rounds of a few epochs, each on the most uncertain new frames under the current weights.
+   selection, in rounds of a few epochs, the most uncertain new frames under the current weights (chosen
+   again before each round) are trained twice as often.
 5. Measure the candidate on the same frames and save its weights.
 
 Messages go through ``emit(kind, payload)``: ``progress`` (step, total, metrics, message), ``log`` (a
@@ -194,29 +195,7 @@ def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTun
     if not new and not old:
         raise PluginError("no verified training frame: nothing to fine-tune on")
     pseudo = runner.pseudo_frames() if options.self_training and not cancel.is_set() else []
-    epochs = runner.values.get("epochs")
-    rounds = 1
-    if options.uncertainty_selection and epochs and len(new) > 1:
-        rounds = math.ceil(epochs / max(1, options.reselect_every))
-    losses: list[float] = []
-    selected: list[int] = []
-    done = 0
-    for number in range(rounds):
-        if cancel.is_set():
-            break
-        chunk = new
-        round_epochs = epochs
-        if rounds > 1:
-            round_epochs = min(options.reselect_every, epochs - number * options.reselect_every)
-            scores = {f.frame.id: _frame_uncertainty(runner, f) for f in new}
-            keep = set(most_uncertain(scores, options.select_share))
-            chunk = [f for f in new if f.frame.id in keep]
-            selected = sorted(set(selected) | keep)
-            emit("log", f"round {number + 1}/{rounds}: {len(chunk)} most uncertain of {len(new)} new frames")
-        mix = mix_replay(chunk, old, options.replay_ratio, rng) + pseudo
-        total_steps = None if rounds == 1 else _estimate_total(len(mix), epochs, runner.values)
-        losses += runner.fit(mix, round_epochs if rounds > 1 else None, done, total_steps)
-        done += _estimate_total(len(mix), round_epochs, runner.values) if rounds > 1 else 0
+    losses, selected = _train(runner, new, old, pseudo, rng)
     weights = None
     candidate: dict[str, float] = {}
     if not cancel.is_set():
@@ -232,6 +211,43 @@ def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTun
         runner.model.version, weights, {"parent": parent, "candidate": candidate}, losses, frames,
         time.perf_counter() - start, cancel.is_set(), selected,
     )  # fmt: skip
+
+
+def _train(
+    runner: _Runner,
+    new: list[FrameLabels],
+    old: list[FrameLabels],
+    pseudo: list[FrameLabels],
+    rng: random.Random,
+) -> tuple[list[float], list[int]]:
+    """Fit on new + replay (+ pseudo) frames. With uncertainty selection the run goes in rounds of
+    ``reselect_every`` epochs; before each, the ``select_share`` most uncertain new frames under the current
+    weights are chosen and trained twice as often in that round. Returns the losses and the chosen frames."""
+    options = runner.spec.options
+    select = options.uncertainty_selection and len(new) > 1
+    epochs = runner.values.get("epochs") if select else None
+    every = max(1, options.reselect_every)
+    rounds = math.ceil(epochs / every) if epochs else 1
+    losses: list[float] = []
+    selected: set[int] = set()
+    done = 0
+    for number in range(rounds):
+        if runner.cancel.is_set():
+            break
+        chunk = new
+        round_epochs = None if epochs is None else min(every, epochs - number * every)
+        if select:
+            scores = {f.frame.id: _frame_uncertainty(runner, f) for f in new}
+            keep = set(most_uncertain(scores, options.select_share))
+            chunk = new + [f for f in new if f.frame.id in keep]
+            selected |= keep
+            runner.emit("log", f"round {number + 1}/{rounds}: the {len(keep)} most uncertain of {len(new)} "
+                        "new frames trained twice")  # fmt: skip
+        mix = mix_replay(chunk, old, options.replay_ratio, rng) + pseudo
+        total = None if rounds == 1 else _estimate_total(len(mix), epochs, runner.values)
+        losses += runner.fit(mix, round_epochs, done, total)
+        done += _estimate_total(len(mix), round_epochs, runner.values)
+    return losses, sorted(selected)
 
 
 def _frame_uncertainty(runner: _Runner, labels: FrameLabels) -> float:

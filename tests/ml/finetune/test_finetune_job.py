@@ -97,3 +97,17 @@ def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
         assert pseudo[0].entry().source == "pseudo"
         # the human labels of the unverified frames were never touched
         assert all(len(workspace.project.annotations_of(f.id)) == 1 for f in spec.unverified)
+
+
+def test_uncertainty_selection_trains_the_most_uncertain_new_frames_twice(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 4, 4) as workspace:
+        spec = plan(
+            workspace, registry, plugin_folder, uncertainty_selection=True, select_share=0.25, passes=2
+        )
+        steps = []
+        result = run_finetune(spec, lambda kind, payload: steps.append(payload) if kind == "progress" else None,
+                              CancelToken())  # fmt: skip
+        assert len(result.selected) == 1 and result.selected[0] in {f.frame.id for f in spec.frames}
+        assert [p.step for p in steps] == [1, 2, 3, 4, 5]  # 4 new frames + the chosen one again
