@@ -277,3 +277,24 @@ def test_tools_without_a_project_only_explain(qtbot, settings) -> None:
     main.actions["tools.snap_ground"].trigger()
     assert "Select a box" in main.statusBar().currentMessage()
     main.close()
+
+
+def test_render_throttle_draws_at_most_once_per_interval_and_always_the_last_change(qtbot) -> None:
+    from annotator.qt.editing.throttle import RenderThrottle
+
+    class FakeView:
+        renders = 0
+
+        def request_render(self) -> None:
+            self.renders += 1
+
+    view = FakeView()
+    throttle = RenderThrottle(view)  # type: ignore[arg-type]
+    throttle.interval = 0.2
+    for _ in range(5):
+        throttle.request()
+    assert view.renders == 1  # the first at once, the rest wait
+    qtbot.waitUntil(lambda: view.renders == 2, timeout=2_000)  # the pending change is drawn
+    throttle.request()
+    throttle.flush()
+    assert view.renders == 3

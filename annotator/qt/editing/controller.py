@@ -13,12 +13,11 @@ import dataclasses
 import itertools
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, Signal
 
 from annotator.core import box_drag
 from annotator.core.creation import (
@@ -37,6 +36,7 @@ from annotator.core.records import Annotation
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
 from annotator.qt.editing.modes import OrthoEditMode, PerspectiveEditMode
+from annotator.qt.editing.throttle import RenderThrottle
 from annotator.qt.editing.worker import Background
 from annotator.qt.ortho_view import OrthoView
 from annotator.qt.view_base import SceneView
@@ -55,9 +55,9 @@ TOOLS = {"select": "Select / edit", "click_fit": "Click fit", "rectangle": "Rect
 GRIP_PIXELS = 7.0
 #: Default size of a class missing from the schema.
 FALLBACK_SIZE = (4.0, 1.8, 1.6)
-#: While dragging, the perspective view (the costliest to draw) renders at most this often (seconds): the
-#: dragged box moves there several times a second, while the cropped orthographic views follow every move.
-PERSPECTIVE_INTERVAL = 0.15
+#: While dragging, how often (seconds) at most the views render: the view under the cursor every move, the
+#: other orthographic views 25 times a second, the perspective view (the costliest) about 7 times.
+DRAG_INTERVALS = {"dragged": 0.0, "ortho": 0.04, "perspective": 0.15}
 #: Smallest rectangle (m) that counts as drawn.
 MIN_RECTANGLE = 0.3
 
@@ -103,10 +103,7 @@ class EditController(QObject):
         self.drag: Drag | None = None
         self._backdrop: Backdrop | None = None
         self.previews = {view: BoxPreview(view.scene) for view in grid.views}
-        self._perspective_drawn = 0.0
-        self._perspective_timer = QTimer(self)
-        self._perspective_timer.setSingleShot(True)
-        self._perspective_timer.timeout.connect(self._draw_perspective)
+        self.throttles = {view: RenderThrottle(view, self) for view in grid.views}
         self._serial = itertools.count(1)
         self._seeds: tuple[object, object, np.ndarray] | None = None  # cloud, model, non-ground sample
         self.handles = {axis: HandleLayer(axis) for axis in grid.ortho}
@@ -206,6 +203,15 @@ class EditController(QObject):
             self.document.class_color(selected.class_name),
             plane_z,
         )
+        for view, throttle in self.throttles.items():
+            kind = (
+                "dragged"
+                if view is self.drag.view
+                else "perspective"
+                if view is self.grid.perspective
+                else "ortho"
+            )
+            throttle.interval = DRAG_INTERVALS[kind]
         self._backdrop = Backdrop(self.grid.perspective.scene)  # the cloud is not redrawn while dragging
         return True
 
@@ -224,32 +230,20 @@ class EditController(QObject):
         if cuboid == drag.current:
             return
         drag.current = cuboid
-        for view, preview in self.previews.items():
+        for preview in self.previews.values():
             preview.show(cuboid, drag.color)
-            if view is not self.grid.perspective:
-                view.request_render()
         for layer in self.handles.values():
             layer.show(cuboid, knob_reach(cuboid))
-        self._schedule_perspective()
-        self.document.preview_cuboid(drag.annotation_id, cuboid)
-
-    def _schedule_perspective(self) -> None:
-        wait = PERSPECTIVE_INTERVAL - (time.monotonic() - self._perspective_drawn)
-        if wait <= 0:
-            self._draw_perspective()
-        elif not self._perspective_timer.isActive():
-            self._perspective_timer.start(round(wait * 1000))
-
-    def _draw_perspective(self) -> None:
-        self._perspective_drawn = time.monotonic()
-        self.grid.perspective.request_render()
+        for throttle in self.throttles.values():
+            throttle.request()
 
     def end_drag(self) -> None:
         """Finish the drag: the box's new numbers become one undoable command."""
         drag, self.drag = self.drag, None
         if drag is None:
             return
-        self._perspective_timer.stop()
+        for throttle in self.throttles.values():
+            throttle.flush()
         if self._backdrop is not None:
             self._backdrop.release()
             self._backdrop = None
