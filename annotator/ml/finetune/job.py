@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -38,10 +39,18 @@ class _EventToken(CancelToken):
         self._event = event
 
 
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """End this process when its parent is gone (killed without the chance to end the job)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
 def _child_main(spec: FineTuneSpec, messages: Any, cancelled: Any) -> None:
     """The child process: run the job, send every message and then ``done`` or ``error``."""
     from annotator.ml.finetune.engine import cap_threads, run_finetune
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     cap_threads(spec.options.threads)
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
