@@ -186,8 +186,10 @@ class DeriveBoxes2D(Command):
                 project.delete("annotation", box_id)
             for annotation in plan.boxes:
                 annotation_id = project.new_id("annotation")
-                linked = ensure_track(project, dataclasses.replace(annotation, id=annotation_id))
-                project.put("annotation", annotation_id, linked)
+                box = dataclasses.replace(annotation, id=annotation_id)
+                if box.track_id not in project.tracks:  # the cuboid's track is the usual case
+                    box = ensure_track(project, box)
+                project.put("annotation", annotation_id, box)
             self.removed += len(plan.removed)
             self.added += len(plan.boxes)
 
