@@ -82,17 +82,18 @@ def collect_frames(
     project: Project,
     class_names: Sequence[str],
     task: str,
-    seen: set[int],
+    seen: dict[int, str],
     held_share: float,
 ) -> list[FrameLabels]:
-    """Every verified frame with its labels and role: held apart (``held_old`` when ``seen`` by the
-    current model's data, else ``held_new``) or training (``replay`` when seen, else ``train``)."""
+    """Every verified frame with its labels and role. ``seen`` maps the frames the current model's data
+    had to their labels' digest then: a frame counts as old only when its labels are unchanged. Held-apart
+    frames become ``held_old`` / ``held_new``, the others ``replay`` / ``train``."""
     result = []
     for frame in project.frames_in_order():
         if frame.status != FrameStatus.VERIFIED:
             continue
         labels = verified_labels(project, frame, class_names, task)
-        old = frame.id in seen
+        old = seen.get(frame.id) == labels.digest
         if is_held_apart(frame, held_share):
             labels.role = HELD_OLD if old else HELD_NEW
         else:

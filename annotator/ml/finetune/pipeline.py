@@ -24,7 +24,7 @@ from annotator.core.model_versions import (
 )
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus
-from annotator.ml.finetune.data import HELD_NEW, HELD_OLD, PSEUDO, REPLAY, TRAIN, collect_frames
+from annotator.ml.finetune.data import PSEUDO, REPLAY, TRAIN, collect_frames
 from annotator.ml.finetune.gate import GateDecision, forgetting_gate
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
 from annotator.ml.manifest import PluginManifest
@@ -52,9 +52,8 @@ def seen_labels(project: Project, plugin: str) -> dict[int, str]:
 
 def newly_verified(project: Project, manifest: PluginManifest) -> list[Frame]:
     """Verified frames the current version has not seen with their present labels."""
-    seen = seen_labels(project, manifest.id)
-    frames = collect_frames(project, manifest.classes, manifest.task, set(), 0.0)
-    return [f.frame for f in frames if seen.get(f.frame.id) != f.digest]
+    frames = collect_frames(project, manifest.classes, manifest.task, seen_labels(project, manifest.id), 0.0)
+    return [f.frame for f in frames if f.role == TRAIN]
 
 
 def finetune_due(project: Project, manifest: PluginManifest) -> bool:
@@ -78,11 +77,7 @@ def plan_finetune(
     if not manifest.supports("fit"):
         raise PluginError(f"plugin {manifest.id} cannot be trained (no 'fit' capability)")
     seen = seen_labels(project, manifest.id)
-    frames = collect_frames(project, manifest.classes, manifest.task, set(), options.held_apart)
-    for labels in frames:
-        old = seen.get(labels.frame.id) == labels.digest
-        held = labels.role in (HELD_OLD, HELD_NEW)
-        labels.role = (HELD_OLD if old else HELD_NEW) if held else (REPLAY if old else TRAIN)
+    frames = collect_frames(project, manifest.classes, manifest.task, seen, options.held_apart)
     if not any(f.role in (TRAIN, REPLAY) for f in frames):
         raise PluginError(
             f"{project.root}: no verified frame to train {manifest.id} on (mark frames verified)"
