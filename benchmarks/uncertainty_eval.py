@@ -28,11 +28,11 @@ from annotator.core.geometry import Cuboid
 from annotator.ml.protocol import Detections, FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import AggregatedBox, aggregate, box_iou
+from annotator.ml.uncertainty.evaluation import ScoredBox, aupr, auroc, caught, wrong_proposals
 from annotator.ml.uncertainty.sampling import sample_frame
 
 logger = logging.getLogger(__name__)
 
-MATCH_IOU = 0.5
 FLAG_SHARES = (0.1, 0.2, 0.3)
 #: Measure name -> how to read "more uncertain" from an aggregated box.
 MEASURES = {
@@ -132,24 +132,12 @@ def kitti_frames(root: Path) -> list[EvalFrame]:
     return out
 
 
-# -- matching and metrics ------------------------------------------------------------------------------
+# -- matching ----------------------------------------------------------------------------------------
 def wrong_flags(found: list[AggregatedBox], frame: EvalFrame) -> list[bool]:
     """For each proposal: True when no unmatched ground-truth object of its class overlaps it by 0.5."""
-    order = sorted(range(len(found)), key=lambda i: -found[i].score)
-    taken: set[int] = set()
-    wrong = [True] * len(found)
-    for i in order:
-        best, best_iou = -1, MATCH_IOU
-        for j, (name, box) in enumerate(zip(frame.classes, frame.boxes, strict=True)):
-            if j in taken or name != found[i].class_name:
-                continue
-            overlap = box_iou(found[i].box[:7], box.to_array())
-            if overlap >= best_iou:
-                best, best_iou = j, overlap
-        if best >= 0:
-            taken.add(best)
-            wrong[i] = False
-    return wrong
+    proposals = [ScoredBox(box.class_name, box.box, box.score) for box in found]
+    truth = [(name, box.to_array()) for name, box in zip(frame.classes, frame.boxes, strict=True)]
+    return wrong_proposals(proposals, truth)
 
 
 def plain_score(found: AggregatedBox, plain: Detections) -> float:
@@ -160,41 +148,6 @@ def plain_score(found: AggregatedBox, plain: Detections) -> float:
         if overlap >= best_iou:
             best_score, best_iou = float(score), overlap
     return best_score
-
-
-def auroc(values: np.ndarray, positive: np.ndarray) -> float:
-    """Area under the ROC curve (ties count half): the chance a positive ranks above a negative."""
-    pos, neg = values[positive], values[~positive]
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    ranks_sorted = np.arange(1, len(values) + 1, dtype=float)
-    for value in np.unique(sorted_values):  # average ranks over ties
-        tie = sorted_values == value
-        ranks_sorted[tie] = ranks_sorted[tie].mean()
-    ranks[order] = ranks_sorted
-    return float((ranks[positive].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def aupr(values: np.ndarray, positive: np.ndarray) -> float:
-    """Average precision of finding the positives when ranking by ``values`` (descending)."""
-    if positive.sum() == 0:
-        return float("nan")
-    order = np.argsort(-values, kind="mergesort")
-    hits = positive[order]
-    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / hits.sum())
-
-
-def caught(values: np.ndarray, positive: np.ndarray, share: float) -> float:
-    """The share of positives among the ``share`` highest values."""
-    if positive.sum() == 0:
-        return float("nan")
-    count = round(share * len(values))
-    top = np.argsort(-values, kind="mergesort")[:count]
-    return float(positive[top].sum() / positive.sum())
 
 
 def report(title: str, collected: Collected, groups: tuple[str, ...] | None = None) -> None:

@@ -156,7 +156,7 @@ def tool_actions() -> tuple[ActionSpec, ...]:
 
 
 def model_actions() -> tuple[ActionSpec, ...]:
-    """The Models menu: pre-annotation with a plugin and the review of its proposals."""
+    """The Models menu: pre-annotation with a plugin, the review of its proposals, uncertainty scoring."""
     menu = "&Models"
     return (
         ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models"),
@@ -166,6 +166,10 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", tip="then the next proposal is selected"),
         ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
         ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models"),
+        ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
+        ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
+        ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
+        ActionSpec("models.accept_confident", "Accept all c&onfident", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal below the flag threshold, one step"),
     )  # fmt: skip
 
 

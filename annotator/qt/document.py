@@ -18,6 +18,7 @@ from annotator.core.geometry import Cuboid
 from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.workspace import Workspace
+from annotator.qt.flagging import FlagState
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
 from annotator.render.cloud import PreparedCloud
 from annotator.render.cuboids import CuboidItem
@@ -64,6 +65,8 @@ class Document(QObject):
         self.hidden_classes: set[str] = set()
         self._active_class: str | None = None
         self.load_ms = 0.0
+        self.flags = FlagState(self)
+        self.flags.changed.connect(lambda: self.annotations_changed.emit(False))
         loader.loaded.connect(self._cloud_loaded)
         loader.failed.connect(self._cloud_failed)
 
@@ -211,17 +214,19 @@ class Document(QObject):
         return UNKNOWN_CLASS_COLOR if label_class is None else label_class.color
 
     def cuboid_items(self) -> list[CuboidItem]:
-        """The visible cuboids of the current frame, ready to draw."""
+        """The visible cuboids of the current frame, ready to draw (uncertain ones flagged)."""
         return [
             CuboidItem(
                 annotation.id,
                 annotation.cuboid,
                 self.class_color(annotation.class_name),
-                cuboid_label(annotation),
+                cuboid_label(annotation) + (" ?" if flagged else ""),
                 annotation.is_proposal,
+                flagged,
             )
             for annotation in self.cuboids()
             if annotation.class_name not in self.hidden_classes and annotation.cuboid is not None
+            for flagged in [self.flags.flagged(annotation)]
         ]
 
     def points_inside(self, annotation: Annotation) -> int | None:

@@ -21,9 +21,11 @@ from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annot
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.records import Annotation, Source
 from annotator.io.image_sizes import missing_image_sizes
+from annotator.ml.uncertainty.flags import flag_text
 from annotator.qt.derive_job import DeriveAllController
 from annotator.qt.document import Document
 from annotator.qt.editing.toolbar import ClassChooser
+from annotator.qt.flagging import mark_flagged
 from annotator.qt.image_items import BoxItem, WireframeItem, moved
 from annotator.qt.image_view import ImageView
 from annotator.qt.overlay_worker import PointsOverlayWorker
@@ -273,7 +275,11 @@ class ImagePanel(QWidget):
         if not segments:
             return None
         color = self.document.class_color(annotation.class_name)
-        return WireframeItem(annotation.id, segments, color, annotation.id == self.document.selected_id)
+        item = WireframeItem(annotation.id, segments, color, annotation.id == self.document.selected_id)
+        flags = self.document.flags
+        if flags.flagged(annotation):
+            mark_flagged(item, flag_text(annotation, flags.threshold, flags.stale(annotation)))
+        return item
 
     def _cuboid_previewed(self, annotation_id: int, cuboid: Cuboid | None) -> None:
         """A cuboid is dragged in the 3D views: redraw its projection only."""

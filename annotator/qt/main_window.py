@@ -36,8 +36,10 @@ from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
+from annotator.qt.panels.review_queue import ReviewQueuePanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
+from annotator.qt.scoring import ScoringController
 from annotator.qt.settings import AppSettings
 from annotator.qt.shortcuts import ShortcutManager
 from annotator.qt.track_editing import TrackEditor
@@ -80,6 +82,12 @@ class MainWindow(QMainWindow):
 
         self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
+        self.scoring = ScoringController(self.document, self.settings, plugins, self)
+        self.document.flags.bind(self.settings.qsettings)
+        self.review_queue = ReviewQueuePanel(
+            self.document, lambda: self.scoring.registry, lambda: self.scoring.running
+        )
+        self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
         self.images = ImagePanel(self.document)
         self.mouse_tools = EditController(self.document, self.grid, self)
         self.specs = default_actions(with_formats=True)
@@ -108,6 +116,7 @@ class MainWindow(QMainWindow):
                 "Properties", self.properties_panel, Qt.DockWidgetArea.RightDockWidgetArea
             ),
             "images": self._dock("Images", self.images, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "queue": self._dock("Review queue", self.review_queue, Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
@@ -120,8 +129,16 @@ class MainWindow(QMainWindow):
         for label in (self.points_label, self.cursor_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.preannotation.progress)
+        self.statusBar().addPermanentWidget(self.scoring.progress)
         self.statusBar().addPermanentWidget(self.images.deriver.progress)
-        for controller in (self.preannotation, self.review, self.mouse_tools, self.images.deriver):
+        for controller in (
+            self.preannotation,
+            self.scoring,
+            self.review,
+            self.review_queue,
+            self.mouse_tools,
+            self.images.deriver,
+        ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
         self._connect_editing()
@@ -441,6 +458,8 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.editing.detach()
         self.preannotation.shutdown()
+        self.scoring.shutdown()
+        self.review_queue.calls.wait()
         self.images.deriver.shutdown()
         self.images.overlay_worker.wait()
         self.close_project()

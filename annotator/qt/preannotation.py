@@ -111,8 +111,7 @@ class PreannotationWorker(QObject):
             if self.cancel.is_set():
                 break
             try:
-                detections = predict_frame(self.registry, self.plugin_id, self.project, frame, values)
-                proposals = proposals_from_detections(detections, frame.id, self.plugin_id, self.threshold)
+                proposals = self.propose(frame, values)
             except Exception as error:
                 message = str(error)
                 if frame.name not in message:
@@ -124,6 +123,11 @@ class PreannotationWorker(QObject):
                 self.frame_done.emit(frame, proposals)
             self.progress.emit(position + 1)
         self.finished.emit("")
+
+    def propose(self, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
+        """The frame's proposals (runs in the worker thread; subclasses sample differently)."""
+        detections = predict_frame(self.registry, self.plugin_id, self.project, frame, values)
+        return proposals_from_detections(detections, frame.id, self.plugin_id, self.threshold)
 
     def _warm(self, frame_id: int, proposals: list[Annotation]) -> None:
         """Find the points inside the proposals here when their frame is on screen, so that the UI
@@ -138,7 +142,15 @@ class PreannotationWorker(QObject):
 
 
 class PreannotationController(QObject):
-    """The Models menu's pre-annotation: asks for a plugin and threshold, runs it off the UI thread."""
+    """The Models menu's pre-annotation: asks for a plugin and threshold, runs it off the UI thread.
+
+    Subclasses (scoring) reuse the thread, progress and Cancel machinery through `make_worker`,
+    `command` and the ``activity`` / ``doing`` words."""
+
+    #: What a run is called in messages ("Pre-annotation with geometric done").
+    activity = "Pre-annotation"
+    #: The progress bar's label ("Pre-annotating with geometric").
+    doing = "Pre-annotating"
 
     #: A status-bar message and how long to show it (ms).
     message = Signal(str, int)
@@ -200,7 +212,7 @@ class PreannotationController(QObject):
 
     def _ask(self, frames: list[Frame], scope: str) -> None:
         if self.running:
-            self.message.emit("Pre-annotation is already running (Cancel it in the status bar)", 5000)
+            self.message.emit(f"{self.activity} is already running (Cancel it in the status bar)", 5000)
             return
         fitting, reasons = fitting_plugins(self.registry, frames)
         if not fitting:
@@ -234,26 +246,35 @@ class PreannotationController(QObject):
         self._cancel = CancelToken()
         self._thread = QThread(self)
         self._thread.setObjectName("preannotation")
-        self._worker = PreannotationWorker(
-            self.registry,
-            workspace.project,
-            plugin_id,
-            frames,
-            threshold,
-            params,
-            self._cancel,
-            self._shown_cloud,
-        )
+        self._worker = self.make_worker(workspace.project, plugin_id, frames, threshold, params)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.frame_done.connect(self._frame_done)
         self._worker.frame_failed.connect(self._frame_failed)
         self._worker.progress.connect(self.progress.advance)
         self._worker.finished.connect(self._worker_finished)
-        self.progress.begin(f"Pre-annotating with {plugin_id}", len(frames))
+        self.progress.begin(f"{self.doing} with {plugin_id}", len(frames))
         self._thread.start()
-        logger.info("pre-annotating %d frames with %s (threshold %.2f)", len(frames), plugin_id, threshold)
+        logger.info("%s %d frames with %s (threshold %.2f)", self.doing, len(frames), plugin_id, threshold)
         return True
+
+    def make_worker(
+        self,
+        project: Project,
+        plugin_id: str,
+        frames: Sequence[Frame],
+        threshold: float,
+        params: dict[str, Any] | None,
+    ) -> PreannotationWorker:
+        """The worker of one run (moved to the run's thread by `start`)."""
+        assert self._cancel is not None
+        return PreannotationWorker(
+            self.registry, project, plugin_id, frames, threshold, params, self._cancel, self._shown_cloud
+        )
+
+    def command(self, frame: Frame, proposals: list[Annotation]) -> ReplaceProposals:
+        """The undoable step that puts one frame's proposals into the project."""
+        return ReplaceProposals(frame.id, self._plugin_id, proposals, frame.name)
 
     def cancel(self) -> None:
         """Ask the run to stop after the frame being predicted (frames done so far stay, undoable)."""
@@ -280,7 +301,7 @@ class PreannotationController(QObject):
         if summary is None or not self._current() or frame.id not in self._workspace.project.frames:
             return
         try:
-            self.document.push(ReplaceProposals(frame.id, self._plugin_id, proposals, frame.name))
+            self.document.push(self.command(frame, proposals))
         except AnnotatorError as error:  # e.g. the database cannot be written: stop, keep what is done
             summary.failures.append(f"frame {frame.name}: {error}")
             self.cancel()
@@ -307,7 +328,7 @@ class PreannotationController(QObject):
         if fatal:
             summary.failures.insert(0, fatal)
             self._show_error(
-                f"Pre-annotation with {plugin} failed", f"{fatal}\n\nThe project was not changed."
+                f"{self.activity} with {plugin} failed", f"{fatal}\n\nThe project was not changed."
             )
         elif summary.failures:
             listed = "\n".join(summary.failures[:LISTED_FAILURES])
@@ -315,12 +336,12 @@ class PreannotationController(QObject):
             if more > 0:
                 listed += f"\n... and {more} more"
             self._show_error(
-                f"Pre-annotation with {plugin} failed on {len(summary.failures)} frame(s)",
-                f"{listed}\n\n{summary.frames_done} frame(s) were pre-annotated; failed frames were not changed.",
+                f"{self.activity} with {plugin} failed on {len(summary.failures)} frame(s)",
+                f"{listed}\n\n{summary.frames_done} frame(s) were done; failed frames were not changed.",
             )
         state = "cancelled" if summary.cancelled else "done"
         self.message.emit(
-            f"Pre-annotation with {plugin} {state}: {summary.proposals} proposals on "
+            f"{self.activity} with {plugin} {state}: {summary.proposals} proposals on "
             f"{summary.frames_done} of {self._total} frames"
             + (f", {len(summary.failures)} failed" if summary.failures else ""),
             15_000,

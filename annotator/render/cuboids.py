@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,13 +33,15 @@ _SEGMENTS = np.array([*CUBOID_EDGES, *_MARKER_SEGMENTS], dtype=np.int64)
 @dataclass(frozen=True)
 class CuboidItem:
     """A cuboid to draw: annotation id, box, class colour (RGB 0-255), label text, and whether it is an
-    unreviewed model proposal (drawn dashed, thinner and translucent)."""
+    unreviewed model proposal (drawn dashed, thinner and translucent), and whether it is flagged as
+    uncertain (outlined in `FLAG_COLOR` a little outside the box)."""
 
     id: int
     cuboid: Cuboid
     color: tuple[int, int, int]
     label: str = ""
     proposal: bool = False
+    flagged: bool = False
 
 
 def cuboid_vertices(cuboid: Cuboid) -> np.ndarray:
@@ -81,6 +83,24 @@ def _brighter(color: tuple[int, int, int], amount: float = 0.45) -> tuple[int, i
 
 #: Opacity of proposals' dashed wireframes.
 PROPOSAL_OPACITY = 0.8
+#: Flagged (uncertain) boxes get an outline in this colour (amber), this far outside the box (m).
+FLAG_COLOR = (255, 176, 0)
+FLAG_MARGIN = 0.25
+
+
+def flag_outline(items: Sequence[CuboidItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 12 edges of each flagged cuboid grown by `FLAG_MARGIN` on every side, in `FLAG_COLOR`."""
+    cuboids = [item.cuboid for item in items if item.flagged]
+    if not cuboids:
+        return np.zeros((0, 3)), np.zeros((0, 2), dtype=np.int64), np.zeros((0, 3), dtype=np.uint8)
+    grown = [
+        Cuboid(c.center, tuple(s + 2 * FLAG_MARGIN for s in c.size), c.yaw, c.pitch, c.roll) for c in cuboids
+    ]
+    vertices = np.concatenate([c.corners() for c in grown])
+    edges = np.asarray(CUBOID_EDGES, dtype=np.int64)
+    segments = (edges[None, :, :] + np.arange(len(grown))[:, None, None] * 8).reshape(-1, 2)
+    colors = np.broadcast_to(np.array(FLAG_COLOR, dtype=np.uint8), (len(segments), 3)).copy()
+    return vertices, segments, colors
 
 
 class CuboidLayer:
@@ -92,6 +112,7 @@ class CuboidLayer:
         self._proposal_mapper, self.proposal_actor = _line_actor(max(1.0, line_width * 0.75))
         self.proposal_actor.GetProperty().SetOpacity(PROPOSAL_OPACITY)
         self._selected_mapper, self.selected_actor = _line_actor(line_width * 2.0)
+        self._flag_mapper, self.flag_actor = _line_actor(max(1.0, line_width * 0.75))
         self._label_mapper = vtkLabeledDataMapper()
         self._label_mapper.SetLabelModeToLabelFieldData()
         self._label_mapper.SetFieldDataName("labels")
@@ -110,7 +131,7 @@ class CuboidLayer:
     @property
     def props(self) -> list[object]:
         """The actors to add to a renderer."""
-        return [self.actor, self.proposal_actor, self.selected_actor, self.label_actor]
+        return [self.actor, self.proposal_actor, self.selected_actor, self.flag_actor, self.label_actor]
 
     @property
     def items(self) -> list[CuboidItem]:
@@ -122,15 +143,12 @@ class CuboidLayer:
         self._items = list(items)
         self._selected = selected
         others = [item for item in self._items if item.id != selected]
-        chosen = [
-            CuboidItem(item.id, item.cuboid, _brighter(item.color), item.label, item.proposal)
-            for item in self._items
-            if item.id == selected
-        ]
+        chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id == selected]
         self._fill(self._mapper, self.actor, [item for item in others if not item.proposal])
         proposals = [item for item in others if item.proposal]
         self._fill(self._proposal_mapper, self.proposal_actor, proposals, dashed=True)
         self._fill(self._selected_mapper, self.selected_actor, chosen, dashed=any(i.proposal for i in chosen))
+        self._fill_flags()
         self._fill_labels()
 
     def set_labels_visible(self, visible: bool) -> None:
@@ -153,6 +171,16 @@ class CuboidLayer:
         polydata.GetCellData().SetScalars(colour_array(colors))
         mapper.SetInputData(polydata)
         actor.VisibilityOn()
+
+    def _fill_flags(self) -> None:
+        vertices, segments, colors = flag_outline(self._items)
+        if not len(segments):
+            self.flag_actor.VisibilityOff()
+            return
+        polydata = line_polydata(vertices, segments)
+        polydata.GetCellData().SetScalars(colour_array(colors))
+        self._flag_mapper.SetInputData(polydata)
+        self.flag_actor.VisibilityOn()
 
     def _fill_labels(self) -> None:
         items = [item for item in self._items if item.label]

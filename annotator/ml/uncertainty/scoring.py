@@ -18,6 +18,7 @@ from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.workspace import Workspace
+from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import ReplaceProposals, frame_input
 from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
@@ -94,6 +95,25 @@ class ScoringSummary:
     cancelled: bool = False
 
 
+def score_frame(
+    project: Project,
+    model: Any,
+    manifest: PluginManifest,
+    frame: Frame,
+    values: dict[str, Any],
+    mode: str,
+    passes: int,
+    iou_threshold: float = DEFAULT_IOU_THRESHOLD,
+) -> list[AggregatedBox]:
+    """Sample one frame ``passes`` times in ``mode`` and aggregate the passes (per camera for 2D).
+
+    Raises when the frame's files cannot be read or the plugin fails (`PluginError`).
+    """
+    inputs = frame_input(project, frame, manifest.task)
+    groups = sample_frame(model, manifest, inputs, values, mode, passes)
+    return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+
+
 def score_frames(
     workspace: Workspace,
     registry: PluginRegistry,
@@ -123,13 +143,13 @@ def score_frames(
             summary.cancelled = True
             break
         try:
-            inputs = frame_input(workspace.project, frame, manifest.task)
-            groups = sample_frame(model, manifest, inputs, values, mode, passes)
+            found = score_frame(
+                workspace.project, model, manifest, frame, values, mode, passes, iou_threshold
+            )
         except Exception as error:  # report and go on with the next frame
             summary.failures.append(f"{frame.name}: {error}")
             logger.warning("scoring %s failed: %s", frame.name, error)
         else:
-            found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
             proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
             workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
             summary.frames_done += 1

@@ -1,11 +1,13 @@
 """The object list: the current frame's cuboids with class, track id, points inside, provenance, review
-state and score (unreviewed model proposals are marked and set in italics)."""
+state, score and uncertainty (unreviewed model proposals are marked and set in italics; boxes flagged as
+uncertain get an amber mark, and every scored row explains its uncertainty on hover)."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -16,12 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.records import Annotation, Provenance, Source
+from annotator.ml.uncertainty.flags import flag_text
+from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.qt.document import Document
+from annotator.qt.flagging import FLAG_COLOR
 from annotator.qt.panels.classes import color_icon
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("id", "class", "track", "points", "source", "review", "score", "key")
+COLUMNS = ("id", "class", "track", "points", "source", "review", "score", "uncertainty", "key")
+UNCERTAINTY_COLUMN = COLUMNS.index("uncertainty")
 #: What the review column says of an unreviewed model proposal.
 PROPOSAL_MARKER = "\u25c7 proposal"
 
@@ -95,6 +101,7 @@ class ObjectsPanel(QWidget):
     def _fill_row(self, row: int, annotation: Annotation) -> None:
         count = self.document.points_inside(annotation)
         score = annotation.provenance.score
+        record = uncertainty_of(annotation)
         values = (
             annotation.id,
             annotation.class_name,
@@ -103,8 +110,11 @@ class ObjectsPanel(QWidget):
             provenance_text(annotation.provenance),
             PROPOSAL_MARKER if annotation.is_proposal else annotation.review.value,
             round(score, 2) if score is not None else "",
+            round(float(record["uncertainty"]), 2) if record is not None else "",
             frame_role(annotation),
         )
+        flags = self.document.flags
+        tip = flag_text(annotation, flags.threshold, flags.stale(annotation)) if record else ""
         for column, value in enumerate(values):
             item = _item(value)
             if annotation.is_proposal:
@@ -115,6 +125,11 @@ class ObjectsPanel(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, annotation.id)
             if column == 1:
                 item.setIcon(color_icon(self.document.class_color(annotation.class_name)))
+            if tip:
+                item.setToolTip(tip)
+            if column == UNCERTAINTY_COLUMN and flags.flagged(annotation):
+                item.setIcon(color_icon(FLAG_COLOR))
+                item.setForeground(QColor(*FLAG_COLOR))
             self.table.setItem(row, column, item)
 
     def annotation_at(self, row: int) -> int | None:

@@ -1,0 +1,88 @@
+"""Flagging scored boxes: which are uncertain (at or above a threshold), why, and which are confident.
+
+The reasons name the measures that drive the combined ``uncertainty = 1 - presence x stability x
+(1 - entropy)`` (`annotator.ml.uncertainty.aggregate`), largest loss first, so an annotator sees at a
+glance whether the passes missed the object, disagreed on the box or on the class.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Review
+from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
+
+logger = logging.getLogger(__name__)
+
+#: A measure's loss (1 - presence, 1 - stability, entropy, ...) below this is not worth naming.
+NOTABLE = 0.05
+
+__all__ = ["DEFAULT_FLAG_THRESHOLD", "confident_proposals", "flag_reasons", "flag_text", "is_flagged"]
+
+
+def is_flagged(annotation: Annotation, threshold: float) -> bool:
+    """Whether the annotation was scored with an uncertainty at or above ``threshold``."""
+    record = uncertainty_of(annotation)
+    return record is not None and float(record["uncertainty"]) >= threshold
+
+
+def flag_reasons(record: dict[str, Any]) -> list[str]:
+    """The measures that make a scored box uncertain, the largest first (empty for a sure one)."""
+    passes = int(record.get("passes", 0) or 0)
+    presence = float(record.get("presence", 1.0))
+    losses: list[tuple[float, str]] = []
+    if 1.0 - presence > NOTABLE:
+        found = round(presence * passes)
+        text = f"found in {found} of {passes} passes" if passes else f"found in {presence:.0%} of the passes"
+        losses.append((1.0 - presence, text))
+    stability = float(record.get("stability", 1.0))
+    if 1.0 - stability > NOTABLE:
+        losses.append((1.0 - stability, f"boxes disagree (stability {stability:.2f})"))
+    entropy = float(record.get("entropy", 0.0))
+    if entropy > NOTABLE:
+        losses.append((entropy, f"class unsure (entropy {entropy:.2f})"))
+    information = float(record.get("mutual_information", 0.0))
+    if information > NOTABLE:
+        losses.append((information, f"passes disagree on the class (mutual information {information:.2f})"))
+    heading = float(record.get("heading_variance", 0.0))
+    if heading > NOTABLE:
+        losses.append((heading, f"heading varies (circular variance {heading:.2f})"))
+    return [text for _, text in sorted(losses, key=lambda loss: -loss[0])]
+
+
+def flag_text(annotation: Annotation, threshold: float, stale: bool = False) -> str:
+    """A tooltip: the uncertainty, whether it is flagged, the reasons and how it was sampled ("" when
+    the annotation was not scored)."""
+    record = uncertainty_of(annotation)
+    if record is None:
+        return ""
+    value = float(record["uncertainty"])
+    head = f"uncertainty {value:.2f}" + (f" (flagged: >= {threshold:.2f})" if value >= threshold else "")
+    reasons = flag_reasons(record)
+    lines = [head, *(f"- {reason}" for reason in reasons)] if reasons else [head, "- the passes agree"]
+    sampled = (
+        f"{record.get('mode', '?')}, {record.get('passes', '?')} passes, model {record.get('model_version')}"
+    )
+    lines.append(f"scored by {annotation.provenance.model_id} ({sampled})")
+    if stale:
+        lines.append("stale: the plugin's current model is another version; score the frame again")
+    return "\n".join(lines)
+
+
+def confident_proposals(
+    project: Project, threshold: float, frame_ids: Iterable[int] | None = None
+) -> list[int]:
+    """Ids of the unreviewed scored proposals whose uncertainty is below ``threshold`` (in the given
+    frames, or all)."""
+    frames = set(frame_ids) if frame_ids is not None else None
+    return sorted(
+        a.id
+        for a in project.annotations.values()
+        if a.review is Review.UNREVIEWED
+        and (frames is None or a.frame_id in frames)
+        and (record := uncertainty_of(a)) is not None
+        and float(record["uncertainty"]) < threshold
+    )

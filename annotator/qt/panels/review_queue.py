@@ -1,0 +1,353 @@
+"""The review-queue dock: frames and their scored boxes ordered by uncertainty, the flag threshold,
+"accept all confident", jumping to the next / previous uncertain box, stale scores, and the plot.
+
+Frame rows show the max / mean / sum of their unreviewed boxes' uncertainty; box rows (below their frame)
+the box's uncertainty, score and whether it is flagged or stale. Double-click jumps to the frame and
+selects the box. The queue is rebuilt (debounced) after every change to the project; the model versions
+that tell stale scores and the ground-truth matching of the plot are computed off the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core.geometry import Cuboid
+from annotator.core.project import Change
+from annotator.core.review import AcceptProposals
+from annotator.io.workspace import Workspace
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
+from annotator.ml.uncertainty.flags import confident_proposals, flag_text
+from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
+from annotator.ml.uncertainty.scoring import uncertainty_of
+from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
+from annotator.qt.background import BackgroundCalls
+from annotator.qt.document import Document
+from annotator.qt.flagging import FLAG_COLOR
+from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("frame / box", "uncertainty", "score", "mean", "sum", "note")
+#: Rebuild the queue this long after the last change (coalesces a run of steps).
+REBUILD_DELAY_MS = 120
+STALE_COLOR = QColor(150, 150, 150)
+ID_ROLE = Qt.ItemDataRole.UserRole
+FRAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def demo_truth(root: Path) -> dict[str, list[tuple[str, Cuboid]]] | None:
+    """The generated ground truth of a demo project as (class, cuboid) per frame name, or None."""
+    from annotator.synth.demo import ground_truth_path, load_demo_ground_truth
+
+    if not ground_truth_path(root).is_file():
+        return None
+    return {
+        name: [(obj.label, obj.cuboid) for obj in objects]
+        for name, objects in load_demo_ground_truth(root).items()
+    }
+
+
+class ReviewQueuePanel(QWidget):
+    """Scored boxes by uncertainty, with the threshold, accept-all-confident and the uncertainty plot."""
+
+    #: A status-bar message and how long to show it (ms).
+    message = Signal(str, int)
+
+    def __init__(
+        self,
+        document: Document,
+        registry: Callable[[], PluginRegistry],
+        busy: Callable[[], bool] = lambda: False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("reviewQueue")
+        self.document = document
+        self.flags = document.flags
+        self._registry = registry
+        self._busy = busy
+        self.groups: list[QueueFrame] = []
+        self.order: list[dict[str, Any]] = []
+        self.truth: dict[str, list[tuple[str, Cuboid]]] | None = None
+        self.calls = BackgroundCalls(self)
+        self._workspace: Workspace | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REBUILD_DELAY_MS)
+        self._timer.timeout.connect(self.rebuild)
+
+        self.threshold_box = QDoubleSpinBox()
+        self.threshold_box.setObjectName("flagThreshold")
+        self.threshold_box.setRange(0.0, 1.0)
+        self.threshold_box.setSingleStep(0.05)
+        self.threshold_box.setDecimals(2)
+        self.threshold_box.setValue(self.flags.threshold)
+        self.threshold_box.setToolTip("Boxes with an uncertainty at or above this are flagged")
+        self.accept_button = QPushButton("Accept all confident")
+        self.accept_button.setToolTip(
+            "Accept every unreviewed scored proposal below the threshold (one step)"
+        )
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Check again which model version each plugin would score with now")
+        self.summary = QLabel()
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.plot = UncertaintyPlot()
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Flag at >="))
+        controls.addWidget(self.threshold_box)
+        controls.addWidget(self.accept_button)
+        controls.addWidget(self.refresh_button)
+        controls.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.plot)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter)
+
+        self.threshold_box.valueChanged.connect(self.flags.set_threshold)
+        self.plot.threshold_dragged.connect(self.flags.set_threshold)
+        self.flags.changed.connect(self._flags_changed)
+        self.accept_button.clicked.connect(self.accept_confident)
+        self.refresh_button.clicked.connect(self.refresh_versions)
+        self.tree.itemDoubleClicked.connect(lambda item, _column: self.jump_to(item))
+        document.opened.connect(self._opened)
+        document.settings_changed.connect(self.refresh_versions)
+        document.selection_changed.connect(self._show_selection)
+
+    # -- project ------------------------------------------------------------------------------------
+    def _opened(self) -> None:
+        if self._workspace is not None:
+            self._workspace.project.events.batch.disconnect(self._project_changed)
+        self._workspace = self.document.workspace
+        self.truth = None
+        self.plot.set_curves({})
+        if self._workspace is not None:
+            self._workspace.project.events.batch.connect(self._project_changed)
+            root = self._workspace.root
+            self.calls.submit("truth", lambda: demo_truth(root), self._truth_ready)
+        self.rebuild()
+        self.refresh_versions()
+
+    def _project_changed(self, changes: Sequence[Change]) -> None:
+        if any(change.kind == "annotation" for change in changes):
+            self._timer.start()
+
+    def schedule_rebuild(self) -> None:
+        """Rebuild the queue shortly (after a run of changes)."""
+        self._timer.start()
+
+    # -- the queue ----------------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Read the queue from the project and show it."""
+        self._timer.stop()
+        project = self.document.project
+        self.groups = queue_by_frame(project) if project is not None else []
+        self.order = queue_order(self.groups)
+        self._fill_tree()
+        values = (
+            [float(r["uncertainty"]) for a in project.annotations.values() if (r := uncertainty_of(a))]
+            if project is not None
+            else []
+        )
+        self.plot.set_values(np.array(values))
+        self.plot.set_threshold(self.flags.threshold)
+        self._update_errors()
+
+    def _fill_tree(self) -> None:
+        project = self.document.project
+        self.tree.setUpdatesEnabled(False)
+        self.tree.clear()
+        flagged = stale = 0
+        for group in self.groups:
+            frame_item = QTreeWidgetItem(
+                [
+                    group.name,
+                    f"{group.max:.2f}",
+                    "",
+                    f"{group.mean:.2f}",
+                    f"{group.sum:.2f}",
+                    f"{len(group.items)} boxes",
+                ]
+            )
+            frame_item.setData(0, FRAME_ROLE, group.frame_id)
+            frame_item.setToolTip(
+                0, f"frame {group.name}: max {group.max:.2f}, mean {group.mean:.2f}, sum {group.sum:.2f}"
+            )
+            for item in group.items:
+                annotation = project.annotations.get(item["annotation_id"]) if project is not None else None
+                if annotation is None:
+                    continue
+                is_stale = self.flags.stale(annotation)
+                is_flagged = item["uncertainty"] >= self.flags.threshold
+                flagged += is_flagged
+                stale += is_stale
+                notes = [text for text, on in (("flagged", is_flagged), ("stale", is_stale)) if on]
+                score = item["score"]
+                row = QTreeWidgetItem(
+                    [
+                        f"#{annotation.id} {annotation.class_name}",
+                        f"{item['uncertainty']:.2f}",
+                        f"{score:.2f}" if score is not None else "",
+                        "",
+                        "",
+                        ", ".join(notes),
+                    ]
+                )
+                row.setData(0, ID_ROLE, annotation.id)
+                row.setData(0, FRAME_ROLE, group.frame_id)
+                tip = flag_text(annotation, self.flags.threshold, is_stale)
+                for column in range(len(COLUMNS)):
+                    row.setToolTip(column, tip)
+                    if is_stale:
+                        row.setForeground(column, STALE_COLOR)
+                    elif is_flagged:
+                        row.setForeground(column, QColor(*FLAG_COLOR).darker(130))
+                frame_item.addChild(row)
+            self.tree.addTopLevelItem(frame_item)
+            frame_item.setExpanded(True)
+        self.tree.setUpdatesEnabled(True)
+        self.summary.setText(
+            f"{len(self.order)} unreviewed scored boxes in {len(self.groups)} frames: "
+            f"{flagged} flagged, {stale} stale"
+        )
+        self._show_selection(self.document.selected_id)
+
+    def box_rows(self) -> list[QTreeWidgetItem]:
+        """The box rows in display order (frames by max uncertainty, boxes most uncertain first)."""
+        rows = []
+        for index in range(self.tree.topLevelItemCount()):
+            frame_item = self.tree.topLevelItem(index)
+            rows += [frame_item.child(k) for k in range(frame_item.childCount())]
+        return rows
+
+    def _show_selection(self, annotation_id: object) -> None:
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        for row in self.box_rows():
+            if annotation_id is not None and row.data(0, ID_ROLE) == annotation_id:
+                row.setSelected(True)
+                self.tree.scrollToItem(row)
+                break
+        self.tree.blockSignals(False)
+
+    # -- navigation ---------------------------------------------------------------------------------
+    def jump_to(self, item: QTreeWidgetItem) -> None:
+        """Go to the row's frame; a box row also selects its box."""
+        frame_id = item.data(0, FRAME_ROLE)
+        if frame_id is None:
+            return
+        self.document.set_frame(int(frame_id))
+        annotation_id = item.data(0, ID_ROLE)
+        if annotation_id is not None:
+            self.document.select(int(annotation_id))
+
+    def step(self, direction: int) -> None:
+        """Select the next (1) or previous (-1) flagged box, most uncertain first, across frames."""
+        if self._timer.isActive():
+            self.rebuild()
+        flagged = [item for item in self.order if item["uncertainty"] >= self.flags.threshold]
+        if not flagged:
+            self.message.emit(f"No unreviewed box with uncertainty >= {self.flags.threshold:.2f}", 4000)
+            return
+        ids = [item["annotation_id"] for item in flagged]
+        current = self.document.selected_id
+        if current in ids:
+            position = (ids.index(current) + direction) % len(ids)
+        else:
+            position = 0 if direction > 0 else len(ids) - 1
+        chosen = flagged[position]
+        self.document.set_frame(chosen["frame_id"])
+        self.document.select(chosen["annotation_id"])
+
+    # -- accepting ----------------------------------------------------------------------------------
+    def accept_confident(self) -> int:
+        """Accept every unreviewed scored proposal below the threshold as one undoable step; how many."""
+        project = self.document.project
+        if project is None:
+            return 0
+        ids = confident_proposals(project, self.flags.threshold)
+        if ids:
+            label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} (uncertainty < {self.flags.threshold:.2f})"
+            self.document.push(AcceptProposals(ids, label=label))
+        self.message.emit(f"Accepted {len(ids)} confident proposals", 5000)
+        return len(ids)
+
+    # -- flags, versions and the plot ---------------------------------------------------------------
+    def _flags_changed(self) -> None:
+        if abs(self.threshold_box.value() - self.flags.threshold) > 1e-9:
+            self.threshold_box.blockSignals(True)
+            self.threshold_box.setValue(self.flags.threshold)
+            self.threshold_box.blockSignals(False)
+        self.plot.set_threshold(self.flags.threshold)
+        self._fill_tree()
+
+    def refresh_versions(self) -> None:
+        """Find, off the UI thread, the model version each scoring plugin would use now."""
+        workspace = self.document.workspace
+        if workspace is None or self._busy():
+            return
+        plugins = scoring_plugins(workspace.project)
+        if not plugins:
+            self.flags.set_versions({})
+            return
+        project, registry = workspace.project, self._registry
+        self.calls.submit(
+            "versions", lambda: current_model_versions(project, registry(), plugins), self._versions_ready
+        )
+
+    def _versions_ready(self, versions: object, error: str) -> None:
+        if not error and isinstance(versions, dict):
+            self.flags.set_versions(versions)
+
+    def _truth_ready(self, truth: object, error: str) -> None:
+        if error:
+            logger.warning("ground truth not read: %s", error)
+        self.truth = truth if isinstance(truth, dict) else None
+        self._update_errors()
+
+    def _update_errors(self) -> None:
+        project, truth = self.document.project, self.truth
+        if project is None or truth is None:
+            return
+        scored = scored_cuboids(project, truth.keys())
+        self.calls.submit("errors", lambda: project_errors(scored, truth), self._errors_ready)
+
+    def _errors_ready(self, errors: object, error: str) -> None:
+        if error or errors is None or not len(errors.wrong):
+            self.plot.set_curves({})
+            return
+        curves = {
+            "uncertainty": caught_curve(errors.uncertainty, errors.wrong),
+            "score only": caught_curve(1.0 - errors.score, errors.wrong),
+        }
+        self.plot.set_curves(curves, int(errors.wrong.sum()))

@@ -1,0 +1,131 @@
+"""Models > Score uncertainty: K passes per frame in a worker thread, aggregated, each frame's scored
+proposals pushed on the UI thread as one `ScoreProposals` step.
+
+Reuses the pre-annotation machinery (`PreannotationController`: thread, status-bar progress, Cancel,
+error reporting); only the per-frame work (sample + aggregate) and the command differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtWidgets import QDialog, QWidget
+
+from annotator.core.project import Project
+from annotator.core.records import Annotation, Frame
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.scoring import ScoreProposals, score_frame, scored_proposals
+from annotator.qt.document import Document
+from annotator.qt.preannotation import PreannotationController, PreannotationWorker, fitting_plugins
+from annotator.qt.score_dialog import ScoreDialog, ScoringChoice, ScoringChoices
+from annotator.qt.settings import AppSettings
+
+logger = logging.getLogger(__name__)
+
+
+class ScoringWorker(PreannotationWorker):
+    """Samples each frame K times in one mode and aggregates the passes (in the worker thread)."""
+
+    def __init__(self, *args: Any, mode: str, passes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        self.passes = passes
+
+    def propose(self, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
+        """The frame's aggregated objects scoring at least the threshold, carrying their uncertainty."""
+        manifest = self.registry.manifest(self.plugin_id)
+        model = self.registry.load(self.plugin_id)
+        found = score_frame(self.project, model, manifest, frame, values, self.mode, self.passes)
+        return scored_proposals(
+            found, frame.id, self.plugin_id, str(model.version), self.mode, self.passes, self.threshold
+        )
+
+
+class ScoringController(PreannotationController):
+    """Asks what to score with (`ScoreDialog`) and runs it like pre-annotation."""
+
+    activity = "Scoring"
+    doing = "Scoring"
+
+    def __init__(
+        self,
+        document: Document,
+        settings: AppSettings,
+        plugins: PluginRegistry | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(document, settings, plugins, parent)
+        self.scoring_choices = ScoringChoices(settings)
+        self.mode = "tta"
+        self.passes = 8
+
+    def ask(self) -> None:
+        """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
+        frames = self.document.frames()
+        if not frames:
+            self.message.emit("Open a project with frames to score", 5000)
+            return
+        if self.running:
+            self.message.emit("Scoring is already running (Cancel it in the status bar)", 5000)
+            return
+        fitting, reasons = fitting_plugins(self.registry, frames)
+        if not fitting:
+            self._show_error("No plugin can score these frames", "\n".join(reasons) or "No plugins found.")
+            return
+        current = self.document.frame
+        last = self.scoring_choices.last()
+        if last.plugin_id not in {m.id for m in fitting}:
+            preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
+            last = ScoringChoice(preferred, last.mode, last.passes, last.min_score, last.all_frames)
+        dialog = ScoreDialog(fitting, current.name if current else None, len(frames), last, self._widget)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        self.scoring_choices.remember(choice)
+        chosen = frames if choice.all_frames or current is None else [current]
+        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score)
+
+    def score(
+        self,
+        plugin_id: str,
+        frames: Sequence[Frame],
+        mode: str,
+        passes: int,
+        min_score: float = 0.1,
+        params: dict[str, Any] | None = None,
+    ) -> bool:
+        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes; False when a run is
+        already going or no project is open."""
+        if self.running:
+            return False
+        self.mode, self.passes = mode, passes
+        return self.start(plugin_id, frames, min_score, params)
+
+    def make_worker(
+        self,
+        project: Project,
+        plugin_id: str,
+        frames: Sequence[Frame],
+        threshold: float,
+        params: dict[str, Any] | None,
+    ) -> PreannotationWorker:
+        """A worker that samples and aggregates instead of predicting once."""
+        assert self._cancel is not None
+        return ScoringWorker(
+            self.registry,
+            project,
+            plugin_id,
+            frames,
+            threshold,
+            params,
+            self._cancel,
+            self._shown_cloud,
+            mode=self.mode,
+            passes=self.passes,
+        )
+
+    def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
+        """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""
+        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode)
