@@ -9,6 +9,7 @@ load (`annotator.ml.weights.latest_weights` follows it).
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from annotator.core.model_versions import (
     RecordModelVersion,
     SetCurrentVersion,
     current_version,
+    model_versions,
     next_version_id,
 )
 from annotator.core.project import Project
@@ -100,16 +102,16 @@ def plan_finetune(
 
 
 def _output_path(project: Project, plugin: str, version_id: str, models_dir: Path | None) -> Path:
+    """A new weights file name under ``<models>/<plugin>/``."""
     base = models_dir if models_dir is not None else (project.root / MODELS_FOLDER if project.root else None)
     if base is None:
         raise PluginError("a project without a directory needs a models folder for fine-tuned weights")
     folder = base / plugin
     folder.mkdir(parents=True, exist_ok=True)
-    path, number = folder / f"{version_id}{WEIGHTS_SUFFIX}", 1
-    while path.exists():
-        number += 1
-        path = folder / f"{version_id}-{number}{WEIGHTS_SUFFIX}"
-    return path
+    while True:  # a random part keeps jobs planned at the same time apart; files are never overwritten
+        path = folder / f"{version_id}-{secrets.token_hex(4)}{WEIGHTS_SUFFIX}"
+        if not path.exists():
+            return path
 
 
 def record_result(
@@ -121,6 +123,12 @@ def record_result(
     decision = forgetting_gate(
         result.scores.get("candidate", {}), result.scores.get("parent", {}), spec.options.tolerance
     )
+    current = current_version(project, spec.plugin)
+    if (None if current is None else current.id) != spec.parent:
+        decision.passed = False
+        decision.reasons.append("the current version changed while training: kept as a candidate")
+    taken = {v.id for v in model_versions(project, spec.plugin)}
+    version_id = spec.version_id if spec.version_id not in taken else next_version_id(project, spec.plugin)
     metrics = {
         "scores": result.scores,
         "loss_first": result.losses[0] if result.losses else None,
@@ -132,14 +140,14 @@ def record_result(
     weights = project.store_path(result.weights) if project.root is not None else result.weights
     settings = {**spec.options.to_dict(), "parent_weights": spec.parent_weights}
     version = ModelVersion(
-        spec.version_id, spec.plugin, spec.parent, time.time(), result.model_version, weights,
+        version_id, spec.plugin, spec.parent, time.time(), result.model_version, weights,
         tuple(f.entry() for f in result.frames), settings, metrics, decision.to_dict(),
     )  # fmt: skip
     push(RecordModelVersion(version, promote=decision.passed))
     logger.info(
         "%s %s: %s (%s)",
         spec.plugin,
-        spec.version_id,
+        version_id,
         "promoted" if decision.passed else "kept",
         "; ".join(decision.reasons),
     )

@@ -3,6 +3,7 @@ and the result becomes a gated version that pre-annotation then uses."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ def test_job_reports_progress_while_the_parent_stays_free_and_its_version_is_pro
         version, decision = record_result(workspace.push, workspace.project, spec, result)
         assert decision.passed
         assert current_version(workspace.project, PLUGIN).id == "v1"
-        assert version.weights == "models/centroid-example/v1.weights"
+        assert re.fullmatch(r"models/centroid-example/v1-[0-9a-f]{8}\.weights", version.weights)
         assert {(e.frame, e.role, e.source) for e in version.data} == {
             ("f0", "train", "human"),
             ("f1", "train", "human"),
@@ -111,3 +112,18 @@ def test_uncertainty_selection_trains_the_most_uncertain_new_frames_twice(
                               CancelToken())  # fmt: skip
         assert len(result.selected) == 1 and result.selected[0] in {f.frame.id for f in spec.frames}
         assert [p.step for p in steps] == [1, 2, 3, 4, 5]  # 4 new frames + the chosen one again
+
+
+def test_a_version_promoted_meanwhile_keeps_the_later_result_a_candidate(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 3, 2) as workspace:
+        first = plan(workspace, registry, plugin_folder)
+        second = plan(workspace, registry, plugin_folder)  # planned before the first is recorded
+        for spec in (first, second):
+            result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+            version, decision = record_result(workspace.push, workspace.project, spec, result)
+        assert first.output != second.output
+        assert version.id == "v2" and not decision.passed
+        assert "changed while training" in decision.reasons[-1]
+        assert current_version(workspace.project, PLUGIN).id == "v1"
