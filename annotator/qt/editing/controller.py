@@ -236,6 +236,7 @@ class EditController(QObject):
             layer.show(cuboid, knob_reach(cuboid))
         for throttle in self.throttles.values():
             throttle.request()
+        self.document.preview_cuboid(drag.annotation_id, cuboid)  # e.g. the image panel follows
 
     def end_drag(self) -> None:
         """Finish the drag: the box's new numbers become one undoable command."""
