@@ -1,8 +1,10 @@
 """Actions per well-fitted box: one-click fit plus keyboard corrections, on generated frames.
 
 For every car-like object of the generated frames (``annotator.synth``, exact ground truth) with at least
-``--min-points`` LiDAR points: one click on its points (the point nearest its centre) grows the cluster
-and fits an oriented box (`grow_cluster` + `fit_oriented_box`, as the GUI's click fit does): 1 action.
+``--min-points`` LiDAR points: one click on its points (the point nearest its centre) runs the GUI's click
+fit (`annotator.core.creation.click_fit` on the click's neighbourhood, the frame's ground model and the
+active class's default size, which completes sides seen only in part): 1 action.
+``--raw`` measures the bare cluster + L-shape fit instead (`grow_cluster` + `fit_oriented_box`).
 Then keyboard corrections of the Cuboid menu's fixed step sizes are taken greedily (the key that raises
 the bird's-eye IoU most) until IoU >= 0.7 or 10 actions; a box that no key improves counts as failed.
 Prints the median and the distribution of actions per box.
@@ -19,10 +21,12 @@ from collections import Counter
 
 import numpy as np
 
+from annotator.core.creation import click_fit, local_window
 from annotator.core.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.fitting import fit_oriented_box, grow_cluster
 from annotator.core.geometry import Cuboid, bev_iou
 from annotator.core.ground import estimate_ground
+from annotator.core.schema import default_schema
 from annotator.synth import SceneConfig, iter_frames
 
 TARGET, LIMIT = 0.7, 10
@@ -62,7 +66,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--frames", type=int, default=2)
     parser.add_argument("--min-points", type=int, default=50)
+    parser.add_argument("--raw", action="store_true", help="bare cluster + L-shape fit, no completion")
     args = parser.parse_args()
+    schema = default_schema()
     counts: list[int] = []
     failed = 0
     keys_used: Counter[str] = Counter()
@@ -79,9 +85,18 @@ def main() -> None:
                 if len(inside) < 3:
                     continue
                 seed_index = inside[np.argmin(np.sum((points[inside] - obj.cuboid.center) ** 2, axis=1))]
-                cluster = grow_cluster(points, int(seed_index), ground_mask)
-                ground_z = float(ground.height_at(np.asarray(obj.cuboid.center[:2])))
-                box = fit_oriented_box(points[cluster], ground_z=ground_z)
+                if args.raw:
+                    cluster = grow_cluster(points, int(seed_index), ground_mask)
+                    ground_z = float(ground.height_at(np.asarray(obj.cuboid.center[:2])))
+                    box = fit_oriented_box(points[cluster], ground_z=ground_z)
+                else:
+                    nearby = np.flatnonzero(local_window(points[seed_index, :2]).points_inside(points))
+                    local_seed = int(np.flatnonzero(nearby == seed_index)[0])
+                    size = schema.get(obj.label).default_size
+                    box = click_fit(points[nearby], local_seed, size, ground=ground)
+                    if box is None:
+                        failed += 1
+                        continue
                 extra, ok, used = correct(box, obj.cuboid)
                 keys_used.update(used)
                 if ok:
