@@ -131,26 +131,29 @@ class _Runner:
         """Unverified frames with the parent's confident, certain boxes (human labels kept, weight 1)."""
         options = self.spec.options
         result = []
-        for frame in self.spec.unverified[: options.pseudo_frames]:
+        for human in self.spec.unverified[: options.pseudo_frames]:
             if self.cancel.is_set():
                 break
-            labels = FrameLabels(frame, PSEUDO, [])
+            labels = FrameLabels(human.frame, PSEUDO, [], [], human.annotation_ids)
             targets, weights = [], []
-            for found, uncertainty in self.uncertainty(labels):
-                empty = Detections.empty(self.spec.classes, "labels", found.boxes.shape[1])
+            for found, uncertainty in self.uncertainty(human):
+                mine = [t for t in human.targets if t.camera == found.camera]
+                given = (
+                    mine[0] if mine else Detections.empty(self.spec.classes, "labels", found.boxes.shape[1])
+                )
                 chosen, weight = select_pseudo_labels(
-                    found, uncertainty, empty, options.pseudo_min_score, options.pseudo_max_uncertainty,
+                    found, uncertainty, given, options.pseudo_min_score, options.pseudo_max_uncertainty,
                     options.pseudo_weight,
                 )  # fmt: skip
                 if len(chosen):
                     targets.append(chosen)
                     weights.append(weight)
-            if targets:
+            if any((w < 1).any() for w in weights):  # frames with pseudo-labels only
                 labels.targets, labels.weights = targets, weights
                 labels.digest = labels_digest_of(targets)
                 result.append(labels)
-        self.emit("log", f"pseudo-labels: {sum(len(t) for f in result for t in f.targets)} boxes "
-                  f"on {len(result)} unverified frames")  # fmt: skip
+        count = sum(int((w < 1).sum()) for f in result for w in f.weights)
+        self.emit("log", f"pseudo-labels: {count} boxes on {len(result)} unverified frames")
         return result
 
     def fit(

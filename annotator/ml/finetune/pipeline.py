@@ -8,6 +8,7 @@ load (`annotator.ml.weights.latest_weights` follows it).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -26,7 +27,7 @@ from annotator.core.model_versions import (
 )
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus
-from annotator.ml.finetune.data import PSEUDO, REPLAY, TRAIN, collect_frames
+from annotator.ml.finetune.data import PSEUDO, REPLAY, TRAIN, collect_frames, verified_labels
 from annotator.ml.finetune.gate import GateDecision, forgetting_gate
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
 from annotator.ml.manifest import PluginManifest
@@ -91,7 +92,11 @@ def plan_finetune(
         else initial_weights or latest_weights(project, manifest.id)
     )
     version_id = next_version_id(project, manifest.id)
-    unverified = [f for f in project.frames_in_order() if f.status != FrameStatus.VERIFIED]
+    unverified = [
+        dataclasses.replace(verified_labels(project, f, manifest.classes, manifest.task), role=PSEUDO)
+        for f in project.frames_in_order()
+        if f.status != FrameStatus.VERIFIED
+    ]
     return FineTuneSpec(
         manifest.id, version_id, None if current is None else current.id, manifest.task, tuple(manifest.classes),
         None if project.root is None else str(project.root), frames, unverified,

@@ -6,7 +6,6 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from annotator.core.records import Frame
 from annotator.ml.finetune.data import FrameLabels
 
 logger = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ class FineTuneOptions:
 class FineTuneSpec:
     """One job: the plugin (found in ``plugin_folders`` and, with ``entry_points``, installed packages),
     the project directory its frames' files are relative to, the labelled frames by role, unverified
-    frames for pseudo-labels, the weights to start from and the file to write."""
+    frames (with their human-confirmed annotations, if any) for pseudo-labels, the weights to start from and the file to write."""
 
     plugin: str
     version_id: str
@@ -58,7 +57,7 @@ class FineTuneSpec:
     classes: tuple[str, ...]
     root: str | None
     frames: list[FrameLabels]
-    unverified: list[Frame]
+    unverified: list[FrameLabels]
     parent_weights: str | None
     output: str
     options: FineTuneOptions

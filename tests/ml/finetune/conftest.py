@@ -42,18 +42,19 @@ def labelled_box(shift: float) -> Cuboid:
     return Cuboid((2 + shift, 2, 1.5), (4 + 2 * MARGIN, 4 + 2 * MARGIN, 1 + 2 * MARGIN), 0.0)
 
 
-def make_project(root: Path, frames: int, verified: int, extra_box_on_last: bool = False) -> Workspace:
-    """A project of ``frames`` frames, each labelled; the first ``verified`` are marked verified."""
+def make_project(root: Path, frames: int, verified: int, label_unverified: bool = True) -> Workspace:
+    """A project of ``frames`` frames; the first ``verified`` are labelled and marked verified, the others
+    labelled too when ``label_unverified``."""
     workspace = Workspace.create(root)
     for index in range(frames):
         points = POINTS.copy()
         points[:, 0] += 10 * index
         points.tofile(root / f"f{index}.bin")
         frame_id = workspace.push(AddFrames([Frame(0, f"f{index}", index, cloud=f"f{index}.bin")])).ids[0]
-        labels = [Annotation(0, frame_id, "Object", cuboid=labelled_box(10 * index))]
-        if extra_box_on_last and index == frames - 1:
-            labels.append(Annotation(0, frame_id, "Object", cuboid=Cuboid((10 * index, 30, 1), (4, 2, 1.5))))
-        workspace.push(AddAnnotations(labels))
+        if index < verified or label_unverified:
+            workspace.push(
+                AddAnnotations([Annotation(0, frame_id, "Object", cuboid=labelled_box(10 * index))])
+            )
         if index < verified:
             workspace.push(SetFrameStatus(frame_id, FrameStatus.VERIFIED))
     return workspace

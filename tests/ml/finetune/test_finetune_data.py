@@ -88,7 +88,7 @@ def test_only_verified_frames_are_planned_and_seen_ones_become_replay(
         project = workspace.project
         spec = plan_finetune(project, manifest, options)
         assert [(f.frame.name, f.role) for f in spec.frames] == [("f0", TRAIN), ("f1", TRAIN)]
-        assert [f.name for f in spec.unverified] == ["f2", "f3"]
+        assert [(f.frame.name, f.role) for f in spec.unverified] == [("f2", "pseudo"), ("f3", "pseudo")]
         assert spec.version_id == "v1" and spec.parent is None
         from annotator.core.model_versions import ModelVersion
 

@@ -88,7 +88,7 @@ def test_a_failing_job_reports_the_error(tmp_path, tiny_project, registry, plugi
 def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
     tmp_path, tiny_project, registry, plugin_folder
 ) -> None:
-    with tiny_project(tmp_path / "p", 4, 2) as workspace:
+    with tiny_project(tmp_path / "p", 4, 2, label_unverified=False) as workspace:
         spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
                     pseudo_max_uncertainty=1.0, pseudo_weight=0.25, pseudo_frames=1, passes=2)  # fmt: skip
         result = run_finetune(spec, lambda kind, payload: None, CancelToken())
@@ -96,8 +96,19 @@ def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
         assert [f.frame.name for f in pseudo] == ["f2"]
         assert pseudo[0].weights[0].tolist() == [0.25]
         assert pseudo[0].entry().source == "pseudo"
-        # the human labels of the unverified frames were never touched
-        assert all(len(workspace.project.annotations_of(f.id)) == 1 for f in spec.unverified)
+        assert all(workspace.project.annotations_of(f.frame.id) == [] for f in spec.unverified)
+
+
+def test_pseudo_labels_never_cover_a_human_label_of_an_unverified_frame(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 4, 2) as workspace:  # f2 and f3 carry a human label each
+        spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
+                    pseudo_max_uncertainty=1.0, pseudo_frames=2, passes=2)  # fmt: skip
+        assert [len(f.targets[0]) for f in spec.unverified] == [1, 1]
+        result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+        # the model's only box on each is the human-labelled object: no pseudo frame remains
+        assert [f for f in result.frames if f.role == "pseudo"] == []
 
 
 def test_uncertainty_selection_trains_the_most_uncertain_new_frames_twice(
