@@ -45,6 +45,7 @@ from annotator.qt.shortcuts import ShortcutManager
 from annotator.qt.track_editing import TrackEditor
 from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
+from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable
 from annotator.render.style import POINT_SIZES, DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -109,15 +110,14 @@ class MainWindow(QMainWindow):
             self.document, self.actions["frame.previous"], self.actions["frame.next"]
         )
         self.docks = {
-            "classes": self._dock("Label classes", self.classes_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "frames": self._dock("Frames", self.frames_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "objects": self._dock("Objects", self.objects_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            "properties": self._dock(
-                "Properties", self.properties_panel, Qt.DockWidgetArea.RightDockWidgetArea
-            ),
-            "images": self._dock("Images", self.images, Qt.DockWidgetArea.BottomDockWidgetArea),
-            "queue": self._dock("Review queue", self.review_queue, Qt.DockWidgetArea.RightDockWidgetArea),
+            "classes": self._dock("Label classes", self.classes_panel),
+            "frames": self._dock("Frames", self.frames_panel),
+            "objects": self._dock("Objects", self.objects_panel),
+            "properties": self._dock("Properties", scrollable(self.properties_panel)),
+            "images": self._dock("Images", self.images),
+            "queue": self._dock("Review queue", scrollable(self.review_queue)),
         }
+        arrange_docks(self, self.docks)
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
         for dock in self.docks.values():
@@ -149,7 +149,11 @@ class MainWindow(QMainWindow):
         self.grid.frame_shown.connect(self._show_timing)
         self.grid.cursor_moved.connect(self._show_cursor)
         self.grid.perspective.rendered.connect(lambda _: self._show_point_count())
-        self._default_layout = (self.saveState(), self.grid.saveState(), self.grid.ortho_splitter.saveState())
+        self._default_layout = (
+            self.saveState(LAYOUT_VERSION),
+            self.grid.saveState(),
+            self.grid.ortho_splitter.saveState(),
+        )
         self._restore_layout()
         self._apply_options(self.options)
         self._update_undo_actions()
@@ -163,11 +167,11 @@ class MainWindow(QMainWindow):
         _set_checked(self.actions["tracks.refit"], self.tracks.refit)
         self.shortcuts.attach(self.actions)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget) -> QDockWidget:
+        """A dock panel holding ``widget`` (placed by `arrange_docks`)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
         return dock
 
     # -- projects -----------------------------------------------------------------------------------
@@ -423,7 +427,10 @@ class MainWindow(QMainWindow):
     # -- layout -------------------------------------------------------------------------------------
     def _layout_parts(self) -> dict[str, tuple]:
         return {
-            "state": (self.saveState, self.restoreState),
+            "state": (
+                lambda: self.saveState(LAYOUT_VERSION),
+                lambda state: self.restoreState(state, LAYOUT_VERSION),
+            ),
             "views": (self.grid.saveState, self.grid.restoreState),
             "ortho_views": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
         }
@@ -447,7 +454,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """View > Reset window layout."""
         state, views, ortho = self._default_layout
-        self.restoreState(QByteArray(state))
+        self.restoreState(QByteArray(state), LAYOUT_VERSION)
         self.grid.restoreState(QByteArray(views))
         self.grid.ortho_splitter.restoreState(QByteArray(ortho))
         for dock in self.docks.values():
