@@ -21,6 +21,7 @@ from annotator.cli import (
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
+from annotator.core.none_guard import protect_none
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    protect_none()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -99,9 +99,10 @@ def test_queue_lists_boxes_by_uncertainty_and_u_walks_them_in_order(scoring_wind
     queue = window.review_queue
     queue.threshold_box.setValue(0.0)  # every scored box is flagged
     queue.rebuild()
-    values = [float(row.text(1)) for row in queue.box_rows()]
+    model = queue.model
+    values = [float(row.siblingAtColumn(1).data()) for row in queue.box_rows()]
     assert len(values) == 3
-    frame_max = [float(queue.tree.topLevelItem(i).text(1)) for i in range(queue.tree.topLevelItemCount())]
+    frame_max = [float(model.index(i, 1).data()) for i in range(model.rowCount())]
     assert frame_max == sorted(frame_max, reverse=True)
     expected = [item["annotation_id"] for item in queue.order]
     uncertainties = [item["uncertainty"] for item in queue.order]
@@ -118,7 +119,8 @@ def test_queue_lists_boxes_by_uncertainty_and_u_walks_them_in_order(scoring_wind
     assert window.document.selected_id == expected[-1]
     row = queue.box_rows()[1]
     queue.jump_to(row)
-    assert window.document.selected_id == row.data(0, Qt.ItemDataRole.UserRole)
+    assert window.document.selected_id == row.data(Qt.ItemDataRole.UserRole)
+    assert queue.tree.selectionModel().isSelected(row)
 
 
 def test_accept_all_confident_is_one_undo_step(scoring_window, qtbot) -> None:
@@ -175,17 +177,17 @@ def test_scores_become_stale_when_the_model_version_changes(scoring_window, qtbo
     _score_through_menu(window, qtbot)
     queue, flags = window.review_queue, window.document.flags
     qtbot.waitUntil(lambda: flags.versions.get(PLUGIN) is not None, timeout=10_000)
-    assert queue.summary.text().endswith(", 0 stale") and not any(
-        "stale" in r.text(5) for r in queue.box_rows()
-    )
+    qtbot.waitUntil(lambda: len(queue.box_rows()) == 3, timeout=5_000)  # the debounced rebuild
+    assert queue.summary.text().endswith(", 0 stale")
+    assert not any("stale" in r.siblingAtColumn(5).data() for r in queue.box_rows())
     version = ModelVersion("v1", PLUGIN, None, 1.0, "centroid-1.0+pad0.250", "models/none.json")
     window.document.push(RecordModelVersion(version, promote=True))
     qtbot.waitUntil(lambda: flags.versions.get(PLUGIN) == "centroid-1.0+pad0.250", timeout=10_000)
     rows = queue.box_rows()
-    assert rows and all("stale" in row.text(5) for row in rows)
-    assert all(row.foreground(0).color().getRgb()[:3] == (150, 150, 150) for row in rows)
+    assert rows and all("stale" in row.siblingAtColumn(5).data() for row in rows)
+    assert all(row.data(Qt.ItemDataRole.ForegroundRole).getRgb()[:3] == (150, 150, 150) for row in rows)
     assert "3 stale" in queue.summary.text()
-    assert "stale:" in rows[0].toolTip(0)
+    assert "stale:" in rows[0].data(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_plot_paints_the_histogram_and_the_threshold_line(qtbot) -> None:

@@ -1,7 +1,7 @@
 """The review queue by frame: frames ordered by their most uncertain box, boxes by uncertainty.
 
-Built on `annotator.ml.uncertainty.scoring.review_queue` (unreviewed scored boxes, most uncertain first);
-each frame gets the max / mean / sum reductions of its boxes' uncertainty.
+The same boxes as `annotator.ml.uncertainty.scoring.review_queue` (unreviewed, scored), without their
+geometry; each frame gets the max / mean / sum reductions of its boxes' uncertainty.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotator.core.project import Project
-from annotator.ml.uncertainty.scoring import review_queue
+from annotator.core.records import Review
+from annotator.ml.uncertainty.scoring import uncertainty_of
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,31 @@ class QueueFrame:
 
 def queue_by_frame(project: Project) -> list[QueueFrame]:
     """The unreviewed scored boxes grouped by frame; frames by their max uncertainty (then sum, then
-    sequence), boxes most uncertain first."""
+    sequence), boxes most uncertain first. Items hold the annotation and frame ids, the frame's position,
+    class, score and uncertainty (no geometry: this runs on the UI thread for the review dock)."""
     frames: dict[int, QueueFrame] = {}
-    for item in review_queue(project):
-        annotation = project.annotations[item["annotation_id"]]
-        group = frames.get(annotation.frame_id)
+    for annotation in project.annotations.values():
+        if annotation.review is not Review.UNREVIEWED:
+            continue
+        record = uncertainty_of(annotation)
+        frame = project.frames.get(annotation.frame_id)
+        if record is None or frame is None:
+            continue
+        group = frames.get(frame.id)
         if group is None:
-            group = frames[annotation.frame_id] = QueueFrame(
-                annotation.frame_id, item["frame"], item["frame_index"]
-            )
-        item["frame_id"] = annotation.frame_id
-        group.items.append(item)
+            group = frames[frame.id] = QueueFrame(frame.id, frame.name, frame.index)
+        group.items.append(
+            {
+                "annotation_id": annotation.id,
+                "frame_id": frame.id,
+                "frame_index": frame.index,
+                "class": annotation.class_name,
+                "score": annotation.provenance.score,
+                "uncertainty": float(record["uncertainty"]),
+            }
+        )
+    for group in frames.values():
+        group.items.sort(key=lambda i: (-i["uncertainty"], i["annotation_id"]))
     return sorted(frames.values(), key=lambda f: (-f.max, -f.sum, f.index))
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -25,8 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,23 +35,21 @@ from annotator.core.review import AcceptProposals
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
-from annotator.ml.uncertainty.flags import confident_proposals, flag_text
+from annotator.ml.uncertainty.flags import confident_proposals
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
 from annotator.qt.background import BackgroundCalls
 from annotator.qt.document import Document
-from annotator.qt.flagging import FLAG_COLOR
+from annotator.qt.panels.queue_model import FRAME_ROLE, ID_ROLE, QueueModel
 from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("frame / box", "uncertainty", "score", "mean", "sum", "note")
 #: Rebuild the queue this long after the last change (coalesces a run of steps).
 REBUILD_DELAY_MS = 120
-STALE_COLOR = QColor(150, 150, 150)
-ID_ROLE = Qt.ItemDataRole.UserRole
-FRAME_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Only the most uncertain frames are opened (laying out thousands of rows costs the UI thread).
+EXPANDED_FRAMES = 20
 
 
 def demo_truth(root: Path) -> dict[str, list[tuple[str, Cuboid]]] | None:
@@ -111,11 +107,14 @@ class ReviewQueuePanel(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Check again which model version each plugin would score with now")
         self.summary = QLabel()
-        self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.model = QueueModel(self.flags)
+        self.tree = QTreeView()
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().resizeSection(0, 130)
         self.plot = UncertaintyPlot()
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Flag at >="))
@@ -139,7 +138,7 @@ class ReviewQueuePanel(QWidget):
         self.flags.changed.connect(self._flags_changed)
         self.accept_button.clicked.connect(self.accept_confident)
         self.refresh_button.clicked.connect(self.refresh_versions)
-        self.tree.itemDoubleClicked.connect(lambda item, _column: self.jump_to(item))
+        self.tree.doubleClicked.connect(self.jump_to)
         document.opened.connect(self._opened)
         document.settings_changed.connect(self.refresh_versions)
         document.selection_changed.connect(self._show_selection)
@@ -184,90 +183,64 @@ class ReviewQueuePanel(QWidget):
         self._update_errors()
 
     def _fill_tree(self) -> None:
+        self.model.set_groups(self.document.project, self.groups)
+        for row in range(min(EXPANDED_FRAMES, len(self.groups))):
+            self.tree.expand(self.model.index(row, 0))
+        self._update_summary()
+        self._show_selection(self.document.selected_id)
+
+    def _update_summary(self) -> None:
         project = self.document.project
-        self.tree.setUpdatesEnabled(False)
-        self.tree.clear()
-        flagged = stale = 0
-        for group in self.groups:
-            frame_item = QTreeWidgetItem(
-                [
-                    group.name,
-                    f"{group.max:.2f}",
-                    "",
-                    f"{group.mean:.2f}",
-                    f"{group.sum:.2f}",
-                    f"{len(group.items)} boxes",
-                ]
+        threshold = self.flags.threshold
+        flagged = sum(1 for item in self.order if item["uncertainty"] >= threshold)
+        stale = 0
+        if project is not None and self.flags.versions:
+            stale = sum(
+                1
+                for item in self.order
+                if (a := project.annotations.get(item["annotation_id"])) is not None and self.flags.stale(a)
             )
-            frame_item.setData(0, FRAME_ROLE, group.frame_id)
-            frame_item.setToolTip(
-                0, f"frame {group.name}: max {group.max:.2f}, mean {group.mean:.2f}, sum {group.sum:.2f}"
-            )
-            for item in group.items:
-                annotation = project.annotations.get(item["annotation_id"]) if project is not None else None
-                if annotation is None:
-                    continue
-                is_stale = self.flags.stale(annotation)
-                is_flagged = item["uncertainty"] >= self.flags.threshold
-                flagged += is_flagged
-                stale += is_stale
-                notes = [text for text, on in (("flagged", is_flagged), ("stale", is_stale)) if on]
-                score = item["score"]
-                row = QTreeWidgetItem(
-                    [
-                        f"#{annotation.id} {annotation.class_name}",
-                        f"{item['uncertainty']:.2f}",
-                        f"{score:.2f}" if score is not None else "",
-                        "",
-                        "",
-                        ", ".join(notes),
-                    ]
-                )
-                row.setData(0, ID_ROLE, annotation.id)
-                row.setData(0, FRAME_ROLE, group.frame_id)
-                tip = flag_text(annotation, self.flags.threshold, is_stale)
-                for column in range(len(COLUMNS)):
-                    row.setToolTip(column, tip)
-                    if is_stale:
-                        row.setForeground(column, STALE_COLOR)
-                    elif is_flagged:
-                        row.setForeground(column, QColor(*FLAG_COLOR).darker(130))
-                frame_item.addChild(row)
-            self.tree.addTopLevelItem(frame_item)
-            frame_item.setExpanded(True)
-        self.tree.setUpdatesEnabled(True)
         self.summary.setText(
             f"{len(self.order)} unreviewed scored boxes in {len(self.groups)} frames: "
             f"{flagged} flagged, {stale} stale"
         )
-        self._show_selection(self.document.selected_id)
 
-    def box_rows(self) -> list[QTreeWidgetItem]:
-        """The box rows in display order (frames by max uncertainty, boxes most uncertain first)."""
+    def box_rows(self) -> list[QModelIndex]:
+        """The box rows (column 0) in display order (frames by max uncertainty, boxes most uncertain first)."""
         rows = []
-        for index in range(self.tree.topLevelItemCount()):
-            frame_item = self.tree.topLevelItem(index)
-            rows += [frame_item.child(k) for k in range(frame_item.childCount())]
+        for frame_row in range(self.model.rowCount()):
+            parent = self.model.index(frame_row, 0)
+            rows += [self.model.index(k, 0, parent) for k in range(self.model.rowCount(parent))]
         return rows
 
     def _show_selection(self, annotation_id: object) -> None:
-        self.tree.blockSignals(True)
-        self.tree.clearSelection()
-        for row in self.box_rows():
-            if annotation_id is not None and row.data(0, ID_ROLE) == annotation_id:
-                row.setSelected(True)
-                self.tree.scrollToItem(row)
-                break
-        self.tree.blockSignals(False)
+        selection = self.tree.selectionModel()
+        selection.blockSignals(True)
+        selection.clearSelection()
+        if annotation_id is not None:
+            for group_row, group in enumerate(self.groups):
+                found = next(
+                    (k for k, i in enumerate(group.items) if i["annotation_id"] == annotation_id), None
+                )
+                if found is not None:
+                    index = self.model.index(found, 0, self.model.index(group_row, 0))
+                    selection.select(
+                        index,
+                        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+                    )
+                    self.tree.scrollTo(index)
+                    break
+        selection.blockSignals(False)
+        self.tree.viewport().update()
 
     # -- navigation ---------------------------------------------------------------------------------
-    def jump_to(self, item: QTreeWidgetItem) -> None:
+    def jump_to(self, index: QModelIndex) -> None:
         """Go to the row's frame; a box row also selects its box."""
-        frame_id = item.data(0, FRAME_ROLE)
+        frame_id = index.data(FRAME_ROLE)
         if frame_id is None:
             return
         self.document.set_frame(int(frame_id))
-        annotation_id = item.data(0, ID_ROLE)
+        annotation_id = index.data(ID_ROLE)
         if annotation_id is not None:
             self.document.select(int(annotation_id))
 
@@ -309,7 +282,8 @@ class ReviewQueuePanel(QWidget):
             self.threshold_box.setValue(self.flags.threshold)
             self.threshold_box.blockSignals(False)
         self.plot.set_threshold(self.flags.threshold)
-        self._fill_tree()
+        self.model.marks_changed()
+        self._update_summary()
 
     def refresh_versions(self) -> None:
         """Find, off the UI thread, the model version each scoring plugin would use now."""

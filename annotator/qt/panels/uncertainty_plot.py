@@ -108,7 +108,7 @@ class UncertaintyPlot(QWidget):
         rect = self.histogram_rect()
         counts = self.counts()
         flagged = int((self.values >= self.threshold).sum())
-        title = f"{len(self.values)} scored boxes, {flagged} flagged (>= {self.threshold:.2f})"
+        title = f"{len(self.values)} boxes, {flagged} flagged (>= {self.threshold:.2f})"
         if not len(self.values):
             title = "no scored boxes yet (Models > Score uncertainty)"
         self._axes(painter, rect, title, "uncertainty")
@@ -133,7 +133,7 @@ class UncertaintyPlot(QWidget):
         painter.setPen(QPen(BASELINE_COLOR, 1.0, Qt.PenStyle.DotLine))
         painter.drawLine(rect.bottomLeft(), rect.topRight())
         colours = {"uncertainty": QColor(*FLAG_COLOR), "score only": BASELINE_COLOR}
-        legend_y = rect.bottom() - 14.0 * len(self.curves)
+        legend_y = rect.bottom() - 6.0 - 14.0 * (len(self.curves) - 1)
         for name, (flagged, found) in self.curves.items():
             colour = colours.get(name, BAR_COLOR)
             points = [
@@ -142,7 +142,7 @@ class UncertaintyPlot(QWidget):
             ]
             painter.setPen(QPen(colour, 2.0))
             painter.drawPolyline(QPolygonF(points))
-            painter.drawText(QPointF(rect.left() + rect.width() * 0.45, legend_y), name)
+            painter.drawText(QPointF(rect.left() + rect.width() * 0.55, legend_y), name)
             legend_y += 14.0
         share = float((self.values >= self.threshold).mean()) if len(self.values) else 0.0
         x = rect.left() + share * rect.width()
