@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.none_guard import protect_none
-
 
 def make_project(root: Path, frames: int, boxes: int, seed: int = 0) -> Path:
     """A project of ``frames`` empty frames with ``boxes`` scored car proposals each."""
@@ -91,7 +89,6 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    protect_none()
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication

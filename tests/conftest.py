@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.none_guard import protect_none
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-protect_none()  # PySide6 6.12 and psygnal leak references to None on CPython 3.11
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -21,7 +21,6 @@ from annotator.cli import (
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
-from annotator.core.none_guard import protect_none
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    protect_none()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.none_guard import protect_none
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
@@ -72,7 +71,6 @@ class MainWindow(QMainWindow):
         plugins: PluginRegistry | None = None,
     ) -> None:
         super().__init__()
-        protect_none()
         self.setObjectName("mainWindow")
         self.setWindowTitle("annotator")
         self.resize(1440, 900)
