@@ -79,6 +79,19 @@ def rotation_matrix(yaw: float, pitch: float = 0.0, roll: float = 0.0) -> np.nda
     )
 
 
+def rotation_matrices(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """`rotation_matrix` for K boxes at once: (K,) angles to (K, 3, 3) rotations."""
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    cp, sp = np.cos(pitch), np.sin(pitch)
+    cr, sr = np.cos(roll), np.sin(roll)
+    rows = [
+        [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+        [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+        [-sp, cp * sr, cp * cr],
+    ]
+    return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
+
+
 def euler_from_matrix(matrix: np.ndarray) -> tuple[float, float, float]:
     """Inverse of `rotation_matrix`: (yaw, pitch, roll) of a rotation matrix (pitch in [-pi/2, pi/2])."""
     m = np.asarray(matrix, dtype=np.float64)

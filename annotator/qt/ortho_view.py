@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QWidget
 
 from annotator.qt.interaction import NavigateMode
+from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.view_base import SceneView
 from annotator.render.camera import pan_pose, zoom_pose
 from annotator.render.cloud import PreparedCloud
@@ -32,8 +33,10 @@ class OrthoView(SceneView):
 
     scene: OrthoScene
 
-    def __init__(self, axis: str, parent: QWidget | None = None) -> None:
-        super().__init__(OrthoScene(axis), TITLES[axis], parent)
+    def __init__(
+        self, axis: str, parent: QWidget | None = None, scheduler: RenderScheduler | None = None
+    ) -> None:
+        super().__init__(OrthoScene(axis), TITLES[axis], parent, scheduler)
         self.axis = axis
         self.canvas.set_interactor_style(passive_style())
         self.set_mode(NavigateMode(self, handles_drag=True))

@@ -6,10 +6,11 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from annotator.qt.interaction import InteractionMode
+from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.vtk_widget import VtkCanvas
 from annotator.render.camera import CameraPose, ray_plane_z
 from annotator.render.picking import pick_cuboid
@@ -22,8 +23,9 @@ logger = logging.getLogger(__name__)
 class SceneView(QWidget):
     """A titled 3D view. Subclasses choose the scene, the camera rules and the interaction mode.
 
-    Rendering is on demand: `request_render` coalesces requests into one render when the event loop
-    is next idle; nothing renders on a timer.
+    Rendering is on demand: `request_render` hands the view to a `RenderScheduler` (shared by the
+    views of one window), which coalesces requests and renders one view per event-loop turn; nothing
+    renders on a timer.
     """
 
     #: The user clicked: the annotation id under the cursor, or None for empty space.
@@ -33,8 +35,15 @@ class SceneView(QWidget):
     #: A render finished: its duration in milliseconds.
     rendered = Signal(float)
 
-    def __init__(self, scene: Scene, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        title: str,
+        parent: QWidget | None = None,
+        scheduler: RenderScheduler | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.scheduler = scheduler if scheduler is not None else RenderScheduler(self)
         self.setObjectName(f"view-{title.lower()}")
         self.scene = scene
         self.title = QLabel(title)
@@ -53,7 +62,6 @@ class SceneView(QWidget):
         layout.addWidget(self.placeholder, 1)
         scene.attach(self.canvas.render_window)
         self.canvas.render_requested.connect(self.request_render)
-        self._render_pending = False
         self.render_count = 0
         self.last_render_ms = 0.0
 
@@ -72,18 +80,17 @@ class SceneView(QWidget):
 
     # -- rendering ----------------------------------------------------------------------------------
     def request_render(self) -> None:
-        """Render once when the event loop is next idle (many requests, one render)."""
-        if not self._render_pending:
-            self._render_pending = True
-            QTimer.singleShot(0, self._render_if_pending)
+        """Render once in a coming event-loop turn (many requests, one render; other views' renders
+        take turns with this one)."""
+        self.scheduler.request(self)
 
-    def _render_if_pending(self) -> None:
-        if self._render_pending:
-            self.render_now()
+    @property
+    def _render_pending(self) -> bool:
+        return self.scheduler.pending(self)
 
     def render_now(self) -> float:
         """Render at once; returns the time it took in milliseconds."""
-        self._render_pending = False
+        self.scheduler.withdraw(self)
         if self.canvas.isHidden():  # a placeholder stands in for the picture
             return 0.0
         start = time.perf_counter()
@@ -97,7 +104,7 @@ class SceneView(QWidget):
 
     def capture(self) -> np.ndarray:
         """The view's pixels now (renders first), (H, W, 3) uint8."""
-        self._render_pending = False
+        self.scheduler.withdraw(self)
         return self.canvas.capture()
 
     def set_options(self, options: DisplayOptions) -> None:
@@ -112,7 +119,7 @@ class SceneView(QWidget):
 
     def dispose(self) -> None:
         """Release VTK resources (the view draws nothing afterwards)."""
-        self._render_pending = False
+        self.scheduler.withdraw(self)
         self.canvas.dispose()
 
     # -- ViewHost ----------------------------------------------------------------------------------

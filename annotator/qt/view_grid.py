@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from annotator.qt.document import Document
 from annotator.qt.ortho_view import OrthoView
+from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.view_base import SceneView
 from annotator.qt.viewport import PerspectiveView
 from annotator.render.camera import ORTHO_AXES
@@ -38,8 +39,10 @@ class ViewGrid(QSplitter):
         super().__init__(Qt.Orientation.Vertical, parent)
         self.setObjectName("viewGrid")
         self.document = document
-        self.perspective = PerspectiveView()
-        self.ortho = {axis: OrthoView(axis) for axis in ORTHO_AXES}
+        #: Renders the four views one per event-loop turn (see `RenderScheduler`).
+        self.scheduler = RenderScheduler(self)
+        self.perspective = PerspectiveView(scheduler=self.scheduler)
+        self.ortho = {axis: OrthoView(axis, scheduler=self.scheduler) for axis in ORTHO_AXES}
         self.ortho_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.ortho_splitter.setObjectName("orthoSplitter")
         for view in self.ortho.values():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from annotator.qt.interaction import NavigateMode
 from annotator.qt.lod import LodController
+from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.view_base import SceneView
 from annotator.render.camera import (
     bird_eye_pose,
@@ -34,8 +35,8 @@ class PerspectiveView(SceneView):
 
     scene: PerspectiveScene
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(PerspectiveScene(), "Perspective", parent)
+    def __init__(self, parent: QWidget | None = None, scheduler: RenderScheduler | None = None) -> None:
+        super().__init__(PerspectiveScene(), "Perspective", parent, scheduler)
         self.lod = LodController(self.scene.set_detail, self.request_render, parent=self)
         self._style = orbit_style()
         self.canvas.set_interactor_style(self._style)

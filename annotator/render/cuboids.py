@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from annotator.core.geometry import CUBOID_EDGES, Cuboid
+from annotator.core.geometry import CORNER_SIGNS, CUBOID_EDGES, Cuboid, rotation_matrices
 from annotator.render._vtk import (
     vtkActor,
     vtkActor2D,
@@ -46,17 +46,29 @@ class CuboidItem:
 
 def cuboid_vertices(cuboid: Cuboid) -> np.ndarray:
     """The 10 wireframe vertices (10, 3): the corners, the centre, and the nose just ahead of the front."""
-    corners = cuboid.corners()
-    reach = cuboid.size[0] / 2.0 + max(0.3, 0.15 * cuboid.size[0])
-    nose = cuboid.box_to_world(np.array([[reach, 0.0, 0.0]]))[0]
-    return np.vstack([corners, np.asarray(cuboid.center), nose])
+    return wireframe_vertices([cuboid])
+
+
+def wireframe_vertices(cuboids: Sequence[Cuboid]) -> np.ndarray:
+    """`cuboid_vertices` of K cuboids at once, (10K, 3): one batch of numpy work, not K small ones."""
+    if not cuboids:
+        return np.zeros((0, 3))
+    numbers = np.array([(*c.center, *c.size, c.yaw, c.pitch, c.roll) for c in cuboids], dtype=np.float64)
+    centers, sizes = numbers[:, 0:3], numbers[:, 3:6]
+    reach = sizes[:, 0] / 2.0 + np.maximum(0.3, 0.15 * sizes[:, 0])
+    local = np.zeros((len(cuboids), 10, 3))
+    local[:, :8] = CORNER_SIGNS[None] * (sizes[:, None, :] / 2.0)
+    local[:, 9, 0] = reach
+    rotations = rotation_matrices(numbers[:, 6], numbers[:, 7], numbers[:, 8])
+    world = np.einsum("kij,kvj->kvi", rotations, local) + centers[:, None, :]
+    return world.reshape(-1, 3)
 
 
 def wireframe(items: Sequence[CuboidItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vertices (10K, 3), segments (15K, 2) and segment colours (15K, 3) uint8 of K cuboids."""
     if not items:
         return np.zeros((0, 3)), np.zeros((0, 2), dtype=np.int64), np.zeros((0, 3), dtype=np.uint8)
-    vertices = np.concatenate([cuboid_vertices(item.cuboid) for item in items])
+    vertices = wireframe_vertices([item.cuboid for item in items])
     offsets = np.arange(len(items))[:, None, None] * 10
     segments = (_SEGMENTS[None, :, :] + offsets).reshape(-1, 2)
     colors = np.repeat(np.array([item.color for item in items], dtype=np.uint8), len(_SEGMENTS), axis=0)
@@ -127,6 +139,7 @@ class CuboidLayer:
         self._labels_visible = False
         self._items: list[CuboidItem] = []
         self._selected: int | None = None
+        self._filled: dict[str, list] = {}  # per actor role: what its geometry was made of
 
     @property
     def props(self) -> list[object]:
@@ -139,15 +152,20 @@ class CuboidLayer:
         return list(self._items)
 
     def set_items(self, items: Sequence[CuboidItem], selected: int | None = None) -> None:
-        """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter."""
+        """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter.
+
+        Only the actors whose cuboids changed get new geometry (selecting another box refills the
+        selection and the role it left, not every box; a new proposal leaves the accepted boxes alone).
+        """
         self._items = list(items)
         self._selected = selected
         others = [item for item in self._items if item.id != selected]
         chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id == selected]
-        self._fill(self._mapper, self.actor, [item for item in others if not item.proposal])
+        self._fill("boxes", self._mapper, self.actor, [item for item in others if not item.proposal])
         proposals = [item for item in others if item.proposal]
-        self._fill(self._proposal_mapper, self.proposal_actor, proposals, dashed=True)
-        self._fill(self._selected_mapper, self.selected_actor, chosen, dashed=any(i.proposal for i in chosen))
+        self._fill("proposals", self._proposal_mapper, self.proposal_actor, proposals, dashed=True)
+        dashed = any(i.proposal for i in chosen)
+        self._fill("selected", self._selected_mapper, self.selected_actor, chosen, dashed=dashed)
         self._fill_flags()
         self._fill_labels()
 
@@ -156,10 +174,23 @@ class CuboidLayer:
         self._labels_visible = visible
         self._fill_labels()
 
-    @staticmethod
+    def _unchanged(self, role: str, content: list) -> bool:
+        """True when ``role``'s actor already shows ``content``; else remember it as shown."""
+        if self._filled.get(role) == content:
+            return True
+        self._filled[role] = content
+        return False
+
     def _fill(
-        mapper: vtkPolyDataMapper, actor: vtkActor, items: Sequence[CuboidItem], dashed: bool = False
+        self,
+        role: str,
+        mapper: vtkPolyDataMapper,
+        actor: vtkActor,
+        items: Sequence[CuboidItem],
+        dashed: bool = False,
     ) -> None:
+        if self._unchanged(role, [dashed, *items]):
+            return  # the same boxes: the actor keeps its geometry
         if not items:
             actor.VisibilityOff()
             return
@@ -173,6 +204,8 @@ class CuboidLayer:
         actor.VisibilityOn()
 
     def _fill_flags(self) -> None:
+        if self._unchanged("flags", [item.cuboid for item in self._items if item.flagged]):
+            return
         vertices, segments, colors = flag_outline(self._items)
         if not len(segments):
             self.flag_actor.VisibilityOff()
@@ -183,8 +216,10 @@ class CuboidLayer:
         self.flag_actor.VisibilityOn()
 
     def _fill_labels(self) -> None:
-        items = [item for item in self._items if item.label]
-        if not (self._labels_visible and items):
+        items = [item for item in self._items if item.label] if self._labels_visible else []
+        if self._unchanged("labels", [(item.label, item.cuboid) for item in items]):
+            return
+        if not items:
             self.label_actor.VisibilityOff()
             return
         anchors = np.array(

@@ -49,6 +49,8 @@ class Scene:
         self.items: list[CuboidItem] = []
         self.selected: int | None = None
         self.options = DisplayOptions()
+        self._coloring: tuple[PreparedCloud, str, bool] | None = None  # what the lookup table was made for
+        self._highlighted: tuple[PreparedCloud, np.ndarray | None, list] | None = None  # what it shows
 
     # -- wiring -------------------------------------------------------------------------------------
     def attach(self, window: vtkRenderWindow) -> None:
@@ -146,10 +148,17 @@ class Scene:
     def _apply_coloring(self) -> None:
         cloud, mode = self.cloud, self.options.color_mode
         if cloud is None:
+            self._coloring = None
             self.color_bar.set_table(None)
             return
         if mode not in cloud.scalars:
             mode = "height"
+        # A new lookup table makes VTK map every point's colour again on the next render: keep the
+        # table while the cloud, the mode and the bar are the same.
+        previous, wanted = self._coloring, (mode, self.options.show_color_bar)
+        if previous is not None and previous[0] is cloud and previous[1:] == wanted:
+            return
+        self._coloring = (cloud, *wanted)
         lut = None
         if mode in cloud.ranges:
             lut = lookup_table(COLORMAP_OF_MODE[mode], cloud.ranges[mode])
@@ -169,10 +178,22 @@ class Scene:
         return next((item for item in self.items if item.id == self.selected), None)
 
     def _update_highlight(self) -> None:
-        if self.cloud is None or not self.options.highlight_inside or not self.items:
+        self._highlight_within(None)
+
+    def _highlight_within(self, within: np.ndarray | None) -> None:
+        """Colour the points inside the cuboids (only those at ``within`` when given), unless the
+        highlight already shows these boxes over the same points."""
+        cloud = self.cloud
+        if cloud is None or not self.options.highlight_inside or not self.items:
+            self._highlighted = None
             self.highlight.set_points(None)
             return
-        self.highlight.set_points(inside_points(self.cloud, self.items))
+        boxes = [(item.cuboid, item.color) for item in self.items]
+        shown = self._highlighted
+        if shown is not None and shown[0] is cloud and shown[2] == boxes and _same_indices(shown[1], within):
+            return
+        self._highlighted = (cloud, within, boxes)
+        self.highlight.set_points(inside_points(cloud, self.items, within=within))
         self.highlight.set_coloring("class", None)
 
     @property
@@ -218,6 +239,7 @@ class OrthoScene(Scene):
         super().__init__()
         self.axis = axis
         self.crop: np.ndarray | None = None  # point indices drawn around the selection
+        self._drawn: tuple[PreparedCloud, np.ndarray | None] | None = None  # what the points show
 
     def show(
         self, cloud: PreparedCloud | None, items: Sequence[CuboidItem], selected: int | None, fit: bool = True
@@ -228,19 +250,20 @@ class OrthoScene(Scene):
         target = next((item for item in items if item.id == selected), None)
         if cloud is None:
             self.crop = None
+            self._drawn = None
             self.points.full.set_points(None)
             self.set_cuboids(list(items), selected)
             return
         if target is None:
             self.crop = None
-            self.points.full.set_points(cloud.coarse_points())
+            self._show_points(cloud, None)
             self.set_cuboids(list(items), selected)
             if fit:
                 self.set_camera_pose(ortho_pose_for_bounds(cloud.bounds, self.axis, self.aspect))
         else:
             margin = ortho_margin(target.cuboid)
             self.crop = cloud.indices_near(target.cuboid, margin)
-            self.points.full.set_points(cloud.subset(self.crop))
+            self._show_points(cloud, self.crop)
             self.set_cuboids(_near(items, target, margin), selected)
             if fit:
                 self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
@@ -248,13 +271,27 @@ class OrthoScene(Scene):
         self._apply_coloring()
         self.reset_clipping()
 
-    def _update_highlight(self) -> None:
-        if self.cloud is None or not self.options.highlight_inside or not self.items:
-            self.highlight.set_points(None)
+    def _show_points(self, cloud: PreparedCloud, crop: np.ndarray | None) -> None:
+        """Draw the points at ``crop`` (None: the level-of-detail sample), unless they are drawn already:
+        handing VTK new points costs a re-upload and a colour mapping on the next render."""
+        drawn = self._drawn
+        if drawn is not None and drawn[0] is cloud and _same_indices(drawn[1], crop):
             return
-        within = self.crop if self.crop is not None else self.cloud.coarse
-        self.highlight.set_points(inside_points(self.cloud, self.items, within=within))
-        self.highlight.set_coloring("class", None)
+        self._drawn = (cloud, crop)
+        self.points.full.set_points(cloud.coarse_points() if crop is None else cloud.subset(crop))
+
+    def _update_highlight(self) -> None:
+        cloud = self.cloud
+        self._highlight_within(
+            None if cloud is None else self.crop if self.crop is not None else cloud.coarse
+        )
+
+
+def _same_indices(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """True when two crops (or two absent crops) hold the same point indices."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a is b or (a.shape == b.shape and bool(np.array_equal(a, b)))
 
 
 def _near(items: Sequence[CuboidItem], target: CuboidItem, margin: float) -> list[CuboidItem]:

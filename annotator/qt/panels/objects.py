@@ -5,9 +5,10 @@ uncertain get an amber mark, and every scored row explains its uncertainty on ho
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -50,6 +51,16 @@ def frame_role(annotation: Annotation) -> str:
     return "keyframe" if annotation.keyframe else "interpolated"
 
 
+class RowContent(NamedTuple):
+    """Everything one row of the object list shows (compared to skip rows that did not change)."""
+
+    values: tuple[object, ...]
+    tip: str
+    italic: bool
+    color: tuple[int, int, int]
+    flagged: bool
+
+
 def _item(value: object) -> QTableWidgetItem:
     item = QTableWidgetItem()
     item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
@@ -63,6 +74,8 @@ class ObjectsPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._shown: dict[int, RowContent] = {}  # annotation id -> what its row shows
+        self._icons: dict[tuple[int, int, int], QIcon] = {}
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -83,25 +96,44 @@ class ObjectsPanel(QWidget):
         document.selection_changed.connect(self._show_selection)
 
     def refresh(self, *_: object) -> None:
-        """Rebuild the rows from the current frame."""
+        """Bring the rows up to date with the current frame, touching only rows whose content changed:
+        rows of removed annotations go, new ones are added, changed ones are filled again."""
+        wanted = {annotation.id: annotation for annotation in self.document.cuboids()}
+        contents = {key: self._row_content(annotation) for key, annotation in wanted.items()}
+        rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
+        gone = sorted((row for key, row in rows.items() if key not in wanted), reverse=True)
+        changed = [key for key in wanted if key in rows and self._shown.get(key) != contents[key]]
+        added = [key for key in wanted if key not in rows]
+        if not (gone or changed or added):
+            return
         self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        annotations = self.document.cuboids()
-        self.table.setRowCount(len(annotations))
-        for row, annotation in enumerate(annotations):
-            self._fill_row(row, annotation)
+        for row in gone:
+            self._shown.pop(self.annotation_at(row), None)
+            self.table.removeRow(row)
+        rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
+        for key in changed:
+            self._fill_row(rows[key], contents[key])
+        first = self.table.rowCount()
+        self.table.setRowCount(first + len(added))
+        for offset, key in enumerate(added):
+            self._fill_row(first + offset, contents[key])
+        for key in (*changed, *added):
+            self._shown[key] = contents[key]
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         self.table.blockSignals(False)
         self._show_selection(self.document.selected_id)
 
-    def _fill_row(self, row: int, annotation: Annotation) -> None:
+    def _row_content(self, annotation: Annotation) -> RowContent:
+        """What one row shows: the cell values, the tooltip, italics, the class colour, the flag."""
         count = self.document.points_inside(annotation)
         score = annotation.provenance.score
         record = uncertainty_of(annotation)
+        flags = self.document.flags
         values = (
             annotation.id,
             annotation.class_name,
@@ -113,22 +145,36 @@ class ObjectsPanel(QWidget):
             round(float(record["uncertainty"]), 2) if record is not None else "",
             frame_role(annotation),
         )
-        flags = self.document.flags
         tip = flag_text(annotation, flags.threshold, flags.stale(annotation)) if record else ""
-        for column, value in enumerate(values):
+        return RowContent(
+            values,
+            tip,
+            annotation.is_proposal,
+            self.document.class_color(annotation.class_name),
+            record is not None and flags.flagged(annotation),
+        )
+
+    def _icon(self, rgb: tuple[int, int, int]) -> QIcon:
+        icon = self._icons.get(rgb)
+        if icon is None:
+            icon = self._icons[rgb] = color_icon(rgb)
+        return icon
+
+    def _fill_row(self, row: int, content: RowContent) -> None:
+        for column, value in enumerate(content.values):
             item = _item(value)
-            if annotation.is_proposal:
+            if content.italic:
                 font = item.font()
                 font.setItalic(True)
                 item.setFont(font)
             if column == 0:
-                item.setData(Qt.ItemDataRole.UserRole, annotation.id)
+                item.setData(Qt.ItemDataRole.UserRole, value)
             if column == 1:
-                item.setIcon(color_icon(self.document.class_color(annotation.class_name)))
-            if tip:
-                item.setToolTip(tip)
-            if column == UNCERTAINTY_COLUMN and flags.flagged(annotation):
-                item.setIcon(color_icon(FLAG_COLOR))
+                item.setIcon(self._icon(content.color))
+            if content.tip:
+                item.setToolTip(content.tip)
+            if column == UNCERTAINTY_COLUMN and content.flagged:
+                item.setIcon(self._icon(FLAG_COLOR))
                 item.setForeground(QColor(*FLAG_COLOR))
             self.table.setItem(row, column, item)
 
