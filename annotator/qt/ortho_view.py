@@ -17,6 +17,7 @@ from annotator.render.cloud import PreparedCloud
 from annotator.render.cuboids import CuboidItem
 from annotator.render.navigation import passive_style
 from annotator.render.scene import OrthoScene
+from annotator.render.shared import SharedGeometry
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,13 @@ class OrthoView(SceneView):
     scene: OrthoScene
 
     def __init__(
-        self, axis: str, parent: QWidget | None = None, scheduler: RenderScheduler | None = None
+        self,
+        axis: str,
+        parent: QWidget | None = None,
+        scheduler: RenderScheduler | None = None,
+        shared: SharedGeometry | None = None,
     ) -> None:
-        super().__init__(OrthoScene(axis), TITLES[axis], parent, scheduler)
+        super().__init__(OrthoScene(axis, shared), TITLES[axis], parent, scheduler)
         self.axis = axis
         self.canvas.set_interactor_style(passive_style())
         self.set_mode(NavigateMode(self, handles_drag=True))

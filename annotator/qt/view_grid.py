@@ -19,6 +19,7 @@ from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.view_base import SceneView
 from annotator.qt.viewport import PerspectiveView
 from annotator.render.camera import ORTHO_AXES
+from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,12 @@ class ViewGrid(QSplitter):
         self.document = document
         #: Renders the four views one per event-loop turn (see `RenderScheduler`).
         self.scheduler = RenderScheduler(self)
-        self.perspective = PerspectiveView(scheduler=self.scheduler)
-        self.ortho = {axis: OrthoView(axis, scheduler=self.scheduler) for axis in ORTHO_AXES}
+        #: Wireframes and highlighted points the views draw alike, made once (see `SharedGeometry`).
+        self.shared = SharedGeometry()
+        self.perspective = PerspectiveView(scheduler=self.scheduler, shared=self.shared)
+        self.ortho = {
+            axis: OrthoView(axis, scheduler=self.scheduler, shared=self.shared) for axis in ORTHO_AXES
+        }
         self.ortho_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.ortho_splitter.setObjectName("orthoSplitter")
         for view in self.ortho.values():

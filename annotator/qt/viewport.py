@@ -26,6 +26,7 @@ from annotator.render.cloud import PreparedCloud
 from annotator.render.cuboids import CuboidItem
 from annotator.render.navigation import orbit_style
 from annotator.render.scene import PerspectiveScene
+from annotator.render.shared import SharedGeometry
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,13 @@ class PerspectiveView(SceneView):
 
     scene: PerspectiveScene
 
-    def __init__(self, parent: QWidget | None = None, scheduler: RenderScheduler | None = None) -> None:
-        super().__init__(PerspectiveScene(), "Perspective", parent, scheduler)
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        scheduler: RenderScheduler | None = None,
+        shared: SharedGeometry | None = None,
+    ) -> None:
+        super().__init__(PerspectiveScene(shared), "Perspective", parent, scheduler)
         self.lod = LodController(self.scene.set_detail, self.request_render, parent=self)
         self._style = orbit_style()
         self.canvas.set_interactor_style(self._style)

@@ -20,6 +20,7 @@ from annotator.render._vtk import (
 from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.dashes import dash_segments
 from annotator.render.polydata import colour_array, line_polydata, vtk_points
+from annotator.render.shared import SharedGeometry
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,17 @@ def wireframe(items: Sequence[CuboidItem]) -> tuple[np.ndarray, np.ndarray, np.n
     return vertices, segments, colors
 
 
+def wireframe_polydata(items: Sequence[CuboidItem], dashed: bool = False) -> vtkPolyData:
+    """The wireframes of ``items`` as VTK lines with per-segment colours (cut into dashes when asked)."""
+    vertices, segments, colors = wireframe(items)
+    if dashed:
+        vertices, segments, source = dash_segments(vertices, segments)
+        colors = colors[source]
+    polydata = line_polydata(vertices, segments)
+    polydata.GetCellData().SetScalars(colour_array(colors))
+    return polydata
+
+
 def _line_actor(width: float) -> tuple[vtkPolyDataMapper, vtkActor]:
     mapper = vtkPolyDataMapper()
     mapper.SetScalarModeToUseCellData()
@@ -119,7 +131,8 @@ class CuboidLayer:
     """All cuboids of a frame in one line actor, proposals dashed in another, the selected one thicker,
     and optional labels."""
 
-    def __init__(self, line_width: float = 2.0) -> None:
+    def __init__(self, line_width: float = 2.0, shared: SharedGeometry | None = None) -> None:
+        self._shared = shared if shared is not None else SharedGeometry()
         self._mapper, self.actor = _line_actor(line_width)
         self._proposal_mapper, self.proposal_actor = _line_actor(max(1.0, line_width * 0.75))
         self.proposal_actor.GetProperty().SetOpacity(PROPOSAL_OPACITY)
@@ -194,13 +207,8 @@ class CuboidLayer:
         if not items:
             actor.VisibilityOff()
             return
-        vertices, segments, colors = wireframe(items)
-        if dashed:
-            vertices, segments, source = dash_segments(vertices, segments)
-            colors = colors[source]
-        polydata = line_polydata(vertices, segments)
-        polydata.GetCellData().SetScalars(colour_array(colors))
-        mapper.SetInputData(polydata)
+        key = ("wireframe", dashed, tuple(items))
+        mapper.SetInputData(self._shared.get(key, lambda: wireframe_polydata(items, dashed)))
         actor.VisibilityOn()
 
     def _fill_flags(self) -> None:

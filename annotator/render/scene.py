@@ -23,6 +23,7 @@ from annotator.render.colors import COLORMAP_OF_MODE, lookup_table, unit_rgb
 from annotator.render.cuboids import CuboidItem, CuboidLayer, inside_points
 from annotator.render.overlays import ColorBar, GroundOverlay
 from annotator.render.points import LodPoints, PointLayer
+from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,12 @@ class Scene:
     #: Whether this scene's camera uses parallel projection.
     parallel = False
 
-    def __init__(self) -> None:
+    def __init__(self, shared: SharedGeometry | None = None) -> None:
         self._renderer = vtkRenderer()
+        self._shared = shared if shared is not None else SharedGeometry()
         self.points = LodPoints()
         self.highlight = PointLayer()
-        self.cuboids = CuboidLayer()
+        self.cuboids = CuboidLayer(shared=self._shared)
         self.ground = GroundOverlay()
         self.color_bar = ColorBar()
         for prop in [*self.points.actors, self.highlight.actor, *self.ground.props, *self.cuboids.props]:
@@ -193,7 +195,9 @@ class Scene:
         if shown is not None and shown[0] is cloud and shown[2] == boxes and _same_indices(shown[1], within):
             return
         self._highlighted = (cloud, within, boxes)
-        self.highlight.set_points(inside_points(cloud, self.items, within=within))
+        items = self.items
+        found = self._shared.inside(cloud, boxes, within, lambda: inside_points(cloud, items, within=within))
+        self.highlight.set_points(found)
         self.highlight.set_coloring("class", None)
 
     @property
@@ -235,8 +239,8 @@ class OrthoScene(Scene):
 
     parallel = True
 
-    def __init__(self, axis: str) -> None:
-        super().__init__()
+    def __init__(self, axis: str, shared: SharedGeometry | None = None) -> None:
+        super().__init__(shared)
         self.axis = axis
         self.crop: np.ndarray | None = None  # point indices drawn around the selection
         self._drawn: tuple[PreparedCloud, np.ndarray | None] | None = None  # what the points show

@@ -102,3 +102,25 @@ def test_perspective_scene_makes_a_new_lookup_table_only_for_another_colouring(c
     assert scene.points.full.actor.GetMapper().GetLookupTable() is table
     scene.set_options(DisplayOptions(color_mode="intensity"))
     assert scene.points.full.actor.GetMapper().GetLookupTable() is not table
+
+
+def test_scenes_sharing_geometry_build_the_wireframes_and_highlights_once(cloud) -> None:
+    from annotator.render.shared import SharedGeometry
+
+    shared = SharedGeometry()
+    perspective = PerspectiveScene(shared)
+    top, side = OrthoScene("top", shared), OrthoScene("side", shared)
+    options = DisplayOptions(highlight_inside=True)
+    for scene in (perspective, top, side):
+        scene.set_options(options)
+    perspective.set_cloud(cloud)
+    perspective.set_cuboids([CAR, VAN, GUESS], None)
+    made = shared.made
+    for scene in (top, side):
+        scene.show(cloud, [CAR, VAN, GUESS], selected=None)
+    assert shared.made == made  # the ortho views found everything made for the perspective view
+    wireframe = perspective.cuboids.proposal_actor.GetMapper().GetInput()
+    assert top.cuboids.proposal_actor.GetMapper().GetInput() is wireframe
+    assert top.highlight.count == perspective.highlight.count > 0
+    top.show(cloud, [CAR, VAN, GUESS], selected=1)  # a crop: its own highlight, the same boxes
+    assert top.highlight.count < perspective.highlight.count

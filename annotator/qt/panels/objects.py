@@ -8,7 +8,7 @@ import logging
 from typing import NamedTuple
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QColor, QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -76,6 +76,8 @@ class ObjectsPanel(QWidget):
         self.document = document
         self._shown: dict[int, RowContent] = {}  # annotation id -> what its row shows
         self._icons: dict[tuple[int, int, int], QIcon] = {}
+        self._italic = QFont()
+        self._italic.setItalic(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -164,9 +166,7 @@ class ObjectsPanel(QWidget):
         for column, value in enumerate(content.values):
             item = _item(value)
             if content.italic:
-                font = item.font()
-                font.setItalic(True)
-                item.setFont(font)
+                item.setFont(self._italic)
             if column == 0:
                 item.setData(Qt.ItemDataRole.UserRole, value)
             if column == 1:
