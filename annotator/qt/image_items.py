@@ -156,10 +156,18 @@ class WireframeItem(QGraphicsPathItem):
             points += [start, end]
         super().__init__(path)
         self.annotation_id = annotation_id
-        self.hull = _convex_hull(np.array(points)) if points else QPolygonF()
+        self._points = points
+        self._hull: QPolygonF | None = None
         self.setPen(_pen(color, 2.5 if selected else 1.2))
         self.setZValue(1.5 if selected else 1)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+
+    @property
+    def hull(self) -> QPolygonF:
+        """The projected cuboid's outline, made on first use (a click), not for every redraw."""
+        if self._hull is None:
+            self._hull = _convex_hull(np.array(self._points)) if self._points else QPolygonF()
+        return self._hull
 
     def contains_point(self, x: float, y: float) -> bool:
         """True when (x, y) lies inside the projected cuboid's outline."""
