@@ -38,6 +38,7 @@ FLAG_SHARES = (0.1, 0.2, 0.3)
 MEASURES = {
     "uncertainty": lambda b: b.measures["uncertainty"],
     "entropy": lambda b: b.measures["entropy"],
+    "class_entropy": lambda b: b.measures["class_entropy"],
     "mutual_information": lambda b: b.measures["mutual_information"],
     "1 - presence": lambda b: 1.0 - b.measures["presence"],
     "1 - stability": lambda b: 1.0 - b.measures["stability"],

@@ -9,13 +9,17 @@ classes (``p`` the box's class probabilities, normalised, or one-hot of its labe
 "no object"; a pass that did not find the object gives "no object" with certainty. From these:
 
 - ``entropy``: predictive entropy of the mean distribution, divided by log(C + 1) (0..1);
+- ``class_entropy``: entropy of the class distribution among the passes that found the object (mean of
+  their ``p``), divided by log C (0..1; 0 with one class): how unsure the class is, given an object;
 - ``mutual_information``: BALD, the predictive entropy minus the mean entropy of the passes, also
   divided by log(C + 1) (0..1): high when the passes disagree;
 - ``presence``: the share of passes that found the object;
 - ``centre_variance`` (m² or px²: the trace of the centres' covariance), ``size_variance`` (likewise
   for l, w, h or the 2D width/height), ``heading_variance`` (circular variance of yaw, 0..1, 3D only);
 - ``stability``: the mean IoU of the object's boxes to the mean box (1 when they agree exactly);
-- ``uncertainty`` = 1 - presence * stability * (1 - entropy), in 0..1: any of the three sources raises it.
+- ``uncertainty`` = 1 - score * stability * (1 - class_entropy), in 0..1, where ``score`` is the mean
+  score over all K passes (0 for a pass that missed the object): doubt whether it is an object, where it
+  is, and what it is each raise it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ DEFAULT_IOU_THRESHOLD = 0.3
 MEASURES = (
     "uncertainty",
     "entropy",
+    "class_entropy",
     "mutual_information",
     "presence",
     "stability",
@@ -183,13 +188,20 @@ def aggregate(
         stability = float(np.mean([box_iou(box, centre) for box in boxes]))
         centre_variance, size_variance, heading_variance = box_spread(boxes)
         presence = len(members) / passes
-        entropy_share = predictive / norm
         class_share = mean_distribution[:-1]
         probabilities = class_share / class_share.sum() if class_share.sum() > 0 else class_share
         label = int(np.argmax(probabilities))
+        found_classes = np.mean(
+            [distributions[k][:-1] / max(distributions[k][:-1].sum(), 1e-12) for k in members], axis=0
+        )
+        found_classes = found_classes / found_classes.sum() if found_classes.sum() > 0 else found_classes
+        classes = len(class_names)
+        class_entropy = entropy(found_classes) / math.log(classes) if classes > 1 else 0.0
+        score = float(1.0 - mean_distribution[-1])
         measures = {
-            "uncertainty": float(np.clip(1.0 - presence * stability * (1.0 - entropy_share), 0.0, 1.0)),
-            "entropy": entropy_share,
+            "uncertainty": float(np.clip(1.0 - score * stability * (1.0 - class_entropy), 0.0, 1.0)),
+            "entropy": predictive / norm,
+            "class_entropy": class_entropy,
             "mutual_information": max(predictive - expected, 0.0) / norm,
             "presence": presence,
             "stability": stability,
@@ -202,7 +214,7 @@ def aggregate(
                 centre,
                 label,
                 class_names[label],
-                float(1.0 - mean_distribution[-1]),
+                score,
                 probabilities,
                 measures,
                 dict(members),

@@ -41,9 +41,12 @@ def flag_reasons(record: dict[str, Any]) -> list[str]:
     stability = float(record.get("stability", 1.0))
     if 1.0 - stability > NOTABLE:
         losses.append((1.0 - stability, f"boxes disagree (stability {stability:.2f})"))
-    entropy = float(record.get("entropy", 0.0))
+    entropy = float(record.get("class_entropy", record.get("entropy", 0.0)))
     if entropy > NOTABLE:
         losses.append((entropy, f"class unsure (entropy {entropy:.2f})"))
+    score = float(record.get("score", 1.0))
+    if 1.0 - score > NOTABLE:
+        losses.append((1.0 - score, f"weak detection (mean score {score:.2f} over the passes)"))
     information = float(record.get("mutual_information", 0.0))
     if information > NOTABLE:
         losses.append((information, f"passes disagree on the class (mutual information {information:.2f})"))

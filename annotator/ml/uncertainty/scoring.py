@@ -62,7 +62,12 @@ def scored_proposals(
         if box.score < min_score:
             continue
         record = {key: round(value, 6) for key, value in box.measures.items()}
-        record |= {"mode": mode, "passes": passes, "model_version": model_version}
+        record |= {
+            "score": round(box.score, 6),
+            "mode": mode,
+            "passes": passes,
+            "model_version": model_version,
+        }
         record["probabilities"] = [round(float(p), 6) for p in box.probabilities]
         provenance = Provenance(Source.MODEL, plugin_id, model_version, round(box.score, 6))
         if len(box.box) == 4:

@@ -29,7 +29,8 @@ def test_identical_passes_are_certain_about_the_box_and_keep_the_score_entropy()
     assert m["mutual_information"] == pytest.approx(0.0, abs=1e-12)
     assert m["presence"] == 1.0 and m["stability"] == pytest.approx(1.0)
     assert m["centre_variance"] == 0.0 and m["size_variance"] == 0.0
-    assert m["uncertainty"] == pytest.approx(entropy)
+    assert m["class_entropy"] == 0.0  # one class: no doubt what it is
+    assert m["uncertainty"] == pytest.approx(1 - 0.8)  # only the score's doubt whether it is an object
     assert found[0].score == pytest.approx(0.8)
 
 
@@ -39,7 +40,7 @@ def test_an_object_found_in_half_the_passes_has_full_disagreement() -> None:
     assert m["presence"] == 0.5
     assert m["entropy"] == pytest.approx(1.0)  # mean distribution (0.5, 0.5) over {Car, nothing}
     assert m["mutual_information"] == pytest.approx(1.0)  # each pass was certain, they disagree
-    assert m["uncertainty"] == pytest.approx(1.0)
+    assert m["uncertainty"] == pytest.approx(0.5)  # mean score over both passes
     assert found[0].score == pytest.approx(0.5)
 
 
@@ -54,6 +55,7 @@ def test_class_disagreement_shows_in_mutual_information_and_class_probabilities(
     m = found[0].measures
     assert m["entropy"] == pytest.approx(math.log(2) / math.log(3))
     assert m["mutual_information"] == pytest.approx(math.log(2) / math.log(3))
+    assert m["class_entropy"] == pytest.approx(1.0) and m["uncertainty"] == pytest.approx(1.0)
     assert found[0].probabilities == pytest.approx([0.5, 0.5])
 
 
@@ -64,6 +66,9 @@ def test_given_class_probabilities_are_used_and_normalised() -> None:
     assert found[0].probabilities == pytest.approx([0.75, 0.25])
     expected = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)) / math.log(3)
     assert found[0].measures["entropy"] == pytest.approx(expected)
+    class_entropy = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)) / math.log(2)
+    assert found[0].measures["class_entropy"] == pytest.approx(class_entropy)
+    assert found[0].uncertainty == pytest.approx(class_entropy)
 
 
 def test_box_spread_centre_heading_and_stability_of_cuboids() -> None:
