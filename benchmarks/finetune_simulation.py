@@ -15,6 +15,7 @@ Run: nice .venv/bin/python benchmarks/finetune_simulation.py [--frames 50] [--pr
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from pathlib import Path
@@ -83,11 +84,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--pretrain-frames", type=int, default=24)
     parser.add_argument("--pretrain-seed", type=int, default=101)
-    parser.add_argument("--pretrain-epochs", type=int, default=8)
+    parser.add_argument("--pretrain-epochs", type=int, default=25)
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--learning-rate", type=float, default=0.002, help="peak learning rate of fine-tuning"
+    )
+    parser.add_argument("--tolerance", type=float, default=0.02, help="forgetting gate tolerance")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--score-threshold", type=float, default=0.4)
+    parser.add_argument("--score-threshold", type=float, default=0.3)
+    parser.add_argument("--json-out", type=Path, help="write every strategy's full report (JSON) here")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     args = parser.parse_args()
 
@@ -99,6 +105,7 @@ def main() -> None:
     )  # fmt: skip
     registry = PluginRegistry.discover()
     rows = []
+    reports = {}
     for strategy in args.strategies:
         options = FineTuneOptions(
             threads=args.threads, params={"epochs": args.epochs, "threads": args.threads}
@@ -111,12 +118,15 @@ def main() -> None:
             sequence, registry, PLUGIN, settings, on_log=lambda line: print(f"    {line}", flush=True)
         )
         totals = report.totals
+        reports[strategy] = report.to_dict()
+        if args.json_out is not None:
+            args.json_out.write_text(json.dumps(reports, indent=1), encoding="utf-8")
         promoted = sum(v["promoted"] for v in report.versions)
         rows.append((strategy, totals, report.forgetting, promoted, len(report.versions), report.seconds))
         print(f"{strategy}: {totals.to_dict()} in {report.seconds:.0f} s", flush=True)
     manual = next((r[1].total for r in rows if r[0] == "manual"), None)
-    print(f"\n{args.frames} frames, fine-tuning every {args.every} frames for {args.epochs} epochs, score >= "
-          f"{args.score_threshold}")  # fmt: skip
+    print(f"\n{args.frames} frames, fine-tuning every {args.every} frames for {args.epochs} epochs (learning rate "
+          f"{args.learning_rate:g}, gate tolerance {args.tolerance:g}), score >= {args.score_threshold}")  # fmt: skip
     print(
         "| strategy | edits | added | deleted | adjusted | accepted | vs manual | forgetting | versions promoted | time |"
     )
