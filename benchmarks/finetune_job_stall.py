@@ -55,7 +55,7 @@ def ticks(seconds: float, job: FineTuneJob | None) -> tuple[list[float], list[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequence", type=Path, default=WORK / "sequence")
-    parser.add_argument("--initial", type=Path, default=WORK / "initial-24x8.pt")
+    parser.add_argument("--initial", type=Path, default=WORK / "initial-24x25.pt")
     parser.add_argument("--frames", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
@@ -81,8 +81,9 @@ def main() -> None:
         job = FineTuneJob(spec).start()
         polls, gaps = ticks(3600.0, job)
         seconds = time.perf_counter() - started
-        print(f"job: {args.frames} frames x {args.epochs} epoch(s), {len(polls)} polls in {seconds:.0f} s, "
-              f"error: {job.error}")  # fmt: skip
+        steps = len(job.result.losses) if job.result is not None else 0
+        print(f"job: {args.frames} frames x {args.epochs} epoch(s), {steps} training steps, {len(polls)} polls in "
+              f"{seconds:.0f} s, error: {job.error}")  # fmt: skip
         print("| loop | median poll | longest poll | median tick lateness | longest tick lateness |")
         print("| --- | --- | --- | --- | --- |")
         print(

@@ -44,7 +44,7 @@ def agreement(reference, other) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=WORK / "initial-24x8.pt")
+    parser.add_argument("--checkpoint", type=Path, default=WORK / "initial-24x25.pt")
     parser.add_argument("--project", type=Path, default=WORK / "sequence")
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
