@@ -195,8 +195,15 @@ def report(title: str, columns: dict[str, dict]) -> None:
 def train(args, registry, frames: list[SceneFrame]):
     """A fresh PointPillars model (from the registry) trained on ``frames``; prints progress."""
     model = registry.load("pointpillars")
+    if args.resume is not None:  # go on training a saved model (e.g. a few more epochs)
+        model.load(str(args.resume))
     params = registry.manifest("pointpillars").parameter_values(
-        {"epochs": args.epochs, "threads": args.threads, "from_scratch": True, "seed": args.seed}
+        {
+            "epochs": args.epochs,
+            "threads": args.threads,
+            "from_scratch": args.resume is None,
+            "seed": args.seed,
+        }
     )
     start = time.perf_counter()
     losses: list[float] = []
@@ -234,6 +241,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/pointpillars_bench"))
     parser.add_argument("--checkpoint", type=Path, default=Path("/tmp/pointpillars_bench/pointpillars.pt"))
     parser.add_argument("--load", type=Path, help="evaluate this checkpoint instead of training")
+    parser.add_argument("--resume", type=Path, help="train this checkpoint further instead of a fresh model")
     parser.add_argument(
         "--score-threshold", type=float, help="pointpillars score threshold (default: manifest)"
     )
