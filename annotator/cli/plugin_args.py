@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
+from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.core.records import Frame
 from annotator.core.selection import SelectionError, select_frames
 from annotator.io.store import is_project
+from annotator.ml.frame_runs import FrameRunSummary
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +60,17 @@ def chosen_frames(project: Project, selection: str | None) -> list[Frame]:
             f"frame selection {selection!r} picks no frame" if selection else "the project has no frames"
         )
     return frames
+
+
+def print_failures(failures: list[str]) -> None:
+    """One error line per skipped frame, on stderr."""
+    for failure in failures:
+        print(f"annotator: error: {failure}", file=sys.stderr)
+
+
+def run_exit_code(summary: FrameRunSummary) -> int:
+    """0 when every frame was done; else a line on the skipped frames and 3 (some done) or 1 (none)."""
+    if not summary.failures:
+        return 0
+    print(f"skipped     {len(summary.failures)} frames (see the errors above)")
+    return EXIT_PARTIAL if summary.frames_done else 1

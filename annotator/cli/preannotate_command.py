@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
-from annotator.cli.plugin_args import add_plugin_arguments, check_project, chosen_frames, plugin_params
+from annotator.cli.plugin_args import (
+    add_plugin_arguments,
+    check_project,
+    chosen_frames,
+    plugin_params,
+    print_failures,
+    run_exit_code,
+)
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
-
-#: Exit code when some frames were skipped (the same as import/export).
-EXIT_PARTIAL = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,15 +71,11 @@ def run_preannotate(args: argparse.Namespace) -> int:
                 weights=args.weights,
             )
         seconds = time.perf_counter() - started
-    for failure in summary.failures:
-        print(f"annotator: error: {failure}", file=sys.stderr)
+    print_failures(summary.failures)
     classes = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_class.items())) or "none"
     rate = summary.frames_done / seconds if seconds > 0 else 0.0
     print(f"pre-annotated {summary.frames_done} of {len(frames)} frames with {args.plugin} "
           f"({manifest.task}, threshold {args.threshold:g})")  # fmt: skip
     print(f"proposals   {summary.proposals} ({classes})")
     print(f"time        {seconds:.1f} s ({rate:.1f} frames/s)")
-    if summary.failures:
-        print(f"skipped     {len(summary.failures)} frames (see the errors above)")
-        return EXIT_PARTIAL if summary.frames_done else 1
-    return 0
+    return run_exit_code(summary)

@@ -7,17 +7,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
-from annotator.cli.plugin_args import add_plugin_arguments, check_project, chosen_frames, plugin_params
+from annotator.cli.plugin_args import (
+    add_plugin_arguments,
+    check_project,
+    chosen_frames,
+    plugin_params,
+    print_failures,
+    run_exit_code,
+)
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
 
-EXIT_PARTIAL = 3
 MODES = ("ensemble", "mc", "tta")
 
 
@@ -81,8 +86,7 @@ def run_score(args: argparse.Namespace) -> int:
                 weights=args.weights,
             )
         seconds = time.perf_counter() - started
-    for failure in summary.failures:
-        print(f"annotator: error: {failure}", file=sys.stderr)
+    print_failures(summary.failures)
     print(
         f"scored {summary.frames_done} of {len(frames)} frames with {args.plugin} ({args.mode}, {args.passes} passes)"
     )
@@ -91,10 +95,7 @@ def run_score(args: argparse.Namespace) -> int:
         worst = max(summary.frame_uncertainty.items(), key=lambda item: item[1]["sum"])
         print(f"most uncertain frame  {worst[0]} (sum {worst[1]['sum']:.2f}, max {worst[1]['max']:.2f})")
     print(f"time        {seconds:.1f} s")
-    if summary.failures:
-        print(f"skipped     {len(summary.failures)} frames (see the errors above)")
-        return EXIT_PARTIAL if summary.frames_done else 1
-    return 0
+    return run_exit_code(summary)
 
 
 def run_queue(args: argparse.Namespace) -> int:

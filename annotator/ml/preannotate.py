@@ -23,6 +23,7 @@ from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.schema import LabelClass
 from annotator.io.frame_data import load_image, load_points
 from annotator.io.workspace import Workspace
+from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.weights import load_weights
@@ -107,14 +108,11 @@ class ReplaceProposals(Command):
 
 
 @dataclass
-class PreannotationSummary:
+class PreannotationSummary(FrameRunSummary):
     """What a pre-annotation run did."""
 
-    frames_done: int = 0
     proposals: int = 0
     by_class: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    cancelled: bool = False
 
 
 def preannotate(
@@ -137,22 +135,16 @@ def preannotate(
     values = manifest.parameter_values(params)
     load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
     summary = PreannotationSummary()
-    for position, frame in enumerate(frames):
-        if cancel is not None and cancel.is_set():
-            summary.cancelled = True
-            break
-        try:
-            detections = predict_frame(registry, plugin_id, workspace.project, frame, values)
-        except Exception as error:  # report and go on with the next frame
-            summary.failures.append(f"{frame.name}: {error}")
-            logger.warning("pre-annotation of %s failed: %s", frame.name, error)
-        else:
-            proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
-            workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
-            summary.frames_done += 1
-            summary.proposals += len(proposals)
-            for proposal in proposals:
-                summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
-        if on_frame is not None:
-            on_frame(position + 1, frame)
+
+    def compute(frame: Frame) -> list[Detections]:
+        return predict_frame(registry, plugin_id, workspace.project, frame, values)
+
+    def store(frame: Frame, detections: list[Detections]) -> None:
+        proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
+        workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+        summary.proposals += len(proposals)
+        for proposal in proposals:
+            summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
+
+    run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)
     return summary

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.cli.preannotate_command import EXIT_PARTIAL
+from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.edits import AddFrames
 from annotator.core.records import Frame, Source
 from annotator.io.workspace import Workspace

@@ -18,6 +18,7 @@ from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.workspace import Workspace
+from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import ReplaceProposals, frame_input
 from annotator.ml.protocol import CancelToken
@@ -89,15 +90,12 @@ def scored_proposals(
 
 
 @dataclass
-class ScoringSummary:
+class ScoringSummary(FrameRunSummary):
     """What a scoring run did."""
 
-    frames_done: int = 0
     proposals: int = 0
     flagged: int = 0
     frame_uncertainty: dict[str, dict[str, float]] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    cancelled: bool = False
 
 
 def score_frame(
@@ -143,29 +141,20 @@ def score_frames(
     model = registry.load(plugin_id)
     load_weights(model, manifest, workspace.project, weights)
     summary = ScoringSummary()
-    for position, frame in enumerate(frames):
-        if cancel is not None and cancel.is_set():
-            summary.cancelled = True
-            break
-        try:
-            found = score_frame(
-                workspace.project, model, manifest, frame, values, mode, passes, iou_threshold
-            )
-        except Exception as error:  # report and go on with the next frame
-            summary.failures.append(f"{frame.name}: {error}")
-            logger.warning("scoring %s failed: %s", frame.name, error)
-        else:
-            proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
-            workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
-            summary.frames_done += 1
-            summary.proposals += len(proposals)
-            summary.flagged += sum(
-                1 for p in proposals if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
-            )
-            kept = [box for box in found if box.score >= min_score]
-            summary.frame_uncertainty[frame.name] = frame_reductions(kept)
-        if on_frame is not None:
-            on_frame(position + 1, frame)
+
+    def compute(frame: Frame) -> list[AggregatedBox]:
+        return score_frame(workspace.project, model, manifest, frame, values, mode, passes, iou_threshold)
+
+    def store(frame: Frame, found: list[AggregatedBox]) -> None:
+        proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
+        workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
+        summary.proposals += len(proposals)
+        summary.flagged += sum(
+            1 for p in proposals if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+        )
+        summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
+
+    run_frames(frames, compute, store, summary, "scoring", cancel, on_frame)
     return summary
 
 
