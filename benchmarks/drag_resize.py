@@ -66,8 +66,12 @@ def widget_point(view, world: np.ndarray) -> QPoint:
     return QPoint(round(x / ratio), round(view.canvas.height() - 1 - y / ratio))
 
 
-def settle(app: QApplication) -> None:
+def settle(app: QApplication, window: MainWindow | None = None) -> None:
+    """Process pending events, and with ``window`` until its views have rendered what was asked
+    (they render one per event-loop turn)."""
     for _ in range(3):
+        app.processEvents()
+    while window is not None and window.grid.scheduler.waiting:
         app.processEvents()
 
 
@@ -141,7 +145,7 @@ def main() -> int:
             offset = QPoint(round(12 * np.sin(k / 6.0)), -round(10 * np.sin(k / 9.0)) - 1)
             begin = time.perf_counter()
             QTest.mouseMove(top.canvas, start + offset)
-            settle(app)
+            settle(app, window)
             times.append((time.perf_counter() - begin) * 1000.0)
         QTest.mouseRelease(top.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
         settle(app)
