@@ -21,8 +21,29 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: How many recent results are kept.
+#: How many recent wireframes are kept (small: a few kB each).
 CAPACITY = 32
+#: How many recent highlight point sets are kept (each may hold many points): enough for what the four
+#: views of one window show at a time (the whole-frame one and the one cropped around the selection).
+INSIDE_CAPACITY = 4
+
+
+class _Recent:
+    """The most recently used results, at most ``capacity`` of them."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[Hashable, object] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> tuple[T, bool]:
+        """The result for ``key`` and whether it was made now."""
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key], False  # type: ignore[return-value]
+        value = self.entries[key] = make()
+        while len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
+        return value, True
 
 
 class SharedGeometry:
@@ -31,22 +52,16 @@ class SharedGeometry:
     Highlights are kept for one cloud at a time, so an old frame's cloud is not held in memory.
     """
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+    def __init__(self, capacity: int = CAPACITY, inside_capacity: int = INSIDE_CAPACITY) -> None:
+        self._recent = _Recent(capacity)
+        self._inside = _Recent(inside_capacity)
         self._cloud: PreparedCloud | None = None
         self.made = 0  # results made (not found): for tests
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
         """The result made for ``key``, made now with ``make`` when it is not kept."""
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            return self._entries[key]  # type: ignore[return-value]
-        value = make()
-        self.made += 1
-        self._entries[key] = value
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        value, made = self._recent.get(key, make)
+        self.made += made
         return value
 
     def inside(
@@ -59,10 +74,12 @@ class SharedGeometry:
         """The highlighted points of ``cloud`` for ``boxes`` (hashable descriptions of the boxes and
         their colours) limited to ``within``; made with ``make`` when not kept."""
         if cloud is not self._cloud:
-            self._entries = OrderedDict((k, v) for k, v in self._entries.items() if k[0] != "inside")
+            self._inside.entries.clear()
             self._cloud = cloud
         if within is None or len(within) == len(cloud):  # sorted distinct indices of every point
             within_key: Hashable = None
         else:
             within_key = (len(within), hash(within.tobytes()))
-        return self.get(("inside", tuple(boxes), within_key), make)
+        value, made = self._inside.get((tuple(boxes), within_key), make)
+        self.made += made
+        return value

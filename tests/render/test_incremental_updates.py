@@ -124,3 +124,27 @@ def test_scenes_sharing_geometry_build_the_wireframes_and_highlights_once(cloud)
     assert top.highlight.count == perspective.highlight.count > 0
     top.show(cloud, [CAR, VAN, GUESS], selected=1)  # a crop: its own highlight, the same boxes
     assert top.highlight.count < perspective.highlight.count
+
+
+def test_shared_geometry_keeps_few_highlights_and_only_of_the_current_cloud(cloud) -> None:
+    from annotator.render.cuboids import inside_points
+    from annotator.render.shared import INSIDE_CAPACITY, SharedGeometry
+
+    shared = SharedGeometry()
+    made: list[int] = []
+
+    def highlight(items: list[CuboidItem], source=cloud) -> object:
+        boxes = [(item.cuboid, item.color) for item in items]
+        return shared.inside(source, boxes, None, lambda: made.append(1) or inside_points(source, items))
+
+    first = highlight([CAR])
+    assert highlight([CAR]) is first and len(made) == 1
+    for step in range(INSIDE_CAPACITY):  # other boxes push the first one out
+        moved = CuboidItem(1, CAR.cuboid.replace(center=(10.5 + step, 3.0, -1.0)), CAR.color)
+        highlight([moved])
+    assert highlight([CAR]) is not first
+    other = prepare_cloud(cloud.xyz.copy(), {}, lod_budget=50_000)
+    before = len(made)
+    highlight([CAR], other)
+    highlight([CAR])  # back to the first cloud: its results were dropped
+    assert len(made) == before + 2
