@@ -199,7 +199,9 @@ def _stepped(
     fine_key = f"Shift+{key}" if "+" not in key else key.replace("+", "+Shift+", 1)
     return (
         ActionSpec(id_, title, menu, handler, keys=(key,), args=args),
-        ActionSpec(f"{id_}_fine", f"{title} (fine)", f"{menu}/&Fine steps", handler, keys=(fine_key,), args=fine_args),
+        ActionSpec(
+            f"{id_}_fine", f"{title} (fine)", f"{menu}/&Fine steps", handler, keys=(fine_key,), args=fine_args
+        ),
     )
 
 
@@ -207,45 +209,150 @@ def cuboid_actions() -> tuple[ActionSpec, ...]:
     """The Cuboid menu: keyboard editing of the selected cuboid (handlers on the window's ``editing``)."""
     menu, (m, mf), (r, rf), (y, yf) = "C&uboid", MOVE_STEP, RESIZE_STEP, YAW_STEP
     moves = [
-        ("forward", "Forward", "Up", (1, 0, 0)), ("back", "Back", "Down", (-1, 0, 0)),
-        ("left", "Left", "Left", (0, 1, 0)), ("right", "Right", "Right", (0, -1, 0)),
-        ("up", "Up", "Ctrl+Up", (0, 0, 1)), ("down", "Down", "Ctrl+Down", (0, 0, -1)),
+        ("forward", "Forward", "Up", (1, 0, 0)),
+        ("back", "Back", "Down", (-1, 0, 0)),
+        ("left", "Left", "Left", (0, 1, 0)),
+        ("right", "Right", "Right", (0, -1, 0)),
+        ("up", "Up", "Ctrl+Up", (0, 0, 1)),
+        ("down", "Down", "Ctrl+Down", (0, 0, -1)),
     ]
     sizes = [
-        ("longer", "Longer", "Alt+Up", "length", 1), ("shorter", "Shorter", "Alt+Down", "length", -1),
-        ("wider", "Wider", "Alt+Right", "width", 1), ("narrower", "Narrower", "Alt+Left", "width", -1),
-        ("taller", "Taller", "Alt+PgUp", "height", 1), ("lower", "Lower", "Alt+PgDown", "height", -1),
+        ("longer", "Longer", "Alt+Up", "length", 1),
+        ("shorter", "Shorter", "Alt+Down", "length", -1),
+        ("wider", "Wider", "Alt+Right", "width", 1),
+        ("narrower", "Narrower", "Alt+Left", "width", -1),
+        ("taller", "Taller", "Alt+PgUp", "height", 1),
+        ("lower", "Lower", "Alt+PgDown", "height", -1),
     ]
     specs: list[ActionSpec] = []
     for name, title, key, v in moves:
-        specs += _stepped(f"cuboid.move_{name}", title, f"{menu}/&Move", "editing.move", key,
-                          tuple(c * m for c in v), tuple(c * mf for c in v))
+        specs += _stepped(
+            f"cuboid.move_{name}",
+            title,
+            f"{menu}/&Move",
+            "editing.move",
+            key,
+            tuple(c * m for c in v),
+            tuple(c * mf for c in v),
+        )
     for name, title, key, sign in (("yaw_left", "Turn left", "Q", 1), ("yaw_right", "Turn right", "E", -1)):
-        specs += _stepped(f"cuboid.{name}", title, f"{menu}/&Rotate", "editing.turn", key, (sign * y,), (sign * yf,))
+        specs += _stepped(
+            f"cuboid.{name}", title, f"{menu}/&Rotate", "editing.turn", key, (sign * y,), (sign * yf,)
+        )
     t = TILT_STEP
     specs += [
-        ActionSpec("cuboid.pitch_up", "Pitch nose up (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Up",), args=(0.0, -t, 0.0), separator_before=True),
-        ActionSpec("cuboid.pitch_down", "Pitch nose down (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Down",), args=(0.0, t, 0.0)),
-        ActionSpec("cuboid.roll_left", "Roll left (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Left",), args=(0.0, 0.0, -t)),
-        ActionSpec("cuboid.roll_right", "Roll right (9-DoF)", f"{menu}/&Rotate", "editing.turn", keys=("Ctrl+Alt+Right",), args=(0.0, 0.0, t)),
-        ActionSpec("cuboid.quarter_turn", "Turn 90° (swap length and width)", f"{menu}/&Rotate", "editing.quarter", keys=("T",), separator_before=True),
+        ActionSpec(
+            "cuboid.pitch_up",
+            "Pitch nose up (9-DoF)",
+            f"{menu}/&Rotate",
+            "editing.turn",
+            keys=("Ctrl+Alt+Up",),
+            args=(0.0, -t, 0.0),
+            separator_before=True,
+        ),
+        ActionSpec(
+            "cuboid.pitch_down",
+            "Pitch nose down (9-DoF)",
+            f"{menu}/&Rotate",
+            "editing.turn",
+            keys=("Ctrl+Alt+Down",),
+            args=(0.0, t, 0.0),
+        ),
+        ActionSpec(
+            "cuboid.roll_left",
+            "Roll left (9-DoF)",
+            f"{menu}/&Rotate",
+            "editing.turn",
+            keys=("Ctrl+Alt+Left",),
+            args=(0.0, 0.0, -t),
+        ),
+        ActionSpec(
+            "cuboid.roll_right",
+            "Roll right (9-DoF)",
+            f"{menu}/&Rotate",
+            "editing.turn",
+            keys=("Ctrl+Alt+Right",),
+            args=(0.0, 0.0, t),
+        ),
+        ActionSpec(
+            "cuboid.quarter_turn",
+            "Turn 90° (swap length and width)",
+            f"{menu}/&Rotate",
+            "editing.quarter",
+            keys=("T",),
+            separator_before=True,
+        ),
         ActionSpec("cuboid.flip", "Flip heading 180°", f"{menu}/&Rotate", "editing.flip", keys=("Shift+T",)),
     ]
     for name, title, key, dimension, sign in sizes:
-        specs += _stepped(f"cuboid.{name}", title, f"{menu}/Re&size", "editing.grow", key, (dimension, sign * r), (dimension, sign * rf))
+        specs += _stepped(
+            f"cuboid.{name}",
+            title,
+            f"{menu}/Re&size",
+            "editing.grow",
+            key,
+            (dimension, sign * r),
+            (dimension, sign * rf),
+        )
     specs += [
-        ActionSpec("cuboid.fit", "&Fit to points", menu, "editing.fit_to_points", keys=("Ctrl+Shift+F",), separator_before=True, tip="shrink to the points inside, keeping the heading"),
-        ActionSpec("cuboid.auto_rotate", "&Auto-rotate", menu, "editing.auto_rotate", keys=("Ctrl+Shift+R",), tip="the heading that fits the points inside best"),
-        ActionSpec("cuboid.next", "Select &next cuboid", menu, "editing.cycle", keys=("Tab",), args=(1,), separator_before=True),
-        ActionSpec("cuboid.previous", "Select &previous cuboid", menu, "editing.cycle", keys=("Shift+Tab",), args=(-1,)),
+        ActionSpec(
+            "cuboid.fit",
+            "&Fit to points",
+            menu,
+            "editing.fit_to_points",
+            keys=("Ctrl+Shift+F",),
+            separator_before=True,
+            tip="shrink to the points inside, keeping the heading",
+        ),
+        ActionSpec(
+            "cuboid.auto_rotate",
+            "&Auto-rotate",
+            menu,
+            "editing.auto_rotate",
+            keys=("Ctrl+Shift+R",),
+            tip="the heading that fits the points inside best",
+        ),
+        ActionSpec(
+            "cuboid.next",
+            "Select &next cuboid",
+            menu,
+            "editing.cycle",
+            keys=("Tab",),
+            args=(1,),
+            separator_before=True,
+        ),
+        ActionSpec(
+            "cuboid.previous",
+            "Select &previous cuboid",
+            menu,
+            "editing.cycle",
+            keys=("Shift+Tab",),
+            args=(-1,),
+        ),
         ActionSpec("cuboid.duplicate", "D&uplicate", menu, "editing.duplicate", keys=("Alt+D",)),
         ActionSpec("cuboid.delete", "&Delete", menu, "editing.delete", keys=("Del", "Backspace")),
         *(
-            ActionSpec(f"cuboid.class_{n}", f"Class {n} of the schema", f"{menu}/&Class", "editing.set_class", keys=(str(n),), args=(n,))
+            ActionSpec(
+                f"cuboid.class_{n}",
+                f"Class {n} of the schema",
+                f"{menu}/&Class",
+                "editing.set_class",
+                keys=(str(n),),
+                args=(n,),
+            )
             for n in range(1, 10)
         ),
-        ActionSpec("cuboid.nine_dof", "9-&DoF cuboids (pitch and roll)", menu, "editing.set_nine_dof", checkable=True, separator_before=True),
-        ActionSpec("edit.shortcuts", "&Keyboard shortcuts...", "&Edit", "shortcuts.ask", separator_before=True),
+        ActionSpec(
+            "cuboid.nine_dof",
+            "9-&DoF cuboids (pitch and roll)",
+            menu,
+            "editing.set_nine_dof",
+            checkable=True,
+            separator_before=True,
+        ),
+        ActionSpec(
+            "edit.shortcuts", "&Keyboard shortcuts...", "&Edit", "shortcuts.ask", separator_before=True
+        ),
     ]
     return tuple(specs)
 

@@ -54,6 +54,9 @@ class Document(QObject):
     settings_changed = Signal()
     #: A cuboid is being dragged: annotation id and the cuboid as the cursor has it (None: the drag ended).
     cuboid_previewed = Signal(int, object)
+    #: A background job (pre-annotation, scoring) is about to change the frame on screen: views may draw
+    #: coarse until the updates stop, as while the camera moves.
+    background_edit = Signal()
 
     def __init__(self, loader: FrameLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)

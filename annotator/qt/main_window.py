@@ -30,8 +30,8 @@ from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
 from annotator.qt.frame_loader import FrameLoader
-from annotator.qt.keyboard_editing import KeyboardEditor
 from annotator.qt.image_panel import ImagePanel
+from annotator.qt.keyboard_editing import KeyboardEditor
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel

@@ -300,6 +300,8 @@ class PreannotationController(QObject):
         summary = self.summary
         if summary is None or not self._current() or frame.id not in self._workspace.project.frames:
             return
+        if self.document.frame_id == frame.id:
+            self.document.background_edit.emit()
         try:
             self.document.push(self.command(frame, proposals))
         except AnnotatorError as error:  # e.g. the database cannot be written: stop, keep what is done

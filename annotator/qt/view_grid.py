@@ -64,6 +64,7 @@ class ViewGrid(QSplitter):
         self.perspective.rendered.connect(self._perspective_rendered)
         document.cloud_changed.connect(self._cloud_changed)
         document.annotations_changed.connect(self._annotations_changed)
+        document.background_edit.connect(self.perspective.lod.motion)
         document.selection_changed.connect(lambda _: self._show_cuboids(fit_ortho=True))
         document.opened.connect(self._project_opened)
 

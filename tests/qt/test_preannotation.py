@@ -330,3 +330,14 @@ def test_models_menu_keys_and_toolbar(models_window) -> None:
     toolbar = window.toolbars["Models"]
     assert window.actions["models.preannotate_all"] in toolbar.actions()
     assert "models.preannotate_frame" in [a.objectName() for a in window.menus["&Models"].actions()]
+
+
+def test_proposals_landing_on_the_frame_on_screen_draw_the_cloud_coarse_until_they_stop(
+    models_window, qtbot
+) -> None:
+    window = models_window
+    announced = []
+    window.document.background_edit.connect(lambda: announced.append(window.grid.perspective.lod.moving))
+    _run(window, qtbot, "scripted")
+    assert announced == [True]  # once, for the frame on screen, and the perspective went coarse ...
+    qtbot.waitUntil(lambda: not window.grid.perspective.lod.moving, timeout=5_000)  # ... full once they stop
