@@ -24,6 +24,7 @@ from annotator.io.image_sizes import missing_image_sizes
 from annotator.io.workspace import Workspace
 from annotator.qt.document import Document
 from annotator.qt.status_progress import StatusProgress
+from annotator.qt.threads import release_worker
 
 logger = logging.getLogger(__name__)
 
@@ -140,12 +141,7 @@ class DeriveAllController(QObject):
     def _worker_finished(
         self, plans: list[FramePlan] | None, sizes: dict | None, problems: list | None
     ) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread.deleteLater()
-        if self._worker is not None:
-            self._worker.deleteLater()
+        release_worker(self._thread, self._worker)
         self._thread = self._worker = None
         self.progress.end()
         workspace = self._workspace

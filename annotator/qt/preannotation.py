@@ -35,6 +35,7 @@ from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
 from annotator.qt.settings import AppSettings
 from annotator.qt.status_progress import StatusProgress
+from annotator.qt.threads import release_worker
 from annotator.render.cloud import PreparedCloud
 
 logger = logging.getLogger(__name__)
@@ -318,12 +319,7 @@ class PreannotationController(QObject):
     def _worker_finished(self, fatal: str) -> None:
         summary = self.summary or PreannotationSummary()
         summary.cancelled = self._cancel is not None and self._cancel.is_set()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread.deleteLater()
-        if self._worker is not None:
-            self._worker.deleteLater()
+        release_worker(self._thread, self._worker)
         self._thread = self._worker = None
         self.progress.end()
         plugin = self._plugin_id
