@@ -113,6 +113,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ActionSpec("frame.previous", "&Previous frame", "F&rame", "step_frame", keys=("P", "PgUp"), args=(-1,)),
         ActionSpec("frame.first", "&First frame", "F&rame", "go_to_end", keys=("Ctrl+PgUp",), args=(False,)),
         ActionSpec("frame.last", "&Last frame", "F&rame", "go_to_end", keys=("Ctrl+PgDown",), args=(True,)),
+        ActionSpec("frame.verified", "Mark frame &verified", "F&rame", "mark_frame_verified", keys=("Ctrl+Return", "Ctrl+Enter"), separator_before=True, tip="toggles; verified frames are training labels"),
         ActionSpec("view.reset", "&Reset camera", "&View", "reset_camera", keys=("Home",)),
         ActionSpec("view.bird_eye", "&Bird's-eye view", "&View", "bird_eye", keys=("B",)),
         ActionSpec("view.focus", "&Focus selected object", "&View", "focus_selected", keys=("Z", ".")),
@@ -170,6 +171,9 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
         ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
         ActionSpec("models.accept_confident", "Accept all c&onfident", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal below the flag threshold, one step"),
+        ActionSpec("models.finetune", "&Fine-tune now", menu, "training.start_now", keys=("Ctrl+Alt+T",), separator_before=True, tip="the plugin and options chosen in the Training panel, in a child process"),
+        ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
+        ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),
     )  # fmt: skip
 
 

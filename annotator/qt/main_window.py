@@ -22,13 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from annotator.core.edits import SetFrameStatus
 from annotator.core.errors import AnnotatorError
+from annotator.core.records import FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
+from annotator.qt.finetuning import FineTuneController
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.image_panel import ImagePanel
 from annotator.qt.keyboard_editing import KeyboardEditor
@@ -37,6 +40,7 @@ from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.panels.review_queue import ReviewQueuePanel
+from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
 from annotator.qt.scoring import ScoringController
@@ -89,6 +93,15 @@ class MainWindow(QMainWindow):
             self.document, lambda: self.scoring.registry, lambda: self.scoring.running
         )
         self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
+        self.training = FineTuneController(
+            self.document,
+            self.settings,
+            lambda: self.preannotation.registry,
+            self.preannotation,
+            self.scoring,
+            self,
+        )
+        self.training.current_changed.connect(lambda _version: self.review_queue.refresh_versions())
         self.images = ImagePanel(self.document)
         self.mouse_tools = EditController(self.document, self.grid, self)
         self.specs = default_actions(with_formats=True)
@@ -116,6 +129,7 @@ class MainWindow(QMainWindow):
             "properties": self._dock("Properties", scrollable(self.properties_panel)),
             "images": self._dock("Images", self.images),
             "queue": self._dock("Review queue", scrollable(self.review_queue)),
+            "training": self._dock("Training", scrollable(TrainingPanel(self.training))),
         }
         arrange_docks(self, self.docks)
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
@@ -136,6 +150,7 @@ class MainWindow(QMainWindow):
             self.scoring,
             self.review,
             self.review_queue,
+            self.training,
             self.mouse_tools,
             self.images.deriver,
         ):
@@ -329,6 +344,16 @@ class MainWindow(QMainWindow):
         if frames:
             self.document.set_frame(frames[-1 if last else 0].id)
 
+    def mark_frame_verified(self) -> None:
+        """Frame > Mark frame verified: toggles the current frame between verified and in progress."""
+        frame = self.document.frame
+        if frame is None:
+            return
+        verified = frame.status == FrameStatus.VERIFIED
+        self.document.push(
+            SetFrameStatus(frame.id, FrameStatus.IN_PROGRESS if verified else FrameStatus.VERIFIED)
+        )
+
     def _frame_changed(self, frame_id: object) -> None:
         if self.workspace is not None and frame_id is not None:
             self.settings.set_last_frame(self.workspace.root, int(frame_id))
@@ -466,6 +491,7 @@ class MainWindow(QMainWindow):
         self.editing.detach()
         self.preannotation.shutdown()
         self.scoring.shutdown()
+        self.training.shutdown()
         self.review_queue.calls.wait()
         self.images.deriver.shutdown()
         self.images.overlay_worker.wait()

@@ -1,6 +1,6 @@
 """The default arrangement of the main window's dock panels, sized to fit small windows.
 
-Left: label classes above frames. Right: the object list tabbed with the review queue, the properties
+Left: label classes above frames. Right: the object list tabbed with the review queue and training, the properties
 below. Bottom: the camera images, under the views only (the side columns keep their full height), about
 a third of the window high so the image is readable. Panels whose content is taller than the room they
 get (properties, the review queue with its plot) scroll instead of forcing the window taller than asked.
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWi
 logger = logging.getLogger(__name__)
 
 #: Version of the saved dock arrangement: a layout saved by an older arrangement is not restored.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 #: Share of the window height the images dock gets by default.
 IMAGES_SHARE = 0.27
 #: Default widths of the side columns: share of the window width, at least, at most (pixels).
@@ -39,7 +39,7 @@ def scrollable(widget: QWidget) -> QScrollArea:
 
 def arrange_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Put the docks (keys ``classes``, ``frames``, ``objects``, ``properties``, ``queue``,
-    ``images``; any may be missing) where the module docstring says, with their default sizes."""
+    ``training``, ``images``; any may be missing) where the module docstring says, with their default sizes."""
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     window.setCorner(Qt.Corner.BottomLeftCorner, left)
     window.setCorner(Qt.Corner.BottomRightCorner, right)
@@ -49,14 +49,17 @@ def arrange_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
         "objects": right,
         "properties": right,
         "queue": right,
+        "training": right,
         "images": Qt.DockWidgetArea.BottomDockWidgetArea,
     }
     for name, area in places.items():
         if name in docks:
             window.addDockWidget(area, docks[name])
-    if "objects" in docks and "queue" in docks:
-        window.tabifyDockWidget(docks["objects"], docks["queue"])
-        docks["objects"].raise_()
+    tabbed = [docks[name] for name in ("objects", "queue", "training") if name in docks]
+    for dock in tabbed[1:]:
+        window.tabifyDockWidget(tabbed[0], dock)
+    if tabbed:
+        tabbed[0].raise_()
     size_docks(window, docks)
 
 

@@ -24,6 +24,20 @@ BASELINE_COLOR = QColor(150, 150, 150)
 TEXT_COLOR = QColor(40, 40, 40)
 
 
+def draw_axes(
+    painter: QPainter, rect: QRectF, title: str, x_label: str, low: str = "0", high: str = "1"
+) -> None:
+    """Axes along the left and bottom of ``rect``, the title above it and the x range below it."""
+    painter.setPen(QPen(TEXT_COLOR, 1.0))
+    painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+    painter.drawLine(rect.bottomLeft(), rect.topLeft())
+    painter.drawText(QRectF(rect.left(), 0.0, rect.width(), 16.0), Qt.AlignmentFlag.AlignLeft, title)
+    below = QRectF(rect.left() - 8, rect.bottom() + 2, rect.width() + 16, 14.0)
+    painter.drawText(below, Qt.AlignmentFlag.AlignLeft, low)
+    painter.drawText(below, Qt.AlignmentFlag.AlignRight, high)
+    painter.drawText(below, Qt.AlignmentFlag.AlignHCenter, x_label)
+
+
 class UncertaintyPlot(QWidget):
     """Histogram with the threshold line (left) and the errors-caught curves (right, when known)."""
 
@@ -94,16 +108,6 @@ class UncertaintyPlot(QWidget):
         finally:
             painter.end()
 
-    def _axes(self, painter: QPainter, rect: QRectF, title: str, x_label: str) -> None:
-        painter.setPen(QPen(TEXT_COLOR, 1.0))
-        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
-        painter.drawLine(rect.bottomLeft(), rect.topLeft())
-        painter.drawText(QRectF(rect.left(), 0.0, rect.width(), 16.0), Qt.AlignmentFlag.AlignLeft, title)
-        below = QRectF(rect.left() - 8, rect.bottom() + 2, rect.width() + 16, 14.0)
-        painter.drawText(below, Qt.AlignmentFlag.AlignLeft, "0")
-        painter.drawText(below, Qt.AlignmentFlag.AlignRight, "1")
-        painter.drawText(below, Qt.AlignmentFlag.AlignHCenter, x_label)
-
     def _paint_histogram(self, painter: QPainter) -> None:
         rect = self.histogram_rect()
         counts = self.counts()
@@ -111,7 +115,7 @@ class UncertaintyPlot(QWidget):
         title = f"{len(self.values)} boxes, {flagged} flagged (>= {self.threshold:.2f})"
         if not len(self.values):
             title = "no scored boxes yet (Models > Score uncertainty)"
-        self._axes(painter, rect, title, "uncertainty")
+        draw_axes(painter, rect, title, "uncertainty")
         top = max(int(counts.max()) if len(counts) else 0, 1)
         width = rect.width() / BINS
         painter.setPen(Qt.PenStyle.NoPen)
@@ -129,7 +133,7 @@ class UncertaintyPlot(QWidget):
 
     def _paint_curves(self, painter: QPainter) -> None:
         rect = self.curve_rect()
-        self._axes(painter, rect, f"errors caught ({self.errors} wrong boxes)", "share flagged")
+        draw_axes(painter, rect, f"errors caught ({self.errors} wrong boxes)", "share flagged")
         painter.setPen(QPen(BASELINE_COLOR, 1.0, Qt.PenStyle.DotLine))
         painter.drawLine(rect.bottomLeft(), rect.topRight())
         colours = {"uncertainty": QColor(*FLAG_COLOR), "score only": BASELINE_COLOR}

@@ -1,0 +1,285 @@
+"""Fine-tuning in the window: a `FineTuneJob` (child process) started on demand or after N newly verified
+frames, polled from the UI thread by a timer (``poll`` never waits), its result recorded through the
+forgetting gate as one undoable step; promote / roll back; re-scoring of proposals that became stale.
+
+The controller owns no widgets: the Training panel (`annotator.qt.panels.training`) listens to its
+signals and calls its methods, and so do the window's actions (Models menu).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.model_versions import SetCurrentVersion, VersionError, current_version
+from annotator.core.records import Frame, FrameStatus
+from annotator.io.workspace import Workspace
+from annotator.ml.finetune.job import FineTuneJob
+from annotator.ml.finetune.pipeline import finetune_due, plan_finetune, record_result, stale_annotations
+from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
+from annotator.ml.manifest import PluginManifest
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.scoring import uncertainty_of
+from annotator.qt.document import Document
+from annotator.qt.preannotation import PreannotationController
+from annotator.qt.scoring import ScoringController
+from annotator.qt.settings import AppSettings
+from annotator.qt.training_choices import TrainingChoice, TrainingChoices
+
+logger = logging.getLogger(__name__)
+
+#: How often the running job's messages are read (ms): often enough for live plots, cheap for the UI.
+POLL_MS = 100
+
+
+def trainable_plugins(registry: PluginRegistry) -> list[PluginManifest]:
+    """The available plugins that can be fine-tuned (the ``fit`` capability)."""
+    return [
+        e.manifest
+        for e in registry.entries()
+        if e.available and e.manifest is not None and e.manifest.supports("fit")
+    ]
+
+
+def _plugin_folder(registry: PluginRegistry, plugin_id: str) -> Path | None:
+    """The drop-in folder a plugin came from (so the child finds the same one), or None (entry point)."""
+    for entry in registry.entries():
+        if entry.id == plugin_id and entry.origin.endswith("manifest.json"):
+            return Path(entry.origin).parent.parent
+    return None
+
+
+class FineTuneController(QObject):
+    """Starts, polls, cancels and records fine-tuning jobs of the open project."""
+
+    #: A status-bar message and how long to show it (ms).
+    message = Signal(str, int)
+    #: A job started: the plugin id and why ("on demand", "after 5 newly verified frames").
+    job_started = Signal(str, str)
+    #: The job's latest step (`FitProgress`).
+    progress = Signal(object)
+    #: A log line of the job.
+    log_line = Signal(str)
+    #: Held-apart scores: ``{"parent": {"old": .., "new": ..}, "candidate": {...}}``.
+    scores = Signal(object)
+    #: The job ended: a one-line summary.
+    job_finished = Signal(str)
+    #: The current version of the chosen plugin changed (promotion, rollback, undo): its id or None.
+    current_changed = Signal(object)
+    #: Pre-annotation or scoring ended (stale proposals may have been renewed).
+    proposals_renewed = Signal()
+
+    def __init__(
+        self,
+        document: Document,
+        settings: AppSettings,
+        registry: Callable[[], PluginRegistry],
+        preannotation: PreannotationController,
+        scoring: ScoringController,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.choices = TrainingChoices(settings)
+        self.registry = registry
+        self.preannotation = preannotation
+        self.scoring = scoring
+        self.job: FineTuneJob | None = None
+        self.last_summary = ""
+        self._spec: FineTuneSpec | None = None
+        self._workspace: Workspace | None = None
+        self._verified = 0
+        self._current: str | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        for run in (preannotation, scoring):
+            run.finished.connect(lambda _summary: self.proposals_renewed.emit())
+        document.opened.connect(self._workspace_changed)
+        document.frames_changed.connect(self._frames_changed)
+        document.settings_changed.connect(self._settings_changed)
+
+    @property
+    def running(self) -> bool:
+        """True while a job runs."""
+        return self.job is not None
+
+    def plugin_id(self) -> str:
+        """The plugin chosen in the Training panel ("" when none yet)."""
+        return self.choices.last().plugin_id
+
+    # -- running ------------------------------------------------------------------------------------
+    def start_now(self) -> bool:
+        """Models > Fine-tune now: a job with the remembered choices."""
+        return self.start(self.choices.last(), "on demand")
+
+    def start(self, choice: TrainingChoice, reason: str = "on demand") -> bool:
+        """Plan and start a job for ``choice`` (returns at once); False, with a message, when it cannot."""
+        workspace = self.document.workspace
+        if workspace is None:
+            self.message.emit("Open a project to fine-tune a model", 5000)
+            return False
+        if self.running:
+            self.message.emit("A fine-tuning job is already running (Cancel it in the Training panel)", 5000)
+            return False
+        if not choice.plugin_id:
+            self.message.emit("Choose a plugin to fine-tune in the Training panel", 5000)
+            return False
+        try:
+            registry = self.registry()
+            manifest = registry.manifest(choice.plugin_id)
+            has_epochs = any(p.name == "epochs" for p in manifest.parameters)
+            folder = _plugin_folder(registry, choice.plugin_id)
+            spec = plan_finetune(
+                workspace.project, manifest, choice.options(has_epochs),
+                plugin_folders=None if folder is None else [folder], entry_points=folder is None,
+            )  # fmt: skip
+        except (AnnotatorError, VersionError) as error:  # say why, change nothing
+            self.message.emit(f"Cannot fine-tune {choice.plugin_id}: {error}", 10_000)
+            return False
+        self._spec, self._workspace = spec, workspace
+        self.job = FineTuneJob(
+            spec,
+            on_progress=self.progress.emit,
+            on_log=self.log_line.emit,
+            on_scores=self.scores.emit,
+            on_finished=self._finished,
+        )
+        self.job.start()
+        self.timer.start()
+        self.job_started.emit(choice.plugin_id, reason)
+        self.message.emit(f"Fine-tuning {choice.plugin_id} -> {spec.version_id} ({reason})", 5000)
+        return True
+
+    def poll(self) -> None:
+        """Hand the job's waiting messages to the signals (never waits; called by the timer)."""
+        if self.job is not None:
+            self.job.poll()
+
+    def cancel(self) -> None:
+        """Ask the job to stop after its current step (nothing is recorded)."""
+        if self.job is not None:
+            self.job.cancel()
+            self.message.emit("Cancelling fine-tuning after the current step", 5000)
+
+    def shutdown(self) -> None:
+        """End the job now (closing the window)."""
+        if self.job is not None:
+            self.job.terminate()
+
+    def _finished(self, result: FineTuneResult | None, error: str | None) -> None:
+        self.timer.stop()
+        spec, workspace = self._spec, self._workspace
+        self.job = self._spec = self._workspace = None
+        if spec is None:
+            return
+        if workspace is not self.document.workspace:
+            summary = f"{spec.plugin}: the project was closed while training; nothing recorded"
+        elif error is not None:
+            summary = f"{spec.plugin}: fine-tuning failed: {error}"
+        elif result is None or result.cancelled or result.weights is None:
+            summary = f"{spec.plugin}: fine-tuning cancelled; nothing recorded"
+        else:
+            summary = self._record(workspace, spec, result)
+        logger.info("%s", summary)
+        self.last_summary = summary
+        self.message.emit(summary, 15_000)
+        self.job_finished.emit(summary)
+
+    def _record(self, workspace: Workspace, spec: FineTuneSpec, result: FineTuneResult) -> str:
+        """The result through the forgetting gate, as one undoable step (on the UI thread)."""
+        try:
+            version, decision = record_result(self.document.push, workspace.project, spec, result)
+        except (AnnotatorError, VersionError) as error:
+            return f"{spec.plugin}: the new version was not recorded: {error}"
+        verdict = "promoted (now current)" if decision.passed else "kept as a candidate"
+        return f"{spec.plugin} {version.id} {verdict}: " + "; ".join(decision.reasons)
+
+    # -- versions -----------------------------------------------------------------------------------
+    def make_current(self, plugin_id: str, version_id: str) -> bool:
+        """Promote or roll back: make a recorded version the current one (one undoable step)."""
+        try:
+            self.document.push(SetCurrentVersion(plugin_id, version_id))
+        except (AnnotatorError, VersionError) as error:
+            self.message.emit(f"Cannot use {plugin_id} {version_id}: {error}", 10_000)
+            return False
+        return True
+
+    def stale_frames(self) -> tuple[list[Frame], list[Frame]]:
+        """Frames holding proposals of the chosen plugin made by another version: (scored, only predicted)."""
+        project, plugin = self.document.project, self.plugin_id()
+        if project is None or not plugin:
+            return [], []
+        stale = stale_annotations(project, plugin)
+        scored = {a.frame_id for a in stale if uncertainty_of(a) is not None}
+        predicted = {a.frame_id for a in stale} - scored
+        order = project.frames_in_order()
+        return [f for f in order if f.id in scored], [f for f in order if f.id in predicted]
+
+    def rescore_stale(self) -> bool:
+        """Models > Re-score stale frames: scored frames scored again (the last scoring choices), the
+        others pre-annotated again, in the background with the current version."""
+        scored, predicted = self.stale_frames()
+        plugin = self.plugin_id()
+        if not scored and not predicted:
+            self.message.emit(f"No stale proposals of {plugin or 'the chosen plugin'}", 5000)
+            return False
+        if (scored and self.scoring.running) or (predicted and self.preannotation.running):
+            self.message.emit("Scoring or pre-annotation is running: try again when it ends", 5000)
+            return False
+        if scored:
+            last = self.scoring.scoring_choices.last()
+            self.scoring.score(plugin, scored, last.mode, last.passes, last.min_score)
+        if predicted:
+            self.preannotation.start(plugin, predicted, self.preannotation.choices.threshold)
+        return True
+
+    # -- the automatic trigger ----------------------------------------------------------------------
+    def _verified_count(self) -> int:
+        project = self.document.project
+        if project is None:
+            return 0
+        return sum(1 for f in project.frames.values() if f.status == FrameStatus.VERIFIED)
+
+    def _frames_changed(self) -> None:
+        """A frame was marked verified: start a job when the project's ``finetune_every`` is reached."""
+        count, before = self._verified_count(), self._verified
+        self._verified = count
+        plugin, project = self.plugin_id(), self.document.project
+        if count <= before or self.running or not plugin or project is None:
+            return
+        try:
+            manifest = self.registry().manifest(plugin)
+            due = finetune_due(project, manifest)
+        except AnnotatorError as error:
+            logger.warning("fine-tuning trigger of %s not checked: %s", plugin, error)
+            return
+        if due:
+            self.start(self.choices.last(), "newly verified frames reached the setting")
+
+    def _settings_changed(self) -> None:
+        project, plugin = self.document.project, self.plugin_id()
+        try:
+            current = current_version(project, plugin) if project is not None and plugin else None
+        except VersionError:
+            current = None
+        current_id = None if current is None else current.id
+        if current_id != self._current:
+            self._current = current_id
+            self.current_changed.emit(current_id)
+
+    def _workspace_changed(self) -> None:
+        if self.job is not None and self._workspace is not self.document.workspace:
+            self.job.terminate()
+        self._verified = self._verified_count()
+        self._current = None
+        self._settings_changed()
+
+    def plugin_chosen(self) -> None:
+        """The panel changed the plugin: follow its current version from now on."""
+        self._current = None
+        self._settings_changed()
