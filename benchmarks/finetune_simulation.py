@@ -95,14 +95,23 @@ def main() -> None:
     parser.add_argument("--score-threshold", type=float, default=0.3)
     parser.add_argument("--json-out", type=Path, help="write every strategy's full report (JSON) here")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument(
+        "--initial",
+        type=Path,
+        help="start from this checkpoint (e.g. from pointpillars_quality.py), no pretraining",
+    )
     args = parser.parse_args()
 
     sequence = demo(args.work / "sequence", args.frames, args.seed)
-    scenes = demo(args.work / "pretrain", args.pretrain_frames, args.pretrain_seed)
-    checkpoint = pretrain(
-        scenes, args.work / f"initial-{args.pretrain_frames}x{args.pretrain_epochs}.pt",
-        args.pretrain_epochs, args.pretrain_frames, args.threads,
-    )  # fmt: skip
+    if args.initial is not None:
+        checkpoint = args.initial
+        print(f"initial model: {checkpoint} (given)")
+    else:
+        scenes = demo(args.work / "pretrain", args.pretrain_frames, args.pretrain_seed)
+        checkpoint = pretrain(
+            scenes, args.work / f"initial-{args.pretrain_frames}x{args.pretrain_epochs}.pt",
+            args.pretrain_epochs, args.pretrain_frames, args.threads,
+        )  # fmt: skip
     registry = PluginRegistry.discover()
     rows = []
     reports = {}
