@@ -120,12 +120,15 @@ def test_marking_the_nth_new_frame_verified_starts_a_job_in_the_background(qtbot
     main.document.set_frame(frames[2].id)
     main.actions["frame.verified"].trigger()
     assert project.frames[frames[2].id].status == FrameStatus.VERIFIED
-    assert main.training.running  # 3 newly verified frames: the job started, the window goes on
+    # 3 newly verified frames: checked and planned in the background, the job starts, the window goes on
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=JOB_TIMEOUT)
     _finish(qtbot, main)
     assert _state_column(panel) == {"v1": "current"}
     main.document.set_frame(frames[3].id)
     main.actions["frame.verified"].trigger()  # 1 new frame since v1: not due
-    assert not main.training.running
+    qtbot.waitUntil(lambda: not main.training.calls.busy())
+    qtbot.wait(50)
+    assert not main.training.running and panel.table.rowCount() == 1
     main.actions["frame.verified"].trigger()  # the action toggles
     assert project.frames[frames[3].id].status == FrameStatus.IN_PROGRESS
 
