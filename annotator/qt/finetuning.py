@@ -33,6 +33,9 @@ from annotator.qt.training_choices import TrainingChoice, TrainingChoices
 
 logger = logging.getLogger(__name__)
 
+#: UI time one poll of the job may spend handing over messages (seconds).
+POLL_BUDGET = 0.02
+
 #: How often the running job's messages are read (ms): often enough for live plots, cheap for the UI.
 POLL_MS = 100
 
@@ -185,9 +188,10 @@ class FineTuneController(QObject):
         self.message.emit(f"Fine-tuning {spec.plugin} -> {spec.version_id} ({reason})", 5000)
 
     def poll(self) -> None:
-        """Hand the job's waiting messages to the signals (never waits; called by the timer)."""
+        """Hand the job's waiting messages to the signals (never waits; called by the timer); at most
+        `POLL_BUDGET` seconds per call, so a burst of queued messages is spread over several ticks."""
         if self.job is not None:
-            self.job.poll()
+            self.job.poll(budget=POLL_BUDGET)
 
     def cancel(self) -> None:
         """Ask the job to stop after its current step (nothing is recorded)."""

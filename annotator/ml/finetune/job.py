@@ -124,9 +124,16 @@ class FineTuneJob:
             self._process.terminate()
         self._finish(None, "terminated")
 
-    def poll(self) -> bool:
-        """Hand every waiting message to the callbacks without blocking; True while the job runs."""
+    def poll(self, budget: float | None = None) -> bool:
+        """Hand waiting messages to the callbacks without blocking; True while the job runs.
+
+        With ``budget`` (seconds) it stops handing over once that much time is spent, leaving the
+        rest for the next call (a UI timer stays responsive however many messages queued up).
+        """
+        deadline = None if budget is None else time.monotonic() + budget
         while not self.finished:
+            if deadline is not None and time.monotonic() > deadline:
+                return True
             try:
                 kind, payload = self._messages.get_nowait()
             except queue.Empty:

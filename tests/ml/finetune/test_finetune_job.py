@@ -4,6 +4,7 @@ and the result becomes a gated version that pre-annotation then uses."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,20 @@ def test_a_version_promoted_meanwhile_keeps_the_later_result_a_candidate(
         assert version.id == "v2" and not decision.passed
         assert "changed while training" in decision.reasons[-1]
         assert current_version(workspace.project, PLUGIN).id == "v1"
+
+
+def test_a_poll_with_a_budget_leaves_the_rest_of_a_burst_for_later(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    with tiny_project(tmp_path / "p", 3, 2) as workspace:
+        steps: list[int] = []
+        job = FineTuneJob(
+            plan(workspace, registry, plugin_folder), on_progress=lambda p: steps.append(p.step)
+        )
+        job.start()
+        while job._process.is_alive():  # let the child finish, every message queued up
+            time.sleep(0.02)
+        assert job.poll(budget=0.0) is True and steps == []  # no time to spend: nothing handed over
+        while job.poll(budget=0.01):
+            pass
+        assert steps == [1, 2] and job.result is not None
