@@ -88,7 +88,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument(
-        "--learning-rate", type=float, default=0.002, help="peak learning rate of fine-tuning"
+        "--learning-rate",
+        type=float,
+        help="peak learning rate of fine-tuning (default: the plugin's, scaled by FineTuneOptions.learning_rate_scale)",
     )
     parser.add_argument("--tolerance", type=float, default=0.02, help="forgetting gate tolerance")
     parser.add_argument("--threads", type=int, default=2)
@@ -117,7 +119,9 @@ def main() -> None:
     reports = {}
     for strategy in args.strategies:
         options = FineTuneOptions(
-            threads=args.threads, params={"epochs": args.epochs, "threads": args.threads}
+            threads=args.threads,
+            params={"epochs": args.epochs, "threads": args.threads}
+            | ({} if args.learning_rate is None else {"learning_rate": args.learning_rate}),
         )
         settings = SimulationSettings(
             strategy, every=args.every, options=options, initial_weights=checkpoint,
@@ -135,7 +139,7 @@ def main() -> None:
         print(f"{strategy}: {totals.to_dict()} in {report.seconds:.0f} s", flush=True)
     manual = next((r[1].total for r in rows if r[0] == "manual"), None)
     print(f"\n{args.frames} frames, fine-tuning every {args.every} frames for {args.epochs} epochs (learning rate "
-          f"{args.learning_rate:g}, gate tolerance {args.tolerance:g}), score >= {args.score_threshold}")  # fmt: skip
+          f"{args.learning_rate or 'scaled default'}, gate tolerance {args.tolerance:g}), score >= {args.score_threshold}")  # fmt: skip
     print(
         "| strategy | edits | added | deleted | adjusted | accepted | vs manual | forgetting | versions promoted | time |"
     )

@@ -40,7 +40,8 @@ from annotator.ml.finetune.data import (
     select_pseudo_labels,
 )
 from annotator.ml.finetune.gate import report_score
-from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
+from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
+from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, measure_quality
@@ -72,10 +73,7 @@ class _Runner:
         self.manifest = registry.manifest(spec.plugin)
         self.model = registry.load(spec.plugin)
         cap_threads(spec.options.threads)
-        params = dict(spec.options.params)
-        if "threads" in {p.name for p in self.manifest.parameters}:
-            params.setdefault("threads", spec.options.threads)
-        self.values = self.manifest.parameter_values(params)
+        self.values = self.manifest.parameter_values(fine_tuning_params(self.manifest, spec.options))
         if spec.parent_weights and self.manifest.supports("load"):
             self.model.load(spec.parent_weights)
         self.project = Project(spec.root)
@@ -173,6 +171,20 @@ class _Runner:
                 FitProgress(offset + progress.step, step_total, progress.metrics, progress.message),
             )
         return losses
+
+
+def fine_tuning_params(manifest: PluginManifest, options: FineTuneOptions) -> dict[str, Any]:
+    """The plugin parameters of a fine-tuning run: the options' own, the thread count, and the plugin's
+    default learning rate scaled down by ``options.learning_rate_scale`` unless the options set one."""
+    params = dict(options.params)
+    names = {p.name: p for p in manifest.parameters}
+    if "threads" in names:
+        params.setdefault("threads", options.threads)
+    if "learning_rate" in names and names["learning_rate"].default is not None:
+        params.setdefault(
+            "learning_rate", float(names["learning_rate"].default) * options.learning_rate_scale
+        )
+    return params
 
 
 def labels_digest_of(targets: list[Detections]) -> str:

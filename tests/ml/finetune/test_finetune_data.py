@@ -129,3 +129,23 @@ def test_planning_without_verified_frames_says_so(tmp_path, tiny_project, manife
         pytest.raises(PluginError, match="no verified frame"),
     ):
         plan_finetune(workspace.project, manifest, FineTuneOptions())
+
+
+def test_fine_tuning_uses_a_gentle_learning_rate_unless_one_is_given() -> None:
+    from annotator.ml.finetune.engine import fine_tuning_params
+    from annotator.ml.finetune.spec import FineTuneOptions
+    from annotator.ml.manifest import manifest_from_dict
+
+    manifest = manifest_from_dict(
+        {
+            "id": "m", "name": "m", "version": "1", "task": "detect3d", "framework": "numpy", "entry": "x:y",
+            "classes": ["Car"], "capabilities": ["predict", "fit"],
+            "parameters": [
+                {"name": "learning_rate", "type": "float", "default": 0.002},
+                {"name": "threads", "type": "int", "default": 1},
+            ],
+        }
+    )  # fmt: skip
+    assert fine_tuning_params(manifest, FineTuneOptions(threads=2)) == {"threads": 2, "learning_rate": 1e-05}
+    given = FineTuneOptions(params={"learning_rate": 0.01})
+    assert fine_tuning_params(manifest, given)["learning_rate"] == 0.01
