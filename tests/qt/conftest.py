@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings
+from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.edits import AddAnnotations, AddFrames
 from annotator.core.geometry import Cuboid
@@ -78,16 +79,7 @@ def street_project(tmp_path: Path) -> Path:
 @pytest.fixture
 def window(qtbot, settings: AppSettings, street_project: Path) -> Iterator:
     """The main window, shown at 1200x800, with the street project open and frame 0 drawn."""
-    from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.main_window import MainWindow
-
-    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=5_000))
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    qtbot.waitExposed(main)
-    main.open_project(street_project)
-    qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
+    main = show_window(qtbot, settings, street_project)
     main.grid.render_all_now()
     yield main
     main.close()

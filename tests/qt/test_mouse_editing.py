@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox
+from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.edits import AddFrames, update_annotation
 from annotator.core.geometry import Cuboid, bev_iou
@@ -40,16 +41,7 @@ def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 6, modifiers=NO
 
 
 def open_window(qtbot, settings, project: Path):
-    from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.main_window import MainWindow
-
-    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=8_000))
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    qtbot.waitExposed(main)
-    main.open_project(project)
-    qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
+    main = show_window(qtbot, settings, project, lod_budget=8_000)
     qtbot.waitUntil(lambda: main.mouse_tools.ground.model is not None, timeout=10_000)
     main.grid.render_all_now()
     return main

@@ -16,6 +16,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
+from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.records import Review, Source
 from annotator.ml.registry import PluginRegistry
@@ -93,16 +94,7 @@ def plugins(tmp_path: Path) -> PluginRegistry:
 @pytest.fixture
 def models_window(qtbot, settings, street_project: Path, plugins: PluginRegistry) -> Iterator:
     """The main window with the test plugins, the street project open at frame 0."""
-    from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.main_window import MainWindow
-
-    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=5_000), plugins=plugins)
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    qtbot.waitExposed(main)
-    main.open_project(street_project)
-    qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
+    main = show_window(qtbot, settings, street_project, plugins=plugins)
     yield main
     main.close()
 

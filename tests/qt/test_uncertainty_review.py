@@ -16,6 +16,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
+from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.model_versions import ModelVersion, RecordModelVersion
 from annotator.core.records import Review
@@ -31,20 +32,11 @@ PLUGIN = "centroid-example"
 @pytest.fixture
 def scoring_window(qtbot, settings, street_project: Path, tmp_path: Path, monkeypatch) -> Iterator:
     """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
-    from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.main_window import MainWindow
-
     folder = tmp_path / "plugins"
     shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
     monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=5_000))
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    qtbot.waitExposed(main)
-    main.open_project(street_project)
-    qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
+    main = show_window(qtbot, settings, street_project)
     yield main
     main.close()
 
