@@ -24,15 +24,16 @@ def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", type=Path, help="the project directory")
     parser.add_argument("--plugin", required=True, metavar="ID", help="plugin id (see 'annotator plugins')")
     parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a plugin parameter (repeatable; names and types as the plugin's manifest declares them)",
-    )
+    add_param_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def add_param_argument(
+    parser: argparse.ArgumentParser,
+    help: str = "a plugin parameter (repeatable; names and types as the plugin's manifest declares them)",
+) -> None:
+    """``--param/-p NAME=VALUE`` (repeatable), read with `plugin_params`."""
+    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
 def plugin_params(items: list[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from annotator.cli.plugin_args import check_project, plugin_params
+from annotator.cli.plugin_args import add_param_argument, check_project, plugin_params
 from annotator.core.selection import select_frames
 
 logger = logging.getLogger(__name__)
@@ -47,14 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="generated objects with fewer LiDAR points are not labelled (default 10)",
     )
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a plugin parameter for prediction (e.g. score_threshold=0.4)",
-    )
+    add_param_argument(parser, help="a plugin parameter for prediction (e.g. score_threshold=0.4)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 
