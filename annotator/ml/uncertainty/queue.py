@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotator.core.project import Project
-from annotator.core.records import Review
-from annotator.ml.uncertainty.scoring import uncertainty_of
+from annotator.ml.uncertainty.scoring import queue_key, scored_boxes
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +46,7 @@ def queue_by_frame(project: Project) -> list[QueueFrame]:
     sequence), boxes most uncertain first. Items hold the annotation and frame ids, the frame's position,
     class, score and uncertainty (no geometry: this runs on the UI thread for the review dock)."""
     frames: dict[int, QueueFrame] = {}
-    for annotation in project.annotations.values():
-        if annotation.review is not Review.UNREVIEWED:
-            continue
-        record = uncertainty_of(annotation)
-        frame = project.frames.get(annotation.frame_id)
-        if record is None or frame is None:
-            continue
+    for annotation, frame, record in scored_boxes(project):
         group = frames.get(frame.id)
         if group is None:
             group = frames[frame.id] = QueueFrame(frame.id, frame.name, frame.index)
@@ -74,5 +67,4 @@ def queue_by_frame(project: Project) -> list[QueueFrame]:
 
 def queue_order(groups: list[QueueFrame]) -> list[dict[str, Any]]:
     """Every box of the queue, most uncertain first (ties: frame order, then id)."""
-    items = [item for group in groups for item in group.items]
-    return sorted(items, key=lambda i: (-i["uncertainty"], i["frame_index"], i["annotation_id"]))
+    return sorted((item for group in groups for item in group.items), key=queue_key)

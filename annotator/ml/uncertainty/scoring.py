@@ -9,7 +9,7 @@ that a score made by an older model can be shown as stale. Reviewed annotations 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,21 +173,34 @@ def is_stale(annotation: Annotation, current_versions: dict[str, str]) -> bool:
     return record.get("model_version") != current_versions[model_id]
 
 
+def scored_boxes(
+    project: Project, include_reviewed: bool = False
+) -> Iterator[tuple[Annotation, Frame, dict[str, Any]]]:
+    """Each scored annotation with its frame and uncertainty record (unreviewed ones unless asked)."""
+    for annotation in project.annotations.values():
+        if annotation.review is not Review.UNREVIEWED and not include_reviewed:
+            continue
+        record = uncertainty_of(annotation)
+        frame = project.frames.get(annotation.frame_id)
+        if record is not None and frame is not None:
+            yield annotation, frame, record
+
+
+def queue_key(item: dict[str, Any]) -> tuple[float, int, int]:
+    """The queue's order: most uncertain first, then frame order, then annotation id."""
+    return -item["uncertainty"], item["frame_index"], item["annotation_id"]
+
+
 def review_queue(project: Project, include_reviewed: bool = False) -> list[dict[str, Any]]:
     """Every scored box, most uncertain first: frame, annotation id, class, box, score and the measures.
 
     Unreviewed proposals only, unless ``include_reviewed``.
     """
-    frames = project.frames
     items = []
-    for annotation in project.annotations.values():
-        record = uncertainty_of(annotation)
-        if record is None or (annotation.review is not Review.UNREVIEWED and not include_reviewed):
-            continue
-        frame = frames.get(annotation.frame_id)
+    for annotation, frame, record in scored_boxes(project, include_reviewed):
         item: dict[str, Any] = {
-            "frame": frame.name if frame is not None else str(annotation.frame_id),
-            "frame_index": frame.index if frame is not None else -1,
+            "frame": frame.name,
+            "frame_index": frame.index,
             "annotation_id": annotation.id,
             "class": annotation.class_name,
             "review": annotation.review.value,
@@ -204,5 +217,4 @@ def review_queue(project: Project, include_reviewed: bool = False) -> list[dict[
             item["box2d"] = [round(float(v), 2) for v in annotation.box2d.to_array()]
             item["camera"] = annotation.camera
         items.append(item)
-    items.sort(key=lambda item: (-item["uncertainty"], item["frame_index"], item["annotation_id"]))
-    return items
+    return sorted(items, key=queue_key)
