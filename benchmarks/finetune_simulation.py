@@ -1,7 +1,7 @@
 """Edits needed to annotate a generated sequence under each strategy: manual, fixed model, online fine-tuning.
 
 Run: nice .venv/bin/python benchmarks/finetune_simulation.py [--frames 50] [--pretrain-frames 24]
-     [--pretrain-epochs 8] [--every 5] [--epochs 2] [--strategies manual fixed online online-uncertainty]
+     [--pretrain-epochs 8] [--every 5] [--epochs N] [--strategies manual fixed online online-uncertainty]
 
 1. Generates two demo projects under ``--work`` (kept between runs): the sequence to annotate (seed
    ``--seed``) and, from other seeds, the scenes the initial model is trained on.
@@ -20,6 +20,7 @@ import logging
 import time
 from pathlib import Path
 
+from annotator.cli.plugin_args import add_param_argument, plugin_params
 from annotator.ml.finetune.simulate import STRATEGIES, SimulationSettings, simulate
 from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.registry import PluginRegistry
@@ -86,15 +87,16 @@ def main() -> None:
     parser.add_argument("--pretrain-seed", type=int, default=101)
     parser.add_argument("--pretrain-epochs", type=int, default=25)
     parser.add_argument("--every", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, help="epochs per fine-tuning run (default: the plugin's)")
     parser.add_argument(
         "--learning-rate",
         type=float,
-        help="peak learning rate of fine-tuning (default: the plugin's, scaled by FineTuneOptions.learning_rate_scale)",
+        help="peak learning rate of fine-tuning (default: the plugin's)",
     )
     parser.add_argument("--tolerance", type=float, default=0.02, help="forgetting gate tolerance")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--score-threshold", type=float, default=0.3)
+    add_param_argument(parser, help="a plugin parameter for prediction and fine-tuning, e.g. x_extent=76.8")
     parser.add_argument("--json-out", type=Path, help="write every strategy's full report (JSON) here")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument(
@@ -120,12 +122,13 @@ def main() -> None:
     for strategy in args.strategies:
         options = FineTuneOptions(
             threads=args.threads,
-            params={"epochs": args.epochs, "threads": args.threads}
+            params={"threads": args.threads}
+            | ({} if args.epochs is None else {"epochs": args.epochs})
             | ({} if args.learning_rate is None else {"learning_rate": args.learning_rate}),
         )
         settings = SimulationSettings(
             strategy, every=args.every, options=options, initial_weights=checkpoint,
-            params={"score_threshold": args.score_threshold, "threads": args.threads},
+            params={"score_threshold": args.score_threshold, "threads": args.threads} | plugin_params(args.param),
         )  # fmt: skip
         report = simulate(
             sequence, registry, PLUGIN, settings, on_log=lambda line: print(f"    {line}", flush=True)
@@ -138,8 +141,8 @@ def main() -> None:
         rows.append((strategy, totals, report.forgetting, promoted, len(report.versions), report.seconds))
         print(f"{strategy}: {totals.to_dict()} in {report.seconds:.0f} s", flush=True)
     manual = next((r[1].total for r in rows if r[0] == "manual"), None)
-    print(f"\n{args.frames} frames, fine-tuning every {args.every} frames for {args.epochs} epochs (learning rate "
-          f"{args.learning_rate or 'scaled default'}, gate tolerance {args.tolerance:g}), score >= {args.score_threshold}")  # fmt: skip
+    print(f"\n{args.frames} frames, fine-tuning every {args.every} frames for {args.epochs or 'the default'} epochs (learning rate "
+          f"{args.learning_rate or 'default'}, parameters {plugin_params(args.param) or 'default'}, gate tolerance {args.tolerance:g}), score >= {args.score_threshold}")  # fmt: skip
     print(
         "| strategy | edits | added | deleted | adjusted | accepted | vs manual | forgetting | versions promoted | time |"
     )

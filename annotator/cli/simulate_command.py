@@ -47,7 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="generated objects with fewer LiDAR points are not labelled (default 10)",
     )
-    add_param_argument(parser, help="a plugin parameter for prediction (e.g. score_threshold=0.4)")
+    add_param_argument(
+        parser,
+        help="a plugin parameter for prediction and fine-tuning (e.g. score_threshold=0.4, x_extent=76.8)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 

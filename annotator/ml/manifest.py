@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from annotator.core.errors import AnnotatorError
@@ -59,7 +59,8 @@ class PluginManifest:
     """Everything the host needs to list, configure and lazily load a plugin.
 
     ``entry`` is ``"module:attribute"`` naming a zero-argument factory (usually the model class); it is
-    imported only when the plugin is first used.
+    imported only when the plugin is first used. ``finetune_defaults``: parameter values that online
+    fine-tuning of an already trained model uses instead of the training defaults, unless the user sets them.
     """
 
     id: str
@@ -73,6 +74,7 @@ class PluginManifest:
     parameters: tuple[ParameterSpec, ...] = ()
     description: str = ""
     search_path: str | None = None  # a drop-in folder to put on sys.path before importing ``entry``
+    finetune_defaults: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def supports(self, capability: str) -> bool:
@@ -127,10 +129,19 @@ def manifest_from_dict(data: dict[str, Any], origin: str = "manifest") -> Plugin
             raise ManifestError(f"{origin}: parameter {spec.name}: unknown type {spec.type!r}")
         parameters.append(spec)
     known = {f for f in PluginManifest.__dataclass_fields__ if f not in ("parameters", "extra")}
-    return PluginManifest(
-        **{k: v for k, v in data.items() if k in known and k not in ("classes", "capabilities")},
+    structured = ("classes", "capabilities", "finetune_defaults")
+    manifest = PluginManifest(
+        **{k: v for k, v in data.items() if k in known and k not in structured},
         classes=tuple(data.get("classes", ())),
         capabilities=tuple(data.get("capabilities", ("predict",))),
         parameters=tuple(parameters),
         extra={k: v for k, v in data.items() if k not in known and k != "parameters"},
     )
+    defaults = data.get("finetune_defaults", {})
+    if not isinstance(defaults, dict):
+        raise ManifestError(f"{origin}: finetune_defaults must be a mapping of parameter values")
+    try:
+        checked = manifest.parameter_values(defaults)
+    except ManifestError as error:
+        raise ManifestError(f"{origin}: finetune_defaults: {error}") from None
+    return replace(manifest, finetune_defaults={name: checked[name] for name in defaults})

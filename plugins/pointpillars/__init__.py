@@ -44,11 +44,19 @@ MANIFEST = {
         {"name": "precision", "type": "choice", "default": "fp32", "choices": ["fp32", "bf16", "fp16", "int8"],
          "help": "inference arithmetic on CPU: fp32; bf16 or fp16 autocast (convolutions in half precision); "
          "int8 dynamic quantisation (the pillar encoder's linear layer; convolutions stay fp32)"},
+        {"name": "x_extent", "type": "float", "default": 0.0, "minimum": 0.0, "maximum": 204.8,
+         "help": "the grid reaches this far ahead of and behind the sensor (m, whole multiples of the "
+         "backbone stride); 0 keeps the model's (51.2 for fresh weights); kept when the model is saved"},
+        {"name": "y_extent", "type": "float", "default": 0.0, "minimum": 0.0, "maximum": 204.8,
+         "help": "the grid reaches this far to each side of the sensor (m); 0 keeps the model's (25.6)"},
         {"name": "threads", "type": "int", "default": 0, "minimum": 0, "maximum": 256,
          "help": "torch CPU threads for predict and fit; 0: all cores but one"},
     ],
+    # Online fine-tuning adapts a trained model to the sequence being annotated: without flips (they break
+    # the tie between a lane's side and its heading) and head dropout, longer than the gentle two epochs.
+    "finetune_defaults": {"epochs": 10, "augment": False, "train_dropout": 0.0},
     "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
     "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
-    "sensor), encoded by a small PointNet, processed by a 2D CNN, and decoded from per-class centre "
+    "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D CNN, and decoded from per-class centre "
     "heatmaps. Ships without weights: train it in the app (fit) or load a local checkpoint.",
 }  # fmt: skip

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, fields
+import math
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,20 @@ class PillarConfig:
     def output_cell(self) -> float:
         """Side of a heatmap cell (metres)."""
         return self.cell * OUTPUT_STRIDE
+
+    def with_extent(self, x: float = 0.0, y: float = 0.0) -> PillarConfig:
+        """The same network on a grid reaching ``x`` metres ahead and behind and ``y`` to each side
+        (rounded up to whole backbone strides); 0 keeps that axis. The network is convolutional, so trained
+        weights work on any grid."""
+        stride = self.cell * 2 ** len(self.channels)
+
+        def span(extent: float, current: tuple[float, float]) -> tuple[float, float]:
+            if extent <= 0:
+                return current
+            half = math.ceil(extent / stride - 1e-9) * stride
+            return (-round(half, 6), round(half, 6))
+
+        return replace(self, x_range=span(x, self.x_range), y_range=span(y, self.y_range))
 
     def contains(self, xy: np.ndarray) -> np.ndarray:
         """Which (N, 2) bird's-eye-view positions lie on the grid."""

@@ -79,7 +79,19 @@ class PointPillarsDetector:
         return f"pp-{digest.hexdigest()[:12]}"
 
     def _values(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        return self.manifest.parameter_values(params)
+        values = self.manifest.parameter_values(params)
+        self._use_grid(self.config.with_extent(values["x_extent"], values["y_extent"]))
+        return values
+
+    def _use_grid(self, config: PillarConfig) -> None:
+        """Run every member on ``config``'s grid (same network shape, other ranges)."""
+        if config == self.config:
+            return
+        logger.info("pointpillars: grid x %s, y %s", config.x_range, config.y_range)
+        self.config = config
+        for net in self.members:
+            net.config = net.encoder.config = config
+        self.version = self._fingerprint()
 
     @property
     def ensemble_size(self) -> int:

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 BOX_WEIGHT = 0.5
 DIRECTION_WEIGHT = 0.2
 GRADIENT_CLIP = 10.0
+#: Frames averaged when batch-norm statistics are recomputed after training.
+BATCH_NORM_FRAMES = 64
 
 
 @dataclass
@@ -170,4 +172,38 @@ def train_network(
             metrics = {name: float(value.detach()) for name, value in terms.items()}
             metrics["learning_rate"] = float(cycle.get_last_lr()[0])
             yield first_step + step, total, metrics
-    net.eval()
+    recalibrate_batch_norm(net, samples, schedule.batch_size, rng)
+
+
+def recalibrate_batch_norm(
+    net: PointPillarsNet,
+    samples: Sequence[TrainSample],
+    batch_size: int,
+    rng: np.random.Generator,
+    limit: int = BATCH_NORM_FRAMES,
+) -> None:
+    """Recompute every batch norm's running statistics as the plain average over (up to ``limit``)
+    unaugmented training frames, then leave ``net`` in eval mode.
+
+    Training updates them slowly (momentum 0.01) from augmented batches, so after fine-tuning they lag the
+    weights: predictions in eval mode came out up to 12 % short in box length while the same network with
+    batch statistics was unbiased."""
+    norms = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    chosen = [samples[i] for i in sorted(rng.permutation(len(samples))[:limit])]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average
+    net.train()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(chosen), batch_size):
+                chunk = chosen[start : start + batch_size]
+                clouds = [crop_points(sample.points, net.config) for sample in chunk]
+                frames = [np.full(len(cloud), k, dtype=np.int64) for k, cloud in enumerate(clouds)]
+                points, batch = np.concatenate(clouds), np.concatenate(frames)
+                net(torch.from_numpy(points), torch.from_numpy(batch), len(chunk), 0.0)
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        net.eval()

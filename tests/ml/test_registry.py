@@ -107,3 +107,16 @@ def test_detections_validate_their_shapes() -> None:
     with pytest.raises(ValueError, match="outside class_names"):
         Detections(np.zeros((1, 7)), [3], [1], ("A",), "v")
     assert len(Detections.empty(("A",), "v")) == 0
+
+
+def test_fine_tuning_defaults_must_name_valid_parameter_values() -> None:
+    data = json.loads((EXAMPLES / "centroid" / "manifest.json").read_text())
+    with pytest.raises(ManifestError, match=r"finetune_defaults.*unknown parameter 'speed'"):
+        manifest_from_dict({**data, "finetune_defaults": {"speed": 3}}, "centroid")
+    with pytest.raises(ManifestError, match=r"finetune_defaults.*above"):
+        manifest_from_dict({**data, "finetune_defaults": {"min_height": 99}}, "centroid")
+    with pytest.raises(ManifestError, match="mapping"):
+        manifest_from_dict({**data, "finetune_defaults": [1]}, "centroid")
+    assert manifest_from_dict({**data, "finetune_defaults": {"min_height": "0.5"}}).finetune_defaults == {
+        "min_height": 0.5
+    }

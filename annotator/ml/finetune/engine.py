@@ -174,16 +174,11 @@ class _Runner:
 
 
 def fine_tuning_params(manifest: PluginManifest, options: FineTuneOptions) -> dict[str, Any]:
-    """The plugin parameters of a fine-tuning run: the options' own, the thread count, and the plugin's
-    default learning rate scaled down by ``options.learning_rate_scale`` unless the options set one."""
-    params = dict(options.params)
-    names = {p.name: p for p in manifest.parameters}
-    if "threads" in names:
+    """The plugin parameters of a fine-tuning run: the plugin's ``finetune_defaults`` (e.g. no flip
+    augmentation when adapting to one sequence), overridden by the options' own, and the thread count."""
+    params = manifest.finetune_defaults | dict(options.params)
+    if any(p.name == "threads" for p in manifest.parameters):
         params.setdefault("threads", options.threads)
-    if "learning_rate" in names and names["learning_rate"].default is not None:
-        params.setdefault(
-            "learning_rate", float(names["learning_rate"].default) * options.learning_rate_scale
-        )
     return params
 
 

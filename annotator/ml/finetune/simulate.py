@@ -58,7 +58,8 @@ class Oracle:
 @dataclass
 class SimulationSettings:
     """How to simulate. ``every``: fine-tune after this many frames (online strategies). ``probe``: frames
-    re-checked for forgetting. ``params``: plugin parameters for prediction (e.g. score_threshold)."""
+    re-checked for forgetting. ``params``: plugin parameters for prediction (e.g. score_threshold), also
+    given to fine-tuning (under ``options.params``, which win) so that it measures and trains alike."""
 
     strategy: str
     every: int = 5
@@ -202,6 +203,7 @@ class _Simulation:
         settings = self.settings
         options = dataclasses.replace(
             settings.options,
+            params=settings.params | settings.options.params,  # same grid, thresholds as the proposals
             uncertainty_selection=settings.strategy == "online-uncertainty",
             self_training=settings.strategy == "online-uncertainty",
         )

@@ -21,9 +21,7 @@ class FineTuneOptions:
     ``self_training``: add confident (score >= ``pseudo_min_score``), certain (uncertainty <=
     ``pseudo_max_uncertainty``) boxes of up to ``pseudo_frames`` unverified frames at ``pseudo_weight``.
     ``threads``: CPU threads of the training process. ``params``: the plugin's parameters.
-    ``learning_rate_scale``: a trained model is fine-tuned gently: when the plugin has a ``learning_rate``
-    parameter and ``params`` does not set it, its default is multiplied by this (the pointpillars default
-    0.002 becomes 1e-5; at the full rate two epochs on a few frames made a converged model worse).
+    ``params`` override the plugin's ``finetune_defaults`` (see `annotator.ml.finetune.engine`).
     """
 
     replay_ratio: float = 0.5
@@ -40,7 +38,6 @@ class FineTuneOptions:
     passes: int = 4
     threads: int = 1
     seed: int = 0
-    learning_rate_scale: float = 0.005
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -131,7 +131,7 @@ def test_planning_without_verified_frames_says_so(tmp_path, tiny_project, manife
         plan_finetune(workspace.project, manifest, FineTuneOptions())
 
 
-def test_fine_tuning_uses_a_gentle_learning_rate_unless_one_is_given() -> None:
+def test_fine_tuning_uses_the_plugins_fine_tuning_defaults_unless_the_options_set_them() -> None:
     from annotator.ml.finetune.engine import fine_tuning_params
     from annotator.ml.finetune.spec import FineTuneOptions
     from annotator.ml.manifest import manifest_from_dict
@@ -141,11 +141,15 @@ def test_fine_tuning_uses_a_gentle_learning_rate_unless_one_is_given() -> None:
             "id": "m", "name": "m", "version": "1", "task": "detect3d", "framework": "numpy", "entry": "x:y",
             "classes": ["Car"], "capabilities": ["predict", "fit"],
             "parameters": [
-                {"name": "learning_rate", "type": "float", "default": 0.002},
+                {"name": "epochs", "type": "int", "default": 12},
+                {"name": "augment", "type": "bool", "default": True},
                 {"name": "threads", "type": "int", "default": 1},
             ],
+            "finetune_defaults": {"epochs": 4, "augment": "no"},
         }
     )  # fmt: skip
-    assert fine_tuning_params(manifest, FineTuneOptions(threads=2)) == {"threads": 2, "learning_rate": 1e-05}
-    given = FineTuneOptions(params={"learning_rate": 0.01})
-    assert fine_tuning_params(manifest, given)["learning_rate"] == 0.01
+    assert fine_tuning_params(manifest, FineTuneOptions(threads=2)) == {
+        "epochs": 4, "augment": False, "threads": 2,
+    }  # fmt: skip
+    given = FineTuneOptions(params={"epochs": 9})
+    assert fine_tuning_params(manifest, given) == {"epochs": 9, "augment": False, "threads": 1}

@@ -14,7 +14,9 @@ LOOSE = {"score_threshold": 0.0, "max_detections": 4, "nms_iou": 0.5, "threads":
 
 @pytest.fixture
 def trained(detector, scenes):
-    for _ in detector.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
+    for _ in detector.fit(
+        scenes[:2], {"epochs": 4, "batch_size": 2, "learning_rate": 0.01, "threads": 1}, CancelToken()
+    ):
         pass
     return detector
 
