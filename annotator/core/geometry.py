@@ -336,6 +336,10 @@ def _convex_polyhedron_volume(faces: list[np.ndarray]) -> float:
     return volume
 
 
+#: Relative distance below which a vertex lies in a clipping plane (see `_clip_polyhedron`).
+ON_PLANE = 1e-6
+
+
 def _clip_polyhedron(faces: list[np.ndarray], normal: np.ndarray, offset: float) -> list[np.ndarray]:
     """Keep the part of a convex polyhedron where ``normal . p <= offset``; the cut is closed by a cap."""
     kept: list[np.ndarray] = []
@@ -343,7 +347,9 @@ def _clip_polyhedron(faces: list[np.ndarray], normal: np.ndarray, offset: float)
     scale = max(1.0, abs(offset), max(float(np.abs(f).max()) for f in faces))
     for face in faces:
         dist = face @ normal - offset
-        dist[np.abs(dist) < 1e-9 * scale] = 0.0
+        # vertices within a micrometre-scale band count as on the plane: a face tilted by ~1e-7 rad
+        # against the cut would otherwise be split into slivers whose cap is ill-conditioned
+        dist[np.abs(dist) < ON_PLANE * scale] = 0.0
         if not np.any(dist):  # the face lies in the cutting plane: the cap replaces it
             cut_points.extend(face)
             continue
@@ -403,7 +409,7 @@ def iou_3d(a: Cuboid, b: Cuboid) -> float:
         return 0.0
     inter = intersection_volume(a, b)
     union = a.volume + b.volume - inter
-    return inter / union if union > 0 else 0.0
+    return min(1.0, inter / union) if union > 0 else 0.0
 
 
 # -- many points against many boxes ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.model_versions import SetCurrentVersion, VersionError, current_version
+from annotator.core.model_versions import SetCurrentVersion, VersionCache, VersionError, current_version
 from annotator.core.records import Frame, FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.finetune.job import FineTuneJob
@@ -101,6 +101,8 @@ class FineTuneController(QObject):
         self._planning = False
         self._cancel_requested = False
         self.calls = BackgroundCalls(self)
+        #: parsed version records, shared with the Training panel
+        self.version_cache = VersionCache()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -180,7 +182,7 @@ class FineTuneController(QObject):
             on_progress=self.progress.emit,
             on_log=self.log_line.emit,
             on_scores=self.scores.emit,
-            on_finished=self._finished,
+            on_finished=self._finished_later,
         )
         # starting a spawned child writes the pickled spec into a pipe the child reads only once Python is
         # up (~0.5 s for 1,000 frames): done in a worker thread; polling starts when it returns
@@ -207,6 +209,12 @@ class FineTuneController(QObject):
         self.calls.wait()
         if self.job is not None:
             self.job.terminate()
+
+    def _finished_later(self, result: FineTuneResult | None, error: str | None) -> None:
+        """The job ended during a poll: record it in an event-loop turn of its own, so that the poll's
+        message handling and the record step never add up to one long stall."""
+        self.timer.stop()
+        QTimer.singleShot(0, self, lambda: self._finished(result, error))
 
     def _finished(self, result: FineTuneResult | None, error: str | None) -> None:
         self.timer.stop()
@@ -304,7 +312,11 @@ class FineTuneController(QObject):
     def _settings_changed(self) -> None:
         project, plugin = self.document.project, self.plugin_id()
         try:
-            current = current_version(project, plugin) if project is not None and plugin else None
+            current = (
+                current_version(project, plugin, self.version_cache)
+                if project is not None and plugin
+                else None
+            )
         except VersionError:
             current = None
         current_id = None if current is None else current.id

@@ -216,10 +216,10 @@ def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTun
         runner.model.save(str(partial))
         partial.replace(spec.output)
         weights = spec.output
-    frames = [*spec.frames, *pseudo]
+    data = [f.entry() for f in (*spec.frames, *pseudo)]
     return FineTuneResult(
-        runner.model.version, weights, {"parent": parent, "candidate": candidate}, losses, frames,
-        time.perf_counter() - start, cancel.is_set(), selected,
+        runner.model.version, weights, {"parent": parent, "candidate": candidate}, losses, data,
+        time.perf_counter() - start, cancel.is_set(), selected, pseudo,
     )  # fmt: skip
 
 

@@ -146,7 +146,7 @@ def record_result(
     settings = {**spec.options.to_dict(), "parent_weights": spec.parent_weights}
     version = ModelVersion(
         version_id, spec.plugin, spec.parent, time.time(), result.model_version, weights,
-        tuple(f.entry() for f in result.frames), settings, metrics, decision.to_dict(),
+        tuple(result.data), settings, metrics, decision.to_dict(),
     )  # fmt: skip
     push(RecordModelVersion(version, promote=decision.passed))
     logger.info(

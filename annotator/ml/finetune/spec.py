@@ -6,6 +6,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from annotator.core.model_versions import DataEntry
 from annotator.ml.finetune.data import FrameLabels
 
 logger = logging.getLogger(__name__)
@@ -73,13 +74,16 @@ class FineTuneSpec:
 @dataclass
 class FineTuneResult:
     """What the child process produced. ``scores``: ``{"parent": {"old": .., "new": ..}, "candidate":
-    {...}}`` (sets without held-apart frames are missing); ``weights`` is None when cancelled."""
+    {...}}`` (sets without held-apart frames are missing); ``weights`` is None when cancelled. ``data``:
+    the version's data snapshot, one entry per frame used (light: the UI thread unpickles it);
+    ``pseudo``: the pseudo-labelled frames with their boxes and weights."""
 
     model_version: str
     weights: str | None
     scores: dict[str, dict[str, float]]
     losses: list[float]
-    frames: list[FrameLabels]
+    data: list[DataEntry]
     seconds: float
     cancelled: bool = False
     selected: list[int] = field(default_factory=list)
+    pseudo: list[FrameLabels] = field(default_factory=list)

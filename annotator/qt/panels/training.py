@@ -32,7 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.edits import SetSetting
-from annotator.core.model_versions import ModelVersion, VersionError, current_version, model_versions
+from annotator.core.model_versions import (
+    ModelVersion,
+    VersionError,
+    current_version,
+    model_versions,
+)
 from annotator.ml.finetune.data import HELD_NEW, HELD_OLD, REPLAY, TRAIN
 from annotator.ml.finetune.pipeline import DEFAULT_EVERY, EVERY_SETTING
 from annotator.ml.protocol import FitProgress
@@ -75,6 +80,7 @@ class TrainingPanel(QWidget):
         self.document = controller.document
         self._checks = 0
         self._plugins_listed = False
+        self._version_cache = controller.version_cache
         self._build()
         self.load_choice(controller.choices.last())
         controller.job_started.connect(self._job_started)
@@ -283,10 +289,10 @@ class TrainingPanel(QWidget):
         if project is None or not plugin:
             return [], None
         try:
-            current = current_version(project, plugin)
+            current = current_version(project, plugin, self._version_cache)
         except VersionError:
             current = None
-        return model_versions(project, plugin), None if current is None else current.id
+        return model_versions(project, plugin, self._version_cache), None if current is None else current.id
 
     def refresh(self) -> None:
         """Show the project's trigger setting, the version list and the stale count."""
@@ -305,7 +311,7 @@ class TrainingPanel(QWidget):
                 self.table.selectRow(row)
         self.table.resizeColumnsToContents()
         self._update_stale()
-        self._update_buttons()
+        self._update_buttons(versions, current)
 
     def _fill_row(self, row: int, version: ModelVersion, current: str | None) -> None:
         scores = version.metrics.get("scores", {})
@@ -334,11 +340,14 @@ class TrainingPanel(QWidget):
         item = self.table.item(rows[0].row(), 0)
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
-    def _update_buttons(self) -> None:
+    def _update_buttons(self, versions: list[ModelVersion] | None = None, current: str | None = None) -> None:
+        """Enable the buttons for the job state and the selected version (``versions``/``current``: as
+        `versions` returns them, when the caller has them already)."""
         running = self.controller.running
         self.start_button.setEnabled(not running and self.document.project is not None)
         self.cancel_button.setEnabled(running)
-        versions, current = self.versions()
+        if versions is None:
+            versions, current = self.versions()
         order = [v.id for v in versions]
         selected = self.selected_version()
         newer = selected in order and (current not in order or order.index(selected) > order.index(current))

@@ -93,8 +93,9 @@ def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
         spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
                     pseudo_max_uncertainty=1.0, pseudo_weight=0.25, pseudo_frames=1, passes=2)  # fmt: skip
         result = run_finetune(spec, lambda kind, payload: None, CancelToken())
-        pseudo = [f for f in result.frames if f.role == "pseudo"]
-        assert [f.frame.name for f in pseudo] == ["f2"]
+        pseudo = result.pseudo
+        assert [f.frame.name for f in pseudo] == ["f2"] and all(f.role == "pseudo" for f in pseudo)
+        assert [e.frame for e in result.data if e.source == "pseudo"] == ["f2"]
         assert pseudo[0].weights[0].tolist() == [0.25]
         assert pseudo[0].entry().source == "pseudo"
         assert all(workspace.project.annotations_of(f.frame.id) == [] for f in spec.unverified)
@@ -109,7 +110,7 @@ def test_pseudo_labels_never_cover_a_human_label_of_an_unverified_frame(
         assert [len(f.targets[0]) for f in spec.unverified] == [1, 1]
         result = run_finetune(spec, lambda kind, payload: None, CancelToken())
         # the model's only box on each is the human-labelled object: no pseudo frame remains
-        assert [f for f in result.frames if f.role == "pseudo"] == []
+        assert result.pseudo == [] and all(e.source == "human" for e in result.data)
 
 
 def test_uncertainty_selection_trains_the_most_uncertain_new_frames_twice(
