@@ -106,6 +106,10 @@ class TrainingPanel(QWidget):
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 1000)
         self.epochs.setSpecialValueText("plugin default")
+        self.epochs.setToolTip(
+            "Epochs per fine-tuning run; the plugin default is its fine-tuning default when it declares one "
+            "(pointpillars: 10)"
+        )
         self.threads = QSpinBox()
         self.threads.setRange(1, max(1, os.cpu_count() or 1))
         self.threads.setToolTip("CPU threads of the training process (keep one for the window)")
