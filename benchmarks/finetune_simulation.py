@@ -2,6 +2,10 @@
 
 Run: nice .venv/bin/python benchmarks/finetune_simulation.py [--frames 50] [--pretrain-frames 24]
      [--pretrain-epochs 8] [--every 5] [--epochs N] [--strategies manual fixed online online-uncertainty]
+     [--initial CHECKPOINT] [-p x_extent=76.8]
+
+The README's table: ``--initial`` the 7-epoch checkpoint of ``benchmarks/pointpillars_quality.py`` and
+``-p x_extent=76.8`` (the generated objects reach 75 m ahead and behind).
 
 1. Generates two demo projects under ``--work`` (kept between runs): the sequence to annotate (seed
    ``--seed``) and, from other seeds, the scenes the initial model is trained on.

@@ -105,11 +105,17 @@ class Detections:
 
 @dataclass
 class LabelledFrame:
-    """A frame with human-verified labels, for ``fit``. ``weights`` lower the loss of pseudo-labels."""
+    """A frame with human-verified labels, for ``fit``. ``weights`` lower the loss of pseudo-labels.
+
+    ``partial``: only the given boxes are known (pseudo-labels of an unverified frame: its confident
+    boxes); the rest of the frame is neither object nor background, so a plugin must not learn "nothing
+    here" from it (otherwise the objects the model was unsure of become negatives and it learns to miss them).
+    """
 
     frame: FrameInput
     targets: Detections
     weights: np.ndarray | None = None
+    partial: bool = False
 
 
 @dataclass

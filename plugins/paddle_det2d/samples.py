@@ -21,12 +21,14 @@ COLOUR_JITTER = 0.2
 
 @dataclass
 class TrainSample:
-    """One image at network scale with its boxes (network pixels), class indices and weights (0: ignore)."""
+    """One image at network scale with its boxes (network pixels), class indices and weights (0: ignore);
+    ``partial``: only near its boxes is the image known (pseudo-labels)."""
 
     image: np.ndarray
     boxes: np.ndarray
     labels: np.ndarray
     weights: np.ndarray
+    partial: bool = False
 
 
 def frame_image(labelled: LabelledFrame) -> np.ndarray | None:
@@ -61,6 +63,7 @@ def prepare_samples(
                 targets.boxes[:, :4] * scale,
                 np.array([index.get(name, 0) for name in names], dtype=np.int64),
                 np.where(known, weights, 0.0),
+                labelled.partial,
             )
         )
     return samples
@@ -88,4 +91,4 @@ def augmented(sample: TrainSample, crop_width: int, rng: np.random.Generator, au
         gain, contrast = 1 + rng.uniform(-COLOUR_JITTER, COLOUR_JITTER, size=2)
         mean = image.mean()
         image = ((image.astype(np.float32) - mean) * contrast + mean * gain).clip(0, 255).astype(np.uint8)
-    return TrainSample(np.ascontiguousarray(image), boxes, labels, weights)
+    return TrainSample(np.ascontiguousarray(image), boxes, labels, weights, sample.partial)

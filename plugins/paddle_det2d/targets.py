@@ -37,14 +37,20 @@ class Targets:
 
 
 def build_targets(
-    boxes: np.ndarray, labels: np.ndarray, weights: np.ndarray, classes: int, grid: tuple[int, int]
+    boxes: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    classes: int,
+    grid: tuple[int, int],
+    partial: bool = False,
 ) -> Targets:
-    """Targets for boxes (N, 4) in network-input pixels, class indices and per-object weights (0: ignore)."""
+    """Targets for boxes (N, 4) in network-input pixels, class indices and per-object weights (0: ignore).
+    ``partial``: negatives count only near the boxes (the rest of a pseudo-labelled image is unknown)."""
     height, width = grid
     targets = Targets(
         np.zeros((classes, height, width), np.float32),
         np.zeros((classes, height, width), np.float32),
-        np.ones((height, width), np.float32),
+        np.full((height, width), 0.0 if partial else 1.0, np.float32),
         np.zeros((4, height, width), np.float32),
         np.zeros((height, width), np.float32),
     )

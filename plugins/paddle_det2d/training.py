@@ -99,7 +99,9 @@ def make_batch(
     crops = [augmented(sample, schedule.crop_width, rng, schedule.augment) for sample in samples]
     inputs = to_network([crop.image for crop in crops])
     grid = (inputs.shape[2] // STRIDE, inputs.shape[3] // STRIDE)
-    targets = stack_targets([build_targets(c.boxes, c.labels, c.weights, classes, grid) for c in crops])
+    targets = stack_targets(
+        [build_targets(c.boxes, c.labels, c.weights, classes, grid, c.partial) for c in crops]
+    )
     return paddle.to_tensor(inputs), {name: paddle.to_tensor(value) for name, value in targets.items()}
 
 

@@ -198,6 +198,7 @@ class PointPillarsDetector:
                     np.asarray(targets.boxes, dtype=np.float64)[:, :7],
                     np.array([index.get(name, -1) for name in names], dtype=np.int64),
                     weights.astype(np.float32),
+                    labelled.partial,
                 )
             )
         return samples

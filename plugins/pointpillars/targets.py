@@ -3,7 +3,8 @@
 Each object draws an elliptical Gaussian, aligned with its box and peaking at 1 in the cell holding its
 centre, on its class's heatmap; its box values are read at that cell. Objects of classes the detector does
 not know (label -1) are "don't care": the loss ignores the cells around them. Objects with a weight below
-1 (pseudo-labels) lower the loss weight around them to that weight.
+1 (pseudo-labels) lower the loss weight around them to that weight. In a partial frame (an unverified
+frame's confident pseudo-labels) the loss counts only around its boxes.
 """
 
 from __future__ import annotations
@@ -77,26 +78,28 @@ def gaussian(box: np.ndarray, centre: np.ndarray, config: PillarConfig) -> tuple
 
 
 def build_targets(
-    boxes: np.ndarray, labels: np.ndarray, weights: np.ndarray, config: PillarConfig
+    boxes: np.ndarray, labels: np.ndarray, weights: np.ndarray, config: PillarConfig, partial: bool = False
 ) -> FrameTargets:
     """Targets from (M, 7+) LiDAR-frame boxes, labels indexing ``config.classes`` (-1: don't care) and
-    per-object loss weights (M,)."""
+    per-object loss weights (M,). ``partial``: the loss counts only around the boxes (at their weights);
+    elsewhere the frame is unknown, not background."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, boxes.shape[-1] if len(boxes) else 7)[:, :7]
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     weights = np.asarray(weights, dtype=np.float32).reshape(-1)
     h, w = config.output_shape
     heatmap = np.zeros((len(config.classes), h, w), dtype=np.float32)
-    weight_map = np.ones((h, w), dtype=np.float32)
+    weight_map = np.full((h, w), 0.0 if partial else 1.0, dtype=np.float32)
     cells, values, direction = encode_boxes(boxes, config)
     inside = (cells[:, 0] >= 0) & (cells[:, 0] < h) & (cells[:, 1] >= 0) & (cells[:, 1] < w)
     for k in np.flatnonzero(inside):
         rows, cols, peak = gaussian(boxes[k], cells[k], config)
         near = peak >= FOOTPRINT
-        if labels[k] < 0 or weights[k] < 1.0:
-            weight = 0.0 if labels[k] < 0 else weights[k]
-            weight_map[rows, cols] = np.where(
-                near, np.minimum(weight_map[rows, cols], weight), weight_map[rows, cols]
-            )
+        region = weight_map[rows, cols]
+        weight = 0.0 if labels[k] < 0 else weights[k]
+        if partial and labels[k] >= 0:  # known around the box, at its weight
+            weight_map[rows, cols] = np.where(near, np.maximum(region, weight), region)
+        elif labels[k] < 0 or weights[k] < 1.0:
+            weight_map[rows, cols] = np.where(near, np.minimum(region, weight), region)
         if labels[k] >= 0:
             np.maximum(heatmap[labels[k], rows, cols], peak, out=heatmap[labels[k], rows, cols])
     keep = inside & (labels >= 0) & (weights > 0)

@@ -34,12 +34,14 @@ BATCH_NORM_FRAMES = 64
 @dataclass
 class TrainSample:
     """A labelled frame in the detector's terms: points (N, 4), boxes (M, 7), labels indexing the
-    detector's classes (-1: don't care) and per-object loss weights."""
+    detector's classes (-1: don't care) and per-object loss weights; ``partial``: only near its boxes is
+    the frame known (pseudo-labels, see `annotator.ml.protocol.LabelledFrame`)."""
 
     points: np.ndarray
     boxes: np.ndarray
     labels: np.ndarray
     weights: np.ndarray
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def make_batch(
         cloud = crop_points(cloud, config)
         points.append(cloud)
         frames.append(np.full(len(cloud), index, dtype=np.int64))
-        target = build_targets(boxes, sample.labels, sample.weights, config)
+        target = build_targets(boxes, sample.labels, sample.weights, config, sample.partial)
         target.cells += index * cells_per_frame
         targets.append(target)
 

@@ -89,7 +89,8 @@ class _Runner:
         for labels in frames:
             weights = labels.weights or [None] * len(labels.targets)
             for targets, weight in zip(labels.targets, weights):
-                result.append(LabelledFrame(self.frame(labels), targets, weight))
+                partial = labels.role == PSEUDO  # only its confident boxes are known
+                result.append(LabelledFrame(self.frame(labels), targets, weight, partial))
         return result
 
     def scores(self) -> dict[str, float]:

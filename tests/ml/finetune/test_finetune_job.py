@@ -157,3 +157,19 @@ def test_a_poll_with_a_budget_leaves_the_rest_of_a_burst_for_later(
         while job.poll(budget=0.01):
             pass
         assert steps == [1, 2] and job.result is not None
+
+
+def test_pseudo_labelled_frames_reach_fit_as_partial_frames(tmp_path, tiny_project, registry, plugin_folder):
+    """Only the confident boxes of a pseudo-labelled frame are known: the plugin is told so, and must not
+    learn "no object here" from the rest of it."""
+    import dataclasses
+
+    from annotator.ml.finetune.data import PSEUDO
+    from annotator.ml.finetune.engine import _Runner
+
+    with tiny_project(tmp_path / "p", 3, 2) as workspace:
+        spec = plan(workspace, registry, plugin_folder)
+        runner = _Runner(spec, lambda kind, payload: None, CancelToken())
+        human = spec.frames[0]
+        pseudo = dataclasses.replace(human, role=PSEUDO)
+        assert [f.partial for f in runner.labelled([human, pseudo])] == [False, True]

@@ -31,6 +31,22 @@ def test_ignored_objects_only_switch_off_negatives_inside_them():
     assert targets.negatives[:, :8].min() == 1.0
 
 
+def test_a_partial_image_has_negatives_only_near_its_boxes():
+    box = np.array([[16.0, 8.0, 48.0, 40.0]])
+    full = build_targets(box, np.array([0]), np.array([0.5]), 2, (16, 20))
+    partial = build_targets(box, np.array([0]), np.array([0.5]), 2, (16, 20), partial=True)
+    assert partial.negatives[6, 8] == 1.0 and partial.negatives[15, 19] == 0.0
+    assert full.negatives.min() == 1.0
+    np.testing.assert_array_equal(partial.heatmap, full.heatmap)
+    np.testing.assert_array_equal(partial.centers, full.centers)
+
+
+def test_crops_keep_a_sample_partial():
+    sample = TrainSample(np.zeros((16, 64, 3), np.uint8), np.array([[4.0, 4.0, 12.0, 12.0]]), np.array([0]),
+                         np.ones(1), partial=True)  # fmt: skip
+    assert augmented(sample, 32, np.random.default_rng(0), augment=True).partial
+
+
 def test_decode_maps_a_peak_back_to_image_pixels_with_probabilities():
     heatmap = np.zeros((3, 10, 20), np.float32)
     heatmap[1, 4, 6], heatmap[0, 4, 6] = 0.8, 0.2
