@@ -45,7 +45,8 @@ def build_targets(
     partial: bool = False,
 ) -> Targets:
     """Targets for boxes (N, 4) in network-input pixels, class indices and per-object weights (0: ignore).
-    ``partial``: negatives count only near the boxes (the rest of a pseudo-labelled image is unknown)."""
+    ``partial``: negatives count only near the boxes (the rest of a pseudo-labelled image is unknown) and
+    the boxes are not regressed."""
     height, width = grid
     targets = Targets(
         np.zeros((classes, height, width), np.float32),
@@ -72,6 +73,8 @@ def build_targets(
         label = int(labels[index])
         np.maximum(targets.heatmap[label], gaussian, out=targets.heatmap[label])
         targets.centers[label, cy, cx] = max(targets.centers[label, cy, cx], float(weights[index]))
+        if partial:  # pseudo boxes are the model's own: regressing to them would reinforce its errors
+            continue
         area = gaussian >= BOX_AREA
         share = np.where(area, gaussian, 0.0) / gaussian[area].sum()
         targets.box_weights[area] = (share * np.log1p(w * h) * weights[index])[area]

@@ -4,7 +4,8 @@ Each object draws an elliptical Gaussian, aligned with its box and peaking at 1 
 centre, on its class's heatmap; its box values are read at that cell. Objects of classes the detector does
 not know (label -1) are "don't care": the loss ignores the cells around them. Objects with a weight below
 1 (pseudo-labels) lower the loss weight around them to that weight. In a partial frame (an unverified
-frame's confident pseudo-labels) the loss counts only around its boxes.
+frame's confident pseudo-labels) the heatmap loss counts only around its boxes, which are not regressed
+(they are the model's own outputs).
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def build_targets(
     boxes: np.ndarray, labels: np.ndarray, weights: np.ndarray, config: PillarConfig, partial: bool = False
 ) -> FrameTargets:
     """Targets from (M, 7+) LiDAR-frame boxes, labels indexing ``config.classes`` (-1: don't care) and
-    per-object loss weights (M,). ``partial``: the loss counts only around the boxes (at their weights);
-    elsewhere the frame is unknown, not background."""
+    per-object loss weights (M,). ``partial``: the heatmap loss counts only around the boxes (at their
+    weights), elsewhere the frame is unknown, not background; the boxes are not regressed."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, boxes.shape[-1] if len(boxes) else 7)[:, :7]
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     weights = np.asarray(weights, dtype=np.float32).reshape(-1)
@@ -102,7 +103,8 @@ def build_targets(
             weight_map[rows, cols] = np.where(near, np.minimum(region, weight), region)
         if labels[k] >= 0:
             np.maximum(heatmap[labels[k], rows, cols], peak, out=heatmap[labels[k], rows, cols])
-    keep = inside & (labels >= 0) & (weights > 0)
+    # a partial frame's boxes are the model's own: regressing to them would only reinforce its errors
+    keep = inside & (labels >= 0) & (weights > 0) & (not partial)
     return FrameTargets(
         heatmap,
         weight_map,

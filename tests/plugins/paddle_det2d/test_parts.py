@@ -31,7 +31,7 @@ def test_ignored_objects_only_switch_off_negatives_inside_them():
     assert targets.negatives[:, :8].min() == 1.0
 
 
-def test_a_partial_image_has_negatives_only_near_its_boxes():
+def test_a_partial_image_has_negatives_only_near_its_boxes_and_regresses_none():
     box = np.array([[16.0, 8.0, 48.0, 40.0]])
     full = build_targets(box, np.array([0]), np.array([0.5]), 2, (16, 20))
     partial = build_targets(box, np.array([0]), np.array([0.5]), 2, (16, 20), partial=True)
@@ -39,6 +39,7 @@ def test_a_partial_image_has_negatives_only_near_its_boxes():
     assert full.negatives.min() == 1.0
     np.testing.assert_array_equal(partial.heatmap, full.heatmap)
     np.testing.assert_array_equal(partial.centers, full.centers)
+    assert full.box_weights.max() > 0 and partial.box_weights.max() == 0.0
 
 
 def test_crops_keep_a_sample_partial():

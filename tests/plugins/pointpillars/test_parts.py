@@ -80,12 +80,13 @@ def test_augmentation_moves_points_and_boxes_alike(scene):
         assert abs(box[6]) <= np.pi
 
 
-def test_a_partial_frame_counts_the_loss_only_around_its_boxes(config):
+def test_a_partial_frame_counts_the_heatmap_loss_only_around_its_boxes_and_regresses_none(config):
     box = np.array([[0.0, 0.0, -1.0, 4.0, 1.7, 1.5, 0.3]])
     full = build_targets(box, np.array([0]), np.array([0.5]), config)
     partial = build_targets(box, np.array([0]), np.array([0.5]), config, partial=True)
-    centre = partial.cells[0] // config.output_shape[1], partial.cells[0] % config.output_shape[1]
+    centre = full.cells[0] // config.output_shape[1], full.cells[0] % config.output_shape[1]
     assert partial.weight_map[centre] == full.weight_map[centre] == 0.5
+    assert len(full.cells) == 1 and len(partial.cells) == len(partial.boxes) == 0
     assert full.weight_map[0, 0] == 1.0  # a verified frame: background far from the box is known
     assert partial.weight_map[0, 0] == 0.0  # a pseudo-labelled frame: unknown there
     assert 0 < (partial.weight_map > 0).sum() < 0.05 * partial.weight_map.size
