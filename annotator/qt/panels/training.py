@@ -108,7 +108,7 @@ class TrainingPanel(QWidget):
         self.epochs.setSpecialValueText("plugin default")
         self.epochs.setToolTip(
             "Epochs per fine-tuning run; the plugin default is its fine-tuning default when it declares one "
-            "(pointpillars: 10)"
+            "(pointpillars: 20)"
         )
         self.threads = QSpinBox()
         self.threads.setRange(1, max(1, os.cpu_count() or 1))
