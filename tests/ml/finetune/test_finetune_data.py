@@ -158,8 +158,10 @@ def test_fine_tuning_uses_the_plugins_fine_tuning_defaults_unless_the_options_se
 def test_selection_rounds_share_one_decaying_learning_rate() -> None:
     """Each round of uncertainty selection is a fit call with its own schedule; their peak rates follow
     one cosine decay, so the last round ends converged instead of restarting at the full rate."""
+    from itertools import pairwise
+
     from annotator.ml.finetune.engine import round_rate
 
     assert round_rate(0, 1) == 1.0
     rates = [round_rate(k, 5) for k in range(5)]
-    assert rates[0] == 1.0 and all(a > b for a, b in zip(rates, rates[1:])) and rates[-1] < 0.05
+    assert rates[0] == 1.0 and all(a > b for a, b in pairwise(rates)) and rates[-1] < 0.05
