@@ -58,6 +58,7 @@ MANIFEST = {
     "finetune_defaults": {"epochs": 20, "augment": False, "train_dropout": 0.0},
     "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
     "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
-    "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D CNN, and decoded from per-class centre "
-    "heatmaps. Ships without weights: train it in the app (fit) or load a local checkpoint.",
+    "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D "
+    "CNN, and decoded from per-class centre heatmaps. Ships without weights: train it in the app (fit) "
+    "or load a local checkpoint.",
 }  # fmt: skip

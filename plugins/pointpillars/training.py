@@ -75,19 +75,23 @@ class Batch:
     weights: torch.Tensor
 
 
+def stack_points(clouds: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cropped clouds of several frames as one (N, 4) tensor and the frame index of each point (N,)."""
+    frames = [np.full(len(cloud), index, dtype=np.int64) for index, cloud in enumerate(clouds)]
+    return torch.from_numpy(np.concatenate(clouds)), torch.from_numpy(np.concatenate(frames))
+
+
 def make_batch(
     samples: Sequence[TrainSample], config: PillarConfig, rng: np.random.Generator | None
 ) -> Batch:
     """Crop, optionally augment (when ``rng`` is given) and stack samples with their targets."""
-    points, frames, targets = [], [], []
+    clouds, targets = [], []
     cells_per_frame = config.output_shape[0] * config.output_shape[1]
     for index, sample in enumerate(samples):
         cloud, boxes = sample.points, np.asarray(sample.boxes, dtype=np.float64).reshape(-1, 7)
         if rng is not None:
             cloud, boxes = augment(np.asarray(cloud, dtype=np.float32), boxes, rng)
-        cloud = crop_points(cloud, config)
-        points.append(cloud)
-        frames.append(np.full(len(cloud), index, dtype=np.int64))
+        clouds.append(crop_points(cloud, config))
         target = build_targets(boxes, sample.labels, sample.weights, config, sample.partial)
         target.cells += index * cells_per_frame
         targets.append(target)
@@ -96,8 +100,7 @@ def make_batch(
         return torch.from_numpy(np.concatenate([getattr(t, name) for t in targets]))
 
     return Batch(
-        torch.from_numpy(np.concatenate(points)),
-        torch.from_numpy(np.concatenate(frames)),
+        *stack_points(clouds),
         len(samples),
         torch.from_numpy(np.stack([t.heatmap for t in targets])),
         torch.from_numpy(np.stack([t.weight_map for t in targets])),
@@ -202,9 +205,7 @@ def recalibrate_batch_norm(
             for start in range(0, len(chosen), batch_size):
                 chunk = chosen[start : start + batch_size]
                 clouds = [crop_points(sample.points, net.config) for sample in chunk]
-                frames = [np.full(len(cloud), k, dtype=np.int64) for k, cloud in enumerate(clouds)]
-                points, batch = np.concatenate(clouds), np.concatenate(frames)
-                net(torch.from_numpy(points), torch.from_numpy(batch), len(chunk), 0.0)
+                net(*stack_points(clouds), len(chunk), 0.0)
     finally:
         for norm, momentum in zip(norms, momenta):
             norm.momentum = momentum

@@ -274,11 +274,11 @@ def round_rate(number: int, rounds: int) -> float:
     instead of restarting at the full rate (1, 0.81, 0.51, 0.21, 0.03 for five rounds)."""
     if rounds <= 1:
         return 1.0
-    return (
-        0.5
-        * (1.0 + math.cos(math.pi * (number + 0.5) / rounds))
-        / (0.5 * (1.0 + math.cos(math.pi * 0.5 / rounds)))
-    )
+
+    def cosine(k: int) -> float:
+        return 0.5 * (1.0 + math.cos(math.pi * (k + 0.5) / rounds))
+
+    return cosine(number) / cosine(0)
 
 
 def _frame_uncertainty(runner: _Runner, labels: FrameLabels) -> float:
