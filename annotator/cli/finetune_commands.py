@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from annotator.cli.plugin_args import add_plugin_arguments, check_project, plugin_params
+from annotator.cli.plugin_args import add_plugin_arguments, check_project, plugin_params, resolve_plugin
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 from annotator.ml.protocol import FitProgress
@@ -106,6 +106,7 @@ def run_finetune_command(args: argparse.Namespace) -> int:
     from annotator.ml.registry import PluginRegistry
 
     check_project(args.directory)
+    resolve_plugin(args)
     manifest = PluginRegistry.discover().manifest(args.plugin)
     params = plugin_params(args.param)
     if args.epochs is not None:

@@ -22,10 +22,29 @@ logger = logging.getLogger(__name__)
 def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
     """The project, ``--plugin``, ``--frames``, ``--param`` and ``--no-progress``."""
     parser.add_argument("directory", type=Path, help="the project directory")
-    parser.add_argument("--plugin", required=True, metavar="ID", help="plugin id (see 'annotator plugins')")
+    add_plugin_option(parser)
     parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
     add_param_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def add_plugin_option(parser: argparse.ArgumentParser) -> None:
+    """``--plugin ID``, optional: `resolve_plugin` fills in the project's default 3D plugin."""
+    parser.add_argument(
+        "--plugin",
+        metavar="ID",
+        help="plugin id (default: the project's default 3D plugin, see 'annotator plugins')",
+    )
+
+
+def resolve_plugin(args: argparse.Namespace) -> str:
+    """``args.plugin``, or the default 3D plugin of the project ``args.directory``; stored back in ``args``."""
+    from annotator.ml.defaults import project_default_plugin
+
+    if not args.plugin:
+        args.plugin = project_default_plugin(args.directory)
+        logger.info("using the default plugin %s", args.plugin)
+    return args.plugin
 
 
 def add_param_argument(

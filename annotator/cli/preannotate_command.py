@@ -18,6 +18,7 @@ from annotator.cli.plugin_args import (
     chosen_frames,
     plugin_params,
     print_failures,
+    resolve_plugin,
     run_exit_code,
 )
 from annotator.cli.progress import Progress
@@ -53,6 +54,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"{args.weights}: no such weights file")
     params = plugin_params(args.param)
     check_project(args.directory)
+    resolve_plugin(args)
     registry = PluginRegistry.discover()
     manifest = registry.manifest(args.plugin)  # unknown or unavailable: a clear error before any work
     manifest.parameter_values(params)

@@ -13,7 +13,14 @@ import logging
 import sys
 from pathlib import Path
 
-from annotator.cli.plugin_args import add_param_argument, check_project, plugin_params
+from annotator.cli.plugin_args import (
+    add_param_argument,
+    add_plugin_option,
+    check_project,
+    plugin_params,
+    resolve_plugin,
+)
+from annotator.core.errors import AnnotatorError
 from annotator.core.selection import select_frames
 
 logger = logging.getLogger(__name__)
@@ -28,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="replay annotating a project with known ground truth; count the edits a strategy needs",
     )
     parser.add_argument("directory", type=Path, help="the project directory (a demo project, or labelled)")
-    parser.add_argument("--plugin", required=True, metavar="ID", help="plugin id (a 3D plugin)")
+    add_plugin_option(parser)
     parser.add_argument("--strategy", choices=STRATEGIES, default="online", help="default: online")
     parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
     parser.add_argument("--every", type=int, default=5, metavar="K", help="fine-tune after every K frames")
@@ -51,17 +58,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser,
         help="a plugin parameter for prediction and fine-tuning (e.g. score_threshold=0.4, x_extent=76.8)",
     )
+    parser.add_argument(
+        "--costs",
+        metavar="A=S,..",
+        help="seconds per action of the effort model: add=30,adjust=12,delete=2,accept=1 (defaults; any subset)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 
 
 def run_simulate(args: argparse.Namespace) -> int:
     """``annotator simulate DIR --plugin ID --strategy S``."""
+    from annotator.ml.finetune.edits import CostsError, EffortModel
     from annotator.ml.finetune.simulate import SimulationSettings, simulate
     from annotator.ml.finetune.spec import FineTuneOptions
     from annotator.ml.registry import PluginRegistry
 
+    try:
+        costs = EffortModel.parse(args.costs)
+    except CostsError as error:
+        raise AnnotatorError(str(error)) from None
     check_project(args.directory)
+    resolve_plugin(args)
     registry = PluginRegistry.discover()
     manifest = registry.manifest(args.plugin)
     fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
@@ -71,7 +89,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
-        initial_weights=args.initial, min_points=args.min_points,
+        initial_weights=args.initial, min_points=args.min_points, costs=costs,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 
@@ -83,7 +101,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             e = result.edits
             print(f"{result.frame:>10}  truths {result.truths:>3}  proposals {result.proposals:>3}  "
                   f"added {e.added:>3}  deleted {e.deleted:>3}  adjusted {e.adjusted:>3}  "
-                  f"edits {e.total:>3}", flush=True)  # fmt: skip
+                  f"edits {e.total:>3}  effort {result.effort_s:>5.0f} s", flush=True)  # fmt: skip
 
     def on_log(line: str) -> None:
         print(f"  {line}", file=sys.stderr, flush=True)
@@ -101,6 +119,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(f"{report.strategy}: {totals.total} edits on {len(report.frames)} frames ({truths} objects): "
           f"{totals.added} added, {totals.deleted} deleted, {totals.adjusted} adjusted, "
           f"{totals.accepted} accepted as proposed; {report.seconds:.0f} s")  # fmt: skip
+    manual = report.manual_effort_s
+    share = f" ({report.effort_s / manual:.0%} of it)" if manual else ""
+    print(f"effort: {report.effort_s / 60:.1f} min{share}; drawing every box: {manual / 60:.1f} min "
+          f"(add {costs.add:g} s, adjust {costs.adjust:g} s, delete {costs.delete:g} s, accept {costs.accept:g} s)")  # fmt: skip
     if report.forgetting is not None:
         probes = ", ".join(str(p["edits"]) for p in report.probe)
         print(

@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from annotator.cli.plugin_args import add_plugin_arguments, check_project, chosen_frames, plugin_params
+from annotator.cli.plugin_args import (
+    add_plugin_arguments,
+    check_project,
+    chosen_frames,
+    plugin_params,
+    resolve_plugin,
+)
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 from annotator.ml.protocol import CancelToken, FitProgress
@@ -61,6 +67,7 @@ def run_train(args: argparse.Namespace) -> int:
     from annotator.ml.training import train
 
     check_project(args.directory)
+    resolve_plugin(args)
     registry = PluginRegistry.discover()
     manifest = registry.manifest(args.plugin)
     if not manifest.supports("fit"):

@@ -16,6 +16,7 @@ from annotator.cli.plugin_args import (
     chosen_frames,
     plugin_params,
     print_failures,
+    resolve_plugin,
     run_exit_code,
 )
 from annotator.cli.progress import Progress
@@ -64,6 +65,7 @@ def run_score(args: argparse.Namespace) -> int:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     params = plugin_params(args.param)
     check_project(args.directory)
+    resolve_plugin(args)
     registry = PluginRegistry.discover()
     manifest = registry.manifest(args.plugin)
     manifest.parameter_values(params)

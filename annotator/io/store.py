@@ -264,6 +264,13 @@ class ProjectStore:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- queries for the CLI (no full load needed) ------------------------------------------------
+    def setting(self, name: str) -> Any:
+        """A project setting's stored value (None when unset)."""
+        row = self.db.execute(
+            "SELECT data FROM documents WHERE kind = 'setting' AND key = ?", (name,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
         if column not in ("class_name", "source", "review", "kind"):

@@ -62,7 +62,14 @@ def test_fixed_model_needs_every_box_resized(project, capsys) -> None:
     report = simulate(capsys, project, "fixed")
     # the untrained model's box is the bare extent: 4 x 4 x 1 instead of 5 x 5 x 2 (beyond 10 %)
     assert per_frame(report) == [(0, 0, 1), (0, 0, 1), (1, 0, 1)]
-    assert report["totals"] == {"added": 1, "deleted": 0, "adjusted": 3, "accepted": 0, "total": 4}
+    assert report["totals"] == {
+        "added": 1,
+        "deleted": 0,
+        "adjusted": 3,
+        "accepted": 0,
+        "total": 4,
+        "effort_s": 66.0,
+    }
 
 
 def test_online_learns_the_padding_after_the_first_frame(project, capsys) -> None:
@@ -109,3 +116,33 @@ def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsy
 def test_simulate_rejects_an_unknown_plugin(project, capsys) -> None:
     assert main(["simulate", str(project), "--plugin", "nope", "--strategy", "manual"]) == 1
     assert "no plugin 'nope'" in capsys.readouterr().err
+
+
+def test_effort_counts_each_action_at_its_cost(project, capsys) -> None:
+    fixed = simulate(capsys, project, "fixed")
+    # 3 adjusted + 1 added (the object without points): 3 x 12 s + 30 s; drawing all 4 boxes: 120 s.
+    assert [f["effort_s"] for f in fixed["frames"]] == [12.0, 12.0, 42.0]
+    assert fixed["totals"]["effort_s"] == 66.0 and fixed["manual_effort_s"] == 120.0
+    code = main(["simulate", str(project), "--plugin", "centroid-example", "--strategy", "fixed",
+                 "--costs", "adjust=5,add=10", "--json"])  # fmt: skip
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["totals"]["effort_s"] == 3 * 5 + 10 and report["manual_effort_s"] == 40.0
+    assert report["costs"] == {"add": 10.0, "adjust": 5.0, "delete": 2.0, "accept": 1.0}
+
+
+@pytest.mark.parametrize("costs", ["add=x", "paint=3", "add=-1", "add"])
+def test_bad_costs_are_one_line_errors(project, capsys, costs: str) -> None:
+    code = main(
+        ["simulate", str(project), "--plugin", "centroid-example", "--strategy", "manual", "--costs", costs]
+    )
+    assert code != 0
+    assert capsys.readouterr().err.startswith("annotator: error: costs:")
+
+
+def test_simulate_without_plugin_uses_the_project_default(project, capsys) -> None:
+    assert main(["plugins", "--project", str(project), "--set-default", "centroid-example"]) == 0
+    assert "* " in capsys.readouterr().out
+    assert main(["simulate", str(project), "--strategy", "fixed", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["plugin"] == "centroid-example" and report["totals"]["adjusted"] == 3

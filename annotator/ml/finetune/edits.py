@@ -5,6 +5,9 @@ Proposals and truths are matched greedily by bird's-eye-view IoU (best pair firs
 tolerance (centre within 0.2 m, every side within 10 %, heading within 10 degrees), otherwise it is one
 adjustment. Every unmatched truth is one box added, every unmatched proposal one box deleted, except
 proposals on "don't care" objects (too few points to be labelled), which count neither way.
+
+`EffortModel` turns the counts into the annotator's time: seconds per box added, adjusted, deleted and
+accepted (defaults and where they come from: the README, "Effort model").
 """
 
 from __future__ import annotations
@@ -62,6 +65,63 @@ class EditCounts:
     def to_dict(self) -> dict[str, int]:
         """JSON-ready, with the total."""
         return {**asdict(self), "total": self.total}
+
+
+#: Default seconds per action: add a box from scratch, adjust a proposal, delete one, accept one.
+DEFAULT_COSTS = {"add": 30.0, "adjust": 12.0, "delete": 2.0, "accept": 1.0}
+
+
+class CostsError(ValueError):
+    """A ``--costs`` text that is not ``name=seconds`` pairs of the known actions."""
+
+
+@dataclass(frozen=True)
+class EffortModel:
+    """Seconds an annotator spends per box added, adjusted, deleted and accepted."""
+
+    add: float = DEFAULT_COSTS["add"]
+    adjust: float = DEFAULT_COSTS["adjust"]
+    delete: float = DEFAULT_COSTS["delete"]
+    accept: float = DEFAULT_COSTS["accept"]
+
+    @classmethod
+    def parse(cls, text: str | None) -> EffortModel:
+        """The defaults overridden by ``add=..,adjust=..,delete=..,accept=..`` (any subset, seconds >= 0)."""
+        values = dict(DEFAULT_COSTS)
+        for item in (text or "").split(","):
+            if not item.strip():
+                continue
+            name, sep, value = item.partition("=")
+            name = name.strip()
+            if not sep or name not in values:
+                raise CostsError(
+                    f"costs: {item.strip()!r} is not one of {', '.join(f'{k}=SECONDS' for k in values)}"
+                )
+            try:
+                seconds = float(value)
+            except ValueError:
+                raise CostsError(f"costs: {name}={value.strip()!r} is not a number of seconds") from None
+            if not math.isfinite(seconds) or seconds < 0:
+                raise CostsError(f"costs: {name} must be a finite number of seconds >= 0")
+            values[name] = seconds
+        return cls(**values)
+
+    def seconds(self, counts: EditCounts) -> float:
+        """The time the edits ``counts`` take."""
+        return (
+            self.add * counts.added
+            + self.adjust * counts.adjusted
+            + self.delete * counts.deleted
+            + self.accept * counts.accepted
+        )
+
+    def manual_seconds(self, truths: int) -> float:
+        """The time drawing ``truths`` boxes from scratch takes."""
+        return self.add * truths
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-ready."""
+        return asdict(self)
 
 
 def count_edits(

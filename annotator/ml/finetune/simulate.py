@@ -33,7 +33,7 @@ from annotator.core.geometry import Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.io.store import ProjectStore
-from annotator.ml.finetune.edits import EditCounts, Tolerance, count_edits
+from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
 from annotator.ml.finetune.spec import FineTuneOptions
@@ -71,18 +71,22 @@ class SimulationSettings:
     probe: int = 5
     min_points: int = 10
     tolerance: Tolerance = field(default_factory=Tolerance)
+    costs: EffortModel = field(default_factory=EffortModel)
     job_timeout: float = 1800.0
 
 
 @dataclass
 class FrameResult:
-    """One simulated frame: its edits and the model version that proposed."""
+    """One simulated frame: its edits, their time under the effort model (and drawing every box instead),
+    and the model version that proposed."""
 
     frame: str
     edits: EditCounts
     proposals: int
     truths: int
     model_version: str | None
+    effort_s: float = 0.0
+    manual_effort_s: float = 0.0
 
 
 @dataclass
@@ -95,6 +99,7 @@ class SimulationReport:
     versions: list[dict[str, Any]] = field(default_factory=list)
     probe: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    costs: EffortModel = field(default_factory=EffortModel)
 
     @property
     def totals(self) -> EditCounts:
@@ -103,6 +108,16 @@ class SimulationReport:
         for result in self.frames:
             total = total + result.edits
         return total
+
+    @property
+    def effort_s(self) -> float:
+        """The annotator's time over the frames under the effort model (s)."""
+        return sum(f.effort_s for f in self.frames)
+
+    @property
+    def manual_effort_s(self) -> float:
+        """The time drawing every box of the same frames from scratch takes (s)."""
+        return sum(f.manual_effort_s for f in self.frames)
 
     @property
     def forgetting(self) -> int | None:
@@ -117,7 +132,9 @@ class SimulationReport:
         return {
             "strategy": self.strategy,
             "plugin": self.plugin,
-            "totals": self.totals.to_dict(),
+            "totals": {**self.totals.to_dict(), "effort_s": round(self.effort_s, 1)},
+            "manual_effort_s": round(self.manual_effort_s, 1),
+            "costs": self.costs.to_dict(),
             "truths": sum(f.truths for f in self.frames),
             "forgetting": self.forgetting,
             "seconds": round(self.seconds, 1),
@@ -181,7 +198,7 @@ class _Simulation:
         self.model = None if settings.strategy == "manual" else registry.load(plugin)
         if self.model is not None and settings.initial_weights is not None:
             self.model.load(str(settings.initial_weights))
-        self.report = SimulationReport(settings.strategy, plugin)
+        self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs)
 
     def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
         if self.model is None:
@@ -260,7 +277,10 @@ def simulate(
             proposals = run.proposals(frame)
             edits = count_edits(proposals, oracle.truths, oracle.ignore, settings.tolerance)
             version = None if run.model is None else run.model.version
-            result = FrameResult(frame.name, edits, len(proposals), len(oracle.truths), version)
+            result = FrameResult(
+                frame.name, edits, len(proposals), len(oracle.truths), version,
+                settings.costs.seconds(edits), settings.costs.manual_seconds(len(oracle.truths)),
+            )  # fmt: skip
             run.report.frames.append(result)
             if on_frame is not None:
                 on_frame(result)
