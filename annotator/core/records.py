@@ -13,6 +13,7 @@ from typing import Any
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.pose import Pose
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Frame:
     """One moment in time: a point cloud and/or camera images, with calibration.
 
     Paths are strings as stored: relative to the project directory when inside it, else absolute.
-    ``index`` orders frames in the sequence.
+    ``index`` orders frames in the sequence. ``pose``: the ego pose (LiDAR -> world) when the source has one.
     """
 
     id: int
@@ -82,6 +83,7 @@ class Frame:
     timestamp: float | None = None
     status: FrameStatus = FrameStatus.NEW
     meta: dict[str, Any] = field(default_factory=dict)
+    pose: Pose | None = None
 
     def __post_init__(self) -> None:
         if type(self.status) is not FrameStatus:

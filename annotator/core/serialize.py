@@ -7,6 +7,7 @@ from typing import Any
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.pose import Pose
 from annotator.core.project import Change
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
 from annotator.core.schema import AttributeSpec, LabelClass, LabelSchema
@@ -48,6 +49,7 @@ def frame_to_dict(frame: Frame) -> dict[str, Any]:
         "timestamp": frame.timestamp,
         "status": frame.status.value,
         "meta": frame.meta,
+        **({"pose": frame.pose.to_dict()} if frame.pose is not None else {}),
     }
 
 
@@ -63,6 +65,7 @@ def frame_from_dict(data: dict[str, Any]) -> Frame:
         timestamp=data.get("timestamp"),
         status=data.get("status", "new"),
         meta=dict(data.get("meta") or {}),
+        pose=Pose.from_dict(data["pose"]) if data.get("pose") else None,
     )
 
 

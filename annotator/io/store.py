@@ -28,7 +28,7 @@ from annotator.io.errors import ProjectError
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "annotator.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 HISTORY_LIMIT = 1000
 
 _SCHEMA_V1 = """
@@ -50,6 +50,8 @@ CREATE TABLE history (seq INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL
 #: Migrations: MIGRATIONS[v] takes a database at version v - 1 to version v.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda db: db.executescript(_SCHEMA_V1),
+    # v2: a frame's ego pose (LiDAR -> world, JSON) in a column of its own; older frames have none.
+    2: lambda db: db.execute("ALTER TABLE frames ADD COLUMN pose TEXT"),
 }
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -143,8 +145,11 @@ class ProjectStore:
         records: list[tuple[str, Any, Any]] = []
         for kind, key, data in self.db.execute("SELECT kind, key, data FROM documents"):
             records.append((kind, key, record_from_data(kind, loads(data))))
-        for key, data in self.db.execute("SELECT id, data FROM frames ORDER BY id"):
-            records.append(("frame", key, record_from_data("frame", loads(data))))
+        for key, data, pose in self.db.execute("SELECT id, data, pose FROM frames ORDER BY id"):
+            fields = loads(data)
+            if pose:
+                fields["pose"] = loads(pose)
+            records.append(("frame", key, record_from_data("frame", fields)))
         for key, class_name, attributes in self.db.execute("SELECT id, class_name, attributes FROM tracks"):
             records.append(("track", key, Track(key, class_name, loads(attributes) if attributes else {})))
         decode = AnnotationRows()
@@ -202,9 +207,11 @@ class ProjectStore:
             self.db.execute(_INSERT_ANNOTATION, annotation_to_row(value))
             return
         if kind == "frame":
+            fields = record_to_data(kind, value)
+            pose = fields.pop("pose", None)
             self.db.execute(
-                "INSERT OR REPLACE INTO frames (id, idx, name, data) VALUES (?, ?, ?, ?)",
-                (key, value.index, value.name, _DUMPS(record_to_data(kind, value))),
+                "INSERT OR REPLACE INTO frames (id, idx, name, data, pose) VALUES (?, ?, ?, ?, ?)",
+                (key, value.index, value.name, _DUMPS(fields), None if pose is None else _DUMPS(pose)),
             )
         else:
             attributes = _DUMPS(value.attributes) if value.attributes else None

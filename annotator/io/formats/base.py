@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from annotator.core.camera import CameraCalibration
 from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.pose import Pose
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.errors import FormatError
@@ -47,7 +48,7 @@ class SourceObject:
 
 @dataclass
 class SourceFrame:
-    """One frame of a source: its files (absolute paths), calibration, extra data and objects."""
+    """One frame of a source: its files (absolute paths), calibration, extra data, objects and ego pose."""
 
     name: str
     cloud: Path | None = None
@@ -56,6 +57,7 @@ class SourceFrame:
     timestamp: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     objects: list[SourceObject] = field(default_factory=list)
+    pose: Pose | None = None
 
 
 @dataclass

@@ -150,6 +150,7 @@ def _new_frame(project: Project, source: SourceFrame, index: int) -> Frame:
         cameras=dict(source.cameras),
         timestamp=source.timestamp,
         meta=dict(source.meta),
+        pose=source.pose,
     )
 
 
@@ -163,4 +164,5 @@ def _filled_frame(project: Project, frame: Frame, source: SourceFrame) -> Frame:
         cameras=dict(source.cameras) | dict(frame.cameras),
         timestamp=frame.timestamp if frame.timestamp is not None else source.timestamp,
         meta=dict(source.meta) | dict(frame.meta),
+        pose=frame.pose or source.pose,
     )
