@@ -13,6 +13,8 @@ from annotator.core.fitting import fit_oriented_box
 from annotator.core.geometry import Cuboid, bev_intersection_area
 from annotator.ml.protocol import Detections, FrameInput
 from plugins.geometric import MANIFEST
+from plugins.geometric.calibration import calibrated_score
+from plugins.geometric.features import candidate_features
 from plugins.geometric.segment import Candidate, RaisedPoints, segment
 from plugins.geometric.shapes import (
     CLASS_NAMES,
@@ -50,6 +52,7 @@ class Hypothesis:
     evidence: float
     parts: tuple[int, ...]
     merged: bool
+    features: np.ndarray | None = None
 
 
 class GeometricDetector:
@@ -62,22 +65,8 @@ class GeometricDetector:
         p = {**default_parameters(), **(params or {})}
         if frame.points is None or len(frame.points) == 0:
             return Detections.empty(CLASS_NAMES, self.version)
-        seg = segment(
-            frame.points,
-            float(p["max_range"]),
-            float(p["ground_cell"]),
-            float(p["ground_tolerance"]),
-            float(p["max_height"]),
-            float(p["cluster_eps"]),
-            int(p["min_points"]),
-        )
-        max_elevation = _scanner_top(frame.points)
-        hypotheses = [
-            _describe(c, seg.raised, p["fit_method"], bool(p["complete_boxes"]), max_elevation)
-            for c in seg.candidates
-        ]
-        found = [h for h in _resolve_merges(hypotheses) if h.score >= float(p["min_score"])]
-        found = _suppress_overlaps(sorted(found, key=lambda h: -h.score))
+        found = _suppress_overlaps(sorted(self.hypotheses(frame.points, p), key=lambda h: -h.score))
+        found = [h for h in found if h.score >= float(p["min_score"])]
         if not found:
             return Detections.empty(CLASS_NAMES, self.version)
         probabilities = np.array([h.probabilities for h in found])
@@ -89,6 +78,26 @@ class GeometricDetector:
             self.version,
             probabilities,
         )
+
+    def hypotheses(self, points: np.ndarray, params: dict[str, Any]) -> list[Hypothesis]:
+        """Every scored hypothesis of a cloud (merged or single clusters resolved, not yet suppressed nor
+        thresholded); ``params`` as the manifest's parameters (defaults for those left out)."""
+        p = {**default_parameters(), **(params or {})}
+        seg = segment(
+            points,
+            float(p["max_range"]),
+            float(p["ground_cell"]),
+            float(p["ground_tolerance"]),
+            float(p["max_height"]),
+            float(p["cluster_eps"]),
+            int(p["min_points"]),
+        )
+        max_elevation = _scanner_top(points)
+        hypotheses = [
+            _describe(c, seg.raised, p["fit_method"], bool(p["complete_boxes"]), max_elevation)
+            for c in seg.candidates
+        ]
+        return _resolve_merges(hypotheses)
 
 
 def _describe(
@@ -107,12 +116,19 @@ def _describe(
     likelihood = float(scores.likelihood[best])
     support = 1.0 - math.exp(-len(pts) / SUPPORT_POINTS)
     isolation = len(pts) / (len(pts) + raised.clutter(box, candidate.parts))
-    score = likelihood * support * isolation * (0.5 + 0.5 * surface_fraction(box, pts))
+    surface = surface_fraction(box, pts)
+    score = likelihood * support * isolation * (0.5 + 0.5 * surface)
+    obs, end_view = scores.readings[best]
+    features = candidate_features(box, pts, candidate.ground_z, surface, isolation, likelihood, obs.top_cut)
+    calibrated = calibrated_score(features, CLASS_NAMES[best])
+    if calibrated is not None:
+        score = calibrated
     if complete:
-        obs, end_view = scores.readings[best]
         box = complete_box(box, PRIORS[best], end_view, obs)
     evidence = float(scores.evidence[best])
-    return Hypothesis(box, fitted, scores.probabilities, score, evidence, candidate.parts, candidate.merged)
+    return Hypothesis(
+        box, fitted, scores.probabilities, score, evidence, candidate.parts, candidate.merged, features
+    )
 
 
 def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
