@@ -18,11 +18,11 @@ import re
 from pathlib import Path
 
 import numpy as np
+from real_assist import argoverse_samples, kitti_samples
 
 from annotator.core.geometry import bev_iou
 from plugins.geometric.calibration import GROUPS, expand
 from plugins.geometric.model import CLASS_NAMES, GeometricDetector
-from real_assist import argoverse_samples, kitti_samples
 
 TARGET = Path(__file__).resolve().parents[1] / "plugins" / "geometric" / "calibration.py"
 MATCH = 0.5
