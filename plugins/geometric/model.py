@@ -53,6 +53,7 @@ class Hypothesis:
     parts: tuple[int, ...]
     merged: bool
     features: np.ndarray | None = None
+    split: bool = False
 
 
 class GeometricDetector:
@@ -127,24 +128,37 @@ def _describe(
         box = complete_box(box, PRIORS[best], end_view, obs)
     evidence = float(scores.evidence[best])
     return Hypothesis(
-        box, fitted, scores.probabilities, score, evidence, candidate.parts, candidate.merged, features
-    )
+        box, fitted, scores.probabilities, score, evidence, candidate.parts, candidate.merged, features,
+        candidate.split,
+    )  # fmt: skip
 
 
 def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
-    """Keep a merged hypothesis instead of its pieces when its evidence is nearly as strong as the best
-    piece's (the pieces were one object seen in parts), else the pieces."""
-    singles = {h.parts[0]: h for h in hypotheses if not h.merged}
+    """Resolve the three scales of clusters. A fine cluster is replaced by the pieces the finer clustering
+    split it into when the best piece's evidence beats the cluster's (two people are no one object); a
+    merged hypothesis replaces its fine clusters (and their pieces) when its evidence is nearly as strong
+    as the best of them (the pieces were one object seen in parts)."""
+    pieces: dict[int, list[Hypothesis]] = {}
+    for h in hypotheses:
+        if h.split:
+            pieces.setdefault(h.parts[0], []).append(h)
+    chosen: dict[int, list[Hypothesis]] = {}
+    for h in hypotheses:
+        if h.merged or h.split:
+            continue
+        split = pieces.get(h.parts[0], [])
+        better = len(split) > 1 and h.evidence < MERGE_RATIO * max(p.evidence for p in split)
+        chosen[h.parts[0]] = split if better else [h]
     dropped: set[int] = set()
     kept = []
     for h in hypotheses:
         if not h.merged:
             continue
-        best = max((singles[p].evidence for p in h.parts if p in singles), default=0.0)
+        best = max((max(x.evidence for x in chosen[p]) for p in h.parts if p in chosen), default=0.0)
         if h.evidence >= MERGE_RATIO * best:
             kept.append(h)
             dropped.update(h.parts)
-    return kept + [h for label, h in singles.items() if label not in dropped]
+    return kept + [x for label, group in chosen.items() if label not in dropped for x in group]
 
 
 def _scanner_top(points: np.ndarray) -> float | None:

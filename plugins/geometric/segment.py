@@ -22,18 +22,23 @@ MAX_FLOOR_GAP = 1.3
 COARSE_FACTOR = 3
 #: Clusters reaching less high than this above the ground (m) are kerbs, low bushes, debris.
 MIN_TOP = 0.7
+#: The finer clustering that splits a cluster into the objects it may hold (people walking side by side, a
+#: person next to a car) uses cells this share of the fine ones.
+SPLIT_FACTOR = 0.6
 
 
 @dataclass
 class Candidate:
     """Object points (n, 3), the ground height under them, and the fine clusters they are made of
     (one for a single cluster; for a merged hypothesis those inside a coarse cluster, e.g. a car's bumper
-    and cabin that the scanner saw as two strips, or a far car and the few points of its roof)."""
+    and cabin that the scanner saw as two strips, or a far car and the few points of its roof). ``split``
+    marks a piece of a fine cluster found by the finer clustering (its ``parts`` name that cluster)."""
 
     points: np.ndarray
     ground_z: float
     parts: tuple[int, ...]
     merged: bool = False
+    split: bool = False
 
 
 class RaisedPoints:
@@ -157,5 +162,19 @@ def segment(
     for i in np.flatnonzero(fine_ok):
         members = order[starts[i] : ends[i]]
         add(members, (int(fine[members[0]]),), False)
+    finer = cluster_points(obj, eps=SPLIT_FACTOR * cluster_eps, min_points=min_points)
+    order, starts, ends = _groups(finer)
+    finer_ok = _plausible(obj, obj_above, order, starts)
+    pieces: dict[int, list[np.ndarray]] = {}
+    for i in np.flatnonzero(finer_ok):
+        members = order[starts[i] : ends[i]]
+        parents = fine[members]
+        if parents[0] >= 0 and np.all(parents == parents[0]):
+            pieces.setdefault(int(parents[0]), []).append(members)
+    for parent, groups in pieces.items():
+        if len(groups) > 1:
+            for members in groups:
+                ground_z = float(np.median(obj[members, 2] - obj_above[members]))
+                candidates.append(Candidate(obj[members], ground_z, (parent,), split=True))
     logger.debug("segment: %d fine clusters, %d candidates", len(starts), len(candidates))
     return Segmentation(ground, candidates, raised_points)
