@@ -237,7 +237,8 @@ def complete_box(
     """The box turned so its length runs along the class's reading (the face for a side view, the depth
     for an end view) and grown to at least the class's typical length and width, keeping the sides
     nearer the sensor (the ones LiDAR saw) in place; sides the sensor is level with grow symmetrically.
-    A top cut by the field of view grows to the typical height. The heading keeps a +x component."""
+    The height, a lower bound too (beams pass over roofs and heads, tops get cut by the field of view),
+    grows to the typical one from the ground up. The heading keeps a +x component."""
     if (obs.face_axis == 1) != end_view:
         box = box.replace(size=(box.size[1], box.size[0], box.size[2]), yaw=box.yaw + math.pi / 2.0)
     length, width, height = box.size
@@ -252,7 +253,7 @@ def complete_box(
         new_size[axis] = typical
         if abs(sensor_local[axis]) > seen / 2.0:
             shift[axis] = -math.copysign((typical - seen) / 2.0, sensor_local[axis])
-    new_height = max(height, prior.typical[2]) if obs.top_cut else height
+    new_height = max(height, prior.typical[2])
     bottom = box.center[2] - height / 2.0
     centre = (
         box.center[0] + c * shift[0] - s * shift[1],
