@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 FILE_NAME = "openlabel.json"
 LIDAR = "lidar"
+#: The coordinate system the frames' ego poses map into (a ``scene_cs``; present only when a frame has a pose).
+WORLD = "world"
 DECIMALS = 6
 
 
@@ -36,6 +38,7 @@ class OpenLabelExporter(Exporter):
         self.frames: dict[str, Any] = {}
         self.objects: dict[str, dict[str, Any]] = {}
         self.cameras: set[str] = set()
+        self.posed = False
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         number = str(len(self.frames))
@@ -90,6 +93,13 @@ class OpenLabelExporter(Exporter):
                     "transform_src_to_dst": {"matrix4x4": np.ravel(camera.extrinsic_matrix).tolist()},
                 }
             streams[name] = stream
+        if frame.pose is not None:
+            self.posed = True
+            transforms[f"{LIDAR}_to_{WORLD}"] = {
+                "src": LIDAR,
+                "dst": WORLD,
+                "transform_src_to_dst": {"matrix4x4": np.ravel(frame.pose.matrix).tolist()},
+            }
         properties: dict[str, Any] = {"name": frame.name, "streams": streams}
         if transforms:
             properties["transforms"] = transforms
@@ -100,6 +110,11 @@ class OpenLabelExporter(Exporter):
     def finish(self) -> None:
         cameras = sorted(self.cameras)
         coordinate_systems: dict[str, Any] = {LIDAR: {"type": "sensor_cs", "parent": "", "children": cameras}}
+        if self.posed:  # the ego poses put every frame's LiDAR into one world frame
+            coordinate_systems = {
+                WORLD: {"type": "scene_cs", "parent": "", "children": [LIDAR]}
+            } | coordinate_systems
+            coordinate_systems[LIDAR]["parent"] = WORLD
         streams: dict[str, Any] = {LIDAR: {"type": "lidar", "description": "point clouds"}}
         for name in cameras:
             coordinate_systems[name] = {"type": "sensor_cs", "parent": LIDAR, "children": []}

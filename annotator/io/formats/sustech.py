@@ -5,18 +5,23 @@ height, ``psr.rotation`` the angles of ``Rx(x) @ Ry(y) @ Rz(z)`` in radians (con
 yaw/pitch/roll); ``obj_id`` is the object's identity across frames. A label file is a list of objects
 or, in newer versions, ``{"objs": [...]}``. ``calib/camera/<cam>.json`` holds ``extrinsic`` (4x4
 LiDAR-to-camera, row-major) and ``intrinsic`` (3x3); the image size comes from the camera's images.
-Export writes ``label/<frame>.json`` and ``calib/camera/<cam>.json`` for the cameras the frames have.
+Export writes ``label/<frame>.json`` and ``calib/camera/<cam>.json`` for the cameras the frames have, and
+``ego_pose/<frame>.json`` for frames with an ego pose: SUSTechPOINTS' ``x``, ``y``, ``z`` (m), ``roll``,
+``pitch``, ``azimuth`` (degrees; azimuth is the yaw) plus the exact ``rotation`` quaternion (w, x, y, z)
+and ``translation``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
+from annotator.core.pose import Pose
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
@@ -40,7 +45,7 @@ from annotator.io.formats.files import (
     safe_file_name,
     write_json_atomic,
 )
-from annotator.io.formats.rotation import euler_from_xyz, xyz_from_euler
+from annotator.io.formats.rotation import euler_from_quaternion, euler_from_xyz, xyz_from_euler
 from annotator.io.frames import cloud_suffix, frame_stem
 
 logger = logging.getLogger(__name__)
@@ -154,6 +159,11 @@ class SustechExporter(Exporter):
         write_json_atomic(self.out / "label" / f"{safe_file_name(labels.frame.name)}.json", entries)
         for name, camera in labels.frame.cameras.items():
             self.calibrations.setdefault(name, calibration_data(camera))
+        pose = labels.frame.pose
+        if pose is not None:
+            write_json_atomic(
+                self.out / "ego_pose" / f"{safe_file_name(labels.frame.name)}.json", pose_data(pose)
+            )
         return annotations
 
     @staticmethod
@@ -178,6 +188,17 @@ class SustechExporter(Exporter):
     def finish(self) -> None:
         for name, data in self.calibrations.items():
             write_json_atomic(self.out / "calib" / "camera" / f"{safe_file_name(name)}.json", data)
+
+
+def pose_data(pose: Pose) -> dict[str, Any]:
+    """An ego pose as SUSTechPOINTS' ``ego_pose`` fields (angles in degrees) plus the exact quaternion."""
+    yaw, pitch, roll = euler_from_quaternion(*pose.rotation)
+    x, y, z = pose.translation
+    return {
+        "x": x, "y": y, "z": z,
+        "roll": math.degrees(roll), "pitch": math.degrees(pitch), "azimuth": math.degrees(yaw),
+        "rotation": list(pose.rotation), "translation": list(pose.translation),
+    }  # fmt: skip
 
 
 def calibration_data(camera: CameraCalibration) -> dict[str, list[float]]:
