@@ -34,10 +34,10 @@ _BUILTIN = {
     "labelcloud": "annotator.io.formats.labelcloud:LabelCloudFormat",
     "sustech": "annotator.io.formats.sustech:SustechFormat",
     "nuscenes": "annotator.io.formats.nuscenes:NuScenesFormat",
-    "argoverse": "annotator.io.formats.argoverse:ArgoverseFormat",
     "coco": "annotator.io.formats.coco:CocoFormat",
     "yolo": "annotator.io.formats.yolo:YoloFormat",
     "voc": "annotator.io.formats.voc:VocFormat",
+    "argoverse": "annotator.io.formats.argoverse:ArgoverseFormat",
     "folder": "annotator.io.importers.folder:FolderFormat",
 }
 _LOADED: dict[str, LabelFormat] = {}
