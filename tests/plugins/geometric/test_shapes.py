@@ -51,7 +51,9 @@ def test_completion_grows_away_from_the_sensor_and_turns_end_views():
     rear = Cuboid((20.0, 0.0, -1.0), (0.3, 1.9, 1.5), 0.0)  # the back of a car ahead, seen as a strip
     obs = Observation(1.9, 0.3, 1, 1.5, True, False, 1.4)
     done = complete_box(rear, car, end_view=True, obs=obs)
-    assert done.size[:2] == pytest.approx((car.typical[0], 1.9))  # the seen width, wider than typical, is kept
+    assert done.size[:2] == pytest.approx(
+        (car.typical[0], 1.9)
+    )  # the seen width, wider than typical, is kept
     assert done.size[2] == pytest.approx(car.typical[2])  # the height grows to the typical one...
     assert done.center[2] - done.size[2] / 2 == pytest.approx(-1.75)  # ...from the ground up
     assert done.center[0] == pytest.approx(20.0 - 0.15 + car.typical[0] / 2)  # the seen back stays put
