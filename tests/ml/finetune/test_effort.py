@@ -1,0 +1,36 @@
+"""The effort model: seconds per box added, adjusted, deleted and accepted; ``--costs`` overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.core.geometry import Cuboid
+from annotator.ml.finetune.edits import CostsError, EditCounts, EffortModel, count_edits
+
+
+def test_defaults_price_each_action() -> None:
+    model = EffortModel()
+    assert (model.add, model.adjust, model.delete, model.accept) == (30.0, 12.0, 2.0, 1.0)
+    assert model.seconds(EditCounts(added=2, deleted=3, adjusted=1, accepted=4)) == 60 + 6 + 12 + 4
+    assert model.manual_seconds(5) == 150.0
+
+
+def test_a_proposal_within_tolerance_costs_a_second_a_wrong_one_two() -> None:
+    truth = [("Car", Cuboid((10, 0, 0.8), (4.4, 1.8, 1.6)))]
+    near = [("Car", Cuboid((10.05, 0, 0.8), (4.4, 1.8, 1.6)))]
+    wrong = [("Car", Cuboid((30, 5, 0.8), (4.4, 1.8, 1.6)))]
+    model = EffortModel()
+    assert model.seconds(count_edits(near, truth)) == 1.0
+    assert model.seconds(count_edits(wrong, truth)) == 30.0 + 2.0
+
+
+def test_costs_override_any_subset() -> None:
+    model = EffortModel.parse("adjust=8, delete=0.5")
+    assert (model.add, model.adjust, model.delete, model.accept) == (30.0, 8.0, 0.5, 1.0)
+    assert EffortModel.parse(None) == EffortModel() == EffortModel.parse("")
+
+
+@pytest.mark.parametrize("text", ["paint=2", "add", "add=fast", "add=-3", "add=inf"])
+def test_bad_costs_are_refused(text: str) -> None:
+    with pytest.raises(CostsError, match="costs:"):
+        EffortModel.parse(text)
