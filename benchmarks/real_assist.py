@@ -67,6 +67,7 @@ class Tally:
     manual: EditCounts = field(default_factory=EditCounts)
     counts: dict[float, dict[str, ClassCounts]] = field(default_factory=dict)
     curve: dict[float, ClassCounts] = field(default_factory=dict)
+    edits: dict[float, EditCounts] = field(default_factory=dict)
 
 
 # -- data ------------------------------------------------------------------------------------------------
@@ -171,8 +172,12 @@ def measure(model, params: dict, samples: Iterator[Sample], classes: list[str], 
             for name, counts in evaluate_frame(sample.truths, shown, classes, iou).items():
                 tally.counts.setdefault(iou, {}).setdefault(name, ClassCounts()).add(counts)
         for cut in THRESHOLDS:
-            counts = evaluate_frame(sample.truths, [d for d in found if d[2] >= cut], classes, 0.5)["any"]
-            tally.curve.setdefault(cut, ClassCounts()).add(counts)
+            kept = [d for d in found if d[2] >= cut]
+            tally.curve.setdefault(cut, ClassCounts()).add(
+                evaluate_frame(sample.truths, kept, classes, 0.5)["any"]
+            )
+            edits = count_edits([(c, b) for c, b, _ in kept], sample.truths, sample.ignore)
+            tally.edits[cut] = tally.edits.get(cut, EditCounts()) + edits
     return tally
 
 
@@ -188,8 +193,13 @@ def report(title: str, tally: Tally, classes: list[str], threshold: float, costs
             f"{n} {c.recall:.2f}/{c.precision:.2f}" for n, c in rows.items() if c.truths or c.detections
         )
         print(f"  BEV IoU {iou}: recall/precision (threshold {threshold:g})  {cells}")
-    print("  any-class at IoU 0.5 by score threshold: " + "  ".join(
-        f"{cut:g}: {c.recall:.2f}/{c.precision:.2f}" for cut, c in tally.curve.items()))  # fmt: skip
+    print("  any-class at IoU 0.5 by score threshold (recall/precision, edits, effort vs manual):")
+    manual_s = costs.seconds(tally.manual)
+    for cut, c in tally.curve.items():
+        e = tally.edits[cut]
+        share = costs.seconds(e) / manual_s if manual_s else float("nan")
+        print(f"    {cut:g}: {c.recall:.2f}/{c.precision:.2f}, {e.total} edits ({e.deleted} deleted, "
+              f"{e.accepted} accepted), effort {share:.2f}x")  # fmt: skip
     f, m = tally.fixed, tally.manual
     fixed_s, manual_s = costs.seconds(f), costs.seconds(m)
     print(f"  fixed : {f.total} edits ({f.added} added, {f.deleted} deleted, {f.adjusted} adjusted, "

@@ -16,7 +16,7 @@ MANIFEST = {
     "classes": ["Car", "Van", "Truck", "Pedestrian", "Cyclist"],
     "capabilities": ["predict"],
     "parameters": [
-        {"name": "max_range", "type": "float", "default": 70.0, "minimum": 5.0, "maximum": 250.0,
+        {"name": "max_range", "type": "float", "default": 50.0, "minimum": 5.0, "maximum": 250.0,
          "help": "ignore points farther than this from the sensor in bird's-eye view (m)"},
         {"name": "ground_cell", "type": "float", "default": 2.0, "minimum": 0.5, "maximum": 10.0,
          "help": "cell size of the local ground grid (m); smaller follows rougher ground"},

@@ -22,6 +22,9 @@ MAX_FLOOR_GAP = 1.3
 COARSE_FACTOR = 3
 #: Clusters reaching less high than this above the ground (m) are kerbs, low bushes, debris.
 MIN_TOP = 0.7
+#: Points this far (m) beyond the maximum range still shape the ground and the clusters (an object on the
+#: range limit is seen whole); only candidates centred within the range are kept.
+CONTEXT = 10.0
 #: The finer clustering that splits a cluster into the objects it may hold (people walking side by side, a
 #: person next to a car) uses cells this share of the fine ones.
 SPLIT_FACTOR = 0.6
@@ -133,7 +136,7 @@ def segment(
     lie one behind another as seen from the sensor.
     """
     xyz = np.asarray(points)[:, :3]
-    keep = np.all(np.isfinite(xyz), axis=1) & (np.hypot(xyz[:, 0], xyz[:, 1]) <= max_range)
+    keep = np.all(np.isfinite(xyz), axis=1) & (np.hypot(xyz[:, 0], xyz[:, 1]) <= max_range + CONTEXT)
     xyz = xyz[keep]
     ground = estimate_ground(xyz, cell=ground_cell)
     above = ground.height_above(xyz)
@@ -144,9 +147,12 @@ def segment(
     raised_points = RaisedPoints(obj, fine)
     candidates = []
 
-    def add(indices: np.ndarray, parts: tuple[int, ...], merged: bool) -> None:
+    def add(indices: np.ndarray, parts: tuple[int, ...], merged: bool = False, split: bool = False) -> None:
+        centre = (obj[indices, :2].min(axis=0) + obj[indices, :2].max(axis=0)) / 2.0
+        if float(np.hypot(*centre)) > max_range:
+            return
         ground_z = float(np.median(obj[indices, 2] - obj_above[indices]))
-        candidates.append(Candidate(obj[indices], ground_z, parts, merged))
+        candidates.append(Candidate(obj[indices], ground_z, parts, merged, split))
 
     order, starts, ends = _groups(coarse)
     coarse_ok = _plausible(obj, obj_above, order, starts)
@@ -174,7 +180,6 @@ def segment(
     for parent, groups in pieces.items():
         if len(groups) > 1:
             for members in groups:
-                ground_z = float(np.median(obj[members, 2] - obj_above[members]))
-                candidates.append(Candidate(obj[members], ground_z, (parent,), split=True))
+                add(members, (parent,), split=True)
     logger.debug("segment: %d fine clusters, %d candidates", len(starts), len(candidates))
     return Segmentation(ground, candidates, raised_points)
