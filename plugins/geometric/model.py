@@ -135,7 +135,9 @@ def _describe(
 
 def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
     """Resolve the three scales of clusters. A fine cluster is replaced by the pieces the finer clustering
-    split it into when the best piece's evidence beats the cluster's (two people are no one object); a
+    split it into when the best piece's evidence beats the cluster's (two people are no one object), and
+    a cluster that is no candidate itself (a person touching a hedge makes one long cluster) leaves its
+    pieces; a
     merged hypothesis replaces its fine clusters (and their pieces) when its evidence is nearly as strong
     as the best of them (the pieces were one object seen in parts)."""
     pieces: dict[int, list[Hypothesis]] = {}
@@ -149,6 +151,8 @@ def _resolve_merges(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
         split = pieces.get(h.parts[0], [])
         better = len(split) > 1 and h.evidence < MERGE_RATIO * max(p.evidence for p in split)
         chosen[h.parts[0]] = split if better else [h]
+    for label, split in pieces.items():  # pieces of a cluster too large or too high to be an object
+        chosen.setdefault(label, split)
     dropped: set[int] = set()
     kept = []
     for h in hypotheses:
