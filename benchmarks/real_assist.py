@@ -223,11 +223,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--plugin", default="geometric")
-    parser.add_argument("--weights", type=Path, help="weights for a learned plugin (pointpillars ships none)")
-    parser.add_argument("--data", default="argoverse,kitti,sustech")
+    parser.add_argument("--data", default="argoverse,kitti,sustech", help="data sets, comma-separated")
     parser.add_argument("--frames", help="Argoverse sweeps, e.g. 0-29 (default: 0-29 and 30-49 apart)")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--plugin", default="geometric", help="a 3D plugin (default geometric)")
+    parser.add_argument("--weights", type=Path, help="weights for a learned plugin (pointpillars ships none)")
+    parser.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="plugin parameter"
+    )
     args = parser.parse_args()
     from annotator.ml.registry import PluginRegistry
 
