@@ -69,10 +69,13 @@ class RaisedPoints:
         ii, jj = np.meshgrid(np.arange(max(lo[0], 0), hi[0] + 1), np.arange(lo[1], hi[1] + 1))
         wanted = (ii * self._rows + jj).reshape(-1)
         starts = np.searchsorted(self._keys, wanted, "left")
-        ends = np.searchsorted(self._keys, wanted, "right")
-        if not np.any(ends > starts):
+        counts = np.searchsorted(self._keys, wanted, "right") - starts
+        total = int(counts.sum())
+        if total == 0:
             return np.zeros(0, dtype=np.int64)
-        idx = self._order[np.concatenate([np.arange(a, b) for a, b in zip(starts, ends) if b > a])]
+        # every index of every cell's run, without a Python loop: run starts repeated, plus 0, 1, 2, ...
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        idx = self._order[offsets + np.arange(total)]
         return idx[box.points_inside(self.points[idx], margin)]
 
     def clutter(self, box: Cuboid, labels: tuple[int, ...], margin: float = 0.6) -> int:
