@@ -21,6 +21,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.workspace import Workspace
+from annotator.ml.defaults import BUILTIN_DEFAULT_3D, DEFAULT_PLUGIN_SETTING
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import (
     PreannotationSummary,
@@ -221,9 +222,13 @@ class PreannotationController(QObject):
                 "No plugin can pre-annotate these frames", "\n".join(reasons) or "No plugins found."
             )
             return
-        preferred = self.choices.plugin
-        if preferred not in {m.id for m in fitting}:
-            preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
+        ids = {m.id for m in fitting}
+        project = self.document.project
+        chosen = project.settings.get(DEFAULT_PLUGIN_SETTING) if project is not None else None
+        # the project's default 3D plugin when it names one, else the last choice, else the built-in default
+        preferred = next(
+            (p for p in (chosen, self.choices.plugin, BUILTIN_DEFAULT_3D) if p in ids), fitting[0].id
+        )
         dialog = PreannotateDialog(fitting, scope, preferred, self.choices.threshold, self._widget)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return

@@ -18,7 +18,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.core.edits import SetSetting
 from annotator.core.records import Review, Source
+from annotator.ml.defaults import DEFAULT_PLUGIN_SETTING
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.model_dialogs import AcceptAboveDialog, PreannotateDialog
 from annotator.qt.panels.objects import COLUMNS, PROPOSAL_MARKER
@@ -275,6 +277,20 @@ def test_preannotate_dialog_offers_fitting_plugins_and_remembers_the_choice(
     )
     qtbot.addWidget(dialog)
     assert dialog.choice() == ("scripted", 0.55)
+
+
+def test_preannotate_dialog_starts_on_the_projects_default_plugin(models_window, qtbot, monkeypatch) -> None:
+    window = models_window
+    window.document.push(SetSetting(DEFAULT_PLUGIN_SETTING, "scripted"))
+    shown = []
+
+    def cancel(self) -> int:
+        shown.append(self.plugin_box.currentData())
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(PreannotateDialog, "exec", cancel)
+    window.actions["models.preannotate_frame"].trigger()
+    assert shown == ["scripted"]
 
 
 def test_a_plugin_failing_to_predict_reports_and_leaves_the_project_intact(models_window, qtbot) -> None:
