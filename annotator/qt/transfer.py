@@ -76,6 +76,9 @@ class TransferDialog(QDialog):
         self.camera_edit = QLineEdit()
         self.camera_edit.setPlaceholderText("default camera")
         form.addRow("camera", self.camera_edit)
+        self.options_edit = QLineEdit()
+        self.options_edit.setPlaceholderText("format options, e.g. max_range=50, min_points=10 (argoverse)")
+        form.addRow("options", self.options_edit)
         self.frames_edit = QLineEdit()
         self.frames_edit.setPlaceholderText("all (or 0-9,15,20-, names)")
         self.classes_edit = QLineEdit()
@@ -129,6 +132,10 @@ class TransferDialog(QDialog):
             options["variant"] = self.variant_box.currentText()
         if self.camera_edit.text().strip():
             options["camera"] = self.camera_edit.text().strip()
+        for item in self.options_edit.text().split(","):
+            key, sep, value = item.partition("=")
+            if sep and key.strip():
+                options[key.strip()] = value.strip()
         classes = [c.strip() for c in self.classes_edit.text().split(",") if c.strip()]
         return TransferRequest(
             label_format.id,

@@ -27,6 +27,16 @@ def test_dialogs_list_the_registered_formats(qtbot) -> None:
     assert request == TransferRequest("openlabel", Path("/tmp/out"), request.options, "0-1", ["Car", "Truck"])
 
 
+def test_import_dialog_offers_argoverse_with_its_filter_options(qtbot) -> None:
+    importing = TransferDialog(exporting=False)
+    qtbot.addWidget(importing)
+    importing.format_box.setCurrentIndex(importing.format_box.findData("argoverse"))
+    importing.path_edit.setText("/data/log")
+    importing.options_edit.setText("max_range=50, min_points = 10")
+    request = importing.request()
+    assert request.format_id == "argoverse" and request.options == {"max_range": "50", "min_points": "10"}
+
+
 def test_export_writes_the_open_project(window, tmp_path: Path) -> None:
     request = TransferRequest("openlabel", tmp_path / "out")
     summary = export_labels(window.document.project, request)

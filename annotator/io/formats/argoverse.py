@@ -92,7 +92,7 @@ class ArgoverseFormat(LabelFormat):
 
 def _filters(options: dict[str, str]) -> tuple[float | None, int | None]:
     """``max_range`` (m) and ``min_points`` from the options (None when not given)."""
-    unknown = set(options) - {"max_range", "min_points", "variant"}
+    unknown = set(options) - {"max_range", "min_points", "variant", "camera"}
     if unknown:
         raise AnnotatorError(f"format argoverse: unknown option(s) {', '.join(sorted(unknown))}; "
                              "known: max_range=M, min_points=N")  # fmt: skip
