@@ -133,7 +133,7 @@ def test_geometric_plugin_on_the_real_kitti_frame(shared_data, tmp_path, capsys)
         == 0
     )
     imported = len(annotations(project))
-    assert main(["preannotate", str(project), "--plugin", "geometric", "--threshold", "0.3"]) == 0
+    assert main(["preannotate", str(project), "--threshold", "0.3"]) == 0  # the default 3D plugin
     out = capsys.readouterr().out
     assert "pre-annotated 1 of 1 frames with geometric (detect3d, threshold 0.3)" in out
     proposals = [a for a in annotations(project) if a.provenance.source is Source.MODEL]
