@@ -175,18 +175,18 @@ def _scanner_top(points: np.ndarray) -> float | None:
 
 
 def _suppress_overlaps(found: list[Hypothesis]) -> list[Hypothesis]:
-    """Greedy suppression on the fitted boxes (what was seen, not the guessed completions): keep boxes
-    best first, drop one mostly covered by a kept one."""
+    """Greedy suppression, best first: drop a hypothesis whose fitted box (what was seen) is mostly covered
+    by a kept one's, or whose proposed box is (two pieces of one object, each completed to a whole one)."""
     kept: list[Hypothesis] = []
     for h in found:
-        box = h.fitted
-        area = box.size[0] * box.size[1]
-        if all(
-            not _near(box, k.fitted) or bev_intersection_area(box, k.fitted) <= MAX_OVERLAP * area
-            for k in kept
-        ):
+        if not any(_covered(h.fitted, k.fitted) or _covered(h.box, k.box) for k in kept):
             kept.append(h)
     return kept
+
+
+def _covered(box: Cuboid, other: Cuboid) -> bool:
+    """True when more than `MAX_OVERLAP` of ``box``'s footprint lies inside ``other``'s."""
+    return _near(box, other) and bev_intersection_area(box, other) > MAX_OVERLAP * box.size[0] * box.size[1]
 
 
 def _near(a: Cuboid, b: Cuboid) -> bool:
