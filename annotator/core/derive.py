@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.commands import Command
+from annotator.core.derived_links import derived_review, is_derived
 from annotator.core.edits import ensure_track
 from annotator.core.geometry import Box2D
 from annotator.core.project import Project
@@ -72,7 +73,8 @@ def derive_frame_boxes(
     """New derived box annotations (id 0) of one frame: one per cuboid and camera where it is seen.
 
     ``kept_boxes`` are the frame's boxes that stay (not derived): a cuboid whose track has one of them in
-    a camera gets no derived box in that camera. Rejected cuboids are skipped.
+    a camera gets no derived box in that camera. Rejected cuboids are skipped; a box is unreviewed while its
+    cuboid is.
     """
     taken = {(a.camera, a.track_id) for a in kept_boxes if a.track_id is not None}
     result = []
@@ -96,16 +98,11 @@ def derive_frame_boxes(
                     box2d=box,
                     camera=name,
                     provenance=DERIVED,
-                    review=Review.ACCEPTED,
+                    review=derived_review(cuboid),
                     attributes={"derived_from": cuboid.id},
                 )
             )
     return result
-
-
-def is_derived(annotation: Annotation) -> bool:
-    """True for a 2D box derived from a cuboid."""
-    return annotation.kind == "box2d" and annotation.provenance.source == Source.DERIVED
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
+from annotator.core.derived_links import is_derived
 from annotator.core.records import Annotation
 from annotator.core.review import AcceptProposals, RejectProposals, accept_above
 from annotator.qt.document import Document
@@ -40,11 +41,13 @@ class ReviewController(QObject):
         self._widget = parent
 
     def proposals(self) -> list[Annotation]:
-        """The current frame's unreviewed proposals (cuboids and 2D boxes) in review order."""
+        """The current frame's unreviewed proposals (cuboids and 2D boxes) in review order; 2D boxes
+        derived from a proposal are reviewed with it, not on their own."""
         project, frame_id = self.document.project, self.document.frame_id
         if project is None or frame_id is None:
             return []
-        return sorted((a for a in project.annotations_of(frame_id) if a.is_proposal), key=_review_order)
+        proposals = (a for a in project.annotations_of(frame_id) if a.is_proposal and not is_derived(a))
+        return sorted(proposals, key=_review_order)
 
     def _selected_proposal(self) -> Annotation | None:
         selected = self.document.selected
