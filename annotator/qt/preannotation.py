@@ -303,14 +303,15 @@ class PreannotationController(QObject):
             return
         if self.document.frame_id == frame.id:
             self.document.background_edit.emit()
+        command = self.command(frame, proposals)
         try:
-            self.document.push(self.command(frame, proposals))
+            self.document.push(command)
         except AnnotatorError as error:  # e.g. the database cannot be written: stop, keep what is done
             summary.failures.append(f"frame {frame.name}: {error}")
             self.cancel()
             return
         summary.frames_done += 1
-        summary.proposals += len(proposals)
+        summary.proposals += len(command.added)
 
     def _frame_failed(self, message: str) -> None:
         if self.summary is not None:

@@ -30,13 +30,13 @@ PLUGIN = "centroid-example"
 
 
 @pytest.fixture
-def scoring_window(qtbot, settings, street_project: Path, tmp_path: Path, monkeypatch) -> Iterator:
+def scoring_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch) -> Iterator:
     """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
     folder = tmp_path / "plugins"
     shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
     monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    main = show_window(qtbot, settings, street_project)
+    main = show_window(qtbot, settings, unlabelled_street)
     yield main
     main.close()
 
