@@ -107,7 +107,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
     return (
         *file_items,
         ActionSpec("edit.undo", "&Undo", "&Edit", "undo", keys=("std:Undo",)),
-        ActionSpec("edit.redo", "&Redo", "&Edit", "redo", keys=("std:Redo",)),
+        ActionSpec("edit.redo", "&Redo", "&Edit", "redo", keys=("std:Redo", "Ctrl+Y")),
         ActionSpec("edit.deselect", "&Clear selection", "&Edit", "clear_selection", keys=("Esc",), separator_before=True),
         ActionSpec("frame.next", "&Next frame", "F&rame", "step_frame", keys=("N", "PgDown"), args=(1,)),
         ActionSpec("frame.previous", "&Previous frame", "F&rame", "step_frame", keys=("P", "PgUp"), args=(-1,)),
@@ -170,7 +170,8 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
         ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
         ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
-        ActionSpec("models.accept_confident", "Accept all c&onfident", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal below the flag threshold, one step"),
+        ActionSpec("models.accept_confident", "Accept all c&onfident in this frame", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal of the frame below the flag threshold, one step"),
+        ActionSpec("models.accept_confident_all", "Accept all confident in all frames", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+Shift+A",), args=(True,), tip="one step; the status bar says how many on which frames"),
         ActionSpec("models.finetune", "&Fine-tune now", menu, "training.start_now", keys=("Ctrl+Alt+T",), separator_before=True, tip="the plugin and options chosen in the Training panel, in a child process"),
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
         ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),

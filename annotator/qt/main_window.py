@@ -43,6 +43,7 @@ from annotator.qt.panels.review_queue import ReviewQueuePanel
 from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
+from annotator.qt.review_follow import ReviewFollower
 from annotator.qt.scoring import ScoringController
 from annotator.qt.settings import AppSettings
 from annotator.qt.shortcuts import ShortcutManager
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
             self.document, lambda: self.scoring.registry, lambda: self.scoring.running
         )
         self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
+        self.review_follower = ReviewFollower(
+            self.document, self.grid.perspective, self.review, self.review_queue, self
+        )
         self.training = FineTuneController(
             self.document,
             self.settings,

@@ -31,6 +31,7 @@ from annotator.ml.preannotate import (
 from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.weights import load_weights
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
 from annotator.qt.settings import AppSettings
@@ -225,7 +226,7 @@ class PreannotationController(QObject):
         if preferred not in {m.id for m in fitting}:
             preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
         dialog = PreannotateDialog(fitting, scope, preferred, self.choices.threshold, self._widget)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
             return
         plugin_id, threshold = dialog.choice()
         self.choices.remember_preannotation(plugin_id, threshold)

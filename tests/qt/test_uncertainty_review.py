@@ -126,7 +126,7 @@ def test_accept_all_confident_is_one_undo_step(scoring_window, qtbot) -> None:
         a.id for a in _scored(window) if uncertainty_of(a)["uncertainty"] < window.document.flags.threshold
     ]
     assert 0 < len(below) < 3
-    window.actions["models.accept_confident"].trigger()
+    window.actions["models.accept_confident_all"].trigger()
     project = window.document.project
     assert all(project.annotations[i].review == Review.ACCEPTED for i in below)
     assert all(a.review == Review.UNREVIEWED for a in _scored(window) if a.id not in below)
