@@ -104,7 +104,7 @@ class ReplaceProposals(Command):
                     project.delete("track", old.track_id)
         schema = project.schema
         for name in sorted({p.class_name for p in self.proposals} - set(schema.names)):
-            schema = schema.with_class(LabelClass(name))
+            schema = schema.with_class(LabelClass(name, schema.next_color()))
         if schema is not project.schema:
             project.put("schema", "schema", schema)
         existing = project.annotations_of(self.frame_id)
