@@ -39,6 +39,8 @@ class ActionSpec:
     separator_before: bool = False
     tip: str = ""
     toolbar: str | None = None
+    #: The toolbar button's text when shorter than the title (toolbars overflow at common widths).
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,17 +162,17 @@ def model_actions() -> tuple[ActionSpec, ...]:
     """The Models menu: pre-annotation with a plugin, the review of its proposals, uncertainty scoring."""
     menu = "&Models"
     return (
-        ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models"),
-        ActionSpec("models.preannotate_all", "Pre-annotate &all frames...", menu, "preannotation.ask_all", keys=("Ctrl+Shift+M",), toolbar="Models"),
+        ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models", short="Pre-annotate"),
+        ActionSpec("models.preannotate_all", "Pre-annotate &all frames...", menu, "preannotation.ask_all", keys=("Ctrl+Shift+M",), toolbar="Models", short="Pre-annotate all"),
         ActionSpec("models.cancel", "&Cancel pre-annotation", menu, "preannotation.cancel"),
-        ActionSpec("models.accept", "A&ccept proposal", menu, "review.accept_selected", keys=("Return", "Enter"), separator_before=True, toolbar="Models", tip="then the next proposal is selected"),
-        ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", tip="then the next proposal is selected"),
+        ActionSpec("models.accept", "A&ccept proposal", menu, "review.accept_selected", keys=("Return", "Enter"), separator_before=True, toolbar="Models", short="Accept", tip="then the next proposal is selected"),
+        ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", short="Reject", tip="then the next proposal is selected"),
         ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
-        ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models"),
-        ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
+        ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models", short="Accept above..."),
+        ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", short="Score", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
         ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
         ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
-        ActionSpec("models.accept_confident", "Accept all c&onfident in this frame", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal of the frame below the flag threshold, one step"),
+        ActionSpec("models.accept_confident", "Accept all c&onfident in this frame", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", short="Accept confident", tip="every unreviewed scored proposal of the frame below the flag threshold, one step"),
         ActionSpec("models.accept_confident_all", "Accept all confident in all frames", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+Shift+A",), args=(True,), tip="one step; the status bar says how many on which frames"),
         ActionSpec("models.finetune", "&Fine-tune now", menu, "training.start_now", keys=("Ctrl+Alt+T",), separator_before=True, tip="the plugin and options chosen in the Training panel, in a child process"),
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
@@ -406,6 +408,8 @@ def build_actions(target: QObject, specs: Sequence[ActionSpec | MenuSlot]) -> di
         action = QAction(spec.title, target)
         action.setObjectName(spec.id)
         action.setShortcuts(key_sequences(spec.keys))
+        if spec.short:
+            action.setIconText(spec.short)
         if spec.tip:
             action.setToolTip(f"{spec.title.replace('&', '')} ({spec.tip})")
             action.setStatusTip(spec.tip)

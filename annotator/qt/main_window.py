@@ -115,7 +115,8 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.toolbars = build_toolbars(self, self.specs, self.actions)
-        self.toolbars["Tools"].addWidget(ClassChooser(self.document))
+        tools = self.toolbars["Tools"]  # the class of new boxes first: overflow hides a toolbar's end
+        tools.insertWidget(tools.actions()[0], ClassChooser(self.document))
         keep_tool_actions_checked(self.mouse_tools, self.actions)
         self.recent_menu = self.menus["file.recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -460,8 +461,9 @@ class MainWindow(QMainWindow):
                 lambda: self.saveState(LAYOUT_VERSION),
                 lambda state: self.restoreState(state, LAYOUT_VERSION),
             ),
-            "views": (self.grid.saveState, self.grid.restoreState),
-            "ortho_views": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
+            # renamed when the default view sizes changed: the old defaults (thin ortho views) are not restored
+            "view_sizes": (self.grid.saveState, self.grid.restoreState),
+            "ortho_sizes": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
         }
 
     def _restore_layout(self) -> None:

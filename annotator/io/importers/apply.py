@@ -25,6 +25,7 @@ from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class ImportReport:
     """What an import did."""
