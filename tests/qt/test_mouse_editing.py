@@ -320,3 +320,21 @@ def test_placing_in_the_perspective_view_leaves_the_camera_still_afterwards(wind
         hover(view.canvas, start + QPoint(25 * k, 10 * k))
     after = view.scene.camera_pose()
     assert np.allclose(after.position, pose.position) and np.allclose(after.focal_point, pose.focal_point)
+
+
+def test_the_properties_panel_follows_a_drag_live(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    top = main.grid.ortho["top"]
+    x_field = main.properties_panel.spins["x"]
+    start = to_widget(top, car.cuboid.center)
+    qtbot.mousePress(top.canvas, LEFT, NO_KEYS, start)
+    qtbot.mouseMove(top.canvas, start + QPoint(10, 0))
+    qtbot.mouseMove(top.canvas, start + QPoint(25, 0))
+    during = main.mouse_tools.drag.current
+    assert x_field.value() == pytest.approx(during.center[0], abs=1e-3) != pytest.approx(car.cuboid.center[0])
+    qtbot.mouseRelease(top.canvas, LEFT, NO_KEYS, start + QPoint(25, 0))
+    assert x_field.value() == pytest.approx(main.document.selected.cuboid.center[0], abs=1e-3)
+    assert main.workspace.stack.undo_label() == "Move cuboid"  # the panel pushed no edit of its own
+    main.actions["edit.undo"].trigger()
+    assert x_field.value() == pytest.approx(car.cuboid.center[0], abs=1e-3)
