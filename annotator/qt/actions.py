@@ -372,6 +372,7 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.copy_all", "Copy &all cuboids to next frame", menu, "tracks.copy", keys=("Ctrl+Shift+K",), args=(True,)),
         ActionSpec("tracks.propagate", "&Propagate cuboid to next frame", menu, "tracks.propagate", keys=("Ctrl+P",), args=(False,), separator_before=True, tip="constant velocity from the two previous frames"),
         ActionSpec("tracks.propagate_all", "Propagate all c&uboids to next frame", menu, "tracks.propagate", keys=("Ctrl+Shift+P",), args=(True,)),
+        ActionSpec("tracks.copy_previous", "Copy &from previous frame", menu, "tracks.copy_from_previous", keys=("Ctrl+Alt+K",), tip="the previous frame's cuboids into this one, e.g. on an empty frame"),
         ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         self.editing.nine_dof_changed.connect(lambda on: _set_checked(nine_dof, on))
         _set_checked(self.actions["tracks.refit"], self.tracks.refit)
         self.shortcuts.attach(self.actions)
+        self.tracks.bind_actions(self.actions)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         """A dock panel holding ``widget`` (placed by `arrange_docks`)."""
