@@ -373,6 +373,8 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.propagate", "&Propagate cuboid to next frame", menu, "tracks.propagate", keys=("Ctrl+P",), args=(False,), separator_before=True, tip="constant velocity from the two previous frames"),
         ActionSpec("tracks.propagate_all", "Propagate all c&uboids to next frame", menu, "tracks.propagate", keys=("Ctrl+Shift+P",), args=(True,)),
         ActionSpec("tracks.copy_previous", "Copy &from previous frame", menu, "tracks.copy_from_previous", keys=("Ctrl+Alt+K",), tip="the previous frame's cuboids into this one, e.g. on an empty frame"),
+        ActionSpec("tracks.set_keyframe", "Set &keyframe (track timeline)", menu, "timeline.set_keyframe", keys=("Alt+K",), separator_before=True, tip="the selected track's box in this frame becomes a keyframe; made from its neighbours where there is none"),
+        ActionSpec("tracks.clear_keyframe", "C&lear keyframe (track timeline)", menu, "timeline.clear_keyframe", keys=("Alt+Shift+K",), tip="interpolated between the keyframes around it, else removed"),
         ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),

@@ -40,6 +40,7 @@ from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.panels.review_queue import ReviewQueuePanel
+from annotator.qt.panels.timeline import TrackTimeline
 from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
@@ -50,7 +51,7 @@ from annotator.qt.shortcuts import ShortcutManager
 from annotator.qt.track_editing import TrackEditor
 from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
-from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable
+from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable, with_timeline
 from annotator.render.style import POINT_SIZES, DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class MainWindow(QMainWindow):
         self.document = Document(self.loader, self)
         self.options = self.settings.display_options()
         self.grid = ViewGrid(self.document)
-        self.setCentralWidget(self.grid)
+        self.timeline = TrackTimeline(self.document)
+        self.setCentralWidget(with_timeline(self.grid, self.timeline))
 
         self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
             self.training,
             self.mouse_tools,
             self.images.deriver,
+            self.timeline,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
