@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 #: Height of the strip (pixels) and width of the caption on its left.
 STRIP_HEIGHT = 30
 CAPTION_WIDTH = 220
-EMPTY = QColor(70, 70, 70)
+EMPTY = QColor(120, 120, 120)
 CURRENT = QColor(255, 255, 255)
 
 
