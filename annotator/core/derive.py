@@ -149,6 +149,7 @@ class DeriveBoxes2D(Command):
 
     ``plans`` computed beforehand (e.g. in a worker thread, `plan_frame`) are applied as they are when
     their frame is unchanged since; a frame edited meanwhile is derived again here (``recomputed``).
+    ``unreviewed`` counts the added boxes that wait for their cuboid's review.
     """
 
     def __init__(
@@ -165,11 +166,12 @@ class DeriveBoxes2D(Command):
         self.added = 0
         self.removed = 0
         self.recomputed = 0
+        self.unreviewed = 0
         count = len(self.frame_ids)
         self.label = "Derive 2D boxes" + ("" if count == 1 else f" in {count} frames")
 
     def do(self, project: Project) -> None:
-        self.added = self.removed = self.recomputed = 0
+        self.added = self.removed = self.recomputed = self.unreviewed = 0
         for frame_id in self.frame_ids:
             frame = project.frames.get(frame_id)
             if frame is None:
@@ -189,6 +191,7 @@ class DeriveBoxes2D(Command):
                 project.put("annotation", annotation_id, box)
             self.removed += len(plan.removed)
             self.added += len(plan.boxes)
+            self.unreviewed += sum(box.review == Review.UNREVIEWED for box in plan.boxes)
 
 
 class LinkBox(Command):

@@ -177,11 +177,12 @@ def test_derive_after_preannotate_on_a_fresh_demo_frame_accepts_nothing(tmp_path
     create_demo_project(root, frames=1, seed=2)
     assert main(["preannotate", str(root), "--plugin", "geometric", "--no-progress"]) == 0
     assert main(["derive-2d", str(root)]) == 0
+    printed = capsys.readouterr().out
     with Workspace.open(root) as workspace:
         everything = list(workspace.project.annotations.values())
     derived = [a for a in everything if is_derived(a)]
     assert derived and not [a for a in everything if a.review == Review.ACCEPTED]
-    capsys.readouterr()
+    assert f"unreviewed  {len(derived)} of them" in printed
     out = tmp_path / "coco"
     assert main(["export", str(root), "-f", "coco", "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
