@@ -28,6 +28,7 @@ from annotator.core.records import FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
@@ -265,7 +266,7 @@ class MainWindow(QMainWindow):
     def ask_import_dataset(self) -> None:
         """File > Import dataset: a source in a registered format, into the open (or a new) project."""
         dialog = TransferDialog(exporting=False, parent=self)
-        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        request = dialog.request() if exec_returning_focus(dialog) == QDialog.DialogCode.Accepted else None
         if request is None:
             return
         if self.workspace is None:
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a project to export its labels", 5000)
             return
         dialog = TransferDialog(exporting=True, parent=self)
-        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        request = dialog.request() if exec_returning_focus(dialog) == QDialog.DialogCode.Accepted else None
         if request is None:
             return
         progress = QProgressDialog("Exporting", "", 0, 0, self)
