@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.commands import Command
-from annotator.core.edits import ensure_track
+from annotator.core.edits import RemoveAnnotations, ensure_track
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source
@@ -97,11 +97,12 @@ class ReplaceProposals(Command):
         self.label = f"Pre-annotate {frame_name or frame_id} ({plugin_id})"
 
     def do(self, project: Project) -> None:
-        for old in project.annotations_of(self.frame_id):
-            if old.is_proposal and old.provenance.model_id == self.plugin_id:
-                project.delete("annotation", old.id)
-                if not any(a.track_id == old.track_id for a in project.annotations.values()):
-                    project.delete("track", old.track_id)
+        replaced = [
+            old.id
+            for old in project.annotations_of(self.frame_id)
+            if old.is_proposal and old.provenance.model_id == self.plugin_id
+        ]
+        RemoveAnnotations(replaced).do(project)  # with their derived 2D boxes and emptied tracks
         schema = project.schema
         for name in sorted({p.class_name for p in self.proposals} - set(schema.names)):
             schema = schema.with_class(LabelClass(name, schema.next_color()))

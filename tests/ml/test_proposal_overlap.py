@@ -73,3 +73,19 @@ def test_scoring_leaves_one_proposal_per_object_and_none_over_human_boxes() -> N
     proposals = [a for a in project.annotations_of(frame_id) if a.is_proposal]
     assert [p.provenance.score for p in proposals] == [0.6]
     assert (command.covered, command.suppressed) == (1, 1)
+
+
+def test_replaced_proposals_take_their_derived_2d_boxes_along() -> None:
+    from annotator.core.derive import DeriveBoxes2D
+    from tests.core.test_camera import front_camera
+
+    project = Project()
+    stack = UndoStack(project)
+    frame = Frame(0, "000000", 0, images={"front": "front.png"}, cameras={"front": front_camera()})
+    frame_id = stack.push(AddFrames([frame])).ids[0]
+    stack.push(ReplaceProposals(frame_id, "geometric", [proposal(CAR, 0.9)]))
+    stack.push(DeriveBoxes2D([frame_id]))
+    assert len(project.annotations_of(frame_id, "box2d")) == 1
+    stack.push(ReplaceProposals(frame_id, "geometric", [proposal(OTHER_CAR, 0.8)]))
+    assert project.annotations_of(frame_id, "box2d") == []  # no box left behind for a gone proposal
+    assert len(project.tracks) == 1
