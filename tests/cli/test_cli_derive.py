@@ -11,7 +11,7 @@ from annotator.cli import main
 from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Box2D
-from annotator.core.records import Annotation, Review
+from annotator.core.records import Annotation
 from annotator.io.kitti import read_labels
 from annotator.io.workspace import Workspace
 from annotator.synth import CameraConfig, LidarConfig, SceneConfig, load_ground_truth, write_kitti_dataset
@@ -168,27 +168,3 @@ def test_2d_formats_export_and_import_derived_and_manual_boxes(synth_project, tm
     finally:
         with Workspace.open(project_dir) as workspace:
             workspace.stack.undo()
-
-
-def test_derive_after_preannotate_on_a_fresh_demo_frame_accepts_nothing(tmp_path, capsys) -> None:
-    from annotator.synth.demo import create_demo_project
-
-    root = tmp_path / "demo"
-    create_demo_project(root, frames=1, seed=2)
-    assert main(["preannotate", str(root), "--plugin", "geometric", "--no-progress"]) == 0
-    assert main(["derive-2d", str(root)]) == 0
-    printed = capsys.readouterr().out
-    with Workspace.open(root) as workspace:
-        everything = list(workspace.project.annotations.values())
-    derived = [a for a in everything if is_derived(a)]
-    assert derived and not [a for a in everything if a.review == Review.ACCEPTED]
-    assert f"unreviewed  {len(derived)} of them" in printed
-    out = tmp_path / "coco"
-    assert main(["export", str(root), "-f", "coco", "--out", str(out), "--no-progress"]) == 0
-    printed = capsys.readouterr().out
-    assert f"unreviewed  {len(derived)} unreviewed proposals left out, 0 written" in printed
-    assert "objects     0 (none)" in printed
-    args = ["export", str(root), "-f", "coco", "--out", str(tmp_path / "all"), "--no-progress"]
-    assert main([*args, "--include-unreviewed"]) == 0
-    printed = capsys.readouterr().out
-    assert f"unreviewed  0 unreviewed proposals left out, {len(derived)} written" in printed
