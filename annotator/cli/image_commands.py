@@ -52,4 +52,7 @@ def run_derive(args: argparse.Namespace) -> int:
         command = workspace.push(DeriveBoxes2D([f.id for f in frames], args.camera, sizes))
     print(f"frames      {len(frames)}")
     print(f"derived     {command.added} 2D boxes ({command.removed} earlier derived boxes replaced)")
+    print(
+        f"unreviewed  {command.unreviewed} of them, from unreviewed proposals (they follow their cuboid's review)"
+    )
     return EXIT_PARTIAL if problems else 0

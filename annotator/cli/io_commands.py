@@ -51,6 +51,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument(
         "--classes", nargs="+", metavar="CLASS", help="export only these classes (space or comma separated)"
     )
+    unreviewed = exp.add_mutually_exclusive_group()
+    unreviewed.add_argument(
+        "--include-unreviewed",
+        dest="include_unreviewed",
+        action="store_const",
+        const=True,
+        help="write unreviewed proposals too (default: 2D boxes left out, cuboids written)",
+    )
+    unreviewed.add_argument(
+        "--reviewed-only",
+        dest="include_unreviewed",
+        action="store_const",
+        const=False,
+        help="leave out every unreviewed proposal, cuboids too",
+    )
     exp.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     exp.set_defaults(handler=run_export)
 
@@ -188,10 +203,15 @@ def run_export(args: argparse.Namespace) -> int:
             classes or None,
             options,
             lambda done, total, name: progress.update(done, name, total),
+            args.include_unreviewed,
         )
     _report_problems([f"frame {name}: {reason}" for name, reason in report.skipped])
     print(f"exported    {report.frames} frames as {report.format_id} to {report.out}")
     print(f"objects     {report.objects} ({_format_counts(report.objects_by_class)})")
+    print(
+        f"unreviewed  {report.unreviewed_text()}"
+        + (" (--include-unreviewed writes them)" if report.unreviewed_left_out else "")
+    )
     if report.skipped:
         print(f"skipped     {len(report.skipped)} frames (see the errors above)")
         return EXIT_PARTIAL

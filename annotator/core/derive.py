@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.commands import Command
+from annotator.core.derived_links import derived_review, is_derived
 from annotator.core.edits import ensure_track
 from annotator.core.geometry import Box2D
 from annotator.core.project import Project
@@ -72,7 +73,8 @@ def derive_frame_boxes(
     """New derived box annotations (id 0) of one frame: one per cuboid and camera where it is seen.
 
     ``kept_boxes`` are the frame's boxes that stay (not derived): a cuboid whose track has one of them in
-    a camera gets no derived box in that camera. Rejected cuboids are skipped.
+    a camera gets no derived box in that camera. Rejected cuboids are skipped; a box is unreviewed while its
+    cuboid is.
     """
     taken = {(a.camera, a.track_id) for a in kept_boxes if a.track_id is not None}
     result = []
@@ -96,16 +98,11 @@ def derive_frame_boxes(
                     box2d=box,
                     camera=name,
                     provenance=DERIVED,
-                    review=Review.ACCEPTED,
+                    review=derived_review(cuboid),
                     attributes={"derived_from": cuboid.id},
                 )
             )
     return result
-
-
-def is_derived(annotation: Annotation) -> bool:
-    """True for a 2D box derived from a cuboid."""
-    return annotation.kind == "box2d" and annotation.provenance.source == Source.DERIVED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +149,7 @@ class DeriveBoxes2D(Command):
 
     ``plans`` computed beforehand (e.g. in a worker thread, `plan_frame`) are applied as they are when
     their frame is unchanged since; a frame edited meanwhile is derived again here (``recomputed``).
+    ``unreviewed`` counts the added boxes that wait for their cuboid's review.
     """
 
     def __init__(
@@ -168,11 +166,12 @@ class DeriveBoxes2D(Command):
         self.added = 0
         self.removed = 0
         self.recomputed = 0
+        self.unreviewed = 0
         count = len(self.frame_ids)
         self.label = "Derive 2D boxes" + ("" if count == 1 else f" in {count} frames")
 
     def do(self, project: Project) -> None:
-        self.added = self.removed = self.recomputed = 0
+        self.added = self.removed = self.recomputed = self.unreviewed = 0
         for frame_id in self.frame_ids:
             frame = project.frames.get(frame_id)
             if frame is None:
@@ -192,6 +191,7 @@ class DeriveBoxes2D(Command):
                 project.put("annotation", annotation_id, box)
             self.removed += len(plan.removed)
             self.added += len(plan.boxes)
+            self.unreviewed += sum(box.review == Review.UNREVIEWED for box in plan.boxes)
 
 
 class LinkBox(Command):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from annotator.core.commands import Command
+from annotator.core.derived_links import derived_boxes, follow_review
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus, Track
 from annotator.core.schema import LabelSchema
@@ -138,6 +139,7 @@ class UpdateAnnotations(Command):
             if annotation.id not in project.annotations:
                 raise KeyError(f"annotation {annotation.id} does not exist")
             project.put("annotation", annotation.id, ensure_track(project, annotation))
+        follow_review(project, [a.id for a in self.annotations if a.kind == "cuboid"])
 
 
 def update_annotation(
@@ -153,7 +155,8 @@ def update_annotation(
 
 
 class RemoveAnnotations(Command):
-    """Remove annotations (tracks left without annotations are removed too)."""
+    """Remove annotations (tracks left without annotations are removed too); a removed cuboid takes the
+    2D boxes derived from it along."""
 
     def __init__(self, annotation_ids: Iterable[int], label: str | None = None) -> None:
         self.annotation_ids = list(annotation_ids)
@@ -161,7 +164,8 @@ class RemoveAnnotations(Command):
 
     def do(self, project: Project) -> None:
         touched_tracks = set()
-        for annotation_id in self.annotation_ids:
+        derived = [a.id for a in derived_boxes(project, self.annotation_ids)]
+        for annotation_id in [*self.annotation_ids, *derived]:
             annotation = project.annotations.get(annotation_id)
             if annotation is None:
                 continue

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from annotator.core.commands import Command
+from annotator.core.derived_links import follow_review
 from annotator.core.edits import RemoveAnnotations
 from annotator.core.project import Project
 from annotator.core.records import Review
@@ -19,7 +20,8 @@ def _count(n: int, noun: str = "proposal") -> str:
 
 
 class AcceptProposals(Command):
-    """Mark unreviewed proposals as accepted (provenance is kept: model id, version, score)."""
+    """Mark unreviewed proposals as accepted (provenance is kept: model id, version, score), with the 2D
+    boxes derived from them."""
 
     def __init__(self, annotation_ids: Iterable[int], label: str | None = None) -> None:
         self.annotation_ids = list(annotation_ids)
@@ -32,6 +34,7 @@ class AcceptProposals(Command):
                 project.put(
                     "annotation", annotation_id, dataclasses.replace(annotation, review=Review.ACCEPTED)
                 )
+        follow_review(project, self.annotation_ids)
 
 
 class RejectProposals(RemoveAnnotations):

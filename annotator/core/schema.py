@@ -80,17 +80,44 @@ class LabelSchema:
                 return LabelSchema(tuple(classes))
         return LabelSchema((*classes, label_class))
 
+    def next_color(self) -> tuple[int, int, int]:
+        """A colour for a new class: the `PALETTE` colour farthest from every colour the schema uses."""
+        used = [c.color for c in self.classes]
+        if not used:
+            return PALETTE[0]
+
+        def nearest(color: tuple[int, int, int]) -> float:
+            return min(color_distance(color, other) for other in used)
+
+        return max(PALETTE, key=nearest)  # ties: the earlier palette colour
+
     def without_class(self, name: str) -> LabelSchema:
         """A schema without the class ``name``."""
         return LabelSchema(tuple(c for c in self.classes if c.name != name))
 
 
+#: Colours for classes added later (imports, plugins), picked to stay apart from the classes already there.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (230, 126, 34), (46, 204, 113), (142, 68, 173), (241, 196, 15), (26, 188, 156), (231, 76, 60),
+    (52, 73, 94), (149, 165, 166), (211, 84, 0), (39, 174, 96), (41, 128, 185), (192, 57, 43),
+    (255, 255, 255), (128, 64, 0), (0, 128, 128), (255, 170, 200), (120, 120, 255), (190, 255, 120),
+)  # fmt: skip
+
+
+def color_distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """How far apart two RGB colours look (the "redmean" weighted Euclidean distance, 0..~765)."""
+    mean_red = (a[0] + b[0]) / 2.0
+    dr, dg, db = (float(x) - float(y) for x, y in zip(a, b, strict=True))
+    return ((2 + mean_red / 256) * dr * dr + 4 * dg * dg + (2 + (255 - mean_red) / 256) * db * db) ** 0.5
+
+
 def default_schema() -> LabelSchema:
-    """The default classes (KITTI-like sizes in metres)."""
+    """The default classes (KITTI-like sizes in metres). Cars are magenta: the height colouring draws the
+    ground blue, so blue boxes would vanish on it."""
     occlusion = AttributeSpec("occluded", "choice", "0", ("0", "1", "2", "3"))
     return LabelSchema(
         (
-            LabelClass("Car", (52, 152, 219), (3.9, 1.6, 1.5), (occlusion,)),
+            LabelClass("Car", (236, 64, 200), (3.9, 1.6, 1.5), (occlusion,)),
             LabelClass("Van", (26, 188, 156), (5.0, 1.9, 2.2), (occlusion,)),
             LabelClass("Truck", (155, 89, 182), (10.0, 2.5, 3.4), (occlusion,)),
             LabelClass("Pedestrian", (231, 76, 60), (0.8, 0.6, 1.75), (occlusion,)),

@@ -139,12 +139,14 @@ def propagate(
     with_motion: bool = True,
     refit: Refit | None = None,
     step: int = 1,
+    search: Refit | None = None,
 ) -> TrackEdit:
     """Cuboids to the frame ``step`` after theirs, keeping track ids (one command for all).
 
     ``with_motion``: moved at the constant velocity of the track's two latest annotations up to the
-    source (no earlier annotation: copied as it is). ``refit`` then adjusts each predicted box to the
-    target frame's points.
+    source; with no earlier annotation (no velocity) ``search`` looks for the object in the target frame
+    (e.g. `annotator.core.carry.search_box`), without it the box is copied as it is. ``refit`` then
+    adjusts each predicted box to the target frame's points.
     """
     chosen = [project.annotations[i] for i in annotation_ids if i in project.annotations]
     chosen = [a for a in chosen if a.cuboid is not None]
@@ -176,13 +178,15 @@ def propagate(
                 times[annotation.frame_id],
                 times[target.id],
             )
+        elif with_motion and search is not None:
+            cuboid = search(cuboid)
         if refit is not None:
             cuboid = refit(cuboid)
         written.append(_place(annotation, target, cuboid, existing))
     if not written:
         return TrackEdit(None, skipped)
     noun = "cuboid" if len(written) == 1 else "cuboids"
-    verb = "Propagate" if with_motion or refit is not None else "Copy"
+    verb = "Propagate" if with_motion or refit is not None or search is not None else "Copy"
     return TrackEdit(
         PutTracks(written, f"{verb} {len(written)} {noun} to the next frame"), skipped, len(written)
     )

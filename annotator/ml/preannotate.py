@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.commands import Command
-from annotator.core.edits import ensure_track
+from annotator.core.edits import RemoveAnnotations, ensure_track
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source
@@ -24,6 +24,7 @@ from annotator.core.schema import LabelClass
 from annotator.io.frame_data import load_image, load_points
 from annotator.io.workspace import Workspace
 from annotator.ml.frame_runs import FrameRunSummary, run_frames
+from annotator.ml.proposal_overlap import filter_proposals
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.weights import load_weights
@@ -77,7 +78,12 @@ def proposals_from_detections(
 
 
 class ReplaceProposals(Command):
-    """Put a plugin's proposals on a frame, replacing its earlier unreviewed ones."""
+    """Put a plugin's proposals on a frame, replacing its earlier unreviewed ones.
+
+    A proposal over a box the frame keeps (human, imported, another model's) is not added, nor one over a
+    better-scoring proposal of the same object (`annotator.ml.proposal_overlap`); the proposals added are
+    in ``added`` afterwards, the counts left out in ``covered`` and ``suppressed``.
+    """
 
     def __init__(
         self, frame_id: int, plugin_id: str, proposals: Sequence[Annotation], frame_name: str = ""
@@ -86,21 +92,26 @@ class ReplaceProposals(Command):
         self.plugin_id = plugin_id
         self.proposals = list(proposals)
         self.ids: list[int] = []
+        self.added: list[Annotation] = []
+        self.covered = self.suppressed = 0
         self.label = f"Pre-annotate {frame_name or frame_id} ({plugin_id})"
 
     def do(self, project: Project) -> None:
-        for old in project.annotations_of(self.frame_id):
-            if old.is_proposal and old.provenance.model_id == self.plugin_id:
-                project.delete("annotation", old.id)
-                if not any(a.track_id == old.track_id for a in project.annotations.values()):
-                    project.delete("track", old.track_id)
+        replaced = [
+            old.id
+            for old in project.annotations_of(self.frame_id)
+            if old.is_proposal and old.provenance.model_id == self.plugin_id
+        ]
+        RemoveAnnotations(replaced).do(project)  # with their derived 2D boxes and emptied tracks
         schema = project.schema
         for name in sorted({p.class_name for p in self.proposals} - set(schema.names)):
-            schema = schema.with_class(LabelClass(name))
+            schema = schema.with_class(LabelClass(name, schema.next_color()))
         if schema is not project.schema:
             project.put("schema", "schema", schema)
+        existing = project.annotations_of(self.frame_id)
+        self.added, self.covered, self.suppressed = filter_proposals(self.proposals, existing)
         self.ids = []
-        for proposal in self.proposals:
+        for proposal in self.added:
             annotation_id = project.new_id("annotation")
             annotation = ensure_track(project, dataclasses.replace(proposal, id=annotation_id))
             project.put("annotation", annotation_id, annotation)
@@ -141,9 +152,9 @@ def preannotate(
 
     def store(frame: Frame, detections: list[Detections]) -> None:
         proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
-        workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
-        summary.proposals += len(proposals)
-        for proposal in proposals:
+        command = workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+        summary.proposals += len(command.added)
+        for proposal in command.added:
             summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
 
     run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)

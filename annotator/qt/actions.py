@@ -39,6 +39,8 @@ class ActionSpec:
     separator_before: bool = False
     tip: str = ""
     toolbar: str | None = None
+    #: The toolbar button's text when shorter than the title (toolbars overflow at common widths).
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
     return (
         *file_items,
         ActionSpec("edit.undo", "&Undo", "&Edit", "undo", keys=("std:Undo",)),
-        ActionSpec("edit.redo", "&Redo", "&Edit", "redo", keys=("std:Redo",)),
+        ActionSpec("edit.redo", "&Redo", "&Edit", "redo", keys=("std:Redo", "Ctrl+Y")),
         ActionSpec("edit.deselect", "&Clear selection", "&Edit", "clear_selection", keys=("Esc",), separator_before=True),
         ActionSpec("frame.next", "&Next frame", "F&rame", "step_frame", keys=("N", "PgDown"), args=(1,)),
         ActionSpec("frame.previous", "&Previous frame", "F&rame", "step_frame", keys=("P", "PgUp"), args=(-1,)),
@@ -160,17 +162,18 @@ def model_actions() -> tuple[ActionSpec, ...]:
     """The Models menu: pre-annotation with a plugin, the review of its proposals, uncertainty scoring."""
     menu = "&Models"
     return (
-        ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models"),
-        ActionSpec("models.preannotate_all", "Pre-annotate &all frames...", menu, "preannotation.ask_all", keys=("Ctrl+Shift+M",), toolbar="Models"),
+        ActionSpec("models.preannotate_frame", "Pre-annotate &frame...", menu, "preannotation.ask_frame", keys=("Ctrl+M",), toolbar="Models", short="Pre-annotate"),
+        ActionSpec("models.preannotate_all", "Pre-annotate &all frames...", menu, "preannotation.ask_all", keys=("Ctrl+Shift+M",), toolbar="Models", short="Pre-annotate all"),
         ActionSpec("models.cancel", "&Cancel pre-annotation", menu, "preannotation.cancel"),
-        ActionSpec("models.accept", "A&ccept proposal", menu, "review.accept_selected", keys=("Return", "Enter"), separator_before=True, toolbar="Models", tip="then the next proposal is selected"),
-        ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", tip="then the next proposal is selected"),
+        ActionSpec("models.accept", "A&ccept proposal", menu, "review.accept_selected", keys=("Return", "Enter"), separator_before=True, toolbar="Models", short="Accept", tip="then the next proposal is selected"),
+        ActionSpec("models.reject", "&Reject proposal", menu, "review.reject_selected", keys=("X",), toolbar="Models", short="Reject", tip="then the next proposal is selected"),
         ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
-        ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models"),
-        ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
+        ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models", short="Accept above..."),
+        ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", short="Score", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
         ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
         ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
-        ActionSpec("models.accept_confident", "Accept all c&onfident", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", tip="every unreviewed scored proposal below the flag threshold, one step"),
+        ActionSpec("models.accept_confident", "Accept all c&onfident in this frame", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", short="Accept confident", tip="every unreviewed scored proposal of the frame below the flag threshold, one step"),
+        ActionSpec("models.accept_confident_all", "Accept all confident in all frames", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+Shift+A",), args=(True,), tip="one step; the status bar says how many on which frames"),
         ActionSpec("models.finetune", "&Fine-tune now", menu, "training.start_now", keys=("Ctrl+Alt+T",), separator_before=True, tip="the plugin and options chosen in the Training panel, in a child process"),
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
         ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),
@@ -369,6 +372,9 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.copy_all", "Copy &all cuboids to next frame", menu, "tracks.copy", keys=("Ctrl+Shift+K",), args=(True,)),
         ActionSpec("tracks.propagate", "&Propagate cuboid to next frame", menu, "tracks.propagate", keys=("Ctrl+P",), args=(False,), separator_before=True, tip="constant velocity from the two previous frames"),
         ActionSpec("tracks.propagate_all", "Propagate all c&uboids to next frame", menu, "tracks.propagate", keys=("Ctrl+Shift+P",), args=(True,)),
+        ActionSpec("tracks.copy_previous", "Copy &from previous frame", menu, "tracks.copy_from_previous", keys=("Ctrl+Alt+K",), tip="the previous frame's cuboids into this one, e.g. on an empty frame"),
+        ActionSpec("tracks.set_keyframe", "Set &keyframe (track timeline)", menu, "timeline.set_keyframe", keys=("Alt+K",), separator_before=True, tip="the selected track's box in this frame becomes a keyframe; made from its neighbours where there is none"),
+        ActionSpec("tracks.clear_keyframe", "C&lear keyframe (track timeline)", menu, "timeline.clear_keyframe", keys=("Alt+Shift+K",), tip="interpolated between the keyframes around it, else removed"),
         ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
@@ -405,6 +411,8 @@ def build_actions(target: QObject, specs: Sequence[ActionSpec | MenuSlot]) -> di
         action = QAction(spec.title, target)
         action.setObjectName(spec.id)
         action.setShortcuts(key_sequences(spec.keys))
+        if spec.short:
+            action.setIconText(spec.short)
         if spec.tip:
             action.setToolTip(f"{spec.title.replace('&', '')} ({spec.tip})")
             action.setStatusTip(spec.tip)

@@ -154,7 +154,10 @@ class DeriveAllController(QObject):
         command = workspace.push(DeriveBoxes2D(frame_ids, sizes=sizes, plans=plans))
         self.apply_ms = (time.perf_counter() - start) * 1000.0
         logger.info("derived boxes applied in %.0f ms (%d frames redone)", self.apply_ms, command.recomputed)
-        text = f"Derived {command.added} 2D boxes in {len(frame_ids)} frames ({command.removed} earlier derived replaced)"
+        text = (
+            f"Derived {command.added} 2D boxes in {len(frame_ids)} frames ({command.removed} earlier derived "
+            f"replaced; {command.unreviewed} unreviewed, from proposals)"
+        )
         if problems:
             text += f"; {len(problems)} images unreadable: {problems[0]}"
         self.message.emit(text, 15_000)

@@ -16,7 +16,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from annotator.core.camera import CameraCalibration, clip_segments_to_image
-from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box, is_derived
+from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box
+from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annotation
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.records import Annotation, Source

@@ -28,6 +28,7 @@ from annotator.core.records import FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
@@ -40,16 +41,18 @@ from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.panels.review_queue import ReviewQueuePanel
+from annotator.qt.panels.timeline import TrackTimeline
 from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.review import ReviewController
+from annotator.qt.review_follow import ReviewFollower
 from annotator.qt.scoring import ScoringController
 from annotator.qt.settings import AppSettings
 from annotator.qt.shortcuts import ShortcutManager
 from annotator.qt.track_editing import TrackEditor
 from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
-from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable
+from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable, with_timeline
 from annotator.render.style import POINT_SIZES, DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -83,7 +86,8 @@ class MainWindow(QMainWindow):
         self.document = Document(self.loader, self)
         self.options = self.settings.display_options()
         self.grid = ViewGrid(self.document)
-        self.setCentralWidget(self.grid)
+        self.timeline = TrackTimeline(self.document)
+        self.setCentralWidget(with_timeline(self.grid, self.timeline))
 
         self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
@@ -93,6 +97,9 @@ class MainWindow(QMainWindow):
             self.document, lambda: self.scoring.registry, lambda: self.scoring.running
         )
         self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
+        self.review_follower = ReviewFollower(
+            self.document, self.grid.perspective, self.review, self.review_queue, self
+        )
         self.training = FineTuneController(
             self.document,
             self.settings,
@@ -111,7 +118,8 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
         self.toolbars = build_toolbars(self, self.specs, self.actions)
-        self.toolbars["Tools"].addWidget(ClassChooser(self.document))
+        tools = self.toolbars["Tools"]  # the class of new boxes first: overflow hides a toolbar's end
+        tools.insertWidget(tools.actions()[0], ClassChooser(self.document))
         keep_tool_actions_checked(self.mouse_tools, self.actions)
         self.recent_menu = self.menus["file.recent"]
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -153,6 +161,7 @@ class MainWindow(QMainWindow):
             self.training,
             self.mouse_tools,
             self.images.deriver,
+            self.timeline,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
@@ -181,6 +190,7 @@ class MainWindow(QMainWindow):
         self.editing.nine_dof_changed.connect(lambda on: _set_checked(nine_dof, on))
         _set_checked(self.actions["tracks.refit"], self.tracks.refit)
         self.shortcuts.attach(self.actions)
+        self.tracks.bind_actions(self.actions)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         """A dock panel holding ``widget`` (placed by `arrange_docks`)."""
@@ -256,7 +266,7 @@ class MainWindow(QMainWindow):
     def ask_import_dataset(self) -> None:
         """File > Import dataset: a source in a registered format, into the open (or a new) project."""
         dialog = TransferDialog(exporting=False, parent=self)
-        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        request = dialog.request() if exec_returning_focus(dialog) == QDialog.DialogCode.Accepted else None
         if request is None:
             return
         if self.workspace is None:
@@ -277,7 +287,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a project to export its labels", 5000)
             return
         dialog = TransferDialog(exporting=True, parent=self)
-        request = dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        request = dialog.request() if exec_returning_focus(dialog) == QDialog.DialogCode.Accepted else None
         if request is None:
             return
         progress = QProgressDialog("Exporting", "", 0, 0, self)
@@ -456,8 +466,9 @@ class MainWindow(QMainWindow):
                 lambda: self.saveState(LAYOUT_VERSION),
                 lambda state: self.restoreState(state, LAYOUT_VERSION),
             ),
-            "views": (self.grid.saveState, self.grid.restoreState),
-            "ortho_views": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
+            # renamed when the default view sizes changed: the old defaults (thin ortho views) are not restored
+            "view_sizes": (self.grid.saveState, self.grid.restoreState),
+            "ortho_sizes": (self.grid.ortho_splitter.saveState, self.grid.ortho_splitter.restoreState),
         }
 
     def _restore_layout(self) -> None:

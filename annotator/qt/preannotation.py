@@ -32,6 +32,7 @@ from annotator.ml.preannotate import (
 from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.weights import load_weights
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
 from annotator.qt.settings import AppSettings
@@ -230,7 +231,7 @@ class PreannotationController(QObject):
             (p for p in (chosen, self.choices.plugin, BUILTIN_DEFAULT_3D) if p in ids), fitting[0].id
         )
         dialog = PreannotateDialog(fitting, scope, preferred, self.choices.threshold, self._widget)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
             return
         plugin_id, threshold = dialog.choice()
         self.choices.remember_preannotation(plugin_id, threshold)
@@ -308,14 +309,15 @@ class PreannotationController(QObject):
             return
         if self.document.frame_id == frame.id:
             self.document.background_edit.emit()
+        command = self.command(frame, proposals)
         try:
-            self.document.push(self.command(frame, proposals))
+            self.document.push(command)
         except AnnotatorError as error:  # e.g. the database cannot be written: stop, keep what is done
             summary.failures.append(f"frame {frame.name}: {error}")
             self.cancel()
             return
         summary.frames_done += 1
-        summary.proposals += len(proposals)
+        summary.proposals += len(command.added)
 
     def _frame_failed(self, message: str) -> None:
         if self.summary is not None:

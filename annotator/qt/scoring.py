@@ -17,6 +17,7 @@ from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.scoring import ScoreProposals, score_frame, scored_proposals
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.preannotation import PreannotationController, PreannotationWorker, fitting_plugins
 from annotator.qt.score_dialog import ScoreDialog, ScoringChoice, ScoringChoices
@@ -80,7 +81,7 @@ class ScoringController(PreannotationController):
             preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
             last = ScoringChoice(preferred, last.mode, last.passes, last.min_score, last.all_frames)
         dialog = ScoreDialog(fitting, current.name if current else None, len(frames), last, self._widget)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()
         self.scoring_choices.remember(choice)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from annotator.qt.actions import ActionSpec, MenuSlot, key_sequences
+from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class ShortcutManager(QObject):
         from annotator.qt.preferences import ShortcutDialog
 
         dialog = ShortcutDialog(self, parent if parent is not None else self.parent())
-        dialog.exec()
+        exec_returning_focus(dialog)
 
     def _set(self, bindings: Mapping[str, Sequence[str]]) -> None:
         for action_id, keys in bindings.items():

@@ -145,7 +145,7 @@ def _render(
         if view not in ("window", "image"):  # one view alone, filling the window
             window.menuBar().hide()
             window.statusBar().hide()
-            for bar in (*window.docks.values(), *window.toolbars.values()):
+            for bar in (*window.docks.values(), *window.toolbars.values(), window.timeline):
                 bar.hide()
             chosen = window.grid.perspective if view == "perspective" else window.grid.ortho[view]
             for other in window.grid.views:

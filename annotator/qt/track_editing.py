@@ -2,9 +2,12 @@
 keep a track consistent. The handlers behind the Tracks menu; the planning is `annotator.core.tracks`.
 
 After a copy or propagation the window moves to the next frame and selects the copy of the selected
-cuboid, ready for a correction. With "Re-fit propagated boxes" on, each predicted box is moved onto
-the next frame's points (`annotator.core.box_fit.refit_keep_size`); that frame's cloud normally comes
-from the loader's prefetch cache.
+cuboid, ready for a correction. A track with one keyframe has no velocity: propagating it searches the
+next frame's points for the object (`annotator.core.carry.search_box`). With "Re-fit propagated boxes"
+on, each predicted box is moved onto the next frame's points (`annotator.core.box_fit.refit_keep_size`);
+that frame's cloud normally comes from the loader's prefetch cache. "Copy from previous frame" fills
+the current frame with the previous frame's boxes. Actions that need a selected cuboid are disabled
+without one (`bind_actions`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 
 from annotator.core.box_fit import points_outside, refit_keep_size
+from annotator.core.carry import search_box
 from annotator.core.geometry import Cuboid
 from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
 from annotator.qt.document import Document
@@ -23,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_MS = 5000
 REFIT_KEY = "tracks/refit_propagated"
+#: Tracks actions that work on the selected cuboid (disabled without one).
+NEEDS_SELECTION = ("tracks.copy", "tracks.propagate", "tracks.interpolate", "tracks.harmonize")
 
 
 class TrackEditor(QObject):
@@ -45,6 +52,42 @@ class TrackEditor(QObject):
     def set_refit(self, on: bool) -> None:
         """Tracks > Re-fit propagated boxes."""
         self.settings.qsettings.setValue(REFIT_KEY, bool(on))
+
+    def bind_actions(self, actions: dict[str, QAction]) -> None:
+        """Keep the Tracks actions that need a selected cuboid (or a previous frame) enabled only then."""
+
+        def update(*_: object) -> None:
+            selected = self.document.selected
+            has_cuboid = selected is not None and selected.cuboid is not None
+            for action_id in NEEDS_SELECTION:
+                if action_id in actions:
+                    actions[action_id].setEnabled(has_cuboid)
+            if "tracks.copy_previous" in actions:
+                actions["tracks.copy_previous"].setEnabled(self._previous_frame() is not None)
+
+        self.document.selection_changed.connect(update)
+        self.document.frame_changed.connect(update)
+        self.document.opened.connect(update)
+        update()
+
+    def _previous_frame(self):
+        project, frame = self.document.project, self.document.frame
+        if project is None or frame is None:
+            return None
+        return frame_after(project, frame.id, -1)
+
+    def copy_from_previous(self) -> None:
+        """Tracks > Copy from previous frame: the previous frame's cuboids into this frame, unchanged
+        (a track that has a keyframe here already is left alone)."""
+        project, previous = self.document.project, self._previous_frame()
+        if project is None or previous is None:
+            self.message.emit("This is the first frame: there is no previous frame to copy from", MESSAGE_MS)
+            return
+        ids = [a.id for a in project.annotations_of(previous.id, "cuboid")]
+        if not ids:
+            self.message.emit(f"Frame {previous.name} has no cuboids to copy", MESSAGE_MS)
+            return
+        self._push(propagate(project, ids, with_motion=False))
 
     # -- copy and propagate -------------------------------------------------------------------------
     def _targets(self, everything: bool) -> list[int]:
@@ -76,7 +119,8 @@ class TrackEditor(QObject):
             return
         selected = self.document.selected
         fitter = self._refitter(target.id) if refit else None
-        edit = propagate(project, ids, with_motion=with_motion, refit=fitter)
+        searcher = self._searcher(target.id) if with_motion else None
+        edit = propagate(project, ids, with_motion=with_motion, refit=fitter, search=searcher)
         self._push(edit)
         if edit.command is None:
             return
@@ -85,15 +129,37 @@ class TrackEditor(QObject):
             copy = next((a for a in self.document.cuboids() if a.track_id == selected.track_id), None)
             self.document.select(copy.id if copy is not None else None)
 
-    def _refitter(self, frame_id: int):
-        """A function moving a predicted box onto frame ``frame_id``'s points (None without a cloud)."""
+    def _searcher(self, frame_id: int):
+        """A function looking for a box's object in frame ``frame_id``'s points, its shape taken from the
+        current frame's points (None without both clouds)."""
+        project, source = self.document.project, self.document.cloud
+        target = self._cloud_of(frame_id)
+        if project is None or source is None or target is None:
+            return None
+        others = [a.cuboid for a in project.annotations_of(frame_id, "cuboid")]
+
+        def search(cuboid: Cuboid) -> Cuboid:
+            return search_box(
+                cuboid, target.xyz, others, source_points=source.xyz[source.indices_near(cuboid, 0.5)]
+            )
+
+        return search
+
+    def _cloud_of(self, frame_id: int):
+        """Frame ``frame_id``'s prepared cloud (from the prefetch cache, else read now), or None."""
         project = self.document.project
         frame = project.frames[frame_id] if project is not None else None
         if frame is None or not frame.cloud:
             return None
         path = project.resolve_path(frame.cloud)
         loaded = self.document.loader.cached(frame_id, path) or self.document.loader.load_now(frame_id, path)
-        cloud = loaded.cloud
+        return loaded.cloud
+
+    def _refitter(self, frame_id: int):
+        """A function moving a predicted box onto frame ``frame_id``'s points (None without a cloud)."""
+        project, cloud = self.document.project, self._cloud_of(frame_id)
+        if project is None or cloud is None:
+            return None
         others = [a.cuboid for a in project.annotations_of(frame_id, "cuboid")]
 
         def refit(cuboid: Cuboid) -> Cuboid:

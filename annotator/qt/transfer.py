@@ -236,6 +236,7 @@ def export_labels(project: Project, request: TransferRequest, progress: QProgres
     )
     summary = (
         f"exported {report.frames} frames, {report.objects} objects as {report.format_id} to {report.out}"
+        f" ({report.unreviewed_text()})"
     )
     if report.skipped:
         summary += (

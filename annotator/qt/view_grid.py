@@ -24,6 +24,14 @@ from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
 
+#: Heights of the perspective view and the row of orthographic views (shares).
+VIEW_HEIGHTS = (3, 2)
+#: Widths of the top, side and front views (shares): the top view, which shows the whole frame without a
+#: selection, gets half the row.
+ORTHO_WIDTHS = (2, 1, 1)
+#: Splitter handles wide enough to grab (pixels).
+HANDLE_WIDTH = 6
+
 #: What the 3D views say for a frame of images only.
 NO_CLOUD_MESSAGE = "This frame has no point cloud"
 
@@ -50,13 +58,18 @@ class ViewGrid(QSplitter):
         }
         self.ortho_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.ortho_splitter.setObjectName("orthoSplitter")
-        for view in self.ortho.values():
+        for position, view in enumerate(self.ortho.values()):
             self.ortho_splitter.addWidget(view)
+            self.ortho_splitter.setStretchFactor(position, ORTHO_WIDTHS[position])
+        self.ortho_splitter.setSizes([100 * share for share in ORTHO_WIDTHS])
         self.addWidget(self.perspective)
         self.addWidget(self.ortho_splitter)
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 1)
-        self.setSizes([700, 300])
+        self.setStretchFactor(0, VIEW_HEIGHTS[0])
+        self.setStretchFactor(1, VIEW_HEIGHTS[1])
+        self.setSizes([100 * share for share in VIEW_HEIGHTS])
+        for splitter in (self, self.ortho_splitter):
+            splitter.setHandleWidth(HANDLE_WIDTH)
+            splitter.setChildrenCollapsible(False)
         self._timing: tuple[float, float] | None = None
         for view in self.views:
             view.picked.connect(document.select)

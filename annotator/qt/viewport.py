@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QWidget
 
+from annotator.core.geometry import Cuboid
 from annotator.qt.interaction import NavigateMode
 from annotator.qt.lod import LodController
 from annotator.qt.render_scheduler import RenderScheduler
@@ -95,8 +96,12 @@ class PerspectiveView(SceneView):
         item = self.scene.selected_item()
         if item is None:
             return False
-        self.set_camera_pose(focus_pose(self.scene.camera_pose(), item.cuboid))
+        self.focus_on(item.cuboid)
         return True
+
+    def focus_on(self, cuboid: Cuboid) -> None:
+        """Centre on ``cuboid`` and come close, keeping the direction the camera looks in."""
+        self.set_camera_pose(focus_pose(self.scene.camera_pose(), cuboid))
 
     def fly(self, forward: float, right: float, up: float, speed: float = 1.0) -> None:
         """Move the camera one step (times ``speed``) along its view, its right and world up."""

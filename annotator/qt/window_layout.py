@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +78,15 @@ def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     if len(column) == 2:
         shares = [round(height * OBJECTS_SHARE), round(height * (1.0 - OBJECTS_SHARE))]
         window.resizeDocks(column, shares, Qt.Orientation.Vertical)
+
+
+def with_timeline(views: QWidget, timeline: QWidget) -> QWidget:
+    """The central widget: the views with the track timeline strip under them."""
+    central = QWidget()
+    central.setObjectName("central")
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(views, 1)
+    layout.addWidget(timeline)
+    return central

@@ -157,12 +157,17 @@ def ortho_pose_for_cuboid(
 
 
 def ortho_pose_for_bounds(bounds: tuple[float, ...], axis: str, aspect: float) -> CameraPose:
-    """An orthographic camera showing the whole cloud from the top, the side or the front."""
+    """An orthographic camera showing the whole cloud from the top, the side or the front. The top view
+    turns the frame so its longer side runs along the longer side of the view (+x up or to the right)."""
     b = np.asarray(bounds, dtype=np.float64)
     centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
     half = np.maximum(np.array([b[1] - b[0], b[3] - b[2], b[5] - b[4]]) / 2, 0.5)
     toward, up, across, upward = ortho_axes(axis, np.eye(3))
     scale = 1.05 * fit_scale(half[across], half[upward], aspect)
+    if axis == "top":  # x across the screen when that shows the frame larger (a long scan in a wide view)
+        turned = 1.05 * fit_scale(half[upward], half[across], aspect)
+        if turned < scale:
+            up, scale = np.array([0.0, 1.0, 0.0]), turned
     distance = float(np.linalg.norm(half)) * 2 + 10.0
     return _looking(centre, toward, distance, up, parallel=True, parallel_scale=scale)
 

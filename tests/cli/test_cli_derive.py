@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.core.derive import is_derived
+from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -11,8 +13,9 @@ import pytest
 
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
+from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame, Source
+from annotator.core.records import Frame, Review, Source
 from annotator.io.workspace import Workspace
 
 EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"
@@ -148,15 +151,23 @@ def _info_json(project: Path, capsys) -> str:
     return capsys.readouterr().out
 
 
-def test_geometric_plugin_on_a_demo_project(tmp_path, capsys) -> None:
+@pytest.fixture(scope="module")
+def preannotated_demo(tmp_path_factory) -> tuple[Path, str]:
+    """A fresh one-frame demo project pre-annotated by the geometric plugin, and what the CLI printed
+    (made once: tests that change it work on a copy)."""
     from annotator.synth.demo import create_demo_project
 
-    root = tmp_path / "demo"
+    root = tmp_path_factory.mktemp("demo") / "demo"
     create_demo_project(root, frames=1, seed=2)
-    assert (
-        main(["preannotate", str(root), "--plugin", "geometric", "--frames", "000000", "--no-progress"]) == 0
-    )
-    out = capsys.readouterr().out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        args = ["preannotate", str(root), "--plugin", "geometric", "--frames", "000000", "--no-progress"]
+        assert main(args) == 0
+    return root, printed.getvalue()
+
+
+def test_geometric_plugin_on_a_demo_project(preannotated_demo) -> None:
+    root, out = preannotated_demo
     assert "pre-annotated 1 of 1 frames with geometric" in out
     proposals = annotations(root)
     counted = {
@@ -164,3 +175,26 @@ def test_geometric_plugin_on_a_demo_project(tmp_path, capsys) -> None:
     }
     classes = ", ".join(f"{name} {count}" for name, count in sorted(counted.items()))
     assert f"proposals   {len(proposals)} ({classes})" in out and counted.get("Car", 0) > 0
+
+
+def test_derive_after_preannotate_on_a_fresh_demo_frame_accepts_nothing(
+    preannotated_demo, tmp_path, capsys
+) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(preannotated_demo[0], root)
+    assert main(["derive-2d", str(root)]) == 0
+    printed = capsys.readouterr().out
+    with Workspace.open(root) as workspace:
+        everything = list(workspace.project.annotations.values())
+    derived = [a for a in everything if is_derived(a)]
+    assert derived and not [a for a in everything if a.review == Review.ACCEPTED]
+    assert f"unreviewed  {len(derived)} of them" in printed
+    out = tmp_path / "coco"
+    assert main(["export", str(root), "-f", "coco", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert f"unreviewed  {len(derived)} unreviewed proposals left out, 0 written" in printed
+    assert "objects     0 (none)" in printed
+    args = ["export", str(root), "-f", "coco", "--out", str(tmp_path / "all"), "--no-progress"]
+    assert main([*args, "--include-unreviewed"]) == 0
+    printed = capsys.readouterr().out
+    assert f"unreviewed  0 unreviewed proposals left out, {len(derived)} written" in printed

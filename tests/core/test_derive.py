@@ -7,11 +7,13 @@ import dataclasses
 import pytest
 
 from annotator.core.commands import UndoStack
-from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box, is_derived
-from annotator.core.edits import AddAnnotations, AddFrames, update_annotation
+from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box
+from annotator.core.derived_links import is_derived
+from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations, update_annotation
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Review, Source
+from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.review import AcceptProposals, RejectProposals
 from tests.core.test_camera import front_camera
 
 CAR = Cuboid((15.0, 2.0, -0.5), (4.0, 1.8, 1.5), 0.3)
@@ -151,3 +153,55 @@ def test_plans_made_beforehand_are_applied_and_stale_ones_derived_again() -> Non
     assert van_box.box2d.to_array() == pytest.approx(moved.to_array())
     stack.undo()
     assert all(a.box2d.to_array() != pytest.approx(moved.to_array()) for a in boxes(project, frame_id))
+
+
+def make_proposals() -> tuple[Project, UndoStack, int, list[int]]:
+    """A frame whose car and van are unreviewed model proposals, with derived boxes."""
+    project, stack, frame_id = make()
+    model = Provenance(Source.MODEL, "geometric", "1", 0.8)
+    ids = [a.id for a in project.annotations_of(frame_id, "cuboid") if a.cuboid.center[0] > 0]
+    for annotation_id in ids:
+        stack.push(update_annotation(project, annotation_id, provenance=model, review=Review.UNREVIEWED))
+    stack.push(DeriveBoxes2D([frame_id]))
+    return project, stack, frame_id, ids
+
+
+def derived_of(project: Project, frame_id: int, cuboid_id: int) -> list[Annotation]:
+    return [b for b in boxes(project, frame_id) if b.attributes["derived_from"] == cuboid_id]
+
+
+def test_boxes_derived_from_proposals_stay_unreviewed() -> None:
+    project, _, frame_id, _ = make_proposals()
+    derived = boxes(project, frame_id)
+    assert len(derived) == 2
+    assert all(b.review == Review.UNREVIEWED for b in derived)
+
+
+def test_accepting_a_cuboid_accepts_its_derived_box_and_undo_restores_both() -> None:
+    project, stack, frame_id, (car, van) = make_proposals()
+    stack.push(AcceptProposals([car]))
+    assert [b.review for b in derived_of(project, frame_id, car)] == [Review.ACCEPTED]
+    assert [b.review for b in derived_of(project, frame_id, van)] == [Review.UNREVIEWED]
+    stack.undo()
+    assert [b.review for b in derived_of(project, frame_id, car)] == [Review.UNREVIEWED]
+
+
+def test_rejecting_or_deleting_a_cuboid_removes_its_derived_box_and_undo_brings_it_back() -> None:
+    project, stack, frame_id, (car, van) = make_proposals()
+    stack.push(RejectProposals([car]))
+    assert derived_of(project, frame_id, car) == [] and len(derived_of(project, frame_id, van)) == 1
+    stack.undo()
+    assert len(derived_of(project, frame_id, car)) == 1
+    stack.push(RemoveAnnotations([van]))
+    assert derived_of(project, frame_id, van) == []
+    stack.undo()
+    assert len(derived_of(project, frame_id, van)) == 1
+
+
+def test_a_manual_box_is_not_removed_with_the_cuboid_of_its_track() -> None:
+    project, stack, frame_id, (car, _) = make_proposals()
+    track = project.annotations[car].track_id
+    manual = Annotation(0, frame_id, "Car", track, box2d=Box2D(1, 2, 30, 40), camera="front")
+    stack.push(AddAnnotations([manual]))
+    stack.push(RemoveAnnotations([car]))
+    assert [b.provenance.source for b in boxes(project, frame_id) if b.track_id == track] == [Source.MANUAL]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
 from annotator.core.geometry import Cuboid
 from annotator.core.records import Annotation, Frame, Review
 from annotator.io.workspace import Workspace
@@ -70,6 +70,8 @@ def test_training_saves_weights_that_preannotation_then_uses(workspace, registry
         entry_points_too=False,
     )
     frame = workspace.project.frames_in_order()[0]
+    # no proposal lands on a labelled box: take the label away to see what the trained model proposes
+    workspace.push(RemoveAnnotations([a.id for a in workspace.project.annotations_of(frame.id)]))
     preannotate(workspace, fresh, "centroid-example", [frame], params={"min_height": 0.0})
     proposal = next(a for a in workspace.project.annotations_of(frame.id) if a.provenance.model_id)
     assert proposal.provenance.model_version == "centroid-1.0+pad0.500"

@@ -14,7 +14,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings
 from window_support import show_window  # type: ignore[import-not-found]
 
-from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
 from annotator.core.geometry import Cuboid
 from annotator.core.records import Annotation
 from annotator.io.frames import frames_from_files
@@ -74,6 +74,15 @@ def settings(tmp_path: Path) -> AppSettings:
 def street_project(tmp_path: Path) -> Path:
     """A three-frame street project of 20k points per frame."""
     return make_street_project(tmp_path / "street")
+
+
+@pytest.fixture
+def unlabelled_street(tmp_path: Path) -> Path:
+    """The street project without its boxes, for plugins to propose on (no proposal lands on a box)."""
+    root = make_street_project(tmp_path / "street")
+    with Workspace.open(root) as workspace:
+        workspace.push(RemoveAnnotations(list(workspace.project.annotations)))
+    return root
 
 
 @pytest.fixture

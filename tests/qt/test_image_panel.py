@@ -204,3 +204,23 @@ def test_an_image_only_project_opens_and_takes_2d_boxes(qtbot, settings, tmp_pat
     _drag(qtbot, panel.view, (10.0, 10.0), (100.0, 80.0))
     assert [a.camera for a in panel.boxes()] == ["image"]
     window.close()
+
+
+def test_a_box_derived_from_a_proposal_waits_for_it_and_goes_when_it_is_rejected(panel_window, qtbot) -> None:
+    from annotator.core.edits import update_annotation
+    from annotator.core.records import Provenance, Review
+
+    panel, document = panel_window.images, panel_window.document
+    car = next(a for a in document.cuboids() if a.class_name == "Car")
+    model = Provenance(Source.MODEL, "geometric", "1", 0.9)
+    document.push(update_annotation(document.project, car.id, provenance=model, review=Review.UNREVIEWED))
+    panel_window.actions["image.derive_frame"].trigger()
+    derived = [a for a in panel.boxes() if a.attributes.get("derived_from") == car.id]
+    assert [a.review for a in derived] == [Review.UNREVIEWED]
+    document.select(car.id)
+    panel_window.actions["models.reject"].trigger()  # X: the proposal and its derived box go together
+    assert not [a for a in panel.boxes() if a.attributes.get("derived_from") == car.id]
+    panel_window.actions["edit.undo"].trigger()
+    assert [a.review for a in panel.boxes() if a.attributes.get("derived_from") == car.id] == [
+        Review.UNREVIEWED
+    ]

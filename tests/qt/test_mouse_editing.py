@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QComboBox
 from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.edits import AddFrames, update_annotation
@@ -30,6 +31,20 @@ def to_widget(view, world) -> QPoint:
     x, y = view.scene.world_to_display(np.asarray(world, dtype=float))
     ratio = view.canvas.device_pixel_ratio()
     return QPoint(round(x / ratio), round(view.canvas.height() - 1 - y / ratio))
+
+
+def hover(widget, position: QPoint) -> None:
+    """Move the mouse over ``widget`` with no button held (a real move event, as a tracked mouse sends)."""
+    local = QPointF(position)
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        local,
+        widget.mapToGlobal(local),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        NO_KEYS,
+    )
+    QApplication.sendEvent(widget, event)
 
 
 def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 6, modifiers=NO_KEYS) -> None:
@@ -290,3 +305,36 @@ def test_render_throttle_draws_at_most_once_per_interval_and_always_the_last_cha
     throttle.request()
     throttle.flush()
     assert view.renders == 3
+
+
+def test_placing_in_the_perspective_view_leaves_the_camera_still_afterwards(window, qtbot) -> None:
+    main = window
+    main.actions["tools.place"].trigger()
+    view = main.grid.perspective
+    before = len(main.document.cuboids())
+    qtbot.mouseClick(view.canvas, LEFT, NO_KEYS, to_widget(view, (15.0, -8.0, -1.7)))
+    assert len(main.document.cuboids()) == before + 1
+    pose = view.scene.camera_pose()
+    start = to_widget(view, (15.0, -8.0, -1.7))
+    for k in range(1, 6):  # the mouse moves on with no button held: the camera must not orbit
+        hover(view.canvas, start + QPoint(25 * k, 10 * k))
+    after = view.scene.camera_pose()
+    assert np.allclose(after.position, pose.position) and np.allclose(after.focal_point, pose.focal_point)
+
+
+def test_the_properties_panel_follows_a_drag_live(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    top = main.grid.ortho["top"]
+    x_field = main.properties_panel.spins["x"]
+    start = to_widget(top, car.cuboid.center)
+    qtbot.mousePress(top.canvas, LEFT, NO_KEYS, start)
+    qtbot.mouseMove(top.canvas, start + QPoint(10, 0))
+    qtbot.mouseMove(top.canvas, start + QPoint(25, 0))
+    during = main.mouse_tools.drag.current
+    assert x_field.value() == pytest.approx(during.center[0], abs=1e-3) != pytest.approx(car.cuboid.center[0])
+    qtbot.mouseRelease(top.canvas, LEFT, NO_KEYS, start + QPoint(25, 0))
+    assert x_field.value() == pytest.approx(main.document.selected.cuboid.center[0], abs=1e-3)
+    assert main.workspace.stack.undo_label() == "Move cuboid"  # the panel pushed no edit of its own
+    main.actions["edit.undo"].trigger()
+    assert x_field.value() == pytest.approx(car.cuboid.center[0], abs=1e-3)

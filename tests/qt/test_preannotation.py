@@ -94,9 +94,9 @@ def plugins(tmp_path: Path) -> PluginRegistry:
 
 
 @pytest.fixture
-def models_window(qtbot, settings, street_project: Path, plugins: PluginRegistry) -> Iterator:
-    """The main window with the test plugins, the street project open at frame 0."""
-    main = show_window(qtbot, settings, street_project, plugins=plugins)
+def models_window(qtbot, settings, unlabelled_street: Path, plugins: PluginRegistry) -> Iterator:
+    """The main window with the test plugins, the street project (boxes removed) open at frame 0."""
+    main = show_window(qtbot, settings, unlabelled_street, plugins=plugins)
     yield main
     main.close()
 
@@ -174,9 +174,7 @@ def test_proposals_are_dashed_with_scores_in_every_view_and_marked_in_the_object
     table = window.objects_panel.table
     review, score = COLUMNS.index("review"), COLUMNS.index("score")
     rows = [(table.item(r, review).text(), table.item(r, score).text()) for r in range(table.rowCount())]
-    assert sorted(rows) == sorted(
-        [("accepted", "")] * 3 + [(PROPOSAL_MARKER, s) for s in ("0.9", "0.6", "0.3")]
-    )
+    assert sorted(rows) == sorted((PROPOSAL_MARKER, s) for s in ("0.9", "0.6", "0.3"))
 
 
 def test_accept_keeps_provenance_moves_to_the_next_proposal_and_undoes(models_window, qtbot) -> None:
@@ -211,8 +209,7 @@ def test_reject_removes_the_proposal_and_selects_the_next(models_window, qtbot) 
     assert window.document.project.annotations[rejected.id].is_proposal
 
 
-def test_accept_and_reject_need_a_selected_proposal(models_window, qtbot) -> None:
-    window = models_window
+def test_accept_and_reject_need_a_selected_proposal(window, qtbot) -> None:
     car = next(a for a in window.document.cuboids() if a.class_name == "Car")
     window.document.select(car.id)
     steps = window.workspace.stack.index
@@ -349,3 +346,13 @@ def test_proposals_landing_on_the_frame_on_screen_draw_the_cloud_coarse_until_th
     _run(window, qtbot, "scripted")
     assert announced == [True]  # once, for the frame on screen, and the perspective went coarse ...
     qtbot.waitUntil(lambda: not window.grid.perspective.lod.moving, timeout=5_000)  # ... full once they stop
+
+
+def test_preannotation_adds_no_proposal_over_the_boxes_a_frame_has(
+    qtbot, settings, street_project: Path, plugins: PluginRegistry
+) -> None:
+    window = show_window(qtbot, settings, street_project, plugins=plugins)
+    summary = _run(window, qtbot, "scripted")  # it proposes exactly the street's three labelled boxes
+    assert summary.proposals == 0 and _proposals(window) == []
+    assert len(window.document.cuboids()) == 3
+    window.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ml.finetune.conftest import EXAMPLES, make_project
 
-from annotator.core.edits import SetFrameStatus, UpdateAnnotations
+from annotator.core.edits import RemoveAnnotations, SetFrameStatus, UpdateAnnotations
 from annotator.core.model_versions import current_version
 from annotator.core.records import FrameStatus
 from annotator.ml.finetune.pipeline import EVERY_SETTING, stale_frames
@@ -148,6 +148,9 @@ def test_rollback_marks_proposals_stale_and_rescoring_renews_them(qtbot, trainin
     _finish(qtbot, main)
     assert current_version(project, PLUGIN).id == "v2"
     unverified = [f for f in project.frames_in_order() if f.status != FrameStatus.VERIFIED]
+    # proposals never land on labelled boxes: the unverified frames' labels go, the model proposes there
+    labels = [a.id for f in unverified for a in project.annotations_of(f.id)]
+    main.document.push(RemoveAnnotations(labels))
     assert main.preannotation.start(PLUGIN, unverified, 0.0)
     qtbot.waitUntil(lambda: not main.preannotation.running, timeout=JOB_TIMEOUT)
     assert stale_frames(project, PLUGIN) == [] and not panel.rescore_button.isEnabled()

@@ -30,13 +30,13 @@ PLUGIN = "centroid-example"
 
 
 @pytest.fixture
-def scoring_window(qtbot, settings, street_project: Path, tmp_path: Path, monkeypatch) -> Iterator:
+def scoring_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch) -> Iterator:
     """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
     folder = tmp_path / "plugins"
     shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
     monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    main = show_window(qtbot, settings, street_project)
+    main = show_window(qtbot, settings, unlabelled_street)
     yield main
     main.close()
 
@@ -126,7 +126,7 @@ def test_accept_all_confident_is_one_undo_step(scoring_window, qtbot) -> None:
         a.id for a in _scored(window) if uncertainty_of(a)["uncertainty"] < window.document.flags.threshold
     ]
     assert 0 < len(below) < 3
-    window.actions["models.accept_confident"].trigger()
+    window.actions["models.accept_confident_all"].trigger()
     project = window.document.project
     assert all(project.annotations[i].review == Review.ACCEPTED for i in below)
     assert all(a.review == Review.UNREVIEWED for a in _scored(window) if a.id not in below)

@@ -62,3 +62,18 @@ def test_a_layout_saved_by_an_older_arrangement_is_not_restored(bare_window, set
     kept = reopened(LAYOUT_VERSION)  # the user's own arrangement is kept
     assert kept.dockWidgetArea(kept.docks["queue"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     kept.close()
+
+
+def test_at_1440_px_the_class_chooser_shows_and_the_ortho_views_get_room(bare_window, qtbot) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    bare_window.resize(1440, 900)
+    bare_window.show()
+    qtbot.waitExposed(bare_window)
+    chooser = bare_window.findChild(QComboBox, "activeClass")
+    assert chooser.isVisible()  # not hidden in the toolbar's overflow
+    grid = bare_window.grid
+    top, side, front = (grid.ortho[axis] for axis in ("top", "side", "front"))
+    assert min(view.height() for view in (top, side, front)) >= 0.22 * bare_window.height()
+    assert top.width() >= 1.8 * side.width() and abs(side.width() - front.width()) <= 2
+    assert grid.handleWidth() >= 5 and grid.ortho_splitter.handleWidth() >= 5

@@ -81,6 +81,16 @@ def test_whole_frame_ortho_pose_contains_the_bounds() -> None:
             assert np.all(np.abs(_project(pose, np.array([x, y, 0.0]))) <= 1.0)
 
 
+def test_a_long_frame_in_a_wide_top_view_runs_across_it_and_fills_it() -> None:
+    bounds = (-80.0, 80.0, -20.0, 20.0, -2.0, 3.0)  # a scan long along x
+    pose = ortho_pose_for_bounds(bounds, "top", aspect=1.8)
+    assert pose.parallel_scale <= 0.6 * 80.0  # not the thin strip of x up the screen (scale 84)
+    for x in bounds[0:2]:
+        for y in bounds[2:4]:
+            u, v = _project(pose, np.array([x, y, 0.0]))
+            assert abs(u) <= 1.8 and abs(v) <= 1.0  # within the view (u up to the aspect)
+
+
 def test_zoom_keeps_the_anchor_fixed_on_screen() -> None:
     anchor = np.array([12.0, 3.0, -1.0])
     for pose in (default_pose((-50, 50, -50, 50, -2, 2)), ortho_pose_for_cuboid(CAR, "top", 1.3)):

@@ -26,18 +26,25 @@ ProgressCallback = Callable[[int, int, str], None]
 
 @dataclass
 class ExportReport:
-    """What an export wrote: frames, objects by class, and the frames it skipped (name, reason)."""
+    """What an export wrote: frames, objects by class, and the frames it skipped (name, reason); how many
+    unreviewed proposals it left out (2D boxes, by default) or wrote."""
 
     format_id: str
     out: Path
     frames: int = 0
     objects_by_class: Counter[str] = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreviewed_left_out: int = 0
+    unreviewed_included: int = 0
 
     @property
     def objects(self) -> int:
         """Objects written in all."""
         return sum(self.objects_by_class.values())
+
+    def unreviewed_text(self) -> str:
+        """How many unreviewed proposals were left out and written, in words."""
+        return f"{self.unreviewed_left_out} unreviewed proposals left out, {self.unreviewed_included} written"
 
 
 def class_list(project: Project, classes: Sequence[str] | None = None) -> list[str]:
@@ -69,6 +76,19 @@ def select_annotations(
     ]
 
 
+def leaves_out(annotation: Annotation, include_unreviewed: bool | None) -> bool:
+    """True when an export leaves ``annotation`` out for being an unreviewed proposal.
+
+    ``include_unreviewed`` None (the default) leaves out unreviewed 2D boxes (they would become training
+    labels nobody checked) and keeps unreviewed cuboids (3D formats have always carried proposals).
+    """
+    if not annotation.is_proposal:
+        return False
+    if include_unreviewed is None:
+        return annotation.kind == "box2d"
+    return not include_unreviewed
+
+
 def track_names(project: Project, track_ids: Iterable[int]) -> dict[int, str]:
     """External object ids: the source's id (``source_id`` attribute) when unique, else the track id."""
     ids = sorted(set(track_ids))
@@ -95,8 +115,11 @@ def export_project(
     classes: Sequence[str] | None = None,
     options: dict[str, str] | None = None,
     progress: ProgressCallback | None = None,
+    include_unreviewed: bool | None = None,
 ) -> ExportReport:
-    """Write the selected frames' labels in ``format_id`` under ``out``; report what was written."""
+    """Write the selected frames' labels in ``format_id`` under ``out``; report what was written.
+
+    Unreviewed proposals are written or left out as `leaves_out` says; the report counts both."""
     label_format = get_format(format_id)
     if not label_format.can_export:
         raise AnnotatorError(f"format {label_format.id}: export is not supported")
@@ -105,9 +128,15 @@ def export_project(
     frames = select_frames(list(project.frames.values()), selection)
     context = ExportContext(project, Path(out), frames, class_list(project, classes), options)
     exporter = label_format.exporter(context)
-    selected = {f.id: select_annotations(project, f, label_format.kinds, context.classes) for f in frames}
-    names = track_names(project, (a.track_id for anns in selected.values() for a in anns if a.track_id))
     report = ExportReport(label_format.id, Path(out))
+    selected = {}
+    for frame in frames:
+        annotations = select_annotations(project, frame, label_format.kinds, context.classes)
+        kept = [a for a in annotations if not leaves_out(a, include_unreviewed)]
+        report.unreviewed_left_out += len(annotations) - len(kept)
+        report.unreviewed_included += sum(a.is_proposal for a in kept)
+        selected[frame.id] = kept
+    names = track_names(project, (a.track_id for anns in selected.values() for a in anns if a.track_id))
     for done, frame in enumerate(frames, start=1):
         labels = FrameLabels(
             frame,

@@ -25,12 +25,6 @@ from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
-#: Colours given to classes an import adds without a colour of their own.
-PALETTE = (
-    (230, 126, 34), (46, 204, 113), (142, 68, 173), (241, 196, 15), (26, 188, 156), (231, 76, 60),
-    (52, 73, 94), (149, 165, 166), (211, 84, 0), (39, 174, 96), (41, 128, 185), (192, 57, 43),
-)  # fmt: skip
-
 
 @dataclass
 class ImportReport:
@@ -70,7 +64,7 @@ def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSch
             if obj.cuboid is not None and obj.class_name in added:
                 sizes.setdefault(obj.class_name, []).append(obj.cuboid.size)
     for name in added:
-        colour = used[name] or PALETTE[len(schema.classes) % len(PALETTE)]
+        colour = used[name] or schema.next_color()
         samples = sizes.get(name)
         size = (
             tuple(statistics.median(s[i] for s in samples) for i in range(3)) if samples else (1.0, 1.0, 1.0)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from annotator.core.derived_links import is_derived
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Review
 from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
@@ -20,7 +21,15 @@ logger = logging.getLogger(__name__)
 #: A measure's loss (1 - presence, 1 - stability, entropy, ...) below this is not worth naming.
 NOTABLE = 0.05
 
-__all__ = ["DEFAULT_FLAG_THRESHOLD", "confident_proposals", "flag_reasons", "flag_text", "is_flagged"]
+__all__ = [
+    "DEFAULT_FLAG_THRESHOLD",
+    "confident_frames_text",
+    "confident_proposals",
+    "flag_reasons",
+    "flag_text",
+    "is_flagged",
+    "unreviewed_proposals",
+]
 
 
 def is_flagged(annotation: Annotation, threshold: float) -> bool:
@@ -89,3 +98,25 @@ def confident_proposals(
         and (record := uncertainty_of(a)) is not None
         and float(record["uncertainty"]) < threshold
     )
+
+
+def unreviewed_proposals(project: Project) -> list[Annotation]:
+    """Every unreviewed proposal of the project, scored or not (2D boxes derived from a proposal are
+    reviewed with it and not counted)."""
+    return [a for a in project.annotations.values() if a.is_proposal and not is_derived(a)]
+
+
+def confident_frames_text(project: Project, annotation_ids: Iterable[int]) -> str:
+    """Where the given annotations lie, in words: ``"in frame 000003"``, ``"in 3 frames (000001: 4,
+    000002: 1, ...)"`` (at most five frames named)."""
+    counts: dict[int, int] = {}
+    for annotation_id in annotation_ids:
+        frame_id = project.annotations[annotation_id].frame_id
+        counts[frame_id] = counts.get(frame_id, 0) + 1
+    frames = sorted(counts, key=lambda f: project.frames[f].index)
+    names = [project.frames[f].name for f in frames]
+    if len(frames) == 1:
+        return f"in frame {names[0]}"
+    listed = ", ".join(f"{name}: {counts[f]}" for name, f in zip(names[:5], frames[:5], strict=False))
+    more = ", ..." if len(frames) > 5 else ""
+    return f"in {len(frames)} frames ({listed}{more})"

@@ -147,10 +147,10 @@ def score_frames(
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:
         proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
-        workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
-        summary.proposals += len(proposals)
+        command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
+        summary.proposals += len(command.added)
         summary.flagged += sum(
-            1 for p in proposals if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+            1 for p in command.added if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
         )
         summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
 

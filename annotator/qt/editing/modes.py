@@ -75,7 +75,9 @@ class _EditMode(NavigateMode):
         if self.controller.tool in ("click_fit", "place") and self._is_click(event):
             self._press, self._dragging = None, False
             self.controller.click(self.view, event.position())
-            return True
+            # the perspective view let VTK see the press (it may orbit from it): VTK must see the release
+            # too, or its interactor style keeps orbiting on every later mouse move
+            return self.handles_drag
         return super().mouse_release(event)
 
     def _is_click(self, event: QMouseEvent) -> bool:

@@ -113,7 +113,25 @@ class PropertiesPanel(QWidget):
         document.schema_changed.connect(self.refresh)
         document.settings_changed.connect(self.refresh)
         document.opened.connect(self.refresh)
+        document.cuboid_previewed.connect(self._previewed)
         self.refresh()
+
+    def _show_values(self, values: dict[str, float]) -> None:
+        """Put numbers in the fields without treating them as edits."""
+        for field in _FIELDS:
+            spin = self.spins[field.name]
+            spin.blockSignals(True)
+            spin.setValue(values.get(field.name, 0.0))
+            spin.blockSignals(False)
+
+    def _previewed(self, annotation_id: int, cuboid: Cuboid | None) -> None:
+        """Follow a drag of the selected box live (the drag's end is a command: `refresh` then)."""
+        if annotation_id != self.document.selected_id:
+            return
+        if cuboid is None:
+            self.refresh()
+        else:
+            self._show_values(cuboid_values(cuboid))
 
     def refresh(self, *_: object) -> None:
         """Show the selected annotation's values."""
@@ -137,10 +155,8 @@ class PropertiesPanel(QWidget):
             visible = not field.nine_dof_only or nine_dof or bool(values.get(field.name))
             label.setVisible(visible)
             spin.setVisible(visible)
-            spin.blockSignals(True)
             spin.setEnabled(enabled)
-            spin.setValue(values.get(field.name, 0.0))
-            spin.blockSignals(False)
+        self._show_values(values)
         if not enabled:
             self.info.setText("Nothing selected")
             self.points_label.setText("")

@@ -35,7 +35,7 @@ from annotator.core.review import AcceptProposals
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
-from annotator.ml.uncertainty.flags import confident_proposals
+from annotator.ml.uncertainty.flags import confident_frames_text, confident_proposals, unreviewed_proposals
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
@@ -69,6 +69,9 @@ class ReviewQueuePanel(QWidget):
 
     #: A status-bar message and how long to show it (ms).
     message = Signal(str, int)
+    #: The panel selected this box (U / Shift+U, a double-click): the camera follows it, and accept /
+    #: reject go on along the uncertain boxes.
+    visited = Signal(int)
 
     def __init__(
         self,
@@ -102,7 +105,7 @@ class ReviewQueuePanel(QWidget):
         self.threshold_box.setToolTip("Boxes with an uncertainty at or above this are flagged")
         self.accept_button = QPushButton("Accept all confident")
         self.accept_button.setToolTip(
-            "Accept every unreviewed scored proposal below the threshold (one step)"
+            "Accept every unreviewed scored proposal below the threshold in this frame (one step)"
         )
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Check again which model version each plugin would score with now")
@@ -200,9 +203,11 @@ class ReviewQueuePanel(QWidget):
                 for item in self.order
                 if (a := project.annotations.get(item["annotation_id"])) is not None and self.flags.stale(a)
             )
+        proposals = unreviewed_proposals(project) if project is not None else []
+        frames = len({a.frame_id for a in proposals})
         self.summary.setText(
-            f"{len(self.order)} unreviewed scored boxes in {len(self.groups)} frames: "
-            f"{flagged} flagged, {stale} stale"
+            f"{len(proposals)} unreviewed proposals in {frames} frames; "
+            f"{len(self.order)} scored: {flagged} flagged, {stale} stale"
         )
 
     def box_rows(self) -> list[QModelIndex]:
@@ -243,12 +248,26 @@ class ReviewQueuePanel(QWidget):
         annotation_id = index.data(ID_ROLE)
         if annotation_id is not None:
             self.document.select(int(annotation_id))
+            self.visited.emit(int(annotation_id))
+
+    def _flagged(self) -> list[dict[str, Any]]:
+        if self._timer.isActive():
+            self.rebuild()
+        return [item for item in self.order if item["uncertainty"] >= self.flags.threshold]
+
+    def followers(self, annotation_id: int) -> list[tuple[int, int]]:
+        """The flagged boxes after ``annotation_id`` in the walk (wrapping around) as (frame id,
+        annotation id); all flagged boxes when it is not one of them."""
+        flagged = [(item["frame_id"], item["annotation_id"]) for item in self._flagged()]
+        ids = [pair[1] for pair in flagged]
+        if annotation_id not in ids:
+            return flagged
+        position = ids.index(annotation_id) + 1
+        return flagged[position:] + flagged[: position - 1]
 
     def step(self, direction: int) -> None:
         """Select the next (1) or previous (-1) flagged box, most uncertain first, across frames."""
-        if self._timer.isActive():
-            self.rebuild()
-        flagged = [item for item in self.order if item["uncertainty"] >= self.flags.threshold]
+        flagged = self._flagged()
         if not flagged:
             self.message.emit(f"No unreviewed box with uncertainty >= {self.flags.threshold:.2f}", 4000)
             return
@@ -261,18 +280,28 @@ class ReviewQueuePanel(QWidget):
         chosen = flagged[position]
         self.document.set_frame(chosen["frame_id"])
         self.document.select(chosen["annotation_id"])
+        self.visited.emit(chosen["annotation_id"])
 
     # -- accepting ----------------------------------------------------------------------------------
-    def accept_confident(self) -> int:
-        """Accept every unreviewed scored proposal below the threshold as one undoable step; how many."""
+    def accept_confident(self, all_frames: bool = False) -> int:
+        """Accept every unreviewed scored proposal below the threshold in the current frame (or in all
+        frames) as one undoable step; says how many on which frames; returns how many."""
         project = self.document.project
         if project is None:
             return 0
-        ids = confident_proposals(project, self.flags.threshold)
+        frame_id = self.document.frame_id
+        scope = None if all_frames or frame_id is None else [frame_id]
+        ids = confident_proposals(project, self.flags.threshold, scope)
+        where = confident_frames_text(project, ids)
         if ids:
             label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} (uncertainty < {self.flags.threshold:.2f})"
             self.document.push(AcceptProposals(ids, label=label))
-        self.message.emit(f"Accepted {len(ids)} confident proposals", 5000)
+        if not ids:
+            place = "in any frame" if scope is None else "in this frame"
+            text = f"No unreviewed scored proposal below uncertainty {self.flags.threshold:.2f} {place}"
+        else:
+            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}"
+        self.message.emit(text, 8000)
         return len(ids)
 
     # -- flags, versions and the plot ---------------------------------------------------------------
