@@ -6,14 +6,24 @@ open. Readers in other processes (the CLI) see a consistent snapshot while the a
 
 Durability: ``synchronous=NORMAL`` in WAL mode survives the application being killed at any moment; a
 power loss may lose the last few committed steps (``FULL`` would cost an fsync per edit).
+
+Several writers (the window and a batch command) may hold the same project: every write transaction
+bumps a data version kept in the database and first checks it against the version this store last read
+(optimistic concurrency). A store that is behind writes nothing and raises `ProjectChanged`; its
+workspace then reloads what the others wrote and retries (see `annotator.io.workspace`). So no writer
+silently overwrites another, and ids, which a writer takes from the freshly loaded records, never clash.
+The undo history is shared: its position is read from the database inside each transaction, never from
+a cache, so a writer never trims away steps another writer added.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +33,7 @@ from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Provenance, Review, Source, Track
 from annotator.core.schema import LabelSchema, default_schema
 from annotator.core.serialize import change_from_data, change_to_data, record_from_data, record_to_data
-from annotator.io.errors import ProjectError
+from annotator.io.errors import ProjectChanged, ProjectError
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +82,8 @@ class ProjectStore:
         self.root = root
         self.db = connection
         self.read_only = read_only
-        self._done_cache: int | None = None
+        #: The data version this store last read or wrote (None: not read yet).
+        self._version: int | None = None
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -83,16 +94,23 @@ class ProjectStore:
             raise ProjectError(f"{root}: exists and is not a directory")
         if is_project(root):
             raise ProjectError(f"{root}: already holds a project")
-        root.mkdir(parents=True, exist_ok=True)
-        store = cls(root, _connect(database_path(root)))
-        store._migrate()
-        store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
-        store.db.commit()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            store = cls(root, _connect(database_path(root)))
+            store._migrate()
+            store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
+            store.db.commit()
+        except (OSError, sqlite3.Error) as error:
+            raise database_error(database_path(root), error) from error
         return store
 
     @classmethod
     def open(cls, root: Path | str, read_only: bool = False) -> ProjectStore:
-        """Open the project in ``root``; raises `ProjectError` for a missing, corrupt or newer project."""
+        """Open the project in ``root``; raises `ProjectError` for a missing, corrupt or newer project.
+
+        A project on read-only media (or without write permission) is opened read-only whatever
+        ``read_only`` says: reading works, writing raises `ProjectError`.
+        """
         root = Path(root)
         path = database_path(root)
         if not root.is_dir():
@@ -101,8 +119,14 @@ class ProjectStore:
             raise ProjectError(
                 f"{root}: not an annotator project (no {DATABASE_NAME}); create one with 'annotator new'"
             )
+        if path.stat().st_size == 0:
+            raise ProjectError(
+                f"{path}: empty database file (0 bytes); restore it from a backup or remove it"
+            )
+        writable = os.access(root, os.W_OK) and os.access(path, os.W_OK)
         try:
-            store = cls(root, _connect(path, read_only), read_only)
+            connection = _connect(path, read_only or not writable, immutable=not writable)
+            store = cls(root, connection, read_only or not writable)
             store._migrate()
         except sqlite3.DatabaseError as error:
             raise ProjectError(f"{path}: not a readable project database ({error})") from error
@@ -132,10 +156,41 @@ class ProjectStore:
     # -- loading ------------------------------------------------------------------------------------
     def load(self) -> Project:
         """Read the whole project into memory."""
+        with self._snapshot():
+            return self._load_project()
+
+    def snapshot(self) -> tuple[Project, list[HistoryEntry], int]:
+        """The whole project and its undo history (see `load_history`), read as one consistent state."""
+        with self._snapshot():
+            project = self._load_project()
+            entries, index = self._load_history()
+        return project, entries, index
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection wrote to the project since this store last read or wrote it."""
         try:
-            return self._load()
-        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as error:
+            return self._version is not None and self._data_version() != self._version
+        except sqlite3.Error as error:
+            raise database_error(database_path(self.root), error) from error
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: everything read inside sees the same committed state."""
+        try:
+            began = not self.db.in_transaction
+            if began:
+                self.db.execute("BEGIN")
+            try:
+                self._version = self._data_version()
+                yield
+            finally:
+                if began:
+                    self.db.rollback()
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, RecursionError) as error:
             raise ProjectError(f"{database_path(self.root)}: damaged project data ({error})") from error
+
+    def _load_project(self) -> Project:
+        return self._load()
 
     def _load(self) -> Project:
         loads = json.loads
@@ -154,8 +209,14 @@ class ProjectStore:
         return project
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
-        """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done."""
-        self._done_cache = None
+        """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done.
+
+        A damaged step (unreadable JSON) ends the history there: only the steps after it are kept.
+        """
+        with self._snapshot():
+            return self._load_history()
+
+    def _load_history(self) -> tuple[list[HistoryEntry], int]:
         done = self._history_done()
         entries: list[HistoryEntry] = []
         index = 0
@@ -164,27 +225,90 @@ class ProjectStore:
             (HISTORY_LIMIT,),
         )
         for seq, label, changes in rows:
-            entries.append(HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes))))
+            try:
+                entry = HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes)))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+                logger.warning("%s: undo step %d is damaged (%s); older steps dropped", self.root, seq, error)
+                entries, index = [], 0
+                continue
+            entries.append(entry)
             if seq <= done:
                 index = len(entries)
         return entries, index
 
     def clear_history(self) -> None:
         """Forget the stored undo history."""
-        with self.db:
+        if self.read_only:
+            return
+
+        def clear() -> None:
             self.db.execute("DELETE FROM history")
             self._set_meta("history_done", "0")
-        self._done_cache = 0
+
+        self._transaction(clear)
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self, changes: Sequence[Change], update: HistoryUpdate) -> None:
-        """Write one step's changes and its history update in one transaction."""
+        """Write one step's changes and its history update in one transaction.
+
+        Raises `ProjectChanged` (writing nothing) when another process wrote since this store last read.
+        """
         if self.read_only:
             raise ProjectError(f"{self.root}: opened read-only")
-        with self.db:
+
+        def step() -> None:
             for change in changes:
                 self._write_change(change)
             self._write_history(update)
+
+        try:
+            self._transaction(step)
+        except ProjectChanged as error:
+            error.changes = tuple(changes)  # type: ignore[attr-defined]  # what the caller may retry
+            raise
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the project's write lock for the block: reads inside see the latest state and no other
+        writer can come in between; the writes inside commit together at the end."""
+        path = database_path(self.root)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        except sqlite3.Error as error:
+            raise database_error(path, error) from error
+        try:
+            yield
+            self.db.commit()
+        except BaseException as error:
+            self.db.rollback()
+            self._version = -1  # whatever this store holds in memory is now suspect: reload next time
+            if isinstance(error, sqlite3.Error):
+                raise database_error(path, error) from error
+            raise
+
+    def _transaction(self, work: Callable[[], object]) -> None:
+        """Run ``work`` in one write transaction after checking that no other writer came in between
+        (inside `locked`, the work joins the lock's transaction)."""
+        path = database_path(self.root)
+        held = self.db.in_transaction
+        try:
+            if not held:
+                self.db.execute("BEGIN IMMEDIATE")  # takes the write lock (waits up to the busy timeout)
+            try:
+                version = self._data_version()
+                if self._version is not None and version != self._version:
+                    raise ProjectChanged(f"{self.root}: changed by another process; nothing was written")
+                work()
+                self._set_meta("data_version", str(version + 1))
+                if not held:
+                    self.db.commit()
+            except BaseException:
+                if not held:
+                    self.db.rollback()
+                raise
+        except sqlite3.Error as error:
+            raise database_error(path, error) from error
+        self._version = version + 1
 
     def _write_change(self, change: Change) -> None:
         kind, key, value = change.kind, change.key, change.after
@@ -223,7 +347,7 @@ class ProjectStore:
                 "INSERT INTO history (label, changes) VALUES (?, ?)",
                 (entry.label, _DUMPS([change_to_data(c) for c in entry.changes])),
             )
-            done = cursor.lastrowid
+            done = cursor.lastrowid or done
             if done % 64 == 0:  # prune now and then, not on every step
                 self.db.execute(
                     "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
@@ -243,12 +367,15 @@ class ProjectStore:
             row = self.db.execute("SELECT MIN(seq) FROM history WHERE seq > ?", (done,)).fetchone()
             done = row[0] if row[0] is not None else done
         self._set_meta("history_done", str(done))
-        self._done_cache = done
 
     def _history_done(self) -> int:
-        if self._done_cache is None:
-            self._done_cache = int(self._meta("history_done") or 0)
-        return self._done_cache
+        """The last done step, read from the database (other writers move it too)."""
+        value = self._meta("history_done") or "0"
+        return int(value) if value.isdigit() and len(value) < 19 else 0
+
+    def _data_version(self) -> int:
+        value = self._meta("data_version") or "0"
+        return int(value) if value.isdigit() and len(value) < 19 else 0
 
     # -- small helpers ------------------------------------------------------------------------------
     def _write_document(self, kind: str, key: str, data: Any) -> None:
@@ -343,8 +470,27 @@ class AnnotationRows:
         )  # fmt: skip
 
 
-def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
-    if read_only:
+def database_error(path: Path, error: BaseException) -> ProjectError:
+    """A database or file-system failure as one named line (busy, disk full, read-only, damaged)."""
+    if isinstance(error, ProjectError):
+        return error
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        problem = "busy: another program held the project for more than 10 s; nothing was written, try again"
+    elif "full" in lowered or getattr(error, "errno", None) == 28:
+        problem = "the disk is full; nothing was written"
+    elif "readonly" in lowered or "read-only" in lowered:
+        problem = "read-only: the project cannot be written here"
+    else:
+        problem = f"database error: {text}"
+    return ProjectError(f"{path}: {problem}")
+
+
+def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    if immutable:  # read-only media: no -shm/-wal can be created, so read the file as it is
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True, timeout=10.0)
+    elif read_only:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
     else:
         connection = sqlite3.connect(path, timeout=10.0)

@@ -94,6 +94,9 @@ def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
 
 
 def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
+    # Counted afresh: the step is re-run when another process wrote to the project first.
+    report.frames_added = report.frames_updated = report.tracks = 0
+    report.objects_by_class.clear()
     schema, report.classes_added = schema_with_classes(project.schema, dataset)
     if report.classes_added:
         project.put("schema", "schema", schema)
