@@ -1,0 +1,80 @@
+"""Weights files that cannot run code: named arrays plus JSON metadata in a plain ``.npz`` archive.
+
+`numpy.load` with ``allow_pickle=False`` reads only raw arrays, so a crafted file is rejected, never
+executed (``pickle``-based formats such as ``paddle.save`` run code while loading). Member sizes are
+checked against the file and a memory budget before anything is decompressed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator.io.errors import FormatError
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "__meta__"
+#: Largest total of decompressed array bytes a weights file may declare.
+MAX_WEIGHTS_BYTES = 2 << 30
+#: Largest decompressed/compressed ratio of one member (a zip bomb has thousands).
+MAX_RATIO = 200
+
+
+def save_arrays(path: Path | str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` and JSON-ready ``meta`` to ``path`` (exactly that name, no suffix added)."""
+    if META_KEY in arrays:
+        raise ValueError(f"{META_KEY} is reserved")
+    encoded = np.frombuffer(json.dumps(meta, allow_nan=False).encode("utf-8"), dtype=np.uint8)
+    with open(path, "wb") as file:
+        np.savez(file, **{META_KEY: encoded}, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+
+
+def load_arrays(
+    path: Path | str, max_bytes: int = MAX_WEIGHTS_BYTES
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The metadata and arrays written by `save_arrays`; `FormatError` for anything else (a pickle, a
+    damaged or oversized archive) without running or inflating it."""
+    path = Path(path)
+    check_archive(path, max_bytes)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise FormatError(path, f"not a safe weights archive ({error})") from error
+    meta_bytes = arrays.pop(META_KEY, None)
+    if meta_bytes is None or meta_bytes.dtype != np.uint8:
+        raise FormatError(path, "not a safe weights archive (no metadata)")
+    try:
+        meta = json.loads(meta_bytes.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise FormatError(path, f"damaged weights metadata ({error})") from error
+    if not isinstance(meta, dict):
+        raise FormatError(path, "damaged weights metadata (not an object)")
+    return meta, arrays
+
+
+def check_archive(path: Path, max_bytes: int) -> None:
+    """Raise `FormatError` unless ``path`` is a zip whose members decompress to at most ``max_bytes``
+    in all, none with an absurd compression ratio (checked from the directory, nothing inflated)."""
+    if not zipfile.is_zipfile(path):
+        raise FormatError(
+            path, "not a safe weights archive (not a zip of arrays; pickled weights are refused)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as error:
+        raise FormatError(path, f"damaged archive ({error})") from error
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.compress_size and member.file_size > MAX_RATIO * max(member.compress_size, 1024):
+            raise FormatError(path, f"member {member.filename!r} inflates {member.file_size} bytes: refused")
+    if total > max_bytes:
+        raise FormatError(path, f"declares {total} bytes of arrays, more than the {max_bytes} byte budget")
