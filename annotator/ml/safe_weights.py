@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import check_archive
 
 logger = logging.getLogger(__name__)
 
 META_KEY = "__meta__"
 #: Largest total of decompressed array bytes a weights file may declare.
 MAX_WEIGHTS_BYTES = 2 << 30
-#: Largest decompressed/compressed ratio of one member (a zip bomb has thousands).
-MAX_RATIO = 200
 
 
 def save_arrays(path: Path | str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -41,6 +40,10 @@ def load_arrays(
     """The metadata and arrays written by `save_arrays`; `FormatError` for anything else (a pickle, a
     damaged or oversized archive) without running or inflating it."""
     path = Path(path)
+    if not zipfile.is_zipfile(path):
+        raise FormatError(
+            path, "not a safe weights archive (not a zip of arrays; pickled weights are refused)"
+        )
     check_archive(path, max_bytes)
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -57,24 +60,3 @@ def load_arrays(
     if not isinstance(meta, dict):
         raise FormatError(path, "damaged weights metadata (not an object)")
     return meta, arrays
-
-
-def check_archive(path: Path, max_bytes: int) -> None:
-    """Raise `FormatError` unless ``path`` is a zip whose members decompress to at most ``max_bytes``
-    in all, none with an absurd compression ratio (checked from the directory, nothing inflated)."""
-    if not zipfile.is_zipfile(path):
-        raise FormatError(
-            path, "not a safe weights archive (not a zip of arrays; pickled weights are refused)"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (OSError, zipfile.BadZipFile) as error:
-        raise FormatError(path, f"damaged archive ({error})") from error
-    total = 0
-    for member in members:
-        total += member.file_size
-        if member.compress_size and member.file_size > MAX_RATIO * max(member.compress_size, 1024):
-            raise FormatError(path, f"member {member.filename!r} inflates {member.file_size} bytes: refused")
-    if total > max_bytes:
-        raise FormatError(path, f"declares {total} bytes of arrays, more than the {max_bytes} byte budget")
