@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 DATABASE_NAME = "annotator.sqlite"
 SCHEMA_VERSION = 1
 HISTORY_LIMIT = 1000
+#: How long a writer waits for another one to finish its step before giving up.
+BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -201,7 +203,9 @@ class ProjectStore:
         for key, data in self.db.execute("SELECT id, data FROM frames ORDER BY id"):
             records.append(("frame", key, record_from_data("frame", loads(data))))
         for key, class_name, attributes in self.db.execute("SELECT id, class_name, attributes FROM tracks"):
-            records.append(("track", key, Track(key, class_name, loads(attributes) if attributes else {})))
+            records.append(
+                ("track", key, Track(key, text(class_name), loads(attributes) if attributes else {}))
+            )
         decode = AnnotationRows()
         for row in self.db.execute(f"SELECT {ANNOTATION_COLUMNS} FROM annotations ORDER BY id"):
             records.append(("annotation", row[0], decode.from_row(row)))
@@ -226,7 +230,7 @@ class ProjectStore:
         )
         for seq, label, changes in rows:
             try:
-                entry = HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes)))
+                entry = HistoryEntry(text(label), tuple(change_from_data(c) for c in json.loads(changes)))
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
                 logger.warning("%s: undo step %d is damaged (%s); older steps dropped", self.root, seq, error)
                 entries, index = [], 0
@@ -328,13 +332,13 @@ class ProjectStore:
         if kind == "frame":
             self.db.execute(
                 "INSERT OR REPLACE INTO frames (id, idx, name, data) VALUES (?, ?, ?, ?)",
-                (key, value.index, value.name, _DUMPS(record_to_data(kind, value))),
+                (key, value.index, bindable(value.name), _DUMPS(record_to_data(kind, value))),
             )
         else:
             attributes = _DUMPS(value.attributes) if value.attributes else None
             self.db.execute(
                 "INSERT OR REPLACE INTO tracks (id, class_name, attributes) VALUES (?, ?, ?)",
-                (key, value.class_name, attributes),
+                (key, bindable(value.class_name), attributes),
             )
 
     def _write_history(self, update: HistoryUpdate) -> None:
@@ -345,7 +349,7 @@ class ProjectStore:
             assert entry is not None
             cursor = self.db.execute(
                 "INSERT INTO history (label, changes) VALUES (?, ?)",
-                (entry.label, _DUMPS([change_to_data(c) for c in entry.changes])),
+                (bindable(entry.label), _DUMPS([change_to_data(c) for c in entry.changes])),
             )
             done = cursor.lastrowid or done
             if done % 64 == 0:  # prune now and then, not on every step
@@ -358,7 +362,7 @@ class ProjectStore:
             assert entry is not None
             self.db.execute(
                 "UPDATE history SET label = ?, changes = ? WHERE seq = ?",
-                (entry.label, _DUMPS([change_to_data(c) for c in entry.changes]), done),
+                (bindable(entry.label), _DUMPS([change_to_data(c) for c in entry.changes]), done),
             )
         elif update.action == "undo":
             row = self.db.execute("SELECT MAX(seq) FROM history WHERE seq < ?", (done,)).fetchone()
@@ -430,15 +434,15 @@ def annotation_to_row(annotation: Annotation) -> tuple[Any, ...]:
         annotation.id,
         annotation.frame_id,
         annotation.track_id,
-        annotation.class_name,
+        bindable(annotation.class_name),
         annotation.kind,
         provenance.source.value,
         annotation.review.value,
         provenance.score,
-        provenance.model_id,
-        provenance.model_version,
+        bindable(provenance.model_id),
+        bindable(provenance.model_version),
         int(annotation.keyframe),
-        annotation.camera,
+        bindable(annotation.camera),
         *geometry,
         _DUMPS(extra) if extra else None,
     )
@@ -456,6 +460,15 @@ class AnnotationRows:
         """Inverse of `annotation_to_row`."""
         (id_, frame_id, track_id, class_name, kind, source, review, score, model_id, model_version, keyframe,
          camera, g0, g1, g2, g3, g4, g5, g6, g7, g8, extra) = row  # fmt: skip
+        if (
+            type(class_name) is bytes
+            or type(camera) is bytes
+            or type(model_id) is bytes
+            or type(model_version) is bytes
+        ):
+            class_name, camera, model_id, model_version = map(
+                text, (class_name, camera, model_id, model_version)
+            )
         key = (source, model_id, model_version, score)
         provenance = self._provenance.get(key)
         if provenance is None:
@@ -470,6 +483,23 @@ class AnnotationRows:
         )  # fmt: skip
 
 
+def bindable(value: Any) -> Any:
+    """A string SQLite can store: text, or UTF-8 bytes with its lone surrogates (file names that were
+    not UTF-8, decoded by Python with ``surrogateescape``) kept, so `text` restores it exactly."""
+    if type(value) is not str:
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def text(value: Any) -> Any:
+    """Inverse of `bindable`."""
+    return value.decode("utf-8", "surrogatepass") if type(value) is bytes else value
+
+
 def database_error(path: Path, error: BaseException) -> ProjectError:
     """A database or file-system failure as one named line (busy, disk full, read-only, damaged)."""
     if isinstance(error, ProjectError):
@@ -477,7 +507,7 @@ def database_error(path: Path, error: BaseException) -> ProjectError:
     text = str(error)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        problem = "busy: another program held the project for more than 10 s; nothing was written, try again"
+        problem = f"busy: another program held the project for more than {BUSY_TIMEOUT_S:g} s; nothing was written, try again"
     elif "full" in lowered or getattr(error, "errno", None) == 28:
         problem = "the disk is full; nothing was written"
     elif "readonly" in lowered or "read-only" in lowered:
@@ -489,12 +519,14 @@ def database_error(path: Path, error: BaseException) -> ProjectError:
 
 def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
     if immutable:  # read-only media: no -shm/-wal can be created, so read the file as it is
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True, timeout=10.0)
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S
+        )
     elif read_only:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     else:
-        connection = sqlite3.connect(path, timeout=10.0)
-    connection.execute("PRAGMA busy_timeout = 10000")
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if not read_only:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":

@@ -21,6 +21,7 @@ from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.schema import LabelClass, LabelSchema
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame
+from annotator.io.formats.files import name_problem
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSch
 
 def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
     """Add a parsed dataset to the workspace's project as one undoable step; report what was added."""
+    _check_class_names(dataset)
     report = ImportReport(import_label(dataset), dataset.source, problems=list(dataset.problems))
     workspace.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
     logger.info(
@@ -167,3 +169,14 @@ def _filled_frame(project: Project, frame: Frame, source: SourceFrame) -> Frame:
         timestamp=frame.timestamp if frame.timestamp is not None else source.timestamp,
         meta=dict(source.meta) | dict(frame.meta),
     )
+
+
+def _check_class_names(dataset: Dataset) -> None:
+    """`FormatError` for the first object whose class name is empty, unprintable or not valid text."""
+    for frame in dataset.frames:
+        for obj in frame.objects:
+            problem = name_problem(obj.class_name)
+            if problem:
+                raise FormatError(
+                    dataset.source, f"frame {frame.name!r}: bad class name {obj.class_name!r}: {problem}"
+                )
