@@ -24,9 +24,10 @@ from annotator.core.schema import LabelClass
 from annotator.io.frame_data import load_image, load_points
 from annotator.io.workspace import Workspace
 from annotator.ml.frame_runs import FrameRunSummary, run_frames
+from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
-from annotator.ml.weights import load_weights
+from annotator.ml.weights import load_weights, verified_weights
 
 logger = logging.getLogger(__name__)
 
@@ -125,19 +126,33 @@ def preannotate(
     cancel: CancelToken | None = None,
     on_frame: Callable[[int, Frame], None] | None = None,
     weights: Path | None = None,
+    frame_timeout: float | None = None,
 ) -> PreannotationSummary:
     """Pre-annotate frames one by one, one undoable saved step per frame (for the CLI and scripts).
 
     The plugin uses ``weights`` when given, else the project's latest trained weights for it, if any.
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
+    With ``frame_timeout`` the plugin runs in a child process (`PluginProcess`): a frame that takes
+    longer, crashes or exits fails alone.
     """
     manifest = registry.manifest(plugin_id)
     values = manifest.parameter_values(params)
-    load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
     summary = PreannotationSummary()
+    if frame_timeout is not None:
+        child = PluginProcess(
+            registry, plugin_id, verified_weights(manifest, workspace.project, weights), frame_timeout
+        )
 
-    def compute(frame: Frame) -> list[Detections]:
-        return predict_frame(registry, plugin_id, workspace.project, frame, values)
+        def compute(frame: Frame) -> list[Detections]:
+            return child.predict(frame_input(workspace.project, frame, manifest.task), values)
+    else:
+        child = None
+        load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
+
+        def compute(frame: Frame) -> list[Detections]:
+            return checked_detections(
+                predict_frame(registry, plugin_id, workspace.project, frame, values), manifest
+            )
 
     def store(frame: Frame, detections: list[Detections]) -> None:
         proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
@@ -146,5 +161,9 @@ def preannotate(
         for proposal in proposals:
             summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
 
-    run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)
+    try:
+        run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)
+    finally:
+        if child is not None:
+            child.close()
     return summary

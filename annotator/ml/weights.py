@@ -87,6 +87,20 @@ def mark_latest(weights: Path) -> None:
     (weights.parent / LATEST_POINTER).write_text(weights.name, encoding="utf-8")
 
 
+def verified_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
+    """The weights `load_weights` would load (``explicit``, else the project's latest), after checking
+    their recorded hash; None when there are none or the plugin loads no weights."""
+    path = explicit or latest_weights(project, manifest.id)
+    if path is None or not manifest.supports("load"):
+        return None
+    current = current_version(project, manifest.id)
+    recorded = (
+        current.sha256 if current is not None and project.resolve_path(current.weights) == path else None
+    )
+    check_digest(path, recorded or None)
+    return path
+
+
 def load_weights(
     model: Any, manifest: PluginManifest, project: Project, explicit: Path | None = None
 ) -> Path | None:
@@ -95,11 +109,7 @@ def load_weights(
     if path is None or not manifest.supports("load"):
         return None
     if getattr(model, "_annotator_weights", None) != str(path):
-        current = current_version(project, manifest.id)
-        recorded = (
-            current.sha256 if current is not None and project.resolve_path(current.weights) == path else None
-        )
-        check_digest(path, recorded or None)
+        verified_weights(manifest, project, path)
         model.load(str(path))
         model._annotator_weights = str(path)
         logger.info("%s: loaded weights %s (version %s)", manifest.id, path, model.version)
