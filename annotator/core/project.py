@@ -67,28 +67,6 @@ def combine_changes(first: Sequence[Change], second: Sequence[Change]) -> tuple[
     return tuple(merged.values())
 
 
-def changes_between(old: Project, new: Project) -> list[Change]:
-    """The changes that turn ``old``'s records into ``new``'s, ordered so they apply cleanly
-    (frames before the annotations on them, removed frames last)."""
-    changes: list[Change] = []
-    if old.schema != new.schema:
-        changes.append(Change("schema", "schema", old.schema, new.schema))
-    for key in old.settings.keys() | new.settings.keys():
-        before, after = old.settings.get(key), new.settings.get(key)
-        if before != after:
-            changes.append(Change("setting", key, before, after))
-    removed_frames: list[Change] = []
-    for kind in ("frame", "track", "annotation"):
-        before_table, after_table = old._table(kind), new._table(kind)
-        for key in sorted(before_table.keys() | after_table.keys()):
-            before, after = before_table.get(key), after_table.get(key)
-            if before == after:
-                continue
-            change = Change(kind, key, before, after)
-            (removed_frames if kind == "frame" and after is None else changes).append(change)
-    return changes + removed_frames
-
-
 class ProjectEvents(SignalGroup):
     """Signals a project emits; each carries a `Change` unless noted."""
 

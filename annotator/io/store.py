@@ -34,6 +34,15 @@ from annotator.core.records import Annotation, Provenance, Review, Source, Track
 from annotator.core.schema import LabelSchema, default_schema
 from annotator.core.serialize import change_from_data, change_to_data, record_from_data, record_to_data
 from annotator.io.errors import ProjectChanged, ProjectError
+from annotator.io.store_rows import (
+    ANNOTATION_COLUMNS,
+    KnownRows,
+    all_rows,
+    ensure_log,
+    log_writes,
+    logged_keys,
+    rows_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +95,8 @@ class ProjectStore:
         self.read_only = read_only
         #: The data version this store last read or wrote (None: not read yet).
         self._version: int | None = None
+        self.known = KnownRows()
+        self._history_known: dict[int, tuple[tuple[Any, str], HistoryEntry]] = {}
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -100,6 +111,7 @@ class ProjectStore:
             root.mkdir(parents=True, exist_ok=True)
             store = cls(root, _connect(database_path(root)))
             store._migrate()
+            ensure_log(store.db)
             store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
             store.db.commit()
         except (OSError, sqlite3.Error) as error:
@@ -130,6 +142,8 @@ class ProjectStore:
             connection = _connect(path, read_only or not writable, immutable=not writable)
             store = cls(root, connection, read_only or not writable)
             store._migrate()
+            if not store.read_only:
+                ensure_log(store.db)
         except sqlite3.DatabaseError as error:
             raise ProjectError(f"{path}: not a readable project database ({error})") from error
         return store
@@ -192,25 +206,56 @@ class ProjectStore:
             raise ProjectError(f"{database_path(self.root)}: damaged project data ({error})") from error
 
     def _load_project(self) -> Project:
-        return self._load()
-
-    def _load(self) -> Project:
-        loads = json.loads
         project = Project(self.root)
-        records: list[tuple[str, Any, Any]] = []
-        for kind, key, data in self.db.execute("SELECT kind, key, data FROM documents"):
-            records.append((kind, key, record_from_data(kind, loads(data))))
-        for key, data in self.db.execute("SELECT id, data FROM frames ORDER BY id"):
-            records.append(("frame", key, record_from_data("frame", loads(data))))
-        for key, class_name, attributes in self.db.execute("SELECT id, class_name, attributes FROM tracks"):
-            records.append(
-                ("track", key, Track(key, text(class_name), loads(attributes) if attributes else {}))
-            )
-        decode = AnnotationRows()
-        for row in self.db.execute(f"SELECT {ANNOTATION_COLUMNS} FROM annotations ORDER BY id"):
-            records.append(("annotation", row[0], decode.from_row(row)))
-        project.load_records(records)
+        self.known.clear()
+        project.load_records(self._records(all_rows(self.db), AnnotationRows()))
         return project
+
+    def changes_since_read(self, project: Project) -> tuple[list[Change], list[HistoryEntry], int]:
+        """What other writers changed since this store last read or wrote: the changes that bring
+        ``project`` (which holds what this store read and wrote) up to date, and the undo history."""
+        since = self._version
+        with self._snapshot():
+            scope = None if since is None else logged_keys(self.db, since)
+            fresh = all_rows(self.db) if scope is None else rows_for(self.db, scope)
+            decode = AnnotationRows()
+            changes: list[Change] = []
+            removed_frames: list[Change] = []
+            for table, rows in fresh.items():
+                changed, gone = self.known.differences(
+                    table, rows, None if scope is None else scope.get(table, set())
+                )
+                for kind, key, value in self._records({table: changed}, decode):
+                    before = project.get(kind, key)
+                    if before != value:
+                        changes.append(Change(kind, key, before, value))
+                for key in gone:
+                    kind, key = key if table == "document" else (table, key)
+                    if kind != "schema" and project.get(kind, key) is not None:
+                        change = Change(kind, key, project.get(kind, key), None)
+                        (removed_frames if kind == "frame" else changes).append(change)
+            entries, index = self._load_history()
+        return changes + removed_frames, entries, index
+
+    def _records(
+        self, rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
+    ) -> list[tuple[str, Any, Any]]:
+        """Decoded records (kind, key, value) of raw rows, each recorded as known."""
+        loads, known = json.loads, self.known
+        records: list[tuple[str, Any, Any]] = []
+        for (kind, key), data in rows.get("document", ()):
+            records.append((kind, key, record_from_data(kind, loads(data))))
+            known.set("document", (kind, key), data)
+        for key, data in rows.get("frame", ()):
+            records.append(("frame", key, record_from_data("frame", loads(data))))
+            known.set("frame", key, data)
+        for key, (name, attributes) in rows.get("track", ()):
+            records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
+            known.set("track", key, (name, attributes))
+        for key, row in rows.get("annotation", ()):
+            records.append(("annotation", key, decode.from_row(row)))
+            known.set("annotation", key, row)
+        return records
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
         """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done.
@@ -228,13 +273,21 @@ class ProjectStore:
             "SELECT seq, label, changes FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq",
             (HISTORY_LIMIT,),
         )
+        cache, self._history_known = self._history_known, {}
         for seq, label, changes in rows:
-            try:
-                entry = HistoryEntry(text(label), tuple(change_from_data(c) for c in json.loads(changes)))
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-                logger.warning("%s: undo step %d is damaged (%s); older steps dropped", self.root, seq, error)
-                entries, index = [], 0
-                continue
+            known = cache.get(seq)
+            if known is not None and known[0] == (label, changes):
+                entry = known[1]  # decoded before (a merged drag step has new text, so is decoded again)
+            else:
+                try:
+                    entry = HistoryEntry(text(label), tuple(change_from_data(c) for c in json.loads(changes)))
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+                    logger.warning(
+                        "%s: undo step %d is damaged (%s); older steps dropped", self.root, seq, error
+                    )
+                    entries, index = [], 0
+                    continue
+            self._history_known[seq] = ((label, changes), entry)
             entries.append(entry)
             if seq <= done:
                 index = len(entries)
@@ -283,8 +336,10 @@ class ProjectStore:
         try:
             yield
             self.db.commit()
+            self.known.commit()
         except BaseException as error:
             self.db.rollback()
+            self.known.rollback()
             self._version = -1  # whatever this store holds in memory is now suspect: reload next time
             if isinstance(error, sqlite3.Error):
                 raise database_error(path, error) from error
@@ -304,11 +359,14 @@ class ProjectStore:
                     raise ProjectChanged(f"{self.root}: changed by another process; nothing was written")
                 work()
                 self._set_meta("data_version", str(version + 1))
+                log_writes(self.db, version + 1, self.known.staged_keys())
                 if not held:
                     self.db.commit()
+                    self.known.commit()
             except BaseException:
                 if not held:
                     self.db.rollback()
+                    self.known.rollback()
                 raise
         except sqlite3.Error as error:
             raise database_error(path, error) from error
@@ -319,27 +377,34 @@ class ProjectStore:
         if kind in ("schema", "setting"):
             if value is None:
                 self.db.execute("DELETE FROM documents WHERE kind = ? AND key = ?", (kind, key))
+                self.known.stage("document", (kind, key), None)
             else:
-                self._write_document(kind, key, record_to_data(kind, value))
+                data = self._write_document(kind, key, record_to_data(kind, value))
+                self.known.stage("document", (kind, key), data)
             return
         table = {"frame": "frames", "track": "tracks", "annotation": "annotations"}[kind]
         if value is None:
             self.db.execute(f"DELETE FROM {table} WHERE id = ?", (key,))
+            self.known.stage(kind, key, None)
             return
         if kind == "annotation":
-            self.db.execute(_INSERT_ANNOTATION, annotation_to_row(value))
+            row = annotation_to_row(value)
+            self.db.execute(_INSERT_ANNOTATION, row)
+            self.known.stage(kind, key, row)
             return
         if kind == "frame":
+            data = _DUMPS(record_to_data(kind, value))
             self.db.execute(
                 "INSERT OR REPLACE INTO frames (id, idx, name, data) VALUES (?, ?, ?, ?)",
-                (key, value.index, bindable(value.name), _DUMPS(record_to_data(kind, value))),
+                (key, value.index, bindable(value.name), data),
             )
+            self.known.stage(kind, key, data)
         else:
-            attributes = _DUMPS(value.attributes) if value.attributes else None
+            track = (bindable(value.class_name), _DUMPS(value.attributes) if value.attributes else None)
             self.db.execute(
-                "INSERT OR REPLACE INTO tracks (id, class_name, attributes) VALUES (?, ?, ?)",
-                (key, bindable(value.class_name), attributes),
+                "INSERT OR REPLACE INTO tracks (id, class_name, attributes) VALUES (?, ?, ?)", (key, *track)
             )
+            self.known.stage(kind, key, track)
 
     def _write_history(self, update: HistoryUpdate) -> None:
         done = self._history_done()
@@ -382,10 +447,12 @@ class ProjectStore:
         return int(value) if value.isdigit() and len(value) < 19 else 0
 
     # -- small helpers ------------------------------------------------------------------------------
-    def _write_document(self, kind: str, key: str, data: Any) -> None:
+    def _write_document(self, kind: str, key: str, data: Any) -> str:
+        encoded = _DUMPS(data)
         self.db.execute(
-            "INSERT OR REPLACE INTO documents (kind, key, data) VALUES (?, ?, ?)", (kind, key, _DUMPS(data))
+            "INSERT OR REPLACE INTO documents (kind, key, data) VALUES (?, ?, ?)", (kind, key, encoded)
         )
+        return encoded
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -409,10 +476,6 @@ class ProjectStore:
         return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-ANNOTATION_COLUMNS = (
-    "id, frame_id, track_id, class_name, kind, source, review, score, model_id, model_version, keyframe, camera,"
-    " g0, g1, g2, g3, g4, g5, g6, g7, g8, extra"
-)
 _INSERT_ANNOTATION = (
     f"INSERT OR REPLACE INTO annotations ({ANNOTATION_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotator.core.commands import Command, HistoryUpdate, Journal, UndoStack
-from annotator.core.project import Change, Project, changes_between
+from annotator.core.project import Change, Project
 from annotator.core.schema import LabelSchema
 from annotator.io.errors import ProjectChanged
 from annotator.io.store import HISTORY_LIMIT, ProjectStore
@@ -109,8 +109,7 @@ class Workspace:
         return bool(self._reload())
 
     def _reload(self) -> list[Change]:
-        fresh, entries, index = self.store.snapshot()
-        changes = changes_between(self.project, fresh)
+        changes, entries, index = self.store.changes_since_read(self.project)
         if changes:
             logger.info("%s: %d records changed by another process", self.root, len(changes))
             self.project.apply_changes(changes)

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests_support import apply_random_operation, operations, snapshot  # type: ignore[import-not-found]
 
 from annotator.core.edits import AddAnnotations, AddFrames, update_annotation
 from annotator.core.geometry import Cuboid
@@ -184,3 +187,25 @@ def test_preannotate_process_and_edits_here_both_land(project: Path, tmp_path: P
         found = list(workspace.project.annotations.values())
         assert sum(a.provenance.source is Source.MANUAL for a in found) == added
         assert sum(a.is_proposal for a in found) == 6
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations, st.booleans())
+def test_a_reload_equals_a_fresh_open(tmp_path_factory, ops: list, drop_log: bool) -> None:
+    root = tmp_path_factory.mktemp("reload") / "p"
+    Workspace.create(root).close()
+    with Workspace.open(root) as window, Workspace.open(root) as batch:
+        for op, pick, value in ops:
+            apply_random_operation(batch.project, batch, op, pick, value)  # the batch's Workspace.push
+            if pick % 4 == 0:
+                batch.undo()
+            if drop_log and pick % 3 == 0:  # an older writer or a pruned log: every row is compared
+                batch.store.db.execute("DELETE FROM change_log")
+                batch.store.db.commit()
+            if pick % 2 == 0:
+                window.refresh_if_changed()
+        window.refresh_if_changed()
+        with Workspace.open(root) as fresh:
+            assert snapshot(window.project) == snapshot(fresh.project)
+            assert [e.label for e in window.stack.entries] == [e.label for e in fresh.stack.entries]
+            assert window.stack.index == fresh.stack.index
