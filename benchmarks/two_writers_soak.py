@@ -113,7 +113,9 @@ def check(root: Path, committed: set[str], kills: int, seconds: float) -> None:
     print(f"seconds {seconds:g}, kills {kills}, committed boxes {len(committed)}, in project {len(present)}")
     print(f"committed but missing {len(lost)}, duplicate tags {len(tags) - len(set(tags))}")
     print(f"integrity {integrity}, history steps {history}")
-    print(f"commit rate {len(committed) / seconds:.0f} boxes/s over all writers; reopen {reload_s * 1000:.0f} ms")
+    print(
+        f"commit rate {len(committed) / seconds:.0f} boxes/s over all writers; reopen {reload_s * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
