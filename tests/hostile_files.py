@@ -1,12 +1,17 @@
-"""Small hostile files that declare far more than they hold (for the bounded-reading tests)."""
+"""Small hostile files that declare far more than they hold, and the mutation/caps helpers of the fuzz tests."""
 
 from __future__ import annotations
 
+import signal
 import struct
+import tracemalloc
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from hypothesis import strategies as st
 
 
 def huge_compressed_pcd(path: Path) -> Path:
@@ -79,3 +84,46 @@ def las_with_header(path: Path, offset: int | None = None, count: int | None = N
         data[107:111] = struct.pack("<I", count)
     path.write_bytes(bytes(data))
     return path
+
+
+# -- fuzzing helpers ------------------------------------------------------------------------------
+@contextmanager
+def capped(seconds: int = 5, megabytes: int = 256) -> Iterator[None]:
+    """Fail when the block runs longer than ``seconds`` or allocates more than ``megabytes`` at peak."""
+
+    def overtime(*_: object) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, overtime)
+    signal.alarm(seconds)
+    tracemalloc.start()
+    try:
+        yield
+        peak = tracemalloc.get_traced_memory()[1]
+        assert peak < megabytes << 20, f"peak {peak:,} bytes"
+    finally:
+        tracemalloc.stop()
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+mutations = st.lists(
+    st.tuples(st.integers(0, 1 << 20), st.integers(0, 255), st.sampled_from(["set", "flip", "cut"])),
+    min_size=1, max_size=6,
+)  # fmt: skip
+
+
+def mutate(data: bytes, edits: list[tuple[int, int, str]], header_bias: int) -> bytes:
+    out = bytearray(data)
+    for position, value, kind in edits:
+        if not out:
+            break
+        # Most edits land in the first bytes: where headers declare sizes and offsets.
+        index = position % min(len(out), header_bias) if position % 3 else position % len(out)
+        if kind == "set":
+            out[index] = value
+        elif kind == "flip":
+            out[index] ^= 1 << (value % 8)
+        else:
+            del out[index:]
+    return bytes(out)

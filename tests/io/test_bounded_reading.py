@@ -4,19 +4,16 @@ reader give a cloud or a named error, never a traceback, a hang or runaway memor
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import hostile_files as hostile  # type: ignore[import-not-found]
 import numpy as np
 import pytest
+from hostile_files import capped, mutate, mutations  # type: ignore[import-not-found]
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from annotator.core.errors import AnnotatorError
 from annotator.io.pointcloud import PointCloud, read_point_cloud, write_pcd, write_ply
@@ -72,26 +69,6 @@ def test_hostile_file_gives_a_named_error_quickly_and_small(tmp_path: Path, name
 
 
 # -- fuzzing ------------------------------------------------------------------------------------------
-@contextmanager
-def capped(seconds: int = 5, megabytes: int = 256) -> Iterator[None]:
-    """Fail when the block runs longer than ``seconds`` or allocates more than ``megabytes`` at peak."""
-
-    def overtime(*_: object) -> None:
-        raise TimeoutError(f"still reading after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, overtime)
-    signal.alarm(seconds)
-    tracemalloc.start()
-    try:
-        yield
-        peak = tracemalloc.get_traced_memory()[1]
-        assert peak < megabytes << 20, f"peak {peak:,} bytes"
-    finally:
-        tracemalloc.stop()
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _sample_cloud(points: int = 64) -> PointCloud:
     rng = np.random.default_rng(1)
     xyz = rng.uniform(-10, 10, (points, 3)).astype(np.float32)
@@ -111,6 +88,7 @@ def _writers() -> dict[str, Callable[[Path], None]]:
         "txt": lambda p: np.savetxt(p.with_suffix(".txt"), cloud.xyz, fmt="%.3f"),
         "bin": lambda p: np.column_stack([cloud.xyz, cloud.intensity]).astype("<f4").tofile(p.with_suffix(".bin")),
         "las": lambda p: hostile.small_las(p.with_suffix(".las"), 64),
+        "laz": lambda p: hostile.small_las(p.with_suffix(".laz"), 64),
     }  # fmt: skip
 
 
@@ -125,28 +103,6 @@ def valid_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return files
 
 
-mutations = st.lists(
-    st.tuples(st.integers(0, 1 << 20), st.integers(0, 255), st.sampled_from(["set", "flip", "cut"])),
-    min_size=1, max_size=6,
-)  # fmt: skip
-
-
-def mutate(data: bytes, edits: list[tuple[int, int, str]], header_bias: int) -> bytes:
-    out = bytearray(data)
-    for position, value, kind in edits:
-        if not out:
-            break
-        # Most edits land in the first bytes: where headers declare sizes and offsets.
-        index = position % min(len(out), header_bias) if position % 3 else position % len(out)
-        if kind == "set":
-            out[index] = value
-        elif kind == "flip":
-            out[index] ^= 1 << (value % 8)
-        else:
-            del out[index:]
-    return bytes(out)
-
-
 SUFFIXES = {
     "pcd": ".pcd",
     "ply": ".ply",
@@ -155,6 +111,7 @@ SUFFIXES = {
     "txt": ".txt",
     "bin": ".bin",
     "las": ".las",
+    "laz": ".laz",
 }
 
 

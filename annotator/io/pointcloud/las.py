@@ -46,6 +46,8 @@ def read_las(path: str | Path) -> PointCloud:
         raise FormatError(path, message) from None
     except (ValueError, OSError, EOFError) as exc:
         raise FormatError(path, f"not a readable LAS file: {exc}") from None
+    except Exception as exc:  # the LAZ backends (lazrs, laszip) raise their own error types
+        raise FormatError(path, f"not a readable LAS/LAZ file: {type(exc).__name__}: {exc}") from None
     n = len(las.points)
     xyz = np.empty((n, 3), dtype=np.float32)
     xyz[:, 0] = las.x
@@ -72,8 +74,8 @@ def read_las(path: str | Path) -> PointCloud:
     return from_columns(path, xyz, columns)
 
 
-#: Most points a LAZ file may declare per compressed byte (real LAZ stores a point in 2-10 bytes).
-_LAZ_POINTS_PER_BYTE = 4
+#: Most points a LAZ file may declare per compressed byte (real LAZ needs 2-10 bytes a point).
+_LAZ_POINTS_PER_BYTE = 16
 
 
 def _check_header(path: Path, laspy: Any) -> None:
