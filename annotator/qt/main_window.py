@@ -216,7 +216,8 @@ class MainWindow(QMainWindow):
         self.close_project()
         workspace.stack.changed.connect(self._update_undo_actions)
         self.document.open(workspace, frame_id, wait=wait)
-        self.setWindowTitle(f"annotator - {workspace.root.name}")
+        read_only = " (read-only)" if workspace.read_only else ""
+        self.setWindowTitle(f"annotator - {workspace.root.name}{read_only}")
         project = workspace.project
         self.statusBar().showMessage(
             f"{len(project.frames)} frames, {len(project.annotations)} annotations", 5000

@@ -37,3 +37,24 @@ def test_stale_edit_in_the_window_is_refused_with_a_message(window, street_proje
     assert window.document.project.annotations[target.id].cuboid == fitted
     with Workspace.open(street_project) as check:
         assert check.project.annotations[target.id].cuboid == fitted
+
+
+def test_a_read_only_project_says_so_and_refuses_edits_with_a_message(
+    qtbot, settings, street_project, monkeypatch
+) -> None:
+    import os
+
+    from window_support import show_window  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)
+    window = show_window(qtbot, settings, street_project)
+    assert window.windowTitle().endswith("(read-only)")
+    refused = []
+    window.document.edit_refused.connect(refused.append)
+    target = window.document.cuboids()[0]
+    window.document.push(
+        update_annotation(window.document.project, target.id, "Change class", class_name="Van")
+    )
+    assert refused and "opened read-only" in refused[0]
+    assert window.document.project.annotations[target.id].class_name == target.class_name
+    window.close()
