@@ -76,13 +76,18 @@ class Workspace:
                 raise
         # Behind another writer: reload and re-run while holding the write lock, so it cannot happen again.
         journal = self.stack.journal
-        with self.store.locked():
-            moved = self._reload()
-            self.stack.journal = _StaleEditGuard(self.store, self.root, attempted, moved)
-            try:
-                return self.stack.push(command)
-            finally:
-                self.stack.journal = journal
+        try:
+            with self.store.locked():
+                moved = self._reload()
+                self.stack.journal = _StaleEditGuard(self.store, self.root, attempted, moved)
+                try:
+                    return self.stack.push(command)
+                finally:
+                    self.stack.journal = journal
+        except (KeyError, ValueError, LookupError) as error:  # the others' changes left nothing to do
+            raise ProjectChanged(
+                f"{self.root}: '{command.label}' no longer applies after another process's changes ({error})"
+            ) from error
 
     def undo(self) -> None:
         """Undo the last step; raises `ProjectChanged` (after reloading) when another process wrote first."""

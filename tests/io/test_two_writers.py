@@ -12,15 +12,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import apply_random_operation, operations, snapshot  # type: ignore[import-not-found]
+from tests_support import (  # type: ignore[import-not-found]
+    apply_random_operation,
+    operations,
+    raised_points_project,
+    snapshot,
+)
 
-from annotator.core.edits import AddAnnotations, AddFrames, update_annotation
+from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annotation
 from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.records import Annotation, Provenance, Review, Source
 from annotator.io.errors import ProjectChanged
 from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.importers.apply import apply_dataset
@@ -33,15 +37,19 @@ EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh project of six frames, each with a small cloud."""
-    root = tmp_path / "project"
-    with Workspace.create(root) as workspace:
-        frames = []
-        for i in range(6):
-            points = np.array([[i, 0, 1, 0], [i + 2, 2, 1, 0], [i + 4, 4, 2, 0]], dtype=np.float32)
-            points.tofile(root / f"{i:06d}.bin")
-            frames.append(Frame(0, f"{i:06d}", i, cloud=f"{i:06d}.bin"))
-        workspace.push(AddFrames(frames))
-    return root
+    return raised_points_project(tmp_path / "project", 6)
+
+
+FITTED = Cuboid((1.5, 0.2, 0.1), (4.2, 1.8, 1.6), 0.3)
+
+
+def box_then_fit(window: Workspace, project: Path) -> int:
+    """The window adds a box, then another process fits it (to `FITTED`); the box's id."""
+    frame = window.project.frames_in_order()[0]
+    target = window.push(AddAnnotations([box(frame.id, 1.0)])).ids[0]
+    with Workspace.open(project) as fit:
+        fit.push(update_annotation(fit.project, target, "Fit", cuboid=FITTED))
+    return target
 
 
 def box(frame_id: int, x: float, class_name: str = "Car") -> Annotation:
@@ -108,29 +116,22 @@ def test_window_edits_during_preannotation_lose_nothing(project: Path) -> None:
 
 def test_stale_window_cannot_revert_a_fit(project: Path) -> None:
     with Workspace.open(project) as window:
-        frame = window.project.frames_in_order()[0]
-        target = window.push(AddAnnotations([box(frame.id, 1.0)])).ids[0]
-        with Workspace.open(project) as fit:
-            fitted = Cuboid((1.5, 0.2, 0.1), (4.2, 1.8, 1.6), 0.3)
-            fit.push(update_annotation(fit.project, target, "Fit", cuboid=fitted))
+        target = box_then_fit(window, project)
         # The window prepared its edit from the copy it had before the fit: refused, not written.
         stale_edit = update_annotation(window.project, target, "Change class", class_name="Van")
         with pytest.raises(ProjectChanged, match="was changed by another process"):
             window.push(stale_edit)
-        assert window.project.annotations[target].cuboid == fitted  # the window now shows the fit
+        assert window.project.annotations[target].cuboid == FITTED  # the window now shows the fit
         window.push(update_annotation(window.project, target, "Change class", class_name="Van"))
     with reopened(project) as workspace:
         annotation = workspace.project.annotations[target]
-        assert (annotation.class_name, annotation.cuboid) == ("Van", fitted)
+        assert (annotation.class_name, annotation.cuboid) == ("Van", FITTED)
 
 
 def test_push_after_another_writers_step_keeps_its_undo_history(project: Path) -> None:
     with Workspace.open(project) as window:
+        target = box_then_fit(window, project)
         frame = window.project.frames_in_order()[0]
-        target = window.push(AddAnnotations([box(frame.id, 1.0)])).ids[0]
-        with Workspace.open(project) as fit:
-            fitted = Cuboid((1.5, 0.2, 0.1), (4.2, 1.8, 1.6), 0.3)
-            fit.push(update_annotation(fit.project, target, "Fit", cuboid=fitted))
         window.push(AddAnnotations([box(frame.id, 9.0)], "Add second"))
         assert [e.label for e in window.stack.entries][-3:] == ["Add 1 cuboid", "Fit", "Add second"]
     with reopened(project) as workspace:
@@ -209,3 +210,15 @@ def test_a_reload_equals_a_fresh_open(tmp_path_factory, ops: list, drop_log: boo
             assert snapshot(window.project) == snapshot(fresh.project)
             assert [e.label for e in window.stack.entries] == [e.label for e in fresh.stack.entries]
             assert window.stack.index == fresh.stack.index
+
+
+def test_an_edit_of_a_box_another_process_deleted_is_refused(project: Path) -> None:
+    with Workspace.open(project) as window:
+        frame = window.project.frames_in_order()[0]
+        target = window.push(AddAnnotations([box(frame.id, 1.0)])).ids[0]
+        edit = update_annotation(window.project, target, "Change class", class_name="Van")
+        with Workspace.open(project) as batch:
+            batch.push(RemoveAnnotations([target]))
+        with pytest.raises(ProjectChanged, match="no longer applies"):
+            window.push(edit)
+        assert target not in window.project.annotations
