@@ -43,7 +43,8 @@ def frame_input(project: Project, frame: Frame, task: str) -> FrameInput:
 def predict_frame(
     registry: PluginRegistry, plugin_id: str, project: Project, frame: Frame, params: dict[str, Any]
 ) -> list[Detections]:
-    """Run the plugin on one frame; always a list (2D plugins give one `Detections` per camera)."""
+    """Run the plugin on one frame; always a list (2D plugins give one `Detections` per camera), checked
+    (`checked_detections`: no None, NaN or misshapen boxes reach the project)."""
     manifest = registry.manifest(plugin_id)
     model = registry.load(plugin_id)
     inputs = frame_input(project, frame, manifest.task)
@@ -53,7 +54,7 @@ def predict_frame(
         raise PluginError(
             f"plugin {plugin_id} failed on frame {frame.name}: {type(error).__name__}: {error}"
         ) from error
-    return list(result) if isinstance(result, (list, tuple)) else [result]
+    return checked_detections(result, manifest)
 
 
 def proposals_from_detections(
@@ -150,9 +151,7 @@ def preannotate(
         load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
 
         def compute(frame: Frame) -> list[Detections]:
-            return checked_detections(
-                predict_frame(registry, plugin_id, workspace.project, frame, values), manifest
-            )
+            return predict_frame(registry, plugin_id, workspace.project, frame, values)
 
     def store(frame: Frame, detections: list[Detections]) -> None:
         proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
