@@ -43,6 +43,7 @@ from annotator.io.store_rows import (
     logged_keys,
     rows_for,
 )
+from annotator.io.store_values import bindable, database_error, text
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class ProjectStore:
             store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
             store.db.commit()
         except (OSError, sqlite3.Error) as error:
-            raise database_error(database_path(root), error) from error
+            raise database_error(database_path(root), error, BUSY_TIMEOUT_S) from error
         return store
 
     @classmethod
@@ -187,7 +188,7 @@ class ProjectStore:
         try:
             return self._version is not None and self._data_version() != self._version
         except sqlite3.Error as error:
-            raise database_error(database_path(self.root), error) from error
+            raise database_error(database_path(self.root), error, BUSY_TIMEOUT_S) from error
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -332,7 +333,7 @@ class ProjectStore:
         try:
             self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
         except sqlite3.Error as error:
-            raise database_error(path, error) from error
+            raise database_error(path, error, BUSY_TIMEOUT_S) from error
         try:
             yield
             self.db.commit()
@@ -342,7 +343,7 @@ class ProjectStore:
             self.known.rollback()
             self._version = -1  # whatever this store holds in memory is now suspect: reload next time
             if isinstance(error, sqlite3.Error):
-                raise database_error(path, error) from error
+                raise database_error(path, error, BUSY_TIMEOUT_S) from error
             raise
 
     def _transaction(self, work: Callable[[], object]) -> None:
@@ -369,7 +370,7 @@ class ProjectStore:
                     self.known.rollback()
                 raise
         except sqlite3.Error as error:
-            raise database_error(path, error) from error
+            raise database_error(path, error, BUSY_TIMEOUT_S) from error
         self._version = version + 1
 
     def _write_change(self, change: Change) -> None:
@@ -544,40 +545,6 @@ class AnnotationRows:
             id_, frame_id, class_name, track_id, cuboid, box2d, camera, provenance, self._reviews[review],
             bool(keyframe), extras.get("attributes", {}), extras.get("uncertainty"),
         )  # fmt: skip
-
-
-def bindable(value: Any) -> Any:
-    """A string SQLite can store: text, or UTF-8 bytes with its lone surrogates (file names that were
-    not UTF-8, decoded by Python with ``surrogateescape``) kept, so `text` restores it exactly."""
-    if type(value) is not str:
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogatepass")
-    return value
-
-
-def text(value: Any) -> Any:
-    """Inverse of `bindable`."""
-    return value.decode("utf-8", "surrogatepass") if type(value) is bytes else value
-
-
-def database_error(path: Path, error: BaseException) -> ProjectError:
-    """A database or file-system failure as one named line (busy, disk full, read-only, damaged)."""
-    if isinstance(error, ProjectError):
-        return error
-    text = str(error)
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        problem = f"busy: another program held the project for more than {BUSY_TIMEOUT_S:g} s; nothing was written, try again"
-    elif "full" in lowered or getattr(error, "errno", None) == 28:
-        problem = "the disk is full; nothing was written"
-    elif "readonly" in lowered or "read-only" in lowered:
-        problem = "read-only: the project cannot be written here"
-    else:
-        problem = f"database error: {text}"
-    return ProjectError(f"{path}: {problem}")
 
 
 def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
