@@ -33,7 +33,7 @@ def npz_bomb(path: Path) -> Path:
         archive.open("points.npy", "w", force_zip64=True) as member,
     ):
         member.write(np.lib.format.magic(1, 0))
-        for _ in range(96):
+        for _ in range(32):
             member.write(zeros)
     return path
 

@@ -123,7 +123,7 @@ def test_mutated_files_read_or_fail_with_a_named_error(
     folder = tmp_path_factory.mktemp(kind)
     suffix = SUFFIXES[kind.split("-")[0]]
 
-    @settings(max_examples=40, deadline=None, derandomize=True,
+    @settings(max_examples=15 if kind == "laz" else 40, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
     @given(mutations)
     def check(edits: list[tuple[int, int, str]]) -> None:

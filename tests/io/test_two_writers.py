@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -172,7 +173,7 @@ def test_preannotate_process_and_edits_here_both_land(project: Path, tmp_path: P
     shutil.copytree(EXAMPLES / "centroid", plugins / "centroid")
     env = dict(os.environ, ANNOTATOR_PLUGIN_PATH=str(plugins))
     command = [sys.executable, "-m", "annotator.cli", "preannotate", str(project), "--plugin",
-               "centroid-example", "--no-progress"]  # fmt: skip
+               "centroid-example", "--no-progress", "--in-process"]  # fmt: skip
     with Workspace.open(project) as window:
         frames = window.project.frames_in_order()
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -181,6 +182,7 @@ def test_preannotate_process_and_edits_here_both_land(project: Path, tmp_path: P
             frame = frames[added % len(frames)]
             window.push(AddAnnotations([box(frame.id, float(added))]))
             added += 1
+            time.sleep(0.01)  # a person's pace, still many edits per frame of the batch
         out, err = child.communicate(timeout=60)
         assert child.returncode == 0, err
         assert "pre-annotated 6 of 6 frames" in out
