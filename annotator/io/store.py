@@ -191,14 +191,16 @@ class ProjectStore:
             raise database_error(database_path(self.root), error, BUSY_TIMEOUT_S) from error
 
     @contextmanager
-    def _snapshot(self) -> Iterator[None]:
-        """One read transaction: everything read inside sees the same committed state."""
+    def _snapshot(self, records_too: bool = True) -> Iterator[None]:
+        """One read transaction: everything read inside sees the same committed state. With
+        ``records_too`` the records are read inside, so this store is up to date at its version."""
         try:
             began = not self.db.in_transaction
             if began:
                 self.db.execute("BEGIN")
             try:
-                self._version = self._data_version()
+                if records_too:
+                    self._version = self._data_version()
                 yield
             finally:
                 if began:
@@ -263,7 +265,7 @@ class ProjectStore:
 
         A damaged step (unreadable JSON) ends the history there: only the steps after it are kept.
         """
-        with self._snapshot():
+        with self._snapshot(records_too=False):
             return self._load_history()
 
     def _load_history(self) -> tuple[list[HistoryEntry], int]:

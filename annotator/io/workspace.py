@@ -84,7 +84,7 @@ class Workspace:
                     return self.stack.push(command)
                 finally:
                     self.stack.journal = journal
-        except (KeyError, ValueError, LookupError) as error:  # the others' changes left nothing to do
+        except (LookupError, ValueError) as error:  # the others' changes left it nothing to apply to
             raise ProjectChanged(
                 f"{self.root}: '{command.label}' no longer applies after another process's changes ({error})"
             ) from error
@@ -153,9 +153,8 @@ class _StaleEditGuard:
         for change in changes:
             key = (change.kind, change.key)
             if key in self.moved and key in self.attempted and self.attempted[key] == change.after:
-                error = ProjectChanged(
+                raise ProjectChanged(
                     f"{self.root}: {change.kind} {change.key} was changed by another process meanwhile; "
                     "its new state is loaded, make the edit again"
                 )
-                raise error
         self.store.write(changes, update)
