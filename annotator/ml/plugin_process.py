@@ -86,7 +86,11 @@ class PluginProcess:
 
     def _call(self, operation: str, *args: Any) -> Any:
         conn = self._ensure_started()
-        conn.send((operation, args))
+        try:
+            conn.send((operation, args))
+        except OSError:  # the child ended between two frames
+            code = self._stop()
+            raise PluginError(f"plugin {self.plugin_id} process ended (exit code {code})") from None
         if not conn.poll(self.timeout):
             self._stop()
             raise PluginError(f"plugin {self.plugin_id} took more than {self.timeout:g} s; stopped")
