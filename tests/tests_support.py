@@ -80,3 +80,19 @@ def apply_random_operation(project: Project, stack: UndoStack, op: str, pick: in
         elif annotation.cuboid is not None:
             moved = annotation.cuboid.replace(center=(value, value / 2, 0.1), yaw=value)
             stack.push(update_annotation(project, annotation_id, merge_key=pick % 2, cuboid=moved))
+
+
+def raised_points_project(root, frames: int):
+    """A project in ``root`` of ``frames`` frames, each a cloud of three raised points; ``root``."""
+    import numpy as np
+
+    from annotator.io.workspace import Workspace
+
+    with Workspace.create(root) as workspace:
+        records = []
+        for i in range(frames):
+            points = np.array([[i, 0, 1, 0], [i + 2, 2, 1, 0], [i + 4, 4, 2, 0]], dtype=np.float32)
+            points.tofile(root / f"{i:06d}.bin")
+            records.append(Frame(0, f"{i:06d}", i, cloud=f"{i:06d}.bin"))
+        workspace.push(AddFrames(records))
+    return root

@@ -65,13 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:  # no sub-command: start the GUI
         handler = project_commands.run_open
         args.directory = None
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print escaped, not crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         return int(handler(args) or 0)
     except AnnotatorError as error:
         print(f"annotator: error: {error}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # output piped into head, less, ...: not an error
-        return 0
+    except OSError as error:  # a full disk, a vanished or unreadable file: one line, no traceback
+        if isinstance(error, BrokenPipeError):  # output piped into head, less, ...: not an error
+            return 0
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"annotator: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("annotator: interrupted", file=sys.stderr)
         return 130

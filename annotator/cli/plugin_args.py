@@ -15,6 +15,7 @@ from annotator.core.records import Frame
 from annotator.core.selection import SelectionError, select_frames
 from annotator.io.store import is_project
 from annotator.ml.frame_runs import FrameRunSummary
+from annotator.ml.plugin_process import DEFAULT_FRAME_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,29 @@ def resolve_plugin(args: argparse.Namespace) -> str:
         args.plugin = project_default_plugin(args.directory)
         logger.info("using the default plugin %s", args.plugin)
     return args.plugin
+
+
+def add_isolation_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--frame-timeout S`` and ``--in-process``: how a batch run guards against a faulty plugin."""
+    parser.add_argument(
+        "--frame-timeout", type=float, default=DEFAULT_FRAME_TIMEOUT, metavar="S",
+        help=f"the plugin runs in a child process; a frame taking longer than S seconds (default "
+        f"{DEFAULT_FRAME_TIMEOUT:g}), crashing or exiting is reported as failed (exit code 3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the plugin in this process (no timeout, no crash guard)",
+    )
+
+
+def frame_timeout(args: argparse.Namespace) -> float | None:
+    """The per-frame timeout the arguments ask for (None: run the plugin in this process)."""
+    if args.in_process:
+        return None
+    if not args.frame_timeout > 0:
+        raise AnnotatorError(f"--frame-timeout must be positive, got {args.frame_timeout:g}")
+    return float(args.frame_timeout)
 
 
 def add_param_argument(

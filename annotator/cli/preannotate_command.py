@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 from annotator.cli.plugin_args import (
+    add_isolation_arguments,
     add_plugin_arguments,
     check_project,
     chosen_frames,
+    frame_timeout,
     plugin_params,
     print_failures,
     resolve_plugin,
@@ -33,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "preannotate", help="run a model plugin on frames and add its detections as proposals to review"
     )
     add_plugin_arguments(parser)
+    add_isolation_arguments(parser)
     parser.add_argument(
         "--threshold", type=float, default=0.0, metavar="T", help="keep detections scoring >= T (0..1)"
     )
@@ -71,6 +74,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
                 params,
                 on_frame=lambda done, frame: progress.update(done, frame.name),
                 weights=args.weights,
+                frame_timeout=frame_timeout(args),
             )
         seconds = time.perf_counter() - started
     print_failures(summary.failures)

@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 from annotator.cli.plugin_args import (
+    add_isolation_arguments,
     add_plugin_arguments,
     check_project,
     chosen_frames,
+    frame_timeout,
     plugin_params,
     print_failures,
     resolve_plugin,
@@ -33,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "score", help="sample a plugin K times per frame and store its proposals with their uncertainty"
     )
     add_plugin_arguments(score)
+    add_isolation_arguments(score)
     score.add_argument("--mode", choices=MODES, required=True, help="ensemble members, MC dropout or TTA")
     score.add_argument("--passes", type=int, default=8, metavar="K", help="stochastic passes per frame (8)")
     score.add_argument(
@@ -86,6 +89,7 @@ def run_score(args: argparse.Namespace) -> int:
                 params=params,
                 on_frame=lambda done, frame: progress.update(done, frame.name),
                 weights=args.weights,
+                frame_timeout=frame_timeout(args),
             )
         seconds = time.perf_counter() - started
     print_failures(summary.failures)

@@ -74,6 +74,8 @@ class ModelVersion:
     settings: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, Any] = field(default_factory=dict)
+    #: SHA-256 of the weights file, checked before loading ("" for versions from older annotators).
+    sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (as stored)."""

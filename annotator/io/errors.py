@@ -6,7 +6,7 @@ from pathlib import Path
 
 from annotator.core.errors import AnnotatorError
 
-__all__ = ["AnnotatorError", "FormatError", "ProjectError"]
+__all__ = ["AnnotatorError", "FormatError", "ProjectChanged", "ProjectError"]
 
 
 class FormatError(AnnotatorError):
@@ -32,3 +32,7 @@ class FormatError(AnnotatorError):
 
 class ProjectError(AnnotatorError):
     """A project directory is missing, not a project, corrupt, or from a newer version."""
+
+
+class ProjectChanged(ProjectError):
+    """Another process wrote to the project since this one last read it; nothing was written."""

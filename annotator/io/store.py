@@ -6,14 +6,24 @@ open. Readers in other processes (the CLI) see a consistent snapshot while the a
 
 Durability: ``synchronous=NORMAL`` in WAL mode survives the application being killed at any moment; a
 power loss may lose the last few committed steps (``FULL`` would cost an fsync per edit).
+
+Several writers (the window and a batch command) may hold the same project: every write transaction
+bumps a data version kept in the database and first checks it against the version this store last read
+(optimistic concurrency). A store that is behind writes nothing and raises `ProjectChanged`; its
+workspace then reloads what the others wrote and retries (see `annotator.io.workspace`). So no writer
+silently overwrites another, and ids, which a writer takes from the freshly loaded records, never clash.
+The undo history is shared: its position is read from the database inside each transaction, never from
+a cache, so a writer never trims away steps another writer added.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +33,25 @@ from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Provenance, Review, Source, Track
 from annotator.core.schema import LabelSchema, default_schema
 from annotator.core.serialize import change_from_data, change_to_data, record_from_data, record_to_data
-from annotator.io.errors import ProjectError
+from annotator.io.errors import ProjectChanged, ProjectError
+from annotator.io.store_rows import (
+    ANNOTATION_COLUMNS,
+    KnownRows,
+    all_rows,
+    ensure_log,
+    log_writes,
+    logged_keys,
+    rows_for,
+)
+from annotator.io.store_values import bindable, database_error, text
 
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "annotator.sqlite"
 SCHEMA_VERSION = 2
 HISTORY_LIMIT = 1000
+#: How long a writer waits for another one to finish its step before giving up.
+BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -74,7 +96,10 @@ class ProjectStore:
         self.root = root
         self.db = connection
         self.read_only = read_only
-        self._done_cache: int | None = None
+        #: The data version this store last read or wrote (None: not read yet).
+        self._version: int | None = None
+        self.known = KnownRows()
+        self._history_known: dict[int, tuple[tuple[Any, str], HistoryEntry]] = {}
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -85,16 +110,24 @@ class ProjectStore:
             raise ProjectError(f"{root}: exists and is not a directory")
         if is_project(root):
             raise ProjectError(f"{root}: already holds a project")
-        root.mkdir(parents=True, exist_ok=True)
-        store = cls(root, _connect(database_path(root)))
-        store._migrate()
-        store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
-        store.db.commit()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            store = cls(root, _connect(database_path(root)))
+            store._migrate()
+            ensure_log(store.db)
+            store._write_document("schema", "schema", record_to_data("schema", schema or default_schema()))
+            store.db.commit()
+        except (OSError, sqlite3.Error) as error:
+            raise database_error(database_path(root), error, BUSY_TIMEOUT_S) from error
         return store
 
     @classmethod
     def open(cls, root: Path | str, read_only: bool = False) -> ProjectStore:
-        """Open the project in ``root``; raises `ProjectError` for a missing, corrupt or newer project."""
+        """Open the project in ``root``; raises `ProjectError` for a missing, corrupt or newer project.
+
+        A project on read-only media (or without write permission) is opened read-only whatever
+        ``read_only`` says: reading works, writing raises `ProjectError`.
+        """
         root = Path(root)
         path = database_path(root)
         if not root.is_dir():
@@ -103,9 +136,17 @@ class ProjectStore:
             raise ProjectError(
                 f"{root}: not an annotator project (no {DATABASE_NAME}); create one with 'annotator new'"
             )
+        if path.stat().st_size == 0:
+            raise ProjectError(
+                f"{path}: empty database file (0 bytes); restore it from a backup or remove it"
+            )
+        writable = os.access(root, os.W_OK) and os.access(path, os.W_OK)
         try:
-            store = cls(root, _connect(path, read_only), read_only)
+            connection = _connect(path, read_only or not writable, immutable=not writable)
+            store = cls(root, connection, read_only or not writable)
             store._migrate()
+            if not store.read_only:
+                ensure_log(store.db)
         except sqlite3.DatabaseError as error:
             raise ProjectError(f"{path}: not a readable project database ({error})") from error
         return store
@@ -134,33 +175,105 @@ class ProjectStore:
     # -- loading ------------------------------------------------------------------------------------
     def load(self) -> Project:
         """Read the whole project into memory."""
+        with self._snapshot():
+            return self._load_project()
+
+    def snapshot(self) -> tuple[Project, list[HistoryEntry], int]:
+        """The whole project and its undo history (see `load_history`), read as one consistent state."""
+        with self._snapshot():
+            project = self._load_project()
+            entries, index = self._load_history()
+        return project, entries, index
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection wrote to the project since this store last read or wrote it."""
         try:
-            return self._load()
-        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as error:
+            return self._version is not None and self._data_version() != self._version
+        except sqlite3.Error as error:
+            raise database_error(database_path(self.root), error, BUSY_TIMEOUT_S) from error
+
+    @contextmanager
+    def _snapshot(self, records_too: bool = True) -> Iterator[None]:
+        """One read transaction: everything read inside sees the same committed state. With
+        ``records_too`` the records are read inside, so this store is up to date at its version."""
+        try:
+            began = not self.db.in_transaction
+            if began:
+                self.db.execute("BEGIN")
+            try:
+                if records_too:
+                    self._version = self._data_version()
+                yield
+            finally:
+                if began:
+                    self.db.rollback()
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, RecursionError) as error:
             raise ProjectError(f"{database_path(self.root)}: damaged project data ({error})") from error
 
-    def _load(self) -> Project:
-        loads = json.loads
+    def _load_project(self) -> Project:
         project = Project(self.root)
+        self.known.clear()
+        project.load_records(self._records(all_rows(self.db), AnnotationRows()))
+        return project
+
+    def changes_since_read(self, project: Project) -> tuple[list[Change], list[HistoryEntry], int]:
+        """What other writers changed since this store last read or wrote: the changes that bring
+        ``project`` (which holds what this store read and wrote) up to date, and the undo history."""
+        since = self._version
+        with self._snapshot():
+            scope = None if since is None else logged_keys(self.db, since)
+            fresh = all_rows(self.db) if scope is None else rows_for(self.db, scope)
+            decode = AnnotationRows()
+            changes: list[Change] = []
+            removed_frames: list[Change] = []
+            for table, rows in fresh.items():
+                changed, gone = self.known.differences(
+                    table, rows, None if scope is None else scope.get(table, set())
+                )
+                for kind, key, value in self._records({table: changed}, decode):
+                    before = project.get(kind, key)
+                    if before != value:
+                        changes.append(Change(kind, key, before, value))
+                for key in gone:
+                    kind, key = key if table == "document" else (table, key)
+                    if kind != "schema" and project.get(kind, key) is not None:
+                        change = Change(kind, key, project.get(kind, key), None)
+                        (removed_frames if kind == "frame" else changes).append(change)
+            entries, index = self._load_history()
+        return changes + removed_frames, entries, index
+
+    def _records(
+        self, rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
+    ) -> list[tuple[str, Any, Any]]:
+        """Decoded records (kind, key, value) of raw rows, each recorded as known."""
+        loads, known = json.loads, self.known
         records: list[tuple[str, Any, Any]] = []
-        for kind, key, data in self.db.execute("SELECT kind, key, data FROM documents"):
+        for (kind, key), data in rows.get("document", ()):
             records.append((kind, key, record_from_data(kind, loads(data))))
-        for key, data, pose in self.db.execute("SELECT id, data, pose FROM frames ORDER BY id"):
+            known.set("document", (kind, key), data)
+        for key, (data, pose) in rows.get("frame", ()):
             fields = loads(data)
             if pose:
                 fields["pose"] = loads(pose)
             records.append(("frame", key, record_from_data("frame", fields)))
-        for key, class_name, attributes in self.db.execute("SELECT id, class_name, attributes FROM tracks"):
-            records.append(("track", key, Track(key, class_name, loads(attributes) if attributes else {})))
-        decode = AnnotationRows()
-        for row in self.db.execute(f"SELECT {ANNOTATION_COLUMNS} FROM annotations ORDER BY id"):
-            records.append(("annotation", row[0], decode.from_row(row)))
-        project.load_records(records)
-        return project
+            known.set("frame", key, (data, pose))
+        for key, (name, attributes) in rows.get("track", ()):
+            records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
+            known.set("track", key, (name, attributes))
+        for key, row in rows.get("annotation", ()):
+            records.append(("annotation", key, decode.from_row(row)))
+            known.set("annotation", key, row)
+        return records
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
-        """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done."""
-        self._done_cache = None
+        """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done.
+
+        A damaged step (unreadable JSON) ends the history there: only the steps after it are kept.
+        """
+        with self._snapshot(records_too=False):
+            return self._load_history()
+
+    def _load_history(self) -> tuple[list[HistoryEntry], int]:
         done = self._history_done()
         entries: list[HistoryEntry] = []
         index = 0
@@ -168,57 +281,141 @@ class ProjectStore:
             "SELECT seq, label, changes FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq",
             (HISTORY_LIMIT,),
         )
+        cache, self._history_known = self._history_known, {}
         for seq, label, changes in rows:
-            entries.append(HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes))))
+            known = cache.get(seq)
+            if known is not None and known[0] == (label, changes):
+                entry = known[1]  # decoded before (a merged drag step has new text, so is decoded again)
+            else:
+                try:
+                    entry = HistoryEntry(text(label), tuple(change_from_data(c) for c in json.loads(changes)))
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+                    logger.warning(
+                        "%s: undo step %d is damaged (%s); older steps dropped", self.root, seq, error
+                    )
+                    entries, index = [], 0
+                    continue
+            self._history_known[seq] = ((label, changes), entry)
+            entries.append(entry)
             if seq <= done:
                 index = len(entries)
         return entries, index
 
     def clear_history(self) -> None:
         """Forget the stored undo history."""
-        with self.db:
+        if self.read_only:
+            return
+
+        def clear() -> None:
             self.db.execute("DELETE FROM history")
             self._set_meta("history_done", "0")
-        self._done_cache = 0
+
+        self._transaction(clear)
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self, changes: Sequence[Change], update: HistoryUpdate) -> None:
-        """Write one step's changes and its history update in one transaction."""
+        """Write one step's changes and its history update in one transaction.
+
+        Raises `ProjectChanged` (writing nothing) when another process wrote since this store last read.
+        """
         if self.read_only:
             raise ProjectError(f"{self.root}: opened read-only")
-        with self.db:
+
+        def step() -> None:
             for change in changes:
                 self._write_change(change)
             self._write_history(update)
+
+        try:
+            self._transaction(step)
+        except ProjectChanged as error:
+            error.changes = tuple(changes)  # type: ignore[attr-defined]  # what the caller may retry
+            raise
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the project's write lock for the block: reads inside see the latest state and no other
+        writer can come in between; the writes inside commit together at the end."""
+        path = database_path(self.root)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        except sqlite3.Error as error:
+            raise database_error(path, error, BUSY_TIMEOUT_S) from error
+        try:
+            yield
+            self.db.commit()
+            self.known.commit()
+        except BaseException as error:
+            self.db.rollback()
+            self.known.rollback()
+            self._version = -1  # whatever this store holds in memory is now suspect: reload next time
+            if isinstance(error, sqlite3.Error):
+                raise database_error(path, error, BUSY_TIMEOUT_S) from error
+            raise
+
+    def _transaction(self, work: Callable[[], object]) -> None:
+        """Run ``work`` in one write transaction after checking that no other writer came in between
+        (inside `locked`, the work joins the lock's transaction)."""
+        path = database_path(self.root)
+        held = self.db.in_transaction
+        try:
+            if not held:
+                self.db.execute("BEGIN IMMEDIATE")  # takes the write lock (waits up to the busy timeout)
+            try:
+                version = self._data_version()
+                if self._version is not None and version != self._version:
+                    raise ProjectChanged(f"{self.root}: changed by another process; nothing was written")
+                work()
+                self._set_meta("data_version", str(version + 1))
+                log_writes(self.db, version + 1, self.known.staged_keys())
+                if not held:
+                    self.db.commit()
+                    self.known.commit()
+            except BaseException:
+                if not held:
+                    self.db.rollback()
+                    self.known.rollback()
+                raise
+        except sqlite3.Error as error:
+            raise database_error(path, error, BUSY_TIMEOUT_S) from error
+        self._version = version + 1
 
     def _write_change(self, change: Change) -> None:
         kind, key, value = change.kind, change.key, change.after
         if kind in ("schema", "setting"):
             if value is None:
                 self.db.execute("DELETE FROM documents WHERE kind = ? AND key = ?", (kind, key))
+                self.known.stage("document", (kind, key), None)
             else:
-                self._write_document(kind, key, record_to_data(kind, value))
+                data = self._write_document(kind, key, record_to_data(kind, value))
+                self.known.stage("document", (kind, key), data)
             return
         table = {"frame": "frames", "track": "tracks", "annotation": "annotations"}[kind]
         if value is None:
             self.db.execute(f"DELETE FROM {table} WHERE id = ?", (key,))
+            self.known.stage(kind, key, None)
             return
         if kind == "annotation":
-            self.db.execute(_INSERT_ANNOTATION, annotation_to_row(value))
+            row = annotation_to_row(value)
+            self.db.execute(_INSERT_ANNOTATION, row)
+            self.known.stage(kind, key, row)
             return
         if kind == "frame":
             fields = record_to_data(kind, value)
             pose = fields.pop("pose", None)
+            data = _DUMPS(fields)
+            pose_text = None if pose is None else _DUMPS(pose)
             self.db.execute(
                 "INSERT OR REPLACE INTO frames (id, idx, name, data, pose) VALUES (?, ?, ?, ?, ?)",
-                (key, value.index, value.name, _DUMPS(fields), None if pose is None else _DUMPS(pose)),
+                (key, value.index, bindable(value.name), data, pose_text),
             )
+            self.known.stage(kind, key, (data, pose_text))
         else:
-            attributes = _DUMPS(value.attributes) if value.attributes else None
+            track = (bindable(value.class_name), _DUMPS(value.attributes) if value.attributes else None)
             self.db.execute(
-                "INSERT OR REPLACE INTO tracks (id, class_name, attributes) VALUES (?, ?, ?)",
-                (key, value.class_name, attributes),
+                "INSERT OR REPLACE INTO tracks (id, class_name, attributes) VALUES (?, ?, ?)", (key, *track)
             )
+            self.known.stage(kind, key, track)
 
     def _write_history(self, update: HistoryUpdate) -> None:
         done = self._history_done()
@@ -228,9 +425,9 @@ class ProjectStore:
             assert entry is not None
             cursor = self.db.execute(
                 "INSERT INTO history (label, changes) VALUES (?, ?)",
-                (entry.label, _DUMPS([change_to_data(c) for c in entry.changes])),
+                (bindable(entry.label), _DUMPS([change_to_data(c) for c in entry.changes])),
             )
-            done = cursor.lastrowid
+            done = cursor.lastrowid or done
             if done % 64 == 0:  # prune now and then, not on every step
                 self.db.execute(
                     "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
@@ -241,7 +438,7 @@ class ProjectStore:
             assert entry is not None
             self.db.execute(
                 "UPDATE history SET label = ?, changes = ? WHERE seq = ?",
-                (entry.label, _DUMPS([change_to_data(c) for c in entry.changes]), done),
+                (bindable(entry.label), _DUMPS([change_to_data(c) for c in entry.changes]), done),
             )
         elif update.action == "undo":
             row = self.db.execute("SELECT MAX(seq) FROM history WHERE seq < ?", (done,)).fetchone()
@@ -250,18 +447,23 @@ class ProjectStore:
             row = self.db.execute("SELECT MIN(seq) FROM history WHERE seq > ?", (done,)).fetchone()
             done = row[0] if row[0] is not None else done
         self._set_meta("history_done", str(done))
-        self._done_cache = done
 
     def _history_done(self) -> int:
-        if self._done_cache is None:
-            self._done_cache = int(self._meta("history_done") or 0)
-        return self._done_cache
+        """The last done step, read from the database (other writers move it too)."""
+        value = self._meta("history_done") or "0"
+        return int(value) if value.isdigit() and len(value) < 19 else 0
+
+    def _data_version(self) -> int:
+        value = self._meta("data_version") or "0"
+        return int(value) if value.isdigit() and len(value) < 19 else 0
 
     # -- small helpers ------------------------------------------------------------------------------
-    def _write_document(self, kind: str, key: str, data: Any) -> None:
+    def _write_document(self, kind: str, key: str, data: Any) -> str:
+        encoded = _DUMPS(data)
         self.db.execute(
-            "INSERT OR REPLACE INTO documents (kind, key, data) VALUES (?, ?, ?)", (kind, key, _DUMPS(data))
+            "INSERT OR REPLACE INTO documents (kind, key, data) VALUES (?, ?, ?)", (kind, key, encoded)
         )
+        return encoded
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -292,10 +494,6 @@ class ProjectStore:
         return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-ANNOTATION_COLUMNS = (
-    "id, frame_id, track_id, class_name, kind, source, review, score, model_id, model_version, keyframe, camera,"
-    " g0, g1, g2, g3, g4, g5, g6, g7, g8, extra"
-)
 _INSERT_ANNOTATION = (
     f"INSERT OR REPLACE INTO annotations ({ANNOTATION_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 )
@@ -317,15 +515,15 @@ def annotation_to_row(annotation: Annotation) -> tuple[Any, ...]:
         annotation.id,
         annotation.frame_id,
         annotation.track_id,
-        annotation.class_name,
+        bindable(annotation.class_name),
         annotation.kind,
         provenance.source.value,
         annotation.review.value,
         provenance.score,
-        provenance.model_id,
-        provenance.model_version,
+        bindable(provenance.model_id),
+        bindable(provenance.model_version),
         int(annotation.keyframe),
-        annotation.camera,
+        bindable(annotation.camera),
         *geometry,
         _DUMPS(extra) if extra else None,
     )
@@ -343,6 +541,15 @@ class AnnotationRows:
         """Inverse of `annotation_to_row`."""
         (id_, frame_id, track_id, class_name, kind, source, review, score, model_id, model_version, keyframe,
          camera, g0, g1, g2, g3, g4, g5, g6, g7, g8, extra) = row  # fmt: skip
+        if (
+            type(class_name) is bytes
+            or type(camera) is bytes
+            or type(model_id) is bytes
+            or type(model_version) is bytes
+        ):
+            class_name, camera, model_id, model_version = map(
+                text, (class_name, camera, model_id, model_version)
+            )
         key = (source, model_id, model_version, score)
         provenance = self._provenance.get(key)
         if provenance is None:
@@ -357,12 +564,16 @@ class AnnotationRows:
         )  # fmt: skip
 
 
-def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
-    if read_only:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    if immutable:  # read-only media: no -shm/-wal can be created, so read the file as it is
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S
+        )
+    elif read_only:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     else:
-        connection = sqlite3.connect(path, timeout=10.0)
-    connection.execute("PRAGMA busy_timeout = 10000")
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if not read_only:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":

@@ -1,14 +1,23 @@
-"""An open project: the in-memory model, its undo stack, and the store every step is saved to."""
+"""An open project: the in-memory model, its undo stack, and the store every step is saved to.
+
+Other processes may write to the same project (a batch command while the window is open). A step
+whose store finds that someone else wrote first is undone in memory, the others' changes are
+reloaded (`Workspace.refresh`) and the command runs again on the fresh state: both writers' work is
+kept. A command that was prepared from the old state (an edited copy of a record the other process has
+changed since) would write that old state back; it is refused with `ProjectChanged` instead.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.core.commands import Command, UndoStack
-from annotator.core.project import Project
+from annotator.core.commands import Command, HistoryUpdate, Journal, UndoStack
+from annotator.core.project import Change, Project
 from annotator.core.schema import LabelSchema
+from annotator.io.errors import ProjectChanged
 from annotator.io.store import HISTORY_LIMIT, ProjectStore
 
 logger = logging.getLogger(__name__)
@@ -27,6 +36,11 @@ class Workspace:
         """The project directory."""
         return self.store.root
 
+    @property
+    def read_only(self) -> bool:
+        """True when the project cannot be written (read-only media or permissions)."""
+        return self.store.read_only
+
     @classmethod
     def create(cls, root: Path | str, schema: LabelSchema | None = None) -> Workspace:
         """Create a new project directory and open it."""
@@ -38,10 +52,9 @@ class Workspace:
         """Open an existing project; with ``keep_history`` the last session's undo history is restored."""
         store = ProjectStore.open(root)
         try:
-            project = store.load()
+            project, entries, index = store.snapshot()
             stack = UndoStack(project, journal=store, limit=HISTORY_LIMIT)
             if keep_history:
-                entries, index = store.load_history()
                 stack.restore(entries, index)
             else:
                 store.clear_history()
@@ -54,8 +67,63 @@ class Workspace:
         return cls(project, stack, store)
 
     def push(self, command: Command) -> Command:
-        """Run a command as one undoable, saved step."""
-        return self.stack.push(command)
+        """Run a command as one undoable, saved step (re-run on fresh data if another process wrote)."""
+        try:
+            return self.stack.push(command)
+        except ProjectChanged as error:
+            attempted = getattr(error, "changes", None)
+            if attempted is None:
+                raise
+        # Behind another writer: reload and re-run while holding the write lock, so it cannot happen again.
+        journal = self.stack.journal
+        try:
+            with self.store.locked():
+                moved = self._reload()
+                self.stack.journal = _StaleEditGuard(self.store, self.root, attempted, moved)
+                try:
+                    return self.stack.push(command)
+                finally:
+                    self.stack.journal = journal
+        except (LookupError, ValueError) as error:  # the others' changes left it nothing to apply to
+            raise ProjectChanged(
+                f"{self.root}: '{command.label}' no longer applies after another process's changes ({error})"
+            ) from error
+
+    def undo(self) -> None:
+        """Undo the last step; raises `ProjectChanged` (after reloading) when another process wrote first."""
+        self._step(self.stack.undo)
+
+    def redo(self) -> None:
+        """Redo the last undone step; raises `ProjectChanged` (after reloading) when another process wrote."""
+        self._step(self.stack.redo)
+
+    def _step(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except ProjectChanged:
+            self.refresh()
+            raise ProjectChanged(
+                f"{self.root}: another process changed the project; its changes are loaded, try again"
+            ) from None
+
+    def refresh(self) -> bool:
+        """Load what other processes wrote (project and shared undo history); True when anything changed.
+
+        The changes are applied to the in-memory project with the usual events, so views update.
+        """
+        return bool(self._reload())
+
+    def _reload(self) -> list[Change]:
+        changes, entries, index = self.store.changes_since_read(self.project)
+        if changes:
+            logger.info("%s: %d records changed by another process", self.root, len(changes))
+            self.project.apply_changes(changes)
+        self.stack.restore(entries, index)
+        return changes
+
+    def refresh_if_changed(self) -> bool:
+        """`refresh` when another process wrote since the last read or write (cheap to poll)."""
+        return self.store.changed_elsewhere() and self.refresh()
 
     def close(self) -> None:
         """Close the store."""
@@ -66,3 +134,27 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _StaleEditGuard:
+    """The journal for a command re-run after a reload: refuses to write back a record exactly as the
+    first try had it when another process changed that record in between (a stale, prepared edit)."""
+
+    def __init__(
+        self, store: Journal, root: Path, attempted: Sequence[Change], moved: Sequence[Change]
+    ) -> None:
+        self.store = store
+        self.root = root
+        self.attempted = {(c.kind, c.key): c.after for c in attempted}
+        self.moved = {(c.kind, c.key) for c in moved}
+
+    def write(self, changes: Sequence[Change], update: HistoryUpdate) -> None:
+        """Check the re-run's changes, then write them through the store."""
+        for change in changes:
+            key = (change.kind, change.key)
+            if key in self.moved and key in self.attempted and self.attempted[key] == change.after:
+                raise ProjectChanged(
+                    f"{self.root}: {change.kind} {change.key} was changed by another process meanwhile; "
+                    "its new state is loaded, make the edit again"
+                )
+        self.store.write(changes, update)

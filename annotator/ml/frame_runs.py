@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from annotator.core.errors import AnnotatorError
 from annotator.core.records import Frame
 from annotator.ml.protocol import CancelToken
 
@@ -48,7 +49,12 @@ def run_frames(
             summary.failures.append(f"{frame.name}: {error}")
             logger.warning("%s of %s failed: %s", activity, frame.name, error)
         else:
-            store(frame, result)
-            summary.frames_done += 1
+            try:
+                store(frame, result)
+            except AnnotatorError as error:  # e.g. another process changed what this frame replaces
+                summary.failures.append(f"{frame.name}: not saved: {error}")
+                logger.warning("%s of %s not saved: %s", activity, frame.name, error)
+            else:
+                summary.frames_done += 1
         if on_frame is not None:
             on_frame(position + 1, frame)

@@ -24,10 +24,11 @@ from annotator.core.schema import LabelClass
 from annotator.io.frame_data import load_image, load_points
 from annotator.io.workspace import Workspace
 from annotator.ml.frame_runs import FrameRunSummary, run_frames
+from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.proposal_overlap import filter_proposals
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
-from annotator.ml.weights import load_weights
+from annotator.ml.weights import load_weights, verified_weights
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def frame_input(project: Project, frame: Frame, task: str) -> FrameInput:
 def predict_frame(
     registry: PluginRegistry, plugin_id: str, project: Project, frame: Frame, params: dict[str, Any]
 ) -> list[Detections]:
-    """Run the plugin on one frame; always a list (2D plugins give one `Detections` per camera)."""
+    """Run the plugin on one frame; always a list (2D plugins give one `Detections` per camera), checked
+    (`checked_detections`: no None, NaN or misshapen boxes reach the project)."""
     manifest = registry.manifest(plugin_id)
     model = registry.load(plugin_id)
     inputs = frame_input(project, frame, manifest.task)
@@ -53,7 +55,7 @@ def predict_frame(
         raise PluginError(
             f"plugin {plugin_id} failed on frame {frame.name}: {type(error).__name__}: {error}"
         ) from error
-    return list(result) if isinstance(result, (list, tuple)) else [result]
+    return checked_detections(result, manifest)
 
 
 def proposals_from_detections(
@@ -136,19 +138,31 @@ def preannotate(
     cancel: CancelToken | None = None,
     on_frame: Callable[[int, Frame], None] | None = None,
     weights: Path | None = None,
+    frame_timeout: float | None = None,
 ) -> PreannotationSummary:
     """Pre-annotate frames one by one, one undoable saved step per frame (for the CLI and scripts).
 
     The plugin uses ``weights`` when given, else the project's latest trained weights for it, if any.
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
+    With ``frame_timeout`` the plugin runs in a child process (`PluginProcess`): a frame that takes
+    longer, crashes or exits fails alone.
     """
     manifest = registry.manifest(plugin_id)
     values = manifest.parameter_values(params)
-    load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
     summary = PreannotationSummary()
+    if frame_timeout is not None:
+        child = PluginProcess(
+            registry, plugin_id, verified_weights(manifest, workspace.project, weights), frame_timeout
+        )
 
-    def compute(frame: Frame) -> list[Detections]:
-        return predict_frame(registry, plugin_id, workspace.project, frame, values)
+        def compute(frame: Frame) -> list[Detections]:
+            return child.predict(frame_input(workspace.project, frame, manifest.task), values)
+    else:
+        child = None
+        load_weights(registry.load(plugin_id), manifest, workspace.project, weights)
+
+        def compute(frame: Frame) -> list[Detections]:
+            return predict_frame(registry, plugin_id, workspace.project, frame, values)
 
     def store(frame: Frame, detections: list[Detections]) -> None:
         proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
@@ -157,5 +171,9 @@ def preannotate(
         for proposal in command.added:
             summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
 
-    run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)
+    try:
+        run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)
+    finally:
+        if child is not None:
+            child.close()
     return summary

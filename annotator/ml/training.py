@@ -24,7 +24,7 @@ from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, QualityReport, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
-from annotator.ml.weights import load_weights, mark_latest, models_folder
+from annotator.ml.weights import load_weights, mark_latest, models_folder, record_digest
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,7 @@ def save_weights(project: Project, plugin_id: str, model: Any, record: dict[str,
         partial.replace(weights)
     finally:
         partial.unlink(missing_ok=True)
+    record_digest(weights)
     _write_json(weights.with_suffix(".json"), record)
     return weights
 

@@ -1,7 +1,13 @@
-"""Where a project keeps trained plugin weights, and loading the newest into a model."""
+"""Where a project keeps trained plugin weights, and loading the newest into a model.
+
+Each weights file the host writes gets its SHA-256 recorded (a ``<file>.sha256`` beside it, and in the
+model version record for fine-tuned ones); loading checks it, so weights swapped in a shared project
+folder are refused. Plugins themselves read weights without running code (tensors/arrays only).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,6 +15,7 @@ from typing import Any
 from annotator.core.model_versions import current_version
 from annotator.core.project import Project
 from annotator.ml.manifest import PluginManifest
+from annotator.ml.registry import PluginError
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +45,60 @@ def latest_weights(project: Project, plugin_id: str) -> Path | None:
     return path if path.is_file() else None
 
 
+HASH_SUFFIX = ".sha256"
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def record_digest(weights: Path) -> str:
+    """Compute the weights' SHA-256 and record it beside them; the digest."""
+    digest = file_digest(weights)
+    weights.with_name(weights.name + HASH_SUFFIX).write_text(digest + "\n", encoding="utf-8")
+    return digest
+
+
+def recorded_digest(weights: Path) -> str | None:
+    """The SHA-256 recorded beside the weights, or None."""
+    sidecar = weights.with_name(weights.name + HASH_SUFFIX)
+    try:
+        return sidecar.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def check_digest(weights: Path, expected: str | None) -> None:
+    """Raise `PluginError` when the weights' SHA-256 differs from ``expected`` (or the recorded one)."""
+    expected = expected or recorded_digest(weights)
+    if expected is None:
+        logger.warning("%s: no recorded hash (weights from an older annotator); loading anyway", weights)
+        return
+    if file_digest(weights) != expected:
+        raise PluginError(
+            f"{weights}: weights differ from the hash recorded when they were saved; not loaded"
+        )
+
+
 def mark_latest(weights: Path) -> None:
     """Make ``weights`` the ones pre-annotation loads for its plugin."""
     (weights.parent / LATEST_POINTER).write_text(weights.name, encoding="utf-8")
+
+
+def verified_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
+    """The weights `load_weights` would load (``explicit``, else the project's latest), after checking
+    their recorded hash; None when there are none or the plugin loads no weights."""
+    path = explicit or latest_weights(project, manifest.id)
+    if path is None or not manifest.supports("load"):
+        return None
+    current = current_version(project, manifest.id)
+    recorded = (
+        current.sha256 if current is not None and project.resolve_path(current.weights) == path else None
+    )
+    check_digest(path, recorded or None)
+    return path
 
 
 def load_weights(
@@ -51,6 +109,7 @@ def load_weights(
     if path is None or not manifest.supports("load"):
         return None
     if getattr(model, "_annotator_weights", None) != str(path):
+        verified_weights(manifest, project, path)
         model.load(str(path))
         model._annotator_weights = str(path)
         logger.info("%s: loaded weights %s (version %s)", manifest.id, path, model.version)

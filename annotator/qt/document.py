@@ -17,6 +17,7 @@ from annotator.core.commands import Command
 from annotator.core.geometry import Cuboid
 from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Frame
+from annotator.io.errors import ProjectError
 from annotator.io.workspace import Workspace
 from annotator.qt.flagging import FlagState
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
@@ -57,6 +58,8 @@ class Document(QObject):
     #: A background job (pre-annotation, scoring) is about to change the frame on screen: views may draw
     #: coarse until the updates stop, as while the camera moves.
     background_edit = Signal()
+    #: An edit could not be saved (another process changed the record, read-only or full disk): why.
+    edit_refused = Signal(str)
 
     def __init__(self, loader: FrameLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -109,9 +112,14 @@ class Document(QObject):
         self.cloud_changed.emit()
 
     def push(self, command: Command) -> None:
-        """Run a command on the workspace's undo stack (saved at once)."""
+        """Run a command on the workspace's undo stack (saved at once); a refusal is announced in
+        `edit_refused` (the project is left as it was saved)."""
         if self.workspace is not None:
-            self.workspace.push(command)
+            try:
+                self.workspace.push(command)
+            except ProjectError as error:
+                logger.warning("%s", error)
+                self.edit_refused.emit(str(error))
 
     # -- frames -------------------------------------------------------------------------------------
     def frames(self) -> list[Frame]:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
 from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
+from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.core.records import MANUAL, Annotation
 from annotator.qt.document import Document
@@ -212,11 +213,16 @@ class KeyboardEditor(QObject):
         project = workspace.project
         tilted = [a for a in project.annotations.values() if a.cuboid is not None and not a.cuboid.is_7dof]
         label = "Turn on 9-DoF cuboids" if on else "Turn off 9-DoF cuboids"
-        with workspace.stack.group(label):
-            workspace.push(SetSetting("nine_dof", bool(on)))
-            if not on and tilted:
-                levelled = [dataclasses.replace(a, cuboid=a.cuboid.flattened()) for a in tilted]
-                workspace.push(UpdateAnnotations(levelled, "Level cuboids"))
+        try:
+            with workspace.stack.group(label):
+                workspace.push(SetSetting("nine_dof", bool(on)))
+                if not on and tilted:
+                    levelled = [dataclasses.replace(a, cuboid=a.cuboid.flattened()) for a in tilted]
+                    workspace.push(UpdateAnnotations(levelled, "Level cuboids"))
+        except AnnotatorError as error:  # another process wrote first, or the project is read-only
+            self.message.emit(str(error), MESSAGE_MS)
+            workspace.refresh()
+            return
         if tilted and not on:
             self.message.emit(f"Pitch and roll set to 0 on {len(tilted)} cuboids", MESSAGE_MS)
         self._announce_nine_dof()

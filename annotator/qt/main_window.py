@@ -32,6 +32,7 @@ from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
+from annotator.qt.external_changes import ExternalChanges
 from annotator.qt.finetuning import FineTuneController
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.image_panel import ImagePanel
@@ -84,6 +85,9 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else AppSettings()
         self.loader = loader if loader is not None else FrameLoader(parent=self)
         self.document = Document(self.loader, self)
+        self.external = ExternalChanges(lambda: self.document.workspace, self)
+        self.external.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.options = self.settings.display_options()
         self.grid = ViewGrid(self.document)
         self.timeline = TrackTimeline(self.document)
@@ -222,7 +226,8 @@ class MainWindow(QMainWindow):
         self.close_project()
         workspace.stack.changed.connect(self._update_undo_actions)
         self.document.open(workspace, frame_id, wait=wait)
-        self.setWindowTitle(f"annotator - {workspace.root.name}")
+        read_only = " (read-only)" if workspace.read_only else ""
+        self.setWindowTitle(f"annotator - {workspace.root.name}{read_only}")
         project = workspace.project
         self.statusBar().showMessage(
             f"{len(project.frames)} frames, {len(project.annotations)} annotations", 5000
@@ -322,12 +327,18 @@ class MainWindow(QMainWindow):
     def undo(self) -> None:
         """Edit > Undo."""
         if self.workspace is not None:
-            self.workspace.stack.undo()
+            self._step(self.workspace.undo)
 
     def redo(self) -> None:
         """Edit > Redo."""
         if self.workspace is not None:
-            self.workspace.stack.redo()
+            self._step(self.workspace.redo)
+
+    def _step(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except AnnotatorError as error:
+            self.statusBar().showMessage(str(error), 10_000)
 
     def clear_selection(self) -> None:
         """Edit > Clear selection."""

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import paddle
 
+from annotator.core.errors import AnnotatorError
 from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
 from annotator.ml.registry import PluginError
+from annotator.ml.safe_weights import load_arrays, save_arrays
 from plugins.paddle_det2d import MANIFEST
 from plugins.paddle_det2d.config import DetectorConfig, cap_threads
 from plugins.paddle_det2d.decode import decode, sigmoid
@@ -28,7 +30,7 @@ from plugins.paddle_det2d.training import Schedule, train_network
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "annotator-paddle-det2d/1"
+CHECKPOINT_FORMAT = "annotator-paddle-det2d/2"  # 2: arrays in .npz (1 was a pickle, refused)
 #: MC-dropout samples run through the head together in batches of this many (bounds memory).
 HEAD_CHUNK = 8
 
@@ -163,22 +165,25 @@ class PaddleDetector2D:
             logger.info("paddle-det2d trained on %d images: version %s", len(samples), self.version)
 
     def save(self, path: str) -> None:
-        """Write weights, architecture and version to a local file (paddle.save)."""
-        state = {"format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "version": self.version,
-                 "state": self.network.state_dict()}  # fmt: skip
-        paddle.save(state, path)
+        """Write weights (plain arrays, no pickle), architecture and version to a local file."""
+        meta = {"format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "version": self.version}
+        save_arrays(path, meta, {name: value.numpy() for name, value in self.network.state_dict().items()})
 
     def load(self, path: str) -> None:
-        """Read a checkpoint written by `save`; the network is rebuilt from its stored architecture."""
+        """Read a checkpoint written by `save` (arrays only: a pickled file is refused, never run); the
+        network is rebuilt from its stored architecture."""
         try:
-            data = paddle.load(path)
-        except Exception as error:
-            raise PluginError(f"paddle-det2d: cannot read weights {path}: {error}") from error
-        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+            data, state = load_arrays(path)
+        except AnnotatorError as error:
+            raise PluginError(f"paddle-det2d: cannot read weights: {error}") from error
+        if data.get("format") != CHECKPOINT_FORMAT:
             raise PluginError(f"paddle-det2d: {path} is not a paddle-det2d checkpoint")
-        self.config = DetectorConfig.from_dict(data["config"])
+        try:
+            self.config = DetectorConfig.from_dict(data["config"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise PluginError(f"paddle-det2d: {path}: damaged architecture ({error})") from error
         network = CenterDetector(self.config)
-        network.set_state_dict(data["state"])
+        network.set_state_dict(state)
         network.eval()
         self.network = network
         self.version = self._digest()

@@ -270,7 +270,10 @@ class PointPillarsDetector:
 
     def load(self, path: str) -> None:
         """Read a checkpoint written by `save` (tensors and plain values only: ``weights_only``)."""
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # a pickle wanting more than tensors is refused by weights_only
+            raise PluginError(f"pointpillars: cannot read weights {path}: {type(error).__name__}") from error
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
             raise PluginError(f"{path} is not a pointpillars checkpoint ({CHECKPOINT_FORMAT})")
         self.config = PillarConfig.from_dict(data["config"])

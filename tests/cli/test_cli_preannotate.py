@@ -8,14 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+from tests_support import raised_points_project  # type: ignore[import-not-found]
 
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.derived_links import is_derived
-from annotator.core.edits import AddFrames
-from annotator.core.records import Frame, Review, Source
+from annotator.core.records import Review, Source
 from annotator.io.workspace import Workspace
 
 EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"
@@ -35,15 +34,7 @@ def plugin_path(tmp_path: Path, monkeypatch) -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """Three frames, each a few raised points (the centroid plugin boxes them)."""
-    root = tmp_path / "project"
-    with Workspace.create(root) as workspace:
-        frames = []
-        for i in range(3):
-            points = np.array([[i, 0, 1, 0], [i + 2, 2, 1, 0], [i + 4, 4, 2, 0]], dtype=np.float32)
-            points.tofile(root / f"{i:06d}.bin")
-            frames.append(Frame(0, f"{i:06d}", i, cloud=f"{i:06d}.bin"))
-        workspace.push(AddFrames(frames))
-    return root
+    return raised_points_project(tmp_path / "project", 3)
 
 
 def annotations(root: Path) -> list:

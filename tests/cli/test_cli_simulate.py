@@ -13,8 +13,10 @@ import pytest
 from annotator.cli import main
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
 from annotator.core.geometry import Cuboid
+from annotator.core.model_versions import model_versions
 from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
+from annotator.ml.weights import file_digest, recorded_digest
 
 EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"
 #: Raised points: extent 4 x 4 x 1 m; each frame's label is that extent grown by 0.5 m on every side.
@@ -111,6 +113,10 @@ def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsy
     assert listing["stale_frames"] == ""
     roles = {(e["frame"], e["role"]) for e in listing["versions"][1]["data"]}
     assert roles == {("f0", "replay"), ("f1", "replay")}
+    with Workspace.open(project) as workspace:  # each version records its weights' SHA-256
+        for version in model_versions(workspace.project, "centroid-example"):
+            weights = workspace.project.resolve_path(version.weights)
+            assert version.sha256 == file_digest(weights) == recorded_digest(weights)
 
 
 def test_simulate_rejects_an_unknown_plugin(project, capsys) -> None:

@@ -152,6 +152,26 @@ def box_object(
     return SourceObject(class_name, box2d=box, camera=camera, track_key=track_key, score=score)
 
 
+def corner_box(
+    x1: float, y1: float, x2: float, y2: float, path: Path, field: str, line: int | None = None
+) -> Box2D:
+    """The box with corners (x1, y1) top-left and (x2, y2) bottom-right; `FormatError` when they are
+    the wrong way round (min > max: a negative width or height), the box is empty or absurdly large."""
+    if x1 > x2 or y1 > y2:
+        raise FormatError(
+            path, f"corners the wrong way round (min > max): {[x1, y1, x2, y2]}", line=line, field=field
+        )
+    if max(abs(x1), abs(y1), abs(x2), abs(y2)) > MAX_PIXELS:
+        raise FormatError(
+            path, f"box beyond {MAX_PIXELS:g} pixels: {[x1, y1, x2, y2]}", line=line, field=field
+        )
+    return check_box(Box2D(x1, y1, x2, y2), path, field, line)
+
+
+#: Largest pixel coordinate a 2D box may have.
+MAX_PIXELS = 1.0e6
+
+
 def check_box(box: Box2D, path: Path, field: str, line: int | None = None) -> Box2D:
     """``box`` if it has an area, else `FormatError`."""
     if box.width <= 0 or box.height <= 0:

@@ -13,11 +13,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import BOX2D, Dataset, ExportContext, Exporter, FrameLabels, LabelFormat
-from annotator.io.formats.boxes2d import box_object, camera_images, check_box
+from annotator.io.formats.boxes2d import box_object, camera_images, corner_box
 from annotator.io.formats.files import (
     finite,
     format_number,
@@ -124,7 +123,7 @@ def _annotation(
     if category_id not in categories:
         raise FormatError(path, f"no category with id {category_id}", field=f"{field}.category_id")
     x, y, w, h = numbers(member(entry, "bbox", path, field), 4, path, f"{field}.bbox")
-    box = check_box(Box2D(x, y, x + w, y + h), path, f"{field}.bbox")
+    box = corner_box(x, y, x + w, y + h, path, f"{field}.bbox")
     attributes = entry.get("attributes") if isinstance(entry.get("attributes"), dict) else {}
     track = attributes.get("track_id", entry.get("track_id"))
     score = finite(entry["score"], path, f"{field}.score") if entry.get("score") is not None else None

@@ -72,6 +72,10 @@ def load_json(path: Path) -> Any:
         raise FormatError(
             path, f"not valid JSON ({error.msg}, column {error.colno})", line=error.lineno
         ) from None
+    except RecursionError:
+        raise FormatError(path, "JSON nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise FormatError(path, f"not valid JSON ({error})") from None
 
 
 def finite(value: Any, path: Path, field: str, line: int | None = None) -> float:
@@ -80,6 +84,10 @@ def finite(value: Any, path: Path, field: str, line: int | None = None) -> float
         raise FormatError(path, f"expected a number, got {value!r}", line=line, field=field)
     try:
         number = float(value)
+    except OverflowError:
+        raise FormatError(
+            path, "expected a finite number, got a huge integer", line=line, field=field
+        ) from None
     except (TypeError, ValueError):
         raise FormatError(path, f"expected a number, got {_show(value)}", line=line, field=field) from None
     if not math.isfinite(number):
@@ -179,4 +187,43 @@ def checked_cuboid(
         raise FormatError(
             path, f"a cuboid size must be positive, got {list(cuboid.size)}", line=line, field=field
         )
+    if max(cuboid.size) > MAX_BOX_SIZE or max(abs(c) for c in cuboid.center) > MAX_COORDINATE:
+        raise FormatError(
+            path,
+            f"implausible cuboid (size {[float(f'{v:.3g}') for v in cuboid.size]} m, centre "
+            f"{[float(f'{v:.3g}') for v in cuboid.center]} m; at most {MAX_BOX_SIZE:g} m and {MAX_COORDINATE:g} m)",
+            line=line,
+            field=field,
+        )
     return cuboid
+
+
+#: Largest cuboid edge (m) and centre coordinate (m) an import accepts: beyond, the file is wrong.
+MAX_BOX_SIZE = 1.0e4
+MAX_COORDINATE = 1.0e7
+
+
+def class_name(value: Any, path: Path, field: str, line: int | None = None) -> str:
+    """``value`` as a class name: printable text of 1-200 characters, or `FormatError`."""
+    problem = name_problem(value)
+    if problem:
+        raise FormatError(path, f"bad class name {_show(value)}: {problem}", line=line, field=field)
+    return str(value).strip()
+
+
+def name_problem(value: Any) -> str | None:
+    """Why ``value`` cannot name a class (None when it can)."""
+    if not isinstance(value, str):
+        return "not text"
+    text = value.strip()
+    if not text:
+        return "empty"
+    if len(text) > 200:
+        return "longer than 200 characters"
+    if any(not ch.isprintable() for ch in text):
+        return "holds control characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid Unicode (a lone surrogate)"
+    return None

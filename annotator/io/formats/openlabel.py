@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.geometry import Box2D
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     Dataset,
@@ -35,7 +34,7 @@ from annotator.io.formats.base import (
     SourceFrame,
     SourceObject,
 )
-from annotator.io.formats.boxes2d import check_box
+from annotator.io.formats.boxes2d import corner_box
 from annotator.io.formats.files import (
     checked_cuboid,
     load_json,
@@ -201,7 +200,7 @@ class _Reader:
     def _bbox(self, entry: Any, class_name: str, uid: str, field: str) -> SourceObject:
         val = entry.get("val") if isinstance(entry, dict) else None
         cx, cy, w, h = numbers(val, 4, self.path, f"{field}.val")
-        box = check_box(Box2D(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), self.path, f"{field}.val")
+        box = corner_box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, self.path, f"{field}.val")
         camera = str(entry.get("coordinate_system") or self.default_camera)
         return SourceObject(
             class_name, box2d=box, camera=camera, track_key=uid, track_attributes=self._names(uid)

@@ -11,7 +11,6 @@ import logging
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
@@ -23,7 +22,7 @@ from annotator.io.formats.base import (
     LabelFormat,
     SourceObject,
 )
-from annotator.io.formats.boxes2d import CameraFolders, box_object, camera_images, check_box, find_image
+from annotator.io.formats.boxes2d import CameraFolders, box_object, camera_images, corner_box, find_image
 from annotator.io.formats.files import finite, natural_key, read_text, write_bytes_atomic
 from annotator.io.frames import DEFAULT_CAMERA
 
@@ -115,8 +114,10 @@ def _object(element: ElementTree.Element, path: Path, field: str, camera: str) -
     values = {}
     for key in ("xmin", "ymin", "xmax", "ymax"):
         values[key] = finite(box.findtext(key), path, f"{field}.bndbox.{key}")
-    box2d = Box2D(values["xmin"] - 1, values["ymin"] - 1, values["xmax"], values["ymax"])
-    obj = box_object(name, check_box(box2d, path, f"{field}.bndbox"), camera)
+    box2d = corner_box(
+        values["xmin"] - 1, values["ymin"] - 1, values["xmax"], values["ymax"], path, f"{field}.bndbox"
+    )
+    obj = box_object(name, box2d, camera)
     extras = {key: element.findtext(key) for key in ("pose", "truncated", "difficult", "occluded")}
     obj.attributes["voc"] = {key: value.strip() for key, value in extras.items() if value is not None}
     return obj

@@ -12,7 +12,6 @@ import logging
 import re
 from pathlib import Path
 
-from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
@@ -28,7 +27,7 @@ from annotator.io.formats.boxes2d import (
     CameraFolders,
     box_object,
     camera_images,
-    check_box,
+    corner_box,
     find_image,
     image_size,
 )
@@ -115,8 +114,11 @@ def _parse_line(
         raise FormatError(path, f"class {class_id} is not in 0-{len(names) - 1}", line=number, field="class")
     cx, cy, w, h = (finite(v, path, key, number) for v, key in zip(fields[1:5], ("cx", "cy", "w", "h")))
     score = finite(fields[5], path, "score", number) if len(fields) == 6 else None
-    box = Box2D((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
-    return box_object(names[class_id], check_box(box, path, "w h", number), camera, score=score)
+    box = corner_box(
+        (cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height,
+        path, "w h", number,
+    )  # fmt: skip
+    return box_object(names[class_id], box, camera, score=score)
 
 
 def read_class_names(source: Path) -> list[str]:

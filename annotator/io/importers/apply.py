@@ -21,6 +21,7 @@ from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.schema import LabelClass, LabelSchema
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame
+from annotator.io.formats.files import name_problem
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSch
 
 def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
     """Add a parsed dataset to the workspace's project as one undoable step; report what was added."""
+    _check_class_names(dataset)
     report = ImportReport(import_label(dataset), dataset.source, problems=list(dataset.problems))
     workspace.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
     logger.info(
@@ -88,6 +90,9 @@ def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
 
 
 def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
+    # Counted afresh: the step is re-run when another process wrote to the project first.
+    report.frames_added = report.frames_updated = report.tracks = 0
+    report.objects_by_class.clear()
     schema, report.classes_added = schema_with_classes(project.schema, dataset)
     if report.classes_added:
         project.put("schema", "schema", schema)
@@ -160,3 +165,14 @@ def _filled_frame(project: Project, frame: Frame, source: SourceFrame) -> Frame:
         meta=dict(source.meta) | dict(frame.meta),
         pose=frame.pose or source.pose,
     )
+
+
+def _check_class_names(dataset: Dataset) -> None:
+    """`FormatError` for the first object whose class name is empty, unprintable or not valid text."""
+    for frame in dataset.frames:
+        for obj in frame.objects:
+            problem = name_problem(obj.class_name)
+            if problem:
+                raise FormatError(
+                    dataset.source, f"frame {frame.name!r}: bad class name {obj.class_name!r}: {problem}"
+                )

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import check_budget, check_present
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ def read_las(path: str | Path) -> PointCloud:
         import laspy
     except ImportError:  # pragma: no cover - laspy is a dependency
         raise FormatError(path, "reading LAS/LAZ needs the 'laspy' package") from None
+    _check_header(path, laspy)
     try:
         las = laspy.read(path)
     except laspy.errors.LaspyException as exc:
@@ -43,6 +46,8 @@ def read_las(path: str | Path) -> PointCloud:
         raise FormatError(path, message) from None
     except (ValueError, OSError, EOFError) as exc:
         raise FormatError(path, f"not a readable LAS file: {exc}") from None
+    except Exception as exc:  # the LAZ backends (lazrs, laszip) raise their own error types
+        raise FormatError(path, f"not a readable LAS/LAZ file: {type(exc).__name__}: {exc}") from None
     n = len(las.points)
     xyz = np.empty((n, 3), dtype=np.float32)
     xyz[:, 0] = las.x
@@ -67,3 +72,29 @@ def read_las(path: str | Path) -> PointCloud:
     for name in las.point_format.extra_dimension_names:
         columns[name] = np.array(las[name])
     return from_columns(path, xyz, columns)
+
+
+#: Most points a LAZ file may declare per compressed byte (real LAZ needs 2-10 bytes a point).
+_LAZ_POINTS_PER_BYTE = 16
+
+
+def _check_header(path: Path, laspy: Any) -> None:
+    """Compare the point count and data offset the header declares with the file, before decoding."""
+    size = path.stat().st_size
+    try:
+        with laspy.open(path) as reader:
+            header = reader.header
+            count, record = int(header.point_count), int(header.point_format.size)
+            offset, compressed = int(header.offset_to_point_data), bool(header.are_points_compressed)
+    except laspy.errors.LaspyException:
+        return  # laspy.read names the problem
+    except (ValueError, OSError, EOFError, OverflowError, MemoryError) as exc:
+        raise FormatError(path, f"not a readable LAS file: {exc}") from None
+    if offset > size:
+        raise FormatError(path, f"point data offset {offset:,} is past the end of the file ({size:,} bytes)")
+    check_budget(path, count * (record + 32), f"{count:,} points of {record} bytes")
+    if compressed:
+        if count > _LAZ_POINTS_PER_BYTE * (size - offset) + 64:
+            raise FormatError(path, f"{count:,} points declared in {size - offset:,} bytes of LAZ data")
+    else:
+        check_present(path, count * record, size - offset, f"{count:,} points of {record} bytes")

@@ -21,6 +21,8 @@ __all__ = ["LZFError", "compress", "decompress"]
 _MAX_LITERAL = 32
 _MAX_OFFSET = 1 << 13
 _MAX_MATCH = 7 + 255 + 2
+#: Most bytes one input byte can become (a 3-byte back-reference yields at most 264 bytes).
+MAX_EXPANSION = 90
 
 
 class LZFError(ValueError):

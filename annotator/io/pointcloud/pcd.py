@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import check_budget
 from annotator.io.pointcloud import lzf
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 from annotator.io.pointcloud.pcd_header import PcdField, PcdHeader, read_header
@@ -36,6 +37,8 @@ def read_pcd(path: str | Path) -> PointCloud:
     path = Path(path)
     with open(path, "rb") as f:
         header = read_header(path, f)
+        decoded = header.points * (header.point_size + 12)  # the records, then the columns copied out
+        check_budget(path, decoded, f"{header.points:,} points of {header.point_size} bytes")
         if header.data == "ascii":
             text = f.read()
             columns = _parse_ascii(path, header, text)
@@ -115,6 +118,11 @@ def _read_compressed(path: Path, header: PcdHeader, f: BinaryIO) -> dict[str, np
         raise FormatError(path, "truncated binary_compressed data: missing the two size words")
     compressed_size, raw_size = struct.unpack("<II", sizes)
     need = header.points * header.point_size
+    if raw_size > lzf.MAX_EXPANSION * compressed_size + 64:
+        raise FormatError(
+            path, f"binary_compressed data: {compressed_size} bytes cannot expand to the {raw_size} announced"
+        )
+    check_budget(path, raw_size, "the binary_compressed data")
     if raw_size < need:
         raise FormatError(
             path, f"binary_compressed data holds {raw_size} bytes, {header.points} points need {need}"

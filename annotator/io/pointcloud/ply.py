@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import check_budget
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 from annotator.io.pointcloud.table import parse_table
 
@@ -140,6 +141,8 @@ def read_ply(path: str | Path) -> PointCloud:
             raise FormatError(path, f"vertex element has no {', '.join(missing)} property", line=vertex.line)
         if len(set(names)) != len(names):
             raise FormatError(path, "duplicate vertex property names", line=vertex.line)
+        record_size = vertex.dtype("=").itemsize
+        check_budget(path, vertex.count * (record_size + 12), f"{vertex.count:,} vertices")
         if fmt == "ascii":
             records = _read_ascii(path, f, elements[:index], vertex, header_lines)
         else:
@@ -178,7 +181,7 @@ def _read_binary(path: Path, f: BinaryIO, before: list[_Element], vertex: _Eleme
         _skip_binary(path, f, element, order)
     dtype = vertex.dtype(order)
     need = vertex.count * dtype.itemsize
-    data = f.read(need)
+    data = f.read(min(need, path.stat().st_size - f.tell()))  # never a buffer the file cannot fill
     if len(data) < need:
         raise FormatError(
             path, f"truncated vertex data: {vertex.count} vertices need {need} bytes, {len(data)} present"

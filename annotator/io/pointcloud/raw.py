@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import check_archive, check_budget, check_present
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 from annotator.io.pointcloud.table import parse_table
 
@@ -89,6 +90,7 @@ def read_npy(path: str | Path) -> PointCloud:
     path = Path(path)
     if path.stat().st_size == 0:
         raise FormatError(path, "empty file")
+    _check_npy_size(path)
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -96,11 +98,42 @@ def read_npy(path: str | Path) -> PointCloud:
     return _from_array(path, array, "the array")
 
 
+def _check_npy_size(path: Path) -> None:
+    """Compare the shape a ``.npy`` header declares with the bytes present, before numpy allocates."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as file:
+            version = fmt.read_magic(file)
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise ValueError(f"unknown .npy version {version}")
+            length_bytes = file.read(2 if version == (1, 0) else 4)
+            length = int.from_bytes(length_bytes, "little")
+            if len(length_bytes) < 2 or length > _LONGEST_NPY_HEADER:
+                raise ValueError(f"a header of {length} bytes")
+            file.seek(0)
+            fmt.read_magic(file)
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read_header(file, max_header_size=_LONGEST_NPY_HEADER)
+            start = file.tell()
+    except Exception as exc:  # numpy's header parser raises many kinds (ValueError, SyntaxError, ...)
+        raise FormatError(path, f"not a readable .npy file: {exc}") from None
+    count = 1
+    for extent in shape:
+        count *= int(extent)
+    need = count * dtype.itemsize
+    check_budget(path, need, f"an array of shape {shape}")
+    check_present(path, need, path.stat().st_size - start, f"an array of shape {shape}")
+
+
+_LONGEST_NPY_HEADER = 10_000
+
+
 def read_npz(path: str | Path) -> PointCloud:
     """Read a ``.npz``: array ``points``, else arrays ``x``, ``y``, ``z`` (+ others), else the first."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise FormatError(path, "empty file")
+    check_archive(path)  # before anything is inflated
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -126,9 +159,13 @@ def read_npz(path: str | Path) -> PointCloud:
     return _from_array(path, arrays[name], f"array {name!r}")
 
 
+_LONGEST_HEAD_LINE = 4096
+
+
 def read_text(path: str | Path) -> PointCloud:
     """Read a text cloud (``.xyz``, ``.pts``, ``.txt``): columns x y z [intensity] [r g b]."""
     path = Path(path)
+    check_budget(path, path.stat().st_size * 12, f"a text cloud of {path.stat().st_size:,} bytes")
     data = path.read_bytes()
     if not data.strip():
         raise FormatError(path, "empty file")
@@ -137,6 +174,8 @@ def read_text(path: str | Path) -> PointCloud:
     while pos < len(data):  # the head: blank and comment lines, column names, a point count
         end = data.find(b"\n", pos)
         end = len(data) if end < 0 else end
+        if end - pos > _LONGEST_HEAD_LINE:  # a header line is short: this is data
+            break
         text = data[pos:end].replace(b",", b" ").strip()
         if text.startswith(b"//") and names is None:  # CloudCompare: "//X,Y,Z,..."
             names = text[2:].decode("ascii", errors="replace").split()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.io.errors import FormatError
+from annotator.io.limits import MAX_ROW_VALUES, check_budget
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def parse_table(
     messages ("points", "vertices"). "nan" and "inf" parse.
     Raises FormatError naming the line of a short/long row or of a value that is not a number.
     """
+    check_budget(path, len(data) * 12, f"a table of {len(data):,} bytes")  # token indices, values
     raw = np.frombuffer(data, dtype=np.uint8)
     space = _SPACE[raw]
     starts = np.flatnonzero(~space & np.concatenate(([True], space[:-1])))
@@ -61,6 +63,12 @@ def parse_table(
     if len(lines) == 0:
         return np.zeros((0, width or 0), dtype=np.float64)
     width = int(counts[0]) if width is None else width
+    widest = int(np.argmax(counts))
+    if counts[widest] > MAX_ROW_VALUES:
+        raise FormatError(
+            path, f"{int(counts[widest]):,} values on one line (at most {MAX_ROW_VALUES})",
+            line=first_line + int(lines[widest]),
+        )  # fmt: skip
     bad = np.flatnonzero(counts != width)
     if len(bad):
         k = int(bad[0])
@@ -68,11 +76,13 @@ def parse_table(
             path, f"expected {width} values, found {int(counts[k])}", line=first_line + int(lines[k])
         )
     end = int(newlines[lines[-1]]) if lines[-1] < len(newlines) else len(data)
-    tokens = data[:end].split()
-    try:
-        return np.array(tokens, dtype=np.float64).reshape(len(lines), width)
+    try:  # C-speed parsing straight from the bytes: no list of tokens in memory
+        values = np.fromstring(data[:end], dtype=np.float64, sep=" ")
+        if values.size == len(lines) * width:
+            return values.reshape(len(lines), width)
     except ValueError:
         pass
+    tokens = data[:end].split()  # the error path: find and name the bad value
     for index, token in enumerate(tokens):
         try:
             float(token)

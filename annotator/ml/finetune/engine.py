@@ -48,6 +48,7 @@ from annotator.ml.quality import HeldApartFrame, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.sampling import sample_frame, supported_modes
+from annotator.ml.weights import record_digest
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +224,7 @@ def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTun
         partial = Path(spec.output + ".partial")
         runner.model.save(str(partial))
         partial.replace(spec.output)
+        record_digest(Path(spec.output))
         weights = spec.output
     data = [f.entry() for f in (*spec.frames, *pseudo)]
     return FineTuneResult(

@@ -33,7 +33,7 @@ from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTune
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.registry import PluginError
 from annotator.ml.uncertainty.scoring import is_stale
-from annotator.ml.weights import MODELS_FOLDER, latest_weights
+from annotator.ml.weights import MODELS_FOLDER, latest_weights, recorded_digest
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,7 @@ def record_result(
     version = ModelVersion(
         version_id, spec.plugin, spec.parent, time.time(), result.model_version, weights,
         tuple(result.data), settings, metrics, decision.to_dict(),
+        (recorded_digest(Path(result.weights)) or "") if result.weights else "",
     )  # fmt: skip
     push(RecordModelVersion(version, promote=decision.passed))
     logger.info(

@@ -20,6 +20,7 @@ from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.workspace import Workspace
 from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.manifest import PluginManifest
+from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.preannotate import ReplaceProposals, frame_input
 from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
@@ -30,7 +31,7 @@ from annotator.ml.uncertainty.aggregate import (
     frame_reductions,
 )
 from annotator.ml.uncertainty.sampling import sample_frame
-from annotator.ml.weights import load_weights
+from annotator.ml.weights import load_weights, verified_weights
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def score_frame(
     """
     inputs = frame_input(project, frame, manifest.task)
     groups = sample_frame(model, manifest, inputs, values, mode, passes)
+    groups = {camera: checked_detections(samples, manifest) for camera, samples in groups.items()}
     return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
 
 
@@ -131,19 +133,32 @@ def score_frames(
     cancel: CancelToken | None = None,
     on_frame: Callable[[int, Frame], None] | None = None,
     weights: Path | None = None,
+    frame_timeout: float | None = None,
 ) -> ScoringSummary:
     """Sample, aggregate and store each frame's proposals with their uncertainty, one step per frame.
 
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
+    With ``frame_timeout`` the plugin runs in a child process (see `annotator.ml.plugin_process`).
     """
     manifest = registry.manifest(plugin_id)
     values = manifest.parameter_values(params)
-    model = registry.load(plugin_id)
-    load_weights(model, manifest, workspace.project, weights)
     summary = ScoringSummary()
+    child: PluginProcess | None = None
+    if frame_timeout is not None:
+        child = PluginProcess(
+            registry, plugin_id, verified_weights(manifest, workspace.project, weights), frame_timeout
+        )
+        model: Any = child
+    else:
+        model = registry.load(plugin_id)
+        load_weights(model, manifest, workspace.project, weights)
 
     def compute(frame: Frame) -> list[AggregatedBox]:
-        return score_frame(workspace.project, model, manifest, frame, values, mode, passes, iou_threshold)
+        if child is None:
+            return score_frame(workspace.project, model, manifest, frame, values, mode, passes, iou_threshold)
+        inputs = frame_input(workspace.project, frame, manifest.task)
+        groups = child.sample(inputs, values, mode, passes)
+        return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:
         proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
@@ -154,7 +169,11 @@ def score_frames(
         )
         summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
 
-    run_frames(frames, compute, store, summary, "scoring", cancel, on_frame)
+    try:
+        run_frames(frames, compute, store, summary, "scoring", cancel, on_frame)
+    finally:
+        if child is not None:
+            child.close()
     return summary
 
 

@@ -1,0 +1,50 @@
+"""Notices what other processes (a batch ``annotator preannotate``, ``fit`` or ``import``) write to the
+open project and reloads it into the window.
+
+A timer asks the store once a second whether its data version moved (one tiny query); only then is the
+project reloaded through the workspace, whose change events update every view as an edit would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from annotator.core.errors import AnnotatorError
+from annotator.io.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+#: How often the store is asked for changes, in milliseconds.
+POLL_MS = 1000
+
+
+class ExternalChanges(QObject):
+    """Polls the open workspace's store and reloads changes made by other processes."""
+
+    #: A status line: what was reloaded, or why it could not be.
+    message = Signal(str)
+
+    def __init__(self, workspace: Callable[[], Workspace | None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> bool:
+        """Reload now if another process wrote; True when records changed."""
+        workspace = self._workspace()
+        if workspace is None:
+            return False
+        try:
+            changed = workspace.refresh_if_changed()
+        except AnnotatorError as error:
+            self.message.emit(str(error))
+            return False
+        if changed:
+            self.message.emit("reloaded changes another program made to the project")
+        return changed
