@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
 from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
+from annotator.core.fit_priors import size_prior
 from annotator.core.geometry import Cuboid
 from annotator.core.records import MANUAL, Annotation
 from annotator.qt.document import Document
@@ -134,7 +135,9 @@ class KeyboardEditor(QObject):
         near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
         others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
         points = points_outside(near, others)
-        outcome = fit_box(cuboid, points, local_ground(points, cuboid), others, rotate_box, shrink=shrink)
+        prior = size_prior(self.document.project, annotation)
+        ground = local_ground(points, cuboid)
+        outcome = fit_box(cuboid, points, ground, others, rotate_box, shrink=shrink, prior_size=prior)
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
             return

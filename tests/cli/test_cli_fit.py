@@ -58,7 +58,7 @@ def test_fit_fits_selected_frames_and_classes_one_step_per_frame(tmp_path, capsy
     out, err = capsys.readouterr()
     assert code == EXIT_PARTIAL  # the empty box was left alone
     assert "fitted      2 of 4 cuboids in 2 frames" in out
-    assert err.count("left alone") == 2 and "0 points inside" in err
+    assert err.count("left alone") == 2 and "0 object points" in err
     with Workspace.open(project) as workspace:
         frames = workspace.project.frames_in_order()
         labels = [e.label for e in workspace.stack.entries]
