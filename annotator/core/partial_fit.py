@@ -182,34 +182,34 @@ def _edge_support(local: np.ndarray, centre: np.ndarray, size: np.ndarray, eye: 
     return float(np.mean(np.min(distances, axis=0) <= EDGE_BAND))
 
 
-def fit_partial(
-    cuboid: Cuboid,
-    points: np.ndarray,
-    ground: GroundModel,
-    prior_size: Sequence[float] | None = None,
-    heading_hint: float | None = None,
-    sensor_xy: Sequence[float] = (0.0, 0.0),
-    min_points: int = 10,
-    rotate: bool = True,
-) -> PartialFit:
-    """Fit ``cuboid`` to the object it covers in ``points`` (the frame's points without other boxes' points).
+@dataclass(frozen=True)
+class _Pass:
+    """One fitting pass: the box, the object points it used, and their share on the visible faces."""
 
-    ``prior_size``: the class default or the track's agreed size (None: the box's own size) for sides
-    that are not fully seen. ``heading_hint``: a heading the result should point along (a track's motion;
-    None: the box's yaw). ``rotate``: False keeps the box's heading. The result's ``reason`` is set when
-    the fit is too weak to use.
-    """
-    prior = np.asarray(cuboid.size if prior_size is None else prior_size, dtype=np.float64)
-    reference = cuboid.yaw if heading_hint is None else heading_hint
-    obj = object_points(cuboid, points, ground)
-    count = len(obj)
-    if count < min_points:
-        return PartialFit(cuboid, 0.0, count, f"{count} object points (fewer than {min_points})")
+    cuboid: Cuboid
+    points: np.ndarray
+    support: float
+    runs_on: bool
+
+
+def _runs_on(cuboid: Cuboid, obj: np.ndarray, margin: float = GATHER_MARGIN) -> bool:
+    """Whether the object points reach both ends of the gathered region along a side: the object goes on
+    beyond the box (a wall, a hedge, or two objects merged), so no box size can be read from it."""
+    local = cuboid.world_to_box(obj)
+    reach = np.asarray(cuboid.size[:2]) / 2.0 + min(EDGE_BAND, margin)
+    return bool(np.any((local[:, :2].min(axis=0) <= -reach) & (local[:, :2].max(axis=0) >= reach)))
+
+
+def _fit_pass(
+    cuboid: Cuboid,
+    obj: np.ndarray,
+    ground: GroundModel,
+    prior: np.ndarray,
+    yaw: float,
+    sensor_xy: Sequence[float],
+) -> _Pass:
+    """Sizes and placement for a heading: seen sides from the points, hidden ones from the prior."""
     elongated = prior[0] >= ELONGATED * prior[1]
-    if rotate and elongated:
-        yaw = lshape_heading(obj[:, :2], reference, TURN_WINDOW)
-    else:
-        yaw = reference if rotate else cuboid.yaw
     frame = Cuboid((cuboid.center[0], cuboid.center[1], 0.0), (1.0, 1.0, 1.0), yaw)
     local = frame.world_to_box(obj).astype(np.float64)
     eye = frame.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], 0.0]]))[0]
@@ -227,11 +227,52 @@ def fit_partial(
     top = max(float(obj[:, 2].max()), bottom + 0.2)
     fitted = Cuboid((xy[0], xy[1], (top + bottom) / 2.0), (size[0], size[1], top - bottom), yaw)
     support = _edge_support(local[:, :2], centre, size, eye) if elongated else 1.0
-    confidence = count / (count + min_points) * support
-    reason = ""
-    spread = hi[:2] - lo[:2]
-    if np.any(spread > 1.5 * np.maximum(prior[:2], 0.5)):
-        reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, more than the class size"
-    elif confidence < MIN_CONFIDENCE:
+    return _Pass(fitted, obj, support, _runs_on(cuboid, obj))
+
+
+def fit_partial(
+    cuboid: Cuboid,
+    points: np.ndarray,
+    ground: GroundModel,
+    prior_size: Sequence[float] | None = None,
+    heading_hint: float | None = None,
+    sensor_xy: Sequence[float] = (0.0, 0.0),
+    min_points: int = 10,
+    rotate: bool = True,
+) -> PartialFit:
+    """Fit ``cuboid`` to the object it covers in ``points`` (the frame's points without other boxes' points).
+
+    ``prior_size``: the class default or the track's agreed size (None: the box's own size) for sides
+    that are not fully seen. ``heading_hint``: a heading the result should point along (a track's motion;
+    None: the box's yaw). ``rotate``: False keeps the box's heading. Two passes: the second gathers the
+    object's points again around the first fit (a box placed off its object misses some at first). The
+    result's ``reason`` is set when the fit is too weak to use.
+    """
+    prior = np.asarray(cuboid.size if prior_size is None else prior_size, dtype=np.float64)
+    reference = cuboid.yaw if heading_hint is None else heading_hint
+    elongated = prior[0] >= ELONGATED * prior[1]
+    current = cuboid
+    result: _Pass | None = None
+    for _ in range(2):
+        obj = object_points(current, points, ground)
+        if len(obj) < min_points:
+            break
+        if rotate and elongated:
+            yaw = lshape_heading(obj[:, :2], reference, TURN_WINDOW)
+        else:
+            yaw = reference if rotate else cuboid.yaw
+        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy)
+        current = result.cuboid
+    if result is None:
+        count = len(object_points(cuboid, points, ground))
+        return PartialFit(cuboid, 0.0, count, f"{count} object points (fewer than {min_points})")
+    count = len(result.points)
+    confidence = round(count / (count + min_points) * result.support, 3)
+    if result.runs_on:
+        return PartialFit(
+            result.cuboid, confidence, count, "the points run on beyond the box (a wall or merged objects)"
+        )
+    if confidence < MIN_CONFIDENCE:
         reason = f"weak fit (confidence {confidence:.2f}: few points on the visible faces)"
-    return PartialFit(fitted, round(confidence, 3), count, reason)
+        return PartialFit(result.cuboid, confidence, count, reason)
+    return PartialFit(result.cuboid, confidence, count)
