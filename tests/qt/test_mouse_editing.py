@@ -290,3 +290,45 @@ def test_render_throttle_draws_at_most_once_per_interval_and_always_the_last_cha
     throttle.request()
     throttle.flush()
     assert view.renders == 3
+
+
+# -- an oncoming van, no other box in the frame (issue: it came out pointing the sensor's way) ---------
+def van_faces(van: Cuboid) -> np.ndarray:
+    """The points a LiDAR at the origin sees of ``van``: its front and its right side."""
+    half = np.asarray(van.size) / 2.0
+    local = [(half[0], t, z) for t in np.arange(-half[1], half[1], 0.07) for z in np.arange(-0.6, 0.9, 0.2)]
+    local += [(t, -half[1], z) for t in np.arange(-half[0], half[0], 0.07) for z in np.arange(-0.6, 0.9, 0.2)]
+    return van.box_to_world(np.array(local))
+
+
+@pytest.fixture
+def oncoming_window(qtbot, settings, tmp_path) -> Iterator:
+    van = Cuboid((16.0, 3.8, -0.7), (5.0, 2.0, 2.0), math.pi - 0.04)  # in the lane left of the sensor's
+    rng = np.random.default_rng(0)
+    ground = np.column_stack([rng.uniform(-30, 30, (20_000, 2)), np.full(20_000, -1.7)])
+    xyz = np.concatenate([ground, van_faces(van)])
+    path = tmp_path / "000000.bin"
+    write_kitti_bin(path, np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32))
+    with Workspace.create(tmp_path / "project") as workspace:
+        workspace.push(AddFrames(frames_from_files(workspace.project, [path])))
+    main = open_window(qtbot, settings, tmp_path / "project")
+    yield main, van
+    main.close()
+
+
+def test_click_fit_points_an_oncoming_van_towards_the_sensor_and_says_to_check(
+    oncoming_window, qtbot
+) -> None:
+    main, van = oncoming_window
+    main.actions["tools.click_fit"].trigger()
+    view = main.grid.perspective
+    view.set_camera_pose(focus_pose(view.scene.camera_pose(), van))
+    view.render_now()
+    front = van.box_to_world(np.array([[van.size[0] / 2.0, 0.0, 0.0]]))[0]
+    qtbot.mouseClick(view.canvas, LEFT, NO_KEYS, to_widget(view, front))
+    created = only_new_box(main, qtbot)
+    assert math.cos(created.cuboid.yaw - van.yaw) > 0.95  # facing the sensor, as the van does
+    message = main.statusBar().currentMessage()
+    assert "oncoming" in message and "Shift+T" in message
+    main.actions["cuboid.flip"].trigger()  # the user disagrees: one key turns it round
+    assert math.cos(main.document.selected.cuboid.yaw - van.yaw) < -0.95

@@ -32,6 +32,7 @@ from annotator.core.creation import (
 from annotator.core.edits import AddAnnotations, UpdateAnnotations
 from annotator.core.geometry import Cuboid
 from annotator.core.ground import GroundModel
+from annotator.core.heading import resolve_heading
 from annotator.core.records import Annotation
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
@@ -311,24 +312,30 @@ class EditController(QObject):
             nearby = cloud.index.indices_inside(local_window(seed_xyz[:2]))
             local = cloud.xyz[nearby]
             seed = int(np.argmin(np.sum((local - seed_xyz) ** 2, axis=1)))
-            box = click_fit(
-                local, seed, size, nearest_heading(seed_xyz[:2], boxes), ground=ground.near(seed_xyz[:2])
-            )
-            return box or "No object there to fit (ground, or a cluster far larger than the class)"
+            box = click_fit(local, seed, size, ground=ground.near(seed_xyz[:2]))
+            if box is None:
+                return "No object there to fit (ground, or a cluster far larger than the class)"
+            return oriented_by_scene(box, boxes)
 
         self._compute(work, class_name, "Create cuboid (click fit)")
 
     def _frame_boxes(self) -> list[Cuboid]:
         return [a.cuboid for a in self.document.cuboids() if a.cuboid is not None]
 
-    def _compute(self, work: Callable[[], Cuboid | str], class_name: str, label: str) -> None:
-        """Run ``work`` in a worker; add its box (or show its message) if the frame is still shown."""
+    def _compute(
+        self, work: Callable[[], tuple[Cuboid, str] | Cuboid | str], class_name: str, label: str
+    ) -> None:
+        """Run ``work`` in a worker; add its box (or show its message) if the frame is still shown. A box
+        may come with a note about its heading, shown after the box's size."""
         frame_id, cloud = self.document.frame_id, self.document.cloud
 
         def done(result: object) -> None:
             if self.document.frame_id != frame_id or self.document.cloud is not cloud:
                 return  # the user moved on
-            if isinstance(result, Cuboid):
+            if isinstance(result, tuple) and isinstance(result[0], Cuboid):
+                box, note = result
+                self._add(box, class_name, label, note)
+            elif isinstance(result, Cuboid):
                 self._add(result, class_name, label)
             elif isinstance(result, str):
                 self.message.emit(result, 5000)
@@ -370,28 +377,26 @@ class EditController(QObject):
         class_name = self.active_class
         assert class_name is not None
         size = self.default_size(class_name)
-        hint = nearest_heading(region.center[:2], self._frame_boxes())
+        boxes = self._frame_boxes()
         ground = self.ground
 
-        def work() -> Cuboid:
+        def work() -> tuple[Cuboid, str]:
             reach = float(np.hypot(*region.size[:2])) / 2.0 + 6.0
             nearby = cloud.index.indices_inside(local_window(region.center[:2], reach))
             centre = np.asarray(region.center[:2])
-            return fit_in_rectangle(
-                cloud.xyz[nearby], region, size, ground=ground.near(centre), heading_hint=hint
-            )
+            box = fit_in_rectangle(cloud.xyz[nearby], region, size, ground=ground.near(centre))
+            return oriented_by_scene(box, boxes)
 
         self._compute(work, class_name, "Create cuboid (rectangle fit)")
 
-    def _add(self, box: Cuboid, class_name: str, label: str) -> Cuboid:
+    def _add(self, box: Cuboid, class_name: str, label: str, note: str = "") -> Cuboid:
         assert self.document.frame_id is not None
         command = AddAnnotations([Annotation(0, self.document.frame_id, class_name, cuboid=box)], label)
         self.document.push(command)
         if command.ids:
             self.document.select(command.ids[0])
-        self.message.emit(
-            f"{label}: {class_name} {box.size[0]:.2f} x {box.size[1]:.2f} x {box.size[2]:.2f} m", 4000
-        )
+        text = f"{label}: {class_name} {box.size[0]:.2f} x {box.size[1]:.2f} x {box.size[2]:.2f} m"
+        self.message.emit(f"{text}; {note}" if note else text, 8000 if note else 4000)
         return box
 
     def _seed_candidates(self) -> np.ndarray:
@@ -478,3 +483,13 @@ def rectangle_region(corners: np.ndarray) -> Cuboid:
         (max(float(np.linalg.norm(along)), 1e-3), max(float(np.linalg.norm(across)), 1e-3), 1.0),
         yaw,
     )
+
+
+def oriented_by_scene(box: Cuboid, boxes: list[Cuboid]) -> tuple[Cuboid, str]:
+    """A new box turned to the heading the scene supports (`resolve_heading`), with a note saying where
+    that heading came from (flagged ones ask the user to check, Shift+T flips)."""
+    heading = resolve_heading(box, boxes)
+    note = f"heading from {heading.source}"
+    if heading.flagged:
+        note = f"heading {heading.source} (Shift+T flips)"
+    return box.replace(yaw=heading.yaw), note
