@@ -332,3 +332,28 @@ def test_click_fit_points_an_oncoming_van_towards_the_sensor_and_says_to_check(
     assert "oncoming" in message and "Shift+T" in message
     main.actions["cuboid.flip"].trigger()  # the user disagrees: one key turns it round
     assert math.cos(main.document.selected.cuboid.yaw - van.yaw) < -0.95
+
+
+def test_double_clicking_a_face_in_the_top_view_shrinks_it_to_the_points(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    loose = car.cuboid.replace(
+        center=tuple(np.asarray(car.cuboid.center) + car.cuboid.rotation @ np.array([0.6, 0.0, 0.0])),
+        size=(car.cuboid.size[0] + 1.2, car.cuboid.size[1], car.cuboid.size[2]),
+    )  # the front pushed 1.2 m out, the back where it was
+    main.document.push(update_annotation(main.document.project, car.id, cuboid=loose))
+    main.grid.render_all_now()
+    top = main.grid.ortho["top"]
+    front_middle = loose.box_to_world(np.array([[loose.size[0] / 2.0, 0.0, loose.size[2] / 2.0]]))[0]
+    qtbot.mouseDClick(top.canvas, LEFT, NO_KEYS, to_widget(top, front_middle))
+    shrunk = main.document.selected.cuboid
+    inside = loose.world_to_box(main.document.cloud.xyz[main.document.cloud.indices_near(loose, 0.0)])
+    ground_free = inside[inside[:, 2] > -loose.size[2] / 2.0 + 0.2]
+    front = float(ground_free[:, 0].max())
+    assert shrunk.size[0] == pytest.approx(front + loose.size[0] / 2.0, abs=0.02)
+    back = shrunk.box_to_world(np.array([[-shrunk.size[0] / 2.0, 0.0, 0.0]]))[0]
+    assert np.allclose(back, loose.box_to_world(np.array([[-loose.size[0] / 2.0, 0.0, 0.0]]))[0], atol=1e-6)
+    assert shrunk.size[1:] == loose.size[1:]
+    assert main.workspace.stack.undo_label() == "Shrink front face"
+    main.actions["edit.undo"].trigger()
+    assert main.document.selected.cuboid == loose

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from annotator.core import box_drag
+from annotator.core.box_fit import points_outside
 from annotator.core.creation import (
     click_fit,
     fit_in_rectangle,
@@ -30,6 +31,7 @@ from annotator.core.creation import (
     place_on_ground,
 )
 from annotator.core.edits import AddAnnotations, UpdateAnnotations
+from annotator.core.fitting import shrink_face
 from annotator.core.geometry import Cuboid
 from annotator.core.ground import GroundModel
 from annotator.core.heading import resolve_heading
@@ -178,6 +180,18 @@ class EditController(QObject):
             return grip_at(cuboid, view.axis, point, tolerance, knob_reach(cuboid))
         origin, direction = view.ray_at(position)
         return Grip("move") if ray_hits_cuboid(origin, direction, cuboid, 0.05) is not None else None
+
+    def face_under(self, view: OrthoView, position: QPointF) -> tuple[int, int, int] | None:
+        """The face of the selected box whose outline edge is under the cursor in an ortho view (the
+        rotation knob does not count; corners are two faces, so None)."""
+        selected = self.document.selected
+        point = view.world_at(position)
+        if selected is None or selected.cuboid is None or point is None:
+            return None
+        grip = grip_at(selected.cuboid, view.axis, point, GRIP_PIXELS * metres_per_pixel(view))
+        if grip is None or grip.kind != "resize" or sum(1 for s in grip.signs if s) != 1:
+            return None
+        return grip.signs
 
     # -- drags ---------------------------------------------------------------------------------------
     def begin_drag(self, view: SceneView, grip: Grip, position: QPointF) -> bool:
@@ -447,6 +461,26 @@ class EditController(QObject):
         if snapped != selected.cuboid:
             updated = dataclasses.replace(selected, cuboid=snapped)
             self.document.push(UpdateAnnotations([updated], "Snap cuboid to ground"))
+
+    def shrink_face(self, signs: tuple[int, int, int]) -> None:
+        """Move one face of the selected box (``signs``: +1/-1 on one box axis) in to the nearest object
+        point inside (points of other boxes and the ground never count); one command."""
+        selected = self.document.selected
+        cloud = self.document.cloud
+        if selected is None or selected.cuboid is None or cloud is None:
+            return
+        axis = next(i for i, s in enumerate(signs) if s)
+        cuboid = selected.cuboid
+        others = [a.cuboid for a in self.document.cuboids() if a.id != selected.id and a.cuboid is not None]
+        near = points_outside(cloud.xyz[cloud.indices_near(cuboid, 0.0)], others)
+        shrunk = shrink_face(cuboid, near, axis, signs[axis], self.ground.near(np.asarray(cuboid.center[:2])))
+        if shrunk == cuboid:
+            self.message.emit("No object point inside the box to shrink to", 3000)
+            return
+        face = ("front", "back", "left", "right", "top", "bottom")[2 * axis + (0 if signs[axis] > 0 else 1)]
+        self.document.push(
+            UpdateAnnotations([dataclasses.replace(selected, cuboid=shrunk)], f"Shrink {face} face")
+        )
 
 
 def dragged_cuboid(drag: Drag, point: np.ndarray) -> Cuboid:

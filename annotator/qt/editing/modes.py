@@ -144,6 +144,18 @@ class OrthoEditMode(_EditMode):
             return True
         return super().mouse_release(event)
 
+    def mouse_double_click(self, event: QMouseEvent) -> bool:
+        """A double-click on a face (an edge of the outline, not a corner) of the selected box shrinks
+        that face to the nearest object point inside."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        signs = self.controller.face_under(self.view, event.position())
+        if signs is None:
+            return False
+        self._pending = None
+        self.controller.shrink_face(signs)
+        return True
+
     def _corners(self, position: QPointF) -> np.ndarray:
         """The rectangle from the press to ``position`` in world coordinates, in drawing order: the press,
         across the screen, the opposite corner, up the screen."""
