@@ -55,10 +55,12 @@ class OrthoView(SceneView):
         items: Sequence[CuboidItem],
         selected: int | None,
         fit: bool = True,
+        also: Sequence[int] = (),
     ) -> None:
-        """Show the frame's cloud and cuboids around ``selected``; ``fit`` re-centres the camera."""
+        """Show the frame's cloud and cuboids around ``selected``; ``fit`` re-centres the camera;
+        ``also``: more selected cuboids."""
         self._content = (cloud, list(items), selected)
-        self.scene.show(cloud, items, selected, fit=fit)
+        self.scene.show(cloud, items, selected, fit=fit, also=also)
         if fit:
             self._fitted = True
         self.request_render()

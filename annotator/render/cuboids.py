@@ -164,16 +164,20 @@ class CuboidLayer:
         """The cuboids drawn."""
         return list(self._items)
 
-    def set_items(self, items: Sequence[CuboidItem], selected: int | None = None) -> None:
-        """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter.
+    def set_items(
+        self, items: Sequence[CuboidItem], selected: int | None = None, also: Sequence[int] = ()
+    ) -> None:
+        """Draw ``items``; the one with id ``selected`` (and those in ``also``, a multi-selection) is
+        drawn thicker and brighter.
 
         Only the actors whose cuboids changed get new geometry (selecting another box refills the
         selection and the role it left, not every box; a new proposal leaves the accepted boxes alone).
         """
         self._items = list(items)
         self._selected = selected
-        others = [item for item in self._items if item.id != selected]
-        chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id == selected]
+        picked = {selected, *also}
+        others = [item for item in self._items if item.id not in picked]
+        chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id in picked]
         self._fill("boxes", self._mapper, self.actor, [item for item in others if not item.proposal])
         proposals = [item for item in others if item.proposal]
         self._fill("proposals", self._proposal_mapper, self.proposal_actor, proposals, dashed=True)

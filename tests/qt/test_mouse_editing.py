@@ -357,3 +357,62 @@ def test_double_clicking_a_face_in_the_top_view_shrinks_it_to_the_points(window,
     assert main.workspace.stack.undo_label() == "Shrink front face"
     main.actions["edit.undo"].trigger()
     assert main.document.selected.cuboid == loose
+
+
+# -- several boxes at once -------------------------------------------------------------------------
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def test_a_ctrl_band_in_the_top_view_selects_several_boxes_and_delete_takes_them_in_one_step(
+    window, qtbot
+) -> None:
+    main = window
+    main.document.select(None)
+    main.grid.render_all_now()
+    top = main.grid.ortho["top"]  # nothing selected: the whole frame
+    car, person, _truck = main.document.cuboids()
+    z = car.cuboid.center[2]
+    start, end = to_widget(top, (16.0, 7.0, z)), to_widget(top, (5.0, -6.0, z))  # car and pedestrian only
+    drag(qtbot, top.canvas, start, end, modifiers=CTRL)
+    assert sorted(main.document.selected_ids) == sorted([car.id, person.id])
+    assert "2 cuboids selected" in main.statusBar().currentMessage()
+    history = len(main.workspace.stack.entries)
+    main.actions["cuboid.delete"].trigger()
+    assert len(main.document.cuboids()) == 1 and len(main.workspace.stack.entries) == history + 1
+    assert main.workspace.stack.undo_label() == "Delete 2 cuboids"
+    main.actions["edit.undo"].trigger()
+    assert len(main.document.cuboids()) == 3
+
+
+def test_ctrl_click_adds_boxes_and_class_move_same_size_and_copy_act_on_all(window, qtbot) -> None:
+    main = window
+    car, person, truck = main.document.cuboids()
+    main.document.select(car.id)
+    main.grid.render_all_now()
+    view = main.grid.perspective
+    view.set_camera_pose(focus_pose(view.scene.camera_pose(), person.cuboid))
+    view.render_now()
+    qtbot.mouseClick(view.canvas, LEFT, CTRL, to_widget(view, person.cuboid.center))
+    assert main.document.selected_ids == [car.id, person.id]  # the car stays the primary box
+    qtbot.mouseClick(view.canvas, LEFT, CTRL, to_widget(view, person.cuboid.center))
+    assert main.document.selected_ids == [car.id]  # a second Ctrl+click takes it out again
+    main.document.select_many([car.id, person.id, truck.id])
+    project = main.document.project
+    main.actions["cuboid.same_size"].trigger()
+    assert {project.annotations[i].cuboid.size for i in (car.id, person.id, truck.id)} == {car.cuboid.size}
+    assert project.annotations[person.id].cuboid.center == person.cuboid.center
+    assert main.workspace.stack.undo_label() == "Same size for 3 cuboids"
+    main.actions["cuboid.class_2"].trigger()
+    assert {project.annotations[i].class_name for i in (car.id, person.id, truck.id)} == {
+        project.schema.names[1]
+    }
+    history = len(main.workspace.stack.entries)
+    main.actions["cuboid.move_forward"].trigger()
+    assert len(main.workspace.stack.entries) == history + 1  # one step for all three
+    for box in (car, person, truck):
+        assert project.annotations[box.id].cuboid.center != box.cuboid.center
+    frame_1 = project.frames_in_order()[1]
+    main.actions["tracks.copy"].trigger()
+    assert len(project.annotations_of(frame_1.id, "cuboid")) == 3
+    main.actions["edit.undo"].trigger()
+    assert len(project.annotations_of(frame_1.id, "cuboid")) == 0

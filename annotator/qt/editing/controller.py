@@ -181,6 +181,18 @@ class EditController(QObject):
         origin, direction = view.ray_at(position)
         return Grip("move") if ray_hits_cuboid(origin, direction, cuboid, 0.05) is not None else None
 
+    def select_in_band(self, corners: np.ndarray) -> None:
+        """Add the boxes whose centres lie in the top view's band (4, 3 world corners) to the selection."""
+        polygon = np.asarray(corners, dtype=np.float64)[:, :2]
+        inside = [
+            a.id
+            for a in self.document.cuboids()
+            if a.class_name not in self.document.hidden_classes and _in_polygon(polygon, a.cuboid.center[:2])
+        ]
+        self.document.select_many([*self.document.selected_ids, *inside])
+        count = len(self.document.selected_ids)
+        self.message.emit(f"{count} cuboid{'s' if count != 1 else ''} selected", 3000)
+
     def face_under(self, view: OrthoView, position: QPointF) -> tuple[int, int, int] | None:
         """The face of the selected box whose outline edge is under the cursor in an ortho view (the
         rotation knob does not count; corners are two faces, so None)."""
@@ -527,3 +539,11 @@ def oriented_by_scene(box: Cuboid, boxes: list[Cuboid]) -> tuple[Cuboid, str]:
     if heading.flagged:
         note = f"heading {heading.source} (Shift+T flips)"
     return box.replace(yaw=heading.yaw), note
+
+
+def _in_polygon(polygon: np.ndarray, xy: tuple[float, ...]) -> bool:
+    """Whether a point lies inside a convex polygon (any winding)."""
+    edges = np.roll(polygon, -1, axis=0) - polygon
+    rel = np.asarray(xy[:2], dtype=np.float64) - polygon
+    cross = edges[:, 0] * rel[:, 1] - edges[:, 1] * rel[:, 0]
+    return bool(np.all(cross >= 0) or np.all(cross <= 0))
