@@ -20,7 +20,7 @@ from annotator.render.camera import (
 )
 from annotator.render.cloud import COLOR_MODE_TITLES, PreparedCloud
 from annotator.render.colors import COLORMAP_OF_MODE, lookup_table, unit_rgb
-from annotator.render.cuboids import CuboidItem, CuboidLayer, inside_points
+from annotator.render.cuboids import CuboidItem, CuboidLayer, LabelRoom, inside_points
 from annotator.render.overlays import ColorBar, GroundOverlay
 from annotator.render.points import LodPoints, PointLayer
 from annotator.render.shared import SharedGeometry
@@ -279,9 +279,20 @@ class OrthoScene(Scene):
             self.set_cuboids(_near(items, target, margin), selected, also)
             if fit:
                 self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
+        self.cuboids.set_label_room(self._label_room() if target is None else None)
         self.points.full.set_visible(True)
         self._apply_coloring()
         self.reset_clipping()
+
+    def _label_room(self) -> LabelRoom | None:
+        """Room for labels when the view shows the whole frame (many boxes, small on screen)."""
+        _, height = self.viewport_size()
+        pose = self.camera_pose()
+        if height <= 0 or not pose.parallel:
+            return None
+        right, up, _ = pose.basis()
+        scale = 2.0 * pose.parallel_scale / height
+        return LabelRoom(tuple(right), tuple(up), scale)
 
     def _show_points(self, cloud: PreparedCloud, crop: np.ndarray | None) -> None:
         """Draw the points at ``crop`` (None: the level-of-detail sample), unless they are drawn already:

@@ -65,6 +65,7 @@ class ClassesPanel(QWidget):
             spin.setDecimals(2)
             spin.setSingleStep(0.1)
             spin.setToolTip(f"Default {tip} of the chosen class's new boxes")
+            spin.setSpecialValueText("-")  # no class chosen
             spin.setEnabled(False)
             spin.editingFinished.connect(self._store_default_size)
             row.addWidget(spin)
