@@ -46,6 +46,8 @@ MIN_INCIDENCE = 0.2
 ELONGATED = 1.5
 #: Distance (m) within which a point counts as lying on a rectangle edge (LiDAR range noise and mirrors).
 EDGE_BAND = 0.2
+#: Object points spreading more than this many times the prior size are not one object of the class.
+MAX_SPREAD = 1.5
 #: How far (radians) a fit may turn a box: it refines a heading, it does not replace it.
 TURN_WINDOW = math.radians(15.0)
 #: A fit below this confidence changes nothing.
@@ -200,6 +202,14 @@ def _runs_on(cuboid: Cuboid, obj: np.ndarray, margin: float = GATHER_MARGIN) -> 
     return bool(np.any((local[:, :2].min(axis=0) <= -reach) & (local[:, :2].max(axis=0) >= reach)))
 
 
+def _spread(obj: np.ndarray, yaw: float) -> np.ndarray:
+    """Extent (2,) of points along a heading and across it."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    u = obj[:, 0] * c + obj[:, 1] * s
+    v = -obj[:, 0] * s + obj[:, 1] * c
+    return np.array([np.ptp(u), np.ptp(v)])
+
+
 def _fit_pass(
     cuboid: Cuboid,
     obj: np.ndarray,
@@ -269,9 +279,12 @@ def fit_partial(
     count = len(result.points)
     confidence = round(count / (count + min_points) * result.support, 3)
     if result.runs_on:
-        return PartialFit(
-            result.cuboid, confidence, count, "the points run on beyond the box (a wall or merged objects)"
-        )
+        reason = "the points run on beyond the box (a wall or merged objects)"
+        return PartialFit(cuboid, confidence, count, reason)
+    spread = _spread(result.points, result.cuboid.yaw)
+    if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
+        reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
+        return PartialFit(cuboid, confidence, count, reason)
     if confidence < MIN_CONFIDENCE:
         reason = f"weak fit (confidence {confidence:.2f}: few points on the visible faces)"
         return PartialFit(result.cuboid, confidence, count, reason)
