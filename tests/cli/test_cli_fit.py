@@ -97,7 +97,7 @@ def test_fit_keeps_good_boxes_of_a_real_scene(tmp_path, capsys, shared_data) -> 
     with Workspace.open(project) as workspace:
         before = {a.id: a.cuboid for a in workspace.project.annotations.values() if a.class_name == "Car"}
     code = main(["fit", str(project), "--classes", "Car", "--no-progress"])
-    out, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     assert code in (0, EXIT_PARTIAL) and "fitted" in out
     with Workspace.open(project) as workspace:
         after = {i: workspace.project.annotations[i].cuboid for i in before}
