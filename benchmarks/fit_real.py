@@ -35,22 +35,19 @@ ARGOVERSE = DATA / "argoverse1_sample_log"
 KITTI = DATA / "kitti_object" / "training"
 SUSTECH = DATA / "sustechpoints_example"
 
-#: Typical sizes (length, width, height in metres) per class, as a project's class table would hold them.
-CLASS_PRIORS = {
-    "car": (4.5, 1.85, 1.6),
-    "vehicle": (4.5, 1.85, 1.6),
-    "van": (5.0, 2.0, 2.1),
-    "truck": (8.0, 2.5, 3.2),
-    "bus": (11.0, 2.6, 3.2),
-    "large_vehicle": (8.0, 2.5, 3.0),
-    "pedestrian": (0.7, 0.7, 1.7),
-    "cyclist": (1.8, 0.7, 1.7),
-    "bicyclist": (1.8, 0.7, 1.7),
-    "motorcyclist": (2.0, 0.8, 1.6),
-    "bicycle": (1.8, 0.6, 1.1),
-    "motorcycle": (2.0, 0.8, 1.2),
-    "scooter": (1.5, 0.6, 1.2),
+#: Typical sizes (length, width, height in metres) per kind of object, as a project's class table holds
+#: them, and the class names (KITTI, Argoverse, SUSTechPOINTS, lower case) of each kind.
+TYPICAL_SIZES = {
+    (4.5, 1.85, 1.6): "car vehicle",
+    (5.0, 2.0, 2.1): "van",
+    (8.0, 2.5, 3.2): "truck large_vehicle",
+    (11.0, 2.6, 3.2): "bus",
+    (0.7, 0.7, 1.7): "pedestrian",
+    (1.8, 0.7, 1.7): "cyclist bicyclist rider",
+    (2.0, 0.8, 1.4): "motorcyclist motorcycle motor",
+    (1.7, 0.6, 1.1): "bicycle scooter",
 }
+CLASS_PRIORS = {name: size for size, names in TYPICAL_SIZES.items() for name in names.split()}
 VEHICLES = {"car", "vehicle", "van"}
 
 

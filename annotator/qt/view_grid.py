@@ -117,7 +117,7 @@ class ViewGrid(QSplitter):
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
-            view.show_frame(self.document.cloud, items, selected, fit=fit_ortho, also=also)
+            view.show_frame(self.document.cloud, items, self.document.selected_ids, fit=fit_ortho)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.detail == "full":
