@@ -376,6 +376,8 @@ def test_a_ctrl_band_in_the_top_view_selects_several_boxes_and_delete_takes_them
     drag(qtbot, top.canvas, start, end, modifiers=CTRL)
     assert sorted(main.document.selected_ids) == sorted([car.id, person.id])
     assert "2 cuboids selected" in main.statusBar().currentMessage()
+    table = main.objects_panel.table
+    assert len({index.row() for index in table.selectedIndexes()}) == 2  # the Objects list shows both
     history = len(main.workspace.stack.entries)
     main.actions["cuboid.delete"].trigger()
     assert len(main.document.cuboids()) == 1 and len(main.workspace.stack.entries) == history + 1
