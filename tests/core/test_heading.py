@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from annotator.core.geometry import Cuboid
@@ -44,3 +45,28 @@ def test_the_choice_is_the_same_on_every_call() -> None:
     van = Cuboid((15.0, 3.6, 0.9), (5.0, 2.0, 2.0), 0.2)
     turned = van.replace(yaw=resolve_heading(van).yaw)
     assert resolve_heading(turned).yaw == pytest.approx(turned.yaw)
+
+
+def test_click_fit_headings_on_a_real_sweep_are_right_or_flagged(fit_real) -> None:
+    from annotator.core.creation import click_fit, local_window
+    from annotator.core.geometry import wrap_angle
+
+    scene = next(fit_real.argoverse_scenes(range(40, 41)))  # held-out sweep
+    outcomes = []
+    for i, o in enumerate(scene.objects):
+        truth = o.cuboid
+        inside = scene.points[truth.points_inside(scene.points)]
+        if o.class_name != "vehicle" or len(inside) < 100:
+            continue
+        seed_xyz = inside[np.argmin(np.sum((inside - np.asarray(truth.center)) ** 2, axis=1))]
+        near = scene.points[local_window(seed_xyz[:2]).points_inside(scene.points)]
+        box = click_fit(
+            near, int(np.argmin(np.sum((near - seed_xyz) ** 2, axis=1))), fit_real.CLASS_PRIORS["vehicle"]
+        )
+        if box is None:
+            continue
+        heading = resolve_heading(box, [x.cuboid for j, x in enumerate(scene.objects) if j != i])
+        outcomes.append((abs(wrap_angle(heading.yaw - truth.yaw)) < math.pi / 2, heading.flagged))
+    assert len(outcomes) >= 10
+    assert all(right or flagged for right, flagged in outcomes)  # never silently the wrong way
+    assert sum(right for right, _ in outcomes) >= 0.6 * len(outcomes)

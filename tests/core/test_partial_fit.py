@@ -3,13 +3,10 @@ the visible faces; good boxes kept; weak fits change nothing; the same box alway
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
 
 from annotator.core.box_fit import fit_box, fit_frame
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
@@ -105,18 +102,6 @@ def test_auto_rotate_gives_the_same_heading_on_every_press() -> None:
     assert abs(wrap_angle(first.yaw - truth.yaw)) < math.radians(2.0)
     assert not second.changed and second.cuboid == first
     assert lshape_angle(points[:, :2]) == lshape_angle(points[::-1, :2])  # order does not matter
-
-
-@pytest.fixture
-def fit_real(shared_data):
-    """The real-data benchmark module (its readers for the shared Argoverse, KITTI and SUSTech frames)."""
-    spec = importlib.util.spec_from_file_location("fit_real", REPO_ROOT / "benchmarks" / "fit_real.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fit_real"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    if not module.ARGOVERSE.is_dir():
-        pytest.skip("Argoverse sample log not found")
-    return module
 
 
 def test_real_argoverse_cars_come_back_closer_and_true_boxes_stay(fit_real) -> None:
