@@ -12,7 +12,9 @@ fit here therefore:
    it, at a clear angle), else from the prior size (the class default or the track's agreed size) with the
    face nearest the sensor on the points, so the hidden part extends away from the sensor;
 4. puts the bottom on the ground and the top on the highest point;
-5. rates the result (`PartialFit.confidence`) and says why it should not be used when it is weak.
+5. rates the result (`PartialFit.confidence`: point support times the share of points on the visible faces)
+   and refuses it, saying why, when it is weak: too few points, points that run on beyond the box, or
+   points spreading far beyond the size prior (merged objects).
 
 Pure numpy; world frame x forward, y left, z up; the sensor at ``sensor_xy`` in that frame.
 """
@@ -50,8 +52,6 @@ EDGE_BAND = 0.2
 MAX_SPREAD = 1.5
 #: How far (radians) a fit may turn a box: it refines a heading, it does not replace it.
 TURN_WINDOW = math.radians(15.0)
-#: A fit below this confidence changes nothing.
-MIN_CONFIDENCE = 0.0
 #: A side seen in full whose points span less than this share of the prior is taken as partly occluded.
 COMPLETE_BELOW = 0.8
 
@@ -285,7 +285,4 @@ def fit_partial(
     if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
         reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
         return PartialFit(cuboid, confidence, count, reason)
-    if confidence < MIN_CONFIDENCE:
-        reason = f"weak fit (confidence {confidence:.2f}: few points on the visible faces)"
-        return PartialFit(result.cuboid, confidence, count, reason)
     return PartialFit(result.cuboid, confidence, count)
