@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
             self.mouse_tools,
             self.images.deriver,
             self.timeline,
+            self.properties_panel,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
