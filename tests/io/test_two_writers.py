@@ -180,7 +180,8 @@ def test_preannotate_process_and_edits_here_both_land(project: Path, tmp_path: P
         added = 0
         while child.poll() is None or added < 6:
             frame = frames[added % len(frames)]
-            window.push(AddAnnotations([box(frame.id, float(added))]))
+            # far from the frame's object: a proposal never lands on a box the frame already has
+            window.push(AddAnnotations([box(frame.id, 200.0 + added)]))
             added += 1
             time.sleep(0.01)  # a person's pace, still many edits per frame of the batch
         out, err = child.communicate(timeout=60)
