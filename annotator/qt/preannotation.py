@@ -33,6 +33,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.ml.weights import load_weights
 from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
+from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.settings import AppSettings
 from annotator.qt.status_progress import StatusProgress
 from annotator.qt.threads import release_worker
@@ -168,6 +169,7 @@ class PreannotationController(QObject):
         super().__init__(parent)
         self.document = document
         self.choices = ModelChoices(settings)
+        self.parameter_memory = ParameterMemory(settings)
         self._registry = plugins
         self._widget = parent
         self.progress = StatusProgress()
@@ -224,12 +226,16 @@ class PreannotationController(QObject):
         preferred = self.choices.plugin
         if preferred not in {m.id for m in fitting}:
             preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
-        dialog = PreannotateDialog(fitting, scope, preferred, self.choices.threshold, self._widget)
+        dialog = PreannotateDialog(
+            fitting, scope, preferred, self.choices.threshold, self._widget, self.parameter_memory
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         plugin_id, threshold = dialog.choice()
+        params = dialog.parameters()
         self.choices.remember_preannotation(plugin_id, threshold)
-        self.start(plugin_id, frames, threshold)
+        self.parameter_memory.remember(plugin_id, params)
+        self.start(plugin_id, frames, threshold, params or None)
 
     # -- running ------------------------------------------------------------------------------------
     def start(
