@@ -26,7 +26,4 @@ nice "$PY" -m PyInstaller --noconfirm --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/annotator.spec
 echo "build: done in $(( $(date +%s) - start )) s: $(du -sh dist/annotator | cut -f1) in dist/annotator"
 
-echo "build: checking the bundle without the virtual environment"
-bare() { env -i PATH=/usr/bin:/bin HOME="${HOME:-/tmp}" LANG=C.UTF-8 "$@"; }
-bare dist/annotator/annotator --version
-bare dist/annotator/annotator plugins
+bash packaging/check_bundle.sh "$PY"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 import subprocess
 import sys
 import tomllib
@@ -105,6 +106,17 @@ def test_the_runtime_hook_finds_plugins_installed_beside_the_bundle(tmp_path) ->
     site_packages, plugin_path = result.stdout.splitlines()
     assert site_packages == str(tmp_path / "site-packages")
     assert plugin_path.split(":") == [str(tmp_path / "plugins"), "/elsewhere"]
+
+
+def test_the_bundle_check_runs_every_cli_command() -> None:
+    from annotator.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    script = (PACKAGING / "check_bundle.sh").read_text()
+    missing = [c for c in commands if not re.search(rf"(step|bare|annotator\") {re.escape(c)}[ ;]", script)]
+    assert not missing  # add the new command to packaging/check_bundle.sh
+    assert "bash packaging/check_bundle.sh" in (PACKAGING / "build.sh").read_text()
 
 
 def test_build_outputs_are_ignored_by_git() -> None:
