@@ -32,15 +32,14 @@ class TaskTemplate:
     classes: tuple[str, ...]
     priors: tuple[tuple[float, ...], ...]
     feature_doc: str
-    parameters: tuple[dict, ...]
+    parameters: tuple[tuple, ...]
 
 
+#: Parameters as (name, type, default, minimum, maximum, help); every template has the training ones.
 TRAINING_PARAMETERS = (
-    {"name": "epochs", "type": "int", "default": 100, "minimum": 1, "maximum": 10000,
-     "help": "training steps of fit"},
-    {"name": "learning_rate", "type": "float", "default": 0.1, "minimum": 0.0001, "maximum": 10.0,
-     "help": "step size of fit"},
-)  # fmt: skip
+    ("epochs", "int", 100, 1, 10000, "training steps of fit"),
+    ("learning_rate", "float", 0.1, 0.0001, 10.0, "step size of fit"),
+)
 
 TASK_TEMPLATES = {
     "detect3d": TaskTemplate(
@@ -48,13 +47,9 @@ TASK_TEMPLATES = {
         ((4.2, 1.8, 1.5), (0.8, 0.7, 1.75), (1.8, 0.6, 1.7)),
         "length, width, height in metres",
         (
-            {"name": "min_height", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 5.0,
-             "help": "points this high above the ground belong to objects (m)"},
-            {"name": "cell", "type": "float", "default": 0.4, "minimum": 0.05, "maximum": 5.0,
-             "help": "grid cell size for grouping points (m)"},
-            {"name": "min_points", "type": "int", "default": 10, "minimum": 1, "maximum": 100000,
-             "help": "fewest points of an object"},
-            *TRAINING_PARAMETERS,
+            ("min_height", "float", 0.3, 0.0, 5.0, "points this high above the ground belong to objects (m)"),
+            ("cell", "float", 0.4, 0.05, 5.0, "grid cell size for grouping points (m)"),
+            ("min_points", "int", 10, 1, 100000, "fewest points of an object"),
         ),
     ),
     "detect2d": TaskTemplate(
@@ -62,16 +57,12 @@ TASK_TEMPLATES = {
         ((0.9, 0.5), (0.25, 0.6), (0.4, 0.7)),
         "width and height in hundreds of pixels",
         (
-            {"name": "contrast", "type": "int", "default": 60, "minimum": 1, "maximum": 765,
-             "help": "colour difference from the background that marks an object"},
-            {"name": "cell", "type": "int", "default": 4, "minimum": 1, "maximum": 64,
-             "help": "grid cell size for grouping pixels (px)"},
-            {"name": "min_cells", "type": "int", "default": 4, "minimum": 1, "maximum": 100000,
-             "help": "fewest grid cells of an object"},
-            *TRAINING_PARAMETERS,
+            ("contrast", "int", 60, 1, 765, "colour difference from the background that marks an object"),
+            ("cell", "int", 4, 1, 64, "grid cell size for grouping pixels (px)"),
+            ("min_cells", "int", 4, 1, 100000, "fewest grid cells of an object"),
         ),
     ),
-}  # fmt: skip
+}
 
 FRAMEWORK_DEPENDENCIES = {"numpy": "", "torch": ', "torch"', "paddle": ', "paddlepaddle"'}
 
@@ -93,7 +84,10 @@ def manifest_data(plugin_id: str, task: str, framework: str) -> dict:
         "entry": f"{package_name(plugin_id)}.model:Model",
         "classes": list(template.classes),
         "capabilities": ["predict", "fit", "save", "load"],
-        "parameters": [dict(p) for p in template.parameters],
+        "parameters": [
+            dict(zip(("name", "type", "default", "minimum", "maximum", "help"), p))
+            for p in (*template.parameters, *TRAINING_PARAMETERS)
+        ],
         "description": f"{_title(plugin_id)}: a {task} plugin made with `annotator plugin new` ({framework}).",
     }
 
