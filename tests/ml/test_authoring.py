@@ -3,6 +3,7 @@ generated package's own tests (conformance + a tiny training run) pass without i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,29 @@ def test_a_generated_package_passes_its_own_tests_uninstalled(tmp_path):
     assert "5 passed" in result.stdout  # conformance (one skip: no sampling mode) + the training example
 
 
-def _env() -> dict[str, str]:
-    import os
+def test_an_installed_package_is_found_through_its_entry_point(tmp_path):
+    pytest.importorskip("pip")
+    root = new_plugin("installed-kit", "detect2d", "numpy", tmp_path / "src")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+         "--target", str(target), str(root)],
+        check=True, capture_output=True, timeout=300, env=_env(),
+    )  # fmt: skip
+    probe = (
+        "from annotator.ml.registry import PluginRegistry; "
+        "entry = PluginRegistry.discover([]).get('installed-kit'); "
+        "print(entry.origin, entry.available, entry.manifest.task)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True, text=True, timeout=120,
+        env={**_env(), "PYTHONPATH": os.pathsep.join([str(target), str(REPO_ROOT)])},
+    )  # fmt: skip
+    assert result.stdout.split() == ["entry", "point", "installed_kit:MANIFEST", "True", "detect2d"], (
+        result.stderr
+    )
 
+
+def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("ANNOTATOR_PLUGIN_PATH", "PYTEST_ADDOPTS")}
