@@ -4,8 +4,8 @@ and bundled paddle finds its libraries.
 - ``<bundle>/site-packages``: ``pip install --target <bundle>/site-packages --no-deps PLUGIN`` puts a plugin
   package there; its ``annotator.plugins`` entry point is then discovered.
 - ``<bundle>/plugins/<name>/manifest.json``: drop-in plugin folders (added to ``$ANNOTATOR_PLUGIN_PATH``).
-- paddle looks for ``paddle/libs`` (MKL, oneDNN) in ``site.getsitepackages()``; in the bundle those lie
-  under the bundle's own folder, which is therefore listed first.
+- bundled paddle loads MKL (``libmklml_intel.so``) by name at run time, found in a virtual environment
+  through the site-packages paths; in the bundle it is told the folder (``FLAGS_mklml_dir``).
 """
 
 import os
@@ -21,6 +21,6 @@ if os.path.isdir(_dropins):
     _path = os.environ.get("ANNOTATOR_PLUGIN_PATH", "")
     os.environ["ANNOTATOR_PLUGIN_PATH"] = os.pathsep.join(p for p in (_dropins, _path) if p)
 _contents = getattr(sys, "_MEIPASS", None)
-if _contents and os.path.isdir(os.path.join(_contents, "paddle", "libs")):
-    _site_packages = getattr(site, "getsitepackages", lambda: [])
-    site.getsitepackages = lambda *args, **kwargs: [_contents, *_site_packages(*args, **kwargs)]
+_paddle_libs = os.path.join(_contents or "", "paddle", "libs")
+if _contents and os.path.isdir(_paddle_libs):
+    os.environ.setdefault("FLAGS_mklml_dir", _paddle_libs)

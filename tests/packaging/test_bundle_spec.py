@@ -111,14 +111,15 @@ def test_the_runtime_hook_finds_plugins_installed_beside_the_bundle(tmp_path) ->
 def test_the_runtime_hook_shows_bundled_paddle_its_libraries(tmp_path) -> None:
     (tmp_path / "_internal" / "paddle" / "libs").mkdir(parents=True)
     probe = (
-        "import runpy, site, sys; sys._MEIPASS = sys.argv[1]; "
+        "import os, runpy, sys; sys._MEIPASS = sys.argv[1]; "
         f"runpy.run_path({str(PACKAGING / 'hooks' / 'rthook_annotator.py')!r}); "
-        "print(site.getsitepackages()[0])"
+        "print(os.environ['FLAGS_mklml_dir'])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path / "_internal")], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == str(tmp_path / "_internal")  # where paddle.base.core looks for libs
+        [sys.executable, "-c", probe, str(tmp_path / "_internal")],
+        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin"},
+    )  # fmt: skip
+    assert result.stdout.strip() == str(tmp_path / "_internal" / "paddle" / "libs")  # where MKL lies
 
 
 def test_the_bundle_check_runs_every_cli_command() -> None:
