@@ -15,9 +15,11 @@ if [ -z "$VENV" ]; then
   VENV=.venv
 fi
 PY="$VENV/bin/python"
-if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
-  echo "build: installing PyInstaller into $VENV"
-  "$PY" -m pip install -q "pyinstaller>=6.10"
+# PyInstaller, and what check_bundle.sh needs to pip-install a plugin beside the bundle without network
+if ! "$PY" -c "import PyInstaller, wheel, setuptools; assert int(setuptools.__version__.split('.')[0]) >= 68" \
+    2>/dev/null; then
+  echo "build: installing PyInstaller (and setuptools, wheel) into $VENV"
+  "$PY" -m pip install -q "pyinstaller>=6.10" "setuptools>=68" wheel
 fi
 
 echo "build: PyInstaller (a few minutes)"
