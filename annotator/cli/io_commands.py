@@ -172,8 +172,13 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"{action} project {args.directory}: {report.label}")
     print(f"frames      {report.frames_added} added, {report.frames_updated} already there")
     print(
-        f"objects     {report.objects} ({_format_counts(report.objects_by_class)}) in {report.tracks} tracks"
+        f"objects     {report.objects} ({_format_counts(report.objects_by_class)}) in {report.tracks} new tracks"
     )
+    if report.objects_updated or report.objects_unchanged:
+        print(
+            f"matched     {report.objects_added} added, {report.objects_updated} updated, "
+            f"{report.objects_unchanged} unchanged (already imported)"
+        )
     if report.classes_added:
         print(f"classes     added {', '.join(report.classes_added)}")
     if report.problems:

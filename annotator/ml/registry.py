@@ -92,8 +92,9 @@ def _dropin_entries(folders: Sequence[Path]) -> Iterable[PluginEntry]:
                     data = json.loads(path.read_text(encoding="utf-8"))
                 except json.JSONDecodeError as error:
                     raise ManifestError(f"{path}: not valid JSON ({error})") from None
-                if isinstance(data, dict):
-                    data.setdefault("search_path", str(path.parent))
+                if isinstance(data, dict):  # a package folder (a plugin's source tree) imports from above
+                    package = (path.parent / "__init__.py").is_file()
+                    data.setdefault("search_path", str(path.parent.parent if package else path.parent))
                 return data
 
             yield _entry(manifest_path.parent.name, str(manifest_path), read)

@@ -8,6 +8,7 @@ signals and calls its methods, and so do the window's actions (Models menu).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.qt.background import BackgroundCalls
 from annotator.qt.document import Document
+from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.scoring import ScoringController
 from annotator.qt.settings import AppSettings
@@ -89,6 +91,8 @@ class FineTuneController(QObject):
         super().__init__(parent)
         self.document = document
         self.choices = TrainingChoices(settings)
+        #: plugin parameters set in the Training panel, per plugin (the Epochs box wins for ``epochs``)
+        self.parameter_memory = ParameterMemory(settings, "training")
         self.registry = registry
         self.preannotation = preannotation
         self.scoring = scoring
@@ -148,6 +152,14 @@ class FineTuneController(QObject):
         has_epochs = any(p.name == "epochs" for p in manifest.parameters)
         folder = _plugin_folder(registry, choice.plugin_id)
         project, options = workspace.project, choice.options(has_epochs)
+        names = {p.name for p in manifest.parameters}
+        remembered = {k: v for k, v in self.parameter_memory.values(choice.plugin_id).items() if k in names}
+        try:
+            checked = manifest.parameter_values(remembered)
+        except AnnotatorError as error:
+            self.message.emit(f"Cannot fine-tune {choice.plugin_id}: {error}", 10_000)
+            return False
+        options = dataclasses.replace(options, params={k: checked[k] for k in remembered} | options.params)
         self._planning, self._cancel_requested = True, False
         self.job_started.emit(choice.plugin_id, reason)
         self.calls.submit(

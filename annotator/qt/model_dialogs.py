@@ -1,10 +1,11 @@
-"""Dialogs of the Models menu: which plugin and score threshold to pre-annotate with, and the threshold
-(and scope) of "Accept all above threshold". The last choices are remembered in the settings."""
+"""Dialogs of the Models menu: which plugin, score threshold and plugin parameters to pre-annotate with, and
+the threshold (and scope) of "Accept all above threshold". The last choices are remembered in the settings."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from annotator.core.project import Project
 from annotator.core.review import proposals_above
 from annotator.ml.manifest import PluginManifest
+from annotator.qt.parameter_form import ParameterForm, ParameterMemory
 from annotator.qt.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,29 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     return buttons
 
 
+def plugin_parameter_form(
+    dialog: QDialog,
+    plugin_box: QComboBox,
+    manifests: Sequence[PluginManifest],
+    memory: ParameterMemory | None,
+    buttons: QDialogButtonBox,
+) -> ParameterForm:
+    """A `ParameterForm` that follows ``plugin_box`` (remembered values filled in) and disables OK while a
+    value is invalid."""
+    by_id = {manifest.id: manifest for manifest in manifests}
+    form = ParameterForm(dialog)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    def show_plugin() -> None:
+        plugin_id = str(plugin_box.currentData())
+        form.set_manifest(by_id.get(plugin_id), memory.values(plugin_id) if memory is not None else None)
+
+    form.changed.connect(lambda: ok.setEnabled(form.error() is None))
+    plugin_box.currentIndexChanged.connect(lambda _index: show_plugin())
+    show_plugin()
+    return form
+
+
 class PreannotateDialog(QDialog):
     """Choose a plugin (of a task that fits the frames) and the lowest score a proposal must reach."""
 
@@ -99,6 +124,7 @@ class PreannotateDialog(QDialog):
         plugin_id: str | None,
         threshold: float,
         parent: QWidget | None = None,
+        memory: ParameterMemory | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pre-annotate")
@@ -117,13 +143,20 @@ class PreannotateDialog(QDialog):
         form.addRow("Frames", QLabel(scope))
         form.addRow("Plugin", self.plugin_box)
         form.addRow("Keep proposals scoring at least", self.threshold_box)
+        buttons = _buttons(self, "Pre-annotate")
+        self.parameter_form = plugin_parameter_form(self, self.plugin_box, plugins, memory, buttons)
+        form.addRow("Parameters", self.parameter_form)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self, "Pre-annotate"))
+        layout.addWidget(buttons)
 
     def choice(self) -> tuple[str, float]:
         """The chosen plugin id and threshold."""
         return str(self.plugin_box.currentData()), float(self.threshold_box.value())
+
+    def parameters(self) -> dict[str, Any]:
+        """The plugin parameters set to other values than their defaults."""
+        return self.parameter_form.overrides()
 
 
 class AcceptAboveDialog(QDialog):

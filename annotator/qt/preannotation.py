@@ -35,6 +35,7 @@ from annotator.ml.weights import load_weights
 from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
+from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.settings import AppSettings
 from annotator.qt.status_progress import StatusProgress
 from annotator.qt.threads import release_worker
@@ -170,6 +171,7 @@ class PreannotationController(QObject):
         super().__init__(parent)
         self.document = document
         self.choices = ModelChoices(settings)
+        self.parameter_memory = ParameterMemory(settings)
         self._registry = plugins
         self._widget = parent
         self.progress = StatusProgress()
@@ -230,12 +232,16 @@ class PreannotationController(QObject):
         preferred = next(
             (p for p in (chosen, self.choices.plugin, BUILTIN_DEFAULT_3D) if p in ids), fitting[0].id
         )
-        dialog = PreannotateDialog(fitting, scope, preferred, self.choices.threshold, self._widget)
+        dialog = PreannotateDialog(
+            fitting, scope, preferred, self.choices.threshold, self._widget, self.parameter_memory
+        )
         if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
             return
         plugin_id, threshold = dialog.choice()
+        params = dialog.parameters()
         self.choices.remember_preannotation(plugin_id, threshold)
-        self.start(plugin_id, frames, threshold)
+        self.parameter_memory.remember(plugin_id, params)
+        self.start(plugin_id, frames, threshold, params or None)
 
     # -- running ------------------------------------------------------------------------------------
     def start(

@@ -1,11 +1,13 @@
 """The dialog of Models > Score uncertainty: plugin, sampling mode (only those the plugin supports),
-passes K, the lowest mean score kept and the frames; the last choices are remembered in the settings."""
+passes K, the lowest mean score kept, the frames and the plugin's parameters; the last choices are remembered
+in the settings."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +24,8 @@ from PySide6.QtWidgets import (
 
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.uncertainty.sampling import supported_modes
+from annotator.qt.model_dialogs import plugin_parameter_form
+from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ class ScoreDialog(QDialog):
         frame_count: int,
         last: ScoringChoice,
         parent: QWidget | None = None,
+        memory: ParameterMemory | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Score uncertainty")
@@ -126,6 +131,8 @@ class ScoreDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Score")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.parameter_form = plugin_parameter_form(self, self.plugin_box, plugins, memory, buttons)
+        form.insertRow(4, "Parameters", self.parameter_form)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
@@ -143,6 +150,10 @@ class ScoreDialog(QDialog):
     def modes(self) -> list[str]:
         """The modes offered for the chosen plugin."""
         return [self.mode_box.itemData(i) for i in range(self.mode_box.count())]
+
+    def parameters(self) -> dict[str, Any]:
+        """The plugin parameters set to other values than their defaults."""
+        return self.parameter_form.overrides()
 
     def choice(self) -> ScoringChoice:
         """What was chosen."""

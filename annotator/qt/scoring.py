@@ -80,13 +80,16 @@ class ScoringController(PreannotationController):
         if last.plugin_id not in {m.id for m in fitting}:
             preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
             last = ScoringChoice(preferred, last.mode, last.passes, last.min_score, last.all_frames)
-        dialog = ScoreDialog(fitting, current.name if current else None, len(frames), last, self._widget)
+        dialog = ScoreDialog(
+            fitting, current.name if current else None, len(frames), last, self._widget, self.parameter_memory
+        )
         if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
             return
-        choice = dialog.choice()
+        choice, params = dialog.choice(), dialog.parameters()
         self.scoring_choices.remember(choice)
+        self.parameter_memory.remember(choice.plugin_id, params)
         chosen = frames if choice.all_frames or current is None else [current]
-        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score)
+        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None)
 
     def score(
         self,

@@ -207,7 +207,7 @@ def import_dataset(workspace: Workspace, request: TransferRequest) -> str:
     report = apply_dataset(workspace, dataset)
     summary = (
         f"{report.label}: {report.frames_added} frames added, {report.frames_updated} updated, "
-        f"{report.objects} objects"
+        f"{report.objects} objects ({report.objects_added} new, {report.objects_updated} updated)"
     )
     if report.problems:
         summary += f"; {len(report.problems)} malformed objects skipped (first: {report.problems[0]})"

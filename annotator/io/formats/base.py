@@ -33,7 +33,9 @@ class SourceObject:
     """One labelled object of a frame as a file describes it, already in the core's conventions.
 
     ``track_key`` is the source's identity of the object (SUSTech ``obj_id``, OpenLABEL uid, nuScenes
-    instance token): objects with the same key in different frames become one track.
+    instance token): objects with the same key in different frames become one track. ``source_id`` is
+    the object's identity within its frame where the source numbers objects but not tracks (a KITTI label
+    row); a re-import matches objects by it (else by ``track_key``, else by their order).
     """
 
     class_name: str
@@ -44,6 +46,7 @@ class SourceObject:
     attributes: dict[str, Any] = field(default_factory=dict)
     track_attributes: dict[str, Any] = field(default_factory=dict)
     score: float | None = None
+    source_id: str | None = None
 
 
 @dataclass

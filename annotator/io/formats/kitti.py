@@ -171,7 +171,9 @@ def _source_object(obj: KittiObject, box: np.ndarray, path: Path, number: int) -
         "cuboid": cuboid.to_array(nine_dof=True).tolist(),
     }
     attributes = {"kitti": kept, "occluded": str(obj.occluded)}
-    return SourceObject(obj.type, cuboid=cuboid, attributes=attributes, score=obj.score)
+    return SourceObject(
+        obj.type, cuboid=cuboid, attributes=attributes, score=obj.score, source_id=f"row {number}"
+    )
 
 
 def _named(camera: CameraCalibration, name: str) -> CameraCalibration:

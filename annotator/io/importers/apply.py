@@ -3,7 +3,8 @@
 The whole import is a single `FunctionCommand`, so one undo removes it and an error half-way changes
 nothing (the project reverts the recorded changes and the store never sees them). Frames whose name the
 project already has receive the imported objects; their cloud, images and calibration are filled in
-where missing, never replaced.
+where missing, never replaced. Importing the same labels again adds nothing: objects are matched to the
+ones an earlier import made by their source ids (`matching`) and updated where the source changed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
 from annotator.core.schema import LabelClass, LabelSchema
 from annotator.io.errors import FormatError
-from annotator.io.formats.base import Dataset, SourceFrame
+from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.formats.files import name_problem
+from annotator.io.importers.matching import SOURCE_ID, FrameMatcher, source_keys
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ class ImportReport:
     frames_updated: int = 0
     tracks: int = 0
     objects_by_class: Counter[str] = field(default_factory=Counter)
+    #: Objects that matched one an earlier import made: changed by the source / as they were.
+    objects_updated: int = 0
+    objects_unchanged: int = 0
     classes_added: list[str] = field(default_factory=list)
     problems: list[FormatError] = field(default_factory=list)
 
@@ -44,6 +49,11 @@ class ImportReport:
     def objects(self) -> int:
         """Objects imported in all."""
         return sum(self.objects_by_class.values())
+
+    @property
+    def objects_added(self) -> int:
+        """Objects the project did not have before."""
+        return self.objects - self.objects_updated - self.objects_unchanged
 
 
 def import_label(dataset: Dataset) -> str:
@@ -111,20 +121,15 @@ def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
             report.frames_updated += 1
         if frame != existing:
             project.put("frame", frame.id, frame)
-        for obj in source_frame.objects:
-            track_id = tracks.get(obj.track_key) if obj.track_key is not None else None
-            if track_id is None:
-                track_id = project.new_id("track")
-                attributes = dict(obj.track_attributes)
-                if obj.track_key is not None:
-                    attributes["source_id"] = obj.track_key
-                    tracks[obj.track_key] = track_id
-                project.put("track", track_id, Track(track_id, obj.class_name, attributes))
-                report.tracks += 1
+        matcher = FrameMatcher.of(project.annotations_of(frame.id))
+        for obj, key in zip(source_frame.objects, source_keys(dataset.title, source_frame.objects)):
+            match = matcher.take(key, obj)
+            if match is not None and match.track_id is not None and obj.track_key is not None:
+                tracks.setdefault(obj.track_key, match.track_id)
+            track_id = match.track_id if match is not None else _track_for(project, obj, tracks, report)
             provenance = imported if obj.score is None else dataclasses.replace(imported, score=obj.score)
-            annotation_id = project.new_id("annotation")
             annotation = Annotation(
-                annotation_id,
+                match.id if match is not None else project.new_id("annotation"),
                 frame.id,
                 obj.class_name,
                 track_id,
@@ -133,10 +138,47 @@ def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
                 camera=obj.camera,
                 provenance=provenance,
                 review=Review.ACCEPTED,
-                attributes=dict(obj.attributes),
+                attributes=dict(obj.attributes) | {SOURCE_ID: key},
             )
-            project.put("annotation", annotation_id, annotation)
             report.objects_by_class[obj.class_name] += 1
+            if match is None:
+                project.put("annotation", annotation.id, annotation)
+            elif _same_content(match, annotation):
+                report.objects_unchanged += 1
+                if match.attributes.get(SOURCE_ID) != key:  # imported before source ids were kept
+                    project.put(
+                        "annotation", match.id, dataclasses.replace(match, attributes=annotation.attributes)
+                    )
+            else:
+                report.objects_updated += 1
+                project.put("annotation", match.id, dataclasses.replace(annotation, keyframe=match.keyframe))
+
+
+def _track_for(project: Project, obj: SourceObject, tracks: dict[str, int], report: ImportReport) -> int:
+    """The track of an object the project does not have yet: its source track's, else a new one."""
+    track_id = tracks.get(obj.track_key) if obj.track_key is not None else None
+    if track_id is None:
+        track_id = project.new_id("track")
+        attributes = dict(obj.track_attributes)
+        if obj.track_key is not None:
+            attributes["source_id"] = obj.track_key
+            tracks[obj.track_key] = track_id
+        project.put("track", track_id, Track(track_id, obj.class_name, attributes))
+        report.tracks += 1
+    return track_id
+
+
+def _same_content(old: Annotation, new: Annotation) -> bool:
+    """True when a re-imported object says what the project already holds (class, geometry, data, score)."""
+    return (
+        old.class_name == new.class_name
+        and old.cuboid == new.cuboid
+        and old.box2d == new.box2d
+        and old.camera == new.camera
+        and old.provenance.score == new.provenance.score
+        and {k: v for k, v in old.attributes.items() if k != SOURCE_ID}
+        == {k: v for k, v in new.attributes.items() if k != SOURCE_ID}
+    )
 
 
 def _new_frame(project: Project, source: SourceFrame, index: int) -> Frame:

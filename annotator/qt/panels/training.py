@@ -43,6 +43,7 @@ from annotator.ml.finetune.pipeline import DEFAULT_EVERY, EVERY_SETTING
 from annotator.ml.protocol import FitProgress
 from annotator.qt.finetuning import FineTuneController, trainable_plugins
 from annotator.qt.panels.line_plot import LinePlot
+from annotator.qt.parameter_form import ParameterForm
 from annotator.qt.training_choices import TrainingChoice
 
 logger = logging.getLogger(__name__)
@@ -117,11 +118,16 @@ class TrainingPanel(QWidget):
         self.every.setRange(0, 10_000)
         self.every.setSpecialValueText("only on demand")
         self.every.setToolTip("Project setting: fine-tune after this many newly verified frames")
+        self.parameter_form = ParameterForm(self, hidden=("epochs",))
+        self.parameter_form.setToolTip(
+            "The plugin's parameters for fine-tuning (its fine-tuning defaults shown)"
+        )
         form = QFormLayout()
         for label, widget in (
             ("Plugin", self.plugin_box), ("Replay ratio", self.replay), ("Held apart", self.held_apart),
             ("Gate tolerance", self.tolerance), ("", self.uncertainty), ("", self.self_training),
             ("Epochs", self.epochs), ("Threads", self.threads), ("Fine-tune after N verified", self.every),
+            ("Parameters", self.parameter_form),
         ):  # fmt: skip
             form.addRow(label, widget)
         self.start_button = QPushButton("Fine-tune now")
@@ -172,6 +178,7 @@ class TrainingPanel(QWidget):
         for check in (self.uncertainty, self.self_training):
             check.toggled.connect(self._remember)
         self.every.editingFinished.connect(self._every_edited)
+        self.parameter_form.changed.connect(self._remember_parameters)
         self.start_button.clicked.connect(self.controller.start_now)
         self.cancel_button.clicked.connect(self.controller.cancel)
         self.promote_button.clicked.connect(self._make_selected_current)
@@ -236,12 +243,25 @@ class TrainingPanel(QWidget):
         self._remember()
         plugin = self.plugin_box.currentData()
         has_epochs = False
+        manifest = None
         if plugin:
             manifest = self.controller.registry().manifest(plugin)
             has_epochs = any(p.name == "epochs" for p in manifest.parameters)
         self.epochs.setEnabled(has_epochs)
+        self.parameter_form.blockSignals(True)
+        self.parameter_form.set_manifest(
+            manifest,
+            self.controller.parameter_memory.values(plugin) if plugin else None,
+            manifest.finetune_defaults if manifest is not None else None,
+        )
+        self.parameter_form.blockSignals(False)
         self.controller.plugin_chosen()
         self.refresh()
+
+    def _remember_parameters(self) -> None:
+        plugin = self.plugin_box.currentData()
+        if plugin and self.parameter_form.error() is None:
+            self.controller.parameter_memory.remember(plugin, self.parameter_form.overrides())
 
     def _every_edited(self) -> None:
         project = self.document.project
