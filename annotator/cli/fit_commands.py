@@ -1,4 +1,8 @@
-"""``annotator fit``: "fit to points" + "auto-rotate" for every cuboid of the selected frames.
+"""``annotator fit``: every cuboid of the selected frames fitted to the object it covers.
+
+The fit respects partial views (`annotator.core.partial_fit`): sides the sensor sees take their size from
+the points, hidden sides from the track's agreed size or the class default, anchored on the visible
+faces; a box that already agrees with its fit is left as it is, and a weak fit changes nothing and says why.
 
 Each frame's edit is one undoable command in the project's history ("Fit 12 cuboids in frame 000004"),
 so the application's Edit > Undo takes a frame's fit back. A box holding too few points is left alone and
@@ -20,6 +24,7 @@ from annotator.cli.progress import Progress
 from annotator.core.box_fit import MIN_POINTS, fit_frame
 from annotator.core.edits import UpdateAnnotations
 from annotator.core.errors import AnnotatorError
+from annotator.core.fit_priors import size_prior
 from annotator.core.records import Annotation, Frame
 from annotator.core.selection import select_frames
 
@@ -32,7 +37,8 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the fit sub-command."""
     fit = subparsers.add_parser(
-        "fit", help="fit every cuboid of the selected frames to its points (fit to points + auto-rotate)"
+        "fit",
+        help="fit every cuboid of the selected frames to the object it covers (partial views respected)",
     )
     fit.add_argument("directory", type=Path, help="the project directory")
     fit.add_argument("--frames", metavar="SEL", help="frames to fit: 0-9,15,20-, names, or all (default)")
@@ -72,7 +78,10 @@ def fit_one_frame(
         return 0, [f"frame {frame.name}: no point cloud, {len(chosen)} boxes left alone"]
     cloud = read_point_cloud(project.resolve_path(frame.cloud))
     # every box of the frame is a neighbour, fitted or not; only the chosen ones change
-    report = fit_frame([a.cuboid for a in everything], cloud.xyz, rotate=rotate, min_points=min_points)
+    priors = [size_prior(project, a) for a in everything]
+    report = fit_frame(
+        [a.cuboid for a in everything], cloud.xyz, rotate=rotate, min_points=min_points, priors=priors
+    )
     chosen_ids = {a.id for a in chosen}
     updated, messages = [], []
     for annotation, outcome in zip(everything, report.outcomes):
@@ -121,7 +130,7 @@ def run_fit(args: argparse.Namespace) -> int:
         f"fitted      {fitted} of {total} cuboids in {len(frames)} frames ({total - fitted - left} already fitted)"
     )
     if left:
-        print(f"left alone  {left} (too few points; see the warnings above)")
+        print(f"left alone  {left} (too few points or a weak fit; see the warnings above)")
     if failed:
         print(f"skipped     {failed} frames (see the errors above)")
     return EXIT_PARTIAL if left or failed else 0

@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     snap.add_argument("--out", type=Path, required=True, help="the PNG to write")
     snap.add_argument("--size", type=parse_size, help="WxH pixels (default 1600x1000 window, 1024x768 view)")
     snap.add_argument(
-        "--select", default="auto", help="annotation id to select, 'auto' (first cuboid, default) or 'none'"
+        "--select",
+        default="auto",
+        help="annotation ids to select (3, or 3,5,8 for several), 'auto' (first cuboid, default) or 'none'",
     )
     snap.add_argument("--camera", choices=CAMERAS, default="default", help="perspective camera preset")
     snap.add_argument("--color-by", choices=COLOR_MODES, default="height", help="point colouring")

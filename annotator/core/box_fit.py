@@ -10,14 +10,15 @@ that makes the box overlap a neighbour more than before is not taken, and a box 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.fitting import auto_rotate, fit_to_points
-from annotator.core.geometry import Cuboid, PointIndex, bev_intersection_area
+from annotator.core.geometry import Cuboid, PointIndex, bev_intersection_area, wrap_angle
 from annotator.core.ground import GroundModel, estimate_ground
+from annotator.core.partial_fit import fit_partial, object_points
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +28,23 @@ MIN_POINTS = 10
 #: How far around a box points are gathered (metres): auto-rotate looks this far out.
 GATHER_MARGIN = 2.0
 
+#: A box holding this share of its object's points, turned as its fit (radians) and with the faces it
+#: shows the sensor this close to the points (metres) already fits (see `already_fits`).
+HOLDS_SHARE = 0.95
+HEADING_TOLERANCE = math.radians(6.0)
+FACE_TOLERANCE = 0.25
+
 
 @dataclass
 class FitOutcome:
-    """What happened to one box: the new cuboid (the old one when left alone) and why it was left."""
+    """What happened to one box: the new cuboid (the old one when left alone), the object points it
+    holds, the fit's confidence (0..1) and why it was left alone (empty when fitted or already fitted)."""
 
     cuboid: Cuboid
     changed: bool
     points: int
     reason: str = ""
+    confidence: float = 0.0
 
 
 @dataclass
@@ -51,12 +60,34 @@ class FitReport:
 
     @property
     def left_alone(self) -> list[int]:
-        """Positions of boxes left alone for too few points."""
+        """Positions of boxes left alone (too few points, a weak fit, or a fit into a neighbour)."""
         return [i for i, o in enumerate(self.outcomes) if o.reason]
 
 
 def _overlap(cuboid: Cuboid, others: Sequence[Cuboid]) -> float:
     return sum(bev_intersection_area(cuboid, other) for other in others)
+
+
+def already_fits(
+    cuboid: Cuboid, fitted: Cuboid, obj: np.ndarray, sensor_xy: Sequence[float] = (0.0, 0.0)
+) -> bool:
+    """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
+    (`HOLDS_SHARE`), its heading is the fit's (within `HEADING_TOLERANCE`), and each face it turns to the
+    sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
+    see are the box's own business (a fit cannot know them better)."""
+    if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, 0.05))) < HOLDS_SHARE:
+        return False
+    if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE:
+        return False
+    local = cuboid.world_to_box(obj)
+    eye = cuboid.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], cuboid.center[2]]]))[0]
+    half = np.asarray(cuboid.size) / 2.0
+    for axis in (0, 1):
+        if eye[axis] < -half[axis] and local[:, axis].min() + half[axis] > FACE_TOLERANCE:
+            return False
+        if eye[axis] > half[axis] and half[axis] - local[:, axis].max() > FACE_TOLERANCE:
+            return False
+    return True
 
 
 def fit_box(
@@ -67,26 +98,29 @@ def fit_box(
     rotate: bool = True,
     min_points: int = MIN_POINTS,
     shrink: bool = True,
+    prior_size: Sequence[float] | None = None,
+    heading_hint: float | None = None,
+    sensor_xy: Sequence[float] = (0.0, 0.0),
 ) -> FitOutcome:
-    """Auto-rotate (``rotate``) then fit to points (``shrink``) one box against ``points`` that exclude
-    its neighbours' points.
+    """Fit one box to the object it covers (`fit_partial`), against ``points`` that exclude its
+    neighbours' points; ``shrink`` False only turns it (auto-rotate: centre and size kept).
 
-    ``points`` should be the frame's points without those inside the other boxes; ``neighbours`` are
-    those boxes (a turn that overlaps them more is not taken).
+    A box that already agrees with its fit is left as it is (a fit never makes a good box worse); a weak
+    fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
     """
-    pts = np.asarray(points)[:, :3]
-    inside = pts[cuboid.points_inside(pts)]
-    count = int(np.count_nonzero(~ground.is_ground(inside, 0.15))) if len(inside) else 0
-    if count < min_points:
-        return FitOutcome(cuboid, False, count, f"{count} points inside (fewer than {min_points})")
-    result = cuboid
-    if rotate:
-        turned = auto_rotate(cuboid, pts, ground)
-        if _overlap(turned, neighbours) <= _overlap(cuboid, neighbours) + 1e-9:
-            result = turned
-    if shrink:
-        result = fit_to_points(result, pts, ground)
-    return FitOutcome(result, result != cuboid, count)
+    partial = fit_partial(
+        cuboid, points, ground, prior_size, heading_hint, sensor_xy, min_points, rotate=rotate
+    )
+    if not partial.usable:
+        return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
+    fitted = partial.cuboid if shrink else cuboid.replace(yaw=partial.cuboid.yaw)
+    if _overlap(fitted, neighbours) > _overlap(cuboid, neighbours) + 0.05 * fitted.size[0] * fitted.size[1]:
+        reason = "the fit would run into a neighbouring box"
+        return FitOutcome(cuboid, False, partial.points, reason, partial.confidence)
+    obj = object_points(cuboid, points, ground)
+    if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy):
+        return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence)
+    return FitOutcome(cuboid, False, partial.points, "", partial.confidence)
 
 
 def fit_frame(
@@ -95,8 +129,16 @@ def fit_frame(
     ground: GroundModel | None = None,
     rotate: bool = True,
     min_points: int = MIN_POINTS,
+    priors: Sequence[Sequence[float] | None] | None = None,
+    headings: Sequence[float | None] | None = None,
+    sensor_xy: Sequence[float] = (0.0, 0.0),
 ) -> FitReport:
-    """Fit every box of a frame (see `fit_box`); the ground is estimated from ``points`` when not given."""
+    """Fit every box of a frame (see `fit_box`); the ground is estimated from ``points`` when not given.
+
+    ``priors``: per box, the size for sides the sensor does not see in full (class default or the
+    track's agreed size; None: the box's own). ``headings``: per box, a heading to point along (a
+    track's motion) or None.
+    """
     pts = np.asarray(points)[:, :3]
     model = ground if ground is not None else estimate_ground(pts)
     index = PointIndex(pts)
@@ -112,7 +154,12 @@ def fit_frame(
         own[inside[index_of_box]] = True
         mine = around[holders[around] - own[around] == 0]  # in no other box
         neighbours = [c for j, c in enumerate(cuboids) if j != index_of_box]
-        report.outcomes.append(fit_box(cuboid, pts[mine], model, neighbours, rotate, min_points))
+        prior = None if priors is None else priors[index_of_box]
+        hint = None if headings is None else headings[index_of_box]
+        outcome = fit_box(
+            cuboid, pts[mine], model, neighbours, rotate, min_points, True, prior, hint, sensor_xy
+        )
+        report.outcomes.append(outcome)
     return report
 
 

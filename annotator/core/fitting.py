@@ -329,3 +329,33 @@ def auto_rotate(
         quarter = math.pi / 2.0
         yaw = fitted.yaw + quarter * round(wrap_angle(cuboid.yaw - fitted.yaw) / quarter)
     return cuboid.replace(yaw=_pick_direction(yaw, cuboid.yaw))
+
+
+def shrink_face(
+    cuboid: Cuboid,
+    points: np.ndarray,
+    axis: int,
+    sign: int,
+    ground: GroundModel | float | None = None,
+    ground_tolerance: float = 0.15,
+) -> Cuboid:
+    """The cuboid with one face (box ``axis`` 0 length / 1 width / 2 height, ``sign`` +1 or -1) moved in
+    to the outermost object point inside the box on that side; the opposite face stays. Ground points
+    never count. Unchanged when no object point is inside."""
+    pts = np.asarray(points)[:, :3]
+    model = _ground_model(ground, cuboid, pts)
+    inside = _object_points(cuboid, pts, model, 0.0, ground_tolerance)
+    if len(inside) == 0:
+        return cuboid
+    local = cuboid.world_to_box(inside).astype(np.float64)[:, axis]
+    half = cuboid.size[axis] / 2.0
+    face = float(local.max()) if sign > 0 else float(local.min())
+    kept = -half if sign > 0 else half  # the opposite face
+    size = list(cuboid.size)
+    size[axis] = max(abs(face - kept), MIN_SIZE[axis])
+    shift = np.zeros(3)
+    shift[axis] = (
+        (face + kept) / 2.0 if abs(face - kept) >= MIN_SIZE[axis] else kept + sign * size[axis] / 2.0
+    )
+    centre = cuboid.box_to_world(shift[None])[0]
+    return cuboid.replace(center=tuple(centre), size=tuple(size))

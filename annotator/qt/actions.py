@@ -334,6 +334,14 @@ def cuboid_actions() -> tuple[ActionSpec, ...]:
             args=(-1,),
         ),
         ActionSpec("cuboid.duplicate", "D&uplicate", menu, "editing.duplicate", keys=("Alt+D",)),
+        ActionSpec(
+            "cuboid.same_size",
+            "&Same size as the first selected",
+            menu,
+            "editing.same_size",
+            keys=("Alt+S",),
+            tip="Ctrl+click boxes (or Ctrl+drag a band in the top view) first",
+        ),
         ActionSpec("cuboid.delete", "&Delete", menu, "editing.delete", keys=("Del", "Backspace")),
         *(
             ActionSpec(

@@ -65,6 +65,7 @@ class Document(QObject):
         self.frame_id: int | None = None
         self.loaded: LoadedFrame | None = None
         self.selected_id: int | None = None
+        self.also_selected: tuple[int, ...] = ()  # more boxes selected with Ctrl+click or the band
         self.hidden_classes: set[str] = set()
         self._active_class: str | None = None
         self.load_ms = 0.0
@@ -102,7 +103,7 @@ class Document(QObject):
         self.workspace = None
         self.frame_id = None
         self.loaded = None
-        self.selected_id = None
+        self.selected_id, self.also_selected = None, ()
         self.loader.clear()
         self.opened.emit()
         self.frame_changed.emit(None)
@@ -142,7 +143,7 @@ class Document(QObject):
         self.loaded = None
         self.load_ms = 0.0
         if self.selected_id is not None:
-            self.selected_id = None
+            self.selected_id, self.also_selected = None, ()
             self.selection_changed.emit(None)
         self.frame_changed.emit(frame_id)
         frame = self.frame
@@ -247,18 +248,47 @@ class Document(QObject):
             None if project is None or self.selected_id is None else project.annotations.get(self.selected_id)
         )
 
-    def select(self, annotation_id: int | None) -> None:
-        """Select an annotation of the current frame (None: clear)."""
+    def _on_frame(self, annotation_id: int | None) -> bool:
         project = self.project
-        if annotation_id is not None and (
-            project is None
-            or annotation_id not in project.annotations
-            or project.annotations[annotation_id].frame_id != self.frame_id
-        ):
+        return (
+            annotation_id is not None
+            and project is not None
+            and annotation_id in project.annotations
+            and project.annotations[annotation_id].frame_id == self.frame_id
+        )
+
+    def select(self, annotation_id: int | None) -> None:
+        """Select an annotation of the current frame, alone (None: clear)."""
+        if not self._on_frame(annotation_id):
             annotation_id = None
-        if annotation_id != self.selected_id:
+        if annotation_id != self.selected_id or self.also_selected:
             self.selected_id = annotation_id
+            self.also_selected = ()
             self.selection_changed.emit(annotation_id)
+
+    @property
+    def selected_ids(self) -> list[int]:
+        """Every selected annotation: the primary one (Properties, handles) first."""
+        if self.selected_id is None:
+            return []
+        return [self.selected_id, *self.also_selected]
+
+    def select_many(self, annotation_ids: list[int]) -> None:
+        """Select several annotations of the current frame; the first becomes the primary one."""
+        ids = list(dict.fromkeys(i for i in annotation_ids if self._on_frame(i)))
+        primary = ids[0] if ids else None
+        if primary != self.selected_id or tuple(ids[1:]) != self.also_selected:
+            self.selected_id, self.also_selected = primary, tuple(ids[1:])
+            self.selection_changed.emit(primary)
+
+    def toggle_selected(self, annotation_id: int | None) -> None:
+        """Add an annotation to the selection, or take it out when it is in (Ctrl+click)."""
+        if not self._on_frame(annotation_id):
+            return
+        ids = self.selected_ids
+        self.select_many(
+            [i for i in ids if i != annotation_id] if annotation_id in ids else [*ids, annotation_id]
+        )
 
     @property
     def active_class(self) -> str | None:
@@ -305,9 +335,10 @@ class Document(QObject):
         if schema:
             self.schema_changed.emit()
         touched = [c for c in changes if c.kind == "annotation" and self._on_current_frame(c)]
+        if self.also_selected and any(not self._on_frame(i) for i in self.also_selected):
+            self.select_many([i for i in self.selected_ids if self._on_frame(i)])
         if self.selected_id is not None and self.selected is None:
-            self.selected_id = None
-            self.selection_changed.emit(None)
+            self.select_many([i for i in self.also_selected if self._on_frame(i)])
         if touched or schema:
             selected_touched = any(c.key == self.selected_id for c in touched)
             self.annotations_changed.emit(selected_touched)

@@ -26,8 +26,9 @@ WHEEL_ZOOM = 1.2
 class ViewHost(Protocol):
     """What a mode may ask of the view it works in (positions are Qt widget coordinates)."""
 
-    def pick_at(self, position: QPointF) -> None:
-        """Select the cuboid under ``position`` (or clear the selection)."""
+    def pick_at(self, position: QPointF, toggle: bool = False) -> None:
+        """Select the cuboid under ``position`` (or clear the selection); ``toggle`` (Ctrl+click): add
+        it to the selection or take it out."""
 
     def zoom_at(self, position: QPointF, factor: float) -> None:
         """Zoom by ``factor`` keeping the point under ``position`` in place."""
@@ -114,7 +115,8 @@ class NavigateMode(InteractionMode):
         was_drag, self._dragging = self._dragging, False
         quick = time.monotonic() - self._press_time < CLICK_SECONDS
         if press is not None and not was_drag and quick and event.button() == Qt.MouseButton.LeftButton:
-            self.host.pick_at(event.position())
+            toggle = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.host.pick_at(event.position(), toggle)
         return self.handles_drag
 
     def wheel(self, event: QWheelEvent) -> bool:

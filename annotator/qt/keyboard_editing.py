@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
 from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
+from annotator.core.fit_priors import size_prior
 from annotator.core.geometry import Cuboid
 from annotator.core.records import MANUAL, Annotation
 from annotator.qt.document import Document
@@ -67,11 +68,15 @@ class KeyboardEditor(QObject):
 
     # -- helpers ------------------------------------------------------------------------------------
     def _selected_ids(self) -> list[int]:
+        """The selected cuboids (several with Ctrl+click or the top view's Ctrl+drag band)."""
         selected = self.document.selected
         if selected is None or selected.cuboid is None:
             self.message.emit("Select a cuboid first (click it, or Tab)", MESSAGE_MS)
             return []
-        return [selected.id]
+        project = self.document.project
+        return [
+            i for i in self.document.selected_ids if project is not None and project.annotations[i].cuboid
+        ]
 
     def _apply(self, edit: Callable[[Cuboid], Cuboid], label: str, merge: tuple | None = None) -> None:
         project = self.document.project
@@ -134,7 +139,9 @@ class KeyboardEditor(QObject):
         near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
         others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
         points = points_outside(near, others)
-        outcome = fit_box(cuboid, points, local_ground(points, cuboid), others, rotate_box, shrink=shrink)
+        prior = size_prior(self.document.project, annotation)
+        ground = local_ground(points, cuboid)
+        outcome = fit_box(cuboid, points, ground, others, rotate_box, shrink=shrink, prior_size=prior)
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
             return
@@ -168,7 +175,8 @@ class KeyboardEditor(QObject):
         """Delete the selected cuboid."""
         ids = self._selected_ids()
         if ids:
-            self.document.push(RemoveAnnotations(ids, "Delete cuboid"))
+            label = "Delete cuboid" if len(ids) == 1 else f"Delete {len(ids)} cuboids"
+            self.document.push(RemoveAnnotations(ids, label))
 
     def duplicate(self) -> None:
         """A copy of the selected cuboid beside it (to its left), as a new object; selects the copy."""
@@ -198,9 +206,29 @@ class KeyboardEditor(QObject):
             self.message.emit(f"The schema has {len(names)} classes; no class {number}", MESSAGE_MS)
             return
         name = names[number - 1]
-        if name != annotation.class_name:
-            changed = dataclasses.replace(annotation, class_name=name)
-            self.document.push(UpdateAnnotations([changed], f"Change class to {name}"))
+        chosen = [project.annotations[i] for i in self.document.selected_ids]
+        changed = [dataclasses.replace(a, class_name=name) for a in chosen if a.class_name != name]
+        if changed:
+            self.document.push(UpdateAnnotations(changed, f"Change class to {name}"))
+
+    def same_size(self) -> None:
+        """Give every selected cuboid the size of the first selected one (one step; centres and
+        headings stay)."""
+        project = self.document.project
+        ids = self._selected_ids()
+        if project is None or len(ids) < 2:
+            if ids:
+                self.message.emit("Select more boxes (Ctrl+click) to give them this size", MESSAGE_MS)
+            return
+        size = project.annotations[ids[0]].cuboid.size
+        command = edit_cuboids(
+            project, ids[1:], lambda c: c.replace(size=size), f"Same size for {len(ids)} cuboids"
+        )
+        if command is not None:
+            self.document.push(command)
+            self.message.emit(
+                f"{len(ids) - 1} cuboids now {size[0]:.2f} x {size[1]:.2f} x {size[2]:.2f} m", MESSAGE_MS
+            )
 
     # -- 9-DoF --------------------------------------------------------------------------------------
     def set_nine_dof(self, on: bool) -> None:

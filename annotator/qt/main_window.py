@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
             self.training,
             self.mouse_tools,
             self.images.deriver,
+            self.properties_panel,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")

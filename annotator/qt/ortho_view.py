@@ -45,7 +45,7 @@ class OrthoView(SceneView):
         self.axis = axis
         self.canvas.set_interactor_style(passive_style())
         self.set_mode(NavigateMode(self, handles_drag=True))
-        self._content: tuple[PreparedCloud | None, list[CuboidItem], int | None] = (None, [], None)
+        self._content: tuple[PreparedCloud | None, list[CuboidItem], list[int]] = (None, [], [])
         self._fitted = True  # the camera is where the last fit put it (so a resize refits)
         self.canvas.resized.connect(self._refit_if_fitted)
 
@@ -53,19 +53,25 @@ class OrthoView(SceneView):
         self,
         cloud: PreparedCloud | None,
         items: Sequence[CuboidItem],
-        selected: int | None,
+        selection: Sequence[int],
         fit: bool = True,
     ) -> None:
-        """Show the frame's cloud and cuboids around ``selected``; ``fit`` re-centres the camera."""
-        self._content = (cloud, list(items), selected)
-        self.scene.show(cloud, items, selected, fit=fit)
+        """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
+        as selected too); ``fit`` re-centres the camera."""
+        self._content = (cloud, list(items), list(selection))
+        self._show(fit)
         if fit:
             self._fitted = True
         self.request_render()
 
+    def _show(self, fit: bool) -> None:
+        cloud, items, selection = self._content
+        primary = selection[0] if selection else None
+        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:])
+
     def _refit_if_fitted(self) -> None:
         if self._fitted and self._content[0] is not None:
-            self.scene.show(*self._content, fit=True)
+            self._show(True)
             self.request_render()
 
     # -- ViewHost -----------------------------------------------------------------------------------

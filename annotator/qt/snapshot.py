@@ -77,13 +77,16 @@ def _select(document: Document, select: str) -> None:
         document.select(None)
     else:
         try:
-            wanted = int(select)
+            wanted = [int(part) for part in select.split(",")]
         except ValueError:
-            raise SnapshotError(f"--select takes auto, none or an annotation id, not {select!r}") from None
-        if wanted not in {a.id for a in cuboids}:
+            raise SnapshotError(
+                f"--select takes auto, none or annotation ids (3 or 3,5,8), not {select!r}"
+            ) from None
+        missing = [i for i in wanted if i not in {a.id for a in cuboids}]
+        if missing:
             known = ", ".join(str(a.id) for a in cuboids) or "none"
-            raise SnapshotError(f"frame has no cuboid annotation {wanted} (its cuboids: {known})")
-        document.select(wanted)
+            raise SnapshotError(f"frame has no cuboid annotation {missing[0]} (its cuboids: {known})")
+        document.select_many(wanted)
 
 
 def take_snapshot(

@@ -54,7 +54,7 @@ class TrackEditor(QObject):
         if selected is None or selected.cuboid is None:
             self.message.emit("Select a cuboid first (or use the 'all cuboids' entry)", MESSAGE_MS)
             return []
-        return [selected.id]
+        return self.document.selected_ids
 
     def copy(self, everything: bool = False) -> None:
         """Copy the selected (or every) cuboid to the next frame unchanged."""

@@ -30,6 +30,8 @@ class SceneView(QWidget):
 
     #: The user clicked: the annotation id under the cursor, or None for empty space.
     picked = Signal(object)
+    #: A Ctrl+click: the cuboid under the cursor joins or leaves the selection.
+    toggled = Signal(object)
     #: The world point under the cursor (numpy (3,)) or None when the cursor left.
     cursor_moved = Signal(object)
     #: A render finished: its duration in milliseconds.
@@ -131,11 +133,15 @@ class SceneView(QWidget):
         """The world ray under a canvas position."""
         return self.scene.display_ray(*self.display_point(position))
 
-    def pick_at(self, position: QPointF) -> None:
-        """Emit `picked` with the cuboid under ``position`` (None: empty space)."""
+    def pick_at(self, position: QPointF, toggle: bool = False) -> None:
+        """Emit `picked` with the cuboid under ``position`` (None: empty space), or `toggled` with it
+        for a Ctrl+click (``toggle``; empty space then changes nothing)."""
         origin, direction = self.ray_at(position)
         hit = pick_cuboid(origin, direction, [(item.id, item.cuboid) for item in self.scene.items])
-        self.picked.emit(hit)
+        if not toggle:
+            self.picked.emit(hit)
+        elif hit is not None:
+            self.toggled.emit(hit)
 
     def hover(self, position: QPointF | None) -> None:
         """Emit `cursor_moved` with the world point under the cursor."""

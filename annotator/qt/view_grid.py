@@ -60,6 +60,7 @@ class ViewGrid(QSplitter):
         self._timing: tuple[float, float] | None = None
         for view in self.views:
             view.picked.connect(document.select)
+            view.toggled.connect(document.toggle_selected)
             view.cursor_moved.connect(self.cursor_moved)
         self.perspective.rendered.connect(self._perspective_rendered)
         document.cloud_changed.connect(self._cloud_changed)
@@ -113,10 +114,10 @@ class ViewGrid(QSplitter):
 
     def _show_cuboids(self, fit_ortho: bool) -> None:
         items = self.document.cuboid_items()
-        selected = self.document.selected_id
-        self.perspective.set_cuboids(items, selected)
+        selected, also = self.document.selected_id, self.document.also_selected
+        self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
-            view.show_frame(self.document.cloud, items, selected, fit=fit_ortho)
+            view.show_frame(self.document.cloud, items, self.document.selected_ids, fit=fit_ortho)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.detail == "full":

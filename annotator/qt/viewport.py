@@ -65,9 +65,11 @@ class PerspectiveView(SceneView):
             self.lod.motion()
         self.request_render()
 
-    def set_cuboids(self, items: Sequence[CuboidItem], selected: int | None) -> None:
-        """Draw the frame's cuboids with ``selected`` emphasised."""
-        self.scene.set_cuboids(items, selected)
+    def set_cuboids(
+        self, items: Sequence[CuboidItem], selected: int | None, also: Sequence[int] = ()
+    ) -> None:
+        """Draw the frame's cuboids with ``selected`` (and ``also``) emphasised."""
+        self.scene.set_cuboids(items, selected, also)
         self.request_render()
 
     def forget_camera(self) -> None:

@@ -101,6 +101,12 @@ class VtkCanvas(QVTKRenderWindowInteractor):
         if self.mode is None or not self.mode.mouse_release(event):
             super().mouseReleaseEvent(event)
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        """Offer the double-click to the interaction mode, then to VTK."""
+        handler = getattr(self.mode, "mouse_double_click", None)
+        if handler is None or not handler(event):
+            super().mouseDoubleClickEvent(event)
+
     def wheelEvent(self, event) -> None:
         """Offer the wheel to the interaction mode, then to VTK."""
         if self.mode is None or not self.mode.wheel(event):

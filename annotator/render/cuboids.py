@@ -152,6 +152,7 @@ class CuboidLayer:
         self._labels_visible = False
         self._items: list[CuboidItem] = []
         self._selected: int | None = None
+        self._label_room: LabelRoom | None = None
         self._filled: dict[str, list] = {}  # per actor role: what its geometry was made of
 
     @property
@@ -164,16 +165,20 @@ class CuboidLayer:
         """The cuboids drawn."""
         return list(self._items)
 
-    def set_items(self, items: Sequence[CuboidItem], selected: int | None = None) -> None:
-        """Draw ``items``; the one with id ``selected`` is drawn thicker and brighter.
+    def set_items(
+        self, items: Sequence[CuboidItem], selected: int | None = None, also: Sequence[int] = ()
+    ) -> None:
+        """Draw ``items``; the one with id ``selected`` (and those in ``also``, a multi-selection) is
+        drawn thicker and brighter.
 
         Only the actors whose cuboids changed get new geometry (selecting another box refills the
         selection and the role it left, not every box; a new proposal leaves the accepted boxes alone).
         """
         self._items = list(items)
         self._selected = selected
-        others = [item for item in self._items if item.id != selected]
-        chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id == selected]
+        picked = {selected, *also}
+        others = [item for item in self._items if item.id not in picked]
+        chosen = [replace(item, color=_brighter(item.color)) for item in self._items if item.id in picked]
         self._fill("boxes", self._mapper, self.actor, [item for item in others if not item.proposal])
         proposals = [item for item in others if item.proposal]
         self._fill("proposals", self._proposal_mapper, self.proposal_actor, proposals, dashed=True)
@@ -185,6 +190,11 @@ class CuboidLayer:
     def set_labels_visible(self, visible: bool) -> None:
         """Show or hide the class/track labels."""
         self._labels_visible = visible
+        self._fill_labels()
+
+    def set_label_room(self, room: LabelRoom | None) -> None:
+        """Keep labels from piling on each other: only those whose text has room are drawn (None: all)."""
+        self._label_room = room
         self._fill_labels()
 
     def _unchanged(self, role: str, content: list) -> bool:
@@ -225,6 +235,8 @@ class CuboidLayer:
 
     def _fill_labels(self) -> None:
         items = [item for item in self._items if item.label] if self._labels_visible else []
+        if self._label_room is not None:
+            items = self._label_room.uncluttered(items)
         if self._unchanged("labels", [(item.label, item.cuboid) for item in items]):
             return
         if not items:
@@ -242,6 +254,36 @@ class CuboidLayer:
         polydata.GetPointData().AddArray(labels)
         self._label_mapper.SetInputData(polydata)
         self.label_actor.VisibilityOn()
+
+
+@dataclass(frozen=True)
+class LabelRoom:
+    """How much room a label takes on screen, for a view that shows many boxes at once: world vectors
+    along the screen's right and up (``right``, ``up``), metres per pixel, and the label's size in pixels
+    (``char_px`` per character wide, ``line_px`` tall)."""
+
+    right: tuple[float, float, float]
+    up: tuple[float, float, float]
+    metres_per_pixel: float
+    char_px: float = 7.0
+    line_px: float = 16.0
+
+    def uncluttered(self, items: Sequence[CuboidItem]) -> list[CuboidItem]:
+        """The labelled items whose labels do not overlap an earlier kept one (greedy, in the given
+        order, so the same frame always shows the same labels)."""
+        kept: list[tuple[float, float, float, CuboidItem]] = []
+        right, up = np.asarray(self.right), np.asarray(self.up)
+        for item in items:
+            anchor = np.asarray(item.cuboid.center)
+            u = float(anchor @ right) / self.metres_per_pixel
+            v = float(anchor @ up) / self.metres_per_pixel
+            width = self.char_px * len(item.label)
+            clash = any(
+                abs(u - ku) < (width + kw) / 2.0 and abs(v - kv) < self.line_px for ku, kv, kw, _ in kept
+            )
+            if not clash:
+                kept.append((u, v, width, item))
+        return [entry[3] for entry in kept]
 
 
 def inside_points(

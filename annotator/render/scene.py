@@ -20,7 +20,7 @@ from annotator.render.camera import (
 )
 from annotator.render.cloud import COLOR_MODE_TITLES, PreparedCloud
 from annotator.render.colors import COLORMAP_OF_MODE, lookup_table, unit_rgb
-from annotator.render.cuboids import CuboidItem, CuboidLayer, inside_points
+from annotator.render.cuboids import CuboidItem, CuboidLayer, LabelRoom, inside_points
 from annotator.render.overlays import ColorBar, GroundOverlay
 from annotator.render.points import LodPoints, PointLayer
 from annotator.render.shared import SharedGeometry
@@ -168,11 +168,13 @@ class Scene:
         self.color_bar.set_table(lut, COLOR_MODE_TITLES[mode])
         self.color_bar.set_enabled(self.options.show_color_bar and not self.parallel)
 
-    def set_cuboids(self, items: Sequence[CuboidItem], selected: int | None) -> None:
-        """The frame's cuboids and the selected one (None: no selection)."""
+    def set_cuboids(
+        self, items: Sequence[CuboidItem], selected: int | None, also: Sequence[int] = ()
+    ) -> None:
+        """The frame's cuboids and the selected one (None: no selection; ``also``: more selected ones)."""
         self.items = list(items)
         self.selected = selected
-        self.cuboids.set_items(self.items, selected)
+        self.cuboids.set_items(self.items, selected, also)
         self._update_highlight()
 
     def selected_item(self) -> CuboidItem | None:
@@ -246,9 +248,15 @@ class OrthoScene(Scene):
         self._drawn: tuple[PreparedCloud, np.ndarray | None] | None = None  # what the points show
 
     def show(
-        self, cloud: PreparedCloud | None, items: Sequence[CuboidItem], selected: int | None, fit: bool = True
+        self,
+        cloud: PreparedCloud | None,
+        items: Sequence[CuboidItem],
+        selected: int | None,
+        fit: bool = True,
+        also: Sequence[int] = (),
     ) -> None:
-        """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera."""
+        """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera;
+        ``also``: more selected cuboids (drawn as selected)."""
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
@@ -256,24 +264,35 @@ class OrthoScene(Scene):
             self.crop = None
             self._drawn = None
             self.points.full.set_points(None)
-            self.set_cuboids(list(items), selected)
+            self.set_cuboids(list(items), selected, also)
             return
         if target is None:
             self.crop = None
             self._show_points(cloud, None)
-            self.set_cuboids(list(items), selected)
+            self.set_cuboids(list(items), selected, also)
             if fit:
                 self.set_camera_pose(ortho_pose_for_bounds(cloud.bounds, self.axis, self.aspect))
         else:
             margin = ortho_margin(target.cuboid)
             self.crop = cloud.indices_near(target.cuboid, margin)
             self._show_points(cloud, self.crop)
-            self.set_cuboids(_near(items, target, margin), selected)
+            self.set_cuboids(_near(items, target, margin), selected, also)
             if fit:
                 self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
+        self.cuboids.set_label_room(self._label_room() if target is None else None)
         self.points.full.set_visible(True)
         self._apply_coloring()
         self.reset_clipping()
+
+    def _label_room(self) -> LabelRoom | None:
+        """Room for labels when the view shows the whole frame (many boxes, small on screen)."""
+        _, height = self.viewport_size()
+        pose = self.camera_pose()
+        if height <= 0 or not pose.parallel:
+            return None
+        right, up, _ = pose.basis()
+        scale = 2.0 * pose.parallel_scale / height
+        return LabelRoom(tuple(right), tuple(up), scale)
 
     def _show_points(self, cloud: PreparedCloud, crop: np.ndarray | None) -> None:
         """Draw the points at ``crop`` (None: the level-of-detail sample), unless they are drawn already:

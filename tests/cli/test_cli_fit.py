@@ -58,7 +58,7 @@ def test_fit_fits_selected_frames_and_classes_one_step_per_frame(tmp_path, capsy
     out, err = capsys.readouterr()
     assert code == EXIT_PARTIAL  # the empty box was left alone
     assert "fitted      2 of 4 cuboids in 2 frames" in out
-    assert err.count("left alone") == 2 and "0 points inside" in err
+    assert err.count("left alone") == 2 and "0 object points" in err
     with Workspace.open(project) as workspace:
         frames = workspace.project.frames_in_order()
         labels = [e.label for e in workspace.stack.entries]
@@ -88,3 +88,18 @@ def test_fit_reports_a_bad_selection_and_an_unreadable_cloud(tmp_path, capsys) -
     assert code == EXIT_PARTIAL
     assert "frame 000002" in err and "000002.bin" in err
     assert "skipped     1 frames" in out
+
+
+def test_fit_keeps_good_boxes_of_a_real_scene(tmp_path, capsys, shared_data) -> None:
+    scene = shared_data / "sustechpoints_example"
+    project = tmp_path / "sustech"
+    assert main(["import", str(project), str(scene), "--format", "sustech"]) == 0
+    with Workspace.open(project) as workspace:
+        before = {a.id: a.cuboid for a in workspace.project.annotations.values() if a.class_name == "Car"}
+    code = main(["fit", str(project), "--classes", "Car", "--no-progress"])
+    out, _ = capsys.readouterr()
+    assert code in (0, EXIT_PARTIAL) and "fitted" in out
+    with Workspace.open(project) as workspace:
+        after = {i: workspace.project.annotations[i].cuboid for i in before}
+    ious = [bev_iou(before[i], after[i]) for i in before]
+    assert len(ious) >= 20 and float(np.mean(ious)) >= 0.95  # labelled boxes are not made worse

@@ -52,7 +52,8 @@ def test_fit_frame_shrinks_and_turns_boxes_without_using_neighbours_or_ground() 
     neighbour = Cuboid((10.3, 2.6, 0.75), (4.2, 1.8, 1.5), math.radians(20.0))
     points = np.concatenate([solid(car), solid(neighbour), ground()])
     loose = Cuboid((10.0, 0.2, 0.9), (5.0, 2.6, 2.0), math.radians(8.0))  # too big, turned 12 degrees
-    report = fit_frame([loose, neighbour], points, GroundModel.flat(0.0))
+    car_prior = (3.9, 1.6, 1.5)  # the class default: hidden sides are at least this
+    report = fit_frame([loose, neighbour], points, GroundModel.flat(0.0), priors=[car_prior, car_prior])
     fitted = report.outcomes[0].cuboid
     assert report.outcomes[0].changed
     assert bev_iou(fitted, car) > 0.85
@@ -69,7 +70,7 @@ def test_fit_frame_leaves_a_box_with_too_few_points_alone() -> None:
     report = fit_frame([empty], points, GroundModel.flat(0.0))
     assert report.left_alone == [0]
     assert report.outcomes[0].cuboid == empty and not report.outcomes[0].changed
-    assert "5 points inside" in report.outcomes[0].reason
+    assert "5 object points" in report.outcomes[0].reason
 
 
 def test_refit_keep_size_places_the_box_against_the_seen_side() -> None:

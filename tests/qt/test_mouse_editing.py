@@ -290,3 +290,131 @@ def test_render_throttle_draws_at_most_once_per_interval_and_always_the_last_cha
     throttle.request()
     throttle.flush()
     assert view.renders == 3
+
+
+# -- an oncoming van, no other box in the frame (issue: it came out pointing the sensor's way) ---------
+def van_faces(van: Cuboid) -> np.ndarray:
+    """The points a LiDAR at the origin sees of ``van``: its front and its right side."""
+    half = np.asarray(van.size) / 2.0
+    local = [(half[0], t, z) for t in np.arange(-half[1], half[1], 0.07) for z in np.arange(-0.6, 0.9, 0.2)]
+    local += [(t, -half[1], z) for t in np.arange(-half[0], half[0], 0.07) for z in np.arange(-0.6, 0.9, 0.2)]
+    return van.box_to_world(np.array(local))
+
+
+@pytest.fixture
+def oncoming_window(qtbot, settings, tmp_path) -> Iterator:
+    van = Cuboid((16.0, 3.8, -0.7), (5.0, 2.0, 2.0), math.pi - 0.04)  # in the lane left of the sensor's
+    rng = np.random.default_rng(0)
+    ground = np.column_stack([rng.uniform(-30, 30, (20_000, 2)), np.full(20_000, -1.7)])
+    xyz = np.concatenate([ground, van_faces(van)])
+    path = tmp_path / "000000.bin"
+    write_kitti_bin(path, np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32))
+    with Workspace.create(tmp_path / "project") as workspace:
+        workspace.push(AddFrames(frames_from_files(workspace.project, [path])))
+    main = open_window(qtbot, settings, tmp_path / "project")
+    yield main, van
+    main.close()
+
+
+def test_click_fit_points_an_oncoming_van_towards_the_sensor_and_says_to_check(
+    oncoming_window, qtbot
+) -> None:
+    main, van = oncoming_window
+    main.actions["tools.click_fit"].trigger()
+    view = main.grid.perspective
+    view.set_camera_pose(focus_pose(view.scene.camera_pose(), van))
+    view.render_now()
+    front = van.box_to_world(np.array([[van.size[0] / 2.0, 0.0, 0.0]]))[0]
+    qtbot.mouseClick(view.canvas, LEFT, NO_KEYS, to_widget(view, front))
+    created = only_new_box(main, qtbot)
+    assert math.cos(created.cuboid.yaw - van.yaw) > 0.95  # facing the sensor, as the van does
+    message = main.statusBar().currentMessage()
+    assert "oncoming" in message and "Shift+T" in message
+    main.actions["cuboid.flip"].trigger()  # the user disagrees: one key turns it round
+    assert math.cos(main.document.selected.cuboid.yaw - van.yaw) < -0.95
+
+
+def test_double_clicking_a_face_in_the_top_view_shrinks_it_to_the_points(window, qtbot) -> None:
+    main = window
+    car = select_car(main)
+    loose = car.cuboid.replace(
+        center=tuple(np.asarray(car.cuboid.center) + car.cuboid.rotation @ np.array([0.6, 0.0, 0.0])),
+        size=(car.cuboid.size[0] + 1.2, car.cuboid.size[1], car.cuboid.size[2]),
+    )  # the front pushed 1.2 m out, the back where it was
+    main.document.push(update_annotation(main.document.project, car.id, cuboid=loose))
+    main.grid.render_all_now()
+    top = main.grid.ortho["top"]
+    front_middle = loose.box_to_world(np.array([[loose.size[0] / 2.0, 0.0, loose.size[2] / 2.0]]))[0]
+    qtbot.mouseDClick(top.canvas, LEFT, NO_KEYS, to_widget(top, front_middle))
+    shrunk = main.document.selected.cuboid
+    inside = loose.world_to_box(main.document.cloud.xyz[main.document.cloud.indices_near(loose, 0.0)])
+    ground_free = inside[inside[:, 2] > -loose.size[2] / 2.0 + 0.2]
+    front = float(ground_free[:, 0].max())
+    assert shrunk.size[0] == pytest.approx(front + loose.size[0] / 2.0, abs=0.02)
+    back = shrunk.box_to_world(np.array([[-shrunk.size[0] / 2.0, 0.0, 0.0]]))[0]
+    assert np.allclose(back, loose.box_to_world(np.array([[-loose.size[0] / 2.0, 0.0, 0.0]]))[0], atol=1e-6)
+    assert shrunk.size[1:] == loose.size[1:]
+    assert main.workspace.stack.undo_label() == "Shrink front face"
+    main.actions["edit.undo"].trigger()
+    assert main.document.selected.cuboid == loose
+
+
+# -- several boxes at once -------------------------------------------------------------------------
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def test_a_ctrl_band_in_the_top_view_selects_several_boxes_and_delete_takes_them_in_one_step(
+    window, qtbot
+) -> None:
+    main = window
+    main.document.select(None)
+    main.grid.render_all_now()
+    top = main.grid.ortho["top"]  # nothing selected: the whole frame
+    car, person, _truck = main.document.cuboids()
+    z = car.cuboid.center[2]
+    start, end = to_widget(top, (16.0, 7.0, z)), to_widget(top, (5.0, -6.0, z))  # car and pedestrian only
+    drag(qtbot, top.canvas, start, end, modifiers=CTRL)
+    assert sorted(main.document.selected_ids) == sorted([car.id, person.id])
+    assert "2 cuboids selected" in main.statusBar().currentMessage()
+    table = main.objects_panel.table
+    assert len({index.row() for index in table.selectedIndexes()}) == 2  # the Objects list shows both
+    history = len(main.workspace.stack.entries)
+    main.actions["cuboid.delete"].trigger()
+    assert len(main.document.cuboids()) == 1 and len(main.workspace.stack.entries) == history + 1
+    assert main.workspace.stack.undo_label() == "Delete 2 cuboids"
+    main.actions["edit.undo"].trigger()
+    assert len(main.document.cuboids()) == 3
+
+
+def test_ctrl_click_adds_boxes_and_class_move_same_size_and_copy_act_on_all(window, qtbot) -> None:
+    main = window
+    car, person, truck = main.document.cuboids()
+    main.document.select(car.id)
+    main.grid.render_all_now()
+    view = main.grid.perspective
+    view.set_camera_pose(focus_pose(view.scene.camera_pose(), person.cuboid))
+    view.render_now()
+    qtbot.mouseClick(view.canvas, LEFT, CTRL, to_widget(view, person.cuboid.center))
+    assert main.document.selected_ids == [car.id, person.id]  # the car stays the primary box
+    qtbot.mouseClick(view.canvas, LEFT, CTRL, to_widget(view, person.cuboid.center))
+    assert main.document.selected_ids == [car.id]  # a second Ctrl+click takes it out again
+    main.document.select_many([car.id, person.id, truck.id])
+    project = main.document.project
+    main.actions["cuboid.same_size"].trigger()
+    assert {project.annotations[i].cuboid.size for i in (car.id, person.id, truck.id)} == {car.cuboid.size}
+    assert project.annotations[person.id].cuboid.center == person.cuboid.center
+    assert main.workspace.stack.undo_label() == "Same size for 3 cuboids"
+    main.actions["cuboid.class_2"].trigger()
+    assert {project.annotations[i].class_name for i in (car.id, person.id, truck.id)} == {
+        project.schema.names[1]
+    }
+    history = len(main.workspace.stack.entries)
+    main.actions["cuboid.move_forward"].trigger()
+    assert len(main.workspace.stack.entries) == history + 1  # one step for all three
+    for box in (car, person, truck):
+        assert project.annotations[box.id].cuboid.center != box.cuboid.center
+    frame_1 = project.frames_in_order()[1]
+    main.actions["tracks.copy"].trigger()
+    assert len(project.annotations_of(frame_1.id, "cuboid")) == 3
+    main.actions["edit.undo"].trigger()
+    assert len(project.annotations_of(frame_1.id, "cuboid")) == 0

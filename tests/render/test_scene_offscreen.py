@@ -109,6 +109,28 @@ def test_ortho_scene_crops_around_the_selection(cloud, window) -> None:
     assert count_foreground(capture(window), scene.options.background_rgb) > 1_000
 
 
+def drawn_labels(scene) -> list[str]:
+    """The label texts the scene's label actor draws now."""
+    if not scene.cuboids.label_actor.GetVisibility():
+        return []
+    array = scene.cuboids._label_mapper.GetInput().GetPointData().GetAbstractArray("labels")
+    return [array.GetValue(i) for i in range(array.GetNumberOfValues())]
+
+
+def test_a_whole_frame_ortho_view_does_not_pile_labels_on_each_other(cloud, window) -> None:
+    scene = OrthoScene("side")
+    scene.attach(window)
+    scene.set_options(DisplayOptions())
+    row = [CuboidItem(k, BOX.replace(center=(10.0 + 0.3 * k, 3.0, -1.0)), RED, f"Car {k}") for k in range(12)]
+    far = CuboidItem(99, BOX.replace(center=(-25.0, 3.0, -1.0)), RED, "Car 99")
+    scene.show(cloud, [*row, far], selected=None)
+    labels = drawn_labels(scene)
+    assert "Car 0" in labels and "Car 99" in labels  # apart: both readable
+    assert len(labels) < 6  # twelve boxes 30 cm apart: not twelve texts on top of each other
+    scene.show(cloud, [*row, far], selected=3)  # around a selection every nearby label shows
+    assert len(drawn_labels(scene)) >= 12
+
+
 def test_helper_geometry() -> None:
     vertices, segments = grid_geometry((-10.0, 10.0, -5.0, 5.0), z=-1.5, step=5.0)
     assert np.all(vertices[:, 2] == -1.5) and segments.max() < len(vertices)

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from annotator.core import box_drag
+from annotator.core.box_fit import points_outside
 from annotator.core.creation import (
     click_fit,
     fit_in_rectangle,
@@ -30,8 +31,10 @@ from annotator.core.creation import (
     place_on_ground,
 )
 from annotator.core.edits import AddAnnotations, UpdateAnnotations
+from annotator.core.fitting import shrink_face
 from annotator.core.geometry import Cuboid
 from annotator.core.ground import GroundModel
+from annotator.core.heading import resolve_heading
 from annotator.core.records import Annotation
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
@@ -178,6 +181,30 @@ class EditController(QObject):
         origin, direction = view.ray_at(position)
         return Grip("move") if ray_hits_cuboid(origin, direction, cuboid, 0.05) is not None else None
 
+    def select_in_band(self, corners: np.ndarray) -> None:
+        """Add the boxes whose centres lie in the top view's band (4, 3 world corners) to the selection."""
+        polygon = np.asarray(corners, dtype=np.float64)[:, :2]
+        inside = [
+            a.id
+            for a in self.document.cuboids()
+            if a.class_name not in self.document.hidden_classes and _in_polygon(polygon, a.cuboid.center[:2])
+        ]
+        self.document.select_many([*self.document.selected_ids, *inside])
+        count = len(self.document.selected_ids)
+        self.message.emit(f"{count} cuboid{'s' if count != 1 else ''} selected", 3000)
+
+    def face_under(self, view: OrthoView, position: QPointF) -> tuple[int, int, int] | None:
+        """The face of the selected box whose outline edge is under the cursor in an ortho view (the
+        rotation knob does not count; corners are two faces, so None)."""
+        selected = self.document.selected
+        point = view.world_at(position)
+        if selected is None or selected.cuboid is None or point is None:
+            return None
+        grip = grip_at(selected.cuboid, view.axis, point, GRIP_PIXELS * metres_per_pixel(view))
+        if grip is None or grip.kind != "resize" or sum(1 for s in grip.signs if s) != 1:
+            return None
+        return grip.signs
+
     # -- drags ---------------------------------------------------------------------------------------
     def begin_drag(self, view: SceneView, grip: Grip, position: QPointF) -> bool:
         """Start dragging the selected box; False when there is nothing to drag."""
@@ -311,24 +338,30 @@ class EditController(QObject):
             nearby = cloud.index.indices_inside(local_window(seed_xyz[:2]))
             local = cloud.xyz[nearby]
             seed = int(np.argmin(np.sum((local - seed_xyz) ** 2, axis=1)))
-            box = click_fit(
-                local, seed, size, nearest_heading(seed_xyz[:2], boxes), ground=ground.near(seed_xyz[:2])
-            )
-            return box or "No object there to fit (ground, or a cluster far larger than the class)"
+            box = click_fit(local, seed, size, ground=ground.near(seed_xyz[:2]))
+            if box is None:
+                return "No object there to fit (ground, or a cluster far larger than the class)"
+            return oriented_by_scene(box, boxes)
 
         self._compute(work, class_name, "Create cuboid (click fit)")
 
     def _frame_boxes(self) -> list[Cuboid]:
         return [a.cuboid for a in self.document.cuboids() if a.cuboid is not None]
 
-    def _compute(self, work: Callable[[], Cuboid | str], class_name: str, label: str) -> None:
-        """Run ``work`` in a worker; add its box (or show its message) if the frame is still shown."""
+    def _compute(
+        self, work: Callable[[], tuple[Cuboid, str] | Cuboid | str], class_name: str, label: str
+    ) -> None:
+        """Run ``work`` in a worker; add its box (or show its message) if the frame is still shown. A box
+        may come with a note about its heading, shown after the box's size."""
         frame_id, cloud = self.document.frame_id, self.document.cloud
 
         def done(result: object) -> None:
             if self.document.frame_id != frame_id or self.document.cloud is not cloud:
                 return  # the user moved on
-            if isinstance(result, Cuboid):
+            if isinstance(result, tuple) and isinstance(result[0], Cuboid):
+                box, note = result
+                self._add(box, class_name, label, note)
+            elif isinstance(result, Cuboid):
                 self._add(result, class_name, label)
             elif isinstance(result, str):
                 self.message.emit(result, 5000)
@@ -370,28 +403,26 @@ class EditController(QObject):
         class_name = self.active_class
         assert class_name is not None
         size = self.default_size(class_name)
-        hint = nearest_heading(region.center[:2], self._frame_boxes())
+        boxes = self._frame_boxes()
         ground = self.ground
 
-        def work() -> Cuboid:
+        def work() -> tuple[Cuboid, str]:
             reach = float(np.hypot(*region.size[:2])) / 2.0 + 6.0
             nearby = cloud.index.indices_inside(local_window(region.center[:2], reach))
             centre = np.asarray(region.center[:2])
-            return fit_in_rectangle(
-                cloud.xyz[nearby], region, size, ground=ground.near(centre), heading_hint=hint
-            )
+            box = fit_in_rectangle(cloud.xyz[nearby], region, size, ground=ground.near(centre))
+            return oriented_by_scene(box, boxes)
 
         self._compute(work, class_name, "Create cuboid (rectangle fit)")
 
-    def _add(self, box: Cuboid, class_name: str, label: str) -> Cuboid:
+    def _add(self, box: Cuboid, class_name: str, label: str, note: str = "") -> Cuboid:
         assert self.document.frame_id is not None
         command = AddAnnotations([Annotation(0, self.document.frame_id, class_name, cuboid=box)], label)
         self.document.push(command)
         if command.ids:
             self.document.select(command.ids[0])
-        self.message.emit(
-            f"{label}: {class_name} {box.size[0]:.2f} x {box.size[1]:.2f} x {box.size[2]:.2f} m", 4000
-        )
+        text = f"{label}: {class_name} {box.size[0]:.2f} x {box.size[1]:.2f} x {box.size[2]:.2f} m"
+        self.message.emit(f"{text}; {note}" if note else text, 8000 if note else 4000)
         return box
 
     def _seed_candidates(self) -> np.ndarray:
@@ -443,6 +474,26 @@ class EditController(QObject):
             updated = dataclasses.replace(selected, cuboid=snapped)
             self.document.push(UpdateAnnotations([updated], "Snap cuboid to ground"))
 
+    def shrink_face(self, signs: tuple[int, int, int]) -> None:
+        """Move one face of the selected box (``signs``: +1/-1 on one box axis) in to the nearest object
+        point inside (points of other boxes and the ground never count); one command."""
+        selected = self.document.selected
+        cloud = self.document.cloud
+        if selected is None or selected.cuboid is None or cloud is None:
+            return
+        axis = next(i for i, s in enumerate(signs) if s)
+        cuboid = selected.cuboid
+        others = [a.cuboid for a in self.document.cuboids() if a.id != selected.id and a.cuboid is not None]
+        near = points_outside(cloud.xyz[cloud.indices_near(cuboid, 0.0)], others)
+        shrunk = shrink_face(cuboid, near, axis, signs[axis], self.ground.near(np.asarray(cuboid.center[:2])))
+        if shrunk == cuboid:
+            self.message.emit("No object point inside the box to shrink to", 3000)
+            return
+        face = ("front", "back", "left", "right", "top", "bottom")[2 * axis + (0 if signs[axis] > 0 else 1)]
+        self.document.push(
+            UpdateAnnotations([dataclasses.replace(selected, cuboid=shrunk)], f"Shrink {face} face")
+        )
+
 
 def dragged_cuboid(drag: Drag, point: np.ndarray) -> Cuboid:
     """The dragged box for the cursor at world ``point`` (from the box as it was when the drag began)."""
@@ -478,3 +529,21 @@ def rectangle_region(corners: np.ndarray) -> Cuboid:
         (max(float(np.linalg.norm(along)), 1e-3), max(float(np.linalg.norm(across)), 1e-3), 1.0),
         yaw,
     )
+
+
+def oriented_by_scene(box: Cuboid, boxes: list[Cuboid]) -> tuple[Cuboid, str]:
+    """A new box turned to the heading the scene supports (`resolve_heading`), with a note saying where
+    that heading came from (flagged ones ask the user to check, Shift+T flips)."""
+    heading = resolve_heading(box, boxes)
+    note = f"heading from {heading.source}"
+    if heading.flagged:
+        note = f"heading {heading.source} (Shift+T flips)"
+    return box.replace(yaw=heading.yaw), note
+
+
+def _in_polygon(polygon: np.ndarray, xy: tuple[float, ...]) -> bool:
+    """Whether a point lies inside a convex polygon (any winding)."""
+    edges = np.roll(polygon, -1, axis=0) - polygon
+    rel = np.asarray(xy[:2], dtype=np.float64) - polygon
+    cross = edges[:, 0] * rel[:, 1] - edges[:, 1] * rel[:, 0]
+    return bool(np.all(cross >= 0) or np.all(cross <= 0))

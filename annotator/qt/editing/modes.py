@@ -111,6 +111,14 @@ class OrthoEditMode(_EditMode):
         super().__init__(view, controller, handles_drag=True)
         self._band_start: np.ndarray | None = None
         self._band_corners: np.ndarray | None = None
+        self._band_selects = False  # a Ctrl+drag band selects boxes instead of fitting one
+
+    def _selects_with_band(self, event: QMouseEvent) -> bool:
+        return (
+            self.view.axis == "top"
+            and event.button() == Qt.MouseButton.LeftButton
+            and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        )
 
     def _draws_rectangle(self, event: QMouseEvent) -> bool:
         return (
@@ -120,9 +128,12 @@ class OrthoEditMode(_EditMode):
         )
 
     def mouse_press(self, event: QMouseEvent) -> bool:
-        if self._draws_rectangle(event) and self._grip_for(event) is None:
+        selects = self._selects_with_band(event)
+        if (selects or self._draws_rectangle(event)) and self._grip_for(event) is None:
             self._band_start = self.view.world_at(event.position())
             self._band_corners = None
+            self._band_selects = selects
+            self._press, self._press_time, self._dragging = event.position(), time.monotonic(), False
             return True
         return super().mouse_press(event)
 
@@ -140,9 +151,27 @@ class OrthoEditMode(_EditMode):
             self._band_start = None
             self.controller.band.show(None)
             self.view.request_render()
-            self.controller.fit_rectangle(self.view, corners)
+            if not self._band_selects:
+                self.controller.fit_rectangle(self.view, corners)
+            elif self._is_click(event):
+                self.view.pick_at(event.position(), toggle=True)  # a Ctrl+click, not a band
+            else:
+                self.controller.select_in_band(corners)
+            self._press = None
             return True
         return super().mouse_release(event)
+
+    def mouse_double_click(self, event: QMouseEvent) -> bool:
+        """A double-click on a face (an edge of the outline, not a corner) of the selected box shrinks
+        that face to the nearest object point inside."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        signs = self.controller.face_under(self.view, event.position())
+        if signs is None:
+            return False
+        self._pending = None
+        self.controller.shrink_face(signs)
+        return True
 
     def _corners(self, position: QPointF) -> np.ndarray:
         """The rectangle from the press to ``position`` in world coordinates, in drawing order: the press,

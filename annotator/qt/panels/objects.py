@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -81,7 +81,7 @@ class ObjectsPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Ctrl/Shift+click
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -184,15 +184,22 @@ class ObjectsPanel(QWidget):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def _row_selected(self) -> None:
-        rows = {index.row() for index in self.table.selectedIndexes()}
-        self.document.select(self.annotation_at(rows.pop()) if rows else None)
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        current = self.table.currentRow()
+        if current in rows:  # the row clicked last becomes the primary box
+            rows.remove(current)
+            rows.insert(0, current)
+        ids = [self.annotation_at(row) for row in rows]
+        self.document.select_many([i for i in ids if i is not None])
 
-    def _show_selection(self, annotation_id: object) -> None:
+    def _show_selection(self, _: object = None) -> None:
+        chosen = self.document.selected_ids
         self.table.blockSignals(True)
         self.table.clearSelection()
+        model, flags = self.table.selectionModel(), QItemSelectionModel.SelectionFlag
         for row in range(self.table.rowCount()):
-            if annotation_id is not None and self.annotation_at(row) == annotation_id:
-                self.table.selectRow(row)
-                self.table.scrollToItem(self.table.item(row, 0))
-                break
+            if self.annotation_at(row) in chosen:
+                model.select(self.table.model().index(row, 0), flags.Select | flags.Rows)
+                if self.annotation_at(row) == chosen[0]:
+                    self.table.scrollToItem(self.table.item(row, 0))
         self.table.blockSignals(False)

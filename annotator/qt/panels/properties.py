@@ -1,7 +1,8 @@
 """The properties of the selected cuboid as editable numbers; every edit is one undoable command.
 
 Consecutive arrow-key or wheel steps on the same field merge into one undo step ("Move cuboid"),
-closed when the field loses focus or Enter is pressed.
+closed when the field loses focus or Enter is pressed. Each field's context menu pushes its value to the
+same object's box in the next or previous frame (one undoable step).
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ import logging
 import math
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from annotator.core.edits import update_annotation
 from annotator.core.geometry import Cuboid
+from annotator.core.project import Project
+from annotator.core.records import Annotation
 from annotator.qt.document import Document
 from annotator.qt.panels.objects import provenance_text
 
@@ -75,8 +80,30 @@ def cuboid_with(cuboid: Cuboid, name: str, value: float) -> Cuboid:
     )
 
 
+def track_neighbour(project: Project, annotation: Annotation, step: int) -> Annotation | None:
+    """The cuboid of ``annotation``'s track in the frame ``step`` frames away (+1 next, -1 previous)."""
+    if annotation.track_id is None:
+        return None
+    frames = project.frames_in_order()
+    position = next((i for i, f in enumerate(frames) if f.id == annotation.frame_id), None)
+    if position is None or not 0 <= position + step < len(frames):
+        return None
+    target = frames[position + step].id
+    return next(
+        (
+            a
+            for a in project.annotations_of(target, "cuboid")
+            if a.track_id == annotation.track_id and a.id != annotation.id
+        ),
+        None,
+    )
+
+
 class PropertiesPanel(QWidget):
     """Class, pose and size of the selected cuboid (editable), and its id, track, source and points."""
+
+    #: A message for the status bar (text, milliseconds).
+    message = Signal(str, int)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +128,12 @@ class PropertiesPanel(QWidget):
             spin.setWrapping(field.degrees and field.name == "yaw")
             spin.valueChanged.connect(lambda value, f=field: self._edited(f, value))
             spin.editingFinished.connect(self._close_merge)
+            spin.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            for step, where in ((1, "next"), (-1, "previous")):
+                push = QAction(f"Push {field.name} to the {where} frame", spin)
+                push.setObjectName(f"push-{field.name}-{where}")
+                push.triggered.connect(lambda _=False, f=field, s=step: self.push_value(f.name, s))
+                spin.addAction(push)
             label = QLabel(field.title)
             form.addRow(label, spin)
             self.spins[field.name] = spin
@@ -169,6 +202,26 @@ class PropertiesPanel(QWidget):
                 cuboid=cuboid,
             )
         )
+
+    def push_value(self, name: str, step: int) -> bool:
+        """Give the same object's cuboid in the next (``step`` 1) or previous (-1) frame this field's value
+        of the selected cuboid; False (and a message) when that frame has no box of the object."""
+        annotation = self.document.selected
+        project = self.document.project
+        if annotation is None or annotation.cuboid is None or project is None:
+            return False
+        where = "next" if step > 0 else "previous"
+        other = track_neighbour(project, annotation, step)
+        if other is None or other.cuboid is None:
+            self.message.emit(f"The {where} frame has no box of this object", 4000)
+            return False
+        value = cuboid_values(annotation.cuboid)[name]
+        cuboid = cuboid_with(other.cuboid, name, value)
+        if cuboid != other.cuboid:
+            label = f"Push {name} to the {where} frame"
+            self.document.push(update_annotation(project, other.id, label=label, cuboid=cuboid))
+        self.message.emit(f"{name} {value:.3f} pushed to the {where} frame", 3000)
+        return True
 
     def _close_merge(self) -> None:
         if self.document.workspace is not None:

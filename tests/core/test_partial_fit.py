@@ -1,0 +1,121 @@
+"""Fitting boxes to objects seen from one or two sides: sizes from seen sides or the prior, anchored on
+the visible faces; good boxes kept; weak fits change nothing; the same box always turns the same way."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from annotator.core.box_fit import fit_box, fit_frame
+from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.ground import GroundModel
+from annotator.core.partial_fit import fit_partial, lshape_angle
+
+FLAT = GroundModel.flat(0.0)
+CAR_PRIOR = (4.5, 1.85, 1.6)
+
+
+def visible_faces(box: Cuboid, sensor=(0.0, 0.0), spacing: float = 0.08) -> np.ndarray:
+    """Points on the faces of ``box`` that face the sensor (what a LiDAR sees), 0.3 m to 1.4 m high."""
+    half = np.asarray(box.size) / 2.0
+    eye = box.world_to_box(np.array([[sensor[0], sensor[1], box.center[2]]]))[0]
+    heights = np.arange(-half[2] + 0.3, half[2] - 0.1, 0.25)
+    local = []
+    for axis in (0, 1):
+        if abs(eye[axis]) <= half[axis]:
+            continue
+        face = math.copysign(half[axis], eye[axis])
+        other = 1 - axis
+        for t in np.arange(-half[other], half[other] + 1e-9, spacing):
+            for z in heights:
+                p = np.zeros(3)
+                p[axis], p[other], p[2] = face, t, z
+                local.append(p)
+    return box.box_to_world(np.array(local))
+
+
+def perturbed(box: Cuboid) -> Cuboid:
+    """0.4 m along, 0.3 m across, 20 % too large, turned 0.2 rad."""
+    shift = box.rotation @ np.array([0.4, -0.3, 0.0])
+    return box.replace(
+        center=tuple(np.asarray(box.center) + shift), size=tuple(1.2 * s for s in box.size), yaw=box.yaw + 0.2
+    )
+
+
+def test_a_car_seen_from_behind_keeps_its_hidden_length_away_from_the_sensor() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = visible_faces(truth)
+    fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
+    assert fit.usable and fit.confidence > 0.5
+    assert bev_iou(fit.cuboid, truth) > 0.85
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
+    # the back (seen) stays on the points, the length comes from the prior and runs away from the sensor
+    back = truth.box_to_world(np.array([[-2.2, 0.0, 0.0]]))[0]
+    fitted_back = fit.cuboid.box_to_world(np.array([[-fit.cuboid.size[0] / 2, 0.0, 0.0]]))[0]
+    assert np.hypot(*(back[:2] - fitted_back[:2])) < 0.1
+    assert fit.cuboid.size[0] == pytest.approx(CAR_PRIOR[0], abs=0.05)
+    assert fit.cuboid.z_range()[0] == pytest.approx(0.0, abs=0.01)  # from the ground
+
+
+def test_a_side_seen_in_full_takes_its_size_from_the_points() -> None:
+    truth = Cuboid((3.0, 9.0, 0.8), (4.0, 1.8, 1.6), math.radians(2.0))  # broadside, on the left
+    fit = fit_partial(perturbed(truth), visible_faces(truth), FLAT, CAR_PRIOR)
+    assert fit.cuboid.size[0] == pytest.approx(4.0, abs=0.1)  # the seen length, not the prior's 4.5
+    assert bev_iou(fit.cuboid, truth) > 0.85
+
+
+def test_a_pedestrian_keeps_a_pedestrians_width() -> None:
+    rng = np.random.default_rng(1)
+    person = Cuboid((8.0, -3.0, 0.85), (0.6, 0.6, 1.7), 0.5)
+    points = np.column_stack(  # the front of a person: 0.1 m deep, 0.45 m wide, 0.3 m to 1.7 m high
+        [rng.uniform(7.7, 7.8, 60), rng.uniform(-3.22, -2.78, 60), rng.uniform(0.3, 1.7, 60)]
+    )
+    fit = fit_partial(person.replace(center=(8.15, -2.9, 0.85)), points, FLAT, (0.7, 0.7, 1.7))
+    assert fit.usable
+    assert min(fit.cuboid.size[:2]) >= 0.7 - 1e-6
+    assert fit.cuboid.yaw == pytest.approx(0.5)  # no shape to turn by: the heading stays
+
+
+def test_a_true_box_is_left_as_it_is() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    outcome = fit_box(truth, visible_faces(truth), FLAT, prior_size=CAR_PRIOR)
+    assert not outcome.changed and not outcome.reason and outcome.cuboid == truth
+
+
+def test_too_few_points_or_a_spread_out_cluster_changes_nothing_and_says_why() -> None:
+    box = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6))
+    few = fit_box(box, visible_faces(box)[:6], FLAT, prior_size=CAR_PRIOR)
+    assert few.cuboid == box and not few.changed and "6 object points" in few.reason
+    wall = np.array([[14.0 + x, 2.5, z] for x in np.arange(-6.0, 6.0, 0.1) for z in (0.5, 1.0)])
+    merged = fit_box(box, wall, FLAT, prior_size=CAR_PRIOR)
+    assert merged.cuboid == box and not merged.changed and "run on beyond the box" in merged.reason
+
+
+def test_auto_rotate_gives_the_same_heading_on_every_press() -> None:
+    truth = Cuboid((12.0, -4.0, 0.8), (4.4, 1.8, 1.6), math.radians(-20.0))
+    points = visible_faces(truth)
+    box = truth.replace(yaw=truth.yaw + 0.15)
+    first = fit_box(box, points, FLAT, rotate=True, shrink=False).cuboid
+    second = fit_box(first, points, FLAT, rotate=True, shrink=False)
+    assert abs(wrap_angle(first.yaw - truth.yaw)) < math.radians(2.0)
+    assert not second.changed and second.cuboid == first
+    assert lshape_angle(points[:, :2]) == lshape_angle(points[::-1, :2])  # order does not matter
+
+
+def test_real_argoverse_cars_come_back_closer_and_true_boxes_stay(fit_real) -> None:
+    scene = next(fit_real.argoverse_scenes(range(40, 41)))  # a held-out sweep
+    rng = np.random.default_rng(7)
+    truths = [o.cuboid for o in scene.objects]
+    counts = [int(t.points_inside(scene.points).sum()) for t in truths]
+    cars = [i for i, o in enumerate(scene.objects) if o.class_name == "vehicle" and counts[i] >= 100]
+    assert len(cars) >= 5
+    priors = [fit_real.CLASS_PRIORS.get(o.class_name) for o in scene.objects]
+    starts = [fit_real.perturbed(t, rng) if i in cars else t for i, t in enumerate(truths)]
+    fitted = fit_frame(starts, scene.points, priors=priors).outcomes
+    before = np.mean([bev_iou(truths[i], starts[i]) for i in cars])
+    after = np.mean([bev_iou(truths[i], fitted[i].cuboid) for i in cars])
+    assert after > before + 0.15 and after > 0.75
+    kept = fit_frame(truths, scene.points, priors=priors).outcomes
+    assert np.mean([bev_iou(truths[i], kept[i].cuboid) for i in cars]) > 0.93
