@@ -9,7 +9,9 @@ already in a target frame is never overwritten; a non-keyframe annotation of the
 replaced.
 
 Motion uses frame timestamps when the frames involved all have distinct ones, else their positions in
-the sequence.
+the sequence. When the frames involved all carry ego poses, boxes move in the world frame
+(`annotator.core.world`): a copied box stays put in the world, a moving track keeps its world velocity and
+turn rate, and a track flagged static (``attributes["static"]``) is never moved in the world.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Cuboid, wrap_angle
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Source, Track
+from annotator.core.world import all_posed, from_world, move_between, to_world
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +123,50 @@ def predict(previous: Cuboid, current: Cuboid, t_previous: float, t_current: flo
     return moved.replace(size=current.size)
 
 
+def is_static(project: Project, track_id: int | None) -> bool:
+    """True when the track is flagged static (it does not move in the world)."""
+    track = project.tracks.get(track_id) if track_id is not None else None
+    return bool(track is not None and track.attributes.get("static"))
+
+
+def _world(project: Project, annotation: Annotation) -> Cuboid:
+    """An annotation's cuboid in world coordinates (its frame has a pose)."""
+    return to_world(annotation.cuboid, project.frames[annotation.frame_id].pose)
+
+
+def carried_cuboid(
+    project: Project,
+    annotation: Annotation,
+    before: Annotation | None,
+    target: Frame,
+    times: dict[int, float],
+) -> Cuboid:
+    """``annotation``'s cuboid carried to ``target``: at the constant velocity (and turn rate) from
+    ``before`` when given, else as it is; in the world frame when all the frames involved have poses."""
+    frames = project.frames
+    posed = all_posed([frames.get(annotation.frame_id), target])
+    if before is not None and posed and all_posed([frames.get(before.frame_id)]):
+        moved = predict(
+            _world(project, before),
+            _world(project, annotation),
+            times[before.frame_id],
+            times[annotation.frame_id],
+            times[target.id],
+        )
+        return from_world(moved, target.pose)
+    if before is not None:
+        return predict(
+            before.cuboid,
+            annotation.cuboid,
+            times[before.frame_id],
+            times[annotation.frame_id],
+            times[target.id],
+        )
+    if posed:
+        return move_between(annotation.cuboid, frames[annotation.frame_id].pose, target.pose)
+    return annotation.cuboid
+
+
 # -- copy and propagate -----------------------------------------------------------------------------
 def _place(source: Annotation, target: Frame, cuboid: Cuboid, existing: Annotation | None) -> Annotation:
     return dataclasses.replace(
@@ -143,7 +190,7 @@ def propagate(
     """Cuboids to the frame ``step`` after theirs, keeping track ids (one command for all).
 
     ``with_motion``: moved at the constant velocity of the track's two latest annotations up to the
-    source (no earlier annotation: copied as it is). ``refit`` then adjusts each predicted box to the
+    source (no earlier annotation, or a static track: copied as it is; see `carried_cuboid`). ``refit`` then adjusts each predicted box to the
     target frame's points.
     """
     chosen = [project.annotations[i] for i in annotation_ids if i in project.annotations]
@@ -165,17 +212,9 @@ def propagate(
         if existing is not None and existing.keyframe:
             skipped.append((annotation.id, f"frame {target.name} already has a keyframe of its track"))
             continue
-        cuboid = annotation.cuboid
         earlier = [a for a in history if times[a.frame_id] < times[annotation.frame_id]]
-        if with_motion and earlier:
-            before = earlier[-1]
-            cuboid = predict(
-                before.cuboid,
-                annotation.cuboid,
-                times[before.frame_id],
-                times[annotation.frame_id],
-                times[target.id],
-            )
+        moving = with_motion and earlier and not is_static(project, annotation.track_id)
+        cuboid = carried_cuboid(project, annotation, earlier[-1] if moving else None, target, times)
         if refit is not None:
             cuboid = refit(cuboid)
         written.append(_place(annotation, target, cuboid, existing))
@@ -193,6 +232,7 @@ def interpolate_track(project: Project, track_id: int) -> TrackEdit:
     """Fill the frames between consecutive keyframes of a track with interpolated cuboids.
 
     Frames without an annotation of the track get a new one; non-keyframe annotations there are replaced.
+    Blends in the world frame when the keyframes' and the in-between frames all have poses.
     """
     frames = project.frames_in_order()
     times = _times(frames)
@@ -205,15 +245,21 @@ def interpolate_track(project: Project, track_id: int) -> TrackEdit:
     written: list[Annotation] = []
     for first, second in pairwise(keys):
         t0, t1 = times[first.frame_id], times[second.frame_id]
-        for frame in frames[position[first.frame_id] + 1 : position[second.frame_id]]:
+        between = frames[position[first.frame_id] + 1 : position[second.frame_id]]
+        in_world = all_posed([project.frames[first.frame_id], project.frames[second.frame_id], *between])
+        a, b = (
+            (_world(project, first), _world(project, second)) if in_world else (first.cuboid, second.cuboid)
+        )
+        for frame in between:
             existing = by_frame.get(frame.id)
             t = (times[frame.id] - t0) / (t1 - t0)
+            cuboid = from_world(blend(a, b, t), frame.pose) if in_world else blend(a, b, t)
             written.append(
                 dataclasses.replace(
                     first,
                     id=existing.id if existing is not None else 0,
                     frame_id=frame.id,
-                    cuboid=blend(first.cuboid, second.cuboid, t),
+                    cuboid=cuboid,
                     provenance=INTERPOLATED,
                     keyframe=False,
                     uncertainty=None,
