@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 PROPAGATED = Provenance(Source.PROPAGATED)
 INTERPOLATED = Provenance(Source.INTERPOLATED)
 
+#: A track moving less than this (metres per frame, in the world) between its labelled keyframes stands
+#: still: it is carried with the ego motion only, and not re-fitted (the poses are more exact than a fit).
+STILL_STEP = 0.08
+
 #: Moves a predicted cuboid onto the target frame's points (e.g. `annotator.core.box_fit.refit_keep_size`).
 Refit = Callable[[Cuboid], Cuboid]
 
@@ -134,37 +138,74 @@ def _world(project: Project, annotation: Annotation) -> Cuboid:
     return to_world(annotation.cuboid, project.frames[annotation.frame_id].pose)
 
 
+def advance(latest: Cuboid, a: Cuboid, b: Cuboid, t_a: float, t_b: float, dt: float) -> Cuboid:
+    """``latest`` moved on by ``dt`` at the velocity and turn rate from ``a`` to ``b``.
+
+    The velocity turns with the heading gained since ``b`` (a car that keeps turning keeps driving
+    forwards); with ``latest`` = ``b`` this is `predict`.
+    """
+    if t_b == t_a:
+        return latest
+    step = predict(a, b, t_a, t_b, t_b + dt)
+    turn = wrap_angle(latest.yaw - b.yaw)
+    c, s = np.cos(turn), np.sin(turn)
+    dx, dy, dz = np.asarray(step.center) - np.asarray(b.center)
+    return latest.replace(
+        center=(
+            latest.center[0] + c * dx - s * dy,
+            latest.center[1] + s * dx + c * dy,
+            latest.center[2] + dz,
+        ),
+        yaw=wrap_angle(latest.yaw + wrap_angle(step.yaw - b.yaw)),
+        pitch=wrap_angle(latest.pitch + wrap_angle(step.pitch - b.pitch)),
+        roll=wrap_angle(latest.roll + wrap_angle(step.roll - b.roll)),
+    )
+
+
+def motion_pair(
+    history: list[Annotation], annotation: Annotation, times: dict[int, float]
+) -> list[Annotation]:
+    """The two annotations a track's motion comes from, up to ``annotation``: its two latest labelled
+    keyframes (not propagated or interpolated) when it has them, else its two latest annotations."""
+    upto = [a for a in history if times[a.frame_id] < times[annotation.frame_id]] + [annotation]
+    labelled = [
+        a for a in upto if a.keyframe and a.provenance.source not in (Source.PROPAGATED, Source.INTERPOLATED)
+    ]
+    return labelled[-2:] if len(labelled) >= 2 else upto[-2:]
+
+
+def holds_still(project: Project, pair: list[Annotation]) -> bool:
+    """True when the motion ``pair`` (see `motion_pair`) shows an object standing in the world: both
+    frames have poses and it moved less than `STILL_STEP` per frame of the sequence between them."""
+    if len(pair) < 2 or not all_posed([project.frames.get(a.frame_id) for a in pair]):
+        return False
+    a, b = pair
+    frames = abs(project.frames[b.frame_id].index - project.frames[a.frame_id].index) or 1
+    shift = np.asarray(_world(project, b).center[:2]) - np.asarray(_world(project, a).center[:2])
+    return float(np.linalg.norm(shift)) < STILL_STEP * frames
+
+
 def carried_cuboid(
     project: Project,
     annotation: Annotation,
-    before: Annotation | None,
+    pair: list[Annotation],
     target: Frame,
     times: dict[int, float],
 ) -> Cuboid:
-    """``annotation``'s cuboid carried to ``target``: at the constant velocity (and turn rate) from
-    ``before`` when given, else as it is; in the world frame when all the frames involved have poses."""
+    """``annotation``'s cuboid carried to ``target``: at the constant velocity (and turn rate) of the
+    motion ``pair`` (two annotations, see `motion_pair`; fewer: as it is), in the world frame when all the
+    frames involved have poses."""
     frames = project.frames
-    posed = all_posed([frames.get(annotation.frame_id), target])
-    if before is not None and posed and all_posed([frames.get(before.frame_id)]):
-        moved = predict(
-            _world(project, before),
-            _world(project, annotation),
-            times[before.frame_id],
-            times[annotation.frame_id],
-            times[target.id],
-        )
-        return from_world(moved, target.pose)
-    if before is not None:
-        return predict(
-            before.cuboid,
-            annotation.cuboid,
-            times[before.frame_id],
-            times[annotation.frame_id],
-            times[target.id],
-        )
-    if posed:
-        return move_between(annotation.cuboid, frames[annotation.frame_id].pose, target.pose)
-    return annotation.cuboid
+    posed = all_posed([frames.get(a.frame_id) for a in (annotation, *pair)] + [target])
+    if len(pair) < 2:
+        if all_posed([frames.get(annotation.frame_id), target]):
+            return move_between(annotation.cuboid, frames[annotation.frame_id].pose, target.pose)
+        return annotation.cuboid
+    boxes = [_world(project, a) if posed else a.cuboid for a in (annotation, *pair)]
+    a, b = pair
+    dt = times[target.id] - times[annotation.frame_id]
+    moved = advance(boxes[0], boxes[1], boxes[2], times[a.frame_id], times[b.frame_id], dt)
+    return from_world(moved, target.pose) if posed else moved
 
 
 # -- copy and propagate -----------------------------------------------------------------------------
@@ -189,8 +230,9 @@ def propagate(
 ) -> TrackEdit:
     """Cuboids to the frame ``step`` after theirs, keeping track ids (one command for all).
 
-    ``with_motion``: moved at the constant velocity of the track's two latest annotations up to the
-    source (no earlier annotation, or a static track: copied as it is; see `carried_cuboid`). ``refit`` then adjusts each predicted box to the
+    ``with_motion``: moved at the constant velocity of the track's two latest labelled keyframes (else
+    two latest annotations) up to the source (no earlier annotation, or a static track: copied as it is;
+    see `motion_pair` and `carried_cuboid`). ``refit`` then adjusts each predicted box to the
     target frame's points.
     """
     chosen = [project.annotations[i] for i in annotation_ids if i in project.annotations]
@@ -212,10 +254,10 @@ def propagate(
         if existing is not None and existing.keyframe:
             skipped.append((annotation.id, f"frame {target.name} already has a keyframe of its track"))
             continue
-        earlier = [a for a in history if times[a.frame_id] < times[annotation.frame_id]]
-        moving = with_motion and earlier and not is_static(project, annotation.track_id)
-        cuboid = carried_cuboid(project, annotation, earlier[-1] if moving else None, target, times)
-        if refit is not None:
+        pair = motion_pair(history, annotation, times) if with_motion else []
+        still = is_static(project, annotation.track_id) or holds_still(project, pair)
+        cuboid = carried_cuboid(project, annotation, [] if still else pair, target, times)
+        if refit is not None and not still:
             cuboid = refit(cuboid)
         written.append(_place(annotation, target, cuboid, existing))
     if not written:

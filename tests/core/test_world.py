@@ -115,3 +115,26 @@ def test_frames_without_poses_move_boxes_in_the_sensor_frame_as_before() -> None
     source = add(stack, frames[0], Cuboid((10.0, 1.0, -1.0), CAR, 0.1))
     copy = written(project, stack, propagate(project, [source], with_motion=False))
     assert dataclasses.astuple(copy) == dataclasses.astuple(Cuboid((10.0, 1.0, -1.0), CAR, 0.1))
+
+
+def test_velocity_comes_from_the_labelled_keyframes_not_from_refitted_propagations() -> None:
+    project, stack, frames = sequence([None] * 4)
+    add(stack, frames[0], Cuboid((10.0, 0.0, -1.0), CAR, 0.0))
+    add(stack, frames[1], Cuboid((11.0, 0.0, -1.0), CAR, 0.0))
+    nudged = written(
+        project, stack, propagate(project, [2], refit=lambda c: c.replace(center=(12.5, 0.0, -1.0)))
+    )
+    assert nudged.center == pytest.approx((12.5, 0.0, -1.0))  # the refit moved it 0.5 m further
+    latest = next(a.id for a in project.annotations.values() if a.frame_id == frames[2])
+    following = written(project, stack, propagate(project, [latest]))
+    assert following.center == pytest.approx((13.5, 0.0, -1.0))  # 1 m per frame, from the labels
+
+
+def test_a_car_standing_still_in_the_world_is_not_moved_by_label_jitter_or_refitted() -> None:
+    project, stack, frames = sequence([yawed(0.0), yawed(0.0, x=2.0), yawed(0.0, x=4.0)])
+    add(stack, frames[0], Cuboid((10.0, 0.0, -1.0), CAR, 0.0))
+    latest = add(stack, frames[1], Cuboid((8.05, 0.0, -1.0), CAR, 0.0))  # 5 cm jitter in the world
+    calls = []
+    predicted = written(project, stack, propagate(project, [latest], refit=lambda c: calls.append(c) or c))
+    assert predicted.center == pytest.approx((6.05, 0.0, -1.0))
+    assert calls == []
