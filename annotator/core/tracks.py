@@ -30,6 +30,7 @@ from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Cuboid, wrap_angle
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Source, Track
+from annotator.core.static_tracks import is_static
 from annotator.core.world import all_posed, from_world, move_between, to_world
 
 logger = logging.getLogger(__name__)
@@ -125,12 +126,6 @@ def predict(previous: Cuboid, current: Cuboid, t_previous: float, t_current: flo
         return current
     moved = blend(previous, current, (t_next - t_previous) / (t_current - t_previous))
     return moved.replace(size=current.size)
-
-
-def is_static(project: Project, track_id: int | None) -> bool:
-    """True when the track is flagged static (it does not move in the world)."""
-    track = project.tracks.get(track_id) if track_id is not None else None
-    return bool(track is not None and track.attributes.get("static"))
 
 
 def _world(project: Project, annotation: Annotation) -> Cuboid:

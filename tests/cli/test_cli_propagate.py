@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
 from annotator.core.geometry import Cuboid, bev_iou
 from annotator.core.pose import Pose
 from annotator.core.records import Annotation
@@ -133,3 +133,45 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys, args, message) -> N
     assert main(["propagate", str(project), *args, "--no-progress"]) != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("annotator: error:") and message in err and "\n" not in err
+
+
+def argoverse_copy(log: Path, out: Path, first: int, count: int) -> Path:
+    """Sweeps ``first .. first + count - 1`` of the shared Argoverse log (lidar, labels, poses)."""
+    stamps = sorted(p.stem[3:] for p in (log / "lidar").glob("PC_*.ply"))[first : first + count]
+    for stamp in stamps:
+        for folder, name in (
+            ("lidar", f"PC_{stamp}.ply"),
+            ("per_sweep_annotations_amodal", f"tracked_object_labels_{stamp}.json"),
+            ("poses", f"city_SE3_egovehicle_{stamp}.json"),
+        ):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            (out / folder / name).write_bytes((log / folder / name).read_bytes())
+    return out
+
+
+def test_real_argoverse_cars_labelled_on_two_sweeps_are_carried_three_more(shared_data, tmp_path) -> None:
+    log = argoverse_copy(shared_data / "argoverse1_sample_log", tmp_path / "log", 20, 5)
+    project = tmp_path / "project"
+    assert main(["import", str(project), str(log), "--format", "argoverse", "-o", "max_range=50"]) == 0
+    truth = boxes(project)
+    with Workspace.open(project) as workspace:
+        p = workspace.project
+        cars = {a.track_id for a in p.annotations.values() if a.class_name == "Car"}
+        labelled = {t for t in cars if (t, 0) in truth and (t, 1) in truth}
+        drop = [
+            a.id
+            for a in p.annotations.values()
+            if p.frames[a.frame_id].index > 1 or a.track_id not in labelled
+        ]
+        workspace.push(RemoveAnnotations(drop))
+    assert main(["propagate", str(project), "--from", "1", "--to", "4", "--no-progress"]) == 0
+    carried = boxes(project)
+    pairs = [(carried[key], truth[key]) for key in carried if key[1] > 1 and key in truth]
+    assert len(pairs) >= 20
+    assert np.mean([bev_iou(a, b) for a, b in pairs]) >= 0.75
+    still = [
+        t for t in labelled if np.linalg.norm(np.subtract(truth[(t, 1)].center, truth[(t, 0)].center)) < 0.05
+    ]
+    assert still
+    for track in still:  # cars standing still stay put in the world
+        assert carried[(track, 4)].center == pytest.approx(truth[(track, 1)].center, abs=1e-6)
