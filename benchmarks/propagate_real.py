@@ -7,7 +7,8 @@ with the true box of its track (BEV IoU). A car is static when its true world ce
 over the 11 sweeps; for those the world drift of the carried box from the labelled one is reported too.
 
 Sweeps 0-24 are the development split (starts 0-14), 25-49 the held-out split (starts 25-39).
-Run: ``python benchmarks/propagate_real.py [--split dev|held-out|all] [--no-refit] [--every N]``.
+``--no-poses`` is the baseline of boxes carried in the sensor frame (the frames' poses forgotten).
+Run: ``python benchmarks/propagate_real.py [--split dev|held-out|all] [--no-refit] [--no-poses] [--every N]``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.cli import main
-from annotator.core.edits import RemoveAnnotations
+from annotator.core.edits import RemoveAnnotations, UpdateFrame
 from annotator.core.geometry import bev_iou
 from annotator.core.project import Project
 from annotator.core.world import to_world
@@ -48,7 +49,7 @@ def _cars_by_track(project: Project, frame_ids: list[int]) -> dict[int, dict[int
     return found
 
 
-def trial(source: Path, work: Path, start: int, refit: bool) -> tuple[list[float], ...]:
+def trial(source: Path, work: Path, start: int, refit: bool, poses: bool = True) -> tuple[list[float], ...]:
     """One start sweep: IoUs of every carried car, of static cars, of moving cars; world drift of static cars."""
     copy = work / f"start{start}"
     shutil.copytree(source, copy)
@@ -62,7 +63,8 @@ def trial(source: Path, work: Path, start: int, refit: bool) -> tuple[list[float
             if a.frame_id in frames[2:] or a.class_name != "Car" or a.track_id not in labelled
         ]
         workspace.push(RemoveAnnotations(drop, "keep two labelled sweeps"))
-        truth_project = None
+        for frame_id in frames if not poses else []:  # the baseline: boxes carried in the sensor frame
+            workspace.push(UpdateFrame(frame_id, "forget the pose", pose=None))
     flags = ["--refit" if refit else "--no-refit"]
     if main(
         [
@@ -97,7 +99,7 @@ def trial(source: Path, work: Path, start: int, refit: bool) -> tuple[list[float
     return ious, static_ious, moving_ious, drift
 
 
-def run(split: str, refit: bool, every: int) -> None:
+def run(split: str, refit: bool, every: int, poses: bool) -> None:
     """Print the figures of one split."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -118,13 +120,15 @@ def run(split: str, refit: bool, every: int) -> None:
         ious, static_ious, moving_ious, drift, seconds = [], [], [], [], []
         for start in SPLITS[split][::every]:
             began = time.perf_counter()
-            a, b, m, c = trial(source, work, start, refit)
+            a, b, m, c = trial(source, work, start, refit, poses)
             seconds.append(time.perf_counter() - began)
             ious += a
             static_ious += b
             moving_ious += m
             drift += c
-    print(f"split {split}: starts {SPLITS[split][::every]}, refit {'on' if refit else 'off'}")
+    print(
+        f"split {split}: starts {SPLITS[split][::every]}, refit {'on' if refit else 'off'}, {'world' if poses else 'sensor'} frame"
+    )
     print(
         f"  carried car boxes   {len(ious)}: mean BEV IoU {statistics.fmean(ious):.3f}, median {statistics.median(ious):.3f}"
     )
@@ -136,7 +140,7 @@ def run(split: str, refit: bool, every: int) -> None:
     if moving_ious:
         print(f"  moving car boxes    {len(moving_ious)}: mean BEV IoU {statistics.fmean(moving_ious):.3f}")
     print(
-        f"  time per start      median {statistics.median(seconds):.2f} s (import, propagate {CARRIED} sweeps, score)"
+        f"  time per start      median {statistics.median(seconds):.2f} s (copy, propagate {CARRIED} sweeps, score)"
     )
 
 
@@ -145,13 +149,14 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["dev", "held-out", "all"], default="dev")
     parser.add_argument("--no-refit", action="store_true")
+    parser.add_argument("--no-poses", action="store_true", help="baseline: forget the poses (sensor frame)")
     parser.add_argument("--every", type=int, default=1, help="use every N-th start sweep")
     args = parser.parse_args()
     if not ARGOVERSE.is_dir():
         print(f"skipped: {ARGOVERSE} not found", file=sys.stderr)
         return
     for split in ["dev", "held-out"] if args.split == "all" else [args.split]:
-        run(split, not args.no_refit, args.every)
+        run(split, not args.no_refit, args.every, not args.no_poses)
 
 
 if __name__ == "__main__":
