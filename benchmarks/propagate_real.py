@@ -92,7 +92,7 @@ def trial(source: Path, work: Path, start: int, refit: bool, poses: bool = True)
                     static_ious.append(iou)
                     drift.append(
                         float(
-                            np.linalg.norm(_world_centre(result.project, carried[track][frame_id]) - anchor)
+                            np.linalg.norm(_world_centre(truth_project, carried[track][frame_id]) - anchor)
                         )
                     )
     shutil.rmtree(copy)
