@@ -91,9 +91,7 @@ def trial(source: Path, work: Path, start: int, refit: bool, poses: bool = True)
                 if static:
                     static_ious.append(iou)
                     drift.append(
-                        float(
-                            np.linalg.norm(_world_centre(truth_project, carried[track][frame_id]) - anchor)
-                        )
+                        float(np.linalg.norm(_world_centre(truth_project, carried[track][frame_id]) - anchor))
                     )
     shutil.rmtree(copy)
     return ious, static_ious, moving_ious, drift
