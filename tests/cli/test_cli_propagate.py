@@ -38,14 +38,12 @@ def mover(k: int) -> Cuboid:
 
 
 def cloud(k: int) -> np.ndarray:
+    """Frame k's scan: flat ground and both cars filled with points, in the sensor frame."""
     rng = np.random.default_rng(k)
-    ground = np.column_stack([rng.uniform(-40, 60, (6000, 2)), rng.normal(-1.7, 0.01, 6000)])
-    parts = [ground]
-    for box in (from_world(PARKED, ego(k)), from_world(mover(k), ego(k))):
-        local = rng.uniform(-0.5, 0.5, (1200, 3)) * np.asarray(box.size) * 0.95
-        local[:, 2] = rng.uniform(-0.35, 0.48, 1200) * box.size[2]
-        parts.append(box.box_to_world(local))
-    xyz = np.concatenate(parts)
+    ground = np.column_stack([rng.uniform(-40, 60, (6000, 2)), np.full(6000, -1.7)])
+    cars = [from_world(box, ego(k)) for box in (PARKED, mover(k))]
+    inside = [c.box_to_world(rng.uniform(-0.49, 0.49, (1200, 3)) * np.asarray(c.size)) for c in cars]
+    xyz = np.concatenate([ground, *inside])
     return np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32)
 
 
