@@ -34,6 +34,7 @@ step preannotate "$D" --plugin geometric --no-progress; expect "pre-annotated 2 
 step score "$D" --plugin geometric --mode tta --passes 2 --frames 0 --no-progress
 step queue "$D" --limit 3
 ALLOW_PARTIAL=1 step fit "$D" --frames 0;        expect "fitted"
+ALLOW_PARTIAL=1 step propagate "$D" --from 0 --to 1; expect "propagated"
 step derive-2d "$D" --frames 0;                    expect "derived"
 step export "$D" --format kitti --out "$WORK/kitti"; expect "exported"
 step import "$WORK/imported" "$WORK/kitti" --format kitti; expect "created project"

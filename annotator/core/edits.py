@@ -16,6 +16,7 @@ from annotator.core.derived_links import derived_boxes, follow_review
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus, Track
 from annotator.core.schema import LabelSchema
+from annotator.core.static_tracks import follow_static
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,10 @@ class AddAnnotations(Command):
 
 
 class UpdateAnnotations(Command):
-    """Replace annotations by edited versions (same ids). Give ``merge_key`` for drags."""
+    """Replace annotations by edited versions (same ids). Give ``merge_key`` for drags.
+
+    A moved cuboid of a static track takes the track's other cuboids along (`follow_static`).
+    """
 
     def __init__(
         self, annotations: Iterable[Annotation], label: str = "Edit annotation", merge_key: Any = None
@@ -138,7 +142,10 @@ class UpdateAnnotations(Command):
         for annotation in self.annotations:
             if annotation.id not in project.annotations:
                 raise KeyError(f"annotation {annotation.id} does not exist")
+            moved = project.annotations[annotation.id].cuboid != annotation.cuboid
             project.put("annotation", annotation.id, ensure_track(project, annotation))
+            for follower in follow_static(project, annotation) if moved else ():
+                project.put("annotation", follower.id, follower)
         follow_review(project, [a.id for a in self.annotations if a.kind == "cuboid"])
 
 

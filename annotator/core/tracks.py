@@ -9,7 +9,9 @@ already in a target frame is never overwritten; a non-keyframe annotation of the
 replaced.
 
 Motion uses frame timestamps when the frames involved all have distinct ones, else their positions in
-the sequence.
+the sequence. When the frames involved all carry ego poses, boxes move in the world frame
+(`annotator.core.world`): a copied box stays put in the world, a moving track keeps its world velocity and
+turn rate, and a track flagged static (``attributes["static"]``) is never moved in the world.
 """
 
 from __future__ import annotations
@@ -28,11 +30,17 @@ from annotator.core.edits import AddAnnotations
 from annotator.core.geometry import Cuboid, wrap_angle
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Source, Track
+from annotator.core.static_tracks import is_static
+from annotator.core.world import all_posed, from_world, move_between, to_world
 
 logger = logging.getLogger(__name__)
 
 PROPAGATED = Provenance(Source.PROPAGATED)
 INTERPOLATED = Provenance(Source.INTERPOLATED)
+
+#: A track moving less than this (metres per frame, in the world) between its labelled keyframes stands
+#: still: it is carried with the ego motion only, and not re-fitted (the poses are more exact than a fit).
+STILL_STEP = 0.08
 
 #: Moves a predicted cuboid onto the target frame's points (e.g. `annotator.core.box_fit.refit_keep_size`).
 Refit = Callable[[Cuboid], Cuboid]
@@ -120,6 +128,81 @@ def predict(previous: Cuboid, current: Cuboid, t_previous: float, t_current: flo
     return moved.replace(size=current.size)
 
 
+def _world(project: Project, annotation: Annotation) -> Cuboid:
+    """An annotation's cuboid in world coordinates (its frame has a pose)."""
+    return to_world(annotation.cuboid, project.frames[annotation.frame_id].pose)
+
+
+def advance(latest: Cuboid, a: Cuboid, b: Cuboid, t_a: float, t_b: float, dt: float) -> Cuboid:
+    """``latest`` moved on by ``dt`` at the velocity and turn rate from ``a`` to ``b``.
+
+    The velocity turns with the heading gained since ``b`` (a car that keeps turning keeps driving
+    forwards); with ``latest`` = ``b`` this is `predict`.
+    """
+    if t_b == t_a:
+        return latest
+    step = predict(a, b, t_a, t_b, t_b + dt)
+    turn = wrap_angle(latest.yaw - b.yaw)
+    c, s = np.cos(turn), np.sin(turn)
+    dx, dy, dz = np.asarray(step.center) - np.asarray(b.center)
+    return latest.replace(
+        center=(
+            latest.center[0] + c * dx - s * dy,
+            latest.center[1] + s * dx + c * dy,
+            latest.center[2] + dz,
+        ),
+        yaw=wrap_angle(latest.yaw + wrap_angle(step.yaw - b.yaw)),
+        pitch=wrap_angle(latest.pitch + wrap_angle(step.pitch - b.pitch)),
+        roll=wrap_angle(latest.roll + wrap_angle(step.roll - b.roll)),
+    )
+
+
+def motion_pair(
+    history: list[Annotation], annotation: Annotation, times: dict[int, float]
+) -> list[Annotation]:
+    """The two annotations a track's motion comes from, up to ``annotation``: its two latest labelled
+    keyframes (not propagated or interpolated) when it has them, else its two latest annotations."""
+    upto = [a for a in history if times[a.frame_id] < times[annotation.frame_id]] + [annotation]
+    labelled = [
+        a for a in upto if a.keyframe and a.provenance.source not in (Source.PROPAGATED, Source.INTERPOLATED)
+    ]
+    return labelled[-2:] if len(labelled) >= 2 else upto[-2:]
+
+
+def holds_still(project: Project, pair: list[Annotation]) -> bool:
+    """True when the motion ``pair`` (see `motion_pair`) shows an object standing in the world: both
+    frames have poses and it moved less than `STILL_STEP` per frame of the sequence between them."""
+    if len(pair) < 2 or not all_posed([project.frames.get(a.frame_id) for a in pair]):
+        return False
+    a, b = pair
+    frames = abs(project.frames[b.frame_id].index - project.frames[a.frame_id].index) or 1
+    shift = np.asarray(_world(project, b).center[:2]) - np.asarray(_world(project, a).center[:2])
+    return float(np.linalg.norm(shift)) < STILL_STEP * frames
+
+
+def carried_cuboid(
+    project: Project,
+    annotation: Annotation,
+    pair: list[Annotation],
+    target: Frame,
+    times: dict[int, float],
+) -> Cuboid:
+    """``annotation``'s cuboid carried to ``target``: at the constant velocity (and turn rate) of the
+    motion ``pair`` (two annotations, see `motion_pair`; fewer: as it is), in the world frame when all the
+    frames involved have poses."""
+    frames = project.frames
+    posed = all_posed([frames.get(a.frame_id) for a in (annotation, *pair)] + [target])
+    if len(pair) < 2:
+        if all_posed([frames.get(annotation.frame_id), target]):
+            return move_between(annotation.cuboid, frames[annotation.frame_id].pose, target.pose)
+        return annotation.cuboid
+    boxes = [_world(project, a) if posed else a.cuboid for a in (annotation, *pair)]
+    a, b = pair
+    dt = times[target.id] - times[annotation.frame_id]
+    moved = advance(boxes[0], boxes[1], boxes[2], times[a.frame_id], times[b.frame_id], dt)
+    return from_world(moved, target.pose) if posed else moved
+
+
 # -- copy and propagate -----------------------------------------------------------------------------
 def _place(source: Annotation, target: Frame, cuboid: Cuboid, existing: Annotation | None) -> Annotation:
     return dataclasses.replace(
@@ -143,10 +226,11 @@ def propagate(
 ) -> TrackEdit:
     """Cuboids to the frame ``step`` after theirs, keeping track ids (one command for all).
 
-    ``with_motion``: moved at the constant velocity of the track's two latest annotations up to the
-    source; with no earlier annotation (no velocity) ``search`` looks for the object in the target frame
-    (e.g. `annotator.core.carry.search_box`), without it the box is copied as it is. ``refit`` then
-    adjusts each predicted box to the target frame's points.
+    ``with_motion``: moved at the constant velocity of the track's two latest labelled keyframes (else
+    two latest annotations) up to the source (a static track: copied as it is; see `motion_pair` and
+    `carried_cuboid`); with no earlier annotation (no velocity) ``search`` looks for the object in the target
+    frame around the carried box (e.g. `annotator.core.carry.search_box`), without it the box is carried as it
+    is. ``refit`` then adjusts each predicted box to the target frame's points.
     """
     chosen = [project.annotations[i] for i in annotation_ids if i in project.annotations]
     chosen = [a for a in chosen if a.cuboid is not None]
@@ -167,20 +251,12 @@ def propagate(
         if existing is not None and existing.keyframe:
             skipped.append((annotation.id, f"frame {target.name} already has a keyframe of its track"))
             continue
-        cuboid = annotation.cuboid
-        earlier = [a for a in history if times[a.frame_id] < times[annotation.frame_id]]
-        if with_motion and earlier:
-            before = earlier[-1]
-            cuboid = predict(
-                before.cuboid,
-                annotation.cuboid,
-                times[before.frame_id],
-                times[annotation.frame_id],
-                times[target.id],
-            )
-        elif with_motion and search is not None:
+        pair = motion_pair(history, annotation, times) if with_motion else []
+        still = is_static(project, annotation.track_id) or holds_still(project, pair)
+        cuboid = carried_cuboid(project, annotation, [] if still else pair, target, times)
+        if with_motion and len(pair) < 2 and not still and search is not None:
             cuboid = search(cuboid)
-        if refit is not None:
+        if refit is not None and not still:
             cuboid = refit(cuboid)
         written.append(_place(annotation, target, cuboid, existing))
     if not written:
@@ -197,6 +273,7 @@ def interpolate_track(project: Project, track_id: int) -> TrackEdit:
     """Fill the frames between consecutive keyframes of a track with interpolated cuboids.
 
     Frames without an annotation of the track get a new one; non-keyframe annotations there are replaced.
+    Blends in the world frame when the keyframes' and the in-between frames all have poses.
     """
     frames = project.frames_in_order()
     times = _times(frames)
@@ -209,15 +286,21 @@ def interpolate_track(project: Project, track_id: int) -> TrackEdit:
     written: list[Annotation] = []
     for first, second in pairwise(keys):
         t0, t1 = times[first.frame_id], times[second.frame_id]
-        for frame in frames[position[first.frame_id] + 1 : position[second.frame_id]]:
+        between = frames[position[first.frame_id] + 1 : position[second.frame_id]]
+        in_world = all_posed([project.frames[first.frame_id], project.frames[second.frame_id], *between])
+        a, b = (
+            (_world(project, first), _world(project, second)) if in_world else (first.cuboid, second.cuboid)
+        )
+        for frame in between:
             existing = by_frame.get(frame.id)
             t = (times[frame.id] - t0) / (t1 - t0)
+            cuboid = from_world(blend(a, b, t), frame.pose) if in_world else blend(a, b, t)
             written.append(
                 dataclasses.replace(
                     first,
                     id=existing.id if existing is not None else 0,
                     frame_id=frame.id,
-                    cuboid=blend(first.cuboid, second.cuboid, t),
+                    cuboid=cuboid,
                     provenance=INTERPOLATED,
                     keyframe=False,
                     uncertainty=None,

@@ -386,6 +386,7 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
+        ActionSpec("tracks.static", "Mark track &static / moving (static: edit one box, edit all in the world)", menu, "tracks.toggle_static", tip="a static object stays put in the world: propagation carries it with the ego motion only"),
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction
 from annotator.core.box_fit import points_outside, refit_keep_size
 from annotator.core.carry import search_box
 from annotator.core.geometry import Cuboid
+from annotator.core.static_tracks import SetStatic, is_static
 from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
 from annotator.qt.document import Document
 from annotator.qt.settings import AppSettings
@@ -189,6 +190,16 @@ class TrackEditor(QObject):
         track = self._selected_track()
         if project is not None and track is not None:
             self._push(harmonize_track(project, track, self.document.selected_id))
+
+    def toggle_static(self) -> None:
+        """Tracks > Mark track static / moving: flips the selected track's static flag (undoable)."""
+        project = self.document.project
+        track = self._selected_track()
+        if project is None or track is None:
+            return
+        command = SetStatic(track, not is_static(project, track))
+        self.document.push(command)
+        self.message.emit(command.label, MESSAGE_MS)
 
     def _push(self, edit: TrackEdit) -> None:
         if edit.command is not None:

@@ -82,3 +82,36 @@ def test_exports_carry_the_pose(tmp_path) -> None:
     ego = json.loads((tmp_path / "su" / "ego_pose" / "f0.json").read_text())
     assert ego["azimuth"] == pytest.approx(math.degrees(0.4)) and ego["x"] == 10.0
     assert not (tmp_path / "su" / "ego_pose" / "f1.json").exists()
+
+
+def test_openlabel_world_boxes_round_trip_through_the_poses(tmp_path) -> None:
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.geometry import Cuboid
+    from annotator.core.records import Annotation
+    from annotator.core.world import to_world
+    from annotator.io.importers import read_source
+
+    box = Cuboid((12.0, -3.0, -0.9), (4.2, 1.8, 1.5), 0.3)
+    with Workspace.create(tmp_path / "project") as workspace:
+        ids = workspace.push(AddFrames([Frame(0, "f0", 0, pose=turned(0.4)), Frame(0, "f1", 1)])).ids
+        workspace.push(AddAnnotations([Annotation(0, i, "Car", track_id=1, cuboid=box) for i in ids]))
+        report = export_project(workspace.project, "openlabel", tmp_path / "ol", options={"boxes": "world"})
+    assert report.frames == 1 and report.skipped[0][0] == "f1"  # no pose: no world boxes
+    document = json.loads((tmp_path / "ol" / "openlabel.json").read_text())["openlabel"]
+    entry = next(iter(document["frames"]["0"]["objects"].values()))["object_data"]["cuboid"][0]
+    assert entry["coordinate_system"] == "world"
+    assert entry["val"][:3] == pytest.approx(to_world(box, turned(0.4)).center, abs=1e-5)
+    dataset = read_source("openlabel", tmp_path / "ol")
+    frame = dataset.frames[0]
+    assert frame.pose is not None and frame.pose.matrix == pytest.approx(turned(0.4).matrix)
+    back = frame.objects[0].cuboid
+    assert back.center == pytest.approx(box.center, abs=1e-5) and back.yaw == pytest.approx(box.yaw, abs=1e-6)
+
+
+def test_openlabel_refuses_an_unknown_box_frame(tmp_path) -> None:
+    from annotator.core.errors import AnnotatorError
+
+    with Workspace.create(tmp_path / "project") as workspace:
+        workspace.push(AddFrames([Frame(0, "f0", 0, pose=turned(0.4))]))
+        with pytest.raises(AnnotatorError, match="boxes= takes lidar or world"):
+            export_project(workspace.project, "openlabel", tmp_path / "ol", options={"boxes": "sky"})

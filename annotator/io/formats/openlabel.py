@@ -4,7 +4,10 @@ Cuboids are read in both forms of ``val``: 9 values ``x y z rx ry rz sx sy sz`` 
 ``Rz(rz) @ Ry(ry) @ Rx(rx)``: the core's yaw = rz, pitch = ry, roll = rx) and 10 values
 ``x y z qx qy qz qw sx sy sz``; export writes the 10-value quaternion form. ``sx sy sz`` are length,
 width and height. 2D ``bbox`` values are ``cx cy w h`` in the image of the camera stream named by
-``coordinate_system``. Cuboids are taken as they are in the coordinate system they name (the LiDAR's).
+``coordinate_system``. Cuboids are taken as they are in the coordinate system they name (the LiDAR's);
+a frame's transform from a LiDAR stream to a ``scene_cs`` coordinate system is its ego pose, and cuboids
+in such a scene system are brought into the frame's LiDAR coordinates with it (export ``-o boxes=world``
+writes them so).
 An object's uid is its identity across frames (one track). Object data outside ``frames`` (static
 data) belongs to every frame; a file without frames gives one frame named after the file.
 
@@ -17,6 +20,7 @@ row-major, mapping LiDAR points into the camera frame), which an import reads ba
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -25,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
+from annotator.core.pose import Pose
+from annotator.core.world import from_world
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     Dataset,
@@ -43,7 +49,7 @@ from annotator.io.formats.files import (
     numbers,
 )
 from annotator.io.formats.openlabel_export import FILE_NAME, OpenLabelExporter
-from annotator.io.formats.rotation import euler_from_quaternion
+from annotator.io.formats.rotation import euler_from_quaternion, quaternion_from_matrix
 from annotator.io.frames import DEFAULT_CAMERA
 
 logger = logging.getLogger(__name__)
@@ -90,6 +96,12 @@ class _Reader:
         self.dataset = Dataset("OpenLABEL", path)
         self.objects = _mapping(root, "objects", path, "openlabel")
         self.streams = _mapping(root, "streams", path, "openlabel")
+        systems = root.get("coordinate_systems")
+        self.scenes = {
+            str(name)
+            for name, system in (systems.items() if isinstance(systems, dict) else ())
+            if isinstance(system, dict) and system.get("type") == "scene_cs"
+        }
 
     def read(self) -> Dataset:
         frames = _mapping(self.root, "frames", self.path, "openlabel")
@@ -115,6 +127,7 @@ class _Reader:
         if isinstance(stamp, int | float) and not isinstance(stamp, bool):
             frame.timestamp = float(stamp)
         self._streams(frame, streams, properties.get("transforms"), field)
+        frame.pose = self._pose(properties.get("transforms"), field) or frame.pose
         objects = data.get("objects") if isinstance(data, dict) else None
         for uid, entry in (objects or {}).items() if isinstance(objects, dict) else ():
             if isinstance(entry, dict) and isinstance(entry.get("object_data"), dict):
@@ -138,6 +151,23 @@ class _Reader:
             camera = self._camera(name, stream, transforms, f"{field}.frame_properties.streams.{name}")
             if camera is not None:
                 frame.cameras[name] = camera
+
+    def _pose(self, transforms: Any, field: str) -> Pose | None:
+        """The ego pose: a transform from a LiDAR stream into a scene coordinate system."""
+        for key, transform in transforms.items() if isinstance(transforms, dict) else ():
+            if not isinstance(transform, dict) or transform.get("dst") not in self.scenes:
+                continue
+            source = self.streams.get(transform.get("src"))
+            if not isinstance(source, dict) or source.get("type") != "lidar":
+                continue
+            where = f"{field}.frame_properties.transforms.{key}.matrix4x4"
+            values = (transform.get("transform_src_to_dst") or {}).get("matrix4x4")
+            matrix = np.reshape(numbers(values, 16, self.path, where), (4, 4))
+            try:
+                return Pose(quaternion_from_matrix(matrix[:3, :3]), tuple(matrix[:3, 3]))
+            except ValueError as error:
+                raise FormatError(self.path, str(error), field=where) from None
+        return None
 
     def _camera(self, name: str, stream: Any, transforms: Any, field: str) -> CameraCalibration | None:
         properties = stream.get("stream_properties") if isinstance(stream, dict) else None
@@ -168,13 +198,25 @@ class _Reader:
                         raise FormatError(
                             self.path, "not in openlabel.objects or without a type", field=where
                         )
-                    frame.objects.append(parse(entry, str(obj["type"]), uid, where))
+                    found = parse(entry, str(obj["type"]), uid, where)
+                    frame.objects.append(self._in_lidar(frame, found, entry, where))
                 except FormatError as error:  # name the object in every message
                     self.dataset.problems.append(
                         FormatError(
                             self.path, f"{label}: {error.problem}", line=error.line, field=error.field
                         )
                     )
+
+    def _in_lidar(self, frame: SourceFrame, found: SourceObject, entry: Any, field: str) -> SourceObject:
+        """A cuboid written in a scene (world) coordinate system, brought into the frame's LiDAR one."""
+        system = entry.get("coordinate_system") if isinstance(entry, dict) else None
+        if found.cuboid is None or system not in self.scenes:
+            return found
+        if frame.pose is None:
+            raise FormatError(
+                self.path, f"a cuboid in {system!r} in a frame without a LiDAR pose", field=field
+            )
+        return dataclasses.replace(found, cuboid=from_world(found.cuboid, frame.pose))
 
     def _cuboid(self, entry: Any, class_name: str, uid: str, field: str) -> SourceObject:
         val = entry.get("val") if isinstance(entry, dict) else None

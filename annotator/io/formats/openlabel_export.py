@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 
 from annotator import __version__
+from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.core.records import Annotation
-from annotator.io.formats.base import ExportContext, Exporter, FrameLabels
+from annotator.core.world import to_world
+from annotator.io.formats.base import ExportContext, Exporter, FrameError, FrameLabels
 from annotator.io.formats.files import format_number, write_json_atomic
 from annotator.io.formats.rotation import quaternion_from_euler
 
@@ -21,6 +23,9 @@ LIDAR = "lidar"
 #: The coordinate system the frames' ego poses map into (a ``scene_cs``; present only when a frame has a pose).
 WORLD = "world"
 DECIMALS = 6
+#: ``-o boxes=lidar`` (default: cuboids in each frame's LiDAR coordinates) or ``-o boxes=world`` (cuboids
+#: in the world frame of the ego poses; a frame without a pose is skipped and reported).
+BOX_FRAMES = ("lidar", "world")
 
 
 def cuboid_val(cuboid: Cuboid) -> list[float]:
@@ -39,8 +44,15 @@ class OpenLabelExporter(Exporter):
         self.objects: dict[str, dict[str, Any]] = {}
         self.cameras: set[str] = set()
         self.posed = False
+        self.boxes = context.options.get("boxes", BOX_FRAMES[0])
+        if self.boxes not in BOX_FRAMES:
+            raise AnnotatorError(f"openlabel: -o boxes= takes {' or '.join(BOX_FRAMES)}, got {self.boxes!r}")
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+        pose = labels.frame.pose
+        world = self.boxes == WORLD
+        if world and pose is None:
+            raise FrameError("no ego pose, so no world-frame boxes (-o boxes=world)")
         number = str(len(self.frames))
         objects: dict[str, Any] = {}
         written = []
@@ -48,7 +60,8 @@ class OpenLabelExporter(Exporter):
             uid = labels.track_name(annotation)
             data = objects.setdefault(uid, {"object_data": {}})["object_data"]
             if annotation.cuboid is not None:
-                entry = {"name": "box3d", "coordinate_system": LIDAR, "val": cuboid_val(annotation.cuboid)}
+                cuboid = to_world(annotation.cuboid, pose) if world else annotation.cuboid
+                entry = {"name": "box3d", "coordinate_system": self.boxes, "val": cuboid_val(cuboid)}
                 data.setdefault("cuboid", []).append(entry)
             else:
                 box = annotation.box2d
