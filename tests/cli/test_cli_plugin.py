@@ -30,7 +30,7 @@ def test_a_new_plugin_is_listed_and_preannotates_a_generated_frame(
     assert f"wrote plugin {name} ({task}, numpy)" in out and "pip install -e" in out
     monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(tmp_path / name))
     assert main(["plugins"]) == 0
-    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith(name)]
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == [name]]
     assert len(listed) == 1 and "available" in listed[0] and task in listed[0]
     assert main(["preannotate", str(demo), "--plugin", name, "--no-progress", "--threshold", "0"]) == 0
     assert "pre-annotated 1 of 1 frames" in capsys.readouterr().out

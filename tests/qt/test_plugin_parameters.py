@@ -49,10 +49,11 @@ TYPED = manifest_from_dict(
 
 
 @pytest.fixture
-def kit_window(qtbot, settings, street_project: Path, tmp_path: Path) -> Iterator:
-    """The window on the street project with a plugin written by the authoring kit (as a drop-in)."""
+def kit_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path) -> Iterator:
+    """The window on the unlabelled street project (proposals never land on boxes) with a plugin written by
+    the authoring kit (as a drop-in)."""
     root = new_plugin(KIT, "detect3d", "numpy", tmp_path / KIT)
-    main = show_window(qtbot, settings, street_project, plugins=PluginRegistry.discover([root], False))
+    main = show_window(qtbot, settings, unlabelled_street, plugins=PluginRegistry.discover([root], False))
     yield main
     main.close()
 
