@@ -77,6 +77,9 @@ CLASS_NAMES = tuple(p.name for p in PRIORS)
 EXCESS_SCALE = (0.3, 0.25, 0.2)
 #: How fast (m) the likelihood falls outside the plausible top-part extent.
 TOP_SCALE = 0.15
+#: How far (m) an amodal label's top lies above the object's highest surface (labels enclose the points
+#: with a small margin).
+LABEL_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,10 @@ def complete_box(
     """The box turned so its length runs along the class's reading (the face for a side view, the depth
     for an end view) and grown to at least the class's typical length and width, keeping the sides
     nearer the sensor (the ones LiDAR saw) in place; sides the sensor is level with grow symmetrically.
-    The height, a lower bound too (beams pass over roofs and heads, tops get cut by the field of view),
-    grows to the typical one from the ground up. The heading keeps a +x component."""
+    The height grows from the ground up: a top cut by the field of view is only a lower bound, so it grows
+    to the typical one; a seen top is the last beam on the roof or head, and the surface lies on average
+    half a beam gap above it (`Observation.height_slack`), plus `LABEL_MARGIN`, within the class's
+    plausible heights (a tall SUV stays tall, a low saloon low). The heading keeps a +x component."""
     if (obs.face_axis == 1) != end_view:
         box = box.replace(size=(box.size[1], box.size[0], box.size[2]), yaw=box.yaw + math.pi / 2.0)
     length, width, height = box.size
@@ -253,7 +258,10 @@ def complete_box(
         new_size[axis] = typical
         if abs(sensor_local[axis]) > seen / 2.0:
             shift[axis] = -math.copysign((typical - seen) / 2.0, sensor_local[axis])
-    new_height = max(height, prior.typical[2])
+    if obs.top_cut:
+        new_height = max(height, prior.typical[2])
+    else:
+        new_height = min(max(height + obs.height_slack / 2.0 + LABEL_MARGIN, prior.low[2]), prior.high[2])
     bottom = box.center[2] - height / 2.0
     centre = (
         box.center[0] + c * shift[0] - s * shift[1],

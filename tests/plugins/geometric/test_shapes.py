@@ -8,7 +8,14 @@ import pytest
 
 from annotator.core.geometry import Cuboid
 from annotator.ml.evaluation import ClassCounts, match_class
-from plugins.geometric.shapes import CLASS_NAMES, PRIORS, Observation, class_likelihoods, complete_box
+from plugins.geometric.shapes import (
+    CLASS_NAMES,
+    LABEL_MARGIN,
+    PRIORS,
+    Observation,
+    class_likelihoods,
+    complete_box,
+)
 
 
 def best(obs: Observation) -> tuple[str, float]:
@@ -54,13 +61,27 @@ def test_completion_grows_away_from_the_sensor_and_turns_end_views():
     assert done.size[:2] == pytest.approx(
         (car.typical[0], 1.9)
     )  # the seen width, wider than typical, is kept
-    assert done.size[2] == pytest.approx(car.typical[2])  # the height grows to the typical one...
+    assert done.size[2] == pytest.approx(1.5 + LABEL_MARGIN)  # the roof a little above the last beam...
     assert done.center[2] - done.size[2] / 2 == pytest.approx(-1.75)  # ...from the ground up
     assert done.center[0] == pytest.approx(20.0 - 0.15 + car.typical[0] / 2)  # the seen back stays put
     assert abs(done.yaw) < 1e-9
     side = Cuboid((0.0, 6.0, -1.0), (3.0, 0.3, 1.5), math.pi)  # a side seen beside the sensor
     grown = complete_box(side, car, end_view=False, obs=Observation(3.0, 0.3, 0, 1.5, True, False, 2.0))
     assert grown.center[0] == pytest.approx(0.0) and grown.center[1] > 6.0 and abs(grown.yaw) < 1e-9
+
+
+def test_completed_height_follows_the_seen_top_unless_the_field_of_view_cut_it():
+    car = next(p for p in PRIORS if p.name == "Car")
+    rear = Cuboid((20.0, 0.0, -1.0), (0.3, 1.9, 1.4), 0.0)
+    seen = Observation(1.9, 0.3, 1, 1.4, True, False, 1.4, height_slack=0.2)
+    low = complete_box(rear, car, end_view=True, obs=seen)  # a low saloon stays low...
+    assert low.size[2] == pytest.approx(1.4 + 0.1 + LABEL_MARGIN)
+    tall = Cuboid((20.0, 0.0, -0.8), (0.3, 1.9, 1.93), 0.0)
+    suv = complete_box(tall, car, end_view=True, obs=Observation(1.9, 0.3, 1, 1.93, True, False, 1.4))
+    assert suv.size[2] == pytest.approx(car.high[2])  # ...a tall one tall, within the class's range
+    cut = Observation(1.9, 0.3, 1, 1.0, True, True, 1.4)
+    short = Cuboid((20.0, 0.0, -1.25), (0.3, 1.9, 1.0), 0.0)
+    assert complete_box(short, car, end_view=True, obs=cut).size[2] == pytest.approx(car.typical[2])
 
 
 def test_matching_counts():
