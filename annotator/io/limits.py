@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,8 @@ DEFAULT_MAX_DECODED_BYTES = 1 << 30
 MAX_RATIO = 200
 #: Most values one row of a text cloud may hold.
 MAX_ROW_VALUES = 256
+#: Longest (seconds) decoding one file may take; ``ANNOTATOR_MAX_READ_SECONDS`` overrides it.
+DEFAULT_MAX_READ_SECONDS = 60.0
 
 
 def max_decoded_bytes() -> int:
@@ -30,6 +33,35 @@ def max_decoded_bytes() -> int:
     if value.isdigit() and len(value) < 9:
         return int(value) << 20
     return DEFAULT_MAX_DECODED_BYTES
+
+
+def max_read_seconds() -> float:
+    """The wall-clock reading budget per file (``ANNOTATOR_MAX_READ_SECONDS``, else 60 s)."""
+    try:
+        value = float(os.environ.get("ANNOTATOR_MAX_READ_SECONDS", DEFAULT_MAX_READ_SECONDS))
+    except ValueError:
+        return DEFAULT_MAX_READ_SECONDS
+    return value if value >= 0 else DEFAULT_MAX_READ_SECONDS
+
+
+class ReadDeadline:
+    """A wall-clock budget for decoding one file: `check` raises `FormatError` once it is spent.
+
+    The size checks above keep hostile files fast; this bounds what is left (a pure-Python decoder
+    working through a large, valid but pathological stream)."""
+
+    def __init__(self, path: Path, seconds: float | None = None) -> None:
+        self.path = path
+        self.seconds = max_read_seconds() if seconds is None else seconds
+        self._end = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        """Raise `FormatError` when the budget is spent."""
+        if time.monotonic() >= self._end:
+            raise FormatError(
+                self.path,
+                f"reading took longer than the {self.seconds:g} s budget (ANNOTATOR_MAX_READ_SECONDS)",
+            )
 
 
 def check_budget(path: Path, nbytes: int, what: str) -> None:

@@ -13,6 +13,7 @@ port of liblzf's greedy matcher, byte by byte; it is meant for tests and small f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -23,23 +24,33 @@ _MAX_OFFSET = 1 << 13
 _MAX_MATCH = 7 + 255 + 2
 #: Most bytes one input byte can become (a 3-byte back-reference yields at most 264 bytes).
 MAX_EXPANSION = 90
+#: Tokens decoded between two calls of the ``check`` callback of `decompress`.
+CHECK_EVERY = 1 << 16
 
 
 class LZFError(ValueError):
     """The compressed stream is corrupt or does not decode to the expected size."""
 
 
-def decompress(data: bytes | bytearray | memoryview, out_size: int) -> bytes:
+def decompress(
+    data: bytes | bytearray | memoryview, out_size: int, check: Callable[[], None] | None = None
+) -> bytes:
     """Decompress an LZF stream that must expand to exactly ``out_size`` bytes.
 
     Raises LZFError (a ValueError) with the byte position of the problem for a corrupt stream.
+    ``check`` is called before the first token and every `CHECK_EVERY` tokens (e.g. a reading deadline
+    that raises when it is spent).
     """
     src = bytes(data)
     n = len(src)
     out = bytearray(out_size)
     ip = op = 0
+    tokens = 0
     try:
         while ip < n:
+            if check is not None and tokens % CHECK_EVERY == 0:
+                check()
+            tokens += 1
             ctrl = src[ip]
             ip += 1
             if ctrl < 32:

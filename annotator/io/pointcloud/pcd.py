@@ -19,7 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from annotator.io.errors import FormatError
-from annotator.io.limits import check_budget
+from annotator.io.limits import ReadDeadline, check_budget
 from annotator.io.pointcloud import lzf
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 from annotator.io.pointcloud.pcd_header import PcdField, PcdHeader, read_header
@@ -134,7 +134,7 @@ def _read_compressed(path: Path, header: PcdHeader, f: BinaryIO) -> dict[str, np
             f"truncated binary_compressed data: {compressed_size} bytes announced, {len(payload)} present",
         )
     try:
-        raw = lzf.decompress(payload, raw_size)
+        raw = lzf.decompress(payload, raw_size, ReadDeadline(path).check)
     except lzf.LZFError as exc:
         raise FormatError(path, f"corrupt binary_compressed data: {exc}") from None
     n = header.points

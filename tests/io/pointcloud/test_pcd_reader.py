@@ -370,3 +370,13 @@ def test_sustechpoints_frames(name: str) -> None:
     theirs = o3d.io.read_point_cloud(str(path), remove_nan_points=True)
     assert len(theirs.points) == len(cloud)
     np.testing.assert_array_equal(np.asarray(theirs.points, dtype=np.float32), cloud.xyz)
+
+
+def test_decoding_past_the_reading_budget_is_a_named_error(tmp_path: Path, monkeypatch) -> None:
+    xyz = np.random.default_rng(0).normal(size=(2_000, 3)).astype(np.float32)
+    path = tmp_path / "slow.pcd"
+    write_pcd(path, PointCloud(xyz), encoding="binary_compressed")
+    assert len(read_point_cloud(path)) == 2_000  # within the default budget
+    monkeypatch.setenv("ANNOTATOR_MAX_READ_SECONDS", "0")
+    with pytest.raises(FormatError, match=r"slow\.pcd: reading took longer than the 0 s budget"):
+        read_point_cloud(path)
