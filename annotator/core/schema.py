@@ -97,10 +97,11 @@ class LabelSchema:
 
 
 #: Colours for classes added later (imports, plugins), picked to stay apart from the classes already there.
+#: All are bright enough for the dark views and dark enough for a swatch on a light panel (no white, no navy).
 PALETTE: tuple[tuple[int, int, int], ...] = (
     (230, 126, 34), (46, 204, 113), (142, 68, 173), (241, 196, 15), (26, 188, 156), (231, 76, 60),
-    (52, 73, 94), (149, 165, 166), (211, 84, 0), (39, 174, 96), (41, 128, 185), (192, 57, 43),
-    (255, 255, 255), (128, 64, 0), (0, 128, 128), (255, 170, 200), (120, 120, 255), (190, 255, 120),
+    (180, 110, 255), (149, 165, 166), (211, 84, 0), (39, 174, 96), (41, 128, 185), (192, 57, 43),
+    (255, 215, 130), (160, 90, 20), (0, 128, 128), (255, 170, 200), (120, 120, 255), (190, 255, 120),
 )  # fmt: skip
 
 

@@ -3,7 +3,7 @@ plugins) from every class already there."""
 
 from __future__ import annotations
 
-from annotator.core.schema import LabelClass, color_distance, default_schema
+from annotator.core.schema import PALETTE, LabelClass, color_distance, default_schema
 
 #: Apart enough to tell at a glance (redmean distance; Pedestrian red vs a dark red is ~110).
 APART = 100.0
@@ -21,3 +21,8 @@ def test_classes_added_later_get_a_colour_far_from_the_others() -> None:
     colors = [c.color for c in schema.classes]
     assert schema.get("Misc").color != schema.get("Pedestrian").color
     assert min(color_distance(a, b) for k, a in enumerate(colors) for b in colors[k + 1 :]) >= 60.0
+
+
+def test_colours_for_later_classes_show_on_the_dark_views_and_on_a_light_panel() -> None:
+    for red, green, blue in PALETTE:  # no white swatch on the class panel, no navy box on the dark views
+        assert 60 < 0.2126 * red + 0.7152 * green + 0.0722 * blue < 235, (red, green, blue)
