@@ -8,7 +8,7 @@ split's proposals into tracks and every frame's proposals are matched to the tru
 switch; fragments are the proposal tracks per matched true track. MOTA = 1 - (misses + false positives +
 switches) / true boxes (the geometric plugin's misses dominate it; switches are the tracker's figure).
 
-Sweeps 0-24 are the development split, 25-49 the held-out split. ``--no-poses`` links in the sensor frame.
+Sweeps 0-24 are the development split, 25-49 the held-out split. ``--no-poses`` links in the sensor frame, ``--no-link`` is the baseline of unlinked proposals.
 Run: ``python benchmarks/track_real.py [--project DIR --truth DIR] [--no-poses]`` (``--project``: an
 already stripped and pre-annotated copy, to skip the 70 s pre-annotation, its proposal tracks are
 rewritten; ``--truth``: the imported project).
@@ -29,6 +29,7 @@ from annotator.core.geometry import bev_iou
 from annotator.core.project import Project
 from annotator.core.records import Source
 from annotator.core.track_linking import LinkTracks, proposals_of
+from annotator.core.tracker import TrackerParams
 from annotator.io.workspace import Workspace
 
 ARGOVERSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "argoverse1_sample_log"
@@ -98,7 +99,7 @@ def evaluate(project: Project, truth_project: Project, frames: list) -> Counts:
     return counts
 
 
-def run(project_dir: Path, truth_dir: Path, poses: bool) -> None:
+def run(project_dir: Path, truth_dir: Path, poses: bool, params: TrackerParams) -> None:
     """Link and evaluate each split; print the figures."""
     with Workspace.open(project_dir) as workspace, Workspace.open(truth_dir) as truth:
         project = workspace.project
@@ -107,7 +108,7 @@ def run(project_dir: Path, truth_dir: Path, poses: bool) -> None:
             frames = [ordered[i] for i in positions]
             if not poses:
                 frames = [dataclasses.replace(f, pose=None) for f in frames]
-            command = LinkTracks(frames)
+            command = LinkTracks(frames, params)
             workspace.push(command)
             counts = evaluate(project, truth.project, frames)
             print(
@@ -127,10 +128,14 @@ def main_cli() -> None:
         "--project", type=Path, help="an imported, pre-annotated project (its proposal tracks are rewritten)"
     )
     parser.add_argument("--truth", type=Path, help="the imported project (with --project)")
+    parser.add_argument("--gate", type=float, default=TrackerParams.gate, help="metres (default %(default)s)")
+    parser.add_argument("--max-misses", type=int, default=TrackerParams.max_misses, help="frames bridged")
+    parser.add_argument("--no-link", action="store_true", help="baseline: every proposal its own track")
     parser.add_argument("--no-poses", action="store_true", help="link in the sensor frame")
     args = parser.parse_args()
+    params = TrackerParams(gate=-1.0 if args.no_link else args.gate, max_misses=args.max_misses)
     if args.project is not None:
-        run(args.project, args.truth or args.project, not args.no_poses)
+        run(args.project, args.truth or args.project, not args.no_poses, params)
         return
     if not ARGOVERSE.is_dir():
         raise SystemExit(f"{ARGOVERSE}: no Argoverse sample log")
@@ -144,7 +149,7 @@ def main_cli() -> None:
             workspace.push(RemoveAnnotations(list(workspace.project.annotations), "Remove the true boxes"))
         if main(["preannotate", str(project), "--no-progress", "--no-track"]):
             raise SystemExit("preannotate failed")
-        run(project, truth, not args.no_poses)
+        run(project, truth, not args.no_poses, params)
 
 
 if __name__ == "__main__":

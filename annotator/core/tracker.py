@@ -35,7 +35,7 @@ class Detection:
 class TrackerParams:
     """Tuning: gate (metres from the prediction), misses bridged, filter gains."""
 
-    gate: float = 2.0
+    gate: float = 3.0
     max_misses: int = 2
     alpha: float = 0.7
     beta: float = 0.3

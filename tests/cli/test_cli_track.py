@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import subprocess
 import sys
 from pathlib import Path
 
+from tests_support import argoverse_copy  # type: ignore[import-not-found]
+
 from annotator.cli import main
-from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations, UpdateAnnotations
 from annotator.core.geometry import Cuboid
 from annotator.core.records import Annotation, Frame, Provenance, Source
 from annotator.io.workspace import Workspace
@@ -72,3 +76,29 @@ def test_track_runs_as_a_command_and_names_bad_input(tmp_path: Path) -> None:
         timeout=120,
     )
     assert missing.returncode == 1 and "not a project" in missing.stderr
+
+
+def test_real_argoverse_boxes_as_proposals_link_by_their_true_identity(
+    shared_data, tmp_path: Path, capsys
+) -> None:
+    log = argoverse_copy(shared_data / "argoverse1_sample_log", tmp_path / "log", 30, 8)
+    project = tmp_path / "project"
+    assert main(["import", str(project), str(log), "--format", "argoverse", "-o", "max_range=50"]) == 0
+    with Workspace.open(project) as workspace:  # the true boxes become proposals, every 5th one missed
+        p = workspace.project
+        truth = {a.id: a.track_id for a in p.annotations.values()}
+        model = Provenance(Source.MODEL, "truth", score=0.7)
+        as_proposals = [dataclasses.replace(a, provenance=model) for a in p.annotations.values() if a.id % 5]
+        workspace.push(UpdateAnnotations(as_proposals, "as proposals"))
+        workspace.push(RemoveAnnotations([a for a in truth if a % 5 == 0], "misses"))
+    assert main(["track", str(project)]) == 0
+    assert "(world frame)" in capsys.readouterr().out
+    with Workspace.open(project) as workspace:
+        p = workspace.project
+        linked = {}
+        for a in sorted(p.annotations.values(), key=lambda a: p.frames[a.frame_id].index):
+            linked.setdefault(truth[a.id], []).append(a.track_id)
+    switches = sum(sum(x != y for x, y in itertools.pairwise(ids)) for ids in linked.values())
+    boxes = sum(len(ids) for ids in linked.values())
+    assert boxes > 150
+    assert switches <= 0.02 * boxes

@@ -65,14 +65,14 @@ def test_a_heading_seen_backwards_is_the_same_heading() -> None:
 
 
 def _parked_car_seen_from_a_moving_ego(poses: bool) -> tuple[Project, UndoStack, list[int]]:
-    """A car parked at world x=30 while the ego drives 3 m per frame (beyond the gate in sensor coordinates)."""
+    """A car parked at world x=30 while the ego drives 5 m per frame (beyond the gate in sensor coordinates)."""
     project = Project()
     stack = UndoStack(project)
-    pose = [Pose((1.0, 0.0, 0.0, 0.0), (3.0 * k, 0.0, 0.0)) if poses else None for k in range(6)]
+    pose = [Pose((1.0, 0.0, 0.0, 0.0), (5.0 * k, 0.0, 0.0)) if poses else None for k in range(6)]
     frame_ids = stack.push(AddFrames([Frame(0, f"{k:06d}", k, pose=pose[k]) for k in range(6)])).ids
     model = Provenance(Source.MODEL, "geometric", score=0.8)
     proposals = [
-        Annotation(0, f, "Car", cuboid=car(30.0 - 3.0 * k, 4.0), provenance=model)
+        Annotation(0, f, "Car", cuboid=car(30.0 - 5.0 * k, 4.0), provenance=model)
         for k, f in enumerate(frame_ids)
     ]
     manual = Annotation(0, frame_ids[0], "Car", cuboid=car(10.0, -4.0))
