@@ -24,7 +24,7 @@ from annotator.cli.plugin_args import (
     run_exit_code,
 )
 from annotator.cli.progress import Progress
-from annotator.cli.track_command import link_and_report
+from annotator.cli.track_command import link_frames, report
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
                 frame_timeout=frame_timeout(args),
             )
         seconds = time.perf_counter() - started
-        if args.track and summary.frames_done > 1:
-            link_and_report(workspace, frames)
+        linking = link_frames(workspace, frames) if args.track and summary.frames_done > 1 else None
     print_failures(summary.failures)
     classes = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_class.items())) or "none"
     rate = summary.frames_done / seconds if seconds > 0 else 0.0
@@ -93,4 +92,6 @@ def run_preannotate(args: argparse.Namespace) -> int:
           f"({manifest.task}, threshold {args.threshold:g})")  # fmt: skip
     print(f"proposals   {summary.proposals} ({classes})")
     print(f"time        {seconds:.1f} s ({rate:.1f} frames/s)")
+    if linking is not None:
+        report(linking)
     return run_exit_code(summary)

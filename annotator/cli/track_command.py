@@ -33,16 +33,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.set_defaults(handler=run_track)
 
 
-def link_and_report(workspace: Workspace, frames: Sequence[Frame]) -> LinkTracks:
-    """Push one `LinkTracks` step over ``frames`` and print a summary line."""
+def link_frames(workspace: Workspace, frames: Sequence[Frame]) -> LinkTracks:
+    """Push one `LinkTracks` step over ``frames``; the command (with its counts)."""
     command = LinkTracks(frames)
     workspace.push(command)
+    return command
+
+
+def report(command: LinkTracks) -> None:
+    """The summary line of a linking step."""
     frame_of_reference = "world" if command.world else "sensor"
     print(
-        f"tracked     {command.linked} proposals into {command.tracks} tracks over {len(frames)} frames "
-        f"({frame_of_reference} frame)"
+        f"tracked     {command.linked} proposals into {command.tracks} tracks over {len(command.frames)} "
+        f"frames ({frame_of_reference} frame)"
     )
-    return command
 
 
 def run_track(args: argparse.Namespace) -> int:
@@ -51,5 +55,5 @@ def run_track(args: argparse.Namespace) -> int:
 
     check_project(args.directory)
     with Workspace.open(args.directory) as workspace:
-        link_and_report(workspace, chosen_frames(workspace.project, args.frames))
+        report(link_frames(workspace, chosen_frames(workspace.project, args.frames)))
     return 0
