@@ -31,6 +31,7 @@ step info "$D";                                    expect "frames       2"
 step snapshot "$D" --out "$WORK/window.png" --view window
 test -s "$WORK/window.png"
 step preannotate "$D" --plugin geometric --no-progress; expect "pre-annotated 2 of 2 frames"
+step track "$D";                                   expect "tracked "
 step score "$D" --plugin geometric --mode tta --passes 2 --frames 0 --no-progress
 step queue "$D" --limit 3
 ALLOW_PARTIAL=1 step fit "$D" --frames 0;        expect "fitted"

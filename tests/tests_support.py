@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import strategies as st
 
 from annotator.core.commands import UndoStack
@@ -96,3 +98,17 @@ def raised_points_project(root, frames: int):
             records.append(Frame(0, f"{i:06d}", i, cloud=f"{i:06d}.bin"))
         workspace.push(AddFrames(records))
     return root
+
+
+def argoverse_copy(log: Path, out: Path, first: int, count: int) -> Path:
+    """Sweeps ``first .. first + count - 1`` of the shared Argoverse log (lidar, labels, poses)."""
+    stamps = sorted(p.stem[3:] for p in (log / "lidar").glob("PC_*.ply"))[first : first + count]
+    for stamp in stamps:
+        for folder, name in (
+            ("lidar", f"PC_{stamp}.ply"),
+            ("per_sweep_annotations_amodal", f"tracked_object_labels_{stamp}.json"),
+            ("poses", f"city_SE3_egovehicle_{stamp}.json"),
+        ):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            (out / folder / name).write_bytes((log / folder / name).read_bytes())
+    return out

@@ -20,6 +20,7 @@ from annotator.cli import (
     propagate_command,
     render_commands,
     simulate_command,
+    track_command,
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
@@ -35,6 +36,7 @@ COMMAND_MODULES = (
     io_commands,
     fit_commands,
     propagate_command,
+    track_command,
     image_commands,
     render_commands,
     uncertainty_commands,

@@ -24,6 +24,7 @@ from annotator.cli.plugin_args import (
     run_exit_code,
 )
 from annotator.cli.progress import Progress
+from annotator.cli.track_command import link_frames, report
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--weights", type=Path, metavar="PATH", help="weights file (default: the project's latest, if any)"
+    )
+    parser.add_argument(
+        "--track",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="link the proposals of the frames run into tracks when there are several (default: on)",
     )
     parser.set_defaults(handler=run_preannotate)
 
@@ -77,6 +84,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
                 frame_timeout=frame_timeout(args),
             )
         seconds = time.perf_counter() - started
+        linking = link_frames(workspace, frames) if args.track and summary.frames_done > 1 else None
     print_failures(summary.failures)
     classes = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_class.items())) or "none"
     rate = summary.frames_done / seconds if seconds > 0 else 0.0
@@ -84,4 +92,6 @@ def run_preannotate(args: argparse.Namespace) -> int:
           f"({manifest.task}, threshold {args.threshold:g})")  # fmt: skip
     print(f"proposals   {summary.proposals} ({classes})")
     print(f"time        {seconds:.1f} s ({rate:.1f} frames/s)")
+    if linking is not None:
+        report(linking)
     return run_exit_code(summary)

@@ -84,7 +84,7 @@ def frame_after(project: Project, frame_id: int, step: int = 1) -> Frame | None:
     return frames[position + step]
 
 
-def _times(frames: list[Frame]) -> dict[int, float]:
+def frame_times(frames: list[Frame]) -> dict[int, float]:
     """Frame id -> time: timestamps when all are set and distinct, else sequence positions."""
     stamps = [f.timestamp for f in frames]
     use_stamps = all(s is not None for s in stamps) and len(set(stamps)) == len(stamps)
@@ -237,7 +237,7 @@ def propagate(
     if not chosen:
         return TrackEdit(None)
     frames = project.frames_in_order()
-    times = _times(frames)
+    times = frame_times(frames)
     tracks = _by_track(project)
     written: list[Annotation] = []
     skipped: list[tuple[int, str]] = []
@@ -276,7 +276,7 @@ def interpolate_track(project: Project, track_id: int) -> TrackEdit:
     Blends in the world frame when the keyframes' and the in-between frames all have poses.
     """
     frames = project.frames_in_order()
-    times = _times(frames)
+    times = frame_times(frames)
     history = _by_track(project).get(track_id, [])
     keys = [a for a in history if a.keyframe]
     if len(keys) < 2:

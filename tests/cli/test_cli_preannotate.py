@@ -43,11 +43,17 @@ def annotations(root: Path) -> list:
 
 
 def test_each_frame_is_one_undoable_step_and_a_rerun_replaces(project, plugin_path, capsys) -> None:
-    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--no-progress"]) == 0
+    assert (
+        main(["preannotate", str(project), "--plugin", "centroid-example", "--no-progress", "--no-track"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "pre-annotated 3 of 3 frames with centroid-example" in out
     assert "proposals   3 (Object 3)" in out
-    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--frames", "1-"]) == 0
+    assert (
+        main(["preannotate", str(project), "--plugin", "centroid-example", "--frames", "1-", "--no-track"])
+        == 0
+    )
     found = annotations(project)
     assert len(found) == 3  # replaced on frames 1 and 2, not added twice
     assert all(
@@ -68,6 +74,21 @@ def test_each_frame_is_one_undoable_step_and_a_rerun_replaces(project, plugin_pa
         for _ in range(3):
             workspace.stack.undo()
         assert not workspace.project.annotations
+
+
+def test_proposals_of_a_sequence_are_linked_into_tracks_as_one_more_step(
+    project, plugin_path, capsys
+) -> None:
+    assert main(["preannotate", str(project), "--plugin", "centroid-example", "--no-progress"]) == 0
+    assert "tracked     3 proposals into 1 tracks over 3 frames (sensor frame)" in capsys.readouterr().out
+    with Workspace.open(project) as workspace:
+        found = list(workspace.project.annotations.values())
+        assert len({a.track_id for a in found}) == 1
+        track = workspace.project.tracks[found[0].track_id]
+        assert track.attributes["track_length"] == 3
+        assert workspace.stack.entries[-1].label == "Link proposals of 3 frames into tracks"
+        workspace.stack.undo()
+        assert len({a.track_id for a in workspace.project.annotations.values()}) == 3
 
 
 def test_threshold_and_parameters_reach_the_plugin(project, plugin_path, capsys) -> None:

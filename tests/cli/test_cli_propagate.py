@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests_support import argoverse_copy  # type: ignore[import-not-found]
 
 from annotator.cli import main
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
@@ -131,20 +132,6 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys, args, message) -> N
     assert main(["propagate", str(project), *args, "--no-progress"]) != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("annotator: error:") and message in err and "\n" not in err
-
-
-def argoverse_copy(log: Path, out: Path, first: int, count: int) -> Path:
-    """Sweeps ``first .. first + count - 1`` of the shared Argoverse log (lidar, labels, poses)."""
-    stamps = sorted(p.stem[3:] for p in (log / "lidar").glob("PC_*.ply"))[first : first + count]
-    for stamp in stamps:
-        for folder, name in (
-            ("lidar", f"PC_{stamp}.ply"),
-            ("per_sweep_annotations_amodal", f"tracked_object_labels_{stamp}.json"),
-            ("poses", f"city_SE3_egovehicle_{stamp}.json"),
-        ):
-            (out / folder).mkdir(parents=True, exist_ok=True)
-            (out / folder / name).write_bytes((log / folder / name).read_bytes())
-    return out
 
 
 def test_real_argoverse_cars_labelled_on_two_sweeps_are_carried_three_more(shared_data, tmp_path) -> None:
