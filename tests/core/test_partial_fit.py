@@ -84,6 +84,15 @@ def test_a_true_box_is_left_as_it_is() -> None:
     assert not outcome.changed and not outcome.reason and outcome.cuboid == truth
 
 
+def test_a_true_box_with_points_just_beyond_its_faces_is_left_as_it_is() -> None:
+    """Range noise and mirrors put some points up to `EDGE_BAND` outside a well-drawn box: still good."""
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = visible_faces(truth)
+    noisy = points[::8] + truth.rotation @ np.array([-0.15, 0.0, 0.0])  # beyond the back face
+    outcome = fit_box(truth, np.vstack([points, noisy]), FLAT, prior_size=CAR_PRIOR)
+    assert not outcome.changed and not outcome.reason and outcome.cuboid == truth
+
+
 def test_too_few_points_or_a_spread_out_cluster_changes_nothing_and_says_why() -> None:
     box = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6))
     few = fit_box(box, visible_faces(box)[:6], FLAT, prior_size=CAR_PRIOR)
