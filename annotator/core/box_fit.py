@@ -18,7 +18,7 @@ import numpy as np
 
 from annotator.core.geometry import Cuboid, PointIndex, bev_intersection_area, wrap_angle
 from annotator.core.ground import GroundModel, estimate_ground
-from annotator.core.partial_fit import fit_partial, object_points
+from annotator.core.partial_fit import EDGE_BAND, KEEP_MARGIN, clearly_better, fit_partial, object_points
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +72,16 @@ def already_fits(
     cuboid: Cuboid, fitted: Cuboid, obj: np.ndarray, sensor_xy: Sequence[float] = (0.0, 0.0)
 ) -> bool:
     """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
-    (`HOLDS_SHARE`), its heading is the fit's (within `HEADING_TOLERANCE`), and each face it turns to the
+    (`HOLDS_SHARE`, counting points within `EDGE_BAND` of its faces, as the fit does: range noise and
+    mirrors), its heading is the fit's (within `HEADING_TOLERANCE`) or explains the points about as well
+    (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`), and each face it turns to the
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
     see are the box's own business (a fit cannot know them better)."""
-    if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, 0.05))) < HOLDS_SHARE:
+    if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
         return False
-    if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE:
+    if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE and clearly_better(
+        obj[:, :2], fitted.yaw, cuboid.yaw, KEEP_MARGIN
+    ):
         return False
     local = cuboid.world_to_box(obj)
     eye = cuboid.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], cuboid.center[2]]]))[0]

@@ -54,6 +54,11 @@ MAX_SPREAD = 1.5
 TURN_WINDOW = math.radians(15.0)
 #: A side seen in full whose points span less than this share of the prior is taken as partly occluded.
 COMPLETE_BELOW = 0.8
+#: A fit turns a box (its reference heading) when the L-shape beats it by this share of the noise scale.
+TURN_MARGIN = 0.25
+#: A box already drawn keeps its heading unless the fit's beats it by this share (twice the turn's bar:
+#: a fit must explain the points clearly better before it moves a good box).
+KEEP_MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,16 +119,24 @@ def lshape_angle(xy: np.ndarray) -> float:
 def lshape_heading(xy: np.ndarray, reference: float, window: float | None = None) -> float:
     """The L-shape heading nearest ``reference`` (searched within ``window`` radians of it; None: all
     orientations), or ``reference`` itself when the points do not tell them apart: the L-shape must beat
-    the reference's closeness by more than a quarter of the criterion's noise scale (the square root of
-    the number of points, each scoring between 0 and 1)."""
+    the reference's closeness by more than `TURN_MARGIN` of the criterion's noise scale (see
+    `clearly_better`)."""
     pts = _thinned(xy)
     if window is None:
         found = axis_nearest(_search(pts, np.radians(np.arange(0.0, 90.0, 1.0))), reference)
     else:
         steps = np.arange(-math.degrees(window), math.degrees(window) + 0.5, 1.0)
         found = wrap_angle(_search(pts, reference + np.radians(steps)))
-    scores = _closeness(pts, np.array([found, reference]))
-    return found if scores[0] - scores[1] > 0.5 * math.sqrt(len(pts)) else wrap_angle(reference)
+    return found if clearly_better(xy, found, reference, TURN_MARGIN) else wrap_angle(reference)
+
+
+def clearly_better(xy: np.ndarray, heading: float, reference: float, margin: float) -> bool:
+    """Whether the points' rectangle at ``heading`` beats the one at ``reference`` by more than
+    ``margin`` times the closeness criterion's noise scale (the square root of the number of points,
+    each scoring between 0 and 1)."""
+    pts = _thinned(xy)
+    scores = _closeness(pts, np.array([heading, reference]))
+    return bool(scores[0] - scores[1] > margin * math.sqrt(len(pts)))
 
 
 def axis_nearest(angle: float, reference: float) -> float:

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.box_fit import fit_box, fit_frame
+from annotator.core.box_fit import already_fits, fit_box, fit_frame
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
 from annotator.core.ground import GroundModel
-from annotator.core.partial_fit import fit_partial, lshape_angle
+from annotator.core.partial_fit import KEEP_MARGIN, clearly_better, fit_partial, lshape_angle
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)
@@ -82,6 +82,27 @@ def test_a_true_box_is_left_as_it_is() -> None:
     truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
     outcome = fit_box(truth, visible_faces(truth), FLAT, prior_size=CAR_PRIOR)
     assert not outcome.changed and not outcome.reason and outcome.cuboid == truth
+
+
+def test_a_true_box_with_points_just_beyond_its_faces_is_left_as_it_is() -> None:
+    """Range noise and mirrors put some points up to `EDGE_BAND` outside a well-drawn box: still good."""
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = visible_faces(truth)
+    noisy = points[::8] + truth.rotation @ np.array([-0.15, 0.0, 0.0])  # beyond the back face
+    outcome = fit_box(truth, np.vstack([points, noisy]), FLAT, prior_size=CAR_PRIOR)
+    assert not outcome.changed and not outcome.reason and outcome.cuboid == truth
+
+
+def test_a_drawn_box_keeps_its_heading_unless_the_fit_explains_the_points_clearly_better() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = visible_faces(truth)
+    turned = truth.replace(yaw=truth.yaw + math.radians(8.0))
+    assert clearly_better(points[:, :2], truth.yaw, turned.yaw, KEEP_MARGIN)
+    assert not clearly_better(points[:, :2], turned.yaw, truth.yaw, KEEP_MARGIN)
+    # a fit turned 8 degrees that does not fit the points better leaves the drawn box as it is ...
+    assert already_fits(truth, turned, points)
+    # ... while a box 8 degrees off, whose fit does explain the points better, is not kept
+    assert not already_fits(turned, truth, points)
 
 
 def test_too_few_points_or_a_spread_out_cluster_changes_nothing_and_says_why() -> None:
