@@ -64,6 +64,9 @@ class PreparedCloud:
     bounds: tuple[float, float, float, float, float, float]
     ground_z: float
     index: PointIndex = field(repr=False)
+    #: Where the bulk of the points lies (`robust_bounds`): what a whole-frame view fits, so that a few far
+    #: returns of a real sensor do not shrink the scene to a strip. None: the full ``bounds``.
+    view_bounds: tuple[float, float, float, float, float, float] | None = None
     _coarse_set: PointSet | None = field(default=None, repr=False)
     _inside: dict[Cuboid, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -126,6 +129,16 @@ def sample_indices(count: int, budget: int, seed: int = 0) -> np.ndarray:
     return np.sort(rng.choice(count, size=budget, replace=False, shuffle=False))
 
 
+def robust_bounds(xyz: np.ndarray, share: float = 0.98) -> tuple[float, float, float, float, float, float]:
+    """Bounds (x0, x1, y0, y1, z0, z1) holding the central ``share`` of the points along each axis, grown
+    by 5 % so the points at their edge stay in view."""
+    tail = (1.0 - share) / 2.0 * 100.0
+    lo, hi = np.percentile(xyz, [tail, 100.0 - tail], axis=0)
+    pad = 0.05 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), float(lo[2]), float(hi[2]))
+
+
 def _robust_range(values: np.ndarray) -> tuple[float, float]:
     if len(values) == 0:
         return 0.0, 1.0
@@ -175,6 +188,7 @@ def prepare_cloud(
         bounds=bounds,
         ground_z=ground_z,
         index=PointIndex(xyz),
+        view_bounds=robust_bounds(xyz[stats]) if count else None,
     )
     prepared.coarse_points()  # copy the sample here, in the worker, not on the UI thread
     return prepared

@@ -271,7 +271,9 @@ class OrthoScene(Scene):
             self._show_points(cloud, None)
             self.set_cuboids(list(items), selected, also)
             if fit:
-                self.set_camera_pose(ortho_pose_for_bounds(cloud.bounds, self.axis, self.aspect))
+                self.set_camera_pose(
+                    ortho_pose_for_bounds(cloud.view_bounds or cloud.bounds, self.axis, self.aspect)
+                )
         else:
             margin = ortho_margin(target.cuboid)
             self.crop = cloud.indices_near(target.cuboid, margin)

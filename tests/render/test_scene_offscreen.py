@@ -139,3 +139,20 @@ def test_helper_geometry() -> None:
     assert list(radii) == [10.0, 20.0]
     vertices, segments, colors = wireframe([CuboidItem(1, BOX, RED), CuboidItem(2, BOX, RED)])
     assert vertices.shape == (20, 3) and segments.shape == (30, 2) and colors.shape == (30, 3)
+
+
+def test_a_whole_frame_view_fits_the_bulk_of_a_real_scan_not_its_few_far_returns(window) -> None:
+    rng = np.random.default_rng(2)
+    street = np.column_stack(
+        [rng.uniform(-20, 20, 20_000), rng.uniform(-10, 10, 20_000), rng.uniform(-2, 2, 20_000)]
+    )
+    far = np.column_stack([rng.uniform(150, 200, 100), rng.uniform(-80, 80, 100), rng.uniform(0, 30, 100)])
+    cloud = prepare_cloud(np.concatenate([street, far]).astype(np.float32), lod_budget=4_000)
+    assert cloud.bounds[1] > 150  # the far returns are in the cloud ...
+    x0, x1, y0, y1, *_ = cloud.view_bounds
+    assert -23 < x0 < -19 and 19 < x1 < 23 and -12 < y0 < -9 and 9 < y1 < 12  # ... not in the view's extent
+    scene = OrthoScene("top")
+    scene.attach(window)
+    scene.set_options(DisplayOptions())
+    scene.show(cloud, [], selected=None)
+    assert scene.camera_pose().parallel_scale < 25  # the 40 m street fills the view instead of a 400 m box
