@@ -91,35 +91,39 @@ def test_the_desktop_file_starts_the_annotator_with_its_icon() -> None:
         assert icon.size == (256, 256)
 
 
+def run_runtime_hook(pretend: str, prints: str, argument: Path, env: dict[str, str]) -> list[str]:
+    """Run the bundle's run-time hook in a fresh interpreter after ``pretend`` (e.g. setting
+    ``sys._MEIPASS = sys.argv[1]``, with ``argument`` as argv[1]); the lines ``prints`` wrote."""
+    probe = (
+        f"import os, runpy, sys; {pretend}; "
+        f"runpy.run_path({str(PACKAGING / 'hooks' / 'rthook_annotator.py')!r}); {prints}"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(argument)],
+        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin", **env},
+    )  # fmt: skip
+    return result.stdout.splitlines()
+
+
 def test_the_runtime_hook_finds_plugins_installed_beside_the_bundle(tmp_path) -> None:
     (tmp_path / "site-packages").mkdir()
     (tmp_path / "plugins").mkdir()
-    probe = (
-        "import os, runpy, sys; sys.executable = sys.argv[1]; "
-        f"runpy.run_path({str(PACKAGING / 'hooks' / 'rthook_annotator.py')!r}); "
-        "print(sys.path[-1]); print(os.environ['ANNOTATOR_PLUGIN_PATH'])"
+    site_packages, plugin_path = run_runtime_hook(
+        "sys.executable = sys.argv[1]",
+        "print(sys.path[-1]); print(os.environ['ANNOTATOR_PLUGIN_PATH'])",
+        tmp_path / "annotator",
+        {"ANNOTATOR_PLUGIN_PATH": "/elsewhere"},
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path / "annotator")],
-        capture_output=True, text=True, check=True, env={"ANNOTATOR_PLUGIN_PATH": "/elsewhere", "PATH": "/usr/bin"},
-    )  # fmt: skip
-    site_packages, plugin_path = result.stdout.splitlines()
     assert site_packages == str(tmp_path / "site-packages")
     assert plugin_path.split(":") == [str(tmp_path / "plugins"), "/elsewhere"]
 
 
 def test_the_runtime_hook_shows_bundled_paddle_its_libraries(tmp_path) -> None:
     (tmp_path / "_internal" / "paddle" / "libs").mkdir(parents=True)
-    probe = (
-        "import os, runpy, sys; sys._MEIPASS = sys.argv[1]; "
-        f"runpy.run_path({str(PACKAGING / 'hooks' / 'rthook_annotator.py')!r}); "
-        "print(os.environ['FLAGS_mklml_dir'])"
+    (mkl_dir,) = run_runtime_hook(
+        "sys._MEIPASS = sys.argv[1]", "print(os.environ['FLAGS_mklml_dir'])", tmp_path / "_internal", {}
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path / "_internal")],
-        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin"},
-    )  # fmt: skip
-    assert result.stdout.strip() == str(tmp_path / "_internal" / "paddle" / "libs")  # where MKL lies
+    assert mkl_dir == str(tmp_path / "_internal" / "paddle" / "libs")  # where MKL lies
 
 
 def test_the_bundle_check_runs_every_cli_command() -> None:
