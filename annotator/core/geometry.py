@@ -317,8 +317,12 @@ def bev_iou(a: Cuboid, b: Cuboid) -> float:
     rb = math.hypot(b.size[0], b.size[1]) / 2.0
     if math.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1]) > ra + rb:
         return 0.0
-    inter = bev_intersection_area(a, b)
-    union = a.size[0] * a.size[1] + b.size[0] * b.size[1] - inter
+    area_a = a.size[0] * a.size[1]
+    area_b = b.size[0] * b.size[1]
+    # a footprint without area clips nothing away (its edges have no inside), so the overlap is bounded
+    # by the smaller footprint rather than trusted
+    inter = min(bev_intersection_area(a, b), area_a, area_b)
+    union = area_a + area_b - inter
     return inter / union if union > 0 else 0.0
 
 

@@ -120,6 +120,16 @@ def test_iou_known_values() -> None:
     assert bev_iou(a, Cuboid((5, 0, 0), (2, 2, 2))) == 0.0
 
 
+def test_a_footprint_without_area_overlaps_nothing() -> None:
+    # its zero-length edges have no inside, so clipping against it once kept the other box whole
+    # and the IoU came out near 5e15
+    box = Cuboid((0, 0, 0), (0.76, 1.32, 1.8), yaw=0.3)
+    point_like = Cuboid((0.05, -0.02, 0), (0.0, 0.0, 1.6), yaw=1.1)
+    assert bev_iou(box, point_like) == 0.0
+    assert bev_iou(point_like, box) == 0.0
+    assert bev_iou(point_like, point_like) == 0.0
+
+
 @settings(max_examples=60)
 @given(cuboids(nine_dof=True), cuboids(nine_dof=True))
 @example(  # a face tilted by 1e-7 rad against the other box's face once gave 1.00000014 and asymmetry
