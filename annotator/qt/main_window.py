@@ -43,8 +43,10 @@ from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.panels.review_queue import ReviewQueuePanel
 from annotator.qt.panels.timeline import TrackTimeline
+from annotator.qt.panels.track_strip import TrackStrip
 from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
+from annotator.qt.propagation_run import PropagationRun
 from annotator.qt.review import ReviewController
 from annotator.qt.review_follow import ReviewFollower
 from annotator.qt.scoring import ScoringController
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.specs = default_actions(with_formats=True)
         self.editing = KeyboardEditor(self.document, self)
         self.tracks = TrackEditor(self.document, self.settings, self)
+        self.propagation = PropagationRun(self.document, self)
+        self.track_strip = TrackStrip(self.document)
         self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
@@ -142,6 +146,7 @@ class MainWindow(QMainWindow):
             "images": self._dock("Images", self.images),
             "queue": self._dock("Review queue", scrollable(self.review_queue)),
             "training": self._dock("Training", scrollable(TrainingPanel(self.training))),
+            "strip": self._dock("Track strip", self.track_strip),
         }
         arrange_docks(self, self.docks)
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
@@ -157,6 +162,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.preannotation.progress)
         self.statusBar().addPermanentWidget(self.scoring.progress)
         self.statusBar().addPermanentWidget(self.images.deriver.progress)
+        self.statusBar().addPermanentWidget(self.propagation.progress)
         for controller in (
             self.preannotation,
             self.scoring,
@@ -167,6 +173,8 @@ class MainWindow(QMainWindow):
             self.images.deriver,
             self.timeline,
             self.properties_panel,
+            self.propagation,
+            self.track_strip,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
@@ -342,8 +350,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(error), 10_000)
 
     def clear_selection(self) -> None:
-        """Edit > Clear selection."""
-        self.document.select(None)
+        """Edit > Clear selection (Esc); while a propagation runs, Esc stops it instead."""
+        if not self.propagation.stop():
+            self.document.select(None)
 
     def _update_undo_actions(self) -> None:
         stack = self.workspace.stack if self.workspace else None
@@ -518,6 +527,8 @@ class MainWindow(QMainWindow):
         self.review_queue.calls.wait()
         self.images.deriver.shutdown()
         self.images.overlay_worker.wait()
+        self.propagation.shutdown()
+        self.track_strip.crops.wait()
         self.close_project()
         self.loader.shutdown()
         self.grid.dispose()
