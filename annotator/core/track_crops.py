@@ -2,8 +2,9 @@
 for the whole track.
 
 The batch view of a track (a strip of crops over frames) draws, for each frame, only the points near
-the track's box there (`crop_points`), turned into the box's axes (`crop_view`: top view front up, side
-view front to the right), at one scale for the whole track (`crop_extent`). `size_track` gives every
+the track's box there (`crop_points`), turned into the box's axes (`crop_view`: the top view and the side
+view both with the box's front to the right, so they line up one above the other), at one scale for the
+whole track (`crop_extent`). `size_track` gives every
 cuboid of a track one size as one undoable command (centres kept; upright boxes keep their bottom).
 Pure numpy; no Qt.
 """
@@ -24,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 #: How far around a box its crop reaches (metres), at least; long boxes get a quarter of their length.
 CROP_MARGIN = 1.5
-#: Views of a crop: axes of the box frame drawn across and up the view.
-VIEWS = {"top": (1, 0), "side": (0, 2)}
+#: Views of a crop: axes of the box frame drawn across (to the right) and up the view.
+VIEWS = {"top": (0, 1), "side": (0, 2)}
+#: Room (m) the side view leaves above and below a box.
+SIDE_MARGIN = 0.5
 
 
 def crop_margin(cuboid: Cuboid) -> float:
@@ -42,11 +45,10 @@ def crop_points(xyz: np.ndarray, cuboid: Cuboid, margin: float | None = None) ->
 
 def crop_view(points: np.ndarray, frame: Cuboid, view: str) -> np.ndarray:
     """Points (M, 3) in ``frame``'s box axes as (across, up) of a view (M, 2): ``"top"`` puts the box's
-    front up and its left to the left, ``"side"`` its front to the right and up up."""
+    front to the right and its left side up, ``"side"`` its front to the right and its top up."""
     local = frame.world_to_box(np.asarray(points, dtype=np.float64)[:, :3])
     across, up = VIEWS[view]
-    sign = -1.0 if view == "top" else 1.0  # top view: +y (left) is drawn to the left
-    return np.column_stack([sign * local[:, across], local[:, up]])
+    return np.column_stack([local[:, across], local[:, up]])
 
 
 def box_outline(box: Cuboid, frame: Cuboid, view: str) -> np.ndarray:
@@ -60,11 +62,16 @@ def box_outline(box: Cuboid, frame: Cuboid, view: str) -> np.ndarray:
     return crop_view(box.box_to_world(signs * half), frame, view)
 
 
-def crop_extent(cuboids: list[Cuboid]) -> float:
-    """The side (m) of the square every crop of a track is drawn in: the largest box and its margin."""
+def crop_extent(cuboids: list[Cuboid]) -> tuple[float, float, float]:
+    """The room (m) every crop of a track is drawn in, along the box, across it and up: the largest box
+    with its margin (the side view: `SIDE_MARGIN` above and below)."""
     if not cuboids:
-        return 2.0 * CROP_MARGIN
-    return max(float(max(c.size[0], c.size[1])) + 2.0 * crop_margin(c) for c in cuboids)
+        return (2.0 * CROP_MARGIN,) * 3
+    return (
+        max(float(c.size[0]) + 2.0 * crop_margin(c) for c in cuboids),
+        max(float(c.size[1]) + 2.0 * crop_margin(c) for c in cuboids),
+        max(float(c.size[2]) + 2.0 * SIDE_MARGIN for c in cuboids),
+    )
 
 
 def sized(cuboid: Cuboid, size: tuple[float, float, float]) -> Cuboid:

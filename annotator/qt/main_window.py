@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.specs = default_actions(with_formats=True)
         self.editing = KeyboardEditor(self.document, self)
         self.tracks = TrackEditor(self.document, self.settings, self)
-        self.propagation = PropagationRun(self.document, self)
+        self.propagation = PropagationRun(self.document, lambda: not self.grid.scheduler.waiting, self)
         self.track_strip = TrackStrip(self.document)
         self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -34,6 +34,8 @@ from annotator.qt.status_progress import StatusProgress
 logger = logging.getLogger(__name__)
 
 MESSAGE_MS = 8000
+#: How often a planned step looks again whether the views have drawn the previous frame (ms).
+WAIT_MS = 15
 
 
 def snapshot(project: Project, replaced: Collection[Annotation] = ()) -> Project:
@@ -56,9 +58,14 @@ class PropagationRun(QObject):
     #: The run ended: why (``"end"``, ``"stopped"``, ``"lost"``, ``"failed"``).
     finished = Signal(str)
 
-    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: Document, drawn: Callable[[], bool] | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.document = document
+        #: True once the views have drawn what they were asked to: a step waits for it, so every frame
+        #: is seen and the event loop gets its turns between two steps.
+        self.drawn = drawn or (lambda: True)
         self.progress = StatusProgress()
         self.progress.setObjectName("propagationProgress")
         self.progress.cancel_button.setText("Stop")
@@ -208,6 +215,9 @@ class PropagationRun(QObject):
             self.message.emit(f"Propagation failed: {error or 'the project was closed'}", MESSAGE_MS)
             self._finish("failed")
             return
+        if not self.drawn():  # the previous frame is still being drawn: apply this step a little later
+            QTimer.singleShot(WAIT_MS, lambda: self._planned(run, target_id, result, error))
+            return
         edit, plan_ms = result
         self.plan_ms.append(plan_ms)
         if edit.command is None and not self._has_track_boxes(project, target_id):
@@ -226,10 +236,24 @@ class PropagationRun(QObject):
         self.document.set_frame(target_id)
         carried = [a for a in self.document.cuboids() if a.track_id in self.tracks]
         self._placed = {a.id: a.cuboid for a in carried if a.cuboid is not None}
-        self.document.select_many([a.id for a in carried])
         self.progress.advance(self._done)
-        self.step_done.emit(target_id)
-        QTimer.singleShot(0, self._next)
+        # the views show the frame now and the selection in the next turn of the event loop (two
+        # shorter stalls instead of one; Esc in between is seen)
+        QTimer.singleShot(0, lambda: self._go_on(run, target_id))
+
+    def _go_on(self, run: int, frame_id: int) -> None:
+        """Select the carried boxes (ready for a correction) and start the next step."""
+        if run != self._run or not self._running:
+            return
+        self._select_placed()
+        self.step_done.emit(frame_id)
+        if run == self._run and self._running:
+            self._next()
+
+    def _select_placed(self) -> None:
+        project = self.document.project
+        if project is not None:
+            self.document.select_many([i for i in self._placed if i in project.annotations])
 
     def _has_track_boxes(self, project: Project, frame_id: int) -> bool:
         return any(a.track_id in self.tracks for a in project.annotations_of(frame_id, "cuboid"))
@@ -249,5 +273,6 @@ class PropagationRun(QObject):
             "failed": f"Propagation ended at frame {name}",
         }
         if not quiet:
+            self._select_placed()  # the boxes of the frame reached, ready for a correction
             self.message.emit(texts[why], 15_000)
         self.finished.emit(why)

@@ -27,14 +27,14 @@ def test_a_crop_keeps_only_the_points_within_the_margin_of_the_box() -> None:
     assert len(points) == 2 and points.dtype == np.float32
 
 
-def test_the_top_view_puts_the_front_up_and_the_left_to_the_left() -> None:
+def test_both_views_put_the_front_to_the_right_the_top_view_the_left_side_up() -> None:
     ahead, left, above = BOX.box_to_world(np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]))
     top = crop_view(np.array([ahead, left]), BOX, "top")
-    assert top == pytest.approx(np.array([[0.0, 1.0], [-1.0, 0.0]]))
+    assert top == pytest.approx(np.array([[1.0, 0.0], [0.0, 1.0]]))
     side = crop_view(np.array([ahead, above]), BOX, "side")
     assert side == pytest.approx(np.array([[1.0, 0.0], [0.0, 1.0]]))
     front = box_outline(BOX, BOX, "top")[:2]
-    assert front[:, 1] == pytest.approx([2.0, 2.0])  # the front edge is at the top, half a length up
+    assert front[:, 0] == pytest.approx([2.0, 2.0])  # the front edge is half a length to the right
 
 
 def test_size_track_gives_every_box_one_size_in_one_undoable_step() -> None:

@@ -89,13 +89,13 @@ def test_dragging_an_edge_in_one_crop_sizes_the_whole_track_in_one_step(strip_wi
     main = strip_window
     strip, stack = main.track_strip, main.workspace.stack
     tile = strip.tiles[main.document.frames()[2].id]
-    front = tile.outline("top")[:2].mean(axis=0)  # the middle of the front edge (drawn at the top)
+    front = tile.outline("top")[:2].mean(axis=0)  # the middle of the front edge (drawn on the right)
     sizes_before = [a.cuboid.size for a in _boxes(main)]
     entries = len(stack.entries)
     longer = sizes_before[2][0] + 10 / tile.scale  # the scale before the box grew
     qtbot.mousePress(tile, Qt.MouseButton.LeftButton, pos=_point(front))
-    qtbot.mouseMove(tile, _point(front - np.array([0, 10])))
-    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=_point(front - np.array([0, 10])))
+    qtbot.mouseMove(tile, _point(front + np.array([10, 0])))
+    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=_point(front + np.array([10, 0])))
     assert len(stack.entries) == entries + 1 and stack.undo_label().startswith("Size track 2")
     assert all(a.cuboid.size[0] == pytest.approx(longer, abs=1e-6) for a in _boxes(main))
     dragged = main.document.project.annotations[tile.annotation_id].cuboid
@@ -116,9 +116,9 @@ def test_moving_in_a_crop_moves_that_box_only_and_the_size_fields_size_all(strip
     before, scale = tile.box, tile.scale
     others = {a.id: a.cuboid for a in _boxes(main) if a.id != tile.annotation_id}
     qtbot.mousePress(tile, Qt.MouseButton.LeftButton, pos=_point(centre))
-    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=_point(centre + np.array([0, -15])))
+    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=_point(centre + np.array([15, 0])))
     moved = main.document.project.annotations[tile.annotation_id].cuboid
-    step = before.world_to_box(np.array([moved.center]))[0]  # up in the top view is the box's forward
+    step = before.world_to_box(np.array([moved.center]))[0]  # to the right in the top view is forward
     assert step == pytest.approx((15 / scale, 0.0, 0.0), abs=1e-6)
     assert stack.undo_label() == "Move cuboid"
     assert {a.id: a.cuboid for a in _boxes(main) if a.id != tile.annotation_id} == others

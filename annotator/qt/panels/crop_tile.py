@@ -1,5 +1,5 @@
-"""One crop of the track strip: a box of a track in one frame, seen from the top (front up) and from the
-side (front to the right), with only the points around it, at the strip's common scale.
+"""One crop of the track strip: a box of a track in one frame, seen from the top and, under it, from the
+side (the box's front to the right in both), with only the points around it, at the strip's common scale.
 
 The view is laid in the box's own axes as it was when the crop was drawn, so a drag shows the box
 moving over still points. A left drag inside the box moves it, on an edge resizes it (the opposite side
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 TILE_WIDTH = 150
 CAPTION_HEIGHT = 16
 #: Share of the tile's picture height the side view gets (the top view the rest).
-SIDE_SHARE = 0.3
+SIDE_SHARE = 0.38
 #: How close (pixels) to an edge a press grabs it.
 GRAB = 5.0
 #: Smallest size a drag leaves (metres).
@@ -61,7 +61,7 @@ class CropTile(QWidget):
         self.points: np.ndarray | None = None  # the crop's points (sensor frame), None while loading
         self.preview: Cuboid | None = None  # the box during a drag
         self.current = False
-        self.extent = 8.0  # metres across the top view, the same in every tile of the strip
+        self.extent = (8.0, 4.0, 3.0)  # metres along, across, up the box: the same in every tile
         #: While dragging: view, what, the press point in the box's axes, the box then, the view's
         #: middle and scale then (the strip may re-scale while the frame changes under the drag).
         self._drag: tuple[str, str, np.ndarray, Cuboid, QPointF, float] | None = None
@@ -89,8 +89,8 @@ class CropTile(QWidget):
         self._cache.clear()
         self.update()
 
-    def set_extent(self, extent: float) -> None:
-        """How many metres the top view spans (the strip's common extent: one scale in every tile)."""
+    def set_extent(self, extent: tuple[float, float, float]) -> None:
+        """The room (m) along, across and up the box the views show (the strip's: one scale for all)."""
         if extent != self.extent:
             self.extent = extent
             self._cache.clear()
@@ -98,9 +98,13 @@ class CropTile(QWidget):
 
     @property
     def scale(self) -> float:
-        """Pixels per metre: the extent fills the top view."""
-        top = self.view_rects()["top"]
-        return max(min(top.width(), top.height()) / max(self.extent, 1e-3), 1.0)
+        """Pixels per metre: the extent fits both views."""
+        rects = self.view_rects()
+        along, across, up = (max(e, 1e-3) for e in self.extent)
+        return max(
+            min(rects["top"].width() / along, rects["top"].height() / across, rects["side"].height() / up),
+            1.0,
+        )
 
     def resizeEvent(self, event) -> None:
         """The scale follows the tile's size."""
@@ -231,7 +235,7 @@ class CropTile(QWidget):
         centre = centre if centre is not None else self.view_rects()[view].center()
         scale = scale or self.scale
         u, v = (point.x() - centre.x()) / scale, -(point.y() - centre.y()) / scale
-        local = np.array([v, -u, 0.0]) if view == "top" else np.array([u, 0.0, v])
+        local = np.array([u, v, 0.0]) if view == "top" else np.array([u, 0.0, v])
         world = self.view_box.box_to_world(local[None, :])
         lx, ly, lz = box.world_to_box(world)[0]
         return float(lx), float(ly), float(lz if view == "side" else 0.0)

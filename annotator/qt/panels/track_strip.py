@@ -1,8 +1,9 @@
 """The track strip (Tracks > Track strip, a dock under the views): the batch view of one track, a row
-of crops of its boxes over the frames (top view front up and side view, only the points around each box,
-all at one scale so sizes compare at a glance), the current frame's crop outlined.
+of crops of its boxes over the frames (the top view above the side view, the box's front to the right in
+both, only the points around each box, all at one scale so sizes compare at a glance), the current frame's crop outlined.
 
-A click on a crop goes to its frame and selects the track's box there, so the Cuboid menu's keys (move,
+Each crop's caption gives the frame's position and whether its box is a keyframe, propagated or
+interpolated. A click on a crop goes to its frame and selects the track's box there, so the Cuboid menu's keys (move,
 turn) edit it; a drag in a crop moves or turns that box (one undo step). A change of size (a drag on an
 edge in a crop, or the size fields above the strip) gives the whole track that size in one undo step,
 so its boxes stay consistent. Like the timeline, the strip keeps the last selected track. It works only
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -36,7 +37,7 @@ from annotator.core.records import Annotation, Source
 from annotator.core.track_crops import crop_extent, crop_margin, size_track
 from annotator.qt.crop_loader import CropLoader
 from annotator.qt.document import Document
-from annotator.qt.panels.crop_tile import CropTile
+from annotator.qt.panels.crop_tile import TILE_WIDTH, CropTile
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class TrackStrip(QWidget):
         self.row_layout.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.row)
+        self.row.installEventFilter(self)  # the row grows after tiles are added: scroll then
         self.scroll.setWidgetResizable(True)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
@@ -126,7 +128,17 @@ class TrackStrip(QWidget):
         self._project = self.document.project
         if self._project is not None:
             self._project.events.batch.connect(self._on_batch)
-        self.track_id = None
+        self.show_track(None)
+
+    def show_track(self, track_id: int | None) -> None:
+        """Show the crops of ``track_id`` (None: none)."""
+        self.track_id = track_id
+        self.crops.reset()
+        self._cut_around = {}
+        for tile in self.tiles.values():
+            self.row_layout.removeWidget(tile)
+            tile.deleteLater()
+        self.tiles = {}
         self.refresh()
 
     def _selection_changed(self, _annotation_id: object) -> None:
@@ -147,9 +159,18 @@ class TrackStrip(QWidget):
             if tile.current != current:
                 tile.current = current
                 tile.update()
+        QTimer.singleShot(0, self._scroll_to_current)  # once the row is laid out
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Once the row has its new width (tiles added), bring the current frame's crop into view."""
+        if watched is self.row and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._scroll_to_current)
+        return False
+
+    def _scroll_to_current(self) -> None:
         tile = self.tiles.get(self.document.frame_id)
         if tile is not None and self.isVisible():
-            self.scroll.ensureWidgetVisible(tile, 0, 0)
+            self.scroll.ensureWidgetVisible(tile, TILE_WIDTH, 0)
 
     def _on_batch(self, changes: Sequence[Change]) -> None:
         track = self.track_id
@@ -178,8 +199,10 @@ class TrackStrip(QWidget):
             self.tiles[a.frame_id].annotation_id != a.id for a in boxes
         ):
             self._rebuild(boxes)
+            QTimer.singleShot(0, self._scroll_to_current)
         project = self.document.project
         track = project.tracks[self.track_id] if boxes and project is not None else None
+        positions = {f.id: i for i, f in enumerate(self.document.frames())}
         color = (
             QColor(*self.document.class_color(track.class_name))
             if track is not None
@@ -188,7 +211,7 @@ class TrackStrip(QWidget):
         for annotation in boxes:
             tile = self.tiles[annotation.frame_id]
             tile.color = color
-            tile.caption = _caption(project, annotation)
+            tile.caption = _caption(annotation, positions[annotation.frame_id])
             tile.current = annotation.frame_id == self.document.frame_id
             tile.set_box(annotation.cuboid)
             self._request_crop(annotation)
@@ -200,16 +223,22 @@ class TrackStrip(QWidget):
             self.caption.setText("Select a box of a track")
 
     def _rebuild(self, boxes: list[Annotation]) -> None:
-        for tile in self.tiles.values():
-            self.row_layout.removeWidget(tile)
-            tile.deleteLater()
+        """One tile per box, in sequence order; tiles of boxes still there are kept with their crops."""
+        kept = {(t.frame_id, t.annotation_id): t for t in self.tiles.values()}
+        wanted = {(a.frame_id, a.id) for a in boxes}
+        for key, tile in kept.items():
+            if key not in wanted:
+                self.row_layout.removeWidget(tile)
+                tile.deleteLater()
+                self._cut_around.pop(key[0], None)
         self.tiles = {}
-        self._cut_around = {}
-        self.crops.reset()
         for position, annotation in enumerate(boxes):
-            tile = CropTile(annotation.frame_id, annotation.id)
-            tile.activated.connect(self._activated)
-            tile.edited.connect(self._edited)
+            tile = kept.get((annotation.frame_id, annotation.id))
+            if tile is None:
+                tile = CropTile(annotation.frame_id, annotation.id)
+                tile.activated.connect(self._activated)
+                tile.edited.connect(self._edited)
+            self.row_layout.removeWidget(tile)  # kept tiles move to their place
             self.row_layout.insertWidget(position, tile)
             self.tiles[annotation.frame_id] = tile
 
@@ -310,14 +339,13 @@ def _holds(cut: Cuboid, box: Cuboid) -> bool:
     return moved + grown <= 0.5 * crop_margin(cut) and abs(wrap_angle(cut.yaw - box.yaw)) < 0.3
 
 
-def _caption(project, annotation: Annotation) -> str:
-    frame = project.frames[annotation.frame_id]
+def _caption(annotation: Annotation, position: int) -> str:
+    """A crop's caption: the frame's position in the sequence and how its box came to be."""
     source = annotation.provenance.source
-    mark = (
-        "key"
-        if annotation.keyframe and source not in (Source.PROPAGATED, Source.INTERPOLATED)
-        else source.value
-    )
     if not annotation.keyframe:
-        mark = "interp."
-    return f"{frame.name[-10:]}  {mark}"
+        mark = "interpolated"
+    elif source in (Source.PROPAGATED, Source.INTERPOLATED):
+        mark = source.value
+    else:
+        mark = "keyframe"
+    return f"{position}  {mark}"
