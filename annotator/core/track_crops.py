@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -89,9 +90,11 @@ def size_track(
     size: tuple[float, float, float],
     exact: Mapping[int, Cuboid] | None = None,
     label: str | None = None,
+    merge_key: Any = None,
 ) -> UpdateAnnotations | None:
     """One command giving every cuboid of the track ``size`` (None when all have it already); the
-    annotations in ``exact`` get the cuboid given there instead (e.g. the box whose edge was dragged)."""
+    annotations in ``exact`` get the cuboid given there instead (e.g. the box whose edge was dragged).
+    Commands with the same ``merge_key`` (one held key) merge into one undo step."""
     exact = exact or {}
     changed = []
     for annotation in project.annotations_of_track(track_id):
@@ -104,4 +107,4 @@ def size_track(
         return None
     length, width, height = size
     text = label or f"Size track {track_id} to {length:.2f} x {width:.2f} x {height:.2f} m"
-    return UpdateAnnotations(changed, text)
+    return UpdateAnnotations(changed, text, merge_key)

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         _set_checked(self.actions["tracks.refit"], self.tracks.refit)
         self.shortcuts.attach(self.actions)
         self.tracks.bind_actions(self.actions)
+        self.track_strip.bind_resize_keys(self.specs, self.actions)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         """A dock panel holding ``widget`` (placed by `arrange_docks`)."""

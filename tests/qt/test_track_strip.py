@@ -126,3 +126,19 @@ def test_moving_in_a_crop_moves_that_box_only_and_the_size_fields_size_all(strip
     strip.size_fields[1].setValue(2.1)  # the width of the whole track
     assert len(stack.entries) == entries + 1
     assert all(a.cuboid.size[1] == pytest.approx(2.1) for a in _boxes(main))
+
+
+def test_a_resize_key_on_a_focused_crop_resizes_the_whole_track(strip_window, qtbot) -> None:
+    main = strip_window
+    strip, stack = main.track_strip, main.workspace.stack
+    tile = strip.tiles[main.document.frames()[3].id]
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=QPoint(20, 8))
+    width = tile.box.size[1]
+    entries = len(stack.entries)
+    for _ in range(3):  # Alt+Right: Cuboid > Resize > Wider, held (auto-repeat): one step
+        qtbot.keyPress(tile, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyRelease(tile, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert all(a.cuboid.size[1] == pytest.approx(width + 0.3) for a in _boxes(main))
+    assert len(stack.entries) == entries + 1
+    qtbot.keyClick(tile, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert len(stack.entries) == entries + 2  # a new press, a new step

@@ -4,7 +4,8 @@ side (the box's front to the right in both), with only the points around it, at 
 The view is laid in the box's own axes as it was when the crop was drawn, so a drag shows the box
 moving over still points. A left drag inside the box moves it, on an edge resizes it (the opposite side
 stays), outside it in the top view turns it about its centre; in the side view the top edge sets the
-height. The tile only previews: on release it hands the new cuboid to its owner (``edited``), which
+height. The Cuboid > Resize keys on the focused tile are taken here too (`resized`), so that a resize in
+the strip is a resize of the whole track. The tile only previews: on release it hands the new cuboid to its owner (``edited``), which
 turns it into a command. Points are coloured by height above the box's bottom.
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from annotator.core.geometry import Cuboid, wrap_angle
@@ -49,6 +51,8 @@ class CropTile(QWidget):
     activated = Signal(object)
     #: A drag ended: the tile, what was done (``"move"``, ``"turn"``, ``"size"``) and the new cuboid.
     edited = Signal(object, str, object)
+    #: A resize key was pressed on the focused tile: the tile, the dimension and the step (m).
+    resized = Signal(object, str, float)
 
     def __init__(self, frame_id: int, annotation_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +70,9 @@ class CropTile(QWidget):
         #: middle and scale then (the strip may re-scale while the frame changes under the drag).
         self._drag: tuple[str, str, np.ndarray, Cuboid, QPointF, float] | None = None
         self._cache: dict[str, list[tuple[QColor, QPolygonF]]] = {}
+        #: The resize step a key stands for (the Cuboid > Resize actions' keys), or None.
+        self.resize_step: Callable[[QKeySequence], tuple[str, float] | None] = lambda _keys: None
+        self.key_run = 0  # grows at every real key release: one held key, one undo step
         self.setFixedWidth(TILE_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -185,6 +192,31 @@ class CropTile(QWidget):
         painter.drawLine(QPointF(*corners[0]), QPointF(*corners[1]))  # the front edge
 
     # -- input --------------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        """Take the Cuboid > Resize keys while focused (they resize the whole track here)."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self.resize_step(QKeySequence(event.keyCombination())) is not None
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A resize key: the track's size changes (see `resized`)."""
+        step = self.resize_step(QKeySequence(event.keyCombination()))
+        if step is None:
+            super().keyPressEvent(event)
+            return
+        self.resized.emit(self, *step)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        """A real release ends a key run."""
+        if not event.isAutoRepeat():
+            self.key_run += 1
+        super().keyReleaseEvent(event)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """Activate the tile (its frame, its box selected); a left press on the box starts a drag."""
         self.activated.emit(self)

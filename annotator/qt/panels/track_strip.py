@@ -1,14 +1,15 @@
 """The track strip (Tracks > Track strip, a dock under the views): the batch view of one track, a row
-of crops of its boxes over the frames (the top view above the side view, the box's front to the right in
-both, only the points around each box, all at one scale so sizes compare at a glance), the current frame's crop outlined.
+of crops of its boxes over the frames (the top view above the side view, the box's front to the right
+in both, only the points around each box, all at one scale so sizes compare at a glance), the current
+frame's crop outlined; each caption gives the frame's position and whether its box is a keyframe,
+propagated or interpolated.
 
-Each crop's caption gives the frame's position and whether its box is a keyframe, propagated or
-interpolated. A click on a crop goes to its frame and selects the track's box there, so the Cuboid menu's keys (move,
+A click on a crop goes to its frame and selects the track's box there, so the Cuboid menu's keys (move,
 turn) edit it; a drag in a crop moves or turns that box (one undo step). A change of size (a drag on an
-edge in a crop, or the size fields above the strip) gives the whole track that size in one undo step,
-so its boxes stay consistent. Like the timeline, the strip keeps the last selected track. It works only
-while it is shown: crops are cut from each frame's cloud in a worker (`annotator.qt.crop_loader`) and
-only the cropped points are kept and drawn.
+edge in a crop, a Cuboid > Resize key on the focused crop, or the size fields above the strip) gives the
+whole track that size in one undo step (a held key: one step), so its boxes stay consistent. Like the
+timeline, the strip keeps the last selected track. It works only while it is shown: crops are cut from
+each frame's cloud in a worker (`annotator.qt.crop_loader`) and only the cropped points are kept and drawn.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtGui import QAction, QColor, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.cuboid_ops import edit_cuboids
+from annotator.core.cuboid_ops import edit_cuboids, resize
 from annotator.core.geometry import Cuboid, wrap_angle
 from annotator.core.project import Change
 from annotator.core.records import Annotation, Source
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_MS = 5000
 EDIT_LABELS = {"move": "Move cuboid", "turn": "Rotate cuboid"}
+#: The handler of the Cuboid > Resize actions, whose keys a focused crop takes.
+RESIZE_HANDLER = "editing.grow"
 
 
 class TrackStrip(QWidget):
@@ -59,6 +62,7 @@ class TrackStrip(QWidget):
         self.tiles: dict[int, CropTile] = {}  # frame id -> tile
         self._cut_around: dict[int, Cuboid] = {}  # frame id -> the box its crop was (or is being) cut around
         self._project = None
+        self._resize_actions: list[tuple[QAction, tuple]] = []
         self._dirty = True
         self.crops = CropLoader(self)
         self.crops.cropped.connect(self._cropped)
@@ -238,6 +242,8 @@ class TrackStrip(QWidget):
                 tile = CropTile(annotation.frame_id, annotation.id)
                 tile.activated.connect(self._activated)
                 tile.edited.connect(self._edited)
+                tile.resized.connect(self._resized)
+                tile.resize_step = self.resize_step
             self.row_layout.removeWidget(tile)  # kept tiles move to their place
             self.row_layout.insertWidget(position, tile)
             self.tiles[annotation.frame_id] = tile
@@ -288,6 +294,34 @@ class TrackStrip(QWidget):
             command = size_track(project, self.track_id, box.size, {tile.annotation_id: box})
         else:
             command = edit_cuboids(project, [tile.annotation_id], lambda _c: box, EDIT_LABELS[kind])
+        if command is not None:
+            self.document.push(command)
+            self.message.emit(command.label, MESSAGE_MS)
+
+    def bind_resize_keys(self, specs: Sequence[object], actions: dict[str, QAction]) -> None:
+        """Let the focused crop take the Cuboid > Resize actions' keys (as rebound) for the whole track."""
+        self._resize_actions = [
+            (actions[spec.id], spec.args)
+            for spec in specs
+            if getattr(spec, "handler", None) == RESIZE_HANDLER and spec.id in actions
+        ]
+
+    def resize_step(self, keys: QKeySequence) -> tuple[str, float] | None:
+        """The (dimension, step) of the resize action bound to ``keys``, or None."""
+        for action, (dimension, step) in self._resize_actions:
+            if keys in action.shortcuts():
+                return dimension, step
+        return None
+
+    def _resized(self, tile: CropTile, dimension: str, step: float) -> None:
+        """A resize key on a crop: the whole track grows (or shrinks) by the step, one undo step per held key."""
+        project = self.document.project
+        box = project.annotations.get(tile.annotation_id) if project is not None else None
+        if project is None or box is None or box.cuboid is None or self.track_id is None:
+            return
+        size = resize(box.cuboid, dimension, step).size
+        merge = ("strip-size", self.track_id, dimension, step, tile.key_run)
+        command = size_track(project, self.track_id, size, merge_key=merge)
         if command is not None:
             self.document.push(command)
             self.message.emit(command.label, MESSAGE_MS)
