@@ -55,7 +55,8 @@ class PropagationRun(QObject):
     message = Signal(str, int)
     #: A step was applied: the frame id now shown.
     step_done = Signal(int)
-    #: The run ended: why (``"end"``, ``"stopped"``, ``"lost"``, ``"failed"``).
+    #: The run ended: why (``"end"``, ``"stopped"``, ``"lost"``, ``"failed"``, ``"left"``: the user went
+    #: to another frame while it ran).
     finished = Signal(str)
 
     def __init__(
@@ -82,7 +83,7 @@ class PropagationRun(QObject):
         self._done = 0
         document.loader.loaded.connect(self._cloud_loaded)
         document.loader.failed.connect(self._cloud_failed)
-        document.opened.connect(lambda: self.stop(quiet=True))
+        document.opened.connect(self._forget)
 
     @property
     def running(self) -> bool:
@@ -94,7 +95,10 @@ class PropagationRun(QObject):
         """Propagate the selected boxes' tracks (``everything``: every track of the frame) forward from the
         current frame, frame by frame; False when there is nothing to do."""
         project, frame = self.document.project, self.document.frame
-        if self._running or project is None or frame is None:
+        if self._running:
+            self.message.emit("A propagation is running: Esc stops it", MESSAGE_MS)
+            return False
+        if project is None or frame is None:
             return False
         boxes = self.document.cuboids() if everything else self._selected()
         tracks = {a.track_id for a in boxes if a.track_id is not None}
@@ -125,6 +129,11 @@ class PropagationRun(QObject):
             return False
         self._finish("stopped", quiet)
         return True
+
+    def _forget(self) -> None:
+        """Another project (or none) is open: stop, and forget where the last run got to."""
+        self.stop(quiet=True)
+        self._frame_id, self._placed, self._pending = None, {}, []
 
     def shutdown(self) -> None:
         """Stop and wait for the worker (the window closes)."""
@@ -218,6 +227,9 @@ class PropagationRun(QObject):
         if not self.drawn():  # the previous frame is still being drawn: apply this step a little later
             QTimer.singleShot(WAIT_MS, lambda: self._planned(run, target_id, result, error))
             return
+        if self.document.frame_id != self._frame_id:  # the user went to another frame meanwhile
+            self._finish("left")
+            return
         edit, plan_ms = result
         self.plan_ms.append(plan_ms)
         if edit.command is None and not self._has_track_boxes(project, target_id):
@@ -271,8 +283,10 @@ class PropagationRun(QObject):
             "then Propagate forward again to resume from here",
             "lost": f"Propagation ended at frame {name}: no box of the tracks to carry on from",
             "failed": f"Propagation ended at frame {name}",
+            "left": "Propagation stopped: another frame was chosen while it ran",
         }
         if not quiet:
-            self._select_placed()  # the boxes of the frame reached, ready for a correction
+            if why != "left" and self.document.frame_id == self._frame_id:
+                self._select_placed()  # the boxes of the frame reached, ready for a correction
             self.message.emit(texts[why], 15_000)
         self.finished.emit(why)

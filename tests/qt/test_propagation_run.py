@@ -117,3 +117,17 @@ def test_propagate_forward_needs_a_track_and_a_following_frame(drive, qtbot) -> 
     assert not main.propagation.running
     main.actions["edit.deselect"].trigger()  # Esc with no run: clears the selection as before
     assert main.document.selected_id is None
+
+
+def test_going_to_another_frame_while_it_runs_stops_it_there(drive, qtbot) -> None:
+    main = drive
+    frames = main.document.frames()
+
+    def jump_back(frame_id: int) -> None:
+        if frame_id == frames[2].id:
+            main.document.set_frame(frames[0].id)
+
+    main.propagation.step_done.connect(jump_back)
+    assert _run(main, qtbot) == "left"
+    assert main.document.frame_id == frames[0].id and _box(main, 3) is None
+    assert "another frame" in main.statusBar().currentMessage()
