@@ -39,10 +39,9 @@ WAIT_MS = 15
 
 
 def snapshot(project: Project, replaced: Collection[Annotation] = ()) -> Project:
-    """A private copy of the project's records for a worker (records are immutable: a shallow copy),
-    with ``replaced`` annotations put in place of their originals."""
-    copy = Project(project.root, project.schema)
-    copy.load_records(project.records())
+    """A private copy of the project for a worker (`Project.copy`), with ``replaced`` annotations put in
+    place of their originals."""
+    copy = project.copy()
     for annotation in replaced:
         copy.annotations[annotation.id] = annotation
     return copy
@@ -202,8 +201,8 @@ class PropagationRun(QObject):
         """Plan the step to ``target`` in the worker, on a snapshot of the project."""
         project = self.document.project
         assert project is not None and self._frame_id is not None
-        copy = snapshot(project, self._pending)
         source_id, target_id, tracks, run = self._frame_id, target.id, set(self.tracks), self._run
+        copy = snapshot(project, self._pending)
         xyz = None if loaded is None else loaded.cloud.xyz
 
         def work() -> tuple[TrackEdit, float]:
