@@ -390,7 +390,7 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
         ActionSpec("tracks.static", "Mark track &static / moving (static: edit one box, edit all in the world)", menu, "tracks.toggle_static", tip="a static object stays put in the world: propagation carries it with the ego motion only"),
-        ActionSpec("tracks.strip", "Track strip (&batch view of the selected track)", menu, "track_strip.reveal", keys=("Ctrl+Alt+B",), separator_before=True, tip="the track's top and side crops over its frames, editable; a size change applies to the whole track"),
+        ActionSpec("tracks.strip", "Track strip (&batch view of the selected track)", menu, "show_track_strip", keys=("Ctrl+Alt+B",), separator_before=True, tip="the track's top and side crops over its frames, editable; a size change applies to the whole track"),
     )  # fmt: skip
 
 

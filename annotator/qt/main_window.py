@@ -146,12 +146,14 @@ class MainWindow(QMainWindow):
             "images": self._dock("Images", self.images),
             "queue": self._dock("Review queue", scrollable(self.review_queue)),
             "training": self._dock("Training", scrollable(TrainingPanel(self.training))),
-            "strip": self._dock("Track strip", self.track_strip),
         }
         arrange_docks(self, self.docks)
+        self.strip_dock = self._dock("Track strip", self.track_strip)  # hidden until Tracks > Track strip
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strip_dock)
+        self.strip_dock.hide()
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
-        for dock in self.docks.values():
+        for dock in (*self.docks.values(), self.strip_dock):
             panels_menu.addAction(dock.toggleViewAction())
 
         self.points_label = QLabel()
@@ -364,6 +366,14 @@ class MainWindow(QMainWindow):
         redo.setEnabled(redo_label is not None)
         undo.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
         redo.setText(f"&Redo {redo_label}" if redo_label else "&Redo")
+
+    def show_track_strip(self) -> None:
+        """Tracks > Track strip: the strip's dock, the first time as a tab beside the images."""
+        dock, images = self.strip_dock, self.docks["images"]
+        placed = dock.isFloating() or dock in self.tabifiedDockWidgets(images)
+        if not dock.isVisible() and images.isVisible() and not placed:
+            self.tabifyDockWidget(images, dock)
+        self.track_strip.reveal()
 
     # -- frames -------------------------------------------------------------------------------------
     def step_frame(self, step: int) -> None:

@@ -1,7 +1,7 @@
 """The default arrangement of the main window's dock panels, sized to fit small windows.
 
 Left: label classes above frames. Right: the object list tabbed with the review queue and training, the properties
-below. Bottom: the camera images (the track strip a tab beside them), under the views only (the side columns keep their full height), about
+below. Bottom: the camera images, under the views only (the side columns keep their full height), about
 a third of the window high so the image is readable. Panels whose content is taller than the room they
 get (properties, the review queue with its plot) scroll instead of forcing the window taller than asked.
 """
@@ -39,7 +39,7 @@ def scrollable(widget: QWidget) -> QScrollArea:
 
 def arrange_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Put the docks (keys ``classes``, ``frames``, ``objects``, ``properties``, ``queue``,
-    ``training``, ``images``, ``strip``; any may be missing) where the module docstring says, with their default sizes."""
+    ``training``, ``images``; any may be missing) where the module docstring says, with their default sizes."""
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     window.setCorner(Qt.Corner.BottomLeftCorner, left)
     window.setCorner(Qt.Corner.BottomRightCorner, right)
@@ -51,7 +51,6 @@ def arrange_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
         "queue": right,
         "training": right,
         "images": Qt.DockWidgetArea.BottomDockWidgetArea,
-        "strip": Qt.DockWidgetArea.BottomDockWidgetArea,
     }
     for name, area in places.items():
         if name in docks:
@@ -61,9 +60,6 @@ def arrange_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
         window.tabifyDockWidget(tabbed[0], dock)
     if tabbed:
         tabbed[0].raise_()
-    if "images" in docks and "strip" in docks:  # the track strip is a tab beside the images
-        window.tabifyDockWidget(docks["images"], docks["strip"])
-        docks["images"].raise_()
     size_docks(window, docks)
 
 

@@ -60,7 +60,7 @@ def _point(xy) -> QPoint:
 def test_the_strip_shows_one_crop_per_box_made_of_the_points_around_it(strip_window) -> None:
     main = strip_window
     strip = main.track_strip
-    assert main.docks["strip"].isVisible() and strip.isVisible()
+    assert main.strip_dock.isVisible() and strip.isVisible()
     assert list(strip.tiles) == [f.id for f in main.document.frames()]
     for tile in strip.tiles.values():
         assert len(tile.points) > 100
