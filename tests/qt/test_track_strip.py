@@ -16,6 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.edits import AddAnnotations
+from annotator.core.geometry import wrap_angle
 from annotator.core.records import Annotation
 from annotator.core.track_crops import crop_margin
 from annotator.core.world import from_world
@@ -108,7 +109,9 @@ def test_dragging_an_edge_in_one_crop_sizes_the_whole_track_in_one_step(strip_wi
     assert [a.cuboid.size for a in _boxes(main)] == sizes_before
 
 
-def test_moving_in_a_crop_moves_that_box_only_and_the_size_fields_size_all(strip_window, qtbot) -> None:
+def test_moving_or_turning_in_a_crop_edits_that_box_only_and_the_size_fields_size_all(
+    strip_window, qtbot
+) -> None:
     main = strip_window
     strip, stack = main.track_strip, main.workspace.stack
     tile = strip.tiles[main.document.frames()[1].id]
@@ -122,6 +125,19 @@ def test_moving_in_a_crop_moves_that_box_only_and_the_size_fields_size_all(strip
     assert step == pytest.approx((15 / scale, 0.0, 0.0), abs=1e-6)
     assert stack.undo_label() == "Move cuboid"
     assert {a.id: a.cuboid for a in _boxes(main) if a.id != tile.annotation_id} == others
+    rect = tile.view_rects()["top"]  # a drag outside the box turns it about its centre
+    centre = tile.outline("top").mean(axis=0)
+    corner = np.array([rect.right() - 4.0, rect.top() + 4.0])
+    turned_to = (
+        centre + (corner - centre) @ np.array([[0.0, -1.0], [1.0, 0.0]]) * 0.5
+    )  # a quarter turn, nearer
+    yaw = tile.box.yaw
+    qtbot.mousePress(tile, Qt.MouseButton.LeftButton, pos=_point(corner))
+    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=_point(turned_to))
+    assert stack.undo_label() == "Rotate cuboid"
+    turned = main.document.project.annotations[tile.annotation_id].cuboid
+    assert abs(wrap_angle(turned.yaw - yaw)) == pytest.approx(np.pi / 2, abs=0.05)
+    assert turned.center == pytest.approx(moved.center)  # about its centre
     entries = len(stack.entries)
     strip.size_fields[1].setValue(2.1)  # the width of the whole track
     assert len(stack.entries) == entries + 1
