@@ -70,6 +70,12 @@ def test_the_strip_shows_one_crop_per_box_made_of_the_points_around_it(strip_win
     assert len({tile.scale for tile in strip.tiles.values()}) == 1  # one scale: sizes compare
     assert strip.tiles[main.document.frame_id].current
     assert "track 2: 6 boxes" in strip.caption.text()
+    tile = strip.tiles[main.document.frame_id]
+    dragged = tile.box.replace(center=(0.0, 0.0, 0.0))
+    main.document.preview_cuboid(tile.annotation_id, dragged)  # a drag in a view: the crop follows
+    assert tile.preview == dragged
+    main.document.preview_cuboid(tile.annotation_id, None)
+    assert tile.preview is None
 
 
 def test_clicking_a_crop_goes_to_its_frame_and_keys_nudge_its_box(strip_window, qtbot) -> None:

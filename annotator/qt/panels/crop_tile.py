@@ -4,9 +4,10 @@ side (the box's front to the right in both), with only the points around it, at 
 The view is laid in the box's own axes as it was when the crop was drawn, so a drag shows the box
 moving over still points. A left drag inside the box moves it, on an edge resizes it (the opposite side
 stays), outside it in the top view turns it about its centre; in the side view the top edge sets the
-height. The Cuboid > Resize keys on the focused tile are taken here too (`resized`), so that a resize in
-the strip is a resize of the whole track. The tile only previews: on release it hands the new cuboid to its owner (``edited``), which
-turns it into a command. Points are coloured by height above the box's bottom.
+height. The Cuboid > Resize keys on the focused tile are taken here too (`resized`), so that a resize
+in the strip is a resize of the whole track. The tile only previews (`preview`, also set while the box
+is dragged in a view): on release it hands the new cuboid to its owner (``edited``), which turns it
+into a command. Points are coloured by height above the box's bottom.
 """
 
 from __future__ import annotations

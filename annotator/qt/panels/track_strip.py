@@ -96,6 +96,7 @@ class TrackStrip(QWidget):
         document.selection_changed.connect(self._selection_changed)
         document.frame_changed.connect(self._frame_changed)
         document.opened.connect(self._opened)
+        document.cuboid_previewed.connect(self._previewed)
 
     def _size_field(self, name: str) -> QDoubleSpinBox:
         field = QDoubleSpinBox()
@@ -175,6 +176,13 @@ class TrackStrip(QWidget):
         tile = self.tiles.get(self.document.frame_id)
         if tile is not None and self.isVisible():
             self.scroll.ensureWidgetVisible(tile, TILE_WIDTH, 0)
+
+    def _previewed(self, annotation_id: int, cuboid: object) -> None:
+        """A box of the track is being dragged in a view: its crop follows live (None: the drag ended)."""
+        tile = next((t for t in self.tiles.values() if t.annotation_id == annotation_id), None)
+        if tile is not None and self.isVisible() and (cuboid is None or isinstance(cuboid, Cuboid)):
+            tile.preview = cuboid
+            tile.update()
 
     def _on_batch(self, changes: Sequence[Change]) -> None:
         track = self.track_id
