@@ -248,6 +248,20 @@ class Project:
             return self.annotations
         raise KeyError(f"unknown record kind {kind!r}")
 
+    def copy(self) -> Project:
+        """A private copy of the project's records for a worker thread to read while this one changes
+        (records are immutable, so they are shared, not copied); no events, no undo history."""
+        twin = Project(self.root, self.schema)
+        twin.frames, twin.tracks, twin.annotations = (
+            dict(self.frames),
+            dict(self.tracks),
+            dict(self.annotations),
+        )
+        twin.settings = dict(self.settings)
+        twin._by_frame = {frame_id: dict(ids) for frame_id, ids in self._by_frame.items()}
+        twin._next_id = dict(self._next_id)
+        return twin
+
     def load_records(self, records: Iterable[tuple[str, Any, Any]]) -> None:
         """Fill an empty project from stored records (no recording, no events; for loading)."""
         for kind, key, value in records:

@@ -380,6 +380,9 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.copy_all", "Copy &all cuboids to next frame", menu, "tracks.copy", keys=("Ctrl+Shift+K",), args=(True,)),
         ActionSpec("tracks.propagate", "&Propagate cuboid to next frame", menu, "tracks.propagate", keys=("Ctrl+P",), args=(False,), separator_before=True, tip="constant velocity from the two previous frames"),
         ActionSpec("tracks.propagate_all", "Propagate all c&uboids to next frame", menu, "tracks.propagate", keys=("Ctrl+Shift+P",), args=(True,)),
+        ActionSpec("tracks.propagate_forward", "Propagate for&ward, frame by frame (Esc stops)", menu, "propagation.start", keys=("Ctrl+Alt+P",), args=(False,), tip="the selected boxes' tracks through the following frames, each shown as it goes; stop, correct the box, run it again to resume"),
+        ActionSpec("tracks.propagate_forward_all", "Propagate all tracks forward, frame by frame", menu, "propagation.start", keys=("Ctrl+Alt+Shift+P",), args=(True,)),
+        ActionSpec("tracks.propagate_stop", "S&top propagation", menu, "propagation.stop", tip="or Esc, or Stop in the status bar"),
         ActionSpec("tracks.copy_previous", "Copy &from previous frame", menu, "tracks.copy_from_previous", keys=("Ctrl+Alt+K",), tip="the previous frame's cuboids into this one, e.g. on an empty frame"),
         ActionSpec("tracks.set_keyframe", "Set &keyframe (track timeline)", menu, "timeline.set_keyframe", keys=("Alt+K",), separator_before=True, tip="the selected track's box in this frame becomes a keyframe; made from its neighbours where there is none"),
         ActionSpec("tracks.clear_keyframe", "C&lear keyframe (track timeline)", menu, "timeline.clear_keyframe", keys=("Alt+Shift+K",), tip="interpolated between the keyframes around it, else removed"),
@@ -387,6 +390,7 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
         ActionSpec("tracks.static", "Mark track &static / moving (static: edit one box, edit all in the world)", menu, "tracks.toggle_static", tip="a static object stays put in the world: propagation carries it with the ego motion only"),
+        ActionSpec("tracks.strip", "Track strip (&batch view of the selected track)", menu, "show_track_strip", keys=("Ctrl+Alt+B",), separator_before=True, tip="the track's top and side crops over its frames, editable; a size change applies to the whole track"),
     )  # fmt: skip
 
 

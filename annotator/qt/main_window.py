@@ -43,8 +43,10 @@ from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
 from annotator.qt.panels.review_queue import ReviewQueuePanel
 from annotator.qt.panels.timeline import TrackTimeline
+from annotator.qt.panels.track_strip import TrackStrip
 from annotator.qt.panels.training import TrainingPanel
 from annotator.qt.preannotation import PreannotationController
+from annotator.qt.propagation_run import PropagationRun
 from annotator.qt.review import ReviewController
 from annotator.qt.review_follow import ReviewFollower
 from annotator.qt.scoring import ScoringController
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.specs = default_actions(with_formats=True)
         self.editing = KeyboardEditor(self.document, self)
         self.tracks = TrackEditor(self.document, self.settings, self)
+        self.propagation = PropagationRun(self.document, lambda: not self.grid.scheduler.waiting, self)
+        self.track_strip = TrackStrip(self.document)
         self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
@@ -144,9 +148,12 @@ class MainWindow(QMainWindow):
             "training": self._dock("Training", scrollable(TrainingPanel(self.training))),
         }
         arrange_docks(self, self.docks)
+        self.strip_dock = self._dock("Track strip", self.track_strip)  # hidden until Tracks > Track strip
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strip_dock)
+        self.strip_dock.hide()
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
-        for dock in self.docks.values():
+        for dock in (*self.docks.values(), self.strip_dock):
             panels_menu.addAction(dock.toggleViewAction())
 
         self.points_label = QLabel()
@@ -157,6 +164,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.preannotation.progress)
         self.statusBar().addPermanentWidget(self.scoring.progress)
         self.statusBar().addPermanentWidget(self.images.deriver.progress)
+        self.statusBar().addPermanentWidget(self.propagation.progress)
         for controller in (
             self.preannotation,
             self.scoring,
@@ -167,6 +175,8 @@ class MainWindow(QMainWindow):
             self.images.deriver,
             self.timeline,
             self.properties_panel,
+            self.propagation,
+            self.track_strip,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
@@ -196,6 +206,7 @@ class MainWindow(QMainWindow):
         _set_checked(self.actions["tracks.refit"], self.tracks.refit)
         self.shortcuts.attach(self.actions)
         self.tracks.bind_actions(self.actions)
+        self.track_strip.bind_resize_keys(self.specs, self.actions)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         """A dock panel holding ``widget`` (placed by `arrange_docks`)."""
@@ -342,8 +353,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(error), 10_000)
 
     def clear_selection(self) -> None:
-        """Edit > Clear selection."""
-        self.document.select(None)
+        """Edit > Clear selection (Esc); while a propagation runs, Esc stops it instead."""
+        if not self.propagation.stop():
+            self.document.select(None)
 
     def _update_undo_actions(self) -> None:
         stack = self.workspace.stack if self.workspace else None
@@ -354,6 +366,14 @@ class MainWindow(QMainWindow):
         redo.setEnabled(redo_label is not None)
         undo.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
         redo.setText(f"&Redo {redo_label}" if redo_label else "&Redo")
+
+    def show_track_strip(self) -> None:
+        """Tracks > Track strip: the strip's dock, the first time as a tab beside the images."""
+        dock, images = self.strip_dock, self.docks["images"]
+        placed = dock.isFloating() or dock in self.tabifiedDockWidgets(images)
+        if not dock.isVisible() and images.isVisible() and not placed:
+            self.tabifyDockWidget(images, dock)
+        self.track_strip.reveal()
 
     # -- frames -------------------------------------------------------------------------------------
     def step_frame(self, step: int) -> None:
@@ -518,6 +538,8 @@ class MainWindow(QMainWindow):
         self.review_queue.calls.wait()
         self.images.deriver.shutdown()
         self.images.overlay_worker.wait()
+        self.propagation.shutdown()
+        self.track_strip.crops.wait()
         self.close_project()
         self.loader.shutdown()
         self.grid.dispose()
