@@ -14,8 +14,8 @@ Data (from ../shared/data, skipped when absent):
 - KITTI 000000 (development) and the SUSTechPOINTS scene (held-out).
 
 Class sizes are the priors a user would set for each dataset's classes (typical vehicle and person sizes,
-not measured on these frames); they are also the size classes an object whose points outgrow its own
-class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
+not measured on these frames); with `--size-classes` they are also the size classes an object wider than
+its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
 """
 
 from __future__ import annotations
@@ -212,13 +212,14 @@ def motion_hints(
 
 
 def evaluate(
-    split: str, seed: int = 0, min_points: int = 10, track_motion: bool = True
+    split: str, seed: int = 0, min_points: int = 10, track_motion: bool = True, choose_class: bool = False
 ) -> tuple[dict, dict, dict, int, float]:
     """Fit perturbed and true boxes of a split; tallies per class, per point group (vehicles), on truth.
 
     Every labelled object with at least ``min_points`` points and a class prior is perturbed at once (a
     frame of rough boxes, each the others' neighbour); the frame is fitted in one `fit_frame` call, with
-    the track-motion headings (`motion_hints`) unless ``track_motion`` is False."""
+    the track-motion headings (`motion_hints`) unless ``track_motion`` is False, and with the typical
+    sizes as size classes (`annotator fit --size-classes`) when ``choose_class``."""
     rng = np.random.default_rng(seed)
     per_class: dict[str, Tally] = defaultdict(Tally)
     per_bin: dict[str, Tally] = defaultdict(Tally)
@@ -256,7 +257,7 @@ def evaluate(
                 priors=priors,
                 headings=yaws,
                 hint_windows=windows,
-                size_classes=list(TYPICAL_SIZES),
+                size_classes=list(TYPICAL_SIZES) if choose_class else (),
             )
             seconds.append((time.perf_counter() - begin) / len(boxes))
             for i in chosen:
@@ -298,6 +299,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-track-motion", action="store_true", help="no headings from track motion")
+    parser.add_argument("--size-classes", action="store_true", help="the typical sizes are size classes")
     args = parser.parse_args()
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:

@@ -53,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"leave a box with fewer object points alone (default {MIN_POINTS})",
     )
     fit.add_argument("--no-rotate", action="store_true", help="only shrink to the points, keep headings")
+    fit.add_argument(
+        "--size-classes",
+        action="store_true",
+        help="an object wider than its class takes the narrowest class size that holds it for hidden sides",
+    )
     fit.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     fit.set_defaults(handler=run_fit)
 
@@ -66,9 +71,15 @@ def _cuboids_to_fit(annotations: list[Annotation], classes: set[str] | None) -> 
 
 
 def fit_one_frame(
-    workspace: Workspace, frame: Frame, classes: set[str] | None, min_points: int, rotate: bool
+    workspace: Workspace,
+    frame: Frame,
+    classes: set[str] | None,
+    min_points: int,
+    rotate: bool,
+    choose_class: bool = False,
 ) -> tuple[int, list[str]]:
-    """Fit one frame's cuboids as one command; returns (boxes changed, messages about boxes left alone)."""
+    """Fit one frame's cuboids as one command; returns (boxes changed, messages about boxes left alone).
+    ``choose_class``: the project's class sizes are size classes a box may take (`size_class`)."""
     from annotator.io.pointcloud import read_point_cloud
 
     project = workspace.project
@@ -90,7 +101,7 @@ def fit_one_frame(
         priors=priors,
         headings=[None if m is None else m.yaw for m in motions],
         hint_windows=[None if m is None else MOTION_WINDOW * m.spread for m in motions],
-        size_classes=size_classes(project),
+        size_classes=size_classes(project) if choose_class else (),
     )
     chosen_ids = {a.id for a in chosen}
     updated, messages = [], []
@@ -124,7 +135,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 boxes[frame.name] = len(_cuboids_to_fit(workspace.project.annotations_of(frame.id), classes))
                 try:
                     changed, messages = fit_one_frame(
-                        workspace, frame, classes, args.min_points, not args.no_rotate
+                        workspace, frame, classes, args.min_points, not args.no_rotate, args.size_classes
                     )
                 except AnnotatorError as error:
                     print(f"annotator: error: frame {frame.name}: {error}", file=sys.stderr)

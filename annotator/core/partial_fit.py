@@ -313,7 +313,7 @@ def fit_partial(
     elongated = prior[0] >= ELONGATED * prior[1]
     current = cuboid
     result: _Pass | None = None
-    for second in (False, True):
+    for _ in range(2):
         obj = object_points(current, points, ground)
         if len(obj) < min_points:
             break
@@ -321,8 +321,7 @@ def fit_partial(
             yaw = lshape_heading(obj[:, :2], reference, window)
         else:
             yaw = reference if rotate else cuboid.yaw
-        # the size class is read from the points gathered around the first fit, not around a rough box
-        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, size_classes if second else ())
+        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, size_classes)
         current = result.cuboid
     if result is None:
         count = len(object_points(cuboid, points, ground))

@@ -22,7 +22,7 @@ from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_
 from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.fit_priors import MOTION_WINDOW, size_classes, size_prior, track_motion
+from annotator.core.fit_priors import MOTION_WINDOW, size_prior, track_motion
 from annotator.core.geometry import Cuboid
 from annotator.core.records import MANUAL, Annotation
 from annotator.qt.document import Document
@@ -153,7 +153,6 @@ class KeyboardEditor(QObject):
             prior_size=size_prior(project, annotation),
             heading_hint=None if motion is None else motion.yaw,
             hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
-            size_classes=size_classes(project),
         )
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)

@@ -145,3 +145,30 @@ def test_fit_points_a_travelling_tracks_box_along_its_world_motion(tmp_path, cap
         fitted = workspace.project.annotations_of(workspace.project.frames_in_order()[2].id)[0].cuboid
     assert abs(wrap_angle(fitted.yaw - truths[2].yaw)) < math.radians(2.0)  # forwards, along its travel
     assert bev_iou(fitted, truths[2]) > 0.85
+
+
+def test_fit_size_classes_give_a_van_labelled_car_the_vans_length(tmp_path, capsys) -> None:
+    """A van seen from behind (its whole width, none of its length) labelled Car: with --size-classes its
+    width, beyond a car's, chooses the Van class size for the hidden length."""
+    van = Cuboid((15.0, 0.5, -0.65), (5.1, 2.1, 2.1), math.radians(2.0))
+    back = van.box_to_world(
+        np.array([[-2.55, y, z] for y in np.arange(-1.05, 1.06, 0.05) for z in np.arange(-0.75, 0.95, 0.1)])
+    )
+    rng = np.random.default_rng(4)
+    ground = np.column_stack([rng.uniform((0, -10), (30, 10), (8000, 2)), np.full(8000, -1.7)])
+    xyz = np.concatenate([ground, back])
+    files = [tmp_path / "000000.bin"]
+    write_kitti_bin(files[0], np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32))
+    lengths = []
+    for name, flags in (("plain", []), ("classes", ["--size-classes"])):
+        root = tmp_path / name
+        with Workspace.create(root) as workspace:
+            ids = workspace.push(AddFrames(frames_from_files(workspace.project, files))).ids
+            rough = van.replace(center=(14.2, 0.4, -0.6), size=(4.4, 2.3, 2.0))  # its back 0.45 m off
+            workspace.push(AddAnnotations([Annotation(0, ids[0], "Car", cuboid=rough)]))
+        assert main(["fit", str(root), "--no-progress", *flags]) == 0
+        with Workspace.open(root) as workspace:
+            lengths.append(next(iter(workspace.project.annotations.values())).cuboid.size[0])
+    capsys.readouterr()
+    assert lengths[0] < 4.2  # the Car class's 3.9 m
+    assert abs(lengths[1] - 5.0) < 0.05  # the Van class's length, away from the sensor
