@@ -182,3 +182,15 @@ def test_a_van_labelled_car_seen_from_behind_takes_the_van_length_away_from_the_
     assert fit.cuboid.size[0] == pytest.approx(5.0, abs=0.05)
     assert bev_iou(fit.cuboid, van) > bev_iou(as_car.cuboid, van) + 0.05
     assert fit.cuboid.size[2] == pytest.approx(2.1 - 0.3, abs=0.15)  # its top is seen: from the points
+
+
+def test_a_far_truck_whose_top_no_beam_reaches_takes_the_prior_height() -> None:
+    truck = Cuboid((120.0, 4.0, 1.6), (7.0, 2.5, 3.2), 0.0)
+    low = visible_faces(truck)
+    low = low[low[:, 2] < 1.2]  # the beams reach only the lower part at this range
+    fit = fit_partial(perturbed(truck), low, FLAT, (8.0, 2.5, 3.2))
+    assert fit.usable
+    assert fit.cuboid.z_range() == pytest.approx((0.0, 3.2), abs=0.01)  # not a 1.2 m truck
+    car = Cuboid((14.0, 2.0, 0.75), (4.4, 1.8, 1.5), 0.0)
+    seen = fit_partial(perturbed(car), visible_faces(car), FLAT, CAR_PRIOR)
+    assert seen.cuboid.size[2] == pytest.approx(1.3, abs=0.01)  # its roof seen: the points' top
