@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -40,32 +41,38 @@ OWN_MARGIN = 0.4
 
 
 class Occlusion:
-    """The frame's non-ground returns by bearing from the sensor, for `hidden` queries."""
+    """The frame's non-ground returns by bearing from the sensor, for `hidden` queries (sorted on the
+    first query: most fits never need one)."""
 
     def __init__(self, points: np.ndarray, ground: GroundModel, sensor_xy: Sequence[float] = (0.0, 0.0)):
+        self._source = (points, ground)
+        self.sensor = np.asarray(sensor_xy[:2], dtype=np.float64)
+
+    @cached_property
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bearing, range, points) of the non-ground returns, by bearing."""
+        points, ground = self._source
         pts = np.asarray(points, dtype=np.float64)[:, :3]
         pts = pts[ground.height_above(pts) > LOW] if len(pts) else pts
-        self.sensor = np.asarray(sensor_xy[:2], dtype=np.float64)
         offsets = pts[:, :2] - self.sensor
         bearing = np.arctan2(offsets[:, 1], offsets[:, 0])
         order = np.argsort(bearing)
-        self.bearing = bearing[order]
-        self.range = np.hypot(offsets[:, 0], offsets[:, 1])[order]
-        self.points = pts[order]
+        return bearing[order], np.hypot(offsets[:, 0], offsets[:, 1])[order], pts[order]
 
     def _returns(self, angle: float, z_range: tuple[float, float], own: Cuboid | None) -> np.ndarray:
         """Ranges of the returns within `BEARING_TOLERANCE` of ``angle``, with heights in ``z_range``,
         outside ``own`` (grown by `OWN_MARGIN`)."""
+        bearings, ranges, points = self._sorted
         slices = []
         for lo, hi in _wrapped(angle - BEARING_TOLERANCE, angle + BEARING_TOLERANCE):
-            a, b = np.searchsorted(self.bearing, [lo, hi])
+            a, b = np.searchsorted(bearings, [lo, hi])
             slices.append(np.arange(a, b))
         found = np.concatenate(slices)
-        z = self.points[found, 2]
+        z = points[found, 2]
         found = found[(z >= z_range[0]) & (z <= z_range[1])]
         if own is not None and len(found):
-            found = found[~own.points_inside(self.points[found], OWN_MARGIN)]
-        return self.range[found]
+            found = found[~own.points_inside(points[found], OWN_MARGIN)]
+        return ranges[found]
 
     def hidden(self, xy: np.ndarray, z_range: tuple[float, float], own: Cuboid | None = None) -> np.ndarray:
         """Per place (N, 2): 1 hidden behind a nearer return, 0 seen (returns at or beyond it), -1 unknown
