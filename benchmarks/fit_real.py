@@ -5,12 +5,17 @@ heading, 20 % too large and turned 0.2 rad (random signs, fixed seed) is fitted 
 true box of the frame is a neighbour, as in a project where the rest is labelled), and the fitted box is
 compared with the truth. The true boxes are fitted too: a fit must not make good boxes worse.
 
+Boxes of a track (Argoverse: the track uuid, the sweeps' ego poses) also get the heading of the track's
+world-frame motion from its boxes in the 5 sweeps before and after (of the same split; the perturbed boxes
+when fitting perturbed ones, as in a project of rough boxes; `--no-track-motion` leaves it out).
+
 Data (from ../shared/data, skipped when absent):
 - Argoverse 1.1 sample log: sweeps 0-29 are the development split, 30-49 the held-out split;
 - KITTI 000000 (development) and the SUSTechPOINTS scene (held-out).
 
 Class sizes are the priors a user would set for each dataset's classes (typical vehicle and person sizes,
-not measured on these frames). Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
+not measured on these frames); with `--size-classes` they are also the size classes an object wider than
+its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.box_fit import fit_frame
+from annotator.core.fit_priors import MOTION_REACH, MOTION_WINDOW
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.pose import Pose
+from annotator.core.track_motion import motion_heading
+from annotator.core.world import to_world
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ARGOVERSE = DATA / "argoverse1_sample_log"
@@ -67,6 +76,8 @@ class Scene:
     name: str
     points: np.ndarray
     objects: list[Object]
+    pose: Pose | None = None
+    index: int = 0
 
 
 def _argoverse_cuboid(entry: dict) -> Cuboid:
@@ -89,7 +100,9 @@ def argoverse_scenes(sweeps: range) -> Iterator[Scene]:
         objects = [
             Object(e["label_class"].lower(), _argoverse_cuboid(e), e.get("track_label_uuid")) for e in entries
         ]
-        yield Scene(f"argoverse {index:02d}", read_point_cloud(clouds[index]).xyz, objects)
+        pose_file = ARGOVERSE / "poses" / f"city_SE3_egovehicle_{stamp}.json"
+        pose = Pose.from_dict(json.loads(pose_file.read_text())) if pose_file.exists() else None
+        yield Scene(f"argoverse {index:02d}", read_point_cloud(clouds[index]).xyz, objects, pose, index)
 
 
 def kitti_scenes() -> Iterator[Scene]:
@@ -169,31 +182,83 @@ def point_bin(count: int) -> str:
     return ">=1000"
 
 
-def evaluate(split: str, seed: int = 0, min_points: int = 10) -> tuple[dict, dict, dict, int, float]:
+def motion_hints(
+    scenes_and_boxes: list[tuple[Scene, list[Cuboid]]],
+) -> list[tuple[list[float | None], list[float | None]]]:
+    """Per scene and box: the heading of its track's world motion in the scene's frame and how far the
+    L-shape may turn from it (`MOTION_WINDOW` times its uncertainty), from the track's boxes given for the scenes
+    within `MOTION_REACH` sweeps; (None, None) without a track, poses or clear travel."""
+    world: dict[str, list[tuple[int, tuple[float, float, float]]]] = defaultdict(list)
+    for scene, boxes in scenes_and_boxes:
+        if scene.pose is None:
+            continue
+        for obj, box in zip(scene.objects, boxes):
+            if obj.track is not None:
+                world[obj.track].append((scene.index, to_world(box, scene.pose).center))
+    hints = []
+    for scene, _ in scenes_and_boxes:
+        yaws: list[float | None] = [None] * len(scene.objects)
+        windows: list[float | None] = [None] * len(scene.objects)
+        for i, obj in enumerate(scene.objects):
+            if scene.pose is None or obj.track is None:
+                continue
+            near = [(t, c) for t, c in world[obj.track] if abs(t - scene.index) <= MOTION_REACH]
+            found = motion_heading([t for t, _ in near], [c for _, c in near]) if len(near) >= 2 else None
+            if found is not None:
+                yaws[i] = wrap_angle(found.yaw - scene.pose.yaw)
+                windows[i] = MOTION_WINDOW * found.spread
+        hints.append((yaws, windows))
+    return hints
+
+
+def evaluate(
+    split: str, seed: int = 0, min_points: int = 10, track_motion: bool = True, choose_class: bool = False
+) -> tuple[dict, dict, dict, int, float]:
     """Fit perturbed and true boxes of a split; tallies per class, per point group (vehicles), on truth.
 
     Every labelled object with at least ``min_points`` points and a class prior is perturbed at once (a
-    frame of rough boxes, each the others' neighbour); the frame is fitted in one `fit_frame` call."""
+    frame of rough boxes, each the others' neighbour); the frame is fitted in one `fit_frame` call, with
+    the track-motion headings (`motion_hints`) unless ``track_motion`` is False, and with the typical
+    sizes as size classes (`annotator fit --size-classes`) when ``choose_class``."""
     rng = np.random.default_rng(seed)
     per_class: dict[str, Tally] = defaultdict(Tally)
     per_bin: dict[str, Tally] = defaultdict(Tally)
     on_truth: dict[str, Tally] = defaultdict(Tally)
-    frames, seconds = 0, []
+    seconds: list[float] = []
+    loaded, starts_of, chosen_of, counts_of = [], [], [], []
     for scene in scenes(split):
-        frames += 1
         counts = [int(o.cuboid.points_inside(scene.points).sum()) for o in scene.objects]
         chosen = [i for i, n in enumerate(counts) if n >= min_points and o_known(scene.objects[i])]
+        starts = [o.cuboid for o in scene.objects]
+        for i in chosen:
+            starts[i] = perturbed(starts[i], rng)
+        loaded.append(scene)
+        starts_of.append(starts)
+        chosen_of.append(chosen)
+        counts_of.append(counts)
+    truths_of = [[o.cuboid for o in scene.objects] for scene in loaded]
+    no_hints = [([None] * len(s.objects), [None] * len(s.objects)) for s in loaded]
+    start_hints = motion_hints(list(zip(loaded, starts_of))) if track_motion else no_hints
+    truth_hints = motion_hints(list(zip(loaded, truths_of))) if track_motion else no_hints
+    for k, scene in enumerate(loaded):
+        chosen, counts, truths = chosen_of[k], counts_of[k], truths_of[k]
         if not chosen:
             continue
-        truths = [o.cuboid for o in scene.objects]
         classes = [o.class_name for o in scene.objects]
         priors = [CLASS_PRIORS.get(c) for c in classes]
-        starts = list(truths)
-        for i in chosen:
-            starts[i] = perturbed(truths[i], rng)
-        for boxes, tallies in ((starts, "perturbed"), (truths, "truth")):
+        for boxes, tallies, (yaws, windows) in (
+            (starts_of[k], "perturbed", start_hints[k]),
+            (truths, "truth", truth_hints[k]),
+        ):
             begin = time.perf_counter()
-            report = fit_frame(boxes, scene.points, priors=priors)
+            report = fit_frame(
+                boxes,
+                scene.points,
+                priors=priors,
+                headings=yaws,
+                hint_windows=windows,
+                size_classes=list(TYPICAL_SIZES) if choose_class else (),
+            )
             seconds.append((time.perf_counter() - begin) / len(boxes))
             for i in chosen:
                 outcome = report.outcomes[i]
@@ -209,7 +274,7 @@ def evaluate(split: str, seed: int = 0, min_points: int = 10) -> tuple[dict, dic
                         on_truth[f"vehicle {point_bin(counts[i])}"].add(
                             truths[i], boxes[i], outcome.cuboid, outcome.changed
                         )
-    return per_class, per_bin, on_truth, frames, statistics.median(seconds) if seconds else 0.0
+    return per_class, per_bin, on_truth, len(loaded), statistics.median(seconds) if seconds else 0.0
 
 
 def o_known(obj: Object) -> bool:
@@ -233,10 +298,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-track-motion", action="store_true", help="no headings from track motion")
+    parser.add_argument("--size-classes", action="store_true", help="the typical sizes are size classes")
     args = parser.parse_args()
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
-        per_class, per_bin, on_truth, frames, median_s = evaluate(split, args.seed)
+        per_class, per_bin, on_truth, frames, median_s = evaluate(
+            split, args.seed, track_motion=not args.no_track_motion
+        )
         print(f"\n=== {split}: {frames} frames, median fit time {median_s * 1000:.1f} ms per box")
         print_table("perturbed boxes, per class", per_class)
         print_table("perturbed vehicles (car/vehicle/van), by points inside", per_bin)

@@ -2,7 +2,9 @@
 
 The fit respects partial views (`annotator.core.partial_fit`): sides the sensor sees take their size from
 the points, hidden sides from the track's agreed size or the class default, anchored on the visible
-faces; a box that already agrees with its fit is left as it is, and a weak fit changes nothing and says why.
+faces; a box of a travelling track points along the track's world-frame motion (frames with ego poses),
+refined by the L-shape; a box that already agrees with its fit is left as it is, and a weak fit changes
+nothing and says why.
 
 Each frame's edit is one undoable command in the project's history ("Fit 12 cuboids in frame 000004"),
 so the application's Edit > Undo takes a frame's fit back. A box holding too few points is left alone and
@@ -24,7 +26,7 @@ from annotator.cli.progress import Progress
 from annotator.core.box_fit import MIN_POINTS, fit_frame
 from annotator.core.edits import UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.fit_priors import size_prior
+from annotator.core.fit_priors import MOTION_WINDOW, size_classes, size_prior, track_motion
 from annotator.core.records import Annotation, Frame
 from annotator.core.selection import select_frames
 
@@ -51,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"leave a box with fewer object points alone (default {MIN_POINTS})",
     )
     fit.add_argument("--no-rotate", action="store_true", help="only shrink to the points, keep headings")
+    fit.add_argument(
+        "--size-classes",
+        action="store_true",
+        help="an object wider than its class takes the narrowest class size that holds it for hidden sides",
+    )
     fit.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     fit.set_defaults(handler=run_fit)
 
@@ -64,9 +71,15 @@ def _cuboids_to_fit(annotations: list[Annotation], classes: set[str] | None) -> 
 
 
 def fit_one_frame(
-    workspace: Workspace, frame: Frame, classes: set[str] | None, min_points: int, rotate: bool
+    workspace: Workspace,
+    frame: Frame,
+    classes: set[str] | None,
+    min_points: int,
+    rotate: bool,
+    choose_class: bool = False,
 ) -> tuple[int, list[str]]:
-    """Fit one frame's cuboids as one command; returns (boxes changed, messages about boxes left alone)."""
+    """Fit one frame's cuboids as one command; returns (boxes changed, messages about boxes left alone).
+    ``choose_class``: the project's class sizes are size classes a box may take (`size_class`)."""
     from annotator.io.pointcloud import read_point_cloud
 
     project = workspace.project
@@ -79,8 +92,16 @@ def fit_one_frame(
     cloud = read_point_cloud(project.resolve_path(frame.cloud))
     # every box of the frame is a neighbour, fitted or not; only the chosen ones change
     priors = [size_prior(project, a) for a in everything]
+    motions = [track_motion(project, a) for a in everything]  # a travelling track's heading
     report = fit_frame(
-        [a.cuboid for a in everything], cloud.xyz, rotate=rotate, min_points=min_points, priors=priors
+        [a.cuboid for a in everything],
+        cloud.xyz,
+        rotate=rotate,
+        min_points=min_points,
+        priors=priors,
+        headings=[None if m is None else m.yaw for m in motions],
+        hint_windows=[None if m is None else MOTION_WINDOW * m.spread for m in motions],
+        size_classes=size_classes(project) if choose_class else (),
     )
     chosen_ids = {a.id for a in chosen}
     updated, messages = [], []
@@ -114,7 +135,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 boxes[frame.name] = len(_cuboids_to_fit(workspace.project.annotations_of(frame.id), classes))
                 try:
                     changed, messages = fit_one_frame(
-                        workspace, frame, classes, args.min_points, not args.no_rotate
+                        workspace, frame, classes, args.min_points, not args.no_rotate, args.size_classes
                     )
                 except AnnotatorError as error:
                     print(f"annotator: error: frame {frame.name}: {error}", file=sys.stderr)

@@ -18,6 +18,7 @@ import numpy as np
 
 from annotator.core.geometry import Cuboid, PointIndex, bev_intersection_area, wrap_angle
 from annotator.core.ground import GroundModel, estimate_ground
+from annotator.core.occlusion import Occlusion
 from annotator.core.partial_fit import EDGE_BAND, KEEP_MARGIN, clearly_better, fit_partial, object_points
 
 logger = logging.getLogger(__name__)
@@ -69,14 +70,20 @@ def _overlap(cuboid: Cuboid, others: Sequence[Cuboid]) -> float:
 
 
 def already_fits(
-    cuboid: Cuboid, fitted: Cuboid, obj: np.ndarray, sensor_xy: Sequence[float] = (0.0, 0.0)
+    cuboid: Cuboid,
+    fitted: Cuboid,
+    obj: np.ndarray,
+    sensor_xy: Sequence[float] = (0.0, 0.0),
+    occlusion: Occlusion | None = None,
 ) -> bool:
     """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
     (`HOLDS_SHARE`, counting points within `EDGE_BAND` of its faces, as the fit does: range noise and
     mirrors), its heading is the fit's (within `HEADING_TOLERANCE`) or explains the points about as well
     (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`), and each face it turns to the
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
-    see are the box's own business (a fit cannot know them better)."""
+    see are the box's own business (a fit cannot know them better), and so is a face that lies mostly
+    behind nearer returns (``occlusion``: a car in front hides where this one begins) while the box is no
+    larger along it than the fit (which sizes a side it cannot see from the prior)."""
     if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
         return False
     if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE and clearly_better(
@@ -87,11 +94,29 @@ def already_fits(
     eye = cuboid.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], cuboid.center[2]]]))[0]
     half = np.asarray(cuboid.size) / 2.0
     for axis in (0, 1):
-        if eye[axis] < -half[axis] and local[:, axis].min() + half[axis] > FACE_TOLERANCE:
-            return False
-        if eye[axis] > half[axis] and half[axis] - local[:, axis].max() > FACE_TOLERANCE:
-            return False
+        for sign in (-1.0, 1.0):
+            if eye[axis] * sign <= half[axis]:
+                continue  # the sensor does not face this face
+            gap = half[axis] - sign * (local[:, axis].max() if sign > 0 else local[:, axis].min())
+            if gap <= FACE_TOLERANCE:
+                continue
+            no_larger = cuboid.size[axis] <= fitted.size[axis] + FACE_TOLERANCE  # than the fit makes it
+            if not (no_larger and _face_hidden(cuboid, axis, sign, occlusion)):
+                return False
     return True
+
+
+def _face_hidden(cuboid: Cuboid, axis: int, sign: float, occlusion: Occlusion | None) -> bool:
+    """Whether most of a face lies behind nearer returns (`Occlusion`), so the points cannot place it."""
+    if occlusion is None:
+        return False
+    half = np.asarray(cuboid.size) / 2.0
+    other = 1 - axis
+    steps = np.linspace(-half[other], half[other], max(3, int(2 * half[other] / 0.25) + 1))
+    local = np.zeros((len(steps), 3))
+    local[:, axis], local[:, other] = sign * half[axis], steps
+    states = occlusion.hidden(cuboid.box_to_world(local)[:, :2], cuboid.z_range(), cuboid)
+    return int((states == 1).sum()) > len(states) / 2.0
 
 
 def fit_box(
@@ -105,15 +130,28 @@ def fit_box(
     prior_size: Sequence[float] | None = None,
     heading_hint: float | None = None,
     sensor_xy: Sequence[float] = (0.0, 0.0),
+    hint_window: float | None = None,
+    occlusion: Occlusion | None = None,
+    size_classes: Sequence[Sequence[float]] = (),
 ) -> FitOutcome:
     """Fit one box to the object it covers (`fit_partial`), against ``points`` that exclude its
     neighbours' points; ``shrink`` False only turns it (auto-rotate: centre and size kept).
 
-    A box that already agrees with its fit is left as it is (a fit never makes a good box worse); a weak
+    A box that already agrees with its fit is left as it is (a fit never makes a good box worse; faces
+    hidden behind nearer returns, ``occlusion``, are not held against it); a weak
     fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
     """
     partial = fit_partial(
-        cuboid, points, ground, prior_size, heading_hint, sensor_xy, min_points, rotate=rotate
+        cuboid,
+        points,
+        ground,
+        prior_size,
+        heading_hint,
+        sensor_xy,
+        min_points,
+        rotate,
+        hint_window,
+        size_classes,
     )
     if not partial.usable:
         return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
@@ -122,7 +160,7 @@ def fit_box(
         reason = "the fit would run into a neighbouring box"
         return FitOutcome(cuboid, False, partial.points, reason, partial.confidence)
     obj = object_points(cuboid, points, ground)
-    if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy):
+    if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion):
         return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence)
     return FitOutcome(cuboid, False, partial.points, "", partial.confidence)
 
@@ -136,16 +174,21 @@ def fit_frame(
     priors: Sequence[Sequence[float] | None] | None = None,
     headings: Sequence[float | None] | None = None,
     sensor_xy: Sequence[float] = (0.0, 0.0),
+    hint_windows: Sequence[float | None] | None = None,
+    size_classes: Sequence[Sequence[float]] = (),
 ) -> FitReport:
     """Fit every box of a frame (see `fit_box`); the ground is estimated from ``points`` when not given.
 
     ``priors``: per box, the size for sides the sensor does not see in full (class default or the
     track's agreed size; None: the box's own). ``headings``: per box, a heading to point along (a
-    track's motion) or None.
+    track's motion, see `annotator.core.fit_priors.track_motion`) or None; ``hint_windows``: per box,
+    how far the L-shape may turn from that heading (None: `TURN_WINDOW`). ``size_classes``: the typical
+    sizes an object whose points outgrow its prior may take instead (see `fit_partial`).
     """
     pts = np.asarray(points)[:, :3]
     model = ground if ground is not None else estimate_ground(pts)
     index = PointIndex(pts)
+    occlusion = Occlusion(pts, model, sensor_xy)  # every return hides, the neighbours' too
     inside = [index.indices_inside(cuboid) for cuboid in cuboids]
     holders = np.zeros(len(pts), dtype=np.int32)  # how many boxes hold each point
     for found in inside:
@@ -160,8 +203,21 @@ def fit_frame(
         neighbours = [c for j, c in enumerate(cuboids) if j != index_of_box]
         prior = None if priors is None else priors[index_of_box]
         hint = None if headings is None else headings[index_of_box]
+        window = None if hint_windows is None else hint_windows[index_of_box]
         outcome = fit_box(
-            cuboid, pts[mine], model, neighbours, rotate, min_points, True, prior, hint, sensor_xy
+            cuboid,
+            pts[mine],
+            model,
+            neighbours,
+            rotate,
+            min_points,
+            True,
+            prior,
+            hint,
+            sensor_xy,
+            window,
+            occlusion,
+            size_classes,
         )
         report.outcomes.append(outcome)
     return report

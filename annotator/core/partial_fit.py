@@ -9,9 +9,12 @@ fit here therefore:
    points closest to its edges), oriented by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
 3. takes each side's size from the points when the face along that side is seen (the sensor is beside
-   it, at a clear angle), else from the prior size (the class default or the track's agreed size) with the
-   face nearest the sensor on the points, so the hidden part extends away from the sensor;
-4. puts the bottom on the ground and the top on the highest point;
+   it, at a clear angle), else from the prior size (the class default or the track's agreed size; when
+   the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
+   labelled car) with the face nearest the sensor on the points, so the hidden part extends away from
+   the sensor;
+4. puts the bottom on the ground and the top on the highest point, or at the prior height when the points
+   reach less than `COMPLETE_BELOW` of it (a far object whose top no beam reaches);
 5. rates the result (`PartialFit.confidence`: point support times the share of points on the visible faces)
    and refuses it, saying why, when it is weak: too few points, points that run on beyond the box, or
    points spreading far beyond the size prior (merged objects).
@@ -54,6 +57,9 @@ MAX_SPREAD = 1.5
 TURN_WINDOW = math.radians(15.0)
 #: A side seen in full whose points span less than this share of the prior is taken as partly occluded.
 COMPLETE_BELOW = 0.8
+#: Points span up to this much more than an object's size (m): the edge band on both sides (mirrors, range
+#: noise); beyond it they call for a larger size class.
+CLASS_SLACK = 2 * EDGE_BAND
 #: A fit turns a box (its reference heading) when the L-shape beats it by this share of the noise scale.
 TURN_MARGIN = 0.25
 #: A box already drawn keeps its heading unless the fit's beats it by this share (twice the turn's bar:
@@ -126,7 +132,8 @@ def lshape_heading(xy: np.ndarray, reference: float, window: float | None = None
         found = axis_nearest(_search(pts, np.radians(np.arange(0.0, 90.0, 1.0))), reference)
     else:
         steps = np.arange(-math.degrees(window), math.degrees(window) + 0.5, 1.0)
-        found = wrap_angle(_search(pts, reference + np.radians(steps)))
+        turn = wrap_angle(_search(pts, reference + np.radians(steps)) - reference)
+        found = wrap_angle(reference + min(max(turn, -window), window))  # the refinement stays inside
     return found if clearly_better(xy, found, reference, TURN_MARGIN) else wrap_angle(reference)
 
 
@@ -184,6 +191,25 @@ def _side(lo: float, hi: float, prior: float, eye: float, seen: bool) -> tuple[f
     return (lo + hi) / 2.0, size
 
 
+def size_class(prior: np.ndarray, width: float, classes: Sequence[Sequence[float]] = ()) -> np.ndarray:
+    """The size prior (length, width, height) for an object whose points span ``width`` across it:
+    ``prior`` (the class's) while they fit in its width (within `CLASS_SLACK`), else the narrowest of the
+    other size ``classes`` (e.g. van, truck, bus for a car) of the same build (elongated or not) that
+    holds them, else ``prior``. The width decides, not the length: a vehicle shows its whole width from
+    behind or in front, while the points along it run on into whatever stands bumper to bumper with it.
+    A pedestrian never becomes a vehicle."""
+    base = np.asarray(prior, dtype=np.float64)
+    if width <= base[1] + CLASS_SLACK:
+        return base
+    elongated = base[0] >= ELONGATED * base[1]
+    fitting = [
+        np.asarray(c, dtype=np.float64)
+        for c in classes
+        if (c[0] >= ELONGATED * c[1]) == elongated and base[1] < c[1] and width <= c[1] + CLASS_SLACK
+    ]
+    return min(fitting, key=lambda c: (c[1], c[0])) if fitting else base
+
+
 def _edge_support(local: np.ndarray, centre: np.ndarray, size: np.ndarray, eye: np.ndarray) -> float:
     """Share of points within `EDGE_BAND` of a face the sensor can see (the L-shape's evidence)."""
     distances = []
@@ -230,13 +256,16 @@ def _fit_pass(
     prior: np.ndarray,
     yaw: float,
     sensor_xy: Sequence[float],
+    size_classes: Sequence[Sequence[float]] = (),
 ) -> _Pass:
-    """Sizes and placement for a heading: seen sides from the points, hidden ones from the prior."""
+    """Sizes and placement for a heading: seen sides from the points, hidden ones from the prior (or the
+    size class the points call for, `size_class`)."""
     elongated = prior[0] >= ELONGATED * prior[1]
     frame = Cuboid((cuboid.center[0], cuboid.center[1], 0.0), (1.0, 1.0, 1.0), yaw)
     local = frame.world_to_box(obj).astype(np.float64)
     eye = frame.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], 0.0]]))[0]
     lo, hi = local.min(axis=0), local.max(axis=0)
+    prior = size_class(prior, float(hi[1] - lo[1]), size_classes)
     centre, size = np.zeros(2), np.zeros(2)
     for axis in (0, 1):
         other = 1 - axis
@@ -248,6 +277,8 @@ def _fit_pass(
     flat = Cuboid((xy[0], xy[1], 0.0), (size[0], size[1], 1.0), yaw)
     bottom = footprint_ground(flat, ground)
     top = max(float(obj[:, 2].max()), bottom + 0.2)
+    if top - bottom < COMPLETE_BELOW * prior[2]:  # the top is not seen (far, few beams): the prior's
+        top = bottom + prior[2]
     fitted = Cuboid((xy[0], xy[1], (top + bottom) / 2.0), (size[0], size[1], top - bottom), yaw)
     support = _edge_support(local[:, :2], centre, size, eye) if elongated else 1.0
     return _Pass(fitted, obj, support, _runs_on(cuboid, obj))
@@ -262,17 +293,23 @@ def fit_partial(
     sensor_xy: Sequence[float] = (0.0, 0.0),
     min_points: int = 10,
     rotate: bool = True,
+    hint_window: float | None = None,
+    size_classes: Sequence[Sequence[float]] = (),
 ) -> PartialFit:
     """Fit ``cuboid`` to the object it covers in ``points`` (the frame's points without other boxes' points).
 
     ``prior_size``: the class default or the track's agreed size (None: the box's own size) for sides
     that are not fully seen. ``heading_hint``: a heading the result should point along (a track's motion;
-    None: the box's yaw). ``rotate``: False keeps the box's heading. Two passes: the second gathers the
+    None: the box's yaw); ``hint_window``: how far (radians) the L-shape may turn from it (at most
+    `TURN_WINDOW`, the default: a precise track motion leaves it less room). ``rotate``: False keeps the
+    box's heading. ``size_classes``: other typical sizes (the project's classes' defaults) an object
+    whose points do not fit in the prior may take instead (`size_class`). Two passes: the second gathers the
     object's points again around the first fit (a box placed off its object misses some at first). The
     result's ``reason`` is set when the fit is too weak to use.
     """
     prior = np.asarray(cuboid.size if prior_size is None else prior_size, dtype=np.float64)
     reference = cuboid.yaw if heading_hint is None else heading_hint
+    window = TURN_WINDOW if hint_window is None else min(hint_window, TURN_WINDOW)
     elongated = prior[0] >= ELONGATED * prior[1]
     current = cuboid
     result: _Pass | None = None
@@ -281,10 +318,10 @@ def fit_partial(
         if len(obj) < min_points:
             break
         if rotate and elongated:
-            yaw = lshape_heading(obj[:, :2], reference, TURN_WINDOW)
+            yaw = lshape_heading(obj[:, :2], reference, window)
         else:
             yaw = reference if rotate else cuboid.yaw
-        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy)
+        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, size_classes)
         current = result.cuboid
     if result is None:
         count = len(object_points(cuboid, points, ground))

@@ -22,7 +22,7 @@ from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_
 from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.fit_priors import size_prior
+from annotator.core.fit_priors import MOTION_WINDOW, size_prior, track_motion
 from annotator.core.geometry import Cuboid
 from annotator.core.records import MANUAL, Annotation
 from annotator.qt.document import Document
@@ -140,9 +140,20 @@ class KeyboardEditor(QObject):
         near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
         others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
         points = points_outside(near, others)
-        prior = size_prior(self.document.project, annotation)
+        project = self.document.project
+        motion = track_motion(project, annotation)  # a travelling track's heading
         ground = local_ground(points, cuboid)
-        outcome = fit_box(cuboid, points, ground, others, rotate_box, shrink=shrink, prior_size=prior)
+        outcome = fit_box(
+            cuboid,
+            points,
+            ground,
+            others,
+            rotate_box,
+            shrink=shrink,
+            prior_size=size_prior(project, annotation),
+            heading_hint=None if motion is None else motion.yaw,
+            hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
+        )
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
             return

@@ -3,6 +3,7 @@ few points left alone and reported."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import numpy as np
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.pose import Pose
 from annotator.core.records import Annotation
+from annotator.core.world import from_world
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
@@ -103,3 +106,69 @@ def test_fit_keeps_good_boxes_of_a_real_scene(tmp_path, capsys, shared_data) -> 
         after = {i: workspace.project.annotations[i].cuboid for i in before}
     ious = [bev_iou(before[i], after[i]) for i in before]
     assert len(ious) >= 20 and float(np.mean(ious)) >= 0.95  # labelled boxes are not made worse
+
+
+def test_fit_points_a_travelling_tracks_box_along_its_world_motion(tmp_path, capsys) -> None:
+    """Five posed frames: the ego drives along x and turns while a car drives along the world's y axis;
+    the middle frame's box was drawn the wrong way round and 10 degrees off. The fit takes the heading of
+    the track's motion (a scan cannot tell front from back), refined by the L-shape."""
+    poses = [Pose((math.cos(0.05 * k), 0.0, 0.0, math.sin(0.05 * k)), (3.0 * k, 0.0, 1.7)) for k in range(5)]
+    rng = np.random.default_rng(3)
+    files, truths = [], []
+    for k, pose in enumerate(poses):
+        truth = from_world(Cuboid((25.0, -8.0 + 2.0 * k, 0.75), (4.4, 1.8, 1.5), math.pi / 2), pose)
+        ground = np.column_stack([rng.uniform(-30, 40, (6000, 2)), np.full(6000, -1.7)])
+        local = rng.uniform(-0.5, 0.5, (1200, 3)) * np.asarray(truth.size)
+        body = truth.box_to_world(local)
+        xyz = np.concatenate([ground, body])
+        files.append(tmp_path / f"{k:06d}.bin")
+        write_kitti_bin(files[-1], np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32))
+        truths.append(truth)
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        frames = [
+            dataclasses.replace(f, pose=p) for f, p in zip(frames_from_files(workspace.project, files), poses)
+        ]
+        ids = workspace.push(AddFrames(frames)).ids
+        first = workspace.push(AddAnnotations([Annotation(0, ids[0], "Car", cuboid=truths[0])]))
+        track = workspace.project.annotations[first.ids[0]].track_id
+        wrong = truths[2].replace(yaw=truths[2].yaw + math.pi + math.radians(10.0))
+        boxes = [truths[1], wrong, truths[3], truths[4]]
+        workspace.push(
+            AddAnnotations(
+                [Annotation(0, i, "Car", track_id=track, cuboid=b) for i, b in zip(ids[1:], boxes)]
+            )
+        )
+    assert main(["fit", str(root), "--frames", "2", "--no-progress"]) == 0
+    capsys.readouterr()
+    with Workspace.open(root) as workspace:
+        fitted = workspace.project.annotations_of(workspace.project.frames_in_order()[2].id)[0].cuboid
+    assert abs(wrap_angle(fitted.yaw - truths[2].yaw)) < math.radians(2.0)  # forwards, along its travel
+    assert bev_iou(fitted, truths[2]) > 0.85
+
+
+def test_fit_size_classes_give_a_van_labelled_car_the_vans_length(tmp_path, capsys) -> None:
+    """A van seen from behind (its whole width, none of its length) labelled Car: with --size-classes its
+    width, beyond a car's, chooses the Van class size for the hidden length."""
+    van = Cuboid((15.0, 0.5, -0.65), (5.1, 2.1, 2.1), math.radians(2.0))
+    back = van.box_to_world(
+        np.array([[-2.55, y, z] for y in np.arange(-1.05, 1.06, 0.05) for z in np.arange(-0.75, 0.95, 0.1)])
+    )
+    rng = np.random.default_rng(4)
+    ground = np.column_stack([rng.uniform((0, -10), (30, 10), (8000, 2)), np.full(8000, -1.7)])
+    xyz = np.concatenate([ground, back])
+    files = [tmp_path / "000000.bin"]
+    write_kitti_bin(files[0], np.column_stack([xyz, np.zeros(len(xyz))]).astype(np.float32))
+    lengths = []
+    for name, flags in (("plain", []), ("classes", ["--size-classes"])):
+        root = tmp_path / name
+        with Workspace.create(root) as workspace:
+            ids = workspace.push(AddFrames(frames_from_files(workspace.project, files))).ids
+            rough = van.replace(center=(14.2, 0.4, -0.6), size=(4.4, 2.3, 2.0))  # its back 0.45 m off
+            workspace.push(AddAnnotations([Annotation(0, ids[0], "Car", cuboid=rough)]))
+        assert main(["fit", str(root), "--no-progress", *flags]) == 0
+        with Workspace.open(root) as workspace:
+            lengths.append(next(iter(workspace.project.annotations.values())).cuboid.size[0])
+    capsys.readouterr()
+    assert lengths[0] < 4.2  # the Car class's 3.9 m
+    assert abs(lengths[1] - 5.0) < 0.05  # the Van class's length, away from the sensor

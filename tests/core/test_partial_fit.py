@@ -11,7 +11,7 @@ import pytest
 from annotator.core.box_fit import already_fits, fit_box, fit_frame
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
 from annotator.core.ground import GroundModel
-from annotator.core.partial_fit import KEEP_MARGIN, clearly_better, fit_partial, lshape_angle
+from annotator.core.partial_fit import KEEP_MARGIN, clearly_better, fit_partial, lshape_angle, size_class
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)
@@ -140,3 +140,57 @@ def test_real_argoverse_cars_come_back_closer_and_true_boxes_stay(fit_real) -> N
     assert after > before + 0.15 and after > 0.75
     kept = fit_frame(truths, scene.points, priors=priors).outcomes
     assert np.mean([bev_iou(truths[i], kept[i].cuboid) for i in cars]) > 0.93
+
+
+def test_a_track_motion_heading_turns_a_box_drawn_backwards_and_the_l_shape_refines_it() -> None:
+    truth = Cuboid((16.0, -3.0, 0.8), (4.4, 1.8, 1.6), math.radians(30.0))
+    points = visible_faces(truth)  # an L: the back and the right side
+    backwards = truth.replace(yaw=truth.yaw + math.pi + math.radians(6.0))
+    alone = fit_partial(backwards, points, FLAT, CAR_PRIOR)
+    assert abs(wrap_angle(alone.cuboid.yaw - truth.yaw - math.pi)) < math.radians(1.0)  # still backwards
+    motion = truth.yaw + math.radians(4.0)  # the track's travel, 4 degrees off, within its uncertainty
+    fit = fit_partial(backwards, points, FLAT, CAR_PRIOR, heading_hint=motion, hint_window=math.radians(9.0))
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(1.0)  # forwards, on the L-shape
+    assert bev_iou(fit.cuboid, truth) > 0.9
+    narrow = fit_partial(
+        backwards, points, FLAT, CAR_PRIOR, heading_hint=motion, hint_window=math.radians(2.0)
+    )
+    assert abs(wrap_angle(narrow.cuboid.yaw - motion)) <= math.radians(
+        2.05
+    )  # an exact motion bounds the turn
+
+
+SIZE_CLASSES = [(4.5, 1.85, 1.6), (5.0, 2.0, 2.1), (8.0, 2.5, 3.2), (11.0, 2.6, 3.2), (0.7, 0.7, 1.7)]
+
+
+def test_the_seen_width_chooses_the_size_class_only_when_the_points_outgrow_the_class() -> None:
+    car = np.array(CAR_PRIOR)
+    assert size_class(car, 2.1, SIZE_CLASSES) == pytest.approx(car)  # within the class (mirrors, noise)
+    assert size_class(car, 2.35, SIZE_CLASSES) == pytest.approx((5.0, 2.0, 2.1))  # a van
+    assert size_class(car, 2.7, SIZE_CLASSES) == pytest.approx((8.0, 2.5, 3.2))  # a truck
+    assert size_class(car, 3.5, SIZE_CLASSES) == pytest.approx(car)  # no class holds it
+    person = np.array([0.7, 0.7, 1.7])
+    assert size_class(person, 1.0, SIZE_CLASSES) == pytest.approx(person)  # never a vehicle
+
+
+def test_a_van_labelled_car_seen_from_behind_takes_the_van_length_away_from_the_sensor() -> None:
+    van = Cuboid((15.0, 0.5, 1.05), (5.1, 2.35, 2.1), math.radians(3.0))
+    points = visible_faces(van)  # its back only: the whole width, no length
+    as_car = fit_partial(perturbed(van), points, FLAT, CAR_PRIOR)
+    fit = fit_partial(perturbed(van), points, FLAT, CAR_PRIOR, size_classes=SIZE_CLASSES)
+    assert as_car.cuboid.size[0] == pytest.approx(4.5, abs=0.05)
+    assert fit.cuboid.size[0] == pytest.approx(5.0, abs=0.05)
+    assert bev_iou(fit.cuboid, van) > bev_iou(as_car.cuboid, van) + 0.05
+    assert fit.cuboid.size[2] == pytest.approx(2.1 - 0.3, abs=0.15)  # its top is seen: from the points
+
+
+def test_a_far_truck_whose_top_no_beam_reaches_takes_the_prior_height() -> None:
+    truck = Cuboid((120.0, 4.0, 1.6), (7.0, 2.5, 3.2), 0.0)
+    low = visible_faces(truck)
+    low = low[low[:, 2] < 1.2]  # the beams reach only the lower part at this range
+    fit = fit_partial(perturbed(truck), low, FLAT, (8.0, 2.5, 3.2))
+    assert fit.usable
+    assert fit.cuboid.z_range() == pytest.approx((0.0, 3.2), abs=0.01)  # not a 1.2 m truck
+    car = Cuboid((14.0, 2.0, 0.75), (4.4, 1.8, 1.5), 0.0)
+    seen = fit_partial(perturbed(car), visible_faces(car), FLAT, CAR_PRIOR)
+    assert seen.cuboid.size[2] == pytest.approx(1.3, abs=0.01)  # its roof seen: the points' top
