@@ -113,14 +113,15 @@ def moving_track_ids(
     more than `MOVING_SPREAD`; a track seen in one frame only cannot be told still, so counts as moving.
     Tracks in ``static`` (flagged static) never move."""
     poses = {frame.id: frame.pose for frame in frames if frame.pose is not None}
-    centres: dict[int, list[np.ndarray]] = {}
+    by_frame: dict[int, list[Annotation]] = {}
     for annotation in annotations:
-        pose = poses.get(annotation.frame_id)
-        if annotation.cuboid is None or annotation.track_id is None or pose is None:
-            continue
-        centres.setdefault(annotation.track_id, []).append(
-            pose.to_world(np.asarray([annotation.cuboid.center]))[0]
-        )
+        if annotation.cuboid is not None and annotation.track_id is not None and annotation.frame_id in poses:
+            by_frame.setdefault(annotation.frame_id, []).append(annotation)
+    centres: dict[int, list[np.ndarray]] = {}
+    for frame_id, boxes in by_frame.items():  # one transform per frame
+        world = poses[frame_id].to_world(np.asarray([a.cuboid.center for a in boxes if a.cuboid is not None]))
+        for annotation, centre in zip(boxes, world, strict=True):
+            centres.setdefault(annotation.track_id, []).append(centre)  # type: ignore[arg-type]
     still = set(static)
     moving = set()
     for track_id, points in centres.items():

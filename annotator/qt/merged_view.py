@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,8 @@ class MergeRequest:
 
     current: SweepSource
     others: tuple[tuple[int, SweepSource], ...]
+    #: The current frame's boxes, whose inside points the worker finds ahead (highlights, counts).
+    current_boxes: tuple[Cuboid, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def build_merged(request: MergeRequest, reader: SweepReader) -> MergedCloud:
     fields = {} if merged.intensity is None else {"intensity": merged.intensity}
     cloud = prepare_cloud(merged.xyz, fields, lod_budget=budget)
     cloud.view_bounds = robust_bounds(merged.xyz[: merged.current_count])  # whole-frame views: this sweep
-    faded = prepare_cloud(merged.faded, lod_budget=max(1, budget // 4)) if len(merged.faded) else None
+    cloud.warm(request.current_boxes)
+    faded = prepare_cloud(merged.faded) if len(merged.faded) else None
     return MergedCloud(cloud, faded, merged, (time.perf_counter() - start) * 1000.0)
 
 
@@ -216,7 +219,8 @@ class MergedView(QObject):
             )
             others.append((offset, SweepSource(project.resolve_path(other.cloud), other.pose, boxes)))
         current = SweepSource(project.resolve_path(frame.cloud), frame.pose)
-        return MergeRequest(current, tuple(others))
+        boxes = tuple(a.cuboid for a in project.annotations_of(frame.id, "cuboid") if a.cuboid is not None)
+        return MergeRequest(current, tuple(others), boxes)
 
     def refresh(self) -> None:
         """Show the merged cloud the current state asks for: at once when cached, else once built."""

@@ -214,24 +214,21 @@ class PerspectiveScene(Scene):
 
     def __init__(self, shared: SharedGeometry | None = None) -> None:
         super().__init__(shared)
-        self.faded = LodPoints()
-        for actor in self.faded.actors:
-            self._renderer.AddViewProp(actor)
+        self.faded = PointLayer()  # drawn at rest only: while the camera moves it is left out
+        self._renderer.AddViewProp(self.faded.actor)
 
     def set_faded(self, cloud: PreparedCloud | None) -> None:
         """Points drawn dimmed in one solid colour (moving objects of merged sweeps); None: none."""
-        self.faded.set_cloud(cloud)
+        self.faded.set_points(None if cloud is None else cloud.full())
         self.faded.set_coloring("", None)  # no scalar: the solid colour
-        self.faded.set_detail(self.detail == "full")
+        self.faded.set_visible(self.points.detail == "full")
 
     def set_options(self, options: DisplayOptions) -> None:
         """See `Scene.set_options`; the faded points take a grey close to the background."""
         super().set_options(options)
         self.faded.set_point_size(options.point_size)
         background = np.asarray(unit_rgb(options.background_rgb))
-        rgb = tuple(float(v) for v in 0.65 * background + 0.35 * np.full(3, 0.75))
-        self.faded.full.set_solid_color(rgb)
-        self.faded.coarse.set_solid_color(rgb)
+        self.faded.set_solid_color(tuple(float(v) for v in 0.65 * background + 0.35 * np.full(3, 0.75)))
 
     def set_cloud(self, cloud: PreparedCloud | None) -> None:
         """Show a frame's cloud (None: nothing)."""
@@ -245,8 +242,9 @@ class PerspectiveScene(Scene):
 
     def set_detail(self, full: bool) -> bool:
         """Draw the full cloud or the coarse sample; True when what is drawn changed."""
-        self.faded.set_detail(full)
-        return self.points.set_detail(full)
+        changed = self.points.set_detail(full)
+        self.faded.set_visible(full)
+        return changed
 
     @property
     def detail(self) -> str:

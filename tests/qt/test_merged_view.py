@@ -103,12 +103,12 @@ def test_merged_sweeps_make_a_parked_car_dense_and_keep_a_moving_car_apart(qtbot
         assert not np.any(seen_there & above_ground & (origin != 0))
     faded = merged.faded.xyz
     assert int((faded[:, 2] > -1.6).sum()) == 4 * 800  # the moving car's points of the 4 other sweeps
-    assert window.grid.perspective.scene.faded.full.count == len(faded)
+    assert window.grid.perspective.scene.faded.count == len(faded)
 
     window.actions["view.merged_toggle"].trigger()  # off again: the single sweep
     assert window.grid.merged is None
     assert window.grid.perspective.scene.cloud is single
-    assert window.grid.perspective.scene.faded.full.count == 0
+    assert window.grid.perspective.scene.faded.count == 0
     assert window.actions["view.merged.0"].isChecked()
     window.close()
 
