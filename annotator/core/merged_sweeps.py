@@ -22,15 +22,6 @@ from annotator.core.records import Annotation, Frame
 
 logger = logging.getLogger(__name__)
 
-#: Edge of the voxels the other sweeps' points are thinned to (metres).
-DEFAULT_VOXEL = 0.08
-#: Most points a merged cloud holds (a random sample beyond it).
-DEFAULT_MAX_POINTS = 2_000_000
-#: A track whose world centres spread more than this over the sweeps (metres) counts as moving.
-MOVING_SPREAD = 0.5
-#: Moving boxes are grown by this much (metres) before their points are kept apart (edges, mirrors).
-BOX_MARGIN = 0.2
-
 
 @dataclass(frozen=True)
 class Sweep:
@@ -64,6 +55,16 @@ class MergedSweeps:
     def sweep_count(self) -> int:
         """How many sweeps contributed points."""
         return len(np.unique(self.origin))
+
+
+#: Edge of the voxels the other sweeps' points are thinned to (metres).
+DEFAULT_VOXEL = 0.08
+#: Most points a merged cloud holds (a random sample beyond it).
+DEFAULT_MAX_POINTS = 2_000_000
+#: A track whose world centres spread more than this over the sweeps (metres) counts as moving.
+MOVING_SPREAD = 0.5
+#: Moving boxes are grown by this much (metres) before their points are kept apart (edges, mirrors).
+BOX_MARGIN = 0.2
 
 
 def merge_sweeps(

@@ -12,6 +12,11 @@ imported frame exports to the same files). Other cuboids get alpha computed, the
 corners clipped to the image, truncation estimated as the share of that box outside the image, and
 occlusion from the ``occluded`` attribute (else 0). Pitch and roll are dropped (KITTI is 7-DoF).
 
+Ego poses: ``poses.txt`` beside ``label_2/`` (or ``-o poses=FILE``), one line per frame in frame order as
+in KITTI odometry: the 3x4 row-major pose of the (rectified) camera, camera -> world in camera axes; a
+frame's LiDAR pose is ``C^-1 @ P @ C`` with ``C = R0_rect @ Tr_velo_to_cam`` of its calibration. Export
+writes ``poses.txt`` the same way when every frame written has a pose (else none, with a warning).
+
 Export writes ``label_2/<frame>.txt`` and the calibration it used in ``calib/<frame>.txt``. Options:
 ``camera`` (default ``image_2``, else the frame's only camera) and ``calib=synthetic`` to give frames
 without a calibration the usual KITTI mounting (see `synthetic_calibration`).
@@ -42,6 +47,7 @@ from annotator.io.formats.boxes2d import image_size
 from annotator.io.formats.files import (
     checked_cuboid,
     natural_key,
+    numbers,
     read_text,
     safe_file_name,
     write_text_atomic,
@@ -56,6 +62,7 @@ from annotator.io.formats.kitti_objects import (
     lidar_boxes,
     synthetic_calibration,
 )
+from annotator.io.formats.poses import camera_pose, lidar_pose
 from annotator.io.frames import IMAGE_SUFFIXES
 from annotator.io.kitti import (
     KittiCalibration,
@@ -69,6 +76,8 @@ from annotator.io.kitti import (
 logger = logging.getLogger(__name__)
 
 DONT_CARE = "DontCare"
+#: KITTI odometry's pose file (camera poses, one line per frame).
+POSES = "poses.txt"
 
 
 class KittiFormat(LabelFormat):
@@ -97,10 +106,36 @@ class KittiFormat(LabelFormat):
         stems = set(files["velodyne"]) | set(files["image_2"]) | set(files["label_2"])
         for stem in sorted(stems, key=natural_key):
             _read_frame(dataset, stem, {folder: found.get(stem) for folder, found in files.items()})
+        poses = Path(options["poses"]) if options and options.get("poses") else root / POSES
+        if poses.is_file() or (options and options.get("poses")):
+            _read_poses(dataset, poses)
         return dataset
 
     def exporter(self, context: ExportContext) -> Exporter:
         return KittiExporter(context)
+
+
+def _read_poses(dataset: Dataset, path: Path) -> None:
+    """Give the frames their LiDAR poses from a KITTI odometry ``poses.txt`` (camera poses, frame order)."""
+    try:
+        lines = [line for line in read_text(path).splitlines() if line.strip()]
+        if len(lines) != len(dataset.frames):
+            raise FormatError(path, f"{len(lines)} poses for {len(dataset.frames)} frames; no poses read")
+    except FormatError as error:
+        dataset.problems.append(error)
+        return
+    for number, (line, frame) in enumerate(zip(lines, dataset.frames, strict=True), start=1):
+        kept = frame.meta.get("kitti", {}).get("calib")
+        try:
+            if kept is None:
+                raise FormatError(
+                    path, f"no calibration for frame {frame.name!r}, so no LiDAR pose", line=number
+                )
+            values = numbers(line.split(), 12, path, "pose", number)
+            camera = np.reshape(values, (3, 4))
+            frame.pose = lidar_pose(camera, calib_from_data(kept).lidar_to_rect(), path, "pose", number)
+        except FormatError as error:
+            dataset.problems.append(error)
 
 
 def _by_stem(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -188,6 +223,7 @@ class KittiExporter(Exporter):
         self.out = context.out
         self.camera_name = context.options.get("camera")
         self.synthetic = context.options.get("calib") == "synthetic"
+        self.poses: list[str | None] = []  # poses.txt lines of the frames written (None: no pose)
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         frame = labels.frame
@@ -199,7 +235,16 @@ class KittiExporter(Exporter):
             lines.insert(min(int(position), len(lines)), str(line))
         write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
         write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
+        pose = frame.pose
+        rows = None if pose is None else camera_pose(pose, calib.lidar_to_rect())[:3]
+        self.poses.append(None if rows is None else " ".join(f"{v:.9e}" for v in np.ravel(rows)))
         return annotations
+
+    def finish(self) -> None:
+        if self.poses and all(line is not None for line in self.poses):
+            write_text_atomic(self.out / POSES, "".join(f"{line}\n" for line in self.poses))
+        elif any(line is not None for line in self.poses):
+            logger.warning("kitti: some frames have no ego pose, so no %s was written", POSES)
 
     def _calibration(self, labels: FrameLabels) -> tuple[CameraCalibration, KittiCalibration, bool]:
         """The camera and calibration file to use, and whether they are the ones imported with the frame."""
