@@ -12,10 +12,8 @@ imported frame exports to the same files). Other cuboids get alpha computed, the
 corners clipped to the image, truncation estimated as the share of that box outside the image, and
 occlusion from the ``occluded`` attribute (else 0). Pitch and roll are dropped (KITTI is 7-DoF).
 
-Ego poses: ``poses.txt`` beside ``label_2/`` (or ``-o poses=FILE``), one line per frame in frame order as
-in KITTI odometry: the 3x4 row-major pose of the (rectified) camera, camera -> world in camera axes; a
-frame's LiDAR pose is ``C^-1 @ P @ C`` with ``C = R0_rect @ Tr_velo_to_cam`` of its calibration. Export
-writes ``poses.txt`` the same way when every frame written has a pose (else none, with a warning).
+Ego poses (`kitti_poses`): KITTI odometry's ``poses.txt`` or KITTI raw's ``oxts/`` are read when given;
+export writes ``poses.txt`` when every frame written has a pose (else none, with a warning).
 
 Export writes ``label_2/<frame>.txt`` and the calibration it used in ``calib/<frame>.txt``. Options:
 ``camera`` (default ``image_2``, else the frame's only camera) and ``calib=synthetic`` to give frames
@@ -47,7 +45,6 @@ from annotator.io.formats.boxes2d import image_size
 from annotator.io.formats.files import (
     checked_cuboid,
     natural_key,
-    numbers,
     read_text,
     safe_file_name,
     write_text_atomic,
@@ -62,7 +59,8 @@ from annotator.io.formats.kitti_objects import (
     lidar_boxes,
     synthetic_calibration,
 )
-from annotator.io.formats.poses import camera_pose, lidar_pose
+from annotator.io.formats.kitti_poses import POSES, read_poses
+from annotator.io.formats.poses import camera_pose
 from annotator.io.frames import IMAGE_SUFFIXES
 from annotator.io.kitti import (
     KittiCalibration,
@@ -76,8 +74,6 @@ from annotator.io.kitti import (
 logger = logging.getLogger(__name__)
 
 DONT_CARE = "DontCare"
-#: KITTI odometry's pose file (camera poses, one line per frame).
-POSES = "poses.txt"
 
 
 class KittiFormat(LabelFormat):
@@ -106,36 +102,11 @@ class KittiFormat(LabelFormat):
         stems = set(files["velodyne"]) | set(files["image_2"]) | set(files["label_2"])
         for stem in sorted(stems, key=natural_key):
             _read_frame(dataset, stem, {folder: found.get(stem) for folder, found in files.items()})
-        poses = Path(options["poses"]) if options and options.get("poses") else root / POSES
-        if poses.is_file() or (options and options.get("poses")):
-            _read_poses(dataset, poses)
+        read_poses(dataset, root, (options or {}).get("poses"))
         return dataset
 
     def exporter(self, context: ExportContext) -> Exporter:
         return KittiExporter(context)
-
-
-def _read_poses(dataset: Dataset, path: Path) -> None:
-    """Give the frames their LiDAR poses from a KITTI odometry ``poses.txt`` (camera poses, frame order)."""
-    try:
-        lines = [line for line in read_text(path).splitlines() if line.strip()]
-        if len(lines) != len(dataset.frames):
-            raise FormatError(path, f"{len(lines)} poses for {len(dataset.frames)} frames; no poses read")
-    except FormatError as error:
-        dataset.problems.append(error)
-        return
-    for number, (line, frame) in enumerate(zip(lines, dataset.frames, strict=True), start=1):
-        kept = frame.meta.get("kitti", {}).get("calib")
-        try:
-            if kept is None:
-                raise FormatError(
-                    path, f"no calibration for frame {frame.name!r}, so no LiDAR pose", line=number
-                )
-            values = numbers(line.split(), 12, path, "pose", number)
-            camera = np.reshape(values, (3, 4))
-            frame.pose = lidar_pose(camera, calib_from_data(kept).lidar_to_rect(), path, "pose", number)
-        except FormatError as error:
-            dataset.problems.append(error)
 
 
 def _by_stem(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:

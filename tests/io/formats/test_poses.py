@@ -140,3 +140,26 @@ def test_kitti_poses_of_another_length_are_refused_by_name(posed: Workspace, tmp
     dataset = read_source("kitti", tmp_path / "ki", options={"poses": str(poses)})
     assert all(f.pose is None for f in dataset.frames)
     assert "1 poses for 3 frames" in str(dataset.problems[0])
+
+
+def test_kitti_raw_oxts_give_lidar_poses_through_the_imu_mounting(tmp_path: Path) -> None:
+    calib = (
+        "P2: 700 0 600 0 0 700 180 0 0 0 1 0\nR0_rect: 1 0 0 0 1 0 0 0 1\n"
+        "Tr_velo_to_cam: 0 -1 0 0 0 0 -1 -0.08 1 0 0 -0.27\nTr_imu_to_velo: 1 0 0 0.8 0 1 0 -0.3 0 0 1 0.9\n"
+    )
+    lat, lon, yaw, step = 49.0, 8.4, 0.3, 10.0
+    east = math.degrees(step / (math.cos(math.radians(lat)) * 6378137.0))  # 10 m east at this latitude
+    for k in range(2):
+        for folder, text in (
+            ("calib", calib),
+            ("label_2", ""),
+            ("oxts/data", f"{lat} {lon + k * east} 110 0 0 {yaw} " + "0 " * 24),
+        ):
+            (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+            (tmp_path / folder / f"{k:06d}.txt").write_text(text)
+    dataset = read_source("kitti", tmp_path)
+    first, second = (f.pose for f in dataset.frames)
+    moved = second.relative_to(first)  # the second LiDAR in the first's coordinates: 10 m east, heading 0.3
+    assert moved[:3, 3] == pytest.approx([step * math.cos(yaw), -step * math.sin(yaw), 0.0], abs=1e-3)
+    assert first.yaw == pytest.approx(yaw)
+    assert not dataset.problems
