@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtWidgets import QApplication
-from viewer_lod import StallMeter, move_frames, open_window, report  # sibling script
+from viewer_lod import StallMeter, open_window, report  # sibling script
 
 from annotator.core.edits import AddAnnotations, AddFrames, UpdateFrame
 from annotator.core.pose import Pose
@@ -32,8 +32,8 @@ from annotator.io.frames import frames_from_files
 from annotator.io.importers.apply import apply_dataset
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
-from annotator.qt.lod import REST_MS
 from annotator.qt.main_window import MainWindow
+from annotator.render.camera import default_pose
 from annotator.render.offscreen import renderer_name
 
 ARGOVERSE = Path(__file__).resolve().parents[1].parent / "shared/data/argoverse1_sample_log"
@@ -84,14 +84,43 @@ def settle(app: QApplication, window: MainWindow) -> None:
 
 
 def nudge_times(app: QApplication, window: MainWindow, count: int) -> list[float]:
-    """Milliseconds from a keyboard nudge of the selected box to the last view redrawn."""
+    """Milliseconds from a keyboard nudge of the selected box until every view has drawn it (the full
+    picture that follows once the edits rest is left out, as after camera moves)."""
     times = []
+    views = window.grid.views
     for step in range(count):
-        settle(app, window)
+        rest(app, window)
+        before = [view.render_count for view in views]
         start = time.perf_counter()
         window.actions["cuboid.move_forward" if step % 2 == 0 else "cuboid.move_back"].trigger()
-        settle(app, window)
+        while any(view.render_count == count for view, count in zip(views, before)):
+            app.processEvents()
         times.append((time.perf_counter() - start) * 1000.0)
+    rest(app, window)
+    return times
+
+
+def rest(app: QApplication, window: MainWindow) -> None:
+    """Wait until the perspective view has drawn its full picture after motion or edits."""
+    settle(app, window)
+    while window.grid.perspective.lod.moving:
+        app.processEvents()
+        time.sleep(0.001)
+    settle(app, window)
+
+
+def move_frames(window: MainWindow, frames: int) -> list[float]:
+    """Milliseconds per camera-move frame (orbiting 2 degrees a frame, level of detail on), from the same
+    camera for one sweep and merged sweeps: the default view of the current sweep."""
+    view = window.grid.perspective
+    view.set_camera_pose(default_pose(window.document.cloud.bounds))
+    camera = view.scene.renderer.GetActiveCamera()
+    times = []
+    for _ in range(frames):
+        view.begin_motion()
+        camera.Azimuth(2.0)
+        times.append(view.render_now())
+    view.lod.rest()
     return times
 
 
@@ -101,7 +130,7 @@ def measure(app: QApplication, window: MainWindow, args: argparse.Namespace) -> 
     window.grid.render_all_now()
     perspective = window.grid.perspective
     return {
-        "move": move_frames(window, args.frames, lod=True),
+        "move": move_frames(window, args.frames),
         "nudge": nudge_times(app, window, args.nudges),
         "full": [perspective.render_now() for _ in range(3)],
     }
@@ -139,12 +168,7 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.001)
         arrival = meter.longest
-        settle(app, window)  # the first (coarse) pictures, then the full one once the camera rests
-        rest = time.perf_counter() + REST_MS / 1000.0 + 0.1
-        while time.perf_counter() < rest or window.grid.perspective.lod.moving:
-            app.processEvents()
-            time.sleep(0.001)
-        settle(app, window)
+        rest(app, window)  # the first (coarse) pictures, then the full one once the camera rests
         stall = meter.stop()
         built = window.merged.current
         sweeps = built.sweeps.sweep_count

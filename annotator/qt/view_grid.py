@@ -142,6 +142,8 @@ class ViewGrid(QSplitter):
         self._show_cuboids(fit_ortho=True)
 
     def _annotations_changed(self, selected_touched: bool) -> None:
+        if self.merged is not None:  # edits over merged sweeps draw coarse until they rest, as moving does
+            self.perspective.lod.motion()
         self._show_cuboids(fit_ortho=selected_touched)
 
     def _show_cuboids(self, fit_ortho: bool) -> None:

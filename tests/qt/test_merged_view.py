@@ -105,6 +105,13 @@ def test_merged_sweeps_make_a_parked_car_dense_and_keep_a_moving_car_apart(qtbot
     assert int((faded[:, 2] > -1.6).sum()) == 4 * 800  # the moving car's points of the 4 other sweeps
     assert window.grid.perspective.scene.faded.count == len(faded)
 
+    # An edit over merged sweeps draws the coarse sample (one sweep's worth) until the edits rest.
+    window.document.select(next(a.id for a in window.document.cuboids() if a.track_id == 1))
+    window.actions["cuboid.move_forward"].trigger()
+    assert window.grid.perspective.detail == "coarse"
+    assert window.grid.perspective.scene.points.coarse.count == len(single)
+    qtbot.waitUntil(lambda: window.grid.perspective.detail == "full", timeout=5_000)
+
     window.actions["view.merged_toggle"].trigger()  # off again: the single sweep
     assert window.grid.merged is None
     assert window.grid.perspective.scene.cloud is single
