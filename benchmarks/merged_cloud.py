@@ -8,7 +8,7 @@ View > Merged sweeps "5 on each side" (the current sweep and 10 more), and their
   3. the full picture once the camera rests;
 and the merge itself (worker thread) with the longest event-loop stall while it runs.
 
-Run: .venv/bin/python benchmarks/merged_cloud.py [--frames 10] [--nudges 10] [--radius 5] [--rounds 3]
+Run: .venv/bin/python benchmarks/merged_cloud.py [--frames 10] [--nudges 10] [--radius 5] [--rounds 3] [--generated]
 """
 
 from __future__ import annotations
@@ -142,11 +142,12 @@ def main() -> int:
     parser.add_argument("--nudges", type=int, default=10, help="box nudges per measurement")
     parser.add_argument("--radius", type=int, default=5, help="sweeps merged on each side")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of one sweep and merged")
+    parser.add_argument("--generated", action="store_true", help="a generated drive even when the log is there")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        real = ARGOVERSE.is_dir()
+        real = ARGOVERSE.is_dir() and not args.generated
         project = argoverse_project(scratch / "p") if real else generated_project(scratch / "p")
         window = open_window(app, scratch)
         window.open_project(project)
@@ -161,6 +162,7 @@ def main() -> int:
             f"data: {'Argoverse log ' + ARGOVERSE.name if real else 'generated drive'}, sweep {len(frames) // 2}"
         )
         print(f"OpenGL renderer: {renderer_name(window.grid.perspective.canvas.render_window)}")
+        rest(app, window)  # the window's first pictures are not the merge's
         meter = StallMeter()
         meter.start()
         window.merged.set_radius(args.radius)

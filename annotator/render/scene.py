@@ -244,7 +244,14 @@ class PerspectiveScene(Scene):
         """Draw the full cloud or the coarse sample; True when what is drawn changed."""
         changed = self.points.set_detail(full)
         self.faded.set_visible(full)
+        if changed:
+            self._update_highlight()
         return changed
+
+    def _update_highlight(self) -> None:
+        """While the coarse sample is drawn, only its points inside the cuboids are highlighted."""
+        cloud = self.cloud
+        self._highlight_within(cloud.coarse if cloud is not None and self.points.detail == "coarse" else None)
 
     @property
     def detail(self) -> str:
