@@ -142,7 +142,9 @@ def main() -> int:
     parser.add_argument("--nudges", type=int, default=10, help="box nudges per measurement")
     parser.add_argument("--radius", type=int, default=5, help="sweeps merged on each side")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of one sweep and merged")
-    parser.add_argument("--generated", action="store_true", help="a generated drive even when the log is there")
+    parser.add_argument(
+        "--generated", action="store_true", help="a generated drive even when the log is there"
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as scratch_dir:
