@@ -64,6 +64,8 @@ class MergedCloud:
     faded: PreparedCloud | None
     sweeps: MergedSweeps
     build_ms: float
+    #: Other sweeps left out because they could not be read: the errors.
+    skipped: tuple[str, ...] = ()
 
 
 class SweepReader:
@@ -104,7 +106,13 @@ def build_merged(request: MergeRequest, reader: SweepReader) -> MergedCloud:
         xyz, intensity = reader.read(source.path)
         return Sweep(xyz, source.pose, intensity, source.moving_boxes)
 
-    merged = merge_sweeps(sweep(request.current), {offset: sweep(s) for offset, s in request.others})
+    others, skipped = {}, []
+    for offset, source in request.others:
+        try:
+            others[offset] = sweep(source)
+        except AnnotatorError as error:  # a neighbour that cannot be read is left out, the rest merged
+            skipped.append(str(error))
+    merged = merge_sweeps(sweep(request.current), others)
     # Moving the camera draws no more points than one sweep: as fluid as the single sweep.
     budget = max(1, min(DEFAULT_LOD_BUDGET, merged.current_count))
     fields = {} if merged.intensity is None else {"intensity": merged.intensity}
@@ -112,7 +120,7 @@ def build_merged(request: MergeRequest, reader: SweepReader) -> MergedCloud:
     cloud.view_bounds = robust_bounds(merged.xyz[: merged.current_count])  # whole-frame views: this sweep
     cloud.warm(request.current_boxes)
     faded = prepare_cloud(merged.faded) if len(merged.faded) else None
-    return MergedCloud(cloud, faded, merged, (time.perf_counter() - start) * 1000.0)
+    return MergedCloud(cloud, faded, merged, (time.perf_counter() - start) * 1000.0, tuple(skipped))
 
 
 class _Relay(QObject):
@@ -155,6 +163,7 @@ class MergedView(QObject):
         self._cache: OrderedDict[MergeRequest, MergedCloud] = OrderedDict()
         self._pending: set[MergeRequest] = set()
         self._wanted: MergeRequest | None = None
+        self._shown_frame: int | None = None  # the frame whose merged sweeps are on screen
         self._actions: dict[str, QAction] = {}
         self._relay = _Relay(self)
         self._relay.done.connect(self._finished)
@@ -242,8 +251,6 @@ class MergedView(QObject):
             self._pending.add(request)
             self._pool.start(_MergeJob(request, self.reader, self._relay))
 
-    _shown_frame: int | None = None
-
     def _finished(self, request: MergeRequest, result: MergedCloud | None, error: str | None) -> None:
         self._pending.discard(request)
         if result is None:
@@ -255,9 +262,10 @@ class MergedView(QObject):
         if request == self._wanted:
             self._show(result)
             sweeps = result.sweeps
+            left_out = "; left out: " + "; ".join(result.skipped) if result.skipped else ""
             self.message.emit(
                 f"Merged {sweeps.sweep_count} sweeps: {len(sweeps):,} points, "
-                f"{len(sweeps.faded):,} of moving objects faded ({result.build_ms:.0f} ms)"
+                f"{len(sweeps.faded):,} of moving objects faded ({result.build_ms:.0f} ms){left_out}"
             )
 
     def _show(self, result: MergedCloud | None) -> None:

@@ -135,3 +135,16 @@ def test_merged_sweeps_follow_the_frame_and_need_poses(qtbot, settings, drive) -
     qtbot.waitUntil(lambda: window.grid.merged is None)
     assert "ego poses" in window.statusBar().currentMessage()
     window.close()
+
+
+def test_a_neighbour_sweep_that_cannot_be_read_is_left_out_and_named(qtbot, settings, drive) -> None:
+    (drive.parent / "000001.bin").write_bytes(b"\x00" * 7)  # not a whole number of KITTI points
+    window = show_window(qtbot, settings, drive)
+    window.actions["view.merged.2"].trigger()
+    qtbot.waitUntil(lambda: window.grid.merged is not None, timeout=10_000)
+    assert window.merged.current.sweeps.sweep_count == 2  # frames 0 and 2; frame 1 left out
+    assert (
+        "left out" in window.statusBar().currentMessage()
+        and "000001.bin" in window.statusBar().currentMessage()
+    )
+    window.close()
