@@ -148,3 +148,18 @@ def test_a_neighbour_sweep_that_cannot_be_read_is_left_out_and_named(qtbot, sett
         and "000001.bin" in window.statusBar().currentMessage()
     )
     window.close()
+
+
+def test_snapshot_draws_merged_sweeps_and_names_missing_poses(qtbot, drive, tmp_path) -> None:
+    from annotator.qt.snapshot import SnapshotError, take_snapshot
+
+    single = take_snapshot(drive, tmp_path / "one.png", frame=2, view="top", size=(320, 240), select="none")
+    merged = take_snapshot(
+        drive, tmp_path / "merged.png", frame=2, view="top", size=(320, 240), select="none", merged=2
+    )
+    assert merged.read_bytes() != single.read_bytes()
+    with Workspace.open(drive) as workspace:
+        for frame in workspace.project.frames_in_order():
+            workspace.push(UpdateFrame(frame.id, pose=None))
+    with pytest.raises(SnapshotError, match=r"no merged sweeps: .*ego poses"):
+        take_snapshot(drive, tmp_path / "none.png", frame=2, view="top", size=(320, 240), merged=2)
