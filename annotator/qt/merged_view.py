@@ -156,6 +156,8 @@ class MergedView(QObject):
         super().__init__(parent)
         self.document, self.grid = document, grid
         self.radius = 0
+        #: Build the next frame's merge once the current one is shown (off for one-off pictures).
+        self.prefetch = True
         self._last_radius = DEFAULT_RADIUS
         self.reader = SweepReader()
         self._pool = QThreadPool(self)
@@ -204,13 +206,14 @@ class MergedView(QObject):
         """Wait for the worker (tests, benchmarks, shutdown)."""
         return self._pool.waitForDone(msecs)
 
-    def request(self) -> MergeRequest | None:
-        """What the current frame, the radius and the tracks ask to merge (None: nothing to merge)."""
-        project, frame = self.document.project, self.document.frame
+    def request(self, step: int = 0) -> MergeRequest | None:
+        """What the current frame (or the one ``step`` frames on), the radius and the tracks ask to merge
+        (None: nothing to merge)."""
+        project, frames = self.document.project, self.document.frames()
+        position = self.document.frame_position() + step
+        frame = frames[position] if project is not None and 0 <= position < len(frames) else None
         if not self.radius or project is None or frame is None or not frame.cloud or frame.pose is None:
             return None
-        frames = self.document.frames()
-        position = self.document.frame_position()
         window = {o: frames[position + o] for o in window_offsets(position, len(frames), self.radius)}
         window = {o: f for o, f in window.items() if f.cloud and f.pose is not None}
         if not window:
@@ -247,20 +250,27 @@ class MergedView(QObject):
             return
         if self.grid.merged is not None and self._shown_frame != self.document.frame_id:
             self._show(None)  # another frame: its own sweep until its merge is ready
-        if request not in self._pending:
+        self._start(request)
+
+    def _start(self, request: MergeRequest) -> None:
+        if request not in self._pending and request not in self._cache:
             self._pending.add(request)
             self._pool.start(_MergeJob(request, self.reader, self._relay))
 
     def _finished(self, request: MergeRequest, result: MergedCloud | None, error: str | None) -> None:
         self._pending.discard(request)
         if result is None:
-            self.message.emit(f"Cannot merge sweeps: {error}")
+            if request == self._wanted:
+                self.message.emit(f"Cannot merge sweeps: {error}")
             return
         self._cache[request] = result
         while len(self._cache) > CACHE_CLOUDS:
             self._cache.popitem(last=False)
         if request == self._wanted:
             self._show(result)
+            following = self.request(step=1) if self.prefetch else None
+            if following is not None:  # the next frame's merge, built while this one is looked at
+                self._start(following)
             sweeps = result.sweeps
             left_out = "; left out: " + "; ".join(result.skipped) if result.skipped else ""
             self.message.emit(

@@ -196,6 +196,7 @@ def _merge(app: QApplication, window: MainWindow, radius: int) -> None:
     """Show the frame with ``radius`` sweeps on each side merged (a named error when they cannot be)."""
     if radius < 0:
         raise SnapshotError(f"--merged takes a number of sweeps on each side (0 or more), got {radius}")
+    window.merged.prefetch = False
     window.merged.set_radius(radius)
     window.merged.wait()
     _settle(app)

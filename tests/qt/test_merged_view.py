@@ -126,10 +126,11 @@ def test_merged_sweeps_follow_the_frame_and_need_poses(qtbot, settings, drive) -
     assert window.actions["view.merged.5"].isChecked()
     qtbot.waitUntil(lambda: window.grid.merged is not None, timeout=10_000)
     assert window.merged.current.sweeps.sweep_count == FRAMES
+    window.merged.wait()  # the next frame's merge is built while this one is shown
+    qtbot.wait(20)  # its result comes over a queued signal
     window.step_frame(1)
-    qtbot.waitUntil(
-        lambda: window.merged.current is not None and window.document.frame_position() == 1, timeout=10_000
-    )
+    assert window.document.frame_position() == 1
+    assert window.merged.current is not None  # at once: it was prefetched
     frame = window.document.frame
     window.document.push(UpdateFrame(frame.id, pose=None))
     qtbot.waitUntil(lambda: window.grid.merged is None)
