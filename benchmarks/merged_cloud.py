@@ -180,7 +180,7 @@ def main() -> int:
             f"merge of {sweeps} sweeps: {built.build_ms:.0f} ms in the worker, {len(built.sweeps):,} points kept "
             f"(this sweep {built.sweeps.current_count:,}), {len(built.sweeps.faded):,} faded; "
             f"longest event-loop stall while it ran {arrival * 1000:.0f} ms, "
-            f"then until its full picture {stall * 1000:.0f} ms (one render)"
+            f"then until its full picture {stall * 1000:.0f} ms"
         )
         window.merged.wait()  # the next frame's merge (prefetched) is not measured with the views
         scene = window.grid.perspective.scene
