@@ -107,6 +107,7 @@ def test_merged_sweeps_make_a_parked_car_dense_and_keep_a_moving_car_apart(qtbot
 
     # An edit over merged sweeps draws the coarse sample (one sweep's worth) until the edits rest.
     window.document.select(next(a.id for a in window.document.cuboids() if a.track_id == 1))
+    assert window.properties_panel.world_label.text() == "20.00, 6.00, -0.90 m · yaw 0.0°"  # the parked car
     window.actions["cuboid.move_forward"].trigger()
     assert window.grid.perspective.detail == "coarse"
     assert window.grid.perspective.scene.points.coarse.count == len(single)
