@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.core.merged_sweeps import MergedSweeps, Sweep, merge_sweeps, moving_track_ids, window_offsets
 from annotator.core.pose import Pose
+from annotator.core.project import Change, Project
 from annotator.core.static_tracks import STATIC
 from annotator.io.pointcloud import read_point_cloud
 from annotator.qt.document import Document
@@ -169,8 +171,8 @@ class MergedView(QObject):
         self._actions: dict[str, QAction] = {}
         self._relay = _Relay(self)
         self._relay.done.connect(self._finished)
+        self._project: Project | None = None  # whose changes (boxes and tracks of any frame) are followed
         document.frame_changed.connect(lambda _frame: self.refresh())
-        document.annotations_changed.connect(lambda _selected: self.refresh())
         document.frames_changed.connect(self.refresh)
         document.opened.connect(self._opened)
 
@@ -286,9 +288,19 @@ class MergedView(QObject):
         self.shown.emit()
 
     def _opened(self) -> None:
+        if self._project is not None:
+            self._project.events.batch.disconnect(self._changed)
+        self._project = self.document.project
+        if self._project is not None:
+            self._project.events.batch.connect(self._changed)
         self._cache.clear()
         self.reader.clear()
         self.refresh()
+
+    def _changed(self, changes: Sequence[Change]) -> None:
+        """Boxes or tracks changed in any frame (which tracks move may change with them)."""
+        if self.radius and any(change.kind in ("annotation", "track") for change in changes):
+            self.refresh()
 
     @property
     def current(self) -> MergedCloud | None:

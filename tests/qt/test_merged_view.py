@@ -113,6 +113,13 @@ def test_merged_sweeps_make_a_parked_car_dense_and_keep_a_moving_car_apart(qtbot
     assert window.grid.perspective.scene.points.coarse.count == len(single)
     qtbot.waitUntil(lambda: window.grid.perspective.detail == "full", timeout=5_000)
 
+    # Marked static, the moving car's points of every sweep are merged: nothing is faded any more.
+    window.document.select(next(a.id for a in window.document.cuboids() if a.track_id == 2))
+    window.actions["tracks.static"].trigger()
+    qtbot.waitUntil(
+        lambda: window.merged.current is not None and len(window.merged.current.sweeps.faded) == 0
+    )
+
     window.actions["view.merged_toggle"].trigger()  # off again: the single sweep
     assert window.grid.merged is None
     assert window.grid.perspective.scene.cloud is single
