@@ -49,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--image-camera", metavar="NAME", help="camera shown by --view image (default: the first)"
     )
     snap.add_argument("--points", action="store_true", help="--view image: LiDAR points coloured by depth")
+    snap.add_argument(
+        "--merged",
+        type=int,
+        default=0,
+        metavar="N",
+        help="merge N sweeps on each side (View > Merged sweeps)",
+    )
     snap.set_defaults(handler=run_snapshot)
 
 
@@ -70,6 +77,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         options=with_color_mode(args.color_by),
         image_camera=args.image_camera,
         points=args.points,
+        merged=args.merged,
     )
     print(f"wrote {path}")
     return 0

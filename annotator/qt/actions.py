@@ -64,6 +64,24 @@ def _fly(direction: str, title: str, key: str, vector: tuple[int, int, int]) -> 
     )
 
 
+def merged_sweep_actions() -> tuple[ActionSpec, ...]:
+    """View > Merged sweeps: how many sweeps on each side of the current one are merged (world frame)."""
+    menu = "&View/&Merged sweeps"
+    choices = [
+        (0, "&Off"),
+        (1, "&1 on each side (3 sweeps)"),
+        (2, "&2 on each side (5 sweeps)"),
+        (5, "&5 on each side (11 sweeps)"),
+    ]
+    return (
+        ActionSpec("view.merged_toggle", "Merged sweeps &on / off", menu, "merged.toggle", keys=("Alt+W",), tip="the last choice, else 5 on each side"),
+        *(
+            ActionSpec(f"view.merged.{radius}", title, menu, "merged.set_radius", args=(radius,), checkable=True, group="merged", separator_before=radius == 0)
+            for radius, title in choices
+        ),
+    )  # fmt: skip
+
+
 def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, ...]:
     """The application's actions in menu order (``with_formats``: dataset import and label export)."""
     file_items: list[ActionSpec | MenuSlot] = [
@@ -137,6 +155,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
             args=("highlight_inside",), checkable=True,
         ),
         ActionSpec("view.color_bar", "Colour &bar", "&View", "set_option", args=("show_color_bar",), checkable=True),
+        *merged_sweep_actions(),
         ActionSpec("view.reset_layout", "Reset window la&yout", "&View", "reset_layout", separator_before=True),
         *model_actions(),
         *tool_actions(),

@@ -37,6 +37,7 @@ from annotator.qt.finetuning import FineTuneController
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.image_panel import ImagePanel
 from annotator.qt.keyboard_editing import KeyboardEditor
+from annotator.qt.merged_view import MergedView
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.tracks = TrackEditor(self.document, self.settings, self)
         self.propagation = PropagationRun(self.document, lambda: not self.grid.scheduler.waiting, self)
         self.track_strip = TrackStrip(self.document)
+        self.merged = MergedView(self.document, self.grid, self)
         self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)
         self.menus = build_menus(self.menuBar(), self.specs, self.actions)
@@ -207,6 +209,8 @@ class MainWindow(QMainWindow):
         self.shortcuts.attach(self.actions)
         self.tracks.bind_actions(self.actions)
         self.track_strip.bind_resize_keys(self.specs, self.actions)
+        self.merged.bind_actions(self.actions)
+        self.merged.message.connect(self.statusBar().showMessage)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         """A dock panel holding ``widget`` (placed by `arrange_docks`)."""
@@ -537,6 +541,7 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.review_queue.calls.wait()
         self.images.deriver.shutdown()
+        self.merged.wait()
         self.images.overlay_worker.wait()
         self.propagation.shutdown()
         self.track_strip.crops.wait()

@@ -100,12 +100,14 @@ def take_snapshot(
     options: DisplayOptions | None = None,
     image_camera: str | None = None,
     points: bool = False,
+    merged: int = 0,
 ) -> Path:
     """Render frame ``frame`` (0-based position) of the project in ``directory`` to the PNG ``out``.
 
     ``view`` is ``window`` (the main window with panels) or one of the four views; ``select`` is
     ``auto`` (the frame's first cuboid), ``none`` or an annotation id; ``camera`` places the
-    perspective camera. Needs a QApplication (under the ``offscreen`` platform when headless).
+    perspective camera; ``merged``: sweeps on each side merged in the world frame (View > Merged sweeps).
+    Needs a QApplication (under the ``offscreen`` platform when headless).
     """
     if view not in VIEW_NAMES:
         raise SnapshotError(f"unknown view {view!r}; expected one of {', '.join(VIEW_NAMES)}")
@@ -122,7 +124,8 @@ def take_snapshot(
         if options is not None:
             settings.set_display_options(options)
         extra = (image_camera, points)
-        return _render(app, workspace, settings, out, frame, view, (width, height), select, camera, extra)
+        chosen = (select, camera, merged)
+        return _render(app, workspace, settings, out, frame, view, (width, height), chosen, extra)
 
 
 def _render(
@@ -133,10 +136,10 @@ def _render(
     frame: int,
     view: str,
     size: tuple[int, int],
-    select: str,
-    camera: str,
+    chosen: tuple[str, str, int],
     image_options: tuple[str | None, bool] = (None, False),
 ) -> Path:
+    select, camera, merged = chosen  # selection, camera preset, merged sweeps on each side
     from annotator.qt.main_window import MainWindow
 
     frames = workspace.project.frames_in_order()
@@ -160,6 +163,8 @@ def _render(
         _settle(app)
         window.adopt_workspace(workspace, frames[frame].id, wait=True)  # the window closes it
         _select(window.document, select)
+        if merged:
+            _merge(app, window, merged)
         _place_camera(window, camera)
         _settle(app)
         window.statusBar().clearMessage()
@@ -185,6 +190,20 @@ def _render(
         window.close()
         window.deleteLater()
         _settle(app)
+
+
+def _merge(app: QApplication, window: MainWindow, radius: int) -> None:
+    """Show the frame with ``radius`` sweeps on each side merged (a named error when they cannot be)."""
+    if radius < 0:
+        raise SnapshotError(f"--merged takes a number of sweeps on each side (0 or more), got {radius}")
+    window.merged.prefetch = False
+    window.merged.set_radius(radius)
+    window.merged.wait()
+    _settle(app)
+    if window.grid.merged is None:
+        message = window.statusBar().currentMessage()
+        reason = message if message.startswith(("Merged sweeps need", "Cannot merge")) else ""
+        raise SnapshotError(f"no merged sweeps: {reason or 'no sweep around this one has an ego pose'}")
 
 
 def _place_camera(window: MainWindow, camera: str) -> None:

@@ -19,6 +19,7 @@ from annotator.qt.render_scheduler import RenderScheduler
 from annotator.qt.view_base import SceneView
 from annotator.qt.viewport import PerspectiveView
 from annotator.render.camera import ORTHO_AXES
+from annotator.render.cloud import PreparedCloud
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
@@ -71,6 +72,9 @@ class ViewGrid(QSplitter):
             splitter.setHandleWidth(HANDLE_WIDTH)
             splitter.setChildrenCollapsible(False)
         self._timing: tuple[float, float] | None = None
+        #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
+        self.merged: PreparedCloud | None = None
+        self.faded: PreparedCloud | None = None
         for view in self.views:
             view.picked.connect(document.select)
             view.toggled.connect(document.toggle_selected)
@@ -112,8 +116,23 @@ class ViewGrid(QSplitter):
     def _project_opened(self) -> None:
         self.perspective.forget_camera()
 
+    @property
+    def shown_cloud(self) -> PreparedCloud | None:
+        """The cloud the views draw: the merged sweeps when set, else the current frame's cloud."""
+        return self.merged if self.merged is not None else self.document.cloud
+
+    def set_merged(self, merged: PreparedCloud | None, faded: PreparedCloud | None = None) -> None:
+        """Draw ``merged`` (several sweeps in the current frame's coordinates) instead of the frame's
+        cloud, with ``faded`` dimmed in the perspective view; None: the frame's own cloud again.
+        Editing tools keep working on the frame's own points."""
+        if merged is self.merged and faded is self.faded:
+            return
+        self.merged, self.faded = merged, faded
+        self.perspective.set_faded(faded if merged is not None else None)
+        self._cloud_changed()
+
     def _cloud_changed(self) -> None:
-        cloud = self.document.cloud
+        cloud = self.shown_cloud
         frame = self.document.frame
         message = NO_CLOUD_MESSAGE if frame is not None and not frame.cloud else None
         for view in self.views:
@@ -123,6 +142,8 @@ class ViewGrid(QSplitter):
         self._show_cuboids(fit_ortho=True)
 
     def _annotations_changed(self, selected_touched: bool) -> None:
+        if self.merged is not None:  # edits over merged sweeps draw coarse until they rest, as moving does
+            self.perspective.lod.motion()
         self._show_cuboids(fit_ortho=selected_touched)
 
     def _show_cuboids(self, fit_ortho: bool) -> None:
@@ -130,7 +151,7 @@ class ViewGrid(QSplitter):
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
-            view.show_frame(self.document.cloud, items, self.document.selected_ids, fit=fit_ortho)
+            view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.detail == "full":

@@ -66,6 +66,11 @@ class PerspectiveView(SceneView):
             self.lod.motion()
         self.request_render()
 
+    def set_faded(self, cloud: PreparedCloud | None) -> None:
+        """Draw these points dimmed (moving objects of merged sweeps; None: none)."""
+        self.scene.set_faded(cloud)
+        self.request_render()
+
     def set_cuboids(
         self, items: Sequence[CuboidItem], selected: int | None, also: Sequence[int] = ()
     ) -> None:

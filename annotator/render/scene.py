@@ -209,7 +209,26 @@ class Scene:
 
 
 class PerspectiveScene(Scene):
-    """The free 3D view: the whole cloud, full or coarse (while the camera moves), grid and rings."""
+    """The free 3D view: the whole cloud, full or coarse (while the camera moves), grid and rings; with
+    merged sweeps also the faded points of moving objects from the other sweeps, dimmed."""
+
+    def __init__(self, shared: SharedGeometry | None = None) -> None:
+        super().__init__(shared)
+        self.faded = PointLayer()  # drawn at rest only: while the camera moves it is left out
+        self._renderer.AddViewProp(self.faded.actor)
+
+    def set_faded(self, cloud: PreparedCloud | None) -> None:
+        """Points drawn dimmed in one solid colour (moving objects of merged sweeps); None: none."""
+        self.faded.set_points(None if cloud is None else cloud.full())
+        self.faded.set_coloring("", None)  # no scalar: the solid colour
+        self.faded.set_visible(self.points.detail == "full")
+
+    def set_options(self, options: DisplayOptions) -> None:
+        """See `Scene.set_options`; the faded points take a grey close to the background."""
+        super().set_options(options)
+        self.faded.set_point_size(options.point_size)
+        background = np.asarray(unit_rgb(options.background_rgb))
+        self.faded.set_solid_color(tuple(float(v) for v in 0.65 * background + 0.35 * np.full(3, 0.75)))
 
     def set_cloud(self, cloud: PreparedCloud | None) -> None:
         """Show a frame's cloud (None: nothing)."""
@@ -223,7 +242,16 @@ class PerspectiveScene(Scene):
 
     def set_detail(self, full: bool) -> bool:
         """Draw the full cloud or the coarse sample; True when what is drawn changed."""
-        return self.points.set_detail(full)
+        changed = self.points.set_detail(full)
+        self.faded.set_visible(full)
+        if changed:
+            self._update_highlight()
+        return changed
+
+    def _update_highlight(self) -> None:
+        """While the coarse sample is drawn, only its points inside the cuboids are highlighted."""
+        cloud = self.cloud
+        self._highlight_within(cloud.coarse if cloud is not None and self.points.detail == "coarse" else None)
 
     @property
     def detail(self) -> str:

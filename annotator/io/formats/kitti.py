@@ -12,6 +12,9 @@ imported frame exports to the same files). Other cuboids get alpha computed, the
 corners clipped to the image, truncation estimated as the share of that box outside the image, and
 occlusion from the ``occluded`` attribute (else 0). Pitch and roll are dropped (KITTI is 7-DoF).
 
+Ego poses (`kitti_poses`): KITTI odometry's ``poses.txt`` or KITTI raw's ``oxts/`` are read when given;
+export writes ``poses.txt`` when every frame written has a pose (else none, with a warning).
+
 Export writes ``label_2/<frame>.txt`` and the calibration it used in ``calib/<frame>.txt``. Options:
 ``camera`` (default ``image_2``, else the frame's only camera) and ``calib=synthetic`` to give frames
 without a calibration the usual KITTI mounting (see `synthetic_calibration`).
@@ -56,6 +59,8 @@ from annotator.io.formats.kitti_objects import (
     lidar_boxes,
     synthetic_calibration,
 )
+from annotator.io.formats.kitti_poses import POSES, read_poses
+from annotator.io.formats.poses import camera_pose
 from annotator.io.frames import IMAGE_SUFFIXES
 from annotator.io.kitti import (
     KittiCalibration,
@@ -97,6 +102,7 @@ class KittiFormat(LabelFormat):
         stems = set(files["velodyne"]) | set(files["image_2"]) | set(files["label_2"])
         for stem in sorted(stems, key=natural_key):
             _read_frame(dataset, stem, {folder: found.get(stem) for folder, found in files.items()})
+        read_poses(dataset, root, (options or {}).get("poses"))
         return dataset
 
     def exporter(self, context: ExportContext) -> Exporter:
@@ -188,6 +194,7 @@ class KittiExporter(Exporter):
         self.out = context.out
         self.camera_name = context.options.get("camera")
         self.synthetic = context.options.get("calib") == "synthetic"
+        self.poses: list[str | None] = []  # poses.txt lines of the frames written (None: no pose)
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         frame = labels.frame
@@ -199,7 +206,16 @@ class KittiExporter(Exporter):
             lines.insert(min(int(position), len(lines)), str(line))
         write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
         write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
+        pose = frame.pose
+        rows = None if pose is None else camera_pose(pose, calib.lidar_to_rect())[:3]
+        self.poses.append(None if rows is None else " ".join(f"{v:.9e}" for v in np.ravel(rows)))
         return annotations
+
+    def finish(self) -> None:
+        if self.poses and all(line is not None for line in self.poses):
+            write_text_atomic(self.out / POSES, "".join(f"{line}\n" for line in self.poses))
+        elif any(line is not None for line in self.poses):
+            logger.warning("kitti: some frames have no ego pose, so no %s was written", POSES)
 
     def _calibration(self, labels: FrameLabels) -> tuple[CameraCalibration, KittiCalibration, bool]:
         """The camera and calibration file to use, and whether they are the ones imported with the frame."""

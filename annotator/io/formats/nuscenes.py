@@ -2,30 +2,42 @@
 
 Each record has ``sample_token`` (the frame), ``instance_token`` (the object across frames),
 ``translation`` (box centre), ``size`` as **width, length, height** and ``rotation`` as a quaternion
-**w, x, y, z**. Unlike real nuScenes (global coordinates, ego poses, calibrated sensors), the boxes here
-are in each frame's LiDAR frame, so no pose is applied either way. The class is ``category_name`` (or
+**w, x, y, z**. By default the boxes are in each frame's LiDAR frame; with ``-o boxes=world`` they are in
+the world (global) frame of the ego poses, as in real nuScenes. The class is ``category_name`` (or
 ``detection_name``, or found through ``instance.json`` and ``category.json`` when present).
 
+Ego poses: ``ego_pose.json`` records (``token``, ``timestamp``, ``rotation`` w x y z, ``translation``). A
+sample finds its pose through its own ``ego_pose_token`` (what an export writes: the LiDAR -> world pose,
+the LiDAR taken as the ego frame), or as in real nuScenes through the key-frame LiDAR record of
+``sample_data.json`` (``ego_pose_token``, ``calibrated_sensor_token``), the LiDAR pose then being the
+ego pose composed with ``calibrated_sensor.json``'s LiDAR -> ego transform.
+
 Export writes ``sample_annotation.json`` (with ``prev``/``next`` linking each instance's records),
-``instance.json`` and ``sample.json`` (token = frame name, timestamp, ``lidar_path``); import reads
-``sample.json``'s ``lidar_path`` back as the frame's cloud.
+``instance.json``, ``sample.json`` (token = frame name, timestamp, ``lidar_path``, ``ego_pose_token``) and
+``ego_pose.json`` for the frames with a pose; import reads ``sample.json``'s ``lidar_path`` back as the
+frame's cloud. Importing world boxes (``-o boxes=world``) brings them into each frame's LiDAR frame; a
+frame without a pose then skips its boxes (reported).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import uuid
 from pathlib import Path
 from typing import Any
 
+from annotator.core.pose import Pose
 from annotator.core.records import Annotation
+from annotator.core.world import from_world, to_world
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     CUBOID,
     Dataset,
     ExportContext,
     Exporter,
+    FrameError,
     FrameLabels,
     LabelFormat,
     SourceObject,
@@ -40,7 +52,8 @@ from annotator.io.formats.files import (
     numbers,
     write_json_atomic,
 )
-from annotator.io.formats.rotation import euler_from_quaternion, quaternion_from_euler
+from annotator.io.formats.poses import WORLD, box_frame, pose_from_parts, pose_parts
+from annotator.io.formats.rotation import euler_from_quaternion, quaternion_from_euler, quaternion_from_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +64,15 @@ _KEPT = ("attribute_tokens", "visibility_token", "num_lidar_pts", "num_radar_pts
 
 
 class NuScenesFormat(LabelFormat):
-    """nuScenes ``sample_annotation`` records in the LiDAR frame."""
+    """nuScenes ``sample_annotation`` records in the LiDAR frame (or the world frame of the ego poses)."""
 
     id = "nuscenes"
     title = "nuScenes"
     kinds = (CUBOID,)
-    layout = "sample_annotation.json (translation, size w l h, rotation w x y z, instance_token), LiDAR frame"
+    layout = (
+        "sample_annotation.json (translation, size w l h, rotation w x y z, instance_token), LiDAR frame "
+        "(-o boxes=world: world frame); ego_pose.json, sample.json"
+    )
 
     def read(self, source: Path, options: dict[str, str] | None = None) -> Dataset:
         """Read ``sample_annotation.json`` (the file, or a folder holding it and its companions)."""
@@ -78,15 +94,21 @@ class NuScenesFormat(LabelFormat):
             if isinstance(sample.get("lidar_path"), str) and sample["lidar_path"]:
                 cloud = Path(sample["lidar_path"])
                 frame.cloud = cloud if cloud.is_absolute() else folder / cloud
+        world = box_frame(options, self.id) == WORLD
+        poses = _poses(folder, dataset)
         for index, record in enumerate(records):
             field = f"[{index}]"
             try:
                 sample_token = str(member(record, "sample_token", path, field))
                 obj = _object(record, path, field, categories)
+                if world:
+                    obj = _from_world(obj, poses.get(sample_token), path, field)
             except FormatError as error:
                 dataset.problems.append(error)
                 continue
             dataset.frame(sample_token).objects.append(obj)
+        for sample_token, pose in poses.items():
+            dataset.frame(sample_token).pose = pose
         dataset.sort_frames()
         return dataset
 
@@ -106,6 +128,69 @@ def _samples(folder: Path) -> dict[str, dict[str, Any]]:
         token = str(member(sample, "token", path, f"[{index}]"))
         result[token] = sample
     return dict(sorted(result.items(), key=lambda item: natural_key(item[0])))
+
+
+def _records(path: Path) -> dict[str, dict[str, Any]]:
+    """A nuScenes table (a list of records) by token; empty when the file is absent."""
+    if not path.is_file():
+        return {}
+    records = load_json(path)
+    if not isinstance(records, list):
+        raise FormatError(path, "expected a list of records")
+    return {str(r.get("token")): r for r in records if isinstance(r, dict)}
+
+
+def _poses(folder: Path, dataset: Dataset) -> dict[str, Pose]:
+    """Sample token -> LiDAR pose, from ``ego_pose.json`` through the samples or ``sample_data.json``."""
+    try:
+        ego_poses = _records(folder / "ego_pose.json")
+        if not ego_poses:
+            return {}
+        sensors = _records(folder / "calibrated_sensor.json")
+        links: dict[str, tuple[str, str | None]] = {}
+        for record in _records(folder / "sample_data.json").values():
+            lidar = "LIDAR" in str(record.get("filename", "")).upper() or record.get("fileformat") == "pcd"
+            if record.get("is_key_frame") and lidar and record.get("sample_token"):
+                links[str(record["sample_token"])] = (
+                    str(record.get("ego_pose_token")),
+                    record.get("calibrated_sensor_token"),
+                )
+        for sample_token, sample in _samples(folder).items():
+            if sample.get("ego_pose_token"):
+                links[sample_token] = (str(sample["ego_pose_token"]), None)
+    except FormatError as error:
+        dataset.problems.append(error)
+        return {}
+    poses = {}
+    for sample_token, (ego_token, sensor_token) in links.items():
+        path = folder / "ego_pose.json"
+        try:
+            ego = ego_poses.get(ego_token)
+            if ego is None:
+                raise FormatError(path, f"no ego_pose {ego_token!r} (sample {sample_token!r})")
+            pose = pose_from_parts(ego.get("rotation"), ego.get("translation"), path, f"[{ego_token}]")
+            sensor = sensors.get(str(sensor_token)) if sensor_token else None
+            if sensor is not None:
+                path = folder / "calibrated_sensor.json"
+                mount = pose_from_parts(
+                    sensor.get("rotation"), sensor.get("translation"), path, f"[{sensor_token}]"
+                )
+                matrix = pose.matrix @ mount.matrix
+                pose = Pose(quaternion_from_matrix(matrix[:3, :3]), tuple(matrix[:3, 3]))
+        except FormatError as error:
+            dataset.problems.append(error)
+            continue
+        poses[sample_token] = pose
+    return poses
+
+
+def _from_world(obj: SourceObject, pose: Pose | None, path: Path, field: str) -> SourceObject:
+    """A world-frame object brought into its frame's LiDAR frame."""
+    if pose is None or obj.cuboid is None:
+        raise FormatError(
+            path, "a world-frame box (-o boxes=world) in a sample without an ego pose", field=field
+        )
+    return dataclasses.replace(obj, cuboid=from_world(obj.cuboid, pose))
 
 
 def _instance_categories(folder: Path) -> dict[str, str]:
@@ -164,15 +249,22 @@ class NuScenesExporter(Exporter):
 
     def __init__(self, context: ExportContext) -> None:
         self.out = context.out
+        self.world = box_frame(context.options, "nuscenes") == WORLD
         self.records: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
+        self.ego_poses: list[dict[str, Any]] = []
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         frame = labels.frame
+        pose = frame.pose
+        if self.world and pose is None:
+            raise FrameError("no ego pose, so no world-frame boxes (-o boxes=world)")
         annotations = labels.cuboids()
         for annotation in annotations:
-            cuboid = annotation.cuboid
-            assert cuboid is not None
+            assert annotation.cuboid is not None
+            cuboid = (
+                to_world(annotation.cuboid, pose) if self.world and pose is not None else annotation.cuboid
+            )
             length, width, height = cuboid.size
             record: dict[str, Any] = {
                 "token": token(frame.name, annotation.id),
@@ -195,16 +287,20 @@ class NuScenesExporter(Exporter):
             if annotation.provenance.score is not None:
                 record["detection_score"] = annotation.provenance.score
             self.records.append(record)
-        self.samples.append(
-            {
-                "token": frame.name,
-                "timestamp": frame.timestamp,
-                "scene_token": "",
-                "lidar_path": str(labels.cloud) if labels.cloud is not None else "",
-                "prev": "",
-                "next": "",
-            }
-        )
+        sample = {
+            "token": frame.name,
+            "timestamp": frame.timestamp,
+            "scene_token": "",
+            "lidar_path": str(labels.cloud) if labels.cloud is not None else "",
+            "prev": "",
+            "next": "",
+        }
+        if pose is not None:
+            sample["ego_pose_token"] = token("ego_pose", frame.name)
+            self.ego_poses.append(
+                {"token": sample["ego_pose_token"], "timestamp": frame.timestamp, **pose_parts(pose)}
+            )
+        self.samples.append(sample)
         return annotations
 
     def finish(self) -> None:
@@ -227,3 +323,5 @@ class NuScenesExporter(Exporter):
         write_json_atomic(self.out / ANNOTATIONS, self.records, indent=1)
         write_json_atomic(self.out / "instance.json", instance_records, indent=1)
         write_json_atomic(self.out / "sample.json", self.samples, indent=1)
+        if self.ego_poses:
+            write_json_atomic(self.out / "ego_pose.json", self.ego_poses, indent=1)

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from annotator import __version__
-from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.core.records import Annotation
 from annotator.core.world import to_world
 from annotator.io.formats.base import ExportContext, Exporter, FrameError, FrameLabels
 from annotator.io.formats.files import format_number, write_json_atomic
+from annotator.io.formats.poses import box_frame
 from annotator.io.formats.rotation import quaternion_from_euler
 
 logger = logging.getLogger(__name__)
@@ -23,9 +23,6 @@ LIDAR = "lidar"
 #: The coordinate system the frames' ego poses map into (a ``scene_cs``; present only when a frame has a pose).
 WORLD = "world"
 DECIMALS = 6
-#: ``-o boxes=lidar`` (default: cuboids in each frame's LiDAR coordinates) or ``-o boxes=world`` (cuboids
-#: in the world frame of the ego poses; a frame without a pose is skipped and reported).
-BOX_FRAMES = ("lidar", "world")
 
 
 def cuboid_val(cuboid: Cuboid) -> list[float]:
@@ -44,9 +41,7 @@ class OpenLabelExporter(Exporter):
         self.objects: dict[str, dict[str, Any]] = {}
         self.cameras: set[str] = set()
         self.posed = False
-        self.boxes = context.options.get("boxes", BOX_FRAMES[0])
-        if self.boxes not in BOX_FRAMES:
-            raise AnnotatorError(f"openlabel: -o boxes= takes {' or '.join(BOX_FRAMES)}, got {self.boxes!r}")
+        self.boxes = box_frame(context.options, "openlabel")  # cuboids in the LiDAR or the world frame
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
         pose = labels.frame.pose

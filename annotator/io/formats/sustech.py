@@ -6,9 +6,13 @@ yaw/pitch/roll); ``obj_id`` is the object's identity across frames. A label file
 or, in newer versions, ``{"objs": [...]}``. ``calib/camera/<cam>.json`` holds ``extrinsic`` (4x4
 LiDAR-to-camera, row-major) and ``intrinsic`` (3x3); the image size comes from the camera's images.
 Export writes ``label/<frame>.json`` and ``calib/camera/<cam>.json`` for the cameras the frames have, and
-``ego_pose/<frame>.json`` for frames with an ego pose: SUSTechPOINTS' ``x``, ``y``, ``z`` (m), ``roll``,
-``pitch``, ``azimuth`` (degrees; azimuth is the yaw) plus the exact ``rotation`` quaternion (w, x, y, z)
-and ``translation``.
+``lidar_pose/<frame>.json`` and ``ego_pose/<frame>.json`` for frames with an ego pose. ``lidar_pose`` is
+SUSTechPOINTS' own LiDAR pose file (``{"lidarPose": [16 numbers]}``, the 4x4 LiDAR -> world matrix,
+row-major, as its tools/adjust_ego_pose.py writes it); ``ego_pose`` holds SUSTechPOINTS' ``x``, ``y``,
+``z`` (m), ``roll``, ``pitch``, ``azimuth`` (degrees; azimuth is the yaw) plus the exact ``rotation``
+quaternion (w, x, y, z) and ``translation``. Import reads a frame's pose from ``lidar_pose/``, else from
+the exact fields of ``ego_pose/`` (SUSTechPOINTS' own ego_pose, an INS pose in a rig-specific
+convention without them, is not the LiDAR's pose and is left alone).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from annotator.io.formats.files import (
     safe_file_name,
     write_json_atomic,
 )
+from annotator.io.formats.poses import matrix_rows, pose_from_matrix, pose_from_parts, pose_parts
 from annotator.io.formats.rotation import euler_from_quaternion, euler_from_xyz, xyz_from_euler
 from annotator.io.frames import cloud_suffix, frame_stem
 
@@ -83,6 +88,10 @@ class SustechFormat(LabelFormat):
                     frame.cameras[name] = camera
             if stem in labels:
                 _read_label(dataset, labels[stem], frame.objects)
+            try:
+                frame.pose = _read_pose(root, stem)
+            except FormatError as error:
+                dataset.problems.append(error)
         return dataset
 
     def exporter(self, context: ExportContext) -> Exporter:
@@ -110,6 +119,19 @@ def _cameras(root: Path) -> dict[str, CameraCalibration]:
         except ValueError as error:
             raise FormatError(path, str(error)) from None
     return cameras
+
+
+def _read_pose(root: Path, stem: str) -> Pose | None:
+    """The frame's LiDAR pose: ``lidar_pose/<stem>.json``, else the exact fields of ``ego_pose/<stem>.json``."""
+    path = root / "lidar_pose" / f"{stem}.json"
+    if path.is_file():
+        return pose_from_matrix(member(load_json(path), "lidarPose", path, ""), path, "lidarPose")
+    path = root / "ego_pose" / f"{stem}.json"
+    if path.is_file():
+        data = load_json(path)
+        if isinstance(data, dict) and "rotation" in data and "translation" in data:
+            return pose_from_parts(data["rotation"], data["translation"], path, "")
+    return None
 
 
 def _read_label(dataset: Dataset, path: Path, objects: list[SourceObject]) -> None:
@@ -161,9 +183,9 @@ class SustechExporter(Exporter):
             self.calibrations.setdefault(name, calibration_data(camera))
         pose = labels.frame.pose
         if pose is not None:
-            write_json_atomic(
-                self.out / "ego_pose" / f"{safe_file_name(labels.frame.name)}.json", pose_data(pose)
-            )
+            name = f"{safe_file_name(labels.frame.name)}.json"
+            write_json_atomic(self.out / "lidar_pose" / name, {"lidarPose": matrix_rows(pose)})
+            write_json_atomic(self.out / "ego_pose" / name, pose_data(pose))
         return annotations
 
     @staticmethod
@@ -197,7 +219,7 @@ def pose_data(pose: Pose) -> dict[str, Any]:
     return {
         "x": x, "y": y, "z": z,
         "roll": math.degrees(roll), "pitch": math.degrees(pitch), "azimuth": math.degrees(yaw),
-        "rotation": list(pose.rotation), "translation": list(pose.translation),
+        **pose_parts(pose),
     }  # fmt: skip
 
 

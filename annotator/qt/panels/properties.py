@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QW
 
 from annotator.core.edits import update_annotation
 from annotator.core.geometry import Cuboid
+from annotator.core.pose import Pose
 from annotator.core.project import Project
 from annotator.core.records import Annotation
+from annotator.core.world import to_world
 from annotator.qt.document import Document
 from annotator.qt.panels.objects import provenance_text
 
@@ -140,6 +142,9 @@ class PropertiesPanel(QWidget):
             self._rows[field.name] = (label, spin)
         self.points_label = QLabel("")
         form.addRow("points inside", self.points_label)
+        self.world_label = QLabel("")  # the box in the world frame, when the frame has an ego pose
+        self.world_label.setToolTip("centre (m) and yaw of the box in the world frame of the ego poses")
+        form.addRow("in the world", self.world_label)
         document.selection_changed.connect(self.refresh)
         document.annotations_changed.connect(self.refresh)
         document.cloud_changed.connect(self.refresh)
@@ -190,6 +195,10 @@ class PropertiesPanel(QWidget):
             spin.setVisible(visible)
             spin.setEnabled(enabled)
         self._show_values(values)
+        frame = self.document.frame
+        self.world_label.setText(
+            world_text(annotation.cuboid, frame.pose) if enabled and frame is not None else ""
+        )
         if not enabled:
             self.info.setText("Nothing selected")
             self.points_label.setText("")
@@ -252,3 +261,12 @@ class PropertiesPanel(QWidget):
         self.document.push(
             update_annotation(project, annotation.id, label=f"Change class to {name}", class_name=name)
         )
+
+
+def world_text(cuboid: Cuboid | None, pose: Pose | None) -> str:
+    """A box's centre and yaw in the world frame (empty without a pose)."""
+    if cuboid is None or pose is None:
+        return ""
+    world = to_world(cuboid, pose)
+    x, y, z = world.center
+    return f"{x:.2f}, {y:.2f}, {z:.2f} m · yaw {math.degrees(world.yaw):.1f}°"
