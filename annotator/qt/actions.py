@@ -408,6 +408,7 @@ def track_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("tracks.refit", "&Re-fit propagated boxes to the points", menu, "tracks.set_refit", checkable=True),
         ActionSpec("tracks.interpolate", "&Interpolate track between keyframes", menu, "tracks.interpolate", keys=("Ctrl+I",), separator_before=True),
         ActionSpec("tracks.harmonize", "&Make track consistent (class and size of this cuboid)", menu, "tracks.harmonize", keys=("Ctrl+Shift+H",)),
+        ActionSpec("tracks.link", "&Link proposals into tracks", menu, "tracks.link_proposals", tip="every frame's model proposals linked across the sequence by the tracker (world frame with poses); Pre-annotate all frames does it after its run"),
         ActionSpec("tracks.static", "Mark track &static / moving (static: edit one box, edit all in the world)", menu, "tracks.toggle_static", tip="a static object stays put in the world: propagation carries it with the ego motion only"),
         ActionSpec("tracks.strip", "Track strip (&batch view of the selected track)", menu, "show_track_strip", keys=("Ctrl+Alt+B",), separator_before=True, tip="the track's top and side crops over its frames, editable; a size change applies to the whole track"),
     )  # fmt: skip

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
+from annotator.core.track_linking import LinkTracks
 from annotator.io.workspace import Workspace
 from annotator.ml.defaults import BUILTIN_DEFAULT_3D, DEFAULT_PLUGIN_SETTING
 from annotator.ml.manifest import PluginManifest
@@ -156,6 +157,9 @@ class PreannotationController(QObject):
     #: The progress bar's label ("Pre-annotating with geometric").
     doing = "Pre-annotating"
 
+    #: Whether a run over several frames links the proposals into tracks afterwards (`LinkTracks`).
+    links_tracks = True
+
     #: A status-bar message and how long to show it (ms).
     message = Signal(str, int)
     #: A run ended: its `PreannotationSummary`.
@@ -183,6 +187,7 @@ class PreannotationController(QObject):
         self._cancel: CancelToken | None = None
         self._workspace: Workspace | None = None
         self._plugin_id = ""
+        self._frames: list[Frame] = []
         self._total = 0
         document.opened.connect(self._workspace_changed)
 
@@ -254,6 +259,7 @@ class PreannotationController(QObject):
             return False
         self._workspace = workspace
         self._plugin_id = plugin_id
+        self._frames = list(frames)
         self._total = len(frames)
         self.summary = PreannotationSummary()
         self._cancel = CancelToken()
@@ -354,10 +360,22 @@ class PreannotationController(QObject):
         self.message.emit(
             f"{self.activity} with {plugin} {state}: {summary.proposals} proposals on "
             f"{summary.frames_done} of {self._total} frames"
-            + (f", {len(summary.failures)} failed" if summary.failures else ""),
+            + (f", {len(summary.failures)} failed" if summary.failures else "")
+            + self._link_tracks(summary),
             15_000,
         )
         self.finished.emit(summary)
+
+    def _link_tracks(self, summary: PreannotationSummary) -> str:
+        """Link a sequence run's proposals into tracks (one undoable step); the words for the message."""
+        if not self.links_tracks or summary.frames_done < 2 or not self._current():
+            return ""
+        if self.registry.manifest(self._plugin_id).task != "detect3d":
+            return ""
+        frames = [f for f in self._frames if f.id in self._workspace.project.frames]
+        command = LinkTracks(frames)
+        self.document.push(command)
+        return f", linked into {command.tracks} tracks"
 
     def _show_error(self, title: str, text: str) -> None:
         """A window-modal message that does not block the event loop (kept in `error_box`)."""

@@ -49,6 +49,7 @@ class ScoringController(PreannotationController):
 
     activity = "Scoring"
     doing = "Scoring"
+    links_tracks = False
 
     def __init__(
         self,

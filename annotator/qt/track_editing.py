@@ -21,6 +21,7 @@ from annotator.core.box_fit import points_outside, refit_keep_size
 from annotator.core.carry import search_box
 from annotator.core.geometry import Cuboid
 from annotator.core.static_tracks import SetStatic, is_static
+from annotator.core.track_linking import LinkTracks
 from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
 from annotator.qt.document import Document
 from annotator.qt.settings import AppSettings
@@ -200,6 +201,20 @@ class TrackEditor(QObject):
         command = SetStatic(track, not is_static(project, track))
         self.document.push(command)
         self.message.emit(command.label, MESSAGE_MS)
+
+    def link_proposals(self) -> None:
+        """Tracks > Link proposals into tracks: every frame's model proposals linked across the sequence
+        (world frame when the frames carry poses), one undoable step; accepted proposals keep the ids."""
+        frames = self.document.frames()
+        if len(frames) < 2:
+            self.message.emit("Linking needs a sequence of at least two frames", MESSAGE_MS)
+            return
+        command = LinkTracks(frames)
+        self.document.push(command)
+        where = "world" if command.world else "sensor"
+        self.message.emit(
+            f"Linked {command.linked} proposals into {command.tracks} tracks ({where} frame)", MESSAGE_MS
+        )
 
     def _push(self, edit: TrackEdit) -> None:
         if edit.command is not None:

@@ -144,9 +144,47 @@ def test_preannotate_all_frames_is_one_step_per_frame_with_progress(models_windo
     assert summary.frames_done == 3 and summary.proposals == 3
     assert seen[-1] == (3, True) and not progress.isVisible()
     assert all(len(_proposals(window, frame.id)) == 1 for frame in frames)
-    for _ in frames:
+    assert window.actions["edit.undo"].text() == "&Undo Link proposals of 3 frames into tracks"
+    for _ in range(len(frames) + 1):  # the linking step, then one step per frame
         window.actions["edit.undo"].trigger()
     assert not any(_proposals(window, frame.id) for frame in frames)
+
+
+def test_preannotating_a_sequence_links_its_proposals_into_tracks(models_window, qtbot) -> None:
+    window = models_window
+    frames = window.document.frames()
+    summary = _run(window, qtbot, "scripted", frames)
+    assert summary.frames_done == 3
+    tracks = {}
+    for frame in frames:
+        for proposal in _proposals(window, frame.id):
+            tracks.setdefault(proposal.track_id, []).append(proposal.class_name)
+    # the scripted plugin proposes the same three boxes on every frame: three tracks of three
+    assert len(tracks) == 3 and None not in tracks
+    assert sorted(len(classes) for classes in tracks.values()) == [3, 3, 3]
+    assert all(len(set(classes)) == 1 for classes in tracks.values())
+    project = window.document.project
+    assert all(project.tracks[t].attributes["track_length"] == 3 for t in tracks)
+    assert "linked into 3 tracks" in window.statusBar().currentMessage()
+
+
+def test_link_proposals_menu_entry_relinks_as_one_undoable_step(models_window, qtbot) -> None:
+    window = models_window
+    frames = window.document.frames()
+    for frame in frames:  # one frame at a time: no linking after the runs
+        _run(window, qtbot, "scripted", [frame])
+
+    def track_ids() -> list:
+        return [p.track_id for f in frames for p in sorted(_proposals(window, f.id), key=lambda p: p.id)]
+
+    unlinked = track_ids()
+    assert len(set(unlinked)) > 3  # nothing ties one frame's proposals to the next
+    window.actions["tracks.link"].trigger()
+    linked = track_ids()
+    assert len(set(linked)) == 3 and None not in linked
+    assert window.actions["edit.undo"].text() == "&Undo Link proposals of 3 frames into tracks"
+    window.actions["edit.undo"].trigger()
+    assert track_ids() == unlinked
 
 
 def test_threshold_drops_low_scoring_proposals(models_window, qtbot) -> None:
