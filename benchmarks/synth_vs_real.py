@@ -151,16 +151,22 @@ REAL_SETS = {
 
 
 # -- generated frames -------------------------------------------------------------------------------------
-def generated(lidar: LidarConfig, street: str, seeds: int, frames_per_seed: int = 2) -> Iterator[Sample]:
-    """Frames generated with ``lidar``: ``seeds`` scenes, ``frames_per_seed`` frames 1 s apart in each."""
+def generated(
+    lidar: LidarConfig, street: str, seeds: int, seconds: list[float], frames_per_seed: int = 2
+) -> Iterator[Sample]:
+    """Frames generated with ``lidar``: ``seeds`` scenes, ``frames_per_seed`` frames 1 s apart in each;
+    the time each frame took (scene set-up included in the first) is appended to ``seconds``."""
     for seed in range(seeds):
         config = SceneConfig(
             seed=100 + seed, n_frames=frames_per_seed, frame_interval=1.0, lidar=lidar, street=street
         )
+        begin = time.perf_counter()
         for frame in iter_frames(config, render_images=False):
+            seconds.append(time.perf_counter() - begin)
             points = frame.points.copy()
             points[:, 3] /= lidar.intensity.scale
             yield Sample(points, _kinds((o.label, o.cuboid) for o in frame.objects))
+            begin = time.perf_counter()
 
 
 # -- gaps -------------------------------------------------------------------------------------------------
@@ -251,14 +257,15 @@ def main() -> None:
         for sample in frames():
             real.add(sample)
         if preset not in cache:
-            begin = time.perf_counter()
             lidar = LidarConfig() if args.baseline else sensor_preset(preset)
             street = "classic" if args.baseline else "urban"
-            cache[preset] = Stats()
-            for sample in generated(lidar, street, args.seeds):
+            cache[preset], seconds = Stats(), []
+            for sample in generated(lidar, street, args.seeds, seconds):
                 cache[preset].add(sample)
-            took = time.perf_counter() - begin
-            print(f"generated {cache[preset].frames} frames for {preset} in {took:.1f} s")
+            print(
+                f"generated {cache[preset].frames} frames for {preset}: median "
+                f"{statistics.median(seconds):.2f} s per frame (LiDAR + ground truth, no image)"
+            )
         rows, summary = compare(real, cache[preset])
         summaries[name] = summary
         generator = "LidarConfig() classic" if args.baseline else f"{preset} urban"

@@ -23,7 +23,8 @@ class IntensityModel:
 
     ``strength = reflectivity * (ambient + (1 - ambient) * cos(incidence)) * exp(-range / falloff)``, except
     for materials with reflectivity >= ``retro_threshold`` (retro-reflective: no incidence term). The sensor
-    reports ``scale * clip(gain * strength ** gamma, 0, 1)`` (rounded to whole steps when ``integer``),
+    reports ``scale * clip(offset + gain * strength ** gamma, 0, 1)`` (rounded to whole steps when
+    ``integer``),
     with Gaussian ``noise`` (in 0..1 units, before the response) scaled by the scene's noise level.
     Returns whose strength is below ``weak`` are lost with probability ``weak_loss`` (too weak for the
     receiver: glass, black paint, asphalt far away at a grazing angle).
@@ -34,6 +35,7 @@ class IntensityModel:
     retro_threshold: float = 2.0  # above any reflectivity: no retro-reflectors
     gamma: float = 1.0
     gain: float = 1.0
+    offset: float = 0.0
     scale: float = 1.0
     integer: bool = False
     noise: float = 0.01
@@ -63,8 +65,8 @@ class IntensityModel:
     def report(self, strength: np.ndarray) -> np.ndarray:
         """The intensity the sensor reports for return strengths (after noise): its response and scale."""
         value = np.clip(strength, 0.0, 1.0)
-        if self.gamma != 1.0 or self.gain != 1.0:
-            value = np.clip(self.gain * value**self.gamma, 0.0, 1.0)
+        if self.gamma != 1.0 or self.gain != 1.0 or self.offset != 0.0:
+            value = np.clip(self.offset + self.gain * value**self.gamma, 0.0, 1.0)
         if self.scale != 1.0:
             value = value * self.scale
         if self.integer:

@@ -6,6 +6,7 @@ rays of the beams and columns its bounds can reach, which keeps a 135k-ray frame
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -198,7 +199,7 @@ def scan(
     rotation = pose[:3, :3]
     mount = config.mount()
     origin = pose[:3, 3] + rotation @ mount
-    sensor_dirs = config.directions()
+    sensor_dirs = _directions(config)
     world_dirs = sensor_dirs @ rotation.T.astype(np.float32)
     prims = state.primitives
     shift = _ray_shift(state, config, rotation)
@@ -245,18 +246,42 @@ def scan(
     return LidarScan(points, owner.astype(np.int32), *_ray_counts(state, hits))
 
 
+@functools.lru_cache(maxsize=8)
+def _directions(config: LidarConfig) -> np.ndarray:
+    """`LidarConfig.directions`, computed once per configuration (read-only)."""
+    directions = config.directions()
+    directions.flags.writeable = False
+    return directions
+
+
 def _ray_shift(state: SceneState, config: LidarConfig, rotation: np.ndarray) -> np.ndarray | None:
     """World offset (rays, 3) of each ray's start from the sensor origin at the timestamp: the ego car's
     motion until the ray fires and the head that fires it; None when every ray starts at the origin."""
     velocity = np.asarray(state.ego_velocity, dtype=np.float64)
-    heads = config.beam_offsets()
+    heads = _beam_heads(config)
     moving = config.spin_period > 0 and bool(np.any(velocity))
     if not moving and heads is None:
         return None
-    shift = config.fire_times()[:, None] * velocity[None, :] if moving else 0.0
+    beams = len(config.elevations())
+    shift = np.zeros((beams, config.columns, 3))
+    if moving:
+        shift += _column_times(config)[None, :, None] * velocity
     if heads is not None:
-        shift = shift + heads @ rotation.T
-    return np.broadcast_to(shift, (len(config.elevations()) * config.columns, 3))
+        shift += (heads @ rotation.T)[:, None, :]
+    return shift.reshape(-1, 3)
+
+
+@functools.lru_cache(maxsize=8)
+def _column_times(config: LidarConfig) -> np.ndarray:
+    """Fire time (s) of each column relative to the timestamp (`LidarConfig.fire_times` of beam 0)."""
+    return config.fire_times()[: config.columns]
+
+
+@functools.lru_cache(maxsize=8)
+def _beam_heads(config: LidarConfig) -> np.ndarray | None:
+    """Offset (beams, 3) of the head firing each beam, or None for a single head."""
+    offsets = config.beam_offsets()
+    return None if offsets is None else offsets[:: config.columns]
 
 
 def _ray_counts(state: SceneState, hits: RayHits) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,7 @@ class Scene:
         self.config = config
         rng = np.random.default_rng(config.seed)
         style = street_style(config.street)
-        self.layout = StreetLayout.sample(rng)
+        self.layout = StreetLayout.sample_urban(rng) if style.narrow else StreetLayout.sample(rng)
         self.ground = Ground.sample(self.layout, rng, config.bumpiness, style.max_slope)
         self.ego_y = -self.layout.lane_width / 2
         travel = config.ego_speed * config.frame_interval * max(config.n_frames - 1, 0)

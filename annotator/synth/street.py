@@ -4,7 +4,7 @@
 what real streets hold: cars packed along the kerbs (gaps under a metre, runs broken by driveways),
 pedestrians in groups, vehicles drawn from mixtures of real body types (compact, saloon, SUV; minivan,
 panel van; box truck, lorry, articulated lorry; city bus), boundaries (fences, walls, hedges) along the
-building line, more trees and poles, steeper slopes.
+building line, more trees and poles, steeper slopes, often narrow streets (`StreetLayout.sample_urban`).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class StreetStyle:
     sizes: dict[str, tuple[SizeVariant, ...]]
     max_slope: float = 0.03
     boundaries: bool = False
+    narrow: bool = False
     furniture_weights: tuple[float, ...] = (1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 0.0)
 
 
@@ -69,7 +70,7 @@ def _classic() -> StreetStyle:
 def _urban() -> StreetStyle:
     spacing = {
         "traffic": Spacing((6.0, 35.0), (6.0, 35.0)),
-        "parking": Spacing((0.3, 1.0), (3.0, 14.0), far_chance=0.15),
+        "parking": Spacing((0.3, 1.0), (3.0, 25.0), far_chance=0.2),
         "walk": Spacing((0.05, 0.5), (4.0, 30.0), far_chance=0.5),
         "bike": Spacing((10.0, 40.0), (10.0, 40.0)),
     }
@@ -94,7 +95,7 @@ def _urban() -> StreetStyle:
         ),
     }
     # street light, sign, tree, hedge, bin, bollard, pole
-    return StreetStyle("urban", spacing, sizes, 0.06, True, (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0))
+    return StreetStyle("urban", spacing, sizes, 0.06, True, True, (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0))
 
 
 STYLES = {"classic": _classic, "urban": _urban}
