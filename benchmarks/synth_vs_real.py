@@ -6,10 +6,10 @@ Each real set is compared with frames generated for the sensor that recorded it:
 - KITTI 000000 against ``hdl64e``; the SUSTechPOINTS frames (never tuned on) against ``pandar40``.
 
 Statistics, each with one gap score (0 = identical):
-- points per object by distance bin (cars, pedestrians; objects with at least one point): the median count
-  per bin; gap = mean |log2(generated / real)| over the bins both sides have >= 2 objects in;
+- points per object by distance bin, cars and pedestrians apart (objects with at least one point): the
+  median count per bin; gap = mean |log2(generated / real)| over the bins both sides have >= 2 objects in;
 - ground share (points within 0.2 m of `annotator.core.ground.estimate_ground`'s surface); gap = |difference|;
-- intensity histogram (normalised by the sensor's scale: KITTI 0..1, others 0..255); gap = total variation
+- intensity histogram (its rows show the 25 / 50 / 90 % points; normalised by the sensor's scale: KITTI 0..1, others 0..255); gap = total variation
   distance (half the L1 distance of the two histograms, 0..1);
 - points per frame (median); gap = |log2(generated / real)|;
 - horizontal range histogram; gap = total variation distance.
@@ -22,7 +22,6 @@ Run: ``python benchmarks/synth_vs_real.py [--baseline] [--seeds N] [--sets argo-
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -86,33 +85,21 @@ class Stats:
 
 
 # -- real frames ------------------------------------------------------------------------------------------
-def _argoverse_box(entry: dict) -> Cuboid:
-    c, q = entry["center"], entry["rotation"]
-    return Cuboid(
-        (c["x"], c["y"], c["z"]),
-        (entry["length"], entry["width"], entry["height"]),
-        2.0 * math.atan2(q["z"], q["w"]),
-    )
-
-
 def _kinds(objects: Iterator[tuple[str, Cuboid]]) -> list[tuple[str, Cuboid]]:
     return [(KINDS[name.lower()], box) for name, box in objects if name.lower() in KINDS]
 
 
-def argoverse(sweeps: range) -> Iterator[Sample]:
-    """Argoverse sample log sweeps (indices into the sorted sweeps); intensity / 255."""
+def _read(format_id: str, folder: Path, frames: slice, intensity_scale: float) -> Iterator[Sample]:
+    """Frames of a dataset read by the project's own importer; intensity divided by its scale."""
+    from annotator.io.formats import get_format
     from annotator.io.pointcloud import read_point_cloud
 
-    clouds = sorted((ARGOVERSE / "lidar").glob("PC_*.ply"))
-    for index in sweeps:
-        if index >= len(clouds):
-            return
-        stamp = clouds[index].stem[3:]
-        labels = ARGOVERSE / "per_sweep_annotations_amodal" / f"tracked_object_labels_{stamp}.json"
-        entries = json.loads(labels.read_text()) if labels.exists() else []
-        points = read_point_cloud(clouds[index]).xyzi()
-        points[:, 3] /= 255.0
-        yield Sample(points, _kinds((e["label_class"], _argoverse_box(e)) for e in entries))
+    for frame in get_format(format_id).read(folder).frames[frames]:
+        if frame.cloud is None:
+            continue
+        points = read_point_cloud(frame.cloud).xyzi()
+        points[:, 3] /= intensity_scale
+        yield Sample(points, _kinds((o.class_name, o.cuboid) for o in frame.objects if o.cuboid))
 
 
 def kitti() -> Iterator[Sample]:
@@ -128,25 +115,12 @@ def kitti() -> Iterator[Sample]:
         yield Sample(np.fromfile(cloud, dtype=np.float32).reshape(-1, 4), _kinds(objects))
 
 
-def sustech() -> Iterator[Sample]:
-    """SUSTechPOINTS example frames; intensity / 255."""
-    from annotator.io.formats.sustech import SustechFormat
-    from annotator.io.pointcloud import read_point_cloud
-
-    for frame in SustechFormat().read(SUSTECH).frames:
-        if frame.cloud is None:
-            continue
-        points = read_point_cloud(frame.cloud).xyzi()
-        points[:, 3] /= 255.0
-        yield Sample(points, _kinds((o.class_name, o.cuboid) for o in frame.objects if o.cuboid))
-
-
 #: name -> (folder that must exist, frames, preset of the generated side)
 REAL_SETS = {
-    "argo-dev": (ARGOVERSE, lambda: argoverse(range(0, 30)), "vlp32c"),
-    "argo-held-out": (ARGOVERSE, lambda: argoverse(range(30, 50)), "vlp32c"),
+    "argo-dev": (ARGOVERSE, lambda: _read("argoverse", ARGOVERSE, slice(0, 30), 255.0), "vlp32c"),
+    "argo-held-out": (ARGOVERSE, lambda: _read("argoverse", ARGOVERSE, slice(30, 50), 255.0), "vlp32c"),
     "kitti": (KITTI, kitti, "hdl64e"),
-    "sustech": (SUSTECH, sustech, "pandar40"),
+    "sustech": (SUSTECH, lambda: _read("sustech", SUSTECH, slice(None), 255.0), "pandar40"),
 }
 
 
@@ -184,11 +158,19 @@ def _quantiles(hist: np.ndarray, edges: np.ndarray) -> str:
     return "/".join(f"{edges[int(np.searchsorted(cdf, q)) + 1]:.2f}" for q in (0.25, 0.5, 0.9))
 
 
+def _histogram_row(
+    name: str, real: np.ndarray, gen: np.ndarray, edges: np.ndarray
+) -> tuple[str, str, str, float]:
+    """A histogram's row: its quartile and 90 % points on both sides, and their distance."""
+    return name, _quantiles(real, edges), _quantiles(gen, edges), tv_distance(real, gen)
+
+
 def compare(real: Stats, gen: Stats) -> tuple[list[tuple[str, str, str, float]], dict[str, float]]:
     """Rows (statistic, real, generated, gap) and the summary gap per statistic."""
     rows: list[tuple[str, str, str, float]] = []
-    object_gaps: list[float] = []
+    summary: dict[str, float] = {}
     for kind in ("car", "pedestrian"):
+        object_gaps: list[float] = []
         for b in range(len(DISTANCE_BINS) - 1):
             r, g = real.per_object.get((kind, b), []), gen.per_object.get((kind, b), [])
             label = f"{kind} pts {DISTANCE_BINS[b]:.0f}-{DISTANCE_BINS[b + 1]:.0f} m"
@@ -205,7 +187,7 @@ def compare(real: Stats, gen: Stats) -> tuple[list[tuple[str, str, str, float]],
                     gap,
                 )
             )
-    summary = {"points/object": statistics.mean(object_gaps) if object_gaps else math.nan}
+        summary[f"{kind} points"] = statistics.mean(object_gaps) if object_gaps else math.nan
     ground_gap = abs(statistics.mean(gen.ground) - statistics.mean(real.ground))
     rows.append(
         (
@@ -216,27 +198,11 @@ def compare(real: Stats, gen: Stats) -> tuple[list[tuple[str, str, str, float]],
         )
     )
     summary["ground share"] = ground_gap
-    summary["intensity"] = tv_distance(real.intensity, gen.intensity)
-    rows.append(
-        (
-            "intensity q25/50/90",
-            _quantiles(real.intensity, INTENSITY_BINS),
-            _quantiles(gen.intensity, INTENSITY_BINS),
-            summary["intensity"],
-        )
-    )
+    rows.append(_histogram_row("intensity", real.intensity, gen.intensity, INTENSITY_BINS))
     real_n, gen_n = statistics.median(real.points), statistics.median(gen.points)
-    summary["points/frame"] = log_gap(gen_n, real_n)
-    rows.append(("points per frame", f"{real_n:.0f}", f"{gen_n:.0f}", summary["points/frame"]))
-    summary["range"] = tv_distance(real.ranges, gen.ranges)
-    rows.append(
-        (
-            "range q25/50/90 (m)",
-            _quantiles(real.ranges, RANGE_BINS),
-            _quantiles(gen.ranges, RANGE_BINS),
-            summary["range"],
-        )
-    )
+    rows.append(("points/frame", f"{real_n:.0f}", f"{gen_n:.0f}", log_gap(gen_n, real_n)))
+    rows.append(_histogram_row("range", real.ranges, gen.ranges, RANGE_BINS))
+    summary.update({row[0]: row[3] for row in rows[-3:]})
     return rows, summary
 
 
@@ -276,9 +242,9 @@ def main() -> None:
     if summaries:
         stats = list(next(iter(summaries.values())))
         print("\nsummary gap per statistic (0 = same as real)")
-        print(f"  {'set':16s}" + "".join(f"{s:>15s}" for s in stats))
+        print(f"  {'set':16s}" + "".join(f"{s:>18s}" for s in stats))
         for name, summary in summaries.items():
-            print(f"  {name:16s}" + "".join(f"{summary[s]:15.2f}" for s in stats))
+            print(f"  {name:16s}" + "".join(f"{summary[s]:18.2f}" for s in stats))
 
 
 if __name__ == "__main__":

@@ -30,17 +30,20 @@ class IntensityModel:
     receiver: glass, black paint, asphalt far away at a grazing angle).
     """
 
+    # the physics of the return
     ambient: float = 0.25
     falloff: float = 300.0
     retro_threshold: float = 2.0  # above any reflectivity: no retro-reflectors
+    # the receiver: noise and the returns too weak to register
+    noise: float = 0.01
+    weak: float = 0.015
+    weak_loss: float = 0.6
+    # the sensor's response curve and the scale it reports in
     gamma: float = 1.0
     gain: float = 1.0
     offset: float = 0.0
     scale: float = 1.0
     integer: bool = False
-    noise: float = 0.01
-    weak: float = 0.015
-    weak_loss: float = 0.6
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ambient <= 1.0:

@@ -82,106 +82,52 @@ def pandar128_table() -> tuple[float, ...]:
     return _round(np.sort(np.concatenate([below, fine, above])))
 
 
+def _sensor(
+    name: str,
+    table: tuple[float, ...],
+    geometry: tuple[float, float, float, float],
+    imperfections: tuple[float, float],
+    intensity: IntensityModel,
+    **extra: object,
+) -> LidarConfig:
+    """A preset spinning at 10 Hz: ``geometry`` is (azimuth step, min range, max range, height above
+    ground), ``imperfections`` (range noise, dropout)."""
+    azimuth_step, min_range, max_range, height = geometry
+    range_noise, dropout = imperfections
+    return LidarConfig(
+        beams=len(table), fov_up=max(table), fov_down=min(table), azimuth_step=azimuth_step,
+        max_range=max_range, min_range=min_range, height=height, range_noise=range_noise, dropout=dropout,
+        elevation_table=table, intensity=intensity, spin_period=0.1, name=name, **extra,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
 def hdl64e() -> LidarConfig:
     """KITTI's Velodyne HDL-64E: sensor frame, reflectance 0..1."""
-    return LidarConfig(
-        beams=64,
-        fov_up=2.0,
-        fov_down=-24.8,
-        azimuth_step=0.17,
-        max_range=120.0,
-        min_range=2.5,
-        height=1.73,
-        range_noise=0.02,
-        dropout=0.03,
-        elevation_table=hdl64e_table(),
-        intensity=IntensityModel(
-            ambient=0.35, gamma=0.4, gain=0.593, noise=0.02, weak=WEAK, weak_loss=WEAK_LOSS
-        ),
-        spin_period=0.1,
-        name="hdl64e",
-    )
+    kitti = IntensityModel(ambient=0.35, gamma=0.4, gain=0.593, noise=0.02, weak=WEAK, weak_loss=WEAK_LOSS)
+    return _sensor("hdl64e", hdl64e_table(), (0.17, 2.5, 120.0, 1.73), (0.02, 0.03), kitti)
 
 
 def vlp32c() -> LidarConfig:
-    """Argoverse 1's two stacked VLP-32C (one upside down): ego frame, intensity 0..255."""
-    return LidarConfig(
-        beams=32,
-        fov_up=15.0,
-        fov_down=-25.0,
-        azimuth_step=0.2,
-        max_range=200.0,
-        min_range=1.0,
-        height=1.93,
-        range_noise=0.03,
-        dropout=0.03,
-        elevation_table=VLP32C_TABLE,
-        stacked=True,
-        stack_gap=0.11,
-        intensity=byte_intensity(),
-        spin_period=0.1,
-        frame="ego",
-        mount_x=1.35,
-        ego_height=0.33,
-        name="vlp32c",
-    )
+    """Argoverse 1's two stacked VLP-32C (one upside down 0.11 m lower): ego frame, intensity 0..255."""
+    return _sensor(
+        "vlp32c", VLP32C_TABLE, (0.2, 1.0, 200.0, 1.93), (0.03, 0.03), byte_intensity(),
+        stacked=True, stack_gap=0.11, frame="ego", mount_x=1.35, ego_height=0.33,
+    )  # fmt: skip
 
 
 def pandar128() -> LidarConfig:
     """A 128-beam sensor (Hesai Pandar128-like): sensor frame, intensity 0..255."""
-    return LidarConfig(
-        beams=128,
-        fov_up=15.0,
-        fov_down=-25.0,
-        azimuth_step=0.2,
-        max_range=200.0,
-        min_range=0.5,
-        height=1.9,
-        range_noise=0.02,
-        dropout=0.02,
-        elevation_table=pandar128_table(),
-        intensity=byte_intensity(),
-        spin_period=0.1,
-        name="pandar128",
-    )
+    return _sensor("pandar128", pandar128_table(), (0.2, 0.5, 200.0, 1.9), (0.02, 0.02), byte_intensity())
 
 
 def pandar40() -> LidarConfig:
     """Hesai Pandar40 (the SUSTechPOINTS sensor): sensor frame, intensity 0..255, a generic 2 m mount."""
-    return LidarConfig(
-        beams=40,
-        fov_up=7.0,
-        fov_down=-16.0,
-        azimuth_step=0.2,
-        max_range=200.0,
-        min_range=0.3,
-        height=2.0,
-        range_noise=0.02,
-        dropout=0.02,
-        elevation_table=pandar40_table(),
-        intensity=byte_intensity(),
-        spin_period=0.1,
-        name="pandar40",
-    )
+    return _sensor("pandar40", pandar40_table(), (0.2, 0.3, 200.0, 2.0), (0.02, 0.02), byte_intensity())
 
 
 def vlp16() -> LidarConfig:
     """Velodyne VLP-16: sensor frame, intensity 0..255."""
-    return LidarConfig(
-        beams=16,
-        fov_up=15.0,
-        fov_down=-15.0,
-        azimuth_step=0.2,
-        max_range=100.0,
-        min_range=0.5,
-        height=1.8,
-        range_noise=0.03,
-        dropout=0.02,
-        elevation_table=vlp16_table(),
-        intensity=byte_intensity(),
-        spin_period=0.1,
-        name="vlp16",
-    )
+    return _sensor("vlp16", vlp16_table(), (0.2, 0.5, 100.0, 1.8), (0.03, 0.02), byte_intensity())
 
 
 PRESETS: dict[str, Callable[[], LidarConfig]] = {
