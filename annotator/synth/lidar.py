@@ -41,7 +41,7 @@ class LidarConfig:
     ``dropout`` the share of returns lost at random, ``spurious`` the share of rays that return from dust
     or rain instead (all scaled by the scene's ``noise``); ``intensity`` maps reflectivity to what the sensor
     reports. ``spin_period`` > 0 simulates the spin: each column fires at its own time within the sweep
-    while the ego car moves (rolling shutter); 0 fires all rays at once.
+    while the ego car moves (rolling shutter; the points are de-skewed, see `scan`); 0 fires all rays at once.
 
     ``frame`` is where the points are given: ``"sensor"`` (origin at the sensor, as KITTI's velodyne) or
     ``"ego"`` (the ego vehicle's frame as in Argoverse: origin ``ego_height`` above the ground and
@@ -193,7 +193,10 @@ def scan(
     """Simulate one sweep of the LiDAR at ``state`` (random imperfections drawn from ``rng``).
 
     Points are given in ``config.frame`` at the sweep's timestamp; with a ``spin_period`` and a moving ego
-    car each ray starts where the sensor was when it fired (the sweep is not motion-compensated).
+    car each ray starts where the sensor was when it fired, and each point is given where it was hit, in
+    the frame at the timestamp (de-skewed for the ego motion, as Argoverse and nuScenes deliver sweeps):
+    the static world lines up with its boxes, the scan pattern shows where the sensor was. Road users
+    hold their pose of the timestamp during the sweep.
     """
     pose = state.lidar_pose
     rotation = pose[:3, :3]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.synth import CameraConfig, LidarConfig, SceneConfig, iter_frames, sensor_preset, sensor_presets
+from annotator.synth.lidar import scan
 from annotator.synth.scene import Scene
 
 
@@ -136,3 +137,20 @@ def test_same_preset_and_seed_give_the_same_bytes() -> None:
     assert first.points.tobytes() == again.points.tobytes()
     other = next(iter_frames(replace(config, seed=7), render_images=False))
     assert first.points.tobytes() != other.points.tobytes()
+
+
+def test_de_skewed_points_of_parked_cars_stay_in_their_boxes() -> None:
+    lidar = replace(sensor_preset("vlp32c"), azimuth_step=0.6, dropout=0.0, range_noise=0.0)
+    scene = Scene(SceneConfig(seed=5, n_frames=1, ego_speed=12.0, noise=0.0, object_range=30.0, lidar=lidar))
+    state = scene.state(0)
+    sweep = scan(state, scene.ground, lidar, 0.0, np.random.default_rng(0))
+    world = sweep.points[:, :3] @ state.lidar_pose[:3, :3].T + state.lidar_pose[:3, 3]
+    behind = 0
+    for k, obj in enumerate(state.objects):
+        own = world[sweep.owner == k]
+        if obj.actor.velocity != 0 or len(own) < 20:
+            continue
+        grown = obj.cuboid.replace(size=tuple(s + 0.1 for s in obj.cuboid.size))
+        assert grown.points_inside(own).mean() > 0.98  # fired up to 0.05 s off the timestamp, 0.6 m away
+        behind += obj.cuboid.center[0] < state.lidar_pose[0, 3] - 5.0
+    assert behind >= 2
