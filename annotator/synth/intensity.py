@@ -23,9 +23,8 @@ class IntensityModel:
 
     ``strength = reflectivity * (ambient + (1 - ambient) * cos(incidence)) * exp(-range / falloff)``, except
     for materials with reflectivity >= ``retro_threshold`` (retro-reflective: no incidence term). The sensor
-    reports ``scale * clip(offset + gain * strength ** gamma, 0, 1)`` (rounded to whole steps when
-    ``integer``),
-    with Gaussian ``noise`` (in 0..1 units, before the response) scaled by the scene's noise level.
+    reports ``scale * clip(offset + gain * strength ** gamma, 0, 1)`` rounded to multiples of ``step``
+    (0: not rounded; 1 for byte sensors, 0.01 for KITTI's two-decimal reflectance), with Gaussian ``noise`` (in 0..1 units, before the response) scaled by the scene's noise level.
     Returns whose strength is below ``weak`` are lost with probability ``weak_loss`` (too weak for the
     receiver: glass, black paint, asphalt far away at a grazing angle).
     """
@@ -43,15 +42,15 @@ class IntensityModel:
     gain: float = 1.0
     offset: float = 0.0
     scale: float = 1.0
-    integer: bool = False
+    step: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ambient <= 1.0:
             raise ValueError(f"ambient must be between 0 and 1, got {self.ambient}")
         if min(self.falloff, self.gamma, self.gain, self.scale) <= 0:
             raise ValueError("falloff, gamma, gain and scale must be positive")
-        if self.noise < 0 or self.weak < 0 or not 0.0 <= self.weak_loss <= 1.0:
-            raise ValueError("noise and weak must not be negative, weak_loss must be in 0..1")
+        if self.noise < 0 or self.weak < 0 or self.step < 0 or not 0.0 <= self.weak_loss <= 1.0:
+            raise ValueError("noise, weak and step must not be negative, weak_loss must be in 0..1")
 
     def strength(
         self, reflectivity: np.ndarray, cos_incidence: np.ndarray, distance: np.ndarray
@@ -72,8 +71,8 @@ class IntensityModel:
             value = np.clip(self.offset + self.gain * value**self.gamma, 0.0, 1.0)
         if self.scale != 1.0:
             value = value * self.scale
-        if self.integer:
-            value = np.round(value)
+        if self.step > 0.0:
+            value = np.round(value / self.step) * self.step
         return value
 
     def intensity(

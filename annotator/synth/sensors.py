@@ -45,7 +45,7 @@ def byte_intensity() -> IntensityModel:
     """The 0..255 intensity response tuned on Argoverse's VLP-32C (development sweeps 0-29); the other
     byte-reporting presets share it (no real frames of theirs to tune on)."""
     return IntensityModel(
-        ambient=0.35, gamma=2.6, gain=2.118, scale=255.0, integer=True, weak=WEAK, weak_loss=WEAK_LOSS
+        ambient=0.35, gamma=2.6, gain=2.118, scale=255.0, step=1.0, weak=WEAK, weak_loss=WEAK_LOSS
     )
 
 
@@ -103,7 +103,9 @@ def _sensor(
 
 def hdl64e() -> LidarConfig:
     """KITTI's Velodyne HDL-64E: sensor frame, reflectance 0..1."""
-    kitti = IntensityModel(ambient=0.35, gamma=0.4, gain=0.593, noise=0.02, weak=WEAK, weak_loss=WEAK_LOSS)
+    kitti = IntensityModel(
+        ambient=0.35, gamma=0.4, gain=0.593, noise=0.02, weak=WEAK, weak_loss=WEAK_LOSS, step=0.01
+    )
     return _sensor("hdl64e", hdl64e_table(), (0.17, 2.5, 120.0, 1.73), (0.02, 0.03), kitti)
 
 

@@ -32,7 +32,7 @@ def test_reflectance_sensor_reports_zero_to_one() -> None:
 
 
 def test_byte_sensor_reports_whole_steps_through_its_response() -> None:
-    model = IntensityModel(gamma=2.0, gain=2.0, scale=255.0, integer=True)
+    model = IntensityModel(gamma=2.0, gain=2.0, scale=255.0, step=1.0)
     # 2 * 0.5**2 = 0.5 -> 127.5 -> 128; 2 * 0.2**2 = 0.08 -> 20.4 -> 20; 2 * 0.9**2 > 1 -> 255
     assert model.report(np.array([0.5, 0.2, 0.9, 0.0])).tolist() == [128.0, 20.0, 255.0, 0.0]
     assert model.intensity(0.5, 1.0, 0.0) == 128.0
@@ -41,14 +41,16 @@ def test_byte_sensor_reports_whole_steps_through_its_response() -> None:
 def test_presets_report_in_their_datasets_scale() -> None:
     kitti, argoverse = sensor_preset("hdl64e").intensity, sensor_preset("vlp32c").intensity
     strengths = np.linspace(0.0, 1.0, 101)
-    assert kitti.report(strengths).max() <= 1.0 and not kitti.integer
+    reflectance = kitti.report(strengths)
+    assert reflectance.max() <= 1.0 and np.allclose(reflectance * 100, np.round(reflectance * 100))
     reported = argoverse.report(strengths)
     assert reported.max() == 255.0 and np.array_equal(reported, np.round(reported))
     assert np.all(np.diff(kitti.report(strengths)) >= 0) and np.all(np.diff(reported) >= 0)  # monotonic
 
 
 @pytest.mark.parametrize(
-    "changes", [{"ambient": 1.5}, {"gamma": 0.0}, {"scale": -1.0}, {"noise": -0.1}, {"weak_loss": 2.0}]
+    "changes",
+    [{"ambient": 1.5}, {"gamma": 0.0}, {"scale": -1.0}, {"noise": -0.1}, {"weak_loss": 2.0}, {"step": -1.0}],
 )
 def test_bad_parameters_are_refused(changes: dict) -> None:
     with pytest.raises(ValueError):

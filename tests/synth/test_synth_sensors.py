@@ -34,7 +34,7 @@ def test_hdl64e_is_kittis_sensor() -> None:
     assert np.median(steps[32:]) == pytest.approx(1 / 3, abs=0.01)  # upper block
     assert np.median(steps[:31]) == pytest.approx(0.515, abs=0.01)  # lower block
     assert config.height == 1.73 and config.frame == "sensor"
-    assert config.intensity.scale == 1.0 and not config.intensity.integer  # reflectance 0..1
+    assert config.intensity.scale == 1.0 and config.intensity.step == 0.01  # reflectance 0..1, 2 decimals
 
 
 def test_vlp32c_is_argoverses_two_stacked_sensors() -> None:
@@ -48,7 +48,7 @@ def test_vlp32c_is_argoverses_two_stacked_sensors() -> None:
     offsets = config.beam_offsets()
     assert offsets is not None and offsets.shape == (64 * config.columns, 3)
     assert np.count_nonzero(offsets[:, 2]) == 32 * config.columns  # one head sits stack_gap lower
-    assert config.frame == "ego" and config.intensity.scale == 255.0 and config.intensity.integer
+    assert config.frame == "ego" and config.intensity.scale == 255.0 and config.intensity.step == 1.0
 
 
 @pytest.mark.parametrize(
