@@ -21,8 +21,8 @@ from annotator.synth.layout import StreetLayout
 from annotator.synth.lidar import LidarConfig
 from annotator.synth.primitives import Primitive, PrimitiveSet
 from annotator.synth.shapes import SHAPES
-from annotator.synth.static import boundaries, buildings, furniture
-from annotator.synth.street import street_style
+from annotator.synth.static import boundaries, buildings, furniture, open_side_streets
+from annotator.synth.street import in_gap, side_streets, street_style
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,11 @@ class Scene:
             (0.0, self.ego_y, config.ego_speed),
             style,
         )
+        #: x intervals per side (-1, 1) where side streets open (urban streets).
+        self.side_streets = side_streets(style, rng, world)
+        if self.side_streets[-1] or self.side_streets[1]:
+            self.static = open_side_streets(self.static, self.side_streets, self.layout.road_half_width)
+            self.actors = [a for a in self.actors if not self._blocks_side_street(a, self.side_streets)]
         self._shapes = [
             [
                 p.posed(np.eye(3), np.zeros(3), owner=i)
@@ -143,6 +148,15 @@ class Scene:
             len(self.static),
             len(self.actors),
         )
+
+    def _blocks_side_street(self, actor: Actor, gaps: dict[int, list[tuple[float, float]]]) -> bool:
+        """Whether a parked vehicle stands across a side street's mouth."""
+        kerb_side = self.layout.lanes_half_width + self.layout.bike_width
+        y = actor.start[1]
+        if actor.velocity != 0 or abs(y) <= kerb_side or abs(y) > self.layout.road_half_width:
+            return False
+        half = actor.size[0] / 2
+        return in_gap(actor.start[0] - half, actor.start[0] + half, gaps[1 if y > 0 else -1])
 
     def lidar_pose(self, time: float) -> np.ndarray:
         """4x4 world-from-LiDAR-frame pose at ``time``: the ego's sensor, or its ego frame (``lidar.frame``)."""

@@ -1,16 +1,18 @@
 """The static part of a street: building blocks along both sides, street furniture (poles, signs,
 street lights, trees, hedges, bins, bollards) in the strip next to the kerb, and (urban streets)
-boundaries along the building line: fences, garden walls and hedges with gaps for gates and drives.
+boundaries along the building line: fences, garden walls and hedges with gaps for gates and drives, and
+side streets opened through all of it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
 from annotator.synth.ground import Ground
-from annotator.synth.primitives import FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid
+from annotator.synth.primitives import BOX, FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid
 from annotator.synth.street import StreetStyle
 
 logger = logging.getLogger(__name__)
@@ -220,6 +222,44 @@ def boundaries(ground: Ground, rng: np.random.Generator, x_range: tuple[float, f
                 )
             x += length + float(rng.uniform(1.0, 12.0))
     return items
+
+
+def open_side_streets(
+    primitives: list[Primitive], gaps: dict[int, list[tuple[float, float]]], kerb: float
+) -> list[Primitive]:
+    """The static world with side streets opened beside the road (|y| > ``kerb``): long boxes (buildings,
+    walls, fences, hedges) are cut back to the gaps' edges, anything else standing in a gap is removed."""
+    kept: list[Primitive] = []
+    for p in primitives:
+        y = float(p.center[1])
+        side_gaps = gaps.get(1 if y > 0 else -1, []) if abs(y) > kerb else []
+        x0, x1 = float(p.center[0] - p.half[0]), float(p.center[0] + p.half[0])
+        if not any(x0 < hi and x1 > lo for lo, hi in side_gaps):
+            kept.append(p)
+        elif p.kind == BOX and np.allclose(p.rotation, np.eye(3)) and x1 - x0 > 3.0:
+            kept += _cut(p, x0, x1, side_gaps)
+    return kept
+
+
+def _cut(p: Primitive, x0: float, x1: float, gaps: list[tuple[float, float]]) -> list[Primitive]:
+    """Pieces (at least 1 m long) of an axis-aligned box outside the x intervals ``gaps``."""
+    pieces, start = [], x0
+    for lo, hi in sorted(gaps):
+        if hi <= start or lo >= x1:
+            continue
+        if lo - start >= 1.0:
+            pieces.append((start, lo))
+        start = max(start, hi)
+    if x1 - start >= 1.0:
+        pieces.append((start, x1))
+    return [
+        replace(
+            p,
+            center=np.array([(a + b) / 2, p.center[1], p.center[2]]),
+            half=np.array([(b - a) / 2, *p.half[1:]]),
+        )
+        for a, b in pieces
+    ]
 
 
 def _bollard(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:

@@ -4,7 +4,8 @@
 what real streets hold: cars packed along the kerbs (gaps under a metre, runs broken by driveways),
 pedestrians in groups, vehicles drawn from mixtures of real body types (compact, saloon, SUV; minivan,
 panel van; box truck, lorry, articulated lorry; city bus), boundaries (fences, walls, hedges) along the
-building line, more trees and poles, steeper slopes, often narrow streets (`StreetLayout.sample_urban`).
+building line, more trees and poles, steeper slopes, often narrow streets (`StreetLayout.sample_urban`),
+side streets opening between the buildings (nothing built or parked across their mouths).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class StreetStyle:
     max_slope: float = 0.03
     boundaries: bool = False
     narrow: bool = False
+    side_street_spacing: float = 0.0  # mean metres between side streets on each side (0: none)
     furniture_weights: tuple[float, ...] = (1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 0.0)
 
 
@@ -95,7 +97,8 @@ def _urban() -> StreetStyle:
         ),
     }
     # street light, sign, tree, hedge, bin, bollard, pole
-    return StreetStyle("urban", spacing, sizes, 0.06, True, True, (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0))
+    furniture = (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0)
+    return StreetStyle("urban", spacing, sizes, 0.06, True, True, 110.0, furniture)
 
 
 STYLES = {"classic": _classic, "urban": _urban}
@@ -107,6 +110,27 @@ def street_style(name: str) -> StreetStyle:
     if maker is None:
         raise ValueError(f"unknown street {name!r}; known: {', '.join(STYLES)}")
     return maker()
+
+
+def side_streets(
+    style: StreetStyle, rng: np.random.Generator, x_range: tuple[float, float]
+) -> dict[int, list[tuple[float, float]]]:
+    """Per side of the street (-1, 1), the x intervals where side streets open (none for a style without)."""
+    gaps: dict[int, list[tuple[float, float]]] = {-1: [], 1: []}
+    if style.side_street_spacing <= 0:
+        return gaps
+    for side in (-1, 1):
+        x = x_range[0] + float(rng.uniform(0.0, style.side_street_spacing))
+        while x < x_range[1]:
+            width = float(rng.uniform(9.0, 18.0))
+            gaps[side].append((x, x + width))
+            x += width + float(rng.exponential(style.side_street_spacing))
+    return gaps
+
+
+def in_gap(x0: float, x1: float, gaps: list[tuple[float, float]]) -> bool:
+    """Whether the x interval [x0, x1] overlaps any of ``gaps``."""
+    return any(x0 < hi and x1 > lo for lo, hi in gaps)
 
 
 def sample_size(variants: tuple[SizeVariant, ...], rng: np.random.Generator) -> tuple[float, float, float]:

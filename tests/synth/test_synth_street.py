@@ -14,7 +14,7 @@ from annotator.synth.ground import Ground
 from annotator.synth.layout import StreetLayout
 from annotator.synth.primitives import FOLIAGE
 from annotator.synth.scene import Scene
-from annotator.synth.street import SizeVariant, Spacing, sample_size, street_style
+from annotator.synth.street import SizeVariant, Spacing, sample_size, side_streets, street_style
 
 CLASSES = ("Car", "Van", "Truck", "Bus", "Pedestrian", "Cyclist")
 
@@ -116,3 +116,28 @@ def test_an_urban_frame_is_the_same_bytes_for_the_same_seed() -> None:
     first, again = (next(iter_frames(config, render_images=False)) for _ in range(2))
     assert len(first.points) > 1000 and first.points.tobytes() == again.points.tobytes()
     assert [o.to_dict() for o in first.objects] == [o.to_dict() for o in again.objects]
+
+
+def test_side_streets_open_between_the_buildings() -> None:
+    style = street_style("urban")
+    assert side_streets(street_style("classic"), np.random.default_rng(0), (0.0, 500.0)) == {-1: [], 1: []}
+    scene = Scene(SceneConfig(seed=4, n_frames=1, street="urban", object_range=60.0))
+    gaps = side_streets(style, np.random.default_rng(0), (0.0, 2000.0))
+    widths = [hi - lo for lo, hi in gaps[1]]
+    assert len(widths) > 8 and min(widths) >= 9.0 and max(widths) <= 18.0
+    kerb = scene.layout.road_half_width
+    mouths = [(side, lo, hi) for side in (-1, 1) for lo, hi in scene.side_streets[side]]
+    assert mouths and Scene(SceneConfig(seed=4, n_frames=1, object_range=20.0)).side_streets == {
+        -1: [],
+        1: [],
+    }
+    for side, lo, hi in mouths:
+        for p in scene.static:  # nothing built beside the road across a side street
+            if side * p.center[1] > kerb:
+                assert not (p.center[0] - p.half[0] < hi - 1e-6 and p.center[0] + p.half[0] > lo + 1e-6)
+        for a in scene.actors:  # nobody parked across its mouth
+            if (
+                a.velocity == 0
+                and scene.layout.lanes_half_width + scene.layout.bike_width < side * a.start[1] < kerb
+            ):
+                assert not (a.start[0] - a.size[0] / 2 < hi and a.start[0] + a.size[0] / 2 > lo)
