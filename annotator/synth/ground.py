@@ -44,8 +44,10 @@ class Ground:
     crown: float = 0.01
 
     @classmethod
-    def sample(cls, layout: StreetLayout, rng: np.random.Generator, bumpiness: float = 1.0) -> Ground:
-        """A random gently sloped, slightly bumpy street surface."""
+    def sample(
+        cls, layout: StreetLayout, rng: np.random.Generator, bumpiness: float = 1.0, max_slope: float = 0.03
+    ) -> Ground:
+        """A random sloped (up to ``max_slope`` along the street), slightly bumpy street surface."""
         count = 4
         amplitude = rng.uniform(0.01, 0.035, count) * bumpiness
         wavelength = rng.uniform(9.0, 40.0, count)
@@ -54,7 +56,7 @@ class Ground:
         waves = np.column_stack(
             [amplitude, k * np.cos(heading), k * np.sin(heading), rng.uniform(0, 2 * np.pi, count)]
         )
-        slope = (float(rng.uniform(-0.03, 0.03)), float(rng.uniform(-0.008, 0.008)))
+        slope = (float(rng.uniform(-max_slope, max_slope)), float(rng.uniform(-0.008, 0.008)))
         return cls(layout, slope, waves, float(rng.uniform(0.006, 0.014)))
 
     # -- height and slope ------------------------------------------------------------------------------
@@ -105,9 +107,11 @@ class Ground:
         steps: int = 8,
         bisections: int = 4,
     ) -> np.ndarray:
-        """Distance (M,) along each ray from ``origin`` (3,) to the ground, ``inf`` when beyond ``limit``."""
+        """Distance (M,) along each ray from ``origin`` (3,) or per-ray origins (M, 3) to the ground, ``inf``
+        when beyond ``limit``."""
         d = directions
-        ox, oy, oz = (float(v) for v in origin)
+        shared = np.ndim(origin) == 1
+        ox, oy, oz = (float(v) for v in origin) if shared else np.asarray(origin, dtype=d.dtype).T
         sx, sy = self.slope
         low, high = self._bounds()
         above = oz - (sx * ox + sy * oy)  # height of the origin above the tilted plane
@@ -121,9 +125,18 @@ class Ground:
             return result
         t_lo, t_hi = t_lo[active], np.minimum(t_hi[active], limit[active])
         dx, dy, dz = d[active, 0], d[active, 1], d[active, 2]
+        if not shared:
+            ox, oy, oz = ox[active], oy[active], oz[active]
+
+        def at(values: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
+            return values if shared else values[rows]  # type: ignore[index]
 
         def gap(rows: np.ndarray, t: np.ndarray) -> np.ndarray:  # ray height above ground
-            return oz + t * dz[rows] - self.height(ox + t * dx[rows], oy + t * dy[rows])
+            return (
+                at(oz, rows)
+                + t * dz[rows]
+                - self.height(at(ox, rows) + t * dx[rows], at(oy, rows) + t * dy[rows])
+            )
 
         lo_t = t_lo.copy()
         lo_f = gap(np.arange(len(active)), lo_t)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.camera import CameraCalibration
+from annotator.core.camera import NEAR_PLANE, CameraCalibration
 from annotator.core.geometry import Box2D, Cuboid, PointIndex, euler_from_matrix
 from annotator.synth.lidar import LidarScan
 from annotator.synth.scene import SceneState
@@ -77,8 +77,11 @@ def occlusion_level(visible: int, reachable: int) -> int:
 
 def truncation(cuboid: Cuboid, camera: CameraCalibration) -> tuple[float, Box2D | None]:
     """Share of the projected box outside the image (1 when not in view) and the clipped 2D box."""
+    if np.all(camera.lidar_to_camera_points(cuboid.corners())[:, 2] < NEAR_PLANE):
+        return 1.0, None  # wholly behind the camera (most objects of a 360-degree sweep)
     full = camera.cuboid_box2d(cuboid, clip_to_image=False)
-    clipped = camera.cuboid_box2d(cuboid)
+    sized = full is not None and camera.width and camera.height
+    clipped = full.clipped(camera.width, camera.height) if sized else full  # type: ignore[union-attr]
     if full is None or clipped is None or full.area <= 0:
         return 1.0, None
     return float(np.clip(1.0 - clipped.area / full.area, 0.0, 1.0)), clipped

@@ -47,6 +47,19 @@ class StreetLayout:
             kerb_height=float(rng.uniform(0.12, 0.18)),
         )
 
+    @classmethod
+    def sample_urban(cls, rng: np.random.Generator) -> StreetLayout:
+        """A random city street: often narrow, a bike lane on about half of them, narrower sidewalks."""
+        has_bike_lane = rng.random() < 0.5
+        return cls(
+            lane_width=float(rng.uniform(2.9, 3.6)),
+            lanes_per_direction=int(rng.integers(1, 3)),
+            bike_width=float(rng.uniform(1.2, 1.7)) if has_bike_lane else 0.0,
+            parking_width=float(rng.uniform(2.1, 2.5)),
+            sidewalk_width=float(rng.uniform(3.6, 5.5)),
+            kerb_height=float(rng.uniform(0.1, 0.18)),
+        )
+
     @property
     def lanes_half_width(self) -> float:
         """|y| of the outer edge of the traffic lanes."""
