@@ -9,8 +9,10 @@ from __future__ import annotations
 from annotator.synth.actors import DEFAULT_CLASSES, OOD_CLASSES
 from annotator.synth.camera import CameraConfig
 from annotator.synth.ground_truth import GroundTruthObject
+from annotator.synth.intensity import IntensityModel
 from annotator.synth.lidar import LidarConfig
 from annotator.synth.scene import SceneConfig
+from annotator.synth.sensors import sensor_preset, sensor_presets
 from annotator.synth.sequence import Frame, Sequence, generate_sequence, iter_frames
 from annotator.synth.writer import load_ground_truth, write_kitti_dataset
 
@@ -20,11 +22,14 @@ __all__ = [
     "CameraConfig",
     "Frame",
     "GroundTruthObject",
+    "IntensityModel",
     "LidarConfig",
     "SceneConfig",
     "Sequence",
     "generate_sequence",
     "iter_frames",
     "load_ground_truth",
+    "sensor_preset",
+    "sensor_presets",
     "write_kitti_dataset",
 ]

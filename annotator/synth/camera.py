@@ -54,8 +54,14 @@ class CameraConfig:
     far: float = 400.0
 
 
-def make_calibration(config: CameraConfig, rng: np.random.Generator) -> KittiCalibration:
-    """A KITTI calibration for the camera: P2 is the colour camera the renderer draws."""
+def make_calibration(
+    config: CameraConfig, rng: np.random.Generator, mount: np.ndarray | None = None
+) -> KittiCalibration:
+    """A KITTI calibration for the camera: P2 is the colour camera the renderer draws.
+
+    ``mount`` is the LiDAR's origin in the frame the points are given in (the camera's ``position`` is
+    relative to the LiDAR); None or zeros for points in the sensor frame.
+    """
     k = np.array([[config.focal, 0.0, config.cx], [0.0, config.focal, config.cy], [0.0, 0.0, 1.0]])
     offsets = {
         "P0": (0.0, 0.0, 0.0),
@@ -67,7 +73,10 @@ def make_calibration(config: CameraConfig, rng: np.random.Generator) -> KittiCal
     axes = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])  # LiDAR axes -> camera axes
     jitter = np.radians(rng.normal(0.0, config.mount_jitter, 3))
     rotation = axes @ rotation_matrix(*jitter)
-    translation = -rotation @ np.asarray(config.position)
+    position = np.asarray(config.position, dtype=np.float64)
+    if mount is not None and np.any(mount):
+        position = position + mount
+    translation = -rotation @ position
     r0 = rotation_matrix(*np.radians(rng.normal(0.0, 0.3, 3)))
     # Tr_velo_to_cam maps into the unrectified camera; R0_rect then rectifies, so compensate for it.
     velo_to_cam = r0.T @ np.hstack([rotation, translation[:, None]])

@@ -105,9 +105,11 @@ class Ground:
         steps: int = 8,
         bisections: int = 4,
     ) -> np.ndarray:
-        """Distance (M,) along each ray from ``origin`` (3,) to the ground, ``inf`` when beyond ``limit``."""
+        """Distance (M,) along each ray from ``origin`` (3,) or per-ray origins (M, 3) to the ground, ``inf``
+        when beyond ``limit``."""
         d = directions
-        ox, oy, oz = (float(v) for v in origin)
+        shared = np.ndim(origin) == 1
+        ox, oy, oz = (float(v) for v in origin) if shared else np.asarray(origin, dtype=d.dtype).T
         sx, sy = self.slope
         low, high = self._bounds()
         above = oz - (sx * ox + sy * oy)  # height of the origin above the tilted plane
@@ -121,9 +123,18 @@ class Ground:
             return result
         t_lo, t_hi = t_lo[active], np.minimum(t_hi[active], limit[active])
         dx, dy, dz = d[active, 0], d[active, 1], d[active, 2]
+        if not shared:
+            ox, oy, oz = ox[active], oy[active], oz[active]
+
+        def at(values: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
+            return values if shared else values[rows]  # type: ignore[index]
 
         def gap(rows: np.ndarray, t: np.ndarray) -> np.ndarray:  # ray height above ground
-            return oz + t * dz[rows] - self.height(ox + t * dx[rows], oy + t * dy[rows])
+            return (
+                at(oz, rows)
+                + t * dz[rows]
+                - self.height(at(ox, rows) + t * dx[rows], at(oy, rows) + t * dy[rows])
+            )
 
         lo_t = t_lo.copy()
         lo_f = gap(np.arange(len(active)), lo_t)

@@ -184,9 +184,14 @@ class PrimitiveSet:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def corners(self) -> np.ndarray:
-        """World corners (P, 8, 3) of each primitive's local bounding box (cached)."""
+    def corners(self, margin: float = 0.0) -> np.ndarray:
+        """World corners (P, 8, 3) of each primitive's local bounding box grown by ``margin`` (cached at 0)."""
+        if margin > 0.0:
+            return self._box_corners(self.half + margin)
         if self._corners is None:
-            local = CORNER_SIGNS[None, :, :] * self.half[:, None, :]
-            self._corners = np.einsum("pij,pkj->pki", self.rotation, local) + self.center[:, None, :]
+            self._corners = self._box_corners(self.half)
         return self._corners
+
+    def _box_corners(self, half: np.ndarray) -> np.ndarray:
+        local = CORNER_SIGNS[None, :, :] * half[:, None, :]
+        return np.einsum("pij,pkj->pki", self.rotation, local) + self.center[:, None, :]

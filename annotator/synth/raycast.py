@@ -58,7 +58,8 @@ def cast_rays(
     rng: np.random.Generator | None = None,
     record_touched: bool = False,
 ) -> RayHits:
-    """Cast rays from one ``origin`` (3,) along unit ``directions`` (M, 3) and keep the nearest hit.
+    """Cast rays from ``origin`` (3,), or one origin per ray (M, 3), along unit ``directions`` (M, 3) and
+    keep the nearest hit.
 
     With ``rng``, porous primitives (foliage) let a share of rays through and scatter the depth of the rest.
     """
@@ -71,7 +72,7 @@ def cast_rays(
             if touched is not None:
                 touched.append(np.zeros(0, dtype=np.int64))
             continue
-        t = intersect(primitives, index, origin, directions[rays])
+        t = intersect(primitives, index, _of_rays(origin, rays), directions[rays])
         if touched is not None:
             touched.append(rays[t < max_t])
         porosity = primitives.porosity[index]
@@ -92,13 +93,18 @@ def cast_rays(
     return RayHits(best, target, touched)
 
 
+def _of_rays(origin: np.ndarray, rays: np.ndarray) -> np.ndarray:
+    """The origin of the given rays: the shared (3,) origin, or their rows of per-ray origins (M, 3)."""
+    return origin if np.ndim(origin) == 1 else origin[rays]
+
+
 def surfaces(
     origin: np.ndarray, directions: np.ndarray, hits: RayHits, primitives: PrimitiveSet, ground: Ground | None
 ) -> Surfaces:
     """Points, normals, colours and reflectivities at every hit of ``hits``."""
     rays = np.flatnonzero(hits.target != NO_HIT)
     targets = hits.target[rays]
-    points = origin + hits.t[rays, None].astype(np.float64) * directions[rays]
+    points = _of_rays(origin, rays) + hits.t[rays, None].astype(np.float64) * directions[rays]
     normals = np.zeros_like(points)
     color = np.zeros((len(rays), 3), dtype=np.float32)
     reflectivity = np.zeros(len(rays), dtype=np.float32)
@@ -113,7 +119,9 @@ def surfaces(
     stops = np.searchsorted(sorted_targets, np.arange(len(primitives)), side="right")
     for index in np.flatnonzero(stops > starts):
         rows = order[starts[index] : stops[index]]
-        local_o, local_d = to_local(primitives, index, origin, directions[rays[rows]].astype(np.float64))
+        local_o, local_d = to_local(
+            primitives, index, _of_rays(origin, rays[rows]), directions[rays[rows]].astype(np.float64)
+        )
         local_points = local_o + hits.t[rays[rows], None] * local_d
         local_n = local_normals(int(primitives.kind[index]), local_points, primitives.half[index])
         normals[rows] = local_n @ primitives.rotation[index].T

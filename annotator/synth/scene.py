@@ -74,12 +74,14 @@ class ObjectState:
 
 @dataclass(frozen=True)
 class SceneState:
-    """The scene at one instant: all primitives (static first), the objects, and the LiDAR's world pose."""
+    """The scene at one instant: all primitives (static first), the objects, the world pose of the frame
+    the LiDAR's points are given in, and the ego car's world velocity (m/s)."""
 
     time: float
     primitives: PrimitiveSet
     objects: list[ObjectState]
-    lidar_pose: np.ndarray  # 4x4 world-from-LiDAR
+    lidar_pose: np.ndarray  # 4x4 world-from-LiDAR frame (the sensor's, or the ego car's: LidarConfig.frame)
+    ego_velocity: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
 
 def _upright_rotation(ground: Ground, x: float, y: float, yaw: float) -> np.ndarray:
@@ -128,15 +130,22 @@ class Scene:
         )
 
     def lidar_pose(self, time: float) -> np.ndarray:
-        """4x4 world-from-LiDAR pose of the ego's sensor at ``time``."""
+        """4x4 world-from-LiDAR-frame pose at ``time``: the ego's sensor, or its ego frame (``lidar.frame``)."""
+        lidar = self.config.lidar
         x = self.config.ego_speed * time
         rotation = _upright_rotation(self.ground, x, self.ego_y, 0.0)
         pose = np.eye(4)
         pose[:3, :3] = rotation
         pose[:3, 3] = (x, self.ego_y, float(self.ground.height(x, self.ego_y))) + rotation[
             :, 2
-        ] * self.config.lidar.height
+        ] * lidar.height
+        if lidar.frame != "sensor":
+            pose[:3, 3] -= rotation @ lidar.mount()
         return pose
+
+    def ego_velocity(self, time: float, step: float = 0.01) -> np.ndarray:
+        """World velocity (3,) of the ego car at ``time`` (m/s; it follows the ground's slope)."""
+        return (self.lidar_pose(time + step)[:3, 3] - self.lidar_pose(time - step)[:3, 3]) / (2.0 * step)
 
     def state(self, frame: int) -> SceneState:
         """Everything placed for frame number ``frame``."""
@@ -154,4 +163,6 @@ class Scene:
             cuboid = Cuboid(tuple(centre), actor.size, yaw, pitch, roll)
             velocity = np.array([actor.velocity, 0.0, 0.0])
             objects.append(ObjectState(actor, cuboid, velocity, slice(first, len(primitives))))
-        return SceneState(time, PrimitiveSet.pack(primitives), objects, self.lidar_pose(time))
+        return SceneState(
+            time, PrimitiveSet.pack(primitives), objects, self.lidar_pose(time), self.ego_velocity(time)
+        )

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Frame:
     """One generated frame. ``points``: (N, 4) float32 x, y, z, intensity in the LiDAR frame; ``image``:
-    (H, W, 3) uint8 RGB; ``lidar_pose``: 4x4 world-from-LiDAR (the ego's odometry)."""
+    (H, W, 3) uint8 RGB; ``lidar_pose``: 4x4 world-from-LiDAR (the ego's odometry). The LiDAR frame is the
+    sensor's or the ego car's, as ``SceneConfig.lidar.frame`` says; cuboids and calibration use the same."""
 
     index: int
     timestamp: float
@@ -54,7 +55,7 @@ def iter_frames(config: SceneConfig, render_images: bool = True) -> Iterator[Fra
     """Generate the frames of ``config`` one by one (same config, same frames; nothing is cached)."""
     scene = Scene(config)
     rng = np.random.default_rng([config.seed, 1])
-    kitti = make_calibration(config.camera, rng)
+    kitti = make_calibration(config.camera, rng, config.lidar.mount())
     camera = kitti.camera("P2", config.camera.width, config.camera.height)
     for index in range(config.n_frames):
         frame_rng = np.random.default_rng([config.seed, 2, index])
