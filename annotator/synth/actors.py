@@ -14,6 +14,7 @@ import numpy as np
 
 from annotator.core.schema import default_schema
 from annotator.synth.layout import StreetLayout, Strip
+from annotator.synth.street import StreetStyle, sample_size, street_style
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ def class_models() -> dict[str, ClassModel]:
         ),
         "Pedestrian": ClassModel((0.8, 0.62, 1.74), (0.1, 0.05, 0.08), colors["Pedestrian"], {"walk": 1.0}),
         "Cyclist": ClassModel((1.78, 0.6, 1.72), (0.07, 0.03, 0.05), colors["Cyclist"], {"bike": 1.0}),
+        "Bus": ClassModel(
+            (12.0, 2.55, 3.1), (0.4, 0.03, 0.1), (230, 126, 34), {"traffic": 0.35, "parking": 0.1}
+        ),
         "Trailer": ClassModel(
             (5.0, 2.1, 2.5), (0.8, 0.08, 0.2), (186, 134, 84), {"parking": 1.0, "traffic": 0.3}
         ),
@@ -55,8 +59,7 @@ def class_models() -> dict[str, ClassModel]:
     }
 
 
-#: Typical spacing (m) between neighbours in a strip (low, high), and the chance a strip stands still.
-SPACING = {"traffic": (7.0, 40.0), "parking": (0.7, 6.0), "walk": (3.0, 24.0), "bike": (12.0, 45.0)}
+#: Speeds (m/s, low and high) per strip, and the chance a strip stands still (spacing: `StreetStyle`).
 SPEEDS = {"traffic": (6.0, 13.0), "walk": (0.9, 1.6), "bike": (3.5, 6.5), "parking": (0.0, 0.0)}
 STOPPED = {"traffic": 0.2, "walk": 0.3, "bike": 0.0, "parking": 1.0}
 
@@ -87,15 +90,19 @@ def place_actors(
     density: float,
     x_range: tuple[float, float],
     ego: tuple[float, float, float],
+    style: StreetStyle | None = None,
 ) -> list[Actor]:
-    """Road users for every strip of the street between ``x_range``; ``ego`` is (x, y, speed) of the ego car."""
+    """Road users for every strip of the street between ``x_range``; ``ego`` is (x, y, speed) of the ego car.
+
+    ``style`` (default: the classic street) says how they are spaced and sized."""
+    style = style or street_style("classic")
     models = class_models()
     unknown = [c for c in (*classes, *ood_classes) if c not in models]
     if unknown:
         raise ValueError(f"unknown object classes {unknown}; known: {sorted(models)}")
     actors: list[Actor] = []
     for strip in layout.strips():
-        if strip.role not in SPACING:
+        if strip.role not in style.spacing:
             continue
         is_ego_lane = strip.role == "traffic" and abs(strip.y - ego[1]) < strip.width / 2
         speed = _strip_speed(strip, rng, ego[2] if is_ego_lane else None)
@@ -103,7 +110,9 @@ def place_actors(
         if not weights:
             continue
         keep_clear = (ego[0] - 7.0, ego[0] + 7.0) if is_ego_lane else None
-        actors += _fill_strip(strip, speed, weights, models, rng, density, x_range, keep_clear, len(actors))
+        actors += _fill_strip(
+            strip, speed, weights, models, rng, density, x_range, keep_clear, len(actors), style
+        )
     logger.debug("placed %d actors", len(actors))
     return actors
 
@@ -146,18 +155,20 @@ def _fill_strip(
     x_range: tuple[float, float],
     keep_clear: tuple[float, float] | None,
     first_id: int,
+    style: StreetStyle,
 ) -> list[Actor]:
     """Occupants of one strip, spaced along x, each fitting inside the strip's width."""
     names = list(weights)
     probabilities = np.array([weights[n] for n in names])
     probabilities /= probabilities.sum()
     direction = strip.direction if strip.direction else (1 if strip.y < 0 else -1)
-    gap_lo, gap_hi = SPACING[strip.role]
+    spacing = style.spacing[strip.role]
     actors: list[Actor] = []
-    x = x_range[0] + rng.uniform(0.0, gap_hi) / max(density, 1e-3)
+    x = x_range[0] + rng.uniform(0.0, spacing.far[1]) / max(density, 1e-3)
     while x < x_range[1]:
         label = names[int(rng.choice(len(names), p=probabilities))]
-        size = _sample_size(models[label], rng)
+        variants = style.sizes.get(label)
+        size = sample_size(variants, rng) if variants else _sample_size(models[label], rng)
         standing = speed == 0.0 and strip.role == "walk"
         yaw = float(rng.uniform(-math.pi, math.pi)) if standing else (0.0 if direction > 0 else math.pi)
         if strip.role == "parking":
@@ -191,5 +202,5 @@ def _fill_strip(
             x = centre + half_x
         elif blocked:
             x = keep_clear[1]  # type: ignore[index]
-        x += float(rng.uniform(gap_lo, gap_hi)) / max(density, 1e-3)
+        x += spacing.sample(rng) / max(density, 1e-3)
     return actors

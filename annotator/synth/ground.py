@@ -44,8 +44,10 @@ class Ground:
     crown: float = 0.01
 
     @classmethod
-    def sample(cls, layout: StreetLayout, rng: np.random.Generator, bumpiness: float = 1.0) -> Ground:
-        """A random gently sloped, slightly bumpy street surface."""
+    def sample(
+        cls, layout: StreetLayout, rng: np.random.Generator, bumpiness: float = 1.0, max_slope: float = 0.03
+    ) -> Ground:
+        """A random sloped (up to ``max_slope`` along the street), slightly bumpy street surface."""
         count = 4
         amplitude = rng.uniform(0.01, 0.035, count) * bumpiness
         wavelength = rng.uniform(9.0, 40.0, count)
@@ -54,7 +56,7 @@ class Ground:
         waves = np.column_stack(
             [amplitude, k * np.cos(heading), k * np.sin(heading), rng.uniform(0, 2 * np.pi, count)]
         )
-        slope = (float(rng.uniform(-0.03, 0.03)), float(rng.uniform(-0.008, 0.008)))
+        slope = (float(rng.uniform(-max_slope, max_slope)), float(rng.uniform(-0.008, 0.008)))
         return cls(layout, slope, waves, float(rng.uniform(0.006, 0.014)))
 
     # -- height and slope ------------------------------------------------------------------------------

@@ -202,8 +202,9 @@ def scan(
     world_dirs = sensor_dirs @ rotation.T.astype(np.float32)
     prims = state.primitives
     shift = _ray_shift(state, config, rotation)
-    margin = 0.0 if shift is None else float(np.abs(shift).max()) * math.sqrt(3.0)
-    corners = (prims.corners(margin) - origin) @ rotation
+    # With moving ray starts, cull against each primitive swept over the offsets (never loses a hit).
+    world_corners = prims.corners() if shift is None else prims.swept_corners(-shift.max(0), -shift.min(0))
+    corners = (world_corners - origin) @ rotation
     origins = origin if shift is None else origin + shift
     hits = cast_rays(
         origins,

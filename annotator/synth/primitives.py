@@ -184,14 +184,19 @@ class PrimitiveSet:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def corners(self, margin: float = 0.0) -> np.ndarray:
-        """World corners (P, 8, 3) of each primitive's local bounding box grown by ``margin`` (cached at 0)."""
-        if margin > 0.0:
-            return self._box_corners(self.half + margin)
+    def corners(self) -> np.ndarray:
+        """World corners (P, 8, 3) of each primitive's local bounding box (cached)."""
         if self._corners is None:
-            self._corners = self._box_corners(self.half)
+            self._corners = self._box_corners(self.half, self.center)
         return self._corners
 
-    def _box_corners(self, half: np.ndarray) -> np.ndarray:
+    def swept_corners(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """World corners (P, 8, 3) of local boxes holding each primitive moved by any world offset between
+        ``low`` and ``high`` (3,) (a box of offsets)."""
+        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        extent = np.einsum("pji,j->pi", np.abs(self.rotation), (high - low) / 2.0)
+        return self._box_corners(self.half + extent, self.center + (high + low) / 2.0)
+
+    def _box_corners(self, half: np.ndarray, center: np.ndarray) -> np.ndarray:
         local = CORNER_SIGNS[None, :, :] * half[:, None, :]
-        return np.einsum("pij,pkj->pki", self.rotation, local) + self.center[:, None, :]
+        return np.einsum("pij,pkj->pki", self.rotation, local) + center[:, None, :]

@@ -21,9 +21,12 @@ from annotator.synth.layout import StreetLayout
 from annotator.synth.lidar import LidarConfig
 from annotator.synth.primitives import Primitive, PrimitiveSet
 from annotator.synth.shapes import SHAPES
-from annotator.synth.static import buildings, furniture
+from annotator.synth.static import boundaries, buildings, furniture
+from annotator.synth.street import street_style
 
 logger = logging.getLogger(__name__)
+
+STREETS = ("classic", "urban")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class SceneConfig:
     "Animal") making up about ``ood_rate`` of the objects where they can go. ``density`` scales how many
     road users, ``clutter`` how much street furniture and vegetation, ``noise`` the LiDAR's range noise,
     dropout and spurious returns, ``bumpiness`` the ground's bumps. ``ego_speed`` is in m/s (0: parked).
+    ``street`` chooses the content: ``"classic"`` (the original generator) or ``"urban"`` (what real streets
+    hold: cars packed along the kerbs, vans, trucks and buses of realistic sizes, pedestrians in groups,
+    fences and walls, more vegetation, steeper slopes).
     """
 
     seed: int = 0
@@ -48,6 +54,7 @@ class SceneConfig:
     bumpiness: float = 1.0
     ego_speed: float = 6.0
     object_range: float = 60.0
+    street: str = "classic"
     lidar: LidarConfig = field(default_factory=LidarConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
 
@@ -56,6 +63,8 @@ class SceneConfig:
             raise ValueError("a scene needs n_frames >= 0 and a positive frame_interval")
         if min(self.density, self.clutter, self.noise, self.bumpiness, self.ego_speed) < 0:
             raise ValueError("density, clutter, noise, bumpiness and ego_speed must not be negative")
+        if self.street not in STREETS:
+            raise ValueError(f"street must be one of {STREETS}, got {self.street!r}")
         if not 0.0 <= self.ood_rate <= 1.0:
             raise ValueError(f"ood_rate must be between 0 and 1, got {self.ood_rate}")
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -98,13 +107,18 @@ class Scene:
     def __init__(self, config: SceneConfig) -> None:
         self.config = config
         rng = np.random.default_rng(config.seed)
+        style = street_style(config.street)
         self.layout = StreetLayout.sample(rng)
-        self.ground = Ground.sample(self.layout, rng, config.bumpiness)
+        self.ground = Ground.sample(self.layout, rng, config.bumpiness, style.max_slope)
         self.ego_y = -self.layout.lane_width / 2
         travel = config.ego_speed * config.frame_interval * max(config.n_frames - 1, 0)
         reach = config.object_range
         world = (-reach - 60.0, travel + reach + 60.0)
-        self.static = buildings(self.ground, rng, world) + furniture(self.ground, rng, world, config.clutter)
+        self.static = buildings(self.ground, rng, world) + furniture(
+            self.ground, rng, world, config.clutter, style
+        )
+        if style.boundaries and config.clutter > 0:
+            self.static += boundaries(self.ground, rng, world)
         self.actors = place_actors(
             self.layout,
             rng,
@@ -114,6 +128,7 @@ class Scene:
             config.density,
             (-reach, travel + reach),
             (0.0, self.ego_y, config.ego_speed),
+            style,
         )
         self._shapes = [
             [

@@ -7,6 +7,8 @@
   ground, the sensors 1.35 m ahead of it), intensity 0..255.
 - ``pandar128``: a 128-beam sensor (Hesai Pandar128-like): +15 .. -25 deg, 0.125 deg between -6 and +2
   deg, 1.9 m above ground, sensor frame, intensity 0..255.
+- ``pandar40``: Hesai Pandar40 as in SUSTechPOINTS: 40 beams, +7 .. -16 deg (1/3 deg between -6 and +2),
+  a generic 2 m mount (not measured on those frames), sensor frame, intensity 0..255.
 - ``vlp16``: Velodyne VLP-16 (Puck): 16 beams every 2 deg over +-15 deg, 1.8 m above ground, sensor
   frame, intensity 0..255.
 
@@ -48,6 +50,13 @@ def hdl64e_table() -> tuple[float, ...]:
 def vlp16_table() -> tuple[float, ...]:
     """VLP-16 elevations (deg), ascending: every 2 deg from -15 to +15."""
     return _round(np.arange(-15.0, 16.0, 2.0))
+
+
+def pandar40_table() -> tuple[float, ...]:
+    """Hesai Pandar40 elevations (deg), ascending: -16 .. -7 every 1, -6 .. +2 every 1/3, +3 .. +7 every 1."""
+    return _round(
+        np.concatenate([np.arange(-16.0, -6.5, 1.0), np.linspace(-6.0, 2.0, 25), np.arange(3.0, 7.5, 1.0)])
+    )
 
 
 def pandar128_table() -> tuple[float, ...]:
@@ -122,6 +131,25 @@ def pandar128() -> LidarConfig:
     )
 
 
+def pandar40() -> LidarConfig:
+    """Hesai Pandar40 (the SUSTechPOINTS sensor): sensor frame, intensity 0..255, a generic 2 m mount."""
+    return LidarConfig(
+        beams=40,
+        fov_up=7.0,
+        fov_down=-16.0,
+        azimuth_step=0.2,
+        max_range=200.0,
+        min_range=0.3,
+        height=2.0,
+        range_noise=0.02,
+        dropout=0.02,
+        elevation_table=pandar40_table(),
+        intensity=IntensityModel(ambient=0.2, gamma=1.3, gain=1.2, scale=255.0, integer=True),
+        spin_period=0.1,
+        name="pandar40",
+    )
+
+
 def vlp16() -> LidarConfig:
     """Velodyne VLP-16: sensor frame, intensity 0..255."""
     return LidarConfig(
@@ -146,6 +174,7 @@ PRESETS: dict[str, Callable[[], LidarConfig]] = {
     "vlp32c": vlp32c,
     "pandar128": pandar128,
     "vlp16": vlp16,
+    "pandar40": pandar40,
 }
 
 

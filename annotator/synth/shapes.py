@@ -1,4 +1,4 @@
-"""Object shapes composed of primitives: cars, vans, trucks, pedestrians, cyclists, trailers, animals.
+"""Object shapes composed of primitives: cars, vans, trucks, buses, pedestrians, cyclists, trailers, animals.
 
 Each builder takes the object's size (length, width, height) and colour and returns primitives in the
 object's frame: origin at the cuboid centre, x forward, y left, z up, everything inside the cuboid.
@@ -196,6 +196,24 @@ def cyclist(size: tuple[float, float, float], color: Color) -> list[Primitive]:
     return parts
 
 
+def bus(size: tuple[float, float, float], color: Color) -> list[Primitive]:
+    """A city bus: low body, a band of windows all round, roof, two axles, plates."""
+    length, width, height = size
+    bottom = -height / 2
+    radius = 0.5
+    clearance = bottom + 0.35
+    sill = bottom + 0.38 * height
+    eaves = bottom + 0.86 * height
+    body = length - 2 * INSET
+    return [
+        _slab(-body / 2, body / 2, width, clearance, sill, color, 0.5),
+        _slab(-body / 2 + 0.05, body / 2 - 0.05, 0.97 * width, sill, eaves, _tint(color, 0.3), 0.08),
+        _slab(-body / 2, body / 2, width, eaves, height / 2, color, 0.5),
+        *_wheels([length / 2 - 2.6, -length / 2 + 3.2], width, bottom, radius),
+        *_plates(length, bottom - 0.05),
+    ]
+
+
 def trailer(size: tuple[float, float, float], color: Color) -> list[Primitive]:
     """A box trailer with a drawbar and one axle (outside the default classes)."""
     length, width, height = size
@@ -235,6 +253,7 @@ SHAPES: dict[str, ShapeBuilder] = {
     "Truck": truck,
     "Pedestrian": pedestrian,
     "Cyclist": cyclist,
+    "Bus": bus,
     "Trailer": trailer,
     "Animal": animal,
 }

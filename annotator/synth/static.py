@@ -1,5 +1,6 @@
-"""The static part of a street: building blocks along both sides, and street furniture (poles, signs,
-street lights, trees, hedges, bins, bollards) in the strip next to the kerb.
+"""The static part of a street: building blocks along both sides, street furniture (poles, signs,
+street lights, trees, hedges, bins, bollards) in the strip next to the kerb, and (urban streets)
+boundaries along the building line: fences, garden walls and hedges with gaps for gates and drives.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 
 from annotator.synth.ground import Ground
 from annotator.synth.primitives import FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid
+from annotator.synth.street import StreetStyle
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +66,31 @@ def _block(
 
 
 def furniture(
-    ground: Ground, rng: np.random.Generator, x_range: tuple[float, float], clutter: float
+    ground: Ground,
+    rng: np.random.Generator,
+    x_range: tuple[float, float],
+    clutter: float,
+    style: StreetStyle | None = None,
 ) -> list[Primitive]:
-    """Street furniture and vegetation in the furniture strips; ``clutter`` scales how much."""
+    """Street furniture and vegetation in the furniture strips; ``clutter`` scales how much, ``style``
+    (default classic) weighs the kinds."""
     if clutter <= 0:
         return []
     lo, hi = ground.layout.furniture_band
-    makers = (_street_light, _sign, _tree, _tree, _hedge, _bin, _bollard)
+    classic = (_street_light, _sign, _tree, _tree, _hedge, _bin, _bollard)
+    makers = (_street_light, _sign, _tree, _hedge, _bin, _bollard, _pole)
+    weights = None
+    if style is not None and style.name != "classic":
+        weights = np.asarray(style.furniture_weights, dtype=np.float64)
+        weights = weights / weights.sum()
     items: list[Primitive] = []
     for side in (-1, 1):
         x = x_range[0] + float(rng.uniform(0.0, 10.0))
         while x < x_range[1]:
-            maker = makers[int(rng.integers(len(makers)))]
+            if weights is None:
+                maker = classic[int(rng.integers(len(classic)))]
+            else:
+                maker = makers[int(rng.choice(len(makers), p=weights))]
             y = side * float(rng.uniform(lo + 0.35, hi - 0.35))
             footprint = maker(ground, rng, x, y, side, items)
             x += footprint + float(rng.uniform(2.0, 14.0)) / clutter
@@ -154,6 +169,57 @@ def _bin(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int
     color = ((40.0, 90.0, 50.0), (60.0, 60.0, 64.0), (30.0, 60.0, 140.0))[int(rng.integers(3))]
     out.append(box((x, y, base + 0.6), (0.6, 0.6, 1.2), color, 0.3, yaw=float(rng.uniform(-0.4, 0.4))))
     return 0.5
+
+
+def _pole(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    """A bare utility or traffic-light pole."""
+    height = float(rng.uniform(4.0, 10.0))
+    base = _base(ground, x, y)
+    out.append(cylinder((x, y, base + height / 2), float(rng.uniform(0.08, 0.16)), height, POLE, 0.35))
+    return 0.3
+
+
+def boundaries(ground: Ground, rng: np.random.Generator, x_range: tuple[float, float]) -> list[Primitive]:
+    """Fences, garden walls and hedges along both building lines, in stretches with gaps between them."""
+    line = ground.layout.building_line
+    items: list[Primitive] = []
+    for side in (-1, 1):
+        y = side * (line - 0.15)
+        x = x_range[0] + float(rng.uniform(0.0, 8.0))
+        while x < x_range[1]:
+            length = float(rng.uniform(3.0, 18.0))
+            kind = int(rng.integers(3))
+            centre = x + length / 2
+            base = float(ground.height(np.array([x, x + length]), np.array([y, y])).min()) - 0.2
+            if kind == 0:  # a fence: see-through mesh between posts
+                height = float(rng.uniform(1.0, 2.0))
+                colour = ((70.0, 90.0, 70.0), (150.0, 150.0, 150.0), (120.0, 90.0, 60.0))[
+                    int(rng.integers(3))
+                ]
+                items.append(
+                    box((centre, y, base + height / 2), (length, 0.05, height), colour, 0.4, porosity=0.6)
+                )
+                for post in np.arange(x, x + length + 1e-6, 2.5):
+                    items.append(box((post, y, base + height / 2), (0.08, 0.08, height), POLE, 0.35))
+            elif kind == 1:  # a garden wall of brick or concrete
+                height = float(rng.uniform(0.5, 1.8))
+                colour = FACADE_COLORS[int(rng.integers(len(FACADE_COLORS)))] * 0.9
+                items.append(box((centre, y, base + height / 2), (length, 0.25, height), colour, 0.3))
+            else:  # a clipped hedge
+                height = float(rng.uniform(0.8, 1.8))
+                colour = tuple(c * float(rng.uniform(0.8, 1.1)) for c in FOLIAGE_COLOR)
+                items.append(
+                    box(
+                        (centre, y, base + height / 2),
+                        (length, 0.25, height),
+                        colour,
+                        0.45,
+                        porosity=0.2,
+                        texture=FOLIAGE,
+                    )
+                )
+            x += length + float(rng.uniform(1.0, 12.0))
+    return items
 
 
 def _bollard(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:

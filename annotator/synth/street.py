@@ -1,0 +1,116 @@
+"""What a street holds, by style: how road users are spaced per strip, their size mixtures, the slopes.
+
+``classic`` is the original generator (evenly spread parking, one size model per class); ``urban`` is
+what real streets hold: cars packed along the kerbs (gaps under a metre, runs broken by driveways),
+pedestrians in groups, vehicles drawn from mixtures of real body types (compact, saloon, SUV; minivan,
+panel van; box truck, lorry, articulated lorry; city bus), boundaries (fences, walls, hedges) along the
+building line, more trees and poles, steeper slopes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+Size = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """Free space (m) after each occupant of a strip: ``near`` (lo, hi) usually, ``far`` (lo, hi) with
+    probability ``far_chance`` (the end of a run of parked cars, or of a group of pedestrians)."""
+
+    near: tuple[float, float]
+    far: tuple[float, float]
+    far_chance: float = 0.0
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """One gap (the classic style draws exactly one uniform number)."""
+        if self.far_chance > 0.0 and rng.random() < self.far_chance:
+            return float(rng.uniform(*self.far))
+        return float(rng.uniform(*self.near))
+
+
+@dataclass(frozen=True)
+class SizeVariant:
+    """One body type of a class: its share, mean size (l, w, h) and standard deviation."""
+
+    weight: float
+    size: Size
+    spread: Size
+
+
+@dataclass(frozen=True)
+class StreetStyle:
+    """The knobs of a street style (see the module docstring)."""
+
+    name: str
+    spacing: dict[str, Spacing]
+    sizes: dict[str, tuple[SizeVariant, ...]]
+    max_slope: float = 0.03
+    boundaries: bool = False
+    furniture_weights: tuple[float, ...] = (1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 0.0)
+
+
+def _classic() -> StreetStyle:
+    spacing = {
+        "traffic": Spacing((7.0, 40.0), (7.0, 40.0)),
+        "parking": Spacing((0.7, 6.0), (0.7, 6.0)),
+        "walk": Spacing((3.0, 24.0), (3.0, 24.0)),
+        "bike": Spacing((12.0, 45.0), (12.0, 45.0)),
+    }
+    return StreetStyle("classic", spacing, {})
+
+
+def _urban() -> StreetStyle:
+    spacing = {
+        "traffic": Spacing((6.0, 35.0), (6.0, 35.0)),
+        "parking": Spacing((0.3, 1.0), (3.0, 14.0), far_chance=0.15),
+        "walk": Spacing((0.05, 0.5), (4.0, 30.0), far_chance=0.5),
+        "bike": Spacing((10.0, 40.0), (10.0, 40.0)),
+    }
+    sizes = {
+        "Car": (
+            SizeVariant(0.45, (4.1, 1.75, 1.47), (0.25, 0.06, 0.05)),  # compact / hatchback
+            SizeVariant(0.3, (4.75, 1.83, 1.45), (0.2, 0.05, 0.05)),  # saloon / estate
+            SizeVariant(0.25, (4.7, 1.9, 1.75), (0.25, 0.06, 0.08)),  # SUV
+        ),
+        "Van": (
+            SizeVariant(0.4, (5.05, 1.95, 1.8), (0.2, 0.05, 0.08)),  # minivan
+            SizeVariant(0.6, (5.6, 2.0, 2.4), (0.4, 0.06, 0.15)),  # panel van
+        ),
+        "Truck": (
+            SizeVariant(0.55, (7.5, 2.45, 3.3), (0.8, 0.05, 0.2)),  # box truck
+            SizeVariant(0.35, (10.5, 2.5, 3.6), (1.2, 0.04, 0.2)),  # rigid lorry
+            SizeVariant(0.1, (15.5, 2.55, 3.9), (1.0, 0.03, 0.1)),  # articulated lorry
+        ),
+        "Bus": (
+            SizeVariant(0.75, (12.0, 2.55, 3.1), (0.3, 0.03, 0.1)),  # city bus
+            SizeVariant(0.25, (9.5, 2.45, 3.0), (0.5, 0.04, 0.1)),  # midibus
+        ),
+    }
+    # street light, sign, tree, hedge, bin, bollard, pole
+    return StreetStyle("urban", spacing, sizes, 0.06, True, (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0))
+
+
+STYLES = {"classic": _classic, "urban": _urban}
+
+
+def street_style(name: str) -> StreetStyle:
+    """The `StreetStyle` of a street name (``classic`` or ``urban``)."""
+    maker = STYLES.get(name)
+    if maker is None:
+        raise ValueError(f"unknown street {name!r}; known: {', '.join(STYLES)}")
+    return maker()
+
+
+def sample_size(variants: tuple[SizeVariant, ...], rng: np.random.Generator) -> tuple[float, float, float]:
+    """A size drawn from a mixture of body types (each within two standard deviations of its mean)."""
+    weights = np.array([v.weight for v in variants])
+    variant = variants[int(rng.choice(len(variants), p=weights / weights.sum()))]
+    noise = np.clip(rng.standard_normal(3), -2.0, 2.0)
+    return tuple(float(m + s * n) for m, s, n in zip(variant.size, variant.spread, noise))  # type: ignore[return-value]

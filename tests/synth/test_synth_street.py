@@ -1,0 +1,109 @@
+"""Urban streets: cars packed along the kerbs, pedestrians in groups, real body-type sizes, boundaries."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from annotator.core.geometry import Cuboid, bev_intersection_area
+from annotator.synth import SceneConfig
+from annotator.synth.ground import Ground
+from annotator.synth.layout import StreetLayout
+from annotator.synth.primitives import FOLIAGE
+from annotator.synth.scene import Scene
+from annotator.synth.street import SizeVariant, Spacing, sample_size, street_style
+
+CLASSES = ("Car", "Van", "Truck", "Bus", "Pedestrian", "Cyclist")
+
+
+@pytest.fixture(scope="module")
+def scenes() -> list[Scene]:
+    return [Scene(SceneConfig(seed=s, n_frames=1, street="urban", classes=CLASSES)) for s in range(3)]
+
+
+def footprint_gaps(actors: list) -> list[float]:
+    """Free space along x between neighbours of one strip (sorted by x)."""
+    actors = sorted(actors, key=lambda a: a.start[0])
+    return [b.start[0] - b.size[0] / 2 - (a.start[0] + a.size[0] / 2) for a, b in itertools.pairwise(actors)]
+
+
+def test_parked_cars_are_packed_along_the_kerb(scenes: list[Scene]) -> None:
+    gaps = []
+    for scene in scenes:
+        kerb = scene.layout.road_half_width
+        for side in (-1, 1):
+            parked = [a for a in scene.actors if a.velocity == 0 and a.label in ("Car", "Van", "Truck", "Bus")
+                      and side * a.start[1] > scene.layout.lanes_half_width + scene.layout.bike_width]  # fmt: skip
+            for actor in parked:  # close to the kerb
+                half_y = actor.size[0] / 2 * abs(np.sin(actor.yaw)) + actor.size[1] / 2 * abs(
+                    np.cos(actor.yaw)
+                )
+                assert 0.0 < kerb - (side * actor.start[1] + half_y) < 0.25
+            gaps += footprint_gaps(parked)
+    gaps = np.array(gaps)
+    assert len(gaps) > 40 and np.all(gaps > 0.25)
+    assert np.mean(gaps < 1.0) > 0.6  # runs of cars under a metre apart, broken by driveways
+    assert np.any(gaps > 3.0)
+
+
+def test_classic_parking_is_spread_out() -> None:
+    scene = Scene(SceneConfig(seed=0, n_frames=1))
+    parked = [a for a in scene.actors if a.velocity == 0 and a.start[1] < 0 and a.label == "Car"]
+    assert np.mean(np.array(footprint_gaps(parked)) < 1.0) < 0.3
+
+
+def test_pedestrians_walk_in_groups(scenes: list[Scene]) -> None:
+    together, alone = 0, 0
+    for scene in scenes:
+        people = [a for a in scene.actors if a.label == "Pedestrian"]
+        for person in people:
+            near = [o for o in people if o is not person and abs(o.start[0] - person.start[0]) < 1.6
+                    and abs(o.start[1] - person.start[1]) < 1.6 and o.velocity == person.velocity]  # fmt: skip
+            together += bool(near)
+            alone += not near
+    assert together > 0.35 * (together + alone) and alone > 0.2 * (together + alone)
+
+
+def test_nobody_overlaps_in_an_urban_street(scenes: list[Scene]) -> None:
+    for scene in scenes:
+        boxes = [Cuboid((*a.start, 0.0), a.size, a.yaw) for a in scene.actors]
+        for a, b in itertools.combinations(boxes, 2):
+            if abs(a.center[0] - b.center[0]) < 20 and abs(a.center[1] - b.center[1]) < 4:
+                assert bev_intersection_area(a, b) < 1e-6
+
+
+def test_vehicle_sizes_follow_body_type_mixtures(scenes: list[Scene]) -> None:
+    lengths = {label: [a.size[0] for s in scenes for a in s.actors if a.label == label] for label in CLASSES}
+    cars = np.array(lengths["Car"])
+    assert cars.min() > 3.6 and cars.max() < 5.3 and cars.std() > 0.3
+    rng = np.random.default_rng(0)
+    trucks = np.array([sample_size(street_style("urban").sizes["Truck"], rng)[0] for _ in range(400)])
+    assert np.mean(trucks < 9.0) > 0.4 and np.mean(trucks > 13.0) > 0.05  # box trucks to articulated
+    assert sample_size((SizeVariant(1.0, (2.0, 1.0, 1.0), (0.0, 0.0, 0.0)),), rng) == (2.0, 1.0, 1.0)
+
+
+def test_urban_streets_have_boundaries_and_steeper_slopes() -> None:
+    rng = np.random.default_rng(0)
+    style = street_style("urban")
+    slopes = [abs(Ground.sample(StreetLayout(), rng, 1.0, style.max_slope).slope[0]) for _ in range(40)]
+    assert max(slopes) > 0.04 and max(slopes) <= 0.06
+    scene = Scene(SceneConfig(seed=1, n_frames=1, street="urban", object_range=20.0))
+    assert scene.ground.slope[0] != Scene(SceneConfig(seed=1, n_frames=1, object_range=20.0)).ground.slope[0]
+    line = scene.layout.building_line
+    along_line = [p for p in scene.static if abs(abs(p.center[1]) - (line - 0.15)) < 0.01]
+    assert len(along_line) > 10
+    assert any(p.porosity > 0.5 for p in along_line)  # fences
+    assert any(p.texture == FOLIAGE for p in along_line)  # hedges
+    assert any(p.porosity == 0 and p.half[1] > 0.1 for p in along_line)  # walls
+
+
+def test_spacing_draws_far_gaps_at_their_rate() -> None:
+    spacing = Spacing((0.0, 1.0), (10.0, 20.0), far_chance=0.25)
+    gaps = np.array([spacing.sample(np.random.default_rng(i)) for i in range(800)])
+    assert np.mean(gaps >= 10.0) == pytest.approx(0.25, abs=0.05)
+    with pytest.raises(ValueError, match="unknown street 'rural'"):
+        street_style("rural")
+    with pytest.raises(ValueError, match="street must be one of"):
+        SceneConfig(street="rural")
