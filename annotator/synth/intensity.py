@@ -25,7 +25,8 @@ class IntensityModel:
     for materials with reflectivity >= ``retro_threshold`` (retro-reflective: no incidence term). The sensor
     reports ``scale * clip(gain * strength ** gamma, 0, 1)`` (rounded to whole steps when ``integer``),
     with Gaussian ``noise`` (in 0..1 units, before the response) scaled by the scene's noise level.
-    Returns whose strength is below ``weak`` are mostly lost (too weak for the receiver).
+    Returns whose strength is below ``weak`` are lost with probability ``weak_loss`` (too weak for the
+    receiver: glass, black paint, asphalt far away at a grazing angle).
     """
 
     ambient: float = 0.25
@@ -37,14 +38,15 @@ class IntensityModel:
     integer: bool = False
     noise: float = 0.01
     weak: float = 0.015
+    weak_loss: float = 0.6
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ambient <= 1.0:
             raise ValueError(f"ambient must be between 0 and 1, got {self.ambient}")
         if min(self.falloff, self.gamma, self.gain, self.scale) <= 0:
             raise ValueError("falloff, gamma, gain and scale must be positive")
-        if self.noise < 0 or self.weak < 0:
-            raise ValueError("noise and weak must not be negative")
+        if self.noise < 0 or self.weak < 0 or not 0.0 <= self.weak_loss <= 1.0:
+            raise ValueError("noise and weak must not be negative, weak_loss must be in 0..1")
 
     def strength(
         self, reflectivity: np.ndarray, cos_incidence: np.ndarray, distance: np.ndarray

@@ -223,7 +223,9 @@ def scan(
     strength = model.strength(seen.reflectivity, incidence, t)
     strength += rng.normal(0.0, model.noise * noise, len(rays))
     lost = rng.random(len(rays)) < (
-        config.dropout * noise + 0.6 * (strength < model.weak) + 0.15 * (t / config.max_range) ** 2
+        config.dropout * noise
+        + model.weak_loss * (strength < model.weak)
+        + 0.15 * (t / config.max_range) ** 2
     )
     t = t + rng.normal(0.0, config.range_noise * noise, len(rays))
     spurious = rng.random(len(rays)) < config.spurious * noise

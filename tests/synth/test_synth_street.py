@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from annotator.core.geometry import Cuboid, bev_intersection_area
-from annotator.synth import SceneConfig
+from annotator.synth import SceneConfig, iter_frames, sensor_preset
 from annotator.synth.ground import Ground
 from annotator.synth.layout import StreetLayout
 from annotator.synth.primitives import FOLIAGE
@@ -107,3 +108,11 @@ def test_spacing_draws_far_gaps_at_their_rate() -> None:
         street_style("rural")
     with pytest.raises(ValueError, match="street must be one of"):
         SceneConfig(street="rural")
+
+
+def test_an_urban_frame_is_the_same_bytes_for_the_same_seed() -> None:
+    lidar = replace(sensor_preset("vlp16"), azimuth_step=1.0)
+    config = SceneConfig(seed=2, n_frames=1, object_range=30.0, street="urban", lidar=lidar, classes=CLASSES)
+    first, again = (next(iter_frames(config, render_images=False)) for _ in range(2))
+    assert len(first.points) > 1000 and first.points.tobytes() == again.points.tobytes()
+    assert [o.to_dict() for o in first.objects] == [o.to_dict() for o in again.objects]
