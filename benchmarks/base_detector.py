@@ -74,7 +74,19 @@ def load_plugin(registry, plugin: str, weights: Path | None):
 
 
 # -- 1. generated frames -----------------------------------------------------------------------------------
-def generated_quality(model, params: dict, threshold: float, per_sensor: int, classes: list[str]) -> None:
+def summary(counts: dict[float, dict[str, ClassCounts]]) -> dict[str, list[float]]:
+    """Recall and precision per class (and "any") at IoU 0.5 and 0.7, rounded, for the model card."""
+    result = {}
+    for iou, rows in counts.items():
+        for name, c in rows.items():
+            if c.truths or (name == "any" and c.detections):
+                result[f"{name} @{iou}"] = [round(c.recall, 2), round(c.precision, 2)]
+    return result
+
+
+def generated_quality(
+    model, params: dict, threshold: float, per_sensor: int, classes: list[str], card: dict
+) -> None:
     """Recall / precision per simulated sensor on generated frames of unseen scenes."""
     from annotator.synth import iter_frames
     from plugins.pointpillars.base_data import FRAMES_PER_SCENE, scene_for
@@ -102,6 +114,9 @@ def generated_quality(model, params: dict, threshold: float, per_sensor: int, cl
                 for name, c in evaluate_frame(truths, found, classes, iou).items():
                     counts.setdefault(iou, {}).setdefault(name, ClassCounts()).add(c)
             done += 1
+        card[f"generated {sensor}, {done} frames"] = {
+            k: v for k, v in summary(counts).items() if k.startswith(("any", "Car", "Pedestrian"))
+        }
         for iou, rows in counts.items():
             cells = "  ".join(
                 f"{n} {c.recall:.2f}/{c.precision:.2f}" for n, c in rows.items() if c.truths or c.detections
@@ -164,6 +179,8 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
     }
     rows = {}
     for title, extra in runs.items():
+        if args.runs and title.split()[0] not in args.runs.split(","):
+            continue
         began = time.perf_counter()
         report = json.loads(cli("simulate", str(project), *common, *extra))
         rows[title] = report
@@ -192,6 +209,9 @@ def main() -> None:
     )
     parser.add_argument("--every", type=int, default=5, help="fine-tune after every K frames (--online)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per fine-tuning run (--online)")
+    parser.add_argument("--json-out", type=Path, help="write the base model's figures here (model card)")
+    parser.add_argument("--runs", help="--online runs to do: manual,base,scratch (default all)")
+    parser.add_argument("--online-only", action="store_true", help="skip sections 1-3")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a pointpillars parameter (e.g. y_extent=51.2)")  # fmt: skip
     args = parser.parse_args()
@@ -202,6 +222,13 @@ def main() -> None:
     model, manifest, weights, floor_key = load_plugin(registry, PLUGIN, args.weights)
     params = manifest.parameter_values({"threads": args.threads, **dict(p.split("=", 1) for p in args.param)})
     print(f"base model: {weights} (version {model.version}); score >= {args.threshold}", flush=True)
+    if args.online_only:
+        print(
+            f"\n4. Argoverse log, scripted annotator (fine-tuning every {args.every} frames, {args.epochs} epochs):"
+        )
+        online(args, weights)
+        return
+    card: dict = {"threshold": args.threshold}
     if args.generated:
         print("\n1. generated frames (seed 9000, never trained on):")
         generated_quality(
@@ -210,6 +237,7 @@ def main() -> None:
             args.threshold,
             args.generated,
             list(manifest.classes),
+            card,
         )
     contenders = [("base", AllScores(model, floor_key), params, list(manifest.classes))]
     if not args.no_geometric:
@@ -240,9 +268,29 @@ def main() -> None:
         for name, samples in sets:
             tally = real_assist.measure(adapter, values, samples(), classes, args.threshold)
             real_assist.report(f"{title} on {name}", tally, classes, args.threshold, costs)
+            if title == "base" and tally.frames:
+                manual_s = costs.seconds(tally.manual)
+                card[name] = {
+                    **{
+                        k: v
+                        for k, v in summary(tally.counts).items()
+                        if k.startswith(("any", "Car", "Pedestrian"))
+                    },
+                    "edits fixed/manual": f"{tally.fixed.total}/{tally.manual.total}",
+                    "effort fixed/manual": round(costs.seconds(tally.fixed) / manual_s, 2)
+                    if manual_s
+                    else None,
+                }
     import os
 
     rate, cpu_rate = speed(model, params)
+    card["speed, 120k points, 1 thread"] = (
+        f"{cpu_rate:.1f} frames/s of CPU time ({rate:.1f} by the shared wall clock)"
+    )
+    if args.json_out is not None:
+        import json
+
+        args.json_out.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"\n3. speed on a {SPEED_POINTS // 1000}k-point frame, {args.threads} thread(s): {rate:.1f} frames/s "
           f"(wall clock, load average {os.getloadavg()[0]:.1f}), {cpu_rate:.1f} frames/s of CPU time")  # fmt: skip
     if args.online and real_assist.ARGOVERSE.is_dir():

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,3 +113,47 @@ def test_ground_levelling_makes_predictions_follow_the_frame(registry):
     np.testing.assert_allclose(high.boxes[:, 2] - low.boxes[:, 2], 1.73, atol=0.02)
     np.testing.assert_allclose(high.boxes[:, :2], low.boxes[:, :2], atol=0.02)
     assert all(math.isfinite(v) for v in high.scores)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """A one-frame demo project (no weights of its own)."""
+    from annotator.synth.demo import create_demo_project
+
+    root = tmp_path_factory.mktemp("base") / "demo"
+    create_demo_project(root, frames=1, seed=5)
+    return root
+
+
+def test_simulate_starts_from_the_shipped_weights_unless_from_scratch(registry, demo):
+    from annotator.ml.finetune.simulate import SimulationSettings, _Simulation
+
+    shipped, _ = shipped_weights(registry.manifest("pointpillars"))
+    assert _Simulation(demo, registry, "pointpillars", SimulationSettings("fixed")).initial == shipped
+    own = PluginRegistry.discover([], entry_points_too=True)  # a registry keeps the model it loaded
+    fresh = _Simulation(demo, own, "pointpillars", SimulationSettings("fixed", from_scratch=True))
+    assert fresh.initial is None and not fresh.model.trained
+
+
+def test_first_preannotation_of_a_new_project_uses_the_shipped_weights(registry, demo, capsys):
+    from annotator.io.workspace import Workspace
+
+    root = demo
+    args = [
+        "preannotate",
+        str(root),
+        "--plugin",
+        "pointpillars",
+        "--in-process",
+        "--no-progress",
+        "-p",
+        "threads=1",
+    ]
+    assert main(args) == 0
+    assert "pre-annotated 1 of 1 frames with pointpillars" in capsys.readouterr().out
+    model = registry.load("pointpillars")
+    model.load(str(base_weights(registry.manifest("pointpillars"))))
+    with Workspace.open(root) as workspace:
+        proposals = [a for a in workspace.project.annotations.values() if a.is_proposal]
+    assert len(proposals) >= 5  # fresh weights propose nothing at the default threshold
+    assert {a.provenance.model_version for a in proposals} == {model.version}
