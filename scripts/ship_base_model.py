@@ -1,6 +1,6 @@
 """Copy a base-training run's chosen epoch into the pointpillars package as its shipped weights.
 
-    python scripts/ship_base_model.py RUN_DIR EPOCH [--quality FILE.json] [--notes TEXT]
+    python scripts/ship_base_model.py RUN_DIR EPOCH [--quality FILE.json] [--notes TEXT] [--command TEXT]
 
 Writes ``plugins/pointpillars/weights/base.pt`` (the plugin checkpoint of that epoch), the model card
 ``base.card.json`` (run options, generator, hardware, time, the quality figures of ``--quality``) and puts
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("epoch", type=int, help="the epoch whose weights to ship")
     parser.add_argument("--quality", type=Path, help="JSON of measured quality to put on the card")
     parser.add_argument("--notes", default="", help="a line for the card")
+    parser.add_argument("--command", help="how the run was made, when not one plain train-base command")
     args = parser.parse_args()
     source = args.run / "weights" / f"epoch_{args.epoch:03d}.pt"
     run = (
@@ -69,7 +70,8 @@ def main() -> None:
             "seed": options["seed"],
         },
         "training": {
-            "command": f"scripts/train_base_model.sh OUT --frames {options['frames']} --epochs {options['epochs']} "
+            "command": args.command
+            or f"scripts/train_base_model.sh OUT --frames {options['frames']} --epochs {options['epochs']} "
             f"--sensors {','.join(options['sensors'])} --seed {options['seed']}",
             "epochs": f"{args.epoch} of {options['epochs']}",
             "batch_size": options["batch_size"],

@@ -69,12 +69,13 @@ def model_card(manifest: PluginManifest) -> dict[str, Any] | None:
 
 
 def card_lines(card: dict[str, Any]) -> list[str]:
-    """A model card as short "key: value" lines (nested values flattened one level)."""
+    """A model card as short "key: value" lines; a section of sections (such as the quality per data set)
+    gets one indented line per entry."""
     lines = []
     for key, value in card.items():
-        if isinstance(value, dict):
-            inner = ", ".join(f"{k} {_short(v)}" for k, v in value.items())
-            lines.append(f"{key}: {inner}")
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            lines.append(f"{key}:")
+            lines += [f"  {name}: {_short(entry)}" for name, entry in value.items()]
         else:
             lines.append(f"{key}: {_short(value)}")
     return lines
@@ -84,9 +85,11 @@ def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, list):
+        if len(value) == 2 and all(isinstance(v, (int, float)) for v in value):  # recall / precision
+            return f"{_short(value[0])}/{_short(value[1])}"
         return ", ".join(_short(v) for v in value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} {_short(v)}" for k, v in value.items()) + "}"
+        return "; ".join(f"{k} {_short(v)}" for k, v in value.items())
     return str(value)
 
 
