@@ -49,6 +49,8 @@ step preannotate "$D" --plugin beside --no-progress
 step train "$D" --plugin beside --labels ground-truth --epochs 5 --no-progress; expect "weights"
 step simulate "$D" --plugin beside --strategy online --every 1; expect "online:"
 step versions "$D" --plugin beside
+step plugins;                                      expect "pointpillars ships base weights"
+step train-base "$WORK/base" --frames 2 --epochs 1 --sensors vlp16 --batch-size 2; expect "done: 1 epochs"
 echo "check: annotator finetune (a demo project has no verified frame: the planned refusal)"
 if bare finetune "$D" --plugin beside > "$WORK/out.txt" 2>&1; then echo "check: finetune should refuse"; exit 1; fi
 expect "no verified frame to train beside on"

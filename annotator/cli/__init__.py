@@ -21,6 +21,7 @@ from annotator.cli import (
     render_commands,
     simulate_command,
     track_command,
+    train_base_command,
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     uncertainty_commands,
     finetune_commands,
     simulate_command,
+    train_base_command,
 )
 
 

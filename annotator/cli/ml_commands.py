@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_plugins(args: argparse.Namespace) -> int:
     """``annotator plugins``: every discovered plugin, with the reason when one is unavailable; the default
-    3D plugin (the project's with ``--project``) is marked."""
+    3D plugin (the project's with ``--project``) is marked; the model card of shipped weights follows."""
     from annotator.ml.defaults import project_default_plugin
+    from annotator.ml.shipped import card_lines, model_card
 
     registry = PluginRegistry.discover()
     if args.set_default:
@@ -56,6 +57,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                 "status": "available" if entry.available else f"unavailable: {entry.reason}",
                 "origin": entry.origin,
                 "default": entry.id == default,
+                "weights_card": model_card(manifest) if manifest else None,
             }
         )
     if args.json:
@@ -74,6 +76,10 @@ def run_plugins(args: argparse.Namespace) -> int:
         mark = "* " if row["default"] else "  "
         print(mark + "  ".join(str(row[key]).ljust(widths[key]) for key in widths) + "  " + row["status"])
     print(f"* default 3D plugin (used when --plugin is left out): {default}")
+    for row in rows:
+        if row["weights_card"]:
+            print(f"\n{row['id']} ships base weights (used when a project has none of its own):")
+            print("\n".join(f"  {line}" for line in card_lines(row["weights_card"])))
     return 0
 
 

@@ -39,7 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, default="online", help="default: online")
     parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
     parser.add_argument("--every", type=int, default=5, metavar="K", help="fine-tune after every K frames")
-    parser.add_argument("--initial", type=Path, metavar="WEIGHTS", help="the starting model's weights file")
+    parser.add_argument(
+        "--initial",
+        type=Path,
+        metavar="WEIGHTS",
+        help="the starting model's weights file (default: the weights the plugin ships)",
+    )
+    parser.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="start from fresh weights, not from the weights the plugin ships",
+    )
     parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
     parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")
     parser.add_argument(
@@ -89,7 +99,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
-        initial_weights=args.initial, min_points=args.min_points, costs=costs,
+        initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 

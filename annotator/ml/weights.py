@@ -16,6 +16,7 @@ from annotator.core.model_versions import current_version
 from annotator.core.project import Project
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.registry import PluginError
+from annotator.ml.shipped import shipped_weights
 
 logger = logging.getLogger(__name__)
 
@@ -87,16 +88,32 @@ def mark_latest(weights: Path) -> None:
     (weights.parent / LATEST_POINTER).write_text(weights.name, encoding="utf-8")
 
 
+def chosen_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
+    """``explicit``, else the project's latest weights for the plugin, else the weights the plugin ships
+    (`annotator.ml.shipped`), else None."""
+    if explicit is not None:
+        return explicit
+    latest = latest_weights(project, manifest.id)
+    if latest is not None:
+        return latest
+    shipped = shipped_weights(manifest)
+    return None if shipped is None else shipped[0]
+
+
 def verified_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
-    """The weights `load_weights` would load (``explicit``, else the project's latest), after checking
-    their recorded hash; None when there are none or the plugin loads no weights."""
-    path = explicit or latest_weights(project, manifest.id)
+    """The weights `load_weights` would load (`chosen_weights`), after checking their recorded hash (the
+    model version's, the sidecar's, or the manifest's for shipped weights); None when there are none or
+    the plugin loads no weights."""
+    path = chosen_weights(manifest, project, explicit)
     if path is None or not manifest.supports("load"):
         return None
     current = current_version(project, manifest.id)
     recorded = (
         current.sha256 if current is not None and project.resolve_path(current.weights) == path else None
     )
+    shipped = shipped_weights(manifest)
+    if not recorded and shipped is not None and shipped[0] == path:
+        recorded = shipped[1]
     check_digest(path, recorded or None)
     return path
 
@@ -104,8 +121,9 @@ def verified_weights(manifest: PluginManifest, project: Project, explicit: Path 
 def load_weights(
     model: Any, manifest: PluginManifest, project: Project, explicit: Path | None = None
 ) -> Path | None:
-    """Load ``explicit`` weights, else the project's latest for the plugin; the path loaded, or None."""
-    path = explicit or latest_weights(project, manifest.id)
+    """Load ``explicit`` weights, else the project's latest for the plugin, else its shipped ones; the
+    path loaded, or None."""
+    path = chosen_weights(manifest, project, explicit)
     if path is None or not manifest.supports("load"):
         return None
     if getattr(model, "_annotator_weights", None) != str(path):

@@ -196,6 +196,7 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.finetune", "&Fine-tune now", menu, "training.start_now", keys=("Ctrl+Alt+T",), separator_before=True, tip="the plugin and options chosen in the Training panel, in a child process"),
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
         ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),
+        ActionSpec("models.model_cards", "Model car&ds...", menu, "preannotation.show_model_cards", tip="the weights each plugin ships: data, training, measured quality"),
     )  # fmt: skip
 
 

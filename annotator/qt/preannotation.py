@@ -32,6 +32,7 @@ from annotator.ml.preannotate import (
 )
 from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
+from annotator.ml.shipped import cards_text
 from annotator.ml.weights import load_weights
 from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
@@ -181,6 +182,7 @@ class PreannotationController(QObject):
         self.progress = StatusProgress()
         self.progress.cancel_requested.connect(self.cancel)
         self.error_box: QMessageBox | None = None
+        self.card_box: QMessageBox | None = None
         self.summary: PreannotationSummary | None = None
         self._thread: QThread | None = None
         self._worker: PreannotationWorker | None = None
@@ -219,6 +221,15 @@ class PreannotationController(QObject):
             self.message.emit("Open a project with frames to pre-annotate", 5000)
             return
         self._ask(frames, f"all {len(frames)} frames")
+
+    def show_model_cards(self) -> None:
+        """Models > Model cards: what the shipped weights of each plugin are (data, training, quality)."""
+        text = cards_text(self.registry)
+        if self.card_box is not None:
+            self.card_box.close()
+        self.card_box = QMessageBox(QMessageBox.Icon.Information, "Model cards", text, parent=self._widget)
+        self.card_box.setObjectName("modelCards")
+        self.card_box.open()
 
     def _ask(self, frames: list[Frame], scope: str) -> None:
         if self.running:

@@ -56,9 +56,12 @@ MANIFEST = {
     # the tie between a lane's side and its heading) and head dropout; 20 epochs fit the new frames closely
     # (checked on the 10 frames after 25 fine-tuned ones: 126 edits, 168 with 10 epochs).
     "finetune_defaults": {"epochs": 20, "augment": False, "train_dropout": 0.0},
+    # Weights trained on generated scenes of several simulated sensors (`annotator train-base`), used when a
+    # project has none of its own; loading checks this hash. Written by scripts/ship_base_model.py.
+    "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json"},
     "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
     "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
     "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D "
-    "CNN, and decoded from per-class centre heatmaps. Ships without weights: train it in the app (fit) "
-    "or load a local checkpoint.",
+    "CNN, and decoded from per-class centre heatmaps. Ships with base weights trained on generated streets "
+    "seen by several simulated LiDARs (see its model card); fine-tune them in the app or train your own.",
 }  # fmt: skip

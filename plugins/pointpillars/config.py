@@ -23,6 +23,9 @@ class PillarConfig:
     """Grid and network sizes. The grid spans ``x_range`` x ``y_range`` (metres, LiDAR frame) in square
     ``cell`` pillars; points outside ``z_range`` are ignored. The backbone has one stage per entry of
     ``channels`` (strides 2, 4, 8, ...); both grid sides must be multiples of 2 ** stages cells.
+    ``ground_z``: each frame is shifted so that its estimated ground lies at this height (None: points as
+    they come; see `plugins.pointpillars.ground`); ``intensity``: False feeds zeros instead of the sensor's
+    intensity (which no two sensors scale alike).
     """
 
     x_range: tuple[float, float] = (-51.2, 51.2)
@@ -34,6 +37,8 @@ class PillarConfig:
     layers: tuple[int, ...] = (2, 3, 3)
     head_channels: int = 64
     classes: tuple[str, ...] = CLASSES
+    ground_z: float | None = None
+    intensity: bool = True
 
     def __post_init__(self) -> None:
         for name in ("x_range", "y_range", "z_range", "channels", "layers", "classes"):

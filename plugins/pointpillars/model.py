@@ -24,6 +24,7 @@ from annotator.ml.registry import PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.decode import Candidates, decode
+from plugins.pointpillars.ground import ground_shift, levelled
 from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.nms import rotated_nms
 from plugins.pointpillars.pillars import crop_points
@@ -63,6 +64,15 @@ class PointPillarsDetector:
         self.trained = False
         self.version = self._fingerprint()
 
+    @classmethod
+    def from_network(cls, net: PointPillarsNet) -> PointPillarsDetector:
+        """A trained detector around ``net`` (its config and weights)."""
+        detector = cls(net.config)
+        detector.members = [net.eval()]
+        detector.trained = True
+        detector.version = detector._fingerprint()
+        return detector
+
     # -- state -----------------------------------------------------------------------------------------
     def _fresh(self, seed: int) -> PointPillarsNet:
         with torch.random.fork_rng():
@@ -100,15 +110,27 @@ class PointPillarsDetector:
 
     # -- prediction ------------------------------------------------------------------------------------
     def _inputs(self, frame: FrameInput) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The frame's cropped points (ground-levelled when the config says so) and their batch index;
+        the shift applied is kept in ``_shift`` for `_detections`."""
         if frame.points is None:
             return None
-        points = torch.from_numpy(crop_points(frame.points, self.config))
-        return points, torch.zeros(len(points), dtype=torch.int64)
+        points = np.asarray(frame.points, dtype=np.float32)
+        self._shift = ground_shift(points, self.config.ground_z)
+        if self._shift:
+            points = points.copy()
+            points[:, 2] += np.float32(self._shift)
+        cropped = torch.from_numpy(crop_points(points, self.config))
+        return cropped, torch.zeros(len(cropped), dtype=torch.int64)
 
     def _detections(self, candidates: Candidates, values: dict[str, Any]) -> Detections:
         keep = rotated_nms(candidates.boxes, candidates.scores, values["nms_iou"])
+        boxes = candidates.boxes[keep]
+        shift = getattr(self, "_shift", 0.0)
+        if shift:
+            boxes = boxes.copy()
+            boxes[:, 2] -= shift
         return Detections(
-            candidates.boxes[keep],
+            boxes,
             candidates.labels[keep],
             candidates.scores[keep],
             self.config.classes,
@@ -192,10 +214,15 @@ class PointPillarsDetector:
             targets = labelled.targets
             names = [targets.class_names[int(label)] for label in targets.labels]
             weights = np.ones(len(names)) if labelled.weights is None else np.asarray(labelled.weights)
+            points, boxes = levelled(
+                np.asarray(labelled.frame.points, dtype=np.float32),
+                np.asarray(targets.boxes, dtype=np.float64)[:, :7],
+                self.config.ground_z,
+            )
             samples.append(
                 TrainSample(
-                    np.asarray(labelled.frame.points, dtype=np.float32),
-                    np.asarray(targets.boxes, dtype=np.float64)[:, :7],
+                    points,
+                    boxes,
                     np.array([index.get(name, -1) for name in names], dtype=np.int64),
                     weights.astype(np.float32),
                     labelled.partial,

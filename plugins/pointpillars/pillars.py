@@ -28,6 +28,8 @@ def crop_points(points: np.ndarray, config: PillarConfig) -> np.ndarray:
     if points.shape[1] == 3:
         points = np.concatenate([points, np.zeros((len(points), 1), np.float32)], axis=1)
     points = points[:, :4]
+    if not config.intensity:
+        points = np.concatenate([points[:, :3], np.zeros((len(points), 1), np.float32)], axis=1)
     z = points[:, 2]
     keep = config.contains(points[:, :2]) & (z >= config.z_range[0]) & (z < config.z_range[1])
     keep &= np.isfinite(points).all(axis=1)
@@ -53,21 +55,25 @@ class PillarEncoder(nn.Module):
         config = self.config
         nx, ny = config.grid_shape
         if len(points) == 0:
-            return torch.zeros(batch_size, self.out_channels, nx, ny, dtype=points.dtype)
+            return torch.zeros(
+                batch_size, self.out_channels, nx, ny, dtype=points.dtype, device=points.device
+            )
         x0, y0 = config.x_range[0], config.y_range[0]
         ix = ((points[:, 0] - x0) / config.cell).long().clamp_(0, nx - 1)
         iy = ((points[:, 1] - y0) / config.cell).long().clamp_(0, ny - 1)
         key = (batch * nx + ix) * ny + iy
         pillars, inverse, counts = torch.unique(key, return_inverse=True, return_counts=True)
-        sums = torch.zeros(len(pillars), 3, dtype=points.dtype).index_add_(0, inverse, points[:, :3])
+        sums = torch.zeros(len(pillars), 3, dtype=points.dtype, device=points.device).index_add_(
+            0, inverse, points[:, :3]
+        )
         mean = sums / counts[:, None].to(points.dtype)
         centre = torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
         features = torch.cat([points, points[:, :3] - mean[inverse], points[:, :2] - centre], dim=1)
         encoded = torch.relu(self.norm(self.linear(features)))
         channels = encoded.shape[1]
-        pooled = torch.zeros(len(pillars), channels, dtype=encoded.dtype)
+        pooled = torch.zeros(len(pillars), channels, dtype=encoded.dtype, device=encoded.device)
         pooled = pooled.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
         pooled = torch.cat([pooled, torch.log1p(counts.to(encoded.dtype))[:, None]], dim=1)
-        canvas = torch.zeros(batch_size * nx * ny, channels + 1, dtype=encoded.dtype)
+        canvas = torch.zeros(batch_size * nx * ny, channels + 1, dtype=encoded.dtype, device=encoded.device)
         canvas[pillars] = pooled
         return canvas.view(batch_size, nx, ny, channels + 1).permute(0, 3, 1, 2).contiguous()

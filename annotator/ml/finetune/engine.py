@@ -3,7 +3,8 @@
 1. Load the plugin and the parent's weights; cap the framework's CPU threads.
 2. Measure the parent on the held-apart old and new frames (for the forgetting gate).
 3. With self-training, pseudo-label unverified frames (sampled K times for the uncertainty).
-4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames); with uncertainty
+4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames, and generated frames
+   for a 3D plugin that ships base weights while the project has few verified ones); with uncertainty
    selection, in rounds of a few epochs, the most uncertain new frames under the current weights (chosen
    again before each round) are trained twice as often.
 5. Measure the candidate on the same frames and save its weights.
@@ -21,7 +22,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,14 @@ from annotator.ml.finetune.data import (
     select_pseudo_labels,
 )
 from annotator.ml.finetune.gate import report_score
+from annotator.ml.finetune.generated import generated_frames
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.shipped import shipped_weights
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.sampling import sample_frame, supported_modes
 from annotator.ml.weights import record_digest
@@ -163,6 +166,7 @@ class _Runner:
         offset: int,
         total: int | None,
         rate_factor: float = 1.0,
+        extra: Sequence[LabelledFrame] = (),
     ) -> list[float]:
         params = dict(self.values)
         if epochs is not None:
@@ -170,7 +174,7 @@ class _Runner:
         if rate_factor != 1.0 and params.get("learning_rate"):
             params["learning_rate"] = float(params["learning_rate"]) * rate_factor
         losses = []
-        data = self.labelled(frames)
+        data = self.labelled(frames) + list(extra)
         for progress in self.model.fit(data, params, self.cancel):
             if "loss" in progress.metrics:
                 losses.append(float(progress.metrics["loss"]))
@@ -251,6 +255,7 @@ def _train(
     losses: list[float] = []
     selected: set[int] = set()
     done = 0
+    generated = _generated_replay(runner, len(new) + len(old))
     for number in range(rounds):
         if runner.cancel.is_set():
             break
@@ -264,10 +269,27 @@ def _train(
             runner.emit("log", f"round {number + 1}/{rounds}: the {len(keep)} most uncertain of {len(new)} "
                         "new frames trained twice")  # fmt: skip
         mix = mix_replay(chunk, old, options.replay_ratio, rng) + pseudo
-        total = None if rounds == 1 else _estimate_total(len(mix), epochs, runner.values)
-        losses += runner.fit(mix, round_epochs, done, total, round_rate(number, rounds))
-        done += _estimate_total(len(mix), round_epochs, runner.values)
+        total = None if rounds == 1 else _estimate_total(len(mix) + len(generated), epochs, runner.values)
+        losses += runner.fit(mix, round_epochs, done, total, round_rate(number, rounds), generated)
+        done += _estimate_total(len(mix) + len(generated), round_epochs, runner.values)
     return losses, sorted(selected)
+
+
+def _generated_replay(runner: _Runner, verified: int) -> list[LabelledFrame]:
+    """Generated frames to mix in: for a 3D plugin that ships base weights, while the run has fewer than
+    ``generated_below`` verified training frames."""
+    options = runner.spec.options
+    if (
+        options.generated_frames <= 0
+        or verified >= options.generated_below
+        or runner.spec.task != "detect3d"
+        or shipped_weights(runner.manifest) is None
+    ):
+        return []
+    frames = generated_frames(runner.spec.classes, options.generated_frames, options.seed)
+    runner.emit("log", f"{len(frames)} generated frames replayed beside {verified} verified ones "
+                f"(fewer than {options.generated_below})")  # fmt: skip
+    return frames
 
 
 def round_rate(number: int, rounds: int) -> float:

@@ -33,7 +33,7 @@ from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTune
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.registry import PluginError
 from annotator.ml.uncertainty.scoring import is_stale
-from annotator.ml.weights import MODELS_FOLDER, latest_weights, recorded_digest
+from annotator.ml.weights import MODELS_FOLDER, recorded_digest, verified_weights
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ def plan_finetune(
     entry_points: bool = True,
 ) -> FineTuneSpec:
     """The job for the project's present state: verified frames by role, unverified ones for pseudo-labels,
-    the current version's weights (else ``initial_weights``, else the plugin's latest) to start from."""
+    the current version's weights (else ``initial_weights``, else the plugin's latest in the project, else the
+    weights the plugin ships, hash-checked) to start from."""
     if not manifest.supports("fit"):
         raise PluginError(f"plugin {manifest.id} cannot be trained (no 'fit' capability)")
     seen = seen_labels(project, manifest.id)
@@ -89,7 +90,7 @@ def plan_finetune(
     parent_weights = (
         project.resolve_path(current.weights)
         if current is not None
-        else initial_weights or latest_weights(project, manifest.id)
+        else verified_weights(manifest, project, initial_weights)
     )
     version_id = next_version_id(project, manifest.id)
     unverified = [

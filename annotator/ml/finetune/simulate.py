@@ -3,7 +3,8 @@
 A scripted annotator goes through the frames in order. On each it sees the current model's proposals
 (none with the ``manual`` strategy), counts the edits that turn them into the ground truth
 (`annotator.ml.finetune.edits`), puts the ground truth in as verified labels and moves on. Strategies:
-``manual`` (no model), ``fixed`` (the initial model, never retrained), ``online`` (fine-tuned every K
+``manual`` (no model), ``fixed`` (the initial model, never retrained: ``initial_weights``, else the
+weights the plugin ships, else fresh ones; ``from_scratch`` skips the shipped ones), ``online`` (fine-tuned every K
 frames in a child process with replay, forgetting gate, promotion), ``online-uncertainty`` (the same with
 uncertainty-driven selection of the new frames and self-training on pseudo-labels). Forgetting: after
 every promotion the current model is run on the first frames annotated ("probe" frames) and their edit
@@ -40,6 +41,7 @@ from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import Detections
 from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.shipped import base_weights
 from annotator.ml.training import is_label
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class SimulationSettings:
     options: FineTuneOptions = field(default_factory=FineTuneOptions)
     params: dict[str, Any] = field(default_factory=dict)
     initial_weights: Path | None = None
+    from_scratch: bool = False
     plugin_folders: list[Path] | None = None
     entry_points: bool = True
     probe: int = 5
@@ -196,8 +199,11 @@ class _Simulation:
         self.stack = UndoStack(self.project)
         self.values = self.manifest.parameter_values(settings.params)
         self.model = None if settings.strategy == "manual" else registry.load(plugin)
-        if self.model is not None and settings.initial_weights is not None:
-            self.model.load(str(settings.initial_weights))
+        self.initial = settings.initial_weights
+        if self.model is not None and self.initial is None and not settings.from_scratch:
+            self.initial = base_weights(self.manifest)
+        if self.model is not None and self.initial is not None:
+            self.model.load(str(self.initial))
         self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs)
 
     def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
@@ -225,7 +231,7 @@ class _Simulation:
             self_training=settings.strategy == "online-uncertainty",
         )
         spec = plan_finetune(
-            self.project, self.manifest, options, models_dir=models_dir, initial_weights=settings.initial_weights,
+            self.project, self.manifest, options, models_dir=models_dir, initial_weights=self.initial,
             plugin_folders=settings.plugin_folders, entry_points=settings.entry_points,
         )  # fmt: skip
         result = FineTuneJob(spec, on_log=on_log).start().wait(settings.job_timeout)

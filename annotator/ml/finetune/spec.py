@@ -22,6 +22,8 @@ class FineTuneOptions:
     ``self_training``: add confident (score >= ``pseudo_min_score``), certain (uncertainty <=
     ``pseudo_max_uncertainty``) boxes of up to ``pseudo_frames`` unverified frames at ``pseudo_weight``.
     ``threads``: CPU threads of the training process. ``params``: the plugin's parameters.
+    ``generated_frames``: generated frames mixed in while a run has fewer than ``generated_below`` verified
+    training frames, for plugins that ship base weights (see `annotator.ml.finetune.generated`).
     ``params`` override the plugin's ``finetune_defaults`` (see `annotator.ml.finetune.engine`).
     """
 
@@ -39,6 +41,8 @@ class FineTuneOptions:
     passes: int = 4
     threads: int = 1
     seed: int = 0
+    generated_frames: int = 4
+    generated_below: int = 10
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,304 @@
+"""The shipped PointPillars base detector against the alternatives, on generated and on REAL LiDAR.
+
+Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti,sustech] [--generated 4]
+                                        [--online] [--every 5] [--epochs 5] [--threads 1]
+
+1. Generated frames the base model never saw (seed 9000, every simulated sensor): recall / precision at
+   bird's-eye-view IoU 0.5 and 0.7, objects with >= 10 points within 50 m (fewer points: "don't care").
+2. Real frames (`benchmarks/real_assist.py`'s data and counting): the base model (``--weights``, default
+   the shipped ones) and the `geometric` plugin, Argoverse sweeps 0-29 (development) and 30-49 (held
+   out) apart, the KITTI frame (camera view) and SUSTechPOINTS (held out): recall / precision at IoU 0.5
+   and 0.7, edits and effort of ``fixed`` against ``manual``.
+3. Speed: median pre-annotation time of the base model on a 120k-point frame (the KITTI frame's points,
+   padded), CPU threads as ``--threads``.
+4. ``--online``: `annotator simulate` on the Argoverse log imported as an annotator would (``-o
+   max_range=50 -o min_points=10``): manual, base ``fixed``, base + ``online`` fine-tuning every
+   ``--every`` frames and PointPillars ``online`` from scratch, in one run (edits, effort vs manual,
+   forgetting on the first frames). Slow on a CPU: ``--epochs`` per fine-tuning run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import real_assist
+
+from annotator.core.geometry import Cuboid, bev_iou
+from annotator.ml.evaluation import ClassCounts, evaluate_frame
+from annotator.ml.finetune.edits import EffortModel
+from annotator.ml.protocol import FrameInput
+
+PLUGIN = "pointpillars"
+#: Detections are kept down to this score so the threshold sweep can count them.
+FLOOR = 0.05
+GENERATED_SEED = 9000
+SPEED_POINTS = 120_000
+
+
+class AllScores:
+    """A plugin model predicting down to `FLOOR` whatever threshold the benchmark passes."""
+
+    def __init__(self, model, floor_key: str | None) -> None:
+        self.model, self.floor_key = model, floor_key
+
+    def predict(self, frame: FrameInput, params: dict):
+        values = {k: v for k, v in params.items() if k != "min_score"}
+        if self.floor_key is not None:
+            values[self.floor_key] = FLOOR
+        return self.model.predict(frame, values)
+
+
+def load_plugin(registry, plugin: str, weights: Path | None):
+    """The plugin's model with ``weights`` (else its shipped ones, hash-checked, when it ships some)."""
+    from annotator.ml.shipped import base_weights
+
+    manifest = registry.manifest(plugin)
+    model = registry.load(plugin)
+    chosen = weights or base_weights(manifest)
+    if chosen is not None:
+        model.load(str(chosen))
+    floor_key = next(
+        (k for k in ("score_threshold", "min_score") if k in {p.name for p in manifest.parameters}), None
+    )
+    return model, manifest, chosen, floor_key
+
+
+# -- 1. generated frames -----------------------------------------------------------------------------------
+def summary(counts: dict[float, dict[str, ClassCounts]]) -> dict[str, list[float]]:
+    """Recall and precision per class (and "any") at IoU 0.5 and 0.7, rounded, for the model card."""
+    result = {}
+    for iou, rows in counts.items():
+        for name, c in rows.items():
+            if c.truths or (name == "any" and c.detections):
+                result[f"{name} @{iou}"] = [round(c.recall, 2), round(c.precision, 2)]
+    return result
+
+
+def generated_quality(
+    model, params: dict, threshold: float, per_sensor: int, classes: list[str], card: dict
+) -> None:
+    """Recall / precision per simulated sensor on generated frames of unseen scenes."""
+    from annotator.synth import iter_frames
+    from plugins.pointpillars.base_data import FRAMES_PER_SCENE, scene_for
+    from plugins.pointpillars.sensors import SENSORS
+
+    for sensor in SENSORS:
+        counts: dict[float, dict[str, ClassCounts]] = {}
+        done = 0
+        for scene in range(per_sensor):
+            _, config = scene_for(scene * FRAMES_PER_SCENE, [sensor], GENERATED_SEED)
+            frame = next(iter(iter_frames(config, render_images=False)))
+            truths, ignore = [], []
+            for obj in frame.objects:
+                box = obj.cuboid
+                near = math.hypot(*box.center[:2]) <= real_assist.MAX_RANGE
+                (truths if obj.num_points >= 10 and near and obj.label in classes else ignore).append(
+                    (obj.label, box)
+                )
+            result = model.predict(FrameInput(f"{sensor} {scene}", frame.points), params)
+            found = [(result.class_names[int(k)], Cuboid.from_array(b), float(s))
+                     for b, k, s in zip(result.boxes, result.labels, result.scores) if s >= threshold]  # fmt: skip
+            found = [d for d in found if math.hypot(*d[1].center[:2]) <= real_assist.MAX_RANGE]
+            found = [d for d in found if not any(bev_iou(d[1], b) >= 0.3 for _, b in ignore)]
+            for iou in (0.5, 0.7):
+                for name, c in evaluate_frame(truths, found, classes, iou).items():
+                    counts.setdefault(iou, {}).setdefault(name, ClassCounts()).add(c)
+            done += 1
+        card[f"generated {sensor}, {done} frames"] = {
+            k: v for k, v in summary(counts).items() if k.startswith(("any", "Car", "Pedestrian"))
+        }
+        for iou, rows in counts.items():
+            cells = "  ".join(
+                f"{n} {c.recall:.2f}/{c.precision:.2f}" for n, c in rows.items() if c.truths or c.detections
+            )
+            print(f"  generated {sensor} ({done} frames) BEV IoU {iou}: {cells}", flush=True)
+
+
+# -- 3. speed ----------------------------------------------------------------------------------------------
+def speed(model, params: dict, repeat: int = 7) -> tuple[float, float]:
+    """Median frames/s on a 120k-point real frame: by the wall clock, and by the process's CPU time (what
+    the rate would be with the cores to itself; this machine is shared)."""
+    cloud = next(iter(real_assist.kitti_samples(["Car"]))).points if real_assist.KITTI.is_dir() else None
+    rng = np.random.default_rng(0)
+    if cloud is None:
+        cloud = rng.uniform(-50, 50, (SPEED_POINTS, 4)).astype(np.float32)
+    extra = cloud[rng.integers(0, len(cloud), max(0, SPEED_POINTS - len(cloud)))]
+    points = np.concatenate([cloud, extra + rng.normal(0, 0.02, extra.shape).astype(np.float32)])[
+        :SPEED_POINTS
+    ]
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        model.predict(FrameInput("speed", points), params)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return 1.0 / statistics.median(wall), 1.0 / statistics.median(cpu)
+
+
+# -- 4. sequence simulation --------------------------------------------------------------------------------
+def cli(*arguments: str) -> str:
+    """Run ``annotator ARGS`` (this checkout's code); its stdout."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "annotator.cli", *arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"annotator {' '.join(arguments)} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def online(args: argparse.Namespace, weights: Path | None) -> None:
+    """The scripted annotator on the imported Argoverse log, per strategy and starting model."""
+    import json
+
+    work = Path(tempfile.mkdtemp(prefix="base-detector-"))
+    project = work / "argoverse"
+    cli("import", str(project), str(real_assist.ARGOVERSE), "--format", "argoverse",
+        "-o", "max_range=50", "-o", "min_points=10")  # fmt: skip
+    common = ["--plugin", PLUGIN, "--every", str(args.every), "--threads", str(args.threads), "--json",
+              "-p", f"threads={args.threads}", "-p", f"score_threshold={args.threshold}"]  # fmt: skip
+    if args.frames:
+        common += ["--frames", args.frames]
+    if args.epochs:
+        common += ["--epochs", str(args.epochs)]
+    start = ["--initial", str(weights)] if weights is not None else []
+    runs = {
+        "manual": ["--strategy", "manual"],
+        "base fixed": ["--strategy", "fixed", *start],
+        "base + online": ["--strategy", "online", *start],
+        "scratch online": ["--strategy", "online", "--from-scratch"],
+    }
+    rows = {}
+    for title, extra in runs.items():
+        if args.runs and title.split()[0] not in args.runs.split(","):
+            continue
+        began = time.perf_counter()
+        report = json.loads(cli("simulate", str(project), *common, *extra))
+        rows[title] = report
+        totals = report["totals"]
+        print(f"  {title}: {totals['total']} edits (added {totals['added']}, deleted {totals['deleted']}, "
+              f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
+              f"{totals['effort_s'] / 60:.1f} min = {totals['effort_s'] / max(report['manual_effort_s'], 1e-9):.2f}x manual, "
+              f"forgetting {report.get('forgetting')}, {time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--weights", type=Path, help="base weights (default: the ones pointpillars ships)")
+    parser.add_argument("--data", default="argoverse,kitti,sustech", help="real data sets, comma-separated")
+    parser.add_argument("--frames", help="Argoverse sweeps, e.g. 0-29 (default: 0-29 and 30-49 apart)")
+    parser.add_argument(
+        "--generated", type=int, default=4, metavar="N", help="generated frames per sensor (0: none)"
+    )
+    parser.add_argument("--threshold", type=float, default=0.3, help="score threshold of the proposals")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--no-geometric", action="store_true", help="skip the geometric plugin")
+    parser.add_argument(
+        "--online", action="store_true", help="also simulate fine-tuning on the Argoverse log"
+    )
+    parser.add_argument("--every", type=int, default=5, help="fine-tune after every K frames (--online)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per fine-tuning run (--online)")
+    parser.add_argument("--json-out", type=Path, help="write the base model's figures here (model card)")
+    parser.add_argument("--runs", help="--online runs to do: manual,base,scratch (default all)")
+    parser.add_argument("--online-only", action="store_true", help="skip sections 1-3")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a pointpillars parameter (e.g. y_extent=51.2)")  # fmt: skip
+    args = parser.parse_args()
+    from annotator.ml.registry import PluginRegistry
+
+    registry = PluginRegistry.discover()
+    costs = EffortModel()
+    model, manifest, weights, floor_key = load_plugin(registry, PLUGIN, args.weights)
+    params = manifest.parameter_values({"threads": args.threads, **dict(p.split("=", 1) for p in args.param)})
+    print(f"base model: {weights} (version {model.version}); score >= {args.threshold}", flush=True)
+    if args.online_only:
+        print(
+            f"\n4. Argoverse log, scripted annotator (fine-tuning every {args.every} frames, {args.epochs} epochs):"
+        )
+        online(args, weights)
+        return
+    card: dict = {"threshold": args.threshold}
+    if args.generated:
+        print("\n1. generated frames (seed 9000, never trained on):")
+        generated_quality(
+            model,
+            {**params, "score_threshold": args.threshold},
+            args.threshold,
+            args.generated,
+            list(manifest.classes),
+            card,
+        )
+    contenders = [("base", AllScores(model, floor_key), params, list(manifest.classes))]
+    if not args.no_geometric:
+        geo, geo_manifest, _, geo_key = load_plugin(registry, "geometric", None)
+        contenders.append(
+            (
+                "geometric",
+                AllScores(geo, geo_key),
+                geo_manifest.parameter_values({}),
+                list(geo_manifest.classes),
+            )
+        )
+    wanted = args.data.split(",")
+    print("\n2. real frames:")
+    for title, adapter, values, classes in contenders:
+        sets = []
+        if "argoverse" in wanted and real_assist.ARGOVERSE.is_dir():
+            parts = {args.frames: real_assist.parse_frames(args.frames)} if args.frames else {
+                "0-29 (development)": set(range(30)), "30-49 (held out)": set(range(30, 50))}  # fmt: skip
+            sets += [
+                (f"Argoverse sweeps {k}", lambda f=f, c=classes: real_assist.argoverse_samples(c, f))
+                for k, f in parts.items()
+            ]
+        if "kitti" in wanted and real_assist.KITTI.is_dir():
+            sets.append(("KITTI", lambda c=classes: real_assist.kitti_samples(c)))
+        if "sustech" in wanted and real_assist.SUSTECH.is_dir():
+            sets.append(("SUSTechPOINTS (held out)", lambda c=classes: real_assist.sustech_samples(c)))
+        for name, samples in sets:
+            tally = real_assist.measure(adapter, values, samples(), classes, args.threshold)
+            real_assist.report(f"{title} on {name}", tally, classes, args.threshold, costs)
+            if title == "base" and tally.frames:
+                manual_s = costs.seconds(tally.manual)
+                card[name] = {
+                    **{
+                        k: v
+                        for k, v in summary(tally.counts).items()
+                        if k.startswith(("any", "Car", "Pedestrian"))
+                    },
+                    "edits fixed/manual": f"{tally.fixed.total}/{tally.manual.total}",
+                    "effort fixed/manual": round(costs.seconds(tally.fixed) / manual_s, 2)
+                    if manual_s
+                    else None,
+                }
+    import os
+
+    rate, cpu_rate = speed(model, params)
+    card["speed, 120k points, 1 thread"] = (
+        f"{cpu_rate:.1f} frames/s of CPU time ({rate:.1f} by the shared wall clock)"
+    )
+    if args.json_out is not None:
+        import json
+
+        args.json_out.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    print(f"\n3. speed on a {SPEED_POINTS // 1000}k-point frame, {args.threads} thread(s): {rate:.1f} frames/s "
+          f"(wall clock, load average {os.getloadavg()[0]:.1f}), {cpu_rate:.1f} frames/s of CPU time")  # fmt: skip
+    if args.online and real_assist.ARGOVERSE.is_dir():
+        print(
+            f"\n4. Argoverse log, scripted annotator (fine-tuning every {args.every} frames, {args.epochs} epochs):"
+        )
+        online(args, weights)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""`annotator train-base`: generated frames cached, training resumable from its per-epoch checkpoints; the
+ground estimate and the sensor-agnostic augmentations it relies on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.cli import main
+
+pytest.importorskip("torch")
+
+
+def test_a_tiny_run_trains_checkpoints_and_resumes(tmp_path, capsys):
+    out = tmp_path / "base"
+    args = ["train-base", str(out), "--frames", "2", "--epochs", "1", "--sensors", "vlp16", "--batch-size", "2",
+            "--threads", "1"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "frames 2/2 (2 generated" in printed and "epoch 1/1" in printed and "min of training" in printed
+    assert (out / "checkpoints" / "epoch_001.pt").is_file() and (out / "weights" / "epoch_001.pt").is_file()
+    cached = sorted((out / "cache").glob("frame_*.npz"))
+    assert len(cached) == 2
+    stamp = cached[0].stat().st_mtime_ns
+
+    assert main([*args[:5], "2", "--resume", str(out / "checkpoints" / "last.pt")]) == 0
+    printed = capsys.readouterr().out
+    assert "resuming after epoch 1" in printed and "(0 generated" in printed  # the cache is reused
+    assert cached[0].stat().st_mtime_ns == stamp
+    assert (out / "weights" / "epoch_002.pt").is_file()
+    assert "epoch 2/2" in (out / "train.log").read_text(encoding="utf-8")
+
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector = PointPillarsDetector()
+    detector.load(str(out / "weights" / "epoch_002.pt"))
+    assert detector.trained and detector.config.ground_z is not None and not detector.config.intensity
+
+
+def test_bad_options_are_one_line_errors(tmp_path, capsys):
+    assert main(["train-base", str(tmp_path / "x"), "--sensors", "hdl65"]) == 1
+    assert "unknown sensor 'hdl65'" in capsys.readouterr().err
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    assert main(["train-base", str(tmp_path / "x"), "--resume", str(tmp_path / "junk.pt")]) == 1
+    assert "not a readable base-training checkpoint" in capsys.readouterr().err
+
+
+def test_ground_height_of_a_sensor_frame_and_an_ego_frame():
+    from plugins.pointpillars.ground import ground_height, ground_shift
+
+    rng = np.random.default_rng(0)
+    ground = np.column_stack(
+        [rng.uniform(-30, 30, (20000, 2)), rng.normal(-1.73, 0.03, 20000), np.zeros(20000)]
+    )
+    walls = np.column_stack([rng.uniform(-30, 30, 8000), np.full(8000, 9.0), rng.uniform(-1.7, 4, 8000),
+                             np.zeros(8000)])  # fmt: skip
+    stray = np.column_stack(
+        [rng.uniform(-20, 20, (50, 2)), np.full(50, -4.0), np.zeros(50)]
+    )  # below the road
+    points = np.concatenate([ground, walls, stray]).astype(np.float32)
+    assert ground_height(points) == pytest.approx(-1.73, abs=0.1)  # cell minima sit a little low
+    points[:, 2] += 1.73
+    assert ground_height(points) == pytest.approx(0.0, abs=0.1)
+    assert ground_shift(points, -1.73) == pytest.approx(-1.73, abs=0.1)
+    assert ground_shift(points, None) == 0.0
+    assert ground_height(points[:10]) is None
+
+
+def test_beam_down_sampling_keeps_every_other_beam_and_drops_emptied_labels():
+    from plugins.pointpillars.base_augment import thin
+    from plugins.pointpillars.base_data import CachedFrame
+
+    ring = np.repeat(np.arange(64, dtype=np.uint8), 10)
+    owner = np.where(ring < 4, 0, -1).astype(np.int64)  # object 0 is seen by beams 0-3 only
+    frame = CachedFrame(np.zeros((640, 4), np.float32), ring, owner, np.zeros((1, 7)), np.array([0]), 64)
+    seen = set()
+    for seed in range(40):
+        thinned = thin(frame, np.random.default_rng(seed))
+        beams = np.unique(thinned.ring)
+        seen.add(len(beams))
+        if len(beams) == 16:  # 1 beam in 4: object 0 keeps 10 points on one beam
+            assert len(np.unique(beams % 4)) == 1
+    assert {64, 32, 16} <= seen or {32, 16} <= seen
+
+
+def test_ground_truth_sampling_pastes_objects_where_nothing_stands():
+    from plugins.pointpillars.base_augment import ObjectBank, paste_objects
+    from plugins.pointpillars.base_data import CachedFrame
+
+    def frame_with_car(x: float) -> CachedFrame:
+        box = np.array([[x, 5.0, -0.98, 4.0, 1.8, 1.5, 0.0]])
+        points = np.column_stack([np.random.default_rng(1).uniform(-1.5, 1.5, (40, 3)) * [1, 0.5, 0.4] + box[0, :3],
+                                  np.zeros(40)]).astype(np.float32)  # fmt: skip
+        return CachedFrame(points, np.zeros(40, np.uint8), np.zeros(40, np.int64), box, np.array([0]), 64)
+
+    donor = frame_with_car(20.0)
+    bank = ObjectBank([donor], classes=5)
+    assert len(bank) == 1
+    pasted = paste_objects(frame_with_car(-20.0), bank, np.random.default_rng(0))
+    assert len(pasted.boxes) == 2 and len(pasted.points) == 80
+    assert set(np.unique(pasted.owner)) == {0, 1}
+    blocked = paste_objects(frame_with_car(20.0), bank, np.random.default_rng(0))
+    assert len(blocked.boxes) == 1  # the footprint is taken
