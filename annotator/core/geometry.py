@@ -321,7 +321,7 @@ def bev_iou(a: Cuboid, b: Cuboid) -> float:
     area_b = b.size[0] * b.size[1]
     # a footprint without area clips nothing away (its edges have no inside), so the overlap is bounded
     # by the smaller footprint rather than trusted
-    inter = min(bev_intersection_area(a, b), area_a, area_b)
+    inter = min(bev_intersection_area(*sorted((a, b), key=_canonical_key)), area_a, area_b)
     union = area_a + area_b - inter
     return inter / union if union > 0 else 0.0
 
@@ -411,9 +411,17 @@ def iou_3d(a: Cuboid, b: Cuboid) -> float:
     rb = float(np.linalg.norm(b.size)) / 2.0
     if float(np.linalg.norm(np.subtract(a.center, b.center))) > ra + rb:
         return 0.0
-    inter = intersection_volume(a, b)
+    # clip in one canonical order, so that iou_3d(a, b) == iou_3d(b, a) exactly (the two clipping orders
+    # differ by rounding, ~1e-7 for nearly coplanar faces)
+    first, second = sorted((a, b), key=_canonical_key)
+    inter = intersection_volume(first, second)
     union = a.volume + b.volume - inter
     return min(1.0, inter / union) if union > 0 else 0.0
+
+
+def _canonical_key(box: Cuboid) -> tuple[float, ...]:
+    """A total order of cuboids by their parameters (used to make pairwise measures symmetric)."""
+    return (*box.center, *box.size, box.yaw, box.pitch, box.roll)
 
 
 # -- many points against many boxes ----------------------------------------------------------------

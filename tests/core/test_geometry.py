@@ -135,6 +135,10 @@ def test_a_footprint_without_area_overlaps_nothing() -> None:
 @example(  # a face tilted by 1e-7 rad against the other box's face once gave 1.00000014 and asymmetry
     Cuboid((1, 1, 1), (1, 1, 1), yaw=1.0), Cuboid((1, 1, 1), (1, 1, 5.5183988), yaw=1.0, roll=1.192092896e-07)
 )
+@example(  # clipping in the two orders once differed by 5e-7
+    Cuboid((0, 0, 0), (1, 1, 1), yaw=0.0, pitch=1.0),
+    Cuboid((0, 0, 0), (1, 1, 1), yaw=1.0, pitch=1.0, roll=1e-05),
+)
 def test_iou_is_symmetric_and_bounded(a: Cuboid, b: Cuboid) -> None:
     for iou in (bev_iou, iou_3d):
         value = iou(a, b)
