@@ -11,7 +11,14 @@ import pytest
 from annotator.core.box_fit import already_fits, fit_box, fit_frame
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
 from annotator.core.ground import GroundModel
-from annotator.core.partial_fit import KEEP_MARGIN, clearly_better, fit_partial, lshape_angle, size_class
+from annotator.core.partial_fit import (
+    KEEP_MARGIN,
+    clearly_better,
+    fit_partial,
+    lshape_angle,
+    lshape_heading,
+    size_class,
+)
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)
@@ -103,6 +110,18 @@ def test_a_drawn_box_keeps_its_heading_unless_the_fit_explains_the_points_clearl
     assert already_fits(truth, turned, points)
     # ... while a box 8 degrees off, whose fit does explain the points better, is not kept
     assert not already_fits(turned, truth, points)
+
+
+def test_a_few_stray_returns_beside_a_car_do_not_turn_its_heading() -> None:
+    truth = Cuboid((12.0, 6.0, 0.8), (4.4, 1.8, 1.6), math.radians(20.0))
+    points = visible_faces(truth, spacing=0.1)
+    # four returns of a pole 0.4 m beside the car's seen side, near its back (about 1 % of the points):
+    # the rectangle's edges come from the trimmed extents, so they do not pull the L-shape round
+    jitter = np.random.default_rng(1).normal(0.0, 0.03, (4, 3))
+    pole = truth.box_to_world(np.array([[-1.4, -1.3, 0.0]] * 4) + jitter)
+    xy = np.vstack([points, pole])[:, :2]
+    found = lshape_heading(xy, truth.yaw + 0.2, math.radians(15.0))
+    assert abs(wrap_angle(found - truth.yaw)) < math.radians(1.0)
 
 
 def test_too_few_points_or_a_spread_out_cluster_changes_nothing_and_says_why() -> None:
