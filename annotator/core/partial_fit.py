@@ -6,11 +6,12 @@ fit here therefore:
 
 1. keeps the object's points: non-ground points around the box, in clusters that lie mostly in the box;
 2. finds the heading with a search-based L-shape fit (`lshape_angle`: the angle whose rectangle - the
-   points' extents with the outermost 2 % left out - has the points closest to its edges), oriented by a reference heading (the box's, or a track's motion);
+   points' extents with the outermost 2 % left out - has the points closest to its edges), oriented
+   by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
 3. takes each side's size from the points when the face along that side is seen (the sensor is beside
-   it, at a clear angle), else from the prior size (the class default or the track's agreed size; when
-   the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
+   it, at a clear angle; a width only when the points are at least as wide as the prior), else from
+   the prior size (the class default or the track's agreed size; when the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
    labelled car) with the face nearest the sensor on the points, so the hidden part extends away from
    the sensor;
 4. puts the bottom on the ground and the top on the highest point, or at the prior height when the points
@@ -77,6 +78,10 @@ CLOSENESS_BAND = 0.4
 #: Cluster cell size (m) of a second, stricter gathering when the first one's points spread far beyond
 #: the size prior (a pole or a hedge touching the object).
 STRICT_EPS = 0.15
+#: A vehicle's width comes from its points only when they span at least this share of the prior width:
+#: its rounded flanks, seen at a slant, return points well inside the body, so a narrower span is a width
+#: partly seen, and the prior's width is kept against the face nearest the sensor.
+WIDTH_COMPLETE = 1.0
 
 
 @dataclass(frozen=True)
@@ -196,11 +201,14 @@ def object_points(
     return near[keep[labels]]
 
 
-def _side(lo: float, hi: float, prior: float, eye: float, seen: bool) -> tuple[float, float]:
+def _side(
+    lo: float, hi: float, prior: float, eye: float, seen: bool, complete: float = COMPLETE_BELOW
+) -> tuple[float, float]:
     """(centre, size) along one box axis from the points' span [lo, hi]: the whole span when the side is
-    seen in full, else at least the prior size with the face nearest the sensor (``eye``) kept."""
+    seen in full (spanning at least ``complete`` of the prior), else at least the prior size with the face
+    nearest the sensor (``eye``) kept."""
     extent = hi - lo
-    if seen and extent >= COMPLETE_BELOW * prior:
+    if seen and extent >= complete * prior:
         return (lo + hi) / 2.0, extent
     size = max(extent, prior)
     if eye <= lo:
@@ -291,7 +299,8 @@ def _fit_pass(
         gap = max(lo[other] - eye[other], eye[other] - hi[other], 0.0)  # how far beside the side's face
         incidence = gap / max(float(np.hypot(*(eye[:2] - (lo[:2] + hi[:2]) / 2.0))), 1e-6)
         seen = elongated and incidence >= MIN_INCIDENCE
-        centre[axis], size[axis] = _side(lo[axis], hi[axis], prior[axis], eye[axis], seen)
+        complete = WIDTH_COMPLETE if axis == 1 else COMPLETE_BELOW
+        centre[axis], size[axis] = _side(lo[axis], hi[axis], prior[axis], eye[axis], seen, complete)
     xy = frame.box_to_world(np.array([[centre[0], centre[1], 0.0]]))[0][:2]
     flat = Cuboid((xy[0], xy[1], 0.0), (size[0], size[1], 1.0), yaw)
     bottom = footprint_ground(flat, ground)

@@ -66,6 +66,18 @@ def test_a_car_seen_from_behind_keeps_its_hidden_length_away_from_the_sensor() -
     assert fit.cuboid.z_range()[0] == pytest.approx(0.0, abs=0.01)  # from the ground
 
 
+def test_a_car_whose_slanted_back_shows_less_than_its_width_keeps_the_prior_width() -> None:
+    truth = Cuboid((12.0, 6.0, 0.8), (4.4, 1.85, 1.6), math.radians(20.0))
+    points = visible_faces(truth, spacing=0.1)
+    # the rounded flanks return nothing: the back's points span 1.6 m of the 1.85 m width
+    local = truth.world_to_box(points)
+    points = points[(local[:, 1] > -0.8) & (local[:, 1] < 0.8) | (np.abs(local[:, 1]) > 0.9)]
+    fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
+    assert fit.usable
+    assert fit.cuboid.size[1] == pytest.approx(CAR_PRIOR[1], abs=0.02)
+    assert bev_iou(fit.cuboid, truth) > 0.85
+
+
 def test_a_side_seen_in_full_takes_its_size_from_the_points() -> None:
     truth = Cuboid((3.0, 9.0, 0.8), (4.0, 1.8, 1.6), math.radians(2.0))  # broadside, on the left
     fit = fit_partial(perturbed(truth), visible_faces(truth), FLAT, CAR_PRIOR)
