@@ -173,6 +173,22 @@ def test_real_argoverse_cars_come_back_closer_and_true_boxes_stay(fit_real) -> N
     assert np.mean([bev_iou(truths[i], kept[i].cuboid) for i in cars]) > 0.93
 
 
+def test_a_real_car_whose_cluster_takes_in_its_surroundings_is_gathered_again_and_fitted(fit_real) -> None:
+    scene = next(fit_real.argoverse_scenes(range(15, 16)))  # a development sweep
+    truths = [o.cuboid for o in scene.objects]
+    counts = [int(t.points_inside(scene.points).sum()) for t in truths]
+    cars = [i for i, o in enumerate(scene.objects) if o.class_name == "vehicle" and counts[i] >= 100]
+    priors = [fit_real.CLASS_PRIORS.get(o.class_name) for o in scene.objects]
+    rng = np.random.default_rng(7)
+    starts = [fit_real.perturbed(t, rng) if i in cars else t for i, t in enumerate(truths)]
+    fitted = fit_frame(starts, scene.points, priors=priors).outcomes
+    # a near car (600 points) whose 0.3 m clusters take in points beside it (a pole, a hedge) spreads
+    # 2.8 m across: its points are gathered again in 0.15 m clusters and fitted instead of being refused
+    assert not [fitted[i].reason for i in cars if "spread" in fitted[i].reason]
+    dense = [i for i in cars if counts[i] >= 500]
+    assert np.mean([bev_iou(truths[i], fitted[i].cuboid) for i in dense]) > 0.8
+
+
 def test_a_track_motion_heading_turns_a_box_drawn_backwards_and_the_l_shape_refines_it() -> None:
     truth = Cuboid((16.0, -3.0, 0.8), (4.4, 1.8, 1.6), math.radians(30.0))
     points = visible_faces(truth)  # an L: the back and the right side
