@@ -159,7 +159,7 @@ def fit_box(
     if _overlap(fitted, neighbours) > _overlap(cuboid, neighbours) + 0.05 * fitted.size[0] * fitted.size[1]:
         reason = "the fit would run into a neighbouring box"
         return FitOutcome(cuboid, False, partial.points, reason, partial.confidence)
-    obj = object_points(cuboid, points, ground)
+    obj = object_points(cuboid, points, ground, eps=partial.cell)  # the points the fit went by
     if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion):
         return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence)
     return FitOutcome(cuboid, False, partial.points, "", partial.confidence)

@@ -5,19 +5,21 @@ full) and maybe a bit of its roof, a car from the side shows one long side (its 
 fit here therefore:
 
 1. keeps the object's points: non-ground points around the box, in clusters that lie mostly in the box;
-2. finds the heading with a search-based L-shape fit (`lshape_angle`: the angle whose rectangle has the
-   points closest to its edges), oriented by a reference heading (the box's, or a track's motion);
+2. finds the heading with a search-based L-shape fit (`lshape_angle`: the angle whose rectangle - the
+   points' extents with the outermost 2 % left out - has the points closest to its edges), oriented
+   by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
 3. takes each side's size from the points when the face along that side is seen (the sensor is beside
-   it, at a clear angle), else from the prior size (the class default or the track's agreed size; when
-   the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
+   it, at a clear angle; a width only when the points are at least as wide as the prior), else from
+   the prior size (the class default or the track's agreed size; when the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
    labelled car) with the face nearest the sensor on the points, so the hidden part extends away from
    the sensor;
 4. puts the bottom on the ground and the top on the highest point, or at the prior height when the points
    reach less than `COMPLETE_BELOW` of it (a far object whose top no beam reaches);
 5. rates the result (`PartialFit.confidence`: point support times the share of points on the visible faces)
    and refuses it, saying why, when it is weak: too few points, points that run on beyond the box, or
-   points spreading far beyond the size prior (merged objects).
+   points spreading far beyond the size prior (merged objects) even when gathered again in finer
+   clusters (`STRICT_EPS`: a pole or a hedge touching a car's corner no longer joins it).
 
 Pure numpy; world frame x forward, y left, z up; the sensor at ``sensor_xy`` in that frame.
 """
@@ -65,16 +67,33 @@ TURN_MARGIN = 0.25
 #: A box already drawn keeps its heading unless the fit's beats it by this share (twice the turn's bar:
 #: a fit must explain the points clearly better before it moves a good box).
 KEEP_MARGIN = 0.5
+#: The L-shape criterion's rectangle spans the points between these percentiles (from `TRIM_FROM` points
+#: on): a few returns of a mirror, a pole or a bush beside the object do not place its edges.
+TRIM = 2.0
+TRIM_FROM = 50
+#: Distance (m) within which a point scores about half as lying on an L-shape edge (`_closeness`): wider
+#: than the edge band, so a turn by a few degrees, which moves the points of a far face by 0.1-0.3 m,
+#: still changes their score.
+CLOSENESS_BAND = 0.4
+#: Cluster cell size (m) of a second, stricter gathering when the first one's points spread far beyond
+#: the size prior (a pole or a hedge touching the object).
+STRICT_EPS = 0.15
+#: A vehicle's width comes from its points only when they span at least this share of the prior width:
+#: its rounded flanks, seen at a slant, return points well inside the body, so a narrower span is a width
+#: partly seen, and the prior's width is kept against the face nearest the sensor.
+WIDTH_COMPLETE = 1.0
 
 
 @dataclass(frozen=True)
 class PartialFit:
-    """A fitted box, how much to trust it (0..1), the object points it used, and why not (when weak)."""
+    """A fitted box, how much to trust it (0..1), the object points it used, why not (when weak), and
+    the cluster cell its object points were gathered with (`object_points`)."""
 
     cuboid: Cuboid
     confidence: float
     points: int
     reason: str = ""
+    cell: float = CLUSTER_EPS
 
     @property
     def usable(self) -> bool:
@@ -89,14 +108,19 @@ def _rotate_xy(xy: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _closeness(xy: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """L-shape criterion per angle: each point scores by its distance to the nearest rectangle edge,
-    saturating inside `EDGE_BAND` (so range noise does not decide) and bounded for far points (so a few
-    stray points do not either)."""
+    """L-shape criterion per angle: each point scores by its distance to the nearest edge of the
+    rectangle round the points (their `TRIM`-percentile extents), saturating inside `CLOSENESS_BAND`
+    (so range noise does not decide) and bounded for far points (so a few stray points do not either)."""
     u, v = _rotate_xy(xy, angles)
-    du = np.minimum(u.max(axis=0) - u, u - u.min(axis=0))
-    dv = np.minimum(v.max(axis=0) - v, v - v.min(axis=0))
+    if len(xy) >= TRIM_FROM:
+        ulo, uhi = np.percentile(u, [TRIM, 100.0 - TRIM], axis=0)
+        vlo, vhi = np.percentile(v, [TRIM, 100.0 - TRIM], axis=0)
+    else:
+        ulo, uhi, vlo, vhi = u.min(axis=0), u.max(axis=0), v.min(axis=0), v.max(axis=0)
+    du = np.abs(np.minimum(uhi - u, u - ulo))  # points beyond a trimmed edge count by how far beyond
+    dv = np.abs(np.minimum(vhi - v, v - vlo))
     d = np.minimum(du, dv)
-    return np.sum(1.0 / (1.0 + (d / (EDGE_BAND / 2.0)) ** 2), axis=0)
+    return np.sum(1.0 / (1.0 + (d / (CLOSENESS_BAND / 2.0)) ** 2), axis=0)
 
 
 def _thinned(xy: np.ndarray, limit: int = 400) -> np.ndarray:
@@ -177,11 +201,14 @@ def object_points(
     return near[keep[labels]]
 
 
-def _side(lo: float, hi: float, prior: float, eye: float, seen: bool) -> tuple[float, float]:
+def _side(
+    lo: float, hi: float, prior: float, eye: float, seen: bool, complete: float = COMPLETE_BELOW
+) -> tuple[float, float]:
     """(centre, size) along one box axis from the points' span [lo, hi]: the whole span when the side is
-    seen in full, else at least the prior size with the face nearest the sensor (``eye``) kept."""
+    seen in full (spanning at least ``complete`` of the prior), else at least the prior size with the face
+    nearest the sensor (``eye``) kept."""
     extent = hi - lo
-    if seen and extent >= COMPLETE_BELOW * prior:
+    if seen and extent >= complete * prior:
         return (lo + hi) / 2.0, extent
     size = max(extent, prior)
     if eye <= lo:
@@ -272,7 +299,8 @@ def _fit_pass(
         gap = max(lo[other] - eye[other], eye[other] - hi[other], 0.0)  # how far beside the side's face
         incidence = gap / max(float(np.hypot(*(eye[:2] - (lo[:2] + hi[:2]) / 2.0))), 1e-6)
         seen = elongated and incidence >= MIN_INCIDENCE
-        centre[axis], size[axis] = _side(lo[axis], hi[axis], prior[axis], eye[axis], seen)
+        complete = WIDTH_COMPLETE if axis == 1 else COMPLETE_BELOW
+        centre[axis], size[axis] = _side(lo[axis], hi[axis], prior[axis], eye[axis], seen, complete)
     xy = frame.box_to_world(np.array([[centre[0], centre[1], 0.0]]))[0][:2]
     flat = Cuboid((xy[0], xy[1], 0.0), (size[0], size[1], 1.0), yaw)
     bottom = footprint_ground(flat, ground)
@@ -304,35 +332,64 @@ def fit_partial(
     `TURN_WINDOW`, the default: a precise track motion leaves it less room). ``rotate``: False keeps the
     box's heading. ``size_classes``: other typical sizes (the project's classes' defaults) an object
     whose points do not fit in the prior may take instead (`size_class`). Two passes: the second gathers the
-    object's points again around the first fit (a box placed off its object misses some at first). The
-    result's ``reason`` is set when the fit is too weak to use.
+    object's points again around the first fit (a box placed off its object misses some at first). When
+    the points spread far beyond the prior, they are gathered again in finer clusters (`STRICT_EPS`) and
+    that fit is taken if it holds. The result's ``reason`` is set when the fit is too weak to use.
     """
     prior = np.asarray(cuboid.size if prior_size is None else prior_size, dtype=np.float64)
     reference = cuboid.yaw if heading_hint is None else heading_hint
     window = TURN_WINDOW if hint_window is None else min(hint_window, TURN_WINDOW)
+    settings = _Settings(prior, reference, window, sensor_xy, min_points, rotate, size_classes)
+    fit, spread_out = _fit_gathered(cuboid, points, ground, settings, CLUSTER_EPS)
+    if spread_out:  # a pole or a hedge touching the object: gather its points more strictly
+        strict, _ = _fit_gathered(cuboid, points, ground, settings, STRICT_EPS)
+        if strict.usable:
+            return strict
+    return fit
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What `fit_partial` was asked for, passed on to each gathering."""
+
+    prior: np.ndarray
+    reference: float
+    window: float
+    sensor_xy: Sequence[float]
+    min_points: int
+    rotate: bool
+    size_classes: Sequence[Sequence[float]]
+
+
+def _fit_gathered(
+    cuboid: Cuboid, points: np.ndarray, ground: GroundModel, settings: _Settings, eps: float
+) -> tuple[PartialFit, bool]:
+    """`fit_partial` with object points gathered in clusters of cell ``eps``; whether it was refused
+    because the points spread far beyond the size prior."""
+    prior, min_points, sensor_xy = settings.prior, settings.min_points, settings.sensor_xy
     elongated = prior[0] >= ELONGATED * prior[1]
     current = cuboid
     result: _Pass | None = None
     for _ in range(2):
-        obj = object_points(current, points, ground)
+        obj = object_points(current, points, ground, eps=eps)
         if len(obj) < min_points:
             break
-        if rotate and elongated:
-            yaw = lshape_heading(obj[:, :2], reference, window)
+        if settings.rotate and elongated:
+            yaw = lshape_heading(obj[:, :2], settings.reference, settings.window)
         else:
-            yaw = reference if rotate else cuboid.yaw
-        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, size_classes)
+            yaw = settings.reference if settings.rotate else cuboid.yaw
+        result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, settings.size_classes)
         current = result.cuboid
     if result is None:
-        count = len(object_points(cuboid, points, ground))
-        return PartialFit(cuboid, 0.0, count, f"{count} object points (fewer than {min_points})")
+        count = len(object_points(cuboid, points, ground, eps=eps))
+        return PartialFit(cuboid, 0.0, count, f"{count} object points (fewer than {min_points})"), False
     count = len(result.points)
     confidence = round(count / (count + min_points) * result.support, 3)
     if result.runs_on:
         reason = "the points run on beyond the box (a wall or merged objects)"
-        return PartialFit(cuboid, confidence, count, reason)
+        return PartialFit(cuboid, confidence, count, reason), False
     spread = _spread(result.points, result.cuboid.yaw)
     if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
         reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
-        return PartialFit(cuboid, confidence, count, reason)
-    return PartialFit(result.cuboid, confidence, count)
+        return PartialFit(cuboid, confidence, count, reason), True
+    return PartialFit(result.cuboid, confidence, count, cell=eps), False

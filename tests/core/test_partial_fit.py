@@ -11,7 +11,14 @@ import pytest
 from annotator.core.box_fit import already_fits, fit_box, fit_frame
 from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
 from annotator.core.ground import GroundModel
-from annotator.core.partial_fit import KEEP_MARGIN, clearly_better, fit_partial, lshape_angle, size_class
+from annotator.core.partial_fit import (
+    KEEP_MARGIN,
+    clearly_better,
+    fit_partial,
+    lshape_angle,
+    lshape_heading,
+    size_class,
+)
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)
@@ -57,6 +64,18 @@ def test_a_car_seen_from_behind_keeps_its_hidden_length_away_from_the_sensor() -
     assert np.hypot(*(back[:2] - fitted_back[:2])) < 0.1
     assert fit.cuboid.size[0] == pytest.approx(CAR_PRIOR[0], abs=0.05)
     assert fit.cuboid.z_range()[0] == pytest.approx(0.0, abs=0.01)  # from the ground
+
+
+def test_a_car_whose_slanted_back_shows_less_than_its_width_keeps_the_prior_width() -> None:
+    truth = Cuboid((12.0, 6.0, 0.8), (4.4, 1.85, 1.6), math.radians(20.0))
+    points = visible_faces(truth, spacing=0.1)
+    # the rounded flanks return nothing: the back's points span 1.6 m of the 1.85 m width
+    local = truth.world_to_box(points)
+    points = points[(local[:, 1] > -0.8) & (local[:, 1] < 0.8) | (np.abs(local[:, 1]) > 0.9)]
+    fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
+    assert fit.usable
+    assert fit.cuboid.size[1] == pytest.approx(CAR_PRIOR[1], abs=0.02)
+    assert bev_iou(fit.cuboid, truth) > 0.85
 
 
 def test_a_side_seen_in_full_takes_its_size_from_the_points() -> None:
@@ -105,6 +124,18 @@ def test_a_drawn_box_keeps_its_heading_unless_the_fit_explains_the_points_clearl
     assert not already_fits(turned, truth, points)
 
 
+def test_a_few_stray_returns_beside_a_car_do_not_turn_its_heading() -> None:
+    truth = Cuboid((12.0, 6.0, 0.8), (4.4, 1.8, 1.6), math.radians(20.0))
+    points = visible_faces(truth, spacing=0.1)
+    # four returns of a pole 0.4 m beside the car's seen side, near its back (about 1 % of the points):
+    # the rectangle's edges come from the trimmed extents, so they do not pull the L-shape round
+    jitter = np.random.default_rng(1).normal(0.0, 0.03, (4, 3))
+    pole = truth.box_to_world(np.array([[-1.4, -1.3, 0.0]] * 4) + jitter)
+    xy = np.vstack([points, pole])[:, :2]
+    found = lshape_heading(xy, truth.yaw + 0.2, math.radians(15.0))
+    assert abs(wrap_angle(found - truth.yaw)) < math.radians(1.0)
+
+
 def test_too_few_points_or_a_spread_out_cluster_changes_nothing_and_says_why() -> None:
     box = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6))
     few = fit_box(box, visible_faces(box)[:6], FLAT, prior_size=CAR_PRIOR)
@@ -140,6 +171,22 @@ def test_real_argoverse_cars_come_back_closer_and_true_boxes_stay(fit_real) -> N
     assert after > before + 0.15 and after > 0.75
     kept = fit_frame(truths, scene.points, priors=priors).outcomes
     assert np.mean([bev_iou(truths[i], kept[i].cuboid) for i in cars]) > 0.93
+
+
+def test_a_real_car_whose_cluster_takes_in_its_surroundings_is_gathered_again_and_fitted(fit_real) -> None:
+    scene = next(fit_real.argoverse_scenes(range(15, 16)))  # a development sweep
+    truths = [o.cuboid for o in scene.objects]
+    counts = [int(t.points_inside(scene.points).sum()) for t in truths]
+    cars = [i for i, o in enumerate(scene.objects) if o.class_name == "vehicle" and counts[i] >= 100]
+    priors = [fit_real.CLASS_PRIORS.get(o.class_name) for o in scene.objects]
+    rng = np.random.default_rng(7)
+    starts = [fit_real.perturbed(t, rng) if i in cars else t for i, t in enumerate(truths)]
+    fitted = fit_frame(starts, scene.points, priors=priors).outcomes
+    # a near car (600 points) whose 0.3 m clusters take in points beside it (a pole, a hedge) spreads
+    # 2.8 m across: its points are gathered again in 0.15 m clusters and fitted instead of being refused
+    assert not [fitted[i].reason for i in cars if "spread" in fitted[i].reason]
+    dense = [i for i in cars if counts[i] >= 500]
+    assert np.mean([bev_iou(truths[i], fitted[i].cuboid) for i in dense]) > 0.8
 
 
 def test_a_track_motion_heading_turns_a_box_drawn_backwards_and_the_l_shape_refines_it() -> None:
