@@ -36,6 +36,7 @@ from annotator.core.geometry import Cuboid, bev_iou
 from annotator.ml.evaluation import ClassCounts, evaluate_frame
 from annotator.ml.finetune.edits import DONT_CARE_IOU, EditCounts, EffortModel, count_edits
 from annotator.ml.protocol import FrameInput
+from annotator.ml.shipped import base_weights
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ARGOVERSE = DATA / "argoverse1_sample_log"
@@ -148,12 +149,21 @@ def sustech_samples(classes: list[str]) -> Iterator[Sample]:
 
 
 # -- measuring -------------------------------------------------------------------------------------------
+#: The score-threshold parameters of the first-party 3D plugins (geometric, pointpillars).
+THRESHOLD_PARAMETERS = ("min_score", "score_threshold")
+
+
+def everything(params: dict) -> dict:
+    """The plugin's own score threshold set to 0, so that every detection is scored by `measure`."""
+    return {name: 0.0 for name in THRESHOLD_PARAMETERS if name in params}
+
+
 def measure(model, params: dict, samples: Iterator[Sample], classes: list[str], threshold: float) -> Tally:
     """Predict every sample (all scores), then count at ``threshold`` and over `THRESHOLDS`."""
     tally = Tally()
     for sample in samples:
         start = time.perf_counter()
-        result = model.predict(FrameInput(sample.name, sample.points), {**params, "min_score": 0.0})
+        result = model.predict(FrameInput(sample.name, sample.points), {**params, **everything(params)})
         tally.seconds.append(time.perf_counter() - start)
         tally.points.append(len(sample.points))
         tally.frames += 1
@@ -226,7 +236,9 @@ def main() -> None:
     parser.add_argument("--data", default="argoverse,kitti,sustech", help="data sets, comma-separated")
     parser.add_argument("--frames", help="Argoverse sweeps, e.g. 0-29 (default: 0-29 and 30-49 apart)")
     parser.add_argument("--plugin", default="geometric", help="a 3D plugin (default geometric)")
-    parser.add_argument("--weights", type=Path, help="weights for a learned plugin (pointpillars ships none)")
+    parser.add_argument(
+        "--weights", type=Path, help="weights for a learned plugin (default: the weights it ships, if any)"
+    )
     parser.add_argument(
         "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="plugin parameter"
     )
@@ -235,14 +247,16 @@ def main() -> None:
 
     registry = PluginRegistry.discover()
     manifest = registry.manifest(args.plugin)
-    if manifest.supports("load") and args.weights is None:
+    weights = args.weights or base_weights(manifest)
+    if manifest.supports("load") and weights is None:
         print(
             f"{args.plugin}: no weights given (--weights FILE); this plugin ships none, so it is not measured"
         )
         return
     model = registry.load(args.plugin)
-    if args.weights is not None:
-        model.load(str(args.weights))
+    if weights is not None:
+        print(f"{args.plugin}: weights {weights}")
+        model.load(str(weights))
     params = manifest.parameter_values(dict(p.split("=", 1) for p in args.param))
     threshold = float(params.get("min_score", params.get("score_threshold", 0.0)))
     classes, costs = list(manifest.classes), EffortModel()
