@@ -31,7 +31,10 @@ class _GroundJob(QRunnable):
         except Exception:  # a worker must always answer; the editor falls back to local estimates
             logger.exception("ground estimate failed")
             model = None
-        self.relay.done.emit(self.cloud, model)
+        try:
+            self.relay.done.emit(self.cloud, model)
+        except RuntimeError:  # the window closed while the estimate ran: nobody is left to tell
+            logger.debug("ground estimate finished after its window was closed")
 
 
 class FrameGround(QObject):
