@@ -7,10 +7,12 @@ front view that, with a selected cuboid, shows only the points around it.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from annotator.core.geometry import Cuboid
 from annotator.render._vtk import vtkRenderer, vtkRenderWindow
 from annotator.render.camera import (
     CameraPose,
@@ -347,17 +349,25 @@ def _same_indices(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a is b or (a.shape == b.shape and bool(np.array_equal(a, b)))
 
 
+def _reach(cuboid: Cuboid) -> float:
+    """The radius of a cuboid's bounding sphere."""
+    return 0.5 * math.sqrt(sum(s * s for s in cuboid.size))
+
+
 def _near(items: Sequence[CuboidItem], target: CuboidItem, margin: float) -> list[CuboidItem]:
     """The cuboids that reach into the region the view shows: ``target`` grown by ``margin``."""
     region = target.cuboid.replace(size=tuple(s + 2.0 * margin for s in target.cuboid.size))
     region_corners = region.corners()
+    region_reach = _reach(region)
     chosen = []
     for item in items:
+        if item.id == target.id:
+            chosen.append(item)
+            continue
+        gap = np.subtract(item.cuboid.center, region.center)
+        if float(np.dot(gap, gap)) > (region_reach + _reach(item.cuboid)) ** 2:
+            continue  # their bounding spheres do not meet (most boxes of a frame): no corner tests
         probe = np.vstack([item.cuboid.corners(), np.asarray(item.cuboid.center)[None]])
-        if (
-            item.id == target.id
-            or region.points_inside(probe).any()
-            or item.cuboid.points_inside(region_corners).any()
-        ):
+        if region.points_inside(probe).any() or item.cuboid.points_inside(region_corners).any():
             chosen.append(item)
     return chosen
