@@ -20,7 +20,7 @@ import numpy as np
 from annotator.synth import SceneConfig, iter_frames
 from plugins.pointpillars.config import CLASSES
 from plugins.pointpillars.ground import ground_shift
-from plugins.pointpillars.sensors import beam_count, beam_index, generator_source, sensor_config
+from plugins.pointpillars.sensors import GENERATOR, beam_index, sensor_config
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def scene_for(index: int, sensors: Sequence[str], seed: int) -> tuple[str, Scene
 def signature(index: int, sensors: Sequence[str], seed: int) -> str:
     """What decides frame ``index``: the data version, the generator's sensors, the sensor and seed."""
     name, _ = scene_for(index, sensors, seed)
-    return f"{VERSION}/{generator_source()}/{name}/seed{seed}/scene{index // FRAMES_PER_SCENE}"
+    return f"{VERSION}/{GENERATOR}/{name}/seed{seed}/scene{index // FRAMES_PER_SCENE}"
 
 
 def _objects(frame, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,7 +109,7 @@ def _write(path: Path, frame, lidar) -> None:
     boxes[:, 2] += shift
     temporary = path.with_suffix(".tmp.npz")
     np.savez(temporary, points=points, ring=ring, owner=owner, boxes=boxes, labels=labels,
-             beams=np.int64(beam_count(lidar)))  # fmt: skip
+             beams=np.int64(len(lidar.elevations())))  # fmt: skip
     temporary.replace(path)
 
 

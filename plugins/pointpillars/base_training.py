@@ -28,7 +28,7 @@ from plugins.pointpillars.base_data import BASE_GROUND_Z, CachedFrame, build_cac
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.model import PointPillarsDetector, torch_threads
 from plugins.pointpillars.network import PointPillarsNet
-from plugins.pointpillars.sensors import SENSORS, generator_source
+from plugins.pointpillars.sensors import GENERATOR, SENSORS
 from plugins.pointpillars.training import (
     GRADIENT_CLIP,
     TrainSample,
@@ -164,7 +164,7 @@ def train_base(
         (out / sub).mkdir(exist_ok=True)
     cache = Path(options.cache) if options.cache else out / "cache"
     log(f"device {device}; {options.frames} generated frames ({', '.join(options.sensors)}; generator "
-        f"{generator_source()}) in {cache}")  # fmt: skip
+        f"{GENERATOR}) in {cache}")  # fmt: skip
     started = time.monotonic()
 
     def generated(done: int, total: int, new: int) -> None:
@@ -248,6 +248,6 @@ def train_base(
                 continue
             break
     (out / "run.json").write_text(json.dumps({"options": options.to_dict(), "run": asdict(run),
-                                              "device": str(device), "generator": generator_source()},
+                                              "device": str(device), "generator": GENERATOR},
                                              indent=1), encoding="utf-8")  # fmt: skip
     return run
