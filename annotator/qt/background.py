@@ -63,5 +63,6 @@ class BackgroundCalls(QObject):
         return self.pool.waitForDone(msecs)
 
     def _done(self, name: str, number: int, result: object, error: str) -> None:
-        if self.latest.get(name) == number:
-            self._handlers[name](result, error)
+        if self.latest.get(name) == number:  # answered: forget the name until it is asked again
+            del self.latest[name]
+            self._handlers.pop(name)(result, error)

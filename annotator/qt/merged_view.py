@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from annotator.core.errors import AnnotatorError
@@ -27,6 +27,7 @@ from annotator.core.pose import Pose
 from annotator.core.project import Change, Project
 from annotator.core.static_tracks import STATIC
 from annotator.io.pointcloud import read_point_cloud
+from annotator.qt.background import BackgroundCalls
 from annotator.qt.document import Document
 from annotator.qt.view_grid import ViewGrid
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud, robust_bounds
@@ -125,25 +126,12 @@ def build_merged(request: MergeRequest, reader: SweepReader) -> MergedCloud:
     return MergedCloud(cloud, faded, merged, (time.perf_counter() - start) * 1000.0, tuple(skipped))
 
 
-class _Relay(QObject):
-    done = Signal(object, object, object)  # request, MergedCloud or None, error or None
-
-
-class _MergeJob(QRunnable):
-    def __init__(self, request: MergeRequest, reader: SweepReader, relay: _Relay) -> None:
-        super().__init__()
-        self.request, self.reader, self.relay = request, reader, relay
-
-    def run(self) -> None:
-        try:
-            result = build_merged(self.request, self.reader)
-        except AnnotatorError as error:
-            self.relay.done.emit(self.request, None, str(error))
-        except Exception as error:  # a worker must always answer
-            logger.exception("merging sweeps failed")
-            self.relay.done.emit(self.request, None, f"{type(error).__name__}: {error}")
-        else:
-            self.relay.done.emit(self.request, result, None)
+def _merge(request: MergeRequest, reader: SweepReader) -> tuple[MergedCloud | None, str]:
+    """`build_merged` for the worker: the merged cloud, or None and why (a named error's own words)."""
+    try:
+        return build_merged(request, reader), ""
+    except AnnotatorError as error:
+        return None, str(error)
 
 
 class MergedView(QObject):
@@ -162,15 +150,12 @@ class MergedView(QObject):
         self.prefetch = True
         self._last_radius = DEFAULT_RADIUS
         self.reader = SweepReader()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self.calls = BackgroundCalls(self)
         self._cache: OrderedDict[MergeRequest, MergedCloud] = OrderedDict()
         self._pending: set[MergeRequest] = set()
         self._wanted: MergeRequest | None = None
         self._shown_frame: int | None = None  # the frame whose merged sweeps are on screen
         self._actions: dict[str, QAction] = {}
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._finished)
         self._project: Project | None = None  # whose changes (boxes and tracks of any frame) are followed
         document.frame_changed.connect(lambda _frame: self.refresh())
         document.frames_changed.connect(self.refresh)
@@ -206,7 +191,7 @@ class MergedView(QObject):
     # -- building -----------------------------------------------------------------------------------
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for the worker (tests, benchmarks, shutdown)."""
-        return self._pool.waitForDone(msecs)
+        return self.calls.wait(msecs)
 
     def request(self, step: int = 0) -> MergeRequest | None:
         """What the current frame (or the one ``step`` frames on), the radius and the tracks ask to merge
@@ -257,9 +242,13 @@ class MergedView(QObject):
     def _start(self, request: MergeRequest) -> None:
         if request not in self._pending and request not in self._cache:
             self._pending.add(request)
-            self._pool.start(_MergeJob(request, self.reader, self._relay))
+            self.calls.submit(
+                f"merge-{hash(request)}",
+                lambda: _merge(request, self.reader),
+                lambda answer, error: self._finished(request, *(answer or (None, error))),
+            )
 
-    def _finished(self, request: MergeRequest, result: MergedCloud | None, error: str | None) -> None:
+    def _finished(self, request: MergeRequest, result: MergedCloud | None, error: str) -> None:
         self._pending.discard(request)
         if result is None:
             if request == self._wanted:
