@@ -6,7 +6,9 @@ code. Consecutive commands with the same ``merge_key`` (one drag) merge into one
 `UndoStack.close_merge` is called; `UndoStack.group` makes one step of several commands.
 
 A `Journal` (the project store) receives every step's changes and writes them in one transaction before
-the step counts as done; if it fails, the in-memory change is rolled back and the error re-raised.
+the step counts as done; if it fails, the in-memory change is rolled back and the error re-raised. The
+project's events (`Project.announce`) fire only after the journal committed: a listener never sees a
+step that did not happen, and the commands of a group are announced once, with the group.
 """
 
 from __future__ import annotations
@@ -141,9 +143,8 @@ class UndoStack:
         changes = tuple(changes)
         if not changes:
             return command
-        if self._group is not None:
+        if self._group is not None:  # announced with the group, once it is saved
             self._group.changes.extend(changes)
-            self.project.events.batch.emit(changes)
             return command
         top = self._entries[self._index - 1] if self._index > 0 else None
         if (
@@ -164,7 +165,7 @@ class UndoStack:
             self._index += 1
             self._trim()
         self._merge_open = command.merge_key is not None
-        self.project.events.batch.emit(changes)
+        self.project.announce(changes)
         self.changed.emit()
         return command
 
@@ -184,7 +185,7 @@ class UndoStack:
             yield
         except BaseException:
             self._group = None
-            self.project.apply_changes([c.inverse() for c in reversed(group.changes)])
+            self.project.apply_changes([c.inverse() for c in reversed(group.changes)], emit_batch=False)
             raise
         self._group = None
         if not group.changes:
@@ -194,13 +195,14 @@ class UndoStack:
         try:
             self._commit(changes, HistoryUpdate("push", self._index + 1, entry))
         except BaseException:
-            self.project.apply_changes([c.inverse() for c in reversed(group.changes)])
+            self.project.apply_changes([c.inverse() for c in reversed(group.changes)], emit_batch=False)
             raise
         del self._entries[self._index :]
         self._entries.append(entry)
         self._index += 1
         self._merge_open = False
         self._trim()
+        self.project.announce(changes)
         self.changed.emit()
 
     def undo(self) -> None:
@@ -239,7 +241,7 @@ class UndoStack:
             raise
         self._index = update.index
         self._merge_open = False
-        self.project.events.batch.emit(tuple(changes))
+        self.project.announce(changes)
         self.changed.emit()
 
     def _commit(self, changes: Sequence[Change], update: HistoryUpdate) -> None:

@@ -1,8 +1,9 @@
 """The in-memory project: records by kind and id, change recording, and change events.
 
 Every mutation goes through `Project.put` / `Project.delete`, which are only allowed while a command
-runs (`Project.recording`). They record a `Change` (kind, key, before, after) and emit events, so undo,
-redo, persistence and views all work from the same list of changes.
+runs (`Project.recording`). They record a `Change` (kind, key, before, after); the undo stack announces
+a step's changes as events once the step is saved (`Project.announce`), so undo, redo, persistence and
+views all work from the same list of changes.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def combine_changes(first: Sequence[Change], second: Sequence[Change]) -> tuple[
 
 
 class ProjectEvents(SignalGroup):
-    """Signals a project emits; each carries a `Change` unless noted."""
+    """Signals a project emits once a step is durable (after the journal committed it); each carries a
+    `Change` unless noted. Nothing is emitted while a command runs or a group is open."""
 
     frame = Signal(object)
     track = Signal(object)
@@ -202,11 +204,24 @@ class Project:
         self._recording.append(change)
 
     def apply_changes(self, changes: Sequence[Change], emit_batch: bool = True) -> None:
-        """Apply recorded changes as they are (used by undo/redo and when loading)."""
+        """Apply recorded changes as they are (used by undo/redo and when loading); with ``emit_batch``
+        they are announced at once (changes read from the store are durable already)."""
         for change in changes:
             self._set(change)
-        if emit_batch and changes:
-            self.events.batch.emit(tuple(changes))
+        if emit_batch:
+            self.announce(changes)
+
+    def announce(self, changes: Sequence[Change]) -> None:
+        """Emit the events of a durable step: one per change by kind, then the whole ``batch``.
+
+        The undo stack calls this only after its journal committed the step, so a listener never sees
+        a change that a failed write takes back.
+        """
+        if not changes:
+            return
+        for change in changes:
+            getattr(self.events, change.kind).emit(change)
+        self.events.batch.emit(tuple(changes))
 
     def _set(self, change: Change) -> None:
         kind, key, value = change.kind, change.key, change.after
@@ -221,17 +236,16 @@ class Project:
                 self.settings[key] = value
         else:
             table = self._table(kind)
+            if kind == "annotation" and value is not None and value.frame_id not in self.frames:
+                raise ValueError(f"annotation {key} refers to a missing frame {value.frame_id}")
             if kind == "annotation":
                 self._reindex_annotation(change.before, value)
             if value is None:
                 table.pop(key, None)
             else:
-                if kind == "annotation" and value.frame_id not in self.frames:
-                    raise ValueError(f"annotation {key} refers to a missing frame {value.frame_id}")
                 table[key] = value
                 if isinstance(key, int) and key >= self._next_id[kind]:
                     self._next_id[kind] = key + 1
-        getattr(self.events, kind).emit(change)
 
     def _reindex_annotation(self, before: Annotation | None, after: Annotation | None) -> None:
         if before is not None:

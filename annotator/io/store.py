@@ -195,15 +195,17 @@ class ProjectStore:
     @contextmanager
     def _snapshot(self, records_too: bool = True) -> Iterator[None]:
         """One read transaction: everything read inside sees the same committed state. With
-        ``records_too`` the records are read inside, so this store is up to date at its version."""
+        ``records_too`` the records are read inside, so this store is up to date at its version once the
+        block completes (a read that fails half-way leaves the store as far behind as it was)."""
         try:
             began = not self.db.in_transaction
             if began:
                 self.db.execute("BEGIN")
             try:
-                if records_too:
-                    self._version = self._data_version()
+                version = self._data_version() if records_too else None
                 yield
+                if version is not None:  # only a read that went through makes this store up to date
+                    self._version = version
             finally:
                 if began:
                     self.db.rollback()
@@ -212,8 +214,9 @@ class ProjectStore:
 
     def _load_project(self) -> Project:
         project = Project(self.root)
-        self.known.clear()
-        project.load_records(self._records(all_rows(self.db), AnnotationRows()))
+        rows = all_rows(self.db)
+        project.load_records(self._records(rows, AnnotationRows()))
+        self.known.replace(rows)  # known only once every row decoded
         return project
 
     def changes_since_read(self, project: Project) -> tuple[list[Change], list[HistoryEntry], int]:
@@ -226,10 +229,12 @@ class ProjectStore:
             decode = AnnotationRows()
             changes: list[Change] = []
             removed_frames: list[Change] = []
+            differences = []
             for table, rows in fresh.items():
                 changed, gone = self.known.differences(
                     table, rows, None if scope is None else scope.get(table, set())
                 )
+                differences.append((table, changed, gone))
                 for kind, key, value in self._records({table: changed}, decode):
                     before = project.get(kind, key)
                     if before != value:
@@ -240,29 +245,27 @@ class ProjectStore:
                         change = Change(kind, key, project.get(kind, key), None)
                         (removed_frames if kind == "frame" else changes).append(change)
             entries, index = self._load_history()
+            for table, changed, gone in differences:  # the rows are known once all of them were read
+                self.known.adopt(table, changed, gone)
         return changes + removed_frames, entries, index
 
     def _records(
         self, rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
     ) -> list[tuple[str, Any, Any]]:
-        """Decoded records (kind, key, value) of raw rows, each recorded as known."""
-        loads, known = json.loads, self.known
+        """Decoded records (kind, key, value) of raw rows."""
+        loads = json.loads
         records: list[tuple[str, Any, Any]] = []
         for (kind, key), data in rows.get("document", ()):
             records.append((kind, key, record_from_data(kind, loads(data))))
-            known.set("document", (kind, key), data)
         for key, (data, pose) in rows.get("frame", ()):
             fields = loads(data)
             if pose:
                 fields["pose"] = loads(pose)
             records.append(("frame", key, record_from_data("frame", fields)))
-            known.set("frame", key, (data, pose))
         for key, (name, attributes) in rows.get("track", ()):
             records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
-            known.set("track", key, (name, attributes))
         for key, row in rows.get("annotation", ()):
             records.append(("annotation", key, decode.from_row(row)))
-            known.set("annotation", key, row)
         return records
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
@@ -281,7 +284,7 @@ class ProjectStore:
             "SELECT seq, label, changes FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq",
             (HISTORY_LIMIT,),
         )
-        cache, self._history_known = self._history_known, {}
+        cache, decoded = self._history_known, {}
         for seq, label, changes in rows:
             known = cache.get(seq)
             if known is not None and known[0] == (label, changes):
@@ -295,10 +298,11 @@ class ProjectStore:
                     )
                     entries, index = [], 0
                     continue
-            self._history_known[seq] = ((label, changes), entry)
+            decoded[seq] = ((label, changes), entry)
             entries.append(entry)
             if seq <= done:
                 index = len(entries)
+        self._history_known = decoded  # the cache follows only a history read to the end
         return entries, index
 
     def clear_history(self) -> None:

@@ -106,15 +106,12 @@ class KnownRows:
         self.rows: dict[str, dict[Any, Any]] = {table: {} for table in TABLES}
         self._staged: list[tuple[str, Any, Any]] = []
 
-    def clear(self) -> None:
-        """Forget everything (before a full load)."""
-        for rows in self.rows.values():
-            rows.clear()
+    def replace(self, rows: dict[str, list[tuple[Any, Any]]]) -> None:
+        """Know exactly these (key, raw) rows by table (after a full load that read them all)."""
         self._staged.clear()
-
-    def set(self, table: str, key: Any, raw: Any) -> None:
-        """Record a row read from the database."""
-        self.rows[table][key] = raw
+        for table, known in self.rows.items():
+            known.clear()
+            known.update(rows.get(table, ()))
 
     def stage(self, table: str, key: Any, raw: Any | None) -> None:
         """Record a write (None: a delete) of the open transaction."""
@@ -141,8 +138,8 @@ class KnownRows:
         self, table: str, fresh: Iterable[tuple[Any, Any]], scope: set[Any] | None = None
     ) -> tuple[list[tuple[Any, Any]], list[Any]]:
         """Compare a table's fresh rows (all of them, or those of the keys in ``scope``) with the known
-        ones: the (key, raw) rows that are new or changed, and the keys that are gone. The known rows
-        become the fresh ones."""
+        ones: the (key, raw) rows that are new or changed, and the keys that are gone. Nothing is
+        adopted here: `adopt` them once the whole read went through."""
         known = self.rows[table]
         changed: list[tuple[Any, Any]] = []
         seen = set()
@@ -150,9 +147,13 @@ class KnownRows:
             seen.add(key)
             if known.get(key) != raw:
                 changed.append((key, raw))
-                known[key] = raw
         candidates = list(known) if scope is None else scope
         gone = [key for key in candidates if key not in seen and key in known]
-        for key in gone:
-            del known[key]
         return changed, gone
+
+    def adopt(self, table: str, changed: Iterable[tuple[Any, Any]], gone: Iterable[Any]) -> None:
+        """Make the rows found by `differences` the known ones."""
+        known = self.rows[table]
+        known.update(changed)
+        for key in gone:
+            known.pop(key, None)
