@@ -149,7 +149,7 @@ def main() -> int:
             times.append((time.perf_counter() - begin) * 1000.0)
         QTest.mouseRelease(top.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
         settle(app)
-        steps = len(window.workspace.stack.entries)
+        steps = len(window.document.workspace.stack.entries)
         times = times[2:]  # the first moves start the drag
         p95 = float(np.percentile(times, 95))
         print(

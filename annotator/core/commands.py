@@ -73,6 +73,13 @@ class HistoryUpdate:
     entry: HistoryEntry | None = None
 
 
+class Editor(Protocol):
+    """Runs commands as saved, undoable steps (an io `Workspace`, the window's `Session`)."""
+
+    def push(self, command: Command) -> Command:
+        """Run ``command`` as one step and return it."""
+
+
 class Journal(Protocol):
     """Persists each step atomically (implemented by the project store)."""
 

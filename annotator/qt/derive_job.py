@@ -21,7 +21,6 @@ from annotator.core.derive import DeriveBoxes2D, FramePlan, plan_frame
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.image_sizes import missing_image_sizes
-from annotator.io.workspace import Workspace
 from annotator.qt.document import Document
 from annotator.qt.status_progress import StatusProgress
 from annotator.qt.threads import release_worker
@@ -95,7 +94,7 @@ class DeriveAllController(QObject):
         self._thread: QThread | None = None
         self._worker: DeriveWorker | None = None
         self._cancel = threading.Event()
-        self._workspace: Workspace | None = None
+        self._project: Project | None = None  # the project the derivation was started on
         self._frame_ids: list[int] = []
 
     @property
@@ -105,13 +104,12 @@ class DeriveAllController(QObject):
 
     def start(self, frames: Sequence[Frame]) -> bool:
         """Derive the boxes of ``frames`` in the background; False when one runs already or no project."""
-        workspace = self.document.workspace
-        if self.running or workspace is None or not frames:
+        project = self.document.project
+        if self.running or project is None or not frames:
             if self.running:
                 self.message.emit("2D boxes are already being derived (Cancel it in the status bar)", 5000)
             return False
-        project = workspace.project
-        self._workspace = workspace
+        self._project = project
         self._frame_ids = [frame.id for frame in frames]
         self._cancel = threading.Event()
         # a snapshot of the records (immutable): the worker never reads the live dictionaries
@@ -144,14 +142,17 @@ class DeriveAllController(QObject):
         release_worker(self._thread, self._worker)
         self._thread = self._worker = None
         self.progress.end()
-        workspace = self._workspace
-        if plans is None or workspace is None or workspace is not self.document.workspace:
+        project = self._project
+        if plans is None or project is None or project is not self.document.project:
             self.message.emit("Deriving 2D boxes cancelled: nothing changed", 8000)
             self.finished.emit(None)
             return
-        frame_ids = [i for i in self._frame_ids if i in workspace.project.frames]
+        frame_ids = [i for i in self._frame_ids if i in project.frames]
         start = time.perf_counter()
-        command = workspace.push(DeriveBoxes2D(frame_ids, sizes=sizes, plans=plans))
+        command = self.document.push(DeriveBoxes2D(frame_ids, sizes=sizes, plans=plans))
+        if command is None:  # refused (Document.edit_refused says why)
+            self.finished.emit(None)
+            return
         self.apply_ms = (time.perf_counter() - start) * 1000.0
         logger.info("derived boxes applied in %.0f ms (%d frames redone)", self.apply_ms, command.recomputed)
         text = (

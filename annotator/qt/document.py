@@ -1,14 +1,16 @@
-"""The open project as the views see it: the current frame, its cloud, its cuboids and the selection.
+"""The open project as the views see it: a Qt adapter over the `Session`, plus the current frame's cloud.
 
-`Document` listens to the project's events (one ``batch`` per command, undo or redo) and re-emits what
-the views care about as Qt signals; views never poll. The current frame and the selection are view
-state, not project data: changing them pushes no command.
+The `Session` (Qt-free) holds the project, its undo history and the view state (current frame, selection,
+active and hidden classes); `Document` owns one, forwards its events as the Qt signals the views connect
+to (views never poll) and keeps what needs Qt: loading the current frame's cloud in a worker, and the
+uncertainty flags. Everything in `annotator/qt` reaches the project through the Document or its session.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -23,6 +25,7 @@ from annotator.qt.flagging import FlagState
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
 from annotator.render.cloud import PreparedCloud
 from annotator.render.cuboids import CuboidItem
+from annotator.session import Session
 
 logger = logging.getLogger(__name__)
 
@@ -61,27 +64,50 @@ class Document(QObject):
     #: An edit could not be saved (another process changed the record, read-only or full disk): why.
     edit_refused = Signal(str)
 
-    def __init__(self, loader: FrameLoader, parent: QObject | None = None) -> None:
+    #: The undo history changed (what Edit > Undo / Redo would do).
+    history_changed = Signal()
+
+    def __init__(
+        self, loader: FrameLoader, parent: QObject | None = None, session: Session | None = None
+    ) -> None:
         super().__init__(parent)
         self.loader = loader
-        self.workspace: Workspace | None = None
-        self.frame_id: int | None = None
+        self.session = session or Session()
         self.loaded: LoadedFrame | None = None
-        self.selected_id: int | None = None
-        self.also_selected: tuple[int, ...] = ()  # more boxes selected with Ctrl+click or the band
-        self.hidden_classes: set[str] = set()
-        self._active_class: str | None = None
         self.load_ms = 0.0
+        self._wait = False  # load the next frame's cloud on this thread (headless snapshots)
         self.flags = FlagState(self)
         self.flags.changed.connect(lambda: self.annotations_changed.emit(False))
         loader.loaded.connect(self._cloud_loaded)
         loader.failed.connect(self._cloud_failed)
+        events = self.session.events
+        events.opened.connect(self._on_opened)
+        events.frame.connect(self._on_frame_set)
+        events.selection.connect(self.selection_changed.emit)
+        events.active_class.connect(self.active_class_changed.emit)
+        events.hidden_classes.connect(lambda _name, _hidden: self.annotations_changed.emit(False))
+        events.history.connect(self.history_changed.emit)
+        events.project.connect(self._on_project_changed)
 
-    # -- workspace ----------------------------------------------------------------------------------
+    # -- the session ---------------------------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace | None:
+        """The open workspace (entry points and tests; the window edits through the session)."""
+        return self.session.workspace
+
     @property
     def project(self) -> Project | None:
         """The open project, or None."""
-        return None if self.workspace is None else self.workspace.project
+        return self.session.project
+
+    @property
+    def generation(self) -> int:
+        """The session's generation: changes whenever the project does (see `Session.generation`)."""
+        return self.session.generation
+
+    def snapshot(self) -> Project:
+        """A private copy of the open project for a background job (see `Session.snapshot`)."""
+        return self.session.snapshot()
 
     def open(self, workspace: Workspace, frame_id: int | None = None, wait: bool = False) -> None:
         """Show ``workspace`` (the caller closes any previous one), at ``frame_id`` or the first frame.
@@ -89,49 +115,60 @@ class Document(QObject):
         With ``wait`` the frame's cloud is loaded on this thread (headless snapshots).
         """
         self.close()
-        self.workspace = workspace
-        workspace.project.events.batch.connect(self._on_batch)
-        self.opened.emit()
-        self.frames_changed.emit()
-        frames = self.frames()
-        if frame_id not in workspace.project.frames:
-            frame_id = frames[0].id if frames else None
-        self.set_frame(frame_id, wait=wait)
+        self._wait = wait
+        try:
+            self.session.open(workspace, frame_id)
+        finally:
+            self._wait = False
 
-    def close(self) -> None:
-        """Forget the workspace (it is not closed here)."""
-        if self.workspace is None:
-            return
-        self.workspace.project.events.batch.disconnect(self._on_batch)
-        self.workspace = None
-        self.frame_id = None
-        self.loaded = None
-        self.selected_id, self.also_selected = None, ()
-        self.loader.clear()
-        self.opened.emit()
-        self.frame_changed.emit(None)
-        self.cloud_changed.emit()
+    def close(self) -> Workspace | None:
+        """Forget the workspace (it is not closed here); returns it (None when none was open)."""
+        workspace = self.session.workspace
+        if workspace is not None:
+            self.loaded = None
+            self.loader.clear()
+            self.session.close()
+        return workspace
 
-    def push(self, command: Command) -> None:
-        """Run a command on the workspace's undo stack (saved at once); a refusal is announced in
-        `edit_refused` (the project is left as it was saved)."""
-        if self.workspace is not None:
-            try:
-                self.workspace.push(command)
-            except ProjectError as error:
-                logger.warning("%s", error)
-                self.edit_refused.emit(str(error))
+    def push(self, command: Command) -> Command | None:
+        """Run a command as one saved, undoable step and return it; a refusal is announced in
+        `edit_refused` (the project is left as it was saved) and gives None, as does no open project."""
+        if self.session.workspace is None:
+            return None
+        try:
+            return self.session.push(command)
+        except ProjectError as error:
+            logger.warning("%s", error)
+            self.edit_refused.emit(str(error))
+            return None
+
+    def group(self, label: str) -> AbstractContextManager[None]:
+        """Make the commands pushed inside the block one undoable step (see `Session.group`)."""
+        return self.session.group(label)
+
+    def close_merge(self) -> None:
+        """End the open drag: the next command starts a new undo step."""
+        self.session.close_merge()
+
+    def _on_opened(self) -> None:
+        self.opened.emit()
+        if self.session.workspace is not None:
+            self.frames_changed.emit()
 
     # -- frames -------------------------------------------------------------------------------------
     def frames(self) -> list[Frame]:
         """Frames in sequence order."""
-        return [] if self.project is None else self.project.frames_in_order()
+        return self.session.frames()
+
+    @property
+    def frame_id(self) -> int | None:
+        """The current frame's id."""
+        return self.session.frame_id
 
     @property
     def frame(self) -> Frame | None:
         """The current frame record."""
-        project = self.project
-        return None if project is None or self.frame_id is None else project.frames.get(self.frame_id)
+        return self.session.frame
 
     @property
     def cloud(self) -> PreparedCloud | None:
@@ -140,19 +177,29 @@ class Document(QObject):
 
     def frame_position(self) -> int:
         """0-based position of the current frame in the sequence (-1 without one)."""
-        return next((i for i, f in enumerate(self.frames()) if f.id == self.frame_id), -1)
+        return self.session.frame_position()
 
     def set_frame(self, frame_id: int | None, wait: bool = False) -> None:
         """Make ``frame_id`` current and load its cloud (from the cache at once, else in a worker, or
         on this thread with ``wait``; a file that cannot be read then raises `AnnotatorError`)."""
         if frame_id == self.frame_id and frame_id is not None:
             return
-        self.frame_id = frame_id
         self.loaded = None
         self.load_ms = 0.0
-        if self.selected_id is not None:
-            self.selected_id, self.also_selected = None, ()
-            self.selection_changed.emit(None)
+        self._wait = wait
+        try:
+            self.session.set_frame(frame_id)
+        finally:
+            self._wait = False
+
+    def step_frame(self, step: int) -> None:
+        """Go ``step`` frames forward (negative: back), stopping at the ends."""
+        self.session.step_frame(step)
+
+    def _on_frame_set(self, frame_id: int | None) -> None:
+        """The session's current frame changed: announce it and load its cloud."""
+        self.loaded = None
+        self.load_ms = 0.0
         self.frame_changed.emit(frame_id)
         frame = self.frame
         if frame is None or not frame.cloud:
@@ -162,21 +209,13 @@ class Document(QObject):
         boxes = self._boxes_of(frame.id)
         result = (
             self.loader.load_now(frame.id, path, boxes)
-            if wait
+            if self._wait
             else self.loader.request(frame.id, path, boxes)
         )
         if result is not None:
             self._adopt(result)
         else:
             self.cloud_changed.emit()  # nothing to draw until the worker answers
-
-    def step_frame(self, step: int) -> None:
-        """Go ``step`` frames forward (negative: back), stopping at the ends."""
-        frames = self.frames()
-        if not frames:
-            return
-        position = max(0, min(len(frames) - 1, self.frame_position() + step))
-        self.set_frame(frames[position].id)
 
     def _cloud_path(self, frame: Frame) -> Path:
         assert self.project is not None and frame.cloud
@@ -216,9 +255,7 @@ class Document(QObject):
     # -- annotations --------------------------------------------------------------------------------
     def cuboids(self) -> list[Annotation]:
         """The current frame's cuboid annotations, in id order."""
-        if self.project is None or self.frame_id is None:
-            return []
-        return self.project.annotations_of(self.frame_id, "cuboid")
+        return self.session.cuboids()
 
     def class_color(self, class_name: str) -> tuple[int, int, int]:
         """The schema colour of a class (grey when the class is unknown)."""
@@ -251,66 +288,48 @@ class Document(QObject):
     @property
     def selected(self) -> Annotation | None:
         """The selected annotation record."""
-        project = self.project
-        return (
-            None if project is None or self.selected_id is None else project.annotations.get(self.selected_id)
-        )
+        return self.session.selected
 
-    def _on_frame(self, annotation_id: int | None) -> bool:
-        project = self.project
-        return (
-            annotation_id is not None
-            and project is not None
-            and annotation_id in project.annotations
-            and project.annotations[annotation_id].frame_id == self.frame_id
-        )
+    @property
+    def selected_id(self) -> int | None:
+        """The primary selected annotation's id."""
+        return self.session.selected_id
 
-    def select(self, annotation_id: int | None) -> None:
-        """Select an annotation of the current frame, alone (None: clear)."""
-        if not self._on_frame(annotation_id):
-            annotation_id = None
-        if annotation_id != self.selected_id or self.also_selected:
-            self.selected_id = annotation_id
-            self.also_selected = ()
-            self.selection_changed.emit(annotation_id)
+    @property
+    def also_selected(self) -> tuple[int, ...]:
+        """More boxes selected with Ctrl+click or the band."""
+        return self.session.also_selected
 
     @property
     def selected_ids(self) -> list[int]:
         """Every selected annotation: the primary one (Properties, handles) first."""
-        if self.selected_id is None:
-            return []
-        return [self.selected_id, *self.also_selected]
+        return self.session.selected_ids
+
+    def select(self, annotation_id: int | None) -> None:
+        """Select an annotation of the current frame, alone (None: clear)."""
+        self.session.select(annotation_id)
 
     def select_many(self, annotation_ids: list[int]) -> None:
         """Select several annotations of the current frame; the first becomes the primary one."""
-        ids = list(dict.fromkeys(i for i in annotation_ids if self._on_frame(i)))
-        primary = ids[0] if ids else None
-        if primary != self.selected_id or tuple(ids[1:]) != self.also_selected:
-            self.selected_id, self.also_selected = primary, tuple(ids[1:])
-            self.selection_changed.emit(primary)
+        self.session.select_many(annotation_ids)
 
     def toggle_selected(self, annotation_id: int | None) -> None:
         """Add an annotation to the selection, or take it out when it is in (Ctrl+click)."""
-        if not self._on_frame(annotation_id):
-            return
-        ids = self.selected_ids
-        self.select_many(
-            [i for i in ids if i != annotation_id] if annotation_id in ids else [*ids, annotation_id]
-        )
+        self.session.toggle_selected(annotation_id)
 
     @property
     def active_class(self) -> str | None:
         """The class new boxes get: the one chosen, else the schema's first class (None without classes)."""
-        names = [] if self.project is None else self.project.schema.names
-        if self._active_class in names:
-            return self._active_class
-        return names[0] if names else None
+        return self.session.active_class
 
     def set_active_class(self, name: str) -> None:
         """Choose the class new boxes get (view state, not project data: no command)."""
-        if name and name != self._active_class:
-            self._active_class = name
-            self.active_class_changed.emit(name)
+        self.session.set_active_class(name)
+
+    @property
+    def hidden_classes(self) -> frozenset[str]:
+        """The classes whose cuboids the views leave out."""
+        return self.session.hidden_classes
 
     def preview_cuboid(self, annotation_id: int, cuboid: Cuboid | None) -> None:
         """Announce a cuboid's live shape during a drag (None when the drag ends); no command, no save."""
@@ -318,35 +337,22 @@ class Document(QObject):
 
     def set_class_hidden(self, class_name: str, hidden: bool) -> None:
         """Hide or show the cuboids of a class in the views."""
-        if hidden:
-            self.hidden_classes.add(class_name)
-        else:
-            self.hidden_classes.discard(class_name)
-        self.annotations_changed.emit(False)
+        self.session.set_class_hidden(class_name, hidden)
 
     # -- project events -----------------------------------------------------------------------------
-    def _on_batch(self, changes: Sequence[Change]) -> None:
+    def _on_project_changed(self, changes: Sequence[Change]) -> None:
+        """A saved step (the session already moved the frame and the selection off removed records)."""
         frame_changes = [c for c in changes if c.kind == "frame"]
         if frame_changes:
             self.frames_changed.emit()
-            if self.frame_id is not None and self.frame is None:  # the current frame was removed
-                frames = self.frames()
-                self.set_frame(frames[0].id if frames else None)
-            elif self.frame_id is None and self.frames():
-                self.set_frame(self.frames()[0].id)
-            elif any(c.key == self.frame_id and _cloud_moved(c) for c in frame_changes):
-                current, self.frame_id = self.frame_id, None
-                self.set_frame(current)
+            if any(c.key == self.frame_id and _cloud_moved(c) for c in frame_changes):
+                self._on_frame_set(self.frame_id)  # the current frame's cloud is another file now
         if any(c.kind == "setting" for c in changes):
             self.settings_changed.emit()
         schema = any(c.kind == "schema" for c in changes)
         if schema:
             self.schema_changed.emit()
         touched = [c for c in changes if c.kind == "annotation" and self._on_current_frame(c)]
-        if self.also_selected and any(not self._on_frame(i) for i in self.also_selected):
-            self.select_many([i for i in self.selected_ids if self._on_frame(i)])
-        if self.selected_id is not None and self.selected is None:
-            self.select_many([i for i in self.also_selected if self._on_frame(i)])
         if touched or schema:
             selected_touched = any(c.key == self.selected_id for c in touched)
             self.annotations_changed.emit(selected_touched)

@@ -2,18 +2,17 @@
 open project and reloads it into the window.
 
 A timer asks the store once a second whether its data version moved (one tiny query); only then is the
-project reloaded through the workspace, whose change events update every view as an edit would.
+project reloaded through the session, whose change events update every view as an edit would.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
-from annotator.io.workspace import Workspace
+from annotator.session import Session
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +21,14 @@ POLL_MS = 1000
 
 
 class ExternalChanges(QObject):
-    """Polls the open workspace's store and reloads changes made by other processes."""
+    """Polls the open project's store and reloads changes made by other processes."""
 
     #: A status line: what was reloaded, or why it could not be.
     message = Signal(str)
 
-    def __init__(self, workspace: Callable[[], Workspace | None], parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._workspace = workspace
+        self.session = session
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.check)
@@ -37,11 +36,8 @@ class ExternalChanges(QObject):
 
     def check(self) -> bool:
         """Reload now if another process wrote; True when records changed."""
-        workspace = self._workspace()
-        if workspace is None:
-            return False
         try:
-            changed = workspace.refresh_if_changed()
+            changed = self.session.refresh_if_changed()
         except AnnotatorError as error:
             self.message.emit(str(error))
             return False

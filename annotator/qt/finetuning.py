@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.model_versions import SetCurrentVersion, VersionCache, VersionError, current_version
+from annotator.core.project import Project
 from annotator.core.records import Frame, FrameStatus
-from annotator.io.workspace import Workspace
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import finetune_due, plan_finetune, record_result, stale_annotations
 from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
@@ -99,7 +99,7 @@ class FineTuneController(QObject):
         self.job: FineTuneJob | None = None
         self.last_summary = ""
         self._spec: FineTuneSpec | None = None
-        self._workspace: Workspace | None = None
+        self._project: Project | None = None  # the project the job trains for
         self._verified = 0
         self._current: str | None = None
         self._planning = False
@@ -133,8 +133,8 @@ class FineTuneController(QObject):
     def start(self, choice: TrainingChoice, reason: str = "on demand") -> bool:
         """Plan a job for ``choice`` in a worker thread (reading every verified frame's labels takes
         ~0.3 s for 1,000 frames), then start it; returns at once, False with a message when it cannot."""
-        workspace = self.document.workspace
-        if workspace is None:
+        project = self.document.project
+        if project is None:
             self.message.emit("Open a project to fine-tune a model", 5000)
             return False
         if self.running:
@@ -151,7 +151,7 @@ class FineTuneController(QObject):
             return False
         has_epochs = any(p.name == "epochs" for p in manifest.parameters)
         folder = _plugin_folder(registry, choice.plugin_id)
-        project, options = workspace.project, choice.options(has_epochs)
+        options = choice.options(has_epochs)
         names = {p.name for p in manifest.parameters}
         remembered = {k: v for k, v in self.parameter_memory.values(choice.plugin_id).items() if k in names}
         try:
@@ -171,14 +171,14 @@ class FineTuneController(QObject):
                 plugin_folders=None if folder is None else [folder],
                 entry_points=folder is None,
             ),
-            lambda spec, error: self._planned(workspace, spec, error, reason),
+            lambda spec, error: self._planned(project, spec, error, reason),
         )
         return True
 
-    def _planned(self, workspace: Workspace, spec: FineTuneSpec | None, error: str, reason: str) -> None:
+    def _planned(self, project: Project, spec: FineTuneSpec | None, error: str, reason: str) -> None:
         """The plan is ready (UI thread): start the child process, unless cancelled or moot."""
         self._planning = False
-        if error or spec is None or self._cancel_requested or workspace is not self.document.workspace:
+        if error or spec is None or self._cancel_requested or project is not self.document.project:
             summary = (
                 f"Cannot fine-tune: {error}"
                 if error
@@ -188,7 +188,7 @@ class FineTuneController(QObject):
             self.message.emit(summary, 10_000)
             self.job_finished.emit(summary)
             return
-        self._spec, self._workspace = spec, workspace
+        self._spec, self._project = spec, project
         self.job = FineTuneJob(
             spec,
             on_progress=self.progress.emit,
@@ -230,27 +230,27 @@ class FineTuneController(QObject):
 
     def _finished(self, result: FineTuneResult | None, error: str | None) -> None:
         self.timer.stop()
-        spec, workspace = self._spec, self._workspace
-        self.job = self._spec = self._workspace = None
+        spec, project = self._spec, self._project
+        self.job = self._spec = self._project = None
         if spec is None:
             return
-        if workspace is not self.document.workspace:
+        if project is None or project is not self.document.project:
             summary = f"{spec.plugin}: the project was closed while training; nothing recorded"
         elif error is not None:
             summary = f"{spec.plugin}: fine-tuning failed: {error}"
         elif result is None or result.cancelled or result.weights is None:
             summary = f"{spec.plugin}: fine-tuning cancelled; nothing recorded"
         else:
-            summary = self._record(workspace, spec, result)
+            summary = self._record(project, spec, result)
         logger.info("%s", summary)
         self.last_summary = summary
         self.message.emit(summary, 15_000)
         self.job_finished.emit(summary)
 
-    def _record(self, workspace: Workspace, spec: FineTuneSpec, result: FineTuneResult) -> str:
+    def _record(self, project: Project, spec: FineTuneSpec, result: FineTuneResult) -> str:
         """The result through the forgetting gate, as one undoable step (on the UI thread)."""
         try:
-            version, decision = record_result(self.document.push, workspace.project, spec, result)
+            version, decision = record_result(self.document.push, project, spec, result)
         except (AnnotatorError, VersionError) as error:
             return f"{spec.plugin}: the new version was not recorded: {error}"
         verdict = "promoted (now current)" if decision.passed else "kept as a candidate"
@@ -337,7 +337,7 @@ class FineTuneController(QObject):
             self.current_changed.emit(current_id)
 
     def _workspace_changed(self) -> None:
-        if self.job is not None and self._workspace is not self.document.workspace:
+        if self.job is not None and self._project is not self.document.project:
             self.job.terminate()
         self._verified = self._verified_count()
         self._current = None

@@ -338,11 +338,12 @@ class ImagePanel(QWidget):
 
     def _box_drawn(self, box: Box2D) -> None:
         frame_id = self.document.frame_id
-        if frame_id is None or self.camera is None or self.document.workspace is None:
+        if frame_id is None or self.camera is None or self.document.project is None:
             return
         annotation = Annotation(0, frame_id, self.active_class(), box2d=box, camera=self.camera)
-        command = self.document.workspace.push(AddAnnotations([annotation], label="Draw 2D box"))
-        self.document.select(command.ids[0])
+        command = self.document.push(AddAnnotations([annotation], label="Draw 2D box"))
+        if command is not None:
+            self.document.select(command.ids[0])
 
     def _box_edited(self, annotation_id: int, box: Box2D) -> None:
         self._set_box(annotation_id, box, "Edit 2D box")
@@ -406,11 +407,13 @@ class ImagePanel(QWidget):
 
     def _derive(self, frame_ids: list[int]) -> None:
         project = self.document.project
-        if project is None or self.document.workspace is None:
+        if project is None:
             return
         frames = [project.frames[i] for i in frame_ids]
         sizes, problems = missing_image_sizes(project, frames)
-        command = self.document.workspace.push(DeriveBoxes2D(frame_ids, sizes=sizes))
+        command = self.document.push(DeriveBoxes2D(frame_ids, sizes=sizes))
+        if command is None:
+            return
         text = f"Derived {command.added} 2D boxes ({command.removed} earlier derived replaced)"
         if problems:
             text += f"; {len(problems)} images unreadable: {problems[0]}"

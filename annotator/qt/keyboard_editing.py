@@ -245,22 +245,22 @@ class KeyboardEditor(QObject):
     # -- 9-DoF --------------------------------------------------------------------------------------
     def set_nine_dof(self, on: bool) -> None:
         """Turn the project's 9-DoF setting on or off; off also levels every tilted cuboid (one step)."""
-        workspace = self.document.workspace
-        if workspace is None or self.nine_dof == on:
+        session = self.document.session
+        project = session.project
+        if project is None or self.nine_dof == on:
             self._announce_nine_dof()
             return
-        project = workspace.project
         tilted = [a for a in project.annotations.values() if a.cuboid is not None and not a.cuboid.is_7dof]
         label = "Turn on 9-DoF cuboids" if on else "Turn off 9-DoF cuboids"
         try:
-            with workspace.stack.group(label):
-                workspace.push(SetSetting("nine_dof", bool(on)))
+            with session.group(label):
+                session.push(SetSetting("nine_dof", bool(on)))
                 if not on and tilted:
                     levelled = [dataclasses.replace(a, cuboid=a.cuboid.flattened()) for a in tilted]
-                    workspace.push(UpdateAnnotations(levelled, "Level cuboids"))
+                    session.push(UpdateAnnotations(levelled, "Level cuboids"))
         except AnnotatorError as error:  # another process wrote first, or the project is read-only
             self.message.emit(str(error), MESSAGE_MS)
-            workspace.refresh()
+            session.refresh()
             return
         if tilted and not on:
             self.message.emit(f"Pitch and roll set to 0 on {len(tilted)} cuboids", MESSAGE_MS)

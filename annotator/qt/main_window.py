@@ -58,6 +58,7 @@ from annotator.qt.transfer import TransferDialog, export_labels, import_dataset
 from annotator.qt.view_grid import ViewGrid
 from annotator.qt.window_layout import LAYOUT_VERSION, arrange_docks, scrollable, with_timeline
 from annotator.render.style import POINT_SIZES, DisplayOptions
+from annotator.session import Session
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else AppSettings()
         self.loader = loader if loader is not None else FrameLoader(parent=self)
         self.document = Document(self.loader, self)
-        self.external = ExternalChanges(lambda: self.document.workspace, self)
+        self.external = ExternalChanges(self.document.session, self)
         self.external.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.options = self.settings.display_options()
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         self._connect_editing()
 
         self.document.frame_changed.connect(self._frame_changed)
+        self.document.history_changed.connect(self._update_undo_actions)
         self.document.cloud_changed.connect(self._show_point_count)
         self.document.cloud_failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.grid.frame_shown.connect(self._show_timing)
@@ -221,9 +223,9 @@ class MainWindow(QMainWindow):
 
     # -- projects -----------------------------------------------------------------------------------
     @property
-    def workspace(self) -> Workspace | None:
-        """The open workspace."""
-        return self.document.workspace
+    def session(self) -> Session:
+        """The open project, its undo history and the view state (the document's session)."""
+        return self.document.session
 
     def open_project(self, directory: Path) -> None:
         """Open the project in ``directory`` (closing the current one) at the frame last viewed there.
@@ -240,26 +242,21 @@ class MainWindow(QMainWindow):
         With ``wait`` the frame's cloud is loaded before this returns (headless snapshots).
         """
         self.close_project()
-        workspace.stack.changed.connect(self._update_undo_actions)
         self.document.open(workspace, frame_id, wait=wait)
-        read_only = " (read-only)" if workspace.read_only else ""
+        read_only = " (read-only)" if self.session.read_only else ""
         self.setWindowTitle(f"annotator - {workspace.root.name}{read_only}")
         project = workspace.project
         self.statusBar().showMessage(
             f"{len(project.frames)} frames, {len(project.annotations)} annotations", 5000
         )
-        self._update_undo_actions()
 
     def close_project(self) -> None:
         """Close the open project (every step is already saved)."""
-        workspace = self.document.workspace
+        workspace = self.document.close()
         if workspace is None:
             return
-        workspace.stack.changed.disconnect(self._update_undo_actions)
-        self.document.close()
         workspace.close()
         self.setWindowTitle("annotator")
-        self._update_undo_actions()
 
     def _open_with_message(self, directory: Path) -> None:
         try:
@@ -290,7 +287,7 @@ class MainWindow(QMainWindow):
         request = dialog.request() if exec_returning_focus(dialog) == QDialog.DialogCode.Accepted else None
         if request is None:
             return
-        if self.workspace is None:
+        if self.session.project is None:
             directory = QFileDialog.getExistingDirectory(self, "New project for the imported dataset")
             if not directory:
                 return
@@ -300,11 +297,11 @@ class MainWindow(QMainWindow):
             except AnnotatorError as error:
                 QMessageBox.critical(self, "Cannot create project", str(error))
                 return
-        self._run_transfer("Import failed", lambda: import_dataset(self.workspace, request))
+        self._run_transfer("Import failed", lambda: import_dataset(self.session, request))
 
     def ask_export_labels(self) -> None:
         """File > Export labels: the project's labels in a registered format."""
-        if self.workspace is None:
+        if self.session.project is None:
             self.statusBar().showMessage("Open a project to export its labels", 5000)
             return
         dialog = TransferDialog(exporting=True, parent=self)
@@ -342,13 +339,11 @@ class MainWindow(QMainWindow):
     # -- edit ---------------------------------------------------------------------------------------
     def undo(self) -> None:
         """Edit > Undo."""
-        if self.workspace is not None:
-            self._step(self.workspace.undo)
+        self._step(self.session.undo)
 
     def redo(self) -> None:
         """Edit > Redo."""
-        if self.workspace is not None:
-            self._step(self.workspace.redo)
+        self._step(self.session.redo)
 
     def _step(self, action: Callable[[], None]) -> None:
         try:
@@ -362,9 +357,7 @@ class MainWindow(QMainWindow):
             self.document.select(None)
 
     def _update_undo_actions(self) -> None:
-        stack = self.workspace.stack if self.workspace else None
-        undo_label = stack.undo_label() if stack and stack.can_undo() else None
-        redo_label = stack.redo_label() if stack and stack.can_redo() else None
+        undo_label, redo_label = self.session.undo_label(), self.session.redo_label()
         undo, redo = self.actions["edit.undo"], self.actions["edit.redo"]
         undo.setEnabled(undo_label is not None)
         redo.setEnabled(redo_label is not None)
@@ -401,8 +394,9 @@ class MainWindow(QMainWindow):
         )
 
     def _frame_changed(self, frame_id: object) -> None:
-        if self.workspace is not None and frame_id is not None:
-            self.settings.set_last_frame(self.workspace.root, int(frame_id))
+        root = self.session.root
+        if root is not None and frame_id is not None:
+            self.settings.set_last_frame(root, int(frame_id))
         self.timing_label.setText("loading…" if frame_id is not None and self.document.cloud is None else "")
         self._show_point_count()
 

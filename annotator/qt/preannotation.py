@@ -21,7 +21,6 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.core.track_linking import LinkTracks
-from annotator.io.workspace import Workspace
 from annotator.ml.defaults import BUILTIN_DEFAULT_3D, DEFAULT_PLUGIN_SETTING
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import (
@@ -187,7 +186,7 @@ class PreannotationController(QObject):
         self._thread: QThread | None = None
         self._worker: PreannotationWorker | None = None
         self._cancel: CancelToken | None = None
-        self._workspace: Workspace | None = None
+        self._project: Project | None = None  # the project the run was started on
         self._plugin_id = ""
         self._frames: list[Frame] = []
         self._total = 0
@@ -265,10 +264,10 @@ class PreannotationController(QObject):
     ) -> bool:
         """Run ``plugin_id`` on ``frames`` in a worker thread; False when a run is already going or no
         project is open."""
-        workspace = self.document.workspace
-        if self.running or workspace is None or not frames:
+        project = self.document.project
+        if self.running or project is None or not frames:
             return False
-        self._workspace = workspace
+        self._project = project
         self._plugin_id = plugin_id
         self._frames = list(frames)
         self._total = len(frames)
@@ -276,7 +275,7 @@ class PreannotationController(QObject):
         self._cancel = CancelToken()
         self._thread = QThread(self)
         self._thread.setObjectName("preannotation")
-        self._worker = self.make_worker(workspace.project, plugin_id, frames, threshold, params)
+        self._worker = self.make_worker(project, plugin_id, frames, threshold, params)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.frame_done.connect(self._frame_done)
@@ -324,11 +323,11 @@ class PreannotationController(QObject):
         return loaded.cloud if loaded is not None and loaded.frame_id == frame_id else None
 
     def _current(self) -> bool:
-        return self._workspace is not None and self._workspace is self.document.workspace
+        return self._project is not None and self._project is self.document.project
 
     def _frame_done(self, frame: Frame, proposals: list[Annotation]) -> None:
         summary = self.summary
-        if summary is None or not self._current() or frame.id not in self._workspace.project.frames:
+        if summary is None or not self._current() or frame.id not in self._project.frames:
             return
         if self.document.frame_id == frame.id:
             self.document.background_edit.emit()
@@ -383,7 +382,7 @@ class PreannotationController(QObject):
             return ""
         if self.registry.manifest(self._plugin_id).task != "detect3d":
             return ""
-        frames = [f for f in self._frames if f.id in self._workspace.project.frames]
+        frames = [f for f in self._frames if f.id in self._project.frames]
         command = LinkTracks(frames)
         self.document.push(command)
         return f", linked into {command.tracks} tracks"

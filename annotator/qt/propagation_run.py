@@ -218,8 +218,8 @@ class PropagationRun(QObject):
         """Apply a planned step on the UI thread (dropped when the run was stopped meanwhile)."""
         if run != self._run or not self._running:
             return
-        workspace, project = self.document.workspace, self.document.project
-        if error or result is None or workspace is None or project is None:
+        project = self.document.project
+        if error or result is None or project is None:
             self.message.emit(f"Propagation failed: {error or 'the project was closed'}", MESSAGE_MS)
             self._finish("failed")
             return
@@ -236,7 +236,7 @@ class PropagationRun(QObject):
             return
         if edit.command is not None:
             if self._pending:
-                with workspace.stack.group(edit.command.label):
+                with self.document.group(edit.command.label):
                     self.document.push(UpdateAnnotations(self._pending, "Corrected boxes become keyframes"))
                     self.document.push(edit.command)
             else:

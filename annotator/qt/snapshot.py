@@ -185,7 +185,7 @@ def _render(
             return out
         return save_png(window.grid.capture(view), out)
     finally:
-        if window.workspace is None:
+        if window.session.project is None:  # not adopted: the window does not close it
             workspace.close()
         window.close()
         window.deleteLater()

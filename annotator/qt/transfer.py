@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.io.formats import Dataset, LabelFormat, available_formats
-from annotator.io.workspace import Workspace
+from annotator.session import Session
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +199,12 @@ def read_dataset(request: TransferRequest, timeout_ms: int = 600_000) -> Dataset
     return dataset
 
 
-def import_dataset(workspace: Workspace, request: TransferRequest) -> str:
-    """Read a source and add it to the workspace as one undoable step; returns a summary line."""
+def import_dataset(session: Session, request: TransferRequest) -> str:
+    """Read a source and add it to the open project as one undoable step; returns a summary line."""
     from annotator.io.importers import apply_dataset
 
     dataset = read_dataset(request)
-    report = apply_dataset(workspace, dataset)
+    report = apply_dataset(session, dataset)
     summary = (
         f"{report.label}: {report.frames_added} frames added, {report.frames_updated} updated, "
         f"{report.objects} objects ({report.objects_added} new, {report.objects_updated} updated)"

@@ -26,10 +26,10 @@ def test_editing_a_class_default_size_is_stored_undoable_and_used_for_new_boxes(
     width.editingFinished.emit()
     schema = window.document.project.schema
     assert schema.get("Pedestrian").default_size == pytest.approx((0.8, 0.75, 1.75))
-    assert window.workspace.stack.undo_label() == "Set Pedestrian default size"
+    assert window.document.workspace.stack.undo_label() == "Set Pedestrian default size"
     assert width.value() == pytest.approx(0.75)  # the panel shows the stored value after its refresh
     window.document.set_active_class("Pedestrian")
     assert window.mouse_tools.default_size("Pedestrian") == pytest.approx((0.8, 0.75, 1.75))
-    window.workspace.stack.undo()
+    window.document.workspace.stack.undo()
     assert window.document.project.schema.get("Pedestrian").default_size[1] == pytest.approx(0.6)
     assert width.value() == pytest.approx(0.6)

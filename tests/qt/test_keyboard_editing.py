@@ -40,7 +40,7 @@ def press(qtbot, window, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -
 def test_rotate_and_resize_keys_then_undo_redo_back_to_exact_numbers(window, qtbot) -> None:
     car = select(window, "Car")
     start = cuboid(window, car)
-    stack = window.workspace.stack
+    stack = window.document.workspace.stack
     press(qtbot, window, Qt.Key.Key_Q)  # turn left 2 degrees
     turned = cuboid(window, car)
     assert math.degrees(turned.yaw - start.yaw) == pytest.approx(2.0)
@@ -62,7 +62,7 @@ def test_rotate_and_resize_keys_then_undo_redo_back_to_exact_numbers(window, qtb
 def test_moves_follow_the_box_axes_and_a_held_key_is_one_undo_step(window, qtbot) -> None:
     car = select(window, "Car")
     start = cuboid(window, car)
-    stack = window.workspace.stack
+    stack = window.document.workspace.stack
     before = stack.index
     forward = window.actions["cuboid.move_forward"]
     for _ in range(5):  # auto-repeat: triggers without a key release in between
@@ -125,7 +125,7 @@ def test_fit_to_points_and_auto_rotate_from_the_keyboard(window, qtbot) -> None:
     fitted = cuboid(window, car)
     assert fitted.size[0] < loose.size[0] and fitted.size[1] < loose.size[1]
     assert bev_iou(fitted, truth) > 0.85
-    labels = [e.label for e in window.workspace.stack.entries[-2:]]
+    labels = [e.label for e in window.document.workspace.stack.entries[-2:]]
     assert labels == ["Auto-rotate cuboid", "Fit cuboid to points"]
 
 
@@ -147,7 +147,7 @@ def test_pitch_and_roll_only_in_nine_dof_projects(window, qtbot) -> None:
     assert pitch_spin.value() == pytest.approx(-1.0)
     window.actions["cuboid.nine_dof"].trigger()  # off: every box levelled, in one step
     assert cuboid(window, car).is_7dof and not window.actions["cuboid.nine_dof"].isChecked()
-    window.workspace.stack.undo()
+    window.document.workspace.stack.undo()
     assert cuboid(window, car) == tilted
     assert window.actions["cuboid.nine_dof"].isChecked()  # the menu follows undo
 

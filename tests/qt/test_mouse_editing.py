@@ -113,7 +113,7 @@ def test_click_fit_in_the_perspective_view_matches_the_ground_truth(synth_window
     assert created.class_name == "Car" and main.document.selected_id == created.id
     assert bev_iou(created.cuboid, truth) >= 0.7
     assert abs(math.cos(created.cuboid.yaw - truth.yaw)) > 0.95  # the heading is along the car
-    assert main.workspace.stack.undo_label() == "Create cuboid (click fit)"
+    assert main.document.workspace.stack.undo_label() == "Create cuboid (click fit)"
 
 
 def test_rectangle_in_the_top_view_fits_the_points_inside(synth_window, synth_frame, qtbot) -> None:
@@ -167,14 +167,14 @@ def test_dragging_a_corner_in_the_top_view_keeps_the_opposite_corner_and_undoes_
     top = main.grid.ortho["top"]
     before = car.cuboid
     start = to_widget(top, before.corners()[4])  # front-left, top face
-    history = len(main.workspace.stack.entries)
+    history = len(main.document.workspace.stack.entries)
     drag(qtbot, top.canvas, start, start + QPoint(-12, -15))
     after = main.document.selected.cuboid
     assert after.size[0] > before.size[0] and after.size[1] > before.size[1]
     assert after.size[2] == before.size[2] and after.yaw == before.yaw
     assert np.allclose(after.corners()[2], before.corners()[2], atol=1e-9)  # rear-right stayed put
-    assert len(main.workspace.stack.entries) == history + 1  # the whole drag is one step
-    assert main.workspace.stack.undo_label() == "Resize cuboid"
+    assert len(main.document.workspace.stack.entries) == history + 1  # the whole drag is one step
+    assert main.document.workspace.stack.undo_label() == "Resize cuboid"
     main.actions["edit.undo"].trigger()
     assert main.document.selected.cuboid == before
     main.actions["edit.redo"].trigger()
@@ -201,7 +201,7 @@ def test_the_knob_turns_the_box_in_one_step(window, qtbot) -> None:
     after = main.document.selected.cuboid
     assert math.degrees(after.yaw - before.yaw) == pytest.approx(30.0, abs=3.0)
     assert after.center == before.center and after.size == before.size
-    assert main.workspace.stack.undo_label() == "Rotate cuboid"
+    assert main.document.workspace.stack.undo_label() == "Rotate cuboid"
     main.actions["edit.undo"].trigger()
     assert main.document.selected.cuboid == before
 
@@ -211,7 +211,7 @@ def test_dragging_inside_moves_and_every_view_follows_live(window, qtbot) -> Non
     car = select_car(main)
     top = main.grid.ortho["top"]
     before = car.cuboid
-    history = len(main.workspace.stack.entries)
+    history = len(main.document.workspace.stack.entries)
     start = to_widget(top, before.center)
     qtbot.mousePress(top.canvas, LEFT, NO_KEYS, start)
     qtbot.mouseMove(top.canvas, start + QPoint(10, 0))
@@ -224,8 +224,8 @@ def test_dragging_inside_moves_and_every_view_follows_live(window, qtbot) -> Non
     main.grid.ortho["side"].render_now()
     qtbot.mouseRelease(top.canvas, LEFT, NO_KEYS, start + QPoint(20, 0))
     assert main.document.selected.cuboid == during
-    assert len(main.workspace.stack.entries) == history + 1
-    assert main.workspace.stack.undo_label() == "Move cuboid"
+    assert len(main.document.workspace.stack.entries) == history + 1
+    assert main.document.workspace.stack.undo_label() == "Move cuboid"
     assert during.center[2] == pytest.approx(before.center[2])
     for view in main.grid.views:
         assert main.mouse_tools.previews[view].cuboid is None
@@ -257,7 +257,7 @@ def test_snap_to_ground_puts_the_bottom_on_the_ground(window) -> None:
     snapped = main.document.selected.cuboid
     assert snapped.z_range()[0] == pytest.approx(-1.7, abs=0.1)
     assert snapped.center[:2] == raised.center[:2]
-    assert main.workspace.stack.undo_label() == "Snap cuboid to ground"
+    assert main.document.workspace.stack.undo_label() == "Snap cuboid to ground"
 
 
 def test_click_fit_on_bare_ground_makes_nothing_and_says_why(window, qtbot) -> None:
@@ -335,7 +335,7 @@ def test_the_properties_panel_follows_a_drag_live(window, qtbot) -> None:
     assert x_field.value() == pytest.approx(during.center[0], abs=1e-3) != pytest.approx(car.cuboid.center[0])
     qtbot.mouseRelease(top.canvas, LEFT, NO_KEYS, start + QPoint(25, 0))
     assert x_field.value() == pytest.approx(main.document.selected.cuboid.center[0], abs=1e-3)
-    assert main.workspace.stack.undo_label() == "Move cuboid"  # the panel pushed no edit of its own
+    assert main.document.workspace.stack.undo_label() == "Move cuboid"  # the panel pushed no edit of its own
     main.actions["edit.undo"].trigger()
     assert x_field.value() == pytest.approx(car.cuboid.center[0], abs=1e-3)
 
@@ -402,7 +402,7 @@ def test_double_clicking_a_face_in_the_top_view_shrinks_it_to_the_points(window,
     back = shrunk.box_to_world(np.array([[-shrunk.size[0] / 2.0, 0.0, 0.0]]))[0]
     assert np.allclose(back, loose.box_to_world(np.array([[-loose.size[0] / 2.0, 0.0, 0.0]]))[0], atol=1e-6)
     assert shrunk.size[1:] == loose.size[1:]
-    assert main.workspace.stack.undo_label() == "Shrink front face"
+    assert main.document.workspace.stack.undo_label() == "Shrink front face"
     main.actions["edit.undo"].trigger()
     assert main.document.selected.cuboid == loose
 
@@ -426,10 +426,10 @@ def test_a_ctrl_band_in_the_top_view_selects_several_boxes_and_delete_takes_them
     assert "2 cuboids selected" in main.statusBar().currentMessage()
     table = main.objects_panel.table
     assert len({index.row() for index in table.selectedIndexes()}) == 2  # the Objects list shows both
-    history = len(main.workspace.stack.entries)
+    history = len(main.document.workspace.stack.entries)
     main.actions["cuboid.delete"].trigger()
-    assert len(main.document.cuboids()) == 1 and len(main.workspace.stack.entries) == history + 1
-    assert main.workspace.stack.undo_label() == "Delete 2 cuboids"
+    assert len(main.document.cuboids()) == 1 and len(main.document.workspace.stack.entries) == history + 1
+    assert main.document.workspace.stack.undo_label() == "Delete 2 cuboids"
     main.actions["edit.undo"].trigger()
     assert len(main.document.cuboids()) == 3
 
@@ -451,14 +451,14 @@ def test_ctrl_click_adds_boxes_and_class_move_same_size_and_copy_act_on_all(wind
     main.actions["cuboid.same_size"].trigger()
     assert {project.annotations[i].cuboid.size for i in (car.id, person.id, truck.id)} == {car.cuboid.size}
     assert project.annotations[person.id].cuboid.center == person.cuboid.center
-    assert main.workspace.stack.undo_label() == "Same size for 3 cuboids"
+    assert main.document.workspace.stack.undo_label() == "Same size for 3 cuboids"
     main.actions["cuboid.class_2"].trigger()
     assert {project.annotations[i].class_name for i in (car.id, person.id, truck.id)} == {
         project.schema.names[1]
     }
-    history = len(main.workspace.stack.entries)
+    history = len(main.document.workspace.stack.entries)
     main.actions["cuboid.move_forward"].trigger()
-    assert len(main.workspace.stack.entries) == history + 1  # one step for all three
+    assert len(main.document.workspace.stack.entries) == history + 1  # one step for all three
     for box in (car, person, truck):
         assert project.annotations[box.id].cuboid.center != box.cuboid.center
     frame_1 = project.frames_in_order()[1]

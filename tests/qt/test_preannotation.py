@@ -250,9 +250,9 @@ def test_reject_removes_the_proposal_and_selects_the_next(models_window, qtbot) 
 def test_accept_and_reject_need_a_selected_proposal(window, qtbot) -> None:
     car = next(a for a in window.document.cuboids() if a.class_name == "Car")
     window.document.select(car.id)
-    steps = window.workspace.stack.index
+    steps = window.document.workspace.stack.index
     window.actions["models.reject"].trigger()
-    assert car.id in window.document.project.annotations and window.workspace.stack.index == steps
+    assert car.id in window.document.project.annotations and window.document.workspace.stack.index == steps
     assert "Select a proposal" in window.statusBar().currentMessage()
 
 
@@ -331,23 +331,23 @@ def test_preannotate_dialog_starts_on_the_projects_default_plugin(models_window,
 def test_a_plugin_failing_to_predict_reports_and_leaves_the_project_intact(models_window, qtbot) -> None:
     window = models_window
     annotations = dict(window.document.project.annotations)
-    steps = window.workspace.stack.index
+    steps = window.document.workspace.stack.index
     summary = _run(window, qtbot, "scripted", window.document.frames(), fail=True)
     assert summary.frames_done == 0 and len(summary.failures) == 3
     box = window.preannotation.error_box
     assert box.isVisible() and "boom in predict" in box.text() and "000001" in box.text()
     assert window.document.project.annotations == annotations
-    assert window.workspace.stack.index == steps
+    assert window.document.workspace.stack.index == steps
 
 
 def test_a_plugin_failing_to_load_reports_and_leaves_the_project_intact(models_window, qtbot) -> None:
     window = models_window
-    steps = window.workspace.stack.index
+    steps = window.document.workspace.stack.index
     summary = _run(window, qtbot, "broken-import")
     assert summary.frames_done == 0
     text = window.preannotation.error_box.text()
     assert "failed to load" in text and "no such lib" in text and "not changed" in text
-    assert window.workspace.stack.index == steps
+    assert window.document.workspace.stack.index == steps
 
 
 def test_cancel_stops_after_the_frame_in_progress(models_window, qtbot) -> None:

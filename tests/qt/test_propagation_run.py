@@ -58,10 +58,10 @@ def test_propagate_forward_carries_the_track_to_the_end_one_step_per_frame(drive
         return propagation.plan_step(*args, **kwargs)
 
     monkeypatch.setattr(propagation_run, "plan_step", recording)
-    before = len(main.workspace.stack.entries)
+    before = len(main.document.workspace.stack.entries)
     assert _run(main, qtbot) == "end"
     assert len(threads) == FRAMES - 2 and threading.main_thread() not in threads
-    entries = main.workspace.stack.entries[before:]
+    entries = main.document.workspace.stack.entries[before:]
     assert [e.label for e in entries] == ["Propagate 1 cuboid to the next frame"] * (FRAMES - 2)
     assert main.document.frame_id == main.document.frames()[-1].id
     assert main.document.selected.track_id == MOVER  # the carried box, ready for a correction
@@ -95,14 +95,14 @@ def test_esc_stops_then_a_correction_is_the_keyframe_the_run_resumes_from(drive,
 
     truth = from_world(mover(3), ego(3))
     main.document.push(edit_cuboids(main.document.project, [stopped.id], lambda _c: truth, "Move cuboid"))
-    before = len(main.workspace.stack.entries)
+    before = len(main.document.workspace.stack.entries)
     assert _run(main, qtbot) == "end"
     corrected = _box(main, 3)
     assert corrected.cuboid == truth and corrected.provenance.source == Source.MANUAL and corrected.keyframe
-    assert len(main.workspace.stack.entries) - before == 2  # frames 4 and 5, one step each
+    assert len(main.document.workspace.stack.entries) - before == 2  # frames 4 and 5, one step each
     assert bev_iou(_box(main, 4).cuboid, from_world(mover(4), ego(4))) > 0.7
-    main.workspace.stack.undo()
-    main.workspace.stack.undo()  # the first resumed step also took back the keyframe mark
+    main.document.workspace.stack.undo()
+    main.document.workspace.stack.undo()  # the first resumed step also took back the keyframe mark
     assert _box(main, 4) is None and _box(main, 3).provenance.source == Source.PROPAGATED
     assert _box(main, 3).cuboid == truth
 

@@ -30,7 +30,7 @@ def test_a_field_pushed_to_the_next_and_previous_frame_in_one_undoable_step(wind
     assert pushed.size[1] == pytest.approx(1.95)
     assert pushed.size[0] == pytest.approx(copy.cuboid.size[0])  # only that field
     assert pushed.center == pytest.approx(copy.cuboid.center)
-    assert main.workspace.stack.undo_label() == "Push width to the next frame"
+    assert main.document.workspace.stack.undo_label() == "Push width to the next frame"
     assert "pushed to the next frame" in main.statusBar().currentMessage()
     main.actions["edit.undo"].trigger()
     assert main.document.project.annotations[copy.id].cuboid == copy.cuboid

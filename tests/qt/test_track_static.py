@@ -24,5 +24,5 @@ def test_marking_a_track_static_makes_one_edit_move_all_its_boxes(window) -> Non
     assert document.project.annotations[car.id].cuboid == moved  # no poses: one sensor box for all
     window.actions["tracks.static"].trigger()
     assert not is_static(document.project, copy.track_id)
-    window.workspace.stack.undo()
+    window.document.workspace.stack.undo()
     assert is_static(document.project, copy.track_id)

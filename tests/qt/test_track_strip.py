@@ -94,7 +94,7 @@ def test_clicking_a_crop_goes_to_its_frame_and_keys_nudge_its_box(strip_window, 
 
 def test_dragging_an_edge_in_one_crop_sizes_the_whole_track_in_one_step(strip_window, qtbot) -> None:
     main = strip_window
-    strip, stack = main.track_strip, main.workspace.stack
+    strip, stack = main.track_strip, main.document.workspace.stack
     tile = strip.tiles[main.document.frames()[2].id]
     front = tile.outline("top")[:2].mean(axis=0)  # the middle of the front edge (drawn on the right)
     sizes_before = [a.cuboid.size for a in _boxes(main)]
@@ -119,7 +119,7 @@ def test_moving_or_turning_in_a_crop_edits_that_box_only_and_the_size_fields_siz
     strip_window, qtbot
 ) -> None:
     main = strip_window
-    strip, stack = main.track_strip, main.workspace.stack
+    strip, stack = main.track_strip, main.document.workspace.stack
     tile = strip.tiles[main.document.frames()[1].id]
     centre = tile.outline("top").mean(axis=0)
     before, scale = tile.box, tile.scale
@@ -152,7 +152,7 @@ def test_moving_or_turning_in_a_crop_edits_that_box_only_and_the_size_fields_siz
 
 def test_a_resize_key_on_a_focused_crop_resizes_the_whole_track(strip_window, qtbot) -> None:
     main = strip_window
-    strip, stack = main.track_strip, main.workspace.stack
+    strip, stack = main.track_strip, main.document.workspace.stack
     tile = strip.tiles[main.document.frames()[3].id]
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=QPoint(20, 8))
     width = tile.box.size[1]

@@ -50,7 +50,7 @@ def test_import_of_the_real_kitti_folder_is_one_undoable_step(
     Workspace.create(tmp_path / "empty").close()
     window.open_project(tmp_path / "empty")
     training = shared_data / "kitti_object" / "training"
-    summary = import_dataset(window.workspace, TransferRequest("kitti", training))
+    summary = import_dataset(window.session, TransferRequest("kitti", training))
     assert "1 frames added" in summary and "1 objects" in summary
     assert window.actions["edit.undo"].text() == "&Undo Import KITTI (1 frame)"
     assert window.frames_panel.list.count() == 1

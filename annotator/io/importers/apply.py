@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotator.core.commands import FunctionCommand
+from annotator.core.commands import Editor, FunctionCommand
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
 from annotator.core.schema import LabelClass, LabelSchema
@@ -24,7 +24,6 @@ from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.formats.files import name_problem
 from annotator.io.importers.matching import SOURCE_ID, FrameMatcher, source_keys
-from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +83,12 @@ def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSch
     return schema, added
 
 
-def apply_dataset(workspace: Workspace, dataset: Dataset) -> ImportReport:
-    """Add a parsed dataset to the workspace's project as one undoable step; report what was added."""
+def apply_dataset(editor: Editor, dataset: Dataset) -> ImportReport:
+    """Add a parsed dataset to the project as one undoable step (pushed on ``editor``: a workspace or
+    a session); report what was added."""
     _check_class_names(dataset)
     report = ImportReport(import_label(dataset), dataset.source, problems=list(dataset.problems))
-    workspace.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
+    editor.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
     logger.info(
         "%s: %d frames added, %d updated, %d objects",
         report.label,

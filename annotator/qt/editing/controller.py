@@ -289,8 +289,7 @@ class EditController(QObject):
             return
         updated = dataclasses.replace(current, cuboid=drag.current)
         self.document.push(UpdateAnnotations([updated], _LABELS[drag.grip.kind], drag.merge_key))
-        if self.document.workspace is not None:
-            self.document.workspace.stack.close_merge()
+        self.document.close_merge()
 
     def _on_plane(self, view: SceneView, position: QPointF, z: float) -> np.ndarray | None:
         origin, direction = view.ray_at(position)

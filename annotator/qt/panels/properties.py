@@ -249,8 +249,7 @@ class PropertiesPanel(QWidget):
         return True
 
     def _close_merge(self) -> None:
-        if self.document.workspace is not None:
-            self.document.workspace.stack.close_merge()
+        self.document.close_merge()
 
     def _class_chosen(self, index: int) -> None:
         annotation = self.document.selected

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from annotator.core.geometry import Cuboid
 from annotator.core.project import Change
 from annotator.core.review import AcceptProposals
-from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
 from annotator.ml.uncertainty.flags import confident_frames_text, confident_proposals, unreviewed_proposals
@@ -90,7 +89,6 @@ class ReviewQueuePanel(QWidget):
         self.order: list[dict[str, Any]] = []
         self.truth: dict[str, list[tuple[str, Cuboid]]] | None = None
         self.calls = BackgroundCalls(self)
-        self._workspace: Workspace | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REBUILD_DELAY_MS)
@@ -143,19 +141,16 @@ class ReviewQueuePanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh_versions)
         self.tree.doubleClicked.connect(self.jump_to)
         document.opened.connect(self._opened)
+        document.session.events.project.connect(self._project_changed)
         document.settings_changed.connect(self.refresh_versions)
         document.selection_changed.connect(self._show_selection)
 
     # -- project ------------------------------------------------------------------------------------
     def _opened(self) -> None:
-        if self._workspace is not None:
-            self._workspace.project.events.batch.disconnect(self._project_changed)
-        self._workspace = self.document.workspace
         self.truth = None
         self.plot.set_curves({})
-        if self._workspace is not None:
-            self._workspace.project.events.batch.connect(self._project_changed)
-            root = self._workspace.root
+        root = self.document.session.root
+        if root is not None:
             self.calls.submit("truth", lambda: demo_truth(root), self._truth_ready)
         self.rebuild()
         self.refresh_versions()
@@ -316,14 +311,14 @@ class ReviewQueuePanel(QWidget):
 
     def refresh_versions(self) -> None:
         """Find, off the UI thread, the model version each scoring plugin would use now."""
-        workspace = self.document.workspace
-        if workspace is None or self._busy():
+        project = self.document.project
+        if project is None or self._busy():
             return
-        plugins = scoring_plugins(workspace.project)
+        plugins = scoring_plugins(project)
         if not plugins:
             self.flags.set_versions({})
             return
-        project, registry = workspace.project, self._registry
+        registry = self._registry
         self.calls.submit(
             "versions", lambda: current_model_versions(project, registry(), plugins), self._versions_ready
         )

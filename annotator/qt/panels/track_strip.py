@@ -61,7 +61,6 @@ class TrackStrip(QWidget):
         self.track_id: int | None = None
         self.tiles: dict[int, CropTile] = {}  # frame id -> tile
         self._cut_around: dict[int, Cuboid] = {}  # frame id -> the box its crop was (or is being) cut around
-        self._project = None
         self._resize_actions: list[tuple[QAction, tuple]] = []
         self._dirty = True
         self.crops = CropLoader(self)
@@ -96,6 +95,7 @@ class TrackStrip(QWidget):
         document.selection_changed.connect(self._selection_changed)
         document.frame_changed.connect(self._frame_changed)
         document.opened.connect(self._opened)
+        document.session.events.project.connect(self._on_batch)
         document.cuboid_previewed.connect(self._previewed)
 
     def _size_field(self, name: str) -> QDoubleSpinBox:
@@ -128,11 +128,6 @@ class TrackStrip(QWidget):
             self.refresh()
 
     def _opened(self) -> None:
-        if self._project is not None:
-            self._project.events.batch.disconnect(self._on_batch)
-        self._project = self.document.project
-        if self._project is not None:
-            self._project.events.batch.connect(self._on_batch)
         self.show_track(None)
 
     def show_track(self, track_id: int | None) -> None:
