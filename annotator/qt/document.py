@@ -72,6 +72,8 @@ class Document(QObject):
         self.hidden_classes: set[str] = set()
         self._active_class: str | None = None
         self.load_ms = 0.0
+        #: Changes on every change of the project (command, undo, redo, reload) and when another opens.
+        self.generation = 0
         self.flags = FlagState(self)
         self.flags.changed.connect(lambda: self.annotations_changed.emit(False))
         loader.loaded.connect(self._cloud_loaded)
@@ -83,6 +85,11 @@ class Document(QObject):
         """The open project, or None."""
         return None if self.workspace is None else self.workspace.project
 
+    def snapshot(self) -> Project | None:
+        """A consistent private copy of the open project for a background job (None without one)."""
+        project = self.project
+        return None if project is None else project.copy()
+
     def open(self, workspace: Workspace, frame_id: int | None = None, wait: bool = False) -> None:
         """Show ``workspace`` (the caller closes any previous one), at ``frame_id`` or the first frame.
 
@@ -90,6 +97,7 @@ class Document(QObject):
         """
         self.close()
         self.workspace = workspace
+        self.generation += 1
         workspace.project.events.batch.connect(self._on_batch)
         self.opened.emit()
         self.frames_changed.emit()
@@ -104,6 +112,7 @@ class Document(QObject):
             return
         self.workspace.project.events.batch.disconnect(self._on_batch)
         self.workspace = None
+        self.generation += 1
         self.frame_id = None
         self.loaded = None
         self.selected_id, self.also_selected = None, ()
@@ -326,6 +335,7 @@ class Document(QObject):
 
     # -- project events -----------------------------------------------------------------------------
     def _on_batch(self, changes: Sequence[Change]) -> None:
+        self.generation += 1
         frame_changes = [c for c in changes if c.kind == "frame"]
         if frame_changes:
             self.frames_changed.emit()
