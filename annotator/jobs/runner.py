@@ -91,6 +91,7 @@ class JobHandle:
     work: Callable[[JobContext], Any] = field(repr=False)
     source: SnapshotSource | None = field(repr=False)
     replans: int
+    guard: bool
     on_progress: Callable[[Any], None] | None = field(repr=False)
     on_done: Callable[[Outcome], None] | None = field(repr=False)
     token: CancelToken = field(default_factory=CancelToken, repr=False)
@@ -133,14 +134,16 @@ class JobRunner:
         name: str | None = None,
         source: SnapshotSource | None = None,
         replans: int = 0,
+        guard: bool = True,
         on_progress: Callable[[Any], None] | None = None,
         on_done: Callable[[Outcome], None] | None = None,
     ) -> JobHandle:
         """Run ``work`` in the pool (called on the owner's thread: ``source`` is copied here); a job under
-        the same ``name`` that has not answered yet is superseded."""
+        the same ``name`` that has not answered yet is superseded. ``guard=False`` turns the stale guard
+        off, for jobs whose answers stay right whatever changed meanwhile."""
         number = next(self._numbers)
         handle = JobHandle(
-            name or f"{self.name}-{number}", number, work, source, replans, on_progress, on_done
+            name or f"{self.name}-{number}", number, work, source, replans, guard, on_progress, on_done
         )
         if source is not None:
             handle.generation, handle.snapshot = source.generation, source.snapshot()
@@ -301,7 +304,7 @@ class JobRunner:
                 return  # superseded or forgotten: dropped
             del self._latest[handle.name]
         source = handle.source
-        if outcome.ok and source is not None and source.generation != handle.generation:
+        if outcome.ok and handle.guard and source is not None and source.generation != handle.generation:
             if handle.replans > 0:
                 logger.info("job %s answered for an older project state: planned again", handle.name)
                 self.submit(
@@ -309,6 +312,7 @@ class JobRunner:
                     name=handle.name,
                     source=source,
                     replans=handle.replans - 1,
+                    guard=handle.guard,
                     on_progress=handle.on_progress,
                     on_done=handle.on_done,
                 )

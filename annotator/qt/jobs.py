@@ -47,13 +47,21 @@ class QtJobs(QObject):
         name: str | None = None,
         document: SnapshotSource | None = None,
         replans: int = 0,
+        guard: bool = True,
         on_progress: Callable[[Any], None] | None = None,
         on_done: Callable[[Outcome], None] | None = None,
     ) -> JobHandle:
         """Run ``work`` off the UI thread (`JobRunner.submit`); with ``document`` the job reads its
-        snapshot and an answer for an older generation is planned again or dropped."""
+        snapshot and (unless ``guard`` is False) an answer for an older generation is planned again or
+        dropped."""
         return self.runner.submit(
-            work, name=name, source=document, replans=replans, on_progress=on_progress, on_done=on_done
+            work,
+            name=name,
+            source=document,
+            replans=replans,
+            guard=guard,
+            on_progress=on_progress,
+            on_done=on_done,
         )
 
     def cancel(self, name: str | None = None) -> None:

@@ -210,3 +210,19 @@ def test_answers_go_through_the_deliver_function_when_one_is_given():
     assert len(delivered) == 1 and not done
     delivered[0]()
     assert done[0].result == "x"
+
+
+def test_without_the_guard_an_answer_is_delivered_though_the_project_moved_on():
+    source = Source()
+    runner = JobRunner()
+    gate, done = threading.Event(), []
+
+    def count(context: JobContext) -> int:
+        assert gate.wait(5.0)
+        return len(context.snapshot.annotations)
+
+    runner.submit(count, source=source, guard=False, on_done=done.append)
+    source.stack.push(AddAnnotations([car(next(iter(source.project.frames)))]))
+    gate.set()
+    runner.run_until_idle(10.0)
+    assert done[0].ok and done[0].result == 0  # what the snapshot held
