@@ -179,9 +179,9 @@ class JobRunner:
             return name in self._latest
 
     def busy(self) -> bool:
-        """True while a job runs or waits in the pool."""
+        """True while a job runs, waits in the pool, or has not been answered yet."""
         with self._lock:
-            return any(not future.done() for future in self._futures)
+            return bool(self._latest) or any(not future.done() for future in self._futures)
 
     def wait(self, timeout: float | None = 30.0) -> bool:
         """Wait until no job runs or waits in the pool (answers may still wait for delivery); True when
@@ -225,9 +225,7 @@ class JobRunner:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.process(timeout=0.01)
-            with self._lock:
-                left = bool(self._latest) or any(not future.done() for future in self._futures)
-            if not left and self._inbox.empty():
+            if not self.busy() and self._inbox.empty():
                 return True
         return False
 
@@ -241,6 +239,8 @@ class JobRunner:
     def _forget_future(self, future: concurrent.futures.Future) -> None:
         with self._lock:
             self._futures.discard(future)
+        if not future.cancelled() and future.exception() is not None:  # a bug in the runner itself
+            logger.error("job runner %s failed", self.name, exc_info=future.exception())
 
     def _current(self, handle: JobHandle) -> bool:
         with self._lock:

@@ -77,7 +77,7 @@ class QtJobs(QObject):
         return self.runner.pending(name)
 
     def busy(self) -> bool:
-        """True while a job runs or waits."""
+        """True while a job runs, waits, or has not been answered yet."""
         return self.runner.busy()
 
     def wait(self, msecs: int = 30_000) -> bool:

@@ -6,6 +6,7 @@ import re
 import threading
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QThread
 
 import annotator.qt
@@ -61,16 +62,8 @@ def test_a_job_still_running_when_its_owner_is_deleted_stays_quiet(qtbot):
 
     jobs.submit(slow, on_done=done.append)
     owner.deleteLater()
-    qtbot.waitUntil(lambda: not _alive(jobs), timeout=5000)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(jobs), timeout=5000)
     gate.set()
     assert runner.wait(5.0)
     qtbot.wait(20)
     assert not done
-
-
-def _alive(obj: QObject) -> bool:
-    try:
-        obj.objectName()
-    except RuntimeError:
-        return False
-    return True
