@@ -98,7 +98,7 @@ def click_fit_times(app: QApplication, window: MainWindow) -> tuple[list[float],
         begin = time.perf_counter()
         window.mouse_tools.fit_at(view, position)
         ui.append((time.perf_counter() - begin) * 1000.0)
-        while window.mouse_tools.background.busy:
+        while window.mouse_tools.background.busy():
             time.sleep(0.001)  # a tight processEvents loop starves the worker (and trips PySide on 3.11)
             app.processEvents()
         total.append((time.perf_counter() - begin) * 1000.0)

@@ -3,8 +3,9 @@
 A request names a frame, its cloud file and the box; the worker reads the cloud (or takes the points
 given, e.g. from the frame loader's cache), keeps only the points near the box
 (`annotator.core.track_crops.crop_points`, at most `MAX_CROP_POINTS` of them) and hands them back on the
-UI thread through `cropped` (`annotator.qt.background.BackgroundCalls`: one thread, the latest request per
-frame). Requests of an older generation (`reset`) are dropped, also before they run.
+UI thread through `cropped` (`annotator.qt.jobs.QtJobs`: one thread, the latest request per frame). The
+work reads files and the points given only, never the project. Requests made before `reset` are dropped,
+also before they run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 from annotator.core.geometry import Cuboid
 from annotator.core.track_crops import crop_points
 from annotator.io.pointcloud import read_point_cloud
-from annotator.qt.background import BackgroundCalls
+from annotator.jobs import JobContext, Outcome
+from annotator.qt.jobs import QtJobs
 
 logger = logging.getLogger(__name__)
 
@@ -42,30 +44,26 @@ class CropLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.calls = BackgroundCalls(self)
-        self.generation = 0
+        self.jobs = QtJobs(self, name="crop")
 
     def reset(self) -> None:
         """Forget the requests made so far (another track is shown)."""
-        self.generation += 1
-        self.calls.pool.clear()
+        self.jobs.forget()
 
     def request(self, frame_id: int, path: Path, box: Cuboid, xyz: np.ndarray | None = None) -> None:
         """Crop frame ``frame_id``'s points around ``box`` (from ``xyz`` when given, else read ``path``);
         a later request for the same frame supersedes this one."""
-        generation = self.generation
 
-        def work() -> np.ndarray | None:
-            return cut_crop(path, box, xyz) if generation == self.generation else None
+        def work(_context: JobContext) -> np.ndarray:
+            return cut_crop(path, box, xyz)
 
-        def done(points: object, error: str) -> None:
-            if error:
-                logger.warning("cannot crop frame %d: %s", frame_id, error)
-            if generation == self.generation:
-                self.cropped.emit(frame_id, box, points if isinstance(points, np.ndarray) else None)
+        def done(outcome: Outcome) -> None:
+            if outcome.error:
+                logger.warning("cannot crop frame %d: %s", frame_id, outcome.error)
+            self.cropped.emit(frame_id, box, outcome.result if outcome.ok else None)
 
-        self.calls.submit(f"crop-{frame_id}", work, done)
+        self.jobs.submit(work, name=f"crop-{frame_id}", on_done=done)
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for the running crop (tests, closing the window)."""
-        return self.calls.wait(msecs)
+        return self.jobs.wait(msecs)

@@ -1,29 +1,31 @@
 """Image > Derive 2D boxes in all frames, off the UI thread.
 
-A worker thread reads the image sizes it needs and computes each frame's derived boxes (the projection math
-of `annotator.core.derive`, Qt-free) from a snapshot of the project's records, with a progress bar and a
-Cancel button in the status bar (`StatusProgress`, as pre-annotation has). The result is applied on the
-UI thread as one undoable `DeriveBoxes2D` command; a frame edited while the worker ran is derived again
-inside that command, so nothing stale lands. Cancelling changes nothing.
+A job (`derive_plans` on `annotator.qt.jobs.QtJobs`) reads the image sizes it needs and computes each
+frame's derived boxes (the projection math of `annotator.core.derive`, Qt-free) from the document's
+snapshot, with a progress bar and a Cancel button in the status bar (`StatusProgress`, as pre-annotation
+has). The result is applied on the UI thread as one undoable `DeriveBoxes2D` command; a frame edited while
+the job ran is derived again inside that command (the command is the re-plan), so nothing stale lands.
+Cancelling changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from annotator.core.derive import DeriveBoxes2D, FramePlan, plan_frame
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.image_sizes import missing_image_sizes
+from annotator.jobs import JobContext, JobHandle, Outcome
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.status_progress import StatusProgress
-from annotator.qt.threads import release_worker
 
 logger = logging.getLogger(__name__)
 
@@ -31,49 +33,38 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.05
 
 
-class DeriveWorker(QObject):
-    """Plans the derivation of frames from a snapshot; lives in a worker thread, talks through signals."""
+@dataclass(frozen=True)
+class DerivePlans:
+    """What the job hands back: a plan per frame, the image sizes it read, problems met (unreadable images)."""
 
-    #: Frames planned so far.
-    progress = Signal(int)
-    #: Done: the plans, the image sizes read, problems met (unreadable images); nothing when cancelled.
-    finished = Signal(object, object, object)
+    plans: list[FramePlan]
+    sizes: dict
+    problems: list[str]
 
-    def __init__(
-        self,
-        project: Project,
-        frames: Sequence[Frame],
-        annotations: Sequence[Annotation],
-        cancel: threading.Event,
-    ) -> None:
-        super().__init__()
-        self.project = project
-        self.frames = list(frames)
-        self.annotations = annotations
-        self.cancel = cancel
 
-    def run(self) -> None:
-        """Read missing image sizes, then plan frame after frame until done or cancelled."""
-        by_frame: dict[int, list[Annotation]] = defaultdict(list)
-        for annotation in sorted(self.annotations, key=lambda a: a.id):
-            by_frame[annotation.frame_id].append(annotation)
-        plans: list[FramePlan] = []
-        sizes: dict = {}
-        problems: list[str] = []
-        reported = time.monotonic()
-        for position, frame in enumerate(self.frames):
-            if self.cancel.is_set():
-                self.finished.emit(None, None, None)
-                return
-            found, trouble = missing_image_sizes(self.project, [frame])
-            sizes.update(found)
-            problems += trouble
-            plans.append(plan_frame(frame, by_frame.get(frame.id, []), sizes=found))
-            if time.monotonic() - reported >= PROGRESS_INTERVAL:
-                reported = time.monotonic()
-                self.progress.emit(position + 1)
-        self.progress.emit(len(self.frames))
-        self.finished.emit(plans, sizes, problems)
+def derive_plans(context: JobContext, frame_ids: Sequence[int]) -> Iterator[int]:
+    """The job: read missing image sizes, then plan frame after frame of the snapshot, yielding how many
+    frames are planned (at most every `PROGRESS_INTERVAL`); returns `DerivePlans`."""
+    project: Project = context.snapshot
+    frames = [project.frames[i] for i in frame_ids if i in project.frames]
+    by_frame: dict[int, list[Annotation]] = defaultdict(list)
+    for annotation in sorted(project.annotations.values(), key=lambda a: a.id):
+        by_frame[annotation.frame_id].append(annotation)
+    plans: list[FramePlan] = []
+    sizes: dict = {}
+    problems: list[str] = []
+    reported = time.monotonic()
+    for position, frame in enumerate(frames):
+        context.token.raise_if_set()
+        found, trouble = missing_image_sizes(project, [frame])
+        sizes.update(found)
+        problems += trouble
+        plans.append(plan_frame(frame, by_frame.get(frame.id, []), sizes=found))
+        if time.monotonic() - reported >= PROGRESS_INTERVAL:
+            reported = time.monotonic()
+            yield position + 1
+    yield len(frames)
+    return DerivePlans(plans, sizes, problems)
 
 
 class DeriveAllController(QObject):
@@ -91,16 +82,15 @@ class DeriveAllController(QObject):
         self.progress.setObjectName("deriveProgress")
         self.progress.cancel_requested.connect(self.cancel)
         self.apply_ms = 0.0
-        self._thread: QThread | None = None
-        self._worker: DeriveWorker | None = None
-        self._cancel = threading.Event()
+        self.jobs = QtJobs(self, name="derive-2d")
+        self._run: JobHandle | None = None
         self._project: Project | None = None  # the project the derivation was started on
         self._frame_ids: list[int] = []
 
     @property
     def running(self) -> bool:
         """True while a derivation is being computed."""
-        return self._thread is not None
+        return self._run is not None
 
     def start(self, frames: Sequence[Frame]) -> bool:
         """Derive the boxes of ``frames`` in the background; False when one runs already or no project."""
@@ -110,43 +100,41 @@ class DeriveAllController(QObject):
                 self.message.emit("2D boxes are already being derived (Cancel it in the status bar)", 5000)
             return False
         self._project = project
-        self._frame_ids = [frame.id for frame in frames]
-        self._cancel = threading.Event()
-        # a snapshot of the records (immutable): the worker never reads the live dictionaries
-        snapshot = list(project.annotations.values())
-        self._thread = QThread(self)
-        self._thread.setObjectName("derive-2d")
-        self._worker = DeriveWorker(project, frames, snapshot, self._cancel)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self.progress.advance)
-        self._worker.finished.connect(self._worker_finished)
+        frame_ids = self._frame_ids = [frame.id for frame in frames]
+        # the command derives frames edited meanwhile again (its own re-plan): no stale guard
+        self._run = self.jobs.submit(
+            lambda context: derive_plans(context, frame_ids),
+            document=self.document,
+            guard=False,
+            on_progress=self.progress.advance,
+            on_done=self._job_finished,
+        )
         self.progress.begin("Deriving 2D boxes", len(frames))
-        self._thread.start()
         return True
 
     def cancel(self) -> None:
         """Stop computing; the project is not changed."""
-        self._cancel.set()
+        if self._run is not None:
+            self._run.cancel()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel and wait for the worker thread (closing the window)."""
+        """Cancel and wait for the job (closing the window)."""
         self.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
+        self.jobs.wait(timeout_ms)
 
-    def _worker_finished(
-        self, plans: list[FramePlan] | None, sizes: dict | None, problems: list | None
-    ) -> None:
-        release_worker(self._thread, self._worker)
-        self._thread = self._worker = None
+    def _job_finished(self, outcome: Outcome) -> None:
+        self._run = None
         self.progress.end()
-        project = self._project
-        if plans is None or project is None or project is not self.document.project:
+        project, derived = self._project, outcome.result
+        if outcome.error:
+            self.message.emit(f"Deriving 2D boxes failed: {outcome.error}; nothing changed", 15_000)
+            self.finished.emit(None)
+            return
+        if not isinstance(derived, DerivePlans) or project is None or project is not self.document.project:
             self.message.emit("Deriving 2D boxes cancelled: nothing changed", 8000)
             self.finished.emit(None)
             return
+        plans, sizes, problems = derived.plans, derived.sizes, derived.problems
         frame_ids = [i for i in self._frame_ids if i in project.frames]
         start = time.perf_counter()
         command = self.document.push(DeriveBoxes2D(frame_ids, sizes=sizes, plans=plans))

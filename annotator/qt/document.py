@@ -105,9 +105,10 @@ class Document(QObject):
         """The session's generation: changes whenever the project does (see `Session.generation`)."""
         return self.session.generation
 
-    def snapshot(self) -> Project:
-        """A private copy of the open project for a background job (see `Session.snapshot`)."""
-        return self.session.snapshot()
+    def snapshot(self) -> Project | None:
+        """A private copy of the open project for a background job (None without one; see
+        `Session.snapshot`)."""
+        return None if self.session.project is None else self.session.snapshot()
 
     def open(self, workspace: Workspace, frame_id: int | None = None, wait: bool = False) -> None:
         """Show ``workspace`` (the caller closes any previous one), at ``frame_id`` or the first frame.

@@ -19,14 +19,15 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.model_versions import SetCurrentVersion, VersionCache, VersionError, current_version
 from annotator.core.project import Project
 from annotator.core.records import Frame, FrameStatus
+from annotator.jobs import JobContext, Outcome
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import finetune_due, plan_finetune, record_result, stale_annotations
 from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.scoring import uncertainty_of
-from annotator.qt.background import BackgroundCalls
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.preannotation import PreannotationController
 from annotator.qt.scoring import ScoringController
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 #: UI time one poll of the job may spend handing over messages (seconds).
 POLL_BUDGET = 0.02
+
+#: A plan (or trigger check) answered after the project changed is made again this many times.
+REPLANS = 2
 
 #: How often the running job's messages are read (ms): often enough for live plots, cheap for the UI.
 POLL_MS = 100
@@ -104,7 +108,7 @@ class FineTuneController(QObject):
         self._current: str | None = None
         self._planning = False
         self._cancel_requested = False
-        self.calls = BackgroundCalls(self)
+        self.jobs = QtJobs(self, name="finetune")
         #: parsed version records, shared with the Training panel
         self.version_cache = VersionCache()
         self.timer = QTimer(self)
@@ -162,22 +166,28 @@ class FineTuneController(QObject):
         options = dataclasses.replace(options, params={k: checked[k] for k in remembered} | options.params)
         self._planning, self._cancel_requested = True, False
         self.job_started.emit(choice.plugin_id, reason)
-        self.calls.submit(
-            "plan",
-            lambda: plan_finetune(
-                project,
-                manifest,
-                options,
-                plugin_folders=None if folder is None else [folder],
-                entry_points=folder is None,
-            ),
-            lambda spec, error: self._planned(project, spec, error, reason),
+
+        def plan(context: JobContext) -> FineTuneSpec:  # reads the document's snapshot of the project
+            folders = None if folder is None else [folder]
+            return plan_finetune(
+                context.snapshot, manifest, options, plugin_folders=folders, entry_points=folder is None
+            )
+
+        self.jobs.submit(
+            plan,
+            name="plan",
+            document=self.document,
+            replans=REPLANS,
+            on_done=lambda outcome: self._planned(project, outcome, reason),
         )
         return True
 
-    def _planned(self, project: Project, spec: FineTuneSpec | None, error: str, reason: str) -> None:
+    def _planned(self, project: Project, outcome: Outcome, reason: str) -> None:
         """The plan is ready (UI thread): start the child process, unless cancelled or moot."""
         self._planning = False
+        spec, error = outcome.result, outcome.error
+        if outcome.stale:
+            error = "the project kept changing while the job was planned; try again"
         if error or spec is None or self._cancel_requested or project is not self.document.project:
             summary = (
                 f"Cannot fine-tune: {error}"
@@ -198,7 +208,10 @@ class FineTuneController(QObject):
         )
         # starting a spawned child writes the pickled spec into a pipe the child reads only once Python is
         # up (~0.5 s for 1,000 frames): done in a worker thread; polling starts when it returns
-        self.calls.submit("spawn", self.job.start, lambda _job, _error: self.timer.start())
+        job = self.job
+        self.jobs.submit(
+            lambda _context: job.start(), name="spawn", on_done=lambda _outcome: self.timer.start()
+        )
         self.message.emit(f"Fine-tuning {spec.plugin} -> {spec.version_id} ({reason})", 5000)
 
     def poll(self) -> None:
@@ -218,7 +231,7 @@ class FineTuneController(QObject):
     def shutdown(self) -> None:
         """End the job now (closing the window)."""
         self._cancel_requested = True
-        self.calls.wait()
+        self.jobs.wait()
         if self.job is not None:
             self.job.terminate()
 
@@ -314,11 +327,17 @@ class FineTuneController(QObject):
         except AnnotatorError as error:
             logger.warning("fine-tuning trigger of %s not checked: %s", plugin, error)
             return
-        self.calls.submit("due", lambda: finetune_due(project, manifest), self._due_checked)
+        self.jobs.submit(
+            lambda context: finetune_due(context.snapshot, manifest),
+            name="due",
+            document=self.document,
+            replans=REPLANS,
+            on_done=self._due_checked,
+        )
 
-    def _due_checked(self, due: object, error: str) -> None:
+    def _due_checked(self, outcome: Outcome) -> None:
         """The trigger's check came back (UI thread): start when due and nothing runs."""
-        if due is True and not error and not self.running:
+        if outcome.ok and outcome.result is True and not self.running:
             self.start(self.choices.last(), "newly verified frames reached the setting")
 
     def _settings_changed(self) -> None:

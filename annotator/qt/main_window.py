@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
         self.preannotation.shutdown()
         self.scoring.shutdown()
         self.training.shutdown()
-        self.review_queue.calls.wait()
+        self.review_queue.jobs.wait()
         self.images.deriver.shutdown()
         self.merged.wait()
         self.images.overlay_worker.wait()

@@ -27,8 +27,9 @@ from annotator.core.pose import Pose
 from annotator.core.project import Change, Project
 from annotator.core.static_tracks import STATIC
 from annotator.io.pointcloud import read_point_cloud
-from annotator.qt.background import BackgroundCalls
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.view_grid import ViewGrid
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud, robust_bounds
 
@@ -126,14 +127,6 @@ def build_merged(request: MergeRequest, reader: SweepReader) -> MergedCloud:
     return MergedCloud(cloud, faded, merged, (time.perf_counter() - start) * 1000.0, tuple(skipped))
 
 
-def _merge(request: MergeRequest, reader: SweepReader) -> tuple[MergedCloud | None, str]:
-    """`build_merged` for the worker: the merged cloud, or None and why (a named error's own words)."""
-    try:
-        return build_merged(request, reader), ""
-    except AnnotatorError as error:
-        return None, str(error)
-
-
 class MergedView(QObject):
     """Keeps the views' merged cloud in step with the current frame, its neighbours and their tracks."""
 
@@ -150,7 +143,7 @@ class MergedView(QObject):
         self.prefetch = True
         self._last_radius = DEFAULT_RADIUS
         self.reader = SweepReader()
-        self.calls = BackgroundCalls(self)
+        self.jobs = QtJobs(self, name="merge")
         self._cache: OrderedDict[MergeRequest, MergedCloud] = OrderedDict()
         self._pending: set[MergeRequest] = set()
         self._wanted: MergeRequest | None = None
@@ -191,7 +184,7 @@ class MergedView(QObject):
     # -- building -----------------------------------------------------------------------------------
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for the worker (tests, benchmarks, shutdown)."""
-        return self.calls.wait(msecs)
+        return self.jobs.wait(msecs)
 
     def request(self, step: int = 0) -> MergeRequest | None:
         """What the current frame (or the one ``step`` frames on), the radius and the tracks ask to merge
@@ -242,15 +235,19 @@ class MergedView(QObject):
     def _start(self, request: MergeRequest) -> None:
         if request not in self._pending and request not in self._cache:
             self._pending.add(request)
-            self.calls.submit(
-                f"merge-{hash(request)}",
-                lambda: _merge(request, self.reader),
-                lambda answer, error: self._finished(request, *(answer or (None, error))),
-            )
+            reader = self.reader
+
+            def work(_context: JobContext) -> MergedCloud:  # reads the sweep files named in the request
+                return build_merged(request, reader)
+
+            def done(outcome: Outcome) -> None:
+                self._finished(request, outcome.result, outcome.error)
+
+            self.jobs.submit(work, name=f"merge-{hash(request)}", on_done=done)
 
     def _finished(self, request: MergeRequest, result: MergedCloud | None, error: str) -> None:
         self._pending.discard(request)
-        if result is None:
+        if result is None:  # failed (a named error's own words), or forgotten
             if request == self._wanted:
                 self.message.emit(f"Cannot merge sweeps: {error}")
             return

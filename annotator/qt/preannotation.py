@@ -11,16 +11,18 @@ Cancel button sits in the status bar. A plugin that fails to load or run leaves 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame
 from annotator.core.track_linking import LinkTracks
+from annotator.jobs import JobContext, JobHandle, Outcome
 from annotator.ml.defaults import BUILTIN_DEFAULT_3D, DEFAULT_PLUGIN_SETTING
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import (
@@ -29,17 +31,16 @@ from annotator.ml.preannotate import (
     predict_frame,
     proposals_from_detections,
 )
-from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import cards_text
 from annotator.ml.weights import load_weights
 from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.model_dialogs import ModelChoices, PreannotateDialog
 from annotator.qt.parameter_form import ParameterMemory
 from annotator.qt.settings import AppSettings
 from annotator.qt.status_progress import StatusProgress
-from annotator.qt.threads import release_worker
 from annotator.render.cloud import PreparedCloud
 
 logger = logging.getLogger(__name__)
@@ -69,70 +70,63 @@ def fitting_plugins(
     return fitting, reasons
 
 
-class PreannotationWorker(QObject):
-    """Runs a plugin over frames; lives in a worker thread and talks only through signals."""
+@dataclass(frozen=True)
+class FrameResult:
+    """One frame of a run, as the job hands it to the UI thread: its proposals or why it failed."""
 
-    #: A frame was predicted: the frame record and its proposals (list of `Annotation`).
-    frame_done = Signal(object, object)
-    #: A frame could not be predicted: the message (naming the frame).
-    frame_failed = Signal(str)
-    #: How many frames are finished (done or failed).
-    progress = Signal(int)
-    #: The run ended: a fatal error message (the plugin could not be loaded), or "".
-    finished = Signal(str)
+    position: int
+    frame: Frame
+    proposals: list[Annotation] | None = None
+    error: str = ""
+
+
+#: How a run finds one frame's proposals (in the worker, on the snapshot): snapshot, frame, parameter values.
+Propose = Callable[[Project, Frame, dict[str, Any]], list[Annotation]]
+
+
+class PreannotationJob:
+    """Runs a plugin over frames of the document's snapshot: a generator job (`annotator.jobs`) that yields
+    a `FrameResult` per frame; ``propose`` finds a frame's proposals (scoring samples differently)."""
 
     def __init__(
         self,
         registry: PluginRegistry,
-        project: Project,
         plugin_id: str,
         frames: Sequence[Frame],
-        threshold: float,
         params: dict[str, Any] | None,
-        cancel: CancelToken,
+        propose: Propose,
         shown_cloud: Callable[[int], PreparedCloud | None] = lambda frame_id: None,
     ) -> None:
-        super().__init__()
-        self.shown_cloud = shown_cloud
         self.registry = registry
-        self.project = project
         self.plugin_id = plugin_id
         self.frames = list(frames)
-        self.threshold = threshold
         self.params = params
-        self.cancel = cancel
+        self.propose = propose
+        self.shown_cloud = shown_cloud
 
-    def run(self) -> None:
-        """Load the plugin, then predict frame after frame until done or cancelled."""
+    def __call__(self, context: JobContext) -> Iterator[FrameResult]:
+        """Load the plugin (a failure ends the run with its message), then predict frame after frame; the
+        runner stops after the frame being predicted when cancelled."""
+        project: Project = context.snapshot
         try:
             manifest = self.registry.manifest(self.plugin_id)
             values = manifest.parameter_values(self.params)
-            load_weights(self.registry.load(self.plugin_id), manifest, self.project)
-        except Exception as error:  # a broken plugin must never take the app down
+            load_weights(self.registry.load(self.plugin_id), manifest, project)
+        except Exception as error:  # a broken plugin must never take the app down: its words, one line
             logger.warning("pre-annotation with %s cannot start: %s", self.plugin_id, error)
-            self.finished.emit(str(error))
-            return
+            raise AnnotatorError(str(error)) from error
         for position, frame in enumerate(self.frames):
-            if self.cancel.is_set():
-                break
             try:
-                proposals = self.propose(frame, values)
+                proposals = self.propose(project, frame, values)
             except Exception as error:
                 message = str(error)
                 if frame.name not in message:
                     message = f"frame {frame.name}: {message}"
                 logger.warning("pre-annotation failed: %s", message)
-                self.frame_failed.emit(message)
+                yield FrameResult(position, frame, error=message)
             else:
                 self._warm(frame.id, proposals)
-                self.frame_done.emit(frame, proposals)
-            self.progress.emit(position + 1)
-        self.finished.emit("")
-
-    def propose(self, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
-        """The frame's proposals (runs in the worker thread; subclasses sample differently)."""
-        detections = predict_frame(self.registry, self.plugin_id, self.project, frame, values)
-        return proposals_from_detections(detections, frame.id, self.plugin_id, self.threshold)
+                yield FrameResult(position, frame, proposals)
 
     def _warm(self, frame_id: int, proposals: list[Annotation]) -> None:
         """Find the points inside the proposals here when their frame is on screen, so that the UI
@@ -149,8 +143,9 @@ class PreannotationWorker(QObject):
 class PreannotationController(QObject):
     """The Models menu's pre-annotation: asks for a plugin and threshold, runs it off the UI thread.
 
-    Subclasses (scoring) reuse the thread, progress and Cancel machinery through `make_worker`,
-    `command` and the ``activity`` / ``doing`` words."""
+    The run is a `PreannotationJob` on the controller's `QtJobs`, reading the document's snapshot; each
+    frame's proposals become one command as they arrive. Subclasses (scoring) reuse the progress and
+    Cancel machinery through `proposer`, `command` and the ``activity`` / ``doing`` words."""
 
     #: What a run is called in messages ("Pre-annotation with geometric done").
     activity = "Pre-annotation"
@@ -183,9 +178,8 @@ class PreannotationController(QObject):
         self.error_box: QMessageBox | None = None
         self.card_box: QMessageBox | None = None
         self.summary: PreannotationSummary | None = None
-        self._thread: QThread | None = None
-        self._worker: PreannotationWorker | None = None
-        self._cancel: CancelToken | None = None
+        self.jobs = QtJobs(self, name="preannotation")
+        self._run: JobHandle | None = None
         self._project: Project | None = None  # the project the run was started on
         self._plugin_id = ""
         self._frames: list[Frame] = []
@@ -202,7 +196,7 @@ class PreannotationController(QObject):
     @property
     def running(self) -> bool:
         """True while a run is in progress."""
-        return self._thread is not None
+        return self._run is not None
 
     # -- menu actions -------------------------------------------------------------------------------
     def ask_frame(self) -> None:
@@ -272,34 +266,32 @@ class PreannotationController(QObject):
         self._frames = list(frames)
         self._total = len(frames)
         self.summary = PreannotationSummary()
-        self._cancel = CancelToken()
-        self._thread = QThread(self)
-        self._thread.setObjectName("preannotation")
-        self._worker = self.make_worker(project, plugin_id, frames, threshold, params)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.frame_done.connect(self._frame_done)
-        self._worker.frame_failed.connect(self._frame_failed)
-        self._worker.progress.connect(self.progress.advance)
-        self._worker.finished.connect(self._worker_finished)
+        job = PreannotationJob(
+            self.registry, plugin_id, frames, params, self.proposer(plugin_id, threshold), self._shown_cloud
+        )
+        # each frame's step replaces the plugin's proposals of that frame, right against any later state:
+        # the job's own steps move the generation on, so its end is not held against it (no stale guard)
+        self._run = self.jobs.submit(
+            job,
+            name="run",
+            document=self.document,
+            guard=False,
+            on_progress=self._frame_result,
+            on_done=self._job_finished,
+        )
         self.progress.begin(f"{self.doing} with {plugin_id}", len(frames))
-        self._thread.start()
         logger.info("%s %d frames with %s (threshold %.2f)", self.doing, len(frames), plugin_id, threshold)
         return True
 
-    def make_worker(
-        self,
-        project: Project,
-        plugin_id: str,
-        frames: Sequence[Frame],
-        threshold: float,
-        params: dict[str, Any] | None,
-    ) -> PreannotationWorker:
-        """The worker of one run (moved to the run's thread by `start`)."""
-        assert self._cancel is not None
-        return PreannotationWorker(
-            self.registry, project, plugin_id, frames, threshold, params, self._cancel, self._shown_cloud
-        )
+    def proposer(self, plugin_id: str, threshold: float) -> Propose:
+        """How the run finds a frame's proposals (called in the worker thread, on the snapshot)."""
+        registry = self.registry
+
+        def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
+            detections = predict_frame(registry, plugin_id, project, frame, values)
+            return proposals_from_detections(detections, frame.id, plugin_id, threshold)
+
+        return propose
 
     def command(self, frame: Frame, proposals: list[Annotation]) -> ReplaceProposals:
         """The undoable step that puts one frame's proposals into the project."""
@@ -307,15 +299,13 @@ class PreannotationController(QObject):
 
     def cancel(self) -> None:
         """Ask the run to stop after the frame being predicted (frames done so far stay, undoable)."""
-        if self._cancel is not None:
-            self._cancel.cancel()
+        if self._run is not None:
+            self._run.cancel()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel and wait for the worker thread (closing the window)."""
+        """Cancel and wait for the worker (closing the window)."""
         self.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
+        self.jobs.wait(timeout_ms)
 
     def _shown_cloud(self, frame_id: int) -> PreparedCloud | None:
         """The prepared cloud of ``frame_id`` when it is the frame on screen (read by the worker)."""
@@ -345,11 +335,18 @@ class PreannotationController(QObject):
         if self.summary is not None:
             self.summary.failures.append(message)
 
-    def _worker_finished(self, fatal: str) -> None:
+    def _frame_result(self, result: FrameResult) -> None:
+        if result.proposals is None:
+            self._frame_failed(result.error)
+        else:
+            self._frame_done(result.frame, result.proposals)
+        self.progress.advance(result.position + 1)
+
+    def _job_finished(self, outcome: Outcome) -> None:
         summary = self.summary or PreannotationSummary()
-        summary.cancelled = self._cancel is not None and self._cancel.is_set()
-        release_worker(self._thread, self._worker)
-        self._thread = self._worker = None
+        summary.cancelled = outcome.cancelled
+        fatal = outcome.error
+        self._run = None
         self.progress.end()
         plugin = self._plugin_id
         if fatal:

@@ -26,9 +26,10 @@ from annotator.core.project import Project
 from annotator.core.propagation import plan_step
 from annotator.core.records import MANUAL, Annotation, Frame
 from annotator.core.tracks import TrackEdit, frame_after
-from annotator.qt.background import BackgroundCalls
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
 from annotator.qt.frame_loader import LoadedFrame
+from annotator.qt.jobs import QtJobs
 from annotator.qt.status_progress import StatusProgress
 
 logger = logging.getLogger(__name__)
@@ -38,13 +39,15 @@ MESSAGE_MS = 8000
 WAIT_MS = 15
 
 
-def snapshot(project: Project, replaced: Collection[Annotation] = ()) -> Project:
-    """A private copy of the project for a worker (`Project.copy`), with ``replaced`` annotations put in
-    place of their originals."""
-    copy = project.copy()
+#: A step planned while the project changed is planned again on a fresh snapshot this many times.
+REPLANS = 2
+
+
+def with_replaced(snapshot: Project, replaced: Collection[Annotation] = ()) -> Project:
+    """The job's private snapshot with ``replaced`` annotations put in place of their originals."""
     for annotation in replaced:
-        copy.annotations[annotation.id] = annotation
-    return copy
+        snapshot.annotations[annotation.id] = annotation
+    return snapshot
 
 
 class PropagationRun(QObject):
@@ -70,7 +73,7 @@ class PropagationRun(QObject):
         self.progress.setObjectName("propagationProgress")
         self.progress.cancel_button.setText("Stop")
         self.progress.cancel_requested.connect(self.stop)
-        self.calls = BackgroundCalls(self)
+        self.jobs = QtJobs(self, name="propagate")
         self.tracks: set[int] = set()
         self.plan_ms: list[float] = []
         self._running = False
@@ -137,7 +140,7 @@ class PropagationRun(QObject):
     def shutdown(self) -> None:
         """Stop and wait for the worker (the window closes)."""
         self.stop(quiet=True)
-        self.calls.wait()
+        self.jobs.wait()
 
     def _selected(self) -> list[Annotation]:
         project = self.document.project
@@ -198,21 +201,24 @@ class PropagationRun(QObject):
                 self._plan(project.frames[frame_id], None)
 
     def _plan(self, target: Frame, loaded: LoadedFrame | None) -> None:
-        """Plan the step to ``target`` in the worker, on a snapshot of the project."""
-        project = self.document.project
-        assert project is not None and self._frame_id is not None
+        """Plan the step to ``target`` in the worker, on a snapshot of the project (planned again when
+        the project changes meanwhile)."""
+        assert self._frame_id is not None
         source_id, target_id, tracks, run = self._frame_id, target.id, set(self.tracks), self._run
-        copy = snapshot(project, self._pending)
+        pending = list(self._pending)
         xyz = None if loaded is None else loaded.cloud.xyz
 
-        def work() -> tuple[TrackEdit, float]:
+        def work(context: JobContext) -> tuple[TrackEdit, float]:
             start = time.perf_counter()
+            copy = with_replaced(context.snapshot, pending)
             edit = plan_step(copy, copy.frames[source_id], copy.frames[target_id], tracks, xyz)
             return edit, (time.perf_counter() - start) * 1000.0
 
-        self.calls.submit(
-            "propagate", work, lambda result, error: self._planned(run, target_id, result, error)
-        )
+        def done(outcome: Outcome) -> None:
+            error = "the project kept changing while the step was planned" if outcome.stale else outcome.error
+            self._planned(run, target_id, outcome.result, error)
+
+        self.jobs.submit(work, name="propagate", document=self.document, replans=REPLANS, on_done=done)
 
     def _planned(self, run: int, target_id: int, result: tuple[TrackEdit, float] | None, error: str) -> None:
         """Apply a planned step on the UI thread (dropped when the run was stopped meanwhile)."""

@@ -1,8 +1,9 @@
 """Models > Score uncertainty: K passes per frame in a worker thread, aggregated, each frame's scored
 proposals pushed on the UI thread as one `ScoreProposals` step.
 
-Reuses the pre-annotation machinery (`PreannotationController`: thread, status-bar progress, Cancel,
-error reporting); only the per-frame work (sample + aggregate) and the command differ.
+Reuses the pre-annotation machinery (`PreannotationController`: the job on the snapshot, status-bar
+progress, Cancel, error reporting); only the per-frame work (`proposer`: sample + aggregate) and the
+command differ.
 """
 
 from __future__ import annotations
@@ -19,29 +20,11 @@ from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.scoring import ScoreProposals, score_frame, scored_proposals
 from annotator.qt.dialog_focus import exec_returning_focus
 from annotator.qt.document import Document
-from annotator.qt.preannotation import PreannotationController, PreannotationWorker, fitting_plugins
+from annotator.qt.preannotation import PreannotationController, Propose, fitting_plugins
 from annotator.qt.score_dialog import ScoreDialog, ScoringChoice, ScoringChoices
 from annotator.qt.settings import AppSettings
 
 logger = logging.getLogger(__name__)
-
-
-class ScoringWorker(PreannotationWorker):
-    """Samples each frame K times in one mode and aggregates the passes (in the worker thread)."""
-
-    def __init__(self, *args: Any, mode: str, passes: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.mode = mode
-        self.passes = passes
-
-    def propose(self, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
-        """The frame's aggregated objects scoring at least the threshold, carrying their uncertainty."""
-        manifest = self.registry.manifest(self.plugin_id)
-        model = self.registry.load(self.plugin_id)
-        found = score_frame(self.project, model, manifest, frame, values, self.mode, self.passes)
-        return scored_proposals(
-            found, frame.id, self.plugin_id, str(model.version), self.mode, self.passes, self.threshold
-        )
 
 
 class ScoringController(PreannotationController):
@@ -108,28 +91,18 @@ class ScoringController(PreannotationController):
         self.mode, self.passes = mode, passes
         return self.start(plugin_id, frames, min_score, params)
 
-    def make_worker(
-        self,
-        project: Project,
-        plugin_id: str,
-        frames: Sequence[Frame],
-        threshold: float,
-        params: dict[str, Any] | None,
-    ) -> PreannotationWorker:
-        """A worker that samples and aggregates instead of predicting once."""
-        assert self._cancel is not None
-        return ScoringWorker(
-            self.registry,
-            project,
-            plugin_id,
-            frames,
-            threshold,
-            params,
-            self._cancel,
-            self._shown_cloud,
-            mode=self.mode,
-            passes=self.passes,
-        )
+    def proposer(self, plugin_id: str, threshold: float) -> Propose:
+        """Each frame sampled K times in this run's mode and aggregated; the objects scoring at least the
+        threshold, carrying their uncertainty (called in the worker thread, on the snapshot)."""
+        registry, mode, passes = self.registry, self.mode, self.passes
+
+        def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
+            manifest = registry.manifest(plugin_id)
+            model = registry.load(plugin_id)
+            found = score_frame(project, model, manifest, frame, values, mode, passes)
+            return scored_proposals(found, frame.id, plugin_id, str(model.version), mode, passes, threshold)
+
+        return propose
 
     def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
         """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""

@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("PySide6")
 
 import shiboken6
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QObject
 
-from annotator.qt.editing.ground import FrameGround, _GroundJob
+from annotator.qt.editing.ground import FrameGround
 from annotator.render.cloud import prepare_cloud
 
 
@@ -21,7 +21,7 @@ def _street_cloud() -> object:
 
 
 def test_the_ground_of_the_shown_cloud_arrives_from_a_worker(qtbot) -> None:
-    ground = FrameGround(QThreadPool())
+    ground = FrameGround()
     with qtbot.waitSignal(ground.ready, timeout=10_000):
         ground.set_cloud(_street_cloud())
     assert ground.model is not None
@@ -30,7 +30,11 @@ def test_the_ground_of_the_shown_cloud_arrives_from_a_worker(qtbot) -> None:
 
 
 def test_a_job_finishing_after_its_window_closed_does_not_raise(qtbot) -> None:
-    ground = FrameGround(QThreadPool())
-    job = _GroundJob(_street_cloud(), ground._relay)
-    shiboken6.delete(ground._relay)  # what closing the window leaves behind
-    job.run()  # once raised "Signal source has been deleted" from the worker thread
+    window = QObject()
+    ground = FrameGround(window)
+    runner = ground.jobs.runner
+    ground.set_cloud(_street_cloud())
+    window.deleteLater()  # closing the window while the estimate runs
+    qtbot.waitUntil(lambda: not shiboken6.isValid(ground), timeout=5000)
+    assert runner.wait(10.0)  # once raised "Signal source has been deleted" from the worker thread
+    qtbot.wait(20)

@@ -134,6 +134,22 @@ def test_cancelling_derive_all_changes_nothing(panel_window, qtbot, monkeypatch)
     assert "cancelled" in panel.message.text()
 
 
+def test_a_failing_derivation_shows_its_error_and_changes_nothing(panel_window, qtbot, monkeypatch) -> None:
+    import annotator.qt.derive_job as derive_job
+
+    def broken(*args, **kwargs):
+        raise ValueError("singular calibration")
+
+    monkeypatch.setattr(derive_job, "plan_frame", broken)
+    panel, document = panel_window.images, panel_window.document
+    steps, records = document.workspace.stack.index, dict(document.project.annotations)
+    panel.derive_all()
+    qtbot.waitUntil(lambda: not panel.deriver.running, timeout=10_000)
+    assert document.workspace.stack.index == steps and document.project.annotations == records
+    assert "failed: ValueError: singular calibration" in panel.message.text()
+    assert not panel.deriver.progress.isVisible()
+
+
 # -- 3. clipping ------------------------------------------------------------------------------------------
 def test_wireframes_sticking_out_of_the_image_are_clipped_to_it(panel_window) -> None:
     panel, document = panel_window.images, panel_window.document

@@ -94,7 +94,7 @@ def unoccluded_car(objects) -> Cuboid:
 
 
 def only_new_box(main, qtbot):
-    qtbot.waitUntil(lambda: not main.mouse_tools.background.busy, timeout=10_000)  # fitted in a worker
+    qtbot.waitUntil(lambda: not main.mouse_tools.background.busy(), timeout=10_000)  # fitted in a worker
     cuboids = main.document.cuboids()
     assert len(cuboids) == 1
     return cuboids[0]

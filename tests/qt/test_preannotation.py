@@ -394,3 +394,31 @@ def test_preannotation_adds_no_proposal_over_the_boxes_a_frame_has(
     assert summary.proposals == 0 and _proposals(window) == []
     assert len(window.document.cuboids()) == 3
     window.close()
+
+
+def test_the_run_reads_a_snapshot_and_edits_made_meanwhile_stay(models_window, qtbot, monkeypatch) -> None:
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.geometry import Cuboid
+    from annotator.core.records import Annotation
+    from annotator.qt import preannotation
+
+    window = models_window
+    live, read = window.document.project, []
+    original = preannotation.predict_frame
+
+    def recording(registry, plugin_id, project, frame, values):
+        read.append((project is live, len(project.annotations)))
+        return original(registry, plugin_id, project, frame, values)
+
+    monkeypatch.setattr(preannotation, "predict_frame", recording)
+    frames = window.document.frames()
+    before = len(live.annotations)
+    cuboid = Cuboid((20.0, -6.0, -0.9), (4.0, 1.8, 1.5), 0.0)
+    with qtbot.waitSignal(window.preannotation.finished, timeout=20_000) as blocker:
+        window.preannotation.start("scripted", frames, 0.0, {"delay": 0.2})
+        window.document.push(AddAnnotations([Annotation(0, frames[-1].id, "Car", cuboid=cuboid)]))
+    assert blocker.args[0].frames_done == len(frames)
+    assert read and not any(is_live for is_live, _ in read)  # never the live project
+    assert all(count == before for _, count in read)  # the edit made meanwhile is not in the snapshot
+    manual = [a for a in live.annotations.values() if not a.is_proposal]
+    assert len(manual) == before + 1  # ...and it stays, beside the proposals of every frame

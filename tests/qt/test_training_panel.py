@@ -126,7 +126,7 @@ def test_marking_the_nth_new_frame_verified_starts_a_job_in_the_background(qtbot
     assert _state_column(panel) == {"v1": "current"}
     main.document.set_frame(frames[3].id)
     main.actions["frame.verified"].trigger()  # 1 new frame since v1: not due
-    qtbot.waitUntil(lambda: not main.training.calls.busy())
+    qtbot.waitUntil(lambda: not main.training.jobs.busy())
     qtbot.wait(50)
     assert not main.training.running and panel.table.rowCount() == 1
     main.actions["frame.verified"].trigger()  # the action toggles

@@ -36,11 +36,12 @@ from annotator.core.geometry import Cuboid
 from annotator.core.ground import GroundModel
 from annotator.core.heading import resolve_heading
 from annotator.core.records import Annotation
+from annotator.jobs import Outcome
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
 from annotator.qt.editing.modes import OrthoEditMode, PerspectiveEditMode
 from annotator.qt.editing.throttle import RenderThrottle
-from annotator.qt.editing.worker import Background
+from annotator.qt.jobs import QtJobs
 from annotator.qt.ortho_view import OrthoView
 from annotator.qt.view_base import SceneView
 from annotator.qt.view_grid import ViewGrid
@@ -102,7 +103,7 @@ class EditController(QObject):
         self.grid = grid
         self.tool = "select"
         self.ground = FrameGround(parent=self)
-        self.background = Background(parent=self)
+        self.background = QtJobs(self, name="fit")  # fits read the shown cloud, never the project
         self.drag: Drag | None = None
         self._backdrop: Backdrop | None = None
         self.previews = {view: BoxPreview(view.scene) for view in grid.views}
@@ -354,21 +355,22 @@ class EditController(QObject):
         may come with a note about its heading, shown after the box's size."""
         frame_id, cloud = self.document.frame_id, self.document.cloud
 
-        def done(result: object) -> None:
+        def done(outcome: Outcome) -> None:
             if self.document.frame_id != frame_id or self.document.cloud is not cloud:
                 return  # the user moved on
-            if isinstance(result, tuple) and isinstance(result[0], Cuboid):
+            result = outcome.result
+            if outcome.error:
+                self.message.emit(f"{label} failed: {outcome.error}", 8000)
+            elif isinstance(result, tuple) and isinstance(result[0], Cuboid):
                 box, note = result
                 self._add(box, class_name, label, note)
             elif isinstance(result, Cuboid):
                 self._add(result, class_name, label)
             elif isinstance(result, str):
                 self.message.emit(result, 5000)
-            else:
-                self.message.emit(f"{label} failed: {result}", 8000)
 
         self.message.emit("Fitting...", 2000)
-        self.background.submit(work, done)
+        self.background.submit(lambda _context: work(), on_done=done)
 
     def place_at(self, view: SceneView, position: QPointF) -> Cuboid | None:
         """Put a box of the active class's default size on the ground under the cursor."""

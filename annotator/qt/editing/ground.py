@@ -5,36 +5,20 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from annotator.core.creation import local_ground, local_window
 from annotator.core.ground import GroundModel, estimate_ground
+from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import PreparedCloud
 
 logger = logging.getLogger(__name__)
 
 
-class _Relay(QObject):
-    done = Signal(object, object)  # cloud, GroundModel
-
-
-class _GroundJob(QRunnable):
-    def __init__(self, cloud: PreparedCloud, relay: _Relay) -> None:
-        super().__init__()
-        self.cloud = cloud
-        self.relay = relay
-
-    def run(self) -> None:
-        try:
-            sample = self.cloud.xyz[self.cloud.coarse]
-            model = estimate_ground(sample)
-        except Exception:  # a worker must always answer; the editor falls back to local estimates
-            logger.exception("ground estimate failed")
-            model = None
-        try:
-            self.relay.done.emit(self.cloud, model)
-        except RuntimeError:  # the window closed while the estimate ran: nobody is left to tell
-            logger.debug("ground estimate finished after its window was closed")
+def frame_ground(cloud: PreparedCloud) -> GroundModel:
+    """The whole-frame ground model of ``cloud`` from its coarse sample (runs as a job: reads the cloud
+    only, never the project)."""
+    return estimate_ground(cloud.xyz[cloud.coarse])
 
 
 class FrameGround(QObject):
@@ -43,11 +27,9 @@ class FrameGround(QObject):
     #: The whole-frame model of the current cloud is ready.
     ready = Signal()
 
-    def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = pool if pool is not None else QThreadPool.globalInstance()
-        self._relay = _Relay()  # no parent: a job still running when the window closes keeps it alive
-        self._relay.done.connect(self._finished)
+        self.jobs = QtJobs(self, name="ground")
         self._cloud: PreparedCloud | None = None
         self.model: GroundModel | None = None
 
@@ -57,8 +39,15 @@ class FrameGround(QObject):
             return
         self._cloud = cloud
         self.model = None
-        if cloud is not None and len(cloud):
-            self._pool.start(_GroundJob(cloud, self._relay))
+        if cloud is None or not len(cloud):
+            self.jobs.forget()
+            return
+        # a later cloud's estimate supersedes this one; a failure leaves the local estimates in use
+        self.jobs.submit(
+            lambda _context: frame_ground(cloud),
+            name="ground",
+            on_done=lambda outcome: self._finished(cloud, outcome.result if outcome.ok else None),
+        )
 
     def _finished(self, cloud: PreparedCloud, model: GroundModel | None) -> None:
         if cloud is self._cloud and model is not None:

@@ -32,14 +32,15 @@ from PySide6.QtWidgets import (
 from annotator.core.geometry import Cuboid
 from annotator.core.project import Change
 from annotator.core.review import AcceptProposals
+from annotator.jobs import JobContext, Outcome
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
 from annotator.ml.uncertainty.flags import confident_frames_text, confident_proposals, unreviewed_proposals
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
-from annotator.qt.background import BackgroundCalls
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.panels.queue_model import FRAME_ROLE, ID_ROLE, QueueModel
 from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
 
@@ -88,7 +89,7 @@ class ReviewQueuePanel(QWidget):
         self.groups: list[QueueFrame] = []
         self.order: list[dict[str, Any]] = []
         self.truth: dict[str, list[tuple[str, Cuboid]]] | None = None
-        self.calls = BackgroundCalls(self)
+        self.jobs = QtJobs(self, name="review")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REBUILD_DELAY_MS)
@@ -151,7 +152,7 @@ class ReviewQueuePanel(QWidget):
         self.plot.set_curves({})
         root = self.document.session.root
         if root is not None:
-            self.calls.submit("truth", lambda: demo_truth(root), self._truth_ready)
+            self.jobs.submit(lambda _context: demo_truth(root), name="truth", on_done=self._truth_ready)
         self.rebuild()
         self.refresh_versions()
 
@@ -319,18 +320,22 @@ class ReviewQueuePanel(QWidget):
             self.flags.set_versions({})
             return
         registry = self._registry
-        self.calls.submit(
-            "versions", lambda: current_model_versions(project, registry(), plugins), self._versions_ready
+
+        def work(context: JobContext) -> dict:  # reads the document's snapshot, never the live project
+            return current_model_versions(context.snapshot, registry(), plugins)
+
+        self.jobs.submit(
+            work, name="versions", document=self.document, replans=1, on_done=self._versions_ready
         )
 
-    def _versions_ready(self, versions: object, error: str) -> None:
-        if not error and isinstance(versions, dict):
-            self.flags.set_versions(versions)
+    def _versions_ready(self, outcome: Outcome) -> None:
+        if outcome.ok and isinstance(outcome.result, dict):
+            self.flags.set_versions(outcome.result)
 
-    def _truth_ready(self, truth: object, error: str) -> None:
-        if error:
-            logger.warning("ground truth not read: %s", error)
-        self.truth = truth if isinstance(truth, dict) else None
+    def _truth_ready(self, outcome: Outcome) -> None:
+        if outcome.error:
+            logger.warning("ground truth not read: %s", outcome.error)
+        self.truth = outcome.result if isinstance(outcome.result, dict) else None
         self._update_errors()
 
     def _update_errors(self) -> None:
@@ -338,10 +343,13 @@ class ReviewQueuePanel(QWidget):
         if project is None or truth is None:
             return
         scored = scored_cuboids(project, truth.keys())
-        self.calls.submit("errors", lambda: project_errors(scored, truth), self._errors_ready)
+        self.jobs.submit(
+            lambda _context: project_errors(scored, truth), name="errors", on_done=self._errors_ready
+        )
 
-    def _errors_ready(self, errors: object, error: str) -> None:
-        if error or errors is None or not len(errors.wrong):
+    def _errors_ready(self, outcome: Outcome) -> None:
+        errors = outcome.result
+        if not outcome.ok or errors is None or not len(errors.wrong):
             self.plot.set_curves({})
             return
         curves = {
