@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from annotator.synth.demo import DEFAULT_FRAMES, create_demo_project, is_project
+from annotator.cli.demo_project import DEFAULT_FRAMES, create_demo_project, is_project
 
 logger = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--labels",
         choices=("verified", "ground-truth"),
         default="verified",
-        help="train on human-confirmed annotations (default) or a demo project's generated ground truth",
+        help="train on human-confirmed annotations (default) or the project's reference labels (a demo's generated ground truth)",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="the plugin's random seed")
     parser.set_defaults(handler=run_train)

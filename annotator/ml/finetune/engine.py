@@ -41,14 +41,13 @@ from annotator.ml.finetune.data import (
     select_pseudo_labels,
 )
 from annotator.ml.finetune.gate import report_score
-from annotator.ml.finetune.generated import generated_frames
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
-from annotator.ml.shipped import shipped_weights
+from annotator.ml.shipped import replay_source
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.sampling import sample_frame, supported_modes
 from annotator.ml.weights import record_digest
@@ -276,17 +275,15 @@ def _train(
 
 
 def _generated_replay(runner: _Runner, verified: int) -> list[LabelledFrame]:
-    """Generated frames to mix in: for a 3D plugin that ships base weights, while the run has fewer than
+    """Generated frames to mix in: for a 3D plugin that ships base weights with a replay source, while the run has fewer than
     ``generated_below`` verified training frames."""
     options = runner.spec.options
-    if (
-        options.generated_frames <= 0
-        or verified >= options.generated_below
-        or runner.spec.task != "detect3d"
-        or shipped_weights(runner.manifest) is None
-    ):
+    if options.generated_frames <= 0 or verified >= options.generated_below or runner.spec.task != "detect3d":
         return []
-    frames = generated_frames(runner.spec.classes, options.generated_frames, options.seed)
+    source = replay_source(runner.manifest)
+    if source is None:
+        return []
+    frames = source(runner.spec.classes, options.generated_frames, options.seed)
     runner.emit("log", f"{len(frames)} generated frames replayed beside {verified} verified ones "
                 f"(fewer than {options.generated_below})")  # fmt: skip
     return frames
