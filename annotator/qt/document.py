@@ -337,7 +337,7 @@ class Document(QObject):
             elif any(c.key == self.frame_id and _cloud_moved(c) for c in frame_changes):
                 current, self.frame_id = self.frame_id, None
                 self.set_frame(current)
-        if any(c.kind == "setting" for c in changes):
+        if any(c.kind in ("setting", "model_version") for c in changes):  # versions show with the settings
             self.settings_changed.emit()
         schema = any(c.kind == "schema" for c in changes)
         if schema:
