@@ -55,4 +55,4 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     from annotator.qt.app import run_application
 
-    return run_application(directory)
+    return run_application(directory, args.plugins)

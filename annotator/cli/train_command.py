@@ -63,12 +63,11 @@ def run_train(args: argparse.Namespace) -> int:
     """``annotator train DIR --plugin ID``: load labels, train with a progress bar, measure, save."""
     from annotator.io.store import ProjectStore
     from annotator.ml.datasets import load_labels, split_frames
-    from annotator.ml.registry import PluginRegistry
     from annotator.ml.training import train
 
     check_project(args.directory)
     resolve_plugin(args)
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     manifest = registry.manifest(args.plugin)
     if not manifest.supports("fit"):
         raise AnnotatorError(f"plugin {args.plugin} cannot be trained (no 'fit' capability)")

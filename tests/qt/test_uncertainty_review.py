@@ -85,6 +85,14 @@ def test_score_through_the_menu_runs_off_the_ui_thread_one_step_per_frame(scorin
     assert not _scored(window)
 
 
+def test_one_plugin_host_serves_preannotation_scoring_the_queue_and_training(scoring_window) -> None:
+    window = scoring_window
+    host = window.plugins
+    assert window.preannotation.registry is host and window.scoring.registry is host
+    assert window.review_queue._registry() is host and window.training.registry() is host
+    assert window.preannotation.registry.load(PLUGIN) is window.scoring.registry.load(PLUGIN)  # loaded once
+
+
 def test_queue_lists_boxes_by_uncertainty_and_u_walks_them_in_order(scoring_window, qtbot) -> None:
     window = scoring_window
     _score_through_menu(window, qtbot)
