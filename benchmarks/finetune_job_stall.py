@@ -21,12 +21,13 @@ from pathlib import Path
 
 from annotator.core.edits import AddAnnotations, SetFrameStatus
 from annotator.core.records import Annotation, FrameStatus
+from annotator.io.reference_labels import project_reference_labels
 from annotator.io.workspace import Workspace
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import plan_finetune
 from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.registry import PluginRegistry
-from annotator.synth.demo import DATA_FOLDER, load_demo_ground_truth
+from annotator.synth.demo import DATA_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ def main() -> None:
     try:
         shutil.copy(args.sequence / "annotator.sqlite", scratch / "annotator.sqlite")
         (scratch / DATA_FOLDER).symlink_to((args.sequence / DATA_FOLDER).resolve())
-        truth = load_demo_ground_truth(args.sequence)
+        reference = project_reference_labels(args.sequence)
+        if reference is None:
+            raise SystemExit(f"{args.sequence}: no reference labels (make it with annotator demo)")
+        truth = reference.frames
         manifest = PluginRegistry.discover().manifest("pointpillars")
         with Workspace.open(scratch, keep_history=False) as workspace:
             for frame in workspace.project.frames_in_order()[: args.frames]:

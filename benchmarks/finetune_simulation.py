@@ -36,7 +36,7 @@ PLUGIN = "pointpillars"
 
 def demo(path: Path, frames: int, seed: int) -> Path:
     """A demo project (generated once)."""
-    from annotator.synth.demo import create_demo_project, is_project
+    from annotator.cli.demo_project import create_demo_project, is_project
 
     if not is_project(path):
         print(f"generating {frames} frames (seed {seed}) into {path}", flush=True)

@@ -1,6 +1,6 @@
 """UI stall while pre-annotating: the longest event-loop gap in the real window (offscreen Qt).
 
-Generates the demo project (`annotator.synth.demo`, 10 frames by default), opens it in the main window,
+Generates the demo project (`annotator.cli.demo_project`, 10 frames by default), opens it in the main window,
 runs Models > Pre-annotate all frames with the geometric plugin, and meanwhile measures the gaps between
 ticks of a 5 ms timer on the UI thread. Budget: the longest gap < 100 ms. Also prints the time the UI
 thread spends applying each frame's proposals (the `ReplaceProposals` push and what it triggers), and
@@ -25,11 +25,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from annotator.cli.demo_project import create_demo_project
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.main_window import MainWindow
 from annotator.qt.settings import AppSettings
 from annotator.qt.snapshot import compose_window
-from annotator.synth.demo import create_demo_project
 
 BUDGET_MS = 100.0
 

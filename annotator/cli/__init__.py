@@ -25,6 +25,7 @@ from annotator.cli import (
     uncertainty_commands,
 )
 from annotator.core.errors import AnnotatorError
+from annotator.ml.host import PluginHost
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
+    args.plugins = PluginHost()  # the one plugin host of this command: finds plugins on first use
     handler = getattr(args, "handler", None)
     if handler is None:  # no sub-command: start the GUI
         handler = project_commands.run_open

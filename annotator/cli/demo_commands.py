@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from annotator.synth.demo import DEFAULT_FRAMES, create_demo_project, is_project
+from annotator.cli.demo_project import DEFAULT_FRAMES, create_demo_project, is_project
 
 logger = logging.getLogger(__name__)
 
@@ -55,4 +55,4 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     from annotator.qt.app import run_application
 
-    return run_application(directory)
+    return run_application(directory, args.plugins)

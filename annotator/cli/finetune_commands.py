@@ -103,11 +103,10 @@ def run_finetune_command(args: argparse.Namespace) -> int:
         record_result,
     )
     from annotator.ml.finetune.spec import FineTuneOptions
-    from annotator.ml.registry import PluginRegistry
 
     check_project(args.directory)
     resolve_plugin(args)
-    manifest = PluginRegistry.discover().manifest(args.plugin)
+    manifest = args.plugins.manifest(args.plugin)
     params = plugin_params(args.param)
     if args.epochs is not None:
         params["epochs"] = args.epochs

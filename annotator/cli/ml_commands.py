@@ -41,7 +41,7 @@ def run_plugins(args: argparse.Namespace) -> int:
     from annotator.ml.defaults import project_default_plugin
     from annotator.ml.shipped import card_lines, model_card
 
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     if args.set_default:
         _set_default(args, registry)
     default = project_default_plugin(args.project)

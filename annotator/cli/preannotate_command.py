@@ -56,7 +56,6 @@ def run_preannotate(args: argparse.Namespace) -> int:
     """``annotator preannotate DIR --plugin ID``: a progress bar, then a summary."""
     from annotator.io.workspace import Workspace
     from annotator.ml.preannotate import preannotate
-    from annotator.ml.registry import PluginRegistry
 
     if not 0.0 <= args.threshold <= 1.0:
         raise AnnotatorError(f"--threshold must be between 0 and 1, got {args.threshold:g}")
@@ -65,7 +64,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
     params = plugin_params(args.param)
     check_project(args.directory)
     resolve_plugin(args)
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     manifest = registry.manifest(args.plugin)  # unknown or unavailable: a clear error before any work
     manifest.parameter_values(params)
     with Workspace.open(args.directory) as workspace:

@@ -101,4 +101,4 @@ def run_open(args: argparse.Namespace) -> int:
     """``annotator [open] [DIR]``: start the application (Qt is imported only here)."""
     from annotator.qt.app import run_application
 
-    return run_application(args.directory)
+    return run_application(args.directory, args.plugins)

@@ -82,7 +82,6 @@ def run_simulate(args: argparse.Namespace) -> int:
     from annotator.ml.finetune.edits import CostsError, EffortModel
     from annotator.ml.finetune.simulate import SimulationSettings, simulate
     from annotator.ml.finetune.spec import FineTuneOptions
-    from annotator.ml.registry import PluginRegistry
 
     try:
         costs = EffortModel.parse(args.costs)
@@ -90,7 +89,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(str(error)) from None
     check_project(args.directory)
     resolve_plugin(args)
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     manifest = registry.manifest(args.plugin)
     fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
     options = FineTuneOptions(

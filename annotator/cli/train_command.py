@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--labels",
         choices=("verified", "ground-truth"),
         default="verified",
-        help="train on human-confirmed annotations (default) or a demo project's generated ground truth",
+        help="train on human-confirmed annotations (default) or the project's reference labels (a demo's generated ground truth)",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="the plugin's random seed")
     parser.set_defaults(handler=run_train)
@@ -63,12 +63,11 @@ def run_train(args: argparse.Namespace) -> int:
     """``annotator train DIR --plugin ID``: load labels, train with a progress bar, measure, save."""
     from annotator.io.store import ProjectStore
     from annotator.ml.datasets import load_labels, split_frames
-    from annotator.ml.registry import PluginRegistry
     from annotator.ml.training import train
 
     check_project(args.directory)
     resolve_plugin(args)
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     manifest = registry.manifest(args.plugin)
     if not manifest.supports("fit"):
         raise AnnotatorError(f"plugin {args.plugin} cannot be trained (no 'fit' capability)")

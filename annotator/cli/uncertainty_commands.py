@@ -58,7 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_score(args: argparse.Namespace) -> int:
     """``annotator score DIR --plugin ID --mode M --passes K``: a progress bar, then a summary."""
     from annotator.io.workspace import Workspace
-    from annotator.ml.registry import PluginRegistry
     from annotator.ml.uncertainty.scoring import score_frames
 
     if args.passes < 2:
@@ -69,7 +68,7 @@ def run_score(args: argparse.Namespace) -> int:
     params = plugin_params(args.param)
     check_project(args.directory)
     resolve_plugin(args)
-    registry = PluginRegistry.discover()
+    registry = args.plugins
     manifest = registry.manifest(args.plugin)
     manifest.parameter_values(params)
     with Workspace.open(args.directory) as workspace:

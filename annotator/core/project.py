@@ -23,8 +23,9 @@ from annotator.core.schema import LabelSchema, default_schema
 logger = logging.getLogger(__name__)
 
 #: Record kinds and what they hold. Frames, tracks and annotations are keyed by int id; the schema by
-#: the key "schema"; settings by their name.
-KINDS = ("frame", "track", "annotation", "schema", "setting")
+#: the key "schema"; settings by their name; model versions (`annotator.core.version_record.ModelVersion`)
+#: by ``<plugin>:<version id>``.
+KINDS = ("frame", "track", "annotation", "schema", "setting", "model_version")
 
 #: Settings every project has, with their defaults.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -77,6 +78,7 @@ class ProjectEvents(SignalGroup):
     annotation = Signal(object)
     schema = Signal(object)
     setting = Signal(object)
+    model_version = Signal(object)
     #: After a whole command, undo or redo: a tuple of all its changes (views re-render once here).
     batch = Signal(object)
 
@@ -92,6 +94,7 @@ class Project:
         self.annotations: dict[int, Annotation] = {}
         self.schema: LabelSchema = schema or default_schema()
         self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
+        self.model_versions: dict[str, Any] = {}
         self._by_frame: dict[int, dict[int, None]] = {}
         self._next_id = {"frame": 1, "track": 1, "annotation": 1}
         self._recording: list[Change] | None = None
@@ -155,6 +158,8 @@ class Project:
         yield "schema", "schema", self.schema
         for key, value in self.settings.items():
             yield "setting", key, value
+        for key, value in self.model_versions.items():
+            yield "model_version", key, value
 
     # -- ids ----------------------------------------------------------------------------------------
     def new_id(self, kind: str) -> int:
@@ -260,6 +265,8 @@ class Project:
             return self.tracks
         if kind == "annotation":
             return self.annotations
+        if kind == "model_version":
+            return self.model_versions  # type: ignore[return-value]
         raise KeyError(f"unknown record kind {kind!r}")
 
     def copy(self) -> Project:
@@ -272,6 +279,7 @@ class Project:
             dict(self.annotations),
         )
         twin.settings = dict(self.settings)
+        twin.model_versions = dict(self.model_versions)
         twin._by_frame = {frame_id: dict(ids) for frame_id, ids in self._by_frame.items()}
         twin._next_id = dict(self._next_id)
         return twin
@@ -282,7 +290,7 @@ class Project:
             if kind == "annotation":
                 self.annotations[key] = value
                 self._by_frame.setdefault(value.frame_id, {})[key] = None
-            elif kind in ("frame", "track"):
+            elif kind in ("frame", "track", "model_version"):
                 self._table(kind)[key] = value
             elif kind == "schema":
                 self.schema = value

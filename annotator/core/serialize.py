@@ -11,6 +11,7 @@ from annotator.core.pose import Pose
 from annotator.core.project import Change
 from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
 from annotator.core.schema import AttributeSpec, LabelClass, LabelSchema
+from annotator.core.version_record import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ _TO_DICT = {
     "annotation": annotation_to_dict,
     "schema": schema_to_dict,
     "setting": lambda value: value,
+    "model_version": ModelVersion.to_dict,
 }
 _FROM_DICT = {
     "frame": frame_from_dict,
@@ -185,6 +187,7 @@ _FROM_DICT = {
     "annotation": annotation_from_dict,
     "schema": schema_from_dict,
     "setting": lambda value: value,
+    "model_version": ModelVersion.from_dict,
 }
 
 

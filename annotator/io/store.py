@@ -34,6 +34,7 @@ from annotator.core.records import Annotation, Provenance, Review, Source, Track
 from annotator.core.schema import LabelSchema, default_schema
 from annotator.core.serialize import change_from_data, change_to_data, record_from_data, record_to_data
 from annotator.io.errors import ProjectChanged, ProjectError
+from annotator.io.store_migrations import versions_as_records
 from annotator.io.store_rows import (
     ANNOTATION_COLUMNS,
     KnownRows,
@@ -48,8 +49,10 @@ from annotator.io.store_values import bindable, database_error, text
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "annotator.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HISTORY_LIMIT = 1000
+#: Record kinds kept as JSON documents (kind, key, data).
+DOCUMENT_KINDS = ("schema", "setting", "model_version")
 #: How long a writer waits for another one to finish its step before giving up.
 BUSY_TIMEOUT_S = 10.0
 
@@ -74,6 +77,8 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda db: db.executescript(_SCHEMA_V1),
     # v2: a frame's ego pose (LiDAR -> world, JSON) in a column of its own; older frames have none.
     2: lambda db: db.execute("ALTER TABLE frames ADD COLUMN pose TEXT"),
+    # v3: model versions are records of their own kind (were ``model_version:*`` settings).
+    3: versions_as_records,
 }
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -386,7 +391,7 @@ class ProjectStore:
 
     def _write_change(self, change: Change) -> None:
         kind, key, value = change.kind, change.key, change.after
-        if kind in ("schema", "setting"):
+        if kind in DOCUMENT_KINDS:
             if value is None:
                 self.db.execute("DELETE FROM documents WHERE kind = ? AND key = ?", (kind, key))
                 self.known.stage("document", (kind, key), None)

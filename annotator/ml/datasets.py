@@ -17,6 +17,7 @@ import numpy as np
 
 from annotator.core.project import Project
 from annotator.core.records import Frame
+from annotator.io.reference_labels import LOCATIONS, project_reference_labels
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import Detections, LabelledFrame
 from annotator.ml.quality import HeldApartFrame
@@ -65,17 +66,19 @@ def project_labels(
 def ground_truth_labels(
     project: Project, frames: Sequence[Frame], class_names: Sequence[str], task: str, min_points: int = 1
 ) -> list[HeldApartFrame]:
-    """The generator's exact ground truth of a demo project's frames (matched by frame name); 3D objects
-    with fewer than ``min_points`` LiDAR points on them become "don't care" boxes."""
-    from annotator.synth.demo import load_demo_ground_truth
-
+    """The project's reference labels of its frames (matched by frame name, see
+    `annotator.io.reference_labels`); 3D objects with fewer than ``min_points`` LiDAR points on them become
+    "don't care" boxes."""
     if project.root is None:
-        raise PluginError("ground-truth labels need a demo project directory")
-    truth = load_demo_ground_truth(project.root)
+        raise PluginError("ground-truth labels need a project directory with reference labels")
+    reference = project_reference_labels(project.root)
+    if reference is None:
+        raise PluginError(f"{project.root}: no reference labels ({' or '.join(LOCATIONS)} is missing)")
+    truth = reference.frames
     missing = [f.name for f in frames if f.name not in truth]
     if missing:
         raise PluginError(
-            f"{project.root}: no generated ground truth for frame(s) {', '.join(missing[:5])}"
+            f"{reference.path}: no reference labels for frame(s) {', '.join(missing[:5])}"
             + (" ..." if len(missing) > 5 else "")
         )
     index = {name: i for i, name in enumerate(class_names)}

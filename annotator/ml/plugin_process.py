@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from annotator.ml.host import PluginHost
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.protocol import Detections, FrameInput
 from annotator.ml.registry import PluginEntry, PluginError, PluginRegistry
@@ -166,7 +167,7 @@ def _serve(conn: Connection, entry: PluginEntry, weights: str | None) -> None:
 
     plugin_id = entry.id
     try:
-        registry = PluginRegistry([entry])
+        registry = PluginHost([entry])  # the child process's host: one model, capped threads
         manifest = registry.manifest(plugin_id)
         model = registry.load(plugin_id)
         if weights is not None and manifest.supports("load"):

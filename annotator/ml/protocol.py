@@ -15,6 +15,8 @@ methods its manifest's capabilities declare need to work:
 Points are float32 (N, 4) x, y, z, intensity in the LiDAR frame (x forward, y left, z up); images are
 uint8 (H, W, 3) RGB; 3D boxes are (N, 7) x, y, z, l, w, h, yaw or (N, 9) with pitch, roll; 2D boxes are
 (N, 4) x1, y1, x2, y2 pixels.
+
+A plugin that fails on its input raises `PluginError` (from this module): the host reports it as one line.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
+from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
+
+
+class PluginError(AnnotatorError):
+    """A plugin is unknown, unavailable, or failed to load or run."""
 
 
 @dataclass

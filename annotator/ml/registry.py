@@ -20,18 +20,16 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from annotator.core.errors import AnnotatorError
 from annotator.ml.manifest import FRAMEWORKS, ManifestError, PluginManifest, manifest_from_dict
+from annotator.ml.protocol import PluginError
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["ENTRY_POINT_GROUP", "PluginEntry", "PluginError", "PluginRegistry", "default_dropin_folders"]
 
 ENTRY_POINT_GROUP = "annotator.plugins"
 #: Extra drop-in folders, separated like PATH (used by tests and by users with several folders).
 PLUGIN_PATH_VARIABLE = "ANNOTATOR_PLUGIN_PATH"
-
-
-class PluginError(AnnotatorError):
-    """A plugin is unknown, unavailable, or failed to load or run."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,24 @@ def _dropin_entries(folders: Sequence[Path]) -> Iterable[PluginEntry]:
             yield _entry(manifest_path.parent.name, str(manifest_path), read)
 
 
+def discovered_entries(
+    dropin_folders: Sequence[Path] | None = None, entry_points_too: bool = True
+) -> list[PluginEntry]:
+    """Plugins of installed packages' entry points (with ``entry_points_too``) and of drop-in folders (the
+    default ones when ``dropin_folders`` is None)."""
+    folders = default_dropin_folders() if dropin_folders is None else list(dropin_folders)
+    found: list[PluginEntry] = []
+    if entry_points_too:
+        found.extend(_entry_point_entries())
+    found.extend(_dropin_entries(folders))
+    return found
+
+
 class PluginRegistry:
-    """The plugins found at start-up; loads each plugin's code the first time it is used."""
+    """A catalog of plugins; loads each plugin's code the first time it is used (one model per plugin).
+
+    A process makes one, through `annotator.ml.host.PluginHost` at its entry point, and passes it down.
+    """
 
     def __init__(self, entries: Iterable[PluginEntry]) -> None:
         self._entries: dict[str, PluginEntry] = {}
@@ -119,22 +133,21 @@ class PluginRegistry:
         cls, dropin_folders: Sequence[Path] | None = None, entry_points_too: bool = True
     ) -> PluginRegistry:
         """Plugins from installed packages' entry points and from drop-in folders."""
-        folders = default_dropin_folders() if dropin_folders is None else list(dropin_folders)
-        found: list[PluginEntry] = []
-        if entry_points_too:
-            found.extend(_entry_point_entries())
-        found.extend(_dropin_entries(folders))
-        return cls(found)
+        return cls(discovered_entries(dropin_folders, entry_points_too))
+
+    def _catalog(self) -> dict[str, PluginEntry]:
+        """The entries by id (a subclass may find them on first use)."""
+        return self._entries
 
     def entries(self) -> list[PluginEntry]:
         """Every discovered plugin, available or not, by id."""
-        return sorted(self._entries.values(), key=lambda e: e.id)
+        return sorted(self._catalog().values(), key=lambda e: e.id)
 
     def get(self, plugin_id: str) -> PluginEntry:
         """The entry of ``plugin_id``; raises `PluginError` naming the known ids."""
-        entry = self._entries.get(plugin_id)
+        entry = self._catalog().get(plugin_id)
         if entry is None:
-            known = ", ".join(sorted(self._entries)) or "none"
+            known = ", ".join(sorted(self._catalog())) or "none"
             raise PluginError(f"no plugin {plugin_id!r} (installed: {known})")
         return entry
 

@@ -1,7 +1,7 @@
 """Weights a plugin ships inside its package, with a model card and a recorded SHA-256.
 
 A manifest declares them as ``"base_weights": {"file": ..., "sha256": ..., "card": ...}`` (paths relative
-to the plugin's package folder). They are what pre-annotation and fine-tuning start from when a project
+to the plugin's package folder), optionally with ``"replay": "module:function"`` naming a `ReplaySource`. They are what pre-annotation and fine-tuning start from when a project
 has no weights of its own for the plugin; the hash is checked before they are loaded, so a swapped or
 damaged file is refused.
 """
@@ -11,15 +11,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from annotator.ml.manifest import PluginManifest
+from annotator.ml.protocol import LabelledFrame
 from annotator.ml.registry import PluginRegistry
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_KEY = "base_weights"
+#: ``(classes, count, seed) -> labelled frames``: generated frames with their exact labels.
+ReplaySource = Callable[[Sequence[str], int, int], list[LabelledFrame]]
 
 
 def package_folder(manifest: PluginManifest) -> Path | None:
@@ -103,6 +107,26 @@ def base_weights(manifest: PluginManifest) -> Path | None:
         return None
     check_digest(*shipped)
     return shipped[0]
+
+
+def replay_source(manifest: PluginManifest) -> ReplaySource | None:
+    """The function that generates frames like those the shipped weights learned from (declared as
+    ``"replay": "module:function"`` beside them), or None when the plugin ships no weights or declares none.
+
+    It is resolved by name like a plugin's entry, so the host never imports a generator itself; a name that
+    does not resolve logs a warning and counts as none.
+    """
+    info = _declared(manifest)
+    name = str(info.get("replay") or "") if info is not None else ""
+    if not name or shipped_weights(manifest) is None:
+        return None
+    module_name, _, attribute = name.partition(":")
+    try:
+        source = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        logger.warning("%s: replay source %s not found: %s", manifest.id, name, error)
+        return None
+    return source if callable(source) else None
 
 
 def cards_text(registry: PluginRegistry) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.errors import AnnotatorError
+from annotator.ml.host import PluginHost
+from annotator.ml.registry import PluginRegistry
 from annotator.qt.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -22,10 +24,11 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_application(directory: Path | None = None) -> int:
-    """Show the main window (opening ``directory`` when given) and run the event loop."""
+def run_application(directory: Path | None = None, plugins: PluginRegistry | None = None) -> int:
+    """Show the main window (opening ``directory`` when given) and run the event loop. ``plugins``: the
+    process's plugin host (the CLI passes its own; one is made when none is given)."""
     app = create_application()
-    window = MainWindow()
+    window = MainWindow(plugins=plugins if plugins is not None else PluginHost())
     window.show()
     if directory is not None:
         try:

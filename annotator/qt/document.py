@@ -348,7 +348,7 @@ class Document(QObject):
             self.frames_changed.emit()
             if any(c.key == self.frame_id and _cloud_moved(c) for c in frame_changes):
                 self._on_frame_set(self.frame_id)  # the current frame's cloud is another file now
-        if any(c.kind == "setting" for c in changes):
+        if any(c.kind in ("setting", "model_version") for c in changes):  # versions show with the settings
             self.settings_changed.emit()
         schema = any(c.kind == "schema" for c in changes)
         if schema:

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.model_versions import SetCurrentVersion, VersionCache, VersionError, current_version
+from annotator.core.model_versions import SetCurrentVersion, VersionError, current_version
 from annotator.core.project import Project
 from annotator.core.records import Frame, FrameStatus
 from annotator.jobs import JobContext, Outcome
@@ -109,8 +109,6 @@ class FineTuneController(QObject):
         self._planning = False
         self._cancel_requested = False
         self.jobs = QtJobs(self, name="finetune")
-        #: parsed version records, shared with the Training panel
-        self.version_cache = VersionCache()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -343,11 +341,7 @@ class FineTuneController(QObject):
     def _settings_changed(self) -> None:
         project, plugin = self.document.project, self.plugin_id()
         try:
-            current = (
-                current_version(project, plugin, self.version_cache)
-                if project is not None and plugin
-                else None
-            )
+            current = current_version(project, plugin) if project is not None and plugin else None
         except VersionError:
             current = None
         current_id = None if current is None else current.id

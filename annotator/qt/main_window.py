@@ -26,6 +26,7 @@ from annotator.core.edits import SetFrameStatus
 from annotator.core.errors import AnnotatorError
 from annotator.core.records import FrameStatus
 from annotator.io.workspace import Workspace
+from annotator.ml.host import PluginHost
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.actions import build_actions, build_menus, build_toolbars, default_actions
 from annotator.qt.dialog_focus import exec_returning_focus
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         loader: FrameLoader | None = None,
         plugins: PluginRegistry | None = None,
     ) -> None:
+        """``plugins``: the application's plugin host (one is made when none is given)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("annotator")
@@ -97,12 +99,13 @@ class MainWindow(QMainWindow):
         self.timeline = TrackTimeline(self.document)
         self.setCentralWidget(with_timeline(self.grid, self.timeline))
 
-        self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
+        self.plugins = plugins if plugins is not None else PluginHost()  # one host: one model per plugin
+        self.preannotation = PreannotationController(self.document, self.settings, self.plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
-        self.scoring = ScoringController(self.document, self.settings, plugins, self)
+        self.scoring = ScoringController(self.document, self.settings, self.plugins, self)
         self.document.flags.bind(self.settings.qsettings)
         self.review_queue = ReviewQueuePanel(
-            self.document, lambda: self.scoring.registry, lambda: self.scoring.running
+            self.document, lambda: self.plugins, lambda: self.scoring.running or self.preannotation.running
         )
         self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
         self.review_follower = ReviewFollower(
@@ -111,7 +114,7 @@ class MainWindow(QMainWindow):
         self.training = FineTuneController(
             self.document,
             self.settings,
-            lambda: self.preannotation.registry,
+            lambda: self.plugins,
             self.preannotation,
             self.scoring,
             self,

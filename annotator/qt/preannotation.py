@@ -164,7 +164,7 @@ class PreannotationController(QObject):
         self,
         document: Document,
         settings: AppSettings,
-        plugins: PluginRegistry | None = None,
+        plugins: PluginRegistry,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -188,9 +188,7 @@ class PreannotationController(QObject):
 
     @property
     def registry(self) -> PluginRegistry:
-        """The plugins (discovered on first use)."""
-        if self._registry is None:
-            self._registry = PluginRegistry.discover()
+        """The application's plugin host (shared with scoring, the review queue and fine-tuning)."""
         return self._registry
 
     @property

@@ -38,7 +38,7 @@ class ScoringController(PreannotationController):
         self,
         document: Document,
         settings: AppSettings,
-        plugins: PluginRegistry | None = None,
+        plugins: PluginRegistry,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(document, settings, plugins, parent)

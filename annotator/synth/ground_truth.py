@@ -8,12 +8,12 @@ are measured from the LiDAR: the share of the rays that would hit the object whi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
 from annotator.core.geometry import Box2D, Cuboid, PointIndex, euler_from_matrix
+from annotator.io.reference_labels import ReferenceObject
 from annotator.synth.lidar import LidarScan
 from annotator.synth.scene import SceneState
 
@@ -23,46 +23,8 @@ logger = logging.getLogger(__name__)
 VISIBLE_SHARES = (0.8, 0.4)
 
 
-@dataclass(frozen=True)
-class GroundTruthObject:
-    """One object of a frame as the generator knows it (cuboid and velocity in the LiDAR frame)."""
-
-    track_id: int
-    label: str
-    cuboid: Cuboid
-    num_points: int
-    occlusion: int
-    truncation: float
-    box2d: Box2D | None
-    velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
-
-    def to_dict(self) -> dict:
-        """JSON-ready values (floats rounded to 6 decimals)."""
-        return {
-            "track_id": self.track_id,
-            "label": self.label,
-            "cuboid": [round(float(v), 6) for v in self.cuboid.to_array(nine_dof=True)],
-            "num_points": self.num_points,
-            "occlusion": self.occlusion,
-            "truncation": round(self.truncation, 6),
-            "box2d": None if self.box2d is None else [round(float(v), 3) for v in self.box2d.to_array()],
-            "velocity": [round(float(v), 6) for v in self.velocity],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> GroundTruthObject:
-        """Inverse of `to_dict`."""
-        box = data.get("box2d")
-        return cls(
-            int(data["track_id"]),
-            str(data["label"]),
-            Cuboid.from_array(data["cuboid"]),
-            int(data["num_points"]),
-            int(data["occlusion"]),
-            float(data["truncation"]),
-            None if box is None else Box2D(*box),
-            tuple(float(v) for v in data.get("velocity", (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
-        )
+#: One object of a frame as the generator knows it: the generator writes reference labels (`annotator.io`).
+GroundTruthObject = ReferenceObject
 
 
 def occlusion_level(visible: int, reachable: int) -> int:

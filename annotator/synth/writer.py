@@ -2,14 +2,15 @@
 
 Layout under the output folder: ``velodyne/NNNNNN.bin`` (float32 x, y, z, intensity), ``image_2/NNNNNN.png``,
 ``calib/NNNNNN.txt``, ``label_2/NNNNNN.txt`` (objects seen in the image, KITTI camera convention; those
-with too few LiDAR points as ``DontCare`` regions), and ``ground_truth.json`` with every object of every frame in the LiDAR frame (9-DoF cuboids,
-track ids, point counts, occlusion, truncation, 2D boxes, velocities) for use as an oracle.
+with too few LiDAR points as ``DontCare`` regions), and ``ground_truth.json``: reference labels
+(`annotator.io.reference_labels`) with every object of every frame
+in the LiDAR frame (9-DoF cuboids, track ids, point counts, occlusion, truncation, 2D boxes, velocities) plus
+the generator's config and the LiDAR poses, for use as an oracle.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,16 +18,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from annotator.io.errors import FormatError
 from annotator.io.kitti import KittiObject, dont_care, format_calib, format_label_line, kitti_from_cuboid
+from annotator.io.reference_labels import read_reference_labels, write_reference_labels
 from annotator.synth.ground_truth import GroundTruthObject
 from annotator.synth.scene import SceneConfig
 from annotator.synth.sequence import Frame, Sequence, iter_frames
 
 logger = logging.getLogger(__name__)
 
-GROUND_TRUTH_FORMAT = "annotator-synth-ground-truth"
-GROUND_TRUTH_VERSION = 1
+#: Names the generator in the reference labels it writes.
+GENERATOR = "annotator-synth"
 
 
 def frame_name(index: int) -> str:
@@ -86,33 +87,22 @@ def write_kitti_dataset(
     config = source.config if isinstance(source, Sequence) else source
     frames: Iterable[Frame] = source.frames if isinstance(source, Sequence) else iter_frames(config)
     written: list[Path] = []
-    records = []
+    objects: dict[str, list[GroundTruthObject]] = {}
+    timestamps: dict[str, float] = {}
+    poses: dict[str, dict] = {}
     for frame in frames:
         written += write_frame(frame, out, min_points)
-        records.append(_frame_record(frame))
-    gt_path = out / "ground_truth.json"
-    document = {
-        "format": GROUND_TRUTH_FORMAT,
-        "version": GROUND_TRUTH_VERSION,
-        "convention": "LiDAR frame: x forward, y left, z up; cuboid = x, y, z, l, w, h, yaw, pitch, roll",
-        "config": _jsonable(dataclasses.asdict(config)),
-        "frames": records,
-    }
-    gt_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    written.append(gt_path)
-    logger.info("wrote %d frames to %s", len(records), out)
+        name = frame_name(frame.index)
+        objects[name], timestamps[name] = frame.objects, frame.timestamp
+        poses[name] = {
+            "index": frame.index,
+            "num_points": len(frame.points),
+            "lidar_pose": [[round(float(v), 9) for v in row] for row in frame.lidar_pose],
+        }
+    extra = {"generator": GENERATOR, "config": _jsonable(dataclasses.asdict(config))}
+    written.append(write_reference_labels(out / "ground_truth.json", objects, timestamps, extra, poses))
+    logger.info("wrote %d frames to %s", len(objects), out)
     return written
-
-
-def _frame_record(frame: Frame) -> dict:
-    return {
-        "name": frame_name(frame.index),
-        "index": frame.index,
-        "timestamp": round(frame.timestamp, 6),
-        "num_points": len(frame.points),
-        "lidar_pose": [[round(float(v), 9) for v in row] for row in frame.lidar_pose],
-        "objects": [obj.to_dict() for obj in frame.objects],
-    }
 
 
 def _jsonable(value: object) -> object:
@@ -127,7 +117,4 @@ def _jsonable(value: object) -> object:
 
 def load_ground_truth(path: str | Path) -> dict[str, list[GroundTruthObject]]:
     """The objects per frame name of a ``ground_truth.json`` written by `write_kitti_dataset`."""
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if document.get("format") != GROUND_TRUTH_FORMAT:
-        raise FormatError(path, f"not a {GROUND_TRUTH_FORMAT} file")
-    return {f["name"]: [GroundTruthObject.from_dict(o) for o in f["objects"]] for f in document["frames"]}
+    return read_reference_labels(path).frames

@@ -17,8 +17,7 @@ import paddle
 
 from annotator.core.errors import AnnotatorError
 from annotator.ml.manifest import manifest_from_dict
-from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
-from annotator.ml.registry import PluginError
+from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from annotator.ml.safe_weights import load_arrays, save_arrays
 from plugins.paddle_det2d import MANIFEST
 from plugins.paddle_det2d.config import DetectorConfig, cap_threads

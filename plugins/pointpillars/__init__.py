@@ -58,7 +58,10 @@ MANIFEST = {
     "finetune_defaults": {"epochs": 20, "augment": False, "train_dropout": 0.0},
     # Weights trained on generated scenes of several simulated sensors (`annotator train-base`), used when a
     # project has none of its own; loading checks this hash. Written by scripts/ship_base_model.py.
-    "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json"},
+    # ``replay`` names the function that generates frames like those the weights learned from: fine-tuning
+    # mixes a few in while a project has few verified frames.
+    "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json",
+                     "replay": "annotator.synth.replay:generated_frames"},
     "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
     "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
     "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D "

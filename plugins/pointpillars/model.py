@@ -19,8 +19,7 @@ import numpy as np
 import torch
 
 from annotator.ml.manifest import manifest_from_dict
-from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
-from annotator.ml.registry import PluginError
+from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.decode import Candidates, decode

@@ -11,8 +11,8 @@ from annotator.cli import main
 from annotator.core.geometry import points_in_cuboids
 from annotator.io.frame_data import load_points
 from annotator.io.importers import read_source
+from annotator.io.reference_labels import project_reference_labels
 from annotator.io.workspace import Workspace
-from annotator.synth.demo import load_demo_ground_truth
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,10 @@ def test_demo_makes_a_project_of_unannotated_frames_with_cloud_image_and_calibra
         assert len(load_points(project, frames[0])) > 50_000
 
 
-def test_ground_truth_is_kept_apart_and_reads_back_by_frame_name(demo_dir: Path) -> None:
-    truth = load_demo_ground_truth(demo_dir)
+def test_ground_truth_is_kept_apart_as_reference_labels_read_back_by_frame_name(demo_dir: Path) -> None:
+    reference = project_reference_labels(demo_dir)
+    assert reference is not None and reference.path == demo_dir / "data" / "ground_truth.json"
+    truth = reference.frames
     assert set(truth) == {"000000", "000001"}
     assert all(truth[name] for name in truth)
     track_ids = {obj.track_id for obj in truth["000000"]} & {obj.track_id for obj in truth["000001"]}

@@ -167,7 +167,7 @@ def _info_json(project: Path, capsys) -> str:
 def preannotated_demo(tmp_path_factory) -> tuple[Path, str]:
     """A fresh one-frame demo project pre-annotated by the geometric plugin, and what the CLI printed
     (made once: tests that change it work on a copy)."""
-    from annotator.synth.demo import create_demo_project
+    from annotator.cli.demo_project import create_demo_project
 
     root = tmp_path_factory.mktemp("demo") / "demo"
     create_demo_project(root, frames=1, seed=2)

@@ -100,3 +100,17 @@ def test_plugins_lists_a_dropin_plugin(tmp_path: Path, monkeypatch: pytest.Monke
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["centroid-example"]["status"] == "available"
     assert rows["centroid-example"]["framework"] == "numpy"
+
+
+def test_the_window_gets_the_commands_one_plugin_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("PySide6")
+    import annotator.qt.app as app
+    from annotator.ml.host import PluginHost
+
+    seen: list[object] = []
+    monkeypatch.setattr(app, "run_application", lambda directory, plugins=None: seen.append(plugins) or 0)
+    assert main(["open", str(tmp_path)]) == 0
+    (host,) = seen
+    assert isinstance(host, PluginHost)

@@ -154,7 +154,7 @@ def test_ctrl_c_cancels_and_saves_nothing(project, plugin_path, capsys) -> None:
             ["--plugin", "centroid-example", "--frames", "0"],
             "holding frames apart for the quality needs at least 2",
         ),
-        (["--plugin", "centroid-example", "--labels", "ground-truth"], "no generated ground truth"),
+        (["--plugin", "centroid-example", "--labels", "ground-truth"], "no reference labels"),
     ],
 )
 def test_bad_input_is_one_clear_error(project, plugin_path, capsys, args, message) -> None:
@@ -176,7 +176,7 @@ def test_without_labels_there_is_nothing_to_train(tmp_path, plugin_path, capsys)
 def test_pointpillars_on_a_demo_projects_ground_truth(tmp_path, capsys) -> None:
     """A tiny run end to end: generated ground truth in, a measured quality per class out."""
     pytest.importorskip("torch")
-    from annotator.synth.demo import create_demo_project
+    from annotator.cli.demo_project import create_demo_project
 
     root = tmp_path / "demo"
     create_demo_project(root, frames=2, seed=3)

@@ -85,6 +85,14 @@ def test_score_through_the_menu_runs_off_the_ui_thread_one_step_per_frame(scorin
     assert not _scored(window)
 
 
+def test_one_plugin_host_serves_preannotation_scoring_the_queue_and_training(scoring_window) -> None:
+    window = scoring_window
+    host = window.plugins
+    assert window.preannotation.registry is host and window.scoring.registry is host
+    assert window.review_queue._registry() is host and window.training.registry() is host
+    assert window.preannotation.registry.load(PLUGIN) is window.scoring.registry.load(PLUGIN)  # loaded once
+
+
 def test_queue_lists_boxes_by_uncertainty_and_u_walks_them_in_order(scoring_window, qtbot) -> None:
     window = scoring_window
     _score_through_menu(window, qtbot)
@@ -251,3 +259,31 @@ def test_score_dialog_offers_only_the_modes_a_plugin_supports(qtbot) -> None:
     dialog.plugin_box.setCurrentIndex(dialog.plugin_box.findData("plain"))
     assert dialog.modes() == ["tta"] and dialog.choice() == ScoringChoice("plain", "tta", 8, 0.1, False)
     assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
+    qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from annotator.core.geometry import Cuboid
+    from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
+    from annotator.io.workspace import Workspace
+
+    with Workspace.open(unlabelled_street) as workspace:
+        names = [f.name for f in workspace.project.frames_in_order()]
+    far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
+    write_reference_labels(unlabelled_street / REFERENCE_FILE, {name: [far_car] for name in names})
+    folder = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    window = show_window(qtbot, settings, unlabelled_street)
+    try:
+        plot = window.review_queue.plot
+        assert not plot.curves  # nothing scored yet
+        _score_through_menu(window, qtbot)
+        qtbot.waitUntil(lambda: bool(plot.curves), timeout=10_000)
+        assert (
+            set(plot.curves) == {"uncertainty", "score only"} and plot.errors == 3
+        )  # no box is near the car
+    finally:
+        window.close()

@@ -1,6 +1,6 @@
 """The work of a fine-tuning job (runs in the child process; plain Python, callable in-process by tests).
 
-1. Load the plugin and the parent's weights; cap the framework's CPU threads.
+1. Load the plugin (from the process's host, which caps the framework's CPU threads) and the parent's weights.
 2. Measure the parent on the held-apart old and new frames (for the forgetting gate).
 3. With self-training, pseudo-label unverified frames (sampled K times for the uncertainty).
 4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames, and generated frames
@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import random
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,14 +39,14 @@ from annotator.ml.finetune.data import (
     select_pseudo_labels,
 )
 from annotator.ml.finetune.gate import report_score
-from annotator.ml.finetune.generated import generated_frames
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
+from annotator.ml.host import PluginHost
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, measure_quality
 from annotator.ml.registry import PluginError, PluginRegistry
-from annotator.ml.shipped import shipped_weights
+from annotator.ml.shipped import replay_source
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.sampling import sample_frame, supported_modes
 from annotator.ml.weights import record_digest
@@ -56,27 +54,15 @@ from annotator.ml.weights import record_digest
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[str, Any], None]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "FLAGS_cpu_deterministic")
-
-
-def cap_threads(count: int) -> None:
-    """Limit the CPU threads of numerical libraries (set before they are imported; torch also after)."""
-    for name in THREAD_VARIABLES[:3]:
-        os.environ[name] = str(count)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(count)
 
 
 class _Runner:
     """One run's state: the model, the loaded frame inputs, the emitter and the cancel token."""
 
-    def __init__(self, spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> None:
+    def __init__(self, spec: FineTuneSpec, emit: Emit, cancel: CancelToken, plugins: PluginRegistry) -> None:
         self.spec, self.emit, self.cancel = spec, emit, cancel
-        folders = None if spec.plugin_folders is None else [Path(p) for p in spec.plugin_folders]
-        registry = PluginRegistry.discover(folders, entry_points_too=spec.entry_points)
-        self.manifest = registry.manifest(spec.plugin)
-        self.model = registry.load(spec.plugin)
-        cap_threads(spec.options.threads)
+        self.manifest = plugins.manifest(spec.plugin)
+        self.model = plugins.load(spec.plugin)
         self.values = self.manifest.parameter_values(fine_tuning_params(self.manifest, spec.options))
         if spec.parent_weights and self.manifest.supports("load"):
             self.model.load(spec.parent_weights)
@@ -204,10 +190,21 @@ def labels_digest_of(targets: list[Detections]) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_finetune(spec: FineTuneSpec, emit: Emit, cancel: CancelToken) -> FineTuneResult:
-    """Run a job (see the module docstring); the candidate's weights go to ``spec.output``."""
+def job_host(spec: FineTuneSpec) -> PluginHost:
+    """The plugin host of a job's process: the spec's plugin folders (and entry points), its thread cap."""
+    folders = None if spec.plugin_folders is None else [Path(p) for p in spec.plugin_folders]
+    return PluginHost(
+        dropin_folders=folders, entry_points_too=spec.entry_points, threads=spec.options.threads
+    )
+
+
+def run_finetune(
+    spec: FineTuneSpec, emit: Emit, cancel: CancelToken, plugins: PluginRegistry
+) -> FineTuneResult:
+    """Run a job (see the module docstring) with the plugin from ``plugins`` (the process's host, see
+    `job_host`); the candidate's weights go to ``spec.output``."""
     start = time.perf_counter()
-    runner = _Runner(spec, emit, cancel)
+    runner = _Runner(spec, emit, cancel, plugins)
     options = spec.options
     rng = random.Random(options.seed)
     emit("log", f"{spec.plugin}: {len(spec.of_role(TRAIN))} new, {len(spec.of_role(REPLAY))} old, "
@@ -276,17 +273,15 @@ def _train(
 
 
 def _generated_replay(runner: _Runner, verified: int) -> list[LabelledFrame]:
-    """Generated frames to mix in: for a 3D plugin that ships base weights, while the run has fewer than
+    """Generated frames to mix in: for a 3D plugin that ships base weights with a replay source, while the run has fewer than
     ``generated_below`` verified training frames."""
     options = runner.spec.options
-    if (
-        options.generated_frames <= 0
-        or verified >= options.generated_below
-        or runner.spec.task != "detect3d"
-        or shipped_weights(runner.manifest) is None
-    ):
+    if options.generated_frames <= 0 or verified >= options.generated_below or runner.spec.task != "detect3d":
         return []
-    frames = generated_frames(runner.spec.classes, options.generated_frames, options.seed)
+    source = replay_source(runner.manifest)
+    if source is None:
+        return []
+    frames = source(runner.spec.classes, options.generated_frames, options.seed)
     runner.emit("log", f"{len(frames)} generated frames replayed beside {verified} verified ones "
                 f"(fewer than {options.generated_below})")  # fmt: skip
     return frames

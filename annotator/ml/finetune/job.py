@@ -48,7 +48,8 @@ def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
 
 def _child_main(spec: FineTuneSpec, messages: Any, cancelled: Any) -> None:
     """The child process: run the job, send every message and then ``done`` or ``error``."""
-    from annotator.ml.finetune.engine import cap_threads, run_finetune
+    from annotator.ml.finetune.engine import job_host, run_finetune
+    from annotator.ml.host import cap_threads
 
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     cap_threads(spec.options.threads)
@@ -57,7 +58,7 @@ def _child_main(spec: FineTuneSpec, messages: Any, cancelled: Any) -> None:
             os.nice(CHILD_NICE)
     try:
         result = run_finetune(
-            spec, lambda kind, payload: messages.put((kind, payload)), _EventToken(cancelled)
+            spec, lambda kind, payload: messages.put((kind, payload)), _EventToken(cancelled), job_host(spec)
         )
     except BaseException as error:  # everything is reported to the parent, never lost
         logger.debug("fine-tuning failed", exc_info=True)

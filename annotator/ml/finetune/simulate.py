@@ -33,6 +33,7 @@ from annotator.core.edits import AddAnnotations, SetFrameStatus
 from annotator.core.geometry import Cuboid
 from annotator.core.project import Project
 from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.io.reference_labels import project_reference_labels
 from annotator.io.store import ProjectStore
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits
 from annotator.ml.finetune.job import FineTuneJob
@@ -150,16 +151,14 @@ class SimulationReport:
 def oracle_of(
     root: Path, base: Project, frames: Sequence[Frame], classes: Sequence[str], min_points: int
 ) -> dict[int, Oracle]:
-    """Ground truth per frame id: the demo's generated objects, else the project's confirmed labels."""
-    from annotator.synth.demo import ground_truth_path, load_demo_ground_truth
-
+    """Ground truth per frame id: the project's reference labels, else its confirmed labels."""
     result = {}
-    if ground_truth_path(root).is_file():
-        truth = load_demo_ground_truth(root)
+    reference = project_reference_labels(root)
+    if reference is not None:
         for frame in frames:
-            objects = truth.get(frame.name)
+            objects = reference.of(frame.name)
             if objects is None:
-                raise PluginError(f"{ground_truth_path(root)}: no ground truth for frame {frame.name}")
+                raise PluginError(f"{reference.path}: no reference labels for frame {frame.name}")
             wanted = [o for o in objects if o.label in classes and o.num_points >= min_points]
             result[frame.id] = Oracle(
                 [(o.label, o.cuboid) for o in wanted], [o.cuboid for o in objects if o not in wanted]
@@ -172,7 +171,7 @@ def oracle_of(
             [a.cuboid for a in labels if a.class_name not in classes],
         )
     if not any(o.truths for o in result.values()):
-        raise PluginError(f"{root}: neither generated ground truth nor confirmed labels to simulate with")
+        raise PluginError(f"{root}: neither reference labels nor confirmed labels to simulate with")
     return result
 
 

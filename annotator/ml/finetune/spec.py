@@ -23,7 +23,7 @@ class FineTuneOptions:
     ``pseudo_max_uncertainty``) boxes of up to ``pseudo_frames`` unverified frames at ``pseudo_weight``.
     ``threads``: CPU threads of the training process. ``params``: the plugin's parameters.
     ``generated_frames``: generated frames mixed in while a run has fewer than ``generated_below`` verified
-    training frames, for plugins that ship base weights (see `annotator.ml.finetune.generated`).
+    training frames, for plugins that ship base weights (see `annotator.synth.replay`).
     ``params`` override the plugin's ``finetune_defaults`` (see `annotator.ml.finetune.engine`).
     """
 

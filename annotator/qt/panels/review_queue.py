@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from annotator.core.geometry import Cuboid
 from annotator.core.project import Change
 from annotator.core.review import AcceptProposals
+from annotator.io.reference_labels import project_reference_labels
 from annotator.jobs import JobContext, Outcome
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
@@ -52,16 +53,11 @@ REBUILD_DELAY_MS = 120
 EXPANDED_FRAMES = 20
 
 
-def demo_truth(root: Path) -> dict[str, list[tuple[str, Cuboid]]] | None:
-    """The generated ground truth of a demo project as (class, cuboid) per frame name, or None."""
-    from annotator.synth.demo import ground_truth_path, load_demo_ground_truth
-
-    if not ground_truth_path(root).is_file():
-        return None
-    return {
-        name: [(obj.label, obj.cuboid) for obj in objects]
-        for name, objects in load_demo_ground_truth(root).items()
-    }
+def reference_truth(root: Path) -> dict[str, list[tuple[str, Cuboid]]] | None:
+    """The project's reference labels (`annotator.io.reference_labels`) as (class, cuboid) per frame name,
+    or None when it has none."""
+    reference = project_reference_labels(root)
+    return None if reference is None else reference.as_classed_cuboids()
 
 
 class ReviewQueuePanel(QWidget):
@@ -152,7 +148,7 @@ class ReviewQueuePanel(QWidget):
         self.plot.set_curves({})
         root = self.document.session.root
         if root is not None:
-            self.jobs.submit(lambda _context: demo_truth(root), name="truth", on_done=self._truth_ready)
+            self.jobs.submit(lambda _context: reference_truth(root), name="truth", on_done=self._truth_ready)
         self.rebuild()
         self.refresh_versions()
 
@@ -334,7 +330,7 @@ class ReviewQueuePanel(QWidget):
 
     def _truth_ready(self, outcome: Outcome) -> None:
         if outcome.error:
-            logger.warning("ground truth not read: %s", outcome.error)
+            logger.warning("reference labels not read: %s", outcome.error)
         self.truth = outcome.result if isinstance(outcome.result, dict) else None
         self._update_errors()
 

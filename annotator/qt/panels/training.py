@@ -81,7 +81,6 @@ class TrainingPanel(QWidget):
         self.document = controller.document
         self._checks = 0
         self._plugins_listed = False
-        self._version_cache = controller.version_cache
         self._build()
         self.load_choice(controller.choices.last())
         controller.job_started.connect(self._job_started)
@@ -313,10 +312,10 @@ class TrainingPanel(QWidget):
         if project is None or not plugin:
             return [], None
         try:
-            current = current_version(project, plugin, self._version_cache)
+            current = current_version(project, plugin)
         except VersionError:
             current = None
-        return model_versions(project, plugin, self._version_cache), None if current is None else current.id
+        return model_versions(project, plugin), None if current is None else current.id
 
     def refresh(self) -> None:
         """Show the project's trigger setting, the version list and the stale count."""

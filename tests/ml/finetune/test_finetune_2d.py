@@ -12,7 +12,7 @@ from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
 from annotator.core.geometry import Box2D
 from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
-from annotator.ml.finetune.engine import run_finetune
+from annotator.ml.finetune.engine import job_host, run_finetune
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
 from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.protocol import CancelToken
@@ -82,7 +82,7 @@ def test_a_2d_plugin_fine_tunes_per_camera_and_is_gated_on_ap50(tmp_path: Path) 
                              plugin_folders=[plugins.parent], entry_points=False)  # fmt: skip
         held = [f for f in spec.frames if f.role == "held_new"]
         assert held and all(len(f.targets) == 1 and f.targets[0].camera == "front" for f in spec.frames)
-        result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+        result = run_finetune(spec, lambda kind, payload: None, CancelToken(), job_host(spec))
         assert result.model_version == "bright-3.0"
         assert result.scores["candidate"]["new"] == 1.0 > result.scores["parent"]["new"]
         version, decision = record_result(workspace.push, workspace.project, spec, result)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from annotator.core.model_versions import current_version
-from annotator.ml.finetune.engine import run_finetune
+from annotator.ml.finetune.engine import job_host, run_finetune
 from annotator.ml.finetune.job import FineTuneJob, JobError
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
 from annotator.ml.finetune.spec import FineTuneOptions
@@ -92,7 +92,7 @@ def test_self_training_adds_weighted_pseudo_frames_marked_as_pseudo(
     with tiny_project(tmp_path / "p", 4, 2, label_unverified=False) as workspace:
         spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
                     pseudo_max_uncertainty=1.0, pseudo_weight=0.25, pseudo_frames=1, passes=2)  # fmt: skip
-        result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+        result = run_finetune(spec, lambda kind, payload: None, CancelToken(), job_host(spec))
         pseudo = result.pseudo
         assert [f.frame.name for f in pseudo] == ["f2"] and all(f.role == "pseudo" for f in pseudo)
         assert [e.frame for e in result.data if e.source == "pseudo"] == ["f2"]
@@ -108,7 +108,7 @@ def test_pseudo_labels_never_cover_a_human_label_of_an_unverified_frame(
         spec = plan(workspace, registry, plugin_folder, self_training=True, pseudo_min_score=0.5,
                     pseudo_max_uncertainty=1.0, pseudo_frames=2, passes=2)  # fmt: skip
         assert [len(f.targets[0]) for f in spec.unverified] == [1, 1]
-        result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+        result = run_finetune(spec, lambda kind, payload: None, CancelToken(), job_host(spec))
         # the model's only box on each is the human-labelled object: no pseudo frame remains
         assert result.pseudo == [] and all(e.source == "human" for e in result.data)
 
@@ -122,7 +122,7 @@ def test_uncertainty_selection_trains_the_most_uncertain_new_frames_twice(
         )
         steps = []
         result = run_finetune(spec, lambda kind, payload: steps.append(payload) if kind == "progress" else None,
-                              CancelToken())  # fmt: skip
+                              CancelToken(), job_host(spec))  # fmt: skip
         assert len(result.selected) == 1 and result.selected[0] in {f.frame.id for f in spec.frames}
         assert [p.step for p in steps] == [1, 2, 3, 4, 5]  # 4 new frames + the chosen one again
 
@@ -134,7 +134,7 @@ def test_a_version_promoted_meanwhile_keeps_the_later_result_a_candidate(
         first = plan(workspace, registry, plugin_folder)
         second = plan(workspace, registry, plugin_folder)  # planned before the first is recorded
         for spec in (first, second):
-            result = run_finetune(spec, lambda kind, payload: None, CancelToken())
+            result = run_finetune(spec, lambda kind, payload: None, CancelToken(), job_host(spec))
             version, decision = record_result(workspace.push, workspace.project, spec, result)
         assert first.output != second.output
         assert version.id == "v2" and not decision.passed
@@ -169,7 +169,7 @@ def test_pseudo_labelled_frames_reach_fit_as_partial_frames(tmp_path, tiny_proje
 
     with tiny_project(tmp_path / "p", 3, 2) as workspace:
         spec = plan(workspace, registry, plugin_folder)
-        runner = _Runner(spec, lambda kind, payload: None, CancelToken())
+        runner = _Runner(spec, lambda kind, payload: None, CancelToken(), job_host(spec))
         human = spec.frames[0]
         pseudo = dataclasses.replace(human, role=PSEUDO)
         assert [f.partial for f in runner.labelled([human, pseudo])] == [False, True]

@@ -1,25 +1,18 @@
-"""Generated frames join fine-tuning of a plugin that ships base weights while verified frames are few."""
+"""Generated frames join fine-tuning of a plugin that ships base weights (and names their replay source) while
+verified frames are few."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from annotator.ml.finetune.engine import _generated_replay
-from annotator.ml.finetune.generated import generated_frames
 from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.registry import PluginRegistry
-
-
-def test_generated_frames_carry_their_ground_truth_with_sparse_objects_weighing_nothing():
-    frames = generated_frames(("Car", "Pedestrian"), 1)
-    (frame,) = frames
-    assert frame.frame.points.shape[1] == 4 and len(frame.frame.points) > 10_000
-    assert frame.targets.class_names == ("Car", "Pedestrian") and len(frame.targets) > 0
-    assert frame.weights is not None and set(np.unique(frame.weights)) <= {0.0, 1.0}
-    assert frame.weights.sum() > 0
+from annotator.ml.shipped import replay_source
+from annotator.synth.replay import generated_frames
 
 
 def _runner(plugin: str, options: FineTuneOptions):
@@ -41,3 +34,11 @@ def test_only_a_plugin_with_base_weights_and_few_verified_frames_gets_generated_
     assert _generated_replay(geometric, 3) == []  # ships no base weights
     off, _ = _runner("pointpillars", FineTuneOptions(generated_frames=0))
     assert _generated_replay(off, 3) == []
+
+
+def test_the_replay_source_is_resolved_by_name_from_the_manifest_and_a_bad_name_counts_as_none():
+    runner, _ = _runner("pointpillars", FineTuneOptions())
+    assert replay_source(runner.manifest) is generated_frames
+    info = dict(runner.manifest.extra["base_weights"], replay="annotator.synth.replay:no_such_function")
+    broken = dataclasses.replace(runner.manifest, extra={**runner.manifest.extra, "base_weights": info})
+    assert replay_source(broken) is None

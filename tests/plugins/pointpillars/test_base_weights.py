@@ -118,7 +118,7 @@ def test_ground_levelling_makes_predictions_follow_the_frame(registry):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """A one-frame demo project (no weights of its own)."""
-    from annotator.synth.demo import create_demo_project
+    from annotator.cli.demo_project import create_demo_project
 
     root = tmp_path_factory.mktemp("base") / "demo"
     create_demo_project(root, frames=1, seed=5)

@@ -1,9 +1,12 @@
 """Generated frames mixed into fine-tuning when a project has few verified ones.
 
-A plugin that ships base weights learned them from generated street scenes (`annotator.synth`); a
-fine-tuning run on a handful of a user's frames can drift away from everything else it knew. While the
-run has fewer than ``generated_below`` verified training frames, ``generated_frames`` freshly generated
-frames (with their exact ground truth) join the mix, so the base's knowledge is replayed too.
+A plugin that ships base weights learned them from generated street scenes; a fine-tuning run on a handful
+of a user's frames can drift away from everything else it knew. While the run has fewer than
+``generated_below`` verified training frames, ``generated_frames`` freshly generated frames (with their
+exact ground truth) join the mix, so the base's knowledge is replayed too. The plugin names this function
+as its base weights' ``replay`` source in its manifest (``"annotator.synth.replay:generated_frames"``); the
+fine-tuning engine (`annotator.ml.shipped.replay_source`) resolves it by name, so `annotator.ml` never
+imports the generator.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from annotator.ml.protocol import Detections, FrameInput, LabelledFrame
+from annotator.synth.scene import SceneConfig
+from annotator.synth.sequence import iter_frames
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +31,6 @@ MIN_POINTS = 10
 def generated_frames(classes: Sequence[str], count: int, seed: int = 0) -> list[LabelledFrame]:
     """``count`` generated frames labelled with ``classes`` (objects of other classes or with fewer than
     `MIN_POINTS` points weigh 0)."""
-    from annotator.synth import SceneConfig, iter_frames
-
     index = {name: i for i, name in enumerate(classes)}
     result = []
     for k in range(count):
