@@ -36,7 +36,7 @@ class Session:
         self._frame_id: int | None = None
         self._selected_id: int | None = None
         self._also_selected: tuple[int, ...] = ()
-        self._hidden_classes: set[str] = set()
+        self._hidden_classes: frozenset[str] = frozenset()
         self._active_class: str | None = None
 
     # -- the open project ---------------------------------------------------------------------------
@@ -280,14 +280,13 @@ class Session:
     @property
     def hidden_classes(self) -> frozenset[str]:
         """The classes whose boxes the views leave out."""
-        return frozenset(self._hidden_classes)
+        return self._hidden_classes
 
     def set_class_hidden(self, class_name: str, hidden: bool) -> None:
         """Hide or show the boxes of a class."""
-        if hidden:
-            self._hidden_classes.add(class_name)
-        else:
-            self._hidden_classes.discard(class_name)
+        self._hidden_classes = (
+            self._hidden_classes | {class_name} if hidden else self._hidden_classes - {class_name}
+        )
         self.events.hidden_classes.emit(class_name, hidden)
 
     # -- following the project ----------------------------------------------------------------------
