@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.errors import AnnotatorError
+from annotator.ml.registry import PluginRegistry
 from annotator.qt.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 def run_application(directory: Path | None = None) -> int:
     """Show the main window (opening ``directory`` when given) and run the event loop."""
     app = create_application()
-    window = MainWindow()
+    window = MainWindow(plugins=PluginRegistry.discover())  # one registry (one model cache) for the window
     window.show()
     if directory is not None:
         try:

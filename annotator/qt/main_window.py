@@ -96,13 +96,12 @@ class MainWindow(QMainWindow):
         self.timeline = TrackTimeline(self.document)
         self.setCentralWidget(with_timeline(self.grid, self.timeline))
 
-        self.preannotation = PreannotationController(self.document, self.settings, plugins, self)
+        self._plugins = plugins
+        self.preannotation = PreannotationController(self.document, self.settings, self.plugins, self)
         self.review = ReviewController(self.document, self.settings, self)
-        self.scoring = ScoringController(self.document, self.settings, plugins, self)
+        self.scoring = ScoringController(self.document, self.settings, self.plugins, self)
         self.document.flags.bind(self.settings.qsettings)
-        self.review_queue = ReviewQueuePanel(
-            self.document, lambda: self.scoring.registry, lambda: self.scoring.running
-        )
+        self.review_queue = ReviewQueuePanel(self.document, self.plugins, lambda: self.scoring.running)
         self.scoring.finished.connect(lambda _summary: self.review_queue.refresh_versions())
         self.review_follower = ReviewFollower(
             self.document, self.grid.perspective, self.review, self.review_queue, self
@@ -110,7 +109,7 @@ class MainWindow(QMainWindow):
         self.training = FineTuneController(
             self.document,
             self.settings,
-            lambda: self.preannotation.registry,
+            self.plugins,
             self.preannotation,
             self.scoring,
             self,
@@ -531,6 +530,13 @@ class MainWindow(QMainWindow):
         self.grid.ortho_splitter.restoreState(QByteArray(ortho))
         for dock in self.docks.values():
             dock.show()
+
+    def plugins(self) -> PluginRegistry:
+        """The window's one plugin registry (one model cache for pre-annotation, scoring, review and
+        training): the one the entry point gave, else discovered on first use."""
+        if self._plugins is None:
+            self._plugins = PluginRegistry.discover()
+        return self._plugins
 
     def closeEvent(self, event) -> None:
         """Remember the layout, close the project and release the views."""

@@ -165,14 +165,15 @@ class PreannotationController(QObject):
         self,
         document: Document,
         settings: AppSettings,
-        plugins: PluginRegistry | None = None,
+        plugins: Callable[[], PluginRegistry] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
         self.choices = ModelChoices(settings)
         self.parameter_memory = ParameterMemory(settings)
-        self._registry = plugins
+        self._plugins = plugins  # the window's registry; without one, discovered on first use
+        self._registry: PluginRegistry | None = None
         self._widget = parent
         self.progress = StatusProgress()
         self.progress.cancel_requested.connect(self.cancel)
@@ -189,7 +190,9 @@ class PreannotationController(QObject):
 
     @property
     def registry(self) -> PluginRegistry:
-        """The plugins (discovered on first use)."""
+        """The plugins: the window's registry, else discovered on first use."""
+        if self._plugins is not None:
+            return self._plugins()
         if self._registry is None:
             self._registry = PluginRegistry.discover()
         return self._registry

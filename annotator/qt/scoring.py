@@ -9,7 +9,7 @@ command differ.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import QDialog, QWidget
@@ -38,7 +38,7 @@ class ScoringController(PreannotationController):
         self,
         document: Document,
         settings: AppSettings,
-        plugins: PluginRegistry | None = None,
+        plugins: Callable[[], PluginRegistry] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(document, settings, plugins, parent)
