@@ -152,6 +152,9 @@ class JobRunner:
             self._latest[handle.name] = handle
         if older is not None:
             older.cancel()
+        if source is not None and handle.snapshot is None:  # no project any more: nothing to compute on
+            self._post(lambda: self._finish(handle, Outcome(handle.name, stale=True)))
+            return handle
         future = self._pool().submit(self._execute, handle)
         with self._lock:
             self._futures.add(future)

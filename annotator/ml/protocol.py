@@ -22,7 +22,6 @@ A plugin that fails on its input raises `PluginError` (from this module): the ho
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -31,6 +30,7 @@ import numpy as np
 
 from annotator.core.camera import CameraCalibration
 from annotator.core.errors import AnnotatorError
+from annotator.jobs.token import CancelToken  # the host's token for ``fit`` and prediction loops
 
 logger = logging.getLogger(__name__)
 
@@ -133,21 +133,6 @@ class FitProgress:
     total: int
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
-
-
-class CancelToken:
-    """Set by the host to ask a running ``fit`` or prediction loop to stop."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        """Ask the work to stop."""
-        self._event.set()
-
-    def is_set(self) -> bool:
-        """True once cancelled."""
-        return self._event.is_set()
 
 
 @runtime_checkable

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -127,6 +128,7 @@ class PluginRegistry:
                 continue
             self._entries[entry.id] = entry
         self._models: dict[str, Any] = {}
+        self._loading = threading.Lock()  # jobs on several threads share the registry: one model each
 
     @classmethod
     def discover(
@@ -160,7 +162,11 @@ class PluginRegistry:
         return entry.manifest
 
     def load(self, plugin_id: str) -> Any:
-        """The plugin's model object, importing its code on first use (cached afterwards)."""
+        """The plugin's model object, importing its code on first use (cached afterwards; thread-safe)."""
+        with self._loading:
+            return self._load(plugin_id)
+
+    def _load(self, plugin_id: str) -> Any:
         if plugin_id in self._models:
             return self._models[plugin_id]
         manifest = self.manifest(plugin_id)

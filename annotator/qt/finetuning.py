@@ -184,7 +184,7 @@ class FineTuneController(QObject):
         """The plan is ready (UI thread): start the child process, unless cancelled or moot."""
         self._planning = False
         spec, error = outcome.result, outcome.error
-        if outcome.stale:
+        if outcome.stale and project is self.document.project:
             error = "the project kept changing while the job was planned; try again"
         if error or spec is None or self._cancel_requested or project is not self.document.project:
             summary = (

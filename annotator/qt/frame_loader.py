@@ -1,4 +1,8 @@
-"""Reading and preparing point clouds off the UI thread, with a small cache and prefetching."""
+"""Reading and preparing point clouds off the UI thread, with a small cache and prefetching.
+
+Loads are jobs on the loader's own `annotator.qt.jobs.QtJobs` (two threads: the frame shown and the next
+one prefetched); a load reads the cloud file and the boxes it is given, never the project.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
-from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Cuboid
 from annotator.io.pointcloud import read_point_cloud
+from annotator.jobs import Outcome
+from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
 
 logger = logging.getLogger(__name__)
@@ -43,35 +48,8 @@ def load_frame(
     return LoadedFrame(frame_id, Path(path), prepared, elapsed)
 
 
-class _Relay(QObject):
-    """Carries a worker's result to the UI thread (queued signal)."""
-
-    done = Signal(object, object, object)  # key, LoadedFrame or None, error message or None
-
-
-class _LoadJob(QRunnable):
-    def __init__(self, key: tuple[int, str], lod_budget: int, boxes: Sequence[Cuboid], relay: _Relay) -> None:
-        super().__init__()
-        self.key = key
-        self.lod_budget = lod_budget
-        self.boxes = tuple(boxes)
-        self.relay = relay
-
-    def run(self) -> None:
-        frame_id, path = self.key
-        try:
-            result = load_frame(frame_id, Path(path), self.lod_budget, self.boxes)
-        except AnnotatorError as error:
-            self.relay.done.emit(self.key, None, str(error))
-        except Exception as error:  # a worker must always answer
-            logger.exception("loading %s failed", path)
-            self.relay.done.emit(self.key, None, f"{path}: {type(error).__name__}: {error}")
-        else:
-            self.relay.done.emit(self.key, result, None)
-
-
 class FrameLoader(QObject):
-    """Loads clouds in a thread pool; keeps the last few in memory (at most ``cache_size`` clouds and
+    """Loads clouds in worker threads; keeps the last few in memory (at most ``cache_size`` clouds and
     ``cache_points`` points); a request for a cached or pending cloud costs nothing. Results arrive as
     `loaded` / `failed` signals on the UI thread."""
 
@@ -90,12 +68,9 @@ class FrameLoader(QObject):
         self.cache_size = cache_size
         self.cache_points = cache_points
         self.lod_budget = lod_budget
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(threads)
+        self.jobs = QtJobs(self, threads, name="frame-load")
         self._cache: OrderedDict[tuple[int, str], LoadedFrame] = OrderedDict()
         self._pending: set[tuple[int, str]] = set()
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._finished)
 
     def cached(self, frame_id: int, path: Path) -> LoadedFrame | None:
         """The loaded frame when it is in the cache."""
@@ -138,27 +113,35 @@ class FrameLoader(QObject):
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for running workers (tests, shutdown); True when all finished."""
-        return self._pool.waitForDone(msecs)
+        return self.jobs.wait(msecs)
 
     def shutdown(self) -> None:
         """Drop queued jobs and wait for the running ones."""
-        self._pool.clear()
-        self._pool.waitForDone(30_000)
+        self.jobs.shutdown(30_000)
 
     def _start(self, key: tuple[int, str], boxes: Sequence[Cuboid]) -> None:
         if key in self._pending:
             return
         self._pending.add(key)
-        self._pool.start(_LoadJob(key, self.lod_budget, boxes, self._relay))
+        frame_id, path = key
+        lod_budget, boxes = self.lod_budget, tuple(boxes)
+        self.jobs.submit(
+            lambda _context: load_frame(frame_id, Path(path), lod_budget, boxes),
+            name=f"load-{frame_id}-{path}",
+            on_done=lambda outcome: self._finished(key, outcome),
+        )
 
-    def _finished(self, key: tuple[int, str], result: LoadedFrame | None, error: str | None) -> None:
+    def _finished(self, key: tuple[int, str], outcome: Outcome) -> None:
         self._pending.discard(key)
-        if result is not None:
-            self._store(key, result)
-            self.loaded.emit(result)
+        if isinstance(outcome.result, LoadedFrame):
+            self._store(key, outcome.result)
+            self.loaded.emit(outcome.result)
         else:
+            error = outcome.error or "unknown error"
+            if key[1] not in error:  # an unexpected error: name the file, as reader errors do
+                error = f"{key[1]}: {error}"
             logger.warning("cannot load frame %d: %s", key[0], error)
-            self.failed.emit(key[0], error or "unknown error")
+            self.failed.emit(key[0], error)
 
     def _store(self, key: tuple[int, str], result: LoadedFrame) -> None:
         self._cache[key] = result

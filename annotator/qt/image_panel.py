@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -19,6 +19,7 @@ from annotator.core.camera import CameraCalibration, clip_segments_to_image
 from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box
 from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annotation
+from annotator.core.errors import AnnotatorError
 from annotator.core.geometry import Box2D, Cuboid
 from annotator.core.records import Annotation, Source
 from annotator.io.image_sizes import missing_image_sizes
@@ -29,6 +30,7 @@ from annotator.qt.editing.toolbar import ClassChooser
 from annotator.qt.flagging import mark_flagged
 from annotator.qt.image_items import BoxItem, WireframeItem, moved
 from annotator.qt.image_view import ImageView
+from annotator.qt.jobs import QtJobs
 from annotator.qt.overlay_worker import PointsOverlayWorker
 from annotator.render.cloud import DEFAULT_LOD_BUDGET
 
@@ -38,23 +40,14 @@ logger = logging.getLogger(__name__)
 FALLBACK_CLASS = "Object"
 
 
-class _Relay(QObject):
-    done = Signal(str, object, str)  # path, QImage or None, error message
-
-
-class _ImageJob(QRunnable):
-    def __init__(self, path: str, relay: _Relay) -> None:
-        super().__init__()
-        self.path = path
-        self.relay = relay
-
-    def run(self) -> None:
-        image = QImage(self.path)
-        if image.isNull():
-            reason = "no such file" if not Path(self.path).is_file() else "not a readable image"
-            self.relay.done.emit(self.path, None, f"{self.path}: {reason}")
-        else:
-            self.relay.done.emit(self.path, image.convertToFormat(QImage.Format.Format_RGB888), "")
+def read_image(path: str) -> QImage:
+    """The image at ``path`` as RGB888 (runs as a job: reads the file only, never the project); raises
+    `AnnotatorError` naming the file and what is wrong."""
+    image = QImage(path)
+    if image.isNull():
+        reason = "no such file" if not Path(path).is_file() else "not a readable image"
+        raise AnnotatorError(f"{path}: {reason}")
+    return image.convertToFormat(QImage.Format.Format_RGB888)
 
 
 class ImageLoader(QObject):
@@ -67,10 +60,7 @@ class ImageLoader(QObject):
         self.cache_size = cache_size
         self._cache: OrderedDict[str, QImage] = OrderedDict()
         self._pending: set[str] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._finished)
+        self.jobs = QtJobs(self, name="image")
 
     def request(self, path: str) -> QImage | None:
         """The image at once when cached; else start reading it and return None."""
@@ -79,12 +69,16 @@ class ImageLoader(QObject):
             return self._cache[path]
         if path not in self._pending:
             self._pending.add(path)
-            self._pool.start(_ImageJob(path, self._relay))
+            self.jobs.submit(
+                lambda _context: read_image(path),
+                name=f"image-{path}",
+                on_done=lambda outcome: self._finished(path, outcome.result, outcome.error),
+            )
         return None
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Wait for the worker (tests, snapshots)."""
-        return self._pool.waitForDone(msecs)
+        return self.jobs.wait(msecs)
 
     def _finished(self, path: str, image: QImage | None, error: str) -> None:
         self._pending.discard(path)

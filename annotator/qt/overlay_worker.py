@@ -1,9 +1,10 @@
 """The LiDAR points overlay of the image panel, computed in a worker thread.
 
 Projecting a cloud into a camera and colouring the points by depth takes a few hundred milliseconds for a
-large cloud, so it runs off the UI thread (the same pattern as the panel's image loader: a one-thread pool,
-answers over a queued signal). Each request carries a key (frame, camera, cloud, image size); only the
-answer for the latest request is announced, older ones are dropped (also before they start).
+large cloud, so it runs off the UI thread as a job (`annotator.qt.jobs.QtJobs`, one thread); it reads the
+arrays and calibration it is given, never the project. Each request carries a key (frame, camera, cloud,
+image size); only the answer for the latest request is announced, older ones are dropped (also before
+they start).
 """
 
 from __future__ import annotations
@@ -12,44 +13,15 @@ import logging
 from collections.abc import Hashable
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from annotator.core.camera import CameraCalibration
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.image_items import points_overlay
+from annotator.qt.jobs import QtJobs
 
 logger = logging.getLogger(__name__)
-
-
-class _Relay(QObject):
-    done = Signal(object, object, str)  # key, QImage or None, error message
-
-
-class _OverlayJob(QRunnable):
-    def __init__(
-        self,
-        key: Hashable,
-        calibration: CameraCalibration,
-        xyz: np.ndarray,
-        subset: np.ndarray | None,
-        size: tuple[int, int],
-        owner: PointsOverlayWorker,
-    ) -> None:
-        super().__init__()
-        self.key, self.calibration, self.xyz, self.subset, self.size = key, calibration, xyz, subset, size
-        self.owner = owner
-
-    def run(self) -> None:
-        if self.key != self.owner.latest:  # superseded while queued
-            return
-        try:
-            xyz = self.xyz if self.subset is None else self.xyz[self.subset]
-            image = points_overlay(self.calibration, xyz, *self.size)
-        except Exception as error:  # a bad calibration must not take the app down
-            logger.warning("points overlay failed: %s", error)
-            self.owner.relay.done.emit(self.key, None, f"LiDAR points could not be projected: {error}")
-            return
-        self.owner.relay.done.emit(self.key, image, "")
 
 
 class PointsOverlayWorker(QObject):
@@ -61,10 +33,7 @@ class PointsOverlayWorker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.latest: Hashable | None = None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self.relay = _Relay(self)
-        self.relay.done.connect(self._finished)
+        self.jobs = QtJobs(self, name="points-overlay")
 
     def request(
         self,
@@ -76,18 +45,25 @@ class PointsOverlayWorker(QObject):
     ) -> None:
         """Start computing the overlay of ``xyz`` (rows ``subset`` when given) for an image of ``size``."""
         self.latest = key
-        self._pool.start(_OverlayJob(key, calibration, xyz, subset, size, self))
+
+        def work(_context: JobContext) -> QImage:
+            return points_overlay(calibration, xyz if subset is None else xyz[subset], *size)
+
+        self.jobs.submit(work, name="overlay", on_done=lambda outcome: self._finished(key, outcome))
 
     def forget(self) -> None:
         """Drop whatever is in flight (the overlay is off, or there is nothing to project)."""
         self.latest = None
+        self.jobs.forget()
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Wait for the worker (tests, snapshots, shutdown)."""
-        return self._pool.waitForDone(msecs)
+        return self.jobs.wait(msecs)
 
-    def _finished(self, key: Hashable, image: QImage | None, error: str) -> None:
-        if key == self.latest:
-            self.ready.emit(key, image, error)
-        else:
+    def _finished(self, key: Hashable, outcome: Outcome) -> None:
+        if key != self.latest:
             logger.debug("stale points overlay dropped")
+        elif outcome.error:
+            self.ready.emit(key, None, f"LiDAR points could not be projected: {outcome.error}")
+        else:
+            self.ready.emit(key, outcome.result, "")

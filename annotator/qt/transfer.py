@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -28,6 +27,8 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.core.project import Project
 from annotator.io.formats import Dataset, LabelFormat, available_formats
+from annotator.jobs import Outcome
+from annotator.qt.jobs import QtJobs
 from annotator.session import Session
 
 logger = logging.getLogger(__name__)
@@ -146,30 +147,6 @@ class TransferDialog(QDialog):
         )
 
 
-class _ReadRelay(QObject):
-    done = Signal(object, object)  # Dataset or None, error message or None
-
-
-class _ReadJob(QRunnable):
-    def __init__(self, request: TransferRequest, relay: _ReadRelay) -> None:
-        super().__init__()
-        self.request = request
-        self.relay = relay
-
-    def run(self) -> None:
-        from annotator.io.importers import read_source
-
-        try:
-            dataset = read_source(self.request.format_id, self.request.path, self.request.options)
-        except AnnotatorError as error:
-            self.relay.done.emit(None, str(error))
-        except Exception as error:  # a worker must always answer
-            logger.exception("reading %s failed", self.request.path)
-            self.relay.done.emit(None, f"{type(error).__name__}: {error}")
-        else:
-            self.relay.done.emit(dataset, None)
-
-
 def read_dataset(request: TransferRequest, timeout_ms: int = 600_000) -> Dataset:
     """Parse a source in a worker thread while the event loop runs; returns the `Dataset`.
 
@@ -177,19 +154,22 @@ def read_dataset(request: TransferRequest, timeout_ms: int = 600_000) -> Dataset
     """
     from PySide6.QtCore import QEventLoop, QTimer
 
-    relay = _ReadRelay()
+    from annotator.io.importers import read_source
+
     loop = QEventLoop()
     outcome: dict[str, object] = {}
+    jobs = QtJobs(name="read-source")
 
-    def finished(dataset: object, error: object) -> None:
-        outcome["dataset"], outcome["error"] = dataset, error
+    def finished(answer: Outcome) -> None:
+        outcome["dataset"], outcome["error"] = answer.result, answer.error or None
         loop.quit()
 
-    relay.done.connect(finished)
-    pool = QThreadPool.globalInstance()
-    pool.start(_ReadJob(request, relay))
+    jobs.submit(
+        lambda _context: read_source(request.format_id, request.path, request.options), on_done=finished
+    )
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
+    jobs.shutdown(0)  # a reader past the time limit is left to end on its own; its answer is dropped
     if "dataset" not in outcome:
         raise AnnotatorError(f"reading {request.path} took longer than {timeout_ms // 1000} s")
     if outcome["error"] is not None:

@@ -226,3 +226,20 @@ def test_without_the_guard_an_answer_is_delivered_though_the_project_moved_on():
     gate.set()
     runner.run_until_idle(10.0)
     assert done[0].ok and done[0].result == 0  # what the snapshot held
+
+
+class Closed:
+    """A source with no project open (the document after File > Close)."""
+
+    generation = 7
+
+    def snapshot(self) -> None:
+        return None
+
+
+def test_a_job_needing_a_snapshot_when_no_project_is_open_answers_stale_without_running():
+    runner = JobRunner()
+    ran, done = [], []
+    runner.submit(lambda context: ran.append(context), source=Closed(), replans=2, on_done=done.append)
+    runner.run_until_idle(5.0)
+    assert not ran and done[0].stale and done[0].result is None

@@ -120,3 +120,26 @@ def test_fine_tuning_defaults_must_name_valid_parameter_values() -> None:
     assert manifest_from_dict({**data, "finetune_defaults": {"min_height": "0.5"}}).finetune_defaults == {
         "min_height": 0.5
     }
+
+
+def test_jobs_loading_a_plugin_at_once_from_several_threads_share_one_model(tmp_path: Path) -> None:
+    import threading
+
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    (folder / "slow_registry_model.py").write_text(
+        "import time\nBUILT = []\n\nclass Model:\n    version = '1'\n\n"
+        "    def __init__(self):\n        time.sleep(0.05)\n        BUILT.append(self)\n"
+    )
+    manifest = {"id": "slow", "name": "slow", "version": "1", "task": "detect3d", "framework": "numpy"}
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "entry": "slow_registry_model:Model"}))
+    sys.modules.pop("slow_registry_model", None)
+    registry = PluginRegistry.discover([tmp_path], entry_points_too=False)
+    models: list = []
+    threads = [threading.Thread(target=lambda: models.append(registry.load("slow"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(models) == 4 and all(model is models[0] for model in models)
+    assert len(sys.modules["slow_registry_model"].BUILT) == 1

@@ -67,3 +67,13 @@ def test_a_job_still_running_when_its_owner_is_deleted_stays_quiet(qtbot):
     assert runner.wait(5.0)
     qtbot.wait(20)
     assert not done
+
+
+def test_no_module_of_qt_starts_threads_outside_the_job_adapter():
+    offenders = [
+        f"{path.relative_to(QT_PACKAGE)}: {match.group(0)}"
+        for path in sorted(QT_PACKAGE.rglob("*.py"))
+        if path.name != "jobs.py" or path.parent != QT_PACKAGE
+        for match in THREAD_MAKERS.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, "threads belong to annotator.qt.jobs: " + ", ".join(offenders)

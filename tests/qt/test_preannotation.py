@@ -422,3 +422,14 @@ def test_the_run_reads_a_snapshot_and_edits_made_meanwhile_stay(models_window, q
     assert all(count == before for _, count in read)  # the edit made meanwhile is not in the snapshot
     manual = [a for a in live.annotations.values() if not a.is_proposal]
     assert len(manual) == before + 1  # ...and it stays, beside the proposals of every frame
+
+
+def test_pre_annotation_scoring_review_and_training_share_the_windows_one_registry(qtbot, settings) -> None:
+    from annotator.qt.main_window import MainWindow
+
+    main = MainWindow(settings=settings)  # no registry given: the window discovers one, once
+    qtbot.addWidget(main)
+    registry = main.plugins()
+    assert main.preannotation.registry is registry and main.scoring.registry is registry
+    assert main.training.registry() is registry and main.review_queue._registry() is registry
+    main.close()
