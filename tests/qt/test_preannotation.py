@@ -427,9 +427,9 @@ def test_the_run_reads_a_snapshot_and_edits_made_meanwhile_stay(models_window, q
 def test_pre_annotation_scoring_review_and_training_share_the_windows_one_registry(qtbot, settings) -> None:
     from annotator.qt.main_window import MainWindow
 
-    main = MainWindow(settings=settings)  # no registry given: the window discovers one, once
+    main = MainWindow(settings=settings)  # no host given: the window makes one, shared by all
     qtbot.addWidget(main)
-    registry = main.plugins()
+    registry = main.plugins
     assert main.preannotation.registry is registry and main.scoring.registry is registry
     assert main.training.registry() is registry and main.review_queue._registry() is registry
     main.close()
