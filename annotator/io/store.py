@@ -223,47 +223,14 @@ class ProjectStore:
         with self._snapshot():
             scope = None if since is None else logged_keys(self.db, since)
             fresh = all_rows(self.db) if scope is None else rows_for(self.db, scope)
-            decode = AnnotationRows()
-            changes: list[Change] = []
-            removed_frames: list[Change] = []
-            for table, rows in fresh.items():
-                changed, gone = self.known.differences(
-                    table, rows, None if scope is None else scope.get(table, set())
-                )
-                for kind, key, value in self._records({table: changed}, decode):
-                    before = project.get(kind, key)
-                    if before != value:
-                        changes.append(Change(kind, key, before, value))
-                for key in gone:
-                    kind, key = key if table == "document" else (table, key)
-                    if kind != "schema" and project.get(kind, key) is not None:
-                        change = Change(kind, key, project.get(kind, key), None)
-                        (removed_frames if kind == "frame" else changes).append(change)
+            changes = changes_between(project, self.known, fresh, scope)
             entries, index = self._load_history()
-        return changes + removed_frames, entries, index
+        return changes, entries, index
 
     def _records(
         self, rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
     ) -> list[tuple[str, Any, Any]]:
-        """Decoded records (kind, key, value) of raw rows, each recorded as known."""
-        loads, known = json.loads, self.known
-        records: list[tuple[str, Any, Any]] = []
-        for (kind, key), data in rows.get("document", ()):
-            records.append((kind, key, record_from_data(kind, loads(data))))
-            known.set("document", (kind, key), data)
-        for key, (data, pose) in rows.get("frame", ()):
-            fields = loads(data)
-            if pose:
-                fields["pose"] = loads(pose)
-            records.append(("frame", key, record_from_data("frame", fields)))
-            known.set("frame", key, (data, pose))
-        for key, (name, attributes) in rows.get("track", ()):
-            records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
-            known.set("track", key, (name, attributes))
-        for key, row in rows.get("annotation", ()):
-            records.append(("annotation", key, decode.from_row(row)))
-            known.set("annotation", key, row)
-        return records
+        return decode_records(rows, decode, self.known)
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
         """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done.
@@ -480,6 +447,14 @@ class ProjectStore:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def frame_statuses(self) -> dict[str, int]:
+        """Frame counts by review status (``new``, ``in_progress``, ``verified`` ...)."""
+        counts: dict[str, int] = {}
+        for (data,) in self.db.execute("SELECT data FROM frames"):
+            status = json.loads(data).get("status", "new")
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
         if column not in ("class_name", "source", "review", "kind"):
@@ -562,6 +537,55 @@ class AnnotationRows:
             id_, frame_id, class_name, track_id, cuboid, box2d, camera, provenance, self._reviews[review],
             bool(keyframe), extras.get("attributes", {}), extras.get("uncertainty"),
         )  # fmt: skip
+
+
+def decode_records(
+    rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows, known: KnownRows
+) -> list[tuple[str, Any, Any]]:
+    """Decoded records (kind, key, value) of raw rows (as `store_rows` reads them), each recorded as known."""
+    loads = json.loads
+    records: list[tuple[str, Any, Any]] = []
+    for (kind, key), data in rows.get("document", ()):
+        records.append((kind, key, record_from_data(kind, loads(data))))
+        known.set("document", (kind, key), data)
+    for key, (data, pose) in rows.get("frame", ()):
+        fields = loads(data)
+        if pose:
+            fields["pose"] = loads(pose)
+        records.append(("frame", key, record_from_data("frame", fields)))
+        known.set("frame", key, (data, pose))
+    for key, (name, attributes) in rows.get("track", ()):
+        records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
+        known.set("track", key, (name, attributes))
+    for key, row in rows.get("annotation", ()):
+        records.append(("annotation", key, decode.from_row(row)))
+        known.set("annotation", key, row)
+    return records
+
+
+def changes_between(
+    project: Project,
+    known: KnownRows,
+    fresh: dict[str, list[tuple[Any, Any]]],
+    scope: dict[str, set[Any]] | None,
+) -> list[Change]:
+    """The changes that bring ``project`` to the ``fresh`` rows (all rows, or those of the keys in
+    ``scope``), judged against the ``known`` rows; removed frames come last."""
+    decode = AnnotationRows()
+    changes: list[Change] = []
+    removed_frames: list[Change] = []
+    for table, rows in fresh.items():
+        changed, gone = known.differences(table, rows, None if scope is None else scope.get(table, set()))
+        for kind, key, value in decode_records({table: changed}, decode, known):
+            before = project.get(kind, key)
+            if before != value:
+                changes.append(Change(kind, key, before, value))
+        for key in gone:
+            kind, key = key if table == "document" else (table, key)
+            if kind != "schema" and project.get(kind, key) is not None:
+                change = Change(kind, key, project.get(kind, key), None)
+                (removed_frames if kind == "frame" else changes).append(change)
+    return changes + removed_frames
 
 
 def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
