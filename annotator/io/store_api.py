@@ -56,6 +56,9 @@ class Store(Protocol):
     def setting(self, name: str) -> Any:
         """A project setting's stored value (None when unset)."""
 
+    def frame_statuses(self) -> dict[str, int]:
+        """Frame counts by review status."""
+
     def count(self, table: str) -> int:
         """Number of rows of ``frames``, ``tracks`` or ``annotations``."""
 
@@ -81,6 +84,9 @@ class SharedStore(Store, Protocol):
 
     def release_lease(self, frame_id: int, force: bool = False) -> bool:
         """Give a frame's lease back (``force``: whoever holds it, for a lead); True when one was held."""
+
+    def leases(self) -> list[Any]:
+        """The frame leases that have not lapsed (frame_id, holder, expires_at)."""
 
     def take_reports(self) -> list[str]:
         """Messages for the user since the last call (offline, reconnected, replay conflicts)."""
