@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.errors import AnnotatorError
+from annotator.io.store_api import project_location
 from annotator.qt.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -22,14 +23,14 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_application(directory: Path | None = None) -> int:
+def run_application(directory: Path | str | None = None) -> int:
     """Show the main window (opening ``directory`` when given) and run the event loop."""
     app = create_application()
     window = MainWindow()
     window.show()
     if directory is not None:
         try:
-            window.open_project(Path(directory))
+            window.open_project(project_location(str(directory)))
         except AnnotatorError as error:
             QMessageBox.critical(window, "Cannot open project", str(error))
     return app.exec()

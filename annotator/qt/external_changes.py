@@ -1,8 +1,10 @@
-"""Notices what other processes (a batch ``annotator preannotate``, ``fit`` or ``import``) write to the
-open project and reloads it into the window.
+"""Notices what other processes (a batch ``annotator preannotate``, ``fit`` or ``import``, or other
+annotators of a shared project) write to the open project and reloads it into the window.
 
-A timer asks the store once a second whether its data version moved (one tiny query); only then is the
-project reloaded through the workspace, whose change events update every view as an edit would.
+A timer asks the store once a second whether its data version moved (one tiny query; a shared store
+drains its LISTEN/NOTIFY notices instead, no round trip); only then is the project reloaded through the
+workspace, whose change events update every view as an edit would. A shared store's reports (connection
+lost, edits replayed, conflicts kept aside) go to the status bar the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
+from annotator.io.store_api import SharedStore
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -47,4 +50,7 @@ class ExternalChanges(QObject):
             return False
         if changed:
             self.message.emit("reloaded changes another program made to the project")
+        if isinstance(workspace.store, SharedStore):  # offline, back online, replay conflicts
+            for report in workspace.store.take_reports():
+                self.message.emit(report)
         return changed

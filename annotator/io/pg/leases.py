@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from annotator.io.errors import ProjectError
+
+if TYPE_CHECKING:
+    import psycopg
 
 #: How long a lease lasts without renewal.
 LEASE_SECONDS = 90

@@ -30,14 +30,14 @@ def migrate(dsn: str, where: str) -> None:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
     from yoyo import read_migrations
-    from yoyo.backends import get_backend_class
+    from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend  # directly: no entry-point lookup
     from yoyo.connections import DatabaseURI
 
     args = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
     database = args.pop("dbname", None)
     uri = DatabaseURI("postgresql+psycopg", None, None, None, None, database, args)
     try:
-        backend = get_backend_class("postgresql+psycopg")(uri, MIGRATION_TABLE)
+        backend = PostgresqlPsycopgBackend(uri, MIGRATION_TABLE)
     except psycopg.Error as error:
         last = (str(error).strip().splitlines() or ["connection failed"])[-1]
         raise ProjectError(f"{where}: cannot reach the database ({last})") from error
