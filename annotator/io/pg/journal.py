@@ -89,6 +89,19 @@ class OfflineJournal:
         with self.conflicts_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(data, separators=(",", ":")) + "\n")
 
+    def replace(self, steps: list[JournalStep]) -> None:
+        """Keep only ``steps`` (those not replayed yet), durably."""
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for step in steps:
+                handle.write(
+                    json.dumps(_step_to_data(step.changes, step.update, step.expected), separators=(",", ":"))
+                    + "\n"
+                )
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(self.path)
+
     def clear(self) -> None:
         """Forget the replayed steps."""
         self.path.unlink(missing_ok=True)

@@ -40,6 +40,13 @@ from annotator.io.errors import EditRefused, ProjectChanged, ProjectError
 from annotator.io.pg import leases as lease_sql
 from annotator.io.pg.journal import JournalStep, OfflineJournal, journal_path
 from annotator.io.pg.leases import LeaseHeld
+from annotator.io.pg.renumber import (
+    RENUMBERED_KINDS,
+    Renumbering,
+    renumbered_change,
+    renumbered_expected,
+    renumbered_update,
+)
 from annotator.io.pg.rows import (
     TABLE_NAMES,
     Versions,
@@ -117,6 +124,9 @@ class PgProjectStore:
         self._offline_rows: set[tuple[str, Any]] = set()
         #: Rows whose in-memory state may differ from what this store knows (reloaded on the next read).
         self._unknown: set[tuple[str, Any]] = set()
+        #: While replaying: rows the replay wrote, and the highest id of each kind in the journal.
+        self._written_in_replay: set[tuple[str, Any]] = set()
+        self._journal_ids: dict[str, int] = {}
         self._next_reconnect = 0.0
         self._reconnected = False
         self._reports: list[str] = []
@@ -412,13 +422,25 @@ class PgProjectStore:
             )
 
     def _commit_step(
-        self, changes: Sequence[Change], update: HistoryUpdate, expected: dict[str, Any] | None
+        self,
+        changes: Sequence[Change],
+        update: HistoryUpdate,
+        expected: dict[str, Any] | None,
+        ids: Renumbering | None = None,
     ) -> None:
-        """One checked write transaction (joins `locked`'s when inside it)."""
+        """One checked write transaction (joins `locked`'s when inside it). With ``ids`` (a replay), new
+        records whose ids were taken are renumbered first, under the lock, so nobody takes them meanwhile."""
         db = self._online()
         try:
             with db.transaction():
                 version = self._data_version(db, lock=True) + 1
+                if ids is not None:
+                    self._renumber_taken(db, changes, ids)
+                    changes = [renumbered_change(c, ids) for c in changes]
+                    update, expected = (
+                        renumbered_update(update, ids),
+                        renumbered_expected(expected or {}, ids),
+                    )
                 keys = [_row_key(c) for c in changes]
                 stored = current_versions(db, self.project_id, keys)
                 self._check_versions(changes, stored, expected)
@@ -445,8 +467,8 @@ class PgProjectStore:
     ) -> None:
         for change in changes:
             key = _row_key(change)
-            if expected is None:
-                want = self._versions.get(key, (None,))[0]
+            if expected is None:  # a record new to the project in memory must be new to the database too
+                want = None if change.before is None else self._versions.get(key, (None,))[0]
             else:
                 want = expected.get(_slot(key))
                 if want == "pending":
@@ -641,12 +663,23 @@ class PgProjectStore:
         steps = self.journal.steps()
         replayed, conflicts = 0, 0
         spoilt: set[tuple[str, Any]] = set()
+        ids: Renumbering = {}
+        self._written_in_replay = set()
+        self._journal_ids = {}
         for step in steps:
+            for change in step.changes:
+                if change.kind in RENUMBERED_KINDS:
+                    self._journal_ids[change.kind] = max(self._journal_ids.get(change.kind, 0), change.key)
+        for position, step in enumerate(steps):
             keys = {_row_key(c) for c in step.changes}
-            reason = "builds on an offline edit that conflicted" if keys & spoilt else self._replay_step(step)
+            reason = (
+                "builds on an offline edit that conflicted" if keys & spoilt else self._replay_step(step, ids)
+            )
             if reason is None:
                 replayed += 1
+                self._written_in_replay |= {(c.kind, ids.get((c.kind, c.key), c.key)) for c in step.changes}
             elif self.db is None:  # lost again mid-replay: keep the rest for the next time
+                self.journal.replace(steps[position:])
                 return
             else:
                 conflicts += 1
@@ -657,18 +690,45 @@ class PgProjectStore:
         self._offline_rows.clear()
         if steps:
             kept = f", {conflicts} conflicted (kept in {self.journal.conflicts_path})" if conflicts else ""
-            self._reports.append(f"{self.location}: back online; replayed {replayed} offline edits{kept}")
+            renumbered = f", {len(ids)} new records renumbered (their ids were taken)" if ids else ""
+            self._reports.append(
+                f"{self.location}: back online; replayed {replayed} offline edits{renumbered}{kept}"
+            )
 
-    def _replay_step(self, step: JournalStep) -> str | None:
-        """Write one journaled step; the reason when it conflicts, None when written."""
+    def _replay_step(self, step: JournalStep, ids: Renumbering) -> str | None:
+        """Write one journaled step (new records whose ids were taken get new ones); the reason when it
+        conflicts, None when written."""
         try:
-            self._commit_step(step.changes, step.update, step.expected)
+            self._commit_step(step.changes, step.update, step.expected, ids)
         except ProjectError as error:
             return str(error)
         except psycopg.OperationalError as error:
             self._go_offline(error)
             return "connection lost again"
         return None
+
+    def _renumber_taken(self, db: psycopg.Connection, originals: Sequence[Change], ids: Renumbering) -> None:
+        """Give the records a journaled step creates new ids where theirs are taken in the database."""
+        created = [
+            (original, renumbered_change(original, ids))
+            for original in originals
+            if original.kind in RENUMBERED_KINDS and original.before is None and original.after is not None
+        ]
+        created = [(o, c) for o, c in created if (c.kind, c.key) not in self._written_in_replay]
+        if not created:
+            return
+        stored = current_versions(db, self.project_id, [(c.kind, c.key) for _, c in created])
+        for original, change in created:
+            if (change.kind, change.key) not in stored:
+                continue
+            (top,) = db.execute(
+                f"SELECT COALESCE(MAX(id), 0) FROM {TABLE_NAMES[change.kind]} WHERE project_id = %s",
+                (self.project_id,),
+            ).fetchone()
+            used = [new for (kind, _), new in ids.items() if kind == change.kind]
+            fresh = max([top, *used, self._journal_ids.get(change.kind, 0)]) + 1  # clear of later steps too
+            ids[(original.kind, original.key)] = fresh
+            self._unknown.update({(change.kind, change.key), (change.kind, fresh)})
 
     # -- leases -------------------------------------------------------------------------------------
     def acquire_lease(self, frame_id: int) -> None:
