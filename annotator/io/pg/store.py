@@ -130,6 +130,8 @@ class PgProjectStore:
         self._next_reconnect = 0.0
         self._reconnected = False
         self._reports: list[str] = []
+        #: Decoded undo steps by seq, with the digest of their stored text.
+        self._history_cache: dict[int, tuple[str, HistoryEntry]] = {}
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -289,23 +291,36 @@ class PgProjectStore:
             return self._load_history(db)
 
     def _load_history(self, db: psycopg.Connection) -> tuple[list[HistoryEntry], int]:
+        """This user's history: digests of every step, full text only of steps not decoded before."""
         done = self._history_done(db)
-        rows = db.execute(
-            "SELECT seq, label, changes FROM history WHERE project_id = %s AND user_name = %s"
+        scope = (self.project_id, self.user)
+        digests = db.execute(
+            "SELECT seq, md5(label || changes) FROM history WHERE project_id = %s AND user_name = %s"
             " ORDER BY seq DESC LIMIT %s",
-            (self.project_id, self.user, HISTORY_LIMIT),
+            (*scope, HISTORY_LIMIT),
         ).fetchall()
+        cache, self._history_cache = self._history_cache, {}
+        missing = [seq for seq, digest in digests if cache.get(seq, ("",))[0] != digest]
+        texts = {}
+        if missing:
+            rows = db.execute("SELECT seq, label, changes FROM history WHERE seq = ANY(%s)", (missing,))
+            texts = {seq: (label, changes) for seq, label, changes in rows}
         entries: list[HistoryEntry] = []
         index = 0
-        for seq, label, changes in reversed(rows):
+        for seq, digest in reversed(digests):
+            entry = cache[seq][1] if seq not in texts else None
             try:
-                entries.append(HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes))))
+                if entry is None:
+                    label, changes = texts[seq]
+                    entry = HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes)))
             except (ValueError, KeyError, TypeError, AttributeError) as error:
                 logger.warning(
                     "%s: undo step %d is damaged (%s); older steps dropped", self.location, seq, error
                 )
                 entries, index = [], 0
                 continue
+            self._history_cache[seq] = (digest, entry)
+            entries.append(entry)
             if seq <= done:
                 index = len(entries)
         return entries, index
