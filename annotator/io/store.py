@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -449,11 +449,7 @@ class ProjectStore:
 
     def frame_statuses(self) -> dict[str, int]:
         """Frame counts by review status (``new``, ``in_progress``, ``verified`` ...)."""
-        counts: dict[str, int] = {}
-        for (data,) in self.db.execute("SELECT data FROM frames"):
-            status = json.loads(data).get("status", "new")
-            counts[status] = counts.get(status, 0) + 1
-        return counts
+        return status_counts(data for (data,) in self.db.execute("SELECT data FROM frames"))
 
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
@@ -537,6 +533,15 @@ class AnnotationRows:
             id_, frame_id, class_name, track_id, cuboid, box2d, camera, provenance, self._reviews[review],
             bool(keyframe), extras.get("attributes", {}), extras.get("uncertainty"),
         )  # fmt: skip
+
+
+def status_counts(frame_data: Iterable[str]) -> dict[str, int]:
+    """Frame counts by review status, from frames' stored JSON."""
+    counts: dict[str, int] = {}
+    for data in frame_data:
+        status = json.loads(data).get("status", "new")
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def decode_records(

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from annotator.core.project import Change
 from annotator.io.store_rows import ANNOTATION_COLUMNS
 
 #: (table, key) -> (version, modified_by) of the rows read.
@@ -129,3 +130,15 @@ def logged_keys(db: psycopg.Connection, project_id: int, since: int) -> dict[str
         value = json.loads(key)
         keys.setdefault(table, set()).add(tuple(value) if table == "document" else value)
     return keys
+
+
+def row_key(change: Change) -> tuple[str, Any]:
+    """The (table, key) row a change writes."""
+    if change.kind in ("schema", "setting"):
+        return "document", (change.kind, change.key)
+    return change.kind, change.key
+
+
+def slot(key: tuple[str, Any]) -> str:
+    """A row key as journal text."""
+    return f"{key[0]}|{json.dumps(key[1])}"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,13 +34,15 @@ from psycopg import errors as pg_errors
 from annotator.core.commands import HistoryEntry, HistoryUpdate
 from annotator.core.project import Change, Project
 from annotator.core.schema import LabelSchema, default_schema
-from annotator.core.serialize import change_from_data, change_to_data, record_to_data
+from annotator.core.serialize import record_to_data
 from annotator.io.errors import EditRefused, ProjectChanged, ProjectError
 from annotator.io.pg import leases as lease_sql
-from annotator.io.pg.journal import JournalStep, OfflineJournal, journal_path
+from annotator.io.pg.connection import as_project_error, connect
+from annotator.io.pg.history import load_history, write_history
+from annotator.io.pg.journal import OfflineJournal, journal_path
 from annotator.io.pg.leases import LeaseHeld
+from annotator.io.pg.offline import OfflineReplay
 from annotator.io.pg.renumber import (
-    RENUMBERED_KINDS,
     Renumbering,
     renumbered_change,
     renumbered_expected,
@@ -54,26 +55,24 @@ from annotator.io.pg.rows import (
     current_versions,
     log_writes,
     logged_keys,
+    row_key,
     rows_for,
+    slot,
 )
 from annotator.io.pg.schema import migrate
 from annotator.io.pg.url import ProjectUrl, join_project_url, parse_project_url
 from annotator.io.store import (
-    HISTORY_LIMIT,
     AnnotationRows,
     annotation_to_row,
     changes_between,
     decode_records,
+    status_counts,
 )
 from annotator.io.store_rows import ANNOTATION_COLUMNS, KnownRows
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "annotator_changes"
-#: Seconds a connection attempt may take (a dead server must not freeze the window for long).
-CONNECT_TIMEOUT_S = 3
-#: Seconds between reconnection attempts while offline.
-RECONNECT_EVERY_S = 2.0
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _ANNOTATION_UPSERT = (
@@ -88,19 +87,7 @@ class RecordConflict(ProjectChanged):
     """A row this step touches was changed by someone else since this store read it; nothing was written."""
 
 
-def _row_key(change: Change) -> tuple[str, Any]:
-    """The (table, key) row a change writes."""
-    if change.kind in ("schema", "setting"):
-        return "document", (change.kind, change.key)
-    return change.kind, change.key
-
-
-def _slot(key: tuple[str, Any]) -> str:
-    """A row key as journal text."""
-    return f"{key[0]}|{json.dumps(key[1])}"
-
-
-class PgProjectStore:
+class PgProjectStore(OfflineReplay):
     """Reads and writes one project of a shared database. Use `create` or `open`; `close` when done."""
 
     def __init__(
@@ -142,7 +129,7 @@ class PgProjectStore:
         parsed = parse_project_url(url)
         migrate(parsed.dsn, parsed.location)
         root = (data_root or Path.cwd()).absolute()
-        db = _connect(parsed)
+        db = connect(parsed)
         try:
             with db.transaction():
                 row = db.execute(
@@ -158,7 +145,7 @@ class PgProjectStore:
             store._commit_versions()
         except BaseException as error:
             db.close()
-            raise _as_project_error(parsed.location, error) from error
+            raise as_project_error(parsed.location, error) from error
         return store
 
     @classmethod
@@ -170,7 +157,7 @@ class PgProjectStore:
         parsed = parse_project_url(url)
         if not read_only:
             migrate(parsed.dsn, parsed.location)
-        db = _connect(parsed)
+        db = connect(parsed)
         try:
             row = db.execute(
                 "SELECT id, data_root FROM projects WHERE name = %s", (parsed.project,)
@@ -179,7 +166,7 @@ class PgProjectStore:
             row = None
         except psycopg.Error as error:
             db.close()
-            raise _as_project_error(parsed.location, error) from error
+            raise as_project_error(parsed.location, error) from error
         if row is None:
             db.close()
             raise ProjectError(
@@ -196,7 +183,7 @@ class PgProjectStore:
     def exists(cls, url: str) -> bool:
         """True when the project ``url`` names exists (False when the server has no annotator schema)."""
         parsed = parse_project_url(url)
-        with _connect(parsed) as db:
+        with connect(parsed) as db:
             try:
                 return (
                     db.execute("SELECT 1 FROM projects WHERE name = %s", (parsed.project,)).fetchone()
@@ -251,7 +238,9 @@ class PgProjectStore:
             project = Project(self.root)
             self.known.clear()
             project.load_records(decode_records(rows, AnnotationRows(), self.known))
-            entries, index = self._load_history(db)
+            entries, index = load_history(
+                db, (self.project_id, self.user), self._history_cache, self.location
+            )
         self._versions = versions
         self._read_version = version
         return project, entries, index
@@ -281,56 +270,16 @@ class PgProjectStore:
                         self._versions.pop((table, key), None)
                 self._versions.update(versions)
             changes = changes_between(project, self.known, rows, scope)
-            entries, index = self._load_history(db)
+            entries, index = load_history(
+                db, (self.project_id, self.user), self._history_cache, self.location
+            )
         self._read_version = version
         return changes, entries, index
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
         """This user's stored undo history and how many of its steps are done."""
         with self._snapshot() as db:
-            return self._load_history(db)
-
-    def _load_history(self, db: psycopg.Connection) -> tuple[list[HistoryEntry], int]:
-        """This user's history: digests of every step, full text only of steps not decoded before."""
-        done = self._history_done(db)
-        scope = (self.project_id, self.user)
-        digests = db.execute(
-            "SELECT seq, md5(label || changes) FROM history WHERE project_id = %s AND user_name = %s"
-            " ORDER BY seq DESC LIMIT %s",
-            (*scope, HISTORY_LIMIT),
-        ).fetchall()
-        cache, self._history_cache = self._history_cache, {}
-        missing = [seq for seq, digest in digests if cache.get(seq, ("",))[0] != digest]
-        texts = {}
-        if missing:
-            rows = db.execute("SELECT seq, label, changes FROM history WHERE seq = ANY(%s)", (missing,))
-            texts = {seq: (label, changes) for seq, label, changes in rows}
-        entries: list[HistoryEntry] = []
-        index = 0
-        for seq, digest in reversed(digests):
-            entry = cache[seq][1] if seq not in texts else None
-            try:
-                if entry is None:
-                    label, changes = texts[seq]
-                    entry = HistoryEntry(label, tuple(change_from_data(c) for c in json.loads(changes)))
-            except (ValueError, KeyError, TypeError, AttributeError) as error:
-                logger.warning(
-                    "%s: undo step %d is damaged (%s); older steps dropped", self.location, seq, error
-                )
-                entries, index = [], 0
-                continue
-            self._history_cache[seq] = (digest, entry)
-            entries.append(entry)
-            if seq <= done:
-                index = len(entries)
-        return entries, index
-
-    def _history_done(self, db: psycopg.Connection) -> int:
-        row = db.execute(
-            "SELECT done FROM history_position WHERE project_id = %s AND user_name = %s",
-            (self.project_id, self.user),
-        ).fetchone()
-        return int(row[0]) if row else 0
+            return load_history(db, (self.project_id, self.user), self._history_cache, self.location)
 
     # -- live changes -------------------------------------------------------------------------------
     def changed_elsewhere(self) -> bool:
@@ -356,7 +305,7 @@ class PgProjectStore:
 
     def _listening(self) -> psycopg.Connection:
         if self._listener is None or self._listener.closed:
-            self._listener = _connect(self.url)
+            self._listener = connect(self.url)
             self._listener.execute(f"LISTEN {CHANNEL}")
         return self._listener
 
@@ -456,14 +405,14 @@ class PgProjectStore:
                         renumbered_update(update, ids),
                         renumbered_expected(expected or {}, ids),
                     )
-                keys = [_row_key(c) for c in changes]
+                keys = [row_key(c) for c in changes]
                 stored = current_versions(db, self.project_id, keys)
                 self._check_versions(changes, stored, expected)
                 if update.action in ("undo", "redo"):
                     self._check_own_rows(changes, stored, update.action)
                 self._check_leases(db, changes)
                 self._write_rows(changes, version)
-                self._write_history(db, update)
+                write_history(db, (self.project_id, self.user), update)
                 db.execute("UPDATE projects SET data_version = %s WHERE id = %s", (version, self.project_id))
                 log_writes(db, self.project_id, version, keys)
                 db.execute(
@@ -481,11 +430,11 @@ class PgProjectStore:
         self, changes: Sequence[Change], stored: Versions, expected: dict[str, Any] | None
     ) -> None:
         for change in changes:
-            key = _row_key(change)
+            key = row_key(change)
             if expected is None:  # a record new to the project in memory must be new to the database too
                 want = None if change.before is None else self._versions.get(key, (None,))[0]
             else:
-                want = expected.get(_slot(key))
+                want = expected.get(slot(key))
                 if want == "pending":
                     want = self._versions.get(key, (None,))[0]
             have = stored.get(key)
@@ -504,10 +453,10 @@ class PgProjectStore:
     def _check_own_rows(self, changes: Sequence[Change], stored: Versions, action: str) -> None:
         """Undo stays per user: never revert a row another annotator wrote since."""
         for change in changes:
-            have = stored.get(_row_key(change))
+            have = stored.get(row_key(change))
             if have is not None and have[1] != self.user:
                 self._unknown.update(
-                    _row_key(c) for c in changes
+                    row_key(c) for c in changes
                 )  # reload them: memory holds the step's values
                 raise EditRefused(
                     f"{self.location}: cannot {action}: {change.kind} {change.key} was since edited by {have[1]}; "
@@ -532,11 +481,11 @@ class PgProjectStore:
         who = self.user
         for change in changes:
             kind, key, value = change.kind, change.key, change.after
-            row_key = _row_key(change)
-            table = TABLE_NAMES[row_key[0]]
+            target = row_key(change)
+            table = TABLE_NAMES[target[0]]
             raw: Any = None
             if value is None:
-                if row_key[0] == "document":
+                if target[0] == "document":
                     db.execute(
                         "DELETE FROM documents WHERE project_id = %s AND kind = %s AND key = %s",
                         (self.project_id, kind, key),
@@ -545,7 +494,7 @@ class PgProjectStore:
                     db.execute(
                         f"DELETE FROM {table} WHERE project_id = %s AND id = %s", (self.project_id, key)
                     )
-            elif row_key[0] == "document":
+            elif target[0] == "document":
                 raw = _DUMPS(record_to_data(kind, value))
                 db.execute(
                     "INSERT INTO documents (project_id, kind, key, data, version, modified_by) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -576,45 +525,8 @@ class PgProjectStore:
                     " version = EXCLUDED.version, modified_by = EXCLUDED.modified_by",
                     (self.project_id, key, *raw, version, who),
                 )
-            self.known.stage(row_key[0], row_key[1], raw)
-            self._staged_versions.append((row_key, None if value is None else (version, who)))
-
-    def _write_history(self, db: psycopg.Connection, update: HistoryUpdate) -> None:
-        done = self._history_done(db)
-        scope = (self.project_id, self.user)
-        entry = update.entry
-        if update.action == "push" and entry is not None:
-            db.execute(
-                "DELETE FROM history WHERE project_id = %s AND user_name = %s AND seq > %s", (*scope, done)
-            )
-            done = db.execute(
-                "INSERT INTO history (project_id, user_name, label, changes) VALUES (%s, %s, %s, %s) RETURNING seq",
-                (*scope, entry.label, _DUMPS([change_to_data(c) for c in entry.changes])),
-            ).fetchone()[0]
-            if done % 64 == 0:
-                db.execute(
-                    "DELETE FROM history WHERE project_id = %s AND user_name = %s AND seq <= (SELECT seq FROM history"
-                    " WHERE project_id = %s AND user_name = %s ORDER BY seq DESC LIMIT 1 OFFSET %s)",
-                    (*scope, *scope, HISTORY_LIMIT),
-                )
-        elif update.action == "merge" and entry is not None:
-            db.execute(
-                "UPDATE history SET label = %s, changes = %s WHERE seq = %s",
-                (entry.label, _DUMPS([change_to_data(c) for c in entry.changes]), done),
-            )
-        elif update.action in ("undo", "redo"):
-            older = update.action == "undo"
-            query = "SELECT MAX(seq)" if older else "SELECT MIN(seq)"
-            query += " FROM history WHERE project_id = %s AND user_name = %s AND seq " + (
-                "< %s" if older else "> %s"
-            )
-            found = db.execute(query, (*scope, done)).fetchone()[0]
-            done = found if found is not None else (0 if older else done)
-        db.execute(
-            "INSERT INTO history_position (project_id, user_name, done) VALUES (%s, %s, %s)"
-            " ON CONFLICT (project_id, user_name) DO UPDATE SET done = EXCLUDED.done",
-            (*scope, done),
-        )
+            self.known.stage(target[0], target[1], raw)
+            self._staged_versions.append((target, None if value is None else (version, who)))
 
     def _commit_versions(self) -> None:
         for key, version in self._staged_versions:
@@ -627,123 +539,6 @@ class PgProjectStore:
     def _forget_staged(self) -> None:
         self.known.rollback()
         self._staged_versions.clear()
-
-    # -- offline journal ----------------------------------------------------------------------------
-    def _journal_step(self, changes: Sequence[Change], update: HistoryUpdate) -> None:
-        expected: dict[str, Any] = {}
-        for change in changes:
-            key = _row_key(change)
-            slot = _slot(key)
-            if slot not in expected:
-                expected[slot] = (
-                    "pending" if key in self._offline_rows else self._versions.get(key, (None,))[0]
-                )
-        self.journal.append(changes, update, expected)
-        self._offline_rows.update(_row_key(c) for c in changes)
-
-    def _go_offline(self, error: BaseException) -> None:
-        logger.warning("%s: connection lost (%s); edits go to %s", self.location, error, self.journal.path)
-        for connection in (self.db, self._listener):
-            if connection is not None:
-                connection.close()
-        self.db = self._listener = None
-        self._next_reconnect = time.monotonic() + RECONNECT_EVERY_S
-        self._reports.append(
-            f"{self.location}: lost the connection to the database; edits are kept in {self.journal.path} "
-            "and sent when it is back"
-        )
-
-    def _try_reconnect(self) -> bool:
-        """Reconnect (at most every ``RECONNECT_EVERY_S``) and replay the journal; True when online again."""
-        if time.monotonic() < self._next_reconnect:
-            return False
-        self._next_reconnect = time.monotonic() + RECONNECT_EVERY_S
-        try:
-            self.db = _connect(self.url)
-            self._listening()
-        except (ProjectError, psycopg.OperationalError):
-            self.db = self._listener = None
-            return False
-        self._replay_journal()
-        return self.db is not None
-
-    def reconnect(self) -> bool:
-        """Try to reconnect now (ignoring the retry pause); True when online."""
-        if self.db is not None:
-            return True
-        self._next_reconnect = 0.0
-        return self._try_reconnect()
-
-    def _replay_journal(self) -> None:
-        steps = self.journal.steps()
-        replayed, conflicts = 0, 0
-        spoilt: set[tuple[str, Any]] = set()
-        ids: Renumbering = {}
-        self._written_in_replay = set()
-        self._journal_ids = {}
-        for step in steps:
-            for change in step.changes:
-                if change.kind in RENUMBERED_KINDS:
-                    self._journal_ids[change.kind] = max(self._journal_ids.get(change.kind, 0), change.key)
-        for position, step in enumerate(steps):
-            keys = {_row_key(c) for c in step.changes}
-            reason = (
-                "builds on an offline edit that conflicted" if keys & spoilt else self._replay_step(step, ids)
-            )
-            if reason is None:
-                replayed += 1
-                self._written_in_replay |= {(c.kind, ids.get((c.kind, c.key), c.key)) for c in step.changes}
-            elif self.db is None:  # lost again mid-replay: keep the rest for the next time
-                self.journal.replace(steps[position:])
-                return
-            else:
-                conflicts += 1
-                spoilt |= keys
-                self.journal.keep_conflict(step, reason)
-                logger.warning("%s: offline edit not replayed: %s", self.location, reason)
-        self.journal.clear()
-        self._offline_rows.clear()
-        if steps:
-            kept = f", {conflicts} conflicted (kept in {self.journal.conflicts_path})" if conflicts else ""
-            renumbered = f", {len(ids)} new records renumbered (their ids were taken)" if ids else ""
-            self._reports.append(
-                f"{self.location}: back online; replayed {replayed} offline edits{renumbered}{kept}"
-            )
-
-    def _replay_step(self, step: JournalStep, ids: Renumbering) -> str | None:
-        """Write one journaled step (new records whose ids were taken get new ones); the reason when it
-        conflicts, None when written."""
-        try:
-            self._commit_step(step.changes, step.update, step.expected, ids)
-        except ProjectError as error:
-            return str(error)
-        except psycopg.OperationalError as error:
-            self._go_offline(error)
-            return "connection lost again"
-        return None
-
-    def _renumber_taken(self, db: psycopg.Connection, originals: Sequence[Change], ids: Renumbering) -> None:
-        """Give the records a journaled step creates new ids where theirs are taken in the database."""
-        created = [
-            (original, renumbered_change(original, ids))
-            for original in originals
-            if original.kind in RENUMBERED_KINDS and original.before is None and original.after is not None
-        ]
-        created = [(o, c) for o, c in created if (c.kind, c.key) not in self._written_in_replay]
-        if not created:
-            return
-        stored = current_versions(db, self.project_id, [(c.kind, c.key) for _, c in created])
-        for original, change in created:
-            if (change.kind, change.key) not in stored:
-                continue
-            (top,) = db.execute(
-                f"SELECT COALESCE(MAX(id), 0) FROM {TABLE_NAMES[change.kind]} WHERE project_id = %s",
-                (self.project_id,),
-            ).fetchone()
-            used = [new for (kind, _), new in ids.items() if kind == change.kind]
-            fresh = max([top, *used, self._journal_ids.get(change.kind, 0)]) + 1  # clear of later steps too
-            ids[(original.kind, original.key)] = fresh
-            self._unknown.update({(change.kind, change.key), (change.kind, fresh)})
 
     # -- leases -------------------------------------------------------------------------------------
     def acquire_lease(self, frame_id: int) -> None:
@@ -795,13 +590,8 @@ class PgProjectStore:
 
     def frame_statuses(self) -> dict[str, int]:
         """Frame counts by review status."""
-        counts: dict[str, int] = {}
-        for (data,) in self._online().execute(
-            "SELECT data FROM frames WHERE project_id = %s", (self.project_id,)
-        ):
-            status = json.loads(data).get("status", "new")
-            counts[status] = counts.get(status, 0) + 1
-        return counts
+        rows = self._online().execute("SELECT data FROM frames WHERE project_id = %s", (self.project_id,))
+        return status_counts(data for (data,) in rows)
 
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
@@ -835,25 +625,4 @@ class PgProjectStore:
     def _failure(self, error: BaseException) -> ProjectError:
         if isinstance(error, psycopg.OperationalError) and self._lost(error):
             self._go_offline(error)
-        return _as_project_error(self.location, error)
-
-
-def _connect(url: ProjectUrl) -> psycopg.Connection:
-    """An autocommit connection (transactions are explicit blocks); `ProjectError` when it fails."""
-    try:
-        return psycopg.connect(url.dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-    except psycopg.Error as error:
-        raise _as_project_error(url.location, error) from error
-
-
-def _as_project_error(where: str, error: BaseException) -> ProjectError:
-    """A database failure as one named line."""
-    if isinstance(error, ProjectError):
-        return error
-    if isinstance(error, psycopg.OperationalError):
-        first = (str(error).strip().splitlines() or ["connection failed"])[-1]
-        return ProjectError(f"{where}: cannot reach the database ({first})")
-    if isinstance(error, (ValueError, KeyError, TypeError)):
-        return ProjectError(f"{where}: damaged project data ({error})")
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return ProjectError(f"{where}: database error: {first}")
+        return as_project_error(self.location, error)
