@@ -7,6 +7,8 @@ never skip.
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -42,6 +44,16 @@ def moved(workspace: Workspace, annotation_id: int, x: float) -> None:
             workspace.project, annotation_id, "Move", cuboid=Cuboid((x, 0, 0), (3.9, 1.6, 1.5), 0.0)
         )
     )
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Poll ``check`` (as the window's timer does) until it is true or the time is up."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def x_of(workspace: Workspace, annotation_id: int) -> float:
@@ -81,9 +93,9 @@ def test_edits_of_different_boxes_both_land_and_show_up_live(team) -> None:
     first = next(iter(alice.project.annotations))
     bobs = bob.push(AddAnnotations([box(2, 7.0)])).ids[0]  # bob is not behind alice: per-record check only
     moved(alice, first, 4.0)
-    assert bob.refresh_if_changed()  # the NOTIFY from alice's commit
+    assert eventually(bob.refresh_if_changed)  # the NOTIFY from alice's commit (delivered asynchronously)
     assert x_of(bob, first) == 4.0
-    assert alice.refresh_if_changed()
+    assert eventually(alice.refresh_if_changed)
     assert x_of(alice, bobs) == 7.0
     assert not alice.refresh_if_changed()  # own commits are no news
 

@@ -1,9 +1,10 @@
 """Working through a dropped connection: the shared store's offline half (a mixin of `PgProjectStore`).
 
 While the server cannot be reached, each step goes to the local journal (`annotator.io.pg.journal`) with
-the row versions it was based on and is shown as done. Reconnecting (at most every ``RECONNECT_EVERY_S``)
-replays the journal in order: records created offline whose ids others took meanwhile are renumbered
-(`annotator.io.pg.renumber`), and a step that conflicts is kept aside in the conflicts file and reported.
+the row versions it was based on and is shown as done. Reconnecting (first after ``RECONNECT_EVERY_S``,
+then less and less often) replays the journal in order: records created offline whose ids others took
+meanwhile are renumbered (`annotator.io.pg.renumber`), and a step that conflicts is kept aside in the
+conflicts file and reported.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ else:
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between reconnection attempts while offline.
+#: Seconds before the first reconnection attempt; the pause doubles after each failed one ...
 RECONNECT_EVERY_S = 2.0
+#: ... up to this (an attempt at an unreachable host blocks for the connect timeout).
+RECONNECT_AT_MOST_S = 60.0
 
 
 class OfflineReplay(_Base):
@@ -57,6 +60,7 @@ class OfflineReplay(_Base):
             if connection is not None:
                 connection.close()
         self.db = self._listener = None
+        self._reconnect_pause = RECONNECT_EVERY_S
         self._next_reconnect = time.monotonic() + RECONNECT_EVERY_S
         self._reports.append(
             f"{self.location}: lost the connection to the database; edits are kept in {self.journal.path} "
@@ -64,15 +68,17 @@ class OfflineReplay(_Base):
         )
 
     def _try_reconnect(self) -> bool:
-        """Reconnect (at most every ``RECONNECT_EVERY_S``) and replay the journal; True when online again."""
+        """Reconnect (after a pause that doubles with each failure) and replay the journal; True when
+        online again."""
         if time.monotonic() < self._next_reconnect:
             return False
-        self._next_reconnect = time.monotonic() + RECONNECT_EVERY_S
         try:
             self.db = connect(self.url)
             self._listening()
         except (ProjectError, psycopg.OperationalError):
             self.db = self._listener = None
+            self._reconnect_pause = min(2 * self._reconnect_pause, RECONNECT_AT_MOST_S)
+            self._next_reconnect = time.monotonic() + self._reconnect_pause
             return False
         self._replay_journal()
         return self.db is not None

@@ -41,7 +41,7 @@ from annotator.io.pg.connection import as_project_error, connect
 from annotator.io.pg.history import load_history, write_history
 from annotator.io.pg.journal import OfflineJournal, journal_path
 from annotator.io.pg.leases import LeaseHeld
-from annotator.io.pg.offline import OfflineReplay
+from annotator.io.pg.offline import RECONNECT_EVERY_S, OfflineReplay
 from annotator.io.pg.renumber import (
     Renumbering,
     renumbered_change,
@@ -115,7 +115,7 @@ class PgProjectStore(OfflineReplay):
         self._written_in_replay: set[tuple[str, Any]] = set()
         self._journal_ids: dict[str, int] = {}
         self._next_reconnect = 0.0
-        self._reconnected = False
+        self._reconnect_pause = RECONNECT_EVERY_S
         self._reports: list[str] = []
         #: Decoded undo steps by seq, with the digest of their stored text.
         self._history_cache: dict[int, tuple[str, HistoryEntry]] = {}
