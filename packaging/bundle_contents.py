@@ -20,7 +20,7 @@ FIRST_PARTY = ("annotator", "plugins")
 #: ... except these (the conformance suite is for plugins' own tests: it needs pytest).
 NOT_BUNDLED = ("annotator.testing",)
 #: File patterns of package data to bundle (besides .py).
-DATA_PATTERNS = ("*.tmpl", "*.json", "*.npz", "*.pt", "*.pdparams", "*.md", "py.typed")
+DATA_PATTERNS = ("*.tmpl", "*.json", "*.npz", "*.pt", "*.pdparams", "*.md", "*.sql", "py.typed")
 #: Distributions whose metadata is bundled (entry points, versions).
 METADATA = ("annotator",)
 #: Never bundled.

@@ -42,6 +42,9 @@ step import "$WORK/imported" "$WORK/kitti" --format kitti; expect "created proje
 step import "$WORK/imported" "$WORK/kitti" --format kitti; expect "0 added, 0 updated"
 step reference "$WORK/imported" "$WORK/kitti" --format kitti --no-progress; expect "reference objects in 2 of"
 step new "$WORK/empty"
+echo "check: annotator lease (a local project has no leases: the planned refusal)"
+if bare lease list "$WORK/empty" > "$WORK/out.txt" 2>&1; then echo "check: lease should refuse"; exit 1; fi
+expect "leases need a shared project"
 step add-frames "$WORK/empty" "$D"/data/velodyne/000000.bin; expect "added 1 frames"
 step plugin new beside --out "$WORK/beside";       expect "wrote plugin beside"
 "$PY" -m pip install -q --no-deps --no-build-isolation --target "$BUNDLE/site-packages" "$WORK/beside"

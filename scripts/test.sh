@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# A throwaway PostgreSQL for the tests marked postgres (stopped when this script exits).
+if [ -z "${ANNOTATOR_TEST_PG:-}" ]; then
+  source scripts/pg_server.sh
+  if ! pg_server_start; then
+    [ "${CI:-}" = "true" ] && { echo "test: PostgreSQL did not start" >&2; exit 1; }
+    echo "test: PostgreSQL did not start; the postgres tests will skip" >&2
+  fi
+fi
 export QT_QPA_PLATFORM=offscreen
 unset DISPLAY
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}

@@ -19,3 +19,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real sample data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def pg_dsn() -> str:
+    """The throwaway PostgreSQL database `scripts/test.sh` starts (``ANNOTATOR_TEST_PG``).
+
+    Without it the test skips locally and fails under CI, where the postgres tests must run for real.
+    """
+    dsn = os.environ.get("ANNOTATOR_TEST_PG")
+    if not dsn:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "ANNOTATOR_TEST_PG is not set: run the tests through scripts/test.sh, which starts PostgreSQL"
+            )
+        pytest.skip("no PostgreSQL for the tests (scripts/test.sh starts one and sets ANNOTATOR_TEST_PG)")
+    return dsn
+
+
+@pytest.fixture
+def pg_url(pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The URL of a fresh, not yet created project in the test database (offline journals under tmp_path)."""
+    import uuid
+
+    monkeypatch.setenv("ANNOTATOR_JOURNAL_DIR", str(tmp_path / "journal"))
+    return f"{pg_dsn}/t{uuid.uuid4().hex[:12]}"

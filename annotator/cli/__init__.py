@@ -14,6 +14,7 @@ from annotator.cli import (
     fit_commands,
     image_commands,
     io_commands,
+    lease_commands,
     ml_commands,
     plugin_commands,
     project_commands,
@@ -47,6 +48,7 @@ COMMAND_MODULES = (
     finetune_commands,
     simulate_command,
     train_base_command,
+    lease_commands,
 )
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
 from annotator.io.formats import available_formats
-from annotator.io.store import DATABASE_NAME, ProjectStore, is_project
+from annotator.io.store import DATABASE_NAME, is_project
+from annotator.io.store_api import is_shared_location, open_store, project_location
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.set_defaults(handler=run_import)
 
     exp = subparsers.add_parser("export", help="write a project's labels in a label format")
-    exp.add_argument("directory", type=Path, help="the project directory")
+    exp.add_argument("directory", type=project_location, help="the project directory or postgresql:// URL")
     exp.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     _add_format_options(exp)
     exp.add_argument("--frames", metavar="SEL", help="frames to export: 0-9,15,20-, names, or all (default)")
@@ -194,7 +195,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     classes = [c for item in args.classes or [] for c in item.split(",") if c.strip()]
     options = _options(args)
-    store = ProjectStore.open(args.directory.absolute(), read_only=True)  # read-only needs an absolute path
+    location = args.directory if is_shared_location(args.directory) else args.directory.absolute()
+    store = open_store(location, read_only=True)  # read-only needs an absolute path
     try:
         project = store.load()
     finally:

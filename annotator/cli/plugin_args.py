@@ -14,15 +14,22 @@ from annotator.core.project import Project
 from annotator.core.records import Frame
 from annotator.core.selection import SelectionError, select_frames
 from annotator.io.store import is_project
+from annotator.io.store_api import Location, is_shared_location, project_location
 from annotator.ml.frame_runs import FrameRunSummary
 from annotator.ml.plugin_process import DEFAULT_FRAME_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
 
-def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
-    """The project, ``--plugin``, ``--frames``, ``--param`` and ``--no-progress``."""
-    parser.add_argument("directory", type=Path, help="the project directory")
+def add_plugin_arguments(parser: argparse.ArgumentParser, shared: bool = False) -> None:
+    """The project, ``--plugin``, ``--frames``, ``--param`` and ``--no-progress`` (``shared``: the
+    project may also be a postgresql:// URL)."""
+    if shared:
+        parser.add_argument(
+            "directory", type=project_location, help="the project directory or postgresql:// URL"
+        )
+    else:
+        parser.add_argument("directory", type=Path, help="the project directory")
     add_plugin_option(parser)
     parser.add_argument("--frames", metavar="SEL", help="frames: 0-9,15,20-, names, or all (default)")
     add_param_argument(parser)
@@ -90,9 +97,9 @@ def plugin_params(items: list[str]) -> dict[str, Any]:
     return params
 
 
-def check_project(directory: Path) -> None:
-    """A clear error when ``directory`` holds no project."""
-    if not is_project(directory):
+def check_project(directory: Location) -> None:
+    """A clear error when ``directory`` holds no project (a shared project is checked on open)."""
+    if not is_shared_location(directory) and not is_project(directory):
         raise AnnotatorError(f"{directory}: not a project (no annotator.sqlite; see 'annotator new')")
 
 

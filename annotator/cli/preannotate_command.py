@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "preannotate", help="run a model plugin on frames and add its detections as proposals to review"
     )
-    add_plugin_arguments(parser)
+    add_plugin_arguments(parser, shared=True)
     add_isolation_arguments(parser)
     parser.add_argument(
         "--threshold", type=float, default=0.0, metavar="T", help="keep detections scoring >= T (0..1)"

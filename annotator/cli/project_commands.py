@@ -8,9 +8,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from annotator.core.commands import FunctionCommand
 from annotator.core.edits import AddFrames
+from annotator.core.errors import AnnotatorError
+from annotator.core.project import Project
 from annotator.io.frames import frames_from_files
-from annotator.io.store import ProjectStore
+from annotator.io.pg.url import join_project_url
+from annotator.io.store_api import (
+    Location,
+    SharedStore,
+    Store,
+    create_store,
+    is_shared_location,
+    open_store,
+    project_location,
+)
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -18,43 +30,66 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the project sub-commands."""
-    new = subparsers.add_parser("new", help="create an empty project directory")
-    new.add_argument("directory", type=Path)
+    new = subparsers.add_parser("new", help="create an empty project (a directory, or in a shared database)")
+    new.add_argument(
+        "directory", type=project_location, help="a directory, or postgresql://HOST/DATABASE/PROJECT"
+    )
+    new.add_argument(
+        "--store",
+        metavar="URL",
+        help="create it in this PostgreSQL database (postgresql://HOST/DATABASE), named after DIRECTORY, "
+        "whose frame paths then resolve in DIRECTORY",
+    )
+    new.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="DIR",
+        help="copy this project's frames and labels into it",
+    )
     new.set_defaults(handler=run_new)
 
     info = subparsers.add_parser("info", help="summarise a project: frames, objects, annotations")
-    info.add_argument("directory", type=Path)
+    info.add_argument("directory", type=project_location, help="a directory or a postgresql:// project URL")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.set_defaults(handler=run_info)
 
     add = subparsers.add_parser("add-frames", help="register point clouds and images as frames")
-    add.add_argument("directory", type=Path)
+    add.add_argument("directory", type=project_location, help="a directory or a postgresql:// project URL")
     add.add_argument("files", type=Path, nargs="+", help="point clouds (.bin .pcd .ply ...) and images")
     add.add_argument("--camera", default="image", help="camera name for the images (default: image)")
     add.set_defaults(handler=run_add_frames)
 
     open_ = subparsers.add_parser("open", help="open a project in the application (the default command)")
-    open_.add_argument("directory", type=Path, nargs="?")
+    open_.add_argument("directory", type=project_location, nargs="?", help="a directory or a project URL")
     open_.set_defaults(handler=run_open)
 
 
 def run_new(args: argparse.Namespace) -> int:
-    """``annotator new DIR``."""
-    ProjectStore.create(args.directory).close()
-    print(f"created project {args.directory}")
+    """``annotator new DIR [--store URL]`` or ``annotator new postgresql://HOST/DATABASE/PROJECT``."""
+    location, data_root = args.directory, None
+    if args.store:
+        if not is_shared_location(args.store) or is_shared_location(location):
+            raise AnnotatorError("--store takes postgresql://HOST/DATABASE and a project DIRECTORY")
+        data_root = Path(location).absolute()
+        data_root.mkdir(parents=True, exist_ok=True)
+        location = join_project_url(args.store, data_root.name)
+    if args.source is not None:
+        data_root = data_root or args.source.absolute()
+    create_store(location, data_root=data_root).close()
+    where = f" (frame paths resolve in {data_root or Path.cwd()})" if is_shared_location(location) else ""
+    print(f"created project {location}{where}")
+    if args.source is not None:
+        print(f"copied {copy_project(args.source, location)} records from {args.source}")
     return 0
 
 
-def project_summary(store: ProjectStore) -> dict[str, Any]:
+def project_summary(store: Store) -> dict[str, Any]:
     """Counts of a project's frames, tracks and annotations (by kind, class, source and review)."""
-    frame_status: dict[str, int] = {}
-    for (data,) in store.db.execute("SELECT data FROM frames"):
-        status = json.loads(data).get("status", "new")
-        frame_status[status] = frame_status.get(status, 0) + 1
     return {
-        "project": str(store.root),
+        "project": str(store.location if isinstance(store, SharedStore) else store.root),
         "frames": store.count("frames"),
-        "frames_by_status": frame_status,
+        "frames_by_status": store.frame_statuses(),
         "objects": store.count("tracks"),
         "annotations": store.count("annotations"),
         "annotations_by_kind": store.count_by("kind"),
@@ -70,7 +105,7 @@ def _format_counts(counts: dict[str, int]) -> str:
 
 def run_info(args: argparse.Namespace) -> int:
     """``annotator info DIR``: readable while the application writes the project."""
-    store = ProjectStore.open(args.directory, read_only=True)
+    store = open_store(args.directory, read_only=True)
     try:
         summary = project_summary(store)
     finally:
@@ -102,3 +137,18 @@ def run_open(args: argparse.Namespace) -> int:
     from annotator.qt.app import run_application
 
     return run_application(args.directory, args.plugins)
+
+
+def copy_project(source: Path, location: Location) -> int:
+    """Copy every record of the project in ``source`` into the (empty) project at ``location`` as one
+    undoable step; the number of records copied."""
+    with Workspace.open(source) as origin:
+        records = list(origin.project.records())
+
+    def put_all(project: Project) -> None:
+        for kind, key, value in records:
+            project.put(kind, key, value)
+
+    with Workspace.open(location) as target:
+        target.push(FunctionCommand(f"Copy project {source.name}", put_all))
+    return len(records)

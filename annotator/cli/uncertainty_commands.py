@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     score = subparsers.add_parser(
         "score", help="sample a plugin K times per frame and store its proposals with their uncertainty"
     )
-    add_plugin_arguments(score)
+    add_plugin_arguments(score, shared=True)
     add_isolation_arguments(score)
     score.add_argument("--mode", choices=MODES, required=True, help="ensemble members, MC dropout or TTA")
     score.add_argument("--passes", type=int, default=8, metavar="K", help="stochastic passes per frame (8)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from annotator.core.errors import AnnotatorError
 
-__all__ = ["AnnotatorError", "FormatError", "ProjectChanged", "ProjectError"]
+__all__ = ["AnnotatorError", "EditRefused", "FormatError", "ProjectChanged", "ProjectError"]
 
 
 class FormatError(AnnotatorError):
@@ -36,3 +36,8 @@ class ProjectError(AnnotatorError):
 
 class ProjectChanged(ProjectError):
     """Another process wrote to the project since this one last read it; nothing was written."""
+
+
+class EditRefused(ProjectChanged):
+    """A shared store refused an undo or redo that would revert another annotator's later work; the
+    message says which record and who. Nothing was written; the records it touched are reloaded."""

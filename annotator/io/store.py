@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from annotator.io.store_migrations import versions_as_records
 from annotator.io.store_rows import (
     ANNOTATION_COLUMNS,
     KnownRows,
+    RowDifference,
     all_rows,
     ensure_log,
     log_writes,
@@ -231,47 +232,15 @@ class ProjectStore:
         with self._snapshot():
             scope = None if since is None else logged_keys(self.db, since)
             fresh = all_rows(self.db) if scope is None else rows_for(self.db, scope)
-            decode = AnnotationRows()
-            changes: list[Change] = []
-            removed_frames: list[Change] = []
-            differences = []
-            for table, rows in fresh.items():
-                changed, gone = self.known.differences(
-                    table, rows, None if scope is None else scope.get(table, set())
-                )
-                differences.append((table, changed, gone))
-                for kind, key, value in self._records({table: changed}, decode):
-                    before = project.get(kind, key)
-                    if before != value:
-                        changes.append(Change(kind, key, before, value))
-                for key in gone:
-                    kind, key = key if table == "document" else (table, key)
-                    if kind != "schema" and project.get(kind, key) is not None:
-                        change = Change(kind, key, project.get(kind, key), None)
-                        (removed_frames if kind == "frame" else changes).append(change)
+            changes, differences = changes_between(project, self.known, fresh, scope)
             entries, index = self._load_history()
-            for table, changed, gone in differences:  # the rows are known once all of them were read
-                self.known.adopt(table, changed, gone)
-        return changes + removed_frames, entries, index
+            self.known.adopt_all(differences)  # the rows are known once all of them were read
+        return changes, entries, index
 
     def _records(
         self, rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
     ) -> list[tuple[str, Any, Any]]:
-        """Decoded records (kind, key, value) of raw rows."""
-        loads = json.loads
-        records: list[tuple[str, Any, Any]] = []
-        for (kind, key), data in rows.get("document", ()):
-            records.append((kind, key, record_from_data(kind, loads(data))))
-        for key, (data, pose) in rows.get("frame", ()):
-            fields = loads(data)
-            if pose:
-                fields["pose"] = loads(pose)
-            records.append(("frame", key, record_from_data("frame", fields)))
-        for key, (name, attributes) in rows.get("track", ()):
-            records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
-        for key, row in rows.get("annotation", ()):
-            records.append(("annotation", key, decode.from_row(row)))
-        return records
+        return decode_records(rows, decode)
 
     def load_history(self) -> tuple[list[HistoryEntry], int]:
         """The stored undo history (the newest ``HISTORY_LIMIT`` steps) and how many of them are done.
@@ -489,6 +458,10 @@ class ProjectStore:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def frame_statuses(self) -> dict[str, int]:
+        """Frame counts by review status (``new``, ``in_progress``, ``verified`` ...)."""
+        return status_counts(data for (data,) in self.db.execute("SELECT data FROM frames"))
+
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
         if column not in ("class_name", "source", "review", "kind"):
@@ -571,6 +544,64 @@ class AnnotationRows:
             id_, frame_id, class_name, track_id, cuboid, box2d, camera, provenance, self._reviews[review],
             bool(keyframe), extras.get("attributes", {}), extras.get("uncertainty"),
         )  # fmt: skip
+
+
+def status_counts(frame_data: Iterable[str]) -> dict[str, int]:
+    """Frame counts by review status, from frames' stored JSON."""
+    counts: dict[str, int] = {}
+    for data in frame_data:
+        status = json.loads(data).get("status", "new")
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def decode_records(
+    rows: dict[str, list[tuple[Any, Any]]], decode: AnnotationRows
+) -> list[tuple[str, Any, Any]]:
+    """Decoded records (kind, key, value) of raw rows (as `store_rows` reads them); nothing is adopted as
+    known here (see `KnownRows.adopt`)."""
+    loads = json.loads
+    records: list[tuple[str, Any, Any]] = []
+    for (kind, key), data in rows.get("document", ()):
+        records.append((kind, key, record_from_data(kind, loads(data))))
+    for key, (data, pose) in rows.get("frame", ()):
+        fields = loads(data)
+        if pose:
+            fields["pose"] = loads(pose)
+        records.append(("frame", key, record_from_data("frame", fields)))
+    for key, (name, attributes) in rows.get("track", ()):
+        records.append(("track", key, Track(key, text(name), loads(attributes) if attributes else {})))
+    for key, row in rows.get("annotation", ()):
+        records.append(("annotation", key, decode.from_row(row)))
+    return records
+
+
+def changes_between(
+    project: Project,
+    known: KnownRows,
+    fresh: dict[str, list[tuple[Any, Any]]],
+    scope: dict[str, set[Any]] | None,
+) -> tuple[list[Change], list[RowDifference]]:
+    """The changes that bring ``project`` to the ``fresh`` rows (all rows, or those of the keys in
+    ``scope``), judged against the ``known`` rows, removed frames last; and the row differences, which the
+    caller adopts (`KnownRows.adopt_all`) only once its whole read went through."""
+    decode = AnnotationRows()
+    changes: list[Change] = []
+    removed_frames: list[Change] = []
+    differences: list[RowDifference] = []
+    for table, rows in fresh.items():
+        changed, gone = known.differences(table, rows, None if scope is None else scope.get(table, set()))
+        differences.append((table, changed, gone))
+        for kind, key, value in decode_records({table: changed}, decode):
+            before = project.get(kind, key)
+            if before != value:
+                changes.append(Change(kind, key, before, value))
+        for key in gone:
+            kind, key = key if table == "document" else (table, key)
+            if kind != "schema" and project.get(kind, key) is not None:
+                change = Change(kind, key, project.get(kind, key), None)
+                (removed_frames if kind == "frame" else changes).append(change)
+    return changes + removed_frames, differences
 
 
 def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:

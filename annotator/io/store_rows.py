@@ -18,6 +18,9 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 TABLES = ("document", "frame", "track", "annotation")
+
+#: One table's differences from the known rows: the table, its (key, raw) rows new or changed, the keys gone.
+RowDifference = tuple[str, list[tuple[Any, Any]], list[Any]]
 #: Versions of the change log kept (a store further behind scans every row).
 LOG_VERSIONS = 2000
 
@@ -150,6 +153,11 @@ class KnownRows:
         candidates = list(known) if scope is None else scope
         gone = [key for key in candidates if key not in seen and key in known]
         return changed, gone
+
+    def adopt_all(self, differences: Iterable[RowDifference]) -> None:
+        """`adopt` each table's differences (as `changes_between` lists them)."""
+        for table, changed, gone in differences:
+            self.adopt(table, changed, gone)
 
     def adopt(self, table: str, changed: Iterable[tuple[Any, Any]], gone: Iterable[Any]) -> None:
         """Make the rows found by `differences` the known ones."""

@@ -17,8 +17,9 @@ from pathlib import Path
 from annotator.core.commands import Command, HistoryUpdate, Journal, UndoStack
 from annotator.core.project import Change, Project
 from annotator.core.schema import LabelSchema
-from annotator.io.errors import ProjectChanged
-from annotator.io.store import HISTORY_LIMIT, ProjectStore
+from annotator.io.errors import EditRefused, ProjectChanged
+from annotator.io.store import HISTORY_LIMIT
+from annotator.io.store_api import Location, SharedStore, Store, create_store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +30,17 @@ class Workspace:
 
     project: Project
     stack: UndoStack
-    store: ProjectStore
+    store: Store
 
     @property
     def root(self) -> Path:
-        """The project directory."""
+        """The project directory (for a shared project: the directory its frame paths resolve in)."""
         return self.store.root
+
+    @property
+    def location(self) -> Location:
+        """Where the project is: its directory, or its URL in a shared store."""
+        return self.store.location if isinstance(self.store, SharedStore) else self.store.root
 
     @property
     def read_only(self) -> bool:
@@ -42,15 +48,16 @@ class Workspace:
         return self.store.read_only
 
     @classmethod
-    def create(cls, root: Path | str, schema: LabelSchema | None = None) -> Workspace:
-        """Create a new project directory and open it."""
-        ProjectStore.create(root, schema).close()
+    def create(cls, root: Location, schema: LabelSchema | None = None) -> Workspace:
+        """Create a new project (a directory, or a store URL) and open it."""
+        create_store(root, schema).close()
         return cls.open(root)
 
     @classmethod
-    def open(cls, root: Path | str, keep_history: bool = True) -> Workspace:
-        """Open an existing project; with ``keep_history`` the last session's undo history is restored."""
-        store = ProjectStore.open(root)
+    def open(cls, root: Location, keep_history: bool = True) -> Workspace:
+        """Open an existing project (a directory, or a store URL); with ``keep_history`` the last
+        session's undo history is restored."""
+        store = open_store(root)
         try:
             project, entries, index = store.snapshot()
             stack = UndoStack(project, journal=store, limit=HISTORY_LIMIT)
@@ -100,6 +107,9 @@ class Workspace:
     def _step(self, action: Callable[[], None]) -> None:
         try:
             action()
+        except EditRefused:
+            self.refresh()  # the undo put the step's old values back in memory: load the stored ones
+            raise
         except ProjectChanged:
             self.refresh()
             raise ProjectChanged(

@@ -134,6 +134,7 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         ActionSpec("frame.first", "&First frame", "F&rame", "go_to_end", keys=("Ctrl+PgUp",), args=(False,)),
         ActionSpec("frame.last", "&Last frame", "F&rame", "go_to_end", keys=("Ctrl+PgDown",), args=(True,)),
         ActionSpec("frame.verified", "Mark frame &verified", "F&rame", "mark_frame_verified", keys=("Ctrl+Return", "Ctrl+Enter"), separator_before=True, tip="toggles; verified frames are training labels"),
+        ActionSpec("frame.release_lease", "Release frame &lease (lead)", "F&rame", "leases.force_release", tip="shared projects: clear whoever holds the current frame's lease, then take it"),
         ActionSpec("view.reset", "&Reset camera", "&View", "reset_camera", keys=("Home",)),
         ActionSpec("view.bird_eye", "&Bird's-eye view", "&View", "bird_eye", keys=("B",)),
         ActionSpec("view.focus", "&Focus selected object", "&View", "focus_selected", keys=("Z", ".")),

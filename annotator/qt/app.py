@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.errors import AnnotatorError
+from annotator.io.store_api import project_location
 from annotator.ml.host import PluginHost
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.main_window import MainWindow
@@ -24,7 +25,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_application(directory: Path | None = None, plugins: PluginRegistry | None = None) -> int:
+def run_application(directory: Path | str | None = None, plugins: PluginRegistry | None = None) -> int:
     """Show the main window (opening ``directory`` when given) and run the event loop. ``plugins``: the
     process's plugin host (the CLI passes its own; one is made when none is given)."""
     app = create_application()
@@ -32,7 +33,7 @@ def run_application(directory: Path | None = None, plugins: PluginRegistry | Non
     window.show()
     if directory is not None:
         try:
-            window.open_project(Path(directory))
+            window.open_project(project_location(str(directory)))
         except AnnotatorError as error:
             QMessageBox.critical(window, "Cannot open project", str(error))
     return app.exec()

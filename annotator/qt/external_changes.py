@@ -1,8 +1,10 @@
-"""Notices what other processes (a batch ``annotator preannotate``, ``fit`` or ``import``) write to the
-open project and reloads it into the window.
+"""Notices what other processes (a batch ``annotator preannotate``, ``fit`` or ``import``, or other
+annotators of a shared project) write to the open project and reloads it into the window.
 
-A timer asks the store once a second whether its data version moved (one tiny query); only then is the
-project reloaded through the session, whose change events update every view as an edit would.
+A timer asks the store once a second whether its data version moved (one tiny query; a shared store
+drains its LISTEN/NOTIFY notices instead, no round trip); only then is the project reloaded through the
+session, whose change events update every view as an edit would. A shared store's reports (connection
+lost, edits replayed, conflicts kept aside) go to the status bar the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.errors import AnnotatorError
+from annotator.io.store_api import SharedStore
 from annotator.session import Session
 
 logger = logging.getLogger(__name__)
@@ -43,4 +46,8 @@ class ExternalChanges(QObject):
             return False
         if changed:
             self.message.emit("reloaded changes another program made to the project")
+        store = self.session.store
+        if isinstance(store, SharedStore):  # offline, back online, replay conflicts
+            for report in store.take_reports():
+                self.message.emit(report)
         return changed

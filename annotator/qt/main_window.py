@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from annotator.core.edits import SetFrameStatus
 from annotator.core.errors import AnnotatorError
 from annotator.core.records import FrameStatus
+from annotator.io.store_api import Location, location_name, project_location
 from annotator.io.workspace import Workspace
 from annotator.ml.host import PluginHost
 from annotator.ml.registry import PluginRegistry
@@ -35,6 +36,7 @@ from annotator.qt.editing.controller import EditController
 from annotator.qt.editing.toolbar import ClassChooser, keep_tool_actions_checked
 from annotator.qt.external_changes import ExternalChanges
 from annotator.qt.finetuning import FineTuneController
+from annotator.qt.frame_leases import FrameLeases
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.image_panel import ImagePanel
 from annotator.qt.keyboard_editing import KeyboardEditor
@@ -93,6 +95,8 @@ class MainWindow(QMainWindow):
         self.document = Document(self.loader, self)
         self.external = ExternalChanges(self.document.session, self)
         self.external.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.leases = FrameLeases(self.document, self)
+        self.leases.message.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.options = self.settings.display_options()
         self.grid = ViewGrid(self.document)
@@ -230,8 +234,9 @@ class MainWindow(QMainWindow):
         """The open project, its undo history and the view state (the document's session)."""
         return self.document.session
 
-    def open_project(self, directory: Path) -> None:
-        """Open the project in ``directory`` (closing the current one) at the frame last viewed there.
+    def open_project(self, directory: Location) -> None:
+        """Open the project in ``directory`` or at a store URL (closing the current one) at the frame
+        last viewed there.
 
         Raises `AnnotatorError` when it cannot be opened.
         """
@@ -247,7 +252,7 @@ class MainWindow(QMainWindow):
         self.close_project()
         self.document.open(workspace, frame_id, wait=wait)
         read_only = " (read-only)" if self.session.read_only else ""
-        self.setWindowTitle(f"annotator - {workspace.root.name}{read_only}")
+        self.setWindowTitle(f"annotator - {location_name(workspace.location)}{read_only}")
         project = workspace.project
         self.statusBar().showMessage(
             f"{len(project.frames)} frames, {len(project.annotations)} annotations", 5000
@@ -255,13 +260,14 @@ class MainWindow(QMainWindow):
 
     def close_project(self) -> None:
         """Close the open project (every step is already saved)."""
+        self.leases.release()  # while the store is still the open one
         workspace = self.document.close()
         if workspace is None:
             return
         workspace.close()
         self.setWindowTitle("annotator")
 
-    def _open_with_message(self, directory: Path) -> None:
+    def _open_with_message(self, directory: Location) -> None:
         try:
             self.open_project(directory)
         except AnnotatorError as error:
@@ -336,7 +342,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.settings.recent_projects()
         for path in recent:
-            self.recent_menu.addAction(path, lambda p=path: self._open_with_message(Path(p)))
+            self.recent_menu.addAction(path, lambda p=path: self._open_with_message(project_location(p)))
         self.recent_menu.setEnabled(bool(recent))
 
     # -- edit ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from annotator.io.store_api import is_shared_location
 from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class AppSettings:
 
     def remember_recent(self, directory: Path | str) -> None:
         """Put ``directory`` first in the recent projects."""
-        path = str(Path(directory).resolve())
+        path = directory if is_shared_location(directory) else str(Path(directory).resolve())
         paths = [path] + [p for p in self.recent_projects() if p != path]
         self.qsettings.setValue("recent_projects", paths[:MAX_RECENT])
 

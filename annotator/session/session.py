@@ -20,6 +20,7 @@ from pathlib import Path
 from annotator.core.commands import Command
 from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Frame
+from annotator.io.store_api import Store
 from annotator.io.workspace import Workspace
 from annotator.session.events import SessionEvents
 
@@ -49,6 +50,11 @@ class Session:
     def project(self) -> Project | None:
         """The open project, or None (read it; change it only through `push`)."""
         return None if self._workspace is None else self._workspace.project
+
+    @property
+    def store(self) -> Store | None:
+        """The open project's store (a shared store takes frame leases and reports through it)."""
+        return None if self._workspace is None else self._workspace.store
 
     @property
     def root(self) -> Path | None:
