@@ -2,7 +2,7 @@
 
 For every car-like object of the generated frames (``annotator.synth``, exact ground truth) with at least
 ``--min-points`` LiDAR points: one click on its points (the point nearest its centre) runs the GUI's click
-fit (`annotator.core.creation.click_fit` on the click's neighbourhood, the frame's ground model and the
+fit (`annotator.core.cuboids.creation.click_fit` on the click's neighbourhood, the frame's ground model and the
 active class's default size, which completes sides seen only in part): 1 action.
 ``--raw`` measures the bare cluster + L-shape fit instead (`grow_cluster` + `fit_oriented_box`).
 Then keyboard corrections of the Cuboid menu's fixed step sizes are taken greedily (the key that raises
@@ -21,16 +21,17 @@ from collections import Counter
 
 import numpy as np
 
-from annotator.core.creation import click_fit, local_window
-from annotator.core.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
-from annotator.core.fitting import fit_oriented_box, grow_cluster
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.creation import click_fit, local_window
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
+from annotator.core.cuboids.fitting import fit_oriented_box, grow_cluster
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.ground import estimate_ground
-from annotator.core.schema import default_schema
+from annotator.core.model.schema import default_schema
 from annotator.synth import SceneConfig, iter_frames
 
 TARGET, LIMIT = 0.7, 10
-#: The keys, with the default (not fine) step sizes of annotator.qt.actions.
+#: The keys, with the default (not fine) step sizes of annotator.qt.app.actions.
 KEYS = {
     "forward": functools.partial(move_local, forward=0.1),
     "back": functools.partial(move_local, forward=-0.1),

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_assist
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.evaluation import ClassCounts, evaluate_frame
 from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput

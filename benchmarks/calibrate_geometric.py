@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from real_assist import argoverse_samples, kitti_samples
 
-from annotator.core.geometry import bev_iou
+from annotator.core.cuboids.overlap import bev_iou
 from plugins.geometric.calibration import GROUPS, expand
 from plugins.geometric.model import CLASS_NAMES, GeometricDetector
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.carry import search_box
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.io.pointcloud import read_point_cloud
 
 DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "argoverse1_sample_log"

@@ -26,15 +26,15 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
+from annotator.qt.app.main_window import MainWindow
+from annotator.qt.app.settings import AppSettings
 from annotator.qt.frame_loader import FrameLoader
-from annotator.qt.main_window import MainWindow
-from annotator.qt.settings import AppSettings
 from annotator.render.offscreen import renderer_name
 
 KITTI = Path(__file__).resolve().parents[1].parent / "shared/data/kitti_object/training/velodyne/000000.bin"

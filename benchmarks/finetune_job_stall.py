@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from annotator.core.edits import AddAnnotations, SetFrameStatus
-from annotator.core.records import Annotation, FrameStatus
+from annotator.core.model.records import Annotation, FrameStatus
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.workspace import Workspace
 from annotator.ml.finetune.job import FineTuneJob

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from annotator.ml.registry import PluginRegistry
-    from annotator.qt.main_window import MainWindow
-    from annotator.qt.settings import AppSettings
+    from annotator.qt.app.main_window import MainWindow
+    from annotator.qt.app.settings import AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv)
     scratch = Path(tempfile.mkdtemp(prefix="annotator-finetune-stall-"))

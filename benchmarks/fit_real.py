@@ -32,9 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.box_fit import fit_frame
-from annotator.core.fit_priors import MOTION_REACH, MOTION_WINDOW
-from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.cuboids.box_fit import fit_frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fit_priors import MOTION_REACH, MOTION_WINDOW
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.pose import Pose
 from annotator.core.track_motion import motion_heading
 from annotator.core.world import to_world

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.formats.export import export_project
 from annotator.io.formats.kitti_objects import synthetic_calibration
 from annotator.io.importers import apply_dataset, read_source

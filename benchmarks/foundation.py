@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.point_index import points_in_cuboids
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid, points_in_cuboids
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.workspace import Workspace
 
 

@@ -13,12 +13,12 @@ import time
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.derive import DeriveBoxes2D, plan_frame
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def bench_points_overlay(points: int = 150_000) -> float:
     """Projecting and splatting a level-of-detail cloud into a 1242 x 375 overlay (UI thread)."""
     from PySide6.QtWidgets import QApplication
 
-    from annotator.qt.image_items import points_overlay
+    from annotator.qt.images.image_items import points_overlay
 
     _app = QApplication.instance() or QApplication([])
     rng = np.random.default_rng(1)
@@ -125,7 +125,7 @@ def bench_overlay_stall(points: int = 150_000, toggles: int = 10) -> tuple[float
     from annotator.io.workspace import Workspace
     from annotator.qt.document import Document
     from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.image_panel import ImagePanel
+    from annotator.qt.images.image_panel import ImagePanel
 
     _app = QApplication.instance() or QApplication([])
     rng = np.random.default_rng(2)

@@ -17,7 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.io.store import ProjectStore
 from annotator.ml.datasets import MIN_POINTS_MEASURED, ground_truth_labels
 from annotator.ml.quality import measure_quality

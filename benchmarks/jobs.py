@@ -15,9 +15,9 @@ import statistics
 import threading
 import time
 
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.jobs import JobContext, JobRunner
 
 

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import QApplication
 from viewer_lod import StallMeter, open_window, report  # sibling script
 
 from annotator.core.edits import AddAnnotations, AddFrames, UpdateFrame
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation
 from annotator.io.formats import get_format
 from annotator.io.frames import frames_from_files
 from annotator.io.importers.apply import apply_dataset
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
-from annotator.qt.main_window import MainWindow
+from annotator.qt.app.main_window import MainWindow
 from annotator.render.camera import default_pose
 from annotator.render.offscreen import renderer_name
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.protocol import CancelToken, Detections, FrameInput, LabelledFrame
 
 logger = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from annotator.cli.demo_project import create_demo_project
+from annotator.qt.app.main_window import MainWindow
+from annotator.qt.app.settings import AppSettings
+from annotator.qt.app.snapshot import compose_window
 from annotator.qt.frame_loader import FrameLoader
-from annotator.qt.main_window import MainWindow
-from annotator.qt.settings import AppSettings
-from annotator.qt.snapshot import compose_window
 
 BUDGET_MS = 100.0
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from annotator.cli import main
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import RemoveAnnotations, UpdateFrame
-from annotator.core.geometry import bev_iou
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.core.world import to_world
 from annotator.io.workspace import Workspace
 

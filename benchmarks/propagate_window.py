@@ -34,12 +34,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from annotator.cli import main as cli
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import RemoveAnnotations
-from annotator.core.geometry import bev_iou
 from annotator.io.workspace import Workspace
+from annotator.qt.app.main_window import MainWindow
+from annotator.qt.app.settings import AppSettings
 from annotator.qt.frame_loader import FrameLoader
-from annotator.qt.main_window import MainWindow
-from annotator.qt.settings import AppSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from preannotate_stall import GapMeter

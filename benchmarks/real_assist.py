@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.evaluation import ClassCounts, evaluate_frame
 from annotator.ml.finetune.edits import DONT_CARE_IOU, EditCounts, EffortModel, count_edits
 from annotator.ml.protocol import FrameInput

@@ -23,9 +23,9 @@ import numpy as np
 
 def make_project(root: Path, frames: int, boxes: int, seed: int = 0) -> Path:
     """A project of ``frames`` empty frames with ``boxes`` scored car proposals each."""
+    from annotator.core.cuboids.cuboid import Cuboid
     from annotator.core.edits import AddAnnotations, AddFrames
-    from annotator.core.geometry import Cuboid
-    from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+    from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
     from annotator.io.workspace import Workspace
 
     rng = np.random.default_rng(seed)
@@ -93,8 +93,8 @@ def main() -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from annotator.qt.main_window import MainWindow
-    from annotator.qt.settings import AppSettings
+    from annotator.qt.app.main_window import MainWindow
+    from annotator.qt.app.settings import AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as scratch:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.ground import estimate_ground
 from annotator.synth import LidarConfig, SceneConfig, iter_frames, sensor_preset
 

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.io.workspace import Workspace
 
 

@@ -24,10 +24,10 @@ import tempfile
 from pathlib import Path
 
 from annotator.cli import main
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import RemoveAnnotations
-from annotator.core.geometry import bev_iou
-from annotator.core.project import Project
-from annotator.core.records import Source
+from annotator.core.model.project import Project
+from annotator.core.model.records import Source
 from annotator.core.track_linking import LinkTracks, proposals_of
 from annotator.core.tracker import TrackerParams
 from annotator.io.workspace import Workspace

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.store import DATABASE_NAME
 from annotator.io.workspace import Workspace
 from annotator.ml.preannotate import ReplaceProposals

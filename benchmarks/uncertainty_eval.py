@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.protocol import Detections, FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import AggregatedBox, aggregate, box_iou

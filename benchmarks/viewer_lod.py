@@ -30,9 +30,9 @@ from annotator.core.edits import AddFrames
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
+from annotator.qt.app.main_window import MainWindow
+from annotator.qt.app.settings import AppSettings
 from annotator.qt.frame_loader import FrameLoader
-from annotator.qt.main_window import MainWindow
-from annotator.qt.settings import AppSettings
 from annotator.render.offscreen import renderer_name
 
 KITTI = Path(__file__).resolve().parents[1].parent / "shared/data/kitti_object/training/velodyne/000000.bin"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from annotator.core.commands import UndoStack
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import (
     AddAnnotations,
     AddFrames,
@@ -15,9 +16,9 @@ from annotator.core.edits import (
     SetSetting,
     update_annotation,
 )
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, FrameStatus, Provenance, Review, Source
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus, Provenance, Review, Source
 
 
 def snapshot(project: Project) -> dict:

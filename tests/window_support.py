@@ -14,8 +14,8 @@ def show_window(
     lod_budget: int = 5_000,
 ) -> Any:
     """The main window shown at 1200x800 with ``project`` open and its first frame's cloud loaded."""
+    from annotator.qt.app.main_window import MainWindow
     from annotator.qt.frame_loader import FrameLoader
-    from annotator.qt.main_window import MainWindow
 
     main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=lod_budget), plugins=plugins)
     qtbot.addWidget(main)

@@ -53,6 +53,6 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     if args.no_gui:
         return 0
-    from annotator.qt.app import run_application
+    from annotator.qt.app.launch import run_application
 
     return run_application(directory, args.plugins)

@@ -1,6 +1,6 @@
 """``annotator fit``: every cuboid of the selected frames fitted to the object it covers.
 
-The fit respects partial views (`annotator.core.partial_fit`): sides the sensor sees take their size from
+The fit respects partial views (`annotator.core.cuboids.partial_fit`): sides the sensor sees take their size from
 the points, hidden sides from the track's agreed size or the class default, anchored on the visible
 faces; a box of a travelling track points along the track's world-frame motion (frames with ego poses),
 refined by the L-shape; a box that already agrees with its fit is left as it is, and a weak fit changes
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.cli.progress import Progress
-from annotator.core.box_fit import MIN_POINTS, fit_frame
+from annotator.core.cuboids.box_fit import MIN_POINTS, fit_frame
+from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_classes, size_prior, track_motion
 from annotator.core.edits import UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.fit_priors import MOTION_WINDOW, size_classes, size_prior, track_motion
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.selection import select_frames
 
 if TYPE_CHECKING:

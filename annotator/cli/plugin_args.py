@@ -10,8 +10,8 @@ from typing import Any
 
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.core.selection import SelectionError, select_frames
 from annotator.io.store import is_project
 from annotator.io.store_api import Location, is_shared_location, project_location

@@ -8,10 +8,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from annotator.core.commands import FunctionCommand
 from annotator.core.edits import AddFrames
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
+from annotator.core.model.commands import FunctionCommand
+from annotator.core.model.project import Project
 from annotator.io.frames import frames_from_files
 from annotator.io.pg.url import join_project_url
 from annotator.io.store_api import (
@@ -134,7 +134,7 @@ def run_add_frames(args: argparse.Namespace) -> int:
 
 def run_open(args: argparse.Namespace) -> int:
     """``annotator [open] [DIR]``: start the application (Qt is imported only here)."""
-    from annotator.qt.app import run_application
+    from annotator.qt.app.launch import run_application
 
     return run_application(args.directory, args.plugins)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.cli.progress import Progress
 from annotator.core.errors import AnnotatorError
+from annotator.core.model.records import Frame
 from annotator.core.propagation import plan_step, propagation_steps
-from annotator.core.records import Frame
 from annotator.core.selection import select_frames
 
 logger = logging.getLogger(__name__)

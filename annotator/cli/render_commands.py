@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_snapshot(args: argparse.Namespace) -> int:
     """``annotator snapshot DIR --out FILE.png``: Qt starts here, on the offscreen platform."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from annotator.qt.app import create_application
-    from annotator.qt.snapshot import take_snapshot, with_color_mode
+    from annotator.qt.app.launch import create_application
+    from annotator.qt.app.snapshot import take_snapshot, with_color_mode
 
     create_application()
     path = take_snapshot(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.cli.plugin_args import check_project, chosen_frames
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.core.track_linking import LinkTracks
 
 if TYPE_CHECKING:

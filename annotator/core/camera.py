@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.geometry import CUBOID_EDGES, Box2D, Cuboid
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import CUBOID_EDGES, Cuboid
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 With a single keyframe a track has no velocity, so a copied box stays where the object was. Here the box,
 its size and heading kept, slides over the next frame's object points near it (non-ground, not inside the
 frame's other boxes, clusters the size of an object: no walls or hedges) to where it holds the most of
-them, preferring short moves; then `annotator.core.box_fit.refit_keep_size` puts it against the side of
+them, preferring short moves; then `annotator.core.cuboids.box_fit.refit_keep_size` puts it against the side of
 those points the sensor sees. Pure numpy, ~10-30 ms per box.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotator.core.box_fit import points_outside, refit_keep_size
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.box_fit import points_outside, refit_keep_size
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.ground import GroundModel
 
 logger = logging.getLogger(__name__)

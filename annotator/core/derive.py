@@ -12,13 +12,13 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 
+from annotator.core.box2d import Box2D
 from annotator.core.camera import CameraCalibration
-from annotator.core.commands import Command
 from annotator.core.derived_links import derived_review, is_derived
 from annotator.core.edits import ensure_track
-from annotator.core.geometry import Box2D
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 
 logger = logging.getLogger(__name__)
 

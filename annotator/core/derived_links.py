@@ -11,8 +11,8 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Review, Source
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Review, Source
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from annotator.core.commands import Command
 from annotator.core.derived_links import derived_boxes, follow_review
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, FrameStatus, Track
-from annotator.core.schema import LabelSchema
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus, Track
+from annotator.core.model.schema import LabelSchema
 from annotator.core.static_tracks import follow_static
 
 logger = logging.getLogger(__name__)

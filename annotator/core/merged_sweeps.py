@@ -5,7 +5,7 @@ place. Objects that move would smear into streaks, so the points inside the boxe
 the *other* sweeps are kept apart (``faded``: drawn dimmed, or left out). The current sweep's points are
 all kept; the other sweeps add one point per voxel not yet occupied, so the merged cloud stays bounded.
 
-Pure numpy: the window builds a merged cloud in a worker thread (`annotator.qt.merged_view`).
+Pure numpy: the window builds a merged cloud in a worker thread (`annotator.qt.views.merged_view`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, PointIndex
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.point_index import PointIndex
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation, Frame
 
 logger = logging.getLogger(__name__)
 

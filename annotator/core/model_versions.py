@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from annotator.core.commands import Command
-from annotator.core.project import Project
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
 from annotator.core.version_record import DataEntry, ModelVersion, version_key
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 `propagation_steps` lists the (source, target) frame pairs from one frame to another (forwards or
 backwards); `plan_step` plans one step as a `TrackEdit` (one undoable command per frame); `keep_size_refit`
 makes the function that moves a predicted box onto the target frame's points with its size and heading
-kept (`annotator.core.box_fit.refit_keep_size`), ignoring the points of the frame's other boxes.
+kept (`annotator.core.cuboids.box_fit.refit_keep_size`), ignoring the points of the frame's other boxes.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from annotator.core.box_fit import local_ground, points_outside, refit_keep_size
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.cuboids.box_fit import local_ground, points_outside, refit_keep_size
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.core.tracks import Refit, TrackEdit, propagate
 
 logger = logging.getLogger(__name__)

@@ -6,11 +6,11 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 
-from annotator.core.commands import Command
 from annotator.core.derived_links import follow_review
 from annotator.core.edits import RemoveAnnotations
-from annotator.core.project import Project
-from annotator.core.records import Review
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Review
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 
 logger = logging.getLogger(__name__)
 

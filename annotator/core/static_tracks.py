@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from annotator.core.commands import Command
-from annotator.core.project import Project
-from annotator.core.records import Annotation
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation
 from annotator.core.world import move_between
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from annotator.core.commands import Command
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, UpdateAnnotations
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Source
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Source
 from annotator.core.tracks import blend
 
 logger = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import UpdateAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 
 logger = logging.getLogger(__name__)
 

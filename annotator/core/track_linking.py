@@ -13,9 +13,9 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 
-from annotator.core.commands import Command
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Review, Source, Track
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Review, Source, Track
 from annotator.core.tracker import Detection, TrackerParams, link
 from annotator.core.tracks import frame_times
 from annotator.core.world import all_posed, to_world

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, wrap_angle
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import wrap_angle
 
 logger = logging.getLogger(__name__)
 

@@ -25,11 +25,12 @@ from itertools import pairwise
 
 import numpy as np
 
-from annotator.core.commands import Command
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import Cuboid, wrap_angle
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Source, Track
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Source, Track
 from annotator.core.static_tracks import is_static
 from annotator.core.world import all_posed, from_world, move_between, to_world
 
@@ -42,7 +43,7 @@ INTERPOLATED = Provenance(Source.INTERPOLATED)
 #: still: it is carried with the ego motion only, and not re-fitted (the poses are more exact than a fit).
 STILL_STEP = 0.08
 
-#: Moves a predicted cuboid onto the target frame's points (e.g. `annotator.core.box_fit.refit_keep_size`).
+#: Moves a predicted cuboid onto the target frame's points (e.g. `annotator.core.cuboids.box_fit.refit_keep_size`).
 Refit = Callable[[Cuboid], Cuboid]
 
 

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, euler_from_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import euler_from_matrix
+from annotator.core.model.records import Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Frame
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import logging
 
 import numpy as np
 
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.io.errors import FormatError
 from annotator.io.pointcloud import read_point_cloud
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 
 from annotator.core.derive import derivable_cameras
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.io.formats.boxes2d import image_size
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.geometry import Cuboid, wrap_angle
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.io.errors import FormatError
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.errors import FormatError
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from annotator.core.geometry import PointIndex
+from annotator.core.cuboids.point_index import PointIndex
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame
 from annotator.io.pointcloud import read_point_cloud

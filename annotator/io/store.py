@@ -27,12 +27,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.project import Change, Project
-from annotator.core.records import Annotation, Provenance, Review, Source, Track
-from annotator.core.schema import LabelSchema, default_schema
-from annotator.core.serialize import change_from_data, change_to_data, record_from_data, record_to_data
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.project import Change, Project
+from annotator.core.model.records import Annotation, Provenance, Review, Source, Track
+from annotator.core.model.schema import LabelSchema, default_schema
+from annotator.core.model.serialize import change_from_data, change_to_data, record_from_data, record_to_data
 from annotator.io.errors import ProjectChanged, ProjectError
 from annotator.io.store_migrations import versions_as_records
 from annotator.io.store_rows import (

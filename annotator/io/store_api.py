@@ -12,9 +12,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.project import Change, Project
-from annotator.core.schema import LabelSchema
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.project import Change, Project
+from annotator.core.model.schema import LabelSchema
 
 #: URL schemes of the shared (PostgreSQL) store.
 SHARED_SCHEMES = ("postgresql://", "postgres://")

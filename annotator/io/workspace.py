@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.core.commands import Command, HistoryUpdate, Journal, UndoStack
-from annotator.core.project import Change, Project
-from annotator.core.schema import LabelSchema
+from annotator.core.model.commands import Command, HistoryUpdate, Journal, UndoStack
+from annotator.core.model.project import Change, Project
+from annotator.core.model.schema import LabelSchema
 from annotator.io.errors import EditRefused, ProjectChanged
 from annotator.io.store import HISTORY_LIMIT
 from annotator.io.store_api import Location, SharedStore, Store, create_store, open_store

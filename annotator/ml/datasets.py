@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.io.reference_labels import LOCATIONS, project_reference_labels
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import Detections, LabelledFrame

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou, box2d_iou_matrix
+from annotator.core.box2d import box2d_iou_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.ml.protocol import CancelToken
 
 logger = logging.getLogger(__name__)

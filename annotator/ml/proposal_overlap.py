@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotator.core.geometry import bev_iou
-from annotator.core.records import Annotation
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.model.records import Annotation
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou, box2d_iou_matrix
+from annotator.core.box2d import box2d_iou_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.evaluation import ClassCounts, ImageBoxes, evaluate, evaluate_frame
 from annotator.ml.protocol import CancelToken, Detections, LabelledFrame
 

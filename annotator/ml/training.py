@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Review
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Review
 from annotator.ml.preannotate import frame_input
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, QualityReport, measure_quality

@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from annotator.core.model.project import Project
 from annotator.core.model_versions import current_version
-from annotator.core.project import Project
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.registry import PluginError
 from annotator.ml.shipped import shipped_weights

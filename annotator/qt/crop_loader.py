@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.track_crops import crop_points
 from annotator.io.pointcloud import read_point_cloud
 from annotator.jobs import JobContext, Outcome

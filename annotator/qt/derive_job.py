@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from annotator.core.derive import DeriveBoxes2D, FramePlan, plan_frame
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.image_sizes import missing_image_sizes
 from annotator.jobs import JobContext, JobHandle, Outcome
+from annotator.qt.app.status_progress import StatusProgress
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
-from annotator.qt.status_progress import StatusProgress
 
 logger = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from annotator.core.commands import Command
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Change, Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Change, Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.errors import ProjectError
 from annotator.io.workspace import Workspace
-from annotator.qt.flagging import FlagState
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
+from annotator.qt.models.flagging import FlagState
 from annotator.render.cloud import PreparedCloud
 from annotator.render.cuboids import CuboidItem
 from annotator.session import Session

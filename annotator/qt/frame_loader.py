@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.pointcloud import read_point_cloud
 from annotator.jobs import Outcome
 from annotator.qt.jobs import QtJobs

@@ -18,13 +18,20 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from annotator.core.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
-from annotator.core.cuboid_ops import edit_cuboids, flip_heading, move_local, quarter_turn, resize, rotate
+from annotator.core.cuboids.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid_ops import (
+    edit_cuboids,
+    flip_heading,
+    move_local,
+    quarter_turn,
+    resize,
+    rotate,
+)
+from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_prior, track_motion
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.fit_priors import MOTION_WINDOW, size_prior, track_motion
-from annotator.core.geometry import Cuboid
-from annotator.core.records import MANUAL, Annotation
+from annotator.core.model.records import MANUAL, Annotation
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)

@@ -20,17 +20,17 @@ from collections.abc import Callable, Collection
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import UpdateAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
+from annotator.core.model.project import Project
+from annotator.core.model.records import MANUAL, Annotation, Frame
 from annotator.core.propagation import plan_step
-from annotator.core.records import MANUAL, Annotation, Frame
 from annotator.core.tracks import TrackEdit, frame_after
 from annotator.jobs import JobContext, Outcome
+from annotator.qt.app.status_progress import StatusProgress
 from annotator.qt.document import Document
 from annotator.qt.frame_loader import LoadedFrame
 from annotator.qt.jobs import QtJobs
-from annotator.qt.status_progress import StatusProgress
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ keep a track consistent. The handlers behind the Tracks menu; the planning is `a
 After a copy or propagation the window moves to the next frame and selects the copy of the selected
 cuboid, ready for a correction. A track with one keyframe has no velocity: propagating it searches the
 next frame's points for the object (`annotator.core.carry.search_box`). With "Re-fit propagated boxes"
-on, each predicted box is moved onto the next frame's points (`annotator.core.box_fit.refit_keep_size`);
+on, each predicted box is moved onto the next frame's points (`annotator.core.cuboids.box_fit.refit_keep_size`);
 that frame's cloud normally comes from the loader's prefetch cache. "Copy from previous frame" fills
 the current frame with the previous frame's boxes. Actions that need a selected cuboid are disabled
 without one (`bind_actions`).
@@ -17,14 +17,14 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
-from annotator.core.box_fit import points_outside, refit_keep_size
 from annotator.core.carry import search_box
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.box_fit import points_outside, refit_keep_size
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.static_tracks import SetStatic, is_static
 from annotator.core.track_linking import LinkTracks
 from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
+from annotator.qt.app.settings import AppSettings
 from annotator.qt.document import Document
-from annotator.qt.settings import AppSettings
 
 logger = logging.getLogger(__name__)
 

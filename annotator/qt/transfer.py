@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.io.formats import Dataset, LabelFormat, available_formats
 from annotator.jobs import Outcome
 from annotator.qt.jobs import QtJobs

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, PointIndex
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.point_index import PointIndex
 
 logger = logging.getLogger(__name__)
 

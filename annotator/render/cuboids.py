@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from annotator.core.geometry import CORNER_SIGNS, CUBOID_EDGES, Cuboid, rotation_matrices
+from annotator.core.cuboids.cuboid import CORNER_SIGNS, CUBOID_EDGES, Cuboid
+from annotator.core.cuboids.rotation import rotation_matrices
 from annotator.render._vtk import (
     vtkActor,
     vtkActor2D,

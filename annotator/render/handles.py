@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render._vtk import vtkActor, vtkPolyDataMapper, vtkRenderer
 from annotator.render.polydata import line_polydata, point_cloud_polydata
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render._vtk import vtkActor, vtkPolyDataMapper, vtkRenderer
 from annotator.render.cuboids import CuboidItem, wireframe
 from annotator.render.polydata import colour_array, line_polydata

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render._vtk import vtkRenderer, vtkRenderWindow
 from annotator.render.camera import (
     CameraPose,

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from annotator.core.commands import Command
-from annotator.core.project import Change, Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Change, Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.store_api import Store
 from annotator.io.workspace import Workspace
 from annotator.session.events import SessionEvents

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.schema import default_schema
+from annotator.core.model.schema import default_schema
 from annotator.synth.layout import StreetLayout, Strip
 from annotator.synth.street import StreetStyle, sample_size, street_style
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
-from annotator.core.geometry import CUBOID_EDGES, rotation_matrix
+from annotator.core.cuboids.cuboid import CUBOID_EDGES
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.io.kitti import KittiCalibration
 from annotator.synth.intersect import intersect
 from annotator.synth.primitives import FACADE, PrimitiveSet

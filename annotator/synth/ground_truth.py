@@ -11,8 +11,11 @@ import logging
 
 import numpy as np
 
+from annotator.core.box2d import Box2D
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
-from annotator.core.geometry import Box2D, Cuboid, PointIndex, euler_from_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.point_index import PointIndex
+from annotator.core.cuboids.rotation import euler_from_matrix
 from annotator.io.reference_labels import ReferenceObject
 from annotator.synth.lidar import LidarScan
 from annotator.synth.scene import SceneState

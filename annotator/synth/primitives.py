@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from annotator.core.geometry import CORNER_SIGNS, rotation_matrix
+from annotator.core.cuboids.cuboid import CORNER_SIGNS
+from annotator.core.cuboids.rotation import rotation_matrix
 
 logger = logging.getLogger(__name__)
 

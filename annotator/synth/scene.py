@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, euler_from_matrix, rotation_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import euler_from_matrix, rotation_matrix
 from annotator.synth.actors import DEFAULT_CLASSES, Actor, place_actors
 from annotator.synth.camera import CameraConfig
 from annotator.synth.ground import Ground

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from annotator.core.geometry import rotation_matrix
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.synth.primitives import Primitive, box, ellipsoid, rod
 
 logger = logging.getLogger(__name__)

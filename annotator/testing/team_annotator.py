@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, update_annotation
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.errors import ProjectChanged
 from annotator.io.pg.leases import LeaseHeld
 from annotator.io.pg.store import PgProjectStore

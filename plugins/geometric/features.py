@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 
 logger = logging.getLogger(__name__)
 

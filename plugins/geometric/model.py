@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.fitting import fit_oriented_box
-from annotator.core.geometry import Cuboid, bev_intersection_area
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fitting import fit_oriented_box
+from annotator.core.cuboids.overlap import bev_intersection_area
 from annotator.ml.protocol import Detections, FrameInput
 from plugins.geometric import MANIFEST
 from plugins.geometric.calibration import calibrated_score

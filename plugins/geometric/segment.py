@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.fitting import cluster_points
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fitting import cluster_points
 from annotator.core.ground import GroundModel, estimate_ground
 
 logger = logging.getLogger(__name__)

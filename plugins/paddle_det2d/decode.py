@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.geometry import box2d_iou_matrix
+from annotator.core.box2d import box2d_iou_matrix
 from plugins.paddle_det2d.config import STRIDE
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ import logging
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.core.geometry import points_in_cuboids
+from annotator.core.cuboids.point_index import points_in_cuboids
 from annotator.io.frame_data import load_points
 from annotator.io.importers import read_source
 from annotator.io.reference_labels import project_reference_labels

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.core.box2d import Box2D
 from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import Box2D
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.kitti import read_labels
 from annotator.io.workspace import Workspace
 from annotator.synth import CameraConfig, LidarConfig, SceneConfig, load_ground_truth, write_kitti_dataset

@@ -11,10 +11,12 @@ import numpy as np
 
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation
 from annotator.core.world import from_world
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
-from annotator.core.records import Source
+from annotator.core.model.records import Source
 from annotator.io.workspace import Workspace
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation, Frame
 from annotator.io.workspace import Workspace
 
 BOX = Cuboid((14.0, 3.5, -0.9), (4.2, 1.8, 1.5), -0.4)

@@ -14,7 +14,7 @@ from tests_support import raised_points_project  # type: ignore[import-not-found
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.derived_links import is_derived
-from annotator.core.records import Review, Source
+from annotator.core.model.records import Review, Source
 from annotator.io.workspace import Workspace
 
 EXAMPLES = Path(__file__).parents[1] / "ml" / "example_plugins"

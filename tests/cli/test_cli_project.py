@@ -106,7 +106,7 @@ def test_the_window_gets_the_commands_one_plugin_host(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     pytest.importorskip("PySide6")
-    import annotator.qt.app as app
+    import annotator.qt.app.launch as app
     from annotator.ml.host import PluginHost
 
     seen: list[object] = []

@@ -12,10 +12,11 @@ import pytest
 from tests_support import argoverse_copy  # type: ignore[import-not-found]
 
 from annotator.cli import main
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation
 from annotator.core.world import from_world, to_world
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.reference_sources import reference_objects

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.workspace import Workspace
 
 pytestmark = pytest.mark.postgres

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
-from annotator.core.geometry import Cuboid
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import model_versions
-from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.weights import file_digest, recorded_digest
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from tests_support import argoverse_copy  # type: ignore[import-not-found]
 
 from annotator.cli import main
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations, UpdateAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, Provenance, Source
+from annotator.core.model.records import Annotation, Frame, Provenance, Source
 from annotator.io.workspace import Workspace
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from annotator.cli import main
 from annotator.cli.train_command import EXIT_CANCELLED
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, Review
+from annotator.core.model.records import Annotation, Frame, Review
 from annotator.io.workspace import Workspace
 from annotator.ml.weights import latest_weights
 

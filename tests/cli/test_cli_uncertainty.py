@@ -10,7 +10,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame, Review
+from annotator.core.model.records import Frame, Review
 from annotator.io.workspace import Workspace
 
 CENTROID = Path(__file__).parents[1] / "ml" / "example_plugins" / "centroid"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.core.commands import FunctionCommand
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame
+from annotator.core.model.commands import FunctionCommand
+from annotator.core.model.records import Frame
 from annotator.io import store as store_module
 from annotator.io.errors import FormatError, ProjectError
 from annotator.io.importers import read_source

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.box_drag import moved, resized, rotated, snapped_to_ground
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.box_drag import moved, resized, rotated, snapped_to_ground
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.ground import GroundModel
 
 BOX = Cuboid((10.0, 2.0, -1.0), (4.0, 2.0, 1.5), math.radians(30.0))

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.box_fit import fit_frame, refit_keep_size
-from annotator.core.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.box_fit import fit_frame, refit_keep_size
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.ground import GroundModel
 
 RNG = np.random.default_rng(3)

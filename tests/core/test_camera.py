@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 
 #: LiDAR axes (x forward, y left, z up) to camera axes (x right, y down, z forward).
 AXES = ((0.0, -1.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))

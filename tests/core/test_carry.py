@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.core.carry import search_box
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 
 VAN = Cuboid((12.0, 4.0, -0.6), (5.0, 2.0, 2.2), math.radians(10.0))
 
@@ -65,7 +65,7 @@ def test_on_real_argoverse_sweeps_moved_objects_are_found(shared_data) -> None:
     part used while developing (0-29), the rest is the benchmark's held-out part."""
     import statistics
 
-    from annotator.core.geometry import bev_iou
+    from annotator.core.cuboids.overlap import bev_iou
 
     log = shared_data / "argoverse1_sample_log"
     if len(list((log / "lidar").glob("PC_*.ply"))) < 30:

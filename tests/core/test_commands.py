@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from tests_support import apply_random_operation, car, operations, snapshot  # type: ignore[import-not-found]
 
-from annotator.core.commands import FunctionCommand, UndoStack
 from annotator.core.edits import (
     AddAnnotations,
     AddFrames,
     RemoveFrames,
     update_annotation,
 )
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.commands import FunctionCommand, UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 
 
 def new_project_with_frame() -> tuple[Project, UndoStack, int]:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.creation import (
+from annotator.core.cuboids.creation import (
     choose_axes,
     click_fit,
     complete_to_size,
@@ -15,7 +15,8 @@ from annotator.core.creation import (
     nearest_to_ray,
     place_on_ground,
 )
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.ground import GroundModel
 
 CAR = (3.9, 1.6, 1.5)

@@ -6,13 +6,14 @@ import dataclasses
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.derive import DeriveBoxes2D, LinkBox, best_cuboid_for_box
 from annotator.core.derived_links import is_derived
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations, update_annotation
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.review import AcceptProposals, RejectProposals
 from tests.core.test_camera import front_camera
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import pytest
 from tests_support import car  # type: ignore[import-not-found]
 
-from annotator.core.commands import FunctionCommand, HistoryUpdate, UndoStack
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.project import Change, Project
-from annotator.core.records import Frame
+from annotator.core.model.commands import FunctionCommand, HistoryUpdate, UndoStack
+from annotator.core.model.project import Change, Project
+from annotator.core.model.records import Frame
 
 
 class RecordingJournal:

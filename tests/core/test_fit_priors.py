@@ -7,13 +7,13 @@ import math
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fit_priors import size_prior, track_motion
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.fit_priors import size_prior, track_motion
-from annotator.core.geometry import Cuboid
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
 from annotator.core.world import from_world
 
 

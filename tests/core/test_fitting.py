@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.core.fitting import (
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fitting import (
     auto_rotate,
     cluster_points,
     convex_hull_2d,
@@ -18,7 +19,8 @@ from annotator.core.fitting import (
     grow_cluster,
     rectangle_angle,
 )
-from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.ground import GroundModel
 
 RNG = np.random.default_rng(7)

@@ -9,19 +9,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from annotator.core.geometry import (
-    Box2D,
-    Cuboid,
-    PointIndex,
-    bev_iou,
-    box2d_iou_matrix,
-    euler_from_matrix,
-    intersection_volume,
-    iou_3d,
-    points_in_cuboids,
-    rotation_matrix,
-    wrap_angle,
-)
+from annotator.core.box2d import Box2D, box2d_iou_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou, intersection_volume, iou_3d
+from annotator.core.cuboids.point_index import PointIndex, points_in_cuboids
+from annotator.core.cuboids.rotation import euler_from_matrix, rotation_matrix, wrap_angle
 
 angles = st.floats(-10.0, 10.0, allow_nan=False)
 small_angles = st.floats(-1.2, 1.2, allow_nan=False)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
-from annotator.core.heading import resolve_heading
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.heading import resolve_heading
 
 CAR = (4.4, 1.8, 1.5)
 
@@ -48,8 +48,8 @@ def test_the_choice_is_the_same_on_every_call() -> None:
 
 
 def test_click_fit_headings_on_a_real_sweep_are_right_or_flagged(fit_real) -> None:
-    from annotator.core.creation import click_fit, local_window
-    from annotator.core.geometry import wrap_angle
+    from annotator.core.cuboids.creation import click_fit, local_window
+    from annotator.core.cuboids.rotation import wrap_angle
 
     scene = next(fit_real.argoverse_scenes(range(40, 41)))  # held-out sweep
     outcomes = []

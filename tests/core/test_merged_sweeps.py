@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.merged_sweeps import Sweep, merge_sweeps, moving_track_ids, window_offsets
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation, Frame
 
 
 def at(x: float) -> Pose:

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
-from annotator.core.box_fit import fit_frame
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.box_fit import fit_frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.occlusion import Occlusion
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.ground import GroundModel
-from annotator.core.occlusion import Occlusion
 
 FLAT = GroundModel.flat(0.0)
 

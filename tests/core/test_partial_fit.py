@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.box_fit import already_fits, fit_box, fit_frame
-from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
-from annotator.core.ground import GroundModel
-from annotator.core.partial_fit import (
+from annotator.core.cuboids.box_fit import already_fits, fit_box, fit_frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.partial_fit import (
     KEEP_MARGIN,
     clearly_better,
     fit_partial,
@@ -19,6 +19,8 @@ from annotator.core.partial_fit import (
     lshape_heading,
     size_class,
 )
+from annotator.core.cuboids.rotation import wrap_angle
+from annotator.core.ground import GroundModel
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)

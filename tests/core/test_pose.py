@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from annotator.core.edits import AddFrames
+from annotator.core.model.records import Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Frame
 from annotator.io.formats.export import export_project
 from annotator.io.store import _SCHEMA_V1, SCHEMA_VERSION, ProjectStore, database_path
 from annotator.io.workspace import Workspace
@@ -85,9 +85,9 @@ def test_exports_carry_the_pose(tmp_path) -> None:
 
 
 def test_openlabel_world_boxes_round_trip_through_the_poses(tmp_path) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
     from annotator.core.edits import AddAnnotations
-    from annotator.core.geometry import Cuboid
-    from annotator.core.records import Annotation
+    from annotator.core.model.records import Annotation
     from annotator.core.world import to_world
     from annotator.io.importers import read_source
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 
 
 def test_a_copy_keeps_the_records_as_they_were_when_the_project_changes() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.review import AcceptProposals, RejectProposals, accept_above
 
 

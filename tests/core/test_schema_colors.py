@@ -3,7 +3,7 @@ plugins) from every class already there."""
 
 from __future__ import annotations
 
-from annotator.core.schema import PALETTE, LabelClass, color_distance, default_schema
+from annotator.core.model.schema import PALETTE, LabelClass, color_distance, default_schema
 
 #: Apart enough to tell at a glance (redmean distance; Pedestrian red vs a dark red is ~110).
 APART = 100.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.core.selection import SelectionError, select_frames
 
 FRAMES = [Frame(i + 1, f"{i:06d}", i) for i in range(10)]

@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, UpdateAnnotations
-from annotator.core.geometry import Cuboid
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
 from annotator.core.static_tracks import SetStatic, is_static
 from annotator.core.world import to_world
 

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.timeline import Cell, clear_keyframe, set_keyframe, track_cells
 
 START = Cuboid((0.0, 0.0, -1.0), (4.0, 1.8, 1.5), 0.0)

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.track_crops import box_outline, crop_margin, crop_points, crop_view, size_track
 
 BOX = Cuboid((10.0, 5.0, -0.9), (4.0, 2.0, 1.6), math.radians(30.0))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Source
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Source
 from annotator.core.track_linking import LinkTracks
 from annotator.core.tracker import Detection, TrackerParams, link
 

@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Source
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Source
 from annotator.core.tracks import blend, frame_after, harmonize_track, interpolate_track, predict, propagate
 
 

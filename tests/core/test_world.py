@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Track
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Track
 from annotator.core.tracks import PutTracks, interpolate_track, propagate
 from annotator.core.world import from_world, move_between, to_world, transform_cuboid
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.errors import FormatError
 from annotator.io.kitti import (
     DONT_CARE,

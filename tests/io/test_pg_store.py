@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from tests_support import snapshot  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, update_annotation
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.errors import ProjectChanged, ProjectError
 from annotator.io.pg.leases import LeaseHeld
 from annotator.io.pg.store import PgProjectStore
@@ -118,8 +118,8 @@ def test_the_store_names_the_other_writer_of_a_record(team) -> None:
     target = next(iter(alice.project.annotations))
     moved(bob, target, 9.0)
     stale = dataclasses.replace(alice.project.annotations[target], class_name="Truck")
-    from annotator.core.commands import HistoryEntry, HistoryUpdate
-    from annotator.core.project import Change
+    from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+    from annotator.core.model.project import Change
 
     change = Change("annotation", target, alice.project.annotations[target], stale)
     with pytest.raises(ProjectChanged, match="changed by bob meanwhile; nothing was written"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.io.workspace import Workspace
 from annotator.testing.team_annotator import tagged_box
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.errors import FormatError
 from annotator.io.reference_labels import (
     REFERENCE_FILE,

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 # Reuse the random-operation generator of the command tests.
 from tests_support import apply_random_operation, operations, snapshot  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetSchema
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame
-from annotator.core.schema import LabelClass, LabelSchema
+from annotator.core.model.records import Annotation, Frame
+from annotator.core.model.schema import LabelClass, LabelSchema
 from annotator.io.errors import ProjectError
 from annotator.io.store import DATABASE_NAME, SCHEMA_VERSION, ProjectStore
 from annotator.io.workspace import Workspace
@@ -122,8 +122,8 @@ WRITER = textwrap.dedent(
     import sys
     from annotator.io.workspace import Workspace
     from annotator.core.edits import AddAnnotations, AddFrames
-    from annotator.core.records import Annotation, Frame
-    from annotator.core.geometry import Cuboid
+    from annotator.core.model.records import Annotation, Frame
+    from annotator.core.cuboids.cuboid import Cuboid
     workspace = Workspace.open(sys.argv[1])
     frame_id = workspace.push(AddFrames([Frame(0, "a", 0)])).ids[0]
     for i in range(100000):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.commands import FunctionCommand
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame
+from annotator.core.model.commands import FunctionCommand
+from annotator.core.model.records import Frame
 from annotator.io.errors import ProjectError
 from annotator.io.store import DATABASE_NAME
 from annotator.io.workspace import Workspace

@@ -23,9 +23,9 @@ from tests_support import (  # type: ignore[import-not-found]
     snapshot,
 )
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, update_annotation
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Provenance, Review, Source
+from annotator.core.model.records import Annotation, Provenance, Review, Source
 from annotator.io.errors import ProjectChanged
 from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.importers.apply import apply_dataset

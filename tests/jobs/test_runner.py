@@ -7,11 +7,11 @@ import time
 
 from tests_support import car
 
-from annotator.core.commands import UndoStack
 from annotator.core.edits import AddAnnotations, AddFrames
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
-from annotator.core.records import Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Frame
 from annotator.jobs import CancelToken, JobContext, JobRunner
 
 

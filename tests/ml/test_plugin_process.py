@@ -12,7 +12,7 @@ import pytest
 from annotator.cli import main
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.core.edits import AddFrames
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.io.workspace import Workspace
 
 FAULTY = Path(__file__).parent / "fault_plugins" / "faulty"

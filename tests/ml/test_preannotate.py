@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.core.edits import AddFrames, update_annotation
-from annotator.core.records import Frame, Review, Source
+from annotator.core.model.records import Frame, Review, Source
 from annotator.io.workspace import Workspace
 from annotator.ml.preannotate import preannotate
 from annotator.ml.registry import PluginRegistry

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from annotator.core.commands import UndoStack
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.ml.preannotate import ReplaceProposals
 from annotator.ml.proposal_overlap import filter_proposals, same_object
 from annotator.ml.uncertainty.scoring import ScoreProposals

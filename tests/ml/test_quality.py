@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.ml.datasets import split_frames
 from annotator.ml.protocol import Detections, FrameInput, LabelledFrame
 from annotator.ml.quality import HeldApartFrame, measure_quality

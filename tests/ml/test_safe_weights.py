@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.io.errors import FormatError
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.safe_weights import load_arrays, save_arrays

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, Review
+from annotator.core.model.records import Annotation, Frame, Review
 from annotator.io.workspace import Workspace
 from annotator.ml.preannotate import preannotate
 from annotator.ml.protocol import CancelToken

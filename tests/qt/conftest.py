@@ -14,13 +14,13 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings
 from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, RemoveAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
-from annotator.qt.settings import AppSettings
+from annotator.qt.app.settings import AppSettings
 
 #: The cuboids of the generated street (frame 0): a car ahead-left, a pedestrian, a truck behind.
 STREET_CUBOIDS = (

@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.workspace import Workspace
 from annotator.jobs import JobContext
 from annotator.qt.document import Document

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, update_annotation
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.workspace import Workspace
 from annotator.ml.preannotate import ReplaceProposals
 

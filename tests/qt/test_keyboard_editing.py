@@ -12,9 +12,10 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import update_annotation
-from annotator.core.geometry import Cuboid, bev_iou
-from annotator.core.records import Source
+from annotator.core.model.records import Source
 
 ALT, SHIFT, CTRL = (
     Qt.KeyboardModifier.AltModifier,
@@ -189,9 +190,9 @@ def test_propagate_to_the_next_frame_then_interpolate(window, qtbot) -> None:
 
 
 def test_shortcuts_are_rebound_in_the_preferences_dialog_and_kept(window, qtbot, settings) -> None:
-    from annotator.qt.main_window import MainWindow
-    from annotator.qt.preferences import ShortcutDialog
-    from annotator.qt.shortcuts import conflicts
+    from annotator.qt.app.main_window import MainWindow
+    from annotator.qt.app.preferences import ShortcutDialog
+    from annotator.qt.app.shortcuts import conflicts
 
     dialog = ShortcutDialog(window.shortcuts, window)
     qtbot.addWidget(dialog)
@@ -227,7 +228,7 @@ def test_shortcuts_are_rebound_in_the_preferences_dialog_and_kept(window, qtbot,
 
 
 def test_editing_shortcuts_clash_with_no_other_action(window) -> None:
-    from annotator.qt.shortcuts import conflicts
+    from annotator.qt.app.shortcuts import conflicts
 
     mine = ("cuboid.", "tracks.", "edit.shortcuts")
     clashes = conflicts(window.shortcuts.current())

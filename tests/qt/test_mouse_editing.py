@@ -13,8 +13,9 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QComboBox
 from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import AddFrames, update_annotation
-from annotator.core.geometry import Cuboid, bev_iou
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
@@ -271,7 +272,7 @@ def test_click_fit_on_bare_ground_makes_nothing_and_says_why(window, qtbot) -> N
 
 
 def test_tools_without_a_project_only_explain(qtbot, settings) -> None:
-    from annotator.qt.main_window import MainWindow
+    from annotator.qt.app.main_window import MainWindow
 
     main = MainWindow(settings=settings)
     qtbot.addWidget(main)

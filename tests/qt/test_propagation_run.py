@@ -15,9 +15,9 @@ pytest.importorskip("PySide6")
 from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core import propagation
-from annotator.core.cuboid_ops import edit_cuboids
-from annotator.core.geometry import bev_iou
-from annotator.core.records import Source
+from annotator.core.cuboids.cuboid_ops import edit_cuboids
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.model.records import Source
 from annotator.core.world import from_world
 from annotator.qt import propagation_run
 from tests.cli.test_cli_propagate import FRAMES, ego, make_drive, mover

@@ -10,9 +10,9 @@ import pytest
 from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.cli.project_commands import copy_project
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.pg.leases import LeaseHeld
 from annotator.io.store_api import create_store
 from annotator.io.workspace import Workspace

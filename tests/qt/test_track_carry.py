@@ -15,9 +15,9 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt
 from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Source
+from annotator.core.model.records import Annotation, Source
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace

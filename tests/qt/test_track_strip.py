@@ -15,9 +15,9 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QPoint, Qt
 from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.edits import AddAnnotations
-from annotator.core.geometry import wrap_angle
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.core.track_crops import crop_margin
 from annotator.core.world import from_world
 from annotator.io.workspace import Workspace

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.camera import (
     CameraPose,
     bird_eye_pose,

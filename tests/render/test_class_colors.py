@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator.core.schema import color_distance, default_schema
+from annotator.core.model.schema import color_distance, default_schema
 from annotator.render.colors import colormap
 
 #: Apart enough to tell at a glance (redmean distance).

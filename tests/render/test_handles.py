@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.handles import Grip, grip_at, handle_points, knob_position
 
 BOX = Cuboid((5.0, 1.0, -1.0), (4.0, 2.0, 1.5), math.radians(40.0))

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("vtkmodules")
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.cloud import prepare_cloud
 from annotator.render.cuboids import CuboidItem, CuboidLayer, cuboid_vertices, wireframe_vertices
 from annotator.render.scene import OrthoScene, PerspectiveScene

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.cuboids import CuboidItem
 from annotator.render.scene import _near
 

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("vtkmodules")
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.camera import bird_eye_pose, default_pose
 from annotator.render.cloud import prepare_cloud, sample_indices
 from annotator.render.cuboids import CuboidItem, inside_points, wireframe

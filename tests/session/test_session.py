@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from tests_support import car, raised_points_project  # type: ignore[import-not-found]
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, RemoveFrames, update_annotation
-from annotator.core.geometry import Cuboid
 from annotator.io.store import ProjectStore
 from annotator.io.workspace import Workspace
 from annotator.session import Event, Session

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.synth.camera import CameraConfig, make_calibration
 from annotator.synth.ground_truth import GroundTruthObject, occlusion_level, truncation
 

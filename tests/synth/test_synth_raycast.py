@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.geometry import rotation_matrix
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.synth.camera import CameraConfig, camera_rays, make_calibration, pixel_bounds, pixel_rect_rays
 from annotator.synth.ground import Ground
 from annotator.synth.intersect import intersect, local_normals, to_local

@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid, bev_intersection_area, iou_3d
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_intersection_area, iou_3d
 from annotator.synth import DEFAULT_CLASSES, SceneConfig, iter_frames
 from annotator.synth.lidar import LidarConfig, scan
 from annotator.synth.primitives import FACADE

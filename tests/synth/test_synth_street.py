@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid, bev_intersection_area
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_intersection_area
 from annotator.synth import SceneConfig, iter_frames, sensor_preset
 from annotator.synth.ground import Ground
 from annotator.synth.layout import StreetLayout

@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import PointIndex
 from annotator.core.pose import Pose
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import CUBOID, Dataset, LabelFormat, SourceFrame, SourceObject

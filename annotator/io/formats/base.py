@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from annotator.core.box2d import Box2D
 from annotator.core.camera import CameraCalibration
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Box2D, Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
 from annotator.io.errors import FormatError
 from annotator.io.formats.files import natural_key
 

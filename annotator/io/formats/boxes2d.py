@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotator.core.box2d import Box2D
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Box2D
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import ExportContext, FrameError, FrameLabels, SourceObject
 from annotator.io.formats.files import write_bytes_atomic

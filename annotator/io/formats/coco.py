@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import BOX2D, Dataset, ExportContext, Exporter, FrameLabels, LabelFormat
 from annotator.io.formats.boxes2d import box_object, camera_images, corner_box

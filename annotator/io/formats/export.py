@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Review
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Review
 from annotator.core.selection import select_frames
 from annotator.io.formats import get_format
 from annotator.io.formats.base import ExportContext, FrameLabels

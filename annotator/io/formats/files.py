@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Cuboid
 from annotator.io.errors import FormatError
 
 logger = logging.getLogger(__name__)

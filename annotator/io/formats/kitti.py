@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     CUBOID,

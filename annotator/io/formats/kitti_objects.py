@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import NEAR_PLANE, CameraCalibration
-from annotator.core.geometry import CORNER_SIGNS, CUBOID_EDGES, Cuboid, wrap_angles
-from annotator.core.records import Annotation
+from annotator.core.cuboids.cuboid import CORNER_SIGNS, CUBOID_EDGES, Cuboid
+from annotator.core.cuboids.rotation import wrap_angles
+from annotator.core.model.records import Annotation
 from annotator.io.kitti import PROJECTION_KEYS, KittiCalibration, KittiObject
 
 logger = logging.getLogger(__name__)

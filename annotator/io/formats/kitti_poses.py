@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import rotation_matrix
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame
 from annotator.io.formats.files import numbers, read_text

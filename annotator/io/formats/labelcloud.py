@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from annotator import __version__
-from annotator.core.geometry import Cuboid, euler_from_matrix, wrap_angle
-from annotator.core.records import Annotation
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import euler_from_matrix, wrap_angle
+from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     CUBOID,

@@ -28,8 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation
 from annotator.core.world import from_world, to_world
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from annotator import __version__
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Annotation
 from annotator.core.world import to_world
 from annotator.io.formats.base import ExportContext, Exporter, FrameError, FrameLabels
 from annotator.io.formats.files import format_number, write_json_atomic

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from annotator.core.geometry import euler_from_matrix, rotation_matrix
+from annotator.core.cuboids.rotation import euler_from_matrix, rotation_matrix
 
 logger = logging.getLogger(__name__)
 

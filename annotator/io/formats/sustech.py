@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     CUBOID,

@@ -12,7 +12,7 @@ import logging
 import re
 from pathlib import Path
 
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     BOX2D,

@@ -16,10 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotator.core.commands import Editor, FunctionCommand
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source, Track
-from annotator.core.schema import LabelClass, LabelSchema
+from annotator.core.model.commands import Editor, FunctionCommand
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source, Track
+from annotator.core.model.schema import LabelClass, LabelSchema
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceFrame, SourceObject
 from annotator.io.formats.files import name_problem

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.records import Annotation, Source
+from annotator.core.model.records import Annotation, Source
 from annotator.io.formats.base import SourceObject
 
 logger = logging.getLogger(__name__)

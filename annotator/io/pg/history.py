@@ -7,8 +7,8 @@ import logging
 
 import psycopg
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.serialize import change_from_data, change_to_data
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.serialize import change_from_data, change_to_data
 from annotator.io.store import HISTORY_LIMIT
 
 logger = logging.getLogger(__name__)

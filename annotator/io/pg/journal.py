@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.project import Change
-from annotator.core.serialize import change_from_data, change_to_data
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.project import Change
+from annotator.core.model.serialize import change_from_data, change_to_data
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from annotator.core.commands import HistoryUpdate
-from annotator.core.project import Change
+from annotator.core.model.commands import HistoryUpdate
+from annotator.core.model.project import Change
 from annotator.io.errors import ProjectError
 from annotator.io.pg.connection import connect
 from annotator.io.pg.journal import JournalStep

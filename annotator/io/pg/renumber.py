@@ -12,8 +12,8 @@ import dataclasses
 import json
 from typing import Any
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.project import Change
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.project import Change
 
 #: (kind, old id) -> new id
 Renumbering = dict[tuple[str, int], int]

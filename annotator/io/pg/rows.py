@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from annotator.core.project import Change
+from annotator.core.model.project import Change
 from annotator.io.store_rows import ANNOTATION_COLUMNS
 
 #: (table, key) -> (version, modified_by) of the rows read.

@@ -31,10 +31,10 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from annotator.core.commands import HistoryEntry, HistoryUpdate
-from annotator.core.project import Change, Project
-from annotator.core.schema import LabelSchema, default_schema
-from annotator.core.serialize import record_to_data
+from annotator.core.model.commands import HistoryEntry, HistoryUpdate
+from annotator.core.model.project import Change, Project
+from annotator.core.model.schema import LabelSchema, default_schema
+from annotator.core.model.serialize import record_to_data
 from annotator.io.errors import EditRefused, ProjectChanged, ProjectError
 from annotator.io.pg import leases as lease_sql
 from annotator.io.pg.connection import as_project_error, connect

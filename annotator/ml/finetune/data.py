@@ -20,10 +20,12 @@ from typing import TypeVar
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou, box2d_iou_matrix
+from annotator.core.box2d import box2d_iou_matrix
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import DataEntry
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.ml.protocol import Detections
 from annotator.ml.training import is_label, targets_of
 

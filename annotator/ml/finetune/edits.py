@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle
 
 logger = logging.getLogger(__name__)
 

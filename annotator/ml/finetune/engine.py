@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.ml.finetune.data import (
     HELD_NEW,
     HELD_OLD,

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from annotator.core.commands import Command
+from annotator.core.model.commands import Command
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import (
     ModelVersion,
     RecordModelVersion,
@@ -25,8 +27,6 @@ from annotator.core.model_versions import (
     model_versions,
     next_version_id,
 )
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, FrameStatus
 from annotator.ml.finetune.data import PSEUDO, REPLAY, TRAIN, collect_frames, verified_labels
 from annotator.ml.finetune.gate import GateDecision, forgetting_gate
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, SetFrameStatus
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.store import ProjectStore
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits

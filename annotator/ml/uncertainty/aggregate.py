@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.geometry import Box2D, Cuboid, bev_iou, wrap_angle, wrap_angles
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle, wrap_angles
 from annotator.ml.protocol import Detections
 
 logger = logging.getLogger(__name__)

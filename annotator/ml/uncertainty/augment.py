@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from annotator.core.geometry import wrap_angles
+from annotator.core.cuboids.rotation import wrap_angles
 from annotator.ml.protocol import Detections, FrameInput
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
 from annotator.ml.uncertainty.aggregate import box_iou
 from annotator.ml.uncertainty.scoring import uncertainty_of
 

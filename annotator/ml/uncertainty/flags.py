@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from annotator.core.derived_links import is_derived
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Review
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Review
 from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.ml.uncertainty.scoring import queue_key, scored_boxes
 
 logger = logging.getLogger(__name__)

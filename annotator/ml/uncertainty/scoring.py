@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.workspace import Workspace
 from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.manifest import PluginManifest

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from annotator.core.model.project import Project
 from annotator.core.model_versions import current_version
-from annotator.core.project import Project
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.weights import load_weights

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Signal
 
-from annotator.core import box_drag
-from annotator.core.box_fit import points_outside
-from annotator.core.creation import (
+from annotator.core.cuboids import box_drag
+from annotator.core.cuboids.box_fit import points_outside
+from annotator.core.cuboids.creation import (
     click_fit,
     fit_in_rectangle,
     local_window,
@@ -30,21 +30,21 @@ from annotator.core.creation import (
     nearest_to_ray,
     place_on_ground,
 )
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.fitting import shrink_face
+from annotator.core.cuboids.heading import resolve_heading
 from annotator.core.edits import AddAnnotations, UpdateAnnotations
-from annotator.core.fitting import shrink_face
-from annotator.core.geometry import Cuboid
 from annotator.core.ground import GroundModel
-from annotator.core.heading import resolve_heading
-from annotator.core.records import Annotation
+from annotator.core.model.records import Annotation
 from annotator.jobs import Outcome
 from annotator.qt.document import Document
 from annotator.qt.editing.ground import FrameGround
 from annotator.qt.editing.modes import OrthoEditMode, PerspectiveEditMode
 from annotator.qt.editing.throttle import RenderThrottle
 from annotator.qt.jobs import QtJobs
-from annotator.qt.ortho_view import OrthoView
-from annotator.qt.view_base import SceneView
-from annotator.qt.view_grid import ViewGrid
+from annotator.qt.views.ortho_view import OrthoView
+from annotator.qt.views.view_base import SceneView
+from annotator.qt.views.view_grid import ViewGrid
 from annotator.render.backdrop import Backdrop
 from annotator.render.camera import CameraPose, ray_plane_z
 from annotator.render.handles import Grip, HandleLayer, RubberBand, grip_at

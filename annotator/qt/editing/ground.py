@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from annotator.core.creation import local_ground, local_window
+from annotator.core.cuboids.creation import local_ground, local_window
 from annotator.core.ground import GroundModel, estimate_ground
 from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import PreparedCloud

@@ -11,13 +11,13 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 
-from annotator.qt.interaction import CLICK_PIXELS, CLICK_SECONDS, NavigateMode
+from annotator.qt.views.interaction import CLICK_PIXELS, CLICK_SECONDS, NavigateMode
 from annotator.render.handles import Grip
 
 if TYPE_CHECKING:
     from annotator.qt.editing.controller import EditController
-    from annotator.qt.ortho_view import OrthoView
-    from annotator.qt.view_base import SceneView
+    from annotator.qt.views.ortho_view import OrthoView
+    from annotator.qt.views.view_base import SceneView
 
 logger = logging.getLogger(__name__)
 

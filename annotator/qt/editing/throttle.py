@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer
 
-from annotator.qt.view_base import SceneView
+from annotator.qt.views.view_base import SceneView
 
 logger = logging.getLogger(__name__)
 

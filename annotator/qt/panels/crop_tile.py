@@ -21,7 +21,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from annotator.core.geometry import Cuboid, wrap_angle
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.track_crops import box_outline, crop_view
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.records import FrameStatus
+from annotator.core.model.records import FrameStatus
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)

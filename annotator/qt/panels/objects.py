@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.records import Annotation, Provenance, Source
+from annotator.core.model.records import Annotation, Provenance, Source
 from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.qt.document import Document
-from annotator.qt.flagging import FLAG_COLOR
+from annotator.qt.models.flagging import FLAG_COLOR
 from annotator.qt.panels.classes import color_icon
 
 logger = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import update_annotation
-from annotator.core.geometry import Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
-from annotator.core.project import Project
-from annotator.core.records import Annotation
 from annotator.core.world import to_world
 from annotator.qt.document import Document
 from annotator.qt.panels.objects import provenance_text

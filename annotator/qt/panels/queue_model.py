@@ -10,10 +10,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from annotator.core.project import Project
+from annotator.core.model.project import Project
 from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.queue import QueueFrame
-from annotator.qt.flagging import FLAG_COLOR, FlagState
+from annotator.qt.models.flagging import FLAG_COLOR, FlagState
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Change
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Change
 from annotator.core.review import AcceptProposals
 from annotator.io.reference_labels import project_reference_labels
 from annotator.jobs import JobContext, Outcome

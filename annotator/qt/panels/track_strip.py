@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.cuboid_ops import edit_cuboids, resize
-from annotator.core.geometry import Cuboid, wrap_angle
-from annotator.core.project import Change
-from annotator.core.records import Annotation, Source
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid_ops import edit_cuboids, resize
+from annotator.core.cuboids.rotation import wrap_angle
+from annotator.core.model.project import Change
+from annotator.core.model.records import Annotation, Source
 from annotator.core.track_crops import crop_extent, crop_margin, size_track
 from annotator.qt.crop_loader import CropLoader
 from annotator.qt.document import Document

@@ -2,7 +2,7 @@
 verified frames, watch the loss and the held-apart scores live, read the job's log, cancel; the list of
 model versions with their metrics, Promote / Roll back, and re-scoring of stale proposals.
 
-All work goes through `annotator.qt.finetuning.FineTuneController`; edits of the project (the trigger
+All work goes through `annotator.qt.models.finetuning.FineTuneController`; edits of the project (the trigger
 setting, promotion, rollback) are commands, undoable.
 """
 
@@ -41,10 +41,10 @@ from annotator.core.model_versions import (
 from annotator.ml.finetune.data import HELD_NEW, HELD_OLD, REPLAY, TRAIN
 from annotator.ml.finetune.pipeline import DEFAULT_EVERY, EVERY_SETTING
 from annotator.ml.protocol import FitProgress
-from annotator.qt.finetuning import FineTuneController, trainable_plugins
+from annotator.qt.models.finetuning import FineTuneController, trainable_plugins
+from annotator.qt.models.parameter_form import ParameterForm
+from annotator.qt.models.training_choices import TrainingChoice
 from annotator.qt.panels.line_plot import LinePlot
-from annotator.qt.parameter_form import ParameterForm
-from annotator.qt.training_choices import TrainingChoice
 
 logger = logging.getLogger(__name__)
 

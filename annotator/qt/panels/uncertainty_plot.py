@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from annotator.qt.flagging import FLAG_COLOR
+from annotator.qt.models.flagging import FLAG_COLOR
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.commands import UndoStack
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.formats.base import Dataset
 from annotator.io.formats.export import ExportReport, export_project
 from annotator.io.importers import read_source

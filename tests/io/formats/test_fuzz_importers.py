@@ -12,9 +12,10 @@ from hostile_files import capped, mutate, mutations  # type: ignore[import-not-f
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.formats.export import export_project
 from annotator.io.importers import read_source
 

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.core.errors import AnnotatorError
-from annotator.core.geometry import Box2D, rotation_matrix
-from annotator.core.records import Annotation, Frame, Track
+from annotator.core.model.records import Annotation, Frame, Track
 from annotator.io.formats import available_formats, get_format
 from annotator.io.formats.export import class_list, track_names
 from annotator.io.formats.files import natural_key, write_text_atomic
@@ -127,7 +128,7 @@ def test_yolo_class_names_from_data_yaml(tmp_path, image_file, yaml):
 
 
 def test_coco_keeps_scores_and_categories(tmp_path, project_of, image_file):
-    from annotator.core.records import Provenance, Source
+    from annotator.core.model.records import Provenance, Source
     from annotator.io.formats.export import export_project
 
     model = Provenance(Source.MODEL, "m", "1", 0.75)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.errors import FormatError
 from annotator.io.formats.export import export_project
 from annotator.io.formats.kitti_objects import calib_for_camera, kitti_objects
@@ -80,7 +80,7 @@ def test_real_label_lands_on_its_points(shared_data):
     # the 2D box computed from the cuboid overlaps the hand-drawn KITTI box well
     computed = kitti_objects([Annotation(1, 1, "Pedestrian", cuboid=pedestrian)], frame.cameras["image_2"])[0]
     kept = frame.objects[0].attributes["kitti"]["bbox"]
-    from annotator.core.geometry import Box2D
+    from annotator.core.box2d import Box2D
 
     assert Box2D(*computed.bbox).iou(Box2D(*kept)) > 0.7
     assert abs(computed.alpha - frame.objects[0].attributes["kitti"]["alpha"]) < 0.01

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.geometry import Box2D, Cuboid
-from annotator.core.records import Annotation, Frame
+from annotator.core.box2d import Box2D
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.importers import read_source
 
 

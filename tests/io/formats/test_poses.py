@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.records import Annotation, Frame
 from annotator.core.world import to_world
 from annotator.io.formats.export import export_project
 from annotator.io.importers import read_source

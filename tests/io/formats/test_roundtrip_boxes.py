@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.core.geometry import Box2D
-from annotator.core.records import Annotation, Frame
+from annotator.core.box2d import Box2D
+from annotator.core.model.records import Annotation, Frame
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Frame
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

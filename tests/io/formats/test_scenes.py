@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.formats.labelcloud import cuboid_from_vertices, vertices_of
 from annotator.io.formats.sustech import calibration_data
 from annotator.io.importers import read_source

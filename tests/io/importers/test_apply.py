@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Frame, Review, Source
+from annotator.core.model.records import Frame, Review, Source
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import Dataset, SourceObject
 from annotator.io.importers import apply_dataset, read_source

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.commands import FunctionCommand
 from annotator.core.derive import derive_frame_boxes
 from annotator.core.edits import AddAnnotations
-from annotator.core.project import Project
-from annotator.core.records import Review
+from annotator.core.model.commands import FunctionCommand
+from annotator.core.model.project import Project
+from annotator.core.model.records import Review
 from annotator.io.formats.base import Dataset, SourceObject
 from annotator.io.formats.export import export_project
 from annotator.io.importers import apply_dataset, read_source
@@ -126,7 +126,7 @@ def test_objects_imported_before_source_ids_match_by_geometry(synth_project, tmp
 
 
 def test_objects_without_ids_match_by_their_order_in_the_frame(tmp_path):
-    from annotator.core.geometry import Cuboid
+    from annotator.core.cuboids.cuboid import Cuboid
 
     def dataset() -> Dataset:
         data = Dataset("Plain", tmp_path)

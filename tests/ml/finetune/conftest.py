@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
 
 EXAMPLES = Path(__file__).parents[1] / "example_plugins"

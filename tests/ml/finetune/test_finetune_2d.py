@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from annotator.core.box2d import Box2D
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
-from annotator.core.geometry import Box2D
-from annotator.core.records import Annotation, Frame, FrameStatus
+from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.workspace import Workspace
 from annotator.ml.finetune.engine import job_host, run_finetune
 from annotator.ml.finetune.pipeline import plan_finetune, record_result

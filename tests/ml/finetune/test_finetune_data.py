@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import UpdateAnnotations
-from annotator.core.geometry import Cuboid
+from annotator.core.model.records import Frame
 from annotator.core.model_versions import RecordModelVersion
-from annotator.core.records import Frame
 from annotator.ml.finetune.data import (
     HELD_NEW,
     REPLAY,

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.commands import UndoStack
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Provenance, Review, Source
 from annotator.core.model_versions import (
     ModelVersion,
     RecordModelVersion,
@@ -18,8 +20,6 @@ from annotator.core.model_versions import (
     lineage,
     model_versions,
 )
-from annotator.core.project import Project
-from annotator.core.records import Annotation, Provenance, Review, Source
 from annotator.ml.finetune.gate import forgetting_gate, report_score
 from annotator.ml.finetune.pipeline import rollback, stale_annotations, stale_frames
 from annotator.ml.quality import QualityReport

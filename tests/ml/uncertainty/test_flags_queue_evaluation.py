@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
-from annotator.core.geometry import Cuboid
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.model_versions import ModelVersion, RecordModelVersion
-from annotator.core.records import Annotation, Frame, Provenance, Review, Source
 from annotator.io.workspace import Workspace
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.evaluation import (

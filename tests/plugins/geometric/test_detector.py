@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid, bev_iou
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.evaluation import evaluate_frame
 from annotator.ml.protocol import FrameInput
 from plugins.geometric.model import GeometricDetector, default_parameters

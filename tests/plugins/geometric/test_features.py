@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.evaluation import evaluate_frame
 from annotator.ml.protocol import FrameInput
 from plugins.geometric.calibration import GROUPS, MODELS, calibrated_score

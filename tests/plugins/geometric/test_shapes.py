@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.evaluation import ClassCounts, match_class
 from plugins.geometric.shapes import (
     CLASS_NAMES,

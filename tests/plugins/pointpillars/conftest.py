@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.protocol import Detections, FrameInput, LabelledFrame
 
 #: Object kinds of the hand-made scenes: class name -> (length, width, height).

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
-from annotator.core.geometry import bev_iou
-from annotator.core.project import Project
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.model.project import Project
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.shipped import base_weights, model_card, shipped_weights
@@ -49,7 +49,7 @@ def test_shipped_weights_find_the_cars_of_a_generated_frame(registry):
             and abs(o.cuboid.center[0]) < 40 and abs(o.cuboid.center[1]) < 20]  # fmt: skip
     found = model.predict(FrameInput("generated", frame.points), {"threads": 1})
     boxes = [b for b, k in zip(found.boxes, found.labels) if found.class_names[int(k)] in ("Car", "Van")]
-    from annotator.core.geometry import Cuboid
+    from annotator.core.cuboids.cuboid import Cuboid
 
     hit = sum(any(bev_iou(car, Cuboid.from_array(b)) >= 0.5 for b in boxes) for car in cars)
     assert len(cars) >= 5

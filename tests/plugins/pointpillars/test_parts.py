@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from annotator.core.geometry import Cuboid
+from annotator.core.cuboids.cuboid import Cuboid
 from plugins.pointpillars.augment import augment
 from plugins.pointpillars.decode import decode
 from plugins.pointpillars.nms import rotated_nms

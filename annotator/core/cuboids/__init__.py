@@ -1,0 +1,1 @@
+"""Cuboids: geometry, overlap, point tests, fitting, heading and creation."""

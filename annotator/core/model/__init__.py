@@ -1,0 +1,1 @@
+"""The project model: records, schema, the project and its undoable commands."""

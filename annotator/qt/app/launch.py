@@ -1,0 +1,39 @@
+"""Starting the Qt application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from annotator.core.errors import AnnotatorError
+from annotator.io.store_api import project_location
+from annotator.ml.host import PluginHost
+from annotator.ml.registry import PluginRegistry
+from annotator.qt.app.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists), with names used by QSettings."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName("annotator")
+    app.setApplicationName("annotator")
+    return app  # type: ignore[return-value]
+
+
+def run_application(directory: Path | str | None = None, plugins: PluginRegistry | None = None) -> int:
+    """Show the main window (opening ``directory`` when given) and run the event loop. ``plugins``: the
+    process's plugin host (the CLI passes its own; one is made when none is given)."""
+    app = create_application()
+    window = MainWindow(plugins=plugins if plugins is not None else PluginHost())
+    window.show()
+    if directory is not None:
+        try:
+            window.open_project(project_location(str(directory)))
+        except AnnotatorError as error:
+            QMessageBox.critical(window, "Cannot open project", str(error))
+    return app.exec()

@@ -1,0 +1,1 @@
+"""Models in the window: pre-annotation, scoring, fine-tuning, review and their dialogs."""

@@ -1,0 +1,109 @@
+"""Models > Score uncertainty: K passes per frame in a worker thread, aggregated, each frame's scored
+proposals pushed on the UI thread as one `ScoreProposals` step.
+
+Reuses the pre-annotation machinery (`PreannotationController`: the job on the snapshot, status-bar
+progress, Cancel, error reporting); only the per-frame work (`proposer`: sample + aggregate) and the
+command differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtWidgets import QDialog, QWidget
+
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.scoring import ScoreProposals, score_frame, scored_proposals
+from annotator.qt.app.dialog_focus import exec_returning_focus
+from annotator.qt.app.settings import AppSettings
+from annotator.qt.document import Document
+from annotator.qt.models.preannotation import PreannotationController, Propose, fitting_plugins
+from annotator.qt.models.score_dialog import ScoreDialog, ScoringChoice, ScoringChoices
+
+logger = logging.getLogger(__name__)
+
+
+class ScoringController(PreannotationController):
+    """Asks what to score with (`ScoreDialog`) and runs it like pre-annotation."""
+
+    activity = "Scoring"
+    doing = "Scoring"
+    links_tracks = False
+
+    def __init__(
+        self,
+        document: Document,
+        settings: AppSettings,
+        plugins: PluginRegistry,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(document, settings, plugins, parent)
+        self.scoring_choices = ScoringChoices(settings)
+        self.mode = "tta"
+        self.passes = 8
+
+    def ask(self) -> None:
+        """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
+        frames = self.document.frames()
+        if not frames:
+            self.message.emit("Open a project with frames to score", 5000)
+            return
+        if self.running:
+            self.message.emit("Scoring is already running (Cancel it in the status bar)", 5000)
+            return
+        fitting, reasons = fitting_plugins(self.registry, frames)
+        if not fitting:
+            self._show_error("No plugin can score these frames", "\n".join(reasons) or "No plugins found.")
+            return
+        current = self.document.frame
+        last = self.scoring_choices.last()
+        if last.plugin_id not in {m.id for m in fitting}:
+            preferred = "geometric" if any(m.id == "geometric" for m in fitting) else fitting[0].id
+            last = ScoringChoice(preferred, last.mode, last.passes, last.min_score, last.all_frames)
+        dialog = ScoreDialog(
+            fitting, current.name if current else None, len(frames), last, self._widget, self.parameter_memory
+        )
+        if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
+            return
+        choice, params = dialog.choice(), dialog.parameters()
+        self.scoring_choices.remember(choice)
+        self.parameter_memory.remember(choice.plugin_id, params)
+        chosen = frames if choice.all_frames or current is None else [current]
+        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None)
+
+    def score(
+        self,
+        plugin_id: str,
+        frames: Sequence[Frame],
+        mode: str,
+        passes: int,
+        min_score: float = 0.1,
+        params: dict[str, Any] | None = None,
+    ) -> bool:
+        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes; False when a run is
+        already going or no project is open."""
+        if self.running:
+            return False
+        self.mode, self.passes = mode, passes
+        return self.start(plugin_id, frames, min_score, params)
+
+    def proposer(self, plugin_id: str, threshold: float) -> Propose:
+        """Each frame sampled K times in this run's mode and aggregated; the objects scoring at least the
+        threshold, carrying their uncertainty (called in the worker thread, on the snapshot)."""
+        registry, mode, passes = self.registry, self.mode, self.passes
+
+        def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
+            manifest = registry.manifest(plugin_id)
+            model = registry.load(plugin_id)
+            found = score_frame(project, model, manifest, frame, values, mode, passes)
+            return scored_proposals(found, frame.id, plugin_id, str(model.version), mode, passes, threshold)
+
+        return propose
+
+    def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
+        """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""
+        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode)

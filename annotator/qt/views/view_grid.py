@@ -1,0 +1,160 @@
+"""The four views in resizable splitters: the perspective view large, top/side/front below it.
+
+`ViewGrid` keeps the views in step with the `Document`: a new cloud, changed cuboids or another
+selection each cause one render per affected view.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QWidget
+
+from annotator.qt.document import Document
+from annotator.qt.views.ortho_view import OrthoView
+from annotator.qt.views.render_scheduler import RenderScheduler
+from annotator.qt.views.view_base import SceneView
+from annotator.qt.views.viewport import PerspectiveView
+from annotator.render.camera import ORTHO_AXES
+from annotator.render.cloud import PreparedCloud
+from annotator.render.shared import SharedGeometry
+from annotator.render.style import DisplayOptions
+
+logger = logging.getLogger(__name__)
+
+#: Heights of the perspective view and the row of orthographic views (shares).
+VIEW_HEIGHTS = (3, 2)
+#: Widths of the top, side and front views (shares): the top view, which shows the whole frame without a
+#: selection, gets half the row.
+ORTHO_WIDTHS = (2, 1, 1)
+#: Splitter handles wide enough to grab (pixels).
+HANDLE_WIDTH = 6
+
+#: What the 3D views say for a frame of images only.
+NO_CLOUD_MESSAGE = "This frame has no point cloud"
+
+
+class ViewGrid(QSplitter):
+    """Perspective view on top, the three orthographic views side by side below it."""
+
+    #: The current frame was first drawn: load time and the perspective render time, in ms.
+    frame_shown = Signal(float, float)
+    #: World point under the cursor in any view (numpy (3,)) or None.
+    cursor_moved = Signal(object)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setObjectName("viewGrid")
+        self.document = document
+        #: Renders the four views one per event-loop turn (see `RenderScheduler`).
+        self.scheduler = RenderScheduler(self)
+        #: Wireframes and highlighted points the views draw alike, made once (see `SharedGeometry`).
+        self.shared = SharedGeometry()
+        self.perspective = PerspectiveView(scheduler=self.scheduler, shared=self.shared)
+        self.ortho = {
+            axis: OrthoView(axis, scheduler=self.scheduler, shared=self.shared) for axis in ORTHO_AXES
+        }
+        self.ortho_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.ortho_splitter.setObjectName("orthoSplitter")
+        for position, view in enumerate(self.ortho.values()):
+            self.ortho_splitter.addWidget(view)
+            self.ortho_splitter.setStretchFactor(position, ORTHO_WIDTHS[position])
+        self.ortho_splitter.setSizes([100 * share for share in ORTHO_WIDTHS])
+        self.addWidget(self.perspective)
+        self.addWidget(self.ortho_splitter)
+        self.setStretchFactor(0, VIEW_HEIGHTS[0])
+        self.setStretchFactor(1, VIEW_HEIGHTS[1])
+        self.setSizes([100 * share for share in VIEW_HEIGHTS])
+        for splitter in (self, self.ortho_splitter):
+            splitter.setHandleWidth(HANDLE_WIDTH)
+            splitter.setChildrenCollapsible(False)
+        self._timing: tuple[float, float] | None = None
+        #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
+        self.merged: PreparedCloud | None = None
+        self.faded: PreparedCloud | None = None
+        for view in self.views:
+            view.picked.connect(document.select)
+            view.toggled.connect(document.toggle_selected)
+            view.cursor_moved.connect(self.cursor_moved)
+        self.perspective.rendered.connect(self._perspective_rendered)
+        document.cloud_changed.connect(self._cloud_changed)
+        document.annotations_changed.connect(self._annotations_changed)
+        document.background_edit.connect(self.perspective.lod.motion)
+        document.selection_changed.connect(lambda _: self._show_cuboids(fit_ortho=True))
+        document.opened.connect(self._project_opened)
+
+    @property
+    def views(self) -> list[SceneView]:
+        """All four views, perspective first."""
+        return [self.perspective, *self.ortho.values()]
+
+    def set_options(self, options: DisplayOptions) -> None:
+        """Apply display options to every view."""
+        for view in self.views:
+            view.set_options(options)
+
+    def render_all_now(self) -> None:
+        """Render every view at once, the perspective view in full detail (snapshots, benchmarks)."""
+        self.perspective.lod.rest()
+        for view in self.views:
+            view.render_now()
+
+    def capture(self, name: str) -> np.ndarray:
+        """Pixels of one view: ``perspective``, ``top``, ``side`` or ``front``."""
+        view = self.perspective if name == "perspective" else self.ortho[name]
+        return view.capture()
+
+    def dispose(self) -> None:
+        """Release every view's render window."""
+        for view in self.views:
+            view.dispose()
+
+    # -- document -> views -------------------------------------------------------------------------
+    def _project_opened(self) -> None:
+        self.perspective.forget_camera()
+
+    @property
+    def shown_cloud(self) -> PreparedCloud | None:
+        """The cloud the views draw: the merged sweeps when set, else the current frame's cloud."""
+        return self.merged if self.merged is not None else self.document.cloud
+
+    def set_merged(self, merged: PreparedCloud | None, faded: PreparedCloud | None = None) -> None:
+        """Draw ``merged`` (several sweeps in the current frame's coordinates) instead of the frame's
+        cloud, with ``faded`` dimmed in the perspective view; None: the frame's own cloud again.
+        Editing tools keep working on the frame's own points."""
+        if merged is self.merged and faded is self.faded:
+            return
+        self.merged, self.faded = merged, faded
+        self.perspective.set_faded(faded if merged is not None else None)
+        self._cloud_changed()
+
+    def _cloud_changed(self) -> None:
+        cloud = self.shown_cloud
+        frame = self.document.frame
+        message = NO_CLOUD_MESSAGE if frame is not None and not frame.cloud else None
+        for view in self.views:
+            view.set_placeholder(message)
+        self.perspective.set_cloud(cloud)
+        self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
+        self._show_cuboids(fit_ortho=True)
+
+    def _annotations_changed(self, selected_touched: bool) -> None:
+        if self.merged is not None:  # edits over merged sweeps draw coarse until they rest, as moving does
+            self.perspective.lod.motion()
+        self._show_cuboids(fit_ortho=selected_touched)
+
+    def _show_cuboids(self, fit_ortho: bool) -> None:
+        items = self.document.cuboid_items()
+        selected, also = self.document.selected_id, self.document.also_selected
+        self.perspective.set_cuboids(items, selected, also)
+        for view in self.ortho.values():
+            view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
+
+    def _perspective_rendered(self, milliseconds: float) -> None:
+        if self._timing is not None and self.perspective.detail == "full":
+            _, load_ms = self._timing
+            self._timing = None
+            self.frame_shown.emit(load_ms, milliseconds)

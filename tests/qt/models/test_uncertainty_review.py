@@ -1,0 +1,289 @@
+"""Uncertainty in the window: Models > Score uncertainty (worker thread, one step per frame), flagged boxes
+in the views, the image panel and the object list, the review-queue dock (order, U / Shift+U, accept all
+confident, stale scores) and the uncertainty plot."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+from window_support import show_window  # type: ignore[import-not-found]
+
+from annotator.core.model.records import Review
+from annotator.core.model_versions import ModelVersion, RecordModelVersion
+from annotator.ml.uncertainty.scoring import uncertainty_of
+from annotator.qt.models.score_dialog import ScoreDialog
+from annotator.qt.panels.objects import COLUMNS
+from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
+
+EXAMPLES = Path(__file__).parents[2] / "ml" / "example_plugins"
+PLUGIN = "centroid-example"
+
+
+@pytest.fixture
+def scoring_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch) -> Iterator:
+    """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
+    folder = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    main = show_window(qtbot, settings, unlabelled_street)
+    yield main
+    main.close()
+
+
+def _score_through_menu(window, qtbot, all_frames: bool = True, passes: int = 6) -> object:
+    """Models > Score uncertainty..., answering the dialog: the centroid plugin, TTA, K passes."""
+    seen: dict[str, object] = {}
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ScoreDialog)
+        dialog.plugin_box.setCurrentIndex(dialog.plugin_box.findData(PLUGIN))
+        seen["modes"] = dialog.modes()
+        dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("tta"))
+        dialog.passes_box.setValue(passes)
+        (dialog.all_button if all_frames else dialog.frame_button).setChecked(True)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    with qtbot.waitSignal(window.scoring.finished, timeout=30_000) as blocker:
+        window.actions["models.score"].trigger()
+    seen["summary"] = blocker.args[0]
+    return seen
+
+
+def _scored(window) -> list:
+    return [a for a in window.document.project.annotations.values() if uncertainty_of(a) is not None]
+
+
+def test_score_through_the_menu_runs_off_the_ui_thread_one_step_per_frame(scoring_window, qtbot) -> None:
+    window = scoring_window
+    seen = _score_through_menu(window, qtbot)
+    assert seen["modes"] == ["tta"]  # the centroid plugin declares neither ensembles nor MC dropout
+    summary = seen["summary"]
+    assert (summary.frames_done, summary.failures) == (3, [])
+    scored = _scored(window)
+    assert len(scored) == 3 and {a.frame_id for a in scored} == {f.id for f in window.document.frames()}
+    record = uncertainty_of(scored[0])
+    assert (record["mode"], record["passes"]) == ("tta", 6)
+    model = window.scoring.registry.load(PLUGIN)
+    assert record["model_version"] == model.version
+    assert window.actions["edit.undo"].text().startswith("&Undo Score")
+    assert not window.scoring.progress.isVisible()
+    for _ in range(3):
+        window.actions["edit.undo"].trigger()
+    assert not _scored(window)
+
+
+def test_one_plugin_host_serves_preannotation_scoring_the_queue_and_training(scoring_window) -> None:
+    window = scoring_window
+    host = window.plugins
+    assert window.preannotation.registry is host and window.scoring.registry is host
+    assert window.review_queue._registry() is host and window.training.registry() is host
+    assert window.preannotation.registry.load(PLUGIN) is window.scoring.registry.load(PLUGIN)  # loaded once
+
+
+def test_queue_lists_boxes_by_uncertainty_and_u_walks_them_in_order(scoring_window, qtbot) -> None:
+    window = scoring_window
+    _score_through_menu(window, qtbot)
+    queue = window.review_queue
+    queue.threshold_box.setValue(0.0)  # every scored box is flagged
+    queue.rebuild()
+    model = queue.model
+    values = [float(row.siblingAtColumn(1).data()) for row in queue.box_rows()]
+    assert len(values) == 3
+    frame_max = [float(model.index(i, 1).data()) for i in range(model.rowCount())]
+    assert frame_max == sorted(frame_max, reverse=True)
+    expected = [item["annotation_id"] for item in queue.order]
+    uncertainties = [item["uncertainty"] for item in queue.order]
+    assert uncertainties == sorted(uncertainties, reverse=True)
+    visited = []
+    for _ in range(3):
+        window.actions["models.next_uncertain"].trigger()
+        visited.append(window.document.selected_id)
+        assert window.document.selected.frame_id == window.document.frame_id
+    assert visited == expected
+    window.actions["models.next_uncertain"].trigger()  # wraps around
+    assert window.document.selected_id == expected[0]
+    window.actions["models.previous_uncertain"].trigger()
+    assert window.document.selected_id == expected[-1]
+    row = queue.box_rows()[1]
+    queue.jump_to(row)
+    assert window.document.selected_id == row.data(Qt.ItemDataRole.UserRole)
+    assert queue.tree.selectionModel().isSelected(row)
+
+
+def test_accept_all_confident_is_one_undo_step(scoring_window, qtbot) -> None:
+    window = scoring_window
+    _score_through_menu(window, qtbot)
+    queue = window.review_queue
+    values = sorted(uncertainty_of(a)["uncertainty"] for a in _scored(window))
+    threshold = (values[0] + values[1]) / 2 if values[0] < values[1] else values[0] + 1e-3
+    window.document.flags.set_threshold(threshold)
+    below = [
+        a.id for a in _scored(window) if uncertainty_of(a)["uncertainty"] < window.document.flags.threshold
+    ]
+    assert 0 < len(below) < 3
+    window.actions["models.accept_confident_all"].trigger()
+    project = window.document.project
+    assert all(project.annotations[i].review == Review.ACCEPTED for i in below)
+    assert all(a.review == Review.UNREVIEWED for a in _scored(window) if a.id not in below)
+    assert window.actions["edit.undo"].text().startswith(f"&Undo Accept {len(below)} confident")
+    window.actions["edit.undo"].trigger()
+    assert all(project.annotations[i].review == Review.UNREVIEWED for i in below)
+    qtbot.waitUntil(lambda: len(queue.order) == 3, timeout=5_000)
+
+
+def test_flagged_boxes_are_styled_in_the_views_and_explained_in_the_object_list(
+    scoring_window, qtbot
+) -> None:
+    window = scoring_window
+    _score_through_menu(window, qtbot, all_frames=False)
+    window.document.flags.set_threshold(0.0)
+    window.grid.render_all_now()
+    for view in window.grid.views:
+        layer = view.scene.cuboids
+        flagged = [item for item in layer.items if item.flagged]
+        assert len(flagged) == 1, view.objectName()
+        assert layer.flag_actor.GetVisibility()
+        assert layer.flag_actor.GetMapper().GetInput().GetNumberOfLines() == 12
+        assert flagged[0].label.endswith(" ?")
+    table = window.objects_panel.table
+    column = COLUMNS.index("uncertainty")
+    scored_rows = [r for r in range(table.rowCount()) if table.item(r, column).text()]
+    assert len(scored_rows) == 1
+    item = table.item(scored_rows[0], column)
+    assert not item.icon().isNull()
+    tip = item.toolTip()
+    assert tip.startswith("uncertainty ") and "flagged" in tip and "tta, 6 passes" in tip
+    window.document.flags.set_threshold(1.0)  # nothing is flagged any more
+    assert not any(item.flagged for item in window.grid.perspective.scene.cuboids.items)
+    assert not window.grid.perspective.scene.cuboids.flag_actor.GetVisibility()
+    assert table.item(scored_rows[0], column).icon().isNull()
+
+
+def test_scores_become_stale_when_the_model_version_changes(scoring_window, qtbot) -> None:
+    window = scoring_window
+    _score_through_menu(window, qtbot)
+    queue, flags = window.review_queue, window.document.flags
+    qtbot.waitUntil(lambda: flags.versions.get(PLUGIN) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: len(queue.box_rows()) == 3, timeout=5_000)  # the debounced rebuild
+    assert queue.summary.text().endswith(", 0 stale")
+    assert not any("stale" in r.siblingAtColumn(5).data() for r in queue.box_rows())
+    version = ModelVersion("v1", PLUGIN, None, 1.0, "centroid-1.0+pad0.250", "models/none.json")
+    window.document.push(RecordModelVersion(version, promote=True))
+    qtbot.waitUntil(lambda: flags.versions.get(PLUGIN) == "centroid-1.0+pad0.250", timeout=10_000)
+    rows = queue.box_rows()
+    assert rows and all("stale" in row.siblingAtColumn(5).data() for row in rows)
+    assert all(row.data(Qt.ItemDataRole.ForegroundRole).getRgb()[:3] == (150, 150, 150) for row in rows)
+    assert "3 stale" in queue.summary.text()
+    assert "stale:" in rows[0].data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_plot_paints_the_histogram_and_the_threshold_line(qtbot) -> None:
+    plot = UncertaintyPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 200)
+    plot.set_values(np.array([0.05, 0.1, 0.12, 0.5, 0.8, 0.95]))
+    plot.set_threshold(0.6)
+    image = plot.grab().toImage()
+    assert not image.isNull() and image.width() == 420
+    x = round(plot.threshold_x())
+    middle = round(plot.histogram_rect().center().y())
+    red = [image.pixelColor(x + dx, middle) for dx in (-1, 0, 1)]
+    assert any(c.red() > 180 and c.green() < 90 and c.blue() < 90 for c in red)
+    assert plot.counts().sum() == 6
+    with qtbot.waitSignal(plot.threshold_dragged) as blocker:
+        rect = plot.histogram_rect()
+        qtbot.mousePress(
+            plot, Qt.MouseButton.LeftButton, pos=QPoint(round(rect.left() + 0.3 * rect.width()), middle)
+        )
+    assert blocker.args[0] == pytest.approx(0.3, abs=0.02)
+    flagged, found = np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.8, 1.0])
+    plot.set_curves({"uncertainty": (flagged, found), "score only": (flagged, flagged)}, errors=4)
+    assert not plot.curve_rect().isEmpty()
+    assert not plot.grab().toImage().isNull()
+
+
+def test_dragging_the_plot_threshold_moves_the_setting(scoring_window, qtbot) -> None:
+    window = scoring_window
+    plot = window.review_queue.plot
+    plot.threshold_dragged.emit(0.3)
+    assert window.document.flags.threshold == pytest.approx(0.3)
+    assert window.review_queue.threshold_box.value() == pytest.approx(0.3)
+    assert window.settings.qsettings.value("uncertainty/flag_threshold") is not None
+
+
+def test_scoring_runs_in_a_worker_thread(scoring_window, qtbot) -> None:
+    window = scoring_window
+    seen = []
+    model = window.scoring.registry.load(PLUGIN)
+    original = model.predict
+
+    def predict(frame, params):
+        seen.append(threading.get_ident())
+        return original(frame, params)
+
+    model.predict = predict
+    _score_through_menu(window, qtbot, all_frames=False, passes=3)
+    assert len(seen) == 3 and threading.get_ident() not in seen
+
+
+def test_score_dialog_offers_only_the_modes_a_plugin_supports(qtbot) -> None:
+    from annotator.ml.manifest import manifest_from_dict
+    from annotator.qt.models.score_dialog import ScoringChoice
+
+    base = {"version": "1", "task": "detect3d", "framework": "numpy", "entry": "m:M", "classes": ["Car"]}
+    plain = manifest_from_dict({**base, "id": "plain", "name": "plain", "capabilities": ["predict"]})
+    sampled = manifest_from_dict(
+        {
+            **base,
+            "id": "sampled",
+            "name": "sampled",
+            "capabilities": ["predict", "samples:ensemble", "samples:mc_dropout"],
+        }
+    )
+    dialog = ScoreDialog([plain, sampled], "000000", 3, ScoringChoice("sampled", "mc"))
+    qtbot.addWidget(dialog)
+    assert dialog.modes() == ["ensemble", "mc", "tta"] and dialog.choice().mode == "mc"
+    dialog.plugin_box.setCurrentIndex(dialog.plugin_box.findData("plain"))
+    assert dialog.modes() == ["tta"] and dialog.choice() == ScoringChoice("plain", "tta", 8, 0.1, False)
+    assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
+    qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
+    from annotator.io.workspace import Workspace
+
+    with Workspace.open(unlabelled_street) as workspace:
+        names = [f.name for f in workspace.project.frames_in_order()]
+    far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
+    write_reference_labels(unlabelled_street / REFERENCE_FILE, {name: [far_car] for name in names})
+    folder = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    window = show_window(qtbot, settings, unlabelled_street)
+    try:
+        plot = window.review_queue.plot
+        assert not plot.curves  # nothing scored yet
+        _score_through_menu(window, qtbot)
+        qtbot.waitUntil(lambda: bool(plot.curves), timeout=10_000)
+        assert (
+            set(plot.curves) == {"uncertainty", "score only"} and plot.errors == 3
+        )  # no box is near the car
+    finally:
+        window.close()
