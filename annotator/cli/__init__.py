@@ -20,6 +20,7 @@ from annotator.cli import (
     propagate_command,
     render_commands,
     simulate_command,
+    team_commands,
     track_command,
     train_base_command,
     uncertainty_commands,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     finetune_commands,
     simulate_command,
     train_base_command,
+    team_commands,
 )
 
 
