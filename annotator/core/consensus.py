@@ -34,12 +34,24 @@ def open_disagreements(agreement: FrameAgreement) -> list[BoxAgreement]:
     return [box for box in agreement.disagreements() if tuple(sorted(box.ids)) not in kept]
 
 
+def _mark_kept(project: Project, frame_id: int, annotation_ids: Iterable[int]) -> None:
+    frame = project.frames[frame_id]
+    groups = sorted(kept_pairs(frame) | {tuple(sorted(annotation_ids))})
+    meta = {**frame.meta, KEPT: [list(group) for group in groups]}
+    project.put("frame", frame_id, dataclasses.replace(frame, meta=meta))
+
+
 class KeepBox(RemoveAnnotations):
-    """Resolve an object by keeping one box and deleting the other side's."""
+    """Resolve an object by keeping one box and deleting the other side's (the box left alone is then
+    resolved, not a box only one person drew)."""
 
     def __init__(self, keep_id: int, drop_ids: Iterable[int], author: str | None = None) -> None:
         super().__init__(drop_ids, label=f"Keep {author}'s box" if author else "Keep one box")
         self.keep_id = keep_id
+
+    def do(self, project: Project) -> None:
+        super().do(project)
+        _mark_kept(project, project.annotations[self.keep_id].frame_id, [self.keep_id])
 
 
 class DeleteBoxes(RemoveAnnotations):
@@ -59,7 +71,4 @@ class KeepBoth(Command):
         self.label = "Keep both boxes"
 
     def do(self, project: Project) -> None:
-        frame = project.frames[self.frame_id]
-        groups = sorted(kept_pairs(frame) | {tuple(self.group)})
-        meta = {**frame.meta, KEPT: [list(group) for group in groups]}
-        project.put("frame", self.frame_id, dataclasses.replace(frame, meta=meta))
+        _mark_kept(project, self.frame_id, self.group)

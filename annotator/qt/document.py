@@ -18,6 +18,7 @@ from annotator.core.geometry import Cuboid
 from annotator.core.project import Change, Project
 from annotator.core.records import Annotation, Frame
 from annotator.io.errors import ProjectError
+from annotator.io.identity import current_user
 from annotator.io.workspace import Workspace
 from annotator.qt.flagging import FlagState
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
@@ -90,6 +91,8 @@ class Document(QObject):
         """
         self.close()
         self.workspace = workspace
+        if workspace.project.author is None:  # edits in the window are the user's (Provenance.author)
+            workspace.project.author = current_user()
         workspace.project.events.batch.connect(self._on_batch)
         self.opened.emit()
         self.frames_changed.emit()

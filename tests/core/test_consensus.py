@@ -34,6 +34,7 @@ def test_keeping_one_side_deletes_the_other_and_undo_brings_it_back():
     command = stack.push(KeepBox(pair.second.id, [pair.first.id], "bob"))
     assert command.label == "Keep bob's box"
     assert pair.first.id not in project.annotations and pair.second.id in project.annotations
+    assert len(open_disagreements(frame_agreement(project, project.frames[1]))) == 1  # bob's box resolved
     stack.undo()
     assert snapshot(project) == before
 
