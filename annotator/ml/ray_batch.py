@@ -19,7 +19,7 @@ import os
 import pickle
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from annotator.core.project import Project
 from annotator.core.records import Frame
 from annotator.ml.frame_runs import FrameRunSummary
 from annotator.ml.protocol import CancelToken
-from annotator.ml.registry import PluginEntry
+from annotator.ml.registry import PluginEntry, PluginRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ class RaySettings:
 
 @contextmanager
 def ray_runtime(address: str | None = None, cpus: int | None = None) -> Iterator[Any]:
-    """Ray connected: to ``address`` (a cluster), else a local runtime with ``cpus`` CPUs (default: all
-    cores but one), a capped object store and no dashboard. Shuts down only what it started; a runtime
+    """Ray connected: to ``address`` (a cluster), else a local runtime with ``cpus`` CPUs (default: every
+    core), a capped object store and no dashboard. Shuts down only what it started; a runtime
     already initialised in this process (tests, scripts) is used as it is."""
     ray = import_ray()
     if ray.is_initialized():
@@ -117,15 +117,12 @@ class FrameJob:
     mode: str = ""
     passes: int = 0
     iou_threshold: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class FrameActor:
     """A Ray Data actor: loads the plugin once, then computes one frame per row of each batch."""
 
     def __init__(self, job: FrameJob) -> None:
-        from annotator.ml.registry import PluginRegistry
-
         self.job = job
         self.registry = PluginRegistry([job.entry])
         self.manifest = self.registry.manifest(job.entry.id)

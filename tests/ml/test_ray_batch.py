@@ -145,3 +145,53 @@ def test_without_ray_installed_the_error_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(RayUnavailable, match=r"pip install 'ray\[data\]'"):
         import_ray()
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_a_plugin_killing_its_actor_stops_the_run_with_one_line(tmp_path, registry, ray_cluster):
+    from annotator.core.edits import AddFrames
+    from annotator.core.errors import AnnotatorError
+
+    root = tmp_path / "crashing"
+    with Workspace.create(root) as workspace:
+        names = ["ok1", "crash", "ok2"]  # the faulty plugin ends its process with os._exit(9) on "crash"
+        for name in names:
+            np.zeros((3, 4), dtype=np.float32).tofile(root / f"{name}.bin")
+        workspace.push(AddFrames([Frame(0, n, i, cloud=f"{n}.bin") for i, n in enumerate(names)]))
+        with pytest.raises(AnnotatorError, match="the Ray run stopped") as raised:
+            preannotate(
+                workspace,
+                registry,
+                "faulty-example",
+                workspace.project.frames_in_order(),
+                ray=RaySettings(workers=1),
+            )
+        assert "\n" not in str(raised.value)
+        stored = {workspace.project.frames[a.frame_id].name for a in workspace.project.annotations.values()}
+        assert stored <= {"ok1"}  # ok1's result may die with the actor; nothing after it is stored
+
+
+@pytest.mark.ray
+def test_scoring_on_ray_names_the_frames_that_fail(tmp_path, registry, ray_cluster):
+    from annotator.core.edits import AddFrames
+
+    root = tmp_path / "scored"
+    with Workspace.create(root) as workspace:
+        for name in ("fine", "none"):  # the faulty plugin returns None on "none"
+            np.zeros((3, 4), dtype=np.float32).tofile(root / f"{name}.bin")
+        workspace.push(AddFrames([Frame(0, n, i, cloud=f"{n}.bin") for i, n in enumerate(("fine", "none"))]))
+        summary = score_frames(
+            workspace, registry, "faulty-example", workspace.project.frames_in_order(), "ensemble", 2,
+            ray=RaySettings(workers=1),
+        )  # fmt: skip
+    assert summary.frames_done == 1 and [f.split(":")[0] for f in summary.failures] == ["none"]
+
+
+@pytest.mark.ray
+def test_a_runtime_already_running_here_is_joined_and_left_running(ray_cluster):
+    from annotator.ml.ray_batch import ray_runtime
+
+    with ray_runtime(None, 1) as ray:
+        assert ray.cluster_resources()["CPU"] == 2.0  # the session's runtime, not a new 1-CPU one
+    assert ray.is_initialized()
