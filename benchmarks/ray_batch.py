@@ -80,12 +80,16 @@ def run(root: Path, registry: PluginRegistry, plugin: str, ray: RaySettings | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--points", type=int, default=30_000)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--plugin", default="geometric")
-    parser.add_argument("--address", help="a Ray cluster to join (default: a local runtime)")
+    options = (
+        ("--frames", int, 200, "generated frames"),
+        ("--workers", int, 2, "Ray model actors (a local runtime gets as many CPUs)"),
+        ("--points", int, 30_000, "points per frame"),
+        ("--repeats", int, 1, "runs of each, medians printed"),
+        ("--plugin", str, "geometric", "the 3D plugin"),
+        ("--address", str, None, "a Ray cluster to join (default: a local runtime)"),
+    )
+    for name, kind, default, text in options:
+        parser.add_argument(name, type=kind, default=default, help=text)
     args = parser.parse_args()
     registry = PluginRegistry.discover()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

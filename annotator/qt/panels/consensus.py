@@ -139,6 +139,7 @@ class ConsensusPanel(QWidget):
             (self.agreement.first, self.agreement.second) if self.agreement else ("first", "second")
         )
         self.table.setHorizontalHeaderLabels(["boxes", first, second, "IoU", "differs in"])
+        self.table.resizeColumnsToContents()  # every column in view in a narrow dock
         self.keep_first_button.setText(f"Keep {first}'s")
         self.keep_second_button.setText(f"Keep {second}'s")
         for button in (
