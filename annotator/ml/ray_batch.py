@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,11 +68,27 @@ class RaySettings:
     workers: int | None = None
 
 
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A one-line error at once when ``HOST:PORT`` takes no connection (Ray itself retries for minutes);
+    other forms (``auto``, ``ray://...``) are left to Ray."""
+    host, separator, port = address.rpartition(":")
+    if not separator or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise RayUnavailable(
+            f"cannot reach the Ray cluster at {address}: {error.strerror or error}"
+        ) from None
+
+
 @contextmanager
 def ray_runtime(address: str | None = None, cpus: int | None = None) -> Iterator[Any]:
     """Ray connected: to ``address`` (a cluster), else a local runtime with ``cpus`` CPUs (default: every
     core), a capped object store and no dashboard. Shuts down only what it started; a runtime
     already initialised in this process (tests, scripts) is used as it is."""
+    if address:
+        check_reachable(address)
     ray = import_ray()
     if ray.is_initialized():
         yield ray

@@ -195,3 +195,11 @@ def test_a_runtime_already_running_here_is_joined_and_left_running(ray_cluster):
     with ray_runtime(None, 1) as ray:
         assert ray.cluster_resources()["CPU"] == 2.0  # the session's runtime, not a new 1-CPU one
     assert ray.is_initialized()
+
+
+def test_an_unreachable_cluster_is_a_one_line_error_at_once():
+    from annotator.ml.ray_batch import ray_runtime
+
+    refused = pytest.raises(RayUnavailable, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:1: ")
+    with refused, ray_runtime("127.0.0.1:1"):
+        pass
