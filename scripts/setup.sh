@@ -33,3 +33,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[ml,dev]"
   touch "$stamp"
 fi
+# Ray with Ray Data for `--ray` batch runs and the `ray` tests (the `ray` extra in pyproject.toml, same pin)
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('ray') and u.find_spec('pyarrow')))"; then
+  echo "setup: installing Ray (ray[data]==2.60.0)"
+  .venv/bin/python -m pip install -q "ray[data]==2.60.0"
+fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,27 @@ def pg_url(pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
     monkeypatch.setenv("ANNOTATOR_JOURNAL_DIR", str(tmp_path / "journal"))
     return f"{pg_dsn}/t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """One local Ray runtime (2 CPUs, no dashboard) for the session's `ray` tests; its address, for CLI runs
+    that join it. Skips when Ray is missing, except under CI=true, where that is a failure."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"ray tests run for real in CI, but Ray is missing: {error}")
+        pytest.skip(f"Ray is not installed ({error})")
+    ray.init(
+        num_cpus=2,
+        object_store_memory=256 * 2**20,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()

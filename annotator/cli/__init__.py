@@ -22,6 +22,7 @@ from annotator.cli import (
     reference_command,
     render_commands,
     simulate_command,
+    team_commands,
     track_command,
     train_base_command,
     uncertainty_commands,
@@ -49,6 +50,7 @@ COMMAND_MODULES = (
     simulate_command,
     train_base_command,
     lease_commands,
+    team_commands,
 )
 
 

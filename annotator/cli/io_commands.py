@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from annotator.cli.progress import Progress
+from annotator.cli.team_commands import checked_name
 from annotator.core.errors import AnnotatorError
 from annotator.io.formats import available_formats
 from annotator.io.store import DATABASE_NAME, is_project
@@ -41,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_format_options(imp)
     imp.add_argument(
         "--strict", action="store_true", help="import nothing when any object is malformed (default: skip it)"
+    )
+    imp.add_argument(
+        "--author", metavar="NAME", help="the labels are this person's (kept beside other people's labels)"
     )
     imp.set_defaults(handler=run_import)
 
@@ -149,6 +153,7 @@ def run_import(args: argparse.Namespace) -> int:
     from annotator.io.importers import apply_dataset, read_source
     from annotator.io.workspace import Workspace
 
+    author = checked_name(args.author) if args.author is not None else None
     dataset = read_source(args.format_id, args.source, _options(args))
     if dataset.problems and args.strict:
         _report_problems(dataset.problems[1:])
@@ -160,7 +165,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         workspace = Workspace.create(args.directory) if created else Workspace.open(args.directory)
         with workspace:
-            report = apply_dataset(workspace, dataset)
+            report = apply_dataset(workspace, dataset, author)
     except BaseException:
         if fresh_directory:  # leave no half-made project behind
             shutil.rmtree(args.directory, ignore_errors=True)

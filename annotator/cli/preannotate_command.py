@@ -24,6 +24,7 @@ from annotator.cli.plugin_args import (
     run_exit_code,
 )
 from annotator.cli.progress import Progress
+from annotator.cli.ray_args import add_ray_arguments, ray_note, ray_settings
 from annotator.cli.track_command import link_frames, report
 from annotator.core.errors import AnnotatorError
 
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_plugin_arguments(parser, shared=True)
     add_isolation_arguments(parser)
+    add_ray_arguments(parser)
     parser.add_argument(
         "--threshold", type=float, default=0.0, metavar="T", help="keep detections scoring >= T (0..1)"
     )
@@ -62,6 +64,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
     if args.weights is not None and not args.weights.is_file():
         raise AnnotatorError(f"{args.weights}: no such weights file")
     params = plugin_params(args.param)
+    ray = ray_settings(args)
     check_project(args.directory)
     resolve_plugin(args)
     registry = args.plugins
@@ -81,6 +84,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
                 on_frame=lambda done, frame: progress.update(done, frame.name),
                 weights=args.weights,
                 frame_timeout=frame_timeout(args),
+                ray=ray,
             )
         seconds = time.perf_counter() - started
         linking = link_frames(workspace, frames) if args.track and summary.frames_done > 1 else None
@@ -88,7 +92,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
     classes = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_class.items())) or "none"
     rate = summary.frames_done / seconds if seconds > 0 else 0.0
     print(f"pre-annotated {summary.frames_done} of {len(frames)} frames with {args.plugin} "
-          f"({manifest.task}, threshold {args.threshold:g})")  # fmt: skip
+          f"({manifest.task}, threshold {args.threshold:g}{ray_note(ray)})")  # fmt: skip
     print(f"proposals   {summary.proposals} ({classes})")
     print(f"time        {seconds:.1f} s ({rate:.1f} frames/s)")
     if linking is not None:

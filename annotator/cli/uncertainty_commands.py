@@ -22,6 +22,7 @@ from annotator.cli.plugin_args import (
     run_exit_code,
 )
 from annotator.cli.progress import Progress
+from annotator.cli.ray_args import add_ray_arguments, ray_note, ray_settings
 from annotator.core.errors import AnnotatorError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_plugin_arguments(score, shared=True)
     add_isolation_arguments(score)
+    add_ray_arguments(score)
     score.add_argument("--mode", choices=MODES, required=True, help="ensemble members, MC dropout or TTA")
     score.add_argument("--passes", type=int, default=8, metavar="K", help="stochastic passes per frame (8)")
     score.add_argument(
@@ -66,6 +68,7 @@ def run_score(args: argparse.Namespace) -> int:
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     params = plugin_params(args.param)
+    ray = ray_settings(args)
     check_project(args.directory)
     resolve_plugin(args)
     registry = args.plugins
@@ -89,11 +92,12 @@ def run_score(args: argparse.Namespace) -> int:
                 on_frame=lambda done, frame: progress.update(done, frame.name),
                 weights=args.weights,
                 frame_timeout=frame_timeout(args),
+                ray=ray,
             )
         seconds = time.perf_counter() - started
     print_failures(summary.failures)
     print(
-        f"scored {summary.frames_done} of {len(frames)} frames with {args.plugin} ({args.mode}, {args.passes} passes)"
+        f"scored {summary.frames_done} of {len(frames)} frames with {args.plugin} ({args.mode}, {args.passes} passes{ray_note(ray)})"
     )
     print(f"proposals   {summary.proposals}, flagged {summary.flagged} (uncertainty >= {args.flag:g})")
     if summary.frame_uncertainty:

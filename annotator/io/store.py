@@ -494,6 +494,8 @@ def annotation_to_row(annotation: Annotation) -> tuple[Any, ...]:
     if annotation.uncertainty is not None:
         extra["uncertainty"] = annotation.uncertainty
     provenance = annotation.provenance
+    if provenance.author is not None:
+        extra["author"] = provenance.author
     return (
         annotation.id,
         annotation.frame_id,
@@ -533,14 +535,15 @@ class AnnotationRows:
             class_name, camera, model_id, model_version = map(
                 text, (class_name, camera, model_id, model_version)
             )
-        key = (source, model_id, model_version, score)
+        extras = json.loads(extra) if extra else {}
+        author = extras.get("author")
+        key = (source, model_id, model_version, score, author)
         provenance = self._provenance.get(key)
         if provenance is None:
-            provenance = Provenance(self._sources[source], model_id, model_version, score)
+            provenance = Provenance(self._sources[source], model_id, model_version, score, author)
             self._provenance[key] = provenance
         cuboid = Cuboid.from_stored((g0, g1, g2), (g3, g4, g5), g6, g7, g8) if kind == "cuboid" else None
         box2d = Box2D(g0, g1, g2, g3) if kind == "box2d" else None
-        extras = json.loads(extra) if extra else {}
         return Annotation(
             id_, frame_id, class_name, track_id, cuboid, box2d, camera, provenance, self._reviews[review],
             bool(keyframe), extras.get("attributes", {}), extras.get("uncertainty"),

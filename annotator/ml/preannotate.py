@@ -28,6 +28,7 @@ from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.proposal_overlap import filter_proposals
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
+from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.weights import load_weights, verified_weights
 
@@ -140,17 +141,39 @@ def preannotate(
     on_frame: Callable[[int, Frame], None] | None = None,
     weights: Path | None = None,
     frame_timeout: float | None = None,
+    ray: RaySettings | None = None,
 ) -> PreannotationSummary:
     """Pre-annotate frames one by one, one undoable saved step per frame (for the CLI and scripts).
 
     The plugin uses ``weights`` when given, else the project's latest trained weights for it, if any.
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
     With ``frame_timeout`` the plugin runs in a child process (`PluginProcess`): a frame that takes
-    longer, crashes or exits fails alone.
+    longer, crashes or exits fails alone. With ``ray`` the frames are computed by model actors on a Ray
+    cluster (`annotator.ml.ray_batch`) and stored here all the same.
     """
     manifest = registry.manifest(plugin_id)
     values = manifest.parameter_values(params)
     summary = PreannotationSummary()
+
+    def store(frame: Frame, detections: list[Detections]) -> None:
+        proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
+        command = workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
+        summary.proposals += len(command.added)
+        for proposal in command.added:
+            summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
+
+    if ray is not None:
+        job = frame_job(
+            registry,
+            plugin_id,
+            workspace.project,
+            verified_weights(manifest, workspace.project, weights),
+            values,
+        )
+        run_frames_on_ray(
+            ray, job, frames, lambda f, _v, d: store(f, d), summary, "pre-annotation", cancel, on_frame
+        )
+        return summary
     if frame_timeout is not None:
         child = PluginProcess(
             registry, plugin_id, verified_weights(manifest, workspace.project, weights), frame_timeout
@@ -164,13 +187,6 @@ def preannotate(
 
         def compute(frame: Frame) -> list[Detections]:
             return predict_frame(registry, plugin_id, workspace.project, frame, values)
-
-    def store(frame: Frame, detections: list[Detections]) -> None:
-        proposals = proposals_from_detections(detections, frame.id, plugin_id, threshold)
-        command = workspace.push(ReplaceProposals(frame.id, plugin_id, proposals, frame.name))
-        summary.proposals += len(command.added)
-        for proposal in command.added:
-            summary.by_class[proposal.class_name] = summary.by_class.get(proposal.class_name, 0) + 1
 
     try:
         run_frames(frames, compute, store, summary, "pre-annotation", cancel, on_frame)

@@ -20,6 +20,7 @@ from annotator.core.model.commands import Command
 from annotator.core.model.project import Change, Project
 from annotator.core.model.records import Annotation, Frame
 from annotator.io.errors import ProjectError
+from annotator.io.identity import current_user
 from annotator.io.workspace import Workspace
 from annotator.qt.frame_loader import FrameLoader, LoadedFrame
 from annotator.qt.models.flagging import FlagState
@@ -116,6 +117,8 @@ class Document(QObject):
         With ``wait`` the frame's cloud is loaded on this thread (headless snapshots).
         """
         self.close()
+        if workspace.project.author is None:  # edits in the window are the user's (Provenance.author)
+            workspace.project.author = current_user()
         self._wait = wait
         try:
             self.session.open(workspace, frame_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,13 @@ def combine_changes(first: Sequence[Change], second: Sequence[Change]) -> tuple[
     return tuple(merged.values())
 
 
+def _authored(annotation: Annotation, author: str) -> Annotation:
+    """``annotation`` stamped with its human ``author`` (unreviewed model proposals are left as they are)."""
+    if annotation.is_proposal or annotation.provenance.author == author:
+        return annotation
+    return replace(annotation, provenance=replace(annotation.provenance, author=author))
+
+
 class ProjectEvents(SignalGroup):
     """Signals a project emits once a step is durable (after the journal committed it); each carries a
     `Change` unless noted. Nothing is emitted while a command runs or a group is open."""
@@ -98,6 +105,10 @@ class Project:
         self._by_frame: dict[int, dict[int, None]] = {}
         self._next_id = {"frame": 1, "track": 1, "annotation": 1}
         self._recording: list[Change] | None = None
+        #: Who is editing (a user name), or None: commands then stamp it on every annotation they add or
+        #: change that is not an unreviewed proposal (`Provenance.author`), so two people's boxes can be
+        #: told apart. Undo and redo restore records exactly as they were.
+        self.author: str | None = None
 
     # -- reading ------------------------------------------------------------------------------------
     def frames_in_order(self) -> list[Frame]:
@@ -204,6 +215,8 @@ class Project:
         before = self.get(kind, key)
         if before is None and value is None:
             return
+        if kind == "annotation" and value is not None and self.author is not None:
+            value = _authored(value, self.author)
         change = Change(kind, key, before, value)
         self._set(change)
         self._recording.append(change)

@@ -50,12 +50,17 @@ class FrameStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """Who made an annotation: a person, or a model (id, version) with its score."""
+    """Who made an annotation: a person, or a model (id, version) with its score.
+
+    ``author``: the person who last drew, edited or confirmed it (None for untouched model output and for
+    annotations made before authors were recorded); see `Project.author`.
+    """
 
     source: Source = Source.MANUAL
     model_id: str | None = None
     model_version: str | None = None
     score: float | None = None
+    author: str | None = None
 
     def __post_init__(self) -> None:
         if type(self.source) is not Source:

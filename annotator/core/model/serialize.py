@@ -104,6 +104,8 @@ def annotation_to_dict(annotation: Annotation) -> dict[str, Any]:
         data["model_version"] = provenance.model_version
     if provenance.score is not None:
         data["score"] = provenance.score
+    if provenance.author is not None:
+        data["author"] = provenance.author
     if annotation.attributes:
         data["attributes"] = annotation.attributes
     if annotation.uncertainty is not None:
@@ -128,6 +130,7 @@ def annotation_from_dict(data: dict[str, Any]) -> Annotation:
             data.get("model_id"),
             data.get("model_version"),
             data.get("score"),
+            data.get("author"),
         ),
         review=_REVIEWS[data.get("review", "accepted")],
         keyframe=data.get("keyframe", True),

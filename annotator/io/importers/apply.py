@@ -83,12 +83,18 @@ def schema_with_classes(schema: LabelSchema, dataset: Dataset) -> tuple[LabelSch
     return schema, added
 
 
-def apply_dataset(editor: Editor, dataset: Dataset) -> ImportReport:
+def apply_dataset(editor: Editor, dataset: Dataset, author: str | None = None) -> ImportReport:
     """Add a parsed dataset to the project as one undoable step (pushed on ``editor``: a workspace or
-    a session); report what was added."""
+    a session); report what was added.
+
+    With ``author`` the objects are that person's labels (`Provenance.author`): they are matched only
+    against that person's earlier imports, so two annotators' labels of the same frames sit side by side.
+    """
     _check_class_names(dataset)
     report = ImportReport(import_label(dataset), dataset.source, problems=list(dataset.problems))
-    editor.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report)))
+    if author is not None:
+        report.label += f" by {author}"
+    editor.push(FunctionCommand(report.label, lambda project: _apply(project, dataset, report, author)))
     logger.info(
         "%s: %d frames added, %d updated, %d objects",
         report.label,
@@ -99,7 +105,7 @@ def apply_dataset(editor: Editor, dataset: Dataset) -> ImportReport:
     return report
 
 
-def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
+def _apply(project: Project, dataset: Dataset, report: ImportReport, author: str | None) -> None:
     # Counted afresh: the step is re-run when another process wrote to the project first.
     report.frames_added = report.frames_updated = report.tracks = 0
     report.objects_by_class.clear()
@@ -109,7 +115,7 @@ def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
     by_name = {frame.name: frame for frame in project.frames.values()}
     next_index = max((frame.index for frame in project.frames.values()), default=-1) + 1
     tracks: dict[str, int] = {}
-    imported = Provenance(Source.IMPORTED)
+    imported = Provenance(Source.IMPORTED, author=author)
     for source_frame in dataset.frames:
         existing = by_name.get(source_frame.name)
         if existing is None:
@@ -121,7 +127,10 @@ def _apply(project: Project, dataset: Dataset, report: ImportReport) -> None:
             report.frames_updated += 1
         if frame != existing:
             project.put("frame", frame.id, frame)
-        matcher = FrameMatcher.of(project.annotations_of(frame.id))
+        current = project.annotations_of(frame.id)
+        if author is not None:
+            current = [a for a in current if a.provenance.author == author]
+        matcher = FrameMatcher.of(current)
         for obj, key in zip(source_frame.objects, source_keys(dataset.title, source_frame.objects)):
             match = matcher.take(key, obj)
             if match is not None and match.track_id is not None and obj.track_key is not None:

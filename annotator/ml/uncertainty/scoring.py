@@ -24,6 +24,7 @@ from annotator.ml.manifest import PluginManifest
 from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.preannotate import ReplaceProposals, frame_input
 from annotator.ml.protocol import CancelToken
+from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import (
     DEFAULT_IOU_THRESHOLD,
@@ -135,15 +136,34 @@ def score_frames(
     on_frame: Callable[[int, Frame], None] | None = None,
     weights: Path | None = None,
     frame_timeout: float | None = None,
+    ray: RaySettings | None = None,
 ) -> ScoringSummary:
     """Sample, aggregate and store each frame's proposals with their uncertainty, one step per frame.
 
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
-    With ``frame_timeout`` the plugin runs in a child process (see `annotator.ml.plugin_process`).
+    With ``frame_timeout`` the plugin runs in a child process (see `annotator.ml.plugin_process`); with
+    ``ray`` on model actors of a Ray cluster (`annotator.ml.ray_batch`), the results stored here.
     """
     manifest = registry.manifest(plugin_id)
     values = manifest.parameter_values(params)
     summary = ScoringSummary()
+
+    def store_version(frame: Frame, version: str, found: list[AggregatedBox]) -> None:
+        proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, min_score)
+        command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
+        summary.proposals += len(command.added)
+        summary.flagged += sum(
+            1 for p in command.added if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+        )
+        summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
+
+    if ray is not None:
+        job = frame_job(
+            registry, plugin_id, workspace.project, verified_weights(manifest, workspace.project, weights), values,
+            operation="score", mode=mode, passes=passes, iou_threshold=iou_threshold,
+        )  # fmt: skip
+        run_frames_on_ray(ray, job, frames, store_version, summary, "scoring", cancel, on_frame)
+        return summary
     child: PluginProcess | None = None
     if frame_timeout is not None:
         child = PluginProcess(
@@ -162,13 +182,7 @@ def score_frames(
         return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:
-        proposals = scored_proposals(found, frame.id, plugin_id, model.version, mode, passes, min_score)
-        command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
-        summary.proposals += len(command.added)
-        summary.flagged += sum(
-            1 for p in command.added if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
-        )
-        summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
+        store_version(frame, model.version, found)
 
     try:
         run_frames(frames, compute, store, summary, "scoring", cancel, on_frame)

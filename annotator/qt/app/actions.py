@@ -163,6 +163,21 @@ def default_actions(with_formats: bool = True) -> tuple[ActionSpec | MenuSlot, .
         *cuboid_actions(),
         *track_actions(),
         *image_actions(),
+        *team_actions(),
+    )  # fmt: skip
+
+
+def team_actions() -> tuple[ActionSpec, ...]:
+    """The Team menu: the consensus view of two annotators' boxes and the reviewer's sign-off."""
+    menu = "Tea&m"
+    return (
+        ActionSpec("team.consensus", "&Consensus view", menu, "show_consensus", keys=("Ctrl+Alt+C",), tip="two annotators' disagreements on this frame"),
+        ActionSpec("team.next_disagreement", "&Next disagreement", menu, "consensus.select_next", keys=("Ctrl+Alt+N",)),
+        ActionSpec("team.keep_first", "Keep the &first annotator's box", menu, "consensus.keep", keys=("Ctrl+Alt+1",), args=(0,), separator_before=True),
+        ActionSpec("team.keep_second", "Keep the &second annotator's box", menu, "consensus.keep", keys=("Ctrl+Alt+2",), args=(1,)),
+        ActionSpec("team.keep_both", "Keep &both boxes", menu, "consensus.keep_both", keys=("Ctrl+Alt+3",)),
+        ActionSpec("team.delete", "&Delete the object's boxes", menu, "consensus.delete"),
+        ActionSpec("team.signoff", "Sign &off frame", menu, "consensus.sign_off", keys=("Ctrl+Alt+S",), separator_before=True, tip="toggles; recorded with your name, the time and the agreement score"),
     )  # fmt: skip
 
 

@@ -48,6 +48,7 @@ from annotator.qt.models.review import ReviewController
 from annotator.qt.models.review_follow import ReviewFollower
 from annotator.qt.models.scoring import ScoringController
 from annotator.qt.panels.classes import ClassesPanel
+from annotator.qt.panels.consensus import ConsensusPanel
 from annotator.qt.panels.frames import FramesPanel
 from annotator.qt.panels.objects import ObjectsPanel
 from annotator.qt.panels.properties import PropertiesPanel
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.tracks = TrackEditor(self.document, self.settings, self)
         self.propagation = PropagationRun(self.document, lambda: not self.grid.scheduler.waiting, self)
         self.track_strip = TrackStrip(self.document)
+        self.consensus = ConsensusPanel(self.document)
         self.merged = MergedView(self.document, self.grid, self)
         self.shortcuts = ShortcutManager(self.specs, self.settings, self)
         self.actions = build_actions(self, self.specs)
@@ -161,9 +163,12 @@ class MainWindow(QMainWindow):
         self.strip_dock = self._dock("Track strip", self.track_strip)  # hidden until Tracks > Track strip
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strip_dock)
         self.strip_dock.hide()
+        self.consensus_dock = self._dock("Consensus", self.consensus)  # hidden until Team > Consensus view
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.consensus_dock)
+        self.consensus_dock.hide()
         self.images.points_check.toggled.connect(self.actions["image.points"].setChecked)
         panels_menu = self.menus["&View"].addMenu("&Panels")
-        for dock in (*self.docks.values(), self.strip_dock):
+        for dock in (*self.docks.values(), self.strip_dock, self.consensus_dock):
             panels_menu.addAction(dock.toggleViewAction())
 
         self.points_label = QLabel()
@@ -380,6 +385,15 @@ class MainWindow(QMainWindow):
         if not dock.isVisible() and images.isVisible() and not placed:
             self.tabifyDockWidget(images, dock)
         self.track_strip.reveal()
+
+    def show_consensus(self) -> None:
+        """Team > Consensus view: the consensus dock, the first time as a tab beside the review queue."""
+        dock, queue = self.consensus_dock, self.docks["queue"]
+        placed = dock.isFloating() or dock in self.tabifiedDockWidgets(queue)
+        if not dock.isVisible() and queue.isVisible() and not placed:
+            self.tabifyDockWidget(queue, dock)
+        dock.show()
+        dock.raise_()
 
     # -- frames -------------------------------------------------------------------------------------
     def step_frame(self, step: int) -> None:

@@ -320,11 +320,9 @@ class PreannotationController(QObject):
         if self.document.frame_id == frame.id:
             self.document.background_edit.emit()
         command = self.command(frame, proposals)
-        try:
-            self.document.push(command)
-        except AnnotatorError as error:  # e.g. the database cannot be written: stop, keep what is done
-            summary.failures.append(f"frame {frame.name}: {error}")
-            self.cancel()
+        if self.document.push(command) is None:  # refused (the database cannot be written, a lease, ...):
+            summary.failures.append(f"frame {frame.name}: not saved")  # edit_refused says why; stop, keep
+            self.cancel()  # what is done
             return
         summary.frames_done += 1
         summary.proposals += len(command.added)

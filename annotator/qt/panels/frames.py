@@ -17,12 +17,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.model.records import FrameStatus
+from annotator.core.model.records import Frame, FrameStatus
+from annotator.core.teamwork import assignees, signoff
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)
 
 _STATUS_MARK = {FrameStatus.NEW: "", FrameStatus.IN_PROGRESS: "  ◐", FrameStatus.VERIFIED: "  ✓"}
+
+
+def team_marks(frame: Frame) -> str:
+    """``  → ann, bob`` for the people a frame is assigned to, ``  ✔ rita`` for its sign-off."""
+    people = assignees(frame)
+    sign = signoff(frame)
+    return (f"  → {', '.join(people)}" if people else "") + (f"  ✔ {sign['reviewer']}" if sign else "")
 
 
 class FramesPanel(QWidget):
@@ -64,7 +72,9 @@ class FramesPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for frame in frames:
-            item = QListWidgetItem(f"{frame.index:>4}  {frame.name}{_STATUS_MARK.get(frame.status, '')}")
+            item = QListWidgetItem(
+                f"{frame.index:>4}  {frame.name}{_STATUS_MARK.get(frame.status, '')}{team_marks(frame)}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, frame.id)
             self.list.addItem(item)
         self.list.blockSignals(False)

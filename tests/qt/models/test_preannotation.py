@@ -3,6 +3,7 @@ with their score, accept / reject / accept above a threshold, cancel, and failin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import textwrap
@@ -223,7 +224,10 @@ def test_accept_keeps_provenance_moves_to_the_next_proposal_and_undoes(models_wi
     assert first.provenance.score == 0.9  # best score first
     window.actions["models.accept"].trigger()
     accepted = window.document.project.annotations[first.id]
-    assert accepted.review == Review.ACCEPTED and accepted.provenance == first.provenance
+    assert accepted.review == Review.ACCEPTED
+    # the model's id, version and score are kept; the person who accepted it is recorded
+    assert accepted.provenance == dataclasses.replace(first.provenance, author=window.document.project.author)
+    assert accepted.provenance.author is not None
     assert window.document.selected.provenance.score == 0.6
     assert not any(i.proposal for i in window.grid.perspective.scene.cuboids.items if i.id == first.id)
     window.actions["edit.undo"].trigger()
