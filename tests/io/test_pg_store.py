@@ -258,3 +258,17 @@ def test_the_annotator_name_comes_from_the_url_and_never_reaches_the_server() ->
     assert (parsed.user, parsed.project) == ("alice", "scans")
     assert parsed.dsn == "postgresql://u:pw@host:5433/db?sslmode=disable"
     assert parsed.location == "postgresql://u@host:5433/db/scans?sslmode=disable"
+
+
+def test_a_lease_nobody_renews_lapses_and_renewing_keeps_it(team) -> None:
+    from annotator.io.pg import leases as lease_sql
+
+    alice, bob = team
+    store = alice.store
+    assert lease_sql.acquire(store.db, store.project_id, 3, "alice", seconds=0) is not None  # lapses at once
+    time.sleep(0.01)
+    bob.store.acquire_lease(3)  # a crashed window blocks nobody for long
+    bob.store.renew_leases()
+    with pytest.raises(LeaseHeld, match="leased by bob"):
+        alice.store.acquire_lease(3)
+    assert [(lease.frame_id, lease.holder) for lease in alice.store.leases()] == [(3, "bob")]
