@@ -345,8 +345,8 @@ class PgProjectStore(OfflineReplay):
         except RecordConflict as error:
             error.changes = tuple(changes)  # type: ignore[attr-defined]  # what the workspace may retry
             raise
-        except psycopg.OperationalError as error:
-            if not self._lost(error):
+        except psycopg.Error as error:  # lost connection: journal; anything else: one named line
+            if not isinstance(error, psycopg.OperationalError) or not self._lost(error):
                 raise self._failure(error) from error
             self._go_offline(error)
             self._journal_step(changes, update)
@@ -375,8 +375,7 @@ class PgProjectStore(OfflineReplay):
         """Forget this user's undo history (others' stay)."""
         if self.read_only:
             return
-        db = self._online()
-        with db.transaction():
+        with self._guarded() as db, db.transaction():
             db.execute(
                 "DELETE FROM history WHERE project_id = %s AND user_name = %s", (self.project_id, self.user)
             )
@@ -543,7 +542,7 @@ class PgProjectStore(OfflineReplay):
     # -- leases -------------------------------------------------------------------------------------
     def acquire_lease(self, frame_id: int) -> None:
         """Lease ``frame_id`` to this user (renewing an own lease); raises `LeaseHeld` when another holds it."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             if lease_sql.acquire(db, self.project_id, frame_id, self.user) is None:
                 held = lease_sql.active(db, self.project_id, [frame_id])
                 if held:
@@ -554,21 +553,21 @@ class PgProjectStore(OfflineReplay):
 
     def renew_leases(self) -> None:
         """Extend this user's leases."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             lease_sql.renew(db, self.project_id, self.user)
 
     def release_lease(self, frame_id: int, force: bool = False) -> bool:
         """Release ``frame_id``'s lease (anyone's with ``force``); True when one was released."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             return lease_sql.release(db, self.project_id, frame_id, None if force else self.user)
 
     def leases(self) -> list[lease_sql.Lease]:
         """The leases that have not lapsed."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             return lease_sql.active(db, self.project_id)
 
     @contextmanager
-    def _leasing(self) -> Iterator[psycopg.Connection]:
+    def _guarded(self) -> Iterator[psycopg.Connection]:
         db = self._online()
         try:
             yield db
@@ -578,29 +577,28 @@ class PgProjectStore(OfflineReplay):
     # -- queries for the CLI ------------------------------------------------------------------------
     def setting(self, name: str) -> Any:
         """A project setting's stored value (None when unset)."""
-        row = (
-            self._online()
-            .execute(
+        with self._guarded() as db:
+            row = db.execute(
                 "SELECT data FROM documents WHERE project_id = %s AND kind = 'setting' AND key = %s",
                 (self.project_id, name),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def frame_statuses(self) -> dict[str, int]:
         """Frame counts by review status."""
-        rows = self._online().execute("SELECT data FROM frames WHERE project_id = %s", (self.project_id,))
+        with self._guarded() as db:
+            rows = db.execute("SELECT data FROM frames WHERE project_id = %s", (self.project_id,)).fetchall()
         return status_counts(data for (data,) in rows)
 
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
         if column not in ("class_name", "source", "review", "kind"):
             raise ValueError(f"cannot group annotations by {column!r}")
-        rows = self._online().execute(
-            f"SELECT {column}, COUNT(*) FROM annotations WHERE project_id = %s GROUP BY {column}",
-            (self.project_id,),
-        )
+        with self._guarded() as db:
+            rows = db.execute(
+                f"SELECT {column}, COUNT(*) FROM annotations WHERE project_id = %s GROUP BY {column}",
+                (self.project_id,),
+            ).fetchall()
         return {key: count for key, count in rows}
 
     def count(self, table: str) -> int:
@@ -608,7 +606,8 @@ class PgProjectStore(OfflineReplay):
         if table not in ("frames", "tracks", "annotations"):
             raise ValueError(f"unknown table {table!r}")
         query = f"SELECT COUNT(*) FROM {table} WHERE project_id = %s"
-        return self._online().execute(query, (self.project_id,)).fetchone()[0]
+        with self._guarded() as db:
+            return db.execute(query, (self.project_id,)).fetchone()[0]
 
     # -- helpers ------------------------------------------------------------------------------------
     def _online(self) -> psycopg.Connection:
