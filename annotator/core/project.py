@@ -8,7 +8,7 @@ redo, persistence and views all work from the same list of changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +93,9 @@ class Project:
         self._by_frame: dict[int, dict[int, None]] = {}
         self._next_id = {"frame": 1, "track": 1, "annotation": 1}
         self._recording: list[Change] | None = None
+        #: Where new ids come from instead of this project's counters (a shared store hands out ids
+        #: reserved on its server, so annotators never pick the same one); returning None: the counters.
+        self.id_source: Callable[[str], int | None] | None = None
 
     # -- reading ------------------------------------------------------------------------------------
     def frames_in_order(self) -> list[Frame]:
@@ -157,6 +160,13 @@ class Project:
     # -- ids ----------------------------------------------------------------------------------------
     def new_id(self, kind: str) -> int:
         """A fresh id for a new frame, track or annotation (never reused within this session)."""
+        if self.id_source is not None:
+            table = self._table(kind)
+            value = self.id_source(kind)
+            while value is not None and value in table:
+                value = self.id_source(kind)
+            if value is not None:
+                return value
         value = self._next_id[kind]
         self._next_id[kind] = value + 1
         return value

@@ -60,6 +60,8 @@ class Workspace:
         store = open_store(root)
         try:
             project, entries, index = store.snapshot()
+            if isinstance(store, SharedStore):
+                project.id_source = store.reserve_id  # ids no other annotator picks
             stack = UndoStack(project, journal=store, limit=HISTORY_LIMIT)
             if keep_history:
                 stack.restore(entries, index)

@@ -73,6 +73,8 @@ from annotator.io.store_rows import ANNOTATION_COLUMNS, KnownRows
 logger = logging.getLogger(__name__)
 
 CHANNEL = "annotator_changes"
+#: Ids reserved on the server per request (see `reserve_id`).
+ID_BLOCK = 64
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _ANNOTATION_UPSERT = (
@@ -117,6 +119,7 @@ class PgProjectStore(OfflineReplay):
         self._next_reconnect = 0.0
         self._reconnect_pause = RECONNECT_EVERY_S
         self._reports: list[str] = []
+        self._id_block: list[int] = []
         #: Decoded undo steps by seq, with the digest of their stored text.
         self._history_cache: dict[int, tuple[str, HistoryEntry]] = {}
 
@@ -573,6 +576,37 @@ class PgProjectStore(OfflineReplay):
             yield db
         except psycopg.Error as error:
             raise self._failure(error) from error
+
+    # -- ids ----------------------------------------------------------------------------------------
+    def reserve_id(self, kind: str) -> int | None:
+        """A new record's id from this session's block of server-reserved ids (`Project.id_source`);
+        None while offline (the project's own counters then; a replay renumbers clashes)."""
+        if not self._id_block:
+            if self.db is None:
+                return None
+            try:
+                with self._guarded() as db:
+                    self._id_block = self._next_id_block(db)
+            except ProjectError:
+                return None
+        return self._id_block.pop(0)
+
+    def _next_id_block(self, db: psycopg.Connection) -> list[int]:
+        """The next block of ``ID_BLOCK`` ids, above every id the project holds."""
+        (start,) = db.execute("SELECT nextval('annotator_id_blocks')").fetchone()
+        (top,) = db.execute(
+            "SELECT GREATEST((SELECT MAX(id) FROM frames WHERE project_id = %s),"
+            " (SELECT MAX(id) FROM tracks WHERE project_id = %s),"
+            " (SELECT MAX(id) FROM annotations WHERE project_id = %s))",
+            (self.project_id,) * 3,
+        ).fetchone()
+        if top is not None and start <= top:  # ids made elsewhere (a copied project): jump past them
+            db.execute(
+                "SELECT setval('annotator_id_blocks', GREATEST(%s, last_value)) FROM annotator_id_blocks",
+                (top,),
+            )
+            (start,) = db.execute("SELECT nextval('annotator_id_blocks')").fetchone()
+        return list(range(start, start + ID_BLOCK))
 
     # -- queries for the CLI ------------------------------------------------------------------------
     def setting(self, name: str) -> Any:
