@@ -75,7 +75,9 @@ def team(pg_url: str, tmp_path: Path):
 
 def test_a_project_written_by_one_annotator_reopens_whole(pg_url: str) -> None:
     with Workspace.create(pg_url) as workspace:
-        a, b = workspace.push(AddFrames([Frame(0, "a", 0, cloud="a.bin"), Frame(0, "b", 1, cloud="b.bin")])).ids
+        a, b = workspace.push(
+            AddFrames([Frame(0, "a", 0, cloud="a.bin"), Frame(0, "b", 1, cloud="b.bin")])
+        ).ids
         ids = workspace.push(AddAnnotations([box(a, 2.0), box(b, 3.0)])).ids
         saved = snapshot(workspace.project)
     with Workspace.open(pg_url) as again:
