@@ -106,8 +106,9 @@ def test_a_conflicting_edit_of_one_box_is_refused_naming_who_changed_it(team) ->
     alice, bob = team
     target = next(iter(alice.project.annotations))
     moved(bob, target, 9.0)
-    with pytest.raises(ProjectChanged, match=r"annotation .* changed .*meanwhile"):
+    with pytest.raises(ProjectChanged, match=r"annotation .* changed .*meanwhile") as refused:
         moved(alice, target, 5.0)  # alice had not seen bob's move: her drag is not written
+    assert str(refused.value).startswith(f"{alice.location}: annotation {target} ")  # the project URL
     assert x_of(alice, target) == 9.0  # bob's move is loaded instead
     store = alice.store
     assert isinstance(store, PgProjectStore)
