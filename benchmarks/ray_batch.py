@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddFrames
-from annotator.core.geometry import Cuboid
-from annotator.core.records import Frame
+from annotator.core.model.records import Frame
 from annotator.io.workspace import Workspace
 from annotator.ml.preannotate import preannotate
 from annotator.ml.ray_batch import RaySettings, ray_runtime

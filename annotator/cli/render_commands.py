@@ -8,6 +8,8 @@ import logging
 import os
 from pathlib import Path
 
+from annotator.io.store_api import project_location
+
 logger = logging.getLogger(__name__)
 
 VIEWS = ("window", "perspective", "top", "side", "front", "image")
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render a frame (the window or one view) to a PNG, without a display",
         description="Render frame N of a project headless, exactly as the application draws it.",
     )
-    snap.add_argument("directory", type=Path)
+    snap.add_argument("directory", type=project_location, help="a project directory or postgresql:// URL")
     snap.add_argument("--frame", type=int, default=0, help="0-based position of the frame (default 0)")
     snap.add_argument("--view", choices=VIEWS, default="window", help="what to draw (default: window)")
     snap.add_argument("--out", type=Path, required=True, help="the PNG to write")

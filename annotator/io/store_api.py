@@ -88,6 +88,9 @@ class SharedStore(Store, Protocol):
     def leases(self) -> list[Any]:
         """The frame leases that have not lapsed (frame_id, holder, expires_at)."""
 
+    def reserve_id(self, kind: str) -> int | None:
+        """An id for a new record that no other annotator gets (None: use the project's counters)."""
+
     def take_reports(self) -> list[str]:
         """Messages for the user since the last call (offline, reconnected, replay conflicts)."""
 

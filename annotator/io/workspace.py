@@ -60,6 +60,8 @@ class Workspace:
         store = open_store(root)
         try:
             project, entries, index = store.snapshot()
+            if isinstance(store, SharedStore):
+                project.id_source = store.reserve_id  # ids no other annotator picks
             stack = UndoStack(project, journal=store, limit=HISTORY_LIMIT)
             if keep_history:
                 stack.restore(entries, index)
@@ -86,14 +88,14 @@ class Workspace:
         try:
             with self.store.locked():
                 moved = self._reload()
-                self.stack.journal = _StaleEditGuard(self.store, self.root, attempted, moved)
+                self.stack.journal = _StaleEditGuard(self.store, self.location, attempted, moved)
                 try:
                     return self.stack.push(command)
                 finally:
                     self.stack.journal = journal
         except (LookupError, ValueError) as error:  # the others' changes left it nothing to apply to
             raise ProjectChanged(
-                f"{self.root}: '{command.label}' no longer applies after another process's changes ({error})"
+                f"{self.location}: '{command.label}' no longer applies after another process's changes ({error})"
             ) from error
 
     def undo(self) -> None:
@@ -113,7 +115,7 @@ class Workspace:
         except ProjectChanged:
             self.refresh()
             raise ProjectChanged(
-                f"{self.root}: another process changed the project; its changes are loaded, try again"
+                f"{self.location}: another process changed the project; its changes are loaded, try again"
             ) from None
 
     def refresh(self) -> bool:
@@ -151,7 +153,7 @@ class _StaleEditGuard:
     first try had it when another process changed that record in between (a stale, prepared edit)."""
 
     def __init__(
-        self, store: Journal, root: Path, attempted: Sequence[Change], moved: Sequence[Change]
+        self, store: Journal, root: Location, attempted: Sequence[Change], moved: Sequence[Change]
     ) -> None:
         self.store = store
         self.root = root

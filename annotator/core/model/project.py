@@ -9,7 +9,7 @@ views all work from the same list of changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -109,6 +109,9 @@ class Project:
         #: change that is not an unreviewed proposal (`Provenance.author`), so two people's boxes can be
         #: told apart. Undo and redo restore records exactly as they were.
         self.author: str | None = None
+        #: Where new ids come from instead of this project's counters (a shared store hands out ids
+        #: reserved on its server, so annotators never pick the same one); returning None: the counters.
+        self.id_source: Callable[[str], int | None] | None = None
 
     # -- reading ------------------------------------------------------------------------------------
     def frames_in_order(self) -> list[Frame]:
@@ -175,6 +178,13 @@ class Project:
     # -- ids ----------------------------------------------------------------------------------------
     def new_id(self, kind: str) -> int:
         """A fresh id for a new frame, track or annotation (never reused within this session)."""
+        if self.id_source is not None:
+            table = self._table(kind)
+            value = self.id_source(kind)
+            while value is not None and value in table:
+                value = self.id_source(kind)
+            if value is not None:
+                return value
         value = self._next_id[kind]
         self._next_id[kind] = value + 1
         return value

@@ -73,6 +73,8 @@ from annotator.io.store_rows import ANNOTATION_COLUMNS, KnownRows
 logger = logging.getLogger(__name__)
 
 CHANNEL = "annotator_changes"
+#: Ids reserved on the server per request (see `reserve_id`).
+ID_BLOCK = 64
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _ANNOTATION_UPSERT = (
@@ -117,6 +119,7 @@ class PgProjectStore(OfflineReplay):
         self._next_reconnect = 0.0
         self._reconnect_pause = RECONNECT_EVERY_S
         self._reports: list[str] = []
+        self._id_block: list[int] = []
         #: Decoded undo steps by seq, with the digest of their stored text.
         self._history_cache: dict[int, tuple[str, HistoryEntry]] = {}
 
@@ -346,8 +349,8 @@ class PgProjectStore(OfflineReplay):
         except RecordConflict as error:
             error.changes = tuple(changes)  # type: ignore[attr-defined]  # what the workspace may retry
             raise
-        except psycopg.OperationalError as error:
-            if not self._lost(error):
+        except psycopg.Error as error:  # lost connection: journal; anything else: one named line
+            if not isinstance(error, psycopg.OperationalError) or not self._lost(error):
                 raise self._failure(error) from error
             self._go_offline(error)
             self._journal_step(changes, update)
@@ -376,8 +379,7 @@ class PgProjectStore(OfflineReplay):
         """Forget this user's undo history (others' stay)."""
         if self.read_only:
             return
-        db = self._online()
-        with db.transaction():
+        with self._guarded() as db, db.transaction():
             db.execute(
                 "DELETE FROM history WHERE project_id = %s AND user_name = %s", (self.project_id, self.user)
             )
@@ -544,7 +546,7 @@ class PgProjectStore(OfflineReplay):
     # -- leases -------------------------------------------------------------------------------------
     def acquire_lease(self, frame_id: int) -> None:
         """Lease ``frame_id`` to this user (renewing an own lease); raises `LeaseHeld` when another holds it."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             if lease_sql.acquire(db, self.project_id, frame_id, self.user) is None:
                 held = lease_sql.active(db, self.project_id, [frame_id])
                 if held:
@@ -555,53 +557,83 @@ class PgProjectStore(OfflineReplay):
 
     def renew_leases(self) -> None:
         """Extend this user's leases."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             lease_sql.renew(db, self.project_id, self.user)
 
     def release_lease(self, frame_id: int, force: bool = False) -> bool:
         """Release ``frame_id``'s lease (anyone's with ``force``); True when one was released."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             return lease_sql.release(db, self.project_id, frame_id, None if force else self.user)
 
     def leases(self) -> list[lease_sql.Lease]:
         """The leases that have not lapsed."""
-        with self._leasing() as db:
+        with self._guarded() as db:
             return lease_sql.active(db, self.project_id)
 
     @contextmanager
-    def _leasing(self) -> Iterator[psycopg.Connection]:
+    def _guarded(self) -> Iterator[psycopg.Connection]:
         db = self._online()
         try:
             yield db
         except psycopg.Error as error:
             raise self._failure(error) from error
 
+    # -- ids ----------------------------------------------------------------------------------------
+    def reserve_id(self, kind: str) -> int | None:
+        """A new record's id from this session's block of server-reserved ids (`Project.id_source`);
+        None while offline (the project's own counters then; a replay renumbers clashes)."""
+        if not self._id_block:
+            if self.db is None:
+                return None
+            try:
+                with self._guarded() as db:
+                    self._id_block = self._next_id_block(db)
+            except ProjectError:
+                return None
+        return self._id_block.pop(0)
+
+    def _next_id_block(self, db: psycopg.Connection) -> list[int]:
+        """The next block of ``ID_BLOCK`` ids, above every id the project holds."""
+        (start,) = db.execute("SELECT nextval('annotator_id_blocks')").fetchone()
+        (top,) = db.execute(
+            "SELECT GREATEST((SELECT MAX(id) FROM frames WHERE project_id = %s),"
+            " (SELECT MAX(id) FROM tracks WHERE project_id = %s),"
+            " (SELECT MAX(id) FROM annotations WHERE project_id = %s))",
+            (self.project_id,) * 3,
+        ).fetchone()
+        if top is not None and start <= top:  # ids made elsewhere (a copied project): jump past them
+            db.execute(
+                "SELECT setval('annotator_id_blocks', GREATEST(%s, last_value)) FROM annotator_id_blocks",
+                (top,),
+            )
+            (start,) = db.execute("SELECT nextval('annotator_id_blocks')").fetchone()
+        return list(range(start, start + ID_BLOCK))
+
     # -- queries for the CLI ------------------------------------------------------------------------
     def setting(self, name: str) -> Any:
         """A project setting's stored value (None when unset)."""
-        row = (
-            self._online()
-            .execute(
+        with self._guarded() as db:
+            row = db.execute(
                 "SELECT data FROM documents WHERE project_id = %s AND kind = 'setting' AND key = %s",
                 (self.project_id, name),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def frame_statuses(self) -> dict[str, int]:
         """Frame counts by review status."""
-        rows = self._online().execute("SELECT data FROM frames WHERE project_id = %s", (self.project_id,))
+        with self._guarded() as db:
+            rows = db.execute("SELECT data FROM frames WHERE project_id = %s", (self.project_id,)).fetchall()
         return status_counts(data for (data,) in rows)
 
     def count_by(self, column: str) -> dict[str, int]:
         """Annotation counts grouped by ``class_name``, ``source``, ``review`` or ``kind``."""
         if column not in ("class_name", "source", "review", "kind"):
             raise ValueError(f"cannot group annotations by {column!r}")
-        rows = self._online().execute(
-            f"SELECT {column}, COUNT(*) FROM annotations WHERE project_id = %s GROUP BY {column}",
-            (self.project_id,),
-        )
+        with self._guarded() as db:
+            rows = db.execute(
+                f"SELECT {column}, COUNT(*) FROM annotations WHERE project_id = %s GROUP BY {column}",
+                (self.project_id,),
+            ).fetchall()
         return {key: count for key, count in rows}
 
     def count(self, table: str) -> int:
@@ -609,7 +641,8 @@ class PgProjectStore(OfflineReplay):
         if table not in ("frames", "tracks", "annotations"):
             raise ValueError(f"unknown table {table!r}")
         query = f"SELECT COUNT(*) FROM {table} WHERE project_id = %s"
-        return self._online().execute(query, (self.project_id,)).fetchone()[0]
+        with self._guarded() as db:
+            return db.execute(query, (self.project_id,)).fetchone()[0]
 
     # -- helpers ------------------------------------------------------------------------------------
     def _online(self) -> psycopg.Connection:

@@ -1,0 +1,1 @@
+DROP SEQUENCE annotator_id_blocks;
