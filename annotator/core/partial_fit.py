@@ -9,7 +9,8 @@ fit here therefore:
    embankment beside a car lifts an interpolated ground, which would put the box on the wall's foot and
    take the car's lower half for ground);
 2. finds the heading with a search-based L-shape fit (`lshape_angle`: the angle whose rectangle - the
-   points' extents with the outermost 2 % left out - has the points closest to its edges), oriented
+   points' extents with the outermost 2 % left out - has the points closest to its edges; on the body's
+   points between 0.3 and 1.1 m above the ground, `body_points`, whose sides are upright), oriented
    by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
 3. takes each side's size from the points when the face along that side is seen (the sensor is beside
@@ -85,6 +86,11 @@ STRICT_EPS = 0.15
 #: its rounded flanks, seen at a slant, return points well inside the body, so a narrower span is a width
 #: partly seen, and the prior's width is kept against the face nearest the sensor.
 WIDTH_COMPLETE = 1.0
+#: The L-shape heading is searched on the object's points between these heights above the ground (m):
+#: a vehicle's body sides, below its windows (a slanted windscreen, a rounded roof and mirrors do not
+#: lie on the rectangle's edges), when at least `BODY_MIN` of them are there.
+BODY_BAND = (0.3, 1.1)
+BODY_MIN = 5
 #: Points lying more than this far (m) below the ground model around a box tell that the model runs
 #: above the real ground there (a wall, an embankment or a row of parked cars lifts an interpolated grid).
 BELOW_GROUND = 0.3
@@ -213,6 +219,14 @@ def object_points(
     if share_in.max() > 0:
         keep[int(np.argmax(share_in))] = True
     return near[keep[labels]]
+
+
+def body_points(obj: np.ndarray, ground: GroundModel) -> np.ndarray:
+    """The object points (K, 3) within `BODY_BAND` above the ground, or all of them when fewer than
+    `BODY_MIN` are there (the heading's evidence: the body's upright sides)."""
+    height = ground.height_above(obj)
+    body = obj[(height >= BODY_BAND[0]) & (height <= BODY_BAND[1])]
+    return body if len(body) >= BODY_MIN else obj
 
 
 def checked_ground(cuboid: Cuboid, points: np.ndarray, ground: GroundModel) -> GroundModel:
@@ -412,7 +426,7 @@ def _fit_gathered(
         if len(obj) < min_points:
             break
         if settings.rotate and elongated:
-            yaw = lshape_heading(obj[:, :2], settings.reference, settings.window)
+            yaw = lshape_heading(body_points(obj, ground)[:, :2], settings.reference, settings.window)
         else:
             yaw = settings.reference if settings.rotate else cuboid.yaw
         result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, settings.size_classes)

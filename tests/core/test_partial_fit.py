@@ -13,6 +13,7 @@ from annotator.core.geometry import Cuboid, bev_iou, wrap_angle
 from annotator.core.ground import GroundModel
 from annotator.core.partial_fit import (
     KEEP_MARGIN,
+    body_points,
     checked_ground,
     clearly_better,
     fit_partial,
@@ -273,3 +274,17 @@ def test_a_ground_model_that_agrees_with_the_road_is_kept() -> None:
     slope = GroundModel((4.0, -4.0), 2.0, np.tile(np.linspace(-0.5, 0.5, 12), (6, 1)))  # a gentle slope
     assert checked_ground(truth, points, slope) is slope
     assert checked_ground(truth, points, FLAT) is FLAT
+
+
+def test_the_heading_comes_from_the_body_sides_not_from_what_rides_on_the_roof() -> None:
+    truth = Cuboid((15.0, -1.0, 0.8), (4.4, 1.8, 1.6), math.radians(5.0))  # seen from behind
+    sides = visible_faces(truth)
+    sides = sides[sides[:, 2] < 1.1]  # the body below the windows: its back
+    # roof rails turned 12 degrees off the car (a rack loaded askew), dense: more returns than the back
+    rack = Cuboid((15.0, -1.0, 1.25), (3.6, 1.6, 0.1), truth.yaw + math.radians(12.0))
+    rails = [(x, y, 0.0) for x in np.arange(-1.8, 1.8, 0.02) for y in (-0.8, 0.8)]
+    rails += [(x, y, 0.0) for x in (-1.8, 1.8) for y in np.arange(-0.8, 0.8, 0.02)]
+    points = np.vstack([sides, rack.box_to_world(np.array(rails))])
+    assert len(body_points(points, FLAT)) == len(sides)
+    fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
