@@ -13,6 +13,9 @@ Data (from ../shared/data, skipped when absent):
 - Argoverse 1.1 sample log: sweeps 0-29 are the development split, 30-49 the held-out split;
 - KITTI 000000 (development) and the SUSTechPOINTS scene (held-out).
 
+Tables: perturbed boxes per class, perturbed vehicles by points inside, true boxes, and both per dataset
+(KITTI 000000 holds one pedestrian; vehicles with >= 30 points, the target's group, apart).
+
 Class sizes are the priors a user would set for each dataset's classes (typical vehicle and person sizes,
 not measured on these frames); with `--size-classes` they are also the size classes an object wider than
 its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
