@@ -13,6 +13,9 @@ Data (from ../shared/data, skipped when absent):
 - Argoverse 1.1 sample log: sweeps 0-29 are the development split, 30-49 the held-out split;
 - KITTI 000000 (development) and the SUSTechPOINTS scene (held-out).
 
+Tables: perturbed boxes per class, perturbed vehicles by points inside, true boxes, and both per dataset
+(KITTI 000000 holds one pedestrian; vehicles with >= 30 points, the target's group, apart).
+
 Class sizes are the priors a user would set for each dataset's classes (typical vehicle and person sizes,
 not measured on these frames); with `--size-classes` they are also the size classes an object wider than
 its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
@@ -213,19 +216,38 @@ def motion_hints(
     return hints
 
 
+@dataclass
+class Results:
+    """Tallies of one split: perturbed boxes per class, perturbed vehicles per point group, true boxes
+    (per class and vehicle point group), both per dataset and class (`source`), and the timing."""
+
+    per_class: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    per_bin: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    on_truth: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    per_source: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    frames: int = 0
+    median_s: float = 0.0
+
+
+def source(scene: Scene, class_name: str, count: int) -> str:
+    """A dataset-level group: the dataset, and vehicles with >= 30 points apart from the other classes."""
+    dataset = scene.name.split()[0]
+    return f"{dataset} vehicle>=30" if class_name in VEHICLES and count >= 30 else f"{dataset} {class_name}"
+
+
 def evaluate(
     split: str, seed: int = 0, min_points: int = 10, track_motion: bool = True, choose_class: bool = False
-) -> tuple[dict, dict, dict, int, float]:
-    """Fit perturbed and true boxes of a split; tallies per class, per point group (vehicles), on truth.
+) -> Results:
+    """Fit perturbed and true boxes of a split; tallies per class, per point group (vehicles), on truth,
+    per dataset.
 
     Every labelled object with at least ``min_points`` points and a class prior is perturbed at once (a
     frame of rough boxes, each the others' neighbour); the frame is fitted in one `fit_frame` call, with
     the track-motion headings (`motion_hints`) unless ``track_motion`` is False, and with the typical
     sizes as size classes (`annotator fit --size-classes`) when ``choose_class``."""
     rng = np.random.default_rng(seed)
-    per_class: dict[str, Tally] = defaultdict(Tally)
-    per_bin: dict[str, Tally] = defaultdict(Tally)
-    on_truth: dict[str, Tally] = defaultdict(Tally)
+    results = Results()
+    per_class, per_bin, on_truth = results.per_class, results.per_bin, results.on_truth
     seconds: list[float] = []
     loaded, starts_of, chosen_of, counts_of = [], [], [], []
     for scene in scenes(split):
@@ -264,6 +286,8 @@ def evaluate(
             seconds.append((time.perf_counter() - begin) / len(boxes))
             for i in chosen:
                 outcome = report.outcomes[i]
+                group = f"{tallies} {source(scene, classes[i], counts[i])}"
+                results.per_source[group].add(truths[i], boxes[i], outcome.cuboid, outcome.changed)
                 if tallies == "perturbed":
                     per_class[classes[i]].add(truths[i], boxes[i], outcome.cuboid, outcome.changed)
                     if classes[i] in VEHICLES:
@@ -276,7 +300,8 @@ def evaluate(
                         on_truth[f"vehicle {point_bin(counts[i])}"].add(
                             truths[i], boxes[i], outcome.cuboid, outcome.changed
                         )
-    return per_class, per_bin, on_truth, len(loaded), statistics.median(seconds) if seconds else 0.0
+    results.frames, results.median_s = len(loaded), statistics.median(seconds) if seconds else 0.0
+    return results
 
 
 def o_known(obj: Object) -> bool:
@@ -287,11 +312,11 @@ def o_known(obj: Object) -> bool:
 def print_table(title: str, tallies: dict[str, Tally]) -> None:
     """Mean BEV IoU before/after and the median heading error per group."""
     print(f"\n{title}")
-    print(f"{'group':<18}{'boxes':>6}{'IoU before':>12}{'IoU after':>11}{'heading err':>13}{'changed':>9}")
+    print(f"{'group':<34}{'boxes':>6}{'IoU before':>12}{'IoU after':>11}{'heading err':>13}{'changed':>9}")
     for name, tally in sorted(tallies.items()):
         n = len(tally.after)
         print(
-            f"{name:<18}{n:>6}{statistics.fmean(tally.before):>12.3f}{statistics.fmean(tally.after):>11.3f}"
+            f"{name:<34}{n:>6}{statistics.fmean(tally.before):>12.3f}{statistics.fmean(tally.after):>11.3f}"
             f"{math.degrees(statistics.median(tally.heading)):>12.1f}°{tally.changed:>9}"
         )
 
@@ -305,13 +330,17 @@ def main() -> None:
     args = parser.parse_args()
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
-        per_class, per_bin, on_truth, frames, median_s = evaluate(
-            split, args.seed, track_motion=not args.no_track_motion
+        results = evaluate(
+            split, args.seed, track_motion=not args.no_track_motion, choose_class=args.size_classes
         )
-        print(f"\n=== {split}: {frames} frames, median fit time {median_s * 1000:.1f} ms per box")
-        print_table("perturbed boxes, per class", per_class)
+        per_bin, on_truth = results.per_bin, results.on_truth
+        print(
+            f"\n=== {split}: {results.frames} frames, median fit time {results.median_s * 1000:.1f} ms per box"
+        )
+        print_table("perturbed boxes, per class", results.per_class)
         print_table("perturbed vehicles (car/vehicle/van), by points inside", per_bin)
         print_table("true boxes fitted (must stay >= 0.95)", on_truth)
+        print_table("per dataset (vehicles >= 30 points apart)", results.per_source)
         dense = [t for name, t in per_bin.items() if name not in ("<10", "10-29")]
         before = statistics.fmean(v for t in dense for v in t.before) if dense else float("nan")
         after = statistics.fmean(v for t in dense for v in t.after) if dense else float("nan")

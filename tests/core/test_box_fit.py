@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from annotator.core.cuboids.box_fit import fit_frame, refit_keep_size
+from annotator.core.cuboids.box_fit import already_fits, fit_frame, refit_keep_size
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.cuboid_ops import flip_heading, move_local, quarter_turn, resize, rotate
 from annotator.core.cuboids.overlap import bev_iou
@@ -84,3 +84,25 @@ def test_refit_keep_size_places_the_box_against_the_seen_side() -> None:
     assert moved.center[0] == pytest.approx(12.0, abs=0.05)
     assert moved.center[1] == pytest.approx(0.0, abs=0.05)
     assert refit_keep_size(predicted, seen[:3], 0.0) == predicted
+
+
+def back_face(box: Cuboid, across: tuple[float, float], count: int = 12) -> np.ndarray:
+    """Points on the back face of ``box`` (its -x face) between ``across`` (box-local y), at mid height."""
+    local = np.zeros((count, 3))
+    local[:, 0] = -box.size[0] / 2.0
+    local[:, 1] = np.linspace(across[0], across[1], count)
+    return box.box_to_world(local)
+
+
+def test_a_far_truck_whose_flank_is_seen_edge_on_already_fits_its_few_back_points() -> None:
+    # 100 m ahead, the sensor 5 cm outside the plane of its left flank: the flank is seen edge-on, and the
+    # back shows only part of its width; the points cannot place the flank, so the drawn box stands
+    truck = Cuboid((100.0, -1.3, 1.6), (8.0, 2.5, 3.2), 0.0)
+    points = back_face(truck, (-0.5, 0.6))
+    assert already_fits(truck, truck, points)
+
+
+def test_a_flank_seen_at_a_clear_angle_must_reach_its_points() -> None:
+    truck = Cuboid((20.0, -4.0, 1.6), (8.0, 2.5, 3.2), 0.0)  # the left flank faces the sensor at ~8 degrees
+    points = back_face(truck, (-0.5, 0.6))
+    assert not already_fits(truck, truck, points)

@@ -13,6 +13,8 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.cuboids.partial_fit import (
     KEEP_MARGIN,
+    body_points,
+    checked_ground,
     clearly_better,
     fit_partial,
     lshape_angle,
@@ -243,3 +245,48 @@ def test_a_far_truck_whose_top_no_beam_reaches_takes_the_prior_height() -> None:
     car = Cuboid((14.0, 2.0, 0.75), (4.4, 1.8, 1.5), 0.0)
     seen = fit_partial(perturbed(car), visible_faces(car), FLAT, CAR_PRIOR)
     assert seen.cuboid.size[2] == pytest.approx(1.3, abs=0.01)  # its roof seen: the points' top
+
+
+def road_around(box: Cuboid, reach: float = 2.0, spacing: float = 0.2) -> np.ndarray:
+    """Road points (z = 0) within ``reach`` of the box's footprint, none under it."""
+    xs = np.arange(-box.size[0] / 2 - reach, box.size[0] / 2 + reach, spacing)
+    ys = np.arange(-box.size[1] / 2 - reach, box.size[1] / 2 + reach, spacing)
+    local = np.array([(x, y, 0.0) for x in xs for y in ys])
+    world = box.box_to_world(local)
+    world[:, 2] = 0.0
+    return world[~box.replace(size=(box.size[0], box.size[1], 10.0)).points_inside(world)]
+
+
+def test_a_ground_model_lifted_by_a_wall_beside_a_car_does_not_lift_its_box() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = np.vstack([visible_faces(truth), road_around(truth)])
+    # a wall beside the car lifts the interpolated ground: 0 m up to y = 0, 3 m from y = 2 (the car's middle)
+    heights = np.array([[0.0] * 12] * 3 + [[3.0] * 12] * 3)
+    lifted = GroundModel((4.0, -4.0), 2.0, heights)
+    assert lifted.height_at(np.array(truth.center[:2])) > 0.5
+    fit = fit_partial(perturbed(truth), points, lifted, CAR_PRIOR)
+    assert fit.usable
+    assert abs(fit.cuboid.z_range()[0]) < 0.1  # on the road, not on the wall's foot
+    assert bev_iou(fit.cuboid, truth) > 0.8
+
+
+def test_a_ground_model_that_agrees_with_the_road_is_kept() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))
+    points = np.vstack([visible_faces(truth), road_around(truth)])
+    slope = GroundModel((4.0, -4.0), 2.0, np.tile(np.linspace(-0.5, 0.5, 12), (6, 1)))  # a gentle slope
+    assert checked_ground(truth, points, slope) is slope
+    assert checked_ground(truth, points, FLAT) is FLAT
+
+
+def test_the_heading_comes_from_the_body_sides_not_from_what_rides_on_the_roof() -> None:
+    truth = Cuboid((15.0, -1.0, 0.8), (4.4, 1.8, 1.6), math.radians(5.0))  # seen from behind
+    sides = visible_faces(truth)
+    sides = sides[sides[:, 2] < 1.1]  # the body below the windows: its back
+    # roof rails turned 12 degrees off the car (a rack loaded askew), dense: more returns than the back
+    rack = Cuboid((15.0, -1.0, 1.25), (3.6, 1.6, 0.1), truth.yaw + math.radians(12.0))
+    rails = [(x, y, 0.0) for x in np.arange(-1.8, 1.8, 0.02) for y in (-0.8, 0.8)]
+    rails += [(x, y, 0.0) for x in (-1.8, 1.8) for y in np.arange(-0.8, 0.8, 0.02)]
+    points = np.vstack([sides, rack.box_to_world(np.array(rails))])
+    assert len(body_points(points, FLAT)) == len(sides)
+    fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)

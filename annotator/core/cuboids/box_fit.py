@@ -22,6 +22,7 @@ from annotator.core.cuboids.overlap import bev_intersection_area
 from annotator.core.cuboids.partial_fit import (
     EDGE_BAND,
     KEEP_MARGIN,
+    checked_ground,
     clearly_better,
     fit_partial,
     object_points,
@@ -43,6 +44,9 @@ GATHER_MARGIN = 2.0
 HOLDS_SHARE = 0.95
 HEADING_TOLERANCE = math.radians(6.0)
 FACE_TOLERANCE = 0.25
+#: A face the sensor sees at less than this sine of the angle between the face and the line of sight is
+#: seen edge-on: its points cannot place it (see `already_fits`).
+GRAZING = 0.05
 
 
 @dataclass
@@ -90,7 +94,7 @@ def already_fits(
     mirrors), its heading is the fit's (within `HEADING_TOLERANCE`) or explains the points about as well
     (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`), and each face it turns to the
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
-    see are the box's own business (a fit cannot know them better), and so is a face that lies mostly
+    see, or sees almost edge-on (`GRAZING`: a far truck's flank seen so shows only its near end), are the box's own business (a fit cannot know them better), and so is a face that lies mostly
     behind nearer returns (``occlusion``: a car in front hides where this one begins) while the box is no
     larger along it than the fit (which sizes a side it cannot see from the prior)."""
     if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
@@ -104,8 +108,8 @@ def already_fits(
     half = np.asarray(cuboid.size) / 2.0
     for axis in (0, 1):
         for sign in (-1.0, 1.0):
-            if eye[axis] * sign <= half[axis]:
-                continue  # the sensor does not face this face
+            if (eye[axis] * sign - half[axis]) < GRAZING * float(np.hypot(*eye[:2])):
+                continue  # the sensor does not face this face, or sees it at a grazing angle
             gap = half[axis] - sign * (local[:, axis].max() if sign > 0 else local[:, axis].min())
             if gap <= FACE_TOLERANCE:
                 continue
@@ -150,6 +154,7 @@ def fit_box(
     hidden behind nearer returns, ``occlusion``, are not held against it); a weak
     fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
     """
+    ground = checked_ground(cuboid, points, ground)  # the points the fit goes by stand on the same ground
     partial = fit_partial(
         cuboid,
         points,

@@ -4,9 +4,13 @@ A LiDAR sees the faces of an object that face the sensor: a car from behind show
 full) and maybe a bit of its roof, a car from the side shows one long side (its length, in full). The
 fit here therefore:
 
-1. keeps the object's points: non-ground points around the box, in clusters that lie mostly in the box;
+1. keeps the object's points: non-ground points around the box, in clusters that lie mostly in the box
+   (the ground model is checked against the road beside the box first, `checked_ground`: a wall or an
+   embankment beside a car lifts an interpolated ground, which would put the box on the wall's foot and
+   take the car's lower half for ground);
 2. finds the heading with a search-based L-shape fit (`lshape_angle`: the angle whose rectangle - the
-   points' extents with the outermost 2 % left out - has the points closest to its edges), oriented
+   points' extents with the outermost 2 % left out - has the points closest to its edges; on the body's
+   points between 0.3 and 1.1 m above the ground, `body_points`, whose sides are upright), oriented
    by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
 3. takes each side's size from the points when the face along that side is seen (the sensor is beside
@@ -83,6 +87,22 @@ STRICT_EPS = 0.15
 #: its rounded flanks, seen at a slant, return points well inside the body, so a narrower span is a width
 #: partly seen, and the prior's width is kept against the face nearest the sensor.
 WIDTH_COMPLETE = 1.0
+#: The L-shape heading is searched on the object's points between these heights above the ground (m):
+#: a vehicle's body sides, below its windows (a slanted windscreen, a rounded roof and mirrors do not
+#: lie on the rectangle's edges), when at least `BODY_MIN` of them are there.
+BODY_BAND = (0.3, 1.1)
+BODY_MIN = 5
+#: Points lying more than this far (m) below the ground model around a box tell that the model runs
+#: above the real ground there (a wall, an embankment or a row of parked cars lifts an interpolated grid).
+BELOW_GROUND = 0.3
+#: ... when at least this share of the points beside the box (and `MIN_BELOW` of them) do.
+BELOW_SHARE = 0.1
+MIN_BELOW = 15
+#: ... and when the model's heights under the box's corners (grown by 1 m) differ by more than this (m): a
+#: ground that steep under a car is a model's step, not a road.
+STEEP_GROUND = 0.8
+#: The ground taken instead: this low percentile of the heights of the points beside the box.
+LOW_PERCENTILE = 2.0
 
 
 @dataclass(frozen=True)
@@ -200,6 +220,36 @@ def object_points(
     if share_in.max() > 0:
         keep[int(np.argmax(share_in))] = True
     return near[keep[labels]]
+
+
+def body_points(obj: np.ndarray, ground: GroundModel) -> np.ndarray:
+    """The object points (K, 3) within `BODY_BAND` above the ground, or all of them when fewer than
+    `BODY_MIN` are there (the heading's evidence: the body's upright sides)."""
+    height = ground.height_above(obj)
+    body = obj[(height >= BODY_BAND[0]) & (height <= BODY_BAND[1])]
+    return body if len(body) >= BODY_MIN else obj
+
+
+def checked_ground(cuboid: Cuboid, points: np.ndarray, ground: GroundModel) -> GroundModel:
+    """``ground``, or a flat ground at the low points beside the box when the model is steep under it
+    (`STEEP_GROUND`) and runs clearly above the points beside it (`BELOW_GROUND`, `BELOW_SHARE`): a box
+    must not stand on a wall's or a hedge's foot, and the object's lower points must not count as
+    ground. Only points beside the box (within `GATHER_MARGIN` of it, outside its footprint) tell: the
+    road the object stands on, not the object's own lower body."""
+    pts = np.asarray(points, dtype=np.float64)[:, :3]
+    if len(pts) < MIN_BELOW:
+        return ground
+    footprint = cuboid.replace(size=(cuboid.size[0], cuboid.size[1], 1e6))
+    beside = pts[cuboid.points_inside(pts, GATHER_MARGIN) & ~footprint.points_inside(pts)]
+    if len(beside) < MIN_BELOW:
+        return ground
+    corners = cuboid.replace(size=tuple(s + 2.0 for s in cuboid.size)).corners()[:4, :2]
+    if np.ptp(ground.height_at(np.vstack([corners, cuboid.corners()[:4, :2]]))) <= STEEP_GROUND:
+        return ground
+    below = int(np.sum(ground.height_above(beside) < -BELOW_GROUND))
+    if below < max(MIN_BELOW, BELOW_SHARE * len(beside)):
+        return ground
+    return GroundModel.flat(float(np.percentile(beside[:, 2], LOW_PERCENTILE)))
 
 
 def _side(
@@ -338,6 +388,7 @@ def fit_partial(
     that fit is taken if it holds. The result's ``reason`` is set when the fit is too weak to use.
     """
     prior = np.asarray(cuboid.size if prior_size is None else prior_size, dtype=np.float64)
+    ground = checked_ground(cuboid, points, ground)
     reference = cuboid.yaw if heading_hint is None else heading_hint
     window = TURN_WINDOW if hint_window is None else min(hint_window, TURN_WINDOW)
     settings = _Settings(prior, reference, window, sensor_xy, min_points, rotate, size_classes)
@@ -376,7 +427,7 @@ def _fit_gathered(
         if len(obj) < min_points:
             break
         if settings.rotate and elongated:
-            yaw = lshape_heading(obj[:, :2], settings.reference, settings.window)
+            yaw = lshape_heading(body_points(obj, ground)[:, :2], settings.reference, settings.window)
         else:
             yaw = settings.reference if settings.rotate else cuboid.yaw
         result = _fit_pass(current, obj, ground, prior, yaw, sensor_xy, settings.size_classes)
