@@ -21,6 +21,8 @@ from annotator.io.pointcloud import PointCloud, read_point_cloud, write_pcd, wri
 HERE = Path(__file__).parent
 
 #: Reads one file in a fresh interpreter: prints the error (or "read") and the seconds and peak memory.
+#: The peak is the interpreter's own (VmHWM of its address space): Linux carries ``ru_maxrss`` over from
+#: the parent across fork and exec, so a large test process (a Ray runtime in it) would be counted too.
 CHILD = """
 import json, resource, sys, time
 from annotator.core.errors import AnnotatorError
@@ -30,7 +32,11 @@ try:
     read_point_cloud(sys.argv[1]); outcome = "read"
 except AnnotatorError as error:
     outcome = str(error)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+try:
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0]) * 1024
+except (OSError, IndexError):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - start, "peak": peak}))
 """
 

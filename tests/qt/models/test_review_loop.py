@@ -156,7 +156,7 @@ def test_accept_all_confident_takes_this_frame_and_says_how_many_where(review_wi
 def test_ctrl_y_is_a_redo_key_also_where_the_platform_binds_only_ctrl_shift_z(monkeypatch) -> None:
     from PySide6.QtGui import QKeySequence
 
-    from annotator.qt.app.launch import actions
+    from annotator.qt.app import actions
 
     class X11Keys(QKeySequence):  # what Qt's xcb platform (GNOME) binds Redo to
         @staticmethod
