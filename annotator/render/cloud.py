@@ -102,9 +102,20 @@ class PreparedCloud:
             self._coarse_set = self.subset(self.coarse)
         return self._coarse_set
 
-    def indices_near(self, cuboid: Cuboid, margin: float) -> np.ndarray:
-        """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side."""
-        return self.index.indices_inside(cuboid, margin)
+    def strided(self, first: int, stop: int, parts: int) -> PointSet:
+        """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
+        ``k`` holds every ``parts``-th point from ``k``): each part is a uniform sample of the cloud, so
+        drawing them one after another fills in detail evenly (copies)."""
+
+        def gather(values: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.concatenate([values[k::parts] for k in range(first, stop)]))
+
+        return PointSet(gather(self.xyz), {name: gather(values) for name, values in self.scalars.items()})
+
+    def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
+        """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
+        ``limit``: an even sample of about that many when there are more)."""
+        return self.index.indices_inside(cuboid, margin, limit)
 
     def inside(self, cuboid: Cuboid) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""

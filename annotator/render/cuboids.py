@@ -286,6 +286,15 @@ class LabelRoom:
         return [entry[3] for entry in kept]
 
 
+def _also_in(indices: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The sorted ``indices`` that are also in the sorted ``within`` (binary search: no mask the size of
+    the cloud)."""
+    if len(within) == 0 or len(indices) == 0:
+        return indices[:0]
+    position = np.minimum(np.searchsorted(within, indices), len(within) - 1)
+    return indices[within[position] == indices]
+
+
 def inside_points(
     cloud: PreparedCloud, items: Sequence[CuboidItem], within: np.ndarray | None = None
 ) -> PointSet:
@@ -295,14 +304,10 @@ def inside_points(
     """
     chunks: list[np.ndarray] = []
     colors: list[np.ndarray] = []
-    keep = None
-    if within is not None:  # a mask: one lookup per point instead of a set intersection per box
-        keep = np.zeros(len(cloud.xyz), dtype=bool)
-        keep[within] = True
     for item in items:
         indices = cloud.inside(item.cuboid)
-        if keep is not None:
-            indices = indices[keep[indices]]
+        if within is not None:
+            indices = _also_in(indices, within)
         if len(indices):
             chunks.append(indices)
             colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))
