@@ -92,6 +92,10 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
         window.resize(VIEW_SIZE[0] + 40, VIEW_SIZE[1] * 5 // 3 + 120)
         for _ in range(5):
             app.processEvents()
+        canvas = grid.perspective.canvas  # panels beside the views take width: make the view 1600 wide
+        window.resize(window.width() + VIEW_SIZE[0] - canvas.width(), window.height())
+        for _ in range(5):
+            app.processEvents()
         title = grid.perspective.title.sizeHint().height()
         grid.setSizes([VIEW_SIZE[1] + title, grid.height() - VIEW_SIZE[1] - title])
         for _ in range(5):

@@ -501,7 +501,7 @@ class PointIndex:
         lo, hi = corners.min(axis=0) - margin, corners.max(axis=0) + margin
         found = self.candidates(lo, hi)
         if limit is not None and len(found) > 2 * limit:
-            found = found[:: len(found) // (2 * limit)]  # about half the cells' points are in the box
+            found = found[:: -(-len(found) // (2 * limit))]  # about half the cells' points are in the box
         inside = cuboid.points_inside(self.points[found], margin)
         return np.sort(found[inside])
 

@@ -102,8 +102,18 @@ class Scene:
         self.reset_clipping()
 
     def reset_clipping(self) -> None:
-        """Fit the near and far planes to the visible props."""
-        self._renderer.ResetCameraClippingRange()
+        """Fit the near and far planes to the visible props of the cloud and overlay layers (boxes may
+        reach past the cloud; a change of the planes redraws the cloud layer)."""
+        cloud = self._renderer.ComputeVisiblePropBounds()
+        overlay = self.picture.overlay.ComputeVisiblePropBounds()
+        valid = [b for b in (cloud, overlay) if b[0] <= b[1]]
+        if not valid:
+            self._renderer.ResetCameraClippingRange()
+            return
+        bounds = [
+            min(b[axis] for b in valid) if axis % 2 == 0 else max(b[axis] for b in valid) for axis in range(6)
+        ]
+        self._renderer.ResetCameraClippingRange(*bounds)
 
     def viewport_size(self) -> tuple[int, int]:
         """Width and height in pixels of the area the scene draws in."""
@@ -370,7 +380,11 @@ class OrthoScene(Scene):
         if drawn is not None and drawn[0] is cloud and _same_indices(drawn[1], crop):
             return
         self._drawn = (cloud, crop)
-        self.points.full.set_points(cloud.coarse_points() if crop is None else cloud.subset(crop))
+        if crop is None:
+            self.points.full.set_points(cloud.coarse_points())
+        else:  # the three views draw the same crop: copy its points once
+            key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
+            self.points.full.set_points(self._shared.get(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud
