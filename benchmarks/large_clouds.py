@@ -71,7 +71,7 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
-    from viewer_lod import StallMeter, open_window  # sibling script
+    from viewer_lod import StallMeter, move_frames, open_window  # sibling script
 
     from annotator.core.edits import AddAnnotations, AddFrames
     from annotator.core.geometry import Cuboid
@@ -128,15 +128,9 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
         full = time.perf_counter() - start
         stall_open = meter.stop()
 
-        camera = perspective.scene.renderer.GetActiveCamera()
-        move = []
-        for _ in range(moves):
-            perspective.begin_motion()
-            camera.Azimuth(2.0)
-            move.append(perspective.render_now())
+        move = move_frames(window, moves, lod=True)  # ends with the camera at rest
         meter.start()
         rest = time.perf_counter()
-        perspective.lod.rest()
         wait(settled)
         refine = time.perf_counter() - rest
         stall_refine = meter.stop()

@@ -11,7 +11,7 @@ from annotator.core.geometry import Cuboid
 from annotator.render.camera import CameraPose, default_pose
 from annotator.render.cloud import prepare_cloud
 from annotator.render.cuboids import CuboidItem
-from annotator.render.offscreen import capture, create_render_window
+from annotator.render.offscreen import capture
 from annotator.render.scene import OrthoScene, PerspectiveScene
 from annotator.render.style import DisplayOptions
 
@@ -21,19 +21,9 @@ RED = (230, 40, 40)
 
 @pytest.fixture
 def cloud():
-    rng = np.random.default_rng(5)
-    xyz = np.column_stack(
-        [rng.uniform(-30, 30, 30_000), rng.uniform(-30, 30, 30_000), rng.normal(-1.7, 0.3, 30_000)]
-    )
+    """A 60 m square of ground points, 1.7 m below the sensor, over the sample budget."""
+    xyz = np.random.default_rng(5).normal((0.0, 0.0, -1.7), (17.0, 17.0, 0.3), (30_000, 3))
     return prepare_cloud(xyz.astype(np.float32), lod_budget=8_000)
-
-
-@pytest.fixture
-def window():
-    render_window = create_render_window(offscreen=True)
-    render_window.SetSize(320, 240)
-    yield render_window
-    render_window.Finalize()
 
 
 def _scene(cloud, window) -> PerspectiveScene:
@@ -44,6 +34,11 @@ def _scene(cloud, window) -> PerspectiveScene:
     scene.set_cuboids([CuboidItem(1, BOX, RED, "Car 1")], selected=1)
     scene.set_camera_pose(default_pose(cloud.bounds))
     return scene
+
+
+def _differing(a: np.ndarray, b: np.ndarray) -> int:
+    """How many pixels differ between two pictures."""
+    return int((a != b).any(axis=2).sum())
 
 
 def _red(pixels: np.ndarray) -> np.ndarray:
@@ -62,7 +57,8 @@ def test_a_box_edit_draws_over_the_kept_cloud_picture_without_drawing_the_cloud(
     assert scene.picture.mode == "reuse" and scene.picture.draws == draws  # the cloud was not drawn
     assert _red(edited).sum() > 30 and not np.array_equal(_red(edited), before)  # the box moved
     scene.picture.invalidate()
-    assert np.array_equal(capture(window), edited)  # the same pixels as drawing everything afresh
+    assert _differing(capture(window), edited) < 20  # the pixels of drawing everything afresh (points at
+    # equal depth may swap colours in a few pixels)
     assert scene.picture.mode == "draw"
 
 
@@ -82,7 +78,7 @@ def test_camera_moves_and_display_changes_draw_the_cloud_layer(cloud, window) ->
     scene.set_options(DisplayOptions(point_size=4.0, color_mode="distance"))
     window.Render()
     assert scene.picture.draws == draws + 3
-    window.SetSize(300, 200)
+    window.SetSize(360, 240)
     window.Render()
     assert scene.picture.draws == draws + 4
 
@@ -103,14 +99,13 @@ def test_a_kept_picture_hides_boxes_behind_points_as_a_full_redraw_does(window) 
     reused = capture(window)
     assert scene.picture.mode == "reuse"
     scene.picture.invalidate()
-    full = capture(window)  # the kept depth hides the box as a full draw does (points drawn at equal
-    assert _red(full).sum() == _red(reused).sum()  # depth on the wall may swap a few pixels' colours)
-    assert int((full != reused).any(axis=2).sum()) < 20
+    full = capture(window)  # the kept depth hides the box as a full draw does
+    assert _red(full).sum() == _red(reused).sum() and _differing(full, reused) < 20
     assert scene.picture.mode == "draw"
     scene.set_camera_pose(CameraPose(position=(15.0, 0.0, 0.0), focal_point=(10.0, 0.0, 0.0)))
     with_box = capture(window)  # seen from the other side, in front of the wall, the box shows (the near
     scene.set_cuboids([], selected=None)  # plane fits the boxes too, not only the cloud)
-    assert int((capture(window) != with_box).any(axis=2).sum()) > 100
+    assert _differing(capture(window), with_box) > 100
 
 
 def test_orthographic_views_keep_their_picture_when_only_another_box_changes(cloud, window) -> None:

@@ -13,7 +13,7 @@ from annotator.core.geometry import Cuboid
 from annotator.render.camera import bird_eye_pose, default_pose
 from annotator.render.cloud import prepare_cloud, sample_indices
 from annotator.render.cuboids import CuboidItem, inside_points, wireframe
-from annotator.render.offscreen import capture, count_foreground, create_render_window
+from annotator.render.offscreen import capture, count_foreground
 from annotator.render.overlays import grid_geometry, ring_geometry
 from annotator.render.scene import OrthoScene, PerspectiveScene
 from annotator.render.style import DisplayOptions
@@ -31,14 +31,6 @@ def cloud():
     box = BOX.box_to_world((rng.random((2_000, 3)) - 0.5) * np.asarray(BOX.size))
     xyz = np.concatenate([ground, box]).astype(np.float32)
     return prepare_cloud(xyz, {"intensity": rng.random(len(xyz)).astype(np.float32)}, lod_budget=4_000)
-
-
-@pytest.fixture
-def window():
-    render_window = create_render_window(offscreen=True)
-    render_window.SetSize(400, 300)
-    yield render_window
-    render_window.Finalize()
 
 
 def test_prepared_cloud_has_scalars_ranges_and_a_sample(cloud) -> None:
