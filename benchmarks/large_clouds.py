@@ -10,6 +10,7 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
   refine    seconds from the camera coming to rest to the full detail again;
   nudge     milliseconds from a keyboard nudge of the selected box (Move forward) to all views redrawn
             (median over ``--nudges``; the edit is committed to the project store on the way);
+  persp     of which the perspective view's render, milliseconds (median);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining and nudging;
   rss       the child's peak resident memory (MiB), generation of the cloud excluded (done beforehand);
   labelCloud  labelCloud's peak resident memory for the same file (with ``--labelcloud PYTHON``).
@@ -137,13 +138,15 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
 
         window.document.select(window.document.cuboids()[0].id)
         wait(settled)
-        nudge = []
+        nudge, redraw = [], []
         meter.start()
         for step in range(nudges):
-            begin = time.perf_counter()
+            begin, renders = time.perf_counter(), perspective.render_count
             window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
             wait(settled)
             nudge.append((time.perf_counter() - begin) * 1000.0)
+            if perspective.render_count > renders:
+                redraw.append(perspective.last_render_ms)
             for _ in range(3):  # let the key-run end between nudges, as a user pausing would
                 app.processEvents()
         stall_nudge = meter.stop()
@@ -156,6 +159,7 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
             "move_ms": statistics.median(move),
             "refine_s": refine,
             "nudge_ms": statistics.median(nudge),
+            "nudge_perspective_ms": statistics.median(redraw) if redraw else 0.0,
             "stall_ms": max(stall_open, stall_refine, stall_nudge) * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
             "rss_mib": peak_rss_mib(),
@@ -187,7 +191,7 @@ def main() -> int:
         print("RESULT " + json.dumps(measure(args.one, args.moves, args.nudges)), flush=True)
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
-    header = f"{'points':>6} {'open s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} "
+    header = f"{'points':>6} {'open s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} {'persp':>6} "
     header += f"{'stall ms':>8} {'edit stall':>10} {'RSS MiB':>8}"
     print(header + (f" {'labelCloud MiB':>14}" if args.labelcloud else ""), flush=True)
     for text in args.sizes.split(","):
@@ -199,7 +203,8 @@ def main() -> int:
             continue
         line = (
             f"{text + 'M':>6} {result['open_s']:7.2f} {result['full_s']:7.2f} {result['move_ms']:8.1f} "
-            f"{result['refine_s']:8.2f} {result['nudge_ms']:8.1f} {result['stall_ms']:8.0f} "
+            f"{result['refine_s']:8.2f} {result['nudge_ms']:8.1f} {result.get('nudge_perspective_ms', 0.0):6.1f} "
+            f"{result['stall_ms']:8.0f} "
             f"{result['stall_nudge_ms']:10.0f} {result['rss_mib']:8.0f}"
         )
         if args.labelcloud:

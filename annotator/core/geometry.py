@@ -425,6 +425,16 @@ def _canonical_key(box: Cuboid) -> tuple[float, ...]:
 
 
 # -- many points against many boxes ----------------------------------------------------------------
+def _counting_order(keys: np.ndarray) -> np.ndarray:
+    """The stable sorting order of non-negative int32 ``keys`` below 2**32, as two radix sorts of 16-bit
+    halves (numpy sorts 16-bit integers by radix: ~1.6x faster than one stable sort of int32)."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = (keys >> 16).astype(np.uint16)
+    if not high.any():
+        return order
+    return order[np.argsort(high[order], kind="stable")]
+
+
 #: Most cells of a `PointIndex` grid (its cell table holds one int32 per cell, plus one).
 GRID_MAX_CELLS = 1 << 22
 #: Points per grid cell aimed at (few cells per box, few points per cell outside the box).
@@ -469,7 +479,7 @@ class PointIndex:
         shape = (int(extent[0] / cell) + 1, int(extent[1] / cell) + 1)
         self._origin, self._cell, self._shape = lo, cell, shape
         keys = self._column(x) * shape[1] + self._row(y)
-        self._order = np.argsort(keys, kind="stable").astype(index_type)
+        self._order = _counting_order(keys).astype(index_type)
         counts = np.bincount(keys, minlength=shape[0] * shape[1])
         self._starts = np.zeros(len(counts) + 1, dtype=index_type)
         np.cumsum(counts, out=self._starts[1:])
