@@ -80,6 +80,16 @@ class DetailRefiner(QObject):
         self._parts = 0
         self._timer.stop()
 
+    def finish(self) -> None:
+        """Add the rest of the detail now, chunk after chunk without returning to the event loop (for
+        snapshots: the window may wait)."""
+        self._timer.stop()
+        steps = 2 * self._parts + 2  # each step adds a part or more; a restart may happen once
+        while self.active and steps:
+            self._step()
+            self._timer.stop()
+            steps -= 1
+
     def _step(self) -> None:
         scene, parts, first = self._view.scene, self._parts, self._next
         cloud = scene.cloud

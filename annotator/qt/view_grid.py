@@ -101,6 +101,7 @@ class ViewGrid(QSplitter):
         self.perspective.lod.rest()
         for view in self.views:
             view.render_now()
+        self.perspective.refiner.finish()
 
     def capture(self, name: str) -> np.ndarray:
         """Pixels of one view: ``perspective``, ``top``, ``side`` or ``front``."""

@@ -108,7 +108,7 @@ class PerspectiveView(SceneView):
     def _cloud_layer_drawn(self) -> None:
         """The cloud layer was drawn afresh (camera, cloud or colours changed): at rest, add the detail."""
         self.scene.refined = 0
-        if self.scene.detail == "full":
+        if self.scene.detail == "full" and self.scene.picture.enabled:  # chunks need the kept picture
             self.refiner.start()
         else:
             self.refiner.cancel()

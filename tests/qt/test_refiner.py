@@ -86,3 +86,11 @@ def test_a_small_cloud_is_drawn_whole_with_no_chunks(view, qtbot) -> None:
     qtbot.waitUntil(lambda: not view._render_pending, timeout=5_000)
     assert not view.refining and view.refiner.chunks == 0
     assert view.scene.drawn_points == 3_000
+
+
+def test_finish_adds_the_whole_detail_at_once_for_snapshots(view, cloud) -> None:
+    view.set_cloud(cloud)
+    view.lod.rest()
+    view.render_now()
+    view.refiner.finish()
+    assert view.detail == "full" and view.scene.drawn_points == len(cloud)
