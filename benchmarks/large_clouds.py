@@ -67,8 +67,9 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
-    """Open ``cloud`` in a main window and measure it (see the module docstring)."""
+def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dict[str, float]:
+    """Open ``cloud`` in a main window and measure it (see the module docstring); without ``wait_full``
+    the full detail is not waited for (it keeps coming in while the camera moves and boxes are nudged)."""
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
@@ -106,9 +107,9 @@ def measure(cloud: Path, moves: int, nudges: int) -> dict[str, float]:
 
         def settled() -> bool:
             return (
-                perspective.detail == "full"
+                (perspective.detail if wait_full else perspective.scene.detail) == "full"
                 and not grid.scheduler.waiting
-                and not getattr(perspective, "refining", False)
+                and not (wait_full and getattr(perspective, "refining", False))
             )
 
         def wait(condition, timeout: float = 600.0) -> None:
@@ -185,10 +186,12 @@ def main() -> int:
     parser.add_argument("--labelcloud", help="a Python with labelCloud 1.1.1 installed: measure its RSS too")
     parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
+    parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: measure this cloud
     args = parser.parse_args()
     if args.one is not None:
-        print("RESULT " + json.dumps(measure(args.one, args.moves, args.nudges)), flush=True)
+        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full)
+        print("RESULT " + json.dumps(result), flush=True)
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
     header = f"{'points':>6} {'open s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} {'persp':>6} "
@@ -197,6 +200,7 @@ def main() -> int:
     for text in args.sizes.split(","):
         path = cloud_file(args.cache, float(text))
         child = [sys.executable, __file__, "--one", str(path), "--moves", str(args.moves)]
+        child += ["--no-full"] if args.no_full else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text + 'M':>6} failed (see stderr)", flush=True)
