@@ -296,11 +296,15 @@ def _also_in(indices: np.ndarray, within: np.ndarray) -> np.ndarray:
 
 
 def inside_points(
-    cloud: PreparedCloud, items: Sequence[CuboidItem], within: np.ndarray | None = None
+    cloud: PreparedCloud,
+    items: Sequence[CuboidItem],
+    within: np.ndarray | None = None,
+    limit: int | None = None,
 ) -> PointSet:
     """The points inside each cuboid, coloured in its class colour (scalar ``"class"``, (K, 3) uint8).
 
-    With ``within`` (sorted point indices), only points that are also in it are returned.
+    With ``within`` (sorted point indices), only points that are also in it are returned; with ``limit``,
+    an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands).
     """
     chunks: list[np.ndarray] = []
     colors: list[np.ndarray] = []
@@ -313,7 +317,8 @@ def inside_points(
             colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))
     if not chunks:
         return PointSet(np.zeros((0, 3), dtype=np.float32), {"class": np.zeros((0, 3), dtype=np.uint8)})
-    indices = np.concatenate(chunks)
-    return PointSet(
-        np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(np.concatenate(colors))}
-    )
+    indices, colours = np.concatenate(chunks), np.concatenate(colors)
+    if limit is not None and len(indices) > limit:  # an even sample: the boxes look just as filled
+        step = -(-len(indices) // limit)
+        indices, colours = indices[::step], colours[::step]
+    return PointSet(np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(colours)})

@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 #: Most points an orthographic view draws around the selected box (an even sample of a denser crop):
 #: plenty for a view of a few hundred pixels, and a bounded redraw when the box moves in a dense cloud.
 CROP_POINTS = 60_000
+#: Most highlighted points drawn for the boxes (an even sample beyond): a nudge re-uploads them.
+HIGHLIGHT_POINTS = 60_000
 
 
 class Scene:
@@ -221,7 +223,9 @@ class Scene:
             return
         self._highlighted = (cloud, within, boxes)
         items = self.items
-        found = self._shared.inside(cloud, boxes, within, lambda: inside_points(cloud, items, within=within))
+        found = self._shared.inside(
+            cloud, boxes, within, lambda: inside_points(cloud, items, within=within, limit=HIGHLIGHT_POINTS)
+        )
         self.highlight.set_points(found)
         self.highlight.set_coloring("class", None)
 

@@ -60,3 +60,16 @@ def test_the_views_hold_samples_and_crops_never_the_whole_cloud() -> None:
         assert 0 < orthos[0].points.full.count < len(cloud) // 10
     finally:
         window.Finalize()
+
+
+def test_the_highlight_of_a_box_holding_very_many_points_is_an_even_sample(monkeypatch) -> None:
+    from annotator.render import scene as scene_module
+
+    monkeypatch.setattr(scene_module, "HIGHLIGHT_POINTS", 1_000)
+    cloud = _cloud()
+    box = Cuboid((0.0, 0.0, 0.0), (40.0, 40.0, 4.0), 0.0)  # a quarter of the cloud
+    perspective = PerspectiveScene()
+    perspective.set_cloud(cloud)
+    perspective.set_cuboids([CuboidItem(1, box, (200, 50, 50), "Car")], selected=1)
+    assert len(cloud.inside(box)) > 10_000
+    assert 500 <= perspective.highlight.count <= 1_000
