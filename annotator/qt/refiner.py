@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 PART_POINTS = 20_000
 #: Render time aimed at per chunk (milliseconds): well within a 50 ms event-loop turn.
 BUDGET_MS = 30.0
-#: Most parts drawn by one chunk.
-MAX_PARTS = 64
+#: Most parts drawn by one chunk (bounds the copies and the VTK upload a chunk needs: ~320k points).
+MAX_PARTS = 16
 
 
 class RefinedView(Protocol):
