@@ -354,7 +354,7 @@ class OrthoScene(Scene):
                 )
         else:
             margin = ortho_margin(target.cuboid)
-            self.crop = self._shared.get(
+            self.crop = self._shared.crop(
                 ("crop", id(cloud), len(cloud), target.cuboid, margin),
                 lambda: cloud.indices_near(target.cuboid, margin, CROP_POINTS),
             )
@@ -388,7 +388,7 @@ class OrthoScene(Scene):
             self.points.full.set_points(cloud.coarse_points())
         else:  # the three views draw the same crop: copy its points once
             key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
-            self.points.full.set_points(self._shared.get(key, lambda: cloud.subset(crop)))
+            self.points.full.set_points(self._shared.crop(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud
