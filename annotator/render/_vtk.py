@@ -38,6 +38,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkWindowToImageFilter,
 )
 from vtkmodules.vtkRenderingLabel import vtkLabeledDataMapper
+from vtkmodules.vtkRenderingOpenGL2 import vtkOpenGLFramebufferObject
 
 try:  # VTK wheels >= 9.4 on Linux ship EGL next to X11
     from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
@@ -59,6 +60,7 @@ __all__ = [
     "vtkInteractorStyleUser",
     "vtkLabeledDataMapper",
     "vtkLookupTable",
+    "vtkOpenGLFramebufferObject",
     "vtkPoints",
     "vtkPolyData",
     "vtkPolyDataMapper",

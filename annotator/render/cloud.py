@@ -103,9 +103,20 @@ class PreparedCloud:
             self._coarse_set = self.subset(self.coarse)
         return self._coarse_set
 
-    def indices_near(self, cuboid: Cuboid, margin: float) -> np.ndarray:
-        """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side."""
-        return self.index.indices_inside(cuboid, margin)
+    def strided(self, first: int, stop: int, parts: int) -> PointSet:
+        """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
+        ``k`` holds every ``parts``-th point from ``k``): each part is a uniform sample of the cloud, so
+        drawing them one after another fills in detail evenly (copies)."""
+
+        def gather(values: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.concatenate([values[k::parts] for k in range(first, stop)]))
+
+        return PointSet(gather(self.xyz), {name: gather(values) for name, values in self.scalars.items()})
+
+    def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
+        """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
+        ``limit``: an even sample of about that many when there are more)."""
+        return self.index.indices_inside(cuboid, margin, limit)
 
     def inside(self, cuboid: Cuboid) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""
@@ -151,6 +162,15 @@ def _robust_range(values: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+def _distances(xyz: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """Distance of each point from the sensor as float16, computed block by block (small temporaries)."""
+    out = np.empty(len(xyz), dtype=np.float16)
+    for start in range(0, len(xyz), block):
+        part = xyz[start : start + block]
+        out[start : start + len(part)] = np.sqrt(np.einsum("ij,ij->i", part, part))
+    return out
+
+
 def prepare_cloud(
     xyz: np.ndarray, fields: Mapping[str, np.ndarray] | None = None, lod_budget: int = DEFAULT_LOD_BUDGET
 ) -> PreparedCloud:
@@ -160,15 +180,14 @@ def prepare_cloud(
     `annotator.io.pointcloud.read_point_cloud`.
     """
     fields = fields or {}
-    xyz = np.ascontiguousarray(xyz, dtype=np.float32).reshape(-1, 3)
+    xyz = np.ascontiguousarray(xyz, dtype=np.float32).reshape(-1, 3)  # no copy when it already is
     count = len(xyz)
-    scalars: dict[str, np.ndarray] = {
-        "height": np.ascontiguousarray(xyz[:, 2]),
-        "distance": np.sqrt(np.einsum("ij,ij->i", xyz, xyz)).astype(np.float32),
-    }
+    # Compact colour scalars: height is a view of z (no copy), distance is stored as float16 (colours
+    # need no more), intensity is used as read. Only small sets (samples, crops, chunks) are copied out.
+    scalars: dict[str, np.ndarray] = {"height": xyz[:, 2], "distance": _distances(xyz)}
     intensity = fields.get("intensity")
     if intensity is not None and len(intensity) == count:
-        scalars["intensity"] = np.ascontiguousarray(intensity, dtype=np.float32).reshape(-1)
+        scalars["intensity"] = np.asarray(intensity, dtype=np.float32).reshape(-1)
     rgb = fields.get("rgb")
     if rgb is not None and len(rgb) == count:
         scalars["rgb"] = np.ascontiguousarray(np.asarray(rgb)[:, :3], dtype=np.uint8)

@@ -287,29 +287,39 @@ class LabelRoom:
         return [entry[3] for entry in kept]
 
 
+def _also_in(indices: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The sorted ``indices`` that are also in the sorted ``within`` (binary search: no mask the size of
+    the cloud)."""
+    if len(within) == 0 or len(indices) == 0:
+        return indices[:0]
+    position = np.minimum(np.searchsorted(within, indices), len(within) - 1)
+    return indices[within[position] == indices]
+
+
 def inside_points(
-    cloud: PreparedCloud, items: Sequence[CuboidItem], within: np.ndarray | None = None
+    cloud: PreparedCloud,
+    items: Sequence[CuboidItem],
+    within: np.ndarray | None = None,
+    limit: int | None = None,
 ) -> PointSet:
     """The points inside each cuboid, coloured in its class colour (scalar ``"class"``, (K, 3) uint8).
 
-    With ``within`` (sorted point indices), only points that are also in it are returned.
+    With ``within`` (sorted point indices), only points that are also in it are returned; with ``limit``,
+    an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands).
     """
     chunks: list[np.ndarray] = []
     colors: list[np.ndarray] = []
-    keep = None
-    if within is not None:  # a mask: one lookup per point instead of a set intersection per box
-        keep = np.zeros(len(cloud.xyz), dtype=bool)
-        keep[within] = True
     for item in items:
         indices = cloud.inside(item.cuboid)
-        if keep is not None:
-            indices = indices[keep[indices]]
+        if within is not None:
+            indices = _also_in(indices, within)
         if len(indices):
             chunks.append(indices)
             colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))
     if not chunks:
         return PointSet(np.zeros((0, 3), dtype=np.float32), {"class": np.zeros((0, 3), dtype=np.uint8)})
-    indices = np.concatenate(chunks)
-    return PointSet(
-        np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(np.concatenate(colors))}
-    )
+    indices, colours = np.concatenate(chunks), np.concatenate(colors)
+    if limit is not None and len(indices) > limit:  # an even sample: the boxes look just as filled
+        step = -(-len(indices) // limit)
+        indices, colours = indices[::step], colours[::step]
+    return PointSet(np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(colours)})

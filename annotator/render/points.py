@@ -1,4 +1,4 @@
-"""Point-cloud actors: one `PointLayer` per drawn point set, and `LodPoints` switching full/coarse."""
+"""Point-cloud actors: one `PointLayer` per drawn point set, and `LodPoints` for a whole cloud."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ class PointLayer:
 
 
 class LodPoints:
-    """A whole cloud drawn at two levels of detail: the full cloud, or its coarse sample while moving."""
+    """A whole cloud: drawn in full when it is within the level-of-detail budget, else its coarse sample
+    (the wanted ``detail`` then says whether the full detail is to be added chunk by chunk)."""
 
     def __init__(self) -> None:
         self.full = PointLayer()
@@ -114,27 +115,28 @@ class LodPoints:
 
     @property
     def drawn_count(self) -> int:
-        """Number of points drawn at the current detail."""
-        return self.full.count if self.detail == "full" else self.coarse.count
+        """Number of points the layers draw (a decimated cloud: its sample)."""
+        return self.coarse.count if self.decimated else self.full.count
 
     def set_cloud(self, cloud: PreparedCloud | None) -> None:
-        """Show ``cloud`` (None: nothing)."""
+        """Show ``cloud`` (None: nothing). A decimated cloud is only ever drawn as its sample here: its full
+        detail is added in chunks (see `annotator.render.layers`), so VTK never holds a copy of it all."""
         self._cloud = cloud
-        self.full.set_points(None if cloud is None else cloud.full())
-        self.coarse.set_points(cloud.coarse_points() if cloud is not None and cloud.is_decimated else None)
+        decimated = cloud is not None and cloud.is_decimated
+        self.full.set_points(None if cloud is None or decimated else cloud.full())
+        self.coarse.set_points(cloud.coarse_points() if decimated else None)
         self._show_detail()
 
     def set_detail(self, full: bool) -> bool:
-        """Draw the full cloud (True) or the coarse sample (False); returns True when that changed."""
+        """Want the full cloud (True) or the coarse sample (False); returns True when that changed."""
         before = self.detail
         self._detail_full = full
         self._show_detail()
         return self.detail != before
 
     def _show_detail(self) -> None:
-        show_full = self.detail == "full"
-        self.full.set_visible(show_full)
-        self.coarse.set_visible(not show_full)
+        self.full.set_visible(not self.decimated)
+        self.coarse.set_visible(self.decimated)
 
     def set_coloring(self, mode: str, lut: vtkLookupTable | None) -> None:
         """See `PointLayer.set_coloring`."""

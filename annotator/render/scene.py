@@ -20,15 +20,22 @@ from annotator.render.camera import (
     ortho_pose_for_bounds,
     ortho_pose_for_cuboid,
 )
-from annotator.render.cloud import COLOR_MODE_TITLES, PreparedCloud
+from annotator.render.cloud import COLOR_MODE_TITLES, PointSet, PreparedCloud
 from annotator.render.colors import COLORMAP_OF_MODE, lookup_table, unit_rgb
 from annotator.render.cuboids import CuboidItem, CuboidLayer, LabelRoom, inside_points
+from annotator.render.layers import LayeredPicture
 from annotator.render.overlays import ColorBar, GroundOverlay
 from annotator.render.points import LodPoints, PointLayer
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
 logger = logging.getLogger(__name__)
+
+#: Most points an orthographic view draws around the selected box (an even sample of a denser crop):
+#: plenty for a view of a few hundred pixels, and a bounded redraw when the box moves in a dense cloud.
+CROP_POINTS = 60_000
+#: Most highlighted points drawn for the boxes (an even sample beyond): a nudge re-uploads them.
+HIGHLIGHT_POINTS = 60_000
 
 
 class Scene:
@@ -45,21 +52,26 @@ class Scene:
         self.cuboids = CuboidLayer(shared=self._shared)
         self.ground = GroundOverlay()
         self.color_bar = ColorBar()
-        for prop in [*self.points.actors, self.highlight.actor, *self.ground.props, *self.cuboids.props]:
+        #: The cloud layers drawn only when they or the camera change; boxes drawn over them (see
+        #: `LayeredPicture`).
+        self.picture = LayeredPicture(self._renderer)
+        for prop in [*self.points.actors, *self.ground.props]:
             self._renderer.AddViewProp(prop)
-        self._renderer.AddViewProp(self.color_bar.actor)
+        for prop in [self.highlight.actor, *self.cuboids.props, self.color_bar.actor]:
+            self.picture.overlay.AddViewProp(prop)
         self._renderer.GetActiveCamera().SetParallelProjection(self.parallel)
         self.cloud: PreparedCloud | None = None
         self.items: list[CuboidItem] = []
         self.selected: int | None = None
         self.options = DisplayOptions()
         self._coloring: tuple[PreparedCloud, str, bool] | None = None  # what the lookup table was made for
+        self.coloring: tuple[str, object] = ("height", None)  # the colour mode and lookup table in use
         self._highlighted: tuple[PreparedCloud, np.ndarray | None, list] | None = None  # what it shows
 
     # -- wiring -------------------------------------------------------------------------------------
     def attach(self, window: vtkRenderWindow) -> None:
         """Draw this scene in ``window`` (one scene per window)."""
-        window.AddRenderer(self._renderer)
+        self.picture.attach(window)
 
     @property
     def renderer(self) -> vtkRenderer:
@@ -92,8 +104,18 @@ class Scene:
         self.reset_clipping()
 
     def reset_clipping(self) -> None:
-        """Fit the near and far planes to the visible props."""
-        self._renderer.ResetCameraClippingRange()
+        """Fit the near and far planes to the visible props of the cloud and overlay layers (boxes may
+        reach past the cloud; a change of the planes redraws the cloud layer)."""
+        cloud = self._renderer.ComputeVisiblePropBounds()
+        overlay = self.picture.overlay.ComputeVisiblePropBounds()
+        valid = [b for b in (cloud, overlay) if b[0] <= b[1]]
+        if not valid:
+            self._renderer.ResetCameraClippingRange()
+            return
+        bounds = [
+            min(b[axis] for b in valid) if axis % 2 == 0 else max(b[axis] for b in valid) for axis in range(6)
+        ]
+        self._renderer.ResetCameraClippingRange(*bounds)
 
     def viewport_size(self) -> tuple[int, int]:
         """Width and height in pixels of the area the scene draws in."""
@@ -166,6 +188,7 @@ class Scene:
         lut = None
         if mode in cloud.ranges:
             lut = lookup_table(COLORMAP_OF_MODE[mode], cloud.ranges[mode])
+        self.coloring = (mode, lut)
         self.points.set_coloring(mode, lut)
         self.color_bar.set_table(lut, COLOR_MODE_TITLES[mode])
         self.color_bar.set_enabled(self.options.show_color_bar and not self.parallel)
@@ -200,7 +223,9 @@ class Scene:
             return
         self._highlighted = (cloud, within, boxes)
         items = self.items
-        found = self._shared.inside(cloud, boxes, within, lambda: inside_points(cloud, items, within=within))
+        found = self._shared.inside(
+            cloud, boxes, within, lambda: inside_points(cloud, items, within=within, limit=HIGHLIGHT_POINTS)
+        )
         self.highlight.set_points(found)
         self.highlight.set_coloring("class", None)
 
@@ -211,13 +236,21 @@ class Scene:
 
 
 class PerspectiveScene(Scene):
-    """The free 3D view: the whole cloud, full or coarse (while the camera moves), grid and rings; with
-    merged sweeps also the faded points of moving objects from the other sweeps, dimmed."""
+    """The free 3D view: the whole cloud, grid and rings; with merged sweeps also the faded points of moving
+    objects from the other sweeps, dimmed.
+
+    A cloud within the level-of-detail budget is drawn whole. A larger one is drawn as its coarse sample,
+    and at full detail the rest is added to the kept picture chunk by chunk (`add_chunk`), each chunk a
+    uniform sample of the cloud, so the picture sharpens evenly and no render draws millions of points.
+    """
 
     def __init__(self, shared: SharedGeometry | None = None) -> None:
         super().__init__(shared)
         self.faded = PointLayer()  # drawn at rest only: while the camera moves it is left out
         self._renderer.AddViewProp(self.faded.actor)
+        self.chunk = PointLayer()  # the chunk of full detail added by the next render
+        self.picture.detail.AddViewProp(self.chunk.actor)
+        self.refined = 0  # points of the full cloud added to the kept picture since it was last drawn
 
     def set_faded(self, cloud: PreparedCloud | None) -> None:
         """Points drawn dimmed in one solid colour (moving objects of merged sweeps); None: none."""
@@ -249,6 +282,21 @@ class PerspectiveScene(Scene):
         if changed:
             self._update_highlight()
         return changed
+
+    def add_chunk(self, points: PointSet) -> None:
+        """Draw ``points`` over the kept picture on the next render (when the camera has not moved)."""
+        self.chunk.set_points(points)
+        self.chunk.set_coloring(*self.coloring)
+        self.chunk.actor.GetProperty().SetPointSize(self.options.point_size)
+        self.picture.add_next()
+
+    @property
+    def drawn_points(self) -> int:
+        """How many cloud points the picture shows: the sample and the chunks added so far."""
+        cloud = self.cloud
+        if cloud is None or not cloud.is_decimated or self.points.detail == "coarse":
+            return self.points.drawn_count
+        return min(len(cloud), self.points.drawn_count + self.refined)
 
     def _update_highlight(self) -> None:
         """While the coarse sample is drawn, only its points inside the cuboids are highlighted."""
@@ -306,7 +354,10 @@ class OrthoScene(Scene):
                 )
         else:
             margin = ortho_margin(target.cuboid)
-            self.crop = cloud.indices_near(target.cuboid, margin)
+            self.crop = self._shared.crop(
+                ("crop", id(cloud), len(cloud), target.cuboid, margin),
+                lambda: cloud.indices_near(target.cuboid, margin, CROP_POINTS),
+            )
             self._show_points(cloud, self.crop)
             self.set_cuboids(_near(items, target, margin), selected, also)
             if fit:
@@ -333,7 +384,11 @@ class OrthoScene(Scene):
         if drawn is not None and drawn[0] is cloud and _same_indices(drawn[1], crop):
             return
         self._drawn = (cloud, crop)
-        self.points.full.set_points(cloud.coarse_points() if crop is None else cloud.subset(crop))
+        if crop is None:
+            self.points.full.set_points(cloud.coarse_points())
+        else:  # the three views draw the same crop: copy its points once
+            key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
+            self.points.full.set_points(self._shared.crop(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud

@@ -55,12 +55,20 @@ class SharedGeometry:
     def __init__(self, capacity: int = CAPACITY, inside_capacity: int = INSIDE_CAPACITY) -> None:
         self._recent = _Recent(capacity)
         self._inside = _Recent(inside_capacity)
+        self._crops = _Recent(inside_capacity)  # crops around the selected box: large, kept briefly
         self._cloud: PreparedCloud | None = None
         self.made = 0  # results made (not found): for tests
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
         """The result made for ``key``, made now with ``make`` when it is not kept."""
         value, made = self._recent.get(key, make)
+        self.made += made
+        return value
+
+    def crop(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What the orthographic views draw around the selected box (its point indices, its points), made
+        once for the three views; only the last few are kept (each may hold tens of thousands of points)."""
+        value, made = self._crops.get(key, make)
         self.made += made
         return value
 

@@ -13,7 +13,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render.camera import bird_eye_pose, default_pose
 from annotator.render.cloud import prepare_cloud, sample_indices
 from annotator.render.cuboids import CuboidItem, inside_points, wireframe
-from annotator.render.offscreen import capture, count_foreground, create_render_window
+from annotator.render.offscreen import capture, count_foreground
 from annotator.render.overlays import grid_geometry, ring_geometry
 from annotator.render.scene import OrthoScene, PerspectiveScene
 from annotator.render.style import DisplayOptions
@@ -31,14 +31,6 @@ def cloud():
     box = BOX.box_to_world((rng.random((2_000, 3)) - 0.5) * np.asarray(BOX.size))
     xyz = np.concatenate([ground, box]).astype(np.float32)
     return prepare_cloud(xyz, {"intensity": rng.random(len(xyz)).astype(np.float32)}, lod_budget=4_000)
-
-
-@pytest.fixture
-def window():
-    render_window = create_render_window(offscreen=True)
-    render_window.SetSize(400, 300)
-    yield render_window
-    render_window.Finalize()
 
 
 def test_prepared_cloud_has_scalars_ranges_and_a_sample(cloud) -> None:
@@ -72,16 +64,29 @@ def test_perspective_scene_draws_points_and_class_coloured_cuboids(cloud, window
     assert abs(cols.mean() - x) < 20 and abs((pixels.shape[0] - 1 - rows.mean()) - y) < 20
 
 
-def test_level_of_detail_switches_the_drawn_points(cloud, window) -> None:
+def test_a_large_cloud_is_drawn_as_its_sample_and_its_detail_added_in_chunks(cloud, window) -> None:
     scene = PerspectiveScene()
     scene.attach(window)
+    scene.set_options(DisplayOptions(show_grid=False, show_rings=False))
     scene.set_cloud(cloud)
-    assert scene.detail == "full" and scene.drawn_points == 22_000
+    assert scene.detail == "full" and scene.drawn_points == 4_000  # the sample; detail comes in chunks
     assert scene.set_detail(False)
     assert scene.detail == "coarse" and scene.drawn_points == 4_000
     assert not scene.set_detail(False)
+    scene.set_detail(True)
     scene.set_camera_pose(default_pose(cloud.bounds))
-    assert count_foreground(capture(window), scene.options.background_rgb) > 1_000
+    background = scene.options.background_rgb
+    sample = count_foreground(capture(window), background)
+    assert sample > 1_000
+    for part in range(4):
+        chunk = cloud.strided(part, part + 1, 4)
+        scene.add_chunk(chunk)
+        window.Render()
+        assert scene.picture.mode == "add"
+        scene.refined += len(chunk)
+    assert scene.drawn_points == 22_000
+    assert count_foreground(capture(window), background) > sample  # the capture reuses the kept picture
+    assert scene.picture.mode == "reuse"
 
 
 def test_highlight_and_colour_bar(cloud, window) -> None:

@@ -31,7 +31,13 @@ __all__ = ["read_kitti_bin", "read_npy", "read_npz", "read_nuscenes_bin", "read_
 _NUMBER = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
 
 
+#: Points copied per block when a float file is split into columns (bounds the memory the read needs
+#: beyond its result).
+READ_BLOCK = 1 << 20
+
+
 def _read_floats(path: Path, width: int) -> np.ndarray:
+    """The file as a read-only memory map of (N, ``width``) float32 (checked for size first)."""
     size = path.stat().st_size
     if size == 0:
         raise FormatError(path, "empty file")
@@ -40,22 +46,36 @@ def _read_floats(path: Path, width: int) -> np.ndarray:
         raise FormatError(
             path, f"size {size} bytes is not a multiple of {record} ({width} float32 values per point)"
         )
-    return np.fromfile(path, dtype="<f4").reshape(-1, width)
+    return np.memmap(path, dtype="<f4", mode="r", shape=(size // record, width))
+
+
+def _split_columns(path: Path, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous float32 x, y, z (N, 3) and the other columns (N, ``width`` - 3) of a float file, copied
+    from a memory map block by block: the read needs no second copy of the file in memory, and the
+    result does not depend on the file staying as it was (a truncated mapped file would crash)."""
+    data = _read_floats(path, width)
+    xyz = np.empty((len(data), 3), dtype=np.float32)
+    rest = np.empty((len(data), width - 3), dtype=np.float32)
+    for start in range(0, len(data), READ_BLOCK):
+        block = data[start : start + READ_BLOCK]
+        xyz[start : start + len(block)] = block[:, :3]
+        rest[start : start + len(block)] = block[:, 3:]
+    del data
+    return xyz, rest
 
 
 def read_kitti_bin(path: str | Path) -> PointCloud:
     """Read a KITTI velodyne ``.bin``: float32 x, y, z, reflectance (becomes ``intensity``)."""
     path = Path(path)
-    data = _read_floats(path, 4)
-    return from_columns(path, np.ascontiguousarray(data[:, :3]), {"intensity": data[:, 3].copy()})
+    xyz, rest = _split_columns(path, 4)
+    return from_columns(path, xyz, {"intensity": rest[:, 0]})
 
 
 def read_nuscenes_bin(path: str | Path) -> PointCloud:
     """Read a nuScenes ``.pcd.bin``: float32 x, y, z, intensity, ring (ring becomes int32)."""
     path = Path(path)
-    data = _read_floats(path, 5)
-    columns = {"intensity": data[:, 3].copy(), "ring": data[:, 4]}
-    return from_columns(path, np.ascontiguousarray(data[:, :3]), columns)
+    xyz, rest = _split_columns(path, 5)
+    return from_columns(path, xyz, {"intensity": np.ascontiguousarray(rest[:, 0]), "ring": rest[:, 1]})
 
 
 def write_kitti_bin(path: str | Path, xyzi: np.ndarray) -> None:

@@ -498,8 +498,9 @@ class MainWindow(QMainWindow):
             return
         drawn = self.grid.perspective.scene.drawn_points
         text = f"{len(cloud):,} points"
-        if drawn != len(cloud):
-            text += f" (drawing {drawn:,} while moving)"
+        if drawn != len(cloud):  # moving (the sample), or at rest while the full detail comes in
+            moving = self.grid.perspective.scene.detail == "coarse"
+            text += f" (drawing {drawn:,}{' while moving' if moving else ''})"
         self.points_label.setText(text)
 
     def _show_cursor(self, point: object) -> None:

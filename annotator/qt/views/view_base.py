@@ -122,6 +122,8 @@ class SceneView(QWidget):
     def dispose(self) -> None:
         """Release VTK resources (the view draws nothing afterwards)."""
         self.scheduler.withdraw(self)
+        if not self.canvas.disposed:
+            self.scene.picture.release()
         self.canvas.dispose()
 
     # -- ViewHost ----------------------------------------------------------------------------------

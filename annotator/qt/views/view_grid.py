@@ -101,6 +101,7 @@ class ViewGrid(QSplitter):
         self.perspective.lod.rest()
         for view in self.views:
             view.render_now()
+        self.perspective.refiner.finish()
 
     def capture(self, name: str) -> np.ndarray:
         """Pixels of one view: ``perspective``, ``top``, ``side`` or ``front``."""
@@ -154,7 +155,7 @@ class ViewGrid(QSplitter):
             view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
-        if self._timing is not None and self.perspective.detail == "full":
+        if self._timing is not None and self.perspective.scene.detail == "full":
             _, load_ms = self._timing
             self._timing = None
             self.frame_shown.emit(load_ms, milliseconds)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.qt.views.interaction import NavigateMode
 from annotator.qt.views.lod import LodController
+from annotator.qt.views.refiner import DetailRefiner
 from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.render.camera import (
@@ -44,7 +45,10 @@ class PerspectiveView(SceneView):
         shared: SharedGeometry | None = None,
     ) -> None:
         super().__init__(PerspectiveScene(shared), "Perspective", parent, scheduler)
-        self.lod = LodController(self.scene.set_detail, self.request_render, parent=self)
+        self.lod = LodController(self._set_detail, self.request_render, parent=self)
+        #: Adds a large cloud's full detail chunk by chunk once the camera rests.
+        self.refiner = DetailRefiner(self, parent=self)
+        self.scene.picture.on_draw = self._cloud_layer_drawn
         self._style = orbit_style()
         self.canvas.set_interactor_style(self._style)
         self.set_mode(NavigateMode(self, handles_drag=False))
@@ -84,8 +88,30 @@ class PerspectiveView(SceneView):
 
     @property
     def detail(self) -> str:
-        """``"full"`` or ``"coarse"``: the level of detail drawn now."""
-        return self.scene.detail
+        """``"full"`` (every point drawn) or ``"coarse"`` (the camera moves, or the full detail is still
+        being added)."""
+        return "coarse" if self.refiner.active else self.scene.detail
+
+    @property
+    def refining(self) -> bool:
+        """True while the full detail is still being added chunk by chunk."""
+        return self.refiner.active
+
+    def _set_detail(self, full: bool) -> bool:
+        changed = self.scene.set_detail(full)
+        if not full:
+            self.refiner.cancel()
+        elif changed:
+            self.refiner.start()
+        return changed
+
+    def _cloud_layer_drawn(self) -> None:
+        """The cloud layer was drawn afresh (camera, cloud or colours changed): at rest, add the detail."""
+        self.scene.refined = 0
+        if self.scene.detail == "full" and self.scene.picture.enabled:  # chunks need the kept picture
+            self.refiner.start()
+        else:
+            self.refiner.cancel()
 
     # -- camera presets -----------------------------------------------------------------------------
     def reset_camera(self) -> None:

@@ -79,6 +79,11 @@ class VtkCanvas(QVTKRenderWindowInteractor):
         scale = self.device_pixel_ratio()
         return x * scale, (self.height() - y - 1) * scale
 
+    @property
+    def disposed(self) -> bool:
+        """True once the render window was released."""
+        return self._finalized
+
     def dispose(self) -> None:
         """Release the render window (its OpenGL context); the canvas draws nothing afterwards."""
         if not self._finalized:

@@ -1,0 +1,117 @@
+"""Progressive full detail: a large cloud's points added to the perspective view's picture in chunks.
+
+Once the camera rests, the view shows the level-of-detail sample at once; `DetailRefiner` then adds the
+rest one chunk per event-loop turn, each chunk a render of its own over the kept picture (see
+`annotator.render.layers`), so input, timers and other views run between two chunks. The chunk size
+follows the measured render time, aiming at ``budget_ms`` per chunk. A camera move (the view asks
+`cancel`) or any redraw of the cloud layer starts the detail over.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from annotator.render.scene import PerspectiveScene
+
+logger = logging.getLogger(__name__)
+
+#: Points per part: the cloud is cut into interleaved parts of about this many points.
+PART_POINTS = 20_000
+#: Render time aimed at per chunk (milliseconds): well within a 50 ms event-loop turn.
+BUDGET_MS = 30.0
+#: Most parts drawn by one chunk (bounds the copies and the VTK upload a chunk needs: ~320k points).
+MAX_PARTS = 16
+
+
+class RefinedView(Protocol):
+    """What the refiner needs of a view: its scene and a way to render it now."""
+
+    scene: PerspectiveScene
+
+    def render_now(self) -> float: ...
+
+
+class DetailRefiner(QObject):
+    """Adds a decimated cloud's full detail to a view's picture in bounded chunks, one per event-loop turn."""
+
+    #: The picture now shows every point.
+    finished = Signal()
+
+    def __init__(
+        self, view: RefinedView, budget_ms: float = BUDGET_MS, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._view = view
+        self.budget_ms = budget_ms
+        self._parts = 0  # parts the current pass cuts the cloud into (0: no pass)
+        self._next = 0  # the next part to draw
+        self._per_chunk = 1  # parts per chunk, adapted to the render time
+        self._pass = 0  # grows with every start: a step of an older pass stops
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
+        self.chunks = 0  # chunks drawn (for tests and benchmarks)
+        self.longest_ms = 0.0  # the longest chunk render (for benchmarks)
+
+    @property
+    def active(self) -> bool:
+        """True while detail is still being added."""
+        return self._parts > 0
+
+    def start(self) -> None:
+        """Add the full detail from the first part on (the picture shows the sample now)."""
+        cloud = self._view.scene.cloud
+        self._pass += 1
+        self._view.scene.refined = 0
+        if cloud is None or not cloud.is_decimated:
+            self.cancel()
+            return
+        self._parts = max(1, math.ceil(len(cloud) / PART_POINTS))
+        self._next = 0
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop adding detail (the camera moves)."""
+        self._parts = 0
+        self._timer.stop()
+
+    def finish(self) -> None:
+        """Add the rest of the detail now, chunk after chunk without returning to the event loop (for
+        snapshots: the window may wait)."""
+        self._timer.stop()
+        steps = 2 * self._parts + 2  # each step adds a part or more; a restart may happen once
+        while self.active and steps:
+            self._step()
+            self._timer.stop()
+            steps -= 1
+
+    def _step(self) -> None:
+        scene, parts, first = self._view.scene, self._parts, self._next
+        cloud = scene.cloud
+        if not parts or cloud is None:
+            return
+        stop = min(parts, first + self._per_chunk)
+        chunk = cloud.strided(first, stop, parts)
+        pass_number, adds = self._pass, scene.picture.adds
+        scene.add_chunk(chunk)
+        elapsed = self._view.render_now()
+        if pass_number != self._pass:  # the render drew the cloud layer afresh: a new pass started
+            return
+        if scene.picture.adds == adds:  # nothing was added (a hidden view, a disabled picture)
+            self.cancel()
+            return
+        self.chunks += 1
+        self.longest_ms = max(self.longest_ms, elapsed)
+        scene.refined += len(chunk)
+        self._per_chunk = max(1, min(MAX_PARTS, int(self._per_chunk * self.budget_ms / max(elapsed, 1.0))))
+        self._next = stop
+        if stop >= parts:
+            self._parts = 0
+            self.finished.emit()
+        else:
+            self._timer.start()

@@ -1,0 +1,223 @@
+"""Large clouds in the application's window: opening, camera moves, box nudges, stalls and peak memory.
+
+For each size (1M, 5M, 10M, 20M, 100M points by default) a child process opens a project holding one
+LiDAR-like cloud (KITTI .bin, generated once in chunks under ``--cache``) with one car box, in a window
+whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and prints:
+
+  open      seconds from opening the project to the first picture in all four views;
+  full      seconds from opening to the full detail in the perspective view (progressive or in one go);
+  move      camera-move frame, the level-of-detail sample, milliseconds (median);
+  refine    seconds from the camera coming to rest to the full detail again;
+  nudge     milliseconds from a keyboard nudge of the selected box (Move forward) to all views redrawn
+            (median over ``--nudges``; the edit is committed to the project store on the way);
+  persp     of which the perspective view's render, milliseconds (median);
+  stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining and nudging;
+  rss       the child's peak resident memory (MiB), generation of the cloud excluded (done beforehand);
+  labelCloud  labelCloud's peak resident memory for the same file (with ``--labelcloud PYTHON``).
+
+Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.pop("DISPLAY", None)
+
+#: Points generated per chunk when writing a cloud file (bounds the generator's memory).
+GENERATE_CHUNK = 2_000_000
+#: Perspective view size the figures are taken at (pixels).
+VIEW_SIZE = (1600, 1000)
+#: The box nudged (centre, size, yaw): a car on the ground near the sensor.
+BOX = ((9.0, 3.0, -0.95), (4.5, 1.9, 1.6), 0.3)
+HERE = Path(__file__).resolve().parent
+LABELCLOUD_PROBE = HERE / "labelcloud_rss.py"
+
+
+def cloud_file(cache: Path, millions: float) -> Path:
+    """A KITTI .bin of ``millions`` million LiDAR-like points, written chunk by chunk (made once)."""
+    sys.path.insert(0, str(HERE))
+    from viewer_lod import lidar_like  # sibling script
+
+    count = round(millions * 1_000_000)
+    path = cache / f"lidar_{count}.bin"
+    if path.is_file() and path.stat().st_size == count * 16:
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    with partial.open("wb") as out:
+        for seed, start in enumerate(range(0, count, GENERATE_CHUNK)):
+            lidar_like(min(GENERATE_CHUNK, count - start), seed=seed).tofile(out)
+    partial.replace(path)
+    return path
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dict[str, float]:
+    """Open ``cloud`` in a main window and measure it (see the module docstring); without ``wait_full``
+    the full detail is not waited for (it keeps coming in while the camera moves and boxes are nudged)."""
+    from PySide6.QtWidgets import QApplication
+
+    sys.path.insert(0, str(HERE))
+    from viewer_lod import StallMeter, move_frames, open_window  # sibling script
+
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations, AddFrames
+    from annotator.core.model.records import Annotation
+    from annotator.io.frames import frames_from_files
+    from annotator.io.workspace import Workspace
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        centre, size, yaw = BOX
+        with Workspace.create(scratch / "project") as workspace:
+            frame_ids = workspace.push(AddFrames(frames_from_files(workspace.project, [cloud]))).ids
+            box = Cuboid(centre, size, yaw)
+            workspace.push(AddAnnotations([Annotation(0, frame_ids[0], "Car", cuboid=box)]))
+        window = open_window(app, scratch)
+        grid = window.grid
+        window.resize(VIEW_SIZE[0] + 40, VIEW_SIZE[1] * 5 // 3 + 120)
+        for _ in range(5):
+            app.processEvents()
+        canvas = grid.perspective.canvas  # panels beside the views take width: make the view 1600 wide
+        window.resize(window.width() + VIEW_SIZE[0] - canvas.width(), window.height())
+        for _ in range(5):
+            app.processEvents()
+        title = grid.perspective.title.sizeHint().height()
+        grid.setSizes([VIEW_SIZE[1] + title, grid.height() - VIEW_SIZE[1] - title])
+        for _ in range(5):
+            app.processEvents()
+        perspective = grid.perspective
+        meter = StallMeter()
+
+        def settled() -> bool:
+            return (
+                (perspective.detail if wait_full else perspective.scene.detail) == "full"
+                and not grid.scheduler.waiting
+                and not (wait_full and getattr(perspective, "refining", False))
+            )
+
+        def wait(condition, timeout: float = 600.0) -> None:
+            end = time.perf_counter() + timeout
+            while not condition() and time.perf_counter() < end:
+                app.processEvents()
+                time.sleep(0.0005)
+
+        meter.start()
+        start = time.perf_counter()
+        counts: list[int] = []
+        window.open_project(scratch / "project")
+        wait(lambda: window.document.cloud is not None)
+        counts = [view.render_count for view in grid.views]
+        wait(lambda: all(view.render_count > count for view, count in zip(grid.views, counts)))
+        first = time.perf_counter() - start
+        wait(settled)
+        full = time.perf_counter() - start
+        stall_open = meter.stop()
+
+        move = move_frames(window, moves, lod=True)  # ends with the camera at rest
+        meter.start()
+        rest = time.perf_counter()
+        wait(settled)
+        refine = time.perf_counter() - rest
+        stall_refine = meter.stop()
+
+        window.document.select(window.document.cuboids()[0].id)
+        wait(settled)
+        nudge, redraw = [], []
+        meter.start()
+        for step in range(nudges):
+            begin, renders = time.perf_counter(), perspective.render_count
+            window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
+            wait(settled)
+            nudge.append((time.perf_counter() - begin) * 1000.0)
+            if perspective.render_count > renders:
+                redraw.append(perspective.last_render_ms)
+            for _ in range(3):  # let the key-run end between nudges, as a user pausing would
+                app.processEvents()
+        stall_nudge = meter.stop()
+        canvas = perspective.canvas
+        result = {
+            "points": len(window.document.cloud),
+            "view": f"{canvas.width()}x{canvas.height()}",
+            "open_s": first,
+            "full_s": full,
+            "move_ms": statistics.median(move),
+            "refine_s": refine,
+            "nudge_ms": statistics.median(nudge),
+            "nudge_perspective_ms": statistics.median(redraw) if redraw else 0.0,
+            "stall_ms": max(stall_open, stall_refine, stall_nudge) * 1000.0,
+            "stall_nudge_ms": stall_nudge * 1000.0,
+            "rss_mib": peak_rss_mib(),
+        }
+        window.close()
+    return result
+
+
+def run_child(args: list[str]) -> dict | None:
+    """Run this script (or a probe) in a child process and read its ``RESULT`` line."""
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    sys.stderr.write(done.stdout[-2000:] + done.stderr[-4000:])
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,5,10,20,100", help="cloud sizes in millions of points")
+    parser.add_argument("--cache", type=Path, default=Path("/work/cache/big"), help="where clouds are kept")
+    parser.add_argument("--labelcloud", help="a Python with labelCloud 1.1.1 installed: measure its RSS too")
+    parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
+    parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
+    parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: measure this cloud
+    args = parser.parse_args()
+    if args.one is not None:
+        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full)
+        print("RESULT " + json.dumps(result), flush=True)
+        return 0
+    print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
+    header = f"{'points':>6} {'open s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} {'persp':>6} "
+    header += f"{'stall ms':>8} {'edit stall':>10} {'RSS MiB':>8}"
+    print(header + (f" {'labelCloud MiB':>14}" if args.labelcloud else ""), flush=True)
+    for text in args.sizes.split(","):
+        path = cloud_file(args.cache, float(text))
+        child = [sys.executable, __file__, "--one", str(path), "--moves", str(args.moves)]
+        child += ["--no-full"] if args.no_full else []
+        result = run_child([*child, "--nudges", str(args.nudges)])
+        if result is None:
+            print(f"{text + 'M':>6} failed (see stderr)", flush=True)
+            continue
+        line = (
+            f"{text + 'M':>6} {result['open_s']:7.2f} {result['full_s']:7.2f} {result['move_ms']:8.1f} "
+            f"{result['refine_s']:8.2f} {result['nudge_ms']:8.1f} {result.get('nudge_perspective_ms', 0.0):6.1f} "
+            f"{result['stall_ms']:8.0f} "
+            f"{result['stall_nudge_ms']:10.0f} {result['rss_mib']:8.0f}"
+        )
+        if args.labelcloud:
+            probe = [args.labelcloud, str(LABELCLOUD_PROBE), str(path)]
+            theirs = run_child(["xvfb-run", "-a", "env", "QT_QPA_PLATFORM=offscreen", *probe])
+            line += f" {theirs['rss_mib']:14.0f}" if theirs else f" {'failed':>14}"
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Progressive full detail: a large cloud's points added in bounded chunks, one per event-loop turn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+import itertools
+
+from PySide6.QtCore import QTimer
+
+from annotator.qt import refiner as refiner_module
+from annotator.qt.views.viewport import PerspectiveView
+from annotator.render.cloud import prepare_cloud
+
+
+@pytest.fixture
+def cloud():
+    """40,000 points, ten times the sample budget."""
+    return prepare_cloud(
+        np.random.default_rng(2).uniform(-30, 30, (40_000, 3)).astype(np.float32), lod_budget=4_000
+    )
+
+
+@pytest.fixture
+def view(qtbot, monkeypatch):
+    monkeypatch.setattr(refiner_module, "PART_POINTS", 2_000)  # 20 parts for a 40k-point cloud
+    monkeypatch.setattr(refiner_module, "MAX_PARTS", 4)
+    widget = PerspectiveView()
+    widget.resize(320, 240)
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    widget.dispose()
+
+
+def test_full_detail_arrives_in_chunks_with_the_event_loop_running_between_them(view, cloud, qtbot) -> None:
+    log: list[str] = []
+    ticker = QTimer()
+    ticker.setInterval(0)
+    ticker.timeout.connect(lambda: log.append("tick"))
+    view.rendered.connect(lambda _: log.append("render"))
+    view.set_cloud(cloud)
+    view.lod.rest()
+    ticker.start()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    ticker.stop()
+    assert view.refiner.chunks >= 5  # 20 parts, at most 4 per chunk
+    assert view.scene.drawn_points == len(cloud)
+    assert view.scene.picture.adds >= view.refiner.chunks
+    renders = [i for i, entry in enumerate(log) if entry == "render"]
+    assert all(b - a > 1 for a, b in itertools.pairwise(renders))  # a timer ran between two chunk renders
+
+
+def test_a_camera_move_cancels_the_detail_and_rest_starts_it_over(view, cloud, qtbot) -> None:
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.refiner.chunks >= 1, timeout=10_000)
+    assert view.refining and view.detail == "coarse"
+    view.begin_motion()
+    assert not view.refining and view.scene.drawn_points == 4_000
+    chunks = view.refiner.chunks
+    qtbot.wait(50)
+    assert view.refiner.chunks == chunks  # nothing added while the camera moves
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.scene.drawn_points == len(cloud)
+
+
+def test_a_redraw_of_the_cloud_layer_at_rest_adds_the_detail_again(view, cloud, qtbot) -> None:
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    view.bird_eye()  # the camera jumps: the cloud layer is drawn afresh, with the sample only
+    qtbot.waitUntil(lambda: view.refining, timeout=5_000)
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.scene.drawn_points == len(cloud)
+
+
+def test_a_small_cloud_is_drawn_whole_with_no_chunks(view, qtbot) -> None:
+    small = prepare_cloud(np.random.default_rng(0).uniform(-5, 5, (3_000, 3)).astype(np.float32))
+    view.set_cloud(small)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: not view._render_pending, timeout=5_000)
+    assert not view.refining and view.refiner.chunks == 0
+    assert view.scene.drawn_points == 3_000
+
+
+def test_finish_adds_the_whole_detail_at_once_for_snapshots(view, cloud) -> None:
+    view.set_cloud(cloud)
+    view.lod.rest()
+    view.render_now()
+    view.refiner.finish()
+    assert view.detail == "full" and view.scene.drawn_points == len(cloud)

@@ -1,0 +1,122 @@
+"""The kept cloud picture: a box edit draws only the overlay; camera and cloud changes draw the cloud."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.render.camera import CameraPose, default_pose
+from annotator.render.cloud import prepare_cloud
+from annotator.render.cuboids import CuboidItem
+from annotator.render.offscreen import capture
+from annotator.render.scene import OrthoScene, PerspectiveScene
+from annotator.render.style import DisplayOptions
+
+BOX = Cuboid((10.0, 3.0, -1.0), (4.0, 1.8, 1.5), math.radians(20.0))
+RED = (230, 40, 40)
+
+
+@pytest.fixture
+def cloud():
+    """A 60 m square of ground points, 1.7 m below the sensor, over the sample budget."""
+    xyz = np.random.default_rng(5).normal((0.0, 0.0, -1.7), (17.0, 17.0, 0.3), (30_000, 3))
+    return prepare_cloud(xyz.astype(np.float32), lod_budget=8_000)
+
+
+def _scene(cloud, window) -> PerspectiveScene:
+    scene = PerspectiveScene()
+    scene.attach(window)
+    scene.set_options(DisplayOptions(highlight_inside=True))
+    scene.set_cloud(cloud)
+    scene.set_cuboids([CuboidItem(1, BOX, RED, "Car 1")], selected=1)
+    scene.set_camera_pose(default_pose(cloud.bounds))
+    return scene
+
+
+def _differing(a: np.ndarray, b: np.ndarray) -> int:
+    """How many pixels differ between two pictures."""
+    return int((a != b).any(axis=2).sum())
+
+
+def _red(pixels: np.ndarray) -> np.ndarray:
+    return np.all(np.abs(pixels.astype(int) - RED) < 30, axis=2)
+
+
+def test_a_box_edit_draws_over_the_kept_cloud_picture_without_drawing_the_cloud(cloud, window) -> None:
+    scene = _scene(cloud, window)
+    window.Render()
+    assert scene.picture.mode == "draw"
+    draws = scene.picture.draws
+    before = _red(capture(window))
+    moved = BOX.replace(center=(10.0, 6.0, -1.0))
+    scene.set_cuboids([CuboidItem(1, moved, RED, "Car 1")], selected=1)
+    edited = capture(window)
+    assert scene.picture.mode == "reuse" and scene.picture.draws == draws  # the cloud was not drawn
+    assert _red(edited).sum() > 30 and not np.array_equal(_red(edited), before)  # the box moved
+    scene.picture.invalidate()
+    assert _differing(capture(window), edited) < 20  # the pixels of drawing everything afresh (points at
+    # equal depth may swap colours in a few pixels)
+    assert scene.picture.mode == "draw"
+
+
+def test_camera_moves_and_display_changes_draw_the_cloud_layer(cloud, window) -> None:
+    scene = _scene(cloud, window)
+    window.Render()
+    draws = scene.picture.draws
+    scene.renderer.GetActiveCamera().Azimuth(5.0)
+    scene.reset_clipping()
+    window.Render()
+    assert scene.picture.draws == draws + 1
+    window.Render()
+    assert scene.picture.draws == draws + 1  # nothing changed: the kept picture
+    scene.set_options(DisplayOptions(point_size=4.0))
+    window.Render()
+    assert scene.picture.draws == draws + 2
+    scene.set_options(DisplayOptions(point_size=4.0, color_mode="distance"))
+    window.Render()
+    assert scene.picture.draws == draws + 3
+    window.SetSize(360, 240)
+    window.Render()
+    assert scene.picture.draws == draws + 4
+
+
+def test_a_kept_picture_hides_boxes_behind_points_as_a_full_redraw_does(window) -> None:
+    wall = np.column_stack(  # a dense wall between the camera and the box
+        [np.full(40_000, 5.0), np.random.default_rng(1).uniform(-6, 6, (40_000, 2))]
+    ).astype(np.float32)
+    scene = PerspectiveScene()
+    scene.attach(window)
+    scene.set_options(DisplayOptions(point_size=3.0, highlight_inside=False, show_grid=False))
+    scene.set_cloud(prepare_cloud(wall, lod_budget=50_000))
+    box = Cuboid((10.0, 0.0, 0.0), (1.0, 1.0, 1.0), 0.0)
+    scene.set_cuboids([CuboidItem(1, box, RED, "")], selected=None)
+    scene.set_camera_pose(CameraPose(position=(-5.0, 0.0, 0.0), focal_point=(10.0, 0.0, 0.0)))
+    window.Render()
+    scene.set_cuboids([CuboidItem(1, box.replace(center=(10.0, 0.5, 0.0)), RED, "")], selected=None)
+    reused = capture(window)
+    assert scene.picture.mode == "reuse"
+    scene.picture.invalidate()
+    full = capture(window)  # the kept depth hides the box as a full draw does
+    assert _red(full).sum() == _red(reused).sum() and _differing(full, reused) < 20
+    assert scene.picture.mode == "draw"
+    scene.set_camera_pose(CameraPose(position=(15.0, 0.0, 0.0), focal_point=(10.0, 0.0, 0.0)))
+    with_box = capture(window)  # seen from the other side, in front of the wall, the box shows (the near
+    scene.set_cuboids([], selected=None)  # plane fits the boxes too, not only the cloud)
+    assert _differing(capture(window), with_box) > 100
+
+
+def test_orthographic_views_keep_their_picture_when_only_another_box_changes(cloud, window) -> None:
+    scene = OrthoScene("top")
+    scene.attach(window)
+    scene.set_options(DisplayOptions())
+    items = [CuboidItem(1, BOX, RED, "Car 1"), CuboidItem(2, BOX.replace(center=(-10.0, 0.0, -1.0)), RED, "")]
+    scene.show(cloud, items, selected=None)
+    window.Render()
+    draws = scene.picture.draws
+    items[1] = CuboidItem(2, BOX.replace(center=(-12.0, 0.0, -1.0)), RED, "")
+    scene.show(cloud, items, selected=None, fit=False)
+    window.Render()
+    assert scene.picture.draws == draws and scene.picture.mode == "reuse"
