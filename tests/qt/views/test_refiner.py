@@ -11,7 +11,7 @@ import itertools
 
 from PySide6.QtCore import QTimer
 
-from annotator.qt import refiner as refiner_module
+from annotator.qt.views import refiner as refiner_module
 from annotator.qt.views.viewport import PerspectiveView
 from annotator.render.cloud import prepare_cloud
 
