@@ -287,13 +287,18 @@ class MainWindow(QMainWindow):
     def ask_new_project(self) -> None:
         """File > New: choose an empty directory for a new project."""
         directory = QFileDialog.getExistingDirectory(self, "New project in directory")
-        if not directory:
-            return
+        if directory:
+            self._create_and_open(Path(directory))
+
+    def _create_and_open(self, directory: Path) -> bool:
+        """Create a project in ``directory`` and open it; False (after saying why) when that fails."""
         try:
             Workspace.create(directory).close()
-            self.open_project(Path(directory))
+            self.open_project(directory)
         except AnnotatorError as error:
             QMessageBox.critical(self, "Cannot create project", str(error))
+            return False
+        return True
 
     def ask_import_dataset(self) -> None:
         """File > Import dataset: a source in a registered format, into the open (or a new) project."""
@@ -303,13 +308,7 @@ class MainWindow(QMainWindow):
             return
         if self.session.project is None:
             directory = QFileDialog.getExistingDirectory(self, "New project for the imported dataset")
-            if not directory:
-                return
-            try:
-                Workspace.create(directory).close()
-                self.open_project(Path(directory))
-            except AnnotatorError as error:
-                QMessageBox.critical(self, "Cannot create project", str(error))
+            if not directory or not self._create_and_open(Path(directory)):
                 return
         self._run_transfer("Import failed", lambda: import_dataset(self.session, request))
 
