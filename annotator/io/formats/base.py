@@ -4,6 +4,9 @@ An import never touches a project directly: a format's `LabelFormat.read` parses
 source into a `Dataset` (frames with their objects, in LiDAR coordinates), and only then does
 `annotator.io.importers` turn it into one undoable command. An export walks the project's frames and hands
 each one, as `FrameLabels`, to the format's `Exporter`, so one bad frame can be skipped and reported.
+An exporter works in two steps: `Exporter.render_frame` turns one frame into a picklable `FrameOutput`
+without touching shared state (so frames can be rendered anywhere, in any order, e.g. on Ray workers),
+and `Exporter.accept` merges the outputs in frame order where the files are written.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
 from annotator.io.errors import FormatError
-from annotator.io.formats.files import natural_key
+from annotator.io.formats.files import natural_key, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -137,12 +140,39 @@ class FrameError(AnnotatorError):
     """A frame the format cannot write; the export reports it (with the frame's name) and goes on."""
 
 
+@dataclass
+class FrameOutput:
+    """One frame as an exporter rendered it: the annotations written, whole files to write (absolute path,
+    bytes), a format's ``partial`` for the files that span frames, and camera images to place beside the
+    labels (camera, image path). Picklable: it may come back from another process."""
+
+    frame_name: str
+    written: list[Annotation]
+    files: list[tuple[Path, bytes]] = field(default_factory=list)
+    partial: Any = None
+    images: list[tuple[str, Path]] = field(default_factory=list)
+
+
 class Exporter:
-    """Writes one format: `write_frame` per frame (raise `AnnotatorError` to skip it), then `finish`."""
+    """Writes one format in two steps per frame, `render_frame` (pure) then `accept` (in frame order, the
+    only step that writes or keeps state), and `finish` at the end. Raise `AnnotatorError` from either
+    step to skip a frame. An exporter keeps no reference to the project, so it pickles (Ray workers get a
+    copy and call only `render_frame`)."""
+
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        """One frame's labels as files and/or a partial result; changes nothing, writes nothing."""
+        raise NotImplementedError
+
+    def accept(self, output: FrameOutput) -> None:
+        """The merge step for one frame, called in frame order: write its files and keep its partial."""
+        for path, data in output.files:
+            write_bytes_atomic(path, data)
 
     def write_frame(self, labels: FrameLabels) -> list[Annotation]:
-        """Write one frame's labels; return the annotations written (for the summary)."""
-        raise NotImplementedError
+        """Render and accept one frame's labels; return the annotations written (for the summary)."""
+        output = self.render_frame(labels)
+        self.accept(output)
+        return output.written
 
     def finish(self) -> None:
         """Write whatever spans all frames (class lists, one-file formats). Called once, at the end."""

@@ -16,7 +16,14 @@ from annotator.core.box2d import Box2D
 from annotator.core.errors import AnnotatorError
 from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
-from annotator.io.formats.base import ExportContext, FrameError, FrameLabels, SourceObject
+from annotator.io.formats.base import (
+    ExportContext,
+    Exporter,
+    FrameError,
+    FrameLabels,
+    FrameOutput,
+    SourceObject,
+)
 from annotator.io.formats.files import write_bytes_atomic
 from annotator.io.frames import DEFAULT_CAMERA, IMAGE_SUFFIXES
 
@@ -111,13 +118,11 @@ class CameraFolders:
         base = self.root / camera if self.several else self.root
         return base / (self.leaf if leaf is None else leaf)
 
-    def claim(self, camera: str, file_name: str, frame_name: str) -> Path:
-        """The path of one label file; `FormatError` if another frame already wrote it."""
-        path = self(camera) / file_name
+    def claim(self, path: Path, frame_name: str) -> None:
+        """Take one label file's path for ``frame_name``; `FormatError` if another frame already wrote it."""
         owner = self._claimed.setdefault(path, frame_name)
         if owner != frame_name:
             raise FormatError(path, f"frames {owner!r} and {frame_name!r} both have an image called so")
-        return path
 
     def place_image(self, camera: str, image: Path | None) -> None:
         """Link or copy ``image`` into the camera's image folder (per ``-o images=``)."""
@@ -133,6 +138,20 @@ class CameraFolders:
             write_bytes_atomic(target, image.read_bytes())
         else:
             os.symlink(image.absolute(), target)
+
+
+class CameraFilesExporter(Exporter):
+    """An exporter of one label file per camera image (YOLO, VOC). Its `accept` claims the frame's files
+    (two frames may not write one file), writes them, then links or copies the frame's images."""
+
+    folders: CameraFolders
+
+    def accept(self, output: FrameOutput) -> None:
+        for path, _data in output.files:
+            self.folders.claim(path, output.frame_name)
+        super().accept(output)
+        for camera, image in output.images:
+            self.folders.place_image(camera, image)
 
 
 def find_image(stem: str, folders: list[Path]) -> Path | None:

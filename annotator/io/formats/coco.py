@@ -13,9 +13,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from annotator.core.model.records import Annotation
 from annotator.io.errors import FormatError
-from annotator.io.formats.base import BOX2D, Dataset, ExportContext, Exporter, FrameLabels, LabelFormat
+from annotator.io.formats.base import (
+    BOX2D,
+    Dataset,
+    ExportContext,
+    Exporter,
+    FrameLabels,
+    FrameOutput,
+    LabelFormat,
+)
 from annotator.io.formats.boxes2d import box_object, camera_images, corner_box
 from annotator.io.formats.files import (
     finite,
@@ -136,32 +143,28 @@ class CocoExporter(Exporter):
     """Collects images and annotations frame by frame; writes one JSON at the end."""
 
     def __init__(self, context: ExportContext) -> None:
-        self.context = context
+        self.out = context.out
         self.category_ids = {name: i for i, name in enumerate(context.classes, start=1)}
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
-        images, entries, written = [], [], []
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        """The frame's images, each with its annotation entries; ids are given in `accept`."""
+        images, written = [], []
         for image in camera_images(labels):
-            image_id = len(self.images) + len(images) + 1
             file_name = str(image.path) if image.path is not None else f"{labels.frame.name}_{image.camera}"
-            images.append(
-                {
-                    "id": image_id,
-                    "file_name": file_name,
-                    "width": image.width,
-                    "height": image.height,
-                    "frame": labels.frame.name,
-                    "camera": image.camera,
-                }
-            )
+            record = {
+                "file_name": file_name,
+                "width": image.width,
+                "height": image.height,
+                "frame": labels.frame.name,
+                "camera": image.camera,
+            }
+            entries = []
             for annotation in image.annotations:
                 box = annotation.box2d
                 bbox = [format_number(v, DECIMALS) for v in (box.x1, box.y1, box.width, box.height)]  # type: ignore[union-attr]
                 entry: dict[str, Any] = {
-                    "id": len(self.annotations) + len(entries) + 1,
-                    "image_id": image_id,
                     "category_id": self.category_ids[annotation.class_name],
                     "bbox": bbox,
                     "area": format_number(bbox[2] * bbox[3], DECIMALS),
@@ -172,9 +175,15 @@ class CocoExporter(Exporter):
                     entry["score"] = annotation.provenance.score
                 entries.append(entry)
                 written.append(annotation)
-        self.images.extend(images)
-        self.annotations.extend(entries)
-        return written
+            images.append((record, entries))
+        return FrameOutput(labels.frame.name, written, partial=images)
+
+    def accept(self, output: FrameOutput) -> None:
+        for record, entries in output.partial:
+            image_id = len(self.images) + 1
+            self.images.append({"id": image_id, **record})
+            for entry in entries:
+                self.annotations.append({"id": len(self.annotations) + 1, "image_id": image_id, **entry})
 
     def finish(self) -> None:
         categories = [{"id": i, "name": name, "supercategory": ""} for name, i in self.category_ids.items()]
@@ -184,4 +193,4 @@ class CocoExporter(Exporter):
             "annotations": self.annotations,
             "categories": categories,
         }
-        write_json_atomic(self.context.out / FILE_NAME, data, indent=None)
+        write_json_atomic(self.out / FILE_NAME, data, indent=None)

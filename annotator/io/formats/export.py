@@ -1,13 +1,16 @@
 """Exporting a project to a label format: frame by frame, a bad frame skipped and reported.
 
 Exports are derived from the project: nothing in the project changes. Every file is written atomically.
+Each frame is rendered by the exporter (`Exporter.render_frame`, here or by a `FrameRenderer` elsewhere,
+e.g. on Ray workers) and merged in frame order here (`Exporter.accept`), so the output is the same
+wherever the frames were rendered.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +19,42 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Review
 from annotator.core.selection import select_frames
 from annotator.io.formats import get_format
-from annotator.io.formats.base import ExportContext, FrameLabels
+from annotator.io.formats.base import ExportContext, Exporter, FrameLabels, FrameOutput
 
 logger = logging.getLogger(__name__)
 
 #: Called after each frame with (frames done, frames in all, the frame's name).
 ProgressCallback = Callable[[int, int, str], None]
+
+#: Errors that skip one frame (named in the report); the export goes on.
+FRAME_ERRORS = (AnnotatorError, ValueError, OSError)
+
+
+@dataclass(frozen=True)
+class FrameFailure:
+    """A frame the exporter could not render, and why."""
+
+    frame_name: str
+    reason: str
+
+
+#: Renders frames with an exporter: yields one `FrameOutput` or `FrameFailure` per frame, in frame order.
+FrameRenderer = Callable[[Exporter, Sequence[FrameLabels]], Iterator[FrameOutput | FrameFailure]]
+
+
+def render_or_failure(exporter: Exporter, labels: FrameLabels) -> FrameOutput | FrameFailure:
+    """One frame rendered, or the reason it cannot be (the only place a frame's rendering is tried)."""
+    try:
+        return exporter.render_frame(labels)
+    except FRAME_ERRORS as error:
+        logger.debug("frame %s not exported", labels.frame.name, exc_info=True)
+        return FrameFailure(labels.frame.name, str(error))
+
+
+def render_here(exporter: Exporter, frames: Sequence[FrameLabels]) -> Iterator[FrameOutput | FrameFailure]:
+    """The frames rendered one after the other in this process (the default `FrameRenderer`)."""
+    for labels in frames:
+        yield render_or_failure(exporter, labels)
 
 
 @dataclass
@@ -116,10 +149,13 @@ def export_project(
     options: dict[str, str] | None = None,
     progress: ProgressCallback | None = None,
     include_unreviewed: bool | None = None,
+    render: FrameRenderer | None = None,
 ) -> ExportReport:
     """Write the selected frames' labels in ``format_id`` under ``out``; report what was written.
 
-    Unreviewed proposals are written or left out as `leaves_out` says; the report counts both."""
+    Unreviewed proposals are written or left out as `leaves_out` says; the report counts both.
+    ``render`` renders the frames (default: here, one after the other); whatever renders them, this
+    process merges and writes them in frame order, so the files are the same."""
     label_format = get_format(format_id)
     if not label_format.can_export:
         raise AnnotatorError(f"format {label_format.id}: export is not supported")
@@ -137,27 +173,49 @@ def export_project(
         report.unreviewed_included += sum(a.is_proposal for a in kept)
         selected[frame.id] = kept
     names = track_names(project, (a.track_id for anns in selected.values() for a in anns if a.track_id))
-    for done, frame in enumerate(frames, start=1):
-        labels = FrameLabels(
-            frame,
-            selected[frame.id],
-            project.resolve_path(frame.cloud) if frame.cloud else None,
-            {camera: project.resolve_path(path) for camera, path in frame.images.items()},
-            names,
-        )
-        try:
-            written = exporter.write_frame(labels)
-        except (AnnotatorError, ValueError, OSError) as error:
-            logger.debug("frame %s not exported", frame.name, exc_info=True)
-            report.skipped.append((frame.name, str(error)))
-        else:
-            report.frames += 1
-            report.objects_by_class.update(a.class_name for a in written)
-        if progress is not None:
-            progress(done, len(frames), frame.name)
+    frame_labels = [_frame_labels(project, frame, selected[frame.id], names) for frame in frames]
+    outputs = (render or render_here)(exporter, frame_labels)
+    try:
+        for done, (labels, output) in enumerate(zip(frame_labels, outputs, strict=True), start=1):
+            _merge(exporter, output, report)
+            if progress is not None:
+                progress(done, len(frames), labels.frame.name)
+    finally:
+        close = getattr(outputs, "close", None)
+        if close is not None:  # a generator: stop its work (e.g. a Ray dataset) now, not when collected
+            close()
     try:
         exporter.finish()
     except OSError as error:
         raise AnnotatorError(f"{out}: cannot write the export ({error.strerror or error})") from error
     logger.info("exported %d frames, %d objects as %s to %s", report.frames, report.objects, format_id, out)
     return report
+
+
+def _frame_labels(
+    project: Project, frame: Frame, annotations: list[Annotation], names: dict[int, str]
+) -> FrameLabels:
+    """What the exporter gets for ``frame`` (only its own tracks' names: it travels to workers)."""
+    tracks = {a.track_id for a in annotations if a.track_id is not None}
+    return FrameLabels(
+        frame,
+        annotations,
+        project.resolve_path(frame.cloud) if frame.cloud else None,
+        {camera: project.resolve_path(path) for camera, path in frame.images.items()},
+        {track: name for track, name in names.items() if track in tracks},
+    )
+
+
+def _merge(exporter: Exporter, output: FrameOutput | FrameFailure, report: ExportReport) -> None:
+    """Merge one rendered frame into the export (in frame order) and count it, or report it skipped."""
+    if isinstance(output, FrameFailure):
+        report.skipped.append((output.frame_name, output.reason))
+        return
+    try:
+        exporter.accept(output)
+    except FRAME_ERRORS as error:
+        logger.debug("frame %s not exported", output.frame_name, exc_info=True)
+        report.skipped.append((output.frame_name, str(error)))
+    else:
+        report.frames += 1
+        report.objects_by_class.update(a.class_name for a in output.written)

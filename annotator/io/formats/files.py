@@ -45,7 +45,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_json_atomic(path: Path, data: Any, indent: int | str | None = 2) -> None:
     """Write ``data`` as JSON (NaN and infinity refused) atomically."""
-    write_text_atomic(path, json.dumps(data, indent=indent, allow_nan=False) + "\n")
+    write_bytes_atomic(path, json_bytes(data, indent))
+
+
+def json_bytes(data: Any, indent: int | str | None = 2) -> bytes:
+    """``data`` as the bytes of a JSON file (UTF-8, a final newline); `ValueError` for NaN or infinity."""
+    return (json.dumps(data, indent=indent, allow_nan=False) + "\n").encode("utf-8")
 
 
 def read_text(path: Path) -> str:

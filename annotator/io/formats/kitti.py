@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.camera import CameraCalibration
-from annotator.core.model.records import Annotation, Frame
+from annotator.core.model.records import Frame
 from annotator.io.errors import FormatError
 from annotator.io.formats.base import (
     CUBOID,
@@ -38,6 +38,7 @@ from annotator.io.formats.base import (
     Exporter,
     FrameError,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
@@ -196,7 +197,7 @@ class KittiExporter(Exporter):
         self.synthetic = context.options.get("calib") == "synthetic"
         self.poses: list[str | None] = []  # poses.txt lines of the frames written (None: no pose)
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
         frame = labels.frame
         name = safe_file_name(frame.name)
         camera, calib, imported = self._calibration(labels)
@@ -204,12 +205,18 @@ class KittiExporter(Exporter):
         lines = [format_label_line(obj) for obj in kitti_objects(annotations, camera, reuse=imported)]
         for position, line in _kitti_meta(frame).get("dontcare", []):
             lines.insert(min(int(position), len(lines)), str(line))
-        write_text_atomic(self.out / "calib" / f"{name}.txt", format_calib(calib))
-        write_text_atomic(self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines))
         pose = frame.pose
         rows = None if pose is None else camera_pose(pose, calib.lidar_to_rect())[:3]
-        self.poses.append(None if rows is None else " ".join(f"{v:.9e}" for v in np.ravel(rows)))
-        return annotations
+        files = [
+            (self.out / "calib" / f"{name}.txt", format_calib(calib).encode("utf-8")),
+            (self.out / "label_2" / f"{name}.txt", "".join(line + "\n" for line in lines).encode("utf-8")),
+        ]
+        pose_line = None if rows is None else " ".join(f"{v:.9e}" for v in np.ravel(rows))
+        return FrameOutput(frame.name, annotations, files, partial=pose_line)
+
+    def accept(self, output: FrameOutput) -> None:
+        super().accept(output)
+        self.poses.append(output.partial)
 
     def finish(self) -> None:
         if self.poses and all(line is not None for line in self.poses):

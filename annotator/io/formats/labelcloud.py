@@ -32,6 +32,7 @@ from annotator.io.formats.base import (
     ExportContext,
     Exporter,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
@@ -39,6 +40,7 @@ from annotator.io.formats.files import (
     checked_cuboid,
     finite,
     format_number,
+    json_bytes,
     load_json,
     member,
     natural_key,
@@ -205,11 +207,15 @@ class LabelCloudExporter(Exporter):
     """Writes ``labels/<cloud stem>.json`` per frame and ``labels/_classes.json``."""
 
     def __init__(self, context: ExportContext, variant: str) -> None:
-        self.context = context
         self.variant = variant
         self.folder = context.out / "labels"
+        schema = context.project.schema
+        self.colors: dict[str, tuple[int, int, int]] = {}  # class name -> colour, in the export's class order
+        for name in context.classes:
+            label_class = schema.get(name)
+            self.colors[name] = label_class.color if label_class is not None else (200, 200, 200)
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
         cloud = labels.cloud
         stem = Path(cloud).stem if cloud is not None else labels.frame.name
         annotations = labels.cuboids()
@@ -219,8 +225,8 @@ class LabelCloudExporter(Exporter):
             "path": str(cloud) if cloud is not None else "",
             "objects": [self._object(a) for a in annotations],
         }
-        write_json_atomic(self.folder / f"{stem}.json", data, indent="\t")
-        return annotations
+        file = (self.folder / f"{stem}.json", json_bytes(data, indent="\t"))
+        return FrameOutput(labels.frame.name, annotations, [file])
 
     def _object(self, annotation: Annotation) -> dict[str, Any]:
         cuboid = annotation.cuboid
@@ -243,11 +249,8 @@ class LabelCloudExporter(Exporter):
         }
 
     def finish(self) -> None:
-        schema = self.context.project.schema
         classes = []
-        for index, name in enumerate(self.context.classes):
-            label_class = schema.get(name)
-            red, green, blue = label_class.color if label_class is not None else (200, 200, 200)
+        for index, (name, (red, green, blue)) in enumerate(self.colors.items()):
             classes.append({"name": name, "id": index, "color": f"#{red:02x}{green:02x}{blue:02x}"})
         data = {
             "classes": classes,

@@ -28,7 +28,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from annotator.core.model.records import Annotation
 from annotator.core.pose import Pose
 from annotator.core.world import from_world, to_world
 from annotator.io.errors import FormatError
@@ -39,6 +38,7 @@ from annotator.io.formats.base import (
     Exporter,
     FrameError,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
@@ -254,12 +254,14 @@ class NuScenesExporter(Exporter):
         self.samples: list[dict[str, Any]] = []
         self.ego_poses: list[dict[str, Any]] = []
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        """The frame's annotation records, its sample and its ego pose (linked in `finish`)."""
         frame = labels.frame
         pose = frame.pose
         if self.world and pose is None:
             raise FrameError("no ego pose, so no world-frame boxes (-o boxes=world)")
         annotations = labels.cuboids()
+        records = []
         for annotation in annotations:
             assert annotation.cuboid is not None
             cuboid = (
@@ -286,7 +288,7 @@ class NuScenesExporter(Exporter):
                 record.update({k: v for k, v in kept.items() if k in _KEPT})
             if annotation.provenance.score is not None:
                 record["detection_score"] = annotation.provenance.score
-            self.records.append(record)
+            records.append(record)
         sample = {
             "token": frame.name,
             "timestamp": frame.timestamp,
@@ -295,13 +297,18 @@ class NuScenesExporter(Exporter):
             "prev": "",
             "next": "",
         }
+        ego_pose = None
         if pose is not None:
             sample["ego_pose_token"] = token("ego_pose", frame.name)
-            self.ego_poses.append(
-                {"token": sample["ego_pose_token"], "timestamp": frame.timestamp, **pose_parts(pose)}
-            )
+            ego_pose = {"token": sample["ego_pose_token"], "timestamp": frame.timestamp, **pose_parts(pose)}
+        return FrameOutput(frame.name, annotations, partial=(records, sample, ego_pose))
+
+    def accept(self, output: FrameOutput) -> None:
+        records, sample, ego_pose = output.partial
+        self.records.extend(records)
         self.samples.append(sample)
-        return annotations
+        if ego_pose is not None:
+            self.ego_poses.append(ego_pose)
 
     def finish(self) -> None:
         instances: dict[str, list[dict[str, Any]]] = {}

@@ -9,9 +9,8 @@ import numpy as np
 
 from annotator import __version__
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.model.records import Annotation
 from annotator.core.world import to_world
-from annotator.io.formats.base import ExportContext, Exporter, FrameError, FrameLabels
+from annotator.io.formats.base import ExportContext, Exporter, FrameError, FrameLabels, FrameOutput
 from annotator.io.formats.files import format_number, write_json_atomic
 from annotator.io.formats.poses import box_frame
 from annotator.io.formats.rotation import quaternion_from_euler
@@ -36,21 +35,22 @@ class OpenLabelExporter(Exporter):
     """Collects frames and objects; writes one document at the end."""
 
     def __init__(self, context: ExportContext) -> None:
-        self.context = context
+        self.out = context.out
         self.frames: dict[str, Any] = {}
         self.objects: dict[str, dict[str, Any]] = {}
         self.cameras: set[str] = set()
         self.posed = False
         self.boxes = box_frame(context.options, "openlabel")  # cuboids in the LiDAR or the world frame
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        """The frame's objects and properties; frame numbers and object intervals are given in `accept`."""
         pose = labels.frame.pose
         world = self.boxes == WORLD
         if world and pose is None:
             raise FrameError("no ego pose, so no world-frame boxes (-o boxes=world)")
-        number = str(len(self.frames))
         objects: dict[str, Any] = {}
-        written = []
+        members, written = [], []  # (uid, class) per annotation
+        cameras = set(labels.images) | set(labels.frame.cameras)
         for annotation in labels.annotations:
             uid = labels.track_name(annotation)
             data = objects.setdefault(uid, {"object_data": {}})["object_data"]
@@ -66,54 +66,22 @@ class OpenLabelExporter(Exporter):
                 data.setdefault("bbox", []).append(
                     {"name": "box2d", "coordinate_system": annotation.camera, "val": val}
                 )
-                self.cameras.add(str(annotation.camera))
+                cameras.add(str(annotation.camera))
             written.append(annotation)
-            self.objects.setdefault(uid, {"name": uid, "type": annotation.class_name, "frames": []})[
-                "frames"
-            ].append(int(number))
-        self.frames[number] = {"objects": objects, "frame_properties": self._properties(labels)}
-        return written
+            members.append((uid, annotation.class_name))
+        frame = {"objects": objects, "frame_properties": _properties(labels)}
+        return FrameOutput(labels.frame.name, written, partial=(frame, members, cameras, pose is not None))
 
-    def _properties(self, labels: FrameLabels) -> dict[str, Any]:
-        frame = labels.frame
-        streams: dict[str, Any] = {}
-        transforms: dict[str, Any] = {}
-        if labels.cloud is not None:
-            streams[LIDAR] = {"uri": str(labels.cloud)}
-        for name in sorted(set(labels.images) | set(frame.cameras)):
-            self.cameras.add(name)
-            stream: dict[str, Any] = {}
-            if name in labels.images:
-                stream["uri"] = str(labels.images[name])
-            camera = frame.cameras.get(name)
-            if camera is not None:
-                stream["stream_properties"] = {
-                    "intrinsics_pinhole": {
-                        "camera_matrix_3x4": np.ravel(camera.projection_matrix).tolist(),
-                        "width_px": camera.width,
-                        "height_px": camera.height,
-                        "distortion_coeffs_1xN": [],
-                    }
-                }
-                transforms[f"{LIDAR}_to_{name}"] = {
-                    "src": LIDAR,
-                    "dst": name,
-                    "transform_src_to_dst": {"matrix4x4": np.ravel(camera.extrinsic_matrix).tolist()},
-                }
-            streams[name] = stream
-        if frame.pose is not None:
-            self.posed = True
-            transforms[f"{LIDAR}_to_{WORLD}"] = {
-                "src": LIDAR,
-                "dst": WORLD,
-                "transform_src_to_dst": {"matrix4x4": np.ravel(frame.pose.matrix).tolist()},
-            }
-        properties: dict[str, Any] = {"name": frame.name, "streams": streams}
-        if transforms:
-            properties["transforms"] = transforms
-        if frame.timestamp is not None:
-            properties["timestamp"] = frame.timestamp
-        return properties
+    def accept(self, output: FrameOutput) -> None:
+        frame, members, cameras, posed = output.partial
+        number = len(self.frames)
+        self.frames[str(number)] = frame
+        for uid, class_name in members:
+            self.objects.setdefault(uid, {"name": uid, "type": class_name, "frames": []})["frames"].append(
+                number
+            )
+        self.cameras |= cameras
+        self.posed = self.posed or posed
 
     def finish(self) -> None:
         cameras = sorted(self.cameras)
@@ -144,7 +112,48 @@ class OpenLabelExporter(Exporter):
                 "frame_intervals": _intervals(range(len(self.frames))),
             }
         }
-        write_json_atomic(self.context.out / FILE_NAME, document, indent=None)
+        write_json_atomic(self.out / FILE_NAME, document, indent=None)
+
+
+def _properties(labels: FrameLabels) -> dict[str, Any]:
+    """A frame's ``frame_properties``: its streams (cloud, images, cameras), transforms and timestamp."""
+    frame = labels.frame
+    streams: dict[str, Any] = {}
+    transforms: dict[str, Any] = {}
+    if labels.cloud is not None:
+        streams[LIDAR] = {"uri": str(labels.cloud)}
+    for name in sorted(set(labels.images) | set(frame.cameras)):
+        stream: dict[str, Any] = {}
+        if name in labels.images:
+            stream["uri"] = str(labels.images[name])
+        camera = frame.cameras.get(name)
+        if camera is not None:
+            stream["stream_properties"] = {
+                "intrinsics_pinhole": {
+                    "camera_matrix_3x4": np.ravel(camera.projection_matrix).tolist(),
+                    "width_px": camera.width,
+                    "height_px": camera.height,
+                    "distortion_coeffs_1xN": [],
+                }
+            }
+            transforms[f"{LIDAR}_to_{name}"] = {
+                "src": LIDAR,
+                "dst": name,
+                "transform_src_to_dst": {"matrix4x4": np.ravel(camera.extrinsic_matrix).tolist()},
+            }
+        streams[name] = stream
+    if frame.pose is not None:
+        transforms[f"{LIDAR}_to_{WORLD}"] = {
+            "src": LIDAR,
+            "dst": WORLD,
+            "transform_src_to_dst": {"matrix4x4": np.ravel(frame.pose.matrix).tolist()},
+        }
+    properties: dict[str, Any] = {"name": frame.name, "streams": streams}
+    if transforms:
+        properties["transforms"] = transforms
+    if frame.timestamp is not None:
+        properties["timestamp"] = frame.timestamp
+    return properties
 
 
 def _intervals(numbers_: Any) -> list[dict[str, int]]:

@@ -34,6 +34,7 @@ from annotator.io.formats.base import (
     ExportContext,
     Exporter,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
@@ -42,6 +43,7 @@ from annotator.io.formats.files import (
     checked_cuboid,
     finite,
     format_number,
+    json_bytes,
     load_json,
     member,
     natural_key,
@@ -175,18 +177,23 @@ class SustechExporter(Exporter):
         self.out = context.out
         self.calibrations: dict[str, dict[str, list[float]]] = {}
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        """The frame's label file and poses; its cameras' calibrations as the partial (kept once each)."""
         annotations = labels.cuboids()
         entries = [self._entry(a, labels) for a in annotations]
-        write_json_atomic(self.out / "label" / f"{safe_file_name(labels.frame.name)}.json", entries)
-        for name, camera in labels.frame.cameras.items():
-            self.calibrations.setdefault(name, calibration_data(camera))
+        name = f"{safe_file_name(labels.frame.name)}.json"
+        files = [(self.out / "label" / name, json_bytes(entries))]
         pose = labels.frame.pose
         if pose is not None:
-            name = f"{safe_file_name(labels.frame.name)}.json"
-            write_json_atomic(self.out / "lidar_pose" / name, {"lidarPose": matrix_rows(pose)})
-            write_json_atomic(self.out / "ego_pose" / name, pose_data(pose))
-        return annotations
+            files.append((self.out / "lidar_pose" / name, json_bytes({"lidarPose": matrix_rows(pose)})))
+            files.append((self.out / "ego_pose" / name, json_bytes(pose_data(pose))))
+        calibrations = {camera: calibration_data(c) for camera, c in labels.frame.cameras.items()}
+        return FrameOutput(labels.frame.name, annotations, files, partial=calibrations)
+
+    def accept(self, output: FrameOutput) -> None:
+        super().accept(output)
+        for camera, data in output.partial.items():
+            self.calibrations.setdefault(camera, data)
 
     @staticmethod
     def _entry(annotation: Annotation, labels: FrameLabels) -> dict[str, Any]:

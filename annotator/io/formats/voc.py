@@ -19,11 +19,19 @@ from annotator.io.formats.base import (
     ExportContext,
     Exporter,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
-from annotator.io.formats.boxes2d import CameraFolders, box_object, camera_images, corner_box, find_image
-from annotator.io.formats.files import finite, natural_key, read_text, write_bytes_atomic
+from annotator.io.formats.boxes2d import (
+    CameraFilesExporter,
+    CameraFolders,
+    box_object,
+    camera_images,
+    corner_box,
+    find_image,
+)
+from annotator.io.formats.files import finite, natural_key, read_text
 from annotator.io.frames import DEFAULT_CAMERA
 
 logger = logging.getLogger(__name__)
@@ -123,14 +131,14 @@ def _object(element: ElementTree.Element, path: Path, field: str, camera: str) -
     return obj
 
 
-class VocExporter(Exporter):
+class VocExporter(CameraFilesExporter):
     """Writes one XML per camera image."""
 
     def __init__(self, context: ExportContext) -> None:
         self.folders = CameraFolders(context, FOLDER, "JPEGImages")
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
-        outputs, written = [], []
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
+        files, written = [], []
         images = camera_images(labels)
         for image in images:
             root = ElementTree.Element("annotation")
@@ -147,13 +155,10 @@ class VocExporter(Exporter):
                 _add_object(root, annotation, image.width, image.height)
                 written.append(annotation)
             ElementTree.indent(root)
-            path = self.folders.claim(image.camera, f"{image.stem(labels.frame.name)}.xml", labels.frame.name)
-            outputs.append((path, ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"))
-        for path, data in outputs:
-            write_bytes_atomic(path, data)
-        for image in images:
-            self.folders.place_image(image.camera, image.path)
-        return written
+            path = self.folders(image.camera) / f"{image.stem(labels.frame.name)}.xml"
+            files.append((path, ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"))
+        placed = [(image.camera, image.path) for image in images if image.path is not None]
+        return FrameOutput(labels.frame.name, written, files, images=placed)
 
 
 def _add(parent: ElementTree.Element, tag: str, text: str | None = None) -> ElementTree.Element:

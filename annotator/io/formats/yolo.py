@@ -20,10 +20,12 @@ from annotator.io.formats.base import (
     ExportContext,
     Exporter,
     FrameLabels,
+    FrameOutput,
     LabelFormat,
     SourceObject,
 )
 from annotator.io.formats.boxes2d import (
+    CameraFilesExporter,
     CameraFolders,
     box_object,
     camera_images,
@@ -166,17 +168,18 @@ def _unquote(text: str) -> str:
     return text.split(" #")[0].strip().strip("'\"")
 
 
-class YoloExporter(Exporter):
+class YoloExporter(CameraFilesExporter):
     """Writes ``labels/<image stem>.txt`` per camera image, then ``classes.txt`` and ``data.yaml``."""
 
     def __init__(self, context: ExportContext) -> None:
-        self.context = context
+        self.out = context.out
+        self.classes = list(context.classes)
         self.folders = CameraFolders(context, "labels", "images")
         self.class_ids = {name: i for i, name in enumerate(context.classes)}
 
-    def write_frame(self, labels: FrameLabels) -> list[Annotation]:
+    def render_frame(self, labels: FrameLabels) -> FrameOutput:
         written: list[Annotation] = []
-        outputs = []
+        files = []
         images = camera_images(labels)
         for image in images:
             lines = []
@@ -196,24 +199,21 @@ class YoloExporter(Exporter):
                     + " ".join(f"{v:.{DECIMALS}f}" for v in values)
                 )
                 written.append(annotation)
-            path = self.folders.claim(image.camera, f"{image.stem(labels.frame.name)}.txt", labels.frame.name)
-            outputs.append((path, "".join(line + "\n" for line in lines)))
-        for path, text in outputs:
-            write_text_atomic(path, text)
-        for image in images:
-            self.folders.place_image(image.camera, image.path)
-        return written
+            path = self.folders(image.camera) / f"{image.stem(labels.frame.name)}.txt"
+            files.append((path, "".join(line + "\n" for line in lines).encode("utf-8")))
+        placed = [(image.camera, image.path) for image in images if image.path is not None]
+        return FrameOutput(labels.frame.name, written, files, images=placed)
 
     def finish(self) -> None:
-        out = self.context.out
-        write_text_atomic(out / "classes.txt", "".join(f"{name}\n" for name in self.context.classes))
-        names = "".join(f"  {i}: {_yaml_quote(name)}\n" for i, name in enumerate(self.context.classes))
+        out = self.out
+        write_text_atomic(out / "classes.txt", "".join(f"{name}\n" for name in self.classes))
+        names = "".join(f"  {i}: {_yaml_quote(name)}\n" for i, name in enumerate(self.classes))
         images = [
             self.folders(camera, "images").relative_to(out).as_posix() for camera in self.folders.cameras
         ]
         listed = images[0] if len(images) == 1 else "[" + ", ".join(images) + "]"
         text = f"# written by annotator\npath: {_yaml_quote(str(out.absolute()))}\ntrain: {listed}\nval: {listed}\n"
-        write_text_atomic(out / "data.yaml", f"{text}nc: {len(self.context.classes)}\nnames:\n{names}")
+        write_text_atomic(out / "data.yaml", f"{text}nc: {len(self.classes)}\nnames:\n{names}")
 
 
 def _yaml_quote(name: str) -> str:
