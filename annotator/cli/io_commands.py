@@ -14,13 +14,19 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotator.cli.progress import Progress
+from annotator.cli.ray_args import add_ray_arguments, ray_note, ray_settings
 from annotator.cli.team_commands import checked_name
 from annotator.core.errors import AnnotatorError
 from annotator.io.formats import available_formats
 from annotator.io.store import DATABASE_NAME, is_project
 from annotator.io.store_api import is_shared_location, open_store, project_location
+
+if TYPE_CHECKING:
+    from annotator.io.formats.export import FrameRenderer
+    from annotator.ml.ray_batch import RaySettings
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="leave out every unreviewed proposal, cuboids too",
     )
     exp.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    add_ray_arguments(exp)
     exp.set_defaults(handler=run_export)
 
 
@@ -200,6 +207,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     classes = [c for item in args.classes or [] for c in item.split(",") if c.strip()]
     options = _options(args)
+    ray = ray_settings(args)
     location = args.directory if is_shared_location(args.directory) else args.directory.absolute()
     store = open_store(location, read_only=True)  # read-only needs an absolute path
     try:
@@ -216,9 +224,10 @@ def run_export(args: argparse.Namespace) -> int:
             options,
             lambda done, total, name: progress.update(done, name, total),
             args.include_unreviewed,
+            _ray_renderer(ray),
         )
     _report_problems([f"frame {name}: {reason}" for name, reason in report.skipped])
-    print(f"exported    {report.frames} frames as {report.format_id} to {report.out}")
+    print(f"exported    {report.frames} frames as {report.format_id} to {report.out}{ray_note(ray)}")
     print(f"objects     {report.objects} ({_format_counts(report.objects_by_class)})")
     print(
         f"unreviewed  {report.unreviewed_text()}"
@@ -228,3 +237,12 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"skipped     {len(report.skipped)} frames (see the errors above)")
         return EXIT_PARTIAL
     return 0
+
+
+def _ray_renderer(settings: RaySettings | None) -> FrameRenderer | None:
+    """Frames rendered on Ray with ``--ray`` (Ray imported only then), else here."""
+    if settings is None:
+        return None
+    from annotator.ml.ray_export import ray_renderer
+
+    return ray_renderer(settings)

@@ -18,10 +18,11 @@ import logging
 import os
 import pickle
 import socket
+import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,8 @@ from annotator.ml.protocol import CancelToken
 from annotator.ml.registry import PluginEntry, PluginRegistry
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Object store of a local runtime (bytes): frames' results are small, the points are read by the actors.
 LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
@@ -242,18 +245,20 @@ def _result_rows(
     dataset = ray.data.from_items(
         [{"frame_id": frame.id} for frame in frames], override_num_blocks=len(frames)
     )
-    results = dataset.map_batches(
-        FrameActor,
-        fn_constructor_kwargs={"job": job},
-        batch_size=1,
-        compute=ActorPoolStrategy(size=count),
-        max_restarts=0,  # a plugin that kills its process fails the run with a message, not in a loop
-        **each,
-    )
+    with warnings.catch_warnings():  # Ray 2.60 warns that max_restarts will need another spelling
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        results = dataset.map_batches(
+            FrameActor,
+            fn_constructor_kwargs={"job": job},
+            batch_size=1,
+            compute=ActorPoolStrategy(size=count),
+            max_restarts=0,  # a plugin that kills its process fails the run with a message, not in a loop
+            **each,
+        )
     # whole blocks, none prefetched: a frame's result is stored as soon as it is there, not when the
     # next one is (iter_rows holds one row back)
     batches = results.iter_batches(batch_size=None, prefetch_batches=0, batch_format="numpy")
-    return _rows_or_error(ray, _batch_rows(batches))
+    return rows_or_error(ray, _batch_rows(batches))
 
 
 def _batch_rows(batches: Iterator[dict[str, np.ndarray]]) -> Iterator[dict[str, Any]]:
@@ -263,9 +268,9 @@ def _batch_rows(batches: Iterator[dict[str, np.ndarray]]) -> Iterator[dict[str, 
             yield {key: values[position] for key, values in batch.items()}
 
 
-def _rows_or_error(ray: Any, rows: Iterator[dict[str, Any]]) -> Generator[dict[str, Any], None, None]:
-    """The dataset's rows; a failure of the cluster itself (an actor process dying, the cluster going
-    away) as one `AnnotatorError` line (the frames stored until then stay)."""
+def rows_or_error(ray: Any, rows: Iterator[T]) -> Generator[T, None, None]:
+    """The rows of a Ray run; a failure of the cluster itself (a worker process dying, the cluster going
+    away) as one `AnnotatorError` line (what was stored or written until then stays)."""
     try:
         yield from rows
     except ray.exceptions.RayError as error:
