@@ -69,7 +69,7 @@ def run_preannotate(args: argparse.Namespace) -> int:
     resolve_plugin(args)
     registry = args.plugins
     manifest = registry.manifest(args.plugin)  # unknown or unavailable: a clear error before any work
-    manifest.parameter_values(params)
+    own_threshold = manifest.score_threshold(manifest.parameter_values(params))
     with Workspace.open(args.directory) as workspace:
         frames = chosen_frames(workspace.project, args.frames)
         started = time.perf_counter()
@@ -92,9 +92,17 @@ def run_preannotate(args: argparse.Namespace) -> int:
     classes = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_class.items())) or "none"
     rate = summary.frames_done / seconds if seconds > 0 else 0.0
     print(f"pre-annotated {summary.frames_done} of {len(frames)} frames with {args.plugin} "
-          f"({manifest.task}, threshold {args.threshold:g}{ray_note(ray)})")  # fmt: skip
+          f"({manifest.task}, {threshold_text(args.threshold, own_threshold)}{ray_note(ray)})")  # fmt: skip
     print(f"proposals   {summary.proposals} ({classes})")
     print(f"time        {seconds:.1f} s ({rate:.1f} frames/s)")
     if linking is not None:
         report(linking)
     return run_exit_code(summary)
+
+
+def threshold_text(threshold: float, own: tuple[str, float] | None) -> str:
+    """The score threshold the proposals passed: ``--threshold``, or the plugin's own (a parameter) when
+    that is higher, named."""
+    if own is not None and own[1] > threshold:
+        return f"threshold {own[1]:g}, the plugin's {own[0]}"
+    return f"threshold {threshold:g}"

@@ -18,6 +18,10 @@ CAPABILITIES = ("predict", "load", "save", "fit", "samples:ensemble", "samples:m
 PARAMETER_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "choice": str}
 
 
+#: Names of a float parameter with which a plugin drops its own low-scoring detections.
+SCORE_THRESHOLD_NAMES = ("score_threshold", "min_score")
+
+
 class ManifestError(AnnotatorError):
     """A plugin manifest is malformed."""
 
@@ -80,6 +84,14 @@ class PluginManifest:
     def supports(self, capability: str) -> bool:
         """True when the plugin declares ``capability`` (see `CAPABILITIES`)."""
         return capability in self.capabilities
+
+    def score_threshold(self, values: dict[str, Any]) -> tuple[str, float] | None:
+        """The parameter with which the plugin drops low-scoring detections itself (see
+        `SCORE_THRESHOLD_NAMES`) and its value in ``values``; None when it has none."""
+        for spec in self.parameters:
+            if spec.name in SCORE_THRESHOLD_NAMES and spec.type == "float":
+                return spec.name, float(values.get(spec.name, spec.default))
+        return None
 
     def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Defaults of all parameters, with ``overrides`` coerced and checked; unknown names are errors."""

@@ -210,3 +210,21 @@ def test_derive_after_preannotate_on_a_fresh_demo_frame_accepts_nothing(
     assert main([*args, "--include-unreviewed"]) == 0
     printed = capsys.readouterr().out
     assert f"unreviewed  0 unreviewed proposals left out, {len(derived)} written" in printed
+
+
+def test_the_summary_states_the_plugins_own_threshold_when_it_is_the_higher(project, capsys) -> None:
+    run = [
+        "preannotate",
+        str(project),
+        "--plugin",
+        "geometric",
+        "--no-progress",
+        "--in-process",
+        "--no-track",
+    ]
+    assert main(run) == 0
+    assert "with geometric (detect3d, threshold 0.3, the plugin's min_score)" in capsys.readouterr().out
+    assert main([*run, "--threshold", "0.5"]) == 0
+    assert "with geometric (detect3d, threshold 0.5)" in capsys.readouterr().out
+    assert main([*run, "-p", "min_score=0.1", "--threshold", "0.2"]) == 0
+    assert "with geometric (detect3d, threshold 0.2)" in capsys.readouterr().out
