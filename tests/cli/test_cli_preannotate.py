@@ -212,7 +212,15 @@ def test_derive_after_preannotate_on_a_fresh_demo_frame_accepts_nothing(
     assert f"unreviewed  0 unreviewed proposals left out, {len(derived)} written" in printed
 
 
-def test_the_summary_states_the_plugins_own_threshold_when_it_is_the_higher(project, capsys) -> None:
+@pytest.mark.parametrize(
+    ("options", "stated"),
+    [
+        ([], "threshold 0.3, the plugin's min_score"),  # geometric drops scores below 0.3 itself
+        (["--threshold", "0.5"], "threshold 0.5"),
+        (["-p", "min_score=0.1", "--threshold", "0.2"], "threshold 0.2"),
+    ],
+)
+def test_the_summary_states_the_threshold_applied(project, capsys, options, stated) -> None:
     run = [
         "preannotate",
         str(project),
@@ -222,9 +230,5 @@ def test_the_summary_states_the_plugins_own_threshold_when_it_is_the_higher(proj
         "--in-process",
         "--no-track",
     ]
-    assert main(run) == 0
-    assert "with geometric (detect3d, threshold 0.3, the plugin's min_score)" in capsys.readouterr().out
-    assert main([*run, "--threshold", "0.5"]) == 0
-    assert "with geometric (detect3d, threshold 0.5)" in capsys.readouterr().out
-    assert main([*run, "-p", "min_score=0.1", "--threshold", "0.2"]) == 0
-    assert "with geometric (detect3d, threshold 0.2)" in capsys.readouterr().out
+    assert main([*run, *options]) == 0
+    assert f"with geometric (detect3d, {stated})" in capsys.readouterr().out
