@@ -21,11 +21,11 @@ def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--ray [ADDRESS]`` and ``--workers N``."""
     parser.add_argument(
         "--ray", nargs="?", const=LOCAL, default=None, metavar="ADDRESS",
-        help="run the frames on Ray (actors, one per CPU/GPU slot): a cluster's HOST:PORT or 'auto', "
+        help="run the frames on Ray (one worker per CPU/GPU slot): a cluster's HOST:PORT or 'auto', "
         "or without ADDRESS a local runtime; results are still written here, one step per frame",
     )  # fmt: skip
     parser.add_argument(
-        "--workers", type=int, metavar="N", help="with --ray: at most N actors (local runtime: N CPUs)"
+        "--workers", type=int, metavar="N", help="with --ray: at most N workers (local runtime: N CPUs)"
     )
 
 
