@@ -127,6 +127,7 @@ def test_only_sparse_vehicles_take_other_sweeps() -> None:
     assert wants_sweeps(40, CAR_PRIOR)
     assert not wants_sweeps(SPARSE_BELOW, CAR_PRIOR)  # its own sweep shows its outline
     assert not wants_sweeps(20, (0.7, 0.7, 1.7))  # a pedestrian has no outline to sharpen
+    assert not wants_sweeps(40, (8.0, 2.5, 3.2))  # nor do a far truck's few points over 8 m
 
 
 def test_other_sweeps_do_not_make_a_fit_of_a_box_its_own_sweep_cannot_fit() -> None:

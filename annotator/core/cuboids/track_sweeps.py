@@ -41,6 +41,10 @@ VELOCITY_REACH = 5
 STILL_TRAVEL = 0.3
 #: Points are thinned to one per cube of this edge (m): the sweeps repeat each other's returns.
 VOXEL = 0.05
+#: Vehicles longer than this (m: trucks, buses) are fitted on their own sweep's points: far ones are
+#: seen by a few dozen points over 8-15 m, and more of them made the fit turn true boxes (development
+#: split: true large vehicles kept 0.974 -> 0.938).
+LONGEST = 6.0
 #: A box holding at least this many points in its own sweep is fitted on them alone: its outline is
 #: there already, and the other sweeps' points, moved by poses and by motion estimated from rough
 #: boxes, would only blur it.
@@ -50,8 +54,9 @@ SPARSE_BELOW = 100
 def wants_sweeps(count: int, size: Sequence[float], sparse_below: int = SPARSE_BELOW) -> bool:
     """Whether a box holding ``count`` points in its own sweep, of an object of ``size`` (length, width,
     height: its prior), is fitted with its track's other sweeps: a sparse elongated one (a vehicle; a
-    person has no outline in bird's-eye view for more points to sharpen, and bends as it walks)."""
-    return count < sparse_below and size[0] >= ELONGATED * size[1]
+    person has no outline in bird's-eye view for more points to sharpen, and bends as it walks) no
+    longer than `LONGEST`."""
+    return count < sparse_below and ELONGATED * size[1] <= size[0] <= LONGEST
 
 
 @dataclass(frozen=True)
