@@ -35,22 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.core.cuboids import track_sweeps as sweeps
 from annotator.core.cuboids.box_fit import fit_frame
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.fit_priors import MOTION_REACH, MOTION_WINDOW
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
-from annotator.core.cuboids.track_sweeps import (
-    SWEEP_REACH,
-    VELOCITY_REACH,
-    VIEW_MARGIN,
-    TrackView,
-    track_points,
-    track_velocity,
-    view_points,
-    wants_sweeps,
-)
 from annotator.core.pose import Pose
 from annotator.core.track_motion import motion_heading
 from annotator.core.world import to_world
@@ -252,28 +243,28 @@ def sweep_points(
         row: list[np.ndarray | None] = [None] * len(scene.objects)
         for i, obj in enumerate(scene.objects):
             prior = CLASS_PRIORS.get(obj.class_name, obj.cuboid.size)
-            if scene.pose is None or obj.track is None or not wants_sweeps(scene_counts[i], prior):
+            if scene.pose is None or obj.track is None or not sweeps.wants_sweeps(scene_counts[i], prior):
                 continue
             gap = {kj: abs(scenes_and_boxes[kj[0]][0].index - scene.index) for kj in where[obj.track]}
             views = [_view(scenes_and_boxes[k], j) for (k, j), g in gap.items() if 0 < g <= reach]
             if not views:
                 continue
-            track = [(k, j) for (k, j), g in gap.items() if g <= VELOCITY_REACH]
+            track = [(k, j) for (k, j), g in gap.items() if g <= sweeps.VELOCITY_REACH]
             centres = [
                 to_world(scenes_and_boxes[k][1][j], scenes_and_boxes[k][0].pose).center for k, j in track
             ]
-            velocity = track_velocity([scenes_and_boxes[k][0].index for k, _ in track], centres)
-            row[i] = track_points(views, scene.pose, scene.index, velocity)
+            velocity = sweeps.track_velocity([scenes_and_boxes[k][0].index for k, _ in track], centres)
+            row[i] = sweeps.track_points(views, scene.pose, scene.index, velocity)
         extras.append(row)
     return extras
 
 
-def _view(scene_and_boxes: tuple[Scene, list[Cuboid]], position: int) -> TrackView:
+def _view(scene_and_boxes: tuple[Scene, list[Cuboid]], position: int) -> sweeps.TrackView:
     scene, boxes = scene_and_boxes
     box = boxes[position]
     others = [b for j, b in enumerate(boxes) if j != position]
-    points = view_points(scene.near(box, VIEW_MARGIN), box, others)
-    return TrackView(points, scene.pose, scene.index)  # type: ignore[arg-type]
+    points = sweeps.view_points(scene.near(box, sweeps.VIEW_MARGIN), box, others)
+    return sweeps.TrackView(points, scene.pose, scene.index)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -422,9 +413,9 @@ def main() -> None:
     parser.add_argument(
         "--sweeps",
         type=int,
-        default=SWEEP_REACH,
+        default=sweeps.SWEEP_REACH,
         metavar="R",
-        help=f"also fit with the track's points from the sweeps within R (default {SWEEP_REACH}; 0: one sweep only)",
+        help=f"also fit with the track's points from the sweeps within R (default {sweeps.SWEEP_REACH}; 0: one sweep only)",
     )
     args = parser.parse_args()
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
