@@ -1,8 +1,9 @@
 """An object's points from the neighbouring sweeps of its track, brought into the current sweep's frame.
 
 A far car holds 20-60 points in one sweep: too few for its L-shape to tell its heading or its sides
-their size. The sweeps just before and after see it again, from a little further along the ego vehicle's
-path, so together they hold several times the points and more of its outline. Each neighbouring sweep's
+their size. The sweeps just before and after see it again (from a little further along the ego vehicle's
+path, and with the beams falling elsewhere on it), so together they hold several times the points and
+more of its outline. Each neighbouring sweep's
 points around the track's box there (`TrackView`, without the points of that sweep's other boxes) are
 placed in the world with that sweep's ego pose, moved back along the track's own world motion (a parked
 car does not move; a travelling one is moved by its velocity times the time between the sweeps,
