@@ -35,10 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.core.cuboids import track_sweeps as sweeps
 from annotator.core.cuboids.box_fit import fit_frame
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.fit_priors import MOTION_REACH, MOTION_WINDOW
 from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.pose import Pose
 from annotator.core.track_motion import motion_heading
@@ -83,6 +85,13 @@ class Scene:
     objects: list[Object]
     pose: Pose | None = None
     index: int = 0
+    _index: PointIndex | None = None
+
+    def near(self, box: Cuboid, margin: float) -> np.ndarray:
+        """The points within ``margin`` of ``box`` (through a point index built on first use)."""
+        if self._index is None:
+            self._index = PointIndex(self.points)
+        return self.points[self._index.indices_inside(box, margin)]
 
 
 def _argoverse_cuboid(entry: dict) -> Cuboid:
@@ -216,6 +225,48 @@ def motion_hints(
     return hints
 
 
+def sweep_points(
+    scenes_and_boxes: list[tuple[Scene, list[Cuboid]]], reach: int, counts: list[list[int]]
+) -> list[list[np.ndarray | None]]:
+    """Per scene and box: its track's points in the sweeps within ``reach`` of it (`track_points`: each
+    such sweep's points around the track's box there, without its other boxes' points, moved along the
+    track's world motion), in the scene's frame; None without a track, poses or neighbouring sweeps,
+    or for a box whose ``counts`` (points in its own sweep) need none (`wants_sweeps`)."""
+    where: dict[str, list[tuple[int, int]]] = defaultdict(list)  # track -> (scene position, box position)
+    for k, (scene, _) in enumerate(scenes_and_boxes):
+        if scene.pose is not None and reach > 0:
+            for i, obj in enumerate(scene.objects):
+                if obj.track is not None:
+                    where[obj.track].append((k, i))
+    extras: list[list[np.ndarray | None]] = []
+    for (scene, _), scene_counts in zip(scenes_and_boxes, counts):
+        row: list[np.ndarray | None] = [None] * len(scene.objects)
+        for i, obj in enumerate(scene.objects):
+            prior = CLASS_PRIORS.get(obj.class_name, obj.cuboid.size)
+            if scene.pose is None or obj.track is None or not sweeps.wants_sweeps(scene_counts[i], prior):
+                continue
+            gap = {kj: abs(scenes_and_boxes[kj[0]][0].index - scene.index) for kj in where[obj.track]}
+            views = [_view(scenes_and_boxes[k], j) for (k, j), g in gap.items() if 0 < g <= reach]
+            if not views:
+                continue
+            track = [(k, j) for (k, j), g in gap.items() if g <= sweeps.VELOCITY_REACH]
+            centres = [
+                to_world(scenes_and_boxes[k][1][j], scenes_and_boxes[k][0].pose).center for k, j in track
+            ]
+            velocity = sweeps.track_velocity([scenes_and_boxes[k][0].index for k, _ in track], centres)
+            row[i] = sweeps.track_points(views, scene.pose, scene.index, velocity)
+        extras.append(row)
+    return extras
+
+
+def _view(scene_and_boxes: tuple[Scene, list[Cuboid]], position: int) -> sweeps.TrackView:
+    scene, boxes = scene_and_boxes
+    box = boxes[position]
+    others = [b for j, b in enumerate(boxes) if j != position]
+    points = sweeps.view_points(scene.near(box, sweeps.VIEW_MARGIN), box, others)
+    return sweeps.TrackView(points, scene.pose, scene.index)  # type: ignore[arg-type]
+
+
 @dataclass
 class Results:
     """Tallies of one split: perturbed boxes per class, perturbed vehicles per point group, true boxes
@@ -227,6 +278,7 @@ class Results:
     per_source: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     frames: int = 0
     median_s: float = 0.0
+    gather_s: float = 0.0
 
 
 def source(scene: Scene, class_name: str, count: int) -> str:
@@ -236,7 +288,12 @@ def source(scene: Scene, class_name: str, count: int) -> str:
 
 
 def evaluate(
-    split: str, seed: int = 0, min_points: int = 10, track_motion: bool = True, choose_class: bool = False
+    split: str,
+    seed: int = 0,
+    min_points: int = 10,
+    track_motion: bool = True,
+    choose_class: bool = False,
+    reach: int = 0,
 ) -> Results:
     """Fit perturbed and true boxes of a split; tallies per class, per point group (vehicles), on truth,
     per dataset.
@@ -244,7 +301,8 @@ def evaluate(
     Every labelled object with at least ``min_points`` points and a class prior is perturbed at once (a
     frame of rough boxes, each the others' neighbour); the frame is fitted in one `fit_frame` call, with
     the track-motion headings (`motion_hints`) unless ``track_motion`` is False, and with the typical
-    sizes as size classes (`annotator fit --size-classes`) when ``choose_class``."""
+    sizes as size classes (`annotator fit --size-classes`) when ``choose_class``, and with the points of
+    each track's sweeps within ``reach`` (`sweep_points`; 0: the frame's own points only)."""
     rng = np.random.default_rng(seed)
     results = Results()
     per_class, per_bin, on_truth = results.per_class, results.per_bin, results.on_truth
@@ -264,15 +322,20 @@ def evaluate(
     no_hints = [([None] * len(s.objects), [None] * len(s.objects)) for s in loaded]
     start_hints = motion_hints(list(zip(loaded, starts_of))) if track_motion else no_hints
     truth_hints = motion_hints(list(zip(loaded, truths_of))) if track_motion else no_hints
+    begin = time.perf_counter()
+    start_extras = sweep_points(list(zip(loaded, starts_of)), reach, counts_of)
+    boxes_gathered = sum(e is not None for row in start_extras for e in row)
+    results.gather_s = (time.perf_counter() - begin) / max(boxes_gathered, 1)
+    truth_extras = sweep_points(list(zip(loaded, truths_of)), reach, counts_of)
     for k, scene in enumerate(loaded):
         chosen, counts, truths = chosen_of[k], counts_of[k], truths_of[k]
         if not chosen:
             continue
         classes = [o.class_name for o in scene.objects]
         priors = [CLASS_PRIORS.get(c) for c in classes]
-        for boxes, tallies, (yaws, windows) in (
-            (starts_of[k], "perturbed", start_hints[k]),
-            (truths, "truth", truth_hints[k]),
+        for boxes, tallies, (yaws, windows), extras in (
+            (starts_of[k], "perturbed", start_hints[k], start_extras[k]),
+            (truths, "truth", truth_hints[k], truth_extras[k]),
         ):
             begin = time.perf_counter()
             report = fit_frame(
@@ -282,6 +345,7 @@ def evaluate(
                 headings=yaws,
                 hint_windows=windows,
                 size_classes=list(TYPICAL_SIZES) if choose_class else (),
+                extra_points=extras,
             )
             seconds.append((time.perf_counter() - begin) / len(boxes))
             for i in chosen:
@@ -309,16 +373,35 @@ def o_known(obj: Object) -> bool:
     return obj.class_name in CLASS_PRIORS
 
 
-def print_table(title: str, tallies: dict[str, Tally]) -> None:
-    """Mean BEV IoU before/after and the median heading error per group."""
+def print_table(title: str, single: dict[str, Tally], multi: dict[str, Tally] | None) -> None:
+    """Mean BEV IoU before and after the fit (one sweep; with the track's neighbouring sweeps beside it
+    when ``multi``), the median heading errors and how many boxes changed, per group."""
     print(f"\n{title}")
-    print(f"{'group':<34}{'boxes':>6}{'IoU before':>12}{'IoU after':>11}{'heading err':>13}{'changed':>9}")
-    for name, tally in sorted(tallies.items()):
-        n = len(tally.after)
-        print(
-            f"{name:<34}{n:>6}{statistics.fmean(tally.before):>12.3f}{statistics.fmean(tally.after):>11.3f}"
-            f"{math.degrees(statistics.median(tally.heading)):>12.1f}°{tally.changed:>9}"
-        )
+    header = f"{'group':<34}{'boxes':>6}{'IoU before':>11}{'1 sweep':>9}"
+    header += (
+        f"{'sweeps':>8}{'heading err':>13}{'changed':>9}" if multi else f"{'heading err':>13}{'changed':>9}"
+    )
+    print(header)
+    for name, tally in sorted(single.items()):
+        row = f"{name:<34}{len(tally.after):>6}{statistics.fmean(tally.before):>11.3f}"
+        row += f"{statistics.fmean(tally.after):>9.3f}"
+        heading, changed = f"{math.degrees(statistics.median(tally.heading)):.1f}°", f"{tally.changed}"
+        if multi:
+            other = multi[name]
+            row += f"{statistics.fmean(other.after):>8.3f}"
+            heading += f" {math.degrees(statistics.median(other.heading)):.1f}°"
+            changed += f" {other.changed}"
+        print(f"{row}{heading:>13}{changed:>9}")
+
+
+def headline(results: Results) -> tuple[float, float]:
+    """Mean BEV IoU after the fit of perturbed vehicles with >= 30 points, and of all true boxes."""
+    dense = [v for name, t in results.per_bin.items() if name not in ("<10", "10-29") for v in t.after]
+    truth = [v for name, t in results.on_truth.items() if " " not in name for v in t.after]
+    return (
+        statistics.fmean(dense) if dense else float("nan"),
+        statistics.fmean(truth) if truth else float("nan"),
+    )
 
 
 def main() -> None:
@@ -327,28 +410,45 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-track-motion", action="store_true", help="no headings from track motion")
     parser.add_argument("--size-classes", action="store_true", help="the typical sizes are size classes")
+    parser.add_argument(
+        "--sweeps",
+        type=int,
+        default=sweeps.SWEEP_REACH,
+        metavar="R",
+        help=f"also fit with the track's points from the sweeps within R (default {sweeps.SWEEP_REACH}; 0: one sweep only)",
+    )
     args = parser.parse_args()
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
-        results = evaluate(
-            split, args.seed, track_motion=not args.no_track_motion, choose_class=args.size_classes
+        options = {"track_motion": not args.no_track_motion, "choose_class": args.size_classes}
+        single = evaluate(split, args.seed, **options)
+        multi = evaluate(split, args.seed, reach=args.sweeps, **options) if args.sweeps > 0 else None
+        timing = f"median fit time {single.median_s * 1000:.1f} ms per box (1 sweep)"
+        if multi:
+            timing += f", {multi.median_s * 1000:.1f} ms (sweeps within {args.sweeps})"
+            timing += f" + gathering {multi.gather_s * 1000:.1f} ms per box"
+        print(f"\n=== {split}: {single.frames} frames, {timing}")
+        pick = (
+            (lambda r: r.per_class),
+            (lambda r: r.per_bin),
+            (lambda r: r.on_truth),
+            (lambda r: r.per_source),
         )
-        per_bin, on_truth = results.per_bin, results.on_truth
-        print(
-            f"\n=== {split}: {results.frames} frames, median fit time {results.median_s * 1000:.1f} ms per box"
+        titles = (
+            "perturbed boxes, per class",
+            "perturbed vehicles (car/vehicle/van), by points inside",
+            "true boxes fitted (must stay >= 0.95)",
+            "per dataset (vehicles >= 30 points apart)",
         )
-        print_table("perturbed boxes, per class", results.per_class)
-        print_table("perturbed vehicles (car/vehicle/van), by points inside", per_bin)
-        print_table("true boxes fitted (must stay >= 0.95)", on_truth)
-        print_table("per dataset (vehicles >= 30 points apart)", results.per_source)
-        dense = [t for name, t in per_bin.items() if name not in ("<10", "10-29")]
-        before = statistics.fmean(v for t in dense for v in t.before) if dense else float("nan")
-        after = statistics.fmean(v for t in dense for v in t.after) if dense else float("nan")
-        truth = [v for name, t in on_truth.items() if " " not in name for v in t.after]
-        print(f"\nvehicles >= 30 points: mean BEV IoU {before:.3f} -> {after:.3f} (target >= 0.8)")
-        print(
-            f"all true boxes after fit: mean BEV IoU {statistics.fmean(truth) if truth else float('nan'):.3f}"
-        )
+        for title, get in zip(titles, pick):
+            print_table(title, get(single), get(multi) if multi else None)
+        for label, results in (("1 sweep", single), (f"sweeps within {args.sweeps}", multi)):
+            if results is not None:
+                dense, truth = headline(results)
+                print(
+                    f"\n{label}: vehicles >= 30 points mean BEV IoU {dense:.3f} (target >= 0.8); "
+                    f"true boxes after fit {truth:.3f} (>= 0.95)"
+                )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The fit respects partial views (`annotator.core.cuboids.partial_fit`): sides the sensor sees take their size from
 the points, hidden sides from the track's agreed size or the class default, anchored on the visible
 faces; a box of a travelling track points along the track's world-frame motion (frames with ego poses),
-refined by the L-shape; a box that already agrees with its fit is left as it is, and a weak fit changes
+refined by the L-shape; a sparse vehicle of a track in a sequence with ego poses also takes its points from
+the track's neighbouring frames (`--sweeps`, `annotator.core.cuboids.sweep_gathering`); a box that already agrees with its fit is left as it is, and a weak fit changes
 nothing and says why.
 
 Each frame's edit is one undoable command in the project's history ("Fit 12 cuboids in frame 000004"),
@@ -23,8 +24,11 @@ from typing import TYPE_CHECKING
 
 from annotator.cli.io_commands import EXIT_PARTIAL
 from annotator.cli.progress import Progress
+from annotator.cli.sweep_clouds import FrameClouds
 from annotator.core.cuboids.box_fit import MIN_POINTS, fit_frame
 from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_classes, size_prior, track_motion
+from annotator.core.cuboids.sweep_gathering import neighbour_points
+from annotator.core.cuboids.track_sweeps import SWEEP_REACH, wants_sweeps
 from annotator.core.edits import UpdateAnnotations
 from annotator.core.errors import AnnotatorError
 from annotator.core.model.records import Annotation, Frame
@@ -58,6 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="an object wider than its class takes the narrowest class size that holds it for hidden sides",
     )
+    fit.add_argument(
+        "--sweeps",
+        type=int,
+        default=SWEEP_REACH,
+        metavar="R",
+        help="a sparse tracked vehicle also takes its points from its track's frames within R "
+        f"(frames with ego poses; default {SWEEP_REACH}, 0: each frame's own points only)",
+    )
     fit.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     fit.set_defaults(handler=run_fit)
 
@@ -77,33 +89,43 @@ def fit_one_frame(
     min_points: int,
     rotate: bool,
     choose_class: bool = False,
+    clouds: FrameClouds | None = None,
+    reach: int = 0,
 ) -> tuple[int, list[str]]:
     """Fit one frame's cuboids as one command; returns (boxes changed, messages about boxes left alone).
-    ``choose_class``: the project's class sizes are size classes a box may take (`size_class`)."""
-    from annotator.io.pointcloud import read_point_cloud
-
+    ``choose_class``: the project's class sizes are size classes a box may take (`size_class`);
+    ``reach``: a sparse tracked vehicle also takes its points from its track's frames within it
+    (`neighbour_points`, read through ``clouds``)."""
     project = workspace.project
+    clouds = clouds or FrameClouds(project, 1)
     everything = project.annotations_of(frame.id, "cuboid")
     chosen = _cuboids_to_fit(everything, classes)
     if not chosen:
         return 0, []
     if not frame.cloud:
         return 0, [f"frame {frame.name}: no point cloud, {len(chosen)} boxes left alone"]
-    cloud = read_point_cloud(project.resolve_path(frame.cloud))
+    cloud = clouds.index(frame)
     # every box of the frame is a neighbour, fitted or not; only the chosen ones change
     priors = [size_prior(project, a) for a in everything]
     motions = [track_motion(project, a) for a in everything]  # a travelling track's heading
+    chosen_ids = {a.id for a in chosen}
+    extras = [
+        neighbour_points(project, a, clouds.points_near, reach)
+        if a.id in chosen_ids and wants_sweeps(cloud.count_inside(a.cuboid), prior or a.cuboid.size)  # type: ignore[union-attr]
+        else None
+        for a, prior in zip(everything, priors)
+    ]
     report = fit_frame(
         [a.cuboid for a in everything],
-        cloud.xyz,
+        cloud.points,
         rotate=rotate,
         min_points=min_points,
         priors=priors,
         headings=[None if m is None else m.yaw for m in motions],
         hint_windows=[None if m is None else MOTION_WINDOW * m.spread for m in motions],
         size_classes=size_classes(project) if choose_class else (),
+        extra_points=extras,
     )
-    chosen_ids = {a.id for a in chosen}
     updated, messages = [], []
     for annotation, outcome in zip(everything, report.outcomes):
         if annotation.id not in chosen_ids:
@@ -127,7 +149,10 @@ def run_fit(args: argparse.Namespace) -> int:
     classes = {c.strip() for item in args.classes or [] for c in item.split(",") if c.strip()} or None
     if args.min_points < 1:
         raise AnnotatorError(f"--min-points must be at least 1, got {args.min_points}")
+    if args.sweeps < 0:
+        raise AnnotatorError(f"--sweeps must be 0 or more, got {args.sweeps}")
     with Workspace.open(args.directory) as workspace:
+        clouds = FrameClouds(workspace.project, 2 * args.sweeps + 2)  # a frame and its neighbours, read once
         frames = select_frames(list(workspace.project.frames.values()), args.frames)
         fitted, boxes, left, failed = 0, Counter(), 0, 0
         with Progress(len(frames), "fit", enabled=not args.no_progress) as progress:
@@ -135,7 +160,14 @@ def run_fit(args: argparse.Namespace) -> int:
                 boxes[frame.name] = len(_cuboids_to_fit(workspace.project.annotations_of(frame.id), classes))
                 try:
                     changed, messages = fit_one_frame(
-                        workspace, frame, classes, args.min_points, not args.no_rotate, args.size_classes
+                        workspace,
+                        frame,
+                        classes,
+                        args.min_points,
+                        not args.no_rotate,
+                        args.size_classes,
+                        clouds,
+                        args.sweeps,
                     )
                 except AnnotatorError as error:
                     print(f"annotator: error: frame {frame.name}: {error}", file=sys.stderr)

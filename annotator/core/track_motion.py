@@ -41,6 +41,17 @@ class MotionHeading:
     spread: float
 
 
+def line_velocity(times: Sequence[float], centres: Sequence[Sequence[float]]) -> np.ndarray | None:
+    """The x/y velocity (2,) of a least-squares line through ``centres`` (N, >=2) over ``times`` (N,), or
+    None with fewer than two distinct times."""
+    t = np.asarray(times, dtype=np.float64)
+    xy = np.asarray(centres, dtype=np.float64).reshape(len(t), -1)[:, :2]
+    if len(t) < 2 or np.ptp(t) <= 0.0:
+        return None
+    dt = t - t.mean()
+    return (dt[:, None] * (xy - xy.mean(axis=0))).sum(axis=0) / float((dt**2).sum())
+
+
 def motion_heading(
     times: Sequence[float], centres: Sequence[Sequence[float]], min_travel: float = MIN_TRAVEL
 ) -> MotionHeading | None:
@@ -53,10 +64,10 @@ def motion_heading(
     """
     t = np.asarray(times, dtype=np.float64)
     xy = np.asarray(centres, dtype=np.float64).reshape(len(t), -1)[:, :2]
-    if len(t) < 2 or np.ptp(t) <= 0.0:
+    velocity = line_velocity(t, xy)
+    if velocity is None:
         return None
     dt = t - t.mean()
-    velocity = (dt[:, None] * (xy - xy.mean(axis=0))).sum(axis=0) / float((dt**2).sum())
     travel = float(np.linalg.norm(velocity) * np.ptp(t))
     if travel < min_travel:
         return None

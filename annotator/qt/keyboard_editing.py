@@ -14,6 +14,7 @@ import logging
 import math
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
@@ -29,9 +30,11 @@ from annotator.core.cuboids.cuboid_ops import (
     rotate,
 )
 from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_prior, track_motion
+from annotator.core.cuboids.sweep_gathering import neighbour_points
+from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
 from annotator.core.errors import AnnotatorError
-from annotator.core.model.records import MANUAL, Annotation
+from annotator.core.model.records import MANUAL, Annotation, Frame
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)
@@ -150,6 +153,10 @@ class KeyboardEditor(QObject):
         project = self.document.project
         motion = track_motion(project, annotation)  # a travelling track's heading
         ground = local_ground(points, cuboid)
+        prior = size_prior(project, annotation)
+        extra = None
+        if wants_sweeps(len(cloud.indices_near(cuboid, 0.0)), prior or cuboid.size):
+            extra = neighbour_points(project, annotation, self._cached_points_near)
         outcome = fit_box(
             cuboid,
             points,
@@ -157,9 +164,10 @@ class KeyboardEditor(QObject):
             others,
             rotate_box,
             shrink=shrink,
-            prior_size=size_prior(project, annotation),
+            prior_size=prior,
             heading_hint=None if motion is None else motion.yaw,
             hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
+            extra_points=None if extra is None else points_outside(extra, others),
         )
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
@@ -168,6 +176,15 @@ class KeyboardEditor(QObject):
             self.message.emit("Already fitted", MESSAGE_MS)
             return
         self._apply(lambda _: outcome.cuboid, label)
+
+    def _cached_points_near(self, frame: Frame, box: Cuboid, margin: float) -> np.ndarray | None:
+        """A neighbouring frame's points near ``box`` when the frame loader holds its cloud (a fit on
+        the UI thread never reads one), else None."""
+        project = self.document.project
+        if project is None or not frame.cloud:
+            return None
+        loaded = self.document.loader.cached(frame.id, project.resolve_path(frame.cloud))
+        return None if loaded is None else loaded.cloud.xyz[loaded.cloud.indices_near(box, margin)]
 
     def fit_to_points(self) -> None:
         """Shrink to the object points inside, keeping the heading."""

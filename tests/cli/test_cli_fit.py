@@ -21,6 +21,8 @@ from annotator.core.world import from_world
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
+from tests.core.test_partial_fit import perturbed
+from tests.core.test_track_sweeps import parked_car_sweeps
 
 CAR = Cuboid((12.0, 3.0, -0.95), (4.2, 1.8, 1.5), math.radians(25.0))
 VAN = Cuboid((9.0, -4.0, -0.6), (5.0, 2.0, 2.2), math.radians(-10.0))
@@ -174,3 +176,54 @@ def test_fit_size_classes_give_a_van_labelled_car_the_vans_length(tmp_path, caps
     capsys.readouterr()
     assert lengths[0] < 4.2  # the Car class's 3.9 m
     assert abs(lengths[1] - 5.0) < 0.05  # the Van class's length, away from the sensor
+
+
+def parked_car_project(root: Path) -> tuple[Path, Cuboid]:
+    """Four posed frames of a parked car far ahead (`parked_car_sweeps`), one track: the second frame
+    sees only its sparse back and holds a rough box (returned with the truth), the others its flank too."""
+    current, others = parked_car_sweeps()
+    sweeps = [others[0][1], current, others[1][1], others[2][1]]  # ego at x = -12, 0, 12, 24
+    root.mkdir(parents=True)
+    files = []
+    for k, sweep in enumerate(sweeps):
+        files.append(root / f"{k:06d}.bin")
+        write_kitti_bin(
+            files[-1], np.column_stack([sweep.points, np.zeros(len(sweep.points))]).astype(np.float32)
+        )
+    with Workspace.create(root / "project") as workspace:
+        frames = [
+            dataclasses.replace(f, pose=s.pose)
+            for f, s in zip(frames_from_files(workspace.project, files), sweeps)
+        ]
+        ids = workspace.push(AddFrames(frames)).ids
+        first = workspace.push(AddAnnotations([Annotation(0, ids[0], "Car", cuboid=sweeps[0].box)]))
+        track = workspace.project.annotations[first.ids[0]].track_id
+        boxes = [perturbed(current.box), sweeps[2].box, sweeps[3].box]
+        workspace.push(
+            AddAnnotations(
+                [Annotation(0, i, "Car", track_id=track, cuboid=b) for i, b in zip(ids[1:], boxes)]
+            )
+        )
+    return root / "project", current.box
+
+
+def test_fit_takes_a_sparse_parked_cars_points_from_its_tracks_neighbouring_frames(tmp_path, capsys) -> None:
+    """The parked car's rough box comes back along the car with its track's neighbouring frames; with
+    ``--sweeps 0`` (its own frame's sparse back only) it does not."""
+    results = {}
+    for reach in (0, 3):
+        root, truth = parked_car_project(tmp_path / f"sweeps{reach}")
+        main(["fit", str(root), "--frames", "1", "--sweeps", str(reach), "--no-progress"])
+        capsys.readouterr()
+        with Workspace.open(root) as workspace:
+            results[reach] = workspace.project.annotations_of(workspace.project.frames_in_order()[1].id)[
+                0
+            ].cuboid
+    assert bev_iou(results[0], truth) < 0.7
+    assert bev_iou(results[3], truth) > 0.85
+
+
+def test_fit_refuses_a_negative_sweep_reach(tmp_path, capsys) -> None:
+    root, _ = parked_car_project(tmp_path / "project")
+    assert main(["fit", str(root), "--sweeps", "-1", "--no-progress"]) != 0
+    assert "--sweeps must be 0 or more" in capsys.readouterr().err

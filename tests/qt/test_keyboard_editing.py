@@ -233,3 +233,27 @@ def test_editing_shortcuts_clash_with_no_other_action(window) -> None:
     mine = ("cuboid.", "tracks.", "edit.shortcuts")
     clashes = conflicts(window.shortcuts.current())
     assert {key: ids for key, ids in clashes.items() if any(i.startswith(mine) for i in ids)} == {}
+
+
+def test_auto_rotate_takes_a_sparse_parked_cars_points_from_the_loaded_neighbouring_frames(
+    qtbot, settings, tmp_path
+) -> None:
+    """The frame loader holds the track's neighbouring frames (visited or prefetched): auto-rotate turns
+    the rough box of a sparse far car along it with their points, reading no cloud on the UI thread."""
+    from tests.cli.test_cli_fit import parked_car_project
+    from tests.window_support import show_window
+
+    root, truth = parked_car_project(tmp_path / "parked")
+    main = show_window(qtbot, settings, root)
+    document = main.document
+    frames = document.project.frames_in_order()
+    for frame in frames:
+        document.loader.load_now(frame.id, document.project.resolve_path(frame.cloud))
+    document.set_frame(frames[1].id, wait=True)
+    box = document.cuboids()[0]
+    document.select(box.id)
+    press(qtbot, main, Qt.Key.Key_R, CTRL | SHIFT)  # auto-rotate
+    turned = cuboid(main, box.id)
+    assert abs(turned.yaw - truth.yaw) < math.radians(3.0)
+    assert turned.size == box.cuboid.size
+    main.close()

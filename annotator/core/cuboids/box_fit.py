@@ -29,6 +29,7 @@ from annotator.core.cuboids.partial_fit import (
 )
 from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
+from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.ground import GroundModel, estimate_ground
 
 logger = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def fit_box(
     hint_window: float | None = None,
     occlusion: Occlusion | None = None,
     size_classes: Sequence[Sequence[float]] = (),
+    extra_points: np.ndarray | None = None,
 ) -> FitOutcome:
     """Fit one box to the object it covers (`fit_partial`), against ``points`` that exclude its
     neighbours' points; ``shrink`` False only turns it (auto-rotate: centre and size kept).
@@ -153,22 +155,22 @@ def fit_box(
     A box that already agrees with its fit is left as it is (a fit never makes a good box worse; faces
     hidden behind nearer returns, ``occlusion``, are not held against it); a weak
     fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
+    ``extra_points``: more points (K, 3) of the object from its track's other sweeps, in this frame: the
+    fit goes by them too, but whether the box already fits is judged on this sweep's ``points`` alone
+    (the other sweeps' points are moved by poses and an estimated motion, so a box drawn on this
+    sweep's points is not held to them).
     """
     ground = checked_ground(cuboid, points, ground)  # the points the fit goes by stand on the same ground
-    partial = fit_partial(
-        cuboid,
-        points,
-        ground,
-        prior_size,
-        heading_hint,
-        sensor_xy,
-        min_points,
-        rotate,
-        hint_window,
-        size_classes,
-    )
+    settings = (ground, prior_size, heading_hint, sensor_xy, min_points, rotate, hint_window, size_classes)
+    partial = fit_partial(cuboid, points, *settings)
     if not partial.usable:
         return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
+    if extra_points is not None and len(extra_points):
+        gathered = np.vstack([np.asarray(points)[:, :3], extra_points[:, :3]])
+        partial = fit_partial(cuboid, gathered, *settings)
+        if not partial.usable:
+            return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
+        points = gathered  # the box is judged on every point the fit went by
     fitted = partial.cuboid if shrink else cuboid.replace(yaw=partial.cuboid.yaw)
     if _overlap(fitted, neighbours) > _overlap(cuboid, neighbours) + 0.05 * fitted.size[0] * fitted.size[1]:
         reason = "the fit would run into a neighbouring box"
@@ -190,6 +192,7 @@ def fit_frame(
     sensor_xy: Sequence[float] = (0.0, 0.0),
     hint_windows: Sequence[float | None] | None = None,
     size_classes: Sequence[Sequence[float]] = (),
+    extra_points: Sequence[np.ndarray | None] | None = None,
 ) -> FitReport:
     """Fit every box of a frame (see `fit_box`); the ground is estimated from ``points`` when not given.
 
@@ -198,6 +201,9 @@ def fit_frame(
     track's motion, see `annotator.core.cuboids.fit_priors.track_motion`) or None; ``hint_windows``: per box,
     how far the L-shape may turn from that heading (None: `TURN_WINDOW`). ``size_classes``: the typical
     sizes an object whose points outgrow its prior may take instead (see `fit_partial`).
+    ``extra_points``: per box, more points (K, 3) of its object in this frame's coordinates, or None: the
+    track's neighbouring sweeps (`annotator.core.cuboids.track_sweeps.track_points`); those inside
+    another box of this frame do not count. The ground and the occlusions stay this frame's.
     """
     pts = np.asarray(points)[:, :3]
     model = ground if ground is not None else estimate_ground(pts)
@@ -218,6 +224,9 @@ def fit_frame(
         prior = None if priors is None else priors[index_of_box]
         hint = None if headings is None else headings[index_of_box]
         window = None if hint_windows is None else hint_windows[index_of_box]
+        extra = None if extra_points is None else extra_points[index_of_box]
+        if extra is not None and not wants_sweeps(len(inside[index_of_box]), prior or cuboid.size):
+            extra = None  # enough points in this sweep, or an object without a shape to sharpen
         outcome = fit_box(
             cuboid,
             pts[mine],
@@ -232,6 +241,7 @@ def fit_frame(
             window,
             occlusion,
             size_classes,
+            None if extra is None else points_outside(extra, neighbours),
         )
         report.outcomes.append(outcome)
     return report
