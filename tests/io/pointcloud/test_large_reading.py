@@ -74,6 +74,9 @@ def test_the_whole_cloud_read_in_cell_order_holds_the_same_points_with_their_val
         margin = float(rng.choice([0.0, 1.0]))
         expected = np.flatnonzero(box.points_inside(cloud.xyz, margin))
         assert np.array_equal(index.indices_inside(box, margin), expected)
+        sample = index.indices_inside(box, margin, limit=50)  # an even sample of the same points
+        assert np.all(np.isin(sample, expected)) and np.all(np.diff(sample) > 0)
+        assert len(sample) <= max(200, len(expected))
 
 
 def test_large_bin_files_come_indexed_small_ones_and_nan_points_as_read(
