@@ -7,9 +7,12 @@ one prefetched); a load reads the cloud file and the boxes it is given, never th
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,29 @@ logger = logging.getLogger(__name__)
 
 #: Clouds of at least this many points are drawn from a sample first, while they are read.
 PREVIEW_FROM = 4_000_000
+#: Niceness the loader's threads take on (Linux): reading and indexing a large cloud leaves the cores to
+#: the window's own thread and the renderer first.
+LOADER_NICENESS = 5
+
+_lowered = threading.local()
+
+
+def _lower_priority() -> None:
+    """Run this worker thread at a lower CPU priority (once per thread; Linux only, else nothing)."""
+    if getattr(_lowered, "done", False) or not sys.platform.startswith("linux"):
+        return
+    _lowered.done = True
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + LOADER_NICENESS)
+    except OSError:  # not permitted here: stay as it is
+        logger.debug("cannot lower the loader thread's priority", exc_info=True)
+
+
+def _in_background(work: Callable[[], LoadedFrame | None]) -> LoadedFrame | None:
+    """Run a load in a loader thread, at the loader's lower priority."""
+    _lower_priority()
+    return work()
 
 
 @dataclass(frozen=True)
@@ -160,12 +186,12 @@ class FrameLoader(QObject):
         lod_budget, boxes = self.lod_budget, tuple(boxes)
         if preview and _preview_worth(Path(path), self.preview_from):
             self.jobs.submit(
-                lambda _context: load_preview(frame_id, Path(path), lod_budget),
+                lambda _context: _in_background(lambda: load_preview(frame_id, Path(path), lod_budget)),
                 name=f"preview-{frame_id}-{path}",
                 on_done=lambda outcome: self._previewed(key, outcome),
             )
         self.jobs.submit(
-            lambda _context: load_frame(frame_id, Path(path), lod_budget, boxes),
+            lambda _context: _in_background(lambda: load_frame(frame_id, Path(path), lod_budget, boxes)),
             name=f"load-{frame_id}-{path}",
             on_done=lambda outcome: self._finished(key, outcome),
         )

@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["read_arranged"]
 
-#: Points placed per block (bounds the temporaries: about 60 bytes a point of a block).
+#: Most points placed per block (the temporaries take about 80 bytes a point of a block); a cloud is
+#: placed in at least `ARRANGE_BLOCKS` blocks, so they stay a small share of its size.
 ARRANGE_BLOCK = 1 << 20
+ARRANGE_BLOCKS = 32
 #: Points of the sample the grid is laid over (its extent; points beyond it fall in the edge cells).
 GRID_SAMPLE = 20_000
 
@@ -46,7 +48,8 @@ def read_arranged(path: str | Path) -> tuple[PointCloud, PointIndex] | None:
     sample_lo, sample_hi = column_bounds(sample.xyz)
     placer = CellPlacer(CellGrid.covering(count, sample_lo[:2], sample_hi[:2]))
     lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
-    for _, block in float_blocks(path, width, ARRANGE_BLOCK):
+    size = min(ARRANGE_BLOCK, max(1 << 16, count // ARRANGE_BLOCKS))
+    for _, block in float_blocks(path, width, size):
         block_lo, block_hi = column_bounds(block[:, :3])
         if not (np.isfinite(block_lo).all() and np.isfinite(block_hi).all()):
             return None  # NaN points are dropped by the plain reader
@@ -55,7 +58,7 @@ def read_arranged(path: str | Path) -> tuple[PointCloud, PointIndex] | None:
     starts = placer.starts(np.int32 if count < 2**31 - 1 else np.int64)
     xyz = np.empty((count, 3), dtype=np.float32)
     rest = np.empty((count, width - 3), dtype=np.float32)
-    for _, block in float_blocks(path, width, ARRANGE_BLOCK):
+    for _, block in float_blocks(path, width, size):
         local, places = placer.place(block)
         rows = block[local]
         _scatter_rows(xyz, places, rows[:, :3])
