@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import pytest
 from annotator.io import pointcloud
 from annotator.io.workspace import Workspace
 from annotator.qt.document import Document
-from annotator.qt.frame_loader import FrameLoader, LoadedFrame, load_preview
+from annotator.qt.frame_loader import LOADER_NICENESS, FrameLoader, LoadedFrame, load_preview
 
 
 @pytest.fixture
@@ -62,3 +65,19 @@ def test_box_counts_wait_for_the_whole_cloud_and_a_late_preview_is_ignored(large
     assert document.cloud is whole  # the sample never replaces the whole cloud
     document.loaded = late
     assert document.points_inside(document.cuboids()[0]) is None  # unknown while only the sample is in
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_loads_run_at_a_lower_priority_than_the_window(large, qtbot) -> None:
+    document, _, workspace = large
+    document.open(workspace)
+    qtbot.waitUntil(lambda: document.cloud is not None and not document.cloud.partial, timeout=20_000)
+    window_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+    document.loader.jobs.submit(
+        lambda _context: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+        on_done=lambda outcome: seen.append(outcome.result),
+    )
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert seen[0] == min(19, window_niceness + LOADER_NICENESS)  # the loader's one thread
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_niceness
