@@ -127,3 +127,16 @@ def test_a_file_changed_between_the_two_passes_is_a_named_error(scan_file, monke
     with pytest.raises(FormatError, match="changed while it was read"):
         read_arranged(path)
     assert read_point_cloud(path) is not None
+
+
+def test_a_nuscenes_file_keeps_intensity_and_ring_with_each_point_in_cell_order(tmp_path) -> None:
+    points = _scan(20_000)
+    records = np.column_stack([points, (np.arange(len(points)) % 32).astype(np.float32)])
+    path = tmp_path / "sweep.pcd.bin"
+    records.astype("<f4").tofile(path)
+    cloud, index = read_arranged(path)
+    assert index.arranged and cloud.fields["ring"].dtype == np.int32
+    read = np.column_stack([cloud.xyz, cloud.intensity, cloud.fields["ring"]])
+    assert np.array_equal(_rows(read), _rows(records))
+    sample = read_sample(path, 400)
+    assert sample is not None and sample.fields["ring"].dtype == np.int32 and len(sample) == 400
