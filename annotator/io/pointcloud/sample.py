@@ -16,7 +16,7 @@ import numpy as np
 
 from annotator.io.errors import FormatError
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
-from annotator.io.pointcloud.raw import record_count
+from annotator.io.pointcloud.raw import float_blocks, record_count
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,12 @@ def read_sample(path: str | Path, budget: int) -> PointCloud | None:
     if width is None:
         return None
     count = record_count(path, width)
-    runs = max(1, min(count, budget) // RUN)
+    if count <= max(budget, RUN):  # the whole file is the sample
+        return _from_records(path, np.concatenate([block.copy() for _, block in float_blocks(path, width)]))
+    runs = max(1, budget // RUN)
     starts = np.linspace(0, max(0, count - RUN), runs).astype(np.int64)
     record = 4 * width
-    out = np.empty((runs, RUN if count >= RUN else count, width), dtype="<f4")
+    out = np.empty((runs, RUN, width), dtype="<f4")
     length = out.shape[1] * record
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -66,9 +68,13 @@ def read_sample(path: str | Path, budget: int) -> PointCloud | None:
             out[k] = np.frombuffer(data, dtype="<f4").reshape(-1, width)
     finally:
         os.close(fd)
-    values = out.reshape(-1, width)
+    logger.debug("%s: sampled %d of %d points", path, runs * RUN, count)
+    return _from_records(path, out.reshape(-1, width))
+
+
+def _from_records(path: Path, values: np.ndarray) -> PointCloud:
+    """A cloud from (N, 4 or 5) float32 records: x, y, z, intensity[, ring]."""
     columns = {"intensity": np.ascontiguousarray(values[:, 3])}
-    if width == 5:
+    if values.shape[1] == 5:
         columns["ring"] = values[:, 4]
-    logger.debug("%s: sampled %d of %d points", path, len(values), count)
     return from_columns(path, np.ascontiguousarray(values[:, :3]), columns)

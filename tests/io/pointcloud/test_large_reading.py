@@ -140,3 +140,13 @@ def test_a_nuscenes_file_keeps_intensity_and_ring_with_each_point_in_cell_order(
     assert np.array_equal(_rows(read), _rows(records))
     sample = read_sample(path, 400)
     assert sample is not None and sample.fields["ring"].dtype == np.int32 and len(sample) == 400
+
+
+def test_a_file_within_the_budget_is_its_own_sample(tmp_path) -> None:
+    for count in (1, 3, 5, 17):
+        path = tmp_path / f"small_{count}.bin"
+        points = _scan(count, seed=count)
+        pointcloud.write_kitti_bin(path, points)
+        sample = read_sample(path, 2 if count == 3 else 100)
+        assert sample is not None
+        assert np.array_equal(_rows(np.column_stack([sample.xyz, sample.intensity])), _rows(points))
