@@ -227,8 +227,10 @@ class Document(QObject):
 
     def _cloud_loaded(self, result: LoadedFrame) -> None:
         frame = self.frame
-        if frame is None or result.frame_id != frame.id or self.loaded is not None:
+        if frame is None or result.frame_id != frame.id:
             return
+        if self.loaded is not None and (result.cloud.partial or not self.loaded.cloud.partial):
+            return  # only the whole cloud replaces its preview
         if result.path != self._cloud_path(frame):
             return
         self._adopt(result)
@@ -283,9 +285,10 @@ class Document(QObject):
         ]
 
     def points_inside(self, annotation: Annotation) -> int | None:
-        """Points of the current cloud inside the annotation's cuboid (None until the cloud is loaded)."""
+        """Points of the current cloud inside the annotation's cuboid (None until the whole cloud is
+        loaded)."""
         cloud = self.cloud
-        if cloud is None or annotation.cuboid is None:
+        if cloud is None or cloud.partial or annotation.cuboid is None:
             return None
         return len(cloud.inside(annotation.cuboid))
 

@@ -1,27 +1,58 @@
 """Reading and preparing point clouds off the UI thread, with a small cache and prefetching.
 
 Loads are jobs on the loader's own `annotator.qt.jobs.QtJobs` (two threads: the frame shown and the next
-one prefetched); a load reads the cloud file and the boxes it is given, never the project.
+one prefetched, or a large frame's preview sample and the whole of it), run at a lower CPU priority than
+the window; a load reads the cloud file and the boxes it is given, never the project.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.io.pointcloud import read_point_cloud
+from annotator.io.errors import AnnotatorError
+from annotator.io.pointcloud import point_count, read_indexed, read_sample
 from annotator.jobs import Outcome
 from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
 
 logger = logging.getLogger(__name__)
+
+#: Clouds of at least this many points are drawn from a sample first, while they are read.
+PREVIEW_FROM = 4_000_000
+#: Niceness the loader's threads take on (Linux): reading and indexing a large cloud leaves the cores to
+#: the window's own thread and the renderer first.
+LOADER_NICENESS = 5
+
+_lowered = threading.local()
+
+
+def _lower_priority() -> None:
+    """Run this worker thread at a lower CPU priority (once per thread; Linux only, else nothing)."""
+    if getattr(_lowered, "done", False) or not sys.platform.startswith("linux"):
+        return
+    _lowered.done = True
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + LOADER_NICENESS)
+    except OSError:  # not permitted here: stay as it is
+        logger.debug("cannot lower the loader thread's priority", exc_info=True)
+
+
+def _in_background(work: Callable[[], LoadedFrame | None]) -> LoadedFrame | None:
+    """Run a load in a loader thread, at the loader's lower priority."""
+    _lower_priority()
+    return work()
 
 
 @dataclass(frozen=True)
@@ -40,18 +71,45 @@ def load_frame(
     """Read and prepare one frame's cloud, finding the points inside ``boxes`` too (runs in a worker;
     raises `AnnotatorError` on bad files)."""
     start = time.perf_counter()
-    cloud = read_point_cloud(path)
-    prepared = prepare_cloud(cloud.xyz, cloud.fields, lod_budget)
+    cloud, index = read_indexed(path)
+    prepared = prepare_cloud(cloud.xyz, cloud.fields, lod_budget, index=index)
     prepared.warm(boxes)
     elapsed = (time.perf_counter() - start) * 1000.0
     logger.debug("loaded frame %d (%s): %d points in %.0f ms", frame_id, path, len(prepared), elapsed)
     return LoadedFrame(frame_id, Path(path), prepared, elapsed)
 
 
+def load_preview(frame_id: int, path: Path, lod_budget: int = DEFAULT_LOD_BUDGET) -> LoadedFrame | None:
+    """An even sample of a large cloud read straight from its file, to draw while the whole cloud is
+    read (see `annotator.io.pointcloud.sample`); None when the format cannot be sampled (runs in a
+    worker; raises `AnnotatorError` on bad files)."""
+    start = time.perf_counter()
+    sample = read_sample(path, lod_budget)
+    total = point_count(path)
+    if sample is None or total is None:
+        return None
+    prepared = prepare_cloud(sample.xyz, sample.fields, lod_budget, total=total)
+    elapsed = (time.perf_counter() - start) * 1000.0
+    logger.debug(
+        "preview of frame %d (%s): %d of %d points in %.0f ms", frame_id, path, len(sample), total, elapsed
+    )
+    return LoadedFrame(frame_id, Path(path), prepared, elapsed)
+
+
+def _preview_worth(path: Path, preview_from: int) -> bool:
+    """True when ``path`` holds so many points that a sample of it should be drawn first."""
+    try:
+        count = point_count(path)
+    except (AnnotatorError, OSError):
+        return False  # the full load reports it
+    return count is not None and count >= preview_from
+
+
 class FrameLoader(QObject):
     """Loads clouds in worker threads; keeps the last few in memory (at most ``cache_size`` clouds and
     ``cache_points`` points); a request for a cached or pending cloud costs nothing. Results arrive as
-    `loaded` / `failed` signals on the UI thread."""
+    `loaded` / `failed` signals on the UI thread. A cloud of at least ``preview_from`` points that can
+    be sampled from its file is announced twice: first a preview (``cloud.partial``), then in full."""
 
     loaded = Signal(object)  # LoadedFrame
     failed = Signal(int, str)  # frame id, message
@@ -63,8 +121,10 @@ class FrameLoader(QObject):
         threads: int = 2,
         cache_points: int = 30_000_000,
         parent: QObject | None = None,
+        preview_from: int = PREVIEW_FROM,
     ) -> None:
         super().__init__(parent)
+        self.preview_from = preview_from
         self.cache_size = cache_size
         self.cache_points = cache_points
         self.lod_budget = lod_budget
@@ -87,7 +147,7 @@ class FrameLoader(QObject):
         """
         result = self.cached(frame_id, path)
         if result is None:
-            self._start((frame_id, str(path)), boxes)
+            self._start((frame_id, str(path)), boxes, preview=True)
         return result
 
     def prefetch(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> None:
@@ -119,17 +179,28 @@ class FrameLoader(QObject):
         """Drop queued jobs and wait for the running ones."""
         self.jobs.shutdown(30_000)
 
-    def _start(self, key: tuple[int, str], boxes: Sequence[Cuboid]) -> None:
+    def _start(self, key: tuple[int, str], boxes: Sequence[Cuboid], preview: bool = False) -> None:
         if key in self._pending:
             return
         self._pending.add(key)
         frame_id, path = key
         lod_budget, boxes = self.lod_budget, tuple(boxes)
+        if preview and _preview_worth(Path(path), self.preview_from):
+            self.jobs.submit(
+                lambda _context: _in_background(lambda: load_preview(frame_id, Path(path), lod_budget)),
+                name=f"preview-{frame_id}-{path}",
+                on_done=lambda outcome: self._previewed(key, outcome),
+            )
         self.jobs.submit(
-            lambda _context: load_frame(frame_id, Path(path), lod_budget, boxes),
+            lambda _context: _in_background(lambda: load_frame(frame_id, Path(path), lod_budget, boxes)),
             name=f"load-{frame_id}-{path}",
             on_done=lambda outcome: self._finished(key, outcome),
         )
+
+    def _previewed(self, key: tuple[int, str], outcome: Outcome) -> None:
+        """A preview arrived: announce it unless the whole cloud came first (it is never cached)."""
+        if key in self._pending and isinstance(outcome.result, LoadedFrame):
+            self.loaded.emit(outcome.result)
 
     def _finished(self, key: tuple[int, str], outcome: Outcome) -> None:
         self._pending.discard(key)

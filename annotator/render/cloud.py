@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.point_index import PointIndex
+from annotator.core.cuboids.point_index import PointIndex, column_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class PreparedCloud:
     bounds: tuple[float, float, float, float, float, float]
     ground_z: float
     index: PointIndex = field(repr=False)
+    #: Points in the file when this is a preview sample of it (0: this is the whole cloud).
+    total: int = 0
     #: Where the bulk of the points lies (`robust_bounds`): what a whole-frame view fits, so that a few far
     #: returns of a real sensor do not shrink the scene to a strip. None: the full ``bounds``.
     view_bounds: tuple[float, float, float, float, float, float] | None = None
@@ -73,6 +75,12 @@ class PreparedCloud:
 
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
+
+    @property
+    def partial(self) -> bool:
+        """True for a preview: a sample drawn while the whole cloud is still being read (counts of the
+        points inside boxes are not known yet)."""
+        return self.total > len(self)
 
     @property
     def color_modes(self) -> tuple[str, ...]:
@@ -172,12 +180,18 @@ def _distances(xyz: np.ndarray, block: int = 1 << 20) -> np.ndarray:
 
 
 def prepare_cloud(
-    xyz: np.ndarray, fields: Mapping[str, np.ndarray] | None = None, lod_budget: int = DEFAULT_LOD_BUDGET
+    xyz: np.ndarray,
+    fields: Mapping[str, np.ndarray] | None = None,
+    lod_budget: int = DEFAULT_LOD_BUDGET,
+    index: PointIndex | None = None,
+    total: int = 0,
 ) -> PreparedCloud:
     """Colour scalars, ranges, the LOD sample and a point index for a cloud (xyz float32 (N, 3)).
 
     ``fields`` may hold ``intensity`` (N,) and ``rgb`` (N, 3) uint8, as read by
-    `annotator.io.pointcloud.read_point_cloud`.
+    `annotator.io.pointcloud.read_point_cloud`; ``index`` is the points' index when the reader made one
+    (`annotator.io.pointcloud.arranged`); ``total`` the points of the file when ``xyz`` is a preview
+    sample of it.
     """
     fields = fields or {}
     xyz = np.ascontiguousarray(xyz, dtype=np.float32).reshape(-1, 3)  # no copy when it already is
@@ -194,7 +208,7 @@ def prepare_cloud(
     stats = sample_indices(count, _STATS_SAMPLE, seed=1)
     ranges = {name: _robust_range(values[stats]) for name, values in scalars.items() if values.ndim == 1}
     if count:
-        lo, hi = xyz.min(axis=0), xyz.max(axis=0)
+        lo, hi = column_bounds(xyz)
         bounds = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), float(lo[2]), float(hi[2]))
         ground_z = float(np.percentile(scalars["height"][stats], 5.0))
     else:
@@ -207,7 +221,8 @@ def prepare_cloud(
         coarse=sample_indices(count, lod_budget),
         bounds=bounds,
         ground_z=ground_z,
-        index=PointIndex(xyz),
+        index=index if index is not None else PointIndex(xyz),
+        total=total,
         view_bounds=robust_bounds(xyz[stats]) if count else None,
     )
     prepared.coarse_points()  # copy the sample here, in the worker, not on the UI thread

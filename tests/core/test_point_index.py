@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.point_index import PointIndex
+from annotator.core.cuboids.point_index import CellGrid, CellPlacer, PointIndex
 
 
 def _cloud(count: int = 60_000) -> np.ndarray:
@@ -54,3 +54,35 @@ def test_the_index_holds_one_int32_per_point_and_shares_the_points() -> None:
     assert index.points is points
     assert index._order.dtype == np.int32 and len(index._order) == len(points)
     assert index._starts.nbytes <= 4 * (len(points) + 2)
+
+
+def test_points_placed_block_by_block_come_out_in_a_stable_sort_by_cell() -> None:
+    points = _cloud(20_000)
+    lo, hi = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    grid = CellGrid.covering(len(points), lo, hi)
+    placer = CellPlacer(grid)
+    blocks = [points[start : start + 3_000] for start in range(0, len(points), 3_000)]
+    for block in blocks:
+        placer.count(block)
+    starts = placer.starts()
+    laid_out = np.empty(len(points), dtype=np.int64)
+    for first, block in zip(range(0, len(points), 3_000), blocks, strict=True):
+        local, places = placer.place(block)
+        laid_out[places] = local + first
+    assert placer.complete
+    assert np.array_equal(laid_out, np.argsort(grid.keys(points), kind="stable"))
+    assert starts[-1] == len(points)
+
+
+def test_a_box_query_reads_the_points_near_the_box_however_large_the_cloud() -> None:
+    rng = np.random.default_rng(11)
+    near = rng.uniform((-10, -10, -2), (10, 10, 1), (40_000, 3)).astype(np.float32)
+    box = Cuboid((1.0, 2.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+    examined = []
+    for far_points in (0, 400_000):  # ten times the points, all of them away from the box
+        far = rng.uniform((15, -10, -2), (60, 10, 1), (far_points, 3)).astype(np.float32)
+        index = PointIndex(np.concatenate([near, far]))
+        assert np.array_equal(index.indices_inside(box), np.flatnonzero(box.points_inside(near)))
+        examined.append(index.points_examined)
+    assert examined[1] <= examined[0] * 1.5
+    assert examined[1] < 3_000  # of 440,000

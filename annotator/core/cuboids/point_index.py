@@ -1,4 +1,9 @@
-"""Many points against many cuboids: a grid index of the points and per-point owners."""
+"""Many points against many cuboids: a grid index of the points and per-point owners.
+
+The index is built block by block (bounded temporaries: no sort, key or mask array the size of the cloud
+beyond the one int32 per point it keeps) and a box query touches only the cells under the box, so its
+cost depends on the points near the box, never on the size of the cloud.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +15,111 @@ import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 
-
-# -- many points against many boxes ----------------------------------------------------------------
-def _counting_order(keys: np.ndarray) -> np.ndarray:
-    """The stable sorting order of non-negative int32 ``keys`` below 2**32, as two radix sorts of 16-bit
-    halves (numpy sorts 16-bit integers by radix: ~1.6x faster than one stable sort of int32)."""
-    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    high = (keys >> 16).astype(np.uint16)
-    if not high.any():
-        return order
-    return order[np.argsort(high[order], kind="stable")]
-
-
 #: Most cells of a `PointIndex` grid (its cell table holds one int32 per cell, plus one).
 GRID_MAX_CELLS = 1 << 22
 #: Points per grid cell aimed at (few cells per box, few points per cell outside the box).
 GRID_POINTS_PER_CELL = 32
 #: Smallest grid cell (metres).
 GRID_MIN_CELL = 0.25
+#: Points bucketed per step while the index is built (bounds its temporaries to about 20 MB).
+BUILD_BLOCK = 1 << 19
+
+
+def column_bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column minimum and maximum of an (N, k) array, one column at a time (numpy reduces a
+    column ten times faster than ``min(axis=0)`` of an (N, 3) array, and makes no temporary)."""
+    lo = np.array([points[:, k].min() for k in range(points.shape[1])], dtype=np.float64)
+    hi = np.array([points[:, k].max() for k in range(points.shape[1])], dtype=np.float64)
+    return lo, hi
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Positions where a new key starts in a sorted array (the first is 0)."""
+    change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    return np.concatenate([np.zeros(1, dtype=change.dtype), change])
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Square cells in x, y: ``shape`` columns by rows of ``cell`` metres from ``origin``. Points beyond
+    the grid belong to its edge cells."""
+
+    origin: tuple[float, float]
+    cell: float
+    shape: tuple[int, int]
+
+    @classmethod
+    def covering(cls, count: int, lo: Sequence[float], hi: Sequence[float]) -> CellGrid:
+        """A grid over the rectangle ``lo``-``hi`` (x, y) for ``count`` points: about
+        `GRID_POINTS_PER_CELL` points a cell, cells of at least `GRID_MIN_CELL`, at most `GRID_MAX_CELLS`."""
+        extent = (max(float(hi[0]) - float(lo[0]), 1e-6), max(float(hi[1]) - float(lo[1]), 1e-6))
+        cells_wanted = min(GRID_MAX_CELLS, max(1, count // GRID_POINTS_PER_CELL))
+        cell = max(GRID_MIN_CELL, math.sqrt(extent[0] * extent[1] / cells_wanted))
+        while (extent[0] / cell + 1) * (extent[1] / cell + 1) > GRID_MAX_CELLS:  # long thin clouds
+            cell *= 1.5
+        shape = (int(extent[0] / cell) + 1, int(extent[1] / cell) + 1)
+        return cls((float(lo[0]), float(lo[1])), cell, shape)
+
+    @property
+    def cells(self) -> int:
+        """Number of cells."""
+        return self.shape[0] * self.shape[1]
+
+    def columns(self, x: np.ndarray) -> np.ndarray:
+        """Column of each x (int32, clipped to the grid)."""
+        return np.clip((x - self.origin[0]) / self.cell, 0, self.shape[0] - 1).astype(np.int32)
+
+    def rows(self, y: np.ndarray) -> np.ndarray:
+        """Row of each y (int32, clipped to the grid)."""
+        return np.clip((y - self.origin[1]) / self.cell, 0, self.shape[1] - 1).astype(np.int32)
+
+    def keys(self, points: np.ndarray) -> np.ndarray:
+        """Cell number (int64, column-major: a column's cells are consecutive) of each point (N, >= 2)."""
+        return self.columns(points[:, 0]).astype(np.int64) * self.shape[1] + self.rows(points[:, 1])
+
+
+class CellPlacer:
+    """Where each point goes when points arrive block by block and are laid out cell by cell, ascending
+    within a cell (a counting sort with temporaries the size of a block): `count` every block, then
+    `place` the same blocks in the same order."""
+
+    def __init__(self, grid: CellGrid) -> None:
+        self.grid = grid
+        self.counts = np.zeros(grid.cells, dtype=np.int64)
+        self._cursor: np.ndarray | None = None
+        self._ends: np.ndarray | None = None
+
+    def count(self, points: np.ndarray) -> None:
+        """Count a block's points (N, >= 2) per cell."""
+        self.counts += np.bincount(self.grid.keys(points), minlength=self.grid.cells)
+
+    def starts(self, dtype: type = np.int64) -> np.ndarray:
+        """The cell table: where each cell's points start, and the end (cells + 1 values)."""
+        starts = np.zeros(self.grid.cells + 1, dtype=dtype)
+        np.cumsum(self.counts, out=starts[1:])
+        self._cursor, self._ends = starts[:-1].astype(np.int64), starts[1:].astype(np.int64)
+        return starts
+
+    def place(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For a block's points (N, >= 2): the block's positions in cell order and where each goes."""
+        if self._cursor is None:
+            self.starts()
+        assert self._cursor is not None
+        keyed = self.grid.keys(points) << 32  # the cell in the high half, the position in the low
+        keyed |= np.arange(len(keyed), dtype=np.int64)
+        keyed.sort()
+        keys = keyed >> 32
+        runs = _run_starts(keys)
+        cell_of_run = keys[runs]
+        lengths = np.diff(np.append(runs, len(keys)))
+        places = np.repeat(self._cursor[cell_of_run] - runs, lengths) + np.arange(len(keys))
+        self._cursor[cell_of_run] += lengths
+        return keyed & 0xFFFFFFFF, places
+
+    @property
+    def complete(self) -> bool:
+        """True when exactly the counted points were placed."""
+        return self._cursor is not None and bool(np.array_equal(self._cursor, self._ends))
 
 
 @dataclass
@@ -35,60 +127,80 @@ class PointIndex:
     """Points bucketed once into a grid of square cells in x and y, so each box only tests the points of
     the cells under it (a few thousand of millions).
 
-    The index holds one int32 per point (the points in cell order) and one per cell: it shares the
-    points, never copies them. Use it when many boxes are tested against the same cloud (object lists,
-    exports, fitting, the crops of the orthographic views).
+    The index holds one int32 per point (the points in cell order, ascending within a cell) and one per
+    cell: it shares the points, never copies them. Points read already in cell order (`over_arranged`)
+    need no per-point array at all. Use it when many boxes are tested against the same cloud (object
+    lists, exports, fitting, the crops of the orthographic views).
     """
 
     points: np.ndarray
-    _order: np.ndarray = field(init=False, repr=False)
+    #: Cells read by the last query (for tests and benchmarks: a query's work is bounded by them).
+    cells_touched: int = field(default=0, init=False, repr=False)
+    #: Points read by the last query.
+    points_examined: int = field(default=0, init=False, repr=False)
+    #: Indices of the points in cell order; None when the points themselves are in cell order.
+    _order: np.ndarray | None = field(init=False, repr=False)
     _starts: np.ndarray = field(init=False, repr=False)
-    _origin: tuple[float, float] = field(init=False, repr=False)
-    _cell: float = field(init=False, repr=False)
-    _shape: tuple[int, int] = field(init=False, repr=False)
+    _grid: CellGrid = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.points = np.asarray(self.points)
         count = len(self.points)
         index_type = np.int32 if count < 2**31 - 1 else np.int64
         if count == 0:
-            self._origin, self._cell, self._shape = (0.0, 0.0), 1.0, (1, 1)
+            self._grid = CellGrid((0.0, 0.0), 1.0, (1, 1))
             self._order = np.zeros(0, dtype=index_type)
             self._starts = np.zeros(2, dtype=index_type)
             return
-        x, y = self.points[:, 0], self.points[:, 1]
-        lo = (float(x.min()), float(y.min()))
-        extent = (max(float(x.max()) - lo[0], 1e-6), max(float(y.max()) - lo[1], 1e-6))
-        cells_wanted = min(GRID_MAX_CELLS, max(1, count // GRID_POINTS_PER_CELL))
-        cell = max(GRID_MIN_CELL, math.sqrt(extent[0] * extent[1] / cells_wanted))
-        while (extent[0] / cell + 1) * (extent[1] / cell + 1) > GRID_MAX_CELLS:  # long thin clouds
-            cell *= 1.5
-        shape = (int(extent[0] / cell) + 1, int(extent[1] / cell) + 1)
-        self._origin, self._cell, self._shape = lo, cell, shape
-        keys = self._column(x) * shape[1] + self._row(y)
-        self._order = _counting_order(keys).astype(index_type)
-        counts = np.bincount(keys, minlength=shape[0] * shape[1])
-        self._starts = np.zeros(len(counts) + 1, dtype=index_type)
-        np.cumsum(counts, out=self._starts[1:])
+        lo, hi = column_bounds(self.points[:, :2])
+        self._grid = CellGrid.covering(count, lo, hi)
+        placer = CellPlacer(self._grid)
+        for start in range(0, count, BUILD_BLOCK):
+            placer.count(self.points[start : start + BUILD_BLOCK])
+        self._starts = placer.starts(index_type)
+        self._order = np.empty(count, dtype=index_type)
+        for start in range(0, count, BUILD_BLOCK):
+            local, places = placer.place(self.points[start : start + BUILD_BLOCK])
+            self._order[places] = local + start
 
-    def _column(self, x: np.ndarray) -> np.ndarray:
-        return np.clip((x - self._origin[0]) / self._cell, 0, self._shape[0] - 1).astype(np.int32)
+    @classmethod
+    def over_arranged(cls, points: np.ndarray, grid: CellGrid, starts: np.ndarray) -> PointIndex:
+        """The index of points already laid out cell by cell on ``grid`` (``starts``: the cell table of
+        `CellPlacer.starts`); nothing is computed or copied."""
+        index = cls.__new__(cls)
+        index.points, index.cells_touched, index.points_examined = points, 0, 0
+        index._order, index._starts, index._grid = None, starts, grid
+        return index
 
-    def _row(self, y: np.ndarray) -> np.ndarray:
-        return np.clip((y - self._origin[1]) / self._cell, 0, self._shape[1] - 1).astype(np.int32)
+    @property
+    def arranged(self) -> bool:
+        """True when the points lie in cell order (the index keeps no per-point array)."""
+        return self._order is None
 
-    def candidates(self, lo: Sequence[float], hi: Sequence[float]) -> np.ndarray:
-        """Indices (unsorted) of the points in the cells that meet the rectangle ``lo``-``hi`` in x, y."""
-        c0, c1 = (int(v) for v in self._column(np.array([lo[0], hi[0]])))
-        r0, r1 = (int(v) for v in self._row(np.array([lo[1], hi[1]])))
-        if hi[0] < self._origin[0] or hi[1] < self._origin[1] or c1 < c0 or r1 < r0:
-            return self._order[:0]
-        rows = self._shape[1]
-        parts = [
-            self._order[self._starts[column * rows + r0] : self._starts[column * rows + r1 + 1]]
-            for column in range(c0, c1 + 1)
-        ]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+    def _slices(self, lo: Sequence[float], hi: Sequence[float]) -> list[tuple[int, int]]:
+        """Ranges of ``_order`` holding the points of the cells that meet the rectangle ``lo``-``hi``."""
+        grid = self._grid
+        c0, c1 = (int(v) for v in grid.columns(np.array([lo[0], hi[0]])))
+        r0, r1 = (int(v) for v in grid.rows(np.array([lo[1], hi[1]])))
+        if c1 < c0 or r1 < r0:  # (points beyond the grid lie in its edge cells: those are searched)
+            self.cells_touched = 0
+            return []
+        self.cells_touched = (c1 - c0 + 1) * (r1 - r0 + 1)
+        rows, starts = grid.shape[1], self._starts
+        return [(int(starts[c * rows + r0]), int(starts[c * rows + r1 + 1])) for c in range(c0, c1 + 1)]
+
+    def candidates(self, lo: Sequence[float], hi: Sequence[float], step: int = 1) -> np.ndarray:
+        """Indices (unsorted) of the points in the cells that meet the rectangle ``lo``-``hi`` in x, y; with
+        ``step``, every ``step``-th of them (an even sample, taken without gathering them all first)."""
+        slices = [(a, b) for a, b in self._slices(lo, hi) if b > a]
+        self.points_examined = sum(-(-(b - a) // step) for a, b in slices)
+        if self._order is None:
+            parts = [np.arange(a, b, step, dtype=np.int64) for a, b in slices]
+        else:
+            parts = [self._order[a:b:step] for a, b in slices]
+        if not parts:
+            return np.zeros(0, dtype=np.int64 if self._order is None else self._order.dtype)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
 
     def indices_inside(self, cuboid: Cuboid, margin: float = 0.0, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` (grown by ``margin``); with ``limit``, of an even
@@ -96,15 +208,50 @@ class PointIndex:
         under the box is tested, so the work stays bounded too)."""
         corners = cuboid.corners()
         lo, hi = corners.min(axis=0) - margin, corners.max(axis=0) + margin
-        found = self.candidates(lo, hi)
-        if limit is not None and len(found) > 2 * limit:
-            found = found[:: -(-len(found) // (2 * limit))]  # about half the cells' points are in the box
-        inside = cuboid.points_inside(self.points[found], margin)
-        return np.sort(found[inside])
+        slices = [(a, b) for a, b in self._slices(lo, hi) if b > a]
+        step = 1
+        if limit is not None:
+            total = sum(b - a for a, b in slices)
+            step = max(1, -(-total // (2 * limit)))  # about half the cells' points are in the box
+        if self._order is not None:
+            found = self.candidates(lo, hi, step)
+            return np.sort(found[_inside(cuboid, np.take(self.points, found, axis=0), margin)])
+        # The cells' points lie in slices, in index order: test them where they lie, then turn the
+        # positions of the hits into indices (no gather, no sort, nothing per candidate kept).
+        self.points_examined = sum(-(-(b - a) // step) for a, b in slices)
+        if not slices:
+            return np.zeros(0, dtype=np.int64)
+        picked = np.concatenate([self.points[a:b:step] for a, b in slices])
+        hits = np.flatnonzero(_inside(cuboid, picked, margin))
+        firsts = np.array([a for a, _ in slices], dtype=np.int64)  # where each slice starts in the cloud
+        sizes = np.array([-(-(b - a) // step) for a, b in slices], dtype=np.int64)
+        begins = np.cumsum(sizes) - sizes  # and where it starts in ``picked``
+        part = np.searchsorted(begins, hits, side="right") - 1
+        return firsts[part] + (hits - begins[part]) * step
 
     def count_inside(self, cuboid: Cuboid, margin: float = 0.0) -> int:
         """Number of points inside ``cuboid``."""
         return len(self.indices_inside(cuboid, margin))
+
+
+def _inside(cuboid: Cuboid, picked: np.ndarray, margin: float) -> np.ndarray:
+    """Mask of the ``picked`` points inside ``cuboid`` grown by ``margin``. A box without pitch and roll
+    (the common case) is tested in float32 with three column passes; others by `Cuboid.points_inside`."""
+    if cuboid.pitch or cuboid.roll or picked.dtype != np.float32:
+        return cuboid.points_inside(picked, margin)
+    half = np.asarray(cuboid.size, dtype=np.float64) / 2.0 + margin
+    centre = np.asarray(cuboid.center, dtype=np.float32)
+    rotation = cuboid.rotation.astype(np.float32)
+    dx, dy = picked[:, 0] - centre[0], picked[:, 1] - centre[1]
+    mask = np.abs(picked[:, 2] - centre[2]) <= np.float32(half[2])
+    mask &= np.abs(dx * rotation[0, 0] + dy * rotation[1, 0]) <= np.float32(half[0])
+    mask &= np.abs(dx * rotation[0, 1] + dy * rotation[1, 1]) <= np.float32(half[1])
+    if margin:  # as `Cuboid.points_inside`: a grown box is also cut to the box's bounds grown by margin
+        corners = cuboid.corners()
+        for axis in (0, 1):
+            lo, hi = corners[:, axis].min() - margin, corners[:, axis].max() + margin
+            mask &= (picked[:, axis] >= lo) & (picked[:, axis] <= hi)
+    return mask
 
 
 def points_in_cuboids(points: np.ndarray, cuboids: Sequence[Cuboid]) -> np.ndarray:

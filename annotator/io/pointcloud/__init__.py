@@ -17,7 +17,9 @@ import struct
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from annotator.core.cuboids.point_index import PointIndex
 from annotator.io.errors import FormatError
+from annotator.io.pointcloud.arranged import read_arranged
 from annotator.io.pointcloud.cloud import PointCloud
 from annotator.io.pointcloud.las import read_las
 from annotator.io.pointcloud.pcd import read_pcd, write_pcd
@@ -30,13 +32,17 @@ from annotator.io.pointcloud.raw import (
     read_text,
     write_kitti_bin,
 )
+from annotator.io.pointcloud.sample import point_count, read_sample
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "PointCloud",
     "Reader",
+    "point_count",
+    "read_indexed",
     "read_point_cloud",
+    "read_sample",
     "register_reader",
     "supported_suffixes",
     "write_kitti_bin",
@@ -45,6 +51,9 @@ __all__ = [
 ]
 
 Reader = Callable[[Path], PointCloud]
+
+#: Fixed-record files of at least this many points are read in cell order with their index.
+ARRANGE_FROM = 1_000_000
 
 _READERS: dict[str, Reader] = {
     ".pcd": read_pcd,
@@ -113,3 +122,23 @@ def read_point_cloud(path: str | Path) -> PointCloud:
         raise FormatError(path, f"cannot read: {type(exc).__name__}: {exc}") from exc
     logger.debug("read %s: %d points, fields %s", path, len(cloud), list(cloud.fields))
     return cloud
+
+
+def read_indexed(path: str | Path) -> tuple[PointCloud, PointIndex | None]:
+    """`read_point_cloud`, except that a large KITTI / nuScenes ``.bin`` comes in cell order with its
+    point index (see `annotator.io.pointcloud.arranged`); other files come as read, without an index."""
+    path = Path(path)
+    if not path.is_file() or _reader_for(path) not in (read_kitti_bin, read_nuscenes_bin):
+        return read_point_cloud(path), None
+    try:
+        count = point_count(path)
+        found = read_arranged(path) if count is not None and count >= ARRANGE_FROM else None
+    except FormatError:
+        raise
+    except (OSError, ValueError, IndexError, MemoryError) as exc:  # IndexError: the file grew meanwhile
+        logger.debug("reading %s in cell order failed", path, exc_info=True)
+        raise FormatError(path, f"cannot read: {type(exc).__name__}: {exc}") from exc
+    if found is None:
+        return read_point_cloud(path), None
+    logger.debug("read %s in cell order: %d points", path, len(found[0]))
+    return found

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,16 @@ from annotator.io.pointcloud.table import parse_table
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_kitti_bin", "read_npy", "read_npz", "read_nuscenes_bin", "read_text", "write_kitti_bin"]
+__all__ = [
+    "float_blocks",
+    "read_kitti_bin",
+    "read_npy",
+    "read_npz",
+    "read_nuscenes_bin",
+    "read_text",
+    "record_count",
+    "write_kitti_bin",
+]
 
 _NUMBER = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
 
@@ -36,8 +46,8 @@ _NUMBER = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|i
 READ_BLOCK = 1 << 20
 
 
-def _read_floats(path: Path, width: int) -> np.ndarray:
-    """The file as a read-only memory map of (N, ``width``) float32 (checked for size first)."""
+def record_count(path: Path, width: int) -> int:
+    """Points in a file of ``width`` float32 values per point (checked for size first)."""
     size = path.stat().st_size
     if size == 0:
         raise FormatError(path, "empty file")
@@ -46,21 +56,40 @@ def _read_floats(path: Path, width: int) -> np.ndarray:
         raise FormatError(
             path, f"size {size} bytes is not a multiple of {record} ({width} float32 values per point)"
         )
-    return np.memmap(path, dtype="<f4", mode="r", shape=(size // record, width))
+    return size // record
+
+
+def float_blocks(path: Path, width: int, block: int = READ_BLOCK) -> Iterator[tuple[int, np.ndarray]]:
+    """The records of a file of ``width`` float32 values per point, ``block`` points at a time, as
+    (first point, (n, ``width``) array) read into one reused buffer (copy what you keep): no memory map,
+    which would count the whole file in the process's resident memory. A file that shrinks while it is
+    read raises FormatError."""
+    count = record_count(path, width)
+    buffer = np.empty((min(count, block), width), dtype="<f4")
+    with path.open("rb", buffering=0) as file:
+        for start in range(0, count, block):
+            chunk = buffer[: min(block, count - start)]
+            wanted, got, view = chunk.nbytes, 0, memoryview(chunk).cast("B")
+            while got < wanted:  # a raw read may return less than asked
+                more = file.readinto(view[got:])
+                if not more:
+                    break
+                got += more
+            if got != wanted:
+                raise FormatError(path, f"the file changed while it was read (point {start:,})")
+            yield start, chunk
 
 
 def _split_columns(path: Path, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Contiguous float32 x, y, z (N, 3) and the other columns (N, ``width`` - 3) of a float file, copied
-    from a memory map block by block: the read needs no second copy of the file in memory, and the
-    result does not depend on the file staying as it was (a truncated mapped file would crash)."""
-    data = _read_floats(path, width)
-    xyz = np.empty((len(data), 3), dtype=np.float32)
-    rest = np.empty((len(data), width - 3), dtype=np.float32)
-    for start in range(0, len(data), READ_BLOCK):
-        block = data[start : start + READ_BLOCK]
+    block by block: the read needs no second copy of the file in memory, and the result does not
+    depend on the file staying as it was."""
+    count = record_count(path, width)
+    xyz = np.empty((count, 3), dtype=np.float32)
+    rest = np.empty((count, width - 3), dtype=np.float32)
+    for start, block in float_blocks(path, width):
         xyz[start : start + len(block)] = block[:, :3]
         rest[start : start + len(block)] = block[:, 3:]
-    del data
     return xyz, rest
 
 

@@ -495,6 +495,9 @@ class MainWindow(QMainWindow):
         if cloud is None:
             self.points_label.setText("")
             return
+        if cloud.partial:  # a preview while the whole cloud is read
+            self.points_label.setText(f"{len(cloud):,} of {cloud.total:,} points (reading the rest)")
+            return
         drawn = self.grid.perspective.scene.drawn_points
         text = f"{len(cloud):,} points"
         if drawn != len(cloud):  # moving (the sample), or at rest while the full detail comes in
