@@ -48,6 +48,42 @@ class PointSet:
         return int(self.xyz.shape[0])
 
 
+@dataclass(frozen=True, eq=False)
+class Neighbourhood:
+    """The points around a box (``region``), copied out once: a box within it tests only these points."""
+
+    region: Cuboid
+    indices: np.ndarray  # sorted indices into the cloud
+    xyz: np.ndarray  # their points (a copy)
+    local: np.ndarray  # the same in the region's own axes (float32): a box turned as the region tests
+    # its points with six comparisons each
+
+    @classmethod
+    def around(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
+        """The points of ``cloud`` inside ``region``."""
+        indices = cloud.index.indices_inside(region)
+        xyz = np.ascontiguousarray(cloud.xyz[indices])
+        return cls(region, indices, xyz, region.world_to_box(xyz).astype(np.float32))
+
+    def covers(self, cuboid: Cuboid) -> bool:
+        """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
+        return bool(self.region.points_inside(cuboid.corners()).all())
+
+    def indices_inside(self, cuboid: Cuboid) -> np.ndarray:
+        """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover)."""
+        region = self.region
+        if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
+            return self.indices[cuboid.points_inside(self.xyz)]
+        centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
+        half = np.asarray(cuboid.size) / 2.0
+        lo, hi = (centre - half).astype(np.float32), (centre + half).astype(np.float32)
+        local = self.local
+        mask = (local[:, 0] >= lo[0]) & (local[:, 0] <= hi[0])
+        for axis in (1, 2):
+            mask &= (local[:, axis] >= lo[axis]) & (local[:, axis] <= hi[axis])
+        return self.indices[mask]
+
+
 @dataclass(eq=False)
 class PreparedCloud:
     """A frame's points with everything the views need, computed once off the UI thread.
@@ -70,6 +106,7 @@ class PreparedCloud:
     view_bounds: tuple[float, float, float, float, float, float] | None = None
     _coarse_set: PointSet | None = field(default=None, repr=False)
     _inside: dict[Cuboid, np.ndarray] = field(default_factory=dict, repr=False)
+    _near: Neighbourhood | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
@@ -124,8 +161,29 @@ class PreparedCloud:
         if found is None:
             if len(self._inside) >= _INSIDE_CACHE:
                 self._inside.pop(next(iter(self._inside)))
-            found = self._inside[cuboid] = self.index.indices_inside(cuboid)
+            near = self._near
+            if near is not None and near.covers(cuboid):  # a box being edited: test its neighbourhood
+                found = near.indices_inside(cuboid)
+            else:
+                found = self.index.indices_inside(cuboid)
+            self._inside[cuboid] = found
         return found
+
+    @property
+    def neighbourhood(self) -> Neighbourhood | None:
+        """The points copied out around the box being edited (see `focus`), if any."""
+        return self._near
+
+    def focus(self, cuboid: Cuboid, margin: float) -> Neighbourhood:
+        """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
+        answers for the box nudged within that margin from these points alone, not the whole index.
+        Safe to run in a worker thread (the neighbourhood is swapped in at the end, whole)."""
+        region = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
+        near = self._near
+        if near is not None and near.covers(region):
+            return near
+        self._near = near = Neighbourhood.around(self, region)
+        return near
 
     def warm(self, cuboids: Iterable[Cuboid]) -> None:
         """Find the points inside these boxes ahead of time (in the worker that loads the cloud)."""

@@ -32,10 +32,13 @@ from annotator.render.style import DisplayOptions
 logger = logging.getLogger(__name__)
 
 #: Most points an orthographic view draws around the selected box (an even sample of a denser crop):
-#: plenty for a view of a few hundred pixels, and a bounded redraw when the box moves in a dense cloud.
-CROP_POINTS = 60_000
-#: Most highlighted points drawn for the boxes (an even sample beyond): a nudge re-uploads them.
-HIGHLIGHT_POINTS = 60_000
+#: plenty to fill a view of a few hundred pixels, and a redraw of the crop within the 50 ms budget (software
+#: OpenGL spends about a microsecond per point, whatever its size on screen).
+CROP_POINTS = 25_000
+#: Most highlighted points drawn for the boxes (an even sample beyond). They are drawn over the kept cloud
+#: picture on every render of a view (a nudge included), one point size larger than the cloud's, so a
+#: sample this size already covers a dense box on screen.
+HIGHLIGHT_POINTS = 10_000
 #: How far (a share of the margin) the selected box may move, unturned and unresized, before an
 #: orthographic view fits it afresh: within it the view, its crop and its kept cloud picture stay put
 #: and only the box is drawn again.

@@ -13,12 +13,15 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.jobs import JobContext
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.views.ortho_view import OrthoView
 from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
-from annotator.render.camera import ORTHO_AXES
+from annotator.render.camera import ORTHO_AXES, ortho_margin
 from annotator.render.cloud import PreparedCloud
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
@@ -72,6 +75,9 @@ class ViewGrid(QSplitter):
             splitter.setHandleWidth(HANDLE_WIDTH)
             splitter.setChildrenCollapsible(False)
         self._timing: tuple[float, float] | None = None
+        #: Copies out the points around the selected box in a worker, so that highlighting it as it is
+        #: nudged tests those points, not the whole cloud's index (see `PreparedCloud.focus`).
+        self.focus_jobs = QtJobs(self, name="focus")
         #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
         self.merged: PreparedCloud | None = None
         self.faded: PreparedCloud | None = None
@@ -153,6 +159,23 @@ class ViewGrid(QSplitter):
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
             view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
+        self._focus(next((item.cuboid for item in items if item.id == selected), None))
+
+    def _focus(self, box: Cuboid | None) -> None:
+        """Have the points around the selected ``box`` copied out in a worker, unless those copied out
+        already reach half a margin beyond it (the box is nudged within what they cover)."""
+        cloud = self.shown_cloud
+        if cloud is None or box is None:
+            return
+        margin = ortho_margin(box)
+        near = cloud.neighbourhood
+        if near is not None and near.covers(box.replace(size=tuple(s + margin for s in box.size))):
+            return
+
+        def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
+            cloud.focus(box, margin)
+
+        self.focus_jobs.submit(work, name="focus")
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.scene.detail == "full":

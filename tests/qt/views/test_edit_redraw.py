@@ -17,6 +17,8 @@ def test_a_keyboard_nudge_redraws_every_view_without_drawing_any_cloud_layer(win
     car = min(window.document.cuboids(), key=lambda a: a.id)
     window.document.select(car.id)
     _settle(window, qtbot)
+    cloud = window.document.cloud  # the points around the selected box are copied out in a worker
+    qtbot.waitUntil(lambda: cloud.neighbourhood is not None and cloud.neighbourhood.covers(car.cuboid))
     views = window.grid.views
     draws = [view.scene.picture.draws for view in views]
     renders = [view.render_count for view in views]
