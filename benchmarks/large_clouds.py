@@ -141,7 +141,10 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
         stall_refine = meter.stop()
 
         window.document.select(window.document.cuboids()[0].id)
-        wait(settled)
+        focus = getattr(
+            grid, "focus_jobs", None
+        )  # the points around the selected box, copied out in a worker
+        wait(lambda: settled() and not (focus is not None and focus.busy()))
         nudge, redraw, walk = [], [], []
         meter.start()
         for step in range(2 * nudges):

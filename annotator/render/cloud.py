@@ -153,7 +153,14 @@ class PreparedCloud:
     def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
         ``limit``: an even sample of about that many when there are more)."""
-        return self.index.indices_inside(cuboid, margin, limit)
+        near = self._near
+        grown = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
+        if near is None or not near.covers(grown):
+            return self.index.indices_inside(cuboid, margin, limit)
+        found = near.indices_inside(grown)  # the box being edited, fitted afresh: its neighbourhood
+        if limit is not None and len(found) > limit:
+            found = found[:: -(-len(found) // limit)]
+        return found
 
     def inside(self, cuboid: Cuboid) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""
@@ -176,8 +183,9 @@ class PreparedCloud:
 
     def focus(self, cuboid: Cuboid, margin: float) -> Neighbourhood:
         """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
-        answers for the box nudged within that margin from these points alone, not the whole index.
-        Safe to run in a worker thread (the neighbourhood is swapped in at the end, whole)."""
+        (and `indices_near`) answer for the box nudged within that margin from these points alone, not
+        the whole index. Safe to run in a worker thread (the neighbourhood is swapped in at the end,
+        whole)."""
         region = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
         near = self._near
         if near is not None and near.covers(region):

@@ -38,3 +38,12 @@ def test_a_box_beyond_the_neighbourhood_is_looked_up_in_the_whole_index() -> Non
     assert np.array_equal(cloud.inside(far), cloud.index.indices_inside(far))
     assert cloud.focus(BOX.replace(center=(4.1, 1.0, -0.5)), 0.5) is cloud.neighbourhood  # still covered
     assert cloud.focus(far, 1.0).covers(far)  # a new region around the moved box
+
+
+def test_a_crop_within_the_neighbourhood_is_an_even_sample_of_the_points_the_index_finds() -> None:
+    cloud = _cloud()
+    whole = cloud.index.indices_inside(BOX.replace(size=(5.5, 2.9, 2.6)))  # grown by 0.5 m on each side
+    cloud.focus(BOX, 1.0)
+    assert np.array_equal(cloud.indices_near(BOX, 0.5), whole)
+    sample = cloud.indices_near(BOX, 0.5, limit=len(whole) // 3)
+    assert len(whole) // 4 < len(sample) <= len(whole) // 3 and np.isin(sample, whole).all()

@@ -162,18 +162,20 @@ class ViewGrid(QSplitter):
         self._focus(next((item.cuboid for item in items if item.id == selected), None))
 
     def _focus(self, box: Cuboid | None) -> None:
-        """Have the points around the selected ``box`` copied out in a worker, unless those copied out
-        already reach half a margin beyond it (the box is nudged within what they cover)."""
+        """Have the points within two margins of the selected ``box`` copied out in a worker, unless those
+        copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
+        points and, when the orthographic views fit it afresh (half a margin on), their crops (a margin
+        around it) come from these points."""
         cloud = self.shown_cloud
         if cloud is None or box is None:
             return
         margin = ortho_margin(box)
         near = cloud.neighbourhood
-        if near is not None and near.covers(box.replace(size=tuple(s + margin for s in box.size))):
+        if near is not None and near.covers(box.replace(size=tuple(s + 3.0 * margin for s in box.size))):
             return
 
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
-            cloud.focus(box, margin)
+            cloud.focus(box, 2.0 * margin)
 
         self.focus_jobs.submit(work, name="focus")
 
