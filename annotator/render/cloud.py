@@ -30,6 +30,10 @@ COLOR_MODE_TITLES = {
 #: Default number of points drawn while the camera moves.
 DEFAULT_LOD_BUDGET = 150_000
 
+#: Most points of the sample drawn at rest before the full detail comes in (an even sample of the camera-move
+#: sample): the first picture of a large cloud, within the 50 ms budget under software OpenGL.
+REST_POINTS = 40_000
+
 #: Boxes whose inside points a cloud remembers.
 _INSIDE_CACHE = 1024
 
@@ -105,6 +109,7 @@ class PreparedCloud:
     #: returns of a real sensor do not shrink the scene to a strip. None: the full ``bounds``.
     view_bounds: tuple[float, float, float, float, float, float] | None = None
     _coarse_set: PointSet | None = field(default=None, repr=False)
+    _rest_set: PointSet | None = field(default=None, repr=False)
     _inside: dict[Cuboid, np.ndarray] = field(default_factory=dict, repr=False)
     _near: Neighbourhood | None = field(default=None, repr=False)
 
@@ -139,6 +144,21 @@ class PreparedCloud:
         if self._coarse_set is None:
             self._coarse_set = self.subset(self.coarse)
         return self._coarse_set
+
+    @property
+    def rest(self) -> np.ndarray:
+        """Sorted indices of the sample drawn first at rest (an even sample of at most `REST_POINTS` of the
+        coarse sample): the full detail is added to it chunk by chunk; whole-frame orthographic views draw
+        it."""
+        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)] if self.is_decimated else self.coarse
+
+    def rest_points(self) -> PointSet:
+        """The points at `rest` (the cloud itself when it is within the level-of-detail budget); made once."""
+        if not self.is_decimated:
+            return self.full()
+        if self._rest_set is None:
+            self._rest_set = self.subset(self.rest)
+        return self._rest_set
 
     def strided(self, first: int, stop: int, parts: int) -> PointSet:
         """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
@@ -276,5 +296,6 @@ def prepare_cloud(
         index=PointIndex(xyz),
         view_bounds=robust_bounds(xyz[stats]) if count else None,
     )
-    prepared.coarse_points()  # copy the sample here, in the worker, not on the UI thread
+    prepared.coarse_points()  # copy the samples here, in the worker, not on the UI thread
+    prepared.rest_points()
     return prepared

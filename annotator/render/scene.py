@@ -435,16 +435,14 @@ class OrthoScene(Scene):
             return
         self._drawn = (cloud, crop)
         if crop is None:
-            self.points.full.set_points(cloud.coarse_points())
+            self.points.full.set_points(cloud.rest_points())
         else:  # the three views draw the same crop: copy its points once
             key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
             self.points.full.set_points(self._shared.crop(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud
-        self._highlight_within(
-            None if cloud is None else self.crop if self.crop is not None else cloud.coarse
-        )
+        self._highlight_within(None if cloud is None else self.crop if self.crop is not None else cloud.rest)
 
 
 def _same_indices(a: np.ndarray | None, b: np.ndarray | None) -> bool:
