@@ -47,7 +47,7 @@ class PerspectiveView(SceneView):
         super().__init__(PerspectiveScene(shared), "Perspective", parent, scheduler)
         self.lod = LodController(self._set_detail, self.request_render, parent=self)
         #: Adds a large cloud's full detail chunk by chunk once the camera rests.
-        self.refiner = DetailRefiner(self, parent=self)
+        self.refiner = DetailRefiner(self, parent=self, scheduler=self.scheduler)
         self.scene.picture.on_draw = self._cloud_layer_drawn
         self._style = orbit_style()
         self.canvas.set_interactor_style(self._style)
