@@ -22,7 +22,7 @@ from annotator.render.scene import PerspectiveScene
 logger = logging.getLogger(__name__)
 
 #: Points per part: the cloud is cut into interleaved parts of about this many points.
-PART_POINTS = 20_000
+PART_POINTS = 10_000
 #: Render time aimed at per chunk (milliseconds): well within a 50 ms event-loop turn.
 BUDGET_MS = 30.0
 #: Most parts drawn by one chunk (bounds the copies and the VTK upload a chunk needs: ~320k points).
