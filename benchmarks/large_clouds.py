@@ -174,6 +174,8 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
             "walk_max_ms": max(walk),
             "stall_ms": max(stall_open, stall_refine, stall_nudge) * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
+            "stall_open_ms": stall_open * 1000.0,
+            "stall_refine_ms": stall_refine * 1000.0,
             "rss_mib": peak_rss_mib(),
         }
         window.close()
@@ -198,6 +200,7 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
     parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
+    parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: measure this cloud
     args = parser.parse_args()
     if args.one is not None:
@@ -227,6 +230,14 @@ def main() -> int:
             theirs = run_child(["xvfb-run", "-a", "env", "QT_QPA_PLATFORM=offscreen", *probe])
             line += f" {theirs['rss_mib']:14.0f}" if theirs else f" {'failed':>14}"
         print(line, flush=True)
+        if args.phases:
+            phases = ("stall_open_ms", "stall_refine_ms", "stall_nudge_ms")
+            print(
+                f"{'':>6} longest stall while opening / refining after a move / nudging: "
+                + " / ".join(f"{result[key]:.0f}" for key in phases)
+                + " ms",
+                flush=True,
+            )
     return 0
 
 

@@ -25,8 +25,12 @@ logger = logging.getLogger(__name__)
 PART_POINTS = 10_000
 #: Render time aimed at per chunk (milliseconds): well within a 50 ms event-loop turn.
 BUDGET_MS = 30.0
-#: Most parts drawn by one chunk (bounds the copies and the VTK upload a chunk needs: ~320k points).
-MAX_PARTS = 16
+#: Most parts drawn by one chunk (40k points: software OpenGL spends about a microsecond per point, so a
+#: chunk stays near the budget even when another program takes the cores between two chunks).
+MAX_PARTS = 4
+#: Most a chunk grows over the one before (the render time of a chunk is partly fixed: growing by the full
+#: ratio of budget to time overshoots).
+GROWTH = 1.5
 
 
 class RefinedView(Protocol):
@@ -131,7 +135,8 @@ class DetailRefiner(QObject):
         self.chunks += 1
         self.longest_ms = max(self.longest_ms, elapsed)
         scene.refined += len(chunk)
-        self._per_chunk = max(1, min(MAX_PARTS, int(self._per_chunk * self.budget_ms / max(elapsed, 1.0))))
+        wanted = min(self._per_chunk * self.budget_ms / max(elapsed, 1.0), self._per_chunk * GROWTH)
+        self._per_chunk = max(1, min(MAX_PARTS, round(wanted)))
         self._next = stop
         if stop >= parts:
             self._parts = 0
