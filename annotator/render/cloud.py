@@ -58,16 +58,16 @@ class Neighbourhood:
 
     region: Cuboid
     indices: np.ndarray  # sorted indices into the cloud
-    xyz: np.ndarray  # their points (a copy)
-    local: np.ndarray  # the same in the region's own axes (float32): a box turned as the region tests
-    # its points with six comparisons each
+    local: np.ndarray  # their points in the region's own axes (float32): a box turned as the region tests
+    # them with six comparisons each
+    xyz: np.ndarray  # the cloud's points (shared, not copied): a box turned otherwise tests them
 
     @classmethod
     def around(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
         """The points of ``cloud`` inside ``region``."""
         indices = cloud.index.indices_inside(region)
-        xyz = np.ascontiguousarray(cloud.xyz[indices])
-        return cls(region, indices, xyz, region.world_to_box(xyz).astype(np.float32))
+        local = region.world_to_box(cloud.xyz[indices]).astype(np.float32)
+        return cls(region, indices, local, cloud.xyz)
 
     def covers(self, cuboid: Cuboid) -> bool:
         """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
@@ -77,7 +77,7 @@ class Neighbourhood:
         """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover)."""
         region = self.region
         if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
-            return self.indices[cuboid.points_inside(self.xyz)]
+            return self.indices[cuboid.points_inside(self.xyz[self.indices])]
         centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
         half = np.asarray(cuboid.size) / 2.0
         lo, hi = (centre - half).astype(np.float32), (centre + half).astype(np.float32)
