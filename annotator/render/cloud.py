@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -61,13 +61,27 @@ class Neighbourhood:
     local: np.ndarray  # their points in the region's own axes (float32): a box turned as the region tests
     # them with six comparisons each
     xyz: np.ndarray  # the cloud's points (shared, not copied): a box turned otherwise tests them
+    #: A smaller neighbourhood inside this one (same centre and axes): the nudged box's own queries test
+    #: fewer points there.
+    inner: Neighbourhood | None = None
 
     @classmethod
-    def around(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
+    def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
         """The points of ``cloud`` inside ``region``."""
         indices = cloud.index.indices_inside(region)
         local = region.world_to_box(cloud.xyz[indices]).astype(np.float32)
         return cls(region, indices, local, cloud.xyz)
+
+    def shrunk(self, region: Cuboid) -> Neighbourhood:
+        """The points of this neighbourhood inside ``region`` (its centre and axes, a smaller size)."""
+        mask = np.all(np.abs(self.local) <= np.asarray(region.size, dtype=np.float32) / 2.0, axis=1)
+        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[mask]), self.xyz)
+
+    def around(self, cuboid: Cuboid) -> Neighbourhood | None:
+        """The smallest neighbourhood here covering ``cuboid`` (None: none does)."""
+        if self.inner is not None and self.inner.covers(cuboid):
+            return self.inner
+        return self if self.covers(cuboid) else None
 
     def covers(self, cuboid: Cuboid) -> bool:
         """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
@@ -173,9 +187,9 @@ class PreparedCloud:
     def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
         ``limit``: an even sample of about that many when there are more)."""
-        near = self._near
         grown = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
-        if near is None or not near.covers(grown):
+        near = None if self._near is None else self._near.around(grown)
+        if near is None:
             return self.index.indices_inside(cuboid, margin, limit)
         found = near.indices_inside(grown)  # the box being edited, fitted afresh: its neighbourhood
         if limit is not None and len(found) > limit:
@@ -188,11 +202,8 @@ class PreparedCloud:
         if found is None:
             if len(self._inside) >= _INSIDE_CACHE:
                 self._inside.pop(next(iter(self._inside)))
-            near = self._near
-            if near is not None and near.covers(cuboid):  # a box being edited: test its neighbourhood
-                found = near.indices_inside(cuboid)
-            else:
-                found = self.index.indices_inside(cuboid)
+            near = None if self._near is None else self._near.around(cuboid)  # a box being edited?
+            found = self.index.indices_inside(cuboid) if near is None else near.indices_inside(cuboid)
             self._inside[cuboid] = found
         return found
 
@@ -201,16 +212,23 @@ class PreparedCloud:
         """The points copied out around the box being edited (see `focus`), if any."""
         return self._near
 
-    def focus(self, cuboid: Cuboid, margin: float) -> Neighbourhood:
+    def focus(self, cuboid: Cuboid, margin: float, inner: float | None = None) -> Neighbourhood:
         """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
         (and `indices_near`) answer for the box nudged within that margin from these points alone, not
-        the whole index. Safe to run in a worker thread (the neighbourhood is swapped in at the end,
-        whole)."""
-        region = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
+        the whole index; with ``inner``, those within that smaller margin too (tested first). Safe to run
+        in a worker thread (the neighbourhood is swapped in at the end, whole)."""
+
+        def grown(by: float) -> Cuboid:
+            return cuboid.replace(size=tuple(s + 2.0 * by for s in cuboid.size))
+
+        region = grown(margin)
         near = self._near
         if near is not None and near.covers(region):
             return near
-        self._near = near = Neighbourhood.around(self, region)
+        near = Neighbourhood.of(self, region)
+        if inner is not None and inner < margin:
+            near = replace(near, inner=near.shrunk(grown(inner)))
+        self._near = near
         return near
 
     def warm(self, cuboids: Iterable[Cuboid]) -> None:

@@ -47,3 +47,15 @@ def test_a_crop_within_the_neighbourhood_is_an_even_sample_of_the_points_the_ind
     assert np.array_equal(cloud.indices_near(BOX, 0.5), whole)
     sample = cloud.indices_near(BOX, 0.5, limit=len(whole) // 3)
     assert len(whole) // 4 < len(sample) <= len(whole) // 3 and np.isin(sample, whole).all()
+
+
+def test_a_nudged_box_tests_the_inner_neighbourhood_first_and_finds_the_same_points() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX, 2.0, inner=0.5)
+    assert near.inner is not None and 0 < len(near.inner.indices) < len(near.indices)
+    nudged = BOX.replace(center=(4.2, 1.1, -0.5))
+    assert near.around(nudged) is near.inner
+    assert np.array_equal(cloud.inside(nudged), cloud.index.indices_inside(nudged))
+    farther = BOX.replace(center=(5.2, 1.0, -0.5))  # beyond the inner margin, within the outer one
+    assert near.around(farther) is near
+    assert np.array_equal(cloud.inside(farther), cloud.index.indices_inside(farther))

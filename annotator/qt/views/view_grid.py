@@ -164,8 +164,8 @@ class ViewGrid(QSplitter):
     def _focus(self, box: Cuboid | None) -> None:
         """Have the points within two margins of the selected ``box`` copied out in a worker, unless those
         copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
-        points and, when the orthographic views fit it afresh (half a margin on), their crops (a margin
-        around it) come from these points."""
+        points (from those within one margin first) and, when the orthographic views fit it afresh (half a
+        margin on), their crops (a margin around it) come from these points."""
         cloud = self.shown_cloud
         if cloud is None or box is None:
             return
@@ -175,7 +175,7 @@ class ViewGrid(QSplitter):
             return
 
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
-            cloud.focus(box, 2.0 * margin)
+            cloud.focus(box, 2.0 * margin, inner=margin)
 
         self.focus_jobs.submit(work, name="focus")
 
