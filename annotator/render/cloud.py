@@ -153,11 +153,7 @@ class PreparedCloud:
 
     def coarse_points(self) -> PointSet:
         """The level-of-detail sample (the cloud itself when it is within the budget); made once."""
-        if not self.is_decimated:
-            return self.full()
-        if self._coarse_set is None:
-            self._coarse_set = self.subset(self.coarse)
-        return self._coarse_set
+        return self._kept_subset("_coarse_set", self.coarse)
 
     @property
     def rest(self) -> np.ndarray:
@@ -168,11 +164,18 @@ class PreparedCloud:
 
     def rest_points(self) -> PointSet:
         """The points at `rest` (the cloud itself when it is within the level-of-detail budget); made once."""
+        return self._kept_subset("_rest_set", self.rest)
+
+    def _kept_subset(self, name: str, indices: np.ndarray) -> PointSet:
+        """The points at ``indices``, copied once and kept in the field ``name`` (a cloud within the
+        level-of-detail budget: the cloud itself)."""
         if not self.is_decimated:
             return self.full()
-        if self._rest_set is None:
-            self._rest_set = self.subset(self.rest)
-        return self._rest_set
+        kept = getattr(self, name)
+        if kept is None:
+            kept = self.subset(indices)
+            setattr(self, name, kept)
+        return kept
 
     def strided(self, first: int, stop: int, parts: int) -> PointSet:
         """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
