@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -29,3 +30,24 @@ def test_a_keyboard_nudge_redraws_every_view_without_drawing_any_cloud_layer(win
     assert [view.scene.picture.draws for view in views] == draws  # and drew no point of the cloud
     moved = math.dist(window.document.selected.cuboid.center, car.cuboid.center)
     assert moved == pytest.approx(0.1)  # forward along its heading
+
+
+def test_a_box_walked_out_of_its_ortho_views_gets_new_crops_there_and_nothing_else_redrawn(
+    window, qtbot
+) -> None:
+    car = min(window.document.cuboids(), key=lambda a: a.id)
+    window.document.select(car.id)
+    _settle(window, qtbot)
+    perspective, orthos = window.grid.perspective, list(window.grid.ortho.values())
+    crops = [view.scene.crop for view in orthos]
+    draws = perspective.scene.picture.draws
+    ortho_draws = [view.scene.picture.draws for view in orthos]
+    for _ in range(12):  # 1.2 m forward: past half the ortho views' margin
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+    assert perspective.scene.picture.draws == draws  # the perspective view only drew the moved box
+    assert all(view.scene.crop is not crop for view, crop in zip(orthos, crops))  # cropped afresh
+    assert all(0 < view.scene.picture.draws - before <= 2 for view, before in zip(orthos, ortho_draws))
+    centre = np.asarray(window.document.selected.cuboid.center)
+    for view in orthos:  # and the ortho views followed the box
+        assert np.linalg.norm(np.asarray(view.scene.camera_pose().focal_point) - centre) < 0.6
