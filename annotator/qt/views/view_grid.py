@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.jobs import JobContext
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
 from annotator.qt.views.ortho_view import OrthoView
@@ -167,8 +167,8 @@ class ViewGrid(QSplitter):
         points (from those within one margin first) and, when the orthographic views fit it afresh (half a
         margin on), their crops (a margin around it) come from these points."""
         cloud = self.shown_cloud
-        if cloud is None or box is None:
-            return
+        if cloud is None or box is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again
+            return  # on the next change
         margin = ortho_margin(box)
         near = cloud.neighbourhood
         if near is not None and near.covers(box.replace(size=tuple(s + 3.0 * margin for s in box.size))):
@@ -177,7 +177,12 @@ class ViewGrid(QSplitter):
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
             cloud.focus(box, 2.0 * margin, inner=margin)
 
-        self.focus_jobs.submit(work, name="focus")
+        def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
+            selected = self.document.selected
+            if outcome.ok and selected is not None:
+                self._focus(selected.cuboid)
+
+        self.focus_jobs.submit(work, name="focus", on_done=done)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.scene.detail == "full":
