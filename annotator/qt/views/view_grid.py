@@ -7,6 +7,8 @@ selection each cause one render per affected view.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 
 import numpy as np
@@ -175,6 +177,7 @@ class ViewGrid(QSplitter):
             return
 
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
+            _yield_to_the_window()
             cloud.focus(box, 2.0 * margin, inner=margin)
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
@@ -189,3 +192,13 @@ class ViewGrid(QSplitter):
             _, load_ms = self._timing
             self._timing = None
             self.frame_shown.emit(load_ms, milliseconds)
+
+
+def _yield_to_the_window(step: int = 5) -> None:
+    """Lower this worker thread's priority by ``step`` (Linux: threads have their own nice value), so that
+    on a busy machine the window's thread gets the cores first; elsewhere nothing happens."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + step))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not allowed
+        pass
