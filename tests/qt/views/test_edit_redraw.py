@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -51,3 +53,24 @@ def test_a_box_walked_out_of_its_ortho_views_gets_new_crops_there_and_nothing_el
     centre = np.asarray(window.document.selected.cuboid.center)
     for view in orthos:  # and the ortho views followed the box
         assert np.linalg.norm(np.asarray(view.scene.camera_pose().focal_point) - centre) < 0.6
+
+
+def test_the_neighbourhood_worker_yields_the_cores_to_the_window() -> None:
+    if not hasattr(os, "setpriority"):
+        pytest.skip("thread priorities are a Linux feature here")
+    from annotator.qt.views.view_grid import _yield_to_the_window
+
+    seen: list[tuple[int, int]] = []
+
+    def work() -> None:
+        thread = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        _yield_to_the_window()
+        seen.append((before, os.getpriority(os.PRIO_PROCESS, thread)))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    ((before, after),) = seen
+    assert after == min(19, before + 5)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread untouched
