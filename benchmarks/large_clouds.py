@@ -13,6 +13,9 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
   nudge     milliseconds from a keyboard nudge of the selected box (Move forward) to all views redrawn
             (median over ``--nudges``; the edit is committed to the project store on the way);
   persp     of which the perspective view's render, milliseconds (median);
+  walk      the same for nudges of 0.1 m all one way (``--nudges`` of them, after the others): median and
+            longest; the orthographic views hold still while the box stays within half their margin and
+            fit it afresh (new crop, cloud layers drawn) when it leaves;
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining and nudging;
   rss       the child's peak resident memory (MiB), generation of the cloud excluded (done beforehand);
   labelCloud  labelCloud's peak resident memory for the same file (with ``--labelcloud PYTHON``).
@@ -142,15 +145,21 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
         stall_refine = meter.stop()
 
         window.document.select(window.document.cuboids()[0].id)
-        wait(settled)
-        nudge, redraw = [], []
+        focus = getattr(
+            grid, "focus_jobs", None
+        )  # the points around the selected box, copied out in a worker
+        wait(lambda: settled() and not (focus is not None and focus.busy()))
+        nudge, redraw, walk = [], [], []
         meter.start()
-        for step in range(nudges):
+        for step in range(2 * nudges):
             begin, renders = time.perf_counter(), perspective.render_count
-            window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
+            if step < nudges:  # back and forth (the box stays put on the whole)
+                window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
+            else:  # then one way, as pressing a key again and again
+                window.editing.move(0.1, 0.0, 0.0)
             wait(settled)
-            nudge.append((time.perf_counter() - begin) * 1000.0)
-            if perspective.render_count > renders:
+            (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
+            if perspective.render_count > renders and step < nudges:
                 redraw.append(perspective.last_render_ms)
             for _ in range(3):  # let the key-run end between nudges, as a user pausing would
                 app.processEvents()
@@ -166,8 +175,12 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
             "refine_s": refine,
             "nudge_ms": statistics.median(nudge),
             "nudge_perspective_ms": statistics.median(redraw) if redraw else 0.0,
+            "walk_ms": statistics.median(walk),
+            "walk_max_ms": max(walk),
             "stall_ms": max(stall_open, stall_refine, stall_nudge) * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
+            "stall_open_ms": stall_open * 1000.0,
+            "stall_refine_ms": stall_refine * 1000.0,
             "rss_mib": peak_rss_mib(),
         }
         window.close()
@@ -192,6 +205,7 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
     parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
+    parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: measure this cloud
     args = parser.parse_args()
     if args.one is not None:
@@ -200,7 +214,7 @@ def main() -> int:
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
     header = f"{'points':>6} {'open s':>7} {'whole s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} {'persp':>6} "
-    header += f"{'stall ms':>8} {'edit stall':>10} {'RSS MiB':>8}"
+    header += f"{'walk':>6} {'max':>6} {'stall ms':>8} {'edit stall':>10} {'RSS MiB':>8}"
     print(header + (f" {'labelCloud MiB':>14}" if args.labelcloud else ""), flush=True)
     for text in args.sizes.split(","):
         path = cloud_file(args.cache, float(text))
@@ -213,7 +227,7 @@ def main() -> int:
         line = (
             f"{text + 'M':>6} {result['open_s']:7.2f} {result.get('whole_s', 0.0):7.2f} {result['full_s']:7.2f} {result['move_ms']:8.1f} "
             f"{result['refine_s']:8.2f} {result['nudge_ms']:8.1f} {result.get('nudge_perspective_ms', 0.0):6.1f} "
-            f"{result['stall_ms']:8.0f} "
+            f"{result['walk_ms']:6.1f} {result['walk_max_ms']:6.0f} {result['stall_ms']:8.0f} "
             f"{result['stall_nudge_ms']:10.0f} {result['rss_mib']:8.0f}"
         )
         if args.labelcloud:
@@ -221,6 +235,14 @@ def main() -> int:
             theirs = run_child(["xvfb-run", "-a", "env", "QT_QPA_PLATFORM=offscreen", *probe])
             line += f" {theirs['rss_mib']:14.0f}" if theirs else f" {'failed':>14}"
         print(line, flush=True)
+        if args.phases:
+            phases = ("stall_open_ms", "stall_refine_ms", "stall_nudge_ms")
+            print(
+                f"{'':>6} longest stall while opening / refining after a move / nudging: "
+                + " / ".join(f"{result[key]:.0f}" for key in phases)
+                + " ms",
+                flush=True,
+            )
     return 0
 
 

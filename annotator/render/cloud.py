@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,6 +30,10 @@ COLOR_MODE_TITLES = {
 #: Default number of points drawn while the camera moves.
 DEFAULT_LOD_BUDGET = 150_000
 
+#: Most points of the sample drawn at rest before the full detail comes in (an even sample of the camera-move
+#: sample): the first picture of a large cloud, within the 50 ms budget under software OpenGL.
+REST_POINTS = 40_000
+
 #: Boxes whose inside points a cloud remembers.
 _INSIDE_CACHE = 1024
 
@@ -46,6 +50,56 @@ class PointSet:
 
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Neighbourhood:
+    """The points around a box (``region``), copied out once: a box within it tests only these points."""
+
+    region: Cuboid
+    indices: np.ndarray  # sorted indices into the cloud
+    local: np.ndarray  # their points in the region's own axes (float32): a box turned as the region tests
+    # them with six comparisons each
+    xyz: np.ndarray  # the cloud's points (shared, not copied): a box turned otherwise tests them
+    #: A smaller neighbourhood inside this one (same centre and axes): the nudged box's own queries test
+    #: fewer points there.
+    inner: Neighbourhood | None = None
+
+    @classmethod
+    def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
+        """The points of ``cloud`` inside ``region``."""
+        indices = cloud.index.indices_inside(region)
+        local = region.world_to_box(cloud.xyz[indices]).astype(np.float32)
+        return cls(region, indices, local, cloud.xyz)
+
+    def shrunk(self, region: Cuboid) -> Neighbourhood:
+        """The points of this neighbourhood inside ``region`` (its centre and axes, a smaller size)."""
+        mask = np.all(np.abs(self.local) <= np.asarray(region.size, dtype=np.float32) / 2.0, axis=1)
+        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[mask]), self.xyz)
+
+    def around(self, cuboid: Cuboid) -> Neighbourhood | None:
+        """The smallest neighbourhood here covering ``cuboid`` (None: none does)."""
+        if self.inner is not None and self.inner.covers(cuboid):
+            return self.inner
+        return self if self.covers(cuboid) else None
+
+    def covers(self, cuboid: Cuboid) -> bool:
+        """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
+        return bool(self.region.points_inside(cuboid.corners()).all())
+
+    def indices_inside(self, cuboid: Cuboid) -> np.ndarray:
+        """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover)."""
+        region = self.region
+        if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
+            return self.indices[cuboid.points_inside(self.xyz[self.indices])]
+        centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
+        half = np.asarray(cuboid.size) / 2.0
+        lo, hi = (centre - half).astype(np.float32), (centre + half).astype(np.float32)
+        local = self.local
+        mask = (local[:, 0] >= lo[0]) & (local[:, 0] <= hi[0])
+        for axis in (1, 2):
+            mask &= (local[:, axis] >= lo[axis]) & (local[:, axis] <= hi[axis])
+        return self.indices[mask]
 
 
 @dataclass(eq=False)
@@ -71,7 +125,9 @@ class PreparedCloud:
     #: returns of a real sensor do not shrink the scene to a strip. None: the full ``bounds``.
     view_bounds: tuple[float, float, float, float, float, float] | None = None
     _coarse_set: PointSet | None = field(default=None, repr=False)
+    _rest_set: PointSet | None = field(default=None, repr=False)
     _inside: dict[Cuboid, np.ndarray] = field(default_factory=dict, repr=False)
+    _near: Neighbourhood | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
@@ -105,11 +161,29 @@ class PreparedCloud:
 
     def coarse_points(self) -> PointSet:
         """The level-of-detail sample (the cloud itself when it is within the budget); made once."""
+        return self._kept_subset("_coarse_set", self.coarse)
+
+    @property
+    def rest(self) -> np.ndarray:
+        """Sorted indices of the sample drawn first at rest (an even sample of at most `REST_POINTS` of the
+        coarse sample): the full detail is added to it chunk by chunk; whole-frame orthographic views draw
+        it."""
+        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)] if self.is_decimated else self.coarse
+
+    def rest_points(self) -> PointSet:
+        """The points at `rest` (the cloud itself when it is within the level-of-detail budget); made once."""
+        return self._kept_subset("_rest_set", self.rest)
+
+    def _kept_subset(self, name: str, indices: np.ndarray) -> PointSet:
+        """The points at ``indices``, copied once and kept in the field ``name`` (a cloud within the
+        level-of-detail budget: the cloud itself)."""
         if not self.is_decimated:
             return self.full()
-        if self._coarse_set is None:
-            self._coarse_set = self.subset(self.coarse)
-        return self._coarse_set
+        kept = getattr(self, name)
+        if kept is None:
+            kept = self.subset(indices)
+            setattr(self, name, kept)
+        return kept
 
     def strided(self, first: int, stop: int, parts: int) -> PointSet:
         """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
@@ -124,7 +198,14 @@ class PreparedCloud:
     def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
         ``limit``: an even sample of about that many when there are more)."""
-        return self.index.indices_inside(cuboid, margin, limit)
+        grown = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
+        near = None if self._near is None else self._near.around(grown)
+        if near is None:
+            return self.index.indices_inside(cuboid, margin, limit)
+        found = near.indices_inside(grown)  # the box being edited, fitted afresh: its neighbourhood
+        if limit is not None and len(found) > limit:
+            found = found[:: -(-len(found) // limit)]
+        return found
 
     def inside(self, cuboid: Cuboid) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""
@@ -132,8 +213,34 @@ class PreparedCloud:
         if found is None:
             if len(self._inside) >= _INSIDE_CACHE:
                 self._inside.pop(next(iter(self._inside)))
-            found = self._inside[cuboid] = self.index.indices_inside(cuboid)
+            near = None if self._near is None else self._near.around(cuboid)  # a box being edited?
+            found = self.index.indices_inside(cuboid) if near is None else near.indices_inside(cuboid)
+            self._inside[cuboid] = found
         return found
+
+    @property
+    def neighbourhood(self) -> Neighbourhood | None:
+        """The points copied out around the box being edited (see `focus`), if any."""
+        return self._near
+
+    def focus(self, cuboid: Cuboid, margin: float, inner: float | None = None) -> Neighbourhood:
+        """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
+        (and `indices_near`) answer for the box nudged within that margin from these points alone, not
+        the whole index; with ``inner``, those within that smaller margin too (tested first). Safe to run
+        in a worker thread (the neighbourhood is swapped in at the end, whole)."""
+
+        def grown(by: float) -> Cuboid:
+            return cuboid.replace(size=tuple(s + 2.0 * by for s in cuboid.size))
+
+        region = grown(margin)
+        near = self._near
+        if near is not None and near.covers(region):
+            return near
+        near = Neighbourhood.of(self, region)
+        if inner is not None and inner < margin:
+            near = replace(near, inner=near.shrunk(grown(inner)))
+        self._near = near
+        return near
 
     def warm(self, cuboids: Iterable[Cuboid]) -> None:
         """Find the points inside these boxes ahead of time (in the worker that loads the cloud)."""
@@ -225,5 +332,6 @@ def prepare_cloud(
         total=total,
         view_bounds=robust_bounds(xyz[stats]) if count else None,
     )
-    prepared.coarse_points()  # copy the sample here, in the worker, not on the UI thread
+    prepared.coarse_points()  # copy the samples here, in the worker, not on the UI thread
+    prepared.rest_points()
     return prepared

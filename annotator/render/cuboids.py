@@ -308,18 +308,21 @@ def inside_points(
     an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands).
     """
     chunks: list[np.ndarray] = []
-    colors: list[np.ndarray] = []
-    for item in items:
+    owners: list[int] = []
+    for number, item in enumerate(items):
         indices = cloud.inside(item.cuboid)
         if within is not None:
             indices = _also_in(indices, within)
         if len(indices):
             chunks.append(indices)
-            colors.append(np.broadcast_to(np.array(item.color, dtype=np.uint8), (len(indices), 3)))
+            owners.append(number)
     if not chunks:
         return PointSet(np.zeros((0, 3), dtype=np.float32), {"class": np.zeros((0, 3), dtype=np.uint8)})
-    indices, colours = np.concatenate(chunks), np.concatenate(colors)
-    if limit is not None and len(indices) > limit:  # an even sample: the boxes look just as filled
-        step = -(-len(indices) // limit)
-        indices, colours = indices[::step], colours[::step]
+    ends = np.cumsum([len(chunk) for chunk in chunks])
+    step = 1 if limit is None else max(1, -(-int(ends[-1]) // limit))
+    # An even sample (every step-th point; the boxes look just as filled), taken before anything is copied.
+    picked = np.arange(0, int(ends[-1]), step)
+    indices = np.concatenate(chunks)[picked]
+    palette = np.array([items[number].color for number in owners], dtype=np.uint8)
+    colours = palette[np.searchsorted(ends, picked, side="right")]
     return PointSet(np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(colours)})

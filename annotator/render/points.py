@@ -90,18 +90,20 @@ class PointLayer:
 
 class LodPoints:
     """A whole cloud: drawn in full when it is within the level-of-detail budget, else its coarse sample
-    (the wanted ``detail`` then says whether the full detail is to be added chunk by chunk)."""
+    while the camera moves, or at rest a sparser sample to which the full detail is added chunk by chunk
+    (the wanted ``detail`` says which)."""
 
     def __init__(self) -> None:
         self.full = PointLayer()
         self.coarse = PointLayer()
+        self.rest = PointLayer()
         self._cloud: PreparedCloud | None = None
         self._detail_full = True
 
     @property
     def actors(self) -> list[vtkActor]:
         """Both actors (for adding to a renderer)."""
-        return [self.full.actor, self.coarse.actor]
+        return [self.full.actor, self.coarse.actor, self.rest.actor]
 
     @property
     def detail(self) -> str:
@@ -116,7 +118,9 @@ class LodPoints:
     @property
     def drawn_count(self) -> int:
         """Number of points the layers draw (a decimated cloud: its sample)."""
-        return self.coarse.count if self.decimated else self.full.count
+        if not self.decimated:
+            return self.full.count
+        return self.rest.count if self._detail_full else self.coarse.count
 
     def set_cloud(self, cloud: PreparedCloud | None) -> None:
         """Show ``cloud`` (None: nothing). A decimated cloud is only ever drawn as its sample here: its full
@@ -125,6 +129,7 @@ class LodPoints:
         decimated = cloud is not None and cloud.is_decimated
         self.full.set_points(None if cloud is None or decimated else cloud.full())
         self.coarse.set_points(cloud.coarse_points() if decimated else None)
+        self.rest.set_points(cloud.rest_points() if decimated else None)
         self._show_detail()
 
     def set_detail(self, full: bool) -> bool:
@@ -136,14 +141,17 @@ class LodPoints:
 
     def _show_detail(self) -> None:
         self.full.set_visible(not self.decimated)
-        self.coarse.set_visible(self.decimated)
+        self.coarse.set_visible(self.decimated and not self._detail_full)
+        self.rest.set_visible(self.decimated and self._detail_full)
 
     def set_coloring(self, mode: str, lut: vtkLookupTable | None) -> None:
         """See `PointLayer.set_coloring`."""
         self.full.set_coloring(mode, lut)
         self.coarse.set_coloring(mode, lut)
+        self.rest.set_coloring(mode, lut)
 
     def set_point_size(self, size: float) -> None:
         """See `PointLayer.set_point_size`."""
         self.full.set_point_size(size)
         self.coarse.set_point_size(size)
+        self.rest.set_point_size(size)

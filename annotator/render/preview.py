@@ -30,7 +30,7 @@ class BoxPreview:
         self.actor.GetProperty().SetLineWidth(line_width)
         self.actor.GetProperty().LightingOff()
         self.actor.VisibilityOff()
-        renderer: vtkRenderer = scene.renderer
+        renderer: vtkRenderer = scene.picture.overlay  # drawn over the kept cloud picture
         renderer.AddViewProp(self.actor)
         self.cuboid: Cuboid | None = None
         self._selected_was_visible = 0

@@ -32,10 +32,17 @@ from annotator.render.style import DisplayOptions
 logger = logging.getLogger(__name__)
 
 #: Most points an orthographic view draws around the selected box (an even sample of a denser crop):
-#: plenty for a view of a few hundred pixels, and a bounded redraw when the box moves in a dense cloud.
-CROP_POINTS = 60_000
-#: Most highlighted points drawn for the boxes (an even sample beyond): a nudge re-uploads them.
-HIGHLIGHT_POINTS = 60_000
+#: plenty to fill a view of a few hundred pixels, and a redraw of the crop within the 50 ms budget (software
+#: OpenGL spends about a microsecond per point, whatever its size on screen).
+CROP_POINTS = 25_000
+#: Most highlighted points drawn for the boxes (an even sample beyond). They are drawn over the kept cloud
+#: picture on every render of a view (a nudge included), one point size larger than the cloud's, so a
+#: sample this size already covers a dense box on screen.
+HIGHLIGHT_POINTS = 10_000
+#: How far (a share of the margin) the selected box may move, unturned and unresized, before an
+#: orthographic view fits it afresh: within it the view, its crop and its kept cloud picture stay put
+#: and only the box is drawn again.
+HOLD_SHARE = 0.5
 
 
 class Scene:
@@ -108,7 +115,7 @@ class Scene:
         reach past the cloud; a change of the planes redraws the cloud layer)."""
         cloud = self._renderer.ComputeVisiblePropBounds()
         overlay = self.picture.overlay.ComputeVisiblePropBounds()
-        valid = [b for b in (cloud, overlay) if b[0] <= b[1]]
+        valid = [b for b in (cloud, overlay, self._steady_bounds()) if b is not None and b[0] <= b[1]]
         if not valid:
             self._renderer.ResetCameraClippingRange()
             return
@@ -116,6 +123,11 @@ class Scene:
             min(b[axis] for b in valid) if axis % 2 == 0 else max(b[axis] for b in valid) for axis in range(6)
         ]
         self._renderer.ResetCameraClippingRange(*bounds)
+
+    def _steady_bounds(self) -> Sequence[float] | None:
+        """More bounds for the near and far planes to hold, so that they stay put while a box moves a
+        little (moving them would draw the cloud layer again); None: none."""
+        return None
 
     def viewport_size(self) -> tuple[int, int]:
         """Width and height in pixels of the area the scene draws in."""
@@ -324,6 +336,9 @@ class OrthoScene(Scene):
         self.axis = axis
         self.crop: np.ndarray | None = None  # point indices drawn around the selection
         self._drawn: tuple[PreparedCloud, np.ndarray | None] | None = None  # what the points show
+        #: The last fit around a box: (cloud, box id, the box then, margin, the camera it set); None: none.
+        self._fit: tuple[PreparedCloud, int, Cuboid, float, CameraPose] | None = None
+        self.holds = 0  # fits skipped because the box stayed within the view (for tests and benchmarks)
 
     def show(
         self,
@@ -353,19 +368,54 @@ class OrthoScene(Scene):
                     ortho_pose_for_bounds(cloud.view_bounds or cloud.bounds, self.axis, self.aspect)
                 )
         else:
-            margin = ortho_margin(target.cuboid)
+            held = self._held(cloud, target)
+            region = held if held is not None else target
+            margin = ortho_margin(region.cuboid)
             self.crop = self._shared.crop(
-                ("crop", id(cloud), len(cloud), target.cuboid, margin),
-                lambda: cloud.indices_near(target.cuboid, margin, CROP_POINTS),
+                ("crop", id(cloud), len(cloud), region.cuboid, margin),
+                lambda: cloud.indices_near(region.cuboid, margin, CROP_POINTS),
             )
             self._show_points(cloud, self.crop)
-            self.set_cuboids(_near(items, target, margin), selected, also)
-            if fit:
+            self.set_cuboids(_near(items, region, margin), selected, also)
+            if held is not None:
+                self.holds += 1
+            elif fit:
                 self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
+                self._fit = (cloud, target.id, target.cuboid, margin, self.camera_pose())
         self.cuboids.set_label_room(self._label_room() if target is None else None)
         self.points.full.set_visible(True)
         self._apply_coloring()
         self.reset_clipping()
+
+    def _held(self, cloud: PreparedCloud, target: CuboidItem) -> CuboidItem | None:
+        """The box as the view was last fitted to it, when ``target`` is that box moved by less than
+        `HOLD_SHARE` of the margin, neither turned nor resized, and the camera is still where the fit put
+        it: the view then holds still (and keeps its cloud picture) while the box moves in it."""
+        fit = self._fit
+        if fit is None or fit[0] is not cloud or fit[1] != target.id or fit[4] != self.camera_pose():
+            return None
+        _, _, fitted, margin, _ = fit
+        box = target.cuboid
+        if (box.size, box.yaw, box.pitch, box.roll) != (fitted.size, fitted.yaw, fitted.pitch, fitted.roll):
+            return None
+        if math.dist(box.center, fitted.center) > HOLD_SHARE * margin:
+            return None
+        return CuboidItem(target.id, fitted, target.color)
+
+    def _steady_bounds(self) -> Sequence[float] | None:
+        """While fitted around a box: the region it may move in without a new fit, grown by the margin
+        (and the boxes, handles and knob reaching into it), so a nudge keeps the near and far planes."""
+        if self._fit is None or self.crop is None:
+            return None
+        _, _, fitted, margin, _ = self._fit
+        grown = fitted.replace(size=tuple(s + 4.0 * margin for s in fitted.size))
+        corners = grown.corners()
+        low, high = corners.min(axis=0), corners.max(axis=0)
+        return [float(v) for pair in zip(low, high) for v in pair]
+
+    def release_fit(self) -> None:
+        """Fit the selected box afresh on the next `show` (the view changed size)."""
+        self._fit = None
 
     def _label_room(self) -> LabelRoom | None:
         """Room for labels when the view shows the whole frame (many boxes, small on screen)."""
@@ -385,16 +435,14 @@ class OrthoScene(Scene):
             return
         self._drawn = (cloud, crop)
         if crop is None:
-            self.points.full.set_points(cloud.coarse_points())
+            self.points.full.set_points(cloud.rest_points())
         else:  # the three views draw the same crop: copy its points once
             key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
             self.points.full.set_points(self._shared.crop(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud
-        self._highlight_within(
-            None if cloud is None else self.crop if self.crop is not None else cloud.coarse
-        )
+        self._highlight_within(None if cloud is None else self.crop if self.crop is not None else cloud.rest)
 
 
 def _same_indices(a: np.ndarray | None, b: np.ndarray | None) -> bool:

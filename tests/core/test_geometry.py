@@ -84,6 +84,13 @@ def test_points_inside_matches_brute_force_reference(cuboid: Cuboid, seed: int) 
     )
 
 
+def test_a_margin_grows_a_turned_box_at_its_corners_too() -> None:
+    box = Cuboid((0.0, 0.0, 0.0), (4.0, 2.0, 2.0), math.radians(45.0))
+    near_corner = box.box_to_world(np.array([[2.45, 1.45, 0.0]]))  # within 0.5 m of the box on each axis
+    assert box.points_inside(near_corner, margin=0.5).all()
+    assert box.replace(size=(5.0, 3.0, 3.0)).points_inside(near_corner).all()
+
+
 def test_points_in_cuboids_gives_owner_index_or_minus_one() -> None:
     points = np.array([[0, 0, 0], [10, 0, 0], [20, 0, 0]], dtype=np.float32)
     boxes = [Cuboid((10, 0, 0), (2, 2, 2)), Cuboid((0, 0, 0), (2, 2, 2))]

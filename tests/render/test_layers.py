@@ -120,3 +120,28 @@ def test_orthographic_views_keep_their_picture_when_only_another_box_changes(clo
     scene.show(cloud, items, selected=None, fit=False)
     window.Render()
     assert scene.picture.draws == draws and scene.picture.mode == "reuse"
+
+
+def test_a_nudge_of_the_selected_box_keeps_the_orthographic_view_and_its_cloud_picture(cloud, window) -> None:
+    scene = OrthoScene("side")
+    scene.attach(window)
+    scene.set_options(DisplayOptions(highlight_inside=True))
+    scene.show(cloud, [CuboidItem(1, BOX, RED, "Car 1")], selected=1)
+    window.Render()
+    draws, crop, pose = scene.picture.draws, scene.crop, scene.camera_pose()
+    nudged = BOX.replace(center=(10.1, 3.0, -0.9))
+    scene.show(cloud, [CuboidItem(1, nudged, RED, "Car 1")], selected=1)
+    moved = capture(window)
+    assert scene.picture.mode == "reuse" and scene.picture.draws == draws  # only the box was drawn
+    assert scene.crop is crop and scene.camera_pose() == pose
+    scene.picture.invalidate()
+    assert _differing(capture(window), moved) < 20  # the same pixels as drawing it all afresh
+    far = BOX.replace(center=(11.5, 3.0, -1.0))  # beyond half the margin: fitted (and cropped) anew
+    scene.show(cloud, [CuboidItem(1, far, RED, "Car 1")], selected=1)
+    window.Render()
+    assert scene.picture.mode == "draw" and scene.crop is not crop
+    assert np.allclose(scene.camera_pose().focal_point, far.center)
+    turned = far.replace(yaw=far.yaw + 0.05)  # a turn fits the view to the new heading at once
+    scene.show(cloud, [CuboidItem(1, turned, RED, "Car 1")], selected=1)
+    window.Render()
+    assert scene.picture.mode == "draw"

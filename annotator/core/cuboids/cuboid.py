@@ -172,10 +172,11 @@ class Cuboid:
         if len(pts) == 0:
             return np.zeros(0, dtype=bool)
         half = np.asarray(self.size) / 2.0 + margin
-        # Cheap axis-aligned prefilter on the world bounding box, then the exact test on candidates.
-        corners = self.corners()
-        lo = corners.min(axis=0) - margin
-        hi = corners.max(axis=0) + margin
+        # Cheap axis-aligned prefilter on the world bounding box of the grown box (a turned box grown
+        # reaches past its own bounds grown by the margin), then the exact test on candidates.
+        corners = self.box_to_world(CORNER_SIGNS * half)
+        lo = corners.min(axis=0)
+        hi = corners.max(axis=0)
         x = pts[:, 0]
         candidate = (x >= lo[0]) & (x <= hi[0])
         idx = np.flatnonzero(candidate)

@@ -112,9 +112,9 @@ class EditController(QObject):
         self._seeds: tuple[object, object, np.ndarray] | None = None  # cloud, model, non-ground sample
         self.handles = {axis: HandleLayer(axis) for axis in grid.ortho}
         for axis, view in grid.ortho.items():
-            self.handles[axis].attach(view.scene.renderer)
+            self.handles[axis].attach(view.scene.picture.overlay)
         self.band = RubberBand()
-        self.band.attach(grid.ortho["top"].scene.renderer)
+        self.band.attach(grid.ortho["top"].scene.picture.overlay)
         grid.perspective.set_mode(PerspectiveEditMode(grid.perspective, self))
         for view in grid.ortho.values():
             view.set_mode(OrthoEditMode(view, self))

@@ -71,6 +71,7 @@ class OrthoView(SceneView):
 
     def _refit_if_fitted(self) -> None:
         if self._fitted and self._content[0] is not None:
+            self.scene.release_fit()
             self._show(True)
             self.request_render()
 

@@ -1,8 +1,9 @@
 """Progressive full detail: a large cloud's points added to the perspective view's picture in chunks.
 
-Once the camera rests, the view shows the level-of-detail sample at once; `DetailRefiner` then adds the
-rest one chunk per event-loop turn, each chunk a render of its own over the kept picture (see
-`annotator.render.layers`), so input, timers and other views run between two chunks. The chunk size
+Once the camera rests, the view shows its rest sample at once; `DetailRefiner` then adds the rest one
+chunk per event-loop turn, each chunk a render of its own over the kept picture (see
+`annotator.render.layers`), so input, timers and other views run between two chunks. With the window's
+`RenderScheduler` the chunks take turns with the views' renders (never two renders in one turn). The chunk size
 follows the measured render time, aiming at ``budget_ms`` per chunk. A camera move (the view asks
 `cancel`) or any redraw of the cloud layer starts the detail over.
 """
@@ -15,16 +16,21 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.render.scene import PerspectiveScene
 
 logger = logging.getLogger(__name__)
 
 #: Points per part: the cloud is cut into interleaved parts of about this many points.
-PART_POINTS = 20_000
+PART_POINTS = 10_000
 #: Render time aimed at per chunk (milliseconds): well within a 50 ms event-loop turn.
 BUDGET_MS = 30.0
-#: Most parts drawn by one chunk (bounds the copies and the VTK upload a chunk needs: ~320k points).
-MAX_PARTS = 16
+#: Most parts drawn by one chunk (40k points: software OpenGL spends about a microsecond per point, so a
+#: chunk stays near the budget even when another program takes the cores between two chunks).
+MAX_PARTS = 4
+#: Most a chunk grows over the one before (the render time of a chunk is partly fixed: growing by the full
+#: ratio of budget to time overshoots).
+GROWTH = 1.5
 
 
 class RefinedView(Protocol):
@@ -42,10 +48,15 @@ class DetailRefiner(QObject):
     finished = Signal()
 
     def __init__(
-        self, view: RefinedView, budget_ms: float = BUDGET_MS, parent: QObject | None = None
+        self,
+        view: RefinedView,
+        budget_ms: float = BUDGET_MS,
+        parent: QObject | None = None,
+        scheduler: RenderScheduler | None = None,
     ) -> None:
         super().__init__(parent)
         self._view = view
+        self._scheduler = scheduler
         self.budget_ms = budget_ms
         self._parts = 0  # parts the current pass cuts the cloud into (0: no pass)
         self._next = 0  # the next part to draw
@@ -73,22 +84,38 @@ class DetailRefiner(QObject):
             return
         self._parts = max(1, math.ceil(len(cloud) / PART_POINTS))
         self._next = 0
-        self._timer.start()
+        self._schedule()
 
     def cancel(self) -> None:
         """Stop adding detail (the camera moves)."""
         self._parts = 0
-        self._timer.stop()
+        self._unschedule()
 
     def finish(self) -> None:
         """Add the rest of the detail now, chunk after chunk without returning to the event loop (for
         snapshots: the window may wait)."""
-        self._timer.stop()
+        self._unschedule()
         steps = 2 * self._parts + 2  # each step adds a part or more; a restart may happen once
         while self.active and steps:
             self._step()
-            self._timer.stop()
+            self._unschedule()
             steps -= 1
+
+    def render_now(self) -> float:
+        """Add the next chunk (the scheduler's turn for the detail)."""
+        self._step()
+        return 0.0
+
+    def _schedule(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.request(self)
+        else:
+            self._timer.start()
+
+    def _unschedule(self) -> None:
+        self._timer.stop()
+        if self._scheduler is not None:
+            self._scheduler.withdraw(self)
 
     def _step(self) -> None:
         scene, parts, first = self._view.scene, self._parts, self._next
@@ -108,10 +135,11 @@ class DetailRefiner(QObject):
         self.chunks += 1
         self.longest_ms = max(self.longest_ms, elapsed)
         scene.refined += len(chunk)
-        self._per_chunk = max(1, min(MAX_PARTS, int(self._per_chunk * self.budget_ms / max(elapsed, 1.0))))
+        wanted = min(self._per_chunk * self.budget_ms / max(elapsed, 1.0), self._per_chunk * GROWTH)
+        self._per_chunk = max(1, min(MAX_PARTS, round(wanted)))
         self._next = stop
         if stop >= parts:
             self._parts = 0
             self.finished.emit()
         else:
-            self._timer.start()
+            self._schedule()

@@ -7,18 +7,23 @@ selection each cause one render per affected view.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 from annotator.qt.views.ortho_view import OrthoView
 from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
-from annotator.render.camera import ORTHO_AXES
+from annotator.render.camera import ORTHO_AXES, ortho_margin
 from annotator.render.cloud import PreparedCloud
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
@@ -72,6 +77,9 @@ class ViewGrid(QSplitter):
             splitter.setHandleWidth(HANDLE_WIDTH)
             splitter.setChildrenCollapsible(False)
         self._timing: tuple[float, float] | None = None
+        #: Copies out the points around the selected box in a worker, so that highlighting it as it is
+        #: nudged tests those points, not the whole cloud's index (see `PreparedCloud.focus`).
+        self.focus_jobs = QtJobs(self, name="focus")
         #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
         self.merged: PreparedCloud | None = None
         self.faded: PreparedCloud | None = None
@@ -153,9 +161,44 @@ class ViewGrid(QSplitter):
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
             view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
+        self._focus(next((item.cuboid for item in items if item.id == selected), None))
+
+    def _focus(self, box: Cuboid | None) -> None:
+        """Have the points within two margins of the selected ``box`` copied out in a worker, unless those
+        copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
+        points (from those within one margin first) and, when the orthographic views fit it afresh (half a
+        margin on), their crops (a margin around it) come from these points."""
+        cloud = self.shown_cloud
+        if cloud is None or box is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again
+            return  # on the next change
+        margin = ortho_margin(box)
+        near = cloud.neighbourhood
+        if near is not None and near.covers(box.replace(size=tuple(s + 3.0 * margin for s in box.size))):
+            return
+
+        def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
+            _yield_to_the_window()
+            cloud.focus(box, 2.0 * margin, inner=margin)
+
+        def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
+            selected = self.document.selected
+            if outcome.ok and selected is not None:
+                self._focus(selected.cuboid)
+
+        self.focus_jobs.submit(work, name="focus", on_done=done)
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.scene.detail == "full":
             _, load_ms = self._timing
             self._timing = None
             self.frame_shown.emit(load_ms, milliseconds)
+
+
+def _yield_to_the_window(step: int = 5) -> None:
+    """Lower this worker thread's priority by ``step`` (Linux: threads have their own nice value), so that
+    on a busy machine the window's thread gets the cores first; elsewhere nothing happens."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + step))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not allowed
+        pass

@@ -47,7 +47,7 @@ class PerspectiveView(SceneView):
         super().__init__(PerspectiveScene(shared), "Perspective", parent, scheduler)
         self.lod = LodController(self._set_detail, self.request_render, parent=self)
         #: Adds a large cloud's full detail chunk by chunk once the camera rests.
-        self.refiner = DetailRefiner(self, parent=self)
+        self.refiner = DetailRefiner(self, parent=self, scheduler=self.scheduler)
         self.scene.picture.on_draw = self._cloud_layer_drawn
         self._style = orbit_style()
         self.canvas.set_interactor_style(self._style)
@@ -58,16 +58,14 @@ class PerspectiveView(SceneView):
     def set_cloud(self, cloud: PreparedCloud | None, reset_camera: bool = False) -> None:
         """Show a frame's cloud; the camera stays where it is unless asked (or this is the first cloud).
 
-        A cloud larger than the level-of-detail budget is drawn coarse first and in full once the
-        first picture is up (the rest timer), so a big cloud appears at once and input stays live.
+        A cloud larger than the level-of-detail budget is drawn first as its sparse rest sample, then its
+        full detail is added chunk by chunk, so a big cloud appears at once and input stays live.
         """
         self.lod.rest()
         self.scene.set_cloud(cloud)
         if cloud is not None and (reset_camera or not self._has_camera):
             self.scene.set_camera_pose(default_pose(cloud.bounds))
             self._has_camera = True
-        if cloud is not None and cloud.is_decimated:
-            self.lod.motion()
         self.request_render()
 
     def set_faded(self, cloud: PreparedCloud | None) -> None:
@@ -89,8 +87,13 @@ class PerspectiveView(SceneView):
     @property
     def detail(self) -> str:
         """``"full"`` (every point drawn) or ``"coarse"`` (the camera moves, or the full detail is still
-        being added)."""
-        return "coarse" if self.refiner.active else self.scene.detail
+        being added, or not yet started)."""
+        scene, cloud = self.scene, self.scene.cloud
+        if self.refiner.active or scene.detail == "coarse":
+            return "coarse"
+        if cloud is not None and scene.picture.enabled and scene.drawn_points < len(cloud):
+            return "coarse"  # the sample is drawn (or about to be), the detail comes next
+        return "full"
 
     @property
     def refining(self) -> bool:

@@ -94,3 +94,27 @@ def test_finish_adds_the_whole_detail_at_once_for_snapshots(view, cloud) -> None
     view.render_now()
     view.refiner.finish()
     assert view.detail == "full" and view.scene.drawn_points == len(cloud)
+
+
+def test_chunks_take_turns_with_the_other_views_renders(view, cloud, qtbot) -> None:
+    log: list[str] = []
+
+    class Other:  # another view of the window, asking for a render after each of its renders
+        def render_now(self) -> float:
+            log.append("other")
+            if len(log) < 200:
+                view.scheduler.request(self)
+            return 0.0
+
+    ticker = QTimer()
+    ticker.setInterval(0)
+    ticker.timeout.connect(lambda: log.append("tick"))
+    view.rendered.connect(lambda _: log.append("chunk" if view.refining else "view"))
+    view.set_cloud(cloud)
+    view.scheduler.request(Other())
+    ticker.start()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    ticker.stop()
+    renders = [i for i, entry in enumerate(log) if entry != "tick"]
+    assert {"chunk", "other"} <= {log[i] for i in renders}
+    assert all(b - a > 1 for a, b in itertools.pairwise(renders))  # never two renders in one turn

@@ -1,0 +1,61 @@
+"""The points around the box being edited answer its inside queries as the whole cloud's index does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.render.cloud import prepare_cloud
+
+BOX = Cuboid((4.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+
+
+def _cloud():
+    xyz = np.random.default_rng(3).uniform((-10, -10, -2), (10, 10, 1), (200_000, 3)).astype(np.float32)
+    return prepare_cloud(xyz, lod_budget=10_000)
+
+
+def test_nudged_and_turned_boxes_find_the_same_points_in_the_neighbourhood_as_in_the_index() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX, 1.0)
+    assert cloud.neighbourhood is near and len(near.indices) > len(cloud.index.indices_inside(BOX))
+    for box in (
+        BOX,
+        BOX.replace(center=(4.3, 0.8, -0.4)),  # nudged: six comparisons per point in the region's axes
+        BOX.replace(center=(4.3, 0.8, -0.4), yaw=0.35),  # turned: the exact test on the copied points
+        BOX.replace(center=(4.6, 1.6, 0.4)),  # nudged most of a margin in every axis
+    ):
+        assert near.covers(box)
+        assert np.array_equal(near.indices_inside(box), cloud.index.indices_inside(box))
+        assert np.array_equal(cloud.inside(box), cloud.index.indices_inside(box))
+
+
+def test_a_box_beyond_the_neighbourhood_is_looked_up_in_the_whole_index() -> None:
+    cloud = _cloud()
+    cloud.focus(BOX, 1.0)
+    far = BOX.replace(center=(6.0, 1.0, -0.5))
+    assert not cloud.neighbourhood.covers(far)
+    assert np.array_equal(cloud.inside(far), cloud.index.indices_inside(far))
+    assert cloud.focus(BOX.replace(center=(4.1, 1.0, -0.5)), 0.5) is cloud.neighbourhood  # still covered
+    assert cloud.focus(far, 1.0).covers(far)  # a new region around the moved box
+
+
+def test_a_crop_within_the_neighbourhood_is_an_even_sample_of_the_points_the_index_finds() -> None:
+    cloud = _cloud()
+    whole = cloud.index.indices_inside(BOX.replace(size=(5.5, 2.9, 2.6)))  # grown by 0.5 m on each side
+    cloud.focus(BOX, 1.0)
+    assert np.array_equal(cloud.indices_near(BOX, 0.5), whole)
+    sample = cloud.indices_near(BOX, 0.5, limit=len(whole) // 3)
+    assert len(whole) // 4 < len(sample) <= len(whole) // 3 and np.isin(sample, whole).all()
+
+
+def test_a_nudged_box_tests_the_inner_neighbourhood_first_and_finds_the_same_points() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX, 2.0, inner=0.5)
+    assert near.inner is not None and 0 < len(near.inner.indices) < len(near.indices)
+    nudged = BOX.replace(center=(4.2, 1.1, -0.5))
+    assert near.around(nudged) is near.inner
+    assert np.array_equal(cloud.inside(nudged), cloud.index.indices_inside(nudged))
+    farther = BOX.replace(center=(5.2, 1.0, -0.5))  # beyond the inner margin, within the outer one
+    assert near.around(farther) is near
+    assert np.array_equal(cloud.inside(farther), cloud.index.indices_inside(farther))
