@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid import CORNER_SIGNS, Cuboid
 
 #: Most cells of a `PointIndex` grid (its cell table holds one int32 per cell, plus one).
 GRID_MAX_CELLS = 1 << 22
@@ -206,8 +206,7 @@ class PointIndex:
         """Sorted indices of the points inside ``cuboid`` (grown by ``margin``); with ``limit``, of an even
         sample of them of about that many points when there are more (every k-th point of the cells
         under the box is tested, so the work stays bounded too)."""
-        corners = cuboid.corners()
-        lo, hi = corners.min(axis=0) - margin, corners.max(axis=0) + margin
+        lo, hi = _grown_bounds(cuboid, margin)
         slices = [(a, b) for a, b in self._slices(lo, hi) if b > a]
         step = 1
         if limit is not None:
@@ -246,12 +245,15 @@ def _inside(cuboid: Cuboid, picked: np.ndarray, margin: float) -> np.ndarray:
     mask = np.abs(picked[:, 2] - centre[2]) <= np.float32(half[2])
     mask &= np.abs(dx * rotation[0, 0] + dy * rotation[1, 0]) <= np.float32(half[0])
     mask &= np.abs(dx * rotation[0, 1] + dy * rotation[1, 1]) <= np.float32(half[1])
-    if margin:  # as `Cuboid.points_inside`: a grown box is also cut to the box's bounds grown by margin
-        corners = cuboid.corners()
-        for axis in (0, 1):
-            lo, hi = corners[:, axis].min() - margin, corners[:, axis].max() + margin
-            mask &= (picked[:, axis] >= lo) & (picked[:, axis] <= hi)
     return mask
+
+
+def _grown_bounds(cuboid: Cuboid, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """World bounds of ``cuboid`` grown by ``margin`` on each side (a turned box grown reaches past its
+    own bounds grown by the margin, as `Cuboid.points_inside` knows)."""
+    half = np.asarray(cuboid.size, dtype=np.float64) / 2.0 + margin
+    corners = cuboid.box_to_world(CORNER_SIGNS * half)
+    return corners.min(axis=0), corners.max(axis=0)
 
 
 def points_in_cuboids(points: np.ndarray, cuboids: Sequence[Cuboid]) -> np.ndarray:
