@@ -5,6 +5,8 @@ uncertain get an amber mark, and every scored row explains its uncertainty on ho
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -75,6 +77,7 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self._shown: dict[int, RowContent] = {}  # annotation id -> what its row shows
+        self._id_items: dict[int, QTableWidgetItem] = {}  # annotation id -> its row's first cell
         self._icons: dict[tuple[int, int, int], QIcon] = {}
         self._italic = QFont()
         self._italic.setItalic(True)
@@ -92,10 +95,56 @@ class ObjectsPanel(QWidget):
         layout.addWidget(self.table)
         self.table.itemSelectionChanged.connect(self._row_selected)
         document.cloud_changed.connect(self.refresh)
-        document.annotations_changed.connect(self.refresh)
+        document.annotations_changed.connect(self._annotations_changed)
         document.frame_changed.connect(self.refresh)
         document.opened.connect(self.refresh)
         document.selection_changed.connect(self._show_selection)
+
+    def _annotations_changed(self, _selected_touched: bool) -> None:
+        """Refill only the rows of the edited annotations (a nudge changes one row of many); additions,
+        removals and changes that may touch any row (flags, the schema) refresh the whole table."""
+        ids = self.document.changed_ids
+        project = self.document.project
+        if ids is None or project is None:
+            self.refresh()
+            return
+        contents: dict[int, RowContent] = {}
+        for key in ids:
+            annotation = project.annotations.get(key)
+            shown = annotation is not None and annotation.kind == "cuboid"
+            shown = shown and annotation.frame_id == self.document.frame_id  # type: ignore[union-attr]
+            if shown != (key in self._id_items):  # a row to add or to remove
+                self.refresh()
+                return
+            if shown:
+                contents[key] = self._row_content(annotation)  # type: ignore[arg-type]
+        changed = {key: content for key, content in contents.items() if self._shown.get(key) != content}
+        if changed:
+            self._update_rows({self._id_items[key].row(): content for key, content in changed.items()})
+
+    def _update_rows(self, contents: dict[int, RowContent]) -> None:
+        """Fill the rows given (row -> content)."""
+        with self._filling():
+            for row, content in contents.items():
+                self._fill_row(row, content)
+                self._shown[content.values[0]] = content  # type: ignore[index]
+
+    @contextmanager
+    def _filling(self) -> Iterator[None]:
+        """Change rows with sorting, signals and column fitting held off, then sort, fit the columns
+        once and show the selection again."""
+        self.table.blockSignals(True)
+        self.table.setSortingEnabled(False)
+        # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        try:
+            yield
+        finally:
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            self.table.setSortingEnabled(True)
+            self.table.blockSignals(False)
+        self._show_selection(self.document.selected_id)
 
     def refresh(self, *_: object) -> None:
         """Bring the rows up to date with the current frame, touching only rows whose content changed:
@@ -108,27 +157,21 @@ class ObjectsPanel(QWidget):
         added = [key for key in wanted if key not in rows]
         if not (gone or changed or added):
             return
-        self.table.blockSignals(True)
-        self.table.setSortingEnabled(False)
-        # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for row in gone:
-            self._shown.pop(self.annotation_at(row), None)
-            self.table.removeRow(row)
-        rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
-        for key in changed:
-            self._fill_row(rows[key], contents[key])
-        first = self.table.rowCount()
-        self.table.setRowCount(first + len(added))
-        for offset, key in enumerate(added):
-            self._fill_row(first + offset, contents[key])
-        for key in (*changed, *added):
-            self._shown[key] = contents[key]
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setSortingEnabled(True)
-        self.table.blockSignals(False)
-        self._show_selection(self.document.selected_id)
+        with self._filling():
+            for row in gone:
+                key = self.annotation_at(row)
+                self._shown.pop(key, None)  # type: ignore[arg-type]
+                self._id_items.pop(key, None)  # type: ignore[arg-type]
+                self.table.removeRow(row)
+            rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
+            for key in changed:
+                self._fill_row(rows[key], contents[key])
+            first = self.table.rowCount()
+            self.table.setRowCount(first + len(added))
+            for offset, key in enumerate(added):
+                self._fill_row(first + offset, contents[key])
+            for key in (*changed, *added):
+                self._shown[key] = contents[key]
 
     def _row_content(self, annotation: Annotation) -> RowContent:
         """What one row shows: the cell values, the tooltip, italics, the class colour, the flag."""
@@ -169,6 +212,7 @@ class ObjectsPanel(QWidget):
                 item.setFont(self._italic)
             if column == 0:
                 item.setData(Qt.ItemDataRole.UserRole, value)
+                self._id_items[value] = item  # type: ignore[index]
             if column == 1:
                 item.setIcon(self._icon(content.color))
             if content.tip:
