@@ -63,13 +63,6 @@ class RowContent(NamedTuple):
     flagged: bool
 
 
-def _item(value: object) -> QTableWidgetItem:
-    item = QTableWidgetItem()
-    item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
-    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    return item
-
-
 class ObjectsPanel(QWidget):
     """A sortable table of the frame's cuboids; selecting a row selects the object in the views."""
 
@@ -79,6 +72,7 @@ class ObjectsPanel(QWidget):
         self._shown: dict[int, RowContent] = {}  # annotation id -> what its row shows
         self._id_items: dict[int, QTableWidgetItem] = {}  # annotation id -> its row's first cell
         self._icons: dict[tuple[int, int, int], QIcon] = {}
+        self._plain = QFont()
         self._italic = QFont()
         self._italic.setItalic(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -118,16 +112,21 @@ class ObjectsPanel(QWidget):
                 return
             if shown:
                 contents[key] = self._row_content(annotation)  # type: ignore[arg-type]
-        changed = {key: content for key, content in contents.items() if self._shown.get(key) != content}
-        if changed:
-            self._update_rows({self._id_items[key].row(): content for key, content in changed.items()})
+        for key, content in contents.items():
+            if self._shown.get(key) != content:
+                self._restate_row(key, content)
 
-    def _update_rows(self, contents: dict[int, RowContent]) -> None:
-        """Fill the rows given (row -> content)."""
-        with self._filling():
-            for row, content in contents.items():
-                self._fill_row(row, content)
-                self._shown[content.values[0]] = content  # type: ignore[index]
+    def _restate_row(self, key: int, content: RowContent) -> None:
+        """Put new content in a shown row's cells in place: the table is not re-sorted and the selection
+        not rebuilt (a row whose sort value changed moves to its place, its selection with it)."""
+        before = self._shown[key]
+        restyle = before._replace(values=content.values) != content  # tooltip, italics, colour or flag
+        row = self._id_items[key].row()
+        columns = [c for c, value in enumerate(content.values) if restyle or before.values[c] != value]
+        items = [self.table.item(row, column) for column in columns]  # before any row moves
+        for column, item in zip(columns, items, strict=True):  # only what differs: each call costs
+            self._dress(item, column, content.values[column], content, restyle)
+        self._shown[key] = content
 
     @contextmanager
     def _filling(self) -> Iterator[None]:
@@ -207,20 +206,30 @@ class ObjectsPanel(QWidget):
 
     def _fill_row(self, row: int, content: RowContent) -> None:
         for column, value in enumerate(content.values):
-            item = _item(value)
-            if content.italic:
-                item.setFont(self._italic)
+            item = QTableWidgetItem()
+            item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
+            self._dress(item, column, value, content)
             if column == 0:
-                item.setData(Qt.ItemDataRole.UserRole, value)
                 self._id_items[value] = item  # type: ignore[index]
-            if column == 1:
-                item.setIcon(self._icon(content.color))
-            if content.tip:
-                item.setToolTip(content.tip)
-            if column == UNCERTAINTY_COLUMN and content.flagged:
-                item.setIcon(self._icon(FLAG_COLOR))
-                item.setForeground(QColor(*FLAG_COLOR))
             self.table.setItem(row, column, item)
+
+    def _dress(
+        self, item: QTableWidgetItem, column: int, value: object, content: RowContent, style: bool = True
+    ) -> None:
+        """Give a cell its value and (with ``style``) its font, tooltip, icon and colour, every one, so a
+        reused cell keeps none of what it showed before."""
+        item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
+        if not style:
+            return
+        item.setFont(self._italic if content.italic else self._plain)
+        item.setToolTip(content.tip)
+        if column == 0:
+            item.setData(Qt.ItemDataRole.UserRole, value)
+        elif column == 1:
+            item.setIcon(self._icon(content.color))
+        elif column == UNCERTAINTY_COLUMN:
+            item.setIcon(self._icon(FLAG_COLOR) if content.flagged else QIcon())
+            item.setData(Qt.ItemDataRole.ForegroundRole, QColor(*FLAG_COLOR) if content.flagged else None)
 
     def annotation_at(self, row: int) -> int | None:
         """The annotation id shown in ``row``."""

@@ -4,6 +4,7 @@ added, removed and re-flagged boxes still change the whole list as they should."
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from annotator.core.edits import RemoveAnnotations, update_annotation
 from annotator.qt.document import Document
@@ -63,3 +64,18 @@ def test_removed_and_restored_boxes_and_new_flags_still_reach_every_row(
     computed = count_contents(panel, monkeypatch)
     document.flags.set_threshold(0.2)  # any row may be flagged now: all are looked at
     assert sorted(computed) == boxes
+
+
+def test_an_edited_row_sorted_by_points_moves_to_its_place_with_its_selection(
+    panel: ObjectsPanel, document: Document
+) -> None:
+    panel.table.sortByColumn(POINTS, Qt.SortOrder.DescendingOrder)
+    car = max(document.cuboids(), key=lambda a: document.points_inside(a))
+    document.select(car.id)
+    assert panel.annotation_at(0) == car.id
+    away = car.cuboid.replace(center=(car.cuboid.center[0] + 30.0, *car.cuboid.center[1:]))
+    document.push(update_annotation(document.project, car.id, "Move cuboid", cuboid=away))
+    last = panel.table.rowCount() - 1
+    assert panel.annotation_at(last) == car.id  # fewest points now
+    assert panel.table.item(last, POINTS).text() == str(document.points_inside(document.selected))
+    assert [i.row() for i in panel.table.selectionModel().selectedRows()] == [last]
