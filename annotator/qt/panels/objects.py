@@ -95,7 +95,7 @@ class ObjectsPanel(QWidget):
         document.selection_changed.connect(self._show_selection)
 
     def _annotations_changed(self, _selected_touched: bool) -> None:
-        """Refill only the rows of the edited annotations (a nudge changes one row of many); additions,
+        """Update only the rows of the edited annotations (a nudge changes one row of many); additions,
         removals and changes that may touch any row (flags, the schema) refresh the whole table."""
         ids = self.document.changed_ids
         project = self.document.project
