@@ -48,6 +48,7 @@ class Document(QObject):
     #: Loading the current frame's cloud failed: the message.
     cloud_failed = Signal(str)
     #: The current frame's annotations (or their classes' colours) changed; True when the selected one did.
+    #: `changed_ids` says which annotations the emission is about.
     annotations_changed = Signal(bool)
     #: The selection changed: annotation id or None.
     selection_changed = Signal(object)
@@ -77,8 +78,11 @@ class Document(QObject):
         self.loaded: LoadedFrame | None = None
         self.load_ms = 0.0
         self._wait = False  # load the next frame's cloud on this thread (headless snapshots)
+        #: The current frame's annotations the last `annotations_changed` was about (edited, added or
+        #: removed), or None when any of them may look different (flags, hidden classes, the schema).
+        self.changed_ids: frozenset[int] | None = None
         self.flags = FlagState(self)
-        self.flags.changed.connect(lambda: self.annotations_changed.emit(False))
+        self.flags.changed.connect(lambda: self._announce_annotations(False))
         loader.loaded.connect(self._cloud_loaded)
         loader.failed.connect(self._cloud_failed)
         events = self.session.events
@@ -86,7 +90,7 @@ class Document(QObject):
         events.frame.connect(self._on_frame_set)
         events.selection.connect(self.selection_changed.emit)
         events.active_class.connect(self.active_class_changed.emit)
-        events.hidden_classes.connect(lambda _name, _hidden: self.annotations_changed.emit(False))
+        events.hidden_classes.connect(lambda _name, _hidden: self._announce_annotations(False))
         events.history.connect(self.history_changed.emit)
         events.project.connect(self._on_project_changed)
 
@@ -270,11 +274,13 @@ class Document(QObject):
 
     def cuboid_items(self) -> list[CuboidItem]:
         """The visible cuboids of the current frame, ready to draw (uncertain ones flagged)."""
+        colors: dict[str, tuple[int, int, int]] = {}  # the schema is searched once per class, not per box
         return [
             CuboidItem(
                 annotation.id,
                 annotation.cuboid,
-                self.class_color(annotation.class_name),
+                colors.get(annotation.class_name)
+                or colors.setdefault(annotation.class_name, self.class_color(annotation.class_name)),
                 cuboid_label(annotation) + (" ?" if flagged else ""),
                 annotation.is_proposal,
                 flagged,
@@ -362,7 +368,14 @@ class Document(QObject):
         touched = [c for c in changes if c.kind == "annotation" and self._on_current_frame(c)]
         if touched or schema:
             selected_touched = any(c.key == self.selected_id for c in touched)
-            self.annotations_changed.emit(selected_touched)
+            self._announce_annotations(
+                selected_touched, None if schema else frozenset(c.key for c in touched)
+            )
+
+    def _announce_annotations(self, selected_touched: bool, ids: frozenset[int] | None = None) -> None:
+        """Emit `annotations_changed` about ``ids`` (None: about every annotation of the frame)."""
+        self.changed_ids = ids
+        self.annotations_changed.emit(selected_touched)
 
     def _on_current_frame(self, change: Change) -> bool:
         return any(

@@ -21,6 +21,8 @@ from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
 from annotator.qt.app.settings import AppSettings
+from annotator.qt.document import Document
+from annotator.qt.frame_loader import FrameLoader
 
 #: The cuboids of the generated street (frame 0): a car ahead-left, a pedestrian, a truck behind.
 STREET_CUBOIDS = (
@@ -92,3 +94,16 @@ def window(qtbot, settings: AppSettings, street_project: Path) -> Iterator:
     main.grid.render_all_now()
     yield main
     main.close()
+
+
+@pytest.fixture
+def document(qtbot, street_project: Path) -> Iterator[Document]:
+    """A Document (no window) on the three-frame street project, frame 0 loaded."""
+    loader = FrameLoader(threads=1)
+    document = Document(loader)
+    workspace = Workspace.open(street_project)
+    document.open(workspace, wait=True)
+    yield document
+    document.close()
+    workspace.close()
+    loader.shutdown()

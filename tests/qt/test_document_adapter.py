@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from annotator.core.edits import RemoveAnnotations, update_annotation
 from annotator.io.workspace import Workspace
 from annotator.qt.document import Document
-from annotator.qt.frame_loader import FrameLoader
-
-
-@pytest.fixture
-def document(qtbot, street_project: Path) -> Iterator[Document]:
-    """A Document (no window) on the three-frame street project, frame 0 loaded."""
-    loader = FrameLoader(threads=1)
-    document = Document(loader)
-    workspace = Workspace.open(street_project)
-    document.open(workspace, wait=True)
-    yield document
-    document.close()
-    workspace.close()
-    loader.shutdown()
 
 
 def record(document: Document, *names: str) -> list[tuple[str, tuple]]:
@@ -84,3 +65,17 @@ def test_a_refused_edit_is_announced_and_returns_nothing(document: Document) -> 
         other.push(RemoveAnnotations([target.id]))
     assert document.push(stale) is None
     assert len(seen) == 1 and target.id not in document.project.annotations
+
+
+def test_annotations_changed_names_the_edited_boxes_or_none_when_any_may_look_different(
+    document: Document,
+) -> None:
+    first, second = (a.id for a in document.cuboids()[:2])
+    seen: list[frozenset[int] | None] = []
+    document.annotations_changed.connect(lambda _selected: seen.append(document.changed_ids))
+    moved = document.project.annotations[first].cuboid.replace(size=(5.0, 2.0, 1.6))
+    document.push(update_annotation(document.project, first, "Resize cuboid", cuboid=moved))
+    document.push(RemoveAnnotations([second]))
+    document.set_class_hidden("Car", True)
+    document.flags.set_threshold(0.1)
+    assert seen == [frozenset({first}), frozenset({second}), None, None]

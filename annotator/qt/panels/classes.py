@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.edits import SetSchema, update_annotation
+from annotator.core.model.project import Project
+from annotator.core.model.schema import LabelSchema
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class ClassesPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._shown: tuple[LabelSchema, list] | None = None  # the schema and rows the list shows
         self.list = QListWidget()
         self.list.setToolTip("Uncheck to hide a class; double-click to give the class to the selection")
         layout = QVBoxLayout(self)
@@ -99,29 +102,37 @@ class ClassesPanel(QWidget):
         self.document.push(SetSchema(project.schema.with_class(changed), f"Set {name} default size"))
 
     def refresh(self, *_: object) -> None:
-        """Rebuild the list from the schema and the current frame (the chosen class stays chosen)."""
+        """Rebuild the list from the schema and the current frame (the chosen class stays chosen); when
+        what it would show is what it shows (a box moved: no count changed), nothing is rebuilt."""
         project = self.document.project
+        rows = None if project is None else self._rows(project)
+        if rows is not None and (project.schema, rows) == self._shown:  # type: ignore[union-attr]
+            return
+        self._shown = None if project is None else (project.schema, rows)
         chosen = self._current_class()
         self.list.blockSignals(True)
         self.list.clear()
-        if project is not None:
-            counts: dict[str, int] = {}
-            for annotation in self.document.cuboids():
-                counts[annotation.class_name] = counts.get(annotation.class_name, 0) + 1
-            names = [*project.schema.names, *sorted(set(counts) - set(project.schema.names))]
-            for name in names:
-                item = QListWidgetItem(
-                    color_icon(self.document.class_color(name)), f"{name}  ({counts.get(name, 0)})"
-                )
-                item.setData(Qt.ItemDataRole.UserRole, name)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                hidden = name in self.document.hidden_classes
-                item.setCheckState(Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked)
-                self.list.addItem(item)
-                if name == chosen:
-                    self.list.setCurrentItem(item)
+        for name, color, count, hidden in rows or []:
+            item = QListWidgetItem(color_icon(color), f"{name}  ({count})")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked)
+            self.list.addItem(item)
+            if name == chosen:
+                self.list.setCurrentItem(item)
         self.list.blockSignals(False)
         self._show_default_size()
+
+    def _rows(self, project: Project) -> list[tuple[str, tuple[int, int, int], int, bool]]:
+        """What each row shows: the class, its colour, its boxes in the current frame, hidden or not."""
+        counts: dict[str, int] = {}
+        for annotation in self.document.cuboids():
+            counts[annotation.class_name] = counts.get(annotation.class_name, 0) + 1
+        names = [*project.schema.names, *sorted(set(counts) - set(project.schema.names))]
+        hidden = self.document.hidden_classes
+        return [
+            (name, self.document.class_color(name), counts.get(name, 0), name in hidden) for name in names
+        ]
 
     def _visibility_toggled(self, item: QListWidgetItem) -> None:
         name = item.data(Qt.ItemDataRole.UserRole)

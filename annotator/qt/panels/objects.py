@@ -5,6 +5,8 @@ uncertain get an amber mark, and every scored row explains its uncertainty on ho
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -61,13 +63,6 @@ class RowContent(NamedTuple):
     flagged: bool
 
 
-def _item(value: object) -> QTableWidgetItem:
-    item = QTableWidgetItem()
-    item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
-    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    return item
-
-
 class ObjectsPanel(QWidget):
     """A sortable table of the frame's cuboids; selecting a row selects the object in the views."""
 
@@ -75,7 +70,9 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self._shown: dict[int, RowContent] = {}  # annotation id -> what its row shows
+        self._id_items: dict[int, QTableWidgetItem] = {}  # annotation id -> its row's first cell
         self._icons: dict[tuple[int, int, int], QIcon] = {}
+        self._plain = QFont()
         self._italic = QFont()
         self._italic.setItalic(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -92,10 +89,61 @@ class ObjectsPanel(QWidget):
         layout.addWidget(self.table)
         self.table.itemSelectionChanged.connect(self._row_selected)
         document.cloud_changed.connect(self.refresh)
-        document.annotations_changed.connect(self.refresh)
+        document.annotations_changed.connect(self._annotations_changed)
         document.frame_changed.connect(self.refresh)
         document.opened.connect(self.refresh)
         document.selection_changed.connect(self._show_selection)
+
+    def _annotations_changed(self, _selected_touched: bool) -> None:
+        """Update only the rows of the edited annotations (a nudge changes one row of many); additions,
+        removals and changes that may touch any row (flags, the schema) refresh the whole table."""
+        ids = self.document.changed_ids
+        project = self.document.project
+        if ids is None or project is None:
+            self.refresh()
+            return
+        contents: dict[int, RowContent] = {}
+        for key in ids:
+            annotation = project.annotations.get(key)
+            shown = annotation is not None and annotation.kind == "cuboid"
+            shown = shown and annotation.frame_id == self.document.frame_id  # type: ignore[union-attr]
+            if shown != (key in self._id_items):  # a row to add or to remove
+                self.refresh()
+                return
+            if shown:
+                contents[key] = self._row_content(annotation)  # type: ignore[arg-type]
+        for key, content in contents.items():
+            if self._shown.get(key) != content:
+                self._restate_row(key, content)
+
+    def _restate_row(self, key: int, content: RowContent) -> None:
+        """Put new content in a shown row's cells in place: the table is not re-sorted and the selection
+        not rebuilt (a row whose sort value changed moves to its place, its selection with it)."""
+        before = self._shown[key]
+        restyle = before._replace(values=content.values) != content  # tooltip, italics, colour or flag
+        row = self._id_items[key].row()
+        columns = [c for c, value in enumerate(content.values) if restyle or before.values[c] != value]
+        items = [self.table.item(row, column) for column in columns]  # before any row moves
+        for column, item in zip(columns, items, strict=True):  # only what differs: each call costs
+            self._dress(item, column, content.values[column], content, restyle)
+        self._shown[key] = content
+
+    @contextmanager
+    def _filling(self) -> Iterator[None]:
+        """Change rows with sorting, signals and column fitting held off, then sort, fit the columns
+        once and show the selection again."""
+        self.table.blockSignals(True)
+        self.table.setSortingEnabled(False)
+        # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        try:
+            yield
+        finally:
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            self.table.setSortingEnabled(True)
+            self.table.blockSignals(False)
+        self._show_selection(self.document.selected_id)
 
     def refresh(self, *_: object) -> None:
         """Bring the rows up to date with the current frame, touching only rows whose content changed:
@@ -108,27 +156,21 @@ class ObjectsPanel(QWidget):
         added = [key for key in wanted if key not in rows]
         if not (gone or changed or added):
             return
-        self.table.blockSignals(True)
-        self.table.setSortingEnabled(False)
-        # Columns fitted to their contents after every item cost O(rows^2): fit once at the end.
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for row in gone:
-            self._shown.pop(self.annotation_at(row), None)
-            self.table.removeRow(row)
-        rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
-        for key in changed:
-            self._fill_row(rows[key], contents[key])
-        first = self.table.rowCount()
-        self.table.setRowCount(first + len(added))
-        for offset, key in enumerate(added):
-            self._fill_row(first + offset, contents[key])
-        for key in (*changed, *added):
-            self._shown[key] = contents[key]
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setSortingEnabled(True)
-        self.table.blockSignals(False)
-        self._show_selection(self.document.selected_id)
+        with self._filling():
+            for row in gone:
+                key = self.annotation_at(row)
+                self._shown.pop(key, None)  # type: ignore[arg-type]
+                self._id_items.pop(key, None)  # type: ignore[arg-type]
+                self.table.removeRow(row)
+            rows = {self.annotation_at(row): row for row in range(self.table.rowCount())}
+            for key in changed:
+                self._fill_row(rows[key], contents[key])
+            first = self.table.rowCount()
+            self.table.setRowCount(first + len(added))
+            for offset, key in enumerate(added):
+                self._fill_row(first + offset, contents[key])
+            for key in (*changed, *added):
+                self._shown[key] = contents[key]
 
     def _row_content(self, annotation: Annotation) -> RowContent:
         """What one row shows: the cell values, the tooltip, italics, the class colour, the flag."""
@@ -164,19 +206,30 @@ class ObjectsPanel(QWidget):
 
     def _fill_row(self, row: int, content: RowContent) -> None:
         for column, value in enumerate(content.values):
-            item = _item(value)
-            if content.italic:
-                item.setFont(self._italic)
+            item = QTableWidgetItem()
+            item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
+            self._dress(item, column, value, content)
             if column == 0:
-                item.setData(Qt.ItemDataRole.UserRole, value)
-            if column == 1:
-                item.setIcon(self._icon(content.color))
-            if content.tip:
-                item.setToolTip(content.tip)
-            if column == UNCERTAINTY_COLUMN and content.flagged:
-                item.setIcon(self._icon(FLAG_COLOR))
-                item.setForeground(QColor(*FLAG_COLOR))
+                self._id_items[value] = item  # type: ignore[index]
             self.table.setItem(row, column, item)
+
+    def _dress(
+        self, item: QTableWidgetItem, column: int, value: object, content: RowContent, style: bool = True
+    ) -> None:
+        """Give a cell its value and (with ``style``) its font, tooltip, icon and colour, every one, so a
+        reused cell keeps none of what it showed before."""
+        item.setData(Qt.ItemDataRole.DisplayRole, value if isinstance(value, (int, float)) else str(value))
+        if not style:
+            return
+        item.setFont(self._italic if content.italic else self._plain)
+        item.setToolTip(content.tip)
+        if column == 0:
+            item.setData(Qt.ItemDataRole.UserRole, value)
+        elif column == 1:
+            item.setIcon(self._icon(content.color))
+        elif column == UNCERTAINTY_COLUMN:
+            item.setIcon(self._icon(FLAG_COLOR) if content.flagged else QIcon())
+            item.setData(Qt.ItemDataRole.ForegroundRole, QColor(*FLAG_COLOR) if content.flagged else None)
 
     def annotation_at(self, row: int) -> int | None:
         """The annotation id shown in ``row``."""
