@@ -192,7 +192,10 @@ class PointIndex:
     def candidates(self, lo: Sequence[float], hi: Sequence[float], step: int = 1) -> np.ndarray:
         """Indices (unsorted) of the points in the cells that meet the rectangle ``lo``-``hi`` in x, y; with
         ``step``, every ``step``-th of them (an even sample, taken without gathering them all first)."""
-        slices = [(a, b) for a, b in self._slices(lo, hi) if b > a]
+        return self._gather([(a, b) for a, b in self._slices(lo, hi) if b > a], step)
+
+    def _gather(self, slices: list[tuple[int, int]], step: int) -> np.ndarray:
+        """Indices of every ``step``-th point of the non-empty ``slices`` of the cell order."""
         self.points_examined = sum(-(-(b - a) // step) for a, b in slices)
         if self._order is None:
             parts = [np.arange(a, b, step, dtype=np.int64) for a, b in slices]
@@ -213,17 +216,17 @@ class PointIndex:
             total = sum(b - a for a, b in slices)
             step = max(1, -(-total // (2 * limit)))  # about half the cells' points are in the box
         if self._order is not None:
-            found = self.candidates(lo, hi, step)
+            found = self._gather(slices, step)
             return np.sort(found[_inside(cuboid, np.take(self.points, found, axis=0), margin)])
         # The cells' points lie in slices, in index order: test them where they lie, then turn the
         # positions of the hits into indices (no gather, no sort, nothing per candidate kept).
-        self.points_examined = sum(-(-(b - a) // step) for a, b in slices)
+        sizes = np.array([-(-(b - a) // step) for a, b in slices], dtype=np.int64)
+        self.points_examined = int(sizes.sum())
         if not slices:
             return np.zeros(0, dtype=np.int64)
         picked = np.concatenate([self.points[a:b:step] for a, b in slices])
         hits = np.flatnonzero(_inside(cuboid, picked, margin))
         firsts = np.array([a for a, _ in slices], dtype=np.int64)  # where each slice starts in the cloud
-        sizes = np.array([-(-(b - a) // step) for a, b in slices], dtype=np.int64)
         begins = np.cumsum(sizes) - sizes  # and where it starts in ``picked``
         part = np.searchsorted(begins, hits, side="right") - 1
         return firsts[part] + (hits - begins[part]) * step
