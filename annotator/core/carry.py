@@ -109,5 +109,5 @@ def search_box(
         return cuboid  # nothing like the object around, or it is still where it was
     offset = np.array([[dx * COARSE_STEP, dy * COARSE_STEP, 0.0]])
     moved = cuboid.replace(center=tuple(cuboid.box_to_world(offset)[0]))
-    near = candidates[moved.replace(size=tuple(s + 1.0 for s in moved.size)).points_inside(candidates)]
+    near = candidates[moved.grown(0.5).points_inside(candidates)]
     return refit_keep_size(moved, near, model, sensor=sensor)

@@ -39,7 +39,7 @@ def keep_size_refit(xyz: np.ndarray, others: Sequence[Cuboid]) -> Refit:
     pts = np.asarray(xyz)[:, :3]
 
     def refit(cuboid: Cuboid) -> Cuboid:
-        grown = cuboid.replace(size=tuple(s + 2 * GROUND_MARGIN for s in cuboid.size))
+        grown = cuboid.grown(GROUND_MARGIN)
         around = pts[grown.points_inside(pts)]
         near = points_outside(around, others)
         return refit_keep_size(cuboid, near, ground=local_ground(around, cuboid))

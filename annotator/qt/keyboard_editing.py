@@ -155,7 +155,7 @@ class KeyboardEditor(QObject):
         ground = local_ground(points, cuboid)
         prior = size_prior(project, annotation)
         extra = None
-        if wants_sweeps(len(cloud.indices_near(cuboid, 0.0)), prior or cuboid.size):
+        if wants_sweeps(len(cloud.inside(cuboid)), prior or cuboid.size):  # (remembered per box)
             extra = neighbour_points(project, annotation, self._cached_points_near)
         outcome = fit_box(
             cuboid,

@@ -198,7 +198,7 @@ class PreparedCloud:
     def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
         ``limit``: an even sample of about that many when there are more)."""
-        grown = cuboid.replace(size=tuple(s + 2.0 * margin for s in cuboid.size))
+        grown = cuboid.grown(margin)
         near = None if self._near is None else self._near.around(grown)
         if near is None:
             return self.index.indices_inside(cuboid, margin, limit)
@@ -228,17 +228,13 @@ class PreparedCloud:
         (and `indices_near`) answer for the box nudged within that margin from these points alone, not
         the whole index; with ``inner``, those within that smaller margin too (tested first). Safe to run
         in a worker thread (the neighbourhood is swapped in at the end, whole)."""
-
-        def grown(by: float) -> Cuboid:
-            return cuboid.replace(size=tuple(s + 2.0 * by for s in cuboid.size))
-
-        region = grown(margin)
+        region = cuboid.grown(margin)
         near = self._near
         if near is not None and near.covers(region):
             return near
         near = Neighbourhood.of(self, region)
         if inner is not None and inner < margin:
-            near = replace(near, inner=near.shrunk(grown(inner)))
+            near = replace(near, inner=near.shrunk(cuboid.grown(inner)))
         self._near = near
         return near
 

@@ -408,7 +408,7 @@ class OrthoScene(Scene):
         if self._fit is None or self.crop is None:
             return None
         _, _, fitted, margin, _ = self._fit
-        grown = fitted.replace(size=tuple(s + 4.0 * margin for s in fitted.size))
+        grown = fitted.grown(2.0 * margin)
         corners = grown.corners()
         low, high = corners.min(axis=0), corners.max(axis=0)
         return [float(v) for pair in zip(low, high) for v in pair]
@@ -459,7 +459,7 @@ def _reach(cuboid: Cuboid) -> float:
 
 def _near(items: Sequence[CuboidItem], target: CuboidItem, margin: float) -> list[CuboidItem]:
     """The cuboids that reach into the region the view shows: ``target`` grown by ``margin``."""
-    region = target.cuboid.replace(size=tuple(s + 2.0 * margin for s in target.cuboid.size))
+    region = target.cuboid.grown(margin)
     region_corners = region.corners()
     region_reach = _reach(region)
     chosen = []

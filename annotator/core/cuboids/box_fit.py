@@ -215,7 +215,7 @@ def fit_frame(
         holders[found] += 1
     report = FitReport()
     for index_of_box, cuboid in enumerate(cuboids):
-        near = cuboid.replace(size=tuple(s + 2 * GATHER_MARGIN for s in cuboid.size))
+        near = cuboid.grown(GATHER_MARGIN)
         around = index.indices_inside(near)
         own = np.zeros(len(pts), dtype=bool)
         own[inside[index_of_box]] = True
@@ -280,7 +280,7 @@ def refit_keep_size(
     ``min_points`` points the box is returned unchanged.
     """
     pts = np.asarray(points)[:, :3]
-    grown = cuboid.replace(size=tuple(s + 2 * margin for s in cuboid.size))
+    grown = cuboid.grown(margin)
     near = pts[grown.points_inside(pts)]
     if isinstance(ground, GroundModel):
         model = ground

@@ -134,6 +134,10 @@ class Cuboid:
         """True when pitch and roll are zero (a box standing upright)."""
         return self.pitch == 0.0 and self.roll == 0.0
 
+    def grown(self, margin: float) -> Cuboid:
+        """The same box grown by ``margin`` metres on each side (shrunk when negative)."""
+        return self.replace(size=tuple(s + 2.0 * margin for s in self.size))
+
     def flattened(self) -> Cuboid:
         """The same box with pitch and roll set to zero."""
         return self.replace(pitch=0.0, roll=0.0)

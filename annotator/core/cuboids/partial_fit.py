@@ -243,7 +243,7 @@ def checked_ground(cuboid: Cuboid, points: np.ndarray, ground: GroundModel) -> G
     beside = pts[cuboid.points_inside(pts, GATHER_MARGIN) & ~footprint.points_inside(pts)]
     if len(beside) < MIN_BELOW:
         return ground
-    corners = cuboid.replace(size=tuple(s + 2.0 for s in cuboid.size)).corners()[:4, :2]
+    corners = cuboid.grown(1.0).corners()[:4, :2]
     if np.ptp(ground.height_at(np.vstack([corners, cuboid.corners()[:4, :2]]))) <= STEEP_GROUND:
         return ground
     below = int(np.sum(ground.height_above(beside) < -BELOW_GROUND))
