@@ -8,9 +8,6 @@ the window; a load reads the cloud file and the boxes it is given, never the pro
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -23,6 +20,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.errors import AnnotatorError
 from annotator.io.pointcloud import point_count, read_indexed, read_sample
 from annotator.jobs import Outcome
+from annotator.jobs.priority import BACKGROUND_NICENESS, lower_thread_priority
 from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
 
@@ -32,26 +30,12 @@ logger = logging.getLogger(__name__)
 PREVIEW_FROM = 4_000_000
 #: Niceness the loader's threads take on (Linux): reading and indexing a large cloud leaves the cores to
 #: the window's own thread and the renderer first.
-LOADER_NICENESS = 5
-
-_lowered = threading.local()
-
-
-def _lower_priority() -> None:
-    """Run this worker thread at a lower CPU priority (once per thread; Linux only, else nothing)."""
-    if getattr(_lowered, "done", False) or not sys.platform.startswith("linux"):
-        return
-    _lowered.done = True
-    try:
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + LOADER_NICENESS)
-    except OSError:  # not permitted here: stay as it is
-        logger.debug("cannot lower the loader thread's priority", exc_info=True)
+LOADER_NICENESS = BACKGROUND_NICENESS
 
 
 def _in_background(work: Callable[[], LoadedFrame | None]) -> LoadedFrame | None:
     """Run a load in a loader thread, at the loader's lower priority."""
-    _lower_priority()
+    lower_thread_priority(LOADER_NICENESS)
     return work()
 
 

@@ -7,8 +7,6 @@ selection each cause one render per affected view.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 
 import numpy as np
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.jobs import JobContext, Outcome
+from annotator.jobs.priority import lower_thread_priority
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
 from annotator.qt.views.ortho_view import OrthoView
@@ -173,11 +172,11 @@ class ViewGrid(QSplitter):
             return  # on the next change
         margin = ortho_margin(box)
         near = cloud.neighbourhood
-        if near is not None and near.covers(box.replace(size=tuple(s + 3.0 * margin for s in box.size))):
+        if near is not None and near.covers(box.grown(1.5 * margin)):
             return
 
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
-            _yield_to_the_window()
+            lower_thread_priority()
             cloud.focus(box, 2.0 * margin, inner=margin)
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
@@ -192,13 +191,3 @@ class ViewGrid(QSplitter):
             _, load_ms = self._timing
             self._timing = None
             self.frame_shown.emit(load_ms, milliseconds)
-
-
-def _yield_to_the_window(step: int = 5) -> None:
-    """Lower this worker thread's priority by ``step`` (Linux: threads have their own nice value), so that
-    on a busy machine the window's thread gets the cores first; elsewhere nothing happens."""
-    try:
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + step))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not allowed
-        pass

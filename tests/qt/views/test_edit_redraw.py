@@ -58,14 +58,14 @@ def test_a_box_walked_out_of_its_ortho_views_gets_new_crops_there_and_nothing_el
 def test_the_neighbourhood_worker_yields_the_cores_to_the_window() -> None:
     if not hasattr(os, "setpriority"):
         pytest.skip("thread priorities are a Linux feature here")
-    from annotator.qt.views.view_grid import _yield_to_the_window
+    from annotator.jobs.priority import lower_thread_priority
 
     seen: list[tuple[int, int]] = []
 
     def work() -> None:
         thread = threading.get_native_id()
         before = os.getpriority(os.PRIO_PROCESS, thread)
-        _yield_to_the_window()
+        lower_thread_priority()
         seen.append((before, os.getpriority(os.PRIO_PROCESS, thread)))
 
     worker = threading.Thread(target=work)
