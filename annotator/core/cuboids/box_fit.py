@@ -155,10 +155,9 @@ def fit_box(
     A box that already agrees with its fit is left as it is (a fit never makes a good box worse; faces
     hidden behind nearer returns, ``occlusion``, are not held against it); a weak
     fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
-    ``extra_points``: more points (K, 3) of the object from its track's other sweeps, in this frame: the
-    fit goes by them too, but whether the box already fits is judged on this sweep's ``points`` alone
-    (the other sweeps' points are moved by poses and an estimated motion, so a box drawn on this
-    sweep's points is not held to them).
+    ``extra_points``: more points (K, 3) of the object from its track's other sweeps, in this frame: used
+    only when this sweep's ``points`` alone give a usable fit (they sharpen a fit, never make one); the
+    fit then goes by all of them, and whether the box already fits is judged on all of them too.
     """
     ground = checked_ground(cuboid, points, ground)  # the points the fit goes by stand on the same ground
     settings = (ground, prior_size, heading_hint, sensor_xy, min_points, rotate, hint_window, size_classes)
