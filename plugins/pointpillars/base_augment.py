@@ -3,7 +3,9 @@
 On top of the global flips, rotation and scale of `plugins.pointpillars.augment`: ground-truth sampling
 (objects cut from other generated frames pasted where they collide with nothing), beam down-sampling
 (every 2nd or 4th beam, so a 64-beam frame looks like a 32- or 16-beam one), random point dropout, and a
-height jitter that stands for the ground estimate's error. Frames arrive ground-levelled
+height jitter that stands for the ground estimate's error. Pasted pedestrians and cyclists are often moved to
+stand just in front of a wall, hedge, pole or trunk, and every pasted object hides what stands behind it
+(`plugins.pointpillars.base_placement`). Frames arrive ground-levelled
 (`plugins.pointpillars.base_data`), so pasted objects stand on the ground whatever sensor saw them.
 """
 
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from plugins.pointpillars.augment import augment
-from plugins.pointpillars.base_data import CachedFrame
+from plugins.pointpillars.base_data import BASE_GROUND_Z, CachedFrame
+from plugins.pointpillars.base_placement import against_structure, polar, shadow, structure_points
+from plugins.pointpillars.config import CLASSES
 from plugins.pointpillars.training import TrainSample
 
 logger = logging.getLogger(__name__)
@@ -32,6 +36,9 @@ POINT_DROP_MAX = 0.3
 Z_JITTER = 0.1
 #: Objects left with fewer points than this after down-sampling become "don't care".
 MIN_LABEL_POINTS = 5
+#: Classes whose pasted objects are moved in front of a structure, and the chance that one is.
+STANDING_CLASSES = tuple(CLASSES.index(name) for name in ("Pedestrian", "Cyclist"))
+AGAINST_STRUCTURE_CHANCE = 0.5
 
 
 @dataclass
@@ -84,36 +91,56 @@ def _footprint_radius(boxes: np.ndarray) -> np.ndarray:
 
 
 def _inside(points: np.ndarray, box: np.ndarray) -> np.ndarray:
-    d = points[:, :2] - box[:2]
+    radius = float(_footprint_radius(box[None])[0])
+    near = np.flatnonzero(
+        (np.abs(points[:, 0] - box[0]) <= radius) & (np.abs(points[:, 1] - box[1]) <= radius)
+    )
+    d = points[near, :2] - box[:2]
     c, s = np.cos(box[6]), np.sin(box[6])
     along, across = d[:, 0] * c + d[:, 1] * s, -d[:, 0] * s + d[:, 1] * c
-    return (
+    inside = np.zeros(len(points), dtype=bool)
+    inside[near] = (
         (np.abs(along) <= box[3] / 2)
         & (np.abs(across) <= box[4] / 2)
-        & (np.abs(points[:, 2] - box[2]) <= box[5] / 2)
+        & (np.abs(points[near, 2] - box[2]) <= box[5] / 2)
     )
+    return inside
 
 
 def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator) -> CachedFrame:
-    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free; the frame's
-    own points inside a pasted box are removed (it replaces what stood there)."""
+    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free (pedestrians and
+    cyclists, by `AGAINST_STRUCTURE_CHANCE`, just in front of a structure of the frame); the frame's own
+    points inside a pasted box, or in its shadow, are removed; the frame's objects left with fewer than
+    `MIN_LABEL_POINTS` points become "don't care"."""
     boxes, labels = frame.boxes, frame.labels
     taken = [boxes]
     points, ring, owner = [frame.points], [frame.ring], [frame.owner]
     keep = np.ones(len(frame.points), dtype=bool)
+    structure = frame.points[structure_points(frame.points, frame.owner, BASE_GROUND_Z)]
+    seen = polar(frame.points)
     total = len(boxes)
     for obj in bank.draw(rng, PASTE_COUNT):
+        cloud, box = obj.points, obj.box
+        if obj.label in STANDING_CLASSES and rng.random() < AGAINST_STRUCTURE_CHANCE:
+            moved = against_structure(cloud, box, structure, rng)
+            if moved is not None:
+                cloud, box = moved
         placed = np.concatenate(taken)
-        gap = np.hypot(*(placed[:, :2] - obj.box[:2]).T) if len(placed) else np.zeros(0)
-        if np.any(gap < _footprint_radius(placed) + _footprint_radius(obj.box[None])[0] + 0.3):
+        gap = np.hypot(*(placed[:, :2] - box[:2]).T) if len(placed) else np.zeros(0)
+        if np.any(gap < _footprint_radius(placed) + _footprint_radius(box[None])[0] + 0.3):
             continue
-        keep &= ~_inside(frame.points, obj.box)
-        taken.append(obj.box[None])
+        keep &= ~_inside(frame.points, box) & ~shadow(seen, cloud)
+        taken.append(box[None])
         labels = np.append(labels, obj.label)
-        points.append(obj.points)
+        points.append(cloud)
         ring.append(obj.ring if obj.beams == frame.beams else np.zeros(len(obj.ring), np.uint8))
-        owner.append(np.full(len(obj.points), total, dtype=np.int64))
+        owner.append(np.full(len(cloud), total, dtype=np.int64))
         total += 1
+    kept = frame.owner[keep]
+    counts = np.bincount(kept[kept >= 0], minlength=len(boxes))[: len(boxes)]
+    labels = np.concatenate(
+        [np.where(counts >= MIN_LABEL_POINTS, labels[: len(boxes)], -1), labels[len(boxes) :]]
+    )
     keep_all = np.concatenate([keep, np.ones(sum(len(p) for p in points[1:]), dtype=bool)])
     return CachedFrame(
         np.concatenate(points)[keep_all],

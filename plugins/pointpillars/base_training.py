@@ -32,6 +32,7 @@ from plugins.pointpillars.sensors import GENERATOR, SENSORS
 from plugins.pointpillars.training import (
     GRADIENT_CLIP,
     TrainSample,
+    direction_accuracy,
     losses,
     make_batch,
     recalibrate_batch_norm,
@@ -43,6 +44,10 @@ CHECKPOINT_FORMAT = "annotator-pointpillars-base/1"
 #: Progress lines per epoch.
 LINES_PER_EPOCH = 5
 WARMUP_SHARE = 0.1
+#: Weight of the heading-direction (front/back) loss in base training: five times the fine-tuning one,
+#: since a quarter of the first base model's cars pointed backwards (the fine-tuning weight starts from a
+#: model that already knows front from back).
+DIRECTION_WEIGHT = 1.0
 
 
 @dataclass
@@ -196,7 +201,7 @@ def train_base(
                 break
             rng = np.random.default_rng([options.seed, 1, epoch])
             order = rng.permutation(len(frames))
-            epoch_start, losses_seen = time.monotonic(), []
+            epoch_start, losses_seen, directions = time.monotonic(), [], []
             net.train()
             for b, start in enumerate(range(0, len(order), options.batch_size)):
                 if cancelled():
@@ -220,13 +225,15 @@ def train_base(
                     group["lr"] = learning_rate(
                         (epoch + b / per_epoch) / options.epochs, options.learning_rate
                     )
-                terms = losses(net(batch.points, batch.frame, batch.size, 0.1), batch, len(config.classes))
+                output = net(batch.points, batch.frame, batch.size, 0.1)
+                terms = losses(output, batch, len(config.classes), DIRECTION_WEIGHT)
                 optimiser.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), GRADIENT_CLIP)
                 optimiser.step()
                 run.step += 1
                 losses_seen.append(float(terms["loss"].detach()))
+                directions.append(direction_accuracy(output, batch, len(config.classes)))
                 if (b + 1) % max(1, per_epoch // LINES_PER_EPOCH) == 0:
                     spent = time.monotonic() - epoch_start
                     left = spent / (b + 1) * (per_epoch - b - 1 + per_epoch * (options.epochs - epoch - 1))
@@ -237,12 +244,14 @@ def train_base(
                 run.epoch = epoch + 1
                 run.seconds += time.monotonic() - epoch_start
                 run.history.append({"epoch": epoch + 1, "loss": float(np.mean(losses_seen)),
+                                    "direction_accuracy": float(np.mean(directions)),
                                     "seconds": time.monotonic() - epoch_start})  # fmt: skip
                 name = f"epoch_{epoch + 1:03d}.pt"
                 save_checkpoint(out / "checkpoints" / name, net, optimiser, options, run)
                 save_checkpoint(out / "checkpoints" / "last.pt", net, optimiser, options, run)
                 export_weights(net, frames[:32], out / "weights" / name, options.seed)
-                log(f"epoch {epoch + 1}/{options.epochs}: mean loss {run.history[-1]['loss']:.3f}, "
+                log(f"epoch {epoch + 1}/{options.epochs}: mean loss {run.history[-1]['loss']:.3f}, heading "
+                    f"direction right {run.history[-1]['direction_accuracy']:.0%}, "
                     f"{run.history[-1]['seconds']:.0f} s; training time so far {run.seconds / 60:.1f} min; "
                     f"saved checkpoints/{name} and weights/{name}")  # fmt: skip
                 continue

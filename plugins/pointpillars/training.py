@@ -121,8 +121,11 @@ def heatmap_loss(logits: torch.Tensor, target: torch.Tensor, weight_map: torch.T
     return (loss * weights).sum() / (positive * weights).sum().clamp(min=1.0)
 
 
-def losses(output: torch.Tensor, batch: Batch, classes: int) -> dict[str, torch.Tensor]:
-    """The loss terms and their weighted total (``"loss"``)."""
+def losses(
+    output: torch.Tensor, batch: Batch, classes: int, direction_weight: float = DIRECTION_WEIGHT
+) -> dict[str, torch.Tensor]:
+    """The loss terms and their weighted total (``"loss"``; the heading direction's term weighs
+    ``direction_weight``)."""
     heat = heatmap_loss(output[:, :classes], batch.heatmap, batch.weight_map)
     flat = output[:, classes:].permute(0, 2, 3, 1).reshape(-1, REGRESSION_CHANNELS + 1)[batch.cells]
     norm = batch.weights.sum().clamp(min=1.0)
@@ -134,8 +137,16 @@ def losses(output: torch.Tensor, batch: Batch, classes: int) -> dict[str, torch.
         )
         / norm
     )
-    total = heat + BOX_WEIGHT * box + DIRECTION_WEIGHT * direction
+    total = heat + BOX_WEIGHT * box + direction_weight * direction
     return {"loss": total, "heatmap": heat, "box": box, "direction": direction}
+
+
+def direction_accuracy(output: torch.Tensor, batch: Batch, classes: int) -> float:
+    """Share (weighted) of the batch's objects whose heading direction (front/back) the output gets right."""
+    with torch.no_grad():
+        flat = output[:, classes:].permute(0, 2, 3, 1).reshape(-1, REGRESSION_CHANNELS + 1)[batch.cells]
+        right = ((flat[:, REGRESSION_CHANNELS] > 0) == (batch.direction > 0.5)).to(output.dtype)
+        return float((right * batch.weights).sum() / batch.weights.sum().clamp(min=1.0))
 
 
 def train_network(
