@@ -4,7 +4,8 @@ Frames are generated into a cache folder (``OUT/cache`` unless ``--cache``; reus
 network trains with sensor-agnostic augmentations on CUDA when present (else the CPU), and after every
 epoch a resumable checkpoint (``OUT/checkpoints``) and loadable plugin weights (``OUT/weights``) are
 written; progress and times go to stdout and ``OUT/train.log``. ``--resume OUT/checkpoints/last.pt``
-continues a stopped run (options given again, such as ``--epochs``, override the checkpoint's). Ctrl+C
+continues a stopped run (options given again, such as ``--epochs``, override the checkpoint's); ``--init
+WEIGHTS`` starts a new run (new optimiser and learning-rate cycle) from plugin weights such as the shipped ones. Ctrl+C
 stops after the current step; the last finished epoch's checkpoint stays. Exit codes: 0 done, 1 an
 error, 130 stopped.
 """
@@ -42,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--cache", type=Path, metavar="DIR", help="frame cache folder (default OUT/cache)")
     parser.add_argument("--resume", type=Path, metavar="CKPT", help="continue from a checkpoint")
+    parser.add_argument("--init", type=Path, metavar="WEIGHTS",
+                        help="start a new run from these plugin weights (e.g. the shipped base.pt)")  # fmt: skip
     parser.add_argument("--device", metavar="D", help="auto (CUDA when present, else CPU), cpu or cuda")
     parser.add_argument("--threads", type=int, metavar="T", help="torch CPU threads (0: all cores but one)")
     parser.set_defaults(handler=run_train_base)
@@ -62,6 +65,7 @@ def run_train_base(args: argparse.Namespace) -> int:
         "cache": str(args.cache.absolute()) if args.cache else None,
         "device": args.device,
         "threads": args.threads,
+        "init": str(args.init.absolute()) if args.init else None,
     }
     for name, low in (("frames", 1), ("epochs", 1), ("batch_size", 1), ("threads", 0)):
         if given[name] is not None and given[name] < low:
@@ -71,6 +75,8 @@ def run_train_base(args: argparse.Namespace) -> int:
             sensor_config(sensor)
         except ValueError as error:
             raise AnnotatorError(f"--sensors: {error}") from error
+    if args.init is not None and not args.init.is_file():
+        raise AnnotatorError(f"{args.init}: no such weights file")
     resume = None
     if args.resume is not None:
         if not args.resume.is_file():

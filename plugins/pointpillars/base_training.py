@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from annotator.ml.protocol import PluginError
 from plugins.pointpillars.base_augment import ObjectBank, base_sample
 from plugins.pointpillars.base_data import BASE_GROUND_Z, CachedFrame, build_cache, load_frame
 from plugins.pointpillars.config import PillarConfig
@@ -64,6 +65,7 @@ class BaseOptions:
     device: str = "auto"
     threads: int = 0
     cache: str = ""
+    init: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
@@ -85,6 +87,17 @@ class BaseRun:
 def base_config() -> PillarConfig:
     """The base detector's grid and network: the plugin's default shape, ground-levelled, no intensity."""
     return PillarConfig(ground_z=BASE_GROUND_Z, intensity=False)
+
+
+def initial_network(path: Path) -> PointPillarsNet:
+    """The network of plugin weights at ``path`` (its first member), to start a new run from (``--init``);
+    `ValueError` when the file is not pointpillars weights."""
+    detector = PointPillarsDetector()
+    try:
+        detector.load(str(path))
+    except PluginError as error:
+        raise ValueError(str(error)) from error
+    return detector.members[0]
 
 
 def pick_device(name: str) -> torch.device:
@@ -179,12 +192,18 @@ def train_base(
     paths = build_cache(cache, options.frames, options.sensors, options.seed, generated)
     frames = [load_frame(p) for p in paths]
     config = base_config() if resume is None else PillarConfig.from_dict(resume["config"])
+    start = initial_network(Path(options.init)) if options.init and resume is None else None
+    if start is not None:
+        config = start.config
     bank = ObjectBank(frames, len(config.classes)) if options.paste else None
     log(f"data ready in {time.monotonic() - started:.0f} s: {sum(len(f.boxes) for f in frames)} objects, "
         f"{len(bank) if bank else 0} in the sampling bank")  # fmt: skip
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(options.seed)
         net = PointPillarsNet(config)
+    if start is not None:
+        net.load_state_dict(start.state_dict())
+        log(f"starting from the weights {options.init} (new optimiser and learning-rate cycle)")
     run = BaseRun()
     optimiser = torch.optim.AdamW(net.parameters(), lr=options.learning_rate, weight_decay=0.01)
     if resume is not None:
