@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from annotator import __version__
 from annotator.cli import (
     demo_commands,
+    ensemble_command,
     finetune_commands,
     fit_commands,
     image_commands,
@@ -49,6 +50,7 @@ COMMAND_MODULES = (
     finetune_commands,
     simulate_command,
     train_base_command,
+    ensemble_command,
     lease_commands,
     team_commands,
 )

@@ -59,6 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train on the most uncertain new frames, re-chosen every few epochs",
     )
     parser.add_argument(
+        "--diversity",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="with --uncertainty: choose frames by uncertainty x (latent distance to those chosen) ** W "
+        "(k-center greedy; 0: uncertainty alone, the default)",
+    )
+    parser.add_argument(
         "--self-training",
         action="store_true",
         help="add confident, certain pseudo-labels of unverified frames at a lower loss weight",
@@ -114,7 +122,7 @@ def run_finetune_command(args: argparse.Namespace) -> int:
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
         uncertainty_selection=args.uncertainty, self_training=args.self_training, threads=args.threads,
-        params=params,
+        params=params, diversity=max(0.0, args.diversity),
     )  # fmt: skip
     with Workspace.open(args.directory.absolute()) as workspace:
         project = workspace.project

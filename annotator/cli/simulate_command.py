@@ -57,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--epochs", type=int, metavar="N", help="the plugin's epochs per fine-tuning run")
     parser.add_argument("--threads", type=int, default=1, metavar="N", help="training process threads")
+    parser.add_argument("--diversity", type=float, default=0.0, metavar="W",
+                        help="online-uncertainty: mix diversity into the frame selection (weight W; 0: off)")  # fmt: skip
     parser.add_argument(
         "--min-points",
         type=int,
@@ -73,6 +75,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A=S,..",
         help="seconds per action of the effort model: add=30,adjust=12,delete=2,accept=1 (defaults; any subset)",
     )
+    escalate = parser.add_argument_group("escalate strategy")
+    escalate.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="U",
+        help="accept proposals with uncertainty below U unreviewed (0.5)",
+    )
+    escalate.add_argument(
+        "--ood-threshold",
+        type=float,
+        default=1.5,
+        metavar="D",
+        help="review frames whose OOD score is >= D whole (1.5)",
+    )
+    escalate.add_argument(
+        "--mode",
+        choices=("ensemble", "mc", "tta"),
+        default="ensemble",
+        help="sampling mode of the uncertainty (ensemble)",
+    )
+    escalate.add_argument("--passes", type=int, default=5, metavar="K", help="passes per frame (5)")
+    escalate.add_argument(
+        "--min-score",
+        type=float,
+        default=0.3,
+        metavar="S",
+        help="proposals are the objects whose mean score over the passes is >= S (0.3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 
@@ -82,11 +113,17 @@ def run_simulate(args: argparse.Namespace) -> int:
     from annotator.ml.finetune.edits import CostsError, EffortModel
     from annotator.ml.finetune.simulate import SimulationSettings, simulate
     from annotator.ml.finetune.spec import FineTuneOptions
+    from annotator.ml.uncertainty.escalation import EscalationRule, sweep_table
 
     try:
         costs = EffortModel.parse(args.costs)
     except CostsError as error:
         raise AnnotatorError(str(error)) from None
+    if args.passes < 2:
+        raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
+    for name in ("threshold", "min_score"):
+        if not 0.0 <= getattr(args, name) <= 1.01:
+            raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     check_project(args.directory)
     resolve_plugin(args)
     registry = args.plugins
@@ -94,11 +131,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
-        threads=args.threads, params=fit_params,
+        threads=args.threads, params=fit_params, diversity=max(0.0, args.diversity),
     )  # fmt: skip
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
+        escalation=EscalationRule(args.threshold, args.ood_threshold), mode=args.mode, passes=args.passes,
+        min_score=args.min_score,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 
@@ -132,6 +171,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     share = f" ({report.effort_s / manual:.0%} of it)" if manual else ""
     print(f"effort: {report.effort_s / 60:.1f} min{share}; drawing every box: {manual / 60:.1f} min "
           f"(add {costs.add:g} s, adjust {costs.adjust:g} s, delete {costs.delete:g} s, accept {costs.accept:g} s)")  # fmt: skip
+    if report.escalation:
+        print(f"escalation sweep ({args.mode} x{args.passes}; frames with OOD >= {args.ood_threshold:g} reviewed "
+              "whole; residual = wrong boxes accepted unreviewed + objects missed in unreviewed frames, per object; "
+              "effort against drawing every box):")  # fmt: skip
+        for line in sweep_table(report.escalation, args.threshold):
+            print(f"  {line}")
     if report.forgetting is not None:
         probes = ", ".join(str(p["edits"]) for p in report.probe)
         print(

@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     queue.add_argument("--json", action="store_true", help="print JSON (a list, one item per box)")
     queue.add_argument("--all", action="store_true", help="reviewed boxes too, not only unreviewed proposals")
     queue.add_argument("--limit", type=int, default=0, metavar="N", help="only the N most uncertain")
+    queue.add_argument("--diverse", type=float, default=0.0, metavar="W",
+                       help="order by uncertainty x (latent distance to the boxes before) ** W (0: off)")  # fmt: skip
     queue.set_defaults(handler=run_queue)
 
 
@@ -110,6 +112,7 @@ def run_score(args: argparse.Namespace) -> int:
 def run_queue(args: argparse.Namespace) -> int:
     """``annotator queue DIR [--json]``: readable while the application writes the project."""
     from annotator.io.store import ProjectStore
+    from annotator.ml.uncertainty.queue import diverse_order
     from annotator.ml.uncertainty.scoring import review_queue
 
     check_project(args.directory)
@@ -118,6 +121,10 @@ def run_queue(args: argparse.Namespace) -> int:
         items = review_queue(store.load(), include_reviewed=args.all)
     finally:
         store.close()
+    if args.diverse > 0:
+        items = diverse_order(items, args.diverse)
+    for item in items:
+        item.pop("embedding", None)
     if args.limit > 0:
         items = items[: args.limit]
     if args.json:

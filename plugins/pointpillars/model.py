@@ -2,7 +2,8 @@
 
 A checkpoint holds one network or an ensemble of independently trained members (``ensemble_size``
 networks from seeds ``seed``, ``seed + 1``, ...). `predict` and MC-dropout sampling use the first member;
-ensemble sampling runs every member once. The version is ``"pp-"`` plus a hash of all weights, so it
+ensemble sampling runs every member once, or, for a model with extra heads on its backbone
+(`plugins.pointpillars.ensemble`, ``annotator train-ensemble``), the backbone once and every head. The version is ``"pp-"`` plus a hash of all weights, so it
 changes with every fit and load that changes them.
 """
 
@@ -13,6 +14,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,6 +63,11 @@ class PointPillarsDetector:
         self.config = config or PillarConfig()
         self.members = [self._fresh(seed)]
         self.trained = False
+        #: Extra ensemble heads on the first member's backbone, calibration maps and the OOD index
+        #: (`plugins.pointpillars.ensemble.attach_extras`).
+        self.heads: list[torch.nn.Module] = []
+        self.calibration: dict[str, Any] = {}
+        self.ood_index: Any = None
         self.version = self._fingerprint()
 
     @classmethod
@@ -81,7 +88,7 @@ class PointPillarsDetector:
 
     def _fingerprint(self) -> str:
         digest = hashlib.sha1(repr(self.config.to_dict()).encode())
-        for net in self.members:
+        for net in [*self.members, *getattr(self, "heads", [])]:
             for name, tensor in net.state_dict().items():
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
@@ -104,8 +111,8 @@ class PointPillarsDetector:
 
     @property
     def ensemble_size(self) -> int:
-        """Independently trained networks in this model."""
-        return len(self.members)
+        """Independently trained networks in this model (or heads: the first member's and the extra ones)."""
+        return 1 + len(self.heads) if self.heads else len(self.members)
 
     # -- prediction ------------------------------------------------------------------------------------
     def _inputs(self, frame: FrameInput) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -174,8 +181,9 @@ class PointPillarsDetector:
             raise PluginError(f"pointpillars cannot sample in mode {mode!r} (modes: {', '.join(MODES)})")
         if mode == "ensemble" and self.ensemble_size < 2:
             raise PluginError(
-                "pointpillars: this model is a single network, so it has no ensemble samples; train it "
-                "with ensemble_size >= 2 (fit) or sample with mode 'mc_dropout'"
+                "pointpillars: this model is a single network, so it has no ensemble samples; give it heads "
+                "with 'annotator train-ensemble', train it with ensemble_size >= 2 (fit) or sample with "
+                "mode 'mc_dropout'"
             )
         if count < 1:
             return []
@@ -183,16 +191,66 @@ class PointPillarsDetector:
         if inputs is None:
             return [Detections.empty(self.config.classes, self.version) for _ in range(count)]
         with torch_threads(values["threads"]), torch.inference_mode():
-            if mode == "ensemble":
+            if mode == "ensemble" and not self.heads:
                 return self._ensemble_samples(inputs, values, count)
             net = self.members[0].eval()
-            features = net.forward_features(*inputs, 1)
+            features = self._features(frame, inputs)
+            if mode == "ensemble":
+                heads = [net.head, *self.heads][:count]
+                return [self._decode(head.eval()(features, 0.0), values)[0] for head in heads]
             samples: list[Detections] = []
             for start in range(0, count, HEAD_CHUNK):
                 repeat = min(HEAD_CHUNK, count - start)
                 output = net.forward_head(features.expand(repeat, -1, -1, -1), values["mc_dropout_rate"])
                 samples += self._decode(output, values)
             return samples
+
+    def _features(self, frame: FrameInput, inputs: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The first member's backbone features of a frame, kept for the last frame (embeddings reuse them)."""
+        key = (frame.name, len(inputs[0]), float(inputs[0][:64].sum()), self.version)
+        cached = getattr(self, "_cached_features", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        features = self.members[0].eval().forward_features(*inputs, 1)
+        self._cached_features = (key, features)
+        return features
+
+    def frame_ood(self, frame: FrameInput, params: dict[str, Any]) -> float | None:
+        """How far the frame's embedding lies from the training data's (`annotator.ml.uncertainty.ood`;
+        None without an OOD index or points)."""
+        from plugins.pointpillars.ensemble import frame_embedding
+
+        values = self._values(params)
+        inputs = self._inputs(frame)
+        if self.ood_index is None or inputs is None:
+            return None
+        with torch_threads(values["threads"]), torch.inference_mode():
+            embedding = frame_embedding(self._features(frame, inputs))
+        return float(self.ood_index.score(embedding)[0])
+
+    def frame_embedding(self, frame: FrameInput, params: dict[str, Any]) -> np.ndarray | None:
+        """The frame's latent feature vector (mean backbone feature per channel; None without points)."""
+        from plugins.pointpillars.ensemble import frame_embedding
+
+        values = self._values(params)
+        inputs = self._inputs(frame)
+        if inputs is None:
+            return None
+        with torch_threads(values["threads"]), torch.inference_mode():
+            return frame_embedding(self._features(frame, inputs))
+
+    def box_embeddings(
+        self, frame: FrameInput, boxes: np.ndarray, params: dict[str, Any]
+    ) -> np.ndarray | None:
+        """Each box's latent features (backbone at its centre cell, projected; None without points)."""
+        from plugins.pointpillars.ensemble import object_embeddings
+
+        values = self._values(params)
+        inputs = self._inputs(frame)
+        if inputs is None or len(boxes) == 0:
+            return None
+        with torch_threads(values["threads"]), torch.inference_mode():
+            return object_embeddings(self._features(frame, inputs), np.asarray(boxes), self.members[0])
 
     def _ensemble_samples(
         self, inputs: tuple[torch.Tensor, torch.Tensor], values: dict[str, Any], count: int
@@ -268,6 +326,9 @@ class PointPillarsDetector:
         finally:
             if finished:
                 self.trained = True
+                if self.heads:
+                    logger.info("pointpillars: fit changed the backbone; its ensemble heads are dropped")
+                self.heads, self.calibration, self.ood_index = [], {}, None
             else:
                 self._restore(*previous)
             for net in self.members:
@@ -309,4 +370,7 @@ class PointPillarsDetector:
             net.load_state_dict(state)
             members.append(net.eval())
         self.members, self.trained = members, bool(data.get("trained", True))
+        from plugins.pointpillars.ensemble import attach_extras
+
+        attach_extras(self, Path(path))
         self.version = self._fingerprint()

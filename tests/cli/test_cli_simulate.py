@@ -152,3 +152,30 @@ def test_simulate_without_plugin_uses_the_project_default(project, capsys) -> No
     assert main(["simulate", str(project), "--strategy", "fixed", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["plugin"] == "centroid-example" and report["totals"]["adjusted"] == 3
+
+
+def test_escalate_accepts_below_the_threshold_and_reports_a_sweep(project, capsys) -> None:
+    code = main(["simulate", str(project), "--plugin", "centroid-example", "--strategy", "escalate",
+                 "--mode", "tta", "--passes", "3", "--min-score", "0", "--threshold", "0", "--json"])  # fmt: skip
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    # threshold 0: every proposal is reviewed (3 adjusted), nobody looks for the object without points
+    assert report["totals"]["adjusted"] == 3 and report["totals"]["added"] == 0
+    sweep = {row["threshold"]: row for row in report["escalation"]}
+    assert (sweep[0.0]["reviewed"], sweep[0.0]["missed"], sweep[0.0]["wrong_accepted"]) == (3, 1, 0)
+    # above every uncertainty: nothing reviewed, no effort; the proposals are right (BEV IoU 0.64), the
+    # missed object is the only residual error
+    assert (sweep[1.01]["reviewed"], sweep[1.01]["effort_s"], sweep[1.01]["residual_rate"]) == (0, 0.0, 0.25)
+    assert [row["reviewed"] for row in report["escalation"]] == sorted(
+        (row["reviewed"] for row in report["escalation"]), reverse=True
+    )
+
+
+def test_escalate_prints_the_sweep_table_and_refuses_bad_thresholds(project, capsys) -> None:
+    args = ["simulate", str(project), "--plugin", "centroid-example", "--strategy", "escalate", "--mode", "tta",
+            "--passes", "3", "--min-score", "0"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "escalation sweep" in out and "0.50*" in out
+    assert main([*args, "--threshold", "2"]) == 1
+    assert capsys.readouterr().err.startswith("annotator: error: --threshold must be between 0 and 1")

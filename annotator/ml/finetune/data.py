@@ -28,6 +28,7 @@ from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import DataEntry
 from annotator.ml.protocol import Detections
 from annotator.ml.training import is_label, targets_of
+from annotator.ml.uncertainty.diversity import uncertain_and_diverse
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,20 @@ def most_uncertain(scores: dict[int, float], share: float) -> list[int]:
         return []
     count = max(1, round(len(scores) * share))
     return sorted(sorted(scores), key=lambda k: -scores[k])[:count]
+
+
+def uncertain_diverse_frames(
+    scores: dict[int, float], features: dict[int, np.ndarray], share: float, weight: float
+) -> list[int]:
+    """As many keys as `most_uncertain` picks, chosen by uncertainty x distance to those already picked
+    in latent space (``features`` by key; `annotator.ml.uncertainty.diversity.uncertain_and_diverse`)."""
+    if not scores:
+        return []
+    keys = sorted(scores)
+    count = max(1, round(len(scores) * share))
+    matrix = np.array([features[k] for k in keys], dtype=float)
+    picked = uncertain_and_diverse([scores[k] for k in keys], matrix, count, weight)
+    return [keys[i] for i in picked]
 
 
 def select_pseudo_labels(

@@ -37,6 +37,7 @@ from annotator.ml.finetune.data import (
     mix_replay,
     most_uncertain,
     select_pseudo_labels,
+    uncertain_diverse_frames,
 )
 from annotator.ml.finetune.gate import report_score
 from annotator.ml.finetune.spec import FineTuneOptions, FineTuneResult, FineTuneSpec
@@ -260,10 +261,18 @@ def _train(
         round_epochs = None if epochs is None else min(every, epochs - number * every)
         if select:
             scores = {f.frame.id: _frame_uncertainty(runner, f) for f in new}
-            keep = set(most_uncertain(scores, options.select_share))
+            features = _frame_features(runner, new) if options.diversity > 0 else None
+            if features is None:
+                keep = set(most_uncertain(scores, options.select_share))
+                how = "most uncertain"
+            else:
+                keep = set(
+                    uncertain_diverse_frames(scores, features, options.select_share, options.diversity)
+                )
+                how = f"most uncertain and diverse (weight {options.diversity:g})"
             chunk = new + [f for f in new if f.frame.id in keep]
             selected |= keep
-            runner.emit("log", f"round {number + 1}/{rounds}: the {len(keep)} most uncertain of {len(new)} "
+            runner.emit("log", f"round {number + 1}/{rounds}: the {len(keep)} {how} of {len(new)} "
                         "new frames trained twice")  # fmt: skip
         mix = mix_replay(chunk, old, options.replay_ratio, rng) + pseudo
         total = None if rounds == 1 else _estimate_total(len(mix) + len(generated), epochs, runner.values)
@@ -298,6 +307,16 @@ def round_rate(number: int, rounds: int) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * (k + 0.5) / rounds))
 
     return cosine(number) / cosine(0)
+
+
+def _frame_features(runner: _Runner, frames: list[FrameLabels]) -> dict[int, np.ndarray] | None:
+    """Each frame's latent embedding from the plugin (optional ``frame_embedding(frame, params)``), or
+    None when it gives none."""
+    embed = getattr(runner.model, "frame_embedding", None)
+    if embed is None:
+        return None
+    features = {f.frame.id: embed(runner.frame(f), runner.values) for f in frames}
+    return None if any(v is None for v in features.values()) else features
 
 
 def _frame_uncertainty(runner: _Runner, labels: FrameLabels) -> float:

@@ -6,7 +6,10 @@ A scripted annotator goes through the frames in order. On each it sees the curre
 ``manual`` (no model), ``fixed`` (the initial model, never retrained: ``initial_weights``, else the
 weights the plugin ships, else fresh ones; ``from_scratch`` skips the shipped ones), ``online`` (fine-tuned every K
 frames in a child process with replay, forgetting gate, promotion), ``online-uncertainty`` (the same with
-uncertainty-driven selection of the new frames and self-training on pseudo-labels). Forgetting: after
+uncertainty-driven selection of the new frames and self-training on pseudo-labels), ``escalate`` (the
+initial model scored K times per frame; proposals below the uncertainty threshold are accepted unreviewed,
+the rest reviewed, frames with a high OOD score reviewed whole: `annotator.ml.uncertainty.escalation`,
+with a sweep of thresholds in the report). Forgetting: after
 every promotion the current model is run on the first frames annotated ("probe" frames) and their edit
 count is recorded; forgetting is the final count minus the best one seen.
 
@@ -44,10 +47,19 @@ from annotator.ml.protocol import Detections
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.shipped import base_weights
 from annotator.ml.training import is_label
+from annotator.ml.uncertainty.escalation import (
+    SWEEP,
+    EscalationFrame,
+    EscalationOutcome,
+    EscalationRule,
+    escalate_frame,
+    sweep,
+)
+from annotator.ml.uncertainty.escalation_frames import escalation_frame
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("manual", "fixed", "online", "online-uncertainty")
+STRATEGIES = ("manual", "fixed", "online", "online-uncertainty", "escalate")
 
 
 @dataclass
@@ -77,6 +89,10 @@ class SimulationSettings:
     tolerance: Tolerance = field(default_factory=Tolerance)
     costs: EffortModel = field(default_factory=EffortModel)
     job_timeout: float = 1800.0
+    escalation: EscalationRule = field(default_factory=EscalationRule)
+    mode: str = "ensemble"
+    passes: int = 5
+    min_score: float = 0.3
 
 
 @dataclass
@@ -104,6 +120,7 @@ class SimulationReport:
     probe: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     costs: EffortModel = field(default_factory=EffortModel)
+    escalation: list[EscalationOutcome] = field(default_factory=list)
 
     @property
     def totals(self) -> EditCounts:
@@ -145,6 +162,7 @@ class SimulationReport:
             "frames": [{**dataclasses.asdict(f), "edits": f.edits.to_dict()} for f in self.frames],
             "versions": self.versions,
             "probe": self.probe,
+            "escalation": [o.to_dict() for o in self.escalation],
         }
 
 
@@ -213,6 +231,13 @@ class _Simulation:
         assert isinstance(found, Detections)
         return [(found.class_names[int(k)], Cuboid.from_array(b)) for b, k in zip(found.boxes, found.labels)]
 
+    def escalate(self, frame: Frame, oracle: Oracle) -> EscalationFrame:
+        """The frame scored K times and judged against its ground truth (escalate strategy)."""
+        s = self.settings
+        inputs = frame_input(self.project, frame, "detect3d")
+        return escalation_frame(self.model, self.manifest, inputs, self.values, s.mode, s.passes,
+                                oracle.truths, oracle.ignore, s.min_score)  # fmt: skip
+
     def annotate(self, frame: Frame, oracle: Oracle) -> None:
         """The annotator's corrected labels go in; the frame is marked verified (one step)."""
         labels = [Annotation(0, frame.id, name, cuboid=box) for name, box in oracle.truths]
@@ -276,16 +301,25 @@ def simulate(
     oracles = oracle_of(root, run.base, chosen, run.manifest.classes, settings.min_points)
     online = settings.strategy.startswith("online")
     models_dir = Path(tempfile.mkdtemp(prefix="annotator-simulate-"))
+    escalated: list[EscalationFrame] = []
     try:
         for position, frame in enumerate(chosen):
             oracle = oracles[frame.id]
-            proposals = run.proposals(frame)
-            edits = count_edits(proposals, oracle.truths, oracle.ignore, settings.tolerance)
             version = None if run.model is None else run.model.version
-            result = FrameResult(
-                frame.name, edits, len(proposals), len(oracle.truths), version,
-                settings.costs.seconds(edits), settings.costs.manual_seconds(len(oracle.truths)),
-            )  # fmt: skip
+            if settings.strategy == "escalate":
+                escalated.append(run.escalate(frame, oracle))
+                outcome = escalate_frame(
+                    escalated[-1], settings.escalation, settings.costs, settings.tolerance
+                )
+                result = FrameResult(frame.name, outcome.edits, outcome.boxes, outcome.truths, version,
+                                     outcome.effort_s, outcome.manual_s)  # fmt: skip
+            else:
+                proposals = run.proposals(frame)
+                edits = count_edits(proposals, oracle.truths, oracle.ignore, settings.tolerance)
+                result = FrameResult(
+                    frame.name, edits, len(proposals), len(oracle.truths), version,
+                    settings.costs.seconds(edits), settings.costs.manual_seconds(len(oracle.truths)),
+                )  # fmt: skip
             run.report.frames.append(result)
             if on_frame is not None:
                 on_frame(result)
@@ -297,5 +331,11 @@ def simulate(
                     run.check_probe(chosen, oracles)
     finally:
         shutil.rmtree(models_dir, ignore_errors=True)
+    if escalated:
+        rule = settings.escalation
+        thresholds = sorted({*SWEEP, rule.threshold})
+        run.report.escalation = sweep(
+            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance
+        )
     run.report.seconds = time.perf_counter() - start
     return run.report

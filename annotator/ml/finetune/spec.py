@@ -18,7 +18,9 @@ class FineTuneOptions:
 
     ``replay_ratio``: share of old frames in the training mix. ``held_apart``: share of verified frames
     kept for the forgetting gate. ``uncertainty_selection``: train on the ``select_share`` most uncertain
-    new frames, re-chosen every ``reselect_every`` epochs (plugins with an ``epochs`` parameter).
+    new frames, re-chosen every ``reselect_every`` epochs (plugins with an ``epochs`` parameter); with
+    ``diversity`` > 0 (and a plugin that gives frame embeddings) the frames are chosen by uncertainty x
+    distance in latent space (`annotator.ml.uncertainty.diversity`), not by uncertainty alone.
     ``self_training``: add confident (score >= ``pseudo_min_score``), certain (uncertainty <=
     ``pseudo_max_uncertainty``) boxes of up to ``pseudo_frames`` unverified frames at ``pseudo_weight``.
     ``threads``: CPU threads of the training process. ``params``: the plugin's parameters.
@@ -33,6 +35,7 @@ class FineTuneOptions:
     uncertainty_selection: bool = False
     select_share: float = 0.5
     reselect_every: int = 2
+    diversity: float = 0.0
     self_training: bool = False
     pseudo_min_score: float = 0.6
     pseudo_max_uncertainty: float = 0.3

@@ -65,6 +65,8 @@ class AggregatedBox:
     measures: dict[str, float]
     members: dict[int, int] = field(default_factory=dict)
     camera: str | None = None
+    #: A latent feature vector of the object, when the plugin gives one (diversity in the review queue).
+    embedding: list[float] | None = None
 
     @property
     def uncertainty(self) -> float:

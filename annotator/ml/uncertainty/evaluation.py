@@ -109,6 +109,7 @@ class ScoredProposal(ScoredBox):
 
     annotation_id: int = 0
     uncertainty: float = 0.0
+    frame_ood: float | None = None
 
 
 def scored_cuboids(project: Project, frame_names: Collection[str]) -> dict[str, list[ScoredProposal]]:
@@ -125,6 +126,7 @@ def scored_cuboids(project: Project, frame_names: Collection[str]) -> dict[str, 
                 float(a.provenance.score or 0.0),
                 a.id,
                 float(record["uncertainty"]),
+                record.get("frame_ood"),
             )
             for a in project.annotations_of(frame.id, "cuboid")
             if a.cuboid is not None and (record := uncertainty_of(a)) is not None

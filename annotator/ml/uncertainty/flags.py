@@ -14,6 +14,7 @@ from typing import Any
 from annotator.core.derived_links import is_derived
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Review
+from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, EscalationRule, frame_ood
 from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ __all__ = [
     "flag_text",
     "is_flagged",
     "unreviewed_proposals",
+    "whole_review_frames",
 ]
 
 
@@ -85,19 +87,39 @@ def flag_text(annotation: Annotation, threshold: float, stale: bool = False) -> 
 
 
 def confident_proposals(
-    project: Project, threshold: float, frame_ids: Iterable[int] | None = None
+    project: Project,
+    threshold: float,
+    frame_ids: Iterable[int] | None = None,
+    ood_threshold: float = DEFAULT_OOD_THRESHOLD,
 ) -> list[int]:
-    """Ids of the unreviewed scored proposals whose uncertainty is below ``threshold`` (in the given
-    frames, or all)."""
+    """Ids of the unreviewed scored proposals the escalation rule accepts (in the given frames, or all):
+    uncertainty below ``threshold``, in a frame whose OOD score is below ``ood_threshold``
+    (`annotator.ml.uncertainty.escalation.EscalationRule`)."""
+    rule = EscalationRule(threshold, ood_threshold)
     frames = set(frame_ids) if frame_ids is not None else None
-    return sorted(
-        a.id
-        for a in project.annotations.values()
-        if a.review is Review.UNREVIEWED
-        and (frames is None or a.frame_id in frames)
-        and (record := uncertainty_of(a)) is not None
-        and float(record["uncertainty"]) < threshold
-    )
+    by_frame: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for a in project.annotations.values():
+        if a.review is not Review.UNREVIEWED or (frames is not None and a.frame_id not in frames):
+            continue
+        if (record := uncertainty_of(a)) is not None:
+            by_frame.setdefault(a.frame_id, []).append((a.id, record))
+    accepted = []
+    for scored in by_frame.values():
+        records = [record for _, record in scored]
+        keep = rule.accepted([float(r["uncertainty"]) for r in records], frame_ood(records))
+        accepted += [annotation_id for (annotation_id, _), ok in zip(scored, keep, strict=True) if ok]
+    return sorted(accepted)
+
+
+def whole_review_frames(project: Project, ood_threshold: float = DEFAULT_OOD_THRESHOLD) -> list[int]:
+    """Ids of the frames whose scored proposals carry an OOD score at or above ``ood_threshold``: the
+    escalation rule sends them to review whole."""
+    records: dict[int, list[dict[str, Any]]] = {}
+    for a in project.annotations.values():
+        if (record := uncertainty_of(a)) is not None:
+            records.setdefault(a.frame_id, []).append(record)
+    rule = EscalationRule(ood_threshold=ood_threshold)
+    return sorted(f for f, scored in records.items() if rule.reviews_whole(frame_ood(scored)))
 
 
 def unreviewed_proposals(project: Project) -> list[Annotation]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotator.core.box2d import Box2D
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.model.project import Project
@@ -23,7 +25,7 @@ from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.preannotate import ReplaceProposals, frame_input
-from annotator.ml.protocol import CancelToken
+from annotator.ml.protocol import CancelToken, FrameInput
 from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import (
@@ -32,6 +34,7 @@ from annotator.ml.uncertainty.aggregate import (
     aggregate,
     frame_reductions,
 )
+from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.weights import load_weights, verified_weights
 
@@ -73,6 +76,8 @@ def scored_proposals(
             "model_version": model_version,
         }
         record["probabilities"] = [round(float(p), 6) for p in box.probabilities]
+        if box.embedding is not None:
+            record["embedding"] = box.embedding
         provenance = Provenance(Source.MODEL, plugin_id, model_version, round(box.score, 6))
         if len(box.box) == 4:
             shape: dict[str, Any] = {"box2d": Box2D(*box.box), "camera": box.camera}
@@ -118,7 +123,33 @@ def score_frame(
     inputs = frame_input(project, frame, manifest.task)
     groups = sample_frame(model, manifest, inputs, values, mode, passes)
     groups = {camera: checked_detections(samples, manifest) for camera, samples in groups.items()}
-    return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+    found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+    add_model_measures(model, inputs, values, found)
+    return found
+
+
+def add_model_measures(
+    model: Any, inputs: FrameInput, values: dict[str, Any], found: list[AggregatedBox]
+) -> None:
+    """Measures a plugin offers beyond its samples, added to each box's: the frame's OOD score
+    (``frame_ood``, optional method ``frame_ood(frame, params)``), calibrated probabilities (``p_wrong``
+    from the uncertainty, ``p_right`` from the score; attribute ``calibration``: maps by name) and a
+    latent embedding of each box (``embedding``, optional ``box_embeddings(frame, boxes, params)``)."""
+    if not found:
+        return
+    ood = model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None
+    maps = getattr(model, "calibration", None) or {}
+    embed = getattr(model, "box_embeddings", None)
+    embeddings = embed(inputs, np.array([b.box for b in found]), values) if embed is not None else None
+    for k, box in enumerate(found):
+        if ood is not None:
+            box.measures[OOD_KEY] = float(ood)
+        if "uncertainty" in maps:
+            box.measures["p_wrong"] = float(maps["uncertainty"](box.uncertainty))
+        if "score" in maps:
+            box.measures["p_right"] = float(maps["score"](box.score))
+        if embeddings is not None:
+            box.embedding = [round(float(v), 4) for v in embeddings[k]]
 
 
 def score_frames(
@@ -242,7 +273,10 @@ def review_queue(project: Project, include_reviewed: bool = False) -> list[dict[
             "model_version": record.get("model_version"),
             "score": annotation.provenance.score,
             "uncertainty": record["uncertainty"],
-            "measures": {k: v for k, v in record.items() if k not in ("model_version", "probabilities")},
+            "embedding": record.get("embedding"),
+            "measures": {
+                k: v for k, v in record.items() if k not in ("model_version", "probabilities", "embedding")
+            },
         }
         if annotation.cuboid is not None:
             c = annotation.cuboid

@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor
 
 from annotator.core.model.project import Project
+from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.queue import QueueFrame
 from annotator.qt.models.flagging import FLAG_COLOR, FlagState
@@ -127,11 +128,20 @@ class QueueModel(QAbstractItemModel):
     def _frame_data(self, group: QueueFrame, column: int, role: int) -> Any:
         if role == FRAME_ROLE:
             return group.frame_id
+        whole = EscalationRule().reviews_whole(group.ood)
         if role == Qt.ItemDataRole.DisplayRole:
             values = (group.name, f"{group.max:.2f}", "", f"{group.mean:.2f}", f"{group.sum:.2f}")
-            return values[column] if column < len(values) else f"{len(group.items)} boxes"
+            ood = "" if group.ood is None else f", OOD {group.ood:.2f}" + (" (review whole)" if whole else "")
+            return values[column] if column < len(values) else f"{len(group.items)} boxes{ood}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return FLAGGED_TEXT_COLOR if whole else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"frame {group.name}: max {group.max:.2f}, mean {group.mean:.2f}, sum {group.sum:.2f}"
+            text = f"frame {group.name}: max {group.max:.2f}, mean {group.mean:.2f}, sum {group.sum:.2f}"
+            if group.ood is not None:
+                text += (f"\nout-of-distribution score {group.ood:.2f} (distance to the nearest training frame "
+                         f"over the training frames' 95th percentile)")  # fmt: skip
+                text += "; reviewed whole: Accept all confident skips it" if whole else ""
+            return text
         return None
 
     def _box_data(self, group: QueueFrame, item: dict[str, Any], column: int, role: int) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
@@ -35,17 +36,28 @@ from annotator.core.review import AcceptProposals
 from annotator.io.reference_labels import project_reference_labels
 from annotator.jobs import JobContext, Outcome
 from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.escalation import sweep
+from annotator.ml.uncertainty.escalation_frames import frames_from_scored
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
-from annotator.ml.uncertainty.flags import confident_frames_text, confident_proposals, unreviewed_proposals
+from annotator.ml.uncertainty.flags import (
+    confident_frames_text,
+    confident_proposals,
+    unreviewed_proposals,
+    whole_review_frames,
+)
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
+from annotator.qt.panels.escalation_plot import EscalationPlot
 from annotator.qt.panels.queue_model import FRAME_ROLE, ID_ROLE, QueueModel
 from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
 
 logger = logging.getLogger(__name__)
+
+#: Weight of the latent distance in the diverse order (`annotator.ml.uncertainty.queue.queue_order`).
+DIVERSITY = 1.0
 
 #: Rebuild the queue this long after the last change (coalesces a run of steps).
 REBUILD_DELAY_MS = 120
@@ -102,6 +114,12 @@ class ReviewQueuePanel(QWidget):
         self.accept_button.setToolTip(
             "Accept every unreviewed scored proposal below the threshold in this frame (one step)"
         )
+        self.diverse_box = QCheckBox("Diverse")
+        self.diverse_box.setObjectName("diverseOrder")
+        self.diverse_box.setToolTip(
+            "U / Shift+U walk the boxes by uncertainty and diversity (latent features, k-center greedy), "
+            "so near copies of one hard case do not come in a row (boxes scored with embeddings)"
+        )
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Check again which model version each plugin would score with now")
         self.summary = QLabel()
@@ -118,11 +136,14 @@ class ReviewQueuePanel(QWidget):
         controls.addWidget(QLabel("Flag at >="))
         controls.addWidget(self.threshold_box)
         controls.addWidget(self.accept_button)
+        controls.addWidget(self.diverse_box)
         controls.addWidget(self.refresh_button)
         controls.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.plot)
+        self.escalation_plot = EscalationPlot()
+        splitter.addWidget(self.escalation_plot)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -136,6 +157,7 @@ class ReviewQueuePanel(QWidget):
         self.flags.changed.connect(self._flags_changed)
         self.accept_button.clicked.connect(self.accept_confident)
         self.refresh_button.clicked.connect(self.refresh_versions)
+        self.diverse_box.toggled.connect(lambda _on: self.rebuild())
         self.tree.doubleClicked.connect(self.jump_to)
         document.opened.connect(self._opened)
         document.session.events.project.connect(self._project_changed)
@@ -146,6 +168,7 @@ class ReviewQueuePanel(QWidget):
     def _opened(self) -> None:
         self.truth = None
         self.plot.set_curves({})
+        self.escalation_plot.set_outcomes([])
         root = self.document.session.root
         if root is not None:
             self.jobs.submit(lambda _context: reference_truth(root), name="truth", on_done=self._truth_ready)
@@ -166,7 +189,7 @@ class ReviewQueuePanel(QWidget):
         self._timer.stop()
         project = self.document.project
         self.groups = queue_by_frame(project) if project is not None else []
-        self.order = queue_order(self.groups)
+        self.order = queue_order(self.groups, DIVERSITY if self.diverse_box.isChecked() else 0.0)
         self._fill_tree()
         values = (
             [float(r["uncertainty"]) for a in project.annotations.values() if (r := uncertainty_of(a))]
@@ -175,6 +198,7 @@ class ReviewQueuePanel(QWidget):
         )
         self.plot.set_values(np.array(values))
         self.plot.set_threshold(self.flags.threshold)
+        self.escalation_plot.set_threshold(self.flags.threshold)
         self._update_errors()
 
     def _fill_tree(self) -> None:
@@ -293,6 +317,10 @@ class ReviewQueuePanel(QWidget):
             text = f"No unreviewed scored proposal below uncertainty {self.flags.threshold:.2f} {place}"
         else:
             text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}"
+        whole = [f for f in whole_review_frames(project) if scope is None or f in scope]
+        if whole:
+            names = ", ".join(project.frames[f].name for f in whole[:5]) + (", ..." if len(whole) > 5 else "")
+            text += f"; out of distribution, to review whole: {names}"
         self.message.emit(text, 8000)
         return len(ids)
 
@@ -303,6 +331,7 @@ class ReviewQueuePanel(QWidget):
             self.threshold_box.setValue(self.flags.threshold)
             self.threshold_box.blockSignals(False)
         self.plot.set_threshold(self.flags.threshold)
+        self.escalation_plot.set_threshold(self.flags.threshold)
         self.model.marks_changed()
         self._update_summary()
 
@@ -342,6 +371,14 @@ class ReviewQueuePanel(QWidget):
         self.jobs.submit(
             lambda _context: project_errors(scored, truth), name="errors", on_done=self._errors_ready
         )
+        self.jobs.submit(
+            lambda _context: sweep(frames_from_scored(scored, truth)), name="escalation",
+            on_done=self._escalation_ready,
+        )  # fmt: skip
+
+    def _escalation_ready(self, outcome: Outcome) -> None:
+        result = outcome.result if outcome.ok and isinstance(outcome.result, list) else []
+        self.escalation_plot.set_outcomes([o for o in result if o.boxes])
 
     def _errors_ready(self, outcome: Outcome) -> None:
         errors = outcome.result

@@ -287,3 +287,47 @@ def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
         )  # no box is near the car
     finally:
         window.close()
+
+
+def test_escalation_accepts_confident_boxes_reviews_ood_frames_whole_and_plots_the_sweep(
+    qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
+    from annotator.io.workspace import Workspace
+
+    with Workspace.open(unlabelled_street) as workspace:
+        names = [f.name for f in workspace.project.frames_in_order()]
+    far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
+    write_reference_labels(unlabelled_street / REFERENCE_FILE, {name: [far_car] for name in names})
+    folder = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    window = show_window(qtbot, settings, unlabelled_street)
+    try:
+        model = window.scoring.registry.load(PLUGIN)
+        # the first frame lies far from the training data, the others near it
+        monkeypatch.setattr(model, "frame_ood", lambda frame, params: 9.0 if frame.name == names[0] else 0.2,
+                            raising=False)  # fmt: skip
+        _score_through_menu(window, qtbot)
+        queue, project = window.review_queue, window.document.project
+        first = project.frames_in_order()[0].id
+        assert {uncertainty_of(a)["frame_ood"] for a in _scored(window) if a.frame_id == first} == {9.0}
+        qtbot.waitUntil(lambda: queue.escalation_plot.isVisibleTo(queue), timeout=10_000)
+        outcomes = {round(o.threshold, 2): o for o in queue.escalation_plot.outcomes}
+        assert outcomes[0.0].frames_whole == 1 and outcomes[1.01].reviewed == outcomes[1.01].frames_whole
+        assert outcomes[1.01].missed == 2  # the car of the two frames not reviewed whole
+        window.document.flags.set_threshold(1.0)  # every box of an in-distribution frame is confident
+        messages = []
+        queue.message.connect(lambda text, _timeout: messages.append(text))
+        window.actions["models.accept_confident_all"].trigger()
+        accepted = [a for a in _scored(window) if a.review == Review.ACCEPTED]
+        assert accepted and all(a.frame_id != first for a in accepted)
+        assert all(a.review == Review.UNREVIEWED for a in _scored(window) if a.frame_id == first)
+        assert f"to review whole: {names[0]}" in messages[-1]
+        frame_row = queue.model.index(0, 5)
+        assert "review whole" in queue.model.data(frame_row)
+        assert "at 1.00" in queue.escalation_plot.summary()
+    finally:
+        window.close()

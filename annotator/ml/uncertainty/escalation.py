@@ -1,0 +1,210 @@
+"""Escalation: which proposals are accepted without review and which go to a person.
+
+One rule (`EscalationRule`), shared by ``annotator simulate --strategy escalate`` and the window's *Accept
+all confident*: a proposal whose uncertainty is below ``threshold`` is accepted unreviewed, the rest go to
+the review queue; a frame whose out-of-distribution score (`annotator.ml.uncertainty.ood`, stored on its
+scored proposals as ``frame_ood``) is at least ``ood_threshold`` is reviewed whole (nothing accepted, and
+the reviewer also adds what the model missed).
+
+`escalate_frame` measures one frame against its ground truth: boxes reviewed, wrong boxes accepted
+unreviewed (no ground-truth box of the class at BEV IoU >= 0.5, as `annotator.ml.uncertainty.evaluation`),
+objects missed in frames not reviewed whole (no proposal near them at all), and the reviewer's edits and
+time under the effort model of `annotator.ml.finetune.edits`. `sweep` does it for several thresholds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.ml.finetune.edits import MATCH_IOU, EditCounts, EffortModel, Tolerance, count_edits
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.5
+#: Frames at least this far from the training data (OOD score, 1 = the index's 95th percentile) are
+#: reviewed whole.
+DEFAULT_OOD_THRESHOLD = 1.5
+SWEEP = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.01)
+OOD_KEY = "frame_ood"
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    ood_threshold: float = DEFAULT_OOD_THRESHOLD
+
+    def reviews_whole(self, ood: float | None) -> bool:
+        """Whether a frame with this OOD score (None: unknown) goes to review whole."""
+        return ood is not None and math.isfinite(ood) and ood >= self.ood_threshold
+
+    def accepted(self, uncertainty: Sequence[float], ood: float | None = None) -> np.ndarray:
+        """Which proposals of one frame are accepted without review."""
+        u = np.asarray(uncertainty, dtype=float)
+        if self.reviews_whole(ood):
+            return np.zeros(len(u), dtype=bool)
+        return u < self.threshold
+
+
+def frame_ood(records: Sequence[Mapping[str, Any]]) -> float | None:
+    """A frame's OOD score from its proposals' uncertainty records (None when none carries one)."""
+    values = [float(r[OOD_KEY]) for r in records if isinstance(r.get(OOD_KEY), (int, float))]
+    return max(values) if values else None
+
+
+@dataclass
+class EscalationFrame:
+    """One frame's scored proposals (class, cuboid), their uncertainty and wrongness, the ground truth
+    (class, cuboid), "don't care" boxes and the frame's OOD score (None: unknown)."""
+
+    name: str
+    proposals: list[tuple[str, Cuboid]]
+    uncertainty: np.ndarray
+    wrong: np.ndarray
+    truths: list[tuple[str, Cuboid]]
+    ignore: list[Cuboid] = field(default_factory=list)
+    ood: float | None = None
+    #: The detector's own score of each proposal (one plain pass), when known: the baseline.
+    score: np.ndarray | None = None
+
+
+@dataclass
+class EscalationOutcome:
+    """What one rule did on some frames."""
+
+    threshold: float
+    boxes: int = 0
+    reviewed: int = 0
+    frames: int = 0
+    frames_whole: int = 0
+    truths: int = 0
+    wrong_accepted: int = 0
+    missed: int = 0
+    edits: EditCounts = field(default_factory=EditCounts)
+    effort_s: float = 0.0
+    manual_s: float = 0.0
+
+    @property
+    def reviewed_share(self) -> float:
+        """Share of the proposals a person looked at."""
+        return self.reviewed / self.boxes if self.boxes else 0.0
+
+    @property
+    def residual_errors(self) -> int:
+        """Errors left in the finished labels: wrong boxes accepted unreviewed plus missed objects."""
+        return self.wrong_accepted + self.missed
+
+    @property
+    def residual_rate(self) -> float:
+        """Residual errors over the finished labels' size (ground-truth objects plus the wrong boxes
+        accepted): the share of the result that is wrong or missing, 0..1."""
+        size = self.truths + self.wrong_accepted
+        return self.residual_errors / size if size else 0.0
+
+    def __add__(self, other: EscalationOutcome) -> EscalationOutcome:
+        summed = {k: getattr(self, k) + getattr(other, k) for k in asdict(self) if k != "threshold"}
+        summed["edits"] = self.edits + other.edits
+        return EscalationOutcome(self.threshold, **summed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the shares."""
+        values = {k: v for k, v in asdict(self).items() if k != "edits"}
+        return values | {
+            "edits": self.edits.to_dict(),
+            "reviewed_share": round(self.reviewed_share, 4),
+            "residual_rate": round(self.residual_rate, 4),
+            "effort_s": round(self.effort_s, 1),
+        }
+
+
+def _claimed(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
+    """Truth indices a set of proposals covers (greedy by BEV IoU >= the edit count's match IoU)."""
+    pairs = sorted(
+        ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    for iou, i, j in pairs:
+        if iou < MATCH_IOU:
+            break
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+    return used_t
+
+
+def escalate_frame(
+    frame: EscalationFrame,
+    rule: EscalationRule,
+    costs: EffortModel | None = None,
+    tolerance: Tolerance | None = None,
+) -> EscalationOutcome:
+    """Apply ``rule`` to one frame and measure it (module docstring)."""
+    costs = costs or EffortModel()
+    accepted = rule.accepted(frame.uncertainty, frame.ood)
+    outcome = EscalationOutcome(
+        rule.threshold, boxes=len(frame.proposals), frames=1, truths=len(frame.truths)
+    )
+    outcome.manual_s = costs.manual_seconds(len(frame.truths))
+    if rule.reviews_whole(frame.ood):
+        outcome.frames_whole = 1
+        outcome.reviewed = len(frame.proposals)
+        outcome.edits = count_edits(frame.proposals, frame.truths, frame.ignore, tolerance)
+    else:
+        kept = [p for p, a in zip(frame.proposals, accepted, strict=True) if a]
+        asked = [p for p, a in zip(frame.proposals, accepted, strict=True) if not a]
+        claimed = _claimed(kept, frame.truths)
+        open_truths = [t for j, t in enumerate(frame.truths) if j not in claimed]
+        edits = count_edits(asked, open_truths, frame.ignore, tolerance)
+        edits.added = 0  # nobody searches an unreviewed frame for what the model missed
+        outcome.reviewed = len(asked)
+        outcome.edits = edits
+        outcome.wrong_accepted = int((accepted & np.asarray(frame.wrong, dtype=bool)).sum())
+        outcome.missed = len(frame.truths) - len(_claimed(frame.proposals, frame.truths))
+    outcome.effort_s = costs.seconds(outcome.edits)
+    return outcome
+
+
+def sweep(
+    frames: Sequence[EscalationFrame],
+    thresholds: Sequence[float] = SWEEP,
+    ood_threshold: float = DEFAULT_OOD_THRESHOLD,
+    costs: EffortModel | None = None,
+    tolerance: Tolerance | None = None,
+) -> list[EscalationOutcome]:
+    """One summed outcome per threshold over ``frames``."""
+    results = []
+    for threshold in thresholds:
+        rule = EscalationRule(threshold, ood_threshold)
+        total = EscalationOutcome(threshold)
+        for frame in frames:
+            total = total + escalate_frame(frame, rule, costs, tolerance)
+        results.append(total)
+    return results
+
+
+def sweep_table(outcomes: Sequence[EscalationOutcome], default: float | None = None) -> list[str]:
+    """The sweep as text lines (a header, one row per threshold; ``default`` marked with *)."""
+    lines = [
+        f"{'threshold':>9}  {'reviewed':>8}  {'share':>6}  {'whole frames':>12}  {'wrong accepted':>14}  "
+        f"{'missed':>6}  {'residual':>8}  {'edits':>5}  {'effort':>9}"
+    ]
+    for o in outcomes:
+        mark = "*" if default is not None and abs(o.threshold - default) < 1e-9 else " "
+        share = o.effort_s / o.manual_s if o.manual_s else 0.0
+        lines.append(
+            f"{o.threshold:>8.2f}{mark}  {o.reviewed:>8}  {o.reviewed_share:>6.1%}  {o.frames_whole:>12}  "
+            f"{o.wrong_accepted:>14}  {o.missed:>6}  {o.residual_rate:>8.1%}  {o.edits.total:>5}  "
+            f"{share:>8.2f}x"
+        )
+    return lines

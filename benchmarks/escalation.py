@@ -1,0 +1,132 @@
+"""Escalation on REAL and generated frames: does the uncertainty find the wrong proposals, and what does
+accepting the confident ones unreviewed cost in residual errors?
+
+Run: python benchmarks/escalation.py [--data argoverse,generated] [--frames 0-29] [--mode ensemble]
+                                     [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.5]
+
+The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
+train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
+(`annotator.ml.uncertainty.escalation_frames`, the code of ``simulate --strategy escalate``). Per data set:
+
+- AUROC of the combined uncertainty (and of 1 - the calibrated P(wrong)... the same ranking) against the
+  detector's own score alone (first pass; 0 where it missed the object) for finding wrong proposals
+  (no ground-truth box of the class at BEV IoU >= 0.5);
+- the OOD score of the frames (median, range) and how many the rule reviews whole;
+- the escalation sweep: reviewed share, wrong boxes accepted unreviewed, objects missed in unreviewed
+  frames, residual error rate per object, edits and effort against drawing every box.
+
+Data: ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
+points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
+base training makes them, seed ``--generated-seed``, never used for the heads or the calibration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import real_assist
+
+from annotator.ml.finetune.edits import EffortModel
+from annotator.ml.protocol import FrameInput
+from annotator.ml.registry import PluginRegistry
+from annotator.ml.shipped import base_weights
+from annotator.ml.uncertainty.escalation import SWEEP, EscalationFrame, sweep, sweep_table
+from annotator.ml.uncertainty.escalation_frames import escalation_frame
+from annotator.ml.uncertainty.evaluation import auroc
+
+
+def generated_samples(count: int, seed: int) -> list[real_assist.Sample]:
+    """Frames generated as base training makes them (other seed), labels with >= 5 points."""
+    from annotator.core.cuboids.cuboid import Cuboid
+    from plugins.pointpillars.base_data import build_cache, load_frame
+    from plugins.pointpillars.base_training import BaseOptions
+    from plugins.pointpillars.config import CLASSES
+
+    folder = Path(tempfile.gettempdir()) / f"annotator-escalation-generated-{seed}"
+    samples = []
+    for k, path in enumerate(build_cache(folder, count, BaseOptions().sensors, seed)):
+        frame = load_frame(path)
+        truths = [
+            (CLASSES[int(c)], Cuboid.from_array(b)) for b, c in zip(frame.boxes, frame.labels) if c >= 0
+        ]
+        ignore = [Cuboid.from_array(b) for b, c in zip(frame.boxes, frame.labels) if c < 0]
+        samples.append(real_assist.Sample(f"generated {k}", frame.points, truths, ignore))
+    return samples
+
+
+def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, seconds: float) -> None:
+    wrong = np.concatenate([f.wrong for f in frames]) if frames else np.zeros(0, bool)
+    uncertainty = np.concatenate([f.uncertainty for f in frames]) if frames else np.zeros(0)
+    score = np.concatenate([f.score for f in frames]) if frames else np.zeros(0)
+    oods = np.array([f.ood for f in frames if f.ood is not None])
+    print(f"\n== {title}: {len(frames)} frames, {len(wrong)} proposals, {int(wrong.sum())} wrong "
+          f"({args.mode} x{args.passes}, {seconds / max(len(frames), 1):.2f} s/frame)")  # fmt: skip
+    print(f"AUROC finding wrong proposals: uncertainty {auroc(uncertainty, wrong):.3f}, "
+          f"score alone {auroc(1.0 - score, wrong):.3f}")  # fmt: skip
+    if len(oods):
+        print(f"OOD score per frame: median {np.median(oods):.2f}, min {oods.min():.2f}, max {oods.max():.2f}; "
+              f">= {args.ood_threshold:g}: {int((oods >= args.ood_threshold).sum())} frames")  # fmt: skip
+    outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel())
+    for line in sweep_table(outcomes, args.threshold):
+        print(f"  {line}")
+    no_ood = sweep(frames, [args.threshold], float("inf"), EffortModel())[0]
+    print(f"  without OOD whole-frame review at {args.threshold:g}: reviewed {no_ood.reviewed_share:.1%}, "
+          f"residual {no_ood.residual_rate:.1%}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", default="argoverse,generated")
+    parser.add_argument(
+        "--frames", default="0-29", help="Argoverse sweeps (0-29 development, 30-49 held out)"
+    )
+    parser.add_argument("--generated", type=int, default=8, help="generated frames")
+    parser.add_argument("--generated-seed", type=int, default=23)
+    parser.add_argument("--mode", default="ensemble", choices=("ensemble", "mc", "tta"))
+    parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--ood-threshold", type=float, default=1.5)
+    parser.add_argument("--min-score", type=float, default=0.3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    registry = PluginRegistry.discover()
+    manifest = registry.manifest("pointpillars")
+    model = registry.load("pointpillars")
+    weights = args.weights or base_weights(manifest)
+    model.load(str(weights))
+    print(f"weights {weights}; ensemble members {model.ensemble_size}; OOD index "
+          f"{'yes' if model.ood_index is not None else 'no'}; calibration {sorted(model.calibration)}")  # fmt: skip
+    values = manifest.parameter_values({"threads": args.threads})
+    wanted = args.data.split(",")
+    sets = []
+    if "argoverse" in wanted and real_assist.ARGOVERSE.is_dir():
+        chosen = real_assist.parse_frames(args.frames)
+        sets.append(
+            (f"Argoverse sweeps {args.frames}", real_assist.argoverse_samples(list(manifest.classes), chosen))
+        )
+    if "generated" in wanted:
+        sets.append(
+            (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))
+        )
+    for title, samples in sets:
+        frames, started = [], time.perf_counter()
+        for sample in samples:
+            inputs = FrameInput(sample.name, sample.points)
+            frames.append(escalation_frame(model, manifest, inputs, values, args.mode, args.passes,
+                                           sample.truths, sample.ignore, args.min_score, sample.keep))  # fmt: skip
+        report(title, frames, args, time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Ensemble heads on a shared backbone, calibration maps and the OOD index beside the weights
+(`plugins.pointpillars.ensemble`), on the tiny grid."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from annotator.ml.protocol import CancelToken, FrameInput
+from annotator.ml.registry import PluginError
+from annotator.ml.uncertainty.ood import OodIndex
+
+LOOSE = {"score_threshold": 0.0, "max_detections": 6, "nms_iou": 0.5, "threads": 1}
+
+
+@pytest.fixture
+def trained(detector, scenes, tmp_path):
+    """A tiny detector fitted for one epoch and saved; its weights path."""
+    for _ in detector.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
+        pass
+    path = tmp_path / "tiny.pt"
+    detector.save(str(path))
+    return detector, path
+
+
+def _heads(detector, scenes, count: int, epochs: int = 1):
+    from plugins.pointpillars.ensemble import (
+        EnsembleOptions,
+        _feature_sample,
+        new_head,
+        recompute_head_norm,
+        train_head,
+    )
+    from plugins.pointpillars.training import TrainSample
+
+    net = detector.members[0]
+    index = {name: i for i, name in enumerate(net.config.classes)}
+    samples = []
+    for labelled in scenes[:4]:
+        t = labelled.targets
+        labels = np.array([index[t.class_names[int(k)]] for k in t.labels])
+        sample = TrainSample(labelled.frame.points, t.boxes[:, :7], labels, np.ones(len(labels), np.float32))
+        samples.append(_feature_sample(net, sample))
+    options = EnsembleOptions(epochs=epochs, batch_size=2, crop_rows=16)
+    states = []
+    for k in range(count):
+        head = new_head(net, k)
+        losses = train_head(head, samples, options, k, lambda: False)
+        assert len(losses) == epochs and all(np.isfinite(losses))
+        recompute_head_norm(head, samples, 2)
+        states.append(head.state_dict())
+    return states, samples
+
+
+def test_heads_beside_the_weights_give_ensemble_samples_from_one_backbone_pass(
+    trained, scenes, scene, monkeypatch
+):
+    from plugins.pointpillars.ensemble import extras_paths, frame_embedding, write_extras
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector, path = trained
+    states, samples = _heads(detector, scenes, 2)
+    index = OodIndex.build(np.array([frame_embedding(s.features[None].float()) for s in samples]))
+    card = write_extras(path, states, index, {"calibration": {"maps": {"uncertainty": {
+        "kind": "isotonic", "x": [0.0, 1.0], "y": [0.1, 0.9]}}}})  # fmt: skip
+    assert set(card["sha256"]) == {"weights", "heads", "ood"} and card["members"] == 3
+    assert json.loads(extras_paths(path)["card"].read_text())["sha256"] == card["sha256"]
+
+    loaded = PointPillarsDetector()
+    loaded.load(str(path))
+    assert loaded.ensemble_size == 3 and loaded.version != detector.version
+    net = loaded.members[0]
+    calls = []
+    original = net.forward_features
+    monkeypatch.setattr(net, "forward_features", lambda *a, **k: calls.append(1) or original(*a, **k))
+    frame = FrameInput("scene 0", scene(0)[0])
+    samples_out = loaded.predict_samples(frame, LOOSE, 3, "ensemble")
+    ood = loaded.frame_ood(frame, LOOSE)
+    assert len(samples_out) == 3 and len(calls) == 1  # the OOD score reuses the frame's features
+    assert ood is not None and ood >= 0.0
+    np.testing.assert_array_equal(samples_out[0].boxes, loaded.predict(frame, LOOSE).boxes)
+    assert not np.array_equal(samples_out[1].scores, samples_out[2].scores)
+    far = FrameInput("far", (scene(0)[0] * np.array([1, 1, 4, 1], dtype=np.float32)))
+    assert loaded.frame_ood(far, LOOSE) > ood
+    assert float(loaded.calibration["uncertainty"](0.5)) == pytest.approx(0.5)
+    embeddings = loaded.box_embeddings(frame, samples_out[0].boxes, LOOSE)
+    assert embeddings.shape == (len(samples_out[0].boxes), 16)
+
+
+def test_extras_made_for_other_weights_are_ignored(trained, scenes, scene):
+    from plugins.pointpillars.ensemble import write_extras
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector, path = trained
+    states, _ = _heads(detector, scenes, 1)
+    write_extras(path, states, None, {})
+    for _ in detector.fit(scenes[2:4], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
+        pass
+    detector.save(str(path))  # new weights, old card
+    loaded = PointPillarsDetector()
+    loaded.load(str(path))
+    assert loaded.heads == [] and loaded.ensemble_size == 1
+    with pytest.raises(PluginError, match="train-ensemble"):
+        loaded.predict_samples(FrameInput("s", scene(0)[0]), LOOSE, 2, "ensemble")
+
+
+def test_fitting_drops_heads_that_belonged_to_the_old_backbone(trained, scenes):
+    from plugins.pointpillars.ensemble import write_extras
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector, path = trained
+    states, _ = _heads(detector, scenes, 1)
+    write_extras(path, states, None, {})
+    loaded = PointPillarsDetector()
+    loaded.load(str(path))
+    assert loaded.ensemble_size == 2
+    for _ in loaded.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
+        pass
+    assert loaded.heads == [] and loaded.ensemble_size == 1
