@@ -25,9 +25,10 @@ from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInp
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.decode import Candidates, decode
+from plugins.pointpillars.fast import CALIBRATION_FRAMES, static_int8
 from plugins.pointpillars.ground import ground_shift, levelled
 from plugins.pointpillars.network import PointPillarsNet
-from plugins.pointpillars.nms import rotated_nms
+from plugins.pointpillars.peaks import detections
 from plugins.pointpillars.pillars import crop_points
 from plugins.pointpillars.precision import autocast, quantized
 from plugins.pointpillars.training import Schedule, TrainSample, train_network
@@ -129,20 +130,8 @@ class PointPillarsDetector:
         return cropped, torch.zeros(len(cropped), dtype=torch.int64)
 
     def _detections(self, candidates: Candidates, values: dict[str, Any]) -> Detections:
-        keep = rotated_nms(candidates.boxes, candidates.scores, values["nms_iou"])
-        boxes = candidates.boxes[keep]
         shift = getattr(self, "_shift", 0.0)
-        if shift:
-            boxes = boxes.copy()
-            boxes[:, 2] -= shift
-        return Detections(
-            boxes,
-            candidates.labels[keep],
-            candidates.scores[keep],
-            self.config.classes,
-            self.version,
-            candidates.probabilities[keep],
-        )
+        return detections(candidates, values["nms_iou"], shift, self.config.classes, self.version)
 
     def _decode(self, output: torch.Tensor, values: dict[str, Any]) -> list[Detections]:
         found = decode(output, self.config, values["score_threshold"], values["max_detections"])
@@ -161,14 +150,22 @@ class PointPillarsDetector:
             return self._decode(output.float(), values)[0]
 
     def _inference_net(self, precision: str) -> PointPillarsNet:
-        """The first member, or its int8 quantised copy (made once per model version)."""
+        """The first member, or its int8 quantised copy (dynamic or static; made once per model version)."""
         net = self.members[0].eval()
-        if precision != "int8":
+        if precision not in ("int8", "int8-static"):
             return net
         cached = getattr(self, "_quantized", None)
-        if cached is None or cached[0] != self.version:
-            self._quantized = (self.version, quantized(net))
+        if cached is None or (cached[0], cached[2]) != (self.version, precision):
+            copy = quantized(net) if precision == "int8" else static_int8(net, self._calibration_clouds())
+            self._quantized = (self.version, copy, precision)
         return self._quantized[1]
+
+    def _calibration_clouds(self) -> list[np.ndarray]:
+        """Ground-levelled generated frames (the shipped weights' replay source) for static int8."""
+        from annotator.synth.replay import generated_frames
+
+        frames = generated_frames(self.config.classes, CALIBRATION_FRAMES, 0)
+        return [levelled(f.frame.points, np.zeros((0, 7)), self.config.ground_z)[0] for f in frames]
 
     def predict_samples(
         self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
