@@ -16,9 +16,18 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
   walk      the same for nudges of 0.1 m all one way (``--nudges`` of them, after the others): median and
             longest; the orthographic views hold still while the box stays within half their margin and
             fit it afresh (new crop, cloud layers drawn) when it leaves;
-  stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining and nudging;
+  stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
+            the box, nudging and changing frames; ``--phases`` prints each phase's own;
+  select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
+  frame     seconds from Frame > Next (a second frame holding the same cloud, prefetched as the window
+            does) to the next frame's picture settled, with the longest stall meanwhile;
   rss       the child's peak resident memory (MiB), generation of the cloud excluded (done beforehand);
   labelCloud  labelCloud's peak resident memory for the same file (with ``--labelcloud PYTHON``).
+
+``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
+Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
+``--trace`` prints, for each stall over 40 ms, the render and preparation steps inside it
+(see ``stall_trace.py``).
 
 Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
 """
@@ -72,9 +81,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dict[str, float]:
-    """Open ``cloud`` in a main window and measure it (see the module docstring); without ``wait_full``
-    the full detail is not waited for (it keeps coming in while the camera moves and boxes are nudged)."""
+def measure(
+    clouds: list[Path], moves: int, nudges: int, wait_full: bool = True, trace: bool = False
+) -> dict[str, float]:
+    """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
+    docstring), then step through the others; without ``wait_full`` the full detail is not waited for
+    (it keeps coming in while the camera moves and boxes are nudged)."""
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
@@ -91,7 +103,12 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
         scratch = Path(scratch_dir)
         centre, size, yaw = BOX
         with Workspace.create(scratch / "project") as workspace:
-            frame_ids = workspace.push(AddFrames(frames_from_files(workspace.project, [cloud]))).ids
+            files = []
+            for number, cloud in enumerate(clouds):  # a frame each, even when they are one file
+                link = scratch / f"frame{number:03d}{cloud.suffix}"
+                link.symlink_to(cloud.resolve())
+                files.append(link)
+            frame_ids = workspace.push(AddFrames(frames_from_files(workspace.project, files))).ids
             box = Cuboid(centre, size, yaw)
             workspace.push(AddAnnotations([Annotation(0, frame_ids[0], "Car", cuboid=box)]))
         window = open_window(app, scratch)
@@ -109,6 +126,13 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
             app.processEvents()
         perspective = grid.perspective
         meter = StallMeter()
+        spans = None
+        if trace:
+            from stall_trace import trace_views  # sibling script
+
+            spans = trace_views()
+            spans.start()
+        marks: dict[str, tuple[float, float]] = {}
 
         def settled() -> bool:
             return (
@@ -123,6 +147,7 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
                 app.processEvents()
                 time.sleep(0.0005)
 
+        loader = window.document.loader
         meter.start()
         start = time.perf_counter()
         counts: list[int] = []
@@ -136,6 +161,8 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
         wait(settled)
         full = time.perf_counter() - start
         stall_open = meter.stop()
+        marks["opening"] = (start, time.perf_counter())
+        wait(lambda: not loader.jobs.busy())  # the next frame prefetched: no reading during the rest
 
         move = move_frames(window, moves, lod=True)  # ends with the camera at rest
         meter.start()
@@ -144,13 +171,21 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
         refine = time.perf_counter() - rest
         stall_refine = meter.stop()
 
-        window.document.select(window.document.cuboids()[0].id)
+        marks["refining"] = (rest, time.perf_counter())
         focus = getattr(
             grid, "focus_jobs", None
         )  # the points around the selected box, copied out in a worker
+        meter.start()
+        begin = time.perf_counter()
+        window.document.select(window.document.cuboids()[0].id)
+        wait(settled)
+        select = (time.perf_counter() - begin) * 1000.0
         wait(lambda: settled() and not (focus is not None and focus.busy()))
+        stall_select = meter.stop()
+        marks["selecting"] = (begin, time.perf_counter())
         nudge, redraw, walk = [], [], []
         meter.start()
+        begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
             begin, renders = time.perf_counter(), perspective.render_count
             if step < nudges:  # back and forth (the box stays put on the whole)
@@ -164,6 +199,21 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
             for _ in range(3):  # let the key-run end between nudges, as a user pausing would
                 app.processEvents()
         stall_nudge = meter.stop()
+        marks["nudging"] = (begin_nudges, time.perf_counter())
+        frame_s, stall_frame = [], 0.0
+        for _ in clouds[1:]:  # Frame > Next, each time once the frame after it is prefetched
+            wait(lambda: not loader.jobs.busy())
+            meter.start()
+            begin = time.perf_counter()
+            window.step_frame(1)
+            wait(lambda: window.document.cloud is not None and not window.document.cloud.partial)
+            wait(lambda: settled() and not (focus is not None and focus.busy()))
+            frame_s.append(time.perf_counter() - begin)
+            stall_frame = max(stall_frame, meter.stop())
+            marks[f"frame {len(frame_s)}"] = (begin, time.perf_counter())
+        if spans is not None:
+            spans.stop()
+            print(spans.report(40.0, marks), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -177,8 +227,12 @@ def measure(cloud: Path, moves: int, nudges: int, wait_full: bool = True) -> dic
             "nudge_perspective_ms": statistics.median(redraw) if redraw else 0.0,
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
-            "stall_ms": max(stall_open, stall_refine, stall_nudge) * 1000.0,
+            "select_ms": select,
+            "frame_s": statistics.median(frame_s) if frame_s else 0.0,
+            "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_frame) * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
+            "stall_select_ms": stall_select * 1000.0,
+            "stall_frame_ms": stall_frame * 1000.0,
             "stall_open_ms": stall_open * 1000.0,
             "stall_refine_ms": stall_refine * 1000.0,
             "rss_mib": peak_rss_mib(),
@@ -193,6 +247,8 @@ def run_child(args: list[str]) -> dict | None:
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
+        if line.startswith("stall ") or line.startswith("    "):  # --trace
+            print(line, flush=True)
     sys.stderr.write(done.stdout[-2000:] + done.stderr[-4000:])
     return None
 
@@ -206,20 +262,29 @@ def main() -> int:
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
     parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
     parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
-    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: measure this cloud
+    parser.add_argument("--frames", type=int, default=2, help="frames per size (Frame > Next between them)")
+    parser.add_argument("--real", type=Path, help="a folder of real clouds: measure its first --frames")
+    parser.add_argument("--trace", action="store_true", help="print the steps inside each stall over 40 ms")
+    parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
-        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full)
+        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full, trace=args.trace)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
     header = f"{'points':>6} {'open s':>7} {'whole s':>7} {'full s':>7} {'move ms':>8} {'refine s':>8} {'nudge ms':>8} {'persp':>6} "
     header += f"{'walk':>6} {'max':>6} {'stall ms':>8} {'edit stall':>10} {'RSS MiB':>8}"
     print(header + (f" {'labelCloud MiB':>14}" if args.labelcloud else ""), flush=True)
-    for text in args.sizes.split(","):
-        path = cloud_file(args.cache, float(text))
-        child = [sys.executable, __file__, "--one", str(path), "--moves", str(args.moves)]
+    if args.real is not None:
+        reals = sorted(p for p in args.real.iterdir() if p.suffix in (".ply", ".pcd", ".bin"))
+        runs = [("real", reals[: args.frames])]
+    else:
+        runs = [(text, [cloud_file(args.cache, float(text))] * args.frames) for text in args.sizes.split(",")]
+    for text, paths in runs:
+        path = paths[0]
+        child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
         child += ["--no-full"] if args.no_full else []
+        child += ["--trace"] if args.trace else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text + 'M':>6} failed (see stderr)", flush=True)
@@ -236,11 +301,18 @@ def main() -> int:
             line += f" {theirs['rss_mib']:14.0f}" if theirs else f" {'failed':>14}"
         print(line, flush=True)
         if args.phases:
-            phases = ("stall_open_ms", "stall_refine_ms", "stall_nudge_ms")
+            phases = (
+                "stall_open_ms",
+                "stall_refine_ms",
+                "stall_select_ms",
+                "stall_nudge_ms",
+                "stall_frame_ms",
+            )
             print(
-                f"{'':>6} longest stall while opening / refining after a move / nudging: "
-                + " / ".join(f"{result[key]:.0f}" for key in phases)
-                + " ms",
+                f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
+                "changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
+                f"select to redrawn {result['select_ms']:.0f} ms, frame change to settled "
+                f"{result['frame_s']:.2f} s",
                 flush=True,
             )
     return 0

@@ -17,7 +17,8 @@ a few milliseconds at 1600x1000 under software OpenGL, where drawing millions of
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 
 from annotator.render._vtk import vtkOpenGLFramebufferObject, vtkRenderer, vtkRenderWindow
 
@@ -82,6 +83,7 @@ class LayeredPicture:
         self._kept_size = (0, 0)
         self._kept_key: Hashable | None = None
         self._adding = False
+        self._aside = False  # the layers are set aside (see `aside`): renders leave the picture alone
         self.mode = DRAW
         self.enabled = True  # False when this OpenGL cannot keep a picture: every render draws
         self.draws = 0  # renders that drew the base layer (for tests and benchmarks)
@@ -101,6 +103,30 @@ class LayeredPicture:
         self.detail.AddObserver("StartEvent", self._restore_if(ADD))
         self.overlay.AddObserver("StartEvent", self._overlay_start)
 
+    @property
+    def window(self) -> vtkRenderWindow | None:
+        """The render window drawn in (None before `attach`)."""
+        return self._window
+
+    @contextmanager
+    def aside(self, renderer: vtkRenderer) -> Iterator[None]:
+        """Let the window's renders within the block draw ``renderer`` alone (the three layers taken out,
+        the kept picture and the counters left alone); the next render after it draws the base layer."""
+        window = self._window
+        layers = (self.base, self.detail, self.overlay)
+        for layer in layers:
+            window.RemoveRenderer(layer)
+        window.AddRenderer(renderer)
+        self._aside = True
+        try:
+            yield
+        finally:
+            window.RemoveRenderer(renderer)
+            for layer in layers:
+                window.AddRenderer(layer)
+            self._aside = False
+            self.invalidate()
+
     def invalidate(self) -> None:
         """Draw the base layer on the next render."""
         self._kept_key = None
@@ -115,6 +141,8 @@ class LayeredPicture:
 
     # -- render hooks -------------------------------------------------------------------------------
     def _plan(self, *_: object) -> None:
+        if self._aside:
+            return
         key = self._key()
         if not self.enabled or key != self._kept_key:
             self.mode = DRAW
@@ -145,6 +173,8 @@ class LayeredPicture:
             self._copy(into_kept=True)
 
     def _finished(self, *_: object) -> None:
+        if self._aside:
+            return
         self._kept_key = self._key()  # after the render: VTK may fit the clipping range while rendering
         self.base.SetDraw(True)  # other code (picking, clipping) sees a normal renderer between renders
         if self.mode == DRAW and self.on_draw is not None:

@@ -14,6 +14,7 @@ from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.vtk_widget import VtkCanvas
 from annotator.render.camera import CameraPose, ray_plane_z
 from annotator.render.picking import pick_cuboid
+from annotator.render.rehearsal import rehearse
 from annotator.render.scene import Scene
 from annotator.render.style import DisplayOptions
 
@@ -66,6 +67,8 @@ class SceneView(QWidget):
         self.canvas.render_requested.connect(self.request_render)
         self.render_count = 0
         self.last_render_ms = 0.0
+        #: Whether a tiny frame was drawn unseen before the first render (see `annotator.render.rehearsal`).
+        self.rehearsed = False
 
     # -- interaction mode ---------------------------------------------------------------------------
     def set_mode(self, mode: InteractionMode) -> None:
@@ -95,6 +98,8 @@ class SceneView(QWidget):
         self.scheduler.withdraw(self)
         if self.canvas.isHidden():  # a placeholder stands in for the picture
             return 0.0
+        if not self.rehearsed and not self.canvas.disposed:  # the window starts: compile the programs now
+            self.rehearsed = rehearse(self.scene.picture, self.scene.options, self.scene.parallel)
         start = time.perf_counter()
         self.scene.reset_clipping()
         self.canvas.render_now()

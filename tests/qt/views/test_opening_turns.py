@@ -1,0 +1,58 @@
+"""Opening a frame keeps the window responsive: one view's picture per event-loop turn, programs compiled
+before the first cloud arrives."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QTimer
+from window_support import show_window  # type: ignore[import-not-found]
+
+
+def _renders_between_ticks(log: list[str]) -> list[list[str]]:
+    """The renders logged between consecutive ticks of the timer."""
+    turns: list[list[str]] = [[]]
+    for entry in log:
+        if entry == "tick":
+            turns.append([])
+        else:
+            turns[-1].append(entry)
+    return turns
+
+
+def test_every_view_compiled_its_programs_on_a_tiny_frame_before_the_first_cloud(
+    qtbot, settings, street_project
+) -> None:
+    main = show_window(qtbot, settings, street_project)
+    qtbot.waitUntil(lambda: main.grid.scheduler.waiting == 0, timeout=10_000)
+    assert all(view.rehearsed for view in main.grid.views)  # each drew the tiny frame before its first render
+    main.close()
+
+
+def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
+    qtbot, settings, street_project
+) -> None:
+    main = show_window(qtbot, settings, street_project)
+    grid = main.grid
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
+    log: list[str] = []
+    for view in grid.views:
+        name = view.objectName()
+        view.rendered.connect(lambda _ms, name=name: log.append(name))
+    ticker = QTimer()
+    ticker.setInterval(1)
+    ticker.timeout.connect(lambda: log.append("tick"))
+    ticker.start()
+    before = main.document.cloud
+    main.step_frame(1)
+    qtbot.waitUntil(
+        lambda: main.document.cloud is not None and main.document.cloud is not before, timeout=10_000
+    )
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
+    ticker.stop()
+    turns = _renders_between_ticks(log)
+    assert {name for turn in turns for name in turn} == {view.objectName() for view in grid.views}
+    assert max(len(turn) for turn in turns) == 1  # never two pictures in one turn
+    main.close()
