@@ -135,10 +135,13 @@ def measure(
         marks: dict[str, tuple[float, float]] = {}
 
         def settled() -> bool:
+            if not wait_full:  # the views drawn; the full detail may still be coming in between
+                busy = any(grid.scheduler.pending(view) for view in grid.views)
+                return perspective.scene.detail == "full" and not busy
             return (
-                (perspective.detail if wait_full else perspective.scene.detail) == "full"
+                perspective.detail == "full"
                 and not grid.scheduler.waiting
-                and not (wait_full and getattr(perspective, "refining", False))
+                and not getattr(perspective, "refining", False)
             )
 
         def wait(condition, timeout: float = 600.0) -> None:

@@ -1,7 +1,8 @@
 """The points around one box of each of a track's frames, cut out in a worker thread (for the track strip).
 
-A request names a frame, its cloud file and the box; the worker reads the cloud (or takes the points
-given, e.g. from the frame loader's cache), keeps only the points near the box
+A request names a frame, its cloud file and the box; the worker reads the points near the box from the
+file (a KITTI / nuScenes ``.bin`` block by block, so a 100M-point cloud is never held whole; other formats
+whole) or takes the points given (e.g. from the frame loader's cache), keeps only the points near the box
 (`annotator.core.track_crops.crop_points`, at most `MAX_CROP_POINTS` of them) and hands them back on the
 UI thread through `cropped` (`annotator.qt.jobs.QtJobs`: one thread, the latest request per frame). The
 work reads files and the points given only, never the project. Requests made before `reset` are dropped,
@@ -17,8 +18,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.track_crops import crop_points
+from annotator.core.track_crops import crop_margin, crop_points
 from annotator.io.pointcloud import read_point_cloud
+from annotator.io.pointcloud.near import points_near
 from annotator.jobs import JobContext, Outcome
 from annotator.qt.jobs import QtJobs
 
@@ -31,7 +33,11 @@ MAX_CROP_POINTS = 6000
 def cut_crop(path: Path, box: Cuboid, xyz: np.ndarray | None = None) -> np.ndarray:
     """The points around ``box`` (at most `MAX_CROP_POINTS`, an even sample) of ``xyz``, else of the
     cloud at ``path`` (raises `AnnotatorError` when it cannot be read)."""
-    points = crop_points(xyz if xyz is not None else read_point_cloud(path).xyz, box)
+    if xyz is not None:
+        points = crop_points(xyz, box)
+    else:  # a KITTI / nuScenes file is searched block by block, never read whole
+        near = points_near(path, box, crop_margin(box))
+        points = near if near is not None else crop_points(read_point_cloud(path).xyz, box)
     if len(points) > MAX_CROP_POINTS:
         points = points[np.linspace(0, len(points) - 1, MAX_CROP_POINTS).astype(np.int64)]
     return points

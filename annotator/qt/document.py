@@ -243,7 +243,8 @@ class Document(QObject):
         self.loaded = result
         self.load_ms = result.load_ms
         self.cloud_changed.emit()
-        self._prefetch_next()
+        if not result.cloud.partial:  # the next frame is read once this one is whole, not beside it
+            self._prefetch_next()
 
     def _cloud_failed(self, frame_id: int, message: str) -> None:
         if frame_id == self.frame_id:

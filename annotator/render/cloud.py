@@ -13,6 +13,7 @@ import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.point_index import PointIndex, column_bounds
+from annotator.io.pointcloud.backing import is_backed, release, scratch_array
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ DEFAULT_LOD_BUDGET = 150_000
 #: Most points of the sample drawn at rest before the full detail comes in (an even sample of the camera-move
 #: sample): the first picture of a large cloud, within the 50 ms budget under software OpenGL.
 REST_POINTS = 40_000
+
+#: Most consecutive points in one run of an out-of-core part (`OutOfCoreParts`).
+RUN_POINTS = 1024
 
 #: Boxes whose inside points a cloud remembers.
 _INSIDE_CACHE = 1024
@@ -188,7 +192,10 @@ class PreparedCloud:
     def strided(self, first: int, stop: int, parts: int) -> PointSet:
         """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
         ``k`` holds every ``parts``-th point from ``k``): each part is a uniform sample of the cloud, so
-        drawing them one after another fills in detail evenly (copies)."""
+        drawing them one after another fills in detail evenly (copies). A cloud out of core is cut into
+        `OutOfCoreParts` instead (interleaved runs of points, each run a few neighbouring cells)."""
+        if is_backed(self.xyz):
+            return OutOfCoreParts(self, parts).points(first, stop)
 
         def gather(values: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(np.concatenate([values[k::parts] for k in range(first, stop)]))
@@ -244,6 +251,38 @@ class PreparedCloud:
             self.inside(cuboid)
 
 
+@dataclass(frozen=True)
+class OutOfCoreParts:
+    """A cloud out of core cut into ``parts`` parts for progressive detail, each part a set of runs of
+    consecutive points (at most `RUN_POINTS`), part ``k`` every ``parts``-th run from run ``k``. Points in
+    cell order make each run a few neighbouring grid cells, so a part is still spread evenly over the
+    scene while a chunk of parts reads a few hundred pages of the scratch file (`points` hands them back
+    once copied): drawing the full detail never needs the whole cloud resident."""
+
+    cloud: PreparedCloud
+    parts: int
+
+    def runs(self, first: int, stop: int) -> list[tuple[int, int]]:
+        """The (start, end) point ranges of parts ``first`` to ``stop`` (exclusive), in order."""
+        count = len(self.cloud)
+        run = max(1, min(RUN_POINTS, count // max(1, self.parts)))  # so every part holds a run
+        total = -(-count // run)
+        starts = sorted(r * run for k in range(first, stop) for r in range(k, total, self.parts))
+        return [(start, min(count, start + run)) for start in starts]
+
+    def points(self, first: int, stop: int) -> PointSet:
+        """The points of parts ``first`` to ``stop`` (copies), their pages handed back afterwards."""
+        runs = self.runs(first, stop)
+        arrays = {"xyz": self.cloud.xyz, **self.cloud.scalars}
+        copied = {}
+        for name, values in arrays.items():
+            pieces = [values[a:b] for a, b in runs]
+            copied[name] = np.ascontiguousarray(np.concatenate(pieces)) if pieces else values[:0].copy()
+            release(values, runs)
+        xyz = copied.pop("xyz")
+        return PointSet(xyz, copied)
+
+
 def sample_indices(count: int, budget: int, seed: int = 0) -> np.ndarray:
     """Sorted indices of ``budget`` distinct points drawn uniformly from ``count`` (all when it fits)."""
     if count <= budget:
@@ -274,8 +313,9 @@ def _robust_range(values: np.ndarray) -> tuple[float, float]:
 
 
 def _distances(xyz: np.ndarray, block: int = 1 << 20) -> np.ndarray:
-    """Distance of each point from the sensor as float16, computed block by block (small temporaries)."""
-    out = np.empty(len(xyz), dtype=np.float16)
+    """Distance of each point from the sensor as float16, computed block by block (small temporaries);
+    in a scratch file when the points lie in one (out of core)."""
+    out = (scratch_array if is_backed(xyz) else np.empty)((len(xyz),), np.float16)
     for start in range(0, len(xyz), block):
         part = xyz[start : start + block]
         out[start : start + len(part)] = np.sqrt(np.einsum("ij,ij->i", part, part))
@@ -330,4 +370,6 @@ def prepare_cloud(
     )
     prepared.coarse_points()  # copy the samples here, in the worker, not on the UI thread
     prepared.rest_points()
+    for values in (xyz, *scalars.values()):
+        release(values)  # out of core: every point was read once; the pages go back to the scratch file
     return prepared

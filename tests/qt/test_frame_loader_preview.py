@@ -81,3 +81,53 @@ def test_loads_run_at_a_lower_priority_than_the_window(large, qtbot) -> None:
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     assert seen[0] == min(19, window_niceness + LOADER_NICENESS)  # the loader's one thread
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_niceness
+
+
+def test_the_whole_read_waits_for_the_sample_even_with_two_threads(
+    street_project, qtbot, monkeypatch
+) -> None:
+    """Read side by side, the sample's thousands of short reads each waited behind the whole read's block
+    work for the GIL (100M points: 0.7 s alone, 13 s beside it): the sample is read first, then the rest."""
+    from annotator.qt import frame_loader
+
+    events: list[str] = []
+    real_sample, real_indexed = frame_loader.read_sample, frame_loader.read_indexed
+
+    def slow_sample(path, budget):
+        events.append("sample starts")
+        threading.Event().wait(0.2)  # long enough for a second thread to start the whole read meanwhile
+        events.append("sample read")
+        return real_sample(path, budget)
+
+    def whole(path):
+        events.append("whole starts")
+        return real_indexed(path)
+
+    monkeypatch.setattr(frame_loader, "read_sample", slow_sample)
+    monkeypatch.setattr(frame_loader, "read_indexed", whole)
+    loader = FrameLoader(threads=2, lod_budget=2_000, preview_from=5_000)
+    arrivals: list[bool] = []
+    loader.loaded.connect(lambda loaded: arrivals.append(loaded.cloud.partial))
+    cloud = sorted(street_project.parent.glob("*.bin"))[0]
+    try:
+        assert loader.request(1, cloud) is None
+        qtbot.waitUntil(lambda: len(arrivals) == 2, timeout=10_000)
+    finally:
+        loader.shutdown()
+    assert events == ["sample starts", "sample read", "whole starts"]
+    assert arrivals == [True, False]  # the sample shown first, then the whole cloud
+
+
+def test_a_cloud_larger_than_the_cache_is_not_prefetched(street_project, qtbot) -> None:
+    cloud = sorted(street_project.parent.glob("*.bin"))[1]  # 20k points
+    small = FrameLoader(threads=1, cache_points=10_000)
+    roomy = FrameLoader(threads=1, cache_points=30_000)
+    try:
+        small.prefetch(2, cloud)
+        roomy.prefetch(2, cloud)
+        assert not small.is_pending(2, cloud)  # it would push the shown cloud out of the cache
+        assert roomy.is_pending(2, cloud)
+        roomy.wait()
+    finally:
+        small.shutdown()
+        roomy.shutdown()

@@ -54,6 +54,9 @@ Reader = Callable[[Path], PointCloud]
 
 #: Fixed-record files of at least this many points are read in cell order with their index.
 ARRANGE_FROM = 1_000_000
+#: Fixed-record files of at least this many points are read out of core: into a scratch file, whose pages
+#: the kernel may drop (see `annotator.io.pointcloud.backing`).
+OUT_OF_CORE_FROM = 50_000_000
 
 _READERS: dict[str, Reader] = {
     ".pcd": read_pcd,
@@ -126,13 +129,18 @@ def read_point_cloud(path: str | Path) -> PointCloud:
 
 def read_indexed(path: str | Path) -> tuple[PointCloud, PointIndex | None]:
     """`read_point_cloud`, except that a large KITTI / nuScenes ``.bin`` comes in cell order with its
-    point index (see `annotator.io.pointcloud.arranged`); other files come as read, without an index."""
+    point index (see `annotator.io.pointcloud.arranged`), out of core from `OUT_OF_CORE_FROM` points;
+    other files come as read, without an index."""
     path = Path(path)
     if not path.is_file() or _reader_for(path) not in (read_kitti_bin, read_nuscenes_bin):
         return read_point_cloud(path), None
     try:
         count = point_count(path)
-        found = read_arranged(path) if count is not None and count >= ARRANGE_FROM else None
+        found = (
+            read_arranged(path, out_of_core=count >= OUT_OF_CORE_FROM)
+            if count is not None and count >= ARRANGE_FROM
+            else None
+        )
     except FormatError:
         raise
     except (OSError, ValueError, IndexError, MemoryError) as exc:  # IndexError: the file grew meanwhile

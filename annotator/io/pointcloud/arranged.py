@@ -16,6 +16,7 @@ import numpy as np
 
 from annotator.core.cuboids.point_index import CellGrid, CellPlacer, PointIndex, column_bounds
 from annotator.io.errors import FormatError
+from annotator.io.pointcloud.backing import release, scratch_array
 from annotator.io.pointcloud.cloud import PointCloud, from_columns
 from annotator.io.pointcloud.raw import float_blocks, record_count
 from annotator.io.pointcloud.sample import read_sample, record_width
@@ -33,10 +34,11 @@ ARRANGE_BLOCKS = 32
 GRID_SAMPLE = 20_000
 
 
-def read_arranged(path: str | Path) -> tuple[PointCloud, PointIndex] | None:
+def read_arranged(path: str | Path, out_of_core: bool = False) -> tuple[PointCloud, PointIndex] | None:
     """The cloud of a fixed-record file in cell order, with its index; None for other formats and for
     files with NaN or infinite coordinates (read those with `read_point_cloud`). Raises FormatError for a
-    bad file, or one that changes while it is read."""
+    bad file, or one that changes while it is read. ``out_of_core``: the arrays lie in a scratch file
+    (`annotator.io.pointcloud.backing`), handed back to it once written."""
     path = Path(path)
     width = record_width(path)
     if width is None:
@@ -57,8 +59,8 @@ def read_arranged(path: str | Path) -> tuple[PointCloud, PointIndex] | None:
         lo, hi = np.minimum(lo, block_lo), np.maximum(hi, block_hi)
         placer.count(block)
     starts = placer.starts(np.int32 if count < 2**31 - 1 else np.int64)
-    xyz = np.empty((count, 3), dtype=np.float32)
-    rest = np.empty((count, width - 3), dtype=np.float32)
+    make = scratch_array if out_of_core else np.empty
+    xyz, rest = make((count, 3), np.float32), make((count, width - 3), np.float32)
     for _, block in float_blocks(path, width, size):
         local, places = placer.place(block)
         rows = block.view(np.dtype((np.void, block.strides[0]))).reshape(-1)[local].view("<f4")
@@ -67,10 +69,13 @@ def read_arranged(path: str | Path) -> tuple[PointCloud, PointIndex] | None:
         _scatter_rows(rest, places, rows[:, 3:])
     if not placer.complete:
         raise FormatError(path, "the file changed while it was read")
-    columns = {"intensity": rest[:, 0]} if width == 4 else {"intensity": np.ascontiguousarray(rest[:, 0])}
+    columns = {"intensity": rest[:, 0]}
     if width == 5:
-        columns["ring"] = rest[:, 1]
+        columns = {"intensity": make((count,), np.float32), "ring": rest[:, 1]}
+        columns["intensity"][:] = rest[:, 0]
     cloud = from_columns(path, xyz, columns)
+    for values in (xyz, rest, columns["intensity"]):
+        release(values)  # written and checked: out of core, the pages go back to the scratch file
     logger.debug("%s: %d points read in cell order, bounds %s-%s", path, count, lo, hi)
     return cloud, PointIndex.over_arranged(cloud.xyz, placer.grid, starts)
 

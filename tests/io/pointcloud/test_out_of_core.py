@@ -1,0 +1,101 @@
+"""A huge cloud read out of core: its arrays lie in an unlinked scratch file whose pages go back to it once
+used, so neither reading nor drawing it keeps the whole cloud in the process's memory."""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.io import pointcloud
+from annotator.io.pointcloud import arranged, backing, read_indexed
+from annotator.io.pointcloud.arranged import read_arranged
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+
+
+def resident_bytes(array: np.ndarray) -> int:
+    """Bytes of ``array``'s mapping resident in this process (Linux: /proc/self/smaps)."""
+    address = array.ctypes.data
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and not head.endswith(":"):
+            low, high = (int(part, 16) for part in head.split("-"))
+            inside = low <= address < high
+        elif inside and head == "Rss:":
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no mapping holds the array")
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder / "annotator" / "scratch"
+
+
+@pytest.fixture
+def scan(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(11)
+    points = np.empty((400_000, 4), dtype=np.float32)
+    points[:, :2] = rng.normal(0.0, 20.0, (len(points), 2))
+    points[:, 2] = rng.uniform(-2.0, 1.0, len(points))
+    points[:, 3] = np.arange(len(points)) % 251
+    path = tmp_path / "scan.bin"
+    pointcloud.write_kitti_bin(path, points)
+    return path, points
+
+
+@linux
+def test_a_scratch_array_keeps_its_values_without_keeping_its_pages(scratch) -> None:
+    values = backing.scratch_array((2_000_000, 3), np.float32)
+    assert backing.is_backed(values) and backing.is_backed(values[10:20, 1])
+    assert list(scratch.iterdir()) == []  # unlinked at once: no other program can truncate it
+    values[:] = np.arange(6_000_000, dtype=np.float32).reshape(-1, 3)
+    assert resident_bytes(values) >= values.nbytes
+    backing.release(values[: len(values) // 2])
+    assert resident_bytes(values) <= values.nbytes // 2 + 8192
+    assert values[999_999, 2] == 2_999_999.0 and float(values[:, 0].sum(dtype=np.float64)) > 0
+    backing.release(values)
+    assert resident_bytes(values) <= 8192
+
+
+def test_without_room_for_a_scratch_file_the_array_stays_in_memory(tmp_path) -> None:
+    values = backing.scratch_array((1000, 3), np.float32, directory=tmp_path / "missing")
+    assert not backing.is_backed(values) and values.shape == (1000, 3)
+    backing.release(values)  # nothing to hand back: no error
+    assert not backing.is_backed(np.zeros(3)) and backing.scratch_array((0, 3), np.float32).shape == (0, 3)
+
+
+def test_read_out_of_core_the_cloud_and_its_queries_are_the_same_with_no_copy_in_memory(
+    scratch, scan, monkeypatch
+) -> None:
+    path, points = scan
+    monkeypatch.setattr(arranged, "ARRANGE_BLOCK", 4_096)
+    in_memory, memory_index = read_arranged(path)
+    tracemalloc.start()
+    try:
+        cloud, index = read_arranged(path, out_of_core=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert backing.is_backed(cloud.xyz) and backing.is_backed(cloud.intensity)
+    assert not backing.is_backed(in_memory.xyz)
+    assert peak < len(points) * 16 // 4  # blocks and the cell table only: the points lie in the file
+    assert np.array_equal(cloud.xyz, in_memory.xyz) and np.array_equal(cloud.intensity, in_memory.intensity)
+    box = Cuboid((5.0, -3.0, -0.5), (4.0, 2.0, 2.0), 0.4)
+    assert np.array_equal(index.indices_inside(box), memory_index.indices_inside(box))
+    assert index.points_examined < len(points) // 20  # the query read only the cells under the box
+
+
+def test_only_clouds_from_the_threshold_on_are_read_out_of_core(scratch, scan, monkeypatch) -> None:
+    path, _ = scan
+    monkeypatch.setattr(pointcloud, "ARRANGE_FROM", 1_000)
+    assert not backing.is_backed(read_indexed(path)[0].xyz)
+    monkeypatch.setattr(pointcloud, "OUT_OF_CORE_FROM", 100_000)
+    assert backing.is_backed(read_indexed(path)[0].xyz)

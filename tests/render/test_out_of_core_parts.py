@@ -1,0 +1,81 @@
+"""The full detail of a cloud read out of core comes in parts of neighbouring points, each spread over the
+whole cloud, and drawing them leaves only the chunk in hand resident."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.io import pointcloud
+from annotator.io.pointcloud.arranged import read_arranged
+from annotator.io.pointcloud.backing import is_backed
+from annotator.render import cloud as cloud_module
+from annotator.render.cloud import OutOfCoreParts, prepare_cloud
+
+
+def _resident(array: np.ndarray) -> int:
+    address = array.ctypes.data
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and not head.endswith(":"):
+            low, high = (int(part, 16) for part in head.split("-"))
+            inside = low <= address < high
+        elif inside and head == "Rss:":
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no mapping holds the array")
+
+
+@pytest.fixture
+def out_of_core(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rng = np.random.default_rng(4)
+    points = np.empty((300_000, 4), dtype=np.float32)
+    points[:, :2] = rng.uniform(-40.0, 40.0, (len(points), 2))
+    points[:, 2] = rng.uniform(-2.0, 1.0, len(points))
+    points[:, 3] = rng.random(len(points))
+    path = tmp_path / "scan.bin"
+    pointcloud.write_kitti_bin(path, points)
+    cloud, index = read_arranged(path, out_of_core=True)
+    return prepare_cloud(cloud.xyz, cloud.fields, 20_000, index=index)
+
+
+def test_the_parts_of_a_cloud_out_of_core_hold_every_point_once_in_runs_spread_over_it(out_of_core) -> None:
+    prepared = out_of_core
+    assert is_backed(prepared.xyz) and is_backed(prepared.scalars["distance"])
+    parts = 30  # 10,000 points a part, runs of 1,024: about ten runs each, all over the cloud
+    cut = OutOfCoreParts(prepared, parts)
+    seen = np.zeros(len(prepared), dtype=np.int32)
+    for first, stop in ((0, 1), (1, 5), (5, 17), (17, 30)):  # chunks of different sizes
+        for start, end in cut.runs(first, stop):
+            seen[start:end] += 1
+    assert np.all(seen == 1)  # chunk boundaries lose and repeat nothing
+    runs = cut.runs(7, 8)
+    assert len(runs) >= 9 and all(end - start <= cloud_module.RUN_POINTS for start, end in runs)
+    assert runs[0][0] < len(prepared) // 10 and runs[-1][1] > len(prepared) * 9 // 10
+    chunk = prepared.strided(7, 8, parts)  # what the refiner draws: the points of those runs, copied
+    expected = np.concatenate([prepared.xyz[a:b] for a, b in runs])
+    assert np.array_equal(chunk.xyz, expected) and not is_backed(chunk.xyz)
+    assert set(chunk.scalars) == set(prepared.scalars) and len(chunk.scalars["intensity"]) == len(chunk)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_drawing_the_full_detail_keeps_only_the_chunk_in_hand_resident(out_of_core) -> None:
+    prepared = out_of_core
+    assert _resident(prepared.xyz) < prepared.xyz.nbytes // 4  # prepared, then handed back
+    parts = 30
+    for first in range(0, parts, 3):
+        chunk = prepared.strided(first, first + 3, parts)
+        assert len(chunk) > 0
+        assert _resident(prepared.xyz) < prepared.xyz.nbytes // 4
+    assert _resident(prepared.scalars["distance"]) < prepared.scalars["distance"].nbytes // 4
+
+
+def test_a_cloud_in_memory_keeps_its_evenly_interleaved_parts(out_of_core) -> None:
+    in_memory = np.array(out_of_core.xyz)
+    prepared = prepare_cloud(in_memory, {}, 20_000)
+    chunk = prepared.strided(2, 3, 30)
+    assert np.array_equal(chunk.xyz, in_memory[2::30])
