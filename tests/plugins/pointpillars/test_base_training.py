@@ -8,7 +8,7 @@ import pytest
 
 from annotator.cli import main
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 
 def test_a_tiny_run_trains_checkpoints_and_resumes(tmp_path, capsys):
@@ -36,6 +36,18 @@ def test_a_tiny_run_trains_checkpoints_and_resumes(tmp_path, capsys):
     detector.load(str(out / "weights" / "epoch_002.pt"))
     assert detector.trained and detector.config.ground_z is not None and not detector.config.intensity
 
+    # a new run started from those weights (--init) begins where they stand (new optimiser, new cycle)
+    warm_args = ["train-base", str(tmp_path / "warm"), "--init", str(out / "weights" / "epoch_002.pt"),
+                 "--cache", str(out / "cache"), "--learning-rate", "1e-9", *args[2:5], "1", *args[6:]]  # fmt: skip
+    assert main(warm_args) == 0
+    printed = capsys.readouterr().out
+    assert "starting from the weights" in printed and "(0 generated" in printed
+    warm = PointPillarsDetector()
+    warm.load(str(tmp_path / "warm" / "weights" / "epoch_001.pt"))
+    before, after = detector.members[0].state_dict(), warm.members[0].state_dict()
+    convolutions = [k for k, v in before.items() if v.dim() == 4]
+    assert convolutions and all(torch.allclose(before[k], after[k], atol=1e-5) for k in convolutions)
+
 
 def test_bad_options_are_one_line_errors(tmp_path, capsys):
     assert main(["train-base", str(tmp_path / "x"), "--sensors", "hdl65"]) == 1
@@ -43,6 +55,8 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     assert main(["train-base", str(tmp_path / "x"), "--resume", str(tmp_path / "junk.pt")]) == 1
     assert "not a readable base-training checkpoint" in capsys.readouterr().err
+    assert main(["train-base", str(tmp_path / "x"), "--init", str(tmp_path / "missing.pt")]) == 1
+    assert "missing.pt: no such weights file" in capsys.readouterr().err
 
 
 def test_ground_height_of_a_sensor_frame_and_an_ego_frame():

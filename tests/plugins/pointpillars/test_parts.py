@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from annotator.core.cuboids.cuboid import Cuboid
@@ -91,3 +92,21 @@ def test_a_partial_frame_counts_the_heatmap_loss_only_around_its_boxes_and_regre
     assert partial.weight_map[0, 0] == 0.0  # a pseudo-labelled frame: unknown there
     assert 0 < (partial.weight_map > 0).sum() < 0.05 * partial.weight_map.size
     np.testing.assert_array_equal(partial.heatmap, full.heatmap)
+
+
+def test_the_heading_direction_loss_weighs_as_asked_and_its_accuracy_counts_front_and_back(config):
+    from plugins.pointpillars.training import TrainSample, direction_accuracy, losses, make_batch
+
+    boxes = np.array([[3.3, -4.1, -0.9, 4.2, 1.8, 1.5, 2.9], [-6.0, 5.2, -0.9, 4.0, 1.7, 1.5, -0.2]])
+    labels = np.array([0, 0])
+    sample = TrainSample(np.zeros((1, 4), np.float32), boxes, labels, np.ones(2, np.float32))
+    batch = make_batch([sample], config, None)
+    output = perfect_output(boxes, labels, config)
+    assert direction_accuracy(output, batch, len(config.classes)) == 1.0
+    flipped = output.clone()
+    flipped[:, len(config.classes) + 8] *= -1.0  # every car pointing backwards
+    assert direction_accuracy(flipped, batch, len(config.classes)) == 0.0
+    light = losses(flipped, batch, len(config.classes), direction_weight=0.2)
+    heavy = losses(flipped, batch, len(config.classes), direction_weight=1.0)
+    assert heavy["direction"] == light["direction"] > 5.0
+    assert float(heavy["loss"] - light["loss"]) == pytest.approx(0.8 * float(light["direction"]), rel=1e-5)
