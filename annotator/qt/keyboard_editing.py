@@ -30,6 +30,7 @@ from annotator.core.cuboids.cuboid_ops import (
     rotate,
 )
 from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_prior, track_motion
+from annotator.core.cuboids.scene_heading import heading_from_boxes
 from annotator.core.cuboids.sweep_gathering import neighbour_points
 from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
@@ -155,8 +156,10 @@ class KeyboardEditor(QObject):
         ground = local_ground(points, cuboid)
         prior = size_prior(project, annotation)
         extra = None
-        if wants_sweeps(len(cloud.inside(cuboid)), prior or cuboid.size):  # (remembered per box)
+        count = len(cloud.inside(cuboid))  # (remembered per box)
+        if wants_sweeps(count, prior or cuboid.size):
             extra = neighbour_points(project, annotation, self._cached_points_near)
+        scene_yaw = heading_from_boxes(cuboid, count, others, lambda other: len(cloud.inside(other)))
         outcome = fit_box(
             cuboid,
             points,
@@ -168,6 +171,7 @@ class KeyboardEditor(QObject):
             heading_hint=None if motion is None else motion.yaw,
             hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
             extra_points=None if extra is None else points_outside(extra, others),
+            scene_yaw=scene_yaw,
         )
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)

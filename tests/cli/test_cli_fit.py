@@ -227,3 +227,32 @@ def test_fit_refuses_a_negative_sweep_reach(tmp_path, capsys) -> None:
     root, _ = parked_car_project(tmp_path / "project")
     assert main(["fit", str(root), "--sweeps", "-1", "--no-progress"]) != 0
     assert "--sweeps must be 0 or more" in capsys.readouterr().err
+
+
+def parked_row_project(root: Path) -> tuple[Path, Cuboid]:
+    """One frame of two cars parked bumper to bumper ahead-left (`tests.core.test_scene_heading.row`):
+    the near one seen densely, with its true box, the far one seen as a round patch of 40 points,
+    with a rough box turned 0.2 rad (returned with the far car's truth)."""
+    from tests.core.test_scene_heading import CAR, row
+
+    rng = np.random.default_rng(6)
+    dense, sparse, points = row(rng)
+    xy = np.stack(np.meshgrid(np.arange(0.0, 40.0, 0.5), np.arange(-6.0, 16.0, 0.5)), -1).reshape(-1, 2)
+    cloud = np.vstack([points, np.column_stack([xy, np.zeros(len(xy))])])
+    root.mkdir(parents=True)
+    write_kitti_bin(root / "000000.bin", np.column_stack([cloud, np.zeros(len(cloud))]).astype(np.float32))
+    rough = sparse.replace(yaw=0.2, size=tuple(1.2 * s for s in CAR))
+    with Workspace.create(root / "project") as workspace:
+        frame = workspace.push(AddFrames(frames_from_files(workspace.project, [root / "000000.bin"]))).ids[0]
+        workspace.push(AddAnnotations([Annotation(0, frame, "Car", cuboid=b) for b in (dense, rough)]))
+    return root / "project", sparse
+
+
+def test_fit_turns_a_sparse_car_along_the_dense_car_parked_in_its_row(tmp_path, capsys) -> None:
+    root, truth = parked_row_project(tmp_path / "row")
+    main(["fit", str(root), "--no-progress"])
+    capsys.readouterr()
+    with Workspace.open(root) as workspace:
+        boxes = workspace.project.annotations_of(workspace.project.frames_in_order()[0].id)
+    far = max((a.cuboid for a in boxes), key=lambda c: c.center[0])
+    assert abs(wrap_angle(far.yaw - truth.yaw)) < math.radians(2.0)

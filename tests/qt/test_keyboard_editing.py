@@ -257,3 +257,20 @@ def test_auto_rotate_takes_a_sparse_parked_cars_points_from_the_loaded_neighbour
     assert abs(turned.yaw - truth.yaw) < math.radians(3.0)
     assert turned.size == box.cuboid.size
     main.close()
+
+
+def test_auto_rotate_turns_a_sparse_car_along_the_dense_car_parked_in_its_row(
+    qtbot, settings, tmp_path
+) -> None:
+    """A far car's 40 points show no outline; the near car in its row shows its heading, which
+    auto-rotate gives the far car's rough box."""
+    from tests.cli.test_cli_fit import parked_row_project
+    from tests.window_support import show_window
+
+    root, truth = parked_row_project(tmp_path / "row")
+    main = show_window(qtbot, settings, root)
+    box = max(main.document.cuboids(), key=lambda a: a.cuboid.center[0])
+    main.document.select(box.id)
+    press(qtbot, main, Qt.Key.Key_R, CTRL | SHIFT)  # auto-rotate
+    assert abs(cuboid(main, box.id).yaw - truth.yaw) < math.radians(2.0)
+    main.close()

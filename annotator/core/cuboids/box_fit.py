@@ -22,6 +22,7 @@ from annotator.core.cuboids.overlap import bev_intersection_area
 from annotator.core.cuboids.partial_fit import (
     EDGE_BAND,
     KEEP_MARGIN,
+    TURN_MARGIN,
     checked_ground,
     clearly_better,
     fit_partial,
@@ -29,6 +30,7 @@ from annotator.core.cuboids.partial_fit import (
 )
 from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
+from annotator.core.cuboids.scene_heading import Placed, scene_heading
 from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.ground import GroundModel, estimate_ground
 
@@ -89,6 +91,7 @@ def already_fits(
     obj: np.ndarray,
     sensor_xy: Sequence[float] = (0.0, 0.0),
     occlusion: Occlusion | None = None,
+    heading_prior: bool = False,
 ) -> bool:
     """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
     (`HOLDS_SHARE`, counting points within `EDGE_BAND` of its faces, as the fit does: range noise and
@@ -97,13 +100,16 @@ def already_fits(
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
     see, or sees almost edge-on (`GRAZING`: a far truck's flank seen so shows only its near end), are the box's own business (a fit cannot know them better), and so is a face that lies mostly
     behind nearer returns (``occlusion``: a car in front hides where this one begins) while the box is no
-    larger along it than the fit (which sizes a side it cannot see from the prior)."""
+    larger along it than the fit (which sizes a side it cannot see from the prior). ``heading_prior``:
+    the fit's heading was searched around a heading the scene gives (`scene_heading`), so a box turned
+    away from it keeps its heading only when that clearly explains the points better (by `TURN_MARGIN`)."""
     if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
         return False
-    if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE and clearly_better(
-        obj[:, :2], fitted.yaw, cuboid.yaw, KEEP_MARGIN
-    ):
-        return False
+    if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE:
+        if heading_prior and not clearly_better(obj[:, :2], cuboid.yaw, fitted.yaw, TURN_MARGIN):
+            return False
+        if not heading_prior and clearly_better(obj[:, :2], fitted.yaw, cuboid.yaw, KEEP_MARGIN):
+            return False
     local = cuboid.world_to_box(obj)
     eye = cuboid.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], cuboid.center[2]]]))[0]
     half = np.asarray(cuboid.size) / 2.0
@@ -148,6 +154,7 @@ def fit_box(
     occlusion: Occlusion | None = None,
     size_classes: Sequence[Sequence[float]] = (),
     extra_points: np.ndarray | None = None,
+    scene_yaw: float | None = None,
 ) -> FitOutcome:
     """Fit one box to the object it covers (`fit_partial`), against ``points`` that exclude its
     neighbours' points; ``shrink`` False only turns it (auto-rotate: centre and size kept).
@@ -158,8 +165,13 @@ def fit_box(
     ``extra_points``: more points (K, 3) of the object from its track's other sweeps, in this frame: used
     only when this sweep's ``points`` alone give a usable fit (they sharpen a fit, never make one); the
     fit then goes by all of them, and whether the box already fits is judged on all of them too.
+    ``scene_yaw``: a heading the scene gives a box with weak evidence of its own (`scene_heading`),
+    used as the L-shape's reference when no ``heading_hint`` is given.
     """
     ground = checked_ground(cuboid, points, ground)  # the points the fit goes by stand on the same ground
+    from_scene = heading_hint is None and scene_yaw is not None and rotate
+    if from_scene:
+        heading_hint = scene_yaw
     settings = (ground, prior_size, heading_hint, sensor_xy, min_points, rotate, hint_window, size_classes)
     partial = fit_partial(cuboid, points, *settings)
     if not partial.usable:
@@ -175,7 +187,9 @@ def fit_box(
         reason = "the fit would run into a neighbouring box"
         return FitOutcome(cuboid, False, partial.points, reason, partial.confidence)
     obj = object_points(cuboid, points, ground, eps=partial.cell)  # the points the fit went by
-    if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion):
+    # the scene's heading stands against the box's only where the points did not turn the fit from it
+    doubt = from_scene and abs(wrap_angle(fitted.yaw - scene_yaw)) <= HEADING_TOLERANCE  # type: ignore[operator]
+    if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion, doubt):
         return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence)
     return FitOutcome(cuboid, False, partial.points, "", partial.confidence)
 
@@ -203,6 +217,9 @@ def fit_frame(
     ``extra_points``: per box, more points (K, 3) of its object in this frame's coordinates, or None: the
     track's neighbouring sweeps (`annotator.core.cuboids.track_sweeps.track_points`); those inside
     another box of this frame do not count. The ground and the occlusions stay this frame's.
+    A box with weak evidence of its own is then fitted again around the heading of the nearest
+    confidently fitted parallel vehicle (`annotator.core.cuboids.scene_heading`), unless a track's
+    motion gives its heading; a usable first fit is not traded for a refused one.
     """
     pts = np.asarray(points)[:, :3]
     model = ground if ground is not None else estimate_ground(pts)
@@ -212,21 +229,19 @@ def fit_frame(
     holders = np.zeros(len(pts), dtype=np.int32)  # how many boxes hold each point
     for found in inside:
         holders[found] += 1
-    report = FitReport()
-    for index_of_box, cuboid in enumerate(cuboids):
-        near = cuboid.grown(GATHER_MARGIN)
-        around = index.indices_inside(near)
+
+    def fit_one(position: int, scene_yaw: float | None = None) -> FitOutcome:
+        cuboid = cuboids[position]
+        around = index.indices_inside(cuboid.grown(GATHER_MARGIN))
         own = np.zeros(len(pts), dtype=bool)
-        own[inside[index_of_box]] = True
+        own[inside[position]] = True
         mine = around[holders[around] - own[around] == 0]  # in no other box
-        neighbours = [c for j, c in enumerate(cuboids) if j != index_of_box]
-        prior = None if priors is None else priors[index_of_box]
-        hint = None if headings is None else headings[index_of_box]
-        window = None if hint_windows is None else hint_windows[index_of_box]
-        extra = None if extra_points is None else extra_points[index_of_box]
-        if extra is not None and not wants_sweeps(len(inside[index_of_box]), prior or cuboid.size):
+        neighbours = [c for j, c in enumerate(cuboids) if j != position]
+        prior = None if priors is None else priors[position]
+        extra = None if extra_points is None else extra_points[position]
+        if extra is not None and not wants_sweeps(len(inside[position]), prior or cuboid.size):
             extra = None  # enough points in this sweep, or an object without a shape to sharpen
-        outcome = fit_box(
+        return fit_box(
             cuboid,
             pts[mine],
             model,
@@ -235,14 +250,27 @@ def fit_frame(
             min_points,
             True,
             prior,
-            hint,
+            None if headings is None else headings[position],
             sensor_xy,
-            window,
+            None if hint_windows is None else hint_windows[position],
             occlusion,
             size_classes,
             None if extra is None else points_outside(extra, neighbours),
+            scene_yaw,
         )
-        report.outcomes.append(outcome)
+
+    report = FitReport([fit_one(position) for position in range(len(cuboids))])
+    placed = [Placed(o.cuboid, 0 if o.reason else o.points) for o in report.outcomes]
+    for position, outcome in enumerate(report.outcomes):
+        if headings is not None and headings[position] is not None:
+            continue  # a travelling track's motion gives the heading
+        others = placed[:position] + placed[position + 1 :]
+        yaw = scene_heading(cuboids[position], outcome.points, others)
+        if yaw is None:
+            continue
+        again = fit_one(position, yaw)
+        if outcome.reason or not again.reason:  # a usable fit is not traded for a refusal
+            report.outcomes[position] = again
     return report
 
 
