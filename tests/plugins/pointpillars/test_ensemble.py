@@ -119,3 +119,20 @@ def test_fitting_drops_heads_that_belonged_to_the_old_backbone(trained, scenes):
     for _ in loaded.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
         pass
     assert loaded.heads == [] and loaded.ensemble_size == 1
+
+
+def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_path, capsys):
+    from annotator.cli import main
+
+    assert main(["train-ensemble", "--weights", str(tmp_path / "nope.pt")]) == 1
+    assert (
+        capsys.readouterr().err.strip() == f"annotator: error: {tmp_path / 'nope.pt'}: no such weights file"
+    )
+    (tmp_path / "w.pt").write_bytes(b"not torch")
+    assert main(["train-ensemble", "--weights", str(tmp_path / "w.pt"), "--heads", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "annotator: error: --heads must be at least 1"
+    assert main(["train-ensemble", "--weights", str(tmp_path / "w.pt"), "--cache", str(tmp_path / "c")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("annotator: error: ") and "cannot read weights" in err and len(err.splitlines()) == 1
+    )
