@@ -136,3 +136,31 @@ def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_
     assert (
         err.startswith("annotator: error: ") and "cannot read weights" in err and len(err.splitlines()) == 1
     )
+
+
+def test_score_in_a_child_process_stores_the_ood_score_calibration_and_embeddings(
+    trained, scenes, scene, tmp_path
+):
+    from annotator.cli import main
+    from annotator.core.edits import AddFrames
+    from annotator.core.model.records import Frame
+    from annotator.io.workspace import Workspace
+    from annotator.ml.uncertainty.scoring import uncertainty_of
+    from plugins.pointpillars.ensemble import frame_embedding, write_extras
+
+    detector, path = trained
+    states, samples = _heads(detector, scenes, 2)
+    index = OodIndex.build(np.array([frame_embedding(s.features[None].float()) for s in samples]))
+    maps = {"uncertainty": {"kind": "isotonic", "x": [0.0, 1.0], "y": [0.2, 0.8]}}
+    write_extras(path, states, index, {"calibration": {"maps": maps}})
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        scene(0)[0].tofile(root / "000000.bin")
+        workspace.push(AddFrames([Frame(0, "000000", 0, cloud="000000.bin")]))
+    args = ["score", str(root), "--plugin", "pointpillars", "--mode", "ensemble", "--passes", "3", "--weights",
+            str(path), "--min-score", "0", "-p", "score_threshold=0.0", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    with Workspace.open(root) as workspace:
+        records = [uncertainty_of(a) for a in workspace.project.annotations.values()]
+    assert records and all(r["frame_ood"] >= 0 and len(r["embedding"]) == 16 for r in records)
+    assert all(r["p_wrong"] == pytest.approx(0.2 + 0.6 * r["uncertainty"], abs=1e-5) for r in records)
