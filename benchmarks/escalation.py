@@ -83,9 +83,11 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
     outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel())
     for line in sweep_table(outcomes, args.threshold):
         print(f"  {line}")
-    no_ood = sweep(frames, [args.threshold], float("inf"), EffortModel())[0]
-    print(f"  without OOD whole-frame review at {args.threshold:g}: reviewed {no_ood.reviewed_share:.1%}, "
-          f"residual {no_ood.residual_rate:.1%}")  # fmt: skip
+    if len(oods) and (oods >= args.ood_threshold).any():
+        print("  the same without whole-frame review of out-of-distribution frames (uncertainty alone):")
+        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel()),
+                                args.threshold):  # fmt: skip
+            print(f"  {line}")
 
 
 def main() -> None:
