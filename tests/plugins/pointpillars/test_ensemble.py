@@ -116,9 +116,13 @@ def test_fitting_drops_heads_that_belonged_to_the_old_backbone(trained, scenes):
     loaded = PointPillarsDetector()
     loaded.load(str(path))
     assert loaded.ensemble_size == 2
+    backbone = loaded.members[0]
     for _ in loaded.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
         pass
     assert loaded.heads == [] and loaded.ensemble_size == 1
+    assert (
+        loaded.members[0] is backbone
+    )  # fine-tuned, not started afresh because the heads counted as members
 
 
 def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_path, capsys):
