@@ -325,3 +325,24 @@ def test_escalation_accepts_confident_boxes_reviews_ood_frames_whole_and_plots_t
         assert "at 1.00" in queue.escalation_plot.summary()
     finally:
         window.close()
+
+
+def test_the_diverse_box_walks_a_different_box_before_a_near_copy(scoring_window, qtbot) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Provenance, Source
+
+    window = scoring_window
+    frame = window.document.frame_id
+    scored = [(0.9, [0.0, 0.0]), (0.85, [0.0, 0.1]), (0.6, [4.0, 4.0])]
+    window.document.push(AddAnnotations([
+        Annotation(0, frame, "Car", cuboid=Cuboid((10.0 * k, 0, 0), (4, 2, 1.5)), review=Review.UNREVIEWED,
+                   provenance=Provenance(Source.MODEL, "pointpillars", "m1", 0.5),
+                   attributes={"uncertainty": {"uncertainty": u, "embedding": e}})
+        for k, (u, e) in enumerate(scored)
+    ]))  # fmt: skip
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: len(queue.order) == 3, timeout=5_000)
+    assert [i["uncertainty"] for i in queue.order] == [0.9, 0.85, 0.6]
+    queue.diverse_box.setChecked(True)
+    assert [i["uncertainty"] for i in queue.order] == [0.9, 0.6, 0.85]
