@@ -2,15 +2,15 @@
 accepting the confident ones unreviewed cost in residual errors?
 
 Run: python benchmarks/escalation.py [--data argoverse,generated] [--frames 0-29] [--mode ensemble]
-                                     [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.5]
+                                     [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
 (`annotator.ml.uncertainty.escalation_frames`, the code of ``simulate --strategy escalate``). Per data set:
 
-- AUROC of the combined uncertainty (and of 1 - the calibrated P(wrong)... the same ranking) against the
-  detector's own score alone (first pass; 0 where it missed the object) for finding wrong proposals
-  (no ground-truth box of the class at BEV IoU >= 0.5);
+- AUROC of the combined uncertainty (the calibrated P(wrong) is a monotonic map of it: the same ranking)
+  against the detector's own score alone (first pass; 0 where it missed the object) for finding wrong
+  proposals (no ground-truth box of the class at BEV IoU >= 0.5);
 - the OOD score of the frames (median, range) and how many the rule reviews whole;
 - the escalation sweep: reviewed share, wrong boxes accepted unreviewed, objects missed in unreviewed
   frames, residual error rate per object, edits and effort against drawing every box.
@@ -38,7 +38,13 @@ from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
-from annotator.ml.uncertainty.escalation import SWEEP, EscalationFrame, sweep, sweep_table
+from annotator.ml.uncertainty.escalation import (
+    DEFAULT_OOD_THRESHOLD,
+    SWEEP,
+    EscalationFrame,
+    sweep,
+    sweep_table,
+)
 from annotator.ml.uncertainty.escalation_frames import escalation_frame
 from annotator.ml.uncertainty.evaluation import auroc
 
@@ -77,9 +83,11 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
     outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel())
     for line in sweep_table(outcomes, args.threshold):
         print(f"  {line}")
-    no_ood = sweep(frames, [args.threshold], float("inf"), EffortModel())[0]
-    print(f"  without OOD whole-frame review at {args.threshold:g}: reviewed {no_ood.reviewed_share:.1%}, "
-          f"residual {no_ood.residual_rate:.1%}")  # fmt: skip
+    if len(oods) and (oods >= args.ood_threshold).any():
+        print("  the same without whole-frame review of out-of-distribution frames (uncertainty alone):")
+        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel()),
+                                args.threshold):  # fmt: skip
+            print(f"  {line}")
 
 
 def main() -> None:
@@ -96,7 +104,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--ood-threshold", type=float, default=1.5)
+    parser.add_argument("--ood-threshold", type=float, default=DEFAULT_OOD_THRESHOLD)
     parser.add_argument("--min-score", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()

@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--frames", type=int, default=32, metavar="N", help="generated training frames (32)")
     parser.add_argument("--calibration-frames", type=int, default=16, metavar="N",
                         help="held-apart generated frames for calibration (16)")  # fmt: skip
-    parser.add_argument("--epochs", type=int, default=3, metavar="E", help="passes per head (3)")
+    parser.add_argument("--epochs", type=int, default=6, metavar="E", help="passes per head (6)")
+    parser.add_argument("--learning-rate", type=float, default=0.004, metavar="LR",
+                        help="peak learning rate of each head (0.004)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=7, metavar="S", help="seed of the frames and heads (7)")
     parser.add_argument(
         "--cache",
@@ -67,9 +69,11 @@ def run_train_ensemble(args: argparse.Namespace) -> int:
     for name, low in (("heads", 1), ("frames", 2), ("calibration_frames", 2), ("epochs", 1), ("threads", 0)):
         if getattr(args, name) < low:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be at least {low}")
+    if not 0.0 < args.learning_rate <= 1.0:
+        raise AnnotatorError("--learning-rate must be in (0, 1]")
     options = EnsembleOptions(
         heads=args.heads, frames=args.frames, calibration_frames=args.calibration_frames, epochs=args.epochs,
-        seed=args.seed, cache=str(args.cache.absolute()) if args.cache else "", threads=args.threads,
+        learning_rate=args.learning_rate, seed=args.seed, cache=str(args.cache.absolute()) if args.cache else "", threads=args.threads,
     )  # fmt: skip
 
     def log(line: str) -> None:

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the simulate sub-command."""
     from annotator.ml.finetune.simulate import STRATEGIES
+    from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, DEFAULT_THRESHOLD
 
     parser = subparsers.add_parser(
         "simulate",
@@ -79,16 +80,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     escalate.add_argument(
         "--threshold",
         type=float,
-        default=0.5,
+        default=DEFAULT_THRESHOLD,
         metavar="U",
-        help="accept proposals with uncertainty below U unreviewed (0.5)",
+        help=f"accept proposals with uncertainty below U unreviewed ({DEFAULT_THRESHOLD:g})",
     )
     escalate.add_argument(
         "--ood-threshold",
         type=float,
-        default=1.5,
+        default=DEFAULT_OOD_THRESHOLD,
         metavar="D",
-        help="review frames whose OOD score is >= D whole (1.5)",
+        help=f"review frames whose OOD score is >= D whole ({DEFAULT_OOD_THRESHOLD:g})",
     )
     escalate.add_argument(
         "--mode",

@@ -85,6 +85,11 @@ class PluginProcess:
         groups = self._call("sample", inputs, params, mode, passes)
         return {camera: checked_detections(samples, self.manifest) for camera, samples in groups.items()}
 
+    def extras(self, inputs: FrameInput, params: dict[str, Any], boxes: np.ndarray) -> dict[str, Any]:
+        """The plugin's measures beyond its samples for a frame's aggregated boxes
+        (`annotator.ml.uncertainty.scoring.model_extras`)."""
+        return self._call("extras", inputs, params, boxes)
+
     def _call(self, operation: str, *args: Any) -> Any:
         conn = self._ensure_started()
         try:
@@ -164,6 +169,7 @@ def _serve(conn: Connection, entry: PluginEntry, weights: str | None) -> None:
     """The child: load the plugin once, then answer requests until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the host's to handle
     from annotator.ml.uncertainty.sampling import sample_frame
+    from annotator.ml.uncertainty.scoring import model_extras
 
     plugin_id = entry.id
     try:
@@ -182,7 +188,12 @@ def _serve(conn: Connection, entry: PluginEntry, weights: str | None) -> None:
         except (EOFError, OSError):
             return
         try:
-            result = model.predict(*args) if operation == "predict" else sample_frame(model, manifest, *args)
+            if operation == "predict":
+                result = model.predict(*args)
+            elif operation == "extras":
+                result = model_extras(model, *args)
+            else:
+                result = sample_frame(model, manifest, *args)
             answer: tuple[str, Any] = ("ok", (str(getattr(model, "version", "")), result))
         except BaseException as error:
             answer = ("error", _describe(plugin_id, error, f"frame {args[0].name}"))

@@ -58,12 +58,12 @@ class EnsembleOptions:
     heads: int = 4
     frames: int = 32
     calibration_frames: int = 16
-    epochs: int = 3
+    epochs: int = 6
     #: Heads train on random windows of this many output rows (along x) of the frozen features.
     crop_rows: int = 80
     augmented_copies: int = 1
     seed: int = 7
-    learning_rate: float = 0.002
+    learning_rate: float = 0.004
     batch_size: int = 4
     sensors: tuple[str, ...] = DEFAULT_SENSORS
     cache: str = ""

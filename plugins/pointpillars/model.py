@@ -297,7 +297,7 @@ class PointPillarsDetector:
             raise PluginError("pointpillars: no labelled frame with points to train on")
         size, seed = values["ensemble_size"], values["seed"]
         previous = [_copy(net.state_dict()) for net in self.members], self.members, self.trained
-        if values["from_scratch"] or not self.trained or size != self.ensemble_size:
+        if values["from_scratch"] or not self.trained or size != len(self.members):
             self.members = [self._fresh(seed + k) for k in range(size)]
         schedules = [
             Schedule(

@@ -87,3 +87,26 @@ def test_a_mode_the_plugin_lacks_or_too_few_passes_is_a_clear_error(
     assert "--passes must be at least 2" in capsys.readouterr().err
     with Workspace.open(project) as workspace:
         assert not workspace.project.annotations
+
+
+def test_queue_diverse_puts_a_different_box_before_a_near_copy(tmp_path: Path, capsys) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Provenance, Source
+
+    root = tmp_path / "scored"
+    with Workspace.create(root) as workspace:
+        frame = workspace.push(AddFrames([Frame(0, "000000", 0)])).ids[0]
+        scored = [(0.9, [0.0, 0.0]), (0.85, [0.0, 0.1]), (0.5, [4.0, 4.0])]
+        workspace.push(AddAnnotations([
+            Annotation(0, frame, "Car", cuboid=Cuboid((10.0 * k, 0, 0), (4, 2, 1.5)), review=Review.UNREVIEWED,
+                       provenance=Provenance(Source.MODEL, "pointpillars", "m1", 0.5),
+                       attributes={"uncertainty": {"uncertainty": u, "embedding": e}})
+            for k, (u, e) in enumerate(scored)
+        ]))  # fmt: skip
+    assert main(["queue", str(root), "--json"]) == 0
+    plain = [item["uncertainty"] for item in json.loads(capsys.readouterr().out)]
+    assert main(["queue", str(root), "--json", "--diverse", "1"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert plain == [0.9, 0.85, 0.5] and [item["uncertainty"] for item in items] == [0.9, 0.5, 0.85]
+    assert all("embedding" not in item for item in items)

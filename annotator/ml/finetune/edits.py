@@ -126,6 +126,27 @@ class EffortModel:
         return asdict(self)
 
 
+def matched_pairs(
+    proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]
+) -> list[tuple[int, int]]:
+    """(proposal, truth) index pairs matched greedily, best BEV IoU first, at IoU >= `MATCH_IOU`."""
+    pairs = sorted(
+        ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    matched = []
+    for iou, i, j in pairs:
+        if iou < MATCH_IOU:
+            break
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            matched.append((i, j))
+    return matched
+
+
 def count_edits(
     proposals: Sequence[tuple[str, Cuboid]],
     truths: Sequence[tuple[str, Cuboid]],
@@ -135,25 +156,15 @@ def count_edits(
     """Edits from ``proposals`` (class, cuboid) to ``truths``; see the module docstring."""
     tolerance = tolerance or Tolerance()
     counts = EditCounts()
-    pairs = sorted(
-        ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
-        key=lambda item: (-item[0], item[1], item[2]),
-    )
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    for iou, i, j in pairs:
-        if iou < MATCH_IOU:
-            break
-        if i in used_p or j in used_t:
-            continue
-        used_p.add(i)
-        used_t.add(j)
+    matched = matched_pairs(proposals, truths)
+    used_p = {i for i, _ in matched}
+    for i, j in matched:
         (p_class, p_box), (t_class, t_box) = proposals[i], truths[j]
         if p_class == t_class and tolerance.accepts(p_box, t_box):
             counts.accepted += 1
         else:
             counts.adjusted += 1
-    counts.added = len(truths) - len(used_t)
+    counts.added = len(truths) - len(matched)
     for i, (_, box) in enumerate(proposals):
         if i not in used_p and not any(bev_iou(box, c) >= DONT_CARE_IOU for c in ignore):
             counts.deleted += 1

@@ -128,19 +128,22 @@ def score_frame(
     return found
 
 
-def add_model_measures(
-    model: Any, inputs: FrameInput, values: dict[str, Any], found: list[AggregatedBox]
-) -> None:
-    """Measures a plugin offers beyond its samples, added to each box's: the frame's OOD score
-    (``frame_ood``, optional method ``frame_ood(frame, params)``), calibrated probabilities (``p_wrong``
-    from the uncertainty, ``p_right`` from the score; attribute ``calibration``: maps by name) and a
-    latent embedding of each box (``embedding``, optional ``box_embeddings(frame, boxes, params)``)."""
-    if not found:
-        return
-    ood = model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None
-    maps = getattr(model, "calibration", None) or {}
+def model_extras(model: Any, inputs: FrameInput, values: dict[str, Any], boxes: np.ndarray) -> dict[str, Any]:
+    """What a plugin offers beyond its samples, for the aggregated ``boxes`` of a frame: the frame's OOD
+    score (optional method ``frame_ood(frame, params)``), calibration maps by name (attribute
+    ``calibration``) and each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``)."""
     embed = getattr(model, "box_embeddings", None)
-    embeddings = embed(inputs, np.array([b.box for b in found]), values) if embed is not None else None
+    return {
+        "ood": model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None,
+        "maps": dict(getattr(model, "calibration", None) or {}),
+        "embeddings": embed(inputs, boxes, values) if embed is not None and len(boxes) else None,
+    }
+
+
+def apply_extras(found: list[AggregatedBox], extras: dict[str, Any]) -> None:
+    """Add `model_extras` to each box's measures: ``frame_ood``, ``p_wrong`` (calibrated from the
+    uncertainty), ``p_right`` (from the score) and the ``embedding``."""
+    ood, maps, embeddings = extras.get("ood"), extras.get("maps") or {}, extras.get("embeddings")
     for k, box in enumerate(found):
         if ood is not None:
             box.measures[OOD_KEY] = float(ood)
@@ -148,8 +151,16 @@ def add_model_measures(
             box.measures["p_wrong"] = float(maps["uncertainty"](box.uncertainty))
         if "score" in maps:
             box.measures["p_right"] = float(maps["score"](box.score))
-        if embeddings is not None:
+        if embeddings is not None and k < len(embeddings):
             box.embedding = [round(float(v), 4) for v in embeddings[k]]
+
+
+def add_model_measures(
+    model: Any, inputs: FrameInput, values: dict[str, Any], found: list[AggregatedBox]
+) -> None:
+    """`model_extras` of an in-process model applied to ``found`` (nothing to do without boxes)."""
+    if found:
+        apply_extras(found, model_extras(model, inputs, values, np.array([b.box for b in found])))
 
 
 def score_frames(
@@ -210,7 +221,10 @@ def score_frames(
             return score_frame(workspace.project, model, manifest, frame, values, mode, passes, iou_threshold)
         inputs = frame_input(workspace.project, frame, manifest.task)
         groups = child.sample(inputs, values, mode, passes)
-        return [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+        found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
+        if found:
+            apply_extras(found, child.extras(inputs, values, np.array([b.box for b in found])))
+        return found
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:
         store_version(frame, model.version, found)

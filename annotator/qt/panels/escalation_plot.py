@@ -62,6 +62,13 @@ class EscalationPlot(QWidget):
             f"({o.wrong_accepted} wrong accepted, {o.missed} missed){effort}"
         )
 
+    def title(self) -> str:
+        """The plot's short title: the outcome at the current threshold."""
+        o = self.at_threshold()
+        if o is None:
+            return ""
+        return f"escalation at {o.threshold:.2f}: {o.reviewed_share:.0%} reviewed, residual {o.residual_rate:.1%}"
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Both curves over the thresholds."""
         if not self.outcomes:
@@ -73,7 +80,7 @@ class EscalationPlot(QWidget):
             rect = QRectF(
                 MARGIN, 18.0, max(self.width() - 1.5 * MARGIN, 10.0), max(self.height() - 18.0 - MARGIN, 10.0)
             )
-            draw_axes(painter, rect, "escalation: " + self.summary().partition(": ")[2], "threshold")
+            draw_axes(painter, rect, self.title(), "threshold")
             series = {
                 "reviewed": (BAR_COLOR, [o.reviewed_share for o in self.outcomes]),
                 "residual errors": (QColor(*FLAG_COLOR), [min(o.residual_rate, 1.0) for o in self.outcomes]),

@@ -116,6 +116,55 @@ def test_fitting_drops_heads_that_belonged_to_the_old_backbone(trained, scenes):
     loaded = PointPillarsDetector()
     loaded.load(str(path))
     assert loaded.ensemble_size == 2
+    backbone = loaded.members[0]
     for _ in loaded.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
         pass
     assert loaded.heads == [] and loaded.ensemble_size == 1
+    assert (
+        loaded.members[0] is backbone
+    )  # fine-tuned, not started afresh because the heads counted as members
+
+
+def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_path, capsys):
+    from annotator.cli import main
+
+    assert main(["train-ensemble", "--weights", str(tmp_path / "nope.pt")]) == 1
+    assert (
+        capsys.readouterr().err.strip() == f"annotator: error: {tmp_path / 'nope.pt'}: no such weights file"
+    )
+    (tmp_path / "w.pt").write_bytes(b"not torch")
+    assert main(["train-ensemble", "--weights", str(tmp_path / "w.pt"), "--heads", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "annotator: error: --heads must be at least 1"
+    assert main(["train-ensemble", "--weights", str(tmp_path / "w.pt"), "--cache", str(tmp_path / "c")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("annotator: error: ") and "cannot read weights" in err and len(err.splitlines()) == 1
+    )
+
+
+def test_score_in_a_child_process_stores_the_ood_score_calibration_and_embeddings(
+    trained, scenes, scene, tmp_path
+):
+    from annotator.cli import main
+    from annotator.core.edits import AddFrames
+    from annotator.core.model.records import Frame
+    from annotator.io.workspace import Workspace
+    from annotator.ml.uncertainty.scoring import uncertainty_of
+    from plugins.pointpillars.ensemble import frame_embedding, write_extras
+
+    detector, path = trained
+    states, samples = _heads(detector, scenes, 2)
+    index = OodIndex.build(np.array([frame_embedding(s.features[None].float()) for s in samples]))
+    maps = {"uncertainty": {"kind": "isotonic", "x": [0.0, 1.0], "y": [0.2, 0.8]}}
+    write_extras(path, states, index, {"calibration": {"maps": maps}})
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        scene(0)[0].tofile(root / "000000.bin")
+        workspace.push(AddFrames([Frame(0, "000000", 0, cloud="000000.bin")]))
+    args = ["score", str(root), "--plugin", "pointpillars", "--mode", "ensemble", "--passes", "3", "--weights",
+            str(path), "--min-score", "0", "-p", "score_threshold=0.0", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    with Workspace.open(root) as workspace:
+        records = [uncertainty_of(a) for a in workspace.project.annotations.values()]
+    assert records and all(r["frame_ood"] >= 0 and len(r["embedding"]) == 16 for r in records)
+    assert all(r["p_wrong"] == pytest.approx(0.2 + 0.6 * r["uncertainty"], abs=1e-5) for r in records)

@@ -261,22 +261,28 @@ def test_score_dialog_offers_only_the_modes_a_plugin_supports(qtbot) -> None:
     assert dialog.result() != QDialog.DialogCode.Accepted
 
 
-def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
-    qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
-) -> None:
+def _window_with_far_car(qtbot, settings, project: Path, tmp_path: Path, monkeypatch) -> tuple:
+    """The window on ``project`` with reference labels (one car far from every box in each frame) and the
+    centroid example as a drop-in; the window and the frame names."""
     from annotator.core.cuboids.cuboid import Cuboid
     from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
     from annotator.io.workspace import Workspace
 
-    with Workspace.open(unlabelled_street) as workspace:
+    with Workspace.open(project) as workspace:
         names = [f.name for f in workspace.project.frames_in_order()]
     far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
-    write_reference_labels(unlabelled_street / REFERENCE_FILE, {name: [far_car] for name in names})
+    write_reference_labels(project / REFERENCE_FILE, {name: [far_car] for name in names})
     folder = tmp_path / "plugins"
     shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
     monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    window = show_window(qtbot, settings, unlabelled_street)
+    return show_window(qtbot, settings, project), names
+
+
+def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
+    qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
+) -> None:
+    window, _names = _window_with_far_car(qtbot, settings, unlabelled_street, tmp_path, monkeypatch)
     try:
         plot = window.review_queue.plot
         assert not plot.curves  # nothing scored yet
@@ -292,19 +298,7 @@ def test_the_plot_measures_caught_errors_against_the_projects_reference_labels(
 def test_escalation_accepts_confident_boxes_reviews_ood_frames_whole_and_plots_the_sweep(
     qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from annotator.core.cuboids.cuboid import Cuboid
-    from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
-    from annotator.io.workspace import Workspace
-
-    with Workspace.open(unlabelled_street) as workspace:
-        names = [f.name for f in workspace.project.frames_in_order()]
-    far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
-    write_reference_labels(unlabelled_street / REFERENCE_FILE, {name: [far_car] for name in names})
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    window = show_window(qtbot, settings, unlabelled_street)
+    window, names = _window_with_far_car(qtbot, settings, unlabelled_street, tmp_path, monkeypatch)
     try:
         model = window.scoring.registry.load(PLUGIN)
         # the first frame lies far from the training data, the others near it
@@ -331,3 +325,24 @@ def test_escalation_accepts_confident_boxes_reviews_ood_frames_whole_and_plots_t
         assert "at 1.00" in queue.escalation_plot.summary()
     finally:
         window.close()
+
+
+def test_the_diverse_box_walks_a_different_box_before_a_near_copy(scoring_window, qtbot) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Provenance, Source
+
+    window = scoring_window
+    frame = window.document.frame_id
+    scored = [(0.9, [0.0, 0.0]), (0.85, [0.0, 0.1]), (0.6, [4.0, 4.0])]
+    window.document.push(AddAnnotations([
+        Annotation(0, frame, "Car", cuboid=Cuboid((10.0 * k, 0, 0), (4, 2, 1.5)), review=Review.UNREVIEWED,
+                   provenance=Provenance(Source.MODEL, "pointpillars", "m1", 0.5),
+                   attributes={"uncertainty": {"uncertainty": u, "embedding": e}})
+        for k, (u, e) in enumerate(scored)
+    ]))  # fmt: skip
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: len(queue.order) == 3, timeout=5_000)
+    assert [i["uncertainty"] for i in queue.order] == [0.9, 0.85, 0.6]
+    queue.diverse_box.setChecked(True)
+    assert [i["uncertainty"] for i in queue.order] == [0.9, 0.6, 0.85]
