@@ -1,16 +1,18 @@
 """3D inference speed and quality side by side: fp32, each fast variant, and the Paddle port, on CPU.
 
 Run: nice python benchmarks/inference_speed.py [--data generated,kitti,argoverse] [--generated 4]
-                                              [--every 1] [--threads 2] [--repeats 1] [--score-threshold 0.3]
+                                              [--every 1] [--threads 1] [--repeats 1] [--score-threshold 0.3]
 
 Variants (each with its shipped weights): ``pointpillars`` in fp32, int8 (dynamic: the encoder's linear
 layer) and int8-static (the whole network, `plugins.pointpillars.fast`; its calibration is timed apart),
-and ``paddle-det3d`` (the same weights converted) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
+``paddle-det3d`` (the same weights converted) in fp32, and the pruned weights of ``python -m
+plugins.pointpillars.prune`` (``--pruned FILE``, when present) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
 the GPU is added. Data: generated frames the base model never saw (seed 9000, objects with >= 10 points
 within 50 m), the KITTI frame (objects in the camera's view within 40 m, detections likewise), the
 Argoverse sweeps 0-29 (development) and 30-49 (held out) with real_assist's labels, every ``--every``-th
-sweep. Per variant and data set: frames/s (1 / median seconds per frame after a warm-up frame, CPU threads
-as ``--threads``), recall and precision at bird's-eye-view IoU 0.5 (classes agree; "any" ignores them) at
+sweep. Per variant and data set: frames/s by the process's CPU time (1 / median CPU seconds per frame after
+a warm-up frame; with the default one thread this does not depend on what else loads the machine) and by
+the wall clock (``--threads`` CPU threads), recall and precision at bird's-eye-view IoU 0.5 (classes agree; "any" ignores them) at
 ``--score-threshold``, and the share of fp32 detections a variant reproduces (same class, IoU >= 0.7).
 """
 
@@ -44,6 +46,7 @@ VARIANTS = (
     ("pointpillars", "int8-static"),
     ("paddle-det3d", "fp32"),
 )
+PRUNED = "pointpillars pruned"
 KITTI_RANGE, GENERATED_SEED, GENERATED_RANGE = 40.0, 9000, 50.0
 
 
@@ -52,6 +55,7 @@ class Result:
     """One variant on one data set."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     counts: dict[str, ClassCounts] = field(default_factory=dict)
     kept: list[float] = field(default_factory=list)
     detections: list = field(default_factory=list)
@@ -142,12 +146,14 @@ def run(model, params: dict, samples: list, classes: list[str], repeats: int) ->
     model.predict(FrameInput(samples[0].name, samples[0].points), params)
     for sample in samples:
         frame = FrameInput(sample.name, sample.points)
-        times = []
+        times, cpu = [], []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             detections = model.predict(frame, params)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         result.seconds.append(statistics.median(times))
+        result.cpu.append(statistics.median(cpu))
         found = found_boxes(detections, sample)
         result.detections.append(found)
         for name, counts in evaluate_frame(sample.truths, found, classes, 0.5).items():
@@ -165,8 +171,14 @@ def main() -> None:
     parser.add_argument("--data", default="generated,kitti,argoverse")
     parser.add_argument("--generated", type=int, default=4)
     parser.add_argument("--every", type=int, default=1, help="every n-th Argoverse sweep")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--pruned",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights/pruned.pt",
+        help="pruned pointpillars weights to measure as one more variant (when the file exists)",
+    )
     parser.add_argument("--score-threshold", type=float, default=0.3)
     args = parser.parse_args()
 
@@ -174,15 +186,22 @@ def main() -> None:
 
     registry = PluginRegistry.discover([])
     models = {plugin: load(registry, plugin) for plugin in {p for p, _ in VARIANTS}}
+    if args.pruned.is_file():  # the pruned weights (python -m plugins.pointpillars.prune), another instance
+        model, manifest = models["pointpillars"]
+        models[PRUNED] = (type(model)(), manifest)
+        models[PRUNED][0].load(str(args.pruned))
     classes = list(models["pointpillars"][1].classes)
     sets = data_sets(set(args.data.split(",")), classes, args.generated, args.every)
     gpu = torch.cuda.is_available()
-    chosen = [v for v in variants(gpu) if v[0] in models]
-    print(f"CPU threads {args.threads}, score >= {args.score_threshold}, BEV IoU 0.5; GPU: {gpu}")
+    chosen = [v for v in (*variants(gpu), (PRUNED, "fp32")) if v[0] in models]
     print(
-        "| data | variant | frames/s | speed-up | recall any | precision any | recall Car | fp32 boxes kept |"
+        f"CPU threads {args.threads} (fp16-gpu: the GPU), score >= {args.score_threshold}, BEV IoU 0.5; GPU: {gpu}"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| data | variant | frames/s (CPU time) | speed-up | frames/s (wall) | recall any | precision any "
+        "| recall Car | fp32 boxes kept |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for title, samples in sets.items():
         if not samples:
             continue
@@ -196,15 +215,16 @@ def main() -> None:
             model.predict(FrameInput("warm", samples[0].points), params)  # builds a quantised copy once
             build = time.perf_counter() - start
             result = run(model, params, samples, classes, args.repeats)
-            rate = 1.0 / statistics.median(result.seconds)
+            rate, wall = 1.0 / statistics.median(result.cpu), 1.0 / statistics.median(result.seconds)
             if reference is None:
-                reference, base_rate = result, rate
+                reference, base_rate, base_wall = result, rate, wall
             kept = statistics.mean(agreement(r, o) for r, o in zip(reference.detections, result.detections))
             counts = result.counts
             car = counts.get("Car", ClassCounts())
             note = f" (first call {build:.1f} s)" if precision == "int8-static" else ""
             print(
                 f"| {title} | {plugin} {precision}{note} | {rate:.2f} | {rate / base_rate:.2f}x | "
+                f"{wall:.2f} ({wall / base_wall:.2f}x) | "
                 f"{counts['any'].recall:.2f} | {counts['any'].precision:.2f} | {car.recall:.2f} | {kept:.2f} |"
             )
             sys.stdout.flush()
