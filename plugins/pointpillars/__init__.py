@@ -41,10 +41,11 @@ MANIFEST = {
          "help": "fit starts from fresh weights instead of fine-tuning the current ones"},
         {"name": "seed", "type": "int", "default": 0, "minimum": 0, "maximum": 2**31 - 1,
          "help": "random seed of initialisation, shuffling and augmentation (member k uses seed + k)"},
-        {"name": "precision", "type": "choice", "default": "fp32", "choices": ["fp32", "bf16", "fp16", "int8", "int8-static"],
+        {"name": "precision", "type": "choice", "default": "fp32", "choices": ["fp32", "bf16", "fp16", "int8", "int8-static", "fp16-gpu"],
          "help": "inference arithmetic on CPU: fp32; bf16 or fp16 autocast (convolutions in half precision); "
          "int8 dynamic quantisation (the pillar encoder's linear layer; convolutions stay fp32); int8-static: "
-         "the whole network in int8, calibrated once per model version on generated frames (faster)"},
+         "the whole network in int8, calibrated once per model version on generated frames (faster); fp16-gpu: "
+         "backbone and head in fp16 on a CUDA GPU (refused without one)"},
         {"name": "x_extent", "type": "float", "default": 0.0, "minimum": 0.0, "maximum": 204.8,
          "help": "the grid reaches this far ahead of and behind the sensor (m, whole multiples of the "
          "backbone stride); 0 keeps the model's (51.2 for fresh weights); kept when the model is saved"},

@@ -1,4 +1,5 @@
-"""Fast inference variants of a trained network: static int8 quantisation of the whole network.
+"""Fast inference variants of a trained network: static int8 quantisation of the whole network (CPU), and
+fp16 on a CUDA GPU.
 
 ``int8-static``: the 2D backbone and the head (convolutions with their batch norms folded in, ReLUs, the
 concatenation) run in int8 with activation ranges observed on calibration frames (PyTorch FX graph-mode
@@ -8,6 +9,8 @@ them, and with those only 33-40 % of the fp32 detections survived on Argoverse s
 the head's two 1x1 output convolutions (cheap, they carry scores and box values) and the pillar encoder
 (dynamic int8 made its 9-to-32 linear layer 3x slower; grouping and scattering have no arithmetic to
 quantise).
+``fp16-gpu``: the encoder runs in fp32 on the GPU (its scatter and point-count features), the backbone and
+head in fp16; without CUDA the variant is refused with a named error.
 """
 
 from __future__ import annotations
@@ -92,3 +95,26 @@ def static_int8(net: PointPillarsNet, clouds: Sequence[np.ndarray]) -> Quantized
         dense = convert_fx(prepared)
     logger.info("pointpillars: int8 network calibrated on %d frames", len(images))
     return QuantizedPillarsNet(net.encoder, dense, net.config).eval()
+
+
+class GpuHalfNet(nn.Module):
+    """A network with the interface of `PointPillarsNet` on the first CUDA GPU: fp32 encoder, fp16 rest;
+    inputs and output stay on the CPU."""
+
+    def __init__(self, net: PointPillarsNet) -> None:
+        super().__init__()
+        if not torch.cuda.is_available():
+            raise RuntimeError("fp16-gpu needs a CUDA GPU, and torch sees none")
+        net = copy.deepcopy(net).eval()
+        self.config = net.config
+        self.encoder = net.encoder.cuda()
+        self.dense = _Dense(net).cuda().half()
+
+    def forward(
+        self, points: torch.Tensor, batch: torch.Tensor, batch_size: int, dropout: float = 0.0
+    ) -> torch.Tensor:
+        """Raw output (B, C + 9, H, W) in fp32 on the CPU; no dropout (``dropout`` must be 0)."""
+        if dropout:
+            raise ValueError("the fp16 GPU copy has no dropout sites")
+        image = self.encoder(points.cuda(), batch.cuda(), batch_size)
+        return self.dense(image.half()).float().cpu()

@@ -25,7 +25,7 @@ from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInp
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.decode import Candidates, decode
-from plugins.pointpillars.fast import CALIBRATION_FRAMES, static_int8
+from plugins.pointpillars.fast import CALIBRATION_FRAMES, GpuHalfNet, static_int8
 from plugins.pointpillars.ground import ground_shift, levelled
 from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.peaks import detections
@@ -150,13 +150,19 @@ class PointPillarsDetector:
             return self._decode(output.float(), values)[0]
 
     def _inference_net(self, precision: str) -> PointPillarsNet:
-        """The first member, or its int8 quantised copy (dynamic or static; made once per model version)."""
+        """The first member, or its int8 (dynamic or static) or fp16 GPU copy (made once per model version)."""
         net = self.members[0].eval()
-        if precision not in ("int8", "int8-static"):
+        if precision not in ("int8", "int8-static", "fp16-gpu"):
             return net
         cached = getattr(self, "_quantized", None)
         if cached is None or (cached[0], cached[2]) != (self.version, precision):
-            copy = quantized(net) if precision == "int8" else static_int8(net, self._calibration_clouds())
+            if precision == "fp16-gpu":
+                try:
+                    copy = GpuHalfNet(net)
+                except RuntimeError as error:
+                    raise PluginError(f"pointpillars: {error}; choose another precision") from error
+            else:
+                copy = quantized(net) if precision == "int8" else static_int8(net, self._calibration_clouds())
             self._quantized = (self.version, copy, precision)
         return self._quantized[1]
 

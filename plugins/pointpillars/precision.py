@@ -3,7 +3,7 @@
 Dynamic quantisation in PyTorch covers linear (and recurrent) layers only; in this network that is the
 pillar encoder's point-feature layer, while the 2D backbone and head (most of the work) stay fp32.
 Autocast runs convolutions and linear layers in the half type and keeps the rest in fp32.
-``int8-static`` quantises the whole network (`plugins.pointpillars.fast`).
+``int8-static`` quantises the whole network, ``fp16-gpu`` runs it on a CUDA GPU (`plugins.pointpillars.fast`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from torch import nn
 
 logger = logging.getLogger(__name__)
 
-PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-static")
+PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-static", "fp16-gpu")
 _HALF = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @contextlib.contextmanager
 def autocast(precision: str) -> Iterator[None]:
-    """Autocast to the half type of ``precision`` on CPU (nothing for fp32, int8 and int8-static)."""
+    """Autocast to the half type of ``precision`` on CPU (nothing for fp32, the int8 ones and fp16-gpu)."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     if precision in _HALF:

@@ -64,7 +64,7 @@ def project_with_latest(tmp_path: Path, plugin_id: str, weights_name: str = "w1.
     return folder / weights_name
 
 
-@pytest.mark.parametrize("plugin_id", ["paddle-det2d", "pointpillars"])
+@pytest.mark.parametrize("plugin_id", ["paddle-det2d", "paddle-det3d", "pointpillars"])
 def test_crafted_pickle_in_the_model_folder_runs_nothing(tmp_path: Path, plugin_id: str) -> None:
     registry = PluginRegistry.discover([], entry_points_too=True)
     if not registry.get(plugin_id).available:

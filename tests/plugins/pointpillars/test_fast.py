@@ -47,3 +47,20 @@ def test_static_quantisation_needs_calibration_frames_and_has_no_dropout(trained
     points = torch.zeros((0, 4))
     with pytest.raises(ValueError, match="dropout"):
         quantised(points, torch.zeros(0, dtype=torch.int64), 1, 0.2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_fp16_gpu_is_refused_with_a_named_error_without_cuda(detector, scene):
+    from annotator.ml.protocol import PluginError
+
+    with pytest.raises(PluginError, match="fp16-gpu needs a CUDA GPU"):
+        detector.predict(FrameInput("scene", scene(0)[0]), {**LOOSE, "precision": "fp16-gpu"})
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fp16_gpu_finds_the_fp32_boxes(trained, scene):
+    frame = FrameInput("scene", scene(0)[0])
+    reference = trained.predict(frame, LOOSE)
+    fast = trained.predict(frame, {**LOOSE, "precision": "fp16-gpu"})
+    assert len(fast) == len(reference) > 0
+    np.testing.assert_allclose(fast.scores, reference.scores, atol=0.02)

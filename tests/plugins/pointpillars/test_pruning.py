@@ -1,0 +1,41 @@
+"""Structured channel pruning: keeping every channel changes nothing; keeping half halves every layer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from annotator.ml.protocol import CancelToken
+from plugins.pointpillars.pillars import crop_points
+from plugins.pointpillars.pruning import pruned
+
+
+@pytest.fixture
+def trained_net(detector, scenes):
+    for _ in detector.fit(scenes[:2], {"epochs": 2, "batch_size": 2, "threads": 1}, CancelToken()):
+        pass
+    return detector.members[0]
+
+
+def raw_output(net, points):
+    cropped = torch.from_numpy(crop_points(points, net.config))
+    with torch.inference_mode():
+        return net(cropped, torch.zeros(len(cropped), dtype=torch.int64), 1)
+
+
+def test_keeping_every_channel_gives_the_same_network(trained_net, scenes):
+    points = scenes[0].frame.points
+    torch.testing.assert_close(raw_output(pruned(trained_net, 1.0), points), raw_output(trained_net, points))
+
+
+def test_keeping_half_halves_every_layer_and_still_runs(trained_net, scenes):
+    small = pruned(trained_net, 0.5)
+    config = trained_net.config
+    assert small.config.channels == tuple(max(4, round(c / 2)) for c in config.channels)
+    assert small.config.head_channels == max(4, round(config.head_channels / 2))
+    assert sum(p.numel() for p in small.parameters()) < 0.4 * sum(p.numel() for p in trained_net.parameters())
+    output = raw_output(small, scenes[0].frame.points)
+    assert output.shape == raw_output(trained_net, scenes[0].frame.points).shape
+    assert torch.isfinite(output).all()
+    with pytest.raises(ValueError, match="keep"):
+        pruned(trained_net, 0.0)
