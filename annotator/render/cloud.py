@@ -169,16 +169,22 @@ class PreparedCloud:
         """Sorted indices of the sample drawn first at rest (an even sample of at most `REST_POINTS` of the
         coarse sample): the full detail is added to it chunk by chunk; whole-frame orthographic views draw
         it."""
-        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)] if self.is_decimated else self.coarse
+        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)]
+
+    @property
+    def progressive(self) -> bool:
+        """True when the picture at rest starts from the `rest` sample and the other points follow chunk by
+        chunk (more points than `REST_POINTS`): no render of a new cloud draws more than that at once."""
+        return len(self.rest) < len(self)
 
     def rest_points(self) -> PointSet:
-        """The points at `rest` (the cloud itself when it is within the level-of-detail budget); made once."""
+        """The points at `rest` (the cloud itself when it is that small); made once."""
         return self._kept_subset("_rest_set", self.rest)
 
     def _kept_subset(self, name: str, indices: np.ndarray) -> PointSet:
-        """The points at ``indices``, copied once and kept in the field ``name`` (a cloud within the
-        level-of-detail budget: the cloud itself)."""
-        if not self.is_decimated:
+        """The points at ``indices``, copied once and kept in the field ``name`` (all of them: the cloud
+        itself)."""
+        if len(indices) == len(self):
             return self.full()
         kept = getattr(self, name)
         if kept is None:

@@ -329,7 +329,7 @@ class PerspectiveScene(Scene):
     def drawn_points(self) -> int:
         """How many cloud points the picture shows: the sample and the chunks added so far."""
         cloud = self.cloud
-        if cloud is None or not cloud.is_decimated or self.points.detail == "coarse":
+        if cloud is None or not cloud.progressive or self.points.detail == "coarse":
             return self.points.drawn_count
         return min(len(cloud), self.points.drawn_count + self.refined)
 
