@@ -280,9 +280,12 @@ def main() -> int:
     print(header + (f" {'labelCloud MiB':>14}" if args.labelcloud else ""), flush=True)
     if args.real is not None:
         reals = sorted(p for p in args.real.iterdir() if p.suffix in (".ply", ".pcd", ".bin"))
-        runs = [("real", reals[: args.frames])]
+        runs = [(f"{len(reals[: args.frames])}fr", reals[: args.frames])]
     else:
-        runs = [(text, [cloud_file(args.cache, float(text))] * args.frames) for text in args.sizes.split(",")]
+        runs = [
+            (text + "M", [cloud_file(args.cache, float(text))] * args.frames)
+            for text in args.sizes.split(",")
+        ]
     for text, paths in runs:
         path = paths[0]
         child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
@@ -290,10 +293,10 @@ def main() -> int:
         child += ["--trace"] if args.trace else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
-            print(f"{text + 'M':>6} failed (see stderr)", flush=True)
+            print(f"{text:>6} failed (see stderr)", flush=True)
             continue
         line = (
-            f"{text + 'M':>6} {result['open_s']:7.2f} {result.get('whole_s', 0.0):7.2f} {result['full_s']:7.2f} {result['move_ms']:8.1f} "
+            f"{text:>6} {result['open_s']:7.2f} {result.get('whole_s', 0.0):7.2f} {result['full_s']:7.2f} {result['move_ms']:8.1f} "
             f"{result['refine_s']:8.2f} {result['nudge_ms']:8.1f} {result.get('nudge_perspective_ms', 0.0):6.1f} "
             f"{result['walk_ms']:6.1f} {result['walk_max_ms']:6.0f} {result['stall_ms']:8.0f} "
             f"{result['stall_nudge_ms']:10.0f} {result['rss_mib']:8.0f}"

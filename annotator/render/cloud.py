@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -172,16 +173,22 @@ class PreparedCloud:
         """Sorted indices of the sample drawn first at rest (an even sample of at most `REST_POINTS` of the
         coarse sample): the full detail is added to it chunk by chunk; whole-frame orthographic views draw
         it."""
-        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)] if self.is_decimated else self.coarse
+        return self.coarse[:: -(-len(self.coarse) // REST_POINTS)]
+
+    @property
+    def progressive(self) -> bool:
+        """True when the picture at rest starts from the `rest` sample and the other points follow chunk by
+        chunk (more points than `REST_POINTS`): no render of a new cloud draws more than that at once."""
+        return len(self.rest) < len(self)
 
     def rest_points(self) -> PointSet:
-        """The points at `rest` (the cloud itself when it is within the level-of-detail budget); made once."""
+        """The points at `rest` (the cloud itself when it is that small); made once."""
         return self._kept_subset("_rest_set", self.rest)
 
     def _kept_subset(self, name: str, indices: np.ndarray) -> PointSet:
-        """The points at ``indices``, copied once and kept in the field ``name`` (a cloud within the
-        level-of-detail budget: the cloud itself)."""
-        if not self.is_decimated:
+        """The points at ``indices``, copied once and kept in the field ``name`` (all of them: the cloud
+        itself)."""
+        if len(indices) == len(self):
             return self.full()
         kept = getattr(self, name)
         if kept is None:
@@ -202,6 +209,21 @@ class PreparedCloud:
 
         return PointSet(gather(self.xyz), {name: gather(values) for name, values in self.scalars.items()})
 
+    def answers_at_once(self, cuboid: Cuboid) -> bool:
+        """True when the points inside ``cuboid`` are found without a query of the whole cloud's index on
+        the caller's thread: the cloud is drawn whole (small), or they are remembered, or the
+        neighbourhood copied out around the box being edited covers it (see `focus`)."""
+        if not self.is_decimated or cuboid in self._inside:
+            return True
+        return self._near is not None and self._near.around(cuboid) is not None
+
+    def sample_inside(self, cuboid: Cuboid) -> np.ndarray:
+        """Sorted indices of the level-of-detail sample's points inside ``cuboid``: a stand-in for the
+        points inside it, found in a few milliseconds at any cloud size, to draw until the neighbourhood
+        arrives (`answers_at_once`)."""
+        sample = self.coarse_points()
+        return self.coarse[cuboid.points_inside(sample.xyz)] if self.is_decimated else self.inside(cuboid)
+
     def indices_near(self, cuboid: Cuboid, margin: float, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the points inside ``cuboid`` grown by ``margin`` metres on each side (with
         ``limit``: an even sample of about that many when there are more)."""
@@ -214,12 +236,17 @@ class PreparedCloud:
             found = found[:: -(-len(found) // limit)]
         return found
 
-    def inside(self, cuboid: Cuboid) -> np.ndarray:
-        """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights)."""
+    def inside(self, cuboid: Cuboid, quick: bool = False) -> np.ndarray:
+        """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights); with
+        ``quick``, those of the level-of-detail sample when they are not found at once (not remembered:
+        a stand-in to draw, see `answers_at_once`)."""
+        if quick and not self.answers_at_once(cuboid):
+            return self.sample_inside(cuboid)
         found = self._inside.get(cuboid)
         if found is None:
             if len(self._inside) >= _INSIDE_CACHE:
-                self._inside.pop(next(iter(self._inside)))
+                with suppress(RuntimeError, StopIteration):  # a worker may remember boxes too (`warm`)
+                    self._inside.pop(next(iter(self._inside)), None)
             near = None if self._near is None else self._near.around(cuboid)  # a box being edited?
             found = self.index.indices_inside(cuboid) if near is None else near.indices_inside(cuboid)
             self._inside[cuboid] = found
@@ -246,7 +273,8 @@ class PreparedCloud:
         return near
 
     def warm(self, cuboids: Iterable[Cuboid]) -> None:
-        """Find the points inside these boxes ahead of time (in the worker that loads the cloud)."""
+        """Find the points inside these boxes ahead of time (in the worker that loads the cloud, or the
+        views' worker for boxes drawn with a stand-in)."""
         for cuboid in cuboids:
             self.inside(cuboid)
 

@@ -301,16 +301,19 @@ def inside_points(
     items: Sequence[CuboidItem],
     within: np.ndarray | None = None,
     limit: int | None = None,
+    quick: bool = False,
 ) -> PointSet:
     """The points inside each cuboid, coloured in its class colour (scalar ``"class"``, (K, 3) uint8).
 
     With ``within`` (sorted point indices), only points that are also in it are returned; with ``limit``,
-    an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands).
+    an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands); with
+    ``quick``, a box whose points are not found at once contributes its sample points (see
+    `PreparedCloud.inside`).
     """
     chunks: list[np.ndarray] = []
     owners: list[int] = []
     for number, item in enumerate(items):
-        indices = cloud.inside(item.cuboid)
+        indices = cloud.inside(item.cuboid, quick=quick)
         if within is not None:
             indices = _also_in(indices, within)
         if len(indices):

@@ -112,8 +112,8 @@ class LodPoints:
 
     @property
     def decimated(self) -> bool:
-        """True when the coarse level has fewer points than the cloud."""
-        return self._cloud is not None and self._cloud.is_decimated
+        """True when the cloud is drawn from samples (see `PreparedCloud.progressive`)."""
+        return self._cloud is not None and self._cloud.progressive
 
     @property
     def drawn_count(self) -> int:
@@ -126,7 +126,7 @@ class LodPoints:
         """Show ``cloud`` (None: nothing). A decimated cloud is only ever drawn as its sample here: its full
         detail is added in chunks (see `annotator.render.layers`), so VTK never holds a copy of it all."""
         self._cloud = cloud
-        decimated = cloud is not None and cloud.is_decimated
+        decimated = cloud is not None and cloud.progressive
         self.full.set_points(None if cloud is None or decimated else cloud.full())
         self.coarse.set_points(cloud.coarse_points() if decimated else None)
         self.rest.set_points(cloud.rest_points() if decimated else None)

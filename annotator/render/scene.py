@@ -73,7 +73,12 @@ class Scene:
         self.options = DisplayOptions()
         self._coloring: tuple[PreparedCloud, str, bool] | None = None  # what the lookup table was made for
         self.coloring: tuple[str, object] = ("height", None)  # the colour mode and lookup table in use
-        self._highlighted: tuple[PreparedCloud, np.ndarray | None, list] | None = None  # what it shows
+        #: What the highlight shows: the cloud, the points it is limited to, the boxes, whether exact.
+        self._highlighted: tuple[PreparedCloud, np.ndarray | None, list, bool] | None = None
+        #: Whether points not found at once (a large cloud's index queried on this thread) may be drawn as
+        #: a stand-in of sample points, for an owner that has them found in a worker and shows them again
+        #: (see `provisional`); False: always the exact points.
+        self.stand_ins = False
 
     # -- wiring -------------------------------------------------------------------------------------
     def attach(self, window: vtkRenderWindow) -> None:
@@ -230,13 +235,24 @@ class Scene:
             self.highlight.set_points(None)
             return
         boxes = [(item.cuboid, item.color) for item in self.items]
+        exact = not self.stand_ins or all(cloud.answers_at_once(item.cuboid) for item in self.items)
         shown = self._highlighted
-        if shown is not None and shown[0] is cloud and shown[2] == boxes and _same_indices(shown[1], within):
+        if (
+            shown is not None
+            and shown[0] is cloud
+            and shown[2] == boxes
+            and shown[3] == exact
+            and _same_indices(shown[1], within)
+        ):
             return
-        self._highlighted = (cloud, within, boxes)
+        self._highlighted = (cloud, within, boxes, exact)
         items = self.items
         found = self._shared.inside(
-            cloud, boxes, within, lambda: inside_points(cloud, items, within=within, limit=HIGHLIGHT_POINTS)
+            cloud,
+            boxes,
+            within,
+            lambda: inside_points(cloud, items, within=within, limit=HIGHLIGHT_POINTS, quick=not exact),
+            exact,
         )
         self.highlight.set_points(found)
         self.highlight.set_coloring("class", None)
@@ -245,6 +261,13 @@ class Scene:
     def drawn_points(self) -> int:
         """How many cloud points the scene draws now."""
         return self.points.drawn_count
+
+    @property
+    def provisional(self) -> bool:
+        """True while the scene draws a stand-in of sample points for points not found yet (a box moved
+        out of the points copied out around it, a box just selected in a large cloud)."""
+        shown = self._highlighted
+        return shown is not None and not shown[3]
 
 
 class PerspectiveScene(Scene):
@@ -306,7 +329,7 @@ class PerspectiveScene(Scene):
     def drawn_points(self) -> int:
         """How many cloud points the picture shows: the sample and the chunks added so far."""
         cloud = self.cloud
-        if cloud is None or not cloud.is_decimated or self.points.detail == "coarse":
+        if cloud is None or not cloud.progressive or self.points.detail == "coarse":
             return self.points.drawn_count
         return min(len(cloud), self.points.drawn_count + self.refined)
 
@@ -335,6 +358,7 @@ class OrthoScene(Scene):
         super().__init__(shared)
         self.axis = axis
         self.crop: np.ndarray | None = None  # point indices drawn around the selection
+        self._crop_exact = True  # False: the crop is a stand-in of sample points (see `provisional`)
         self._drawn: tuple[PreparedCloud, np.ndarray | None] | None = None  # what the points show
         #: The last fit around a box: (cloud, box id, the box then, margin, the camera it set); None: none.
         self._fit: tuple[PreparedCloud, int, Cuboid, float, CameraPose] | None = None
@@ -353,6 +377,7 @@ class OrthoScene(Scene):
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
+        self._crop_exact = True
         if cloud is None:
             self.crop = None
             self._drawn = None
@@ -371,10 +396,15 @@ class OrthoScene(Scene):
             held = self._held(cloud, target)
             region = held if held is not None else target
             margin = ortho_margin(region.cuboid)
+            grown = region.cuboid.grown(margin)
+            exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
             self.crop = self._shared.crop(
-                ("crop", id(cloud), len(cloud), region.cuboid, margin),
-                lambda: cloud.indices_near(region.cuboid, margin, CROP_POINTS),
+                ("crop", id(cloud), len(cloud), region.cuboid, margin, exact),
+                (lambda: cloud.indices_near(region.cuboid, margin, CROP_POINTS))
+                if exact
+                else (lambda: cloud.sample_inside(grown)),
             )
+            self._crop_exact = exact
             self._show_points(cloud, self.crop)
             self.set_cuboids(_near(items, region, margin), selected, also)
             if held is not None:
@@ -386,6 +416,11 @@ class OrthoScene(Scene):
         self.points.full.set_visible(True)
         self._apply_coloring()
         self.reset_clipping()
+
+    @property
+    def provisional(self) -> bool:
+        """See `Scene.provisional`; the crop around the selected box may be a stand-in too."""
+        return super().provisional or not self._crop_exact
 
     def _held(self, cloud: PreparedCloud, target: CuboidItem) -> CuboidItem | None:
         """The box as the view was last fitted to it, when ``target`` is that box moved by less than

@@ -78,9 +78,11 @@ class SharedGeometry:
         boxes: Sequence[Hashable],
         within: np.ndarray | None,
         make: Callable[[], PointSet],
+        exact: bool = True,
     ) -> PointSet:
         """The highlighted points of ``cloud`` for ``boxes`` (hashable descriptions of the boxes and
-        their colours) limited to ``within``; made with ``make`` when not kept."""
+        their colours) limited to ``within``; made with ``make`` when not kept (``exact``: False when
+        ``make`` gives a stand-in of sample points, kept apart from the exact points)."""
         if cloud is not self._cloud:
             self._inside.entries.clear()
             self._cloud = cloud
@@ -88,6 +90,6 @@ class SharedGeometry:
             within_key: Hashable = None
         else:
             within_key = (len(within), hash(within.tobytes()))
-        value, made = self._inside.get((tuple(boxes), within_key), make)
+        value, made = self._inside.get((tuple(boxes), within_key, exact), make)
         self.made += made
         return value

@@ -59,3 +59,21 @@ def test_a_nudged_box_tests_the_inner_neighbourhood_first_and_finds_the_same_poi
     farther = BOX.replace(center=(5.2, 1.0, -0.5))  # beyond the inner margin, within the outer one
     assert near.around(farther) is near
     assert np.array_equal(cloud.inside(farther), cloud.index.indices_inside(farther))
+
+
+def test_points_not_found_at_once_have_the_samples_points_as_a_quick_stand_in() -> None:
+    cloud = _cloud()
+    assert not cloud.answers_at_once(BOX)  # a large cloud, nothing remembered or copied out yet
+    stand_in = cloud.inside(BOX, quick=True)
+    assert np.array_equal(stand_in, np.intersect1d(cloud.index.indices_inside(BOX), cloud.coarse))
+    assert not cloud.answers_at_once(BOX)  # a stand-in is not remembered as the box's points
+    cloud.focus(BOX, 1.0)
+    assert cloud.answers_at_once(BOX) and cloud.answers_at_once(BOX.grown(0.5))
+    assert np.array_equal(cloud.inside(BOX, quick=True), cloud.index.indices_inside(BOX))
+
+
+def test_a_small_cloud_drawn_whole_always_answers_at_once() -> None:
+    xyz = np.random.default_rng(4).uniform((-10, -10, -2), (10, 10, 1), (5_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=10_000)
+    assert cloud.answers_at_once(BOX)
+    assert np.array_equal(cloud.inside(BOX, quick=True), cloud.index.indices_inside(BOX))

@@ -79,7 +79,7 @@ class DetailRefiner(QObject):
         cloud = self._view.scene.cloud
         self._pass += 1
         self._view.scene.refined = 0
-        if cloud is None or not cloud.is_decimated:
+        if cloud is None or not cloud.progressive:
             self.cancel()
             return
         self._parts = max(1, math.ceil(len(cloud) / PART_POINTS))

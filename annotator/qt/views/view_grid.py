@@ -83,6 +83,7 @@ class ViewGrid(QSplitter):
         self.merged: PreparedCloud | None = None
         self.faded: PreparedCloud | None = None
         for view in self.views:
+            view.scene.stand_ins = True  # the focus worker finds the points they stand in for
             view.picked.connect(document.select)
             view.toggled.connect(document.toggle_selected)
             view.cursor_moved.connect(self.cursor_moved)
@@ -160,29 +161,46 @@ class ViewGrid(QSplitter):
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():
             view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
-        self._focus(next((item.cuboid for item in items if item.id == selected), None))
+        self._focus(
+            next((item.cuboid for item in items if item.id == selected), None),
+            [item.cuboid for item in items],
+        )
 
-    def _focus(self, box: Cuboid | None) -> None:
+    @property
+    def provisional(self) -> bool:
+        """True while a view draws sample points standing in for points a worker is still finding."""
+        return any(view.scene.provisional for view in self.views)
+
+    def _focus(self, box: Cuboid | None, boxes: list[Cuboid]) -> None:
         """Have the points within two margins of the selected ``box`` copied out in a worker, unless those
         copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
         points (from those within one margin first) and, when the orthographic views fit it afresh (half a
-        margin on), their crops (a margin around it) come from these points."""
+        margin on), their crops (a margin around it) come from these points. The same worker finds the
+        points inside the other ``boxes`` that the views draw with a stand-in (`provisional`); when it is
+        done, the views draw the points found."""
         cloud = self.shown_cloud
-        if cloud is None or box is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again
-            return  # on the next change
-        margin = ortho_margin(box)
+        if cloud is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again when done
+            return
+        margin = 0.0 if box is None else ortho_margin(box)
         near = cloud.neighbourhood
-        if near is not None and near.covers(box.grown(1.5 * margin)):
+        wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
+        others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
+        if not wanted and not others:
             return
 
         def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
             lower_thread_priority()
-            cloud.focus(box, 2.0 * margin, inner=margin)
+            if wanted:
+                cloud.focus(box, 2.0 * margin, inner=margin)
+            cloud.warm(others)
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
-            selected = self.document.selected
-            if outcome.ok and selected is not None:
-                self._focus(selected.cuboid)
+            if outcome.ok and self.shown_cloud is cloud:
+                if self.provisional:
+                    self._show_cuboids(fit_ortho=False)  # the points found replace the stand-ins
+                else:
+                    selected = self.document.selected
+                    self._focus(None if selected is None else selected.cuboid, [])
 
         self.focus_jobs.submit(work, name="focus", on_done=done)
 

@@ -55,6 +55,7 @@ def test_ortho_views_show_the_whole_frame_without_selection(window) -> None:
 
 def test_ortho_cameras_are_parallel_and_follow_the_selection(window, qtbot) -> None:
     annotation_id = _select_class(window, "Car")
+    qtbot.waitUntil(lambda: not window.grid.provisional)  # sample points stand in until the worker found them
     cuboid = window.document.selected.cuboid
     heading = np.array([math.cos(cuboid.yaw), math.sin(cuboid.yaw), 0.0])
     for axis, view in window.grid.ortho.items():

@@ -1,0 +1,62 @@
+"""Selecting or walking a box in a large cloud never queries the whole cloud's index on the window's thread:
+sample points stand in for a moment, then the points a worker found replace them."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+
+def _index_queries_on_this_thread(cloud, log: list[str]) -> None:
+    """Log every query of ``cloud``'s index made on the calling (window's) thread."""
+    index, original = cloud.index, cloud.index.indices_inside
+    window_thread = threading.current_thread()
+
+    def logged(*args, **kwargs):
+        if threading.current_thread() is window_thread:
+            log.append("index")
+        return original(*args, **kwargs)
+
+    index.indices_inside = logged
+
+
+def _settle(window, qtbot) -> None:
+    qtbot.waitUntil(
+        lambda: window.grid.scheduler.waiting == 0 and not window.grid.focus_jobs.busy(), timeout=10_000
+    )
+
+
+def test_selecting_a_box_draws_stand_ins_at_once_and_the_found_points_after(window, qtbot) -> None:
+    cloud = window.document.cloud
+    assert cloud.is_decimated  # 20,000 points over a 5,000-point budget
+    car = min(window.document.cuboids(), key=lambda a: a.id)
+    log: list[str] = []
+    _index_queries_on_this_thread(cloud, log)
+    window.document.select(car.id)
+    assert window.grid.provisional  # the orthographic crops stand in with sample points
+    top = window.grid.ortho["top"].scene
+    assert set(top.crop.tolist()) <= set(cloud.coarse.tolist())
+    _settle(window, qtbot)
+    assert not window.grid.provisional
+    assert len(top.crop) > len(np.intersect1d(top.crop, cloud.coarse))  # now every point near the box
+    assert log == []  # and never the whole index on the window's thread
+
+
+def test_a_box_walked_past_its_copied_out_points_is_drawn_from_stand_ins_until_found(window, qtbot) -> None:
+    car = min(window.document.cuboids(), key=lambda a: a.id)
+    window.document.select(car.id)
+    _settle(window, qtbot)
+    cloud = window.document.cloud
+    log: list[str] = []
+    _index_queries_on_this_thread(cloud, log)
+    for _ in range(40):  # 4 m forward, well past the points copied out around the box
+        window.editing.move(0.1, 0.0, 0.0)
+        qtbot.waitUntil(lambda: window.grid.scheduler.waiting == 0, timeout=5_000)
+    _settle(window, qtbot)
+    assert not window.grid.provisional
+    assert cloud.neighbourhood.covers(window.document.selected.cuboid)
+    assert log == []
