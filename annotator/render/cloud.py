@@ -91,19 +91,31 @@ class Neighbourhood:
         """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
         return bool(self.region.points_inside(cuboid.corners()).all())
 
-    def indices_inside(self, cuboid: Cuboid) -> np.ndarray:
-        """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover)."""
+    def indices_inside(self, cuboid: Cuboid, limit: int | None = None) -> np.ndarray:
+        """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover); with
+        ``limit``, of an even sample of them of about that many or more: every k-th point of the region is
+        tested, k from the share of the region the box takes (a crop of a 100M-point cloud tests 80k of
+        the 4.5M points around the box, not all of them)."""
         region = self.region
+        step = 1 if limit is None else self._step(cuboid, limit)
+        indices, local = (
+            (self.indices, self.local) if step == 1 else (self.indices[::step], self.local[::step])
+        )
         if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
-            return self.indices[cuboid.points_inside(self.xyz[self.indices])]
+            return indices[cuboid.points_inside(self.xyz[indices])]
         centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
         half = np.asarray(cuboid.size) / 2.0
         lo, hi = (centre - half).astype(np.float32), (centre + half).astype(np.float32)
-        local = self.local
         mask = (local[:, 0] >= lo[0]) & (local[:, 0] <= hi[0])
         for axis in (1, 2):
             mask &= (local[:, axis] >= lo[axis]) & (local[:, axis] <= hi[axis])
-        return self.indices[mask]
+        return indices[mask]
+
+    def _step(self, cuboid: Cuboid, limit: int) -> int:
+        """Every how many points of the region to test so that about ``limit`` or more of those inside
+        ``cuboid`` are found (its share of the region's volume, halved for uneven density)."""
+        share = min(1.0, float(np.prod(cuboid.size)) / max(float(np.prod(self.region.size)), 1e-9))
+        return max(1, int(len(self.indices) * share) // (2 * max(1, limit)))
 
 
 @dataclass(eq=False)
@@ -209,7 +221,7 @@ class PreparedCloud:
         near = None if self._near is None else self._near.around(grown)
         if near is None:
             return self.index.indices_inside(cuboid, margin, limit)
-        found = near.indices_inside(grown)  # the box being edited, fitted afresh: its neighbourhood
+        found = near.indices_inside(grown, limit)  # the box being edited, fitted afresh: its neighbourhood
         if limit is not None and len(found) > limit:
             found = found[:: -(-len(found) // limit)]
         return found
