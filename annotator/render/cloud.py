@@ -6,6 +6,7 @@ Pure numpy (no VTK): `prepare_cloud` runs in a worker thread; the views only wra
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -275,11 +276,18 @@ class OutOfCoreParts:
     parts: int
 
     def runs(self, first: int, stop: int) -> list[tuple[int, int]]:
-        """The (start, end) point ranges of parts ``first`` to ``stop`` (exclusive), in order."""
-        count = len(self.cloud)
-        run = max(1, min(RUN_POINTS, count // max(1, self.parts)))  # so every part holds a run
+        """The (start, end) point ranges of parts ``first`` to ``stop`` (exclusive), in order. Part ``k``
+        starts at run ``k * stride mod parts`` (a stride near the golden share of ``parts``, prime to it):
+        consecutive parts lie far apart, so the detail fills in all over the scene at once rather than in
+        bands that sweep across it."""
+        count, parts = len(self.cloud), max(1, self.parts)
+        run = max(1, min(RUN_POINTS, count // parts))  # so every part holds a run
         total = -(-count // run)
-        starts = sorted(r * run for k in range(first, stop) for r in range(k, total, self.parts))
+        stride = max(1, round(parts * 0.618034))
+        while math.gcd(stride, parts) != 1:
+            stride += 1
+        firsts = ((k * stride) % parts for k in range(first, stop))
+        starts = sorted(r * run for offset in firsts for r in range(offset, total, parts))
         return [(start, min(count, start + run)) for start in starts]
 
     def points(self, first: int, stop: int) -> PointSet:

@@ -40,6 +40,8 @@ def test_the_parts_of_a_cloud_out_of_core_hold_every_point_once_in_runs_spread_o
         for start, end in cut.runs(first, stop):
             seen[start:end] += 1
     assert np.all(seen == 1)  # chunk boundaries lose and repeat nothing
+    apart = abs(cut.runs(1, 2)[0][0] - cut.runs(0, 1)[0][0])
+    assert apart > 10 * cloud_module.RUN_POINTS  # the next part fills in elsewhere, not beside this one
     runs = cut.runs(7, 8)
     assert len(runs) >= 9 and all(end - start <= cloud_module.RUN_POINTS for start, end in runs)
     assert runs[0][0] < len(prepared) // 10 and runs[-1][1] > len(prepared) * 9 // 10
