@@ -81,6 +81,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def rss_now_mib() -> float:
+    """This process's resident memory now in MiB (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * resource.getpagesize() / 1048576.0
+
+
 def measure(
     clouds: list[Path], moves: int, nudges: int, wait_full: bool = True, trace: bool = False
 ) -> dict[str, float]:
@@ -239,6 +248,7 @@ def measure(
             "stall_open_ms": stall_open * 1000.0,
             "stall_refine_ms": stall_refine * 1000.0,
             "rss_mib": peak_rss_mib(),
+            "rss_end_mib": rss_now_mib(),  # after the nudges (an out-of-core cloud: its pages in use)
         }
         window.close()
     return result
@@ -318,7 +328,7 @@ def main() -> int:
                 f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
                 "changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
                 f"select to redrawn {result['select_ms']:.0f} ms, frame change to settled "
-                f"{result['frame_s']:.2f} s",
+                f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB",
                 flush=True,
             )
     return 0

@@ -77,3 +77,15 @@ def test_a_small_cloud_drawn_whole_always_answers_at_once() -> None:
     cloud = prepare_cloud(xyz, lod_budget=10_000)
     assert cloud.answers_at_once(BOX)
     assert np.array_equal(cloud.inside(BOX, quick=True), cloud.index.indices_inside(BOX))
+
+
+def test_with_a_limit_the_neighbourhood_tests_an_even_share_of_its_points_not_all() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX, 2.0)
+    grown = BOX.grown(0.5)
+    exact = near.indices_inside(grown)
+    sample = near.indices_inside(grown, limit=400)
+    assert 400 <= len(sample) <= 2_000 < len(exact)  # a few times the limit: every k-th point of the region
+    assert np.isin(sample, exact).all() and np.all(np.diff(sample) > 0)
+    assert sample[0] < exact[len(exact) // 10] and sample[-1] > exact[-len(exact) // 10]  # spread over all
+    assert np.array_equal(near.indices_inside(grown, limit=len(exact) * 10), exact)  # within the limit: all

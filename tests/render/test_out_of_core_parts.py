@@ -3,30 +3,17 @@ whole cloud, and drawing them leaves only the chunk in hand resident."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from memory_support import linux_only, resident_bytes  # type: ignore[import-not-found]
 
 from annotator.io import pointcloud
 from annotator.io.pointcloud.arranged import read_arranged
 from annotator.io.pointcloud.backing import is_backed
 from annotator.render import cloud as cloud_module
 from annotator.render.cloud import OutOfCoreParts, prepare_cloud
-
-
-def _resident(array: np.ndarray) -> int:
-    address = array.ctypes.data
-    inside = False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        head = line.split()[0]
-        if "-" in head and not head.endswith(":"):
-            low, high = (int(part, 16) for part in head.split("-"))
-            inside = low <= address < high
-        elif inside and head == "Rss:":
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no mapping holds the array")
 
 
 @pytest.fixture
@@ -53,6 +40,8 @@ def test_the_parts_of_a_cloud_out_of_core_hold_every_point_once_in_runs_spread_o
         for start, end in cut.runs(first, stop):
             seen[start:end] += 1
     assert np.all(seen == 1)  # chunk boundaries lose and repeat nothing
+    apart = abs(cut.runs(1, 2)[0][0] - cut.runs(0, 1)[0][0])
+    assert apart > 10 * cloud_module.RUN_POINTS  # the next part fills in elsewhere, not beside this one
     runs = cut.runs(7, 8)
     assert len(runs) >= 9 and all(end - start <= cloud_module.RUN_POINTS for start, end in runs)
     assert runs[0][0] < len(prepared) // 10 and runs[-1][1] > len(prepared) * 9 // 10
@@ -62,16 +51,16 @@ def test_the_parts_of_a_cloud_out_of_core_hold_every_point_once_in_runs_spread_o
     assert set(chunk.scalars) == set(prepared.scalars) and len(chunk.scalars["intensity"]) == len(chunk)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+@linux_only
 def test_drawing_the_full_detail_keeps_only_the_chunk_in_hand_resident(out_of_core) -> None:
     prepared = out_of_core
-    assert _resident(prepared.xyz) < prepared.xyz.nbytes // 4  # prepared, then handed back
+    assert resident_bytes(prepared.xyz) < prepared.xyz.nbytes // 4  # prepared, then handed back
     parts = 30
     for first in range(0, parts, 3):
         chunk = prepared.strided(first, first + 3, parts)
         assert len(chunk) > 0
-        assert _resident(prepared.xyz) < prepared.xyz.nbytes // 4
-    assert _resident(prepared.scalars["distance"]) < prepared.scalars["distance"].nbytes // 4
+        assert resident_bytes(prepared.xyz) < prepared.xyz.nbytes // 4
+    assert resident_bytes(prepared.scalars["distance"]) < prepared.scalars["distance"].nbytes // 4
 
 
 def test_a_cloud_in_memory_keeps_its_evenly_interleaved_parts(out_of_core) -> None:
@@ -79,3 +68,12 @@ def test_a_cloud_in_memory_keeps_its_evenly_interleaved_parts(out_of_core) -> No
     prepared = prepare_cloud(in_memory, {}, 20_000)
     chunk = prepared.strided(2, 3, 30)
     assert np.array_equal(chunk.xyz, in_memory[2::30])
+
+
+@linux_only
+def test_the_frame_ground_of_a_cloud_out_of_core_brings_none_of_its_pages_back(out_of_core) -> None:
+    pytest.importorskip("PySide6")
+    from annotator.qt.editing.ground import frame_ground
+
+    assert frame_ground(out_of_core) is not None
+    assert resident_bytes(out_of_core.xyz) < out_of_core.xyz.nbytes // 4  # from the copied coarse sample

@@ -68,7 +68,7 @@ def scratch_array(
             os.posix_fallocate(fd, 0, size)  # every block reserved now: no SIGBUS on a full disk later
         else:  # pragma: no cover - not Linux
             os.ftruncate(fd, size)
-        mapped = mmap.mmap(fd, size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        mapped = mmap.mmap(fd, size)  # shared, readable and writable
     except OSError as exc:
         logger.warning("no scratch file for %d MB (%s): kept in memory", size >> 20, exc)
         return np.empty(shape, dtype=dtype)

@@ -16,9 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 def frame_ground(cloud: PreparedCloud) -> GroundModel:
-    """The whole-frame ground model of ``cloud`` from its coarse sample (runs as a job: reads the cloud
-    only, never the project)."""
-    return estimate_ground(cloud.xyz[cloud.coarse])
+    """The whole-frame ground model of ``cloud`` from its coarse sample, the copy made when the cloud was
+    prepared (runs as a job: reads the cloud only, never the project; gathering the sample afresh from a
+    cloud out of core would bring most of its pages back)."""
+    return estimate_ground(cloud.coarse_points().xyz)
 
 
 class FrameGround(QObject):

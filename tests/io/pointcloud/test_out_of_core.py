@@ -3,33 +3,17 @@ used, so neither reading nor drawing it keeps the whole cloud in the process's m
 
 from __future__ import annotations
 
-import sys
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from memory_support import linux_only, resident_bytes  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io import pointcloud
 from annotator.io.pointcloud import arranged, backing, read_indexed
 from annotator.io.pointcloud.arranged import read_arranged
-
-linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
-
-
-def resident_bytes(array: np.ndarray) -> int:
-    """Bytes of ``array``'s mapping resident in this process (Linux: /proc/self/smaps)."""
-    address = array.ctypes.data
-    inside = False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        head = line.split()[0]
-        if "-" in head and not head.endswith(":"):
-            low, high = (int(part, 16) for part in head.split("-"))
-            inside = low <= address < high
-        elif inside and head == "Rss:":
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no mapping holds the array")
 
 
 @pytest.fixture
@@ -51,7 +35,7 @@ def scan(tmp_path: Path) -> tuple[Path, np.ndarray]:
     return path, points
 
 
-@linux
+@linux_only
 def test_a_scratch_array_keeps_its_values_without_keeping_its_pages(scratch) -> None:
     values = backing.scratch_array((2_000_000, 3), np.float32)
     assert backing.is_backed(values) and backing.is_backed(values[10:20, 1])
