@@ -46,6 +46,15 @@ def models(shipped):
     return paddle_model, torch_model
 
 
+def test_shipped_weights_are_converted_from_the_shipped_pytorch_weights(shipped):
+    import hashlib
+    import json
+
+    card = json.loads(shipped[0].with_name("base.card.json").read_text())
+    source = hashlib.sha256(shipped[1].read_bytes()).hexdigest()
+    assert card["converted"]["source_sha256"] == source, "re-run: python -m plugins.paddle_det3d.convert"
+
+
 def test_shipped_weights_find_the_pytorch_boxes_on_generated_frames(models, frames):
     paddle_model, torch_model = models
     for labelled in frames:
