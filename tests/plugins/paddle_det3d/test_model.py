@@ -104,6 +104,25 @@ def test_a_paddle3d_state_dict_loads_by_name_and_gives_the_same_boxes(models, fr
         user.load(str(path))
 
 
+def test_a_crafted_pdparams_pickle_runs_nothing(tmp_path):
+    import os
+    import pickle
+
+    from plugins.paddle_det3d.model import PaddlePointPillars
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "crafted.pdparams"
+    path.write_bytes(pickle.dumps({"x": Payload()}))
+    with pytest.raises(PluginError, match=r"refused (posix|nt|os)\.system"):
+        PaddlePointPillars().load(str(path))
+    assert not marker.exists()
+
+
 def test_fine_tuning_changes_the_version_and_cancelling_restores_the_weights(shipped, frames):
     from plugins.paddle_det3d.model import PaddlePointPillars
 
