@@ -32,7 +32,7 @@ def shipped():
 
 @pytest.fixture(scope="module")
 def frames() -> list[LabelledFrame]:
-    return generated_frames(("Car", "Pedestrian"), 2, 11)
+    return generated_frames(("Car", "Pedestrian"), 1, 11)
 
 
 @pytest.fixture(scope="module")
