@@ -18,8 +18,10 @@ wrapper and ``head.`` for ``bbox_head.`` are accepted); the network's sizes are 
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,6 +79,31 @@ def from_torch(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         else:
             raise ValueError(f"no Paddle name for the PyTorch parameter {name}")
     return result
+
+
+#: The only globals a ``.pdparams`` pickle may name: numpy arrays, their dtypes, and ordered dicts.
+_ARRAY_GLOBALS = {
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("collections", "OrderedDict"),
+}  # fmt: skip
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and dicts and refuses every other global (no code runs)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ARRAY_GLOBALS:
+            raise pickle.UnpicklingError(f"refused {module}.{name}: a weights file holds arrays only")
+        return super().find_class(module, name)
+
+
+def read_pdparams(path: Path | str) -> Any:
+    """A ``.pdparams`` file (what ``paddle.save`` writes for a state dict: a pickle of arrays) read without
+    ``paddle.load``: only numpy arrays and dicts are built, any other object is refused, so a crafted
+    file cannot run code."""
+    with open(path, "rb") as stream:
+        return _ArraysOnly(stream).load()
 
 
 def unwrap_paddle3d(raw: Any) -> dict[str, np.ndarray]:

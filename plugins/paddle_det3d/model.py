@@ -22,7 +22,7 @@ from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInp
 from annotator.ml.safe_weights import load_arrays, save_arrays
 from plugins.paddle_det2d.config import cap_threads
 from plugins.paddle_det3d import MANIFEST
-from plugins.paddle_det3d.layout import config_from_state, unwrap_paddle3d
+from plugins.paddle_det3d.layout import config_from_state, read_pdparams, unwrap_paddle3d
 from plugins.paddle_det3d.network import PaddlePillarsNet, network_inputs
 from plugins.paddle_det3d.training import samples_of, train_network
 from plugins.pointpillars.config import PillarConfig
@@ -167,7 +167,7 @@ class PaddlePointPillars:
 
     def load(self, path: str) -> None:
         """Read a checkpoint written by `save`, or a Paddle3D ``.pdparams`` state dict of this architecture
-        (see `plugins.paddle_det3d.layout`; Paddle reads those with pickle: load only files you trust)."""
+        (see `plugins.paddle_det3d.layout`; read as arrays only, never with ``paddle.load``'s pickle)."""
         if Path(path).suffix == ".pdparams":
             self._use(*self._paddle3d(path), trained=True)
             return
@@ -185,10 +185,9 @@ class PaddlePointPillars:
 
     def _paddle3d(self, path: str) -> tuple[PillarConfig, dict[str, np.ndarray]]:
         try:
-            raw = paddle.load(path, return_numpy=True)
-            state = unwrap_paddle3d(raw)
+            state = unwrap_paddle3d(read_pdparams(path))
             return config_from_state(state, self.config), state
-        except Exception as error:  # paddle raises many kinds for a file that is not a checkpoint
+        except Exception as error:  # unpickling raises many kinds for a file that is not a checkpoint
             raise PluginError(f"paddle-det3d: cannot read Paddle3D weights {path}: {error}") from error
 
     def _use(self, config: PillarConfig, state: dict[str, np.ndarray], trained: bool) -> None:

@@ -7,7 +7,7 @@ Run: python -m plugins.pointpillars.prune [--keep 0.5] [--frames 24] [--epochs 8
 Keeps the share ``--keep`` of every layer's channels (`plugins.pointpillars.pruning`), fine-tunes on
 ``--frames`` generated frames (the base weights' replay source; seeds apart from the benchmarks') for
 ``--epochs`` passes without flips, and writes an ordinary pointpillars checkpoint with a card beside it.
-Use it with ``--weights FILE`` (preannotate, score, simulate) or load it as a project's model.
+Use it with ``--weights FILE`` (preannotate, score), ``simulate --initial FILE``, or as a project's model.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def shipped():
 
 @pytest.fixture(scope="module")
 def frames() -> list[LabelledFrame]:
-    return generated_frames(("Car", "Pedestrian"), 2, 11)
+    return generated_frames(("Car", "Pedestrian"), 1, 11)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,15 @@ def models(shipped):
     paddle_model.load(str(shipped[0]))
     torch_model.load(str(shipped[1]))
     return paddle_model, torch_model
+
+
+def test_shipped_weights_are_converted_from_the_shipped_pytorch_weights(shipped):
+    import hashlib
+    import json
+
+    card = json.loads(shipped[0].with_name("base.card.json").read_text())
+    source = hashlib.sha256(shipped[1].read_bytes()).hexdigest()
+    assert card["converted"]["source_sha256"] == source, "re-run: python -m plugins.paddle_det3d.convert"
 
 
 def test_shipped_weights_find_the_pytorch_boxes_on_generated_frames(models, frames):
@@ -93,6 +102,25 @@ def test_a_paddle3d_state_dict_loads_by_name_and_gives_the_same_boxes(models, fr
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(PluginError, match="cannot read Paddle3D weights"):
         user.load(str(path))
+
+
+def test_a_crafted_pdparams_pickle_runs_nothing(tmp_path):
+    import os
+    import pickle
+
+    from plugins.paddle_det3d.model import PaddlePointPillars
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "crafted.pdparams"
+    path.write_bytes(pickle.dumps({"x": Payload()}))
+    with pytest.raises(PluginError, match=r"refused (posix|nt|os)\.system"):
+        PaddlePointPillars().load(str(path))
+    assert not marker.exists()
 
 
 def test_fine_tuning_changes_the_version_and_cancelling_restores_the_weights(shipped, frames):
