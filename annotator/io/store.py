@@ -587,9 +587,11 @@ def changes_between(
     scope: dict[str, set[Any]] | None,
 ) -> tuple[list[Change], list[RowDifference]]:
     """The changes that bring ``project`` to the ``fresh`` rows (all rows, or those of the keys in
-    ``scope``), judged against the ``known`` rows, removed frames last; and the row differences, which the
-    caller adopts (`KnownRows.adopt_all`) only once its whole read went through."""
+    ``scope``), judged against the ``known`` rows, new or changed frames first and removed frames last (an
+    annotation is always applied while its frame exists, whatever order the tables were read in); and the
+    row differences, which the caller adopts (`KnownRows.adopt_all`) only once its whole read went through."""
     decode = AnnotationRows()
+    frames: list[Change] = []
     changes: list[Change] = []
     removed_frames: list[Change] = []
     differences: list[RowDifference] = []
@@ -599,13 +601,13 @@ def changes_between(
         for kind, key, value in decode_records({table: changed}, decode):
             before = project.get(kind, key)
             if before != value:
-                changes.append(Change(kind, key, before, value))
+                (frames if kind == "frame" else changes).append(Change(kind, key, before, value))
         for key in gone:
             kind, key = key if table == "document" else (table, key)
             if kind != "schema" and project.get(kind, key) is not None:
                 change = Change(kind, key, project.get(kind, key), None)
                 (removed_frames if kind == "frame" else changes).append(change)
-    return changes + removed_frames, differences
+    return frames + changes + removed_frames, differences
 
 
 def _connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:

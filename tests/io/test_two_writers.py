@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests_support import (  # type: ignore[import-not-found]
     apply_random_operation,
@@ -195,6 +195,9 @@ def test_preannotate_process_and_edits_here_both_land(project: Path, tmp_path: P
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations, st.booleans())
+@example(
+    ops=[("add", 0, 0.0), ("add", 1, 0.0), ("frame", 1, 0.0), ("add", 1, 0.0)], drop_log=False
+)  # a box on a new frame
 def test_a_reload_equals_a_fresh_open(tmp_path_factory, ops: list, drop_log: bool) -> None:
     root = tmp_path_factory.mktemp("reload") / "p"
     Workspace.create(root).close()
