@@ -1,8 +1,9 @@
 """Reading and preparing point clouds off the UI thread, with a small cache and prefetching.
 
 Loads are jobs on the loader's own `annotator.qt.jobs.QtJobs` (two threads: the frame shown and the next
-one prefetched, or a large frame's preview sample and the whole of it), run at a lower CPU priority than
-the window; a load reads the cloud file and the boxes it is given, never the project.
+one prefetched; a large frame's preview sample is read first, in the same job as the whole of it), run at
+a lower CPU priority than the window; a load reads the cloud file and the boxes it is given, never the
+project.
 """
 
 from __future__ import annotations

@@ -64,8 +64,9 @@ class Neighbourhood:
 
     region: Cuboid
     indices: np.ndarray  # sorted indices into the cloud
-    local: np.ndarray  # their points in the region's own axes (float32): a box turned as the region tests
-    # them with six comparisons each
+    local: np.ndarray  # their points in the region's own axes, float32 (3, N): one contiguous row per axis,
+    # so a box turned as the region tests them with six comparisons over contiguous rows (three times as
+    # fast as over the columns of an (N, 3) array)
     xyz: np.ndarray  # the cloud's points (shared, not copied): a box turned otherwise tests them
     #: A smaller neighbourhood inside this one (same centre and axes): the nudged box's own queries test
     #: fewer points there.
@@ -75,13 +76,14 @@ class Neighbourhood:
     def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
         """The points of ``cloud`` inside ``region``."""
         indices = cloud.index.indices_inside(region)
-        local = region.world_to_box(cloud.xyz[indices]).astype(np.float32)
+        local = np.ascontiguousarray(region.world_to_box(cloud.xyz[indices]).T, dtype=np.float32)
         return cls(region, indices, local, cloud.xyz)
 
     def shrunk(self, region: Cuboid) -> Neighbourhood:
         """The points of this neighbourhood inside ``region`` (its centre and axes, a smaller size)."""
-        mask = np.all(np.abs(self.local) <= np.asarray(region.size, dtype=np.float32) / 2.0, axis=1)
-        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[mask]), self.xyz)
+        half = np.asarray(region.size, dtype=np.float32) / 2.0
+        mask = _within(self.local, -half, half)
+        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[:, mask]), self.xyz)
 
     def around(self, cuboid: Cuboid) -> Neighbourhood | None:
         """The smallest neighbourhood here covering ``cuboid`` (None: none does)."""
@@ -101,23 +103,30 @@ class Neighbourhood:
         region = self.region
         step = 1 if limit is None else self._step(cuboid, limit)
         indices, local = (
-            (self.indices, self.local) if step == 1 else (self.indices[::step], self.local[::step])
+            (self.indices, self.local) if step == 1 else (self.indices[::step], self.local[:, ::step])
         )
         if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
             return indices[cuboid.points_inside(self.xyz[indices])]
         centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
         half = np.asarray(cuboid.size) / 2.0
         lo, hi = (centre - half).astype(np.float32), (centre + half).astype(np.float32)
-        mask = (local[:, 0] >= lo[0]) & (local[:, 0] <= hi[0])
-        for axis in (1, 2):
-            mask &= (local[:, axis] >= lo[axis]) & (local[:, axis] <= hi[axis])
-        return indices[mask]
+        return indices[_within(local, lo, hi)]
 
     def _step(self, cuboid: Cuboid, limit: int) -> int:
         """Every how many points of the region to test so that about ``limit`` or more of those inside
         ``cuboid`` are found (its share of the region's volume, halved for uneven density)."""
         share = min(1.0, float(np.prod(cuboid.size)) / max(float(np.prod(self.region.size)), 1e-9))
         return max(1, int(len(self.indices) * share) // (2 * max(1, limit)))
+
+
+def _within(local: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mask of the points of ``local`` (3, N), one row per axis, with ``lo`` <= each coordinate <= ``hi``."""
+    mask = local[0] >= lo[0]
+    mask &= local[0] <= hi[0]
+    for axis in (1, 2):
+        mask &= local[axis] >= lo[axis]
+        mask &= local[axis] <= hi[axis]
+    return mask
 
 
 @dataclass(eq=False)
