@@ -9,32 +9,41 @@ frames). Classes not named keep only the plugin's ``score_threshold``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
+#: One ``NAME=SCORE`` pair (spaces around ``=`` allowed).
+PAIR = re.compile(r"(?P<name>[^=]+?)\s*=\s*(?P<value>.*)")
+
 
 def parse_class_thresholds(text: str, classes: Sequence[str]) -> np.ndarray:
     """The lowest score kept per class (0 for classes not named) from ``NAME=SCORE`` pairs separated by
     commas; `ValueError` naming the bad pair (an unknown class, a score outside 0..1)."""
     lowest = np.zeros(len(classes), dtype=np.float64)
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in classes:
+    pairs = [PAIR.fullmatch(part.strip()) or part.strip() for part in text.split(",") if part.strip()]
+    for pair in pairs:
+        if isinstance(pair, str) or pair["name"] not in classes:
+            item = pair if isinstance(pair, str) else pair.group(0)
             raise ValueError(
                 f"class_thresholds: {item!r} is not CLASS=SCORE with CLASS one of {', '.join(classes)}"
             )
-        try:
-            score = float(value)
-        except ValueError:
-            raise ValueError(f"class_thresholds: {item!r}: {value.strip()!r} is not a number") from None
-        if not 0.0 <= score <= 1.0:
-            raise ValueError(f"class_thresholds: {item!r}: the score must lie in 0..1")
-        lowest[list(classes).index(name)] = score
+        score = _score(pair)
+        lowest[list(classes).index(pair["name"])] = score
     return lowest
+
+
+def _score(pair: re.Match) -> float:
+    try:
+        score = float(pair["value"])
+    except ValueError:
+        raise ValueError(f"class_thresholds: {pair.group(0)!r}: {pair['value']!r} is not a number") from None
+    if not 0.0 <= score <= 1.0:
+        raise ValueError(f"class_thresholds: {pair.group(0)!r}: the score must lie in 0..1")
+    return score
 
 
 def format_class_thresholds(lowest: dict[str, float]) -> str:
