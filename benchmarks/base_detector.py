@@ -85,32 +85,46 @@ def summary(counts: dict[float, dict[str, ClassCounts]]) -> dict[str, list[float
     return result
 
 
+def generated_samples(sensor: str, per_sensor: int, classes: list[str]):
+    """Unseen generated frames of one sensor (seed 9000): (points, truths, ignore) with the real-data
+    filters (>= 10 points, within 50 m; fewer points or other classes: "don't care")."""
+    from annotator.synth import iter_frames
+    from plugins.pointpillars.base_data import FRAMES_PER_SCENE, scene_for
+
+    for scene in range(per_sensor):
+        _, config = scene_for(scene * FRAMES_PER_SCENE, [sensor], GENERATED_SEED)
+        frame = next(iter(iter_frames(config, render_images=False)))
+        truths, ignore = [], []
+        for obj in frame.objects:
+            box = obj.cuboid
+            near = math.hypot(*box.center[:2]) <= real_assist.MAX_RANGE
+            (truths if obj.num_points >= 10 and near and obj.label in classes else ignore).append(
+                (obj.label, box)
+            )
+        yield frame.points, truths, ignore
+
+
+def generated_found(model, params: dict, points: np.ndarray, ignore: list, name: str) -> list:
+    """The model's detections of a generated frame within 50 m, those on "don't care" objects left out."""
+    result = model.predict(FrameInput(name, points), params)
+    found = [(result.class_names[int(k)], Cuboid.from_array(b), float(s))
+             for b, k, s in zip(result.boxes, result.labels, result.scores)]  # fmt: skip
+    found = [d for d in found if math.hypot(*d[1].center[:2]) <= real_assist.MAX_RANGE]
+    return [d for d in found if not any(bev_iou(d[1], b) >= 0.3 for _, b in ignore)]
+
+
 def generated_quality(
     model, params: dict, threshold: float, per_sensor: int, classes: list[str], card: dict
 ) -> None:
     """Recall / precision per simulated sensor on generated frames of unseen scenes."""
-    from annotator.synth import iter_frames
-    from plugins.pointpillars.base_data import FRAMES_PER_SCENE, scene_for
     from plugins.pointpillars.sensors import SENSORS
 
     for sensor in SENSORS:
         counts: dict[float, dict[str, ClassCounts]] = {}
         done = 0
-        for scene in range(per_sensor):
-            _, config = scene_for(scene * FRAMES_PER_SCENE, [sensor], GENERATED_SEED)
-            frame = next(iter(iter_frames(config, render_images=False)))
-            truths, ignore = [], []
-            for obj in frame.objects:
-                box = obj.cuboid
-                near = math.hypot(*box.center[:2]) <= real_assist.MAX_RANGE
-                (truths if obj.num_points >= 10 and near and obj.label in classes else ignore).append(
-                    (obj.label, box)
-                )
-            result = model.predict(FrameInput(f"{sensor} {scene}", frame.points), params)
-            found = [(result.class_names[int(k)], Cuboid.from_array(b), float(s))
-                     for b, k, s in zip(result.boxes, result.labels, result.scores) if s >= threshold]  # fmt: skip
-            found = [d for d in found if math.hypot(*d[1].center[:2]) <= real_assist.MAX_RANGE]
-            found = [d for d in found if not any(bev_iou(d[1], b) >= 0.3 for _, b in ignore)]
+        for points, truths, ignore in generated_samples(sensor, per_sensor, classes):
+            found = generated_found(model, params, points, ignore, f"{sensor} {done}")
+            found = [d for d in found if d[2] >= threshold]
             for iou in (0.5, 0.7):
                 for name, c in evaluate_frame(truths, found, classes, iou).items():
                     counts.setdefault(iou, {}).setdefault(name, ClassCounts()).add(c)
@@ -123,6 +137,35 @@ def generated_quality(
                 f"{n} {c.recall:.2f}/{c.precision:.2f}" for n, c in rows.items() if c.truths or c.detections
             )
             print(f"  generated {sensor} ({done} frames) BEV IoU {iou}: {cells}", flush=True)
+
+
+#: Per-class thresholds tried by `choose_class_thresholds`.
+CLASS_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+
+
+def choose_class_thresholds(model, params: dict, per_sensor: int, classes: list[str]) -> dict[str, float]:
+    """Per class, the score threshold (of `CLASS_CUTS`) with the best F1 at BEV IoU 0.5 on unseen
+    generated frames of every simulated sensor (never on real frames)."""
+    from plugins.pointpillars.sensors import SENSORS
+
+    counts: dict[float, dict[str, ClassCounts]] = {cut: {} for cut in CLASS_CUTS}
+    for sensor in SENSORS:
+        for index, (points, truths, ignore) in enumerate(generated_samples(sensor, per_sensor, classes)):
+            found = generated_found(model, {**params, "score_threshold": FLOOR}, points, ignore, f"{index}")
+            for cut in CLASS_CUTS:
+                kept = [d for d in found if d[2] >= cut]
+                for name, c in evaluate_frame(truths, kept, classes, 0.5).items():
+                    counts[cut].setdefault(name, ClassCounts()).add(c)
+
+    def f1(c: ClassCounts) -> float:
+        return 2 * c.recall * c.precision / max(c.recall + c.precision, 1e-9) if c.truths else 0.0
+
+    chosen = {}
+    for name in classes:
+        seen = [cut for cut in CLASS_CUTS if name in counts[cut] and counts[cut][name].truths]
+        if seen:
+            chosen[name] = max(seen, key=lambda cut: (round(f1(counts[cut][name]), 3), -cut))
+    return chosen
 
 
 # -- 3. speed ----------------------------------------------------------------------------------------------
@@ -213,6 +256,9 @@ def main() -> None:
     parser.add_argument("--json-out", type=Path, help="write the base model's figures here (model card)")
     parser.add_argument("--runs", help="--online runs to do: manual,base,scratch (default all)")
     parser.add_argument("--online-only", action="store_true", help="skip sections 1-3")
+    parser.add_argument("--class-thresholds", action="store_true",
+                        help="choose per-class score thresholds on the generated frames (best F1) and "
+                        "measure the real frames with them (the plugin's class_thresholds)")  # fmt: skip
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a pointpillars parameter (e.g. y_extent=51.2)")  # fmt: skip
     args = parser.parse_args()
@@ -230,6 +276,15 @@ def main() -> None:
         online(args, weights)
         return
     card: dict = {"threshold": args.threshold}
+    if args.class_thresholds:
+        from plugins.pointpillars.class_thresholds import format_class_thresholds
+
+        text = format_class_thresholds(
+            choose_class_thresholds(model, params, max(args.generated, 1), list(manifest.classes))
+        )
+        params = {**params, "class_thresholds": text}
+        card["class_thresholds"] = text
+        print(f"class thresholds chosen on generated frames (seed {GENERATED_SEED}): {text}", flush=True)
     if args.generated:
         print("\n1. generated frames (seed 9000, never trained on):")
         generated_quality(

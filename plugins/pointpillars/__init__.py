@@ -18,6 +18,9 @@ MANIFEST = {
     "parameters": [
         {"name": "score_threshold", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 1.0,
          "help": "drop detections whose best class score is below this"},
+        {"name": "class_thresholds", "type": "str", "default": "",
+         "help": "per-class lowest scores on top of score_threshold, e.g. Pedestrian=0.55,Car=0.45 "
+         "(benchmarks/base_detector.py --class-thresholds chooses them on generated frames); empty: none"},
         {"name": "nms_iou", "type": "float", "default": 0.1, "minimum": 0.0, "maximum": 1.0,
          "help": "a detection overlapping a better one by more than this bird's-eye-view IoU is dropped"},
         {"name": "max_detections", "type": "int", "default": 100, "minimum": 1, "maximum": 1000,

@@ -23,6 +23,7 @@ import torch
 from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
+from plugins.pointpillars.class_thresholds import parse_class_thresholds
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.decode import Candidates, decode
 from plugins.pointpillars.fast import CALIBRATION_FRAMES, GpuHalfNet, static_int8
@@ -135,6 +136,12 @@ class PointPillarsDetector:
 
     def _decode(self, output: torch.Tensor, values: dict[str, Any]) -> list[Detections]:
         found = decode(output, self.config, values["score_threshold"], values["max_detections"])
+        try:
+            lowest = parse_class_thresholds(values["class_thresholds"], self.config.classes)
+        except ValueError as error:
+            raise PluginError(f"pointpillars: {error}") from error
+        if lowest.any():
+            found = [c.where(c.scores >= lowest[c.labels]) for c in found]
         return [self._detections(candidates, values) for candidates in found]
 
     def predict(self, frame: FrameInput, params: dict[str, Any]) -> Detections:

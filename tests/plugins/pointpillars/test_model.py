@@ -96,3 +96,31 @@ def test_ensemble_sampling_needs_an_ensemble(detector, scenes, scene):
     assert not np.array_equal(samples[0].scores, samples[1].scores)
     first = detector.predict(frame_of(scene), LOOSE)
     np.testing.assert_array_equal(first.boxes, samples[0].boxes)
+
+
+def test_class_thresholds_drop_only_the_named_classes_low_scores(detector, scene):
+    everything = detector.predict(frame_of(scene), {**LOOSE, "max_detections": 50})
+    names = detector.config.classes
+    named = names[int(everything.labels[0])]  # the class of the best detection
+    cut = float(np.median(everything.scores[everything.labels == everything.labels[0]]))
+    kept = detector.predict(
+        frame_of(scene), {**LOOSE, "max_detections": 50, "class_thresholds": f"{named}={cut}"}
+    )
+    mine, others = kept.labels == everything.labels[0], kept.labels != everything.labels[0]
+    assert mine.any() and np.all(kept.scores[mine] >= cut)
+    assert mine.sum() < (everything.labels == everything.labels[0]).sum()
+    assert others.sum() == (everything.labels != everything.labels[0]).sum()  # other classes untouched
+    with pytest.raises(PluginError, match=r"class_thresholds: 'Tram=0\.5'"):
+        detector.predict(frame_of(scene), {"class_thresholds": "Tram=0.5"})
+
+
+def test_class_threshold_text_names_its_mistakes():
+    from plugins.pointpillars.class_thresholds import format_class_thresholds, parse_class_thresholds
+
+    classes = ("Car", "Pedestrian")
+    assert parse_class_thresholds(" Pedestrian=0.55, Car=0.4 ", classes).tolist() == [0.4, 0.55]
+    assert parse_class_thresholds("", classes).tolist() == [0.0, 0.0]
+    assert format_class_thresholds({"Car": 0.4, "Pedestrian": 0.55}) == "Car=0.4,Pedestrian=0.55"
+    for bad, problem in (("Car", "not CLASS=SCORE"), ("Car=high", "not a number"), ("Car=1.5", "0..1")):
+        with pytest.raises(ValueError, match=problem):
+            parse_class_thresholds(bad, classes)
