@@ -31,6 +31,7 @@ from annotator.core.cuboids.cuboid_ops import (
 )
 from annotator.core.cuboids.fit_priors import MOTION_WINDOW, size_prior, track_motion
 from annotator.core.cuboids.scene_heading import heading_from_boxes
+from annotator.core.cuboids.scene_size import size_from_boxes
 from annotator.core.cuboids.sweep_gathering import neighbour_points
 from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
@@ -159,7 +160,7 @@ class KeyboardEditor(QObject):
         count = len(cloud.inside(cuboid))  # (remembered per box)
         if wants_sweeps(count, prior or cuboid.size):
             extra = neighbour_points(project, annotation, self._cached_points_near)
-        scene_yaw = heading_from_boxes(cuboid, count, others, lambda other: len(cloud.inside(other)))
+        scene_yaw, prior = self._scene_priors(annotation, count, others, prior)
         outcome = fit_box(
             cuboid,
             points,
@@ -180,6 +181,29 @@ class KeyboardEditor(QObject):
             self.message.emit("Already fitted", MESSAGE_MS)
             return
         self._apply(lambda _: outcome.cuboid, label)
+
+    def _scene_priors(
+        self,
+        annotation: Annotation,
+        count: int,
+        others: list[Cuboid],
+        prior: tuple[float, float, float] | None,
+    ) -> tuple[float | None, tuple[float, float, float] | None]:
+        """The heading the frame's other boxes lend a box with few points (`heading_from_boxes`), and its
+        size prior with the length its class's boxes show (`size_from_boxes`; else ``prior``)."""
+        cloud = self.document.cloud
+        assert cloud is not None and annotation.cuboid is not None
+
+        def inside(other: Cuboid) -> int:  # the whole frame's index: the selection's neighbourhood is partial
+            return cloud.index.count_inside(other)
+
+        same_class = [
+            a.cuboid
+            for a in self.document.cuboids()
+            if a.id != annotation.id and a.class_name == annotation.class_name and a.cuboid is not None
+        ]
+        yaw = heading_from_boxes(annotation.cuboid, count, others, inside)
+        return yaw, size_from_boxes(prior, count, same_class, inside) or prior
 
     def _cached_points_near(self, frame: Frame, box: Cuboid, margin: float) -> np.ndarray | None:
         """A neighbouring frame's points near ``box`` when the frame loader holds its cloud (a fit on

@@ -229,23 +229,27 @@ def test_fit_refuses_a_negative_sweep_reach(tmp_path, capsys) -> None:
     assert "--sweeps must be 0 or more" in capsys.readouterr().err
 
 
+def one_frame_project(root: Path, points: np.ndarray, boxes: list[Cuboid]) -> Path:
+    """A project of one frame: ``points`` on a flat ground, and a Car box each of ``boxes``."""
+    xy = np.stack(np.meshgrid(np.arange(0.0, 40.0, 0.5), np.arange(-8.0, 16.0, 0.5)), -1).reshape(-1, 2)
+    cloud = np.vstack([points, np.column_stack([xy, np.zeros(len(xy))])])
+    root.mkdir(parents=True)
+    write_kitti_bin(root / "000000.bin", np.column_stack([cloud, np.zeros(len(cloud))]).astype(np.float32))
+    with Workspace.create(root / "project") as workspace:
+        frame = workspace.push(AddFrames(frames_from_files(workspace.project, [root / "000000.bin"]))).ids[0]
+        workspace.push(AddAnnotations([Annotation(0, frame, "Car", cuboid=b) for b in boxes]))
+    return root / "project"
+
+
 def parked_row_project(root: Path) -> tuple[Path, Cuboid]:
     """One frame of two cars parked bumper to bumper ahead-left (`tests.core.test_scene_heading.row`):
     the near one seen densely, with its true box, the far one seen as a round patch of 40 points,
     with a rough box turned 0.2 rad (returned with the far car's truth)."""
     from tests.core.test_scene_heading import CAR, row
 
-    rng = np.random.default_rng(6)
-    dense, sparse, points = row(rng)
-    xy = np.stack(np.meshgrid(np.arange(0.0, 40.0, 0.5), np.arange(-6.0, 16.0, 0.5)), -1).reshape(-1, 2)
-    cloud = np.vstack([points, np.column_stack([xy, np.zeros(len(xy))])])
-    root.mkdir(parents=True)
-    write_kitti_bin(root / "000000.bin", np.column_stack([cloud, np.zeros(len(cloud))]).astype(np.float32))
+    dense, sparse, points = row(np.random.default_rng(6))
     rough = sparse.replace(yaw=0.2, size=tuple(1.2 * s for s in CAR))
-    with Workspace.create(root / "project") as workspace:
-        frame = workspace.push(AddFrames(frames_from_files(workspace.project, [root / "000000.bin"]))).ids[0]
-        workspace.push(AddAnnotations([Annotation(0, frame, "Car", cuboid=b) for b in (dense, rough)]))
-    return root / "project", sparse
+    return one_frame_project(root, points, [dense, rough]), sparse
 
 
 def test_fit_turns_a_sparse_car_along_the_dense_car_parked_in_its_row(tmp_path, capsys) -> None:

@@ -16,9 +16,9 @@ CAR = (4.5, 1.85, 1.6)
 
 
 def seen_faces(car: Cuboid, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Points on the two faces of ``car`` that face a sensor at the origin (its back and its right flank,
+    """Points on (5 cm inside) the two faces of ``car`` that face a sensor at the origin (its back and its right flank,
     for a car ahead and to the left), 0.3-1.5 m above the ground: a clear L-shape."""
-    half_length, half_width = car.size[0] / 2.0, car.size[1] / 2.0
+    half_length, half_width = car.size[0] / 2.0 - 0.05, car.size[1] / 2.0 - 0.05  # just inside the faces
     along = rng.uniform(-half_length, half_length, count // 2)
     across = rng.uniform(-half_width, half_width, count - count // 2)
     local = np.vstack(

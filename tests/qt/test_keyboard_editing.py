@@ -274,3 +274,24 @@ def test_auto_rotate_turns_a_sparse_car_along_the_dense_car_parked_in_its_row(
     press(qtbot, main, Qt.Key.Key_R, CTRL | SHIFT)  # auto-rotate
     assert abs(cuboid(main, box.id).yaw - truth.yaw) < math.radians(2.0)
     main.close()
+
+
+def test_fit_to_points_gives_a_sparse_car_the_length_its_street_s_cars_show(
+    qtbot, settings, tmp_path
+) -> None:
+    """Seen only from behind, a sparse car's hidden length is the one the frame's dense cars of its
+    class show in full (4.6 m), not the class default (3.9 m)."""
+    from tests.cli.test_cli_fit import one_frame_project
+    from tests.core.test_scene_size import street
+    from tests.window_support import show_window
+
+    dense, rough, points = street(np.random.default_rng(8), (4.6, 1.85, 1.6))
+    main = show_window(qtbot, settings, one_frame_project(tmp_path / "street", points, [*dense, rough]))
+    project = main.document.project
+    car = project.schema.get("Car")
+    assert car is not None and car.default_size[0] < 4.2
+    box = min(main.document.cuboids(), key=lambda a: a.cuboid.center[1])
+    main.document.select(box.id)
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points
+    assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
+    main.close()

@@ -31,6 +31,7 @@ from annotator.core.cuboids.partial_fit import (
 from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.cuboids.scene_heading import Placed, scene_heading
+from annotator.core.cuboids.scene_size import scene_prior
 from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.ground import GroundModel, estimate_ground
 
@@ -219,7 +220,8 @@ def fit_frame(
     another box of this frame do not count. The ground and the occlusions stay this frame's.
     A box with weak evidence of its own is then fitted again around the heading of the nearest
     confidently fitted parallel vehicle (`annotator.core.cuboids.scene_heading`), unless a track's
-    motion gives its heading; a usable first fit is not traded for a refused one.
+    motion gives its heading, and with its class's length the frame's confident fits show in full
+    (`annotator.core.cuboids.scene_size`) as its prior's; a usable first fit is not traded for a refused one.
     """
     pts = np.asarray(points)[:, :3]
     model = ground if ground is not None else estimate_ground(pts)
@@ -230,14 +232,16 @@ def fit_frame(
     for found in inside:
         holders[found] += 1
 
-    def fit_one(position: int, scene_yaw: float | None = None) -> FitOutcome:
+    def fit_one(
+        position: int, scene_yaw: float | None = None, scene_size: Sequence[float] | None = None
+    ) -> FitOutcome:
         cuboid = cuboids[position]
         around = index.indices_inside(cuboid.grown(GATHER_MARGIN))
         own = np.zeros(len(pts), dtype=bool)
         own[inside[position]] = True
         mine = around[holders[around] - own[around] == 0]  # in no other box
         neighbours = [c for j, c in enumerate(cuboids) if j != position]
-        prior = None if priors is None else priors[position]
+        prior = scene_size or (None if priors is None else priors[position])
         extra = None if extra_points is None else extra_points[position]
         if extra is not None and not wants_sweeps(len(inside[position]), prior or cuboid.size):
             extra = None  # enough points in this sweep, or an object without a shape to sharpen
@@ -261,14 +265,18 @@ def fit_frame(
 
     report = FitReport([fit_one(position) for position in range(len(cuboids))])
     placed = [Placed(o.cuboid, 0 if o.reason else o.points) for o in report.outcomes]
+    class_sizes = list(priors) if priors is not None else [None] * len(cuboids)
     for position, outcome in enumerate(report.outcomes):
-        if headings is not None and headings[position] is not None:
-            continue  # a travelling track's motion gives the heading
         others = placed[:position] + placed[position + 1 :]
-        yaw = scene_heading(cuboids[position], outcome.points, others)
-        if yaw is None:
+        yaw = None
+        if headings is None or headings[position] is None:  # (a travelling track's motion gives one)
+            yaw = scene_heading(cuboids[position], outcome.points, others)
+        own_prior = class_sizes[position]
+        others_priors = class_sizes[:position] + class_sizes[position + 1 :]
+        size = None if outcome.reason else scene_prior(own_prior, outcome.points, others, others_priors)
+        if yaw is None and size is None:
             continue
-        again = fit_one(position, yaw)
+        again = fit_one(position, yaw, size)
         if outcome.reason or not again.reason:  # a usable fit is not traded for a refusal
             report.outcomes[position] = again
     return report
