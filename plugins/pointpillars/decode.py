@@ -18,10 +18,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LOG_SIZE_BOUNDS", "Candidates", "decode"]
 
-    def where(self, keep: np.ndarray) -> Candidates:
-        """The candidates ``keep`` (a boolean mask) selects."""
-        return Candidates(self.boxes[keep], self.labels[keep], self.scores[keep], self.probabilities[keep])
-
 
 def decode(output: torch.Tensor, config: PillarConfig, threshold: float, limit: int) -> list[Candidates]:
     """Candidates of every frame of a raw output (B, C + 9, H, W), best first, at most ``limit`` each."""

@@ -32,6 +32,10 @@ class Candidates:
     scores: np.ndarray
     probabilities: np.ndarray
 
+    def where(self, keep: np.ndarray) -> Candidates:
+        """The candidates ``keep`` (a boolean mask) selects."""
+        return Candidates(self.boxes[keep], self.labels[keep], self.scores[keep], self.probabilities[keep])
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, without overflow warnings for large negative logits."""
