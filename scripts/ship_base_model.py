@@ -13,10 +13,11 @@ import argparse
 import hashlib
 import json
 import platform
-import re
 import shutil
 import subprocess
 from pathlib import Path
+
+from annotator.ml.shipped import record_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plugins" / "pointpillars"
@@ -101,13 +102,10 @@ def main() -> None:
             "training": parent.get("training"),
         }
     card_path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    init = PACKAGE / "__init__.py"
-    text, count = re.subn(
-        r'("sha256": ")[0-9a-f]*(")', rf"\g<1>{digest}\g<2>", init.read_text(encoding="utf-8")
-    )
-    if count != 1:
-        raise SystemExit(f"{init}: no single sha256 entry to update")
-    init.write_text(text, encoding="utf-8")
+    try:
+        record_sha256(PACKAGE / "__init__.py", digest)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     print(f"shipped {source} as {target} ({target.stat().st_size / 1e6:.1f} MB, sha256 {digest[:16]}...)")
 
 

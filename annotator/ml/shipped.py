@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,14 @@ def cards_text(registry: PluginRegistry) -> str:
                 "\n".join([f"{entry.id}: shipped weights", *(f"  {line}" for line in card_lines(card))])
             )
     return "\n\n".join(blocks) or "No plugins found."
+
+
+def record_sha256(manifest_source: Path, digest: str) -> None:
+    """Write ``digest`` into the one ``"sha256": "..."`` entry of a plugin's manifest source file (its
+    ``__init__.py``), as the scripts that ship or convert weights do; ValueError when there is not exactly one."""
+    text, count = re.subn(
+        r'("sha256": ")[0-9a-f]*(")', rf"\g<1>{digest}\g<2>", manifest_source.read_text(encoding="utf-8")
+    )
+    if count != 1:
+        raise ValueError(f"{manifest_source}: no single sha256 entry to update")
+    manifest_source.write_text(text, encoding="utf-8")

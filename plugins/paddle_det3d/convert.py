@@ -15,10 +15,11 @@ import argparse
 import hashlib
 import json
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
+
+from annotator.ml.shipped import record_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +99,10 @@ def write_card(source: Path, target: Path, facts: dict) -> str:
 
 def record_hash(digest: str) -> None:
     """Write ``digest`` as the shipped weights' SHA-256 into the plugin's manifest."""
-    init = HERE / "__init__.py"
-    text, count = re.subn(
-        r'("sha256": ")[0-9a-f]*(")', rf"\g<1>{digest}\g<2>", init.read_text(encoding="utf-8")
-    )
-    if count != 1:
-        raise SystemExit(f"{init}: no single sha256 entry to update")
-    init.write_text(text, encoding="utf-8")
+    try:
+        record_sha256(HERE / "__init__.py", digest)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main() -> None:
