@@ -194,8 +194,12 @@ class KeyboardEditor(QObject):
         cloud = self.document.cloud
         assert cloud is not None and annotation.cuboid is not None
 
+        counted: dict[Cuboid, int] = {}  # a box lending both a heading and a length is counted once
+
         def inside(other: Cuboid) -> int:  # the whole frame's index: the selection's neighbourhood is partial
-            return cloud.index.count_inside(other)
+            if other not in counted:
+                counted[other] = cloud.index.count_inside(other)
+            return counted[other]
 
         same_class = [
             a.cuboid
