@@ -68,6 +68,8 @@ class Document(QObject):
 
     #: The undo history changed (what Edit > Undo / Redo would do).
     history_changed = Signal()
+    #: A worker found the points inside boxes whose counts were pending (`points_inside` said None).
+    points_found = Signal()
 
     def __init__(
         self, loader: FrameLoader, parent: QObject | None = None, session: Session | None = None
@@ -293,9 +295,14 @@ class Document(QObject):
 
     def points_inside(self, annotation: Annotation) -> int | None:
         """Points of the current cloud inside the annotation's cuboid (None until the whole cloud is
-        loaded)."""
+        loaded, or while a worker finds them: `PreparedCloud.found_later`, then `points_found`)."""
         cloud = self.cloud
-        if cloud is None or cloud.partial or annotation.cuboid is None:
+        if (
+            cloud is None
+            or cloud.partial
+            or annotation.cuboid is None
+            or cloud.found_later(annotation.cuboid)
+        ):
             return None
         return len(cloud.inside(annotation.cuboid))
 

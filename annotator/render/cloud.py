@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +42,20 @@ RUN_POINTS = 1024
 
 #: Boxes whose inside points a cloud remembers.
 _INSIDE_CACHE = 1024
+
+#: Most points of the neighbourhood a box's exact point set may test on the caller's (the window's) thread:
+#: beyond that (about 10 ms of a quiet core; a box in a 100M-point cloud tests 1.8M) the points are found
+#: by a worker (`find_inside`) and the views draw a stand-in meanwhile (`inside_at_once`).
+AT_ONCE_POINTS = 400_000
+
+#: Points of the neighbourhood a worker tests between two checks for a newer edit (`find_inside`).
+FIND_BLOCK = 262_144
+
+#: About how many points inside a box a stand-in of its exact point set draws (`stand_in`).
+STAND_IN_POINTS = 10_000
+
+#: Most points of a crop tested one by one for a stand-in (`stand_in`): those the view draws.
+STAND_IN_TESTS = 100_000
 
 #: Points used to estimate value ranges and the ground height (a sample is plenty).
 _STATS_SAMPLE = 200_000
@@ -100,11 +114,20 @@ class Neighbourhood:
         ``limit``, of an even sample of them of about that many or more: every k-th point of the region is
         tested, k from the share of the region the box takes (a crop of a 100M-point cloud tests 80k of
         the 4.5M points around the box, not all of them)."""
-        region = self.region
         step = 1 if limit is None else self._step(cuboid, limit)
-        indices, local = (
-            (self.indices, self.local) if step == 1 else (self.indices[::step], self.local[:, ::step])
-        )
+        return self._tested(cuboid, slice(None, None, step))
+
+    def blocks_inside(self, cuboid: Cuboid, block: int | None = None) -> Iterator[np.ndarray]:
+        """`indices_inside` (exact, no limit) block by block of ``block`` points of the region (default
+        `FIND_BLOCK`): each block's sorted hits, in order (a worker checks for a newer edit between two)."""
+        block = block or FIND_BLOCK
+        for start in range(0, len(self.indices), block):
+            yield self._tested(cuboid, slice(start, start + block))
+
+    def _tested(self, cuboid: Cuboid, part: slice) -> np.ndarray:
+        """Sorted indices of the points of ``part`` of the region inside ``cuboid``."""
+        region = self.region
+        indices, local = self.indices[part], self.local[:, part]
         if (cuboid.yaw, cuboid.pitch, cuboid.roll) != (region.yaw, region.pitch, region.roll):
             return indices[cuboid.points_inside(self.xyz[indices])]
         centre = region.world_to_box(np.asarray([cuboid.center], dtype=np.float64))[0]
@@ -262,17 +285,68 @@ class PreparedCloud:
         """Sorted indices of the points inside ``cuboid``, remembered per box (counts, highlights); with
         ``quick``, those of the level-of-detail sample when they are not found at once (not remembered:
         a stand-in to draw, see `answers_at_once`)."""
-        if quick and not self.answers_at_once(cuboid):
-            return self.sample_inside(cuboid)
+        if quick and not self.inside_at_once(cuboid):
+            return self.stand_in(cuboid)
         found = self._inside.get(cuboid)
         if found is None:
-            if len(self._inside) >= _INSIDE_CACHE:
-                with suppress(RuntimeError, StopIteration):  # a worker may remember boxes too (`warm`)
-                    self._inside.pop(next(iter(self._inside)), None)
             near = None if self._near is None else self._near.around(cuboid)  # a box being edited?
             found = self.index.indices_inside(cuboid) if near is None else near.indices_inside(cuboid)
-            self._inside[cuboid] = found
+            self._remember(cuboid, found)
         return found
+
+    def _remember(self, cuboid: Cuboid, found: np.ndarray) -> None:
+        """Keep the points found inside ``cuboid`` (the oldest box is forgotten when there are many)."""
+        if len(self._inside) >= _INSIDE_CACHE:
+            with suppress(RuntimeError, StopIteration):  # a worker may remember boxes too (`warm`)
+                self._inside.pop(next(iter(self._inside)), None)
+        self._inside[cuboid] = found
+
+    def inside_at_once(self, cuboid: Cuboid) -> bool:
+        """True when `inside` answers for ``cuboid`` within a few milliseconds: `answers_at_once`, and the
+        points copied out around the box (if they answer) are at most `AT_ONCE_POINTS`. Otherwise a worker
+        finds them (`find_inside`) while a stand-in is drawn (`stand_in`) and counts wait (`found_later`)."""
+        if not self.is_decimated or cuboid in self._inside:
+            return True
+        near = None if self._near is None else self._near.around(cuboid)
+        return near is not None and len(near.indices) <= AT_ONCE_POINTS
+
+    def found_later(self, cuboid: Cuboid) -> bool:
+        """True when the points inside ``cuboid`` are left to a worker (`find_inside`): the points copied
+        out around the box answer for it, but are too many to test on the window's thread."""
+        return self.answers_at_once(cuboid) and not self.inside_at_once(cuboid)
+
+    def stand_in(self, cuboid: Cuboid, within: np.ndarray | None = None) -> np.ndarray:
+        """Sorted indices standing in for the points inside ``cuboid`` while a worker finds them, found
+        in a few milliseconds at any cloud size: with ``within`` (a crop of at most `STAND_IN_TESTS`
+        points), exactly those of it inside the box; else an even sample of about `STAND_IN_POINTS` of
+        them from the points copied out around the box, or the level-of-detail sample's points inside."""
+        if within is self.coarse:  # the sample drawn while the camera moves: its own points inside
+            return self.sample_inside(cuboid)
+        if within is not None and len(within) <= STAND_IN_TESTS:
+            return within[cuboid.points_inside(self.xyz[within])]
+        near = None if self._near is None else self._near.around(cuboid)
+        if near is None:
+            return self.sample_inside(cuboid)
+        return near.indices_inside(cuboid, STAND_IN_POINTS)
+
+    def find_inside(self, cuboids: Iterable[Cuboid]) -> Iterator[Cuboid]:
+        """Find and remember the points inside each of ``cuboids`` (a worker's job), yielding the box
+        after every block of points tested, so that the job stops between two blocks when a newer edit
+        cancels it (an unfinished box is not remembered)."""
+        for cuboid in cuboids:
+            if cuboid in self._inside:
+                continue
+            near = None if self._near is None else self._near.around(cuboid)
+            if near is None:
+                found = self.index.indices_inside(cuboid)
+            else:
+                parts = []
+                for part in near.blocks_inside(cuboid):
+                    parts.append(part)
+                    yield cuboid
+                found = np.concatenate(parts) if parts else near.indices[:0]
+            self._remember(cuboid, found)
+            yield cuboid
 
     @property
     def neighbourhood(self) -> Neighbourhood | None:

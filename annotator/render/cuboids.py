@@ -307,13 +307,16 @@ def inside_points(
 
     With ``within`` (sorted point indices), only points that are also in it are returned; with ``limit``,
     an even sample of at most that many (boxes in very dense clouds hold hundreds of thousands); with
-    ``quick``, a box whose points are not found at once contributes its sample points (see
-    `PreparedCloud.inside`).
+    ``quick``, a box whose points are not found at once contributes a stand-in (see
+    `PreparedCloud.stand_in`).
     """
     chunks: list[np.ndarray] = []
     owners: list[int] = []
     for number, item in enumerate(items):
-        indices = cloud.inside(item.cuboid, quick=quick)
+        if quick and not cloud.inside_at_once(item.cuboid):
+            indices = cloud.stand_in(item.cuboid, within)
+        else:
+            indices = cloud.inside(item.cuboid)
         if within is not None:
             indices = _also_in(indices, within)
         if len(indices):

@@ -235,7 +235,7 @@ class Scene:
             self.highlight.set_points(None)
             return
         boxes = [(item.cuboid, item.color) for item in self.items]
-        exact = not self.stand_ins or all(cloud.answers_at_once(item.cuboid) for item in self.items)
+        exact = not self.stand_ins or all(cloud.inside_at_once(item.cuboid) for item in self.items)
         shown = self._highlighted
         if (
             shown is not None

@@ -89,6 +89,7 @@ class ObjectsPanel(QWidget):
         layout.addWidget(self.table)
         self.table.itemSelectionChanged.connect(self._row_selected)
         document.cloud_changed.connect(self.refresh)
+        document.points_found.connect(self.refresh)
         document.annotations_changed.connect(self._annotations_changed)
         document.frame_changed.connect(self.refresh)
         document.opened.connect(self.refresh)

@@ -148,6 +148,7 @@ class PropertiesPanel(QWidget):
         document.selection_changed.connect(self.refresh)
         document.annotations_changed.connect(self.refresh)
         document.cloud_changed.connect(self.refresh)
+        document.points_found.connect(self.refresh)
         document.schema_changed.connect(self.refresh)
         document.settings_changed.connect(self.refresh)
         document.opened.connect(self.refresh)

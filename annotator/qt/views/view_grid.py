@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.jobs import JobContext, Outcome
 from annotator.jobs.priority import lower_thread_priority
+from annotator.qt.box_points import BoxPointFinder
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
 from annotator.qt.views.ortho_view import OrthoView
@@ -79,6 +80,9 @@ class ViewGrid(QSplitter):
         #: Copies out the points around the selected box in a worker, so that highlighting it as it is
         #: nudged tests those points, not the whole cloud's index (see `PreparedCloud.focus`).
         self.focus_jobs = QtJobs(self, name="focus")
+        #: Finds the exact points inside edited boxes of a very large cloud in a worker (stand-ins meanwhile).
+        self.box_points = BoxPointFinder(self)
+        self.box_points.found.connect(self._points_found)
         #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
         self.merged: PreparedCloud | None = None
         self.faded: PreparedCloud | None = None
@@ -117,7 +121,8 @@ class ViewGrid(QSplitter):
         return view.capture()
 
     def dispose(self) -> None:
-        """Release every view's render window."""
+        """Release every view's render window (and stop finding box points)."""
+        self.box_points.jobs.shutdown()
         for view in self.views:
             view.dispose()
 
@@ -165,6 +170,15 @@ class ViewGrid(QSplitter):
             next((item.cuboid for item in items if item.id == selected), None),
             [item.cuboid for item in items],
         )
+        self.box_points.request(self.shown_cloud, [item.cuboid for item in items])
+
+    def _points_found(self, cloud: PreparedCloud) -> None:
+        """The exact points inside the edited boxes replace their stand-ins; the counts follow."""
+        if cloud is not self.shown_cloud:
+            return
+        if self.provisional:
+            self._show_cuboids(fit_ortho=False)
+        self.document.points_found.emit()
 
     @property
     def provisional(self) -> bool:

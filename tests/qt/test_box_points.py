@@ -1,0 +1,106 @@
+"""Nudging a box in a very large cloud tests no more than a stand-in's few points on the window's thread: a
+worker finds the exact points (a newer edit cancels its older job), which then replace the stand-in, and the
+box's count follows."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.qt.box_points import BoxPointFinder
+from annotator.qt.panels.objects import COLUMNS
+from annotator.render import cloud as cloud_module
+from annotator.render.cloud import Neighbourhood, prepare_cloud
+
+
+@pytest.fixture
+def large_neighbourhoods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat the neighbourhood of the street's car as 100M points make it: too many to test at once."""
+    monkeypatch.setattr(cloud_module, "AT_ONCE_POINTS", 100)
+    monkeypatch.setattr(cloud_module, "FIND_BLOCK", 512)
+    monkeypatch.setattr(cloud_module, "STAND_IN_POINTS", 20)
+
+
+def _points_tested_on_this_thread(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A log of how many points of a neighbourhood each test on the calling (window's) thread examines."""
+    log: list[int] = []
+    window_thread, original = threading.current_thread(), Neighbourhood._tested
+
+    def counted(self, cuboid, part):
+        if threading.current_thread() is window_thread:
+            log.append(len(self.indices[part]))
+        return original(self, cuboid, part)
+
+    monkeypatch.setattr(Neighbourhood, "_tested", counted)
+    return log
+
+
+def _count_cell(window, annotation_id: int) -> str:
+    panel = window.objects_panel
+    row = next(r for r in range(panel.table.rowCount()) if panel.annotation_at(r) == annotation_id)
+    return panel.table.item(row, COLUMNS.index("points")).text()
+
+
+def test_a_nudge_draws_a_stand_in_and_the_worker_brings_the_exact_points_and_count(
+    window, qtbot, monkeypatch, large_neighbourhoods
+) -> None:
+    grid, document = window.grid, window.document
+    car = min(document.cuboids(), key=lambda a: a.id)
+    document.select(car.id)
+    cloud = document.cloud
+    qtbot.waitUntil(lambda: cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000)
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.box_points.busy(), timeout=10_000)
+    tested = _points_tested_on_this_thread(monkeypatch)
+    gate, find = threading.Event(), cloud.find_inside
+
+    def held(boxes):  # the worker waits until the window's side of the edit was looked at
+        gate.wait(5.0)
+        yield from find(boxes)
+
+    monkeypatch.setattr(cloud, "find_inside", held)
+    window.editing.move(0.1, 0.0, 0.0)
+    moved = document.selected.cuboid
+    near = cloud.neighbourhood.around(moved)
+    assert near is not None and len(near.indices) > cloud_module.AT_ONCE_POINTS
+    assert grid.provisional  # the box's points drawn from a stand-in at once
+    assert _count_cell(window, car.id) == "…"  # its count waits for the worker
+    assert sum(tested) < len(near.indices) / 2  # the window tested a sample of the region, never all of it
+    gate.set()
+    qtbot.waitUntil(lambda: not grid.box_points.busy() and grid.scheduler.waiting == 0, timeout=10_000)
+    assert not grid.provisional
+    exact = cloud.index.indices_inside(moved)
+    assert _count_cell(window, car.id) == str(len(exact))
+    every = sum(len(cloud.index.indices_inside(a.cuboid)) for a in document.cuboids())
+    assert grid.perspective.scene.highlight.count == every  # every point inside a box highlighted now
+    assert sum(tested) < len(near.indices) / 2  # the exact points came from the worker
+
+
+def test_a_newer_request_cancels_the_older_job(qtbot, large_neighbourhoods) -> None:
+    xyz = np.random.default_rng(7).uniform((-10, -10, -2), (10, 10, 1), (100_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=5_000)
+    first = Cuboid((2.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+    cloud.focus(first, 2.0)
+    second = first.replace(center=(2.3, 1.0, -0.5))
+    gate, original = threading.Event(), cloud.find_inside
+
+    def held(boxes):  # the first job waits until the second request was made
+        gate.wait(5.0)
+        yield from original(boxes)
+
+    cloud.find_inside = held
+    finder = BoxPointFinder()
+    found: list[object] = []
+    finder.found.connect(found.append)
+    assert finder.request(cloud, [first])
+    assert finder.request(cloud, [second])
+    gate.set()
+    qtbot.waitUntil(lambda: not finder.busy(), timeout=10_000)
+    assert found == [cloud]  # one answer: the newer request's
+    assert first not in cloud._inside  # the older job stopped before it was done
+    assert np.array_equal(cloud.inside(second), cloud.index.indices_inside(second))
+    assert not finder.request(cloud, [second])  # found: nothing left to look for

@@ -1,0 +1,73 @@
+"""A box whose exact point set is too costly for the window's thread gets a stand-in at once; a worker finds
+the exact set block by block and remembers it (an unfinished search remembers nothing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.render import cloud as cloud_module
+from annotator.render.cloud import prepare_cloud
+
+BOX = Cuboid((4.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+NUDGED = BOX.replace(center=(4.2, 1.1, -0.5))
+
+
+def _focused_cloud():
+    xyz = np.random.default_rng(5).uniform((-10, -10, -2), (10, 10, 1), (200_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=10_000)
+    cloud.focus(BOX, 2.0, inner=1.0)
+    return cloud
+
+
+@pytest.fixture
+def few_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the neighbourhood 'too large' to test on the window's thread (as 1.8M points are at 100M)."""
+    monkeypatch.setattr(cloud_module, "AT_ONCE_POINTS", 1000)
+    monkeypatch.setattr(cloud_module, "FIND_BLOCK", 4096)
+    monkeypatch.setattr(cloud_module, "STAND_IN_POINTS", 200)  # the box holds about 2,300 points
+
+
+def test_a_small_neighbourhood_answers_the_exact_set_at_once() -> None:
+    cloud = _focused_cloud()
+    assert cloud.inside_at_once(NUDGED) and not cloud.found_later(NUDGED)
+
+
+def test_a_large_neighbourhood_leaves_the_exact_set_to_a_worker_and_stands_in_meanwhile(few_at_once) -> None:
+    cloud = _focused_cloud()
+    assert cloud.answers_at_once(NUDGED) and not cloud.inside_at_once(NUDGED) and cloud.found_later(NUDGED)
+    exact = cloud.index.indices_inside(NUDGED)
+    stand_in = cloud.inside(NUDGED, quick=True)
+    assert NUDGED not in cloud._inside  # nothing exact was computed for it
+    assert np.isin(stand_in, exact).all()  # an even sample of the box's own points
+    assert cloud_module.STAND_IN_POINTS <= len(stand_in) < len(exact) / 2
+    crop = cloud.indices_near(NUDGED, 0.5, limit=3000)  # what an orthographic view draws
+    assert np.array_equal(cloud.stand_in(NUDGED, within=crop), np.intersect1d(crop, exact))
+    moving = cloud.stand_in(NUDGED, within=cloud.coarse)  # the camera-move sample's points inside
+    assert np.array_equal(moving, np.intersect1d(cloud.coarse, exact))
+
+
+def test_the_worker_finds_the_exact_set_block_by_block_and_remembers_it(few_at_once) -> None:
+    cloud = _focused_cloud()
+    steps = list(cloud.find_inside([NUDGED]))
+    near = cloud.neighbourhood.around(NUDGED)
+    assert len(steps) == -(-len(near.indices) // 4096) + 1  # one check per block, one per box
+    assert np.array_equal(cloud.inside(NUDGED), cloud.index.indices_inside(NUDGED))
+    assert cloud.inside_at_once(NUDGED) and not cloud.found_later(NUDGED)
+
+
+def test_a_search_stopped_between_blocks_remembers_nothing(few_at_once) -> None:
+    cloud = _focused_cloud()
+    steps = cloud.find_inside([NUDGED])
+    next(steps)
+    steps.close()  # what a newer edit's cancel does to the worker's job
+    assert NUDGED not in cloud._inside and cloud.found_later(NUDGED)
+
+
+def test_blocks_of_a_turned_box_find_what_the_index_finds() -> None:
+    cloud = _focused_cloud()
+    turned = NUDGED.replace(yaw=0.4)
+    near = cloud.neighbourhood.around(turned)
+    found = np.concatenate(list(near.blocks_inside(turned, block=10_000)))
+    assert np.array_equal(found, cloud.index.indices_inside(turned))
