@@ -88,13 +88,14 @@ class StallTrace:
 
     def report(self, threshold_ms: float = 40.0, phases: dict[str, tuple[float, float]] | None = None) -> str:
         """The stalls longer than ``threshold_ms``, each with the spans inside it (at most 8, longest
-        first), labelled with the phase they fell in (with ``phases``, only stalls within one)."""
+        first), labelled with the phase they fell in (with ``phases``, only stalls overlapping one: a stall
+        that a phase's first step starts counts)."""
         lines = []
         for begin, end in self.gaps:
             gap = (end - begin) * 1000.0
             if gap < threshold_ms:
                 continue
-            phase = next((p for p, (a, b) in (phases or {}).items() if a <= begin and end <= b), None)
+            phase = next((p for p, (a, b) in (phases or {}).items() if begin < b and a < end), None)
             if phases is not None and phase is None:
                 continue  # between the phases measured (the benchmark's own steps)
             inside = [s for s in self.spans if s.start >= begin - 1e-4 and s.end <= end + 1e-4]
@@ -109,13 +110,15 @@ def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""
     from annotator.qt.app.main_window import MainWindow
     from annotator.qt.document import Document
+    from annotator.qt.panels.objects import ObjectsPanel
+    from annotator.qt.panels.properties import PropertiesPanel
     from annotator.qt.views.ortho_view import OrthoView
     from annotator.qt.views.refiner import DetailRefiner
     from annotator.qt.views.render_scheduler import RenderScheduler
     from annotator.qt.views.view_base import SceneView
     from annotator.qt.views.view_grid import ViewGrid
     from annotator.qt.views.viewport import PerspectiveView
-    from annotator.render.cloud import PreparedCloud
+    from annotator.render.cloud import Neighbourhood, PreparedCloud
     from annotator.render.layers import LayeredPicture
     from annotator.render.points import PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
@@ -132,7 +135,10 @@ def trace_views() -> StallTrace:
     trace.wrap(PerspectiveScene, "set_cloud", "_update_highlight")
     trace.wrap(Scene, "_highlight_within", "_apply_coloring", "set_cuboids")
     trace.wrap(PointLayer, "set_points")
-    trace.wrap(PreparedCloud, "indices_near", "inside", "subset")
-    trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push")
+    trace.wrap(PreparedCloud, "indices_near", "inside", "subset", "stand_in", "sample_inside")
+    trace.wrap(Neighbourhood, "_tested")
+    trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push", "points_inside")
+    trace.wrap(ObjectsPanel, "_annotations_changed", "refresh")
+    trace.wrap(PropertiesPanel, "refresh")
     trace.wrap(MainWindow, "open_project")
     return trace

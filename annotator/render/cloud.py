@@ -241,13 +241,14 @@ class PreparedCloud:
             setattr(self, name, kept)
         return kept
 
-    def strided(self, first: int, stop: int, parts: int) -> PointSet:
+    def strided(self, first: int, stop: int, parts: int, planes: np.ndarray | None = None) -> PointSet:
         """Parts ``first`` to ``stop`` (exclusive) of the cloud cut into ``parts`` interleaved parts (part
         ``k`` holds every ``parts``-th point from ``k``): each part is a uniform sample of the cloud, so
         drawing them one after another fills in detail evenly (copies). A cloud out of core is cut into
-        `OutOfCoreParts` instead (interleaved runs of points, each run a few neighbouring cells)."""
+        `OutOfCoreParts` instead (interleaved runs of points, each run a few neighbouring cells), and with
+        ``planes`` (the view frustum's, see `OutOfCoreParts`) leaves out the runs outside the view."""
         if is_backed(self.xyz):
-            return OutOfCoreParts(self, parts).points(first, stop)
+            return OutOfCoreParts(self, parts, planes).points(first, stop)
 
         def gather(values: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(np.concatenate([values[k::parts] for k in range(first, stop)]))
@@ -385,6 +386,10 @@ class OutOfCoreParts:
 
     cloud: PreparedCloud
     parts: int
+    #: The planes (a, b, c, d) of the view frustum, (6, 4), a x + b y + c z + d >= 0 inside (VTK's
+    #: ``GetFrustumPlanes``): runs wholly outside one of them are left out (neither read nor drawn: the
+    #: view's sample stands for them). None: every run.
+    planes: np.ndarray | None = None
 
     def runs(self, first: int, stop: int) -> list[tuple[int, int]]:
         """The (start, end) point ranges of parts ``first`` to ``stop`` (exclusive), in order. Part ``k``
@@ -398,8 +403,26 @@ class OutOfCoreParts:
         while math.gcd(stride, parts) != 1:
             stride += 1
         firsts = ((k * stride) % parts for k in range(first, stop))
-        starts = sorted(r * run for offset in firsts for r in range(offset, total, parts))
-        return [(start, min(count, start + run)) for start in starts]
+        starts = np.sort(
+            np.array([r * run for offset in firsts for r in range(offset, total, parts)], np.int64)
+        )
+        ends = np.minimum(count, starts + run)
+        if self.planes is not None and self.cloud.index.arranged and len(starts):
+            kept = self._in_view(starts, ends)
+            starts, ends = starts[kept], ends[kept]
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+    def _in_view(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Mask of the runs whose cells' box (the cloud's full height) meets the view frustum."""
+        lo, hi = self.cloud.index.span_bounds(starts, ends)
+        z0, z1 = self.cloud.bounds[4], self.cloud.bounds[5]
+        keep = np.ones(len(starts), dtype=bool)
+        for a, b, c, d in np.asarray(self.planes, dtype=np.float64).reshape(-1, 4):
+            # the corner farthest along the plane's normal: when even it is outside, the whole box is
+            x = np.where(a >= 0, hi[:, 0], lo[:, 0])
+            y = np.where(b >= 0, hi[:, 1], lo[:, 1])
+            keep &= a * x + b * y + c * (z1 if c >= 0 else z0) + d >= 0
+        return keep
 
     def points(self, first: int, stop: int) -> PointSet:
         """The points of parts ``first`` to ``stop`` (copies), their pages handed back afterwards."""

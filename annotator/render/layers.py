@@ -91,6 +91,13 @@ class LayeredPicture:
         self.reuses = 0  # renders that reused the kept picture
         self.generation = 0  # grows with every base draw: chunks added before it are gone
         self.on_draw: Callable[[], None] | None = None  # called after a render that drew the base layer
+        #: True while the camera moves over a sample (see `PerspectiveScene.set_detail`): a render that moved
+        #: the camera keeps no picture (the next frame draws anew anyway; the copy cost 10-70 ms a frame
+        #: at 1600x1000 under software OpenGL on a loaded machine).
+        self.transient = False
+        self.kept_skipped = 0  # renders that kept no picture because the camera moved (tests, benchmarks)
+        self._last_camera: tuple | None = None  # the camera of the last render
+        self._keep = True  # whether this render keeps its picture
 
     def attach(self, window: vtkRenderWindow) -> None:
         """Draw in ``window`` (one picture per window)."""
@@ -149,6 +156,8 @@ class LayeredPicture:
         else:
             self.mode = ADD if self._adding else REUSE
         self._adding = False
+        self._keep = not (self.transient and self.mode == DRAW and key[1] != self._last_camera)
+        self.kept_skipped += not self._keep
         self.base.SetDraw(self.mode == DRAW)
         self.detail.SetDraw(self.mode == ADD)
         if self.mode == DRAW:
@@ -169,13 +178,15 @@ class LayeredPicture:
     def _overlay_start(self, *_: object) -> None:
         if self.mode == REUSE:
             self._copy(into_kept=False)
-        elif self.enabled:
+        elif self.enabled and self._keep:
             self._copy(into_kept=True)
 
     def _finished(self, *_: object) -> None:
         if self._aside:
             return
-        self._kept_key = self._key()  # after the render: VTK may fit the clipping range while rendering
+        key = self._key()  # after the render: VTK may fit the clipping range while rendering
+        self._kept_key = key if self._keep else None
+        self._last_camera = key[1]
         self.base.SetDraw(True)  # other code (picking, clipping) sees a normal renderer between renders
         if self.mode == DRAW and self.on_draw is not None:
             self.on_draw()

@@ -145,6 +145,12 @@ class Scene:
         width, height = self.viewport_size()
         return width / height
 
+    def frustum_planes(self) -> np.ndarray:
+        """The planes (a, b, c, d) bounding what the camera sees, (6, 4): a x + b y + c z + d >= 0 inside."""
+        planes = [0.0] * 24
+        self._renderer.GetActiveCamera().GetFrustumPlanes(self.aspect, planes)
+        return np.asarray(planes, dtype=np.float64).reshape(6, 4)
+
     def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
         """The ray (origin, unit direction) under display pixel (x, y) (origin at the bottom left)."""
         near = self._display_to_world(x, y, 0.0)
@@ -313,6 +319,7 @@ class PerspectiveScene(Scene):
     def set_detail(self, full: bool) -> bool:
         """Draw the full cloud or the coarse sample; True when what is drawn changed."""
         changed = self.points.set_detail(full)
+        self.picture.transient = not full  # camera-move frames keep no picture (see `LayeredPicture`)
         self.faded.set_visible(full)
         if changed:
             self._update_highlight()

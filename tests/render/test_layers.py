@@ -145,3 +145,28 @@ def test_a_nudge_of_the_selected_box_keeps_the_orthographic_view_and_its_cloud_p
     scene.show(cloud, [CuboidItem(1, turned, RED, "Car 1")], selected=1)
     window.Render()
     assert scene.picture.mode == "draw"
+
+
+def test_camera_move_frames_over_the_sample_keep_no_picture_and_the_resting_camera_keeps_one(
+    cloud, window
+) -> None:
+    scene = _scene(cloud, window)
+    window.Render()
+    scene.set_detail(False)  # the camera starts moving: the sample is drawn
+    camera = scene.renderer.GetActiveCamera()
+    skipped = scene.picture.kept_skipped
+    for _ in range(3):
+        camera.Azimuth(2.0)
+        window.Render()
+        assert scene.picture.mode == "draw"
+    assert scene.picture.kept_skipped == skipped + 3  # no copy of a picture the next frame replaces
+    scene.set_cuboids([CuboidItem(1, BOX.replace(center=(10.0, 6.0, -1.0)), RED, "Car 1")], selected=1)
+    window.Render()  # an edit with the camera still: the cloud drawn once more, and kept
+    assert scene.picture.mode == "draw" and scene.picture.kept_skipped == skipped + 3
+    scene.set_cuboids([CuboidItem(1, BOX, RED, "Car 1")], selected=1)
+    window.Render()
+    assert scene.picture.mode == "reuse"
+    scene.set_detail(True)  # at rest every render keeps its picture again
+    camera.Azimuth(2.0)
+    window.Render()
+    assert scene.picture.kept_skipped == skipped + 3

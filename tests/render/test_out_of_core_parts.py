@@ -77,3 +77,31 @@ def test_the_frame_ground_of_a_cloud_out_of_core_brings_none_of_its_pages_back(o
 
     assert frame_ground(out_of_core) is not None
     assert resident_bytes(out_of_core.xyz) < out_of_core.xyz.nbytes // 4  # from the copied coarse sample
+
+
+def test_runs_outside_the_view_frustum_are_left_out_and_every_point_in_view_is_kept(out_of_core) -> None:
+    prepared = out_of_core
+    parts = 30
+    half = np.array([[1.0, 0.0, 0.0, -10.0]])  # a view that sees x >= 10 m only (one plane is enough)
+    every, in_view = OutOfCoreParts(prepared, parts), OutOfCoreParts(prepared, parts, half)
+    for first in (0, 11, 29):
+        kept, all_runs = in_view.runs(first, first + 1), every.runs(first, first + 1)
+        assert 0 < len(kept) < len(all_runs) / 2  # the points lie over -40..40 m
+        left_out = set(all_runs) - set(kept)
+        assert all(prepared.xyz[a:b, 0].max() < 10.0 for a, b in left_out)  # each wholly out of view
+    chunk = prepared.strided(4, 5, parts, half)
+    whole = prepared.strided(4, 5, parts)
+    assert np.sum(chunk.xyz[:, 0] >= 10.0) == np.sum(whole.xyz[:, 0] >= 10.0)  # nothing in view missed
+
+
+def test_a_perspective_camera_s_frustum_keeps_the_runs_it_looks_at(out_of_core) -> None:
+    from annotator.render.camera import CameraPose
+    from annotator.render.scene import PerspectiveScene
+
+    scene = PerspectiveScene()
+    scene.set_camera_pose(CameraPose((0.0, 0.0, 5.0), (20.0, 0.0, 0.0), view_angle=40.0))
+    planes = scene.frustum_planes()
+    assert np.all(planes[:, :3] @ [20.0, 0.0, 0.0] + planes[:, 3] >= 0)  # ahead: inside every plane
+    assert np.any(planes[:, :3] @ [-20.0, 0.0, 0.0] + planes[:, 3] < 0)  # behind: outside one
+    kept = OutOfCoreParts(out_of_core, 30, planes).runs(0, 30)
+    assert 0 < sum(b - a for a, b in kept) < len(out_of_core) * 0.7

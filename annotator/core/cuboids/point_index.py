@@ -177,6 +177,25 @@ class PointIndex:
         """True when the points lie in cell order (the index keeps no per-point array)."""
         return self._order is None
 
+    def span_bounds(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For runs of consecutive points ``starts[k]:ends[k]`` (non-empty) of an `arranged` index, the x, y
+        rectangles (lo, hi: (K, 2)) holding each run's points: the cells it spans, from the cell table alone
+        (no point is read). A run within one column of cells spans its rows; one over several columns
+        their whole height."""
+        grid, table = self._grid, self._starts
+        first = np.searchsorted(table, starts, side="right") - 1
+        last = np.searchsorted(table, np.asarray(ends) - 1, side="right") - 1
+        rows = grid.shape[1]
+        col0, col1 = first // rows, last // rows
+        same = col0 == col1
+        row0 = np.where(same, first % rows, 0)
+        row1 = np.where(same, last % rows, rows - 1)
+        origin = np.asarray(grid.origin)
+        # one cell of room each way: points beyond the grid's edge belong to its edge cells
+        lo = origin + grid.cell * (np.stack([col0, row0], axis=1) - 1)
+        hi = origin + grid.cell * (np.stack([col1, row1], axis=1) + 2)
+        return lo, hi
+
     def _slices(self, lo: Sequence[float], hi: Sequence[float]) -> list[tuple[int, int]]:
         """Ranges of ``_order`` holding the points of the cells that meet the rectangle ``lo``-``hi``."""
         grid = self._grid

@@ -123,7 +123,11 @@ class DetailRefiner(QObject):
         if not parts or cloud is None:
             return
         stop = min(parts, first + self._per_chunk)
-        chunk = cloud.strided(first, stop, parts)
+        chunk = cloud.strided(first, stop, parts, scene.frustum_planes())  # out of core: in view only
+        if not len(chunk) and stop < parts:  # all of these parts out of view: on to the next, no render
+            self._next = stop
+            self._schedule()
+            return
         pass_number, adds = self._pass, scene.picture.adds
         scene.add_chunk(chunk)
         elapsed = self._view.render_now()
