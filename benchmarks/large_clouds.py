@@ -232,6 +232,8 @@ def measure(
         if spans is not None:
             spans.stop()
             print(spans.report(40.0, marks), flush=True)
+            print("    steps of the window's thread while nudging:", flush=True)
+            print(spans.steps(*marks["nudging"]), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),

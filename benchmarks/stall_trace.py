@@ -11,6 +11,8 @@ Used by ``benchmarks/large_clouds.py --trace``; import-only (prints nothing at i
 from __future__ import annotations
 
 import functools
+import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +54,13 @@ class StallTrace:
                 continue
 
             def traced(owner, *args, __original=original, __name=name, **kwargs):
+                if threading.current_thread() is not threading.main_thread():  # a worker: no nesting
+                    start = time.perf_counter()
+                    try:
+                        return __original(owner, *args, **kwargs)
+                    finally:
+                        label = f"[{threading.current_thread().name}] {_label(owner, __name)}"
+                        self.spans.append(Span(label, start, time.perf_counter(), 0))
                 self._depth += 1
                 start = time.perf_counter()
                 try:
@@ -88,14 +97,14 @@ class StallTrace:
 
     def report(self, threshold_ms: float = 40.0, phases: dict[str, tuple[float, float]] | None = None) -> str:
         """The stalls longer than ``threshold_ms``, each with the spans inside it (at most 8, longest
-        first), labelled with the phase they fell in (with ``phases``, only stalls overlapping one: a stall
-        that a phase's first step starts counts)."""
+        first; a worker's spans named by its thread), labelled with the phase they ended in (with
+        ``phases``, only stalls ending in one: the stall of a phase's first step counts)."""
         lines = []
         for begin, end in self.gaps:
             gap = (end - begin) * 1000.0
             if gap < threshold_ms:
                 continue
-            phase = next((p for p, (a, b) in (phases or {}).items() if begin < b and a < end), None)
+            phase = next((p for p, (a, b) in (phases or {}).items() if a < end <= b), None)
             if phases is not None and phase is None:
                 continue  # between the phases measured (the benchmark's own steps)
             inside = [s for s in self.spans if s.start >= begin - 1e-4 and s.end <= end + 1e-4]
@@ -104,6 +113,19 @@ class StallTrace:
             for span in inside[:8]:
                 lines.append(f"    {'  ' * (span.depth)}{(span.end - span.start) * 1000.0:6.1f} {span.name}")
         return "\n".join(lines)
+
+    def steps(self, begin: float, end: float, top: int = 16) -> str:
+        """Each traced step of the window's thread between ``begin`` and ``end``: calls, median and longest
+        milliseconds (the longest first)."""
+        times: dict[str, list[float]] = {}
+        for span in self.spans:
+            if begin <= span.start and span.end <= end and not span.name.startswith("["):
+                times.setdefault(span.name, []).append((span.end - span.start) * 1000.0)
+        rows = sorted(times.items(), key=lambda item: -max(item[1]))[:top]
+        return "\n".join(
+            f"    {len(values):4d} x  median {statistics.median(values):6.1f}  longest {max(values):6.1f} ms  {name}"
+            for name, values in rows
+        )
 
 
 def trace_views() -> StallTrace:
@@ -135,7 +157,7 @@ def trace_views() -> StallTrace:
     trace.wrap(PerspectiveScene, "set_cloud", "_update_highlight")
     trace.wrap(Scene, "_highlight_within", "_apply_coloring", "set_cuboids")
     trace.wrap(PointLayer, "set_points")
-    trace.wrap(PreparedCloud, "indices_near", "inside", "subset", "stand_in", "sample_inside")
+    trace.wrap(PreparedCloud, "indices_near", "inside", "subset", "stand_in", "sample_inside", "focus")
     trace.wrap(Neighbourhood, "_tested")
     trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push", "points_inside")
     trace.wrap(ObjectsPanel, "_annotations_changed", "refresh")

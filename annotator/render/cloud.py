@@ -51,8 +51,9 @@ AT_ONCE_POINTS = 400_000
 #: Points of the neighbourhood a worker tests between two checks for a newer edit (`find_inside`).
 FIND_BLOCK = 262_144
 
-#: About how many points inside a box a stand-in of its exact point set draws (`stand_in`).
-STAND_IN_POINTS = 10_000
+#: Most points of a neighbourhood a stand-in of a box's exact point set tests (`stand_in`): a larger one
+#: keeps an even sample of about this many, copied out with it (`Neighbourhood.thin`), in contiguous rows.
+THIN_POINTS = 100_000
 
 #: Most points of a crop tested one by one for a stand-in (`stand_in`): those the view draws.
 STAND_IN_TESTS = 100_000
@@ -85,6 +86,9 @@ class Neighbourhood:
     #: A smaller neighbourhood inside this one (same centre and axes): the nudged box's own queries test
     #: fewer points there.
     inner: Neighbourhood | None = None
+    #: An even sample of this one's points (every k-th, at most `THIN_POINTS`) when it holds more: what a
+    #: stand-in tests (`PreparedCloud.stand_in`). None: this one is small enough itself.
+    thin: Neighbourhood | None = None
 
     @classmethod
     def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
@@ -98,6 +102,19 @@ class Neighbourhood:
         half = np.asarray(region.size, dtype=np.float32) / 2.0
         mask = _within(self.local, -half, half)
         return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[:, mask]), self.xyz)
+
+    def thinned(self) -> Neighbourhood:
+        """This neighbourhood (and its inner one) with its `thin` sample copied out."""
+        step = -(-len(self.indices) // THIN_POINTS)
+        thin = None
+        if step > 1:
+            thin = Neighbourhood(
+                self.region,
+                self.indices[::step].copy(),
+                np.ascontiguousarray(self.local[:, ::step]),
+                self.xyz,
+            )
+        return replace(self, thin=thin, inner=None if self.inner is None else self.inner.thinned())
 
     def around(self, cuboid: Cuboid) -> Neighbourhood | None:
         """The smallest neighbourhood here covering ``cuboid`` (None: none does)."""
@@ -319,8 +336,8 @@ class PreparedCloud:
     def stand_in(self, cuboid: Cuboid, within: np.ndarray | None = None) -> np.ndarray:
         """Sorted indices standing in for the points inside ``cuboid`` while a worker finds them, found
         in a few milliseconds at any cloud size: with ``within`` (a crop of at most `STAND_IN_TESTS`
-        points), exactly those of it inside the box; else an even sample of about `STAND_IN_POINTS` of
-        them from the points copied out around the box, or the level-of-detail sample's points inside."""
+        points), exactly those of it inside the box; else those of the even sample of the points copied
+        out around the box (`Neighbourhood.thin`), or the level-of-detail sample's points inside."""
         if within is self.coarse:  # the sample drawn while the camera moves: its own points inside
             return self.sample_inside(cuboid)
         if within is not None and len(within) <= STAND_IN_TESTS:
@@ -328,7 +345,7 @@ class PreparedCloud:
         near = None if self._near is None else self._near.around(cuboid)
         if near is None:
             return self.sample_inside(cuboid)
-        return near.indices_inside(cuboid, STAND_IN_POINTS)
+        return (near.thin or near).indices_inside(cuboid)
 
     def find_inside(self, cuboids: Iterable[Cuboid]) -> Iterator[Cuboid]:
         """Find and remember the points inside each of ``cuboids`` (a worker's job), yielding the box
@@ -366,6 +383,7 @@ class PreparedCloud:
         near = Neighbourhood.of(self, region)
         if inner is not None and inner < margin:
             near = replace(near, inner=near.shrunk(cuboid.grown(inner)))
+        near = near.thinned()
         self._near = near
         return near
 

@@ -23,7 +23,7 @@ def large_neighbourhoods(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat the neighbourhood of the street's car as 100M points make it: too many to test at once."""
     monkeypatch.setattr(cloud_module, "AT_ONCE_POINTS", 100)
     monkeypatch.setattr(cloud_module, "FIND_BLOCK", 512)
-    monkeypatch.setattr(cloud_module, "STAND_IN_POINTS", 20)
+    monkeypatch.setattr(cloud_module, "THIN_POINTS", 200)
 
 
 def _points_tested_on_this_thread(monkeypatch: pytest.MonkeyPatch) -> list[int]:
