@@ -140,8 +140,9 @@ def trace_views() -> StallTrace:
     from annotator.qt.views.view_base import SceneView
     from annotator.qt.views.view_grid import ViewGrid
     from annotator.qt.views.viewport import PerspectiveView
-    from annotator.render.cloud import Neighbourhood, PreparedCloud
+    from annotator.render.cloud import PreparedCloud
     from annotator.render.layers import LayeredPicture
+    from annotator.render.neighbourhood import Neighbourhood
     from annotator.render.points import PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
 

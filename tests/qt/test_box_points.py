@@ -15,15 +15,17 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.qt.box_points import BoxPointFinder
 from annotator.qt.panels.objects import COLUMNS
 from annotator.render import cloud as cloud_module
-from annotator.render.cloud import Neighbourhood, prepare_cloud
+from annotator.render import neighbourhood as neighbourhood_module
+from annotator.render.cloud import prepare_cloud
+from annotator.render.neighbourhood import Neighbourhood
 
 
 @pytest.fixture
 def large_neighbourhoods(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat the neighbourhood of the street's car as 100M points make it: too many to test at once."""
     monkeypatch.setattr(cloud_module, "AT_ONCE_POINTS", 100)
-    monkeypatch.setattr(cloud_module, "FIND_BLOCK", 512)
-    monkeypatch.setattr(cloud_module, "THIN_POINTS", 200)
+    monkeypatch.setattr(neighbourhood_module, "FIND_BLOCK", 512)
+    monkeypatch.setattr(neighbourhood_module, "THIN_POINTS", 200)
 
 
 def _points_tested_on_this_thread(monkeypatch: pytest.MonkeyPatch) -> list[int]:

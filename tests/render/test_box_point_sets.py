@@ -8,6 +8,7 @@ import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render import cloud as cloud_module
+from annotator.render import neighbourhood as neighbourhood_module
 from annotator.render.cloud import prepare_cloud
 
 BOX = Cuboid((4.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
@@ -25,8 +26,8 @@ def _focused_cloud():
 def few_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the neighbourhood 'too large' to test on the window's thread (as 1.8M points are at 100M)."""
     monkeypatch.setattr(cloud_module, "AT_ONCE_POINTS", 1000)
-    monkeypatch.setattr(cloud_module, "FIND_BLOCK", 4096)
-    monkeypatch.setattr(cloud_module, "THIN_POINTS", 2000)  # the region holds about 13,000 points
+    monkeypatch.setattr(neighbourhood_module, "FIND_BLOCK", 4096)
+    monkeypatch.setattr(neighbourhood_module, "THIN_POINTS", 2000)  # the region holds about 13,000 points
 
 
 def test_a_small_neighbourhood_answers_the_exact_set_at_once() -> None:
