@@ -26,7 +26,7 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
 
 ``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
 Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
-``--trace`` prints, for each stall over 40 ms, the render and preparation steps inside it
+``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it
 (see ``stall_trace.py``).
 
 Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
@@ -91,11 +91,16 @@ def rss_now_mib() -> float:
 
 
 def measure(
-    clouds: list[Path], moves: int, nudges: int, wait_full: bool = True, trace: bool = False
+    clouds: list[Path],
+    moves: int,
+    nudges: int,
+    wait_full: bool = True,
+    trace: float = 0.0,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
-    (it keeps coming in while the camera moves and boxes are nudged)."""
+    (it keeps coming in while the camera moves and boxes are nudged); with ``trace`` (milliseconds), print
+    the steps inside each stall longer than that (see ``stall_trace.py``)."""
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
@@ -225,7 +230,7 @@ def measure(
             marks[f"frame {len(frame_s)}"] = (begin, time.perf_counter())
         if spans is not None:
             spans.stop()
-            print(spans.report(40.0, marks), flush=True)
+            print(spans.report(trace, marks), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -277,7 +282,15 @@ def main() -> int:
     parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
     parser.add_argument("--frames", type=int, default=2, help="frames per size (Frame > Next between them)")
     parser.add_argument("--real", type=Path, help="a folder of real clouds: measure its first --frames")
-    parser.add_argument("--trace", action="store_true", help="print the steps inside each stall over 40 ms")
+    parser.add_argument(
+        "--trace",
+        type=float,
+        nargs="?",
+        const=40.0,
+        default=0.0,
+        metavar="MS",
+        help="print the steps inside each stall over MS milliseconds (40 when not given)",
+    )
     parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
@@ -300,7 +313,7 @@ def main() -> int:
         path = paths[0]
         child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
         child += ["--no-full"] if args.no_full else []
-        child += ["--trace"] if args.trace else []
+        child += ["--trace", str(args.trace)] if args.trace else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)

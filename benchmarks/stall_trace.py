@@ -109,6 +109,7 @@ def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""
     from annotator.qt.app.main_window import MainWindow
     from annotator.qt.document import Document
+    from annotator.qt.keyboard_editing import KeyboardEditor
     from annotator.qt.views.ortho_view import OrthoView
     from annotator.qt.views.refiner import DetailRefiner
     from annotator.qt.views.render_scheduler import RenderScheduler
@@ -117,8 +118,9 @@ def trace_views() -> StallTrace:
     from annotator.qt.views.viewport import PerspectiveView
     from annotator.render.cloud import PreparedCloud
     from annotator.render.layers import LayeredPicture
-    from annotator.render.points import PointLayer
+    from annotator.render.points import LodPoints, PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
+    from annotator.render.shared import SharedGeometry
 
     trace = StallTrace()
     trace.wrap(SceneView, "render_now")
@@ -132,7 +134,12 @@ def trace_views() -> StallTrace:
     trace.wrap(PerspectiveScene, "set_cloud", "_update_highlight")
     trace.wrap(Scene, "_highlight_within", "_apply_coloring", "set_cuboids")
     trace.wrap(PointLayer, "set_points")
-    trace.wrap(PreparedCloud, "indices_near", "inside", "subset")
+    trace.wrap(
+        PreparedCloud, "indices_near", "inside", "subset", "coarse_points", "rest_points", "sample_inside"
+    )
+    trace.wrap(LodPoints, "set_cloud")
+    trace.wrap(SharedGeometry, "inside", "crop")
+    trace.wrap(KeyboardEditor, "_fit", "_scene_priors")
     trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push")
     trace.wrap(MainWindow, "open_project")
     return trace
