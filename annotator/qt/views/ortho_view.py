@@ -55,19 +55,20 @@ class OrthoView(SceneView):
         items: Sequence[CuboidItem],
         selection: Sequence[int],
         fit: bool = True,
+        defer_crop: bool = False,
     ) -> None:
         """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
-        as selected too); ``fit`` re-centres the camera."""
+        as selected too); ``fit`` re-centres the camera; ``defer_crop``: see `OrthoScene.show`."""
         self._content = (cloud, list(items), list(selection))
-        self._show(fit)
+        self._show(fit, defer_crop)
         if fit:
             self._fitted = True
         self.request_render()
 
-    def _show(self, fit: bool) -> None:
+    def _show(self, fit: bool, defer_crop: bool = False) -> None:
         cloud, items, selection = self._content
         primary = selection[0] if selection else None
-        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:])
+        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:], defer_crop=defer_crop)
 
     def _refit_if_fitted(self) -> None:
         if self._fitted and self._content[0] is not None:

@@ -23,7 +23,8 @@ from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
 from annotator.render.camera import ORTHO_AXES, ortho_margin
-from annotator.render.cloud import PreparedCloud
+from annotator.render.cloud import PointSet, PreparedCloud
+from annotator.render.scene import crop_key, crop_points_key, exact_crop
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
@@ -159,8 +160,10 @@ class ViewGrid(QSplitter):
         items = self.document.cuboid_items()
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
-        for view in self.ortho.values():
-            view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
+        for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
+            view.show_frame(
+                self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho, defer_crop=True
+            )
         self._focus(
             next((item.cuboid for item in items if item.id == selected), None),
             [item.cuboid for item in items],
@@ -176,8 +179,10 @@ class ViewGrid(QSplitter):
         copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
         points (from those within one margin first) and, when the orthographic views fit it afresh (half a
         margin on), their crops (a margin around it) come from these points. The same worker finds the
-        points inside the other ``boxes`` that the views draw with a stand-in (`provisional`); when it is
-        done, the views draw the points found."""
+        points inside the other ``boxes`` that the views draw with a stand-in (`provisional`), and the crops
+        of orthographic views fitted afresh around the box (`OrthoScene.crop_wanted`: the views draw sample
+        points meanwhile, so the step that refits them draws a few thousand points, not three crops); when
+        it is done, the views draw the points found."""
         cloud = self.shown_cloud
         if cloud is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again when done
             return
@@ -185,17 +190,26 @@ class ViewGrid(QSplitter):
         near = cloud.neighbourhood
         wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
-        if not wanted and not others:
+        crops = {view.scene.crop_wanted[1:] for view in self.ortho.values() if view.scene.crop_wanted}
+        if not wanted and not others and not crops:
             return
 
-        def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
-            lower_thread_priority()
+        def work(_context: JobContext) -> list[tuple[tuple, np.ndarray, PointSet]]:
+            lower_thread_priority()  # reads the shown cloud's points (never changed)
             if wanted:
                 cloud.focus(box, 2.0 * margin, inner=margin)
             cloud.warm(others)
+            made = []
+            for region, region_margin in crops:  # from the neighbourhood just copied out
+                indices, points = exact_crop(cloud, region, region_margin)
+                made.append((crop_key(cloud, region, region_margin), indices, points))
+            return made
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
             if outcome.ok and self.shown_cloud is cloud:
+                for key, indices, points in outcome.result or []:
+                    self.shared.put_crop(key, indices)
+                    self.shared.put_crop(crop_points_key(cloud, indices), points)
                 if self.provisional:
                     self._show_cuboids(fit_ortho=False)  # the points found replace the stand-ins
                 else:
