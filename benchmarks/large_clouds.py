@@ -15,7 +15,8 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
   persp     of which the perspective view's render, milliseconds (median);
   walk      the same for nudges of 0.1 m all one way (``--nudges`` of them, after the others): median and
             longest; the orthographic views hold still while the box stays within half their margin and
-            fit it afresh (new crop, cloud layers drawn) when it leaves;
+            fit it afresh when it leaves (sample points standing in for their new crops: the walk's
+            longest exact, with ``--phases``, is the time from such a step to the exact crops drawn);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
             the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
@@ -211,7 +212,7 @@ def measure(
         wait(lambda: settled() and not (focus is not None and focus.busy()))
         stall_select = meter.stop()
         marks["selecting"] = (begin, time.perf_counter())
-        nudge, redraw, walk = [], [], []
+        nudge, redraw, walk, exact = [], [], [], []
         meter.start()
         begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
@@ -222,6 +223,9 @@ def measure(
                 window.editing.move(0.1, 0.0, 0.0)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
+            if step >= nudges and grid.provisional:  # refitted on stand-ins: wait for the exact crops
+                wait(lambda: settled() and not grid.provisional and not (focus is not None and focus.busy()))
+                exact.append((time.perf_counter() - begin) * 1000.0)
             if perspective.render_count > renders and step < nudges:
                 redraw.append(perspective.last_render_ms)
             for _ in range(3):  # let the key-run end between nudges, as a user pausing would
@@ -257,6 +261,7 @@ def measure(
             "nudge_perspective_ms": statistics.median(redraw) if redraw else 0.0,
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
+            "walk_exact_ms": max(exact) if exact else 0.0,
             "select_ms": select,
             "frame_s": statistics.median(frame_s) if frame_s else 0.0,
             "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_fit, stall_frame)
@@ -397,7 +402,8 @@ def main() -> int:
             print(
                 f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
                 "fitting / changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
-                f"select to redrawn {result['select_ms']:.0f} ms, fit {result['fit_ms']:.0f} ms, frame change to settled "
+                f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
+                f"ms, fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB",
                 flush=True,
             )
