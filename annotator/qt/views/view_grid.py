@@ -85,6 +85,8 @@ class ViewGrid(QSplitter):
         self.faded: PreparedCloud | None = None
         for view in self.views:
             view.scene.stand_ins = True  # the focus worker finds the points they stand in for
+        for view in self.ortho.values():  # content taken in a turn later may want points found
+            view.prepared.connect(lambda: self._focus_on_items())
             view.picked.connect(document.select)
             view.toggled.connect(document.toggle_selected)
             view.cursor_moved.connect(self.cursor_moved)
@@ -149,21 +151,32 @@ class ViewGrid(QSplitter):
             view.set_placeholder(message)
         self.perspective.set_cloud(cloud)
         self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
-        self._show_cuboids(fit_ortho=True)
+        self._show_cuboids(fit_ortho=True, defer=True)  # each orthographic view in a turn of its own
 
     def _annotations_changed(self, selected_touched: bool) -> None:
         if self.merged is not None:  # edits over merged sweeps draw coarse until they rest, as moving does
             self.perspective.lod.motion()
         self._show_cuboids(fit_ortho=selected_touched)
 
-    def _show_cuboids(self, fit_ortho: bool) -> None:
+    def _show_cuboids(self, fit_ortho: bool, defer: bool = False) -> None:
         items = self.document.cuboid_items()
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
             view.show_frame(
-                self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho, defer_crop=True
+                self.shown_cloud,
+                items,
+                self.document.selected_ids,
+                fit=fit_ortho,
+                defer_crop=True,
+                defer=defer,
             )
+        self._focus_on_items(items)
+
+    def _focus_on_items(self, items: list | None = None) -> None:
+        """`_focus` on the selected box among ``items`` (the document's, when not given)."""
+        items = self.document.cuboid_items() if items is None else items
+        selected = self.document.selected_id
         self._focus(
             next((item.cuboid for item in items if item.id == selected), None),
             [item.cuboid for item in items],
@@ -190,7 +203,8 @@ class ViewGrid(QSplitter):
         near = cloud.neighbourhood
         wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
-        crops = {view.scene.crop_wanted[1:] for view in self.ortho.values() if view.scene.crop_wanted}
+        wants = [view.scene.crop_wanted for view in self.ortho.values()]
+        crops = {want[1:] for want in wants if want is not None and want[0] is cloud}
         if not wanted and not others and not crops:
             return
 
