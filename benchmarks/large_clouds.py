@@ -17,10 +17,13 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
             them (100M: a stand-in is drawn first), milliseconds (median);
   walk      the same for nudges of 0.1 m all one way (``--nudges`` of them, after the others): median and
             longest; the orthographic views hold still while the box stays within half their margin and
-            fit it afresh (new crop, cloud layers drawn) when it leaves;
+            fit it afresh when it leaves (sample points standing in for their new crops: the walk's
+            longest exact, with ``--phases``, is the time from such a step to the exact crops drawn);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
-            the box, nudging and changing frames; ``--phases`` prints each phase's own;
+            the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
+  fit       milliseconds from Cuboid > Fit to points on a sparse car among 34 parked cars (its scene priors
+            count their points) to all views redrawn;
   frame     seconds from Frame > Next (a second frame holding the same cloud, prefetched as the window
             does) to the next frame's picture settled, with the longest stall meanwhile;
   rss       the child's peak resident memory (MiB), generation of the cloud excluded (done beforehand);
@@ -28,7 +31,7 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
 
 ``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
 Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
-``--trace`` prints, for each stall over 40 ms, the render and preparation steps inside it
+``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it
 (see ``stall_trace.py``).
 
 Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
@@ -56,6 +59,8 @@ GENERATE_CHUNK = 2_000_000
 VIEW_SIZE = (1600, 1000)
 #: The box nudged (centre, size, yaw): a car on the ground near the sensor.
 BOX = ((9.0, 3.0, -0.95), (4.5, 1.9, 1.6), 0.3)
+#: Rows of parked cars on each side of the box for the keyboard fit of a sparse car (7 cars a row).
+FIT_ROWS = 2
 HERE = Path(__file__).resolve().parent
 LABELCLOUD_PROBE = HERE / "labelcloud_rss.py"
 
@@ -93,11 +98,17 @@ def rss_now_mib() -> float:
 
 
 def measure(
-    clouds: list[Path], moves: int, nudges: int, wait_full: bool = True, trace: bool = False
+    clouds: list[Path],
+    moves: int,
+    nudges: int,
+    wait_full: bool = True,
+    trace: float = 0.0,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
-    (it keeps coming in while the camera moves and boxes are nudged)."""
+    (it keeps coming in while the camera moves and boxes are nudged); with ``trace`` (milliseconds), print
+    the steps inside each stall longer than that (see ``stall_trace.py``)."""
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
@@ -155,11 +166,17 @@ def measure(
                 and not getattr(perspective, "refining", False)
             )
 
+        # Waiting runs the event loop as the window's own would: woken by the next event or timer (a 10 ms
+        # keep-alive timer bounds the wait for a condition no event announces). A poll that slept between
+        # turns added up to a millisecond per render turn to every latency measured.
+        keep_alive = QTimer()
+        keep_alive.setInterval(10)
+        keep_alive.start()
+
         def wait(condition, timeout: float = 600.0) -> None:
             end = time.perf_counter() + timeout
             while not condition() and time.perf_counter() < end:
-                app.processEvents()
-                time.sleep(0.0005)
+                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
         loader = window.document.loader
         meter.start()
@@ -197,7 +214,7 @@ def measure(
         wait(lambda: settled() and not (focus is not None and focus.busy()))
         stall_select = meter.stop()
         marks["selecting"] = (begin, time.perf_counter())
-        nudge, redraw, walk, exact = [], [], [], []
+        nudge, redraw, walk, exact, walk_exact = [], [], [], [], []
         finder = getattr(grid, "box_points", None)  # finds a very large cloud's box points in a worker
         meter.start()
         begin_nudges = time.perf_counter()
@@ -209,6 +226,9 @@ def measure(
                 window.editing.move(0.1, 0.0, 0.0)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
+            if step >= nudges and grid.provisional:  # refitted on stand-ins: wait for the exact crops
+                wait(lambda: settled() and not grid.provisional and not (focus is not None and focus.busy()))
+                walk_exact.append((time.perf_counter() - begin) * 1000.0)
             if perspective.render_count > renders and step < nudges:
                 redraw.append(perspective.last_render_ms)
             if step < nudges and finder is not None:  # the exact points and count after a stand-in
@@ -218,6 +238,8 @@ def measure(
                 app.processEvents()
         stall_nudge = meter.stop()
         marks["nudging"] = (begin_nudges, time.perf_counter())
+        fit_ms, stall_fit = fit_weak_box(window, wait, settled, meter)
+        marks["fitting"] = (time.perf_counter() - fit_ms / 1000.0, time.perf_counter())
         frame_s, stall_frame = [], 0.0
         for _ in clouds[1:]:  # Frame > Next, each time once the frame after it is prefetched
             wait(lambda: not loader.jobs.busy())
@@ -231,7 +253,7 @@ def measure(
             marks[f"frame {len(frame_s)}"] = (begin, time.perf_counter())
         if spans is not None:
             spans.stop()
-            print(spans.report(40.0, marks), flush=True)
+            print(spans.report(trace, marks), flush=True)
             print("    steps of the window's thread while nudging:", flush=True)
             print(spans.steps(*marks["nudging"]), flush=True)
         canvas = perspective.canvas
@@ -248,19 +270,63 @@ def measure(
             "nudge_exact_ms": statistics.median(exact) if exact else 0.0,
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
+            "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
             "select_ms": select,
             "frame_s": statistics.median(frame_s) if frame_s else 0.0,
-            "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_frame) * 1000.0,
+            "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_fit, stall_frame)
+            * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
             "stall_select_ms": stall_select * 1000.0,
             "stall_frame_ms": stall_frame * 1000.0,
             "stall_open_ms": stall_open * 1000.0,
+            "fit_ms": fit_ms,
+            "stall_fit_ms": stall_fit * 1000.0,
             "stall_refine_ms": stall_refine * 1000.0,
             "rss_mib": peak_rss_mib(),
             "rss_end_mib": rss_now_mib(),  # after the nudges (an out-of-core cloud: its pages in use)
         }
+        keep_alive.stop()
         window.close()
     return result
+
+
+def fit_weak_box(window, wait, settled, meter) -> tuple[float, float]:
+    """Add `FIT_ROWS` rows of parked cars around a sparse car (one undoable step), select the sparse car
+    once the window has taken them in, and fit it from the keyboard (Cuboid > Fit to points: its scene
+    priors count the points of every parked car): milliseconds to all views redrawn, longest stall."""
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation
+
+    document, focus = window.document, window.grid.focus_jobs
+    centre, size, yaw = BOX
+    frame = document.frame_id
+    parked = [
+        Annotation(
+            0, frame, "Car", cuboid=Cuboid((centre[0] + 6.0 * k, centre[1] + 4.0 * row, centre[2]), size, yaw)
+        )
+        for row in range(-FIT_ROWS, FIT_ROWS + 1)
+        for k in range(-3, 4)
+        if row or k
+    ]
+    sparse = Cuboid((centre[0] + 3.0, centre[1] + 2.0, centre[2] + 1.8), size, yaw)  # above the ground
+    document.push(AddAnnotations([*parked, Annotation(0, frame, "Car", cuboid=sparse)], "Park cars"))
+    wait(lambda: settled() and not focus.busy())
+    document.select(max(a.id for a in document.cuboids()))
+    wait(lambda: settled() and not focus.busy())
+    said: list[str] = []
+    window.editing.message.connect(lambda text, _ms: said.append(text))
+    before = document.selected.cuboid
+    meter.start()
+    begin = time.perf_counter()
+    window.editing.fit_to_points()
+    returned = time.perf_counter()
+    wait(lambda: settled() and meter._last > returned)  # a tick after the fit: a stall it made counts
+    elapsed = (time.perf_counter() - begin) * 1000.0
+    wait(lambda: settled() and not focus.busy())
+    changed = "changed" if document.selected.cuboid != before else "unchanged"
+    print(f"{'':>6} fit of the sparse car: {changed}; {' '.join(said)}", flush=True)
+    return elapsed, meter.stop()
 
 
 def run_child(args: list[str]) -> dict | None:
@@ -269,7 +335,7 @@ def run_child(args: list[str]) -> dict | None:
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
-        if line.startswith("stall ") or line.startswith("    "):  # --trace
+        if line.startswith(("stall ", "    ")):  # --trace, the fit's outcome
             print(line, flush=True)
     sys.stderr.write(done.stdout[-2000:] + done.stderr[-4000:])
     return None
@@ -286,7 +352,15 @@ def main() -> int:
     parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
     parser.add_argument("--frames", type=int, default=2, help="frames per size (Frame > Next between them)")
     parser.add_argument("--real", type=Path, help="a folder of real clouds: measure its first --frames")
-    parser.add_argument("--trace", action="store_true", help="print the steps inside each stall over 40 ms")
+    parser.add_argument(
+        "--trace",
+        type=float,
+        nargs="?",
+        const=40.0,
+        default=0.0,
+        metavar="MS",
+        help="print the steps inside each stall over MS milliseconds (40 when not given)",
+    )
     parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
@@ -309,7 +383,7 @@ def main() -> int:
         path = paths[0]
         child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
         child += ["--no-full"] if args.no_full else []
-        child += ["--trace"] if args.trace else []
+        child += ["--trace", str(args.trace)] if args.trace else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)
@@ -331,12 +405,14 @@ def main() -> int:
                 "stall_refine_ms",
                 "stall_select_ms",
                 "stall_nudge_ms",
+                "stall_fit_ms",
                 "stall_frame_ms",
             )
             print(
                 f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
-                "changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
-                f"select to redrawn {result['select_ms']:.0f} ms, frame change to settled "
+                "fitting / changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
+                f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
+                f"ms, fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
                 f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms",
                 flush=True,

@@ -132,6 +132,7 @@ def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""
     from annotator.qt.app.main_window import MainWindow
     from annotator.qt.document import Document
+    from annotator.qt.keyboard_editing import KeyboardEditor
     from annotator.qt.panels.objects import ObjectsPanel
     from annotator.qt.panels.properties import PropertiesPanel
     from annotator.qt.views.ortho_view import OrthoView
@@ -143,8 +144,9 @@ def trace_views() -> StallTrace:
     from annotator.render.cloud import PreparedCloud
     from annotator.render.layers import LayeredPicture
     from annotator.render.neighbourhood import Neighbourhood
-    from annotator.render.points import PointLayer
+    from annotator.render.points import LodPoints, PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
+    from annotator.render.shared import SharedGeometry
 
     trace = StallTrace()
     trace.wrap(SceneView, "render_now")
@@ -158,8 +160,21 @@ def trace_views() -> StallTrace:
     trace.wrap(PerspectiveScene, "set_cloud", "_update_highlight")
     trace.wrap(Scene, "_highlight_within", "_apply_coloring", "set_cuboids")
     trace.wrap(PointLayer, "set_points")
-    trace.wrap(PreparedCloud, "indices_near", "inside", "subset", "stand_in", "sample_inside", "focus")
+    trace.wrap(
+        PreparedCloud,
+        "indices_near",
+        "inside",
+        "subset",
+        "stand_in",
+        "sample_inside",
+        "focus",
+        "coarse_points",
+        "rest_points",
+    )
     trace.wrap(Neighbourhood, "_tested")
+    trace.wrap(LodPoints, "set_cloud")
+    trace.wrap(SharedGeometry, "inside", "crop")
+    trace.wrap(KeyboardEditor, "_fit", "_scene_priors")
     trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push", "points_inside")
     trace.wrap(ObjectsPanel, "_annotations_changed", "refresh")
     trace.wrap(PropertiesPanel, "refresh")

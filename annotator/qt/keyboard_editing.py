@@ -196,9 +196,9 @@ class KeyboardEditor(QObject):
 
         counted: dict[Cuboid, int] = {}  # a box lending both a heading and a length is counted once
 
-        def inside(other: Cuboid) -> int:  # the whole frame's index: the selection's neighbourhood is partial
+        def inside(other: Cuboid) -> int:  # remembered: the loader and the views' worker found them ahead
             if other not in counted:
-                counted[other] = cloud.index.count_inside(other)
+                counted[other] = len(cloud.inside(other))
             return counted[other]
 
         same_class = [

@@ -16,12 +16,12 @@ import logging
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.render._vtk import vtkRenderer
+from annotator.render._vtk import vtkProp, vtkRenderer
 from annotator.render.cloud import PreparedCloud, prepare_cloud
 from annotator.render.colors import COLORMAP_OF_MODE, lookup_table
 from annotator.render.cuboids import CuboidItem, CuboidLayer, inside_points
 from annotator.render.layers import LayeredPicture
-from annotator.render.overlays import GroundOverlay
+from annotator.render.overlays import ColorBar, GroundOverlay
 from annotator.render.points import PointLayer
 from annotator.render.style import DisplayOptions
 
@@ -50,16 +50,15 @@ def rehearsal_frame() -> tuple[PreparedCloud, list[CuboidItem]]:
     return cloud, boxes
 
 
-def rehearse(picture: LayeredPicture, options: DisplayOptions, parallel: bool) -> bool:
-    """Draw the rehearsal frame once in ``picture``'s window, unseen, with the point size of ``options``
-    and a parallel or perspective camera; False when the picture has no window yet."""
-    window = picture.window
-    if window is None:
-        return False
+def rehearsal_props(options: DisplayOptions) -> list[vtkProp]:
+    """The props of the rehearsal frame, drawn with the point size of ``options``: points coloured by height,
+    highlighted points coloured by class, boxes of every kind with labels, the ground grid and rings and
+    the colour bar."""
     cloud, items = rehearsal_frame()
     points, highlight = PointLayer(), PointLayer()
     points.set_points(cloud.full())
-    points.set_coloring("height", lookup_table(COLORMAP_OF_MODE["height"], cloud.ranges["height"]))
+    lut = lookup_table(COLORMAP_OF_MODE["height"], cloud.ranges["height"])
+    points.set_coloring("height", lut)
     points.set_point_size(options.point_size)
     highlight.set_points(inside_points(cloud, items))
     highlight.set_coloring("class", None)
@@ -70,8 +69,19 @@ def rehearse(picture: LayeredPicture, options: DisplayOptions, parallel: bool) -
     ground = GroundOverlay()
     ground.set_extent(cloud.bounds, cloud.ground_z)
     ground.set_visible(True, True)
+    bar = ColorBar()
+    bar.set_table(lut, "Height")
+    return [points.actor, highlight.actor, *boxes.props, *ground.props, bar.actor]
+
+
+def rehearse(picture: LayeredPicture, options: DisplayOptions, parallel: bool) -> bool:
+    """Draw the rehearsal frame once in ``picture``'s window, unseen, with the point size of ``options``
+    and a parallel or perspective camera; False when the picture has no window yet."""
+    window = picture.window
+    if window is None:
+        return False
     renderer = vtkRenderer()
-    for prop in [points.actor, highlight.actor, *boxes.props, *ground.props]:
+    for prop in rehearsal_props(options):
         renderer.AddViewProp(prop)
     renderer.GetActiveCamera().SetParallelProjection(parallel)
     renderer.ResetCamera()

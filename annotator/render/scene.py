@@ -370,6 +370,8 @@ class OrthoScene(Scene):
         #: The last fit around a box: (cloud, box id, the box then, margin, the camera it set); None: none.
         self._fit: tuple[PreparedCloud, int, Cuboid, float, CameraPose] | None = None
         self.holds = 0  # fits skipped because the box stayed within the view (for tests and benchmarks)
+        #: The exact crop a stand-in is drawn for: (cloud, region, margin); None: none wanted.
+        self.crop_wanted: tuple[PreparedCloud, Cuboid, float] | None = None
 
     def show(
         self,
@@ -378,13 +380,17 @@ class OrthoScene(Scene):
         selected: int | None,
         fit: bool = True,
         also: Sequence[int] = (),
+        defer_crop: bool = False,
     ) -> None:
         """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera;
-        ``also``: more selected cuboids (drawn as selected)."""
+        ``also``: more selected cuboids (drawn as selected). With ``defer_crop`` (and `stand_ins`), a view
+        fitted afresh around the box whose exact crop is not kept draws a stand-in of sample points and
+        names the crop it wants (`crop_wanted`), for its owner to have it made in a worker (`exact_crop`)."""
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
         self._crop_exact = True
+        self.crop_wanted = None
         if cloud is None:
             self.crop = None
             self._drawn = None
@@ -405,11 +411,16 @@ class OrthoScene(Scene):
             margin = ortho_margin(region.cuboid)
             grown = region.cuboid.grown(margin)
             exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
+            key = crop_key(cloud, region.cuboid, margin)
+            if exact and self.stand_ins and defer_crop and held is None and cloud.is_decimated:
+                exact = self._shared.has_crop(key)  # fitted afresh: a worker makes the crop, if not kept
+            if not exact:
+                self.crop_wanted = (cloud, region.cuboid, margin)
             self.crop = self._shared.crop(
-                ("crop", id(cloud), len(cloud), region.cuboid, margin, exact),
+                key if exact else (*key, "stand-in"),
                 (lambda: cloud.indices_near(region.cuboid, margin, CROP_POINTS))
                 if exact
-                else (lambda: cloud.sample_inside(grown)),
+                else (lambda: _stand_in(cloud, grown)),
             )
             self._crop_exact = exact
             self._show_points(cloud, self.crop)
@@ -479,12 +490,38 @@ class OrthoScene(Scene):
         if crop is None:
             self.points.full.set_points(cloud.rest_points())
         else:  # the three views draw the same crop: copy its points once
-            key = ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
+            key = crop_points_key(cloud, crop)
             self.points.full.set_points(self._shared.crop(key, lambda: cloud.subset(crop)))
 
     def _update_highlight(self) -> None:
         cloud = self.cloud
         self._highlight_within(None if cloud is None else self.crop if self.crop is not None else cloud.rest)
+
+
+def crop_key(cloud: PreparedCloud, region: Cuboid, margin: float) -> tuple:
+    """What the exact crop around ``region`` grown by ``margin`` is kept under (see `SharedGeometry.crop`)."""
+    return ("crop", id(cloud), len(cloud), region, margin)
+
+
+def crop_points_key(cloud: PreparedCloud, crop: np.ndarray) -> tuple:
+    """What the points of the crop at ``crop`` (point indices) are kept under."""
+    return ("crop points", id(cloud), len(cloud), len(crop), hash(crop.tobytes()))
+
+
+def exact_crop(cloud: PreparedCloud, region: Cuboid, margin: float) -> tuple[np.ndarray, PointSet]:
+    """The crop the orthographic views draw around ``region`` grown by ``margin``: an even sample of at
+    most about `CROP_POINTS` of the points there (indices) and their points (copies). Safe in a worker
+    when ``cloud``'s neighbourhood covers the region (see `PreparedCloud.focus`)."""
+    indices = cloud.indices_near(region, margin, CROP_POINTS)
+    return indices, cloud.subset(indices)
+
+
+def _stand_in(cloud: PreparedCloud, region: Cuboid) -> np.ndarray:
+    """The level-of-detail sample's points in ``region``, at most a quarter of `CROP_POINTS` (an even
+    sample of them): drawn for a moment, a few milliseconds at any cloud size, while the crop is made."""
+    found = cloud.sample_inside(region)
+    limit = CROP_POINTS // 4
+    return found if len(found) <= limit else found[:: -(-len(found) // limit)]
 
 
 def _same_indices(a: np.ndarray | None, b: np.ndarray | None) -> bool:

@@ -26,6 +26,9 @@ CAPACITY = 32
 #: How many recent highlight point sets are kept (each may hold many points): enough for what the four
 #: views of one window show at a time (the whole-frame one and the one cropped around the selection).
 INSIDE_CAPACITY = 4
+#: How many recent crops (point indices or points) are kept: a stand-in and the exact crop that replaces
+#: it, each as indices and points, and one more.
+CROP_CAPACITY = 6
 
 
 class _Recent:
@@ -55,7 +58,7 @@ class SharedGeometry:
     def __init__(self, capacity: int = CAPACITY, inside_capacity: int = INSIDE_CAPACITY) -> None:
         self._recent = _Recent(capacity)
         self._inside = _Recent(inside_capacity)
-        self._crops = _Recent(inside_capacity)  # crops around the selected box: large, kept briefly
+        self._crops = _Recent(CROP_CAPACITY)  # crops around the selected box: large, kept briefly
         self._cloud: PreparedCloud | None = None
         self.made = 0  # results made (not found): for tests
 
@@ -71,6 +74,14 @@ class SharedGeometry:
         value, made = self._crops.get(key, make)
         self.made += made
         return value
+
+    def has_crop(self, key: Hashable) -> bool:
+        """True when the crop made for ``key`` is kept."""
+        return key in self._crops.entries
+
+    def put_crop(self, key: Hashable, value: object) -> None:
+        """Keep ``value`` as the crop for ``key`` (made elsewhere, e.g. in a worker)."""
+        self._crops.get(key, lambda: value)
 
     def inside(
         self,

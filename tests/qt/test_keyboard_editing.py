@@ -295,3 +295,34 @@ def test_fit_to_points_gives_a_sparse_car_the_length_its_street_s_cars_show(
     press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points
     assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
     main.close()
+
+
+def test_fitting_a_sparse_car_counts_the_other_boxes_without_querying_the_index_on_the_window_thread(
+    qtbot, settings, tmp_path
+) -> None:
+    """The scene priors count the points of every car of the frame: the loader (and the views' worker,
+    for boxes drawn since) found them ahead, so a fit on a large cloud does not stall on the index."""
+    import threading
+
+    from tests.cli.test_cli_fit import one_frame_project
+    from tests.core.test_scene_size import street
+    from tests.window_support import show_window
+
+    dense, rough, points = street(np.random.default_rng(8), (4.6, 1.85, 1.6))
+    main = show_window(qtbot, settings, one_frame_project(tmp_path / "street", points, [*dense, rough]))
+    box = min(main.document.cuboids(), key=lambda a: a.cuboid.center[1])
+    main.document.select(box.id)
+    qtbot.waitUntil(lambda: not main.grid.focus_jobs.busy(), timeout=10_000)
+    index, original = main.document.cloud.index, main.document.cloud.index.indices_inside
+    window_thread, queried = threading.current_thread(), []
+
+    def logged(cuboid, *args, **kwargs):
+        if threading.current_thread() is window_thread and cuboid != box.cuboid:
+            queried.append(cuboid)
+        return original(cuboid, *args, **kwargs)
+
+    index.indices_inside = logged
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points: the street's cars lend their length
+    assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
+    assert not [other for other in queried if other in dense]
+    main.close()

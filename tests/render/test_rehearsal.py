@@ -7,7 +7,7 @@ import pytest
 
 from annotator.render.cloud import prepare_cloud
 from annotator.render.offscreen import capture
-from annotator.render.rehearsal import rehearsal_frame, rehearse
+from annotator.render.rehearsal import rehearsal_frame, rehearsal_props, rehearse
 from annotator.render.scene import OrthoScene, PerspectiveScene
 from annotator.render.style import DisplayOptions
 
@@ -49,3 +49,31 @@ def test_a_rehearsal_draws_unseen_and_leaves_the_views_content_and_picture_alone
 def test_a_picture_without_a_window_has_nothing_to_rehearse_on() -> None:
     scene = PerspectiveScene()
     assert not rehearse(scene.picture, scene.options, scene.parallel)
+
+
+def _props(renderer) -> list:
+    """A renderer's props."""
+    props = renderer.GetViewProps()
+    props.InitTraversal()
+    return [props.GetNextProp() for _ in range(props.GetNumberOfItems())]
+
+
+def _kinds(props) -> set[str]:
+    """The classes of the visible ``props``, each with its mapper's class."""
+    kinds = set()
+    for prop in props:
+        if prop.GetVisibility():
+            mapper = prop.GetMapper() if hasattr(prop, "GetMapper") else None
+            kinds.add(type(prop).__name__ + ("" if mapper is None else "/" + type(mapper).__name__))
+    return kinds
+
+
+def test_the_rehearsal_draws_every_kind_of_prop_a_view_draws_the_colour_bar_included() -> None:
+    cloud, items = rehearsal_frame()
+    scene = PerspectiveScene()
+    scene.set_options(DisplayOptions(show_rings=True))
+    scene.set_cloud(cloud)
+    scene.set_cuboids(items, items[0].id)
+    shown = _kinds(_props(scene.renderer) + _props(scene.picture.overlay))
+    assert "vtkScalarBarActor" in shown  # its first render alone compiled programs for ~100 ms
+    assert shown <= _kinds(rehearsal_props(scene.options))

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QWidget
 
 from annotator.qt.views.interaction import NavigateMode
@@ -24,6 +24,19 @@ logger = logging.getLogger(__name__)
 TITLES = {"top": "Top", "side": "Side", "front": "Front"}
 
 
+class _Preparation:
+    """A turn of the window's render scheduler of its own for an orthographic view's new content (see
+    `OrthoView.show_frame` with ``defer``)."""
+
+    def __init__(self, view: OrthoView) -> None:
+        self._view = view
+
+    def render_now(self) -> float:
+        """Prepare the view's content now (its render follows in a later turn)."""
+        self._view.prepare()
+        return 0.0
+
+
 class OrthoView(SceneView):
     """Parallel projection from the top, the side or the front.
 
@@ -33,6 +46,9 @@ class OrthoView(SceneView):
     """
 
     scene: OrthoScene
+
+    #: Content shown with ``defer`` was taken in (see `show_frame`).
+    prepared = Signal()
 
     def __init__(
         self,
@@ -47,6 +63,8 @@ class OrthoView(SceneView):
         self.set_mode(NavigateMode(self, handles_drag=True))
         self._content: tuple[PreparedCloud | None, list[CuboidItem], list[int]] = (None, [], [])
         self._fitted = True  # the camera is where the last fit put it (so a resize refits)
+        self._pending: tuple[bool, bool] | None = None  # (fit, defer_crop) of content not prepared yet
+        self._preparation = _Preparation(self)
         self.canvas.resized.connect(self._refit_if_fitted)
 
     def show_frame(
@@ -55,19 +73,54 @@ class OrthoView(SceneView):
         items: Sequence[CuboidItem],
         selection: Sequence[int],
         fit: bool = True,
+        defer_crop: bool = False,
+        defer: bool = False,
     ) -> None:
         """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
-        as selected too); ``fit`` re-centres the camera."""
+        as selected too); ``fit`` re-centres the camera; ``defer_crop``: see `OrthoScene.show`. With
+        ``defer`` the scene takes the content in a turn of the render scheduler of its own (a new cloud:
+        the other views' first pictures take turns with it), or when the view is used before."""
         self._content = (cloud, list(items), list(selection))
-        self._show(fit)
+        if defer:
+            fit = fit or (self._pending is not None and self._pending[0])
+            self._pending = (fit, defer_crop)
+            self.scheduler.withdraw(self)  # the view's render comes after the preparation's turn
+            self.scheduler.request(self._preparation)
+        else:
+            self._pending = None
+            self.scheduler.withdraw(self._preparation)
+            self._show(fit, defer_crop)
         if fit:
             self._fitted = True
         self.request_render()
 
-    def _show(self, fit: bool) -> None:
+    def prepare(self) -> None:
+        """Take in content shown with ``defer`` now, if any is waiting; emits `prepared`."""
+        pending, self._pending = self._pending, None
+        self.scheduler.withdraw(self._preparation)
+        if pending is not None:
+            self._show(*pending)
+            self.prepared.emit()
+
+    def render_now(self) -> float:
+        """See `SceneView.render_now` (content still waiting is taken in first)."""
+        self.prepare()
+        return super().render_now()
+
+    def capture(self) -> np.ndarray:
+        """See `SceneView.capture` (content still waiting is taken in first)."""
+        self.prepare()
+        return super().capture()
+
+    def pick_at(self, position: QPointF, toggle: bool = False) -> None:
+        """See `SceneView.pick_at` (content still waiting is taken in first)."""
+        self.prepare()
+        super().pick_at(position, toggle)
+
+    def _show(self, fit: bool, defer_crop: bool = False) -> None:
         cloud, items, selection = self._content
         primary = selection[0] if selection else None
-        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:])
+        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:], defer_crop=defer_crop)
 
     def _refit_if_fitted(self) -> None:
         if self._fitted and self._content[0] is not None:
@@ -78,6 +131,7 @@ class OrthoView(SceneView):
     # -- ViewHost -----------------------------------------------------------------------------------
     def world_at(self, position: QPointF) -> np.ndarray | None:
         """The point under the cursor on the plane through the view's centre."""
+        self.prepare()
         origin, direction = self.ray_at(position)
         pose = self.scene.camera_pose()
         t = float(np.dot(np.asarray(pose.focal_point) - origin, direction))

@@ -24,7 +24,8 @@ from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
 from annotator.render.camera import ORTHO_AXES, ortho_margin
-from annotator.render.cloud import PreparedCloud
+from annotator.render.cloud import PointSet, PreparedCloud
+from annotator.render.scene import crop_key, crop_points_key, exact_crop
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
 
@@ -88,6 +89,8 @@ class ViewGrid(QSplitter):
         self.faded: PreparedCloud | None = None
         for view in self.views:
             view.scene.stand_ins = True  # the focus worker finds the points they stand in for
+        for view in self.ortho.values():  # content taken in a turn later may want points found
+            view.prepared.connect(lambda: self._focus_on_items())
             view.picked.connect(document.select)
             view.toggled.connect(document.toggle_selected)
             view.cursor_moved.connect(self.cursor_moved)
@@ -153,19 +156,32 @@ class ViewGrid(QSplitter):
             view.set_placeholder(message)
         self.perspective.set_cloud(cloud)
         self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
-        self._show_cuboids(fit_ortho=True)
+        self._show_cuboids(fit_ortho=True, defer=True)  # each orthographic view in a turn of its own
 
     def _annotations_changed(self, selected_touched: bool) -> None:
         if self.merged is not None:  # edits over merged sweeps draw coarse until they rest, as moving does
             self.perspective.lod.motion()
         self._show_cuboids(fit_ortho=selected_touched)
 
-    def _show_cuboids(self, fit_ortho: bool) -> None:
+    def _show_cuboids(self, fit_ortho: bool, defer: bool = False) -> None:
         items = self.document.cuboid_items()
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
-        for view in self.ortho.values():
-            view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=fit_ortho)
+        for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
+            view.show_frame(
+                self.shown_cloud,
+                items,
+                self.document.selected_ids,
+                fit=fit_ortho,
+                defer_crop=True,
+                defer=defer,
+            )
+        self._focus_on_items(items)
+
+    def _focus_on_items(self, items: list | None = None) -> None:
+        """`_focus` on the selected box among ``items`` (the document's, when not given)."""
+        items = self.document.cuboid_items() if items is None else items
+        selected = self.document.selected_id
         self._focus(
             next((item.cuboid for item in items if item.id == selected), None),
             [item.cuboid for item in items],
@@ -190,8 +206,10 @@ class ViewGrid(QSplitter):
         copied out already reach one and a half margins beyond it. So while the box is nudged, its inside
         points (from those within one margin first) and, when the orthographic views fit it afresh (half a
         margin on), their crops (a margin around it) come from these points. The same worker finds the
-        points inside the other ``boxes`` that the views draw with a stand-in (`provisional`); when it is
-        done, the views draw the points found."""
+        points inside the other ``boxes`` that the views draw with a stand-in (`provisional`), and the crops
+        of orthographic views fitted afresh around the box (`OrthoScene.crop_wanted`: the views draw sample
+        points meanwhile, so the step that refits them draws a few thousand points, not three crops); when
+        it is done, the views draw the points found."""
         cloud = self.shown_cloud
         if cloud is None or self.focus_jobs.pending("focus"):  # one at a time: it asks again when done
             return
@@ -199,17 +217,27 @@ class ViewGrid(QSplitter):
         near = cloud.neighbourhood
         wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
-        if not wanted and not others:
+        wants = [view.scene.crop_wanted for view in self.ortho.values()]
+        crops = {want[1:] for want in wants if want is not None and want[0] is cloud}
+        if not wanted and not others and not crops:
             return
 
-        def work(_context: JobContext) -> None:  # reads the shown cloud's points (never changed)
-            lower_thread_priority()
+        def work(_context: JobContext) -> list[tuple[tuple, np.ndarray, PointSet]]:
+            lower_thread_priority()  # reads the shown cloud's points (never changed)
             if wanted:
                 cloud.focus(box, 2.0 * margin, inner=margin)
             cloud.warm(others)
+            made = []
+            for region, region_margin in crops:  # from the neighbourhood just copied out
+                indices, points = exact_crop(cloud, region, region_margin)
+                made.append((crop_key(cloud, region, region_margin), indices, points))
+            return made
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
             if outcome.ok and self.shown_cloud is cloud:
+                for key, indices, points in outcome.result or []:
+                    self.shared.put_crop(key, indices)
+                    self.shared.put_crop(crop_points_key(cloud, indices), points)
                 if self.provisional:
                     self._show_cuboids(fit_ortho=False)  # the points found replace the stand-ins
                 else:

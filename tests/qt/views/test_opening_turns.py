@@ -56,3 +56,33 @@ def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
     assert {name for turn in turns for name in turn} == {view.objectName() for view in grid.views}
     assert max(len(turn) for turn in turns) == 1  # never two pictures in one turn
     main.close()
+
+
+def test_the_orthographic_views_take_in_the_next_frame_each_in_a_turn_of_its_own(
+    qtbot, settings, street_project
+) -> None:
+    main = show_window(qtbot, settings, street_project)
+    grid = main.grid
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
+    log: list[str] = []
+    for view in grid.views:
+        name = view.objectName()
+        view.rendered.connect(lambda _ms, name=name: log.append(name))
+    for view in grid.ortho.values():
+        name = view.objectName()
+        view.prepared.connect(lambda name=name: log.append("prepared " + name))
+    grid.scheduler._timer.timeout.connect(lambda: log.append("tick"))  # after each of its turns
+    before = main.document.cloud
+    main.step_frame(1)
+    qtbot.waitUntil(
+        lambda: main.document.cloud is not None and main.document.cloud is not before, timeout=10_000
+    )
+    assert grid.ortho["top"].scene.cloud is before  # the new cloud waits for the view's own turn
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
+    turns = _renders_between_ticks(log)
+    prepared = [turn for turn in turns if any(entry.startswith("prepared") for entry in turn)]
+    assert sorted(entry for turn in prepared for entry in turn) == sorted(
+        "prepared " + view.objectName() for view in grid.ortho.values()
+    )  # each alone in its turn: no picture drawn beside it
+    assert all(view.scene.cloud is main.document.cloud for view in grid.ortho.values())
+    main.close()
