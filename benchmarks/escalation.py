@@ -3,6 +3,7 @@ accepting the confident ones unreviewed cost in residual errors?
 
 Run: python benchmarks/escalation.py [--data argoverse,generated] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
+                                     [--adapt-every 5]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -14,6 +15,12 @@ train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scor
 - the OOD score of the frames (median, range) and how many the rule reviews whole;
 - the escalation sweep: reviewed share, wrong boxes accepted unreviewed, objects missed in unreviewed
   frames, residual error rate per object, edits and effort against drawing every box.
+
+With ``--adapt-every K`` each data set is also judged with online adaptation
+(`annotator.ml.uncertainty.adaptation`, as ``simulate --strategy escalate --adapt-every K``): after every K
+frames in order, the error model (P(wrong) from the ensemble's measures and the class) is fitted on the
+frames done so far and their embeddings join the OOD reference; the AUROC is then given on the frames
+judged after the first adaptation, beside the score alone on the same frames.
 
 Data: ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
@@ -38,6 +45,7 @@ from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
+from annotator.ml.uncertainty.adaptation import adapt_frames
 from annotator.ml.uncertainty.escalation import (
     DEFAULT_OOD_THRESHOLD,
     SWEEP,
@@ -107,6 +115,7 @@ def main() -> None:
     parser.add_argument("--ood-threshold", type=float, default=DEFAULT_OOD_THRESHOLD)
     parser.add_argument("--min-score", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
     args = parser.parse_args()
     registry = PluginRegistry.discover()
     manifest = registry.manifest("pointpillars")
@@ -133,7 +142,18 @@ def main() -> None:
             inputs = FrameInput(sample.name, sample.points)
             frames.append(escalation_frame(model, manifest, inputs, values, args.mode, args.passes,
                                            sample.truths, sample.ignore, args.min_score, sample.keep))  # fmt: skip
-        report(title, frames, args, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        report(title, frames, args, seconds)
+        if args.adapt_every > 0 and len(frames) > args.adapt_every:
+            adapted = adapt_frames(frames, args.adapt_every, model.ood_index)
+            k = args.adapt_every
+            report(
+                f"{title}, adapted every {k} frames: the frames after the first {k}",
+                adapted[k:],
+                args,
+                seconds,
+            )
+            report(f"{title}, adapted every {k} frames: all frames", adapted, args, seconds)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,10 @@ class EscalationFrame:
     ood: float | None = None
     #: The detector's own score of each proposal (one plain pass), when known: the baseline.
     score: np.ndarray | None = None
+    #: Each proposal's uncertainty measures (`annotator.ml.uncertainty.aggregate`), when known.
+    measures: list[dict[str, float]] = field(default_factory=list)
+    #: The frame's embedding in the detector's latent space (OOD reference), when known.
+    embedding: np.ndarray | None = None
 
 
 @dataclass
