@@ -47,6 +47,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
 from annotator.ml.uncertainty.adaptation import adapt_frames
 from annotator.ml.uncertainty.escalation import (
+    DEFAULT_MAX_MISS_RATE,
     DEFAULT_OOD_THRESHOLD,
     SWEEP,
     EscalationFrame,
@@ -88,12 +89,18 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
     if len(oods):
         print(f"OOD score per frame: median {np.median(oods):.2f}, min {oods.min():.2f}, max {oods.max():.2f}; "
               f">= {args.ood_threshold:g}: {int((oods >= args.ood_threshold).sum())} frames")  # fmt: skip
-    outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel())
+    outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel(),
+                     max_miss_rate=args.max_miss_rate)  # fmt: skip
     for line in sweep_table(outcomes, args.threshold):
         print(f"  {line}")
-    if len(oods) and (oods >= args.ood_threshold).any():
-        print("  the same without whole-frame review of out-of-distribution frames (uncertainty alone):")
-        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel()),
+    misses = np.array([f.miss_rate for f in frames if f.miss_rate is not None])
+    if len(misses):
+        print(f"learned miss rate: {misses.min():.1%}-{misses.max():.1%}; > {args.max_miss_rate:g}: "
+              f"{int((misses > args.max_miss_rate).sum())} frames reviewed whole")  # fmt: skip
+    if len(oods) and ((oods >= args.ood_threshold).any() or (misses > args.max_miss_rate).any()):
+        print("  the same without whole-frame review (OOD or miss rate: uncertainty alone):")
+        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel(),
+                                         max_miss_rate=float("inf")),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
 
@@ -114,6 +121,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--ood-threshold", type=float, default=DEFAULT_OOD_THRESHOLD)
     parser.add_argument("--min-score", type=float, default=0.3)
+    parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
     args = parser.parse_args()

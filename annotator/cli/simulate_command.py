@@ -29,7 +29,11 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the simulate sub-command."""
     from annotator.ml.finetune.simulate import STRATEGIES
-    from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, DEFAULT_THRESHOLD
+    from annotator.ml.uncertainty.escalation import (
+        DEFAULT_MAX_MISS_RATE,
+        DEFAULT_OOD_THRESHOLD,
+        DEFAULT_THRESHOLD,
+    )
 
     parser = subparsers.add_parser(
         "simulate",
@@ -112,6 +116,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="K",
         help="learn P(wrong) and the OOD reference from the verified frames every K frames (0: off)",
     )
+    escalate.add_argument(
+        "--max-miss-rate",
+        type=float,
+        default=DEFAULT_MAX_MISS_RATE,
+        metavar="R",
+        help="with --adapt-every: review frames whole while the model misses more than R of the verified "
+        f"frames' objects ({DEFAULT_MAX_MISS_RATE:g})",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 
@@ -131,7 +143,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
         raise AnnotatorError(f"--adapt-every must be 0 (off) or more, got {args.adapt_every}")
-    for name in ("threshold", "min_score"):
+    for name in ("threshold", "min_score", "max_miss_rate"):
         if not 0.0 <= getattr(args, name) <= 1.01:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     check_project(args.directory)
@@ -146,7 +158,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
-        escalation=EscalationRule(args.threshold, args.ood_threshold), mode=args.mode, passes=args.passes,
+        escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every,
     )  # fmt: skip
     manifest.parameter_values(settings.params)

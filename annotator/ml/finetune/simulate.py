@@ -343,7 +343,7 @@ def simulate(
         rule = settings.escalation
         thresholds = sorted({*SWEEP, rule.threshold})
         run.report.escalation = sweep(
-            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance
+            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate
         )
     run.report.seconds = time.perf_counter() - start
     return run.report

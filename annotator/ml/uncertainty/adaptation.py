@@ -9,7 +9,10 @@ labels, and two things are refitted on them before the next frames are judged:
   uncertainty (the threshold then reads as "accept when the chance of being wrong is below it");
 - the **OOD reference**: the verified frames' embeddings join the detector's index of its training data
   (`OodIndex.extended`), so frames like those a person has already checked stop being out of
-  distribution while frames of another sensor stay so.
+  distribution while frames of another sensor stay so;
+- the **miss rate**: the share of the verified frames' objects the model did not propose at all. The
+  rule reviews a frame whole while it is above ``max_miss_rate`` (nobody looks for what the model
+  missed in a frame that is not reviewed whole, so accepting there leaves those objects out).
 
 Frames before the first adaptation keep the model's own uncertainty and OOD score. `adapt_frames`
 works on frames already scored by an unchanged detector (the same backbone throughout), so it needs no
@@ -46,6 +49,12 @@ def fit_error_model(frames: Sequence[EscalationFrame]) -> ErrorModel | None:
     return ErrorModel.fit(names, rows, wrong) if names else None
 
 
+def miss_rate(frames: Sequence[EscalationFrame]) -> float | None:
+    """Share of the frames' ground-truth objects that no proposal covers (None without objects)."""
+    truths = sum(len(f.truths) for f in frames)
+    return sum(f.missed() for f in frames) / truths if truths else None
+
+
 def judged_with(frame: EscalationFrame, model: ErrorModel | None, index: OodIndex | None) -> EscalationFrame:
     """``frame`` with its uncertainty replaced by ``model``'s P(wrong) and its OOD score by ``index``'s
     (each only where the model/index and the frame's measures/embedding are there)."""
@@ -69,6 +78,7 @@ class OnlineAdapter:
         self.done: list[EscalationFrame] = []
         self.model: ErrorModel | None = None
         self.reference: OodIndex | None = None
+        self.miss_rate: float | None = None
 
     def judge(self, frame: EscalationFrame) -> EscalationFrame:
         """``frame`` judged with what the frames before it taught; it then counts as verified."""
@@ -77,9 +87,11 @@ class OnlineAdapter:
             seen = [f.embedding for f in self.done if f.embedding is not None]
             if self.index is not None and seen:
                 self.reference = self.index.extended(np.vstack(seen))
+            self.miss_rate = miss_rate(self.done)
             logger.debug("adapted on %d frames", len(self.done))
         self.done.append(frame)
-        return judged_with(frame, self.model, self.reference)
+        judged = judged_with(frame, self.model, self.reference)
+        return judged if self.miss_rate is None else dataclasses.replace(judged, miss_rate=self.miss_rate)
 
 
 def adapt_frames(

@@ -3,13 +3,15 @@ grows by them, and both applied in annotation order, on hand-computed cases."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.uncertainty.adaptation import adapt_frames, fit_error_model
 from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
-from annotator.ml.uncertainty.escalation import EscalationFrame
+from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule, escalate_frame
 from annotator.ml.uncertainty.ood import OodIndex
 
 
@@ -95,11 +97,30 @@ def test_adaptation_applies_what_earlier_frames_taught_to_later_ones_only() -> N
     assert frames[2].uncertainty.tolist() == [0.2, 0.2]  # the inputs are left as they were
 
 
-def test_adaptation_without_measures_or_index_leaves_frames_alone() -> None:
+def test_adaptation_without_measures_or_index_leaves_uncertainty_and_ood_alone() -> None:
     full = scored_frame("f", [0.0, 0.0])
     plain = EscalationFrame(full.name, full.proposals, full.uncertainty, full.wrong, full.truths)
     assert fit_error_model([plain]) is None
     adapted = adapt_frames([plain, plain, plain], every=1)
-    assert all(a is plain for a in adapted)
+    assert adapted[0] is plain  # nothing verified before it
+    assert all(a.uncertainty is plain.uncertainty and a.ood == plain.ood for a in adapted)
+    assert [a.miss_rate for a in adapted] == [None, 0.0, 0.0]  # its one object was found
     with pytest.raises(ValueError):
         adapt_frames([plain], every=0)
+
+
+def test_frames_are_reviewed_whole_while_the_model_misses_objects_on_the_verified_frames() -> None:
+    first = scored_frame("f0", [0.0, 0.0])
+    # a second truth nobody proposed: the model missed 1 of 2 objects on the verified frame
+    missing = dataclasses.replace(first, truths=[*first.truths, ("Car", car(40))])
+    assert missing.missed() == 1
+    later = adapt_frames([missing, scored_frame("f1", [0.0, 0.0])], every=1)[1]
+    assert later.miss_rate == pytest.approx(0.5)
+    rule = EscalationRule(threshold=0.99, ood_threshold=float("inf"))
+    assert rule.reviews_whole(None, later.miss_rate)
+    outcome = escalate_frame(later, rule)
+    assert outcome.frames_whole == 1 and outcome.reviewed == 2 and outcome.wrong_accepted == 0
+    # a model that found everything on the verified frames: its sure proposals are accepted
+    found_all = adapt_frames([first, scored_frame("f1", [0.0, 0.0])], every=1)[1]
+    assert found_all.miss_rate == 0.0 and not rule.reviews_whole(None, found_all.miss_rate)
+    assert escalate_frame(found_all, rule).frames_whole == 0
