@@ -20,7 +20,9 @@ With ``--adapt-every K`` each data set is also judged with online adaptation
 (`annotator.ml.uncertainty.adaptation`, as ``simulate --strategy escalate --adapt-every K``): after every K
 frames in order, the error model (P(wrong) from the ensemble's measures and the class) is fitted on the
 frames done so far and their embeddings join the OOD reference; the AUROC is then given on the frames
-judged after the first adaptation, beside the score alone on the same frames.
+judged after the first adaptation, beside the score alone on the same frames. ``--verified 0-29`` first
+takes those Argoverse sweeps as verified (one adaptation on all of them: error model, miss rate, OOD
+reference) and then judges the data sets: the held-out sweeps after a finished development part.
 
 Data: ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
@@ -45,7 +47,7 @@ from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
-from annotator.ml.uncertainty.adaptation import adapt_frames
+from annotator.ml.uncertainty.adaptation import OnlineAdapter, adapt_frames
 from annotator.ml.uncertainty.escalation import (
     DEFAULT_MAX_MISS_RATE,
     DEFAULT_OOD_THRESHOLD,
@@ -124,6 +126,8 @@ def main() -> None:
     parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
+    parser.add_argument("--verified", metavar="SWEEPS",
+                        help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()
     registry = PluginRegistry.discover()
     manifest = registry.manifest("pointpillars")
@@ -144,14 +148,25 @@ def main() -> None:
         sets.append(
             (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))
         )
+
+    def judge(samples) -> list[EscalationFrame]:
+        return [escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
+                                 s.truths, s.ignore, args.min_score, s.keep) for s in samples]  # fmt: skip
+
+    verified: list[EscalationFrame] = []
+    if args.verified and real_assist.ARGOVERSE.is_dir():
+        verified = judge(
+            real_assist.argoverse_samples(list(manifest.classes), real_assist.parse_frames(args.verified))
+        )
     for title, samples in sets:
-        frames, started = [], time.perf_counter()
-        for sample in samples:
-            inputs = FrameInput(sample.name, sample.points)
-            frames.append(escalation_frame(model, manifest, inputs, values, args.mode, args.passes,
-                                           sample.truths, sample.ignore, args.min_score, sample.keep))  # fmt: skip
+        started = time.perf_counter()
+        frames = judge(samples)
         seconds = time.perf_counter() - started
         report(title, frames, args, seconds)
+        if verified:
+            adapter = OnlineAdapter(len(verified), model.ood_index)
+            adapted = [adapter.judge(f) for f in [*verified, *frames]][len(verified) :]
+            report(f"{title}, after verifying Argoverse sweeps {args.verified}", adapted, args, seconds)
         if args.adapt_every > 0 and len(frames) > args.adapt_every:
             adapted = adapt_frames(frames, args.adapt_every, model.ood_index)
             k = args.adapt_every

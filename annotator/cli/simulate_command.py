@@ -117,6 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="learn P(wrong) and the OOD reference from the verified frames every K frames (0: off)",
     )
     escalate.add_argument(
+        "--adapt-model",
+        action="store_true",
+        help="with --adapt-every: also fine-tune the model on the verified frames then (its ensemble heads and "
+        "OOD index follow the new backbone)",
+    )
+    escalate.add_argument(
         "--max-miss-rate",
         type=float,
         default=DEFAULT_MAX_MISS_RATE,
@@ -143,6 +149,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
         raise AnnotatorError(f"--adapt-every must be 0 (off) or more, got {args.adapt_every}")
+    if args.adapt_model and args.adapt_every < 1:
+        raise AnnotatorError("--adapt-model needs --adapt-every K (K >= 1)")
     for name in ("threshold", "min_score", "max_miss_rate"):
         if not 0.0 <= getattr(args, name) <= 1.01:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
@@ -159,7 +167,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
         escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate), mode=args.mode, passes=args.passes,
-        min_score=args.min_score, adapt_every=args.adapt_every,
+        min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 

@@ -195,3 +195,14 @@ def test_escalate_with_adaptation_learns_from_verified_frames(project, capsys) -
     assert adapted["frames"][1]["edits"]["total"] == 0 and adapted["frames"][2]["edits"]["total"] == 0
     assert main([*args, "--adapt-every", "-1"]) == 1
     assert "--adapt-every must be 0" in capsys.readouterr().err
+
+
+def test_escalate_with_model_adaptation_fine_tunes_on_the_verified_frames(project, capsys) -> None:
+    args = ["simulate", str(project), "--plugin", "centroid-example", "--strategy", "escalate", "--mode", "tta",
+            "--passes", "3", "--min-score", "0", "--adapt-every", "1", "--adapt-model", "--json"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    # fine-tuned after the first and the second frame (not after the last), each run recorded
+    assert [v["after_frames"] for v in report["versions"]] == [1, 2]
+    assert main([*args[:-4], "--adapt-model"]) == 1
+    assert "--adapt-model needs --adapt-every" in capsys.readouterr().err

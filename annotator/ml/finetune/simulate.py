@@ -10,7 +10,8 @@ uncertainty-driven selection of the new frames and self-training on pseudo-label
 initial model scored K times per frame; proposals below the uncertainty threshold are accepted unreviewed,
 the rest reviewed, frames with a high OOD score reviewed whole: `annotator.ml.uncertainty.escalation`,
 with a sweep of thresholds in the report; with ``adapt_every`` K the error model and the OOD reference
-learn from the verified frames every K frames: `annotator.ml.uncertainty.adaptation`). Forgetting: after
+learn from the verified frames every K frames: `annotator.ml.uncertainty.adaptation`; ``adapt_model``
+also fine-tunes the model then, as ``online`` does). Forgetting: after
 every promotion the current model is run on the first frames annotated ("probe" frames) and their edit
 count is recorded; forgetting is the final count minus the best one seen.
 
@@ -97,6 +98,8 @@ class SimulationSettings:
     min_score: float = 0.3
     #: escalate: refit the error model and the OOD reference on the verified frames every K frames (0: off).
     adapt_every: int = 0
+    #: escalate with ``adapt_every``: also fine-tune the model (its heads and OOD index follow) then.
+    adapt_model: bool = False
 
 
 @dataclass
@@ -333,6 +336,11 @@ def simulate(
                 on_frame(result)
             run.annotate(frame, oracle)
             done = position + 1
+            if adapter is not None and settings.adapt_model and done % settings.adapt_every == 0:
+                if done < len(chosen):
+                    run.finetune(models_dir, on_log)
+                    if run.report.versions[-1]["promoted"]:
+                        adapter.rebase(getattr(run.model, "ood_index", None))
             if online and done % settings.every == 0 and done < len(chosen):
                 run.finetune(models_dir, on_log)
                 if run.report.versions[-1]["promoted"]:

@@ -14,9 +14,10 @@ labels, and two things are refitted on them before the next frames are judged:
   rule reviews a frame whole while it is above ``max_miss_rate`` (nobody looks for what the model
   missed in a frame that is not reviewed whole, so accepting there leaves those objects out).
 
-Frames before the first adaptation keep the model's own uncertainty and OOD score. `adapt_frames`
-works on frames already scored by an unchanged detector (the same backbone throughout), so it needs no
-model: ``annotator simulate --strategy escalate --adapt-every K`` and ``benchmarks/escalation.py``
+Frames before the first adaptation keep the model's own uncertainty and OOD score. When the detector
+itself is fine-tuned on the verified frames (``simulate --adapt-model``), `OnlineAdapter.rebase` takes
+its rebuilt index, which already holds the frames it trained on. `adapt_frames` works on frames already
+scored by an unchanged detector (the same backbone throughout), so it needs no model: ``annotator simulate --strategy escalate --adapt-every K`` and ``benchmarks/escalation.py``
 both call it.
 """
 
@@ -79,19 +80,27 @@ class OnlineAdapter:
         self.model: ErrorModel | None = None
         self.reference: OodIndex | None = None
         self.miss_rate: float | None = None
+        #: Frames before this position were embedded by an older model version (see `rebase`).
+        self.since = 0
 
     def judge(self, frame: EscalationFrame) -> EscalationFrame:
         """``frame`` judged with what the frames before it taught; it then counts as verified."""
         if self.done and len(self.done) % self.every == 0:
             self.model = fit_error_model(self.done) or self.model
-            seen = [f.embedding for f in self.done if f.embedding is not None]
-            if self.index is not None and seen:
-                self.reference = self.index.extended(np.vstack(seen))
+            seen = [f.embedding for f in self.done[self.since :] if f.embedding is not None]
+            if self.index is not None:
+                self.reference = self.index.extended(np.vstack(seen)) if seen else self.index
             self.miss_rate = miss_rate(self.done)
             logger.debug("adapted on %d frames", len(self.done))
         self.done.append(frame)
         judged = judged_with(frame, self.model, self.reference)
         return judged if self.miss_rate is None else dataclasses.replace(judged, miss_rate=self.miss_rate)
+
+
+    def rebase(self, index: OodIndex | None) -> None:
+        """The model was fine-tuned on the frames so far: its own new index (which holds them) replaces
+        the reference, and only later frames' embeddings (made by the new backbone) will join it."""
+        self.index, self.reference, self.since = index, index, len(self.done)
 
 
 def adapt_frames(
