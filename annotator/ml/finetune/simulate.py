@@ -336,11 +336,11 @@ def simulate(
                 on_frame(result)
             run.annotate(frame, oracle)
             done = position + 1
-            if adapter is not None and settings.adapt_model and done % settings.adapt_every == 0:
-                if done < len(chosen):
-                    run.finetune(models_dir, on_log)
-                    if run.report.versions[-1]["promoted"]:
-                        adapter.rebase(getattr(run.model, "ood_index", None))
+            adapt_now = adapter is not None and done % settings.adapt_every == 0 and done < len(chosen)
+            if adapt_now and settings.adapt_model:
+                run.finetune(models_dir, on_log)
+                if run.report.versions[-1]["promoted"]:
+                    adapter.rebase(getattr(run.model, "ood_index", None))
             if online and done % settings.every == 0 and done < len(chosen):
                 run.finetune(models_dir, on_log)
                 if run.report.versions[-1]["promoted"]:

@@ -96,7 +96,6 @@ class OnlineAdapter:
         judged = judged_with(frame, self.model, self.reference)
         return judged if self.miss_rate is None else dataclasses.replace(judged, miss_rate=self.miss_rate)
 
-
     def rebase(self, index: OodIndex | None) -> None:
         """The model was fine-tuned on the frames so far: its own new index (which holds them) replaces
         the reference, and only later frames' embeddings (made by the new backbone) will join it."""
