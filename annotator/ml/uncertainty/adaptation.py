@@ -1,7 +1,7 @@
 """Escalation that learns from the frames a person has verified (online adaptation).
 
 Going through a sequence in order, after every ``every`` frames the frames done so far are verified
-labels, and two things are refitted on them before the next frames are judged:
+labels, and three things are learned from them before the next frames are judged:
 
 - the **error model** (`annotator.ml.uncertainty.error_model`): P(wrong) of a proposal from the
   ensemble's measures and its class, fitted on the verified frames' proposals judged against their
@@ -17,8 +17,9 @@ labels, and two things are refitted on them before the next frames are judged:
 Frames before the first adaptation keep the model's own uncertainty and OOD score. When the detector
 itself is fine-tuned on the verified frames (``simulate --adapt-model``), `OnlineAdapter.rebase` takes
 its rebuilt index, which already holds the frames it trained on. `adapt_frames` works on frames already
-scored by an unchanged detector (the same backbone throughout), so it needs no model: ``annotator simulate --strategy escalate --adapt-every K`` and ``benchmarks/escalation.py``
-both call it.
+scored by an unchanged detector (the same backbone throughout), so it needs no model.
+``annotator simulate --strategy escalate --adapt-every K`` uses `OnlineAdapter` frame by frame,
+``benchmarks/escalation.py --adapt-every K`` calls `adapt_frames`.
 """
 
 from __future__ import annotations

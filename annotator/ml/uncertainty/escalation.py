@@ -6,6 +6,9 @@ the review queue; a frame whose out-of-distribution score (`annotator.ml.uncerta
 scored proposals as ``frame_ood``) is at least ``ood_threshold`` is reviewed whole (nothing accepted, and
 the reviewer also adds what the model missed).
 
+With online adaptation (`annotator.ml.uncertainty.adaptation`) a frame also carries the miss rate
+learned from the verified frames, and the rule reviews it whole while that is above ``max_miss_rate``.
+
 `escalate_frame` measures one frame against its ground truth: boxes reviewed, wrong boxes accepted
 unreviewed (no ground-truth box of the class at BEV IoU >= 0.5, as `annotator.ml.uncertainty.evaluation`),
 objects missed in frames not reviewed whole (no proposal near them at all), and the reviewer's edits and
