@@ -3,6 +3,7 @@ accepting the confident ones unreviewed cost in residual errors?
 
 Run: python benchmarks/escalation.py [--data argoverse,generated] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
+                                     [--adapt-every 5]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -14,6 +15,14 @@ train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scor
 - the OOD score of the frames (median, range) and how many the rule reviews whole;
 - the escalation sweep: reviewed share, wrong boxes accepted unreviewed, objects missed in unreviewed
   frames, residual error rate per object, edits and effort against drawing every box.
+
+With ``--adapt-every K`` each data set is also judged with online adaptation
+(`annotator.ml.uncertainty.adaptation`, as ``simulate --strategy escalate --adapt-every K``): after every K
+frames in order, the error model (P(wrong) from the ensemble's measures and the class) is fitted on the
+frames done so far and their embeddings join the OOD reference; the AUROC is then given on the frames
+judged after the first adaptation, beside the score alone on the same frames. ``--verified 0-29`` first
+takes those Argoverse sweeps as verified (one adaptation on all of them: error model, miss rate, OOD
+reference) and then judges the data sets: the held-out sweeps after a finished development part.
 
 Data: ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
@@ -38,7 +47,9 @@ from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
+from annotator.ml.uncertainty.adaptation import OnlineAdapter, adapt_frames
 from annotator.ml.uncertainty.escalation import (
+    DEFAULT_MAX_MISS_RATE,
     DEFAULT_OOD_THRESHOLD,
     SWEEP,
     EscalationFrame,
@@ -80,12 +91,18 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
     if len(oods):
         print(f"OOD score per frame: median {np.median(oods):.2f}, min {oods.min():.2f}, max {oods.max():.2f}; "
               f">= {args.ood_threshold:g}: {int((oods >= args.ood_threshold).sum())} frames")  # fmt: skip
-    outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel())
+    outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel(),
+                     max_miss_rate=args.max_miss_rate)  # fmt: skip
     for line in sweep_table(outcomes, args.threshold):
         print(f"  {line}")
-    if len(oods) and (oods >= args.ood_threshold).any():
-        print("  the same without whole-frame review of out-of-distribution frames (uncertainty alone):")
-        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel()),
+    misses = np.array([f.miss_rate for f in frames if f.miss_rate is not None])
+    if len(misses):
+        print(f"learned miss rate: {misses.min():.1%}-{misses.max():.1%}; > {args.max_miss_rate:g}: "
+              f"{int((misses > args.max_miss_rate).sum())} frames reviewed whole")  # fmt: skip
+    if len(oods) and ((oods >= args.ood_threshold).any() or (misses > args.max_miss_rate).any()):
+        print("  the same without whole-frame review (OOD or miss rate: uncertainty alone):")
+        for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel(),
+                                         max_miss_rate=float("inf")),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
 
@@ -106,7 +123,11 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--ood-threshold", type=float, default=DEFAULT_OOD_THRESHOLD)
     parser.add_argument("--min-score", type=float, default=0.3)
+    parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
+    parser.add_argument("--verified", metavar="SWEEPS",
+                        help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()
     registry = PluginRegistry.discover()
     manifest = registry.manifest("pointpillars")
@@ -127,13 +148,35 @@ def main() -> None:
         sets.append(
             (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))
         )
+
+    def judge(samples) -> list[EscalationFrame]:
+        return [escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
+                                 s.truths, s.ignore, args.min_score, s.keep) for s in samples]  # fmt: skip
+
+    verified: list[EscalationFrame] = []
+    if args.verified and real_assist.ARGOVERSE.is_dir():
+        verified = judge(
+            real_assist.argoverse_samples(list(manifest.classes), real_assist.parse_frames(args.verified))
+        )
     for title, samples in sets:
-        frames, started = [], time.perf_counter()
-        for sample in samples:
-            inputs = FrameInput(sample.name, sample.points)
-            frames.append(escalation_frame(model, manifest, inputs, values, args.mode, args.passes,
-                                           sample.truths, sample.ignore, args.min_score, sample.keep))  # fmt: skip
-        report(title, frames, args, time.perf_counter() - started)
+        started = time.perf_counter()
+        frames = judge(samples)
+        seconds = time.perf_counter() - started
+        report(title, frames, args, seconds)
+        if verified:
+            adapter = OnlineAdapter(len(verified), model.ood_index)
+            adapted = [adapter.judge(f) for f in [*verified, *frames]][len(verified) :]
+            report(f"{title}, after verifying Argoverse sweeps {args.verified}", adapted, args, seconds)
+        if args.adapt_every > 0 and len(frames) > args.adapt_every:
+            adapted = adapt_frames(frames, args.adapt_every, model.ood_index)
+            k = args.adapt_every
+            report(
+                f"{title}, adapted every {k} frames: the frames after the first {k}",
+                adapted[k:],
+                args,
+                seconds,
+            )
+            report(f"{title}, adapted every {k} frames: all frames", adapted, args, seconds)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,11 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the simulate sub-command."""
     from annotator.ml.finetune.simulate import STRATEGIES
-    from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, DEFAULT_THRESHOLD
+    from annotator.ml.uncertainty.escalation import (
+        DEFAULT_MAX_MISS_RATE,
+        DEFAULT_OOD_THRESHOLD,
+        DEFAULT_THRESHOLD,
+    )
 
     parser = subparsers.add_parser(
         "simulate",
@@ -105,6 +109,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="proposals are the objects whose mean score over the passes is >= S (0.3)",
     )
+    escalate.add_argument(
+        "--adapt-every",
+        type=int,
+        default=0,
+        metavar="K",
+        help="learn P(wrong) and the OOD reference from the verified frames every K frames (0: off)",
+    )
+    escalate.add_argument(
+        "--adapt-model",
+        action="store_true",
+        help="with --adapt-every: also fine-tune the model on the verified frames then (its ensemble heads and "
+        "OOD index follow the new backbone)",
+    )
+    escalate.add_argument(
+        "--max-miss-rate",
+        type=float,
+        default=DEFAULT_MAX_MISS_RATE,
+        metavar="R",
+        help="with --adapt-every: review frames whole while the model misses more than R of the verified "
+        f"frames' objects ({DEFAULT_MAX_MISS_RATE:g})",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
 
@@ -122,7 +147,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(str(error)) from None
     if args.passes < 2:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
-    for name in ("threshold", "min_score"):
+    if args.adapt_every < 0:
+        raise AnnotatorError(f"--adapt-every must be 0 (off) or more, got {args.adapt_every}")
+    if args.adapt_model and args.adapt_every < 1:
+        raise AnnotatorError("--adapt-model needs --adapt-every K (K >= 1)")
+    for name in ("threshold", "min_score", "max_miss_rate"):
         if not 0.0 <= getattr(args, name) <= 1.01:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     check_project(args.directory)
@@ -137,8 +166,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
-        escalation=EscalationRule(args.threshold, args.ood_threshold), mode=args.mode, passes=args.passes,
-        min_score=args.min_score,
+        escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate), mode=args.mode, passes=args.passes,
+        min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 
@@ -173,7 +202,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(f"effort: {report.effort_s / 60:.1f} min{share}; drawing every box: {manual / 60:.1f} min "
           f"(add {costs.add:g} s, adjust {costs.adjust:g} s, delete {costs.delete:g} s, accept {costs.accept:g} s)")  # fmt: skip
     if report.escalation:
-        print(f"escalation sweep ({args.mode} x{args.passes}; frames with OOD >= {args.ood_threshold:g} reviewed "
+        adapted = (f"; P(wrong) and the OOD reference learned from the verified frames every {args.adapt_every}"
+                   if args.adapt_every else "")  # fmt: skip
+        print(f"escalation sweep ({args.mode} x{args.passes}{adapted}; frames with OOD >= {args.ood_threshold:g} reviewed "
               "whole; residual = wrong boxes accepted unreviewed + objects missed in unreviewed frames, per object; "
               "effort against drawing every box):")  # fmt: skip
         for line in sweep_table(report.escalation, args.threshold):

@@ -336,9 +336,9 @@ class PointPillarsDetector:
         finally:
             if finished:
                 self.trained = True
-                if self.heads:
-                    logger.info("pointpillars: fit changed the backbone; its ensemble heads are dropped")
-                self.heads, self.calibration, self.ood_index = [], {}, None
+                from plugins.pointpillars.ensemble_online import refresh_extras
+
+                refresh_extras(self, samples, cancel.is_set)  # heads and OOD index follow the new backbone
             else:
                 self._restore(*previous)
             for net in self.members:
@@ -353,7 +353,10 @@ class PointPillarsDetector:
 
     # -- files -----------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
-        """Write a checkpoint (config, every member's weights, version) to a local file."""
+        """Write a checkpoint (config, every member's weights, version; a fine-tuned model's ensemble heads and
+        OOD index) to a local file."""
+        from plugins.pointpillars.ensemble_online import extras_entry
+
         torch.save(
             {
                 "format": CHECKPOINT_FORMAT,
@@ -361,7 +364,8 @@ class PointPillarsDetector:
                 "members": [net.state_dict() for net in self.members],
                 "trained": self.trained,
                 "version": self.version,
-            },
+            }
+            | extras_entry(self),
             path,
         )
 
@@ -381,6 +385,9 @@ class PointPillarsDetector:
             members.append(net.eval())
         self.members, self.trained = members, bool(data.get("trained", True))
         from plugins.pointpillars.ensemble import attach_extras
+        from plugins.pointpillars.ensemble_online import EXTRAS_KEY, restore_extras
 
         attach_extras(self, Path(path))
+        if EXTRAS_KEY in data and not self.heads and self.ood_index is None:
+            restore_extras(self, data[EXTRAS_KEY])  # a fine-tuned version's own heads and OOD index
         self.version = self._fingerprint()

@@ -179,3 +179,30 @@ def test_escalate_prints_the_sweep_table_and_refuses_bad_thresholds(project, cap
     assert "escalation sweep" in out and "0.50*" in out
     assert main([*args, "--threshold", "2"]) == 1
     assert capsys.readouterr().err.startswith("annotator: error: --threshold must be between 0 and 1")
+
+
+def test_escalate_with_adaptation_learns_from_verified_frames(project, capsys) -> None:
+    args = ["simulate", str(project), "--plugin", "centroid-example", "--strategy", "escalate", "--mode", "tta",
+            "--passes", "3", "--min-score", "0", "--threshold", "0.02", "--json"]  # fmt: skip
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main([*args, "--adapt-every", "1"]) == 0
+    adapted = json.loads(capsys.readouterr().out)
+    # the first frame is judged as before; after it, its right proposal teaches P(wrong) ~ 0 for the class,
+    # so the next two frames' proposals are accepted without review (no edits) where they were reviewed
+    assert plain["frames"][1]["edits"]["adjusted"] == 1 and plain["frames"][2]["edits"]["adjusted"] == 1
+    assert adapted["frames"][0] == plain["frames"][0]
+    assert adapted["frames"][1]["edits"]["total"] == 0 and adapted["frames"][2]["edits"]["total"] == 0
+    assert main([*args, "--adapt-every", "-1"]) == 1
+    assert "--adapt-every must be 0" in capsys.readouterr().err
+
+
+def test_escalate_with_model_adaptation_fine_tunes_on_the_verified_frames(project, capsys) -> None:
+    args = ["simulate", str(project), "--plugin", "centroid-example", "--strategy", "escalate", "--mode", "tta",
+            "--passes", "3", "--min-score", "0", "--adapt-every", "1", "--adapt-model", "--json"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    # fine-tuned after the first and the second frame (not after the last), each run recorded
+    assert [v["after_frames"] for v in report["versions"]] == [1, 2]
+    assert main([*args[:-4], "--adapt-model"]) == 1
+    assert "--adapt-model needs --adapt-every" in capsys.readouterr().err

@@ -9,7 +9,9 @@ frames in a child process with replay, forgetting gate, promotion), ``online-unc
 uncertainty-driven selection of the new frames and self-training on pseudo-labels), ``escalate`` (the
 initial model scored K times per frame; proposals below the uncertainty threshold are accepted unreviewed,
 the rest reviewed, frames with a high OOD score reviewed whole: `annotator.ml.uncertainty.escalation`,
-with a sweep of thresholds in the report). Forgetting: after
+with a sweep of thresholds in the report; with ``adapt_every`` K the error model and the OOD reference
+learn from the verified frames every K frames: `annotator.ml.uncertainty.adaptation`; ``adapt_model``
+also fine-tunes the model then, as ``online`` does). Forgetting: after
 every promotion the current model is run on the first frames annotated ("probe" frames) and their edit
 count is recorded; forgetting is the final count minus the best one seen.
 
@@ -47,6 +49,7 @@ from annotator.ml.protocol import Detections
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.shipped import base_weights
 from annotator.ml.training import is_label
+from annotator.ml.uncertainty.adaptation import OnlineAdapter
 from annotator.ml.uncertainty.escalation import (
     SWEEP,
     EscalationFrame,
@@ -93,6 +96,10 @@ class SimulationSettings:
     mode: str = "ensemble"
     passes: int = 5
     min_score: float = 0.3
+    #: escalate: refit the error model and the OOD reference on the verified frames every K frames (0: off).
+    adapt_every: int = 0
+    #: escalate with ``adapt_every``: also fine-tune the model (its heads and OOD index follow) then.
+    adapt_model: bool = False
 
 
 @dataclass
@@ -302,12 +309,16 @@ def simulate(
     online = settings.strategy.startswith("online")
     models_dir = Path(tempfile.mkdtemp(prefix="annotator-simulate-"))
     escalated: list[EscalationFrame] = []
+    adapter = None
+    if settings.strategy == "escalate" and settings.adapt_every > 0:
+        adapter = OnlineAdapter(settings.adapt_every, getattr(run.model, "ood_index", None))
     try:
         for position, frame in enumerate(chosen):
             oracle = oracles[frame.id]
             version = None if run.model is None else run.model.version
             if settings.strategy == "escalate":
-                escalated.append(run.escalate(frame, oracle))
+                judged = run.escalate(frame, oracle)
+                escalated.append(judged if adapter is None else adapter.judge(judged))
                 outcome = escalate_frame(
                     escalated[-1], settings.escalation, settings.costs, settings.tolerance
                 )
@@ -325,6 +336,11 @@ def simulate(
                 on_frame(result)
             run.annotate(frame, oracle)
             done = position + 1
+            adapt_now = adapter is not None and done % settings.adapt_every == 0 and done < len(chosen)
+            if adapt_now and settings.adapt_model:
+                run.finetune(models_dir, on_log)
+                if run.report.versions[-1]["promoted"]:
+                    adapter.rebase(getattr(run.model, "ood_index", None))
             if online and done % settings.every == 0 and done < len(chosen):
                 run.finetune(models_dir, on_log)
                 if run.report.versions[-1]["promoted"]:
@@ -335,7 +351,7 @@ def simulate(
         rule = settings.escalation
         thresholds = sorted({*SWEEP, rule.threshold})
         run.report.escalation = sweep(
-            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance
+            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate
         )
     run.report.seconds = time.perf_counter() - start
     return run.report

@@ -6,6 +6,9 @@ the review queue; a frame whose out-of-distribution score (`annotator.ml.uncerta
 scored proposals as ``frame_ood``) is at least ``ood_threshold`` is reviewed whole (nothing accepted, and
 the reviewer also adds what the model missed).
 
+With online adaptation (`annotator.ml.uncertainty.adaptation`) a frame also carries the miss rate
+learned from the verified frames, and the rule reviews it whole while that is above ``max_miss_rate``.
+
 `escalate_frame` measures one frame against its ground truth: boxes reviewed, wrong boxes accepted
 unreviewed (no ground-truth box of the class at BEV IoU >= 0.5, as `annotator.ml.uncertainty.evaluation`),
 objects missed in frames not reviewed whole (no proposal near them at all), and the reviewer's edits and
@@ -32,25 +35,34 @@ DEFAULT_THRESHOLD = 0.5
 #: reviewed whole: 20 % beyond the training frames' own spread (generated frames of unseen seeds scored
 #: 0.43-1.13 under the shipped base model, Argoverse sweeps 0-29 1.24-1.42).
 DEFAULT_OOD_THRESHOLD = 1.2
+#: With online adaptation, frames are reviewed whole while the model misses more than this share of the
+#: objects on the verified frames (accepting its boxes would leave those misses in the labels).
+DEFAULT_MAX_MISS_RATE = 0.03
 SWEEP = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.01)
 OOD_KEY = "frame_ood"
 
 
 @dataclass(frozen=True)
 class EscalationRule:
-    """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole."""
+    """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole, and
+    frames where the model is known to miss more than ``max_miss_rate`` of the objects."""
 
     threshold: float = DEFAULT_THRESHOLD
     ood_threshold: float = DEFAULT_OOD_THRESHOLD
+    max_miss_rate: float = DEFAULT_MAX_MISS_RATE
 
-    def reviews_whole(self, ood: float | None) -> bool:
-        """Whether a frame with this OOD score (None: unknown) goes to review whole."""
+    def reviews_whole(self, ood: float | None, miss_rate: float | None = None) -> bool:
+        """Whether a frame with this OOD score and learned miss rate (None: unknown) goes to review whole."""
+        if miss_rate is not None and miss_rate > self.max_miss_rate:
+            return True
         return ood is not None and math.isfinite(ood) and ood >= self.ood_threshold
 
-    def accepted(self, uncertainty: Sequence[float], ood: float | None = None) -> np.ndarray:
+    def accepted(
+        self, uncertainty: Sequence[float], ood: float | None = None, miss_rate: float | None = None
+    ) -> np.ndarray:
         """Which proposals of one frame are accepted without review."""
         u = np.asarray(uncertainty, dtype=float)
-        if self.reviews_whole(ood):
+        if self.reviews_whole(ood, miss_rate):
             return np.zeros(len(u), dtype=bool)
         return u < self.threshold
 
@@ -59,6 +71,11 @@ def frame_ood(records: Sequence[Mapping[str, Any]]) -> float | None:
     """A frame's OOD score from its proposals' uncertainty records (None when none carries one)."""
     values = [float(r[OOD_KEY]) for r in records if isinstance(r.get(OOD_KEY), (int, float))]
     return max(values) if values else None
+
+
+def _claimed(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
+    """Truth indices a set of proposals covers (matched as the edit count matches)."""
+    return {j for _, j in matched_pairs(proposals, truths)}
 
 
 @dataclass
@@ -75,6 +92,16 @@ class EscalationFrame:
     ood: float | None = None
     #: The detector's own score of each proposal (one plain pass), when known: the baseline.
     score: np.ndarray | None = None
+    #: Each proposal's uncertainty measures (`annotator.ml.uncertainty.aggregate`), when known.
+    measures: list[dict[str, float]] = field(default_factory=list)
+    #: The frame's embedding in the detector's latent space (OOD reference), when known.
+    embedding: np.ndarray | None = None
+    #: Share of the objects the model missed on the verified frames before this one (online adaptation).
+    miss_rate: float | None = None
+
+    def missed(self) -> int:
+        """Ground-truth objects no proposal of the frame covers."""
+        return len(self.truths) - len(_claimed(self.proposals, self.truths))
 
 
 @dataclass
@@ -126,11 +153,6 @@ class EscalationOutcome:
         }
 
 
-def _claimed(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
-    """Truth indices a set of proposals covers (matched as the edit count matches)."""
-    return {j for _, j in matched_pairs(proposals, truths)}
-
-
 def escalate_frame(
     frame: EscalationFrame,
     rule: EscalationRule,
@@ -139,12 +161,12 @@ def escalate_frame(
 ) -> EscalationOutcome:
     """Apply ``rule`` to one frame and measure it (module docstring)."""
     costs = costs or EffortModel()
-    accepted = rule.accepted(frame.uncertainty, frame.ood)
+    accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
     outcome = EscalationOutcome(
         rule.threshold, boxes=len(frame.proposals), frames=1, truths=len(frame.truths)
     )
     outcome.manual_s = costs.manual_seconds(len(frame.truths))
-    if rule.reviews_whole(frame.ood):
+    if rule.reviews_whole(frame.ood, frame.miss_rate):
         outcome.frames_whole = 1
         outcome.reviewed = len(frame.proposals)
         outcome.edits = count_edits(frame.proposals, frame.truths, frame.ignore, tolerance)
@@ -158,7 +180,7 @@ def escalate_frame(
         outcome.reviewed = len(asked)
         outcome.edits = edits
         outcome.wrong_accepted = int((accepted & np.asarray(frame.wrong, dtype=bool)).sum())
-        outcome.missed = len(frame.truths) - len(_claimed(frame.proposals, frame.truths))
+        outcome.missed = frame.missed()
     outcome.effort_s = costs.seconds(outcome.edits)
     return outcome
 
@@ -169,11 +191,12 @@ def sweep(
     ood_threshold: float = DEFAULT_OOD_THRESHOLD,
     costs: EffortModel | None = None,
     tolerance: Tolerance | None = None,
+    max_miss_rate: float = DEFAULT_MAX_MISS_RATE,
 ) -> list[EscalationOutcome]:
     """One summed outcome per threshold over ``frames``."""
     results = []
     for threshold in thresholds:
-        rule = EscalationRule(threshold, ood_threshold)
+        rule = EscalationRule(threshold, ood_threshold, max_miss_rate)
         total = EscalationOutcome(threshold)
         for frame in frames:
             total = total + escalate_frame(frame, rule, costs, tolerance)

@@ -59,9 +59,13 @@ def escalation_frame(
     if ood is None and hasattr(model, "frame_ood"):
         ood = model.frame_ood(inputs, values)
     first = [float(samples[0].scores[b.members[0]]) if 0 in b.members else 0.0 for b in found]
+    embed = getattr(model, "frame_embedding", None)
+    embedding = embed(inputs, values) if embed is not None else None
     return EscalationFrame(
         inputs.name, proposals, np.array([b.uncertainty for b in found]), np.array(wrong, dtype=bool),
         list(truths), list(ignore), ood, np.array(first),
+        [{k: v for k, v in b.measures.items() if isinstance(v, float)} | {"score": b.score} for b in found],
+        None if embedding is None else np.asarray(embedding, dtype=float),
     )  # fmt: skip
 
 

@@ -55,6 +55,17 @@ class OodIndex:
         reference = float(np.quantile(own, quantile))
         return cls(vectors, mean, scale, reference if reference > 1e-12 else 1.0)
 
+    @property
+    def embeddings(self) -> np.ndarray:
+        """The index's embeddings as they were given (undoing the standardisation)."""
+        return self.vectors * self.scale + self.mean
+
+    def extended(self, embeddings: np.ndarray, quantile: float = REFERENCE_QUANTILE) -> OodIndex:
+        """A new index of these embeddings and ``embeddings`` (rows), standardised and referenced anew: the
+        reference data grows by frames the model has since learned from (e.g. verified project frames)."""
+        added = np.asarray(embeddings, dtype=float).reshape(-1, self.vectors.shape[1])
+        return OodIndex.build(np.vstack([self.embeddings, added]), quantile)
+
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         """The OOD score of each embedding row (see the module docstring)."""
         queries = (np.atleast_2d(np.asarray(embeddings, dtype=float)) - self.mean) / self.scale

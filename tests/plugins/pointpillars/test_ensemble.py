@@ -106,23 +106,46 @@ def test_extras_made_for_other_weights_are_ignored(trained, scenes, scene):
         loaded.predict_samples(FrameInput("s", scene(0)[0]), LOOSE, 2, "ensemble")
 
 
-def test_fitting_drops_heads_that_belonged_to_the_old_backbone(trained, scenes):
-    from plugins.pointpillars.ensemble import write_extras
+def test_fitting_fine_tunes_the_heads_and_rebuilds_the_ood_index_with_the_frames_trained_on(
+    trained, scenes, scene, tmp_path, monkeypatch
+):
+    import torch
+
+    from plugins.pointpillars import ensemble_online
+    from plugins.pointpillars.ensemble import frame_embedding, write_extras
     from plugins.pointpillars.model import PointPillarsDetector
 
     detector, path = trained
-    states, _ = _heads(detector, scenes, 1)
-    write_extras(path, states, None, {})
+    states, samples = _heads(detector, scenes, 2)
+    index = OodIndex.build(np.array([frame_embedding(s.features[None].float()) for s in samples]))
+    write_extras(path, states, index, {})
     loaded = PointPillarsDetector()
     loaded.load(str(path))
-    assert loaded.ensemble_size == 2
-    backbone = loaded.members[0]
-    for _ in loaded.fit(scenes[:2], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
+    assert loaded.ensemble_size == 3 and len(loaded.ood_index.vectors) == 4
+    backbone, old_heads = loaded.members[0], [h.state_dict() for h in loaded.heads]
+    reference = loaded._samples(scenes[4:6])  # stands in for the generated frames of train-ensemble
+    monkeypatch.setattr(ensemble_online, "reference_samples", lambda: reference)
+    for _ in loaded.fit(scenes[:3], {"epochs": 1, "batch_size": 2, "threads": 1}, CancelToken()):
         pass
-    assert loaded.heads == [] and loaded.ensemble_size == 1
-    assert (
-        loaded.members[0] is backbone
-    )  # fine-tuned, not started afresh because the heads counted as members
+    # fine-tuned, not started afresh because the heads counted as members
+    assert loaded.members[0] is backbone and loaded.ensemble_size == 3
+    changed = [not torch.equal(h.state_dict()["heatmap.weight"], o["heatmap.weight"])
+               for h, o in zip(loaded.heads, old_heads, strict=True)]  # fmt: skip
+    assert all(changed)  # each head fine-tuned on the new backbone (its own bootstrap sample)
+    # the index: 2 reference frames and the 3 frames just trained on, embedded by the new backbone
+    assert len(loaded.ood_index.vectors) == 5 and loaded.calibration == {}
+    trained_frame = FrameInput("trained", scenes[0].frame.points)
+    assert loaded.frame_ood(trained_frame, LOOSE) < 0.01  # its own frame (features in half precision)
+    # the version's heads and index travel inside its checkpoint
+    version = tmp_path / "v1.pt"
+    loaded.save(str(version))
+    again = PointPillarsDetector()
+    again.load(str(version))
+    assert again.ensemble_size == 3 and again.version == loaded.version
+    np.testing.assert_allclose(again.ood_index.vectors, loaded.ood_index.vectors, rtol=1e-5)
+    assert again.frame_ood(trained_frame, LOOSE) < 0.01
+    far = FrameInput("far", scene(0)[0] * np.array([1, 1, 4, 1], dtype=np.float32))
+    assert again.frame_ood(far, LOOSE) > 0.5
 
 
 def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_path, capsys):

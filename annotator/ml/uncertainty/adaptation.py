@@ -1,0 +1,111 @@
+"""Escalation that learns from the frames a person has verified (online adaptation).
+
+Going through a sequence in order, after every ``every`` frames the frames done so far are verified
+labels, and three things are learned from them before the next frames are judged:
+
+- the **error model** (`annotator.ml.uncertainty.error_model`): P(wrong) of a proposal from the
+  ensemble's measures and its class, fitted on the verified frames' proposals judged against their
+  labels. A frame judged after an adaptation is escalated on that P(wrong) instead of the raw
+  uncertainty (the threshold then reads as "accept when the chance of being wrong is below it");
+- the **OOD reference**: the verified frames' embeddings join the detector's index of its training data
+  (`OodIndex.extended`), so frames like those a person has already checked stop being out of
+  distribution while frames of another sensor stay so;
+- the **miss rate**: the share of the verified frames' objects the model did not propose at all. The
+  rule reviews a frame whole while it is above ``max_miss_rate`` (nobody looks for what the model
+  missed in a frame that is not reviewed whole, so accepting there leaves those objects out).
+
+Frames before the first adaptation keep the model's own uncertainty and OOD score. When the detector
+itself is fine-tuned on the verified frames (``simulate --adapt-model``), `OnlineAdapter.rebase` takes
+its rebuilt index, which already holds the frames it trained on. `adapt_frames` works on frames already
+scored by an unchanged detector (the same backbone throughout), so it needs no model.
+``annotator simulate --strategy escalate --adapt-every K`` uses `OnlineAdapter` frame by frame,
+``benchmarks/escalation.py --adapt-every K`` calls `adapt_frames`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
+from annotator.ml.uncertainty.escalation import EscalationFrame
+from annotator.ml.uncertainty.ood import OodIndex
+
+logger = logging.getLogger(__name__)
+
+
+def fit_error_model(frames: Sequence[EscalationFrame]) -> ErrorModel | None:
+    """An error model of the frames' judged proposals (None when they hold none or lack measures)."""
+    names: list[str] = []
+    rows: list[list[float]] = []
+    wrong: list[bool] = []
+    for frame in frames:
+        if len(frame.measures) != len(frame.proposals):
+            continue
+        names += [name for name, _ in frame.proposals]
+        rows += [feature_row(m) for m in frame.measures]
+        wrong += [bool(w) for w in frame.wrong]
+    return ErrorModel.fit(names, rows, wrong) if names else None
+
+
+def miss_rate(frames: Sequence[EscalationFrame]) -> float | None:
+    """Share of the frames' ground-truth objects that no proposal covers (None without objects)."""
+    truths = sum(len(f.truths) for f in frames)
+    return sum(f.missed() for f in frames) / truths if truths else None
+
+
+def judged_with(frame: EscalationFrame, model: ErrorModel | None, index: OodIndex | None) -> EscalationFrame:
+    """``frame`` with its uncertainty replaced by ``model``'s P(wrong) and its OOD score by ``index``'s
+    (each only where the model/index and the frame's measures/embedding are there)."""
+    changes = {}
+    if model is not None and len(frame.measures) == len(frame.proposals):
+        names = [name for name, _ in frame.proposals]
+        changes["uncertainty"] = model.p_wrong(names, [feature_row(m) for m in frame.measures])
+    if index is not None and frame.embedding is not None:
+        changes["ood"] = float(index.score(frame.embedding)[0])
+    return dataclasses.replace(frame, **changes) if changes else frame
+
+
+class OnlineAdapter:
+    """Judges frames handed over in annotation order, refitting after every ``every`` of them
+    (module docstring); ``index``: the detector's OOD index of its training data (None: OOD unchanged)."""
+
+    def __init__(self, every: int, index: OodIndex | None = None) -> None:
+        if every < 1:
+            raise ValueError(f"adaptation needs every >= 1, got {every}")
+        self.every, self.index = every, index
+        self.done: list[EscalationFrame] = []
+        self.model: ErrorModel | None = None
+        self.reference: OodIndex | None = None
+        self.miss_rate: float | None = None
+        #: Frames before this position were embedded by an older model version (see `rebase`).
+        self.since = 0
+
+    def judge(self, frame: EscalationFrame) -> EscalationFrame:
+        """``frame`` judged with what the frames before it taught; it then counts as verified."""
+        if self.done and len(self.done) % self.every == 0:
+            self.model = fit_error_model(self.done) or self.model
+            seen = [f.embedding for f in self.done[self.since :] if f.embedding is not None]
+            if self.index is not None:
+                self.reference = self.index.extended(np.vstack(seen)) if seen else self.index
+            self.miss_rate = miss_rate(self.done)
+            logger.debug("adapted on %d frames", len(self.done))
+        self.done.append(frame)
+        judged = judged_with(frame, self.model, self.reference)
+        return judged if self.miss_rate is None else dataclasses.replace(judged, miss_rate=self.miss_rate)
+
+    def rebase(self, index: OodIndex | None) -> None:
+        """The model was fine-tuned on the frames so far: its own new index (which holds them) replaces
+        the reference, and only later frames' embeddings (made by the new backbone) will join it."""
+        self.index, self.reference, self.since = index, index, len(self.done)
+
+
+def adapt_frames(
+    frames: Sequence[EscalationFrame], every: int, index: OodIndex | None = None
+) -> list[EscalationFrame]:
+    """The frames (in annotation order) as judged with online adaptation every ``every`` frames."""
+    adapter = OnlineAdapter(every, index)
+    return [adapter.judge(frame) for frame in frames]
