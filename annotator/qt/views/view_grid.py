@@ -89,11 +89,11 @@ class ViewGrid(QSplitter):
         self.faded: PreparedCloud | None = None
         for view in self.views:
             view.scene.stand_ins = True  # the focus worker finds the points they stand in for
-        for view in self.ortho.values():  # content taken in a turn later may want points found
-            view.prepared.connect(lambda: self._focus_on_items())
             view.picked.connect(document.select)
             view.toggled.connect(document.toggle_selected)
             view.cursor_moved.connect(self.cursor_moved)
+        for view in self.ortho.values():  # content taken in a turn later may want points found
+            view.prepared.connect(lambda: self._focus_on_items())
         self.perspective.rendered.connect(self._perspective_rendered)
         document.cloud_changed.connect(self._cloud_changed)
         document.annotations_changed.connect(self._annotations_changed)

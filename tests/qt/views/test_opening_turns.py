@@ -31,9 +31,8 @@ def test_every_view_compiled_its_programs_on_a_tiny_frame_before_the_first_cloud
     main.close()
 
 
-def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
-    qtbot, settings, street_project
-) -> None:
+def _settled_window_logging_renders(qtbot, settings, street_project):
+    """The window settled on the first frame, and a log its views' renders are written to."""
     main = show_window(qtbot, settings, street_project)
     grid = main.grid
     qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
@@ -41,15 +40,29 @@ def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
     for view in grid.views:
         name = view.objectName()
         view.rendered.connect(lambda _ms, name=name: log.append(name))
-    ticker = QTimer()
-    ticker.setInterval(1)
-    ticker.timeout.connect(lambda: log.append("tick"))
-    ticker.start()
+    return main, log
+
+
+def _next_frame_settled(qtbot, main) -> object:
+    """Step to the next frame and wait for it to be drawn; returns the cloud shown before."""
     before = main.document.cloud
     main.step_frame(1)
     qtbot.waitUntil(
         lambda: main.document.cloud is not None and main.document.cloud is not before, timeout=10_000
     )
+    return before
+
+
+def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
+    qtbot, settings, street_project
+) -> None:
+    main, log = _settled_window_logging_renders(qtbot, settings, street_project)
+    grid = main.grid
+    ticker = QTimer()
+    ticker.setInterval(1)
+    ticker.timeout.connect(lambda: log.append("tick"))
+    ticker.start()
+    _next_frame_settled(qtbot, main)
     qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
     ticker.stop()
     turns = _renders_between_ticks(log)
@@ -61,22 +74,13 @@ def test_the_next_frame_reaches_the_views_one_view_per_event_loop_turn(
 def test_the_orthographic_views_take_in_the_next_frame_each_in_a_turn_of_its_own(
     qtbot, settings, street_project
 ) -> None:
-    main = show_window(qtbot, settings, street_project)
+    main, log = _settled_window_logging_renders(qtbot, settings, street_project)
     grid = main.grid
-    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
-    log: list[str] = []
-    for view in grid.views:
-        name = view.objectName()
-        view.rendered.connect(lambda _ms, name=name: log.append(name))
     for view in grid.ortho.values():
         name = view.objectName()
         view.prepared.connect(lambda name=name: log.append("prepared " + name))
     grid.scheduler._timer.timeout.connect(lambda: log.append("tick"))  # after each of its turns
-    before = main.document.cloud
-    main.step_frame(1)
-    qtbot.waitUntil(
-        lambda: main.document.cloud is not None and main.document.cloud is not before, timeout=10_000
-    )
+    before = _next_frame_settled(qtbot, main)
     assert grid.ortho["top"].scene.cloud is before  # the new cloud waits for the view's own turn
     qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.perspective.refining, timeout=10_000)
     turns = _renders_between_ticks(log)
