@@ -1,9 +1,9 @@
 """Escalation on REAL and generated frames: does the uncertainty find the wrong proposals, and what does
 accepting the confident ones unreviewed cost in residual errors?
 
-Run: python benchmarks/escalation.py [--data argoverse,generated] [--frames 0-29] [--mode ensemble]
+Run: python benchmarks/escalation.py [--data argoverse,generated,kitti,sustech] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
-                                     [--adapt-every 5]
+                                     [--adapt-every 5] [--verified 0-29] [--finetune-on 0-4 [--epochs N]]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -24,7 +24,11 @@ judged after the first adaptation, beside the score alone on the same frames. ``
 takes those Argoverse sweeps as verified (one adaptation on all of them: error model, miss rate, OOD
 reference) and then judges the data sets: the held-out sweeps after a finished development part.
 
-Data: ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
+``--finetune-on 0-4`` first fine-tunes the model on those sweeps' labels (the plugin's fine-tuning
+defaults, ``--epochs``), as ``simulate --adapt-model`` does: the frames are then judged by that version,
+with its refreshed heads and its OOD index rebuilt with the sweeps it trained on.
+
+Data: ``kitti`` and ``sustech`` (the frames of other sensors: their OOD scores), ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
 base training makes them, seed ``--generated-seed``, never used for the heads or the calibration).
 """
@@ -107,6 +111,30 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
             print(f"  {line}")
 
 
+def finetune(model, manifest, args: argparse.Namespace) -> None:
+    """Fit ``model`` on the labels of the Argoverse sweeps ``args.finetune_on`` (the plugin's fine-tuning
+    defaults; its ensemble heads and OOD index follow the new backbone, `plugins.pointpillars.ensemble_online`)."""
+    from annotator.ml.protocol import CancelToken, Detections, LabelledFrame
+
+    classes = tuple(manifest.classes)
+    frames = []
+    for sample in real_assist.argoverse_samples(list(classes), real_assist.parse_frames(args.finetune_on)):
+        boxes = np.array([c.to_array()[:7] for _, c in sample.truths]).reshape(-1, 7)
+        labels = np.array([classes.index(name) for name, _ in sample.truths], dtype=np.int64)
+        targets = Detections(boxes, labels, np.ones(len(labels)), classes, "labels")
+        frames.append(LabelledFrame(FrameInput(sample.name, sample.points), targets))
+    overrides = dict(manifest.extra.get("finetune_defaults", {}))
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    started = time.perf_counter()
+    for _ in model.fit(
+        frames, manifest.parameter_values({"threads": args.threads, **overrides}), CancelToken()
+    ):
+        pass
+    print(f"fine-tuned on Argoverse sweeps {args.finetune_on} ({len(frames)} frames, {overrides}) in "
+          f"{time.perf_counter() - started:.0f} s; ensemble members {model.ensemble_size}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -126,6 +154,14 @@ def main() -> None:
     parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
+    parser.add_argument(
+        "--finetune-on",
+        metavar="SWEEPS",
+        help="fine-tune the model on these Argoverse sweeps' labels first (heads, OOD index follow)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="fine-tuning epochs (default: the plugin's fine-tuning default)"
+    )
     parser.add_argument("--verified", metavar="SWEEPS",
                         help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()
@@ -137,6 +173,8 @@ def main() -> None:
     print(f"weights {weights}; ensemble members {model.ensemble_size}; OOD index "
           f"{'yes' if model.ood_index is not None else 'no'}; calibration {sorted(model.calibration)}")  # fmt: skip
     values = manifest.parameter_values({"threads": args.threads})
+    if args.finetune_on and real_assist.ARGOVERSE.is_dir():
+        finetune(model, manifest, args)
     wanted = args.data.split(",")
     sets = []
     if "argoverse" in wanted and real_assist.ARGOVERSE.is_dir():
@@ -144,6 +182,10 @@ def main() -> None:
         sets.append(
             (f"Argoverse sweeps {args.frames}", real_assist.argoverse_samples(list(manifest.classes), chosen))
         )
+    if "kitti" in wanted:
+        sets.append(("KITTI", list(real_assist.kitti_samples(list(manifest.classes)))))
+    if "sustech" in wanted:
+        sets.append(("SUSTechPOINTS", list(real_assist.sustech_samples(list(manifest.classes)))))
     if "generated" in wanted:
         sets.append(
             (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))

@@ -228,6 +228,7 @@ def attach_extras(detector: Any, weights: Path) -> None:
     """Give ``detector`` (just loaded from ``weights``) the heads, calibration and OOD index written beside
     them, when the card's hashes match these weights and files; otherwise leave it without (logged)."""
     detector.heads, detector.calibration, detector.ood_index = [], {}, None
+    detector.extras_in_checkpoint = False  # extras beside the weights are not copied into saved checkpoints
     card = read_card(weights)
     if card is None:
         return

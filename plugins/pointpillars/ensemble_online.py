@@ -119,12 +119,15 @@ def refresh_extras(
         detector.ood_index = rebuilt_ood_index(net, samples, (reference or reference_samples)())
         logger.info("pointpillars: OOD index rebuilt with the %d frames trained on", len(samples))
     detector.calibration = {}
+    detector.extras_in_checkpoint = True
 
 
 def extras_state(detector: Any) -> dict[str, Any] | None:
-    """Heads and OOD index as checkpoint entries (tensors and plain values; None without either)."""
+    """Heads and OOD index as checkpoint entries (tensors and plain values), for a model whose extras were
+    made by fine-tuning (`refresh_extras`) or read from such a checkpoint; None otherwise (the shipped
+    extras stay beside their weights, hash-checked) or without either."""
     index = detector.ood_index
-    if not detector.heads and index is None:
+    if not getattr(detector, "extras_in_checkpoint", False) or (not detector.heads and index is None):
         return None
     state: dict[str, Any] = {"heads": [head.state_dict() for head in detector.heads]}
     if index is not None:
@@ -149,11 +152,18 @@ def restore_extras(detector: Any, state: Any) -> None:
         return
     net = detector.members[0]
     heads = []
-    for k, head_state in enumerate(state.get("heads", [])):
-        head = new_head(net, k)
-        head.load_state_dict(head_state)
-        heads.append(head.eval())
+    try:
+        for k, head_state in enumerate(state.get("heads", [])):
+            head = new_head(net, k)
+            head.load_state_dict(head_state)
+            heads.append(head.eval())
+    except (RuntimeError, KeyError, TypeError) as error:  # heads of another network shape
+        logger.warning(
+            "pointpillars: the checkpoint's ensemble heads do not fit its network (%s); ignored", error
+        )
+        return
     detector.heads = heads
+    detector.extras_in_checkpoint = True
     ood = state.get("ood")
     if isinstance(ood, dict):
         detector.ood_index = OodIndex(

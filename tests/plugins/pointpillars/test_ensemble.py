@@ -148,6 +148,23 @@ def test_fitting_fine_tunes_the_heads_and_rebuilds_the_ood_index_with_the_frames
     assert again.frame_ood(far, LOOSE) > 0.5
 
 
+def test_extras_beside_the_weights_are_not_copied_into_other_checkpoints(trained, scenes, tmp_path):
+    from plugins.pointpillars.ensemble import write_extras
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector, path = trained
+    states, _ = _heads(detector, scenes, 1)
+    write_extras(path, states, None, {})
+    loaded = PointPillarsDetector()
+    loaded.load(str(path))
+    assert loaded.ensemble_size == 2
+    copy = tmp_path / "copy.pt"
+    loaded.save(str(copy))  # e.g. a pruned or distilled variant saved from the shipped model
+    again = PointPillarsDetector()
+    again.load(str(copy))
+    assert again.ensemble_size == 1 and again.heads == []
+
+
 def test_train_ensemble_refuses_missing_weights_and_bad_options_in_one_line(tmp_path, capsys):
     from annotator.cli import main
 
