@@ -131,3 +131,13 @@ def test_a_pedestrian_with_a_dozen_returns_is_still_fitted() -> None:
         [rough], np.concatenate([ground(), body]), GroundModel.flat(0.0), priors=[(0.7, 0.7, 1.7)]
     )
     assert not report.outcomes[0].reason and report.outcomes[0].changed
+
+
+def test_a_box_turned_away_from_its_fit_and_larger_along_both_sides_does_not_already_fit() -> None:
+    rough = Cuboid((20.0, 4.0, 0.8), (5.0, 2.3, 1.9), math.radians(9.0))
+    obj = solid(rough, 400)  # the points do not tell the two headings apart
+    turned = rough.replace(yaw=0.0)
+    assert already_fits(rough, turned, obj)  # turned only: the box explains its points as well
+    smaller = turned.replace(size=(4.5, 1.85, 1.6))
+    assert not already_fits(rough, smaller, obj)  # turned and 0.5 m longer and wider than its fit
+    assert already_fits(rough, smaller.replace(yaw=rough.yaw), obj)  # not turned: its size is its own

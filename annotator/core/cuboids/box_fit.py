@@ -110,7 +110,8 @@ def already_fits(
     """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
     (`HOLDS_SHARE`, counting points within `EDGE_BAND` of its faces, as the fit does: range noise and
     mirrors), its heading is the fit's (within `HEADING_TOLERANCE`) or explains the points about as well
-    (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`), and each face it turns to the
+    (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`) while the box is not larger than
+    the fit by more than `FACE_TOLERANCE` along both sides (turned and too large: a rough box), and each face it turns to the
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
     see, or sees almost edge-on (`GRAZING`: a far truck's flank seen so shows only its near end), are the box's own business (a fit cannot know them better), and so is a face that lies mostly
     behind nearer returns (``occlusion``: a car in front hides where this one begins) while the box is no
@@ -120,6 +121,8 @@ def already_fits(
     if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
         return False
     if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE:
+        if all(cuboid.size[axis] > fitted.size[axis] + FACE_TOLERANCE for axis in (0, 1)):
+            return False  # turned away from its fit and larger along both sides: a rough box
         if heading_prior and not clearly_better(obj[:, :2], cuboid.yaw, fitted.yaw, TURN_MARGIN):
             return False
         if not heading_prior and clearly_better(obj[:, :2], fitted.yaw, cuboid.yaw, KEEP_MARGIN):
