@@ -404,6 +404,28 @@ def headline(results: Results) -> tuple[float, float]:
     )
 
 
+def dataset_lines(results: Results) -> list[str]:
+    """One line per dataset: its perturbed vehicles with >= 30 points (the target's group) and every
+    perturbed box, mean BEV IoU after the fit, and its true boxes kept (KITTI apart from Argoverse)."""
+    lines = []
+    for dataset in sorted({name.split()[1] for name in results.per_source}):
+        groups = {name: t for name, t in results.per_source.items() if name.split()[1] == dataset}
+        dense = [
+            v
+            for name, t in groups.items()
+            if name.endswith("vehicle>=30") and "perturbed" in name
+            for v in t.after
+        ]
+        moved = [v for name, t in groups.items() if name.startswith("perturbed") for v in t.after]
+        kept = [v for name, t in groups.items() if name.startswith("truth") for v in t.after]
+        vehicles = f"{statistics.fmean(dense):.3f} ({len(dense)})" if dense else "- (none)"
+        lines.append(
+            f"  {dataset}: perturbed vehicles >= 30 points {vehicles}, all perturbed "
+            f"{statistics.fmean(moved):.3f} ({len(moved)}); true boxes kept {statistics.fmean(kept):.3f}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
@@ -449,6 +471,7 @@ def main() -> None:
                     f"\n{label}: vehicles >= 30 points mean BEV IoU {dense:.3f} (target >= 0.8); "
                     f"true boxes after fit {truth:.3f} (>= 0.95)"
                 )
+                print("\n".join(dataset_lines(results)))
 
 
 if __name__ == "__main__":

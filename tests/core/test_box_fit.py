@@ -106,3 +106,38 @@ def test_a_flank_seen_at_a_clear_angle_must_reach_its_points() -> None:
     truck = Cuboid((20.0, -4.0, 1.6), (8.0, 2.5, 3.2), 0.0)  # the left flank faces the sensor at ~8 degrees
     points = back_face(truck, (-0.5, 0.6))
     assert not already_fits(truck, truck, points)
+
+
+def test_a_far_car_with_a_dozen_returns_is_left_alone_as_a_low_confidence_fit() -> None:
+    car = Cuboid((60.0, 8.0, 0.8), (4.0, 1.8, 1.6), 0.0)  # its back and its flank face the sensor
+    rng = np.random.default_rng(12)
+    back = np.column_stack(
+        [np.full(12, 58.02), rng.uniform(7.2, 8.8, 12), rng.uniform(0.4, 1.4, 12)]
+    )  # a dozen returns on its back only
+    points = np.concatenate([ground(), back])
+    report = fit_frame([car], points, GroundModel.flat(0.0), priors=[(4.5, 1.85, 1.6)])
+    outcome = report.outcomes[0]
+    assert outcome.cuboid == car and not outcome.changed
+    assert "low confidence" in outcome.reason and "12 object points" in outcome.reason
+
+
+def test_a_pedestrian_with_a_dozen_returns_is_still_fitted() -> None:
+    person = Cuboid((6.0, 2.0, 0.85), (0.6, 0.6, 1.7), 0.0)
+    rng = np.random.default_rng(12)
+    local = np.column_stack([rng.uniform(-0.25, 0.25, (12, 2)), rng.uniform(-0.5, 0.7, 12)])
+    body = person.box_to_world(local)
+    rough = person.replace(center=(6.5, 2.3, 0.85), size=(0.8, 0.8, 2.0))
+    report = fit_frame(
+        [rough], np.concatenate([ground(), body]), GroundModel.flat(0.0), priors=[(0.7, 0.7, 1.7)]
+    )
+    assert not report.outcomes[0].reason and report.outcomes[0].changed
+
+
+def test_a_box_turned_away_from_its_fit_and_larger_along_both_sides_does_not_already_fit() -> None:
+    rough = Cuboid((20.0, 4.0, 0.8), (5.0, 2.3, 1.9), math.radians(9.0))
+    obj = solid(rough, 400)  # the points do not tell the two headings apart
+    turned = rough.replace(yaw=0.0)
+    assert already_fits(rough, turned, obj)  # turned only: the box explains its points as well
+    smaller = turned.replace(size=(4.5, 1.85, 1.6))
+    assert not already_fits(rough, smaller, obj)  # turned and 0.5 m longer and wider than its fit
+    assert already_fits(rough, smaller.replace(yaw=rough.yaw), obj)  # not turned: its size is its own

@@ -23,6 +23,7 @@ from annotator.core.cuboids.partial_fit import (
 )
 from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.ground import GroundModel
+from tests.core.test_scene_heading import blob
 
 FLAT = GroundModel.flat(0.0)
 CAR_PRIOR = (4.5, 1.85, 1.6)
@@ -209,6 +210,16 @@ def test_a_track_motion_heading_turns_a_box_drawn_backwards_and_the_l_shape_refi
     assert abs(wrap_angle(narrow.cuboid.yaw - motion)) <= math.radians(
         2.05
     )  # an exact motion bounds the turn
+
+
+def test_a_rough_box_turned_away_from_its_track_s_motion_is_fitted_not_kept() -> None:
+    truth = Cuboid((30.0, 0.0, 0.8), (4.2, 1.9, 1.6), 0.0)  # a car driving ahead, far: a patch on its back
+    back = blob(truth, 40, np.random.default_rng(2))  # (no outline: the L-shape cannot tell its heading)
+    rough = truth.replace(yaw=math.radians(9.0))  # holds every point, turned 9 degrees
+    outcome = fit_box(rough, back, FLAT, prior_size=CAR_PRIOR, heading_hint=truth.yaw)
+    assert outcome.changed and abs(wrap_angle(outcome.cuboid.yaw - truth.yaw)) < math.radians(1.0)
+    kept = fit_box(truth, back, FLAT, prior_size=CAR_PRIOR, heading_hint=truth.yaw)
+    assert not kept.changed  # the true box, along its motion, stays
 
 
 SIZE_CLASSES = [(4.5, 1.85, 1.6), (5.0, 2.0, 2.1), (8.0, 2.5, 3.2), (11.0, 2.6, 3.2), (0.7, 0.7, 1.7)]

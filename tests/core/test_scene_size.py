@@ -28,6 +28,14 @@ def test_scene_prior_takes_the_median_length_the_frame_s_cars_show_in_full() -> 
     assert scene_prior(CAR, 40, seen, [CAR] * 3) == pytest.approx((4.0, 1.85, 1.6))
 
 
+def test_scene_prior_takes_the_median_width_the_frame_s_cars_show_when_their_lengths_are_hidden() -> None:
+    seen = [
+        Placed(fit.cuboid.replace(size=(4.5, width, 1.6)), fit.points)
+        for fit, width in zip(fits([4.5] * 3), (1.95, 2.0, 2.1))
+    ]
+    assert scene_prior(CAR, 40, seen, [CAR] * 3) == pytest.approx((4.5, 2.0, 1.6))  # the class's length kept
+
+
 def test_no_scene_prior_without_enough_lengths_seen_in_full_or_for_a_dense_box() -> None:
     assert MIN_SEEN == 3
     assert scene_prior(CAR, 40, fits([3.9, 4.0]), [CAR] * 2) is None  # too few
@@ -57,3 +65,17 @@ def test_a_sparse_car_seen_from_behind_takes_the_street_s_length_for_its_hidden_
     assert report.outcomes[3].changed
     assert report.outcomes[3].cuboid.size[0] == pytest.approx(4.0, abs=0.1)  # not the class's 4.5
     assert report.outcomes[3].cuboid.center[0] == pytest.approx(8.0, abs=0.15)  # the back on its points
+
+
+def test_the_street_s_length_goes_by_the_box_s_own_sweep_not_the_points_its_track_s_sweeps_add() -> None:
+    rng = np.random.default_rng(8)
+    dense, rough, points = street(rng)
+    own = points[-40:][:25]  # this sweep sees 25 returns on the sparse car's back ...
+    points = np.vstack([points[:-40], own])
+    again = np.column_stack([np.full(WEAK_POINTS, 6.0), rng.uniform(-4.85, -3.15, WEAK_POINTS)])
+    again = np.column_stack([again, rng.uniform(0.3, 1.5, WEAK_POINTS)])  # ... its neighbours the same back
+    extras = [None, None, None, again]
+    report = fit_frame([*dense, rough], points, GroundModel.flat(0.0), priors=[CAR] * 4, extra_points=extras)
+    sparse = report.outcomes[3]
+    assert sparse.points >= WEAK_POINTS and sparse.own_points == 25
+    assert sparse.cuboid.size[0] == pytest.approx(4.0, abs=0.1)  # the street's, not the class's 4.5

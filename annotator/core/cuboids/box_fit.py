@@ -21,6 +21,7 @@ from annotator.core.cuboids.occlusion import Occlusion
 from annotator.core.cuboids.overlap import bev_intersection_area
 from annotator.core.cuboids.partial_fit import (
     EDGE_BAND,
+    ELONGATED,
     KEEP_MARGIN,
     TURN_MARGIN,
     checked_ground,
@@ -48,6 +49,9 @@ GATHER_MARGIN = 2.0
 HOLDS_SHARE = 0.95
 HEADING_TOLERANCE = math.radians(6.0)
 FACE_TOLERANCE = 0.25
+#: A vehicle's fit on fewer object points than this many times ``min_points`` changes nothing: its
+#: confidence's point factor (points / (points + min_points)) is below 0.6 (see `_too_sparse`).
+SURE_SHARE = 1.5
 #: A face the sensor sees at less than this sine of the angle between the face and the line of sight is
 #: seen edge-on: its points cannot place it (see `already_fits`).
 GRAZING = 0.05
@@ -56,13 +60,22 @@ GRAZING = 0.05
 @dataclass
 class FitOutcome:
     """What happened to one box: the new cuboid (the old one when left alone), the object points it
-    holds, the fit's confidence (0..1) and why it was left alone (empty when fitted or already fitted)."""
+    holds, the fit's confidence (0..1), why it was left alone (empty when fitted or already fitted) and
+    how many of its object points its own sweep holds (``own``; None: all of them, no other sweep's
+    points joined the fit)."""
 
     cuboid: Cuboid
     changed: bool
     points: int
     reason: str = ""
     confidence: float = 0.0
+    own: int | None = None
+
+    @property
+    def own_points(self) -> int:
+        """The object points of the box's own sweep: the evidence the scene's priors go by (a sparse
+        car's neighbouring sweeps add points, smeared by poses and motion, not a view of its outline)."""
+        return self.points if self.own is None else self.own
 
 
 @dataclass
@@ -97,7 +110,8 @@ def already_fits(
     """Whether a box agrees with its fit within the fit's own uncertainty: it holds the object's points
     (`HOLDS_SHARE`, counting points within `EDGE_BAND` of its faces, as the fit does: range noise and
     mirrors), its heading is the fit's (within `HEADING_TOLERANCE`) or explains the points about as well
-    (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`), and each face it turns to the
+    (the fit's does not beat it by `KEEP_MARGIN`, see `clearly_better`) while the box is not larger than
+    the fit by more than `FACE_TOLERANCE` along both sides (turned and too large: a rough box), and each face it turns to the
     sensor lies within `FACE_TOLERANCE` of the outermost points on that side. Sides the sensor does not
     see, or sees almost edge-on (`GRAZING`: a far truck's flank seen so shows only its near end), are the box's own business (a fit cannot know them better), and so is a face that lies mostly
     behind nearer returns (``occlusion``: a car in front hides where this one begins) while the box is no
@@ -107,6 +121,8 @@ def already_fits(
     if len(obj) == 0 or float(np.mean(cuboid.points_inside(obj, EDGE_BAND))) < HOLDS_SHARE:
         return False
     if abs(wrap_angle(fitted.yaw - cuboid.yaw)) > HEADING_TOLERANCE:
+        if all(cuboid.size[axis] > fitted.size[axis] + FACE_TOLERANCE for axis in (0, 1)):
+            return False  # turned away from its fit and larger along both sides: a rough box
         if heading_prior and not clearly_better(obj[:, :2], cuboid.yaw, fitted.yaw, TURN_MARGIN):
             return False
         if not heading_prior and clearly_better(obj[:, :2], fitted.yaw, cuboid.yaw, KEEP_MARGIN):
@@ -177,22 +193,39 @@ def fit_box(
     partial = fit_partial(cuboid, points, *settings)
     if not partial.usable:
         return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
+    own = None
     if extra_points is not None and len(extra_points):
+        own = partial.points
         gathered = np.vstack([np.asarray(points)[:, :3], extra_points[:, :3]])
         partial = fit_partial(cuboid, gathered, *settings)
         if not partial.usable:
-            return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence)
+            return FitOutcome(cuboid, False, partial.points, partial.reason, partial.confidence, own)
         points = gathered  # the box is judged on every point the fit went by
+    if _too_sparse(partial.points, min_points, prior_size or cuboid.size):
+        reason = (
+            f"{partial.points} object points: too few to place a vehicle's sides "
+            f"(low confidence, fewer than {math.ceil(SURE_SHARE * min_points)})"
+        )
+        return FitOutcome(cuboid, False, partial.points, reason, partial.confidence, own)
     fitted = partial.cuboid if shrink else cuboid.replace(yaw=partial.cuboid.yaw)
     if _overlap(fitted, neighbours) > _overlap(cuboid, neighbours) + 0.05 * fitted.size[0] * fitted.size[1]:
         reason = "the fit would run into a neighbouring box"
-        return FitOutcome(cuboid, False, partial.points, reason, partial.confidence)
+        return FitOutcome(cuboid, False, partial.points, reason, partial.confidence, own)
     obj = object_points(cuboid, points, ground, eps=partial.cell)  # the points the fit went by
     # the scene's heading stands against the box's only where the points did not turn the fit from it
-    doubt = from_scene and abs(wrap_angle(fitted.yaw - scene_yaw)) <= HEADING_TOLERANCE  # type: ignore[operator]
+    # a heading the scene or the track's motion gives stands against the box's where the points did not
+    # turn the fit from it: a box turned away from it must explain its points clearly better
+    doubt = heading_hint is not None and abs(wrap_angle(fitted.yaw - heading_hint)) <= HEADING_TOLERANCE
     if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion, doubt):
-        return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence)
-    return FitOutcome(cuboid, False, partial.points, "", partial.confidence)
+        return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence, own)
+    return FitOutcome(cuboid, False, partial.points, "", partial.confidence, own)
+
+
+def _too_sparse(points: int, min_points: int, prior: Sequence[float]) -> bool:
+    """Whether a vehicle's fit on ``points`` object points is too weak to move its box: fewer than
+    `SURE_SHARE` times ``min_points`` (a dozen returns of a car at 80 m lie on one face; the fit would
+    give it the prior's length and width, which move a true box more than they help a rough one)."""
+    return prior[0] >= ELONGATED * prior[1] and points < SURE_SHARE * min_points
 
 
 def fit_frame(
@@ -264,16 +297,16 @@ def fit_frame(
         )
 
     report = FitReport([fit_one(position) for position in range(len(cuboids))])
-    placed = [Placed(o.cuboid, 0 if o.reason else o.points) for o in report.outcomes]
+    placed = [Placed(o.cuboid, 0 if o.reason else o.own_points) for o in report.outcomes]
     class_sizes = list(priors) if priors is not None else [None] * len(cuboids)
     for position, outcome in enumerate(report.outcomes):
         others = placed[:position] + placed[position + 1 :]
         yaw = None
         if headings is None or headings[position] is None:  # (a travelling track's motion gives one)
-            yaw = scene_heading(cuboids[position], outcome.points, others)
+            yaw = scene_heading(cuboids[position], outcome.own_points, others)
         own_prior = class_sizes[position]
         others_priors = class_sizes[:position] + class_sizes[position + 1 :]
-        size = None if outcome.reason else scene_prior(own_prior, outcome.points, others, others_priors)
+        size = None if outcome.reason else scene_prior(own_prior, outcome.own_points, others, others_priors)
         if yaw is None and size is None:
             continue
         again = fit_one(position, yaw, size)

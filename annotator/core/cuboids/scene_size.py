@@ -1,11 +1,12 @@
-"""A size prior from the scene: the length of the class's vehicles whose length the frame shows in full.
+"""A size prior from the scene: the length and width of the class's vehicles the frame shows in full.
 
 A side the sensor does not see in full takes its size from the class's prior (`partial_fit`). A class's
 typical size is a guess across places and datasets (a car's 4.5 m), while the dense vehicles of the same
 class in the same frame show what this scene holds: their fitted lengths, where the points and not the
-prior gave them, tell the length a sparse one's hidden side most likely has. With at least `MIN_SEEN` of
-them, a box with weak evidence of its own (`MIN_POINTS` to `WEAK_POINTS` object points) takes their
-median length as its prior's length.
+prior gave them, tell the length a sparse one's hidden side most likely has, and their fitted widths the width of one
+whose points span less than a body's width (its rounded flanks seen at a slant). With at least
+`MIN_SEEN` of either, a box with weak evidence of its own (`MIN_POINTS` to `WEAK_POINTS` object points
+of its own sweep) takes their median as its prior's length or width.
 
 Pure functions.
 """
@@ -30,13 +31,13 @@ MIN_SEEN = 3
 MIN_POINTS = 20
 
 
-def seen_length(fit: Placed, prior: Sequence[float] | None) -> float | None:
-    """The length of a confident fit (`CONFIDENT_POINTS`) of an elongated class when its points gave it
-    (it differs from the class's ``prior`` length), else None."""
+def seen_side(fit: Placed, prior: Sequence[float] | None, axis: int) -> float | None:
+    """The size along ``axis`` (0: length, 1: width) of a confident fit (`CONFIDENT_POINTS`) of an
+    elongated class when its points gave it (it differs from the class's ``prior``), else None."""
     if prior is None or fit.points < CONFIDENT_POINTS or prior[0] < ELONGATED * prior[1]:
         return None
-    length = float(fit.cuboid.size[0])
-    return None if np.isclose(length, prior[0]) else length
+    size = float(fit.cuboid.size[axis])
+    return None if np.isclose(size, prior[axis]) else size
 
 
 def scene_prior(
@@ -45,22 +46,21 @@ def scene_prior(
     fits: Sequence[Placed],
     priors: Sequence[Sequence[float] | None],
 ) -> tuple[float, float, float] | None:
-    """``prior`` with its length the median of the lengths the frame's confident fits of the same class
-    (the same prior) show in full (`seen_length`), for a box with fewer than `WEAK_POINTS` object points;
-    None when the box has enough points of its own or too few (`MIN_POINTS`), or fewer than `MIN_SEEN`
-    lengths are seen."""
+    """``prior`` with its length and width the medians of the lengths and widths the frame's confident
+    fits of the same class (the same prior) show in full (`seen_side`; each where at least `MIN_SEEN`
+    are seen), for a box with fewer than `WEAK_POINTS` object points of its own sweep; None when the box
+    has enough points of its own or too few (`MIN_POINTS`), or neither side is seen often enough."""
     if prior is None or not MIN_POINTS <= points < WEAK_POINTS:
         return None
-    lengths = [
-        length
-        for fit, other in zip(fits, priors)
-        if other is not None
-        and tuple(other) == tuple(prior)
-        and (length := seen_length(fit, other)) is not None
-    ]
-    if len(lengths) < MIN_SEEN:
+    same = [fit for fit, other in zip(fits, priors) if other is not None and tuple(other) == tuple(prior)]
+    sizes = []
+    for axis in (0, 1):
+        seen = [size for fit in same if (size := seen_side(fit, prior, axis)) is not None]
+        sizes.append(float(np.median(seen)) if len(seen) >= MIN_SEEN else None)
+    if sizes == [None, None]:
         return None
-    return (float(np.median(lengths)), float(prior[1]), float(prior[2]))
+    length, width = (float(prior[axis]) if size is None else size for axis, size in enumerate(sizes))
+    return (length, width, float(prior[2]))
 
 
 def size_from_boxes(
