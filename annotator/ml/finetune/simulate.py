@@ -269,6 +269,7 @@ class _Simulation:
                 "scores": result.scores,
                 "seconds": round(result.seconds, 1),
                 "model_version": version.model_version,
+                "card": result.card,
             }
         )
         if decision.passed and self.model is not None:
