@@ -14,7 +14,9 @@ Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti
 4. ``--online``: `annotator simulate` on the Argoverse log imported as an annotator would (``-o
    max_range=50 -o min_points=10``): manual, base ``fixed``, base + ``online`` fine-tuning every
    ``--every`` frames and PointPillars ``online`` from scratch, in one run (edits, effort vs manual,
-   forgetting on the first frames). Slow on a CPU: ``--epochs`` per fine-tuning run.
+   forgetting on the first frames, each fine-tuned version's card: the learned box convention). Slow on a
+   CPU: ``--epochs`` per fine-tuning run; ``-p NAME=VALUE`` plugin parameters go to every run;
+   ``--fixed-class-thresholds`` adds base ``fixed`` with per-class score thresholds.
 """
 
 from __future__ import annotations
@@ -210,6 +212,8 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
         "-o", "max_range=50", "-o", "min_points=10")  # fmt: skip
     common = ["--plugin", PLUGIN, "--every", str(args.every), "--threads", str(args.threads), "--json",
               "-p", f"threads={args.threads}", "-p", f"score_threshold={args.threshold}"]  # fmt: skip
+    for param in args.param:
+        common += ["-p", param]
     if args.frames:
         common += ["--frames", args.frames]
     if args.epochs:
@@ -221,6 +225,9 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
         "base + online": ["--strategy", "online", *start],
         "scratch online": ["--strategy", "online", "--from-scratch"],
     }
+    if args.fixed_class_thresholds:
+        thresholds = ["-p", f"class_thresholds={args.fixed_class_thresholds}"]
+        runs["base fixed, class thresholds"] = ["--strategy", "fixed", *start, *thresholds]
     rows = {}
     for title, extra in runs.items():
         if args.runs and title.split()[0] not in args.runs.split(","):
@@ -233,6 +240,10 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
               f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
               f"{totals['effort_s'] / 60:.1f} min = {totals['effort_s'] / max(report['manual_effort_s'], 1e-9):.2f}x manual, "
               f"forgetting {report.get('forgetting')}, {time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
+        for version in report["versions"]:
+            card = "; ".join(f"{k}: {v}" for k, v in version.get("card", {}).items())
+            print(f"    after {version['after_frames']} frames: {'promoted' if version['promoted'] else 'kept'}, "
+                  f"{version['seconds']:.0f} s{'; ' + card if card else ''}", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -255,6 +266,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5, help="epochs per fine-tuning run (--online)")
     parser.add_argument("--json-out", type=Path, help="write the base model's figures here (model card)")
     parser.add_argument("--runs", help="--online runs to do: manual,base,scratch (default all)")
+    parser.add_argument("--fixed-class-thresholds", metavar="TEXT",
+                        help="--online: also run base `fixed` with these per-class thresholds (e.g. "
+                        "Car=0.35,Pedestrian=0.55); the -p parameters go to every run")  # fmt: skip
     parser.add_argument("--online-only", action="store_true", help="skip sections 1-3")
     parser.add_argument("--class-thresholds", action="store_true",
                         help="choose per-class score thresholds on the generated frames (best F1) and "

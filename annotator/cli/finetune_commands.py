@@ -233,6 +233,8 @@ def run_versions(args: argparse.Namespace) -> int:
         gate = "passed" if v.gate.get("passed") else "failed"
         print(f"{mark} {v.id:<6}{v.parent or '-':<8}{gate:<8}{_score(scores, 'old'):>7}{_score(scores, 'new'):>7}"
               f"  {v.model_version}")  # fmt: skip
+        for name, text in v.metrics.get("card", {}).items():
+            print(f"{'':8}{name}: {text}")
     print(f"{len(stale)} proposal(s) of {args.plugin} made by another version than the current one"
           + (f" (re-run: annotator preannotate {args.directory} --plugin {args.plugin} --frames {frames})" if frames else ""))  # fmt: skip
     return 0

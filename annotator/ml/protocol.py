@@ -117,12 +117,14 @@ class LabelledFrame:
     ``partial``: only the given boxes are known (pseudo-labels of an unverified frame: its confident
     boxes); the rest of the frame is neither object nor background, so a plugin must not learn "nothing
     here" from it (otherwise the objects the model was unsure of become negatives and it learns to miss them).
+    ``synthetic``: a generated frame mixed in (replay of what base weights learned), not the user's data.
     """
 
     frame: FrameInput
     targets: Detections
     weights: np.ndarray | None = None
     partial: bool = False
+    synthetic: bool = False
 
 
 @dataclass

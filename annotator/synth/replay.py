@@ -41,5 +41,9 @@ def generated_frames(classes: Sequence[str], count: int, seed: int = 0) -> list[
         labels = np.array([index[o.label] for o in objects], dtype=np.int64)
         weights = np.array([1.0 if o.num_points >= MIN_POINTS else 0.0 for o in objects], dtype=np.float32)
         targets = Detections(boxes, labels, np.ones(len(objects)), tuple(classes), "generated")
-        result.append(LabelledFrame(FrameInput(f"generated {config.seed}", frame.points), targets, weights))
+        result.append(
+            LabelledFrame(
+                FrameInput(f"generated {config.seed}", frame.points), targets, weights, synthetic=True
+            )
+        )
     return result

@@ -42,6 +42,15 @@ MANIFEST = {
          "sampling (fit then trains every member)"},
         {"name": "from_scratch", "type": "bool", "default": False,
          "help": "fit starts from fresh weights instead of fine-tuning the current ones"},
+        {"name": "box_convention", "type": "bool", "default": True,
+         "help": "after fine-tuning, learn the labels' box convention (per class: median centre offset away "
+         "from the sensor, height, size ratios, share pointing backwards) from the verified frames and correct "
+         "later proposals with it; the shipped weights carry none"},
+        {"name": "convention_min_boxes", "type": "int", "default": 10, "minimum": 1, "maximum": 100000,
+         "help": "a class's box convention is learned and applied only from this many matched boxes on"},
+        {"name": "missed_weight", "type": "float", "default": 1.0, "minimum": 0.0, "maximum": 100.0,
+         "help": "fine-tuning multiplies the loss weight of the verified objects the current weights miss "
+         "(the boxes the user had to add) by this; 1: no emphasis"},
         {"name": "seed", "type": "int", "default": 0, "minimum": 0, "maximum": 2**31 - 1,
          "help": "random seed of initialisation, shuffling and augmentation (member k uses seed + k)"},
         {"name": "precision", "type": "choice", "default": "fp32", "choices": ["fp32", "bf16", "fp16", "int8", "int8-static", "fp16-gpu"],

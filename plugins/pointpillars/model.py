@@ -20,11 +20,22 @@ from typing import Any
 import numpy as np
 import torch
 
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.class_thresholds import parse_class_thresholds
 from plugins.pointpillars.config import PillarConfig
+from plugins.pointpillars.convention import (
+    ClassConvention,
+    apply_convention,
+    convention_from_dict,
+    convention_to_dict,
+    describe,
+    learn_convention,
+    match_boxes,
+)
 from plugins.pointpillars.decode import Candidates, decode
 from plugins.pointpillars.fast import CALIBRATION_FRAMES, GpuHalfNet, static_int8
 from plugins.pointpillars.ground import ground_shift, levelled
@@ -40,6 +51,8 @@ CHECKPOINT_FORMAT = "annotator-pointpillars/1"
 #: MC-dropout passes run through the head together (bounds the memory of one pass).
 HEAD_CHUNK = 8
 MODES = ("mc_dropout", "ensemble")
+#: A verified object with no proposal overlapping it this much was missed (the edit count's matching IoU).
+MISSED_IOU = 0.1
 
 
 @contextlib.contextmanager
@@ -70,6 +83,8 @@ class PointPillarsDetector:
         self.heads: list[torch.nn.Module] = []
         self.calibration: dict[str, Any] = {}
         self.ood_index: Any = None
+        #: The box convention learned from verified labels after fine-tuning (`plugins.pointpillars.convention`).
+        self.convention: dict[str, ClassConvention] = {}
         self.version = self._fingerprint()
 
     @classmethod
@@ -90,6 +105,8 @@ class PointPillarsDetector:
 
     def _fingerprint(self) -> str:
         digest = hashlib.sha1(repr(self.config.to_dict()).encode())
+        if getattr(self, "convention", None):
+            digest.update(repr(convention_to_dict(self.convention)).encode())
         for net in [*self.members, *getattr(self, "heads", [])]:
             for name, tensor in net.state_dict().items():
                 digest.update(name.encode())
@@ -132,7 +149,10 @@ class PointPillarsDetector:
 
     def _detections(self, candidates: Candidates, values: dict[str, Any]) -> Detections:
         shift = getattr(self, "_shift", 0.0)
-        return detections(candidates, values["nms_iou"], shift, self.config.classes, self.version)
+        found = detections(candidates, values["nms_iou"], shift, self.config.classes, self.version)
+        if self.convention and values["box_convention"]:
+            found.boxes = apply_convention(found.boxes, found.labels, self.config.classes, self.convention)
+        return found
 
     def _decode(self, output: torch.Tensor, values: dict[str, Any]) -> list[Detections]:
         found = decode(output, self.config, values["score_threshold"], values["max_detections"])
@@ -308,8 +328,15 @@ class PointPillarsDetector:
         samples = self._samples(frames)
         if not samples:
             raise PluginError("pointpillars: no labelled frame with points to train on")
+        if values["missed_weight"] != 1.0 and self.trained and not values["from_scratch"]:
+            self._emphasise_missed([f for f in frames if f.frame.points is not None], samples, values)
         size, seed = values["ensemble_size"], values["seed"]
-        previous = [_copy(net.state_dict()) for net in self.members], self.members, self.trained
+        previous = (
+            [_copy(net.state_dict()) for net in self.members],
+            self.members,
+            self.trained,
+            self.convention,
+        )
         if values["from_scratch"] or not self.trained or size != len(self.members):
             self.members = [self._fresh(seed + k) for k in range(size)]
         schedules = [
@@ -333,6 +360,10 @@ class PointPillarsDetector:
                         yield FitProgress(step, total, metrics, f"member {k + 1}/{size}" if size > 1 else "")
                     done += schedule.steps(len(samples))
                 finished = not cancel.is_set()
+                if finished:
+                    self.convention = (
+                        self._learn_convention(frames, values) if values["box_convention"] else {}
+                    )
         finally:
             if finished:
                 self.trained = True
@@ -346,10 +377,66 @@ class PointPillarsDetector:
             self.version = self._fingerprint()
             logger.info("pointpillars: fit %s, version %s", "done" if finished else "cancelled", self.version)
 
-    def _restore(self, states: list[dict], members: list[PointPillarsNet], trained: bool) -> None:
+    def adaptation_card(self) -> dict[str, str]:
+        """What fine-tuning learned beside the weights, for the model version's card."""
+        return {"box convention": describe(self.convention)}
+
+    def _restore(
+        self, states: list[dict], members: list[PointPillarsNet], trained: bool, convention: dict
+    ) -> None:
         for net, state in zip(members, states):
             net.load_state_dict(state)
-        self.members, self.trained = members, trained
+        self.members, self.trained, self.convention = members, trained, convention
+
+    def _emphasise_missed(
+        self, frames: Sequence[LabelledFrame], samples: list[TrainSample], values: dict[str, Any]
+    ) -> None:
+        """Multiply the loss weight of the verified objects the current weights miss (no proposal at BEV
+        IoU >= 0.1, as the edit count matches) by ``missed_weight``: the boxes the user had to add."""
+        missed = 0
+        for labelled, sample in zip(frames, samples):
+            if labelled.partial or labelled.synthetic or not len(sample.boxes):
+                continue
+            found = self.predict(labelled.frame, {**values, "box_convention": False})
+            proposals = [Cuboid.from_array(b[:7]) for b in found.boxes]
+            for k, box in enumerate(np.asarray(labelled.targets.boxes)[:, :7]):
+                truth = Cuboid.from_array(box)
+                if sample.labels[k] >= 0 and not any(bev_iou(p, truth) >= MISSED_IOU for p in proposals):
+                    sample.weights[k] *= values["missed_weight"]
+                    missed += 1
+        logger.info("pointpillars: %d missed objects weigh x%g", missed, values["missed_weight"])
+
+    def _learn_convention(
+        self, frames: Sequence[LabelledFrame], values: dict[str, Any]
+    ) -> dict[str, ClassConvention]:
+        """The box convention of the user's labels (verified frames: neither generated nor pseudo-labelled)
+        against this model's uncorrected proposals on them, per class with enough matches."""
+        raw = {**values, "box_convention": False}
+        pairs: dict[str, tuple[list, list]] = {}
+        for labelled in frames:
+            if labelled.partial or labelled.synthetic or labelled.frame.points is None:
+                continue
+            found = self.predict(labelled.frame, raw)
+            targets = labelled.targets
+            names = [targets.class_names[int(k)] for k in targets.labels]
+            for k, name in enumerate(self.config.classes):
+                truths = np.asarray(targets.boxes)[[n == name for n in names]].reshape(
+                    -1, targets.boxes.shape[1]
+                )
+                proposals = found.boxes[found.labels == k]
+                if not len(truths) or not len(proposals):
+                    continue
+                matched = match_boxes(
+                    [Cuboid.from_array(b[:7]) for b in proposals], [Cuboid.from_array(b[:7]) for b in truths]
+                )
+                kept = pairs.setdefault(name, ([], []))
+                kept[0].extend(proposals[i, :7] for i, _ in matched)
+                kept[1].extend(truths[j, :7] for _, j in matched)
+        convention = learn_convention(
+            {n: (np.array(p), np.array(t)) for n, (p, t) in pairs.items()}, values["convention_min_boxes"]
+        )
+        logger.info("pointpillars: box convention %s", describe(convention))
+        return convention
 
     # -- files -----------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
@@ -364,6 +451,7 @@ class PointPillarsDetector:
                 "members": [net.state_dict() for net in self.members],
                 "trained": self.trained,
                 "version": self.version,
+                "box_convention": convention_to_dict(self.convention),
             }
             | extras_entry(self),
             path,
@@ -384,6 +472,7 @@ class PointPillarsDetector:
             net.load_state_dict(state)
             members.append(net.eval())
         self.members, self.trained = members, bool(data.get("trained", True))
+        self.convention = convention_from_dict(data.get("box_convention"))
         from plugins.pointpillars.ensemble import attach_extras
         from plugins.pointpillars.ensemble_online import EXTRAS_KEY, restore_extras
 

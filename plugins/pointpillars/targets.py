@@ -101,6 +101,8 @@ def build_targets(
             weight_map[rows, cols] = np.where(near, np.maximum(region, weight), region)
         elif labels[k] < 0 or weights[k] < 1.0:
             weight_map[rows, cols] = np.where(near, np.minimum(region, weight), region)
+        elif weights[k] > 1.0:  # emphasised (an object the model missed): its heatmap counts more
+            weight_map[rows, cols] = np.where(near, np.maximum(region, weight), region)
         if labels[k] >= 0:
             np.maximum(heatmap[labels[k], rows, cols], peak, out=heatmap[labels[k], rows, cols])
     # a partial frame's boxes are the model's own: regressing to them would only reinforce its errors

@@ -111,6 +111,9 @@ def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsy
         ("v2", "v1", False),
     ]
     assert listing["stale_frames"] == ""
+    assert listing["versions"][0]["metrics"]["card"] == {"padding": "0.500 m"}
+    assert main(["versions", str(project), "--plugin", "centroid-example"]) == 0
+    assert "padding: 0.500 m" in capsys.readouterr().out  # the card of each version
     roles = {(e["frame"], e["role"]) for e in listing["versions"][1]["data"]}
     assert roles == {("f0", "replay"), ("f1", "replay")}
     with Workspace.open(project) as workspace:  # each version records its weights' SHA-256

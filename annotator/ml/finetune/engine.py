@@ -229,9 +229,11 @@ def run_finetune(
         record_digest(Path(spec.output))
         weights = spec.output
     data = [f.entry() for f in (*spec.frames, *pseudo)]
+    card = getattr(runner.model, "adaptation_card", None)
     return FineTuneResult(
         runner.model.version, weights, {"parent": parent, "candidate": candidate}, losses, data,
         time.perf_counter() - start, cancel.is_set(), selected, pseudo,
+        card() if card is not None and not cancel.is_set() else {},
     )  # fmt: skip
 
 

@@ -142,6 +142,7 @@ def record_result(
         "steps": len(result.losses),
         "seconds": round(result.seconds, 2),
         "selected_frames": result.selected,
+        "card": result.card,
     }
     weights = project.store_path(result.weights) if project.root is not None else result.weights
     settings = {**spec.options.to_dict(), "parent_weights": spec.parent_weights}

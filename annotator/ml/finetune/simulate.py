@@ -276,6 +276,7 @@ class _Simulation:
                 "scores": result.scores,
                 "seconds": round(result.seconds, 1),
                 "model_version": version.model_version,
+                "card": result.card,
             }
         )
         if decision.passed and self.model is not None:

@@ -83,7 +83,8 @@ class FineTuneResult:
     """What the child process produced. ``scores``: ``{"parent": {"old": .., "new": ..}, "candidate":
     {...}}`` (sets without held-apart frames are missing); ``weights`` is None when cancelled. ``data``:
     the version's data snapshot, one entry per frame used (light: the UI thread unpickles it);
-    ``pseudo``: the pseudo-labelled frames with their boxes and weights."""
+    ``pseudo``: the pseudo-labelled frames with their boxes and weights; ``card``: what the plugin says
+    about the trained model (its optional ``adaptation_card()``, e.g. a learned box convention)."""
 
     model_version: str
     weights: str | None
@@ -94,3 +95,4 @@ class FineTuneResult:
     cancelled: bool = False
     selected: list[int] = field(default_factory=list)
     pseudo: list[FrameLabels] = field(default_factory=list)
+    card: dict[str, str] = field(default_factory=dict)

@@ -346,9 +346,12 @@ class TrainingPanel(QWidget):
             version.id, version.parent or "-", time.strftime("%Y-%m-%d %H:%M", time.localtime(version.created)),
             f"{trained} (+{held} held)", _pair(scores, "old"), _pair(scores, "new"), state,
         )  # fmt: skip
+        card = "\n".join(f"{name}: {text}" for name, text in version.metrics.get("card", {}).items())
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)
+            if card:
+                item.setToolTip(card)
             if version.id == current:
                 font = item.font()
                 font.setBold(True)

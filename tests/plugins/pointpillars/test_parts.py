@@ -55,6 +55,15 @@ def test_dont_care_objects_zero_the_loss_weight_and_leave_no_peak(config):
     assert targets.weight_map.max() == 1.0
 
 
+def test_an_emphasised_object_raises_the_loss_weight_around_it(config):
+    boxes = np.array([[2.0, 2.0, -1.0, 4.0, 1.7, 1.5, 0.0], [-5.0, -5.0, -1.0, 4.0, 1.7, 1.5, 0.0]])
+    targets = build_targets(boxes, np.array([0, 0]), np.array([1.0, 3.0]), config)
+    cell = config.output_cell
+    row, col = int((-5.0 + 12.8) / cell), int((-5.0 + 12.8) / cell)
+    assert targets.weight_map[row, col] == 3.0 and targets.weight_map.max() == 3.0
+    assert targets.weight_map[int((2.0 + 12.8) / cell), int((2.0 + 12.8) / cell)] == 1.0
+
+
 def test_rotated_nms_drops_overlapping_worse_boxes_only():
     boxes = np.array(
         [

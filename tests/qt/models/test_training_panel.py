@@ -73,6 +73,7 @@ def test_fine_tune_from_the_panel_plots_logs_records_and_promote_rollback_undo(
     assert panel.loss_plot.point_count() == 2  # one step per trained frame arrived from the child
     assert "2 new" in panel.log.toPlainText()
     assert _state_column(panel) == {"v1": "current"}
+    assert panel.table.item(0, 0).toolTip().startswith("padding: ")  # the version's card: what fit learned
     assert current_version(project, PLUGIN).id == "v1"
     assert main.actions["edit.undo"].text().startswith("&Undo Train centroid-example v1")
 

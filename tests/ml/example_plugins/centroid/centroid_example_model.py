@@ -46,6 +46,10 @@ class CentroidModel:
             yield FitProgress(step, len(frames), {"loss": abs(gaps[-1]) if gaps else 0.0})
         self.version = f"centroid-1.0+pad{self.padding:.3f}"
 
+    def adaptation_card(self) -> dict[str, str]:
+        """What fit learned, for the model version's card (optional protocol method)."""
+        return {"padding": f"{self.padding:.3f} m"}
+
     def save(self, path: str) -> None:
         """Write the state (here: the padding) to a local file."""
         with open(path, "w", encoding="utf-8") as handle:
