@@ -31,6 +31,7 @@ SETTINGS = (
     ("frames", int, "generated training frames"),
     ("epochs", int, "passes over the frames"),
     ("hard_weight", float, "weight of the labels' loss beside the soft targets' (0: soft only)"),
+    ("feature_weight", float, "weight of imitating the teacher's backbone features (0: off)"),
     ("learning_rate", float, "peak learning rate"),
     ("seed", int, "seed of the frames, augmentation and order"),
     ("cache", str, "generated-frame cache folder"),

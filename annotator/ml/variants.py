@@ -19,6 +19,7 @@ from typing import Any
 from annotator.core.model.project import Project
 from annotator.core.model_versions import ModelVersion, model_versions
 from annotator.ml.manifest import PluginManifest
+from annotator.ml.registry import PluginError
 from annotator.ml.shipped import package_folder
 
 logger = logging.getLogger(__name__)
@@ -78,18 +79,20 @@ def student_versions(project: Project, plugin: str, kind: str = STUDENT_KIND) ->
 
 def variant_weights(project: Project, manifest: PluginManifest, variant: Variant) -> tuple[Path, str] | None:
     """The weights file a variant loads instead of the project's current ones, and their recorded
-    SHA-256; None for a variant of the same weights (a precision) or when its file is missing."""
+    SHA-256; None for a variant of the same weights (a precision); `PluginError` when its file is missing."""
     if variant.project_kind:
         found = student_versions(project, manifest.id, variant.project_kind)
         if found and project.resolve_path(found[-1].weights).is_file():
             return project.resolve_path(found[-1].weights), found[-1].sha256
+    if not variant.weights:
+        return None
     folder = package_folder(manifest)
-    if not variant.weights or folder is None:
-        return None
-    path = folder / variant.weights
-    if not path.is_file():
-        logger.warning("%s: weights of variant %s are missing (%s)", manifest.id, variant.name, path)
-        return None
+    path = None if folder is None else folder / variant.weights
+    if path is None or not path.is_file():
+        hint = " (make one: annotator distill, or Models > Distil student)" if variant.project_kind else ""
+        raise PluginError(
+            f"{manifest.id}: model version {variant.name} has no weights here{hint}; choose another"
+        )
     return path, str((variant_card(project, manifest, variant) or {}).get("sha256", ""))
 
 

@@ -11,6 +11,9 @@ weights (``init``, e.g. ``pruned.pt``). It trains on the same (augmented) batch 
   (binary cross-entropy scaled by the squared gap, so the many cells both call empty weigh little),
 - L1 on box values and cross-entropy on the direction where the teacher sees an object (weighted by its
   best class probability),
+- weighted ``feature_weight``, the squared gap between the student's backbone features (mapped to the
+  teacher's width by a 1x1 convolution trained alongside and then dropped) and the teacher's, weighted by
+  the teacher's best class probability per cell (feature imitation),
 - and, weighted ``hard_weight``, the ordinary loss on the frames' labels (`plugins.pointpillars.training`).
 
 Frames: generated ones (cached like base training's, plain and with pasted objects, thinned beams and
@@ -62,6 +65,7 @@ class DistillOptions:
     learning_rate: float = 0.002
     batch_size: int = 2
     hard_weight: float = 0.5
+    feature_weight: float = 0.0
     pasted_copies: int = 1
     sensors: tuple[str, ...] = ("hdl64e", "vlp32c", "pandar128", "vlp16")
     cache: str = ""
@@ -77,11 +81,12 @@ class DistillOptions:
 @dataclass
 class SoftTargets:
     """The ensemble's mean outputs of a batch: class probabilities (B, C, H, W), box values (B, 8, H, W),
-    direction probability (B, H, W)."""
+    direction probability (B, H, W); and the teacher's backbone features (B, F, H, W)."""
 
     probabilities: torch.Tensor
     boxes: torch.Tensor
     direction: torch.Tensor
+    features: torch.Tensor | None = None
 
 
 def soft_targets(net: PointPillarsNet, heads: Sequence[torch.nn.Module], batch) -> SoftTargets:
@@ -93,7 +98,19 @@ def soft_targets(net: PointPillarsNet, heads: Sequence[torch.nn.Module], batch) 
     probabilities = torch.sigmoid(outputs[:, :, :classes]).mean(0)
     boxes = outputs[:, :, classes : classes + REGRESSION_CHANNELS].mean(0)
     direction = torch.sigmoid(outputs[:, :, classes + REGRESSION_CHANNELS]).mean(0)
-    return SoftTargets(probabilities.clone(), boxes.clone(), direction.clone())
+    return SoftTargets(probabilities.clone(), boxes.clone(), direction.clone(), features.clone())
+
+
+#: Weight of a cell where the teacher sees nothing, in feature imitation (objects weigh their probability).
+BACKGROUND_FEATURE_WEIGHT = 0.02
+
+
+def feature_loss(mapped: torch.Tensor, soft: SoftTargets) -> torch.Tensor:
+    """Mean squared gap between the student's mapped features and the teacher's, per cell weighted by
+    the teacher's best class probability (at least `BACKGROUND_FEATURE_WEIGHT`)."""
+    weight = soft.probabilities.max(dim=1).values.clamp(min=BACKGROUND_FEATURE_WEIGHT)
+    gap = (mapped - soft.features).pow(2).mean(dim=1)
+    return (gap * weight).sum() / weight.sum()
 
 
 def soft_losses(output: torch.Tensor, soft: SoftTargets, positives: float) -> dict[str, torch.Tensor]:
@@ -146,11 +163,13 @@ def distill_network(
     (the last finished epoch stays in ``partial`` for a resume)."""
     steps_per_epoch = math.ceil(len(samples) / options.batch_size)
     total = options.epochs * steps_per_epoch
-    optimiser = torch.optim.AdamW(student.parameters(), lr=options.learning_rate, weight_decay=0.01)
+    adapter = torch.nn.Conv2d(student.backbone.out_channels, teacher.backbone.out_channels, 1)
+    trained = [*student.parameters(), *(adapter.parameters() if options.feature_weight > 0 else ())]
+    optimiser = torch.optim.AdamW(trained, lr=options.learning_rate, weight_decay=0.01)
     cycle = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, options.learning_rate, total_steps=total, pct_start=0.3, div_factor=10.0
     )
-    first_epoch = _resume(partial, options, student, optimiser, cycle)
+    first_epoch = _resume(partial, options, torch.nn.ModuleList([student, adapter]), optimiser, cycle)
     classes = len(student.config.classes)
     for epoch in range(first_epoch, options.epochs):
         rng = _epoch_rng(options, epoch)
@@ -163,8 +182,12 @@ def distill_network(
             chunk = [samples[i] for i in order[start : start + options.batch_size]]
             batch = make_batch(chunk, student.config, rng)
             soft = soft_targets(teacher, heads, batch)
-            output = student(batch.points, batch.frame, batch.size, 0.0)
+            features = student.forward_features(batch.points, batch.frame, batch.size)
+            output = student.forward_head(features, 0.0)
             terms = soft_losses(output, soft, float(batch.weights.sum()))
+            if options.feature_weight > 0:
+                terms["feature"] = feature_loss(adapter(features), soft)
+                terms["soft"] = terms["soft"] + options.feature_weight * terms["feature"]
             if options.hard_weight > 0:
                 hard = losses(output, batch, classes)
                 terms["hard"] = hard["loss"]
@@ -173,7 +196,7 @@ def distill_network(
                 terms["loss"] = terms["soft"]
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), GRADIENT_CLIP)
+            torch.nn.utils.clip_grad_norm_(trained, GRADIENT_CLIP)
             optimiser.step()
             cycle.step()
             if on_step is not None:
@@ -181,13 +204,14 @@ def distill_network(
                 on_step(Progress(epoch * steps_per_epoch + index + 1, total, metrics))
         if partial is not None:
             torch.save({"format": PARTIAL_FORMAT, "options": options.to_dict(), "epoch": epoch + 1,
-                        "student": student.state_dict(), "optimiser": optimiser.state_dict(),
+                        "student": student.state_dict(), "adapter": adapter.state_dict(),
+                        "optimiser": optimiser.state_dict(),
                         "schedule": cycle.state_dict()}, partial)  # fmt: skip
     recalibrate_batch_norm(student, samples, options.batch_size, _epoch_rng(options, options.epochs))
     return True
 
 
-def _resume(partial: Path | None, options: DistillOptions, student, optimiser, cycle) -> int:
+def _resume(partial: Path | None, options: DistillOptions, modules, optimiser, cycle) -> int:
     """Load a partial run made with the same options; the epoch to continue from (0: a fresh start)."""
     if partial is None or not partial.is_file():
         return 0
@@ -201,7 +225,8 @@ def _resume(partial: Path | None, options: DistillOptions, student, optimiser, c
     if data.get("options") != options.to_dict():
         logger.info("%s: made with other options; starting afresh", partial)
         return 0
-    student.load_state_dict(data["student"])
+    modules[0].load_state_dict(data["student"])
+    modules[1].load_state_dict(data["adapter"])
     optimiser.load_state_dict(data["optimiser"])
     cycle.load_state_dict(data["schedule"])
     return int(data["epoch"])

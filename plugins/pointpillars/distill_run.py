@@ -221,12 +221,32 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="passes over the frames (8)")
     parser.add_argument("--hard-weight", type=float, dest="hard_weight",
                         help="weight of the labels' loss beside the soft targets' (0.5; 0: soft only)")  # fmt: skip
-    parser.add_argument(
-        "--learning-rate", type=float, dest="learning_rate", help="peak learning rate (0.002)"
-    )
+    parser.add_argument("--feature-weight", type=float, dest="feature_weight",
+                        help="weight of imitating the teacher's backbone features (0: off)")  # fmt: skip
+    parser.add_argument("--learning-rate", type=float, dest="learning_rate",
+                        help="peak learning rate (0.002)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="seed of the frames, augmentation and order (11)")
     parser.add_argument("--cache", help="generated-frame cache (default: in the temporary folder)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (1)")
+    parser.add_argument("--quality-frames", type=int, dest="quality_frames",
+                        help="held-apart generated frames the card's quality is measured on (4)")  # fmt: skip
+
+
+def reproduce_command(out: Path, options: dict[str, Any]) -> str:
+    """The command line that makes these weights again (the frame cache left to its default)."""
+
+    def shown(path: Path) -> Path:
+        try:
+            return path.absolute().relative_to(HERE.parents[1])
+        except ValueError:
+            return path
+
+    words = ["python -m plugins.pointpillars.distill_run", f"--out {shown(out)}"]
+    for name in ("keep", "frames", "epochs", "hard_weight", "feature_weight", "learning_rate", "seed"):
+        words.append(f"--{name.replace('_', '-')} {options[name]}")
+    if options.get("init"):
+        words.append(f"--init {shown(Path(options['init']))}")
+    return " ".join(words)
 
 
 def main() -> None:
@@ -247,6 +267,9 @@ def main() -> None:
             log(f"step {progress.step}/{progress.total}: {terms}")
 
     card = distill_student(args.out, options_from(args), args.teacher, (), log, on_step=step)
+    if card is not None:  # how to make it again (paths and the cache left out)
+        card["command"] = reproduce_command(args.out, card["options"])
+        card_path(args.out).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(card, indent=1))
 
 

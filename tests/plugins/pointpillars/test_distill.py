@@ -12,6 +12,7 @@ from plugins.pointpillars.distill import (
     DistillOptions,
     SoftTargets,
     distill_network,
+    feature_loss,
     soft_losses,
     soft_targets,
 )
@@ -19,19 +20,30 @@ from plugins.pointpillars.ensemble import new_head
 from plugins.pointpillars.pruning import pruned
 from plugins.pointpillars.training import make_batch
 
+#: The tiny detector trained once for this module (the tests change only students).
+_TRAINED: dict[str, tuple] = {}
+
 
 @pytest.fixture
-def teacher(detector, scenes):
-    """A tiny trained network and one extra head: an ensemble of two."""
-    for _ in detector.fit(scenes[:4], {"epochs": 2, "batch_size": 2, "threads": 1}, CancelToken()):
-        pass
-    net = detector.members[0]
+def trained(detector, scenes):
+    """A tiny trained detector and its training samples."""
+    if "detector" not in _TRAINED:
+        for _ in detector.fit(scenes[:4], {"epochs": 2, "batch_size": 2, "threads": 1}, CancelToken()):
+            pass
+        _TRAINED["detector"] = (detector, detector._samples(scenes[:4]))
+    return _TRAINED["detector"]
+
+
+@pytest.fixture
+def teacher(trained):
+    """The tiny trained network and one extra head: an ensemble of two."""
+    net = trained[0].members[0]
     return net, [new_head(net, 5).eval()]
 
 
 @pytest.fixture
-def samples(detector, scenes):
-    return detector._samples(scenes[:4])
+def samples(trained):
+    return trained[1]
 
 
 def options(**changes) -> DistillOptions:
@@ -83,6 +95,20 @@ def test_distilling_brings_a_pruned_student_closer_to_its_teacher(teacher, sampl
     assert distill_network(*teacher, student, samples, options(epochs=3))
     assert mean_soft_loss(teacher, student, samples) < 0.95 * before
     assert not student.training
+
+
+def test_feature_imitation_weighs_the_cells_where_the_teacher_sees_objects():
+    probabilities = torch.zeros(1, 2, 4, 4)
+    probabilities[0, 1, 0, 0] = 0.9
+    teacher_features = torch.zeros(1, 3, 4, 4)
+    soft = SoftTargets(
+        probabilities, torch.zeros(1, REGRESSION_CHANNELS, 4, 4), torch.zeros(1, 4, 4), teacher_features
+    )
+    assert float(feature_loss(teacher_features.clone(), soft)) == 0.0
+    off_object, on_object = teacher_features.clone(), teacher_features.clone()
+    off_object[0, :, 3, 3] = 1.0
+    on_object[0, :, 0, 0] = 1.0
+    assert float(feature_loss(on_object, soft)) > 10 * float(feature_loss(off_object, soft))
 
 
 def test_a_stopped_run_resumes_after_its_last_finished_epoch(teacher, samples, tmp_path):
