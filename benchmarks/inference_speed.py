@@ -6,11 +6,13 @@ Run: nice python benchmarks/inference_speed.py [--data generated,kitti,argoverse
 Variants (each with its shipped weights): ``pointpillars`` in fp32, int8 (dynamic: the encoder's linear
 layer) and int8-static (the whole network, `plugins.pointpillars.fast`; its calibration is timed apart),
 ``paddle-det3d`` (the same weights converted) in fp32, and the pruned weights of ``python -m
-plugins.pointpillars.prune`` (``--pruned FILE``, when present) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
+plugins.pointpillars.prune`` (``--pruned FILE``, when present) and the distilled student of ``python -m
+plugins.pointpillars.distill_run`` (``--student FILE``, when present) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
 the GPU is added. Data: generated frames the base model never saw (seed 9000, objects with >= 10 points
 within 50 m), the KITTI frame (objects in the camera's view within 40 m, detections likewise), the
 Argoverse sweeps 0-29 (development) and 30-49 (held out) with real_assist's labels, every ``--every``-th
-sweep. Per variant and data set: frames/s by the process's CPU time (1 / median CPU seconds per frame after
+sweep (``argoverse-dev`` or ``argoverse-held`` in ``--data`` takes one of the two; ``--only`` names the variants
+to run, e.g. ``--only "pointpillars fp32,pointpillars student fp32"``). Per variant and data set: frames/s by the process's CPU time (1 / median CPU seconds per frame after
 a warm-up frame; with the default one thread this does not depend on what else loads the machine) and by
 the wall clock (``--threads`` CPU threads), recall and precision at bird's-eye-view IoU 0.5 (classes agree; "any" ignores them) at
 ``--score-threshold``, and the share of fp32 detections a variant reproduces (same class, IoU >= 0.7).
@@ -46,7 +48,7 @@ VARIANTS = (
     ("pointpillars", "int8-static"),
     ("paddle-det3d", "fp32"),
 )
-PRUNED = "pointpillars pruned"
+PRUNED, STUDENT = "pointpillars pruned", "pointpillars student"
 KITTI_RANGE, GENERATED_SEED, GENERATED_RANGE = 40.0, 9000, 50.0
 
 
@@ -104,12 +106,13 @@ def data_sets(names: set[str], classes: list[str], generated: int, every: int) -
         sets[f"generated ({generated} frames)"] = generated_samples(classes, generated)
     if "kitti" in names and real_assist.KITTI.is_dir():
         sets["KITTI 000000 (camera view, <= 40 m)"] = kitti_samples(classes)
-    if "argoverse" in names and real_assist.ARGOVERSE.is_dir():
-        for title, frames in (
-            ("Argoverse 0-29 (development)", range(0, 30)),
-            ("Argoverse 30-49 (held out)", range(30, 50)),
+    if names & {"argoverse", "argoverse-dev", "argoverse-held"} and real_assist.ARGOVERSE.is_dir():
+        for name, title, frames in (
+            ("argoverse-dev", "Argoverse 0-29 (development)", range(0, 30)),
+            ("argoverse-held", "Argoverse 30-49 (held out)", range(30, 50)),
         ):
-            sets[title] = list(real_assist.argoverse_samples(classes, set(frames[::every])))
+            if names & {"argoverse", name}:
+                sets[title] = list(real_assist.argoverse_samples(classes, set(frames[::every])))
     return sets
 
 
@@ -179,21 +182,32 @@ def main() -> None:
         default=Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights/pruned.pt",
         help="pruned pointpillars weights to measure as one more variant (when the file exists)",
     )
+    parser.add_argument(
+        "--student",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights/student.pt",
+        help="distilled pointpillars weights to measure as one more variant (when the file exists)",
+    )
+    parser.add_argument("--only", default="", help="comma-separated variants to run (default: all)")
     parser.add_argument("--score-threshold", type=float, default=0.3)
     args = parser.parse_args()
 
     import torch
 
     registry = PluginRegistry.discover([])
-    models = {plugin: load(registry, plugin) for plugin in {p for p, _ in VARIANTS}}
-    if args.pruned.is_file():  # the pruned weights (python -m plugins.pointpillars.prune), another instance
-        model, manifest = models["pointpillars"]
-        models[PRUNED] = (type(model)(), manifest)
-        models[PRUNED][0].load(str(args.pruned))
+    wanted = {p for p, _ in VARIANTS if p == "pointpillars" or not args.only or p in args.only}
+    models = {plugin: load(registry, plugin) for plugin in wanted}
+    for name, weights in ((PRUNED, args.pruned), (STUDENT, args.student)):
+        if weights.is_file():  # pruned (plugins.pointpillars.prune) or distilled weights, another instance
+            model, manifest = models["pointpillars"]
+            models[name] = (type(model)(), manifest)
+            models[name][0].load(str(weights))
     classes = list(models["pointpillars"][1].classes)
     sets = data_sets(set(args.data.split(",")), classes, args.generated, args.every)
     gpu = torch.cuda.is_available()
-    chosen = [v for v in (*variants(gpu), (PRUNED, "fp32")) if v[0] in models]
+    chosen = [v for v in (*variants(gpu), (PRUNED, "fp32"), (STUDENT, "fp32")) if v[0] in models]
+    if args.only:
+        chosen = [v for v in chosen if " ".join(v) in {name.strip() for name in args.only.split(",")}]
     print(
         f"CPU threads {args.threads} (fp16-gpu: the GPU), score >= {args.score_threshold}, BEV IoU 0.5; GPU: {gpu}"
     )

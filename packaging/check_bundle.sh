@@ -60,6 +60,7 @@ step versions "$D" --plugin beside
 step plugins;                                      expect "pointpillars ships base weights"
 step train-base "$WORK/base" --frames 2 --epochs 1 --sensors vlp16 --batch-size 2; expect "done: 1 epochs"
 step train-ensemble --weights "$WORK/base/weights/epoch_001.pt" --heads 1 --frames 2 --calibration-frames 2 --epochs 1 --cache "$WORK/ensemble"; expect "wrote epoch_001.ensemble.pt"
+step distill "$D" --plugin pointpillars --teacher "$WORK/base/weights/epoch_001.pt" --frames 2 --epochs 1 --quality-frames 1 --cache "$WORK/distill"; expect "student v"
 echo "check: annotator finetune (a demo project has no verified frame: the planned refusal)"
 if bare finetune "$D" --plugin beside > "$WORK/out.txt" 2>&1; then echo "check: finetune should refuse"; exit 1; fi
 expect "no verified frame to train beside on"

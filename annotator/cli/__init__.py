@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from annotator import __version__
 from annotator.cli import (
     demo_commands,
+    distill_command,
     ensemble_command,
     finetune_commands,
     fit_commands,
@@ -51,6 +52,7 @@ COMMAND_MODULES = (
     simulate_command,
     train_base_command,
     ensemble_command,
+    distill_command,
     lease_commands,
     team_commands,
 )

@@ -30,6 +30,7 @@ from annotator.ml.proposal_overlap import filter_proposals
 from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginError, PluginRegistry
+from annotator.ml.variants import with_variant_precision
 from annotator.ml.weights import load_weights, verified_weights
 
 logger = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def preannotate(
     cluster (`annotator.ml.ray_batch`) and stored here all the same.
     """
     manifest = registry.manifest(plugin_id)
-    values = manifest.parameter_values(params)
+    values = with_variant_precision(manifest.parameter_values(params), workspace.project, manifest, params)
     summary = PreannotationSummary()
 
     def store(frame: Frame, detections: list[Detections]) -> None:

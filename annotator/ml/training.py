@@ -123,7 +123,7 @@ def train(
         raise PluginError(f"plugin {plugin_id} cannot be trained (no 'fit' capability)")
     values = manifest.parameter_values(params)
     model = registry.load(plugin_id)
-    load_weights(model, manifest, project)
+    load_weights(model, manifest, project, variant=False)
     if data is None:
         data = labelled_frames(project, frames, manifest.classes, manifest.task)
     if not data:

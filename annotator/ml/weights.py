@@ -88,11 +88,16 @@ def mark_latest(weights: Path) -> None:
     (weights.parent / LATEST_POINTER).write_text(weights.name, encoding="utf-8")
 
 
-def chosen_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
-    """``explicit``, else the project's latest weights for the plugin, else the weights the plugin ships
-    (`annotator.ml.shipped`), else None."""
+def chosen_weights(
+    manifest: PluginManifest, project: Project, explicit: Path | None = None, variant: bool = True
+) -> Path | None:
+    """``explicit``, else (with ``variant``) the weights of the model variant chosen for the plugin
+    (`annotator.ml.variants`: pruned, student), else the project's latest weights for the plugin, else the
+    weights the plugin ships (`annotator.ml.shipped`), else None."""
     if explicit is not None:
         return explicit
+    if variant and (chosen := _variant_weights(manifest, project)) is not None:
+        return chosen[0]
     latest = latest_weights(project, manifest.id)
     if latest is not None:
         return latest
@@ -100,13 +105,26 @@ def chosen_weights(manifest: PluginManifest, project: Project, explicit: Path | 
     return None if shipped is None else shipped[0]
 
 
-def verified_weights(manifest: PluginManifest, project: Project, explicit: Path | None = None) -> Path | None:
+def _variant_weights(manifest: PluginManifest, project: Project) -> tuple[Path, str] | None:
+    from annotator.ml.variants import chosen_variant, variant_weights
+
+    chosen = chosen_variant(project, manifest)
+    return None if chosen is None else variant_weights(project, manifest, chosen)
+
+
+def verified_weights(
+    manifest: PluginManifest, project: Project, explicit: Path | None = None, variant: bool = True
+) -> Path | None:
     """The weights `load_weights` would load (`chosen_weights`), after checking their recorded hash (the
-    model version's, the sidecar's, or the manifest's for shipped weights); None when there are none or
-    the plugin loads no weights."""
-    path = chosen_weights(manifest, project, explicit)
+    model version's, the sidecar's, the variant's card, or the manifest's for shipped weights); None when
+    there are none or the plugin loads no weights."""
+    path = chosen_weights(manifest, project, explicit, variant)
     if path is None or not manifest.supports("load"):
         return None
+    chosen = _variant_weights(manifest, project) if variant else None
+    if chosen is not None and chosen[0] == path:
+        check_digest(path, chosen[1] or None)
+        return path
     current = current_version(project, manifest.id)
     recorded = (
         current.sha256 if current is not None and project.resolve_path(current.weights) == path else None
@@ -119,15 +137,15 @@ def verified_weights(manifest: PluginManifest, project: Project, explicit: Path 
 
 
 def load_weights(
-    model: Any, manifest: PluginManifest, project: Project, explicit: Path | None = None
+    model: Any, manifest: PluginManifest, project: Project, explicit: Path | None = None, variant: bool = True
 ) -> Path | None:
-    """Load ``explicit`` weights, else the project's latest for the plugin, else its shipped ones; the
-    path loaded, or None."""
-    path = chosen_weights(manifest, project, explicit)
+    """Load ``explicit`` weights, else (with ``variant``) the chosen variant's, else the project's latest
+    for the plugin, else its shipped ones; the path loaded, or None."""
+    path = chosen_weights(manifest, project, explicit, variant)
     if path is None or not manifest.supports("load"):
         return None
     if getattr(model, "_annotator_weights", None) != str(path):
-        verified_weights(manifest, project, path)
+        verified_weights(manifest, project, path, variant)
         model.load(str(path))
         model._annotator_weights = str(path)
         logger.info("%s: loaded weights %s (version %s)", manifest.id, path, model.version)

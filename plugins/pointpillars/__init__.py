@@ -76,6 +76,18 @@ MANIFEST = {
     # mixes a few in while a project has few verified frames.
     "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json",
                      "replay": "annotator.synth.replay:generated_frames"},
+    # Models > Model version: the forms of the model pre-annotation and scoring can use (annotator.ml.variants);
+    # pruned.pt comes from python -m plugins.pointpillars.prune, student.pt from ... .distill_run, and a
+    # project's own students (annotator distill) come before the shipped one.
+    "variants": {
+        "fp32": {"title": "fp32 (the weights as trained)", "precision": "fp32", "card": "weights/base.card.json"},
+        "int8-static": {"title": "int8-static (whole network in int8)", "precision": "int8-static", "card": "weights/base.card.json"},
+        "fp16-gpu": {"title": "fp16 on the GPU", "precision": "fp16-gpu", "needs": "cuda", "card": "weights/base.card.json"},
+        "pruned": {"title": "pruned (half the channels)", "weights": "weights/pruned.pt", "card": "weights/pruned.card.json"},
+        "student": {"title": "student (distilled from the ensemble)", "weights": "weights/student.pt", "card": "weights/student.card.json", "project_kind": "student"},
+    },
+    # annotator distill: trains a compact student from the ensemble's averaged outputs.
+    "distill": "plugins.pointpillars.distill_run:distill_for_host",
     "description": "Learns to detect road users from labelled LiDAR frames: points are grouped into "
     "vertical pillars on a 0.32 m bird's-eye-view grid (x -51.2..51.2 m, y -25.6..25.6 m around the "
     "sensor unless x_extent / y_extent say otherwise), encoded by a small PointNet, processed by a 2D "

@@ -90,7 +90,7 @@ def plan_finetune(
     parent_weights = (
         project.resolve_path(current.weights)
         if current is not None
-        else verified_weights(manifest, project, initial_weights)
+        else verified_weights(manifest, project, initial_weights, variant=False)
     )
     version_id = next_version_id(project, manifest.id)
     unverified = [

@@ -36,6 +36,7 @@ from annotator.ml.uncertainty.aggregate import (
 )
 from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.sampling import sample_frame
+from annotator.ml.variants import with_variant_precision
 from annotator.ml.weights import load_weights, verified_weights
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def score_frames(
     ``ray`` on model actors of a Ray cluster (`annotator.ml.ray_batch`), the results stored here.
     """
     manifest = registry.manifest(plugin_id)
-    values = manifest.parameter_values(params)
+    values = with_variant_precision(manifest.parameter_values(params), workspace.project, manifest, params)
     summary = ScoringSummary()
 
     def store_version(frame: Frame, version: str, found: list[AggregatedBox]) -> None:

@@ -213,6 +213,26 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
         ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),
         ActionSpec("models.model_cards", "Model car&ds...", menu, "preannotation.show_model_cards", tip="the weights each plugin ships: data, training, measured quality"),
+        ActionSpec("models.distill", "&Distil student", menu, "distillation.start", separator_before=True, tip="train a compact pointpillars student from the ensemble's averaged outputs, in a child process"),
+        ActionSpec("models.cancel_distill", "Cancel d&istillation", menu, "distillation.cancel", tip="finished epochs are kept: the next run resumes"),
+        *model_variant_actions(),
+    )  # fmt: skip
+
+
+def model_variant_actions() -> tuple[ActionSpec, ...]:
+    """Models > Model version: the form of the pointpillars model pre-annotation and scoring use."""
+    menu = "&Models/Model &version"
+    titles = {
+        "fp32": "&fp32 (as trained)",
+        "int8-static": "&int8-static (whole network in int8)",
+        "fp16-gpu": "fp16 on the &GPU",
+        "pruned": "&pruned (half the channels)",
+        "student": "&student (distilled from the ensemble)",
+    }
+    return (
+        *(ActionSpec(f"models.variant.{name}", title, menu, "variants.choose", args=(name,), checkable=True, group="variant")
+          for name, title in titles.items()),
+        ActionSpec("models.variant_card", "&Card of the chosen version...", menu, "variants.show_card", separator_before=True),
     )  # fmt: skip
 
 

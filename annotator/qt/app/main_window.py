@@ -42,7 +42,9 @@ from annotator.qt.frame_leases import FrameLeases
 from annotator.qt.frame_loader import FrameLoader
 from annotator.qt.images.image_panel import ImagePanel
 from annotator.qt.keyboard_editing import KeyboardEditor
+from annotator.qt.models.distillation import DistillController
 from annotator.qt.models.finetuning import FineTuneController
+from annotator.qt.models.model_variants import VariantChooser
 from annotator.qt.models.preannotation import PreannotationController
 from annotator.qt.models.review import ReviewController
 from annotator.qt.models.review_follow import ReviewFollower
@@ -125,6 +127,8 @@ class MainWindow(QMainWindow):
             self,
         )
         self.training.current_changed.connect(lambda _version: self.review_queue.refresh_versions())
+        self.variants = VariantChooser(self.document, self.plugins, self)
+        self.distillation = DistillController(self.document, self.plugins, self)
         self.images = ImagePanel(self.document)
         self.mouse_tools = EditController(self.document, self.grid, self)
         self.specs = default_actions(with_formats=True)
@@ -180,6 +184,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.scoring.progress)
         self.statusBar().addPermanentWidget(self.images.deriver.progress)
         self.statusBar().addPermanentWidget(self.propagation.progress)
+        self.statusBar().addPermanentWidget(self.distillation.progress)
         for controller in (
             self.preannotation,
             self.scoring,
@@ -192,6 +197,8 @@ class MainWindow(QMainWindow):
             self.properties_panel,
             self.propagation,
             self.track_strip,
+            self.variants,
+            self.distillation,
         ):
             controller.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("No project open: File > New or File > Open")
@@ -224,6 +231,7 @@ class MainWindow(QMainWindow):
         self.tracks.bind_actions(self.actions)
         self.track_strip.bind_resize_keys(self.specs, self.actions)
         self.merged.bind_actions(self.actions)
+        self.variants.bind_actions(self.actions)
         self.merged.message.connect(self.statusBar().showMessage)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
@@ -559,6 +567,7 @@ class MainWindow(QMainWindow):
         self.preannotation.shutdown()
         self.scoring.shutdown()
         self.training.shutdown()
+        self.distillation.shutdown()
         self.review_queue.jobs.wait()
         self.images.deriver.shutdown()
         self.merged.wait()

@@ -33,6 +33,7 @@ from annotator.ml.preannotate import (
 )
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import cards_text
+from annotator.ml.variants import with_variant_precision
 from annotator.ml.weights import load_weights
 from annotator.qt.app.dialog_focus import exec_returning_focus
 from annotator.qt.app.settings import AppSettings
@@ -110,7 +111,9 @@ class PreannotationJob:
         project: Project = context.snapshot
         try:
             manifest = self.registry.manifest(self.plugin_id)
-            values = manifest.parameter_values(self.params)
+            values = with_variant_precision(
+                manifest.parameter_values(self.params), project, manifest, self.params
+            )
             load_weights(self.registry.load(self.plugin_id), manifest, project)
         except Exception as error:  # a broken plugin must never take the app down: its words, one line
             logger.warning("pre-annotation with %s cannot start: %s", self.plugin_id, error)

@@ -1,0 +1,59 @@
+"""`annotator distill`: a tiny real run records a student version with its card; the student is then chosen
+and the project's pre-annotation loads it; bad input gives one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from annotator.cli import main
+from annotator.core.model_versions import model_versions
+from annotator.io.store import ProjectStore
+from annotator.io.workspace import Workspace
+from annotator.ml.manifest import manifest_from_dict
+from annotator.ml.variants import setting_key
+from annotator.ml.weights import file_digest, verified_weights
+from plugins.pointpillars import MANIFEST
+
+pytest.importorskip("torch")
+
+
+def load(root: Path):
+    store = ProjectStore.open(root, read_only=True)
+    try:
+        return store.load()
+    finally:
+        store.close()
+
+
+def test_a_tiny_distillation_records_a_student_that_pre_annotation_then_uses(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "project"
+    Workspace.create(root).close()
+    code = main(["distill", str(root), "--plugin", "pointpillars", "--frames", "2", "--epochs", "1",
+                 "--quality-frames", "1", "--cache", str(tmp_path / "cache"), "--use"])  # fmt: skip
+    assert code == 0
+    assert "student v1" in capsys.readouterr().out
+    project = load(root)
+    (version,) = model_versions(project, "pointpillars")
+    weights = root / "models" / "pointpillars" / "student-1.pt"
+    assert version.settings["kind"] == "student" and version.sha256 == file_digest(weights)
+    card = version.metrics["card"]
+    assert (
+        card["teacher"]["file"] == "base.pt" and card["epochs"] == 1 and card["data"]["generated_frames"] == 2
+    )
+    assert set(card["quality_generated_held_apart"]) == {"student", "teacher (first network)"}
+    assert (root / "models" / "pointpillars" / "student-1.card.json").is_file()
+    assert project.settings[setting_key("pointpillars")] == "student"
+    assert verified_weights(manifest_from_dict(MANIFEST, "plugins.pointpillars"), project) == weights
+
+
+def test_bad_input_gives_one_line_errors(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "project"
+    Workspace.create(root).close()
+    assert main(["distill", str(tmp_path / "nowhere"), "--plugin", "pointpillars"]) == 1
+    assert "not a project" in capsys.readouterr().err
+    assert main(["distill", str(root), "--plugin", "geometric"]) == 1
+    assert "offers no distillation" in capsys.readouterr().err
+    assert main(["distill", str(root), "--plugin", "pointpillars", "--teacher", str(tmp_path / "x.pt")]) == 1
+    assert "no such weights file" in capsys.readouterr().err
