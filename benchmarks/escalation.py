@@ -25,7 +25,7 @@ takes those Argoverse sweeps as verified (one adaptation on all of them: error m
 reference) and then judges the data sets: the held-out sweeps after a finished development part.
 
 ``--finetune-on 0-4`` first fine-tunes the model on those sweeps' labels (the plugin's fine-tuning
-defaults, ``--epochs``), as ``simulate --adapt-model`` does: the frames are then judged by that version,
+defaults, or with ``--plain-fit`` its fit defaults; ``--epochs``), as ``simulate --adapt-model`` does: the frames are then judged by that version,
 with its refreshed heads and its OOD index rebuilt with the sweeps it trained on.
 
 Data: ``kitti`` and ``sustech`` (the frames of other sensors: their OOD scores), ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
@@ -113,7 +113,7 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
 
 def finetune(model, manifest, args: argparse.Namespace) -> None:
     """Fit ``model`` on the labels of the Argoverse sweeps ``args.finetune_on`` (the plugin's fine-tuning
-    defaults; its ensemble heads and OOD index follow the new backbone, `plugins.pointpillars.ensemble_online`)."""
+    defaults unless ``--plain-fit``; its ensemble heads and OOD index follow the new backbone, `plugins.pointpillars.ensemble_online`)."""
     from annotator.ml.protocol import CancelToken, Detections, LabelledFrame
 
     classes = tuple(manifest.classes)
@@ -123,7 +123,7 @@ def finetune(model, manifest, args: argparse.Namespace) -> None:
         labels = np.array([classes.index(name) for name, _ in sample.truths], dtype=np.int64)
         targets = Detections(boxes, labels, np.ones(len(labels)), classes, "labels")
         frames.append(LabelledFrame(FrameInput(sample.name, sample.points), targets))
-    overrides = dict(manifest.extra.get("finetune_defaults", {}))
+    overrides = {} if args.plain_fit else dict(manifest.finetune_defaults)
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     started = time.perf_counter()
@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument(
         "--epochs", type=int, help="fine-tuning epochs (default: the plugin's fine-tuning default)"
     )
+    parser.add_argument("--plain-fit", action="store_true",
+                        help="fine-tune with the plugin's fit defaults instead of its fine-tuning defaults")  # fmt: skip
     parser.add_argument("--verified", metavar="SWEEPS",
                         help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()

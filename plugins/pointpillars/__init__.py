@@ -63,6 +63,9 @@ MANIFEST = {
          "backbone stride); 0 keeps the model's (51.2 for fresh weights); kept when the model is saved"},
         {"name": "y_extent", "type": "float", "default": 0.0, "minimum": 0.0, "maximum": 204.8,
          "help": "the grid reaches this far to each side of the sensor (m); 0 keeps the model's (25.6)"},
+        {"name": "ensemble_refresh", "type": "bool", "default": True,
+         "help": "fit keeps a model's ensemble heads and OOD index valid for its new backbone (heads fine-tuned "
+         "on bootstrap samples of the frames, index rebuilt with them; a few minutes); off: they are dropped"},
         {"name": "threads", "type": "int", "default": 0, "minimum": 0, "maximum": 256,
          "help": "torch CPU threads for predict and fit; 0: all cores but one"},
     ],

@@ -369,7 +369,12 @@ class PointPillarsDetector:
                 self.trained = True
                 from plugins.pointpillars.ensemble_online import refresh_extras
 
-                refresh_extras(self, samples, cancel.is_set)  # heads and OOD index follow the new backbone
+                if values["ensemble_refresh"]:
+                    refresh_extras(
+                        self, samples, cancel.is_set
+                    )  # heads and OOD index follow the new backbone
+                else:
+                    self.heads, self.calibration, self.ood_index = [], {}, None
             else:
                 self._restore(*previous)
             for net in self.members:

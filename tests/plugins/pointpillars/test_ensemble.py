@@ -146,6 +146,11 @@ def test_fitting_fine_tunes_the_heads_and_rebuilds_the_ood_index_with_the_frames
     assert again.frame_ood(trained_frame, LOOSE) < 0.01
     far = FrameInput("far", scene(0)[0] * np.array([1, 1, 4, 1], dtype=np.float32))
     assert again.frame_ood(far, LOOSE) > 0.5
+    # without the refresh (faster fine-tuning) they are dropped
+    fit = {"epochs": 1, "batch_size": 2, "threads": 1, "ensemble_refresh": False}
+    for _ in again.fit(scenes[:2], fit, CancelToken()):
+        pass
+    assert again.heads == [] and again.ood_index is None and again.ensemble_size == 1
 
 
 def test_extras_beside_the_weights_are_not_copied_into_other_checkpoints(trained, scenes, tmp_path):
