@@ -151,7 +151,7 @@ class KeyboardEditor(QObject):
         cuboid = annotation.cuboid
         near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
         others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
-        points = points_outside(near, others)
+        points = points_outside(near, _reaching(others, cuboid.grown(GATHER_MARGIN)))
         project = self.document.project
         motion = track_motion(project, annotation)  # a travelling track's heading
         ground = local_ground(points, cuboid)
@@ -324,3 +324,15 @@ class KeyboardEditor(QObject):
 
     def _announce_nine_dof(self) -> None:
         self.nine_dof_changed.emit(self.nine_dof)
+
+
+def _reaching(boxes: list[Cuboid], region: Cuboid) -> list[Cuboid]:
+    """The ``boxes`` whose bounding spheres meet ``region``'s: the others hold none of its points (a parked
+    row of cars tested against every gathered point cost a fit at 10M points ~120 ms)."""
+    reach = 0.5 * math.hypot(*region.size)
+    centre = np.asarray(region.center)
+    return [
+        box
+        for box in boxes
+        if float(np.linalg.norm(np.asarray(box.center) - centre)) <= reach + 0.5 * math.hypot(*box.size)
+    ]

@@ -326,3 +326,36 @@ def test_fitting_a_sparse_car_counts_the_other_boxes_without_querying_the_index_
     assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
     assert not [other for other in queried if other in dense]
     main.close()
+
+
+def test_a_fit_tests_the_gathered_points_only_against_the_boxes_that_reach_them(
+    qtbot, settings, tmp_path, monkeypatch
+) -> None:
+    """A far row of parked cars holds none of the points gathered around the box: the fit does not test
+    those points against them (and fits as before)."""
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation
+    from annotator.qt import keyboard_editing
+    from tests.cli.test_cli_fit import one_frame_project
+    from tests.core.test_scene_size import street
+    from tests.window_support import show_window
+
+    dense, rough, points = street(np.random.default_rng(8), (4.6, 1.85, 1.6))
+    main = show_window(qtbot, settings, one_frame_project(tmp_path / "street", points, [*dense, rough]))
+    box = min(main.document.cuboids(), key=lambda a: a.cuboid.center[1])  # the sparse car
+    far = [Cuboid((60.0 + 6.0 * k, -40.0, 0.8), (4.6, 1.85, 1.6), 0.0) for k in range(5)]
+    frame = main.document.frame_id
+    main.document.push(AddAnnotations([Annotation(0, frame, "Car", cuboid=box) for box in far]))
+    tested: list[list[Cuboid]] = []
+    original = keyboard_editing.points_outside
+
+    def logged(points, others):
+        tested.append(list(others))
+        return original(points, others)
+
+    monkeypatch.setattr(keyboard_editing, "points_outside", logged)
+    main.document.select(box.id)
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points
+    assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
+    assert tested and not any(other in far for other in tested[0])
+    main.close()
