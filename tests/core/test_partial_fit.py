@@ -220,6 +220,10 @@ def test_a_rough_box_turned_away_from_its_track_s_motion_is_fitted_not_kept() ->
     assert outcome.changed and abs(wrap_angle(outcome.cuboid.yaw - truth.yaw)) < math.radians(1.0)
     kept = fit_box(truth, back, FLAT, prior_size=CAR_PRIOR, heading_hint=truth.yaw)
     assert not kept.changed  # the true box, along its motion, stays
+    truck = Cuboid((60.0, 0.0, 1.6), (8.0, 2.5, 3.2), 0.0)  # a far truck's motion is not sure enough
+    turned = truck.replace(yaw=math.radians(9.0))
+    alone = fit_box(turned, blob(truck, 40, np.random.default_rng(2)), FLAT, heading_hint=truck.yaw)
+    assert not alone.changed
 
 
 SIZE_CLASSES = [(4.5, 1.85, 1.6), (5.0, 2.0, 2.1), (8.0, 2.5, 3.2), (11.0, 2.6, 3.2), (0.7, 0.7, 1.7)]

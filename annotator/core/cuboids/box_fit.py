@@ -33,7 +33,7 @@ from annotator.core.cuboids.point_index import PointIndex
 from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.cuboids.scene_heading import Placed, scene_heading
 from annotator.core.cuboids.scene_size import scene_prior
-from annotator.core.cuboids.track_sweeps import wants_sweeps
+from annotator.core.cuboids.track_sweeps import LONGEST, wants_sweeps
 from annotator.core.ground import GroundModel, estimate_ground
 
 logger = logging.getLogger(__name__)
@@ -214,8 +214,12 @@ def fit_box(
     obj = object_points(cuboid, points, ground, eps=partial.cell)  # the points the fit went by
     # the scene's heading stands against the box's only where the points did not turn the fit from it
     # a heading the scene or the track's motion gives stands against the box's where the points did not
-    # turn the fit from it: a box turned away from it must explain its points clearly better
-    doubt = heading_hint is not None and abs(wrap_angle(fitted.yaw - heading_hint)) <= HEADING_TOLERANCE
+    # turn the fit from it: a box turned away from it must explain its points clearly better (a far
+    # truck's or bus's motion, from a few dozen points over 8-15 m, is not sure enough for that)
+    sure = from_scene or (prior_size or cuboid.size)[0] <= LONGEST
+    doubt = (
+        sure and heading_hint is not None and abs(wrap_angle(fitted.yaw - heading_hint)) <= HEADING_TOLERANCE
+    )
     if not shrink or not already_fits(cuboid, fitted, obj, sensor_xy, occlusion, doubt):
         return FitOutcome(fitted, fitted != cuboid, partial.points, "", partial.confidence, own)
     return FitOutcome(cuboid, False, partial.points, "", partial.confidence, own)
