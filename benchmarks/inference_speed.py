@@ -239,7 +239,8 @@ def main() -> None:
             print(
                 f"| {title} | {plugin} {precision}{note} | {rate:.2f} | {rate / base_rate:.2f}x | "
                 f"{wall:.2f} ({wall / base_wall:.2f}x) | "
-                f"{counts['any'].recall:.2f} | {counts['any'].precision:.2f} | {car.recall:.2f} | {kept:.2f} |"
+                f"{counts['any'].recall:.3f} ({counts['any'].found}/{counts['any'].truths}) | "
+                f"{counts['any'].precision:.2f} | {car.recall:.2f} | {kept:.2f} |"
             )
             sys.stdout.flush()
 

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 #: Options handed to the plugin's distillation as settings (name, type, help).
 SETTINGS = (
     ("keep", float, "student width: share of every layer's channels"),
-    ("init", str, "start the student from these weights instead of pruning the teacher"),
+    ("init", str, "start the student from these weights (pointpillars with its shipped teacher: pruned.pt)"),
     ("frames", int, "generated training frames"),
     ("epochs", int, "passes over the frames"),
     ("hard_weight", float, "weight of the labels' loss beside the soft targets' (0: soft only)"),

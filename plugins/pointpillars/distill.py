@@ -65,7 +65,7 @@ class DistillOptions:
     learning_rate: float = 0.002
     batch_size: int = 2
     hard_weight: float = 0.5
-    feature_weight: float = 0.0
+    feature_weight: float = 1.0
     pasted_copies: int = 1
     sensors: tuple[str, ...] = ("hdl64e", "vlp32c", "pandar128", "vlp16")
     cache: str = ""

@@ -194,6 +194,9 @@ def distill_for_host(
     unknown = sorted(set(settings) - names)
     if unknown:
         raise ValueError(f"unknown distillation settings: {', '.join(unknown)}")
+    shipped = HERE / "weights" / "pruned.pt"
+    if teacher is None and "init" not in settings and "keep" not in settings and shipped.is_file():
+        settings = {**settings, "init": str(shipped)}  # the shipped student's recipe (README, Fast inference)
     options = DistillOptions(**settings)
     return distill_student(
         out, options, teacher or HERE / "weights" / "base.pt", labelled, log, cancelled, on_step
@@ -222,7 +225,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hard-weight", type=float, dest="hard_weight",
                         help="weight of the labels' loss beside the soft targets' (0.5; 0: soft only)")  # fmt: skip
     parser.add_argument("--feature-weight", type=float, dest="feature_weight",
-                        help="weight of imitating the teacher's backbone features (0: off)")  # fmt: skip
+                        help="weight of imitating the teacher's backbone features (1; 0: off)")  # fmt: skip
     parser.add_argument("--learning-rate", type=float, dest="learning_rate",
                         help="peak learning rate (0.002)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="seed of the frames, augmentation and order (11)")

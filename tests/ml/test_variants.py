@@ -96,3 +96,20 @@ def test_a_projects_own_student_comes_before_the_shipped_one(workspace, manifest
 
     with pytest.raises(PluginError, match="differ"):
         load_weights(Model(), manifest, workspace.project)
+
+
+@pytest.mark.skipif(not (WEIGHTS / "student.pt").is_file(), reason="no shipped student here")
+def test_without_a_project_student_the_shipped_student_is_loaded(workspace, manifest):
+    choose(workspace, "student")
+    assert verified_weights(manifest, workspace.project) == WEIGHTS / "student.pt"
+
+
+def test_a_version_whose_weights_are_missing_is_refused_with_its_name(workspace):
+    variants = {
+        "fp32": {"precision": "fp32"},
+        "student": {"weights": "weights/none.pt", "project_kind": "student"},
+    }
+    manifest = manifest_from_dict(MANIFEST | {"variants": variants}, "plugins.pointpillars")
+    choose(workspace, "student")
+    with pytest.raises(PluginError, match=r"model version student has no weights here.*annotator distill"):
+        chosen_weights(manifest, workspace.project)

@@ -34,8 +34,11 @@ def checked(window) -> list[str]:
 
 @pytest.mark.skipif(not (WEIGHTS / "pruned.pt").is_file(), reason="pruned weights not shipped here")
 def test_choosing_a_version_is_an_undoable_step_that_pre_annotation_follows(window) -> None:
-    submenu = window.actions["models.variant.pruned"].parent()
-    assert submenu is not None
+    models = window.menus["&Models"]
+    submenu = next(a.menu() for a in models.actions() if a.menu() is not None and "version" in a.text())
+    assert [a.text().replace("&", "").split(" ")[0] for a in submenu.actions()[:5]] == [
+        "fp32", "int8-static", "fp16", "pruned", "student"
+    ]  # fmt: skip
     assert checked(window) == ["fp32"]
     assert window.actions["models.variant.fp16-gpu"].isEnabled() == cuda_visible()
     window.actions["models.variant.pruned"].trigger()
