@@ -150,7 +150,7 @@ class PointPillarsDetector:
     def _detections(self, candidates: Candidates, values: dict[str, Any]) -> Detections:
         shift = getattr(self, "_shift", 0.0)
         found = detections(candidates, values["nms_iou"], shift, self.config.classes, self.version)
-        if self.convention and values["box_convention"]:
+        if self.convention and values.get("box_convention", True):
             found.boxes = apply_convention(found.boxes, found.labels, self.config.classes, self.convention)
         return found
 
