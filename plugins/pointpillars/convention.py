@@ -7,7 +7,8 @@ After a fine-tuning step the plugin matches its proposals on the verified frames
 >= `MATCH_IOU`, same class) and keeps, per class with at least `MIN_MATCHES` matches, the robust (median)
 residuals: the centre offset along and across the box, each signed to point away from the sensor (the
 amodal side is the one the sensor does not see), the vertical offset, the size ratios, and the share of
-matches pointing the opposite way (all of a class are turned round when more than half were). Later
+matches pointing the opposite way (all of a class are turned round only when a clear majority, `FLIP_SHARE`,
+were: near half is a coin flip, as for pedestrians, whose front the labels do not agree on). Later
 proposals are corrected with them. The convention is stored in the fine-tuned checkpoint; the shipped base
 weights carry none, so a new project starts without one.
 """
@@ -34,6 +35,8 @@ MIN_MATCHES = 10
 #: An axis whose direction is this close to perpendicular to the sensor's line of sight (|cos|) has no
 #: "away from the sensor" side: offsets along it are neither learned nor applied.
 SIDE_COSINE = 0.1
+#: A class is turned round only when at least this share of its matches pointed the opposite way.
+FLIP_SHARE = 0.75
 #: Size ratios are clipped to this range (a convention, not a different object).
 RATIO_RANGE = (0.7, 1.4)
 #: A class whose proposals are on median less than this much longer than wide has one footprint ratio.
@@ -165,7 +168,7 @@ def apply_convention(
         part[:, 1] += along * sin + across * cos
         part[:, 2] += rule.up
         part[:, 3:6] *= np.asarray(rule.ratios)
-        if rule.flipped > 0.5:
+        if rule.flipped >= FLIP_SHARE:
             part[:, 6] = np.remainder(part[:, 6] + 2 * np.pi, 2 * np.pi) - np.pi
         result[chosen] = part
     return result

@@ -79,6 +79,17 @@ def test_a_class_mostly_pointing_backwards_is_turned_round():
     assert np.allclose(difference, np.pi)
 
 
+def test_a_class_pointing_backwards_about_half_the_time_is_not_turned():
+    proposals = parked_cars(20)
+    labels = amodal_labels(proposals)
+    labels[::2, 6] += np.pi  # 10 of 20 the other way: no majority to follow
+    labels[1, 6] += np.pi  # 11 of 20 (55 %) still a coin flip
+    convention = learn_convention({"Car": (proposals, labels)})
+    assert convention["Car"].flipped == pytest.approx(0.55)
+    kept = apply_convention(proposals, np.zeros(20, int), CLASSES, convention)
+    assert np.allclose(np.remainder(kept[:, 6] - proposals[:, 6] + np.pi, 2 * np.pi) - np.pi, 0.0)
+
+
 def test_square_footprints_get_one_ratio_whichever_side_is_called_length():
     rng = np.random.default_rng(3)
     proposals = np.column_stack([rng.uniform(5, 20, (20, 2)), np.full(20, -0.9), np.full(20, 0.6),
