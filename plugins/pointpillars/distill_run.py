@@ -162,7 +162,7 @@ def distill_student(
             "verified_frames": verified,
             "samples": len(samples),
         },
-        "options": options.to_dict() | {"cache": ""},
+        "options": options.to_dict() | {"cache": "", "init": Path(options.init).name if options.init else ""},
         "epochs": options.epochs,
         "quality_generated_held_apart": quality,
         "time_min": {
@@ -269,9 +269,10 @@ def main() -> None:
             terms = ", ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items())
             log(f"step {progress.step}/{progress.total}: {terms}")
 
-    card = distill_student(args.out, options_from(args), args.teacher, (), log, on_step=step)
+    options = options_from(args)
+    card = distill_student(args.out, options, args.teacher, (), log, on_step=step)
     if card is not None:  # how to make it again (paths and the cache left out)
-        card["command"] = reproduce_command(args.out, card["options"])
+        card["command"] = reproduce_command(args.out, options.to_dict())
         card_path(args.out).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(card, indent=1))
 
