@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from annotator.core.cuboids.box_fit import GATHER_MARGIN, fit_box, local_ground, points_outside
+from annotator.core.cuboids.box_fit import GATHER_MARGIN, FitOutcome, fit_box, local_ground, points_outside
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.cuboid_ops import (
     edit_cuboids,
@@ -37,12 +37,19 @@ from annotator.core.cuboids.track_sweeps import wants_sweeps
 from annotator.core.edits import AddAnnotations, RemoveAnnotations, SetSetting, UpdateAnnotations
 from annotator.core.errors import AnnotatorError
 from annotator.core.model.records import MANUAL, Annotation, Frame
+from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
+from annotator.qt.jobs import QtJobs
 
 logger = logging.getLogger(__name__)
 
 #: Messages shown in the status bar for this long (ms).
 MESSAGE_MS = 4000
+#: A cloud of more points than this is fitted in a worker (a fit on 10M points took ~115 ms, on 100M 1.4 s
+#: of the window's thread); smaller ones at once, as the key is pressed.
+FIT_AT_ONCE_POINTS = 2_000_000
+#: The fit job's name (one at a time: a newer fit supersedes an older one).
+FIT_JOB = "fit"
 
 
 class KeyboardEditor(QObject):
@@ -57,6 +64,7 @@ class KeyboardEditor(QObject):
         super().__init__(parent)
         self.document = document
         self.run = 0  # grows at every real key release: one key-run, one undo step
+        self.fit_jobs = QtJobs(self, name="fit")  # fits of boxes in clouds of many points
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -74,7 +82,8 @@ class KeyboardEditor(QObject):
         return False
 
     def detach(self) -> None:
-        """Stop watching key releases (the window is closing)."""
+        """Stop watching key releases and drop a fit still running (the window is closing)."""
+        self.fit_jobs.forget()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
@@ -143,44 +152,71 @@ class KeyboardEditor(QObject):
     def _fit(self, rotate_box: bool, shrink: bool, label: str) -> None:
         cloud = self.document.cloud
         annotation = self.document.selected
-        if not self._selected_ids() or annotation is None:
+        if not self._selected_ids() or annotation is None or annotation.cuboid is None:
             return
         if cloud is None:
             self.message.emit("The frame's points are still loading", MESSAGE_MS)
             return
-        cuboid = annotation.cuboid
-        near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
-        others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
-        points = points_outside(near, _reaching(others, cuboid.grown(GATHER_MARGIN)))
         project = self.document.project
+        others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
         motion = track_motion(project, annotation)  # a travelling track's heading
-        ground = local_ground(points, cuboid)
         prior = size_prior(project, annotation)
-        extra = None
-        count = len(cloud.inside(cuboid))  # (remembered per box)
-        if wants_sweeps(count, prior or cuboid.size):
-            extra = neighbour_points(project, annotation, self._cached_points_near)
-        scene_yaw, prior = self._scene_priors(annotation, count, others, prior)
-        outcome = fit_box(
-            cuboid,
-            points,
-            ground,
-            others,
-            rotate_box,
-            shrink=shrink,
-            prior_size=prior,
-            heading_hint=None if motion is None else motion.yaw,
-            hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
-            extra_points=None if extra is None else points_outside(extra, others),
-            scene_yaw=scene_yaw,
-        )
+
+        def fit(_context: JobContext | None = None) -> FitOutcome:
+            cuboid = annotation.cuboid
+            assert cuboid is not None
+            near = cloud.xyz[cloud.indices_near(cuboid, GATHER_MARGIN)]
+            points = points_outside(near, _reaching(others, cuboid.grown(GATHER_MARGIN)))
+            ground = local_ground(points, cuboid)
+            extra = None
+            count = len(cloud.inside(cuboid))  # (remembered per box)
+            if wants_sweeps(count, prior or cuboid.size):
+                extra = neighbour_points(project, annotation, self._cached_points_near)
+            scene_yaw, size = self._scene_priors(annotation, count, others, prior)
+            return fit_box(
+                cuboid,
+                points,
+                ground,
+                others,
+                rotate_box,
+                shrink=shrink,
+                prior_size=size,
+                heading_hint=None if motion is None else motion.yaw,
+                hint_window=None if motion is None else MOTION_WINDOW * motion.spread,
+                extra_points=None if extra is None else points_outside(extra, others),
+                scene_yaw=scene_yaw,
+            )
+
+        if len(cloud) <= FIT_AT_ONCE_POINTS:
+            self._fitted(annotation, fit(), label)
+            return
+
+        def done(outcome: Outcome) -> None:
+            if outcome.ok:
+                self._fitted(annotation, outcome.result, label)
+            elif outcome.error:
+                self.message.emit(f"Fit failed: {outcome.error}", MESSAGE_MS)
+
+        self.message.emit("Fitting…", MESSAGE_MS)
+        self.fit_jobs.submit(fit, name=FIT_JOB, on_done=done)  # a newer fit supersedes this one
+
+    def _fitted(self, annotation: Annotation, outcome: FitOutcome, label: str) -> None:
+        """Apply a fit of ``annotation`` as one undoable step, unless the box changed meanwhile."""
+        project = self.document.project
+        current = None if project is None else project.annotations.get(annotation.id)
+        if current is None or current.cuboid != annotation.cuboid:
+            self.message.emit("The box changed while it was being fitted: fit it again", MESSAGE_MS)
+            return
         if outcome.reason:
             self.message.emit(f"Left as it is: {outcome.reason}", MESSAGE_MS)
             return
         if not outcome.changed:
             self.message.emit("Already fitted", MESSAGE_MS)
             return
-        self._apply(lambda _: outcome.cuboid, label)
+        fitted = outcome.cuboid
+        command = edit_cuboids(project, [annotation.id], lambda _: fitted, label, None)
+        if command is not None:
+            self.document.push(command)
 
     def _scene_priors(
         self,

@@ -359,3 +359,54 @@ def test_a_fit_tests_the_gathered_points_only_against_the_boxes_that_reach_them(
     assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
     assert tested and not any(other in far for other in tested[0])
     main.close()
+
+
+def test_a_fit_in_a_cloud_of_many_points_runs_in_a_worker_and_lands_as_one_undoable_step(
+    qtbot, settings, tmp_path, monkeypatch
+) -> None:
+    """Above `FIT_AT_ONCE_POINTS` the window's thread only starts the fit: the fit runs in a worker and
+    its box arrives as one undo step; a box edited meanwhile keeps the edit (the late fit is dropped)."""
+    import threading
+
+    from annotator.qt import keyboard_editing
+    from tests.cli.test_cli_fit import one_frame_project
+    from tests.core.test_scene_size import street
+    from tests.window_support import show_window
+
+    dense, rough, points = street(np.random.default_rng(8), (4.6, 1.85, 1.6))
+    main = show_window(qtbot, settings, one_frame_project(tmp_path / "street", points, [*dense, rough]))
+    monkeypatch.setattr(keyboard_editing, "FIT_AT_ONCE_POINTS", 0)
+    release, fitted_on = threading.Event(), []
+    original = keyboard_editing.fit_box
+
+    def held(*args, **kwargs):
+        fitted_on.append(threading.current_thread())
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(keyboard_editing, "fit_box", held)
+    box = min(main.document.cuboids(), key=lambda a: a.cuboid.center[1])
+    main.document.select(box.id)
+    stack = main.document.workspace.stack
+    steps = len(stack.entries)
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # fit to points: returns at once
+    assert cuboid(main, box.id) == box.cuboid
+    release.set()
+    qtbot.waitUntil(lambda: cuboid(main, box.id) != box.cuboid, timeout=10_000)
+    assert fitted_on and fitted_on[0] is not threading.current_thread()
+    assert cuboid(main, box.id).size[0] == pytest.approx(4.6, abs=0.1)
+    assert len(stack.entries) == steps + 1 and stack.entries[-1].label == "Fit cuboid to points"
+    main.actions["edit.undo"].trigger()
+    assert cuboid(main, box.id) == box.cuboid
+
+    release.clear()
+    said: list[str] = []
+    main.editing.message.connect(lambda text, _ms: said.append(text))
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)
+    main.editing.move(0.5, 0.0, 0.0)  # the annotator goes on editing while the fit runs
+    moved = cuboid(main, box.id)
+    release.set()
+    qtbot.waitUntil(lambda: not main.editing.fit_jobs.busy(), timeout=10_000)
+    qtbot.waitUntil(lambda: any("changed while" in text for text in said), timeout=5_000)
+    assert cuboid(main, box.id) == moved
+    main.close()
