@@ -40,6 +40,7 @@ from annotator.core.model.records import MANUAL, Annotation, Frame
 from annotator.jobs import JobContext, Outcome
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
+from annotator.render.cloud import PreparedCloud
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +162,11 @@ class KeyboardEditor(QObject):
         others = [a.cuboid for a in self.document.cuboids() if a.id != annotation.id and a.cuboid is not None]
         motion = track_motion(project, annotation)  # a travelling track's heading
         prior = size_prior(project, annotation)
+        same_class = [  # read here: the worker touches no project state the window may change meanwhile
+            a.cuboid
+            for a in self.document.cuboids()
+            if a.id != annotation.id and a.class_name == annotation.class_name and a.cuboid is not None
+        ]
 
         def fit(_context: JobContext | None = None) -> FitOutcome:
             cuboid = annotation.cuboid
@@ -172,7 +178,7 @@ class KeyboardEditor(QObject):
             count = len(cloud.inside(cuboid))  # (remembered per box)
             if wants_sweeps(count, prior or cuboid.size):
                 extra = neighbour_points(project, annotation, self._cached_points_near)
-            scene_yaw, size = self._scene_priors(annotation, count, others, prior)
+            scene_yaw, size = self._scene_priors(cloud, annotation.cuboid, count, others, same_class, prior)
             return fit_box(
                 cuboid,
                 points,
@@ -220,16 +226,16 @@ class KeyboardEditor(QObject):
 
     def _scene_priors(
         self,
-        annotation: Annotation,
+        cloud: PreparedCloud,
+        box: Cuboid,
         count: int,
         others: list[Cuboid],
+        same_class: list[Cuboid],
         prior: tuple[float, float, float] | None,
     ) -> tuple[float | None, tuple[float, float, float] | None]:
         """The heading the frame's other boxes lend a box with few points (`heading_from_boxes`), and its
-        size prior with the length its class's boxes show (`size_from_boxes`; else ``prior``)."""
-        cloud = self.document.cloud
-        assert cloud is not None and annotation.cuboid is not None
-
+        size prior with the length its class's boxes (``same_class``) show (`size_from_boxes`; else
+        ``prior``), counting the boxes' points in ``cloud``."""
         counted: dict[Cuboid, int] = {}  # a box lending both a heading and a length is counted once
 
         def inside(other: Cuboid) -> int:  # remembered: the loader and the views' worker found them ahead
@@ -237,12 +243,7 @@ class KeyboardEditor(QObject):
                 counted[other] = len(cloud.inside(other))
             return counted[other]
 
-        same_class = [
-            a.cuboid
-            for a in self.document.cuboids()
-            if a.id != annotation.id and a.class_name == annotation.class_name and a.cuboid is not None
-        ]
-        yaw = heading_from_boxes(annotation.cuboid, count, others, inside)
+        yaw = heading_from_boxes(box, count, others, inside)
         return yaw, size_from_boxes(prior, count, same_class, inside) or prior
 
     def _cached_points_near(self, frame: Frame, box: Cuboid, margin: float) -> np.ndarray | None:
