@@ -7,23 +7,20 @@ after its current step; finished epochs stay for a resume) and returns its card 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
-import os
 import queue
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from annotator.ml.child import become_background_child
 from annotator.ml.protocol import CancelToken, LabelledFrame
 from annotator.ml.registry import PluginError
 
 logger = logging.getLogger(__name__)
 
-#: The child's nice increment (POSIX), as for fine-tuning.
-CHILD_NICE = 5
 #: How long one wait for the child's next message lasts (s): the cancel token is checked in between.
 WAIT = 0.2
 
@@ -33,9 +30,7 @@ def _child(
 ) -> None:
     from annotator.ml.distill import resolve
 
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(CHILD_NICE)
+    become_background_child()
     try:
         card = resolve(name)(
             Path(out), None if teacher is None else Path(teacher), labelled, settings,

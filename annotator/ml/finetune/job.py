@@ -8,24 +8,19 @@ saved), `terminate` ends it at once. The child runs at a lower priority with cap
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
-import os
 import queue
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from annotator.ml.child import become_background_child
 from annotator.ml.finetune.spec import FineTuneResult, FineTuneSpec
 from annotator.ml.protocol import CancelToken, FitProgress
 
 logger = logging.getLogger(__name__)
-
-#: The child's nice increment (POSIX), so the UI process keeps the CPU it needs.
-CHILD_NICE = 5
 
 
 class JobError(RuntimeError):
@@ -39,23 +34,13 @@ class _EventToken(CancelToken):
         self._event = event
 
 
-def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
-    """End this process when its parent is gone (killed without the chance to end the job)."""
-    while os.getppid() == parent:
-        time.sleep(interval)
-    os._exit(1)
-
-
 def _child_main(spec: FineTuneSpec, messages: Any, cancelled: Any) -> None:
     """The child process: run the job, send every message and then ``done`` or ``error``."""
     from annotator.ml.finetune.engine import job_host, run_finetune
     from annotator.ml.host import cap_threads
 
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    become_background_child()
     cap_threads(spec.options.threads)
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(CHILD_NICE)
     try:
         result = run_finetune(
             spec, lambda kind, payload: messages.put((kind, payload)), _EventToken(cancelled), job_host(spec)
