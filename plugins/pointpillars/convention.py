@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.overlap import bev_iou
+from annotator.ml.finetune.edits import matched_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -85,22 +85,9 @@ def _away_signs(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def match_boxes(proposals: Sequence[Cuboid], truths: Sequence[Cuboid]) -> list[tuple[int, int]]:
-    """Greedy one-to-one matches (proposal index, truth index), best BEV IoU first, at least `MATCH_IOU`."""
-    pairs = []
-    for i, proposal in enumerate(proposals):
-        for j, truth in enumerate(truths):
-            if abs(proposal.center[0] - truth.center[0]) + abs(proposal.center[1] - truth.center[1]) > 8.0:
-                continue
-            iou = bev_iou(proposal, truth)
-            if iou >= MATCH_IOU:
-                pairs.append((iou, i, j))
-    used_p, used_t, result = set(), set(), []
-    for _, i, j in sorted(pairs, reverse=True):
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            result.append((i, j))
-    return result
+    """Greedy one-to-one matches (proposal index, truth index), best BEV IoU first, at least `MATCH_IOU`
+    (the scripted annotator's matching, `matched_pairs`, at this module's threshold)."""
+    return matched_pairs([("", box) for box in proposals], [("", box) for box in truths], MATCH_IOU)
 
 
 def residuals(proposals: np.ndarray, truths: np.ndarray) -> dict[str, np.ndarray]:

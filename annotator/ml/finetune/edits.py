@@ -127,9 +127,11 @@ class EffortModel:
 
 
 def matched_pairs(
-    proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]
+    proposals: Sequence[tuple[str, Cuboid]],
+    truths: Sequence[tuple[str, Cuboid]],
+    minimum: float = MATCH_IOU,
 ) -> list[tuple[int, int]]:
-    """(proposal, truth) index pairs matched greedily, best BEV IoU first, at IoU >= `MATCH_IOU`."""
+    """(proposal, truth) index pairs matched greedily, best BEV IoU first, at IoU >= ``minimum``."""
     pairs = sorted(
         ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
         key=lambda item: (-item[0], item[1], item[2]),
@@ -138,7 +140,7 @@ def matched_pairs(
     used_t: set[int] = set()
     matched = []
     for iou, i, j in pairs:
-        if iou < MATCH_IOU:
+        if iou < minimum:
             break
         if i not in used_p and j not in used_t:
             used_p.add(i)
