@@ -46,6 +46,8 @@ class DetailRefiner(QObject):
 
     #: The picture now shows every point.
     finished = Signal()
+    #: Its chunks wait behind the views' own renders (`RenderScheduler`): an edit is redrawn first.
+    background = True
 
     def __init__(
         self,

@@ -73,6 +73,54 @@ def test_requests_coalesce_and_a_view_asking_again_waits_for_the_others(qtbot) -
     assert log == ["busy", "other", "busy"]
 
 
+class Detail(SlowView):
+    """Stands in for the progressive detail: background work that asks again after each chunk."""
+
+    background = True
+
+    def __init__(self, log: list[str], scheduler: RenderScheduler) -> None:
+        super().__init__("chunk", log)
+        self.scheduler = scheduler
+
+    def render_now(self) -> float:
+        super().render_now()
+        self.scheduler.request(self)
+        return 30.0
+
+
+def test_an_edits_redraw_goes_before_a_waiting_chunk_of_detail(qtbot) -> None:
+    log: list[str] = []
+    scheduler = RenderScheduler()
+    detail = Detail(log, scheduler)
+    scheduler.request(detail)  # the detail waits for its turn when a box is nudged
+    views = [SlowView(name, log) for name in ("perspective", "top", "side", "front")]
+    for view in views:
+        scheduler.request(view)
+    qtbot.waitUntil(lambda: len(log) >= 6, timeout=3_000)
+    scheduler.withdraw(detail)
+    assert log[:6] == ["perspective", "top", "side", "front", "chunk", "chunk"]
+
+
+def test_views_asking_all_the_time_do_not_starve_the_detail(qtbot) -> None:
+    log: list[str] = []
+    scheduler = RenderScheduler()
+    detail = Detail(log, scheduler)
+
+    class Busy(SlowView):
+        def render_now(self) -> float:
+            scheduler.request(self)  # changed again at once, every time
+            return super().render_now()
+
+    busy = Busy("busy", log)
+    scheduler.request(detail)
+    scheduler.request(busy)
+    qtbot.waitUntil(lambda: log.count("chunk") >= 2, timeout=3_000)
+    scheduler.withdraw(detail)
+    scheduler.withdraw(busy)
+    first = log.index("chunk")
+    assert first == 4 and log[:first] == ["busy"] * 4  # at most four renders go before it in a row
+
+
 def test_a_change_to_every_view_renders_them_in_separate_turns(window, qtbot) -> None:
     log: list[str] = []
     for view in window.grid.views:
