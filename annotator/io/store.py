@@ -5,7 +5,9 @@ step that was shown as done; the history (up to ``HISTORY_LIMIT`` steps) is stor
 open. Readers in other processes (the CLI) see a consistent snapshot while the app writes.
 
 Durability: ``synchronous=NORMAL`` in WAL mode survives the application being killed at any moment; a
-power loss may lose the last few committed steps (``FULL`` would cost an fsync per edit).
+power loss may lose the last few committed steps (``FULL`` would cost an fsync per edit). The log's
+checkpoints (where the fsyncs are) run in a thread of their own, not inside a commit
+(`annotator.io.store_checkpoint`).
 
 Several writers (the window and a batch command) may hold the same project: every write transaction
 bumps a data version kept in the database and first checks it against the version this store last read
@@ -35,6 +37,7 @@ from annotator.core.model.records import Annotation, Provenance, Review, Source,
 from annotator.core.model.schema import LabelSchema, default_schema
 from annotator.core.model.serialize import change_from_data, change_to_data, record_from_data, record_to_data
 from annotator.io.errors import ProjectChanged, ProjectError
+from annotator.io.store_checkpoint import SAFETY_PAGES, Checkpointer
 from annotator.io.store_migrations import versions_as_records
 from annotator.io.store_rows import (
     ANNOTATION_COLUMNS,
@@ -107,6 +110,7 @@ class ProjectStore:
         self._version: int | None = None
         self.known = KnownRows()
         self._history_known: dict[int, tuple[tuple[Any, str], HistoryEntry]] = {}
+        self._checkpointer: Checkpointer | None = None  # started by the first commit
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -159,8 +163,19 @@ class ProjectStore:
         return store
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (after the checkpoint thread, if one runs)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.db.close()
+
+    def _committed(self) -> None:
+        """Count a commit for the checkpoint thread (started with the first one; from then on SQLite's
+        own checkpoint inside a commit only comes at `SAFETY_PAGES`)."""
+        if self._checkpointer is None:
+            self.db.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
+            self._checkpointer = Checkpointer(database_path(self.root))
+        self._checkpointer.wrote()
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -324,6 +339,7 @@ class ProjectStore:
             yield
             self.db.commit()
             self.known.commit()
+            self._committed()
         except BaseException as error:
             self.db.rollback()
             self.known.rollback()
@@ -350,6 +366,7 @@ class ProjectStore:
                 if not held:
                     self.db.commit()
                     self.known.commit()
+                    self._committed()
             except BaseException:
                 if not held:
                     self.db.rollback()
