@@ -5,16 +5,23 @@ millions: testing them for the nudged box's exact point set took 30-50 ms of the
 edit. `BoxPointFinder` finds those sets in a worker instead (`PreparedCloud.find_inside`), while the views
 draw a stand-in (`PreparedCloud.stand_in`) and the counts show "…"; a newer request cancels the older job
 between two blocks of points, and ``found`` tells the window when the points are there.
+
+A box walked by the same move again and again (a key pressed repeatedly) is found ahead: after the
+points of the box as it is, the worker finds those of the box moved once and twice more the same way
+(`walked_ahead`), so that on the next steps the points are already known and no stand-in is drawn.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.cuboid_ops import move_local
 from annotator.jobs import JobContext, Outcome
 from annotator.jobs.priority import lower_thread_priority
 from annotator.qt.jobs import QtJobs
@@ -24,6 +31,35 @@ logger = logging.getLogger(__name__)
 
 #: The job's name (one at a time: a newer request supersedes it).
 JOB = "inside"
+#: The name the jobs that find a walked box's next positions start with (they run after `JOB`).
+AHEAD_JOB = "ahead"
+#: Positions of a walked box found ahead of it.
+AHEAD_STEPS = 2
+#: Longest move between two requests that counts as a step of a walk (metres; farther: another box).
+WALK_STEP = 1.0
+
+
+def walked_ahead(before: Cuboid, after: Cuboid, steps: int = AHEAD_STEPS) -> list[Cuboid]:
+    """``after`` moved again, ``steps`` times, by the move along its own axes that took ``before`` to it
+    (each computed as the keyboard's move computes it, so a repeated key gives these very boxes); empty
+    when ``before`` to ``after`` is no such move (turned, resized, not moved or moved far)."""
+    if (before.size, before.yaw, before.pitch, before.roll) != (
+        after.size,
+        after.yaw,
+        after.pitch,
+        after.roll,
+    ):
+        return []
+    shift = np.subtract(after.center, before.center)
+    if not 0.0 < float(np.linalg.norm(shift)) <= WALK_STEP:
+        return []
+    # the move along the box's axes, as typed (0.1, not 0.09999999999999964): the same sums as the key's
+    forward, left, up = (round(float(value), 9) + 0.0 for value in after.rotation.T @ shift)
+    boxes, box = [], after
+    for _ in range(steps):
+        box = move_local(box, forward, left, up)
+        boxes.append(box)
+    return boxes
 
 
 class BoxPointFinder(QObject):
@@ -36,11 +72,20 @@ class BoxPointFinder(QObject):
         super().__init__(parent)
         self.jobs = QtJobs(self, name="box-points")
         self.requested: list[Cuboid] = []  # the boxes of the latest job (for tests)
+        self.ahead: list[Cuboid] = []  # the boxes of the latest job finding a walked box's next positions
+        self._ahead_job: str | None = None
+        self._numbers = itertools.count(1)
+        self._last: tuple[PreparedCloud | None, list[Cuboid]] = (None, [])
 
     def request(self, cloud: PreparedCloud | None, boxes: Sequence[Cuboid]) -> bool:
         """Find the points inside those of ``boxes`` that ``cloud`` leaves to a worker, cancelling the job
         of an older request; True when a job was started (nothing wanted: the older job is dropped)."""
         wanted = [] if cloud is None else [box for box in boxes if cloud.found_later(box)]
+        started = self._find(cloud, wanted)
+        self._find_ahead(cloud, boxes, wanted)  # after the wanted boxes, in the same thread
+        return started
+
+    def _find(self, cloud: PreparedCloud | None, wanted: list[Cuboid]) -> bool:
         if wanted == self.requested and self.jobs.pending(JOB):
             return True  # the same boxes are being looked for already
         self.requested = wanted
@@ -61,6 +106,41 @@ class BoxPointFinder(QObject):
         self.jobs.submit(work, name=JOB, on_done=done)
         return True
 
+    def _find_ahead(self, cloud: PreparedCloud | None, boxes: Sequence[Cuboid], wanted: list[Cuboid]) -> None:
+        """When one box moved since the last request as a step of a walk, have its next positions found
+        after ``wanted`` (`walked_ahead`); a job still finding boxes of an older walk goes on only while
+        it finds what is wanted or ahead now."""
+        last_cloud, last_boxes = self._last
+        self._last = (cloud, list(boxes))
+        ahead: list[Cuboid] = []
+        if cloud is not None and cloud is last_cloud:
+            gone = [box for box in last_boxes if box not in boxes]
+            came = [box for box in boxes if box not in last_boxes]
+            if len(gone) == 1 and len(came) == 1:
+                ahead = [box for box in walked_ahead(gone[0], came[0]) if cloud.found_later(box)]
+        if self._ahead_job is not None and not set(self.ahead) & {*wanted, *ahead}:
+            self.jobs.forget(self._ahead_job)  # an older walk's boxes, of no use now
+            self._ahead_job = None
+        if not ahead or (ahead == self.ahead and self._ahead_job is not None):
+            return
+        assert cloud is not None
+        name = f"{AHEAD_JOB}-{next(self._numbers)}"  # beside an older walk's job still of use
+        self.ahead, self._ahead_job = ahead, name
+
+        def work(_context: JobContext) -> Iterator[Cuboid]:  # runs after the job for ``wanted``
+            lower_thread_priority()
+            yield from cloud.find_inside(ahead)
+
+        def done(_outcome: Outcome) -> None:
+            if self._ahead_job == name:
+                self._ahead_job = None
+
+        self.jobs.submit(work, name=name, on_done=done)
+
     def busy(self) -> bool:
-        """True while a job runs or has not answered."""
-        return self.jobs.busy()
+        """True while the job for the requested boxes runs or has not answered."""
+        return self.jobs.pending(JOB)
+
+    def prefetching(self) -> bool:
+        """True while a job finds the points of a walked box's next positions."""
+        return self._ahead_job is not None

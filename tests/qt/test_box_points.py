@@ -12,7 +12,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.qt.box_points import BoxPointFinder
+from annotator.core.cuboids.cuboid_ops import move_local, rotate
+from annotator.qt.box_points import BoxPointFinder, walked_ahead
 from annotator.qt.panels.objects import COLUMNS
 from annotator.render import cloud as cloud_module
 from annotator.render import neighbourhood as neighbourhood_module
@@ -106,3 +107,40 @@ def test_a_newer_request_cancels_the_older_job(qtbot, large_neighbourhoods) -> N
     assert first not in cloud._inside  # the older job stopped before it was done
     assert np.array_equal(cloud.inside(second), cloud.index.indices_inside(second))
     assert not finder.request(cloud, [second])  # found: nothing left to look for
+
+
+def test_walked_ahead_repeats_the_move_exactly_as_the_key_computes_it() -> None:
+    before = Cuboid((9.0, 3.0, -0.95), (4.5, 1.9, 1.6), 0.3)
+    after = move_local(before, forward=0.1, left=0.0, up=0.0)
+    again = move_local(after, forward=0.1, left=0.0, up=0.0)
+    assert walked_ahead(before, after, 2) == [again, move_local(again, forward=0.1, left=0.0, up=0.0)]
+    assert walked_ahead(before, rotate(after, yaw=0.1)) == []  # turned: no walk
+    assert walked_ahead(before, before) == []  # not moved
+    assert walked_ahead(before, move_local(before, forward=5.0)) == []  # another box, far away
+
+
+def test_a_walked_box_is_found_ahead_so_the_next_step_needs_no_stand_in(
+    window, qtbot, monkeypatch, large_neighbourhoods
+) -> None:
+    grid, document = window.grid, window.document
+    car = min(document.cuboids(), key=lambda a: a.id)
+    document.select(car.id)
+    cloud = document.cloud
+    qtbot.waitUntil(lambda: cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000)
+
+    def settled() -> bool:
+        busy = grid.box_points.busy() or grid.box_points.prefetching() or grid.focus_jobs.busy()
+        return not busy and grid.scheduler.waiting == 0
+
+    window.editing.move(0.1, 0.0, 0.0)
+    qtbot.waitUntil(settled, timeout=10_000)
+    window.editing.move(0.1, 0.0, 0.0)  # a walk: its next steps are found in the worker meanwhile
+    qtbot.waitUntil(settled, timeout=10_000)
+    tested = _points_tested_on_this_thread(monkeypatch)
+    window.editing.move(0.1, 0.0, 0.0)  # the step found ahead
+    moved = document.selected.cuboid
+    assert cloud.inside_at_once(moved)  # its points were known before the key was pressed
+    assert not grid.provisional  # no stand-in drawn
+    assert not grid.box_points.busy()  # and nothing to wait for
+    assert _count_cell(window, car.id) == str(len(cloud.index.indices_inside(moved)))
+    assert sum(tested) == 0  # the window's thread tested no point of the neighbourhood
