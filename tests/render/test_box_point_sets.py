@@ -72,3 +72,17 @@ def test_blocks_of_a_turned_box_find_what_the_index_finds() -> None:
     near = cloud.neighbourhood.around(turned)
     found = np.concatenate(list(near.blocks_inside(turned, block=10_000)))
     assert np.array_equal(found, cloud.index.indices_inside(turned))
+
+
+@pytest.mark.parametrize("box_points, crop_points", [(30_000, 2_500), (2_500, 30_000), (0, 100)])
+def test_a_boxs_points_within_a_crop_are_their_intersection_whichever_is_longer(
+    box_points: int, crop_points: int
+) -> None:
+    from annotator.render.cuboids import _also_in
+
+    rng = np.random.default_rng(3)
+    box = np.sort(rng.choice(1_000_000, box_points, replace=False)).astype(np.int64)
+    crop = np.union1d(np.sort(rng.choice(1_000_000, crop_points, replace=False)), box[::7])
+    found = _also_in(box, crop)
+    assert np.array_equal(found, np.intersect1d(box, crop))
+    assert found.dtype == box.dtype
