@@ -43,6 +43,9 @@ RUN_POINTS = 1024
 
 #: Boxes whose inside points a cloud remembers.
 _INSIDE_CACHE = 1024
+#: Most point indices remembered for them together (8 bytes each: 160 MB): a car in a 100M-point cloud
+#: holds 300k points, and walking it remembers every position (and the two found ahead of it).
+_INSIDE_POINTS = 20_000_000
 
 #: Most points of the neighbourhood a box's exact point set may test on the caller's (the window's) thread:
 #: beyond that (about 10 ms of a quiet core; a box in a 100M-point cloud tests 1.8M) the points are found
@@ -210,9 +213,13 @@ class PreparedCloud:
         return found
 
     def _remember(self, cuboid: Cuboid, found: np.ndarray) -> None:
-        """Keep the points found inside ``cuboid`` (the oldest box is forgotten when there are many)."""
-        if len(self._inside) >= _INSIDE_CACHE:
-            with suppress(RuntimeError, StopIteration):  # a worker may remember boxes too (`warm`)
+        """Keep the points found inside ``cuboid`` (the oldest boxes are forgotten when there are many, or
+        when their points are many)."""
+        with suppress(RuntimeError, StopIteration):  # a worker may remember boxes too (`warm`)
+            while self._inside and (
+                len(self._inside) >= _INSIDE_CACHE
+                or sum(map(len, list(self._inside.values()))) + len(found) > _INSIDE_POINTS
+            ):
                 self._inside.pop(next(iter(self._inside)), None)
         self._inside[cuboid] = found
 

@@ -86,3 +86,15 @@ def test_a_boxs_points_within_a_crop_are_their_intersection_whichever_is_longer(
     found = _also_in(box, crop)
     assert np.array_equal(found, np.intersect1d(box, crop))
     assert found.dtype == box.dtype
+
+
+def test_remembered_box_points_are_bounded_by_their_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cloud_module, "_INSIDE_POINTS", 800)
+    xyz = np.random.default_rng(5).uniform((-10, -10, -2), (10, 10, 1), (40_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz)
+    walked = [Cuboid((x, 0.0, -0.5), (4.0, 2.0, 2.0), 0.0) for x in (-4.0, -2.0, 0.0, 2.0, 4.0)]
+    for box in walked:  # about 530 points each
+        assert np.array_equal(cloud.inside(box), cloud.index.indices_inside(box))
+    remembered = [box for box in walked if box in cloud._inside]
+    assert remembered == walked[-1:]  # the older positions were forgotten to stay within the bound
+    assert sum(len(found) for found in cloud._inside.values()) <= 800
