@@ -154,6 +154,7 @@ def measure(
             from stall_trace import trace_views  # sibling script
 
             spans = trace_views()
+            spans.observe_layers(grid.views)
             spans.start()
         marks: dict[str, tuple[float, float]] = {}
 
@@ -180,6 +181,11 @@ def measure(
                 app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
         loader = window.document.loader
+        # The window at rest before the project opens, as a user's would be: the renders the resizes above
+        # asked for (each view's picture at its final size, the off-screen buffers made for it) are done.
+        wait(lambda: not grid.scheduler.waiting)
+        for _ in range(5):
+            app.processEvents()
         meter.start()
         start = time.perf_counter()
         counts: list[int] = []

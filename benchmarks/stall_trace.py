@@ -72,6 +72,28 @@ class StallTrace:
             setattr(cls, name, functools.wraps(original)(traced))
             self._undo.append(lambda cls=cls, name=name, original=original: setattr(cls, name, original))
 
+    def observe_layers(self, views: list) -> None:
+        """Also record a span for each layer renderer's draw inside every render of these views (``base``,
+        ``detail``, ``overlay``) and each render window's whole ``Render`` (spans named ``view:layer``)."""
+        for view in views:
+            picture = view.scene.picture
+            name = view.title.text()
+            observed = [("window", picture.window)]
+            observed += [(layer, getattr(picture, layer)) for layer in ("base", "detail", "overlay")]
+            for layer, vtk_object in observed:
+                begun: list[float] = []
+                label = f"{name}:{layer}"
+
+                def begin(*_: object, begun=begun) -> None:
+                    begun.append(time.perf_counter())
+
+                def end(*_: object, begun=begun, label=label) -> None:
+                    if begun:
+                        self.spans.append(Span(label, begun.pop(), time.perf_counter(), self._depth + 1))
+
+                tags = (vtk_object.AddObserver("StartEvent", begin), vtk_object.AddObserver("EndEvent", end))
+                self._undo.append(lambda o=vtk_object, tags=tags: [o.RemoveObserver(t) for t in tags])
+
     def start(self) -> None:
         """Start the 5 ms timer (call on the Qt thread, with an application)."""
         from PySide6.QtCore import QTimer
@@ -170,6 +192,7 @@ def trace_views() -> StallTrace:
         "focus",
         "coarse_points",
         "rest_points",
+        "strided",
     )
     trace.wrap(Neighbourhood, "_tested")
     trace.wrap(LodPoints, "set_cloud")
