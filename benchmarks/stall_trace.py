@@ -153,6 +153,7 @@ class StallTrace:
 def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""
     from annotator.qt.app.main_window import MainWindow
+    from annotator.qt.app.settings import AppSettings
     from annotator.qt.document import Document
     from annotator.qt.keyboard_editing import KeyboardEditor
     from annotator.qt.panels.objects import ObjectsPanel
@@ -169,6 +170,7 @@ def trace_views() -> StallTrace:
     from annotator.render.points import LodPoints, PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
     from annotator.render.shared import SharedGeometry
+    from annotator.session.session import Session
 
     trace = StallTrace()
     trace.wrap(SceneView, "render_now")
@@ -201,5 +203,8 @@ def trace_views() -> StallTrace:
     trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push", "points_inside")
     trace.wrap(ObjectsPanel, "_annotations_changed", "refresh")
     trace.wrap(PropertiesPanel, "refresh")
-    trace.wrap(MainWindow, "open_project")
+    trace.wrap(MainWindow, "open_project", "close_project")
+    trace.wrap(Document, "open")
+    trace.wrap(Session, "open")
+    trace.wrap(AppSettings, "remember_recent", "last_frame")
     return trace
