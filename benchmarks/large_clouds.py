@@ -32,8 +32,9 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
 
 ``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
 Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
-``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it
-(see ``stall_trace.py``).
+``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it,
+each view's layers (``base``, ``detail``, ``overlay``) and whole render (``window``) among them (see ``stall_trace.py``).
+The window is at rest (the views drawn at their final sizes) before the project is opened.
 
 Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
 """
