@@ -32,8 +32,9 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
 
 ``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
 Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
-``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it
-(see ``stall_trace.py``).
+``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it,
+each view's layers (``base``, ``detail``, ``overlay``) and whole render (``window``) among them (see ``stall_trace.py``).
+The window is at rest (the views drawn at their final sizes) before the project is opened.
 
 Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labelcloud PYTHON]
 """
@@ -154,6 +155,7 @@ def measure(
             from stall_trace import trace_views  # sibling script
 
             spans = trace_views()
+            spans.observe_layers(grid.views)
             spans.start()
         marks: dict[str, tuple[float, float]] = {}
 
@@ -180,6 +182,11 @@ def measure(
                 app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
         loader = window.document.loader
+        # The window at rest before the project opens, as a user's would be: the renders the resizes above
+        # asked for (each view's picture at its final size, the off-screen buffers made for it) are done.
+        wait(lambda: not grid.scheduler.waiting)
+        for _ in range(5):
+            app.processEvents()
         meter.start()
         start = time.perf_counter()
         counts: list[int] = []

@@ -72,6 +72,28 @@ class StallTrace:
             setattr(cls, name, functools.wraps(original)(traced))
             self._undo.append(lambda cls=cls, name=name, original=original: setattr(cls, name, original))
 
+    def observe_layers(self, views: list) -> None:
+        """Also record a span for each layer renderer's draw inside every render of these views (``base``,
+        ``detail``, ``overlay``) and each render window's whole ``Render`` (spans named ``view:layer``)."""
+        for view in views:
+            picture = view.scene.picture
+            name = view.title.text()
+            observed = [("window", picture.window)]
+            observed += [(layer, getattr(picture, layer)) for layer in ("base", "detail", "overlay")]
+            for layer, vtk_object in observed:
+                begun: list[float] = []
+                label = f"{name}:{layer}"
+
+                def begin(*_: object, begun=begun) -> None:
+                    begun.append(time.perf_counter())
+
+                def end(*_: object, begun=begun, label=label) -> None:
+                    if begun:
+                        self.spans.append(Span(label, begun.pop(), time.perf_counter(), self._depth + 1))
+
+                tags = (vtk_object.AddObserver("StartEvent", begin), vtk_object.AddObserver("EndEvent", end))
+                self._undo.append(lambda o=vtk_object, tags=tags: [o.RemoveObserver(t) for t in tags])
+
     def start(self) -> None:
         """Start the 5 ms timer (call on the Qt thread, with an application)."""
         from PySide6.QtCore import QTimer
@@ -131,6 +153,7 @@ class StallTrace:
 def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""
     from annotator.qt.app.main_window import MainWindow
+    from annotator.qt.app.settings import AppSettings
     from annotator.qt.document import Document
     from annotator.qt.keyboard_editing import KeyboardEditor
     from annotator.qt.panels.objects import ObjectsPanel
@@ -147,6 +170,7 @@ def trace_views() -> StallTrace:
     from annotator.render.points import LodPoints, PointLayer
     from annotator.render.scene import OrthoScene, PerspectiveScene, Scene
     from annotator.render.shared import SharedGeometry
+    from annotator.session.session import Session
 
     trace = StallTrace()
     trace.wrap(SceneView, "render_now")
@@ -170,6 +194,7 @@ def trace_views() -> StallTrace:
         "focus",
         "coarse_points",
         "rest_points",
+        "strided",
     )
     trace.wrap(Neighbourhood, "_tested")
     trace.wrap(LodPoints, "set_cloud")
@@ -178,5 +203,8 @@ def trace_views() -> StallTrace:
     trace.wrap(Document, "_adopt", "select", "_on_frame_set", "push", "points_inside")
     trace.wrap(ObjectsPanel, "_annotations_changed", "refresh")
     trace.wrap(PropertiesPanel, "refresh")
-    trace.wrap(MainWindow, "open_project")
+    trace.wrap(MainWindow, "open_project", "close_project")
+    trace.wrap(Document, "open")
+    trace.wrap(Session, "open")
+    trace.wrap(AppSettings, "remember_recent", "last_frame")
     return trace

@@ -36,7 +36,7 @@ DEFAULT_LOD_BUDGET = 150_000
 
 #: Most points of the sample drawn at rest before the full detail comes in (an even sample of the camera-move
 #: sample): the first picture of a large cloud, within the 50 ms budget under software OpenGL.
-REST_POINTS = 40_000
+REST_POINTS = 20_000
 
 #: Most consecutive points in one run of an out-of-core part (`OutOfCoreParts`).
 RUN_POINTS = 1024

@@ -307,7 +307,9 @@ class PerspectiveScene(Scene):
         self.faded.set_solid_color(tuple(float(v) for v in 0.65 * background + 0.35 * np.full(3, 0.75)))
 
     def set_cloud(self, cloud: PreparedCloud | None) -> None:
-        """Show a frame's cloud (None: nothing)."""
+        """Show a frame's cloud (None: nothing); its first picture may take two turns (see `LayeredPicture`)."""
+        if cloud is not None and cloud is not self.cloud:
+            self.picture.draw_in_turns()
         self.cloud = cloud
         self.points.set_cloud(cloud)
         self.ground.set_extent(
@@ -385,7 +387,10 @@ class OrthoScene(Scene):
         """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera;
         ``also``: more selected cuboids (drawn as selected). With ``defer_crop`` (and `stand_ins`), a view
         fitted afresh around the box whose exact crop is not kept draws a stand-in of sample points and
-        names the crop it wants (`crop_wanted`), for its owner to have it made in a worker (`exact_crop`)."""
+        names the crop it wants (`crop_wanted`), for its owner to have it made in a worker (`exact_crop`).
+        The first picture of another cloud may take two turns (see `LayeredPicture`)."""
+        if cloud is not None and cloud is not self.cloud:
+            self.picture.draw_in_turns()
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)

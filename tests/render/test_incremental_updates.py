@@ -25,7 +25,7 @@ GUESS = CuboidItem(
 @pytest.fixture
 def cloud():
     rng = np.random.default_rng(5)
-    xyz = rng.uniform((-20, -20, -2), (20, 20, 1), (30_000, 3)).astype(np.float32)
+    xyz = rng.uniform((-20, -20, -2), (20, 20, 1), (15_000, 3)).astype(np.float32)  # drawn whole
     return prepare_cloud(xyz, {"intensity": rng.random(len(xyz)).astype(np.float32)}, lod_budget=50_000)
 
 

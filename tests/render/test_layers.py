@@ -170,3 +170,33 @@ def test_camera_move_frames_over_the_sample_keep_no_picture_and_the_resting_came
     camera.Azimuth(2.0)
     window.Render()
     assert scene.picture.kept_skipped == skipped + 3
+
+
+def test_a_new_clouds_first_picture_in_two_renders_is_the_one_render_picture(cloud, window) -> None:
+    scene = _scene(cloud, window)  # a new cloud: its first picture may be split
+    assert scene.picture.split_pending
+    overlays: list[str] = []
+    scene.picture.overlay.AddObserver("StartEvent", lambda *_: overlays.append("overlay"))
+    assert scene.picture.draw_unseen()  # the cloud layers drawn and kept, no overlay, nothing shown
+    assert scene.picture.mode == "draw" and not overlays and not scene.picture.split_pending
+    assert not scene.picture.draw_unseen()  # kept: nothing more to draw unseen
+    draws = scene.picture.draws
+    window.Render()  # the next turn: the kept layers put back, the boxes drawn over them
+    assert scene.picture.mode == "reuse" and scene.picture.draws == draws and overlays == ["overlay"]
+    two = capture(window, rerender=False)
+    scene.picture.invalidate()
+    window.Render()  # all in one render
+    assert _differing(capture(window, rerender=False), two) < 20
+    assert _red(two).sum() > 30  # the box is there
+
+
+def test_only_another_cloud_splits_the_first_picture(cloud, window) -> None:
+    scene = _scene(cloud, window)
+    window.Render()  # drawn in one render: the split is spent
+    assert not scene.picture.split_pending
+    scene.renderer.GetActiveCamera().Azimuth(5.0)
+    assert not scene.picture.split_pending  # a camera move draws in one render
+    scene.set_cloud(cloud)
+    assert not scene.picture.split_pending  # the same cloud again
+    scene.set_cloud(prepare_cloud(np.asarray(cloud.xyz[::2]), lod_budget=8_000))
+    assert scene.picture.split_pending

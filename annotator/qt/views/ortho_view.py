@@ -107,6 +107,11 @@ class OrthoView(SceneView):
         self.prepare()
         return super().render_now()
 
+    def take_turn(self) -> float:
+        """See `SceneView.take_turn` (content still waiting is taken in first)."""
+        self.prepare()
+        return super().take_turn()
+
     def capture(self) -> np.ndarray:
         """See `SceneView.capture` (content still waiting is taken in first)."""
         self.prepare()

@@ -50,10 +50,13 @@ class RenderScheduler(QObject):
         self._yielded = 0  # renders that went before a waiting background renderable, in a row
         self.renders = 0  # renders done (for tests and benchmarks)
 
-    def request(self, view: Renderable) -> None:
-        """Render ``view`` in a coming turn of the event loop (once, however often it asks)."""
+    def request(self, view: Renderable, first: bool = False) -> None:
+        """Render ``view`` in a coming turn of the event loop (once, however often it asks); with ``first``,
+        before the others waiting (the second half of a picture drawn in two turns)."""
+        if first and view in self._queue:
+            self._queue.remove(view)
         if view not in self._queue:
-            self._queue.append(view)
+            self._queue.insert(0, view) if first else self._queue.append(view)
         if not self._timer.isActive():
             self._timer.start()
 
@@ -85,7 +88,8 @@ class RenderScheduler(QObject):
         if self._queue:
             self._timer.start()
         self.renders += 1
-        view.render_now()
+        take_turn = getattr(view, "take_turn", None)  # a view may split a render over two turns
+        take_turn() if take_turn is not None else view.render_now()
 
     def _next_view(self) -> Renderable:
         """Take the next renderable off the queue: the first, unless it is background work and a view

@@ -93,13 +93,36 @@ class SceneView(QWidget):
     def _render_pending(self) -> bool:
         return self.scheduler.pending(self)
 
+    def take_turn(self) -> float:
+        """The render scheduler's turn: `render_now`, except that the first picture of new content (another
+        cloud) takes two turns: its cloud layers are drawn unseen now and shown, under the boxes, in the
+        next turn (see `LayeredPicture.draw_unseen`); returns milliseconds."""
+        picture = self.scene.picture
+        if not picture.split_pending or not self._ready_to_render():
+            return self.render_now()
+        self.scheduler.withdraw(self)
+        start = time.perf_counter()
+        self.scene.reset_clipping()
+        if not picture.draw_unseen():
+            return self.render_now()
+        self.scheduler.request(self, first=True)
+        return (time.perf_counter() - start) * 1000.0
+
+    def _ready_to_render(self) -> bool:
+        """False when the view draws nothing (a placeholder, a released window); compiles the programs on
+        the first call (see `annotator.render.rehearsal`)."""
+        if self.canvas.isHidden() or self.canvas.disposed:  # a placeholder stands in for the picture
+            return False
+        if not self.rehearsed:  # the window starts: compile the programs now
+            self.rehearsed = rehearse(self.scene.picture, self.scene.options, self.scene.parallel)
+        return True
+
     def render_now(self) -> float:
         """Render at once; returns the time it took in milliseconds."""
         self.scheduler.withdraw(self)
         if self.canvas.isHidden():  # a placeholder stands in for the picture
             return 0.0
-        if not self.rehearsed and not self.canvas.disposed:  # the window starts: compile the programs now
-            self.rehearsed = rehearse(self.scene.picture, self.scene.options, self.scene.parallel)
+        self._ready_to_render()
         start = time.perf_counter()
         self.scene.reset_clipping()
         self.canvas.render_now()

@@ -62,6 +62,8 @@ class PerspectiveView(SceneView):
         full detail is added chunk by chunk, so a big cloud appears at once and input stays live.
         """
         self.lod.rest()
+        if cloud is not self.scene.cloud:  # the detail starts over once the new cloud's layer is drawn
+            self.refiner.cancel()
         self.scene.set_cloud(cloud)
         if cloud is not None and (reset_camera or not self._has_camera):
             self.scene.set_camera_pose(default_pose(cloud.bounds))

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 import itertools
+import time
 
 from PySide6.QtCore import QTimer
 
@@ -118,3 +119,24 @@ def test_chunks_take_turns_with_the_other_views_renders(view, cloud, qtbot) -> N
     renders = [i for i, entry in enumerate(log) if entry != "tick"]
     assert {"chunk", "other"} <= {log[i] for i in renders}
     assert all(b - a > 1 for a, b in itertools.pairwise(renders))  # never two renders in one turn
+
+
+def test_a_slow_gather_of_the_chunks_points_keeps_the_chunks_small(view, cloud, qtbot, monkeypatch) -> None:
+    # The chunk's turn is its gather (parts strided across a large cloud), its upload and its render: a
+    # gather that alone takes the budget must not let the chunks grow, whatever the render costs.
+    gather = type(cloud).strided
+
+    def slow(self, *args, **kwargs):
+        end = time.perf_counter() + view.refiner.budget_ms / 1000.0
+        while time.perf_counter() < end:
+            pass
+        return gather(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(cloud), "strided", slow)
+    sizes: list[int] = []
+    view.rendered.connect(lambda _: sizes.append(view.refiner._per_chunk))
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.refiner.chunks == 20  # one part a chunk: 20 parts
+    assert view.refiner.longest_ms >= view.refiner.budget_ms
