@@ -42,21 +42,25 @@ def _conv(target: nn.Module, source: nn.Module, outputs: torch.Tensor, inputs: t
         target.bias.data.copy_(source.bias.detach()[outputs])
 
 
-def pruned(net: PointPillarsNet, keep: float) -> PointPillarsNet:
-    """A copy of ``net`` keeping the share ``keep`` (0-1] of every layer's channels (at least 4)."""
-    if not 0.0 < keep <= 1.0:
-        raise ValueError(f"keep must be in (0, 1], got {keep}")
+def pruned(net: PointPillarsNet, keep: float, head_keep: float | None = None) -> PointPillarsNet:
+    """A copy of ``net`` keeping the share ``keep`` (0-1] of every layer's channels (at least 4), and
+    ``head_keep`` (default: ``keep``) of the head's shared convolution, the costliest layer (it runs at
+    the finest output stride on every stage's upsampled channels)."""
+    head_keep = keep if head_keep is None else head_keep
+    for name, share in (("keep", keep), ("head_keep", head_keep)):
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"{name} must be in (0, 1], got {share}")
     config = net.config
 
-    def width(channels: int) -> int:
-        return max(4, round(channels * keep))
+    def width(channels: int, share: float = keep) -> int:
+        return max(4, round(channels * share))
 
     small = PointPillarsNet(
         replace(
             config,
             pillar_channels=width(config.pillar_channels),
             channels=tuple(width(c) for c in config.channels),
-            head_channels=width(config.head_channels),
+            head_channels=width(config.head_channels, head_keep),
         )
     ).eval()
     with torch.no_grad():

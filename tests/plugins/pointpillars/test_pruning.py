@@ -39,3 +39,13 @@ def test_keeping_half_halves_every_layer_and_still_runs(trained_net, scenes):
     assert torch.isfinite(output).all()
     with pytest.raises(ValueError, match="keep"):
         pruned(trained_net, 0.0)
+
+
+def test_the_head_can_keep_a_share_of_its_own(trained_net, scenes):
+    small = pruned(trained_net, 0.75, head_keep=0.25)
+    config = trained_net.config
+    assert small.config.channels == tuple(max(4, round(c * 0.75)) for c in config.channels)
+    assert small.config.head_channels == max(4, round(config.head_channels / 4))
+    assert torch.isfinite(raw_output(small, scenes[0].frame.points)).all()
+    with pytest.raises(ValueError, match="head_keep"):
+        pruned(trained_net, 0.5, head_keep=1.5)
