@@ -60,6 +60,8 @@ class DistillOptions:
     keep: float = 0.5
     #: Share of the head's shared convolution kept (0: as ``keep``).
     head_keep: float = 0.0
+    #: Share kept of each backbone stage's channels (empty: ``keep`` for every stage).
+    stage_keep: tuple[float, ...] = ()
     init: str = ""
     frames: int = 24
     epochs: int = 8
@@ -79,7 +81,7 @@ class DistillOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
-        return asdict(self) | {"sensors": list(self.sensors)}
+        return asdict(self) | {"sensors": list(self.sensors), "stage_keep": list(self.stage_keep)}
 
 
 @dataclass
