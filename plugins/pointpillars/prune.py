@@ -60,11 +60,8 @@ def main() -> None:
     detector.save(str(args.out))
     card = {
         "model": f"pointpillars base weights pruned to {args.keep:.0%} of every layer's channels"
-        + (
-            f" (head {args.head_keep:.0%}, stages {args.stage_keep})"
-            if args.head_keep or args.stage_keep
-            else ""
-        ),
+        + (f", the head's to {args.head_keep:.0%}" if args.head_keep else "")
+        + (f", the stages' to {', '.join(f'{k:.0%}' for k in args.stage_keep)}" if args.stage_keep else ""),
         "weights": args.out.name,
         "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
         "source": {"file": args.source.name, "sha256": hashlib.sha256(args.source.read_bytes()).hexdigest()},
