@@ -58,6 +58,10 @@ class DistillOptions:
     """What a distillation run does."""
 
     keep: float = 0.5
+    #: Share of the head's shared convolution kept (0: as ``keep``).
+    head_keep: float = 0.0
+    #: Share kept of each backbone stage's channels (empty: ``keep`` for every stage).
+    stage_keep: tuple[float, ...] = ()
     init: str = ""
     frames: int = 24
     epochs: int = 8
@@ -66,6 +70,8 @@ class DistillOptions:
     batch_size: int = 2
     hard_weight: float = 0.5
     feature_weight: float = 1.0
+    #: Weight of the soft box term against the teacher's box values (1: the hard loss's box weight).
+    box_weight: float = 1.0
     pasted_copies: int = 1
     sensors: tuple[str, ...] = ("hdl64e", "vlp32c", "pandar128", "vlp16")
     cache: str = ""
@@ -75,7 +81,7 @@ class DistillOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
-        return asdict(self) | {"sensors": list(self.sensors)}
+        return asdict(self) | {"sensors": list(self.sensors), "stage_keep": list(self.stage_keep)}
 
 
 @dataclass
@@ -113,10 +119,12 @@ def feature_loss(mapped: torch.Tensor, soft: SoftTargets) -> torch.Tensor:
     return (gap * weight).sum() / weight.sum()
 
 
-def soft_losses(output: torch.Tensor, soft: SoftTargets, positives: float) -> dict[str, torch.Tensor]:
+def soft_losses(
+    output: torch.Tensor, soft: SoftTargets, positives: float, box_weight: float = 1.0
+) -> dict[str, torch.Tensor]:
     """The distillation terms of a student's raw output against the teacher's soft targets (heatmap term
     divided by ``positives``, the batch's labelled objects; box and direction terms by the teacher's
-    object weight)."""
+    object weight; the box term weighs ``box_weight`` times the hard loss's `BOX_WEIGHT`)."""
     classes = soft.probabilities.shape[1]
     logits = output[:, :classes]
     gap = (torch.sigmoid(logits) - soft.probabilities).abs().pow(2)
@@ -132,7 +140,7 @@ def soft_losses(output: torch.Tensor, soft: SoftTargets, positives: float) -> di
     )
     direction = direction / norm
     return {"soft_heatmap": heat, "soft_box": box, "soft_direction": direction,
-            "soft": heat + BOX_WEIGHT * box + DIRECTION_WEIGHT * direction}  # fmt: skip
+            "soft": heat + box_weight * BOX_WEIGHT * box + DIRECTION_WEIGHT * direction}  # fmt: skip
 
 
 @dataclass
@@ -184,7 +192,7 @@ def distill_network(
             soft = soft_targets(teacher, heads, batch)
             features = student.forward_features(batch.points, batch.frame, batch.size)
             output = student.forward_head(features, 0.0)
-            terms = soft_losses(output, soft, float(batch.weights.sum()))
+            terms = soft_losses(output, soft, float(batch.weights.sum()), options.box_weight)
             if options.feature_weight > 0:
                 terms["feature"] = feature_loss(adapter(features), soft)
                 terms["soft"] = terms["soft"] + options.feature_weight * terms["feature"]

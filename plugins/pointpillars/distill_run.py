@@ -120,7 +120,7 @@ def distill_student(
         start.load(options.init)
         student = start.members[0]
     else:
-        student = pruned(net, options.keep)
+        student = pruned(net, options.keep, options.head_keep or None, options.stage_keep)
     partial = Path(f"{out.with_suffix('')}{PARTIAL_SUFFIX}")
     with torch_threads(options.threads):
         samples, verified = _training_samples(options, net, labelled, log)
@@ -216,9 +216,21 @@ def options_from(args: argparse.Namespace) -> Any:
     return DistillOptions(**given)
 
 
+def shares(text: str) -> tuple[float, ...]:
+    """'0.5,0.5,0.75' as a tuple of floats (an argparse type)."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not comma-separated numbers: {text!r}") from None
+
+
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The distillation options (shared by this module's command line and ``annotator distill``)."""
     parser.add_argument("--keep", type=float, help="student width: share of every layer's channels (0.5)")
+    parser.add_argument("--head-keep", type=float, dest="head_keep",
+                        help="share of the head's shared convolution kept (default: --keep)")  # fmt: skip
+    parser.add_argument("--stage-keep", type=shares, dest="stage_keep",
+                        help="share kept of each backbone stage, e.g. 0.5,0.5,0.75 (default: --keep)")  # fmt: skip
     parser.add_argument("--init", help="start the student from these pointpillars weights instead")
     parser.add_argument("--frames", type=int, help="generated training frames (24)")
     parser.add_argument("--epochs", type=int, help="passes over the frames (8)")
@@ -226,6 +238,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help="weight of the labels' loss beside the soft targets' (0.5; 0: soft only)")  # fmt: skip
     parser.add_argument("--feature-weight", type=float, dest="feature_weight",
                         help="weight of imitating the teacher's backbone features (1; 0: off)")  # fmt: skip
+    parser.add_argument("--box-weight", type=float, dest="box_weight",
+                        help="weight of the soft box term (1)")  # fmt: skip
     parser.add_argument("--learning-rate", type=float, dest="learning_rate",
                         help="peak learning rate (0.002)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="seed of the frames, augmentation and order (11)")
@@ -247,6 +261,11 @@ def reproduce_command(out: Path, options: dict[str, Any]) -> str:
     words = ["python -m plugins.pointpillars.distill_run", f"--out {shown(out)}"]
     for name in ("keep", "frames", "epochs", "hard_weight", "feature_weight", "learning_rate", "seed"):
         words.append(f"--{name.replace('_', '-')} {options[name]}")
+    for name, default in (("head_keep", 0.0), ("box_weight", 1.0)):
+        if options.get(name, default) != default:
+            words.append(f"--{name.replace('_', '-')} {options[name]}")
+    if options.get("stage_keep"):
+        words.append("--stage-keep " + ",".join(str(k) for k in options["stage_keep"]))
     if options.get("init"):
         words.append(f"--init {shown(Path(options['init']))}")
     return " ".join(words)

@@ -68,6 +68,7 @@ class PillarEncoder(nn.Module):
         pooled = torch.zeros(len(pillars), channels, dtype=encoded.dtype, device=encoded.device)
         pooled = pooled.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
         pooled = torch.cat([pooled, torch.log1p(counts.to(encoded.dtype))[:, None]], dim=1)
-        canvas = torch.zeros(batch_size * nx * ny, channels + 1, dtype=encoded.dtype, device=encoded.device)
-        canvas[pillars] = pooled
-        return canvas.view(batch_size, nx, ny, channels + 1).permute(0, 3, 1, 2).contiguous()
+        # Channels first, so that one frame's image is a view (no copy of the whole grid).
+        canvas = torch.zeros(channels + 1, batch_size * nx * ny, dtype=encoded.dtype, device=encoded.device)
+        canvas[:, pillars] = pooled.t()
+        return canvas.view(channels + 1, batch_size, nx, ny).transpose(0, 1).contiguous()

@@ -19,6 +19,8 @@ import logging
 import time
 from pathlib import Path
 
+from plugins.pointpillars.distill_run import shares
+
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,8 @@ def main() -> None:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=float, default=0.5)
+    parser.add_argument("--head-keep", type=float, dest="head_keep", help="the head's own share (--keep)")
+    parser.add_argument("--stage-keep", type=shares, dest="stage_keep", help="per stage, e.g. 0.5,0.5,0.75")
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
@@ -45,7 +49,9 @@ def main() -> None:
     start = time.perf_counter()
     base = PointPillarsDetector()
     base.load(str(args.source))
-    detector = PointPillarsDetector.from_network(pruned(base.members[0], args.keep))
+    detector = PointPillarsDetector.from_network(
+        pruned(base.members[0], args.keep, args.head_keep, args.stage_keep)
+    )
     frames = generated_frames(detector.config.classes, args.frames, args.seed)
     params = {"epochs": args.epochs, "augment": False, "train_dropout": 0.0, "batch_size": 2,
               "learning_rate": args.learning_rate, "threads": args.threads, "seed": args.seed}  # fmt: skip
@@ -53,7 +59,9 @@ def main() -> None:
         print(f"step {progress.step}/{progress.total} loss {progress.metrics['loss']:.3f}", flush=True)
     detector.save(str(args.out))
     card = {
-        "model": f"pointpillars base weights pruned to {args.keep:.0%} of every layer's channels",
+        "model": f"pointpillars base weights pruned to {args.keep:.0%} of every layer's channels"
+        + (f", the head's to {args.head_keep:.0%}" if args.head_keep else "")
+        + (f", the stages' to {', '.join(f'{k:.0%}' for k in args.stage_keep)}" if args.stage_keep else ""),
         "weights": args.out.name,
         "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
         "source": {"file": args.source.name, "sha256": hashlib.sha256(args.source.read_bytes()).hexdigest()},
@@ -66,7 +74,9 @@ def main() -> None:
         "command": "python -m plugins.pointpillars.prune "
         + " ".join(
             f"--{k} {v}" for k, v in (("keep", args.keep), ("frames", args.frames), ("epochs", args.epochs))
-        ),
+        )
+        + (f" --head-keep {args.head_keep}" if args.head_keep else "")
+        + (" --stage-keep " + ",".join(map(str, args.stage_keep)) if args.stage_keep else ""),
         "time_min": round((time.perf_counter() - start) / 60, 1),
     }
     args.out.with_name(args.out.stem + ".card.json").write_text(json.dumps(card, indent=1) + "\n")

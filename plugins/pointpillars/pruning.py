@@ -11,6 +11,7 @@ branches, the head's shared convolution and its output convolutions. The result 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 import torch
@@ -42,21 +43,34 @@ def _conv(target: nn.Module, source: nn.Module, outputs: torch.Tensor, inputs: t
         target.bias.data.copy_(source.bias.detach()[outputs])
 
 
-def pruned(net: PointPillarsNet, keep: float) -> PointPillarsNet:
-    """A copy of ``net`` keeping the share ``keep`` (0-1] of every layer's channels (at least 4)."""
-    if not 0.0 < keep <= 1.0:
-        raise ValueError(f"keep must be in (0, 1], got {keep}")
+def pruned(
+    net: PointPillarsNet,
+    keep: float,
+    head_keep: float | None = None,
+    stage_keep: Sequence[float] | None = None,
+) -> PointPillarsNet:
+    """A copy of ``net`` keeping the share ``keep`` (0-1] of every layer's channels (at least 4), or
+    ``stage_keep`` (one share per backbone stage, its upsampling branch keeping the first stage's) and
+    ``head_keep`` of the head's shared convolution, the costliest layer (it runs at the finest output
+    stride on every stage's upsampled channels)."""
     config = net.config
+    head_keep = keep if head_keep is None else head_keep
+    stage_keep = tuple(stage_keep) if stage_keep else (keep,) * len(config.channels)
+    if len(stage_keep) != len(config.channels):
+        raise ValueError(f"stage_keep needs {len(config.channels)} shares, got {len(stage_keep)}")
+    for name, share in (("keep", keep), ("head_keep", head_keep), *(("stage_keep", s) for s in stage_keep)):
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"{name} must be in (0, 1], got {share}")
 
-    def width(channels: int) -> int:
-        return max(4, round(channels * keep))
+    def width(channels: int, share: float = keep) -> int:
+        return max(4, round(channels * share))
 
     small = PointPillarsNet(
         replace(
             config,
             pillar_channels=width(config.pillar_channels),
-            channels=tuple(width(c) for c in config.channels),
-            head_channels=width(config.head_channels),
+            channels=tuple(width(c, k) for c, k in zip(config.channels, stage_keep)),
+            head_channels=width(config.head_channels, head_keep),
         )
     ).eval()
     with torch.no_grad():

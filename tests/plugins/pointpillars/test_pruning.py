@@ -39,3 +39,17 @@ def test_keeping_half_halves_every_layer_and_still_runs(trained_net, scenes):
     assert torch.isfinite(output).all()
     with pytest.raises(ValueError, match="keep"):
         pruned(trained_net, 0.0)
+
+
+def test_the_head_and_each_stage_can_keep_a_share_of_their_own(trained_net, scenes):
+    config = trained_net.config
+    shares = (0.5,) * (len(config.channels) - 1) + (0.75,)
+    small = pruned(trained_net, 0.5, head_keep=0.25, stage_keep=shares)
+    assert small.config.channels == tuple(max(4, round(c * k)) for c, k in zip(config.channels, shares))
+    assert small.config.head_channels == max(4, round(config.head_channels / 4))
+    assert small.config.pillar_channels == max(4, round(config.pillar_channels / 2))
+    assert torch.isfinite(raw_output(small, scenes[0].frame.points)).all()
+    with pytest.raises(ValueError, match="head_keep"):
+        pruned(trained_net, 0.5, head_keep=1.5)
+    with pytest.raises(ValueError, match="stage_keep"):
+        pruned(trained_net, 0.5, stage_keep=(0.5,))
