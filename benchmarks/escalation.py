@@ -69,7 +69,7 @@ from annotator.ml.uncertainty.escalation_frames import escalation_frame
 from annotator.ml.uncertainty.evaluation import auroc
 from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD
 
-CLUSTER_SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+CLUSTER_SWEEP = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 def generated_samples(count: int, seed: int) -> list[real_assist.Sample]:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,20 @@ def miss_rate(
     return sum(f.unflagged_missed(cluster_threshold)[0] for f in frames) / truths if truths else None
 
 
+def judged_uncertainty(
+    model: ErrorModel | None,
+    names: Sequence[str],
+    measures: Sequence[Mapping[str, Any]],
+    fallback: Sequence[float],
+) -> np.ndarray:
+    """What the escalation rule thresholds for each proposal: ``model``'s P(wrong) from its class and
+    measures, or the ``fallback`` (the stored uncertainty) without a model. Shared by the simulation and
+    the window (`annotator.ml.uncertainty.project_escalation`)."""
+    if model is None:
+        return np.asarray(fallback, dtype=float)
+    return model.p_wrong(names, [feature_row(m) for m in measures])
+
+
 def judged_with(
     frame: EscalationFrame,
     model: ErrorModel | None,
@@ -77,7 +92,7 @@ def judged_with(
     changes: dict = {"clusters": scored(frame.clusters, objectness)} if frame.clusters else {}
     if model is not None and len(frame.measures) == len(frame.proposals):
         names = [name for name, _ in frame.proposals]
-        changes["uncertainty"] = model.p_wrong(names, [feature_row(m) for m in frame.measures])
+        changes["uncertainty"] = judged_uncertainty(model, names, frame.measures, frame.uncertainty)
     if index is not None and frame.embedding is not None:
         changes["ood"] = float(index.score(frame.embedding)[0])
     return dataclasses.replace(frame, **changes) if changes else frame

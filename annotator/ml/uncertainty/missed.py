@@ -7,7 +7,8 @@ the ground and no proposal is:
 1. the ground (`annotator.core.ground.estimate_ground`) is removed, the points between
    ``ground_tolerance`` and ``max_height`` above it are clustered (`cluster_points`) and each plausible
    cluster (footprint, floor gap, top: as the geometric detector rejects walls, canopies and kerbs) gets
-   an upright box fitted to it (`fit_oriented_box`);
+   an upright box fitted to it (`fit_oriented_box`); a cluster too large to be an object is clustered
+   again with finer cells (a person beside a hedge, cars parked bumper to bumper);
 2. a cluster is *explained* when its centre, or at least half of its points, lies in a proposal grown by
    ``explained_margin``: the detector already says something about it;
 3. each unexplained cluster gets an *objectness* in 0..1: before any frame is verified a fixed prior
@@ -35,8 +36,9 @@ from annotator.ml.uncertainty.error_model import fit_logistic, sigmoid
 
 logger = logging.getLogger(__name__)
 
-#: Clusters at or above this objectness are flagged as possible missed objects.
-DEFAULT_CLUSTER_THRESHOLD = 0.5
+#: Clusters at or above this objectness are flagged as possible missed objects (chosen on Argoverse sweeps
+#: 0-29: see the README; the prior flags what lies inside the object envelope).
+DEFAULT_CLUSTER_THRESHOLD = 0.15
 #: Objectness the prior gives a cluster inside the object envelope, and one outside it.
 PRIOR_INSIDE, PRIOR_OUTSIDE = 0.6, 0.1
 #: The object envelope of the prior: (min, max) top height above the ground (m), the longest side and
@@ -61,11 +63,15 @@ class ClusterSettings:
     ground_tolerance: float = 0.3
     max_height: float = 4.0
     eps: float = 0.45
+    #: Clusters too large to be objects (a person by a hedge, parked cars touching) are clustered again
+    #: with a cell this share of the last one, down to ``min_eps``.
+    split_factor: float = 0.6
+    min_eps: float = 0.15
     min_points: int = 8
     max_footprint: float = 12.0
     max_floor_gap: float = 1.3
     min_top: float = 0.5
-    explained_margin: float = 0.5
+    explained_margin: float = 0.2
     explained_share: float = 0.5
 
 
@@ -116,11 +122,11 @@ class ObjectnessModel:
 
     @classmethod
     def fit(cls, clusters: Sequence[MissedCluster]) -> ObjectnessModel | None:
-        """Fitted on clusters whose ``truth`` is known (None: fewer than `MIN_EXAMPLES`)."""
-        if len(clusters) < MIN_EXAMPLES:
+        """Fitted on clusters whose ``truth`` is known (None: fewer than `MIN_EXAMPLES`, or all of one kind)."""
+        y = np.array([c.truth is not None for c in clusters], dtype=float)
+        if len(clusters) < MIN_EXAMPLES or y.min() == y.max():
             return None
         x = np.array([c.features() for c in clusters], dtype=float)
-        y = np.array([c.truth is not None for c in clusters], dtype=float)
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale[scale < 1e-9] = 1.0
         design = np.column_stack([np.ones(len(x)), (x - mean) / scale])
@@ -140,13 +146,33 @@ def scored(clusters: Sequence[MissedCluster], model: ObjectnessModel | None) -> 
     return [replace(c, objectness=float(v)) for c, v in zip(clusters, values, strict=True)]
 
 
+def _footprint(xy: np.ndarray) -> float:
+    return float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
+
+
 def _plausible(above: np.ndarray, xy: np.ndarray, settings: ClusterSettings) -> bool:
-    footprint = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
     return (
-        footprint <= settings.max_footprint
+        _footprint(xy) <= settings.max_footprint
         and float(above.min()) <= settings.max_floor_gap
         and float(above.max()) >= settings.min_top
     )
+
+
+def _clusters(
+    points: np.ndarray, above: np.ndarray, eps: float, settings: ClusterSettings
+) -> list[np.ndarray]:
+    """Index arrays of the plausible clusters of ``points``; too large ones clustered again, finer."""
+    labels = cluster_points(points, eps=eps, min_points=settings.min_points)
+    found = []
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = np.flatnonzero(labels == label)
+        too_large = _footprint(points[members, :2]) > settings.max_footprint
+        if _plausible(above[members], points[members, :2], settings):
+            found.append(members)
+        elif too_large and eps * settings.split_factor >= settings.min_eps:
+            finer = _clusters(points[members], above[members], eps * settings.split_factor, settings)
+            found += [members[part] for part in finer]
+    return found
 
 
 def _explained(
@@ -155,7 +181,11 @@ def _explained(
     centre = np.array([box.center])
     margin = settings.explained_margin
     inside = np.zeros(len(points), dtype=bool)
+    reach = float(np.hypot(*box.size[:2])) / 2.0 + margin
     for proposal in proposals:
+        gap = float(np.hypot(proposal.center[0] - box.center[0], proposal.center[1] - box.center[1]))
+        if gap > reach + float(np.hypot(*proposal.size[:2])) / 2.0:
+            continue
         tall = proposal.replace(size=(proposal.size[0], proposal.size[1], proposal.size[2] + 2 * margin))
         if tall.points_inside(centre, margin)[0]:
             return True
@@ -178,20 +208,17 @@ def unexplained_clusters(
     above = ground.height_above(xyz)
     raised = (above > settings.ground_tolerance) & (above < settings.max_height)
     obj, obj_above = xyz[raised], above[raised]
-    labels = cluster_points(obj, eps=settings.eps, min_points=settings.min_points)
+    groups = _clusters(obj, obj_above, settings.eps, settings)
     found = []
-    for label in range(int(labels.max()) + 1 if len(labels) else 0):
-        members = labels == label
+    for members in groups:
         pts, heights = obj[members], obj_above[members]
-        if not _plausible(heights, pts[:, :2], settings):
-            continue
         ground_z = float(np.median(pts[:, 2] - heights))
         box = fit_oriented_box(pts, ground_z=ground_z)
         distance = float(np.hypot(box.center[0], box.center[1]))
         if distance > settings.max_range or _explained(box, pts, proposals, settings):
             continue
         found.append(MissedCluster(box, len(pts), float(heights.max()), float(heights.min()), distance))
-    logger.debug("%d clusters, %d unexplained", int(labels.max()) + 1 if len(labels) else 0, len(found))
+    logger.debug("%d plausible clusters, %d unexplained", len(groups), len(found))
     return found
 
 
