@@ -239,12 +239,15 @@ def missed_for_frame(
 ) -> list[Annotation]:
     """The possible missed objects of a frame being scored: clusters that neither the new ``proposals``
     nor the frame's reviewed boxes explain, at the objectness learned from the verified frames, classed
-    among ``classes`` (the plugin's) by the project's default sizes."""
+    among ``classes`` (the plugin's) by the project's default sizes (the first class when the schema has
+    none of them)."""
     others = [p.cuboid for p in proposals if p.cuboid is not None]
     others += [
         a.cuboid for a in project.annotations_of(frame_id) if a.cuboid is not None and not a.is_proposal
     ]
     sizes = {c.name: c.default_size for c in project.schema.classes if c.name in set(classes)}
+    if not sizes and classes:  # the schema knows none of the plugin's classes: its first one
+        sizes = {classes[0]: (1.0, 1.0, 1.0)}
     objectness = learned_objectness(project)
     return missed_object_proposals(
         points, frame_id, plugin_id, model_version, others, sizes, objectness, threshold
