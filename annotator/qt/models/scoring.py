@@ -47,6 +47,7 @@ class ScoringController(PreannotationController):
         self.scoring_choices = ScoringChoices(settings)
         self.mode = "tta"
         self.passes = 8
+        self.missed = True
 
     def ask(self) -> None:
         """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
@@ -75,7 +76,8 @@ class ScoringController(PreannotationController):
         self.scoring_choices.remember(choice)
         self.parameter_memory.remember(choice.plugin_id, params)
         chosen = frames if choice.all_frames or current is None else [current]
-        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None)
+        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None,
+                   choice.missed)  # fmt: skip
 
     def score(
         self,
@@ -85,12 +87,13 @@ class ScoringController(PreannotationController):
         passes: int,
         min_score: float = 0.1,
         params: dict[str, Any] | None = None,
+        missed: bool = True,
     ) -> bool:
-        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes; False when a run is
-        already going or no project is open."""
+        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes (``missed``: also flag
+        possible missed objects); False when a run is already going or no project is open."""
         if self.running:
             return False
-        self.mode, self.passes = mode, passes
+        self.mode, self.passes, self.missed = mode, passes, missed
         return self.start(plugin_id, frames, min_score, params)
 
     def proposer(self, plugin_id: str, threshold: float) -> Propose:
@@ -98,7 +101,7 @@ class ScoringController(PreannotationController):
         threshold, carrying their uncertainty, and (3D) the possible missed objects: the clusters no box
         explains (`annotator.ml.uncertainty.project_escalation`; called in the worker thread, on the
         snapshot)."""
-        registry, mode, passes = self.registry, self.mode, self.passes
+        registry, mode, passes, flag_missed = self.registry, self.mode, self.passes, self.missed
 
         def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
             manifest = registry.manifest(plugin_id)
@@ -107,7 +110,7 @@ class ScoringController(PreannotationController):
             found = score_inputs(model, manifest, inputs, values, mode, passes)
             version = str(model.version)
             proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, threshold)
-            if manifest.task != "detect3d":
+            if manifest.task != "detect3d" or not flag_missed:
                 return proposals
             missed = missed_for_frame(
                 project, frame.id, inputs.points, proposals, manifest.classes, plugin_id, version

@@ -75,6 +75,8 @@ def test_scoring_flags_the_car_nobody_proposed_and_accept_all_leaves_it_to_revie
     assert "possible missed object" in flag_text(missed[0], window.document.flags.threshold)
     queue = window.review_queue
     qtbot.waitUntil(lambda: len(queue.order) == 4, timeout=5_000)
+    texts = [queue.model.data(row) for row in queue.box_rows()]
+    assert sorted(t.endswith("(possible missed object)") for t in texts) == [False, False, True, True]
     messages: list[str] = []
     queue.message.connect(lambda text, _timeout: messages.append(text))
     window.document.flags.set_threshold(1.0)

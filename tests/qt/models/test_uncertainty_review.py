@@ -20,6 +20,7 @@ from window_support import show_window  # type: ignore[import-not-found]
 
 from annotator.core.model.records import Review
 from annotator.core.model_versions import ModelVersion, RecordModelVersion
+from annotator.ml.uncertainty.project_escalation import is_missed_item
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.qt.models.score_dialog import ScoreDialog
 from annotator.qt.panels.objects import COLUMNS
@@ -53,6 +54,8 @@ def _score_through_menu(window, qtbot, all_frames: bool = True, passes: int = 6)
         dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("tta"))
         dialog.passes_box.setValue(passes)
         (dialog.all_button if all_frames else dialog.frame_button).setChecked(True)
+        # these tests are about the proposals: possible missed objects are `test_escalation_window`'s
+        dialog.missed_box.setChecked(False)
         dialog.accept()
 
     QTimer.singleShot(0, answer)
@@ -63,7 +66,12 @@ def _score_through_menu(window, qtbot, all_frames: bool = True, passes: int = 6)
 
 
 def _scored(window) -> list:
-    return [a for a in window.document.project.annotations.values() if uncertainty_of(a) is not None]
+    """The scored proposals (not the possible missed objects scoring adds, `test_escalation_window`)."""
+    return [
+        a
+        for a in window.document.project.annotations.values()
+        if uncertainty_of(a) is not None and not is_missed_item(uncertainty_of(a))
+    ]
 
 
 def test_score_through_the_menu_runs_off_the_ui_thread_one_step_per_frame(scoring_window, qtbot) -> None:
