@@ -77,7 +77,7 @@ class ScoringController(PreannotationController):
         self.parameter_memory.remember(choice.plugin_id, params)
         chosen = frames if choice.all_frames or current is None else [current]
         self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None,
-                   choice.missed)  # fmt: skip
+                   missed=choice.missed)  # fmt: skip
 
     def score(
         self,

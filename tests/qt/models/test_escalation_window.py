@@ -3,7 +3,6 @@ confident follows the rule of ``simulate --strategy escalate``, learned from the
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from window_support import show_window  # type: ignore[import-not-found]
+from window_support import centroid_drop_in, show_window  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
@@ -23,7 +22,6 @@ from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.project_escalation import is_missed_item
 from annotator.ml.uncertainty.scoring import uncertainty_of
 
-EXAMPLES = Path(__file__).parents[2] / "ml" / "example_plugins"
 PLUGIN = "centroid-example"
 
 
@@ -47,10 +45,7 @@ def street(qtbot, settings, tmp_path: Path, monkeypatch) -> Iterator:
         for index in range(2):
             cloud().tofile(root / f"f{index}.bin")
             workspace.push(AddFrames([Frame(0, f"f{index}", index, cloud=f"f{index}.bin")]))
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    centroid_drop_in(tmp_path, monkeypatch)
     main = show_window(qtbot, settings, root)
     yield main
     main.close()

@@ -4,7 +4,6 @@ confident, stale scores) and the uncertainty plot."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
-from window_support import show_window  # type: ignore[import-not-found]
+from window_support import centroid_drop_in, show_window  # type: ignore[import-not-found]
 
 from annotator.core.model.records import Review
 from annotator.core.model_versions import ModelVersion, RecordModelVersion
@@ -26,17 +25,13 @@ from annotator.qt.models.score_dialog import ScoreDialog
 from annotator.qt.panels.objects import COLUMNS
 from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
 
-EXAMPLES = Path(__file__).parents[2] / "ml" / "example_plugins"
 PLUGIN = "centroid-example"
 
 
 @pytest.fixture
 def scoring_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch) -> Iterator:
     """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    centroid_drop_in(tmp_path, monkeypatch)
     main = show_window(qtbot, settings, unlabelled_street)
     yield main
     main.close()
@@ -280,10 +275,7 @@ def _window_with_far_car(qtbot, settings, project: Path, tmp_path: Path, monkeyp
         names = [f.name for f in workspace.project.frames_in_order()]
     far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
     write_reference_labels(project / REFERENCE_FILE, {name: [far_car] for name in names})
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    centroid_drop_in(tmp_path, monkeypatch)
     return show_window(qtbot, settings, project), names
 
 
