@@ -4,6 +4,7 @@ accepting the confident ones unreviewed cost in residual errors?
 Run: python benchmarks/escalation.py [--data argoverse,generated,kitti,sustech] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
                                      [--adapt-every 5] [--verified 0-29] [--finetune-on 0-4 [--epochs N]]
+                                     [--cluster-threshold 0.5]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -14,7 +15,10 @@ train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scor
   proposals (no ground-truth box of the class at BEV IoU >= 0.5);
 - the OOD score of the frames (median, range) and how many the rule reviews whole;
 - the escalation sweep: reviewed share, wrong boxes accepted unreviewed, objects missed in unreviewed
-  frames, residual error rate per object, edits and effort against drawing every box.
+  frames, residual error rate per object, edits and effort against drawing every box;
+- the possible missed objects (`annotator.ml.uncertainty.missed`): the frames' unexplained clusters, how
+  many lie on an object the model did not propose, the AUROC of their objectness for that, and a sweep of
+  the cluster threshold at the proposal threshold (without whole-frame review).
 
 With ``--adapt-every K`` each data set is also judged with online adaptation
 (`annotator.ml.uncertainty.adaptation`, as ``simulate --strategy escalate --adapt-every K``): after every K
@@ -57,11 +61,15 @@ from annotator.ml.uncertainty.escalation import (
     DEFAULT_OOD_THRESHOLD,
     SWEEP,
     EscalationFrame,
+    claimed_truths,
     sweep,
     sweep_table,
 )
 from annotator.ml.uncertainty.escalation_frames import escalation_frame
 from annotator.ml.uncertainty.evaluation import auroc
+from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD
+
+CLUSTER_SWEEP = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 def generated_samples(count: int, seed: int) -> list[real_assist.Sample]:
@@ -96,7 +104,7 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
         print(f"OOD score per frame: median {np.median(oods):.2f}, min {oods.min():.2f}, max {oods.max():.2f}; "
               f">= {args.ood_threshold:g}: {int((oods >= args.ood_threshold).sum())} frames")  # fmt: skip
     outcomes = sweep(frames, sorted({*SWEEP, args.threshold}), args.ood_threshold, EffortModel(),
-                     max_miss_rate=args.max_miss_rate)  # fmt: skip
+                     max_miss_rate=args.max_miss_rate, cluster_threshold=args.cluster_threshold)  # fmt: skip
     for line in sweep_table(outcomes, args.threshold):
         print(f"  {line}")
     misses = np.array([f.miss_rate for f in frames if f.miss_rate is not None])
@@ -106,9 +114,35 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
     if len(oods) and ((oods >= args.ood_threshold).any() or (misses > args.max_miss_rate).any()):
         print("  the same without whole-frame review (OOD or miss rate: uncertainty alone):")
         for line in sweep_table(sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel(),
-                                         max_miss_rate=float("inf")),
+                                         max_miss_rate=float("inf"), cluster_threshold=args.cluster_threshold),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
+    report_clusters(frames, args)
+
+
+def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> None:
+    """The unexplained clusters: how many lie on missed objects, objectness AUROC, cluster threshold sweep."""
+    clusters = [c for f in frames for c in f.clusters]
+    if not clusters:
+        return
+    on_missed = []
+    for f in frames:
+        unclaimed = {j for j in range(len(f.truths))} - claimed_truths(f.proposals, f.truths)
+        on_missed += [c.truth in unclaimed for c in f.clusters]
+    objectness = np.array([c.objectness for c in clusters])
+    objects = np.array([c.truth is not None for c in clusters])
+    reachable = sum(len({c.truth for c in f.clusters} & ({*range(len(f.truths))} - claimed_truths(f.proposals, f.truths)))
+                    for f in frames)  # fmt: skip
+    print(f"unexplained clusters: {len(clusters)} ({objects.sum()} on objects, {sum(on_missed)} on objects the model "
+          f"missed; {reachable} of {sum(f.missed() for f in frames)} missed objects have one); objectness AUROC "
+          f"for 'on an object' {auroc(objectness, objects):.3f}")  # fmt: skip
+    print(f"  cluster threshold sweep at threshold {args.threshold:g}, without whole-frame review:")
+    rows = [sweep(frames, [args.threshold], float("inf"), EffortModel(), max_miss_rate=float("inf"),
+                  cluster_threshold=t)[0] for t in CLUSTER_SWEEP]  # fmt: skip
+    lines = sweep_table(rows)
+    print(f"  {'cluster':>7} {lines[0]}")
+    for t, line in zip(CLUSTER_SWEEP, lines[1:], strict=True):
+        print(f"  {t:>7.2f} {line}")
 
 
 def finetune(model, manifest, args: argparse.Namespace) -> None:
@@ -152,6 +186,7 @@ def main() -> None:
     parser.add_argument("--ood-threshold", type=float, default=DEFAULT_OOD_THRESHOLD)
     parser.add_argument("--min-score", type=float, default=0.3)
     parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
+    parser.add_argument("--cluster-threshold", type=float, default=DEFAULT_CLUSTER_THRESHOLD)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
     parser.add_argument(
@@ -208,11 +243,11 @@ def main() -> None:
         seconds = time.perf_counter() - started
         report(title, frames, args, seconds)
         if verified:
-            adapter = OnlineAdapter(len(verified), model.ood_index)
+            adapter = OnlineAdapter(len(verified), model.ood_index, args.cluster_threshold)
             adapted = [adapter.judge(f) for f in [*verified, *frames]][len(verified) :]
             report(f"{title}, after verifying Argoverse sweeps {args.verified}", adapted, args, seconds)
         if args.adapt_every > 0 and len(frames) > args.adapt_every:
-            adapted = adapt_frames(frames, args.adapt_every, model.ood_index)
+            adapted = adapt_frames(frames, args.adapt_every, model.ood_index, args.cluster_threshold)
             k = args.adapt_every
             report(
                 f"{title}, adapted every {k} frames: the frames after the first {k}",

@@ -25,3 +25,13 @@ def show_window(
     main.open_project(project)
     qtbot.waitUntil(lambda: main.document.cloud is not None, timeout=10_000)
     return main
+
+
+def centroid_drop_in(tmp_path: Path, monkeypatch: Any) -> None:
+    """Make the centroid example plugin a drop-in ($ANNOTATOR_PLUGIN_PATH) and keep the user's config apart."""
+    import shutil
+
+    folder = tmp_path / "plugins"
+    shutil.copytree(Path(__file__).parent / "ml" / "example_plugins" / "centroid", folder / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         DEFAULT_OOD_THRESHOLD,
         DEFAULT_THRESHOLD,
     )
+    from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD
 
     parser = subparsers.add_parser(
         "simulate",
@@ -127,8 +128,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=DEFAULT_MAX_MISS_RATE,
         metavar="R",
-        help="with --adapt-every: review frames whole while the model misses more than R of the verified "
-        f"frames' objects ({DEFAULT_MAX_MISS_RATE:g})",
+        help="with --adapt-every: review frames whole while more than R of the verified frames' objects were "
+        f"neither proposed nor flagged as possible missed objects ({DEFAULT_MAX_MISS_RATE:g})",
+    )
+    escalate.add_argument(
+        "--cluster-threshold",
+        type=float,
+        default=DEFAULT_CLUSTER_THRESHOLD,
+        metavar="O",
+        help="flag point clusters no proposal explains as possible missed objects (review items) at "
+        f"objectness >= O ({DEFAULT_CLUSTER_THRESHOLD:g}; above 1: never)",
     )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run_simulate)  # fmt: skip
@@ -151,7 +160,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--adapt-every must be 0 (off) or more, got {args.adapt_every}")
     if args.adapt_model and args.adapt_every < 1:
         raise AnnotatorError("--adapt-model needs --adapt-every K (K >= 1)")
-    for name in ("threshold", "min_score", "max_miss_rate"):
+    for name in ("threshold", "min_score", "max_miss_rate", "cluster_threshold"):
         if not 0.0 <= getattr(args, name) <= 1.01:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
     check_project(args.directory)
@@ -166,7 +175,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
-        escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate), mode=args.mode, passes=args.passes,
+        escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
@@ -205,8 +214,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         adapted = (f"; P(wrong) and the OOD reference learned from the verified frames every {args.adapt_every}"
                    if args.adapt_every else "")  # fmt: skip
         print(f"escalation sweep ({args.mode} x{args.passes}{adapted}; frames with OOD >= {args.ood_threshold:g} reviewed "
-              "whole; residual = wrong boxes accepted unreviewed + objects missed in unreviewed frames, per object; "
-              "effort against drawing every box):")  # fmt: skip
+              f"whole; flags = unexplained clusters at objectness >= {args.cluster_threshold:g} (possible missed "
+              "objects); share = reviewed proposals and flags over proposals and flags, /object = the same per "
+              "object; residual = wrong boxes accepted unreviewed + objects neither proposed nor flagged in "
+              "unreviewed frames, per object; effort against drawing every box):")  # fmt: skip
         for line in sweep_table(report.escalation, args.threshold):
             print(f"  {line}")
     if report.forgetting is not None:

@@ -37,12 +37,36 @@ class AcceptProposals(Command):
         follow_review(project, self.annotation_ids)
 
 
+#: A frame's ``meta`` key listing the scored proposals a person rejected there (class, box, the record of
+#: their uncertainty): what escalation learns P(wrong) and objectness from once the frame is verified.
+REJECTED_KEY = "rejected_scored"
+
+
 class RejectProposals(RemoveAnnotations):
-    """Remove proposals the annotator rejects."""
+    """Remove proposals the annotator rejects; scored ones are remembered on their frame (`REJECTED_KEY`)."""
 
     def __init__(self, annotation_ids: Iterable[int]) -> None:
         ids = list(annotation_ids)
         super().__init__(ids, label=f"Reject {_count(len(ids))}")
+
+    def do(self, project: Project) -> None:
+        remembered: dict[int, list[dict]] = {}
+        for annotation_id in self.annotation_ids:
+            a = project.annotations.get(annotation_id)
+            record = a.attributes.get("uncertainty") if a is not None else None
+            if a is not None and a.is_proposal and a.cuboid is not None and isinstance(record, dict):
+                entry = {
+                    "class": a.class_name,
+                    "box": [float(v) for v in a.cuboid.to_array()],
+                    "record": record,
+                }
+                remembered.setdefault(a.frame_id, []).append(entry)
+        for frame_id, entries in remembered.items():
+            frame = project.frames.get(frame_id)
+            if frame is not None:
+                meta = dict(frame.meta) | {REJECTED_KEY: [*frame.meta.get(REJECTED_KEY, []), *entries]}
+                project.put("frame", frame_id, dataclasses.replace(frame, meta=meta))
+        super().do(project)
 
 
 def proposals_above(project: Project, threshold: float, frame_ids: Iterable[int] | None = None) -> list[int]:

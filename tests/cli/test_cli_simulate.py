@@ -209,3 +209,39 @@ def test_escalate_with_model_adaptation_fine_tunes_on_the_verified_frames(projec
     assert [v["after_frames"] for v in report["versions"]] == [1, 2]
     assert main([*args[:-4], "--adapt-model"]) == 1
     assert "--adapt-model needs --adapt-every" in capsys.readouterr().err
+
+
+@pytest.fixture
+def unseen_car(tmp_path: Path, monkeypatch) -> Path:
+    """One frame: flat ground and a labelled car at (10, 0), its side and rear scanned, that the plugin (its min_height set
+    above everything) never proposes."""
+    plugins = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "centroid", plugins / "centroid")
+    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(plugins))
+    grid = np.arange(-15.0, 15.0, 0.3)
+    ground = [[x + 10.0, y, 0.0, 0.0] for x in grid for y in grid]
+    side = [[x, -0.9, z, 0.0] for x in np.arange(8.0, 12.01, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    end = [[8.0, y, z, 0.0] for y in np.arange(-0.9, 0.91, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    car = side + end  # the L the scanner sees
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        np.array(ground + car, dtype=np.float32).tofile(root / "f0.bin")
+        frame_id = workspace.push(AddFrames([Frame(0, "f0", 0, cloud="f0.bin")])).ids[0]
+        workspace.push(
+            AddAnnotations([Annotation(0, frame_id, "Object", cuboid=Cuboid((10, 0, 0.75), (4, 1.8, 1.5)))])
+        )
+    return root
+
+
+def test_escalate_flags_the_cluster_of_an_object_the_model_missed(unseen_car, capsys) -> None:
+    args = ["simulate", str(unseen_car), "--plugin", "centroid-example", "--strategy", "escalate", "--mode", "tta",
+            "--passes", "2", "--param", "min_height=9", "--json"]  # fmt: skip
+    assert main(args) == 0
+    row = {r["threshold"]: r for r in json.loads(capsys.readouterr().out)["escalation"]}[0.5]
+    # no proposal; the car's points form one unexplained cluster inside the prior's envelope: flagged, it
+    # finds the car (an adjustment, 12 s) and nothing is left missed
+    assert (row["boxes"], row["clusters_flagged"], row["clusters_found"], row["missed"]) == (0, 1, 1, 0)
+    assert (row["residual_rate"], row["effort_s"], row["reviewed_share"]) == (0.0, 12.0, 1.0)
+    assert main([*args, "--cluster-threshold", "1.01"]) == 0
+    row = {r["threshold"]: r for r in json.loads(capsys.readouterr().out)["escalation"]}[0.5]
+    assert (row["clusters_flagged"], row["missed"], row["residual_rate"]) == (0, 1, 1.0)

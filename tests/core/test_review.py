@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames
 from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
-from annotator.core.review import AcceptProposals, RejectProposals, accept_above
+from annotator.core.review import REJECTED_KEY, AcceptProposals, RejectProposals, accept_above
 
 
 def project_with_proposals(scores: list[float]) -> tuple[Project, UndoStack, list[int]]:
@@ -56,3 +58,18 @@ def test_accept_above_threshold_is_one_step() -> None:
     assert stack.undo_label() == "Accept 2 proposals scoring >= 0.5"
     stack.undo()
     assert all(project.annotations[i].is_proposal for i in ids)
+
+
+def test_rejecting_a_scored_proposal_remembers_it_on_its_frame_until_undone() -> None:
+    project, stack, ids = project_with_proposals([0.4, 0.8])
+    scored = project.annotations[ids[0]]
+    record = {"uncertainty": 0.7, "score": 0.4}
+    stack.push(AddAnnotations([dataclasses.replace(scored, id=0, attributes={"uncertainty": record})]))
+    scored_id = max(project.annotations)
+    stack.push(RejectProposals([scored_id, ids[1]]))  # the second carries no uncertainty record
+    (frame,) = project.frames.values()
+    assert frame.meta[REJECTED_KEY] == [
+        {"class": "Car", "box": [0.0, 0.0, 0.0, 4.0, 2.0, 1.5, 0.0], "record": record}
+    ]
+    stack.undo()
+    assert REJECTED_KEY not in project.frames[frame.id].meta and scored_id in project.annotations

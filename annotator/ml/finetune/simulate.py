@@ -312,7 +312,9 @@ def simulate(
     escalated: list[EscalationFrame] = []
     adapter = None
     if settings.strategy == "escalate" and settings.adapt_every > 0:
-        adapter = OnlineAdapter(settings.adapt_every, getattr(run.model, "ood_index", None))
+        adapter = OnlineAdapter(
+            settings.adapt_every, getattr(run.model, "ood_index", None), settings.escalation.cluster_threshold
+        )
     try:
         for position, frame in enumerate(chosen):
             oracle = oracles[frame.id]
@@ -352,7 +354,8 @@ def simulate(
         rule = settings.escalation
         thresholds = sorted({*SWEEP, rule.threshold})
         run.report.escalation = sweep(
-            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate
-        )
+            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate,
+            rule.cluster_threshold,
+        )  # fmt: skip
     run.report.seconds = time.perf_counter() - start
     return run.report

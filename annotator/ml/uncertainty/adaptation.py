@@ -10,9 +10,13 @@ labels, and three things are learned from them before the next frames are judged
 - the **OOD reference**: the verified frames' embeddings join the detector's index of its training data
   (`OodIndex.extended`), so frames like those a person has already checked stop being out of
   distribution while frames of another sensor stay so;
-- the **miss rate**: the share of the verified frames' objects the model did not propose at all. The
-  rule reviews a frame whole while it is above ``max_miss_rate`` (nobody looks for what the model
-  missed in a frame that is not reviewed whole, so accepting there leaves those objects out).
+- the **objectness** of unexplained point clusters (`annotator.ml.uncertainty.missed.ObjectnessModel`):
+  which of the verified frames' unexplained clusters lay on a labelled object; the next frames' clusters
+  are scored with it (before the first adaptation: the fixed prior);
+- the **miss rate**: the share of the verified frames' objects the model did not propose and no flagged
+  cluster showed (each frame as it was judged then, at ``cluster_threshold``). The rule reviews a frame
+  whole while it is above ``max_miss_rate`` (nobody looks for the rest of what the model missed in a
+  frame that is not reviewed whole, so accepting there leaves those objects out).
 
 Frames before the first adaptation keep the model's own uncertainty and OOD score. When the detector
 itself is fine-tuned on the verified frames (``simulate --adapt-model``), `OnlineAdapter.rebase` takes
@@ -26,12 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
 from annotator.ml.uncertainty.escalation import EscalationFrame
+from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD, ObjectnessModel, scored
 from annotator.ml.uncertainty.ood import OodIndex
 
 logger = logging.getLogger(__name__)
@@ -51,19 +57,42 @@ def fit_error_model(frames: Sequence[EscalationFrame]) -> ErrorModel | None:
     return ErrorModel.fit(names, rows, wrong) if names else None
 
 
-def miss_rate(frames: Sequence[EscalationFrame]) -> float | None:
-    """Share of the frames' ground-truth objects that no proposal covers (None without objects)."""
+def miss_rate(
+    frames: Sequence[EscalationFrame], cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD
+) -> float | None:
+    """Share of the frames' ground-truth objects that no proposal covers and no cluster at or above
+    ``cluster_threshold`` shows (None without objects)."""
     truths = sum(len(f.truths) for f in frames)
-    return sum(f.missed() for f in frames) / truths if truths else None
+    return sum(f.unflagged_missed(cluster_threshold)[0] for f in frames) / truths if truths else None
 
 
-def judged_with(frame: EscalationFrame, model: ErrorModel | None, index: OodIndex | None) -> EscalationFrame:
-    """``frame`` with its uncertainty replaced by ``model``'s P(wrong) and its OOD score by ``index``'s
-    (each only where the model/index and the frame's measures/embedding are there)."""
-    changes = {}
+def judged_uncertainty(
+    model: ErrorModel | None,
+    names: Sequence[str],
+    measures: Sequence[Mapping[str, Any]],
+    fallback: Sequence[float],
+) -> np.ndarray:
+    """What the escalation rule thresholds for each proposal: ``model``'s P(wrong) from its class and
+    measures, or the ``fallback`` (the stored uncertainty) without a model. Shared by the simulation and
+    the window (`annotator.ml.uncertainty.project_escalation`)."""
+    if model is None:
+        return np.asarray(fallback, dtype=float)
+    return model.p_wrong(names, [feature_row(m) for m in measures])
+
+
+def judged_with(
+    frame: EscalationFrame,
+    model: ErrorModel | None,
+    index: OodIndex | None,
+    objectness: ObjectnessModel | None = None,
+) -> EscalationFrame:
+    """``frame`` with its uncertainty replaced by ``model``'s P(wrong), its OOD score by ``index``'s and its
+    clusters' objectness by ``objectness``'s (each only where the model/index and the frame's
+    measures/embedding are there; the clusters get the prior without a model)."""
+    changes: dict = {"clusters": scored(frame.clusters, objectness)} if frame.clusters else {}
     if model is not None and len(frame.measures) == len(frame.proposals):
         names = [name for name, _ in frame.proposals]
-        changes["uncertainty"] = model.p_wrong(names, [feature_row(m) for m in frame.measures])
+        changes["uncertainty"] = judged_uncertainty(model, names, frame.measures, frame.uncertainty)
     if index is not None and frame.embedding is not None:
         changes["ood"] = float(index.score(frame.embedding)[0])
     return dataclasses.replace(frame, **changes) if changes else frame
@@ -73,12 +102,17 @@ class OnlineAdapter:
     """Judges frames handed over in annotation order, refitting after every ``every`` of them
     (module docstring); ``index``: the detector's OOD index of its training data (None: OOD unchanged)."""
 
-    def __init__(self, every: int, index: OodIndex | None = None) -> None:
+    def __init__(
+        self, every: int, index: OodIndex | None = None, cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD
+    ) -> None:
         if every < 1:
             raise ValueError(f"adaptation needs every >= 1, got {every}")
-        self.every, self.index = every, index
+        self.every, self.index, self.cluster_threshold = every, index, cluster_threshold
         self.done: list[EscalationFrame] = []
+        #: The frames as they were judged (their objectness then), for the miss rate.
+        self.judged: list[EscalationFrame] = []
         self.model: ErrorModel | None = None
+        self.objectness: ObjectnessModel | None = None
         self.reference: OodIndex | None = None
         self.miss_rate: float | None = None
         #: Frames before this position were embedded by an older model version (see `rebase`).
@@ -91,10 +125,13 @@ class OnlineAdapter:
             seen = [f.embedding for f in self.done[self.since :] if f.embedding is not None]
             if self.index is not None:
                 self.reference = self.index.extended(np.vstack(seen)) if seen else self.index
-            self.miss_rate = miss_rate(self.done)
+            clusters = [c for f in self.done for c in f.clusters]
+            self.objectness = ObjectnessModel.fit(clusters) or self.objectness
+            self.miss_rate = miss_rate(self.judged, self.cluster_threshold)
             logger.debug("adapted on %d frames", len(self.done))
         self.done.append(frame)
-        judged = judged_with(frame, self.model, self.reference)
+        judged = judged_with(frame, self.model, self.reference, self.objectness)
+        self.judged.append(judged)
         return judged if self.miss_rate is None else dataclasses.replace(judged, miss_rate=self.miss_rate)
 
     def rebase(self, index: OodIndex | None) -> None:
@@ -104,8 +141,11 @@ class OnlineAdapter:
 
 
 def adapt_frames(
-    frames: Sequence[EscalationFrame], every: int, index: OodIndex | None = None
+    frames: Sequence[EscalationFrame],
+    every: int,
+    index: OodIndex | None = None,
+    cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
 ) -> list[EscalationFrame]:
     """The frames (in annotation order) as judged with online adaptation every ``every`` frames."""
-    adapter = OnlineAdapter(every, index)
+    adapter = OnlineAdapter(every, index, cluster_threshold)
     return [adapter.judge(frame) for frame in frames]

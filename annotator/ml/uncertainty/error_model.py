@@ -46,8 +46,26 @@ def _design(rows: np.ndarray, names: Sequence[str], classes: Sequence[str]) -> n
     return np.column_stack([np.ones(len(rows)), rows.reshape(len(names), -1), onehot])
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped against overflow."""
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = DEFAULT_L2) -> np.ndarray:
+    """Weights of an L2-regularised logistic regression of ``y`` (0/1) on the design ``x`` (N, D), whose
+    first column is the intercept (not penalised), by Newton's method."""
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    w = np.zeros(x.shape[1])
+    for _ in range(ITERATIONS):
+        p = sigmoid(x @ w)
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return w
 
 
 @dataclass(frozen=True)
@@ -72,24 +90,13 @@ class ErrorModel:
         classes = tuple(sorted(set(names)))
         x = _design(np.asarray(rows, dtype=float), names, classes)
         y = np.asarray(wrong, dtype=float)
-        penalty = np.full(x.shape[1], l2)
-        penalty[0] = 0.0
-        w = np.zeros(x.shape[1])
-        for _ in range(ITERATIONS):
-            p = _sigmoid(x @ w)
-            gradient = x.T @ (p - y) + penalty * w
-            hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
-            step = np.linalg.solve(hessian, gradient)
-            w -= step
-            if np.abs(step).max() < 1e-10:
-                break
-        return cls(classes, w, len(y))
+        return cls(classes, fit_logistic(x, y, l2), len(y))
 
     def p_wrong(self, names: Sequence[str], rows: Sequence[Sequence[float]]) -> np.ndarray:
         """P(wrong) of each proposal (class name, `feature_row`)."""
         if not len(names):
             return np.zeros(0)
-        return _sigmoid(_design(np.asarray(rows, dtype=float), names, self.classes) @ self.weights)
+        return sigmoid(_design(np.asarray(rows, dtype=float), names, self.classes) @ self.weights)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -6,13 +6,20 @@ the review queue; a frame whose out-of-distribution score (`annotator.ml.uncerta
 scored proposals as ``frame_ood``) is at least ``ood_threshold`` is reviewed whole (nothing accepted, and
 the reviewer also adds what the model missed).
 
+A frame's unexplained point clusters (`annotator.ml.uncertainty.missed`) whose objectness reaches
+``cluster_threshold`` are review items too ("possible missed object"): a person looks at each, accepts
+its fitted box when it is an object (an adjust-like check, not an add from scratch) or dismisses it.
+
 With online adaptation (`annotator.ml.uncertainty.adaptation`) a frame also carries the miss rate
-learned from the verified frames, and the rule reviews it whole while that is above ``max_miss_rate``.
+learned from the verified frames (objects neither proposed nor flagged as possible missed objects),
+and the rule reviews it whole while that is above ``max_miss_rate``.
 
 `escalate_frame` measures one frame against its ground truth: boxes reviewed, wrong boxes accepted
 unreviewed (no ground-truth box of the class at BEV IoU >= 0.5, as `annotator.ml.uncertainty.evaluation`),
-objects missed in frames not reviewed whole (no proposal near them at all), and the reviewer's edits and
-time under the effort model of `annotator.ml.finetune.edits`. `sweep` does it for several thresholds.
+objects missed in frames not reviewed whole (no proposal near them and no flagged cluster on them), and
+the reviewer's edits and time under the effort model of `annotator.ml.finetune.edits` (a flagged cluster
+on a missed object costs an adjustment, one on anything else a deletion's few seconds to dismiss it).
+`sweep` does it for several thresholds.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits, matched_pairs
+from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD, MissedCluster
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +53,17 @@ OOD_KEY = "frame_ood"
 @dataclass(frozen=True)
 class EscalationRule:
     """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole, and
-    frames where the model is known to miss more than ``max_miss_rate`` of the objects."""
+    frames where the model is known to miss more than ``max_miss_rate`` of the objects; flag unexplained
+    clusters with objectness >= ``cluster_threshold`` as possible missed objects."""
 
     threshold: float = DEFAULT_THRESHOLD
     ood_threshold: float = DEFAULT_OOD_THRESHOLD
     max_miss_rate: float = DEFAULT_MAX_MISS_RATE
+    cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD
+
+    def flagged(self, objectness: Sequence[float]) -> np.ndarray:
+        """Which unexplained clusters are review items (possible missed objects)."""
+        return np.asarray(objectness, dtype=float) >= self.cluster_threshold
 
     def reviews_whole(self, ood: float | None, miss_rate: float | None = None) -> bool:
         """Whether a frame with this OOD score and learned miss rate (None: unknown) goes to review whole."""
@@ -73,7 +87,7 @@ def frame_ood(records: Sequence[Mapping[str, Any]]) -> float | None:
     return max(values) if values else None
 
 
-def _claimed(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
+def claimed_truths(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
     """Truth indices a set of proposals covers (matched as the edit count matches)."""
     return {j for _, j in matched_pairs(proposals, truths)}
 
@@ -96,12 +110,22 @@ class EscalationFrame:
     measures: list[dict[str, float]] = field(default_factory=list)
     #: The frame's embedding in the detector's latent space (OOD reference), when known.
     embedding: np.ndarray | None = None
-    #: Share of the objects the model missed on the verified frames before this one (online adaptation).
+    #: Share of the objects missed (not proposed, not flagged) on the verified frames before this one
+    #: (online adaptation).
     miss_rate: float | None = None
+    #: The frame's point clusters no proposal explains, with their objectness (`annotator.ml.uncertainty.missed`).
+    clusters: list[MissedCluster] = field(default_factory=list)
 
     def missed(self) -> int:
         """Ground-truth objects no proposal of the frame covers."""
-        return len(self.truths) - len(_claimed(self.proposals, self.truths))
+        return len(self.truths) - len(claimed_truths(self.proposals, self.truths))
+
+    def unflagged_missed(self, cluster_threshold: float) -> tuple[int, int]:
+        """Objects no proposal covers and no cluster at or above ``cluster_threshold`` lies on, and the
+        number of objects such clusters find."""
+        unclaimed = set(range(len(self.truths))) - claimed_truths(self.proposals, self.truths)
+        found = {c.truth for c in self.clusters if c.objectness >= cluster_threshold} & unclaimed
+        return len(unclaimed) - len(found), len(found)
 
 
 @dataclass
@@ -116,14 +140,23 @@ class EscalationOutcome:
     truths: int = 0
     wrong_accepted: int = 0
     missed: int = 0
+    #: Unexplained clusters flagged as possible missed objects, and the missed objects they found.
+    clusters_flagged: int = 0
+    clusters_found: int = 0
     edits: EditCounts = field(default_factory=EditCounts)
     effort_s: float = 0.0
     manual_s: float = 0.0
 
     @property
     def reviewed_share(self) -> float:
-        """Share of the proposals a person looked at."""
-        return self.reviewed / self.boxes if self.boxes else 0.0
+        """Share of the review items (proposals and flagged clusters) a person looked at."""
+        items = self.boxes + self.clusters_flagged
+        return (self.reviewed + self.clusters_flagged) / items if items else 0.0
+
+    @property
+    def reviewed_per_object(self) -> float:
+        """Review items a person looked at per ground-truth object."""
+        return (self.reviewed + self.clusters_flagged) / self.truths if self.truths else 0.0
 
     @property
     def residual_errors(self) -> int:
@@ -148,6 +181,7 @@ class EscalationOutcome:
         return values | {
             "edits": self.edits.to_dict(),
             "reviewed_share": round(self.reviewed_share, 4),
+            "reviewed_per_object": round(self.reviewed_per_object, 4),
             "residual_rate": round(self.residual_rate, 4),
             "effort_s": round(self.effort_s, 1),
         }
@@ -173,14 +207,19 @@ def escalate_frame(
     else:
         kept = [p for p, a in zip(frame.proposals, accepted, strict=True) if a]
         asked = [p for p, a in zip(frame.proposals, accepted, strict=True) if not a]
-        claimed = _claimed(kept, frame.truths)
+        claimed = claimed_truths(kept, frame.truths)
         open_truths = [t for j, t in enumerate(frame.truths) if j not in claimed]
         edits = count_edits(asked, open_truths, frame.ignore, tolerance)
-        edits.added = 0  # nobody searches an unreviewed frame for what the model missed
+        edits.added = 0  # nobody searches an unreviewed frame for what the model missed ...
+        flagged = int(rule.flagged([c.objectness for c in frame.clusters]).sum())
+        missed, found = frame.unflagged_missed(rule.cluster_threshold)
+        edits.adjusted += found  # ... except where a flagged cluster shows it: its fitted box, adjusted
+        edits.deleted += flagged - found  # the other flags are dismissed
         outcome.reviewed = len(asked)
+        outcome.clusters_flagged, outcome.clusters_found = flagged, found
         outcome.edits = edits
         outcome.wrong_accepted = int((accepted & np.asarray(frame.wrong, dtype=bool)).sum())
-        outcome.missed = frame.missed()
+        outcome.missed = missed
     outcome.effort_s = costs.seconds(outcome.edits)
     return outcome
 
@@ -192,11 +231,12 @@ def sweep(
     costs: EffortModel | None = None,
     tolerance: Tolerance | None = None,
     max_miss_rate: float = DEFAULT_MAX_MISS_RATE,
+    cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
 ) -> list[EscalationOutcome]:
     """One summed outcome per threshold over ``frames``."""
     results = []
     for threshold in thresholds:
-        rule = EscalationRule(threshold, ood_threshold, max_miss_rate)
+        rule = EscalationRule(threshold, ood_threshold, max_miss_rate, cluster_threshold)
         total = EscalationOutcome(threshold)
         for frame in frames:
             total = total + escalate_frame(frame, rule, costs, tolerance)
@@ -207,14 +247,15 @@ def sweep(
 def sweep_table(outcomes: Sequence[EscalationOutcome], default: float | None = None) -> list[str]:
     """The sweep as text lines (a header, one row per threshold; ``default`` marked with *)."""
     lines = [
-        f"{'threshold':>9}  {'reviewed':>8}  {'share':>6}  {'whole frames':>12}  {'wrong accepted':>14}  "
-        f"{'missed':>6}  {'residual':>8}  {'edits':>5}  {'effort':>9}"
+        f"{'threshold':>9}  {'reviewed':>8}  {'flags':>5}  {'share':>6}  {'/object':>7}  {'whole frames':>12}  "
+        f"{'wrong accepted':>14}  {'missed':>6}  {'residual':>8}  {'edits':>5}  {'effort':>9}"
     ]
     for o in outcomes:
         mark = "*" if default is not None and abs(o.threshold - default) < 1e-9 else " "
         share = o.effort_s / o.manual_s if o.manual_s else 0.0
         lines.append(
-            f"{o.threshold:>8.2f}{mark}  {o.reviewed:>8}  {o.reviewed_share:>6.1%}  {o.frames_whole:>12}  "
+            f"{o.threshold:>8.2f}{mark}  {o.reviewed:>8}  {o.clusters_flagged:>5}  {o.reviewed_share:>6.1%}  "
+            f"{o.reviewed_per_object:>7.2f}  {o.frames_whole:>12}  "
             f"{o.wrong_accepted:>14}  {o.missed:>6}  {o.residual_rate:>8.1%}  {o.edits.total:>5}  "
             f"{share:>8.2f}x"
         )

@@ -2,7 +2,9 @@
 
 Shared by ``annotator simulate --strategy escalate`` and ``benchmarks/escalation.py``: sample the frame,
 aggregate the passes, keep the objects whose mean score reaches ``min_score``, add the plugin's own
-measures (OOD score, calibration) and mark each proposal wrong or right against the truth.
+measures (OOD score, calibration), mark each proposal wrong or right against the truth, and find the
+frame's point clusters no proposal explains (possible missed objects, with the prior objectness and the
+object each lies on).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from annotator.ml.protocol import FrameInput
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.escalation import OOD_KEY, EscalationFrame
 from annotator.ml.uncertainty.evaluation import ScoredBox, ScoredProposal, wrong_proposals
+from annotator.ml.uncertainty.missed import ClusterSettings, scored, unexplained_clusters, with_truths
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.uncertainty.scoring import add_model_measures
 
@@ -38,11 +41,13 @@ def escalation_frame(
     ignore: Sequence[Cuboid] = (),
     min_score: float = 0.3,
     keep: Callable[[Cuboid], bool] | None = None,
+    clusters: ClusterSettings | None = None,
 ) -> EscalationFrame:
     """Score one frame and judge its proposals (module docstring); proposals on "don't care" objects are
     never wrong; ``keep`` leaves out proposals where nothing is labelled (e.g. beyond a labelling range).
     The frame's ``score`` holds each proposal's score in the first pass (0 where it missed it): the
-    detector's own score, the baseline the uncertainty is compared with."""
+    detector's own score, the baseline the uncertainty is compared with. ``clusters``: how unexplained
+    clusters are found (default `ClusterSettings`)."""
     samples = sample_frame(model, manifest, inputs, values, mode, passes).get(None, [])
     found = [b for b in aggregate(samples) if b.score >= min_score]
     if keep is not None:
@@ -61,12 +66,32 @@ def escalation_frame(
     first = [float(samples[0].scores[b.members[0]]) if 0 in b.members else 0.0 for b in found]
     embed = getattr(model, "frame_embedding", None)
     embedding = embed(inputs, values) if embed is not None else None
-    return EscalationFrame(
+    unexplained = frame_clusters(inputs.points, [c for _, c in proposals], truths, keep, clusters)
+    frame = EscalationFrame(
         inputs.name, proposals, np.array([b.uncertainty for b in found]), np.array(wrong, dtype=bool),
         list(truths), list(ignore), ood, np.array(first),
         [{k: v for k, v in b.measures.items() if isinstance(v, float)} | {"score": b.score} for b in found],
         None if embedding is None else np.asarray(embedding, dtype=float),
     )  # fmt: skip
+    frame.clusters = unexplained
+    return frame
+
+
+def frame_clusters(
+    points: np.ndarray | None,
+    proposals: Sequence[Cuboid],
+    truths: Sequence[tuple[str, Cuboid]],
+    keep: Callable[[Cuboid], bool] | None = None,
+    settings: ClusterSettings | None = None,
+) -> list:
+    """The unexplained clusters of a frame with the prior objectness and the object each lies on
+    (``keep``: only clusters where something is labelled)."""
+    if points is None or not len(points):
+        return []
+    found = unexplained_clusters(points, proposals, settings)
+    if keep is not None:
+        found = [c for c in found if keep(c.box)]
+    return scored(with_truths(found, [c for _, c in truths]), None)
 
 
 def frames_from_scored(

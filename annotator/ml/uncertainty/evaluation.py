@@ -114,7 +114,7 @@ class ScoredProposal(ScoredBox):
 
 def scored_cuboids(project: Project, frame_names: Collection[str]) -> dict[str, list[ScoredProposal]]:
     """The scored cuboids (reviewed or not) of the frames named, by frame name: a cheap snapshot taken
-    where the project lives, to match elsewhere."""
+    where the project lives, to match elsewhere (possible missed objects are not proposals: left out)."""
     out: dict[str, list[ScoredProposal]] = {}
     for frame in project.frames_in_order():
         if frame.name not in frame_names:
@@ -129,7 +129,9 @@ def scored_cuboids(project: Project, frame_names: Collection[str]) -> dict[str, 
                 record.get("frame_ood"),
             )
             for a in project.annotations_of(frame.id, "cuboid")
-            if a.cuboid is not None and (record := uncertainty_of(a)) is not None
+            if a.cuboid is not None
+            and (record := uncertainty_of(a)) is not None
+            and record.get("kind") != "missed_object"
         ]
     return out
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from annotator.core.derived_links import is_derived
 from annotator.core.model.project import Project
-from annotator.core.model.records import Annotation, Review
+from annotator.core.model.records import Annotation
 from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, EscalationRule, frame_ood
+from annotator.ml.uncertainty.project_escalation import escalation_plan, is_missed_item, missed_text
 from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ def is_flagged(annotation: Annotation, threshold: float) -> bool:
 
 
 def flag_reasons(record: dict[str, Any]) -> list[str]:
-    """The measures that make a scored box uncertain, the largest first (empty for a sure one)."""
+    """The measures that make a scored box uncertain, the largest first (empty for a sure one); for a
+    possible missed object, what makes it one."""
+    if is_missed_item(record):
+        return [missed_text(record)]
     passes = int(record.get("passes", 0) or 0)
     presence = float(record.get("presence", 1.0))
     losses: list[tuple[float, str]] = []
@@ -93,22 +97,9 @@ def confident_proposals(
     ood_threshold: float = DEFAULT_OOD_THRESHOLD,
 ) -> list[int]:
     """Ids of the unreviewed scored proposals the escalation rule accepts (in the given frames, or all):
-    uncertainty below ``threshold``, in a frame whose OOD score is below ``ood_threshold``
-    (`annotator.ml.uncertainty.escalation.EscalationRule`)."""
-    rule = EscalationRule(threshold, ood_threshold)
-    frames = set(frame_ids) if frame_ids is not None else None
-    by_frame: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-    for a in project.annotations.values():
-        if a.review is not Review.UNREVIEWED or (frames is not None and a.frame_id not in frames):
-            continue
-        if (record := uncertainty_of(a)) is not None:
-            by_frame.setdefault(a.frame_id, []).append((a.id, record))
-    accepted = []
-    for scored in by_frame.values():
-        records = [record for _, record in scored]
-        keep = rule.accepted([float(r["uncertainty"]) for r in records], frame_ood(records))
-        accepted += [annotation_id for (annotation_id, _), ok in zip(scored, keep, strict=True) if ok]
-    return sorted(accepted)
+    uncertainty (P(wrong) once learned from verified frames) below ``threshold``, in a frame whose OOD
+    score is below ``ood_threshold`` (`annotator.ml.uncertainty.project_escalation.escalation_plan`)."""
+    return escalation_plan(project, EscalationRule(threshold, ood_threshold), frame_ids).accepted
 
 
 def whole_review_frames(project: Project, ood_threshold: float = DEFAULT_OOD_THRESHOLD) -> list[int]:

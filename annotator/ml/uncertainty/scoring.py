@@ -122,6 +122,19 @@ def score_frame(
     Raises when the frame's files cannot be read or the plugin fails (`PluginError`).
     """
     inputs = frame_input(project, frame, manifest.task)
+    return score_inputs(model, manifest, inputs, values, mode, passes, iou_threshold)
+
+
+def score_inputs(
+    model: Any,
+    manifest: PluginManifest,
+    inputs: FrameInput,
+    values: dict[str, Any],
+    mode: str,
+    passes: int,
+    iou_threshold: float = DEFAULT_IOU_THRESHOLD,
+) -> list[AggregatedBox]:
+    """`score_frame` on a frame's inputs already read."""
     groups = sample_frame(model, manifest, inputs, values, mode, passes)
     groups = {camera: checked_detections(samples, manifest) for camera, samples in groups.items()}
     found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]

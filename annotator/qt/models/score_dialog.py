@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -48,6 +49,8 @@ class ScoringChoice:
     passes: int = DEFAULT_PASSES
     min_score: float = 0.1
     all_frames: bool = False
+    #: 3D: also flag the clusters no box explains as possible missed objects.
+    missed: bool = True
 
 
 class ScoringChoices:
@@ -72,6 +75,7 @@ class ScoringChoices:
             int(number("uncertainty/passes", DEFAULT_PASSES)),
             number("uncertainty/min_score", 0.1),
             str(value("uncertainty/all_frames", "false")).lower() in ("1", "true"),
+            str(value("uncertainty/missed", "true")).lower() in ("1", "true"),
         )
 
     def remember(self, choice: ScoringChoice) -> None:
@@ -82,6 +86,7 @@ class ScoringChoices:
             ("passes", choice.passes),
             ("min_score", choice.min_score),
             ("all_frames", choice.all_frames),
+            ("missed", choice.missed),
         ):
             self._settings.setValue(f"uncertainty/{key}", item)
 
@@ -117,6 +122,8 @@ class ScoreDialog(QDialog):
         self.all_button = QRadioButton(f"All {frame_count} frames")
         self.frame_button.setEnabled(frame_name is not None)
         (self.all_button if last.all_frames or frame_name is None else self.frame_button).setChecked(True)
+        self.missed_box = QCheckBox("Flag possible missed objects (3D: point clusters no box explains)")
+        self.missed_box.setChecked(last.missed)
         form = QFormLayout()
         form.addRow("Plugin", self.plugin_box)
         form.addRow("Sampling", self.mode_box)
@@ -124,6 +131,7 @@ class ScoreDialog(QDialog):
         form.addRow("Keep objects scoring at least", self.min_score_box)
         form.addRow("Frames", self.frame_button)
         form.addRow("", self.all_button)
+        form.addRow("", self.missed_box)
         form.addRow(QLabel("Each frame's earlier unreviewed proposals of the plugin are replaced."))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -163,4 +171,5 @@ class ScoreDialog(QDialog):
             self.passes_box.value(),
             float(self.min_score_box.value()),
             self.all_button.isChecked(),
+            self.missed_box.isChecked(),
         )

@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
+from annotator.ml.preannotate import frame_input
 from annotator.ml.registry import PluginRegistry
-from annotator.ml.uncertainty.scoring import ScoreProposals, score_frame, scored_proposals
+from annotator.ml.uncertainty.project_escalation import missed_for_frame
+from annotator.ml.uncertainty.scoring import ScoreProposals, score_inputs, scored_proposals
 from annotator.qt.app.dialog_focus import exec_returning_focus
 from annotator.qt.app.settings import AppSettings
 from annotator.qt.document import Document
@@ -45,6 +47,7 @@ class ScoringController(PreannotationController):
         self.scoring_choices = ScoringChoices(settings)
         self.mode = "tta"
         self.passes = 8
+        self.missed = True
 
     def ask(self) -> None:
         """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
@@ -73,7 +76,8 @@ class ScoringController(PreannotationController):
         self.scoring_choices.remember(choice)
         self.parameter_memory.remember(choice.plugin_id, params)
         chosen = frames if choice.all_frames or current is None else [current]
-        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None)
+        self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None,
+                   missed=choice.missed)  # fmt: skip
 
     def score(
         self,
@@ -83,24 +87,35 @@ class ScoringController(PreannotationController):
         passes: int,
         min_score: float = 0.1,
         params: dict[str, Any] | None = None,
+        missed: bool = True,
     ) -> bool:
-        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes; False when a run is
-        already going or no project is open."""
+        """Score ``frames`` with ``plugin_id`` in ``mode`` with ``passes`` passes (``missed``: also flag
+        possible missed objects); False when a run is already going or no project is open."""
         if self.running:
             return False
-        self.mode, self.passes = mode, passes
+        self.mode, self.passes, self.missed = mode, passes, missed
         return self.start(plugin_id, frames, min_score, params)
 
     def proposer(self, plugin_id: str, threshold: float) -> Propose:
         """Each frame sampled K times in this run's mode and aggregated; the objects scoring at least the
-        threshold, carrying their uncertainty (called in the worker thread, on the snapshot)."""
-        registry, mode, passes = self.registry, self.mode, self.passes
+        threshold, carrying their uncertainty, and (3D) the possible missed objects: the clusters no box
+        explains (`annotator.ml.uncertainty.project_escalation`; called in the worker thread, on the
+        snapshot)."""
+        registry, mode, passes, flag_missed = self.registry, self.mode, self.passes, self.missed
 
         def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
             manifest = registry.manifest(plugin_id)
             model = registry.load(plugin_id)
-            found = score_frame(project, model, manifest, frame, values, mode, passes)
-            return scored_proposals(found, frame.id, plugin_id, str(model.version), mode, passes, threshold)
+            inputs = frame_input(project, frame, manifest.task)
+            found = score_inputs(model, manifest, inputs, values, mode, passes)
+            version = str(model.version)
+            proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, threshold)
+            if manifest.task != "detect3d" or not flag_missed:
+                return proposals
+            missed = missed_for_frame(
+                project, frame.id, inputs.points, proposals, manifest.classes, plugin_id, version
+            )
+            return proposals + missed
 
         return propose
 

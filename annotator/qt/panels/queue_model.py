@@ -155,7 +155,8 @@ class QueueModel(QAbstractItemModel):
         flagged = item["uncertainty"] >= self.flag_state.threshold
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return f"#{annotation.id} {annotation.class_name}"
+                missed = " (possible missed object)" if item.get("missed") else ""
+                return f"#{annotation.id} {annotation.class_name}{missed}"
             if column == 1:
                 return f"{item['uncertainty']:.2f}"
             if column == 2:

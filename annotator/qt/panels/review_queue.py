@@ -36,15 +36,11 @@ from annotator.core.review import AcceptProposals
 from annotator.io.reference_labels import project_reference_labels
 from annotator.jobs import JobContext, Outcome
 from annotator.ml.registry import PluginRegistry
-from annotator.ml.uncertainty.escalation import sweep
+from annotator.ml.uncertainty.escalation import EscalationRule, sweep
 from annotator.ml.uncertainty.escalation_frames import frames_from_scored
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
-from annotator.ml.uncertainty.flags import (
-    confident_frames_text,
-    confident_proposals,
-    unreviewed_proposals,
-    whole_review_frames,
-)
+from annotator.ml.uncertainty.flags import confident_frames_text, unreviewed_proposals
+from annotator.ml.uncertainty.project_escalation import escalation_plan
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
@@ -300,27 +296,35 @@ class ReviewQueuePanel(QWidget):
 
     # -- accepting ----------------------------------------------------------------------------------
     def accept_confident(self, all_frames: bool = False) -> int:
-        """Accept every unreviewed scored proposal below the threshold in the current frame (or in all
-        frames) as one undoable step; says how many on which frames; returns how many."""
+        """Accept every unreviewed scored proposal the escalation rule accepts in the current frame (or in
+        all frames) as one undoable step: uncertainty, or P(wrong) once learned from verified frames, below
+        the threshold, outside frames to review whole (`escalation_plan`, the rule of ``simulate``); says
+        how many on which frames, which frames to review whole and why, and how many possible missed
+        objects wait; returns how many."""
         project = self.document.project
         if project is None:
             return 0
         frame_id = self.document.frame_id
         scope = None if all_frames or frame_id is None else [frame_id]
-        ids = confident_proposals(project, self.flags.threshold, scope)
-        where = confident_frames_text(project, ids)
+        plan = escalation_plan(project, EscalationRule(self.flags.threshold), scope)
+        ids = plan.accepted
+        measure = "uncertainty" if plan.error_model is None else "P(wrong)"
         if ids:
-            label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} (uncertainty < {self.flags.threshold:.2f})"
+            label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
             self.document.push(AcceptProposals(ids, label=label))
         if not ids:
             place = "in any frame" if scope is None else "in this frame"
-            text = f"No unreviewed scored proposal below uncertainty {self.flags.threshold:.2f} {place}"
+            text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"
         else:
-            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}"
-        whole = [f for f in whole_review_frames(project) if scope is None or f in scope]
-        if whole:
+            where = confident_frames_text(project, ids)
+            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where} ({measure})"
+        if plan.whole:
+            whole = sorted(plan.whole, key=lambda f: project.frames[f].index)
             names = ", ".join(project.frames[f].name for f in whole[:5]) + (", ..." if len(whole) > 5 else "")
-            text += f"; out of distribution, to review whole: {names}"
+            text += f"; to review whole: {names} ({plan.whole[whole[0]]})"
+        if plan.missed_items:
+            count = len(plan.missed_items)
+            text += f"; {count} possible missed object{'s' if count != 1 else ''} to check"
         self.message.emit(text, 8000)
         return len(ids)
 

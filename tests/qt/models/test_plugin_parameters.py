@@ -131,7 +131,9 @@ def test_a_kit_plugin_preannotates_in_the_window_with_parameters_from_the_dialog
 def test_score_dialog_passes_the_parameters_to_scoring(kit_window, qtbot, monkeypatch) -> None:
     window = kit_window
     seen = {}
-    monkeypatch.setattr(type(window.scoring), "score", lambda self, *args: seen.setdefault("args", args))
+    monkeypatch.setattr(
+        type(window.scoring), "score", lambda self, *args, **_kwargs: seen.setdefault("args", args)
+    )
 
     def answer() -> None:
         dialog = QApplication.activeModalWidget()

@@ -4,7 +4,6 @@ confident, stale scores) and the uncertainty plot."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,26 +15,23 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
-from window_support import show_window  # type: ignore[import-not-found]
+from window_support import centroid_drop_in, show_window  # type: ignore[import-not-found]
 
 from annotator.core.model.records import Review
 from annotator.core.model_versions import ModelVersion, RecordModelVersion
+from annotator.ml.uncertainty.project_escalation import is_missed_item
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.qt.models.score_dialog import ScoreDialog
 from annotator.qt.panels.objects import COLUMNS
 from annotator.qt.panels.uncertainty_plot import UncertaintyPlot
 
-EXAMPLES = Path(__file__).parents[2] / "ml" / "example_plugins"
 PLUGIN = "centroid-example"
 
 
 @pytest.fixture
 def scoring_window(qtbot, settings, unlabelled_street: Path, tmp_path: Path, monkeypatch) -> Iterator:
     """The main window finding the centroid example as a drop-in through $ANNOTATOR_PLUGIN_PATH."""
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    centroid_drop_in(tmp_path, monkeypatch)
     main = show_window(qtbot, settings, unlabelled_street)
     yield main
     main.close()
@@ -53,6 +49,8 @@ def _score_through_menu(window, qtbot, all_frames: bool = True, passes: int = 6)
         dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("tta"))
         dialog.passes_box.setValue(passes)
         (dialog.all_button if all_frames else dialog.frame_button).setChecked(True)
+        # these tests are about the proposals: possible missed objects are `test_escalation_window`'s
+        dialog.missed_box.setChecked(False)
         dialog.accept()
 
     QTimer.singleShot(0, answer)
@@ -63,7 +61,12 @@ def _score_through_menu(window, qtbot, all_frames: bool = True, passes: int = 6)
 
 
 def _scored(window) -> list:
-    return [a for a in window.document.project.annotations.values() if uncertainty_of(a) is not None]
+    """The scored proposals (not the possible missed objects scoring adds, `test_escalation_window`)."""
+    return [
+        a
+        for a in window.document.project.annotations.values()
+        if uncertainty_of(a) is not None and not is_missed_item(uncertainty_of(a))
+    ]
 
 
 def test_score_through_the_menu_runs_off_the_ui_thread_one_step_per_frame(scoring_window, qtbot) -> None:
@@ -272,10 +275,7 @@ def _window_with_far_car(qtbot, settings, project: Path, tmp_path: Path, monkeyp
         names = [f.name for f in workspace.project.frames_in_order()]
     far_car = ReferenceObject(1, "Car", Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0))
     write_reference_labels(project / REFERENCE_FILE, {name: [far_car] for name in names})
-    folder = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "centroid", folder / "centroid")
-    monkeypatch.setenv("ANNOTATOR_PLUGIN_PATH", str(folder))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    centroid_drop_in(tmp_path, monkeypatch)
     return show_window(qtbot, settings, project), names
 
 

@@ -1,0 +1,254 @@
+"""Escalation in a project: what the window's *Accept all confident* does, learned from verified frames.
+
+The same rule as ``annotator simulate --strategy escalate --adapt-every K``
+(`annotator.ml.uncertainty.escalation.EscalationRule`, `annotator.ml.uncertainty.adaptation.judged_uncertainty`),
+learned from the project's frames marked verified instead of a simulated annotator:
+
+- **P(wrong)**: an `ErrorModel` fitted on the verified frames' scored proposals: accepted or corrected ones
+  count right, rejected ones wrong (`RejectProposals` remembers them on their frame); needs both kinds;
+- **objectness** of possible missed objects: an `ObjectnessModel` fitted on the verified frames' flagged
+  clusters: accepted ones lay on an object, dismissed (rejected) ones did not;
+- **miss rate**: of the verified, scored frames' labels, the share a person drew by hand (neither proposed
+  nor shown as a possible missed object); frames are reviewed whole while it is above ``max_miss_rate``.
+
+Possible missed objects (`annotator.ml.uncertainty.missed`) are stored as unreviewed proposals of the
+scoring plugin whose uncertainty record has ``kind = "missed_object"`` and ``uncertainty = 1`` (always
+flagged, never accepted unreviewed): accepting one keeps its fitted box, rejecting it dismisses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, FrameStatus, Provenance, Review, Source
+from annotator.core.review import REJECTED_KEY
+from annotator.ml.uncertainty.adaptation import judged_uncertainty
+from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
+from annotator.ml.uncertainty.escalation import EscalationRule, frame_ood
+from annotator.ml.uncertainty.missed import (
+    DEFAULT_CLUSTER_THRESHOLD,
+    ClusterSettings,
+    MissedCluster,
+    ObjectnessModel,
+    guess_class,
+    scored,
+    unexplained_clusters,
+)
+
+logger = logging.getLogger(__name__)
+
+MISSED_KIND = "missed_object"
+UNCERTAINTY_KEY = "uncertainty"
+
+
+def is_missed_item(record: Mapping[str, Any] | None) -> bool:
+    """Whether an uncertainty record is that of a possible missed object."""
+    return isinstance(record, Mapping) and record.get("kind") == MISSED_KIND
+
+
+def missed_text(record: Mapping[str, Any]) -> str:
+    """The reason shown for a possible missed object."""
+    return (
+        f"possible missed object (objectness {float(record.get('objectness', 0.0)):.2f}: "
+        f"{int(record.get('points', 0))} points no proposal explains, {float(record.get('top', 0.0)):.1f} m high)"
+    )
+
+
+def missed_object_proposals(
+    points: np.ndarray | None,
+    frame_id: int,
+    plugin_id: str,
+    model_version: str,
+    others: Sequence[Cuboid],
+    default_sizes: Mapping[str, Sequence[float]],
+    objectness: ObjectnessModel | None,
+    threshold: float,
+    settings: ClusterSettings | None = None,
+) -> list[Annotation]:
+    """Unreviewed proposals (id 0) for the frame's clusters that no box in ``others`` explains and whose
+    objectness reaches ``threshold``; each box is the cluster's fit, its class the nearest default size."""
+    if points is None or not len(points) or not default_sizes:
+        return []
+    found = scored(unexplained_clusters(points, others, settings), objectness)
+    proposals = []
+    for cluster in found:
+        if cluster.objectness < threshold:
+            continue
+        record = {
+            "uncertainty": 1.0, "kind": MISSED_KIND, "objectness": round(cluster.objectness, 6),
+            "points": cluster.points, "top": round(cluster.top, 4), "floor": round(cluster.floor, 4),
+            "distance": round(cluster.distance, 4), "model_version": model_version,
+        }  # fmt: skip
+        provenance = Provenance(Source.MODEL, plugin_id, model_version, round(cluster.objectness, 6))
+        name = guess_class(cluster.box, default_sizes) or next(iter(default_sizes))
+        proposals.append(
+            Annotation(
+                0,
+                frame_id,
+                name,
+                cuboid=cluster.box,
+                provenance=provenance,
+                review=Review.UNREVIEWED,
+                attributes={UNCERTAINTY_KEY: record},
+            )
+        )
+    return proposals
+
+
+@dataclass
+class VerifiedExamples:
+    """What the verified frames teach: judged proposals (class, measures, wrong), reviewed flagged
+    clusters (object or not) and the labels drawn by hand among all labels of scored frames."""
+
+    names: list[str] = field(default_factory=list)
+    measures: list[dict[str, Any]] = field(default_factory=list)
+    wrong: list[bool] = field(default_factory=list)
+    clusters: list[MissedCluster] = field(default_factory=list)
+    labels: int = 0
+    drawn: int = 0
+
+    def error_model(self) -> ErrorModel | None:
+        """P(wrong) of the judged proposals (None unless some were wrong and some right)."""
+        if not (any(self.wrong) and not all(self.wrong)):
+            return None
+        return ErrorModel.fit(self.names, [feature_row(m) for m in self.measures], self.wrong)
+
+    def miss_rate(self) -> float | None:
+        """Share of the labels drawn by hand (None without labels)."""
+        return self.drawn / self.labels if self.labels else None
+
+
+def _cluster(box: Cuboid, record: Mapping[str, Any], is_object: bool) -> MissedCluster:
+    return MissedCluster(box, int(record.get("points", 0)), float(record.get("top", 0.0)),
+                         float(record.get("floor", 0.0)), float(record.get("distance", 0.0)),
+                         truth=0 if is_object else None)  # fmt: skip
+
+
+def _learn(
+    examples: VerifiedExamples, name: str, box: Cuboid, record: Mapping[str, Any], wrong: bool
+) -> None:
+    if is_missed_item(record):
+        examples.clusters.append(_cluster(box, record, not wrong))
+    elif "uncertainty" in record:
+        examples.names.append(name)
+        examples.measures.append(dict(record))
+        examples.wrong.append(wrong)
+
+
+def verified_examples(project: Project) -> VerifiedExamples:
+    """`VerifiedExamples` of the project's frames marked verified."""
+    examples = VerifiedExamples()
+    for frame in project.frames.values():
+        if frame.status != FrameStatus.VERIFIED:
+            continue
+        rejected = frame.meta.get(REJECTED_KEY, [])
+        for entry in rejected if isinstance(rejected, list) else []:
+            try:
+                box = Cuboid.from_array(entry["box"])
+                _learn(examples, str(entry["class"]), box, entry["record"], wrong=True)
+            except (KeyError, TypeError, ValueError):
+                continue
+        labels = [a for a in project.annotations_of(frame.id) if a.cuboid is not None and not a.is_proposal]
+        scored_here = bool(rejected)
+        for a in labels:
+            record = a.attributes.get(UNCERTAINTY_KEY)
+            if isinstance(record, Mapping):
+                scored_here = True
+                _learn(examples, a.class_name, a.cuboid, record, wrong=False)
+        if scored_here:
+            counted = [a for a in labels if a.provenance.source in (Source.MODEL, Source.MANUAL)]
+            examples.labels += len(counted)
+            examples.drawn += sum(1 for a in counted if a.provenance.source is Source.MANUAL)
+    return examples
+
+
+@dataclass
+class EscalationPlan:
+    """What the rule does with a project's unreviewed scored proposals."""
+
+    accepted: list[int] = field(default_factory=list)
+    #: Frames reviewed whole, with the reason ("out of distribution 1.35", "model misses 40 % ...").
+    whole: dict[int, str] = field(default_factory=dict)
+    #: Unreviewed possible missed objects (review items) in the frames considered.
+    missed_items: list[int] = field(default_factory=list)
+    error_model: ErrorModel | None = None
+    miss_rate: float | None = None
+
+
+def escalation_plan(
+    project: Project, rule: EscalationRule, frame_ids: Iterable[int] | None = None
+) -> EscalationPlan:
+    """Which unreviewed scored proposals ``rule`` accepts (in the given frames, or all), with P(wrong) and
+    the miss rate learned from the verified frames (module docstring)."""
+    examples = verified_examples(project)
+    plan = EscalationPlan(error_model=examples.error_model(), miss_rate=examples.miss_rate())
+    frames = set(frame_ids) if frame_ids is not None else None
+    by_frame: dict[int, list[tuple[Annotation, dict[str, Any]]]] = {}
+    for a in project.annotations.values():
+        if a.review is not Review.UNREVIEWED or (frames is not None and a.frame_id not in frames):
+            continue
+        record = a.attributes.get(UNCERTAINTY_KEY)
+        if not isinstance(record, dict) or "uncertainty" not in record:
+            continue
+        if is_missed_item(record):
+            plan.missed_items.append(a.id)
+        else:
+            by_frame.setdefault(a.frame_id, []).append((a, record))
+    for frame_id, items in by_frame.items():
+        records = [record for _, record in items]
+        ood = frame_ood(records)
+        if rule.reviews_whole(ood, plan.miss_rate):
+            plan.whole[frame_id] = _whole_reason(rule, ood, plan.miss_rate)
+            continue
+        names = [a.class_name for a, _ in items]
+        fallback = [float(r["uncertainty"]) for r in records]
+        doubt = judged_uncertainty(plan.error_model, names, records, fallback)
+        plan.accepted += [a.id for (a, _), ok in zip(items, rule.accepted(doubt), strict=True) if ok]
+    plan.accepted.sort()
+    plan.missed_items.sort()
+    return plan
+
+
+def _whole_reason(rule: EscalationRule, ood: float | None, miss_rate: float | None) -> str:
+    if miss_rate is not None and miss_rate > rule.max_miss_rate:
+        return f"the model missed {miss_rate:.0%} of the verified frames' objects"
+    return f"out of distribution {ood:.2f}"
+
+
+def learned_objectness(project: Project) -> ObjectnessModel | None:
+    """The objectness learned from the verified frames' reviewed possible missed objects (None: too few)."""
+    return ObjectnessModel.fit(verified_examples(project).clusters)
+
+
+def missed_for_frame(
+    project: Project,
+    frame_id: int,
+    points: np.ndarray | None,
+    proposals: Sequence[Annotation],
+    classes: Sequence[str],
+    plugin_id: str,
+    model_version: str,
+    threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+) -> list[Annotation]:
+    """The possible missed objects of a frame being scored: clusters that neither the new ``proposals``
+    nor the frame's reviewed boxes explain, at the objectness learned from the verified frames, classed
+    among ``classes`` (the plugin's) by the project's default sizes (the first class when the schema has
+    none of them)."""
+    others = [p.cuboid for p in proposals if p.cuboid is not None]
+    others += [
+        a.cuboid for a in project.annotations_of(frame_id) if a.cuboid is not None and not a.is_proposal
+    ]
+    sizes = {c.name: c.default_size for c in project.schema.classes if c.name in set(classes)}
+    if not sizes and classes:  # the schema knows none of the plugin's classes: its first one
+        sizes = {classes[0]: (1.0, 1.0, 1.0)}
+    objectness = learned_objectness(project)
+    return missed_object_proposals(
+        points, frame_id, plugin_id, model_version, others, sizes, objectness, threshold
+    )

@@ -1,0 +1,108 @@
+"""Escalation in a project (the window's Accept all confident): P(wrong), the miss rate and the objectness
+learned from the frames marked verified, on hand-built projects; possible missed objects as proposals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame, FrameStatus, Provenance, Review, Source
+from annotator.core.review import AcceptProposals, RejectProposals
+from annotator.ml.uncertainty.escalation import EscalationRule
+from annotator.ml.uncertainty.missed import PRIOR_INSIDE
+from annotator.ml.uncertainty.project_escalation import (
+    MISSED_KIND,
+    escalation_plan,
+    missed_object_proposals,
+    verified_examples,
+)
+
+MEASURES = {"score": 0.8, "stability": 0.9, "class_entropy": 0.0}
+
+
+def box(x: float, y: float = 0.0) -> Cuboid:
+    return Cuboid((x, y, 0.75), (4.0, 1.8, 1.5), 0.0)
+
+
+def scored(frame_id: int, name: str, x: float, uncertainty: float, ood: float = 0.2) -> Annotation:
+    record = MEASURES | {"uncertainty": uncertainty, "frame_ood": ood}
+    return Annotation(0, frame_id, name, cuboid=box(x), review=Review.UNREVIEWED,
+                      provenance=Provenance(Source.MODEL, "pp", "v1", 0.8), attributes={"uncertainty": record})  # fmt: skip
+
+
+def project_with_a_verified_frame(drawn: int) -> tuple[Project, int]:
+    """Frame "done": a Car proposal accepted, a Pedestrian proposal rejected, ``drawn`` boxes drawn by
+    hand, marked verified. Frame "todo": an unreviewed Car (uncertainty 0.6) and Pedestrian (0.1)."""
+    project = Project()
+    stack = UndoStack(project)
+    done, todo = stack.push(AddFrames([Frame(0, "done", 0), Frame(0, "todo", 1)])).ids
+    car, pedestrian = stack.push(
+        AddAnnotations([scored(done, "Car", 0, 0.3), scored(done, "Pedestrian", 10, 0.3)])
+    ).ids
+    stack.push(RejectProposals([pedestrian]))
+    stack.push(AcceptProposals([car]))
+    stack.push(AddAnnotations([Annotation(0, done, "Car", cuboid=box(20 + 10 * k)) for k in range(drawn)]))
+    stack.push(SetFrameStatus(done, FrameStatus.VERIFIED))
+    stack.push(AddAnnotations([scored(todo, "Car", 0, 0.6), scored(todo, "Pedestrian", 10, 0.1)]))
+    return project, todo
+
+
+def test_verified_frames_teach_right_wrong_and_drawn_by_hand() -> None:
+    project, _todo = project_with_a_verified_frame(drawn=1)
+    examples = verified_examples(project)
+    assert list(zip(examples.names, examples.wrong, strict=True)) == [("Pedestrian", True), ("Car", False)]
+    assert (examples.labels, examples.drawn, examples.miss_rate()) == (2, 1, 0.5)
+
+
+def test_p_wrong_learned_from_the_verified_frame_replaces_the_raw_uncertainty() -> None:
+    project, todo = project_with_a_verified_frame(drawn=0)
+    plan = escalation_plan(project, EscalationRule(0.5))
+    # the measures are equal: only the class differs, Car right, Pedestrian wrong; the raw uncertainty
+    # would have accepted the Pedestrian (0.1) and not the Car (0.6)
+    assert plan.error_model is not None and plan.miss_rate == 0.0 and not plan.whole
+    (car,) = [a.id for a in project.annotations_of(todo) if a.class_name == "Car"]
+    assert plan.accepted == [car]
+
+
+def test_frames_are_reviewed_whole_while_the_model_misses_what_was_drawn_by_hand() -> None:
+    project, todo = project_with_a_verified_frame(drawn=1)
+    plan = escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.03))
+    assert plan.accepted == [] and plan.whole == {
+        todo: "the model missed 50% of the verified frames' objects"
+    }
+    assert escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.6)).accepted
+
+
+def test_possible_missed_objects_are_flagged_proposals_with_a_fitted_box() -> None:
+    grid = np.arange(-15.0, 15.0, 0.3)
+    ground = [[x + 10.0, y, 0.0] for x in grid for y in grid]
+    side = [[x, -0.9, z] for x in np.arange(8.0, 12.01, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    end = [[8.0, y, z] for y in np.arange(-0.9, 0.91, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    points = np.array(ground + side + end)
+    sizes = {"Car": (4.5, 1.9, 1.6), "Pedestrian": (0.7, 0.7, 1.8)}
+    (item,) = missed_object_proposals(points, 3, "pp", "v1", [], sizes, None, 0.5)
+    record = item.attributes["uncertainty"]
+    assert (item.class_name, item.frame_id, item.review) == ("Car", 3, Review.UNREVIEWED)
+    assert (
+        record["kind"] == MISSED_KIND
+        and record["uncertainty"] == 1.0
+        and record["objectness"] == PRIOR_INSIDE
+    )
+    assert item.cuboid.center[0] == pytest.approx(10.0, abs=0.1) and item.cuboid.size[0] == pytest.approx(
+        4.0, abs=0.1
+    )
+    assert missed_object_proposals(points, 3, "pp", "v1", [box(10.0)], sizes, None, 0.5) == []  # explained
+    assert missed_object_proposals(points, 3, "pp", "v1", [], sizes, None, 0.7) == []  # below the threshold
+    # never accepted unreviewed, counted as a review item instead
+    project = Project()
+    stack = UndoStack(project)
+    frame_id = stack.push(AddFrames([Frame(0, "f", 0)])).ids[0]
+    stack.push(AddAnnotations([dataclasses.replace(item, frame_id=frame_id)]))
+    plan = escalation_plan(project, EscalationRule(1.01))
+    assert plan.accepted == [] and plan.missed_items == list(project.annotations)

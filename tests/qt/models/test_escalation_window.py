@@ -1,0 +1,106 @@
+"""Escalation in the window: scoring puts possible missed objects in the review queue, and Accept all
+confident follows the rule of ``simulate --strategy escalate``, learned from the frames marked verified."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from window_support import centroid_drop_in, show_window  # type: ignore[import-not-found]
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
+from annotator.core.model.records import Annotation, Frame, FrameStatus, Review
+from annotator.core.review import AcceptProposals
+from annotator.io.workspace import Workspace
+from annotator.ml.uncertainty.flags import flag_text
+from annotator.ml.uncertainty.project_escalation import is_missed_item
+from annotator.ml.uncertainty.scoring import uncertainty_of
+
+PLUGIN = "centroid-example"
+
+
+def cloud() -> np.ndarray:
+    """Flat ground, a 3.5 m pole at (5, 5) and the scanned side and rear of a car at (10, 0), 1.5 m high."""
+    grid = np.arange(-15.0, 15.0, 0.3)
+    ground = [[x + 10.0, y, 0.0] for x in grid for y in grid]
+    heights = np.arange(0.4, 3.51, 0.1)
+    pole = [[5.0 + dx, 5.0 + dy, z] for dx in (-0.2, 0.2) for dy in (-0.2, 0.0, 0.2) for z in heights]
+    side = [[x, -0.9, z] for x in np.arange(8.0, 12.01, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    end = [[8.0, y, z] for y in np.arange(-0.9, 0.91, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    points = np.array(ground + pole + side + end, dtype=np.float32)
+    return np.column_stack([points, np.zeros(len(points), np.float32)])
+
+
+@pytest.fixture
+def street(qtbot, settings, tmp_path: Path, monkeypatch) -> Iterator:
+    """Two frames of that cloud; the centroid example (boxing the points above min_height) as a drop-in."""
+    root = tmp_path / "project"
+    with Workspace.create(root) as workspace:
+        for index in range(2):
+            cloud().tofile(root / f"f{index}.bin")
+            workspace.push(AddFrames([Frame(0, f"f{index}", index, cloud=f"f{index}.bin")]))
+    centroid_drop_in(tmp_path, monkeypatch)
+    main = show_window(qtbot, settings, root)
+    yield main
+    main.close()
+
+
+def _score(window, qtbot) -> None:
+    """Score every frame: TTA, 3 passes, only the pole's top (above 1.6 m) proposed."""
+    frames = window.document.project.frames_in_order()
+    with qtbot.waitSignal(window.scoring.finished, timeout=60_000):
+        assert window.scoring.score(PLUGIN, frames, "tta", 3, 0.0, {"min_height": 1.6})
+
+
+def test_scoring_flags_the_car_nobody_proposed_and_accept_all_leaves_it_to_review(street, qtbot) -> None:
+    window = street
+    _score(window, qtbot)
+    project = window.document.project
+    scored = [a for a in project.annotations.values() if uncertainty_of(a) is not None]
+    missed = [a for a in scored if is_missed_item(uncertainty_of(a))]
+    poles = [a for a in scored if a not in missed]
+    assert len(poles) == 2 and len(missed) == 2  # one of each per frame
+    assert all(abs(a.cuboid.center[0] - 10.0) < 0.3 and abs(a.cuboid.size[0] - 4.0) < 0.3 for a in missed)
+    assert "possible missed object" in flag_text(missed[0], window.document.flags.threshold)
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: len(queue.order) == 4, timeout=5_000)
+    texts = [queue.model.data(row) for row in queue.box_rows()]
+    assert sorted(t.endswith("(possible missed object)") for t in texts) == [False, False, True, True]
+    messages: list[str] = []
+    queue.message.connect(lambda text, _timeout: messages.append(text))
+    window.document.flags.set_threshold(1.0)
+    window.actions["models.accept_confident_all"].trigger()
+    assert all(project.annotations[a.id].review == Review.ACCEPTED for a in poles)
+    assert all(project.annotations[a.id].review == Review.UNREVIEWED for a in missed)
+    assert (
+        "Accepted 2 confident proposals" in messages[-1]
+        and "2 possible missed objects to check" in messages[-1]
+    )
+
+
+def test_a_verified_frame_with_a_box_drawn_by_hand_sends_the_next_frame_to_review_whole(
+    street, qtbot
+) -> None:
+    window = street
+    _score(window, qtbot)
+    document, project = window.document, window.document.project
+    first, second = project.frames_in_order()
+    # the person accepts everything on the first frame, draws one box the model and the flags missed,
+    # and marks the frame verified: 1 of 3 objects drawn by hand
+    document.push(AcceptProposals([a.id for a in project.annotations_of(first.id)]))
+    document.push(
+        AddAnnotations([Annotation(0, first.id, "Car", cuboid=Cuboid((20, 8, 0.75), (4, 1.8, 1.5)))])
+    )
+    document.push(SetFrameStatus(first.id, FrameStatus.VERIFIED))
+    messages: list[str] = []
+    window.review_queue.message.connect(lambda text, _timeout: messages.append(text))
+    document.flags.set_threshold(1.0)
+    window.actions["models.accept_confident_all"].trigger()
+    assert all(a.review == Review.UNREVIEWED for a in project.annotations_of(second.id))
+    assert "to review whole: f1 (the model missed 33% of the verified frames' objects)" in messages[-1]
