@@ -305,3 +305,35 @@ def test_the_heading_comes_from_the_body_sides_not_from_what_rides_on_the_roof()
     assert len(body_points(points, FLAT)) == len(sides)
     fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
     assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
+
+
+def test_a_ground_model_lifted_where_no_road_is_seen_beside_a_car_is_told_by_the_car_s_own_points() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))  # its right side and back seen
+    road = road_around(truth)
+    road = road[
+        truth.world_to_box(road)[:, 1] < -0.9
+    ]  # the road only on the near side: a wall hides the rest
+    points = np.vstack([visible_faces(truth, spacing=0.04), road])
+    # the wall lifts the interpolated ground beyond the car's near side: 0 m up to y = 1.5, 3 m at y = 3.5
+    lifted = GroundModel((4.0, -4.5), 2.0, np.array([[0.0] * 12] * 4 + [[3.0] * 12] * 2))
+    assert lifted.height_at(np.array(truth.center[:2])) > 0.5
+    drawn = truth.replace(center=(13.9, 1.95, 0.9), size=(4.8, 2.1, 1.7), yaw=truth.yaw + 0.05)  # roughly
+    assert checked_ground(drawn, points, lifted) is not lifted
+    fit = fit_partial(drawn, points, lifted, CAR_PRIOR)
+    assert fit.usable
+    assert abs(fit.cuboid.z_range()[0]) < 0.1  # on the road, not on the wall's foot
+    assert bev_iou(fit.cuboid, truth) > 0.8
+
+
+def test_a_ground_model_far_below_a_car_does_not_leave_its_heading_to_a_few_stray_returns() -> None:
+    truth = Cuboid((15.0, 4.0, 0.8), (4.4, 1.8, 1.6), math.radians(5.0))
+    start = perturbed(truth)
+    # the model runs 1 m below the road (a kerb pulled it down): the body band holds only eight returns
+    # of something low beside the car, in a line along the rough box's heading
+    low = GroundModel.flat(-1.0)
+    strays = start.box_to_world(np.array([(x, -0.6, 0.0) for x in np.linspace(-1.0, 1.0, 8)]))
+    strays[:, 2] = -0.1
+    points = np.vstack([visible_faces(truth), strays])
+    assert len(body_points(points, low)) == len(points)  # all points, not the eight
+    fit = fit_partial(start, points, low, CAR_PRIOR)
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
