@@ -451,6 +451,31 @@ def dataset_lines(results: Results) -> list[str]:
     return lines
 
 
+def fit_timing(sweeps: range = range(0, 6), repeats: int = 3) -> list[float]:
+    """Median ms per box of `fit_frame` (one sweep, the class priors) on the perturbed boxes of the given
+    Argoverse sweeps, once per repeat (the frames are read and perturbed once, before the clock starts;
+    run it against another checkout with PYTHONPATH to compare two versions in one sitting)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for scene in argoverse_scenes(sweeps):
+        boxes = [
+            perturbed(o.cuboid, rng)
+            if o_known(o) and o.cuboid.points_inside(scene.points).sum() >= 10
+            else o.cuboid
+            for o in scene.objects
+        ]
+        frames.append((boxes, scene.points, [CLASS_PRIORS.get(o.class_name) for o in scene.objects]))
+    medians = []
+    for _ in range(repeats):
+        per_box = []
+        for boxes, points, priors in frames:
+            begin = time.perf_counter()
+            fit_frame(boxes, points, priors=priors)
+            per_box.append((time.perf_counter() - begin) / len(boxes))
+        medians.append(1000.0 * statistics.median(per_box))
+    return medians
+
+
 def view_of(truth: Cuboid) -> str:
     """Which sides of a box the sensor (at the origin) faces: its ``end`` (front or back), its ``side``,
     or both (``corner``: an L-shape)."""
@@ -540,7 +565,14 @@ def main() -> None:
         metavar="R",
         help=f"also fit with the track's points from the sweeps within R (default {sweeps.SWEEP_REACH}; 0: one sweep only)",
     )
+    parser.add_argument(
+        "--timing", action="store_true", help="only time fit_frame on Argoverse sweeps 0-5 (ms per box)"
+    )
     args = parser.parse_args()
+    if args.timing:
+        medians = fit_timing()
+        print("fit_frame, Argoverse sweeps 0-5, perturbed boxes, median ms per box per run:", medians)
+        return
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
         options = {"track_motion": not args.no_track_motion, "choose_class": args.size_classes}

@@ -337,3 +337,19 @@ def test_a_ground_model_far_below_a_car_does_not_leave_its_heading_to_a_few_stra
     assert len(body_points(points, low)) == len(points)  # all points, not the eight
     fit = fit_partial(start, points, low, CAR_PRIOR)
     assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
+
+
+def test_a_person_whose_cluster_takes_in_a_sign_beside_them_is_left_alone_and_says_why() -> None:
+    rng = np.random.default_rng(2)
+    person = Cuboid((9.0, -3.0, 0.85), (0.6, 0.6, 1.7), 0.0)
+    front = np.column_stack(  # the person's front, 0.45 m wide
+        [rng.uniform(8.7, 8.8, 80), rng.uniform(-3.25, -2.8, 80), rng.uniform(0.3, 1.7, 80)]
+    )
+    sign = np.column_stack(  # a sign 0.05 m beside them, 0.4 m wide, from 0.3 m to 2.5 m
+        [rng.uniform(8.75, 8.85, 60), rng.uniform(-2.75, -2.35, 60), rng.uniform(0.3, 2.5, 60)]
+    )
+    outcome = fit_box(person, np.vstack([front, sign]), FLAT, prior_size=(0.7, 0.7, 1.7))
+    assert not outcome.changed and outcome.cuboid == person
+    assert "something beside it joined" in outcome.reason
+    alone = fit_box(person, front, FLAT, prior_size=(0.7, 0.7, 1.7))  # without the sign: fitted as before
+    assert not alone.reason
