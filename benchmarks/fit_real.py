@@ -267,6 +267,19 @@ def _view(scene_and_boxes: tuple[Scene, list[Cuboid]], position: int) -> sweeps.
     return sweeps.TrackView(points, scene.pose, scene.index)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class Record:
+    """One perturbed vehicle's fit, for the per-box diagnosis (`diagnose`)."""
+
+    scene: str
+    count: int
+    truth: Cuboid
+    start: Cuboid
+    fitted: Cuboid
+    changed: bool
+    reason: str
+
+
 @dataclass
 class Results:
     """Tallies of one split: perturbed boxes per class, perturbed vehicles per point group, true boxes
@@ -279,6 +292,7 @@ class Results:
     frames: int = 0
     median_s: float = 0.0
     gather_s: float = 0.0
+    records: list[Record] = field(default_factory=list)
 
 
 def source(scene: Scene, class_name: str, count: int) -> str:
@@ -358,6 +372,17 @@ def evaluate(
                         per_bin[point_bin(counts[i])].add(
                             truths[i], boxes[i], outcome.cuboid, outcome.changed
                         )
+                        results.records.append(
+                            Record(
+                                scene.name,
+                                counts[i],
+                                truths[i],
+                                boxes[i],
+                                outcome.cuboid,
+                                outcome.changed,
+                                outcome.reason,
+                            )
+                        )
                 else:
                     on_truth[classes[i]].add(truths[i], boxes[i], outcome.cuboid, outcome.changed)
                     if classes[i] in VEHICLES:
@@ -426,10 +451,111 @@ def dataset_lines(results: Results) -> list[str]:
     return lines
 
 
+def fit_timing(sweeps: range = range(0, 6), repeats: int = 3) -> list[float]:
+    """Median ms per box of `fit_frame` (one sweep, the class priors) on the perturbed boxes of the given
+    Argoverse sweeps, once per repeat (the frames are read and perturbed once, before the clock starts;
+    run it against another checkout with PYTHONPATH to compare two versions in one sitting)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for scene in argoverse_scenes(sweeps):
+        boxes = [
+            perturbed(o.cuboid, rng)
+            if o_known(o) and o.cuboid.points_inside(scene.points).sum() >= 10
+            else o.cuboid
+            for o in scene.objects
+        ]
+        frames.append((boxes, scene.points, [CLASS_PRIORS.get(o.class_name) for o in scene.objects]))
+    medians = []
+    for _ in range(repeats):
+        per_box = []
+        for boxes, points, priors in frames:
+            begin = time.perf_counter()
+            fit_frame(boxes, points, priors=priors)
+            per_box.append((time.perf_counter() - begin) / len(boxes))
+        medians.append(1000.0 * statistics.median(per_box))
+    return medians
+
+
+def view_of(truth: Cuboid) -> str:
+    """Which sides of a box the sensor (at the origin) faces: its ``end`` (front or back), its ``side``,
+    or both (``corner``: an L-shape)."""
+    eye = truth.world_to_box(np.array([[0.0, 0.0, truth.center[2]]]))[0]
+    end, side = abs(eye[0]) > truth.size[0] / 2.0, abs(eye[1]) > truth.size[1] / 2.0
+    return "corner" if end and side else "end" if end else "side"
+
+
+def error_gains(record: Record) -> dict[str, float]:
+    """How much BEV IoU the fit would gain with one of its errors undone: the heading, the centre (along
+    and across the true heading), the length, the width."""
+    truth, fitted = record.truth, record.fitted
+    base = bev_iou(truth, fitted)
+    offset = truth.world_to_box(np.array([fitted.center]))[0]
+    along = truth.box_to_world(np.array([[0.0, offset[1], offset[2]]]))[0]
+    across = truth.box_to_world(np.array([[offset[0], 0.0, offset[2]]]))[0]
+    size = np.asarray(fitted.size)
+    return {
+        "heading": bev_iou(truth, fitted.replace(yaw=truth.yaw)) - base,
+        "along": bev_iou(truth, fitted.replace(center=tuple(along))) - base,
+        "across": bev_iou(truth, fitted.replace(center=tuple(across))) - base,
+        "length": bev_iou(truth, fitted.replace(size=(truth.size[0], size[1], size[2]))) - base,
+        "width": bev_iou(truth, fitted.replace(size=(size[0], truth.size[1], size[2]))) - base,
+    }
+
+
+def diagnose(results: Results, below: float = 0.7, worst: int = 30) -> None:
+    """Per-box diagnosis of the perturbed vehicles with >= 30 points: the IoU each error costs (all of
+    them, and those left below ``below``), by outcome (fitted, kept as already fitting, refused), by view
+    and distance, and the ``worst`` boxes one by one."""
+    dense = [r for r in results.records if r.count >= 30]
+    if not dense:
+        return
+    gains = [error_gains(r) for r in dense]
+    names = list(gains[0])
+    print(f"\ndiagnosis: {len(dense)} perturbed vehicles >= 30 points; mean IoU gained with one error undone")
+    low = [k for k, r in enumerate(dense) if bev_iou(r.truth, r.fitted) < below]
+    for title, members in (("all", range(len(dense))), (f"below {below}", low)):
+        means = "  ".join(f"{n} {statistics.fmean(gains[k][n] for k in members):.3f}" for n in names)
+        print(f"  {title} ({len(members)}): {means}" if members else f"  {title}: none")
+    outcome = lambda r: "refused" if r.reason else "fitted" if r.changed else "kept"  # noqa: E731
+    groups: dict[str, list[int]] = defaultdict(list)
+    for k in low:
+        r = dense[k]
+        far = (
+            "<15"
+            if np.hypot(*r.truth.center[:2]) < 15
+            else "15-30"
+            if np.hypot(*r.truth.center[:2]) < 30
+            else ">=30"
+        )
+        top = max(names, key=lambda n: gains[k][n])
+        groups[f"{outcome(r):<8}{view_of(r.truth):<7}{far:>6} m  {top}"].append(k)
+    print(f"  below {below} by outcome, view, distance and the costliest error:")
+    for name, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lost = sum(below - bev_iou(dense[k].truth, dense[k].fitted) for k in members)
+        print(f"    {name:<40}{len(members):>4} boxes, IoU lost below {below}: {lost:.2f}")
+    print(f"  the {worst} worst:")
+    order = sorted(range(len(dense)), key=lambda k: bev_iou(dense[k].truth, dense[k].fitted))[:worst]
+    for k in order:
+        r = dense[k]
+        t, f = r.truth, r.fitted
+        offset = t.world_to_box(np.array([f.center]))[0]
+        print(
+            f"    {r.scene:<14}{r.count:>5} pts {np.hypot(*t.center[:2]):5.1f} m {view_of(t):<7}"
+            f"{outcome(r):<8}IoU {bev_iou(t, r.start):.2f}->{bev_iou(t, f):.2f} "
+            f"heading {math.degrees(wrap_angle(f.yaw - t.yaw)):+5.1f}° centre {offset[0]:+.2f}/{offset[1]:+.2f} "
+            f"size {f.size[0] - t.size[0]:+.2f}/{f.size[1] - t.size[1]:+.2f} (true {t.size[0]:.2f}x{t.size[1]:.2f}) "
+            f"{r.reason[:40]}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--diagnose", action="store_true", help="per-box diagnosis of the vehicles")
+    parser.add_argument(
+        "--default-only", action="store_true", help="only the default path (sweeps within R), not one sweep"
+    )
     parser.add_argument("--no-track-motion", action="store_true", help="no headings from track motion")
     parser.add_argument("--size-classes", action="store_true", help="the typical sizes are size classes")
     parser.add_argument(
@@ -439,12 +565,22 @@ def main() -> None:
         metavar="R",
         help=f"also fit with the track's points from the sweeps within R (default {sweeps.SWEEP_REACH}; 0: one sweep only)",
     )
+    parser.add_argument(
+        "--timing", action="store_true", help="only time fit_frame on Argoverse sweeps 0-5 (ms per box)"
+    )
     args = parser.parse_args()
+    if args.timing:
+        medians = fit_timing()
+        print("fit_frame, Argoverse sweeps 0-5, perturbed boxes, median ms per box per run:", medians)
+        return
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
         options = {"track_motion": not args.no_track_motion, "choose_class": args.size_classes}
-        single = evaluate(split, args.seed, **options)
         multi = evaluate(split, args.seed, reach=args.sweeps, **options) if args.sweeps > 0 else None
+        if multi is not None and args.default_only:
+            single, multi = multi, None
+        else:
+            single = evaluate(split, args.seed, **options)
         timing = f"median fit time {single.median_s * 1000:.1f} ms per box (1 sweep)"
         if multi:
             timing += f", {multi.median_s * 1000:.1f} ms (sweeps within {args.sweeps})"
@@ -472,6 +608,8 @@ def main() -> None:
                     f"true boxes after fit {truth:.3f} (>= 0.95)"
                 )
                 print("\n".join(dataset_lines(results)))
+                if args.diagnose:
+                    diagnose(results)
 
 
 if __name__ == "__main__":

@@ -305,3 +305,51 @@ def test_the_heading_comes_from_the_body_sides_not_from_what_rides_on_the_roof()
     assert len(body_points(points, FLAT)) == len(sides)
     fit = fit_partial(perturbed(truth), points, FLAT, CAR_PRIOR)
     assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
+
+
+def test_a_ground_model_lifted_where_no_road_is_seen_beside_a_car_is_told_by_the_car_s_own_points() -> None:
+    truth = Cuboid((14.0, 2.0, 0.8), (4.4, 1.8, 1.6), math.radians(8.0))  # its right side and back seen
+    road = road_around(truth)
+    road = road[
+        truth.world_to_box(road)[:, 1] < -0.9
+    ]  # the road only on the near side: a wall hides the rest
+    points = np.vstack([visible_faces(truth, spacing=0.04), road])
+    # the wall lifts the interpolated ground beyond the car's near side: 0 m up to y = 1.5, 3 m at y = 3.5
+    lifted = GroundModel((4.0, -4.5), 2.0, np.array([[0.0] * 12] * 4 + [[3.0] * 12] * 2))
+    assert lifted.height_at(np.array(truth.center[:2])) > 0.5
+    drawn = truth.replace(center=(13.9, 1.95, 0.9), size=(4.8, 2.1, 1.7), yaw=truth.yaw + 0.05)  # roughly
+    assert checked_ground(drawn, points, lifted) is not lifted
+    fit = fit_partial(drawn, points, lifted, CAR_PRIOR)
+    assert fit.usable
+    assert abs(fit.cuboid.z_range()[0]) < 0.1  # on the road, not on the wall's foot
+    assert bev_iou(fit.cuboid, truth) > 0.8
+
+
+def test_a_ground_model_far_below_a_car_does_not_leave_its_heading_to_a_few_stray_returns() -> None:
+    truth = Cuboid((15.0, 4.0, 0.8), (4.4, 1.8, 1.6), math.radians(5.0))
+    start = perturbed(truth)
+    # the model runs 1 m below the road (a kerb pulled it down): the body band holds only eight returns
+    # of something low beside the car, in a line along the rough box's heading
+    low = GroundModel.flat(-1.0)
+    strays = start.box_to_world(np.array([(x, -0.6, 0.0) for x in np.linspace(-1.0, 1.0, 8)]))
+    strays[:, 2] = -0.1
+    points = np.vstack([visible_faces(truth), strays])
+    assert len(body_points(points, low)) == len(points)  # all points, not the eight
+    fit = fit_partial(start, points, low, CAR_PRIOR)
+    assert abs(wrap_angle(fit.cuboid.yaw - truth.yaw)) < math.radians(2.0)
+
+
+def test_a_person_whose_cluster_takes_in_a_sign_beside_them_is_left_alone_and_says_why() -> None:
+    rng = np.random.default_rng(2)
+    person = Cuboid((9.0, -3.0, 0.85), (0.6, 0.6, 1.7), 0.0)
+    front = np.column_stack(  # the person's front, 0.45 m wide
+        [rng.uniform(8.7, 8.8, 80), rng.uniform(-3.25, -2.8, 80), rng.uniform(0.3, 1.7, 80)]
+    )
+    sign = np.column_stack(  # a sign 0.05 m beside them, 0.4 m wide, from 0.3 m to 2.5 m
+        [rng.uniform(8.75, 8.85, 60), rng.uniform(-2.75, -2.35, 60), rng.uniform(0.3, 2.5, 60)]
+    )
+    outcome = fit_box(person, np.vstack([front, sign]), FLAT, prior_size=(0.7, 0.7, 1.7))
+    assert not outcome.changed and outcome.cuboid == person
+    assert "something beside it joined" in outcome.reason
+    alone = fit_box(person, front, FLAT, prior_size=(0.7, 0.7, 1.7))  # without the sign: fitted as before
+    assert not alone.reason

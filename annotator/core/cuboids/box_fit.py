@@ -96,7 +96,14 @@ class FitReport:
 
 
 def _overlap(cuboid: Cuboid, others: Sequence[Cuboid]) -> float:
-    return sum(bev_intersection_area(cuboid, other) for other in others)
+    """The box's bird's-eye-view overlap with ``others``, summed (only those whose circumscribed circles
+    meet it are clipped: a frame holds dozens of boxes and a fit runs this twice)."""
+    centre, reach = np.asarray(cuboid.center[:2]), math.hypot(*cuboid.size[:2]) / 2.0
+    return sum(
+        bev_intersection_area(cuboid, other)
+        for other in others
+        if math.dist(centre, other.center[:2]) < reach + math.hypot(*other.size[:2]) / 2.0
+    )
 
 
 def already_fits(

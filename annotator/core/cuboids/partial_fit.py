@@ -80,6 +80,10 @@ TRIM_FROM = 50
 #: than the edge band, so a turn by a few degrees, which moves the points of a far face by 0.1-0.3 m,
 #: still changes their score.
 CLOSENESS_BAND = 0.4
+#: An object without a shape (a person) whose points span more than its prior by this much (m) along
+#: either side has taken in something beside it (a pole, a sign, another person): its points cannot
+#: place it, so it is gathered again in finer clusters (`STRICT_EPS`) and otherwise left alone.
+SHAPELESS_SLACK = 0.15
 #: Cluster cell size (m) of a second, stricter gathering when the first one's points spread far beyond
 #: the size prior (a pole or a hedge touching the object).
 STRICT_EPS = 0.15
@@ -89,9 +93,12 @@ STRICT_EPS = 0.15
 WIDTH_COMPLETE = 1.0
 #: The L-shape heading is searched on the object's points between these heights above the ground (m):
 #: a vehicle's body sides, below its windows (a slanted windscreen, a rounded roof and mirrors do not
-#: lie on the rectangle's edges), when at least `BODY_MIN` of them are there.
+#: lie on the rectangle's edges), when at least `BODY_MIN` of them and `BODY_SHARE` of the object's
+#: points are there (fewer: the ground model runs well below or above the object - a grid pulled down
+#: by a kerb or up by a wall - and the band holds its roof or a few stray returns, not its body).
 BODY_BAND = (0.3, 1.1)
 BODY_MIN = 5
+BODY_SHARE = 0.1
 #: Points lying more than this far (m) below the ground model around a box tell that the model runs
 #: above the real ground there (a wall, an embankment or a row of parked cars lifts an interpolated grid).
 BELOW_GROUND = 0.3
@@ -224,30 +231,34 @@ def object_points(
 
 def body_points(obj: np.ndarray, ground: GroundModel) -> np.ndarray:
     """The object points (K, 3) within `BODY_BAND` above the ground, or all of them when fewer than
-    `BODY_MIN` are there (the heading's evidence: the body's upright sides)."""
+    `BODY_MIN` or than `BODY_SHARE` of them are there (the heading's evidence: the body's upright sides)."""
     height = ground.height_above(obj)
     body = obj[(height >= BODY_BAND[0]) & (height <= BODY_BAND[1])]
-    return body if len(body) >= BODY_MIN else obj
+    return body if len(body) >= max(BODY_MIN, BODY_SHARE * len(obj)) else obj
 
 
 def checked_ground(cuboid: Cuboid, points: np.ndarray, ground: GroundModel) -> GroundModel:
     """``ground``, or a flat ground at the low points beside the box when the model is steep under it
-    (`STEEP_GROUND`) and runs clearly above the points beside it (`BELOW_GROUND`, `BELOW_SHARE`): a box
-    must not stand on a wall's or a hedge's foot, and the object's lower points must not count as
-    ground. Only points beside the box (within `GATHER_MARGIN` of it, outside its footprint) tell: the
-    road the object stands on, not the object's own lower body."""
+    (`STEEP_GROUND`) and runs clearly above the points (`BELOW_GROUND`, `BELOW_SHARE`) beside the box or
+    inside its footprint (no return lies under the real ground: where the points beside it are hidden,
+    the object's own lower body below the model tells): a box must not stand on a wall's or a hedge's
+    foot, and the object's lower points must not count as ground. The flat ground's height comes from
+    the points beside the box only (within `GATHER_MARGIN` of it, outside its footprint): the road the
+    object stands on, not the object's own lower body."""
     pts = np.asarray(points, dtype=np.float64)[:, :3]
     if len(pts) < MIN_BELOW:
         return ground
     footprint = cuboid.replace(size=(cuboid.size[0], cuboid.size[1], 1e6))
-    beside = pts[cuboid.points_inside(pts, GATHER_MARGIN) & ~footprint.points_inside(pts)]
+    near = pts[cuboid.points_inside(pts, GATHER_MARGIN)]
+    under = footprint.points_inside(near)
+    beside = near[~under]
     if len(beside) < MIN_BELOW:
         return ground
     corners = cuboid.grown(1.0).corners()[:4, :2]
     if np.ptp(ground.height_at(np.vstack([corners, cuboid.corners()[:4, :2]]))) <= STEEP_GROUND:
         return ground
-    below = int(np.sum(ground.height_above(beside) < -BELOW_GROUND))
-    if below < max(MIN_BELOW, BELOW_SHARE * len(beside)):
+    below = ground.height_above(near) < -BELOW_GROUND
+    if not any(np.sum(below[part]) >= max(MIN_BELOW, BELOW_SHARE * np.sum(part)) for part in (~under, under)):
         return ground
     return GroundModel.flat(float(np.percentile(beside[:, 2], LOW_PERCENTILE)))
 
@@ -443,5 +454,11 @@ def _fit_gathered(
     spread = _spread(result.points, result.cuboid.yaw)
     if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
         reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
+        return PartialFit(cuboid, confidence, count, reason), True
+    if not elongated and np.any(spread > prior[:2] + SHAPELESS_SLACK):
+        reason = (
+            f"object points spread {spread[0]:.2f} x {spread[1]:.2f} m, more than a "
+            f"{prior[0]:.2f} x {prior[1]:.2f} m object: something beside it joined (low confidence)"
+        )
         return PartialFit(cuboid, confidence, count, reason), True
     return PartialFit(result.cuboid, confidence, count, cell=eps), False
