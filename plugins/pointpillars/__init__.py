@@ -21,6 +21,16 @@ MANIFEST = {
         {"name": "class_thresholds", "type": "str", "default": "",
          "help": "per-class lowest scores on top of score_threshold, e.g. Pedestrian=0.55,Car=0.45 "
          "(benchmarks/base_detector.py --class-thresholds chooses them on generated frames); empty: none"},
+        {"name": "refine", "type": "choice", "default": "off", "choices": ["off", "fit"],
+         "help": "fit: place each proposal on its points with the partial-scan fitter of annotator fit (a fit "
+         "below refine_min_confidence keeps the network's box) and drop proposals with fewer than "
+         "refine_min_points object points or whose points run on beyond the box (a wall, a hedge); ~1 s a frame"},
+        {"name": "refine_min_confidence", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 1.0,
+         "help": "refine=fit: the lowest fit confidence (object points and their share on the visible faces) "
+         "that moves a proposal"},
+        {"name": "refine_min_points", "type": "int", "default": 10, "minimum": 0, "maximum": 100000,
+         "help": "refine=fit: proposals holding fewer object points (ground and neighbouring boxes left out) "
+         "are dropped"},
         {"name": "nms_iou", "type": "float", "default": 0.1, "minimum": 0.0, "maximum": 1.0,
          "help": "a detection overlapping a better one by more than this bird's-eye-view IoU is dropped"},
         {"name": "max_detections", "type": "int", "default": 100, "minimum": 1, "maximum": 1000,
@@ -29,6 +39,9 @@ MANIFEST = {
          "help": "dropout rate of the head's dropout sites when sampling in mode mc_dropout"},
         {"name": "epochs", "type": "int", "default": 12, "minimum": 1, "maximum": 1000,
          "help": "training passes over the labelled frames (fit)"},
+        {"name": "early_epochs", "type": "int", "default": 0, "minimum": 0, "maximum": 1000,
+         "help": "epochs of a fine-tuning run that mixes in generated frames (the project has fewer than 10 "
+         "verified training frames), instead of epochs: train harder on the first verified frames; 0: epochs"},
         {"name": "learning_rate", "type": "float", "default": 0.002, "minimum": 1e-6, "maximum": 1.0,
          "help": "peak learning rate of the one-cycle schedule (AdamW) in fit"},
         {"name": "batch_size", "type": "int", "default": 2, "minimum": 1, "maximum": 64,

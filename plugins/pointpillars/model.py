@@ -43,6 +43,7 @@ from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.peaks import detections
 from plugins.pointpillars.pillars import crop_points
 from plugins.pointpillars.precision import autocast, quantized
+from plugins.pointpillars.refine import RefineSettings, refine_detections
 from plugins.pointpillars.training import Schedule, TrainSample, train_network
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,13 @@ def torch_threads(count: int) -> Iterator[None]:
 
 def _copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in state.items()}
+
+
+def fit_epochs(values: dict[str, Any], frames: Sequence[LabelledFrame]) -> int:
+    """The epochs of a fit: ``early_epochs`` (when set) while the host mixes generated frames in, i.e. the
+    project has few verified frames (`annotator.ml.finetune.engine`), else ``epochs``."""
+    early = int(values.get("early_epochs") or 0)
+    return early if early and any(f.synthetic for f in frames) else int(values["epochs"])
 
 
 class PointPillarsDetector:
@@ -174,7 +182,11 @@ class PointPillarsDetector:
         with torch_threads(values["threads"]), torch.inference_mode():
             with autocast(values["precision"]):
                 output = net(*inputs, 1)
-            return self._decode(output.float(), values)[0]
+            found = self._decode(output.float(), values)[0]
+        if values["refine"] == "fit":
+            settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
+            found = refine_detections(found, frame.points, settings)
+        return found
 
     def _inference_net(self, precision: str) -> PointPillarsNet:
         """The first member, or its int8 (dynamic or static) or fp16 GPU copy (made once per model version)."""
@@ -341,7 +353,7 @@ class PointPillarsDetector:
             self.members = [self._fresh(seed + k) for k in range(size)]
         schedules = [
             Schedule(
-                values["epochs"],
+                fit_epochs(values, frames),
                 values["learning_rate"],
                 values["batch_size"],
                 values["train_dropout"],
@@ -402,7 +414,7 @@ class PointPillarsDetector:
         for labelled, sample in zip(frames, samples):
             if labelled.partial or labelled.synthetic or not len(sample.boxes):
                 continue
-            found = self.predict(labelled.frame, {**values, "box_convention": False})
+            found = self.predict(labelled.frame, {**values, "box_convention": False, "refine": "off"})
             proposals = [Cuboid.from_array(b[:7]) for b in found.boxes]
             for k, box in enumerate(np.asarray(labelled.targets.boxes)[:, :7]):
                 truth = Cuboid.from_array(box)
@@ -416,7 +428,7 @@ class PointPillarsDetector:
     ) -> dict[str, ClassConvention]:
         """The box convention of the user's labels (verified frames: neither generated nor pseudo-labelled)
         against this model's uncorrected proposals on them, per class with enough matches."""
-        raw = {**values, "box_convention": False}
+        raw = {**values, "box_convention": False, "refine": "off"}
         pairs: dict[str, tuple[list, list]] = {}
         for labelled in frames:
             if labelled.partial or labelled.synthetic or labelled.frame.points is None:
