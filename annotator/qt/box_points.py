@@ -82,6 +82,7 @@ class BoxPointFinder(QObject):
         self._numbers = itertools.count(1)
         self._last: tuple[PreparedCloud | None, list[Cuboid]] = (None, [])
         self._step: tuple[float, float, float] | None = None  # the last move of one box (`walk_step`)
+        self._walk: tuple[float, float, float] | None = None  # that move, when it came twice in a row
 
     def request(self, cloud: PreparedCloud | None, boxes: Sequence[Cuboid]) -> bool:
         """Find the points inside those of ``boxes`` that ``cloud`` leaves to a worker, cancelling the job
@@ -120,7 +121,7 @@ class BoxPointFinder(QObject):
         last_cloud, last_boxes = self._last
         self._last = (cloud, list(boxes))
         if cloud is None or cloud is not last_cloud:
-            self._step = None
+            self._step = self._walk = None
             return
         gone = [box for box in last_boxes if box not in boxes]
         came = [box for box in boxes if box not in last_boxes]
@@ -128,9 +129,10 @@ class BoxPointFinder(QObject):
             return
         step = walk_step(gone[0], came[0]) if len(gone) == 1 and len(came) == 1 else None
         ahead: list[Cuboid] = []
-        if step is not None and step == self._step:  # the same move twice: a walk, not a nudge to and fro
+        walking = step is not None and step == self._step  # the same move twice: not a nudge to and fro
+        if walking:
             ahead = [box for box in walked_ahead(came[0], step) if cloud.found_later(box)]
-        self._step = step
+        self._step, self._walk = step, step if walking else None
         if self._ahead_job is not None and not set(self.ahead) & {*wanted, *ahead}:
             self.jobs.forget(self._ahead_job)  # an older walk's boxes, of no use now
             self._ahead_job = None
@@ -149,6 +151,15 @@ class BoxPointFinder(QObject):
                 self._ahead_job = None
 
         self.jobs.submit(work, name=name, on_done=done)
+
+    def reach(self, distance: float) -> tuple[float, float, float] | None:
+        """Where a walked box is heading, ``distance`` metres along its own axes (None: no walk), for the
+        points copied out around it to reach farther that way (`PreparedCloud.focus`)."""
+        step = self._walk
+        length = 0.0 if step is None else float(np.linalg.norm(step))
+        if step is None or length == 0.0:
+            return None
+        return tuple(float(value) * distance / length for value in step)  # type: ignore[return-value]
 
     def busy(self) -> bool:
         """True while the job for the requested boxes runs or has not answered."""

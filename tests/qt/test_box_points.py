@@ -158,3 +158,20 @@ def test_a_box_nudged_to_and_fro_is_not_found_ahead(window, qtbot, large_neighbo
         window.editing.move(forward, 0.0, 0.0)
         assert not grid.box_points.prefetching()  # no worker time spent on places the box never takes
         qtbot.waitUntil(lambda: not grid.box_points.busy() and not grid.focus_jobs.busy(), timeout=10_000)
+
+
+def test_a_walk_lends_its_heading_to_the_points_copied_out_around_the_box(qtbot) -> None:
+    xyz = np.random.default_rng(7).uniform((-10, -10, -2), (10, 10, 1), (20_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=5_000)
+    start = Cuboid((2.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+    finder = BoxPointFinder()
+    places = [start, move_local(start, forward=0.1)]
+    places.append(move_local(places[-1], forward=0.1))
+    for place in places[:2]:
+        finder.request(cloud, [place])
+    assert finder.reach(2.0) is None  # one move: maybe a nudge to and fro
+    finder.request(cloud, [places[2]])
+    assert finder.reach(2.0) == pytest.approx((2.0, 0.0, 0.0))  # the same move twice: a walk forward
+    finder.request(cloud, [places[1]])
+    assert finder.reach(2.0) is None  # back again
+    qtbot.waitUntil(lambda: not finder.busy() and not finder.prefetching(), timeout=10_000)
