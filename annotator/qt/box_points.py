@@ -6,9 +6,10 @@ edit. `BoxPointFinder` finds those sets in a worker instead (`PreparedCloud.find
 draw a stand-in (`PreparedCloud.stand_in`) and the counts show "…"; a newer request cancels the older job
 between two blocks of points, and ``found`` tells the window when the points are there.
 
-A box walked by the same move again and again (a key pressed repeatedly) is found ahead: after the
-points of the box as it is, the worker finds those of the box moved once and twice more the same way
-(`walked_ahead`), so that on the next steps the points are already known and no stand-in is drawn.
+A box walked by the same move again and again (a key pressed repeatedly: the same move twice in a row)
+is found ahead: after the points of the box as it is, the worker finds those of the box moved once and
+twice more the same way (`walked_ahead`), so that on the next steps the points are already known and no
+stand-in is drawn. A box nudged to and fro is not (its two places are remembered once found).
 """
 
 from __future__ import annotations
@@ -39,25 +40,29 @@ AHEAD_STEPS = 2
 WALK_STEP = 1.0
 
 
-def walked_ahead(before: Cuboid, after: Cuboid, steps: int = AHEAD_STEPS) -> list[Cuboid]:
-    """``after`` moved again, ``steps`` times, by the move along its own axes that took ``before`` to it
-    (each computed as the keyboard's move computes it, so a repeated key gives these very boxes); empty
-    when ``before`` to ``after`` is no such move (turned, resized, not moved or moved far)."""
+def walk_step(before: Cuboid, after: Cuboid) -> tuple[float, float, float] | None:
+    """The move along its own axes (forward, left, up metres, as typed: 0.1, not 0.09999999999999964)
+    that took ``before`` to ``after``; None when it is no such move (turned, resized, not moved, far)."""
     if (before.size, before.yaw, before.pitch, before.roll) != (
         after.size,
         after.yaw,
         after.pitch,
         after.roll,
     ):
-        return []
+        return None
     shift = np.subtract(after.center, before.center)
     if not 0.0 < float(np.linalg.norm(shift)) <= WALK_STEP:
-        return []
-    # the move along the box's axes, as typed (0.1, not 0.09999999999999964): the same sums as the key's
+        return None
     forward, left, up = (round(float(value), 9) + 0.0 for value in after.rotation.T @ shift)
-    boxes, box = [], after
+    return forward, left, up
+
+
+def walked_ahead(box: Cuboid, step: tuple[float, float, float], steps: int = AHEAD_STEPS) -> list[Cuboid]:
+    """``box`` moved by ``step`` (see `walk_step`) once, twice, ... ``steps`` times, each computed as the
+    keyboard's move computes it, so that a key pressed again gives these very boxes."""
+    boxes = []
     for _ in range(steps):
-        box = move_local(box, forward, left, up)
+        box = move_local(box, *step)
         boxes.append(box)
     return boxes
 
@@ -76,6 +81,8 @@ class BoxPointFinder(QObject):
         self._ahead_job: str | None = None
         self._numbers = itertools.count(1)
         self._last: tuple[PreparedCloud | None, list[Cuboid]] = (None, [])
+        self._step: tuple[float, float, float] | None = None  # the last move of one box (`walk_step`)
+        self._walk: tuple[float, float, float] | None = None  # that move, when it came twice in a row
 
     def request(self, cloud: PreparedCloud | None, boxes: Sequence[Cuboid]) -> bool:
         """Find the points inside those of ``boxes`` that ``cloud`` leaves to a worker, cancelling the job
@@ -107,17 +114,25 @@ class BoxPointFinder(QObject):
         return True
 
     def _find_ahead(self, cloud: PreparedCloud | None, boxes: Sequence[Cuboid], wanted: list[Cuboid]) -> None:
-        """When one box moved since the last request as a step of a walk, have its next positions found
-        after ``wanted`` (`walked_ahead`); a job still finding boxes of an older walk goes on only while
-        it finds what is wanted or ahead now."""
+        """When one box moved since the last request by the same move as the time before (a walk), have
+        its next positions found after ``wanted`` (`walked_ahead`); a job still finding boxes of an older
+        walk goes on only while it finds what is wanted or ahead now. A request with the same boxes
+        (the views asking again) changes nothing."""
         last_cloud, last_boxes = self._last
         self._last = (cloud, list(boxes))
+        if cloud is None or cloud is not last_cloud:
+            self._step = self._walk = None
+            return
+        gone = [box for box in last_boxes if box not in boxes]
+        came = [box for box in boxes if box not in last_boxes]
+        if not gone and not came:
+            return
+        step = walk_step(gone[0], came[0]) if len(gone) == 1 and len(came) == 1 else None
         ahead: list[Cuboid] = []
-        if cloud is not None and cloud is last_cloud:
-            gone = [box for box in last_boxes if box not in boxes]
-            came = [box for box in boxes if box not in last_boxes]
-            if len(gone) == 1 and len(came) == 1:
-                ahead = [box for box in walked_ahead(gone[0], came[0]) if cloud.found_later(box)]
+        walking = step is not None and step == self._step  # the same move twice: not a nudge to and fro
+        if walking:
+            ahead = [box for box in walked_ahead(came[0], step) if cloud.found_later(box)]
+        self._step, self._walk = step, step if walking else None
         if self._ahead_job is not None and not set(self.ahead) & {*wanted, *ahead}:
             self.jobs.forget(self._ahead_job)  # an older walk's boxes, of no use now
             self._ahead_job = None
@@ -136,6 +151,15 @@ class BoxPointFinder(QObject):
                 self._ahead_job = None
 
         self.jobs.submit(work, name=name, on_done=done)
+
+    def reach(self, distance: float) -> tuple[float, float, float] | None:
+        """Where a walked box is heading, ``distance`` metres along its own axes (None: no walk), for the
+        points copied out around it to reach farther that way (`PreparedCloud.focus`)."""
+        step = self._walk
+        length = 0.0 if step is None else float(np.linalg.norm(step))
+        if step is None or length == 0.0:
+            return None
+        return tuple(float(value) * distance / length for value in step)  # type: ignore[return-value]
 
     def busy(self) -> bool:
         """True while the job for the requested boxes runs or has not answered."""

@@ -275,12 +275,20 @@ class PreparedCloud:
         """The points copied out around the box being edited (see `focus`), if any."""
         return self._near
 
-    def focus(self, cuboid: Cuboid, margin: float, inner: float | None = None) -> Neighbourhood:
+    def focus(
+        self,
+        cuboid: Cuboid,
+        margin: float,
+        inner: float | None = None,
+        reach: tuple[float, float, float] | None = None,
+    ) -> Neighbourhood:
         """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
         (and `indices_near`) answer for the box nudged within that margin from these points alone, not
-        the whole index; with ``inner``, those within that smaller margin too (tested first). Safe to run
-        in a worker thread (the neighbourhood is swapped in at the end, whole)."""
-        region = cuboid.grown(margin)
+        the whole index; with ``inner``, those within that smaller margin too (tested first); with
+        ``reach`` (metres along the box's own axes: where a walked box is heading), the region reaches
+        that much farther that way, so the box walks longer before the points are copied out again.
+        Safe to run in a worker thread (the neighbourhood is swapped in at the end, whole)."""
+        region = cuboid.grown(margin) if reach is None else _reaching(cuboid.grown(margin), reach)
         near = self._near
         if near is not None and near.covers(region):
             return near
@@ -357,6 +365,13 @@ class OutOfCoreParts:
             release(values, runs)
         xyz = copied.pop("xyz")
         return PointSet(xyz, copied)
+
+
+def _reaching(region: Cuboid, reach: tuple[float, float, float]) -> Cuboid:
+    """``region`` stretched by ``reach`` (metres along its own axes, signed) on that side only."""
+    offset = np.asarray(reach, dtype=np.float64)
+    center = np.asarray(region.center) + region.rotation @ (offset / 2.0)
+    return region.replace(center=tuple(center), size=tuple(np.asarray(region.size) + np.abs(offset)))
 
 
 def sample_indices(count: int, budget: int, seed: int = 0) -> np.ndarray:

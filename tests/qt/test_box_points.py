@@ -13,7 +13,7 @@ pytest.importorskip("PySide6")
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.cuboid_ops import move_local, rotate
-from annotator.qt.box_points import BoxPointFinder, walked_ahead
+from annotator.qt.box_points import BoxPointFinder, walk_step, walked_ahead
 from annotator.qt.panels.objects import COLUMNS
 from annotator.render import cloud as cloud_module
 from annotator.render import neighbourhood as neighbourhood_module
@@ -113,10 +113,12 @@ def test_walked_ahead_repeats_the_move_exactly_as_the_key_computes_it() -> None:
     before = Cuboid((9.0, 3.0, -0.95), (4.5, 1.9, 1.6), 0.3)
     after = move_local(before, forward=0.1, left=0.0, up=0.0)
     again = move_local(after, forward=0.1, left=0.0, up=0.0)
-    assert walked_ahead(before, after, 2) == [again, move_local(again, forward=0.1, left=0.0, up=0.0)]
-    assert walked_ahead(before, rotate(after, yaw=0.1)) == []  # turned: no walk
-    assert walked_ahead(before, before) == []  # not moved
-    assert walked_ahead(before, move_local(before, forward=5.0)) == []  # another box, far away
+    step = walk_step(before, after)
+    assert step == (0.1, 0.0, 0.0)  # as typed, whatever the rounding of the centre's sums
+    assert walked_ahead(after, step, 2) == [again, move_local(again, forward=0.1, left=0.0, up=0.0)]
+    assert walk_step(before, rotate(after, yaw=0.1)) is None  # turned: no walk
+    assert walk_step(before, before) is None  # not moved
+    assert walk_step(before, move_local(before, forward=5.0)) is None  # another box, far away
 
 
 def test_a_walked_box_is_found_ahead_so_the_next_step_needs_no_stand_in(
@@ -144,3 +146,32 @@ def test_a_walked_box_is_found_ahead_so_the_next_step_needs_no_stand_in(
     assert not grid.box_points.busy()  # and nothing to wait for
     assert _count_cell(window, car.id) == str(len(cloud.index.indices_inside(moved)))
     assert sum(tested) == 0  # the window's thread tested no point of the neighbourhood
+
+
+def test_a_box_nudged_to_and_fro_is_not_found_ahead(window, qtbot, large_neighbourhoods) -> None:
+    grid, document = window.grid, window.document
+    document.select(min(document.cuboids(), key=lambda a: a.id).id)
+    qtbot.waitUntil(
+        lambda: document.cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000
+    )
+    for forward in (0.05, -0.05, 0.05, -0.05):
+        window.editing.move(forward, 0.0, 0.0)
+        assert not grid.box_points.prefetching()  # no worker time spent on places the box never takes
+        qtbot.waitUntil(lambda: not grid.box_points.busy() and not grid.focus_jobs.busy(), timeout=10_000)
+
+
+def test_a_walk_lends_its_heading_to_the_points_copied_out_around_the_box(qtbot) -> None:
+    xyz = np.random.default_rng(7).uniform((-10, -10, -2), (10, 10, 1), (20_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=5_000)
+    start = Cuboid((2.0, 1.0, -0.5), (4.5, 1.9, 1.6), 0.3)
+    finder = BoxPointFinder()
+    places = [start, move_local(start, forward=0.1)]
+    places.append(move_local(places[-1], forward=0.1))
+    for place in places[:2]:
+        finder.request(cloud, [place])
+    assert finder.reach(2.0) is None  # one move: maybe a nudge to and fro
+    finder.request(cloud, [places[2]])
+    assert finder.reach(2.0) == pytest.approx((2.0, 0.0, 0.0))  # the same move twice: a walk forward
+    finder.request(cloud, [places[1]])
+    assert finder.reach(2.0) is None  # back again
+    qtbot.waitUntil(lambda: not finder.busy() and not finder.prefetching(), timeout=10_000)

@@ -98,3 +98,17 @@ def test_remembered_box_points_are_bounded_by_their_total(monkeypatch: pytest.Mo
     remembered = [box for box in walked if box in cloud._inside]
     assert remembered == walked[-1:]  # the older positions were forgotten to stay within the bound
     assert sum(len(found) for found in cloud._inside.values()) <= 800
+
+
+def test_the_points_copied_out_around_a_walked_box_reach_ahead_of_it() -> None:
+    xyz = np.random.default_rng(9).uniform((-20, -20, -2), (20, 20, 1), (60_000, 3)).astype(np.float32)
+    cloud = prepare_cloud(xyz, lod_budget=5_000)
+    box = Cuboid((0.0, 0.0, -0.5), (4.0, 2.0, 1.5), 0.5)
+    near = cloud.focus(box, 2.0, inner=1.0, reach=(3.0, 0.0, 0.0))  # walking forward
+    forward, back = box.rotation @ np.array([1.0, 0.0, 0.0]), box.rotation @ np.array([-1.0, 0.0, 0.0])
+    ahead = box.replace(center=tuple(np.asarray(box.center) + 4.5 * forward))
+    behind = box.replace(center=tuple(np.asarray(box.center) + 2.5 * back))
+    assert near.covers(ahead.grown(0.4)) and not near.covers(behind)  # 5 m ahead, 2 m behind
+    assert near.around(box) is near.inner  # the box itself is still answered from its inner points
+    inside = near.indices_inside(ahead)
+    assert np.array_equal(np.sort(inside), cloud.index.indices_inside(ahead))

@@ -222,10 +222,12 @@ class ViewGrid(QSplitter):
         if not wanted and not others and not crops:
             return
 
+        reach = self.box_points.reach(2.0 * margin)  # a walked box: reach ahead of it (issue 25)
+
         def work(_context: JobContext) -> list[tuple[tuple, np.ndarray, PointSet]]:
             lower_thread_priority()  # reads the shown cloud's points (never changed)
             if wanted:
-                cloud.focus(box, 2.0 * margin, inner=margin)
+                cloud.focus(box, 2.0 * margin, inner=margin, reach=reach)
             cloud.warm(others)
             made = []
             for region, region_margin in crops:  # from the neighbourhood just copied out
