@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from plugins.pointpillars.config import REGRESSION_CHANNELS
+from plugins.pointpillars.distill_views import partial_views
 from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.training import (
     BOX_WEIGHT,
@@ -72,6 +73,8 @@ class DistillOptions:
     feature_weight: float = 1.0
     #: Weight of the soft box term against the teacher's box values (1: the hard loss's box weight).
     box_weight: float = 1.0
+    #: Share of the objects seen as partial views (near half, thinned; `distill_views`), 0: none.
+    partial_views: float = 0.0
     pasted_copies: int = 1
     sensors: tuple[str, ...] = ("hdl64e", "vlp32c", "pandar128", "vlp16")
     cache: str = ""
@@ -188,6 +191,8 @@ def distill_network(
                 student.eval()
                 return False
             chunk = [samples[i] for i in order[start : start + options.batch_size]]
+            if options.partial_views > 0:
+                chunk = [partial_views(sample, options.partial_views, rng) for sample in chunk]
             batch = make_batch(chunk, student.config, rng)
             soft = soft_targets(teacher, heads, batch)
             features = student.forward_features(batch.points, batch.frame, batch.size)

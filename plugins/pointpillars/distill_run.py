@@ -240,6 +240,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help="weight of imitating the teacher's backbone features (1; 0: off)")  # fmt: skip
     parser.add_argument("--box-weight", type=float, dest="box_weight",
                         help="weight of the soft box term (1)")  # fmt: skip
+    parser.add_argument("--partial-views", type=float, dest="partial_views",
+                        help="share of objects cut to their near half and thinned (0)")  # fmt: skip
     parser.add_argument("--learning-rate", type=float, dest="learning_rate",
                         help="peak learning rate (0.002)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="seed of the frames, augmentation and order (11)")
@@ -261,7 +263,7 @@ def reproduce_command(out: Path, options: dict[str, Any]) -> str:
     words = ["python -m plugins.pointpillars.distill_run", f"--out {shown(out)}"]
     for name in ("keep", "frames", "epochs", "hard_weight", "feature_weight", "learning_rate", "seed"):
         words.append(f"--{name.replace('_', '-')} {options[name]}")
-    for name, default in (("head_keep", 0.0), ("box_weight", 1.0)):
+    for name, default in (("head_keep", 0.0), ("box_weight", 1.0), ("partial_views", 0.0)):
         if options.get(name, default) != default:
             words.append(f"--{name.replace('_', '-')} {options[name]}")
     if options.get("stage_keep"):
