@@ -317,7 +317,8 @@ class ReviewQueuePanel(QWidget):
             text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"
         else:
             where = confident_frames_text(project, ids)
-            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where} ({measure})"
+            learned = "" if plan.error_model is None else " (P(wrong) learned from the verified frames)"
+            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}{learned}"
         if plan.whole:
             whole = sorted(plan.whole, key=lambda f: project.frames[f].index)
             names = ", ".join(project.frames[f].name for f in whole[:5]) + (", ..." if len(whole) > 5 else "")
