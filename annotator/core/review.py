@@ -58,7 +58,9 @@ class RejectProposals(RemoveAnnotations):
                 entry = {
                     "class": a.class_name,
                     "box": [float(v) for v in a.cuboid.to_array()],
-                    "record": record,
+                    "record": {
+                        k: v for k, v in record.items() if k != "embedding"
+                    },  # measures, not the latent
                 }
                 remembered.setdefault(a.frame_id, []).append(entry)
         for frame_id, entries in remembered.items():

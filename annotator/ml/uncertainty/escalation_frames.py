@@ -23,7 +23,13 @@ from annotator.ml.protocol import FrameInput
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.escalation import OOD_KEY, EscalationFrame
 from annotator.ml.uncertainty.evaluation import ScoredBox, ScoredProposal, wrong_proposals
-from annotator.ml.uncertainty.missed import ClusterSettings, scored, unexplained_clusters, with_truths
+from annotator.ml.uncertainty.missed import (
+    ClusterSettings,
+    MissedCluster,
+    scored,
+    unexplained_clusters,
+    with_truths,
+)
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.uncertainty.scoring import add_model_measures
 
@@ -95,10 +101,13 @@ def frame_clusters(
 
 
 def frames_from_scored(
-    scored: Mapping[str, Sequence[ScoredProposal]], truth_by_frame: Mapping[str, Sequence[tuple[str, Cuboid]]]
+    scored: Mapping[str, Sequence[ScoredProposal]],
+    truth_by_frame: Mapping[str, Sequence[tuple[str, Cuboid]]],
+    missed: Mapping[str, Sequence[MissedCluster]] | None = None,
 ) -> list[EscalationFrame]:
-    """Escalation frames of a project's scored cuboids (`evaluation.scored_cuboids`) and its reference
-    labels (frames without reference labels are left out)."""
+    """Escalation frames of a project's scored cuboids (`evaluation.scored_cuboids`), its possible missed
+    objects (`project_escalation.missed_snapshot`) and its reference labels (frames without reference
+    labels are left out)."""
     frames = []
     for name, proposals in scored.items():
         if name not in truth_by_frame:
@@ -109,5 +118,7 @@ def frames_from_scored(
         boxes = [(p.class_name, Cuboid.from_array(p.box)) for p in proposals]
         uncertainty = np.array([p.uncertainty for p in proposals])
         ood = max(oods) if oods else None
-        frames.append(EscalationFrame(name, boxes, uncertainty, np.array(wrong, dtype=bool), truths, [], ood))
+        clusters = with_truths((missed or {}).get(name, []), [c for _, c in truths])
+        frames.append(EscalationFrame(name, boxes, uncertainty, np.array(wrong, dtype=bool), truths, [], ood,
+                                      clusters=clusters))  # fmt: skip
     return frames

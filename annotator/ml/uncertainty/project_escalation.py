@@ -126,9 +126,10 @@ class VerifiedExamples:
 
 
 def _cluster(box: Cuboid, record: Mapping[str, Any], is_object: bool) -> MissedCluster:
+    """A reviewed or stored possible missed object as a cluster (its objectness, features from its record)."""
     return MissedCluster(box, int(record.get("points", 0)), float(record.get("top", 0.0)),
                          float(record.get("floor", 0.0)), float(record.get("distance", 0.0)),
-                         truth=0 if is_object else None)  # fmt: skip
+                         float(record.get("objectness", 0.0)), truth=0 if is_object else None)  # fmt: skip
 
 
 def _learn(
@@ -252,3 +253,27 @@ def missed_for_frame(
     return missed_object_proposals(
         points, frame_id, plugin_id, model_version, others, sizes, objectness, threshold
     )
+
+
+def missed_snapshot(project: Project, frame_names: Iterable[str]) -> dict[str, list[MissedCluster]]:
+    """The possible missed objects of the frames named (unreviewed, accepted, or rejected and remembered),
+    as clusters with their objectness, by frame name: a cheap snapshot for the dock's escalation sweep."""
+    wanted = set(frame_names)
+    out: dict[str, list[MissedCluster]] = {}
+    for frame in project.frames_in_order():
+        if frame.name not in wanted:
+            continue
+        found = []
+        for a in project.annotations_of(frame.id):
+            record = a.attributes.get(UNCERTAINTY_KEY)
+            if a.cuboid is not None and is_missed_item(record):
+                found.append(_cluster(a.cuboid, record, False))
+        rejected = frame.meta.get(REJECTED_KEY, [])
+        for entry in rejected if isinstance(rejected, list) else []:
+            if isinstance(entry, Mapping) and is_missed_item(entry.get("record")):
+                try:
+                    found.append(_cluster(Cuboid.from_array(entry["box"]), entry["record"], False))
+                except (KeyError, TypeError, ValueError):
+                    continue
+        out[frame.name] = found
+    return out

@@ -40,7 +40,7 @@ from annotator.ml.uncertainty.escalation import EscalationRule, sweep
 from annotator.ml.uncertainty.escalation_frames import frames_from_scored
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
 from annotator.ml.uncertainty.flags import confident_frames_text, unreviewed_proposals
-from annotator.ml.uncertainty.project_escalation import escalation_plan
+from annotator.ml.uncertainty.project_escalation import escalation_plan, missed_snapshot
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
@@ -317,7 +317,8 @@ class ReviewQueuePanel(QWidget):
             text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"
         else:
             where = confident_frames_text(project, ids)
-            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where} ({measure})"
+            learned = "" if plan.error_model is None else " (P(wrong) learned from the verified frames)"
+            text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}{learned}"
         if plan.whole:
             whole = sorted(plan.whole, key=lambda f: project.frames[f].index)
             names = ", ".join(project.frames[f].name for f in whole[:5]) + (", ..." if len(whole) > 5 else "")
@@ -372,11 +373,12 @@ class ReviewQueuePanel(QWidget):
         if project is None or truth is None:
             return
         scored = scored_cuboids(project, truth.keys())
+        missed = missed_snapshot(project, truth.keys())
         self.jobs.submit(
             lambda _context: project_errors(scored, truth), name="errors", on_done=self._errors_ready
         )
         self.jobs.submit(
-            lambda _context: sweep(frames_from_scored(scored, truth)), name="escalation",
+            lambda _context: sweep(frames_from_scored(scored, truth, missed)), name="escalation",
             on_done=self._escalation_ready,
         )  # fmt: skip
 

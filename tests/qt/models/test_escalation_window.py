@@ -17,6 +17,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
 from annotator.core.model.records import Annotation, Frame, FrameStatus, Review
 from annotator.core.review import AcceptProposals
+from annotator.io.reference_labels import REFERENCE_FILE, ReferenceObject, write_reference_labels
 from annotator.io.workspace import Workspace
 from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.project_escalation import is_missed_item
@@ -39,12 +40,15 @@ def cloud() -> np.ndarray:
 
 @pytest.fixture
 def street(qtbot, settings, tmp_path: Path, monkeypatch) -> Iterator:
-    """Two frames of that cloud; the centroid example (boxing the points above min_height) as a drop-in."""
+    """Two frames of that cloud with the car as reference labels; the centroid example (boxing the points
+    above min_height) as a drop-in."""
     root = tmp_path / "project"
     with Workspace.create(root) as workspace:
         for index in range(2):
             cloud().tofile(root / f"f{index}.bin")
             workspace.push(AddFrames([Frame(0, f"f{index}", index, cloud=f"f{index}.bin")]))
+    car = ReferenceObject(1, "Car", Cuboid((10.0, 0.0, 0.75), (4.0, 1.8, 1.5), 0.0))
+    write_reference_labels(root / REFERENCE_FILE, {"f0": [car], "f1": [car]})
     centroid_drop_in(tmp_path, monkeypatch)
     main = show_window(qtbot, settings, root)
     yield main
@@ -72,6 +76,12 @@ def test_scoring_flags_the_car_nobody_proposed_and_accept_all_leaves_it_to_revie
     qtbot.waitUntil(lambda: len(queue.order) == 4, timeout=5_000)
     texts = [queue.model.data(row) for row in queue.box_rows()]
     assert sorted(t.endswith("(possible missed object)") for t in texts) == [False, False, True, True]
+    # the dock's sweep against the reference labels counts the flags: accepting every proposal unreviewed
+    # lets the two poles through (wrong), and the flagged clusters find both cars (nothing missed)
+    qtbot.waitUntil(lambda: bool(queue.escalation_plot.outcomes), timeout=10_000)
+    everything = {round(o.threshold, 2): o for o in queue.escalation_plot.outcomes}[1.01]
+    assert (everything.clusters_flagged, everything.clusters_found, everything.missed) == (2, 2, 0)
+    assert everything.wrong_accepted == 2
     messages: list[str] = []
     queue.message.connect(lambda text, _timeout: messages.append(text))
     window.document.flags.set_threshold(1.0)
