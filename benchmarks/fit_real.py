@@ -516,6 +516,13 @@ def diagnose(results: Results, below: float = 0.7, worst: int = 30) -> None:
     for title, members in (("all", range(len(dense))), (f"below {below}", low)):
         means = "  ".join(f"{n} {statistics.fmean(gains[k][n] for k in members):.3f}" for n in names)
         print(f"  {title} ({len(members)}): {means}" if members else f"  {title}: none")
+    toward = []  # the fitted centre's offset from the truth towards the sensor, along and across
+    for r in dense:
+        eye = r.truth.world_to_box(np.array([[0.0, 0.0, r.truth.center[2]]]))[0]
+        offset = r.truth.world_to_box(np.array([r.fitted.center]))[0]
+        toward.append([offset[axis] * math.copysign(1.0, eye[axis]) for axis in (0, 1)])
+    bias = np.median(toward, axis=0)
+    print(f"  median centre offset towards the sensor: along {bias[0]:+.3f} m, across {bias[1]:+.3f} m")
     outcome = lambda r: "refused" if r.reason else "fitted" if r.changed else "kept"  # noqa: E731
     groups: dict[str, list[int]] = defaultdict(list)
     for k in low:

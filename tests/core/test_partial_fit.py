@@ -353,3 +353,13 @@ def test_a_person_whose_cluster_takes_in_a_sign_beside_them_is_left_alone_and_sa
     assert "something beside it joined" in outcome.reason
     alone = fit_box(person, front, FLAT, prior_size=(0.7, 0.7, 1.7))  # without the sign: fitted as before
     assert not alone.reason
+
+
+def test_a_walking_person_drawn_longer_than_the_class_size_is_still_fitted() -> None:
+    rng = np.random.default_rng(3)
+    person = Cuboid((9.0, -3.0, 0.85), (1.2, 0.5, 1.7), 0.0)  # a stride: 1.2 m along the heading
+    side = np.column_stack(  # the person's flank seen from the sensor, 1 m long
+        [rng.uniform(8.5, 9.5, 120), rng.uniform(-3.25, -3.15, 120), rng.uniform(0.3, 1.7, 120)]
+    )
+    outcome = fit_box(person.replace(center=(9.1, -3.1, 0.85)), side, FLAT, prior_size=(0.7, 0.7, 1.7))
+    assert not outcome.reason

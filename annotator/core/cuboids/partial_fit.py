@@ -80,9 +80,10 @@ TRIM_FROM = 50
 #: than the edge band, so a turn by a few degrees, which moves the points of a far face by 0.1-0.3 m,
 #: still changes their score.
 CLOSENESS_BAND = 0.4
-#: An object without a shape (a person) whose points span more than its prior by this much (m) along
-#: either side has taken in something beside it (a pole, a sign, another person): its points cannot
-#: place it, so it is gathered again in finer clusters (`STRICT_EPS`) and otherwise left alone.
+#: An object without a shape (a person) whose points span more than its prior - or its box, where drawn
+#: larger (a walking person's stride) - by this much (m) along either side has taken in something beside
+#: it (a pole, a sign, another person): its points cannot place it, so it is gathered again in finer
+#: clusters (`STRICT_EPS`) and otherwise left alone.
 SHAPELESS_SLACK = 0.15
 #: Cluster cell size (m) of a second, stricter gathering when the first one's points spread far beyond
 #: the size prior (a pole or a hedge touching the object).
@@ -455,10 +456,11 @@ def _fit_gathered(
     if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
         reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
         return PartialFit(cuboid, confidence, count, reason), True
-    if not elongated and np.any(spread > prior[:2] + SHAPELESS_SLACK):
+    person = np.maximum(prior[:2], cuboid.size[:2])  # the class's size, or the box's where drawn larger
+    if not elongated and np.any(spread > person + SHAPELESS_SLACK):
         reason = (
             f"object points spread {spread[0]:.2f} x {spread[1]:.2f} m, more than a "
-            f"{prior[0]:.2f} x {prior[1]:.2f} m object: something beside it joined (low confidence)"
+            f"{person[0]:.2f} x {person[1]:.2f} m object: something beside it joined (low confidence)"
         )
         return PartialFit(cuboid, confidence, count, reason), True
     return PartialFit(result.cuboid, confidence, count, cell=eps), False
