@@ -16,7 +16,8 @@ Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti
    ``--every`` frames and PointPillars ``online`` from scratch, in one run (edits, effort vs manual,
    forgetting on the first frames, each fine-tuned version's card: the learned box convention). Slow on a
    CPU: ``--epochs`` per fine-tuning run; ``-p NAME=VALUE`` plugin parameters go to every run;
-   ``--fixed-class-thresholds`` adds base ``fixed`` with per-class score thresholds.
+   ``--fixed-class-thresholds`` adds base ``fixed`` with per-class score thresholds, ``--refine fit`` base
+   ``fixed`` and base + ``online`` with the plugin's proposal refinement (``-p refine=fit``).
 """
 
 from __future__ import annotations
@@ -202,6 +203,14 @@ def cli(*arguments: str) -> str:
     return done.stdout
 
 
+def block_efforts(report: dict, every: int) -> str:
+    """Effort against manual per block of ``every`` frames of a simulate report, e.g. ``0.71, 0.43``."""
+    frames = report["frames"]
+    blocks = [frames[k : k + every] for k in range(0, len(frames), every)]
+    ratios = [sum(f["effort_s"] for f in b) / max(sum(f["manual_effort_s"] for f in b), 1e-9) for b in blocks]
+    return ", ".join(f"{r:.2f}" for r in ratios)
+
+
 def online(args: argparse.Namespace, weights: Path | None) -> None:
     """The scripted annotator on the imported Argoverse log, per strategy and starting model."""
     import json
@@ -228,13 +237,22 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
     if args.fixed_class_thresholds:
         thresholds = ["-p", f"class_thresholds={args.fixed_class_thresholds}"]
         runs["base fixed, class thresholds"] = ["--strategy", "fixed", *start, *thresholds]
+    for mode in args.refine:
+        runs[f"base fixed, refine={mode}"] = ["--strategy", "fixed", *start, "-p", f"refine={mode}"]
+        runs[f"base + online, refine={mode}"] = ["--strategy", "online", *start, "-p", f"refine={mode}"]
     rows = {}
     for title, extra in runs.items():
         if args.runs and title.split()[0] not in args.runs.split(","):
             continue
         began = time.perf_counter()
-        report = json.loads(cli("simulate", str(project), *common, *extra))
+        output = cli("simulate", str(project), *common, *extra)
+        report = json.loads(output)
         rows[title] = report
+        if args.reports is not None:
+            args.reports.mkdir(parents=True, exist_ok=True)
+            slug = "".join(ch if ch.isalnum() else "-" for ch in title).strip("-")
+            (args.reports / f"{slug}.json").write_text(output, encoding="utf-8")
+        print(f"    effort per block of {args.every} frames: {block_efforts(report, args.every)}")
         totals = report["totals"]
         print(f"  {title}: {totals['total']} edits (added {totals['added']}, deleted {totals['deleted']}, "
               f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
@@ -274,6 +292,11 @@ def main() -> None:
     parser.add_argument("--fixed-class-thresholds", metavar="TEXT",
                         help="--online: also run base `fixed` with these per-class thresholds (e.g. "
                         "Car=0.35,Pedestrian=0.55); the -p parameters go to every run")  # fmt: skip
+    parser.add_argument("--refine", action="append", default=[], choices=["fit", "drop"],
+                        help="--online: also run base fixed and base + online with the plugin's refine=MODE "
+                        "(proposals placed on their points by the partial-scan fitter, unsupported ones "
+                        "dropped); repeatable")  # fmt: skip
+    parser.add_argument("--reports", type=Path, help="--online: write each simulate report (JSON) here")
     parser.add_argument("--online-only", action="store_true", help="skip sections 1-3")
     parser.add_argument("--class-thresholds", action="store_true",
                         help="choose per-class score thresholds on the generated frames (best F1) and "

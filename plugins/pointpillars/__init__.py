@@ -21,10 +21,10 @@ MANIFEST = {
         {"name": "class_thresholds", "type": "str", "default": "",
          "help": "per-class lowest scores on top of score_threshold, e.g. Pedestrian=0.55,Car=0.45 "
          "(benchmarks/base_detector.py --class-thresholds chooses them on generated frames); empty: none"},
-        {"name": "refine", "type": "choice", "default": "off", "choices": ["off", "fit"],
+        {"name": "refine", "type": "choice", "default": "off", "choices": ["off", "fit", "drop"],
          "help": "fit: place each proposal on its points with the partial-scan fitter of annotator fit (a fit "
          "below refine_min_confidence keeps the network's box) and drop proposals with fewer than "
-         "refine_min_points object points or whose points run on beyond the box (a wall, a hedge); ~1 s a frame"},
+         "refine_min_points object points or whose points run on beyond the box (a wall, a hedge); drop: only drop those; ~1 s a frame"},
         {"name": "refine_min_confidence", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 1.0,
          "help": "refine=fit: the lowest fit confidence (object points and their share on the visible faces) "
          "that moves a proposal"},

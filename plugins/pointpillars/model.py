@@ -183,9 +183,9 @@ class PointPillarsDetector:
             with autocast(values["precision"]):
                 output = net(*inputs, 1)
             found = self._decode(output.float(), values)[0]
-        if values["refine"] == "fit":
+        if values["refine"] != "off":
             settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
-            found = refine_detections(found, frame.points, settings)
+            found = refine_detections(found, frame.points, settings, move=values["refine"] == "fit")
         return found
 
     def _inference_net(self, precision: str) -> PointPillarsNet:

@@ -24,7 +24,7 @@ from annotator.ml.protocol import Detections
 
 logger = logging.getLogger(__name__)
 
-MODES = ("off", "fit")
+MODES = ("off", "fit", "drop")
 #: `fit_partial`'s reason for points that run on beyond the box (a wall or merged objects).
 RUNS_ON = "run on beyond the box"
 
@@ -46,10 +46,13 @@ def supported(outcome: FitOutcome, settings: RefineSettings) -> bool:
     return not (settings.drop_walls and RUNS_ON in outcome.reason)
 
 
-def refine_detections(found: Detections, points: np.ndarray | None, settings: RefineSettings) -> Detections:
+def refine_detections(
+    found: Detections, points: np.ndarray | None, settings: RefineSettings, move: bool = True
+) -> Detections:
     """``found`` (LiDAR-frame cuboids) fitted to ``points`` (N, >=3, the same frame): confident fits replace
-    their boxes (size, centre and heading; 9-DoF boxes keep their roll and pitch), unsupported proposals
-    are dropped; probabilities, labels and scores follow their boxes."""
+    their boxes (size, centre and heading; 9-DoF boxes keep their roll and pitch; ``move`` False: boxes are
+    kept as they are), unsupported proposals are dropped; probabilities, labels and scores follow their
+    boxes."""
     if points is None or len(found) == 0 or not found.is_3d:
         return found
     cuboids = [Cuboid.from_array(box) for box in found.boxes]
@@ -58,7 +61,7 @@ def refine_detections(found: Detections, points: np.ndarray | None, settings: Re
     keep = np.ones(len(found), dtype=bool)
     for position, outcome in enumerate(report.outcomes):
         keep[position] = supported(outcome, settings)
-        if outcome.changed and not outcome.reason and outcome.confidence >= settings.min_confidence:
+        if move and outcome.changed and not outcome.reason and outcome.confidence >= settings.min_confidence:
             boxes[position, :7] = outcome.cuboid.to_array()[:7]
     logger.debug("pointpillars: refine kept %d of %d proposals", int(keep.sum()), len(found))
     refined = Detections(

@@ -57,6 +57,8 @@ def test_a_proposal_off_its_car_is_placed_on_the_points():
     assert np.hypot(*(np.subtract(box.center, CAR.center)[:2])) < 0.2 < np.hypot(0.45, 0.25)
     assert bev_iou(box, CAR) > 0.8 > bev_iou(rough, CAR)
     assert refined.scores[0] == pytest.approx(0.9)
+    kept = refine_detections(proposals(rough), points, RefineSettings(), move=False)  # refine=drop
+    assert np.allclose(kept.boxes[0], rough.to_array())
 
 
 def test_proposals_on_empty_road_and_on_a_wall_are_dropped():
@@ -83,6 +85,8 @@ def test_the_plugin_refines_only_when_asked(monkeypatch):
     assert len(detector.predict(frame, {"threads": 1})) == 2
     refined = detector.predict(frame, {"threads": 1, "refine": "fit"})
     assert len(refined) == 1 and bev_iou(Cuboid.from_array(refined.boxes[0]), CAR) > 0.8
+    dropped = detector.predict(frame, {"threads": 1, "refine": "drop"})
+    assert len(dropped) == 1 and np.allclose(dropped.boxes[0], rough.to_array())
 
 
 def planned_steps(detector, frames: list[LabelledFrame], params: dict) -> int:
