@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flag", type=float, default=0.5, metavar="U", help="count boxes with uncertainty >= U as flagged"
     )
     score.add_argument("--weights", type=Path, metavar="PATH", help="weights file (default: the latest)")
+    score.add_argument(
+        "--missed",
+        action="store_true",
+        help="3D: also add the point clusters no box explains as possible missed objects (review items)",
+    )
     score.set_defaults(handler=run_score)
 
     queue = subparsers.add_parser("queue", help="the scored boxes, most uncertain first")
@@ -95,6 +100,7 @@ def run_score(args: argparse.Namespace) -> int:
                 weights=args.weights,
                 frame_timeout=frame_timeout(args),
                 ray=ray,
+                missed=args.missed,
             )
         seconds = time.perf_counter() - started
     print_failures(summary.failures)
@@ -102,6 +108,8 @@ def run_score(args: argparse.Namespace) -> int:
         f"scored {summary.frames_done} of {len(frames)} frames with {args.plugin} ({args.mode}, {args.passes} passes{ray_note(ray)})"
     )
     print(f"proposals   {summary.proposals}, flagged {summary.flagged} (uncertainty >= {args.flag:g})")
+    if args.missed:
+        print(f"possible missed objects {summary.missed} (point clusters no box explains)")
     if summary.frame_uncertainty:
         worst = max(summary.frame_uncertainty.items(), key=lambda item: item[1]["sum"])
         print(f"most uncertain frame  {worst[0]} (sum {worst[1]['sum']:.2f}, max {worst[1]['max']:.2f})")

@@ -110,3 +110,38 @@ def test_queue_diverse_puts_a_different_box_before_a_near_copy(tmp_path: Path, c
     items = json.loads(capsys.readouterr().out)
     assert plain == [0.9, 0.85, 0.5] and [item["uncertainty"] for item in items] == [0.9, 0.5, 0.85]
     assert all("embedding" not in item for item in items)
+
+
+def test_score_missed_adds_the_car_no_box_explains_as_a_review_item(
+    tmp_path: Path, centroid_plugin: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "street"
+    grid = np.arange(-15.0, 15.0, 0.3)
+    ground = [[x + 10.0, y, 0.0, 0.0] for x in grid for y in grid]
+    side = [[x, -0.9, z, 0.0] for x in np.arange(8.0, 12.01, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    end = [[8.0, y, z, 0.0] for y in np.arange(-0.9, 0.91, 0.1) for z in np.arange(0.4, 1.51, 0.1)]
+    with Workspace.create(root) as workspace:
+        np.array(ground + side + end, dtype=np.float32).tofile(root / "f0.bin")
+        workspace.push(AddFrames([Frame(0, "f0", 0, cloud="f0.bin")]))
+    # the plugin proposes nothing (min_height above every point): the car's cluster is unexplained
+    args = [
+        "score",
+        str(root),
+        "--plugin",
+        "centroid-example",
+        "--mode",
+        "tta",
+        "--passes",
+        "2",
+        "-p",
+        "min_height=9",
+    ]
+    assert main([*args, "--missed"]) == 0
+    assert "possible missed objects 1" in capsys.readouterr().out
+    with Workspace.open(root) as workspace:
+        (item,) = workspace.project.annotations.values()
+    assert item.attributes["uncertainty"]["kind"] == "missed_object" and item.review == Review.UNREVIEWED
+    assert item.cuboid.center[0] == pytest.approx(10.0, abs=0.1)
+    assert main(args) == 0  # without --missed: nothing, and the earlier item is replaced
+    with Workspace.open(root) as workspace:
+        assert not workspace.project.annotations

@@ -35,6 +35,7 @@ from annotator.ml.uncertainty.aggregate import (
     frame_reductions,
 )
 from annotator.ml.uncertainty.escalation import OOD_KEY
+from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.variants import with_variant_precision
 from annotator.ml.weights import load_weights, verified_weights
@@ -104,6 +105,8 @@ class ScoringSummary(FrameRunSummary):
 
     proposals: int = 0
     flagged: int = 0
+    #: Possible missed objects added (``missed``: `annotator.ml.uncertainty.project_escalation`).
+    missed: int = 0
     frame_uncertainty: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -193,12 +196,15 @@ def score_frames(
     weights: Path | None = None,
     frame_timeout: float | None = None,
     ray: RaySettings | None = None,
+    missed: bool = False,
 ) -> ScoringSummary:
     """Sample, aggregate and store each frame's proposals with their uncertainty, one step per frame.
 
     A frame whose files or plugin run fail is recorded in the summary and skipped; the rest go on.
     With ``frame_timeout`` the plugin runs in a child process (see `annotator.ml.plugin_process`); with
-    ``ray`` on model actors of a Ray cluster (`annotator.ml.ray_batch`), the results stored here.
+    ``ray`` on model actors of a Ray cluster (`annotator.ml.ray_batch`), the results stored here. With
+    ``missed`` (3D plugins) each frame also gets its possible missed objects, in the same step (its cloud
+    is read again where the results are stored).
     """
     manifest = registry.manifest(plugin_id)
     values = with_variant_precision(manifest.parameter_values(params), workspace.project, manifest, params)
@@ -206,10 +212,21 @@ def score_frames(
 
     def store_version(frame: Frame, version: str, found: list[AggregatedBox]) -> None:
         proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, min_score)
+        extra: list[Annotation] = []
+        if missed and manifest.task == "detect3d":
+            points = frame_input(workspace.project, frame, manifest.task).points
+            extra = missed_for_frame(
+                workspace.project, frame.id, points, proposals, manifest.classes, plugin_id, version
+            )
+        summary.missed += len(extra)
+        proposals += extra
         command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
-        summary.proposals += len(command.added)
+        summary.proposals += len(command.added) - len(extra)
         summary.flagged += sum(
-            1 for p in command.added if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+            1
+            for p in command.added
+            if p.attributes[UNCERTAINTY_KEY]["uncertainty"] >= flag_threshold
+            and p.attributes[UNCERTAINTY_KEY].get("kind") is None
         )
         summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
 
