@@ -111,7 +111,7 @@ def test_merged_sweeps_make_a_parked_car_dense_and_keep_a_moving_car_apart(qtbot
     window.actions["cuboid.move_forward"].trigger()
     assert window.grid.perspective.detail == "coarse"
     assert window.grid.perspective.scene.points.coarse.count == len(single)
-    qtbot.waitUntil(lambda: window.grid.perspective.detail == "full", timeout=5_000)
+    qtbot.waitUntil(lambda: window.grid.perspective.detail == "full", timeout=15_000)
 
     # Marked static, the moving car's points of every sweep are merged: nothing is faded any more.
     window.document.select(next(a.id for a in window.document.cuboids() if a.track_id == 2))
