@@ -18,7 +18,9 @@ Tables: perturbed boxes per class, perturbed vehicles by points inside, true box
 
 Class sizes are the priors a user would set for each dataset's classes (typical vehicle and person sizes,
 not measured on these frames); with `--size-classes` they are also the size classes an object wider than
-its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``.
+its own class's size may take. Run: ``python benchmarks/fit_real.py [--split dev|held-out|all]``;
+``--diagnose`` adds a per-box diagnosis of the perturbed vehicles (which error costs the most IoU, the
+worst boxes), ``--default-only`` skips the one-sweep run, ``--timing`` only times `fit_frame`.
 """
 
 from __future__ import annotations
@@ -578,7 +580,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.timing:
         medians = fit_timing()
-        print("fit_frame, Argoverse sweeps 0-5, perturbed boxes, median ms per box per run:", medians)
+        runs = ", ".join(f"{m:.1f}" for m in medians)
+        print(f"fit_frame, Argoverse sweeps 0-5, perturbed boxes, median ms per box per run: {runs}")
         return
     splits = ("dev", "held-out") if args.split == "all" else (args.split,)
     for split in splits:
