@@ -591,7 +591,8 @@ def main() -> None:
             single, multi = multi, None
         else:
             single = evaluate(split, args.seed, **options)
-        timing = f"median fit time {single.median_s * 1000:.1f} ms per box (1 sweep)"
+        first = f"sweeps within {args.sweeps}" if args.default_only and args.sweeps > 0 else "1 sweep"
+        timing = f"median fit time {single.median_s * 1000:.1f} ms per box ({first})"
         if multi:
             timing += f", {multi.median_s * 1000:.1f} ms (sweeps within {args.sweeps})"
             timing += f" + gathering {multi.gather_s * 1000:.1f} ms per box"
@@ -610,7 +611,7 @@ def main() -> None:
         )
         for title, get in zip(titles, pick):
             print_table(title, get(single), get(multi) if multi else None)
-        for label, results in (("1 sweep", single), (f"sweeps within {args.sweeps}", multi)):
+        for label, results in ((first, single), (f"sweeps within {args.sweeps}", multi)):
             if results is not None:
                 dense, truth = headline(results)
                 print(
