@@ -6,6 +6,7 @@ frames) and what ships the student:
     python -m plugins.pointpillars.distill_run [--out plugins/pointpillars/weights/student.pt]
         [--teacher plugins/pointpillars/weights/base.pt] [--init FILE] [--keep 0.5] [--frames 24]
         [--epochs 8] [--hard-weight 0.5] [--seed 11] [--cache DIR] [--threads 1]
+        [--stage-keep 0.5,0.5,0.75] [--head-keep F] [--box-weight 1] [--partial-views 0]
 
 (generated frames only). The student is an ordinary pointpillars checkpoint; its card (``<stem>.card.json``)
 names the teacher's files and hashes, the data, the options, the time and the quality on held-apart

@@ -1,10 +1,12 @@
 """Prune the shipped base weights and fine-tune the narrower network briefly (re-run when they change).
 
 Run: python -m plugins.pointpillars.prune [--keep 0.5] [--frames 24] [--epochs 8] [--seed 1]
+                                          [--stage-keep 0.5,0.5,0.75] [--head-keep F]
                                           [--source plugins/pointpillars/weights/base.pt]
                                           [--out plugins/pointpillars/weights/pruned.pt]
 
-Keeps the share ``--keep`` of every layer's channels (`plugins.pointpillars.pruning`), fine-tunes on
+Keeps the share ``--keep`` of every layer's channels (`plugins.pointpillars.pruning`; ``--stage-keep`` one
+share per backbone stage, ``--head-keep`` the head's), fine-tunes on
 ``--frames`` generated frames (the base weights' replay source; seeds apart from the benchmarks') for
 ``--epochs`` passes without flips, and writes an ordinary pointpillars checkpoint with a card beside it.
 Use it with ``--weights FILE`` (preannotate, score), ``simulate --initial FILE``, or as a project's model.

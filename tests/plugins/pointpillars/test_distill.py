@@ -18,7 +18,7 @@ from plugins.pointpillars.distill import (
 )
 from plugins.pointpillars.ensemble import new_head
 from plugins.pointpillars.pruning import pruned
-from plugins.pointpillars.training import make_batch
+from plugins.pointpillars.training import BOX_WEIGHT, make_batch
 
 #: The tiny detector trained once for this module (the tests change only students).
 _TRAINED: dict[str, tuple] = {}
@@ -76,6 +76,9 @@ def test_the_heatmap_and_box_terms_vanish_when_the_student_gives_the_teachers_me
     )
     worse = soft_losses(shifted, SoftTargets(probabilities, boxes, direction), positives=3.0)
     assert float(worse["soft_heatmap"]) > 0.0 and float(worse["soft_box"]) > 0.0
+    heavier = soft_losses(shifted, SoftTargets(probabilities, boxes, direction), 3.0, box_weight=3.0)
+    gained = float(heavier["soft"] - worse["soft"])
+    assert gained == pytest.approx(2.0 * BOX_WEIGHT * float(worse["soft_box"]), rel=1e-5)  # --box-weight 3
 
 
 def test_the_soft_targets_average_every_member_of_the_ensemble(teacher, samples):
