@@ -49,14 +49,23 @@ def _count_cell(window, annotation_id: int) -> str:
     return panel.table.item(row, COLUMNS.index("points")).text()
 
 
+def _select_the_car(window, qtbot):
+    """Select the street's car and wait for the points around it to be copied out: (car, its cloud)."""
+    document = window.document
+    car = min(document.cuboids(), key=lambda a: a.id)
+    document.select(car.id)
+    cloud = document.cloud
+    qtbot.waitUntil(
+        lambda: cloud.neighbourhood is not None and not window.grid.focus_jobs.busy(), timeout=10_000
+    )
+    return car, cloud
+
+
 def test_a_nudge_draws_a_stand_in_and_the_worker_brings_the_exact_points_and_count(
     window, qtbot, monkeypatch, large_neighbourhoods
 ) -> None:
     grid, document = window.grid, window.document
-    car = min(document.cuboids(), key=lambda a: a.id)
-    document.select(car.id)
-    cloud = document.cloud
-    qtbot.waitUntil(lambda: cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000)
+    car, cloud = _select_the_car(window, qtbot)
     qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.box_points.busy(), timeout=10_000)
     tested = _points_tested_on_this_thread(monkeypatch)
     gate, find = threading.Event(), cloud.find_inside
@@ -125,10 +134,7 @@ def test_a_walked_box_is_found_ahead_so_the_next_step_needs_no_stand_in(
     window, qtbot, monkeypatch, large_neighbourhoods
 ) -> None:
     grid, document = window.grid, window.document
-    car = min(document.cuboids(), key=lambda a: a.id)
-    document.select(car.id)
-    cloud = document.cloud
-    qtbot.waitUntil(lambda: cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000)
+    car, cloud = _select_the_car(window, qtbot)
 
     def settled() -> bool:
         busy = grid.box_points.busy() or grid.box_points.prefetching() or grid.focus_jobs.busy()
@@ -149,11 +155,8 @@ def test_a_walked_box_is_found_ahead_so_the_next_step_needs_no_stand_in(
 
 
 def test_a_box_nudged_to_and_fro_is_not_found_ahead(window, qtbot, large_neighbourhoods) -> None:
-    grid, document = window.grid, window.document
-    document.select(min(document.cuboids(), key=lambda a: a.id).id)
-    qtbot.waitUntil(
-        lambda: document.cloud.neighbourhood is not None and not grid.focus_jobs.busy(), timeout=10_000
-    )
+    grid = window.grid
+    _select_the_car(window, qtbot)
     for forward in (0.05, -0.05, 0.05, -0.05):
         window.editing.move(forward, 0.0, 0.0)
         assert not grid.box_points.prefetching()  # no worker time spent on places the box never takes
