@@ -90,7 +90,8 @@ def _footprint_radius(boxes: np.ndarray) -> np.ndarray:
     return 0.5 * np.hypot(boxes[:, 3], boxes[:, 4])
 
 
-def _inside(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+def points_in_box(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A mask of the ``points`` inside ``box`` (x, y, z, length, width, height, yaw; centre at mid-height)."""
     radius = float(_footprint_radius(box[None])[0])
     near = np.flatnonzero(
         (np.abs(points[:, 0] - box[0]) <= radius) & (np.abs(points[:, 1] - box[1]) <= radius)
@@ -129,7 +130,7 @@ def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator
         gap = np.hypot(*(placed[:, :2] - box[:2]).T) if len(placed) else np.zeros(0)
         if np.any(gap < _footprint_radius(placed) + _footprint_radius(box[None])[0] + 0.3):
             continue
-        keep &= ~_inside(frame.points, box) & ~shadow(seen, cloud)
+        keep &= ~points_in_box(frame.points, box) & ~shadow(seen, cloud)
         taken.append(box[None])
         labels = np.append(labels, obj.label)
         points.append(cloud)

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from plugins.pointpillars.base_augment import _inside
+from plugins.pointpillars.base_augment import points_in_box
 from plugins.pointpillars.training import TrainSample
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def partial_views(sample: TrainSample, share: float, rng: np.random.Generator) -
     points = np.asarray(sample.points)
     drop = np.zeros(len(points), dtype=bool)
     for box in chosen:
-        inside = np.flatnonzero(_inside(points, box))
+        inside = np.flatnonzero(points_in_box(points, box))
         if len(inside) == 0:
             continue
         toward = box[:2] / max(float(np.hypot(*box[:2])), 1e-6)
