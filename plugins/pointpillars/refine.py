@@ -13,6 +13,7 @@ wall, a hedge, a fence: no object ends there). Such proposals are dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -20,13 +21,12 @@ import numpy as np
 
 from annotator.core.cuboids.box_fit import FitOutcome, fit_frame
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.partial_fit import RUNS_ON_REASON
 from annotator.ml.protocol import Detections
 
 logger = logging.getLogger(__name__)
 
 MODES = ("off", "fit", "drop")
-#: `fit_partial`'s reason for points that run on beyond the box (a wall or merged objects).
-RUNS_ON = "run on beyond the box"
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def supported(outcome: FitOutcome, settings: RefineSettings) -> bool:
     """Whether the points back a proposal: enough object points, and none running on beyond it."""
     if outcome.points < settings.min_points:
         return False
-    return not (settings.drop_walls and RUNS_ON in outcome.reason)
+    return not (settings.drop_walls and RUNS_ON_REASON in outcome.reason)
 
 
 def refine_detections(
@@ -64,13 +64,4 @@ def refine_detections(
         if move and outcome.changed and not outcome.reason and outcome.confidence >= settings.min_confidence:
             boxes[position, :7] = outcome.cuboid.to_array()[:7]
     logger.debug("pointpillars: refine kept %d of %d proposals", int(keep.sum()), len(found))
-    refined = Detections(
-        boxes,
-        found.labels,
-        found.scores,
-        found.class_names,
-        found.model_version,
-        found.probabilities,
-        found.camera,
-    )
-    return refined.select(keep)
+    return dataclasses.replace(found, boxes=boxes).select(keep)

@@ -45,6 +45,9 @@ from annotator.core.ground import GroundModel
 
 logger = logging.getLogger(__name__)
 
+#: Why a fit was refused when its points run on beyond the box (callers recognise the refusal by it).
+RUNS_ON_REASON = "the points run on beyond the box (a wall or merged objects)"
+
 #: Points at most this high above the ground are ground (m).
 GROUND_TOLERANCE = 0.2
 #: How far outside the box object points are gathered (m): a box may sit this far off its object.
@@ -450,8 +453,7 @@ def _fit_gathered(
     count = len(result.points)
     confidence = round(count / (count + min_points) * result.support, 3)
     if result.runs_on:
-        reason = "the points run on beyond the box (a wall or merged objects)"
-        return PartialFit(cuboid, confidence, count, reason), False
+        return PartialFit(cuboid, confidence, count, RUNS_ON_REASON), False
     spread = _spread(result.points, result.cuboid.yaw)
     if np.any(spread > MAX_SPREAD * np.maximum(prior[:2], 0.5)):
         reason = f"object points spread {spread[0]:.1f} x {spread[1]:.1f} m, far more than the size prior"
