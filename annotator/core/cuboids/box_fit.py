@@ -34,6 +34,7 @@ from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.cuboids.scene_heading import Placed, scene_heading
 from annotator.core.cuboids.scene_size import scene_prior
 from annotator.core.cuboids.track_sweeps import LONGEST, wants_sweeps
+from annotator.core.cuboids.weak_evidence import blended
 from annotator.core.ground import GroundModel, estimate_ground
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,7 @@ def fit_box(
     """Fit one box to the object it covers (`fit_partial`), against ``points`` that exclude its
     neighbours' points; ``shrink`` False only turns it (auto-rotate: centre and size kept).
 
+    A vehicle's fit on few object points moves it only part of the way (`weak_evidence`).
     A box that already agrees with its fit is left as it is (a fit never makes a good box worse; faces
     hidden behind nearer returns, ``occlusion``, are not held against it); a weak
     fit, or one that overlaps the ``neighbours`` more than the box did, changes nothing and says why.
@@ -215,6 +217,9 @@ def fit_box(
         )
         return FitOutcome(cuboid, False, partial.points, reason, partial.confidence, own)
     fitted = partial.cuboid if shrink else cuboid.replace(yaw=partial.cuboid.yaw)
+    prior = prior_size or cuboid.size
+    if shrink and prior[0] >= ELONGATED * prior[1]:  # a vehicle on few points: the box keeps some say
+        fitted = blended(cuboid, fitted, partial.points)  # all the points it went by, other sweeps too
     if _overlap(fitted, neighbours) > _overlap(cuboid, neighbours) + 0.05 * fitted.size[0] * fitted.size[1]:
         reason = "the fit would run into a neighbouring box"
         return FitOutcome(cuboid, False, partial.points, reason, partial.confidence, own)

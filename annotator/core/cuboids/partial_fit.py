@@ -13,7 +13,9 @@ fit here therefore:
    points between 0.3 and 1.1 m above the ground, `body_points`, whose sides are upright), oriented
    by a reference heading (the box's, or a track's motion);
    objects without a shape in bird's-eye view (people) keep the reference heading;
-3. takes each side's size from the points when the face along that side is seen (the sensor is beside
+3. keeps only the runs of a vehicle's points that hold the box's points when an empty stretch across its
+   heading splits points spanning far wider than the class (`separation`: an unlabelled object, a hedge
+   or a wall beside it), then takes each side's size from the points when the face along that side is seen (the sensor is beside
    it, at a clear angle; a width only when the points are at least as wide as the prior), else from
    the prior size (the class default or the track's agreed size; when the points are wider than it, the narrowest other size class that holds them, `size_class`: a van
    labelled car) with the face nearest the sensor on the points, so the hidden part extends away from
@@ -41,6 +43,7 @@ from annotator.core.cuboids.box_drag import footprint_ground
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.fitting import cluster_points
 from annotator.core.cuboids.rotation import wrap_angle
+from annotator.core.cuboids.separation import kept_by_gaps
 from annotator.core.ground import GroundModel
 
 logger = logging.getLogger(__name__)
@@ -114,6 +117,11 @@ MIN_BELOW = 15
 STEEP_GROUND = 0.8
 #: The ground taken instead: this low percentile of the heights of the points beside the box.
 LOW_PERCENTILE = 2.0
+#: A vehicle's points spanning more than its prior width by this much (m) across its heading have taken in
+#: something beside it when an empty stretch splits them (`annotator.core.cuboids.separation`): the run
+#: nearest the box's centre is kept, with its neighbours as far as they fit. Wider than `CLASS_SLACK`: a van labelled car (2.15 m against
+#: the car's 1.85 m) seen from the side shows its far roof edge 0.6 m beyond its near flank's points.
+SEPARATION_SLACK = 0.6
 
 
 @dataclass(frozen=True)
@@ -356,6 +364,9 @@ def _fit_pass(
     elongated = prior[0] >= ELONGATED * prior[1]
     frame = Cuboid((cuboid.center[0], cuboid.center[1], 0.0), (1.0, 1.0, 1.0), yaw)
     local = frame.world_to_box(obj).astype(np.float64)
+    if elongated:  # an object, a hedge or a wall beside it joined through a few returns: its own points
+        keep = kept_by_gaps(local[:, 1], 0.0, prior[1] + SEPARATION_SLACK)  # the frame is the box's
+        obj, local = obj[keep], local[keep]
     eye = frame.world_to_box(np.array([[sensor_xy[0], sensor_xy[1], 0.0]]))[0]
     lo, hi = local.min(axis=0), local.max(axis=0)
     prior = size_class(prior, float(hi[1] - lo[1]), size_classes)
