@@ -1,0 +1,135 @@
+"""Hybrid pre-annotation (``complement=geometric``): the complementing plugin's boxes stand where it finds
+objects, and the network adds only the proposals none of them explains, checked against their points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.ml.protocol import Detections, FrameInput, PluginError
+
+pytest.importorskip("torch")
+
+from plugins.pointpillars.complement import Complement, in_classes, merge, same_object, unexplained
+
+CLASSES = ("Car", "Van", "Truck", "Pedestrian", "Cyclist")
+GROUND = -1.7
+CAR = Cuboid((10.0, -3.0, GROUND + 0.75), (4.2, 1.8, 1.5), 0.0)
+PARKED = Cuboid((18.0, 4.0, GROUND + 0.75), (4.4, 1.9, 1.5), 0.1)
+EMPTY = Cuboid((25.0, -6.0, GROUND + 0.75), (4.2, 1.8, 1.5), 0.0)
+
+
+def found(*boxes: Cuboid, label: int = 0, score: float = 0.8, version: str = "pp") -> Detections:
+    """The boxes as detections of one class, with one-hot probabilities."""
+    probabilities = np.zeros((len(boxes), len(CLASSES)))
+    probabilities[:, label] = 1.0
+    return Detections(
+        np.array([b.to_array() for b in boxes]).reshape(-1, 7),
+        np.full(len(boxes), label),
+        np.full(len(boxes), score),
+        CLASSES,
+        version,
+        probabilities,
+    )
+
+
+def car_points(box: Cuboid, rng: np.random.Generator, count: int = 600) -> np.ndarray:
+    """Points on the rear and left faces of a car seen by a sensor at the origin (intensity 0)."""
+    length, width, height = box.size
+    local = rng.uniform(-0.5, 0.5, (count, 3)) * np.array([length, width, height])
+    rear = rng.random(count) < 0.4
+    local[rear, 0] = -length / 2
+    local[~rear, 1] = width / 2
+    return np.column_stack([box.box_to_world(local), np.zeros(count)])
+
+
+def street(rng: np.random.Generator) -> np.ndarray:
+    """Flat ground and two cars (``CAR`` and ``PARKED``), float32 x, y, z, intensity."""
+    ground = np.column_stack(
+        [
+            rng.uniform(-5, 40, 20000),
+            rng.uniform(-15, 15, 20000),
+            rng.normal(GROUND, 0.02, 20000),
+            np.zeros(20000),
+        ]
+    )
+    return np.vstack([ground, car_points(CAR, rng), car_points(PARKED, rng)]).astype(np.float32)
+
+
+def test_boxes_of_one_object_are_told_by_overlap_or_a_centre_inside_the_other():
+    assert same_object(CAR, CAR.replace(center=(10.6, -3.2, CAR.center[2])))
+    thin = Cuboid((11.9, -3.0, CAR.center[2]), (0.3, 0.3, 1.7), 0.0)  # IoU far below 0.1, centre inside
+    assert bev_iou(thin, CAR) < 0.1 and same_object(thin, CAR) and same_object(CAR, thin)
+    assert not same_object(CAR, PARKED)
+
+
+def test_the_other_plugins_boxes_stand_and_the_network_adds_what_they_do_not_explain():
+    network = found(CAR.replace(center=(10.5, -2.8, CAR.center[2]), yaw=0.2), PARKED, score=0.9)
+    geometric = found(CAR, score=0.6, version="geo")
+    assert unexplained(network, geometric).tolist() == [False, True]
+    merged = merge(network, geometric)
+    assert len(merged) == 2
+    assert np.allclose(merged.boxes[0], CAR.to_array())  # the geometric box, not the network's
+    assert np.allclose(merged.boxes[1], PARKED.to_array())
+    assert merged.scores.tolist() == [0.6, 0.9]
+    assert merged.probabilities.shape == (2, len(CLASSES))
+
+
+def test_the_check_sees_only_the_added_proposals_and_what_it_moves_onto_a_kept_box_goes():
+    seen: list[int] = []
+
+    def check(added: Detections) -> Detections:
+        seen.append(len(added))
+        moved = added.boxes.copy()
+        moved[1, :7] = CAR.to_array()  # EMPTY is "fitted" onto the geometric box's car
+        return Detections(moved, added.labels, added.scores, added.class_names, added.model_version)
+
+    network = found(CAR, PARKED, EMPTY)
+    merged = merge(network, found(CAR.replace(size=(4.0, 1.7, 1.5))), check)
+    assert seen == [2]  # CAR was explained, so only PARKED and EMPTY were checked
+    assert len(merged) == 2 and np.allclose(merged.boxes[1], PARKED.to_array())
+    assert merged.probabilities is None  # the check dropped them: none kept for half the boxes
+
+
+def test_other_classes_are_mapped_by_name_and_unknown_ones_left_out():
+    other = Detections(
+        np.array([CAR.to_array(), PARKED.to_array(), EMPTY.to_array()]),
+        np.array([1, 0, 2]),
+        np.array([0.9, 0.8, 0.7]),
+        ("Wall", "Pedestrian", "Car"),
+        "geo",
+        np.array([[0.1, 0.7, 0.2], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]]),
+    )
+    mapped = in_classes(other, CLASSES, "pp")
+    assert [CLASSES[k] for k in mapped.labels] == ["Pedestrian", "Car"]
+    assert mapped.model_version == "pp"
+    assert mapped.probabilities[0].tolist() == [0.2, 0, 0, 0.7, 0]
+
+
+def test_only_known_plugins_complement():
+    with pytest.raises(PluginError, match="complement must be one of"):
+        Complement("pointpillars")
+
+
+def test_the_plugin_merges_with_the_geometric_plugin_when_asked(monkeypatch):
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    points = street(np.random.default_rng(3))
+    detector = PointPillarsDetector()
+    rough = CAR.replace(center=(10.45, -2.75, CAR.center[2]), size=(3.6, 1.6, 1.3), yaw=0.12)
+    monkeypatch.setattr(
+        detector, "_decode", lambda output, values: [found(rough, EMPTY, version=detector.version)]
+    )
+    frame = FrameInput("street", points)
+    plain = detector.predict(frame, {"threads": 1})
+    assert len(plain) == 2 and np.allclose(plain.boxes[0], rough.to_array())
+    hybrid = detector.predict(frame, {"threads": 1, "complement": "geometric"})
+    boxes = [Cuboid.from_array(b) for b in hybrid.boxes]
+    # the geometric plugin boxes both cars; the network's rough car is explained and its empty-road
+    # proposal is dropped by the points check
+    assert len(boxes) == 2 and hybrid.model_version == detector.version
+    assert max(bev_iou(b, CAR) for b in boxes) > 0.6 and max(bev_iou(b, PARKED) for b in boxes) > 0.6
+    assert not any(np.allclose(b.to_array(), rough.to_array()) for b in boxes)
+    assert not any(same_object(b, EMPTY) for b in boxes)
