@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: The plugins a network may be complemented by (parameter ``complement``; "off": none).
 COMPLEMENTS = ("off", "geometric")
+#: Who wins where both box an object (parameter ``complement_priority``; see `network_first`).
+PRIORITIES = ("auto", "network", "complement")
 #: Bird's-eye IoU from which two boxes are the same object (the host's `SAME_OBJECT_IOU`).
 SAME_OBJECT_IOU = 0.1
 
@@ -84,17 +86,27 @@ def concatenate(first: Detections, second: Detections) -> Detections:
 
 
 def merge(
-    network: Detections, other: Detections, check: Callable[[Detections], Detections] | None = None
+    kept: Detections, added: Detections, check: Callable[[Detections], Detections] | None = None
 ) -> Detections:
-    """``other``'s boxes (already over the network's classes) plus the network's proposals none of them
-    explains, those passed through ``check`` first (refinement: placed on their points, unsupported ones
-    dropped); a checked proposal that moved onto one of ``other``'s objects is left out."""
-    added = network.select(unexplained(network, other))
+    """``kept``'s boxes plus those of ``added`` that none of them explains, passed through ``check`` first
+    (refinement: placed on their points, unsupported ones dropped; one that moved onto an object of
+    ``kept`` is left out). Classes and model version are ``kept``'s (``added`` has the same classes)."""
+    added = added.select(unexplained(added, kept))
     if check is not None and len(added):
         added = check(added)
-        added = added.select(unexplained(added, other))
-    logger.debug("complement: %d boxes + %d network proposals", len(other), len(added))
-    return concatenate(other, added)
+        added = added.select(unexplained(added, kept))
+    logger.debug("complement: %d boxes + %d added", len(kept), len(added))
+    return concatenate(kept, added)
+
+
+def network_first(priority: str, adapted: bool) -> bool:
+    """Whether the network's boxes win where both box an object: ``priority`` ``network`` or ``complement``,
+    or ``auto``: once the network has been fine-tuned on the user's verified frames (``adapted``), whose box
+    convention it then follows better than a fit to the points does (README: 0.32x against 0.38x on
+    Argoverse sweeps 10-19 after fine-tuning on 0-9; with the base weights the other way round)."""
+    if priority not in PRIORITIES:
+        raise PluginError(f"pointpillars: complement_priority must be one of {', '.join(PRIORITIES)}")
+    return priority == "network" or (priority == "auto" and adapted)
 
 
 class Complement:

@@ -26,7 +26,7 @@ from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.class_thresholds import parse_class_thresholds
-from plugins.pointpillars.complement import Complement, merge
+from plugins.pointpillars.complement import Complement, merge, network_first
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.convention import (
     ClassConvention,
@@ -94,6 +94,8 @@ class PointPillarsDetector:
         self.ood_index: Any = None
         #: The box convention learned from verified labels after fine-tuning (`plugins.pointpillars.convention`).
         self.convention: dict[str, ClassConvention] = {}
+        #: Fine-tuned on verified frames (not only generated or pseudo-labelled ones): the user's box convention.
+        self.adapted = False
         self.version = self._fingerprint()
 
     @classmethod
@@ -189,23 +191,27 @@ class PointPillarsDetector:
     def _checked(
         self, found: list[Detections], frame: FrameInput, values: dict[str, Any]
     ) -> list[Detections]:
-        """The network's detections of ``frame`` after ``refine`` and ``complement``: with a complementing
-        plugin, its boxes plus the network proposals none of them explains, those refined (``refine=drop``
-        only drops, else they are fitted; `plugins.pointpillars.complement`); without one, every proposal
-        refined as ``refine`` says."""
+        """The network's detections of ``frame`` after ``refine`` and ``complement``
+        (`plugins.pointpillars.complement`): where the complementing plugin's boxes win, they stand and the
+        network adds the proposals none of them explains, those refined (``refine=drop`` only drops, else
+        they are fitted); where the network wins, its proposals (refined as ``refine`` says) stand and the
+        other plugin's boxes fill the objects none of them explains."""
         settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
-        if values["complement"] != "off":
-            other = self._complement(values["complement"]).detections(
-                frame, self.config.classes, self.version
-            )
-
-            def check(added: Detections) -> Detections:
-                return refine_detections(added, frame.points, settings, move=values["refine"] != "drop")
-
-            return [merge(f, other, check) for f in found]
-        if values["refine"] == "off":
+        complement = values["complement"] != "off"
+        network_wins = complement and network_first(values["complement_priority"], self.adapted)
+        if values["refine"] != "off" and (network_wins or not complement):
+            move = values["refine"] == "fit"
+            found = [refine_detections(f, frame.points, settings, move=move) for f in found]
+        if not complement:
             return found
-        return [refine_detections(f, frame.points, settings, move=values["refine"] == "fit") for f in found]
+        other = self._complement(values["complement"]).detections(frame, self.config.classes, self.version)
+        if network_wins:
+            return [merge(f, other) for f in found]
+
+        def check(added: Detections) -> Detections:
+            return refine_detections(added, frame.points, settings, move=values["refine"] != "drop")
+
+        return [merge(other, f, check) for f in found]
 
     def _complement(self, plugin_id: str) -> Complement:
         """The complementing plugin (loaded once per detector and id)."""
@@ -411,6 +417,7 @@ class PointPillarsDetector:
                     done += schedule.steps(len(samples))
                 finished = not cancel.is_set()
                 if finished:
+                    self.adapted = self.adapted or any(not (f.synthetic or f.partial) for f in frames)
                     self.convention = (
                         self._learn_convention(frames, values) if values["box_convention"] else {}
                     )
@@ -509,6 +516,7 @@ class PointPillarsDetector:
                 "trained": self.trained,
                 "version": self.version,
                 "box_convention": convention_to_dict(self.convention),
+                "adapted": self.adapted,
             }
             | extras_entry(self),
             path,
@@ -530,6 +538,7 @@ class PointPillarsDetector:
             members.append(net.eval())
         self.members, self.trained = members, bool(data.get("trained", True))
         self.convention = convention_from_dict(data.get("box_convention"))
+        self.adapted = bool(data.get("adapted", False))
         from plugins.pointpillars.ensemble import attach_extras
         from plugins.pointpillars.ensemble_online import EXTRAS_KEY, restore_extras
 

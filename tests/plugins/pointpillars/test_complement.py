@@ -1,5 +1,7 @@
-"""Hybrid pre-annotation (``complement=geometric``): the complementing plugin's boxes stand where it finds
-objects, and the network adds only the proposals none of them explains, checked against their points."""
+"""Hybrid pre-annotation (``complement=geometric``): with the shipped weights the complementing plugin's boxes
+stand where it finds objects and the network adds only the proposals none of them explains, checked against
+their points; once the network is fine-tuned on verified frames, its boxes stand and the other plugin's fill
+the gaps."""
 
 from __future__ import annotations
 
@@ -8,11 +10,18 @@ import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
-from annotator.ml.protocol import Detections, FrameInput, PluginError
+from annotator.ml.protocol import CancelToken, Detections, FrameInput, LabelledFrame, PluginError
 
 pytest.importorskip("torch")
 
-from plugins.pointpillars.complement import Complement, in_classes, merge, same_object, unexplained
+from plugins.pointpillars.complement import (
+    Complement,
+    in_classes,
+    merge,
+    network_first,
+    same_object,
+    unexplained,
+)
 
 CLASSES = ("Car", "Van", "Truck", "Pedestrian", "Cyclist")
 GROUND = -1.7
@@ -65,11 +74,11 @@ def test_boxes_of_one_object_are_told_by_overlap_or_a_centre_inside_the_other():
     assert not same_object(CAR, PARKED)
 
 
-def test_the_other_plugins_boxes_stand_and_the_network_adds_what_they_do_not_explain():
+def test_the_kept_boxes_stand_and_the_others_fill_what_they_do_not_explain():
     network = found(CAR.replace(center=(10.5, -2.8, CAR.center[2]), yaw=0.2), PARKED, score=0.9)
     geometric = found(CAR, score=0.6, version="geo")
     assert unexplained(network, geometric).tolist() == [False, True]
-    merged = merge(network, geometric)
+    merged = merge(geometric, network)
     assert len(merged) == 2
     assert np.allclose(merged.boxes[0], CAR.to_array())  # the geometric box, not the network's
     assert np.allclose(merged.boxes[1], PARKED.to_array())
@@ -87,7 +96,7 @@ def test_the_check_sees_only_the_added_proposals_and_what_it_moves_onto_a_kept_b
         return Detections(moved, added.labels, added.scores, added.class_names, added.model_version)
 
     network = found(CAR, PARKED, EMPTY)
-    merged = merge(network, found(CAR.replace(size=(4.0, 1.7, 1.5))), check)
+    merged = merge(found(CAR.replace(size=(4.0, 1.7, 1.5))), network, check)
     assert seen == [2]  # CAR was explained, so only PARKED and EMPTY were checked
     assert len(merged) == 2 and np.allclose(merged.boxes[1], PARKED.to_array())
     assert merged.probabilities is None  # the check dropped them: none kept for half the boxes
@@ -111,6 +120,30 @@ def test_other_classes_are_mapped_by_name_and_unknown_ones_left_out():
 def test_only_known_plugins_complement():
     with pytest.raises(PluginError, match="complement must be one of"):
         Complement("pointpillars")
+    with pytest.raises(PluginError, match="complement_priority must be one of"):
+        network_first("first", False)
+
+
+def test_the_network_wins_once_fine_tuned_on_verified_frames_unless_told():
+    assert not network_first("auto", adapted=False) and network_first("auto", adapted=True)
+    assert network_first("network", adapted=False) and not network_first("complement", adapted=True)
+
+
+def test_fine_tuning_on_verified_frames_marks_the_model_adapted_and_the_mark_is_saved(
+    detector, scenes, tmp_path
+):
+    params = {"epochs": 1, "batch_size": 4, "threads": 1, "ensemble_refresh": False, "box_convention": False}
+    generated = [LabelledFrame(s.frame, s.targets, synthetic=True) for s in scenes[:2]]
+    list(detector.fit(generated, params, CancelToken()))
+    assert not detector.adapted  # generated frames only: no user's convention learned
+    list(detector.fit([scenes[2], *generated], params, CancelToken()))
+    assert detector.adapted
+    detector.save(str(tmp_path / "tuned.pt"))
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    loaded = PointPillarsDetector()
+    loaded.load(str(tmp_path / "tuned.pt"))
+    assert loaded.adapted
 
 
 def test_the_plugin_merges_with_the_geometric_plugin_when_asked(monkeypatch):
@@ -133,3 +166,11 @@ def test_the_plugin_merges_with_the_geometric_plugin_when_asked(monkeypatch):
     assert max(bev_iou(b, CAR) for b in boxes) > 0.6 and max(bev_iou(b, PARKED) for b in boxes) > 0.6
     assert not any(np.allclose(b.to_array(), rough.to_array()) for b in boxes)
     assert not any(same_object(b, EMPTY) for b in boxes)
+    detector.adapted = True  # fine-tuned: the network's boxes stand, unchecked, the geometric ones fill in
+    tuned = detector.predict(frame, {"threads": 1, "complement": "geometric"})
+    assert np.allclose(tuned.boxes[:2], [rough.to_array(), EMPTY.to_array()]) and len(tuned) == 3
+    assert bev_iou(Cuboid.from_array(tuned.boxes[2]), PARKED) > 0.6
+    told = detector.predict(
+        frame, {"threads": 1, "complement": "geometric", "complement_priority": "complement"}
+    )
+    assert np.allclose(np.sort(told.boxes, axis=0), np.sort(hybrid.boxes, axis=0))
