@@ -174,3 +174,16 @@ def test_the_plugin_merges_with_the_geometric_plugin_when_asked(monkeypatch):
         frame, {"threads": 1, "complement": "geometric", "complement_priority": "complement"}
     )
     assert np.allclose(np.sort(told.boxes, axis=0), np.sort(hybrid.boxes, axis=0))
+
+
+def test_scoring_samples_are_merged_as_predictions_are(monkeypatch):
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    detector = PointPillarsDetector()
+    monkeypatch.setattr(detector, "_decode", lambda output, values: [found(EMPTY, version=detector.version)])
+    frame = FrameInput("street", street(np.random.default_rng(3)))
+    raw = detector.predict_samples(frame, {"threads": 1}, 1, "mc_dropout")
+    assert len(raw[0]) == 1 and np.allclose(raw[0].boxes[0], EMPTY.to_array())
+    samples = detector.predict_samples(frame, {"threads": 1, "complement": "geometric"}, 1, "mc_dropout")
+    boxes = [Cuboid.from_array(b) for b in samples[0].boxes]
+    assert len(boxes) == 2 and all(max(bev_iou(b, car) for b in boxes) > 0.6 for car in (CAR, PARKED))
