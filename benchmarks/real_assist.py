@@ -116,8 +116,9 @@ def argoverse_samples(classes: list[str], frames: set[int] | None) -> Iterator[S
         yield Sample(f"argoverse {index}", points, truths, ignore, within(MAX_RANGE))
 
 
-def kitti_samples(classes: list[str]) -> Iterator[Sample]:
-    """The KITTI frame(s), detections kept inside the left colour camera's image."""
+def kitti_samples(classes: list[str], max_range: float | None = None) -> Iterator[Sample]:
+    """The KITTI frame(s), detections kept inside the left colour camera's image (and within ``max_range``
+    of the sensor when given; labels beyond it are then "don't care")."""
     from annotator.io.kitti import cuboid_from_kitti, read_calib, read_labels
 
     for cloud in sorted((KITTI / "velodyne").glob("*.bin")):
@@ -129,9 +130,13 @@ def kitti_samples(classes: list[str]) -> Iterator[Sample]:
         points = np.fromfile(cloud, dtype=np.float32).reshape(-1, 4)
         objects = [(o.type, cuboid_from_kitti(o, calib)) for o in read_labels(label) if o.type != "DontCare"]
         truths, ignore = split(objects, points, classes, None)
+        if max_range is not None:
+            ignore += [box for _, box in truths if not within(max_range)(box)]
+            truths = [(name, box) for name, box in truths if within(max_range)(box)]
 
         def in_view(box: Cuboid, camera=camera) -> bool:
-            return bool(camera.in_image(camera.project(np.asarray([box.center]))[0])[0])
+            near = max_range is None or within(max_range)(box)
+            return near and bool(camera.in_image(camera.project(np.asarray([box.center]))[0])[0])
 
         yield Sample(f"kitti {cloud.stem}", points, truths, ignore, in_view)
 

@@ -25,6 +25,15 @@ MANIFEST = {
          "help": "fit: place each proposal on its points with the partial-scan fitter of annotator fit (a fit "
          "below refine_min_confidence keeps the network's box) and drop proposals with fewer than "
          "refine_min_points object points or whose points run on beyond the box (a wall, a hedge); drop: only drop those; ~1 s a frame"},
+        {"name": "complement", "type": "choice", "default": "off", "choices": ["off", "geometric"],
+         "help": "hybrid pre-annotation: geometric: the geometric plugin's boxes (its defaults) merged with the "
+         "network's proposals: who wins where both box an object is complement_priority, the loser's boxes fill "
+         "the objects the winner's do not explain (the network's checked against their points as refine=fit "
+         "does, refine=drop: only dropped); ~1 s a frame more"},
+        {"name": "complement_priority", "type": "choice", "default": "auto", "choices": ["auto", "network", "complement"],
+         "help": "complement: whose box stands where both find an object; auto: the complementing plugin's with "
+         "the shipped weights, the network's once it is fine-tuned on verified frames (it then follows their box "
+         "convention)"},
         {"name": "refine_min_confidence", "type": "float", "default": 0.3, "minimum": 0.0, "maximum": 1.0,
          "help": "refine=fit: the lowest fit confidence (object points and their share on the visible faces) "
          "that moves a proposal"},

@@ -26,6 +26,7 @@ from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.class_thresholds import parse_class_thresholds
+from plugins.pointpillars.complement import Complement, merge, network_first
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.convention import (
     ClassConvention,
@@ -93,6 +94,8 @@ class PointPillarsDetector:
         self.ood_index: Any = None
         #: The box convention learned from verified labels after fine-tuning (`plugins.pointpillars.convention`).
         self.convention: dict[str, ClassConvention] = {}
+        #: Fine-tuned on verified frames (not only generated or pseudo-labelled ones): the user's box convention.
+        self.adapted = False
         self.version = self._fingerprint()
 
     @classmethod
@@ -183,10 +186,41 @@ class PointPillarsDetector:
             with autocast(values["precision"]):
                 output = net(*inputs, 1)
             found = self._decode(output.float(), values)[0]
-        if values["refine"] != "off":
-            settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
-            found = refine_detections(found, frame.points, settings, move=values["refine"] == "fit")
-        return found
+        return self._checked([found], frame, values)[0]
+
+    def _checked(
+        self, found: list[Detections], frame: FrameInput, values: dict[str, Any]
+    ) -> list[Detections]:
+        """The network's detections of ``frame`` after ``refine`` and ``complement``
+        (`plugins.pointpillars.complement`): where the complementing plugin's boxes win, they stand and the
+        network adds the proposals none of them explains, those refined (``refine=drop`` only drops, else
+        they are fitted); where the network wins, its proposals (refined as ``refine`` says) stand and the
+        other plugin's boxes fill the objects none of them explains."""
+        settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
+        complement = values["complement"] != "off"
+        network_wins = complement and network_first(values["complement_priority"], self.adapted)
+        if values["refine"] != "off" and (network_wins or not complement):
+            move = values["refine"] == "fit"
+            found = [refine_detections(f, frame.points, settings, move=move) for f in found]
+        if not complement:
+            return found
+        other = self._complement(values["complement"]).detections(frame, self.config.classes, self.version)
+        if network_wins:
+            return [merge(f, other) for f in found]
+
+        def check(added: Detections) -> Detections:
+            return refine_detections(added, frame.points, settings, move=values["refine"] != "drop")
+
+        return [merge(other, f, check) for f in found]
+
+    def _complement(self, plugin_id: str) -> Complement:
+        """The complementing plugin (loaded once per detector and id)."""
+        cached = getattr(self, "_complements", None)
+        if cached is None:
+            cached = self._complements = {}
+        if plugin_id not in cached:
+            cached[plugin_id] = Complement(plugin_id)
+        return cached[plugin_id]
 
     def _inference_net(self, precision: str) -> PointPillarsNet:
         """The first member, or its int8 (dynamic or static) or fp16 GPU copy (made once per model version)."""
@@ -217,7 +251,17 @@ class PointPillarsDetector:
     ) -> list[Detections]:
         """``count`` stochastic predictions: ``"mc_dropout"`` runs the encoder and backbone once and the
         head ``count`` times with dropout at rate ``mc_dropout_rate``; ``"ensemble"`` runs each member
-        once (at most ``ensemble_size`` samples; a single network cannot give ensemble samples)."""
+        once (at most ``ensemble_size`` samples; a single network cannot give ensemble samples). With
+        ``complement`` set, each sample is merged with the complementing plugin's boxes as `predict` does."""
+        samples = self._samples_of(frame, params, count, mode)
+        values = self._values(params)
+        if values["complement"] == "off" or frame.points is None:
+            return samples
+        return self._checked(samples, frame, values)
+
+    def _samples_of(
+        self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
+    ) -> list[Detections]:
         values = self._values(params)
         if mode not in MODES:
             raise PluginError(f"pointpillars cannot sample in mode {mode!r} (modes: {', '.join(MODES)})")
@@ -373,6 +417,7 @@ class PointPillarsDetector:
                     done += schedule.steps(len(samples))
                 finished = not cancel.is_set()
                 if finished:
+                    self.adapted = self.adapted or any(not (f.synthetic or f.partial) for f in frames)
                     self.convention = (
                         self._learn_convention(frames, values) if values["box_convention"] else {}
                     )
@@ -414,7 +459,9 @@ class PointPillarsDetector:
         for labelled, sample in zip(frames, samples):
             if labelled.partial or labelled.synthetic or not len(sample.boxes):
                 continue
-            found = self.predict(labelled.frame, {**values, "box_convention": False, "refine": "off"})
+            found = self.predict(
+                labelled.frame, {**values, "box_convention": False, "refine": "off", "complement": "off"}
+            )
             proposals = [Cuboid.from_array(b[:7]) for b in found.boxes]
             for k, box in enumerate(np.asarray(labelled.targets.boxes)[:, :7]):
                 truth = Cuboid.from_array(box)
@@ -428,7 +475,7 @@ class PointPillarsDetector:
     ) -> dict[str, ClassConvention]:
         """The box convention of the user's labels (verified frames: neither generated nor pseudo-labelled)
         against this model's uncorrected proposals on them, per class with enough matches."""
-        raw = {**values, "box_convention": False, "refine": "off"}
+        raw = {**values, "box_convention": False, "refine": "off", "complement": "off"}
         pairs: dict[str, tuple[list, list]] = {}
         for labelled in frames:
             if labelled.partial or labelled.synthetic or labelled.frame.points is None:
@@ -469,6 +516,7 @@ class PointPillarsDetector:
                 "trained": self.trained,
                 "version": self.version,
                 "box_convention": convention_to_dict(self.convention),
+                "adapted": self.adapted,
             }
             | extras_entry(self),
             path,
@@ -490,6 +538,7 @@ class PointPillarsDetector:
             members.append(net.eval())
         self.members, self.trained = members, bool(data.get("trained", True))
         self.convention = convention_from_dict(data.get("box_convention"))
+        self.adapted = bool(data.get("adapted", False))
         from plugins.pointpillars.ensemble import attach_extras
         from plugins.pointpillars.ensemble_online import EXTRAS_KEY, restore_extras
 
