@@ -403,6 +403,7 @@ class OrthoScene(Scene):
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
+        drew_exact, held = self._crop_exact, None
         self._crop_exact = True
         self.crop_wanted = None
         if cloud is None:
@@ -424,8 +425,11 @@ class OrthoScene(Scene):
             region = held if held is not None else target
             margin = ortho_margin(region.cuboid)
             grown = region.cuboid.grown(margin)
-            exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
             key = crop_key(cloud, region.cuboid, margin)
+            if held is not None and drew_exact and self._shared.has_crop(key):
+                exact = True  # holding still over the exact crop drawn: nothing to ask the cloud
+            else:
+                exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
             if exact and self.stand_ins and defer_crop and held is None and cloud.is_decimated:
                 exact = self._shared.has_crop(key)  # fitted afresh: a worker makes the crop, if not kept
             if not exact:
@@ -448,7 +452,8 @@ class OrthoScene(Scene):
         self.cuboids.set_label_room(self._label_room() if target is None else None)
         self.points.full.set_visible(True)
         self._apply_coloring()
-        self.reset_clipping()
+        if target is None or held is None:  # holding still: the render fits the planes as before
+            self.reset_clipping()
 
     @property
     def provisional(self) -> bool:
