@@ -460,13 +460,16 @@ class OrthoScene(Scene):
         """See `Scene.provisional`; the crop around the selected box may be a stand-in too."""
         return super().provisional or not self._crop_exact
 
-    def refits_at(self, cloud: PreparedCloud, box_id: int, box: Cuboid) -> tuple[Cuboid, float] | None:
+    def refits_at(
+        self, cloud: PreparedCloud, box_id: int, box: Cuboid, hold_longer: bool = False
+    ) -> tuple[Cuboid, float] | None:
         """The region and margin of the crop this view would fit afresh around ``box`` (the selected box
-        ``box_id`` moved there) if it were shown now, when it is the box the view holds still around now
-        moved beyond `HOLD_SHARE` of the margin; None otherwise (it would hold still, or it is no such move).
-        For crops made ahead of a walked box (`exact_crop`)."""
+        ``box_id`` moved there) if it were shown now (``hold_longer``: see `show`), when it is the box the
+        view holds still around now moved beyond the share of the margin it holds still for; None otherwise
+        (it would hold still, or it is no such move). For crops made ahead of a walked box (`exact_crop`)."""
         moved = self._moved(cloud, box_id, box)
-        if moved is None or math.dist(box.center, moved[0].center) <= HOLD_SHARE * moved[1]:
+        share = HOLD_LONGER_SHARE if hold_longer else HOLD_SHARE
+        if moved is None or math.dist(box.center, moved[0].center) <= share * moved[1]:
             return None
         return box, ortho_margin(box)
 

@@ -278,18 +278,23 @@ class ViewGrid(QSplitter):
         self.focus_jobs.submit(work, name="focus", on_done=done)
 
     def _crops_ahead(self, cloud: PreparedCloud, box: Cuboid, focusing: bool) -> set[tuple[Cuboid, float]]:
-        """The crops (region, margin) that orthographic views would draw on fitting afresh around the
-        selected ``box`` walked on by up to `AHEAD_CROPS` steps, not kept yet and answered for by the
-        points copied out around it (or about to be: ``focusing``)."""
+        """The crops (region, margin) that the orthographic views will draw on fitting afresh around the
+        selected ``box`` walked on by up to `AHEAD_CROPS` steps (one view a step, as `_show_cuboids` fits
+        them), not kept yet and answered for by the points copied out around it (or about to be:
+        ``focusing``)."""
         if not cloud.is_decimated:  # a small cloud's crops are made at once
             return set()
-        selected, regions = self.document.selected_id, set()
+        selected, regions, fitted = self.document.selected_id, set(), set()
         for moved in self.walk.ahead(box, AHEAD_CROPS):
-            for view in self.ortho.values():
-                region = view.scene.refits_at(cloud, selected, moved)
-                if region is None or self.shared.has_crop(crop_key(cloud, *region)):
+            refitted = False
+            for axis, view in self.ortho.items():
+                region = None if axis in fitted else view.scene.refits_at(cloud, selected, moved, refitted)
+                if region is None:
                     continue
-                if focusing or cloud.answers_at_once(region[0].grown(region[1])):
+                fitted.add(axis)  # then it holds still beyond the steps looked ahead
+                refitted = True
+                kept = self.shared.has_crop(crop_key(cloud, *region))
+                if not kept and (focusing or cloud.answers_at_once(region[0].grown(region[1]))):
                     regions.add(region)
         return regions
 
