@@ -32,7 +32,8 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
 
 ``--real DIR`` measures a real sequence instead (the first ``--frames`` clouds of ``DIR``, e.g. the
 Argoverse log's ``lidar`` folder): the same phases, frame changes stepping through all of them.
-``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it,
+``--trace [MS]`` prints, for each stall over MS milliseconds (40 by default), the render and preparation steps inside it
+(and, in order, those of the longest walking step),
 each view's layers (``base``, ``detail``, ``overlay``) and whole render (``window``) among them (see ``stall_trace.py``).
 The window is at rest (the views drawn at their final sizes) before the project is opened.
 
@@ -223,6 +224,7 @@ def measure(
         stall_select = meter.stop()
         marks["selecting"] = (begin, time.perf_counter())
         nudge, redraw, walk, exact, walk_exact = [], [], [], [], []
+        walk_spans: list[tuple[float, float]] = []  # each walking step's time (for --trace)
         finder = getattr(grid, "box_points", None)  # finds a very large cloud's box points in a worker
         meter.start()
         begin_nudges = time.perf_counter()
@@ -234,6 +236,8 @@ def measure(
                 window.editing.move(0.1, 0.0, 0.0)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
+            if step >= nudges:
+                walk_spans.append((begin, time.perf_counter()))
             if step >= nudges and grid.provisional:  # refitted on stand-ins: wait for the exact crops
                 wait(lambda: settled() and not grid.provisional and not (focus is not None and focus.busy()))
                 walk_exact.append((time.perf_counter() - begin) * 1000.0)
@@ -264,6 +268,9 @@ def measure(
             print(spans.report(trace, marks), flush=True)
             print("    steps of the window's thread while nudging:", flush=True)
             print(spans.steps(*marks["nudging"]), flush=True)
+            longest = max(walk_spans, key=lambda span: span[1] - span[0])
+            print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
+            print(spans.sequence(*longest), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),

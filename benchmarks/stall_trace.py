@@ -149,6 +149,20 @@ class StallTrace:
             for name, values in rows
         )
 
+    def sequence(self, begin: float, end: float, depth: int = 2) -> str:
+        """The window thread's spans between ``begin`` and ``end`` in the order they started (nested ones
+        indented, at most ``depth`` deep): milliseconds from ``begin`` and each span's own milliseconds."""
+        inside = [
+            s
+            for s in self.spans
+            if begin <= s.start and s.end <= end and s.depth <= depth and not s.name.startswith("[")
+        ]
+        inside.sort(key=lambda s: (s.start, s.depth))
+        return "\n".join(
+            f"    {(s.start - begin) * 1000.0:7.1f} {'  ' * s.depth}{(s.end - s.start) * 1000.0:6.1f} {s.name}"
+            for s in inside
+        )
+
 
 def trace_views() -> StallTrace:
     """A trace of the window's render and preparation steps (imports the application's modules)."""

@@ -20,7 +20,7 @@ from annotator.render._vtk import (
 )
 from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.dashes import dash_segments
-from annotator.render.polydata import colour_array, line_polydata, vtk_points
+from annotator.render.polydata import colour_array, line_polydata, moved_points, vtk_points
 from annotator.render.shared import SharedGeometry
 
 logger = logging.getLogger(__name__)
@@ -238,6 +238,7 @@ class CuboidLayer:
         items = [item for item in self._items if item.label] if self._labels_visible else []
         if self._label_room is not None:
             items = self._label_room.uncluttered(items)
+        before = [label for label, _ in self._filled.get("labels", [])]
         if self._unchanged("labels", [(item.label, item.cuboid) for item in items]):
             return
         if not items:
@@ -246,6 +247,9 @@ class CuboidLayer:
         anchors = np.array(
             [(*item.cuboid.center[:2], item.cuboid.z_range()[1] + 0.3) for item in items], dtype=np.float32
         )
+        same_labels = self.label_actor.GetVisibility() and before == [item.label for item in items]
+        if same_labels and moved_points(self._label_mapper.GetInput(), anchors):  # moved boxes
+            return
         polydata = vtkPolyData()
         polydata.SetPoints(vtk_points(anchors))
         labels = vtkStringArray()

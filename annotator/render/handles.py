@@ -15,7 +15,7 @@ import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.render._vtk import vtkActor, vtkPolyDataMapper, vtkRenderer
-from annotator.render.polydata import line_polydata, point_cloud_polydata
+from annotator.render.polydata import line_polydata, moved_points, point_cloud_polydata
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +126,17 @@ class HandleLayer:
             for prop in self.props:
                 prop.VisibilityOff()
             return
-        handles = point_cloud_polydata(handle_points(cuboid, self.axis).astype(np.float32))
-        self._handle_mapper.SetInputData(handles)
+        corners = handle_points(cuboid, self.axis)  # a moved box's handles move in place
+        if not moved_points(self._handle_mapper.GetInput(), corners):
+            self._handle_mapper.SetInputData(point_cloud_polydata(corners.astype(np.float32)))
         self.handle_actor.VisibilityOn()
         if self.axis == "top" and knob_reach is not None:
             knob = knob_position(cuboid, knob_reach)
             front = cuboid.box_to_world(np.array([[cuboid.size[0] / 2.0, 0.0, cuboid.size[2] / 2.0]]))[0]
-            self._knob_mapper.SetInputData(point_cloud_polydata(knob[None].astype(np.float32)))
-            self._stick_mapper.SetInputData(line_polydata(np.vstack([front, knob]), np.array([[0, 1]])))
+            if not moved_points(self._knob_mapper.GetInput(), knob[None]):
+                self._knob_mapper.SetInputData(point_cloud_polydata(knob[None].astype(np.float32)))
+            if not moved_points(self._stick_mapper.GetInput(), np.vstack([front, knob])):
+                self._stick_mapper.SetInputData(line_polydata(np.vstack([front, knob]), np.array([[0, 1]])))
             self.knob_actor.VisibilityOn()
             self.stick_actor.VisibilityOn()
         else:

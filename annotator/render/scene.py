@@ -43,6 +43,11 @@ HIGHLIGHT_POINTS = 10_000
 #: orthographic view fits it afresh: within it the view, its crop and its kept cloud picture stay put
 #: and only the box is drawn again.
 HOLD_SHARE = 0.5
+#: How far the box may move before a view fits it afresh when another view was fitted afresh by the same
+#: edit (``hold_longer``): the views then fit a walked box on different steps, one per step, so no step
+#: draws more than one new crop (the box, at most this share of the margin off the fitted place, and the
+#: points around it are still in view).
+HOLD_LONGER_SHARE = 0.8
 
 
 class Scene:
@@ -372,6 +377,7 @@ class OrthoScene(Scene):
         #: The last fit around a box: (cloud, box id, the box then, margin, the camera it set); None: none.
         self._fit: tuple[PreparedCloud, int, Cuboid, float, CameraPose] | None = None
         self.holds = 0  # fits skipped because the box stayed within the view (for tests and benchmarks)
+        self.fits = 0  # fits around a selected box (the camera moved to it afresh)
         #: The exact crop a stand-in is drawn for: (cloud, region, margin); None: none wanted.
         self.crop_wanted: tuple[PreparedCloud, Cuboid, float] | None = None
 
@@ -383,17 +389,21 @@ class OrthoScene(Scene):
         fit: bool = True,
         also: Sequence[int] = (),
         defer_crop: bool = False,
+        hold_longer: bool = False,
     ) -> None:
         """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera;
         ``also``: more selected cuboids (drawn as selected). With ``defer_crop`` (and `stand_ins`), a view
         fitted afresh around the box whose exact crop is not kept draws a stand-in of sample points and
         names the crop it wants (`crop_wanted`), for its owner to have it made in a worker (`exact_crop`).
-        The first picture of another cloud may take two turns (see `LayeredPicture`)."""
+        With ``hold_longer`` (another view was fitted afresh for the same edit) the view holds still while
+        the moved box stays within `HOLD_LONGER_SHARE` of the margin. The first picture of another cloud
+        may take two turns (see `LayeredPicture`)."""
         if cloud is not None and cloud is not self.cloud:
             self.picture.draw_in_turns()
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
+        drew_exact, held = self._crop_exact, None
         self._crop_exact = True
         self.crop_wanted = None
         if cloud is None:
@@ -411,12 +421,15 @@ class OrthoScene(Scene):
                     ortho_pose_for_bounds(cloud.view_bounds or cloud.bounds, self.axis, self.aspect)
                 )
         else:
-            held = self._held(cloud, target)
+            held = self._held(cloud, target, HOLD_LONGER_SHARE if hold_longer else HOLD_SHARE)
             region = held if held is not None else target
             margin = ortho_margin(region.cuboid)
             grown = region.cuboid.grown(margin)
-            exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
             key = crop_key(cloud, region.cuboid, margin)
+            if held is not None and drew_exact and self._shared.has_crop(key):
+                exact = True  # holding still over the exact crop drawn: nothing to ask the cloud
+            else:
+                exact = not self.stand_ins or cloud.answers_at_once(grown)  # else sample points stand in
             if exact and self.stand_ins and defer_crop and held is None and cloud.is_decimated:
                 exact = self._shared.has_crop(key)  # fitted afresh: a worker makes the crop, if not kept
             if not exact:
@@ -435,30 +448,50 @@ class OrthoScene(Scene):
             elif fit:
                 self.set_camera_pose(ortho_pose_for_cuboid(target.cuboid, self.axis, self.aspect, margin))
                 self._fit = (cloud, target.id, target.cuboid, margin, self.camera_pose())
+                self.fits += 1
         self.cuboids.set_label_room(self._label_room() if target is None else None)
         self.points.full.set_visible(True)
         self._apply_coloring()
-        self.reset_clipping()
+        if target is None or held is None:  # holding still: the render fits the planes as before
+            self.reset_clipping()
 
     @property
     def provisional(self) -> bool:
         """See `Scene.provisional`; the crop around the selected box may be a stand-in too."""
         return super().provisional or not self._crop_exact
 
-    def _held(self, cloud: PreparedCloud, target: CuboidItem) -> CuboidItem | None:
-        """The box as the view was last fitted to it, when ``target`` is that box moved by less than
-        `HOLD_SHARE` of the margin, neither turned nor resized, and the camera is still where the fit put
-        it: the view then holds still (and keeps its cloud picture) while the box moves in it."""
-        fit = self._fit
-        if fit is None or fit[0] is not cloud or fit[1] != target.id or fit[4] != self.camera_pose():
+    def refits_at(
+        self, cloud: PreparedCloud, box_id: int, box: Cuboid, hold_longer: bool = False
+    ) -> tuple[Cuboid, float] | None:
+        """The region and margin of the crop this view would fit afresh around ``box`` (the selected box
+        ``box_id`` moved there) if it were shown now (``hold_longer``: see `show`), when it is the box the
+        view holds still around now moved beyond the share of the margin it holds still for; None otherwise
+        (it would hold still, or it is no such move). For crops made ahead of a walked box (`exact_crop`)."""
+        moved = self._moved(cloud, box_id, box)
+        share = HOLD_LONGER_SHARE if hold_longer else HOLD_SHARE
+        if moved is None or math.dist(box.center, moved[0].center) <= share * moved[1]:
             return None
-        _, _, fitted, margin, _ = fit
-        box = target.cuboid
+        return box, ortho_margin(box)
+
+    def _moved(self, cloud: PreparedCloud, box_id: int, box: Cuboid) -> tuple[Cuboid, float] | None:
+        """The box as the view was last fitted to it and the margin then, when ``box`` is that box moved
+        (neither turned nor resized) and the camera is still where the fit put it; None otherwise."""
+        fit = self._fit
+        if fit is None or fit[0] is not cloud or fit[1] != box_id or fit[4] != self.camera_pose():
+            return None
+        fitted = fit[2]
         if (box.size, box.yaw, box.pitch, box.roll) != (fitted.size, fitted.yaw, fitted.pitch, fitted.roll):
             return None
-        if math.dist(box.center, fitted.center) > HOLD_SHARE * margin:
+        return fitted, fit[3]
+
+    def _held(self, cloud: PreparedCloud, target: CuboidItem, share: float = HOLD_SHARE) -> CuboidItem | None:
+        """The box as the view was last fitted to it, when ``target`` is that box moved by less than
+        ``share`` of the margin, neither turned nor resized, and the camera is still where the fit put
+        it: the view then holds still (and keeps its cloud picture) while the box moves in it."""
+        moved = self._moved(cloud, target.id, target.cuboid)
+        if moved is None or math.dist(target.cuboid.center, moved[0].center) > share * moved[1]:
             return None
-        return CuboidItem(target.id, fitted, target.color)
+        return CuboidItem(target.id, moved[0], target.color)
 
     def _steady_bounds(self) -> Sequence[float] | None:
         """While fitted around a box: the region it may move in without a new fit, grown by the margin

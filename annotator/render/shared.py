@@ -27,8 +27,9 @@ CAPACITY = 32
 #: views of one window show at a time (the whole-frame one and the one cropped around the selection).
 INSIDE_CAPACITY = 4
 #: How many recent crops (point indices or points) are kept: a stand-in and the exact crop that replaces
-#: it, each as indices and points, and one more.
-CROP_CAPACITY = 6
+#: it, each as indices and points, the crops made ahead of a walked box (`AHEAD_CROPS` in the views' grid)
+#: and one more.
+CROP_CAPACITY = 12
 
 
 class _Recent:

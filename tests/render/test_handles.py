@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.render.handles import Grip, grip_at, handle_points, knob_position
+from annotator.render.handles import Grip, HandleLayer, grip_at, handle_points, knob_position
 
 BOX = Cuboid((5.0, 1.0, -1.0), (4.0, 2.0, 1.5), math.radians(40.0))
 
@@ -42,3 +42,18 @@ def test_handles_lie_on_the_face_toward_the_camera() -> None:
     side = BOX.world_to_box(handle_points(BOX, "side"))
     assert np.allclose(side[:, 1], -1.0)
     assert len({tuple(np.round(p, 6)) for p in side}) == 8
+
+
+def test_the_handles_of_a_moved_box_move_in_place() -> None:
+    """A nudge moves the handles' points (no new poly data: a millisecond a view on every nudge)."""
+    layer = HandleLayer("top")
+    box = Cuboid((10.0, 3.0, -1.0), (4.0, 1.8, 1.5), 0.3)
+    layer.show(box, knob_reach=1.0)
+    handles, knob = layer.handle_actor.GetMapper().GetInput(), layer.knob_actor.GetMapper().GetInput()
+    moved = box.replace(center=(10.1, 3.0, -1.0))
+    layer.show(moved, knob_reach=1.0)
+    assert layer.handle_actor.GetMapper().GetInput() is handles
+    assert layer.knob_actor.GetMapper().GetInput() is knob
+    drawn = np.array([handles.GetPoint(i) for i in range(handles.GetNumberOfPoints())])
+    np.testing.assert_allclose(drawn, handle_points(moved, "top"), atol=1e-5)
+    np.testing.assert_allclose(knob.GetPoint(0), knob_position(moved, 1.0), atol=1e-5)

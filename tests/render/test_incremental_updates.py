@@ -66,7 +66,15 @@ def test_cuboid_layer_rebuilds_only_the_actors_whose_boxes_changed() -> None:
     second = _inputs(layer)
     assert second["boxes"] is first["boxes"]
     assert second["proposals"] is not first["proposals"]
-    assert second["labels"] is not first["labels"]  # its label moved with it
+    labels = second["labels"]  # its label moved with it, in place (the same labels: no new poly data)
+    assert labels is first["labels"]
+    anchors = np.array([labels.GetPoint(i) for i in range(labels.GetNumberOfPoints())])
+    assert anchors[2][:2].tolist() == [5.0, -8.0]
+    renamed = CuboidItem(3, moved.cuboid, moved.color, "Van", proposal=True)
+    layer.set_items([CAR, VAN, renamed], selected=None)  # another label: new poly data
+    assert _inputs(layer)["labels"] is not labels
+    layer.set_items([CAR, VAN, moved], selected=None)
+    second = _inputs(layer)
     layer.set_items([CAR, VAN, moved], selected=1)  # selecting the car: boxes and selection change
     third = _inputs(layer)
     assert third["boxes"] is not second["boxes"] and third["proposals"] is second["proposals"]

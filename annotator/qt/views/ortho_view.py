@@ -75,9 +75,11 @@ class OrthoView(SceneView):
         fit: bool = True,
         defer_crop: bool = False,
         defer: bool = False,
+        hold_longer: bool = False,
     ) -> None:
         """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
-        as selected too); ``fit`` re-centres the camera; ``defer_crop``: see `OrthoScene.show`. With
+        as selected too); ``fit`` re-centres the camera; ``defer_crop``, ``hold_longer``: see
+        `OrthoScene.show` (``hold_longer`` only for content taken in at once). With
         ``defer`` the scene takes the content in a turn of the render scheduler of its own (a new cloud:
         the other views' first pictures take turns with it), or when the view is used before."""
         self._content = (cloud, list(items), list(selection))
@@ -89,7 +91,7 @@ class OrthoView(SceneView):
         else:
             self._pending = None
             self.scheduler.withdraw(self._preparation)
-            self._show(fit, defer_crop)
+            self._show(fit, defer_crop, hold_longer)
         if fit:
             self._fitted = True
         self.request_render()
@@ -122,10 +124,12 @@ class OrthoView(SceneView):
         self.prepare()
         super().pick_at(position, toggle)
 
-    def _show(self, fit: bool, defer_crop: bool = False) -> None:
+    def _show(self, fit: bool, defer_crop: bool = False, hold_longer: bool = False) -> None:
         cloud, items, selection = self._content
         primary = selection[0] if selection else None
-        self.scene.show(cloud, items, primary, fit=fit, also=selection[1:], defer_crop=defer_crop)
+        self.scene.show(
+            cloud, items, primary, fit=fit, also=selection[1:], defer_crop=defer_crop, hold_longer=hold_longer
+        )
 
     def _refit_if_fitted(self) -> None:
         if self._fitted and self._content[0] is not None:

@@ -23,6 +23,7 @@ from annotator.qt.views.ortho_view import OrthoView
 from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
+from annotator.qt.views.walk import WalkWatch
 from annotator.render.camera import ORTHO_AXES, ortho_margin
 from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.scene import crop_key, crop_points_key, exact_crop
@@ -41,6 +42,9 @@ HANDLE_WIDTH = 6
 
 #: What the 3D views say for a frame of images only.
 NO_CLOUD_MESSAGE = "This frame has no point cloud"
+#: Places of a walked box ahead of it whose orthographic crops are made in the worker before it gets there
+#: (so the step on which a view fits the box afresh draws its exact crop at once).
+AHEAD_CROPS = 3
 
 
 class ViewGrid(QSplitter):
@@ -87,6 +91,8 @@ class ViewGrid(QSplitter):
         #: Merged sweeps shown instead of the frame's own cloud, and their faded points (see `set_merged`).
         self.merged: PreparedCloud | None = None
         self.faded: PreparedCloud | None = None
+        #: Whether the selected box is walked (its orthographic crops are then made ahead of it).
+        self.walk = WalkWatch()
         for view in self.views:
             view.scene.stand_ins = True  # the focus worker finds the points they stand in for
             view.picked.connect(document.select)
@@ -167,7 +173,10 @@ class ViewGrid(QSplitter):
         items = self.document.cuboid_items()
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
+        self.walk.see(selected, next((item.cuboid for item in items if item.id == selected), None))
+        refitted = False  # a view fitted the box afresh: the others hold still a little longer (one a step)
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
+            fits = view.scene.fits
             view.show_frame(
                 self.shown_cloud,
                 items,
@@ -175,7 +184,22 @@ class ViewGrid(QSplitter):
                 fit=fit_ortho,
                 defer_crop=True,
                 defer=defer,
+                hold_longer=refitted,
             )
+            refitted = refitted or view.scene.fits > fits
+        self._focus_on_items(items)
+
+    def _show_found(self) -> None:
+        """Draw the points a worker found in the views that drew sample points standing in for them (only
+        those: the other views' pictures did not change)."""
+        items = self.document.cuboid_items()
+        if self.perspective.scene.provisional:
+            self.perspective.set_cuboids(items, self.document.selected_id, self.document.also_selected)
+        for view in self.ortho.values():
+            if view.scene.provisional:
+                view.show_frame(
+                    self.shown_cloud, items, self.document.selected_ids, fit=False, defer_crop=True
+                )
         self._focus_on_items(items)
 
     def _focus_on_items(self, items: list | None = None) -> None:
@@ -193,7 +217,7 @@ class ViewGrid(QSplitter):
         if cloud is not self.shown_cloud:
             return
         if self.provisional:
-            self._show_cuboids(fit_ortho=False)
+            self._show_found()
         self.document.points_found.emit()
 
     @property
@@ -219,7 +243,8 @@ class ViewGrid(QSplitter):
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
         wants = [view.scene.crop_wanted for view in self.ortho.values()]
         crops = {want[1:] for want in wants if want is not None and want[0] is cloud}
-        if not wanted and not others and not crops:
+        ahead = set() if box is None else self._crops_ahead(cloud, box, wanted)
+        if not wanted and not others and not crops and not ahead:
             return
 
         reach = self.box_points.reach(2.0 * margin)  # a walked box: reach ahead of it (issue 25)
@@ -233,6 +258,10 @@ class ViewGrid(QSplitter):
             for region, region_margin in crops:  # from the neighbourhood just copied out
                 indices, points = exact_crop(cloud, region, region_margin)
                 made.append((crop_key(cloud, region, region_margin), indices, points))
+            for region, region_margin in ahead:  # only where the neighbourhood answers for them
+                if cloud.answers_at_once(region.grown(region_margin)):
+                    indices, points = exact_crop(cloud, region, region_margin)
+                    made.append((crop_key(cloud, region, region_margin), indices, points))
             return made
 
         def done(outcome: Outcome) -> None:  # the box may have moved on (or another been selected) since
@@ -241,12 +270,33 @@ class ViewGrid(QSplitter):
                     self.shared.put_crop(key, indices)
                     self.shared.put_crop(crop_points_key(cloud, indices), points)
                 if self.provisional:
-                    self._show_cuboids(fit_ortho=False)  # the points found replace the stand-ins
+                    self._show_found()  # the points found replace the stand-ins
                 else:
                     selected = self.document.selected
                     self._focus(None if selected is None else selected.cuboid, [])
 
         self.focus_jobs.submit(work, name="focus", on_done=done)
+
+    def _crops_ahead(self, cloud: PreparedCloud, box: Cuboid, focusing: bool) -> set[tuple[Cuboid, float]]:
+        """The crops (region, margin) that the orthographic views will draw on fitting afresh around the
+        selected ``box`` walked on by up to `AHEAD_CROPS` steps (one view a step, as `_show_cuboids` fits
+        them), not kept yet and answered for by the points copied out around it (or about to be:
+        ``focusing``)."""
+        if not cloud.is_decimated:  # a small cloud's crops are made at once
+            return set()
+        selected, regions, fitted = self.document.selected_id, set(), set()
+        for moved in self.walk.ahead(box, AHEAD_CROPS):
+            refitted = False
+            for axis, view in self.ortho.items():
+                region = None if axis in fitted else view.scene.refits_at(cloud, selected, moved, refitted)
+                if region is None:
+                    continue
+                fitted.add(axis)  # then it holds still beyond the steps looked ahead
+                refitted = True
+                kept = self.shared.has_crop(crop_key(cloud, *region))
+                if not kept and (focusing or cloud.answers_at_once(region[0].grown(region[1]))):
+                    regions.add(region)
+        return regions
 
     def _perspective_rendered(self, milliseconds: float) -> None:
         if self._timing is not None and self.perspective.scene.detail == "full":

@@ -62,18 +62,18 @@ def test_a_box_walked_past_its_copied_out_points_is_drawn_from_stand_ins_until_f
     assert log == []
 
 
-def test_walking_the_box_out_of_the_views_refits_them_on_stand_ins_and_the_worker_makes_the_crops(
+def test_walking_the_box_out_of_the_views_refits_them_on_crops_made_ahead_in_the_worker(
     window, qtbot, monkeypatch
 ) -> None:
-    """The step on which the orthographic views fit the walked box afresh draws a few sample points in
-    each (not three crops of up to 25,000 points), and the crops are made in the views' worker."""
+    """Once the walk is known (the same step twice), the step on which an orthographic view fits the walked
+    box afresh draws the exact crop the views' worker made ahead of the box: no stand-in, no second pass,
+    and no crop made on the window's thread."""
     from annotator.render import scene as scene_module
 
     car = min(window.document.cuboids(), key=lambda a: a.id)
     window.document.select(car.id)
     _settle(window, qtbot)
     grid = window.grid
-    top = grid.ortho["top"].scene
     made_on: list[bool] = []
     original = scene_module.PreparedCloud.indices_near
     window_thread = threading.current_thread()
@@ -84,19 +84,16 @@ def test_walking_the_box_out_of_the_views_refits_them_on_stand_ins_and_the_worke
 
     monkeypatch.setattr(scene_module.PreparedCloud, "indices_near", logged)
     refits = 0
-    for _ in range(30):  # 3 m forward: the views fit the box afresh several times
-        holds = top.holds
+    for step in range(30):  # 3 m forward: the views fit the box afresh several times
+        fits = [view.scene.fits for view in grid.ortho.values()]
         window.editing.move(0.1, 0.0, 0.0)
-        if top.holds == holds:  # fitted afresh on this step
-            refits += 1
-            assert top.crop_wanted is not None and len(top.crop) <= scene_module.CROP_POINTS // 4
-            assert all(view.scene.provisional for view in grid.ortho.values())
-        qtbot.waitUntil(lambda: grid.scheduler.waiting == 0, timeout=5_000)
-    _settle(window, qtbot)
-    assert refits >= 2
-    assert not grid.provisional and top.crop_wanted is None  # the exact crops arrived
+        refitted = [view.scene for view, before in zip(grid.ortho.values(), fits) if view.scene.fits > before]
+        if step >= 2:  # the walk is known: its crops were made ahead
+            refits += len(refitted)
+            assert all(scene.crop_wanted is None and not scene.provisional for scene in refitted)
+        _settle(window, qtbot)
+    assert refits >= 3
     cloud = window.document.cloud
-    assert len(top.crop) > len(
-        np.intersect1d(top.crop, cloud.coarse)
-    )  # every point near the box, not a sample
+    top = grid.ortho["top"].scene
+    assert len(top.crop) > len(np.intersect1d(top.crop, cloud.coarse))  # every point near the box
     assert made_on and not any(made_on)  # every crop was made in the worker

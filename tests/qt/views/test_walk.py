@@ -1,0 +1,83 @@
+"""A walked box (a key pressed again and again) costs each step about one nudge: the orthographic views fit
+it afresh on different steps, one view a step, and the points found in a worker redraw only the views that
+stood sample points in for them."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+
+def _settle(window, qtbot) -> None:
+    qtbot.waitUntil(
+        lambda: window.grid.scheduler.waiting == 0 and not window.grid.focus_jobs.busy(), timeout=10_000
+    )
+
+
+def _select_car(window, qtbot):
+    car = min(window.document.cuboids(), key=lambda a: a.id)
+    window.document.select(car.id)
+    _settle(window, qtbot)
+    return car
+
+
+def test_a_walked_box_is_fitted_afresh_by_one_orthographic_view_a_step(window, qtbot) -> None:
+    _select_car(window, qtbot)
+    views = list(window.grid.ortho.values())
+    refitted_per_step = []
+    for _ in range(30):  # 3 m forward: each view fits the box afresh several times
+        fits = [view.scene.fits for view in views]
+        window.editing.move(0.1, 0.0, 0.0)
+        refitted_per_step.append([view.axis for view, before in zip(views, fits) if view.scene.fits > before])
+        _settle(window, qtbot)
+    assert max(len(step) for step in refitted_per_step) == 1  # never two views on one step
+    for view in views:  # and every view followed the box
+        assert sum(view.axis in step for step in refitted_per_step) >= 3
+        box = window.document.selected.cuboid
+        fitted = view.scene._fit[2]
+        assert abs(box.center[0] - fitted.center[0]) < box.size[0]  # still around the box
+
+
+def test_turning_the_box_fits_every_orthographic_view_at_once(window, qtbot) -> None:
+    _select_car(window, qtbot)
+    views = list(window.grid.ortho.values())
+    for _ in range(7):  # walked some way: the views' fits are out of step
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+    fits = [view.scene.fits for view in views]
+    window.editing.turn(0.05)
+    assert all(view.scene.fits == before + 1 for view, before in zip(views, fits))
+
+
+def test_points_found_in_the_worker_redraw_only_the_views_that_stood_in_for_them(
+    window, qtbot, monkeypatch
+) -> None:
+    from annotator.qt.views import view_grid
+
+    _select_car(window, qtbot)
+    grid = window.grid
+    release = threading.Event()
+    original = view_grid.exact_crop
+
+    def held_back(*args, **kwargs):  # the worker's crops wait until the views have drawn the step
+        release.wait(10.0)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(view_grid, "exact_crop", held_back)
+    views = grid.views
+    for _ in range(12):  # until a view fits the box afresh on a stand-in
+        window.editing.move(0.1, 0.0, 0.0)
+        qtbot.waitUntil(lambda: grid.scheduler.waiting == 0, timeout=5_000)
+        if grid.provisional:
+            break
+    stood_in = [view for view in views if view.scene.provisional]
+    assert stood_in and grid.perspective not in stood_in
+    renders = [view.render_count for view in views]
+    release.set()
+    qtbot.waitUntil(lambda: not grid.provisional and not grid.focus_jobs.busy(), timeout=10_000)
+    _settle(window, qtbot)
+    redrawn = [view for view, before in zip(views, renders) if view.render_count > before]
+    assert redrawn == stood_in
