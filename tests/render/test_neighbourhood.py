@@ -89,3 +89,13 @@ def test_with_a_limit_the_neighbourhood_tests_an_even_share_of_its_points_not_al
     assert np.isin(sample, exact).all() and np.all(np.diff(sample) > 0)
     assert sample[0] < exact[len(exact) // 10] and sample[-1] > exact[-len(exact) // 10]  # spread over all
     assert np.array_equal(near.indices_inside(grown, limit=len(exact) * 10), exact)  # within the limit: all
+
+
+def test_whether_the_region_covers_a_box_is_its_corners_test_near_and_far() -> None:
+    near = _cloud().focus(BOX, 1.0)
+    rng = np.random.default_rng(8)
+    for center in rng.uniform((-6, -6, -2), (12, 8, 1), (200, 3)):
+        box = BOX.replace(center=tuple(center), yaw=float(rng.uniform(-3, 3)))
+        corners = bool(near.region.points_inside(box.corners()).all())
+        assert near.covers(box) == corners and near.covers(box) == corners  # asked twice: remembered
+    assert near.covers(BOX)
