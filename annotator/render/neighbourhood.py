@@ -61,10 +61,13 @@ class Neighbourhood:
         return cls(region, indices, local, cloud.xyz)
 
     def shrunk(self, region: Cuboid) -> Neighbourhood:
-        """The points of this neighbourhood inside ``region`` (its centre and axes, a smaller size)."""
+        """The points of this neighbourhood inside ``region`` (its axes, a smaller size; its centre may lie
+        off this one's, as in a region reaching ahead of a walked box), in ``region``'s own coordinates."""
+        offset = self.region.world_to_box(np.asarray([region.center], dtype=np.float64))[0].astype(np.float32)
         half = np.asarray(region.size, dtype=np.float32) / 2.0
-        mask = _within(self.local, -half, half)
-        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[:, mask]), self.xyz)
+        mask = _within(self.local, offset - half, offset + half)
+        local = np.ascontiguousarray(self.local[:, mask] - offset[:, None])
+        return Neighbourhood(region, self.indices[mask], local, self.xyz)
 
     def thinned(self) -> Neighbourhood:
         """This neighbourhood (and its inner one) with its `thin` sample copied out."""

@@ -223,3 +223,17 @@ def test_a_walked_box_has_its_points_copied_out_ahead_before_it_leaves_them(wind
     assert first.covers(box.grown(1.5 * margin))  # the first points still hold the box where it is
     assert cloud.neighbourhood is not first  # yet they were copied out afresh, reaching where it heads
     assert cloud.neighbourhood.covers(move_local(box, forward=margin).grown(1.5 * margin))
+
+
+def test_a_walked_box_highlights_and_counts_exactly_its_points_at_every_step(window, qtbot) -> None:
+    grid, document = window.grid, window.document
+    car, cloud = _select_the_car(window, qtbot)
+    for _ in range(8):  # the points copied out reach ahead of the box once it walks
+        window.editing.move(0.1, 0.0, 0.0)
+        qtbot.waitUntil(lambda: not grid.focus_jobs.busy() and grid.scheduler.waiting == 0, timeout=10_000)
+        box = document.selected.cuboid
+        exact = cloud.index.indices_inside(box)
+        assert np.array_equal(cloud.inside(box), exact)
+        assert _count_cell(window, car.id) == str(len(exact))
+        top = grid.ortho["top"].scene.highlight._points.xyz
+        assert box.points_inside(top, margin=1e-3).all()  # the highlight lies in the box
