@@ -8,8 +8,9 @@ from these points, never from the whole cloud's index. Pure numpy.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,9 @@ FIND_BLOCK = 262_144
 #: keeps an even sample of about this many, copied out with it (`Neighbourhood.thin`), in contiguous rows.
 THIN_POINTS = 100_000
 
+#: Boxes whose coverage a neighbourhood remembers (`Neighbourhood.covers`).
+_COVERED = 256
+
 
 @dataclass(frozen=True, eq=False)
 class Neighbourhood:
@@ -45,6 +49,9 @@ class Neighbourhood:
     #: An even sample of this one's points (every k-th, at most `THIN_POINTS`) when it holds more: what a
     #: stand-in tests (`PreparedCloud.stand_in`). None: this one is small enough itself.
     thin: Neighbourhood | None = None
+    #: Boxes asked about lately and whether the region covers them (`covers`: the views and panels ask
+    #: about the same few boxes several times per edit).
+    _covered: dict[Cuboid, bool] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
@@ -54,10 +61,13 @@ class Neighbourhood:
         return cls(region, indices, local, cloud.xyz)
 
     def shrunk(self, region: Cuboid) -> Neighbourhood:
-        """The points of this neighbourhood inside ``region`` (its centre and axes, a smaller size)."""
+        """The points of this neighbourhood inside ``region`` (its axes, a smaller size; its centre may lie
+        off this one's, as in a region reaching ahead of a walked box), in ``region``'s own coordinates."""
+        offset = self.region.world_to_box(np.asarray([region.center], dtype=np.float64))[0].astype(np.float32)
         half = np.asarray(region.size, dtype=np.float32) / 2.0
-        mask = _within(self.local, -half, half)
-        return Neighbourhood(region, self.indices[mask], np.ascontiguousarray(self.local[:, mask]), self.xyz)
+        mask = _within(self.local, offset - half, offset + half)
+        local = np.ascontiguousarray(self.local[:, mask] - offset[:, None])
+        return Neighbourhood(region, self.indices[mask], local, self.xyz)
 
     def thinned(self) -> Neighbourhood:
         """This neighbourhood (and its inner one) with its `thin` sample copied out."""
@@ -79,8 +89,19 @@ class Neighbourhood:
         return self if self.covers(cuboid) else None
 
     def covers(self, cuboid: Cuboid) -> bool:
-        """True when every corner of ``cuboid`` lies in the region (so do all points inside it)."""
-        return bool(self.region.points_inside(cuboid.corners()).all())
+        """True when every corner of ``cuboid`` lies in the region (so do all points inside it); remembered
+        for the last `_COVERED` boxes asked about."""
+        known = self._covered.get(cuboid)
+        if known is None:
+            region = self.region
+            # its centre outside the region's bounding sphere: some corner is outside (most boxes of a frame)
+            known = math.dist(cuboid.center, region.center) <= _half_diagonal(region) and bool(
+                region.points_inside(cuboid.corners()).all()
+            )
+            if len(self._covered) >= _COVERED:
+                self._covered.clear()
+            self._covered[cuboid] = known
+        return known
 
     def indices_inside(self, cuboid: Cuboid, limit: int | None = None) -> np.ndarray:
         """Sorted indices of the cloud's points inside ``cuboid`` (which the region must cover); with
@@ -113,6 +134,11 @@ class Neighbourhood:
         ``cuboid`` are found (its share of the region's volume, halved for uneven density)."""
         share = min(1.0, float(np.prod(cuboid.size)) / max(float(np.prod(self.region.size)), 1e-9))
         return max(1, int(len(self.indices) * share) // (2 * max(1, limit)))
+
+
+def _half_diagonal(cuboid: Cuboid) -> float:
+    """The radius of a box's bounding sphere."""
+    return 0.5 * math.sqrt(sum(side * side for side in cuboid.size))
 
 
 def _within(local: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

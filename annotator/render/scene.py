@@ -78,8 +78,9 @@ class Scene:
         self.options = DisplayOptions()
         self._coloring: tuple[PreparedCloud, str, bool] | None = None  # what the lookup table was made for
         self.coloring: tuple[str, object] = ("height", None)  # the colour mode and lookup table in use
-        #: What the highlight shows: the cloud, the points it is limited to, the boxes, whether exact.
-        self._highlighted: tuple[PreparedCloud, np.ndarray | None, list, bool] | None = None
+        #: What the highlight shows: the cloud, the points it is limited to, the boxes, whether exact, and
+        #: whether it draws what the exact points would (a dense enough stand-in does: `inside_points`).
+        self._highlighted: tuple[PreparedCloud, np.ndarray | None, list, bool, bool] | None = None
         #: Whether points not found at once (a large cloud's index queried on this thread) may be drawn as
         #: a stand-in of sample points, for an owner that has them found in a worker and shows them again
         #: (see `provisional`); False: always the exact points.
@@ -256,7 +257,6 @@ class Scene:
             and _same_indices(shown[1], within)
         ):
             return
-        self._highlighted = (cloud, within, boxes, exact)
         items = self.items
         found = self._shared.inside(
             cloud,
@@ -265,6 +265,7 @@ class Scene:
             lambda: inside_points(cloud, items, within=within, limit=HIGHLIGHT_POINTS, quick=not exact),
             exact,
         )
+        self._highlighted = (cloud, within, boxes, exact, not found.stand_in)
         self.highlight.set_points(found)
         self.highlight.set_coloring("class", None)
 
@@ -276,9 +277,10 @@ class Scene:
     @property
     def provisional(self) -> bool:
         """True while the scene draws a stand-in of sample points for points not found yet (a box moved
-        out of the points copied out around it, a box just selected in a large cloud)."""
+        out of the points copied out around it, a box just selected in a large cloud) that the points found
+        will change (a stand-in as dense as the exact highlight is not redrawn: `inside_points`)."""
         shown = self._highlighted
-        return shown is not None and not shown[3]
+        return shown is not None and not shown[4]
 
 
 class PerspectiveScene(Scene):

@@ -178,3 +178,62 @@ def test_a_walk_lends_its_heading_to_the_points_copied_out_around_the_box(qtbot)
     finder.request(cloud, [places[1]])
     assert finder.reach(2.0) is None  # back again
     qtbot.waitUntil(lambda: not finder.busy() and not finder.prefetching(), timeout=10_000)
+
+
+def test_a_dense_stand_in_is_not_drawn_again_when_the_worker_finds_the_points(
+    window, qtbot, monkeypatch, large_neighbourhoods
+) -> None:
+    from annotator.render import scene as scene_module
+
+    monkeypatch.setattr(scene_module, "HIGHLIGHT_POINTS", 10)  # the car's stand-in holds more than that
+    grid, document = window.grid, window.document
+    car, cloud = _select_the_car(window, qtbot)
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0 and not grid.box_points.busy(), timeout=10_000)
+    gate, find = threading.Event(), cloud.find_inside
+
+    def held(boxes):
+        gate.wait(5.0)
+        yield from find(boxes)
+
+    monkeypatch.setattr(cloud, "find_inside", held)
+    window.editing.move(0.1, 0.0, 0.0)
+    assert grid.box_points.busy() and _count_cell(window, car.id) == "…"  # the exact points still wanted
+    assert not grid.provisional  # yet the picture is what they will draw
+    qtbot.waitUntil(lambda: grid.scheduler.waiting == 0, timeout=10_000)
+    renders = [view.render_count for view in grid.views]
+    gate.set()
+    qtbot.waitUntil(lambda: not grid.box_points.busy(), timeout=10_000)
+    qtbot.waitUntil(lambda: _count_cell(window, car.id) != "…", timeout=10_000)
+    assert _count_cell(window, car.id) == str(len(cloud.index.indices_inside(document.selected.cuboid)))
+    qtbot.wait(50)
+    assert [view.render_count for view in grid.views] == renders  # the count followed, no view redrew
+
+
+def test_a_walked_box_has_its_points_copied_out_ahead_before_it_leaves_them(window, qtbot) -> None:
+    from annotator.render.camera import ortho_margin
+
+    grid, document = window.grid, window.document
+    _, cloud = _select_the_car(window, qtbot)
+    first = cloud.neighbourhood
+    for _ in range(2):  # the same step twice: a walk
+        window.editing.move(0.1, 0.0, 0.0)
+        qtbot.waitUntil(lambda: not grid.focus_jobs.busy() and grid.scheduler.waiting == 0, timeout=10_000)
+    box = document.selected.cuboid
+    margin = ortho_margin(box)
+    assert first.covers(box.grown(1.5 * margin))  # the first points still hold the box where it is
+    assert cloud.neighbourhood is not first  # yet they were copied out afresh, reaching where it heads
+    assert cloud.neighbourhood.covers(move_local(box, forward=margin).grown(1.5 * margin))
+
+
+def test_a_walked_box_highlights_and_counts_exactly_its_points_at_every_step(window, qtbot) -> None:
+    grid, document = window.grid, window.document
+    car, cloud = _select_the_car(window, qtbot)
+    for _ in range(8):  # the points copied out reach ahead of the box once it walks
+        window.editing.move(0.1, 0.0, 0.0)
+        qtbot.waitUntil(lambda: not grid.focus_jobs.busy() and grid.scheduler.waiting == 0, timeout=10_000)
+        box = document.selected.cuboid
+        exact = cloud.index.indices_inside(box)
+        assert np.array_equal(cloud.inside(box), exact)
+        assert _count_cell(window, car.id) == str(len(exact))
+        top = grid.ortho["top"].scene.highlight._points.xyz
+        assert box.points_inside(top, margin=1e-3).all()  # the highlight lies in the box

@@ -410,3 +410,39 @@ def test_a_fit_in_a_cloud_of_many_points_runs_in_a_worker_and_lands_as_one_undoa
     qtbot.waitUntil(lambda: any("changed while" in text for text in said), timeout=5_000)
     assert cuboid(main, box.id) == moved
     main.close()
+
+
+def test_a_fit_in_a_very_dense_cloud_gathers_an_even_sample_and_fits_the_same_box(
+    qtbot, settings, tmp_path, monkeypatch
+) -> None:
+    """Beyond `FIT_POINTS` gathered around the box the fit works on an even sample of them (a car in a
+    100M-point cloud gathers millions): fewer points, the same fitted box."""
+    from annotator.qt import keyboard_editing
+    from tests.cli.test_cli_fit import one_frame_project
+    from tests.core.test_scene_size import street
+    from tests.window_support import show_window
+
+    dense, rough, points = street(np.random.default_rng(8), (4.6, 1.85, 1.6))
+    main = show_window(qtbot, settings, one_frame_project(tmp_path / "street", points, [*dense, rough]))
+    box = max(main.document.cuboids(), key=lambda a: (a.cuboid.center[1], -abs(a.cuboid.center[0] - 13.0)))
+    loose = box.cuboid.replace(size=tuple(side + 0.6 for side in box.cuboid.size), yaw=0.1)
+    main.document.push(update_annotation(main.document.project, box.id, cuboid=loose))
+    main.document.select(box.id)
+    gathered, original = [], keyboard_editing.points_outside
+
+    def counted(points, others):
+        gathered.append(len(points))
+        return original(points, others)
+
+    monkeypatch.setattr(keyboard_editing, "points_outside", counted)
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)  # every point gathered
+    whole = cuboid(main, box.id)
+    main.actions["edit.undo"].trigger()
+    monkeypatch.setattr(keyboard_editing, "FIT_POINTS", gathered[0] // 4)
+    press(qtbot, main, Qt.Key.Key_F, CTRL | SHIFT)
+    sampled = cuboid(main, box.id)
+    assert whole != loose and gathered[-1] < gathered[0] / 2  # an even sample of the points around the box
+    assert sampled.size == pytest.approx(whole.size, abs=0.1)
+    assert sampled.center == pytest.approx(whole.center, abs=0.1)
+    assert sampled.yaw == pytest.approx(whole.yaw, abs=math.radians(2.0))
+    main.close()

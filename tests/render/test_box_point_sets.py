@@ -112,3 +112,19 @@ def test_the_points_copied_out_around_a_walked_box_reach_ahead_of_it() -> None:
     assert near.around(box) is near.inner  # the box itself is still answered from its inner points
     inside = near.indices_inside(ahead)
     assert np.array_equal(np.sort(inside), cloud.index.indices_inside(ahead))
+
+
+def test_a_stand_in_as_dense_as_the_exact_highlight_draws_what_the_exact_points_would(few_at_once) -> None:
+    from annotator.render.cuboids import CuboidItem, inside_points
+
+    cloud = _focused_cloud()
+    items = [CuboidItem(1, NUDGED, (255, 0, 0))]
+    sample = cloud.stand_in(NUDGED)  # the box's points among the neighbourhood's even sample
+    dense = inside_points(cloud, items, limit=len(sample) // 2, quick=True)
+    assert not dense.stand_in  # an even sample of the box's points at the highlight's density
+    sparse = inside_points(cloud, items, limit=len(sample) * 4, quick=True)
+    assert sparse.stand_in  # the exact points would draw four times as many: drawn again when found
+    crop = cloud.indices_near(NUDGED, 0.5, limit=3000)
+    within = inside_points(cloud, items, within=crop, limit=len(sample) * 4, quick=True)
+    assert not within.stand_in  # a crop's points are tested one by one: exact
+    assert len(within) == len(np.intersect1d(crop, cloud.index.indices_inside(NUDGED)))

@@ -89,3 +89,23 @@ def test_with_a_limit_the_neighbourhood_tests_an_even_share_of_its_points_not_al
     assert np.isin(sample, exact).all() and np.all(np.diff(sample) > 0)
     assert sample[0] < exact[len(exact) // 10] and sample[-1] > exact[-len(exact) // 10]  # spread over all
     assert np.array_equal(near.indices_inside(grown, limit=len(exact) * 10), exact)  # within the limit: all
+
+
+def test_whether_the_region_covers_a_box_is_its_corners_test_near_and_far() -> None:
+    near = _cloud().focus(BOX, 1.0)
+    rng = np.random.default_rng(8)
+    for center in rng.uniform((-6, -6, -2), (12, 8, 1), (200, 3)):
+        box = BOX.replace(center=tuple(center), yaw=float(rng.uniform(-3, 3)))
+        corners = bool(near.region.points_inside(box.corners()).all())
+        assert near.covers(box) == corners and near.covers(box) == corners  # asked twice: remembered
+    assert near.covers(BOX)
+
+
+def test_a_neighbourhood_reaching_ahead_of_a_walked_box_finds_what_the_index_finds() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX, 2.0, inner=1.0, reach=(3.0, 0.0, 0.0))  # its centre 1.5 m ahead of the box's
+    assert near.inner is not None and near.inner.covers(BOX)
+    assert np.array_equal(near.inner.indices, cloud.index.indices_inside(BOX.grown(1.0)))
+    for forward in (0.0, 0.3, 0.6):
+        box = BOX.replace(center=tuple(np.asarray(BOX.center) + BOX.rotation[:, 0] * forward))
+        assert np.array_equal(cloud.inside(box), cloud.index.indices_inside(box))

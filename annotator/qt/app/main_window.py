@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -70,6 +70,9 @@ logger = logging.getLogger(__name__)
 
 #: How much faster (Shift) or slower (Ctrl) a fly step is.
 FLY_FAST, FLY_SLOW = 4.0, 0.25
+#: The status bar's count of the points drawn follows the renders at most this often (ms): each new text
+#: lays the whole window out again (its docks animated), 1-2 ms of the window's thread per chunk of detail.
+POINT_COUNT_MS = 250
 
 
 def _set_checked(action: QAction, checked: bool) -> None:
@@ -210,7 +213,11 @@ class MainWindow(QMainWindow):
         self.document.cloud_failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.grid.frame_shown.connect(self._show_timing)
         self.grid.cursor_moved.connect(self._show_cursor)
-        self.grid.perspective.rendered.connect(lambda _: self._show_point_count())
+        self._count_timer = QTimer(self)  # the count of the points drawn, after the renders (issue 25)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(POINT_COUNT_MS)
+        self._count_timer.timeout.connect(self._show_point_count)
+        self.grid.perspective.rendered.connect(self._point_count_later)
         self._default_layout = (
             self.saveState(LAYOUT_VERSION),
             self.grid.saveState(),
@@ -498,6 +505,12 @@ class MainWindow(QMainWindow):
                 action.blockSignals(False)
 
     # -- status bar ---------------------------------------------------------------------------------
+    def _point_count_later(self, _milliseconds: float = 0.0) -> None:
+        """A render: show the count of the points drawn once the next `POINT_COUNT_MS` are over (one
+        update for the many chunks of detail and edits' renders meanwhile)."""
+        if not self._count_timer.isActive():
+            self._count_timer.start()
+
     def _show_point_count(self) -> None:
         cloud = self.document.cloud
         if cloud is None:

@@ -25,7 +25,7 @@ from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
 from annotator.qt.views.walk import WalkWatch
 from annotator.render.camera import ORTHO_AXES, ortho_margin
-from annotator.render.cloud import PointSet, PreparedCloud
+from annotator.render.cloud import PointSet, PreparedCloud, reaching
 from annotator.render.scene import crop_key, crop_points_key, exact_crop
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
@@ -206,11 +206,9 @@ class ViewGrid(QSplitter):
         """`_focus` on the selected box among ``items`` (the document's, when not given)."""
         items = self.document.cuboid_items() if items is None else items
         selected = self.document.selected_id
-        self._focus(
-            next((item.cuboid for item in items if item.id == selected), None),
-            [item.cuboid for item in items],
-        )
-        self.box_points.request(self.shown_cloud, [item.cuboid for item in items])
+        boxes = [a.cuboid for a in self.document.cuboids() if a.cuboid is not None]  # hidden classes too:
+        self.box_points.request(self.shown_cloud, boxes)  # counted; first: it tells a walk (`reach`)
+        self._focus(next((item.cuboid for item in items if item.id == selected), None), boxes)
 
     def _points_found(self, cloud: PreparedCloud) -> None:
         """The exact points inside the edited boxes replace their stand-ins; the counts follow."""
@@ -239,7 +237,13 @@ class ViewGrid(QSplitter):
             return
         margin = 0.0 if box is None else ortho_margin(box)
         near = cloud.neighbourhood
-        wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
+        # A walked box: copied out afresh while it is still a margin away from leaving the points (the
+        # orthographic views refit it half a margin on and want their crops from them: issue 25).
+        walked_reach = self.box_points.reach(margin)
+        needed = None if box is None else box.grown(1.5 * margin)
+        if needed is not None and walked_reach is not None:
+            needed = reaching(needed, walked_reach)
+        wanted = needed is not None and not (near is not None and near.covers(needed))
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
         wants = [view.scene.crop_wanted for view in self.ortho.values()]
         crops = {want[1:] for want in wants if want is not None and want[0] is cloud}
@@ -271,9 +275,12 @@ class ViewGrid(QSplitter):
                     self.shared.put_crop(crop_points_key(cloud, indices), points)
                 if self.provisional:
                     self._show_found()  # the points found replace the stand-ins
-                else:
-                    selected = self.document.selected
-                    self._focus(None if selected is None else selected.cuboid, [])
+                else:  # boxes added or edited meanwhile (not those just found: no loop if they were forgotten)
+                    selected, found = self.document.selected, set(others)
+                    boxes = [a.cuboid for a in self.document.cuboids() if a.cuboid and a.cuboid not in found]
+                    self._focus(None if selected is None else selected.cuboid, boxes)
+                if others:
+                    self.document.points_found.emit()  # their counts (`Document.points_inside`)
 
         self.focus_jobs.submit(work, name="focus", on_done=done)
 

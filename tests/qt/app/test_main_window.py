@@ -35,6 +35,16 @@ def test_window_opens_project_and_lists_frames_and_objects(window) -> None:
     assert all(count >= 1_900 for count in counts)  # 2,000 points were put in each box
 
 
+def test_the_status_bar_counts_the_points_drawn_once_after_a_burst_of_renders(window, qtbot) -> None:
+    texts: list[str] = []
+    window.points_label.setText = texts.append  # each new text lays the whole window out again
+    for _ in range(6):  # chunks of detail, an edit's renders
+        window.grid.perspective.render_now()
+    assert texts == []
+    qtbot.waitUntil(lambda: len(texts) == 1, timeout=5_000)
+    assert texts[0].startswith("20,000 points")
+
+
 def test_all_four_views_draw_points(window) -> None:
     background = window.options.background_rgb
     for name in ("perspective", "top", "side", "front"):

@@ -97,3 +97,37 @@ def test_walking_the_box_out_of_the_views_refits_them_on_crops_made_ahead_in_the
     top = grid.ortho["top"].scene
     assert len(top.crop) > len(np.intersect1d(top.crop, cloud.coarse))  # every point near the box
     assert made_on and not any(made_on)  # every crop was made in the worker
+
+
+def test_boxes_added_to_a_large_cloud_are_counted_by_a_worker_not_the_window(window, qtbot) -> None:
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation
+    from annotator.qt.panels.objects import COLUMNS
+
+    document, panel = window.document, window.objects_panel
+    car = min(document.cuboids(), key=lambda a: a.id)
+    document.select(car.id)
+    _settle(window, qtbot)
+    cloud = document.cloud
+    parked = [
+        Annotation(0, document.frame_id, "Car", cuboid=car.cuboid.replace(center=(4.0 * k, y, -1.0)))
+        for k in range(-4, 5)
+        for y in (-6.0, 6.0)
+    ]
+    log: list[str] = []
+    _index_queries_on_this_thread(cloud, log)
+    document.push(AddAnnotations(parked, "Park cars"))  # 18 boxes whose points nobody knows yet
+    assert log == []  # counts, highlights and stand-ins: no query of the whole cloud's index here
+    _settle(window, qtbot)
+
+    def counts() -> dict[int, str]:
+        column = COLUMNS.index("points")
+        return {
+            panel.annotation_at(r): panel.table.item(r, column).text() for r in range(panel.table.rowCount())
+        }
+
+    qtbot.waitUntil(lambda: "…" not in counts().values(), timeout=10_000)  # the worker's counts arrived
+    shown = counts()
+    assert log == []  # the counts too came from the worker
+    for annotation in document.cuboids():
+        assert shown[annotation.id] == str(len(cloud.index.indices_inside(annotation.cuboid)))
