@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.model.records import Annotation
 
@@ -25,11 +26,16 @@ SAME_OBJECT_IOU = 0.1
 SAME_OBJECT_IOU_2D = 0.5
 
 
-def _centre_inside(a: Annotation, b: Annotation) -> bool:
+def _centre_inside(a: Cuboid, b: Cuboid) -> bool:
     """True when the centre of cuboid ``a`` lies inside the footprint of cuboid ``b``."""
-    assert a.cuboid is not None and b.cuboid is not None
-    centre = np.array([[a.cuboid.center[0], a.cuboid.center[1], b.cuboid.center[2]]])
-    return bool(b.cuboid.points_inside(centre)[0])
+    centre = np.array([[a.center[0], a.center[1], b.center[2]]])
+    return bool(b.points_inside(centre)[0])
+
+
+def same_object_cuboids(a: Cuboid, b: Cuboid) -> bool:
+    """True when cuboids ``a`` and ``b`` box the same object (footprints overlapping by `SAME_OBJECT_IOU`, or
+    one's centre inside the other's footprint)."""
+    return bev_iou(a, b) >= SAME_OBJECT_IOU or _centre_inside(a, b) or _centre_inside(b, a)
 
 
 def same_object(a: Annotation, b: Annotation) -> bool:
@@ -37,9 +43,7 @@ def same_object(a: Annotation, b: Annotation) -> bool:
     if a.kind != b.kind:
         return False
     if a.cuboid is not None and b.cuboid is not None:
-        if bev_iou(a.cuboid, b.cuboid) >= SAME_OBJECT_IOU:
-            return True
-        return _centre_inside(a, b) or _centre_inside(b, a)
+        return same_object_cuboids(a.cuboid, b.cuboid)
     if a.box2d is not None and b.box2d is not None and a.camera == b.camera:
         return a.box2d.iou(b.box2d) >= SAME_OBJECT_IOU_2D
     return False

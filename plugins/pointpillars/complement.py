@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.overlap import bev_iou
+from annotator.ml.proposal_overlap import same_object_cuboids as same_object
 from annotator.ml.protocol import Detections, FrameInput, PluginError
 
 logger = logging.getLogger(__name__)
@@ -33,22 +33,11 @@ logger = logging.getLogger(__name__)
 COMPLEMENTS = ("off", "geometric")
 #: Who wins where both box an object (parameter ``complement_priority``; see `network_first`).
 PRIORITIES = ("auto", "network", "complement")
-#: Bird's-eye IoU from which two boxes are the same object (the host's `SAME_OBJECT_IOU`).
-SAME_OBJECT_IOU = 0.1
-
-
-def same_object(a: Cuboid, b: Cuboid) -> bool:
-    """True when two cuboids box one object: BEV IoU >= 0.1, or one's centre inside the other's footprint."""
-    return bev_iou(a, b) >= SAME_OBJECT_IOU or _centre_inside(a, b) or _centre_inside(b, a)
-
-
-def _centre_inside(a: Cuboid, b: Cuboid) -> bool:
-    centre = np.array([[a.center[0], a.center[1], b.center[2]]])
-    return bool(b.points_inside(centre)[0])
 
 
 def unexplained(network: Detections, other: Detections) -> np.ndarray:
-    """Mask of the ``network`` boxes that box no object any of ``other``'s boxes boxes."""
+    """Mask of the ``network`` boxes that box no object any of ``other``'s boxes boxes (the host's rule of
+    one object, `annotator.ml.proposal_overlap`)."""
     theirs = [Cuboid.from_array(box) for box in other.boxes]
     return np.array(
         [not any(same_object(Cuboid.from_array(box), t) for t in theirs) for box in network.boxes], dtype=bool
