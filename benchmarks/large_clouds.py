@@ -17,8 +17,10 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
             them (100M: a stand-in is drawn first), milliseconds (median);
   walk      the same for nudges of 0.1 m all one way (``--nudges`` of them, after the others): median and
             longest; the orthographic views hold still while the box stays within half their margin and
-            fit it afresh when it leaves (sample points standing in for their new crops: the walk's
-            longest exact, with ``--phases``, is the time from such a step to the exact crops drawn);
+            fit it afresh when it leaves, one view a step, on crops made ahead of the box in a worker
+            (sample points stand in for a crop not made in time: the walk's longest exact, with
+            ``--phases``, is the time from such a step to the exact crops drawn; also printed: the most
+            cloud layers, the views' pictures of points, drawn again on one walking step);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
             the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
@@ -225,11 +227,16 @@ def measure(
         marks["selecting"] = (begin, time.perf_counter())
         nudge, redraw, walk, exact, walk_exact = [], [], [], [], []
         walk_spans: list[tuple[float, float]] = []  # each walking step's time (for --trace)
+        walk_draws: list[int] = []  # cloud layers (views' base layers) drawn on each walking step
+
+        def base_draws() -> int:
+            return sum(view.scene.picture.draws for view in grid.views)
+
         finder = getattr(grid, "box_points", None)  # finds a very large cloud's box points in a worker
         meter.start()
         begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
-            begin, renders = time.perf_counter(), perspective.render_count
+            begin, renders, draws = time.perf_counter(), perspective.render_count, base_draws()
             if step < nudges:  # back and forth (the box stays put on the whole)
                 window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
             else:  # then one way, as pressing a key again and again
@@ -238,6 +245,7 @@ def measure(
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
             if step >= nudges:
                 walk_spans.append((begin, time.perf_counter()))
+                walk_draws.append(base_draws() - draws)
             if step >= nudges and grid.provisional:  # refitted on stand-ins: wait for the exact crops
                 wait(lambda: settled() and not grid.provisional and not (focus is not None and focus.busy()))
                 walk_exact.append((time.perf_counter() - begin) * 1000.0)
@@ -286,6 +294,7 @@ def measure(
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
+            "walk_draws_max": max(walk_draws),
             "select_ms": select,
             "frame_s": statistics.median(frame_s) if frame_s else 0.0,
             "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_fit, stall_frame)
@@ -428,7 +437,7 @@ def main() -> int:
                 f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
                 "fitting / changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
                 f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
-                f"ms, fit {result['fit_ms']:.0f} ms, frame change to settled "
+                f"ms (cloud layers drawn on a walking step: at most {result.get('walk_draws_max', 0)}), fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
                 f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms",
                 flush=True,

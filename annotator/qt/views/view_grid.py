@@ -174,7 +174,8 @@ class ViewGrid(QSplitter):
         selected, also = self.document.selected_id, self.document.also_selected
         self.perspective.set_cuboids(items, selected, also)
         self.walk.see(selected, next((item.cuboid for item in items if item.id == selected), None))
-        refitted = False  # a view fitted the box afresh: the others hold still a little longer (one a step)
+        # A view fitted a walked box afresh: the others hold still a little longer (one view a step).
+        refitted = False
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
             fits = view.scene.fits
             view.show_frame(
@@ -186,7 +187,7 @@ class ViewGrid(QSplitter):
                 defer=defer,
                 hold_longer=refitted,
             )
-            refitted = refitted or view.scene.fits > fits
+            refitted = refitted or (view.scene.fits > fits and self.walk.step is not None)
         self._focus_on_items(items)
 
     def _show_found(self) -> None:

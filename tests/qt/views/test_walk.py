@@ -81,3 +81,12 @@ def test_points_found_in_the_worker_redraw_only_the_views_that_stood_in_for_them
     _settle(window, qtbot)
     redrawn = [view for view, before in zip(views, renders) if view.render_count > before]
     assert redrawn == stood_in
+
+
+def test_a_box_moved_once_far_is_fitted_afresh_by_every_orthographic_view(window, qtbot) -> None:
+    """Only a walk (the same step again and again) spreads the fits over its steps."""
+    _select_car(window, qtbot)
+    views = list(window.grid.ortho.values())
+    fits = [view.scene.fits for view in views]
+    window.editing.move(0.7, 0.0, 0.0)  # beyond half the margin (1.05 m for the 4.2 m car), within 0.8 of it
+    assert all(view.scene.fits == before + 1 for view, before in zip(views, fits))
