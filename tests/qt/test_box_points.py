@@ -200,13 +200,15 @@ def test_a_dense_stand_in_is_not_drawn_again_when_the_worker_finds_the_points(
     assert grid.box_points.busy() and _count_cell(window, car.id) == "…"  # the exact points still wanted
     assert not grid.provisional  # yet the picture is what they will draw
     qtbot.waitUntil(lambda: grid.scheduler.waiting == 0, timeout=10_000)
-    renders = [view.render_count for view in grid.views]
+    renders = [view.render_count for view in grid.ortho.values()]
+    highlight = grid.perspective.scene.highlight._points
     gate.set()
     qtbot.waitUntil(lambda: not grid.box_points.busy(), timeout=10_000)
     qtbot.waitUntil(lambda: _count_cell(window, car.id) != "…", timeout=10_000)
     assert _count_cell(window, car.id) == str(len(cloud.index.indices_inside(document.selected.cuboid)))
     qtbot.wait(50)
-    assert [view.render_count for view in grid.views] == renders  # the count followed, no view redrew
+    assert [view.render_count for view in grid.ortho.values()] == renders  # the count followed, no view
+    assert grid.perspective.scene.highlight._points is highlight  # redrew its highlight
 
 
 def test_a_walked_box_has_its_points_copied_out_ahead_before_it_leaves_them(window, qtbot) -> None:
