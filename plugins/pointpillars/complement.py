@@ -12,8 +12,9 @@ network proposal is added only where none of those boxes explains it (the same o
 those added proposals are checked against their points (`plugins.pointpillars.refine`: placed on them, and
 dropped when the points do not back them), since unchecked they cost more deletions than they save.
 
-The other plugin is loaded through the plugin registry by its id, so it runs exactly as it would on its own
-(its manifest's defaults); only first-party numpy plugins are offered (``COMPLEMENTS``).
+The other plugin is a first-party numpy plugin (``COMPLEMENTS``), imported on first use and run exactly as it
+would on its own (its manifest's defaults). It is imported directly, not through the host's registry: plugins
+depend on the protocol, never on the host (`tests/ml/test_host.py`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def network_first(priority: str, adapted: bool) -> bool:
 
 
 class Complement:
-    """The complementing plugin's model, loaded once through the registry on first use."""
+    """The complementing plugin's model, created once on first use."""
 
     def __init__(self, plugin_id: str) -> None:
         if plugin_id not in COMPLEMENTS or plugin_id == "off":
@@ -110,8 +111,8 @@ class Complement:
     def detections(self, frame: FrameInput, classes: tuple[str, ...], model_version: str) -> Detections:
         """The other plugin's detections of ``frame`` at its default parameters, over ``classes``."""
         if self._model is None:
-            from annotator.ml.registry import PluginRegistry
+            from plugins.geometric.model import GeometricDetector  # first-party: imported on first use
 
-            self._model = PluginRegistry.discover().load(self.plugin_id)
+            self._model = GeometricDetector()
         found = self._model.predict(frame, {})
         return in_classes(found, classes, model_version)
