@@ -211,22 +211,6 @@ def test_a_dense_stand_in_is_not_drawn_again_when_the_worker_finds_the_points(
     assert grid.perspective.scene.highlight._points is highlight  # redrew its highlight
 
 
-def test_a_walked_box_has_its_points_copied_out_ahead_before_it_leaves_them(window, qtbot) -> None:
-    from annotator.render.camera import ortho_margin
-
-    grid, document = window.grid, window.document
-    _, cloud = _select_the_car(window, qtbot)
-    first = cloud.neighbourhood
-    for _ in range(2):  # the same step twice: a walk
-        window.editing.move(0.1, 0.0, 0.0)
-        qtbot.waitUntil(lambda: not grid.focus_jobs.busy() and grid.scheduler.waiting == 0, timeout=10_000)
-    box = document.selected.cuboid
-    margin = ortho_margin(box)
-    assert first.covers(box.grown(1.5 * margin))  # the first points still hold the box where it is
-    assert cloud.neighbourhood is not first  # yet they were copied out afresh, reaching where it heads
-    assert cloud.neighbourhood.covers(move_local(box, forward=margin).grown(1.5 * margin))
-
-
 def test_a_walked_box_highlights_and_counts_exactly_its_points_at_every_step(window, qtbot) -> None:
     grid, document = window.grid, window.document
     car, cloud = _select_the_car(window, qtbot)

@@ -25,7 +25,7 @@ from annotator.qt.views.view_base import SceneView
 from annotator.qt.views.viewport import PerspectiveView
 from annotator.qt.views.walk import WalkWatch
 from annotator.render.camera import ORTHO_AXES, ortho_margin
-from annotator.render.cloud import PointSet, PreparedCloud, reaching
+from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.scene import crop_key, crop_points_key, exact_crop
 from annotator.render.shared import SharedGeometry
 from annotator.render.style import DisplayOptions
@@ -238,13 +238,7 @@ class ViewGrid(QSplitter):
             return
         margin = 0.0 if box is None else ortho_margin(box)
         near = cloud.neighbourhood
-        # A walked box: copied out afresh while it is still a margin away from leaving the points (the
-        # orthographic views refit it half a margin on and want their crops from them: issue 25).
-        walked_reach = self.box_points.reach(margin)
-        needed = None if box is None else box.grown(1.5 * margin)
-        if needed is not None and walked_reach is not None:
-            needed = reaching(needed, walked_reach)
-        wanted = needed is not None and not (near is not None and near.covers(needed))
+        wanted = box is not None and not (near is not None and near.covers(box.grown(1.5 * margin)))
         others = [other for other in boxes if other != box and not cloud.answers_at_once(other)]
         wants = [view.scene.crop_wanted for view in self.ortho.values()]
         crops = {want[1:] for want in wants if want is not None and want[0] is cloud}
