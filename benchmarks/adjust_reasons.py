@@ -109,6 +109,21 @@ def detect(frames: set[int] | None, params: dict) -> list[dict]:
     return rows
 
 
+def track_keys(rows: list[dict]) -> None:
+    """Each row's ``tracks``: the track of every label (the log's object ids), so that the counts can say
+    how many distinct objects they come from (consecutive sweeps show the same objects)."""
+    from annotator.io.importers import read_source
+
+    frames = read_source("argoverse", real_assist.ARGOVERSE).frames
+    for row in rows:
+        objects = [o for o in frames[int(row["name"].split()[1])].objects if o.cuboid is not None]
+        centres = np.array([o.cuboid.center for o in objects]).reshape(-1, 3)
+        row["tracks"] = [
+            objects[int(np.argmin(np.linalg.norm(centres - np.asarray(box.center), axis=1)))].track_key
+            for _, box in row["truths"]
+        ]
+
+
 def proposals(row: dict) -> list[tuple[str, Cuboid, str]]:
     """(class, cuboid, source) of the hybrid's proposals within the annotated range."""
     found, own = row["hybrid"], row["geometric"]
@@ -180,6 +195,8 @@ def main() -> None:
     groups: dict[str, dict[str, list[tuple[str, ...]]]] = defaultdict(lambda: defaultdict(list))
     signed: dict[str, list[dict[str, float]]] = defaultdict(list)
     counts, truths = EditCounts(), 0
+    objects: dict[tuple[str, bool], set] = defaultdict(set)
+    track_keys(rows)
     for row in rows:
         found = proposals(row)
         counts = counts + count_edits([(c, b) for c, b, _ in found], row["truths"], row["ignore"])
@@ -199,12 +216,17 @@ def main() -> None:
             for kind, key in keys.items():
                 groups[kind][key].append(failed)
             groups["all"]["all"].append(failed)
+            objects[(t_class, not failed)].add(row["tracks"][j])
             signed[f"{t_class} / {source}"].append(errors(p_box, t_box))
     print(
         f"sweeps: {len(rows)}; criteria failed by the matched proposals, (in brackets) failing that one alone"
     )
     for kind in ("all", "class", "source", "class x source", "range (m)", "points in the label"):
         table(kind, groups[kind])
+    every = {t for row in rows for t in row["tracks"]}
+    print(f"\nlabels: {truths} boxes of {len(every)} objects; distinct objects (tracks) behind the matches:")
+    for (name, accepted), tracks in sorted(objects.items()):
+        print(f"  {name} {'accepted' if accepted else 'adjusted'}: {len(tracks)}")
     bounds(groups["all"]["all"], counts, truths)
     print("\nmedian errors of the matched proposals in the label's frame (m, degrees)")
     names = ("along", "across", "up", "d_length", "d_width", "d_height")
