@@ -11,7 +11,8 @@ plugins.pointpillars.distill_run`` (``--student FILE``, when present) in fp32. O
 the GPU is added. Data: generated frames the base model never saw (seed 9000, objects with >= 10 points
 within 50 m), the KITTI frame (objects in the camera's view within 40 m, detections likewise), the
 Argoverse sweeps 0-29 (development) and 30-49 (held out) with real_assist's labels, every ``--every``-th
-sweep (``argoverse-dev`` or ``argoverse-held`` in ``--data`` takes one of the two; ``--only`` names the variants
+sweep (``argoverse-dev`` or ``argoverse-held`` in ``--data`` takes one of the two), and with ``sustech`` in ``--data``
+the SUSTechPOINTS example scene (another sensor; labels as real_assist reads them, within 50 m); ``--only`` names the variants
 to run, e.g. ``--only "pointpillars fp32,pointpillars student fp32"``). Per variant and data set: frames/s by the process's CPU time (1 / median CPU seconds per frame after
 a warm-up frame; with the default one thread this does not depend on what else loads the machine) and by
 the wall clock (``--threads`` CPU threads), recall and precision at bird's-eye-view IoU 0.5 (classes agree; "any" ignores them) at
@@ -113,6 +114,8 @@ def data_sets(names: set[str], classes: list[str], generated: int, every: int) -
         ):
             if names & {"argoverse", name}:
                 sets[title] = list(real_assist.argoverse_samples(classes, set(frames[::every])))
+    if "sustech" in names and real_assist.SUSTECH.is_dir():
+        sets["SUSTechPOINTS (another sensor, held out)"] = list(real_assist.sustech_samples(classes))
     return sets
 
 
