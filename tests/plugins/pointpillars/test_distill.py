@@ -149,3 +149,15 @@ def test_an_unverified_frame_teaches_the_teachers_soft_targets_and_no_labels(tea
     hard = losses(output, batch, len(net.config.classes))
     assert float(hard["loss"]) == 0.0
     assert float(soft_losses(output, soft_targets(net, heads, batch), 1.0)["soft"]) > 0.0
+
+
+def test_the_same_options_distil_the_same_student(teacher, samples):
+    """A run is reproducible: the feature adapter starts from the options' seed, whatever ran before."""
+    students = []
+    for warm_up in (1, 2):
+        torch.manual_seed(warm_up)  # another global random state each time
+        student = pruned(teacher[0], 0.5)
+        distill_network(*teacher, student, samples, options(epochs=1, feature_weight=1.0))
+        students.append(student.state_dict())
+    for name, value in students[0].items():
+        torch.testing.assert_close(value, students[1][name], msg=name)
