@@ -25,7 +25,7 @@ from plugins.paddle_det3d import MANIFEST
 from plugins.paddle_det3d.layout import config_from_state, read_pdparams, unwrap_paddle3d
 from plugins.paddle_det3d.network import PaddlePillarsNet, network_inputs
 from plugins.paddle_det3d.training import samples_of, train_network
-from plugins.pointpillars.class_thresholds import parse_class_thresholds
+from plugins.pointpillars.class_thresholds import above_class_thresholds
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.ground import ground_shift
 from plugins.pointpillars.peaks import decode_arrays, detections
@@ -90,11 +90,9 @@ class PaddlePointPillars:
             output.numpy(), self.config, values["score_threshold"], values["max_detections"]
         )
         try:
-            lowest = parse_class_thresholds(values["class_thresholds"], self.config.classes)
+            found = above_class_thresholds(found, values["class_thresholds"], self.config.classes)
         except ValueError as error:
             raise PluginError(f"paddle-det3d: {error}") from error
-        if lowest.any():
-            found = [c.where(c.scores >= lowest[c.labels]) for c in found]
         classes, nms_iou = self.config.classes, values["nms_iou"]
         return [detections(c, nms_iou, shift, classes, self.version) for c in found]
 

@@ -173,5 +173,7 @@ def test_refine_and_class_thresholds_work_as_in_the_pytorch_plugin(models, frame
     strict = paddle_model.predict(frame, {**PARAMS, "class_thresholds": "Car=0.99"})
     assert (plain.labels == car).any() and not (strict.labels == car).any()
     assert len(strict) == (plain.labels != car).sum()
+    with pytest.raises(PluginError, match=r"paddle-det3d: class_thresholds: 'Bus=0\.5'"):
+        paddle_model.predict(frame, {**PARAMS, "class_thresholds": "Bus=0.5"})
     names = {p["name"] for p in MANIFEST["parameters"]}
     assert {"refine", "class_thresholds"} <= names and not names & {"complement", "box_convention"}
