@@ -2,16 +2,19 @@
 
 Run: nice python benchmarks/inference_speed.py [--data generated,kitti,argoverse] [--generated 4]
                                               [--every 1] [--threads 1] [--repeats 1] [--score-threshold 0.3]
+                                              [-p NAME=VALUE]
 
 Variants (each with its shipped weights): ``pointpillars`` in fp32, int8 (dynamic: the encoder's linear
 layer) and int8-static (the whole network, `plugins.pointpillars.fast`; its calibration is timed apart),
 ``paddle-det3d`` (the same weights converted) in fp32, and the pruned weights of ``python -m
 plugins.pointpillars.prune`` (``--pruned FILE``, when present) and the distilled student of ``python -m
-plugins.pointpillars.distill_run`` (``--student FILE``, when present) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
+plugins.pointpillars.distill_run`` (``--student FILE``, when present) and the one distilled on real sweeps too
+(``--student-real FILE``, ``distill_run --project``) in fp32. On a machine with CUDA, ``pointpillars`` fp16 on
 the GPU is added. Data: generated frames the base model never saw (seed 9000, objects with >= 10 points
 within 50 m), the KITTI frame (objects in the camera's view within 40 m, detections likewise), the
 Argoverse sweeps 0-29 (development) and 30-49 (held out) with real_assist's labels, every ``--every``-th
-sweep (``argoverse-dev`` or ``argoverse-held`` in ``--data`` takes one of the two; ``--only`` names the variants
+sweep (``argoverse-dev`` or ``argoverse-held`` in ``--data`` takes one of the two), and with ``sustech`` in ``--data``
+the SUSTechPOINTS example scene (another sensor; labels as real_assist reads them, within 50 m); ``--only`` names the variants
 to run, e.g. ``--only "pointpillars fp32,pointpillars student fp32"``). Per variant and data set: frames/s by the process's CPU time (1 / median CPU seconds per frame after
 a warm-up frame; with the default one thread this does not depend on what else loads the machine) and by
 the wall clock (``--threads`` CPU threads), recall and precision at bird's-eye-view IoU 0.5 (classes agree; "any" ignores them) at
@@ -48,7 +51,8 @@ VARIANTS = (
     ("pointpillars", "int8-static"),
     ("paddle-det3d", "fp32"),
 )
-PRUNED, STUDENT = "pointpillars pruned", "pointpillars student"
+PRUNED, STUDENT, STUDENT_REAL = "pointpillars pruned", "pointpillars student", "pointpillars student-real"
+WEIGHTS = Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights"
 KITTI_RANGE, GENERATED_SEED, GENERATED_RANGE = 40.0, 9000, 50.0
 
 
@@ -113,6 +117,8 @@ def data_sets(names: set[str], classes: list[str], generated: int, every: int) -
         ):
             if names & {"argoverse", name}:
                 sets[title] = list(real_assist.argoverse_samples(classes, set(frames[::every])))
+    if "sustech" in names and real_assist.SUSTECH.is_dir():
+        sets["SUSTechPOINTS (another sensor, held out)"] = list(real_assist.sustech_samples(classes))
     return sets
 
 
@@ -176,20 +182,17 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="every n-th Argoverse sweep")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument(
-        "--pruned",
-        type=Path,
-        default=Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights/pruned.pt",
-        help="pruned pointpillars weights to measure as one more variant (when the file exists)",
-    )
-    parser.add_argument(
-        "--student",
-        type=Path,
-        default=Path(__file__).resolve().parents[1] / "plugins/pointpillars/weights/student.pt",
-        help="distilled pointpillars weights to measure as one more variant (when the file exists)",
-    )
+    for name, default, what in (
+        ("pruned", "pruned.pt", "pruned pointpillars weights"),
+        ("student", "student.pt", "distilled pointpillars weights"),
+        ("student-real", "student_real.pt", "pointpillars weights distilled on real sweeps too"),
+    ):
+        parser.add_argument(f"--{name}", type=Path, default=WEIGHTS / default,
+                            help=f"{what} to measure as one more variant (when the file exists)")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated variants to run (default: all)")
     parser.add_argument("--score-threshold", type=float, default=0.3)
+    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plugin parameter for every variant, e.g. -p refine=fit")  # fmt: skip
     args = parser.parse_args()
 
     import torch
@@ -197,7 +200,7 @@ def main() -> None:
     registry = PluginRegistry.discover([])
     wanted = {p for p, _ in VARIANTS if p == "pointpillars" or not args.only or p in args.only}
     models = {plugin: load(registry, plugin) for plugin in wanted}
-    for name, weights in ((PRUNED, args.pruned), (STUDENT, args.student)):
+    for name, weights in ((PRUNED, args.pruned), (STUDENT, args.student), (STUDENT_REAL, args.student_real)):
         if weights.is_file():  # pruned (plugins.pointpillars.prune) or distilled weights, another instance
             model, manifest = models["pointpillars"]
             models[name] = (type(model)(), manifest)
@@ -205,7 +208,8 @@ def main() -> None:
     classes = list(models["pointpillars"][1].classes)
     sets = data_sets(set(args.data.split(",")), classes, args.generated, args.every)
     gpu = torch.cuda.is_available()
-    chosen = [v for v in (*variants(gpu), (PRUNED, "fp32"), (STUDENT, "fp32")) if v[0] in models]
+    extra = [(name, "fp32") for name in (PRUNED, STUDENT, STUDENT_REAL)]
+    chosen = [v for v in (*variants(gpu), *extra) if v[0] in models]
     if args.only:
         chosen = [v for v in chosen if " ".join(v) in {name.strip() for name in args.only.split(",")}]
     print(
@@ -223,6 +227,7 @@ def main() -> None:
         for plugin, precision in chosen:
             model, manifest = models[plugin]
             params = {"score_threshold": args.score_threshold, "threads": args.threads}
+            params |= dict(p.split("=", 1) for p in args.param)
             if "precision" in {p.name for p in manifest.parameters}:
                 params["precision"] = precision
             start = time.perf_counter()

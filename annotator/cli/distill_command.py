@@ -1,7 +1,8 @@
 """Sub-command ``distill``: train a compact student from a plugin's ensemble (soft targets) and record it.
 
 The plugin's distillation (`annotator.ml.distill`) runs in this process on generated frames and, unless
-``--no-verified``, the project's verified frames; the student's weights go to
+``--no-verified``, the project's verified frames (with ``--unverified`` also its other frames, where it
+learns the teacher's soft targets only, no labels); the student's weights go to
 ``DIR/models/<plugin>/student-N.pt`` with a card, and it is recorded as a model version of kind ``student``
 (one undoable step, not promoted: choose it with ``--use`` or Models > Model version > student). Ctrl+C
 stops after the current step; the finished epochs are kept and the same command resumes. Exit codes: 0
@@ -50,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--teacher", type=Path, metavar="PT",
                         help="teacher weights with ensemble heads (default: the plugin's shipped ones)")  # fmt: skip
     parser.add_argument("--no-verified", action="store_true", help="generated frames only")
+    parser.add_argument("--unverified", action="store_true",
+                        help="also the frames not verified: the teacher's soft targets there, no labels")  # fmt: skip
     parser.add_argument("--use", action="store_true", help="then choose the student (Models > Model version)")
     for name, kind, text in SETTINGS:
         parser.add_argument(
@@ -71,7 +74,7 @@ def run_distill(args: argparse.Namespace) -> int:
     """``annotator distill DIR [--plugin ID] [...]``."""
     from annotator.core.edits import SetSetting
     from annotator.io.workspace import Workspace
-    from annotator.ml.distill import record_student, run_distillation, verified_frames
+    from annotator.ml.distill import record_student, run_distillation, unverified_frames, verified_frames
     from annotator.ml.variants import setting_key
 
     check_project(args.directory)
@@ -93,7 +96,10 @@ def run_distill(args: argparse.Namespace) -> int:
     with Workspace.open(args.directory.absolute()) as workspace:
         project = workspace.project
         labelled = [] if args.no_verified else verified_frames(project, manifest)
-        log(f"{args.plugin}: distilling on generated frames and {len(labelled)} verified frames")
+        soft = unverified_frames(project, manifest) if args.unverified else []
+        log(f"{args.plugin}: distilling on generated frames, {len(labelled)} verified frames"
+            f" and {len(soft)} unverified frames (soft targets only)")  # fmt: skip
+        labelled += soft
         try:
             with _cancel_on_interrupt(cancel):
                 result = run_distillation(project, manifest, settings_of(args), labelled, cancel, log, step,

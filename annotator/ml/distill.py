@@ -3,7 +3,10 @@ Distil student).
 
 A plugin offers it by naming a function in its manifest, ``"distill": "module:function"``, called as
 ``function(out, teacher, labelled_frames, settings, log, cancelled, on_step) -> card | None`` (None:
-stopped; a second call with the same ``out`` and settings resumes). The host picks the file
+stopped; a second call with the same ``out`` and settings resumes). ``labelled_frames`` are the project's
+verified frames with their labels and, when asked (``--unverified``), its other frames as ``partial`` frames
+without boxes: there the plugin learns only the teacher's soft targets, never "nothing here" from the
+missing labels. The host picks the file
 (``<project>/models/<plugin>/student-N.pt``, N one more than the students recorded, so a stopped run's
 next call finds its partial file), hands over the project's verified frames, records the hash beside the
 weights and the student as a model version of its own (kind ``student``, with its card, never promoted:
@@ -20,11 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotator.core.model.project import Project
 from annotator.core.model.records import FrameStatus
 from annotator.core.model_versions import ModelVersion, RecordModelVersion, current_version, next_version_id
 from annotator.ml.manifest import PluginManifest
-from annotator.ml.protocol import CancelToken, LabelledFrame
+from annotator.ml.preannotate import frame_input
+from annotator.ml.protocol import CancelToken, Detections, LabelledFrame
 from annotator.ml.registry import PluginError
 from annotator.ml.training import labelled_frames
 from annotator.ml.variants import STUDENT_KIND, student_versions
@@ -71,6 +77,16 @@ def verified_frames(project: Project, manifest: PluginManifest) -> list[Labelled
     return labelled_frames(project, frames, manifest.classes, manifest.task)
 
 
+def unverified_frames(project: Project, manifest: PluginManifest) -> list[LabelledFrame]:
+    """The project's frames not marked verified, as ``partial`` frames without boxes (soft targets only:
+    nothing in them is a label; clouds read now, frames without one left out)."""
+    empty = Detections(np.zeros((0, 7)), np.zeros(0, np.int64), np.zeros(0, np.float32),
+                       tuple(manifest.classes), "unlabelled")  # fmt: skip
+    frames = [f for f in project.frames_in_order() if f.status != FrameStatus.VERIFIED]
+    inputs = [frame_input(project, f, manifest.task) for f in frames]
+    return [LabelledFrame(i, empty, partial=True) for i in inputs if i.points is not None]
+
+
 def student_file(project: Project, plugin_id: str) -> Path:
     """Where the next student of the plugin goes (``student-N.pt``; a stopped run's file is reused)."""
     folder = models_folder(project, plugin_id)
@@ -96,7 +112,7 @@ def run_distillation(
     out = student_file(project, manifest.id)
     run = function or resolve(distiller_name(manifest))
     card = run(out, teacher, list(labelled), dict(settings), log, cancel.is_set, on_step)
-    return finished(out, card, len(labelled), time.perf_counter() - start)
+    return finished(out, card, sum(not f.partial for f in labelled), time.perf_counter() - start)
 
 
 def finished(out: Path, card: dict[str, Any] | None, verified: int, seconds: float) -> DistillResult:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from plugins.pointpillars import MANIFEST as _TORCH
 
-_TORCH_ONLY = {"ensemble_size", "precision", "threads"}
+#: The PyTorch plugin's parameters this one has no use for: ensembles, precisions, the complementing plugin,
+#: the learned box convention and its fine-tuning's extras (``threads`` is redeclared below).
+_TORCH_ONLY = {"ensemble_size", "precision", "threads", "complement", "complement_priority", "box_convention",
+               "convention_min_boxes", "missed_weight", "early_epochs", "ensemble_refresh"}  # fmt: skip
 
 MANIFEST = {
     "id": "paddle-det3d",
@@ -21,7 +24,7 @@ MANIFEST = {
     "entry": "plugins.paddle_det3d.model:PaddlePointPillars",
     "classes": ["Car", "Van", "Truck", "Pedestrian", "Cyclist"],
     "capabilities": ["predict", "fit", "save", "load", "samples:mc_dropout"],
-    # the PyTorch plugin's parameters that mean the same here (ensembles and precisions are its own)
+    # the PyTorch plugin's parameters that mean the same here (score and class thresholds, refine, NMS, ...)
     "parameters": [spec for spec in _TORCH["parameters"] if spec["name"] not in _TORCH_ONLY] + [
         {"name": "threads", "type": "int", "default": 0, "minimum": 0, "maximum": 256,
          "help": "paddle CPU threads for predict and fit; 0: all cores but one"},

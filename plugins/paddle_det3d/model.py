@@ -25,10 +25,12 @@ from plugins.paddle_det3d import MANIFEST
 from plugins.paddle_det3d.layout import config_from_state, read_pdparams, unwrap_paddle3d
 from plugins.paddle_det3d.network import PaddlePillarsNet, network_inputs
 from plugins.paddle_det3d.training import samples_of, train_network
+from plugins.pointpillars.class_thresholds import above_class_thresholds
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.ground import ground_shift
 from plugins.pointpillars.peaks import decode_arrays, detections
 from plugins.pointpillars.points import crop_points, pillar_groups
+from plugins.pointpillars.refine import RefineSettings, refine_detections
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +85,27 @@ class PaddlePointPillars:
         return self.network.forward_features(network_inputs(groups), 1), shift
 
     def _decode(self, output: paddle.Tensor, shift: float, values: dict[str, Any]) -> list[Detections]:
+        """Detections of a raw output, each class above its ``class_thresholds`` score (as pointpillars)."""
         found = decode_arrays(
             output.numpy(), self.config, values["score_threshold"], values["max_detections"]
         )
+        try:
+            found = above_class_thresholds(found, values["class_thresholds"], self.config.classes)
+        except ValueError as error:
+            raise PluginError(f"paddle-det3d: {error}") from error
         classes, nms_iou = self.config.classes, values["nms_iou"]
         return [detections(c, nms_iou, shift, classes, self.version) for c in found]
+
+    @staticmethod
+    def _refined(found: list[Detections], frame: FrameInput, values: dict[str, Any]) -> list[Detections]:
+        """``refine`` as the pointpillars plugin does it (`plugins.pointpillars.refine`, shared): ``fit``
+        places the boxes on their points and drops the proposals the points do not support, ``drop`` only
+        drops them."""
+        if values["refine"] == "off":
+            return found
+        settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
+        move = values["refine"] == "fit"
+        return [refine_detections(f, frame.points, settings, move=move) for f in found]
 
     def predict(self, frame: FrameInput, params: dict[str, Any]) -> Detections:
         """Detections (N, 7) in the LiDAR frame with per-class probabilities."""
@@ -98,7 +116,8 @@ class PaddlePointPillars:
             if found is None:
                 return Detections.empty(self.config.classes, self.version)
             features, shift = found
-            return self._decode(self.network.forward_head(features), shift, values)[0]
+            decoded = self._decode(self.network.forward_head(features), shift, values)
+        return self._refined(decoded, frame, values)[0]
 
     def predict_samples(
         self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
@@ -121,7 +140,7 @@ class PaddlePointPillars:
                     paddle.tile(features, [repeat, 1, 1, 1]), values["mc_dropout_rate"]
                 )
                 samples += self._decode(output, shift, values)
-            return samples
+        return self._refined(samples, frame, values)
 
     # -- training --------------------------------------------------------------------------------------
     def fit(

@@ -102,14 +102,16 @@ MANIFEST = {
     "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json",
                      "replay": "annotator.synth.replay:generated_frames"},
     # Models > Model version: the forms of the model pre-annotation and scoring can use (annotator.ml.variants);
-    # pruned.pt comes from python -m plugins.pointpillars.prune, student.pt from ... .distill_run, and a
-    # project's own students (annotator distill) come before the shipped one.
+    # pruned.pt comes from python -m plugins.pointpillars.prune, student.pt from ... .distill_run (generated
+    # frames), student_real.pt from ... .distill_run --project (generated frames and verified Argoverse sweeps),
+    # and a project's own students (annotator distill) come before the shipped student.
     "variants": {
         "fp32": {"title": "fp32 (the weights as trained)", "precision": "fp32", "card": "weights/base.card.json"},
         "int8-static": {"title": "int8-static (whole network in int8)", "precision": "int8-static", "card": "weights/base.card.json"},
         "fp16-gpu": {"title": "fp16 on the GPU", "precision": "fp16-gpu", "needs": "cuda", "card": "weights/base.card.json"},
         "pruned": {"title": "pruned (half the channels)", "weights": "weights/pruned.pt", "card": "weights/pruned.card.json"},
         "student": {"title": "student (distilled from the ensemble)", "weights": "weights/student.pt", "card": "weights/student.card.json", "project_kind": "student"},
+        "student-real": {"title": "student-real (distilled on verified real sweeps too)", "weights": "weights/student_real.pt", "card": "weights/student_real.card.json"},
     },
     # annotator distill: trains a compact student from the ensemble's averaged outputs.
     "distill": "plugins.pointpillars.distill_run:distill_for_host",

@@ -49,3 +49,10 @@ def _score(pair: re.Match) -> float:
 def format_class_thresholds(lowest: dict[str, float]) -> str:
     """``{"Car": 0.45}`` -> ``"Car=0.45"`` (the parameter's text)."""
     return ",".join(f"{name}={score:g}" for name, score in lowest.items())
+
+
+def above_class_thresholds(found: list, text: str, classes: Sequence[str]) -> list:
+    """Decoded candidates (`plugins.pointpillars.peaks.Candidates`, one per frame) whose scores reach their
+    class's threshold in ``text``; `ValueError` naming a bad pair."""
+    lowest = parse_class_thresholds(text, classes)
+    return [c.where(c.scores >= lowest[c.labels]) for c in found] if lowest.any() else found

@@ -174,7 +174,9 @@ def distill_network(
     (the last finished epoch stays in ``partial`` for a resume)."""
     steps_per_epoch = math.ceil(len(samples) / options.batch_size)
     total = options.epochs * steps_per_epoch
-    adapter = torch.nn.Conv2d(student.backbone.out_channels, teacher.backbone.out_channels, 1)
+    with torch.random.fork_rng(devices=[]):  # the same options give the same student
+        torch.manual_seed(options.seed)
+        adapter = torch.nn.Conv2d(student.backbone.out_channels, teacher.backbone.out_channels, 1)
     trained = [*student.parameters(), *(adapter.parameters() if options.feature_weight > 0 else ())]
     optimiser = torch.optim.AdamW(trained, lr=options.learning_rate, weight_decay=0.01)
     cycle = torch.optim.lr_scheduler.OneCycleLR(

@@ -7,9 +7,11 @@ frames) and what ships the student:
         [--teacher plugins/pointpillars/weights/base.pt] [--init FILE] [--keep 0.5] [--frames 24]
         [--epochs 8] [--hard-weight 0.5] [--seed 11] [--cache DIR] [--threads 1]
         [--stage-keep 0.5,0.5,0.75] [--head-keep F] [--box-weight 1] [--partial-views 0]
+        [--project DIR [--unverified]]
 
-(generated frames only). The student is an ordinary pointpillars checkpoint; its card (``<stem>.card.json``)
-names the teacher's files and hashes, the data, the options, the time and the quality on held-apart
+(generated frames; with ``--project`` also that project's verified frames, soft targets and their labels,
+and with ``--unverified`` its other frames, soft targets only). The student is an ordinary pointpillars checkpoint; its card (``<stem>.card.json``)
+names the teacher's files and hashes, the data (which real frames by name), the options, the time and the quality on held-apart
 generated frames beside the teacher's first network.
 """
 
@@ -43,7 +45,7 @@ def card_path(weights: Path) -> Path:
     return weights.with_name(weights.stem + ".card.json")
 
 
-def _training_samples(options, teacher, labelled: Sequence[LabelledFrame], log) -> tuple[list, int]:
+def _training_samples(options, teacher, labelled: Sequence[LabelledFrame], log) -> list:
     """Generated frames (plain and with pasted objects) and the labelled frames, as training samples."""
     from plugins.pointpillars.base_augment import ObjectBank, base_sample
     from plugins.pointpillars.base_data import build_cache, load_frame
@@ -65,8 +67,16 @@ def _training_samples(options, teacher, labelled: Sequence[LabelledFrame], log) 
         bank = ObjectBank(frames, len(teacher.config.classes))
         for _ in range(options.pasted_copies):
             samples += [base_sample(f, bank, rng) for f in frames]
-    verified = labelled_samples(teacher, labelled)
-    return samples + verified, len(verified)
+    return samples + labelled_samples(teacher, labelled)
+
+
+def real_frames(labelled: Sequence[LabelledFrame]) -> dict[str, list[str]]:
+    """The names of the frames with labels ("verified") and without ("soft_only": soft targets only)."""
+    usable = [f for f in labelled if f.frame.points is not None]
+    return {
+        "verified": [f.frame.name for f in usable if not f.partial],
+        "soft_only": [f.frame.name for f in usable if f.partial],
+    }
 
 
 def labelled_samples(teacher, labelled: Sequence[LabelledFrame]) -> list:
@@ -124,10 +134,12 @@ def distill_student(
         student = pruned(net, options.keep, options.head_keep or None, options.stage_keep)
     partial = Path(f"{out.with_suffix('')}{PARTIAL_SUFFIX}")
     with torch_threads(options.threads):
-        samples, verified = _training_samples(options, net, labelled, log)
+        samples = _training_samples(options, net, labelled, log)
         if not samples:
             raise ValueError("nothing to distil on: no generated frames and no verified frames")
-        log(f"{len(samples)} samples ({verified} verified frames); teacher: 1 + {len(teacher.heads)} heads")
+        real = real_frames(labelled)
+        log(f"{len(samples)} samples ({len(real['verified'])} verified frames, {len(real['soft_only'])} "
+            f"soft-only); teacher: 1 + {len(teacher.heads)} heads")  # fmt: skip
         prepared = time.monotonic() - started
         finished = distill_network(net, teacher.heads, student, samples, options, cancelled, partial, on_step)
         if not finished:
@@ -160,8 +172,10 @@ def distill_student(
         "data": {
             "generated_frames": options.frames,
             "pasted_copies": options.pasted_copies,
-            "verified_frames": verified,
+            "verified_frames": len(real["verified"]),
+            "soft_only_frames": len(real["soft_only"]),
             "samples": len(samples),
+            "real_frames": real,
         },
         "options": options.to_dict() | {"cache": "", "init": Path(options.init).name if options.init else ""},
         "epochs": options.epochs,
@@ -202,6 +216,24 @@ def distill_for_host(
     return distill_student(
         out, options, teacher or HERE / "weights" / "base.pt", labelled, log, cancelled, on_step
     )
+
+
+def project_frames(directory: Path, unverified: bool = False) -> list[LabelledFrame]:
+    """A project's verified frames with their labels and, with ``unverified``, its other frames without
+    (read-only; as ``annotator distill`` hands them over)."""
+    from annotator.io.store import ProjectStore
+    from annotator.ml.distill import unverified_frames, verified_frames
+    from annotator.ml.manifest import manifest_from_dict
+    from plugins.pointpillars import MANIFEST
+
+    manifest = manifest_from_dict(MANIFEST, "plugins.pointpillars")
+    store = ProjectStore.open(directory.absolute(), read_only=True)
+    try:
+        project = store.load()
+        frames = verified_frames(project, manifest)
+        return frames + (unverified_frames(project, manifest) if unverified else [])
+    finally:
+        store.close()
 
 
 def options_from(args: argparse.Namespace) -> Any:
@@ -252,7 +284,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help="held-apart generated frames the card's quality is measured on (4)")  # fmt: skip
 
 
-def reproduce_command(out: Path, options: dict[str, Any]) -> str:
+def reproduce_command(
+    out: Path, options: dict[str, Any], project: Path | None = None, unverified: bool = False
+) -> str:
     """The command line that makes these weights again (the frame cache left to its default)."""
 
     def shown(path: Path) -> Path:
@@ -271,6 +305,8 @@ def reproduce_command(out: Path, options: dict[str, Any]) -> str:
         words.append("--stage-keep " + ",".join(str(k) for k in options["stage_keep"]))
     if options.get("init"):
         words.append(f"--init {shown(Path(options['init']))}")
+    if project is not None:
+        words.append(f"--project {shown(project)}" + (" --unverified" if unverified else ""))
     return " ".join(words)
 
 
@@ -280,6 +316,9 @@ def main() -> None:
     add_options(parser)
     parser.add_argument("--teacher", type=Path, default=HERE / "weights" / "base.pt")
     parser.add_argument("--out", type=Path, default=HERE / "weights" / "student.pt")
+    parser.add_argument("--project", type=Path, help="also distil on this project's verified frames")
+    parser.add_argument("--unverified", action="store_true",
+                        help="with --project: also its other frames (soft targets only, no labels)")  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
 
@@ -291,10 +330,15 @@ def main() -> None:
             terms = ", ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items())
             log(f"step {progress.step}/{progress.total}: {terms}")
 
+    from annotator.io.store import is_project
+
+    if args.project is not None and not is_project(args.project):
+        parser.error(f"{args.project}: not a project (no annotator.sqlite)")
     options = options_from(args)
-    card = distill_student(args.out, options, args.teacher, (), log, on_step=step)
+    labelled = project_frames(args.project, args.unverified) if args.project else []
+    card = distill_student(args.out, options, args.teacher, labelled, log, on_step=step)
     if card is not None:  # how to make it again (paths and the cache left out)
-        card["command"] = reproduce_command(args.out, options.to_dict())
+        card["command"] = reproduce_command(args.out, options.to_dict(), args.project, args.unverified)
         card_path(args.out).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(card, indent=1))
 

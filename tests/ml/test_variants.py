@@ -42,13 +42,14 @@ def choose(workspace, name: str) -> None:
     workspace.push(SetSetting(setting_key("pointpillars"), name))
 
 
-def test_pointpillars_declares_the_five_versions_and_fp32_is_the_default(workspace, manifest):
+def test_pointpillars_declares_the_six_versions_and_fp32_is_the_default(workspace, manifest):
     assert [v.name for v in declared_variants(manifest)] == [
         "fp32",
         "int8-static",
         "fp16-gpu",
         "pruned",
         "student",
+        "student-real",
     ]
     assert chosen_variant(workspace.project, manifest).name == "fp32"
     assert chosen_weights(manifest, workspace.project) == WEIGHTS / "base.pt"
@@ -102,6 +103,16 @@ def test_a_projects_own_student_comes_before_the_shipped_one(workspace, manifest
 def test_without_a_project_student_the_shipped_student_is_loaded(workspace, manifest):
     choose(workspace, "student")
     assert verified_weights(manifest, workspace.project) == WEIGHTS / "student.pt"
+
+
+@pytest.mark.skipif(not (WEIGHTS / "student_real.pt").is_file(), reason="no shipped real-sweep student here")
+def test_the_student_distilled_on_real_sweeps_is_a_version_of_its_own_with_its_card(workspace, manifest):
+    choose(workspace, "student-real")
+    assert verified_weights(manifest, workspace.project) == WEIGHTS / "student_real.pt"
+    card = variant_card(workspace.project, manifest, chosen_variant(workspace.project, manifest))
+    assert (
+        card["sha256"] == file_digest(WEIGHTS / "student_real.pt") and card["data"]["verified_frames"] == 30
+    )
 
 
 def test_a_version_whose_weights_are_missing_is_refused_with_its_name(workspace):

@@ -228,6 +228,7 @@ def model_variant_actions() -> tuple[ActionSpec, ...]:
         "fp16-gpu": "fp16 on the &GPU",
         "pruned": "&pruned (half the channels)",
         "student": "&student (distilled from the ensemble)",
+        "student-real": "student-&real (distilled on verified real sweeps too)",
     }
     return (
         *(ActionSpec(f"models.variant.{name}", title, menu, "variants.choose", args=(name,), checkable=True, group="variant")

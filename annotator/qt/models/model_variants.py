@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 #: The plugin whose variants the menu lists (the one that declares them).
 PLUGIN = "pointpillars"
 #: The variants the menu offers, in order (ids ``models.variant.<name>``).
-VARIANT_NAMES = ("fp32", "int8-static", "fp16-gpu", "pruned", "student")
+VARIANT_NAMES = ("fp32", "int8-static", "fp16-gpu", "pruned", "student", "student-real")
 
 
 class VariantChooser(QObject):

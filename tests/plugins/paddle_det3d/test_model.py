@@ -153,3 +153,27 @@ def test_mc_dropout_samples_differ_and_frames_without_points_give_nothing(models
     assert len(paddle_model.predict(FrameInput("empty", None), PARAMS)) == 0
     with pytest.raises(PluginError):
         paddle_model.predict_samples(frames[0].frame, PARAMS, 2, "ensemble")
+
+
+def test_refine_and_class_thresholds_work_as_in_the_pytorch_plugin(models, frames):
+    """refine=fit places the boxes on their points (the PyTorch plugin's shared code, the same boxes) and
+    class_thresholds drops a class below its score; parameters it has no use for are not offered."""
+    paddle_model, torch_model = models
+    frame = frames[0].frame
+    fitted = {**PARAMS, "refine": "fit"}
+    ours, theirs = paddle_model.predict(frame, fitted), torch_model.predict(frame, fitted)
+    plain = paddle_model.predict(frame, PARAMS)
+    assert len(ours) == len(theirs) > 0
+    assert any(
+        bev_iou(Cuboid.from_array(a), Cuboid.from_array(b)) < 0.99 for a, b in zip(ours.boxes, plain.boxes)
+    ) or len(ours) != len(plain), "refine=fit changed nothing"
+    for a, b in zip(ours.boxes, theirs.boxes):
+        assert bev_iou(Cuboid.from_array(a), Cuboid.from_array(b)) > 0.95
+    car = list(paddle_model.config.classes).index("Car")
+    strict = paddle_model.predict(frame, {**PARAMS, "class_thresholds": "Car=0.99"})
+    assert (plain.labels == car).any() and not (strict.labels == car).any()
+    assert len(strict) == (plain.labels != car).sum()
+    with pytest.raises(PluginError, match=r"paddle-det3d: class_thresholds: 'Bus=0\.5'"):
+        paddle_model.predict(frame, {**PARAMS, "class_thresholds": "Bus=0.5"})
+    names = {p["name"] for p in MANIFEST["parameters"]}
+    assert {"refine", "class_thresholds"} <= names and not names & {"complement", "box_convention"}

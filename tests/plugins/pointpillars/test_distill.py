@@ -18,7 +18,7 @@ from plugins.pointpillars.distill import (
 )
 from plugins.pointpillars.ensemble import new_head
 from plugins.pointpillars.pruning import pruned
-from plugins.pointpillars.training import BOX_WEIGHT, make_batch
+from plugins.pointpillars.training import BOX_WEIGHT, TrainSample, losses, make_batch
 
 #: The tiny detector trained once for this module (the tests change only students).
 _TRAINED: dict[str, tuple] = {}
@@ -135,3 +135,29 @@ def test_a_stopped_run_resumes_after_its_last_finished_epoch(teacher, samples, t
     distill_network(*teacher, pruned(teacher[0], 0.5), samples, options(seed=3), lambda: False, partial,
                     lambda p: other.append(p.step))  # fmt: skip
     assert other == [1, 2, 3, 4]
+
+
+def test_an_unverified_frame_teaches_the_teachers_soft_targets_and_no_labels(teacher, samples):
+    """A frame without labels (``partial``, no boxes) adds nothing to the labels' loss, only to the soft one."""
+    net, heads = teacher
+    unlabelled = TrainSample(samples[0].points, np.zeros((0, 7)), np.zeros(0, np.int64), np.zeros(0, np.float32),
+                             partial=True)  # fmt: skip
+    batch = make_batch([unlabelled], net.config, None)
+    student = pruned(net, 0.5)
+    with torch.inference_mode():
+        output = student.forward_head(student.forward_features(batch.points, batch.frame, 1), 0.0)
+    hard = losses(output, batch, len(net.config.classes))
+    assert float(hard["loss"]) == 0.0
+    assert float(soft_losses(output, soft_targets(net, heads, batch), 1.0)["soft"]) > 0.0
+
+
+def test_the_same_options_distil_the_same_student(teacher, samples):
+    """A run is reproducible: the feature adapter starts from the options' seed, whatever ran before."""
+    students = []
+    for warm_up in (1, 2):
+        torch.manual_seed(warm_up)  # another global random state each time
+        student = pruned(teacher[0], 0.5)
+        distill_network(*teacher, student, samples, options(epochs=1, feature_weight=1.0))
+        students.append(student.state_dict())
+    for name, value in students[0].items():
+        torch.testing.assert_close(value, students[1][name], msg=name)

@@ -1,4 +1,4 @@
-"""Models > Model version (fp32, int8-static, fp16 on the GPU, pruned, student) with its card, and Models >
+"""Models > Model version (fp32, int8-static, fp16 on the GPU, pruned, student, student-real) with its card, and Models >
 Distil student as a background job with progress and Cancel."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from annotator.ml.variants import cuda_visible, setting_key, student_versions
 from annotator.ml.weights import chosen_weights
 
 WEIGHTS = Path(__file__).parents[3] / "plugins" / "pointpillars" / "weights"
-VARIANTS = ("fp32", "int8-static", "fp16-gpu", "pruned", "student")
+VARIANTS = ("fp32", "int8-static", "fp16-gpu", "pruned", "student", "student-real")
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def checked(window) -> list[str]:
 def test_choosing_a_version_is_an_undoable_step_that_pre_annotation_follows(window) -> None:
     models = window.menus["&Models"]
     submenu = next(a.menu() for a in models.actions() if a.menu() is not None and "version" in a.text())
-    assert [a.text().replace("&", "").split(" ")[0] for a in submenu.actions()[:5]] == [
-        "fp32", "int8-static", "fp16", "pruned", "student"
+    assert [a.text().replace("&", "").split(" ")[0] for a in submenu.actions()[:6]] == [
+        "fp32", "int8-static", "fp16", "pruned", "student", "student-real"
     ]  # fmt: skip
     assert checked(window) == ["fp32"]
     assert window.actions["models.variant.fp16-gpu"].isEnabled() == cuda_visible()
@@ -52,6 +52,11 @@ def test_choosing_a_version_is_an_undoable_step_that_pre_annotation_follows(wind
     window.actions["edit.undo"].trigger()
     assert checked(window) == ["fp32"]
     assert chosen_weights(manifest, window.document.project) == WEIGHTS / "base.pt"
+    if (WEIGHTS / "student_real.pt").is_file():
+        window.actions["models.variant.student-real"].trigger()
+        assert chosen_weights(manifest, window.document.project) == WEIGHTS / "student_real.pt"
+        window.actions["models.variant_card"].trigger()
+        assert "PC_315978416020229000" in window.variants.card_box.text()  # the real sweeps it learned from
 
 
 def test_distil_student_runs_in_the_background_and_records_a_student_version(
