@@ -159,6 +159,7 @@ def measure(
 
             spans = trace_views()
             spans.observe_layers(grid.views)
+            spans.observe_gc()
             spans.start()
         marks: dict[str, tuple[float, float]] = {}
 
@@ -225,7 +226,7 @@ def measure(
         wait(lambda: settled() and not (focus is not None and focus.busy()))
         stall_select = meter.stop()
         marks["selecting"] = (begin, time.perf_counter())
-        nudge, redraw, walk, exact, walk_exact = [], [], [], [], []
+        nudge, redraw, walk, exact, walk_exact, walk_redrawn = [], [], [], [], [], []
         walk_spans: list[tuple[float, float]] = []  # each walking step's time (for --trace)
         walk_draws: list[int] = []  # cloud layers (views' base layers) drawn on each walking step
 
@@ -237,10 +238,16 @@ def measure(
         begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
             begin, renders, draws = time.perf_counter(), perspective.render_count, base_draws()
+            shown = [view.render_count for view in grid.views]
             if step < nudges:  # back and forth (the box stays put on the whole)
                 window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
             else:  # then one way, as pressing a key again and again
                 window.editing.move(0.1, 0.0, 0.0)
+            if (
+                step >= nudges
+            ):  # every view showed the moved box (a fresh fit may follow in a turn of its own)
+                wait(lambda shown=shown: all(view.render_count > n for view, n in zip(grid.views, shown)))
+                walk_redrawn.append((time.perf_counter() - begin) * 1000.0)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
             if step >= nudges:
@@ -278,7 +285,7 @@ def measure(
             print(spans.steps(*marks["nudging"]), flush=True)
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
-            print(spans.sequence(*longest), flush=True)
+            print(spans.sequence(*longest, depth=4), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -293,6 +300,8 @@ def measure(
             "nudge_exact_ms": statistics.median(exact) if exact else 0.0,
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
+            "walk_redrawn_ms": statistics.median(walk_redrawn),
+            "walk_redrawn_max_ms": max(walk_redrawn),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
             "walk_draws_max": max(walk_draws),
             "select_ms": select,
@@ -439,7 +448,9 @@ def main() -> int:
                 f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
                 f"ms (cloud layers drawn on a walking step: at most {result.get('walk_draws_max', 0)}), fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
-                f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms",
+                f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms; walking step to "
+                f"every view redrawn {result.get('walk_redrawn_ms', 0.0):.1f} ms (longest "
+                f"{result.get('walk_redrawn_max_ms', 0.0):.0f})",
                 flush=True,
             )
     return 0

@@ -7,6 +7,11 @@ chunk per event-loop turn, each chunk a render of its own over the kept picture 
 follows the measured time of the whole turn (gathering the chunk's points, handing them to VTK and the render:
 the gather of parts strided across a 20M-point cloud takes several milliseconds), aiming at ``budget_ms``. A camera move (the view asks
 `cancel`) or any redraw of the cloud layer starts the detail over.
+
+The next chunk's points are gathered in a worker thread while the current chunk renders (VTK lets Python's
+lock go while it renders; numpy's copies too), so a chunk's turn is its upload and render, not the gather
+as well (5-7 ms at 20M points, the stalls over 50 ms there). A cloud kept out of core gathers on the
+window's thread as before (its chunks depend on the view frustum and hand pages back).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.qt.views.render_scheduler import RenderScheduler
+from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.scene import PerspectiveScene
 
 logger = logging.getLogger(__name__)
@@ -72,6 +79,12 @@ class DetailRefiner(QObject):
         self._timer.timeout.connect(self._step)
         self.chunks = 0  # chunks drawn (for tests and benchmarks)
         self.longest_ms = 0.0  # the longest chunk's turn (for benchmarks)
+        self.gathered_ahead = 0  # chunks whose points a worker gathered ahead (for tests and benchmarks)
+        self._gatherer: ThreadPoolExecutor | None = None  # made on first use (see `_gather_ahead`)
+        self._at_once = False  # True within `finish`
+        self._ahead: tuple[int, PreparedCloud, int, int, Future[PointSet]] | None = (
+            None  # (pass, cloud, first, stop, points)
+        )
 
     @property
     def active(self) -> bool:
@@ -93,17 +106,29 @@ class DetailRefiner(QObject):
     def cancel(self) -> None:
         """Stop adding detail (the camera moves)."""
         self._parts = 0
+        self._ahead = None
         self._unschedule()
+
+    def shutdown(self) -> None:
+        """Stop adding detail and let the gathering worker go (the view goes away)."""
+        self.cancel()
+        if self._gatherer is not None:
+            self._gatherer.shutdown(wait=False, cancel_futures=True)
+            self._gatherer = None
 
     def finish(self) -> None:
         """Add the rest of the detail now, chunk after chunk without returning to the event loop (for
         snapshots: the window may wait)."""
         self._unschedule()
         steps = 2 * self._parts + 2  # each step adds a part or more; a restart may happen once
-        while self.active and steps:
-            self._step()
-            self._unschedule()
-            steps -= 1
+        self._at_once = True  # no turn between two steps: nothing to gather ahead
+        try:
+            while self.active and steps:
+                self._step()
+                self._unschedule()
+                steps -= 1
+        finally:
+            self._at_once = False
 
     def render_now(self) -> float:
         """Add the next chunk (the scheduler's turn for the detail)."""
@@ -126,15 +151,19 @@ class DetailRefiner(QObject):
         cloud = scene.cloud
         if not parts or cloud is None:
             return
-        stop = min(parts, first + self._per_chunk)
         begin = time.perf_counter()
-        chunk = cloud.strided(first, stop, parts, scene.frustum_planes())  # out of core: in view only
+        chunk, stop = self._take_ahead(cloud, first)
+        if chunk is None:
+            stop = min(parts, first + self._per_chunk)
+            chunk = cloud.strided(first, stop, parts, scene.frustum_planes())  # out of core: in view only
         if not len(chunk) and stop < parts:  # all of these parts out of view: on to the next, no render
             self._next = stop
             self._schedule()
             return
         pass_number, adds = self._pass, scene.picture.adds
         scene.add_chunk(chunk)
+        if stop < parts:  # the next chunk's points, gathered while this one renders
+            self._gather_ahead(cloud, stop, min(parts, stop + self._per_chunk), parts)
         self._view.render_now()
         elapsed = (time.perf_counter() - begin) * 1000.0  # the whole turn: the gather, the upload, the render
         if pass_number != self._pass:  # the render drew the cloud layer afresh: a new pass started
@@ -145,7 +174,8 @@ class DetailRefiner(QObject):
         self.chunks += 1
         self.longest_ms = max(self.longest_ms, elapsed)
         scene.refined += len(chunk)
-        wanted = min(self._per_chunk * self.budget_ms / max(elapsed, 1.0), self._per_chunk * GROWTH)
+        drawn = stop - first  # parts in this chunk (one gathered ahead may have had the size before)
+        wanted = min(drawn * self.budget_ms / max(elapsed, 1.0), max(drawn, self._per_chunk) * GROWTH)
         self._per_chunk = max(1, min(MAX_PARTS, round(wanted)))
         self._next = stop
         if stop >= parts:
@@ -153,3 +183,28 @@ class DetailRefiner(QObject):
             self.finished.emit()
         else:
             self._schedule()
+
+    def _gather_ahead(self, cloud: PreparedCloud, first: int, stop: int, parts: int) -> None:
+        """Have a worker gather parts ``first`` to ``stop`` (for the next `_step`) of a cloud in memory."""
+        if cloud.out_of_core or self._at_once:
+            return
+        if self._gatherer is None:
+            self._gatherer = ThreadPoolExecutor(1, thread_name_prefix="detail")
+        future = self._gatherer.submit(cloud.strided, first, stop, parts)
+        self._ahead = (self._pass, cloud, first, stop, future)
+
+    def _take_ahead(self, cloud: PreparedCloud, first: int) -> tuple[PointSet | None, int]:
+        """The points gathered ahead for a chunk from part ``first`` of ``cloud`` in this pass and where
+        that chunk stops, when the worker is done with them; (None, 0) otherwise (gathered here then)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None, 0
+        pass_number, gathered, start, stop, future = ahead
+        if pass_number != self._pass or gathered is not cloud or start != first or not future.done():
+            future.cancel()
+            return None, 0
+        if future.exception() is not None:
+            logger.warning("gathering detail ahead failed: %s", future.exception())
+            return None, 0
+        self.gathered_ahead += 1
+        return future.result(), stop
