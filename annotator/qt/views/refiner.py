@@ -10,7 +10,8 @@ the gather of parts strided across a 20M-point cloud takes several milliseconds)
 
 The next chunk's points are gathered in a worker thread while the current chunk renders (VTK lets Python's
 lock go while it renders; numpy's copies too), so a chunk's turn is its upload and render, not the gather
-as well (5-7 ms at 20M points, the stalls over 50 ms there). A cloud kept out of core gathers on the
+as well (2 ms a chunk at 20M points on a quiet machine, 5-7 ms traced under load, where chunk turns at 20M
+passed 50 ms). A cloud kept out of core gathers on the
 window's thread as before (its chunks depend on the view frustum and hand pages back).
 """
 
@@ -82,9 +83,8 @@ class DetailRefiner(QObject):
         self.gathered_ahead = 0  # chunks whose points a worker gathered ahead (for tests and benchmarks)
         self._gatherer: ThreadPoolExecutor | None = None  # made on first use (see `_gather_ahead`)
         self._at_once = False  # True within `finish`
-        self._ahead: tuple[int, PreparedCloud, int, int, Future[PointSet]] | None = (
-            None  # (pass, cloud, first, stop, points)
-        )
+        #: The next chunk's points being gathered: (pass, cloud, first part, stop part, the points).
+        self._ahead: tuple[int, PreparedCloud, int, int, Future[PointSet]] | None = None
 
     @property
     def active(self) -> bool:
