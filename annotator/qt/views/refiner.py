@@ -20,11 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from annotator.jobs import JobContext, Outcome
+from annotator.qt.jobs import QtJobs
 from annotator.qt.views.render_scheduler import RenderScheduler
 from annotator.render.cloud import PointSet, PreparedCloud
 from annotator.render.scene import PerspectiveScene
@@ -81,10 +82,11 @@ class DetailRefiner(QObject):
         self.chunks = 0  # chunks drawn (for tests and benchmarks)
         self.longest_ms = 0.0  # the longest chunk's turn (for benchmarks)
         self.gathered_ahead = 0  # chunks whose points a worker gathered ahead (for tests and benchmarks)
-        self._gatherer: ThreadPoolExecutor | None = None  # made on first use (see `_gather_ahead`)
+        self._gatherer = QtJobs(self, name="detail")  # gathers the next chunk's points (`_gather_ahead`)
         self._at_once = False  # True within `finish`
-        #: The next chunk's points being gathered: (pass, cloud, first part, stop part, the points).
-        self._ahead: tuple[int, PreparedCloud, int, int, Future[PointSet]] | None = None
+        #: The next chunk's points being gathered: (pass, cloud, first part, stop part, where the worker puts
+        #: the points when done: an empty list until then).
+        self._ahead: tuple[int, PreparedCloud, int, int, list[PointSet]] | None = None
 
     @property
     def active(self) -> bool:
@@ -106,15 +108,13 @@ class DetailRefiner(QObject):
     def cancel(self) -> None:
         """Stop adding detail (the camera moves)."""
         self._parts = 0
-        self._ahead = None
+        self._drop_ahead()
         self._unschedule()
 
     def shutdown(self) -> None:
         """Stop adding detail and let the gathering worker go (the view goes away)."""
         self.cancel()
-        if self._gatherer is not None:
-            self._gatherer.shutdown(wait=False, cancel_futures=True)
-            self._gatherer = None
+        self._gatherer.shutdown()
 
     def finish(self) -> None:
         """Add the rest of the detail now, chunk after chunk without returning to the event loop (for
@@ -188,23 +188,33 @@ class DetailRefiner(QObject):
         """Have a worker gather parts ``first`` to ``stop`` (for the next `_step`) of a cloud in memory."""
         if cloud.out_of_core or self._at_once:
             return
-        if self._gatherer is None:
-            self._gatherer = ThreadPoolExecutor(1, thread_name_prefix="detail")
-        future = self._gatherer.submit(cloud.strided, first, stop, parts)
-        self._ahead = (self._pass, cloud, first, stop, future)
+        gathered: list[PointSet] = []
+
+        def work(_context: JobContext) -> None:  # reads the cloud's arrays (never changed)
+            gathered.append(cloud.strided(first, stop, parts))
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error:
+                logger.warning("gathering detail ahead failed: %s", outcome.error)
+
+        self._gatherer.submit(work, name="gather", on_done=done)
+        self._ahead = (self._pass, cloud, first, stop, gathered)
+
+    def _drop_ahead(self) -> None:
+        if self._ahead is not None:
+            self._gatherer.forget("gather")
+            self._ahead = None
 
     def _take_ahead(self, cloud: PreparedCloud, first: int) -> tuple[PointSet | None, int]:
         """The points gathered ahead for a chunk from part ``first`` of ``cloud`` in this pass and where
         that chunk stops, when the worker is done with them; (None, 0) otherwise (gathered here then)."""
-        ahead, self._ahead = self._ahead, None
+        ahead = self._ahead
         if ahead is None:
             return None, 0
-        pass_number, gathered, start, stop, future = ahead
-        if pass_number != self._pass or gathered is not cloud or start != first or not future.done():
-            future.cancel()
+        pass_number, gathered_from, start, stop, gathered = ahead
+        if pass_number != self._pass or gathered_from is not cloud or start != first or not gathered:
+            self._drop_ahead()
             return None, 0
-        if future.exception() is not None:
-            logger.warning("gathering detail ahead failed: %s", future.exception())
-            return None, 0
+        self._ahead = None
         self.gathered_ahead += 1
-        return future.result(), stop
+        return gathered[0], stop

@@ -160,9 +160,7 @@ def test_the_next_chunk_is_gathered_in_a_worker_while_a_chunk_renders(
     render = view.render_now
 
     def render_after_the_gather() -> float:  # the worker is done by the time a chunk has rendered
-        ahead = view.refiner._ahead
-        if ahead is not None:
-            ahead[-1].result(timeout=5.0)
+        view.refiner._gatherer.wait(5_000)
         return render()
 
     monkeypatch.setattr(view, "render_now", render_after_the_gather)
