@@ -306,6 +306,8 @@ def measure(
             "walk_redrawn_ms": statistics.median(walk_redrawn),
             "walk_redrawn_max_ms": max(walk_redrawn),
             "walk_redrawn_draws_max": max(redrawn_draws),
+            "chunks": perspective.refiner.chunks,
+            "chunks_ahead": getattr(perspective.refiner, "gathered_ahead", 0),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
             "walk_draws_max": max(walk_draws),
             "select_ms": select,
@@ -455,7 +457,8 @@ def main() -> int:
                 f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms; walking step to "
                 f"every view redrawn {result.get('walk_redrawn_ms', 0.0):.1f} ms (longest "
                 f"{result.get('walk_redrawn_max_ms', 0.0):.0f}; cloud layers drawn by then: at most "
-                f"{result.get('walk_redrawn_draws_max', 0)})",
+                f"{result.get('walk_redrawn_draws_max', 0)}); chunks of detail {result.get('chunks', 0)}, "
+                f"gathered ahead in a worker {result.get('chunks_ahead', 0)}",
                 flush=True,
             )
     return 0
