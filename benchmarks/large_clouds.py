@@ -20,7 +20,8 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
             fit it afresh when it leaves, one view a step, on crops made ahead of the box in a worker
             (sample points stand in for a crop not made in time: the walk's longest exact, with
             ``--phases``, is the time from such a step to the exact crops drawn; also printed: the most
-            cloud layers, the views' pictures of points, drawn again on one walking step);
+            cloud layers, the views' pictures of points, drawn again on one walking step, and the time to
+            every view redrawn with the moved box, before a view's fresh fit in a turn of its own);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
             the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
@@ -159,6 +160,7 @@ def measure(
 
             spans = trace_views()
             spans.observe_layers(grid.views)
+            spans.observe_gc()
             spans.start()
         marks: dict[str, tuple[float, float]] = {}
 
@@ -225,9 +227,10 @@ def measure(
         wait(lambda: settled() and not (focus is not None and focus.busy()))
         stall_select = meter.stop()
         marks["selecting"] = (begin, time.perf_counter())
-        nudge, redraw, walk, exact, walk_exact = [], [], [], [], []
+        nudge, redraw, walk, exact, walk_exact, walk_redrawn = [], [], [], [], [], []
         walk_spans: list[tuple[float, float]] = []  # each walking step's time (for --trace)
         walk_draws: list[int] = []  # cloud layers (views' base layers) drawn on each walking step
+        redrawn_draws: list[int] = []  # of which before every view showed the moved box
 
         def base_draws() -> int:
             return sum(view.scene.picture.draws for view in grid.views)
@@ -237,10 +240,17 @@ def measure(
         begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
             begin, renders, draws = time.perf_counter(), perspective.render_count, base_draws()
+            shown = [view.render_count for view in grid.views]
             if step < nudges:  # back and forth (the box stays put on the whole)
                 window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
             else:  # then one way, as pressing a key again and again
                 window.editing.move(0.1, 0.0, 0.0)
+            if (
+                step >= nudges
+            ):  # every view showed the moved box (a fresh fit may follow in a turn of its own)
+                wait(lambda shown=shown: all(view.render_count > n for view, n in zip(grid.views, shown)))
+                walk_redrawn.append((time.perf_counter() - begin) * 1000.0)
+                redrawn_draws.append(base_draws() - draws)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
             if step >= nudges:
@@ -278,7 +288,7 @@ def measure(
             print(spans.steps(*marks["nudging"]), flush=True)
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
-            print(spans.sequence(*longest), flush=True)
+            print(spans.sequence(*longest, depth=4), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -293,6 +303,11 @@ def measure(
             "nudge_exact_ms": statistics.median(exact) if exact else 0.0,
             "walk_ms": statistics.median(walk),
             "walk_max_ms": max(walk),
+            "walk_redrawn_ms": statistics.median(walk_redrawn),
+            "walk_redrawn_max_ms": max(walk_redrawn),
+            "walk_redrawn_draws_max": max(redrawn_draws),
+            "chunks": perspective.refiner.chunks,
+            "chunks_ahead": getattr(perspective.refiner, "gathered_ahead", 0),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
             "walk_draws_max": max(walk_draws),
             "select_ms": select,
@@ -439,7 +454,11 @@ def main() -> int:
                 f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
                 f"ms (cloud layers drawn on a walking step: at most {result.get('walk_draws_max', 0)}), fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
-                f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms",
+                f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms; walking step to "
+                f"every view redrawn {result.get('walk_redrawn_ms', 0.0):.1f} ms (longest "
+                f"{result.get('walk_redrawn_max_ms', 0.0):.0f}; cloud layers drawn by then: at most "
+                f"{result.get('walk_redrawn_draws_max', 0)}); chunks of detail {result.get('chunks', 0)}, "
+                f"gathered ahead in a worker {result.get('chunks_ahead', 0)}",
                 flush=True,
             )
     return 0

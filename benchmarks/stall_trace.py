@@ -11,6 +11,7 @@ Used by ``benchmarks/large_clouds.py --trace``; import-only (prints nothing at i
 from __future__ import annotations
 
 import functools
+import gc
 import statistics
 import threading
 import time
@@ -93,6 +94,23 @@ class StallTrace:
 
                 tags = (vtk_object.AddObserver("StartEvent", begin), vtk_object.AddObserver("EndEvent", end))
                 self._undo.append(lambda o=vtk_object, tags=tags: [o.RemoveObserver(t) for t in tags])
+
+    def observe_gc(self) -> None:
+        """Also record a span for each run of Python's cycle collector (``gc genN``; a worker's named by its
+        thread)."""
+        begun: list[float] = []
+
+        def collected(phase: str, info: dict) -> None:
+            if phase == "start":
+                begun.append(time.perf_counter())
+            elif begun:
+                name = f"gc gen{info.get('generation')}"
+                if threading.current_thread() is not threading.main_thread():
+                    name = f"[{threading.current_thread().name}] {name}"
+                self.spans.append(Span(name, begun.pop(), time.perf_counter(), self._depth + 1))
+
+        gc.callbacks.append(collected)
+        self._undo.append(lambda: gc.callbacks.remove(collected))
 
     def start(self) -> None:
         """Start the 5 ms timer (call on the Qt thread, with an application)."""

@@ -143,6 +143,11 @@ class PreparedCloud:
         return self.coarse[:: -(-len(self.coarse) // REST_POINTS)]
 
     @property
+    def out_of_core(self) -> bool:
+        """True when the cloud's points lie in a scratch file, not in memory (see `strided`)."""
+        return is_backed(self.xyz)
+
+    @property
     def progressive(self) -> bool:
         """True when the picture at rest starts from the `rest` sample and the other points follow chunk by
         chunk (more points than `REST_POINTS`): no render of a new cloud draws more than that at once."""
@@ -169,7 +174,7 @@ class PreparedCloud:
         drawing them one after another fills in detail evenly (copies). A cloud out of core is cut into
         `OutOfCoreParts` instead (interleaved runs of points, each run a few neighbouring cells), and with
         ``planes`` (the view frustum's, see `OutOfCoreParts`) leaves out the runs outside the view."""
-        if is_backed(self.xyz):
+        if self.out_of_core:
             return OutOfCoreParts(self, parts, planes).points(first, stop)
 
         def gather(values: np.ndarray) -> np.ndarray:

@@ -48,6 +48,10 @@ HOLD_SHARE = 0.5
 #: draws more than one new crop (the box, at most this share of the margin off the fitted place, and the
 #: points around it are still in view).
 HOLD_LONGER_SHARE = 0.8
+#: How far the box may move while a walked box's fresh fit waits for a turn of its own after the edit's
+#: renders (``defer_fit``): the step is redrawn over the views' kept pictures first, the box still in view
+#: (at most this share of the margin off the fitted place) and within the crop drawn.
+DEFER_SHARE = 0.9
 
 
 class Scene:
@@ -382,6 +386,8 @@ class OrthoScene(Scene):
         self.fits = 0  # fits around a selected box (the camera moved to it afresh)
         #: The exact crop a stand-in is drawn for: (cloud, region, margin); None: none wanted.
         self.crop_wanted: tuple[PreparedCloud, Cuboid, float] | None = None
+        #: The last `show` held still where it would have fitted the box afresh (``defer_fit``).
+        self.fit_deferred = False
 
     def show(
         self,
@@ -392,14 +398,17 @@ class OrthoScene(Scene):
         also: Sequence[int] = (),
         defer_crop: bool = False,
         hold_longer: bool = False,
+        defer_fit: bool = False,
     ) -> None:
         """Show the frame around the selected cuboid (or all of it); ``fit`` also moves the camera;
         ``also``: more selected cuboids (drawn as selected). With ``defer_crop`` (and `stand_ins`), a view
         fitted afresh around the box whose exact crop is not kept draws a stand-in of sample points and
         names the crop it wants (`crop_wanted`), for its owner to have it made in a worker (`exact_crop`).
         With ``hold_longer`` (another view was fitted afresh for the same edit) the view holds still while
-        the moved box stays within `HOLD_LONGER_SHARE` of the margin. The first picture of another cloud
-        may take two turns (see `LayeredPicture`)."""
+        the moved box stays within `HOLD_LONGER_SHARE` of the margin. With ``defer_fit``, a view that would
+        fit the moved box afresh holds still while it stays within `DEFER_SHARE` of the margin and says so
+        (`fit_deferred`): its owner fits it in a turn of its own. The first picture of another cloud may
+        take two turns (see `LayeredPicture`)."""
         if cloud is not None and cloud is not self.cloud:
             self.picture.draw_in_turns()
         self.cloud = cloud
@@ -407,6 +416,7 @@ class OrthoScene(Scene):
         target = next((item for item in items if item.id == selected), None)
         drew_exact, held = self._crop_exact, None
         self._crop_exact = True
+        self.fit_deferred = False
         self.crop_wanted = None
         if cloud is None:
             self.crop = None
@@ -424,6 +434,9 @@ class OrthoScene(Scene):
                 )
         else:
             held = self._held(cloud, target, HOLD_LONGER_SHARE if hold_longer else HOLD_SHARE)
+            if held is None and fit and defer_fit:
+                held = self._held(cloud, target, DEFER_SHARE)
+                self.fit_deferred = held is not None
             region = held if held is not None else target
             margin = ortho_margin(region.cuboid)
             grown = region.cuboid.grown(margin)

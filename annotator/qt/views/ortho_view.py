@@ -37,6 +37,21 @@ class _Preparation:
         return 0.0
 
 
+class _Refit:
+    """A turn of the window's render scheduler of its own, after the views' renders of an edit (background
+    work: see `RenderScheduler`), for an orthographic view's fresh fit around a walked box (see
+    `OrthoView.show_frame` with ``defer_fit``)."""
+
+    background = True
+
+    def __init__(self, view: OrthoView) -> None:
+        self._view = view
+
+    def render_now(self) -> float:
+        """Fit the view afresh around the selected box and render it now."""
+        return self._view.refit_now()
+
+
 class OrthoView(SceneView):
     """Parallel projection from the top, the side or the front.
 
@@ -65,6 +80,8 @@ class OrthoView(SceneView):
         self._fitted = True  # the camera is where the last fit put it (so a resize refits)
         self._pending: tuple[bool, bool] | None = None  # (fit, defer_crop) of content not prepared yet
         self._preparation = _Preparation(self)
+        self._refit = _Refit(self)
+        self.deferred_fits = 0  # fits done in a turn of their own after an edit's renders (`refit_now`)
         self.canvas.resized.connect(self._refit_if_fitted)
 
     def show_frame(
@@ -76,10 +93,13 @@ class OrthoView(SceneView):
         defer_crop: bool = False,
         defer: bool = False,
         hold_longer: bool = False,
+        defer_fit: bool = False,
     ) -> None:
         """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
         as selected too); ``fit`` re-centres the camera; ``defer_crop``, ``hold_longer``: see
-        `OrthoScene.show` (``hold_longer`` only for content taken in at once). With
+        `OrthoScene.show` (``hold_longer`` only for content taken in at once). With ``defer_fit`` (a
+        walked box) a view that would fit the box afresh draws the moved box over its kept picture now and
+        fits it in a turn of its own after the other views' renders (`OrthoScene.fit_deferred`). With
         ``defer`` the scene takes the content in a turn of the render scheduler of its own (a new cloud:
         the other views' first pictures take turns with it), or when the view is used before."""
         self._content = (cloud, list(items), list(selection))
@@ -87,11 +107,16 @@ class OrthoView(SceneView):
             fit = fit or (self._pending is not None and self._pending[0])
             self._pending = (fit, defer_crop)
             self.scheduler.withdraw(self)  # the view's render comes after the preparation's turn
+            self.scheduler.withdraw(self._refit)
             self.scheduler.request(self._preparation)
         else:
             self._pending = None
             self.scheduler.withdraw(self._preparation)
-            self._show(fit, defer_crop, hold_longer)
+            self._show(fit, defer_crop, hold_longer, defer_fit)
+            if self.scene.fit_deferred:
+                self.scheduler.request(self._refit)
+            elif fit:  # fitted now or held still: no fit waits (content shown unfitted leaves one waiting)
+                self.scheduler.withdraw(self._refit)
         if fit:
             self._fitted = True
         self.request_render()
@@ -103,6 +128,18 @@ class OrthoView(SceneView):
         if pending is not None:
             self._show(*pending)
             self.prepared.emit()
+
+    def refit_now(self) -> float:
+        """Fit the selected box afresh (a fit deferred by `show_frame`) and render; milliseconds. Emits
+        `prepared` (the crop it draws may be wanted from a worker)."""
+        self.scheduler.withdraw(self._refit)
+        if self.canvas.disposed or self._content[0] is None:
+            return 0.0
+        self.prepare()
+        self._show(True, True)
+        self.deferred_fits += 1
+        self.prepared.emit()
+        return self.render_now()
 
     def render_now(self) -> float:
         """See `SceneView.render_now` (content still waiting is taken in first)."""
@@ -124,11 +161,20 @@ class OrthoView(SceneView):
         self.prepare()
         super().pick_at(position, toggle)
 
-    def _show(self, fit: bool, defer_crop: bool = False, hold_longer: bool = False) -> None:
+    def _show(
+        self, fit: bool, defer_crop: bool = False, hold_longer: bool = False, defer_fit: bool = False
+    ) -> None:
         cloud, items, selection = self._content
         primary = selection[0] if selection else None
         self.scene.show(
-            cloud, items, primary, fit=fit, also=selection[1:], defer_crop=defer_crop, hold_longer=hold_longer
+            cloud,
+            items,
+            primary,
+            fit=fit,
+            also=selection[1:],
+            defer_crop=defer_crop,
+            hold_longer=hold_longer,
+            defer_fit=defer_fit,
         )
 
     def _refit_if_fitted(self) -> None:

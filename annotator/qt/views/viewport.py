@@ -82,6 +82,11 @@ class PerspectiveView(SceneView):
         self.scene.set_cuboids(items, selected, also)
         self.request_render()
 
+    def dispose(self) -> None:
+        """See `SceneView.dispose` (the detail's worker goes too)."""
+        self.refiner.shutdown()
+        super().dispose()
+
     def forget_camera(self) -> None:
         """Place the camera afresh for the next cloud (another project was opened)."""
         self._has_camera = False

@@ -140,3 +140,33 @@ def test_a_slow_gather_of_the_chunks_points_keeps_the_chunks_small(view, cloud, 
     qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
     assert view.refiner.chunks == 20  # one part a chunk: 20 parts
     assert view.refiner.longest_ms >= view.refiner.budget_ms
+
+
+def test_the_next_chunk_is_gathered_in_a_worker_while_a_chunk_renders(
+    view, cloud, qtbot, monkeypatch
+) -> None:
+    import threading
+
+    from annotator.render.cloud import PreparedCloud
+
+    window_thread, gathered_on = threading.current_thread(), []
+    original = PreparedCloud.strided
+
+    def logged(self, *args, **kwargs):
+        gathered_on.append("window" if threading.current_thread() is window_thread else "worker")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedCloud, "strided", logged)
+    render = view.render_now
+
+    def render_after_the_gather() -> float:  # the worker is done by the time a chunk has rendered
+        view.refiner._gatherer.wait(5_000)
+        return render()
+
+    monkeypatch.setattr(view, "render_now", render_after_the_gather)
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.scene.drawn_points == len(cloud)  # every point once
+    assert gathered_on[0] == "window" and set(gathered_on[1:]) == {"worker"}  # only the first chunk here
+    assert view.refiner.gathered_ahead == view.refiner.chunks - 1

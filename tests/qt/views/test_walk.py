@@ -31,14 +31,43 @@ def test_a_walked_box_is_fitted_afresh_by_one_orthographic_view_a_step(window, q
     for _ in range(30):  # 3 m forward: each view fits the box afresh several times
         fits = [view.scene.fits for view in views]
         window.editing.move(0.1, 0.0, 0.0)
-        refitted_per_step.append([view.axis for view, before in zip(views, fits) if view.scene.fits > before])
         _settle(window, qtbot)
+        refitted_per_step.append([view.axis for view, before in zip(views, fits) if view.scene.fits > before])
     assert max(len(step) for step in refitted_per_step) == 1  # never two views on one step
     for view in views:  # and every view followed the box
         assert sum(view.axis in step for step in refitted_per_step) >= 3
         box = window.document.selected.cuboid
         fitted = view.scene._fit[2]
         assert abs(box.center[0] - fitted.center[0]) < box.size[0]  # still around the box
+
+
+def test_a_walking_step_redraws_every_view_before_an_orthographic_view_is_fitted_afresh(
+    window, qtbot
+) -> None:
+    """The step on which a view fits the walked box afresh (its new crop drawn: the longest step) shows the
+    moved box in all four views over their kept pictures first; the fit follows in a turn of its own."""
+    _select_car(window, qtbot)
+    grid = window.grid
+    log: list[str] = []
+    for view in grid.views:
+        view.rendered.connect(lambda _ms, view=view: log.append(f"render {view.title.text()}"))
+    for view in grid.ortho.values():
+        view.prepared.connect(lambda view=view: log.append(f"fit {view.title.text()}"))
+    deferred = 0
+    for _ in range(30):  # 3 m forward: each view fits the box afresh several times
+        fits = [view.scene.fits for view in grid.ortho.values()]
+        log.clear()
+        window.editing.move(0.1, 0.0, 0.0)
+        assert [view.scene.fits for view in grid.ortho.values()] == fits  # no fit within the edit itself
+        _settle(window, qtbot)
+        refitted = sum(view.scene.fits > before for view, before in zip(grid.ortho.values(), fits))
+        if not refitted:
+            continue
+        deferred += refitted
+        first_fit = next(i for i, entry in enumerate(log) if entry.startswith("fit"))
+        assert {entry for entry in log[:first_fit]} == {f"render {view.title.text()}" for view in grid.views}
+    assert deferred >= 6  # and the views did follow the box
+    assert sum(view.deferred_fits for view in grid.ortho.values()) == deferred
 
 
 def test_turning_the_box_fits_every_orthographic_view_at_once(window, qtbot) -> None:
