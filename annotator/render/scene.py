@@ -400,8 +400,10 @@ class OrthoScene(Scene):
         With ``hold_longer`` (another view was fitted afresh for the same edit) the view holds still while
         the moved box stays within `HOLD_LONGER_SHARE` of the margin. The first picture of another cloud
         may take two turns (see `LayeredPicture`)."""
-        if cloud is not None and cloud is not self.cloud:
-            self.picture.draw_in_turns()
+        if cloud is not self.cloud:
+            self._fit = None  # a fit to another cloud never holds: nor may it keep that cloud in memory
+            if cloud is not None:
+                self.picture.draw_in_turns()
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)
