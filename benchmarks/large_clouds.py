@@ -108,11 +108,13 @@ def measure(
     nudges: int,
     wait_full: bool = True,
     trace: float = 0.0,
+    memory: bool = False,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
     (it keeps coming in while the camera moves and boxes are nudged); with ``trace`` (milliseconds), print
-    the steps inside each stall longer than that (see ``stall_trace.py``)."""
+    the steps inside each stall longer than that (see ``stall_trace.py``); with ``memory``, print each
+    phase's peak resident memory (see ``memory_phases.py``)."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -125,6 +127,13 @@ def measure(
     from annotator.io.frames import frames_from_files
     from annotator.io.workspace import Workspace
 
+    sampler = None
+    if memory:
+        from memory_phases import RssSampler  # sibling script
+
+        sampler = RssSampler()
+        sampler.start()
+    launched = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
@@ -192,6 +201,7 @@ def measure(
             app.processEvents()
         meter.start()
         start = time.perf_counter()
+        marks["start-up"] = (launched, start)
         counts: list[int] = []
         window.open_project(scratch / "project")
         wait(lambda: window.document.cloud is not None)
@@ -204,7 +214,9 @@ def measure(
         full = time.perf_counter() - start
         stall_open = meter.stop()
         marks["opening"] = (start, time.perf_counter())
+        prefetch = time.perf_counter()
         wait(lambda: not loader.jobs.busy())  # the next frame prefetched: no reading during the rest
+        marks["prefetching"] = (prefetch, time.perf_counter())
 
         move = move_frames(window, moves, lod=True)  # ends with the camera at rest
         meter.start()
@@ -279,6 +291,9 @@ def measure(
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
             print(spans.sequence(*longest), flush=True)
+        if sampler is not None:
+            sampler.stop()
+            print(sampler.report(marks), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -386,10 +401,18 @@ def main() -> int:
         metavar="MS",
         help="print the steps inside each stall over MS milliseconds (40 when not given)",
     )
+    parser.add_argument("--memory", action="store_true", help="print each phase's peak resident memory")
     parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
-        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full, trace=args.trace)
+        result = measure(
+            args.one,
+            args.moves,
+            args.nudges,
+            wait_full=not args.no_full,
+            trace=args.trace,
+            memory=args.memory,
+        )
         print("RESULT " + json.dumps(result), flush=True)
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
@@ -409,6 +432,7 @@ def main() -> int:
         child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
         child += ["--no-full"] if args.no_full else []
         child += ["--trace", str(args.trace)] if args.trace else []
+        child += ["--memory"] if args.memory else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)
