@@ -15,5 +15,7 @@ def test_starting_the_window_imports_no_model_framework() -> None:
         "import sys, annotator.qt.app.launch, annotator.qt.app.main_window, annotator.qt.frame_loader; "
         f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout.split() == []
