@@ -5,7 +5,9 @@ unmaps it when freed. But the threshold rises to the size of the largest such bl
 so after the first large cloud the temporaries of reading, preparing and drawing the next ones (blocks of
 points, crops, chunks of full detail: 0.1-30 MiB each) come from the heap, whose freed memory stays with
 the process. Measured with a 5M-point cloud and a frame change: 560 MiB resident, 509 MiB with the
-threshold fixed (`return_large_blocks`).
+threshold fixed (`return_large_blocks`). The cost: fresh pages for every large temporary (the longest stall
+while nudging a box at 5M: 20-22 ms as glibc leaves it, 24-31 ms fixed at 128 KiB, 21-22 ms at 4 MiB, where the
+peak was 592 / 648 / 608-619 MiB; see the README's large clouds).
 """
 
 from __future__ import annotations
