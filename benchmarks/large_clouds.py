@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -109,11 +110,13 @@ def measure(
     nudges: int,
     wait_full: bool = True,
     trace: float = 0.0,
+    memory: bool = False,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
     (it keeps coming in while the camera moves and boxes are nudged); with ``trace`` (milliseconds), print
-    the steps inside each stall longer than that (see ``stall_trace.py``)."""
+    the steps inside each stall longer than that (see ``stall_trace.py``); with ``memory``, print each
+    phase's peak resident memory (see ``memory_phases.py``)."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -126,6 +129,13 @@ def measure(
     from annotator.io.frames import frames_from_files
     from annotator.io.workspace import Workspace
 
+    sampler = None
+    if memory:
+        from memory_phases import RssSampler  # sibling script
+
+        sampler = RssSampler()
+        sampler.start()
+    launched = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
@@ -194,6 +204,7 @@ def measure(
             app.processEvents()
         meter.start()
         start = time.perf_counter()
+        marks["start-up"] = (launched, start)
         counts: list[int] = []
         window.open_project(scratch / "project")
         wait(lambda: window.document.cloud is not None)
@@ -206,7 +217,9 @@ def measure(
         full = time.perf_counter() - start
         stall_open = meter.stop()
         marks["opening"] = (start, time.perf_counter())
+        prefetch = time.perf_counter()
         wait(lambda: not loader.jobs.busy())  # the next frame prefetched: no reading during the rest
+        marks["prefetching"] = (prefetch, time.perf_counter())
 
         move = move_frames(window, moves, lod=True)  # ends with the camera at rest
         meter.start()
@@ -270,13 +283,23 @@ def measure(
         marks["nudging"] = (begin_nudges, time.perf_counter())
         fit_ms, stall_fit = fit_weak_box(window, wait, settled, meter)
         marks["fitting"] = (time.perf_counter() - fit_ms / 1000.0, time.perf_counter())
-        frame_s, stall_frame = [], 0.0
+        frame_s, frame_first, frame_whole, stall_frame = [], [], [], 0.0
         for _ in clouds[1:]:  # Frame > Next, each time once the frame after it is prefetched
             wait(lambda: not loader.jobs.busy())
             meter.start()
-            begin = time.perf_counter()
+            # known by a weak reference: the benchmark must not keep the frame shown before in memory
+            begin, shown = time.perf_counter(), weakref.ref(window.document.cloud)
+            counts = [view.render_count for view in grid.views]
             window.step_frame(1)
+            wait(
+                lambda shown=shown, counts=counts: (
+                    window.document.cloud not in (None, shown())
+                    and all(view.render_count > count for view, count in zip(grid.views, counts))
+                )
+            )
+            frame_first.append(time.perf_counter() - begin)  # its first picture (a large cloud's preview)
             wait(lambda: window.document.cloud is not None and not window.document.cloud.partial)
+            frame_whole.append(time.perf_counter() - begin)
             wait(lambda: settled() and not (focus is not None and focus.busy()))
             frame_s.append(time.perf_counter() - begin)
             stall_frame = max(stall_frame, meter.stop())
@@ -289,6 +312,9 @@ def measure(
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
             print(spans.sequence(*longest, depth=4), flush=True)
+        if sampler is not None:
+            sampler.stop()
+            print(sampler.report(marks), flush=True)
         canvas = perspective.canvas
         result = {
             "points": len(window.document.cloud),
@@ -312,6 +338,8 @@ def measure(
             "walk_draws_max": max(walk_draws),
             "select_ms": select,
             "frame_s": statistics.median(frame_s) if frame_s else 0.0,
+            "frame_first_s": statistics.median(frame_first) if frame_first else 0.0,
+            "frame_whole_s": statistics.median(frame_whole) if frame_whole else 0.0,
             "stall_ms": max(stall_open, stall_refine, stall_select, stall_nudge, stall_fit, stall_frame)
             * 1000.0,
             "stall_nudge_ms": stall_nudge * 1000.0,
@@ -401,10 +429,18 @@ def main() -> int:
         metavar="MS",
         help="print the steps inside each stall over MS milliseconds (40 when not given)",
     )
+    parser.add_argument("--memory", action="store_true", help="print each phase's peak resident memory")
     parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
-        result = measure(args.one, args.moves, args.nudges, wait_full=not args.no_full, trace=args.trace)
+        result = measure(
+            args.one,
+            args.moves,
+            args.nudges,
+            wait_full=not args.no_full,
+            trace=args.trace,
+            memory=args.memory,
+        )
         print("RESULT " + json.dumps(result), flush=True)
         return 0
     print(f"perspective view {VIEW_SIZE[0]}x{VIEW_SIZE[1]}; medians; each size in its own process")
@@ -424,6 +460,7 @@ def main() -> int:
         child = [sys.executable, __file__, "--one", *map(str, paths), "--moves", str(args.moves)]
         child += ["--no-full"] if args.no_full else []
         child += ["--trace", str(args.trace)] if args.trace else []
+        child += ["--memory"] if args.memory else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)
@@ -453,7 +490,8 @@ def main() -> int:
                 "fitting / changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
                 f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
                 f"ms (cloud layers drawn on a walking step: at most {result.get('walk_draws_max', 0)}), fit {result['fit_ms']:.0f} ms, frame change to settled "
-                f"{result['frame_s']:.2f} s; resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
+                f"{result['frame_s']:.2f} s (first picture {result.get('frame_first_s', 0.0):.2f} s, whole "
+                f"{result.get('frame_whole_s', 0.0):.2f} s); resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "
                 f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms; walking step to "
                 f"every view redrawn {result.get('walk_redrawn_ms', 0.0):.1f} ms (longest "
                 f"{result.get('walk_redrawn_max_ms', 0.0):.0f}; cloud layers drawn by then: at most "

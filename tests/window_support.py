@@ -12,12 +12,15 @@ def show_window(
     project: Path,
     plugins: Any = None,
     lod_budget: int = 5_000,
+    loader: Any = None,
 ) -> Any:
-    """The main window shown at 1200x800 with ``project`` open and its first frame's cloud loaded."""
+    """The main window shown at 1200x800 with ``project`` open and its first frame's cloud loaded (by
+    ``loader``, default a `FrameLoader` of ``lod_budget``)."""
     from annotator.qt.app.main_window import MainWindow
     from annotator.qt.frame_loader import FrameLoader
 
-    main = MainWindow(settings=settings, loader=FrameLoader(lod_budget=lod_budget), plugins=plugins)
+    loader = loader if loader is not None else FrameLoader(lod_budget=lod_budget)
+    main = MainWindow(settings=settings, loader=loader, plugins=plugins)
     qtbot.addWidget(main)
     main.resize(1200, 800)
     main.show()

@@ -4,6 +4,14 @@ Loads are jobs on the loader's own `annotator.qt.jobs.QtJobs` (two threads: the 
 one prefetched; a large frame's preview sample is read first, in the same job as the whole of it), run at
 a lower CPU priority than the window; a load reads the cloud file and the boxes it is given, never the
 project.
+
+Memory: a large cloud (one drawn from a preview first, `PREVIEW_FROM` points or more) is held decoded
+once at most. Prefetching one reads its file ahead into the kernel's page cache and its preview sample
+(`annotator.io.pointcloud.readahead`), not the whole cloud: a second decoded copy beside the one shown
+was the window's largest share of memory (10M points: 180 MiB). Opening it then shows the preview at
+once while the whole cloud is decoded from memory; starting that drops the other large cloud from the
+cache, so the one shown before is freed once the views let go of it. The loader also keeps the
+allocator from holding on to freed temporaries (`annotator.jobs.memory`).
 """
 
 from __future__ import annotations
@@ -15,20 +23,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.io.errors import AnnotatorError
 from annotator.io.pointcloud import point_count, read_indexed, read_sample
+from annotator.io.pointcloud.readahead import read_ahead
 from annotator.jobs import JobContext, Outcome
+from annotator.jobs.memory import return_large_blocks
 from annotator.jobs.priority import BACKGROUND_NICENESS, lower_thread_priority
 from annotator.qt.jobs import QtJobs
 from annotator.render.cloud import DEFAULT_LOD_BUDGET, PreparedCloud, prepare_cloud
 
 logger = logging.getLogger(__name__)
 
-#: Clouds of at least this many points are drawn from a sample first, while they are read.
+#: Clouds of at least this many points are drawn from a sample first, while they are read; the loader holds
+#: one such cloud decoded at most, and prefetches them as page cache and preview only.
 PREVIEW_FROM = 4_000_000
+#: Previews (small samples of large clouds) the loader keeps.
+PREVIEW_CACHE = 8
 #: Niceness the loader's threads take on (Linux): reading and indexing a large cloud leaves the cores to
 #: the window's own thread and the renderer first.
 LOADER_NICENESS = BACKGROUND_NICENESS
@@ -88,7 +101,8 @@ class FrameLoader(QObject):
     """Loads clouds in worker threads; keeps the last few in memory (at most ``cache_size`` clouds and
     ``cache_points`` points); a request for a cached or pending cloud costs nothing. Results arrive as
     `loaded` / `failed` signals on the UI thread. A cloud of at least ``preview_from`` points that can
-    be sampled from its file is announced twice: first a preview (``cloud.partial``), then in full."""
+    be sampled from its file is announced twice: first a preview (``cloud.partial``), then in full; such
+    a large cloud is kept decoded alone (see the module's docstring)."""
 
     loaded = Signal(object)  # LoadedFrame
     failed = Signal(int, str)  # frame id, message
@@ -103,6 +117,7 @@ class FrameLoader(QObject):
         preview_from: int = PREVIEW_FROM,
     ) -> None:
         super().__init__(parent)
+        return_large_blocks()  # the temporaries of reading large clouds go back to the system when freed
         self.preview_from = preview_from
         self.cache_size = cache_size
         self.cache_points = cache_points
@@ -110,6 +125,9 @@ class FrameLoader(QObject):
         self.jobs = QtJobs(self, threads, name="frame-load")
         self._cache: OrderedDict[tuple[int, str], LoadedFrame] = OrderedDict()
         self._pending: set[tuple[int, str]] = set()
+        #: Previews of large clouds prefetched (or shown before): drawn at once when their frame is opened.
+        self._previews: OrderedDict[tuple[int, str], LoadedFrame] = OrderedDict()
+        self._warming: set[tuple[int, str]] = set()  # large clouds being prefetched (page cache, preview)
 
     def cached(self, frame_id: int, path: Path) -> LoadedFrame | None:
         """The loaded frame when it is in the cache."""
@@ -126,15 +144,25 @@ class FrameLoader(QObject):
         """
         result = self.cached(frame_id, path)
         if result is None:
-            self._start((frame_id, str(path)), boxes, preview=True)
+            key = (frame_id, str(path))
+            kept = self._previews.get(key)
+            self._start(key, boxes, preview=kept is None)
+            if kept is not None:  # announced as a fresh preview would be, from the window's next turn
+                QTimer.singleShot(0, self, lambda: self._previewed(key, kept))
         return result
 
     def prefetch(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> None:
-        """Load a frame the user will probably want next (silently; failures are only logged). A cloud
-        larger than the whole cache is not prefetched: it would push the shown one out and, read beside
-        it, double the memory and the reading time."""
-        if self.cached(frame_id, path) is None and not _too_large(path, self.cache_points):
-            self._start((frame_id, str(path)), boxes)
+        """Load a frame the user will probably want next (silently; failures are only logged). A large
+        cloud (``preview_from`` points or more) is not decoded ahead: its file is read ahead into the page
+        cache and its preview sample kept (`request` shows it at once). A cloud larger than the whole cache
+        is not prefetched at all."""
+        key = (frame_id, str(path))
+        if self.cached(frame_id, path) is not None or _too_large(path, self.cache_points):
+            return
+        if not _too_large(path, self.preview_from - 1):
+            self._start(key, boxes)
+        elif key not in self._previews and key not in self._pending and key not in self._warming:
+            self._start_preview(key)
 
     def load_now(self, frame_id: int, path: Path, boxes: Sequence[Cuboid] = ()) -> LoadedFrame:
         """Load on this thread (for headless snapshots and scripts); raises `AnnotatorError`."""
@@ -151,6 +179,11 @@ class FrameLoader(QObject):
     def clear(self) -> None:
         """Forget cached clouds (e.g. another project was opened)."""
         self._cache.clear()
+        self._previews.clear()
+
+    def decoded_points(self) -> int:
+        """Points of the clouds the cache holds decoded (previews not counted)."""
+        return sum(len(loaded.cloud) for loaded in self._cache.values())
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for running workers (tests, shutdown); True when all finished."""
@@ -166,7 +199,10 @@ class FrameLoader(QObject):
         self._pending.add(key)
         frame_id, path = key
         lod_budget, boxes = self.lod_budget, tuple(boxes)
-        sample_first = preview and _too_large(Path(path), self.preview_from - 1)
+        large = _too_large(Path(path), self.preview_from - 1)
+        sample_first = preview and large
+        if large:  # decoded alone: the large cloud shown before goes once the views let go of it
+            self._drop_large()
 
         def work(context: JobContext) -> LoadedFrame:
             # One job, the sample first: run beside the whole read, the sample's thousands of short reads
@@ -188,8 +224,40 @@ class FrameLoader(QObject):
             on_done=lambda outcome: self._finished(key, outcome),
         )
 
+    def _start_preview(self, key: tuple[int, str]) -> None:
+        """Prefetch a large cloud: read its file ahead into the page cache and keep its preview."""
+        self._warming.add(key)
+        frame_id, path = key
+        lod_budget = self.lod_budget
+
+        def work(_context: JobContext) -> LoadedFrame | None:
+            lower_thread_priority(LOADER_NICENESS)
+            read_ahead(path)
+            return load_preview(frame_id, Path(path), lod_budget)
+
+        def done(outcome: Outcome) -> None:
+            self._warming.discard(key)
+            if isinstance(outcome.result, LoadedFrame):
+                self._keep_preview(key, outcome.result)
+            elif outcome.error:
+                logger.info("cannot prefetch frame %d: %s", frame_id, outcome.error)
+
+        self.jobs.submit(work, name=f"prefetch-{frame_id}-{path}", on_done=done)
+
+    def _keep_preview(self, key: tuple[int, str], sample: LoadedFrame) -> None:
+        self._previews[key] = sample
+        self._previews.move_to_end(key)
+        while len(self._previews) > PREVIEW_CACHE:
+            self._previews.popitem(last=False)
+
+    def _drop_large(self) -> None:
+        """Forget the large clouds the cache holds (a large one is about to be decoded)."""
+        for key in [key for key, loaded in self._cache.items() if len(loaded.cloud) >= self.preview_from]:
+            del self._cache[key]
+
     def _previewed(self, key: tuple[int, str], sample: LoadedFrame) -> None:
-        """A preview arrived: announce it unless the whole cloud came first (it is never cached)."""
+        """A preview arrived: announce it unless the whole cloud came first (kept for the next opening)."""
+        self._keep_preview(key, sample)
         if key in self._pending:
             self.loaded.emit(sample)
 
@@ -206,6 +274,8 @@ class FrameLoader(QObject):
             self.failed.emit(key[0], error)
 
     def _store(self, key: tuple[int, str], result: LoadedFrame) -> None:
+        if len(result.cloud) >= self.preview_from:
+            self._drop_large()
         self._cache[key] = result
         self._cache.move_to_end(key)
         # keep at most cache_size clouds and cache_points points (but always the newest cloud)

@@ -409,8 +409,10 @@ class OrthoScene(Scene):
         fit the moved box afresh holds still while it stays within `DEFER_SHARE` of the margin and says so
         (`fit_deferred`): its owner fits it in a turn of its own. The first picture of another cloud may
         take two turns (see `LayeredPicture`)."""
-        if cloud is not None and cloud is not self.cloud:
-            self.picture.draw_in_turns()
+        if cloud is not self.cloud:
+            self._fit = None  # a fit to another cloud never holds: nor may it keep that cloud in memory
+            if cloud is not None:
+                self.picture.draw_in_turns()
         self.cloud = cloud
         self.selected = selected
         target = next((item for item in items if item.id == selected), None)

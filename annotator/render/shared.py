@@ -9,6 +9,7 @@ the mappers of several render windows (each uploads it to its own context).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
@@ -53,14 +54,15 @@ class _Recent:
 class SharedGeometry:
     """A small cache of recently made geometry, keyed by what it was made from.
 
-    Highlights are kept for one cloud at a time, so an old frame's cloud is not held in memory.
+    Highlights are kept for one cloud at a time, and that cloud is known by a weak reference: an old
+    frame's cloud is not held in memory (a large one is freed as soon as the views let go of it).
     """
 
     def __init__(self, capacity: int = CAPACITY, inside_capacity: int = INSIDE_CAPACITY) -> None:
         self._recent = _Recent(capacity)
         self._inside = _Recent(inside_capacity)
         self._crops = _Recent(CROP_CAPACITY)  # crops around the selected box: large, kept briefly
-        self._cloud: PreparedCloud | None = None
+        self._cloud: weakref.ref[PreparedCloud] | None = None
         self.made = 0  # results made (not found): for tests
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
@@ -95,9 +97,9 @@ class SharedGeometry:
         """The highlighted points of ``cloud`` for ``boxes`` (hashable descriptions of the boxes and
         their colours) limited to ``within``; made with ``make`` when not kept (``exact``: False when
         ``make`` gives a stand-in of sample points, kept apart from the exact points)."""
-        if cloud is not self._cloud:
+        if self._cloud is None or cloud is not self._cloud():
             self._inside.entries.clear()
-            self._cloud = cloud
+            self._cloud = weakref.ref(cloud)
         if within is None or len(within) == len(cloud):  # sorted distinct indices of every point
             within_key: Hashable = None
         else:
