@@ -186,7 +186,8 @@ class PropagationRun(QObject):
             self._plan(target, loaded)
 
     def _cloud_loaded(self, result: LoadedFrame) -> None:
-        if self._running and result.frame_id == self._waiting:
+        # a large cloud's preview comes first: the step is re-fitted on the whole cloud, which follows
+        if self._running and result.frame_id == self._waiting and not result.cloud.partial:
             self._waiting = None
             project = self.document.project
             if project is not None and result.frame_id in project.frames:

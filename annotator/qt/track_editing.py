@@ -5,7 +5,9 @@ After a copy or propagation the window moves to the next frame and selects the c
 cuboid, ready for a correction. A track with one keyframe has no velocity: propagating it searches the
 next frame's points for the object (`annotator.core.carry.search_box`). With "Re-fit propagated boxes"
 on, each predicted box is moved onto the next frame's points (`annotator.core.cuboids.box_fit.refit_keep_size`);
-that frame's cloud normally comes from the loader's prefetch cache. "Copy from previous frame" fills
+that frame's cloud comes from the loader: from its cache at once, else the propagation waits for the loader's
+worker to read the whole cloud (a large next frame is prefetched as page cache only, and reading it on the
+window's thread froze the window for seconds at 10M points). "Copy from previous frame" fills
 the current frame with the previous frame's boxes. Actions that need a selected cuboid are disabled
 without one (`bind_actions`).
 """
@@ -25,6 +27,7 @@ from annotator.core.track_linking import LinkTracks
 from annotator.core.tracks import TrackEdit, frame_after, harmonize_track, interpolate_track, propagate
 from annotator.qt.app.settings import AppSettings
 from annotator.qt.document import Document
+from annotator.qt.frame_loader import LoadedFrame
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class TrackEditor(QObject):
         super().__init__(parent)
         self.document = document
         self.settings = settings
+        #: A propagation waiting for its target frame's cloud: (source frame, target frame, arguments).
+        self._waiting: tuple[int, int, tuple[bool, bool, bool]] | None = None
+        document.loader.loaded.connect(self._cloud_loaded)
+        document.loader.failed.connect(self._cloud_failed)
 
     @property
     def refit(self) -> bool:
@@ -119,6 +126,10 @@ class TrackEditor(QObject):
         if target is None:
             self.message.emit("This is the last frame", MESSAGE_MS)
             return
+        if (refit or with_motion) and not self._cloud_ready(target.id):
+            self._waiting = (frame.id, target.id, (everything, with_motion, refit))
+            self.message.emit(f"Reading frame {target.name} to propagate onto it...", MESSAGE_MS)
+            return
         selected = self.document.selected
         fitter = self._refitter(target.id) if refit else None
         searcher = self._searcher(target.id) if with_motion else None
@@ -130,6 +141,31 @@ class TrackEditor(QObject):
         if selected is not None and selected.track_id is not None:
             copy = next((a for a in self.document.cuboids() if a.track_id == selected.track_id), None)
             self.document.select(copy.id if copy is not None else None)
+
+    def _cloud_ready(self, frame_id: int) -> bool:
+        """True when frame ``frame_id`` has no cloud or its whole cloud is in the loader's cache; else
+        its loading is requested (`_cloud_loaded` goes on)."""
+        project = self.document.project
+        frame = project.frames.get(frame_id) if project is not None else None
+        if frame is None or not frame.cloud:
+            return True
+        return self.document.loader.request(frame_id, project.resolve_path(frame.cloud)) is not None
+
+    def _cloud_loaded(self, result: LoadedFrame) -> None:
+        """The waiting propagation goes on once its target's whole cloud is read, if the user is still on
+        the frame it started from."""
+        waiting = self._waiting
+        if waiting is None or result.frame_id != waiting[1] or result.cloud.partial:
+            return
+        self._waiting = None
+        frame = self.document.frame
+        if frame is not None and frame.id == waiting[0]:
+            self._propagate(*waiting[2])
+
+    def _cloud_failed(self, frame_id: int, message: str) -> None:
+        if self._waiting is not None and frame_id == self._waiting[1]:
+            self._waiting = None
+            self.message.emit(f"Cannot propagate: {message}", MESSAGE_MS)
 
     def _searcher(self, frame_id: int):
         """A function looking for a box's object in frame ``frame_id``'s points, its shape taken from the
@@ -148,14 +184,13 @@ class TrackEditor(QObject):
         return search
 
     def _cloud_of(self, frame_id: int):
-        """Frame ``frame_id``'s prepared cloud (from the prefetch cache, else read now), or None."""
+        """Frame ``frame_id``'s prepared cloud from the loader's cache (see `_cloud_ready`), or None."""
         project = self.document.project
         frame = project.frames[frame_id] if project is not None else None
         if frame is None or not frame.cloud:
             return None
-        path = project.resolve_path(frame.cloud)
-        loaded = self.document.loader.cached(frame_id, path) or self.document.loader.load_now(frame_id, path)
-        return loaded.cloud
+        loaded = self.document.loader.cached(frame_id, project.resolve_path(frame.cloud))
+        return loaded.cloud if loaded is not None else None
 
     def _refitter(self, frame_id: int):
         """A function moving a predicted box onto frame ``frame_id``'s points (None without a cloud)."""

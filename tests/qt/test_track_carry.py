@@ -21,6 +21,7 @@ from annotator.core.model.records import Annotation, Source
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
+from annotator.qt.frame_loader import FrameLoader
 from tests.qt.conftest import street_points
 
 VAN = Cuboid((12.0, 4.0, -0.6), (5.0, 2.0, 2.2), math.radians(10.0))
@@ -29,8 +30,7 @@ MOVED = VAN.replace(center=(12.0 + 1.7 * math.cos(VAN.yaw), 4.0 + 1.7 * math.sin
 PARKED = Cuboid((6.0, -6.0, -0.95), (4.2, 1.8, 1.5), 0.0)
 
 
-@pytest.fixture
-def moving_van(qtbot, settings, tmp_path: Path) -> Iterator:
+def van_project(tmp_path: Path) -> Path:
     """Two frames of a van driving off (boxed on frame 0 only) beside a parked car."""
     files = []
     for k, van in enumerate((VAN, MOVED)):
@@ -40,22 +40,53 @@ def moving_van(qtbot, settings, tmp_path: Path) -> Iterator:
     with Workspace.create(tmp_path / "project") as workspace:
         ids = workspace.push(AddFrames(frames_from_files(workspace.project, files))).ids
         workspace.push(AddAnnotations([Annotation(0, ids[0], "Van", cuboid=VAN)]))
-    main = show_window(qtbot, settings, tmp_path / "project")
+    return tmp_path / "project"
+
+
+@pytest.fixture
+def moving_van(qtbot, settings, tmp_path: Path) -> Iterator:
+    """The window on `van_project`."""
+    main = show_window(qtbot, settings, van_project(tmp_path))
     yield main
     main.close()
 
 
-def test_propagating_a_single_keyframe_finds_the_moved_object(moving_van, qtbot) -> None:
-    main = moving_van
+def propagate_selected(main, qtbot):
+    """Select the van, press Ctrl+P and wait for the carried box to be selected on the next frame."""
     van = main.document.cuboids()[0]
     main.document.select(van.id)
     qtbot.keyClick(main.grid.perspective, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    carried = main.document.selected
+    qtbot.waitUntil(lambda: main.document.frame.id == main.document.frames()[1].id, timeout=10_000)
+    return van, main.document.selected
+
+
+def test_propagating_a_single_keyframe_finds_the_moved_object(moving_van, qtbot) -> None:
+    main = moving_van
+    van, carried = propagate_selected(main, qtbot)
     assert carried.frame_id == main.document.frames()[1].id and carried.track_id == van.track_id
     assert carried.cuboid.size == VAN.size and carried.cuboid.yaw == VAN.yaw
     moved = np.hypot(*(np.subtract(carried.cuboid.center, MOVED.center)[:2]))
     assert moved < 0.3  # a copy would be 1.7 m behind
     assert carried.provenance.source == Source.PROPAGATED
+
+
+def test_propagating_onto_a_large_frame_not_yet_read_waits_for_the_loader_off_the_window_thread(
+    qtbot, settings, tmp_path: Path, monkeypatch
+) -> None:
+    # "large" from 1,000 points: the next frame is prefetched as page cache and preview only
+    loader = FrameLoader(lod_budget=5_000, preview_from=1_000)
+    main = show_window(qtbot, settings, van_project(tmp_path), loader=loader)
+    try:
+        monkeypatch.setattr(
+            loader, "load_now", lambda *args, **kwargs: pytest.fail("read on the window's thread")
+        )
+        following = main.document.frames()[1]
+        assert loader.cached(following.id, main.document.project.resolve_path(following.cloud)) is None
+        van, carried = propagate_selected(main, qtbot)
+        assert carried.track_id == van.track_id
+        assert np.hypot(*(np.subtract(carried.cuboid.center, MOVED.center)[:2])) < 0.3
+    finally:
+        main.close()
 
 
 def test_copy_from_previous_frame_fills_an_empty_frame(moving_van, qtbot) -> None:
