@@ -159,7 +159,8 @@ def test_propagate_to_the_next_frame_then_interpolate(window, qtbot) -> None:
     start = cuboid(window, car)
     press(qtbot, window, Qt.Key.Key_P, CTRL)  # propagate: no earlier frame, so a copy
     frames = window.document.frames()
-    assert window.document.frame_id == frames[1].id
+    # a frame not read yet is read by the loader's worker first
+    qtbot.waitUntil(lambda: window.document.frame_id == frames[1].id, timeout=10_000)
     copy = window.document.selected
     assert copy.track_id == track and copy.cuboid == start
     assert copy.provenance.source == Source.PROPAGATED and copy.keyframe
@@ -167,8 +168,8 @@ def test_propagate_to_the_next_frame_then_interpolate(window, qtbot) -> None:
     for _ in range(10):
         window.actions["cuboid.move_forward"].trigger()
     press(qtbot, window, Qt.Key.Key_P, CTRL)
+    qtbot.waitUntil(lambda: window.document.frame_id == frames[2].id, timeout=10_000)
     third = window.document.selected
-    assert window.document.frame_id == frames[2].id
     heading = np.array([math.cos(start.yaw), math.sin(start.yaw), 0.0])
     assert np.asarray(third.cuboid.center) == pytest.approx(np.asarray(start.center) + 2.0 * heading)
     # delete frame 1's box, interpolate between the keyframes of frames 0 and 2
