@@ -47,8 +47,9 @@ class TrackEditor(QObject):
         super().__init__(parent)
         self.document = document
         self.settings = settings
-        #: A propagation waiting for its target frame's cloud: (source frame, target frame, arguments).
-        self._waiting: tuple[int, int, tuple[bool, bool, bool]] | None = None
+        #: A propagation waiting for its target frame's cloud: (source frame, target frame, the cuboids
+        #: to carry, with_motion, refit).
+        self._waiting: tuple[int, int, list[int], bool, bool] | None = None
         document.loader.loaded.connect(self._cloud_loaded)
         document.loader.failed.connect(self._cloud_failed)
 
@@ -117,9 +118,11 @@ class TrackEditor(QObject):
         self._propagate(everything, with_motion=True, refit=self.refit)
 
     def _propagate(self, everything: bool, with_motion: bool, refit: bool) -> None:
+        self._propagate_ids(self._targets(everything), with_motion, refit)
+
+    def _propagate_ids(self, ids: list[int], with_motion: bool, refit: bool) -> None:
         project = self.document.project
         frame = self.document.frame
-        ids = self._targets(everything)
         if project is None or frame is None or not ids:
             return
         target = frame_after(project, frame.id)
@@ -127,7 +130,7 @@ class TrackEditor(QObject):
             self.message.emit("This is the last frame", MESSAGE_MS)
             return
         if (refit or with_motion) and not self._cloud_ready(target.id):
-            self._waiting = (frame.id, target.id, (everything, with_motion, refit))
+            self._waiting = (frame.id, target.id, ids, with_motion, refit)
             self.message.emit(f"Reading frame {target.name} to propagate onto it...", MESSAGE_MS)
             return
         selected = self.document.selected
@@ -153,14 +156,14 @@ class TrackEditor(QObject):
 
     def _cloud_loaded(self, result: LoadedFrame) -> None:
         """The waiting propagation goes on once its target's whole cloud is read, if the user is still on
-        the frame it started from."""
-        waiting = self._waiting
+        the frame it started from (with the cuboids chosen then that still exist)."""
+        waiting, project, frame = self._waiting, self.document.project, self.document.frame
         if waiting is None or result.frame_id != waiting[1] or result.cloud.partial:
             return
         self._waiting = None
-        frame = self.document.frame
-        if frame is not None and frame.id == waiting[0]:
-            self._propagate(*waiting[2])
+        source, _, ids, with_motion, refit = waiting
+        if project is not None and frame is not None and frame.id == source:
+            self._propagate_ids([i for i in ids if i in project.annotations], with_motion, refit)
 
     def _cloud_failed(self, frame_id: int, message: str) -> None:
         if self._waiting is not None and frame_id == self._waiting[1]:

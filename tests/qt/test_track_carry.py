@@ -70,23 +70,40 @@ def test_propagating_a_single_keyframe_finds_the_moved_object(moving_van, qtbot)
     assert carried.provenance.source == Source.PROPAGATED
 
 
-def test_propagating_onto_a_large_frame_not_yet_read_waits_for_the_loader_off_the_window_thread(
-    qtbot, settings, tmp_path: Path, monkeypatch
-) -> None:
-    # "large" from 1,000 points: the next frame is prefetched as page cache and preview only
+@pytest.fixture
+def large_next_frame(qtbot, settings, tmp_path: Path) -> Iterator:
+    """The window on `van_project` with a loader for which the next frame is large (from 1,000 points):
+    prefetched as page cache and preview only, not decoded."""
     loader = FrameLoader(lod_budget=5_000, preview_from=1_000)
     main = show_window(qtbot, settings, van_project(tmp_path), loader=loader)
-    try:
-        monkeypatch.setattr(
-            loader, "load_now", lambda *args, **kwargs: pytest.fail("read on the window's thread")
-        )
-        following = main.document.frames()[1]
-        assert loader.cached(following.id, main.document.project.resolve_path(following.cloud)) is None
-        van, carried = propagate_selected(main, qtbot)
-        assert carried.track_id == van.track_id
-        assert np.hypot(*(np.subtract(carried.cuboid.center, MOVED.center)[:2])) < 0.3
-    finally:
-        main.close()
+    following = main.document.frames()[1]
+    assert loader.cached(following.id, main.document.project.resolve_path(following.cloud)) is None
+    yield main
+    main.close()
+
+
+def test_propagating_onto_a_large_frame_not_yet_read_waits_for_the_loader_off_the_window_thread(
+    large_next_frame, qtbot, monkeypatch
+) -> None:
+    main = large_next_frame
+    monkeypatch.setattr(
+        main.document.loader, "load_now", lambda *args, **kwargs: pytest.fail("read on the window's thread")
+    )
+    van, carried = propagate_selected(main, qtbot)
+    assert carried.track_id == van.track_id
+    assert np.hypot(*(np.subtract(carried.cuboid.center, MOVED.center)[:2])) < 0.3
+
+
+def test_a_propagation_waiting_for_its_frame_carries_the_boxes_selected_when_it_was_asked(
+    large_next_frame, qtbot
+) -> None:
+    main = large_next_frame
+    van = main.document.cuboids()[0]
+    main.document.select(van.id)
+    qtbot.keyClick(main.grid.perspective, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    main.document.select(None)  # while the next frame is read
+    qtbot.waitUntil(lambda: main.document.frame.id == main.document.frames()[1].id, timeout=10_000)
+    assert [a.track_id for a in main.document.cuboids()] == [van.track_id]
 
 
 def test_copy_from_previous_frame_fills_an_empty_frame(moving_van, qtbot) -> None:
