@@ -25,7 +25,7 @@ from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
-from plugins.pointpillars.class_thresholds import parse_class_thresholds
+from plugins.pointpillars.class_thresholds import above_class_thresholds
 from plugins.pointpillars.complement import Complement, merge, network_first
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.convention import (
@@ -168,11 +168,9 @@ class PointPillarsDetector:
     def _decode(self, output: torch.Tensor, values: dict[str, Any]) -> list[Detections]:
         found = decode(output, self.config, values["score_threshold"], values["max_detections"])
         try:
-            lowest = parse_class_thresholds(values["class_thresholds"], self.config.classes)
+            found = above_class_thresholds(found, values["class_thresholds"], self.config.classes)
         except ValueError as error:
             raise PluginError(f"pointpillars: {error}") from error
-        if lowest.any():
-            found = [c.where(c.scores >= lowest[c.labels]) for c in found]
         return [self._detections(candidates, values) for candidates in found]
 
     def predict(self, frame: FrameInput, params: dict[str, Any]) -> Detections:
