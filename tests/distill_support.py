@@ -28,5 +28,7 @@ def quick_distill(
         "model": "a quick student",
         "weights": out.name,
         "model_version": "quick-1",
-        "verified": len(labelled),
+        "verified": sum(not frame.partial for frame in labelled),
+        "unverified": sum(frame.partial for frame in labelled),
+        "epochs": settings.get("epochs"),
     }

@@ -213,7 +213,7 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.cancel_finetune", "Cancel fine-&tuning", menu, "training.cancel"),
         ActionSpec("models.rescore_stale", "Re-&score stale frames", menu, "training.rescore_stale", tip="proposals made by another model version, again with the current one"),
         ActionSpec("models.model_cards", "Model car&ds...", menu, "preannotation.show_model_cards", tip="the weights each plugin ships: data, training, measured quality"),
-        ActionSpec("models.distill", "&Distil student", menu, "distillation.start", separator_before=True, tip="train a compact pointpillars student from the ensemble's averaged outputs, in a child process"),
+        ActionSpec("models.distill", "&Distil student...", menu, "distillation.ask", separator_before=True, tip="train a compact pointpillars student from the ensemble's averaged outputs, in a child process"),
         ActionSpec("models.cancel_distill", "Cancel d&istillation", menu, "distillation.cancel", tip="finished epochs are kept: the next run resumes"),
         *model_variant_actions(),
     )  # fmt: skip

@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         )
         self.training.current_changed.connect(lambda _version: self.review_queue.refresh_versions())
         self.variants = VariantChooser(self.document, self.plugins, self)
-        self.distillation = DistillController(self.document, self.plugins, self)
+        self.distillation = DistillController(self.document, self.plugins, self.settings, self)
         self.images = ImagePanel(self.document)
         self.mouse_tools = EditController(self.document, self.grid, self)
         self.specs = default_actions(with_formats=True)

@@ -1,6 +1,8 @@
 """Models > Distil student: the plugin's distillation as a background job, with progress and Cancel.
 
-A worker thread reads the project's verified frames from the document's snapshot and runs the plugin's
+A dialog asks which project frames the student learns from beside the generated ones (the verified frames,
+also the unverified ones as soft targets, or none) and its epochs. A worker thread reads those frames from
+the document's snapshot and runs the plugin's
 distillation in a child process (`annotator.ml.distill_process`); steps arrive in the status bar's
 progress bar; Cancel stops the child after its current step (finished epochs are kept: the next run
 resumes). The finished student is recorded as a model version on the UI thread (one undoable, saved step)
@@ -14,9 +16,10 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from annotator.core.model.project import Project
+from annotator.core.model.records import FrameStatus
 from annotator.jobs import JobContext, JobHandle, Outcome
 from annotator.ml.distill import (
     DistillResult,
@@ -24,13 +27,17 @@ from annotator.ml.distill import (
     finished,
     record_student,
     student_file,
+    unverified_frames,
     verified_frames,
 )
 from annotator.ml.distill_process import distill_in_child
 from annotator.ml.registry import PluginRegistry
+from annotator.qt.app.dialog_focus import exec_returning_focus
+from annotator.qt.app.settings import AppSettings
 from annotator.qt.app.status_progress import StatusProgress
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
+from annotator.qt.models.distill_dialog import DistillChoice, DistillChoices, DistillDialog
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +52,21 @@ class DistillController(QObject):
     #: A run ended: its `DistillResult` (None when it failed or was cancelled).
     finished = Signal(object)
 
-    def __init__(self, document: Document, plugins: PluginRegistry, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        plugins: PluginRegistry,
+        app_settings: AppSettings,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self._registry = plugins
+        self.choices = DistillChoices(app_settings)
+        self._parent = parent
         self.settings: dict[str, Any] = {}
+        #: Which project frames the run learns from (a `DistillChoice.frames`).
+        self.frames = "verified"
         self.progress = StatusProgress()
         self.progress.cancel_requested.connect(self.cancel)
         self.jobs = QtJobs(self, name="distill")
@@ -61,9 +78,30 @@ class DistillController(QObject):
         """True while a run is in progress."""
         return self._run is not None
 
-    def start(self, settings: dict[str, Any] | None = None) -> bool:
-        """Models > Distil student: start a run with the plugin's defaults (or ``settings``); False when
-        one is running, no project is open or the plugin offers no distillation."""
+    def ask(self) -> None:
+        """Models > Distil student...: choose the project frames and epochs, then start."""
+        project = self.document.project
+        if self.running or project is None or project.root is None:
+            self.start()  # says why not
+            return
+        statuses = [frame.status for frame in project.frames_in_order()]
+        verified = sum(status == FrameStatus.VERIFIED for status in statuses)
+        counts = {
+            "verified": f"{verified} frames",
+            "all": f"{verified} + {len(statuses) - verified} frames",
+            "none": "no project frames",
+        }
+        dialog = DistillDialog(PLUGIN, counts, self.choices.last(), self._parent)
+        if exec_returning_focus(dialog) != QDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        self.choices.remember(choice)
+        self.start(choice.settings(), choice.frames)
+
+    def start(self, settings: dict[str, Any] | None = None, frames: str | None = None) -> bool:
+        """Start a run with the plugin's defaults (or ``settings``) on the project frames ``frames`` (a
+        `DistillChoice.frames`; the last ones when None); False when one is running, no project is open or
+        the plugin offers no distillation."""
         if self.running:
             self.message.emit("Distillation is already running (Cancel it in the status bar)", 5000)
             return False
@@ -78,10 +116,12 @@ class DistillController(QObject):
             self.message.emit(str(error), 8000)
             return False
         self.settings = dict(settings if settings is not None else self.settings)
+        self.frames = frames or self.frames
         self._project = project
         self.progress.begin(f"Distilling a {PLUGIN} student", 1)
+        choice = DistillChoice(self.frames)
         self._run = self.jobs.submit(
-            lambda context: self._work(context, name, manifest, self.settings),
+            lambda context: self._work(context, name, manifest, self.settings, choice),
             name="distill", document=self.document, guard=False,
             on_progress=self._on_step, on_done=self._done,
         )  # fmt: skip
@@ -100,13 +140,17 @@ class DistillController(QObject):
         self.jobs.shutdown(msecs)
 
     @staticmethod
-    def _work(context: JobContext, name: str, manifest: Any, settings: dict[str, Any]) -> DistillResult:
+    def _work(
+        context: JobContext, name: str, manifest: Any, settings: dict[str, Any], choice: DistillChoice
+    ) -> DistillResult:
         started = time.perf_counter()
         project: Project = context.snapshot
-        labelled = verified_frames(project, manifest)
+        labelled = [] if choice.frames == "none" else verified_frames(project, manifest)
+        soft = unverified_frames(project, manifest) if choice.frames == "all" else []
+        logger.info("distilling on %d verified and %d unverified frames", len(labelled), len(soft))
         out = student_file(project, manifest.id)
         card = distill_in_child(
-            name, out, None, labelled, settings, context.token, logger.info, context.progress
+            name, out, None, labelled + soft, settings, context.token, logger.info, context.progress
         )
         return finished(out, card, len(labelled), time.perf_counter() - started)
 
