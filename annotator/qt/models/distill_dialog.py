@@ -3,13 +3,11 @@ generated ones, and how many epochs; the last choice is remembered in the settin
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QRadioButton,
@@ -19,8 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.qt.app.settings import AppSettings
-
-logger = logging.getLogger(__name__)
+from annotator.qt.models.model_dialogs import ok_cancel_buttons
 
 #: Which project frames go into a run beside the generated ones (`annotator distill`'s flags).
 FRAME_CHOICES = {
@@ -91,12 +88,7 @@ class DistillDialog(QDialog):
         form.addRow(
             QLabel("Runs in a child process; Models > Cancel distillation keeps the finished epochs.")
         )
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Distil")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel_buttons(self, "Distil")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)

@@ -83,7 +83,8 @@ def _threshold_box(value: float) -> QDoubleSpinBox:
     return box
 
 
-def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+def ok_cancel_buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    """OK (named ``ok_text``) and Cancel, accepting or rejecting ``dialog``."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
     buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
     buttons.accepted.connect(dialog.accept)
@@ -143,7 +144,7 @@ class PreannotateDialog(QDialog):
         form.addRow("Frames", QLabel(scope))
         form.addRow("Plugin", self.plugin_box)
         form.addRow("Keep proposals scoring at least", self.threshold_box)
-        buttons = _buttons(self, "Pre-annotate")
+        buttons = ok_cancel_buttons(self, "Pre-annotate")
         self.parameter_form = plugin_parameter_form(self, self.plugin_box, plugins, memory, buttons)
         form.addRow("Parameters", self.parameter_form)
         layout = QVBoxLayout(self)
@@ -187,7 +188,7 @@ class AcceptAboveDialog(QDialog):
         form.addRow("", self.count_label)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self, "Accept"))
+        layout.addWidget(ok_cancel_buttons(self, "Accept"))
         self.threshold_box.valueChanged.connect(self._update_count)
         self.all_button.toggled.connect(self._update_count)
         self._update_count()

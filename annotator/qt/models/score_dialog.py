@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.uncertainty.sampling import supported_modes
 from annotator.qt.app.settings import AppSettings
-from annotator.qt.models.model_dialogs import plugin_parameter_form
+from annotator.qt.models.model_dialogs import ok_cancel_buttons, plugin_parameter_form
 from annotator.qt.models.parameter_form import ParameterMemory
 
 logger = logging.getLogger(__name__)
@@ -133,12 +132,7 @@ class ScoreDialog(QDialog):
         form.addRow("", self.all_button)
         form.addRow("", self.missed_box)
         form.addRow(QLabel("Each frame's earlier unreviewed proposals of the plugin are replaced."))
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Score")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel_buttons(self, "Score")
         self.parameter_form = plugin_parameter_form(self, self.plugin_box, plugins, memory, buttons)
         form.insertRow(4, "Parameters", self.parameter_form)
         layout = QVBoxLayout(self)
