@@ -40,9 +40,12 @@ base training makes them, seed ``--generated-seed``, never used for the heads or
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_assist
 
+from annotator.cli.plugin_args import plugin_params
 from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
@@ -145,6 +149,26 @@ def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> 
         print(f"  {t:>7.2f} {line}")
 
 
+def cached(
+    folder: Path | None, key: tuple, compute: Callable[[], list[EscalationFrame]]
+) -> list[EscalationFrame]:
+    """``compute()``, or what an earlier run with the same ``key`` kept in ``folder`` (None: no cache)."""
+    if folder is None:
+        return compute()
+    path = folder / f"frames-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.pickle"
+    if path.is_file():
+        with path.open("rb") as stream:
+            stored_key, frames = pickle.load(stream)  # our own file, written below
+        if stored_key == key:
+            print(f"(judged frames of {key[0]} from {path})")
+            return frames
+    frames = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as stream:
+        pickle.dump((key, frames), stream)
+    return frames
+
+
 def finetune(model, manifest, args: argparse.Namespace) -> None:
     """Fit ``model`` on the labels of the Argoverse sweeps ``args.finetune_on`` (the plugin's fine-tuning
     defaults unless ``--plain-fit``; its ensemble heads and OOD index follow the new backbone, `plugins.pointpillars.ensemble_online`)."""
@@ -199,6 +223,10 @@ def main() -> None:
     )
     parser.add_argument("--plain-fit", action="store_true",
                         help="fine-tune with the plugin's fit defaults instead of its fine-tuning defaults")  # fmt: skip
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plugin parameter for scoring, e.g. complement=geometric (the hybrid; repeatable)")  # fmt: skip
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep each data set's judged frames here (pickle; reused when the options match)")  # fmt: skip
     parser.add_argument("--verified", metavar="SWEEPS",
                         help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()
@@ -209,7 +237,8 @@ def main() -> None:
     model.load(str(weights))
     print(f"weights {weights}; ensemble members {model.ensemble_size}; OOD index "
           f"{'yes' if model.ood_index is not None else 'no'}; calibration {sorted(model.calibration)}")  # fmt: skip
-    values = manifest.parameter_values({"threads": args.threads})
+    values = manifest.parameter_values({**plugin_params(args.param), "threads": args.threads})
+    print(f"plugin parameters {plugin_params(args.param) or 'defaults'}")
     if args.finetune_on and real_assist.ARGOVERSE.is_dir():
         finetune(model, manifest, args)
     wanted = args.data.split(",")
@@ -228,18 +257,28 @@ def main() -> None:
             (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))
         )
 
-    def judge(samples) -> list[EscalationFrame]:
-        return [escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
-                                 s.truths, s.ignore, args.min_score, s.keep) for s in samples]  # fmt: skip
+    def judge(title: str, samples) -> list[EscalationFrame]:
+        key = (
+            title,
+            args.mode,
+            args.passes,
+            args.min_score,
+            str(weights),
+            args.finetune_on,
+            sorted(values.items()),
+        )
+        return cached(args.cache, key, lambda: [
+            escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
+                             s.truths, s.ignore, args.min_score, s.keep) for s in samples])  # fmt: skip
 
     verified: list[EscalationFrame] = []
     if args.verified and real_assist.ARGOVERSE.is_dir():
-        verified = judge(
-            real_assist.argoverse_samples(list(manifest.classes), real_assist.parse_frames(args.verified))
-        )
+        chosen = real_assist.parse_frames(args.verified)
+        verified = judge(f"Argoverse sweeps {args.verified}",
+                         real_assist.argoverse_samples(list(manifest.classes), chosen))  # fmt: skip
     for title, samples in sets:
         started = time.perf_counter()
-        frames = judge(samples)
+        frames = judge(title, samples)
         seconds = time.perf_counter() - started
         report(title, frames, args, seconds)
         if verified:
