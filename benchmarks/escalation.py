@@ -121,7 +121,28 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
                                          max_miss_rate=float("inf"), cluster_threshold=args.cluster_threshold),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
+    report_sources(frames)
     report_clusters(frames, args)
+
+
+def report_sources(frames: list[EscalationFrame]) -> None:
+    """A hybrid's proposals by source (``complement``: the complementing plugin boxes it, `plugins.pointpillars.
+    complement.source_measures`): how many, how many wrong, and what ranks the wrong ones within each."""
+    measures = [m for f in frames for m in f.measures]
+    if not measures or any("complement" not in m for m in measures):
+        return
+    wrong = np.concatenate([f.wrong for f in frames])
+    mine = np.array([m["complement"] >= 0.5 for m in measures])
+    columns = {
+        "score": np.array([1.0 - m.get("score", 0.0) for m in measures]),
+        "uncertainty": np.concatenate([f.uncertainty for f in frames]),
+        "network support": np.array([1.0 - m.get("network_support", 0.0) for m in measures]),
+    }
+    for title, part in (("boxed by the complementing plugin", mine), ("the network's alone", ~mine)):
+        ranks = ", ".join(
+            f"{name} {auroc(values[part], wrong[part]):.3f}" for name, values in columns.items()
+        )
+        print(f"  {title}: {int(part.sum())} proposals, {int(wrong[part].sum())} wrong; AUROC {ranks}")
 
 
 def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> None:
