@@ -4,7 +4,8 @@ accepting the confident ones unreviewed cost in residual errors?
 Run: python benchmarks/escalation.py [--data argoverse,generated,kitti,sustech] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
                                      [--adapt-every 5] [--verified 0-29] [--finetune-on 0-4 [--epochs N]]
-                                     [--cluster-threshold 0.5]
+                                     [--cluster-threshold 0.5] [-p complement=geometric] [--cache DIR]
+                                     [--beside 0.5] [--min-score 0.3]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -31,6 +32,12 @@ reference) and then judges the data sets: the held-out sweeps after a finished d
 ``--finetune-on 0-4`` first fine-tunes the model on those sweeps' labels (the plugin's fine-tuning
 defaults, or with ``--plain-fit`` its fit defaults; ``--epochs``), as ``simulate --adapt-model`` does: the frames are then judged by that version,
 with its refreshed heads and its OOD index rebuilt with the sweeps it trained on.
+
+``-p NAME=VALUE`` passes plugin parameters to scoring: ``-p complement=geometric`` measures escalation with
+the hybrid detector (the geometric plugin's boxes plus the network's; its proposals are then also reported
+by source). ``--beside M`` adds a sweep in which the simulated person also adds the missed objects within M m
+of an item they review (`annotator.ml.uncertainty.escalation.escalate_frame`). ``--cache DIR`` keeps the
+judged frames, so that another analysis of the same scoring starts at once.
 
 Data: ``kitti`` and ``sustech`` (the frames of other sensors: their OOD scores), ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
@@ -121,6 +128,16 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
                                          max_miss_rate=float("inf"), cluster_threshold=args.cluster_threshold),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
+    if args.beside > 0:
+        print(f"  without whole-frame review, a person also adding the missed objects within {args.beside:g} m of an "
+              "item they review (proposal or flag):")  # fmt: skip
+        rows = sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel(), max_miss_rate=float("inf"),
+                     cluster_threshold=args.cluster_threshold, beside=args.beside)  # fmt: skip
+        for line in sweep_table(rows, args.threshold):
+            print(f"  {line}")
+        print(
+            "  found beside reviewed items: " + ", ".join(f"{o.threshold:g}: {o.found_beside}" for o in rows)
+        )
     report_sources(frames)
     report_clusters(frames, args)
 
@@ -232,6 +249,8 @@ def main() -> None:
     parser.add_argument("--min-score", type=float, default=0.3)
     parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--cluster-threshold", type=float, default=DEFAULT_CLUSTER_THRESHOLD)
+    parser.add_argument("--beside", type=float, default=0.0, metavar="M",
+                        help="also sweep with a person adding the missed objects within M m of an item they review")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
     parser.add_argument(
