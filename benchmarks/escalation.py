@@ -156,10 +156,13 @@ def report_sources(frames: list[EscalationFrame]) -> None:
         "network support": np.array([1.0 - m.get("network_support", 0.0) for m in measures]),
     }
     for title, part in (("boxed by the complementing plugin", mine), ("the network's alone", ~mine)):
-        ranks = ", ".join(
-            f"{name} {auroc(values[part], wrong[part]):.3f}" for name, values in columns.items()
+        judged = wrong[part]
+        ranks = ", ".join(f"{name} {auroc(values[part], judged):.3f}" for name, values in columns.items())
+        both = 0 < judged.sum() < len(judged)  # an AUROC needs wrong and right ones
+        print(
+            f"  {title}: {int(part.sum())} proposals, {int(judged.sum())} wrong"
+            + (f"; AUROC {ranks}" if both else "")
         )
-        print(f"  {title}: {int(part.sum())} proposals, {int(wrong[part].sum())} wrong; AUROC {ranks}")
 
 
 def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> None:
