@@ -227,3 +227,7 @@ def test_the_plugin_gives_hybrid_boxes_their_sources_and_runs_the_other_plugin_o
     raw = detector.box_measures(frame, np.array([EMPTY.to_array()]), params)
     assert raw["complement"].tolist() == [0.0] and raw["network_support"].tolist() == [1.0]
     assert runs == ["street"]  # sampling and both measures: the geometric plugin ran once
+    shifted = frame.points.copy()
+    shifted[:, 0] += 0.15  # an augmented copy of the frame under the same name is another cloud
+    detector.box_measures(FrameInput("street", shifted), boxes, params)
+    assert runs == ["street", "street"]
