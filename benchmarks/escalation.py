@@ -4,7 +4,8 @@ accepting the confident ones unreviewed cost in residual errors?
 Run: python benchmarks/escalation.py [--data argoverse,generated,kitti,sustech] [--frames 0-29] [--mode ensemble]
                                      [--passes 5] [--weights FILE] [--threshold 0.5] [--ood-threshold 1.2]
                                      [--adapt-every 5] [--verified 0-29] [--finetune-on 0-4 [--epochs N]]
-                                     [--cluster-threshold 0.5]
+                                     [--cluster-threshold 0.5] [-p complement=geometric] [--cache DIR]
+                                     [--beside 0.5] [--min-score 0.3]
 
 The pointpillars plugin with its shipped weights (or ``--weights``) and the extras ``annotator
 train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scores every frame K times
@@ -32,6 +33,12 @@ reference) and then judges the data sets: the held-out sweeps after a finished d
 defaults, or with ``--plain-fit`` its fit defaults; ``--epochs``), as ``simulate --adapt-model`` does: the frames are then judged by that version,
 with its refreshed heads and its OOD index rebuilt with the sweeps it trained on.
 
+``-p NAME=VALUE`` passes plugin parameters to scoring: ``-p complement=geometric`` measures escalation with
+the hybrid detector (the geometric plugin's boxes plus the network's; its proposals are then also reported
+by source). ``--beside M`` adds a sweep in which the simulated person also adds the missed objects within M m
+of an item they review (`annotator.ml.uncertainty.escalation.escalate_frame`). ``--cache DIR`` keeps the
+judged frames, so that another analysis of the same scoring starts at once.
+
 Data: ``kitti`` and ``sustech`` (the frames of other sensors: their OOD scores), ``argoverse`` (../shared/data, as benchmarks/real_assist.py reads it: labels within 50 m with >= 10
 points; ``--frames 0-29`` development, ``30-49`` held out), ``generated`` (frames of `annotator.synth` as
 base training makes them, seed ``--generated-seed``, never used for the heads or the calibration).
@@ -40,9 +47,12 @@ base training makes them, seed ``--generated-seed``, never used for the heads or
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_assist
 
+from annotator.cli.plugin_args import plugin_params
 from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
@@ -117,7 +128,41 @@ def report(title: str, frames: list[EscalationFrame], args: argparse.Namespace, 
                                          max_miss_rate=float("inf"), cluster_threshold=args.cluster_threshold),
                                 args.threshold):  # fmt: skip
             print(f"  {line}")
+    if args.beside > 0:
+        print(f"  without whole-frame review, a person also adding the missed objects within {args.beside:g} m of an "
+              "item they review (proposal or flag):")  # fmt: skip
+        rows = sweep(frames, sorted({*SWEEP, args.threshold}), float("inf"), EffortModel(), max_miss_rate=float("inf"),
+                     cluster_threshold=args.cluster_threshold, beside=args.beside)  # fmt: skip
+        for line in sweep_table(rows, args.threshold):
+            print(f"  {line}")
+        print(
+            "  found beside reviewed items: " + ", ".join(f"{o.threshold:g}: {o.found_beside}" for o in rows)
+        )
+    report_sources(frames)
     report_clusters(frames, args)
+
+
+def report_sources(frames: list[EscalationFrame]) -> None:
+    """A hybrid's proposals by source (``complement``: the complementing plugin boxes it, `plugins.pointpillars.
+    complement.source_measures`): how many, how many wrong, and what ranks the wrong ones within each."""
+    measures = [m for f in frames for m in f.measures]
+    if not measures or any("complement" not in m for m in measures):
+        return
+    wrong = np.concatenate([f.wrong for f in frames])
+    mine = np.array([m["complement"] >= 0.5 for m in measures])
+    columns = {
+        "score": np.array([1.0 - m.get("score", 0.0) for m in measures]),
+        "uncertainty": np.concatenate([f.uncertainty for f in frames]),
+        "network support": np.array([1.0 - m.get("network_support", 0.0) for m in measures]),
+    }
+    for title, part in (("boxed by the complementing plugin", mine), ("the network's alone", ~mine)):
+        judged = wrong[part]
+        ranks = ", ".join(f"{name} {auroc(values[part], judged):.3f}" for name, values in columns.items())
+        both = 0 < judged.sum() < len(judged)  # an AUROC needs wrong and right ones
+        print(
+            f"  {title}: {int(part.sum())} proposals, {int(judged.sum())} wrong"
+            + (f"; AUROC {ranks}" if both else "")
+        )
 
 
 def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> None:
@@ -143,6 +188,26 @@ def report_clusters(frames: list[EscalationFrame], args: argparse.Namespace) -> 
     print(f"  {'cluster':>7} {lines[0]}")
     for t, line in zip(CLUSTER_SWEEP, lines[1:], strict=True):
         print(f"  {t:>7.2f} {line}")
+
+
+def cached(
+    folder: Path | None, key: tuple, compute: Callable[[], list[EscalationFrame]]
+) -> list[EscalationFrame]:
+    """``compute()``, or what an earlier run with the same ``key`` kept in ``folder`` (None: no cache)."""
+    if folder is None:
+        return compute()
+    path = folder / f"frames-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.pickle"
+    if path.is_file():
+        with path.open("rb") as stream:
+            stored_key, frames = pickle.load(stream)  # our own file, written below
+        if stored_key == key:
+            print(f"(judged frames of {key[0]} from {path})")
+            return frames
+    frames = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as stream:
+        pickle.dump((key, frames), stream)
+    return frames
 
 
 def finetune(model, manifest, args: argparse.Namespace) -> None:
@@ -187,6 +252,8 @@ def main() -> None:
     parser.add_argument("--min-score", type=float, default=0.3)
     parser.add_argument("--max-miss-rate", type=float, default=DEFAULT_MAX_MISS_RATE)
     parser.add_argument("--cluster-threshold", type=float, default=DEFAULT_CLUSTER_THRESHOLD)
+    parser.add_argument("--beside", type=float, default=0.0, metavar="M",
+                        help="also sweep with a person adding the missed objects within M m of an item they review")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--adapt-every", type=int, default=0, metavar="K", help="online adaptation (0: off)")
     parser.add_argument(
@@ -199,6 +266,10 @@ def main() -> None:
     )
     parser.add_argument("--plain-fit", action="store_true",
                         help="fine-tune with the plugin's fit defaults instead of its fine-tuning defaults")  # fmt: skip
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plugin parameter for scoring, e.g. complement=geometric (the hybrid; repeatable)")  # fmt: skip
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep each data set's judged frames here (pickle; reused when the options match)")  # fmt: skip
     parser.add_argument("--verified", metavar="SWEEPS",
                         help="Argoverse sweeps taken as verified before the data sets (e.g. 0-29 for held-out 30-49)")  # fmt: skip
     args = parser.parse_args()
@@ -209,7 +280,8 @@ def main() -> None:
     model.load(str(weights))
     print(f"weights {weights}; ensemble members {model.ensemble_size}; OOD index "
           f"{'yes' if model.ood_index is not None else 'no'}; calibration {sorted(model.calibration)}")  # fmt: skip
-    values = manifest.parameter_values({"threads": args.threads})
+    values = manifest.parameter_values({**plugin_params(args.param), "threads": args.threads})
+    print(f"plugin parameters {plugin_params(args.param) or 'defaults'}")
     if args.finetune_on and real_assist.ARGOVERSE.is_dir():
         finetune(model, manifest, args)
     wanted = args.data.split(",")
@@ -228,18 +300,28 @@ def main() -> None:
             (f"generated, seed {args.generated_seed}", generated_samples(args.generated, args.generated_seed))
         )
 
-    def judge(samples) -> list[EscalationFrame]:
-        return [escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
-                                 s.truths, s.ignore, args.min_score, s.keep) for s in samples]  # fmt: skip
+    def judge(title: str, samples) -> list[EscalationFrame]:
+        key = (
+            title,
+            args.mode,
+            args.passes,
+            args.min_score,
+            str(weights),
+            args.finetune_on,
+            sorted(values.items()),
+        )
+        return cached(args.cache, key, lambda: [
+            escalation_frame(model, manifest, FrameInput(s.name, s.points), values, args.mode, args.passes,
+                             s.truths, s.ignore, args.min_score, s.keep) for s in samples])  # fmt: skip
 
     verified: list[EscalationFrame] = []
     if args.verified and real_assist.ARGOVERSE.is_dir():
-        verified = judge(
-            real_assist.argoverse_samples(list(manifest.classes), real_assist.parse_frames(args.verified))
-        )
+        chosen = real_assist.parse_frames(args.verified)
+        verified = judge(f"Argoverse sweeps {args.verified}",
+                         real_assist.argoverse_samples(list(manifest.classes), chosen))  # fmt: skip
     for title, samples in sets:
         started = time.perf_counter()
-        frames = judge(samples)
+        frames = judge(title, samples)
         seconds = time.perf_counter() - started
         report(title, frames, args, seconds)
         if verified:

@@ -20,7 +20,8 @@ depend on the protocol, never on the host (`tests/ml/test_host.py`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -89,6 +90,28 @@ def merge(
     return concatenate(kept, added)
 
 
+def source_measures(
+    boxes: np.ndarray, other: Detections, members: Sequence[Detections]
+) -> dict[str, np.ndarray]:
+    """What each of a frame's aggregated hybrid ``boxes`` (N, 7+) has behind it, for the host's uncertainty:
+    ``complement`` 1 where a box of the complementing plugin (``other``) boxes the same object, with
+    ``complement_score`` the best such box's score (0 where none), and ``network_support``, the share of the
+    network's raw ``members`` (before the merge) with a box of that object. A complementing box is the same
+    in every pass, so the passes' agreement says nothing about it; these say whether the network saw it too."""
+    cuboids = [Cuboid.from_array(box) for box in boxes]
+    theirs = [
+        (Cuboid.from_array(box), float(score)) for box, score in zip(other.boxes, other.scores, strict=True)
+    ]
+    found = [[Cuboid.from_array(box) for box in member.boxes] for member in members]
+    agree = [[score for t, score in theirs if same_object(c, t)] for c in cuboids]
+    support = [sum(any(same_object(c, m) for m in member) for member in found) for c in cuboids]
+    return {
+        "complement": np.array([1.0 if a else 0.0 for a in agree]),
+        "complement_score": np.array([max(a, default=0.0) for a in agree]),
+        "network_support": np.array(support, dtype=float) / max(len(found), 1),
+    }
+
+
 def network_first(priority: str, adapted: bool) -> bool:
     """Whether the network's boxes win where both box an object: ``priority`` ``network`` or ``complement``,
     or ``auto``: once the network has been fine-tuned on the user's verified frames (``adapted``), whose box
@@ -107,12 +130,29 @@ class Complement:
             raise PluginError(f"pointpillars: complement must be one of {', '.join(COMPLEMENTS)}")
         self.plugin_id = plugin_id
         self._model = None
+        self._last: tuple[tuple, Detections] | None = None
 
     def detections(self, frame: FrameInput, classes: tuple[str, ...], model_version: str) -> Detections:
-        """The other plugin's detections of ``frame`` at its default parameters, over ``classes``."""
+        """The other plugin's detections of ``frame`` at its default parameters, over ``classes`` (the last
+        frame's are kept: scoring asks again for the same frame's `source_measures`)."""
+        points = np.ascontiguousarray(
+            frame.points if frame.points is not None else np.zeros((0, 4), np.float32)
+        )
+        # the whole cloud's checksum (~1 ms for 100k points): an augmented copy of the frame is another cloud
+        key = (
+            frame.name,
+            points.shape,
+            points.dtype.str,
+            zlib.crc32(points.tobytes()),
+            classes,
+            model_version,
+        )
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         if self._model is None:
             from plugins.geometric.model import GeometricDetector  # first-party: imported on first use
 
             self._model = GeometricDetector()
-        found = self._model.predict(frame, {})
-        return in_classes(found, classes, model_version)
+        found = in_classes(self._model.predict(frame, {}), classes, model_version)
+        self._last = (key, found)
+        return found

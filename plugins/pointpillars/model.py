@@ -26,7 +26,7 @@ from annotator.ml.manifest import manifest_from_dict
 from annotator.ml.protocol import CancelToken, Detections, FitProgress, FrameInput, LabelledFrame, PluginError
 from plugins.pointpillars import MANIFEST
 from plugins.pointpillars.class_thresholds import above_class_thresholds
-from plugins.pointpillars.complement import Complement, merge, network_first
+from plugins.pointpillars.complement import Complement, merge, network_first, source_measures
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.convention import (
     ClassConvention,
@@ -335,6 +335,22 @@ class PointPillarsDetector:
             return None
         with torch_threads(values["threads"]), torch.inference_mode():
             return object_embeddings(self._features(frame, inputs), np.asarray(boxes), self.members[0])
+
+    def box_measures(
+        self, frame: FrameInput, boxes: np.ndarray, params: dict[str, Any]
+    ) -> dict[str, np.ndarray] | None:
+        """Per-box measures of a hybrid frame's aggregated ``boxes`` (`plugins.pointpillars.complement.
+        source_measures`: which the complementing plugin boxes too, and how many raw members found each);
+        None without ``complement`` or points."""
+        values = self._values(params)
+        if values["complement"] == "off" or frame.points is None or not len(boxes):
+            return None
+        if self.ensemble_size >= 2:
+            members = self._samples_of(frame, params, self.ensemble_size, "ensemble")
+        else:  # one network: its plain pass (the head without dropout)
+            members = self._samples_of(frame, {**params, "mc_dropout_rate": 0.0}, 1, "mc_dropout")
+        other = self._complement(values["complement"]).detections(frame, self.config.classes, self.version)
+        return source_measures(np.asarray(boxes), other, members)
 
     def _ensemble_samples(
         self, inputs: tuple[torch.Tensor, torch.Tensor], values: dict[str, Any], count: int

@@ -3,6 +3,7 @@ command line, and its boxes enter the project as the pointpillars plugin's propo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddFrames
-from annotator.core.model.records import Frame
+from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.model.records import Annotation, Frame
 from annotator.io.workspace import Workspace
 
 pytest.importorskip("torch")
@@ -63,3 +64,26 @@ def test_preannotate_with_the_geometric_complement(tmp_path: Path, capsys) -> No
     capsys.readouterr()
     assert main([*run, "-p", "complement=pointpillars"]) != 0
     assert "complement" in capsys.readouterr().err
+
+
+def test_escalation_simulates_the_hybrid_and_scores_its_boxes_sources(tmp_path: Path, capsys) -> None:
+    root = street_project(tmp_path / "street")
+    with Workspace.open(root) as workspace:  # the two cars labelled: the simulation's ground truth
+        workspace.push(AddAnnotations([Annotation(0, 1, "Car", cuboid=car) for car in CARS]))
+    run = ["simulate", str(root), "--plugin", "pointpillars", "--strategy", "escalate", "--mode", "mc",
+           "--passes", "2", "--min-score", "0", "--ood-threshold", "1e9", "--cluster-threshold", "1.01", "--json",
+           "-p", "threads=1", "-p", "score_threshold=1.0"]  # fmt: skip
+    assert main(run) == 0
+    plain = {row["threshold"]: row for row in json.loads(capsys.readouterr().out)["escalation"]}
+    assert (plain[0.0]["truths"], plain[0.0]["boxes"], plain[0.0]["missed"]) == (2, 0, 2)  # the network: none
+    assert main([*run, "-p", "complement=geometric"]) == 0
+    hybrid = {row["threshold"]: row for row in json.loads(capsys.readouterr().out)["escalation"]}
+    # the geometric boxes of both cars are the proposals: nothing missed, both reviewed at threshold 0
+    assert (hybrid[0.0]["boxes"], hybrid[0.0]["reviewed"], hybrid[0.0]["missed"]) == (2, 2, 0)
+    fresh = street_project(tmp_path / "fresh")  # no labels there to keep proposals off the cars
+    score = ["score", str(fresh), "--plugin", "pointpillars", "--mode", "mc", "--passes", "2", "--min-score", "0",
+             "--no-progress", "-p", "threads=1", "-p", "score_threshold=1.0", "-p", "complement=geometric"]  # fmt: skip
+    assert main(score) == 0
+    records = [a.attributes["uncertainty"] for a in proposals(fresh) if "uncertainty" in a.attributes]
+    assert len(records) == 2  # each knows that the geometric plugin boxed it and no network pass did
+    assert all(r["complement"] == 1.0 and r["network_support"] == 0.0 for r in records)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits, matched_pairs
 from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD, MissedCluster
 
@@ -127,6 +128,19 @@ class EscalationFrame:
         found = {c.truth for c in self.clusters if c.objectness >= cluster_threshold} & unclaimed
         return len(unclaimed) - len(found), len(found)
 
+    def missed_beside(self, reviewed: Sequence[Cuboid], cluster_threshold: float, margin: float) -> int:
+        """Of the objects neither proposed nor flagged, how many come within ``margin`` (m) of one of the
+        ``reviewed`` items' boxes in bird's-eye view (the object's box grown by ``margin`` overlaps it): a
+        person checking that item sees them beside it (a pedestrian next to the one they check)."""
+        unclaimed = set(range(len(self.truths))) - claimed_truths(self.proposals, self.truths)
+        unclaimed -= {c.truth for c in self.clusters if c.objectness >= cluster_threshold}
+        count = 0
+        for j in unclaimed:
+            box = self.truths[j][1]
+            grown = box.replace(size=(box.size[0] + 2 * margin, box.size[1] + 2 * margin, box.size[2]))
+            count += any(bev_iou(grown, item) > 0.0 for item in reviewed)
+        return count
+
 
 @dataclass
 class EscalationOutcome:
@@ -143,6 +157,8 @@ class EscalationOutcome:
     #: Unexplained clusters flagged as possible missed objects, and the missed objects they found.
     clusters_flagged: int = 0
     clusters_found: int = 0
+    #: Missed objects a person adds because they lie beside an item they review (``beside`` of `escalate_frame`).
+    found_beside: int = 0
     edits: EditCounts = field(default_factory=EditCounts)
     effort_s: float = 0.0
     manual_s: float = 0.0
@@ -192,8 +208,11 @@ def escalate_frame(
     rule: EscalationRule,
     costs: EffortModel | None = None,
     tolerance: Tolerance | None = None,
+    beside: float = 0.0,
 ) -> EscalationOutcome:
-    """Apply ``rule`` to one frame and measure it (module docstring)."""
+    """Apply ``rule`` to one frame and measure it (module docstring). ``beside`` > 0: the simulated person
+    also adds (an add's time each) the missed objects within that many metres of an item they review, a
+    proposal or a flagged cluster (`EscalationFrame.missed_beside`); 0: only what the items themselves show."""
     costs = costs or EffortModel()
     accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
     outcome = EscalationOutcome(
@@ -219,6 +238,13 @@ def escalate_frame(
         outcome.clusters_flagged, outcome.clusters_found = flagged, found
         outcome.edits = edits
         outcome.wrong_accepted = int((accepted & np.asarray(frame.wrong, dtype=bool)).sum())
+        if beside > 0.0:
+            items = [box for _, box in asked] + [
+                c.box for c in frame.clusters if c.objectness >= rule.cluster_threshold
+            ]
+            outcome.found_beside = frame.missed_beside(items, rule.cluster_threshold, beside)
+            edits.added += outcome.found_beside
+            missed -= outcome.found_beside
         outcome.missed = missed
     outcome.effort_s = costs.seconds(outcome.edits)
     return outcome
@@ -232,14 +258,15 @@ def sweep(
     tolerance: Tolerance | None = None,
     max_miss_rate: float = DEFAULT_MAX_MISS_RATE,
     cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+    beside: float = 0.0,
 ) -> list[EscalationOutcome]:
-    """One summed outcome per threshold over ``frames``."""
+    """One summed outcome per threshold over ``frames`` (``beside``: see `escalate_frame`)."""
     results = []
     for threshold in thresholds:
         rule = EscalationRule(threshold, ood_threshold, max_miss_rate, cluster_threshold)
         total = EscalationOutcome(threshold)
         for frame in frames:
-            total = total + escalate_frame(frame, rule, costs, tolerance)
+            total = total + escalate_frame(frame, rule, costs, tolerance, beside)
         results.append(total)
     return results
 

@@ -30,6 +30,7 @@ from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import (
     DEFAULT_IOU_THRESHOLD,
+    MEASURES,
     AggregatedBox,
     aggregate,
     frame_reductions,
@@ -148,19 +149,32 @@ def score_inputs(
 def model_extras(model: Any, inputs: FrameInput, values: dict[str, Any], boxes: np.ndarray) -> dict[str, Any]:
     """What a plugin offers beyond its samples, for the aggregated ``boxes`` of a frame: the frame's OOD
     score (optional method ``frame_ood(frame, params)``), calibration maps by name (attribute
-    ``calibration``) and each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``)."""
+    ``calibration``), each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``) and
+    further per-box measures by name (optional ``box_measures(frame, boxes, params)``, e.g. a hybrid
+    detector's sources: `plugins.pointpillars.complement.source_measures`)."""
     embed = getattr(model, "box_embeddings", None)
+    measure = getattr(model, "box_measures", None)
     return {
         "ood": model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None,
         "maps": dict(getattr(model, "calibration", None) or {}),
         "embeddings": embed(inputs, boxes, values) if embed is not None and len(boxes) else None,
+        "measures": measure(inputs, boxes, values) if measure is not None and len(boxes) else None,
     }
 
 
 def apply_extras(found: list[AggregatedBox], extras: dict[str, Any]) -> None:
     """Add `model_extras` to each box's measures: ``frame_ood``, ``p_wrong`` (calibrated from the
-    uncertainty), ``p_right`` (from the score) and the ``embedding``."""
+    uncertainty), ``p_right`` (from the score), the plugin's own per-box measures (finite numbers only)
+    and the ``embedding``."""
     ood, maps, embeddings = extras.get("ood"), extras.get("maps") or {}, extras.get("embeddings")
+    for name, values in (extras.get("measures") or {}).items():
+        column = np.asarray(values, dtype=float).reshape(-1)
+        if name in MEASURES or len(column) != len(found):
+            logger.warning("plugin measure %r ignored (a host measure, or not one value per box)", name)
+            continue
+        for box, value in zip(found, column, strict=True):
+            if np.isfinite(value):
+                box.measures[str(name)] = float(value)
     for k, box in enumerate(found):
         if ood is not None:
             box.measures[OOD_KEY] = float(ood)

@@ -3,6 +3,7 @@ and what is left wrong, on hand-built frames; the window's accept-all-confident 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,22 @@ def test_a_sweep_trades_reviewed_share_for_residual_errors() -> None:
     assert [o.missed for o in outcomes] == [2, 2, 2]
     table = sweep_table(outcomes, default=0.5)
     assert len(table) == 4 and "0.50*" in table[2]
+
+
+def test_a_reviewer_adds_the_missed_objects_beside_the_items_they_review_when_asked() -> None:
+    # two more cars no proposal finds, 0.5 m beside the proposal at x = 10 (reviewed at threshold 0.5) and
+    # beside the one at x = 0 (accepted unreviewed: nobody looks there)
+    f = dataclasses.replace(frame(), truths=[*frame().truths, ("Car", car(10, 2.5)), ("Car", car(0, 2.5))])
+    rule = EscalationRule(0.5, 1.5)
+    strict = escalate_frame(f, rule, EffortModel())
+    assert (strict.missed, strict.found_beside) == (3, 0)
+    assert escalate_frame(f, rule, EffortModel(), beside=0.4).found_beside == 0  # 0.5 m away: not within 0.4
+    wide = escalate_frame(f, rule, EffortModel(), beside=0.6)
+    assert (wide.missed, wide.found_beside, wide.edits.added) == (2, 1, 1)
+    assert wide.effort_s == pytest.approx(strict.effort_s + 30.0)  # the car beside is drawn: an add
+    assert wide.residual_rate == pytest.approx(3 / 7) and strict.residual_rate == pytest.approx(4 / 7)
+    assert sweep([f], (0.5,), 1.5, beside=0.6)[0].found_beside == 1
+    assert sweep([f], (0.0,), 1.5, beside=0.6)[0].found_beside == 2  # everything reviewed: x = 0 too
 
 
 def test_frame_ood_is_the_largest_on_the_frames_records() -> None:

@@ -20,6 +20,7 @@ from plugins.pointpillars.complement import (
     merge,
     network_first,
     same_object,
+    source_measures,
     unexplained,
 )
 
@@ -187,3 +188,46 @@ def test_scoring_samples_are_merged_as_predictions_are(monkeypatch):
     samples = detector.predict_samples(frame, {"threads": 1, "complement": "geometric"}, 1, "mc_dropout")
     boxes = [Cuboid.from_array(b) for b in samples[0].boxes]
     assert len(boxes) == 2 and all(max(bev_iou(b, car) for b in boxes) > 0.6 for car in (CAR, PARKED))
+
+
+def test_source_measures_say_which_boxes_the_other_plugin_and_the_raw_members_saw():
+    boxes = np.array([CAR.to_array(), PARKED.to_array(), EMPTY.to_array()])
+    geometric = found(CAR.replace(center=(10.3, -3.1, CAR.center[2])), score=0.6, version="geo")
+    members = [found(CAR, PARKED), found(PARKED.replace(yaw=0.3)), found()]
+    measures = source_measures(boxes, geometric, members)
+    assert measures["complement"].tolist() == [1.0, 0.0, 0.0]
+    assert measures["complement_score"].tolist() == [0.6, 0.0, 0.0]
+    assert measures["network_support"] == pytest.approx([1 / 3, 2 / 3, 0.0])
+    assert source_measures(np.zeros((0, 7)), geometric, [])["network_support"].shape == (0,)
+
+
+def test_the_plugin_gives_hybrid_boxes_their_sources_and_runs_the_other_plugin_once_a_frame(monkeypatch):
+    from plugins.geometric.model import GeometricDetector
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    runs: list[str] = []
+    original = GeometricDetector.predict
+
+    def counted(self, frame, params):
+        runs.append(frame.name)
+        return original(self, frame, params)
+
+    monkeypatch.setattr(GeometricDetector, "predict", counted)
+    detector = PointPillarsDetector()
+    monkeypatch.setattr(detector, "_decode", lambda output, values: [found(EMPTY, version=detector.version)])
+    frame = FrameInput("street", street(np.random.default_rng(3)))
+    params = {"threads": 1, "complement": "geometric"}
+    boxes = detector.predict_samples(frame, params, 1, "mc_dropout")[0].boxes
+    assert detector.box_measures(frame, boxes, {"threads": 1}) is None  # no complement: nothing to add
+    measures = detector.box_measures(frame, boxes, params)
+    # both cars are the geometric plugin's boxes; the network's single (raw) pass boxed neither
+    assert measures["complement"].tolist() == [1.0, 1.0]
+    assert measures["network_support"].tolist() == [0.0, 0.0]
+    assert all(0.0 < s <= 1.0 for s in measures["complement_score"])
+    raw = detector.box_measures(frame, np.array([EMPTY.to_array()]), params)
+    assert raw["complement"].tolist() == [0.0] and raw["network_support"].tolist() == [1.0]
+    assert runs == ["street"]  # sampling and both measures: the geometric plugin ran once
+    shifted = frame.points.copy()
+    shifted[:, 0] += 0.15  # an augmented copy of the frame under the same name is another cloud
+    detector.box_measures(FrameInput("street", shifted), boxes, params)
+    assert runs == ["street", "street"]
