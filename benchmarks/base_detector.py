@@ -220,6 +220,21 @@ def block_efforts(report: dict, every: int) -> str:
     return ", ".join(f"{r:.2f}" for r in ratios)
 
 
+def block_edits(report: dict, every: int) -> str:
+    """Edits by kind per block of ``every`` frames, e.g. ``+20 -90 ~74 =29 | ...`` (added, deleted,
+    adjusted, accepted)."""
+    frames = report["frames"]
+    parts = []
+    for k in range(0, len(frames), every):
+        kinds = [sum(f["edits"][kind] for f in frames[k : k + every]) for kind in KINDS]
+        parts.append(" ".join(f"{sign}{n}" for sign, n in zip("+-~=", kinds)))
+    return " | ".join(parts)
+
+
+#: Edit kinds of a simulate report's frames, in `block_edits`' order.
+KINDS = ("added", "deleted", "adjusted", "accepted")
+
+
 def online(args: argparse.Namespace, weights: Path | None) -> None:
     """The scripted annotator on the imported Argoverse log, per strategy and starting model."""
     import json
@@ -262,6 +277,12 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
             slug = "".join(ch if ch.isalnum() else "-" for ch in title).strip("-")
             (args.reports / f"{slug}.json").write_text(output, encoding="utf-8")
         print(f"    effort per block of {args.every} frames: {block_efforts(report, args.every)}")
+        print(f"    edits per block (+added -deleted ~adjusted =accepted): {block_edits(report, args.every)}")
+        if report.get("probe"):
+            probe = ", ".join(str(p["edits"]) for p in report["probe"])
+            print(
+                f"    forgetting: the first 5 frames' edits after each promotion: {probe}"
+            )  # simulate's probe
         totals = report["totals"]
         print(f"  {title}: {totals['total']} edits (added {totals['added']}, deleted {totals['deleted']}, "
               f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
