@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="share of verified frames kept apart for the forgetting gate (default 0.2)",
     )
     parser.add_argument(
+        "--held-apart-from",
+        type=int,
+        default=30,
+        metavar="N",
+        help="hold frames apart only once N frames are verified; before, train on all (default 30)",
+    )
+    parser.add_argument(
         "--tolerance",
         type=float,
         default=0.02,
@@ -121,7 +128,7 @@ def run_finetune_command(args: argparse.Namespace) -> int:
     manifest.parameter_values(params)
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
-        uncertainty_selection=args.uncertainty, self_training=args.self_training, threads=args.threads,
+        held_apart_from=max(0, args.held_apart_from), uncertainty_selection=args.uncertainty, self_training=args.self_training, threads=args.threads,
         params=params, diversity=max(0.0, args.diversity),
     )  # fmt: skip
     with Workspace.open(args.directory.absolute()) as workspace:

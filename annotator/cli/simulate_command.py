@@ -58,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
     parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")
+    parser.add_argument("--held-apart-from", type=int, default=30, metavar="N",
+                        help="hold frames apart only from N verified frames on (default 30)")  # fmt: skip
     parser.add_argument(
         "--tolerance", type=float, default=0.02, metavar="T", help="forgetting gate, default 0.02"
     )
@@ -170,7 +172,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
-        threads=args.threads, params=fit_params, diversity=max(0.0, args.diversity),
+        held_apart_from=max(0, args.held_apart_from), threads=args.threads, params=fit_params, diversity=max(0.0, args.diversity),
     )  # fmt: skip
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),

@@ -122,6 +122,21 @@ def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsy
             assert version.sha256 == file_digest(weights) == recorded_digest(weights)
 
 
+def test_finetune_holds_frames_apart_only_from_held_apart_from_verified_frames(project, capsys) -> None:
+    with Workspace.open(project) as workspace:
+        for frame in workspace.project.frames_in_order():
+            workspace.push(SetFrameStatus(frame.id, FrameStatus.VERIFIED))
+    run = ["finetune", str(project), "--plugin", "centroid-example", "--held-apart", "0.45", "--no-progress"]
+    assert main([*run, "--held-apart-from", "3"]) == 0  # 3 verified frames: the gate gets one
+    assert main(run) == 0  # the default waits for 30 verified frames: all three are trained on
+    capsys.readouterr()
+    assert main(["versions", str(project), "--plugin", "centroid-example", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    roles = [sorted((e["frame"], e["role"]) for e in v["data"]) for v in listing["versions"]]
+    assert roles[0] == [("f0", "train"), ("f1", "held_new"), ("f2", "train")]
+    assert roles[1] == [("f0", "replay"), ("f1", "replay"), ("f2", "replay")]
+
+
 def test_simulate_rejects_an_unknown_plugin(project, capsys) -> None:
     assert main(["simulate", str(project), "--plugin", "nope", "--strategy", "manual"]) == 1
     assert "no plugin 'nope'" in capsys.readouterr().err

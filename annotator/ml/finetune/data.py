@@ -81,23 +81,33 @@ def verified_labels(project: Project, frame: Frame, class_names: Sequence[str], 
     )
 
 
+def held_share_now(share: float, verified: int, held_from: int) -> float:
+    """The held-apart share a run uses: none while the project has fewer than ``held_from`` verified frames
+    (few frames are worth more as training data than as a gate that measures on one or two of them)."""
+    return share if verified >= held_from else 0.0
+
+
 def collect_frames(
     project: Project,
     class_names: Sequence[str],
     task: str,
     seen: dict[int, str],
     held_share: float,
+    held_from: int = 0,
+    trained: frozenset[int] = frozenset(),
 ) -> list[FrameLabels]:
     """Every verified frame with its labels and role. ``seen`` maps the frames the current model's data
     had to their labels' digest then: a frame counts as old only when its labels are unchanged. Held-apart
-    frames become ``held_old`` / ``held_new``, the others ``replay`` / ``train``."""
+    frames become ``held_old`` / ``held_new``, the others ``replay`` / ``train``. No frame is held apart
+    while fewer than ``held_from`` frames are verified (`held_share_now`), and none of ``trained`` (frame ids
+    an earlier version trained on) ever is: a gate measuring on them would measure what the parent learned."""
+    verified = [f for f in project.frames_in_order() if f.status == FrameStatus.VERIFIED]
+    share = held_share_now(held_share, len(verified), held_from)
     result = []
-    for frame in project.frames_in_order():
-        if frame.status != FrameStatus.VERIFIED:
-            continue
+    for frame in verified:
         labels = verified_labels(project, frame, class_names, task)
         old = seen.get(frame.id) == labels.digest
-        if is_held_apart(frame, held_share):
+        if frame.id not in trained and is_held_apart(frame, share):
             labels.role = HELD_OLD if old else HELD_NEW
         else:
             labels.role = REPLAY if old else TRAIN

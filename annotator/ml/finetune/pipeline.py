@@ -53,6 +53,13 @@ def seen_labels(project: Project, plugin: str) -> dict[int, str]:
     return {e.frame_id: e.digest for e in current.data if e.role != PSEUDO}
 
 
+def trained_frames(project: Project, plugin: str) -> frozenset[int]:
+    """Ids of the frames any recorded version of ``plugin`` trained on (new or replayed)."""
+    return frozenset(
+        e.frame_id for v in model_versions(project, plugin) for e in v.data if e.role in (TRAIN, REPLAY)
+    )
+
+
 def newly_verified(project: Project, manifest: PluginManifest) -> list[Frame]:
     """Verified frames the current version has not seen with their present labels."""
     frames = collect_frames(project, manifest.classes, manifest.task, seen_labels(project, manifest.id), 0.0)
@@ -81,7 +88,10 @@ def plan_finetune(
     if not manifest.supports("fit"):
         raise PluginError(f"plugin {manifest.id} cannot be trained (no 'fit' capability)")
     seen = seen_labels(project, manifest.id)
-    frames = collect_frames(project, manifest.classes, manifest.task, seen, options.held_apart)
+    frames = collect_frames(
+        project, manifest.classes, manifest.task, seen, options.held_apart, options.held_apart_from,
+        trained_frames(project, manifest.id),
+    )  # fmt: skip
     if not any(f.role in (TRAIN, REPLAY) for f in frames):
         raise PluginError(
             f"{project.root}: no verified frame to train {manifest.id} on (mark frames verified)"

@@ -17,7 +17,8 @@ class FineTuneOptions:
     """How a run picks and weighs its data.
 
     ``replay_ratio``: share of old frames in the training mix. ``held_apart``: share of verified frames
-    kept for the forgetting gate. ``uncertainty_selection``: train on the ``select_share`` most uncertain
+    kept for the forgetting gate, from ``held_apart_from`` verified frames on (before, every verified frame
+    is trained on and the gate has nothing to measure: README, "Shipped base detector", seventh pass). ``uncertainty_selection``: train on the ``select_share`` most uncertain
     new frames, re-chosen every ``reselect_every`` epochs (plugins with an ``epochs`` parameter); with
     ``diversity`` > 0 (and a plugin that gives frame embeddings) the frames are chosen by uncertainty x
     distance in latent space (`annotator.ml.uncertainty.diversity`), not by uncertainty alone.
@@ -31,6 +32,7 @@ class FineTuneOptions:
 
     replay_ratio: float = 0.5
     held_apart: float = 0.2
+    held_apart_from: int = 30
     tolerance: float = 0.02
     uncertainty_selection: bool = False
     select_share: float = 0.5

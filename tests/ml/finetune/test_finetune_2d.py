@@ -77,7 +77,7 @@ def test_a_2d_plugin_fine_tunes_per_camera_and_is_gated_on_ap50(tmp_path: Path) 
             label = Box2D(17, 7 + index, 33, 23 + index)  # the bright square grown by 3 pixels
             workspace.push(AddAnnotations([Annotation(0, frame_id, "Sign", box2d=label, camera="front")]))
             workspace.push(SetFrameStatus(frame_id, FrameStatus.VERIFIED))
-        options = FineTuneOptions(held_apart=0.5, replay_ratio=0.0)
+        options = FineTuneOptions(held_apart=0.5, held_apart_from=0, replay_ratio=0.0)
         spec = plan_finetune(workspace.project, registry.manifest("bright"), options,
                              plugin_folders=[plugins.parent], entry_points=False)  # fmt: skip
         held = [f for f in spec.frames if f.role == "held_new"]

@@ -15,8 +15,10 @@ from annotator.core.model.records import Frame
 from annotator.core.model_versions import RecordModelVersion
 from annotator.ml.finetune.data import (
     HELD_NEW,
+    HELD_OLD,
     REPLAY,
     TRAIN,
+    held_share_now,
     is_held_apart,
     mix_replay,
     most_uncertain,
@@ -107,10 +109,32 @@ def test_only_verified_frames_are_planned_and_seen_ones_become_replay(
 
 def test_held_apart_frames_are_measured_not_trained(tmp_path, tiny_project, manifest) -> None:
     with tiny_project(tmp_path / "p", 12, 12) as workspace:
-        spec = plan_finetune(workspace.project, manifest, FineTuneOptions(held_apart=0.3))
+        options = FineTuneOptions(held_apart=0.3, held_apart_from=0)
+        spec = plan_finetune(workspace.project, manifest, options)
         held = {f.frame.name for f in spec.frames if f.role == HELD_NEW}
         assert held == {f.frame.name for f in spec.frames if is_held_apart(f.frame, 0.3)}
         assert held and len(held) < 12
+
+
+def test_no_frame_is_held_apart_until_enough_are_verified(tmp_path, tiny_project, manifest) -> None:
+    """A project with few verified frames trains on all of them (the default waits for 30); once it has
+    ``held_apart_from``, frames are held apart by name, except those an earlier version trained on."""
+    from annotator.core.model_versions import ModelVersion
+
+    assert held_share_now(0.2, 29, 30) == 0.0 and held_share_now(0.2, 30, 30) == 0.2
+    with tiny_project(tmp_path / "p", 12, 12) as workspace:
+        project = workspace.project
+        hashed = {f.name for f in project.frames_in_order() if is_held_apart(f, 0.3)}
+        assert hashed  # some of these 12 frames would be held apart by name
+        early = plan_finetune(project, manifest, FineTuneOptions(held_apart=0.3))
+        assert {f.role for f in early.frames} == {TRAIN}
+        data = tuple(f.entry() for f in early.frames[:6])  # v1 trained on the first six
+        workspace.push(RecordModelVersion(ModelVersion("v1", manifest.id, None, 1.0, "m", "w", data), True))
+        later = plan_finetune(project, manifest, FineTuneOptions(held_apart=0.3, held_apart_from=12))
+        roles = {f.frame.name: f.role for f in later.frames}
+        first_six = {f.frame.name for f in early.frames[:6]}
+        assert {n for n, r in roles.items() if r in (HELD_NEW, HELD_OLD)} == hashed - first_six
+        assert all(roles[n] == REPLAY for n in first_six)
 
 
 def test_due_after_the_set_number_of_newly_verified_frames(tmp_path, tiny_project, manifest) -> None:
