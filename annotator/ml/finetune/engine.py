@@ -1,7 +1,8 @@
 """The work of a fine-tuning job (runs in the child process; plain Python, callable in-process by tests).
 
 1. Load the plugin (from the process's host, which caps the framework's CPU threads) and the parent's weights.
-2. Measure the parent on the held-apart old and new frames (for the forgetting gate).
+2. Measure the parent on the held-apart old and new frames (for the forgetting gate; while none is held
+   apart, on some of the frames it trained on).
 3. With self-training, pseudo-label unverified frames (sampled K times for the uncertainty).
 4. Train on new frames mixed with a replay sample of old ones (and the pseudo frames, and generated frames
    for a 3D plugin that ships base weights while the project has few verified ones); with uncertainty
@@ -22,7 +23,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -55,6 +56,17 @@ from annotator.ml.weights import record_digest
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[str, Any], None]
+T = TypeVar("T")
+
+#: While no frame is held apart, the gate measures "old" on at most this many frames the parent trained on.
+TRAINED_GATE_FRAMES = 8
+
+
+def spread(items: Sequence[T], count: int) -> list[T]:
+    """At most ``count`` of ``items``, evenly spaced from the first to the last (all when fewer)."""
+    if len(items) <= count:
+        return list(items)
+    return [items[round(k * (len(items) - 1) / (count - 1))] for k in range(count)]
 
 
 class _Runner:
@@ -84,11 +96,20 @@ class _Runner:
                 result.append(LabelledFrame(self.frame(labels), targets, weight, partial))
         return result
 
+    def gate_sets(self) -> list[tuple[str, list[FrameLabels]]]:
+        """The frames each set of the forgetting gate is measured on: the held-apart old and new frames, or,
+        while none is held apart (`held_share_now`), up to `TRAINED_GATE_FRAMES` of the frames the current
+        version trained on as the "old" set, spread over them (does the candidate keep what it learned?)."""
+        held_old, held_new = self.spec.of_role(HELD_OLD), self.spec.of_role(HELD_NEW)
+        if held_old or held_new:
+            return [("old", held_old), ("new", held_new)]
+        return [("old", spread(self.spec.of_role(REPLAY), TRAINED_GATE_FRAMES))]
+
     def scores(self) -> dict[str, float]:
-        """Score per held-apart set (old, new) under the current weights."""
+        """Score per gate set (old, new: `gate_sets`) under the current weights."""
         result = {}
-        for name, role in (("old", HELD_OLD), ("new", HELD_NEW)):
-            held = [HeldApartFrame(f) for f in self.labelled(self.spec.of_role(role))]
+        for name, frames in self.gate_sets():
+            held = [HeldApartFrame(f) for f in self.labelled(frames)]
             if not held or self.cancel.is_set():
                 continue
             measure = measure_quality(

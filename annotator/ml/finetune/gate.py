@@ -1,7 +1,9 @@
 """The forgetting gate: a candidate model replaces the current one only if it loses nowhere.
 
 Both models are measured on the same held-apart verified frames, split into "old" (frames the current
-model's data already had) and "new" (verified since). The candidate passes when, on each set that was
+model's data already had) and "new" (verified since). While the project has too few verified frames to
+hold any apart, "old" is measured on frames the current model trained on (`engine._Runner.gate_sets`):
+the candidate must keep what its parent learned. The candidate passes when, on each set that was
 measured, its score is at least the current model's minus ``tolerance``. Scores are F1 at BEV IoU 0.5
 for 3D models and AP50 for 2D ones (`frame_score`).
 """

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from annotator.core.edits import SetFrameStatus
+from annotator.core.model.records import FrameStatus
 from annotator.core.model_versions import current_version
-from annotator.ml.finetune.engine import job_host, run_finetune
+from annotator.ml.finetune.data import REPLAY, TRAIN
+from annotator.ml.finetune.engine import job_host, run_finetune, spread
 from annotator.ml.finetune.job import FineTuneJob, JobError
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
 from annotator.ml.finetune.spec import FineTuneOptions
@@ -173,3 +176,30 @@ def test_pseudo_labelled_frames_reach_fit_as_partial_frames(tmp_path, tiny_proje
         human = spec.frames[0]
         pseudo = dataclasses.replace(human, role=PSEUDO)
         assert [f.partial for f in runner.labelled([human, pseudo])] == [False, True]
+
+
+def test_while_no_frame_is_held_apart_the_gate_measures_the_frames_the_parent_trained_on(
+    tmp_path, tiny_project, registry, plugin_folder
+) -> None:
+    """A project with too few verified frames holds none apart (`held_apart_from`): the forgetting gate then
+    compares candidate and parent on the frames the parent trained on, so a candidate must keep them."""
+    with tiny_project(tmp_path / "p", 4, 2) as workspace:
+        first = plan(workspace, registry, plugin_folder)
+        result = run_finetune(first, lambda kind, payload: None, CancelToken(), job_host(first))
+        assert result.scores["parent"] == {}  # the shipped start trained on none of the project's frames
+        record_result(workspace.push, workspace.project, first, result)
+        for frame in workspace.project.frames_in_order()[2:]:
+            workspace.push(SetFrameStatus(frame.id, FrameStatus.VERIFIED))
+        second = plan(workspace, registry, plugin_folder)
+        assert [f.role for f in second.frames] == [REPLAY, REPLAY, TRAIN, TRAIN]
+        result = run_finetune(second, lambda kind, payload: None, CancelToken(), job_host(second))
+        assert set(result.scores["parent"]) == set(result.scores["candidate"]) == {"old"}
+        _, decision = record_result(workspace.push, workspace.project, second, result)
+        assert decision.reasons[0].startswith("old frames: ") and decision.passed == (
+            result.scores["candidate"]["old"] >= result.scores["parent"]["old"] - decision.tolerance
+        )
+
+
+def test_the_gate_takes_frames_spread_over_all_the_trained_ones() -> None:
+    assert spread(list(range(20)), 8) == [0, 3, 5, 8, 11, 14, 16, 19]
+    assert spread([1, 2], 8) == [1, 2] and spread([], 8) == []
