@@ -20,8 +20,9 @@ class FineTuneOptions:
     kept for the forgetting gate, from ``held_apart_from`` verified frames on (before, every verified frame
     is trained on and the gate measures on frames the parent trained on: README, "Shipped base detector",
     seventh pass). ``uncertainty_selection``: train on the ``select_share`` most uncertain new frames,
-    re-chosen every ``reselect_every`` epochs (plugins with an ``epochs`` parameter); with ``diversity`` > 0 (and a plugin that gives frame embeddings) the frames are chosen by uncertainty x
-    distance in latent space (`annotator.ml.uncertainty.diversity`), not by uncertainty alone.
+    re-chosen every ``reselect_every`` epochs (plugins with an ``epochs`` parameter); with ``diversity`` > 0
+    (and a plugin that gives frame embeddings) the frames are chosen by uncertainty x distance in latent
+    space (`annotator.ml.uncertainty.diversity`), not by uncertainty alone.
     ``self_training``: add confident (score >= ``pseudo_min_score``), certain (uncertainty <=
     ``pseudo_max_uncertainty``) boxes of up to ``pseudo_frames`` unverified frames at ``pseudo_weight``.
     ``threads``: CPU threads of the training process. ``params``: the plugin's parameters.
