@@ -1,5 +1,5 @@
 """What the Training panel remembers between sessions (QSettings): the plugin to fine-tune and the options
-of a run (replay ratio, held-apart share, gate tolerance, uncertainty selection, self-training, epochs,
+of a run (replay ratio, held-apart share and the verified frames from which it applies, gate tolerance, uncertainty selection, self-training, epochs,
 threads)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class TrainingChoice:
     plugin_id: str = ""
     replay_ratio: float = 0.5
     held_apart: float = 0.2
+    held_apart_from: int = 30
     tolerance: float = 0.02
     uncertainty_selection: bool = False
     self_training: bool = False
@@ -33,7 +34,8 @@ class TrainingChoice:
         """The job's options (``epochs`` only passed to plugins that have that parameter)."""
         params = {"epochs": self.epochs} if has_epochs and self.epochs > 0 else {}
         return FineTuneOptions(
-            replay_ratio=self.replay_ratio, held_apart=self.held_apart, tolerance=self.tolerance,
+            replay_ratio=self.replay_ratio, held_apart=self.held_apart, held_apart_from=self.held_apart_from,
+            tolerance=self.tolerance,
             uncertainty_selection=self.uncertainty_selection, self_training=self.self_training,
             threads=max(1, self.threads), params=params,
         )  # fmt: skip

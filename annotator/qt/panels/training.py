@@ -100,6 +100,12 @@ class TrainingPanel(QWidget):
         self.plugin_box.setToolTip("Plugins that can be trained (the 'fit' capability)")
         self.replay = _spin(0.0, 0.95, 0.05, "share of older verified frames mixed into training")
         self.held_apart = _spin(0.0, 0.9, 0.05, "share of verified frames kept apart for the forgetting gate")
+        self.held_apart_from = QSpinBox()
+        self.held_apart_from.setRange(0, 10_000)
+        self.held_apart_from.setToolTip(
+            "Hold frames apart only once this many are verified; before, every verified frame is trained on "
+            "and the gate measures on frames the current version trained on"
+        )
         self.tolerance = _spin(0.0, 1.0, 0.01, "how much the held-apart score may drop and still promote")
         self.uncertainty = QCheckBox("Train most on uncertain new frames")
         self.self_training = QCheckBox("Self-training on confident pseudo-labels")
@@ -124,7 +130,7 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         for label, widget in (
             ("Plugin", self.plugin_box), ("Replay ratio", self.replay), ("Held apart", self.held_apart),
-            ("Gate tolerance", self.tolerance), ("", self.uncertainty), ("", self.self_training),
+            ("Hold apart from N verified", self.held_apart_from), ("Gate tolerance", self.tolerance), ("", self.uncertainty), ("", self.self_training),
             ("Epochs", self.epochs), ("Threads", self.threads), ("Fine-tune after N verified", self.every),
             ("Parameters", self.parameter_form),
         ):  # fmt: skip
@@ -172,7 +178,7 @@ class TrainingPanel(QWidget):
         self.plugin_box.currentIndexChanged.connect(self._plugin_changed)
         for box in (self.replay, self.held_apart, self.tolerance):
             box.valueChanged.connect(self._remember)
-        for spin in (self.epochs, self.threads):
+        for spin in (self.held_apart_from, self.epochs, self.threads):
             spin.valueChanged.connect(self._remember)
         for check in (self.uncertainty, self.self_training):
             check.toggled.connect(self._remember)
@@ -190,18 +196,20 @@ class TrainingPanel(QWidget):
         """What the widgets say now."""
         return TrainingChoice(
             self.plugin_box.currentData() or "", self.replay.value(), self.held_apart.value(),
-            self.tolerance.value(), self.uncertainty.isChecked(), self.self_training.isChecked(),
+            self.held_apart_from.value(), self.tolerance.value(), self.uncertainty.isChecked(),
+            self.self_training.isChecked(),
             self.epochs.value(), self.threads.value(),
         )  # fmt: skip
 
     def load_choice(self, choice: TrainingChoice) -> None:
         """Show ``choice`` (without remembering it again)."""
-        widgets = (self.replay, self.held_apart, self.tolerance, self.uncertainty, self.self_training,
-                   self.epochs, self.threads)  # fmt: skip
+        widgets = (self.replay, self.held_apart, self.held_apart_from, self.tolerance, self.uncertainty,
+                   self.self_training, self.epochs, self.threads)  # fmt: skip
         for widget in widgets:
             widget.blockSignals(True)
         self.replay.setValue(choice.replay_ratio)
         self.held_apart.setValue(choice.held_apart)
+        self.held_apart_from.setValue(choice.held_apart_from)
         self.tolerance.setValue(choice.tolerance)
         self.uncertainty.setChecked(choice.uncertainty_selection)
         self.self_training.setChecked(choice.self_training)

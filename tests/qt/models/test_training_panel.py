@@ -164,3 +164,15 @@ def test_rollback_marks_proposals_stale_and_rescoring_renews_them(qtbot, trainin
     qtbot.waitUntil(lambda: not main.preannotation.running, timeout=JOB_TIMEOUT)
     assert stale_frames(project, PLUGIN) == []
     assert not panel.rescore_button.isEnabled()
+
+
+def test_hold_apart_from_is_remembered_and_reaches_the_jobs_options(training_window, settings) -> None:
+    from annotator.qt.models.training_choices import TrainingChoice, TrainingChoices
+
+    _, panel = training_window
+    assert panel.held_apart_from.value() == 30  # the default: few frames are all trained on
+    panel.held_apart_from.setValue(4)
+    assert TrainingChoices(settings).last().held_apart_from == 4
+    assert panel.choice().options(has_epochs=False).held_apart_from == 4
+    panel.load_choice(TrainingChoice(held_apart_from=12))
+    assert panel.held_apart_from.value() == 12
