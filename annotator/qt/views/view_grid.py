@@ -45,9 +45,9 @@ NO_CLOUD_MESSAGE = "This frame has no point cloud"
 #: Places of a walked box ahead of it whose orthographic crops are made in the worker before it gets there
 #: (so the step on which a view fits the box afresh draws its exact crop at once).
 AHEAD_CROPS = 3
-#: Longest a pause of the views' worker waits for the views' renders to be done (seconds): between blocks of
-#: the points it copies out around the box (a quarter to half a second of work at 10M-20M points, which the
-#: steps of a walked box drawn meanwhile took 2-4 times as long beside) and between crops.
+#: Longest a pause of the views' worker waits for the views' renders to be done (seconds): before and between
+#: blocks of the points it copies out around the box (a quarter to half a second of work at 10M-20M points,
+#: beside which the steps of a walked box drawn meanwhile took 2-4 times as long).
 FOCUS_PAUSE_S = 0.05
 
 
@@ -264,12 +264,11 @@ class ViewGrid(QSplitter):
                 cloud.focus(box, 2.0 * margin, inner=margin, reach=reach, pause=pause)
             cloud.warm(others)
             made = []
+            # The crops (a few milliseconds each, awaited by a view) are made without a pause.
             for region, region_margin in crops:  # from the neighbourhood just copied out
-                pause()
                 indices, points = exact_crop(cloud, region, region_margin)
                 made.append((crop_key(cloud, region, region_margin), indices, points))
             for region, region_margin in ahead:  # only where the neighbourhood answers for them
-                pause()
                 if cloud.answers_at_once(region.grown(region_margin)):
                     indices, points = exact_crop(cloud, region, region_margin)
                     made.append((crop_key(cloud, region, region_margin), indices, points))
