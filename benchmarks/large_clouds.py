@@ -21,7 +21,8 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
             (sample points stand in for a crop not made in time: the walk's longest exact, with
             ``--phases``, is the time from such a step to the exact crops drawn; also printed: the most
             cloud layers, the views' pictures of points, drawn again on one walking step, and the time to
-            every view redrawn with the moved box, before a view's fresh fit in a turn of its own);
+            every view redrawn with the moved box, before a view's fresh fit in a turn of its own, with the
+            window thread's own CPU time meanwhile: what other programs' load does not change);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
             the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
@@ -244,6 +245,7 @@ def measure(
         walk_spans: list[tuple[float, float]] = []  # each walking step's time (for --trace)
         walk_draws: list[int] = []  # cloud layers (views' base layers) drawn on each walking step
         redrawn_draws: list[int] = []  # of which before every view showed the moved box
+        walk_redrawn_cpu: list[float] = []  # the window thread's CPU milliseconds until then
 
         def base_draws() -> int:
             return sum(view.scene.picture.draws for view in grid.views)
@@ -253,6 +255,7 @@ def measure(
         begin_nudges = time.perf_counter()
         for step in range(2 * nudges):
             begin, renders, draws = time.perf_counter(), perspective.render_count, base_draws()
+            cpu = time.thread_time()  # the window thread's own CPU time (other programs' load left out)
             shown = [view.render_count for view in grid.views]
             if step < nudges:  # back and forth (the box stays put on the whole)
                 window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
@@ -263,6 +266,7 @@ def measure(
             ):  # every view showed the moved box (a fresh fit may follow in a turn of its own)
                 wait(lambda shown=shown: all(view.render_count > n for view, n in zip(grid.views, shown)))
                 walk_redrawn.append((time.perf_counter() - begin) * 1000.0)
+                walk_redrawn_cpu.append((time.thread_time() - cpu) * 1000.0)
                 redrawn_draws.append(base_draws() - draws)
             wait(settled)
             (nudge if step < nudges else walk).append((time.perf_counter() - begin) * 1000.0)
@@ -332,6 +336,8 @@ def measure(
             "walk_redrawn_ms": statistics.median(walk_redrawn),
             "walk_redrawn_max_ms": max(walk_redrawn),
             "walk_redrawn_draws_max": max(redrawn_draws),
+            "walk_redrawn_cpu_ms": statistics.median(walk_redrawn_cpu),
+            "walk_redrawn_cpu_max_ms": max(walk_redrawn_cpu),
             "chunks": perspective.refiner.chunks,
             "chunks_ahead": getattr(perspective.refiner, "gathered_ahead", 0),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
@@ -495,7 +501,9 @@ def main() -> int:
                 f"nudge to the box's exact points {result.get('nudge_exact_ms', 0.0):.0f} ms; walking step to "
                 f"every view redrawn {result.get('walk_redrawn_ms', 0.0):.1f} ms (longest "
                 f"{result.get('walk_redrawn_max_ms', 0.0):.0f}; cloud layers drawn by then: at most "
-                f"{result.get('walk_redrawn_draws_max', 0)}); chunks of detail {result.get('chunks', 0)}, "
+                f"{result.get('walk_redrawn_draws_max', 0)}; the window thread's CPU meanwhile "
+                f"{result.get('walk_redrawn_cpu_ms', 0.0):.1f} ms, longest {result.get('walk_redrawn_cpu_max_ms', 0.0):.0f}); "
+                f"chunks of detail {result.get('chunks', 0)}, "
                 f"gathered ahead in a worker {result.get('chunks_ahead', 0)}",
                 flush=True,
             )

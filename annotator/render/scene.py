@@ -388,6 +388,8 @@ class OrthoScene(Scene):
         self.crop_wanted: tuple[PreparedCloud, Cuboid, float] | None = None
         #: The last `show` held still where it would have fitted the box afresh (``defer_fit``).
         self.fit_deferred = False
+        #: `_steady_bounds` and the fitted box and margin it was made for (not the fit: no cloud is held).
+        self._steady: tuple[Cuboid, float, list[float]] | None = None
 
     def show(
         self,
@@ -512,14 +514,20 @@ class OrthoScene(Scene):
 
     def _steady_bounds(self) -> Sequence[float] | None:
         """While fitted around a box: the region it may move in without a new fit, grown by the margin
-        (and the boxes, handles and knob reaching into it), so a nudge keeps the near and far planes."""
-        if self._fit is None or self.crop is None:
+        (and the boxes, handles and knob reaching into it), so a nudge keeps the near and far planes. Made
+        once per fit (every render of the view asks)."""
+        fit = self._fit
+        if fit is None or self.crop is None:
             return None
-        _, _, fitted, margin, _ = self._fit
-        grown = fitted.grown(2.0 * margin)
-        corners = grown.corners()
+        _, _, fitted, margin, _ = fit
+        steady = self._steady
+        if steady is not None and steady[1] == margin and steady[0] == fitted:
+            return steady[2]
+        corners = fitted.grown(2.0 * margin).corners()
         low, high = corners.min(axis=0), corners.max(axis=0)
-        return [float(v) for pair in zip(low, high) for v in pair]
+        bounds = [float(v) for pair in zip(low, high) for v in pair]
+        self._steady = (fitted, margin, bounds)
+        return bounds
 
     def release_fit(self) -> None:
         """Fit the selected box afresh on the next `show` (the view changed size)."""

@@ -200,3 +200,22 @@ def test_only_another_cloud_splits_the_first_picture(cloud, window) -> None:
     assert not scene.picture.split_pending  # the same cloud again
     scene.set_cloud(prepare_cloud(np.asarray(cloud.xyz[::2]), lod_budget=8_000))
     assert scene.picture.split_pending
+
+
+def test_a_held_orthographic_view_works_out_its_steady_planes_once_per_fit(cloud, window) -> None:
+    """Every render of a view fits its near and far planes; while it holds still around a nudged box, the
+    region they hold (the fitted box grown) is the same and is worked out once, not on every render."""
+    scene = OrthoScene("side")
+    scene.attach(window)
+    scene.show(cloud, [CuboidItem(1, BOX, RED, "Car 1")], selected=1)
+    window.Render()
+    steady = scene._steady_bounds()
+    for step in range(1, 4):  # nudged within the share of the margin the view holds still for
+        nudged = BOX.replace(center=(10.0 + 0.1 * step, 3.0, -1.0))
+        scene.show(cloud, [CuboidItem(1, nudged, RED, "Car 1")], selected=1)
+        scene.reset_clipping()
+        window.Render()
+        assert scene._steady_bounds() is steady
+    far = BOX.replace(center=(11.5, 3.0, -1.0))  # fitted anew: other planes
+    scene.show(cloud, [CuboidItem(1, far, RED, "Car 1")], selected=1)
+    assert scene._steady_bounds() != steady

@@ -119,3 +119,37 @@ def test_a_box_moved_once_far_is_fitted_afresh_by_every_orthographic_view(window
     fits = [view.scene.fits for view in views]
     window.editing.move(0.7, 0.0, 0.0)  # beyond half the margin (1.05 m for the 4.2 m car), within 0.8 of it
     assert all(view.scene.fits == before + 1 for view, before in zip(views, fits))
+
+
+def test_a_deferred_fit_draws_its_new_crop_unseen_and_shows_it_in_the_next_turn(window, qtbot) -> None:
+    """The turn of a walked box's fresh fit draws the view's new cloud layer without showing it; the next
+    turn of the scheduler, before any other view's render, puts it back under the moved box: two short
+    turns, not one of both."""
+    _select_car(window, qtbot)
+    grid = window.grid
+    log: list[str] = []
+    for view in grid.ortho.values():
+        picture, name = view.scene.picture, view.title.text()
+        drawn = picture.draw_unseen
+
+        def unseen(drawn=drawn, name=name) -> bool:
+            done = drawn()
+            if done:
+                log.append(f"unseen {name}")
+            return done
+
+        picture.draw_unseen = unseen
+    for view in grid.views:
+        view.rendered.connect(lambda _ms, view=view: log.append(f"render {view.title.text()}"))
+    grid.scheduler._timer.timeout.connect(lambda: log.append("tick"))  # after each turn of the scheduler
+    for _ in range(30):  # 3 m forward: each view fits the box afresh several times
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+    fits = sum(view.deferred_fits for view in grid.ortho.values())
+    assert fits >= 6
+    assert sum(entry.startswith("unseen") for entry in log) == fits
+    for at, entry in enumerate(log):
+        if entry.startswith("unseen"):
+            name = entry.split(" ", 1)[1]
+            shown = log.index(f"render {name}", at)
+            assert set(log[at + 1 : shown]) == {"tick"}  # shown next, before any other view's render
