@@ -8,8 +8,9 @@ follows the measured time of the whole turn (gathering the chunk's points, handi
 the gather of parts strided across a 20M-point cloud takes several milliseconds), aiming at ``budget_ms``. A camera move (the view asks
 `cancel`) or any redraw of the cloud layer starts the detail over.
 
-The next chunk's points are gathered in a worker thread while the current chunk renders (VTK lets Python's
-lock go while it renders; numpy's copies too), so a chunk's turn is its upload and render, not the gather
+The next chunk's points are gathered in a worker thread while the current chunk renders (numpy's copies let
+Python's lock go; VTK 9.7's render does not, so the gather's copies are what runs beside it), so a chunk's
+turn is its upload and render, not the gather
 as well (2 ms a chunk at 20M points on a quiet machine, 5-7 ms traced under load, where chunk turns at 20M
 passed 50 ms). A cloud kept out of core gathers on the
 window's thread as before (its chunks depend on the view frustum and hand pages back).
