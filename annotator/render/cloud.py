@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
@@ -301,20 +301,18 @@ class PreparedCloud:
         margin: float,
         inner: float | None = None,
         reach: tuple[float, float, float] | None = None,
-        pause: Callable[[], object] | None = None,
     ) -> Neighbourhood:
         """Copy out the points within ``margin`` of ``cuboid`` (the box being edited), so that `inside`
         (and `indices_near`) answer for the box nudged within that margin from these points alone, not
         the whole index; with ``inner``, those within that smaller margin too (tested first); with
         ``reach`` (metres along the box's own axes: where a walked box is heading), the region reaches
         that much farther that way, so the box walks longer before the points are copied out again.
-        Safe to run in a worker thread (the neighbourhood is swapped in at the end, whole); ``pause`` (the
-        worker's) is called between blocks of the copy (see `Neighbourhood.of`)."""
+        Safe to run in a worker thread (the neighbourhood is swapped in at the end, whole)."""
         region = cuboid.grown(margin) if reach is None else reaching(cuboid.grown(margin), reach)
         near = self._near
         if near is not None and near.covers(region):
             return near
-        near = Neighbourhood.of(self, region, pause)
+        near = Neighbourhood.of(self, region)
         if inner is not None and inner < margin:
             near = replace(near, inner=near.shrunk(cuboid.grown(inner)))
         near = near.thinned()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -28,9 +28,6 @@ FIND_BLOCK = 262_144
 #: Most points of a neighbourhood a stand-in of a box's exact point set tests (`stand_in`): a larger one
 #: keeps an even sample of about this many, copied out with it (`Neighbourhood.thin`), in contiguous rows.
 THIN_POINTS = 100_000
-
-#: Points of the cloud copied out between two pauses of a worker making a neighbourhood (`Neighbourhood.of`).
-OF_BLOCK = 131_072
 
 #: Boxes whose coverage a neighbourhood remembers (`Neighbourhood.covers`).
 _COVERED = 256
@@ -57,18 +54,10 @@ class Neighbourhood:
     _covered: dict[Cuboid, bool] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
-    def of(
-        cls, cloud: PreparedCloud, region: Cuboid, pause: Callable[[], object] | None = None
-    ) -> Neighbourhood:
-        """The points of ``cloud`` inside ``region``. With ``pause`` (a worker's), it is called before each
-        block of `OF_BLOCK` points is copied out (the worker may wait there for the window)."""
+    def of(cls, cloud: PreparedCloud, region: Cuboid) -> Neighbourhood:
+        """The points of ``cloud`` inside ``region``."""
         indices = cloud.index.indices_inside(region)
-        local = np.empty((3, len(indices)), dtype=np.float32)
-        for start in range(0, len(indices), OF_BLOCK):
-            if pause is not None:
-                pause()
-            part = indices[start : start + OF_BLOCK]
-            local[:, start : start + len(part)] = region.world_to_box(cloud.xyz[part]).T
+        local = np.ascontiguousarray(region.world_to_box(cloud.xyz[indices]).T, dtype=np.float32)
         return cls(region, indices, local, cloud.xyz)
 
     def shrunk(self, region: Cuboid) -> Neighbourhood:

@@ -109,18 +109,3 @@ def test_a_neighbourhood_reaching_ahead_of_a_walked_box_finds_what_the_index_fin
     for forward in (0.0, 0.3, 0.6):
         box = BOX.replace(center=tuple(np.asarray(BOX.center) + BOX.rotation[:, 0] * forward))
         assert np.array_equal(cloud.inside(box), cloud.index.indices_inside(box))
-
-
-def test_a_neighbourhood_copied_out_with_pauses_is_the_one_copied_out_at_once(monkeypatch) -> None:
-    """A worker making the neighbourhood may pause between blocks of points (for the window's renders): the
-    points copied out are the same."""
-    from annotator.render import neighbourhood
-
-    cloud = _cloud()
-    whole = neighbourhood.Neighbourhood.of(cloud, BOX.grown(1.0))
-    monkeypatch.setattr(neighbourhood, "OF_BLOCK", 1_000)
-    pauses: list[int] = []
-    near = cloud.focus(BOX, 1.0, pause=lambda: pauses.append(1))
-    assert len(pauses) == -(-len(near.indices) // 1_000) > 1  # before each block
-    assert np.array_equal(near.indices, whole.indices)
-    assert np.array_equal(near.local, whole.local)

@@ -14,7 +14,6 @@ an edit is not held back by a chunk of detail (a 30-50 ms render at 100M points)
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer
@@ -50,12 +49,6 @@ class RenderScheduler(QObject):
         self._settling = False  # the turn after a render: let what fell due during it run first
         self._yielded = 0  # renders that went before a waiting background renderable, in a row
         self.renders = 0  # renders done (for tests and benchmarks)
-        #: Set while no view's render waits (background work, the chunks of detail, aside): workers that
-        #: share the cores with the window wait for it between two blocks of their work (`wait_idle`), so
-        #: the renders of an edit (a step of a walked box) are not drawn beside them.
-        self.idle = threading.Event()
-        self.idle.set()
-        self._rendering = False  # a view's render (not background work) runs now
 
     def request(self, view: Renderable, first: bool = False) -> None:
         """Render ``view`` in a coming turn of the event loop (once, however often it asks); with ``first``,
@@ -64,7 +57,6 @@ class RenderScheduler(QObject):
             self._queue.remove(view)
         if view not in self._queue:
             self._queue.insert(0, view) if first else self._queue.append(view)
-        self._update_idle()
         if not self._timer.isActive():
             self._timer.start()
 
@@ -78,29 +70,14 @@ class RenderScheduler(QObject):
             self._queue.remove(view)
         if not self._queue:
             self._timer.stop()
-        self._update_idle()
 
     @property
     def waiting(self) -> int:
         """How many views wait for a render."""
         return len(self._queue)
 
-    def _update_idle(self) -> None:
-        if self._rendering or any(not getattr(view, "background", False) for view in self._queue):
-            self.idle.clear()
-        else:
-            self.idle.set()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait (a worker thread) until no view's render waits, at most ``timeout`` seconds; True when none
-        waits. Called on the window's own thread it does not wait."""
-        if threading.current_thread() is threading.main_thread():
-            return self.idle.is_set()
-        return self.idle.wait(timeout)
-
     def _render_next(self) -> None:
         if not self._queue:
-            self._update_idle()
             return
         if self._settling:  # Qt may run this timer again before timers that fell due during the render
             self._settling = False
@@ -112,12 +89,7 @@ class RenderScheduler(QObject):
             self._timer.start()
         self.renders += 1
         take_turn = getattr(view, "take_turn", None)  # a view may split a render over two turns
-        self._rendering = not getattr(view, "background", False)
-        try:
-            take_turn() if take_turn is not None else view.render_now()
-        finally:
-            self._rendering = False
-            self._update_idle()
+        take_turn() if take_turn is not None else view.render_now()
 
     def _next_view(self) -> Renderable:
         """Take the next renderable off the queue: the first, unless it is background work and a view

@@ -45,10 +45,6 @@ NO_CLOUD_MESSAGE = "This frame has no point cloud"
 #: Places of a walked box ahead of it whose orthographic crops are made in the worker before it gets there
 #: (so the step on which a view fits the box afresh draws its exact crop at once).
 AHEAD_CROPS = 3
-#: Longest a pause of the views' worker waits for the views' renders to be done (seconds): before and between
-#: blocks of the points it copies out around the box (a quarter to half a second of work at 10M-20M points,
-#: beside which the steps of a walked box drawn meanwhile took 2-4 times as long).
-FOCUS_PAUSE_S = 0.05
 
 
 class ViewGrid(QSplitter):
@@ -254,17 +250,12 @@ class ViewGrid(QSplitter):
 
         reach = self.box_points.reach(2.0 * margin)  # a walked box: reach ahead of it (issue 25)
 
-        def pause() -> None:  # the renders of an edit first (a walked box's step): see `FOCUS_PAUSE_S`
-            self.scheduler.wait_idle(FOCUS_PAUSE_S)
-
         def work(_context: JobContext) -> list[tuple[tuple, np.ndarray, PointSet]]:
             lower_thread_priority()  # reads the shown cloud's points (never changed)
             if wanted:
-                pause()
-                cloud.focus(box, 2.0 * margin, inner=margin, reach=reach, pause=pause)
+                cloud.focus(box, 2.0 * margin, inner=margin, reach=reach)
             cloud.warm(others)
             made = []
-            # The crops (a few milliseconds each, awaited by a view) are made without a pause.
             for region, region_margin in crops:  # from the neighbourhood just copied out
                 indices, points = exact_crop(cloud, region, region_margin)
                 made.append((crop_key(cloud, region, region_margin), indices, points))

@@ -163,31 +163,3 @@ def test_object_list_replaces_only_the_rows_that_changed(window) -> None:
     assert table.rowCount() == 3
     window.undo()
     assert table.rowCount() == 4
-
-
-def test_a_worker_waiting_for_the_window_goes_on_once_the_views_renders_are_done(qtbot) -> None:
-    """`wait_idle` holds a worker back while a view's render waits or runs (not while only background work,
-    the chunks of detail, waits), at most its timeout."""
-    import threading
-
-    log: list[str] = []
-    scheduler = RenderScheduler()
-    assert scheduler.wait_idle(0.0)  # nothing to render
-    chunk = SlowView("chunk", log)
-    chunk.background = True
-    scheduler.request(chunk)
-    assert scheduler.idle.is_set()  # background work does not hold workers back
-    views = [SlowView(name, log) for name in ("perspective", "top")]
-    for view in views:
-        scheduler.request(view)
-    assert not scheduler.idle.is_set()
-    woke: list[int] = []
-    worker = threading.Thread(target=lambda: woke.append(len(log)) if scheduler.wait_idle(5.0) else None)
-    worker.start()
-    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=5_000)
-    assert woke and log[: woke[0]].count("perspective") == 1 and log[: woke[0]].count("top") == 1
-    done = threading.Event()
-    scheduler.request(views[0])
-    threading.Thread(target=lambda: done.set() if not scheduler.wait_idle(0.01) else None).start()
-    assert done.wait(1.0)  # a render waiting: the wait gives up after its timeout
-    qtbot.waitUntil(lambda: scheduler.waiting == 0, timeout=3_000)
