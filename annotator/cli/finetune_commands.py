@@ -128,8 +128,9 @@ def run_finetune_command(args: argparse.Namespace) -> int:
     manifest.parameter_values(params)
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
-        held_apart_from=max(0, args.held_apart_from), uncertainty_selection=args.uncertainty, self_training=args.self_training, threads=args.threads,
-        params=params, diversity=max(0.0, args.diversity),
+        held_apart_from=max(0, args.held_apart_from), uncertainty_selection=args.uncertainty,
+        self_training=args.self_training, threads=args.threads, params=params,
+        diversity=max(0.0, args.diversity),
     )  # fmt: skip
     with Workspace.open(args.directory.absolute()) as workspace:
         project = workspace.project

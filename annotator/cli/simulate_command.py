@@ -172,7 +172,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     fit_params = {"epochs": args.epochs} if args.epochs is not None else {}
     options = FineTuneOptions(
         replay_ratio=args.replay_ratio, held_apart=args.held_apart, tolerance=args.tolerance,
-        held_apart_from=max(0, args.held_apart_from), threads=args.threads, params=fit_params, diversity=max(0.0, args.diversity),
+        held_apart_from=max(0, args.held_apart_from), threads=args.threads, params=fit_params,
+        diversity=max(0.0, args.diversity),
     )  # fmt: skip
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),

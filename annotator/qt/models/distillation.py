@@ -37,7 +37,7 @@ from annotator.qt.app.settings import AppSettings
 from annotator.qt.app.status_progress import StatusProgress
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
-from annotator.qt.models.distill_dialog import DistillChoice, DistillChoices, DistillDialog
+from annotator.qt.models.distill_dialog import DistillChoices, DistillDialog
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,9 @@ class DistillController(QObject):
         self.frames = frames or self.frames
         self._project = project
         self.progress.begin(f"Distilling a {PLUGIN} student", 1)
-        choice = DistillChoice(self.frames)
+        frames_now = self.frames
         self._run = self.jobs.submit(
-            lambda context: self._work(context, name, manifest, self.settings, choice),
+            lambda context: self._work(context, name, manifest, self.settings, frames_now),
             name="distill", document=self.document, guard=False,
             on_progress=self._on_step, on_done=self._done,
         )  # fmt: skip
@@ -141,12 +141,12 @@ class DistillController(QObject):
 
     @staticmethod
     def _work(
-        context: JobContext, name: str, manifest: Any, settings: dict[str, Any], choice: DistillChoice
+        context: JobContext, name: str, manifest: Any, settings: dict[str, Any], frames: str
     ) -> DistillResult:
         started = time.perf_counter()
         project: Project = context.snapshot
-        labelled = [] if choice.frames == "none" else verified_frames(project, manifest)
-        soft = unverified_frames(project, manifest) if choice.frames == "all" else []
+        labelled = [] if frames == "none" else verified_frames(project, manifest)
+        soft = unverified_frames(project, manifest) if frames == "all" else []
         logger.info("distilling on %d verified and %d unverified frames", len(labelled), len(soft))
         out = student_file(project, manifest.id)
         card = distill_in_child(
