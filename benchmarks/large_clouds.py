@@ -112,16 +112,18 @@ def measure(
     wait_full: bool = True,
     trace: float = 0.0,
     memory: bool = False,
+    threads: bool = False,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
     (it keeps coming in while the camera moves and boxes are nudged); with ``trace`` (milliseconds), print
     the steps inside each stall longer than that (see ``stall_trace.py``); with ``memory``, print each
-    phase's peak resident memory (see ``memory_phases.py``)."""
+    phase's peak resident memory (see ``memory_phases.py``); with ``threads``, print each thread's CPU time
+    in the three longest walking steps (see ``thread_clock.py``)."""
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(HERE))
+    from thread_clock import ThreadClock  # sibling script
     from viewer_lod import StallMeter, move_frames, open_window  # sibling script
 
     from annotator.core.cuboids.cuboid import Cuboid
@@ -129,6 +131,7 @@ def measure(
     from annotator.core.model.records import Annotation
     from annotator.io.frames import frames_from_files
     from annotator.io.workspace import Workspace
+    from annotator.qt.app.launch import create_application
 
     sampler = None
     if memory:
@@ -137,7 +140,7 @@ def measure(
         sampler = RssSampler()
         sampler.start()
     launched = time.perf_counter()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = create_application(sys.argv[:1])  # as the application starts (numpy's BLAS on one thread)
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         centre, size, yaw = BOX
@@ -246,6 +249,8 @@ def measure(
         walk_draws: list[int] = []  # cloud layers (views' base layers) drawn on each walking step
         redrawn_draws: list[int] = []  # of which before every view showed the moved box
         walk_redrawn_cpu: list[float] = []  # the window thread's CPU milliseconds until then
+        walk_threads: list[tuple[float, list[tuple[str, float]]]] = []  # (step ms, each thread's CPU ms)
+        clock = ThreadClock() if threads else None
 
         def base_draws() -> int:
             return sum(view.scene.picture.draws for view in grid.views)
@@ -257,6 +262,7 @@ def measure(
             begin, renders, draws = time.perf_counter(), perspective.render_count, base_draws()
             cpu = time.thread_time()  # the window thread's own CPU time (other programs' load left out)
             shown = [view.render_count for view in grid.views]
+            ran = clock.read() if clock is not None else {}
             if step < nudges:  # back and forth (the box stays put on the whole)
                 window.editing.move(0.05 if step % 2 == 0 else -0.05, 0.0, 0.0)
             else:  # then one way, as pressing a key again and again
@@ -273,6 +279,8 @@ def measure(
             if step >= nudges:
                 walk_spans.append((begin, time.perf_counter()))
                 walk_draws.append(base_draws() - draws)
+                if clock is not None:
+                    walk_threads.append((walk[-1], clock.between(ran, clock.read())))
             if step >= nudges and grid.provisional:  # refitted on stand-ins: wait for the exact crops
                 wait(lambda: settled() and not grid.provisional and not (focus is not None and focus.busy()))
                 walk_exact.append((time.perf_counter() - begin) * 1000.0)
@@ -316,6 +324,25 @@ def measure(
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
             print(spans.sequence(*longest, depth=4), flush=True)
+        if clock is not None and walk_threads:
+            totals: dict[str, float] = {}
+            for _, rows in walk_threads:
+                for name, ran in rows:
+                    totals[name] = totals.get(name, 0.0) + ran
+            print(
+                f"    threads' CPU per walking step ({len(walk_threads)} steps): "
+                + ", ".join(
+                    f"{name} {ran / len(walk_threads):.1f}"
+                    for name, ran in sorted(totals.items(), key=lambda item: -item[1])
+                ),
+                flush=True,
+            )
+        for ms, rows in sorted(walk_threads, key=lambda item: -item[0])[:3]:
+            print(
+                f"    threads' CPU in a walking step of {ms:.1f} ms: "
+                + ", ".join(f"{name} {ran:.1f}" for name, ran in rows),
+                flush=True,
+            )
         if sampler is not None:
             sampler.stop()
             print(sampler.report(marks), flush=True)
@@ -436,6 +463,9 @@ def main() -> int:
         help="print the steps inside each stall over MS milliseconds (40 when not given)",
     )
     parser.add_argument("--memory", action="store_true", help="print each phase's peak resident memory")
+    parser.add_argument(
+        "--threads", action="store_true", help="print each thread's CPU time in the longest walking steps"
+    )
     parser.add_argument("--one", type=Path, nargs="+", help=argparse.SUPPRESS)  # child: measure these
     args = parser.parse_args()
     if args.one is not None:
@@ -446,6 +476,7 @@ def main() -> int:
             wait_full=not args.no_full,
             trace=args.trace,
             memory=args.memory,
+            threads=args.threads,
         )
         print("RESULT " + json.dumps(result), flush=True)
         return 0
@@ -467,6 +498,7 @@ def main() -> int:
         child += ["--no-full"] if args.no_full else []
         child += ["--trace", str(args.trace)] if args.trace else []
         child += ["--memory"] if args.memory else []
+        child += ["--threads"] if args.threads else []
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.point_index import PointIndex, column_bounds
+from annotator.core.cuboids.point_index import PointIndex, column_bounds, take_rows
 from annotator.io.pointcloud.backing import is_backed, release, scratch_array
 from annotator.render.neighbourhood import Neighbourhood
 
@@ -127,8 +127,8 @@ class PreparedCloud:
     def subset(self, indices: np.ndarray) -> PointSet:
         """The points at ``indices`` (copies; meant for small subsets)."""
         return PointSet(
-            np.ascontiguousarray(self.xyz[indices]),
-            {name: np.ascontiguousarray(values[indices]) for name, values in self.scalars.items()},
+            take_rows(self.xyz, indices),
+            {name: take_rows(values, indices) for name, values in self.scalars.items()},
         )
 
     def coarse_points(self) -> PointSet:
@@ -265,7 +265,7 @@ class PreparedCloud:
         if within is self.coarse:  # the sample drawn while the camera moves: its own points inside
             return self.sample_inside(cuboid)
         if within is not None and len(within) <= STAND_IN_TESTS:
-            return within[cuboid.points_inside(self.xyz[within])]
+            return within[cuboid.points_inside(take_rows(self.xyz, within))]
         near = None if self._near is None else self._near.around(cuboid)
         if near is None:
             return self.sample_inside(cuboid)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from annotator.core.cuboids.cuboid import CORNER_SIGNS, CUBOID_EDGES, Cuboid
+from annotator.core.cuboids.point_index import take_rows
 from annotator.core.cuboids.rotation import rotation_matrices
 from annotator.render._vtk import (
     vtkActor,
@@ -342,9 +343,7 @@ def inside_points(
     indices = np.concatenate(chunks)[picked]
     palette = np.array([items[number].color for number in owners], dtype=np.uint8)
     colours = palette[np.searchsorted(ends, picked, side="right")]
-    return PointSet(
-        np.ascontiguousarray(cloud.xyz[indices]), {"class": np.ascontiguousarray(colours)}, stand_in
-    )
+    return PointSet(take_rows(cloud.xyz, indices), {"class": np.ascontiguousarray(colours)}, stand_in)
 
 
 def _drawn_as_found(

@@ -86,3 +86,35 @@ def test_a_box_query_reads_the_points_near_the_box_however_large_the_cloud() -> 
         examined.append(index.points_examined)
     assert examined[1] <= examined[0] * 1.5
     assert examined[1] < 3_000  # of 440,000
+
+
+def test_rows_taken_at_indices_are_a_contiguous_copy_of_those_rows_from_a_file_too(tmp_path) -> None:
+    from annotator.core.cuboids.point_index import take_rows
+
+    points = np.arange(30, dtype=np.float32).reshape(10, 3)
+    indices = np.array([7, 1, 1, 4])
+    mapped = np.memmap(tmp_path / "points.bin", dtype=np.float32, mode="w+", shape=(10, 3))
+    mapped[:] = points
+    for array in (points, mapped):
+        rows = take_rows(array, indices)
+        assert type(rows) is np.ndarray and rows.flags["C_CONTIGUOUS"]
+        assert np.array_equal(rows, points[indices])
+        rows[0] = -1  # a copy: the cloud is untouched
+        assert array[7, 0] == 21
+
+
+def test_rows_of_a_strided_column_are_taken_without_copying_the_whole_column_first() -> None:
+    import tracemalloc
+
+    from annotator.core.cuboids.point_index import take_rows
+
+    points = np.arange(3_000_000, dtype=np.float32).reshape(-1, 3)
+    heights = points[:, 2]  # a strided view, as a cloud's height scalar is (4 MB were it copied)
+    tracemalloc.start()
+    try:
+        rows = take_rows(heights, np.array([9, 0]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows.flags["C_CONTIGUOUS"] and np.array_equal(rows, [29, 2])
+    assert peak < 100_000

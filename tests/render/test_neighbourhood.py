@@ -109,3 +109,11 @@ def test_a_neighbourhood_reaching_ahead_of_a_walked_box_finds_what_the_index_fin
     for forward in (0.0, 0.3, 0.6):
         box = BOX.replace(center=tuple(np.asarray(BOX.center) + BOX.rotation[:, 0] * forward))
         assert np.array_equal(cloud.inside(box), cloud.index.indices_inside(box))
+
+
+def test_the_copied_out_points_are_the_regions_own_coordinates_as_rows() -> None:
+    cloud = _cloud()
+    near = cloud.focus(BOX.replace(pitch=0.1), 1.0)  # a tilted region: all three axes mix
+    expected = near.region.world_to_box(cloud.xyz[near.indices].astype(np.float64)).T
+    assert near.local.dtype == np.float32 and near.local.flags["C_CONTIGUOUS"] and near.local.shape[0] == 3
+    assert np.allclose(near.local, expected, atol=1e-4)

@@ -294,3 +294,13 @@ def points_in_cuboids(points: np.ndarray, cuboids: Sequence[Cuboid]) -> np.ndarr
     for i in range(len(cuboids) - 1, -1, -1):
         owner[index.indices_inside(cuboids[i])] = i
     return owner
+
+
+def take_rows(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The rows of ``array`` at ``indices``, a contiguous copy in memory (of a scratch array too). A
+    contiguous array's rows are gathered with ``np.take``: rows of an (N, 3) array by fancy indexing took
+    twice as long (600k of 20M points: 32 ms against about 12). Not so a strided view (a column of the
+    points): ``np.take`` would copy the whole of it first."""
+    if not array.flags["C_CONTIGUOUS"]:
+        return np.ascontiguousarray(array[indices])
+    return np.asarray(np.take(array, indices, axis=0))

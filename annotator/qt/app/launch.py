@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.errors import AnnotatorError
 from annotator.io.store_api import project_location
+from annotator.jobs.priority import keep_blas_on_the_calling_thread
 from annotator.ml.host import PluginHost
 from annotator.ml.registry import PluginRegistry
 from annotator.qt.app.main_window import MainWindow
@@ -18,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (reused when one exists), with names used by QSettings."""
+    """The QApplication (reused when one exists), with names used by QSettings; numpy's BLAS computes on
+    the calling thread only (`keep_blas_on_the_calling_thread`: the window's process)."""
+    keep_blas_on_the_calling_thread()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("annotator")
     app.setApplicationName("annotator")

@@ -322,3 +322,19 @@ def test_loader_cache_keeps_a_point_budget(qtbot, street_project: Path) -> None:
         cached = [loader.cached(f.id, workspace.project.resolve_path(f.cloud)) is not None for f in frames]
     assert cached == [False, True, True]  # 20k points each: the oldest went
     loader.shutdown()
+
+
+def test_the_application_keeps_numpy_blas_on_one_thread_beside_the_window(qapp) -> None:
+    # OpenBLAS's own thread spun on a core after each small product, beside the window's thread (issue 25)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from annotator.qt.app.launch import create_application
+
+    if not [pool for pool in threadpool_info() if pool["user_api"] == "blas"]:
+        pytest.skip("numpy's BLAS is not one threadpoolctl knows")
+    before = threadpool_limits(limits=2, user_api="blas")
+    try:
+        assert create_application() is qapp
+        assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+    finally:
+        before.restore_original_limits()
