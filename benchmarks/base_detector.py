@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import statistics
 import sys
 import tempfile
@@ -240,58 +241,64 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
     import json
 
     work = Path(tempfile.mkdtemp(prefix="base-detector-"))
-    project = work / "argoverse"
-    cli("import", str(project), str(real_assist.ARGOVERSE), "--format", "argoverse",
-        "-o", "max_range=50", "-o", "min_points=10")  # fmt: skip
-    common = ["--plugin", PLUGIN, "--every", str(args.every), "--threads", str(args.threads), "--json",
-              "-p", f"threads={args.threads}", "-p", f"score_threshold={args.threshold}"]  # fmt: skip
-    for param in args.param:
-        common += ["-p", param]
-    if args.frames:
-        common += ["--frames", args.frames]
-    if args.epochs:
-        common += ["--epochs", str(args.epochs)]
-    start = ["--initial", str(weights)] if weights is not None else []
-    runs = {
-        "manual": ["--strategy", "manual"],
-        "base fixed": ["--strategy", "fixed", *start],
-        "base + online": ["--strategy", "online", *start],
-        "scratch online": ["--strategy", "online", "--from-scratch"],
-    }
-    if args.fixed_class_thresholds:
-        thresholds = ["-p", f"class_thresholds={args.fixed_class_thresholds}"]
-        runs["base fixed, class thresholds"] = ["--strategy", "fixed", *start, *thresholds]
-    for mode in args.refine:
-        runs[f"base fixed, refine={mode}"] = ["--strategy", "fixed", *start, "-p", f"refine={mode}"]
-        runs[f"base + online, refine={mode}"] = ["--strategy", "online", *start, "-p", f"refine={mode}"]
-    rows = {}
-    for title, extra in runs.items():
-        if args.runs and title.split()[0] not in args.runs.split(","):
-            continue
-        began = time.perf_counter()
-        output = cli("simulate", str(project), *common, *extra)
-        report = json.loads(output)
-        rows[title] = report
-        if args.reports is not None:
-            args.reports.mkdir(parents=True, exist_ok=True)
-            slug = "".join(ch if ch.isalnum() else "-" for ch in title).strip("-")
-            (args.reports / f"{slug}.json").write_text(output, encoding="utf-8")
-        print(f"    effort per block of {args.every} frames: {block_efforts(report, args.every)}")
-        print(f"    edits per block (+added -deleted ~adjusted =accepted): {block_edits(report, args.every)}")
-        if report.get("probe"):
-            probe = ", ".join(str(p["edits"]) for p in report["probe"])
+    try:
+        project = work / "argoverse"
+        cli("import", str(project), str(real_assist.ARGOVERSE), "--format", "argoverse",
+            "-o", "max_range=50", "-o", "min_points=10")  # fmt: skip
+        common = ["--plugin", PLUGIN, "--every", str(args.every), "--threads", str(args.threads), "--json",
+                  "-p", f"threads={args.threads}", "-p", f"score_threshold={args.threshold}"]  # fmt: skip
+        for param in args.param:
+            common += ["-p", param]
+        if args.frames:
+            common += ["--frames", args.frames]
+        if args.epochs:
+            common += ["--epochs", str(args.epochs)]
+        start = ["--initial", str(weights)] if weights is not None else []
+        runs = {
+            "manual": ["--strategy", "manual"],
+            "base fixed": ["--strategy", "fixed", *start],
+            "base + online": ["--strategy", "online", *start],
+            "scratch online": ["--strategy", "online", "--from-scratch"],
+        }
+        if args.fixed_class_thresholds:
+            thresholds = ["-p", f"class_thresholds={args.fixed_class_thresholds}"]
+            runs["base fixed, class thresholds"] = ["--strategy", "fixed", *start, *thresholds]
+        for mode in args.refine:
+            runs[f"base fixed, refine={mode}"] = ["--strategy", "fixed", *start, "-p", f"refine={mode}"]
+            runs[f"base + online, refine={mode}"] = ["--strategy", "online", *start, "-p", f"refine={mode}"]
+        rows = {}
+        for title, extra in runs.items():
+            if args.runs and title.split()[0] not in args.runs.split(","):
+                continue
+            began = time.perf_counter()
+            output = cli("simulate", str(project), *common, *extra)
+            report = json.loads(output)
+            rows[title] = report
+            if args.reports is not None:
+                args.reports.mkdir(parents=True, exist_ok=True)
+                slug = "".join(ch if ch.isalnum() else "-" for ch in title).strip("-")
+                (args.reports / f"{slug}.json").write_text(output, encoding="utf-8")
+            print(f"    effort per block of {args.every} frames: {block_efforts(report, args.every)}")
             print(
-                f"    forgetting: the first 5 frames' edits after each promotion: {probe}"
-            )  # simulate's probe
-        totals = report["totals"]
-        print(f"  {title}: {totals['total']} edits (added {totals['added']}, deleted {totals['deleted']}, "
-              f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
-              f"{totals['effort_s'] / 60:.1f} min = {totals['effort_s'] / max(report['manual_effort_s'], 1e-9):.2f}x manual, "
-              f"forgetting {report.get('forgetting')}, {time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
-        for version in report["versions"]:
-            card = "; ".join(f"{k}: {v}" for k, v in version.get("card", {}).items())
-            print(f"    after {version['after_frames']} frames: {'promoted' if version['promoted'] else 'kept'}, "
-                  f"{version['seconds']:.0f} s{'; ' + card if card else ''}", flush=True)  # fmt: skip
+                f"    edits per block (+added -deleted ~adjusted =accepted): {block_edits(report, args.every)}"
+            )
+            if report.get("probe"):
+                probe = ", ".join(str(p["edits"]) for p in report["probe"])
+                print(
+                    f"    forgetting: the first 5 frames' edits after each promotion: {probe}"
+                )  # simulate's probe
+            totals = report["totals"]
+            print(f"  {title}: {totals['total']} edits (added {totals['added']}, deleted {totals['deleted']}, "
+                  f"adjusted {totals['adjusted']}, accepted {totals['accepted']}), effort "
+                  f"{totals['effort_s'] / 60:.1f} min = {totals['effort_s'] / max(report['manual_effort_s'], 1e-9):.2f}x manual, "
+                  f"forgetting {report.get('forgetting')}, {time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
+            for version in report["versions"]:
+                card = "; ".join(f"{k}: {v}" for k, v in version.get("card", {}).items())
+                print(f"    after {version['after_frames']} frames: {'promoted' if version['promoted'] else 'kept'}, "
+                      f"{version['seconds']:.0f} s{'; ' + card if card else ''}", flush=True)  # fmt: skip
+
+    finally:  # the imported project is scratch
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
