@@ -105,6 +105,10 @@ class DetailRefiner(QObject):
             return
         self._parts = max(1, math.ceil(len(cloud) / PART_POINTS))
         self._next = 0
+        # Each pass starts with one part a chunk and grows from there: a size learnt in the pass before (on a
+        # quiet core) overran the budget when the next pass began beside a frame's loading (the chunk turns of
+        # 50-61 ms while changing frames at 10M-20M).
+        self._per_chunk = 1
         self._schedule()
 
     def cancel(self) -> None:

@@ -173,3 +173,26 @@ def test_the_next_chunk_is_gathered_in_a_worker_while_a_chunk_renders(
     assert view.scene.drawn_points == len(cloud)  # every point once
     assert gathered_on[0] == "window" and set(gathered_on[1:]) == {"worker"}  # only the first chunk here
     assert view.refiner.gathered_ahead == view.refiner.chunks - 1
+
+
+def test_each_pass_of_detail_starts_with_one_part_a_chunk_whatever_the_pass_before_grew_to(
+    view, cloud, qtbot, monkeypatch
+) -> None:
+    from annotator.render.cloud import PreparedCloud
+
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.refiner._per_chunk > 1  # quick chunks grew
+    chunks: list[tuple[int, int]] = []
+    original = PreparedCloud.strided
+
+    def logged(self, first, stop, *args, **kwargs):
+        chunks.append((first, stop))
+        return original(self, first, stop, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedCloud, "strided", logged)
+    view.bird_eye()  # the camera jumps: a new pass
+    qtbot.waitUntil(lambda: view.refining, timeout=5_000)
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert chunks[0] == (0, 1)
