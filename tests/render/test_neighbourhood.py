@@ -117,3 +117,13 @@ def test_the_copied_out_points_are_the_regions_own_coordinates_as_rows() -> None
     expected = near.region.world_to_box(cloud.xyz[near.indices].astype(np.float64)).T
     assert near.local.dtype == np.float32 and near.local.flags["C_CONTIGUOUS"] and near.local.shape[0] == 3
     assert np.allclose(near.local, expected, atol=1e-4)
+
+
+def test_double_precision_points_are_turned_into_float32_rows_of_the_regions_axes() -> None:
+    from annotator.render.neighbourhood import _local_rows
+
+    points = np.random.default_rng(5).uniform(-5, 5, (1000, 3))  # float64
+    region = BOX.replace(pitch=0.2)
+    rows = _local_rows(region, points.copy())
+    assert rows.dtype == np.float32 and rows.shape == (3, 1000)
+    assert np.allclose(rows, region.world_to_box(points).T, atol=1e-4)
