@@ -47,6 +47,7 @@ Run: .venv/bin/python benchmarks/large_clouds.py [--sizes 1,5,10,20,100] [--labe
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -54,6 +55,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -113,6 +115,7 @@ def measure(
     trace: float = 0.0,
     memory: bool = False,
     threads: bool = False,
+    wait_limit: float = 600.0,
 ) -> dict[str, float]:
     """Open the first of ``clouds`` (one frame each) in a main window and measure it (see the module
     docstring), then step through the others; without ``wait_full`` the full detail is not waited for
@@ -195,10 +198,31 @@ def measure(
         keep_alive.setInterval(10)
         keep_alive.start()
 
-        def wait(condition, timeout: float = 600.0) -> None:
+        def wait(condition, timeout: float = wait_limit) -> None:
             end = time.perf_counter() + timeout
-            while not condition() and time.perf_counter() < end:
+            while not condition():
+                if time.perf_counter() > end:
+                    raise TimeoutError(
+                        f"still waiting after {timeout:.0f} s at {stuck_at()}: {window_state()}"
+                    )
                 app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+
+        def stuck_at() -> str:
+            caller = inspect.stack()[2]
+            return f"line {caller.lineno} ({(caller.code_context or ['?'])[0].strip()})"
+
+        def window_state() -> str:
+            cloud = window.document.cloud
+            views = ", ".join(
+                f"{type(view.scene).__name__} {getattr(view.scene, 'detail', '')}: "
+                f"{view.render_count} renders, pending {grid.scheduler.pending(view)}"
+                for view in grid.views
+            )
+            return (
+                f"cloud {'none' if cloud is None else ('partial' if cloud.partial else 'whole')}; "
+                f"scheduler waiting {grid.scheduler.waiting}; refining {getattr(perspective, 'refining', None)}; "
+                f"loader busy {loader.jobs.busy()}; provisional {grid.provisional}; views: {views}"
+            )
 
         loader = window.document.loader
         # The window at rest before the project opens, as a user's would be: the renders the resizes above
@@ -322,7 +346,11 @@ def measure(
             print("    steps of the window's thread while nudging:", flush=True)
             print(spans.steps(*marks["nudging"]), flush=True)
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
-            print(f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms:", flush=True)
+            print(
+                f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms (from "
+                f"{longest[0]:.6f} to {longest[1]:.6f} s of the monotonic clock, thread {threading.get_native_id()}):",
+                flush=True,
+            )
             print(spans.sequence(*longest, depth=4), flush=True)
         if clock is not None and walk_threads:
             totals: dict[str, float] = {}
@@ -449,8 +477,14 @@ def main() -> int:
     parser.add_argument("--labelcloud", help="a Python with labelCloud 1.1.1 installed: measure its RSS too")
     parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
-    parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (100M)")
+    parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (measure while it still comes in)")
     parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
+    parser.add_argument(
+        "--wait-limit",
+        type=float,
+        default=600.0,
+        help="seconds any one wait may take before the size fails, naming where it waited and the window's state",
+    )
     parser.add_argument("--frames", type=int, default=2, help="frames per size (Frame > Next between them)")
     parser.add_argument("--real", type=Path, help="a folder of real clouds: measure its first --frames")
     parser.add_argument(
@@ -477,6 +511,7 @@ def main() -> int:
             trace=args.trace,
             memory=args.memory,
             threads=args.threads,
+            wait_limit=args.wait_limit,
         )
         print("RESULT " + json.dumps(result), flush=True)
         return 0
@@ -499,6 +534,7 @@ def main() -> int:
         child += ["--trace", str(args.trace)] if args.trace else []
         child += ["--memory"] if args.memory else []
         child += ["--threads"] if args.threads else []
+        child += ["--wait-limit", str(args.wait_limit)]
         result = run_child([*child, "--nudges", str(args.nudges)])
         if result is None:
             print(f"{text:>6} failed (see stderr)", flush=True)
