@@ -303,6 +303,9 @@ class PerspectiveScene(Scene):
         self.chunk = PointLayer()  # the chunk of full detail added by the next render
         self.picture.detail.AddViewProp(self.chunk.actor)
         self.refined = 0  # points of the full cloud added to the kept picture since it was last drawn
+        #: True once a pass of full detail added every part (a cloud out of core: every part in view; the
+        #: runs outside the view frustum are left out, so `drawn_points` may stay below the cloud's count).
+        self.refine_done = False
 
     def set_faded(self, cloud: PreparedCloud | None) -> None:
         """Points drawn dimmed in one solid colour (moving objects of merged sweeps); None: none."""

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from memory_support import linux_only, resident_bytes  # type: ignore[import-not-found]
+from memory_support import linux_only, out_of_core_cloud, resident_bytes  # type: ignore[import-not-found]
 
-from annotator.io import pointcloud
-from annotator.io.pointcloud.arranged import read_arranged
 from annotator.io.pointcloud.backing import is_backed
 from annotator.render import cloud as cloud_module
 from annotator.render.cloud import OutOfCoreParts, prepare_cloud
@@ -19,15 +17,7 @@ from annotator.render.cloud import OutOfCoreParts, prepare_cloud
 @pytest.fixture
 def out_of_core(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    rng = np.random.default_rng(4)
-    points = np.empty((300_000, 4), dtype=np.float32)
-    points[:, :2] = rng.uniform(-40.0, 40.0, (len(points), 2))
-    points[:, 2] = rng.uniform(-2.0, 1.0, len(points))
-    points[:, 3] = rng.random(len(points))
-    path = tmp_path / "scan.bin"
-    pointcloud.write_kitti_bin(path, points)
-    cloud, index = read_arranged(path, out_of_core=True)
-    return prepare_cloud(cloud.xyz, cloud.fields, 20_000, index=index)
+    return out_of_core_cloud(tmp_path)
 
 
 def test_the_parts_of_a_cloud_out_of_core_hold_every_point_once_in_runs_spread_over_it(out_of_core) -> None:

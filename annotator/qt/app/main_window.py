@@ -521,7 +521,9 @@ class MainWindow(QMainWindow):
             return
         drawn = self.grid.perspective.scene.drawn_points
         text = f"{len(cloud):,} points"
-        if drawn != len(cloud):  # moving (the sample), or at rest while the full detail comes in
+        if drawn != len(cloud) and self.grid.perspective.detail == "full":  # out of core: the rest out of view
+            text += f" ({drawn:,} drawn, the rest out of view)"
+        elif drawn != len(cloud):  # moving (the sample), or at rest while the full detail comes in
             moving = self.grid.perspective.scene.detail == "coarse"
             text += f" (drawing {drawn:,}{' while moving' if moving else ''})"
         self.points_label.setText(text)

@@ -100,6 +100,7 @@ class DetailRefiner(QObject):
         cloud = self._view.scene.cloud
         self._pass += 1
         self._view.scene.refined = 0
+        self._view.scene.refine_done = False
         if cloud is None or not cloud.progressive:
             self.cancel()
             return
@@ -186,6 +187,7 @@ class DetailRefiner(QObject):
         self._next = stop
         if stop >= parts:
             self._parts = 0
+            scene.refine_done = True
             self.finished.emit()
         else:
             self._schedule()

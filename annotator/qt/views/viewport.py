@@ -99,7 +99,9 @@ class PerspectiveView(SceneView):
         if self.refiner.active or scene.detail == "coarse":
             return "coarse"
         if cloud is not None and scene.picture.enabled and scene.drawn_points < len(cloud):
-            return "coarse"  # the sample is drawn (or about to be), the detail comes next
+            # the sample is drawn (or about to be) and the detail comes next, unless a pass is done: a cloud out
+            # of core leaves out the runs outside the view
+            return "full" if scene.refine_done else "coarse"
         return "full"
 
     @property
@@ -118,6 +120,7 @@ class PerspectiveView(SceneView):
     def _cloud_layer_drawn(self) -> None:
         """The cloud layer was drawn afresh (camera, cloud or colours changed): at rest, add the detail."""
         self.scene.refined = 0
+        self.scene.refine_done = False
         if self.scene.detail == "full" and self.scene.picture.enabled:  # chunks need the kept picture
             self.refiner.start()
         else:

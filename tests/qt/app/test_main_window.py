@@ -14,8 +14,11 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
+from window_support import show_window  # type: ignore[import-not-found]
 
+from annotator.io import pointcloud
 from annotator.io.workspace import Workspace
+from annotator.render.camera import CameraPose
 from annotator.render.offscreen import count_foreground
 
 
@@ -338,3 +341,24 @@ def test_the_application_keeps_numpy_blas_on_one_thread_beside_the_window(qapp) 
         assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
     finally:
         before.restore_original_limits()
+
+
+def test_the_status_bar_says_the_rest_is_out_of_view_once_a_cloud_out_of_core_is_drawn_where_looked_at(
+    qtbot, settings, street_project: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(pointcloud, "ARRANGE_FROM", 1_000)  # 20k points count as very large here
+    monkeypatch.setattr(pointcloud, "OUT_OF_CORE_FROM", 1_000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    main = show_window(qtbot, settings, street_project)
+    qtbot.waitUntil(
+        lambda: main.document.cloud.out_of_core and not main.document.cloud.partial, timeout=10_000
+    )
+    x0, _, y0, _, z0, z1 = main.document.cloud.bounds
+    view = main.grid.perspective
+    view.set_camera_pose(
+        CameraPose((x0 + 1.0, y0 + 1.0, z1 + 2.0), (x0 + 6.0, y0 + 6.0, z0), view_angle=30.0)
+    )  # a corner of the scene
+    qtbot.waitUntil(lambda: "out of view" in main.points_label.text(), timeout=20_000)
+    drawn = int(main.points_label.text().split("(")[1].split()[0].replace(",", ""))
+    assert view.detail == "full" and drawn == view.scene.drawn_points < len(main.document.cloud)
+    main.close()

@@ -10,10 +10,12 @@ pytest.importorskip("PySide6")
 import itertools
 import time
 
+from memory_support import out_of_core_cloud  # type: ignore[import-not-found]
 from PySide6.QtCore import QTimer
 
 from annotator.qt.views import refiner as refiner_module
 from annotator.qt.views.viewport import PerspectiveView
+from annotator.render.camera import CameraPose
 from annotator.render.cloud import prepare_cloud
 
 
@@ -196,3 +198,29 @@ def test_each_pass_of_detail_starts_with_one_part_a_chunk_whatever_the_pass_befo
     qtbot.waitUntil(lambda: view.refining, timeout=5_000)
     qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
     assert chunks[0] == (0, 1)
+
+
+def test_a_cloud_out_of_core_seen_in_part_is_at_full_detail_once_every_part_in_view_is_drawn(
+    view, qtbot, tmp_path, monkeypatch
+) -> None:
+    # The runs of points outside the view frustum are neither read nor drawn, so fewer points than the
+    # cloud holds are drawn at the end of the pass: the view is still at full detail (it was "coarse" for
+    # ever at 100M points, and the status bar said the detail was still being drawn).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cloud = out_of_core_cloud(tmp_path, count=60_000, lod_budget=4_000)
+    view.set_cloud(cloud)
+    view.set_camera_pose(
+        CameraPose(position=(30.0, 30.0, 6.0), focal_point=(36.0, 36.0, 0.0), view_angle=30.0)
+    )
+    view.lod.rest()
+    finished: list[bool] = []
+    view.refiner.finished.connect(lambda: finished.append(True))
+    qtbot.waitUntil(lambda: bool(finished), timeout=20_000)
+    assert view.scene.drawn_points < len(cloud)  # the corner looked at, not the whole cloud
+    assert view.detail == "full" and not view.refining
+    view.begin_motion()  # a camera move: the sample again, the detail to come
+    assert view.detail == "coarse"
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.refining, timeout=5_000)
+    assert view.detail == "coarse"  # a new pass: not full before it ends
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
