@@ -477,7 +477,11 @@ def main() -> int:
     parser.add_argument("--labelcloud", help="a Python with labelCloud 1.1.1 installed: measure its RSS too")
     parser.add_argument("--moves", type=int, default=9, help="camera-move frames per size")
     parser.add_argument("--nudges", type=int, default=9, help="box nudges per size")
-    parser.add_argument("--no-full", action="store_true", help="do not wait for the full detail (measure while it still comes in)")
+    parser.add_argument(
+        "--no-full",
+        action="store_true",
+        help="do not wait for the full detail (measure while it still comes in)",
+    )
     parser.add_argument("--phases", action="store_true", help="also print the longest stall of each phase")
     parser.add_argument(
         "--wait-limit",
