@@ -3,7 +3,10 @@ used, so neither reading nor drawing it keeps the whole cloud in the process's m
 
 from __future__ import annotations
 
+import threading
+import time
 import tracemalloc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +86,35 @@ def test_only_clouds_from_the_threshold_on_are_read_out_of_core(scratch, scan, m
     assert not backing.is_backed(read_indexed(path)[0].xyz)
     monkeypatch.setattr(pointcloud, "OUT_OF_CORE_FROM", 100_000)
     assert backing.is_backed(read_indexed(path)[0].xyz)
+
+
+def test_a_scratch_array_no_longer_used_is_unmapped_by_a_worker_not_by_the_thread_that_dropped_it(
+    scratch, monkeypatch
+) -> None:
+    # Unmapping the scratch file of a 100M-point cloud took 100-430 ms on the window's thread when it showed
+    # the next frame (the previous cloud's last array dropped there).
+    closed_on: dict[int, str] = {}  # mapping's id: the thread that closed it (other tests' arrays too)
+    close = backing.Unmapper._close
+    monkeypatch.setattr(
+        backing.Unmapper,
+        "_close",
+        lambda self, mapped: (
+            closed_on.setdefault(id(mapped), threading.current_thread().name),
+            close(self, mapped),
+        ),
+    )
+    values = backing.scratch_array((100_000, 4), np.float32)
+    values[:] = 1.0
+    mapping = weakref.ref(backing._mapping(values))
+    key = id(mapping())
+    rows = values[10:20]  # a view keeps the mapping
+    del values
+    time.sleep(0.05)
+    assert mapping() is not None and key not in closed_on
+    assert float(rows.sum()) == 40.0
+    del rows
+    deadline = time.monotonic() + 5.0
+    while mapping() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert mapping() is None
+    assert closed_on[key] == "unmapper"
