@@ -30,6 +30,7 @@ from annotator.core.edits import AddFrames
 from annotator.io.frames import frames_from_files
 from annotator.io.pointcloud import write_kitti_bin
 from annotator.io.workspace import Workspace
+from annotator.qt.app.launch import freeze_startup_objects
 from annotator.qt.app.main_window import MainWindow
 from annotator.qt.app.settings import AppSettings
 from annotator.qt.frame_loader import FrameLoader
@@ -72,6 +73,7 @@ def open_window(app: QApplication, scratch: Path) -> MainWindow:
     window.show()
     for _ in range(5):
         app.processEvents()
+    freeze_startup_objects()  # as the application does before a project opens
     return window
 
 

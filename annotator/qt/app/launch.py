@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -28,12 +29,25 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def freeze_startup_objects() -> None:
+    """Put every object alive now (the modules, the window just built, its Qt and VTK wrappers) out of
+    the garbage collector's reach for good (`gc.freeze`), after collecting what is garbage already: a full
+    collection then looks only at objects made since. Call it once the window is built and before a
+    project opens (a project's objects must stay collectable). Each full collection looked at some 130k
+    objects in the window's thread: 41-46 ms on a quiet machine, 71-99 ms while a 100M-point frame was
+    drawn (traced inside a chunk of detail)."""
+    gc.collect()
+    gc.freeze()
+    logger.debug("%d objects of the start-up frozen", gc.get_freeze_count())
+
+
 def run_application(directory: Path | str | None = None, plugins: PluginRegistry | None = None) -> int:
     """Show the main window (opening ``directory`` when given) and run the event loop. ``plugins``: the
     process's plugin host (the CLI passes its own; one is made when none is given)."""
     app = create_application()
     window = MainWindow(plugins=plugins if plugins is not None else PluginHost())
     window.show()
+    freeze_startup_objects()
     if directory is not None:
         try:
             window.open_project(project_location(str(directory)))

@@ -362,3 +362,25 @@ def test_the_status_bar_says_the_rest_is_out_of_view_once_a_cloud_out_of_core_is
     drawn = int(main.points_label.text().split("(")[1].split()[0].replace(",", ""))
     assert view.detail == "full" and drawn == view.scene.drawn_points < len(main.document.cloud)
     main.close()
+
+
+def test_the_application_freezes_its_start_up_objects_once_the_window_is_built_before_a_project_opens(
+    qapp, street_project: Path, monkeypatch
+) -> None:
+    import gc
+
+    from annotator.ml.registry import PluginRegistry
+    from annotator.qt.app import launch
+
+    steps: list[str] = []
+    monkeypatch.setattr(launch.MainWindow, "open_project", lambda self, path: steps.append("open"))
+    monkeypatch.setattr(type(qapp), "exec", lambda self: 0)
+    monkeypatch.setattr(gc, "freeze", lambda: steps.append("freeze"))
+    assert launch.run_application(street_project, plugins=PluginRegistry([])) == 0
+    assert steps == [
+        "freeze",
+        "open",
+    ]  # the window's objects out of a full collection's reach, not the project's
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, launch.MainWindow):
+            widget.close()
