@@ -149,7 +149,9 @@ class StallTrace:
                 continue  # between the phases measured (the benchmark's own steps)
             inside = [s for s in self.spans if s.start >= begin - 1e-4 and s.end <= end + 1e-4]
             inside.sort(key=lambda s: s.start - s.end)
-            lines.append(f"stall {gap:6.1f} ms {phase or ''}")
+            lines.append(
+                f"stall {gap:6.1f} ms {phase or ''} (from {begin:.6f} to {end:.6f} s, monotonic clock)"
+            )
             for span in inside[:8]:
                 lines.append(f"    {'  ' * (span.depth)}{(span.end - span.start) * 1000.0:6.1f} {span.name}")
         return "\n".join(lines)
