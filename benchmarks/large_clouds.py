@@ -343,6 +343,8 @@ def measure(
         if spans is not None:
             spans.stop()
             print(spans.report(trace, marks), flush=True)
+            named = ", ".join(f"{t.name} {t.native_id}" for t in threading.enumerate())
+            print(f"    threads (name, id as perf shows it): {named}", flush=True)
             print("    steps of the window's thread while nudging:", flush=True)
             print(spans.steps(*marks["nudging"]), flush=True)
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
