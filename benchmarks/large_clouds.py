@@ -350,7 +350,7 @@ def measure(
             longest = max(walk_spans, key=lambda span: span[1] - span[0])
             print(
                 f"    the longest walking step, {(longest[1] - longest[0]) * 1000.0:.1f} ms (from "
-                f"{longest[0]:.6f} to {longest[1]:.6f} s of the monotonic clock, thread {threading.get_native_id()}):",
+                f"{longest[0]:.6f} to {longest[1]:.6f} s of the monotonic clock):",
                 flush=True,
             )
             print(spans.sequence(*longest, depth=4), flush=True)

@@ -307,6 +307,11 @@ class PerspectiveScene(Scene):
         #: runs outside the view frustum are left out, so `drawn_points` may stay below the cloud's count).
         self.refine_done = False
 
+    def clear_detail(self) -> None:
+        """Forget the full detail added: the cloud layer is drawn afresh (or about to be), its sample only."""
+        self.refined = 0
+        self.refine_done = False
+
     def set_faded(self, cloud: PreparedCloud | None) -> None:
         """Points drawn dimmed in one solid colour (moving objects of merged sweeps); None: none."""
         self.faded.set_points(None if cloud is None else cloud.full())

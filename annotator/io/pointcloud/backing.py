@@ -11,8 +11,8 @@ The scratch file is allocated in full before it is mapped (a full disk is an err
 write into a page with nowhere to go) and unlinked at once: no other program can find it to truncate it
 under the mapping, and it disappears with the last array that uses it. That last step (unmapping a file of
 a gigabyte or more, its page cache and blocks freed) took 100-430 ms on the thread that dropped the last
-array, the window's own when it showed the next frame: the mapping is therefore closed by a worker thread
-(`Unmapper`) once no array uses it.
+array, the window's own when it showed the next frame: the mapping is therefore closed on a thread of
+its own (`_close_when_released`) once no array uses it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import logging
 import math
 import mmap
 import os
-import queue
 import tempfile
 import threading
 import time
@@ -38,6 +37,8 @@ __all__ = ["is_backed", "release", "scratch_array", "scratch_directory"]
 #: Bytes a released span is rounded out to: a page fault in a file mapping also maps the neighbouring
 #: pages of the page cache (Linux's fault-around, 64 KiB), which would stay resident otherwise.
 FAULT_AROUND = max(mmap.PAGESIZE, 1 << 16)
+#: Seconds a scratch mapping no array uses waits for its last buffer to be released before it is closed.
+EXPORT_WAIT = 5.0
 
 
 def scratch_directory() -> Path:
@@ -82,7 +83,7 @@ def scratch_array(
     finally:
         os.close(fd)
     flat = np.frombuffer(mapped, dtype=dtype)  # every view of the array keeps this one alive
-    unmap = weakref.finalize(flat, _unmapper().close_later, mapped)  # holds the mapping until then
+    unmap = weakref.finalize(flat, _close_later, mapped)  # holds the mapping until then
     unmap.atexit = False  # at exit the process's mappings go with it
     return flat.reshape(shape)
 
@@ -127,54 +128,23 @@ def _drop(mapped: mmap.mmap, first: int, last: int) -> None:
     )
 
 
-class Unmapper:
-    """A worker thread that closes the scratch mappings no array uses any more (`close_later`): closing
-    one of a gigabyte unmaps it and frees its file's pages and blocks, 100-430 ms measured, without the
-    interpreter's lock, so the window's thread goes on meanwhile."""
+def _close_later(mapped: mmap.mmap) -> None:
+    """Have ``mapped`` closed on a thread of its own (`_close_when_released`), not the caller's."""
+    threading.Thread(target=_close_when_released, args=(mapped,), name="unmapper", daemon=True).start()
 
-    #: Seconds to wait for the last buffer export of a mapping to go (the array being deallocated on the
-    #: thread that dropped it) before leaving the mapping to be freed with its last reference.
-    EXPORT_WAIT = 5.0
 
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
-        self.closed = 0  # mappings closed (for tests)
-        self._thread = threading.Thread(target=self._run, name="unmapper", daemon=True)
-        self._thread.start()
-
-    def close_later(self, mapped: mmap.mmap) -> None:
-        """Have ``mapped`` closed on the worker thread."""
-        self._queue.put(mapped)
-
-    def _run(self) -> None:
-        while True:
-            mapped = self._queue.get()
-            self._close(mapped)
-            del mapped  # the worker's reference: none is left, or the mapping is closed already
-
-    def _close(self, mapped: mmap.mmap) -> None:
-        end = time.monotonic() + self.EXPORT_WAIT
-        while True:
-            try:
-                mapped.close()  # unmaps and closes its file without the interpreter's lock
-            except BufferError:  # the array's buffer is still being released on the thread that dropped it
-                if time.monotonic() > end:
-                    logger.debug("a scratch mapping is still exported: freed with its last reference")
-                    return
-                time.sleep(0.005)
-                continue
-            self.closed += 1
+def _close_when_released(mapped: mmap.mmap) -> None:
+    """Close ``mapped`` once the last buffer of it is released: closing one of a gigabyte unmaps it and frees
+    its file's pages and blocks (100-430 ms measured) without the interpreter's lock, so the window's thread
+    goes on meanwhile. The array's buffer may still be being released on the thread that dropped it: wait
+    for it up to `EXPORT_WAIT` seconds, then leave the mapping to be freed with its last reference."""
+    end = time.monotonic() + EXPORT_WAIT
+    while True:
+        try:
+            mapped.close()
             return
-
-
-_unmapper_instance: Unmapper | None = None
-_unmapper_lock = threading.Lock()
-
-
-def _unmapper() -> Unmapper:
-    """The process's `Unmapper`, started with the first scratch array."""
-    global _unmapper_instance
-    with _unmapper_lock:
-        if _unmapper_instance is None:
-            _unmapper_instance = Unmapper()
-        return _unmapper_instance
+        except BufferError:
+            if time.monotonic() > end:
+                logger.debug("a scratch mapping is still exported: freed with its last reference")
+                return
+            time.sleep(0.005)

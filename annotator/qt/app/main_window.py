@@ -521,9 +521,8 @@ class MainWindow(QMainWindow):
             return
         drawn = self.grid.perspective.scene.drawn_points
         text = f"{len(cloud):,} points"
-        # at full detail and fewer drawn: a cloud out of core leaves out the runs outside the view
         if drawn != len(cloud) and self.grid.perspective.detail == "full":
-            text += f" ({drawn:,} drawn, the rest out of view)"
+            text += f" ({drawn:,} drawn, the rest out of view)"  # a cloud out of core leaves those runs out
         elif drawn != len(cloud):  # moving (the sample), or at rest while the full detail comes in
             moving = self.grid.perspective.scene.detail == "coarse"
             text += f" (drawing {drawn:,}{' while moving' if moving else ''})"

@@ -99,8 +99,7 @@ class DetailRefiner(QObject):
         """Add the full detail from the first part on (the picture shows the sample now)."""
         cloud = self._view.scene.cloud
         self._pass += 1
-        self._view.scene.refined = 0
-        self._view.scene.refine_done = False
+        self._view.scene.clear_detail()
         if cloud is None or not cloud.progressive:
             self.cancel()
             return

@@ -119,8 +119,7 @@ class PerspectiveView(SceneView):
 
     def _cloud_layer_drawn(self) -> None:
         """The cloud layer was drawn afresh (camera, cloud or colours changed): at rest, add the detail."""
-        self.scene.refined = 0
-        self.scene.refine_done = False
+        self.scene.clear_detail()
         if self.scene.detail == "full" and self.scene.picture.enabled:  # chunks need the kept picture
             self.refiner.start()
         else:

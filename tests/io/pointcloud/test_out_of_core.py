@@ -94,14 +94,11 @@ def test_a_scratch_array_no_longer_used_is_unmapped_by_a_worker_not_by_the_threa
     # Unmapping the scratch file of a 100M-point cloud took 100-430 ms on the window's thread when it showed
     # the next frame (the previous cloud's last array dropped there).
     closed_on: dict[int, str] = {}  # mapping's id: the thread that closed it (other tests' arrays too)
-    close = backing.Unmapper._close
+    close = backing._close_when_released
     monkeypatch.setattr(
-        backing.Unmapper,
-        "_close",
-        lambda self, mapped: (
-            closed_on.setdefault(id(mapped), threading.current_thread().name),
-            close(self, mapped),
-        ),
+        backing,
+        "_close_when_released",
+        lambda mapped: (closed_on.setdefault(id(mapped), threading.current_thread().name), close(mapped)),
     )
     values = backing.scratch_array((100_000, 4), np.float32)
     values[:] = 1.0
