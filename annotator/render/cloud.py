@@ -72,6 +72,14 @@ class PointSet:
     def __len__(self) -> int:
         return int(self.xyz.shape[0])
 
+    def every(self, step: int) -> PointSet:
+        """Every ``step``-th of these points (contiguous copies)."""
+        return PointSet(
+            np.ascontiguousarray(self.xyz[::step]),
+            {name: np.ascontiguousarray(values[::step]) for name, values in self.scalars.items()},
+            self.stand_in,
+        )
+
 
 @dataclass(eq=False)
 class PreparedCloud:

@@ -28,9 +28,9 @@ CAPACITY = 32
 #: views of one window show at a time (the whole-frame one and the one cropped around the selection).
 INSIDE_CAPACITY = 4
 #: How many recent crops (point indices or points) are kept: a stand-in and the exact crop that replaces
-#: it, each as indices and points, the crops made ahead of a walked box (`AHEAD_CROPS` in the views' grid)
-#: and one more.
-CROP_CAPACITY = 12
+#: it, each as indices and points, the crops made ahead of a walked box (`AHEAD_CROPS` in the views' grid),
+#: the sparser crop a walk draws of the last (`WALK_THIN` in the scenes) and one more.
+CROP_CAPACITY = 16
 
 
 class _Recent:
@@ -81,6 +81,10 @@ class SharedGeometry:
     def has_crop(self, key: Hashable) -> bool:
         """True when the crop made for ``key`` is kept."""
         return key in self._crops.entries
+
+    def kept_crop(self, key: Hashable) -> object | None:
+        """The crop kept for ``key``, if any (not made, not marked as used)."""
+        return self._crops.entries.get(key)
 
     def put_crop(self, key: Hashable, value: object) -> None:
         """Keep ``value`` as the crop for ``key`` (made elsewhere, e.g. in a worker)."""

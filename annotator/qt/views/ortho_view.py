@@ -142,8 +142,15 @@ class OrthoView(SceneView):
         self._show(True, True)
         self.deferred_fits += 1
         self.prepared.emit()
-        self.scene.picture.draw_in_turns()
-        return self.take_turn()
+        return self.render_now()
+
+    def request_render(self) -> None:
+        """See `SceneView.request_render`; while a fresh fit waits for its turn (`refit_now`), that turn
+        draws the view: no render of its kept picture goes before it."""
+        if self.scheduler.pending(self._refit):
+            self.scheduler.withdraw(self)
+            return
+        super().request_render()
 
     def render_now(self) -> float:
         """See `SceneView.render_now` (content still waiting is taken in first)."""

@@ -10,7 +10,7 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from annotator.core.cuboids.cuboid import Cuboid
@@ -45,6 +45,9 @@ NO_CLOUD_MESSAGE = "This frame has no point cloud"
 #: Places of a walked box ahead of it whose orthographic crops are made in the worker before it gets there
 #: (so the step on which a view fits the box afresh draws its exact crop at once).
 AHEAD_CROPS = 3
+#: How long after a walked box's last step the orthographic views that drew a walk's sparser crop
+#: (`OrthoScene.walking`) draw their whole crops: longer than a key's auto-repeat interval (30-40 ms).
+WALK_REST_MS = 300
 
 
 class ViewGrid(QSplitter):
@@ -93,6 +96,11 @@ class ViewGrid(QSplitter):
         self.faded: PreparedCloud | None = None
         #: Whether the selected box is walked (its orthographic crops are then made ahead of it).
         self.walk = WalkWatch()
+        #: Fires once a walked box rests: the views then draw their whole crops (`_walk_rested`).
+        self.walk_rest = QTimer(self)
+        self.walk_rest.setSingleShot(True)
+        self.walk_rest.setInterval(WALK_REST_MS)
+        self.walk_rest.timeout.connect(self._walk_rested)
         for view in self.views:
             view.scene.stand_ins = True  # the focus worker finds the points they stand in for
             view.picked.connect(document.select)
@@ -177,6 +185,10 @@ class ViewGrid(QSplitter):
         # A view fitted a walked box afresh: the others hold still a little longer (one view a step). The
         # fit waits for a turn of its own after the step's renders (its new crop, 15-25 ms at 10M-20M).
         refitted, walking = False, self.walk.step is not None
+        for view in self.ortho.values():  # a walk's fresh fits draw sparser crops until it rests
+            view.scene.walking = walking and not defer
+        if walking and not defer:
+            self.walk_rest.start()
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
             fits = view.scene.fits
             view.show_frame(
@@ -190,6 +202,19 @@ class ViewGrid(QSplitter):
                 defer_fit=walking and not defer,
             )
             refitted = refitted or (walking and (view.scene.fits > fits or view.scene.fit_deferred))
+        self._focus_on_items(items)
+
+    def _walk_rested(self) -> None:
+        """The walked box rests: the orthographic views that drew a walk's sparser crop draw their whole
+        crops (in turns of the render scheduler, as any redraw)."""
+        for view in self.ortho.values():
+            view.scene.walking = False
+        thin = [view for view in self.ortho.values() if view.scene.thin]
+        if not thin:
+            return
+        items = self.document.cuboid_items()
+        for view in thin:
+            view.show_frame(self.shown_cloud, items, self.document.selected_ids, fit=False, defer_crop=True)
         self._focus_on_items(items)
 
     def _show_found(self) -> None:

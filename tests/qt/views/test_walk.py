@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -41,11 +42,12 @@ def test_a_walked_box_is_fitted_afresh_by_one_orthographic_view_a_step(window, q
         assert abs(box.center[0] - fitted.center[0]) < box.size[0]  # still around the box
 
 
-def test_a_walking_step_redraws_every_view_before_an_orthographic_view_is_fitted_afresh(
+def test_a_walking_step_redraws_the_other_views_first_and_the_view_fitted_afresh_once_in_its_own_turn(
     window, qtbot
 ) -> None:
     """The step on which a view fits the walked box afresh (its new crop drawn: the longest step) shows the
-    moved box in all four views over their kept pictures first; the fit follows in a turn of its own."""
+    moved box in the other three views over their kept pictures first; the view fitted afresh is drawn once,
+    in its fit's own turn, with its new crop and the moved box (not over its old picture first)."""
     _select_car(window, qtbot)
     grid = window.grid
     log: list[str] = []
@@ -56,18 +58,68 @@ def test_a_walking_step_redraws_every_view_before_an_orthographic_view_is_fitted
     deferred = 0
     for _ in range(30):  # 3 m forward: each view fits the box afresh several times
         fits = [view.scene.fits for view in grid.ortho.values()]
+        draws = [view.scene.picture.draws for view in grid.ortho.values()]
         log.clear()
         window.editing.move(0.1, 0.0, 0.0)
         assert [view.scene.fits for view in grid.ortho.values()] == fits  # no fit within the edit itself
         _settle(window, qtbot)
-        refitted = sum(view.scene.fits > before for view, before in zip(grid.ortho.values(), fits))
+        refitted = [view for view, before in zip(grid.ortho.values(), fits) if view.scene.fits > before]
         if not refitted:
             continue
-        deferred += refitted
-        first_fit = next(i for i, entry in enumerate(log) if entry.startswith("fit"))
-        assert {entry for entry in log[:first_fit]} == {f"render {view.title.text()}" for view in grid.views}
+        deferred += len(refitted)
+        (view,) = refitted
+        name = view.title.text()
+        first_fit = log.index(f"fit {name}")
+        others = {f"render {other.title.text()}" for other in grid.views if other is not view}
+        assert set(log[:first_fit]) == others
+        assert log.count(f"render {name}") == 1 and log.index(f"render {name}") > first_fit
+        after = [view.scene.picture.draws - before for view, before in zip(grid.ortho.values(), draws)]
+        assert after == [1 if other is view else 0 for other in grid.ortho.values()]  # its new crop, at once
     assert deferred >= 6  # and the views did follow the box
     assert sum(view.deferred_fits for view in grid.ortho.values()) == deferred
+
+
+def test_a_walk_draws_sparser_crops_where_it_fits_views_afresh_and_whole_crops_once_it_rests(
+    window, qtbot
+) -> None:
+    """As the perspective view draws a sample while its camera moves, a view fitted afresh around a walked
+    box draws every other point of its crop; once the walk rests, every view draws its whole crop."""
+    from annotator.render.scene import CROP_POINTS, WALK_THIN
+
+    _select_car(window, qtbot)
+    grid = window.grid
+    views = list(grid.ortho.values())
+    whole = {view.axis: len(view.scene.crop) for view in views}
+    grid.walk_rest.setInterval(60_000)  # a slow machine's steps never rest the walk midway
+    for step in range(12):  # 1.2 m forward: each view fits the box afresh at least once
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+        assert grid.walk_rest.isActive() == (step > 0)  # the same step twice: a walk
+    assert all(view.scene.thin for view in views)
+    for view in views:  # every other point of the crop around the box's new place
+        assert abs(len(view.scene.crop) - whole[view.axis] / WALK_THIN) < 0.25 * whole[view.axis]
+        assert view.scene.points.full.count == len(view.scene.crop)
+    draws = [view.scene.picture.draws for view in views]
+    grid.walk_rest.start(1)  # the walk rests
+    qtbot.waitUntil(lambda: not grid.walk_rest.isActive(), timeout=5_000)
+    _settle(window, qtbot)
+    assert not any(view.scene.thin for view in views)
+    assert [view.scene.picture.draws - before for view, before in zip(views, draws)] == [1, 1, 1]
+    for view in views:  # the whole crop around the place each view was fitted to
+        _, _, fitted, margin, _ = view.scene._fit
+        assert np.array_equal(view.scene.crop, grid.shown_cloud.indices_near(fitted, margin, CROP_POINTS))
+        assert view.scene.points.full.count == len(view.scene.crop)
+
+
+def test_a_fresh_fit_outside_a_walk_draws_the_whole_crop(window, qtbot) -> None:
+    _select_car(window, qtbot)
+    views = list(window.grid.ortho.values())
+    for _ in range(12):
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+    window.editing.turn(0.05)  # no walk: every view fits the box afresh, on its whole crop
+    _settle(window, qtbot)
+    assert not any(view.scene.thin or view.scene.walking for view in views)
 
 
 def test_turning_the_box_fits_every_orthographic_view_at_once(window, qtbot) -> None:
@@ -119,37 +171,3 @@ def test_a_box_moved_once_far_is_fitted_afresh_by_every_orthographic_view(window
     fits = [view.scene.fits for view in views]
     window.editing.move(0.7, 0.0, 0.0)  # beyond half the margin (1.05 m for the 4.2 m car), within 0.8 of it
     assert all(view.scene.fits == before + 1 for view, before in zip(views, fits))
-
-
-def test_a_deferred_fit_draws_its_new_crop_unseen_and_shows_it_in_the_next_turn(window, qtbot) -> None:
-    """The turn of a walked box's fresh fit draws the view's new cloud layer without showing it; the next
-    turn of the scheduler, before any other view's render, puts it back under the moved box: two short
-    turns, not one of both."""
-    _select_car(window, qtbot)
-    grid = window.grid
-    log: list[str] = []
-    for view in grid.ortho.values():
-        picture, name = view.scene.picture, view.title.text()
-        drawn = picture.draw_unseen
-
-        def unseen(drawn=drawn, name=name) -> bool:
-            done = drawn()
-            if done:
-                log.append(f"unseen {name}")
-            return done
-
-        picture.draw_unseen = unseen
-    for view in grid.views:
-        view.rendered.connect(lambda _ms, view=view: log.append(f"render {view.title.text()}"))
-    grid.scheduler._timer.timeout.connect(lambda: log.append("tick"))  # after each turn of the scheduler
-    for _ in range(30):  # 3 m forward: each view fits the box afresh several times
-        window.editing.move(0.1, 0.0, 0.0)
-        _settle(window, qtbot)
-    fits = sum(view.deferred_fits for view in grid.ortho.values())
-    assert fits >= 6
-    assert sum(entry.startswith("unseen") for entry in log) == fits
-    for at, entry in enumerate(log):
-        if entry.startswith("unseen"):
-            name = entry.split(" ", 1)[1]
-            shown = log.index(f"render {name}", at)
-            assert set(log[at + 1 : shown]) == {"tick"}  # shown next, before any other view's render
