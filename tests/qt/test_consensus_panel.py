@@ -83,3 +83,26 @@ def test_signing_off_records_the_reviewer_and_marks_the_frame_in_the_list(consen
     assert "→ ann, bob" in first_row and "✔ rita" in first_row
     main.actions["team.signoff"].trigger()  # toggles: revoked
     assert signoff(main.document.frame) is None
+
+
+def test_a_hidden_view_does_no_work_on_edits_and_catches_up_when_shown(consensus_window, monkeypatch):
+    """Every step of a walked box announces changed annotations: the closed consensus view neither
+    recomputes nor refills its table then, and shows the frame's disagreements again once reopened."""
+    from annotator.qt.panels import consensus
+
+    main, panel = consensus_window, consensus_window.consensus
+    main.consensus_dock.hide()  # closed
+    assert not panel.isVisible()
+    fills = []
+    monkeypatch.setattr(panel, "_fill_table", lambda: fills.append(1))
+    for _ in range(3):
+        panel.refresh()
+    assert len(fills) == 1  # once, to empty the table; then nothing
+    monkeypatch.undo()
+    computed = []
+    agreement = consensus.frame_agreement
+    monkeypatch.setattr(consensus, "frame_agreement", lambda *a: computed.append(1) or agreement(*a))
+    panel.refresh()
+    assert not computed
+    main.actions["team.consensus"].trigger()  # opened again
+    assert panel.isVisible() and computed and panel.table.rowCount() == 2
