@@ -19,10 +19,12 @@ whose perspective view is 1600x1000 pixels (offscreen Qt, VTK through EGL), and 
             longest; the orthographic views hold still while the box stays within half their margin and
             fit it afresh when it leaves, one view a step, on crops made ahead of the box in a worker
             (sample points stand in for a crop not made in time: the walk's longest exact, with
-            ``--phases``, is the time from such a step to the exact crops drawn; also printed: the most
-            cloud layers, the views' pictures of points, drawn again on one walking step, and the time to
-            every view redrawn with the moved box, before a view's fresh fit in a turn of its own, with the
-            window thread's own CPU time meanwhile: what other programs' load does not change);
+            ``--phases``, is the time from such a step to the exact crops drawn), drawing every other
+            point of the crop while the walk goes on (``--phases``: the time from the walk's last step to
+            the whole crops drawn once it rests); also printed: the most cloud layers, the views' pictures
+            of points, drawn again on one walking step, and the time to every view redrawn with the moved
+            box (a view fitted afresh: in its fit's own turn), with the window thread's own CPU time
+            meanwhile: what other programs' load does not change);
   stall     the longest event-loop stall (a 5 ms timer's longest gap) while opening, refining, selecting
             the box, nudging, fitting and changing frames; ``--phases`` prints each phase's own;
   select    milliseconds from selecting the box to all views redrawn (its crops and highlight);
@@ -315,6 +317,10 @@ def measure(
                 exact.append((time.perf_counter() - begin) * 1000.0)
             for _ in range(3):  # let the key-run end between nudges, as a user pausing would
                 app.processEvents()
+        rested = time.perf_counter()  # the walk rests: the views that drew sparser crops draw whole ones
+        rest = getattr(grid, "walk_rest", None)
+        wait(lambda: settled() and not (rest is not None and rest.isActive()) and not grid.provisional)
+        walk_rest_ms = (time.perf_counter() - rested) * 1000.0
         stall_nudge = meter.stop()
         marks["nudging"] = (begin_nudges, time.perf_counter())
         fit_ms, stall_fit = fit_weak_box(window, wait, settled, meter)
@@ -398,6 +404,7 @@ def measure(
             "chunks": perspective.refiner.chunks,
             "chunks_ahead": getattr(perspective.refiner, "gathered_ahead", 0),
             "walk_exact_ms": max(walk_exact) if walk_exact else 0.0,
+            "walk_rest_ms": walk_rest_ms,
             "walk_draws_max": max(walk_draws),
             "select_ms": select,
             "frame_s": statistics.median(frame_s) if frame_s else 0.0,
@@ -568,7 +575,8 @@ def main() -> int:
             print(
                 f"{'':>6} longest stall while opening / refining after a move / selecting / nudging / "
                 "fitting / changing frames: " + " / ".join(f"{result[key]:.0f}" for key in phases) + " ms; "
-                f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} "
+                f"select to redrawn {result['select_ms']:.0f} ms, walk to exact crops {result['walk_exact_ms']:.0f} ms, "
+                f"its rest to whole crops {result.get('walk_rest_ms', 0.0):.0f} "
                 f"ms (cloud layers drawn on a walking step: at most {result.get('walk_draws_max', 0)}), fit {result['fit_ms']:.0f} ms, frame change to settled "
                 f"{result['frame_s']:.2f} s (first picture {result.get('frame_first_s', 0.0):.2f} s, whole "
                 f"{result.get('frame_whole_s', 0.0):.2f} s); resident at the end {result.get('rss_end_mib', 0.0):.0f} MiB; "

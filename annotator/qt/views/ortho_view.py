@@ -98,8 +98,8 @@ class OrthoView(SceneView):
         """Show the frame's cloud and cuboids around the first of the ``selection`` (ids, any more drawn
         as selected too); ``fit`` re-centres the camera; ``defer_crop``, ``hold_longer``: see
         `OrthoScene.show` (``hold_longer`` only for content taken in at once). With ``defer_fit`` (a
-        walked box) a view that would fit the box afresh draws the moved box over its kept picture now and
-        fits it in a turn of its own after the other views' renders (`OrthoScene.fit_deferred`). With
+        walked box) a view that would fit the box afresh is drawn only in a turn of its own after the other
+        views' renders, where it fits the box (`OrthoScene.fit_deferred`, `refit_now`). With
         ``defer`` the scene takes the content in a turn of the render scheduler of its own (a new cloud:
         the other views' first pictures take turns with it), or when the view is used before."""
         self._content = (cloud, list(items), list(selection))
@@ -130,11 +130,11 @@ class OrthoView(SceneView):
             self.prepared.emit()
 
     def refit_now(self) -> float:
-        """Fit the selected box afresh (a fit deferred by `show_frame`) and draw its new cloud layer unseen;
-        the picture is shown (the overlay over it) in the view's next turn, which goes before the other
-        renders waiting (see `SceneView.take_turn`): drawn in one turn, the crop's points, the copy into the
-        kept picture, the overlay and the swap were 20-30 ms at 10M-20M points. Milliseconds. Emits
-        `prepared` (the crop it draws may be wanted from a worker)."""
+        """Fit the selected box afresh (a fit deferred by `show_frame`) and draw the view now, its new crop
+        and the moved box in one render (a walk's sparser crop: `OrthoScene.walking`; 13-20 ms at 10M-20M
+        points, where drawing the moved box over the old picture first, then the new crop unseen and then
+        the overlay in three turns cost 25-30). Milliseconds. Emits `prepared` (the crop it draws may be
+        wanted from a worker)."""
         self.scheduler.withdraw(self._refit)
         if self.canvas.disposed or self._content[0] is None:
             return 0.0
