@@ -49,13 +49,13 @@ HOLD_SHARE = 0.5
 #: points around it are still in view).
 HOLD_LONGER_SHARE = 0.8
 #: How far the box may move while a walked box's fresh fit waits for a turn of its own after the edit's
-#: renders (``defer_fit``): the step is redrawn over the views' kept pictures first, the box still in view
-#: (at most this share of the margin off the fitted place) and within the crop drawn.
+#: renders (``defer_fit``): the other views are redrawn over their kept pictures first, the box still in
+#: view (at most this share of the margin off the fitted place) and within the crop drawn.
 DEFER_SHARE = 0.9
 #: While the selected box is walked (`OrthoScene.walking`), a view fitted afresh around it draws every
 #: this-many-th point of its crop, as the perspective view draws a sample while its camera moves: the
-#: step that fits a view afresh draws half the points (at 10M-20M points, a walk's longest step went from
-#: 64-66 ms to 44-58). The whole crop is drawn once the walk rests.
+#: step that fits a view afresh draws half the points (at 10M-20M points, the longest walking step fell from
+#: 67-77 ms to 59-66 in runs paired with the code before). The whole crop is drawn once the walk rests.
 WALK_THIN = 2
 
 
@@ -442,6 +442,7 @@ class OrthoScene(Scene):
         self._crop_exact = True
         self.fit_deferred = False
         self.crop_wanted = None
+        self.thin = False
         if cloud is None:
             self.crop = None
             self._drawn = None

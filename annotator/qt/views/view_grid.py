@@ -169,6 +169,7 @@ class ViewGrid(QSplitter):
         for view in self.views:
             view.set_placeholder(message)
         self.perspective.set_cloud(cloud)
+        self.walk_rest.stop()  # the new cloud's views are fitted on whole crops (`_show_cuboids` below)
         self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
         self._show_cuboids(fit_ortho=True, defer=True)  # each orthographic view in a turn of its own
 
@@ -183,7 +184,7 @@ class ViewGrid(QSplitter):
         self.perspective.set_cuboids(items, selected, also)
         self.walk.see(selected, next((item.cuboid for item in items if item.id == selected), None))
         # A view fitted a walked box afresh: the others hold still a little longer (one view a step). The
-        # fit waits for a turn of its own after the step's renders (its new crop, 15-25 ms at 10M-20M).
+        # fit waits for a turn of its own after the step's renders (its new crop, 13-20 ms at 10M-20M).
         refitted, walking = False, self.walk.step is not None
         for view in self.ortho.values():  # a walk's fresh fits draw sparser crops until it rests
             view.scene.walking = walking and not defer

@@ -171,3 +171,19 @@ def test_a_box_moved_once_far_is_fitted_afresh_by_every_orthographic_view(window
     fits = [view.scene.fits for view in views]
     window.editing.move(0.7, 0.0, 0.0)  # beyond half the margin (1.05 m for the 4.2 m car), within 0.8 of it
     assert all(view.scene.fits == before + 1 for view, before in zip(views, fits))
+
+
+def test_the_next_frame_after_a_walk_is_drawn_on_whole_crops_without_waiting_for_the_walk_to_rest(
+    window, qtbot
+) -> None:
+    _select_car(window, qtbot)
+    grid = window.grid
+    grid.walk_rest.setInterval(60_000)
+    for _ in range(12):
+        window.editing.move(0.1, 0.0, 0.0)
+        _settle(window, qtbot)
+    assert any(view.scene.thin for view in grid.ortho.values())
+    window.step_frame(1)
+    assert not grid.walk_rest.isActive()  # nothing left to redraw once the walk rests
+    _settle(window, qtbot)
+    assert not any(view.scene.thin or view.scene.walking for view in grid.ortho.values())
