@@ -55,7 +55,6 @@ class ConsensusPanel(QWidget):
         self.user = user
         self.agreement: FrameAgreement | None = None
         self.boxes: list[BoxAgreement] = []
-        self._filled = False  # the table was filled once (a hidden panel fills it only when it changes)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.signed = QLabel()
@@ -108,8 +107,8 @@ class ConsensusPanel(QWidget):
     def refresh(self, *_: object) -> None:
         """Recompute the current frame's agreement and list its open disagreements (only while shown)."""
         if not self.isVisible():  # computed once shown (`showEvent`): each step of a walked box comes here
-            if self.agreement is not None or self.boxes or not self._filled:
-                self.agreement, self.boxes, self._filled = None, [], True
+            if self.agreement is not None or self.boxes:  # emptied once, then left alone
+                self.agreement, self.boxes = None, []
                 self._fill_table()
                 self._show_summary()
             return

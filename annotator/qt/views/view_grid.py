@@ -186,9 +186,10 @@ class ViewGrid(QSplitter):
         # A view fitted a walked box afresh: the others hold still a little longer (one view a step). The
         # fit waits for a turn of its own after the step's renders (its new crop, 13-20 ms at 10M-20M).
         refitted, walking = False, self.walk.step is not None
-        for view in self.ortho.values():  # a walk's fresh fits draw sparser crops until it rests
-            view.scene.walking = walking and not defer
-        if walking and not defer:
+        sparser = walking and not defer  # a walk's fresh fits draw sparser crops until it rests
+        for view in self.ortho.values():
+            view.scene.walking = sparser
+        if sparser:
             self.walk_rest.start()
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
             fits = view.scene.fits
