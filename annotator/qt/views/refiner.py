@@ -86,6 +86,7 @@ class DetailRefiner(QObject):
         self.gathered_ahead = 0  # chunks whose points a worker gathered ahead (for tests and benchmarks)
         self._gatherer = QtJobs(self, name="detail")  # gathers the next chunk's points (`_gather_ahead`)
         self._at_once = False  # True within `finish`
+        self._held = False  # True while a walked box moves (`hold`): the chunks wait
         #: The next chunk's points being gathered: (pass, cloud, first part, stop part, where the worker puts
         #: the points when done: an empty list until then).
         self._ahead: tuple[int, PreparedCloud, int, int, list[PointSet]] | None = None
@@ -110,6 +111,24 @@ class DetailRefiner(QObject):
         # 50-61 ms while changing frames at 10M-20M).
         self._per_chunk = 1
         self._schedule()
+
+    @property
+    def held(self) -> bool:
+        """True while the chunks wait for `release` (see `hold`)."""
+        return self._held
+
+    def hold(self) -> None:
+        """Let the chunks wait, where they are, until `release` (a box walked by a held key: every turn
+        goes to redrawing it; a chunk among a step's renders made that step 20 ms longer at 100M points)."""
+        self._held = True
+        self._unschedule()
+
+    def release(self) -> None:
+        """Go on adding detail from where `hold` left it."""
+        if self._held:
+            self._held = False
+            if self.active:
+                self._schedule()
 
     def cancel(self) -> None:
         """Stop adding detail (the camera moves)."""
@@ -142,6 +161,8 @@ class DetailRefiner(QObject):
         return 0.0
 
     def _schedule(self) -> None:
+        if self._held:
+            return
         if self._scheduler is not None:
             self._scheduler.request(self)
         else:

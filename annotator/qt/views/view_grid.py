@@ -170,6 +170,7 @@ class ViewGrid(QSplitter):
             view.set_placeholder(message)
         self.perspective.set_cloud(cloud)
         self.walk_rest.stop()  # the new cloud's views are fitted on whole crops (`_show_cuboids` below)
+        self.perspective.refiner.release()  # and its detail is added at once
         self._timing = (time.perf_counter(), self.document.load_ms) if cloud is not None else None
         self._show_cuboids(fit_ortho=True, defer=True)  # each orthographic view in a turn of its own
 
@@ -191,6 +192,7 @@ class ViewGrid(QSplitter):
             view.scene.walking = sparser
         if sparser:
             self.walk_rest.start()
+            self.perspective.refiner.hold()  # its chunks wait until the walk rests
         for view in self.ortho.values():  # a crop not kept is made in the worker (`_focus`)
             fits = view.scene.fits
             view.show_frame(
@@ -208,7 +210,9 @@ class ViewGrid(QSplitter):
 
     def _walk_rested(self) -> None:
         """The walked box rests: the orthographic views that drew a walk's sparser crop draw their whole
-        crops (in turns of the render scheduler, as any redraw)."""
+        crops (in turns of the render scheduler, as any redraw), and the perspective view's full detail
+        goes on."""
+        self.perspective.refiner.release()
         for view in self.ortho.values():
             view.scene.walking = False
         thin = [view for view in self.ortho.values() if view.scene.thin]

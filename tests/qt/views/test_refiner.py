@@ -72,6 +72,31 @@ def test_a_camera_move_cancels_the_detail_and_rest_starts_it_over(view, cloud, q
     assert view.scene.drawn_points == len(cloud)
 
 
+def test_held_detail_waits_where_it_was_and_goes_on_when_released(view, cloud, qtbot) -> None:
+    view.set_cloud(cloud)
+    view.lod.rest()
+    qtbot.waitUntil(lambda: view.refiner.chunks >= 1, timeout=10_000)
+    view.refiner.hold()  # a walked box: every turn goes to its redraw
+    chunks, drawn = view.refiner.chunks, view.scene.drawn_points
+    qtbot.wait(100)
+    assert view.refiner.chunks == chunks and view.scene.drawn_points == drawn
+    assert view.refining and view.detail == "coarse" and view.refiner.held
+    view.refiner.release()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+    assert view.scene.drawn_points == len(cloud)
+    assert view.refiner.chunks - chunks < 20  # on from where it was, not over from the first part
+
+
+def test_detail_started_while_held_waits_for_the_release(view, cloud, qtbot) -> None:
+    view.set_cloud(cloud)
+    view.refiner.hold()
+    view.lod.rest()
+    qtbot.wait(100)
+    assert view.refining and view.refiner.chunks == 0
+    view.refiner.release()
+    qtbot.waitUntil(lambda: view.detail == "full", timeout=20_000)
+
+
 def test_a_redraw_of_the_cloud_layer_at_rest_adds_the_detail_again(view, cloud, qtbot) -> None:
     view.set_cloud(cloud)
     view.lod.rest()

@@ -183,7 +183,28 @@ def test_the_next_frame_after_a_walk_is_drawn_on_whole_crops_without_waiting_for
         window.editing.move(0.1, 0.0, 0.0)
         _settle(window, qtbot)
     assert any(view.scene.thin for view in grid.ortho.values())
+    assert grid.perspective.refiner.held
     window.step_frame(1)
     assert not grid.walk_rest.isActive()  # nothing left to redraw once the walk rests
+    assert not grid.perspective.refiner.held  # the next frame's detail comes at once
     _settle(window, qtbot)
     assert not any(view.scene.thin or view.scene.walking for view in grid.ortho.values())
+
+
+def test_the_perspective_views_full_detail_waits_while_a_box_walks_and_goes_on_once_it_rests(
+    window, qtbot
+) -> None:
+    """A chunk of detail among a walking step's renders made the step 20 ms longer at 100M points."""
+    _select_car(window, qtbot)
+    grid = window.grid
+    refiner = grid.perspective.refiner
+    grid.walk_rest.setInterval(60_000)
+    window.editing.move(0.1, 0.0, 0.0)
+    _settle(window, qtbot)
+    assert not refiner.held  # one nudge is no walk
+    window.editing.move(0.1, 0.0, 0.0)
+    _settle(window, qtbot)
+    assert refiner.held
+    grid.walk_rest.start(1)  # the walk rests
+    qtbot.waitUntil(lambda: not grid.walk_rest.isActive(), timeout=5_000)
+    assert not refiner.held
