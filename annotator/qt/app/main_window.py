@@ -209,14 +209,14 @@ class MainWindow(QMainWindow):
 
         self.document.frame_changed.connect(self._frame_changed)
         self.document.history_changed.connect(self._update_undo_actions)
-        self.document.cloud_changed.connect(self._show_point_count)
+        self.document.cloud_changed.connect(self.show_point_count)
         self.document.cloud_failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.grid.frame_shown.connect(self._show_timing)
         self.grid.cursor_moved.connect(self._show_cursor)
         self._count_timer = QTimer(self)  # the count of the points drawn, after the renders (issue 25)
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(POINT_COUNT_MS)
-        self._count_timer.timeout.connect(self._show_point_count)
+        self._count_timer.timeout.connect(self.show_point_count)
         self.grid.perspective.rendered.connect(self._point_count_later)
         self._default_layout = (
             self.saveState(LAYOUT_VERSION),
@@ -435,7 +435,7 @@ class MainWindow(QMainWindow):
         if root is not None and frame_id is not None:
             self.settings.set_last_frame(root, int(frame_id))
         self.timing_label.setText("loading…" if frame_id is not None and self.document.cloud is None else "")
-        self._show_point_count()
+        self.show_point_count()
 
     # -- camera -------------------------------------------------------------------------------------
     def reset_camera(self) -> None:
@@ -511,7 +511,9 @@ class MainWindow(QMainWindow):
         if not self._count_timer.isActive():
             self._count_timer.start()
 
-    def _show_point_count(self) -> None:
+    def show_point_count(self) -> None:
+        """Show the count of the cloud's points and of those drawn now in the status bar (after renders it
+        follows on a timer, `POINT_COUNT_MS`; a snapshot asks at once)."""
         cloud = self.document.cloud
         if cloud is None:
             self.points_label.setText("")

@@ -169,6 +169,7 @@ def _render(
         _settle(app)
         window.statusBar().clearMessage()
         window.grid.render_all_now()
+        window.show_point_count()  # the full detail drawn: the status bar says so now, not a moment later
         if view == "image":  # the image panel alone (``image_options``: camera name, LiDAR points)
             from annotator.qt.images.image_snapshot import grab_image_panel
 

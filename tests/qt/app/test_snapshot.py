@@ -120,3 +120,24 @@ def test_snapshot_of_the_real_kitti_frame_shows_the_labelled_objects(kitti_proje
         if view != "perspective":  # centred on the selection
             rows, cols = np.nonzero(wire)
             assert abs(cols.mean() - 240) < 60 and abs(rows.mean() - 180) < 60, view
+
+
+def test_the_window_snapshots_status_bar_counts_the_points_its_picture_draws(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The full detail of a large frame (the demo's 128k points: drawn progressively in the window) is drawn
+    before the picture is taken, and the status bar says so (in the window it counts the points drawn a
+    moment after the renders)."""
+    from annotator.qt.app import snapshot
+
+    assert main(["demo", str(tmp_path / "demo"), "--frames", "1", "--no-gui"]) == 0
+    texts = []
+    compose = snapshot.compose_window
+
+    def composed(window, views):
+        texts.append(window.points_label.text())
+        return compose(window, views)
+
+    monkeypatch.setattr(snapshot, "compose_window", composed)
+    _snapshot(tmp_path / "demo", tmp_path / "window.png", "--size", "1200x800")
+    assert len(texts) == 1 and texts[0].endswith(" points") and "drawing" not in texts[0]
