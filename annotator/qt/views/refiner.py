@@ -6,7 +6,8 @@ chunk per event-loop turn, each chunk a render of its own over the kept picture 
 `RenderScheduler` the chunks take turns with the views' renders (never two renders in one turn). The chunk size
 follows the measured time of the whole turn (gathering the chunk's points, handing them to VTK and the render:
 the gather of parts strided across a 20M-point cloud takes several milliseconds), aiming at ``budget_ms``. A camera move (the view asks
-`cancel`) or any redraw of the cloud layer starts the detail over.
+`cancel`) or any redraw of the cloud layer starts the detail over; a walked box holds it where it is until
+the walk rests (`hold`, `release`).
 
 The next chunk's points are gathered in a worker thread while the current chunk renders (numpy's copies let
 Python's lock go; VTK 9.7's render does not, so the gather's copies are what runs beside it), so a chunk's
