@@ -148,16 +148,41 @@ def pedestrian(size: tuple[float, float, float], color: Color) -> list[Primitive
     return parts
 
 
-def cyclist(size: tuple[float, float, float], color: Color) -> list[Primitive]:
-    """A person riding a bicycle: spoked (see-through) wheels, frame, handlebar, leaning rider."""
-    length, width, height = size
-    bottom = -height / 2
+def _bicycle(length: float, width: float, bottom: float) -> tuple[list[Primitive], dict[str, tuple]]:
+    """A bicycle ``length`` long standing on ``bottom`` (spoked, see-through wheels, frame, handlebar
+    ``width`` wide), and its crank, seat and handlebar points for a rider."""
     radius = min(0.35, length / 5.2)
     rear, front = -length / 2 + radius, length / 2 - radius
     hub = bottom + radius
     crank = (-0.08 * length, 0.0, bottom + 0.3)
     seat = (-0.14 * length, 0.0, bottom + 0.9)
     bar = (front - 0.14, 0.0, bottom + 1.0)
+    parts = [
+        _wheel(rear, 0.0, bottom, radius, 0.05, porosity=0.55),
+        _wheel(front, 0.0, bottom, radius, 0.05, porosity=0.55),
+        rod((rear, 0, hub), seat, 0.025, METAL, 0.3),
+        rod((rear, 0, hub), crank, 0.025, METAL, 0.3),
+        rod(crank, seat, 0.025, METAL, 0.3),
+        rod(crank, bar, 0.03, METAL, 0.3),
+        rod(bar, (front, 0, hub), 0.025, METAL, 0.3),
+        rod((bar[0], -width / 2 + 0.03, bar[2]), (bar[0], width / 2 - 0.03, bar[2]), 0.022, METAL, 0.3),
+    ]
+    return parts, {"crank": crank, "seat": seat, "bar": bar}
+
+
+def parked_bicycle(size: tuple[float, float, float], color: Color) -> list[Primitive]:
+    """A bicycle with nobody on it (street clutter: parked in racks, against walls)."""
+    length, width, height = size
+    parts, _ = _bicycle(length, width, -height / 2)
+    return [replace(p, color=color) if p.color == METAL else p for p in parts]
+
+
+def cyclist(size: tuple[float, float, float], color: Color) -> list[Primitive]:
+    """A person riding a bicycle: spoked (see-through) wheels, frame, handlebar, leaning rider."""
+    length, width, height = size
+    bottom = -height / 2
+    parts, at = _bicycle(length, width, bottom)
+    crank, seat, bar = at["crank"], at["seat"], at["bar"]
     hip = (seat[0], 0.0, seat[2] + 0.08)
     shoulder_x = bar[0] - 0.32
     torso = replace(
@@ -169,18 +194,7 @@ def cyclist(size: tuple[float, float, float], color: Color) -> list[Primitive]:
         ),
         rotation=rotation_matrix(0.0, 0.9, 0.0),
     )
-    parts = [
-        _wheel(rear, 0.0, bottom, radius, 0.05, porosity=0.55),
-        _wheel(front, 0.0, bottom, radius, 0.05, porosity=0.55),
-        rod((rear, 0, hub), seat, 0.025, METAL, 0.3),
-        rod((rear, 0, hub), crank, 0.025, METAL, 0.3),
-        rod(crank, seat, 0.025, METAL, 0.3),
-        rod(crank, bar, 0.03, METAL, 0.3),
-        rod(bar, (front, 0, hub), 0.025, METAL, 0.3),
-        rod((bar[0], -width / 2 + 0.03, bar[2]), (bar[0], width / 2 - 0.03, bar[2]), 0.022, METAL, 0.3),
-        torso,
-        ellipsoid((shoulder_x + 0.08, 0, height / 2 - 0.12), (0.11, 0.09, 0.12), SKIN, 0.3),
-    ]
+    parts += [torso, ellipsoid((shoulder_x + 0.08, 0, height / 2 - 0.12), (0.11, 0.09, 0.12), SKIN, 0.3)]
     for side in (-1, 1):
         foot = (crank[0] + side * 0.12, side * 0.12, crank[2] + side * 0.1)
         parts.append(rod((hip[0], side * 0.1, hip[2]), foot, 0.065, _tint(color, 0.5), 0.25))

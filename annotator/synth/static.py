@@ -1,5 +1,6 @@
 """The static part of a street: building blocks along both sides, street furniture (poles, signs,
-street lights, trees, hedges, bins, bollards) in the strip next to the kerb, and (urban streets)
+street lights, trees, hedges, bins, bollards; in urban streets also shrubs and parked bicycles, the
+car- and person-sized clutter a detector must learn to leave alone) in the strip next to the kerb, and (urban streets)
 boundaries along the building line: fences, garden walls and hedges with gaps for gates and drives, and
 side streets opened through all of it.
 """
@@ -11,8 +12,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from annotator.core.cuboids.rotation import rotation_matrix
 from annotator.synth.ground import Ground
-from annotator.synth.primitives import BOX, FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid
+from annotator.synth.primitives import BOX, FACADE, FOLIAGE, Primitive, box, cylinder, ellipsoid, rod
+from annotator.synth.shapes import parked_bicycle
 from annotator.synth.street import StreetStyle
 
 logger = logging.getLogger(__name__)
@@ -75,7 +78,9 @@ def furniture(
     style: StreetStyle | None = None,
 ) -> list[Primitive]:
     """Street furniture and vegetation in the furniture strips; ``clutter`` scales how much, ``style``
-    (default classic) weighs the kinds."""
+    (default classic) weighs the kinds. A style with `StreetStyle.clutter_weights` also gets shrubs and
+    parked bicycles in the free stretches between, drawn from a generator spawned off ``rng`` (so the rest
+    of the scene, drawn from ``rng`` after this, is the same with or without them)."""
     if clutter <= 0:
         return []
     lo, hi = ground.layout.furniture_band
@@ -86,6 +91,7 @@ def furniture(
         weights = np.asarray(style.furniture_weights, dtype=np.float64)
         weights = weights / weights.sum()
     items: list[Primitive] = []
+    taken: dict[int, list[tuple[float, float]]] = {-1: [], 1: []}
     for side in (-1, 1):
         x = x_range[0] + float(rng.uniform(0.0, 10.0))
         while x < x_range[1]:
@@ -95,7 +101,37 @@ def furniture(
                 maker = makers[int(rng.choice(len(makers), p=weights))]
             y = side * float(rng.uniform(lo + 0.35, hi - 0.35))
             footprint = maker(ground, rng, x, y, side, items)
+            taken[side].append((x - 1.0, x + footprint + 1.0))
             x += footprint + float(rng.uniform(2.0, 14.0)) / clutter
+    if style is not None and sum(style.clutter_weights) > 0:
+        items += _clutter(ground, rng.spawn(1)[0], x_range, clutter, style.clutter_weights, taken)
+    return items
+
+
+def _clutter(
+    ground: Ground,
+    rng: np.random.Generator,
+    x_range: tuple[float, float],
+    clutter: float,
+    weights: tuple[float, ...],
+    taken: dict[int, list[tuple[float, float]]],
+) -> list[Primitive]:
+    """Shrubs and parked bicycles (weighed by ``weights``) in the furniture strips, where no other
+    furniture stands (``taken``: x intervals per side)."""
+    lo, hi = ground.layout.furniture_band
+    makers = (_shrub, _bicycles)
+    p = np.asarray(weights, dtype=np.float64) / sum(weights)
+    items: list[Primitive] = []
+    for side in (-1, 1):
+        x = x_range[0] + float(rng.uniform(0.0, 15.0))
+        while x < x_range[1]:
+            maker = makers[int(rng.choice(len(makers), p=p))]
+            y = side * float(rng.uniform(lo + 0.35, hi - 0.35))
+            placed: list[Primitive] = []
+            footprint = maker(ground, rng, x, y, side, placed)
+            if not any(x - 0.5 < b and x + footprint + 0.5 > a for a, b in taken[side]):
+                items += placed
+            x += footprint + float(rng.uniform(6.0, 30.0)) / clutter
     return items
 
 
@@ -179,6 +215,62 @@ def _pole(ground: Ground, rng: np.random.Generator, x: float, y: float, side: in
     base = _base(ground, x, y)
     out.append(cylinder((x, y, base + height / 2), float(rng.uniform(0.08, 0.16)), height, POLE, 0.35))
     return 0.3
+
+
+def _shrub(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    """A free-standing shrub or bush: two to four overlapping foliage blobs, 0.5-1.9 m high and up to
+    3.5 m across (from a distance, about a car's or a person's size)."""
+    lobes = int(rng.integers(2, 5))
+    spread = float(rng.uniform(0.3, 1.2))
+    color = tuple(c * float(rng.uniform(0.75, 1.15)) for c in FOLIAGE_COLOR)
+    reach = 0.0
+    for _ in range(lobes):
+        dx, dy = rng.uniform(-spread, spread), rng.uniform(-0.4, 0.4) * spread
+        rx, ry = float(rng.uniform(0.35, 0.9)), float(rng.uniform(0.35, 0.8))
+        rz = float(rng.uniform(0.3, 0.85))
+        base = _base(ground, x + dx, y + dy)
+        out.append(
+            ellipsoid(
+                (x + dx, y + dy, base + rz + float(rng.uniform(0.0, 0.15))),
+                (rx, ry, rz),
+                color,
+                0.45,
+                porosity=float(rng.uniform(0.1, 0.35)),
+                texture=FOLIAGE,
+            )
+        )
+        reach = max(reach, abs(dx) + rx)
+    return 2.0 * reach
+
+
+def _bicycles(ground: Ground, rng: np.random.Generator, x: float, y: float, side: int, out: list) -> float:
+    """One to eight bicycles parked side by side across the strip (a rack's rail in front of a row),
+    each turned a little and leaning a little."""
+    count = int(rng.choice([1, 1, 2, 3, 4, 5, 6, 8]))
+    gap = float(rng.uniform(0.5, 0.85))
+    colors = ((30.0, 30.0, 34.0), (150.0, 20.0, 20.0), (200.0, 200.0, 205.0), (20.0, 60.0, 140.0))
+    for i in range(count):
+        length, width, height = rng.uniform(1.65, 1.85), rng.uniform(0.5, 0.65), rng.uniform(0.95, 1.1)
+        bx = x + i * gap
+        base = _base(ground, bx, y) + 0.2
+        yaw = side * np.pi / 2 + float(rng.normal(0.0, 0.12)) + (np.pi if rng.random() < 0.3 else 0.0)
+        rotation = rotation_matrix(yaw, 0.0, float(rng.normal(0.0, 0.08)))
+        centre = np.array([bx, y, base + height / 2])
+        color = colors[int(rng.integers(len(colors)))]
+        out += [p.posed(rotation, centre) for p in parked_bicycle((length, width, height), color)]
+    if count >= 3:
+        base = _base(ground, x, y) + 0.2
+        rail_y = y + side * 0.5
+        out.append(
+            rod(
+                (x - 0.3, rail_y, base + 0.7),
+                (x + (count - 1) * gap + 0.3, rail_y, base + 0.7),
+                0.03,
+                POLE,
+                0.35,
+            )
+        )
+    return (count - 1) * gap + 0.6
 
 
 def boundaries(ground: Ground, rng: np.random.Generator, x_range: tuple[float, float]) -> list[Primitive]:

@@ -57,6 +57,7 @@ class StreetStyle:
     narrow: bool = False
     side_street_spacing: float = 0.0  # mean metres between side streets on each side (0: none)
     furniture_weights: tuple[float, ...] = (1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 0.0)
+    clutter_weights: tuple[float, ...] = (0.0, 0.0)  # shrubs, parked bicycles (see `static.furniture`)
 
 
 def _classic() -> StreetStyle:
@@ -98,7 +99,9 @@ def _urban() -> StreetStyle:
     }
     # street light, sign, tree, hedge, bin, bollard, pole
     furniture = (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0)
-    return StreetStyle("urban", spacing, sizes, 0.06, True, True, 110.0, furniture)
+    return StreetStyle(
+        "urban", spacing, sizes, 0.06, True, True, 110.0, furniture, clutter_weights=(1.5, 1.0)
+    )
 
 
 STYLES = {"classic": _classic, "urban": _urban}

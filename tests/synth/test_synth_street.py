@@ -142,3 +142,42 @@ def test_side_streets_open_between_the_buildings() -> None:
                 and scene.layout.lanes_half_width + scene.layout.bike_width < side * a.start[1] < kerb
             ):
                 assert not (a.start[0] - a.size[0] / 2 < hi and a.start[0] + a.size[0] / 2 > lo)
+
+
+def _furniture(scene_seed: int, clutter_weights: tuple[float, float] | None) -> tuple[list, list]:
+    """The static primitives of an urban scene's furniture, and the scene's road users."""
+    from annotator.synth import static
+
+    style = street_style("urban")
+    if clutter_weights is not None:
+        style = replace(style, clutter_weights=clutter_weights)
+    rng = np.random.default_rng(scene_seed)
+    layout = StreetLayout.sample_urban(rng)
+    ground = Ground.sample(layout, rng, 0.0, style.max_slope)
+    items = static.furniture(ground, rng, (-60.0, 60.0), 1.0, style)
+    return items, [float(rng.random()) for _ in range(5)]
+
+
+def test_urban_furniture_strips_hold_shrubs_and_parked_bicycles() -> None:
+    plain, after_plain = _furniture(4, (0.0, 0.0))
+    cluttered, after_cluttered = _furniture(4, None)
+    extra = cluttered[len(plain) :]
+    # the other furniture is the same ...
+    assert [(p.kind, p.center.tolist(), p.half.tolist()) for p in cluttered[: len(plain)]] == [
+        (p.kind, p.center.tolist(), p.half.tolist()) for p in plain
+    ]
+    assert after_cluttered == after_plain  # ... and so is everything drawn after it
+    shrubs = [p for p in extra if p.texture == FOLIAGE]
+    bicycle_parts = [p for p in extra if p.texture != FOLIAGE]
+    assert len(shrubs) >= 4 and len(bicycle_parts) >= 8
+    lo, hi = 0.0, 0.0
+    for p in extra:  # in the furniture strips, on the ground, person- to car-sized
+        assert abs(p.center[1]) > 2.0 and p.center[2] - p.half.max() > -2.0
+        lo, hi = min(lo, float(p.center[0])), max(hi, float(p.center[0]))
+    assert hi - lo > 40.0
+    assert all(0.3 <= p.half[2] <= 0.9 for p in shrubs)
+
+
+def test_only_urban_streets_get_the_extra_clutter() -> None:
+    assert street_style("classic").clutter_weights == (0.0, 0.0)
+    assert sum(street_style("urban").clutter_weights) > 0
