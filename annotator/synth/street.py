@@ -78,11 +78,17 @@ def _urban() -> StreetStyle:
         "bike": Spacing((10.0, 40.0), (10.0, 40.0)),
     }
     sizes = {
+        # today's fleets are SUV-heavy: the labelled cars of the Argoverse log (US) and of SUSTechPOINTS
+        # (China) are 1.69-1.71 m high (median), KITTI's (Germany, 2011) 1.53 (benchmarks/synth_vs_real.py)
         "Car": (
-            SizeVariant(0.45, (4.1, 1.75, 1.47), (0.25, 0.06, 0.05)),  # compact / hatchback
-            SizeVariant(0.3, (4.75, 1.83, 1.45), (0.2, 0.05, 0.05)),  # saloon / estate
-            SizeVariant(0.25, (4.7, 1.9, 1.75), (0.25, 0.06, 0.08)),  # SUV
+            SizeVariant(0.28, (4.1, 1.75, 1.47), (0.25, 0.06, 0.05)),  # compact / hatchback
+            SizeVariant(0.17, (4.75, 1.83, 1.45), (0.2, 0.05, 0.05)),  # saloon / estate
+            SizeVariant(0.4, (4.7, 1.9, 1.72), (0.25, 0.06, 0.08)),  # SUV / crossover
+            SizeVariant(0.15, (5.4, 2.0, 1.88), (0.3, 0.05, 0.08)),  # pickup / full-size SUV
         ),
+        # boxes as the Argoverse and SUSTechPOINTS labels draw people: about 0.6 m along the heading,
+        # 0.7-0.9 m across (KITTI's mean: 0.84 x 0.66)
+        "Pedestrian": (SizeVariant(1.0, (0.66, 0.7, 1.76), (0.08, 0.06, 0.08)),),
         "Van": (
             SizeVariant(0.4, (5.05, 1.95, 1.8), (0.2, 0.05, 0.08)),  # minivan
             SizeVariant(0.6, (5.6, 2.0, 2.4), (0.4, 0.06, 0.15)),  # panel van
