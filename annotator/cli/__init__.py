@@ -24,6 +24,7 @@ from annotator.cli import (
     reference_command,
     render_commands,
     simulate_command,
+    status_command,
     team_commands,
     track_command,
     train_base_command,
@@ -55,6 +56,7 @@ COMMAND_MODULES = (
     distill_command,
     lease_commands,
     team_commands,
+    status_command,
 )
 
 

@@ -70,6 +70,21 @@ class SetFrameStatus(UpdateFrame):
         super().__init__(frame_id, f"Mark frame {FrameStatus(status).value.replace('_', ' ')}", status=status)
 
 
+class SetFramesStatus(Command):
+    """Mark several frames new, in progress or verified in one step (frames already so are left alone)."""
+
+    def __init__(self, frame_ids: Iterable[int], status: FrameStatus) -> None:
+        self.frame_ids = list(frame_ids)
+        self.status = FrameStatus(status)
+        self.label = f"Mark {_plural(len(self.frame_ids), 'frame')} {self.status.value.replace('_', ' ')}"
+
+    def do(self, project: Project) -> None:
+        for frame_id in self.frame_ids:
+            frame = project.frames[frame_id]
+            if frame.status != self.status:
+                project.put("frame", frame_id, dataclasses.replace(frame, status=self.status))
+
+
 class RemoveFrames(Command):
     """Remove frames together with their annotations."""
 
