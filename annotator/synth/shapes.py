@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from annotator.core.cuboids.rotation import rotation_matrix
-from annotator.synth.primitives import Primitive, box, cylinder, ellipsoid, rod
+from annotator.synth.primitives import Primitive, box, ellipsoid, rod
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def _plates(length: float, bottom: float) -> list[Primitive]:
 
 
 def car(size: tuple[float, float, float], color: Color) -> list[Primitive]:
-    """A passenger car: a body with rounded corners seen from above, a glass cabin with a roof, wing mirrors
-    (the outermost parts: the cuboid's width includes them, as real labels do), four wheels, plates."""
+    """A passenger car: body, glass cabin with a roof, four wheels, plates."""
     length, width, height = size
     bottom = -height / 2
     radius = float(np.clip(0.21 * height, 0.28, 0.36))
@@ -74,47 +73,18 @@ def car(size: tuple[float, float, float], color: Color) -> list[Primitive]:
     cabin_x = -0.06 * length
     top = height / 2
     roof = top - 0.07
-    mirror = min(0.08, 0.045 * width)
-    body_width = width - 2 * mirror
     return [
-        *_rounded_slab(length - 2 * INSET, body_width, clearance, belt, color, 0.5),
+        box((0, 0, (clearance + belt) / 2), (length - 2 * INSET, width, belt - clearance), color, 0.5),
         box(
             (cabin_x, 0, (belt + roof) / 2),
-            (0.94 * cabin_len, 0.9 * body_width, roof - belt + 0.01),
+            (0.94 * cabin_len, 0.84 * width, roof - belt + 0.01),
             _tint(color, 0.35),
             0.08,
         ),
-        box((cabin_x, 0, top - 0.035), (cabin_len, 0.94 * body_width, 0.07), color, 0.5),
-        *(
-            box(
-                (cabin_x + 0.45 * cabin_len, side * (body_width + mirror) / 2, belt + 0.1),
-                (0.18, mirror, 0.15),
-                _tint(color, 0.6),
-                0.5,
-            )
-            for side in (-1, 1)
-        ),
-        *_wheels([0.31 * length, -0.31 * length], body_width, bottom, radius),
+        box((cabin_x, 0, top - 0.035), (cabin_len, 0.88 * width, 0.07), color, 0.5),
+        *_wheels([0.31 * length, -0.31 * length], width, bottom, radius),
         *_plates(length, bottom),
     ]
-
-
-def _rounded_slab(
-    length: float, width: float, z0: float, z1: float, color: Color, reflectivity: float
-) -> list[Primitive]:
-    """A slab from z0 to z1, centred, whose corners seen from above are rounded (bumpers, wings)."""
-    r = float(np.clip(0.1 * width, 0.12, 0.25))
-    z, h = (z0 + z1) / 2, z1 - z0
-    parts = [
-        box((0, 0, z), (length - 2 * r, width, h), color, reflectivity),
-        box((0, 0, z), (length, width - 2 * r, h), color, reflectivity),
-    ]
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            parts.append(
-                cylinder((sx * (length / 2 - r), sy * (width / 2 - r), z), r, h, color, reflectivity)
-            )
-    return parts
 
 
 def van(size: tuple[float, float, float], color: Color) -> list[Primitive]:
