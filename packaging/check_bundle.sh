@@ -42,6 +42,7 @@ step assign "$D" --frames all --to ann bob;        expect "assigned 2 frames to 
 step agreement "$D";                               expect "annotated by two people"
 step signoff "$D" --frames 0 --reviewer rita;      expect "signed off 1 frames as rita"
 step signoff "$D";                                 expect "signed off   1 of 2 frames"
+step mark "$D" verified --frames 1;                expect "marked 1 frames verified"
 step import "$WORK/imported" "$WORK/kitti" --format kitti; expect "created project"
 step import "$WORK/imported" "$WORK/kitti" --format kitti; expect "0 added, 0 updated"
 step reference "$WORK/imported" "$WORK/kitti" --format kitti --no-progress; expect "reference objects in 2 of"

@@ -1,6 +1,7 @@
 """Copy a base-training run's chosen epoch into the pointpillars package as its shipped weights.
 
     python scripts/ship_base_model.py RUN_DIR EPOCH [--quality FILE.json] [--notes TEXT] [--command TEXT]
+                                      [--code COMMIT]
 
 Writes ``plugins/pointpillars/weights/base.pt`` (the plugin checkpoint of that epoch), the model card
 ``base.card.json`` (run options, generator, hardware, time, the quality figures of ``--quality``) and puts
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--quality", type=Path, help="JSON of measured quality to put on the card")
     parser.add_argument("--notes", default="", help="a line for the card")
     parser.add_argument("--command", help="how the run was made, when not one plain train-base command")
+    parser.add_argument("--code", help="the commit whose generator made the frames (default: HEAD)")
     args = parser.parse_args()
     source = args.run / "weights" / f"epoch_{args.epoch:03d}.pt"
     run = (
@@ -54,8 +56,8 @@ def main() -> None:
     shutil.copyfile(source, target)
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     history = run["run"]["history"][: args.epoch]
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()  # fmt: skip
+    commit = args.code or subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                         capture_output=True, text=True).stdout.strip()  # fmt: skip
     options = run["options"]
     card = {
         "model": "pointpillars base detector (PointPillars-style pillars, 2D CNN, CenterPoint-style head)",

@@ -99,7 +99,7 @@ MANIFEST = {
     # project has none of its own; loading checks this hash. Written by scripts/ship_base_model.py.
     # ``replay`` names the function that generates frames like those the weights learned from: fine-tuning
     # mixes a few in while a project has few verified frames.
-    "base_weights": {"file": "weights/base.pt", "sha256": "b49d67bb540856e7eab1ffa3ee353fdb240102add0a0bdbd8cbef243229235e9", "card": "weights/base.card.json",
+    "base_weights": {"file": "weights/base.pt", "sha256": "2bd72d44f14df6e77c8328287e2e060dbce67cfa51f15075a82b598e2d71e3fa", "card": "weights/base.card.json",
                      "replay": "annotator.synth.replay:generated_frames"},
     # Models > Model version: the forms of the model pre-annotation and scoring can use (annotator.ml.variants);
     # pruned.pt comes from python -m plugins.pointpillars.prune, student.pt from ... .distill_run (generated
