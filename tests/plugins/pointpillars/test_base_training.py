@@ -115,3 +115,20 @@ def test_ground_truth_sampling_pastes_objects_where_nothing_stands():
     assert set(np.unique(pasted.owner)) == {0, 1}
     blocked = paste_objects(frame_with_car(20.0), bank, np.random.default_rng(0))
     assert len(blocked.boxes) == 1  # the footprint is taken
+
+
+def test_a_frame_cache_of_another_generator_is_made_again(tmp_path, monkeypatch):
+    """Cached frames carry the generator's version: after `annotator.synth` changes what frames hold (and
+    `GENERATOR` with it), a cache never hands out the older frames."""
+    from plugins.pointpillars import base_data
+
+    made = []
+    monkeypatch.setattr(
+        base_data, "_write", lambda path, frame, lidar: (made.append(path.name), path.touch())
+    )
+    base_data.build_cache(tmp_path, 2, ["vlp16"], seed=3)
+    base_data.build_cache(tmp_path, 2, ["vlp16"], seed=3)
+    assert made == ["frame_00000.npz", "frame_00001.npz"]  # the second call reused both
+    monkeypatch.setattr(base_data, "GENERATOR", base_data.GENERATOR + "-next")
+    base_data.build_cache(tmp_path, 2, ["vlp16"], seed=3)
+    assert made[2:] == ["frame_00000.npz", "frame_00001.npz"]
