@@ -149,7 +149,7 @@ def test_side_streets_open_between_the_buildings() -> None:
 
 
 def _furniture(scene_seed: int, clutter_weights: tuple[float, float] | None) -> tuple[list, list]:
-    """The static primitives of an urban scene's furniture, and the scene's road users."""
+    """The furniture of an urban street (seed ``scene_seed``), and the next draws of its generator."""
     from annotator.synth import static
 
     style = street_style("urban")
