@@ -86,9 +86,14 @@ def _urban() -> StreetStyle:
             SizeVariant(0.4, (4.7, 1.9, 1.72), (0.25, 0.06, 0.08)),  # SUV / crossover
             SizeVariant(0.15, (5.4, 2.0, 1.88), (0.3, 0.05, 0.08)),  # pickup / full-size SUV
         ),
-        # boxes as the Argoverse and SUSTechPOINTS labels draw people: about 0.6 m along the heading,
-        # 0.7-0.9 m across (KITTI's mean: 0.84 x 0.66)
-        "Pedestrian": (SizeVariant(1.0, (0.66, 0.7, 1.76), (0.08, 0.06, 0.08)),),
+        # people mid-gait: the box runs from heel to toe of the stride (`shapes.pedestrian` spreads the legs
+        # over the length), as KITTI labels them (0.84 x 0.66 mean, a walker crossing frame 000000 1.2 m
+        # long); Argoverse and SUSTechPOINTS draw about 0.6 m along the heading, 0.7-0.9 m across
+        "Pedestrian": (
+            SizeVariant(0.35, (0.56, 0.68, 1.74), (0.05, 0.06, 0.08)),  # standing, short step
+            SizeVariant(0.45, (0.76, 0.7, 1.76), (0.07, 0.06, 0.08)),  # walking
+            SizeVariant(0.2, (1.0, 0.68, 1.76), (0.1, 0.06, 0.08)),  # long stride, legs wide apart
+        ),
         "Van": (
             SizeVariant(0.4, (5.05, 1.95, 1.8), (0.2, 0.05, 0.08)),  # minivan
             SizeVariant(0.6, (5.6, 2.0, 2.4), (0.4, 0.06, 0.15)),  # panel van

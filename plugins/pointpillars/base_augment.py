@@ -5,7 +5,9 @@ On top of the global flips, rotation and scale of `plugins.pointpillars.augment`
 (every 2nd or 4th beam, so a 64-beam frame looks like a 32- or 16-beam one), random point dropout, and a
 height jitter that stands for the ground estimate's error. Pasted pedestrians and cyclists are often moved to
 stand just in front of a wall, hedge, pole or trunk, and every pasted object hides what stands behind it
-(`plugins.pointpillars.base_placement`). Frames arrive ground-levelled
+(`plugins.pointpillars.base_placement`). Half the pasted objects are first turned about the sensor to a
+random azimuth: what the sensor sees of them is unchanged, but they no longer run along the street (cars
+across it, in driveways and side streets, as real scenes hold them). Frames arrive ground-levelled
 (`plugins.pointpillars.base_data`), so pasted objects stand on the ground whatever sensor saw them.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plugins.pointpillars.augment import augment
+from plugins.pointpillars.augment import augment, rotate_about_sensor
 from plugins.pointpillars.base_data import BASE_GROUND_Z, CachedFrame
 from plugins.pointpillars.base_placement import against_structure, polar, shadow, structure_points
 from plugins.pointpillars.config import CLASSES
@@ -39,6 +41,8 @@ MIN_LABEL_POINTS = 5
 #: Classes whose pasted objects are moved in front of a structure, and the chance that one is.
 STANDING_CLASSES = tuple(CLASSES.index(name) for name in ("Pedestrian", "Cyclist"))
 AGAINST_STRUCTURE_CHANCE = 0.5
+#: The chance that a pasted object is turned about the sensor to a random azimuth first.
+TURN_CHANCE = 0.5
 
 
 @dataclass
@@ -108,9 +112,19 @@ def points_in_box(points: np.ndarray, box: np.ndarray) -> np.ndarray:
     return inside
 
 
+def turned(cloud: np.ndarray, box: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of an object's points and box turned by ``angle`` about the sensor (its range, and the side
+    the sensor sees, stay the same); the yaw is wrapped to (-pi, pi]."""
+    cloud, boxes = cloud.copy(), np.asarray(box, dtype=np.float64)[None, :7].copy()
+    rotate_about_sensor(cloud, boxes, angle)
+    boxes[:, 6] = np.arctan2(np.sin(boxes[:, 6]), np.cos(boxes[:, 6]))
+    return cloud, boxes[0]
+
+
 def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator) -> CachedFrame:
-    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free (pedestrians and
-    cyclists, by `AGAINST_STRUCTURE_CHANCE`, just in front of a structure of the frame); the frame's own
+    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free (by `TURN_CHANCE`
+    turned to another azimuth; pedestrians and cyclists, by `AGAINST_STRUCTURE_CHANCE`, then moved just in
+    front of a structure of the frame); the frame's own
     points inside a pasted box, or in its shadow, are removed; the frame's objects left with fewer than
     `MIN_LABEL_POINTS` points become "don't care"."""
     boxes, labels = frame.boxes, frame.labels
@@ -122,6 +136,8 @@ def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator
     total = len(boxes)
     for obj in bank.draw(rng, PASTE_COUNT):
         cloud, box = obj.points, obj.box
+        if rng.random() < TURN_CHANCE:
+            cloud, box = turned(cloud, box, float(rng.uniform(-np.pi, np.pi)))
         if obj.label in STANDING_CLASSES and rng.random() < AGAINST_STRUCTURE_CHANCE:
             moved = against_structure(cloud, box, structure, rng)
             if moved is not None:

@@ -97,9 +97,12 @@ def test_beam_down_sampling_keeps_every_other_beam_and_drops_emptied_labels():
     assert {64, 32, 16} <= seen or {32, 16} <= seen
 
 
-def test_ground_truth_sampling_pastes_objects_where_nothing_stands():
+def test_ground_truth_sampling_pastes_objects_where_nothing_stands(monkeypatch):
+    from plugins.pointpillars import base_augment
     from plugins.pointpillars.base_augment import ObjectBank, paste_objects
     from plugins.pointpillars.base_data import CachedFrame
+
+    monkeypatch.setattr(base_augment, "TURN_CHANCE", 0.0)  # pasted where the donor frame had it
 
     def frame_with_car(x: float) -> CachedFrame:
         box = np.array([[x, 5.0, -0.98, 4.0, 1.8, 1.5, 0.0]])
@@ -115,6 +118,24 @@ def test_ground_truth_sampling_pastes_objects_where_nothing_stands():
     assert set(np.unique(pasted.owner)) == {0, 1}
     blocked = paste_objects(frame_with_car(20.0), bank, np.random.default_rng(0))
     assert len(blocked.boxes) == 1  # the footprint is taken
+
+
+def test_a_turned_object_keeps_its_range_and_the_side_the_sensor_sees():
+    from plugins.pointpillars.base_augment import points_in_box, turned
+
+    box = np.array([10.0, 2.0, -0.9, 4.0, 1.8, 1.5, 0.3])
+    rng = np.random.default_rng(3)
+    local = rng.uniform(-0.5, 0.5, (50, 3)) * box[3:6]
+    c, s = np.cos(box[6]), np.sin(box[6])
+    cloud = np.column_stack([box[0] + c * local[:, 0] - s * local[:, 1], box[1] + s * local[:, 0] + c * local[:, 1],
+                             box[2] + local[:, 2], np.ones(50)]).astype(np.float32)  # fmt: skip
+    moved, moved_box = turned(cloud, box, 2.5)
+    assert np.allclose(np.hypot(moved[:, 0], moved[:, 1]), np.hypot(cloud[:, 0], cloud[:, 1]), atol=1e-4)
+    assert np.allclose(moved[:, 2:], cloud[:, 2:]) and np.allclose(moved_box[2:6], box[2:6])
+    seen_from = np.arctan2(box[1], box[0]) - box[6]
+    assert np.isclose(np.arctan2(moved_box[1], moved_box[0]) - moved_box[6], seen_from)
+    assert -np.pi < moved_box[6] <= np.pi and points_in_box(moved, moved_box).all()
+    assert np.allclose(cloud, turned(cloud, box, 0.0)[0])  # the bank's copy is left alone
 
 
 def test_a_frame_cache_of_another_generator_is_made_again(tmp_path, monkeypatch):
