@@ -81,8 +81,9 @@ def main() -> None:
             "epochs": f"{args.epoch} of {options['epochs']}",
             "batch_size": options["batch_size"],
             "learning_rate": options["learning_rate"],
-            "augmentations": "ground-truth sampling (pedestrians and cyclists half the time in front of a wall, "
-            "hedge, pole or trunk; pasted objects hide what is behind them), beam down-sampling (1/2, 1/4), "
+            "augmentations": "ground-truth sampling (half the pasted objects turned about the sensor to a random "
+            "azimuth; pedestrians and cyclists half the time in front of a wall, hedge, pole or trunk; pasted "
+            "objects hide what is behind them), beam down-sampling (1/2, 1/4), "
             "point dropout, flips, rotation +-22.5 deg, scale +-5 %, height jitter 0.1 m",
             "hardware": f"{run.get('device', 'cpu')}: {platform.processor() or platform.machine()}, "
             "2 shared cores, no GPU",
