@@ -56,6 +56,7 @@ class Sample:
     truths: list[tuple[str, Cuboid]]
     ignore: list[Cuboid]
     keep: Callable[[Cuboid], bool] | None = None
+    tracks: list[str | None] = field(default_factory=list)  # per label, where the data set has identities
 
 
 @dataclass
@@ -113,7 +114,9 @@ def argoverse_samples(classes: list[str], frames: set[int] | None) -> Iterator[S
         points = cloud_points(frame.cloud)
         objects = [(o.class_name, o.cuboid) for o in frame.objects if o.cuboid is not None]
         truths, ignore = split(objects, points, classes, MAX_RANGE)
-        yield Sample(f"argoverse {index}", points, truths, ignore, within(MAX_RANGE))
+        keys = {id(o.cuboid): o.track_key for o in frame.objects if o.cuboid is not None}
+        tracks = [keys.get(id(box)) for _, box in truths]
+        yield Sample(f"argoverse {index}", points, truths, ignore, within(MAX_RANGE), tracks)
 
 
 def kitti_samples(classes: list[str], max_range: float | None = None) -> Iterator[Sample]:
