@@ -32,7 +32,7 @@ MANIFEST = {
     "finetune_defaults": {"epochs": 20, "augment": False, "train_dropout": 0.0},
     # The PyTorch plugin's base weights converted (python -m plugins.paddle_det3d.convert writes the file,
     # its card and this hash).
-    "base_weights": {"file": "weights/base.npz", "sha256": "8d6f403a65f67c0fa36ec16e517fec5c972f965d4919274cb5fcf2d8b24091c6", "card": "weights/base.card.json",
+    "base_weights": {"file": "weights/base.npz", "sha256": "7f191d5155cc86aec44da9b665c9339599d5f0c1f5f78f72d0c147de0867d994", "card": "weights/base.card.json",
                      "replay": "annotator.synth.replay:generated_frames"},
     "description": "The PointPillars-style detector of the PyTorch plugin, in PaddlePaddle: pillars on a "
     "0.32 m bird's-eye-view grid, a small PointNet, a SECOND-style 2D CNN and a CenterPoint-style heatmap "

@@ -99,7 +99,7 @@ MANIFEST = {
     # project has none of its own; loading checks this hash. Written by scripts/ship_base_model.py.
     # ``replay`` names the function that generates frames like those the weights learned from: fine-tuning
     # mixes a few in while a project has few verified frames.
-    "base_weights": {"file": "weights/base.pt", "sha256": "2bd72d44f14df6e77c8328287e2e060dbce67cfa51f15075a82b598e2d71e3fa", "card": "weights/base.card.json",
+    "base_weights": {"file": "weights/base.pt", "sha256": "f51216f76b1f3801f462338e31377582a67bb94d92303564a68a68a559058f41", "card": "weights/base.card.json",
                      "replay": "annotator.synth.replay:generated_frames"},
     # Models > Model version: the forms of the model pre-annotation and scoring can use (annotator.ml.variants);
     # pruned.pt comes from python -m plugins.pointpillars.prune, student.pt from ... .distill_run (generated

@@ -83,7 +83,7 @@ def test_vehicle_sizes_follow_body_type_mixtures(scenes: list[Scene]) -> None:
     heights = np.array([a.size[2] for s in scenes for a in s.actors if a.label == "Car"])
     assert 1.5 < np.median(heights) < 1.8  # SUV-heavy, as the real fleets (synth_vs_real.py)
     people = np.array([a.size[:2] for s in scenes for a in s.actors if a.label == "Pedestrian"])
-    assert 0.45 < people[:, 0].min() and people[:, 0].max() < 1.25  # standing to a long stride
+    assert people[:, 0].min() > 0.45 and people[:, 0].max() < 1.25  # standing to a long stride
     assert np.mean(people[:, 0] > 0.9) > 0.08 and np.mean(people[:, 0] < 0.62) > 0.2
     rng = np.random.default_rng(0)
     trucks = np.array([sample_size(street_style("urban").sizes["Truck"], rng)[0] for _ in range(400)])
