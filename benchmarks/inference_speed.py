@@ -40,7 +40,6 @@ import real_assist
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.evaluation import ClassCounts, evaluate_frame
-from annotator.ml.finetune.edits import DONT_CARE_IOU
 from annotator.ml.protocol import FrameInput
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.shipped import base_weights
@@ -122,17 +121,6 @@ def data_sets(names: set[str], classes: list[str], generated: int, every: int) -
     return sets
 
 
-def found_boxes(result, sample) -> list[tuple[str, Cuboid, float]]:
-    """Detections as (class, cuboid, score) inside the sample's annotated region, off don't-care objects."""
-    found = [
-        (result.class_names[int(k)], Cuboid.from_array(b), float(s))
-        for b, k, s in zip(result.boxes, result.labels, result.scores)
-    ]
-    if sample.keep is not None:
-        found = [d for d in found if sample.keep(d[1])]
-    return [d for d in found if not any(bev_iou(d[1], box) >= DONT_CARE_IOU for box in sample.ignore)]
-
-
 def agreement(reference: list, other: list) -> float:
     """Share of the reference detections reproduced by ``other`` (same class, BEV IoU >= 0.7)."""
     if not reference:
@@ -163,7 +151,7 @@ def run(model, params: dict, samples: list, classes: list[str], repeats: int) ->
             cpu.append(time.process_time() - start_cpu)
         result.seconds.append(statistics.median(times))
         result.cpu.append(statistics.median(cpu))
-        found = found_boxes(detections, sample)
+        found = real_assist.proposals(detections, sample)
         result.detections.append(found)
         for name, counts in evaluate_frame(sample.truths, found, classes, 0.5).items():
             result.counts.setdefault(name, ClassCounts()).add(counts)

@@ -167,6 +167,18 @@ def everything(params: dict) -> dict:
     return {name: 0.0 for name in THRESHOLD_PARAMETERS if name in params}
 
 
+def proposals(result, sample: Sample) -> list[tuple[str, Cuboid, float]]:
+    """A prediction's (class, box, score) within the sample's annotated region, leaving out those on
+    "don't care" objects (neither right nor wrong)."""
+    found = [
+        (result.class_names[int(k)], Cuboid.from_array(b), float(s))
+        for b, k, s in zip(result.boxes, result.labels, result.scores)
+    ]
+    if sample.keep is not None:
+        found = [d for d in found if sample.keep(d[1])]
+    return [d for d in found if not any(bev_iou(d[1], box) >= DONT_CARE_IOU for box in sample.ignore)]
+
+
 def measure(model, params: dict, samples: Iterator[Sample], classes: list[str], threshold: float) -> Tally:
     """Predict every sample (all scores), then count at ``threshold`` and over `THRESHOLDS`."""
     tally = Tally()
@@ -176,14 +188,7 @@ def measure(model, params: dict, samples: Iterator[Sample], classes: list[str], 
         tally.seconds.append(time.perf_counter() - start)
         tally.points.append(len(sample.points))
         tally.frames += 1
-        found = [
-            (result.class_names[int(k)], Cuboid.from_array(b), float(s))
-            for b, k, s in zip(result.boxes, result.labels, result.scores)
-        ]
-        if sample.keep is not None:
-            found = [d for d in found if sample.keep(d[1])]
-        # proposals on don't-care objects are neither right nor wrong
-        found = [d for d in found if not any(bev_iou(d[1], box) >= DONT_CARE_IOU for box in sample.ignore)]
+        found = proposals(result, sample)
         shown = [d for d in found if d[2] >= threshold]
         tally.fixed = tally.fixed + count_edits([(c, b) for c, b, _ in shown], sample.truths, sample.ignore)
         tally.manual = tally.manual + count_edits([], sample.truths, sample.ignore)

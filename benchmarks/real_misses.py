@@ -30,9 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_assist
 from base_detector import load_plugin
 
-from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
-from annotator.ml.finetune.edits import DONT_CARE_IOU, MATCH_IOU
+from annotator.ml.finetune.edits import MATCH_IOU
 from annotator.ml.protocol import FrameInput
 
 CLASSES = ["Car", "Van", "Truck", "Pedestrian", "Cyclist"]
@@ -74,12 +73,7 @@ def measure(model, floor_key: str, frames: set[int], threshold: float) -> Misses
     result = Misses()
     for sample in real_assist.argoverse_samples(CLASSES, frames):
         found = model.predict(FrameInput(sample.name, sample.points), {floor_key: threshold})
-        proposals = []
-        for box, label in zip(found.boxes, found.labels):
-            cuboid = Cuboid.from_array(box)
-            keep = sample.keep is None or sample.keep(cuboid)
-            if keep and not any(bev_iou(cuboid, c) >= DONT_CARE_IOU for c in sample.ignore):
-                proposals.append((found.class_names[int(label)], cuboid))
+        proposals = [(name, box) for name, box, _ in real_assist.proposals(found, sample)]
         xyz = sample.points[:, :3]
         for (name, truth), track in zip(sample.truths, sample.tracks):
             points = int(truth.points_inside(xyz).sum())
@@ -111,13 +105,13 @@ def report(title: str, misses: Misses) -> None:
     print(f"  {'all':10s} {'':>6s}: {totals['found']:4d} / {totals['near']:4d} / {totals['none']:4d}")
     print("proposals on no label, by class proposed and points inside:")
     by_class: dict[str, list[str]] = defaultdict(list)
+    class_totals: Counter = Counter()
     for (name, points), count in sorted(misses.invented.items()):
         by_class[name].append(f"{points} {count}")
+        class_totals[name] += count
     for name in CLASSES:
         if name in by_class:
-            print(
-                f"  {name:10s} {', '.join(by_class[name])} (total {sum(misses.invented[(name, b)] for b in map(bucket, (0, 10, 30, 100)))})"
-            )
+            print(f"  {name:10s} {', '.join(by_class[name])} (total {class_totals[name]})")
     print(f"  all: {sum(misses.invented.values())}")
     stubborn = [r for r in misses.tracks.values() if r.seen and r.missed * 2 >= r.seen]
     missed = sum(r.missed for r in misses.tracks.values())

@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import inference_speed as bench
+import real_assist
 
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.ml.protocol import FrameInput
@@ -74,9 +75,9 @@ def share(found: np.ndarray, mask: np.ndarray) -> str:
 
 
 def predictions(model, samples: list) -> list[list]:
-    """Per sample, the model's detections at score >= `LOWEST_SCORE` (`inference_speed.found_boxes`)."""
+    """Per sample, the model's detections at score >= `LOWEST_SCORE` (`real_assist.proposals`)."""
     params = {"score_threshold": LOWEST_SCORE, "threads": 1}
-    return [bench.found_boxes(model.predict(FrameInput(s.name, s.points), params), s) for s in samples]
+    return [real_assist.proposals(model.predict(FrameInput(s.name, s.points), params), s) for s in samples]
 
 
 def describe(samples: list) -> list[list[Truth]]:

@@ -29,15 +29,15 @@ def augment(points: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> 
     scale = rng.uniform(*SCALE_RANGE)
     points[:, :3] *= np.float32(scale)
     boxes[:, :6] *= scale
-    boxes[:, 6] = np.arctan2(np.sin(boxes[:, 6]), np.cos(boxes[:, 6]))
     return points, boxes
 
 
 def rotate_about_sensor(points: np.ndarray, boxes: np.ndarray, angle: float) -> None:
     """Turn ``points`` (N, >=2) and ``boxes`` (M, 7) in place by ``angle`` about the sensor's z axis (the
-    origin): what a spinning sensor sees of them stays the same, only the azimuth changes."""
+    origin): what a spinning sensor sees of them stays the same, only the azimuth changes. Yaws end up
+    wrapped to (-pi, pi]."""
     c, s = np.cos(angle), np.sin(angle)
     rotation = np.array([[c, -s], [s, c]])
     points[:, :2] = points[:, :2] @ rotation.T.astype(points.dtype)
     boxes[:, :2] = boxes[:, :2] @ rotation.T
-    boxes[:, 6] += angle
+    boxes[:, 6] = np.arctan2(np.sin(boxes[:, 6] + angle), np.cos(boxes[:, 6] + angle))

@@ -114,10 +114,9 @@ def points_in_box(points: np.ndarray, box: np.ndarray) -> np.ndarray:
 
 def turned(cloud: np.ndarray, box: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     """Copies of an object's points and box turned by ``angle`` about the sensor (its range, and the side
-    the sensor sees, stay the same); the yaw is wrapped to (-pi, pi]."""
+    the sensor sees, stay the same)."""
     cloud, boxes = cloud.copy(), np.asarray(box, dtype=np.float64)[None, :7].copy()
     rotate_about_sensor(cloud, boxes, angle)
-    boxes[:, 6] = np.arctan2(np.sin(boxes[:, 6]), np.cos(boxes[:, 6]))
     return cloud, boxes[0]
 
 
