@@ -66,7 +66,8 @@ STOPPED = {"traffic": 0.2, "walk": 0.3, "bike": 0.0, "parking": 1.0}
 
 @dataclass(frozen=True)
 class Actor:
-    """One road user: ``start`` is its bottom-centre (x, y) at time 0, moving along x at ``velocity``."""
+    """One road user: ``start`` is its bottom-centre (x, y) at time 0, moving at ``velocity`` (m/s, signed)
+    along ``course`` (radians from +x: 0 along the street, about +-pi/2 across it)."""
 
     track_id: int
     label: str
@@ -75,10 +76,21 @@ class Actor:
     start: tuple[float, float]
     yaw: float
     velocity: float
+    course: float = 0.0
 
     def position(self, time: float) -> tuple[float, float]:
         """Bottom-centre (x, y) at ``time`` seconds."""
-        return self.start[0] + self.velocity * time, self.start[1]
+        if self.course == 0.0:
+            return self.start[0] + self.velocity * time, self.start[1]
+        travelled = self.velocity * time
+        return (
+            self.start[0] + travelled * math.cos(self.course),
+            self.start[1] + travelled * math.sin(self.course),
+        )
+
+    def world_velocity(self) -> tuple[float, float]:
+        """Velocity (vx, vy) in m/s."""
+        return self.velocity * math.cos(self.course), self.velocity * math.sin(self.course)
 
 
 def place_actors(

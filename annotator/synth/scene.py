@@ -17,6 +17,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.rotation import euler_from_matrix, rotation_matrix
 from annotator.synth.actors import DEFAULT_CLASSES, Actor, place_actors
 from annotator.synth.camera import CameraConfig
+from annotator.synth.crossings import clear_crosswalks, crosswalks, place_crossers
 from annotator.synth.ground import Ground
 from annotator.synth.layout import StreetLayout
 from annotator.synth.lidar import LidarConfig
@@ -136,6 +137,11 @@ class Scene:
         if self.side_streets[-1] or self.side_streets[1]:
             self.static = open_side_streets(self.static, self.side_streets, self.layout.road_half_width)
             self.actors = [a for a in self.actors if not self._blocks_side_street(a, self.side_streets)]
+        if "Pedestrian" in config.classes:
+            walks = crosswalks(style, rng, (-reach, travel + reach), (0.0, travel))
+            self.actors = clear_crosswalks(self.actors, walks, self.layout)
+            next_id = max((a.track_id for a in self.actors), default=-1) + 1
+            self.actors += place_crossers(self.layout, style, rng, walks, next_id)
         self._shapes = [
             [
                 p.posed(np.eye(3), np.zeros(3), owner=i)
@@ -191,7 +197,7 @@ class Scene:
             primitives += [p.posed(rotation, centre) for p in shape]
             yaw, pitch, roll = euler_from_matrix(rotation)
             cuboid = Cuboid(tuple(centre), actor.size, yaw, pitch, roll)
-            velocity = np.array([actor.velocity, 0.0, 0.0])
+            velocity = np.array([*actor.world_velocity(), 0.0])
             objects.append(ObjectState(actor, cuboid, velocity, slice(first, len(primitives))))
         return SceneState(
             time, PrimitiveSet.pack(primitives), objects, self.lidar_pose(time), self.ego_velocity(time)

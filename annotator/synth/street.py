@@ -5,7 +5,8 @@ what real streets hold: cars packed along the kerbs (gaps under a metre, runs br
 pedestrians in groups, vehicles drawn from mixtures of real body types (compact, saloon, SUV; minivan,
 panel van; box truck, lorry, articulated lorry; city bus), boundaries (fences, walls, hedges) along the
 building line, more trees and poles, steeper slopes, often narrow streets (`StreetLayout.sample_urban`),
-side streets opening between the buildings (nothing built or parked across their mouths).
+side streets opening between the buildings (nothing built or parked across their mouths), people crossing
+the road on crosswalks (`annotator.synth.crossings`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class StreetStyle:
     boundaries: bool = False
     narrow: bool = False
     side_street_spacing: float = 0.0  # mean metres between side streets on each side (0: none)
+    crossing_spacing: float = 0.0  # mean metres between crosswalks with people crossing (0: none)
     furniture_weights: tuple[float, ...] = (1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 0.0)
     clutter_weights: tuple[float, ...] = (0.0, 0.0)  # shrubs, parked bicycles (see `static.furniture`)
 
@@ -111,7 +113,16 @@ def _urban() -> StreetStyle:
     # street light, sign, tree, hedge, bin, bollard, pole
     furniture = (1.0, 1.0, 3.0, 1.0, 0.7, 0.7, 1.0)
     return StreetStyle(
-        "urban", spacing, sizes, 0.06, True, True, 110.0, furniture, clutter_weights=(1.5, 1.0)
+        "urban",
+        spacing,
+        sizes,
+        0.06,
+        True,
+        True,
+        110.0,
+        crossing_spacing=30.0,
+        furniture_weights=furniture,
+        clutter_weights=(1.5, 1.0),
     )
 
 
