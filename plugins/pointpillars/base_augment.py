@@ -7,11 +7,7 @@ height jitter that stands for the ground estimate's error. Pasted pedestrians an
 stand just in front of a wall, hedge, pole or trunk, and every pasted object hides what stands behind it
 (`plugins.pointpillars.base_placement`). Half the pasted objects are first turned about the sensor to a
 random azimuth: what the sensor sees of them is unchanged, but they no longer run along the street (cars
-across it, in driveways and side streets, as real scenes hold them). Half the pasted pedestrians are also
-spun about their own vertical axis: turning about the sensor keeps the angle between a walker's stride and
-the line of sight, and the street around him says which way people walk there, so without the spin the
-network learns the heading from the context rather than from the legs (a person is near enough symmetric
-that the side the sensor sees stays plausible). Frames arrive ground-levelled
+across it, in driveways and side streets, as real scenes hold them). Frames arrive ground-levelled
 (`plugins.pointpillars.base_data`), so pasted objects stand on the ground whatever sensor saw them.
 """
 
@@ -47,9 +43,6 @@ STANDING_CLASSES = tuple(CLASSES.index(name) for name in ("Pedestrian", "Cyclist
 AGAINST_STRUCTURE_CHANCE = 0.5
 #: The chance that a pasted object is turned about the sensor to a random azimuth first.
 TURN_CHANCE = 0.5
-#: Classes whose pasted objects may be spun about their own vertical axis, and the chance that one is.
-SPIN_CLASSES = (CLASSES.index("Pedestrian"),)
-SPIN_CHANCE = 0.5
 
 
 @dataclass
@@ -127,21 +120,9 @@ def turned(cloud: np.ndarray, box: np.ndarray, angle: float) -> tuple[np.ndarray
     return cloud, boxes[0]
 
 
-def spun(cloud: np.ndarray, box: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of an object's points and box turned by ``angle`` about the box's own vertical axis (its place
-    stays; its heading against the line of sight changes)."""
-    cloud, box = cloud.copy(), np.asarray(box, dtype=np.float64)[:7].copy()
-    centre = box[:2].copy()
-    c, s = np.cos(angle), np.sin(angle)
-    rotation = np.array([[c, -s], [s, c]])
-    cloud[:, :2] = (cloud[:, :2] - centre) @ rotation.T.astype(cloud.dtype) + centre.astype(cloud.dtype)
-    box[6] = np.arctan2(np.sin(box[6] + angle), np.cos(box[6] + angle))
-    return cloud, box
-
-
 def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator) -> CachedFrame:
-    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free (pedestrians by
-    `SPIN_CHANCE` spun about their own axis; by `TURN_CHANCE` turned to another azimuth; pedestrians and cyclists, by `AGAINST_STRUCTURE_CHANCE`, then moved just in
+    """``frame`` with up to `PASTE_COUNT` bank objects added where their footprint is free (by `TURN_CHANCE`
+    turned to another azimuth; pedestrians and cyclists, by `AGAINST_STRUCTURE_CHANCE`, then moved just in
     front of a structure of the frame); the frame's own
     points inside a pasted box, or in its shadow, are removed; the frame's objects left with fewer than
     `MIN_LABEL_POINTS` points become "don't care"."""
@@ -154,8 +135,6 @@ def paste_objects(frame: CachedFrame, bank: ObjectBank, rng: np.random.Generator
     total = len(boxes)
     for obj in bank.draw(rng, PASTE_COUNT):
         cloud, box = obj.points, obj.box
-        if obj.label in SPIN_CLASSES and rng.random() < SPIN_CHANCE:
-            cloud, box = spun(cloud, box, float(rng.uniform(-np.pi, np.pi)))
         if rng.random() < TURN_CHANCE:
             cloud, box = turned(cloud, box, float(rng.uniform(-np.pi, np.pi)))
         if obj.label in STANDING_CLASSES and rng.random() < AGAINST_STRUCTURE_CHANCE:

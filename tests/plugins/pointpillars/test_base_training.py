@@ -103,7 +103,6 @@ def test_ground_truth_sampling_pastes_objects_where_nothing_stands(monkeypatch):
     from plugins.pointpillars.base_data import CachedFrame
 
     monkeypatch.setattr(base_augment, "TURN_CHANCE", 0.0)  # pasted where the donor frame had it
-    monkeypatch.setattr(base_augment, "SPIN_CHANCE", 0.0)
 
     def frame_with_car(x: float) -> CachedFrame:
         box = np.array([[x, 5.0, -0.98, 4.0, 1.8, 1.5, 0.0]])
@@ -137,22 +136,6 @@ def test_a_turned_object_keeps_its_range_and_the_side_the_sensor_sees():
     assert np.isclose(np.arctan2(moved_box[1], moved_box[0]) - moved_box[6], seen_from)
     assert -np.pi < moved_box[6] <= np.pi and points_in_box(moved, moved_box).all()
     assert np.allclose(cloud, turned(cloud, box, 0.0)[0])  # the bank's copy is left alone
-
-
-def test_a_spun_pedestrian_keeps_its_place_and_turns_its_stride():
-    from plugins.pointpillars.base_augment import points_in_box, spun
-
-    box = np.array([8.0, -2.0, -0.8, 1.2, 0.5, 1.8, 0.0])  # striding along x, seen end-on
-    along = np.linspace(-0.55, 0.55, 23)
-    cloud = np.column_stack([box[0] + along, np.full(23, box[1]), np.full(23, box[2]), np.ones(23)])
-    cloud = cloud.astype(np.float32)
-    moved, moved_box = spun(cloud, box, np.pi / 2)
-    assert np.allclose(moved_box[:6], box[:6]) and np.isclose(moved_box[6], np.pi / 2)
-    assert np.allclose(moved[:, 0], box[0], atol=1e-5)  # the stride now runs across the ray
-    assert np.ptp(moved[:, 1]) == pytest.approx(1.1, abs=1e-4)
-    assert points_in_box(moved, moved_box).all() and np.allclose(moved[:, 2:], cloud[:, 2:])
-    assert np.isclose(spun(cloud, box, 3 * np.pi / 2)[1][6], -np.pi / 2)  # wrapped
-    assert np.allclose(cloud[:, 1], box[1])  # the bank's copy is left alone
 
 
 def test_a_frame_cache_of_another_generator_is_made_again(tmp_path, monkeypatch):
