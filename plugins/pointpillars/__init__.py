@@ -25,6 +25,9 @@ MANIFEST = {
          "help": "fit: place each proposal on its points with the partial-scan fitter of annotator fit (a fit "
          "below refine_min_confidence keeps the network's box) and drop proposals with fewer than "
          "refine_min_points object points or whose points run on beyond the box (a wall, a hedge); drop: only drop those; ~1 s a frame"},
+        {"name": "stride_heading", "type": "bool", "default": True,
+         "help": "turn pedestrian proposals to the axis of their legs where the leg points show a stride of "
+         "0.7 m or more (plugins/pointpillars/stride.py); false: the network's heading"},
         {"name": "complement", "type": "choice", "default": "off", "choices": ["off", "geometric"],
          "help": "hybrid pre-annotation: geometric: the geometric plugin's boxes (its defaults) merged with the "
          "network's proposals: who wins where both box an object is complement_priority, the loser's boxes fill "
