@@ -56,14 +56,24 @@ def stride_heading(box: np.ndarray, points: np.ndarray, xs: np.ndarray | None = 
     spread = offsets[legs] - offsets[legs].mean(axis=0)
     _, vectors = np.linalg.eigh(np.cov(spread.T))
     along, across = spread @ vectors[:, 1], spread @ vectors[:, 0]
-    length = float(np.percentile(along, 95) - np.percentile(along, 5))
-    width = float(np.percentile(across, 95) - np.percentile(across, 5))
+    low, high = np.percentile(np.column_stack([along, across]), (5.0, 95.0), axis=0)
+    length, width = float(high[0] - low[0]), float(high[1] - low[1])
     if length < MIN_STRIDE or length < ELONGATION * width:
         return None
     heading = math.atan2(float(vectors[1, 1]), float(vectors[0, 1]))
     if math.cos(heading - float(box[6])) < 0.0:
         heading = math.remainder(heading + math.pi, 2.0 * math.pi)
     return heading
+
+
+def leg_band(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The ``points`` at the height of any of ``boxes``' leg zones (one pass over the cloud, so that each
+    box then searches a slice of it)."""
+    bottoms = boxes[:, 2] - boxes[:, 5] / 2.0
+    low = float(np.min(bottoms)) + LEG_ZONE[0]
+    high = float(np.max(bottoms + LEG_ZONE[1] * boxes[:, 5]))
+    z = points[:, 2]
+    return points[(z > low) & (z < high)]
 
 
 def align_to_strides(
@@ -78,6 +88,7 @@ def align_to_strides(
     if not len(rows):
         return found
     boxes = found.boxes.copy()
+    points = leg_band(points, boxes[rows])
     xs = np.ascontiguousarray(points[:, 0])
     turned = 0
     for row in rows:
