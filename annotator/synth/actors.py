@@ -80,8 +80,6 @@ class Actor:
 
     def position(self, time: float) -> tuple[float, float]:
         """Bottom-centre (x, y) at ``time`` seconds."""
-        if self.course == 0.0:
-            return self.start[0] + self.velocity * time, self.start[1]
         travelled = self.velocity * time
         return (
             self.start[0] + travelled * math.cos(self.course),

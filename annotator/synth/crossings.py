@@ -68,11 +68,12 @@ def place_crossers(
     walks: list[Crosswalk],
     first_id: int,
 ) -> list[Actor]:
-    """Pedestrians on ``walks``: a group each (1 + Poisson(`GROUP_EXTRA`)), anywhere on the carriageway, each walking straight across
-    (either way, heading within `COURSE_SPREAD` of it) at a walking speed; ids count from ``first_id``."""
+    """Pedestrians on ``walks``: a group each (1 + Poisson(`GROUP_EXTRA`)), anywhere on the carriageway,
+    each walking straight across (either way, heading within `COURSE_SPREAD` of it) at a walking speed; ids
+    count from ``first_id``."""
     model = class_models()["Pedestrian"]
     variants = style.sizes.get("Pedestrian")
-    kerb = layout.lanes_half_width + layout.bike_width
+    kerb = layout.carriageway_half_width
     crossers: list[Actor] = []
     for walk in walks:
         group_direction = 1.0 if rng.random() < 0.5 else -1.0
@@ -93,5 +94,5 @@ def place_crossers(
 
 def clear_crosswalks(actors: list[Actor], walks: list[Crosswalk], layout: StreetLayout) -> list[Actor]:
     """``actors`` without the vehicles and cyclists on a crosswalk at time 0 (parking and walkways stay)."""
-    carriageway = layout.lanes_half_width + layout.bike_width
+    carriageway = layout.carriageway_half_width
     return [a for a in actors if abs(a.start[1]) > carriageway or not any(w.covers(a) for w in walks)]

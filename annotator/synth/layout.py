@@ -66,6 +66,11 @@ class StreetLayout:
         return self.lanes_per_direction * self.lane_width
 
     @property
+    def carriageway_half_width(self) -> float:
+        """|y| of the outer edge of the bike lanes (where the parking strips begin)."""
+        return self.lanes_half_width + self.bike_width
+
+    @property
     def road_half_width(self) -> float:
         """|y| of the kerbs."""
         return self.lanes_half_width + self.bike_width + self.parking_width

@@ -158,7 +158,7 @@ class Scene:
 
     def _blocks_side_street(self, actor: Actor, gaps: dict[int, list[tuple[float, float]]]) -> bool:
         """Whether a parked vehicle stands across a side street's mouth."""
-        kerb_side = self.layout.lanes_half_width + self.layout.bike_width
+        kerb_side = self.layout.carriageway_half_width
         y = actor.start[1]
         if actor.velocity != 0 or abs(y) <= kerb_side or abs(y) > self.layout.road_half_width:
             return False

@@ -6,8 +6,8 @@ gets a box along it: BEV IoU 0.33, and 0.66 turned). Legs in mid-stride are dire
 the leg zone (`LEG_ZONE`: above the ankles, below the hips) of a person striding spread along the walking
 direction, much farther than a body is deep or wide. Where they spread at least `MIN_STRIDE` m (5-95 %
 percentiles along their principal axis) and at least `ELONGATION` times as far as across it, the box is
-turned to that axis (keeping the front the network chose; its place and size stay). A person standing,
-a stride seen end-on behind the near leg, or too few points (`MIN_LEG_POINTS`) leave the box as it was.
+turned to that axis (keeping the front the network chose; its place and size stay). A person standing
+(feet together) or too few leg points (`MIN_LEG_POINTS`) leave the box as it was.
 """
 
 from __future__ import annotations
@@ -36,13 +36,11 @@ ELONGATION = 2.0
 MIN_LEG_POINTS = 10
 
 
-def stride_heading(box: np.ndarray, points: np.ndarray, xs: np.ndarray | None = None) -> float | None:
+def stride_heading(box: np.ndarray, points: np.ndarray) -> float | None:
     """The heading of the stride of the legs in ``box`` (x, y, z, l, w, h, yaw; centre at mid-height),
-    the end nearer the box's own heading, or None when its leg points show no clear stride. ``xs``: the
-    points' x column, contiguous (saves the copy when many boxes share one cloud)."""
-    xs = np.ascontiguousarray(points[:, 0]) if xs is None else xs
+    the end nearer the box's own heading, or None when its leg points show no clear stride."""
     reach = max(float(box[3]), float(box[4])) / 2.0 + REACH
-    near = points[np.flatnonzero(np.abs(xs - np.float32(box[0])) < reach)]  # a strip first: cheap
+    near = points[np.abs(points[:, 0] - np.float32(box[0])) < reach]  # a strip first: cheap
     height = float(box[5])
     bottom = float(box[2]) - height / 2.0
     offsets = np.asarray(near[:, :2], dtype=np.float64) - np.asarray(box[:2], dtype=np.float64)
@@ -89,10 +87,9 @@ def align_to_strides(
         return found
     boxes = found.boxes.copy()
     points = leg_band(points, boxes[rows])
-    xs = np.ascontiguousarray(points[:, 0])
     turned = 0
     for row in rows:
-        heading = stride_heading(boxes[row], points, xs)
+        heading = stride_heading(boxes[row], points)
         if heading is not None:
             boxes[row, 6] = heading
             turned += 1
