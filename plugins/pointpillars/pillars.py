@@ -61,14 +61,67 @@ class PillarEncoder(nn.Module):
             0, inverse, points[:, :3]
         )
         mean = sums / counts[:, None].to(points.dtype)
+        if self.folds():
+            pooled = self._pooled_folded(points, inverse, mean, pillars)
+        else:
+            pooled = self._pooled(points, inverse, mean, ix, iy, len(pillars))
+        channels = pooled.shape[1]
+        pooled = torch.cat([pooled, torch.log1p(counts.to(pooled.dtype))[:, None]], dim=1)
+        # Channels first, so that one frame's image is a view (no copy of the whole grid).
+        canvas = torch.zeros(channels + 1, batch_size * nx * ny, dtype=pooled.dtype, device=pooled.device)
+        canvas[:, pillars] = pooled.t()
+        return canvas.view(channels + 1, batch_size, nx, ny).transpose(0, 1).contiguous()
+
+    def folds(self) -> bool:
+        """Whether `forward` may take the folded inference path: eval mode, a plain linear layer (not an
+        int8 quantised one) and no autocast."""
+        return (
+            not self.training
+            and type(self.linear) is nn.Linear
+            and isinstance(self.norm, nn.BatchNorm1d)
+            and self.norm.track_running_stats
+            and not torch.is_autocast_enabled(self.linear.weight.device.type)
+        )
+
+    def _pooled(
+        self, points: torch.Tensor, inverse: torch.Tensor, mean: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor,
+        count: int,
+    ) -> torch.Tensor:  # fmt: skip
+        """(P, C) pillar features the textbook way: decorate each point, linear, norm, ReLU, max."""
+        config = self.config
+        x0, y0 = config.x_range[0], config.y_range[0]
         centre = torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
         features = torch.cat([points, points[:, :3] - mean[inverse], points[:, :2] - centre], dim=1)
         encoded = torch.relu(self.norm(self.linear(features)))
         channels = encoded.shape[1]
-        pooled = torch.zeros(len(pillars), channels, dtype=encoded.dtype, device=encoded.device)
-        pooled = pooled.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
-        pooled = torch.cat([pooled, torch.log1p(counts.to(encoded.dtype))[:, None]], dim=1)
-        # Channels first, so that one frame's image is a view (no copy of the whole grid).
-        canvas = torch.zeros(channels + 1, batch_size * nx * ny, dtype=encoded.dtype, device=encoded.device)
-        canvas[:, pillars] = pooled.t()
-        return canvas.view(channels + 1, batch_size, nx, ny).transpose(0, 1).contiguous()
+        pooled = torch.zeros(count, channels, dtype=encoded.dtype, device=encoded.device)
+        return pooled.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
+
+    def _pooled_folded(
+        self, points: torch.Tensor, inverse: torch.Tensor, mean: torch.Tensor, pillars: torch.Tensor
+    ) -> torch.Tensor:
+        """`_pooled` in eval mode with a quarter of the per-point work, the same values up to rounding.
+
+        The decoration is linear in the point: ``W f = A p - W_mean m - W_centre c`` with the pillar's mean
+        ``m`` and centre ``c`` the same for all its points. Eval-mode batch norm is ``s x + t`` per channel,
+        so each channel's maximum over a pillar's points of ``s (A p) + s (...)`` is the maximum of the
+        per-point ``(s A) p`` plus a per-pillar term, and ReLU commutes with the maximum. Per point this
+        leaves one (4 -> C) product and the scatter-maximum: no 9 features, no norm, no ReLU."""
+        config = self.config
+        nx, ny = config.grid_shape
+        weight = self.linear.weight  # (C, 9): point (4), offset from the mean (3), offset from the centre (2)
+        norm = self.norm
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        shift = norm.bias - scale * norm.running_mean
+        per_point = weight[:, :4].clone()
+        per_point[:, :3] += weight[:, 4:7]
+        per_point[:, :2] += weight[:, 7:9]
+        encoded = points @ (scale[:, None] * per_point).t()
+        channels = encoded.shape[1]
+        highest = torch.full((len(pillars), channels), -torch.inf, dtype=encoded.dtype, device=encoded.device)
+        highest = highest.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
+        ix, iy = (pillars // ny) % nx, pillars % ny
+        x0, y0 = config.x_range[0], config.y_range[0]
+        centre = torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
+        per_pillar = mean @ weight[:, 4:7].t() + centre.to(mean.dtype) @ weight[:, 7:9].t()
+        return torch.relu(highest - scale * per_pillar + shift)

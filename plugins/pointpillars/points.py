@@ -24,15 +24,16 @@ def crop_points(points: np.ndarray, config: PillarConfig) -> np.ndarray:
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 2 or points.shape[1] < 3:
         raise ValueError(f"points must be (N, 3+) x, y, z[, intensity], got shape {points.shape}")
-    if points.shape[1] == 3:
-        points = np.concatenate([points, np.zeros((len(points), 1), np.float32)], axis=1)
-    points = points[:, :4]
-    if not config.intensity:
-        points = np.concatenate([points[:, :3], np.zeros((len(points), 1), np.float32)], axis=1)
-    z = points[:, 2]
-    keep = config.contains(points[:, :2]) & (z >= config.z_range[0]) & (z < config.z_range[1])
-    keep &= np.isfinite(points).all(axis=1)
-    return np.ascontiguousarray(points[keep])
+    x, y, z = points[:, 0], points[:, 1], points[:, 2]
+    # A NaN fails every comparison and an infinite x, y or z lies outside the bounded ranges.
+    keep = (x >= config.x_range[0]) & (x < config.x_range[1]) & (y >= config.y_range[0])
+    keep &= (y < config.y_range[1]) & (z >= config.z_range[0]) & (z < config.z_range[1])
+    intensity = config.intensity and points.shape[1] > 3
+    if intensity:
+        keep &= np.isfinite(points[:, 3])
+    cropped = np.zeros((np.count_nonzero(keep), 4), dtype=np.float32)
+    cropped[:, : 4 if intensity else 3] = points[keep, : 4 if intensity else 3]
+    return cropped
 
 
 @dataclass
