@@ -31,6 +31,7 @@ from plugins.pointpillars.ground import ground_shift
 from plugins.pointpillars.peaks import decode_arrays, detections
 from plugins.pointpillars.points import crop_points, pillar_groups
 from plugins.pointpillars.refine import RefineSettings, refine_detections
+from plugins.pointpillars.size_class import short_cyclists_to_pedestrians
 from plugins.pointpillars.stride import align_to_strides
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class PaddlePointPillars:
         """``stride_heading`` and ``refine`` as the pointpillars plugin does them (`plugins.pointpillars.stride`
         and `plugins.pointpillars.refine`, shared): pedestrians turned to their stride; ``fit`` places the
         boxes on their points and drops the proposals the points do not support, ``drop`` only drops them."""
+        if values["short_cyclists"]:
+            found = [short_cyclists_to_pedestrians(f) for f in found]
         if values["stride_heading"]:
             found = [align_to_strides(f, frame.points) for f in found]
         if values["refine"] == "off":

@@ -28,6 +28,9 @@ MANIFEST = {
         {"name": "stride_heading", "type": "bool", "default": True,
          "help": "turn pedestrian proposals to the axis of their legs where the leg points show a stride of "
          "0.7 m or more (plugins/pointpillars/stride.py); false: the network's heading"},
+        {"name": "short_cyclists", "type": "bool", "default": True,
+         "help": "a Cyclist proposal shorter than 1.3 m (a bicycle is 1.5-1.9 m long) becomes a Pedestrian "
+         "(plugins/pointpillars/size_class.py); false: the network's class"},
         {"name": "complement", "type": "choice", "default": "off", "choices": ["off", "geometric"],
          "help": "hybrid pre-annotation: geometric: the geometric plugin's boxes (its defaults) merged with the "
          "network's proposals: who wins where both box an object is complement_priority, the loser's boxes fill "

@@ -45,6 +45,7 @@ from plugins.pointpillars.peaks import detections
 from plugins.pointpillars.pillars import crop_points
 from plugins.pointpillars.precision import autocast, quantized
 from plugins.pointpillars.refine import RefineSettings, refine_detections
+from plugins.pointpillars.size_class import short_cyclists_to_pedestrians
 from plugins.pointpillars.stride import align_to_strides
 from plugins.pointpillars.training import Schedule, TrainSample, train_network
 
@@ -196,6 +197,8 @@ class PointPillarsDetector:
         network adds the proposals none of them explains, those refined (``refine=drop`` only drops, else
         they are fitted); where the network wins, its proposals (refined as ``refine`` says) stand and the
         other plugin's boxes fill the objects none of them explains."""
+        if values["short_cyclists"]:
+            found = [short_cyclists_to_pedestrians(f) for f in found]
         if values["stride_heading"]:
             found = [align_to_strides(f, frame.points) for f in found]
         settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])

@@ -12,7 +12,7 @@ from annotator.ml.protocol import Detections, FrameInput
 
 pytest.importorskip("torch")
 
-from plugins.pointpillars.stride import MIN_LEG_POINTS, align_to_strides, stride_heading
+from plugins.pointpillars.stride import MIN_LEG_POINTS, align_to_strides, percentile_span, stride_heading
 
 CLASSES = ("Car", "Pedestrian")
 GROUND = -1.7
@@ -103,3 +103,10 @@ def test_both_3d_plugins_turn_strides_unless_told_not_to(monkeypatch, plugin: st
     assert abs(math.remainder(turned.boxes[0, 6] + math.pi / 2, math.pi)) < math.radians(5)
     kept = detector.predict(frame, {"threads": 1, "stride_heading": False})
     assert kept.boxes[0, 6] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 160])
+def test_the_percentile_span_is_numpys_5_to_95_percent_range(count: int) -> None:
+    values = np.random.default_rng(count).normal(0.0, 0.4, count)
+    expected = np.percentile(values, 95.0) - np.percentile(values, 5.0)
+    assert percentile_span(values) == pytest.approx(expected, abs=1e-12)
