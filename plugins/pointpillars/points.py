@@ -57,9 +57,16 @@ def pillar_groups(points: np.ndarray, frame: np.ndarray, config: PillarConfig) -
     key = (np.asarray(frame, dtype=np.int64) * nx + ix) * ny + iy
     order = np.argsort(key, kind="stable")
     points, key, ix, iy = points[order], key[order], ix[order], iy[order]
-    cells, pillar, counts = np.unique(key, return_inverse=True, return_counts=True)
-    sums = np.zeros((len(cells), 3), dtype=np.float64)
-    np.add.at(sums, pillar, points[:, :3])
+    # The keys are sorted: each pillar is a run of them (no second sort as np.unique would make).
+    starts = np.flatnonzero(np.diff(key, prepend=-1))
+    cells = key[starts]
+    counts = np.diff(starts, append=len(key))
+    pillar = np.repeat(np.arange(len(starts)), counts)
+    sums = (
+        np.zeros((len(starts), 3))
+        if not len(key)
+        else np.add.reduceat(points[:, :3].astype(np.float64), starts)
+    )
     mean = (sums / counts[:, None]).astype(np.float32)
     centre = np.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], axis=1)
     features = np.concatenate(
