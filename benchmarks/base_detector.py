@@ -1,7 +1,7 @@
 """The shipped PointPillars base detector against the alternatives, on generated and on REAL LiDAR.
 
 Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti,sustech] [--generated 4]
-                                        [--online] [--every 5] [--epochs 30] [--threads 1]
+                                        [--online] [--every 5] [--epochs 30] [--threads 1] [--carry]
 
 1. Generated frames the base model never saw (seed 9000, every simulated sensor): recall / precision at
    bird's-eye-view IoU 0.5 and 0.7, objects with >= 10 points within 50 m (fewer points: "don't care").
@@ -17,7 +17,10 @@ Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti
    forgetting on the first frames, each fine-tuned version's card: the learned box convention). Slow on a
    CPU: ``--epochs`` per fine-tuning run; ``-p NAME=VALUE`` plugin parameters go to every run;
    ``--fixed-class-thresholds`` adds base ``fixed`` with per-class score thresholds, ``--refine fit`` base
-   ``fixed`` and base + ``online`` with the plugin's proposal refinement (``-p refine=fit``).
+   ``fixed`` and base + ``online`` with the plugin's proposal refinement (``-p refine=fit``). ``propagate``
+   is the baseline without a model: the previous sweep's verified boxes carried in by the ego motion
+   (`annotator.ml.finetune.carry`); ``--carry`` adds base ``fixed`` and ``online`` with the model proposing
+   only where no carried box stands (``simulate --carry``).
 
 ``-p complement=geometric`` measures the hybrid pre-annotation (the geometric plugin's boxes plus the
 network's proposals none of them explains) everywhere the base model is measured: real frames (at
@@ -259,7 +262,11 @@ def online(args: argparse.Namespace, weights: Path | None) -> None:
             "base fixed": ["--strategy", "fixed", *start],
             "base + online": ["--strategy", "online", *start],
             "scratch online": ["--strategy", "online", "--from-scratch"],
+            "propagate": ["--strategy", "propagate"],
         }
+        if args.carry:
+            runs["base fixed, carry"] = ["--strategy", "fixed", *start, "--carry"]
+            runs["base + online, carry"] = ["--strategy", "online", *start, "--carry"]
         if args.fixed_class_thresholds:
             thresholds = ["-p", f"class_thresholds={args.fixed_class_thresholds}"]
             runs["base fixed, class thresholds"] = ["--strategy", "fixed", *start, *thresholds]
@@ -325,7 +332,10 @@ def main() -> None:
         help="epochs per fine-tuning run (--online; README seventh pass: 0.25x at 30, 0.27x at 15)",
     )
     parser.add_argument("--json-out", type=Path, help="write the base model's figures here (model card)")
-    parser.add_argument("--runs", help="--online runs to do: manual,base,scratch (default all)")
+    parser.add_argument("--runs", help="--online runs to do: manual,base,scratch,propagate (default all)")
+    parser.add_argument("--carry", action="store_true",
+                        help="--online: also the base runs with simulate --carry (the previous frame's verified "
+                        "boxes carried in, the model proposing where none stands)")  # fmt: skip
     parser.add_argument("--fixed-class-thresholds", metavar="TEXT",
                         help="--online: also run base `fixed` with these per-class thresholds (e.g. "
                         "Car=0.35,Pedestrian=0.55); the -p parameters go to every run")  # fmt: skip

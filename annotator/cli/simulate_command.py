@@ -56,6 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start from fresh weights, not from the weights the plugin ships",
     )
+    parser.add_argument(
+        "--carry",
+        action="store_true",
+        help="fixed / online: carry the previous frame's verified boxes in (ego motion; those still holding "
+        "--min-points points) and add the model's proposals only where none stands (the propagate strategy "
+        "carries without a model)",
+    )
     parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
     parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")
     parser.add_argument("--held-apart-from", type=int, default=30, metavar="N",
@@ -148,7 +155,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_simulate(args: argparse.Namespace) -> int:
     """``annotator simulate DIR --plugin ID --strategy S``."""
     from annotator.ml.finetune.edits import CostsError, EffortModel
-    from annotator.ml.finetune.simulate import SimulationSettings, simulate
+    from annotator.ml.finetune.simulate import CARRYING, SimulationSettings, simulate
     from annotator.ml.finetune.spec import FineTuneOptions
     from annotator.ml.uncertainty.escalation import EscalationRule, sweep_table
 
@@ -156,6 +163,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         costs = EffortModel.parse(args.costs)
     except CostsError as error:
         raise AnnotatorError(str(error)) from None
+    if args.carry and args.strategy not in CARRYING:
+        raise AnnotatorError(
+            f"--carry joins a model's proposals ({', '.join(CARRYING)}), not --strategy {args.strategy}"
+        )
     if args.passes < 2:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
@@ -180,6 +191,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
         escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
+        carry=args.carry,
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 

@@ -12,9 +12,10 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus
+from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import model_versions
+from annotator.core.pose import Pose
 from annotator.io.workspace import Workspace
 from annotator.ml.weights import file_digest, recorded_digest
 
@@ -85,6 +86,49 @@ def test_online_learns_the_padding_after_the_first_frame(project, capsys) -> Non
     # probe frames f0-f2: only the box without points is left to add
     assert [p["edits"] for p in report["probe"]] == [1, 1] and report["forgetting"] == 0
     assert not (project / "models").exists()  # the project is only read
+
+
+@pytest.fixture
+def posed(project: Path) -> Path:
+    """The project with ego poses under which its object stands still in the world (the sensor drives 10 m
+    back per frame, as the points move 10 m on)."""
+    with Workspace.open(project) as workspace:
+        for frame in workspace.project.frames_in_order():
+            pose = Pose((1.0, 0.0, 0.0, 0.0), (-10.0 * frame.index, 0.0, 0.0))
+            workspace.push(UpdateFrame(frame.id, "pose", pose=pose))
+    return project
+
+
+def carrying(capsys, root: Path, strategy: str, *extra: str) -> dict:
+    code = main(["simulate", str(root), "--plugin", "centroid-example", "--strategy", strategy,
+                 "--min-points", "1", "--json", *extra])  # fmt: skip
+    assert code == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_propagate_carries_the_verified_box_by_the_ego_motion(posed, capsys) -> None:
+    report = carrying(capsys, posed, "propagate")
+    # f1 and f2: the box verified on the frame before, carried, is accepted; the pointless object is added
+    assert per_frame(report) == [(1, 0, 0), (0, 0, 0), (1, 0, 0)]
+    assert report["totals"]["accepted"] == 2 and report["totals"]["effort_s"] == 2 * 30 + 2 * 1
+
+
+def test_propagate_without_poses_carries_nothing_onto_a_moved_object(project, capsys) -> None:
+    assert per_frame(carrying(capsys, project, "propagate")) == [(1, 0, 0), (1, 0, 0), (2, 0, 0)]
+
+
+def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed, capsys) -> None:
+    plain = carrying(capsys, posed, "fixed")
+    carried = carrying(capsys, posed, "fixed", "--carry")
+    assert per_frame(plain) == [(0, 0, 1), (0, 0, 1), (1, 0, 1)]
+    assert per_frame(carried) == [(0, 0, 1), (0, 0, 0), (1, 0, 0)]
+    assert carried["totals"]["accepted"] == 2
+
+
+def test_carry_needs_a_model_strategy(project, capsys) -> None:
+    code = main(["simulate", str(project), "--plugin", "centroid-example", "--strategy", "manual", "--carry"])
+    assert code != 0
+    assert "--carry joins a model's proposals" in capsys.readouterr().err
 
 
 def test_finetune_records_a_gated_version_and_versions_rolls_back(project, capsys) -> None:

@@ -3,7 +3,9 @@
 A scripted annotator goes through the frames in order. On each it sees the current model's proposals
 (none with the ``manual`` strategy), counts the edits that turn them into the ground truth
 (`annotator.ml.finetune.edits`), puts the ground truth in as verified labels and moves on. Strategies:
-``manual`` (no model), ``fixed`` (the initial model, never retrained: ``initial_weights``, else the
+``manual`` (no model), ``propagate`` (no model: the boxes of the frame annotated before carried in by the
+ego motion, `annotator.ml.finetune.carry`; ``carry`` joins them to the model strategies' proposals),
+``fixed`` (the initial model, never retrained: ``initial_weights``, else the
 weights the plugin ships, else fresh ones; ``from_scratch`` skips the shipped ones), ``online`` (fine-tuned every K
 frames in a child process with replay, forgetting gate, promotion), ``online-uncertainty`` (the same with
 uncertainty-driven selection of the new frames and self-training on pseudo-labels), ``escalate`` (the
@@ -40,12 +42,13 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.store import ProjectStore
+from annotator.ml.finetune.carry import carried_boxes, with_carried
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
 from annotator.ml.finetune.spec import FineTuneOptions
 from annotator.ml.preannotate import frame_input
-from annotator.ml.protocol import Detections
+from annotator.ml.protocol import Detections, FrameInput
 from annotator.ml.registry import PluginError, PluginRegistry
 from annotator.ml.shipped import base_weights
 from annotator.ml.training import is_label
@@ -62,7 +65,9 @@ from annotator.ml.uncertainty.escalation_frames import escalation_frame
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("manual", "fixed", "online", "online-uncertainty", "escalate")
+STRATEGIES = ("manual", "propagate", "fixed", "online", "online-uncertainty", "escalate")
+#: Strategies whose model proposals ``carry`` can join with the previous frame's carried boxes.
+CARRYING = ("fixed", "online", "online-uncertainty")
 
 
 @dataclass
@@ -100,6 +105,9 @@ class SimulationSettings:
     adapt_every: int = 0
     #: escalate with ``adapt_every``: also fine-tune the model (its heads and OOD index follow) then.
     adapt_model: bool = False
+    #: fixed / online: the previous frame's verified boxes are carried in (`annotator.ml.finetune.carry`)
+    #: and the model's proposals are added where none stands (``propagate``: carried boxes alone).
+    carry: bool = False
 
 
 @dataclass
@@ -208,6 +216,10 @@ class _Simulation:
     ) -> None:
         if settings.strategy not in STRATEGIES:
             raise PluginError(f"unknown strategy {settings.strategy!r} (choose from {', '.join(STRATEGIES)})")
+        if settings.carry and settings.strategy not in CARRYING:
+            raise PluginError(
+                f"carry joins a model's proposals ({', '.join(CARRYING)}), not {settings.strategy}"
+            )
         self.root, self.registry, self.settings = root, registry, settings
         self.manifest = registry.manifest(plugin)
         if self.manifest.task != "detect3d":
@@ -222,7 +234,10 @@ class _Simulation:
         self.project.load_records(("frame", f.id, f) for f in frames)
         self.stack = UndoStack(self.project)
         self.values = self.manifest.parameter_values(settings.params)
-        self.model = None if settings.strategy == "manual" else registry.load(plugin)
+        self.model = None if settings.strategy in ("manual", "propagate") else registry.load(plugin)
+        self.carry = settings.carry or settings.strategy == "propagate"
+        #: The frame annotated last and its verified boxes (what ``carry`` carries into the next frame).
+        self.previous: tuple[Frame, list[tuple[str, Cuboid]]] | None = None
         self.initial = settings.initial_weights
         if self.model is not None and self.initial is None and not settings.from_scratch:
             self.initial = base_weights(self.manifest)
@@ -231,9 +246,23 @@ class _Simulation:
         self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs)
 
     def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
+        """What the annotator sees on ``frame``: the model's proposals, with ``carry`` beside (or, for
+        ``propagate``, instead of them) the previous frame's verified boxes carried in."""
+        if self.model is None and not self.carry:
+            return []
+        inputs = frame_input(self.project, frame, "detect3d")
+        found = self.model_proposals(inputs)
+        if not self.carry or self.previous is None:
+            return found
+        source, boxes = self.previous
+        carried = carried_boxes(boxes, source, frame, inputs.points, self.settings.min_points)
+        return with_carried(carried, found)
+
+    def model_proposals(self, inputs: FrameInput) -> list[tuple[str, Cuboid]]:
+        """The current model's boxes on a frame (none without a model)."""
         if self.model is None:
             return []
-        found = self.model.predict(frame_input(self.project, frame, "detect3d"), self.values)
+        found = self.model.predict(inputs, self.values)
         found = found[0] if isinstance(found, (list, tuple)) else found
         assert isinstance(found, Detections)
         return [(found.class_names[int(k)], Cuboid.from_array(b)) for b, k in zip(found.boxes, found.labels)]
@@ -252,6 +281,7 @@ class _Simulation:
             if labels:
                 self.stack.push(AddAnnotations(labels))
             self.stack.push(SetFrameStatus(frame.id, FrameStatus.VERIFIED))
+        self.previous = (self.project.frames[frame.id], list(oracle.truths))
 
     def finetune(self, models_dir: Path, on_log: Callable[[str], None] | None) -> None:
         settings = self.settings
@@ -287,9 +317,8 @@ class _Simulation:
         total = EditCounts()
         for frame in probe:
             oracle = oracles[frame.id]
-            total = total + count_edits(
-                self.proposals(frame), oracle.truths, oracle.ignore, self.settings.tolerance
-            )
+            proposals = self.model_proposals(frame_input(self.project, frame, "detect3d"))
+            total = total + count_edits(proposals, oracle.truths, oracle.ignore, self.settings.tolerance)
         self.report.probe.append({"after_frames": len(self.report.frames), "edits": total.total})
 
 
