@@ -90,3 +90,23 @@ def config():
 def scene():
     """``scene(seed)`` -> points, class names, boxes of a hand-made scene."""
     return make_scene
+
+
+@pytest.fixture(params=["pointpillars", "paddle-det3d"])
+def decoding_detector(request, monkeypatch):
+    """A detector of each 3D plugin (the Paddle one where Paddle is installed) whose network "decodes" what
+    the test gives: ``make(classes, detections)`` -> the detector, its ``_decode`` returning ``detections``,
+    so that the post-processing after decoding is what a test checks."""
+    if request.param == "paddle-det3d":
+        pytest.importorskip("paddle")
+        from plugins.paddle_det3d.model import PaddlePointPillars as Detector
+    else:
+        from plugins.pointpillars.model import PointPillarsDetector as Detector
+
+    def make(classes, detections: Detections):
+        detector = Detector()
+        detector.config = detector.config.__class__(classes=tuple(classes))
+        monkeypatch.setattr(detector, "_decode", lambda *args: [detections])
+        return detector
+
+    return make

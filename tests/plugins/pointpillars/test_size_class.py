@@ -53,16 +53,8 @@ def test_nothing_changes_without_short_cyclists_or_without_both_classes() -> Non
     assert short_cyclists_to_pedestrians(flat) is flat
 
 
-@pytest.mark.parametrize("plugin", ["pointpillars", "paddle-det3d"])
-def test_both_3d_plugins_relabel_short_cyclists_unless_told_not_to(monkeypatch, plugin: str) -> None:
-    if plugin == "paddle-det3d":
-        pytest.importorskip("paddle")
-        from plugins.paddle_det3d.model import PaddlePointPillars as Detector
-    else:
-        from plugins.pointpillars.model import PointPillarsDetector as Detector
-    detector = Detector()
-    detector.config = detector.config.__class__(classes=CLASSES)
-    monkeypatch.setattr(detector, "_decode", lambda *args: [proposals((1.0, "Cyclist"))])
+def test_both_3d_plugins_relabel_short_cyclists_unless_told_not_to(decoding_detector) -> None:
+    detector = decoding_detector(CLASSES, proposals((1.0, "Cyclist")))
     frame = FrameInput("walker", np.zeros((10, 4), np.float32))
     assert CLASSES[detector.predict(frame, {"threads": 1}).labels[0]] == "Pedestrian"
     kept = detector.predict(frame, {"threads": 1, "short_cyclists": False})

@@ -87,17 +87,8 @@ def test_only_pedestrians_are_turned_and_nothing_else_changes() -> None:
     assert align_to_strides(before, None) is before
 
 
-@pytest.mark.parametrize("plugin", ["pointpillars", "paddle-det3d"])
-def test_both_3d_plugins_turn_strides_unless_told_not_to(monkeypatch, plugin: str) -> None:
-    if plugin == "paddle-det3d":
-        pytest.importorskip("paddle")
-        from plugins.paddle_det3d.model import PaddlePointPillars as Detector
-    else:
-        from plugins.pointpillars.model import PointPillarsDetector as Detector
-    detector = Detector()
-    network_box = found((box(0.05), "Pedestrian"))
-    detector.config = detector.config.__class__(classes=CLASSES)
-    monkeypatch.setattr(detector, "_decode", lambda *args: [network_box])
+def test_both_3d_plugins_turn_strides_unless_told_not_to(decoding_detector) -> None:
+    detector = decoding_detector(CLASSES, found((box(0.05), "Pedestrian")))
     frame = FrameInput("walker", walker(np.random.default_rng(4), stride=1.1))
     turned = detector.predict(frame, {"threads": 1})
     assert abs(math.remainder(turned.boxes[0, 6] + math.pi / 2, math.pi)) < math.radians(5)
