@@ -9,7 +9,9 @@ Moving objects are carried where they were; they cost an adjustment. The window'
 (`annotator.core.propagation`) also carries them at their velocity and re-fits them, so it does better there.
 
 `with_carried` puts a model's proposals beside the carried boxes: the model then only has to find what is new
-(a proposal overlapping a carried box is left out, the carried box stands).
+(a proposal on the object of a carried box is left out, the carried box stands). That is the window's
+workflow of propagating a frame's boxes and then pre-annotating it: proposals over the boxes a frame keeps
+are not added (`annotator.ml.proposal_overlap`, whose test of "the same object" this uses).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.model.records import Frame
 from annotator.core.world import move_between
+from annotator.ml.proposal_overlap import same_object_cuboids
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ logger = logging.getLogger(__name__)
 MIN_POINTS = 10
 #: ...counting those within this margin (m) of its sides.
 MARGIN = 0.1
-#: A proposal overlapping a carried box by more than this (bird's-eye-view IoU) is left out.
-OVERLAP = 0.05
 
 Boxes = list[tuple[str, Cuboid]]
 
@@ -59,6 +59,6 @@ def carried_boxes(
 
 
 def with_carried(carried: Sequence[tuple[str, Cuboid]], proposals: Sequence[tuple[str, Cuboid]]) -> Boxes:
-    """The carried boxes, then the proposals that overlap none of them (BEV IoU > `OVERLAP`)."""
-    new = [(name, box) for name, box in proposals if not any(bev_iou(box, c) > OVERLAP for _, c in carried)]
+    """The carried boxes, then the proposals on none of their objects (`same_object_cuboids`)."""
+    new = [(name, box) for name, box in proposals if not any(same_object_cuboids(box, c) for _, c in carried)]
     return [*carried, *new]
