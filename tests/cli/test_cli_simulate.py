@@ -123,6 +123,7 @@ def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed,
     assert per_frame(plain) == [(0, 0, 1), (0, 0, 1), (1, 0, 1)]
     assert per_frame(carried) == [(0, 0, 1), (0, 0, 0), (1, 0, 0)]
     assert carried["totals"]["accepted"] == 2
+    assert carried["carry"] and not plain["carry"]
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:

@@ -136,6 +136,8 @@ class SimulationReport:
     seconds: float = 0.0
     costs: EffortModel = field(default_factory=EffortModel)
     escalation: list[EscalationOutcome] = field(default_factory=list)
+    #: The previous frame's boxes were carried in (``propagate``, or a model strategy with ``carry``).
+    carry: bool = False
 
     @property
     def totals(self) -> EditCounts:
@@ -168,6 +170,7 @@ class SimulationReport:
         return {
             "strategy": self.strategy,
             "plugin": self.plugin,
+            "carry": self.carry,
             "totals": {**self.totals.to_dict(), "effort_s": round(self.effort_s, 1)},
             "manual_effort_s": round(self.manual_effort_s, 1),
             "costs": self.costs.to_dict(),
@@ -243,7 +246,7 @@ class _Simulation:
             self.initial = base_weights(self.manifest)
         if self.model is not None and self.initial is not None:
             self.model.load(str(self.initial))
-        self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs)
+        self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs, carry=self.carry)
 
     def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
         """What the annotator sees on ``frame``: the model's proposals, with ``carry`` beside (or, for
