@@ -83,14 +83,18 @@ class PillarEncoder(nn.Module):
             and not torch.is_autocast_enabled(self.linear.weight.device.type)
         )
 
+    def _centres(self, ix: torch.Tensor, iy: torch.Tensor) -> torch.Tensor:
+        """(K, 2) bird's-eye-view centres of the grid cells at column ``ix`` and row ``iy``."""
+        config = self.config
+        x0, y0 = config.x_range[0], config.y_range[0]
+        return torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
+
     def _pooled(
         self, points: torch.Tensor, inverse: torch.Tensor, mean: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor,
         count: int,
     ) -> torch.Tensor:  # fmt: skip
         """(P, C) pillar features the textbook way: decorate each point, linear, norm, ReLU, max."""
-        config = self.config
-        x0, y0 = config.x_range[0], config.y_range[0]
-        centre = torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
+        centre = self._centres(ix, iy)
         features = torch.cat([points, points[:, :3] - mean[inverse], points[:, :2] - centre], dim=1)
         encoded = torch.relu(self.norm(self.linear(features)))
         channels = encoded.shape[1]
@@ -107,8 +111,7 @@ class PillarEncoder(nn.Module):
         so each channel's maximum over a pillar's points of ``s (A p) + s (...)`` is the maximum of the
         per-point ``(s A) p`` plus a per-pillar term, and ReLU commutes with the maximum. Per point this
         leaves one (4 -> C) product and the scatter-maximum: no 9 features, no norm, no ReLU."""
-        config = self.config
-        nx, ny = config.grid_shape
+        nx, ny = self.config.grid_shape
         weight = self.linear.weight  # (C, 9): point (4), offset from the mean (3), offset from the centre (2)
         norm = self.norm
         scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
@@ -120,8 +123,6 @@ class PillarEncoder(nn.Module):
         channels = encoded.shape[1]
         highest = torch.full((len(pillars), channels), -torch.inf, dtype=encoded.dtype, device=encoded.device)
         highest = highest.scatter_reduce(0, inverse[:, None].expand(-1, channels), encoded, "amax")
-        ix, iy = (pillars // ny) % nx, pillars % ny
-        x0, y0 = config.x_range[0], config.y_range[0]
-        centre = torch.stack([(ix + 0.5) * config.cell + x0, (iy + 0.5) * config.cell + y0], dim=1)
+        centre = self._centres((pillars // ny) % nx, pillars % ny)
         per_pillar = mean @ weight[:, 4:7].t() + centre.to(mean.dtype) @ weight[:, 7:9].t()
         return torch.relu(highest - scale * per_pillar + shift)
