@@ -3,6 +3,7 @@ example plugin: exact edit counts per strategy, a gated version, rollback."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus, UpdateFrame
+from annotator.core.edits import AddAnnotations, AddFrames, SetFrameStatus, UpdateAnnotations, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.core.model_versions import model_versions
 from annotator.core.pose import Pose
@@ -99,6 +100,16 @@ def posed(project: Path) -> Path:
     return project
 
 
+@pytest.fixture
+def linked(project: Path) -> Path:
+    """The project with its moving object's boxes on one track (10 m a frame, no poses)."""
+    with Workspace.open(project) as workspace:
+        boxes = [a for a in workspace.project.annotations.values() if a.cuboid.center[1] == 2]
+        track = boxes[0].track_id
+        workspace.push(UpdateAnnotations([dataclasses.replace(a, track_id=track) for a in boxes[1:]]))
+    return project
+
+
 def carrying(capsys, root: Path, strategy: str, *extra: str) -> dict:
     code = main(["simulate", str(root), "--plugin", "centroid-example", "--strategy", strategy,
                  "--min-points", "1", "--json", *extra])  # fmt: skip
@@ -115,6 +126,13 @@ def test_propagate_carries_the_verified_box_by_the_ego_motion(posed, capsys) -> 
 
 def test_propagate_without_poses_carries_nothing_onto_a_moved_object(project, capsys) -> None:
     assert per_frame(carrying(capsys, project, "propagate")) == [(1, 0, 0), (1, 0, 0), (2, 0, 0)]
+
+
+def test_propagate_carries_a_track_at_its_velocity_once_it_has_two_boxes(linked, capsys) -> None:
+    report = carrying(capsys, linked, "propagate")
+    # f1: one box, no velocity yet (carried where it was: off its points); f2: 10 m a frame, found again
+    assert per_frame(report) == [(1, 0, 0), (1, 0, 0), (1, 0, 0)]
+    assert report["totals"]["accepted"] == 1
 
 
 def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed, capsys) -> None:

@@ -1,12 +1,12 @@
 """Carrying the previous frame's verified boxes into the next frame: the propagation baseline of `simulate`.
 
 On a sequence an annotator does not draw every box again. The boxes of the frame just verified are carried
-into the next one, and only what changed is edited. Here they are carried the simplest way: moved by the ego
-motion between the two frames' poses (in the sensor frame when either frame has no pose), so that a parked
-car stays where it was in the world. A carried box is kept only when it still holds `MIN_POINTS` LiDAR
-points (within `MARGIN`): an object that left the range or the view is not carried into empty space.
-Moving objects are carried where they were; they cost an adjustment. The window's propagation
-(`annotator.core.propagation`) also carries them at their velocity and re-fits them, so it does better there.
+into the next one, and only what changed is edited. `propagated` carries them with the window's own
+propagation (`annotator.core.propagation.plan_step`, as Tracks > propagation and `annotator propagate` do):
+in the world frame when the frames have poses, a standing object where it stood, a moving track at the
+velocity and turn rate of its two latest keyframes and then re-fitted to the new points with its size
+kept. A carried box is kept only when it holds `MIN_POINTS` LiDAR points (within `MARGIN`): an object
+that left the range or the view is not carried into empty space.
 
 `with_carried` puts a model's proposals beside the carried boxes: the model then only has to find what is new
 (a proposal on the object of a carried box is left out, the carried box stands). That is the window's
@@ -22,8 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.project import Project
 from annotator.core.model.records import Frame
-from annotator.core.world import move_between
+from annotator.core.propagation import plan_step
 from annotator.ml.proposal_overlap import same_object_cuboids
 
 logger = logging.getLogger(__name__)
@@ -36,26 +37,30 @@ MARGIN = 0.1
 Boxes = list[tuple[str, Cuboid]]
 
 
-def carried_boxes(
-    boxes: Sequence[tuple[str, Cuboid]],
-    source: Frame,
-    target: Frame,
-    points: np.ndarray | None,
-    min_points: int = MIN_POINTS,
+def supported(
+    boxes: Sequence[tuple[str, Cuboid]], points: np.ndarray | None, min_points: int = MIN_POINTS
 ) -> Boxes:
-    """``boxes`` (class, cuboid) of frame ``source`` moved into frame ``target`` by the ego motion between
-    their poses (unchanged when either has none), those holding at least ``min_points`` of ``points`` (the
-    target's, (N, 3+)) within `MARGIN`. Without points none is kept."""
-    if points is None or not len(boxes):
+    """The ``boxes`` holding at least ``min_points`` of ``points`` ((N, 3+)) within `MARGIN` (none without
+    points)."""
+    if points is None:
         return []
     xyz = np.asarray(points)[:, :3]
-    posed = source.pose is not None and target.pose is not None
-    result = []
-    for name, box in boxes:
-        moved = move_between(box, source.pose, target.pose) if posed else box
-        if np.count_nonzero(moved.points_inside(xyz, MARGIN)) >= min_points:
-            result.append((name, moved))
-    return result
+    return [
+        (name, box) for name, box in boxes if np.count_nonzero(box.points_inside(xyz, MARGIN)) >= min_points
+    ]
+
+
+def propagated(
+    project: Project, source: Frame, target: Frame, points: np.ndarray | None, min_points: int = MIN_POINTS
+) -> Boxes:
+    """The tracked cuboids of frame ``source`` carried to frame ``target`` by the window's propagation (re-fitted
+    to ``points``, the target's), those that still hold ``min_points`` of them (`supported`); the project is
+    not changed."""
+    if points is None:
+        return []
+    edit = plan_step(project, source, target, xyz=np.asarray(points)[:, :3])
+    carried = [] if edit.command is None else edit.command.add.annotations
+    return supported([(a.class_name, a.cuboid) for a in carried], points, min_points)
 
 
 def with_carried(carried: Sequence[tuple[str, Cuboid]], proposals: Sequence[tuple[str, Cuboid]]) -> Boxes:

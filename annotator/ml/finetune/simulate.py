@@ -42,7 +42,7 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.store import ProjectStore
-from annotator.ml.finetune.carry import carried_boxes, with_carried
+from annotator.ml.finetune.carry import propagated, with_carried
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
@@ -76,6 +76,8 @@ class Oracle:
 
     truths: list[tuple[str, Cuboid]]
     ignore: list[Cuboid] = field(default_factory=list)
+    #: The track of each truth where the labels have tracks (what ``carry`` moves them by), else empty.
+    tracks: list[int | None] = field(default_factory=list)
 
 
 @dataclass
@@ -202,9 +204,11 @@ def oracle_of(
         return result
     for frame in frames:
         labels = [a for a in base.annotations_of(frame.id, "cuboid") if is_label(a)]
+        wanted = [a for a in labels if a.class_name in classes]
         result[frame.id] = Oracle(
-            [(a.class_name, a.cuboid) for a in labels if a.class_name in classes],
+            [(a.class_name, a.cuboid) for a in wanted],
             [a.cuboid for a in labels if a.class_name not in classes],
+            [a.track_id for a in wanted],
         )
     if not any(o.truths for o in result.values()):
         raise PluginError(f"{root}: neither reference labels nor confirmed labels to simulate with")
@@ -239,8 +243,8 @@ class _Simulation:
         self.values = self.manifest.parameter_values(settings.params)
         self.model = None if settings.strategy in ("manual", "propagate") else registry.load(plugin)
         self.carry = settings.carry or settings.strategy == "propagate"
-        #: The frame annotated last and its verified boxes (what ``carry`` carries into the next frame).
-        self.previous: tuple[Frame, list[tuple[str, Cuboid]]] | None = None
+        #: The frame annotated last (whose verified boxes ``carry`` carries into the next frame).
+        self.previous: Frame | None = None
         self.initial = settings.initial_weights
         if self.model is not None and self.initial is None and not settings.from_scratch:
             self.initial = base_weights(self.manifest)
@@ -257,8 +261,7 @@ class _Simulation:
         found = self.model_proposals(inputs)
         if not self.carry or self.previous is None:
             return found
-        source, boxes = self.previous
-        carried = carried_boxes(boxes, source, frame, inputs.points, self.settings.min_points)
+        carried = propagated(self.project, self.previous, frame, inputs.points, self.settings.min_points)
         return with_carried(carried, found)
 
     def model_proposals(self, inputs: FrameInput) -> list[tuple[str, Cuboid]]:
@@ -279,12 +282,16 @@ class _Simulation:
 
     def annotate(self, frame: Frame, oracle: Oracle) -> None:
         """The annotator's corrected labels go in; the frame is marked verified (one step)."""
-        labels = [Annotation(0, frame.id, name, cuboid=box) for name, box in oracle.truths]
+        tracks = oracle.tracks or [None] * len(oracle.truths)
+        labels = [
+            Annotation(0, frame.id, name, cuboid=box, track_id=track)
+            for (name, box), track in zip(oracle.truths, tracks, strict=True)
+        ]
         with self.stack.group(f"Annotate {frame.name}"):
             if labels:
                 self.stack.push(AddAnnotations(labels))
             self.stack.push(SetFrameStatus(frame.id, FrameStatus.VERIFIED))
-        self.previous = (self.project.frames[frame.id], list(oracle.truths))
+        self.previous = self.project.frames[frame.id]
 
     def finetune(self, models_dir: Path, on_log: Callable[[str], None] | None) -> None:
         settings = self.settings

@@ -2,48 +2,71 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.model.records import Frame
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.ml.finetune.carry import MIN_POINTS, carried_boxes, with_carried
+from annotator.io.workspace import Workspace
+from annotator.ml.finetune.carry import MIN_POINTS, propagated, supported, with_carried
 
 PARKED = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
 
 
-def frame(index: int, x: float | None) -> Frame:
-    """A frame whose sensor stands at ``x`` in the world (no pose with None)."""
-    pose = None if x is None else Pose((1.0, 0.0, 0.0, 0.0), (x, 0.0, 0.0))
-    return Frame(index, f"f{index}", index, pose=pose)
-
-
 def points_in(box: Cuboid, count: int) -> np.ndarray:
-    """``count`` points inside ``box``."""
-    local = np.random.default_rng(count).uniform(-0.4, 0.4, (count, 3)) * np.asarray(box.size)
-    return np.column_stack([box.box_to_world(local), np.zeros(count)])
+    """``count`` points on the sides and top of ``box`` (a scan of it), (N, 4)."""
+    rng = np.random.default_rng(count)
+    half = np.asarray(box.size) / 2.0
+    local = rng.uniform(-1.0, 1.0, (count, 3)) * half
+    face = rng.integers(0, 5, count)
+    for k, (axis, sign) in enumerate([(0, 1), (0, -1), (1, 1), (1, -1), (2, 1)]):
+        local[face == k, axis] = sign * half[axis]
+    return np.column_stack([box.box_to_world(local * 0.98), np.zeros(count)])
 
 
-def test_a_box_is_carried_by_the_ego_motion_so_it_stays_put_in_the_world() -> None:
-    ahead = Cuboid((7.0, 2.0, 0.0), PARKED.size, PARKED.yaw)  # the car after the sensor drove 3 m on
-    carried = carried_boxes([("Car", PARKED)], frame(0, 0.0), frame(1, 3.0), points_in(ahead, 40))
-    assert len(carried) == 1 and carried[0][0] == "Car"
-    np.testing.assert_allclose(carried[0][1].center, ahead.center, atol=1e-9)
-    assert carried[0][1].yaw == pytest.approx(PARKED.yaw) and carried[0][1].size == PARKED.size
+def sequence(tmp_path: Path, sensor_x: list[float | None]) -> Workspace:
+    """Frames whose sensor stands at ``sensor_x`` in the world (no pose for None), PARKED labelled on the first."""
+    workspace = Workspace.create(tmp_path / "project")
+    frames = [
+        Frame(0, f"f{k}", k, pose=None if x is None else Pose((1.0, 0.0, 0.0, 0.0), (x, 0.0, 0.0)))
+        for k, x in enumerate(sensor_x)
+    ]
+    ids = workspace.push(AddFrames(frames)).ids
+    workspace.push(AddAnnotations([Annotation(0, ids[0], "Car", cuboid=PARKED)]))
+    return workspace
 
 
-def test_without_poses_a_box_stays_where_it_was_in_the_sensor_frame() -> None:
-    carried = carried_boxes([("Car", PARKED)], frame(0, None), frame(1, 3.0), points_in(PARKED, 40))
-    np.testing.assert_allclose(carried[0][1].center, PARKED.center)
+def test_a_standing_box_is_carried_by_the_ego_motion_so_it_stays_put_in_the_world(tmp_path) -> None:
+    with sequence(tmp_path, [0.0, 3.0]) as workspace:
+        first, second = workspace.project.frames_in_order()
+        ahead = Cuboid((7.0, 2.0, 0.0), PARKED.size, PARKED.yaw)  # the car after the sensor drove 3 m on
+        carried = propagated(workspace.project, first, second, points_in(ahead, 40))
+        assert len(carried) == 1 and carried[0][0] == "Car"
+        # moved 3 m back by the ego motion, then re-fitted to the points (size and heading kept)
+        assert bev_iou(carried[0][1], ahead) > 0.7
+        assert carried[0][1].size == PARKED.size and carried[0][1].yaw == PARKED.yaw
+        assert workspace.project.annotations_of(second.id) == []  # planned, not applied
 
 
-def test_a_box_left_without_points_is_not_carried() -> None:
-    few = points_in(PARKED, MIN_POINTS - 1)
-    assert carried_boxes([("Car", PARKED)], frame(0, 0.0), frame(1, 0.0), few) == []
-    assert carried_boxes([("Car", PARKED)], frame(0, 0.0), frame(1, 0.0), None) == []
-    enough = points_in(PARKED, MIN_POINTS)
-    assert len(carried_boxes([("Car", PARKED)], frame(0, 0.0), frame(1, 0.0), enough)) == 1
+def test_without_poses_or_points_nothing_lands_where_the_object_is_not(tmp_path) -> None:
+    with sequence(tmp_path, [None, None]) as workspace:
+        first, second = workspace.project.frames_in_order()
+        assert (
+            bev_iou(propagated(workspace.project, first, second, points_in(PARKED, 40))[0][1], PARKED) > 0.7
+        )
+        moved = Cuboid((20.0, 2.0, 0.0), PARKED.size, PARKED.yaw)
+        assert propagated(workspace.project, first, second, points_in(moved, 40)) == []
+        assert propagated(workspace.project, first, second, None) == []
+
+
+def test_a_box_needs_enough_points_to_be_carried() -> None:
+    assert supported([("Car", PARKED)], points_in(PARKED, MIN_POINTS - 1)) == []
+    assert supported([("Car", PARKED)], points_in(PARKED, MIN_POINTS)) == [("Car", PARKED)]
+    assert supported([("Car", PARKED)], points_in(PARKED, 3), min_points=3) == [("Car", PARKED)]
 
 
 def test_proposals_are_added_only_where_no_carried_box_stands() -> None:
