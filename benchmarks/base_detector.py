@@ -18,7 +18,7 @@ Run: python benchmarks/base_detector.py [--weights FILE] [--data argoverse,kitti
    CPU: ``--epochs`` per fine-tuning run; ``-p NAME=VALUE`` plugin parameters go to every run;
    ``--fixed-class-thresholds`` adds base ``fixed`` with per-class score thresholds, ``--refine fit`` base
    ``fixed`` and base + ``online`` with the plugin's proposal refinement (``-p refine=fit``). ``propagate``
-   is the baseline without a model: the previous sweep's verified boxes carried in by the ego motion
+   is the baseline without a model: the previous sweep's verified boxes carried in by the window's propagation
    (`annotator.ml.finetune.carry`); ``--carry`` adds base ``fixed`` and ``online`` with the model proposing
    only where no carried box stands (``simulate --carry``).
 

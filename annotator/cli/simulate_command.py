@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--carry",
         action="store_true",
-        help="fixed / online: carry the previous frame's verified boxes in (ego motion; those still holding "
+        help="fixed / online: carry the previous frame's verified boxes in (the window's propagation; those still holding "
         "--min-points points) and add the model's proposals only where none stands (the propagate strategy "
         "carries without a model)",
     )

@@ -4,7 +4,7 @@ A scripted annotator goes through the frames in order. On each it sees the curre
 (none with the ``manual`` strategy), counts the edits that turn them into the ground truth
 (`annotator.ml.finetune.edits`), puts the ground truth in as verified labels and moves on. Strategies:
 ``manual`` (no model), ``propagate`` (no model: the boxes of the frame annotated before carried in by the
-ego motion, `annotator.ml.finetune.carry`; ``carry`` joins them to the model strategies' proposals),
+window's propagation, `annotator.ml.finetune.carry`; ``carry`` joins them to the model strategies' proposals),
 ``fixed`` (the initial model, never retrained: ``initial_weights``, else the
 weights the plugin ships, else fresh ones; ``from_scratch`` skips the shipped ones), ``online`` (fine-tuned every K
 frames in a child process with replay, forgetting gate, promotion), ``online-uncertainty`` (the same with
