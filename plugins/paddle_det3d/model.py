@@ -27,12 +27,11 @@ from plugins.paddle_det3d.network import PaddlePillarsNet, network_inputs
 from plugins.paddle_det3d.training import samples_of, train_network
 from plugins.pointpillars.class_thresholds import above_class_thresholds
 from plugins.pointpillars.config import PillarConfig
+from plugins.pointpillars.corrections import corrected
 from plugins.pointpillars.ground import ground_shift
 from plugins.pointpillars.peaks import decode_arrays, detections
 from plugins.pointpillars.points import crop_points, pillar_groups
 from plugins.pointpillars.refine import RefineSettings, refine_detections
-from plugins.pointpillars.size_class import short_cyclists_to_pedestrians
-from plugins.pointpillars.stride import align_to_strides
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +99,11 @@ class PaddlePointPillars:
 
     @staticmethod
     def _refined(found: list[Detections], frame: FrameInput, values: dict[str, Any]) -> list[Detections]:
-        """``stride_heading`` and ``refine`` as the pointpillars plugin does them (`plugins.pointpillars.stride`
-        and `plugins.pointpillars.refine`, shared): pedestrians turned to their stride; ``fit`` places the
-        boxes on their points and drops the proposals the points do not support, ``drop`` only drops them."""
-        if values["short_cyclists"]:
-            found = [short_cyclists_to_pedestrians(f) for f in found]
-        if values["stride_heading"]:
-            found = [align_to_strides(f, frame.points) for f in found]
+        """The corrections and ``refine`` as the pointpillars plugin does them (`plugins.pointpillars.corrections`
+        and `plugins.pointpillars.refine`, shared): short cyclists relabelled, pedestrians turned to their
+        stride; ``fit`` places the boxes on their points and drops the proposals the points do not support,
+        ``drop`` only drops them."""
+        found = corrected(found, frame.points, values)
         if values["refine"] == "off":
             return found
         settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])

@@ -37,6 +37,7 @@ from plugins.pointpillars.convention import (
     learn_convention,
     match_boxes,
 )
+from plugins.pointpillars.corrections import corrected
 from plugins.pointpillars.decode import Candidates, decode
 from plugins.pointpillars.fast import CALIBRATION_FRAMES, GpuHalfNet, static_int8
 from plugins.pointpillars.ground import ground_shift, levelled
@@ -45,8 +46,6 @@ from plugins.pointpillars.peaks import detections
 from plugins.pointpillars.pillars import crop_points
 from plugins.pointpillars.precision import autocast, quantized
 from plugins.pointpillars.refine import RefineSettings, refine_detections
-from plugins.pointpillars.size_class import short_cyclists_to_pedestrians
-from plugins.pointpillars.stride import align_to_strides
 from plugins.pointpillars.training import Schedule, TrainSample, train_network
 
 logger = logging.getLogger(__name__)
@@ -194,16 +193,13 @@ class PointPillarsDetector:
     def _checked(
         self, found: list[Detections], frame: FrameInput, values: dict[str, Any]
     ) -> list[Detections]:
-        """The network's detections of ``frame`` after ``stride_heading`` (`plugins.pointpillars.stride`),
-        ``refine`` and ``complement``
+        """The network's detections of ``frame`` after ``short_cyclists`` and ``stride_heading``
+        (`plugins.pointpillars.corrections`), ``refine`` and ``complement``
         (`plugins.pointpillars.complement`): where the complementing plugin's boxes win, they stand and the
         network adds the proposals none of them explains, those refined (``refine=drop`` only drops, else
         they are fitted); where the network wins, its proposals (refined as ``refine`` says) stand and the
         other plugin's boxes fill the objects none of them explains."""
-        if values["short_cyclists"]:
-            found = [short_cyclists_to_pedestrians(f) for f in found]
-        if values["stride_heading"]:
-            found = [align_to_strides(f, frame.points) for f in found]
+        found = corrected(found, frame.points, values)
         settings = RefineSettings(values["refine_min_confidence"], values["refine_min_points"])
         complement = values["complement"] != "off"
         network_wins = complement and network_first(values["complement_priority"], self.adapted)
