@@ -79,14 +79,15 @@ def bin_of(value: float, bins: tuple[tuple[float, float], ...]) -> str:
     return "other"
 
 
-def detect(frames: set[int] | None, params: dict) -> list[dict]:
-    """Per sweep: labels, don't-care boxes, the hybrid's proposals and the geometric plugin's own boxes."""
+def detect(frames: set[int] | None, params: dict, weights: Path | None = None) -> list[dict]:
+    """Per sweep: labels, don't-care boxes, the hybrid's proposals and the geometric plugin's own boxes
+    (``weights``: the network's, else the shipped ones)."""
     from annotator.ml.registry import PluginRegistry
     from annotator.ml.shipped import base_weights
 
     registry = PluginRegistry.discover()
     network = registry.load("pointpillars")
-    network.load(str(base_weights(registry.manifest("pointpillars"))))
+    network.load(str(weights or base_weights(registry.manifest("pointpillars"))))
     geometric = registry.load("geometric")
     classes = list(registry.manifest("pointpillars").classes)
     rows = []
@@ -176,6 +177,7 @@ def main() -> None:
         "--frames", default="0-29", help="Argoverse sweeps (default 0-29, the development part)"
     )
     parser.add_argument("--cache", type=Path, help="pickle of the proposals: read when present, else written")
+    parser.add_argument("--weights", type=Path, help="the network's weights (default: the shipped ones)")
     parser.add_argument(
         "-p",
         "--param",
@@ -188,7 +190,8 @@ def main() -> None:
     if args.cache and args.cache.exists():
         rows = pickle.loads(args.cache.read_bytes())
     else:
-        rows = detect(real_assist.parse_frames(args.frames), dict(p.split("=", 1) for p in args.param))
+        params = dict(p.split("=", 1) for p in args.param)
+        rows = detect(real_assist.parse_frames(args.frames), params, args.weights)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(rows))
     tol = Tolerance()

@@ -61,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="fixed / online: carry the previous frame's verified boxes in (the window's propagation; those still holding "
         "--min-points points) and add the model's proposals only where none stands (the propagate strategy "
-        "carries without a model)",
+        "carries without a model); escalate: carry the previous frame's finished labels in, accepting a carried box "
+        "unreviewed only where the model's own box agrees (BEV IoU >= 0.5), the first frame reviewed whole",
     )
     parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
     parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")

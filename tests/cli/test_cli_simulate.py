@@ -144,6 +144,19 @@ def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed,
     assert carried["carry"] and not plain["carry"]
 
 
+def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, capsys) -> None:
+    report = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0")
+    assert report["carry"]
+    # f0, the keyframe, is reviewed whole (its proposal adjusted); on f1 and f2 the box verified before,
+    # carried by the ego motion, is accepted unreviewed: the model's own box on it agrees (BEV IoU 0.64)
+    assert per_frame(report) == [(0, 0, 1), (0, 0, 0), (0, 0, 0)]
+    sweep = {row["threshold"]: row for row in report["escalation"]}
+    default = sweep[0.5]
+    assert (default["frames_whole"], default["reviewed"], default["wrong_accepted"]) == (1, 1, 0)
+    assert default["missed"] == 1  # the object without points on f2: neither carried, proposed nor flagged
+    assert sweep[0.0]["reviewed"] == 3  # threshold 0 accepts nothing: the carried boxes are reviewed too
+
+
 def test_carry_needs_a_model_strategy(project, capsys) -> None:
     code = main(["simulate", str(project), "--plugin", "centroid-example", "--strategy", "manual", "--carry"])
     assert code != 0

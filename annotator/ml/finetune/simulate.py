@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, SetFrameStatus
 from annotator.core.model.commands import UndoStack
@@ -62,12 +64,13 @@ from annotator.ml.uncertainty.escalation import (
     sweep,
 )
 from annotator.ml.uncertainty.escalation_frames import escalation_frame
+from annotator.ml.uncertainty.sequence_escalation import CarrySettings, SequenceEscalation, carried_sweep
 
 logger = logging.getLogger(__name__)
 
 STRATEGIES = ("manual", "propagate", "fixed", "online", "online-uncertainty", "escalate")
 #: Strategies whose model proposals ``carry`` can join with the previous frame's carried boxes.
-CARRYING = ("fixed", "online", "online-uncertainty")
+CARRYING = ("fixed", "online", "online-uncertainty", "escalate")
 
 
 @dataclass
@@ -236,9 +239,7 @@ class _Simulation:
             self.base = store.load()
         finally:
             store.close()
-        self.project = Project(root, self.base.schema)
-        frames = [dataclasses.replace(f, status=FrameStatus.NEW) for f in self.base.frames_in_order()]
-        self.project.load_records(("frame", f.id, f) for f in frames)
+        self.project = self.blank_project()
         self.stack = UndoStack(self.project)
         self.values = self.manifest.parameter_values(settings.params)
         self.model = None if settings.strategy in ("manual", "propagate") else registry.load(plugin)
@@ -251,6 +252,17 @@ class _Simulation:
         if self.model is not None and self.initial is not None:
             self.model.load(str(self.initial))
         self.report = SimulationReport(settings.strategy, plugin, costs=settings.costs, carry=self.carry)
+
+    def blank_project(self) -> Project:
+        """An in-memory project with the base project's frames (all new) and no labels."""
+        project = Project(self.root, self.base.schema)
+        frames = [dataclasses.replace(f, status=FrameStatus.NEW) for f in self.base.frames_in_order()]
+        project.load_records(("frame", f.id, f) for f in frames)
+        return project
+
+    def points(self, frame: Frame) -> np.ndarray | None:
+        """The frame's LiDAR points (None without)."""
+        return frame_input(self.project, frame, "detect3d").points
 
     def proposals(self, frame: Frame) -> list[tuple[str, Cuboid]]:
         """What the annotator sees on ``frame``: the model's proposals, with ``carry`` beside (or, for
@@ -273,16 +285,15 @@ class _Simulation:
         assert isinstance(found, Detections)
         return [(found.class_names[int(k)], Cuboid.from_array(b)) for b, k in zip(found.boxes, found.labels)]
 
-    def escalate(self, frame: Frame, oracle: Oracle) -> EscalationFrame:
-        """The frame scored K times and judged against its ground truth (escalate strategy)."""
+    def escalate(self, frame: Frame, oracle: Oracle, inputs: FrameInput) -> EscalationFrame:
+        """The frame (``inputs``) scored K times and judged against its ground truth (escalate strategy)."""
         s = self.settings
-        inputs = frame_input(self.project, frame, "detect3d")
         return escalation_frame(self.model, self.manifest, inputs, self.values, s.mode, s.passes,
                                 oracle.truths, oracle.ignore, s.min_score)  # fmt: skip
 
     def annotate(self, frame: Frame, oracle: Oracle) -> None:
         """The annotator's corrected labels go in; the frame is marked verified (one step)."""
-        tracks = oracle.tracks or [None] * len(oracle.truths)
+        tracks = _truth_tracks(oracle)
         labels = [
             Annotation(0, frame.id, name, cuboid=box, track_id=track)
             for (name, box), track in zip(oracle.truths, tracks, strict=True)
@@ -332,6 +343,11 @@ class _Simulation:
         self.report.probe.append({"after_frames": len(self.report.frames), "edits": total.total})
 
 
+def _truth_tracks(oracle: Oracle) -> list[int | None]:
+    """The track of each of the oracle's truths (None where the labels have no tracks)."""
+    return list(oracle.tracks) if oracle.tracks else [None] * len(oracle.truths)
+
+
 def simulate(
     root: Path,
     registry: PluginRegistry,
@@ -349,6 +365,14 @@ def simulate(
     online = settings.strategy.startswith("online")
     models_dir = Path(tempfile.mkdtemp(prefix="annotator-simulate-"))
     escalated: list[EscalationFrame] = []
+    #: escalate with carry: the default rule applied along the sequence as it goes, and its frames
+    sequence = None
+    carried: list[tuple[Frame, EscalationFrame, list[int | None]]] = []
+    if settings.strategy == "escalate" and settings.carry:
+        sequence = SequenceEscalation(
+            run.blank_project(), settings.escalation, CarrySettings(min_points=settings.min_points),
+            settings.adapt_every, settings.costs, settings.tolerance,
+        )  # fmt: skip
     adapter = None
     if settings.strategy == "escalate" and settings.adapt_every > 0:
         adapter = OnlineAdapter(
@@ -359,11 +383,17 @@ def simulate(
             oracle = oracles[frame.id]
             version = None if run.model is None else run.model.version
             if settings.strategy == "escalate":
-                judged = run.escalate(frame, oracle)
+                inputs = frame_input(run.project, frame, "detect3d")
+                judged = run.escalate(frame, oracle, inputs)
                 escalated.append(judged if adapter is None else adapter.judge(judged))
-                outcome = escalate_frame(
-                    escalated[-1], settings.escalation, settings.costs, settings.tolerance
-                )
+                if sequence is None:
+                    outcome = escalate_frame(
+                        escalated[-1], settings.escalation, settings.costs, settings.tolerance
+                    )
+                else:
+                    tracks = _truth_tracks(oracle)
+                    carried.append((frame, escalated[-1], tracks))
+                    outcome = sequence.step(frame, escalated[-1], tracks, inputs.points)
                 result = FrameResult(frame.name, outcome.edits, outcome.boxes, outcome.truths, version,
                                      outcome.effort_s, outcome.manual_s)  # fmt: skip
             else:
@@ -392,9 +422,17 @@ def simulate(
     if escalated:
         rule = settings.escalation
         thresholds = sorted({*SWEEP, rule.threshold})
-        run.report.escalation = sweep(
-            escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate,
-            rule.cluster_threshold,
-        )  # fmt: skip
+        if sequence is None:
+            run.report.escalation = sweep(
+                escalated, thresholds, rule.ood_threshold, settings.costs, settings.tolerance, rule.max_miss_rate,
+                rule.cluster_threshold,
+            )  # fmt: skip
+        else:
+            others = [t for t in thresholds if t != rule.threshold]
+            swept = carried_sweep(
+                carried, run.blank_project, run.points, others, rule, sequence.settings, settings.adapt_every,
+                settings.costs, settings.tolerance,
+            )  # fmt: skip
+            run.report.escalation = sorted([*swept, sequence.total], key=lambda o: o.threshold)
     run.report.seconds = time.perf_counter() - start
     return run.report

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import AddAnnotations, AddFrames
@@ -13,19 +11,9 @@ from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
 from annotator.io.workspace import Workspace
 from annotator.ml.finetune.carry import MIN_POINTS, propagated, supported, with_carried
+from annotator.testing.scans import scan_of
 
 PARKED = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
-
-
-def points_in(box: Cuboid, count: int) -> np.ndarray:
-    """``count`` points on the sides and top of ``box`` (a scan of it), (N, 4)."""
-    rng = np.random.default_rng(count)
-    half = np.asarray(box.size) / 2.0
-    local = rng.uniform(-1.0, 1.0, (count, 3)) * half
-    face = rng.integers(0, 5, count)
-    for k, (axis, sign) in enumerate([(0, 1), (0, -1), (1, 1), (1, -1), (2, 1)]):
-        local[face == k, axis] = sign * half[axis]
-    return np.column_stack([box.box_to_world(local * 0.98), np.zeros(count)])
 
 
 def sequence(tmp_path: Path, sensor_x: list[float | None]) -> Workspace:
@@ -44,7 +32,7 @@ def test_a_standing_box_is_carried_by_the_ego_motion_so_it_stays_put_in_the_worl
     with sequence(tmp_path, [0.0, 3.0]) as workspace:
         first, second = workspace.project.frames_in_order()
         ahead = Cuboid((7.0, 2.0, 0.0), PARKED.size, PARKED.yaw)  # the car after the sensor drove 3 m on
-        carried = propagated(workspace.project, first, second, points_in(ahead, 40))
+        carried = propagated(workspace.project, first, second, scan_of(ahead, 40))
         assert len(carried) == 1 and carried[0][0] == "Car"
         # moved 3 m back by the ego motion, then re-fitted to the points (size and heading kept)
         assert bev_iou(carried[0][1], ahead) > 0.7
@@ -55,18 +43,16 @@ def test_a_standing_box_is_carried_by_the_ego_motion_so_it_stays_put_in_the_worl
 def test_without_poses_or_points_nothing_lands_where_the_object_is_not(tmp_path) -> None:
     with sequence(tmp_path, [None, None]) as workspace:
         first, second = workspace.project.frames_in_order()
-        assert (
-            bev_iou(propagated(workspace.project, first, second, points_in(PARKED, 40))[0][1], PARKED) > 0.7
-        )
+        assert bev_iou(propagated(workspace.project, first, second, scan_of(PARKED, 40))[0][1], PARKED) > 0.7
         moved = Cuboid((20.0, 2.0, 0.0), PARKED.size, PARKED.yaw)
-        assert propagated(workspace.project, first, second, points_in(moved, 40)) == []
+        assert propagated(workspace.project, first, second, scan_of(moved, 40)) == []
         assert propagated(workspace.project, first, second, None) == []
 
 
 def test_a_box_needs_enough_points_to_be_carried() -> None:
-    assert supported([("Car", PARKED)], points_in(PARKED, MIN_POINTS - 1)) == []
-    assert supported([("Car", PARKED)], points_in(PARKED, MIN_POINTS)) == [("Car", PARKED)]
-    assert supported([("Car", PARKED)], points_in(PARKED, 3), min_points=3) == [("Car", PARKED)]
+    assert supported([("Car", PARKED)], scan_of(PARKED, MIN_POINTS - 1)) == []
+    assert supported([("Car", PARKED)], scan_of(PARKED, MIN_POINTS)) == [("Car", PARKED)]
+    assert supported([("Car", PARKED)], scan_of(PARKED, 3), min_points=3) == [("Car", PARKED)]
 
 
 def test_proposals_are_added_only_where_no_carried_box_stands() -> None:

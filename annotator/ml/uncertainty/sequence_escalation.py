@@ -1,0 +1,307 @@
+"""Escalation along a sequence: each frame starts from the previous frame's finished labels, carried in.
+
+On a sequence a person does not start a frame empty: the window propagates the labels of the frame just
+finished into the next one (`annotator.core.propagation.plan_step`: ego motion, track velocity, re-fit),
+and pre-annotation adds proposals only where no box stands. Escalation on a sequence follows that workflow
+(``annotator simulate --strategy escalate --carry``):
+
+- **Carried boxes** (the previous frame's finished labels, carried and still holding
+  `annotator.ml.finetune.carry.MIN_POINTS` points) are review items like proposals. A carried box is
+  confident when the model, run on the new frame on its own, boxes the same object at bird's-eye IoU >=
+  ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0 then and 1 otherwise, so it
+  is accepted unreviewed only when they agree.
+- **Proposals** on a carried box's object are left out (the window's rule, `annotator.ml.proposal_overlap`),
+  and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
+  world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
+- **Unexplained clusters** that a carried box explains are no longer possible missed objects.
+- The **first frame** has nothing carried in and is reviewed whole: it is the sequence's keyframe.
+- The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
+  neither carried, proposed nor flagged), every ``adapt_every`` frames.
+
+A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth. Otherwise:
+- accepted boxes stay as they are (a wrong one included, and it is carried on);
+- reviewed boxes become the ground-truth box they are corrected to, or are deleted;
+- flagged clusters on objects become those objects;
+- missed objects stay missing.
+So misses and wrong boxes travel on as they would for a person, and each threshold of a sweep is its own pass
+over the sequence (`SequenceEscalation`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.edits import AddAnnotations
+from annotator.core.model.commands import UndoStack
+from annotator.core.model.project import Project
+from annotator.core.model.records import Annotation, Frame
+from annotator.core.pose import Pose
+from annotator.core.propagation import plan_step
+from annotator.core.world import from_world, to_world
+from annotator.ml.finetune.carry import MIN_POINTS, supported
+from annotator.ml.finetune.edits import DONT_CARE_IOU, EffortModel, Tolerance, matched_pairs
+from annotator.ml.proposal_overlap import same_object_cuboids
+from annotator.ml.uncertainty.adaptation import miss_rate
+from annotator.ml.uncertainty.escalation import (
+    EscalationFrame,
+    EscalationOutcome,
+    EscalationRule,
+    claimed_truths,
+    escalate_frame,
+)
+from annotator.ml.uncertainty.evaluation import ScoredBox, wrong_proposals
+
+logger = logging.getLogger(__name__)
+
+#: A carried box is confident when a proposal of the new frame boxes it at least this well (bird's-eye IoU).
+DEFAULT_AGREEMENT_IOU = 0.5
+#: Proposals on an object rejected within this many frames are left out (0: none).
+DEFAULT_REJECT_FRAMES = 10
+
+#: (class, cuboid, track id or None): a finished label, or a box carried into the next frame.
+TrackedBox = tuple[str, Cuboid, "int | None"]
+
+
+@dataclass(frozen=True)
+class CarrySettings:
+    """How a sequence is carried: ``agreement_iou`` (a carried box is confident when a proposal boxes it
+    this well), ``reject_frames`` (how long a rejection keeps proposals off an object), ``min_points`` (a
+    carried box is kept when it holds that many points)."""
+
+    agreement_iou: float = DEFAULT_AGREEMENT_IOU
+    reject_frames: int = DEFAULT_REJECT_FRAMES
+    min_points: int = MIN_POINTS
+
+
+@dataclass
+class CarriedFrame:
+    """A frame judged with carried boxes: the merged `EscalationFrame` (carried boxes first, then the
+    proposals left), the tracks of its items (None for proposals) and how many items were carried."""
+
+    frame: EscalationFrame
+    tracks: list[int | None]
+    carried: int
+
+
+def agreement(carried: Cuboid, proposals: Sequence[tuple[str, Cuboid]]) -> float:
+    """The best bird's-eye IoU of any proposal with the ``carried`` box (0 without proposals)."""
+    return max((bev_iou(carried, box) for _, box in proposals), default=0.0)
+
+
+def wrong_boxes(
+    boxes: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]], ignore: Sequence[Cuboid]
+) -> np.ndarray:
+    """Which ``boxes`` are wrong: no ground-truth box of their class at BEV IoU >= 0.5 (as the proposals are
+    judged), except those on "don't care" objects."""
+    wrong = wrong_proposals(
+        [ScoredBox(name, box.to_array(), 1.0) for name, box in boxes],
+        [(name, box.to_array()) for name, box in truths],
+    )
+    return np.array(
+        [
+            w and not any(bev_iou(box, g) >= DONT_CARE_IOU for g in ignore)
+            for w, (_, box) in zip(wrong, boxes)
+        ],
+        dtype=bool,
+    )
+
+
+def with_carried(
+    judged: EscalationFrame,
+    carried: Sequence[TrackedBox],
+    rejected: Sequence[Cuboid] = (),
+    agreement_iou: float = DEFAULT_AGREEMENT_IOU,
+) -> CarriedFrame:
+    """``judged`` (the model's proposals on a frame, scored) with ``carried`` boxes put first (module
+    docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out."""
+    boxes = [(name, box) for name, box, _ in carried]
+    agreements = [agreement(box, judged.proposals) for _, box in boxes]
+    keep = [
+        not any(same_object_cuboids(box, other) for other in [*(c for _, c in boxes), *rejected])
+        for _, box in judged.proposals
+    ]
+    kept = np.flatnonzero(np.asarray(keep, dtype=bool))
+    confident = np.array([0.0 if a >= agreement_iou else 1.0 for a in agreements])
+    frame = dataclasses.replace(
+        judged,
+        proposals=boxes + [judged.proposals[k] for k in kept],
+        uncertainty=np.concatenate([confident, np.asarray(judged.uncertainty, dtype=float)[kept]]),
+        wrong=np.concatenate(
+            [wrong_boxes(boxes, judged.truths, judged.ignore), np.asarray(judged.wrong)[kept]]
+        ),
+        score=None if judged.score is None else np.concatenate([agreements, np.asarray(judged.score)[kept]]),
+        measures=[{"carried": 1.0, "agreement": a} for a in agreements]
+        + [judged.measures[k] for k in kept if k < len(judged.measures)],
+        clusters=[c for c in judged.clusters if not any(same_object_cuboids(c.box, b) for _, b in boxes)],
+    )
+    return CarriedFrame(frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes))
+
+
+@dataclass
+class Finished:
+    """A frame's finished labels (class, cuboid, track) and the proposals a person rejected on it."""
+
+    labels: list[TrackedBox]
+    rejected: list[Cuboid] = field(default_factory=list)
+
+
+def finished_labels(
+    judged: CarriedFrame,
+    rule: EscalationRule,
+    truth_tracks: Sequence[int | None],
+    new_track: Callable[[], int],
+) -> Finished:
+    """What ``rule`` leaves on a frame (module docstring). An accepted proposal keeps the track of the object
+    it boxes (the window's tracker links it), else it starts one (``new_track``)."""
+    frame = judged.frame
+    truths = [(name, box, track) for (name, box), track in zip(frame.truths, truth_tracks, strict=True)]
+    matched = dict(matched_pairs(frame.proposals, frame.truths))
+    whole = rule.reviews_whole(frame.ood, frame.miss_rate)
+    accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
+    rejected = [
+        box
+        for k, (_, box) in enumerate(frame.proposals)
+        if k >= judged.carried and k not in matched and not accepted[k]
+    ]
+    if whole:
+        return Finished(truths, rejected)
+    labels: list[TrackedBox] = []
+    for k, (name, box) in enumerate(frame.proposals):
+        truth = matched.get(k)
+        if accepted[k]:
+            track = judged.tracks[k]
+            if track is None and truth is not None:
+                track = truth_tracks[truth]
+            labels.append((name, box, new_track() if track is None else track))
+        elif truth is not None:
+            labels.append(truths[truth])
+    unclaimed = set(range(len(frame.truths))) - claimed_truths(frame.proposals, frame.truths)
+    found = {c.truth for c in frame.clusters if c.objectness >= rule.cluster_threshold} & unclaimed
+    labels += [truths[j] for j in sorted(found)]
+    return Finished(labels, rejected)
+
+
+def _world(box: Cuboid, pose: Pose | None) -> Cuboid:
+    return box if pose is None else to_world(box, pose)
+
+
+def _sensor(box: Cuboid, pose: Pose | None) -> Cuboid:
+    return box if pose is None else from_world(box, pose)
+
+
+class SequenceEscalation:
+    """One rule applied along a sequence, frame by frame in order (module docstring). ``project``: an
+    in-memory project holding the sequence's frames and no labels (it receives the finished labels)."""
+
+    def __init__(
+        self,
+        project: Project,
+        rule: EscalationRule,
+        settings: CarrySettings | None = None,
+        adapt_every: int = 0,
+        costs: EffortModel | None = None,
+        tolerance: Tolerance | None = None,
+    ) -> None:
+        self.project, self.rule = project, rule
+        self.settings = settings or CarrySettings()
+        self.adapt_every, self.costs, self.tolerance = adapt_every, costs, tolerance
+        self.stack = UndoStack(project)
+        self.previous: Frame | None = None
+        #: Frames judged so far, and those judged with boxes carried in (the miss rate's frames).
+        self.position = 0
+        self.judged: list[EscalationFrame] = []
+        self.miss_rate: float | None = None
+        #: (position in the sequence, rejected box in world coordinates).
+        self.rejections: list[tuple[int, Cuboid]] = []
+        self.total = EscalationOutcome(rule.threshold)
+        tracks = (a.track_id for a in project.annotations.values() if a.track_id is not None)
+        self._tracks = itertools.count(max(tracks, default=0) + 10**6)
+
+    def carried(self, frame: Frame, points: np.ndarray | None) -> list[TrackedBox]:
+        """The previous frame's finished labels carried into ``frame`` (re-fitted to ``points``), those
+        holding enough of its points."""
+        if self.previous is None or points is None:
+            return []
+        xyz = np.asarray(points)[:, :3]
+        edit = plan_step(self.project, self.previous, frame, xyz=xyz)
+        moved = [] if edit.command is None else edit.command.add.annotations
+        kept = {
+            id(box)
+            for _, box in supported([(a.class_name, a.cuboid) for a in moved], xyz, self.settings.min_points)
+        }
+        return [(a.class_name, a.cuboid, a.track_id) for a in moved if id(a.cuboid) in kept]
+
+    def recently_rejected(self, frame: Frame) -> list[Cuboid]:
+        """The boxes rejected within the last ``reject_frames`` frames, in ``frame``'s sensor coordinates."""
+        window = self.settings.reject_frames
+        return [_sensor(box, frame.pose) for at, box in self.rejections if self.position - at <= window]
+
+    def step(
+        self,
+        frame: Frame,
+        judged: EscalationFrame,
+        truth_tracks: Sequence[int | None],
+        points: np.ndarray | None,
+    ) -> EscalationOutcome:
+        """Judge the next frame of the sequence (``judged``: the model's scored proposals on it against its
+        ground truth, whose tracks are ``truth_tracks``), measure the rule on it and keep its finished labels."""
+        first = self.position == 0
+        carried = with_carried(
+            judged, self.carried(frame, points), self.recently_rejected(frame), self.settings.agreement_iou
+        )
+        # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
+        carried.frame = dataclasses.replace(carried.frame, miss_rate=1.0 if first else self.miss_rate)
+        outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
+        finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
+        self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
+        self.position += 1
+        if not first:  # the miss rate is learned where boxes were carried in, as it is applied
+            self.judged.append(carried.frame)
+        if self.adapt_every and self.position % self.adapt_every == 0:
+            self.miss_rate = miss_rate(self.judged, self.rule.cluster_threshold)
+        labels = [
+            Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels
+        ]
+        if labels:
+            self.stack.push(AddAnnotations(labels))
+        self.previous = self.project.frames[frame.id]
+        self.total = self.total + outcome
+        return outcome
+
+
+def carried_sweep(
+    frames: Sequence[tuple[Frame, EscalationFrame, Sequence[int | None]]],
+    blank_project: Callable[[], Project],
+    points_of: Callable[[Frame], np.ndarray | None],
+    thresholds: Sequence[float],
+    rule: EscalationRule,
+    settings: CarrySettings | None = None,
+    adapt_every: int = 0,
+    costs: EffortModel | None = None,
+    tolerance: Tolerance | None = None,
+) -> list[EscalationOutcome]:
+    """One summed outcome per threshold (the rest of ``rule`` kept), each a pass of `SequenceEscalation` over
+    ``frames`` (frame, judged proposals, its ground truth's tracks; in sequence order) on a fresh
+    ``blank_project()``; ``points_of`` loads a frame's points."""
+    results = []
+    for threshold in thresholds:
+        run = SequenceEscalation(
+            blank_project(),
+            dataclasses.replace(rule, threshold=threshold),
+            settings,
+            adapt_every,
+            costs,
+            tolerance,
+        )
+        for frame, judged, tracks in frames:
+            run.step(frame, judged, tracks, points_of(frame))
+        results.append(run.total)
+    return results

@@ -1,0 +1,154 @@
+"""Escalation along a sequence: the previous frame's finished labels carried in, a carried box accepted only
+where the model agrees, rejected objects not proposed again, and what each frame is left with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.edits import AddFrames
+from annotator.core.model.records import Frame
+from annotator.io.workspace import Workspace
+from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule
+from annotator.ml.uncertainty.missed import MissedCluster
+from annotator.ml.uncertainty.sequence_escalation import (
+    SequenceEscalation,
+    carried_sweep,
+    finished_labels,
+    with_carried,
+)
+from annotator.testing.scans import scan_of
+
+CAR = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
+WALKER = Cuboid((20.0, -3.0, 0.0), (0.7, 0.7, 1.8), 0.0)
+HEDGE = Cuboid((15.0, 8.0, 0.0), (3.0, 1.0, 1.2), 0.0)
+
+
+def shifted(box: Cuboid, dx: float) -> Cuboid:
+    return box.replace(center=(box.center[0] + dx, box.center[1], box.center[2]))
+
+
+def judged(
+    proposals: list[tuple[str, Cuboid]],
+    uncertainty: list[float],
+    truths: list[tuple[str, Cuboid]],
+    clusters: list[MissedCluster] | None = None,
+) -> EscalationFrame:
+    """A scored frame; a proposal is wrong when it is on no truth."""
+    wrong = [not any(t.center == box.center for _, t in truths) for _, box in proposals]
+    frame = EscalationFrame(
+        "f", proposals, np.array(uncertainty, dtype=float), np.array(wrong, dtype=bool), truths, [],
+        score=np.full(len(proposals), 0.8), measures=[{"score": 0.8} for _ in proposals],
+    )  # fmt: skip
+    frame.clusters = clusters or []
+    return frame
+
+
+def test_a_carried_box_is_confident_only_where_the_model_boxes_it_as_well() -> None:
+    agreeing = judged([("Car", shifted(CAR, 0.3))], [0.6], [("Car", CAR)])
+    merged = with_carried(agreeing, [("Car", CAR, 7)])
+    # the proposal on the carried object is left out; the carried box stands, confident (0.3 m off: IoU > 0.5)
+    assert merged.frame.proposals == [("Car", CAR)] and merged.tracks == [7] and merged.carried == 1
+    assert merged.frame.uncertainty.tolist() == [0.0]
+    assert merged.frame.measures[0]["carried"] == 1.0 and merged.frame.measures[0]["agreement"] > 0.5
+
+    barely = judged([("Car", shifted(CAR, 2.0))], [0.1], [("Car", CAR)])
+    merged = with_carried(barely, [("Car", CAR, 7)])
+    assert merged.frame.proposals == [("Car", CAR)]  # still the same object: not proposed beside it
+    assert merged.frame.uncertainty.tolist() == [1.0]  # but 2 m apart: nobody confirms the carried box
+
+
+def test_a_carried_box_on_no_object_is_wrong_and_clusters_it_explains_are_no_longer_flags() -> None:
+    cluster = MissedCluster(CAR, 40, 1.5, 0.3, 10.0, 0.9, 0)
+    frame = judged([], [], [("Pedestrian", WALKER)], [cluster])
+    merged = with_carried(frame, [("Car", CAR, 1), ("Pedestrian", WALKER, 2)])
+    assert merged.frame.wrong.tolist() == [True, False]
+    assert merged.frame.clusters == []
+
+
+def test_proposals_on_a_recently_rejected_object_are_left_out() -> None:
+    frame = judged([("Car", HEDGE), ("Pedestrian", WALKER)], [0.9, 0.2], [("Pedestrian", WALKER)])
+    merged = with_carried(frame, [], rejected=[shifted(HEDGE, 0.2)])
+    assert merged.frame.proposals == [("Pedestrian", WALKER)]
+    assert merged.frame.uncertainty.tolist() == [0.2] and merged.tracks == [None]
+
+
+def test_a_frame_is_left_with_what_the_rule_accepted_and_what_the_person_corrected() -> None:
+    missing = Cuboid((30.0, 5.0, 0.0), (4.0, 2.0, 1.5), 0.0)
+    truths = [("Car", CAR), ("Pedestrian", WALKER), ("Car", missing)]
+    frame = judged(
+        [
+            ("Car", HEDGE),
+            ("Pedestrian", shifted(WALKER, 0.3)),
+            ("Car", Cuboid((40.0, 0.0, 0.0), (4, 2, 1.5), 0.0)),
+        ],
+        [0.1, 0.9, 0.9],
+        truths,
+    )
+    merged = with_carried(frame, [("Car", CAR, 7)], agreement_iou=0.0)  # no proposal on the car: IoU 0 >= 0
+    tracks = iter([1001])
+    finished = finished_labels(merged, EscalationRule(0.5), [7, 3, 4], lambda: next(tracks))
+    # accepted unreviewed: the carried car (its track) and the hedge (wrong, a new track): both stay
+    # reviewed: the walker's box corrected to the truth (its track); the box on nothing deleted, remembered
+    # nobody was sent to the car at x = 30: it stays missing
+    assert finished.labels == [("Car", CAR, 7), ("Car", HEDGE, 1001), ("Pedestrian", WALKER, 3)]
+    assert finished.rejected == [Cuboid((40.0, 0.0, 0.0), (4, 2, 1.5), 0.0)]
+
+
+def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
+    truths = [("Car", CAR), ("Pedestrian", WALKER)]
+    frame = judged([("Car", HEDGE)], [0.1], truths)
+    merged = with_carried(frame, [])
+    merged.frame.miss_rate = 1.0
+    finished = finished_labels(merged, EscalationRule(0.5), [7, 3], lambda: 0)
+    assert finished.labels == [("Car", CAR, 7), ("Pedestrian", WALKER, 3)]
+    assert finished.rejected == [HEDGE]
+
+
+def sequence(folder: Path, frames: int) -> Workspace:
+    """A project of ``frames`` frames without poses or points."""
+    workspace = Workspace.create(folder)
+    workspace.push(AddFrames([Frame(0, f"f{k}", k) for k in range(frames)]))
+    return workspace
+
+
+def test_along_a_sequence_the_first_frame_is_the_keyframe_and_its_labels_are_carried_on(tmp_path) -> None:
+    points = np.vstack([scan_of(CAR, 40), scan_of(WALKER, 30)])
+    truths = [("Car", CAR), ("Pedestrian", WALKER)]
+    with sequence(tmp_path / "project", 3) as workspace:
+        frames = workspace.project.frames_in_order()
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5))
+        first = run.step(frames[0], judged([("Car", CAR)], [0.1], truths), [1, 2], points)
+        assert first.frames_whole == 1 and first.missed == 0  # nothing carried in: reviewed whole
+        # the model sees only the car (agreeing with the carried one) and a hedge; the walker is carried in
+        second = run.step(
+            frames[1],
+            judged([("Car", shifted(CAR, 0.1)), ("Car", HEDGE)], [0.1, 0.9], truths),
+            [1, 2],
+            points,
+        )
+        assert second.frames_whole == 0 and second.boxes == 3
+        assert second.reviewed == 2  # the walker nobody confirms, and the hedge
+        assert second.missed == 0 and second.wrong_accepted == 0
+        # the hedge, rejected on the second frame, is not proposed again on the third
+        third = run.step(frames[2], judged([("Car", HEDGE)], [0.9], truths), [1, 2], points)
+        assert third.boxes == 2 and third.reviewed == 2
+        assert run.total.frames == 3 and run.total.truths == 6
+        labels = workspace.project.annotations_of(frames[2].id, "cuboid")
+        assert sorted((a.class_name, a.track_id) for a in labels) == [("Car", 1), ("Pedestrian", 2)]
+
+
+def test_a_sweep_runs_the_sequence_once_per_threshold(tmp_path) -> None:
+    points = np.vstack([scan_of(CAR, 40), scan_of(WALKER, 30)])
+    truths = [("Car", CAR), ("Pedestrian", WALKER)]
+    with sequence(tmp_path / "a", 2) as first, sequence(tmp_path / "b", 2) as second:
+        frames = first.project.frames_in_order()
+        proposed = [judged([], [], truths), judged([("Car", HEDGE)], [0.4], truths)]
+        seen = [(f, p, [1, 2]) for f, p in zip(frames, proposed, strict=True)]
+        blank = [first.project, second.project]
+        outcomes = carried_sweep(seen, lambda: blank.pop(0), lambda _: points, [0.3, 0.5], EscalationRule())
+        assert [o.threshold for o in outcomes] == [0.3, 0.5]
+        # at 0.5 the hedge is accepted on the second frame: a wrong box left in the labels; at 0.3 reviewed
+        assert [o.wrong_accepted for o in outcomes] == [0, 1]
