@@ -15,7 +15,13 @@ from annotator.core.derived_links import is_derived
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation
 from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD, EscalationRule, frame_ood
-from annotator.ml.uncertainty.project_escalation import escalation_plan, is_missed_item, missed_text
+from annotator.ml.uncertainty.project_escalation import (
+    carried_text,
+    escalation_plan,
+    is_carried_item,
+    is_missed_item,
+    missed_text,
+)
 from annotator.ml.uncertainty.scoring import DEFAULT_FLAG_THRESHOLD, uncertainty_of
 
 logger = logging.getLogger(__name__)
@@ -46,6 +52,8 @@ def flag_reasons(record: dict[str, Any]) -> list[str]:
     possible missed object, what makes it one."""
     if is_missed_item(record):
         return [missed_text(record)]
+    if is_carried_item(record):
+        return [carried_text(record)]
     passes = int(record.get("passes", 0) or 0)
     presence = float(record.get("presence", 1.0))
     losses: list[tuple[float, str]] = []

@@ -45,12 +45,28 @@ from annotator.ml.uncertainty.missed import (
 logger = logging.getLogger(__name__)
 
 MISSED_KIND = "missed_object"
+#: The ``kind`` of the record of a carried box checked against the model (its uncertainty is 0 or 1).
+CARRIED_KIND = "carried"
 UNCERTAINTY_KEY = "uncertainty"
 
 
 def is_missed_item(record: Mapping[str, Any] | None) -> bool:
     """Whether an uncertainty record is that of a possible missed object."""
     return isinstance(record, Mapping) and record.get("kind") == MISSED_KIND
+
+
+def carried_text(record: Mapping[str, Any]) -> str:
+    """The reason shown for a carried box: whether the model confirms it."""
+    agreement = float(record.get("agreement", 0.0))
+    if float(record.get("uncertainty", 1.0)) < 0.5:
+        return f"carried in from the frame before; the model's box agrees (IoU {agreement:.2f})"
+    return f"carried in from the frame before; the model does not confirm it (best IoU {agreement:.2f})"
+
+
+def is_carried_item(record: Mapping[str, Any] | None) -> bool:
+    """Whether an uncertainty record is that of a box carried in from the frame before and checked against
+    the model's proposals (`annotator.ml.uncertainty.carried_check`): not a proposal of the model."""
+    return isinstance(record, Mapping) and record.get("kind") == CARRIED_KIND
 
 
 def missed_text(record: Mapping[str, Any]) -> str:
@@ -137,7 +153,7 @@ def _learn(
 ) -> None:
     if is_missed_item(record):
         examples.clusters.append(_cluster(box, record, not wrong))
-    elif "uncertainty" in record:
+    elif "uncertainty" in record and not is_carried_item(record):  # a carried box is not the model's
         examples.names.append(name)
         examples.measures.append(dict(record))
         examples.wrong.append(wrong)
@@ -210,7 +226,9 @@ def escalation_plan(
             continue
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
-        doubt = judged_uncertainty(plan.error_model, names, records, fallback)
+        judged = judged_uncertainty(plan.error_model, names, records, fallback)
+        # a carried box keeps its own uncertainty (confirmed by the model or not): P(wrong) is the proposals'
+        doubt = [f if is_carried_item(r) else j for r, f, j in zip(records, fallback, judged, strict=True)]
         plan.accepted += [a.id for (a, _), ok in zip(items, rule.accepted(doubt), strict=True) if ok]
     plan.accepted.sort()
     plan.missed_items.sort()

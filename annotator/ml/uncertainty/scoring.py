@@ -35,6 +35,7 @@ from annotator.ml.uncertainty.aggregate import (
     aggregate,
     frame_reductions,
 )
+from annotator.ml.uncertainty.carried_check import checked_carried, rejected_nearby, without_rejected
 from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.sampling import sample_frame
@@ -48,13 +49,31 @@ DEFAULT_FLAG_THRESHOLD = 0.5
 
 
 class ScoreProposals(ReplaceProposals):
-    """Put a plugin's scored proposals on a frame, replacing its earlier unreviewed ones."""
+    """Put a plugin's scored proposals on a frame, replacing its earlier unreviewed ones; on a sequence,
+    in the same step, proposals on an object a person rejected within the last frames are left out and the
+    boxes carried in from the frame before are checked against the proposals
+    (`annotator.ml.uncertainty.carried_check`): ``rejected_again``, ``confirmed`` and ``to_review`` count
+    them afterwards."""
 
     def __init__(
         self, frame_id: int, plugin_id: str, proposals: Sequence[Annotation], frame_name: str, mode: str
     ) -> None:
         super().__init__(frame_id, plugin_id, proposals, frame_name)
         self.label = f"Score {frame_name or frame_id} ({plugin_id}, {mode})"
+        self.scored = list(proposals)
+        self.rejected_again = self.confirmed = self.to_review = 0
+
+    def do(self, project: Project) -> None:
+        frame = project.frames.get(self.frame_id)
+        rejected = rejected_nearby(project, frame) if frame is not None else []
+        self.proposals, self.rejected_again = without_rejected(self.scored, rejected)
+        super().do(project)
+        version = next((p.provenance.model_version or "" for p in self.scored), "")
+        checked = checked_carried(project, self.frame_id, self.scored, version)
+        for annotation in checked:
+            project.put("annotation", annotation.id, annotation)
+        self.to_review = sum(1 for a in checked if a.review is Review.UNREVIEWED)
+        self.confirmed = len(checked) - self.to_review
 
 
 def scored_proposals(

@@ -14,7 +14,8 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
 - **Unexplained clusters** that a carried box explains are no longer possible missed objects.
-- The **first frame** has nothing carried in and is reviewed whole: it is the sequence's keyframe.
+- The **first frame** has nothing carried in and is reviewed whole: it is the sequence's keyframe (its miss
+  rate is taken as 1: everything it holds is still to find).
 - The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
   neither carried, proposed nor flagged), every ``adapt_every`` frames.
 
@@ -50,6 +51,7 @@ from annotator.ml.finetune.carry import MIN_POINTS, supported
 from annotator.ml.finetune.edits import DONT_CARE_IOU, EffortModel, Tolerance, matched_pairs
 from annotator.ml.proposal_overlap import same_object_cuboids
 from annotator.ml.uncertainty.adaptation import miss_rate
+from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
 from annotator.ml.uncertainty.escalation import (
     EscalationFrame,
     EscalationOutcome,
@@ -60,11 +62,6 @@ from annotator.ml.uncertainty.escalation import (
 from annotator.ml.uncertainty.evaluation import ScoredBox, wrong_proposals
 
 logger = logging.getLogger(__name__)
-
-#: A carried box is confident when a proposal of the new frame boxes it at least this well (bird's-eye IoU).
-DEFAULT_AGREEMENT_IOU = 0.5
-#: Proposals on an object rejected within this many frames are left out (0: none).
-DEFAULT_REJECT_FRAMES = 10
 
 #: (class, cuboid, track id or None): a finished label, or a box carried into the next frame.
 TrackedBox = tuple[str, Cuboid, "int | None"]
@@ -138,8 +135,9 @@ def with_carried(
             [wrong_boxes(boxes, judged.truths, judged.ignore), np.asarray(judged.wrong)[kept]]
         ),
         score=None if judged.score is None else np.concatenate([agreements, np.asarray(judged.score)[kept]]),
-        measures=[{"carried": 1.0, "agreement": a} for a in agreements]
-        + [judged.measures[k] for k in kept if k < len(judged.measures)],
+        measures=[{"carried": 1.0, "agreement": a} for a in agreements] + [judged.measures[k] for k in kept]
+        if judged.measures
+        else [],
         clusters=[c for c in judged.clusters if not any(same_object_cuboids(c.box, b) for _, b in boxes)],
     )
     return CarriedFrame(frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes))

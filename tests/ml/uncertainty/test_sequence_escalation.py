@@ -10,10 +10,13 @@ import numpy as np
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddFrames
 from annotator.core.model.records import Frame
+from annotator.core.pose import Pose
+from annotator.core.world import to_world
 from annotator.io.workspace import Workspace
 from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule
 from annotator.ml.uncertainty.missed import MissedCluster
 from annotator.ml.uncertainty.sequence_escalation import (
+    CarrySettings,
     SequenceEscalation,
     carried_sweep,
     finished_labels,
@@ -107,11 +110,27 @@ def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
     assert finished.rejected == [HEDGE]
 
 
-def sequence(folder: Path, frames: int) -> Workspace:
-    """A project of ``frames`` frames without poses or points."""
+def sequence(folder: Path, frames: int, step: float | None = None) -> Workspace:
+    """A project of ``frames`` frames without points; with ``step``, poses of a sensor driving that many
+    metres along x per frame (else none)."""
     workspace = Workspace.create(folder)
-    workspace.push(AddFrames([Frame(0, f"f{k}", k) for k in range(frames)]))
+    poses = [
+        None if step is None else Pose((1.0, 0.0, 0.0, 0.0), (step * k, 0.0, 0.0)) for k in range(frames)
+    ]
+    workspace.push(AddFrames([Frame(0, f"f{k}", k, pose=pose) for k, pose in enumerate(poses)]))
     return workspace
+
+
+def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:
+    with sequence(tmp_path / "project", 3, step=3.0) as workspace:
+        frames = workspace.project.frames_in_order()
+        run = SequenceEscalation(workspace.project, EscalationRule(), CarrySettings(reject_frames=1))
+        run.rejections = [(0, to_world(HEDGE, frames[0].pose))]
+        run.position = 1
+        (seen,) = run.recently_rejected(frames[1])
+        assert np.allclose(seen.center, shifted(HEDGE, -3.0).center)  # the sensor drove 3 m on
+        run.position = 2
+        assert run.recently_rejected(frames[2]) == []  # more than reject_frames ago
 
 
 def test_along_a_sequence_the_first_frame_is_the_keyframe_and_its_labels_are_carried_on(tmp_path) -> None:

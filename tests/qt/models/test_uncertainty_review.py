@@ -346,3 +346,28 @@ def test_the_diverse_box_walks_a_different_box_before_a_near_copy(scoring_window
     assert [i["uncertainty"] for i in queue.order] == [0.9, 0.85, 0.6]
     queue.diverse_box.setChecked(True)
     assert [i["uncertainty"] for i in queue.order] == [0.9, 0.6, 0.85]
+
+
+def test_scoring_sends_a_carried_box_the_model_does_not_confirm_to_review(scoring_window, qtbot) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Provenance, Source
+    from annotator.ml.uncertainty.flags import flag_text
+
+    window = scoring_window
+    frame = window.document.frame_id
+    far = Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0)  # nowhere near the plugin's one box
+    window.document.push(
+        AddAnnotations([Annotation(0, frame, "Car", cuboid=far, provenance=Provenance(Source.PROPAGATED))])
+    )
+    _score_through_menu(window, qtbot, all_frames=False)
+    (carried,) = [
+        a for a in window.document.project.annotations_of(frame) if a.provenance.source is Source.PROPAGATED
+    ]
+    assert carried.review == Review.UNREVIEWED and uncertainty_of(carried)["kind"] == "carried"
+    assert "the model does not confirm it" in flag_text(carried, 0.5)
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: any(i["annotation_id"] == carried.id for i in queue.order), timeout=5_000)
+    window.document.flags.set_threshold(1.0)
+    window.actions["models.accept_confident_all"].trigger()
+    assert window.document.project.annotations[carried.id].review == Review.UNREVIEWED  # left for a person

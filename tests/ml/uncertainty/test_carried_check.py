@@ -1,0 +1,129 @@
+"""Scoring a frame with boxes carried in: the model confirms a carried box or sends it to review, and a
+proposal on an object rejected nearby is not made again (the window's side of the sequence rule)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.edits import AddAnnotations, AddFrames, UpdateFrame
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
+from annotator.core.pose import Pose
+from annotator.core.review import REJECTED_KEY
+from annotator.io.workspace import Workspace
+from annotator.ml.uncertainty.carried_check import (
+    awaiting_check,
+    checked_carried,
+    rejected_nearby,
+    without_rejected,
+)
+from annotator.ml.uncertainty.escalation import EscalationRule
+from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, escalation_plan
+from annotator.ml.uncertainty.scoring import ScoreProposals
+
+CAR = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
+WALKER = Cuboid((20.0, -3.0, 0.0), (0.7, 0.7, 1.8), 0.0)
+HEDGE = Cuboid((15.0, 8.0, 0.0), (3.0, 1.0, 1.2), 0.0)
+CARRIED = Provenance(Source.PROPAGATED)
+
+
+def shifted(box: Cuboid, dx: float) -> Cuboid:
+    return box.replace(center=(box.center[0] + dx, box.center[1], box.center[2]))
+
+
+def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
+    record = {"uncertainty": 0.3, "score": 0.8}
+    return Annotation(0, frame_id, name, cuboid=box, review=Review.UNREVIEWED,
+                      provenance=Provenance(Source.MODEL, "pointpillars", "m1", 0.8),
+                      attributes={"uncertainty": record})  # fmt: skip
+
+
+def sequence(folder: Path, frames: int = 2, step: float = 3.0) -> Workspace:
+    """Frames of a sensor driving ``step`` m along x per frame."""
+    workspace = Workspace.create(folder)
+    poses = [Pose((1.0, 0.0, 0.0, 0.0), (step * k, 0.0, 0.0)) for k in range(frames)]
+    workspace.push(AddFrames([Frame(0, f"f{k}", k, pose=pose) for k, pose in enumerate(poses)]))
+    return workspace
+
+
+def test_only_carried_boxes_nobody_reviewed_since_await_the_check() -> None:
+    fresh = Annotation(1, 1, "Car", cuboid=CAR, provenance=CARRIED)
+    assert awaiting_check(fresh)
+    waiting = Annotation(1, 1, "Car", cuboid=CAR, provenance=CARRIED, review=Review.UNREVIEWED,
+                         attributes={"uncertainty": {"uncertainty": 1.0, "kind": CARRIED_KIND}})  # fmt: skip
+    assert awaiting_check(waiting)
+    accepted_by_a_person = Annotation(
+        1, 1, "Car", cuboid=CAR, provenance=CARRIED, attributes=waiting.attributes
+    )
+    assert not awaiting_check(accepted_by_a_person)
+    assert not awaiting_check(Annotation(1, 1, "Car", cuboid=CAR))  # drawn by hand
+
+
+def test_a_carried_box_the_model_confirms_stays_accepted_the_others_go_to_review(tmp_path) -> None:
+    with sequence(tmp_path / "project") as workspace:
+        frame = workspace.project.frames_in_order()[1].id
+        workspace.push(AddAnnotations([
+            Annotation(0, frame, "Car", cuboid=CAR, provenance=CARRIED),
+            Annotation(0, frame, "Pedestrian", cuboid=WALKER, provenance=CARRIED),
+            Annotation(0, frame, "Car", cuboid=HEDGE),  # drawn by hand: never checked
+        ]))  # fmt: skip
+        checked = checked_carried(workspace.project, frame, [proposal(frame, shifted(CAR, 0.3))], "m1")
+        by_class = {a.class_name: a for a in checked}
+        assert set(by_class) == {"Car", "Pedestrian"} and by_class["Car"].cuboid == CAR
+        car, walker = by_class["Car"], by_class["Pedestrian"]
+        assert car.review is Review.ACCEPTED and car.attributes["uncertainty"]["uncertainty"] == 0.0
+        assert car.attributes["uncertainty"]["agreement"] > 0.5
+        assert walker.review is Review.UNREVIEWED and walker.attributes["uncertainty"] == {
+            "uncertainty": 1.0, "kind": CARRIED_KIND, "agreement": 0.0, "model_version": "m1",
+        }  # fmt: skip
+
+
+def reject_on(workspace: Workspace, frame: Frame, entries: list[dict]) -> None:
+    workspace.push(UpdateFrame(frame.id, meta={**frame.meta, REJECTED_KEY: entries}))
+
+
+def test_a_rejection_keeps_proposals_off_its_object_in_the_world_for_ten_frames(tmp_path) -> None:
+    with sequence(tmp_path / "project", frames=13) as workspace:
+        frames = workspace.project.frames_in_order()
+        reject_on(workspace, frames[0], [
+            {"class": "Car", "box": list(HEDGE.to_array()), "record": {"uncertainty": 0.9}},
+            {"class": "Car", "box": list(CAR.to_array()), "record": {"uncertainty": 1.0, "kind": CARRIED_KIND}},
+        ])  # fmt: skip
+        project = workspace.project
+        (seen,) = rejected_nearby(project, project.frames[frames[1].id])  # the carried box is not a rejection
+        assert np.allclose(seen.center, shifted(HEDGE, -3.0).center)  # the sensor drove 3 m on
+        assert len(rejected_nearby(project, project.frames[frames[10].id])) == 1
+        assert rejected_nearby(project, project.frames[frames[11].id]) == []
+        kept, left_out = without_rejected([proposal(1, shifted(HEDGE, -3.2)), proposal(1, WALKER)], [seen])
+        assert [a.cuboid for a in kept] == [WALKER] and left_out == 1
+
+
+def test_scoring_checks_the_carried_boxes_in_the_same_undoable_step(tmp_path) -> None:
+    with sequence(tmp_path / "project") as workspace:
+        first, second = workspace.project.frames_in_order()
+        reject_on(
+            workspace,
+            first,
+            [{"class": "Car", "box": list(HEDGE.to_array()), "record": {"uncertainty": 0.9}}],
+        )
+        workspace.push(AddAnnotations([
+            Annotation(0, second.id, "Car", cuboid=CAR, provenance=CARRIED),
+            Annotation(0, second.id, "Pedestrian", cuboid=WALKER, provenance=CARRIED),
+        ]))  # fmt: skip
+        scored = [proposal(second.id, shifted(CAR, 0.2)), proposal(second.id, shifted(HEDGE, -3.0))]
+        command = workspace.push(ScoreProposals(second.id, "pointpillars", scored, "f1", "ensemble"))
+        assert (command.rejected_again, command.confirmed, command.to_review) == (1, 1, 1)
+        boxes = workspace.project.annotations_of(second.id, "cuboid")
+        assert len(boxes) == 2  # the proposal on the car is covered by it, the one on the hedge left out
+        reviews = {a.class_name: a.review for a in boxes}
+        assert reviews == {"Car": Review.ACCEPTED, "Pedestrian": Review.UNREVIEWED}
+        # the escalation rule (Accept all confident) leaves the unconfirmed carried box for a person
+        plan = escalation_plan(workspace.project, EscalationRule(0.5))
+        assert plan.accepted == [] and plan.whole == {}
+        workspace.undo()
+        assert all(
+            a.review is Review.ACCEPTED and "uncertainty" not in a.attributes
+            for a in workspace.project.annotations_of(second.id, "cuboid")
+        )
