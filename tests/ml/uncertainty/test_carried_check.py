@@ -3,14 +3,12 @@ proposal on an object rejected nearby is not made again (the window's side of th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, AddFrames, UpdateFrame
+from annotator.core.edits import AddAnnotations, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
-from annotator.core.pose import Pose
 from annotator.core.review import REJECTED_KEY
 from annotator.io.workspace import Workspace
 from annotator.ml.uncertainty.carried_check import (
@@ -23,14 +21,7 @@ from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, escalation_plan
 from annotator.ml.uncertainty.scoring import ScoreProposals
 
-CAR = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
-WALKER = Cuboid((20.0, -3.0, 0.0), (0.7, 0.7, 1.8), 0.0)
-HEDGE = Cuboid((15.0, 8.0, 0.0), (3.0, 1.0, 1.2), 0.0)
 CARRIED = Provenance(Source.PROPAGATED)
-
-
-def shifted(box: Cuboid, dx: float) -> Cuboid:
-    return box.replace(center=(box.center[0] + dx, box.center[1], box.center[2]))
 
 
 def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
@@ -38,14 +29,6 @@ def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
     return Annotation(0, frame_id, name, cuboid=box, review=Review.UNREVIEWED,
                       provenance=Provenance(Source.MODEL, "pointpillars", "m1", 0.8),
                       attributes={"uncertainty": record})  # fmt: skip
-
-
-def sequence(folder: Path, frames: int = 2, step: float = 3.0) -> Workspace:
-    """Frames of a sensor driving ``step`` m along x per frame."""
-    workspace = Workspace.create(folder)
-    poses = [Pose((1.0, 0.0, 0.0, 0.0), (step * k, 0.0, 0.0)) for k in range(frames)]
-    workspace.push(AddFrames([Frame(0, f"f{k}", k, pose=pose) for k, pose in enumerate(poses)]))
-    return workspace
 
 
 def test_only_carried_boxes_nobody_reviewed_since_await_the_check() -> None:
@@ -62,7 +45,7 @@ def test_only_carried_boxes_nobody_reviewed_since_await_the_check() -> None:
 
 
 def test_a_carried_box_the_model_confirms_stays_accepted_the_others_go_to_review(tmp_path) -> None:
-    with sequence(tmp_path / "project") as workspace:
+    with frames_project(tmp_path / "project", 2, step=3.0) as workspace:
         frame = workspace.project.frames_in_order()[1].id
         workspace.push(AddAnnotations([
             Annotation(0, frame, "Car", cuboid=CAR, provenance=CARRIED),
@@ -85,7 +68,7 @@ def reject_on(workspace: Workspace, frame: Frame, entries: list[dict]) -> None:
 
 
 def test_a_rejection_keeps_proposals_off_its_object_in_the_world_for_ten_frames(tmp_path) -> None:
-    with sequence(tmp_path / "project", frames=13) as workspace:
+    with frames_project(tmp_path / "project", 13, step=3.0) as workspace:
         frames = workspace.project.frames_in_order()
         reject_on(workspace, frames[0], [
             {"class": "Car", "box": list(HEDGE.to_array()), "record": {"uncertainty": 0.9}},
@@ -101,7 +84,7 @@ def test_a_rejection_keeps_proposals_off_its_object_in_the_world_for_ten_frames(
 
 
 def test_scoring_checks_the_carried_boxes_in_the_same_undoable_step(tmp_path) -> None:
-    with sequence(tmp_path / "project") as workspace:
+    with frames_project(tmp_path / "project", 2, step=3.0) as workspace:
         first, second = workspace.project.frames_in_order()
         reject_on(
             workspace,

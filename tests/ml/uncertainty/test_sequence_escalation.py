@@ -3,16 +3,11 @@ where the model agrees, rejected objects not proposed again, and what each frame
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddFrames
-from annotator.core.model.records import Frame
-from annotator.core.pose import Pose
 from annotator.core.world import to_world
-from annotator.io.workspace import Workspace
 from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule
 from annotator.ml.uncertainty.missed import MissedCluster
 from annotator.ml.uncertainty.sequence_escalation import (
@@ -23,14 +18,6 @@ from annotator.ml.uncertainty.sequence_escalation import (
     with_carried,
 )
 from annotator.testing.scans import scan_of
-
-CAR = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
-WALKER = Cuboid((20.0, -3.0, 0.0), (0.7, 0.7, 1.8), 0.0)
-HEDGE = Cuboid((15.0, 8.0, 0.0), (3.0, 1.0, 1.2), 0.0)
-
-
-def shifted(box: Cuboid, dx: float) -> Cuboid:
-    return box.replace(center=(box.center[0] + dx, box.center[1], box.center[2]))
 
 
 def judged(
@@ -110,19 +97,8 @@ def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
     assert finished.rejected == [HEDGE]
 
 
-def sequence(folder: Path, frames: int, step: float | None = None) -> Workspace:
-    """A project of ``frames`` frames without points; with ``step``, poses of a sensor driving that many
-    metres along x per frame (else none)."""
-    workspace = Workspace.create(folder)
-    poses = [
-        None if step is None else Pose((1.0, 0.0, 0.0, 0.0), (step * k, 0.0, 0.0)) for k in range(frames)
-    ]
-    workspace.push(AddFrames([Frame(0, f"f{k}", k, pose=pose) for k, pose in enumerate(poses)]))
-    return workspace
-
-
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:
-    with sequence(tmp_path / "project", 3, step=3.0) as workspace:
+    with frames_project(tmp_path / "project", 3, step=3.0) as workspace:
         frames = workspace.project.frames_in_order()
         run = SequenceEscalation(workspace.project, EscalationRule(), CarrySettings(reject_frames=1))
         run.rejections = [(0, to_world(HEDGE, frames[0].pose))]
@@ -136,7 +112,7 @@ def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path)
 def test_along_a_sequence_the_first_frame_is_the_keyframe_and_its_labels_are_carried_on(tmp_path) -> None:
     points = np.vstack([scan_of(CAR, 40), scan_of(WALKER, 30)])
     truths = [("Car", CAR), ("Pedestrian", WALKER)]
-    with sequence(tmp_path / "project", 3) as workspace:
+    with frames_project(tmp_path / "project", 3) as workspace:
         frames = workspace.project.frames_in_order()
         run = SequenceEscalation(workspace.project, EscalationRule(0.5))
         first = run.step(frames[0], judged([("Car", CAR)], [0.1], truths), [1, 2], points)
@@ -162,7 +138,7 @@ def test_along_a_sequence_the_first_frame_is_the_keyframe_and_its_labels_are_car
 def test_a_sweep_runs_the_sequence_once_per_threshold(tmp_path) -> None:
     points = np.vstack([scan_of(CAR, 40), scan_of(WALKER, 30)])
     truths = [("Car", CAR), ("Pedestrian", WALKER)]
-    with sequence(tmp_path / "a", 2) as first, sequence(tmp_path / "b", 2) as second:
+    with frames_project(tmp_path / "a", 2) as first, frames_project(tmp_path / "b", 2) as second:
         frames = first.project.frames_in_order()
         proposed = [judged([], [], truths), judged([("Car", HEDGE)], [0.4], truths)]
         seen = [(f, p, [1, 2]) for f, p in zip(frames, proposed, strict=True)]
