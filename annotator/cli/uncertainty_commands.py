@@ -110,6 +110,12 @@ def run_score(args: argparse.Namespace) -> int:
     print(f"proposals   {summary.proposals}, flagged {summary.flagged} (uncertainty >= {args.flag:g})")
     if args.missed:
         print(f"possible missed objects {summary.missed} (point clusters no box explains)")
+    if summary.carried_confirmed or summary.carried_to_review:
+        print(
+            f"carried boxes {summary.carried_confirmed} confirmed by the model, {summary.carried_to_review} to review"
+        )
+    if summary.rejected_again:
+        print(f"left out     {summary.rejected_again} proposals on objects rejected within the last frames")
     if summary.frame_uncertainty:
         worst = max(summary.frame_uncertainty.items(), key=lambda item: item[1]["sum"])
         print(f"most uncertain frame  {worst[0]} (sum {worst[1]['sum']:.2f}, max {worst[1]['max']:.2f})")

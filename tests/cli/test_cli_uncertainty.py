@@ -145,3 +145,38 @@ def test_score_missed_adds_the_car_no_box_explains_as_a_review_item(
     assert main(args) == 0  # without --missed: nothing, and the earlier item is replaced
     with Workspace.open(root) as workspace:
         assert not workspace.project.annotations
+
+
+def test_score_confirms_the_carried_box_the_model_also_finds_and_sends_the_other_to_review(
+    project: Path, centroid_plugin: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Provenance, Source
+
+    carried = Provenance(Source.PROPAGATED)
+    with Workspace.open(project) as workspace:
+        blob_frame = workspace.project.frames_in_order()[0].id
+        workspace.push(AddAnnotations([
+            Annotation(0, blob_frame, "Object", cuboid=Cuboid((10.0, 10.0, 1.0), (1.2, 1.2, 1.0)), provenance=carried),
+            Annotation(0, blob_frame, "Object", cuboid=Cuboid((-20.0, 5.0, 1.0), (4.0, 2.0, 1.5)), provenance=carried),
+        ]))  # fmt: skip
+    args = [
+        "score",
+        str(project),
+        "--plugin",
+        "centroid-example",
+        "--mode",
+        "tta",
+        "--passes",
+        "3",
+        "--frames",
+        "0",
+    ]
+    assert main(args) == 0
+    assert "carried boxes 1 confirmed by the model, 1 to review" in capsys.readouterr().out
+    with Workspace.open(project) as workspace:
+        boxes = workspace.project.annotations_of(blob_frame)
+    by_x = {round(a.cuboid.center[0]): a for a in boxes if a.provenance.source is Source.PROPAGATED}
+    assert by_x[10].review == Review.ACCEPTED and by_x[-20].review == Review.UNREVIEWED
+    assert len(boxes) == 2  # the model's box on the blob is not added beside the carried one

@@ -127,6 +127,11 @@ class ScoringSummary(FrameRunSummary):
     flagged: int = 0
     #: Possible missed objects added (``missed``: `annotator.ml.uncertainty.project_escalation`).
     missed: int = 0
+    #: Boxes carried in from the frame before that the proposals confirm or send to review, and proposals
+    #: left out on objects rejected nearby (`ScoreProposals`).
+    carried_confirmed: int = 0
+    carried_to_review: int = 0
+    rejected_again: int = 0
     frame_uncertainty: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -255,6 +260,9 @@ def score_frames(
         proposals += extra
         command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
         summary.proposals += len(command.added) - len(extra)
+        summary.carried_confirmed += command.confirmed
+        summary.carried_to_review += command.to_review
+        summary.rejected_again += command.rejected_again
         summary.flagged += sum(
             1
             for p in command.added
