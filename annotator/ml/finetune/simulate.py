@@ -202,7 +202,9 @@ def oracle_of(
                 raise PluginError(f"{reference.path}: no reference labels for frame {frame.name}")
             wanted = [o for o in objects if o.label in classes and o.num_points >= min_points]
             result[frame.id] = Oracle(
-                [(o.label, o.cuboid) for o in wanted], [o.cuboid for o in objects if o not in wanted]
+                [(o.label, o.cuboid) for o in wanted],
+                [o.cuboid for o in objects if o not in wanted],
+                [o.track_id for o in wanted],
             )
         return result
     for frame in frames:
