@@ -145,7 +145,9 @@ def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed,
 
 
 def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, capsys) -> None:
-    report = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0")
+    report = carrying(
+        capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0"
+    )
     assert report["carry"]
     # f0, the keyframe, is reviewed whole (its proposal adjusted); on f1 and f2 the box verified before,
     # carried by the ego motion, is accepted unreviewed: the model's own box on it agrees (BEV IoU 0.64)
