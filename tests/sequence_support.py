@@ -6,8 +6,9 @@ from pathlib import Path
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddFrames
-from annotator.core.model.records import Frame
+from annotator.core.model.records import Annotation, Frame, Provenance, Source
 from annotator.core.pose import Pose
+from annotator.core.tracks import CARRIED_BOX_KEY
 from annotator.io.workspace import Workspace
 
 CAR = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
@@ -29,3 +30,16 @@ def frames_project(folder: Path, frames: int, step: float | None = None) -> Work
     ]
     workspace.push(AddFrames([Frame(0, f"f{k}", k, pose=pose) for k, pose in enumerate(poses)]))
     return workspace
+
+
+def carried_in(frame_id: int, name: str, box: Cuboid) -> Annotation:
+    """A box as propagation leaves it on ``frame_id``: provenance *propagated*, stamped with the cuboid it was
+    carried in as (`annotator.core.tracks.CARRIED_BOX_KEY`), accepted."""
+    return Annotation(
+        0,
+        frame_id,
+        name,
+        cuboid=box,
+        provenance=Provenance(Source.PROPAGATED),
+        attributes={CARRIED_BOX_KEY: [float(v) for v in box.to_array()[:7]]},
+    )

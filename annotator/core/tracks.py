@@ -205,7 +205,17 @@ def carried_cuboid(
 
 
 # -- copy and propagate -----------------------------------------------------------------------------
+#: An attribute of a propagated box: the cuboid (7 values) it was carried in as. While the box still equals
+#: it, nobody has edited it since (scoring checks such boxes against the model: `annotator.ml.uncertainty.
+#: carried_check`).
+CARRIED_BOX_KEY = "carried_box"
+#: The attribute holding a scored box's uncertainty record: the source frame's, not carried along.
+_SCORE_KEY = "uncertainty"
+
+
 def _place(source: Annotation, target: Frame, cuboid: Cuboid, existing: Annotation | None) -> Annotation:
+    attributes = {k: v for k, v in source.attributes.items() if k != _SCORE_KEY}
+    attributes[CARRIED_BOX_KEY] = [round(float(v), 6) for v in cuboid.to_array()[:7]]
     return dataclasses.replace(
         source,
         id=existing.id if existing is not None else 0,
@@ -214,7 +224,16 @@ def _place(source: Annotation, target: Frame, cuboid: Cuboid, existing: Annotati
         provenance=PROPAGATED,
         keyframe=True,
         uncertainty=None,
+        attributes=attributes,
     )
+
+
+def carried_unedited(annotation: Annotation) -> bool:
+    """Whether ``annotation`` is a box propagation carried in and nobody has moved, resized or turned since."""
+    placed = annotation.attributes.get(CARRIED_BOX_KEY)
+    if annotation.cuboid is None or not isinstance(placed, list) or len(placed) != 7:
+        return False
+    return bool(np.allclose(annotation.cuboid.to_array()[:7], placed, atol=1e-5))
 
 
 def propagate(

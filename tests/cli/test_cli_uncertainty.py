@@ -150,16 +150,17 @@ def test_score_missed_adds_the_car_no_box_explains_as_a_review_item(
 def test_score_confirms_the_carried_box_the_model_also_finds_and_sends_the_other_to_review(
     project: Path, centroid_plugin: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from sequence_support import carried_in  # type: ignore[import-not-found]
+
     from annotator.core.cuboids.cuboid import Cuboid
     from annotator.core.edits import AddAnnotations
-    from annotator.core.model.records import Annotation, Provenance, Source
+    from annotator.core.model.records import Source
 
-    carried = Provenance(Source.PROPAGATED)
     with Workspace.open(project) as workspace:
         blob_frame = workspace.project.frames_in_order()[0].id
         workspace.push(AddAnnotations([
-            Annotation(0, blob_frame, "Object", cuboid=Cuboid((10.0, 10.0, 1.0), (1.2, 1.2, 1.0)), provenance=carried),
-            Annotation(0, blob_frame, "Object", cuboid=Cuboid((-20.0, 5.0, 1.0), (4.0, 2.0, 1.5)), provenance=carried),
+            carried_in(blob_frame, "Object", Cuboid((10.0, 10.0, 1.0), (1.2, 1.2, 1.0))),
+            carried_in(blob_frame, "Object", Cuboid((-20.0, 5.0, 1.0), (4.0, 2.0, 1.5))),
         ]))  # fmt: skip
     args = [
         "score",

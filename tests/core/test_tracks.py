@@ -12,7 +12,16 @@ from annotator.core.edits import AddAnnotations, AddFrames
 from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Source
-from annotator.core.tracks import blend, frame_after, harmonize_track, interpolate_track, predict, propagate
+from annotator.core.tracks import (
+    CARRIED_BOX_KEY,
+    blend,
+    carried_unedited,
+    frame_after,
+    harmonize_track,
+    interpolate_track,
+    predict,
+    propagate,
+)
 
 
 def project_with_frames(
@@ -68,6 +77,26 @@ def test_copy_to_next_frame_keeps_track_and_marks_it_propagated() -> None:
     assert stack.undo_label() == "Copy 1 cuboid to the next frame"
     stack.undo()
     assert len(project.annotations) == 1
+
+
+def test_a_carried_box_leaves_the_source_score_behind_and_remembers_where_it_was_placed() -> None:
+    project, stack, frames = project_with_frames(2)
+    cuboid = Cuboid((5.0, 1.0, -1.0), (4.0, 1.8, 1.5), 0.3)
+    scored = Annotation(
+        0, frames[0], "Car", cuboid=cuboid, attributes={"uncertainty": {"uncertainty": 0.2}, "note": 1}
+    )
+    source = stack.push(AddAnnotations([scored])).ids[0]
+    edit = propagate(project, [source], with_motion=False)
+    stack.push(edit.command)
+    copy = project.annotations[edit.command.ids[0]]
+    # the score belongs to the detection on the source frame; other attributes travel with the box
+    assert "uncertainty" not in copy.attributes and copy.attributes["note"] == 1
+    assert copy.attributes[CARRIED_BOX_KEY] == pytest.approx(list(cuboid.to_array()[:7]))
+    assert carried_unedited(copy)
+    assert not carried_unedited(
+        dataclasses.replace(copy, cuboid=cuboid.replace(yaw=0.5))
+    )  # turned by a person
+    assert not carried_unedited(project.annotations[source])  # never carried
 
 
 def test_propagate_uses_the_two_previous_frames_of_the_track() -> None:

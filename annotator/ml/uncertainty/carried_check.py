@@ -29,6 +29,7 @@ from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Review, Source
 from annotator.core.review import REJECTED_KEY
+from annotator.core.tracks import carried_unedited
 from annotator.core.world import move_between
 from annotator.ml.proposal_overlap import same_object_cuboids
 from annotator.ml.uncertainty.project_escalation import (
@@ -47,9 +48,10 @@ DEFAULT_REJECT_FRAMES = 10
 
 
 def awaiting_check(annotation: Annotation) -> bool:
-    """Whether the rule still decides on this box: carried in by propagation and not reviewed by a person
-    since (accepted and never scored, or unreviewed with its carried record)."""
-    if annotation.cuboid is None or annotation.provenance.source is not Source.PROPAGATED:
+    """Whether the rule still decides on this box: carried in by propagation, not edited since
+    (`annotator.core.tracks.carried_unedited`) and not reviewed by a person (accepted and never scored, or
+    unreviewed with its carried record)."""
+    if annotation.provenance.source is not Source.PROPAGATED or not carried_unedited(annotation):
         return False
     record = annotation.attributes.get(UNCERTAINTY_KEY)
     if annotation.review is Review.UNREVIEWED:

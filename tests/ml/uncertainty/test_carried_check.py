@@ -3,8 +3,10 @@ proposal on an object rejected nearby is not made again (the window's side of th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
-from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type: ignore[import-not-found]
+from sequence_support import CAR, HEDGE, WALKER, carried_in, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.edits import AddAnnotations, UpdateFrame
@@ -21,8 +23,6 @@ from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, escalation_plan
 from annotator.ml.uncertainty.scoring import ScoreProposals
 
-CARRIED = Provenance(Source.PROPAGATED)
-
 
 def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
     record = {"uncertainty": 0.3, "score": 0.8}
@@ -31,16 +31,14 @@ def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
                       attributes={"uncertainty": record})  # fmt: skip
 
 
-def test_only_carried_boxes_nobody_reviewed_since_await_the_check() -> None:
-    fresh = Annotation(1, 1, "Car", cuboid=CAR, provenance=CARRIED)
+def test_only_carried_boxes_nobody_edited_or_reviewed_since_await_the_check() -> None:
+    fresh = carried_in(1, "Car", CAR)
     assert awaiting_check(fresh)
-    waiting = Annotation(1, 1, "Car", cuboid=CAR, provenance=CARRIED, review=Review.UNREVIEWED,
-                         attributes={"uncertainty": {"uncertainty": 1.0, "kind": CARRIED_KIND}})  # fmt: skip
+    record = {"uncertainty": {"uncertainty": 1.0, "kind": CARRIED_KIND}}
+    waiting = replace(fresh, review=Review.UNREVIEWED, attributes={**fresh.attributes, **record})
     assert awaiting_check(waiting)
-    accepted_by_a_person = Annotation(
-        1, 1, "Car", cuboid=CAR, provenance=CARRIED, attributes=waiting.attributes
-    )
-    assert not awaiting_check(accepted_by_a_person)
+    assert not awaiting_check(replace(waiting, review=Review.ACCEPTED))  # a person accepted it
+    assert not awaiting_check(replace(fresh, cuboid=shifted(CAR, 0.4)))  # a person moved it
     assert not awaiting_check(Annotation(1, 1, "Car", cuboid=CAR))  # drawn by hand
 
 
@@ -48,8 +46,8 @@ def test_a_carried_box_the_model_confirms_stays_accepted_the_others_go_to_review
     with frames_project(tmp_path / "project", 2, step=3.0) as workspace:
         frame = workspace.project.frames_in_order()[1].id
         workspace.push(AddAnnotations([
-            Annotation(0, frame, "Car", cuboid=CAR, provenance=CARRIED),
-            Annotation(0, frame, "Pedestrian", cuboid=WALKER, provenance=CARRIED),
+            carried_in(frame, "Car", CAR),
+            carried_in(frame, "Pedestrian", WALKER),
             Annotation(0, frame, "Car", cuboid=HEDGE),  # drawn by hand: never checked
         ]))  # fmt: skip
         checked = checked_carried(workspace.project, frame, [proposal(frame, shifted(CAR, 0.3))], "m1")
@@ -92,8 +90,8 @@ def test_scoring_checks_the_carried_boxes_in_the_same_undoable_step(tmp_path) ->
             [{"class": "Car", "box": list(HEDGE.to_array()), "record": {"uncertainty": 0.9}}],
         )
         workspace.push(AddAnnotations([
-            Annotation(0, second.id, "Car", cuboid=CAR, provenance=CARRIED),
-            Annotation(0, second.id, "Pedestrian", cuboid=WALKER, provenance=CARRIED),
+            carried_in(second.id, "Car", CAR),
+            carried_in(second.id, "Pedestrian", WALKER),
         ]))  # fmt: skip
         scored = [proposal(second.id, shifted(CAR, 0.2)), proposal(second.id, shifted(HEDGE, -3.0))]
         command = workspace.push(ScoreProposals(second.id, "pointpillars", scored, "f1", "ensemble"))

@@ -349,17 +349,17 @@ def test_the_diverse_box_walks_a_different_box_before_a_near_copy(scoring_window
 
 
 def test_scoring_sends_a_carried_box_the_model_does_not_confirm_to_review(scoring_window, qtbot) -> None:
+    from sequence_support import carried_in  # type: ignore[import-not-found]
+
     from annotator.core.cuboids.cuboid import Cuboid
     from annotator.core.edits import AddAnnotations
-    from annotator.core.model.records import Annotation, Provenance, Source
+    from annotator.core.model.records import Source
     from annotator.ml.uncertainty.flags import flag_text
 
     window = scoring_window
     frame = window.document.frame_id
     far = Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0)  # nowhere near the plugin's one box
-    window.document.push(
-        AddAnnotations([Annotation(0, frame, "Car", cuboid=far, provenance=Provenance(Source.PROPAGATED))])
-    )
+    window.document.push(AddAnnotations([carried_in(frame, "Car", far)]))
     _score_through_menu(window, qtbot, all_frames=False)
     (carried,) = [
         a for a in window.document.project.annotations_of(frame) if a.provenance.source is Source.PROPAGATED
