@@ -179,8 +179,10 @@ def verified_examples(project: Project) -> VerifiedExamples:
             if isinstance(record, Mapping):
                 scored_here = True
                 _learn(examples, a.class_name, a.cuboid, record, wrong=False)
-        if scored_here:
-            counted = [a for a in labels if a.provenance.source in (Source.MODEL, Source.MANUAL)]
+        if scored_here:  # objects the person found with the model, carried in, or had to draw
+            counted = [
+                a for a in labels if a.provenance.source in (Source.MODEL, Source.MANUAL, Source.PROPAGATED)
+            ]
             examples.labels += len(counted)
             examples.drawn += sum(1 for a in counted if a.provenance.source is Source.MANUAL)
     return examples

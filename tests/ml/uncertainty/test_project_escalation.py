@@ -60,6 +60,20 @@ def test_verified_frames_teach_right_wrong_and_drawn_by_hand() -> None:
     assert (examples.labels, examples.drawn, examples.miss_rate()) == (2, 1, 0.5)
 
 
+def test_boxes_carried_in_count_as_found_for_the_miss_rate() -> None:
+    project, _todo = project_with_a_verified_frame(drawn=1)
+    stack = UndoStack(project)
+    done = project.frames_in_order()[0].id
+    carried = [
+        Annotation(0, done, "Car", cuboid=box(-20 - 10 * k), provenance=Provenance(Source.PROPAGATED))
+        for k in range(8)
+    ]
+    stack.push(AddAnnotations(carried))
+    examples = verified_examples(project)
+    # 1 drawn by hand among 10 objects (1 proposed, 8 carried in), not among the 2 the model and the person made
+    assert (examples.labels, examples.drawn, examples.miss_rate()) == (10, 1, 0.1)
+
+
 def test_p_wrong_learned_from_the_verified_frame_replaces_the_raw_uncertainty() -> None:
     project, todo = project_with_a_verified_frame(drawn=0)
     plan = escalation_plan(project, EscalationRule(0.5))
