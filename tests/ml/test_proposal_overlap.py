@@ -90,3 +90,27 @@ def test_replaced_proposals_take_their_derived_2d_boxes_along() -> None:
     stack.push(ReplaceProposals(frame_id, "geometric", [proposal(OTHER_CAR, 0.8)]))
     assert project.annotations_of(frame_id, "box2d") == []  # no box left behind for a gone proposal
     assert len(project.tracks) == 1
+
+
+def test_the_distance_pre_filter_never_drops_a_pair_that_boxes_one_object() -> None:
+    import numpy as np
+
+    from annotator.ml.proposal_overlap import near_pairs, on_any_object, same_object_cuboids
+
+    rng = np.random.default_rng(4)
+
+    def boxes(count: int) -> list[Cuboid]:
+        return [
+            Cuboid(
+                (*rng.uniform(-8, 8, 2), 0.0), (*rng.uniform(0.3, 5.0, 2), 1.5), rng.uniform(-np.pi, np.pi)
+            )
+            for _ in range(count)
+        ]
+
+    a, b = boxes(60), boxes(40)
+    exact = np.array([[same_object_cuboids(x, y) for y in b] for x in a])
+    near = near_pairs(a, b)
+    assert exact.any() and not (exact & ~near).any()  # every true pair passes the filter
+    assert near.sum() < near.size  # and it leaves some out
+    np.testing.assert_array_equal(on_any_object(a, b), exact.any(axis=1))
+    assert on_any_object(a, []).tolist() == [False] * 60 and on_any_object([], b).size == 0

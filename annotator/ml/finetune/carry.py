@@ -25,7 +25,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.model.project import Project
 from annotator.core.model.records import Frame
 from annotator.core.propagation import plan_step
-from annotator.ml.proposal_overlap import same_object_cuboids
+from annotator.ml.proposal_overlap import on_any_object
 
 logger = logging.getLogger(__name__)
 
@@ -65,5 +65,5 @@ def propagated(
 
 def with_carried(carried: Sequence[tuple[str, Cuboid]], proposals: Sequence[tuple[str, Cuboid]]) -> Boxes:
     """The carried boxes, then the proposals on none of their objects (`same_object_cuboids`)."""
-    new = [(name, box) for name, box in proposals if not any(same_object_cuboids(box, c) for _, c in carried)]
-    return [*carried, *new]
+    taken = on_any_object([box for _, box in proposals], [box for _, box in carried])
+    return [*carried, *(p for p, t in zip(proposals, taken, strict=True) if not t)]

@@ -31,7 +31,7 @@ from annotator.core.model.records import Annotation, Frame, Review, Source
 from annotator.core.review import REJECTED_KEY
 from annotator.core.tracks import carried_unedited
 from annotator.core.world import move_between
-from annotator.ml.proposal_overlap import same_object_cuboids
+from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.project_escalation import (
     CARRIED_KIND,
     UNCERTAINTY_KEY,
@@ -138,11 +138,11 @@ def without_rejected(
 ) -> tuple[list[Annotation], int]:
     """``proposals`` less the model's boxes on a ``rejected`` object (`same_object_cuboids`), and how many
     were left out."""
-    kept = [
-        p
-        for p in proposals
-        if p.cuboid is None
-        or is_missed_item(p.attributes.get(UNCERTAINTY_KEY))
-        or not any(same_object_cuboids(p.cuboid, box) for box in rejected)
+    model = [
+        k
+        for k, p in enumerate(proposals)
+        if p.cuboid is not None and not is_missed_item(p.attributes.get(UNCERTAINTY_KEY))
     ]
-    return kept, len(proposals) - len(kept)
+    hit = on_any_object([proposals[k].cuboid for k in model], rejected)  # type: ignore[misc]
+    dropped = {k for k, h in zip(model, hit, strict=True) if h}
+    return [p for k, p in enumerate(proposals) if k not in dropped], len(dropped)

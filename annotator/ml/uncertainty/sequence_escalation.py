@@ -49,7 +49,7 @@ from annotator.core.propagation import plan_step
 from annotator.core.world import from_world, to_world
 from annotator.ml.finetune.carry import MIN_POINTS, supported
 from annotator.ml.finetune.edits import DONT_CARE_IOU, EffortModel, Tolerance, matched_pairs
-from annotator.ml.proposal_overlap import same_object_cuboids
+from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.adaptation import miss_rate
 from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
 from annotator.ml.uncertainty.escalation import (
@@ -121,11 +121,8 @@ def with_carried(
     docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out."""
     boxes = [(name, box) for name, box, _ in carried]
     agreements = [agreement(box, judged.proposals) for _, box in boxes]
-    keep = [
-        not any(same_object_cuboids(box, other) for other in [*(c for _, c in boxes), *rejected])
-        for _, box in judged.proposals
-    ]
-    kept = np.flatnonzero(np.asarray(keep, dtype=bool))
+    taken = on_any_object([box for _, box in judged.proposals], [*(c for _, c in boxes), *rejected])
+    kept = np.flatnonzero(~taken)
     confident = np.array([0.0 if a >= agreement_iou else 1.0 for a in agreements])
     frame = dataclasses.replace(
         judged,
@@ -138,7 +135,15 @@ def with_carried(
         measures=[{"carried": 1.0, "agreement": a} for a in agreements] + [judged.measures[k] for k in kept]
         if judged.measures
         else [],
-        clusters=[c for c in judged.clusters if not any(same_object_cuboids(c.box, b) for _, b in boxes)],
+        clusters=[
+            c
+            for c, explained in zip(
+                judged.clusters,
+                on_any_object([c.box for c in judged.clusters], [b for _, b in boxes]),
+                strict=True,
+            )
+            if not explained
+        ],
     )
     return CarriedFrame(frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes))
 
