@@ -229,7 +229,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     if report.escalation:
         adapted = (f"; P(wrong) and the OOD reference learned from the verified frames every {args.adapt_every}"
                    if args.adapt_every else "")  # fmt: skip
-        print(f"escalation sweep ({args.mode} x{args.passes}{adapted}; frames with OOD >= {args.ood_threshold:g} reviewed "
+        carried = ("; each frame's finished labels carried into the next (a carried box accepted unreviewed where "
+                   "the model's box agrees, the first frame reviewed whole)" if report.carry else "")  # fmt: skip
+        print(f"escalation sweep ({args.mode} x{args.passes}{adapted}{carried}; frames with OOD >= {args.ood_threshold:g} reviewed "
               f"whole; flags = unexplained clusters at objectness >= {args.cluster_threshold:g} (possible missed "
               "objects); share = reviewed proposals and flags over proposals and flags, /object = the same per "
               "object; residual = wrong boxes accepted unreviewed + objects neither proposed nor flagged in "

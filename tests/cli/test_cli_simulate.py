@@ -157,6 +157,10 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
     assert (default["frames_whole"], default["reviewed"], default["wrong_accepted"]) == (1, 1, 0)
     assert default["missed"] == 1  # the object without points on f2: neither carried, proposed nor flagged
     assert sweep[0.0]["reviewed"] == 3  # threshold 0 accepts nothing: the carried boxes are reviewed too
+    args = ["simulate", str(posed), "--plugin", "centroid-example", "--strategy", "escalate", "--carry",
+            "--mode", "tta", "--passes", "3", "--min-score", "0", "--min-points", "1"]  # fmt: skip
+    assert main(args) == 0
+    assert "finished labels carried into the next" in capsys.readouterr().out
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:
