@@ -162,7 +162,8 @@ def test_score_confirms_the_carried_box_the_model_also_finds_and_sends_the_other
             carried_in(blob_frame, "Object", Cuboid((10.0, 10.0, 1.0), (1.2, 1.2, 1.0))),
             carried_in(blob_frame, "Object", Cuboid((-20.0, 5.0, 1.0), (4.0, 2.0, 1.5))),
         ]))  # fmt: skip
-    args = ["score", str(project), *"--plugin centroid-example --mode tta --passes 3 --frames 0".split()]
+    args = ["score", str(project), "--plugin", "centroid-example", "--mode", "tta", "--passes", "3",
+            "--frames", "0"]  # fmt: skip
     assert main(args) == 0
     assert "carried boxes 1 confirmed by the model, 1 to review" in capsys.readouterr().out
     with Workspace.open(project) as workspace:
