@@ -85,10 +85,16 @@ class PluginProcess:
         groups = self._call("sample", inputs, params, mode, passes)
         return {camera: checked_detections(samples, self.manifest) for camera, samples in groups.items()}
 
-    def extras(self, inputs: FrameInput, params: dict[str, Any], boxes: np.ndarray) -> dict[str, Any]:
-        """The plugin's measures beyond its samples for a frame's aggregated boxes
+    def extras(
+        self,
+        inputs: FrameInput,
+        params: dict[str, Any],
+        boxes: np.ndarray,
+        aggregated: Detections | None = None,
+    ) -> dict[str, Any]:
+        """The plugin's measures beyond its samples for a frame's aggregated boxes, and its finishing of them
         (`annotator.ml.uncertainty.scoring.model_extras`)."""
-        return self._call("extras", inputs, params, boxes)
+        return self._call("extras", inputs, params, boxes, aggregated)
 
     def _call(self, operation: str, *args: Any) -> Any:
         conn = self._ensure_started()

@@ -263,6 +263,16 @@ class PointPillarsDetector:
             return samples
         return self._checked(samples, frame, values)
 
+    def finish_aggregated(self, frame: FrameInput, found: Detections, params: dict[str, Any]) -> Detections:
+        """The host's aggregate of this model's samples, corrected as `predict` corrects its detections
+        (`plugins.pointpillars.corrections`: short cyclists, stride heading), so that a scored box is the
+        box pre-annotation would propose. The samples stay raw: their disagreement is the uncertainty. With
+        ``complement`` set the samples were already merged and corrected (`predict_samples`)."""
+        values = self._values(params)
+        if values["complement"] != "off" or frame.points is None or len(found) == 0:
+            return found
+        return corrected([found], frame.points, values)[0]
+
     def _samples_of(
         self, frame: FrameInput, params: dict[str, Any], count: int, mode: str
     ) -> list[Detections]:

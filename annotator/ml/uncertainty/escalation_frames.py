@@ -58,7 +58,7 @@ def escalation_frame(
     found = [b for b in aggregate(samples) if b.score >= min_score]
     if keep is not None:
         found = [b for b in found if keep(Cuboid.from_array(b.box))]
-    add_model_measures(model, inputs, values, found)
+    add_model_measures(model, inputs, values, found, manifest.classes)
     proposals = [(b.class_name, Cuboid.from_array(b.box)) for b in found]
     wrong = wrong_proposals(
         [ScoredBox(b.class_name, b.box, b.score) for b in found], [(n, c.to_array()) for n, c in truths]

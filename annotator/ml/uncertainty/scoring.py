@@ -25,7 +25,7 @@ from annotator.ml.frame_runs import FrameRunSummary, run_frames
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.plugin_process import PluginProcess, checked_detections
 from annotator.ml.preannotate import ReplaceProposals, frame_input
-from annotator.ml.protocol import CancelToken, FrameInput
+from annotator.ml.protocol import CancelToken, Detections, FrameInput
 from annotator.ml.ray_batch import RaySettings, frame_job, run_frames_on_ray
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.aggregate import (
@@ -166,30 +166,77 @@ def score_inputs(
     groups = sample_frame(model, manifest, inputs, values, mode, passes)
     groups = {camera: checked_detections(samples, manifest) for camera, samples in groups.items()}
     found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
-    add_model_measures(model, inputs, values, found)
+    add_model_measures(model, inputs, values, found, manifest.classes)
     return found
 
 
-def model_extras(model: Any, inputs: FrameInput, values: dict[str, Any], boxes: np.ndarray) -> dict[str, Any]:
+def model_extras(
+    model: Any,
+    inputs: FrameInput,
+    values: dict[str, Any],
+    boxes: np.ndarray,
+    aggregated: Detections | None = None,
+) -> dict[str, Any]:
     """What a plugin offers beyond its samples, for the aggregated ``boxes`` of a frame: the frame's OOD
     score (optional method ``frame_ood(frame, params)``), calibration maps by name (attribute
-    ``calibration``), each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``) and
+    ``calibration``), each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``),
     further per-box measures by name (optional ``box_measures(frame, boxes, params)``, e.g. a hybrid
-    detector's sources: `plugins.pointpillars.complement.source_measures`)."""
+    detector's sources: `plugins.pointpillars.complement.source_measures`) and, given the ``aggregated``
+    boxes as detections, the plugin's own finishing of them (optional ``finish_aggregated(frame, detections,
+    params)``: the same boxes in the same order, with the corrections its `predict` makes after decoding,
+    so that a scored box is the box pre-annotation would propose; the uncertainty stays that of the raw
+    samples)."""
     embed = getattr(model, "box_embeddings", None)
     measure = getattr(model, "box_measures", None)
+    finish = getattr(model, "finish_aggregated", None)
     return {
         "ood": model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None,
         "maps": dict(getattr(model, "calibration", None) or {}),
         "embeddings": embed(inputs, boxes, values) if embed is not None and len(boxes) else None,
         "measures": measure(inputs, boxes, values) if measure is not None and len(boxes) else None,
+        "finished": finish(inputs, aggregated, values)
+        if finish is not None and aggregated is not None
+        else None,
     }
+
+
+def as_detections(found: Sequence[AggregatedBox], class_names: Sequence[str]) -> Detections | None:
+    """The aggregated 3D boxes as one `Detections` over ``class_names`` (None without boxes, for 2D boxes, or
+    when their classes are not those names)."""
+    names = tuple(class_names)
+    if not found or any(
+        len(b.box) < 7 or b.class_name not in names or len(b.probabilities) != len(names) for b in found
+    ):
+        return None
+    return Detections(
+        np.array([b.box for b in found], dtype=float),
+        np.array([names.index(b.class_name) for b in found]),
+        np.array([b.score for b in found]),
+        names,
+        "aggregated",
+        np.array([b.probabilities for b in found], dtype=float),
+    )
+
+
+def _finish(found: list[AggregatedBox], finished: Any) -> None:
+    """Take the plugin's finished boxes, classes and class shares (`model_extras`), when they are one per box."""
+    if not isinstance(finished, Detections) or len(finished) != len(found):
+        if finished is not None:
+            logger.warning("finish_aggregated ignored: not one detection per aggregated box")
+        return
+    for k, box in enumerate(found):
+        box.box = np.asarray(finished.boxes[k], dtype=float)[: len(box.box)]
+        box.label = int(finished.labels[k])
+        box.class_name = finished.class_names[box.label]
+        if finished.probabilities is not None:
+            box.probabilities = np.asarray(finished.probabilities[k], dtype=float)
 
 
 def apply_extras(found: list[AggregatedBox], extras: dict[str, Any]) -> None:
     """Add `model_extras` to each box's measures: ``frame_ood``, ``p_wrong`` (calibrated from the
     uncertainty), ``p_right`` (from the score), the plugin's own per-box measures (finite numbers only)
     and the ``embedding``."""
+    _finish(found, extras.get("finished"))
     ood, maps, embeddings = extras.get("ood"), extras.get("maps") or {}, extras.get("embeddings")
     for name, values in (extras.get("measures") or {}).items():
         column = np.asarray(values, dtype=float).reshape(-1)
@@ -211,11 +258,17 @@ def apply_extras(found: list[AggregatedBox], extras: dict[str, Any]) -> None:
 
 
 def add_model_measures(
-    model: Any, inputs: FrameInput, values: dict[str, Any], found: list[AggregatedBox]
+    model: Any,
+    inputs: FrameInput,
+    values: dict[str, Any],
+    found: list[AggregatedBox],
+    class_names: Sequence[str] = (),
 ) -> None:
-    """`model_extras` of an in-process model applied to ``found`` (nothing to do without boxes)."""
+    """`model_extras` of an in-process model applied to ``found`` (nothing to do without boxes; the plugin's
+    classes ``class_names`` let it finish the boxes)."""
     if found:
-        apply_extras(found, model_extras(model, inputs, values, np.array([b.box for b in found])))
+        aggregated = as_detections(found, class_names)
+        apply_extras(found, model_extras(model, inputs, values, np.array([b.box for b in found]), aggregated))
 
 
 def score_frames(
@@ -295,7 +348,8 @@ def score_frames(
         groups = child.sample(inputs, values, mode, passes)
         found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
         if found:
-            apply_extras(found, child.extras(inputs, values, np.array([b.box for b in found])))
+            boxes, aggregated = np.array([b.box for b in found]), as_detections(found, manifest.classes)
+            apply_extras(found, child.extras(inputs, values, boxes, aggregated))
         return found
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:

@@ -56,3 +56,41 @@ def test_a_model_without_box_measures_adds_none() -> None:
     keys = [set(b.measures) for b in boxes]
     add_model_measures(object(), FrameInput("f", None), {}, boxes)
     assert [set(b.measures) for b in boxes] == keys
+
+
+class Finishing:
+    """A model that finishes the aggregated boxes: the pedestrian becomes a car, 1 m further on."""
+
+    def __init__(self, count_off: bool = False) -> None:
+        self.count_off = count_off
+
+    def finish_aggregated(self, frame: FrameInput, found: Detections, params: dict) -> Detections:
+        walker = found.labels == CLASSES.index("Pedestrian")
+        boxes, probabilities = found.boxes.copy(), found.probabilities.copy()
+        boxes[walker, 0] += 1.0
+        probabilities[walker] = probabilities[walker][:, ::-1]
+        labels = np.zeros(len(found), dtype=int)
+        done = Detections(boxes, labels, found.scores, found.class_names, "v1", probabilities)
+        return done.select(~walker) if self.count_off else done
+
+
+def test_a_plugin_finishes_the_aggregated_boxes_without_touching_their_uncertainty() -> None:
+    boxes = found()
+    before = [(b.uncertainty, dict(b.measures)) for b in boxes]
+    add_model_measures(Finishing(), FrameInput("f", None), {}, boxes, CLASSES)
+    assert [b.class_name for b in boxes] == ["Car", "Car"]
+    assert sorted(b.box[0] for b in boxes) == [10.0, 21.0]
+    moved = next(b for b in boxes if b.box[0] == 21.0)
+    assert moved.probabilities[0] > moved.probabilities[1]
+    assert [(b.uncertainty, b.measures) for b in boxes] == before
+    records = scored_proposals(boxes, 1, "finishing", "v1", "ensemble", 3)
+    assert sorted((r.class_name, r.cuboid.center[0]) for r in records) == [("Car", 10.0), ("Car", 21.0)]
+
+
+def test_finishing_that_drops_a_box_or_comes_without_the_classes_is_ignored() -> None:
+    boxes = found()
+    names = sorted((b.class_name, b.box[0]) for b in boxes)
+    add_model_measures(Finishing(count_off=True), FrameInput("f", None), {}, boxes, CLASSES)
+    assert sorted((b.class_name, b.box[0]) for b in boxes) == names
+    add_model_measures(Finishing(), FrameInput("f", None), {}, boxes)  # the classes unknown: not asked
+    assert sorted((b.class_name, b.box[0]) for b in boxes) == names == [("Car", 10.0), ("Pedestrian", 20.0)]

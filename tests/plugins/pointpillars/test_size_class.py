@@ -59,3 +59,15 @@ def test_both_3d_plugins_relabel_short_cyclists_unless_told_not_to(decoding_dete
     assert CLASSES[detector.predict(frame, {"threads": 1}).labels[0]] == "Pedestrian"
     kept = detector.predict(frame, {"threads": 1, "short_cyclists": False})
     assert CLASSES[kept.labels[0]] == "Cyclist"
+
+
+def test_the_aggregate_of_raw_samples_is_corrected_as_predict_is(decoding_detector) -> None:
+    detector = decoding_detector(CLASSES, proposals((1.0, "Cyclist")))
+    if type(detector).__module__.startswith("plugins.paddle_det3d"):
+        pytest.skip("paddle-det3d corrects each sample already (its predict_samples)")
+    finish = detector.finish_aggregated
+    frame = FrameInput("walker", np.zeros((10, 4), np.float32))
+    aggregated = proposals((1.0, "Cyclist"))
+    assert CLASSES[finish(frame, aggregated, {"threads": 1}).labels[0]] == "Pedestrian"
+    raw = detector.predict_samples(frame, {"threads": 1}, 2, "mc_dropout")  # the samples stay raw
+    assert all(CLASSES[s.labels[0]] == "Cyclist" for s in raw)
