@@ -56,11 +56,19 @@ class ScoreProposals(ReplaceProposals):
     them afterwards."""
 
     def __init__(
-        self, frame_id: int, plugin_id: str, proposals: Sequence[Annotation], frame_name: str, mode: str
+        self,
+        frame_id: int,
+        plugin_id: str,
+        proposals: Sequence[Annotation],
+        frame_name: str,
+        mode: str,
+        check_carried: bool = True,
     ) -> None:
         super().__init__(frame_id, plugin_id, proposals, frame_name)
         self.label = f"Score {frame_name or frame_id} ({plugin_id}, {mode})"
         self.scored = list(proposals)
+        #: Whether the proposals are a 3D detector's, which can confirm or question carried cuboids.
+        self.check_carried = check_carried
         self.rejected_again = self.confirmed = self.to_review = 0
 
     def do(self, project: Project) -> None:
@@ -68,6 +76,8 @@ class ScoreProposals(ReplaceProposals):
         rejected = rejected_nearby(project, frame) if frame is not None else []
         self.proposals, self.rejected_again = without_rejected(self.scored, rejected)
         super().do(project)
+        if not self.check_carried:
+            return
         version = next((p.provenance.model_version or "" for p in self.scored), "")
         checked = checked_carried(project, self.frame_id, self.scored, version)
         for annotation in checked:
@@ -311,7 +321,9 @@ def score_frames(
             )
         summary.missed += len(extra)
         proposals += extra
-        command = workspace.push(ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode))
+        command = workspace.push(
+            ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode, manifest.task == "detect3d")
+        )
         summary.proposals += len(command.added) - len(extra)
         summary.carried_confirmed += command.confirmed
         summary.carried_to_review += command.to_review

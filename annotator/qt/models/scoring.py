@@ -121,4 +121,5 @@ class ScoringController(PreannotationController):
 
     def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
         """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""
-        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode)
+        three_d = self.registry.manifest(self._plugin_id).task == "detect3d"
+        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode, three_d)

@@ -108,3 +108,15 @@ def test_scoring_checks_the_carried_boxes_in_the_same_undoable_step(tmp_path) ->
             a.review is Review.ACCEPTED and "uncertainty" not in a.attributes
             for a in workspace.project.annotations_of(second.id, "cuboid")
         )
+
+
+def test_an_image_detectors_scores_leave_the_carried_cuboids_alone(tmp_path) -> None:
+    with frames_project(tmp_path / "project", 1) as workspace:
+        (frame,) = workspace.project.frames_in_order()
+        workspace.push(AddAnnotations([carried_in(frame.id, "Car", CAR)]))
+        command = workspace.push(
+            ScoreProposals(frame.id, "paddle-det2d", [], "f0", "tta", check_carried=False)
+        )
+        (box,) = workspace.project.annotations_of(frame.id)
+        assert (command.confirmed, command.to_review) == (0, 0)
+        assert box.review is Review.ACCEPTED and "uncertainty" not in box.attributes
