@@ -234,6 +234,9 @@ def _finish(found: list[AggregatedBox], finished: Any) -> None:
         if finished is not None:
             logger.warning("finish_aggregated ignored: not one detection per aggregated box")
         return
+    if not np.all(np.isfinite(finished.boxes)) or np.any(finished.labels >= len(finished.class_names)):
+        logger.warning("finish_aggregated ignored: non-finite boxes or unknown classes")
+        return
     for k, box in enumerate(found):
         box.box = np.asarray(finished.boxes[k], dtype=float)[: len(box.box)]
         box.label = int(finished.labels[k])

@@ -94,3 +94,19 @@ def test_finishing_that_drops_a_box_or_comes_without_the_classes_is_ignored() ->
     assert sorted((b.class_name, b.box[0]) for b in boxes) == names
     add_model_measures(Finishing(), FrameInput("f", None), {}, boxes)  # the classes unknown: not asked
     assert sorted((b.class_name, b.box[0]) for b in boxes) == names == [("Car", 10.0), ("Pedestrian", 20.0)]
+
+
+class Broken:
+    """A model whose finishing puts a box nowhere."""
+
+    def finish_aggregated(self, frame: FrameInput, found: Detections, params: dict) -> Detections:
+        boxes = found.boxes.copy()
+        boxes[0, 0] = float("nan")
+        return Detections(boxes, found.labels, found.scores, found.class_names, "v1", found.probabilities)
+
+
+def test_finishing_with_a_non_finite_box_is_ignored() -> None:
+    boxes = found()
+    before = sorted((b.class_name, b.box[0]) for b in boxes)
+    add_model_measures(Broken(), FrameInput("f", None), {}, boxes, CLASSES)
+    assert sorted((b.class_name, b.box[0]) for b in boxes) == before
