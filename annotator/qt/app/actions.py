@@ -205,6 +205,7 @@ def model_actions() -> tuple[ActionSpec, ...]:
         ActionSpec("models.next_proposal", "&Next proposal", menu, "review.select_next", keys=("J",)),
         ActionSpec("models.accept_above", "Accept all a&bove threshold...", menu, "review.ask_accept_above", keys=("Ctrl+Shift+A",), toolbar="Models", short="Accept above..."),
         ActionSpec("models.score", "Score &uncertainty...", menu, "scoring.ask", keys=("Ctrl+Alt+U",), separator_before=True, toolbar="Models", short="Score", tip="K passes per frame: ensemble, MC dropout or test-time augmentation"),
+        ActionSpec("models.score_again", "Score this frame a&gain", menu, "scoring.score_again", keys=("Ctrl+Alt+Shift+U",), tip="with the plugin and settings chosen last, no dialog: after Propagate all cuboids to next frame (Ctrl+Shift+P), the carried boxes are checked and the new objects proposed"),
         ActionSpec("models.next_uncertain", "Next uncertain bo&x", menu, "review_queue.step", keys=("U",), args=(1,), tip="the flagged boxes, most uncertain first, across frames"),
         ActionSpec("models.previous_uncertain", "Previous uncertain box", menu, "review_queue.step", keys=("Shift+U",), args=(-1,)),
         ActionSpec("models.accept_confident", "Accept all c&onfident in this frame", menu, "review_queue.accept_confident", keys=("Ctrl+Alt+A",), toolbar="Models", short="Accept confident", tip="every unreviewed scored proposal of the frame below the flag threshold, one step"),

@@ -79,6 +79,26 @@ class ScoringController(PreannotationController):
         self.score(choice.plugin_id, chosen, choice.mode, choice.passes, choice.min_score, params or None,
                    missed=choice.missed)  # fmt: skip
 
+    def score_again(self) -> bool:
+        """Models > Score this frame again: the current frame with the plugin, mode, passes, lowest score and
+        parameters chosen last, without the dialog (after propagating into a frame: its carried boxes
+        checked, its new objects proposed). False, with a message, when there is nothing to score with yet."""
+        current = self.document.frame
+        last = self.scoring_choices.last()
+        if current is None:
+            self.message.emit("Open a project with frames to score", 5000)
+            return False
+        if not last.plugin_id or last.plugin_id not in {e.id for e in self.registry.entries()}:
+            self.message.emit("Score a frame through Models > Score uncertainty... first", 5000)
+            return False
+        if self.running:
+            self.message.emit("Scoring is already running (Cancel it in the status bar)", 5000)
+            return False
+        params = self.parameter_memory.values(last.plugin_id) or None
+        return self.score(
+            last.plugin_id, [current], last.mode, last.passes, last.min_score, params, last.missed
+        )
+
     def score(
         self,
         plugin_id: str,

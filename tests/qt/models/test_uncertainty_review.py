@@ -371,3 +371,30 @@ def test_scoring_sends_a_carried_box_the_model_does_not_confirm_to_review(scorin
     window.document.flags.set_threshold(1.0)
     window.actions["models.accept_confident_all"].trigger()
     assert window.document.project.annotations[carried.id].review == Review.UNREVIEWED  # left for a person
+
+
+def test_propagate_then_score_again_checks_the_carried_box_without_a_dialog(scoring_window, qtbot) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations
+    from annotator.core.model.records import Annotation, Source
+
+    window = scoring_window
+    messages: list[str] = []
+    window.scoring.message.connect(lambda text, _timeout: messages.append(text))
+    assert not window.scoring.score_again()  # nothing chosen yet: it says so
+    assert "Score uncertainty" in messages[-1]
+    first, second = window.document.frames()[:2]
+    far = Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0)  # nowhere near the plugin's one box
+    window.document.push(AddAnnotations([Annotation(0, first.id, "Car", cuboid=far)]))
+    _score_through_menu(window, qtbot, all_frames=False)  # the choices to score with again
+    window.actions["tracks.propagate_all"].trigger()  # Ctrl+Shift+P: carried, and on to the next frame
+    qtbot.waitUntil(lambda: window.document.frame_id == second.id, timeout=10_000)
+    with qtbot.waitSignal(window.scoring.finished, timeout=30_000) as blocker:
+        window.actions["models.score_again"].trigger()
+    assert blocker.args[0].frames_done == 1  # the frame shown, with the settings chosen before
+    (carried,) = [  # the car carried on (the frame's proposal is carried along too, as it was)
+        a
+        for a in window.document.project.annotations_of(second.id)
+        if a.provenance.source is Source.PROPAGATED and a.cuboid.center[0] > 40.0
+    ]
+    assert carried.review == Review.UNREVIEWED and uncertainty_of(carried)["kind"] == "carried"
