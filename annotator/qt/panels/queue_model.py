@@ -155,8 +155,9 @@ class QueueModel(QAbstractItemModel):
         flagged = item["uncertainty"] >= self.flag_state.threshold
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                missed = " (possible missed object)" if item.get("missed") else ""
-                return f"#{annotation.id} {annotation.class_name}{missed}"
+                kind = " (possible missed object)" if item.get("missed") else ""
+                kind = " (carried in, not confirmed)" if item.get("carried") else kind
+                return f"#{annotation.id} {annotation.class_name}{kind}"
             if column == 1:
                 return f"{item['uncertainty']:.2f}"
             if column == 2:

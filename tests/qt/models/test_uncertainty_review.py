@@ -368,6 +368,11 @@ def test_scoring_sends_a_carried_box_the_model_does_not_confirm_to_review(scorin
     assert "the model does not confirm it" in flag_text(carried, 0.5)
     queue = window.review_queue
     qtbot.waitUntil(lambda: any(i["annotation_id"] == carried.id for i in queue.order), timeout=5_000)
+    labels = [
+        queue.model.data(queue.model.index(r, 0, queue.model.index(0, 0)))
+        for r in range(queue.model.rowCount(queue.model.index(0, 0)))
+    ]
+    assert f"#{carried.id} Car (carried in, not confirmed)" in labels
     window.document.flags.set_threshold(1.0)
     window.actions["models.accept_confident_all"].trigger()
     assert window.document.project.annotations[carried.id].review == Review.UNREVIEWED  # left for a person
