@@ -64,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "carries without a model); escalate: carry the previous frame's finished labels in, accepting a carried box "
         "unreviewed only where the model's own box agrees (BEV IoU >= 0.5), the first frame reviewed whole",
     )
+    parser.add_argument("--agreement-iou", type=float, default=0.5, metavar="IOU",
+                        help="escalate --carry: a carried box is confirmed when a proposal boxes it this well "
+                        "(bird's-eye IoU; default 0.5)")  # fmt: skip
+    parser.add_argument("--reject-frames", type=int, default=10, metavar="N",
+                        help="escalate --carry: proposals on an object rejected within N frames are left out "
+                        "(default 10; 0: no rejection memory)")  # fmt: skip
     parser.add_argument("--replay-ratio", type=float, default=0.5, metavar="R", help="default 0.5")
     parser.add_argument("--held-apart", type=float, default=0.2, metavar="F", help="default 0.2")
     parser.add_argument("--held-apart-from", type=int, default=30, metavar="N",
@@ -159,6 +165,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     from annotator.ml.finetune.simulate import CARRYING, SimulationSettings, simulate
     from annotator.ml.finetune.spec import FineTuneOptions
     from annotator.ml.uncertainty.escalation import EscalationRule, sweep_table
+    from annotator.ml.uncertainty.sequence_escalation import CarrySettings
 
     try:
         costs = EffortModel.parse(args.costs)
@@ -168,6 +175,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(
             f"--carry joins a model's proposals ({', '.join(CARRYING)}), not --strategy {args.strategy}"
         )
+    if not 0.0 < args.agreement_iou <= 1.0:
+        raise AnnotatorError(f"--agreement-iou must be above 0 and at most 1, got {args.agreement_iou}")
+    if args.reject_frames < 0:
+        raise AnnotatorError(f"--reject-frames must be 0 (off) or more, got {args.reject_frames}")
     if args.passes < 2:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
@@ -192,7 +203,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
         escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
-        carry=args.carry,
+        carry=args.carry, carry_rule=CarrySettings(args.agreement_iou, args.reject_frames, args.min_points),
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 

@@ -161,6 +161,12 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
             "--mode", "tta", "--passes", "3", "--min-score", "0", "--min-points", "1"]  # fmt: skip
     assert main(args) == 0
     assert "finished labels carried into the next" in capsys.readouterr().out
+    # the model's box on the car (BEV IoU 0.64) no longer confirms it at 0.7: the carried boxes are reviewed
+    strict = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0",
+                      "--agreement-iou", "0.7", "--reject-frames", "0")  # fmt: skip
+    assert {row["threshold"]: row for row in strict["escalation"]}[0.5]["reviewed"] == 3
+    assert main([*args, "--reject-frames", "-1"]) == 1
+    assert "--reject-frames must be 0 (off) or more" in capsys.readouterr().err
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:

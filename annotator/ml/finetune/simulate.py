@@ -113,6 +113,9 @@ class SimulationSettings:
     #: fixed / online: the previous frame's verified boxes are carried in (`annotator.ml.finetune.carry`)
     #: and the model's proposals are added where none stands (``propagate``: carried boxes alone).
     carry: bool = False
+    #: escalate with ``carry``: when a carried box is confirmed and how long rejections keep proposals away
+    #: (None: the defaults, with ``min_points``).
+    carry_rule: CarrySettings | None = None
 
 
 @dataclass
@@ -372,7 +375,7 @@ def simulate(
     carried: list[tuple[Frame, EscalationFrame, list[int | None]]] = []
     if settings.strategy == "escalate" and settings.carry:
         sequence = SequenceEscalation(
-            run.blank_project(), settings.escalation, CarrySettings(min_points=settings.min_points),
+            run.blank_project(), settings.escalation, settings.carry_rule or CarrySettings(min_points=settings.min_points),
             settings.adapt_every, settings.costs, settings.tolerance,
         )  # fmt: skip
     adapter = None
