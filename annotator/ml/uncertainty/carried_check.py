@@ -59,13 +59,14 @@ def awaiting_check(annotation: Annotation) -> bool:
     return annotation.review is Review.ACCEPTED and record is None
 
 
+def is_model_box(proposal: Annotation) -> bool:
+    """Whether ``proposal`` is a cuboid the model proposed (not one of its possible missed objects)."""
+    return proposal.cuboid is not None and not is_missed_item(proposal.attributes.get(UNCERTAINTY_KEY))
+
+
 def model_boxes(proposals: Sequence[Annotation]) -> list[Cuboid]:
-    """The cuboids of the model's proposals among ``proposals`` (not its possible missed objects)."""
-    return [
-        p.cuboid
-        for p in proposals
-        if p.cuboid is not None and not is_missed_item(p.attributes.get(UNCERTAINTY_KEY))
-    ]
+    """The cuboids of the model's proposals among ``proposals``."""
+    return [p.cuboid for p in proposals if is_model_box(p) and p.cuboid is not None]
 
 
 def checked_carried(
@@ -138,11 +139,7 @@ def without_rejected(
 ) -> tuple[list[Annotation], int]:
     """``proposals`` less the model's boxes on a ``rejected`` object (`same_object_cuboids`), and how many
     were left out."""
-    model = [
-        k
-        for k, p in enumerate(proposals)
-        if p.cuboid is not None and not is_missed_item(p.attributes.get(UNCERTAINTY_KEY))
-    ]
+    model = [k for k, p in enumerate(proposals) if is_model_box(p)]
     hit = on_any_object([proposals[k].cuboid for k in model], rejected)  # type: ignore[misc]
     dropped = {k for k, h in zip(model, hit, strict=True) if h}
     return [p for k, p in enumerate(proposals) if k not in dropped], len(dropped)

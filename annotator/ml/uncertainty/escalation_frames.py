@@ -16,13 +16,11 @@ from typing import Any
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.cuboids.overlap import bev_iou
-from annotator.ml.finetune.edits import DONT_CARE_IOU
 from annotator.ml.manifest import PluginManifest
 from annotator.ml.protocol import FrameInput
 from annotator.ml.uncertainty.aggregate import aggregate
 from annotator.ml.uncertainty.escalation import OOD_KEY, EscalationFrame
-from annotator.ml.uncertainty.evaluation import ScoredBox, ScoredProposal, wrong_proposals
+from annotator.ml.uncertainty.evaluation import ScoredProposal, wrong_proposals, wrong_unless_dont_care
 from annotator.ml.uncertainty.missed import (
     ClusterSettings,
     MissedCluster,
@@ -60,12 +58,7 @@ def escalation_frame(
         found = [b for b in found if keep(Cuboid.from_array(b.box))]
     add_model_measures(model, inputs, values, found, manifest.classes)
     proposals = [(b.class_name, Cuboid.from_array(b.box)) for b in found]
-    wrong = wrong_proposals(
-        [ScoredBox(b.class_name, b.box, b.score) for b in found], [(n, c.to_array()) for n, c in truths]
-    )
-    for k, (_, box) in enumerate(proposals):
-        if wrong[k] and any(bev_iou(box, c) >= DONT_CARE_IOU for c in ignore):
-            wrong[k] = False
+    wrong = wrong_unless_dont_care(proposals, truths, ignore, [b.score for b in found])
     ood = found[0].measures.get(OOD_KEY) if found else None
     if ood is None and hasattr(model, "frame_ood"):
         ood = model.frame_ood(inputs, values)

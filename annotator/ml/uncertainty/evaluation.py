@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.model.project import Project
+from annotator.ml.finetune.edits import DONT_CARE_IOU
 from annotator.ml.uncertainty.aggregate import box_iou
 from annotator.ml.uncertainty.scoring import uncertainty_of
 
@@ -54,6 +56,32 @@ def wrong_proposals(
             taken.add(best)
             wrong[i] = False
     return wrong
+
+
+def wrong_unless_dont_care(
+    boxes: Sequence[tuple[str, Cuboid]],
+    truths: Sequence[tuple[str, Cuboid]],
+    ignore: Sequence[Cuboid] = (),
+    scores: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Which ``boxes`` (class, cuboid) are wrong (`wrong_proposals`, matched in the order of ``scores``, else
+    as given), except those on a "don't care" object (BEV IoU >= `DONT_CARE_IOU` with one of ``ignore``):
+    neither right nor wrong."""
+    order = [1.0] * len(boxes) if scores is None else list(scores)
+    wrong = wrong_proposals(
+        [
+            ScoredBox(name, box.to_array(), float(score))
+            for (name, box), score in zip(boxes, order, strict=True)
+        ],
+        [(name, box.to_array()) for name, box in truths],
+    )
+    return np.array(
+        [
+            w and not any(bev_iou(box, g) >= DONT_CARE_IOU for g in ignore)
+            for w, (_, box) in zip(wrong, boxes)
+        ],
+        dtype=bool,
+    )
 
 
 def auroc(values: np.ndarray, positive: np.ndarray) -> float:

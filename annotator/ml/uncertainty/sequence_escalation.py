@@ -48,7 +48,7 @@ from annotator.core.pose import Pose
 from annotator.core.propagation import plan_step
 from annotator.core.world import from_world, to_world
 from annotator.ml.finetune.carry import MIN_POINTS, supported
-from annotator.ml.finetune.edits import DONT_CARE_IOU, EffortModel, Tolerance, matched_pairs
+from annotator.ml.finetune.edits import EffortModel, Tolerance, matched_pairs
 from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.adaptation import miss_rate
 from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
@@ -56,10 +56,9 @@ from annotator.ml.uncertainty.escalation import (
     EscalationFrame,
     EscalationOutcome,
     EscalationRule,
-    claimed_truths,
     escalate_frame,
 )
-from annotator.ml.uncertainty.evaluation import ScoredBox, wrong_proposals
+from annotator.ml.uncertainty.evaluation import wrong_unless_dont_care
 
 logger = logging.getLogger(__name__)
 
@@ -93,24 +92,6 @@ def agreement(carried: Cuboid, proposals: Sequence[tuple[str, Cuboid]]) -> float
     return max((bev_iou(carried, box) for _, box in proposals), default=0.0)
 
 
-def wrong_boxes(
-    boxes: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]], ignore: Sequence[Cuboid]
-) -> np.ndarray:
-    """Which ``boxes`` are wrong: no ground-truth box of their class at BEV IoU >= 0.5 (as the proposals are
-    judged), except those on "don't care" objects."""
-    wrong = wrong_proposals(
-        [ScoredBox(name, box.to_array(), 1.0) for name, box in boxes],
-        [(name, box.to_array()) for name, box in truths],
-    )
-    return np.array(
-        [
-            w and not any(bev_iou(box, g) >= DONT_CARE_IOU for g in ignore)
-            for w, (_, box) in zip(wrong, boxes)
-        ],
-        dtype=bool,
-    )
-
-
 def with_carried(
     judged: EscalationFrame,
     carried: Sequence[TrackedBox],
@@ -129,7 +110,7 @@ def with_carried(
         proposals=boxes + [judged.proposals[k] for k in kept],
         uncertainty=np.concatenate([confident, np.asarray(judged.uncertainty, dtype=float)[kept]]),
         wrong=np.concatenate(
-            [wrong_boxes(boxes, judged.truths, judged.ignore), np.asarray(judged.wrong)[kept]]
+            [wrong_unless_dont_care(boxes, judged.truths, judged.ignore), np.asarray(judged.wrong)[kept]]
         ),
         score=None if judged.score is None else np.concatenate([agreements, np.asarray(judged.score)[kept]]),
         measures=[{"carried": 1.0, "agreement": a} for a in agreements] + [judged.measures[k] for k in kept]
@@ -186,7 +167,7 @@ def finished_labels(
             labels.append((name, box, new_track() if track is None else track))
         elif truth is not None:
             labels.append(truths[truth])
-    unclaimed = set(range(len(frame.truths))) - claimed_truths(frame.proposals, frame.truths)
+    unclaimed = set(range(len(frame.truths))) - set(matched.values())
     found = {c.truth for c in frame.clusters if c.objectness >= rule.cluster_threshold} & unclaimed
     labels += [truths[j] for j in sorted(found)]
     return Finished(labels, rejected)
