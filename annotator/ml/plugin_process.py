@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,11 @@ class PluginProcess:
         params: dict[str, Any],
         boxes: np.ndarray,
         aggregated: Detections | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, Any]:
         """The plugin's measures beyond its samples for a frame's aggregated boxes, and its finishing of them
-        (`annotator.ml.uncertainty.scoring.model_extras`)."""
-        return self._call("extras", inputs, params, boxes, aggregated)
+        (`annotator.ml.uncertainty.scoring.model_extras`; ``known``: the verified frames' embeddings)."""
+        return self._call("extras", inputs, params, boxes, aggregated, known)
 
     def _call(self, operation: str, *args: Any) -> Any:
         conn = self._ensure_started()

@@ -21,7 +21,7 @@ import socket
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -137,6 +137,8 @@ class FrameJob:
     mode: str = ""
     passes: int = 0
     iou_threshold: float = 0.0
+    #: Scoring: the verified frames' stored embeddings by frame id (`annotator.ml.uncertainty.verified_ood`).
+    verified: dict[int, tuple[str, np.ndarray]] = field(default_factory=dict)
 
 
 class FrameActor:
@@ -156,6 +158,7 @@ class FrameActor:
         """The frame's result: detections (``predict``) or aggregated boxes (``score``)."""
         from annotator.ml.preannotate import predict_frame
         from annotator.ml.uncertainty.scoring import score_frame
+        from annotator.ml.uncertainty.verified_ood import known_embeddings
 
         job = self.job
         if job.operation == "predict":
@@ -169,6 +172,7 @@ class FrameActor:
             job.mode,
             job.passes,
             job.iou_threshold,
+            known_embeddings(job.verified, frame.id),
         )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -130,15 +130,24 @@ def matched_pairs(
     proposals: Sequence[tuple[str, Cuboid]],
     truths: Sequence[tuple[str, Cuboid]],
     minimum: float = MATCH_IOU,
+    linked: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[int, int]]:
-    """(proposal, truth) index pairs matched greedily, best BEV IoU first, at IoU >= ``minimum``."""
+    """(proposal, truth) index pairs matched greedily, best BEV IoU first, at IoU >= ``minimum``.
+    ``linked``: pairs known to be one object whatever their overlap (a box carried along a track and that
+    track's truth): they come first, and the rest is matched among the others."""
+    matched = list(linked)
+    used_p = {i for i, _ in matched}
+    used_t = {j for _, j in matched}
     pairs = sorted(
-        ((bev_iou(p, t), i, j) for i, (_, p) in enumerate(proposals) for j, (_, t) in enumerate(truths)),
+        (
+            (bev_iou(p, t), i, j)
+            for i, (_, p) in enumerate(proposals)
+            if i not in used_p
+            for j, (_, t) in enumerate(truths)
+            if j not in used_t
+        ),
         key=lambda item: (-item[0], item[1], item[2]),
     )
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    matched = []
     for iou, i, j in pairs:
         if iou < minimum:
             break
@@ -154,11 +163,13 @@ def count_edits(
     truths: Sequence[tuple[str, Cuboid]],
     ignore: Sequence[Cuboid] = (),
     tolerance: Tolerance | None = None,
+    linked: Sequence[tuple[int, int]] = (),
 ) -> EditCounts:
-    """Edits from ``proposals`` (class, cuboid) to ``truths``; see the module docstring."""
+    """Edits from ``proposals`` (class, cuboid) to ``truths``; see the module docstring (``linked``: pairs
+    known to be one object, see `matched_pairs`)."""
     tolerance = tolerance or Tolerance()
     counts = EditCounts()
-    matched = matched_pairs(proposals, truths)
+    matched = matched_pairs(proposals, truths, linked=linked)
     used_p = {i for i, _ in matched}
     for i, j in matched:
         (p_class, p_box), (t_class, t_box) = proposals[i], truths[j]

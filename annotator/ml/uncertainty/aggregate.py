@@ -67,6 +67,9 @@ class AggregatedBox:
     camera: str | None = None
     #: A latent feature vector of the object, when the plugin gives one (diversity in the review queue).
     embedding: list[float] | None = None
+    #: The latent vector of the whole frame (the same on each of its boxes), when the plugin gives one: the
+    #: frame's scoring stores it for the OOD reference (`annotator.ml.uncertainty.verified_ood`).
+    frame_embedding: list[float] | None = None
 
     @property
     def uncertainty(self) -> float:

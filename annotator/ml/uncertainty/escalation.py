@@ -88,9 +88,13 @@ def frame_ood(records: Sequence[Mapping[str, Any]]) -> float | None:
     return max(values) if values else None
 
 
-def claimed_truths(proposals: Sequence[tuple[str, Cuboid]], truths: Sequence[tuple[str, Cuboid]]) -> set[int]:
-    """Truth indices a set of proposals covers (matched as the edit count matches)."""
-    return {j for _, j in matched_pairs(proposals, truths)}
+def claimed_truths(
+    proposals: Sequence[tuple[str, Cuboid]],
+    truths: Sequence[tuple[str, Cuboid]],
+    linked: Sequence[tuple[int, int]] = (),
+) -> set[int]:
+    """Truth indices a set of proposals covers (matched as the edit count matches, ``linked`` pairs first)."""
+    return {j for _, j in matched_pairs(proposals, truths, linked=linked)}
 
 
 @dataclass
@@ -116,15 +120,34 @@ class EscalationFrame:
     miss_rate: float | None = None
     #: The frame's point clusters no proposal explains, with their objectness (`annotator.ml.uncertainty.missed`).
     clusters: list[MissedCluster] = field(default_factory=list)
+    #: Proposal index -> truth index of the same object known by identity, whatever their overlap: a box
+    #: carried along a track and that track's truth (a person corrects it, not deletes it and draws anew).
+    links: dict[int, int] = field(default_factory=dict)
+
+    def linked_among(
+        self, chosen: Sequence[int], truths: Sequence[int] | None = None
+    ) -> list[tuple[int, int]]:
+        """`links` between the proposals ``chosen`` and the ``truths`` (all by default), as positions in
+        those two lists (what `matched_pairs` takes for a subset)."""
+        truth_at = {j: n for n, j in enumerate(range(len(self.truths)) if truths is None else truths)}
+        return [
+            (n, truth_at[self.links[k]])
+            for n, k in enumerate(chosen)
+            if k in self.links and self.links[k] in truth_at
+        ]
+
+    def claimed(self) -> set[int]:
+        """Truth indices the frame's proposals cover (links first)."""
+        return claimed_truths(self.proposals, self.truths, self.linked_among(range(len(self.proposals))))
 
     def missed(self) -> int:
         """Ground-truth objects no proposal of the frame covers."""
-        return len(self.truths) - len(claimed_truths(self.proposals, self.truths))
+        return len(self.truths) - len(self.claimed())
 
     def unflagged_missed(self, cluster_threshold: float) -> tuple[int, int]:
         """Objects no proposal covers and no cluster at or above ``cluster_threshold`` lies on, and the
         number of objects such clusters find."""
-        unclaimed = set(range(len(self.truths))) - claimed_truths(self.proposals, self.truths)
+        unclaimed = set(range(len(self.truths))) - self.claimed()
         found = {c.truth for c in self.clusters if c.objectness >= cluster_threshold} & unclaimed
         return len(unclaimed) - len(found), len(found)
 
@@ -132,7 +155,7 @@ class EscalationFrame:
         """Of the objects neither proposed nor flagged, how many come within ``margin`` (m) of one of the
         ``reviewed`` items' boxes in bird's-eye view (the object's box grown by ``margin`` overlaps it): a
         person checking that item sees them beside it (a pedestrian next to the one they check)."""
-        unclaimed = set(range(len(self.truths))) - claimed_truths(self.proposals, self.truths)
+        unclaimed = set(range(len(self.truths))) - self.claimed()
         unclaimed -= {c.truth for c in self.clusters if c.objectness >= cluster_threshold}
         count = 0
         for j in unclaimed:
@@ -222,13 +245,19 @@ def escalate_frame(
     if rule.reviews_whole(frame.ood, frame.miss_rate):
         outcome.frames_whole = 1
         outcome.reviewed = len(frame.proposals)
-        outcome.edits = count_edits(frame.proposals, frame.truths, frame.ignore, tolerance)
+        everything = range(len(frame.proposals))
+        outcome.edits = count_edits(frame.proposals, frame.truths, frame.ignore, tolerance,
+                                    frame.linked_among(everything))  # fmt: skip
     else:
-        kept = [p for p, a in zip(frame.proposals, accepted, strict=True) if a]
-        asked = [p for p, a in zip(frame.proposals, accepted, strict=True) if not a]
-        claimed = claimed_truths(kept, frame.truths)
-        open_truths = [t for j, t in enumerate(frame.truths) if j not in claimed]
-        edits = count_edits(asked, open_truths, frame.ignore, tolerance)
+        kept_at, asked_at = np.flatnonzero(accepted), np.flatnonzero(~accepted)
+        kept = [frame.proposals[k] for k in kept_at]
+        asked = [frame.proposals[k] for k in asked_at]
+        claimed = claimed_truths(kept, frame.truths, frame.linked_among(kept_at))
+        open_at = [j for j in range(len(frame.truths)) if j not in claimed]
+        open_truths = [frame.truths[j] for j in open_at]
+        edits = count_edits(
+            asked, open_truths, frame.ignore, tolerance, frame.linked_among(asked_at, open_at)
+        )
         edits.added = 0  # nobody searches an unreviewed frame for what the model missed ...
         flagged = int(rule.flagged([c.objectness for c in frame.clusters]).sum())
         missed, found = frame.unflagged_missed(rule.cluster_threshold)

@@ -8,8 +8,9 @@ that a score made by an older model can be shown as stale. Reviewed annotations 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,16 @@ from annotator.ml.uncertainty.aggregate import (
 )
 from annotator.ml.uncertainty.carried_check import checked_carried, rejected_nearby, without_rejected
 from annotator.ml.uncertainty.escalation import OOD_KEY
+from annotator.ml.uncertainty.ood import OodIndex
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.sampling import sample_frame
+from annotator.ml.uncertainty.verified_ood import (
+    FRAME_EMBEDDING_KEY,
+    reference_ood,
+    verified_by_frame,
+    verified_embeddings,
+    with_embedding,
+)
 from annotator.ml.variants import with_variant_precision
 from annotator.ml.weights import load_weights, verified_weights
 
@@ -53,7 +62,8 @@ class ScoreProposals(ReplaceProposals):
     in the same step, proposals on an object a person rejected within the last frames are left out and the
     boxes carried in from the frame before are checked against the proposals
     (`annotator.ml.uncertainty.carried_check`): ``rejected_again``, ``confirmed`` and ``to_review`` count
-    them afterwards."""
+    them afterwards. The frame's embedding, carried in by the proposals' records (`FRAME_EMBEDDING_KEY`), is
+    moved into the frame's meta (`annotator.ml.uncertainty.verified_ood`)."""
 
     def __init__(
         self,
@@ -64,6 +74,7 @@ class ScoreProposals(ReplaceProposals):
         mode: str,
         check_carried: bool = True,
     ) -> None:
+        self.embedding, proposals = _frame_embedding(proposals)
         super().__init__(frame_id, plugin_id, proposals, frame_name)
         self.label = f"Score {frame_name or frame_id} ({plugin_id}, {mode})"
         self.scored = list(proposals)
@@ -73,6 +84,11 @@ class ScoreProposals(ReplaceProposals):
 
     def do(self, project: Project) -> None:
         frame = project.frames.get(self.frame_id)
+        if frame is not None and self.embedding is not None:
+            version, vector = self.embedding
+            meta = with_embedding(frame, self.plugin_id, version, vector)
+            project.put("frame", frame.id, dataclasses.replace(frame, meta=meta))
+            frame = project.frames[frame.id]
         rejected = rejected_nearby(project, frame) if frame is not None else []
         self.proposals, self.rejected_again = without_rejected(self.scored, rejected)
         super().do(project)
@@ -84,6 +100,26 @@ class ScoreProposals(ReplaceProposals):
             project.put("annotation", annotation.id, annotation)
         self.to_review = sum(1 for a in checked if a.review is Review.UNREVIEWED)
         self.confirmed = len(checked) - self.to_review
+
+
+def _frame_embedding(
+    proposals: Sequence[Annotation],
+) -> tuple[tuple[str, list[float]] | None, list[Annotation]]:
+    """(model version, frame embedding) carried by the proposals' records, if any, and the proposals without it."""
+    found: tuple[str, list[float]] | None = None
+    cleaned = []
+    for proposal in proposals:
+        record = proposal.attributes.get(UNCERTAINTY_KEY)
+        if isinstance(record, dict) and FRAME_EMBEDDING_KEY in record:
+            vector = record[FRAME_EMBEDDING_KEY]
+            if found is None and isinstance(vector, list):
+                found = (str(record.get("model_version", proposal.provenance.model_version or "")), vector)
+            record = {k: v for k, v in record.items() if k != FRAME_EMBEDDING_KEY}
+            proposal = dataclasses.replace(
+                proposal, attributes=proposal.attributes | {UNCERTAINTY_KEY: record}
+            )
+        cleaned.append(proposal)
+    return found, cleaned
 
 
 def scored_proposals(
@@ -110,6 +146,8 @@ def scored_proposals(
         record["probabilities"] = [round(float(p), 6) for p in box.probabilities]
         if box.embedding is not None:
             record["embedding"] = box.embedding
+        if box.frame_embedding is not None:
+            record[FRAME_EMBEDDING_KEY] = box.frame_embedding
         provenance = Provenance(Source.MODEL, plugin_id, model_version, round(box.score, 6))
         if len(box.box) == 4:
             shape: dict[str, Any] = {"box2d": Box2D(*box.box), "camera": box.camera}
@@ -154,13 +192,15 @@ def score_frame(
     mode: str,
     passes: int,
     iou_threshold: float = DEFAULT_IOU_THRESHOLD,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> list[AggregatedBox]:
-    """Sample one frame ``passes`` times in ``mode`` and aggregate the passes (per camera for 2D).
+    """Sample one frame ``passes`` times in ``mode`` and aggregate the passes (per camera for 2D); ``known``:
+    the verified frames' embeddings by model version (`scored_ood`).
 
     Raises when the frame's files cannot be read or the plugin fails (`PluginError`).
     """
     inputs = frame_input(project, frame, manifest.task)
-    return score_inputs(model, manifest, inputs, values, mode, passes, iou_threshold)
+    return score_inputs(model, manifest, inputs, values, mode, passes, iou_threshold, known)
 
 
 def score_inputs(
@@ -171,13 +211,32 @@ def score_inputs(
     mode: str,
     passes: int,
     iou_threshold: float = DEFAULT_IOU_THRESHOLD,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> list[AggregatedBox]:
     """`score_frame` on a frame's inputs already read."""
     groups = sample_frame(model, manifest, inputs, values, mode, passes)
     groups = {camera: checked_detections(samples, manifest) for camera, samples in groups.items()}
     found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
-    add_model_measures(model, inputs, values, found, manifest.classes)
+    add_model_measures(model, inputs, values, found, manifest.classes, known)
     return found
+
+
+def scored_ood(
+    model: Any, inputs: FrameInput, values: dict[str, Any], known: Mapping[str, np.ndarray] | None = None
+) -> tuple[float | None, list[float] | None]:
+    """A frame's OOD score and embedding. A plugin with an ``ood_index`` (an `OodIndex`) and a
+    ``frame_embedding(frame, params)`` method: the embedding scored against the index extended by ``known``
+    (the verified frames' embeddings by model version: `annotator.ml.uncertainty.verified_ood`); otherwise
+    the plugin's optional ``frame_ood(frame, params)`` and no embedding."""
+    embed, index = getattr(model, "frame_embedding", None), getattr(model, "ood_index", None)
+    if embed is None or not isinstance(index, OodIndex):
+        return (model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None), None
+    embedding = embed(inputs, values)
+    if embedding is None:
+        return None, None
+    rows = (known or {}).get(str(getattr(model, "version", "")))
+    vector = np.asarray(embedding, dtype=float).reshape(-1)
+    return reference_ood(index, vector, rows), [float(v) for v in vector]
 
 
 def model_extras(
@@ -186,9 +245,10 @@ def model_extras(
     values: dict[str, Any],
     boxes: np.ndarray,
     aggregated: Detections | None = None,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """What a plugin offers beyond its samples, for the aggregated ``boxes`` of a frame: the frame's OOD
-    score (optional method ``frame_ood(frame, params)``), calibration maps by name (attribute
+    score and embedding (`scored_ood`, against the ``known`` verified frames), calibration maps by name (attribute
     ``calibration``), each box's latent embedding (optional ``box_embeddings(frame, boxes, params)``),
     further per-box measures by name (optional ``box_measures(frame, boxes, params)``, e.g. a hybrid
     detector's sources: `plugins.pointpillars.complement.source_measures`) and, given the ``aggregated``
@@ -199,8 +259,10 @@ def model_extras(
     embed = getattr(model, "box_embeddings", None)
     measure = getattr(model, "box_measures", None)
     finish = getattr(model, "finish_aggregated", None)
+    ood, frame_embedding = scored_ood(model, inputs, values, known)
     return {
-        "ood": model.frame_ood(inputs, values) if hasattr(model, "frame_ood") else None,
+        "ood": ood,
+        "frame_embedding": frame_embedding,
         "maps": dict(getattr(model, "calibration", None) or {}),
         "embeddings": embed(inputs, boxes, values) if embed is not None and len(boxes) else None,
         "measures": measure(inputs, boxes, values) if measure is not None and len(boxes) else None,
@@ -268,6 +330,7 @@ def apply_extras(found: list[AggregatedBox], extras: dict[str, Any]) -> None:
             box.measures["p_right"] = float(maps["score"](box.score))
         if embeddings is not None and k < len(embeddings):
             box.embedding = [round(float(v), 4) for v in embeddings[k]]
+        box.frame_embedding = extras.get("frame_embedding")
 
 
 def add_model_measures(
@@ -276,12 +339,13 @@ def add_model_measures(
     values: dict[str, Any],
     found: list[AggregatedBox],
     class_names: Sequence[str] = (),
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """`model_extras` of an in-process model applied to ``found`` (nothing to do without boxes; the plugin's
-    classes ``class_names`` let it finish the boxes)."""
+    classes ``class_names`` let it finish the boxes; ``known``: see `scored_ood`)."""
     if found:
-        aggregated = as_detections(found, class_names)
-        apply_extras(found, model_extras(model, inputs, values, np.array([b.box for b in found]), aggregated))
+        boxes, aggregated = np.array([b.box for b in found]), as_detections(found, class_names)
+        apply_extras(found, model_extras(model, inputs, values, boxes, aggregated, known))
 
 
 def score_frames(
@@ -343,6 +407,7 @@ def score_frames(
         job = frame_job(
             registry, plugin_id, workspace.project, verified_weights(manifest, workspace.project, weights), values,
             operation="score", mode=mode, passes=passes, iou_threshold=iou_threshold,
+            verified=verified_by_frame(workspace.project, plugin_id),
         )  # fmt: skip
         run_frames_on_ray(ray, job, frames, store_version, summary, "scoring", cancel, on_frame)
         return summary
@@ -357,14 +422,16 @@ def score_frames(
         load_weights(model, manifest, workspace.project, weights)
 
     def compute(frame: Frame) -> list[AggregatedBox]:
+        known = verified_embeddings(workspace.project, plugin_id, exclude=frame.id)
         if child is None:
-            return score_frame(workspace.project, model, manifest, frame, values, mode, passes, iou_threshold)
+            project = workspace.project
+            return score_frame(project, model, manifest, frame, values, mode, passes, iou_threshold, known)
         inputs = frame_input(workspace.project, frame, manifest.task)
         groups = child.sample(inputs, values, mode, passes)
         found = [box for samples in groups.values() for box in aggregate(samples, iou_threshold)]
         if found:
             boxes, aggregated = np.array([b.box for b in found]), as_detections(found, manifest.classes)
-            apply_extras(found, child.extras(inputs, values, boxes, aggregated))
+            apply_extras(found, child.extras(inputs, values, boxes, aggregated, known))
         return found
 
     def store(frame: Frame, found: list[AggregatedBox]) -> None:

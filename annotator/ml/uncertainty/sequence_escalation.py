@@ -15,13 +15,17 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
 - **Unexplained clusters** that a carried box explains are no longer possible missed objects.
 - The **first frame** has nothing carried in and is reviewed whole: it is the sequence's keyframe (its miss
-  rate is taken as 1: everything it holds is still to find).
+  rate is taken as infinite: everything it holds is still to find, whatever ``max_miss_rate``).
+- A carried box is **linked to its track's object** (`EscalationFrame.links`): the person who reviews it
+  moves it onto that object however far propagation put it, and an accepted one that lies off its object is
+  one wrong box, not a wrong box plus a missed object.
 - The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
   neither carried, proposed nor flagged), every ``adapt_every`` frames.
 
 A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth. Otherwise:
 - accepted boxes stay as they are (a wrong one included, and it is carried on);
-- reviewed boxes become the ground-truth box they are corrected to, or are deleted;
+- reviewed boxes become the ground-truth box they are corrected to, or are deleted; only a deleted proposal
+  on no object is remembered as rejected (a person corrects a box on an object, or deletes a duplicate);
 - flagged clusters on objects become those objects;
 - missed objects stay missing.
 So misses and wrong boxes travel on as they would for a person, and each threshold of a sweep is its own pass
@@ -33,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -97,10 +102,14 @@ def with_carried(
     carried: Sequence[TrackedBox],
     rejected: Sequence[Cuboid] = (),
     agreement_iou: float = DEFAULT_AGREEMENT_IOU,
+    truth_tracks: Sequence[int | None] = (),
 ) -> CarriedFrame:
     """``judged`` (the model's proposals on a frame, scored) with ``carried`` boxes put first (module
-    docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out."""
+    docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out.
+    A carried box is linked to the truth of its track (``truth_tracks``: the track of each truth)."""
     boxes = [(name, box) for name, box, _ in carried]
+    truth_of = {track: j for j, track in enumerate(truth_tracks) if track is not None}
+    links = {k: truth_of[track] for k, (_, _, track) in enumerate(carried) if track in truth_of}
     agreements = [agreement(box, judged.proposals) for _, box in boxes]
     taken = on_any_object([box for _, box in judged.proposals], [*(c for _, c in boxes), *rejected])
     kept = np.flatnonzero(~taken)
@@ -125,6 +134,7 @@ def with_carried(
             )
             if not explained
         ],
+        links=links,
     )
     return CarriedFrame(frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes))
 
@@ -147,14 +157,17 @@ def finished_labels(
     it boxes (the window's tracker links it), else it starts one (``new_track``)."""
     frame = judged.frame
     truths = [(name, box, track) for (name, box), track in zip(frame.truths, truth_tracks, strict=True)]
-    matched = dict(matched_pairs(frame.proposals, frame.truths))
+    matched = dict(matched_pairs(frame.proposals, frame.truths, linked=list(frame.links.items())))
     whole = rule.reviews_whole(frame.ood, frame.miss_rate)
     accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
-    rejected = [
+    # a person corrects a reviewed box that lies on an object; a box on no object is rejected
+    dismissed = [
         box
         for k, (_, box) in enumerate(frame.proposals)
         if k >= judged.carried and k not in matched and not accepted[k]
     ]
+    on_object = on_any_object(dismissed, [box for _, box in frame.truths])
+    rejected = [box for box, on in zip(dismissed, on_object, strict=True) if not on]
     if whole:
         return Finished(truths, rejected)
     labels: list[TrackedBox] = []
@@ -239,10 +252,11 @@ class SequenceEscalation:
         ground truth, whose tracks are ``truth_tracks``), measure the rule on it and keep its finished labels."""
         first = self.position == 0
         carried = with_carried(
-            judged, self.carried(frame, points), self.recently_rejected(frame), self.settings.agreement_iou
-        )
+            judged, self.carried(frame, points), self.recently_rejected(frame), self.settings.agreement_iou,
+            truth_tracks,
+        )  # fmt: skip
         # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
-        carried.frame = dataclasses.replace(carried.frame, miss_rate=1.0 if first else self.miss_rate)
+        carried.frame = dataclasses.replace(carried.frame, miss_rate=math.inf if first else self.miss_rate)
         outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
         finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]

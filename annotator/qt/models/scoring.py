@@ -20,6 +20,7 @@ from annotator.ml.preannotate import frame_input
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.scoring import ScoreProposals, score_inputs, scored_proposals
+from annotator.ml.uncertainty.verified_ood import verified_embeddings
 from annotator.qt.app.dialog_focus import exec_returning_focus
 from annotator.qt.app.settings import AppSettings
 from annotator.qt.document import Document
@@ -127,7 +128,8 @@ class ScoringController(PreannotationController):
             manifest = registry.manifest(plugin_id)
             model = registry.load(plugin_id)
             inputs = frame_input(project, frame, manifest.task)
-            found = score_inputs(model, manifest, inputs, values, mode, passes)
+            known = verified_embeddings(project, plugin_id, exclude=frame.id)
+            found = score_inputs(model, manifest, inputs, values, mode, passes, known=known)
             version = str(model.version)
             proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, threshold)
             if manifest.task != "detect3d" or not flag_missed:

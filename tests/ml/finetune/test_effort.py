@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.ml.finetune.edits import CostsError, EditCounts, EffortModel, count_edits
+from annotator.ml.finetune.edits import CostsError, EditCounts, EffortModel, count_edits, matched_pairs
 
 
 def test_defaults_price_each_action() -> None:
@@ -22,6 +22,19 @@ def test_a_proposal_within_tolerance_costs_a_second_a_wrong_one_two() -> None:
     model = EffortModel()
     assert model.seconds(count_edits(near, truth)) == 1.0
     assert model.seconds(count_edits(wrong, truth)) == 30.0 + 2.0
+
+
+def test_a_box_linked_to_its_object_is_adjusted_onto_it_however_far_off() -> None:
+    truth = [("Car", Cuboid((10, 0, 0.8), (4.4, 1.8, 1.6))), ("Car", Cuboid((20, 0, 0.8), (4.4, 1.8, 1.6)))]
+    carried = [
+        ("Car", Cuboid((30, 5, 0.8), (4.4, 1.8, 1.6))),
+        ("Car", Cuboid((20.05, 0, 0.8), (4.4, 1.8, 1.6))),
+    ]
+    assert matched_pairs(carried, truth) == [(1, 1)]
+    assert matched_pairs(carried, truth, linked=[(0, 0)]) == [(0, 0), (1, 1)]
+    # a linked pair is one adjustment, instead of a deletion and a box drawn anew
+    assert count_edits(carried, truth, linked=[(0, 0)]) == EditCounts(adjusted=1, accepted=1)
+    assert count_edits(carried, truth) == EditCounts(added=1, deleted=1, accepted=1)
 
 
 def test_costs_override_any_subset() -> None:

@@ -8,7 +8,7 @@ from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.world import to_world
-from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule
+from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule, escalate_frame
 from annotator.ml.uncertainty.missed import MissedCluster
 from annotator.ml.uncertainty.sequence_escalation import (
     CarrySettings,
@@ -95,6 +95,44 @@ def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
     finished = finished_labels(merged, EscalationRule(0.5), [7, 3], lambda: 0)
     assert finished.labels == [("Car", CAR, 7), ("Pedestrian", WALKER, 3)]
     assert finished.rejected == [HEDGE]
+
+
+def test_a_carried_box_propagation_put_off_its_object_is_corrected_onto_it_not_deleted_and_drawn_anew() -> (
+    None
+):
+    off = shifted(WALKER, 1.5)  # a walker's box pulled onto a pole by the re-fit: no overlap with the walker
+    merged = with_carried(
+        judged([], [], [("Pedestrian", WALKER)]), [("Pedestrian", off, 3)], truth_tracks=[3]
+    )
+    assert merged.frame.links == {0: 0} and merged.frame.uncertainty.tolist() == [1.0]
+    outcome = escalate_frame(merged.frame, EscalationRule(0.5))
+    # the person reviews it and moves it onto the walker: one adjustment, nothing missed
+    assert outcome.reviewed == 1 and outcome.missed == 0
+    assert (outcome.edits.adjusted, outcome.edits.deleted, outcome.edits.added) == (1, 0, 0)
+    finished = finished_labels(merged, EscalationRule(0.5), [3], lambda: 0)
+    assert finished.labels == [("Pedestrian", WALKER, 3)] and finished.rejected == []
+    # accepted where it stands (confirmed by a wrong proposal): one wrong box, not also a missed object
+    accepted = escalate_frame(merged.frame, EscalationRule(1.01))
+    assert (accepted.wrong_accepted, accepted.missed) == (1, 0)
+
+
+def test_a_reviewed_proposal_on_an_object_is_not_remembered_as_rejected() -> None:
+    # a box on the car's front end (its centre inside the car's footprint, BEV IoU 0.05: under the match)
+    poor = Cuboid((11.4, 2.4, 0.0), (0.6, 0.6, 1.5), 0.3)
+    frame = judged([("Car", poor), ("Car", HEDGE)], [0.9, 0.9], [("Car", CAR)])
+    finished = finished_labels(with_carried(frame, []), EscalationRule(0.5), [7], lambda: 0)
+    assert finished.rejected == [HEDGE]  # proposals on the car keep coming; the hedge stays dismissed
+
+
+def test_the_keyframe_is_reviewed_whole_whatever_the_miss_rate_limit(tmp_path) -> None:
+    points = np.vstack([scan_of(CAR, 40), scan_of(WALKER, 30)])
+    with frames_project(tmp_path / "project", 1) as workspace:
+        frame = workspace.project.frames_in_order()[0]
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01))
+        outcome = run.step(
+            frame, judged([("Car", CAR)], [0.1], [("Car", CAR), ("Pedestrian", WALKER)]), [1, 2], points
+        )
+        assert outcome.frames_whole == 1 and outcome.missed == 0
 
 
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:

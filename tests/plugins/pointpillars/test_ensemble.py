@@ -213,3 +213,47 @@ def test_score_in_a_child_process_stores_the_ood_score_calibration_and_embedding
         records = [uncertainty_of(a) for a in workspace.project.annotations.values()]
     assert records and all(r["frame_ood"] >= 0 and len(r["embedding"]) == 16 for r in records)
     assert all(r["p_wrong"] == pytest.approx(0.2 + 0.6 * r["uncertainty"], abs=1e-5) for r in records)
+
+
+def test_a_frame_like_a_verified_one_is_not_out_of_distribution_in_the_next_scoring(
+    trained, scenes, scene, tmp_path
+):
+    from annotator.cli import main
+    from annotator.core.edits import AddFrames, SetFrameStatus
+    from annotator.core.model.records import Frame, FrameStatus
+    from annotator.io.workspace import Workspace
+    from annotator.ml.uncertainty.escalation import frame_ood
+    from annotator.ml.uncertainty.scoring import uncertainty_of
+    from annotator.ml.uncertainty.verified_ood import stored_embedding
+    from plugins.pointpillars.ensemble import frame_embedding, write_extras
+
+    detector, path = trained
+    states, samples = _heads(detector, scenes, 2)
+    write_extras(
+        path,
+        states,
+        OodIndex.build(np.array([frame_embedding(s.features[None].float()) for s in samples])),
+        {},
+    )
+    root = tmp_path / "project"
+    stretched = scene(0)[0] * np.array([1, 1, 4, 1], dtype=np.float32)  # far from the training frames
+    with Workspace.create(root) as workspace:
+        stretched.tofile(root / "a.bin")
+        stretched.tofile(root / "b.bin")
+        workspace.push(AddFrames([Frame(0, "a", 0, cloud="a.bin"), Frame(0, "b", 1, cloud="b.bin")]))
+    args = ["score", str(root), "--plugin", "pointpillars", "--mode", "ensemble", "--passes", "2", "--weights",
+            str(path), "--min-score", "0", "-p", "score_threshold=0.0", "--no-progress", "--frames"]  # fmt: skip
+
+    def ood_of(name: str) -> float:
+        with Workspace.open(root) as workspace:
+            frame = next(f for f in workspace.project.frames.values() if f.name == name)
+            return frame_ood([uncertainty_of(a) for a in workspace.project.annotations_of(frame.id)])
+
+    assert main([*args, "a"]) == 0
+    first = ood_of("a")
+    with Workspace.open(root) as workspace:
+        a = next(f for f in workspace.project.frames.values() if f.name == "a")
+        assert stored_embedding(a, "pointpillars") is not None
+        workspace.push(SetFrameStatus(a.id, FrameStatus.VERIFIED))
+    assert main([*args, "b"]) == 0  # in a child process, the verified frame's embedding handed over
+    assert first > 0.5 and ood_of("b") < 0.05 * first

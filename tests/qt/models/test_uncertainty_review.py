@@ -403,3 +403,31 @@ def test_propagate_then_score_again_checks_the_carried_box_without_a_dialog(scor
         if a.provenance.source is Source.PROPAGATED and a.cuboid.center[0] > 40.0
     ]
     assert carried.review == Review.UNREVIEWED and uncertainty_of(carried)["kind"] == "carried"
+
+
+def test_after_a_frame_is_verified_its_like_is_no_longer_out_of_distribution(
+    scoring_window, qtbot, monkeypatch
+) -> None:
+    from annotator.ml.uncertainty.escalation import DEFAULT_OOD_THRESHOLD
+    from annotator.ml.uncertainty.ood import OodIndex
+    from annotator.ml.uncertainty.verified_ood import stored_embedding
+
+    window = scoring_window
+    model = window.scoring.registry.load(PLUGIN)
+    # a plugin with an OOD index of its training frames, and every frame of this street far from them
+    monkeypatch.setattr(model, "ood_index", OodIndex.build(np.eye(3)), raising=False)
+    monkeypatch.setattr(
+        model, "frame_embedding", lambda frame, params: np.array([9.0, 9.0, 9.0]), raising=False
+    )
+    first, second = window.document.frames()[:2]
+    _score_through_menu(window, qtbot, all_frames=False)
+    project = window.document.project
+    assert stored_embedding(project.frames[first.id], PLUGIN) is not None
+    assert {uncertainty_of(a)["frame_ood"] > DEFAULT_OOD_THRESHOLD for a in _scored(window)} == {True}
+    window.actions["frame.verified"].trigger()  # Ctrl+Return: a person checked the first frame
+    window.actions["frame.next"].trigger()
+    qtbot.waitUntil(lambda: window.document.frame_id == second.id, timeout=10_000)
+    with qtbot.waitSignal(window.scoring.finished, timeout=30_000):
+        window.actions["models.score_again"].trigger()
+    oods = [uncertainty_of(a)["frame_ood"] for a in _scored(window) if a.frame_id == second.id]
+    assert oods and max(oods) < 0.01  # like the verified frame: escalation judges its boxes one by one
