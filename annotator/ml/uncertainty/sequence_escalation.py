@@ -20,7 +20,11 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   moves it onto that object however far propagation put it, and an accepted one that lies off its object is
   one wrong box, not a wrong box plus a missed object.
 - The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
-  neither carried, proposed nor flagged), every ``adapt_every`` frames.
+  neither carried, proposed nor flagged), every ``adapt_every`` frames, and so is **P(wrong) of the new
+  proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`): once the objects a person
+  labelled are carried, what the model proposes beside them is mostly what nobody labelled, a population
+  unlike all of a frame's proposals. The window learns it from the same population: the scored proposals
+  of verified frames, where proposals on carried objects were never added.
 
 A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth. Otherwise:
 - accepted boxes stay as they are (a wrong one included, and it is carried on);
@@ -55,8 +59,9 @@ from annotator.core.world import from_world, to_world
 from annotator.ml.finetune.carry import MIN_POINTS, supported
 from annotator.ml.finetune.edits import EffortModel, Tolerance, matched_pairs
 from annotator.ml.proposal_overlap import on_any_object
-from annotator.ml.uncertainty.adaptation import miss_rate
+from annotator.ml.uncertainty.adaptation import fit_error_model, judged_uncertainty, miss_rate
 from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
+from annotator.ml.uncertainty.error_model import ErrorModel
 from annotator.ml.uncertainty.escalation import (
     EscalationFrame,
     EscalationOutcome,
@@ -186,6 +191,20 @@ def finished_labels(
     return Finished(labels, rejected)
 
 
+def new_proposals(judged: CarriedFrame) -> EscalationFrame:
+    """The frame's proposals on no carried object alone (with their measures and wrongness)."""
+    frame, start = judged.frame, judged.carried
+    return dataclasses.replace(
+        frame,
+        proposals=frame.proposals[start:],
+        uncertainty=np.asarray(frame.uncertainty)[start:],
+        wrong=np.asarray(frame.wrong)[start:],
+        score=None if frame.score is None else np.asarray(frame.score)[start:],
+        measures=frame.measures[start:],
+        links={},
+    )
+
+
 def _world(box: Cuboid, pose: Pose | None) -> Cuboid:
     return box if pose is None else to_world(box, pose)
 
@@ -215,7 +234,10 @@ class SequenceEscalation:
         #: Frames judged so far, and those judged with boxes carried in (the miss rate's frames).
         self.position = 0
         self.judged: list[EscalationFrame] = []
+        #: The new proposals of those frames (those on no carried object): what P(wrong) is learned from.
+        self.proposed: list[EscalationFrame] = []
         self.miss_rate: float | None = None
+        self.error_model: ErrorModel | None = None
         #: (position in the sequence, rejected box in world coordinates).
         self.rejections: list[tuple[int, Cuboid]] = []
         self.total = EscalationOutcome(rule.threshold)
@@ -241,6 +263,16 @@ class SequenceEscalation:
         window = self.settings.reject_frames
         return [_sensor(box, frame.pose) for at, box in self.rejections if self.position - at <= window]
 
+    def judged_proposals(self, judged: CarriedFrame) -> EscalationFrame:
+        """``judged``'s frame with its new proposals' uncertainty replaced by the P(wrong) learned from the new
+        proposals of the frames before (the carried boxes keep theirs)."""
+        frame, start = judged.frame, judged.carried
+        if len(frame.measures) != len(frame.proposals) or start == len(frame.proposals):
+            return frame
+        names = [name for name, _ in frame.proposals[start:]]
+        doubt = judged_uncertainty(self.error_model, names, frame.measures[start:], frame.uncertainty[start:])
+        return dataclasses.replace(frame, uncertainty=np.concatenate([frame.uncertainty[:start], doubt]))
+
     def step(
         self,
         frame: Frame,
@@ -257,14 +289,18 @@ class SequenceEscalation:
         )  # fmt: skip
         # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
         carried.frame = dataclasses.replace(carried.frame, miss_rate=math.inf if first else self.miss_rate)
+        if self.error_model is not None:
+            carried.frame = self.judged_proposals(carried)
         outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
         finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
         if not first:  # the miss rate is learned where boxes were carried in, as it is applied
             self.judged.append(carried.frame)
+            self.proposed.append(new_proposals(carried))
         if self.adapt_every and self.position % self.adapt_every == 0:
             self.miss_rate = miss_rate(self.judged, self.rule.cluster_threshold)
+            self.error_model = fit_error_model(self.proposed) or self.error_model
         labels = [
             Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels
         ]

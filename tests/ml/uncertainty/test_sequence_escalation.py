@@ -135,6 +135,24 @@ def test_the_keyframe_is_reviewed_whole_whatever_the_miss_rate_limit(tmp_path) -
         assert outcome.frames_whole == 1 and outcome.missed == 0
 
 
+def test_p_wrong_of_new_proposals_is_learned_from_the_new_proposals_of_the_frames_before(tmp_path) -> None:
+    points = scan_of(CAR, 40)
+    truths = [("Car", CAR)]
+    with frames_project(tmp_path / "project", 3) as workspace:
+        frames = workspace.project.frames_in_order()
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5), adapt_every=1)
+        outcomes = []
+        for k, frame in enumerate(frames):
+            # the car, and beside it a new false alarm on every frame, both "confident" (0.1)
+            alarm = Cuboid((30.0 + 8 * k, -6.0, 0.0), (4.0, 2.0, 1.5), 0.0)
+            seen = judged([("Car", CAR), ("Car", alarm)], [0.1, 0.1], truths)
+            outcomes.append(run.step(frame, seen, [1], points))
+        assert outcomes[0].frames_whole == 1  # the keyframe
+        assert outcomes[1].wrong_accepted == 1  # nothing learned yet: the first alarm is accepted
+        # learned from the second frame's one new proposal (wrong): the next alarm goes to a person
+        assert run.error_model is not None and (outcomes[2].wrong_accepted, outcomes[2].reviewed) == (0, 1)
+
+
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:
     with frames_project(tmp_path / "project", 3, step=3.0) as workspace:
         frames = workspace.project.frames_in_order()
