@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,26 @@ def miss_rate(
     ``cluster_threshold`` shows (None without objects)."""
     truths = sum(len(f.truths) for f in frames)
     return sum(f.unflagged_missed(cluster_threshold)[0] for f in frames) / truths if truths else None
+
+
+def miss_growth(samples: Iterable[tuple[int, int, int]]) -> float | None:
+    """On a sequence whose finished labels are carried along, an object nobody found stays missing until a
+    frame is reviewed whole, so the share missed grows with the frames since then. From ``samples`` (age:
+    frames since the last frame reviewed whole, 1 for the next one; objects; objects missed) the growth per
+    frame of age, least squares through the origin weighted by the objects: sum(missed) / sum(age x objects)
+    (None without objects)."""
+    missed = exposure = 0
+    for age, objects, lost in samples:
+        missed += lost
+        exposure += age * objects
+    return missed / exposure if exposure else None
+
+
+def expected_miss_share(growth: float | None, age: int) -> float | None:
+    """The share of objects missed on average over the frames since the last whole review, up to one of
+    ``age``: growth x (age + 1) / 2 (None while the growth is unknown). The rule reviews a frame whole when
+    this passes ``max_miss_rate``: the residual it bounds is the share over all frames, not the worst frame's."""
+    return None if growth is None else growth * (age + 1) / 2
 
 
 def judged_uncertainty(

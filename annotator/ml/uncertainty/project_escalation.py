@@ -10,6 +10,12 @@ learned from the project's frames marked verified instead of a simulated annotat
   clusters: accepted ones lay on an object, dismissed (rejected) ones did not;
 - **miss rate**: of the verified, scored frames' labels, the share a person drew by hand (neither proposed
   nor shown as a possible missed object); frames are reviewed whole while it is above ``max_miss_rate``.
+  Learned apart for frames holding boxes propagated into them and for the others, and applied to a frame of
+  the same kind: once the finished labels are carried along a sequence, a frame misses only what entered
+  since, not what a keyframe (nothing carried in) misses. On frames with propagated boxes it is learned as
+  ``simulate --carry`` learns it, as a growth with the frames since the last frame reviewed whole
+  (`annotator.ml.uncertainty.whole_reviews`): such a frame is reviewed whole when the share missed on
+  average since then would pass ``max_miss_rate``.
 
 Possible missed objects (`annotator.ml.uncertainty.missed`) are stored as unreviewed proposals of the
 scoring plugin whose uncertainty record has ``kind = "missed_object"`` and ``uncertainty = 1`` (always
@@ -29,7 +35,7 @@ from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, FrameStatus, Provenance, Review, Source
 from annotator.core.review import REJECTED_KEY
-from annotator.ml.uncertainty.adaptation import judged_uncertainty
+from annotator.ml.uncertainty.adaptation import expected_miss_share, judged_uncertainty, miss_growth
 from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
 from annotator.ml.uncertainty.escalation import EscalationRule, frame_ood
 from annotator.ml.uncertainty.missed import (
@@ -41,6 +47,7 @@ from annotator.ml.uncertainty.missed import (
     scored,
     unexplained_clusters,
 )
+from annotator.ml.uncertainty.whole_reviews import project_ages
 
 logger = logging.getLogger(__name__)
 
@@ -126,19 +133,33 @@ class VerifiedExamples:
     names: list[str] = field(default_factory=list)
     measures: list[dict[str, Any]] = field(default_factory=list)
     wrong: list[bool] = field(default_factory=list)
+    #: Whether each judged proposal lay on a frame holding propagated labels.
+    on_carried: list[bool] = field(default_factory=list)
     clusters: list[MissedCluster] = field(default_factory=list)
+    #: Labels of the scored frames and those drawn by hand: frames without propagated labels, and with.
     labels: int = 0
     drawn: int = 0
+    #: Frames with propagated labels: (frames since the last frame reviewed whole, labels, drawn by hand).
+    carried: list[tuple[int, int, int]] = field(default_factory=list)
 
-    def error_model(self) -> ErrorModel | None:
-        """P(wrong) of the judged proposals (None unless some were wrong and some right)."""
-        if not (any(self.wrong) and not all(self.wrong)):
+    def error_model(self, carried: bool | None = None) -> ErrorModel | None:
+        """P(wrong) of the judged proposals: all of them, or only those on frames with (``carried``) or
+        without propagated labels (None unless some were wrong and some right)."""
+        kept = [k for k, on in enumerate(self.on_carried) if carried is None or on == carried]
+        wrong = [self.wrong[k] for k in kept]
+        if not (any(wrong) and not all(wrong)):
             return None
-        return ErrorModel.fit(self.names, [feature_row(m) for m in self.measures], self.wrong)
+        rows = [feature_row(self.measures[k]) for k in kept]
+        return ErrorModel.fit([self.names[k] for k in kept], rows, wrong)
 
     def miss_rate(self) -> float | None:
-        """Share of the labels drawn by hand (None without labels)."""
+        """Share of the labels drawn by hand on the frames without propagated labels (None without labels)."""
         return self.drawn / self.labels if self.labels else None
+
+    def miss_growth(self) -> float | None:
+        """The growth of the share drawn by hand with the frames since the last whole review, on the frames
+        with propagated labels (`annotator.ml.uncertainty.adaptation.miss_growth`; None without labels)."""
+        return miss_growth(self.carried)
 
 
 def _cluster(box: Cuboid, record: Mapping[str, Any], is_object: bool) -> MissedCluster:
@@ -149,7 +170,12 @@ def _cluster(box: Cuboid, record: Mapping[str, Any], is_object: bool) -> MissedC
 
 
 def _learn(
-    examples: VerifiedExamples, name: str, box: Cuboid, record: Mapping[str, Any], wrong: bool
+    examples: VerifiedExamples,
+    name: str,
+    box: Cuboid,
+    record: Mapping[str, Any],
+    wrong: bool,
+    on_carried: bool,
 ) -> None:
     if is_missed_item(record):
         examples.clusters.append(_cluster(box, record, not wrong))
@@ -157,34 +183,46 @@ def _learn(
         examples.names.append(name)
         examples.measures.append(dict(record))
         examples.wrong.append(wrong)
+        examples.on_carried.append(on_carried)
+
+
+def holds_carried(annotations: Iterable[Annotation]) -> bool:
+    """Whether a frame's annotations include boxes propagated into it."""
+    return any(a.provenance.source is Source.PROPAGATED for a in annotations)
 
 
 def verified_examples(project: Project) -> VerifiedExamples:
     """`VerifiedExamples` of the project's frames marked verified."""
     examples = VerifiedExamples()
+    age = project_ages(project)
     for frame in project.frames.values():
         if frame.status != FrameStatus.VERIFIED:
             continue
+        labels = [a for a in project.annotations_of(frame.id) if a.cuboid is not None and not a.is_proposal]
+        carried = holds_carried(labels)
         rejected = frame.meta.get(REJECTED_KEY, [])
         for entry in rejected if isinstance(rejected, list) else []:
             try:
                 box = Cuboid.from_array(entry["box"])
-                _learn(examples, str(entry["class"]), box, entry["record"], wrong=True)
+                _learn(examples, str(entry["class"]), box, entry["record"], wrong=True, on_carried=carried)
             except (KeyError, TypeError, ValueError):
                 continue
-        labels = [a for a in project.annotations_of(frame.id) if a.cuboid is not None and not a.is_proposal]
         scored_here = bool(rejected)
         for a in labels:
             record = a.attributes.get(UNCERTAINTY_KEY)
             if isinstance(record, Mapping):
                 scored_here = True
-                _learn(examples, a.class_name, a.cuboid, record, wrong=False)
+                _learn(examples, a.class_name, a.cuboid, record, wrong=False, on_carried=carried)
         if scored_here:  # objects the person found with the model, carried in, or had to draw
             counted = [
                 a for a in labels if a.provenance.source in (Source.MODEL, Source.MANUAL, Source.PROPAGATED)
             ]
-            examples.labels += len(counted)
-            examples.drawn += sum(1 for a in counted if a.provenance.source is Source.MANUAL)
+            drawn = sum(1 for a in counted if a.provenance.source is Source.MANUAL)
+            if carried:
+                examples.carried.append((age[frame.id], len(counted), drawn))
+            else:
+                examples.labels += len(counted)
+                examples.drawn += drawn
     return examples
 
 
@@ -199,6 +237,10 @@ class EscalationPlan:
     missed_items: list[int] = field(default_factory=list)
     error_model: ErrorModel | None = None
     miss_rate: float | None = None
+    #: P(wrong) and the growth of the share missed of frames holding propagated labels (applied to such
+    #: frames; P(wrong) falls back on ``error_model`` until frames with propagated labels have taught one).
+    carried_error_model: ErrorModel | None = None
+    miss_growth: float | None = None
 
 
 def escalation_plan(
@@ -207,8 +249,14 @@ def escalation_plan(
     """Which unreviewed scored proposals ``rule`` accepts (in the given frames, or all), with P(wrong) and
     the miss rate learned from the verified frames (module docstring)."""
     examples = verified_examples(project)
-    plan = EscalationPlan(error_model=examples.error_model(), miss_rate=examples.miss_rate())
+    plan = EscalationPlan(
+        error_model=examples.error_model(carried=False) or examples.error_model(),
+        carried_error_model=examples.error_model(carried=True),
+        miss_rate=examples.miss_rate(),
+        miss_growth=examples.miss_growth(),
+    )
     frames = set(frame_ids) if frame_ids is not None else None
+    age = project_ages(project)
     by_frame: dict[int, list[tuple[Annotation, dict[str, Any]]]] = {}
     for a in project.annotations.values():
         if a.review is not Review.UNREVIEWED or (frames is not None and a.frame_id not in frames):
@@ -223,12 +271,15 @@ def escalation_plan(
     for frame_id, items in by_frame.items():
         records = [record for _, record in items]
         ood = frame_ood(records)
-        if rule.reviews_whole(ood, plan.miss_rate):
-            plan.whole[frame_id] = _whole_reason(rule, ood, plan.miss_rate)
+        carried = holds_carried(project.annotations_of(frame_id))
+        rate = expected_miss_share(plan.miss_growth, age[frame_id]) if carried else plan.miss_rate
+        if rule.reviews_whole(ood, rate):
+            plan.whole[frame_id] = _whole_reason(rule, ood, rate, age[frame_id] if carried else None)
             continue
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
-        judged = judged_uncertainty(plan.error_model, names, records, fallback)
+        model = (plan.carried_error_model if carried else None) or plan.error_model
+        judged = judged_uncertainty(model, names, records, fallback)
         # a carried box keeps its own uncertainty (confirmed by the model or not): P(wrong) is the proposals'
         doubt = [f if is_carried_item(r) else j for r, f, j in zip(records, fallback, judged, strict=True)]
         plan.accepted += [a.id for (a, _), ok in zip(items, rule.accepted(doubt), strict=True) if ok]
@@ -237,7 +288,11 @@ def escalation_plan(
     return plan
 
 
-def _whole_reason(rule: EscalationRule, ood: float | None, miss_rate: float | None) -> str:
+def _whole_reason(
+    rule: EscalationRule, ood: float | None, miss_rate: float | None, age: int | None = None
+) -> str:
+    if miss_rate is not None and miss_rate > rule.max_miss_rate and age is not None:
+        return f"about {miss_rate:.0%} of the objects missed on average over the {age} frames since one was reviewed whole"
     if miss_rate is not None and miss_rate > rule.max_miss_rate:
         return f"the model missed {miss_rate:.0%} of the verified frames' objects"
     return f"out of distribution {ood:.2f}"

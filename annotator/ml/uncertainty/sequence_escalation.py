@@ -20,7 +20,11 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   moves it onto that object however far propagation put it, and an accepted one that lies off its object is
   one wrong box, not a wrong box plus a missed object.
 - The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
-  neither carried, proposed nor flagged), every ``adapt_every`` frames, and so is **P(wrong) of the new
+  neither carried, proposed nor flagged), every ``adapt_every`` frames, as a growth: an object nobody found
+  stays missing until a frame is reviewed whole, so the share missed grows with the frames since the last
+  whole review (`annotator.ml.uncertainty.adaptation.miss_growth`). A frame is reviewed whole when the share
+  missed on average since then would pass ``max_miss_rate`` (`expected_miss_share`): whole reviews come
+  about periodically, as often as the model's misses need. And so is **P(wrong) of the new
   proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`): once the objects a person
   labelled are carried, what the model proposes beside them is mostly what nobody labelled, a population
   unlike all of a frame's proposals. The window learns it from the same population: the scored proposals
@@ -59,7 +63,12 @@ from annotator.core.world import from_world, to_world
 from annotator.ml.finetune.carry import MIN_POINTS, supported
 from annotator.ml.finetune.edits import EffortModel, Tolerance, matched_pairs
 from annotator.ml.proposal_overlap import on_any_object
-from annotator.ml.uncertainty.adaptation import fit_error_model, judged_uncertainty, miss_rate
+from annotator.ml.uncertainty.adaptation import (
+    expected_miss_share,
+    fit_error_model,
+    judged_uncertainty,
+    miss_growth,
+)
 from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
 from annotator.ml.uncertainty.error_model import ErrorModel
 from annotator.ml.uncertainty.escalation import (
@@ -236,8 +245,12 @@ class SequenceEscalation:
         self.judged: list[EscalationFrame] = []
         #: The new proposals of those frames (those on no carried object): what P(wrong) is learned from.
         self.proposed: list[EscalationFrame] = []
-        self.miss_rate: float | None = None
         self.error_model: ErrorModel | None = None
+        #: The growth of the share missed per frame since the last whole review, that age now, and the age
+        #: of each frame judged with carry.
+        self.growth: float | None = None
+        self.since_whole = 0
+        self.ages: list[int] = []
         #: (position in the sequence, rejected box in world coordinates).
         self.rejections: list[tuple[int, Cuboid]] = []
         self.total = EscalationOutcome(rule.threshold)
@@ -288,18 +301,26 @@ class SequenceEscalation:
             truth_tracks,
         )  # fmt: skip
         # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
-        carried.frame = dataclasses.replace(carried.frame, miss_rate=math.inf if first else self.miss_rate)
+        age = self.since_whole + 1
+        expected = math.inf if first else expected_miss_share(self.growth, age)
+        carried.frame = dataclasses.replace(carried.frame, miss_rate=expected)
         if self.error_model is not None:
             carried.frame = self.judged_proposals(carried)
         outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
         finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
+        self.since_whole = 0 if outcome.frames_whole else age
         if not first:  # the miss rate is learned where boxes were carried in, as it is applied
             self.judged.append(carried.frame)
             self.proposed.append(new_proposals(carried))
+            self.ages.append(age)
         if self.adapt_every and self.position % self.adapt_every == 0:
-            self.miss_rate = miss_rate(self.judged, self.rule.cluster_threshold)
+            threshold = self.rule.cluster_threshold
+            self.growth = miss_growth(
+                (age, len(f.truths), f.unflagged_missed(threshold)[0])
+                for age, f in zip(self.ages, self.judged, strict=True)
+            )
             self.error_model = fit_error_model(self.proposed) or self.error_model
         labels = [
             Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.model.project import Change
-from annotator.core.review import AcceptProposals
 from annotator.io.reference_labels import project_reference_labels
 from annotator.jobs import JobContext, Outcome
 from annotator.ml.registry import PluginRegistry
@@ -44,6 +43,7 @@ from annotator.ml.uncertainty.project_escalation import escalation_plan, missed_
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.staleness import current_model_versions, scoring_plugins
+from annotator.ml.uncertainty.whole_reviews import AcceptConfident
 from annotator.qt.document import Document
 from annotator.qt.jobs import QtJobs
 from annotator.qt.panels.escalation_plot import EscalationPlot
@@ -311,7 +311,7 @@ class ReviewQueuePanel(QWidget):
         measure = "uncertainty" if plan.error_model is None else "P(wrong)"
         if ids:
             label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
-            self.document.push(AcceptProposals(ids, label=label))
+            self.document.push(AcceptConfident(ids, label=label))
         if not ids:
             place = "in any frame" if scope is None else "in this frame"
             text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"

@@ -17,6 +17,7 @@ from annotator.core.review import AcceptProposals, RejectProposals
 from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.missed import PRIOR_INSIDE
 from annotator.ml.uncertainty.project_escalation import (
+    CARRIED_KIND,
     MISSED_KIND,
     escalation_plan,
     missed_object_proposals,
@@ -71,7 +72,33 @@ def test_boxes_carried_in_count_as_found_for_the_miss_rate() -> None:
     stack.push(AddAnnotations(carried))
     examples = verified_examples(project)
     # 1 drawn by hand among 10 objects (1 proposed, 8 carried in), not among the 2 the model and the person made
-    assert (examples.labels, examples.drawn, examples.miss_rate()) == (10, 1, 0.1)
+    # the frame right after the start (age 1): 1 drawn of 10, a growth of 0.1 per frame since a whole review
+    assert examples.carried == [(1, 10, 1)] and examples.miss_growth() == pytest.approx(0.1)
+    assert examples.miss_rate() is None  # no verified frame without carried boxes
+
+
+def test_frames_with_carried_boxes_are_judged_on_the_miss_rate_of_verified_frames_with_carried_boxes() -> (
+    None
+):
+    # the keyframe: nothing carried in, the person drew 2 of its 3 labels (the model missed 67 %)
+    project, todo = project_with_a_verified_frame(drawn=2)
+    stack = UndoStack(project)
+    # a verified frame with 9 boxes carried in (the model confirmed them) and nothing drawn
+    (later,) = stack.push(AddFrames([Frame(0, "later", 2)])).ids
+    confirmed = {"uncertainty": {"uncertainty": 0.0, "kind": CARRIED_KIND, "agreement": 0.8}}
+    stack.push(AddAnnotations([Annotation(0, later, "Car", cuboid=box(-20 - 10 * k), attributes=confirmed,
+                                          provenance=Provenance(Source.PROPAGATED)) for k in range(9)]))  # fmt: skip
+    stack.push(SetFrameStatus(later, FrameStatus.VERIFIED))
+    plan = escalation_plan(project, EscalationRule(0.5))
+    assert plan.miss_rate == pytest.approx(2 / 3) and plan.miss_growth == 0.0
+    assert todo in plan.whole  # judged like the keyframe: reviewed whole
+    stack.push(
+        AddAnnotations(
+            [Annotation(0, todo, "Car", cuboid=box(-20), provenance=Provenance(Source.PROPAGATED))]
+        )
+    )
+    plan = escalation_plan(project, EscalationRule(0.5))
+    assert todo not in plan.whole  # now a frame with boxes carried in: judged box by box
 
 
 def test_p_wrong_learned_from_the_verified_frame_replaces_the_raw_uncertainty() -> None:
@@ -120,3 +147,56 @@ def test_possible_missed_objects_are_flagged_proposals_with_a_fitted_box() -> No
     stack.push(AddAnnotations([dataclasses.replace(item, frame_id=frame_id)]))
     plan = escalation_plan(project, EscalationRule(1.01))
     assert plan.accepted == [] and plan.missed_items == list(project.annotations)
+
+
+def test_proposals_beside_carried_boxes_are_judged_on_what_such_frames_taught() -> None:
+    # the keyframe taught: cars right, pedestrians wrong; a verified frame with boxes carried in the reverse
+    project, todo = project_with_a_verified_frame(drawn=0)
+    stack = UndoStack(project)
+    (later,) = stack.push(AddFrames([Frame(0, "later", 2)])).ids
+    stack.push(
+        AddAnnotations(
+            [Annotation(0, later, "Car", cuboid=box(-30), provenance=Provenance(Source.PROPAGATED))]
+        )
+    )
+    car, pedestrian = stack.push(
+        AddAnnotations([scored(later, "Car", 0, 0.3), scored(later, "Pedestrian", 10, 0.3)])
+    ).ids
+    stack.push(RejectProposals([car]))
+    stack.push(AcceptProposals([pedestrian]))
+    stack.push(SetFrameStatus(later, FrameStatus.VERIFIED))
+    by_name = {project.annotations[i].class_name: i for i in (a.id for a in project.annotations_of(todo))}
+    plan = escalation_plan(project, EscalationRule(0.5))
+    assert plan.accepted == [by_name["Car"]]  # a frame like the keyframe: the keyframe's lesson
+    stack.push(
+        AddAnnotations(
+            [Annotation(0, todo, "Car", cuboid=box(-30), provenance=Provenance(Source.PROPAGATED))]
+        )
+    )
+    plan = escalation_plan(project, EscalationRule(0.5))
+    assert plan.carried_error_model is not None and plan.accepted == [by_name["Pedestrian"]]
+
+
+def test_a_frame_with_carried_boxes_goes_to_review_whole_when_misses_have_added_up_since_a_whole_review() -> (
+    None
+):
+    project = Project()
+    stack = UndoStack(project)
+    ids = stack.push(AddFrames([Frame(0, f"f{k}", k) for k in range(8)])).ids
+
+    def carried_in(frame_id: int, count: int) -> list[Annotation]:
+        record = {"uncertainty": {"uncertainty": 0.0, "kind": CARRIED_KIND, "agreement": 0.8}}
+        return [Annotation(0, frame_id, "Car", cuboid=box(-20 - 10 * k), attributes=record,
+                           provenance=Provenance(Source.PROPAGATED)) for k in range(count)]  # fmt: skip
+
+    stack.push(SetFrameStatus(ids[0], FrameStatus.VERIFIED))  # the keyframe, reviewed whole
+    # frame 1, one frame after it, verified: 1 of 50 objects had to be drawn (growth 0.02 per frame)
+    stack.push(AddAnnotations([*carried_in(ids[1], 49), Annotation(0, ids[1], "Car", cuboid=box(600))]))
+    stack.push(SetFrameStatus(ids[1], FrameStatus.VERIFIED))
+    for frame_id in ids[2:]:  # the frames to do: a carried box and a confident proposal each
+        stack.push(AddAnnotations([*carried_in(frame_id, 1), scored(frame_id, "Car", 0, 0.1)]))
+    plan = escalation_plan(project, EscalationRule(0.5))
+    assert plan.miss_growth == pytest.approx(0.02)
+    # average share missed since frame 1 (reviewed whole): 0.02 x (age + 1) / 2 passes 0.03 from age 3 on
+    assert sorted(project.frames[f].index for f in plan.whole) == [4, 5, 6, 7]
+    assert "since one was reviewed whole" in plan.whole[ids[4]]

@@ -4,6 +4,7 @@ where the model agrees, rejected objects not proposed again, and what each frame
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
@@ -151,6 +152,25 @@ def test_p_wrong_of_new_proposals_is_learned_from_the_new_proposals_of_the_frame
         assert outcomes[1].wrong_accepted == 1  # nothing learned yet: the first alarm is accepted
         # learned from the second frame's one new proposal (wrong): the next alarm goes to a person
         assert run.error_model is not None and (outcomes[2].wrong_accepted, outcomes[2].reviewed) == (0, 1)
+
+
+def test_misses_add_up_until_a_frame_is_reviewed_whole_then_the_age_starts_again(tmp_path) -> None:
+    far = Cuboid((30.0, -8.0, 0.0), (4.0, 2.0, 1.5), 0.0)  # an object the model never proposes
+    points = np.vstack([scan_of(CAR, 40), scan_of(far, 30)])
+    with frames_project(tmp_path / "project", 5) as workspace:
+        frames = workspace.project.frames_in_order()
+        # growth per frame learned from ground truth; whole review when the average missed share passes 40 %
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=0.4), adapt_every=1)
+        truths = [("Car", CAR), ("Car", far)]
+        whole = []
+        for k, frame in enumerate(frames):
+            seen = judged([("Car", CAR)], [0.1], truths if k else truths[:1])  # the far car enters on frame 1
+            whole.append(run.step(frame, seen, [1, 2] if k else [1], points).frames_whole)
+        # frame 1 misses the far car (1 of 2 at age 1: growth 0.5); frame 2, at age 2, would average 75 %:
+        # reviewed whole, the far car labelled and carried on; frame 3 (age 1: 33 %) and frame 4 (age 2:
+        # 37.5 %) stay under the limit and miss nothing
+        assert whole == [1, 0, 1, 0, 0]
+        assert run.growth == pytest.approx(2 / (2 * 1 + 2 * 2 + 2 * 1 + 2 * 2))
 
 
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:
