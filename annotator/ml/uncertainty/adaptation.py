@@ -68,22 +68,29 @@ def miss_rate(
 
 def miss_growth(samples: Iterable[tuple[int, int, int]]) -> float | None:
     """On a sequence whose finished labels are carried along, an object nobody found stays missing until a
-    frame is reviewed whole, so the share missed grows with the frames since then. From ``samples`` (age:
-    frames since the last frame reviewed whole, 1 for the next one; objects; objects missed) the growth per
-    frame of age, least squares through the origin weighted by the objects: sum(missed) / sum(age x objects)
-    (None without objects)."""
+    frame is reviewed whole, so the share missed grows with the frames since then. From ``samples`` of frames
+    a person reviewed whole (age: frames since the last whole review before it, 1 for the next one; objects;
+    objects missed) the growth per frame of age: (sum(missed) + `MISS_PRIOR`) / sum(age x objects), a Poisson
+    rate's posterior mean under the Jeffreys prior, so that a few whole reviews that found nothing are not
+    read as a model that misses nothing (None without objects: not known yet)."""
     missed = exposure = 0
     for age, objects, lost in samples:
         missed += lost
         exposure += age * objects
-    return missed / exposure if exposure else None
+    return (missed + MISS_PRIOR) / exposure if exposure else None
+
+
+#: The Jeffreys prior's half a miss added to those seen (`miss_growth`).
+MISS_PRIOR = 0.5
 
 
 def expected_miss_share(growth: float | None, age: int) -> float | None:
     """The share of objects missed on average over the frames since the last whole review, up to one of
-    ``age``: growth x (age + 1) / 2 (None while the growth is unknown). The rule reviews a frame whole when
-    this passes ``max_miss_rate``: the residual it bounds is the share over all frames, not the worst frame's."""
-    return None if growth is None else growth * (age + 1) / 2
+    ``age``: growth x (age + 1) / 2, at most 1; 1 while the growth is unknown (no frame with boxes carried in
+    was reviewed whole yet: any object could be missing, so the next one is, and teaches it). The rule reviews
+    a frame whole when this passes ``max_miss_rate`` (1 or more: never): the residual it bounds is the share
+    over all frames, not the worst frame's."""
+    return 1.0 if growth is None else min(1.0, growth * (age + 1) / 2)
 
 
 def judged_uncertainty(

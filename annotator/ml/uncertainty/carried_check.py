@@ -49,14 +49,15 @@ DEFAULT_REJECT_FRAMES = 10
 
 def awaiting_check(annotation: Annotation) -> bool:
     """Whether the rule still decides on this box: carried in by propagation, not edited since
-    (`annotator.core.tracks.carried_unedited`) and not reviewed by a person (accepted and never scored, or
-    unreviewed with its carried record)."""
+    (`annotator.core.tracks.carried_unedited`) and not reviewed by a person (accepted or corrected as its
+    source was and never scored, or unreviewed with its carried record)."""
     if annotation.provenance.source is not Source.PROPAGATED or not carried_unedited(annotation):
         return False
     record = annotation.attributes.get(UNCERTAINTY_KEY)
     if annotation.review is Review.UNREVIEWED:
         return is_carried_item(record)
-    return annotation.review is Review.ACCEPTED and record is None
+    # a copy keeps its source's review state: a box corrected on the frame before is carried in "corrected"
+    return annotation.review in (Review.ACCEPTED, Review.CORRECTED) and record is None
 
 
 def is_model_box(proposal: Annotation) -> bool:

@@ -13,9 +13,10 @@ learned from the project's frames marked verified instead of a simulated annotat
   Learned apart for frames holding boxes propagated into them and for the others, and applied to a frame of
   the same kind: once the finished labels are carried along a sequence, a frame misses only what entered
   since, not what a keyframe (nothing carried in) misses. On frames with propagated boxes it is learned as
-  ``simulate --carry`` learns it, as a growth with the frames since the last frame reviewed whole
+  ``simulate --carry`` learns it, as a growth with the frames since the last frame reviewed whole, from what
+  the person drew on the verified frames with propagated boxes they reviewed whole
   (`annotator.ml.uncertainty.whole_reviews`): such a frame is reviewed whole when the share missed on
-  average since then would pass ``max_miss_rate``.
+  average since then would pass ``max_miss_rate``, and while none was reviewed whole yet.
 
 Possible missed objects (`annotator.ml.uncertainty.missed`) are stored as unreviewed proposals of the
 scoring plugin whose uncertainty record has ``kind = "missed_object"`` and ``uncertainty = 1`` (always
@@ -47,14 +48,18 @@ from annotator.ml.uncertainty.missed import (
     scored,
     unexplained_clusters,
 )
-from annotator.ml.uncertainty.whole_reviews import project_ages
+from annotator.ml.uncertainty.whole_reviews import (
+    ACCEPTED_BY_RULE,
+    UNCERTAINTY_KEY,
+    project_ages,
+    reviewed_whole,
+)
 
 logger = logging.getLogger(__name__)
 
 MISSED_KIND = "missed_object"
 #: The ``kind`` of the record of a carried box checked against the model (its uncertainty is 0 or 1).
 CARRIED_KIND = "carried"
-UNCERTAINTY_KEY = "uncertainty"
 
 
 def is_missed_item(record: Mapping[str, Any] | None) -> bool:
@@ -212,6 +217,8 @@ def verified_examples(project: Project) -> VerifiedExamples:
             record = a.attributes.get(UNCERTAINTY_KEY)
             if isinstance(record, Mapping):
                 scored_here = True
+                if record.get(ACCEPTED_BY_RULE) and a.review is Review.ACCEPTED:
+                    continue  # accepted by the rule and left so: nobody looked at it
                 _learn(examples, a.class_name, a.cuboid, record, wrong=False, on_carried=carried)
         if scored_here:  # objects the person found with the model, carried in, or had to draw
             counted = [
@@ -219,7 +226,8 @@ def verified_examples(project: Project) -> VerifiedExamples:
             ]
             drawn = sum(1 for a in counted if a.provenance.source is Source.MANUAL)
             if carried:
-                examples.carried.append((age[frame.id], len(counted), drawn))
+                if reviewed_whole(frame):  # what a person looking at everything had to draw
+                    examples.carried.append((age[frame.id], len(counted), drawn))
             else:
                 examples.labels += len(counted)
                 examples.drawn += drawn
@@ -235,6 +243,8 @@ class EscalationPlan:
     whole: dict[int, str] = field(default_factory=dict)
     #: Unreviewed possible missed objects (review items) in the frames considered.
     missed_items: list[int] = field(default_factory=list)
+    #: Frames judged box by box (scored items waiting, not to review whole).
+    judged: list[int] = field(default_factory=list)
     error_model: ErrorModel | None = None
     miss_rate: float | None = None
     #: P(wrong) and the growth of the share missed of frames holding propagated labels (applied to such
@@ -274,8 +284,11 @@ def escalation_plan(
         carried = holds_carried(project.annotations_of(frame_id))
         rate = expected_miss_share(plan.miss_growth, age[frame_id]) if carried else plan.miss_rate
         if rule.reviews_whole(ood, rate):
-            plan.whole[frame_id] = _whole_reason(rule, ood, rate, age[frame_id] if carried else None)
+            plan.whole[frame_id] = _whole_reason(
+                rule, ood, rate, age[frame_id] if carried else None, plan.miss_growth
+            )
             continue
+        plan.judged.append(frame_id)
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
         model = (plan.carried_error_model if carried else None) or plan.error_model
@@ -285,12 +298,20 @@ def escalation_plan(
         plan.accepted += [a.id for (a, _), ok in zip(items, rule.accepted(doubt), strict=True) if ok]
     plan.accepted.sort()
     plan.missed_items.sort()
+    plan.judged.sort()
     return plan
 
 
 def _whole_reason(
-    rule: EscalationRule, ood: float | None, miss_rate: float | None, age: int | None = None
+    rule: EscalationRule,
+    ood: float | None,
+    miss_rate: float | None,
+    age: int | None = None,
+    growth: float | None = None,
 ) -> str:
+    """Why a frame goes to review whole (``age``: frames since a whole review, for a frame with carried boxes)."""
+    if age is not None and growth is None and miss_rate is not None and miss_rate > rule.max_miss_rate:
+        return "no frame with boxes carried in reviewed whole yet: how fast misses add up is not known"
     if miss_rate is not None and miss_rate > rule.max_miss_rate and age is not None:
         return f"about {miss_rate:.0%} of the objects missed on average over the {age} frames since one was reviewed whole"
     if miss_rate is not None and miss_rate > rule.max_miss_rate:

@@ -20,11 +20,13 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   moves it onto that object however far propagation put it, and an accepted one that lies off its object is
   one wrong box, not a wrong box plus a missed object.
 - The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
-  neither carried, proposed nor flagged), every ``adapt_every`` frames, as a growth: an object nobody found
-  stays missing until a frame is reviewed whole, so the share missed grows with the frames since the last
-  whole review (`annotator.ml.uncertainty.adaptation.miss_growth`). A frame is reviewed whole when the share
-  missed on average since then would pass ``max_miss_rate`` (`expected_miss_share`): whole reviews come
-  about periodically, as often as the model's misses need. And so is **P(wrong) of the new
+  neither carried, proposed nor flagged) of the frames a person reviewed whole (what they found missing),
+  every ``adapt_every`` frames, as a growth: an object nobody found stays missing until a frame is reviewed
+  whole, so the share missed grows with the frames since the last whole review
+  (`annotator.ml.uncertainty.adaptation.miss_growth`). A frame is reviewed whole when the share missed on
+  average since then would pass ``max_miss_rate`` (`expected_miss_share`; the first frame with boxes carried
+  in, while nothing is known): whole reviews come about periodically, as often as the model's misses need.
+  And so is **P(wrong) of the new
   proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`): once the objects a person
   labelled are carried, what the model proposes beside them is mostly what nobody labelled, a population
   unlike all of a frame's proposals. The window learns it from the same population: the scored proposals
@@ -246,11 +248,11 @@ class SequenceEscalation:
         #: The new proposals of those frames (those on no carried object): what P(wrong) is learned from.
         self.proposed: list[EscalationFrame] = []
         self.error_model: ErrorModel | None = None
-        #: The growth of the share missed per frame since the last whole review, that age now, and the age
-        #: of each frame judged with carry.
+        #: The growth of the share missed per frame since the last whole review, that age now, and what the
+        #: frames with boxes carried in showed when reviewed whole: (age, objects, missed).
         self.growth: float | None = None
         self.since_whole = 0
-        self.ages: list[int] = []
+        self.reviewed_whole: list[tuple[int, int, int]] = []
         #: (position in the sequence, rejected box in world coordinates).
         self.rejections: list[tuple[int, Cuboid]] = []
         self.total = EscalationOutcome(rule.threshold)
@@ -311,16 +313,14 @@ class SequenceEscalation:
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
         self.since_whole = 0 if outcome.frames_whole else age
-        if not first:  # the miss rate is learned where boxes were carried in, as it is applied
+        if not first:  # learned where boxes were carried in, as it is applied
             self.judged.append(carried.frame)
             self.proposed.append(new_proposals(carried))
-            self.ages.append(age)
+            if outcome.frames_whole:  # what the person reviewing it whole found missing
+                missed = carried.frame.unflagged_missed(self.rule.cluster_threshold)[0]
+                self.reviewed_whole.append((age, len(judged.truths), missed))
         if self.adapt_every and self.position % self.adapt_every == 0:
-            threshold = self.rule.cluster_threshold
-            self.growth = miss_growth(
-                (age, len(f.truths), f.unflagged_missed(threshold)[0])
-                for age, f in zip(self.ages, self.judged, strict=True)
-            )
+            self.growth = miss_growth(self.reviewed_whole)
             self.error_model = fit_error_model(self.proposed) or self.error_model
         labels = [
             Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels

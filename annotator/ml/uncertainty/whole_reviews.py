@@ -4,8 +4,9 @@ Along a sequence whose finished labels are propagated frame to frame, an object 
 until a person looks at a frame whole; escalation sends frames to review whole when the share missed on
 average since the last such frame would pass its limit (`annotator.ml.uncertainty.adaptation.miss_growth`,
 `expected_miss_share`). In a project, a frame counts as reviewed whole when it is marked verified and
-*Accept all confident* accepted nothing on it unreviewed: that action counts what it accepts in the frame's
-meta (`ACCEPTED_UNREVIEWED_KEY`, through `AcceptConfident`, undone with it).
+*Accept all confident* did not judge it box by box: that action marks each frame it judged so, with how many
+boxes it accepted there unreviewed, in the frame's meta (`ESCALATED_KEY`, through `AcceptConfident`, undone
+with it). A person who reviews a frame whole does not use it there (the rule says so: "to review whole").
 """
 
 from __future__ import annotations
@@ -16,34 +17,63 @@ from collections import Counter
 from collections.abc import Iterable
 
 from annotator.core.model.project import Project
-from annotator.core.model.records import Frame, FrameStatus
+from annotator.core.model.records import Frame, FrameStatus, Review
 from annotator.core.review import AcceptProposals
 
 logger = logging.getLogger(__name__)
 
-#: A frame's ``meta`` key: how many proposals *Accept all confident* accepted there unreviewed.
-ACCEPTED_UNREVIEWED_KEY = "accepted_unreviewed"
+#: The attribute holding a scored annotation's uncertainty record.
+UNCERTAINTY_KEY = "uncertainty"
+
+#: A frame's ``meta`` key: *Accept all confident* judged the frame box by box, {"accepted": boxes it accepted
+#: there unreviewed}.
+ESCALATED_KEY = "escalated"
+
+
+#: Set in the uncertainty record of a proposal *Accept all confident* accepted: nobody looked at it, so it
+#: teaches escalation nothing (it is not a verified "right").
+ACCEPTED_BY_RULE = "accepted_by_rule"
 
 
 class AcceptConfident(AcceptProposals):
-    """*Accept all confident*: accept the proposals the escalation rule accepts, and count them on their frames."""
+    """*Accept all confident*: accept the proposals the escalation rule accepts, mark each (`ACCEPTED_BY_RULE`
+    in its uncertainty record), and mark the frames it judged box by box (``judged_frames``, and those of the
+    proposals) with how many it accepted there (`ESCALATED_KEY`)."""
+
+    def __init__(
+        self, annotation_ids: Iterable[int], judged_frames: Iterable[int] = (), label: str | None = None
+    ) -> None:
+        super().__init__(annotation_ids, label)
+        self.judged_frames = list(judged_frames)
 
     def do(self, project: Project) -> None:
-        counts = Counter(
-            project.annotations[i].frame_id for i in self.annotation_ids if i in project.annotations
-        )
+        waiting = [
+            project.annotations[i]
+            for i in self.annotation_ids
+            if i in project.annotations and project.annotations[i].review is Review.UNREVIEWED
+        ]
+        counts = Counter(a.frame_id for a in waiting)
         super().do(project)
-        for frame_id, count in counts.items():
+        for before in waiting:
+            accepted = project.annotations.get(before.id)
+            record = accepted.attributes.get(UNCERTAINTY_KEY) if accepted is not None else None
+            if accepted is not None and isinstance(record, dict):
+                attributes = accepted.attributes | {UNCERTAINTY_KEY: record | {ACCEPTED_BY_RULE: True}}
+                project.put("annotation", accepted.id, dataclasses.replace(accepted, attributes=attributes))
+        for frame_id in sorted({*self.judged_frames, *counts}):
             frame = project.frames.get(frame_id)
             if frame is not None:
-                total = int(frame.meta.get(ACCEPTED_UNREVIEWED_KEY, 0) or 0) + count
-                meta = dict(frame.meta) | {ACCEPTED_UNREVIEWED_KEY: total}
+                before = frame.meta.get(ESCALATED_KEY)
+                total = (before.get("accepted", 0) if isinstance(before, dict) else 0) + counts.get(
+                    frame_id, 0
+                )
+                meta = dict(frame.meta) | {ESCALATED_KEY: {"accepted": total}}
                 project.put("frame", frame_id, dataclasses.replace(frame, meta=meta))
 
 
 def reviewed_whole(frame: Frame) -> bool:
-    """Whether a person verified the frame without accepting anything on it unreviewed."""
-    return frame.status == FrameStatus.VERIFIED and not frame.meta.get(ACCEPTED_UNREVIEWED_KEY)
+    """Whether a person verified the frame and *Accept all confident* did not judge it box by box."""
+    return frame.status == FrameStatus.VERIFIED and ESCALATED_KEY not in frame.meta
 
 
 def ages(frames: Iterable[Frame]) -> dict[int, int]:

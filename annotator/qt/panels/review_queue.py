@@ -311,7 +311,11 @@ class ReviewQueuePanel(QWidget):
         measure = "uncertainty" if plan.error_model is None else "P(wrong)"
         if ids:
             label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
-            self.document.push(AcceptConfident(ids, label=label))
+            self.document.push(AcceptConfident(ids, plan.judged, label=label))
+        elif plan.judged:  # nothing confident, but these frames were judged box by box, not reviewed whole
+            self.document.push(
+                AcceptConfident([], plan.judged, label="Judge frames box by box (nothing confident)")
+            )
         if not ids:
             place = "in any frame" if scope is None else "in this frame"
             text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"

@@ -141,7 +141,8 @@ def test_p_wrong_of_new_proposals_is_learned_from_the_new_proposals_of_the_frame
     truths = [("Car", CAR)]
     with frames_project(tmp_path / "project", 3) as workspace:
         frames = workspace.project.frames_in_order()
-        run = SequenceEscalation(workspace.project, EscalationRule(0.5), adapt_every=1)
+        # misses never send a frame to review whole here: P(wrong) alone decides
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01), adapt_every=1)
         outcomes = []
         for k, frame in enumerate(frames):
             # the car, and beside it a new false alarm on every frame, both "confident" (0.1)
@@ -159,18 +160,18 @@ def test_misses_add_up_until_a_frame_is_reviewed_whole_then_the_age_starts_again
     points = np.vstack([scan_of(CAR, 40), scan_of(far, 30)])
     with frames_project(tmp_path / "project", 5) as workspace:
         frames = workspace.project.frames_in_order()
-        # growth per frame learned from ground truth; whole review when the average missed share passes 40 %
+        # whole review when the average share missed since the last one would pass 40 %
         run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=0.4), adapt_every=1)
         truths = [("Car", CAR), ("Car", far)]
         whole = []
         for k, frame in enumerate(frames):
             seen = judged([("Car", CAR)], [0.1], truths if k else truths[:1])  # the far car enters on frame 1
             whole.append(run.step(frame, seen, [1, 2] if k else [1], points).frames_whole)
-        # frame 1 misses the far car (1 of 2 at age 1: growth 0.5); frame 2, at age 2, would average 75 %:
-        # reviewed whole, the far car labelled and carried on; frame 3 (age 1: 33 %) and frame 4 (age 2:
-        # 37.5 %) stay under the limit and miss nothing
-        assert whole == [1, 0, 1, 0, 0]
-        assert run.growth == pytest.approx(2 / (2 * 1 + 2 * 2 + 2 * 1 + 2 * 2))
+        # frame 1: nothing known yet, reviewed whole: the far car found missing (1 of 2 at age 1, growth
+        # 1.5 / 2), labelled and carried on; frame 2 at age 1 would average 75 %: reviewed whole, nothing
+        # missing (growth 1.5 / 4); frame 3 at age 1 stays under 40 % (37.5 %), frame 4 at age 2 would not
+        assert whole == [1, 1, 1, 0, 1]
+        assert run.growth == pytest.approx(1.5 / (2 * 1 + 2 * 1 + 2 * 2))
 
 
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:
@@ -190,7 +191,7 @@ def test_along_a_sequence_the_first_frame_is_the_keyframe_and_its_labels_are_car
     truths = [("Car", CAR), ("Pedestrian", WALKER)]
     with frames_project(tmp_path / "project", 3) as workspace:
         frames = workspace.project.frames_in_order()
-        run = SequenceEscalation(workspace.project, EscalationRule(0.5))
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01))
         first = run.step(frames[0], judged([("Car", CAR)], [0.1], truths), [1, 2], points)
         assert first.frames_whole == 1 and first.missed == 0  # nothing carried in: reviewed whole
         # the model sees only the car (agreeing with the carried one) and a hedge; the walker is carried in
@@ -219,7 +220,8 @@ def test_a_sweep_runs_the_sequence_once_per_threshold(tmp_path) -> None:
         proposed = [judged([], [], truths), judged([("Car", HEDGE)], [0.4], truths)]
         seen = [(f, p, [1, 2]) for f, p in zip(frames, proposed, strict=True)]
         blank = [first.project, second.project]
-        outcomes = carried_sweep(seen, lambda: blank.pop(0), lambda _: points, [0.3, 0.5], EscalationRule())
+        rule = EscalationRule(max_miss_rate=1.01)
+        outcomes = carried_sweep(seen, lambda: blank.pop(0), lambda _: points, [0.3, 0.5], rule)
         assert [o.threshold for o in outcomes] == [0.3, 0.5]
         # at 0.5 the hedge is accepted on the second frame: a wrong box left in the labels; at 0.3 reviewed
         assert [o.wrong_accepted for o in outcomes] == [0, 1]
