@@ -19,18 +19,18 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
 - A carried box is **linked to its track's object** (`EscalationFrame.links`): the person who reviews it
   moves it onto that object however far propagation put it, and an accepted one that lies off its object is
   one wrong box, not a wrong box plus a missed object.
-- The **miss rate** that sends frames to review whole is learned from the frames judged this way (objects
-  neither carried, proposed nor flagged) of the frames a person reviewed whole (what they found missing),
-  every ``adapt_every`` frames, as a growth: an object nobody found stays missing until a frame is reviewed
-  whole, so the share missed grows with the frames since the last whole review
-  (`annotator.ml.uncertainty.adaptation.miss_growth`). A frame is reviewed whole when the share missed on
-  average since then would pass ``max_miss_rate`` (`expected_miss_share`; the first frame with boxes carried
-  in, while nothing is known): whole reviews come about periodically, as often as the model's misses need.
-  And so is **P(wrong) of the new
-  proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`): once the objects a person
-  labelled are carried, what the model proposes beside them is mostly what nobody labelled, a population
-  unlike all of a frame's proposals. The window learns it from the same population: the scored proposals
-  of verified frames, where proposals on carried objects were never added.
+- The **misses add up**: an object nobody found stays missing until a frame is reviewed whole, so the share
+  missed grows with the frames since the last whole review. That growth is learned from what the frames with
+  boxes carried in that were reviewed whole showed missing (objects neither carried, proposed nor flagged;
+  `annotator.ml.uncertainty.adaptation.miss_growth`), after each of them. A frame is reviewed whole when the
+  share missed on average since the last whole review would pass ``max_miss_rate`` (`expected_miss_share`),
+  and while nothing is known (the first frame with boxes carried in): whole reviews come about periodically,
+  as often as the model's misses need.
+- **P(wrong) of the new proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`) is
+  learned from the new proposals of the frames judged this way, every ``adapt_every`` frames: once the objects
+  a person labelled are carried, what the model proposes beside them is mostly what nobody labelled, a
+  population unlike all of a frame's proposals. The window learns it from the same population: the scored
+  proposals of verified frames, where proposals on carried objects were never added.
 
 A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth. Otherwise:
 - accepted boxes stay as they are (a wrong one included, and it is carried on);
@@ -242,10 +242,9 @@ class SequenceEscalation:
         self.adapt_every, self.costs, self.tolerance = adapt_every, costs, tolerance
         self.stack = UndoStack(project)
         self.previous: Frame | None = None
-        #: Frames judged so far, and those judged with boxes carried in (the miss rate's frames).
+        #: Frames judged so far, and the new proposals (those on no carried object) of the frames judged with
+        #: boxes carried in: what P(wrong) is learned from.
         self.position = 0
-        self.judged: list[EscalationFrame] = []
-        #: The new proposals of those frames (those on no carried object): what P(wrong) is learned from.
         self.proposed: list[EscalationFrame] = []
         self.error_model: ErrorModel | None = None
         #: The growth of the share missed per frame since the last whole review, that age now, and what the
@@ -314,13 +313,12 @@ class SequenceEscalation:
         self.position += 1
         self.since_whole = 0 if outcome.frames_whole else age
         if not first:  # learned where boxes were carried in, as it is applied
-            self.judged.append(carried.frame)
             self.proposed.append(new_proposals(carried))
             if outcome.frames_whole:  # what the person reviewing it whole found missing
                 missed = carried.frame.unflagged_missed(self.rule.cluster_threshold)[0]
                 self.reviewed_whole.append((age, len(judged.truths), missed))
+                self.growth = miss_growth(self.reviewed_whole)
         if self.adapt_every and self.position % self.adapt_every == 0:
-            self.growth = miss_growth(self.reviewed_whole)
             self.error_model = fit_error_model(self.proposed) or self.error_model
         labels = [
             Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels
