@@ -147,6 +147,30 @@ def test_accept_all_confident_is_one_undo_step(scoring_window, qtbot) -> None:
     qtbot.waitUntil(lambda: len(queue.order) == 3, timeout=5_000)
 
 
+def test_accept_all_confident_marks_the_frames_it_judged_box_by_box_even_with_nothing_confident(
+    scoring_window, qtbot
+) -> None:
+    from annotator.ml.uncertainty.whole_reviews import ACCEPTED_BY_RULE, ESCALATED_KEY
+
+    window = scoring_window
+    _score_through_menu(window, qtbot, all_frames=False)
+    project, frame_id = window.document.project, window.document.frame_id
+    window.document.flags.set_threshold(0.0)  # nothing is confident
+    window.actions["models.accept_confident"].trigger()
+    # the frame was judged box by box, not reviewed whole: marked, as its own undoable step
+    assert project.frames[frame_id].meta[ESCALATED_KEY] == {"accepted": 0}
+    assert window.actions["edit.undo"].text().startswith("&Undo Judge frames box by box")
+    window.actions["edit.undo"].trigger()
+    assert ESCALATED_KEY not in project.frames[frame_id].meta
+    window.document.flags.set_threshold(1.01)  # everything is
+    window.actions["models.accept_confident"].trigger()
+    accepted = [a for a in _scored(window) if a.frame_id == frame_id]
+    assert accepted and all(
+        a.review == Review.ACCEPTED and uncertainty_of(a)[ACCEPTED_BY_RULE] for a in accepted
+    )
+    assert project.frames[frame_id].meta[ESCALATED_KEY] == {"accepted": len(accepted)}
+
+
 def test_flagged_boxes_are_styled_in_the_views_and_explained_in_the_object_list(
     scoring_window, qtbot
 ) -> None:
