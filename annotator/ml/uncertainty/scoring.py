@@ -43,9 +43,9 @@ from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.uncertainty.verified_ood import (
     FRAME_EMBEDDING_KEY,
+    known_embeddings,
     reference_ood,
     verified_by_frame,
-    verified_embeddings,
     with_embedding,
 )
 from annotator.ml.variants import with_variant_precision
@@ -403,11 +403,13 @@ def score_frames(
         )
         summary.frame_uncertainty[frame.name] = frame_reductions([b for b in found if b.score >= min_score])
 
+    # the verified frames' embeddings, read once: scoring does not verify frames
+    verified = verified_by_frame(workspace.project, plugin_id)
     if ray is not None:
         job = frame_job(
             registry, plugin_id, workspace.project, verified_weights(manifest, workspace.project, weights), values,
             operation="score", mode=mode, passes=passes, iou_threshold=iou_threshold,
-            verified=verified_by_frame(workspace.project, plugin_id),
+            verified=verified,
         )  # fmt: skip
         run_frames_on_ray(ray, job, frames, store_version, summary, "scoring", cancel, on_frame)
         return summary
@@ -422,7 +424,7 @@ def score_frames(
         load_weights(model, manifest, workspace.project, weights)
 
     def compute(frame: Frame) -> list[AggregatedBox]:
-        known = verified_embeddings(workspace.project, plugin_id, exclude=frame.id)
+        known = known_embeddings(verified, exclude=frame.id)
         if child is None:
             project = workspace.project
             return score_frame(project, model, manifest, frame, values, mode, passes, iou_threshold, known)
