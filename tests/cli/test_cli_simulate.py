@@ -175,6 +175,8 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
     assert {row["threshold"]: row for row in strict["escalation"]}[0.5]["reviewed"] == 3
     assert main([*args, "--reject-frames", "-1"]) == 1
     assert "--reject-frames must be 0 (off) or more" in capsys.readouterr().err
+    assert main([*args, "--lost-frames", "-1"]) == 1
+    assert "--lost-frames must be 0 (off) or more" in capsys.readouterr().err
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:

@@ -8,6 +8,12 @@ velocity and turn rate of its two latest keyframes and then re-fitted to the new
 kept. A carried box is kept only when it holds `MIN_POINTS` LiDAR points (within `MARGIN`): an object
 that left the range or the view is not carried into empty space.
 
+A box dropped so is not forgotten (`Carrier`): for `LOST_FRAMES` frames after (an object hidden behind
+another, or a few points short of the labels' 10-point floor) its track is carried from its last box over the
+gap, at its velocity, and comes back where it holds enough points again. The window keeps such a box with its
+track while the object is hidden (its propagation drops nothing), so it is there when the object shows again.
+A box a person deleted is not brought back.
+
 `with_carried` puts a model's proposals beside the carried boxes: the model then only has to find what is new
 (a proposal on the object of a carried box is left out, the carried box stands). That is the window's
 workflow of propagating a frame's boxes and then pre-annotating it: proposals over the boxes a frame keeps
@@ -18,13 +24,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.model.project import Project
-from annotator.core.model.records import Frame
-from annotator.core.propagation import plan_step
+from annotator.core.model.records import Annotation, Frame
+from annotator.core.propagation import keep_size_refit, plan_step
+from annotator.core.tracks import propagate
 from annotator.ml.proposal_overlap import on_any_object
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,8 @@ logger = logging.getLogger(__name__)
 MIN_POINTS = 10
 #: ...counting those within this margin (m) of its sides.
 MARGIN = 0.1
+#: A track whose carried box held too few points comes back within this many frames (1 s of a 10 Hz LiDAR).
+LOST_FRAMES = 10
 
 Boxes = list[tuple[str, Cuboid]]
 
@@ -50,17 +60,62 @@ def supported(
     ]
 
 
+@dataclass
+class Carrier:
+    """Carries a sequence's tracked boxes frame by frame (`carry`, frames in order), remembering the tracks whose
+    box it dropped for too few points (module docstring): a box a person deleted is not remembered."""
+
+    min_points: int = MIN_POINTS
+    lost_frames: int = LOST_FRAMES
+    #: track id -> (id of the track's last box before it was dropped, position of the frame it was dropped on).
+    dropped: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def carry(
+        self, project: Project, source: Frame, target: Frame, points: np.ndarray | None
+    ) -> list[Annotation]:
+        """The tracked cuboids of ``source`` carried to ``target`` by the window's propagation (re-fitted to
+        ``points``, the target's), with those of the tracks dropped within ``lost_frames`` frames (carried over
+        the gap from their last box), the ones that hold ``min_points`` of the points; the project is not
+        changed."""
+        if points is None:
+            return []
+        xyz = np.asarray(points)[:, :3]
+        position = {f.id: i for i, f in enumerate(project.frames_in_order())}
+        here = position[target.id]
+        last = {
+            a.track_id: a.id for a in project.annotations_of(source.id, "cuboid") if a.track_id is not None
+        }
+        self.dropped = {
+            track: (box, at)
+            for track, (box, at) in self.dropped.items()
+            if track not in last and box in project.annotations and here - at <= self.lost_frames
+        }
+        edit = plan_step(project, source, target, xyz=xyz)
+        carried = [] if edit.command is None else list(edit.command.add.annotations)
+        gaps: dict[int, list[int]] = {}
+        for box, _ in self.dropped.values():
+            gaps.setdefault(here - position[project.annotations[box].frame_id], []).append(box)
+        refit = keep_size_refit(xyz, [])
+        for step, ids in gaps.items():
+            back = propagate(project, ids, with_motion=True, refit=refit, step=step)
+            carried += [] if back.command is None else back.command.add.annotations
+        kept = {
+            id(box) for _, box in supported([(a.class_name, a.cuboid) for a in carried], xyz, self.min_points)
+        }
+        for annotation in carried:
+            track = annotation.track_id
+            if id(annotation.cuboid) in kept:
+                self.dropped.pop(track, None)
+            elif track in last and self.lost_frames > 0:
+                self.dropped[track] = (last[track], here)
+        return [a for a in carried if id(a.cuboid) in kept]
+
+
 def propagated(
     project: Project, source: Frame, target: Frame, points: np.ndarray | None, min_points: int = MIN_POINTS
 ) -> Boxes:
-    """The tracked cuboids of frame ``source`` carried to frame ``target`` by the window's propagation (re-fitted
-    to ``points``, the target's), those that still hold ``min_points`` of them (`supported`); the project is
-    not changed."""
-    if points is None:
-        return []
-    edit = plan_step(project, source, target, xyz=np.asarray(points)[:, :3])
-    carried = [] if edit.command is None else edit.command.add.annotations
-    return supported([(a.class_name, a.cuboid) for a in carried], points, min_points)
+    """(class, cuboid) of the boxes a fresh `Carrier` carries from ``source`` to ``target``."""
+    return [(a.class_name, a.cuboid) for a in Carrier(min_points).carry(project, source, target, points)]
 
 
 def with_carried(carried: Sequence[tuple[str, Cuboid]], proposals: Sequence[tuple[str, Cuboid]]) -> Boxes:

@@ -44,7 +44,7 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, FrameStatus
 from annotator.io.reference_labels import project_reference_labels
 from annotator.io.store import ProjectStore
-from annotator.ml.finetune.carry import propagated, with_carried
+from annotator.ml.finetune.carry import LOST_FRAMES, Carrier, with_carried
 from annotator.ml.finetune.edits import EditCounts, EffortModel, Tolerance, count_edits
 from annotator.ml.finetune.job import FineTuneJob
 from annotator.ml.finetune.pipeline import plan_finetune, record_result
@@ -251,6 +251,8 @@ class _Simulation:
         self.carry = settings.carry or settings.strategy == "propagate"
         #: The frame annotated last (whose verified boxes ``carry`` carries into the next frame).
         self.previous: Frame | None = None
+        lost = settings.carry_rule.lost_frames if settings.carry_rule is not None else LOST_FRAMES
+        self.carrier = Carrier(settings.min_points, lost)
         self.initial = settings.initial_weights
         if self.model is not None and self.initial is None and not settings.from_scratch:
             self.initial = base_weights(self.manifest)
@@ -278,7 +280,8 @@ class _Simulation:
         found = self.model_proposals(inputs)
         if not self.carry or self.previous is None:
             return found
-        carried = propagated(self.project, self.previous, frame, inputs.points, self.settings.min_points)
+        moved = self.carrier.carry(self.project, self.previous, frame, inputs.points)
+        carried = [(a.class_name, a.cuboid) for a in moved]
         return with_carried(carried, found)
 
     def model_proposals(self, inputs: FrameInput) -> list[tuple[str, Cuboid]]:

@@ -6,7 +6,9 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
 (``annotator simulate --strategy escalate --carry``):
 
 - **Carried boxes** (the previous frame's finished labels, carried and still holding
-  `annotator.ml.finetune.carry.MIN_POINTS` points) are review items like proposals. A carried box is
+  `annotator.ml.finetune.carry.MIN_POINTS` points, and those of the tracks whose box was dropped for too few
+  points within `annotator.ml.finetune.carry.LOST_FRAMES` frames and holds them again) are review items like
+  proposals. A carried box is
   confident when the model, run on the new frame on its own, boxes the same object at bird's-eye IoU >=
   ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0 then and 1 otherwise, so it
   is accepted unreviewed only when they agree.
@@ -60,9 +62,8 @@ from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
-from annotator.core.propagation import plan_step
 from annotator.core.world import from_world, to_world
-from annotator.ml.finetune.carry import MIN_POINTS, supported
+from annotator.ml.finetune.carry import LOST_FRAMES, MIN_POINTS, Carrier
 from annotator.ml.finetune.edits import EffortModel, Tolerance, matched_pairs
 from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.adaptation import (
@@ -91,11 +92,13 @@ TrackedBox = tuple[str, Cuboid, "int | None"]
 class CarrySettings:
     """How a sequence is carried: ``agreement_iou`` (a carried box is confident when a proposal boxes it
     this well), ``reject_frames`` (how long a rejection keeps proposals off an object), ``min_points`` (a
-    carried box is kept when it holds that many points)."""
+    carried box is kept when it holds that many points), ``lost_frames`` (how far back a track missing from
+    the previous frame is brought back from)."""
 
     agreement_iou: float = DEFAULT_AGREEMENT_IOU
     reject_frames: int = DEFAULT_REJECT_FRAMES
     min_points: int = MIN_POINTS
+    lost_frames: int = LOST_FRAMES
 
 
 @dataclass
@@ -242,6 +245,7 @@ class SequenceEscalation:
         self.adapt_every, self.costs, self.tolerance = adapt_every, costs, tolerance
         self.stack = UndoStack(project)
         self.previous: Frame | None = None
+        self.carrier = Carrier(self.settings.min_points, self.settings.lost_frames)
         #: Frames judged so far, and the new proposals (those on no carried object) of the frames judged with
         #: boxes carried in: what P(wrong) is learned from.
         self.position = 0
@@ -259,18 +263,13 @@ class SequenceEscalation:
         self._tracks = itertools.count(max(tracks, default=0) + 10**6)
 
     def carried(self, frame: Frame, points: np.ndarray | None) -> list[TrackedBox]:
-        """The previous frame's finished labels carried into ``frame`` (re-fitted to ``points``), those
+        """The previous frame's finished labels carried into ``frame`` (re-fitted to ``points``), with the
+        tracks whose box was dropped within ``lost_frames`` frames (`annotator.ml.finetune.carry.Carrier`), those
         holding enough of its points."""
-        if self.previous is None or points is None:
+        if self.previous is None:
             return []
-        xyz = np.asarray(points)[:, :3]
-        edit = plan_step(self.project, self.previous, frame, xyz=xyz)
-        moved = [] if edit.command is None else edit.command.add.annotations
-        kept = {
-            id(box)
-            for _, box in supported([(a.class_name, a.cuboid) for a in moved], xyz, self.settings.min_points)
-        }
-        return [(a.class_name, a.cuboid, a.track_id) for a in moved if id(a.cuboid) in kept]
+        moved = self.carrier.carry(self.project, self.previous, frame, points)
+        return [(a.class_name, a.cuboid, a.track_id) for a in moved]
 
     def recently_rejected(self, frame: Frame) -> list[Cuboid]:
         """The boxes rejected within the last ``reject_frames`` frames, in ``frame``'s sensor coordinates."""

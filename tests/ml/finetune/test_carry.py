@@ -10,7 +10,13 @@ from annotator.core.edits import AddAnnotations, AddFrames
 from annotator.core.model.records import Annotation, Frame
 from annotator.core.pose import Pose
 from annotator.io.workspace import Workspace
-from annotator.ml.finetune.carry import MIN_POINTS, propagated, supported, with_carried
+from annotator.ml.finetune.carry import (
+    MIN_POINTS,
+    Carrier,
+    propagated,
+    supported,
+    with_carried,
+)
 from annotator.testing.scans import scan_of
 
 PARKED = Cuboid((10.0, 2.0, 0.0), (4.0, 2.0, 1.5), 0.3)
@@ -60,3 +66,40 @@ def test_proposals_are_added_only_where_no_carried_box_stands() -> None:
     new = Cuboid((20.0, -3.0, 0.0), (0.7, 0.7, 1.8), 0.0)
     joined = with_carried([("Car", PARKED)], [("Van", on_it), ("Pedestrian", new)])
     assert joined == [("Car", PARKED), ("Pedestrian", new)]
+
+
+def test_a_track_dropped_while_hidden_comes_back_where_its_points_are_again(tmp_path) -> None:
+    with sequence(tmp_path, [0.0, 0.0, 0.0, 0.0]) as workspace:
+        project = workspace.project
+        frames = project.frames_in_order()
+        (parked,) = project.annotations_of(frames[0].id)
+        carrier = Carrier()
+        # hidden on the next two frames (too few points): dropped, remembered
+        assert carrier.carry(project, frames[0], frames[1], scan_of(PARKED, MIN_POINTS - 1)) == []
+        assert carrier.carry(project, frames[1], frames[2], scan_of(PARKED, 3)) == []
+        assert carrier.dropped == {parked.track_id: (parked.id, 1)}
+        back = carrier.carry(project, frames[2], frames[3], scan_of(PARKED, 40))
+        assert [(a.class_name, a.track_id) for a in back] == [("Car", parked.track_id)]
+        assert bev_iou(back[0].cuboid, PARKED) > 0.9
+        assert carrier.dropped == {}  # found again
+        assert project.annotations_of(frames[3].id) == []  # planned, not applied
+
+
+def test_a_track_hidden_longer_than_lost_frames_stays_lost(tmp_path) -> None:
+    with sequence(tmp_path, [0.0, 0.0, 0.0, 0.0]) as workspace:
+        frames = workspace.project.frames_in_order()
+        carrier = Carrier(lost_frames=1)
+        carrier.carry(workspace.project, frames[0], frames[1], scan_of(PARKED, 3))
+        carrier.carry(workspace.project, frames[1], frames[2], scan_of(PARKED, 3))
+        assert carrier.carry(workspace.project, frames[2], frames[3], scan_of(PARKED, 40)) == []
+        assert Carrier(lost_frames=0).dropped == {}
+
+
+def test_a_box_a_person_deleted_is_not_brought_back(tmp_path) -> None:
+    with sequence(tmp_path, [0.0, 0.0, 0.0]) as workspace:
+        project = workspace.project
+        frames = project.frames_in_order()
+        carrier = Carrier()
+        # carried (it holds its points) and then deleted by the person: nothing on the second frame
+        assert len(carrier.carry(project, frames[0], frames[1], scan_of(PARKED, 40))) == 1
+        assert carrier.carry(project, frames[1], frames[2], scan_of(PARKED, 40)) == []

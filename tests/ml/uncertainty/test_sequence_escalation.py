@@ -225,3 +225,32 @@ def test_a_sweep_runs_the_sequence_once_per_threshold(tmp_path) -> None:
         assert [o.threshold for o in outcomes] == [0.3, 0.5]
         # at 0.5 the hedge is accepted on the second frame: a wrong box left in the labels; at 0.3 reviewed
         assert [o.wrong_accepted for o in outcomes] == [0, 1]
+
+
+def test_an_object_hidden_for_a_frame_comes_back_carried_when_it_shows_again(tmp_path) -> None:
+    car, walker = scan_of(CAR, 40), scan_of(WALKER, 30)
+    truths = [("Car", CAR), ("Pedestrian", WALKER)]
+    with frames_project(tmp_path / "project", 3) as workspace:
+        frames = workspace.project.frames_in_order()
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01))
+        run.step(frames[0], judged([("Car", CAR)], [0.1], truths), [1, 2], np.vstack([car, walker]))
+        # the walker is behind the car on the second frame: too few points to be labelled or carried
+        hidden = run.step(frames[1], judged([("Car", CAR)], [0.1], truths[:1]), [1], car)
+        assert hidden.boxes == 1
+        # it shows again, and the model still does not see it: its box comes back with its track, not missed
+        back = run.step(frames[2], judged([("Car", CAR)], [0.1], truths), [1, 2], np.vstack([car, walker]))
+        assert back.boxes == 2 and back.missed == 0 and back.reviewed == 1  # nobody confirms the walker's box
+        labels = workspace.project.annotations_of(frames[2].id, "cuboid")
+        assert sorted((a.class_name, a.track_id) for a in labels) == [("Car", 1), ("Pedestrian", 2)]
+        # without the memory it stays missing
+        with frames_project(tmp_path / "again", 3) as other:
+            again = other.project.frames_in_order()
+            forgetful = SequenceEscalation(
+                other.project, EscalationRule(0.5, max_miss_rate=1.01), CarrySettings(lost_frames=0)
+            )
+            forgetful.step(again[0], judged([("Car", CAR)], [0.1], truths), [1, 2], np.vstack([car, walker]))
+            forgetful.step(again[1], judged([("Car", CAR)], [0.1], truths[:1]), [1], car)
+            lost = forgetful.step(
+                again[2], judged([("Car", CAR)], [0.1], truths), [1, 2], np.vstack([car, walker])
+            )
+            assert lost.boxes == 1 and lost.missed == 1
