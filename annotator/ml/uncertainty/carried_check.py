@@ -12,6 +12,11 @@ to the project, in the same undoable step as the frame's proposals:
   record of kind `CARRIED_KIND`: uncertainty 0 where the model's proposals on the frame confirm it (it stays
   accepted), 1 where they do not (it becomes unreviewed, so it goes to the review queue, and *Accept all
   confident* leaves it there). A carried box a person has accepted or corrected is left alone;
+- a carried box the model does not confirm is confirmed all the same when it **stands still**
+  (`stands_still`: where its track's box stood on the frame before, in the world) and that box was confirmed
+  afresh there (`confirmed_afresh`: accepted or corrected, by a person or on the model's word, not itself
+  because it stood still). The confirmation of a standing object's box so holds one frame on: an object the
+  model does not see is checked every other frame, not on every one. Its record says ``still``;
 - `rejected_nearby` and `without_rejected`: proposals on an object a person rejected on this frame or the
   ``reject_frames`` frames before (the scored proposals remembered by `annotator.core.review.RejectProposals`),
   compared in the world frame when the frames have poses, are left out.
@@ -24,16 +29,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Review, Source
+from annotator.core.pose import Pose
 from annotator.core.review import REJECTED_KEY
 from annotator.core.tracks import carried_unedited
 from annotator.core.world import move_between
 from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.project_escalation import (
     CARRIED_KIND,
+    STILL_KEY,
     UNCERTAINTY_KEY,
     is_carried_item,
     is_missed_item,
@@ -45,6 +55,21 @@ logger = logging.getLogger(__name__)
 DEFAULT_AGREEMENT_IOU = 0.5
 #: Proposals on an object rejected on the frame or this many frames before are left out (0: that frame only).
 DEFAULT_REJECT_FRAMES = 10
+#: A carried box stands where its track's box stood on the frame before when its centre is within this many
+#: metres of it in the world (bird's-eye view) and its heading within `STILL_YAW` radians: the propagation
+#: carried it by the ego motion alone (a standing object).
+STILL_DISTANCE = 0.05
+STILL_YAW = 0.02
+
+
+def stands_still(box: Cuboid, pose: Pose | None, before: Cuboid, pose_before: Pose | None) -> bool:
+    """Whether ``box`` (on a frame with ``pose``) stands where ``before`` stood on the frame before (with
+    ``pose_before``) in the world (`STILL_DISTANCE`, `STILL_YAW`); False unless both frames have poses."""
+    if pose is None or pose_before is None:
+        return False
+    there = move_between(before, pose_before, pose)
+    shift = float(np.hypot(box.center[0] - there.center[0], box.center[1] - there.center[1]))
+    return shift <= STILL_DISTANCE and abs(wrap_angle(box.yaw - there.yaw)) <= STILL_YAW
 
 
 def awaiting_check(annotation: Annotation) -> bool:
@@ -80,19 +105,29 @@ def checked_carried(
     """The frame's carried boxes awaiting the check (`awaiting_check`), each with its carried record and
     review state after comparing it with the model's ``proposals`` on the frame (module docstring)."""
     boxes = model_boxes(proposals)
+    frame = project.frames[frame_id]
+    before, pose_before = confirmed_before(project, frame)
     checked = []
     for annotation in project.annotations_of(frame_id, "cuboid"):
         if not awaiting_check(annotation):
             continue
         assert annotation.cuboid is not None
         agreement = max((bev_iou(annotation.cuboid, box) for box in boxes), default=0.0)
-        confirmed = agreement >= agreement_iou
+        old = before.get(annotation.track_id) if annotation.track_id is not None else None
+        still = (
+            agreement < agreement_iou
+            and old is not None
+            and stands_still(annotation.cuboid, frame.pose, old, pose_before)
+        )
+        confirmed = agreement >= agreement_iou or still
         record: dict[str, Any] = {
             "uncertainty": 0.0 if confirmed else 1.0,
             "kind": CARRIED_KIND,
             "agreement": round(agreement, 4),
             "model_version": model_version,
         }
+        if still:
+            record[STILL_KEY] = True
         checked.append(
             dataclasses.replace(
                 annotation,
@@ -101,6 +136,31 @@ def checked_carried(
             )
         )
     return checked
+
+
+def confirmed_afresh(annotation: Annotation) -> bool:
+    """Whether a person or the model confirmed this box: accepted or corrected, and not accepted because it
+    stood still (its carried record's `STILL_KEY`)."""
+    if annotation.review not in (Review.ACCEPTED, Review.CORRECTED) or annotation.cuboid is None:
+        return False
+    record = annotation.attributes.get(UNCERTAINTY_KEY)
+    return not (isinstance(record, Mapping) and record.get(STILL_KEY))
+
+
+def confirmed_before(project: Project, frame: Frame) -> tuple[dict[int, Cuboid], Pose | None]:
+    """The boxes confirmed afresh (`confirmed_afresh`) on the frame before ``frame`` in the sequence, by
+    track, and that frame's pose (nothing on the first frame)."""
+    ordered = project.frames_in_order()
+    position = next((k for k, f in enumerate(ordered) if f.id == frame.id), 0)
+    if position == 0:
+        return {}, None
+    previous = ordered[position - 1]
+    boxes = {
+        a.track_id: a.cuboid
+        for a in project.annotations_of(previous.id, "cuboid")
+        if a.track_id is not None and a.cuboid is not None and confirmed_afresh(a)
+    }
+    return boxes, previous.pose
 
 
 def _rejected_boxes(frame: Frame) -> list[Cuboid]:

@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 MISSED_KIND = "missed_object"
 #: The ``kind`` of the record of a carried box checked against the model (its uncertainty is 0 or 1).
 CARRIED_KIND = "carried"
+#: The key of a carried record saying the box was confirmed by standing still, not by the model's box.
+STILL_KEY = "still"
 
 
 def is_missed_item(record: Mapping[str, Any] | None) -> bool:
@@ -68,8 +70,13 @@ def is_missed_item(record: Mapping[str, Any] | None) -> bool:
 
 
 def carried_text(record: Mapping[str, Any]) -> str:
-    """The reason shown for a carried box: whether the model confirms it."""
+    """The reason shown for a carried box: whether the model confirms it, or it stands still."""
     agreement = float(record.get("agreement", 0.0))
+    if float(record.get("uncertainty", 1.0)) < 0.5 and record.get(STILL_KEY):
+        return (
+            "carried in from the frame before; it stands where the box confirmed there stood "
+            f"(the model's best IoU {agreement:.2f}; to be confirmed afresh on the next frame)"
+        )
     if float(record.get("uncertainty", 1.0)) < 0.5:
         return f"carried in from the frame before; the model's box agrees (IoU {agreement:.2f})"
     return f"carried in from the frame before; the model does not confirm it (best IoU {agreement:.2f})"

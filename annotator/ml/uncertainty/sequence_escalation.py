@@ -8,10 +8,12 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
 - **Carried boxes** (the previous frame's finished labels, carried and still holding
   `annotator.ml.finetune.carry.MIN_POINTS` points, and those of the tracks whose box was dropped for too few
   points within `annotator.ml.finetune.carry.LOST_FRAMES` frames and holds them again) are review items like
-  proposals. A carried box is
-  confident when the model, run on the new frame on its own, boxes the same object at bird's-eye IoU >=
-  ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0 then and 1 otherwise, so it
-  is accepted unreviewed only when they agree.
+  proposals. A carried box is confident when the model, run on the new frame on its own, boxes the same
+  object at bird's-eye IoU >= ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0
+  then and 1 otherwise, so it is accepted unreviewed only when they agree, or when it **stands still** where its track's finished box stood
+  on the previous frame (`annotator.ml.uncertainty.carried_check.stands_still`) and that box was confirmed
+  afresh (by a person, or by the model: not itself by standing still; ``stale``): the confirmation of a
+  standing object's box holds one frame on, as in the window.
 - **Proposals** on a carried box's object are left out (the window's rule, `annotator.ml.proposal_overlap`),
   and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
@@ -72,7 +74,7 @@ from annotator.ml.uncertainty.adaptation import (
     judged_uncertainty,
     miss_growth,
 )
-from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES
+from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES, stands_still
 from annotator.ml.uncertainty.error_model import ErrorModel
 from annotator.ml.uncertainty.escalation import (
     EscalationFrame,
@@ -81,6 +83,7 @@ from annotator.ml.uncertainty.escalation import (
     escalate_frame,
 )
 from annotator.ml.uncertainty.evaluation import wrong_unless_dont_care
+from annotator.ml.uncertainty.project_escalation import STILL_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ class CarriedFrame:
     frame: EscalationFrame
     tracks: list[int | None]
     carried: int
+    #: Per carried box: confident by standing still alone (the model's box does not agree).
+    still: list[bool] = field(default_factory=list)
 
 
 def agreement(carried: Cuboid, proposals: Sequence[tuple[str, Cuboid]]) -> float:
@@ -122,17 +127,20 @@ def with_carried(
     rejected: Sequence[Cuboid] = (),
     agreement_iou: float = DEFAULT_AGREEMENT_IOU,
     truth_tracks: Sequence[int | None] = (),
+    still: Sequence[bool] = (),
 ) -> CarriedFrame:
     """``judged`` (the model's proposals on a frame, scored) with ``carried`` boxes put first (module
     docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out.
-    A carried box is linked to the truth of its track (``truth_tracks``: the track of each truth)."""
+    A carried box is linked to the truth of its track (``truth_tracks``: the track of each truth); one whose
+    ``still`` is True (it stands where its track's box, confirmed afresh, stood) is confident too."""
     boxes = [(name, box) for name, box, _ in carried]
     truth_of = {track: j for j, track in enumerate(truth_tracks) if track is not None}
     links = {k: truth_of[track] for k, (_, _, track) in enumerate(carried) if track in truth_of}
     agreements = [agreement(box, judged.proposals) for _, box in boxes]
+    by_stillness = [a < agreement_iou and k < len(still) and bool(still[k]) for k, a in enumerate(agreements)]
     taken = on_any_object([box for _, box in judged.proposals], [*(c for _, c in boxes), *rejected])
     kept = np.flatnonzero(~taken)
-    confident = np.array([0.0 if a >= agreement_iou else 1.0 for a in agreements])
+    confident = np.array([0.0 if a >= agreement_iou or s else 1.0 for a, s in zip(agreements, by_stillness)])
     frame = dataclasses.replace(
         judged,
         proposals=boxes + [judged.proposals[k] for k in kept],
@@ -141,7 +149,10 @@ def with_carried(
             [wrong_unless_dont_care(boxes, judged.truths, judged.ignore), np.asarray(judged.wrong)[kept]]
         ),
         score=None if judged.score is None else np.concatenate([agreements, np.asarray(judged.score)[kept]]),
-        measures=[{"carried": 1.0, "agreement": a} for a in agreements] + [judged.measures[k] for k in kept]
+        measures=[
+            {"carried": 1.0, "agreement": a, STILL_KEY: float(s)} for a, s in zip(agreements, by_stillness)
+        ]
+        + [judged.measures[k] for k in kept]
         if judged.measures
         else [],
         clusters=[
@@ -155,7 +166,9 @@ def with_carried(
         ],
         links=links,
     )
-    return CarriedFrame(frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes))
+    return CarriedFrame(
+        frame, [track for _, _, track in carried] + [None] * len(kept), len(boxes), by_stillness
+    )
 
 
 @dataclass
@@ -203,6 +216,17 @@ def finished_labels(
     found = {c.truth for c in frame.clusters if c.objectness >= rule.cluster_threshold} & unclaimed
     labels += [truths[j] for j in sorted(found)]
     return Finished(labels, rejected)
+
+
+def confirmed_by_stillness(judged: CarriedFrame, rule: EscalationRule) -> set[int]:
+    """The tracks of the carried boxes ``rule`` accepted unreviewed on the strength of standing still alone."""
+    frame = judged.frame
+    accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
+    return {
+        track
+        for k, track in enumerate(judged.tracks[: judged.carried])
+        if track is not None and accepted[k] and judged.still[k]
+    }
 
 
 def new_proposals(judged: CarriedFrame) -> EscalationFrame:
@@ -258,6 +282,8 @@ class SequenceEscalation:
         self.reviewed_whole: list[tuple[int, int, int]] = []
         #: (position in the sequence, rejected box in world coordinates).
         self.rejections: list[tuple[int, Cuboid]] = []
+        #: Tracks whose box on the previous frame was accepted because it stood still (not confirmed afresh).
+        self.stale: set[int] = set()
         self.total = EscalationOutcome(rule.threshold)
         tracks = (a.track_id for a in project.annotations.values() if a.track_id is not None)
         self._tracks = itertools.count(max(tracks, default=0) + 10**6)
@@ -270,6 +296,22 @@ class SequenceEscalation:
             return []
         moved = self.carrier.carry(self.project, self.previous, frame, points)
         return [(a.class_name, a.cuboid, a.track_id) for a in moved]
+
+    def held_still(self, frame: Frame, boxes: Sequence[TrackedBox]) -> list[bool]:
+        """Which carried ``boxes`` stand where their track's finished box stood on the previous frame
+        (`annotator.ml.uncertainty.carried_check.stands_still`) when that box was confirmed afresh (by a
+        person or the model, not by standing still: see ``stale``)."""
+        if self.previous is None:
+            return [False] * len(boxes)
+        before = {a.track_id: a.cuboid for a in self.project.annotations_of(self.previous.id, "cuboid")}
+        pose = self.previous.pose
+        return [
+            track is not None
+            and track not in self.stale
+            and (old := before.get(track)) is not None
+            and stands_still(box, frame.pose, old, pose)
+            for _, box, track in boxes
+        ]
 
     def recently_rejected(self, frame: Frame) -> list[Cuboid]:
         """The boxes rejected within the last ``reject_frames`` frames, in ``frame``'s sensor coordinates."""
@@ -296,9 +338,10 @@ class SequenceEscalation:
         """Judge the next frame of the sequence (``judged``: the model's scored proposals on it against its
         ground truth, whose tracks are ``truth_tracks``), measure the rule on it and keep its finished labels."""
         first = self.position == 0
+        boxes = self.carried(frame, points)
         carried = with_carried(
-            judged, self.carried(frame, points), self.recently_rejected(frame), self.settings.agreement_iou,
-            truth_tracks,
+            judged, boxes, self.recently_rejected(frame), self.settings.agreement_iou, truth_tracks,
+            self.held_still(frame, boxes),
         )  # fmt: skip
         # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
         age = self.since_whole + 1
@@ -308,6 +351,7 @@ class SequenceEscalation:
             carried.frame = self.judged_proposals(carried)
         outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
         finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
+        self.stale = set() if outcome.frames_whole else confirmed_by_stillness(carried, self.rule)
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
         self.since_whole = 0 if outcome.frames_whole else age

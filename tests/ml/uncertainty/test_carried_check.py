@@ -9,7 +9,7 @@ import numpy as np
 from sequence_support import CAR, HEDGE, WALKER, carried_in, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, UpdateFrame
+from annotator.core.edits import AddAnnotations, UpdateAnnotations, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.review import REJECTED_KEY
 from annotator.io.workspace import Workspace
@@ -20,7 +20,7 @@ from annotator.ml.uncertainty.carried_check import (
     without_rejected,
 )
 from annotator.ml.uncertainty.escalation import EscalationRule
-from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, escalation_plan
+from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, carried_text, escalation_plan
 from annotator.ml.uncertainty.scoring import ScoreProposals
 
 
@@ -121,3 +121,33 @@ def test_an_image_detectors_scores_leave_the_carried_cuboids_alone(tmp_path) -> 
         (box,) = workspace.project.annotations_of(frame.id)
         assert (command.confirmed, command.to_review) == (0, 0)
         assert box.review is Review.ACCEPTED and "uncertainty" not in box.attributes
+
+
+def test_a_carried_box_standing_where_a_confirmed_box_stood_is_confirmed_for_one_frame(tmp_path) -> None:
+    with frames_project(tmp_path / "project", 3, step=3.0) as workspace:
+        first, second, third = workspace.project.frames_in_order()
+        workspace.push(AddAnnotations([
+            replace(Annotation(0, first.id, "Pedestrian", cuboid=WALKER, track_id=5), review=Review.ACCEPTED),
+            replace(Annotation(0, first.id, "Car", cuboid=CAR, track_id=6), review=Review.ACCEPTED),
+            Annotation(0, first.id, "Car", cuboid=HEDGE, track_id=7, review=Review.UNREVIEWED),
+        ]))  # fmt: skip
+        # the sensor drove 3 m on: the walker and the hedge stand still in the world, the car moved 1 m
+        workspace.push(AddAnnotations([
+            replace(carried_in(second.id, "Pedestrian", shifted(WALKER, -3.0)), track_id=5),
+            replace(carried_in(second.id, "Car", shifted(CAR, -2.0)), track_id=6),
+            replace(carried_in(second.id, "Car", shifted(HEDGE, -3.0)), track_id=7),
+        ]))  # fmt: skip
+        checked = {a.track_id: a for a in checked_carried(workspace.project, second.id, [], "m1")}
+        walker = checked[5]
+        assert walker.review is Review.ACCEPTED and walker.attributes["uncertainty"]["still"] is True
+        assert walker.attributes["uncertainty"]["uncertainty"] == 0.0
+        assert "stands where the box confirmed there stood" in carried_text(walker.attributes["uncertainty"])
+        assert checked[6].review is Review.UNREVIEWED  # it moved: the model would have to confirm it
+        assert checked[7].review is Review.UNREVIEWED  # nobody confirmed the hedge's box before
+        workspace.push(UpdateAnnotations(list(checked.values())))
+        # one frame on the walker still stands there, but its box was confirmed by standing still alone
+        workspace.push(
+            AddAnnotations([replace(carried_in(third.id, "Pedestrian", shifted(WALKER, -6.0)), track_id=5)])
+        )
+        (again,) = checked_carried(workspace.project, third.id, [], "m1")
+        assert again.review is Review.UNREVIEWED and "still" not in again.attributes["uncertainty"]

@@ -254,3 +254,20 @@ def test_an_object_hidden_for_a_frame_comes_back_carried_when_it_shows_again(tmp
                 again[2], judged([("Car", CAR)], [0.1], truths), [1, 2], np.vstack([car, walker])
             )
             assert lost.boxes == 1 and lost.missed == 1
+
+
+def test_a_box_standing_where_its_confirmed_box_stood_is_accepted_then_confirmed_afresh(tmp_path) -> None:
+    walker = scan_of(WALKER, 30)
+    truths = [("Pedestrian", WALKER)]
+    with frames_project(tmp_path / "project", 4, step=0.0) as workspace:  # posed, the sensor standing
+        frames = workspace.project.frames_in_order()
+        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01))
+        outcomes = [run.step(frame, judged([], [], truths), [2], walker) for frame in frames]
+        # keyframe (reviewed whole); the model never boxes the walker: its box, standing where the one a person
+        # confirmed stood, is accepted on the second frame; on the third that acceptance is not a confirmation
+        # (reviewed), on the fourth the person's review is
+        assert [o.frames_whole for o in outcomes] == [1, 0, 0, 0]
+        assert [o.reviewed for o in outcomes[1:]] == [0, 1, 0]
+        assert run.total.wrong_accepted == 0 and run.total.missed == 0
+    merged = with_carried(judged([], [], truths), [("Pedestrian", WALKER, 2)], still=[True])
+    assert merged.frame.uncertainty.tolist() == [0.0] and merged.still == [True]
