@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the simulate sub-command."""
     from annotator.ml.finetune.carry import LOST_FRAMES
     from annotator.ml.finetune.simulate import STRATEGIES
+    from annotator.ml.uncertainty.carried_check import DEFAULT_STILL_FRAMES
     from annotator.ml.uncertainty.escalation import (
         DEFAULT_MAX_MISS_RATE,
         DEFAULT_OOD_THRESHOLD,
@@ -71,6 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reject-frames", type=int, default=10, metavar="N",
                         help="escalate --carry: proposals on an object rejected within N frames are left out "
                         "(default 10; 0: no rejection memory)")  # fmt: skip
+    parser.add_argument("--still-frames", type=int, default=DEFAULT_STILL_FRAMES, metavar="N",
+                        help="escalate --carry: a carried box the model does not confirm is confirmed where it stands "
+                        "where its track's box stood, for N frames after a person or the model confirmed that box "
+                        f"(default {DEFAULT_STILL_FRAMES}; 0: never)")  # fmt: skip
     parser.add_argument("--lost-frames", type=int, default=LOST_FRAMES, metavar="N",
                         help="--carry, propagate: a track missing from the previous frame (too few points there) "
                         f"comes back from its latest box up to N frames back (default {LOST_FRAMES}; 0: never)")  # fmt: skip
@@ -185,6 +190,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--reject-frames must be 0 (off) or more, got {args.reject_frames}")
     if args.lost_frames < 0:
         raise AnnotatorError(f"--lost-frames must be 0 (off) or more, got {args.lost_frames}")
+    if args.still_frames < 0:
+        raise AnnotatorError(f"--still-frames must be 0 (off) or more, got {args.still_frames}")
     if args.passes < 2:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
@@ -209,7 +216,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
         escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
-        carry=args.carry, carry_rule=CarrySettings(args.agreement_iou, args.reject_frames, args.min_points, args.lost_frames),
+        carry=args.carry, carry_rule=CarrySettings(
+            args.agreement_iou, args.reject_frames, args.min_points, args.lost_frames, args.still_frames
+        ),
     )  # fmt: skip
     manifest.parameter_values(settings.params)
 

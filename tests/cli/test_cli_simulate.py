@@ -169,14 +169,23 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
             "--mode", "tta", "--passes", "3", "--min-score", "0", "--min-points", "1"]  # fmt: skip
     assert main(args) == 0
     assert "finished labels carried into the next" in capsys.readouterr().out
-    # the model's box on the car (BEV IoU 0.64) no longer confirms it at 0.7: the carried boxes are reviewed
+    # the model's box on the car (BEV IoU 0.64) no longer confirms it at 0.7: the carried boxes are reviewed ...
     strict = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0",
-                      "--agreement-iou", "0.7", "--reject-frames", "0", "--max-miss-rate", "1.01")  # fmt: skip
+                      "--agreement-iou", "0.7", "--reject-frames", "0", "--max-miss-rate", "1.01",
+                      "--still-frames", "0")  # fmt: skip
     assert {row["threshold"]: row for row in strict["escalation"]}[0.5]["reviewed"] == 3
+    # ... unless it stands where the box confirmed on the frame before stood: f1's (f0 was reviewed whole), not
+    # f2's (f1's was accepted for standing still alone)
+    standing = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0",
+                        "--agreement-iou", "0.7", "--reject-frames", "0", "--max-miss-rate", "1.01")  # fmt: skip
+    assert per_frame(standing) == [(0, 0, 1), (0, 0, 0), (0, 0, 0)]
+    assert {row["threshold"]: row for row in standing["escalation"]}[0.5]["reviewed"] == 2
     assert main([*args, "--reject-frames", "-1"]) == 1
     assert "--reject-frames must be 0 (off) or more" in capsys.readouterr().err
     assert main([*args, "--lost-frames", "-1"]) == 1
     assert "--lost-frames must be 0 (off) or more" in capsys.readouterr().err
+    assert main([*args, "--still-frames", "-1"]) == 1
+    assert "--still-frames must be 0 (off) or more" in capsys.readouterr().err
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:

@@ -14,9 +14,10 @@ to the project, in the same undoable step as the frame's proposals:
   confident* leaves it there). A carried box a person has accepted or corrected is left alone;
 - a carried box the model does not confirm is confirmed all the same when it **stands still**
   (`stands_still`: where its track's box stood on the frame before, in the world) and that box was confirmed
-  afresh there (`confirmed_afresh`: accepted or corrected, by a person or on the model's word, not itself
-  because it stood still). The confirmation of a standing object's box so holds one frame on: an object the
-  model does not see is checked every other frame, not on every one. Its record says ``still``;
+  there (accepted or corrected, by a person or on the model's word) within ``still_frames`` frames
+  (`frames_since_confirmed`; 1 by default: not itself because it stood still). The confirmation of a standing
+  object's box so holds one frame on: an object the model does not see is checked every other frame, not on
+  every one. Its record's ``still`` counts the frames in a row;
 - `rejected_nearby` and `without_rejected`: proposals on an object a person rejected on this frame or the
   ``reject_frames`` frames before (the scored proposals remembered by `annotator.core.review.RejectProposals`),
   compared in the world frame when the frames have poses, are left out.
@@ -60,6 +61,8 @@ DEFAULT_REJECT_FRAMES = 10
 #: carried it by the ego motion alone (a standing object).
 STILL_DISTANCE = 0.05
 STILL_YAW = 0.02
+#: A standing object's box confirmed afresh stays confirmed this many frames on (0: never).
+DEFAULT_STILL_FRAMES = 1
 
 
 def stands_still(box: Cuboid, pose: Pose | None, before: Cuboid, pose_before: Pose | None) -> bool:
@@ -101,6 +104,7 @@ def checked_carried(
     proposals: Sequence[Annotation],
     model_version: str,
     agreement_iou: float = DEFAULT_AGREEMENT_IOU,
+    still_frames: int = DEFAULT_STILL_FRAMES,
 ) -> list[Annotation]:
     """The frame's carried boxes awaiting the check (`awaiting_check`), each with its carried record and
     review state after comparing it with the model's ``proposals`` on the frame (module docstring)."""
@@ -117,7 +121,8 @@ def checked_carried(
         still = (
             agreement < agreement_iou
             and old is not None
-            and stands_still(annotation.cuboid, frame.pose, old, pose_before)
+            and old[1] < still_frames
+            and stands_still(annotation.cuboid, frame.pose, old[0], pose_before)
         )
         confirmed = agreement >= agreement_iou or still
         record: dict[str, Any] = {
@@ -127,7 +132,8 @@ def checked_carried(
             "model_version": model_version,
         }
         if still:
-            record[STILL_KEY] = True
+            assert old is not None
+            record[STILL_KEY] = old[1] + 1
         checked.append(
             dataclasses.replace(
                 annotation,
@@ -138,28 +144,29 @@ def checked_carried(
     return checked
 
 
-def confirmed_afresh(annotation: Annotation) -> bool:
-    """Whether a person or the model confirmed this box: accepted or corrected, and not accepted because it
-    stood still (its carried record's `STILL_KEY`)."""
+def frames_since_confirmed(annotation: Annotation) -> int | None:
+    """For a box accepted or corrected: 0 when a person or the model confirmed it, else the frames in a row it
+    was confirmed for standing still (its carried record's `STILL_KEY`); None for a box nobody confirmed."""
     if annotation.review not in (Review.ACCEPTED, Review.CORRECTED) or annotation.cuboid is None:
-        return False
+        return None
     record = annotation.attributes.get(UNCERTAINTY_KEY)
-    return not (isinstance(record, Mapping) and record.get(STILL_KEY))
+    count = record.get(STILL_KEY, 0) if isinstance(record, Mapping) else 0
+    return int(count) if isinstance(count, (int, float)) else 0
 
 
-def confirmed_before(project: Project, frame: Frame) -> tuple[dict[int, Cuboid], Pose | None]:
-    """The boxes confirmed afresh (`confirmed_afresh`) on the frame before ``frame`` in the sequence, by
-    track, and that frame's pose (nothing on the first frame)."""
+def confirmed_before(project: Project, frame: Frame) -> tuple[dict[int, tuple[Cuboid, int]], Pose | None]:
+    """The confirmed boxes on the frame before ``frame`` in the sequence, by track, each with its frames since
+    confirmed afresh (`frames_since_confirmed`), and that frame's pose (nothing on the first frame)."""
     ordered = project.frames_in_order()
     position = next((k for k, f in enumerate(ordered) if f.id == frame.id), 0)
     if position == 0:
         return {}, None
     previous = ordered[position - 1]
-    boxes = {
-        a.track_id: a.cuboid
-        for a in project.annotations_of(previous.id, "cuboid")
-        if a.track_id is not None and a.cuboid is not None and confirmed_afresh(a)
-    }
+    boxes = {}
+    for a in project.annotations_of(previous.id, "cuboid"):
+        since = frames_since_confirmed(a)
+        if a.track_id is not None and a.cuboid is not None and since is not None:
+            boxes[a.track_id] = (a.cuboid, since)
     return boxes, previous.pose
 
 

@@ -12,8 +12,8 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   object at bird's-eye IoU >= ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0
   then and 1 otherwise, so it is accepted unreviewed only when they agree, or when it **stands still** where its track's finished box stood
   on the previous frame (`annotator.ml.uncertainty.carried_check.stands_still`) and that box was confirmed
-  afresh (by a person, or by the model: not itself by standing still; ``stale``): the confirmation of a
-  standing object's box holds one frame on, as in the window.
+  afresh (by a person, or by the model) within ``still_frames`` frames (``stale``): the confirmation of a
+  standing object's box holds that many frames on, as in the window.
 - **Proposals** on a carried box's object are left out (the window's rule, `annotator.ml.proposal_overlap`),
   and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
@@ -74,7 +74,12 @@ from annotator.ml.uncertainty.adaptation import (
     judged_uncertainty,
     miss_growth,
 )
-from annotator.ml.uncertainty.carried_check import DEFAULT_AGREEMENT_IOU, DEFAULT_REJECT_FRAMES, stands_still
+from annotator.ml.uncertainty.carried_check import (
+    DEFAULT_AGREEMENT_IOU,
+    DEFAULT_REJECT_FRAMES,
+    DEFAULT_STILL_FRAMES,
+    stands_still,
+)
 from annotator.ml.uncertainty.error_model import ErrorModel
 from annotator.ml.uncertainty.escalation import (
     EscalationFrame,
@@ -95,13 +100,15 @@ TrackedBox = tuple[str, Cuboid, "int | None"]
 class CarrySettings:
     """How a sequence is carried: ``agreement_iou`` (a carried box is confident when a proposal boxes it
     this well), ``reject_frames`` (how long a rejection keeps proposals off an object), ``min_points`` (a
-    carried box is kept when it holds that many points), ``lost_frames`` (how far back a track missing from
-    the previous frame is brought back from)."""
+    carried box is kept when it holds that many points), ``lost_frames`` (how long a track whose box was
+    dropped for too few points is brought back), ``still_frames`` (for how many frames a box confirmed afresh
+    holds for a standing object; 0: never)."""
 
     agreement_iou: float = DEFAULT_AGREEMENT_IOU
     reject_frames: int = DEFAULT_REJECT_FRAMES
     min_points: int = MIN_POINTS
     lost_frames: int = LOST_FRAMES
+    still_frames: int = DEFAULT_STILL_FRAMES
 
 
 @dataclass
@@ -218,15 +225,15 @@ def finished_labels(
     return Finished(labels, rejected)
 
 
-def confirmed_by_stillness(judged: CarriedFrame, rule: EscalationRule) -> set[int]:
+def confirmed_by_stillness(judged: CarriedFrame, rule: EscalationRule) -> list[int]:
     """The tracks of the carried boxes ``rule`` accepted unreviewed on the strength of standing still alone."""
     frame = judged.frame
     accepted = rule.accepted(frame.uncertainty, frame.ood, frame.miss_rate)
-    return {
+    return [
         track
         for k, track in enumerate(judged.tracks[: judged.carried])
         if track is not None and accepted[k] and judged.still[k]
-    }
+    ]
 
 
 def new_proposals(judged: CarriedFrame) -> EscalationFrame:
@@ -282,8 +289,9 @@ class SequenceEscalation:
         self.reviewed_whole: list[tuple[int, int, int]] = []
         #: (position in the sequence, rejected box in world coordinates).
         self.rejections: list[tuple[int, Cuboid]] = []
-        #: Tracks whose box on the previous frame was accepted because it stood still (not confirmed afresh).
-        self.stale: set[int] = set()
+        #: Tracks whose box on the previous frame was accepted because it stood still (not confirmed afresh),
+        #: and on how many frames in a row.
+        self.stale: dict[int, int] = {}
         self.total = EscalationOutcome(rule.threshold)
         tracks = (a.track_id for a in project.annotations.values() if a.track_id is not None)
         self._tracks = itertools.count(max(tracks, default=0) + 10**6)
@@ -300,14 +308,14 @@ class SequenceEscalation:
     def held_still(self, frame: Frame, boxes: Sequence[TrackedBox]) -> list[bool]:
         """Which carried ``boxes`` stand where their track's finished box stood on the previous frame
         (`annotator.ml.uncertainty.carried_check.stands_still`) when that box was confirmed afresh (by a
-        person or the model, not by standing still: see ``stale``)."""
+        person or the model) within ``still_frames`` frames (see ``stale``)."""
         if self.previous is None:
             return [False] * len(boxes)
         before = {a.track_id: a.cuboid for a in self.project.annotations_of(self.previous.id, "cuboid")}
         pose = self.previous.pose
         return [
             track is not None
-            and track not in self.stale
+            and self.stale.get(track, 0) < self.settings.still_frames
             and (old := before.get(track)) is not None
             and stands_still(box, frame.pose, old, pose)
             for _, box, track in boxes
@@ -351,7 +359,8 @@ class SequenceEscalation:
             carried.frame = self.judged_proposals(carried)
         outcome = escalate_frame(carried.frame, self.rule, self.costs, self.tolerance)
         finished = finished_labels(carried, self.rule, truth_tracks, lambda: next(self._tracks))
-        self.stale = set() if outcome.frames_whole else confirmed_by_stillness(carried, self.rule)
+        still = [] if outcome.frames_whole else confirmed_by_stillness(carried, self.rule)
+        self.stale = {track: self.stale.get(track, 0) + 1 for track in still}
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
         self.since_whole = 0 if outcome.frames_whole else age

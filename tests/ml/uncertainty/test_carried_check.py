@@ -138,8 +138,12 @@ def test_a_carried_box_standing_where_a_confirmed_box_stood_is_confirmed_for_one
             replace(carried_in(second.id, "Car", shifted(HEDGE, -3.0)), track_id=7),
         ]))  # fmt: skip
         checked = {a.track_id: a for a in checked_carried(workspace.project, second.id, [], "m1")}
+        never = {
+            a.track_id: a for a in checked_carried(workspace.project, second.id, [], "m1", still_frames=0)
+        }
+        assert never[5].review is Review.UNREVIEWED  # with still_frames 0 only the model confirms
         walker = checked[5]
-        assert walker.review is Review.ACCEPTED and walker.attributes["uncertainty"]["still"] is True
+        assert walker.review is Review.ACCEPTED and walker.attributes["uncertainty"]["still"] == 1
         assert walker.attributes["uncertainty"]["uncertainty"] == 0.0
         assert "stands where the box confirmed there stood" in carried_text(walker.attributes["uncertainty"])
         assert checked[6].review is Review.UNREVIEWED  # it moved: the model would have to confirm it
@@ -151,3 +155,6 @@ def test_a_carried_box_standing_where_a_confirmed_box_stood_is_confirmed_for_one
         )
         (again,) = checked_carried(workspace.project, third.id, [], "m1")
         assert again.review is Review.UNREVIEWED and "still" not in again.attributes["uncertainty"]
+        # unless the confirmation is let hold two frames on
+        (longer,) = checked_carried(workspace.project, third.id, [], "m1", still_frames=2)
+        assert longer.review is Review.ACCEPTED and longer.attributes["uncertainty"]["still"] == 2

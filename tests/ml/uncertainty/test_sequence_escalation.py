@@ -269,5 +269,12 @@ def test_a_box_standing_where_its_confirmed_box_stood_is_accepted_then_confirmed
         assert [o.frames_whole for o in outcomes] == [1, 0, 0, 0]
         assert [o.reviewed for o in outcomes[1:]] == [0, 1, 0]
         assert run.total.wrong_accepted == 0 and run.total.missed == 0
+    for still_frames, reviewed in ((0, [1, 1, 1]), (2, [0, 0, 1])):
+        with frames_project(tmp_path / f"still{still_frames}", 4, step=0.0) as workspace:
+            settings = CarrySettings(still_frames=still_frames)
+            run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01), settings)
+            frames = workspace.project.frames_in_order()
+            outcomes = [run.step(frame, judged([], [], truths), [2], walker) for frame in frames]
+            assert [o.reviewed for o in outcomes[1:]] == reviewed
     merged = with_carried(judged([], [], truths), [("Pedestrian", WALKER, 2)], still=[True])
     assert merged.frame.uncertainty.tolist() == [0.0] and merged.still == [True]
