@@ -10,10 +10,10 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   points within `annotator.ml.finetune.carry.LOST_FRAMES` frames and holds them again) are review items like
   proposals. A carried box is confident when the model, run on the new frame on its own, boxes the same
   object at bird's-eye IoU >= ``agreement_iou``: two estimates of the box that agree. Its uncertainty is 0
-  then and 1 otherwise, so it is accepted unreviewed only when they agree, or when it **stands still** where its track's finished box stood
-  on the previous frame (`annotator.ml.uncertainty.carried_check.stands_still`) and that box was confirmed
-  afresh (by a person, or by the model) within ``still_frames`` frames (``stale``): the confirmation of a
-  standing object's box holds that many frames on, as in the window.
+  then and 1 otherwise, so it is accepted unreviewed only when they agree, or when it **stands still** where
+  its track's finished box stood on the previous frame (`annotator.ml.uncertainty.carried_check.stands_still`)
+  and that box was confirmed afresh (by a person, or by the model) within ``still_frames`` frames
+  (``stale``): the confirmation of a standing object's box holds that many frames on, as in the window.
 - **Proposals** on a carried box's object are left out (the window's rule, `annotator.ml.proposal_overlap`),
   and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
