@@ -455,3 +455,43 @@ def test_after_a_frame_is_verified_its_like_is_no_longer_out_of_distribution(
         window.actions["models.score_again"].trigger()
     oods = [uncertainty_of(a)["frame_ood"] for a in _scored(window) if a.frame_id == second.id]
     assert oods and max(oods) < 0.01  # like the verified frame: escalation judges its boxes one by one
+
+
+def test_a_standing_box_a_person_confirmed_is_confirmed_on_the_next_frame_then_checked_again(
+    scoring_window, qtbot
+) -> None:
+    from annotator.core.cuboids.cuboid import Cuboid
+    from annotator.core.edits import AddAnnotations, UpdateFrame
+    from annotator.core.model.records import Annotation, Source
+    from annotator.core.pose import Pose
+    from annotator.ml.uncertainty.flags import flag_text
+
+    window = scoring_window
+    frames = window.document.frames()[:3]
+    for k, frame in enumerate(frames):  # the sensor drives 1 m along x per frame
+        window.document.push(UpdateFrame(frame.id, pose=Pose((1.0, 0.0, 0.0, 0.0), (float(k), 0.0, 0.0))))
+    parked = Cuboid((45.0, -20.0, 0.0), (4.0, 1.8, 1.5), 0.0)  # nowhere near the plugin's one box
+    window.document.push(AddAnnotations([Annotation(0, frames[0].id, "Car", cuboid=parked)]))  # accepted
+    _score_through_menu(window, qtbot, all_frames=False)
+
+    def carried_on(frame_id: int) -> Annotation:
+        (box,) = [
+            a
+            for a in window.document.project.annotations_of(frame_id)
+            if a.provenance.source is Source.PROPAGATED and a.cuboid.center[0] > 40.0
+        ]
+        return box
+
+    for frame in frames[1:]:
+        window.actions["tracks.propagate_all"].trigger()  # Ctrl+Shift+P
+        qtbot.waitUntil(lambda frame=frame: window.document.frame_id == frame.id, timeout=10_000)
+        with qtbot.waitSignal(window.scoring.finished, timeout=30_000):
+            window.actions["models.score_again"].trigger()  # Ctrl+Alt+Shift+U
+    # on the second frame the parked car, carried by the ego motion alone, stands where the box a person
+    # confirmed stood: confirmed without the model's box, and said so
+    second = carried_on(frames[1].id)
+    assert second.review == Review.ACCEPTED and uncertainty_of(second)["still"] == 1
+    assert "stands where the box confirmed there stood" in flag_text(second, 0.5)
+    # on the third, that confirmation was its standing still alone: a person checks it
+    third = carried_on(frames[2].id)
+    assert third.review == Review.UNREVIEWED and "still" not in uncertainty_of(third)
