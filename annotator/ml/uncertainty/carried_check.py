@@ -63,6 +63,18 @@ STILL_DISTANCE = 0.05
 STILL_YAW = 0.02
 #: A standing object's box confirmed afresh stays confirmed this many frames on (0: never).
 DEFAULT_STILL_FRAMES = 1
+#: The project setting holding that number for the window's and ``annotator score``'s check (Models > Confirm
+#: standing carried boxes).
+STILL_FRAMES_SETTING = "carried_still_frames"
+
+
+def still_frames_of(project: Project) -> int:
+    """How many frames on a standing object's confirmed box holds in this project (`STILL_FRAMES_SETTING`,
+    `DEFAULT_STILL_FRAMES` when unset or not a count)."""
+    value = project.setting(STILL_FRAMES_SETTING)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return DEFAULT_STILL_FRAMES
+    return value
 
 
 def stands_still(box: Cuboid, pose: Pose | None, before: Cuboid, pose_before: Pose | None) -> bool:

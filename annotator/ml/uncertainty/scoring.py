@@ -36,7 +36,12 @@ from annotator.ml.uncertainty.aggregate import (
     aggregate,
     frame_reductions,
 )
-from annotator.ml.uncertainty.carried_check import checked_carried, rejected_nearby, without_rejected
+from annotator.ml.uncertainty.carried_check import (
+    checked_carried,
+    rejected_nearby,
+    still_frames_of,
+    without_rejected,
+)
 from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.ood import OodIndex
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
@@ -95,7 +100,9 @@ class ScoreProposals(ReplaceProposals):
         if not self.check_carried:
             return
         version = next((p.provenance.model_version or "" for p in self.scored), "")
-        checked = checked_carried(project, self.frame_id, self.scored, version)
+        checked = checked_carried(
+            project, self.frame_id, self.scored, version, still_frames=still_frames_of(project)
+        )
         for annotation in checked:
             project.put("annotation", annotation.id, annotation)
         self.to_review = sum(1 for a in checked if a.review is Review.UNREVIEWED)

@@ -49,6 +49,7 @@ from annotator.qt.models.preannotation import PreannotationController
 from annotator.qt.models.review import ReviewController
 from annotator.qt.models.review_follow import ReviewFollower
 from annotator.qt.models.scoring import ScoringController
+from annotator.qt.models.standing_boxes import StandingBoxes
 from annotator.qt.panels.classes import ClassesPanel
 from annotator.qt.panels.consensus import ConsensusPanel
 from annotator.qt.panels.frames import FramesPanel
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         )
         self.training.current_changed.connect(lambda _version: self.review_queue.refresh_versions())
         self.variants = VariantChooser(self.document, self.plugins, self)
+        self.standing = StandingBoxes(self.document, self)
         self.distillation = DistillController(self.document, self.plugins, self.settings, self)
         self.images = ImagePanel(self.document)
         self.mouse_tools = EditController(self.document, self.grid, self)
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
             self.propagation,
             self.track_strip,
             self.variants,
+            self.standing,
             self.distillation,
         ):
             controller.message.connect(self.statusBar().showMessage)
@@ -239,6 +242,7 @@ class MainWindow(QMainWindow):
         self.track_strip.bind_resize_keys(self.specs, self.actions)
         self.merged.bind_actions(self.actions)
         self.variants.bind_actions(self.actions)
+        self.standing.bind_actions(self.actions)
         self.merged.message.connect(self.statusBar().showMessage)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:

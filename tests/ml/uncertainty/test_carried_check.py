@@ -9,14 +9,17 @@ import numpy as np
 from sequence_support import CAR, HEDGE, WALKER, carried_in, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, UpdateAnnotations, UpdateFrame
+from annotator.core.edits import AddAnnotations, SetSetting, UpdateAnnotations, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.review import REJECTED_KEY
 from annotator.io.workspace import Workspace
 from annotator.ml.uncertainty.carried_check import (
+    DEFAULT_STILL_FRAMES,
+    STILL_FRAMES_SETTING,
     awaiting_check,
     checked_carried,
     rejected_nearby,
+    still_frames_of,
     without_rejected,
 )
 from annotator.ml.uncertainty.escalation import EscalationRule
@@ -158,3 +161,12 @@ def test_a_carried_box_standing_where_a_confirmed_box_stood_is_confirmed_for_one
         # unless the confirmation is let hold two frames on
         (longer,) = checked_carried(workspace.project, third.id, [], "m1", still_frames=2)
         assert longer.review is Review.ACCEPTED and longer.attributes["uncertainty"]["still"] == 2
+
+
+def test_the_projects_setting_says_how_long_a_standing_box_stays_confirmed(tmp_path) -> None:
+    with frames_project(tmp_path / "project", 1) as workspace:
+        project = workspace.project
+        assert still_frames_of(project) == DEFAULT_STILL_FRAMES == 1
+        for value, expected in ((0, 0), (3, 3), (-1, 1), ("two", 1), (True, 1)):
+            workspace.push(SetSetting(STILL_FRAMES_SETTING, value))
+            assert still_frames_of(project) == expected

@@ -460,11 +460,18 @@ def test_after_a_frame_is_verified_its_like_is_no_longer_out_of_distribution(
 def test_a_standing_box_a_person_confirmed_is_confirmed_on_the_next_frame_then_checked_again(
     scoring_window, qtbot
 ) -> None:
+    from dataclasses import replace
+
     from annotator.core.cuboids.cuboid import Cuboid
-    from annotator.core.edits import AddAnnotations, UpdateFrame
+    from annotator.core.edits import AddAnnotations, UpdateAnnotations, UpdateFrame
     from annotator.core.model.records import Annotation, Source
     from annotator.core.pose import Pose
+    from annotator.ml.uncertainty.carried_check import still_frames_of
     from annotator.ml.uncertainty.flags import flag_text
+
+    def without_record(annotation: Annotation) -> dict:
+        """Its attributes as propagation left them: not checked yet."""
+        return {k: v for k, v in annotation.attributes.items() if k != "uncertainty"}
 
     window = scoring_window
     frames = window.document.frames()[:3]
@@ -495,3 +502,19 @@ def test_a_standing_box_a_person_confirmed_is_confirmed_on_the_next_frame_then_c
     # on the third, that confirmation was its standing still alone: a person checks it
     third = carried_on(frames[2].id)
     assert third.review == Review.UNREVIEWED and "still" not in uncertainty_of(third)
+    # Models > Confirm standing carried boxes off: the second frame scored again leaves its box to a person
+    action = window.actions["models.confirm_standing"]
+    assert action.isCheckable() and action.isChecked()
+    window.document.set_frame(frames[1].id)
+    qtbot.waitUntil(lambda: window.document.frame_id == frames[1].id, timeout=10_000)
+    window.document.push(
+        UpdateAnnotations([replace(second, review=Review.ACCEPTED, attributes=without_record(second))])
+    )
+    action.trigger()
+    assert not action.isChecked() and window.document.project.setting("carried_still_frames") == 0
+    with qtbot.waitSignal(window.scoring.finished, timeout=30_000):
+        window.actions["models.score_again"].trigger()
+    assert carried_on(frames[1].id).review == Review.UNREVIEWED
+    window.actions["edit.undo"].trigger()  # the score
+    window.actions["edit.undo"].trigger()  # the setting: on again, and the menu says so
+    assert action.isChecked() and still_frames_of(window.document.project) == 1
