@@ -30,7 +30,7 @@ from annotator.core.cuboids.rotation import wrap_angle
 from annotator.core.edits import AddAnnotations
 from annotator.core.model.commands import Command
 from annotator.core.model.project import Project
-from annotator.core.model.records import Annotation, Frame, Provenance, Source, Track
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source, Track
 from annotator.core.static_tracks import is_static
 from annotator.core.world import all_posed, from_world, move_between, to_world
 
@@ -162,12 +162,21 @@ def motion_pair(
     history: list[Annotation], annotation: Annotation, times: dict[int, float]
 ) -> list[Annotation]:
     """The two annotations a track's motion comes from, up to ``annotation``: its two latest labelled
-    keyframes (not propagated or interpolated) when it has them, else its two latest annotations."""
+    keyframes (`placed_by_hand_or_model`) when it has them, else its two latest annotations."""
     upto = [a for a in history if times[a.frame_id] < times[annotation.frame_id]] + [annotation]
-    labelled = [
-        a for a in upto if a.keyframe and a.provenance.source not in (Source.PROPAGATED, Source.INTERPOLATED)
-    ]
+    labelled = [a for a in upto if placed_by_hand_or_model(a)]
     return labelled[-2:] if len(labelled) >= 2 else upto[-2:]
+
+
+def placed_by_hand_or_model(annotation: Annotation) -> bool:
+    """Whether a keyframe's box says where the object is: drawn, proposed or fitted (not propagated or
+    interpolated), or propagated and then corrected by a person. A correction is a position, not a motion: the
+    velocity from a corrected box and the uncorrected one before it would carry the correction on as a move
+    (and the next box overshoots by as much)."""
+    if not annotation.keyframe:
+        return False
+    source = annotation.provenance.source
+    return source not in (Source.PROPAGATED, Source.INTERPOLATED) or annotation.review is Review.CORRECTED
 
 
 def holds_still(project: Project, pair: list[Annotation]) -> bool:

@@ -8,10 +8,10 @@ import math
 import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
-from annotator.core.edits import AddAnnotations, AddFrames
+from annotator.core.edits import AddAnnotations, AddFrames, UpdateAnnotations
 from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
-from annotator.core.model.records import Annotation, Frame, Source
+from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.core.tracks import (
     CARRIED_BOX_KEY,
     blend,
@@ -111,6 +111,25 @@ def test_propagate_uses_the_two_previous_frames_of_the_track() -> None:
     assert third.cuboid.center == pytest.approx((4.0, 2.0, -1.0))
     assert third.cuboid.yaw == pytest.approx(0.2)
     assert stack.undo_label() == "Propagate 1 cuboid to the next frame"
+
+
+def test_a_box_a_person_corrected_is_a_position_not_a_move() -> None:
+    project, stack, frames = project_with_frames(4)
+    car = Cuboid((10.0, 0.0, -1.0), (4.0, 1.8, 1.5), 0.0)  # a car driving 1 m per frame along x
+    track = project.annotations[add(stack, frames[0], car)].track_id
+    # propagated to the next frame but 0.6 m short (no velocity yet), accepted as it is ...
+    short = project.annotations[add(stack, frames[1], car.replace(center=(10.4, 0.0, -1.0)), track)]
+    stack.push(UpdateAnnotations([dataclasses.replace(short, provenance=Provenance(Source.PROPAGATED))]))
+    # ... then carried on and corrected by a person onto the car (review: corrected, still "propagated")
+    placed = add(stack, frames[2], car.replace(center=(12.0, 0.0, -1.0)), track)
+    corrected = dataclasses.replace(
+        project.annotations[placed], provenance=Provenance(Source.PROPAGATED), review=Review.CORRECTED
+    )
+    stack.push(UpdateAnnotations([corrected]))
+    third = propagate(project, [placed]).command.add.annotations[0]
+    # its motion comes from the two boxes placed on the car (frames 0 and 2: 1 m per frame), not from the
+    # correction (10.4 -> 12.0 would carry it to 13.6)
+    assert third.cuboid.center == pytest.approx((13.0, 0.0, -1.0))
 
 
 def test_propagate_uses_timestamps_when_frames_are_unevenly_spaced() -> None:

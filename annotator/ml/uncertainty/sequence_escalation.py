@@ -62,7 +62,7 @@ from annotator.core.cuboids.overlap import bev_iou
 from annotator.core.edits import AddAnnotations
 from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
-from annotator.core.model.records import Annotation, Frame
+from annotator.core.model.records import Annotation, Frame, Provenance, Source
 from annotator.core.pose import Pose
 from annotator.core.world import from_world, to_world
 from annotator.ml.finetune.carry import LOST_FRAMES, MIN_POINTS, Carrier
@@ -180,10 +180,23 @@ def with_carried(
 
 @dataclass
 class Finished:
-    """A frame's finished labels (class, cuboid, track) and the proposals a person rejected on it."""
+    """A frame's finished labels (class, cuboid, track) and the proposals a person rejected on it. ``sources``:
+    where each label's box comes from as the window records it (`Source.PROPAGATED` for a carried box accepted
+    as it is, `Source.MODEL` for a proposal accepted as it is, `Source.MANUAL` for a box a person placed: the
+    truth it was corrected to, drawn or found); the track's motion is taken from the boxes a person or the
+    model placed (`annotator.core.tracks.placed_by_hand_or_model`), as in the window."""
 
     labels: list[TrackedBox]
     rejected: list[Cuboid] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+    def annotations(self, frame_id: int) -> list[Annotation]:
+        """The labels as annotations of frame ``frame_id`` (id 0), with their sources."""
+        sources = self.sources or [Source.MANUAL] * len(self.labels)
+        return [
+            Annotation(0, frame_id, name, cuboid=box, track_id=track, provenance=Provenance(source))
+            for (name, box, track), source in zip(self.labels, sources, strict=True)
+        ]
 
 
 def finished_labels(
@@ -210,6 +223,7 @@ def finished_labels(
     if whole:
         return Finished(truths, rejected)
     labels: list[TrackedBox] = []
+    sources: list[Source] = []
     for k, (name, box) in enumerate(frame.proposals):
         truth = matched.get(k)
         if accepted[k]:
@@ -217,12 +231,15 @@ def finished_labels(
             if track is None and truth is not None:
                 track = truth_tracks[truth]
             labels.append((name, box, new_track() if track is None else track))
+            sources.append(Source.PROPAGATED if k < judged.carried else Source.MODEL)
         elif truth is not None:
             labels.append(truths[truth])
+            sources.append(Source.MANUAL)
     unclaimed = set(range(len(frame.truths))) - set(matched.values())
     found = {c.truth for c in frame.clusters if c.objectness >= rule.cluster_threshold} & unclaimed
     labels += [truths[j] for j in sorted(found)]
-    return Finished(labels, rejected)
+    sources += [Source.MANUAL] * len(found)
+    return Finished(labels, rejected, sources)
 
 
 def confirmed_by_stillness(judged: CarriedFrame, rule: EscalationRule) -> list[int]:
@@ -372,9 +389,7 @@ class SequenceEscalation:
                 self.growth = miss_growth(self.reviewed_whole)
         if self.adapt_every and self.position % self.adapt_every == 0:
             self.error_model = fit_error_model(self.proposed) or self.error_model
-        labels = [
-            Annotation(0, frame.id, name, cuboid=box, track_id=track) for name, box, track in finished.labels
-        ]
+        labels = finished.annotations(frame.id)
         if labels:
             self.stack.push(AddAnnotations(labels))
         self.previous = self.project.frames[frame.id]

@@ -8,6 +8,7 @@ import pytest
 from sequence_support import CAR, HEDGE, WALKER, frames_project, shifted  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.core.model.records import Source
 from annotator.core.world import to_world
 from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule, escalate_frame
 from annotator.ml.uncertainty.missed import MissedCluster
@@ -86,6 +87,10 @@ def test_a_frame_is_left_with_what_the_rule_accepted_and_what_the_person_correct
     # nobody was sent to the car at x = 30: it stays missing
     assert finished.labels == [("Car", CAR, 7), ("Car", HEDGE, 1001), ("Pedestrian", WALKER, 3)]
     assert finished.rejected == [Cuboid((40.0, 0.0, 0.0), (4, 2, 1.5), 0.0)]
+    # as the window records them: the carried box accepted as it is stays "propagated", the proposal "model",
+    # the box the person placed "manual" (a track's motion then comes from the placed ones)
+    assert finished.sources == [Source.PROPAGATED, Source.MODEL, Source.MANUAL]
+    assert [a.provenance.source for a in finished.annotations(5)] == finished.sources
 
 
 def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
