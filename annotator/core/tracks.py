@@ -170,13 +170,16 @@ def motion_pair(
 
 def placed_by_hand_or_model(annotation: Annotation) -> bool:
     """Whether a keyframe's box says where the object is: drawn, proposed or fitted (not propagated or
-    interpolated), or propagated and then corrected by a person. A correction is a position, not a motion: the
+    interpolated), or propagated and then corrected by a person (moved, resized or turned since propagation
+    placed it: `carried_unedited` says no; or marked corrected). A correction is a position, not a motion: the
     velocity from a corrected box and the uncorrected one before it would carry the correction on as a move
     (and the next box overshoots by as much)."""
     if not annotation.keyframe:
         return False
-    source = annotation.provenance.source
-    return source not in (Source.PROPAGATED, Source.INTERPOLATED) or annotation.review is Review.CORRECTED
+    if annotation.provenance.source not in (Source.PROPAGATED, Source.INTERPOLATED):
+        return True
+    edited = isinstance(annotation.attributes.get(CARRIED_BOX_KEY), list) and not carried_unedited(annotation)
+    return annotation.review is Review.CORRECTED or edited
 
 
 def holds_still(project: Project, pair: list[Annotation]) -> bool:

@@ -130,6 +130,30 @@ def test_a_box_a_person_corrected_is_a_position_not_a_move() -> None:
     # its motion comes from the two boxes placed on the car (frames 0 and 2: 1 m per frame), not from the
     # correction (10.4 -> 12.0 would carry it to 13.6)
     assert third.cuboid.center == pytest.approx((13.0, 0.0, -1.0))
+    # the same when the person just dragged it there (the window leaves the review state as it was): the box
+    # differs from the one propagation placed (its carried_box stamp)
+    dragged = dataclasses.replace(
+        corrected,
+        review=Review.ACCEPTED,
+        attributes={CARRIED_BOX_KEY: [11.4, 0.0, -1.0, 4.0, 1.8, 1.5, 0.0]},
+    )
+    stack.push(UpdateAnnotations([dragged]))
+    assert propagate(project, [placed]).command.add.annotations[0].cuboid.center == pytest.approx(
+        (13.0, 0.0, -1.0)
+    )
+    # and left where propagation placed it, it is a propagated box: the velocity of the latest two boxes
+    stack.push(
+        UpdateAnnotations(
+            [
+                dataclasses.replace(
+                    dragged, attributes={CARRIED_BOX_KEY: [12.0, 0.0, -1.0, 4.0, 1.8, 1.5, 0.0]}
+                )
+            ]
+        )
+    )
+    assert propagate(project, [placed]).command.add.annotations[0].cuboid.center == pytest.approx(
+        (13.6, 0.0, -1.0)
+    )
 
 
 def test_propagate_uses_timestamps_when_frames_are_unevenly_spaced() -> None:
