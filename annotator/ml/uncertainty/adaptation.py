@@ -39,6 +39,7 @@ from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
 from annotator.ml.uncertainty.escalation import EscalationFrame
 from annotator.ml.uncertainty.missed import DEFAULT_CLUSTER_THRESHOLD, ObjectnessModel, scored
 from annotator.ml.uncertainty.ood import OodIndex
+from annotator.ml.uncertainty.poisson_bound import gamma_quantile
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +67,23 @@ def miss_rate(
     return sum(f.unflagged_missed(cluster_threshold)[0] for f in frames) / truths if truths else None
 
 
-def miss_growth(samples: Iterable[tuple[int, int, int]]) -> float | None:
+def miss_growth(samples: Iterable[tuple[int, int, int]], credibility: float | None = None) -> float | None:
     """On a sequence whose finished labels are carried along, an object nobody found stays missing until a
-    frame is reviewed whole, so the share missed grows with the frames since then. From ``samples`` of frames
-    a person reviewed whole (age: frames since the last whole review before it, 1 for the next one; objects;
-    objects missed) the growth per frame of age: (sum(missed) + `MISS_PRIOR`) / sum(age x objects), a Poisson
-    rate's posterior mean under the Jeffreys prior, so that a few whole reviews that found nothing are not
-    read as a model that misses nothing (None without objects: not known yet)."""
+    frame is looked over whole, so the share missed grows with the frames since then. From ``samples`` of frames
+    a person looked over whole (age: frames since the last such frame before it, 1 for the next one; objects;
+    objects missed) the growth per frame of age, a Poisson rate whose posterior under the Jeffreys prior is
+    Gamma(sum(missed) + `MISS_PRIOR`, sum(age x objects)): its ``credibility`` quantile (the growth is then
+    at most this with that probability), or its mean with None. A few reviews that found little do not
+    mean a model that misses little (None without objects: not known yet)."""
     missed = exposure = 0
     for age, objects, lost in samples:
         missed += lost
         exposure += age * objects
-    return (missed + MISS_PRIOR) / exposure if exposure else None
+    if not exposure:
+        return None
+    if credibility is None:
+        return (missed + MISS_PRIOR) / exposure
+    return gamma_quantile(credibility, missed + MISS_PRIOR, exposure)
 
 
 #: The Jeffreys prior's half a miss added to those seen (`miss_growth`).
