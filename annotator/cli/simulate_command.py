@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from annotator.ml.uncertainty.carried_check import DEFAULT_STILL_FRAMES
     from annotator.ml.uncertainty.escalation import (
         DEFAULT_MAX_MISS_RATE,
+        DEFAULT_MISS_CREDIBILITY,
         DEFAULT_OOD_THRESHOLD,
         DEFAULT_THRESHOLD,
     )
@@ -104,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--costs",
         metavar="A=S,..",
-        help="seconds per action of the effort model: add=30,adjust=12,delete=2,accept=1 (defaults; any subset)",
+        help="seconds per action of the effort model: add=30,adjust=12,delete=2,accept=1,search=15 (defaults; any subset; search: a frame looked over for objects without a box)",
     )
     escalate = parser.add_argument_group("escalate strategy")
     escalate.add_argument(
@@ -153,8 +154,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=DEFAULT_MAX_MISS_RATE,
         metavar="R",
-        help="with --adapt-every: review frames whole while more than R of the verified frames' objects were "
-        f"neither proposed nor flagged as possible missed objects ({DEFAULT_MAX_MISS_RATE:g})",
+        help="with --adapt-every: search frames for missed objects (their confident boxes accepted) while more "
+        f"than R of the verified frames' objects were neither proposed nor flagged as possible missed objects "
+        f"({DEFAULT_MAX_MISS_RATE:g}; with --carry: R of the objects missed on average since a frame was looked "
+        "over whole)",
+    )
+    escalate.add_argument(
+        "--miss-credibility",
+        type=float,
+        default=DEFAULT_MISS_CREDIBILITY,
+        metavar="P",
+        help="with --carry: bound the misses' growth (learned from the frames looked over whole) at this "
+        f"quantile of its posterior ({DEFAULT_MISS_CREDIBILITY:g}; 0: its mean, the rule before 2026-12-07)",
+    )
+    escalate.add_argument(
+        "--whole-for-misses",
+        action="store_true",
+        help="review such frames whole instead of searching them (nothing accepted there: the rule before "
+        "2026-12-07)",
     )
     escalate.add_argument(
         "--cluster-threshold",
@@ -198,6 +215,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--adapt-every must be 0 (off) or more, got {args.adapt_every}")
     if args.adapt_model and args.adapt_every < 1:
         raise AnnotatorError("--adapt-model needs --adapt-every K (K >= 1)")
+    if not 0.0 <= args.miss_credibility < 1.0:
+        raise AnnotatorError(
+            f"--miss-credibility must be at least 0 and below 1, got {args.miss_credibility}"
+        )
     for name in ("threshold", "min_score", "max_miss_rate", "cluster_threshold"):
         if not 0.0 <= getattr(args, name) <= 1.01:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be between 0 and 1")
@@ -214,7 +235,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     settings = SimulationSettings(
         args.strategy, every=max(1, args.every), options=options, params=plugin_params(args.param),
         initial_weights=args.initial, from_scratch=args.from_scratch, min_points=args.min_points, costs=costs,
-        escalation=EscalationRule(args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold), mode=args.mode, passes=args.passes,
+        escalation=EscalationRule(
+            args.threshold, args.ood_threshold, args.max_miss_rate, args.cluster_threshold,
+            search_misses=not args.whole_for_misses, miss_credibility=args.miss_credibility or None,
+        ), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
         carry=args.carry, carry_rule=CarrySettings(
             args.agreement_iou, args.reject_frames, args.min_points, args.lost_frames, args.still_frames

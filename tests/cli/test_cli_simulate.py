@@ -145,13 +145,18 @@ def test_carry_adds_the_models_proposals_only_where_no_carried_box_stands(posed,
 
 
 def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, capsys) -> None:
-    # the default rule reviews whole the keyframe and the frames with boxes carried in until a whole review
-    # of one has shown how fast misses add up (half a miss of prior on so few objects keeps it high)
+    # the default rule reviews the keyframe whole and searches the frames with boxes carried in for missed
+    # objects until they have shown how fast misses add up (half a miss of prior on so few objects keeps it high)
     default_rule = carrying(
         capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0"
     )
-    assert {row["threshold"]: row for row in default_rule["escalation"]}[0.5]["frames_whole"] == 3
-    # without whole reviews for misses (--max-miss-rate 1.01; the keyframe still)
+    at_default = {row["threshold"]: row for row in default_rule["escalation"]}[0.5]
+    assert (at_default["frames_whole"], at_default["frames_searched"], at_default["missed"]) == (1, 2, 0)
+    # --whole-for-misses: those frames reviewed whole, the rule before
+    before = carrying(capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0",
+                      "--whole-for-misses", "--miss-credibility", "0")  # fmt: skip
+    assert {row["threshold"]: row for row in before["escalation"]}[0.5]["frames_whole"] == 3
+    # without searches for misses (--max-miss-rate 1.01; the keyframe still reviewed whole)
     report = carrying(
         capsys, posed, "escalate", "--carry", "--mode", "tta", "--passes", "3", "--min-score", "0",
         "--max-miss-rate", "1.01",
@@ -186,6 +191,8 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
     assert "--lost-frames must be 0 (off) or more" in capsys.readouterr().err
     assert main([*args, "--still-frames", "-1"]) == 1
     assert "--still-frames must be 0 (off) or more" in capsys.readouterr().err
+    assert main([*args, "--miss-credibility", "1"]) == 1
+    assert "--miss-credibility must be at least 0 and below 1" in capsys.readouterr().err
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:
@@ -259,7 +266,7 @@ def test_effort_counts_each_action_at_its_cost(project, capsys) -> None:
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["totals"]["effort_s"] == 3 * 5 + 10 and report["manual_effort_s"] == 40.0
-    assert report["costs"] == {"add": 10.0, "adjust": 5.0, "delete": 2.0, "accept": 1.0}
+    assert report["costs"] == {"add": 10.0, "adjust": 5.0, "delete": 2.0, "accept": 1.0, "search": 15.0}
 
 
 @pytest.mark.parametrize("costs", ["add=x", "paint=3", "add=-1", "add"])

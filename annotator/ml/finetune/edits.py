@@ -69,8 +69,9 @@ class EditCounts:
         return {**asdict(self), "total": self.total}
 
 
-#: Default seconds per action: add a box from scratch, adjust a proposal, delete one, accept one.
-DEFAULT_COSTS = {"add": 30.0, "adjust": 12.0, "delete": 2.0, "accept": 1.0}
+#: Default seconds per action: add a box from scratch, adjust a proposal, delete one, accept one, and look a
+#: frame over for objects without a box (escalation's whole reviews and searches; the boxes drawn are adds).
+DEFAULT_COSTS = {"add": 30.0, "adjust": 12.0, "delete": 2.0, "accept": 1.0, "search": 15.0}
 
 
 class CostsError(ValueError):
@@ -79,16 +80,18 @@ class CostsError(ValueError):
 
 @dataclass(frozen=True)
 class EffortModel:
-    """Seconds an annotator spends per box added, adjusted, deleted and accepted."""
+    """Seconds an annotator spends per box added, adjusted, deleted and accepted, and per frame looked over
+    for objects without a box (``search``: charged by escalation, `annotator.ml.uncertainty.escalation`)."""
 
     add: float = DEFAULT_COSTS["add"]
     adjust: float = DEFAULT_COSTS["adjust"]
     delete: float = DEFAULT_COSTS["delete"]
     accept: float = DEFAULT_COSTS["accept"]
+    search: float = DEFAULT_COSTS["search"]
 
     @classmethod
     def parse(cls, text: str | None) -> EffortModel:
-        """The defaults overridden by ``add=..,adjust=..,delete=..,accept=..`` (any subset, seconds >= 0)."""
+        """The defaults overridden by ``add=..,adjust=..,delete=..,accept=..,search=..`` (any subset, seconds >= 0)."""
         values = dict(DEFAULT_COSTS)
         for item in (text or "").split(","):
             if not item.strip():

@@ -11,14 +11,19 @@ A frame's unexplained point clusters (`annotator.ml.uncertainty.missed`) whose o
 its fitted box when it is an object (an adjust-like check, not an add from scratch) or dismisses it.
 
 With online adaptation (`annotator.ml.uncertainty.adaptation`) a frame also carries the miss rate
-learned from the verified frames (objects neither proposed nor flagged as possible missed objects),
-and the rule reviews it whole while that is above ``max_miss_rate``.
+learned from the verified frames (objects neither proposed nor flagged as possible missed objects).
+While that is above ``max_miss_rate`` the frame is **searched for missed objects**: its confident items
+are accepted as on any frame and the uncertain ones reviewed, and a person looks over the frame for objects
+without a box and draws them (``search_misses``; False: reviewed whole instead, the rule before 2026-12-07).
+The model's misses say nothing about its boxes, so a frame is reviewed whole only when the model is out of
+its depth there (OOD), or when nothing is known at all (an infinite miss rate: a sequence's keyframe).
 
 `escalate_frame` measures one frame against its ground truth: boxes reviewed, wrong boxes accepted
 unreviewed (no ground-truth box of the class at BEV IoU >= 0.5, as `annotator.ml.uncertainty.evaluation`),
-objects missed in frames not reviewed whole (no proposal near them and no flagged cluster on them), and
-the reviewer's edits and time under the effort model of `annotator.ml.finetune.edits` (a flagged cluster
-on a missed object costs an adjustment, one on anything else a deletion's few seconds to dismiss it).
+objects missed in frames neither reviewed whole nor searched (no proposal near them and no flagged cluster
+on them), and the reviewer's edits and time under the effort model of `annotator.ml.finetune.edits` (a
+flagged cluster on a missed object costs an adjustment, one on anything else a deletion's few seconds to
+dismiss it; a frame reviewed whole or searched costs a search's seconds besides the boxes drawn there).
 `sweep` does it for several thresholds.
 """
 
@@ -44,33 +49,53 @@ DEFAULT_THRESHOLD = 0.5
 #: reviewed whole: 20 % beyond the training frames' own spread (generated frames of unseen seeds scored
 #: 0.43-1.13 under the shipped base model, Argoverse sweeps 0-29 1.24-1.42).
 DEFAULT_OOD_THRESHOLD = 1.2
-#: With online adaptation, frames are reviewed whole while the model misses more than this share of the
-#: objects on the verified frames (accepting its boxes would leave those misses in the labels).
+#: With online adaptation, frames are searched for missed objects while the model misses more than this share
+#: of the objects on the verified frames (accepting its boxes would leave those misses in the labels).
 DEFAULT_MAX_MISS_RATE = 0.03
+#: Along a sequence, the growth of the share missed is taken at this quantile of its posterior
+#: (`annotator.ml.uncertainty.adaptation.miss_growth`): the share missed is bounded with 90 % credibility, not
+#: only expected under the bound, as the growth is learned from a few frames looked over whole.
+DEFAULT_MISS_CREDIBILITY = 0.9
 SWEEP = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.01)
 OOD_KEY = "frame_ood"
 
 
 @dataclass(frozen=True)
 class EscalationRule:
-    """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole, and
-    frames where the model is known to miss more than ``max_miss_rate`` of the objects; flag unexplained
-    clusters with objectness >= ``cluster_threshold`` as possible missed objects."""
+    """Accept below ``threshold`` (uncertainty); review frames with OOD >= ``ood_threshold`` whole; search
+    frames where the model is known to miss more than ``max_miss_rate`` of the objects for missed objects
+    (``search_misses``; False: review them whole), the misses' growth along a sequence taken at its
+    posterior's ``miss_credibility`` quantile; flag unexplained clusters with objectness >= ``cluster_threshold``
+    as possible missed objects."""
 
     threshold: float = DEFAULT_THRESHOLD
     ood_threshold: float = DEFAULT_OOD_THRESHOLD
     max_miss_rate: float = DEFAULT_MAX_MISS_RATE
     cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD
+    search_misses: bool = True
+    #: The quantile of the posterior of the misses' growth along a sequence (None: its mean).
+    miss_credibility: float | None = DEFAULT_MISS_CREDIBILITY
 
     def flagged(self, objectness: Sequence[float]) -> np.ndarray:
         """Which unexplained clusters are review items (possible missed objects)."""
         return np.asarray(objectness, dtype=float) >= self.cluster_threshold
 
+    def misses_too_many(self, miss_rate: float | None) -> bool:
+        """Whether a frame with this learned miss rate (None: unknown) needs a person to find what is missing."""
+        return miss_rate is not None and miss_rate > self.max_miss_rate
+
     def reviews_whole(self, ood: float | None, miss_rate: float | None = None) -> bool:
-        """Whether a frame with this OOD score and learned miss rate (None: unknown) goes to review whole."""
-        if miss_rate is not None and miss_rate > self.max_miss_rate:
+        """Whether a frame with this OOD score and learned miss rate (None: unknown) goes to review whole: out
+        of distribution, nothing known (an infinite miss rate), or (without ``search_misses``) too many misses."""
+        if self.misses_too_many(miss_rate) and (not self.search_misses or miss_rate == math.inf):
             return True
         return ood is not None and math.isfinite(ood) and ood >= self.ood_threshold
+
+    def searches(self, ood: float | None, miss_rate: float | None = None) -> bool:
+        """Whether a frame not reviewed whole is searched for missed objects (its confident items accepted)."""
+        return (
+            self.search_misses and self.misses_too_many(miss_rate) and not self.reviews_whole(ood, miss_rate)
+        )
 
     def accepted(
         self, uncertainty: Sequence[float], ood: float | None = None, miss_rate: float | None = None
@@ -174,6 +199,8 @@ class EscalationOutcome:
     reviewed: int = 0
     frames: int = 0
     frames_whole: int = 0
+    #: Frames searched for missed objects (not reviewed whole: their confident items accepted).
+    frames_searched: int = 0
     truths: int = 0
     wrong_accepted: int = 0
     missed: int = 0
@@ -274,8 +301,14 @@ def escalate_frame(
             outcome.found_beside = frame.missed_beside(items, rule.cluster_threshold, beside)
             edits.added += outcome.found_beside
             missed -= outcome.found_beside
+        if rule.searches(frame.ood, frame.miss_rate):  # ... unless the rule asks for it: they are drawn
+            outcome.frames_searched = 1
+            edits.added += missed
+            missed = 0
         outcome.missed = missed
-    outcome.effort_s = costs.seconds(outcome.edits)
+    outcome.effort_s = costs.seconds(outcome.edits) + costs.search * (
+        outcome.frames_whole + outcome.frames_searched
+    )
     return outcome
 
 
@@ -304,6 +337,7 @@ def sweep_table(outcomes: Sequence[EscalationOutcome], default: float | None = N
     """The sweep as text lines (a header, one row per threshold; ``default`` marked with *)."""
     lines = [
         f"{'threshold':>9}  {'reviewed':>8}  {'flags':>5}  {'share':>6}  {'/object':>7}  {'whole frames':>12}  "
+        f"{'searched':>8}  "
         f"{'wrong accepted':>14}  {'missed':>6}  {'residual':>8}  {'edits':>5}  {'effort':>9}"
     ]
     for o in outcomes:
@@ -311,7 +345,7 @@ def sweep_table(outcomes: Sequence[EscalationOutcome], default: float | None = N
         share = o.effort_s / o.manual_s if o.manual_s else 0.0
         lines.append(
             f"{o.threshold:>8.2f}{mark}  {o.reviewed:>8}  {o.clusters_flagged:>5}  {o.reviewed_share:>6.1%}  "
-            f"{o.reviewed_per_object:>7.2f}  {o.frames_whole:>12}  "
+            f"{o.reviewed_per_object:>7.2f}  {o.frames_whole:>12}  {o.frames_searched:>8}  "
             f"{o.wrong_accepted:>14}  {o.missed:>6}  {o.residual_rate:>8.1%}  {o.edits.total:>5}  "
             f"{share:>8.2f}x"
         )

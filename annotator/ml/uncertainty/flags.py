@@ -8,7 +8,7 @@ glance whether the passes missed the object, disagreed on the box or on the clas
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from annotator.core.derived_links import is_derived
@@ -141,3 +141,11 @@ def confident_frames_text(project: Project, annotation_ids: Iterable[int]) -> st
     listed = ", ".join(f"{name}: {counts[f]}" for name, f in zip(names[:5], frames[:5], strict=False))
     more = ", ..." if len(frames) > 5 else ""
     return f"in {len(frames)} frames ({listed}{more})"
+
+
+def frames_reason_text(project: Project, reasons: Mapping[int, str]) -> str:
+    """Frames (by id) with the reason the escalation rule gives for each, in words: the first five named in
+    sequence order, and the first one's reason: ``"000004, 000009 (out of distribution 1.35)"``."""
+    frames = sorted(reasons, key=lambda f: project.frames[f].index)
+    names = ", ".join(project.frames[f].name for f in frames[:5]) + (", ..." if len(frames) > 5 else "")
+    return f"{names} ({reasons[frames[0]]})" if frames else ""

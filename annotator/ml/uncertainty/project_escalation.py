@@ -9,14 +9,15 @@ learned from the project's frames marked verified instead of a simulated annotat
 - **objectness** of possible missed objects: an `ObjectnessModel` fitted on the verified frames' flagged
   clusters: accepted ones lay on an object, dismissed (rejected) ones did not;
 - **miss rate**: of the verified, scored frames' labels, the share a person drew by hand (neither proposed
-  nor shown as a possible missed object); frames are reviewed whole while it is above ``max_miss_rate``.
+  nor shown as a possible missed object); frames are searched for missed objects (``EscalationPlan.searched``:
+  their confident items accepted all the same) while it is above ``max_miss_rate``.
   Learned apart for frames holding boxes propagated into them and for the others, and applied to a frame of
   the same kind: once the finished labels are carried along a sequence, a frame misses only what entered
   since, not what a keyframe (nothing carried in) misses. On frames with propagated boxes it is learned as
   ``simulate --carry`` learns it, as a growth with the frames since the last frame reviewed whole, from what
   the person drew on the verified frames with propagated boxes they reviewed whole
-  (`annotator.ml.uncertainty.whole_reviews`): such a frame is reviewed whole when the share missed on
-  average since then would pass ``max_miss_rate``, and while none was reviewed whole yet.
+  (`annotator.ml.uncertainty.whole_reviews`; a searched frame counts too): such a frame is searched when the
+  share missed on average since then would pass ``max_miss_rate``, and while none was looked over whole yet.
 
 Possible missed objects (`annotator.ml.uncertainty.missed`) are stored as unreviewed proposals of the
 scoring plugin whose uncertainty record has ``kind = "missed_object"`` and ``uncertainty = 1`` (always
@@ -168,10 +169,11 @@ class VerifiedExamples:
         """Share of the labels drawn by hand on the frames without propagated labels (None without labels)."""
         return self.drawn / self.labels if self.labels else None
 
-    def miss_growth(self) -> float | None:
-        """The growth of the share drawn by hand with the frames since the last whole review, on the frames
-        with propagated labels (`annotator.ml.uncertainty.adaptation.miss_growth`; None without labels)."""
-        return miss_growth(self.carried)
+    def miss_growth(self, credibility: float | None = None) -> float | None:
+        """The growth of the share drawn by hand with the frames since the last one looked over whole, on the
+        frames with propagated labels, at its posterior's ``credibility`` quantile or its mean
+        (`annotator.ml.uncertainty.adaptation.miss_growth`; None without labels)."""
+        return miss_growth(self.carried, credibility)
 
 
 def _cluster(box: Cuboid, record: Mapping[str, Any], is_object: bool) -> MissedCluster:
@@ -246,8 +248,11 @@ class EscalationPlan:
     """What the rule does with a project's unreviewed scored proposals."""
 
     accepted: list[int] = field(default_factory=list)
-    #: Frames reviewed whole, with the reason ("out of distribution 1.35", "model misses 40 % ...").
+    #: Frames reviewed whole, with the reason ("out of distribution 1.35", ...).
     whole: dict[int, str] = field(default_factory=dict)
+    #: Frames judged box by box that a person also searches for missed objects, with the reason ("about 4 %
+    #: of the objects missed on average ...").
+    searched: dict[int, str] = field(default_factory=dict)
     #: Unreviewed possible missed objects (review items) in the frames considered.
     missed_items: list[int] = field(default_factory=list)
     #: Frames judged box by box (scored items waiting, not to review whole).
@@ -270,7 +275,7 @@ def escalation_plan(
         error_model=examples.error_model(carried=False) or examples.error_model(),
         carried_error_model=examples.error_model(carried=True),
         miss_rate=examples.miss_rate(),
-        miss_growth=examples.miss_growth(),
+        miss_growth=examples.miss_growth(rule.miss_credibility),
     )
     frames = set(frame_ids) if frame_ids is not None else None
     age = project_ages(project)
@@ -296,6 +301,10 @@ def escalation_plan(
             )
             continue
         plan.judged.append(frame_id)
+        if rule.searches(ood, rate):
+            plan.searched[frame_id] = _whole_reason(
+                rule, ood, rate, age[frame_id] if carried else None, plan.miss_growth
+            )
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
         model = (plan.carried_error_model if carried else None) or plan.error_model
@@ -316,11 +325,12 @@ def _whole_reason(
     age: int | None = None,
     growth: float | None = None,
 ) -> str:
-    """Why a frame goes to review whole (``age``: frames since a whole review, for a frame with carried boxes)."""
+    """Why a frame goes to review whole or is searched for missed objects (``age``: frames since one was
+    looked over whole, for a frame with carried boxes)."""
     if age is not None and growth is None and miss_rate is not None and miss_rate > rule.max_miss_rate:
         return "no frame with boxes carried in reviewed whole yet: how fast misses add up is not known"
     if miss_rate is not None and miss_rate > rule.max_miss_rate and age is not None:
-        return f"about {miss_rate:.0%} of the objects missed on average over the {age} frames since one was reviewed whole"
+        return f"about {miss_rate:.0%} of the objects missed on average over the {age} frames since one was looked over whole"
     if miss_rate is not None and miss_rate > rule.max_miss_rate:
         return f"the model missed {miss_rate:.0%} of the verified frames' objects"
     return f"out of distribution {ood:.2f}"

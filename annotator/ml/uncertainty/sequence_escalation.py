@@ -23,20 +23,23 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
 - A carried box is **linked to its track's object** (`EscalationFrame.links`): the person who reviews it
   moves it onto that object however far propagation put it, and an accepted one that lies off its object is
   one wrong box, not a wrong box plus a missed object.
-- The **misses add up**: an object nobody found stays missing until a frame is reviewed whole, so the share
-  missed grows with the frames since the last whole review. That growth is learned from what the frames with
-  boxes carried in that were reviewed whole showed missing (objects neither carried, proposed nor flagged;
-  `annotator.ml.uncertainty.adaptation.miss_growth`), after each of them. A frame is reviewed whole when the
-  share missed on average since the last whole review would pass ``max_miss_rate`` (`expected_miss_share`),
-  and while nothing is known (the first frame with boxes carried in): whole reviews come about periodically,
-  as often as the model's misses need.
+- The **misses add up**: an object nobody found stays missing until a person looks a frame over whole, so the
+  share missed grows with the frames since then. That growth is learned from what the frames with boxes
+  carried in that were looked over whole showed missing (objects neither carried, proposed nor flagged;
+  `annotator.ml.uncertainty.adaptation.miss_growth`, at the rule's ``miss_credibility`` quantile of its
+  posterior), after each of them. A frame is **searched for missed objects** (its confident items accepted,
+  the missing objects drawn) when the share missed on average since the last one looked over would pass
+  ``max_miss_rate`` (`expected_miss_share`), and while nothing is known (the first frame with boxes carried
+  in): searches come about periodically, as often as the model's misses need (reviewed whole instead without
+  the rule's ``search_misses``).
 - **P(wrong) of the new proposals** (those on no carried object; `annotator.ml.uncertainty.error_model`) is
   learned from the new proposals of the frames judged this way, every ``adapt_every`` frames: once the objects
   a person labelled are carried, what the model proposes beside them is mostly what nobody labelled, a
   population unlike all of a frame's proposals. The window learns it from the same population: the scored
   proposals of verified frames, where proposals on carried objects were never added.
 
-A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth. Otherwise:
+A frame's finished labels depend on the rule. A frame reviewed whole ends with its ground truth; a searched one
+as any other, plus every object missing. Otherwise:
 - accepted boxes stay as they are (a wrong one included, and it is carried on);
 - reviewed boxes become the ground-truth box they are corrected to, or are deleted; only a deleted proposal
   on no object is remembered as rejected (a person corrects a box on an object, or deletes a duplicate);
@@ -237,6 +240,8 @@ def finished_labels(
             sources.append(Source.MANUAL)
     unclaimed = set(range(len(frame.truths))) - set(matched.values())
     found = {c.truth for c in frame.clusters if c.objectness >= rule.cluster_threshold} & unclaimed
+    if rule.searches(frame.ood, frame.miss_rate):  # the person looks the frame over and draws what is missing
+        found = unclaimed
     labels += [truths[j] for j in sorted(found)]
     sources += [Source.MANUAL] * len(found)
     return Finished(labels, rejected, sources)
@@ -380,13 +385,14 @@ class SequenceEscalation:
         self.stale = {track: self.stale.get(track, 0) + 1 for track in still}
         self.rejections += [(self.position, _world(box, frame.pose)) for box in finished.rejected]
         self.position += 1
-        self.since_whole = 0 if outcome.frames_whole else age
+        looked_over = outcome.frames_whole or outcome.frames_searched
+        self.since_whole = 0 if looked_over else age
         if not first:  # learned where boxes were carried in, as it is applied
             self.proposed.append(new_proposals(carried))
-            if outcome.frames_whole:  # what the person reviewing it whole found missing
+            if looked_over:  # what the person reviewing it whole, or searching it, found missing
                 missed = carried.frame.unflagged_missed(self.rule.cluster_threshold)[0]
                 self.reviewed_whole.append((age, len(judged.truths), missed))
-                self.growth = miss_growth(self.reviewed_whole)
+                self.growth = miss_growth(self.reviewed_whole, self.rule.miss_credibility)
         if self.adapt_every and self.position % self.adapt_every == 0:
             self.error_model = fit_error_model(self.proposed) or self.error_model
         labels = finished.annotations(frame.id)

@@ -1,12 +1,14 @@
 """Which frames a person reviewed whole, and how many frames each frame lies beyond the last of them.
 
 Along a sequence whose finished labels are propagated frame to frame, an object nobody found stays missing
-until a person looks at a frame whole; escalation sends frames to review whole when the share missed on
-average since the last such frame would pass its limit (`annotator.ml.uncertainty.adaptation.miss_growth`,
-`expected_miss_share`). In a project, a frame counts as reviewed whole when it is marked verified and
-*Accept all confident* did not judge it box by box: that action marks each frame it judged so, with how many
-boxes it accepted there unreviewed, in the frame's meta (`ESCALATED_KEY`, through `AcceptConfident`, undone
-with it). A person who reviews a frame whole does not use it there (the rule says so: "to review whole").
+until a person looks a frame over whole; escalation sends a frame to be searched for missed objects when the
+share missed on average since the last such frame would pass its limit
+(`annotator.ml.uncertainty.adaptation.miss_growth`, `expected_miss_share`). In a project, a frame counts as
+looked over whole when it is marked verified and either *Accept all confident* did not judge it box by box
+(a person reviewed it whole: the rule says "to review whole" there, and they do not use the action), or the
+action judged it and asked for the search. The action marks each frame it judged, with how many boxes it
+accepted there unreviewed and whether the frame is to be searched, in the frame's meta (`ESCALATED_KEY`,
+through `AcceptConfident`, undone with it).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ logger = logging.getLogger(__name__)
 UNCERTAINTY_KEY = "uncertainty"
 
 #: A frame's ``meta`` key: *Accept all confident* judged the frame box by box, {"accepted": boxes it accepted
-#: there unreviewed}.
+#: there unreviewed}, with ``SEARCH_KEY: True`` where the rule also asked a person to search it for missed objects.
 ESCALATED_KEY = "escalated"
+SEARCH_KEY = "search"
 
 
 #: Set in the uncertainty record of a proposal *Accept all confident* accepted: nobody looked at it, so it
@@ -38,13 +41,19 @@ ACCEPTED_BY_RULE = "accepted_by_rule"
 class AcceptConfident(AcceptProposals):
     """*Accept all confident*: accept the proposals the escalation rule accepts, mark each (`ACCEPTED_BY_RULE`
     in its uncertainty record), and mark the frames it judged box by box (``judged_frames``, and those of the
-    proposals) with how many it accepted there (`ESCALATED_KEY`)."""
+    proposals) with how many it accepted there (`ESCALATED_KEY`), and those of them to search for missed
+    objects (``searched_frames``, `SEARCH_KEY`)."""
 
     def __init__(
-        self, annotation_ids: Iterable[int], judged_frames: Iterable[int] = (), label: str | None = None
+        self,
+        annotation_ids: Iterable[int],
+        judged_frames: Iterable[int] = (),
+        label: str | None = None,
+        searched_frames: Iterable[int] = (),
     ) -> None:
         super().__init__(annotation_ids, label)
         self.judged_frames = list(judged_frames)
+        self.searched_frames = set(searched_frames)
 
     def do(self, project: Project) -> None:
         waiting = [
@@ -67,13 +76,20 @@ class AcceptConfident(AcceptProposals):
                 total = (before.get("accepted", 0) if isinstance(before, dict) else 0) + counts.get(
                     frame_id, 0
                 )
-                meta = dict(frame.meta) | {ESCALATED_KEY: {"accepted": total}}
+                mark = {"accepted": total}
+                if frame_id in self.searched_frames or (isinstance(before, dict) and before.get(SEARCH_KEY)):
+                    mark[SEARCH_KEY] = True
+                meta = dict(frame.meta) | {ESCALATED_KEY: mark}
                 project.put("frame", frame_id, dataclasses.replace(frame, meta=meta))
 
 
 def reviewed_whole(frame: Frame) -> bool:
-    """Whether a person verified the frame and *Accept all confident* did not judge it box by box."""
-    return frame.status == FrameStatus.VERIFIED and ESCALATED_KEY not in frame.meta
+    """Whether a person verified the frame having looked it over whole: *Accept all confident* did not judge
+    it box by box, or it asked for the frame to be searched for missed objects."""
+    if frame.status != FrameStatus.VERIFIED:
+        return False
+    mark = frame.meta.get(ESCALATED_KEY)
+    return mark is None or (isinstance(mark, dict) and bool(mark.get(SEARCH_KEY)))
 
 
 def ages(frames: Iterable[Frame]) -> dict[int, int]:

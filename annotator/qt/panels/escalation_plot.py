@@ -58,7 +58,8 @@ class EscalationPlot(QWidget):
         effort = f", effort {o.effort_s / o.manual_s:.2f}x drawing every box" if o.manual_s else ""
         return (
             f"at {o.threshold:.2f}: {o.reviewed_share:.0%} of {o.boxes} boxes reviewed "
-            f"({o.frames_whole} frames whole), residual errors {o.residual_rate:.1%} "
+            f"({o.frames_whole} frames whole, {o.frames_searched} searched for missed objects), residual errors "
+            f"{o.residual_rate:.1%} "
             f"({o.wrong_accepted} wrong accepted, {o.missed} missed){effort}"
         )
 

@@ -38,7 +38,7 @@ from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.escalation import EscalationRule, sweep
 from annotator.ml.uncertainty.escalation_frames import frames_from_scored
 from annotator.ml.uncertainty.evaluation import caught_curve, project_errors, scored_cuboids
-from annotator.ml.uncertainty.flags import confident_frames_text, unreviewed_proposals
+from annotator.ml.uncertainty.flags import confident_frames_text, frames_reason_text, unreviewed_proposals
 from annotator.ml.uncertainty.project_escalation import escalation_plan, missed_snapshot
 from annotator.ml.uncertainty.queue import QueueFrame, queue_by_frame, queue_order
 from annotator.ml.uncertainty.scoring import uncertainty_of
@@ -299,8 +299,8 @@ class ReviewQueuePanel(QWidget):
         """Accept every unreviewed scored proposal the escalation rule accepts in the current frame (or in
         all frames) as one undoable step: uncertainty, or P(wrong) once learned from verified frames, below
         the threshold, outside frames to review whole (`escalation_plan`, the rule of ``simulate``); says
-        how many on which frames, which frames to review whole and why, and how many possible missed
-        objects wait; returns how many."""
+        how many on which frames, which frames to review whole or to search for missed objects and why, and
+        how many possible missed objects wait; returns how many."""
         project = self.document.project
         if project is None:
             return 0
@@ -311,10 +311,15 @@ class ReviewQueuePanel(QWidget):
         measure = "uncertainty" if plan.error_model is None else "P(wrong)"
         if ids:
             label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
-            self.document.push(AcceptConfident(ids, plan.judged, label=label))
+            self.document.push(AcceptConfident(ids, plan.judged, label=label, searched_frames=plan.searched))
         elif plan.judged:  # nothing confident, but these frames were judged box by box, not reviewed whole
             self.document.push(
-                AcceptConfident([], plan.judged, label="Judge frames box by box (nothing confident)")
+                AcceptConfident(
+                    [],
+                    plan.judged,
+                    label="Judge frames box by box (nothing confident)",
+                    searched_frames=plan.searched,
+                )
             )
         if not ids:
             place = "in any frame" if scope is None else "in this frame"
@@ -323,10 +328,12 @@ class ReviewQueuePanel(QWidget):
             where = confident_frames_text(project, ids)
             learned = "" if plan.error_model is None else " (P(wrong) learned from the verified frames)"
             text = f"Accepted {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} {where}{learned}"
-        if plan.whole:
-            whole = sorted(plan.whole, key=lambda f: project.frames[f].index)
-            names = ", ".join(project.frames[f].name for f in whole[:5]) + (", ..." if len(whole) > 5 else "")
-            text += f"; to review whole: {names} ({plan.whole[whole[0]]})"
+        for reasons, what in (
+            (plan.whole, "to review whole"),
+            (plan.searched, "to search for missed objects"),
+        ):
+            if reasons:
+                text += f"; {what}: {frames_reason_text(project, reasons)}"
         if plan.missed_items:
             count = len(plan.missed_items)
             text += f"; {count} possible missed object{'s' if count != 1 else ''} to check"

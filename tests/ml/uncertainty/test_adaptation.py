@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.core.cuboids.cuboid import Cuboid
+from annotator.ml.finetune.edits import EffortModel
 from annotator.ml.uncertainty.adaptation import adapt_frames, fit_error_model
 from annotator.ml.uncertainty.error_model import ErrorModel, feature_row
 from annotator.ml.uncertainty.escalation import EscalationFrame, EscalationRule, escalate_frame
@@ -109,18 +110,26 @@ def test_adaptation_without_measures_or_index_leaves_uncertainty_and_ood_alone()
         adapt_frames([plain], every=0)
 
 
-def test_frames_are_reviewed_whole_while_the_model_misses_objects_on_the_verified_frames() -> None:
+def test_frames_are_searched_for_missed_objects_while_the_model_misses_objects_on_verified_frames() -> None:
     first = scored_frame("f0", [0.0, 0.0])
-    # a second truth nobody proposed: the model missed 1 of 2 objects on the verified frame
+    # a second truth nobody proposed: the model missed 1 of 2 objects on the verified frame, and does again
     missing = dataclasses.replace(first, truths=[*first.truths, ("Car", car(40))])
     assert missing.missed() == 1
-    later = adapt_frames([missing, scored_frame("f1", [0.0, 0.0])], every=1)[1]
+    later = adapt_frames([missing, dataclasses.replace(missing, name="f1")], every=1)[1]
     assert later.miss_rate == pytest.approx(0.5)
     rule = EscalationRule(threshold=0.99, ood_threshold=float("inf"))
-    assert rule.reviews_whole(None, later.miss_rate)
-    outcome = escalate_frame(later, rule)
-    assert outcome.frames_whole == 1 and outcome.reviewed == 2 and outcome.wrong_accepted == 0
-    # a model that found everything on the verified frames: its sure proposals are accepted
+    # the misses say nothing of the model's boxes: its sure ones are accepted, and a person draws the missed car
+    assert rule.searches(None, later.miss_rate) and not rule.reviews_whole(None, later.miss_rate)
+    outcome = escalate_frame(later, rule, EffortModel())
+    assert (outcome.frames_whole, outcome.frames_searched, outcome.missed) == (0, 1, 0)
+    assert outcome.edits.added == 1 and outcome.reviewed < 2
+    assert outcome.effort_s == pytest.approx(EffortModel().seconds(outcome.edits) + EffortModel().search)
+    # the rule before: such a frame reviewed whole
+    before = EscalationRule(threshold=0.99, ood_threshold=float("inf"), search_misses=False)
+    whole = escalate_frame(later, before)
+    assert (whole.frames_whole, whole.frames_searched, whole.reviewed, whole.wrong_accepted) == (1, 0, 2, 0)
+    # a model that found everything on the verified frames: its sure proposals are accepted, nothing searched
     found_all = adapt_frames([first, scored_frame("f1", [0.0, 0.0])], every=1)[1]
-    assert found_all.miss_rate == 0.0 and not rule.reviews_whole(None, found_all.miss_rate)
-    assert escalate_frame(found_all, rule).frames_whole == 0
+    assert found_all.miss_rate == 0.0 and not rule.searches(None, found_all.miss_rate)
+    accepted = escalate_frame(found_all, rule)
+    assert accepted.frames_whole == 0 and accepted.frames_searched == 0

@@ -62,9 +62,10 @@ def test_one_frame_counts_reviewed_boxes_residual_errors_and_effort() -> None:
 
 def test_an_out_of_distribution_frame_is_reviewed_whole() -> None:
     outcome = escalate_frame(frame(ood=2.0), EscalationRule(0.5, 1.5), EffortModel())
-    # everything reviewed: 0 and 10 accepted (1 s each), 21 adjusted (12 s), 50 deleted (2 s), y = 30 added
+    # everything reviewed: 0 and 10 accepted (1 s each), 21 adjusted (12 s), 50 deleted (2 s), y = 30 added,
+    # and the frame looked over for what is missing (15 s)
     assert (outcome.reviewed, outcome.frames_whole, outcome.wrong_accepted, outcome.missed) == (4, 1, 0, 0)
-    assert outcome.effort_s == pytest.approx(1 + 1 + 12 + 2 + 30)
+    assert outcome.effort_s == pytest.approx(1 + 1 + 12 + 2 + 30 + 15)
     assert outcome.residual_rate == 0.0
 
 

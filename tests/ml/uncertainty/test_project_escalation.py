@@ -16,6 +16,7 @@ from annotator.core.model.records import Annotation, Frame, FrameStatus, Provena
 from annotator.core.review import AcceptProposals, RejectProposals
 from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.missed import PRIOR_INSIDE
+from annotator.ml.uncertainty.poisson_bound import gamma_quantile
 from annotator.ml.uncertainty.project_escalation import (
     CARRIED_KIND,
     MISSED_KIND,
@@ -23,6 +24,7 @@ from annotator.ml.uncertainty.project_escalation import (
     missed_object_proposals,
     verified_examples,
 )
+from annotator.ml.uncertainty.whole_reviews import AcceptConfident
 
 MEASURES = {"score": 0.8, "stability": 0.9, "class_entropy": 0.0}
 
@@ -90,15 +92,24 @@ def test_frames_with_carried_boxes_are_judged_on_the_miss_rate_of_verified_frame
                                           provenance=Provenance(Source.PROPAGATED)) for k in range(9)]))  # fmt: skip
     stack.push(SetFrameStatus(later, FrameStatus.VERIFIED))
     plan = escalation_plan(project, EscalationRule(0.5))
-    assert plan.miss_rate == pytest.approx(2 / 3) and plan.miss_growth == pytest.approx(0.5 / (2 * 9))
-    assert todo in plan.whole  # judged like the keyframe: reviewed whole
+    # the growth bounded with 90 % credibility: nothing drawn over 9 labels at age 2
+    assert plan.miss_rate == pytest.approx(2 / 3) and plan.miss_growth == pytest.approx(
+        gamma_quantile(0.9, 0.5, 2 * 9)
+    )
+    assert escalation_plan(project, EscalationRule(0.5, miss_credibility=None)).miss_growth == pytest.approx(
+        0.5 / (2 * 9)
+    )  # its mean
+    assert todo in plan.searched and not plan.whole  # judged like the keyframe: searched for missed objects
     stack.push(
         AddAnnotations(
             [Annotation(0, todo, "Car", cuboid=box(-20), provenance=Provenance(Source.PROPAGATED))]
         )
     )
-    plan = escalation_plan(project, EscalationRule(0.5))
-    assert todo not in plan.whole  # now a frame with boxes carried in: judged box by box
+    # now a frame with boxes carried in, judged on the growth: 0 of 9 missed at age 2 expects under 3 % missed
+    # at age 1, so it is not searched on the growth's mean; bounded with 90 % credibility, 9 objects say too
+    # little (7.5 %), and it is
+    assert todo not in escalation_plan(project, EscalationRule(0.5, miss_credibility=None)).searched
+    assert "since one was looked over whole" in escalation_plan(project, EscalationRule(0.5)).searched[todo]
 
 
 def test_p_wrong_learned_from_the_verified_frame_replaces_the_raw_uncertainty() -> None:
@@ -111,13 +122,18 @@ def test_p_wrong_learned_from_the_verified_frame_replaces_the_raw_uncertainty() 
     assert plan.accepted == [car]
 
 
-def test_frames_are_reviewed_whole_while_the_model_misses_what_was_drawn_by_hand() -> None:
+def test_frames_are_searched_for_missed_objects_while_the_model_misses_what_was_drawn_by_hand() -> None:
     project, todo = project_with_a_verified_frame(drawn=1)
     plan = escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.03))
-    assert plan.accepted == [] and plan.whole == {
+    # the confident proposals are accepted as on any frame, and a person looks the frame over for the rest
+    assert plan.accepted and plan.judged == [todo] and not plan.whole
+    assert plan.searched == {todo: "the model missed 50% of the verified frames' objects"}
+    assert not escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.6)).searched
+    # the rule before 2026-12-07: such a frame reviewed whole, nothing accepted
+    whole = escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.03, search_misses=False))
+    assert whole.accepted == [] and whole.whole == {
         todo: "the model missed 50% of the verified frames' objects"
     }
-    assert escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.6)).accepted
 
 
 def test_possible_missed_objects_are_flagged_proposals_with_a_fitted_box() -> None:
@@ -178,7 +194,7 @@ def test_proposals_beside_carried_boxes_are_judged_on_what_such_frames_taught() 
     assert plan.carried_error_model is not None and plan.accepted == [by_name["Pedestrian"]]
 
 
-def test_a_frame_with_carried_boxes_goes_to_review_whole_when_misses_have_added_up_since_a_whole_review() -> (
+def test_a_frame_with_carried_boxes_is_searched_for_missed_objects_when_misses_have_added_up_since_one_was_looked_over() -> (
     None
 ):
     project = Project()
@@ -196,8 +212,16 @@ def test_a_frame_with_carried_boxes_goes_to_review_whole_when_misses_have_added_
     stack.push(SetFrameStatus(ids[1], FrameStatus.VERIFIED))
     for frame_id in ids[2:]:  # the frames to do: a carried box and a confident proposal each
         stack.push(AddAnnotations([*carried_in(frame_id, 1), scored(frame_id, "Car", 0, 0.1)]))
-    plan = escalation_plan(project, EscalationRule(0.5))
+    rule = EscalationRule(0.5, miss_credibility=None)  # the growth's posterior mean
+    plan = escalation_plan(project, rule)
     assert plan.miss_growth == pytest.approx(0.02)
     # average share missed since frame 1 (reviewed whole): 0.02 x (age + 1) / 2 passes 0.03 from age 3 on
-    assert sorted(project.frames[f].index for f in plan.whole) == [4, 5, 6, 7]
-    assert "since one was reviewed whole" in plan.whole[ids[4]]
+    assert sorted(project.frames[f].index for f in plan.searched) == [4, 5, 6, 7] and not plan.whole
+    assert "since one was looked over whole" in plan.searched[ids[4]]
+    assert len(plan.accepted) == 6  # the confident proposals, on the searched frames too
+    # frame 4 searched and verified: the age starts again there, and frames 5-6 need no search
+    on_fourth = [i for i in plan.accepted if project.annotations[i].frame_id == ids[4]]
+    stack.push(AcceptConfident(on_fourth, [ids[4]], searched_frames=plan.searched))
+    stack.push(SetFrameStatus(ids[4], FrameStatus.VERIFIED))
+    later = escalation_plan(project, rule)
+    assert sorted(project.frames[f].index for f in later.searched) == [7]

@@ -97,10 +97,24 @@ def test_a_frame_reviewed_whole_ends_with_its_ground_truth() -> None:
     truths = [("Car", CAR), ("Pedestrian", WALKER)]
     frame = judged([("Car", HEDGE)], [0.1], truths)
     merged = with_carried(frame, [])
-    merged.frame.miss_rate = 1.0
+    merged.frame.ood = 2.0  # out of distribution
     finished = finished_labels(merged, EscalationRule(0.5), [7, 3], lambda: 0)
     assert finished.labels == [("Car", CAR, 7), ("Pedestrian", WALKER, 3)]
     assert finished.rejected == [HEDGE]
+
+
+def test_a_frame_searched_for_missed_objects_keeps_its_accepted_boxes_and_gains_what_was_missing() -> None:
+    truths = [("Car", CAR), ("Pedestrian", WALKER)]
+    frame = judged([("Car", HEDGE), ("Car", CAR)], [0.1, 0.1], truths)
+    merged = with_carried(frame, [])
+    merged.frame.miss_rate = 0.5  # the model is known to miss: a person looks the frame over
+    finished = finished_labels(merged, EscalationRule(0.5), [7, 3], lambda: 0)
+    # the confident hedge stays (nobody checked it), the walker nobody proposed is drawn
+    assert finished.labels == [("Car", HEDGE, 0), ("Car", CAR, 7), ("Pedestrian", WALKER, 3)]
+    assert finished.sources == [Source.MODEL, Source.MODEL, Source.MANUAL]
+    outcome = escalate_frame(merged.frame, EscalationRule(0.5))
+    assert (outcome.frames_searched, outcome.wrong_accepted) == (1, 1)
+    assert (outcome.missed, outcome.edits.added) == (0, 1)
 
 
 def test_a_carried_box_propagation_put_off_its_object_is_corrected_onto_it_not_deleted_and_drawn_anew() -> (
@@ -160,23 +174,37 @@ def test_p_wrong_of_new_proposals_is_learned_from_the_new_proposals_of_the_frame
         assert run.error_model is not None and (outcomes[2].wrong_accepted, outcomes[2].reviewed) == (0, 1)
 
 
-def test_misses_add_up_until_a_frame_is_reviewed_whole_then_the_age_starts_again(tmp_path) -> None:
+def test_misses_add_up_until_a_frame_is_searched_for_them_then_the_age_starts_again(tmp_path) -> None:
     far = Cuboid((30.0, -8.0, 0.0), (4.0, 2.0, 1.5), 0.0)  # an object the model never proposes
     points = np.vstack([scan_of(CAR, 40), scan_of(far, 30)])
     with frames_project(tmp_path / "project", 5) as workspace:
         frames = workspace.project.frames_in_order()
-        # whole review when the average share missed since the last one would pass 40 %
-        run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=0.4), adapt_every=1)
+        # a search for missed objects when the average share missed since the last one would pass 40 %
+        rule = EscalationRule(0.5, max_miss_rate=0.4, miss_credibility=None)  # the growth's posterior mean
+        run = SequenceEscalation(workspace.project, rule, adapt_every=1)
         truths = [("Car", CAR), ("Car", far)]
-        whole = []
+        outcomes = []
         for k, frame in enumerate(frames):
             seen = judged([("Car", CAR)], [0.1], truths if k else truths[:1])  # the far car enters on frame 1
-            whole.append(run.step(frame, seen, [1, 2] if k else [1], points).frames_whole)
-        # frame 1: nothing known yet, reviewed whole: the far car found missing (1 of 2 at age 1, growth
-        # 1.5 / 2), labelled and carried on; frame 2 at age 1 would average 75 %: reviewed whole, nothing
-        # missing (growth 1.5 / 4); frame 3 at age 1 stays under 40 % (37.5 %), frame 4 at age 2 would not
-        assert whole == [1, 1, 1, 0, 1]
+            outcomes.append(run.step(frame, seen, [1, 2] if k else [1], points))
+        # frame 0, the keyframe, reviewed whole; frame 1: nothing known yet, searched: the far car found
+        # missing (1 of 2 at age 1, growth 1.5 / 2), drawn and carried on; frame 2 at age 1 would average 75 %:
+        # searched, nothing missing (growth 1.5 / 4); frame 3 at age 1 stays under 40 % (37.5 %), frame 4 at
+        # age 2 would not
+        assert [o.frames_whole for o in outcomes] == [1, 0, 0, 0, 0]
+        assert [o.frames_searched for o in outcomes] == [0, 1, 1, 0, 1]
+        assert [o.missed for o in outcomes] == [0, 0, 0, 0, 0]
         assert run.growth == pytest.approx(1.5 / (2 * 1 + 2 * 1 + 2 * 2))
+    # the rule before 2026-12-07: those frames reviewed whole
+    with frames_project(tmp_path / "before", 5) as workspace:
+        frames = workspace.project.frames_in_order()
+        rule = EscalationRule(0.5, max_miss_rate=0.4, search_misses=False, miss_credibility=None)
+        run = SequenceEscalation(workspace.project, rule, adapt_every=1)
+        whole = []
+        for k, frame in enumerate(frames):
+            seen = judged([("Car", CAR)], [0.1], truths if k else truths[:1])
+            whole.append(run.step(frame, seen, [1, 2] if k else [1], points).frames_whole)
+        assert whole == [1, 1, 1, 0, 1]
 
 
 def test_a_rejection_stays_where_it_was_in_the_world_for_reject_frames(tmp_path) -> None:

@@ -15,6 +15,7 @@ from annotator.ml.uncertainty.adaptation import expected_miss_share, miss_growth
 from annotator.ml.uncertainty.whole_reviews import (
     ACCEPTED_BY_RULE,
     ESCALATED_KEY,
+    SEARCH_KEY,
     AcceptConfident,
     ages,
     reviewed_whole,
@@ -42,6 +43,9 @@ def test_a_frame_verified_without_unreviewed_acceptances_resets_the_age() -> Non
     assert reviewed_whole(frames[1]) and not reviewed_whole(frames[3]) and not reviewed_whole(frames[0])
     # before any whole review counted from before the first frame; frame 3 was judged box by box
     assert ages(frames) == {1: 1, 2: 2, 3: 1, 4: 2, 5: 3}
+    # judged box by box and searched for missed objects: looked over whole all the same
+    frames[3] = dataclasses.replace(frames[3], meta={ESCALATED_KEY: {"accepted": 4, SEARCH_KEY: True}})
+    assert reviewed_whole(frames[3]) and ages(frames) == {1: 1, 2: 2, 3: 1, 4: 2, 5: 1}
     assert ages([]) == {}
 
 
@@ -56,9 +60,10 @@ def test_accept_confident_marks_the_frames_it_judged_box_by_box_and_undo_forgets
         for k, frame_id in enumerate((first, first, second))
     ]  # fmt: skip
     ids = stack.push(AddAnnotations(proposals)).ids
-    stack.push(AcceptConfident(ids, judged_frames=[third]))  # nothing confident on the third frame
+    # nothing confident on the third frame; the second one to search for missed objects
+    stack.push(AcceptConfident(ids, judged_frames=[third], searched_frames=[second]))
     marks = [project.frames[f].meta.get(ESCALATED_KEY) for f in (first, second, third)]
-    assert marks == [{"accepted": 2}, {"accepted": 1}, {"accepted": 0}]
+    assert marks == [{"accepted": 2}, {"accepted": 1, SEARCH_KEY: True}, {"accepted": 0}]
     assert all(project.annotations[i].review is Review.ACCEPTED for i in ids)
     # nobody looked at them: escalation will not learn from them as verified right boxes
     assert all(project.annotations[i].attributes["uncertainty"][ACCEPTED_BY_RULE] for i in ids)
