@@ -92,6 +92,13 @@ def reviewed_whole(frame: Frame) -> bool:
     return mark is None or (isinstance(mark, dict) and bool(mark.get(SEARCH_KEY)))
 
 
+def to_search(frame: Frame) -> bool:
+    """Whether *Accept all confident* asked for the frame to be searched for missed objects and it is not
+    verified yet (the frame list marks it)."""
+    mark = frame.meta.get(ESCALATED_KEY)
+    return frame.status != FrameStatus.VERIFIED and isinstance(mark, dict) and bool(mark.get(SEARCH_KEY))
+
+
 def ages(frames: Iterable[Frame]) -> dict[int, int]:
     """For each frame (by id), how many frames (by index) it lies beyond the last frame before it that was
     reviewed whole (1: the frame right after one); without such a frame, counted from before the first frame."""

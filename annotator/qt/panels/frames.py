@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (
 
 from annotator.core.model.records import Frame, FrameStatus
 from annotator.core.teamwork import assignees, signoff
+from annotator.ml.uncertainty.whole_reviews import to_search
 from annotator.qt.document import Document
 
 logger = logging.getLogger(__name__)
 
 _STATUS_MARK = {FrameStatus.NEW: "", FrameStatus.IN_PROGRESS: "  ◐", FrameStatus.VERIFIED: "  ✓"}
+#: After a frame's name when escalation asks for it to be searched for missed objects (until it is verified).
+SEARCH_MARK = "  ⌕ search for missed objects"
 
 
 def team_marks(frame: Frame) -> str:
@@ -72,8 +75,9 @@ class FramesPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for frame in frames:
+            search = SEARCH_MARK if to_search(frame) else ""
             item = QListWidgetItem(
-                f"{frame.index:>4}  {frame.name}{_STATUS_MARK.get(frame.status, '')}{team_marks(frame)}"
+                f"{frame.index:>4}  {frame.name}{_STATUS_MARK.get(frame.status, '')}{search}{team_marks(frame)}"
             )
             item.setData(Qt.ItemDataRole.UserRole, frame.id)
             self.list.addItem(item)

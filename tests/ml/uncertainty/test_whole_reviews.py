@@ -19,6 +19,7 @@ from annotator.ml.uncertainty.whole_reviews import (
     AcceptConfident,
     ages,
     reviewed_whole,
+    to_search,
 )
 
 
@@ -46,6 +47,9 @@ def test_a_frame_verified_without_unreviewed_acceptances_resets_the_age() -> Non
     # judged box by box and searched for missed objects: looked over whole all the same
     frames[3] = dataclasses.replace(frames[3], meta={ESCALATED_KEY: {"accepted": 4, SEARCH_KEY: True}})
     assert reviewed_whole(frames[3]) and ages(frames) == {1: 1, 2: 2, 3: 1, 4: 2, 5: 1}
+    # still to search while it is not verified
+    assert not to_search(frames[3]) and not to_search(frames[4])
+    assert to_search(dataclasses.replace(frames[3], status=FrameStatus.NEW))
     assert ages([]) == {}
 
 

@@ -124,5 +124,8 @@ def test_a_verified_frame_with_a_box_drawn_by_hand_sends_the_next_frame_to_a_sea
         in messages[-1]
     )
     assert project.frames[second.id].meta[ESCALATED_KEY][SEARCH_KEY] is True
+    rows = window.frames_panel.list
+    assert rows.item(1).text().endswith("search for missed objects") and "search" not in rows.item(0).text()
     document.push(SetFrameStatus(second.id, FrameStatus.VERIFIED))
     assert reviewed_whole(project.frames[second.id])  # looked over whole: misses count from here
+    assert rows.item(1).text().endswith("✓")
