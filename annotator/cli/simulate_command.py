@@ -165,13 +165,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_MISS_CREDIBILITY,
         metavar="P",
         help="with --carry: bound the misses' growth (learned from the frames looked over whole) at this "
-        f"quantile of its posterior ({DEFAULT_MISS_CREDIBILITY:g}; 0: its mean, the rule before 2026-12-07)",
+        f"quantile of its posterior ({DEFAULT_MISS_CREDIBILITY:g}; 0: its mean, the earlier rule)",
     )
     escalate.add_argument(
         "--whole-for-misses",
         action="store_true",
-        help="review such frames whole instead of searching them (nothing accepted there: the rule before "
-        "2026-12-07)",
+        help="review such frames whole instead of searching them (nothing accepted there: the earlier rule)",
     )
     escalate.add_argument(
         "--cluster-threshold",

@@ -14,7 +14,7 @@ With online adaptation (`annotator.ml.uncertainty.adaptation`) a frame also carr
 learned from the verified frames (objects neither proposed nor flagged as possible missed objects).
 While that is above ``max_miss_rate`` the frame is **searched for missed objects**: its confident items
 are accepted as on any frame and the uncertain ones reviewed, and a person looks over the frame for objects
-without a box and draws them (``search_misses``; False: reviewed whole instead, the rule before 2026-12-07).
+without a box and draws them (``search_misses``; False: reviewed whole instead, the earlier rule).
 The model's misses say nothing about its boxes, so a frame is reviewed whole only when the model is out of
 its depth there (OOD), or when nothing is known at all (an infinite miss rate: a sequence's keyframe).
 

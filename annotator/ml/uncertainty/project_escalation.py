@@ -328,7 +328,7 @@ def _whole_reason(
     """Why a frame goes to review whole or is searched for missed objects (``age``: frames since one was
     looked over whole, for a frame with carried boxes)."""
     if age is not None and growth is None and miss_rate is not None and miss_rate > rule.max_miss_rate:
-        return "no frame with boxes carried in reviewed whole yet: how fast misses add up is not known"
+        return "no frame with boxes carried in looked over whole yet: how fast misses add up is not known"
     if miss_rate is not None and miss_rate > rule.max_miss_rate and age is not None:
         return f"about {miss_rate:.0%} of the objects missed on average over the {age} frames since one was looked over whole"
     if miss_rate is not None and miss_rate > rule.max_miss_rate:

@@ -129,7 +129,7 @@ def test_frames_are_searched_for_missed_objects_while_the_model_misses_what_was_
     assert plan.accepted and plan.judged == [todo] and not plan.whole
     assert plan.searched == {todo: "the model missed 50% of the verified frames' objects"}
     assert not escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.6)).searched
-    # the rule before 2026-12-07: such a frame reviewed whole, nothing accepted
+    # the earlier rule: such a frame reviewed whole, nothing accepted
     whole = escalation_plan(project, EscalationRule(0.5, max_miss_rate=0.03, search_misses=False))
     assert whole.accepted == [] and whole.whole == {
         todo: "the model missed 50% of the verified frames' objects"

@@ -195,7 +195,7 @@ def test_misses_add_up_until_a_frame_is_searched_for_them_then_the_age_starts_ag
         assert [o.frames_searched for o in outcomes] == [0, 1, 1, 0, 1]
         assert [o.missed for o in outcomes] == [0, 0, 0, 0, 0]
         assert run.growth == pytest.approx(1.5 / (2 * 1 + 2 * 1 + 2 * 2))
-    # the rule before 2026-12-07: those frames reviewed whole
+    # the earlier rule: those frames reviewed whole
     with frames_project(tmp_path / "before", 5) as workspace:
         frames = workspace.project.frames_in_order()
         rule = EscalationRule(0.5, max_miss_rate=0.4, search_misses=False, miss_credibility=None)
