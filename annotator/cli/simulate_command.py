@@ -280,11 +280,15 @@ def run_simulate(args: argparse.Namespace) -> int:
                    if args.adapt_every else "")  # fmt: skip
         carried = ("; each frame's finished labels carried into the next (a carried box accepted unreviewed where "
                    "the model's box agrees, the first frame reviewed whole)" if report.carry else "")  # fmt: skip
+        misses = ("reviewed whole" if args.whole_for_misses else
+                  "searched for missed objects (their confident items accepted, what is missing drawn)")  # fmt: skip
         print(f"escalation sweep ({args.mode} x{args.passes}{adapted}{carried}; frames with OOD >= {args.ood_threshold:g} reviewed "
-              f"whole; flags = unexplained clusters at objectness >= {args.cluster_threshold:g} (possible missed "
+              f"whole; frames where misses pass {args.max_miss_rate:g} {misses}; "
+              f"flags = unexplained clusters at objectness >= {args.cluster_threshold:g} (possible missed "
               "objects); share = reviewed proposals and flags over proposals and flags, /object = the same per "
               "object; residual = wrong boxes accepted unreviewed + objects neither proposed nor flagged in "
-              "unreviewed frames, per object; effort against drawing every box):")  # fmt: skip
+              "frames neither reviewed whole nor searched, per object; effort against drawing every box, "
+              f"{costs.search:g} s per frame reviewed whole or searched):")  # fmt: skip
         for line in sweep_table(report.escalation, args.threshold):
             print(f"  {line}")
     if report.forgetting is not None:
