@@ -295,16 +295,13 @@ def escalation_plan(
         ood = frame_ood(records)
         carried = holds_carried(project.annotations_of(frame_id))
         rate = expected_miss_share(plan.miss_growth, age[frame_id]) if carried else plan.miss_rate
-        if rule.reviews_whole(ood, rate):
-            plan.whole[frame_id] = _whole_reason(
-                rule, ood, rate, age[frame_id] if carried else None, plan.miss_growth
-            )
+        whole = rule.reviews_whole(ood, rate)
+        if whole or rule.searches(ood, rate):
+            reason = _whole_reason(rule, ood, rate, age[frame_id] if carried else None, plan.miss_growth)
+            (plan.whole if whole else plan.searched)[frame_id] = reason
+        if whole:
             continue
         plan.judged.append(frame_id)
-        if rule.searches(ood, rate):
-            plan.searched[frame_id] = _whole_reason(
-                rule, ood, rate, age[frame_id] if carried else None, plan.miss_growth
-            )
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
         model = (plan.carried_error_model if carried else None) or plan.error_model

@@ -309,18 +309,13 @@ class ReviewQueuePanel(QWidget):
         plan = escalation_plan(project, EscalationRule(self.flags.threshold), scope)
         ids = plan.accepted
         measure = "uncertainty" if plan.error_model is None else "P(wrong)"
-        if ids:
-            label = f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
-            self.document.push(AcceptConfident(ids, plan.judged, label=label, searched_frames=plan.searched))
-        elif plan.judged:  # nothing confident, but these frames were judged box by box, not reviewed whole
-            self.document.push(
-                AcceptConfident(
-                    [],
-                    plan.judged,
-                    label="Judge frames box by box (nothing confident)",
-                    searched_frames=plan.searched,
-                )
+        if ids or plan.judged:  # with nothing confident the frames were still judged box by box, not whole
+            label = (
+                f"Accept {len(ids)} confident proposal{'s' if len(ids) != 1 else ''} ({measure} < {self.flags.threshold:.2f})"
+                if ids
+                else "Judge frames box by box (nothing confident)"
             )
+            self.document.push(AcceptConfident(ids, plan.judged, label=label, searched_frames=plan.searched))
         if not ids:
             place = "in any frame" if scope is None else "in this frame"
             text = f"No unreviewed scored proposal below {measure} {self.flags.threshold:.2f} {place}"
