@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the simulate sub-command."""
+    from annotator.core.cuboids.point_spill import DEFAULT_SPILL_GROWTH
     from annotator.ml.finetune.carry import LOST_FRAMES
     from annotator.ml.finetune.simulate import STRATEGIES
     from annotator.ml.uncertainty.carried_check import DEFAULT_STILL_FRAMES
@@ -77,6 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="escalate --carry: a carried box the model does not confirm is confirmed where it stands "
                         "where its track's box stood, for N frames after a person or the model confirmed that box "
                         f"(default {DEFAULT_STILL_FRAMES}; 0: never)")  # fmt: skip
+    parser.add_argument("--spill-growth", type=float, default=DEFAULT_SPILL_GROWTH, metavar="G",
+                        help="escalate --carry: a carried box is not confirmed (by the model or by standing still) "
+                        "when the share of its object's points outside it grew by more than G since its track's "
+                        f"box was last placed by a person or the model (default {DEFAULT_SPILL_GROWTH:g}; 0: not "
+                        "checked)")  # fmt: skip
     parser.add_argument("--lost-frames", type=int, default=LOST_FRAMES, metavar="N",
                         help="--carry, propagate: a track missing from the previous frame (too few points there) "
                         f"comes back from its latest box up to N frames back (default {LOST_FRAMES}; 0: never)")  # fmt: skip
@@ -208,6 +214,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise AnnotatorError(f"--lost-frames must be 0 (off) or more, got {args.lost_frames}")
     if args.still_frames < 0:
         raise AnnotatorError(f"--still-frames must be 0 (off) or more, got {args.still_frames}")
+    if not 0.0 <= args.spill_growth < 1.0:
+        raise AnnotatorError(f"--spill-growth must be at least 0 (off) and below 1, got {args.spill_growth}")
     if args.passes < 2:
         raise AnnotatorError(f"--passes must be at least 2, got {args.passes}")
     if args.adapt_every < 0:
@@ -240,7 +248,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         ), mode=args.mode, passes=args.passes,
         min_score=args.min_score, adapt_every=args.adapt_every, adapt_model=args.adapt_model,
         carry=args.carry, carry_rule=CarrySettings(
-            args.agreement_iou, args.reject_frames, args.min_points, args.lost_frames, args.still_frames
+            args.agreement_iou, args.reject_frames, args.min_points, args.lost_frames, args.still_frames,
+            args.spill_growth or None,
         ),
     )  # fmt: skip
     manifest.parameter_values(settings.params)

@@ -193,6 +193,8 @@ def test_escalate_with_carry_accepts_a_carried_box_the_model_agrees_with(posed, 
     assert "--still-frames must be 0 (off) or more" in capsys.readouterr().err
     assert main([*args, "--miss-credibility", "1"]) == 1
     assert "--miss-credibility must be at least 0 and below 1" in capsys.readouterr().err
+    assert main([*args, "--spill-growth", "1"]) == 1
+    assert "--spill-growth must be at least 0 (off) and below 1" in capsys.readouterr().err
 
 
 def test_carry_needs_a_model_strategy(project, capsys) -> None:

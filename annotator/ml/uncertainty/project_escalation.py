@@ -63,6 +63,10 @@ MISSED_KIND = "missed_object"
 CARRIED_KIND = "carried"
 #: The key of a carried record saying the box was confirmed by standing still, not by the model's box.
 STILL_KEY = "still"
+#: The key of a carried record saying the box slid off its object: the share of the object's points outside
+#: it now, grown by more than the check allows since the track's box was last placed
+#: (`annotator.core.cuboids.point_spill`).
+SLID_KEY = "slid_off"
 
 
 def is_missed_item(record: Mapping[str, Any] | None) -> bool:
@@ -71,8 +75,16 @@ def is_missed_item(record: Mapping[str, Any] | None) -> bool:
 
 
 def carried_text(record: Mapping[str, Any]) -> str:
-    """The reason shown for a carried box: whether the model confirms it, or it stands still."""
+    """The reason shown for a carried box: whether the model confirms it, it stands still, or it slid off."""
     agreement = float(record.get("agreement", 0.0))
+    slid = record.get(SLID_KEY)
+    if isinstance(slid, Mapping):
+        return (
+            "carried in from the frame before; it slid off its object: "
+            f"{100 * float(slid.get('spill', 0.0)):.0f} % of the object's points lie outside it "
+            f"({100 * float(slid.get('placed', 0.0)):.0f} % where its box was placed; the model's best IoU "
+            f"{agreement:.2f})"
+        )
     if float(record.get("uncertainty", 1.0)) < 0.5 and record.get(STILL_KEY):
         return (
             "carried in from the frame before; it stands where the box confirmed there stood "

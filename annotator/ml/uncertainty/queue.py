@@ -15,7 +15,7 @@ import numpy as np
 from annotator.core.model.project import Project
 from annotator.ml.uncertainty.diversity import uncertain_and_diverse
 from annotator.ml.uncertainty.escalation import OOD_KEY
-from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, MISSED_KIND
+from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, MISSED_KIND, SLID_KEY
 from annotator.ml.uncertainty.scoring import queue_key, scored_boxes
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def queue_by_frame(project: Project) -> list[QueueFrame]:
                 "embedding": record.get("embedding"),
                 "missed": record.get("kind") == MISSED_KIND,
                 "carried": record.get("kind") == CARRIED_KIND,
+                "slid_off": record.get("kind") == CARRIED_KIND and SLID_KEY in record,
             }
         )
         if isinstance(record.get(OOD_KEY), (int, float)):

@@ -37,8 +37,11 @@ from annotator.ml.uncertainty.aggregate import (
     frame_reductions,
 )
 from annotator.ml.uncertainty.carried_check import (
+    SlidOff,
     checked_carried,
+    cloud_reader,
     rejected_nearby,
+    slid_off_carried,
     still_frames_of,
     without_rejected,
 )
@@ -78,6 +81,7 @@ class ScoreProposals(ReplaceProposals):
         frame_name: str,
         mode: str,
         check_carried: bool = True,
+        slid_off: Mapping[int, SlidOff] | None = None,
     ) -> None:
         self.embedding, proposals = _frame_embedding(proposals)
         super().__init__(frame_id, plugin_id, proposals, frame_name)
@@ -85,6 +89,8 @@ class ScoreProposals(ReplaceProposals):
         self.scored = list(proposals)
         #: Whether the proposals are a 3D detector's, which can confirm or question carried cuboids.
         self.check_carried = check_carried
+        #: The carried boxes that slid off their object (`slid_off_carried`, measured where the points were read).
+        self.slid_off = dict(slid_off or {})
         self.rejected_again = self.confirmed = self.to_review = 0
 
     def do(self, project: Project) -> None:
@@ -101,8 +107,9 @@ class ScoreProposals(ReplaceProposals):
             return
         version = next((p.provenance.model_version or "" for p in self.scored), "")
         checked = checked_carried(
-            project, self.frame_id, self.scored, version, still_frames=still_frames_of(project)
-        )
+            project, self.frame_id, self.scored, version, still_frames=still_frames_of(project),
+            slid_off=self.slid_off,
+        )  # fmt: skip
         for annotation in checked:
             project.put("annotation", annotation.id, annotation)
         self.to_review = sum(1 for a in checked if a.review is Review.UNREVIEWED)
@@ -388,15 +395,20 @@ def score_frames(
     def store_version(frame: Frame, version: str, found: list[AggregatedBox]) -> None:
         proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, min_score)
         extra: list[Annotation] = []
-        if missed and manifest.task == "detect3d":
+        slid: dict[int, SlidOff] = {}
+        if manifest.task == "detect3d":
             points = frame_input(workspace.project, frame, manifest.task).points
-            extra = missed_for_frame(
-                workspace.project, frame.id, points, proposals, manifest.classes, plugin_id, version
-            )
+            slid = slid_off_carried(workspace.project, frame.id, points, cloud_reader(workspace.project))
+            if missed:
+                extra = missed_for_frame(
+                    workspace.project, frame.id, points, proposals, manifest.classes, plugin_id, version
+                )
         summary.missed += len(extra)
         proposals += extra
         command = workspace.push(
-            ScoreProposals(frame.id, plugin_id, proposals, frame.name, mode, manifest.task == "detect3d")
+            ScoreProposals(
+                frame.id, plugin_id, proposals, frame.name, mode, manifest.task == "detect3d", slid_off=slid
+            )
         )
         summary.proposals += len(command.added) - len(extra)
         summary.carried_confirmed += command.confirmed

@@ -14,6 +14,11 @@ and pre-annotation adds proposals only where no box stands. Escalation on a sequ
   its track's finished box stood on the previous frame (`annotator.ml.uncertainty.carried_check.stands_still`)
   and that box was confirmed afresh (by a person, or by the model) within ``still_frames`` frames
   (``stale``): the confirmation of a standing object's box holds that many frames on, as in the window.
+  Neither makes it confident when it **slid off its object**: the share of the object's points outside it
+  grew by more than ``spill_growth`` since the track's box was last placed by a person or the model
+  (`annotator.core.cuboids.point_spill`). The model's box can lag behind a slow walker as the carried box
+  does, and a box carried standing because the walker seemed to stand drifts a little every frame; the
+  points show it.
 - **Proposals** on a carried box's object are left out (the window's rule, `annotator.ml.proposal_overlap`),
   and so are proposals on an object a person rejected within the last ``reject_frames`` frames, compared in
   world coordinates where the frames have poses: a person dismisses a hedge once, not on every frame.
@@ -62,6 +67,7 @@ import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
+from annotator.core.cuboids.point_spill import DEFAULT_SPILL_GROWTH, point_spill, spill_grew
 from annotator.core.edits import AddAnnotations
 from annotator.core.model.commands import UndoStack
 from annotator.core.model.project import Project
@@ -91,7 +97,7 @@ from annotator.ml.uncertainty.escalation import (
     escalate_frame,
 )
 from annotator.ml.uncertainty.evaluation import wrong_unless_dont_care
-from annotator.ml.uncertainty.project_escalation import STILL_KEY
+from annotator.ml.uncertainty.project_escalation import SLID_KEY, STILL_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +111,17 @@ class CarrySettings:
     this well), ``reject_frames`` (how long a rejection keeps proposals off an object), ``min_points`` (a
     carried box is kept when it holds that many points), ``lost_frames`` (how long a track whose box was
     dropped for too few points is brought back), ``still_frames`` (for how many frames a box confirmed afresh
-    holds for a standing object; 0: never)."""
+    holds for a standing object; 0: never), ``spill_growth`` (a carried box whose object's points spill out
+    of it by more than this share beyond what they did from the track's last placed box is not confident;
+    None: not checked)."""
 
     agreement_iou: float = DEFAULT_AGREEMENT_IOU
     reject_frames: int = DEFAULT_REJECT_FRAMES
     min_points: int = MIN_POINTS
     lost_frames: int = LOST_FRAMES
     still_frames: int = DEFAULT_STILL_FRAMES
+    #: A carried box slid off its object when its points' spill grew by more than this (None: not checked).
+    spill_growth: float | None = DEFAULT_SPILL_GROWTH
 
 
 @dataclass
@@ -138,11 +148,13 @@ def with_carried(
     agreement_iou: float = DEFAULT_AGREEMENT_IOU,
     truth_tracks: Sequence[int | None] = (),
     still: Sequence[bool] = (),
+    slid_off: Sequence[bool] = (),
 ) -> CarriedFrame:
     """``judged`` (the model's proposals on a frame, scored) with ``carried`` boxes put first (module
     docstring): proposals on a carried or ``rejected`` object and clusters a carried box explains left out.
     A carried box is linked to the truth of its track (``truth_tracks``: the track of each truth); one whose
-    ``still`` is True (it stands where its track's box, confirmed afresh, stood) is confident too."""
+    ``still`` is True (it stands where its track's box, confirmed afresh, stood) is confident too, unless it
+    ``slid_off`` its object (its points' spill grew)."""
     boxes = [(name, box) for name, box, _ in carried]
     truth_of = {track: j for j, track in enumerate(truth_tracks) if track is not None}
     links = {k: truth_of[track] for k, (_, _, track) in enumerate(carried) if track in truth_of}
@@ -150,7 +162,13 @@ def with_carried(
     by_stillness = [a < agreement_iou and k < len(still) and bool(still[k]) for k, a in enumerate(agreements)]
     taken = on_any_object([box for _, box in judged.proposals], [*(c for _, c in boxes), *rejected])
     kept = np.flatnonzero(~taken)
-    confident = np.array([0.0 if a >= agreement_iou or s else 1.0 for a, s in zip(agreements, by_stillness)])
+    off = [k < len(slid_off) and bool(slid_off[k]) for k in range(len(boxes))]
+    confident = np.array(
+        [
+            0.0 if (a >= agreement_iou or s) and not o else 1.0
+            for a, s, o in zip(agreements, by_stillness, off)
+        ]
+    )
     frame = dataclasses.replace(
         judged,
         proposals=boxes + [judged.proposals[k] for k in kept],
@@ -160,7 +178,8 @@ def with_carried(
         ),
         score=None if judged.score is None else np.concatenate([agreements, np.asarray(judged.score)[kept]]),
         measures=[
-            {"carried": 1.0, "agreement": a, STILL_KEY: float(s)} for a, s in zip(agreements, by_stillness)
+            {"carried": 1.0, "agreement": a, STILL_KEY: float(s), SLID_KEY: float(o)}
+            for a, s, o in zip(agreements, by_stillness, off)
         ]
         + [judged.measures[k] for k in kept]
         if judged.measures
@@ -314,6 +333,8 @@ class SequenceEscalation:
         #: Tracks whose box on the previous frame was accepted because it stood still (not confirmed afresh),
         #: and on how many frames in a row.
         self.stale: dict[int, int] = {}
+        #: The spill of each track's box where a person or the model last placed it (`point_spill`).
+        self.placed_spill: dict[int, float] = {}
         self.total = EscalationOutcome(rule.threshold)
         tracks = (a.track_id for a in project.annotations.values() if a.track_id is not None)
         self._tracks = itertools.count(max(tracks, default=0) + 10**6)
@@ -343,6 +364,26 @@ class SequenceEscalation:
             for _, box, track in boxes
         ]
 
+    def slid_off(self, boxes: Sequence[TrackedBox], points: np.ndarray | None) -> list[bool]:
+        """Which carried ``boxes`` slid off their object: their points' spill grew by more than the settings'
+        ``spill_growth`` since their track's box was last placed (`annotator.core.cuboids.point_spill`)."""
+        growth = self.settings.spill_growth
+        if growth is None or points is None:
+            return [False] * len(boxes)
+        return [
+            track is not None and spill_grew(point_spill(box, points), self.placed_spill.get(track), growth)
+            for _, box, track in boxes
+        ]
+
+    def remember_placed(self, finished: Finished, frame_id: int, points: np.ndarray | None) -> None:
+        """Remember the spill of the boxes a person or the model placed on the frame (not carried ones)."""
+        if self.settings.spill_growth is None or points is None:
+            return
+        for annotation in finished.annotations(frame_id):
+            if annotation.provenance.source is not Source.PROPAGATED and annotation.track_id is not None:
+                assert annotation.cuboid is not None
+                self.placed_spill[annotation.track_id] = point_spill(annotation.cuboid, points)
+
     def recently_rejected(self, frame: Frame) -> list[Cuboid]:
         """The boxes rejected within the last ``reject_frames`` frames, in ``frame``'s sensor coordinates."""
         window = self.settings.reject_frames
@@ -371,7 +412,7 @@ class SequenceEscalation:
         boxes = self.carried(frame, points)
         carried = with_carried(
             judged, boxes, self.recently_rejected(frame), self.settings.agreement_iou, truth_tracks,
-            self.held_still(frame, boxes),
+            self.held_still(frame, boxes), self.slid_off(boxes, points),
         )  # fmt: skip
         # the first frame is the sequence's keyframe: nothing carried in and nothing learned, reviewed whole
         age = self.since_whole + 1
@@ -395,6 +436,7 @@ class SequenceEscalation:
                 self.growth = miss_growth(self.reviewed_whole, self.rule.miss_credibility)
         if self.adapt_every and self.position % self.adapt_every == 0:
             self.error_model = fit_error_model(self.proposed) or self.error_model
+        self.remember_placed(finished, frame.id, points)
         labels = finished.annotations(frame.id)
         if labels:
             self.stack.push(AddAnnotations(labels))

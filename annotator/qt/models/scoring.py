@@ -18,6 +18,7 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
 from annotator.ml.preannotate import frame_input
 from annotator.ml.registry import PluginRegistry
+from annotator.ml.uncertainty.carried_check import SlidOff, cloud_reader, slid_off_carried
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.scoring import ScoreProposals, score_inputs, scored_proposals
 from annotator.ml.uncertainty.verified_ood import verified_embeddings
@@ -49,6 +50,9 @@ class ScoringController(PreannotationController):
         self.mode = "tta"
         self.passes = 8
         self.missed = True
+        #: The carried boxes that slid off their object, by frame id: measured in the worker where the frame's
+        #: points are read (`slid_off_carried`), taken by the frame's command on the UI thread.
+        self._slid_off: dict[int, dict[int, SlidOff]] = {}
 
     def ask(self) -> None:
         """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
@@ -123,6 +127,7 @@ class ScoringController(PreannotationController):
         explains (`annotator.ml.uncertainty.project_escalation`; called in the worker thread, on the
         snapshot)."""
         registry, mode, passes, flag_missed = self.registry, self.mode, self.passes, self.missed
+        slid_off = self._slid_off
 
         def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
             manifest = registry.manifest(plugin_id)
@@ -132,7 +137,10 @@ class ScoringController(PreannotationController):
             found = score_inputs(model, manifest, inputs, values, mode, passes, known=known)
             version = str(model.version)
             proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, threshold)
-            if manifest.task != "detect3d" or not flag_missed:
+            if manifest.task != "detect3d":
+                return proposals
+            slid_off[frame.id] = slid_off_carried(project, frame.id, inputs.points, cloud_reader(project))
+            if not flag_missed:
                 return proposals
             missed = missed_for_frame(
                 project, frame.id, inputs.points, proposals, manifest.classes, plugin_id, version
@@ -144,4 +152,5 @@ class ScoringController(PreannotationController):
     def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
         """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""
         three_d = self.registry.manifest(self._plugin_id).task == "detect3d"
-        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode, three_d)
+        slid = self._slid_off.pop(frame.id, {})
+        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode, three_d, slid)

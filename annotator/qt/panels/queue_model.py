@@ -157,6 +157,7 @@ class QueueModel(QAbstractItemModel):
             if column == 0:
                 kind = " (possible missed object)" if item.get("missed") else ""
                 kind = " (carried in, not confirmed)" if item.get("carried") else kind
+                kind = " (carried in, slid off its object)" if item.get("slid_off") else kind
                 return f"#{annotation.id} {annotation.class_name}{kind}"
             if column == 1:
                 return f"{item['uncertainty']:.2f}"

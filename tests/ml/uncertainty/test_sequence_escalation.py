@@ -311,3 +311,33 @@ def test_a_box_standing_where_its_confirmed_box_stood_is_accepted_then_confirmed
             assert [o.reviewed for o in outcomes[1:]] == reviewed
     merged = with_carried(judged([], [], truths), [("Pedestrian", WALKER, 2)], still=[True])
     assert merged.frame.uncertainty.tolist() == [0.0] and merged.still == [True]
+
+
+def test_a_box_carried_standing_behind_a_walker_is_reviewed_once_its_points_spill_out(tmp_path) -> None:
+    standing, truths = scan_of(WALKER, 60), [("Pedestrian", WALKER)]
+    ahead = shifted(WALKER, 0.4)  # the walker went on; its box, carried standing, stays behind
+    accepted_wrong = {}
+    for growth in (0.3, None):
+        with frames_project(tmp_path / f"growth{growth}", 3, step=0.0) as workspace:
+            frames = workspace.project.frames_in_order()
+            settings = CarrySettings(still_frames=0, spill_growth=growth)
+            run = SequenceEscalation(workspace.project, EscalationRule(0.5, max_miss_rate=1.01), settings)
+            # placed on the keyframe and reviewed on the next frame where it stood: the track holds still
+            run.step(frames[0], judged([], [], truths), [2], standing)
+            assert run.step(frames[1], judged([], [], truths), [2], standing).reviewed == 1
+            # the model's box lags too, and agrees with the carried one (BEV IoU 0.56)
+            lagging = judged([("Pedestrian", shifted(WALKER, 0.2))], [0.0], [("Pedestrian", ahead)])
+            outcome = run.step(frames[2], lagging, [2], scan_of(ahead, 60))
+            accepted_wrong[growth] = (outcome.reviewed, outcome.wrong_accepted)
+    # 46 % of the walker's points lie outside the carried box, none did where it was placed: reviewed
+    assert accepted_wrong[0.3] == (1, 0)
+    # without the check the model's agreement accepts a box 0.4 m behind its walker
+    assert accepted_wrong[None] == (0, 1)
+
+
+def test_a_carried_box_that_slid_off_is_not_confident_whatever_confirms_it() -> None:
+    agreeing = judged([("Car", shifted(CAR, 0.3))], [0.6], [("Car", CAR)])
+    merged = with_carried(agreeing, [("Car", CAR, 7)], still=[True], slid_off=[True])
+    assert merged.frame.uncertainty.tolist() == [1.0]
+    assert merged.frame.measures[0]["slid_off"] == 1.0
+    assert with_carried(agreeing, [("Car", CAR, 7)], slid_off=[False]).frame.uncertainty.tolist() == [0.0]

@@ -3,14 +3,17 @@ confident follows the rule of ``simulate --strategy escalate``, learned from the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 pytest.importorskip("PySide6")
 
+from sequence_support import carried_in  # type: ignore[import-not-found]
 from window_support import centroid_drop_in, show_window  # type: ignore[import-not-found]
 
 from annotator.core.cuboids.cuboid import Cuboid
@@ -23,6 +26,7 @@ from annotator.ml.uncertainty.flags import flag_text
 from annotator.ml.uncertainty.project_escalation import is_missed_item
 from annotator.ml.uncertainty.scoring import uncertainty_of
 from annotator.ml.uncertainty.whole_reviews import ESCALATED_KEY, SEARCH_KEY, reviewed_whole
+from annotator.testing.scans import scan_of
 
 PLUGIN = "centroid-example"
 
@@ -129,3 +133,47 @@ def test_a_verified_frame_with_a_box_drawn_by_hand_sends_the_next_frame_to_a_sea
     document.push(SetFrameStatus(second.id, FrameStatus.VERIFIED))
     assert reviewed_whole(project.frames[second.id])  # looked over whole: misses count from here
     assert rows.item(1).text().endswith("✓")
+
+
+def walker_cloud(x: float) -> np.ndarray:
+    """Flat ground and a scanned 0.7 m x 0.7 m x 1.8 m walker at (``x``, 3)."""
+    grid = np.arange(-15.0, 15.0, 0.3)
+    ground = np.array([[gx + 10.0, gy, 0.0, 0.0] for gx in grid for gy in grid], dtype=np.float32)
+    walker = scan_of(Cuboid((x, 3.0, 0.9), (0.7, 0.7, 1.8), 0.0), 80).astype(np.float32)
+    return np.vstack([ground, walker])
+
+
+def test_scoring_in_the_window_sends_a_carried_box_that_slid_off_its_walker_to_review(
+    qtbot, settings, tmp_path: Path, monkeypatch
+) -> None:
+    root = tmp_path / "project"
+    placed = Cuboid((10.0, 3.0, 0.9), (0.7, 0.7, 1.8), 0.0)
+    with Workspace.create(root) as workspace:
+        for index, x in enumerate((10.0, 10.4)):  # the walker goes on 0.4 m
+            walker_cloud(x).tofile(root / f"f{index}.bin")
+            workspace.push(AddFrames([Frame(0, f"f{index}", index, cloud=f"f{index}.bin")]))
+        first, second = workspace.project.frames_in_order()
+        carried = carried_in(second.id, "Pedestrian", placed)  # propagation left it standing
+        workspace.push(AddAnnotations([
+            Annotation(0, first.id, "Pedestrian", cuboid=placed, track_id=2),
+            dataclasses.replace(carried, track_id=2),
+        ]))  # fmt: skip
+    centroid_drop_in(tmp_path, monkeypatch)
+    window = show_window(qtbot, settings, root)
+    try:
+        project = window.document.project
+        second = project.frames_in_order()[1]
+        with qtbot.waitSignal(window.scoring.finished, timeout=60_000):
+            assert window.scoring.score(PLUGIN, [second], "tta", 3, 0.0, {"min_height": 2.5})
+        (box,) = [a for a in project.annotations_of(second.id) if a.track_id == 2]
+        record = uncertainty_of(box)
+        assert box.review is Review.UNREVIEWED and record["slid_off"]["placed"] == 0.0
+        assert record["slid_off"]["spill"] > 0.3  # the walker's leading side lies outside the box
+        queue = window.review_queue
+        qtbot.waitUntil(lambda: len(queue.order) == 1, timeout=5_000)
+        (row,) = queue.box_rows()
+        assert queue.model.data(row) == f"#{box.id} Pedestrian (carried in, slid off its object)"
+        tip = queue.model.data(row, Qt.ItemDataRole.ToolTipRole)
+        assert "% of the object's points lie outside it (0 % where its box was placed" in tip
+    finally:
+        window.close()
