@@ -24,7 +24,7 @@ train-ensemble`` wrote beside them (ensemble heads, calibration, OOD index) scor
 With ``--adapt-every K`` each data set is also judged with online adaptation
 (`annotator.ml.uncertainty.adaptation`, as ``simulate --strategy escalate --adapt-every K``): after every K
 frames in order, the error model (P(wrong) from the ensemble's measures and the class) is fitted on the
-frames done so far and their embeddings join the OOD reference; the AUROC is then given on the frames
+frames done so far; after every frame, its embedding joins the OOD reference; the AUROC is then given on the frames
 judged after the first adaptation, beside the score alone on the same frames. ``--verified 0-29`` first
 takes those Argoverse sweeps as verified (one adaptation on all of them: error model, miss rate, OOD
 reference) and then judges the data sets: the held-out sweeps after a finished development part.

@@ -1,13 +1,14 @@
 """Escalation that learns from the frames a person has verified (online adaptation).
 
-Going through a sequence in order, after every ``every`` frames the frames done so far are verified
-labels, and three things are learned from them before the next frames are judged:
+Going through a sequence in order, the frames done so far are verified labels. After every frame the OOD
+reference grows by it (as the window's does with every verified frame, `annotator.ml.uncertainty.verified_ood`);
+after every ``every`` frames the rest is learned from them before the next frames are judged:
 
 - the **error model** (`annotator.ml.uncertainty.error_model`): P(wrong) of a proposal from the
   ensemble's measures and its class, fitted on the verified frames' proposals judged against their
   labels. A frame judged after an adaptation is escalated on that P(wrong) instead of the raw
   uncertainty (the threshold then reads as "accept when the chance of being wrong is below it");
-- the **OOD reference**: the verified frames' embeddings join the detector's index of its training data
+- the **OOD reference** (after every frame): the verified frames' embeddings join the detector's index of its training data
   (`OodIndex.extended`), so frames like those a person has already checked stop being out of
   distribution while frames of another sensor stay so;
 - the **objectness** of unexplained point clusters (`annotator.ml.uncertainty.missed.ObjectnessModel`):
@@ -153,11 +154,11 @@ class OnlineAdapter:
 
     def judge(self, frame: EscalationFrame) -> EscalationFrame:
         """``frame`` judged with what the frames before it taught; it then counts as verified."""
+        if self.done and self.index is not None:  # a verified frame is known data at once, as in the window
+            seen = [f.embedding for f in self.done[self.since :] if f.embedding is not None]
+            self.reference = self.index.extended(np.vstack(seen)) if seen else self.index
         if self.done and len(self.done) % self.every == 0:
             self.model = fit_error_model(self.done) or self.model
-            seen = [f.embedding for f in self.done[self.since :] if f.embedding is not None]
-            if self.index is not None:
-                self.reference = self.index.extended(np.vstack(seen)) if seen else self.index
             clusters = [c for f in self.done for c in f.clusters]
             self.objectness = ObjectnessModel.fit(clusters) or self.objectness
             self.miss_rate = miss_rate(self.judged, self.cluster_threshold)

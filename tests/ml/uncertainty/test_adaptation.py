@@ -88,8 +88,10 @@ def test_adaptation_applies_what_earlier_frames_taught_to_later_ones_only() -> N
     index = OodIndex.build(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
     frames = [scored_frame(f"f{k}", [10.0 + 0.1 * k, 10.0]) for k in range(4)]
     adapted = adapt_frames(frames, every=2, index=index)
-    # the first two frames: nothing verified yet, the model's own values
-    assert adapted[0].uncertainty.tolist() == [0.2, 0.2] and adapted[1].ood == 3.0
+    # the first two frames: P(wrong) not learned yet, the model's own values; the first frame's OOD score is
+    # the model's, the second is measured against the first, verified, frame as well (as in the window)
+    assert adapted[0].uncertainty.tolist() == [0.2, 0.2] and adapted[1].uncertainty.tolist() == [0.2, 0.2]
+    assert adapted[0].ood == 3.0 and adapted[1].ood < 1.0
     # after two verified frames: the pedestrian is likely wrong, the car likely right; the sequence is
     # no longer out of distribution
     car_p, pedestrian_p = adapted[2].uncertainty
