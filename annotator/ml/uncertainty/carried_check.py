@@ -18,10 +18,12 @@ to the project, in the same undoable step as the frame's proposals:
   (`frames_since_confirmed`; 1 by default: not itself because it stood still). The confirmation of a standing
   object's box so holds one frame on: an object the model does not see is checked every other frame, not on
   every one. Its record's ``still`` counts the frames in a row;
-- neither confirms a carried box that **slid off its object** (`slid_off_carried`, computed where the frame's
-  points are read: in the scoring worker): the share of the object's points outside it grew by more than
-  ``spill_growth`` since its track's box was last placed by a person or the model, or reviewed by a person
-  (`annotator.core.cuboids.point_spill`). Its record's ``slid_off`` holds both shares;
+- what the frame's points say of the carried boxes (`annotator.ml.uncertainty.carried_points`, measured where
+  the points are read: in the scoring worker) overrules both: neither confirms a box that **slid off its
+  object** (the share of the object's points outside it grew since its track's box was last placed; its record's
+  ``slid_off`` holds both shares), and standing still does not confirm a box holding **too few points** to show
+  an object (fewer than `annotator.ml.finetune.carry.MIN_POINTS`, the labels' floor: the object may have left
+  it, or be hidden; its record's ``sparse`` holds the count);
 - `rejected_nearby` and `without_rejected`: proposals on an object a person rejected on this frame or the
   ``reject_frames`` frames before (the scored proposals remembered by `annotator.core.review.RejectProposals`),
   compared in the world frame when the frames have poses, are left out.
@@ -31,32 +33,33 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from annotator.core.cuboids.cuboid import Cuboid
 from annotator.core.cuboids.overlap import bev_iou
-from annotator.core.cuboids.point_spill import DEFAULT_SPILL_GROWTH, point_spill, spill_grew
 from annotator.core.cuboids.rotation import wrap_angle
-from annotator.core.errors import AnnotatorError
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame, Review, Source
 from annotator.core.pose import Pose
 from annotator.core.review import REJECTED_KEY
-from annotator.core.tracks import carried_unedited, placed_by_hand_or_model
+from annotator.core.tracks import carried_unedited
 from annotator.core.world import move_between
-from annotator.io.frame_data import load_points
 from annotator.ml.proposal_overlap import on_any_object
 from annotator.ml.uncertainty.project_escalation import (
     CARRIED_KIND,
     SLID_KEY,
+    SPARSE_KEY,
     STILL_KEY,
     UNCERTAINTY_KEY,
     is_carried_item,
     is_missed_item,
 )
+
+if TYPE_CHECKING:
+    from annotator.ml.uncertainty.carried_points import CarriedPoints
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +128,12 @@ def checked_carried(
     model_version: str,
     agreement_iou: float = DEFAULT_AGREEMENT_IOU,
     still_frames: int = DEFAULT_STILL_FRAMES,
-    slid_off: Mapping[int, SlidOff] | None = None,
+    evidence: CarriedPoints | None = None,
 ) -> list[Annotation]:
     """The frame's carried boxes awaiting the check (`awaiting_check`), each with its carried record and
     review state after comparing it with the model's ``proposals`` on the frame (module docstring);
-    ``slid_off``: the boxes that slid off their object, by annotation id (`slid_off_carried`)."""
-    slid_off = slid_off or {}
+    ``evidence``: what the frame's points say of them (`annotator.ml.uncertainty.carried_points`; None: not
+    read, so neither sliding off nor too few points are known)."""
     boxes = model_boxes(proposals)
     frame = project.frames[frame_id]
     before, pose_before = confirmed_before(project, frame)
@@ -141,13 +144,16 @@ def checked_carried(
         assert annotation.cuboid is not None
         agreement = max((bev_iou(annotation.cuboid, box) for box in boxes), default=0.0)
         old = before.get(annotation.track_id) if annotation.track_id is not None else None
-        still = (
+        stood = (
             agreement < agreement_iou
             and old is not None
             and old[1] < still_frames
             and stands_still(annotation.cuboid, frame.pose, old[0], pose_before)
         )
-        slid = slid_off.get(annotation.id)
+        held = evidence.held.get(annotation.id) if evidence is not None else None
+        too_few = evidence is not None and held is not None and held < evidence.min_points
+        still = stood and not too_few
+        slid = evidence.slid_off.get(annotation.id) if evidence is not None else None
         confirmed = (agreement >= agreement_iou or still) and slid is None
         record: dict[str, Any] = {
             "uncertainty": 0.0 if confirmed else 1.0,
@@ -158,6 +164,8 @@ def checked_carried(
         if still:
             assert old is not None
             record[STILL_KEY] = old[1] + 1
+        if stood and too_few:
+            record[SPARSE_KEY] = held
         if slid is not None:
             record[SLID_KEY] = {"spill": round(slid.spill, 4), "placed": round(slid.placed, 4)}
         checked.append(
@@ -168,91 +176,6 @@ def checked_carried(
             )
         )
     return checked
-
-
-@dataclasses.dataclass(frozen=True)
-class SlidOff:
-    """A carried box's evidence of having slid off its object: the share of the object's points outside it
-    now (``spill``) and outside its track's box where that was last placed (``placed``)."""
-
-    spill: float
-    placed: float
-
-
-def placed_or_reviewed(annotation: Annotation) -> bool:
-    """Whether a box says where its object was: placed by a person or the model
-    (`annotator.core.tracks.placed_by_hand_or_model`), or a carried box a person reviewed (accepted or
-    corrected though the check had not confirmed it)."""
-    if placed_by_hand_or_model(annotation):
-        return True
-    record = annotation.attributes.get(UNCERTAINTY_KEY)
-    return (
-        is_carried_item(record)
-        and annotation.review in (Review.ACCEPTED, Review.CORRECTED)
-        and float(record.get("uncertainty", 0.0)) >= 0.5
-    )
-
-
-def last_placed(project: Project, track_id: int, before: Frame) -> Annotation | None:
-    """The track's latest box on a frame before ``before`` (in sequence order) that `placed_or_reviewed`."""
-    order = {f.id: k for k, f in enumerate(project.frames_in_order())}
-    here = order.get(before.id)
-    if here is None:
-        return None
-    found = [
-        a
-        for a in project.annotations_of_track(track_id)
-        if a.cuboid is not None and order.get(a.frame_id, here) < here and placed_or_reviewed(a)
-    ]
-    return max(found, key=lambda a: order[a.frame_id], default=None)
-
-
-def slid_off_carried(
-    project: Project,
-    frame_id: int,
-    points: np.ndarray | None,
-    points_of: Callable[[Frame], np.ndarray | None],
-    growth: float | None = DEFAULT_SPILL_GROWTH,
-) -> dict[int, SlidOff]:
-    """The carried boxes awaiting the check on the frame whose object's points spill out of them by more than
-    ``growth`` beyond the spill of their track's last placed box (`last_placed`, on its own frame's points,
-    which ``points_of`` reads), by annotation id; nothing without ``points`` or with ``growth`` None. Reads
-    files: call it where the frame's points are read (the scoring worker), not in a command."""
-    frame = project.frames.get(frame_id)
-    if growth is None or points is None or frame is None:
-        return {}
-    clouds: dict[int, np.ndarray | None] = {}
-    found = {}
-    for annotation in project.annotations_of(frame_id, "cuboid"):
-        if annotation.track_id is None or not awaiting_check(annotation):
-            continue
-        reference = last_placed(project, annotation.track_id, frame)
-        if reference is None or reference.cuboid is None:
-            continue
-        if reference.frame_id not in clouds:
-            clouds[reference.frame_id] = points_of(project.frames[reference.frame_id])
-        cloud = clouds[reference.frame_id]
-        if cloud is None:
-            continue
-        assert annotation.cuboid is not None
-        now, placed = point_spill(annotation.cuboid, points), point_spill(reference.cuboid, cloud)
-        if spill_grew(now, placed, growth):
-            found[annotation.id] = SlidOff(now, placed)
-    return found
-
-
-def cloud_reader(project: Project) -> Callable[[Frame], np.ndarray | None]:
-    """Reads a frame's points for `slid_off_carried` (None, logged, for a frame whose cloud cannot be read:
-    its boxes are then not checked for sliding off)."""
-
-    def read(frame: Frame) -> np.ndarray | None:
-        try:
-            return load_points(project, frame)
-        except (AnnotatorError, OSError, ValueError) as error:
-            logger.warning("cannot read the points of frame %s to check carried boxes: %s", frame.name, error)
-            return None
-
-    return read
 
 
 def frames_since_confirmed(annotation: Annotation) -> int | None:

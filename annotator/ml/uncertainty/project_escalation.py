@@ -67,6 +67,9 @@ STILL_KEY = "still"
 #: it now, grown by more than the check allows since the track's box was last placed
 #: (`annotator.core.cuboids.point_spill`).
 SLID_KEY = "slid_off"
+#: The key of a carried record saying the box stands still but holds too few points for that to confirm it
+#: (the count).
+SPARSE_KEY = "sparse"
 
 
 def is_missed_item(record: Mapping[str, Any] | None) -> bool:
@@ -84,6 +87,11 @@ def carried_text(record: Mapping[str, Any]) -> str:
             f"{100 * float(slid.get('spill', 0.0)):.0f} % of the object's points lie outside it "
             f"({100 * float(slid.get('placed', 0.0)):.0f} % where its box was placed; the model's best IoU "
             f"{agreement:.2f})"
+        )
+    if isinstance(record.get(SPARSE_KEY), int):
+        return (
+            "carried in from the frame before; it stands where the box confirmed there stood but holds only "
+            f"{record[SPARSE_KEY]} points, too few to show its object (the model's best IoU {agreement:.2f})"
         )
     if float(record.get("uncertainty", 1.0)) < 0.5 and record.get(STILL_KEY):
         return (

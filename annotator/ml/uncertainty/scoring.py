@@ -37,14 +37,12 @@ from annotator.ml.uncertainty.aggregate import (
     frame_reductions,
 )
 from annotator.ml.uncertainty.carried_check import (
-    SlidOff,
     checked_carried,
-    cloud_reader,
     rejected_nearby,
-    slid_off_carried,
     still_frames_of,
     without_rejected,
 )
+from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
 from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.ood import OodIndex
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
@@ -81,7 +79,7 @@ class ScoreProposals(ReplaceProposals):
         frame_name: str,
         mode: str,
         check_carried: bool = True,
-        slid_off: Mapping[int, SlidOff] | None = None,
+        evidence: CarriedPoints | None = None,
     ) -> None:
         self.embedding, proposals = _frame_embedding(proposals)
         super().__init__(frame_id, plugin_id, proposals, frame_name)
@@ -89,8 +87,8 @@ class ScoreProposals(ReplaceProposals):
         self.scored = list(proposals)
         #: Whether the proposals are a 3D detector's, which can confirm or question carried cuboids.
         self.check_carried = check_carried
-        #: The carried boxes that slid off their object (`slid_off_carried`, measured where the points were read).
-        self.slid_off = dict(slid_off or {})
+        #: What the frame's points say of its carried boxes (`carried_points`, measured where they were read).
+        self.evidence = evidence
         self.rejected_again = self.confirmed = self.to_review = 0
 
     def do(self, project: Project) -> None:
@@ -108,7 +106,7 @@ class ScoreProposals(ReplaceProposals):
         version = next((p.provenance.model_version or "" for p in self.scored), "")
         checked = checked_carried(
             project, self.frame_id, self.scored, version, still_frames=still_frames_of(project),
-            slid_off=self.slid_off,
+            evidence=self.evidence,
         )  # fmt: skip
         for annotation in checked:
             project.put("annotation", annotation.id, annotation)
@@ -395,10 +393,10 @@ def score_frames(
     def store_version(frame: Frame, version: str, found: list[AggregatedBox]) -> None:
         proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, min_score)
         extra: list[Annotation] = []
-        slid: dict[int, SlidOff] = {}
+        evidence = None
         if manifest.task == "detect3d":
             points = frame_input(workspace.project, frame, manifest.task).points
-            slid = slid_off_carried(workspace.project, frame.id, points, cloud_reader(workspace.project))
+            evidence = carried_points(workspace.project, frame.id, points, cloud_reader(workspace.project))
             if missed:
                 extra = missed_for_frame(
                     workspace.project, frame.id, points, proposals, manifest.classes, plugin_id, version
@@ -407,7 +405,7 @@ def score_frames(
         proposals += extra
         command = workspace.push(
             ScoreProposals(
-                frame.id, plugin_id, proposals, frame.name, mode, manifest.task == "detect3d", slid_off=slid
+                frame.id, plugin_id, proposals, frame.name, mode, manifest.task == "detect3d", evidence
             )
         )
         summary.proposals += len(command.added) - len(extra)

@@ -18,7 +18,7 @@ from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
 from annotator.ml.preannotate import frame_input
 from annotator.ml.registry import PluginRegistry
-from annotator.ml.uncertainty.carried_check import SlidOff, cloud_reader, slid_off_carried
+from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
 from annotator.ml.uncertainty.scoring import ScoreProposals, score_inputs, scored_proposals
 from annotator.ml.uncertainty.verified_ood import verified_embeddings
@@ -50,9 +50,9 @@ class ScoringController(PreannotationController):
         self.mode = "tta"
         self.passes = 8
         self.missed = True
-        #: The carried boxes that slid off their object, by frame id: measured in the worker where the frame's
-        #: points are read (`slid_off_carried`), taken by the frame's command on the UI thread.
-        self._slid_off: dict[int, dict[int, SlidOff]] = {}
+        #: What each frame's points say of its carried boxes, by frame id: measured in the worker where the
+        #: frame's points are read (`carried_points`), taken by the frame's command on the UI thread.
+        self._evidence: dict[int, CarriedPoints] = {}
 
     def ask(self) -> None:
         """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
@@ -127,7 +127,7 @@ class ScoringController(PreannotationController):
         explains (`annotator.ml.uncertainty.project_escalation`; called in the worker thread, on the
         snapshot)."""
         registry, mode, passes, flag_missed = self.registry, self.mode, self.passes, self.missed
-        slid_off = self._slid_off
+        evidence = self._evidence
 
         def propose(project: Project, frame: Frame, values: dict[str, Any]) -> list[Annotation]:
             manifest = registry.manifest(plugin_id)
@@ -139,7 +139,7 @@ class ScoringController(PreannotationController):
             proposals = scored_proposals(found, frame.id, plugin_id, version, mode, passes, threshold)
             if manifest.task != "detect3d":
                 return proposals
-            slid_off[frame.id] = slid_off_carried(project, frame.id, inputs.points, cloud_reader(project))
+            evidence[frame.id] = carried_points(project, frame.id, inputs.points, cloud_reader(project))
             if not flag_missed:
                 return proposals
             missed = missed_for_frame(
@@ -152,5 +152,5 @@ class ScoringController(PreannotationController):
     def command(self, frame: Frame, proposals: list[Annotation]) -> ScoreProposals:
         """One undoable step per frame: its scored proposals replace the plugin's unreviewed ones."""
         three_d = self.registry.manifest(self._plugin_id).task == "detect3d"
-        slid = self._slid_off.pop(frame.id, {})
-        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode, three_d, slid)
+        evidence = self._evidence.pop(frame.id, None)
+        return ScoreProposals(frame.id, self._plugin_id, proposals, frame.name, self.mode, three_d, evidence)

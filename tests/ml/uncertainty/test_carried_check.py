@@ -19,14 +19,12 @@ from annotator.ml.uncertainty.carried_check import (
     awaiting_check,
     checked_carried,
     rejected_nearby,
-    slid_off_carried,
     still_frames_of,
     without_rejected,
 )
 from annotator.ml.uncertainty.escalation import EscalationRule
 from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, carried_text, escalation_plan
 from annotator.ml.uncertainty.scoring import ScoreProposals
-from annotator.testing.scans import scan_of
 
 
 def proposal(frame_id: int, box: Cuboid, name: str = "Car") -> Annotation:
@@ -172,47 +170,3 @@ def test_the_projects_setting_says_how_long_a_standing_box_stays_confirmed(tmp_p
         for value, expected in ((0, 0), (3, 3), (-1, 1), ("two", 1), (True, 1)):
             workspace.push(SetSetting(STILL_FRAMES_SETTING, value))
             assert still_frames_of(project) == expected
-
-
-def test_a_carried_box_whose_walkers_points_spill_out_beyond_its_placed_box_goes_to_review(tmp_path) -> None:
-    ahead = shifted(WALKER, 0.4)
-    with frames_project(tmp_path / "project", 3, step=0.0) as workspace:
-        first, second, third = workspace.project.frames_in_order()
-        clouds = {first.id: scan_of(WALKER, 60), second.id: scan_of(ahead, 60), third.id: scan_of(ahead, 60)}
-        confirmed = {"uncertainty": {"uncertainty": 0.0, "kind": CARRIED_KIND, "agreement": 0.6}}
-        workspace.push(AddAnnotations([
-            Annotation(0, first.id, "Pedestrian", cuboid=WALKER, track_id=2),  # placed by a person
-            replace(carried_in(second.id, "Pedestrian", WALKER), track_id=2, attributes=confirmed),
-            replace(carried_in(third.id, "Pedestrian", WALKER), track_id=2),
-        ]))  # fmt: skip
-        project = workspace.project
-        reads = []
-
-        def points_of(frame: Frame) -> np.ndarray:
-            reads.append(frame.id)
-            return clouds[frame.id]
-
-        # measured against the box a person placed (nothing outside), not the one the model confirmed
-        found = slid_off_carried(project, third.id, clouds[third.id], points_of)
-        (box_id,) = [a.id for a in project.annotations_of(third.id) if a.track_id == 2]
-        assert list(found) == [box_id] and reads == [first.id]
-        assert found[box_id].placed == 0.0 and found[box_id].spill > 0.4
-        assert slid_off_carried(project, third.id, clouds[third.id], points_of, growth=None) == {}
-        assert slid_off_carried(project, third.id, None, points_of) == {}
-
-        # the model's box agrees with the carried one, but the box slid off its walker: it goes to review
-        lagging = proposal(third.id, shifted(WALKER, 0.2), "Pedestrian")
-        command = workspace.push(
-            ScoreProposals(third.id, "pointpillars", [lagging], "f2", "ensemble", slid_off=found)
-        )
-        assert (command.confirmed, command.to_review) == (0, 1)
-        record = project.annotations[box_id].attributes["uncertainty"]
-        assert project.annotations[box_id].review is Review.UNREVIEWED and record["agreement"] > 0.5
-        assert record["slid_off"]["placed"] == 0.0
-        assert "slid off its object" in carried_text(record)
-
-        # a person who looked at the carried box on the frame before and accepted it makes it the reference
-        looked = {"uncertainty": {"uncertainty": 1.0, "kind": CARRIED_KIND, "agreement": 0.2}}
-        (before,) = project.annotations_of(second.id)
-        workspace.push(UpdateAnnotations([replace(before, attributes=looked, review=Review.ACCEPTED)]))
-        assert slid_off_carried(project, third.id, clouds[third.id], points_of) == {}
