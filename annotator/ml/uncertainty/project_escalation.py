@@ -324,7 +324,9 @@ def escalation_plan(
         plan.judged.append(frame_id)
         names = [a.class_name for a, _ in items]
         fallback = [float(r["uncertainty"]) for r in records]
-        model = (plan.carried_error_model if carried else None) or plan.error_model
+        # a frame with boxes carried in is judged on what such frames taught, else on the stored uncertainty
+        # (as the simulation does): its new proposals are mostly what nobody labelled, unlike a keyframe's
+        model = plan.carried_error_model if carried else plan.error_model
         judged = judged_uncertainty(model, names, records, fallback)
         # a carried box keeps its own uncertainty (confirmed by the model or not): P(wrong) is the proposals'
         doubt = [f if is_carried_item(r) else j for r, f, j in zip(records, fallback, judged, strict=True)]

@@ -194,6 +194,20 @@ def test_proposals_beside_carried_boxes_are_judged_on_what_such_frames_taught() 
     assert plan.carried_error_model is not None and plan.accepted == [by_name["Pedestrian"]]
 
 
+def test_proposals_beside_carried_boxes_are_not_judged_on_the_keyframes_lesson() -> None:
+    # the keyframe taught: cars right, pedestrians wrong; no frame with boxes carried in is verified yet
+    project, todo = project_with_a_verified_frame(drawn=0)
+    stack = UndoStack(project)
+    rule = EscalationRule(0.5, max_miss_rate=1.01)
+    by_name = {project.annotations[i].class_name: i for i in (a.id for a in project.annotations_of(todo))}
+    assert escalation_plan(project, rule).accepted == [by_name["Car"]]  # a keyframe-like frame: its lesson
+    carried = Annotation(0, todo, "Car", cuboid=box(-30), provenance=Provenance(Source.PROPAGATED))
+    stack.push(AddAnnotations([carried]))
+    plan = escalation_plan(project, rule)
+    # beside carried boxes: their own uncertainty (the car 0.6, the pedestrian 0.1), as the simulation does
+    assert plan.carried_error_model is None and plan.accepted == [by_name["Pedestrian"]]
+
+
 def test_a_frame_with_carried_boxes_is_searched_for_missed_objects_when_misses_have_added_up_since_one_was_looked_over() -> (
     None
 ):
