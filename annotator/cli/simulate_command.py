@@ -145,9 +145,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     escalate.add_argument(
         "--adapt-every",
         type=int,
-        default=0,
+        default=1,
         metavar="K",
-        help="learn P(wrong) and the OOD reference from the verified frames every K frames (0: off)",
+        help="learn P(wrong), the objectness and the miss rate from the verified frames every K frames, and grow "
+        "the OOD reference by every verified frame (default 1: after every frame, as the window learns from "
+        "each frame verified; 0: off, the model's own uncertainty and OOD score)",
     )
     escalate.add_argument(
         "--adapt-model",
@@ -285,8 +287,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(f"effort: {report.effort_s / 60:.1f} min{share}; drawing every box: {manual / 60:.1f} min "
           f"(add {costs.add:g} s, adjust {costs.adjust:g} s, delete {costs.delete:g} s, accept {costs.accept:g} s)")  # fmt: skip
     if report.escalation:
-        adapted = (f"; P(wrong) and the OOD reference learned from the verified frames every {args.adapt_every}"
-                   if args.adapt_every else "")  # fmt: skip
+        adapted = (f"; P(wrong) learned from the verified frames every {args.adapt_every}, the OOD reference grown "
+                   "by each" if args.adapt_every else "")  # fmt: skip
         carried = ("; each frame's finished labels carried into the next (a carried box accepted unreviewed where "
                    "the model's box agrees, the first frame reviewed whole)" if report.carry else "")  # fmt: skip
         misses = ("reviewed whole" if args.whole_for_misses else
