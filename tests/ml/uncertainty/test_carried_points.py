@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 from sequence_support import WALKER, carried_in, frames_project, shifted  # type: ignore[import-not-found]
 
-from annotator.core.edits import AddAnnotations, UpdateAnnotations
+from annotator.core.edits import AddAnnotations, UpdateAnnotations, UpdateFrame
 from annotator.core.model.records import Annotation, Frame, Provenance, Review, Source
 from annotator.ml.uncertainty.carried_check import checked_carried
 from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
@@ -93,3 +93,24 @@ def test_a_box_standing_still_with_too_few_points_to_show_its_object_is_not_conf
         # the worker counts the points each carried box holds
         walker_only = carried_points(project, second.id, scan_of(WALKER, 6), cloud_reader(project))
         assert walker_only.held == {box_id: 6}
+
+
+def test_a_reference_frame_whose_cloud_cannot_be_read_is_skipped_with_a_warning(tmp_path, caplog) -> None:
+    with frames_project(tmp_path / "project", 2, step=0.0) as workspace:
+        first, second = workspace.project.frames_in_order()
+        (tmp_path / "project" / "broken.bin").write_bytes(b"\x00\x01\x02")  # not a whole number of points
+        workspace.push(UpdateFrame(first.id, cloud="broken.bin"))
+        workspace.push(AddAnnotations([
+            Annotation(0, first.id, "Pedestrian", cuboid=WALKER, track_id=2),
+            replace(carried_in(second.id, "Pedestrian", WALKER), track_id=2),
+        ]))  # fmt: skip
+        project = workspace.project
+        read = cloud_reader(project)
+        assert read(project.frames[first.id]) is None
+        assert "cannot read the points of frame f0 to check carried boxes" in caplog.text
+        # the carried box is still counted; only its sliding off is unknown
+        ahead = scan_of(shifted(WALKER, 0.4), 60)
+        found = carried_points(project, second.id, ahead, read)
+        assert found.slid_off == {} and list(found.held.values()) == [
+            int(WALKER.points_inside(ahead[:, :3]).sum())
+        ]
