@@ -302,6 +302,11 @@ def run_simulate(args: argparse.Namespace) -> int:
               f"{costs.search:g} s per frame reviewed whole or searched):")  # fmt: skip
         for line in sweep_table(report.escalation, args.threshold):
             print(f"  {line}")
+    if report.ranking is not None:
+        r = report.ranking
+        print(f"AUROC finding wrong proposals on the {r['frames']} frames judged after the first adaptation "
+              f"({r['proposals']} proposals, {r['wrong']} wrong): P(wrong) {r['auroc_uncertainty']:.3f}, the "
+              f"detector's mean score alone {r['auroc_score']:.3f}")  # fmt: skip
     if report.forgetting is not None:
         probes = ", ".join(str(p["edits"]) for p in report.probe)
         print(

@@ -327,6 +327,8 @@ def test_escalate_with_adaptation_learns_from_verified_frames(project, capsys) -
     assert plain["frames"][1]["edits"]["adjusted"] == 1 and plain["frames"][2]["edits"]["adjusted"] == 1
     assert adapted["frames"][0] == plain["frames"][0]
     assert adapted["frames"][1]["edits"]["total"] == 0 and adapted["frames"][2]["edits"]["total"] == 0
+    # the ranking of wrong proposals covers the frames judged after the first adaptation
+    assert plain["ranking"] is None and adapted["ranking"]["frames"] == 2
     assert main([*args, "--adapt-every", "-1"]) == 1
     assert "--adapt-every must be 0" in capsys.readouterr().err
 

@@ -64,6 +64,7 @@ from annotator.ml.uncertainty.escalation import (
     sweep,
 )
 from annotator.ml.uncertainty.escalation_frames import escalation_frame
+from annotator.ml.uncertainty.ranking import ranking_after_adaptation
 from annotator.ml.uncertainty.sequence_escalation import CarrySettings, SequenceEscalation, carried_sweep
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,9 @@ class SimulationReport:
     seconds: float = 0.0
     costs: EffortModel = field(default_factory=EffortModel)
     escalation: list[EscalationOutcome] = field(default_factory=list)
+    #: escalate with adaptation: how P(wrong) ranks the wrong proposals after the first adaptation, against the
+    #: score alone (`annotator.ml.uncertainty.ranking.ranking_after_adaptation`).
+    ranking: dict[str, float | int] | None = None
     #: The previous frame's boxes were carried in (``propagate``, or a model strategy with ``carry``).
     carry: bool = False
 
@@ -189,6 +193,7 @@ class SimulationReport:
             "versions": self.versions,
             "probe": self.probe,
             "escalation": [o.to_dict() for o in self.escalation],
+            "ranking": self.ranking,
         }
 
 
@@ -427,6 +432,8 @@ def simulate(
                     run.check_probe(chosen, oracles)
     finally:
         shutil.rmtree(models_dir, ignore_errors=True)
+    if escalated and adapter is not None:
+        run.report.ranking = ranking_after_adaptation(escalated, settings.adapt_every)
     if escalated:
         rule = settings.escalation
         thresholds = sorted({*SWEEP, rule.threshold})
