@@ -110,10 +110,8 @@ def run_score(args: argparse.Namespace) -> int:
     print(f"proposals   {summary.proposals}, flagged {summary.flagged} (uncertainty >= {args.flag:g})")
     if args.missed:
         print(f"possible missed objects {summary.missed} (point clusters no box explains)")
-    if summary.carried_confirmed or summary.carried_to_review:
-        print(
-            f"carried boxes {summary.carried_confirmed} confirmed by the model, {summary.carried_to_review} to review"
-        )
+    if summary.carried.words():
+        print(summary.carried.words().removeprefix("; "))
     if summary.rejected_again:
         print(f"left out     {summary.rejected_again} proposals on objects rejected within the last frames")
     if summary.frame_uncertainty:

@@ -165,7 +165,7 @@ def test_score_confirms_the_carried_box_the_model_also_finds_and_sends_the_other
     args = ["score", str(project), "--plugin", "centroid-example", "--mode", "tta", "--passes", "3",
             "--frames", "0"]  # fmt: skip
     assert main(args) == 0
-    assert "carried boxes 1 confirmed by the model, 1 to review" in capsys.readouterr().out
+    assert "carried boxes: 1 confirmed, 1 to review" in capsys.readouterr().out
     with Workspace.open(project) as workspace:
         boxes = workspace.project.annotations_of(blob_frame)
     by_x = {round(a.cuboid.center[0]): a for a in boxes if a.provenance.source is Source.PROPAGATED}

@@ -45,7 +45,7 @@ from annotator.ml.uncertainty.carried_check import (
 from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
 from annotator.ml.uncertainty.escalation import OOD_KEY
 from annotator.ml.uncertainty.ood import OodIndex
-from annotator.ml.uncertainty.project_escalation import missed_for_frame
+from annotator.ml.uncertainty.project_escalation import SLID_KEY, SPARSE_KEY, missed_for_frame
 from annotator.ml.uncertainty.sampling import sample_frame
 from annotator.ml.uncertainty.verified_ood import (
     FRAME_EMBEDDING_KEY,
@@ -90,6 +90,8 @@ class ScoreProposals(ReplaceProposals):
         #: What the frame's points say of its carried boxes (`carried_points`, measured where they were read).
         self.evidence = evidence
         self.rejected_again = self.confirmed = self.to_review = 0
+        #: Of those to review: carried boxes that slid off their object, and standing ones too sparse to count.
+        self.slid_off = self.sparse = 0
 
     def do(self, project: Project) -> None:
         frame = project.frames.get(self.frame_id)
@@ -112,6 +114,9 @@ class ScoreProposals(ReplaceProposals):
             project.put("annotation", annotation.id, annotation)
         self.to_review = sum(1 for a in checked if a.review is Review.UNREVIEWED)
         self.confirmed = len(checked) - self.to_review
+        records = [a.attributes[UNCERTAINTY_KEY] for a in checked]
+        self.slid_off = sum(1 for r in records if SLID_KEY in r)
+        self.sparse = sum(1 for r in records if SPARSE_KEY in r)
 
 
 def _frame_embedding(
@@ -180,6 +185,39 @@ def scored_proposals(
 
 
 @dataclass
+class CarriedCounts:
+    """The carried boxes a run's scoring steps checked (`ScoreProposals`): confirmed, to review, and of those to
+    review the ones that slid off their object and the standing ones holding too few points."""
+
+    confirmed: int = 0
+    to_review: int = 0
+    slid_off: int = 0
+    sparse: int = 0
+
+    def add(self, command: ScoreProposals) -> None:
+        """Count what one frame's scoring step did to its carried boxes."""
+        self.confirmed += command.confirmed
+        self.to_review += command.to_review
+        self.slid_off += command.slid_off
+        self.sparse += command.sparse
+
+    def words(self) -> str:
+        """ "; carried boxes: 3 confirmed, 2 to review (1 slid off its object)", or nothing when none was checked."""
+        if not (self.confirmed or self.to_review):
+            return ""
+        why = [
+            f"{self.slid_off} slid off {'its' if self.slid_off == 1 else 'their'} object"
+            if self.slid_off
+            else "",
+            f"{self.sparse} standing with too few points" if self.sparse else "",
+        ]
+        reasons = ", ".join(w for w in why if w)
+        return f"; carried boxes: {self.confirmed} confirmed, {self.to_review} to review" + (
+            f" ({reasons})" if reasons else ""
+        )
+
+
+@dataclass
 class ScoringSummary(FrameRunSummary):
     """What a scoring run did."""
 
@@ -189,8 +227,7 @@ class ScoringSummary(FrameRunSummary):
     missed: int = 0
     #: Boxes carried in from the frame before that the proposals confirm or send to review, and proposals
     #: left out on objects rejected nearby (`ScoreProposals`).
-    carried_confirmed: int = 0
-    carried_to_review: int = 0
+    carried: CarriedCounts = field(default_factory=CarriedCounts)
     rejected_again: int = 0
     frame_uncertainty: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -409,8 +446,7 @@ def score_frames(
             )
         )
         summary.proposals += len(command.added) - len(extra)
-        summary.carried_confirmed += command.confirmed
-        summary.carried_to_review += command.to_review
+        summary.carried.add(command)
         summary.rejected_again += command.rejected_again
         summary.flagged += sum(
             1

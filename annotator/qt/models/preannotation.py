@@ -329,6 +329,14 @@ class PreannotationController(QObject):
             return
         summary.frames_done += 1
         summary.proposals += len(command.added)
+        self.counted(command)
+
+    def counted(self, command: ReplaceProposals) -> None:
+        """A frame's step was pushed: a subclass counts what it did for its finished message (`more_words`)."""
+
+    def more_words(self) -> str:
+        """What a subclass adds to the finished message (nothing here)."""
+        return ""
 
     def _frame_failed(self, message: str) -> None:
         if self.summary is not None:
@@ -367,6 +375,7 @@ class PreannotationController(QObject):
             f"{self.activity} with {plugin} {state}: {summary.proposals} proposals on "
             f"{summary.frames_done} of {self._total} frames"
             + (f", {len(summary.failures)} failed" if summary.failures else "")
+            + self.more_words()
             + self._link_tracks(summary),
             15_000,
         )

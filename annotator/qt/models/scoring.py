@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from annotator.core.model.project import Project
 from annotator.core.model.records import Annotation, Frame
-from annotator.ml.preannotate import frame_input
+from annotator.ml.preannotate import ReplaceProposals, frame_input
 from annotator.ml.registry import PluginRegistry
 from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
 from annotator.ml.uncertainty.project_escalation import missed_for_frame
-from annotator.ml.uncertainty.scoring import ScoreProposals, score_inputs, scored_proposals
+from annotator.ml.uncertainty.scoring import CarriedCounts, ScoreProposals, score_inputs, scored_proposals
 from annotator.ml.uncertainty.verified_ood import verified_embeddings
 from annotator.qt.app.dialog_focus import exec_returning_focus
 from annotator.qt.app.settings import AppSettings
@@ -53,6 +53,8 @@ class ScoringController(PreannotationController):
         #: What each frame's points say of its carried boxes, by frame id: measured in the worker where the
         #: frame's points are read (`carried_points`), taken by the frame's command on the UI thread.
         self._evidence: dict[int, CarriedPoints] = {}
+        #: This run's carried boxes: confirmed, to review, of those slid off their object, too sparse to stand.
+        self._carried = CarriedCounts()
 
     def ask(self) -> None:
         """Models > Score uncertainty: choose plugin, mode, K and frames, then score off the UI thread."""
@@ -119,7 +121,17 @@ class ScoringController(PreannotationController):
         if self.running:
             return False
         self.mode, self.passes, self.missed = mode, passes, missed
+        self._carried = CarriedCounts()
         return self.start(plugin_id, frames, min_score, params)
+
+    def counted(self, command: ReplaceProposals) -> None:
+        """Count the carried boxes the frame's scoring step checked."""
+        if isinstance(command, ScoreProposals):
+            self._carried.add(command)
+
+    def more_words(self) -> str:
+        """ "; carried boxes: 3 confirmed, 2 to review (1 slid off its object)" when the run checked any."""
+        return self._carried.words()
 
     def proposer(self, plugin_id: str, threshold: float) -> Propose:
         """Each frame sampled K times in this run's mode and aggregated; the objects scoring at least the

@@ -14,7 +14,7 @@ from annotator.core.model.records import Annotation, Frame, Provenance, Review, 
 from annotator.ml.uncertainty.carried_check import checked_carried
 from annotator.ml.uncertainty.carried_points import CarriedPoints, carried_points, cloud_reader
 from annotator.ml.uncertainty.project_escalation import CARRIED_KIND, carried_text
-from annotator.ml.uncertainty.scoring import ScoreProposals
+from annotator.ml.uncertainty.scoring import CarriedCounts, ScoreProposals
 from annotator.testing.scans import scan_of
 
 CONFIRMED = {"uncertainty": {"uncertainty": 0.0, "kind": CARRIED_KIND, "agreement": 0.6}}
@@ -114,3 +114,14 @@ def test_a_reference_frame_whose_cloud_cannot_be_read_is_skipped_with_a_warning(
         assert found.slid_off == {} and list(found.held.values()) == [
             int(WALKER.points_inside(ahead[:, :3]).sum())
         ]
+
+
+def test_a_runs_message_counts_the_carried_boxes_and_why_they_go_to_review() -> None:
+    counts = CarriedCounts()
+    assert counts.words() == ""  # nothing carried was checked
+    counts.confirmed, counts.to_review = 3, 1
+    assert counts.words() == "; carried boxes: 3 confirmed, 1 to review"
+    counts.to_review, counts.slid_off, counts.sparse = 4, 2, 1
+    assert counts.words() == (
+        "; carried boxes: 3 confirmed, 4 to review (2 slid off their object, 1 standing with too few points)"
+    )

@@ -163,8 +163,11 @@ def test_scoring_in_the_window_sends_a_carried_box_that_slid_off_its_walker_to_r
     try:
         project = window.document.project
         second = project.frames_in_order()[1]
+        messages: list[str] = []
+        window.scoring.message.connect(lambda text, _timeout: messages.append(text))
         with qtbot.waitSignal(window.scoring.finished, timeout=60_000):
             assert window.scoring.score(PLUGIN, [second], "tta", 3, 0.0, {"min_height": 2.5})
+        assert messages[-1].endswith("; carried boxes: 0 confirmed, 1 to review (1 slid off its object)")
         (box,) = [a for a in project.annotations_of(second.id) if a.track_id == 2]
         record = uncertainty_of(box)
         assert box.review is Review.UNREVIEWED and record["slid_off"]["placed"] == 0.0
