@@ -17,7 +17,7 @@ score``), reading the points of the frames where the tracks' boxes were placed t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,18 +68,21 @@ def placed_or_reviewed(annotation: Annotation) -> bool:
     )
 
 
-def last_placed(project: Project, track_id: int, before: Frame) -> Annotation | None:
-    """The track's latest box on a frame before ``before`` (in sequence order) that `placed_or_reviewed`."""
+def last_placed(project: Project, tracks: Collection[int], before: Frame) -> dict[int, Annotation]:
+    """Of each of ``tracks``, its latest box on a frame before ``before`` (in sequence order) that
+    `placed_or_reviewed`, where it has one (one pass over the project's annotations)."""
     order = {f.id: k for k, f in enumerate(project.frames_in_order())}
     here = order.get(before.id)
+    found: dict[int, Annotation] = {}
     if here is None:
-        return None
-    found = [
-        a
-        for a in project.annotations_of_track(track_id)
-        if a.cuboid is not None and order.get(a.frame_id, here) < here and placed_or_reviewed(a)
-    ]
-    return max(found, key=lambda a: order[a.frame_id], default=None)
+        return found
+    for a in project.annotations.values():
+        if a.track_id not in tracks or a.cuboid is None or order.get(a.frame_id, here) >= here:
+            continue
+        latest = found.get(a.track_id)
+        if (latest is None or order[a.frame_id] > order[latest.frame_id]) and placed_or_reviewed(a):
+            found[a.track_id] = a
+    return found
 
 
 def carried_points(
@@ -98,15 +101,17 @@ def carried_points(
     if points is None or frame is None:
         return CarriedPoints()
     xyz = np.asarray(points)[:, :3]
+    waiting = [
+        a for a in project.annotations_of(frame_id, "cuboid") if a.cuboid is not None and awaiting_check(a)
+    ]
+    tracks = {a.track_id for a in waiting if a.track_id is not None}
+    references = last_placed(project, tracks, frame) if growth is not None else {}
     clouds: dict[int, np.ndarray | None] = {}
     slid, held = {}, {}
-    for annotation in project.annotations_of(frame_id, "cuboid"):
-        if annotation.cuboid is None or not awaiting_check(annotation):
-            continue
+    for annotation in waiting:
+        assert annotation.cuboid is not None
         held[annotation.id] = int(annotation.cuboid.points_inside(xyz).sum())
-        reference = (
-            last_placed(project, annotation.track_id, frame) if annotation.track_id is not None else None
-        )
+        reference = references.get(annotation.track_id) if annotation.track_id is not None else None
         if growth is None or reference is None or reference.cuboid is None:
             continue
         if reference.frame_id not in clouds:
