@@ -6,14 +6,17 @@ epoch a resumable checkpoint (``OUT/checkpoints``) and loadable plugin weights (
 written; progress and times go to stdout and ``OUT/train.log``. ``--resume OUT/checkpoints/last.pt``
 continues a stopped run (options given again, such as ``--epochs``, override the checkpoint's); ``--init
 WEIGHTS`` starts a new run (new optimiser and learning-rate cycle) from plugin weights such as the shipped ones. Ctrl+C
-stops after the current step; the last finished epoch's checkpoint stays. Exit codes: 0 done, 1 an
-error, 130 stopped.
+stops after the current step; the last finished epoch's checkpoint stays. ``--workers`` processes (one per
+core beyond two unless told) generate the frames and prepare the training batches; ``--minutes`` caps the training
+time (after each epoch, fewer epochs when the rest would not fit). Exit codes: 0 done, 1 an error, 130
+stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -47,7 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="start a new run from these plugin weights (e.g. the shipped base.pt)")  # fmt: skip
     parser.add_argument("--device", metavar="D", help="auto (CUDA when present, else CPU), cpu or cuda")
     parser.add_argument("--threads", type=int, metavar="T", help="torch CPU threads (0: all cores but one)")
+    parser.add_argument("--workers", type=int, metavar="W", help="processes that generate the frames and prepare "
+                        "the training batches (0: none, all in this process; default: one per core beyond two)")  # fmt: skip
+    parser.add_argument("--minutes", type=float, metavar="M", help="training time budget: after each epoch, "
+                        "fewer epochs when the rest would not fit (default: none)")  # fmt: skip
     parser.set_defaults(handler=run_train_base)
+
+
+def default_workers() -> int:
+    """One worker process per core beyond the two the training itself keeps busy (none on two cores, where
+    workers slow the steps down more than they save)."""
+    return max(0, (os.cpu_count() or 1) - 2)
 
 
 def run_train_base(args: argparse.Namespace) -> int:
@@ -66,8 +79,17 @@ def run_train_base(args: argparse.Namespace) -> int:
         "device": args.device,
         "threads": args.threads,
         "init": str(args.init.absolute()) if args.init else None,
+        "workers": default_workers() if args.workers is None else args.workers,
+        "minutes": args.minutes,
     }
-    for name, low in (("frames", 1), ("epochs", 1), ("batch_size", 1), ("threads", 0)):
+    for name, low in (
+        ("frames", 1),
+        ("epochs", 1),
+        ("batch_size", 1),
+        ("threads", 0),
+        ("workers", 0),
+        ("minutes", 0),
+    ):
         if given[name] is not None and given[name] < low:
             raise AnnotatorError(f"--{name.replace('_', '-')} must be at least {low}")
     for sensor in given["sensors"] or ():

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from annotator.ml.protocol import PluginError
-from plugins.pointpillars.base_augment import ObjectBank, base_sample
+from plugins.pointpillars.base_augment import ObjectBank
+from plugins.pointpillars.base_batches import EpochBatches, epoch_batches
 from plugins.pointpillars.base_data import BASE_GROUND_Z, CachedFrame, build_cache, load_frame
 from plugins.pointpillars.config import PillarConfig
 from plugins.pointpillars.model import PointPillarsDetector, torch_threads
@@ -35,7 +36,6 @@ from plugins.pointpillars.training import (
     TrainSample,
     direction_accuracy,
     losses,
-    make_batch,
     recalibrate_batch_norm,
 )
 
@@ -66,6 +66,8 @@ class BaseOptions:
     threads: int = 0
     cache: str = ""
     init: str = ""
+    workers: int = 0
+    minutes: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
@@ -117,6 +119,14 @@ def learning_rate(progress: float, peak: float) -> float:
         return peak * (0.1 + 0.9 * progress / WARMUP_SHARE)
     done = min(1.0, (progress - WARMUP_SHARE) / (1.0 - WARMUP_SHARE))
     return peak * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * done)))
+
+
+def epochs_within(minutes: float, run: BaseRun) -> int:
+    """How many epochs fit in a training budget of ``minutes`` at the pace of the epochs done so far (no
+    fewer than those done; 0 minutes: no budget, a very large number)."""
+    if minutes <= 0 or run.epoch == 0:
+        return 2**31
+    return max(run.epoch, int(minutes * 60 / (run.seconds / run.epoch)))
 
 
 def _plain(frame: CachedFrame) -> TrainSample:
@@ -189,7 +199,7 @@ def train_base(
         if done == total or done % max(2, total // 10) < 2:
             log(f"  frames {done}/{total} ({new} generated, {time.monotonic() - started:.0f} s)")
 
-    paths = build_cache(cache, options.frames, options.sensors, options.seed, generated)
+    paths = build_cache(cache, options.frames, options.sensors, options.seed, generated, options.workers)
     frames = [load_frame(p) for p in paths]
     config = base_config() if resume is None else PillarConfig.from_dict(resume["config"])
     start = initial_network(Path(options.init)) if options.init and resume is None else None
@@ -218,17 +228,12 @@ def train_base(
         for epoch in range(run.epoch, options.epochs):
             if cancelled():
                 break
-            rng = np.random.default_rng([options.seed, 1, epoch])
-            order = rng.permutation(len(frames))
             epoch_start, losses_seen, directions = time.monotonic(), [], []
             net.train()
-            for b, start in enumerate(range(0, len(order), options.batch_size)):
+            batches = EpochBatches(frames, bank, config, options.batch_size, options.seed, epoch)
+            for b, batch in enumerate(epoch_batches(batches, options.workers)):
                 if cancelled():
                     break
-                samples = [
-                    base_sample(frames[i], bank, rng) for i in order[start : start + options.batch_size]
-                ]
-                batch = make_batch(samples, config, None)
                 for name in (
                     "points",
                     "frame",
@@ -273,6 +278,13 @@ def train_base(
                     f"direction right {run.history[-1]['direction_accuracy']:.0%}, "
                     f"{run.history[-1]['seconds']:.0f} s; training time so far {run.seconds / 60:.1f} min; "
                     f"saved checkpoints/{name} and weights/{name}")  # fmt: skip
+                fitting = epochs_within(options.minutes, run)
+                if fitting < options.epochs:
+                    options = replace(options, epochs=fitting)
+                    log(f"time budget {options.minutes:g} min: the run ends after epoch {fitting} "
+                        f"({run.seconds / run.epoch / 60:.1f} min an epoch), where the learning-rate cycle now ends")  # fmt: skip
+                if run.epoch >= options.epochs:
+                    break
                 continue
             break
     (out / "run.json").write_text(json.dumps({"options": options.to_dict(), "run": asdict(run),

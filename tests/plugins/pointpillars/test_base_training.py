@@ -153,3 +153,74 @@ def test_a_frame_cache_of_another_generator_is_made_again(tmp_path, monkeypatch)
     monkeypatch.setattr(base_data, "GENERATOR", base_data.GENERATOR + "-next")
     base_data.build_cache(tmp_path, 2, ["vlp16"], seed=3)
     assert made[2:] == ["frame_00000.npz", "frame_00001.npz"]
+
+
+def test_worker_processes_generate_the_same_frames(tmp_path):
+    """Each scene depends on the seed and its number only, so scenes generated side by side in worker
+    processes are the frames one process writes."""
+    from plugins.pointpillars.base_data import INDEX_FILE, build_cache
+
+    seen = []
+    alone = build_cache(tmp_path / "alone", 4, ["vlp16"], seed=3)
+    side_by_side = build_cache(
+        tmp_path / "pool", 4, ["vlp16"], seed=3, progress=lambda *a: seen.append(a), workers=2
+    )
+    assert (
+        [p.name for p in alone] == [p.name for p in side_by_side] == [f"frame_{k:05d}.npz" for k in range(4)]
+    )
+    for mine, theirs in zip(alone, side_by_side):
+        with np.load(mine) as a, np.load(theirs) as b:
+            assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
+    assert (tmp_path / "alone" / INDEX_FILE).read_text() == (tmp_path / "pool" / INDEX_FILE).read_text()
+    assert seen[-1] == (4, 4, 4)
+
+
+def test_a_time_budget_cuts_the_epochs_to_those_that_fit(tmp_path, capsys):
+    from plugins.pointpillars.base_training import BaseRun, epochs_within
+
+    assert epochs_within(0.0, BaseRun(epoch=1, seconds=60.0)) > 10**6  # no budget
+    assert epochs_within(10.0, BaseRun(epoch=2, seconds=240.0)) == 5  # 2 min an epoch
+    assert epochs_within(1.0, BaseRun(epoch=3, seconds=600.0)) == 3  # never fewer than those done
+
+    out = tmp_path / "base"
+    args = ["train-base", str(out), "--frames", "2", "--epochs", "6", "--sensors", "vlp16", "--batch-size", "2",
+            "--threads", "1", "--workers", "0", "--minutes", "0.0001"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "time budget 0.0001 min: the run ends after epoch 1" in printed and "done: 1 epochs" in printed
+    assert not (out / "weights" / "epoch_002.pt").exists()
+    assert main([*args[:-4], "--workers", "-1"]) == 1
+    assert "--workers must be at least 0" in capsys.readouterr().err
+
+
+def test_the_device_script_trains_and_leaves_the_weights_log_and_record_in_out(tmp_path):
+    """`scripts/device_train_base.sh train` (one call on a lent GPU machine), run here on the CPU with
+    this interpreter: the last epoch's weights, the log and the run's record are left for the device tool
+    to bring back; a bad option is the training command's error and exit code."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from plugins.pointpillars.model import PointPillarsDetector
+
+    root = Path(__file__).resolve().parents[3]
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "OUT": str(tmp_path / "out"),
+        "WHEELS": str(tmp_path / "no-wheels"),
+        "WORK": str(tmp_path / "work"),
+    }
+    command = ["bash", str(root / "scripts" / "device_train_base.sh"), "train", "--frames", "2", "--epochs", "1",
+               "--sensors", "vlp16", "--batch-size", "2", "--device", "cpu", "--workers", "0", "--threads", "1"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "weights: epoch_001.pt" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["run.json", "train.log", "weights.pt"]
+    PointPillarsDetector().load(str(tmp_path / "out" / "weights.pt"))
+
+    refused = subprocess.run(
+        [*command, "--frames", "0"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert refused.returncode == 1 and "--frames must be at least 1" in refused.stderr
