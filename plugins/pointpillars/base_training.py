@@ -270,6 +270,11 @@ def train_base(
                 run.history.append({"epoch": epoch + 1, "loss": float(np.mean(losses_seen)),
                                     "direction_accuracy": float(np.mean(directions)),
                                     "seconds": time.monotonic() - epoch_start})  # fmt: skip
+                fitting = epochs_within(options.minutes, run)
+                if fitting < options.epochs:  # before the checkpoints, so that a resume keeps the cut
+                    options = replace(options, epochs=fitting)
+                    log(f"time budget {options.minutes:g} min: the run ends after epoch {fitting} "
+                        f"({run.seconds / run.epoch / 60:.1f} min an epoch), where the learning-rate cycle now ends")  # fmt: skip
                 name = f"epoch_{epoch + 1:03d}.pt"
                 save_checkpoint(out / "checkpoints" / name, net, optimiser, options, run)
                 save_checkpoint(out / "checkpoints" / "last.pt", net, optimiser, options, run)
@@ -278,11 +283,6 @@ def train_base(
                     f"direction right {run.history[-1]['direction_accuracy']:.0%}, "
                     f"{run.history[-1]['seconds']:.0f} s; training time so far {run.seconds / 60:.1f} min; "
                     f"saved checkpoints/{name} and weights/{name}")  # fmt: skip
-                fitting = epochs_within(options.minutes, run)
-                if fitting < options.epochs:
-                    options = replace(options, epochs=fitting)
-                    log(f"time budget {options.minutes:g} min: the run ends after epoch {fitting} "
-                        f"({run.seconds / run.epoch / 60:.1f} min an epoch), where the learning-rate cycle now ends")  # fmt: skip
                 if run.epoch >= options.epochs:
                     break
                 continue

@@ -176,7 +176,7 @@ def test_worker_processes_generate_the_same_frames(tmp_path):
 
 
 def test_a_time_budget_cuts_the_epochs_to_those_that_fit(tmp_path, capsys):
-    from plugins.pointpillars.base_training import BaseRun, epochs_within
+    from plugins.pointpillars.base_training import BaseRun, epochs_within, load_checkpoint
 
     assert epochs_within(0.0, BaseRun(epoch=1, seconds=60.0)) > 10**6  # no budget
     assert epochs_within(10.0, BaseRun(epoch=2, seconds=240.0)) == 5  # 2 min an epoch
@@ -189,6 +189,10 @@ def test_a_time_budget_cuts_the_epochs_to_those_that_fit(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "time budget 0.0001 min: the run ends after epoch 1" in printed and "done: 1 epochs" in printed
     assert not (out / "weights" / "epoch_002.pt").exists()
+
+    assert (
+        load_checkpoint(out / "checkpoints" / "last.pt")["options"]["epochs"] == 1
+    )  # a resume keeps the cut
     assert main([*args[:-4], "--workers", "-1"]) == 1
     assert "--workers must be at least 0" in capsys.readouterr().err
 
