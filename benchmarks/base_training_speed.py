@@ -24,10 +24,9 @@ import torch
 from plugins.pointpillars.base_augment import ObjectBank
 from plugins.pointpillars.base_batches import EpochBatches, epoch_batches
 from plugins.pointpillars.base_data import build_cache, load_frame
-from plugins.pointpillars.base_training import DIRECTION_WEIGHT, base_config
+from plugins.pointpillars.base_training import base_config, base_step
 from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.sensors import SENSORS
-from plugins.pointpillars.training import losses
 
 
 def generation(folder: Path, frames: int, workers: int) -> tuple[float, list[Path]]:
@@ -56,11 +55,7 @@ def epoch_steps(batches: EpochBatches, workers: int, threads: int) -> tuple[list
     steps, started = [], time.perf_counter()
     last = started
     for batch in epoch_batches(batches, workers):
-        output = net(batch.points, batch.frame, batch.size, 0.1)
-        loss = losses(output, batch, len(batches.config.classes), DIRECTION_WEIGHT)["loss"]
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
+        base_step(net, optimiser, batch, len(batches.config.classes))
         now = time.perf_counter()
         steps.append(now - last)
         last = now

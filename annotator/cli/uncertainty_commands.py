@@ -110,8 +110,8 @@ def run_score(args: argparse.Namespace) -> int:
     print(f"proposals   {summary.proposals}, flagged {summary.flagged} (uncertainty >= {args.flag:g})")
     if args.missed:
         print(f"possible missed objects {summary.missed} (point clusters no box explains)")
-    if summary.carried.words():
-        print(summary.carried.words().removeprefix("; "))
+    if carried := summary.carried.words():
+        print(carried.removeprefix("; "))
     if summary.rejected_again:
         print(f"left out     {summary.rejected_again} proposals on objects rejected within the last frames")
     if summary.frame_uncertainty:

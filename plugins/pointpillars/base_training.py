@@ -33,6 +33,7 @@ from plugins.pointpillars.network import PointPillarsNet
 from plugins.pointpillars.sensors import GENERATOR, SENSORS
 from plugins.pointpillars.training import (
     GRADIENT_CLIP,
+    Batch,
     TrainSample,
     direction_accuracy,
     losses,
@@ -127,6 +128,20 @@ def epochs_within(minutes: float, run: BaseRun) -> int:
     if minutes <= 0 or run.epoch == 0:
         return 2**31
     return max(run.epoch, int(minutes * 60 / (run.seconds / run.epoch)))
+
+
+def base_step(
+    net: PointPillarsNet, optimiser: torch.optim.Optimizer, batch: Batch, classes: int
+) -> tuple[Any, dict[str, torch.Tensor]]:
+    """One optimiser step of base training on ``batch`` (already on the network's device): the network's
+    output and the loss terms."""
+    output = net(batch.points, batch.frame, batch.size, 0.1)
+    terms = losses(output, batch, classes, DIRECTION_WEIGHT)
+    optimiser.zero_grad(set_to_none=True)
+    terms["loss"].backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), GRADIENT_CLIP)
+    optimiser.step()
+    return output, terms
 
 
 def _plain(frame: CachedFrame) -> TrainSample:
@@ -249,12 +264,7 @@ def train_base(
                     group["lr"] = learning_rate(
                         (epoch + b / per_epoch) / options.epochs, options.learning_rate
                     )
-                output = net(batch.points, batch.frame, batch.size, 0.1)
-                terms = losses(output, batch, len(config.classes), DIRECTION_WEIGHT)
-                optimiser.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), GRADIENT_CLIP)
-                optimiser.step()
+                output, terms = base_step(net, optimiser, batch, len(config.classes))
                 run.step += 1
                 losses_seen.append(float(terms["loss"].detach()))
                 directions.append(direction_accuracy(output, batch, len(config.classes)))
